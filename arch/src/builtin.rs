@@ -1,0 +1,47 @@
+//! Built-in accelerators, usable wherever a file is accepted (`--arch ws_16x16`).
+
+use crate::spec::{Arch, ArchSpec};
+use std::path::Path;
+use tessera_core::diag::{Diagnostic, Result};
+
+/// (name, RON text) of every built-in accelerator.
+pub const ARCHS: &[(&str, &str)] = &[
+    ("ws_1x1", include_str!("../builtin/ws_1x1.ron")),
+    ("ws_2x3", include_str!("../builtin/ws_2x3.ron")),
+    ("ws_4x4", include_str!("../builtin/ws_4x4.ron")),
+    ("ws_8x8", include_str!("../builtin/ws_8x8.ron")),
+    ("ws_16x16", include_str!("../builtin/ws_16x16.ron")),
+    ("ws_32x32", include_str!("../builtin/ws_32x32.ron")),
+];
+
+/// The spec of a built-in accelerator.
+pub fn arch_spec(name: &str) -> Result<ArchSpec> {
+    let (_, text) = ARCHS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+        Diagnostic::new(format!(
+            "no built-in accelerator named {name:?} (built-ins: {})",
+            ARCHS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
+        ))
+    })?;
+    tessera_core::load::parse_ron(text, Path::new(&format!("builtin:{name}")))
+}
+
+/// A validated built-in accelerator.
+pub fn arch(name: &str) -> Result<Arch> {
+    arch_spec(name)?.validate().map_err(|e| e.in_file(format!("builtin:{name}")))
+}
+
+/// Load an accelerator from a built-in name or a RON file path.
+pub fn load_arch(name_or_path: &str) -> Result<Arch> {
+    if ARCHS.iter().any(|(n, _)| *n == name_or_path) {
+        return arch(name_or_path);
+    }
+    let path = Path::new(name_or_path);
+    if !path.exists() {
+        return Err(Diagnostic::new(format!(
+            "{name_or_path:?} is neither a built-in accelerator ({}) nor an existing file",
+            ARCHS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let spec: ArchSpec = tessera_core::load::read_ron(path)?;
+    spec.validate().map_err(|e| e.in_file(path))
+}

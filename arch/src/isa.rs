@@ -1,0 +1,242 @@
+//! The accelerator's instruction set and its 128-bit binary encoding (docs/TIMING.md, "Instructions").
+//!
+//! This is the one definition both the cycle simulator and the Verilog generator read: the field
+//! positions below are emitted into the controller template as localparams, and the simulator
+//! decodes the same words. A [`Program`] is what the lowering produces and what both engines run.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use tessera_core::diag::{Diagnostic, Result};
+
+/// Opcodes, bits `[7:0]`.
+pub mod op {
+    pub const HALT: u8 = 0;
+    pub const LOAD: u8 = 1;
+    pub const STORE: u8 = 2;
+    pub const COMPUTE: u8 = 3;
+    pub const SYNC: u8 = 4;
+}
+
+/// Bit ranges `(lsb, width)` of the instruction fields.
+pub mod field {
+    pub const OP: (u32, u32) = (0, 8);
+    /// LOAD: target buffer; SYNC: unit mask; COMPUTE: bit 0 = accumulate.
+    pub const FLAGS: (u32, u32) = (8, 8);
+    /// LOAD/STORE: words; COMPUTE: rows.
+    pub const COUNT: (u32, u32) = (16, 16);
+    pub const DRAM_ADDR: (u32, u32) = (32, 32);
+    /// LOAD/STORE: buffer word address; COMPUTE: input address.
+    pub const ADDR_A: (u32, u32) = (64, 16);
+    /// COMPUTE: weight address.
+    pub const ADDR_B: (u32, u32) = (80, 16);
+    /// COMPUTE: accumulator address.
+    pub const ADDR_C: (u32, u32) = (96, 16);
+}
+
+/// Unit bits of a SYNC mask.
+pub mod unit {
+    pub const DMA: u8 = 1;
+    pub const COMPUTE: u8 = 2;
+}
+
+/// Which buffer a LOAD fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum LoadTarget {
+    Input = 0,
+    Weight = 1,
+}
+
+/// One instruction. Addresses into buffers are in words, DRAM addresses in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Instr {
+    Halt,
+    Load { target: LoadTarget, count: u16, dram_addr: u32, sram_addr: u16 },
+    Store { count: u16, dram_addr: u32, sram_addr: u16 },
+    Compute { rows: u16, in_addr: u16, w_addr: u16, out_addr: u16, accumulate: bool },
+    /// Wait until no unit in `mask` ([`unit`]) is busy.
+    Sync { mask: u8 },
+}
+
+fn put(word: &mut u128, (lsb, width): (u32, u32), v: u64) {
+    debug_assert!(width == 64 || v < (1u64 << width));
+    *word |= u128::from(v) << lsb;
+}
+
+fn get(word: u128, (lsb, width): (u32, u32)) -> u64 {
+    ((word >> lsb) & ((1u128 << width) - 1)) as u64
+}
+
+impl Instr {
+    pub fn encode(&self) -> u128 {
+        let mut w = 0u128;
+        match *self {
+            Instr::Halt => put(&mut w, field::OP, op::HALT.into()),
+            Instr::Load { target, count, dram_addr, sram_addr } => {
+                put(&mut w, field::OP, op::LOAD.into());
+                put(&mut w, field::FLAGS, target as u64);
+                put(&mut w, field::COUNT, count.into());
+                put(&mut w, field::DRAM_ADDR, dram_addr.into());
+                put(&mut w, field::ADDR_A, sram_addr.into());
+            }
+            Instr::Store { count, dram_addr, sram_addr } => {
+                put(&mut w, field::OP, op::STORE.into());
+                put(&mut w, field::COUNT, count.into());
+                put(&mut w, field::DRAM_ADDR, dram_addr.into());
+                put(&mut w, field::ADDR_A, sram_addr.into());
+            }
+            Instr::Compute { rows, in_addr, w_addr, out_addr, accumulate } => {
+                put(&mut w, field::OP, op::COMPUTE.into());
+                put(&mut w, field::FLAGS, accumulate as u64);
+                put(&mut w, field::COUNT, rows.into());
+                put(&mut w, field::ADDR_A, in_addr.into());
+                put(&mut w, field::ADDR_B, w_addr.into());
+                put(&mut w, field::ADDR_C, out_addr.into());
+            }
+            Instr::Sync { mask } => {
+                put(&mut w, field::OP, op::SYNC.into());
+                put(&mut w, field::FLAGS, mask.into());
+            }
+        }
+        w
+    }
+
+    /// Decode a word; rejects unknown opcodes, bad flags and non-zero unused bits.
+    pub fn decode(w: u128) -> Result<Instr> {
+        let opc = get(w, field::OP) as u8;
+        let flags = get(w, field::FLAGS) as u8;
+        let count = get(w, field::COUNT) as u16;
+        let dram_addr = get(w, field::DRAM_ADDR) as u32;
+        let a = get(w, field::ADDR_A) as u16;
+        let b = get(w, field::ADDR_B) as u16;
+        let c = get(w, field::ADDR_C) as u16;
+        let i = match opc {
+            op::HALT => Instr::Halt,
+            op::LOAD => Instr::Load {
+                target: match flags {
+                    0 => LoadTarget::Input,
+                    1 => LoadTarget::Weight,
+                    f => return Err(Diagnostic::new(format!("LOAD with unknown buffer {f}"))),
+                },
+                count,
+                dram_addr,
+                sram_addr: a,
+            },
+            op::STORE => Instr::Store { count, dram_addr, sram_addr: a },
+            op::COMPUTE => {
+                if flags > 1 {
+                    return Err(Diagnostic::new(format!("COMPUTE with unknown flags {flags:#x}")));
+                }
+                Instr::Compute { rows: count, in_addr: a, w_addr: b, out_addr: c, accumulate: flags == 1 }
+            }
+            op::SYNC => {
+                if flags > 3 {
+                    return Err(Diagnostic::new(format!("SYNC with unknown unit mask {flags:#x}")));
+                }
+                Instr::Sync { mask: flags }
+            }
+            o => return Err(Diagnostic::new(format!("unknown opcode {o}"))),
+        };
+        if i.encode() != w {
+            return Err(Diagnostic::new(format!("instruction {w:#034x} has bits set outside its fields")));
+        }
+        Ok(i)
+    }
+}
+
+impl fmt::Display for Instr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Instr::Halt => write!(f, "HALT"),
+            Instr::Load { target, count, dram_addr, sram_addr } => {
+                let b = match target {
+                    LoadTarget::Input => "in",
+                    LoadTarget::Weight => "wt",
+                };
+                write!(f, "LOAD    {b}[{sram_addr}..+{count}] <- dram[{dram_addr:#x}]")
+            }
+            Instr::Store { count, dram_addr, sram_addr } => {
+                write!(f, "STORE   dram[{dram_addr:#x}] <- acc[{sram_addr}..+{count}]")
+            }
+            Instr::Compute { rows, in_addr, w_addr, out_addr, accumulate } => write!(
+                f,
+                "COMPUTE acc[{out_addr}..+{rows}] {} in[{in_addr}..+{rows}] x wt[{w_addr}]",
+                if accumulate { "+=" } else { "=" }
+            ),
+            Instr::Sync { mask } => {
+                let mut units = vec![];
+                if mask & unit::DMA != 0 {
+                    units.push("dma");
+                }
+                if mask & unit::COMPUTE != 0 {
+                    units.push("compute");
+                }
+                write!(f, "SYNC    {}", units.join(","))
+            }
+        }
+    }
+}
+
+/// A lowered program: what both the simulator and the RTL execute.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Program {
+    pub instrs: Vec<Instr>,
+}
+
+impl Program {
+    pub fn encode(&self) -> Vec<u128> {
+        self.instrs.iter().map(Instr::encode).collect()
+    }
+    pub fn decode(words: &[u128]) -> Result<Program> {
+        let instrs = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| Instr::decode(*w).map_err(|e| Diagnostic::new(format!("instruction {i}: {}", e.message))))
+            .collect::<Result<_>>()?;
+        Ok(Program { instrs })
+    }
+    /// Human-readable listing, one instruction per line with its index.
+    pub fn disassemble(&self) -> String {
+        self.instrs.iter().enumerate().map(|(i, x)| format!("{i:5}  {x}\n")).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_instr() -> impl Strategy<Value = Instr> {
+        prop_oneof![
+            Just(Instr::Halt),
+            (any::<bool>(), any::<u16>(), any::<u32>(), any::<u16>()).prop_map(|(w, count, dram_addr, sram_addr)| {
+                Instr::Load { target: if w { LoadTarget::Weight } else { LoadTarget::Input }, count, dram_addr, sram_addr }
+            }),
+            (any::<u16>(), any::<u32>(), any::<u16>())
+                .prop_map(|(count, dram_addr, sram_addr)| Instr::Store { count, dram_addr, sram_addr }),
+            (any::<u16>(), any::<u16>(), any::<u16>(), any::<u16>(), any::<bool>()).prop_map(
+                |(rows, in_addr, w_addr, out_addr, accumulate)| Instr::Compute { rows, in_addr, w_addr, out_addr, accumulate }
+            ),
+            (0u8..4).prop_map(|mask| Instr::Sync { mask }),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn encode_decode_round_trip(i in any_instr()) {
+            prop_assert_eq!(Instr::decode(i.encode()).unwrap(), i);
+        }
+    }
+
+    #[test]
+    fn decode_rejects_garbage() {
+        assert!(Instr::decode(0xff).is_err());
+        assert!(Instr::decode(1u128 << 127).is_err());
+        assert!(Instr::decode(u128::from(op::SYNC) | (0x10 << 8)).is_err());
+    }
+
+    #[test]
+    fn field_layout_is_as_documented() {
+        let w = Instr::Compute { rows: 5, in_addr: 1, w_addr: 2, out_addr: 3, accumulate: true }.encode();
+        assert_eq!(w, 3 | (1 << 8) | (5 << 16) | (1 << 64) | (2 << 80) | (3 << 96));
+    }
+}

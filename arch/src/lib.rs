@@ -1,0 +1,51 @@
+//! Accelerator descriptions.
+//!
+//! An [`ArchSpec`] mirrors a RON file field for field; [`ArchSpec::validate`] turns it into an
+//! [`Arch`], the only type the rest of Tessera accepts, or a [`Diagnostic`] naming the field.
+//! [`tech`] holds the energy and area figures (from a cited data file), [`isa`] the instruction set
+//! and its binary encoding, read by both the simulator and the Verilog generator.
+//!
+//! What is modelled: one weight-stationary systolic array of int8 PEs with int32 accumulation, three
+//! on-chip buffers (input, weight, accumulator) split into banks, one DRAM channel with a fixed latency
+//! and a bandwidth in bytes per cycle, and a clock. What is not (yet): output-/input-stationary
+//! dataflows (the type carries them, validation rejects them), NoC shapes other than the systolic
+//! mesh, several sub-accelerators. The cycle-level behaviour is fixed by docs/TIMING.md.
+
+pub mod builtin;
+pub mod isa;
+pub mod spec;
+pub mod tech;
+
+pub use spec::{Arch, ArchSpec, Buffer, BufferKind, Dataflow, Dram};
+pub use tech::Tech;
+pub use tessera_core::Diagnostic;
+
+/// Is `name` usable as a Verilog identifier and a file name? (ASCII letter first, then letters,
+/// digits and `_`, at most 48 characters, not a Verilog keyword.) Names from user files reach
+/// generated Verilog and output paths only after this check.
+pub fn is_safe_identifier(name: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "always", "and", "assign", "begin", "buf", "case", "default", "else", "end", "endcase",
+        "endmodule", "for", "function", "if", "initial", "inout", "input", "integer", "localparam",
+        "module", "negedge", "not", "or", "output", "parameter", "posedge", "reg", "signed", "task",
+        "wire", "xor", "logic", "generate", "genvar",
+    ];
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && name.len() <= 48
+        && !KEYWORDS.contains(&name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_safe_identifier;
+
+    #[test]
+    fn identifiers_reject_injection_and_paths() {
+        assert!(is_safe_identifier("ws_16x16"));
+        for bad in ["", "1abc", "a-b", "../x", "a;b", "module", "x y", "a\nb", "é"] {
+            assert!(!is_safe_identifier(bad), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Built-in workloads, usable wherever a file is accepted (`--workload gemm_37x50x19`).
+
+use crate::{Workload, WorkloadSpec};
+use std::path::Path;
+use tessera_core::diag::{Diagnostic, Result};
+
+pub const WORKLOADS: &[(&str, &str)] = &[
+    ("gemm_37x50x19", include_str!("../builtin/gemm_37x50x19.ron")),
+    ("gemm_64x64x64", include_str!("../builtin/gemm_64x64x64.ron")),
+    ("mlp_small", include_str!("../builtin/mlp_small.ron")),
+    ("bert_ffn", include_str!("../builtin/bert_ffn.ron")),
+    ("resnet_conv_im2col", include_str!("../builtin/resnet_conv_im2col.ron")),
+];
+
+pub fn workload(name: &str) -> Result<Workload> {
+    let (_, text) = WORKLOADS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+        Diagnostic::new(format!(
+            "no built-in workload named {name:?} (built-ins: {})",
+            WORKLOADS.iter().map(|w| w.0).collect::<Vec<_>>().join(", ")
+        ))
+    })?;
+    let origin = format!("builtin:{name}");
+    let spec: WorkloadSpec = tessera_core::load::parse_ron(text, Path::new(&origin))?;
+    spec.validate().map_err(|e| e.in_file(origin))
+}
+
+/// Load a workload from a built-in name or a RON file path.
+pub fn load_workload(name_or_path: &str) -> Result<Workload> {
+    if WORKLOADS.iter().any(|(n, _)| *n == name_or_path) {
+        return workload(name_or_path);
+    }
+    let path = Path::new(name_or_path);
+    if !path.exists() {
+        return Err(Diagnostic::new(format!(
+            "{name_or_path:?} is neither a built-in workload ({}) nor an existing file",
+            WORKLOADS.iter().map(|w| w.0).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    let spec: WorkloadSpec = tessera_core::load::read_ron(path)?;
+    spec.validate().map_err(|e| e.in_file(path))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn builtins_validate() {
+        for (n, _) in super::WORKLOADS {
+            super::workload(n).unwrap();
+        }
+    }
+}
