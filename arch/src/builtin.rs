@@ -27,7 +27,9 @@ pub fn arch_spec(name: &str) -> Result<ArchSpec> {
 
 /// A validated built-in accelerator.
 pub fn arch(name: &str) -> Result<Arch> {
-    arch_spec(name)?.validate().map_err(|e| e.in_file(format!("builtin:{name}")))
+    arch_spec(name)?
+        .validate()
+        .map_err(|e| e.in_file(format!("builtin:{name}")))
 }
 
 /// Load an accelerator from a built-in name or a RON file path.

@@ -50,11 +50,28 @@ pub enum LoadTarget {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Instr {
     Halt,
-    Load { target: LoadTarget, count: u16, dram_addr: u32, sram_addr: u16 },
-    Store { count: u16, dram_addr: u32, sram_addr: u16 },
-    Compute { rows: u16, in_addr: u16, w_addr: u16, out_addr: u16, accumulate: bool },
+    Load {
+        target: LoadTarget,
+        count: u16,
+        dram_addr: u32,
+        sram_addr: u16,
+    },
+    Store {
+        count: u16,
+        dram_addr: u32,
+        sram_addr: u16,
+    },
+    Compute {
+        rows: u16,
+        in_addr: u16,
+        w_addr: u16,
+        out_addr: u16,
+        accumulate: bool,
+    },
     /// Wait until no unit in `mask` ([`unit`]) is busy.
-    Sync { mask: u8 },
+    Sync {
+        mask: u8,
+    },
 }
 
 fn put(word: &mut u128, (lsb, width): (u32, u32), v: u64) {
@@ -71,20 +88,35 @@ impl Instr {
         let mut w = 0u128;
         match *self {
             Instr::Halt => put(&mut w, field::OP, op::HALT.into()),
-            Instr::Load { target, count, dram_addr, sram_addr } => {
+            Instr::Load {
+                target,
+                count,
+                dram_addr,
+                sram_addr,
+            } => {
                 put(&mut w, field::OP, op::LOAD.into());
                 put(&mut w, field::FLAGS, target as u64);
                 put(&mut w, field::COUNT, count.into());
                 put(&mut w, field::DRAM_ADDR, dram_addr.into());
                 put(&mut w, field::ADDR_A, sram_addr.into());
             }
-            Instr::Store { count, dram_addr, sram_addr } => {
+            Instr::Store {
+                count,
+                dram_addr,
+                sram_addr,
+            } => {
                 put(&mut w, field::OP, op::STORE.into());
                 put(&mut w, field::COUNT, count.into());
                 put(&mut w, field::DRAM_ADDR, dram_addr.into());
                 put(&mut w, field::ADDR_A, sram_addr.into());
             }
-            Instr::Compute { rows, in_addr, w_addr, out_addr, accumulate } => {
+            Instr::Compute {
+                rows,
+                in_addr,
+                w_addr,
+                out_addr,
+                accumulate,
+            } => {
                 put(&mut w, field::OP, op::COMPUTE.into());
                 put(&mut w, field::FLAGS, accumulate as u64);
                 put(&mut w, field::COUNT, rows.into());
@@ -121,23 +153,39 @@ impl Instr {
                 dram_addr,
                 sram_addr: a,
             },
-            op::STORE => Instr::Store { count, dram_addr, sram_addr: a },
+            op::STORE => Instr::Store {
+                count,
+                dram_addr,
+                sram_addr: a,
+            },
             op::COMPUTE => {
                 if flags > 1 {
-                    return Err(Diagnostic::new(format!("COMPUTE with unknown flags {flags:#x}")));
+                    return Err(Diagnostic::new(format!(
+                        "COMPUTE with unknown flags {flags:#x}"
+                    )));
                 }
-                Instr::Compute { rows: count, in_addr: a, w_addr: b, out_addr: c, accumulate: flags == 1 }
+                Instr::Compute {
+                    rows: count,
+                    in_addr: a,
+                    w_addr: b,
+                    out_addr: c,
+                    accumulate: flags == 1,
+                }
             }
             op::SYNC => {
                 if flags > 3 {
-                    return Err(Diagnostic::new(format!("SYNC with unknown unit mask {flags:#x}")));
+                    return Err(Diagnostic::new(format!(
+                        "SYNC with unknown unit mask {flags:#x}"
+                    )));
                 }
                 Instr::Sync { mask: flags }
             }
             o => return Err(Diagnostic::new(format!("unknown opcode {o}"))),
         };
         if i.encode() != w {
-            return Err(Diagnostic::new(format!("instruction {w:#034x} has bits set outside its fields")));
+            return Err(Diagnostic::new(format!(
+                "instruction {w:#034x} has bits set outside its fields"
+            )));
         }
         Ok(i)
     }
@@ -147,17 +195,38 @@ impl fmt::Display for Instr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             Instr::Halt => write!(f, "HALT"),
-            Instr::Load { target, count, dram_addr, sram_addr } => {
+            Instr::Load {
+                target,
+                count,
+                dram_addr,
+                sram_addr,
+            } => {
                 let b = match target {
                     LoadTarget::Input => "in",
                     LoadTarget::Weight => "wt",
                 };
-                write!(f, "LOAD    {b}[{sram_addr}..+{count}] <- dram[{dram_addr:#x}]")
+                write!(
+                    f,
+                    "LOAD    {b}[{sram_addr}..+{count}] <- dram[{dram_addr:#x}]"
+                )
             }
-            Instr::Store { count, dram_addr, sram_addr } => {
-                write!(f, "STORE   dram[{dram_addr:#x}] <- acc[{sram_addr}..+{count}]")
+            Instr::Store {
+                count,
+                dram_addr,
+                sram_addr,
+            } => {
+                write!(
+                    f,
+                    "STORE   dram[{dram_addr:#x}] <- acc[{sram_addr}..+{count}]"
+                )
             }
-            Instr::Compute { rows, in_addr, w_addr, out_addr, accumulate } => write!(
+            Instr::Compute {
+                rows,
+                in_addr,
+                w_addr,
+                out_addr,
+                accumulate,
+            } => write!(
                 f,
                 "COMPUTE acc[{out_addr}..+{rows}] {} in[{in_addr}..+{rows}] x wt[{w_addr}]",
                 if accumulate { "+=" } else { "=" }
@@ -190,13 +259,20 @@ impl Program {
         let instrs = words
             .iter()
             .enumerate()
-            .map(|(i, w)| Instr::decode(*w).map_err(|e| Diagnostic::new(format!("instruction {i}: {}", e.message))))
+            .map(|(i, w)| {
+                Instr::decode(*w)
+                    .map_err(|e| Diagnostic::new(format!("instruction {i}: {}", e.message)))
+            })
             .collect::<Result<_>>()?;
         Ok(Program { instrs })
     }
     /// Human-readable listing, one instruction per line with its index.
     pub fn disassemble(&self) -> String {
-        self.instrs.iter().enumerate().map(|(i, x)| format!("{i:5}  {x}\n")).collect()
+        self.instrs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| format!("{i:5}  {x}\n"))
+            .collect()
     }
 }
 
@@ -208,14 +284,43 @@ mod tests {
     fn any_instr() -> impl Strategy<Value = Instr> {
         prop_oneof![
             Just(Instr::Halt),
-            (any::<bool>(), any::<u16>(), any::<u32>(), any::<u16>()).prop_map(|(w, count, dram_addr, sram_addr)| {
-                Instr::Load { target: if w { LoadTarget::Weight } else { LoadTarget::Input }, count, dram_addr, sram_addr }
-            }),
-            (any::<u16>(), any::<u32>(), any::<u16>())
-                .prop_map(|(count, dram_addr, sram_addr)| Instr::Store { count, dram_addr, sram_addr }),
-            (any::<u16>(), any::<u16>(), any::<u16>(), any::<u16>(), any::<bool>()).prop_map(
-                |(rows, in_addr, w_addr, out_addr, accumulate)| Instr::Compute { rows, in_addr, w_addr, out_addr, accumulate }
+            (any::<bool>(), any::<u16>(), any::<u32>(), any::<u16>()).prop_map(
+                |(w, count, dram_addr, sram_addr)| {
+                    Instr::Load {
+                        target: if w {
+                            LoadTarget::Weight
+                        } else {
+                            LoadTarget::Input
+                        },
+                        count,
+                        dram_addr,
+                        sram_addr,
+                    }
+                }
             ),
+            (any::<u16>(), any::<u32>(), any::<u16>()).prop_map(|(count, dram_addr, sram_addr)| {
+                Instr::Store {
+                    count,
+                    dram_addr,
+                    sram_addr,
+                }
+            }),
+            (
+                any::<u16>(),
+                any::<u16>(),
+                any::<u16>(),
+                any::<u16>(),
+                any::<bool>()
+            )
+                .prop_map(|(rows, in_addr, w_addr, out_addr, accumulate)| {
+                    Instr::Compute {
+                        rows,
+                        in_addr,
+                        w_addr,
+                        out_addr,
+                        accumulate,
+                    }
+                }),
             (0u8..4).prop_map(|mask| Instr::Sync { mask }),
         ]
     }
@@ -236,7 +341,17 @@ mod tests {
 
     #[test]
     fn field_layout_is_as_documented() {
-        let w = Instr::Compute { rows: 5, in_addr: 1, w_addr: 2, out_addr: 3, accumulate: true }.encode();
-        assert_eq!(w, 3 | (1 << 8) | (5 << 16) | (1 << 64) | (2 << 80) | (3 << 96));
+        let w = Instr::Compute {
+            rows: 5,
+            in_addr: 1,
+            w_addr: 2,
+            out_addr: 3,
+            accumulate: true,
+        }
+        .encode();
+        assert_eq!(
+            w,
+            3 | (1 << 8) | (5 << 16) | (1 << 64) | (2 << 80) | (3 << 96)
+        );
     }
 }

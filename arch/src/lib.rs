@@ -25,10 +25,40 @@ pub use tessera_core::Diagnostic;
 /// generated Verilog and output paths only after this check.
 pub fn is_safe_identifier(name: &str) -> bool {
     const KEYWORDS: &[&str] = &[
-        "always", "and", "assign", "begin", "buf", "case", "default", "else", "end", "endcase",
-        "endmodule", "for", "function", "if", "initial", "inout", "input", "integer", "localparam",
-        "module", "negedge", "not", "or", "output", "parameter", "posedge", "reg", "signed", "task",
-        "wire", "xor", "logic", "generate", "genvar",
+        "always",
+        "and",
+        "assign",
+        "begin",
+        "buf",
+        "case",
+        "default",
+        "else",
+        "end",
+        "endcase",
+        "endmodule",
+        "for",
+        "function",
+        "if",
+        "initial",
+        "inout",
+        "input",
+        "integer",
+        "localparam",
+        "module",
+        "negedge",
+        "not",
+        "or",
+        "output",
+        "parameter",
+        "posedge",
+        "reg",
+        "signed",
+        "task",
+        "wire",
+        "xor",
+        "logic",
+        "generate",
+        "genvar",
     ];
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
@@ -44,7 +74,9 @@ mod tests {
     #[test]
     fn identifiers_reject_injection_and_paths() {
         assert!(is_safe_identifier("ws_16x16"));
-        for bad in ["", "1abc", "a-b", "../x", "a;b", "module", "x y", "a\nb", "é"] {
+        for bad in [
+            "", "1abc", "a-b", "../x", "a;b", "module", "x y", "a\nb", "é",
+        ] {
             assert!(!is_safe_identifier(bad), "{bad:?}");
         }
     }

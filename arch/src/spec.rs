@@ -74,7 +74,11 @@ pub enum BufferKind {
 }
 
 impl BufferKind {
-    pub const ALL: [BufferKind; 3] = [BufferKind::Input, BufferKind::Weight, BufferKind::Accumulator];
+    pub const ALL: [BufferKind; 3] = [
+        BufferKind::Input,
+        BufferKind::Weight,
+        BufferKind::Accumulator,
+    ];
     pub fn name(self) -> &'static str {
         match self {
             BufferKind::Input => "input",
@@ -153,7 +157,10 @@ impl Arch {
     }
     /// Width of the DRAM data bus in bytes: the widest buffer word.
     pub fn mem_bus_bytes(&self) -> u32 {
-        self.input.word_bytes.max(self.weight.word_bytes).max(self.accumulator.word_bytes)
+        self.input
+            .word_bytes
+            .max(self.weight.word_bytes)
+            .max(self.accumulator.word_bytes)
     }
     /// Whether every buffer has at least two banks, so the lowering can ping-pong.
     pub fn double_buffered(&self) -> bool {
@@ -177,30 +184,77 @@ impl ArchSpec {
                 format!("must be between 1 and {MAX_ARRAY_DIM}, got {v}")
             })?;
         }
-        ensure(a.dataflow == Dataflow::WeightStationary, "array.dataflow", || {
-            format!("{:?} is not supported yet; use WeightStationary", a.dataflow)
-        })?;
-        ensure(self.datatypes.operand_bits == 8, "datatypes.operand_bits", || {
-            format!("only 8-bit operands are supported, got {}", self.datatypes.operand_bits)
-        })?;
-        ensure(self.datatypes.accumulator_bits == 32, "datatypes.accumulator_bits", || {
-            format!("only 32-bit accumulators are supported, got {}", self.datatypes.accumulator_bits)
-        })?;
+        ensure(
+            a.dataflow == Dataflow::WeightStationary,
+            "array.dataflow",
+            || {
+                format!(
+                    "{:?} is not supported yet; use WeightStationary",
+                    a.dataflow
+                )
+            },
+        )?;
+        ensure(
+            self.datatypes.operand_bits == 8,
+            "datatypes.operand_bits",
+            || {
+                format!(
+                    "only 8-bit operands are supported, got {}",
+                    self.datatypes.operand_bits
+                )
+            },
+        )?;
+        ensure(
+            self.datatypes.accumulator_bits == 32,
+            "datatypes.accumulator_bits",
+            || {
+                format!(
+                    "only 32-bit accumulators are supported, got {}",
+                    self.datatypes.accumulator_bits
+                )
+            },
+        )?;
         let rows = a.rows as u32;
         let cols = a.cols as u32;
         let input = buffer(&self.buffers.input, BufferKind::Input, rows, 1)?;
         let weight = buffer(&self.buffers.weight, BufferKind::Weight, cols, rows)?;
-        let accumulator = buffer(&self.buffers.accumulator, BufferKind::Accumulator, 4 * cols, 1)?;
+        let accumulator = buffer(
+            &self.buffers.accumulator,
+            BufferKind::Accumulator,
+            4 * cols,
+            1,
+        )?;
         let d = &self.dram;
-        ensure((1..=MAX_DRAM_BYTES_PER_CYCLE).contains(&d.bytes_per_cycle), "dram.bytes_per_cycle", || {
-            format!("must be between 1 and {MAX_DRAM_BYTES_PER_CYCLE}, got {}", d.bytes_per_cycle)
-        })?;
-        ensure((1..=MAX_DRAM_LATENCY).contains(&d.latency_cycles), "dram.latency_cycles", || {
-            format!("must be between 1 and {MAX_DRAM_LATENCY} cycles, got {}", d.latency_cycles)
-        })?;
-        ensure(self.clock_mhz.is_finite() && self.clock_mhz > 0.0 && self.clock_mhz <= 10_000.0, "clock_mhz", || {
-            format!("must be a positive frequency up to 10000 MHz, got {}", self.clock_mhz)
-        })?;
+        ensure(
+            (1..=MAX_DRAM_BYTES_PER_CYCLE).contains(&d.bytes_per_cycle),
+            "dram.bytes_per_cycle",
+            || {
+                format!(
+                    "must be between 1 and {MAX_DRAM_BYTES_PER_CYCLE}, got {}",
+                    d.bytes_per_cycle
+                )
+            },
+        )?;
+        ensure(
+            (1..=MAX_DRAM_LATENCY).contains(&d.latency_cycles),
+            "dram.latency_cycles",
+            || {
+                format!(
+                    "must be between 1 and {MAX_DRAM_LATENCY} cycles, got {}",
+                    d.latency_cycles
+                )
+            },
+        )?;
+        ensure(
+            self.clock_mhz.is_finite() && self.clock_mhz > 0.0 && self.clock_mhz <= 10_000.0,
+            "clock_mhz",
+            || {
+                format!(
+                    "must be a positive frequency up to 10000 MHz, got {}",
+                    self.clock_mhz
+                )
+            },
+        )?;
         Ok(Arch {
             name: self.name.clone(),
             rows,
@@ -209,7 +263,10 @@ impl ArchSpec {
             input,
             weight,
             accumulator,
-            dram: Dram { bytes_per_cycle: d.bytes_per_cycle as u32, latency: Cycles(d.latency_cycles as u64) },
+            dram: Dram {
+                bytes_per_cycle: d.bytes_per_cycle as u32,
+                latency: Cycles(d.latency_cycles as u64),
+            },
             clock_mhz: self.clock_mhz,
             tech: Tech::default_45nm(),
             spec: self.clone(),
@@ -217,7 +274,12 @@ impl ArchSpec {
     }
 }
 
-fn buffer(s: &BufferSpec, kind: BufferKind, word_bytes: u32, min_bank_words: u32) -> Result<Buffer> {
+fn buffer(
+    s: &BufferSpec,
+    kind: BufferKind,
+    word_bytes: u32,
+    min_bank_words: u32,
+) -> Result<Buffer> {
     let field = |f: &str| format!("buffers.{}.{f}", kind.name());
     ensure((1..=64).contains(&s.banks), &field("banks"), || {
         format!("must be between 1 and 64, got {}", s.banks)
@@ -229,23 +291,35 @@ fn buffer(s: &BufferSpec, kind: BufferKind, word_bytes: u32, min_bank_words: u32
     let unit = u64::from(word_bytes) * banks;
     let cap = s.capacity_bytes as u64;
     ensure(cap % unit == 0, &field("capacity_bytes"), || {
-        format!(
-            "{cap} B is not a multiple of {banks} bank(s) × {word_bytes} B words (= {unit} B)"
-        )
+        format!("{cap} B is not a multiple of {banks} bank(s) × {word_bytes} B words (= {unit} B)")
     })?;
     let depth = cap / u64::from(word_bytes);
-    ensure(depth <= u64::from(MAX_BUFFER_WORDS), &field("capacity_bytes"), || {
-        format!("{depth} words exceed the {MAX_BUFFER_WORDS}-word address space of the instruction set")
-    })?;
+    ensure(
+        depth <= u64::from(MAX_BUFFER_WORDS),
+        &field("capacity_bytes"),
+        || {
+            format!("{depth} words exceed the {MAX_BUFFER_WORDS}-word address space of the instruction set")
+        },
+    )?;
     let bank_depth = depth / banks;
-    ensure(bank_depth >= u64::from(min_bank_words), &field("capacity_bytes"), || {
-        format!(
+    ensure(
+        bank_depth >= u64::from(min_bank_words),
+        &field("capacity_bytes"),
+        || {
+            format!(
             "a bank of {bank_depth} words of {word_bytes} B is too small for one tile, which needs \
              {min_bank_words} words ({} B per bank)",
             u64::from(min_bank_words) * u64::from(word_bytes)
         )
-    })?;
-    Ok(Buffer { kind, capacity: Bytes(cap), banks: s.banks as u32, word_bytes, depth: depth as u32 })
+        },
+    )?;
+    Ok(Buffer {
+        kind,
+        capacity: Bytes(cap),
+        banks: s.banks as u32,
+        word_bytes,
+        depth: depth as u32,
+    })
 }
 
 #[cfg(test)]
@@ -272,13 +346,19 @@ mod tests {
     fn negative_latency_names_field() {
         let mut s = builtin::arch_spec("ws_4x4").unwrap();
         s.dram.latency_cycles = -3;
-        assert_eq!(s.validate().unwrap_err().field.as_deref(), Some("dram.latency_cycles"));
+        assert_eq!(
+            s.validate().unwrap_err().field.as_deref(),
+            Some("dram.latency_cycles")
+        );
     }
 
     #[test]
     fn weight_buffer_too_small_for_a_tile() {
         let mut s = builtin::arch_spec("ws_4x4").unwrap();
-        s.buffers.weight = BufferSpec { capacity_bytes: 8, banks: 2 };
+        s.buffers.weight = BufferSpec {
+            capacity_bytes: 8,
+            banks: 2,
+        };
         let e = s.validate().unwrap_err();
         assert_eq!(e.field.as_deref(), Some("buffers.weight.capacity_bytes"));
         assert!(e.message.contains("too small for one tile"), "{e}");

@@ -41,13 +41,18 @@ impl Default for Tech {
 impl Tech {
     /// The built-in 45 nm figures.
     pub fn default_45nm() -> Self {
-        let spec: TechSpec = tessera_core::load::parse_ron(DEFAULT_45NM, Path::new("arch/data/tech_45nm.ron"))
-            .expect("built-in technology file parses");
+        let spec: TechSpec =
+            tessera_core::load::parse_ron(DEFAULT_45NM, Path::new("arch/data/tech_45nm.ron"))
+                .expect("built-in technology file parses");
         Self::validate(spec).expect("built-in technology file is valid")
     }
 
     pub fn validate(spec: TechSpec) -> Result<Self> {
-        ensure(!spec.sram_pj_per_64bit.is_empty(), "sram_pj_per_64bit", || "needs at least one point".into())?;
+        ensure(
+            !spec.sram_pj_per_64bit.is_empty(),
+            "sram_pj_per_64bit",
+            || "needs at least one point".into(),
+        )?;
         ensure(
             spec.sram_pj_per_64bit.windows(2).all(|w| w[0].0 < w[1].0),
             "sram_pj_per_64bit",
@@ -60,7 +65,9 @@ impl Tech {
             (spec.dff_area_um2, "dff_area_um2"),
             (spec.sram_bit_area_um2, "sram_bit_area_um2"),
         ] {
-            ensure(v.is_finite() && v > 0.0, f, || format!("must be positive, got {v}"))?;
+            ensure(v.is_finite() && v > 0.0, f, || {
+                format!("must be positive, got {v}")
+            })?;
         }
         Ok(Self { spec })
     }
@@ -78,10 +85,14 @@ impl Tech {
         } else if bank_bytes >= pts[pts.len() - 1].0 {
             pts[pts.len() - 1].1
         } else {
-            let i = pts.iter().position(|p| p.0 >= bank_bytes).expect("inside range");
+            let i = pts
+                .iter()
+                .position(|p| p.0 >= bank_bytes)
+                .expect("inside range");
             let (c0, e0) = pts[i - 1];
             let (c1, e1) = pts[i];
-            let t = ((bank_bytes as f64).ln() - (c0 as f64).ln()) / ((c1 as f64).ln() - (c0 as f64).ln());
+            let t = ((bank_bytes as f64).ln() - (c0 as f64).ln())
+                / ((c1 as f64).ln() - (c0 as f64).ln());
             e0 + t * (e1 - e0)
         };
         PicoJoules(per64 * f64::from(word_bytes) / 8.0)

@@ -20,12 +20,20 @@ pub type Result<T, E = Diagnostic> = std::result::Result<T, E>;
 
 impl Diagnostic {
     pub fn new(message: impl Into<String>) -> Self {
-        Self { file: None, field: None, position: None, message: message.into() }
+        Self {
+            file: None,
+            field: None,
+            position: None,
+            message: message.into(),
+        }
     }
 
     /// A problem with one field of a spec.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: Some(field.into()), ..Self::new(message) }
+        Self {
+            field: Some(field.into()),
+            ..Self::new(message)
+        }
     }
 
     /// Attach the file (keeps an existing one).
@@ -87,8 +95,13 @@ mod tests {
 
     #[test]
     fn display_names_file_field_and_line() {
-        let mut d = Diagnostic::field("rows", "must be at least 1").under("array").in_file("a.ron");
+        let mut d = Diagnostic::field("rows", "must be at least 1")
+            .under("array")
+            .in_file("a.ron");
         d.position = Some((3, 9));
-        assert_eq!(d.to_string(), "a.ron:3:9: field `array.rows`: must be at least 1");
+        assert_eq!(
+            d.to_string(),
+            "a.ron:3:9: field `array.rows`: must be at least 1"
+        );
     }
 }

@@ -22,7 +22,8 @@ pub fn parse_ron<T: DeserializeOwned>(text: &str, origin: &Path) -> Result<T> {
             return Err(spanned(err, Some(path), origin));
         }
     };
-    de.end().map_err(|code| spanned(de.span_error(code), None, origin))?;
+    de.end()
+        .map_err(|code| spanned(de.span_error(code), None, origin))?;
     Ok(value)
 }
 
@@ -49,7 +50,9 @@ pub fn read_ron<T: DeserializeOwned>(path: &Path) -> Result<T> {
 fn ron_field(code: &ron::Error) -> Option<String> {
     use ron::Error as E;
     match code {
-        E::MissingStructField { field, .. } | E::DuplicateStructField { field, .. } => Some(field.to_string()),
+        E::MissingStructField { field, .. } | E::DuplicateStructField { field, .. } => {
+            Some(field.to_string())
+        }
         E::NoSuchStructField { found, .. } => Some(found.clone()),
         _ => None,
     }
@@ -83,7 +86,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| Diagnostic::new("output path has no file name").in_file(path))?;
-    let tmp = dir.join(format!(".{}.{}.tmp", name.to_string_lossy(), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
     std::fs::write(&tmp, bytes)
         .map_err(|e| Diagnostic::new(format!("cannot write: {e}")).in_file(&tmp))?;
     std::fs::rename(&tmp, path).map_err(|e| {

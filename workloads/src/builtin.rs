@@ -5,11 +5,20 @@ use std::path::Path;
 use tessera_core::diag::{Diagnostic, Result};
 
 pub const WORKLOADS: &[(&str, &str)] = &[
-    ("gemm_37x50x19", include_str!("../builtin/gemm_37x50x19.ron")),
-    ("gemm_64x64x64", include_str!("../builtin/gemm_64x64x64.ron")),
+    (
+        "gemm_37x50x19",
+        include_str!("../builtin/gemm_37x50x19.ron"),
+    ),
+    (
+        "gemm_64x64x64",
+        include_str!("../builtin/gemm_64x64x64.ron"),
+    ),
     ("mlp_small", include_str!("../builtin/mlp_small.ron")),
     ("bert_ffn", include_str!("../builtin/bert_ffn.ron")),
-    ("resnet_conv_im2col", include_str!("../builtin/resnet_conv_im2col.ron")),
+    (
+        "resnet_conv_im2col",
+        include_str!("../builtin/resnet_conv_im2col.ron"),
+    ),
 ];
 
 pub fn workload(name: &str) -> Result<Workload> {

@@ -50,7 +50,12 @@ pub const MAX_DIM: i64 = 1 << 20;
 
 impl Gemm {
     pub fn new(name: &str, m: u32, k: u32, n: u32) -> Self {
-        Self { name: name.into(), m, k, n }
+        Self {
+            name: name.into(),
+            m,
+            k,
+            n,
+        }
     }
     pub fn macs(&self) -> u64 {
         u64::from(self.m) * u64::from(self.k) * u64::from(self.n)
@@ -85,24 +90,41 @@ pub struct Workload {
 
 impl WorkloadSpec {
     pub fn validate(&self) -> Result<Workload> {
-        ensure(is_name(&self.name), "name", || format!("{:?}: use letters, digits and `_` (at most 48)", self.name))?;
-        ensure(!self.layers.is_empty(), "layers", || "needs at least one layer".into())?;
+        ensure(is_name(&self.name), "name", || {
+            format!("{:?}: use letters, digits and `_` (at most 48)", self.name)
+        })?;
+        ensure(!self.layers.is_empty(), "layers", || {
+            "needs at least one layer".into()
+        })?;
         let mut layers = Vec::with_capacity(self.layers.len());
         for (i, l) in self.layers.iter().enumerate() {
             let LayerSpec::Gemm(g) = l;
             let under = format!("layers[{i}]");
-            ensure(is_name(&g.name), "name", || format!("{:?}: use letters, digits and `_` (at most 48)", g.name))
-                .map_err(|e| e.under(&under))?;
+            ensure(is_name(&g.name), "name", || {
+                format!("{:?}: use letters, digits and `_` (at most 48)", g.name)
+            })
+            .map_err(|e| e.under(&under))?;
             for (v, f) in [(g.m, "m"), (g.k, "k"), (g.n, "n")] {
-                ensure((1..=MAX_DIM).contains(&v), f, || format!("must be between 1 and {MAX_DIM}, got {v}"))
-                    .map_err(|e| e.under(&under))?;
+                ensure((1..=MAX_DIM).contains(&v), f, || {
+                    format!("must be between 1 and {MAX_DIM}, got {v}")
+                })
+                .map_err(|e| e.under(&under))?;
             }
             if layers.iter().any(|x: &Layer| x.name() == g.name) {
-                return Err(Diagnostic::field("name", format!("duplicate layer name {:?}", g.name)).under(&under));
+                return Err(Diagnostic::field(
+                    "name",
+                    format!("duplicate layer name {:?}", g.name),
+                )
+                .under(&under));
             }
-            layers.push(Layer::Gemm(Gemm::new(&g.name, g.m as u32, g.k as u32, g.n as u32)));
+            layers.push(Layer::Gemm(Gemm::new(
+                &g.name, g.m as u32, g.k as u32, g.n as u32,
+            )));
         }
-        Ok(Workload { name: self.name.clone(), layers })
+        Ok(Workload {
+            name: self.name.clone(),
+            layers,
+        })
     }
 }
 
@@ -121,8 +143,16 @@ mod tests {
     fn zero_dimension_names_layer_field() {
         let s = WorkloadSpec {
             name: "w".into(),
-            layers: vec![LayerSpec::Gemm(GemmSpec { name: "g".into(), m: 4, k: 0, n: 2 })],
+            layers: vec![LayerSpec::Gemm(GemmSpec {
+                name: "g".into(),
+                m: 4,
+                k: 0,
+                n: 2,
+            })],
         };
-        assert_eq!(s.validate().unwrap_err().field.as_deref(), Some("layers[0].k"));
+        assert_eq!(
+            s.validate().unwrap_err().field.as_deref(),
+            Some("layers[0].k")
+        );
     }
 }

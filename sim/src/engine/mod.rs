@@ -1,0 +1,249 @@
+//! The cycle-level simulator: executes a [`Program`] against the contract in docs/TIMING.md.
+//!
+//! State shared by both granularities lives in [`Machine`]: the DRAM image, the three buffers and
+//! the counters. [`stepped`] advances every register every cycle (evaluate, then commit, as RTL
+//! does); [`event`] jumps between instruction issue events and computes each tile with the fast
+//! kernel. Both must give identical outputs, cycles and counters (a property test holds them
+//! together; Verilator holds the stepped engine to the RTL).
+//!
+//! Trace events (both engines, same cycles): `ctrl issue pc=… <instr>` in the issue cycle and
+//! `<unit> done` in the unit's last busy cycle.
+
+pub mod event;
+pub mod stepped;
+
+use crate::contract::Contract;
+use crate::counters::Counters;
+use crate::energy::Energy;
+use crate::trace::{TraceEvent, Tracer};
+use serde::{Deserialize, Serialize};
+use tessera_arch::isa::{Instr, LoadTarget, Program};
+use tessera_arch::Arch;
+use tessera_core::diag::{Diagnostic, Result};
+use tessera_core::Cycles;
+
+/// Which granularity to simulate at.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Engine {
+    /// Every PE and register, every cycle.
+    Stepped,
+    /// Event to event; tiles computed by the fast kernel. The default.
+    #[default]
+    Event,
+}
+
+impl std::str::FromStr for Engine {
+    type Err = Diagnostic;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "stepped" => Ok(Engine::Stepped),
+            "event" => Ok(Engine::Event),
+            _ => Err(Diagnostic::field(
+                "engine",
+                format!("{s:?}: expected `stepped` or `event`"),
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    pub engine: Engine,
+    pub trace: bool,
+    /// Give up (with an error) after this many cycles.
+    pub max_cycles: u64,
+    pub contract: Contract,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self {
+            engine: Engine::Event,
+            trace: false,
+            max_cycles: 1 << 40,
+            contract: Contract::default(),
+        }
+    }
+}
+
+/// Busy and stall cycles per unit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitStats {
+    pub dma_busy_cycles: u64,
+    pub compute_busy_cycles: u64,
+    /// Cycles the controller waited to issue to a busy DMA unit.
+    pub ctrl_wait_dma_cycles: u64,
+    /// Cycles the controller waited to issue to a busy compute unit.
+    pub ctrl_wait_compute_cycles: u64,
+    /// Cycles spent in SYNC and HALT waiting for units.
+    pub ctrl_wait_sync_cycles: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SimReport {
+    pub engine: Engine,
+    pub cycles: Cycles,
+    pub counters: Counters,
+    pub units: UnitStats,
+    pub energy: Energy,
+    /// Useful MACs / (PEs × cycles).
+    pub utilization: f64,
+}
+
+pub struct SimResult {
+    pub report: SimReport,
+    /// The DRAM image after the run.
+    pub dram: Vec<u8>,
+    pub trace: Option<Vec<TraceEvent>>,
+}
+
+/// Machine state shared by the engines.
+pub(crate) struct Machine<'a> {
+    pub arch: &'a Arch,
+    pub dram: Vec<u8>,
+    /// Input buffer: `depth` words of `R` bytes.
+    pub input: Vec<i8>,
+    /// Weight buffer: `depth` words of `C` bytes.
+    pub weight: Vec<i8>,
+    /// Accumulator: `depth` words of `C` int32 lanes.
+    pub acc: Vec<i32>,
+    pub counters: Counters,
+    pub units: UnitStats,
+    pub tracer: Tracer,
+}
+
+impl<'a> Machine<'a> {
+    fn new(arch: &'a Arch, dram: Vec<u8>, trace: bool) -> Self {
+        let (r, c) = (arch.rows as usize, arch.cols as usize);
+        Self {
+            arch,
+            dram,
+            input: vec![0; arch.input.depth as usize * r],
+            weight: vec![0; arch.weight.depth as usize * c],
+            acc: vec![0; arch.accumulator.depth as usize * c],
+            counters: Counters::default(),
+            units: UnitStats::default(),
+            tracer: if trace {
+                Tracer::on()
+            } else {
+                Tracer::default()
+            },
+        }
+    }
+}
+
+/// Check every instruction's ranges against the buffers and the DRAM image, so that the engines can
+/// index without bounds surprises and a bad program is a clear error, not a panic.
+pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<()> {
+    let err = |i: usize, m: String| {
+        Err(Diagnostic::new(format!(
+            "instruction {i} ({}): {m}",
+            program.instrs[i]
+        )))
+    };
+    let fits = |a: u64, n: u64, depth: u64| a + n <= depth;
+    let mut halted = false;
+    for (i, ins) in program.instrs.iter().enumerate() {
+        match *ins {
+            Instr::Load {
+                target,
+                count,
+                dram_addr,
+                sram_addr,
+            } => {
+                let buf = match target {
+                    LoadTarget::Input => &arch.input,
+                    LoadTarget::Weight => &arch.weight,
+                };
+                if count == 0 {
+                    return err(i, "count must be at least 1".into());
+                }
+                if !fits(sram_addr.into(), count.into(), buf.depth.into()) {
+                    return err(i, format!("buffer range exceeds {} words", buf.depth));
+                }
+                if !fits(
+                    dram_addr.into(),
+                    u64::from(count) * u64::from(buf.word_bytes),
+                    dram_len as u64,
+                ) {
+                    return err(i, format!("DRAM range exceeds the {dram_len}-byte image"));
+                }
+            }
+            Instr::Store {
+                count,
+                dram_addr,
+                sram_addr,
+            } => {
+                let buf = &arch.accumulator;
+                if count == 0 {
+                    return err(i, "count must be at least 1".into());
+                }
+                if !fits(sram_addr.into(), count.into(), buf.depth.into()) {
+                    return err(i, format!("accumulator range exceeds {} words", buf.depth));
+                }
+                if !fits(
+                    dram_addr.into(),
+                    u64::from(count) * u64::from(buf.word_bytes),
+                    dram_len as u64,
+                ) {
+                    return err(i, format!("DRAM range exceeds the {dram_len}-byte image"));
+                }
+            }
+            Instr::Compute {
+                rows,
+                in_addr,
+                w_addr,
+                out_addr,
+                ..
+            } => {
+                if rows == 0 {
+                    return err(i, "rows must be at least 1".into());
+                }
+                if !fits(in_addr.into(), rows.into(), arch.input.depth.into())
+                    || !fits(w_addr.into(), arch.rows.into(), arch.weight.depth.into())
+                    || !fits(out_addr.into(), rows.into(), arch.accumulator.depth.into())
+                {
+                    return err(i, "a buffer range exceeds its buffer".into());
+                }
+            }
+            Instr::Sync { .. } => {}
+            Instr::Halt => {
+                halted = true;
+                break;
+            }
+        }
+    }
+    if !halted {
+        return Err(Diagnostic::new("program has no HALT"));
+    }
+    Ok(())
+}
+
+/// Run `program` on `arch` from the DRAM image `dram`.
+pub fn simulate(
+    arch: &Arch,
+    program: &Program,
+    dram: Vec<u8>,
+    opts: &SimOptions,
+) -> Result<SimResult> {
+    check_program(arch, program, dram.len())?;
+    let mut m = Machine::new(arch, dram, opts.trace);
+    let cycles = match opts.engine {
+        Engine::Event => event::run(&mut m, program, opts)?,
+        Engine::Stepped => stepped::run(&mut m, program, opts)?,
+    };
+    let energy = Energy::of(arch, &m.counters);
+    let utilization = m.counters.array_macs as f64 / (arch.pes() as f64 * cycles as f64);
+    Ok(SimResult {
+        report: SimReport {
+            engine: opts.engine,
+            cycles: Cycles(cycles),
+            counters: m.counters,
+            units: m.units,
+            energy,
+            utilization,
+        },
+        dram: m.dram,
+        trace: m.tracer.events.map(crate::trace::canonical),
+    })
+}

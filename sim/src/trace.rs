@@ -1,0 +1,109 @@
+//! Architectural event log, one line per event, the same format for every engine (and for the
+//! Verilator testbench): `cycle unit event fields`. Off by default; an engine only formats events
+//! when a trace is requested.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceEvent {
+    pub cycle: u64,
+    pub unit: &'static str,
+    pub event: &'static str,
+    pub fields: String,
+}
+
+impl fmt::Display for TraceEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.cycle, self.unit, self.event)?;
+        if !self.fields.is_empty() {
+            write!(f, " {}", self.fields)?;
+        }
+        Ok(())
+    }
+}
+
+/// Where engines write events; `None` costs one branch per event site.
+#[derive(Default)]
+pub struct Tracer {
+    pub events: Option<Vec<TraceEvent>>,
+}
+
+impl Tracer {
+    pub fn on() -> Self {
+        Self {
+            events: Some(vec![]),
+        }
+    }
+    #[inline]
+    pub fn emit(
+        &mut self,
+        cycle: u64,
+        unit: &'static str,
+        event: &'static str,
+        fields: impl FnOnce() -> String,
+    ) {
+        if let Some(ev) = &mut self.events {
+            ev.push(TraceEvent {
+                cycle,
+                unit,
+                event,
+                fields: fields(),
+            });
+        }
+    }
+}
+
+/// Put events in the canonical order every engine's trace is compared in: by cycle, then unit
+/// (`ctrl`, `dma`, `compute`), keeping emission order otherwise.
+pub fn canonical(mut events: Vec<TraceEvent>) -> Vec<TraceEvent> {
+    let rank = |u: &str| match u {
+        "ctrl" => 0,
+        "dma" => 1,
+        "compute" => 2,
+        _ => 3,
+    };
+    events.sort_by_key(|e| (e.cycle, rank(e.unit)));
+    events
+}
+
+/// The first line where two traces differ, with up to `context` lines before it from each side.
+pub fn first_divergence(a: &[String], b: &[String], context: usize) -> Option<Divergence> {
+    let i = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))?;
+    let from = i.saturating_sub(context);
+    Some(Divergence {
+        index: i,
+        context: a[from..i].to_vec(),
+        left: a.get(i).cloned(),
+        right: b.get(i).cloned(),
+    })
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Divergence {
+    /// 0-based index of the first differing line.
+    pub index: usize,
+    /// The common lines just before it.
+    pub context: Vec<String>,
+    pub left: Option<String>,
+    pub right: Option<String>,
+}
+
+impl fmt::Display for Divergence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "first divergence at event {}:", self.index)?;
+        for c in &self.context {
+            writeln!(f, "    {c}")?;
+        }
+        writeln!(
+            f,
+            "  - {}",
+            self.left.as_deref().unwrap_or("<end of trace>")
+        )?;
+        write!(
+            f,
+            "  + {}",
+            self.right.as_deref().unwrap_or("<end of trace>")
+        )
+    }
+}
