@@ -132,6 +132,17 @@ impl Instr {
         w
     }
 
+    /// The opcode's name, as trace events print it.
+    pub fn mnemonic(&self) -> &'static str {
+        match self {
+            Instr::Halt => "HALT",
+            Instr::Load { .. } => "LOAD",
+            Instr::Store { .. } => "STORE",
+            Instr::Compute { .. } => "COMPUTE",
+            Instr::Sync { .. } => "SYNC",
+        }
+    }
+
     /// Decode a word; rejects unknown opcodes, bad flags and non-zero unused bits.
     pub fn decode(w: u128) -> Result<Instr> {
         let opc = get(w, field::OP) as u8;

@@ -149,8 +149,9 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
             }
         }
         active[u].push(Active { start, end, pc, fp });
-        m.tracer
-            .emit(issue, "ctrl", "issue", || format!("pc={pc} {ins}"));
+        m.tracer.emit(issue, "ctrl", "issue", || {
+            format!("pc={pc} {}", ins.mnemonic())
+        });
         m.tracer.emit(
             end,
             if u == DMA { "dma" } else { "compute" },

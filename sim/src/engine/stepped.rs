@@ -134,7 +134,8 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
         }
         if let Some(i) = issue {
             m.counters.instructions += 1;
-            m.tracer.emit(t, "ctrl", "issue", || format!("pc={pc} {i}"));
+            m.tracer
+                .emit(t, "ctrl", "issue", || format!("pc={pc} {}", i.mnemonic()));
             pc += 1;
         }
 

@@ -1,0 +1,315 @@
+//! View models: one struct per Verilog template, holding only integers, booleans and names that
+//! passed [`tessera_arch::is_safe_identifier`]. Everything the templates print is computed here from a
+//! validated [`Arch`] and the [`tessera_arch::isa`] constants; the templates only do width arithmetic
+//! (`8 * bytes - 1` and the like) on these integers.
+
+use askama::Template;
+use tessera_arch::isa::{field, op, unit};
+use tessera_arch::{Arch, Buffer};
+
+/// Depth of the instruction memory in 128-bit words (the contract does not bound program length; the
+/// RTL holds this many instructions, and `pc` wraps past the end).
+pub const IMEM_DEPTH: u32 = 1 << IMEM_ADDR_BITS;
+/// Width of `pc` and of the `imem_addr` port.
+pub const IMEM_ADDR_BITS: u32 = 16;
+
+/// Number of bits needed to hold every value in `0..=max` (at least 1).
+pub(crate) fn bits_for(max: u64) -> u32 {
+    (64 - max.leading_zeros()).max(1)
+}
+
+/// The file header shared by every template (`header.v`).
+pub(crate) struct Header {
+    pub name: String,
+    pub rows: u32,
+    pub cols: u32,
+    pub in_capacity: u64,
+    pub in_banks: u32,
+    pub in_bank_depth: u32,
+    pub in_word: u32,
+    pub w_capacity: u64,
+    pub w_banks: u32,
+    pub w_bank_depth: u32,
+    pub w_word: u32,
+    pub acc_capacity: u64,
+    pub acc_banks: u32,
+    pub acc_bank_depth: u32,
+    pub acc_word: u32,
+    pub dram_bytes_per_cycle: u32,
+    pub dram_latency: u64,
+}
+
+impl Header {
+    pub fn new(a: &Arch) -> Header {
+        Header {
+            name: a.name.clone(),
+            rows: a.rows,
+            cols: a.cols,
+            in_capacity: a.input.capacity.get(),
+            in_banks: a.input.banks,
+            in_bank_depth: a.input.bank_depth(),
+            in_word: a.input.word_bytes,
+            w_capacity: a.weight.capacity.get(),
+            w_banks: a.weight.banks,
+            w_bank_depth: a.weight.bank_depth(),
+            w_word: a.weight.word_bytes,
+            acc_capacity: a.accumulator.capacity.get(),
+            acc_banks: a.accumulator.banks,
+            acc_bank_depth: a.accumulator.bank_depth(),
+            acc_word: a.accumulator.word_bytes,
+            dram_bytes_per_cycle: a.dram.bytes_per_cycle,
+            dram_latency: a.dram.latency.get(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pe.v", escape = "none")]
+pub(crate) struct PeView {
+    pub hdr: Header,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "array.v", escape = "none")]
+pub(crate) struct ArrayView {
+    pub hdr: Header,
+    pub name: String,
+    pub rows: u32,
+    pub cols: u32,
+}
+
+#[derive(Template)]
+#[template(path = "sram.v", escape = "none")]
+pub(crate) struct SramView {
+    pub hdr: Header,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "sram2r.v", escape = "none")]
+pub(crate) struct Sram2rView {
+    pub hdr: Header,
+    pub name: String,
+}
+
+#[derive(Template)]
+#[template(path = "imem.v", escape = "none")]
+pub(crate) struct ImemView {
+    pub hdr: Header,
+    pub name: String,
+    pub depth: u32,
+    pub aw: u32,
+}
+
+/// An instruction field as a Verilog bit range.
+pub(crate) struct Bits {
+    pub msb: u32,
+    pub lsb: u32,
+    /// `width - 1`, for declarations `[top:0]`.
+    pub top: u32,
+}
+
+impl Bits {
+    fn of((lsb, width): (u32, u32)) -> Bits {
+        Bits {
+            msb: lsb + width - 1,
+            lsb,
+            top: width - 1,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ctrl.v", escape = "none")]
+pub(crate) struct CtrlView {
+    pub hdr: Header,
+    pub name: String,
+    pub pc_bits: u32,
+    pub op_halt: u8,
+    pub op_load: u8,
+    pub op_store: u8,
+    pub op_compute: u8,
+    pub op_sync: u8,
+    pub unit_dma: u8,
+    pub unit_compute: u8,
+    pub f_op: Bits,
+    pub f_flags: Bits,
+    pub f_count: Bits,
+    pub f_dram_addr: Bits,
+    pub f_addr_a: Bits,
+    pub f_addr_b: Bits,
+    pub f_addr_c: Bits,
+    /// First instruction bit above every field (128 when the fields fill the word).
+    pub unused_lsb: u32,
+}
+
+impl CtrlView {
+    pub fn new(a: &Arch) -> CtrlView {
+        let fields = [
+            field::OP,
+            field::FLAGS,
+            field::COUNT,
+            field::DRAM_ADDR,
+            field::ADDR_A,
+            field::ADDR_B,
+            field::ADDR_C,
+        ];
+        let unused_lsb = fields.iter().map(|(l, w)| l + w).max().unwrap_or(0);
+        CtrlView {
+            hdr: Header::new(a),
+            name: a.name.clone(),
+            pc_bits: IMEM_ADDR_BITS,
+            op_halt: op::HALT,
+            op_load: op::LOAD,
+            op_store: op::STORE,
+            op_compute: op::COMPUTE,
+            op_sync: op::SYNC,
+            unit_dma: unit::DMA,
+            unit_compute: unit::COMPUTE,
+            f_op: Bits::of(field::OP),
+            f_flags: Bits::of(field::FLAGS),
+            f_count: Bits::of(field::COUNT),
+            f_dram_addr: Bits::of(field::DRAM_ADDR),
+            f_addr_a: Bits::of(field::ADDR_A),
+            f_addr_b: Bits::of(field::ADDR_B),
+            f_addr_c: Bits::of(field::ADDR_C),
+            unused_lsb,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dma.v", escape = "none")]
+pub(crate) struct DmaView {
+    pub hdr: Header,
+    pub name: String,
+    pub rows: u32,
+    pub cols: u32,
+    pub bus_bytes: u32,
+    /// Widest LOAD word: max(R, C).
+    pub load_bytes: u32,
+    /// STORE word: 4C.
+    pub store_bytes: u32,
+    pub bytes_per_cycle: u32,
+    /// min(W, 4C): the credit added per cycle (same k_i schedule as W, bounded counter).
+    pub w_eff: u32,
+    pub credit_bits: u32,
+}
+
+impl DmaView {
+    pub fn new(a: &Arch) -> DmaView {
+        let store_bytes = a.accumulator.word_bytes;
+        let w_eff = a.dram.bytes_per_cycle.min(store_bytes);
+        DmaView {
+            hdr: Header::new(a),
+            name: a.name.clone(),
+            rows: a.rows,
+            cols: a.cols,
+            bus_bytes: a.mem_bus_bytes(),
+            load_bytes: a.input.word_bytes.max(a.weight.word_bytes),
+            store_bytes,
+            bytes_per_cycle: a.dram.bytes_per_cycle,
+            w_eff,
+            // credit < 4C before a cycle, credit + w_eff < 8C during it
+            credit_bits: bits_for(2 * u64::from(store_bytes)),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "compute.v", escape = "none")]
+pub(crate) struct ComputeView {
+    pub hdr: Header,
+    pub name: String,
+    pub rows: u32,
+    pub cols: u32,
+    /// Width of the cycle counter tau: holds 2R + C + 65535.
+    pub tau_bits: u32,
+    /// 2R + C: the tau of the first write back.
+    pub wb_start: u32,
+}
+
+impl ComputeView {
+    pub fn new(a: &Arch) -> ComputeView {
+        let wb_start = 2 * a.rows + a.cols;
+        ComputeView {
+            hdr: Header::new(a),
+            name: a.name.clone(),
+            rows: a.rows,
+            cols: a.cols,
+            tau_bits: bits_for(u64::from(wb_start) + u64::from(u16::MAX)).max(17),
+            wb_start,
+        }
+    }
+}
+
+/// One bank of a buffer.
+pub(crate) struct BankView {
+    pub idx: u32,
+    /// First word address of the bank: idx × bank depth.
+    pub base: u32,
+    /// `base` modulo 2^aw: subtracted on the bank's own address bits.
+    pub row_base: u32,
+}
+
+pub(crate) struct BufView {
+    pub nbanks: u32,
+    pub bank_depth: u32,
+    /// Address bits of one bank.
+    pub aw: u32,
+    pub banks: Vec<BankView>,
+}
+
+impl BufView {
+    fn new(b: &Buffer) -> BufView {
+        let depth = b.bank_depth();
+        let aw = bits_for(u64::from(depth) - 1);
+        let banks = (0..b.banks)
+            .map(|idx| {
+                let base = idx * depth;
+                BankView {
+                    idx,
+                    base,
+                    row_base: base & ((1u32 << aw) - 1),
+                }
+            })
+            .collect();
+        BufView {
+            nbanks: b.banks,
+            bank_depth: depth,
+            aw,
+            banks,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "top.v", escape = "none")]
+pub(crate) struct TopView {
+    pub hdr: Header,
+    pub name: String,
+    pub rows: u32,
+    pub cols: u32,
+    pub bus_bytes: u32,
+    pub pc_bits: u32,
+    pub in_buf: BufView,
+    pub w_buf: BufView,
+    pub acc_buf: BufView,
+}
+
+impl TopView {
+    pub fn new(a: &Arch) -> TopView {
+        TopView {
+            hdr: Header::new(a),
+            name: a.name.clone(),
+            rows: a.rows,
+            cols: a.cols,
+            bus_bytes: a.mem_bus_bytes(),
+            pc_bits: IMEM_ADDR_BITS,
+            in_buf: BufView::new(&a.input),
+            w_buf: BufView::new(&a.weight),
+            acc_buf: BufView::new(&a.accumulator),
+        }
+    }
+}

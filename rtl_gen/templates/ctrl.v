@@ -1,0 +1,89 @@
+{% include "header.v" %}
+
+// Controller (docs/TIMING.md, "Controller"). Cycle 0 is the first cycle after `start`. Each cycle,
+// while running, it looks at instr = imem[pc] (asynchronous read) and:
+//   LOAD / STORE: if the DMA unit is not busy, issues it (dma_start high this cycle), pc <= pc + 1;
+//   COMPUTE:      the same with the compute unit (cmp_start);
+//   SYNC:         if no unit in the mask is busy, pc <= pc + 1;
+//   HALT (and every unknown opcode): if no unit is busy, done <= 1 at the end of this cycle.
+// The field decode is combinational; the units latch the fields at the end of the issue cycle.
+// `start` is ignored while running; `done` stays high until the next `start` or reset.
+module {{ name }}_ctrl (
+    input  wire          clk,
+    input  wire          rst,
+    input  wire          start,
+    output reg           done,
+    output reg  [{{ pc_bits - 1 }}:0]   pc,
+    input  wire [127:0]  instr,
+    input  wire          dma_busy,
+    input  wire          cmp_busy,
+    // issue pulses and the decoded fields of instr
+    output wire          dma_start,
+    output wire          dma_store,
+    output wire          cmp_start,
+    output wire          f_flag0,     // LOAD: 1 = weight buffer; COMPUTE: accumulate
+    output wire [{{ f_count.top }}:0]   f_count,
+    output wire [{{ f_dram_addr.top }}:0]   f_dram_addr,
+    output wire [{{ f_addr_a.top }}:0]   f_addr_a,
+    output wire [{{ f_addr_b.top }}:0]   f_addr_b,
+    output wire [{{ f_addr_c.top }}:0]   f_addr_c
+);
+    // opcodes and unit bits (tessera_arch::isa::op, isa::unit)
+    localparam [7:0] OP_HALT    = 8'd{{ op_halt }};
+    localparam [7:0] OP_LOAD    = 8'd{{ op_load }};
+    localparam [7:0] OP_STORE   = 8'd{{ op_store }};
+    localparam [7:0] OP_COMPUTE = 8'd{{ op_compute }};
+    localparam [7:0] OP_SYNC    = 8'd{{ op_sync }};
+    localparam [7:0] UNIT_DMA     = 8'd{{ unit_dma }};
+    localparam [7:0] UNIT_COMPUTE = 8'd{{ unit_compute }};
+
+    // instruction fields (tessera_arch::isa::field)
+    wire [{{ f_op.top }}:0] opcode = instr[{{ f_op.msb }}:{{ f_op.lsb }}];
+    wire [{{ f_flags.top }}:0] f_flags = instr[{{ f_flags.msb }}:{{ f_flags.lsb }}];
+    assign f_flag0     = f_flags[0];
+    assign f_count     = instr[{{ f_count.msb }}:{{ f_count.lsb }}];
+    assign f_dram_addr = instr[{{ f_dram_addr.msb }}:{{ f_dram_addr.lsb }}];
+    assign f_addr_a    = instr[{{ f_addr_a.msb }}:{{ f_addr_a.lsb }}];
+    assign f_addr_b    = instr[{{ f_addr_b.msb }}:{{ f_addr_b.lsb }}];
+    assign f_addr_c    = instr[{{ f_addr_c.msb }}:{{ f_addr_c.lsb }}];
+{%- if unused_lsb < 128 %}
+    // bits [127:{{ unused_lsb }}] belong to no field (they are zero in every legal instruction)
+    wire unused_instr_bits = ^instr[127:{{ unused_lsb }}];
+{%- endif %}
+
+    reg running;
+
+    wire is_load    = opcode == OP_LOAD;
+    wire is_store   = opcode == OP_STORE;
+    wire is_compute = opcode == OP_COMPUTE;
+    wire is_sync    = opcode == OP_SYNC;
+    // OP_HALT, and every unknown opcode, which the contract treats as HALT
+    wire is_halt    = opcode == OP_HALT || !(is_load || is_store || is_compute || is_sync);
+    wire sync_wait  = ((f_flags & UNIT_DMA) != 8'd0 && dma_busy)
+                   || ((f_flags & UNIT_COMPUTE) != 8'd0 && cmp_busy);
+
+    assign dma_start = running && (is_load || is_store) && !dma_busy;
+    assign dma_store = is_store;
+    assign cmp_start = running && is_compute && !cmp_busy;
+    wire sync_done = running && is_sync && !sync_wait;
+    wire halt_done = running && is_halt && !dma_busy && !cmp_busy;
+
+    always @(posedge clk) begin
+        if (rst) begin
+            running <= 1'b0;
+            done    <= 1'b0;
+            pc      <= {{ pc_bits }}'d0;
+        end else if (start && !running) begin
+            running <= 1'b1;
+            done    <= 1'b0;
+            pc      <= {{ pc_bits }}'d0;
+        end else if (running) begin
+            if (dma_start || cmp_start || sync_done) pc <= pc + {{ pc_bits }}'d1;
+            if (halt_done) begin
+                running <= 1'b0;
+                done    <= 1'b1;
+            end
+        end
+    end
+endmodule
+

@@ -1,0 +1,255 @@
+{% include "header.v" %}
+
+// Top level: controller, instruction memory, DMA unit, compute unit and the three banked buffers.
+//
+// Ports (docs/TIMING.md):
+//   clk, rst               clock; synchronous active-high reset of every register
+//   imem_we/addr/wdata     load the program, one 128-bit instruction per cycle, before `start`
+//   start                  one-cycle pulse; cycle 0 is the first cycle after it
+//   done                   high from cycle h+1 on, h = the cycle HALT completes (cycle count = h+1)
+//   DRAM port, driven by the memory model (L = latency, W = bytes per cycle, b = word bytes):
+//     mem_rd_req_valid/addr/count/bytes  read request (addr in bytes, count words of `bytes` bytes),
+//                                        high for one cycle, tau = 0 of a LOAD
+//     mem_rd_valid/data                  word i of the request, in the low `bytes` bytes, during
+//                                        tau = L + k_i (driven by the memory)
+//     mem_wr_valid/addr/data/bytes/last  STORE write beat i during tau = k_i + 1; last on the final beat
+//     mem_wr_ack                         from the memory, L cycles after the last beat (one cycle)
+//   with k_i = max(i, ceil((i+1)*b/W) - 1). The memory data buses are {{ bus_bytes }} bytes wide.
+module {{ name }}_top (
+    input  wire          clk,
+    input  wire          rst,
+    input  wire          imem_we,
+    input  wire [{{ pc_bits - 1 }}:0]   imem_addr,
+    input  wire [127:0]  imem_wdata,
+    input  wire          start,
+    output wire          done,
+    output wire          mem_rd_req_valid,
+    output wire [31:0]   mem_rd_req_addr,
+    output wire [15:0]   mem_rd_req_count,
+    output wire [15:0]   mem_rd_req_bytes,
+    input  wire          mem_rd_valid,
+    input  wire [{{ 8 * bus_bytes - 1 }}:0] mem_rd_data,
+    output wire          mem_wr_valid,
+    output wire [31:0]   mem_wr_addr,
+    output wire [{{ 8 * bus_bytes - 1 }}:0] mem_wr_data,
+    output wire [15:0]   mem_wr_bytes,
+    output wire          mem_wr_last,
+    input  wire          mem_wr_ack
+);
+    // ---------------------------------------------------------------- controller and program
+    wire [{{ pc_bits - 1 }}:0] pc;
+    wire [127:0] instr;
+    wire         dma_busy;
+    wire         cmp_busy;
+    wire         dma_start;
+    wire         dma_store;
+    wire         cmp_start;
+    wire         f_flag0;
+    wire [15:0]  f_count;
+    wire [31:0]  f_dram_addr;
+    wire [15:0]  f_addr_a;
+    wire [15:0]  f_addr_b;
+    wire [15:0]  f_addr_c;
+
+    {{ name }}_imem u_imem (
+        .clk   (clk),
+        .we    (imem_we),
+        .waddr (imem_addr),
+        .wdata (imem_wdata),
+        .raddr (pc),
+        .rdata (instr)
+    );
+
+    {{ name }}_ctrl u_ctrl (
+        .clk         (clk),
+        .rst         (rst),
+        .start       (start),
+        .done        (done),
+        .pc          (pc),
+        .instr       (instr),
+        .dma_busy    (dma_busy),
+        .cmp_busy    (cmp_busy),
+        .dma_start   (dma_start),
+        .dma_store   (dma_store),
+        .cmp_start   (cmp_start),
+        .f_flag0     (f_flag0),
+        .f_count     (f_count),
+        .f_dram_addr (f_dram_addr),
+        .f_addr_a    (f_addr_a),
+        .f_addr_b    (f_addr_b),
+        .f_addr_c    (f_addr_c)
+    );
+
+    // ---------------------------------------------------------------- units
+    wire                 in_we;
+    wire [15:0]          in_waddr;
+    wire [{{ 8 * rows - 1 }}:0] in_wdata;
+    wire                 in_re;
+    wire [15:0]          in_raddr;
+    wire [{{ 8 * rows - 1 }}:0] in_rdata;
+    wire                 w_we;
+    wire [15:0]          w_waddr;
+    wire [{{ 8 * cols - 1 }}:0] w_wdata;
+    wire                 w_re;
+    wire [15:0]          w_raddr;
+    wire [{{ 8 * cols - 1 }}:0] w_rdata;
+    wire                 acc_we;
+    wire [15:0]          acc_waddr;
+    wire [{{ 32 * cols - 1 }}:0] acc_wdata;
+    wire                 acc_re_a;
+    wire [15:0]          acc_raddr_a;
+    wire [{{ 32 * cols - 1 }}:0] acc_rdata_a;
+    wire                 acc_re_b;
+    wire [15:0]          acc_raddr_b;
+    wire [{{ 32 * cols - 1 }}:0] acc_rdata_b;
+
+    {{ name }}_dma u_dma (
+        .clk              (clk),
+        .rst              (rst),
+        .start            (dma_start),
+        .store            (dma_store),
+        .to_weight        (f_flag0),
+        .count            (f_count),
+        .dram_addr        (f_dram_addr),
+        .sram_addr        (f_addr_a),
+        .busy             (dma_busy),
+        .mem_rd_req_valid (mem_rd_req_valid),
+        .mem_rd_req_addr  (mem_rd_req_addr),
+        .mem_rd_req_count (mem_rd_req_count),
+        .mem_rd_req_bytes (mem_rd_req_bytes),
+        .mem_rd_valid     (mem_rd_valid),
+        .mem_rd_data      (mem_rd_data),
+        .mem_wr_valid     (mem_wr_valid),
+        .mem_wr_addr      (mem_wr_addr),
+        .mem_wr_data      (mem_wr_data),
+        .mem_wr_bytes     (mem_wr_bytes),
+        .mem_wr_last      (mem_wr_last),
+        .mem_wr_ack       (mem_wr_ack),
+        .in_we            (in_we),
+        .in_waddr         (in_waddr),
+        .in_wdata         (in_wdata),
+        .w_we             (w_we),
+        .w_waddr          (w_waddr),
+        .w_wdata          (w_wdata),
+        .acc_re           (acc_re_b),
+        .acc_raddr        (acc_raddr_b),
+        .acc_rdata        (acc_rdata_b)
+    );
+
+    {{ name }}_compute u_compute (
+        .clk        (clk),
+        .rst        (rst),
+        .start      (cmp_start),
+        .accumulate (f_flag0),
+        .rows       (f_count),
+        .in_addr    (f_addr_a),
+        .w_addr     (f_addr_b),
+        .out_addr   (f_addr_c),
+        .busy       (cmp_busy),
+        .w_re       (w_re),
+        .w_raddr    (w_raddr),
+        .w_rdata    (w_rdata),
+        .in_re      (in_re),
+        .in_raddr   (in_raddr),
+        .in_rdata   (in_rdata),
+        .acc_re     (acc_re_a),
+        .acc_raddr  (acc_raddr_a),
+        .acc_rdata  (acc_rdata_a),
+        .acc_we     (acc_we),
+        .acc_waddr  (acc_waddr),
+        .acc_wdata  (acc_wdata)
+    );
+
+    // ---------------------------------------------------------------- buffers
+    // Word address a lives in bank a / D at row a % D (D = words per bank). Bank b is hit when
+    // a - b*D (17-bit, wrapping) < D; its row is a - b*D on the bank's address bits. Addresses past the
+    // buffer hit no bank: writes are dropped, reads return 0. Read data is steered by the bank hit
+    // registered with the read (reads are synchronous).
+
+    // input buffer: {{ in_buf.nbanks }} bank(s) x {{ in_buf.bank_depth }} words of {{ rows }} B
+    wire [{{ in_buf.nbanks - 1 }}:0] in_rhit;
+    reg  [{{ in_buf.nbanks - 1 }}:0] in_rhit_q;
+{%- for b in in_buf.banks %}
+    wire [{{ 8 * rows - 1 }}:0] in_rdata_{{ b.idx }};
+    wire in_whit_{{ b.idx }} = ({1'b0, in_waddr} - 17'd{{ b.base }}) < 17'd{{ in_buf.bank_depth }};
+    assign in_rhit[{{ b.idx }}] = ({1'b0, in_raddr} - 17'd{{ b.base }}) < 17'd{{ in_buf.bank_depth }};
+    {{ name }}_sram #(.WIDTH({{ 8 * rows }}), .DEPTH({{ in_buf.bank_depth }}), .AW({{ in_buf.aw }})) u_in_bank_{{ b.idx }} (
+        .clk   (clk),
+        .rst   (rst),
+        .we    (in_we && in_whit_{{ b.idx }}),
+        .waddr (in_waddr[{{ in_buf.aw - 1 }}:0] - {{ in_buf.aw }}'d{{ b.row_base }}),
+        .wdata (in_wdata),
+        .re    (in_re && in_rhit[{{ b.idx }}]),
+        .raddr (in_raddr[{{ in_buf.aw - 1 }}:0] - {{ in_buf.aw }}'d{{ b.row_base }}),
+        .rdata (in_rdata_{{ b.idx }})
+    );
+{%- endfor %}
+    always @(posedge clk) begin
+        if (rst) in_rhit_q <= {{ in_buf.nbanks }}'d0;
+        else if (in_re) in_rhit_q <= in_rhit;
+    end
+    assign in_rdata ={% for b in in_buf.banks %} (in_rhit_q[{{ b.idx }}] ? in_rdata_{{ b.idx }} : {{ 8 * rows }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+
+    // weight buffer: {{ w_buf.nbanks }} bank(s) x {{ w_buf.bank_depth }} words of {{ cols }} B
+    wire [{{ w_buf.nbanks - 1 }}:0] w_rhit;
+    reg  [{{ w_buf.nbanks - 1 }}:0] w_rhit_q;
+{%- for b in w_buf.banks %}
+    wire [{{ 8 * cols - 1 }}:0] w_rdata_{{ b.idx }};
+    wire w_whit_{{ b.idx }} = ({1'b0, w_waddr} - 17'd{{ b.base }}) < 17'd{{ w_buf.bank_depth }};
+    assign w_rhit[{{ b.idx }}] = ({1'b0, w_raddr} - 17'd{{ b.base }}) < 17'd{{ w_buf.bank_depth }};
+    {{ name }}_sram #(.WIDTH({{ 8 * cols }}), .DEPTH({{ w_buf.bank_depth }}), .AW({{ w_buf.aw }})) u_w_bank_{{ b.idx }} (
+        .clk   (clk),
+        .rst   (rst),
+        .we    (w_we && w_whit_{{ b.idx }}),
+        .waddr (w_waddr[{{ w_buf.aw - 1 }}:0] - {{ w_buf.aw }}'d{{ b.row_base }}),
+        .wdata (w_wdata),
+        .re    (w_re && w_rhit[{{ b.idx }}]),
+        .raddr (w_raddr[{{ w_buf.aw - 1 }}:0] - {{ w_buf.aw }}'d{{ b.row_base }}),
+        .rdata (w_rdata_{{ b.idx }})
+    );
+{%- endfor %}
+    always @(posedge clk) begin
+        if (rst) w_rhit_q <= {{ w_buf.nbanks }}'d0;
+        else if (w_re) w_rhit_q <= w_rhit;
+    end
+    assign w_rdata ={% for b in w_buf.banks %} (w_rhit_q[{{ b.idx }}] ? w_rdata_{{ b.idx }} : {{ 8 * cols }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+
+    // accumulator buffer: {{ acc_buf.nbanks }} bank(s) x {{ acc_buf.bank_depth }} words of {{ 4 * cols }} B;
+    // read port a: compute unit (accumulate), read port b: DMA (store)
+    wire [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_a;
+    wire [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_b;
+    reg  [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_a_q;
+    reg  [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_b_q;
+{%- for b in acc_buf.banks %}
+    wire [{{ 32 * cols - 1 }}:0] acc_rdata_a_{{ b.idx }};
+    wire [{{ 32 * cols - 1 }}:0] acc_rdata_b_{{ b.idx }};
+    wire acc_whit_{{ b.idx }} = ({1'b0, acc_waddr} - 17'd{{ b.base }}) < 17'd{{ acc_buf.bank_depth }};
+    assign acc_rhit_a[{{ b.idx }}] = ({1'b0, acc_raddr_a} - 17'd{{ b.base }}) < 17'd{{ acc_buf.bank_depth }};
+    assign acc_rhit_b[{{ b.idx }}] = ({1'b0, acc_raddr_b} - 17'd{{ b.base }}) < 17'd{{ acc_buf.bank_depth }};
+    {{ name }}_sram2r #(.WIDTH({{ 32 * cols }}), .DEPTH({{ acc_buf.bank_depth }}), .AW({{ acc_buf.aw }})) u_acc_bank_{{ b.idx }} (
+        .clk     (clk),
+        .rst     (rst),
+        .we      (acc_we && acc_whit_{{ b.idx }}),
+        .waddr   (acc_waddr[{{ acc_buf.aw - 1 }}:0] - {{ acc_buf.aw }}'d{{ b.row_base }}),
+        .wdata   (acc_wdata),
+        .re_a    (acc_re_a && acc_rhit_a[{{ b.idx }}]),
+        .raddr_a (acc_raddr_a[{{ acc_buf.aw - 1 }}:0] - {{ acc_buf.aw }}'d{{ b.row_base }}),
+        .rdata_a (acc_rdata_a_{{ b.idx }}),
+        .re_b    (acc_re_b && acc_rhit_b[{{ b.idx }}]),
+        .raddr_b (acc_raddr_b[{{ acc_buf.aw - 1 }}:0] - {{ acc_buf.aw }}'d{{ b.row_base }}),
+        .rdata_b (acc_rdata_b_{{ b.idx }})
+    );
+{%- endfor %}
+    always @(posedge clk) begin
+        if (rst) begin
+            acc_rhit_a_q <= {{ acc_buf.nbanks }}'d0;
+            acc_rhit_b_q <= {{ acc_buf.nbanks }}'d0;
+        end else begin
+            if (acc_re_a) acc_rhit_a_q <= acc_rhit_a;
+            if (acc_re_b) acc_rhit_b_q <= acc_rhit_b;
+        end
+    end
+    assign acc_rdata_a ={% for b in acc_buf.banks %} (acc_rhit_a_q[{{ b.idx }}] ? acc_rdata_a_{{ b.idx }} : {{ 32 * cols }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+    assign acc_rdata_b ={% for b in acc_buf.banks %} (acc_rhit_b_q[{{ b.idx }}] ? acc_rdata_b_{{ b.idx }} : {{ 32 * cols }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+endmodule
+

@@ -1,0 +1,173 @@
+//! Golden files, determinism and input checks of the Verilog generator.
+
+use std::path::{Path, PathBuf};
+use tessera_arch::builtin;
+use tessera_rtl_gen::{emit, Design};
+
+fn golden_dir(arch: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("golden")
+        .join(arch)
+}
+
+/// The first differing line with a few lines of context, diff style.
+fn describe_diff(name: &str, want: &str, got: &str) -> String {
+    let (w, g): (Vec<&str>, Vec<&str>) = (want.lines().collect(), got.lines().collect());
+    let at = w
+        .iter()
+        .zip(&g)
+        .position(|(a, b)| a != b)
+        .unwrap_or(w.len().min(g.len()));
+    let from = at.saturating_sub(3);
+    let mut s = format!(
+        "--- golden/{name}\n+++ emitted/{name}\n@@ line {} @@\n",
+        at + 1
+    );
+    for l in &w[from..at.min(w.len())] {
+        s += &format!(" {l}\n");
+    }
+    for l in w.iter().skip(at).take(4) {
+        s += &format!("-{l}\n");
+    }
+    for l in g.iter().skip(at).take(4) {
+        s += &format!("+{l}\n");
+    }
+    s
+}
+
+fn check_golden(arch: &str) {
+    let design = emit(&builtin::arch(arch).unwrap()).unwrap();
+    let dir = golden_dir(arch);
+    if std::env::var_os("TESSERA_BLESS").is_some_and(|v| v == "1") {
+        if dir.exists() {
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|x| x == "v") {
+                    std::fs::remove_file(p).unwrap();
+                }
+            }
+        }
+        design.write_to(&dir).unwrap();
+        println!("blessed {}", dir.display());
+        return;
+    }
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (run with TESSERA_BLESS=1 to create)",
+                dir.display()
+            )
+        })
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".v"))
+        .collect();
+    on_disk.sort();
+    let mut emitted: Vec<String> = design.files.iter().map(|f| f.name.clone()).collect();
+    emitted.sort();
+    assert_eq!(
+        on_disk, emitted,
+        "golden files of {arch} (TESSERA_BLESS=1 rewrites them)"
+    );
+    for f in &design.files {
+        let want = std::fs::read_to_string(dir.join(&f.name)).unwrap();
+        assert!(
+            want == f.text,
+            "{} differs from its golden file (TESSERA_BLESS=1 rewrites it after review):\n{}",
+            f.name,
+            describe_diff(&f.name, &want, &f.text)
+        );
+    }
+}
+
+#[test]
+fn ws_2x3_matches_golden() {
+    check_golden("ws_2x3");
+}
+
+#[test]
+fn emit_is_deterministic() {
+    for (name, _) in builtin::ARCHS {
+        let a = builtin::arch(name).unwrap();
+        let (d1, d2): (Design, Design) = (emit(&a).unwrap(), emit(&a).unwrap());
+        assert_eq!(d1, d2, "{name}");
+        assert_eq!(d1.content_hash(), d2.content_hash(), "{name}");
+    }
+}
+
+#[test]
+fn file_order_and_names_are_fixed() {
+    let d = emit(&builtin::arch("ws_4x4").unwrap()).unwrap();
+    let names: Vec<&str> = d.files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "ws_4x4_pe.v",
+            "ws_4x4_array.v",
+            "ws_4x4_sram.v",
+            "ws_4x4_sram2r.v",
+            "ws_4x4_imem.v",
+            "ws_4x4_ctrl.v",
+            "ws_4x4_dma.v",
+            "ws_4x4_compute.v",
+            "ws_4x4_top.v"
+        ]
+    );
+    assert_eq!(d.top, "ws_4x4_top");
+}
+
+#[test]
+fn hash_changes_with_the_arch() {
+    let a = builtin::arch("ws_4x4").unwrap();
+    let mut b = a.clone();
+    b.dram.latency = tessera_core::Cycles(21);
+    assert_ne!(
+        emit(&a).unwrap().content_hash(),
+        emit(&b).unwrap().content_hash()
+    );
+}
+
+#[test]
+fn unsafe_names_are_refused() {
+    let good = builtin::arch("ws_2x3").unwrap();
+    for bad in [
+        "x; module evil",
+        "ws\"_2x3",
+        "a b",
+        "../etc",
+        "module",
+        "1x",
+        "",
+        "a\nmodule b",
+    ] {
+        let mut a = good.clone();
+        a.name = bad.into();
+        let e = emit(&a).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("name"), "{bad:?}: {e}");
+    }
+}
+
+#[test]
+fn inconsistent_archs_are_refused() {
+    let good = builtin::arch("ws_2x3").unwrap();
+    let mut a = good.clone();
+    a.input.word_bytes = 3;
+    assert!(emit(&a).is_err());
+    let mut a = good.clone();
+    a.weight.banks = 3; // 128 words do not split into 3 banks
+    assert!(emit(&a).is_err());
+    let mut a = good;
+    a.rows = 0;
+    assert!(emit(&a).is_err());
+}
+
+#[test]
+fn write_to_writes_every_file() {
+    let d = emit(&builtin::arch("ws_1x1").unwrap()).unwrap();
+    let dir = std::env::temp_dir().join(format!("tessera-rtl-gen-write-{}", std::process::id()));
+    d.write_to(&dir).unwrap();
+    for f in &d.files {
+        assert_eq!(std::fs::read_to_string(dir.join(&f.name)).unwrap(), f.text);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

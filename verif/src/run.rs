@@ -1,0 +1,249 @@
+//! Running a program on the generated RTL under Verilator.
+//!
+//! A C++ testbench (`verif/templates/tb.cpp`) drives the top module: it resets, writes the program
+//! through the instruction-memory port, pulses `start` and plays the DRAM of docs/TIMING.md (read word
+//! i at τ = L + k_i, write acknowledgement L cycles after the last beat, store pacing checked beat by
+//! beat; a violation stops the run with an error). It counts cycles as the contract does: cycle 0 is
+//! the first cycle after `start`, and the first cycle in which `done` is high is the cycle count h + 1.
+//!
+//! Builds are cached by the SHA-256 of the emitted sources, the testbench, the flags and the
+//! Verilator version, in `$TESSERA_CACHE_DIR` or `<workspace>/target/tessera-verilator-cache`. A build
+//! goes into a temporary folder next to the cache entry and is renamed into place, so two processes
+//! building the same hash at once both succeed (the loser of the rename uses the winner's build).
+//!
+//! What it leaves out: DRAM refresh, bank timing and several outstanding requests (the contract has
+//! none of them); X propagation (Verilator is two-state; registers are reset and memories zeroed).
+
+use crate::tools::Tools;
+use askama::Template;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use tessera_arch::Arch;
+use tessera_core::diag::{Diagnostic, Result};
+use tessera_rtl_gen::{Design, IMEM_DEPTH};
+
+/// Outcome of a run: the contract's cycle count and the DRAM image after `done`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RtlRun {
+    pub cycles: u64,
+    pub dram: Vec<u8>,
+}
+
+/// Verilator flags of the testbench build (part of the cache key).
+const BUILD_FLAGS: &[&str] = &[
+    "--cc",
+    "--exe",
+    "--build",
+    "-j",
+    "1",
+    "-Wno-fatal",
+    "--x-assign",
+    "0",
+    "--x-initial",
+    "0",
+];
+/// Name of the testbench executable inside the build folder.
+const BINARY: &str = "Vtb";
+
+#[derive(Template)]
+#[template(path = "tb.cpp", escape = "none")]
+struct TbView {
+    top: String,
+    rows: u32,
+    cols: u32,
+    latency: u64,
+    bytes_per_cycle: u32,
+    bus_bytes: u32,
+    imem_depth: u32,
+}
+
+fn testbench(arch: &Arch, design: &Design) -> Result<String> {
+    if !tessera_arch::is_safe_identifier(&arch.name) || design.top != format!("{}_top", arch.name) {
+        return Err(Diagnostic::new(format!(
+            "design {:?} was not generated for arch {:?}",
+            design.top, arch.name
+        )));
+    }
+    TbView {
+        top: design.top.clone(),
+        rows: arch.rows,
+        cols: arch.cols,
+        latency: arch.dram.latency.get(),
+        bytes_per_cycle: arch.dram.bytes_per_cycle,
+        bus_bytes: arch.mem_bus_bytes(),
+        imem_depth: IMEM_DEPTH,
+    }
+    .render()
+    .map_err(|e| Diagnostic::new(format!("rendering the testbench: {e}")))
+}
+
+/// Where builds are cached: `$TESSERA_CACHE_DIR`, else `target/tessera-verilator-cache` under the
+/// workspace root this crate was built from (the system temp folder if that is gone).
+pub fn cache_root() -> PathBuf {
+    if let Some(d) = std::env::var_os("TESSERA_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(d);
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf);
+    match workspace {
+        Some(w) if w.join("Cargo.toml").is_file() => {
+            w.join("target").join("tessera-verilator-cache")
+        }
+        _ => std::env::temp_dir().join("tessera-verilator-cache"),
+    }
+}
+
+/// Build (or find in the cache at [`cache_root`]) the Verilator testbench for `design`; returns the
+/// executable.
+pub fn build_testbench(arch: &Arch, design: &Design, tools: &Tools) -> Result<PathBuf> {
+    build_testbench_in(&cache_root(), arch, design, tools)
+}
+
+/// [`build_testbench`] with the cache in `root`.
+pub fn build_testbench_in(
+    root: &Path,
+    arch: &Arch,
+    design: &Design,
+    tools: &Tools,
+) -> Result<PathBuf> {
+    let tb = testbench(arch, design)?;
+    let mut h = Sha256::new();
+    for part in [
+        design.content_hash().as_str(),
+        tb.as_str(),
+        &BUILD_FLAGS.join(" "),
+        &tools.verilator_version,
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    let key: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    let entry = root.join(format!("{}-{}", design.top, &key[..32]));
+    let binary = |dir: &Path| dir.join("obj").join(BINARY);
+    if binary(&entry).is_file() {
+        return Ok(binary(&entry));
+    }
+    std::fs::create_dir_all(root).map_err(|e| {
+        Diagnostic::new(format!("cannot create the build cache: {e}")).in_file(root)
+    })?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".building-")
+        .tempdir_in(root)?;
+    let src = tmp.path().join("src");
+    design.write_to(&src)?;
+    tessera_core::load::write_atomic(&src.join("tb.cpp"), tb.as_bytes())?;
+    let obj = tmp.path().join("obj");
+    let mut cmd = Command::new(&tools.verilator);
+    cmd.current_dir(&src)
+        .args(BUILD_FLAGS)
+        .args(["--top-module", &design.top, "-Mdir"])
+        .arg(&obj)
+        .args(["-o", BINARY])
+        .args(design.files.iter().map(|f| src.join(&f.name)))
+        .arg(src.join("tb.cpp"));
+    let out = cmd
+        .output()
+        .map_err(|e| Diagnostic::new(format!("cannot run {}: {e}", tools.verilator.display())))?;
+    let log = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Keep the build log beside the build; failure to write it is not an error.
+    let _ = std::fs::write(tmp.path().join("build.log"), &log);
+    if !out.status.success() || !binary(tmp.path()).is_file() {
+        let tail: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+        let tail = tail[tail.len().saturating_sub(30)..].join("\n");
+        return Err(Diagnostic::new(format!(
+            "Verilator build of the {} testbench failed:\n{tail}",
+            design.top
+        )));
+    }
+    let built = tmp.keep();
+    match std::fs::rename(&built, &entry) {
+        Ok(()) => Ok(binary(&entry)),
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&built);
+            if binary(&entry).is_file() {
+                Ok(binary(&entry)) // another process won the race with the same build
+            } else {
+                Err(
+                    Diagnostic::new(format!("cannot move the build into the cache: {e}"))
+                        .in_file(&entry),
+                )
+            }
+        }
+    }
+}
+
+/// Run `program` on the RTL of `arch` with `dram_image` as the DRAM contents. Errors on a DRAM
+/// contract violation, on a timeout (no `done` by cycle `max_cycles`) and on tool failures.
+pub fn run_rtl(
+    arch: &Arch,
+    design: &Design,
+    program: &[u128],
+    dram_image: &[u8],
+    max_cycles: u64,
+    tools: &Tools,
+) -> Result<RtlRun> {
+    if program.is_empty() || program.len() > IMEM_DEPTH as usize {
+        return Err(Diagnostic::new(format!(
+            "a program of {} instructions does not fit the instruction memory (1..={IMEM_DEPTH})",
+            program.len()
+        )));
+    }
+    let exe = build_testbench(arch, design, tools)?;
+    let dir = tempfile::Builder::new()
+        .prefix("tessera-rtl-run-")
+        .tempdir()?;
+    let p = |n: &str| dir.path().join(n);
+    let prog: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
+    std::fs::write(p("program.bin"), prog)?;
+    std::fs::write(p("dram_in.bin"), dram_image)?;
+    let out = Command::new(&exe)
+        .current_dir(dir.path())
+        .args([
+            "program.bin",
+            "dram_in.bin",
+            "dram_out.bin",
+            "cycles.txt",
+            &max_cycles.to_string(),
+        ])
+        .output()
+        .map_err(|e| Diagnostic::new(format!("cannot run {}: {e}", exe.display())))?;
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    match out.status.code() {
+        Some(0) => {}
+        Some(2) => {
+            return Err(Diagnostic::new(format!(
+                "RTL run of {}: {stderr}",
+                design.top
+            )))
+        }
+        Some(3) => {
+            return Err(Diagnostic::new(format!(
+                "RTL run of {} timed out: `done` was not high within {max_cycles} cycles",
+                design.top
+            )))
+        }
+        _ => {
+            return Err(Diagnostic::new(format!(
+                "RTL testbench of {} failed ({}): {stderr}",
+                design.top, out.status
+            )))
+        }
+    }
+    let cycles_text = std::fs::read_to_string(p("cycles.txt"))?;
+    let cycles = cycles_text.trim().parse().map_err(|_| {
+        Diagnostic::new(format!("testbench wrote a bad cycle count {cycles_text:?}"))
+    })?;
+    let dram = std::fs::read(p("dram_out.bin"))?;
+    if dram.len() != dram_image.len() {
+        return Err(Diagnostic::new(
+            "testbench returned a DRAM image of the wrong size",
+        ));
+    }
+    Ok(RtlRun { cycles, dram })
+}

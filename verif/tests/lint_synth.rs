@@ -1,0 +1,116 @@
+//! Verilator `-Wall` lint and Yosys synthesis of the generated RTL.
+
+mod common;
+
+use common::tools;
+use tessera_arch::Arch;
+
+fn builtin(name: &str) -> Arch {
+    tessera_arch::builtin::arch(name).unwrap()
+}
+
+/// 5×3 with three banks of non-power-of-two depth in every buffer and W = 7.
+fn odd() -> Arch {
+    let mut s = tessera_arch::builtin::arch_spec("ws_2x3").unwrap();
+    s.name = "odd_5x3".into();
+    s.array.rows = 5;
+    s.array.cols = 3;
+    s.buffers.input = tessera_arch::spec::BufferSpec {
+        capacity_bytes: 5 * 3 * 7,
+        banks: 3,
+    };
+    s.buffers.weight = tessera_arch::spec::BufferSpec {
+        capacity_bytes: 3 * 3 * 6,
+        banks: 3,
+    };
+    s.buffers.accumulator = tessera_arch::spec::BufferSpec {
+        capacity_bytes: 12 * 3 * 5,
+        banks: 3,
+    };
+    s.dram.bytes_per_cycle = 7;
+    s.validate().unwrap()
+}
+
+fn lint(arch: &Arch) {
+    let Some(t) = tools(false) else { return };
+    let design = tessera_rtl_gen::emit(arch).unwrap();
+    let report = tessera_verif::lint(&design, &t).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(report.files, design.files.len());
+}
+
+fn synth(arch: &Arch) -> Option<tessera_verif::SynthReport> {
+    let t = tools(true)?;
+    let design = tessera_rtl_gen::emit(arch).unwrap();
+    let r = tessera_verif::synth(&design, &t).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.latches, 0);
+    assert!(r.cells > 0);
+    // the memories stay black boxes: one instance per bank, one instruction memory
+    let n = &arch.name;
+    assert_eq!(
+        r.cells_by_type.get(&format!("{n}_imem")),
+        Some(&1),
+        "{:?}",
+        r.cells_by_type
+    );
+    let banks = u64::from(arch.input.banks + arch.weight.banks);
+    assert_eq!(r.cells_by_type.get(&format!("{n}_sram")), Some(&banks));
+    assert_eq!(
+        r.cells_by_type.get(&format!("{n}_sram2r")),
+        Some(&u64::from(arch.accumulator.banks))
+    );
+    println!("{n}: {} cells", r.cells);
+    Some(r)
+}
+
+#[test]
+fn lint_ws_2x3() {
+    lint(&builtin("ws_2x3"));
+}
+
+#[test]
+fn lint_ws_4x4() {
+    lint(&builtin("ws_4x4"));
+}
+
+#[test]
+fn lint_ws_1x1_and_ws_16x16() {
+    lint(&builtin("ws_1x1"));
+    lint(&builtin("ws_16x16"));
+}
+
+#[test]
+fn lint_odd_banks() {
+    lint(&odd());
+}
+
+#[test]
+fn lint_reports_warnings() {
+    let Some(t) = tools(false) else { return };
+    let mut design = tessera_rtl_gen::emit(&builtin("ws_1x1")).unwrap();
+    let pe = design
+        .files
+        .iter_mut()
+        .find(|f| f.name == "ws_1x1_pe.v")
+        .unwrap();
+    pe.text = pe
+        .text
+        .replace("endmodule", "    wire [3:0] dangling = 4'd0;\nendmodule");
+    let e = tessera_verif::lint(&design, &t).unwrap_err();
+    assert!(e.message.contains("dangling"), "{e}");
+}
+
+#[test]
+fn synth_ws_2x3() {
+    synth(&builtin("ws_2x3"));
+}
+
+#[test]
+fn synth_ws_4x4() {
+    let Some(r4) = synth(&builtin("ws_4x4")) else {
+        return;
+    };
+    let Some(r2) = synth(&builtin("ws_2x3")) else {
+        return;
+    };
+    assert!(r4.cells > r2.cells, "16 PEs must cost more than 6");
+}

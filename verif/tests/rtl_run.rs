@@ -1,0 +1,324 @@
+//! Hand-written programs on the generated RTL under Verilator: the output bytes must equal a plain
+//! int8 GEMM and the cycle count must equal docs/TIMING.md's formulas.
+
+mod common;
+
+use common::{contract_cycles, first_diff, tools, Gemm};
+use tessera_arch::isa::{unit, Instr, LoadTarget};
+use tessera_arch::Arch;
+
+fn builtin(name: &str) -> Arch {
+    tessera_arch::builtin::arch(name).unwrap()
+}
+
+/// A built-in with a slower DRAM (and its own name, so its RTL is a different design).
+fn slow(base: &str, name: &str, bytes_per_cycle: i64, latency: i64) -> Arch {
+    let mut s = tessera_arch::builtin::arch_spec(base).unwrap();
+    s.name = name.into();
+    s.dram.bytes_per_cycle = bytes_per_cycle;
+    s.dram.latency_cycles = latency;
+    s.validate().unwrap()
+}
+
+/// 9×2 with three banks of non-power-of-two depth per buffer, an input word wider than the
+/// accumulator word (so the memory bus is wider than a store beat) and W = 5, L = 3.
+fn odd() -> Arch {
+    let mut s = tessera_arch::builtin::arch_spec("ws_2x3").unwrap();
+    s.name = "odd_9x2".into();
+    s.array.rows = 9;
+    s.array.cols = 2;
+    s.buffers.input = tessera_arch::spec::BufferSpec {
+        capacity_bytes: 9 * 3 * 10,
+        banks: 3,
+    };
+    s.buffers.weight = tessera_arch::spec::BufferSpec {
+        capacity_bytes: 2 * 3 * 10,
+        banks: 3,
+    };
+    s.buffers.accumulator = tessera_arch::spec::BufferSpec {
+        capacity_bytes: 8 * 3 * 6,
+        banks: 3,
+    };
+    s.dram.bytes_per_cycle = 5;
+    s.dram.latency_cycles = 3;
+    let a = s.validate().unwrap();
+    assert_eq!(
+        (
+            a.input.bank_depth(),
+            a.weight.bank_depth(),
+            a.accumulator.bank_depth()
+        ),
+        (10, 10, 6)
+    );
+    a
+}
+
+/// Buffer bases one word before a bank boundary when the buffer has several banks, so transfers and
+/// tiles straddle two banks.
+fn bases(arch: &Arch) -> (u16, u16, u16) {
+    let straddle = |b: &tessera_arch::Buffer, words: u32| -> u16 {
+        if b.banks > 1 && b.bank_depth() >= words {
+            (b.bank_depth() - words / 2) as u16
+        } else {
+            0
+        }
+    };
+    (
+        straddle(&arch.input, 2),
+        straddle(&arch.weight, arch.rows),
+        straddle(&arch.accumulator, 2),
+    )
+}
+
+/// LOAD input + LOAD weight + SYNC + COMPUTE + COMPUTE (accumulate) + SYNC + STORE + HALT.
+fn simple_program(arch: &Arch, g: &Gemm) -> Vec<Instr> {
+    let (r, m) = (arch.rows as u16, g.m as u16);
+    let (ib, wb, ob) = bases(arch);
+    vec![
+        Instr::Load {
+            target: LoadTarget::Input,
+            count: 2 * m,
+            dram_addr: g.a_addr,
+            sram_addr: ib,
+        },
+        Instr::Load {
+            target: LoadTarget::Weight,
+            count: 2 * r,
+            dram_addr: g.b_addr,
+            sram_addr: wb,
+        },
+        Instr::Sync { mask: unit::DMA },
+        Instr::Compute {
+            rows: m,
+            in_addr: ib,
+            w_addr: wb,
+            out_addr: ob,
+            accumulate: false,
+        },
+        Instr::Compute {
+            rows: m,
+            in_addr: ib + m,
+            w_addr: wb + r,
+            out_addr: ob,
+            accumulate: true,
+        },
+        Instr::Sync {
+            mask: unit::COMPUTE,
+        },
+        Instr::Store {
+            count: m,
+            dram_addr: g.c_addr,
+            sram_addr: ob,
+        },
+        Instr::Halt,
+    ]
+}
+
+/// The same GEMM with the DMA working while the array computes: the second tile's loads overlap the
+/// first COMPUTE, the second COMPUTE waits for the compute unit, SYNC masks 0 and 3 appear.
+fn overlapped_program(arch: &Arch, g: &Gemm) -> Vec<Instr> {
+    let (r, m) = (arch.rows as u16, g.m as u16);
+    let (rb, mb) = (u32::from(r) * arch.cols, u32::from(m) * arch.rows);
+    let (ib, wb, ob) = bases(arch);
+    vec![
+        Instr::Load {
+            target: LoadTarget::Weight,
+            count: r,
+            dram_addr: g.b_addr,
+            sram_addr: wb,
+        },
+        Instr::Load {
+            target: LoadTarget::Input,
+            count: m,
+            dram_addr: g.a_addr,
+            sram_addr: ib,
+        },
+        Instr::Sync { mask: 0 },
+        Instr::Sync { mask: unit::DMA },
+        Instr::Compute {
+            rows: m,
+            in_addr: ib,
+            w_addr: wb,
+            out_addr: ob,
+            accumulate: false,
+        },
+        Instr::Load {
+            target: LoadTarget::Weight,
+            count: r,
+            dram_addr: g.b_addr + rb,
+            sram_addr: wb + r,
+        },
+        Instr::Load {
+            target: LoadTarget::Input,
+            count: m,
+            dram_addr: g.a_addr + mb,
+            sram_addr: ib + m,
+        },
+        Instr::Sync { mask: unit::DMA },
+        Instr::Compute {
+            rows: m,
+            in_addr: ib + m,
+            w_addr: wb + r,
+            out_addr: ob,
+            accumulate: true,
+        },
+        Instr::Sync {
+            mask: unit::DMA | unit::COMPUTE,
+        },
+        Instr::Store {
+            count: m,
+            dram_addr: g.c_addr,
+            sram_addr: ob,
+        },
+        Instr::Halt,
+    ]
+}
+
+fn check(arch: &Arch, g: &Gemm, prog: &[Instr]) {
+    let Some(t) = tools(false) else { return };
+    let design = tessera_rtl_gen::emit(arch).unwrap();
+    let words: Vec<u128> = prog.iter().map(Instr::encode).collect();
+    let run = tessera_verif::run_rtl(arch, &design, &words, &g.dram, 100_000, &t).unwrap();
+    let want = g.expected_dram();
+    assert!(
+        run.dram == want,
+        "{}: DRAM after the run differs from the GEMM: {}",
+        arch.name,
+        first_diff(&run.dram, &want)
+    );
+    let cycles = contract_cycles(arch, prog);
+    println!(
+        "{}: {} instructions, {} cycles",
+        arch.name,
+        prog.len(),
+        run.cycles
+    );
+    assert_eq!(
+        run.cycles, cycles,
+        "{}: RTL cycle count vs docs/TIMING.md",
+        arch.name
+    );
+}
+
+#[test]
+fn ws_1x1_gemm() {
+    let a = builtin("ws_1x1");
+    let g = Gemm::new(&a, 3, 2, 1);
+    check(&a, &g, &simple_program(&a, &g));
+}
+
+#[test]
+fn ws_2x3_gemm() {
+    let a = builtin("ws_2x3");
+    let g = Gemm::new(&a, 5, 3, 2);
+    check(&a, &g, &simple_program(&a, &g));
+}
+
+#[test]
+fn ws_2x3_gemm_overlapped() {
+    let a = builtin("ws_2x3");
+    let g = Gemm::new(&a, 4, 4, 3);
+    check(&a, &g, &overlapped_program(&a, &g));
+}
+
+#[test]
+fn ws_4x4_gemm() {
+    let a = builtin("ws_4x4");
+    let g = Gemm::new(&a, 7, 7, 4);
+    check(&a, &g, &simple_program(&a, &g));
+}
+
+#[test]
+fn ws_4x4_gemm_overlapped() {
+    let a = builtin("ws_4x4");
+    let g = Gemm::new(&a, 6, 8, 5);
+    check(&a, &g, &overlapped_program(&a, &g));
+}
+
+#[test]
+fn slow_dram_3_bytes_per_cycle() {
+    let a = slow("ws_4x4", "ws_4x4_w3", 3, 17);
+    let g = Gemm::new(&a, 5, 6, 6);
+    check(&a, &g, &simple_program(&a, &g));
+    check(&a, &g, &overlapped_program(&a, &g));
+}
+
+#[test]
+fn slow_dram_1_byte_per_cycle() {
+    let a = slow("ws_2x3", "ws_2x3_w1", 1, 17);
+    let g = Gemm::new(&a, 3, 4, 7);
+    check(&a, &g, &simple_program(&a, &g));
+    check(&a, &g, &overlapped_program(&a, &g));
+}
+
+#[test]
+fn odd_banks_and_wide_input_words() {
+    let a = odd();
+    let g = Gemm::new(&a, 5, 13, 10);
+    check(&a, &g, &simple_program(&a, &g));
+    check(&a, &g, &overlapped_program(&a, &g));
+}
+
+/// An unknown opcode behaves as HALT: it waits for the busy DMA, then ends the program.
+#[test]
+fn unknown_opcode_halts() {
+    let Some(t) = tools(false) else { return };
+    let a = builtin("ws_2x3");
+    let g = Gemm::new(&a, 2, 2, 8);
+    let load = Instr::Load {
+        target: LoadTarget::Input,
+        count: 2,
+        dram_addr: g.a_addr,
+        sram_addr: 0,
+    };
+    let store = Instr::Store {
+        count: 1,
+        dram_addr: g.c_addr,
+        sram_addr: 0,
+    };
+    let words = [load.encode(), 0xff, store.encode(), Instr::Halt.encode()];
+    let design = tessera_rtl_gen::emit(&a).unwrap();
+    let run = tessera_verif::run_rtl(&a, &design, &words, &g.dram, 10_000, &t).unwrap();
+    assert_eq!(run.cycles, contract_cycles(&a, &[load, Instr::Halt]));
+    assert_eq!(
+        run.dram, g.dram,
+        "the STORE after the unknown opcode must not run"
+    );
+}
+
+/// The testbench's DRAM fails loudly when the DMA paces store beats faster than W allows.
+#[test]
+fn testbench_rejects_fast_store_beats() {
+    let Some(t) = tools(false) else { return };
+    let a = slow("ws_2x3", "ws_2x3_w1", 1, 17);
+    let g = Gemm::new(&a, 3, 4, 9);
+    let mut design = tessera_rtl_gen::emit(&a).unwrap();
+    let dma = design
+        .files
+        .iter_mut()
+        .find(|f| f.name.ends_with("_dma.v"))
+        .unwrap();
+    let paced = "wire issue = busy && store_q && issuing && credit_ok;";
+    assert!(dma.text.contains(paced));
+    dma.text = dma
+        .text
+        .replace(paced, "wire issue = busy && store_q && issuing;");
+    let words: Vec<u128> = simple_program(&a, &g).iter().map(Instr::encode).collect();
+    let e = tessera_verif::run_rtl(&a, &design, &words, &g.dram, 100_000, &t).unwrap_err();
+    assert!(
+        e.message.contains("CONTRACT VIOLATION") && e.message.contains("early"),
+        "{e}"
+    );
+}
+
+/// A program that never halts hits the cycle limit.
+#[test]
+fn timeout_is_an_error() {
+    let Some(t) = tools(false) else { return };
+    let a = builtin("ws_1x1");
+    let design = tessera_rtl_gen::emit(&a).unwrap();
+    // 64 SYNCs take 64 cycles before the HALT after them (zeroed memory): a limit of 30 is too short.
+    let words = vec![Instr::Sync { mask: 0 }.encode(); 64];
+    let e = tessera_verif::run_rtl(&a, &design, &words, &[0u8; 16], 30, &t).unwrap_err();
+    assert!(e.message.contains("timed out"), "{e}");
+}
