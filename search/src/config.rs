@@ -1,0 +1,259 @@
+//! What a search run is asked to do: [`SearchConfig`] (RON-loadable) and its [`Strategy`].
+
+use crate::eval::Objective;
+use crate::space::{Constraints, SearchSpace, MAX_CAPACITY_BYTES};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tessera_arch::Arch;
+use tessera_core::diag::{ensure, Result};
+
+/// How candidates are proposed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Strategy {
+    /// Uniform sampling of the space (with replacement; invalid and infeasible points are redrawn).
+    Random,
+    /// A generational genetic algorithm; see [`EvolutionParams`].
+    Evolutionary(EvolutionParams),
+}
+
+impl Strategy {
+    /// Evolutionary with the default parameters.
+    pub fn evolutionary() -> Self {
+        Strategy::Evolutionary(EvolutionParams::default())
+    }
+
+    /// `random` or `evolutionary`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Strategy::Random => "random",
+            Strategy::Evolutionary(_) => "evolutionary",
+        }
+    }
+}
+
+/// Parameters of the genetic algorithm. Every field has a default, so `Evolutionary(())` is valid.
+///
+/// Each generation keeps the `elites` best individuals and fills the rest of the population with
+/// children: a parent chosen by a tournament of `tournament` individuals, with probability
+/// `crossover_rate` uniformly crossed with a second tournament winner, then mutated by moving one
+/// parameter to a neighbouring value of its list. A child that is invalid, infeasible or already
+/// evaluated is redrawn (up to a fixed number of attempts, then a uniformly random point is used).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvolutionParams {
+    pub population: usize,
+    pub tournament: usize,
+    pub crossover_rate: f64,
+    pub elites: usize,
+}
+
+impl Default for EvolutionParams {
+    fn default() -> Self {
+        Self {
+            population: 16,
+            tournament: 3,
+            crossover_rate: 0.5,
+            elites: 2,
+        }
+    }
+}
+
+impl EvolutionParams {
+    /// Check the parameters. Errors name the field.
+    pub fn validate(&self) -> Result<()> {
+        ensure(self.population >= 2, "population", || {
+            format!("must be at least 2, got {}", self.population)
+        })?;
+        ensure(
+            (1..=self.population).contains(&self.tournament),
+            "tournament",
+            || {
+                format!(
+                    "must be between 1 and the population ({}), got {}",
+                    self.population, self.tournament
+                )
+            },
+        )?;
+        ensure(
+            (0.0..=1.0).contains(&self.crossover_rate),
+            "crossover_rate",
+            || format!("must be between 0 and 1, got {}", self.crossover_rate),
+        )?;
+        ensure(self.elites < self.population, "elites", || {
+            format!(
+                "must be less than the population ({}), got {}",
+                self.population, self.elites
+            )
+        })?;
+        Ok(())
+    }
+}
+
+fn default_top_k() -> usize {
+    3
+}
+
+/// The largest evaluation budget accepted (the history keeps one entry per evaluation).
+pub const MAX_EVALUATIONS: usize = 1_000_000;
+
+/// A search run, loadable from RON; `search/examples/search.ron` is a commented example:
+///
+/// ```text
+/// SearchConfig(
+///     space: (rows: [4, 8, 16, 32], cols: [4, 8, 16, 32], input_bytes: [8192, 16384, 32768],
+///             weight_bytes: [4096, 8192, 16384], accumulator_bytes: [32768, 65536, 131072]),
+///     constraints: (max_pes: Some(256), max_sram_bytes: Some(180224)),
+///     objective: Edp,
+///     strategy: Evolutionary((population: 16, tournament: 3, crossover_rate: 0.5, elites: 2)),
+///     evaluations: 200,
+///     seed: 1,
+///     top_k: 3,
+/// )
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchConfig {
+    pub space: SearchSpace,
+    #[serde(default)]
+    pub constraints: Constraints,
+    pub objective: Objective,
+    pub strategy: Strategy,
+    /// Evaluation budget: candidates proposed and scored by the analytical model, duplicates
+    /// included (a duplicate is answered from the run's memo, but still counts).
+    pub evaluations: usize,
+    /// Seeds the proposal RNG (ChaCha8) and the operands of the cycle-level re-simulation.
+    pub seed: u64,
+    /// How many of the best distinct candidates are re-simulated cycle by cycle.
+    #[serde(default = "default_top_k")]
+    pub top_k: usize,
+}
+
+impl SearchConfig {
+    /// A small default run around `base`: rows and cols from {2, 4, 8, 16, 32}; each buffer from
+    /// {¼, ½, 1, 2} × `base`'s capacity; 2 banks; constrained to `base`'s PEs and SRAM (the search
+    /// looks for a better design with the same resources); EDP; evolutionary; 200 evaluations.
+    pub fn default_for(base: &Arch) -> SearchConfig {
+        let ladder = |c: u64| -> Vec<i64> {
+            let mut v: Vec<i64> = [c / 4, c / 2, c, 2 * c]
+                .into_iter()
+                .map(|x| x as i64)
+                .filter(|&x| (1..=MAX_CAPACITY_BYTES).contains(&x))
+                .collect();
+            v.dedup();
+            v
+        };
+        SearchConfig {
+            space: SearchSpace {
+                rows: vec![2, 4, 8, 16, 32],
+                cols: vec![2, 4, 8, 16, 32],
+                input_bytes: ladder(base.input.capacity.get()),
+                weight_bytes: ladder(base.weight.capacity.get()),
+                accumulator_bytes: ladder(base.accumulator.capacity.get()),
+                banks: vec![2],
+            },
+            constraints: Constraints {
+                max_pes: Some(base.pes()),
+                max_sram_bytes: Some(base.sram_bytes().get()),
+                max_area_um2: None,
+            },
+            objective: Objective::Edp,
+            strategy: Strategy::evolutionary(),
+            evaluations: 200,
+            seed: 1,
+            top_k: default_top_k(),
+        }
+    }
+
+    /// Check the whole configuration. Errors name the dotted field (`space.rows`,
+    /// `strategy.population`, `top_k`, ...).
+    pub fn validate(&self) -> Result<()> {
+        self.space.validate().map_err(|e| e.under("space"))?;
+        self.constraints
+            .validate()
+            .map_err(|e| e.under("constraints"))?;
+        if let Strategy::Evolutionary(p) = &self.strategy {
+            p.validate().map_err(|e| e.under("strategy"))?;
+        }
+        ensure(
+            (1..=MAX_EVALUATIONS).contains(&self.evaluations),
+            "evaluations",
+            || {
+                format!(
+                    "must be between 1 and {MAX_EVALUATIONS}, got {}",
+                    self.evaluations
+                )
+            },
+        )?;
+        ensure(self.top_k >= 1, "top_k", || "must be at least 1".into())?;
+        Ok(())
+    }
+
+    /// Parse RON text and validate; `origin` names the file in errors.
+    pub fn from_ron_str(text: &str, origin: &Path) -> Result<SearchConfig> {
+        let c: SearchConfig = tessera_core::load::parse_ron(text, origin)?;
+        c.validate().map_err(|e| e.in_file(origin))?;
+        Ok(c)
+    }
+
+    /// Read a RON file and validate.
+    pub fn load(path: &Path) -> Result<SearchConfig> {
+        let c: SearchConfig = tessera_core::load::read_ron(path)?;
+        c.validate().map_err(|e| e.in_file(path))?;
+        Ok(c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_arch::builtin;
+
+    #[test]
+    fn default_config_is_valid_and_round_trips_through_ron() {
+        let base = builtin::arch("ws_16x16").unwrap();
+        let c = SearchConfig::default_for(&base);
+        c.validate().unwrap();
+        assert_eq!(c.space.input_bytes, vec![8192, 16384, 32768, 65536]);
+        let text = tessera_core::load::to_ron_string(&c).unwrap();
+        let back = SearchConfig::from_ron_str(&text, Path::new("x.ron")).unwrap();
+        assert_eq!(back, c);
+    }
+
+    #[test]
+    fn example_file_loads() {
+        let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/search.ron");
+        let c = SearchConfig::load(&p).unwrap();
+        assert_eq!(c.space.size(), 4 * 4 * 3 * 3 * 3);
+        assert_eq!(c.constraints.max_pes, Some(256));
+        assert_eq!(c.strategy, Strategy::evolutionary());
+    }
+
+    #[test]
+    fn minimal_ron_uses_defaults() {
+        let text = "SearchConfig(space: (rows: [4], cols: [4], input_bytes: [2048], \
+                    weight_bytes: [1024], accumulator_bytes: [8192]), objective: Latency, \
+                    strategy: Evolutionary(()), evaluations: 5, seed: 9)";
+        let c = SearchConfig::from_ron_str(text, Path::new("x.ron")).unwrap();
+        assert_eq!(c.space.banks, vec![2]);
+        assert_eq!(c.top_k, 3);
+        assert_eq!(c.constraints, Constraints::default());
+        assert_eq!(c.strategy, Strategy::evolutionary());
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let base = builtin::arch("ws_4x4").unwrap();
+        let mut c = SearchConfig::default_for(&base);
+        c.strategy = Strategy::Evolutionary(EvolutionParams {
+            elites: 16,
+            ..EvolutionParams::default()
+        });
+        assert_eq!(
+            c.validate().unwrap_err().field.as_deref(),
+            Some("strategy.elites")
+        );
+        let mut c = SearchConfig::default_for(&base);
+        c.top_k = 0;
+        assert_eq!(c.validate().unwrap_err().field.as_deref(), Some("top_k"));
+    }
+}

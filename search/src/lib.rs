@@ -1,0 +1,260 @@
+//! Design-space search: the co-design loop that picks an accelerator *and* its mappings for a
+//! workload.
+//!
+//! What it models. The outer search explores accelerators built from a base [`Arch`]: array rows and
+//! columns, input/weight/accumulator buffer capacities and the bank count come from a
+//! [`SearchSpace`]; datatypes, dataflow, DRAM channel, clock and technology figures come from the
+//! base. Each point becomes an [`ArchSpec`](tessera_arch::ArchSpec) and is validated by
+//! `ArchSpec::validate`; points that fail are skipped and counted, as are points that exceed the
+//! design specs ([`Constraints`]: PEs, SRAM bytes, optionally area). For every remaining candidate
+//! the inner search ([`eval::best_mapping`]) picks, per layer, the best of
+//! [`Mapping::candidates`](tessera_mapping::Mapping::candidates) by the analytical model
+//! ([`tessera_sim::estimate`]) under the [`Objective`] (latency in cycles, energy in pJ, or EDP);
+//! the candidate's cost is the sum over layers (layers run back to back). Two strategies propose
+//! candidates under an evaluation budget: uniform [`Strategy::Random`] sampling and a generational
+//! genetic algorithm, [`Strategy::Evolutionary`] (tournament selection, optional uniform
+//! crossover, one-gene neighbour mutation, elitism). Batches are evaluated in parallel with rayon;
+//! a run is deterministic for its seed whatever the thread count (see [`explore`]).
+//!
+//! After exploring, the top-K distinct candidates by the analytical objective are re-simulated on
+//! every layer with the cycle-level simulator ([`tessera_sim::run_layer`], event engine, operands
+//! from the seed). The result reports both models' totals and the analytical model's error, and
+//! [`SearchResult::best`] is the finalist with the best *simulated* objective. A re-simulation whose
+//! outputs differ from the reference GEMM is an error (a simulator bug), never a silent pass.
+//!
+//! What it leaves out (for now): the per-layer EDP choice minimises each layer's own
+//! cycles × energy, not the workload's total EDP; layers do not overlap or share buffers; only GEMM
+//! layers and the weight-stationary dataflow exist, so there are no dataflow, network or
+//! multi-accelerator variants to search; the mapping space is the ladder of
+//! `Mapping::candidates`, not loop orders; there is no Bayesian optimisation, reinforcement learning
+//! or gradient-based search yet (the spine's strategies are random and evolutionary); the area and
+//! energy figures are the first-order models of `tessera_sim` (no leakage, wires, controller).
+//!
+//! The library prints nothing: pass a progress callback to [`search_with_progress`].
+
+pub mod config;
+pub mod eval;
+pub mod explore;
+pub mod result;
+pub mod space;
+
+pub use config::{EvolutionParams, SearchConfig, Strategy};
+pub use eval::{best_mapping, evaluate, BestMapping, Evaluation, LayerChoice, Metrics, Objective};
+pub use result::{Finalist, FinalistLayer, HistoryEntry, SearchResult};
+pub use space::{Constraints, DesignPoint, SearchSpace};
+
+use explore::{fitness_cmp, Explorer};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use tessera_arch::Arch;
+use tessera_core::diag::{Diagnostic, Result};
+use tessera_sim::{run_layer, Engine, SimOptions};
+use tessera_workloads::{Layer, Workload};
+
+/// Which part of a run a progress report is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    /// Evaluations made so far, of the budget. Reported after each batch, from the calling thread.
+    Explore,
+    /// Layer simulations of the top-K finished so far, of `top_k × layers`. Reported from rayon's
+    /// worker threads as they finish.
+    Resimulate,
+}
+
+/// Run the search described by `config` for `workload`, building candidates from `base`.
+pub fn search(config: &SearchConfig, base: &Arch, workload: &Workload) -> Result<SearchResult> {
+    search_with_progress(config, base, workload, &|_, _, _| {})
+}
+
+/// [`search`], calling `progress(phase, done, total)` as work completes.
+pub fn search_with_progress(
+    config: &SearchConfig,
+    base: &Arch,
+    workload: &Workload,
+    progress: &(dyn Fn(Phase, usize, usize) + Sync),
+) -> Result<SearchResult> {
+    config.validate()?;
+    let space = config.space.to_space()?;
+    let mut ex = Explorer::new(
+        space,
+        base,
+        workload,
+        &config.constraints,
+        config.objective,
+        config.evaluations,
+        progress,
+    );
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    match &config.strategy {
+        Strategy::Random => ex.run_random(&mut rng)?,
+        Strategy::Evolutionary(p) => ex.run_evolutionary(&mut rng, p)?,
+    }
+
+    // Rank the distinct, mappable candidates by the analytical objective (stable tie-break).
+    let mut ranked: Vec<(f64, space::Genome, &Evaluation)> = ex
+        .memo
+        .iter()
+        .filter_map(|(g, r)| {
+            r.as_ref()
+                .ok()
+                .map(|e| (e.metrics.objective(config.objective), *g, e))
+        })
+        .collect();
+    if ranked.is_empty() {
+        let why = ex
+            .memo
+            .values()
+            .find_map(|r| r.as_ref().err().cloned())
+            .unwrap_or_default();
+        return Err(Diagnostic::new(format!(
+            "none of the {} candidates evaluated could map every layer of {:?} (e.g. {why})",
+            ex.memo.len(),
+            workload.name
+        )));
+    }
+    ranked.sort_by(|a, b| fitness_cmp((Some(a.0), &a.1), (Some(b.0), &b.1)));
+    ranked.truncate(config.top_k);
+    let finalists: Vec<(&Arch, &Evaluation)> = ranked
+        .iter()
+        .map(|(_, g, e)| (&ex.feasible[g], *e))
+        .collect();
+    let top = resimulate(&finalists, workload, config, progress)?;
+    let best = top
+        .iter()
+        .min_by(|a, b| {
+            a.simulated_objective
+                .total_cmp(&b.simulated_objective)
+                .then(a.analytical_rank.cmp(&b.analytical_rank))
+        })
+        .cloned()
+        .expect("at least one finalist");
+    Ok(SearchResult {
+        workload: workload.name.clone(),
+        base_arch: base.name.clone(),
+        strategy: config.strategy.clone(),
+        objective: config.objective,
+        objective_unit: config.objective.unit().into(),
+        seed: config.seed,
+        budget: config.evaluations,
+        evaluated: ex.history.len(),
+        distinct_evaluated: ex.memo.len(),
+        invalid_skipped: ex.invalid_skipped(),
+        infeasible_skipped: ex.infeasible_skipped(),
+        unmappable: ex.unmappable(),
+        space_size: config.space.size(),
+        base_analytical: evaluate(base, workload, config.objective)
+            .ok()
+            .map(|e| e.metrics),
+        best,
+        top,
+        history: ex.history,
+    })
+}
+
+fn pct(model: f64, reference: f64) -> f64 {
+    if reference == 0.0 {
+        0.0
+    } else {
+        (model - reference) / reference * 100.0
+    }
+}
+
+/// Re-simulate each finalist on every layer (in parallel over finalist × layer).
+fn resimulate(
+    finalists: &[(&Arch, &Evaluation)],
+    workload: &Workload,
+    config: &SearchConfig,
+    progress: &(dyn Fn(Phase, usize, usize) + Sync),
+) -> Result<Vec<Finalist>> {
+    let nl = workload.layers.len();
+    let jobs: Vec<(usize, usize)> = (0..finalists.len())
+        .flat_map(|f| (0..nl).map(move |l| (f, l)))
+        .collect();
+    let done = AtomicUsize::new(0);
+    let opts = SimOptions {
+        engine: Engine::Event,
+        ..SimOptions::default()
+    };
+    let runs: Vec<Result<(u64, f64)>> = jobs
+        .par_iter()
+        .map(|&(f, l)| {
+            let (arch, ev) = finalists[f];
+            let Layer::Gemm(g) = &workload.layers[l];
+            let chosen = &ev.layers[l];
+            let mapping = chosen.mapping;
+            // The search estimated from steps built without lowering; hold that to the full
+            // lowering + model for the finalists.
+            let full = tessera_sim::estimate(g, arch, &mapping)?;
+            if full.cycles.get() != chosen.cycles || full.energy.total_pj != chosen.energy_pj {
+                return Err(Diagnostic::new(format!(
+                    "internal error: the search's estimate of layer {:?} on {} ({} cycles, {} pJ) \
+                     differs from tessera_sim::estimate ({}, {})",
+                    g.name,
+                    arch.name,
+                    chosen.cycles,
+                    chosen.energy_pj,
+                    full.cycles,
+                    full.energy.total_pj
+                )));
+            }
+            let run = run_layer(g, arch, &mapping, config.seed.wrapping_add(l as u64), &opts)?;
+            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+            progress(Phase::Resimulate, n, jobs.len());
+            if !run.matches_reference {
+                return Err(Diagnostic::new(format!(
+                    "simulator bug: the cycle simulator's output for layer {:?} on {} with mapping \
+                     {mapping:?} differs from the reference GEMM",
+                    g.name, arch.name
+                )));
+            }
+            Ok((run.report.cycles.get(), run.report.energy.total_pj))
+        })
+        .collect();
+    let runs: Vec<(u64, f64)> = runs.into_iter().collect::<Result<_>>()?;
+    let objective = config.objective;
+    finalists
+        .iter()
+        .enumerate()
+        .map(|(f, (arch, ev))| {
+            let sim = &runs[f * nl..(f + 1) * nl];
+            let layers = ev
+                .layers
+                .iter()
+                .zip(sim)
+                .map(|(a, &(c, e))| FinalistLayer {
+                    layer: a.layer.clone(),
+                    mapping: a.mapping,
+                    analytical_cycles: a.cycles,
+                    simulated_cycles: c,
+                    analytical_energy_pj: a.energy_pj,
+                    simulated_energy_pj: e,
+                    cycle_error_pct: pct(a.cycles as f64, c as f64),
+                    matches_reference: true,
+                })
+                .collect();
+            let simulated = Metrics::total(arch, sim.iter().copied())?;
+            let analytical = ev.metrics;
+            Ok(Finalist {
+                analytical_rank: f,
+                point: DesignPoint {
+                    rows: arch.rows,
+                    cols: arch.cols,
+                    input_bytes: arch.input.capacity.get(),
+                    weight_bytes: arch.weight.capacity.get(),
+                    accumulator_bytes: arch.accumulator.capacity.get(),
+                    banks: arch.input.banks,
+                },
+                arch: ev.arch.clone(),
+                layers,
+                cycle_error_pct: pct(analytical.cycles as f64, simulated.cycles as f64),
+                energy_error_pct: pct(analytical.energy_pj, simulated.energy_pj),
+                simulated_objective: simulated.objective(objective),
+                analytical,
+                simulated,
+                outputs_match_reference: true,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,98 @@
+//! What a search reports. Everything is `Serialize` with deterministic field order, so the same
+//! configuration and seed give byte-identical JSON or RON.
+
+use crate::config::Strategy;
+use crate::eval::{Metrics, Objective};
+use crate::space::DesignPoint;
+use serde::Serialize;
+use tessera_arch::ArchSpec;
+use tessera_mapping::Mapping;
+
+/// One layer of a finalist: its mapping and both models' costs.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FinalistLayer {
+    pub layer: String,
+    pub mapping: Mapping,
+    pub analytical_cycles: u64,
+    pub simulated_cycles: u64,
+    pub analytical_energy_pj: f64,
+    pub simulated_energy_pj: f64,
+    /// `(analytical − simulated) / simulated × 100` on cycles.
+    pub cycle_error_pct: f64,
+    /// The cycle simulator's outputs equal the reference GEMM's (always true in a returned
+    /// result: a mismatch is reported as an error).
+    pub matches_reference: bool,
+}
+
+/// A top-K candidate, re-simulated cycle by cycle on every layer.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finalist {
+    /// 0-based rank among the evaluated candidates by the analytical objective.
+    pub analytical_rank: usize,
+    pub point: DesignPoint,
+    /// The generated accelerator (validated), ready to be written as a RON file.
+    pub arch: ArchSpec,
+    pub layers: Vec<FinalistLayer>,
+    /// Totals by the analytical model (what the search optimised).
+    pub analytical: Metrics,
+    /// Totals by the cycle-level simulator (event engine).
+    pub simulated: Metrics,
+    /// `(analytical − simulated) / simulated × 100` on total cycles.
+    pub cycle_error_pct: f64,
+    /// The same on total energy.
+    pub energy_error_pct: f64,
+    /// The objective's value on the simulated totals (what `best` is chosen by).
+    pub simulated_objective: f64,
+    /// Every layer's outputs equal the reference.
+    pub outputs_match_reference: bool,
+}
+
+/// One evaluation, in the order they were made, for convergence plots.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    /// 0-based evaluation index.
+    pub index: usize,
+    /// The candidate's name (`cand_…`).
+    pub arch: String,
+    pub point: DesignPoint,
+    /// False when the candidate had been evaluated before in this run (answered from the memo).
+    pub new: bool,
+    /// The analytical objective, `None` when some layer could not be mapped on the candidate.
+    pub objective: Option<f64>,
+    /// The best objective among evaluations `0..=index`.
+    pub best_so_far: Option<f64>,
+}
+
+/// The outcome of [`search`](crate::search).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SearchResult {
+    pub workload: String,
+    pub base_arch: String,
+    pub strategy: Strategy,
+    pub objective: Objective,
+    /// The unit of every objective value in this result.
+    pub objective_unit: String,
+    pub seed: u64,
+    /// The evaluation budget asked for.
+    pub budget: usize,
+    /// Evaluations made, duplicates included (equals `budget`).
+    pub evaluated: usize,
+    /// Distinct candidates evaluated by the analytical model.
+    pub distinct_evaluated: usize,
+    /// Distinct design points drawn that `ArchSpec::validate` rejected (never evaluated).
+    pub invalid_skipped: usize,
+    /// Distinct valid design points drawn that exceed the constraints (never evaluated).
+    pub infeasible_skipped: usize,
+    /// Distinct evaluated candidates on which some layer had no mapping (objective `None`).
+    pub unmappable: usize,
+    /// Size of the space (product of the list lengths).
+    pub space_size: u64,
+    /// The base accelerator's analytical totals with the same inner mapping search, for
+    /// comparison (`None` if some layer cannot be mapped on it). Not counted as an evaluation.
+    pub base_analytical: Option<Metrics>,
+    /// The finalist with the best objective by the cycle-level simulator.
+    pub best: Finalist,
+    /// The top-K distinct candidates by the analytical objective, in that order, re-simulated.
+    pub top: Vec<Finalist>,
+    pub history: Vec<HistoryEntry>,
+}

@@ -1,0 +1,343 @@
+//! The design space (candidate values per parameter), the design specs a candidate must meet, and
+//! how a point of the space becomes a validated [`Arch`].
+
+use serde::{Deserialize, Serialize};
+use tessera_arch::spec::{BufferSpec, MAX_ARRAY_DIM, MAX_BUFFER_WORDS};
+use tessera_arch::{Arch, ArchSpec};
+use tessera_core::diag::{ensure, Diagnostic, Result};
+
+/// Candidate values for every searched parameter of the accelerator. Everything else (datatypes,
+/// dataflow, DRAM channel, clock) is taken from a base [`Arch`].
+///
+/// In RON: `(rows: [4, 8, 16], cols: [4, 8, 16], input_bytes: [8192, 16384], weight_bytes: [4096],
+/// accumulator_bytes: [32768, 65536], banks: [2])`. Lists may be in any order; they are sorted. The
+/// same bank count is used for all three buffers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchSpace {
+    /// Array rows (the K dimension of a weight tile), each 1..=128.
+    pub rows: Vec<i64>,
+    /// Array columns (the N dimension of a weight tile), each 1..=128.
+    pub cols: Vec<i64>,
+    /// Input-buffer capacities in bytes.
+    pub input_bytes: Vec<i64>,
+    /// Weight-buffer capacities in bytes.
+    pub weight_bytes: Vec<i64>,
+    /// Accumulator-buffer capacities in bytes.
+    pub accumulator_bytes: Vec<i64>,
+    /// Banks per buffer (all three buffers alike). Defaults to `[2]` (double buffering).
+    #[serde(default = "default_banks")]
+    pub banks: Vec<i64>,
+}
+
+fn default_banks() -> Vec<i64> {
+    vec![2]
+}
+
+/// The largest buffer capacity worth listing: 65 536 words (the instruction set's address space)
+/// of the widest word (4 × 128 accumulator lanes). Larger values can never validate.
+pub const MAX_CAPACITY_BYTES: i64 = MAX_BUFFER_WORDS as i64 * 4 * MAX_ARRAY_DIM;
+/// At most this many values per parameter.
+pub const MAX_VALUES_PER_PARAMETER: usize = 256;
+
+/// Number of searched parameters ("genes").
+pub(crate) const GENES: usize = 6;
+/// A point of the space as indices into the sorted value lists, in the order rows, cols, input,
+/// weight, accumulator, banks. Its `Ord` is the stable tie-break key of the whole search.
+pub(crate) type Genome = [u16; GENES];
+
+/// A validated space: each parameter's values, sorted ascending, distinct.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Space {
+    pub values: [Vec<u64>; GENES],
+}
+
+impl SearchSpace {
+    /// Check every list. Errors name the field (`rows`, `input_bytes[2]`, ...).
+    pub fn validate(&self) -> Result<()> {
+        self.to_space().map(|_| ())
+    }
+
+    /// Number of points (the product of the list lengths), saturating.
+    pub fn size(&self) -> u64 {
+        self.lists()
+            .iter()
+            .map(|(_, v, _)| v.len() as u64)
+            .fold(1u64, |a, b| a.saturating_mul(b))
+    }
+
+    fn lists(&self) -> [(&'static str, &Vec<i64>, (i64, i64)); GENES] {
+        let cap = (1, MAX_CAPACITY_BYTES);
+        [
+            ("rows", &self.rows, (1, MAX_ARRAY_DIM)),
+            ("cols", &self.cols, (1, MAX_ARRAY_DIM)),
+            ("input_bytes", &self.input_bytes, cap),
+            ("weight_bytes", &self.weight_bytes, cap),
+            ("accumulator_bytes", &self.accumulator_bytes, cap),
+            ("banks", &self.banks, (1, 64)),
+        ]
+    }
+
+    pub(crate) fn to_space(&self) -> Result<Space> {
+        let mut values: [Vec<u64>; GENES] = Default::default();
+        for (slot, (field, list, (lo, hi))) in values.iter_mut().zip(self.lists()) {
+            ensure(!list.is_empty(), field, || {
+                "must list at least one value".into()
+            })?;
+            ensure(list.len() <= MAX_VALUES_PER_PARAMETER, field, || {
+                format!(
+                    "lists {} values; at most {MAX_VALUES_PER_PARAMETER} are allowed",
+                    list.len()
+                )
+            })?;
+            for (i, &v) in list.iter().enumerate() {
+                ensure((lo..=hi).contains(&v), &format!("{field}[{i}]"), || {
+                    format!("must be between {lo} and {hi}, got {v}")
+                })?;
+                if let Some(j) = list[..i].iter().position(|&x| x == v) {
+                    return Err(Diagnostic::field(
+                        format!("{field}[{i}]"),
+                        format!("{v} is already listed at index {j}"),
+                    ));
+                }
+            }
+            let mut sorted: Vec<u64> = list.iter().map(|&v| v as u64).collect();
+            sorted.sort_unstable();
+            *slot = sorted;
+        }
+        Ok(Space { values })
+    }
+}
+
+/// One point of the design space, as values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct DesignPoint {
+    pub rows: u32,
+    pub cols: u32,
+    pub input_bytes: u64,
+    pub weight_bytes: u64,
+    pub accumulator_bytes: u64,
+    pub banks: u32,
+}
+
+impl DesignPoint {
+    /// The generated accelerator's name, e.g. `cand_16x8_i32k_w16k_a64k_b2` (capacities in KiB
+    /// with a `k` when they are whole KiB, else in bytes). Always a safe identifier (≤ 46 chars for
+    /// validated spaces).
+    pub fn name(&self) -> String {
+        fn cap(b: u64) -> String {
+            if b / 1024 * 1024 == b {
+                format!("{}k", b / 1024)
+            } else {
+                b.to_string()
+            }
+        }
+        format!(
+            "cand_{}x{}_i{}_w{}_a{}_b{}",
+            self.rows,
+            self.cols,
+            cap(self.input_bytes),
+            cap(self.weight_bytes),
+            cap(self.accumulator_bytes),
+            self.banks
+        )
+    }
+
+    /// The accelerator spec: this point's array and buffers, everything else from `base`.
+    pub fn to_arch_spec(&self, base: &Arch) -> ArchSpec {
+        let mut s = base.spec.clone();
+        s.name = self.name();
+        s.array.rows = i64::from(self.rows);
+        s.array.cols = i64::from(self.cols);
+        let buf = |capacity: u64| BufferSpec {
+            capacity_bytes: capacity as i64,
+            banks: i64::from(self.banks),
+        };
+        s.buffers.input = buf(self.input_bytes);
+        s.buffers.weight = buf(self.weight_bytes);
+        s.buffers.accumulator = buf(self.accumulator_bytes);
+        s
+    }
+
+    /// Build and validate the accelerator (keeping `base`'s technology figures).
+    pub fn to_arch(&self, base: &Arch) -> Result<Arch> {
+        let mut arch = self.to_arch_spec(base).validate()?;
+        arch.tech = base.tech.clone();
+        Ok(arch)
+    }
+}
+
+impl Space {
+    pub fn point(&self, g: &Genome) -> DesignPoint {
+        let v = |i: usize| self.values[i][usize::from(g[i])];
+        DesignPoint {
+            rows: v(0) as u32,
+            cols: v(1) as u32,
+            input_bytes: v(2),
+            weight_bytes: v(3),
+            accumulator_bytes: v(4),
+            banks: v(5) as u32,
+        }
+    }
+
+    pub fn len(&self, gene: usize) -> usize {
+        self.values[gene].len()
+    }
+
+    /// Number of points, saturating.
+    pub fn size(&self) -> u64 {
+        self.values
+            .iter()
+            .fold(1u64, |a, v| a.saturating_mul(v.len() as u64))
+    }
+}
+
+/// Design specs every evaluated candidate must meet. Absent limits do not constrain. In RON:
+/// `(max_pes: Some(256), max_sram_bytes: Some(180224), max_area_um2: None)`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Constraints {
+    /// At most this many PEs (rows × cols).
+    #[serde(default)]
+    pub max_pes: Option<u64>,
+    /// At most this much on-chip SRAM (input + weight + accumulator), in bytes.
+    #[serde(default)]
+    pub max_sram_bytes: Option<u64>,
+    /// At most this much area, in µm², by the first-order model of `tessera_sim::area`.
+    #[serde(default)]
+    pub max_area_um2: Option<f64>,
+}
+
+impl Constraints {
+    /// Check the limits themselves. Errors name the field.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(p) = self.max_pes {
+            ensure(p >= 1, "max_pes", || "must be at least 1".into())?;
+        }
+        if let Some(b) = self.max_sram_bytes {
+            ensure(b >= 1, "max_sram_bytes", || "must be at least 1".into())?;
+        }
+        if let Some(a) = self.max_area_um2 {
+            ensure(a.is_finite() && a > 0.0, "max_area_um2", || {
+                format!("must be a positive area, got {a}")
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The first limit `arch` exceeds, described, or `None` when it meets them all.
+    pub fn violation(&self, arch: &Arch) -> Option<String> {
+        if let Some(max) = self.max_pes {
+            if arch.pes() > max {
+                return Some(format!("{} PEs exceed max_pes = {max}", arch.pes()));
+            }
+        }
+        if let Some(max) = self.max_sram_bytes {
+            let b = arch.sram_bytes().get();
+            if b > max {
+                return Some(format!("{b} B of SRAM exceed max_sram_bytes = {max}"));
+            }
+        }
+        if let Some(max) = self.max_area_um2 {
+            let a = tessera_sim::area::Area::of(arch).total_um2;
+            if a > max {
+                return Some(format!("{a:.0} µm² exceed max_area_um2 = {max}"));
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_arch::builtin;
+
+    fn space() -> SearchSpace {
+        SearchSpace {
+            rows: vec![8, 2, 4],
+            cols: vec![4],
+            input_bytes: vec![4096],
+            weight_bytes: vec![2048],
+            accumulator_bytes: vec![8192],
+            banks: vec![2],
+        }
+    }
+
+    #[test]
+    fn lists_are_sorted_and_checked() {
+        let s = space().to_space().unwrap();
+        assert_eq!(s.values[0], vec![2, 4, 8]);
+        assert_eq!(space().size(), 3);
+        let mut bad = space();
+        bad.rows.push(4);
+        assert_eq!(
+            bad.validate().unwrap_err().field.as_deref(),
+            Some("rows[3]")
+        );
+        let mut bad = space();
+        bad.banks = vec![0];
+        assert_eq!(
+            bad.validate().unwrap_err().field.as_deref(),
+            Some("banks[0]")
+        );
+        let mut bad = space();
+        bad.cols = vec![129];
+        assert_eq!(
+            bad.validate().unwrap_err().field.as_deref(),
+            Some("cols[0]")
+        );
+    }
+
+    #[test]
+    fn point_becomes_a_valid_arch_named_safely() {
+        let base = builtin::arch("ws_16x16").unwrap();
+        let p = DesignPoint {
+            rows: 16,
+            cols: 8,
+            input_bytes: 32768,
+            weight_bytes: 16384,
+            accumulator_bytes: 65536,
+            banks: 2,
+        };
+        assert_eq!(p.name(), "cand_16x8_i32k_w16k_a64k_b2");
+        let a = p.to_arch(&base).unwrap();
+        assert!(tessera_arch::is_safe_identifier(&a.name));
+        assert_eq!((a.rows, a.cols), (16, 8));
+        assert_eq!(a.dram, base.dram);
+        assert_eq!(a.clock_mhz, base.clock_mhz);
+        let longest = DesignPoint {
+            rows: 128,
+            cols: 128,
+            input_bytes: MAX_CAPACITY_BYTES as u64 - 1,
+            weight_bytes: MAX_CAPACITY_BYTES as u64 - 1,
+            accumulator_bytes: MAX_CAPACITY_BYTES as u64 - 1,
+            banks: 64,
+        };
+        assert!(tessera_arch::is_safe_identifier(&longest.name()));
+    }
+
+    #[test]
+    fn constraints_report_the_exceeded_limit() {
+        let a = builtin::arch("ws_16x16").unwrap();
+        let c = Constraints {
+            max_pes: Some(255),
+            ..Constraints::default()
+        };
+        assert!(c.violation(&a).unwrap().contains("max_pes"));
+        let c = Constraints {
+            max_sram_bytes: Some(a.sram_bytes().get()),
+            max_pes: Some(256),
+            max_area_um2: None,
+        };
+        assert_eq!(c.violation(&a), None);
+        let c = Constraints {
+            max_area_um2: Some(-1.0),
+            ..Constraints::default()
+        };
+        assert_eq!(
+            c.validate().unwrap_err().field.as_deref(),
+            Some("max_area_um2")
+        );
+    }
+}

@@ -1,0 +1,332 @@
+//! End-to-end tests of the search on small workloads and budgets (debug builds stay fast).
+
+use std::path::Path;
+use std::sync::Mutex;
+use tessera_arch::{builtin, is_safe_identifier, Arch};
+use tessera_mapping::Mapping;
+use tessera_search::*;
+use tessera_sim::estimate;
+use tessera_workloads::{Layer, Workload};
+
+fn base() -> Arch {
+    builtin::arch("ws_16x16").unwrap()
+}
+
+fn mlp() -> Workload {
+    tessera_workloads::builtin::workload("mlp_small").unwrap()
+}
+
+fn config(strategy: Strategy, evaluations: usize, seed: u64) -> SearchConfig {
+    let mut c = SearchConfig::default_for(&base());
+    c.strategy = strategy;
+    c.evaluations = evaluations;
+    c.seed = seed;
+    c
+}
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn same_seed_same_result_on_one_two_and_four_threads() {
+    let (base, w) = (base(), mlp());
+    for strategy in [Strategy::Random, Strategy::evolutionary()] {
+        let c = config(strategy, 48, 7);
+        let one = pool(1).install(|| search(&c, &base, &w)).unwrap();
+        let two = pool(2).install(|| search(&c, &base, &w)).unwrap();
+        let again = pool(4).install(|| search(&c, &base, &w)).unwrap();
+        let json = |r: &SearchResult| serde_json::to_string(r).unwrap();
+        let ron = |r: &SearchResult| tessera_core::load::to_ron_string(r).unwrap();
+        assert_eq!(json(&one), json(&two), "{}", c.strategy.name());
+        assert_eq!(json(&two), json(&again));
+        assert_eq!(ron(&one), ron(&two));
+        // A different seed explores differently.
+        let c2 = config(c.strategy.clone(), 48, 8);
+        let other = search(&c2, &base, &w).unwrap();
+        let names = |r: &SearchResult| r.history.iter().map(|h| h.arch.clone()).collect::<Vec<_>>();
+        assert_ne!(names(&one), names(&other));
+    }
+}
+
+#[test]
+fn result_is_consistent() {
+    let (base, w) = (base(), mlp());
+    let c = config(Strategy::evolutionary(), 40, 3);
+    let r = search(&c, &base, &w).unwrap();
+    assert_eq!(r.evaluated, 40);
+    assert_eq!(r.budget, 40);
+    assert_eq!(r.history.len(), r.evaluated);
+    assert!(r.distinct_evaluated <= r.evaluated);
+    assert_eq!(
+        r.history.iter().filter(|h| h.new).count(),
+        r.distinct_evaluated
+    );
+    assert_eq!(r.space_size, c.space.size());
+    assert_eq!(r.objective, Objective::Edp);
+    assert_eq!(r.objective_unit, "cycles·pJ");
+    let b = r.base_analytical.unwrap();
+    assert_eq!((b.pes, b.sram_bytes), (256, base.sram_bytes().get()));
+    // History: indices in order, best-so-far is the running minimum.
+    let mut best = f64::INFINITY;
+    for (i, h) in r.history.iter().enumerate() {
+        assert_eq!(h.index, i);
+        best = best.min(h.objective.unwrap());
+        assert_eq!(h.best_so_far, Some(best));
+        assert_eq!(h.arch, h.point.name());
+    }
+    // Top-K: distinct, in analytical order, re-simulated, best by the simulated objective.
+    assert_eq!(r.top.len(), 3);
+    for (i, f) in r.top.iter().enumerate() {
+        assert_eq!(f.analytical_rank, i);
+        assert!(f.outputs_match_reference);
+        assert!(f.layers.iter().all(|l| l.matches_reference));
+        assert_eq!(f.layers.len(), w.layers.len());
+        assert!(is_safe_identifier(&f.arch.name));
+        assert_eq!(f.arch.name, f.point.name());
+        let arch = f.arch.validate().unwrap();
+        assert_eq!(f.analytical.pes, arch.pes());
+        assert_eq!(
+            f.simulated.cycles,
+            f.layers.iter().map(|l| l.simulated_cycles).sum::<u64>()
+        );
+        assert_eq!(
+            f.simulated.edp_cycles_pj,
+            f.simulated.cycles as f64 * f.simulated.energy_pj
+        );
+        assert_eq!(f.simulated_objective, f.simulated.edp_cycles_pj);
+        // The analytical model is close to the simulator on these layers.
+        assert!(f.cycle_error_pct.abs() < 10.0, "{}", f.cycle_error_pct);
+        // The per-layer mapping is the inner search's choice.
+        for (l, layer) in f.layers.iter().zip(&w.layers) {
+            let Layer::Gemm(g) = layer;
+            assert_eq!(
+                l.mapping,
+                best_mapping(g, &arch, r.objective).unwrap().mapping
+            );
+        }
+    }
+    let obj: Vec<f64> = r.top.iter().map(|f| f.analytical.edp_cycles_pj).collect();
+    assert!(obj.windows(2).all(|x| x[0] <= x[1]), "{obj:?}");
+    assert_eq!(Some(obj[0]), r.history.last().unwrap().best_so_far);
+    let names: std::collections::BTreeSet<_> = r.top.iter().map(|f| &f.arch.name).collect();
+    assert_eq!(names.len(), 3);
+    let min_sim = r
+        .top
+        .iter()
+        .map(|f| f.simulated_objective)
+        .fold(f64::INFINITY, f64::min);
+    assert_eq!(r.best.simulated_objective, min_sim);
+    assert!(r.top.contains(&r.best));
+}
+
+#[test]
+fn every_evaluated_candidate_meets_the_constraints() {
+    let (base, w) = (base(), mlp());
+    for strategy in [Strategy::Random, Strategy::evolutionary()] {
+        let mut c = config(strategy, 60, 11);
+        c.constraints = Constraints {
+            max_pes: Some(64),
+            max_sram_bytes: Some(96 * 1024),
+            max_area_um2: Some(1.5e6),
+        };
+        let r = search(&c, &base, &w).unwrap();
+        assert!(r.infeasible_skipped > 0, "the limits should bite");
+        for h in &r.history {
+            let arch = h.point.to_arch(&base).unwrap();
+            assert_eq!(c.constraints.violation(&arch), None, "{}", h.arch);
+            assert!(arch.pes() <= 64);
+            assert!(arch.sram_bytes().get() <= 96 * 1024);
+        }
+        for f in &r.top {
+            assert!(f.analytical.pes <= 64 && f.analytical.sram_bytes <= 96 * 1024);
+            assert!(f.analytical.area_um2 <= 1.5e6);
+        }
+    }
+}
+
+/// The best objective found with this strategy, budget and seed.
+fn best_found(strategy: Strategy, evaluations: usize, seed: u64) -> f64 {
+    let r = search(&config(strategy, evaluations, seed), &base(), &mlp()).unwrap();
+    r.history.last().unwrap().best_so_far.unwrap()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[test]
+fn evolutionary_beats_or_ties_random() {
+    let seeds = [1, 2, 3, 4, 5];
+    let budget = 64;
+    let evo: Vec<f64> = seeds
+        .iter()
+        .map(|&s| best_found(Strategy::evolutionary(), budget, s))
+        .collect();
+    let rnd: Vec<f64> = seeds
+        .iter()
+        .map(|&s| best_found(Strategy::Random, budget, s))
+        .collect();
+    eprintln!("evolutionary {evo:?}\nrandom       {rnd:?}");
+    assert!(median(evo) <= median(rnd));
+}
+
+#[test]
+fn inner_search_is_no_worse_than_the_default_mapping_on_mlp_small() {
+    let w = mlp();
+    for a in ["ws_2x3", "ws_4x4", "ws_8x8", "ws_16x16", "ws_32x32"] {
+        let arch = builtin::arch(a).unwrap();
+        for layer in &w.layers {
+            let Layer::Gemm(g) = layer;
+            let d = estimate(g, &arch, &Mapping::default_for(g, &arch)).unwrap();
+            for o in [Objective::Latency, Objective::Energy, Objective::Edp] {
+                let b = best_mapping(g, &arch, o).unwrap();
+                let full = estimate(g, &arch, &b.mapping).unwrap();
+                assert_eq!(full, b.estimate, "the fast path is the model");
+                assert!(
+                    o.value(full.cycles.get(), full.energy.total_pj)
+                        <= o.value(d.cycles.get(), d.energy.total_pj),
+                    "{a} {} {o:?}",
+                    g.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_space_names_the_field() {
+    let base = base();
+    let mut c = SearchConfig::default_for(&base);
+    c.space.rows.clear();
+    let e = c.validate().unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("space.rows"), "{e}");
+    assert!(e.message.contains("at least one"), "{e}");
+    // search() validates too, and never panics on bad input.
+    assert_eq!(
+        search(&c, &base, &mlp()).unwrap_err().field.as_deref(),
+        Some("space.rows")
+    );
+
+    let text = "SearchConfig(space: (rows: [4], cols: [4], input_bytes: [2048, 0], \
+                weight_bytes: [1024], accumulator_bytes: [8192]), objective: Latency, \
+                strategy: Random, evaluations: 5, seed: 9)";
+    let e = SearchConfig::from_ron_str(text, Path::new("s.ron")).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("space.input_bytes[1]"), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("s.ron: field `space.input_bytes[1]`"),
+        "{e}"
+    );
+
+    let e = SearchConfig::from_ron_str(
+        &text.replace("input_bytes", "input_kib"),
+        Path::new("s.ron"),
+    )
+    .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("space.input_kib"), "{e}");
+    assert!(e.position.is_some());
+
+    let e = SearchConfig::from_ron_str(
+        &text
+            .replace("[2048, 0]", "[2048]")
+            .replace("evaluations: 5", "evaluations: 0"),
+        Path::new("s.ron"),
+    )
+    .unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("evaluations"), "{e}");
+}
+
+#[test]
+fn invalid_combinations_are_skipped_and_counted() {
+    let base = builtin::arch("ws_4x4").unwrap();
+    let w = tessera_workloads::builtin::workload("gemm_37x50x19").unwrap();
+    let mut c = SearchConfig::default_for(&base);
+    // 3 rows or cols makes words of 3 or 12 bytes that do not divide these capacities.
+    c.space.rows = vec![3, 4];
+    c.space.cols = vec![3, 4];
+    c.constraints = Constraints::default();
+    c.evaluations = 30;
+    c.top_k = 2;
+    for strategy in [Strategy::Random, Strategy::evolutionary()] {
+        c.strategy = strategy;
+        let r = search(&c, &base, &w).unwrap();
+        assert!(r.invalid_skipped > 0);
+        assert!(r.history.iter().all(|h| h.point.to_arch(&base).is_ok()));
+        assert_eq!(r.evaluated, 30);
+    }
+}
+
+#[test]
+fn impossible_specs_are_an_error_not_a_hang() {
+    let base = base();
+    let mut c = config(Strategy::evolutionary(), 10, 1);
+    c.constraints.max_pes = Some(3);
+    let e = search(&c, &base, &mlp()).unwrap_err();
+    assert!(e.message.contains("relax the constraints"), "{e}");
+}
+
+#[test]
+fn a_layer_too_large_for_dram_is_reported() {
+    let base = base();
+    let w = Workload {
+        name: "huge".into(),
+        layers: vec![Layer::Gemm(tessera_workloads::Gemm::new(
+            "big", 70_000, 70_000, 1,
+        ))],
+    };
+    let e = search(&config(Strategy::Random, 4, 1), &base, &w).unwrap_err();
+    assert!(e.message.contains("could map"), "{e}");
+}
+
+#[test]
+fn budgets_smaller_than_a_population_and_top_k_larger_than_the_run() {
+    let (base, w) = (base(), mlp());
+    let mut c = config(Strategy::evolutionary(), 2, 5);
+    c.top_k = 10;
+    let r = search(&c, &base, &w).unwrap();
+    assert_eq!(r.evaluated, 2);
+    assert_eq!(r.top.len(), r.distinct_evaluated);
+}
+
+#[test]
+fn progress_reaches_the_end_of_both_phases() {
+    let (base, w) = (base(), mlp());
+    let c = config(Strategy::Random, 40, 2);
+    let seen = Mutex::new(vec![]);
+    let r = search_with_progress(&c, &base, &w, &|p, done, total| {
+        seen.lock().unwrap().push((p, done, total))
+    })
+    .unwrap();
+    let seen = seen.into_inner().unwrap();
+    assert!(seen.contains(&(Phase::Explore, 40, 40)));
+    let n = r.top.len() * w.layers.len();
+    assert!(seen.contains(&(Phase::Resimulate, n, n)));
+    // Explore reports come in order (one per batch: 32 then 8).
+    let explore: Vec<usize> = seen
+        .iter()
+        .filter(|s| s.0 == Phase::Explore)
+        .map(|s| s.1)
+        .collect();
+    assert_eq!(explore, vec![32, 40]);
+}
+
+#[test]
+fn objectives_pick_their_own_optimum() {
+    let (base, w) = (base(), mlp());
+    let mut best = vec![];
+    for o in [Objective::Latency, Objective::Energy] {
+        let mut c = config(Strategy::evolutionary(), 48, 4);
+        c.objective = o;
+        let r = search(&c, &base, &w).unwrap();
+        assert_eq!(r.best.simulated_objective, r.best.simulated.objective(o));
+        best.push(r.best.analytical);
+    }
+    // The latency search's pick is at least as fast (analytically) as the energy search's, and
+    // the energy search's pick at least as frugal, or the searches saw different candidates.
+    assert!(best[0].cycles <= best[1].cycles || best[1].energy_pj <= best[0].energy_pj);
+}
