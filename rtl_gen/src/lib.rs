@@ -5,7 +5,10 @@
 //! from an instruction memory, one DMA unit on a DRAM port (read requests, paced write beats,
 //! acknowledgements), the weight-stationary int8 systolic array with its preload, skew, deskew and
 //! write-back sequencer, and the input / weight / accumulator buffers split into banks of synchronous
-//! SRAM. Every register has a synchronous active-high reset.
+//! SRAM. Every register has a synchronous active-high reset. The top also has a few narrow
+//! observability outputs (`trace_issue`, `trace_pc`, `trace_op`, `trace_halt`, `trace_dma_done`,
+//! `trace_cmp_done`), combinational views of decisions the design makes anyway, from which the
+//! testbench writes the architectural event trace; they add no register and change no timing.
 //!
 //! What it leaves out: the DRAM itself (the memory model lives in the testbench, `tessera-verif`),
 //! SRAM and instruction-memory macros (behavioural models, black boxes in synthesis), clock gating,

@@ -12,6 +12,7 @@
 //               or (accumulate) with old + new lane-wise, old read during tau = 2R+C+m-1;
 //   busy for 2R+C+M cycles.
 // PE, skew and deskew registers are reset once and never cleared between tiles.
+// trace_done (observability only, combinational): high in the last busy cycle, tau = 2R+C+M-1.
 module {{ name }}_compute (
     input  wire          clk,
     input  wire          rst,
@@ -35,7 +36,9 @@ module {{ name }}_compute (
     input  wire [{{ 32 * cols - 1 }}:0] acc_rdata,
     output wire          acc_we,
     output wire [15:0]   acc_waddr,
-    output wire [{{ 32 * cols - 1 }}:0] acc_wdata
+    output wire [{{ 32 * cols - 1 }}:0] acc_wdata,
+    // observability
+    output wire          trace_done
 );
     localparam R = {{ rows }};
     localparam C = {{ cols }};
@@ -52,6 +55,7 @@ module {{ name }}_compute (
     wire [{{ tau_bits - 1 }}:0] acc_rd_end = {{ tau_bits }}'d{{ wb_start - 1 }} + m_t;  // accumulate reads: 2R+C-1 <= tau < 2R+C-1+M
     wire [{{ tau_bits - 1 }}:0] wb_end    = {{ tau_bits }}'d{{ wb_start }} + m_t;     // writes: 2R+C <= tau < 2R+C+M
     wire last = tau == wb_end - {{ tau_bits }}'d1;
+    assign trace_done = busy && last;
 
     // preload
     assign w_re    = busy && tau < {{ tau_bits }}'d{{ rows }};

@@ -14,6 +14,8 @@
 //   cycle. W = {{ bytes_per_cycle }} here; the counter uses min(W, b) = {{ w_eff }}, which gives the same schedule.
 // The unit does not know L: it ends a LOAD on the last data beat and a STORE on the acknowledgement.
 // count = 0 is illegal (the contract forbids it); this unit would wait forever.
+// trace_done (observability only, combinational): high in the unit's last busy cycle, i.e. the cycle
+// at whose end busy clears.
 module {{ name }}_dma (
     input  wire          clk,
     input  wire          rst,
@@ -47,7 +49,9 @@ module {{ name }}_dma (
     output wire [{{ 8 * cols - 1 }}:0] w_wdata,
     output wire          acc_re,
     output wire [15:0]   acc_raddr,
-    input  wire [{{ 32 * cols - 1 }}:0] acc_rdata
+    input  wire [{{ 32 * cols - 1 }}:0] acc_rdata,
+    // observability
+    output wire          trace_done
 );
     reg        store_q;
     reg        weight_q;
@@ -59,6 +63,9 @@ module {{ name }}_dma (
     reg [{{ credit_bits - 1 }}:0] credit;    // STORE: bytes of credit accumulated and not yet spent, < {{ store_bytes }}
 
     wire last_idx = idx == count_q - 16'd1;
+
+    // the conditions under which the sequential block below clears busy
+    assign trace_done = busy && (store_q ? mem_wr_ack : (mem_rd_valid && last_idx));
 
     // LOAD: write each returned word into its buffer
     wire rd_word = busy && !store_q && mem_rd_valid;

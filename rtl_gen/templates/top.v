@@ -15,6 +15,12 @@
 //     mem_wr_valid/addr/data/bytes/last  STORE write beat i during tau = k_i + 1; last on the final beat
 //     mem_wr_ack                         from the memory, L cycles after the last beat (one cycle)
 //   with k_i = max(i, ceil((i+1)*b/W) - 1). The memory data buses are {{ bus_bytes }} bytes wide.
+//   Observability, for the testbench's event trace (combinational, no effect on timing, low in reset):
+//     trace_issue, trace_pc, trace_op  a LOAD / STORE / COMPUTE at imem[trace_pc] with opcode trace_op
+//                                      issues this cycle
+//     trace_halt                       HALT completes this cycle (done is high from the next one)
+//     trace_dma_done, trace_cmp_done   the DMA / compute unit's last busy cycle
+//   The DRAM-side events (requests, read words, write beats) are visible on the DRAM port itself.
 module {{ name }}_top (
     input  wire          clk,
     input  wire          rst,
@@ -34,7 +40,13 @@ module {{ name }}_top (
     output wire [{{ 8 * bus_bytes - 1 }}:0] mem_wr_data,
     output wire [15:0]   mem_wr_bytes,
     output wire          mem_wr_last,
-    input  wire          mem_wr_ack
+    input  wire          mem_wr_ack,
+    output wire          trace_issue,
+    output wire [{{ pc_bits - 1 }}:0]   trace_pc,
+    output wire [7:0]    trace_op,
+    output wire          trace_halt,
+    output wire          trace_dma_done,
+    output wire          trace_cmp_done
 );
     // ---------------------------------------------------------------- controller and program
     wire [{{ pc_bits - 1 }}:0] pc;
@@ -77,8 +89,12 @@ module {{ name }}_top (
         .f_dram_addr (f_dram_addr),
         .f_addr_a    (f_addr_a),
         .f_addr_b    (f_addr_b),
-        .f_addr_c    (f_addr_c)
+        .f_addr_c    (f_addr_c),
+        .trace_issue (trace_issue),
+        .trace_halt  (trace_halt),
+        .trace_op    (trace_op)
     );
+    assign trace_pc = pc;
 
     // ---------------------------------------------------------------- units
     wire                 in_we;
@@ -133,7 +149,8 @@ module {{ name }}_top (
         .w_wdata          (w_wdata),
         .acc_re           (acc_re_b),
         .acc_raddr        (acc_raddr_b),
-        .acc_rdata        (acc_rdata_b)
+        .acc_rdata        (acc_rdata_b),
+        .trace_done       (trace_dma_done)
     );
 
     {{ name }}_compute u_compute (
@@ -157,7 +174,8 @@ module {{ name }}_top (
         .acc_rdata  (acc_rdata_a),
         .acc_we     (acc_we),
         .acc_waddr  (acc_waddr),
-        .acc_wdata  (acc_wdata)
+        .acc_wdata  (acc_wdata),
+        .trace_done (trace_cmp_done)
     );
 
     // ---------------------------------------------------------------- buffers

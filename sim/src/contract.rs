@@ -20,7 +20,9 @@ impl Default for Contract {
 }
 
 impl Contract {
-    /// A contract with one latency changed: for testing that diffs find the first affected event.
+    /// A contract with one latency changed: for testing that trace diffs find the first affected
+    /// event. Only in test builds (`--features fault-injection`), never in a release binary.
+    #[cfg(any(test, feature = "fault-injection"))]
     pub fn with_fault(extra_compute_cycles: u64) -> Self {
         Self {
             compute_skew: extra_compute_cycles,

@@ -1,6 +1,16 @@
 //! Architectural event log, one line per event, the same format for every engine (and for the
 //! Verilator testbench): `cycle unit event fields`. Off by default; an engine only formats events
 //! when a trace is requested.
+//!
+//! ```text
+//! <c> ctrl issue pc=<pc> <LOAD|STORE|COMPUTE>   issue cycle
+//! <c> ctrl halt                                 the cycle HALT completes
+//! <c> dma req addr=<a> count=<n> bytes=<b>      a LOAD's read request (τ = 0)
+//! <c> dma rbeat <i>                             read word i delivered
+//! <c> dma wbeat <i>                             store beat i presented
+//! <c> dma done | <c> compute done               the unit's last busy cycle
+//! ```
+//! Canonical order: by cycle, then unit (ctrl, dma, compute), then emission order.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -34,6 +44,11 @@ impl Tracer {
         Self {
             events: Some(vec![]),
         }
+    }
+    /// Whether events are being recorded (engines skip per-beat work when not).
+    #[inline]
+    pub fn enabled(&self) -> bool {
+        self.events.is_some()
     }
     #[inline]
     pub fn emit(

@@ -6,6 +6,22 @@
 //! beat; a violation stops the run with an error). It counts cycles as the contract does: cycle 0 is
 //! the first cycle after `start`, and the first cycle in which `done` is high is the cycle count h + 1.
 //!
+//! On request ([`run_rtl_traced`]) the testbench also writes the architectural event trace, in the
+//! cycle simulator's format and canonical order (`tessera_sim::trace`), so the two can be diffed line
+//! by line:
+//!
+//! ```text
+//! <c> ctrl issue pc=<pc> <LOAD|STORE|COMPUTE>   issue cycle (top port trace_issue, trace_pc, trace_op)
+//! <c> ctrl halt                                 the cycle h HALT completes (trace_halt)
+//! <c> dma req addr=<a> count=<n> bytes=<b>      a LOAD's read request on the DRAM port
+//! <c> dma rbeat <i>                             read word i delivered by the DRAM
+//! <c> dma wbeat <i>                             store write beat i on the DRAM port
+//! <c> dma done                                  the DMA unit's last busy cycle (trace_dma_done)
+//! <c> compute done                              the compute unit's last busy cycle (trace_cmp_done)
+//! ```
+//! Lines are ordered by cycle, then unit (ctrl, dma, compute), then as listed. Without a trace the
+//! testbench pays one branch per cycle.
+//!
 //! Builds are cached by the SHA-256 of the emitted sources, the testbench, the flags and the
 //! Verilator version, in `$TESSERA_CACHE_DIR` or `<workspace>/target/tessera-verilator-cache`. A build
 //! goes into a temporary folder next to the cache entry and is renamed into place, so two processes
@@ -19,15 +35,19 @@ use askama::Template;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use tessera_arch::isa::op;
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_rtl_gen::{Design, IMEM_DEPTH};
 
-/// Outcome of a run: the contract's cycle count and the DRAM image after `done`.
+/// Outcome of a run: the contract's cycle count, the DRAM image after `done` and, from
+/// [`run_rtl_traced`], the event trace (one line per event, without line ends).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RtlRun {
     pub cycles: u64,
     pub dram: Vec<u8>,
+    /// `Some` only when a trace was requested.
+    pub trace: Option<Vec<String>>,
 }
 
 /// Verilator flags of the testbench build (part of the cache key).
@@ -56,6 +76,9 @@ struct TbView {
     bytes_per_cycle: u32,
     bus_bytes: u32,
     imem_depth: u32,
+    op_load: u8,
+    op_store: u8,
+    op_compute: u8,
 }
 
 fn testbench(arch: &Arch, design: &Design) -> Result<String> {
@@ -73,6 +96,9 @@ fn testbench(arch: &Arch, design: &Design) -> Result<String> {
         bytes_per_cycle: arch.dram.bytes_per_cycle,
         bus_bytes: arch.mem_bus_bytes(),
         imem_depth: IMEM_DEPTH,
+        op_load: op::LOAD,
+        op_store: op::STORE,
+        op_compute: op::COMPUTE,
     }
     .render()
     .map_err(|e| Diagnostic::new(format!("rendering the testbench: {e}")))
@@ -179,7 +205,8 @@ pub fn build_testbench_in(
 }
 
 /// Run `program` on the RTL of `arch` with `dram_image` as the DRAM contents. Errors on a DRAM
-/// contract violation, on a timeout (no `done` by cycle `max_cycles`) and on tool failures.
+/// contract violation, on a timeout (no `done` by cycle `max_cycles`) and on tool failures. The
+/// returned [`RtlRun::trace`] is `None`.
 pub fn run_rtl(
     arch: &Arch,
     design: &Design,
@@ -187,6 +214,31 @@ pub fn run_rtl(
     dram_image: &[u8],
     max_cycles: u64,
     tools: &Tools,
+) -> Result<RtlRun> {
+    run(arch, design, program, dram_image, max_cycles, tools, false)
+}
+
+/// [`run_rtl`] that also records the event trace (see the module docs): [`RtlRun::trace`] is `Some`,
+/// in canonical order. Cycle count and DRAM image are the same as without the trace.
+pub fn run_rtl_traced(
+    arch: &Arch,
+    design: &Design,
+    program: &[u128],
+    dram_image: &[u8],
+    max_cycles: u64,
+    tools: &Tools,
+) -> Result<RtlRun> {
+    run(arch, design, program, dram_image, max_cycles, tools, true)
+}
+
+fn run(
+    arch: &Arch,
+    design: &Design,
+    program: &[u128],
+    dram_image: &[u8],
+    max_cycles: u64,
+    tools: &Tools,
+    trace: bool,
 ) -> Result<RtlRun> {
     if program.is_empty() || program.len() > IMEM_DEPTH as usize {
         return Err(Diagnostic::new(format!(
@@ -202,15 +254,18 @@ pub fn run_rtl(
     let prog: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
     std::fs::write(p("program.bin"), prog)?;
     std::fs::write(p("dram_in.bin"), dram_image)?;
-    let out = Command::new(&exe)
-        .current_dir(dir.path())
-        .args([
-            "program.bin",
-            "dram_in.bin",
-            "dram_out.bin",
-            "cycles.txt",
-            &max_cycles.to_string(),
-        ])
+    let mut cmd = Command::new(&exe);
+    cmd.current_dir(dir.path()).args([
+        "program.bin",
+        "dram_in.bin",
+        "dram_out.bin",
+        "cycles.txt",
+        &max_cycles.to_string(),
+    ]);
+    if trace {
+        cmd.arg("trace.txt");
+    }
+    let out = cmd
         .output()
         .map_err(|e| Diagnostic::new(format!("cannot run {}: {e}", exe.display())))?;
     let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
@@ -245,5 +300,16 @@ pub fn run_rtl(
             "testbench returned a DRAM image of the wrong size",
         ));
     }
-    Ok(RtlRun { cycles, dram })
+    let trace = if trace {
+        let text = std::fs::read_to_string(p("trace.txt"))?;
+        // split on `\n` only: any other line end stays in the line and fails a comparison
+        Some(text.split_terminator('\n').map(str::to_string).collect())
+    } else {
+        None
+    };
+    Ok(RtlRun {
+        cycles,
+        dram,
+        trace,
+    })
 }

@@ -102,6 +102,26 @@ pub(crate) fn parse_version(line: &str, name: &str) -> Option<(u32, u32)> {
     Some((major, minor))
 }
 
+/// For tests: Verilator (and Yosys when `need_yosys`), or `None` after printing `SKIPPED: …` — unless
+/// the environment variable `CI` is set (non-empty), in which case a missing tool panics, so CI never
+/// skips silently.
+pub fn tools_for_tests(need_yosys: bool) -> Option<Tools> {
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+    match Tools::find() {
+        Ok(t) if !need_yosys || t.yosys.is_some() => Some(t),
+        Ok(_) => {
+            assert!(!ci, "yosys not found and CI is set");
+            println!("SKIPPED: yosys not found");
+            None
+        }
+        Err(e) => {
+            assert!(!ci, "verilator not found and CI is set: {e}");
+            println!("SKIPPED: verilator not found ({e})");
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,25 +147,5 @@ mod tests {
     fn missing_tool_says_how_to_install() {
         let e = Tools::with_paths(Path::new("/nonexistent/verilator"), None).unwrap_err();
         assert!(e.message.contains("apt-get install verilator yosys"), "{e}");
-    }
-}
-
-/// For tests: Verilator (and Yosys when `need_yosys`), or `None` after printing `SKIPPED: …` — unless
-/// the environment variable `CI` is set (non-empty), in which case a missing tool panics, so CI never
-/// skips silently.
-pub fn tools_for_tests(need_yosys: bool) -> Option<Tools> {
-    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
-    match Tools::find() {
-        Ok(t) if !need_yosys || t.yosys.is_some() => Some(t),
-        Ok(_) => {
-            assert!(!ci, "yosys not found and CI is set");
-            println!("SKIPPED: yosys not found");
-            None
-        }
-        Err(e) => {
-            assert!(!ci, "verilator not found and CI is set: {e}");
-            println!("SKIPPED: verilator not found ({e})");
-            None
-        }
     }
 }

@@ -14,7 +14,18 @@
 // sampled during each cycle t = 0, 1, ...; the first t in which it is high is h + 1 (h = the cycle HALT
 // completes), which is the reported cycle count.
 //
-// Usage: Vtb program.bin dram_in.bin dram_out.bin cycles.txt max_cycles
+// Event trace (only when trace.txt is given): one line per architectural event, in the canonical order
+// of the cycle simulator's trace (by cycle, then ctrl / dma / compute, then the order below):
+//   <c> ctrl issue pc=<pc> <LOAD|STORE|COMPUTE>   trace_issue (pc = trace_pc, name from trace_op)
+//   <c> ctrl halt                                 trace_halt: the cycle h HALT completes
+//   <c> dma req addr=<a> count=<n> bytes=<b>      mem_rd_req_valid and its fields
+//   <c> dma rbeat <i>                             the DRAM drives read word i on mem_rd_data
+//   <c> dma wbeat <i>                             mem_wr_valid: write beat i of the store
+//   <c> dma done                                  trace_dma_done: the DMA unit's last busy cycle
+//   <c> compute done                              trace_cmp_done: the compute unit's last busy cycle
+// Without it the only cost is one branch per cycle.
+//
+// Usage: Vtb program.bin dram_in.bin dram_out.bin cycles.txt max_cycles [trace.txt]
 //   program.bin: 16 bytes per instruction, little-endian; the DRAM image is raw bytes.
 #include "V{{ top }}.h"
 #include "verilated.h"
@@ -34,6 +45,9 @@ static const uint64_t LATENCY = {{ latency }}ULL;
 static const uint64_t BYTES_PER_CYCLE = {{ bytes_per_cycle }}ULL;
 static const uint64_t BUS_BYTES = {{ bus_bytes }}ULL;
 static const uint64_t IMEM_DEPTH = {{ imem_depth }}ULL;
+static const unsigned OP_LOAD = {{ op_load }}U;
+static const unsigned OP_STORE = {{ op_store }}U;
+static const unsigned OP_COMPUTE = {{ op_compute }}U;
 
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_VIOLATION = 2, EXIT_TIMEOUT = 3 };
 
@@ -92,15 +106,24 @@ static std::string fmt(const char* f, unsigned long long a, unsigned long long b
     return buf;
 }
 
+static const char* mnemonic(unsigned op) {
+    if (op == OP_LOAD) return "LOAD";
+    if (op == OP_STORE) return "STORE";
+    if (op == OP_COMPUTE) return "COMPUTE";
+    return "UNKNOWN";  // the controller issues only the three above
+}
+
 struct ReadWord {
     uint64_t t;     // cycle in which the word is on mem_rd_data
+    uint64_t idx;   // word index within its request
     uint64_t addr;  // byte address
     uint64_t bytes;
 };
 
 int main(int argc, char** argv) {
-    if (argc != 6) {
-        std::fprintf(stderr, "usage: %s program.bin dram_in.bin dram_out.bin cycles.txt max_cycles\n", argv[0]);
+    if (argc != 6 && argc != 7) {
+        std::fprintf(stderr, "usage: %s program.bin dram_in.bin dram_out.bin cycles.txt max_cycles [trace.txt]\n",
+                     argv[0]);
         return EXIT_USAGE;
     }
     std::vector<uint8_t> prog, dram;
@@ -115,6 +138,14 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "program of %zu bytes is not 1..%llu 16-byte instructions\n", prog.size(),
                      (unsigned long long)IMEM_DEPTH);
         return EXIT_USAGE;
+    }
+    FILE* tf = nullptr;  // the event trace, when requested
+    if (argc == 7) {
+        tf = std::fopen(argv[6], "w");
+        if (!tf) {
+            std::fprintf(stderr, "cannot open the trace file: %s\n", std::strerror(errno));
+            return EXIT_USAGE;
+        }
     }
 
     std::unique_ptr<VerilatedContext> ctx{new VerilatedContext};
@@ -164,9 +195,11 @@ int main(int argc, char** argv) {
         // inputs driven by the DRAM during cycle t
         top->mem_rd_valid = 0;
         top->mem_wr_ack = 0;
+        int64_t rbeat = -1, wbeat = -1;  // for the trace: read word / write beat index of this cycle
         if (!reads.empty() && reads.front().t == t) {
             const ReadWord r = reads.front();
             reads.pop_front();
+            rbeat = int64_t(r.idx);
             std::fill(word.begin(), word.end(), 0);
             std::memcpy(word.data(), &dram[r.addr], r.bytes);
             top->mem_rd_valid = 1;
@@ -183,7 +216,12 @@ int main(int argc, char** argv) {
             if (!reads.empty() || storing || ack_pending) violation(t, "done while a DRAM transfer is in flight");
             char buf[32];
             int n = std::snprintf(buf, sizeof buf, "%llu\n", (unsigned long long)t);
-            if (!write_file(out_dram, dram.data(), dram.size()) || !write_file(out_cycles, buf, size_t(n))) {
+            bool trace_ok = true;
+            if (tf) {
+                trace_ok = !std::ferror(tf);
+                trace_ok = std::fclose(tf) == 0 && trace_ok;
+            }
+            if (!trace_ok || !write_file(out_dram, dram.data(), dram.size()) || !write_file(out_cycles, buf, size_t(n))) {
                 std::fprintf(stderr, "cannot write outputs: %s\n", std::strerror(errno));
                 return EXIT_USAGE;
             }
@@ -204,7 +242,7 @@ int main(int argc, char** argv) {
             if (addr + n * b > dram.size())
                 violation(t, fmt("read of bytes %llu..%llu outside the DRAM image of %llu bytes", addr, addr + n * b,
                                  dram.size()));
-            for (uint64_t i = 0; i < n; ++i) reads.push_back(ReadWord{t + LATENCY + k_of(i, b), addr + i * b, b});
+            for (uint64_t i = 0; i < n; ++i) reads.push_back(ReadWord{t + LATENCY + k_of(i, b), i, addr + i * b, b});
         }
         if (top->mem_wr_valid) {
             const uint64_t addr = top->mem_wr_addr, b = top->mem_wr_bytes;
@@ -218,6 +256,7 @@ int main(int argc, char** argv) {
                 st_next = 0;
             }
             const uint64_t i = st_next++;
+            wbeat = int64_t(i);
             if (b != st_bytes || b == 0 || b > BUS_BYTES)
                 violation(t, fmt("write beat %llu of %llu bytes (beat 0: %llu, bus: %llu)", i, b, st_bytes, BUS_BYTES));
             const uint64_t due = st_t0 + k_of(i, b) - k_of(0, b);
@@ -239,6 +278,22 @@ int main(int argc, char** argv) {
                 ack_pending = true;
                 ack_t = t + LATENCY;
             }
+        }
+
+        if (tf) {
+            const unsigned long long c = t;
+            if (top->trace_issue)
+                std::fprintf(tf, "%llu ctrl issue pc=%llu %s\n", c, (unsigned long long)top->trace_pc,
+                             mnemonic(top->trace_op));
+            if (top->trace_halt) std::fprintf(tf, "%llu ctrl halt\n", c);
+            if (top->mem_rd_req_valid)
+                std::fprintf(tf, "%llu dma req addr=%llu count=%llu bytes=%llu\n", c,
+                             (unsigned long long)top->mem_rd_req_addr, (unsigned long long)top->mem_rd_req_count,
+                             (unsigned long long)top->mem_rd_req_bytes);
+            if (rbeat >= 0) std::fprintf(tf, "%llu dma rbeat %llu\n", c, (unsigned long long)rbeat);
+            if (wbeat >= 0) std::fprintf(tf, "%llu dma wbeat %llu\n", c, (unsigned long long)wbeat);
+            if (top->trace_dma_done) std::fprintf(tf, "%llu dma done\n", c);
+            if (top->trace_cmp_done) std::fprintf(tf, "%llu compute done\n", c);
         }
 
         top->clk = 1;

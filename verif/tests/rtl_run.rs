@@ -1,9 +1,10 @@
 //! Hand-written programs on the generated RTL under Verilator: the output bytes must equal a plain
-//! int8 GEMM and the cycle count must equal docs/TIMING.md's formulas.
+//! int8 GEMM and the cycle count must equal docs/TIMING.md's formulas; with tracing on, the event
+//! trace must equal the one the formulas give, and the run must be otherwise identical.
 
 mod common;
 
-use common::{contract_cycles, first_diff, tools, Gemm};
+use common::{contract_cycles, contract_trace, first_diff, tools, Gemm};
 use tessera_arch::isa::{unit, Instr, LoadTarget};
 use tessera_arch::Arch;
 
@@ -198,6 +199,139 @@ fn check(arch: &Arch, g: &Gemm, prog: &[Instr]) {
         "{}: RTL cycle count vs docs/TIMING.md",
         arch.name
     );
+    assert_eq!(run.trace, None);
+    // the same run with the event trace: same cycles and bytes, the trace of the formulas
+    let traced =
+        tessera_verif::run_rtl_traced(arch, &design, &words, &g.dram, 100_000, &t).unwrap();
+    assert_eq!(
+        traced.cycles, run.cycles,
+        "{}: tracing changed the cycle count",
+        arch.name
+    );
+    assert!(
+        traced.dram == run.dram,
+        "{}: tracing changed the DRAM image",
+        arch.name
+    );
+    assert_trace(
+        &arch.name,
+        traced.trace.as_deref().unwrap(),
+        &contract_trace(arch, prog),
+    );
+}
+
+/// Equal traces, or a panic showing the first differing line with some context.
+fn assert_trace(name: &str, got: &[String], want: &[String]) {
+    if got == want {
+        return;
+    }
+    let i = (0..got.len().max(want.len()))
+        .find(|&i| got.get(i) != want.get(i))
+        .unwrap();
+    let ctx = want[i.saturating_sub(4)..i.min(want.len())].join("\n    ");
+    panic!(
+        "{name}: RTL trace differs from docs/TIMING.md at line {i}:\n    {ctx}\n  - want {:?}\n  + got  {:?}",
+        want.get(i),
+        got.get(i)
+    );
+}
+
+/// The event trace of LOAD + LOAD + SYNC + COMPUTE + SYNC + STORE + HALT on ws_2x3 with a slow DRAM
+/// (W = 1, L = 5), against docs/TIMING.md's formulas, and against the same lines derived by hand.
+#[test]
+fn trace_of_a_small_program_follows_the_contract() {
+    let Some(t) = tools(false) else { return };
+    let a = slow("ws_2x3", "ws_2x3_w1_l5", 1, 5);
+    let (r, m) = (a.rows as u16, 3u16);
+    let g = Gemm::new(&a, usize::from(m), usize::from(r), 11); // K = R: one weight tile
+    let prog = vec![
+        Instr::Load {
+            target: LoadTarget::Input,
+            count: m,
+            dram_addr: g.a_addr,
+            sram_addr: 0,
+        },
+        Instr::Load {
+            target: LoadTarget::Weight,
+            count: r,
+            dram_addr: g.b_addr,
+            sram_addr: 0,
+        },
+        Instr::Sync { mask: unit::DMA },
+        Instr::Compute {
+            rows: m,
+            in_addr: 0,
+            w_addr: 0,
+            out_addr: 0,
+            accumulate: false,
+        },
+        Instr::Sync {
+            mask: unit::COMPUTE,
+        },
+        Instr::Store {
+            count: m,
+            dram_addr: g.c_addr,
+            sram_addr: 0,
+        },
+        Instr::Halt,
+    ];
+    let words: Vec<u128> = prog.iter().map(Instr::encode).collect();
+    let design = tessera_rtl_gen::emit(&a).unwrap();
+    let plain = tessera_verif::run_rtl(&a, &design, &words, &g.dram, 10_000, &t).unwrap();
+    let run = tessera_verif::run_rtl_traced(&a, &design, &words, &g.dram, 10_000, &t).unwrap();
+    assert_eq!(plain.trace, None);
+    assert_eq!(run.cycles, plain.cycles, "tracing changed the cycle count");
+    assert!(run.dram == plain.dram, "tracing changed the DRAM image");
+    let want_dram = g.expected_dram();
+    assert!(
+        run.dram == want_dram,
+        "{}",
+        first_diff(&run.dram, &want_dram)
+    );
+    let trace = run.trace.unwrap();
+    println!("{}", trace.join("\n"));
+
+    // From the formulas (common::contract_trace).
+    assert_trace(&a.name, &trace, &contract_trace(&a, &prog));
+    assert_eq!(run.cycles, contract_cycles(&a, &prog));
+
+    // The same by hand: R = 2, C = 3, W = 1, L = 5, so k_i = 2i+1 for input words (b = 2), 3i+2 for
+    // weight words (b = 3), 12i+11 for store beats (b = 12).
+    //   LOAD input issued at 0, tau 0 = 1: words at 1+5+{1,3,5}; done 11.
+    //   LOAD weight waits for the DMA, issued at 12, tau 0 = 13: words at 13+5+{2,5}; done 23.
+    //   SYNC passes in 24, COMPUTE issued at 25: busy 26 ..= 26 + 2R+C+M - 1 = 35.
+    //   SYNC waits through 35, passes in 36; STORE issued at 37, tau 0 = 38: beats at 38+{11,23,35}+1,
+    //   acknowledged (done) at 38 + 35 + 1 + 5 = 79. HALT completes in 80: 81 cycles.
+    let (ad, bd) = (g.a_addr, g.b_addr);
+    let by_hand = [
+        "0 ctrl issue pc=0 LOAD".to_string(),
+        format!("1 dma req addr={ad} count=3 bytes=2"),
+        "7 dma rbeat 0".into(),
+        "9 dma rbeat 1".into(),
+        "11 dma rbeat 2".into(),
+        "11 dma done".into(),
+        "12 ctrl issue pc=1 LOAD".into(),
+        format!("13 dma req addr={bd} count=2 bytes=3"),
+        "20 dma rbeat 0".into(),
+        "23 dma rbeat 1".into(),
+        "23 dma done".into(),
+        "25 ctrl issue pc=3 COMPUTE".into(),
+        "35 compute done".into(),
+        "37 ctrl issue pc=5 STORE".into(),
+        "50 dma wbeat 0".into(),
+        "62 dma wbeat 1".into(),
+        "74 dma wbeat 2".into(),
+        "79 dma done".into(),
+        "80 ctrl halt".into(),
+    ];
+    assert_trace(&a.name, &trace, &by_hand);
+    assert_eq!(run.cycles, 81);
+    for l in &trace {
+        assert!(
+            !l.contains("  ") && !l.ends_with(' ') && !l.contains('\r'),
+            "{l:?}"
+        );
+    }
 }
 
 #[test]

@@ -108,6 +108,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
             Instr::Halt => {
                 let h = now.max(free[DMA]).max(free[CU]);
                 m.units.ctrl_wait_sync_cycles += h - now;
+                m.tracer.emit(h, "ctrl", "halt", String::new);
                 return Ok(h + 1);
             }
         };
@@ -152,6 +153,9 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
         m.tracer.emit(issue, "ctrl", "issue", || {
             format!("pc={pc} {}", ins.mnemonic())
         });
+        if m.tracer.enabled() {
+            trace_dma_beats(m, ins, start);
+        }
         m.tracer.emit(
             end,
             if u == DMA { "dma" } else { "compute" },
@@ -168,6 +172,46 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
         now = issue + 1;
     }
     unreachable!("check_program guarantees a HALT")
+}
+
+/// The DMA's request and beat events of a LOAD or STORE whose first busy cycle is `start`
+/// (docs/TIMING.md: request at τ = 0, read word i at τ = L + k_i, store beat i at τ = k_i + 1).
+fn trace_dma_beats(m: &mut Machine, ins: &Instr, start: u64) {
+    let arch = m.arch;
+    let bw = u64::from(arch.dram.bytes_per_cycle);
+    match *ins {
+        Instr::Load {
+            target,
+            count,
+            dram_addr,
+            ..
+        } => {
+            let b = u64::from(if target == LoadTarget::Input {
+                arch.input.word_bytes
+            } else {
+                arch.weight.word_bytes
+            });
+            m.tracer.emit(start, "dma", "req", || {
+                format!("addr={dram_addr} count={count} bytes={b}")
+            });
+            for i in 0..u64::from(count) {
+                let at = start + arch.dram.latency.get() + Contract::dma_slot(i, b, bw);
+                m.tracer.emit(at, "dma", "rbeat", || i.to_string());
+            }
+        }
+        Instr::Store { count, .. } => {
+            let b = u64::from(arch.accumulator.word_bytes);
+            for i in 0..u64::from(count) {
+                m.tracer.emit(
+                    start + Contract::dma_slot(i, b, bw) + 1,
+                    "dma",
+                    "wbeat",
+                    || i.to_string(),
+                );
+            }
+        }
+        _ => {}
+    }
 }
 
 /// The functional effect of one instruction, with its counters.

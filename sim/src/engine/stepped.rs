@@ -128,6 +128,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                     m.units.ctrl_wait_sync_cycles += 1;
                 } else {
                     m.counters.instructions += 1;
+                    m.tracer.emit(t, "ctrl", "halt", String::new);
                     return Ok(t + 1);
                 }
             }
@@ -220,6 +221,12 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                     credit,
                     delivered,
                 } => {
+                    if t == *req {
+                        let b = if *target == LoadTarget::Input { r } else { c };
+                        m.tracer.emit(t, "dma", "req", || {
+                            format!("addr={dram_addr} count={n} bytes={b}")
+                        });
+                    }
                     if t >= *req + lat {
                         *credit += bw;
                         let (buf, b) = match target {
@@ -238,6 +245,8 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                                 LoadTarget::Weight => m.counters.weight.writes += 1,
                             }
                             m.counters.dram_read_bytes += b as u64;
+                            let i = *delivered;
+                            m.tracer.emit(t, "dma", "rbeat", || i.to_string());
                             *delivered += 1;
                             if *delivered == *n {
                                 dma_done = true;
@@ -253,6 +262,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                     ..
                 } => {
                     if let Some((i, lanes)) = beat.take() {
+                        m.tracer.emit(t, "dma", "wbeat", || i.to_string());
                         let base = *dram_addr as usize + i as usize * c * 4;
                         for (j, v) in lanes.iter().enumerate() {
                             m.dram[base + 4 * j..base + 4 * j + 4]

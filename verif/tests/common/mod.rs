@@ -52,48 +52,96 @@ pub fn k(i: u64, b: u64, w: u64) -> u64 {
 /// is busy during c+1 ..= c+len and the next instruction is looked at in cycle c+1; HALT in h gives h+1.
 /// `raw` instructions (any opcode other than the five) behave as HALT.
 pub fn contract_cycles(arch: &Arch, prog: &[Instr]) -> u64 {
+    contract_schedule(arch, prog).0
+}
+
+/// The event trace docs/TIMING.md implies for `prog`, in the canonical order (cycle, then ctrl / dma
+/// / compute, then issue < halt and req < rbeat / wbeat < done), one line per event:
+/// issue in cycle c; with s = c + 1 (τ = 0): LOAD `req` at s, `rbeat i` at s + L + k_i, `done` at
+/// s + L + k_{n-1}; STORE `wbeat i` at s + k_i + 1, `done` at s + k_{n-1} + 1 + L; COMPUTE `done` at
+/// s + 2R + C + M - 1; `halt` in the cycle h HALT completes.
+pub fn contract_trace(arch: &Arch, prog: &[Instr]) -> Vec<String> {
+    contract_schedule(arch, prog).1
+}
+
+fn contract_schedule(arch: &Arch, prog: &[Instr]) -> (u64, Vec<String>) {
     let (r, c) = (u64::from(arch.rows), u64::from(arch.cols));
     let (l, w) = (
         arch.dram.latency.get(),
         u64::from(arch.dram.bytes_per_cycle),
     );
+    // (cycle, unit: 0 ctrl / 1 dma / 2 compute, rank within the unit, text after "<cycle> ")
+    let mut ev: Vec<(u64, u8, u8, String)> = vec![];
     let mut dma_last: Option<u64> = None; // last busy cycle
     let mut cmp_last: Option<u64> = None;
     let mut pc = 0;
     for t in 0u64.. {
         let busy = |last: Option<u64>| last.is_some_and(|x| t <= x);
+        let s = t + 1;
+        let mut issued = true;
         match prog[pc] {
-            Instr::Load { target, count, .. } => {
-                if !busy(dma_last) {
-                    let b = if target == LoadTarget::Input { r } else { c };
-                    dma_last = Some(t + l + k(u64::from(count) - 1, b, w) + 1);
-                    pc += 1;
+            Instr::Load {
+                target,
+                count,
+                dram_addr,
+                ..
+            } if !busy(dma_last) => {
+                let b = if target == LoadTarget::Input { r } else { c };
+                let n = u64::from(count);
+                ev.push((
+                    s,
+                    1,
+                    0,
+                    format!("dma req addr={dram_addr} count={n} bytes={b}"),
+                ));
+                for i in 0..n {
+                    ev.push((s + l + k(i, b, w), 1, 1, format!("dma rbeat {i}")));
                 }
+                let last = s + l + k(n - 1, b, w);
+                ev.push((last, 1, 2, "dma done".into()));
+                dma_last = Some(last);
             }
-            Instr::Store { count, .. } => {
-                if !busy(dma_last) {
-                    dma_last = Some(t + k(u64::from(count) - 1, 4 * c, w) + l + 2);
-                    pc += 1;
+            Instr::Store { count, .. } if !busy(dma_last) => {
+                let (b, n) = (4 * c, u64::from(count));
+                for i in 0..n {
+                    ev.push((s + k(i, b, w) + 1, 1, 1, format!("dma wbeat {i}")));
                 }
+                let last = s + k(n - 1, b, w) + 1 + l;
+                ev.push((last, 1, 2, "dma done".into()));
+                dma_last = Some(last);
             }
-            Instr::Compute { rows, .. } => {
-                if !busy(cmp_last) {
-                    cmp_last = Some(t + 2 * r + c + u64::from(rows));
-                    pc += 1;
-                }
+            Instr::Compute { rows, .. } if !busy(cmp_last) => {
+                let last = s + 2 * r + c + u64::from(rows) - 1;
+                ev.push((last, 2, 2, "compute done".into()));
+                cmp_last = Some(last);
             }
             Instr::Sync { mask } => {
+                issued = false;
                 let wait = (mask & unit::DMA != 0 && busy(dma_last))
                     || (mask & unit::COMPUTE != 0 && busy(cmp_last));
                 if !wait {
                     pc += 1;
                 }
             }
-            Instr::Halt => {
-                if !busy(dma_last) && !busy(cmp_last) {
-                    return t + 1;
-                }
+            Instr::Halt if !busy(dma_last) && !busy(cmp_last) => {
+                ev.push((t, 0, 1, "ctrl halt".into()));
+                ev.sort_by_key(|e| (e.0, e.1, e.2));
+                let lines = ev
+                    .into_iter()
+                    .map(|(cy, _, _, text)| format!("{cy} {text}"))
+                    .collect();
+                return (t + 1, lines);
             }
+            _ => issued = false, // waits
+        }
+        if issued {
+            ev.push((
+                t,
+                0,
+                0,
+                format!("ctrl issue pc={pc} {}", prog[pc].mnemonic()),
+            ));
+            pc += 1;
         }
     }
     unreachable!()

@@ -19,6 +19,7 @@
 //               or (accumulate) with old + new lane-wise, old read during tau = 2R+C+m-1;
 //   busy for 2R+C+M cycles.
 // PE, skew and deskew registers are reset once and never cleared between tiles.
+// trace_done (observability only, combinational): high in the last busy cycle, tau = 2R+C+M-1.
 module ws_2x3_compute (
     input  wire          clk,
     input  wire          rst,
@@ -42,7 +43,9 @@ module ws_2x3_compute (
     input  wire [95:0] acc_rdata,
     output wire          acc_we,
     output wire [15:0]   acc_waddr,
-    output wire [95:0] acc_wdata
+    output wire [95:0] acc_wdata,
+    // observability
+    output wire          trace_done
 );
     localparam R = 2;
     localparam C = 3;
@@ -59,6 +62,7 @@ module ws_2x3_compute (
     wire [16:0] acc_rd_end = 17'd6 + m_t;  // accumulate reads: 2R+C-1 <= tau < 2R+C-1+M
     wire [16:0] wb_end    = 17'd7 + m_t;     // writes: 2R+C <= tau < 2R+C+M
     wire last = tau == wb_end - 17'd1;
+    assign trace_done = busy && last;
 
     // preload
     assign w_re    = busy && tau < 17'd2;

@@ -15,6 +15,8 @@
 //   HALT (and every unknown opcode): if no unit is busy, done <= 1 at the end of this cycle.
 // The field decode is combinational; the units latch the fields at the end of the issue cycle.
 // `start` is ignored while running; `done` stays high until the next `start` or reset.
+// trace_*: observability outputs for the testbench's event trace, combinational views of this cycle's
+// decisions (no register, no effect on timing; low during and after reset since `running` is).
 module ws_2x3_ctrl (
     input  wire          clk,
     input  wire          rst,
@@ -33,7 +35,11 @@ module ws_2x3_ctrl (
     output wire [31:0]   f_dram_addr,
     output wire [15:0]   f_addr_a,
     output wire [15:0]   f_addr_b,
-    output wire [15:0]   f_addr_c
+    output wire [15:0]   f_addr_c,
+    // observability
+    output wire          trace_issue, // a LOAD, STORE or COMPUTE issues this cycle
+    output wire          trace_halt,  // HALT (or an unknown opcode) completes this cycle
+    output wire [7:0]   trace_op     // opcode of instr
 );
     // opcodes and unit bits (tessera_arch::isa::op, isa::unit)
     localparam [7:0] OP_HALT    = 8'd0;
@@ -72,6 +78,10 @@ module ws_2x3_ctrl (
     assign cmp_start = running && is_compute && !cmp_busy;
     wire sync_done = running && is_sync && !sync_wait;
     wire halt_done = running && is_halt && !dma_busy && !cmp_busy;
+
+    assign trace_issue = dma_start || cmp_start;
+    assign trace_halt  = halt_done;
+    assign trace_op    = opcode;
 
     always @(posedge clk) begin
         if (rst) begin

@@ -1,0 +1,48 @@
+//! A deliberate fault in the simulator's copy of the timing contract (every COMPUTE one cycle
+//! longer) must show up in the trace diff exactly at the first affected event: the first
+//! `compute done`.
+
+use tessera_mapping::Mapping;
+use tessera_sim::contract::Contract;
+use tessera_sim::trace::first_divergence;
+use tessera_sim::{run_layer, Engine, SimOptions};
+use tessera_workloads::Gemm;
+
+#[test]
+fn trace_diff_points_at_the_first_affected_event() {
+    let arch = tessera_arch::builtin::arch("ws_4x4").unwrap();
+    let g = Gemm::new("g", 37, 50, 19);
+    let m = Mapping::default_for(&g, &arch);
+    let lines = |o: SimOptions| -> Vec<String> {
+        run_layer(&g, &arch, &m, 3, &o)
+            .unwrap()
+            .trace
+            .unwrap()
+            .iter()
+            .map(|e| e.to_string())
+            .collect()
+    };
+    let good = lines(SimOptions {
+        engine: Engine::Stepped,
+        trace: true,
+        ..Default::default()
+    });
+    let bad = lines(SimOptions {
+        engine: Engine::Event,
+        trace: true,
+        contract: Contract::with_fault(1),
+        ..Default::default()
+    });
+    let d = first_divergence(&good, &bad, 2).expect("the fault must change the trace");
+    let first_done = good
+        .iter()
+        .position(|l| l.ends_with("compute done"))
+        .unwrap();
+    assert_eq!(d.index, first_done, "{d}");
+    let c: u64 = good[first_done].split(' ').next().unwrap().parse().unwrap();
+    assert_eq!(
+        d.right.as_deref(),
+        Some(format!("{} compute done", c + 1).as_str()),
+        "{d}"
+    );
+}
