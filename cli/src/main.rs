@@ -1,0 +1,463 @@
+//! `tessera`: describe → estimate → simulate → validate → search → export → verify.
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tessera::verify::{VerifyOptions, VerifyReport};
+use tessera::{MappingChoice, ValidateReport};
+use tessera_arch::builtin::{load_arch, ARCHS};
+use tessera_arch::Arch;
+use tessera_core::diag::{Diagnostic, Result};
+use tessera_sim::Engine;
+use tessera_workloads::builtin::{load_workload, WORKLOADS};
+use tessera_workloads::Workload;
+
+mod cmd_search;
+
+#[derive(Parser)]
+#[command(
+    name = "tessera",
+    version,
+    about = "Design, model, search and verify DNN accelerators"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// List the built-in accelerators and workloads.
+    List(JsonFlag),
+    /// Analytical estimate: cycles, accesses, energy, area, utilization.
+    Estimate(Common),
+    /// Cycle-level simulation with real int32 results.
+    Simulate(SimArgs),
+    /// Analytical model vs cycle simulator, layer by layer, with the error.
+    Validate(ValidateArgs),
+    /// Search accelerator architectures and mappings.
+    Search(cmd_search::SearchArgs),
+    /// Emit synthesizable Verilog for an accelerator (linted; optionally synthesised).
+    Export(ExportArgs),
+    /// Run the cycle simulator and the RTL (Verilator) on the same program and data and compare.
+    Verify(VerifyArgs),
+    /// The whole loop on a built-in example, in under a minute.
+    Demo(JsonFlag),
+}
+
+#[derive(Args)]
+struct JsonFlag {
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct Common {
+    /// Built-in accelerator name or RON file.
+    #[arg(long, default_value = "ws_16x16")]
+    arch: String,
+    /// Built-in workload name or RON file.
+    #[arg(long, default_value = "mlp_small")]
+    workload: String,
+    /// Rows of A per tile (default: the largest that fits).
+    #[arg(long, requires = "tile_n")]
+    tile_m: Option<u32>,
+    /// Output columns per tile, a multiple of the array's columns.
+    #[arg(long, requires = "tile_m")]
+    tile_n: Option<u32>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct SimArgs {
+    #[command(flatten)]
+    common: Common,
+    /// `event` (default, fast) or `stepped` (every register, every cycle).
+    #[arg(long, default_value = "event")]
+    engine: String,
+    /// Seed of the operand data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write the architectural event log to this file (and FILE.json in Chrome trace format).
+    #[arg(long)]
+    trace: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ValidateArgs {
+    /// Accelerators to validate on (default: a set of built-ins).
+    #[arg(long)]
+    arch: Vec<String>,
+    /// Workloads (default: the demo set).
+    #[arg(long)]
+    workload: Vec<String>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    #[arg(long, default_value = "ws_16x16")]
+    arch: String,
+    /// Output folder (created; files are written atomically).
+    #[arg(long, default_value = "tessera-out")]
+    out: PathBuf,
+    /// Also synthesise with Yosys and report cells (fails on latches).
+    #[arg(long)]
+    synth: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    common: Common,
+    #[arg(long, default_value = "event")]
+    engine: String,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Diff the simulator's and the RTL's event logs and print the first divergence.
+    #[arg(long)]
+    trace: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+pub(crate) fn print_json<T: Serialize>(v: &T) -> Result<()> {
+    let s = serde_json::to_string_pretty(v)
+        .map_err(|e| Diagnostic::new(format!("cannot serialize: {e}")))?;
+    println!("{s}");
+    Ok(())
+}
+
+pub(crate) fn choice_default() -> MappingChoice {
+    MappingChoice::Default
+}
+
+fn choice(c: &Common) -> MappingChoice {
+    match (c.tile_m, c.tile_n) {
+        (Some(tile_m), Some(tile_n)) => MappingChoice::Fixed { tile_m, tile_n },
+        _ => MappingChoice::Default,
+    }
+}
+
+fn inputs(c: &Common) -> Result<(Arch, Workload)> {
+    Ok((load_arch(&c.arch)?, load_workload(&c.workload)?))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.cmd {
+        Cmd::List(f) => {
+            #[derive(Serialize)]
+            struct L {
+                archs: Vec<&'static str>,
+                workloads: Vec<&'static str>,
+            }
+            let l = L {
+                archs: ARCHS.iter().map(|a| a.0).collect(),
+                workloads: WORKLOADS.iter().map(|w| w.0).collect(),
+            };
+            if f.json {
+                print_json(&l)?;
+            } else {
+                println!("accelerators (--arch):");
+                for a in &l.archs {
+                    let x = tessera_arch::builtin::arch(a)?;
+                    println!(
+                        "  {a:<10} {}x{} PEs, {} SRAM, DRAM {} B/cycle, latency {}",
+                        x.rows,
+                        x.cols,
+                        x.sram_bytes(),
+                        x.dram.bytes_per_cycle,
+                        x.dram.latency
+                    );
+                }
+                println!("workloads (--workload):");
+                for w in &l.workloads {
+                    let x = tessera_workloads::builtin::workload(w)?;
+                    let macs: u64 = x.layers.iter().map(|l| l.macs()).sum();
+                    println!("  {w:<20} {} layer(s), {macs} MACs", x.layers.len());
+                }
+            }
+        }
+        Cmd::Estimate(c) => {
+            let (arch, w) = inputs(&c)?;
+            let r = tessera::estimate(&arch, &w, choice(&c))?;
+            if c.json {
+                print_json(&r)?;
+            } else {
+                println!("estimate of {} on {} ({})", w.name, arch.name, r.model);
+                for l in &r.layers {
+                    println!(
+                        "  {:<12} M={} K={} N={}  tile {}x{}  {} cycles  {:.1} pJ  util {:.1} %",
+                        l.layer,
+                        l.m,
+                        l.k,
+                        l.n,
+                        l.mapping.tile_m,
+                        l.mapping.tile_n,
+                        l.cycles,
+                        l.energy_pj,
+                        100.0 * l.utilization
+                    );
+                }
+                println!(
+                    "  total: {} cycles ({:.2} µs at {} MHz), {:.1} pJ, area {:.0} µm², utilization {:.1} %",
+                    r.cycles, r.latency_us, arch.clock_mhz, r.energy_pj, r.area_um2, 100.0 * r.utilization
+                );
+            }
+        }
+        Cmd::Simulate(s) => {
+            let (arch, w) = inputs(&s.common)?;
+            let engine: Engine = s.engine.parse()?;
+            let (r, traces) = tessera::simulate(
+                &arch,
+                &w,
+                choice(&s.common),
+                engine,
+                s.seed,
+                s.trace.is_some(),
+            )?;
+            if let Some(path) = &s.trace {
+                write_trace(path, &traces)?;
+            }
+            if s.common.json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "cycle simulation of {} on {} ({:?} engine, seed {})",
+                    w.name, arch.name, engine, s.seed
+                );
+                for l in &r.layers {
+                    println!(
+                        "  {:<12} {} cycles  {:.1} pJ  util {:.1} %  DMA busy {} cycles  array busy {} cycles  outputs {}",
+                        l.layer,
+                        l.cycles,
+                        l.energy_pj,
+                        100.0 * l.utilization,
+                        l.units.dma_busy_cycles,
+                        l.units.compute_busy_cycles,
+                        if l.matches_reference { "match the reference" } else { "DIFFER from the reference" }
+                    );
+                }
+                println!(
+                    "  total: {} cycles ({:.2} µs), {:.1} pJ, utilization {:.1} %",
+                    r.cycles,
+                    r.latency_us,
+                    r.energy_pj,
+                    100.0 * r.utilization
+                );
+            }
+            if !r.matches_reference {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Cmd::Validate(v) => {
+            let pairs = validate_pairs(&v.arch, &v.workload)?;
+            let r = tessera::validate(&pairs, MappingChoice::Default, v.seed)?;
+            if v.json {
+                print_json(&r)?;
+            } else {
+                print_validate(&r);
+            }
+        }
+        Cmd::Search(s) => return cmd_search::run(s),
+        Cmd::Export(e) => {
+            let arch = load_arch(&e.arch)?;
+            let tools = tessera_verif::Tools::find()?;
+            let r = tessera::verify::export(&arch, &e.out, e.synth, &tools)?;
+            if e.json {
+                print_json(&r)?;
+            } else {
+                println!(
+                    "wrote {} Verilog files for {} to {} (verilator -Wall: {})",
+                    r.files.len(),
+                    r.arch,
+                    r.out_dir,
+                    if r.lint_clean {
+                        "0 warnings"
+                    } else {
+                        "not run"
+                    }
+                );
+                if let Some(s) = &r.synth {
+                    println!("  yosys: {} cells, {} latches", s.cells, s.latches);
+                }
+            }
+        }
+        Cmd::Verify(v) => {
+            let (arch, w) = inputs(&v.common)?;
+            let tools = tessera_verif::Tools::find()?;
+            let o = VerifyOptions {
+                engine: v.engine.parse()?,
+                contract: Default::default(),
+                seed: v.seed,
+                trace: v.trace,
+                mapping: choice(&v.common),
+            };
+            let r = tessera::verify::verify(&arch, &w, &o, &tools)?;
+            if v.common.json {
+                print_json(&r)?;
+            } else {
+                print_verify(&r);
+            }
+            if !r.passed {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Cmd::Demo(f) => return cmd_search::demo(f.json),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Default validation set: several array shapes × the demo workloads.
+fn validate_pairs(archs: &[String], workloads: &[String]) -> Result<Vec<(Arch, Workload)>> {
+    let archs: Vec<String> = if archs.is_empty() {
+        ["ws_2x3", "ws_4x4", "ws_8x8", "ws_16x16"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    } else {
+        archs.to_vec()
+    };
+    let workloads: Vec<String> = if workloads.is_empty() {
+        ["gemm_37x50x19", "mlp_small"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    } else {
+        workloads.to_vec()
+    };
+    let mut pairs = vec![];
+    for a in &archs {
+        for w in &workloads {
+            pairs.push((load_arch(a)?, load_workload(w)?));
+        }
+    }
+    Ok(pairs)
+}
+
+pub(crate) fn print_validate(r: &ValidateReport) {
+    println!("analytical model vs cycle simulator ({})", r.model);
+    println!(
+        "  {:<10} {:<10} {:>14} {:>14} {:>9}",
+        "arch", "layer", "analytical", "cycle sim", "error"
+    );
+    for c in &r.cases {
+        println!(
+            "  {:<10} {:<10} {:>7} cycles {:>7} cycles {:>+8.2} %{}",
+            c.arch,
+            c.layer,
+            c.analytical_cycles,
+            c.cycle_sim_cycles,
+            c.error_pct,
+            if c.counter_mismatches.is_empty() {
+                String::new()
+            } else {
+                format!("  counters differ: {:?}", c.counter_mismatches)
+            }
+        );
+    }
+    println!(
+        "  MAPE {:.2} %, max |error| {:.2} %",
+        r.mape_pct, r.max_abs_error_pct
+    );
+}
+
+pub(crate) fn print_verify(r: &VerifyReport) {
+    println!(
+        "verify {} on {} (simulator: {:?} engine; RTL: Verilator; seed {})",
+        r.workload, r.arch, r.engine, r.seed
+    );
+    for l in &r.layers {
+        println!(
+            "  {:<12} sim {} cycles, RTL {} cycles, outputs {}{}",
+            l.layer,
+            l.sim_cycles,
+            l.rtl_cycles,
+            if l.bit_exact && l.matches_reference {
+                "bit-exact"
+            } else {
+                "DIFFER"
+            },
+            l.first_divergence
+                .as_ref()
+                .map(|d| format!("\n{d}"))
+                .unwrap_or_default()
+        );
+    }
+    println!(
+        "  {}: outputs {}, cycles {} (sim {} cycles, RTL {} cycles), verilator -Wall {}",
+        if r.passed { "PASS" } else { "FAIL" },
+        if r.bit_exact { "bit-exact" } else { "differ" },
+        if r.cycles_equal { "equal" } else { "differ" },
+        r.sim_cycles,
+        r.rtl_cycles,
+        if r.lint_clean { "clean" } else { "not clean" }
+    );
+}
+
+fn write_trace(
+    path: &std::path::Path,
+    traces: &[(String, Vec<tessera_sim::trace::TraceEvent>)],
+) -> Result<()> {
+    let mut text = String::new();
+    for (layer, events) in traces {
+        text.push_str(&format!("# layer {layer}\n"));
+        for e in events {
+            text.push_str(&e.to_string());
+            text.push('\n');
+        }
+    }
+    tessera_core::load::write_atomic(path, text.as_bytes())?;
+    let chrome = chrome_json(traces)?;
+    let json_path = path.with_extension("json");
+    tessera_core::load::write_atomic(&json_path, chrome.as_bytes())
+}
+
+/// Chrome trace-event JSON (chrome://tracing, Perfetto): one track per unit, one slice per
+/// instruction from its issue cycle to its unit's last busy cycle; 1 cycle is shown as 1 µs.
+fn chrome_json(traces: &[(String, Vec<tessera_sim::trace::TraceEvent>)]) -> Result<String> {
+    use serde_json::json;
+    let mut out = vec![];
+    for (pid, (layer, events)) in traces.iter().enumerate() {
+        out.push(json!({"name": "process_name", "ph": "M", "pid": pid, "args": {"name": layer}}));
+        // Open instruction per unit: (start cycle, label).
+        let mut open: [Option<(u64, String)>; 2] = [None, None];
+        for e in events {
+            match (e.unit, e.event) {
+                ("ctrl", "issue") => {
+                    let unit = if e.fields.contains("COMPUTE") { 1 } else { 0 };
+                    open[unit] = Some((e.cycle, e.fields.clone()));
+                }
+                ("dma", "done") | ("compute", "done") => {
+                    let unit = usize::from(e.unit == "compute");
+                    if let Some((start, label)) = open[unit].take() {
+                        out.push(json!({
+                            "name": label, "ph": "X", "pid": pid, "tid": e.unit,
+                            "ts": start, "dur": e.cycle + 1 - start,
+                        }));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    serde_json::to_string(&json!({"traceEvents": out, "displayTimeUnit": "ns"}))
+        .map_err(|e| Diagnostic::new(format!("cannot serialize trace: {e}")))
+}

@@ -1,0 +1,151 @@
+//! export and verify: the RTL ≡ cycle-simulator link of the chain.
+//!
+//! `verify` lowers each layer, runs the cycle simulator and the generated Verilog (under Verilator,
+//! with the testbench's DRAM model) on the same program and DRAM image, and requires the int32
+//! outputs to be bit-exact (simulator, RTL and reference executor) and the cycle counts equal.
+
+use crate::ops::{gemm, mapping_for, MappingChoice};
+use serde::Serialize;
+use std::path::Path;
+use tessera_arch::Arch;
+use tessera_core::diag::Result;
+use tessera_sim::{Engine, SimOptions};
+use tessera_verif::Tools;
+use tessera_workloads::{data, Workload};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ExportReport {
+    pub arch: String,
+    pub out_dir: String,
+    pub files: Vec<String>,
+    pub content_hash: String,
+    /// `verilator --lint-only -Wall` passed with no warning (any warning is an error).
+    pub lint_clean: bool,
+    pub synth: Option<SynthSummary>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SynthSummary {
+    pub cells: u64,
+    pub latches: u64,
+}
+
+/// Emit the Verilog for `arch` into `out`, lint it (zero warnings required) and, when `synth`,
+/// synthesise it with Yosys (no latches allowed).
+pub fn export(arch: &Arch, out: &Path, synth: bool, tools: &Tools) -> Result<ExportReport> {
+    let design = tessera_rtl_gen::emit(arch)?;
+    let lint = tessera_verif::lint(&design, tools)?;
+    let synth = if synth {
+        let s = tessera_verif::synth(&design, tools)?;
+        Some(SynthSummary {
+            cells: s.cells,
+            latches: s.latches,
+        })
+    } else {
+        None
+    };
+    design.write_to(out)?;
+    Ok(ExportReport {
+        arch: arch.name.clone(),
+        out_dir: out.display().to_string(),
+        files: design.files.iter().map(|f| f.name.clone()).collect(),
+        content_hash: design.content_hash(),
+        lint_clean: lint.files > 0,
+        synth,
+    })
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifyLayer {
+    pub layer: String,
+    pub sim_cycles: u64,
+    pub rtl_cycles: u64,
+    pub bit_exact: bool,
+    pub matches_reference: bool,
+    /// The first differing trace event between the simulator and the RTL, when traced.
+    pub first_divergence: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifyReport {
+    pub arch: String,
+    pub workload: String,
+    pub engine: Engine,
+    pub seed: u64,
+    /// Outputs of simulator, RTL and reference identical on every layer.
+    pub bit_exact: bool,
+    pub sim_cycles: u64,
+    pub rtl_cycles: u64,
+    pub cycles_equal: bool,
+    pub passed: bool,
+    /// `verilator --lint-only -Wall` passed with no warning.
+    pub lint_clean: bool,
+    pub layers: Vec<VerifyLayer>,
+}
+
+pub struct VerifyOptions {
+    pub engine: Engine,
+    /// The simulator's copy of the timing contract (tests inject faults here).
+    pub contract: tessera_sim::contract::Contract,
+    pub seed: u64,
+    pub trace: bool,
+    pub mapping: MappingChoice,
+}
+
+/// Verify `arch` on every layer of `w`.
+pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Result<VerifyReport> {
+    let design = tessera_rtl_gen::emit(arch)?;
+    let lint = tessera_verif::lint(&design, tools)?;
+    let mut layers = vec![];
+    for l in &w.layers {
+        let g = gemm(l);
+        let mapping = mapping_for(g, arch, o.mapping)?;
+        let opts = SimOptions { engine: o.engine, trace: o.trace, contract: o.contract, ..SimOptions::default() };
+        let run = tessera_sim::run_layer(g, arch, &mapping, o.seed, &opts)?;
+        let words = run.lowered.program.encode();
+        let max_cycles = run.report.cycles.get().saturating_mul(2).saturating_add(10_000);
+        let rtl = if o.trace {
+            tessera_verif::run_rtl_traced(arch, &design, &words, &run.initial_dram, max_cycles, tools)?
+        } else {
+            tessera_verif::run_rtl(arch, &design, &words, &run.initial_dram, max_cycles, tools)?
+        };
+        let first_divergence = match (&run.trace, &rtl.trace) {
+            (Some(s), Some(r)) => {
+                let s: Vec<String> = s.iter().map(|e| e.to_string()).collect();
+                tessera_sim::trace::first_divergence(&s, r, 5).map(|d| {
+                    format!("{d}\n  (- cycle simulator, + RTL; {} and {} events)", s.len(), r.len())
+                })
+            }
+            _ => None,
+        };
+        let rtl_out = run.lowered.layout.read_c(&rtl.dram);
+        let (a, b) = data::gemm_operands(g.m, g.k, g.n, o.seed);
+        let reference =
+            tessera_workloads::kernel::gemm(&a, &b, g.m as usize, g.k as usize, g.n as usize);
+        layers.push(VerifyLayer {
+            layer: g.name.clone(),
+            sim_cycles: run.report.cycles.get(),
+            rtl_cycles: rtl.cycles,
+            bit_exact: rtl_out == run.output && rtl.dram == run.final_dram,
+            matches_reference: rtl_out == reference && run.output == reference,
+            first_divergence,
+        });
+    }
+    let sim_cycles = layers.iter().map(|l| l.sim_cycles).sum();
+    let rtl_cycles = layers.iter().map(|l| l.rtl_cycles).sum();
+    let bit_exact = layers.iter().all(|l| l.bit_exact && l.matches_reference);
+    let cycles_equal = layers.iter().all(|l| l.sim_cycles == l.rtl_cycles);
+    Ok(VerifyReport {
+        arch: arch.name.clone(),
+        workload: w.name.clone(),
+        engine: o.engine,
+        seed: o.seed,
+        bit_exact,
+        sim_cycles,
+        rtl_cycles,
+        cycles_equal,
+        passed: bit_exact && cycles_equal && lint.files > 0,
+        lint_clean: lint.files > 0,
+        layers,
+    })
+}

@@ -1,0 +1,195 @@
+//! The command line as a user meets it: exit codes, JSON members, and errors for bad input.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tessera(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn bad(file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/bad")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+/// Bad input: exit code 2, a message naming the file and the field, no panic.
+fn assert_bad(args: &[&str], file: &str, field: &str) {
+    let o = tessera(args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "stderr: {err}");
+    assert!(
+        err.contains(file),
+        "error does not name the file {file}: {err}"
+    );
+    assert!(
+        err.contains(field),
+        "error does not name the field {field}: {err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        o.stdout.is_empty(),
+        "nothing on stdout for a failed command"
+    );
+}
+
+#[test]
+fn bad_arch_files_name_file_and_field() {
+    for (file, field) in [
+        ("zero_rows.ron", "array.rows"),
+        ("negative_latency.ron", "dram.latency_cycles"),
+        ("buffer_too_small.ron", "buffers.weight.capacity_bytes"),
+        ("missing_field.ron", "clock_mhz"),
+        ("wrong_type.ron", "array.rows"),
+        ("unknown_field.ron", "dram.burst"),
+        ("path_name.ron", "name"),
+    ] {
+        let path = bad(file);
+        assert_bad(&["estimate", "--arch", &path, "--json"], file, field);
+    }
+}
+
+#[test]
+fn bad_workload_names_layer_field() {
+    let path = bad("zero_dim_workload.ron");
+    assert_bad(
+        &["estimate", "--workload", &path],
+        "zero_dim_workload.ron",
+        "layers[0].k",
+    );
+}
+
+#[test]
+fn parse_errors_carry_the_line() {
+    let o = tessera(&["estimate", "--arch", &bad("wrong_type.ron")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("wrong_type.ron:3:"), "no line number: {err}");
+}
+
+#[test]
+fn unknown_builtin_lists_the_builtins() {
+    let o = tessera(&["estimate", "--arch", "ws_99x99"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ws_16x16"));
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let o = tessera(args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).expect("one JSON object on stdout")
+}
+
+#[test]
+fn estimate_and_simulate_json_members() {
+    for cmd in ["estimate", "simulate"] {
+        let v = json(&[
+            cmd,
+            "--arch",
+            "ws_4x4",
+            "--workload",
+            "gemm_37x50x19",
+            "--json",
+        ]);
+        assert!(v["cycles"].as_u64().unwrap() > 0, "{cmd}: {v}");
+        assert!(v["energy_pj"].as_f64().unwrap() > 0.0, "{cmd}: {v}");
+    }
+    let v = json(&[
+        "simulate",
+        "--arch",
+        "ws_2x3",
+        "--workload",
+        "gemm_37x50x19",
+        "--engine",
+        "stepped",
+        "--json",
+    ]);
+    assert_eq!(v["matches_reference"], true);
+}
+
+#[test]
+fn validate_json_members() {
+    let v = json(&[
+        "validate",
+        "--arch",
+        "ws_4x4",
+        "--workload",
+        "gemm_37x50x19",
+        "--json",
+    ]);
+    let case = &v["cases"][0];
+    for k in ["analytical_cycles", "cycle_sim_cycles", "error_pct"] {
+        assert!(case.get(k).is_some(), "missing {k}: {v}");
+    }
+    assert!(v["mape_pct"].as_f64().is_some());
+}
+
+#[test]
+fn list_names_builtins() {
+    let v = json(&["list", "--json"]);
+    assert!(v["archs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a == "ws_16x16"));
+    assert!(v["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a == "mlp_small"));
+}
+
+#[test]
+fn same_seed_same_bytes() {
+    let a = tessera(&[
+        "simulate",
+        "--arch",
+        "ws_4x4",
+        "--workload",
+        "mlp_small",
+        "--json",
+        "--seed",
+        "5",
+    ]);
+    let b = tessera(&[
+        "simulate",
+        "--arch",
+        "ws_4x4",
+        "--workload",
+        "mlp_small",
+        "--json",
+        "--seed",
+        "5",
+    ]);
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn trace_files_are_written() {
+    let dir = std::env::temp_dir().join(format!("tessera-cli-trace-{}", std::process::id()));
+    let path = dir.join("t.log");
+    let o = tessera(&[
+        "simulate",
+        "--arch",
+        "ws_2x3",
+        "--workload",
+        "gemm_37x50x19",
+        "--trace",
+        path.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    let log = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        log.lines().any(|l| l.contains("ctrl issue pc=0 LOAD")),
+        "{log}"
+    );
+    let chrome: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path.with_extension("json")).unwrap())
+            .unwrap();
+    assert!(!chrome["traceEvents"].as_array().unwrap().is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
