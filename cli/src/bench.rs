@@ -66,29 +66,38 @@ pub struct BenchReport {
 /// favourable end.
 pub const SCALESIM_CYCLES_PER_S: f64 = 15_000.0;
 
+/// Time one engine on `g` (default mapping): the simulation alone, not the lowering, the operand
+/// generation or the reference check (which is done, untimed, after).
 pub fn time_engine(g: &Gemm, arch: &Arch, engine: Engine) -> Result<EngineFigure> {
     let mapping = Mapping::default_for(g, arch);
+    let lowered = tessera_mapping::lower(g, arch, &mapping)?;
+    let (a, b) = data::gemm_operands(g.m, g.k, g.n, 1);
+    let image = lowered.layout.image(&a, &b);
     let t = Instant::now();
-    let run = run_layer(
-        g,
+    let res = tessera_sim::simulate(
         arch,
-        &mapping,
-        1,
+        &lowered.program,
+        image,
         &SimOptions {
             engine,
             ..SimOptions::default()
         },
     )?;
     let wall = t.elapsed().as_secs_f64();
-    assert!(
-        run.matches_reference,
-        "simulator output differs from the reference"
-    );
+    let reference =
+        tessera_workloads::kernel::gemm(&a, &b, g.m as usize, g.k as usize, g.n as usize);
+    if lowered.layout.read_c(&res.dram) != reference {
+        return Err(tessera_core::Diagnostic::new(format!(
+            "{engine:?} engine output differs from the reference on {}",
+            g.name
+        )));
+    }
+    let cycles = res.report.cycles.get();
     Ok(EngineFigure {
         engine: format!("{engine:?}").to_lowercase(),
-        cycles: run.report.cycles.get(),
+        cycles,
         wall_s: wall,
-        cycles_per_s: run.report.cycles.get() as f64 / wall,
+        cycles_per_s: cycles as f64 / wall,
     })
 }
 
@@ -114,6 +123,52 @@ pub fn gemm_figure(g: &Gemm, arch: &Arch) -> Result<GemmFigure> {
         slowdown_vs_native: ev.wall_s / native,
         scalesim_equivalent_s: scalesim,
         speedup_vs_scalesim: scalesim / ev.wall_s,
+    })
+}
+
+/// Simulator engines against Verilator on one exported design and program. Verilator's build is
+/// timed apart (into `cache`, which should be empty to measure a cold build); its run time is the
+/// testbench's simulation loop alone.
+pub fn vs_verilator(
+    arch: &Arch,
+    g: &Gemm,
+    cache: &std::path::Path,
+    tools: &tessera_verif::Tools,
+) -> Result<VsVerilator> {
+    let design = tessera_rtl_gen::emit(arch)?;
+    let t = Instant::now();
+    tessera_verif::build_testbench_in(cache, arch, &design, tools)?;
+    let build = t.elapsed().as_secs_f64();
+    let mapping = Mapping::default_for(g, arch);
+    let ev = run_layer(g, arch, &mapping, 1, &SimOptions::default())?;
+    let words = ev.lowered.program.encode();
+    let rtl = tessera_verif::run_rtl(
+        arch,
+        &design,
+        &words,
+        &ev.initial_dram,
+        ev.report.cycles.get() * 2 + 10_000,
+        tools,
+    )?;
+    let rtl_fig = EngineFigure {
+        engine: "verilator".into(),
+        cycles: rtl.cycles,
+        wall_s: rtl.run_s,
+        cycles_per_s: rtl.cycles as f64 / rtl.run_s,
+    };
+    let event = time_engine(g, arch, Engine::Event)?;
+    let stepped = time_engine(g, arch, Engine::Stepped)?;
+    Ok(VsVerilator {
+        arch: arch.name.clone(),
+        gemm: format!("M={} K={} N={}", g.m, g.k, g.n),
+        verilator_build_s: Some(build),
+        event_speedup: Some(rtl_fig.wall_s / event.wall_s),
+        cycles_equal: Some(
+            rtl.cycles == event.cycles
+                && event.cycles == stepped.cycles
+                && rtl.dram == ev.final_dram,
+        ),
+        engines: vec![event, stepped, rtl_fig],
     })
 }
 

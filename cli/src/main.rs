@@ -44,6 +44,8 @@ enum Cmd {
     Verify(VerifyArgs),
     /// The whole loop on a built-in example, in under a minute.
     Demo(JsonFlag),
+    /// Simulator speed: engines vs Verilator (8x8, 16x16, 32x32) and a GEMM set vs the native kernel.
+    Bench(BenchArgs),
 }
 
 #[derive(Args)]
@@ -84,6 +86,15 @@ struct SimArgs {
     /// Write the architectural event log to this file (and FILE.json in Chrome trace format).
     #[arg(long)]
     trace: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct BenchArgs {
+    /// Skip the Verilator comparison (no Verilator builds).
+    #[arg(long)]
+    no_verilator: bool,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -321,6 +332,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Cmd::Demo(f) => return cmd_search::demo(f.json),
+        Cmd::Bench(b) => {
+            let r = bench(&b)?;
+            if b.json {
+                print_json(&r)?;
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -460,4 +477,69 @@ fn chrome_json(traces: &[(String, Vec<tessera_sim::trace::TraceEvent>)]) -> Resu
     }
     serde_json::to_string(&json!({"traceEvents": out, "displayTimeUnit": "ns"}))
         .map_err(|e| Diagnostic::new(format!("cannot serialize trace: {e}")))
+}
+
+fn bench(b: &BenchArgs) -> Result<tessera::bench::BenchReport> {
+    use tessera::bench::*;
+    let mut vs = vec![];
+    if !b.no_verilator {
+        let tools = tessera_verif::Tools::find()?;
+        let cache =
+            std::env::temp_dir().join(format!("tessera-bench-cache-{}", std::process::id()));
+        let g = tessera_workloads::Gemm::new("bench", 512, 1024, 256);
+        for a in ["ws_8x8", "ws_16x16", "ws_32x32"] {
+            let r = vs_verilator(&load_arch(a)?, &g, &cache, &tools)?;
+            if !b.json {
+                println!(
+                    "{} on {} (Verilator build {:.1} s):",
+                    r.gemm,
+                    r.arch,
+                    r.verilator_build_s.unwrap_or(0.0)
+                );
+                for e in &r.engines {
+                    println!(
+                        "  {:<9} {:>10} cycles in {:>8.4} s = {:>12.0} cycles/s",
+                        e.engine, e.cycles, e.wall_s, e.cycles_per_s
+                    );
+                }
+                println!(
+                    "  event engine {:.1}x faster than Verilator; cycles and outputs equal: {}",
+                    r.event_speedup.unwrap_or(0.0),
+                    r.cycles_equal.unwrap_or(false)
+                );
+            }
+            vs.push(r);
+        }
+        let _ = std::fs::remove_dir_all(&cache);
+    }
+    let mut set = vec![];
+    for a in ["ws_8x8", "ws_32x32"] {
+        let arch = load_arch(a)?;
+        for g in gemm_set() {
+            let f = gemm_figure(&g, &arch)?;
+            if !b.json {
+                println!(
+                    "{} on {}: {} cycles in {:.3} s ({:.0} cycles/s, {:.2e} MAC/s); native int8 kernel {:.2e} MAC/s ({:.2}x faster); SCALE-Sim at {:.0} cycles/s would take {:.0} s ({:.0}x slower)",
+                    f.gemm, f.arch, f.cycles, f.event_wall_s, f.event_cycles_per_s, f.event_macs_per_s,
+                    f.native_macs_per_s, f.slowdown_vs_native, SCALESIM_CYCLES_PER_S, f.scalesim_equivalent_s, f.speedup_vs_scalesim
+                );
+            }
+            set.push(f);
+        }
+    }
+    let total: f64 = set.iter().map(|f| f.event_wall_s).sum();
+    let peak = peak_rss_mib();
+    if !b.json {
+        println!(
+            "GEMM set: {:.3} s of event-engine wall time; peak RSS {:.1} MiB",
+            total,
+            peak.unwrap_or(f64::NAN)
+        );
+    }
+    Ok(BenchReport {
+        vs_verilator: vs,
+        gemm_set: set,
+        gemm_set_event_wall_s: total,
+        peak_rss_mib: peak,
+    })
 }

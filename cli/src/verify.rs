@@ -100,12 +100,29 @@ pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Re
     for l in &w.layers {
         let g = gemm(l);
         let mapping = mapping_for(g, arch, o.mapping)?;
-        let opts = SimOptions { engine: o.engine, trace: o.trace, contract: o.contract, ..SimOptions::default() };
+        let opts = SimOptions {
+            engine: o.engine,
+            trace: o.trace,
+            contract: o.contract,
+            ..SimOptions::default()
+        };
         let run = tessera_sim::run_layer(g, arch, &mapping, o.seed, &opts)?;
         let words = run.lowered.program.encode();
-        let max_cycles = run.report.cycles.get().saturating_mul(2).saturating_add(10_000);
+        let max_cycles = run
+            .report
+            .cycles
+            .get()
+            .saturating_mul(2)
+            .saturating_add(10_000);
         let rtl = if o.trace {
-            tessera_verif::run_rtl_traced(arch, &design, &words, &run.initial_dram, max_cycles, tools)?
+            tessera_verif::run_rtl_traced(
+                arch,
+                &design,
+                &words,
+                &run.initial_dram,
+                max_cycles,
+                tools,
+            )?
         } else {
             tessera_verif::run_rtl(arch, &design, &words, &run.initial_dram, max_cycles, tools)?
         };
@@ -113,7 +130,11 @@ pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Re
             (Some(s), Some(r)) => {
                 let s: Vec<String> = s.iter().map(|e| e.to_string()).collect();
                 tessera_sim::trace::first_divergence(&s, r, 5).map(|d| {
-                    format!("{d}\n  (- cycle simulator, + RTL; {} and {} events)", s.len(), r.len())
+                    format!(
+                        "{d}\n  (- cycle simulator, + RTL; {} and {} events)",
+                        s.len(),
+                        r.len()
+                    )
                 })
             }
             _ => None,

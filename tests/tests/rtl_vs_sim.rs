@@ -198,14 +198,25 @@ fn random_designs_verify() {
 
 #[test]
 fn traces_agree_and_a_contract_fault_is_found_at_its_first_event() {
-    let Some(tools) = tools_for_tests(false) else { return };
+    let Some(tools) = tools_for_tests(false) else {
+        return;
+    };
     let arch = with_dram("ws_2x3", 2, 9);
     let w = gemm(9, 7, 5);
     for engine in [Engine::Stepped, Engine::Event] {
-        let o = VerifyOptions { engine, contract: Default::default(), seed: 3, trace: true, mapping: MappingChoice::Default };
+        let o = VerifyOptions {
+            engine,
+            contract: Default::default(),
+            seed: 3,
+            trace: true,
+            mapping: MappingChoice::Default,
+        };
         let r = verify(&arch, &w, &o, &tools).unwrap();
         assert!(r.passed, "{r:?}");
-        assert_eq!(r.layers[0].first_divergence, None, "traces must be identical");
+        assert_eq!(
+            r.layers[0].first_divergence, None,
+            "traces must be identical"
+        );
     }
     // One latency changed in the simulator's copy of the contract: COMPUTE one cycle longer.
     let o = VerifyOptions {
@@ -217,10 +228,16 @@ fn traces_agree_and_a_contract_fault_is_found_at_its_first_event() {
     };
     let r = verify(&arch, &w, &o, &tools).unwrap();
     assert!(!r.cycles_equal);
-    let d = r.layers[0].first_divergence.as_deref().expect("the diff must find the fault");
+    let d = r.layers[0]
+        .first_divergence
+        .as_deref()
+        .expect("the diff must find the fault");
     // The first affected event is the first COMPUTE's `compute done`: the RTL's is one cycle earlier.
     let first = d.lines().find(|l| l.starts_with("  - ")).unwrap();
     assert!(first.ends_with("compute done"), "{d}");
     let rtl = d.lines().find(|l| l.starts_with("  + ")).unwrap();
-    assert!(rtl.contains("dma") || rtl.contains("compute done") || rtl.contains("ctrl"), "{d}");
+    assert!(
+        rtl.contains("dma") || rtl.contains("compute done") || rtl.contains("ctrl"),
+        "{d}"
+    );
 }

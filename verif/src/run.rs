@@ -42,12 +42,14 @@ use tessera_rtl_gen::{Design, IMEM_DEPTH};
 
 /// Outcome of a run: the contract's cycle count, the DRAM image after `done` and, from
 /// [`run_rtl_traced`], the event trace (one line per event, without line ends).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RtlRun {
     pub cycles: u64,
     pub dram: Vec<u8>,
     /// `Some` only when a trace was requested.
     pub trace: Option<Vec<String>>,
+    /// Wall time of the testbench's simulation loop alone (no process start, no file I/O), seconds.
+    pub run_s: f64,
 }
 
 /// Verilator flags of the testbench build (part of the cache key).
@@ -291,9 +293,10 @@ fn run(
         }
     }
     let cycles_text = std::fs::read_to_string(p("cycles.txt"))?;
-    let cycles = cycles_text.trim().parse().map_err(|_| {
-        Diagnostic::new(format!("testbench wrote a bad cycle count {cycles_text:?}"))
-    })?;
+    let mut fields = cycles_text.split_whitespace();
+    let bad = || Diagnostic::new(format!("testbench wrote a bad cycle count {cycles_text:?}"));
+    let cycles = fields.next().and_then(|c| c.parse().ok()).ok_or_else(bad)?;
+    let run_s = fields.next().and_then(|c| c.parse().ok()).ok_or_else(bad)?;
     let dram = std::fs::read(p("dram_out.bin"))?;
     if dram.len() != dram_image.len() {
         return Err(Diagnostic::new(
@@ -311,5 +314,6 @@ fn run(
         cycles,
         dram,
         trace,
+        run_s,
     })
 }

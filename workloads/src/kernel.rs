@@ -70,6 +70,97 @@ fn gemm_bt_avx2_entry(a: &[i8], bt: &[i8], m: usize, k: usize, n: usize, c: &mut
     }
 }
 
+/// One array tile: `out[m][c] (+)= Σ_r a[m][r] · w[r][c]` for `a` (rows×R, row-major), `w` (R×C,
+/// row-major) and `out` (rows×C). `w32` is scratch for the widened weights. The loop runs over the C
+/// lanes innermost, so it vectorises for any R (the dot-product form of [`gemm_bt`] is slow when R is
+/// small). Wrap-around int32 arithmetic, identical to the reference.
+pub fn tile(
+    a: &[i8],
+    w: &[i8],
+    r: usize,
+    c: usize,
+    out: &mut [i32],
+    accumulate: bool,
+    w32: &mut Vec<i32>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::is_x86_feature_detected!("avx2") {
+            return tile_avx2_entry(a, w, r, c, out, accumulate, w32);
+        }
+    }
+    tile_body(a, w, r, c, out, accumulate, w32)
+}
+
+#[inline(always)]
+fn tile_body(
+    a: &[i8],
+    w: &[i8],
+    r: usize,
+    c: usize,
+    out: &mut [i32],
+    accumulate: bool,
+    w32: &mut Vec<i32>,
+) {
+    assert_eq!(w.len(), r * c);
+    assert_eq!(a.len() * c, out.len() * r);
+    w32.clear();
+    w32.extend(w.iter().map(|&x| i32::from(x)));
+    for (arow, orow) in a.chunks_exact(r).zip(out.chunks_exact_mut(c)) {
+        if !accumulate {
+            orow.fill(0);
+        }
+        for (&x, wrow) in arow.iter().zip(w32.chunks_exact(c)) {
+            let x = i32::from(x);
+            for (o, &y) in orow.iter_mut().zip(wrow) {
+                *o = o.wrapping_add(x.wrapping_mul(y));
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+fn tile_avx2_entry(
+    a: &[i8],
+    w: &[i8],
+    r: usize,
+    c: usize,
+    out: &mut [i32],
+    accumulate: bool,
+    w32: &mut Vec<i32>,
+) {
+    #[target_feature(enable = "avx2")]
+    fn inner(
+        a: &[i8],
+        w: &[i8],
+        r: usize,
+        c: usize,
+        out: &mut [i32],
+        accumulate: bool,
+        w32: &mut Vec<i32>,
+    ) {
+        tile_body(a, w, r, c, out, accumulate, w32)
+    }
+    // Called only after the runtime check above found AVX2.
+    #[allow(unsafe_code)]
+    unsafe {
+        inner(a, w, r, c, out, accumulate, w32)
+    }
+}
+
+/// The portable tile path, for tests that compare it with the dispatched one.
+pub fn tile_portable(
+    a: &[i8],
+    w: &[i8],
+    r: usize,
+    c: usize,
+    out: &mut [i32],
+    accumulate: bool,
+    w32: &mut Vec<i32>,
+) {
+    tile_body(a, w, r, c, out, accumulate, w32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,6 +172,26 @@ mod tests {
         fn fast_kernel_matches_reference(m in 1usize..20, k in 1usize..70, n in 1usize..20, seed: u64) {
             let (a, b) = data::gemm_operands(m as u32, k as u32, n as u32, seed);
             prop_assert_eq!(gemm(&a, &b, m, k, n), reference::gemm(&a, &b, m, k, n));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn tile_kernel_matches_reference(rows in 1usize..20, r in 1usize..40, c in 1usize..40, seed: u64, acc: bool) {
+            let (a, w) = data::gemm_operands(rows as u32, r as u32, c as u32, seed);
+            let expect = reference::gemm(&a, &w, rows, r, c);
+            let init: Vec<i32> = (0..rows * c).map(|i| i as i32 * 7 - 100).collect();
+            let mut scratch = vec![];
+            for f in [tile, tile_portable] {
+                let mut out = init.clone();
+                f(&a, &w, r, c, &mut out, acc, &mut scratch);
+                let want: Vec<i32> = if acc {
+                    init.iter().zip(&expect).map(|(x, y)| x.wrapping_add(*y)).collect()
+                } else {
+                    expect.clone()
+                };
+                prop_assert_eq!(out, want);
+            }
         }
     }
 

@@ -81,8 +81,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
     let mut free = [0u64; 2];
     // Instructions still running or recently run, per unit, for the race check.
     let mut active: [Vec<Active>; 2] = [vec![], vec![]];
-    let mut bt = vec![0i8; r * c]; // weight tile transposed: C×R
-    let mut out: Vec<i32> = vec![];
+    let mut w32: Vec<i32> = Vec::with_capacity(r * c); // widened weight tile, reused
     for (pc, ins) in program.instrs.iter().enumerate() {
         if now > opts.max_cycles {
             return Err(Diagnostic::new(format!(
@@ -168,7 +167,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
         } else {
             m.units.compute_busy_cycles += busy;
         }
-        apply(m, ins, &mut bt, &mut out);
+        apply(m, ins, &mut w32);
         now = issue + 1;
     }
     unreachable!("check_program guarantees a HALT")
@@ -215,7 +214,7 @@ fn trace_dma_beats(m: &mut Machine, ins: &Instr, start: u64) {
 }
 
 /// The functional effect of one instruction, with its counters.
-fn apply(m: &mut Machine, ins: &Instr, bt: &mut [i8], out: &mut Vec<i32>) {
+fn apply(m: &mut Machine, ins: &Instr, w32: &mut Vec<i32>) {
     let arch = m.arch;
     let (r, c) = (arch.rows as usize, arch.cols as usize);
     match *ins {
@@ -268,24 +267,10 @@ fn apply(m: &mut Machine, ins: &Instr, bt: &mut [i8], out: &mut Vec<i32>) {
             accumulate,
         } => {
             let rows_u = rows as usize;
-            // Weight tile (R words of C bytes) transposed to C×R for the kernel.
             let wt = &m.weight[w_addr as usize * c..(w_addr as usize + r) * c];
-            for k in 0..r {
-                for j in 0..c {
-                    bt[j * r + k] = wt[k * c + j];
-                }
-            }
             let a = &m.input[in_addr as usize * r..(in_addr as usize + rows_u) * r];
-            out.resize(rows_u * c, 0);
-            tessera_workloads::kernel::gemm_bt(a, bt, rows_u, r, c, out);
             let dst = &mut m.acc[out_addr as usize * c..(out_addr as usize + rows_u) * c];
-            if accumulate {
-                for (d, v) in dst.iter_mut().zip(out.iter()) {
-                    *d = d.wrapping_add(*v);
-                }
-            } else {
-                dst.copy_from_slice(out);
-            }
+            tessera_workloads::kernel::tile(a, wt, r, c, dst, accumulate, w32);
             m.counters.computes += 1;
             m.counters.input.reads += u64::from(rows);
             m.counters.weight.reads += u64::from(arch.rows);
