@@ -290,7 +290,7 @@ fn buffer(
     let banks = s.banks as u64;
     let unit = u64::from(word_bytes) * banks;
     let cap = s.capacity_bytes as u64;
-    ensure(cap % unit == 0, &field("capacity_bytes"), || {
+    ensure(cap.is_multiple_of(unit), &field("capacity_bytes"), || {
         format!("{cap} B is not a multiple of {banks} bank(s) × {word_bytes} B words (= {unit} B)")
     })?;
     let depth = cap / u64::from(word_bytes);

@@ -108,6 +108,9 @@ pub fn estimate(arch: &Arch, w: &Workload, choice: MappingChoice) -> Result<Esti
     })
 }
 
+/// One layer's event log, by layer name.
+pub type LayerTrace = (String, Vec<TraceEvent>);
+
 #[derive(Clone, Debug, Serialize)]
 pub struct LayerSim {
     pub layer: String,
@@ -145,7 +148,7 @@ pub fn simulate(
     engine: Engine,
     seed: u64,
     trace: bool,
-) -> Result<(SimulateReport, Vec<(String, Vec<TraceEvent>)>)> {
+) -> Result<(SimulateReport, Vec<LayerTrace>)> {
     let opts = SimOptions {
         engine,
         trace,

@@ -86,7 +86,7 @@ impl Mapping {
             || format!("must be between 1 and 65535, got {}", self.tile_m),
         )?;
         ensure(
-            self.tile_n >= arch.cols && self.tile_n % arch.cols == 0,
+            self.tile_n >= arch.cols && self.tile_n.is_multiple_of(arch.cols),
             "tile_n",
             || {
                 format!(

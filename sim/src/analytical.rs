@@ -75,8 +75,8 @@ pub fn estimate_steps(g: &Gemm, arch: &Arch, steps: &[Step], double_buffered: bo
         }
         k.array_macs += r * c * rows;
         let mut store = 0;
-        if s.stores > 0 {
-            let per = u64::from(s.store_words / s.stores);
+        if let Some(per) = s.store_words.checked_div(s.stores) {
+            let per = u64::from(per);
             store = u64::from(s.stores) * (Contract::store_busy(arch, per) + 1);
             k.stores += u64::from(s.stores);
             k.dram_write_bytes += u64::from(s.store_words) * 4 * c;

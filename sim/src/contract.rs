@@ -6,17 +6,11 @@
 use tessera_arch::Arch;
 
 /// Numbers of the contract that are not derived from the architecture.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Contract {
     /// Extra cycles added to every COMPUTE's busy length. Zero in the contract; non-zero only to
     /// inject a fault in tests of the trace diff.
     pub compute_skew: u64,
-}
-
-impl Default for Contract {
-    fn default() -> Self {
-        Self { compute_skew: 0 }
-    }
 }
 
 impl Contract {
