@@ -148,6 +148,13 @@ impl Arch {
             BufferKind::Accumulator => &self.accumulator,
         }
     }
+    /// The buffer a LOAD fills.
+    pub fn load_buffer(&self, target: crate::isa::LoadTarget) -> &Buffer {
+        match target {
+            crate::isa::LoadTarget::Input => &self.input,
+            crate::isa::LoadTarget::Weight => &self.weight,
+        }
+    }
     pub fn pes(&self) -> u64 {
         u64::from(self.rows) * u64::from(self.cols)
     }
@@ -169,6 +176,46 @@ impl Arch {
 }
 
 impl ArchSpec {
+    /// A weight-stationary int8 spec from plain numbers (buffer capacities in bytes, each buffer with
+    /// `banks` banks), at 500 MHz: the shape tests and generators build most often.
+    #[allow(clippy::too_many_arguments)]
+    pub fn ws(
+        name: &str,
+        rows: i64,
+        cols: i64,
+        [input, weight, accumulator]: [i64; 3],
+        banks: i64,
+        bytes_per_cycle: i64,
+        latency_cycles: i64,
+    ) -> ArchSpec {
+        let buf = |capacity_bytes| BufferSpec {
+            capacity_bytes,
+            banks,
+        };
+        ArchSpec {
+            name: name.into(),
+            array: ArraySpec {
+                rows,
+                cols,
+                dataflow: Dataflow::WeightStationary,
+            },
+            datatypes: DatatypeSpec {
+                operand_bits: 8,
+                accumulator_bits: 32,
+            },
+            buffers: BuffersSpec {
+                input: buf(input),
+                weight: buf(weight),
+                accumulator: buf(accumulator),
+            },
+            dram: DramSpec {
+                bytes_per_cycle,
+                latency_cycles,
+            },
+            clock_mhz: 500.0,
+        }
+    }
+
     /// Check every field and build the [`Arch`]. Errors name the field (`array.rows`, ...).
     pub fn validate(&self) -> Result<Arch> {
         ensure(crate::is_safe_identifier(&self.name), "name", || {

@@ -199,19 +199,46 @@ fn trace_files_are_written() {
 #[test]
 fn golden_reports() {
     for (name, args) in [
-        ("estimate_ws_2x3_gemm_37x50x19.json", &["estimate", "--arch", "ws_2x3", "--workload", "gemm_37x50x19", "--json"][..]),
-        ("validate_ws_4x4_mlp_small.json", &["validate", "--arch", "ws_4x4", "--workload", "mlp_small", "--json"][..]),
+        (
+            "estimate_ws_2x3_gemm_37x50x19.json",
+            &[
+                "estimate",
+                "--arch",
+                "ws_2x3",
+                "--workload",
+                "gemm_37x50x19",
+                "--json",
+            ][..],
+        ),
+        (
+            "validate_ws_4x4_mlp_small.json",
+            &[
+                "validate",
+                "--arch",
+                "ws_4x4",
+                "--workload",
+                "mlp_small",
+                "--json",
+            ][..],
+        ),
     ] {
         let o = tessera(args);
         assert!(o.status.success());
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden").join(name);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/golden")
+            .join(name);
         if std::env::var_os("TESSERA_BLESS").is_some() {
             std::fs::write(&path, &o.stdout).unwrap();
         }
-        let want = std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{} missing: run with TESSERA_BLESS=1", path.display()));
+        let want = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("{} missing: run with TESSERA_BLESS=1", path.display()));
         let got = String::from_utf8(o.stdout).unwrap();
         if got != want {
-            let line = got.lines().zip(want.lines()).position(|(a, b)| a != b).unwrap_or(0);
+            let line = got
+                .lines()
+                .zip(want.lines())
+                .position(|(a, b)| a != b)
+                .unwrap_or(0);
             panic!(
                 "{name} differs from the golden file at line {}:\n  got:  {}\n  want: {}\n(TESSERA_BLESS=1 rewrites it)",
                 line + 1,

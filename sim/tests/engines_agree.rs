@@ -2,8 +2,7 @@
 //! both match the reference executor, and the analytical model's counters equal the simulator's.
 
 use proptest::prelude::*;
-use tessera_arch::spec::{ArchSpec, ArraySpec, BufferSpec, BuffersSpec, DatatypeSpec, DramSpec};
-use tessera_arch::{Arch, Dataflow};
+use tessera_arch::{Arch, ArchSpec};
 use tessera_mapping::Mapping;
 use tessera_sim::{estimate, run_layer, Engine, SimOptions};
 use tessera_workloads::Gemm;
@@ -17,39 +16,14 @@ pub fn small_arch(
     in_words: i64,
     acc_words: i64,
 ) -> Arch {
-    ArchSpec {
-        name: "prop".into(),
-        array: ArraySpec {
-            rows,
-            cols,
-            dataflow: Dataflow::WeightStationary,
-        },
-        datatypes: DatatypeSpec {
-            operand_bits: 8,
-            accumulator_bits: 32,
-        },
-        buffers: BuffersSpec {
-            input: BufferSpec {
-                capacity_bytes: rows * in_words * banks,
-                banks,
-            },
-            weight: BufferSpec {
-                capacity_bytes: cols * rows * banks,
-                banks,
-            },
-            accumulator: BufferSpec {
-                capacity_bytes: 4 * cols * acc_words * banks,
-                banks,
-            },
-        },
-        dram: DramSpec {
-            bytes_per_cycle: bpc,
-            latency_cycles: lat,
-        },
-        clock_mhz: 500.0,
-    }
-    .validate()
-    .unwrap()
+    let bytes = [
+        rows * in_words * banks,
+        cols * rows * banks,
+        4 * cols * acc_words * banks,
+    ];
+    ArchSpec::ws("prop", rows, cols, bytes, banks, bpc, lat)
+        .validate()
+        .unwrap()
 }
 
 fn cases() -> u32 {

@@ -5,8 +5,8 @@
 
 use tessera::verify::{verify, VerifyOptions};
 use tessera::MappingChoice;
-use tessera_arch::spec::{ArchSpec, ArraySpec, BufferSpec, BuffersSpec, DatatypeSpec, DramSpec};
-use tessera_arch::{builtin, Arch, Dataflow};
+use tessera_arch::spec::DramSpec;
+use tessera_arch::{builtin, Arch, ArchSpec};
 use tessera_mapping::Mapping;
 use tessera_sim::Engine;
 use tessera_verif::tools::tools_for_tests;
@@ -135,37 +135,20 @@ fn random_designs_verify() {
     for i in 0..6 {
         let (rows, cols) = (pick(1, 6) as i64, pick(1, 6) as i64);
         let banks = pick(1, 2) as i64;
-        let spec = ArchSpec {
-            name: format!("rand{i}"),
-            array: ArraySpec {
-                rows,
-                cols,
-                dataflow: Dataflow::WeightStationary,
-            },
-            datatypes: DatatypeSpec {
-                operand_bits: 8,
-                accumulator_bits: 32,
-            },
-            buffers: BuffersSpec {
-                input: BufferSpec {
-                    capacity_bytes: rows * banks * pick(8, 40) as i64,
-                    banks,
-                },
-                weight: BufferSpec {
-                    capacity_bytes: cols * banks * rows * pick(1, 3) as i64,
-                    banks,
-                },
-                accumulator: BufferSpec {
-                    capacity_bytes: 4 * cols * banks * pick(8, 64) as i64,
-                    banks,
-                },
-            },
-            dram: DramSpec {
-                bytes_per_cycle: pick(1, 24) as i64,
-                latency_cycles: pick(1, 40) as i64,
-            },
-            clock_mhz: 500.0,
-        };
+        let bytes = [
+            rows * banks * pick(8, 40) as i64,
+            cols * banks * rows * pick(1, 3) as i64,
+            4 * cols * banks * pick(8, 64) as i64,
+        ];
+        let spec = ArchSpec::ws(
+            &format!("rand{i}"),
+            rows,
+            cols,
+            bytes,
+            banks,
+            pick(1, 24) as i64,
+            pick(1, 40) as i64,
+        );
         let arch = spec.validate().unwrap();
         let g = Gemm::new(
             "g",

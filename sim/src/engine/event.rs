@@ -119,11 +119,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
         }
         let busy = match *ins {
             Instr::Load { target, count, .. } => {
-                let b = if target == LoadTarget::Input {
-                    arch.input.word_bytes
-                } else {
-                    arch.weight.word_bytes
-                };
+                let b = arch.load_buffer(target).word_bytes;
                 Contract::load_busy(arch, count.into(), b.into())
             }
             Instr::Store { count, .. } => Contract::store_busy(arch, count.into()),
@@ -185,11 +181,7 @@ fn trace_dma_beats(m: &mut Machine, ins: &Instr, start: u64) {
             dram_addr,
             ..
         } => {
-            let b = u64::from(if target == LoadTarget::Input {
-                arch.input.word_bytes
-            } else {
-                arch.weight.word_bytes
-            });
+            let b = u64::from(arch.load_buffer(target).word_bytes);
             m.tracer.emit(start, "dma", "req", || {
                 format!("addr={dram_addr} count={count} bytes={b}")
             });

@@ -17,7 +17,7 @@ use crate::counters::Counters;
 use crate::energy::Energy;
 use crate::trace::{TraceEvent, Tracer};
 use serde::{Deserialize, Serialize};
-use tessera_arch::isa::{Instr, LoadTarget, Program};
+use tessera_arch::isa::{Instr, Program};
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_core::Cycles;
@@ -151,10 +151,7 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
                 dram_addr,
                 sram_addr,
             } => {
-                let buf = match target {
-                    LoadTarget::Input => &arch.input,
-                    LoadTarget::Weight => &arch.weight,
-                };
+                let buf = arch.load_buffer(target);
                 if count == 0 {
                     return err(i, "count must be at least 1".into());
                 }
