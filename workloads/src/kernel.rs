@@ -71,7 +71,7 @@ fn gemm_bt_avx2_entry(a: &[i8], bt: &[i8], m: usize, k: usize, n: usize, c: &mut
 }
 
 /// One array tile: `out[m][c] (+)= Σ_r a[m][r] · w[r][c]` for `a` (rows×R, row-major), `w` (R×C,
-/// row-major) and `out` (rows×C). `w32` is scratch for the widened weights. The loop runs over the C
+/// row-major) and `out` (rows×C). `w16` is scratch for the widened weights. The loop runs over the C
 /// lanes innermost, so it vectorises for any R (the dot-product form of [`gemm_bt`] is slow when R is
 /// small). Wrap-around int32 arithmetic, identical to the reference.
 pub fn tile(
@@ -81,15 +81,15 @@ pub fn tile(
     c: usize,
     out: &mut [i32],
     accumulate: bool,
-    w32: &mut Vec<i32>,
+    w16: &mut Vec<i16>,
 ) {
     #[cfg(target_arch = "x86_64")]
     {
         if std::is_x86_feature_detected!("avx2") {
-            return tile_avx2_entry(a, w, r, c, out, accumulate, w32);
+            return tile_avx2_entry(a, w, r, c, out, accumulate, w16);
         }
     }
-    tile_body(a, w, r, c, out, accumulate, w32)
+    tile_body(a, w, r, c, out, accumulate, w16)
 }
 
 #[inline(always)]
@@ -100,20 +100,30 @@ fn tile_body(
     c: usize,
     out: &mut [i32],
     accumulate: bool,
-    w32: &mut Vec<i32>,
+    w16: &mut Vec<i16>,
 ) {
     assert_eq!(w.len(), r * c);
     assert_eq!(a.len() * c, out.len() * r);
-    w32.clear();
-    w32.extend(w.iter().map(|&x| i32::from(x)));
+    // Weights widened to i16 and interleaved by pairs of rows: w16[p][j] = (w[2p][j], w[2p+1][j]), so
+    // two rows of the tile become one multiply-add of adjacent i16 pairs (pmaddwd on x86).
+    let pairs = r.div_ceil(2);
+    w16.clear();
+    w16.resize(pairs * c * 2, 0);
+    for k in 0..r {
+        for j in 0..c {
+            w16[((k / 2) * c + j) * 2 + (k % 2)] = i16::from(w[k * c + j]);
+        }
+    }
     for (arow, orow) in a.chunks_exact(r).zip(out.chunks_exact_mut(c)) {
         if !accumulate {
             orow.fill(0);
         }
-        for (&x, wrow) in arow.iter().zip(w32.chunks_exact(c)) {
-            let x = i32::from(x);
-            for (o, &y) in orow.iter_mut().zip(wrow) {
-                *o = o.wrapping_add(x.wrapping_mul(y));
+        for (p, wp) in w16.chunks_exact(2 * c).enumerate() {
+            let a0 = i32::from(arow[2 * p]);
+            let a1 = arow.get(2 * p + 1).map_or(0, |&x| i32::from(x));
+            for (o, pair) in orow.iter_mut().zip(wp.chunks_exact(2)) {
+                // Two int8·int8 products fit an i32 with room to spare; the accumulation wraps.
+                *o = o.wrapping_add(a0 * i32::from(pair[0]) + a1 * i32::from(pair[1]));
             }
         }
     }
@@ -127,7 +137,7 @@ fn tile_avx2_entry(
     c: usize,
     out: &mut [i32],
     accumulate: bool,
-    w32: &mut Vec<i32>,
+    w16: &mut Vec<i16>,
 ) {
     #[target_feature(enable = "avx2")]
     fn inner(
@@ -137,14 +147,14 @@ fn tile_avx2_entry(
         c: usize,
         out: &mut [i32],
         accumulate: bool,
-        w32: &mut Vec<i32>,
+        w16: &mut Vec<i16>,
     ) {
-        tile_body(a, w, r, c, out, accumulate, w32)
+        tile_body(a, w, r, c, out, accumulate, w16)
     }
     // Called only after the runtime check above found AVX2.
     #[allow(unsafe_code)]
     unsafe {
-        inner(a, w, r, c, out, accumulate, w32)
+        inner(a, w, r, c, out, accumulate, w16)
     }
 }
 
@@ -156,9 +166,9 @@ pub fn tile_portable(
     c: usize,
     out: &mut [i32],
     accumulate: bool,
-    w32: &mut Vec<i32>,
+    w16: &mut Vec<i16>,
 ) {
-    tile_body(a, w, r, c, out, accumulate, w32)
+    tile_body(a, w, r, c, out, accumulate, w16)
 }
 
 #[cfg(test)]

@@ -81,7 +81,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
     let mut free = [0u64; 2];
     // Instructions still running or recently run, per unit, for the race check.
     let mut active: [Vec<Active>; 2] = [vec![], vec![]];
-    let mut w32: Vec<i32> = Vec::with_capacity(r * c); // widened weight tile, reused
+    let mut w16: Vec<i16> = Vec::with_capacity(r * c + c); // widened weight tile, reused
     for (pc, ins) in program.instrs.iter().enumerate() {
         if now > opts.max_cycles {
             return Err(Diagnostic::new(format!(
@@ -163,7 +163,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
         } else {
             m.units.compute_busy_cycles += busy;
         }
-        apply(m, ins, &mut w32);
+        apply(m, ins, &mut w16);
         now = issue + 1;
     }
     unreachable!("check_program guarantees a HALT")
@@ -206,7 +206,7 @@ fn trace_dma_beats(m: &mut Machine, ins: &Instr, start: u64) {
 }
 
 /// The functional effect of one instruction, with its counters.
-fn apply(m: &mut Machine, ins: &Instr, w32: &mut Vec<i32>) {
+fn apply(m: &mut Machine, ins: &Instr, w16: &mut Vec<i16>) {
     let arch = m.arch;
     let (r, c) = (arch.rows as usize, arch.cols as usize);
     match *ins {
@@ -262,7 +262,7 @@ fn apply(m: &mut Machine, ins: &Instr, w32: &mut Vec<i32>) {
             let wt = &m.weight[w_addr as usize * c..(w_addr as usize + r) * c];
             let a = &m.input[in_addr as usize * r..(in_addr as usize + rows_u) * r];
             let dst = &mut m.acc[out_addr as usize * c..(out_addr as usize + rows_u) * c];
-            tessera_workloads::kernel::tile(a, wt, r, c, dst, accumulate, w32);
+            tessera_workloads::kernel::tile(a, wt, r, c, dst, accumulate, w16);
             m.counters.computes += 1;
             m.counters.input.reads += u64::from(rows);
             m.counters.weight.reads += u64::from(arch.rows);
