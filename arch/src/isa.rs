@@ -8,6 +8,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use tessera_core::diag::{Diagnostic, Result};
 
+/// Instructions the accelerator's instruction memory holds (16-bit `pc`). Programs longer than this
+/// are refused by the lowering, the simulator and the RTL runner alike.
+pub const MAX_PROGRAM_LEN: usize = 1 << 16;
+
 /// Opcodes, bits `[7:0]`.
 pub mod op {
     pub const HALT: u8 = 0;

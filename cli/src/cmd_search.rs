@@ -156,12 +156,19 @@ fn verify_best(r: &SearchResult, w: &Workload, seed: u64) -> Result<VerifyReport
         report = Some(match report {
             None => v,
             Some(mut acc) => {
+                let overflow = || Diagnostic::new("total cycles overflow 64 bits");
                 acc.bit_exact &= v.bit_exact;
                 acc.cycles_equal &= v.cycles_equal;
                 acc.passed &= v.passed;
                 acc.lint_clean &= v.lint_clean;
-                acc.sim_cycles += v.sim_cycles;
-                acc.rtl_cycles += v.rtl_cycles;
+                acc.sim_cycles = acc
+                    .sim_cycles
+                    .checked_add(v.sim_cycles)
+                    .ok_or_else(overflow)?;
+                acc.rtl_cycles = acc
+                    .rtl_cycles
+                    .checked_add(v.rtl_cycles)
+                    .ok_or_else(overflow)?;
                 acc.layers.extend(v.layers);
                 acc
             }
@@ -317,10 +324,10 @@ pub fn demo(json: bool) -> Result<ExitCode> {
     let export = export_best(&search, &dir)?;
     if !json {
         println!(
-            "  wrote {} files to {} (lint clean: {})",
+            "  wrote {} files to {} ({})",
             export.files.len(),
             export.out_dir,
-            export.lint_clean
+            export.lint
         );
     }
     say("verify the best design under Verilator (outputs and cycles vs the simulator)");

@@ -83,7 +83,7 @@ struct SimArgs {
     /// Seed of the operand data.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Write the architectural event log to this file (and FILE.json in Chrome trace format).
+    /// Write the architectural event log to this file (and FILE.chrome.json, a Chrome/Perfetto trace).
     #[arg(long)]
     trace: Option<PathBuf>,
 }
@@ -296,15 +296,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 print_json(&r)?;
             } else {
                 println!(
-                    "wrote {} Verilog files for {} to {} (verilator -Wall: {})",
+                    "wrote {} Verilog files for {} to {} ({})",
                     r.files.len(),
                     r.arch,
                     r.out_dir,
-                    if r.lint_clean {
-                        "0 warnings"
-                    } else {
-                        "not run"
-                    }
+                    r.lint
                 );
                 if let Some(s) = &r.synth {
                     println!("  yosys: {} cells, {} latches", s.cells, s.latches);
@@ -425,7 +421,11 @@ pub(crate) fn print_verify(r: &VerifyReport) {
         if r.cycles_equal { "equal" } else { "differ" },
         r.sim_cycles,
         r.rtl_cycles,
-        if r.lint_clean { "clean" } else { "not clean" }
+        if r.lint_clean {
+            "clean".to_string()
+        } else {
+            r.lint.clone()
+        }
     );
 }
 
@@ -443,7 +443,9 @@ fn write_trace(
     }
     tessera_core::load::write_atomic(path, text.as_bytes())?;
     let chrome = chrome_json(traces)?;
-    let json_path = path.with_extension("json");
+    let mut json_path = path.as_os_str().to_owned();
+    json_path.push(".chrome.json");
+    let json_path = std::path::PathBuf::from(json_path);
     tessera_core::load::write_atomic(&json_path, chrome.as_bytes())
 }
 

@@ -3,6 +3,7 @@
 use serde::Serialize;
 use tessera_arch::Arch;
 use tessera_core::diag::Result;
+use tessera_core::units::checked_sum;
 use tessera_mapping::Mapping;
 use tessera_sim::counters::Counters;
 use tessera_sim::engine::UnitStats;
@@ -93,8 +94,8 @@ pub fn estimate(arch: &Arch, w: &Workload, choice: MappingChoice) -> Result<Esti
             counters: e.counters,
         });
     }
-    let cycles: u64 = layers.iter().map(|l| l.cycles).sum();
-    let macs: u64 = w.layers.iter().map(Layer::macs).sum();
+    let cycles = checked_sum(layers.iter().map(|l| l.cycles), "total cycles")?;
+    let macs = checked_sum(w.layers.iter().map(Layer::macs), "total MACs")?;
     Ok(EstimateReport {
         arch: arch.name.clone(),
         workload: w.name.clone(),
@@ -175,8 +176,8 @@ pub fn simulate(
             instructions: run.lowered.program.instrs.len(),
         });
     }
-    let cycles: u64 = layers.iter().map(|l| l.cycles).sum();
-    let macs: u64 = w.layers.iter().map(Layer::macs).sum();
+    let cycles = checked_sum(layers.iter().map(|l| l.cycles), "total cycles")?;
+    let macs = checked_sum(w.layers.iter().map(Layer::macs), "total MACs")?;
     Ok((
         SimulateReport {
             arch: arch.name.clone(),

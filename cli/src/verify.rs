@@ -19,8 +19,8 @@ pub struct ExportReport {
     pub out_dir: String,
     pub files: Vec<String>,
     pub content_hash: String,
-    /// `verilator --lint-only -Wall` passed with no warning (any warning is an error).
-    pub lint_clean: bool,
+    /// What `verilator --lint-only -Wall` said (export fails on any warning).
+    pub lint: String,
     pub synth: Option<SynthSummary>,
 }
 
@@ -50,7 +50,10 @@ pub fn export(arch: &Arch, out: &Path, synth: bool, tools: &Tools) -> Result<Exp
         out_dir: out.display().to_string(),
         files: design.files.iter().map(|f| f.name.clone()).collect(),
         content_hash: design.content_hash(),
-        lint_clean: lint.files > 0,
+        lint: format!(
+            "verilator {} -Wall: no warnings in {} files",
+            lint.verilator_version, lint.files
+        ),
         synth,
     })
 }
@@ -64,6 +67,8 @@ pub struct VerifyLayer {
     pub matches_reference: bool,
     /// The first differing trace event between the simulator and the RTL, when traced.
     pub first_divergence: Option<String>,
+    /// The RTL run failed (DRAM contract violation, timeout): the testbench's message.
+    pub rtl_error: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -80,6 +85,8 @@ pub struct VerifyReport {
     pub passed: bool,
     /// `verilator --lint-only -Wall` passed with no warning.
     pub lint_clean: bool,
+    /// What the lint said (the warnings when it failed).
+    pub lint: String,
     pub layers: Vec<VerifyLayer>,
 }
 
@@ -95,10 +102,20 @@ pub struct VerifyOptions {
 /// Verify `arch` on every layer of `w`.
 pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Result<VerifyReport> {
     let design = tessera_rtl_gen::emit(arch)?;
-    let lint = tessera_verif::lint(&design, tools)?;
+    // A lint warning or an RTL failure (contract violation, timeout) is a failed check, reported in
+    // the result (exit code 1), not an input error.
+    let lint = match tessera_verif::lint(&design, tools) {
+        Ok(r) => format!(
+            "verilator {} -Wall: no warnings in {} files",
+            r.verilator_version, r.files
+        ),
+        Err(e) => format!("FAILED: {}", e.message),
+    };
+    let lint_clean = !lint.starts_with("FAILED");
     let mut layers = vec![];
-    for l in &w.layers {
+    for (i, l) in w.layers.iter().enumerate() {
         let g = gemm(l);
+        let seed = o.seed.wrapping_add(i as u64);
         let mapping = mapping_for(g, arch, o.mapping)?;
         let opts = SimOptions {
             engine: o.engine,
@@ -106,7 +123,7 @@ pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Re
             contract: o.contract,
             ..SimOptions::default()
         };
-        let run = tessera_sim::run_layer(g, arch, &mapping, o.seed, &opts)?;
+        let run = tessera_sim::run_layer(g, arch, &mapping, seed, &opts)?;
         let words = run.lowered.program.encode();
         let max_cycles = run
             .report
@@ -122,9 +139,27 @@ pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Re
                 &run.initial_dram,
                 max_cycles,
                 tools,
-            )?
+            )
         } else {
-            tessera_verif::run_rtl(arch, &design, &words, &run.initial_dram, max_cycles, tools)?
+            tessera_verif::run_rtl(arch, &design, &words, &run.initial_dram, max_cycles, tools)
+        };
+        let (a, b) = data::gemm_operands(g.m, g.k, g.n, seed);
+        let reference =
+            tessera_workloads::kernel::gemm(&a, &b, g.m as usize, g.k as usize, g.n as usize);
+        let rtl = match rtl {
+            Ok(r) => r,
+            Err(e) => {
+                layers.push(VerifyLayer {
+                    layer: g.name.clone(),
+                    sim_cycles: run.report.cycles.get(),
+                    rtl_cycles: 0,
+                    bit_exact: false,
+                    matches_reference: run.output == reference,
+                    first_divergence: None,
+                    rtl_error: Some(e.message),
+                });
+                continue;
+            }
         };
         let first_divergence = match (&run.trace, &rtl.trace) {
             (Some(s), Some(r)) => {
@@ -140,9 +175,6 @@ pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Re
             _ => None,
         };
         let rtl_out = run.lowered.layout.read_c(&rtl.dram);
-        let (a, b) = data::gemm_operands(g.m, g.k, g.n, o.seed);
-        let reference =
-            tessera_workloads::kernel::gemm(&a, &b, g.m as usize, g.k as usize, g.n as usize);
         layers.push(VerifyLayer {
             layer: g.name.clone(),
             sim_cycles: run.report.cycles.get(),
@@ -150,12 +182,17 @@ pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Re
             bit_exact: rtl_out == run.output && rtl.dram == run.final_dram,
             matches_reference: rtl_out == reference && run.output == reference,
             first_divergence,
+            rtl_error: None,
         });
     }
-    let sim_cycles = layers.iter().map(|l| l.sim_cycles).sum();
-    let rtl_cycles = layers.iter().map(|l| l.rtl_cycles).sum();
+    let sim_cycles =
+        tessera_core::units::checked_sum(layers.iter().map(|l| l.sim_cycles), "simulated cycles")?;
+    let rtl_cycles =
+        tessera_core::units::checked_sum(layers.iter().map(|l| l.rtl_cycles), "RTL cycles")?;
     let bit_exact = layers.iter().all(|l| l.bit_exact && l.matches_reference);
-    let cycles_equal = layers.iter().all(|l| l.sim_cycles == l.rtl_cycles);
+    let cycles_equal = layers
+        .iter()
+        .all(|l| l.rtl_error.is_none() && l.sim_cycles == l.rtl_cycles);
     Ok(VerifyReport {
         arch: arch.name.clone(),
         workload: w.name.clone(),
@@ -165,8 +202,9 @@ pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Re
         sim_cycles,
         rtl_cycles,
         cycles_equal,
-        passed: bit_exact && cycles_equal && lint.files > 0,
-        lint_clean: lint.files > 0,
+        passed: bit_exact && cycles_equal && lint_clean,
+        lint_clean,
+        lint,
         layers,
     })
 }

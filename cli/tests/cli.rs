@@ -188,7 +188,7 @@ fn trace_files_are_written() {
         "{log}"
     );
     let chrome: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(path.with_extension("json")).unwrap())
+        serde_json::from_str(&std::fs::read_to_string(dir.join("t.log.chrome.json")).unwrap())
             .unwrap();
     assert!(!chrome["traceEvents"].as_array().unwrap().is_empty());
     std::fs::remove_dir_all(&dir).unwrap();

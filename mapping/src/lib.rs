@@ -95,7 +95,6 @@ impl Mapping {
                 )
             },
         )?;
-        let _ = g;
         let in_bank = arch.input.bank_depth();
         ensure(self.tile_m <= in_bank, "tile_m", || {
             format!(
@@ -103,6 +102,21 @@ impl Mapping {
                 self.tile_m
             )
         })?;
+        let len = self.program_len(g, arch);
+        ensure(
+            len <= tessera_arch::isa::MAX_PROGRAM_LEN as u64,
+            "tile_m",
+            || {
+                format!(
+                "layer {:?} with tiles of {}x{} needs a program of {len} instructions; the instruction memory \
+                 holds {} (use larger tiles or a larger array)",
+                g.name,
+                self.tile_m,
+                self.tile_n,
+                tessera_arch::isa::MAX_PROGRAM_LEN
+            )
+            },
+        )?;
         let acc_words = u64::from(self.tile_m) * u64::from(self.n_per_tile(arch));
         let acc_bank = arch.accumulator.bank_depth();
         ensure(acc_words <= u64::from(acc_bank), "tile_n", || {
@@ -112,6 +126,27 @@ impl Mapping {
             )
         })?;
         Ok(())
+    }
+
+    /// Instructions of the lowered program, in closed form (equal to `lower(..).program.instrs.len()`,
+    /// a test holds them together), so that a mapping too long for the instruction memory is refused
+    /// before anything is built.
+    pub fn program_len(&self, g: &Gemm, arch: &Arch) -> u64 {
+        let m_tiles = u64::from(g.m.div_ceil(self.tile_m.max(1)));
+        let ns = u64::from(n_slices(g, arch));
+        let nb = u64::from(self.n_per_tile(arch).max(1));
+        let n_tiles = ns.div_ceil(nb);
+        let ks = u64::from(k_slices(g, arch));
+        let steps = m_tiles * ks * ns;
+        let a_loads = m_tiles * n_tiles * ks;
+        let stores = m_tiles * ns;
+        let tiles = m_tiles * n_tiles;
+        let syncs = if arch.double_buffered() {
+            steps + 1
+        } else {
+            2 * steps + tiles
+        };
+        a_loads + 2 * steps + stores + syncs + 1
     }
 
     /// A good default: the tallest tile the buffers allow (fewest weight reloads), then the widest.
@@ -169,8 +204,14 @@ mod tests {
                 Gemm::new("g", 3136, 576, 64),
                 Gemm::new("g", 1, 1, 1),
             ] {
-                Mapping::default_for(&g, &arch).check(&g, &arch).unwrap();
-                assert!(!Mapping::candidates(&g, &arch).is_empty());
+                match Mapping::default_for(&g, &arch).check(&g, &arch) {
+                    Ok(()) => assert!(!Mapping::candidates(&g, &arch).is_empty()),
+                    // Only the instruction-memory limit may refuse the default (tiny arrays, big layers).
+                    Err(e) => assert!(
+                        e.message.contains("instruction memory") && arch.pes() <= 16,
+                        "{a}: {e}"
+                    ),
+                }
             }
         }
     }

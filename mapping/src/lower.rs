@@ -196,7 +196,32 @@ pub fn lower(g: &Gemm, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use tessera_arch::builtin;
+
+    proptest! {
+        #[test]
+        fn program_len_matches_the_lowering(m in 1u32..60, k in 1u32..60, n in 1u32..60, pick in 0usize..1000, one_bank: bool) {
+            let mut s = builtin::arch_spec("ws_4x4").unwrap();
+            if one_bank {
+                s.buffers.input.banks = 1;
+            }
+            let arch = s.validate().unwrap();
+            let g = Gemm::new("g", m, k, n);
+            let cands = Mapping::candidates(&g, &arch);
+            let mp = cands[pick % cands.len()];
+            let l = lower(&g, &arch, &mp).unwrap();
+            prop_assert_eq!(mp.program_len(&g, &arch), l.program.instrs.len() as u64);
+        }
+    }
+
+    #[test]
+    fn programs_longer_than_the_instruction_memory_are_refused() {
+        let arch = builtin::arch("ws_1x1").unwrap();
+        let g = Gemm::new("big", 64, 512, 512);
+        let e = lower(&g, &arch, &Mapping::default_for(&g, &arch)).unwrap_err();
+        assert!(e.message.contains("instruction memory"), "{e}");
+    }
 
     #[test]
     fn program_shape_for_a_small_gemm() {
@@ -207,6 +232,7 @@ mod tests {
             tile_n: 8,
         };
         let l = lower(&g, &arch, &m).unwrap();
+        assert_eq!(m.program_len(&g, &arch), l.program.instrs.len() as u64);
         // m-tiles 2 × n-tiles 2 (8 + 4 columns) × k-slices 2; n-slices per tile 2 then 1.
         assert_eq!(l.steps.len(), 2 * (2 * 2 + 2));
         let computes = l

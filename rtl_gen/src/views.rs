@@ -7,9 +7,11 @@ use askama::Template;
 use tessera_arch::isa::{field, op, unit};
 use tessera_arch::{Arch, Buffer};
 
-/// Depth of the instruction memory in 128-bit words (the contract does not bound program length; the
-/// RTL holds this many instructions, and `pc` wraps past the end).
+/// Depth of the instruction memory in 128-bit words: `tessera_arch::isa::MAX_PROGRAM_LEN` (docs/TIMING.md;
+/// longer programs are refused before they run, and `pc` would wrap past the end).
 pub const IMEM_DEPTH: u32 = 1 << IMEM_ADDR_BITS;
+// The RTL's instruction memory is exactly the ISA's program limit.
+const _: () = assert!(IMEM_DEPTH as usize == tessera_arch::isa::MAX_PROGRAM_LEN);
 /// Width of `pc` and of the `imem_addr` port.
 pub const IMEM_ADDR_BITS: u32 = 16;
 

@@ -61,8 +61,8 @@ impl Default for EvolutionParams {
 impl EvolutionParams {
     /// Check the parameters. Errors name the field.
     pub fn validate(&self) -> Result<()> {
-        ensure(self.population >= 2, "population", || {
-            format!("must be at least 2, got {}", self.population)
+        ensure((2..=MAX_EVALUATIONS).contains(&self.population), "population", || {
+            format!("must be between 2 and {MAX_EVALUATIONS}, got {}", self.population)
         })?;
         ensure(
             (1..=self.population).contains(&self.tournament),

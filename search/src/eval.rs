@@ -308,7 +308,14 @@ pub fn best_mapping(g: &Gemm, arch: &Arch, objective: Objective) -> Result<BestM
             "layer {:?} has no mapping on {}: {}",
             g.name,
             arch.name,
-            first_err.map_or_else(|| "no candidate fits the buffers".into(), |e| e.message)
+            first_err.map_or_else(
+                // Say why: the default mapping's own check names the limit it breaks.
+                || Mapping::default_for(g, arch)
+                    .check(g, arch)
+                    .err()
+                    .map_or_else(|| "no candidate fits the buffers".into(), |e| e.message),
+                |e| e.message
+            )
         ))),
     }
 }
@@ -514,11 +521,11 @@ mod tests {
     }
 
     #[test]
-    fn layers_beyond_the_step_cap_have_no_mapping() {
+    fn layers_beyond_the_instruction_memory_have_no_mapping() {
         let arch = builtin::arch("ws_1x1").unwrap();
         let g = Gemm::new("wide", 4, 2048, 4096);
         let e = best_mapping(&g, &arch, Objective::Latency).unwrap_err();
-        assert!(e.message.contains("steps"), "{e}");
+        assert!(e.message.contains("instruction memory"), "{e}");
         assert!(evaluate(
             &arch,
             &Workload {

@@ -6,6 +6,10 @@
 //! buffered, and the sum of the three otherwise. Unit latencies are the contract's busy lengths plus
 //! one issue cycle per instruction.
 //!
+//! Arithmetic: every count is bounded by the lowering's limits (at most 65 536 instructions, so
+//! fewer steps; at most 65 535 rows per step; at most 128×128 PEs), far inside u64, which is why
+//! plain additions are safe here.
+//!
 //! What it leaves out, and so where its error against the cycle simulator comes from: the controller's
 //! SYNC cycles and in-order issue interactions (an instruction waiting behind another unit's
 //! instruction), and the exact cycle at which a tile's first step can start.

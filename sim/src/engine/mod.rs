@@ -142,6 +142,13 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
         )))
     };
     let fits = |a: u64, n: u64, depth: u64| a + n <= depth;
+    if program.instrs.len() > tessera_arch::isa::MAX_PROGRAM_LEN {
+        return Err(Diagnostic::new(format!(
+            "a program of {} instructions does not fit the {}-entry instruction memory",
+            program.instrs.len(),
+            tessera_arch::isa::MAX_PROGRAM_LEN
+        )));
+    }
     let mut halted = false;
     for (i, ins) in program.instrs.iter().enumerate() {
         match *ins {
