@@ -118,6 +118,14 @@ real_unit!(
     SquareMicrons, "µm²"
 );
 
+/// Sum counts with overflow checking: an overflow is reported as a [`Diagnostic`](crate::Diagnostic)
+/// naming `what`, never a silent wrap.
+pub fn checked_sum(it: impl IntoIterator<Item = u64>, what: &str) -> crate::Result<u64> {
+    it.into_iter()
+        .try_fold(0u64, |a, b| a.checked_add(b))
+        .ok_or_else(|| crate::Diagnostic::new(format!("{what} overflows 64 bits")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,12 +144,4 @@ mod tests {
         assert_eq!(Bytes(1).checked_sub(Bytes(2)), None);
         assert_eq!(Bytes(7).checked_mul(3), Some(Bytes(21)));
     }
-}
-
-/// Sum counts with overflow checking: an overflow is reported as a [`Diagnostic`](crate::Diagnostic)
-/// naming `what`, never a silent wrap.
-pub fn checked_sum(it: impl IntoIterator<Item = u64>, what: &str) -> crate::Result<u64> {
-    it.into_iter()
-        .try_fold(0u64, |a, b| a.checked_add(b))
-        .ok_or_else(|| crate::Diagnostic::new(format!("{what} overflows 64 bits")))
 }

@@ -61,9 +61,16 @@ impl Default for EvolutionParams {
 impl EvolutionParams {
     /// Check the parameters. Errors name the field.
     pub fn validate(&self) -> Result<()> {
-        ensure((2..=MAX_EVALUATIONS).contains(&self.population), "population", || {
-            format!("must be between 2 and {MAX_EVALUATIONS}, got {}", self.population)
-        })?;
+        ensure(
+            (2..=MAX_EVALUATIONS).contains(&self.population),
+            "population",
+            || {
+                format!(
+                    "must be between 2 and {MAX_EVALUATIONS}, got {}",
+                    self.population
+                )
+            },
+        )?;
         ensure(
             (1..=self.population).contains(&self.tournament),
             "tournament",
