@@ -51,7 +51,7 @@ pub fn export(arch: &Arch, out: &Path, synth: bool, tools: &Tools) -> Result<Exp
         files: design.files.iter().map(|f| f.name.clone()).collect(),
         content_hash: design.content_hash(),
         lint: format!(
-            "verilator {} -Wall: no warnings in {} files",
+            "{} -Wall: no warnings in {} files",
             lint.verilator_version, lint.files
         ),
         synth,
@@ -106,7 +106,7 @@ pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Re
     // the result (exit code 1), not an input error.
     let lint = match tessera_verif::lint(&design, tools) {
         Ok(r) => format!(
-            "verilator {} -Wall: no warnings in {} files",
+            "{} -Wall: no warnings in {} files",
             r.verilator_version, r.files
         ),
         Err(e) => format!("FAILED: {}", e.message),
