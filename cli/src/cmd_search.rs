@@ -123,10 +123,10 @@ fn best_arch(r: &SearchResult) -> Result<Arch> {
 }
 
 /// Write the best design's RON next to its Verilog.
-fn export_best(r: &SearchResult, dir: &Path) -> Result<ExportReport> {
+fn export_best(r: &SearchResult, dir: &Path, synth: bool) -> Result<ExportReport> {
     let arch = best_arch(r)?;
     let tools = tessera_verif::Tools::find()?;
-    let report = export(&arch, dir, false, &tools)?;
+    let report = export(&arch, dir, synth, &tools)?;
     let ron = tessera_core::load::to_ron_string(&r.best.arch)?;
     tessera_core::load::write_atomic(&dir.join(format!("{}.ron", arch.name)), ron.as_bytes())?;
     Ok(report)
@@ -224,7 +224,7 @@ pub fn run(a: SearchArgs) -> Result<ExitCode> {
     let export = a
         .export
         .as_deref()
-        .map(|d| export_best(&r, d))
+        .map(|d| export_best(&r, d, false))
         .transpose()?;
     let verify = if a.verify {
         Some(verify_best(&r, &w, cfg.seed)?)
@@ -319,9 +319,9 @@ pub fn demo(json: bool) -> Result<ExitCode> {
     if !json {
         print_search(&search);
     }
-    say("export the best design (Verilog, verilator -Wall)");
+    say("export the best design (Verilog, verilator -Wall, yosys synth)");
     let dir = PathBuf::from("tessera-out").join("demo");
-    let export = export_best(&search, &dir)?;
+    let export = export_best(&search, &dir, true)?;
     if !json {
         println!(
             "  wrote {} files to {} ({})",
@@ -329,6 +329,12 @@ pub fn demo(json: bool) -> Result<ExitCode> {
             export.out_dir,
             export.lint
         );
+        if let Some(sy) = &export.synth {
+            println!(
+                "  yosys synth (SRAMs as black boxes): {} cells, {} latches",
+                sy.cells, sy.latches
+            );
+        }
     }
     say("verify the best design under Verilator (outputs and cycles vs the simulator)");
     let verify = verify_best(&search, &w, cfg.seed)?;
