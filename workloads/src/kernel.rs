@@ -18,18 +18,38 @@ pub fn gemm(a: &[i8], b: &[i8], m: usize, k: usize, n: usize) -> Vec<i32> {
     c
 }
 
-/// `C = A · Btᵀ` where `bt` is B transposed (N×K). Writes `c` (M×N).
-pub fn gemm_bt(a: &[i8], bt: &[i8], m: usize, k: usize, n: usize, c: &mut [i32]) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY-free: the avx2 copy is a safe fn compiled with the feature enabled; we only
-            // call it after detecting the feature.
-            return gemm_bt_avx2_entry(a, bt, m, k, n, c);
+/// Defines `$name` (an AVX2 copy of `$body` when the CPU has AVX2, chosen at run time, else the
+/// portable build) and `$portable` (always the portable build), from one `#[inline(always)]` body.
+macro_rules! dispatch_avx2 {
+    ($(#[$m:meta])* $name:ident, $portable:ident => $body:ident($($arg:ident: $ty:ty),*)) => {
+        $(#[$m])*
+        pub fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if std::is_x86_feature_detected!("avx2") {
+                    #[target_feature(enable = "avx2")]
+                    fn avx2($($arg: $ty),*) {
+                        $body($($arg),*)
+                    }
+                    // Reached only after the runtime check above found AVX2.
+                    #[allow(unsafe_code)]
+                    return unsafe { avx2($($arg),*) };
+                }
+            }
+            $body($($arg),*)
         }
-    }
-    gemm_bt_portable(a, bt, m, k, n, c)
+
+        /// The portable path, for tests that compare it with the dispatched one.
+        pub fn $portable($($arg: $ty),*) {
+            $body($($arg),*)
+        }
+    };
 }
+
+dispatch_avx2!(
+    /// `C = A · Btᵀ` where `bt` is B transposed (N×K). Writes `c` (M×N).
+    gemm_bt, gemm_bt_portable => gemm_bt_body(a: &[i8], bt: &[i8], m: usize, k: usize, n: usize, c: &mut [i32])
+);
 
 #[inline(always)]
 fn dot(x: &[i8], y: &[i8]) -> i32 {
@@ -51,46 +71,13 @@ fn gemm_bt_body(a: &[i8], bt: &[i8], m: usize, k: usize, n: usize, c: &mut [i32]
     }
 }
 
-/// The portable path (SSE2 on x86-64).
-pub fn gemm_bt_portable(a: &[i8], bt: &[i8], m: usize, k: usize, n: usize, c: &mut [i32]) {
-    gemm_bt_body(a, bt, m, k, n, c)
-}
-
-#[cfg(target_arch = "x86_64")]
-fn gemm_bt_avx2_entry(a: &[i8], bt: &[i8], m: usize, k: usize, n: usize, c: &mut [i32]) {
-    #[target_feature(enable = "avx2")]
-    fn inner(a: &[i8], bt: &[i8], m: usize, k: usize, n: usize, c: &mut [i32]) {
-        gemm_bt_body(a, bt, m, k, n, c)
-    }
-    // Safe to call: a safe `#[target_feature]` fn called after the runtime feature check (Rust ≥ 1.86
-    // allows this without `unsafe` only inside another such fn, so we go through the checked branch).
-    #[allow(unsafe_code)]
-    unsafe {
-        inner(a, bt, m, k, n, c)
-    }
-}
-
-/// One array tile: `out[m][c] (+)= Σ_r a[m][r] · w[r][c]` for `a` (rows×R, row-major), `w` (R×C,
-/// row-major) and `out` (rows×C). `w16` is scratch for the widened weights. The loop runs over the C
-/// lanes innermost, so it vectorises for any R (the dot-product form of [`gemm_bt`] is slow when R is
-/// small). Wrap-around int32 arithmetic, identical to the reference.
-pub fn tile(
-    a: &[i8],
-    w: &[i8],
-    r: usize,
-    c: usize,
-    out: &mut [i32],
-    accumulate: bool,
-    w16: &mut Vec<i16>,
-) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if std::is_x86_feature_detected!("avx2") {
-            return tile_avx2_entry(a, w, r, c, out, accumulate, w16);
-        }
-    }
-    tile_body(a, w, r, c, out, accumulate, w16)
-}
+dispatch_avx2!(
+    /// One array tile: `out[m][c] (+)= Σ_r a[m][r] · w[r][c]` for `a` (rows×R, row-major), `w` (R×C,
+    /// row-major) and `out` (rows×C). `w16` is scratch for the widened weights. The loop runs over the C
+    /// lanes innermost, so it vectorises for any R (the dot-product form of [`gemm_bt`] is slow when R is
+    /// small). Wrap-around int32 arithmetic, identical to the reference.
+    tile, tile_portable => tile_body(a: &[i8], w: &[i8], r: usize, c: usize, out: &mut [i32], accumulate: bool, w16: &mut Vec<i16>)
+);
 
 #[inline(always)]
 fn tile_body(
@@ -127,48 +114,6 @@ fn tile_body(
             }
         }
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-fn tile_avx2_entry(
-    a: &[i8],
-    w: &[i8],
-    r: usize,
-    c: usize,
-    out: &mut [i32],
-    accumulate: bool,
-    w16: &mut Vec<i16>,
-) {
-    #[target_feature(enable = "avx2")]
-    fn inner(
-        a: &[i8],
-        w: &[i8],
-        r: usize,
-        c: usize,
-        out: &mut [i32],
-        accumulate: bool,
-        w16: &mut Vec<i16>,
-    ) {
-        tile_body(a, w, r, c, out, accumulate, w16)
-    }
-    // Called only after the runtime check above found AVX2.
-    #[allow(unsafe_code)]
-    unsafe {
-        inner(a, w, r, c, out, accumulate, w16)
-    }
-}
-
-/// The portable tile path, for tests that compare it with the dispatched one.
-pub fn tile_portable(
-    a: &[i8],
-    w: &[i8],
-    r: usize,
-    c: usize,
-    out: &mut [i32],
-    accumulate: bool,
-    w16: &mut Vec<i16>,
-) {
-    tile_body(a, w, r, c, out, accumulate, w16)
 }
 
 #[cfg(test)]
