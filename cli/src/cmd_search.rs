@@ -179,7 +179,7 @@ fn verify_best(r: &SearchResult, w: &Workload, seed: u64) -> Result<VerifyReport
 
 fn print_search(r: &SearchResult) {
     let b = &r.best;
-    println!(
+    outln!(
         "search ({}, objective {:?}, seed {}): {} evaluations ({} distinct; {} invalid and {} infeasible points skipped) of a {}-point space",
         r.strategy.name(),
         r.objective,
@@ -190,14 +190,14 @@ fn print_search(r: &SearchResult) {
         r.infeasible_skipped,
         r.space_size
     );
-    println!("  top {} re-simulated cycle by cycle:", r.top.len());
+    outln!("  top {} re-simulated cycle by cycle:", r.top.len());
     for f in &r.top {
-        println!(
+        outln!(
             "    {:<34} analytical {:>9} cycles, simulated {:>9} cycles ({:+.2} %), {:.3e} pJ, {:.0} µm²",
             f.arch.name, f.analytical.cycles, f.simulated.cycles, f.cycle_error_pct, f.simulated.energy_pj, f.simulated.area_um2
         );
     }
-    println!(
+    outln!(
         "  best: {} ({}x{} PEs, {} B SRAM): {} cycles, {:.3e} pJ, EDP {:.3e} cycles·pJ, area {:.0} µm²",
         b.arch.name,
         b.point.rows,
@@ -209,9 +209,12 @@ fn print_search(r: &SearchResult) {
         b.simulated.area_um2
     );
     if let Some(base) = &r.base_analytical {
-        println!(
+        outln!(
             "  base {}: {} cycles, {:.3e} pJ, EDP {:.3e} cycles·pJ (analytical)",
-            r.base_arch, base.cycles, base.energy_pj, base.edp_cycles_pj
+            r.base_arch,
+            base.cycles,
+            base.energy_pj,
+            base.edp_cycles_pj
         );
     }
 }
@@ -241,7 +244,7 @@ pub fn run(a: SearchArgs) -> Result<ExitCode> {
     } else {
         print_search(&r);
         if let Some(e) = &export {
-            println!("  exported {} files to {}", e.files.len(), e.out_dir);
+            outln!("  exported {} files to {}", e.files.len(), e.out_dir);
         }
         if let Some(v) = &verify {
             print_verify(v);
@@ -272,13 +275,13 @@ pub fn demo(json: bool) -> Result<ExitCode> {
     let w = load_workload("mlp_small")?;
     let say = |s: &str| {
         if !json {
-            println!("\n== {s}");
+            outln!("\n== {s}");
         }
     };
     say("estimate (analytical model)");
     let estimate = tessera::estimate(&base, &w, MappingChoice::Default)?;
     if !json {
-        println!(
+        outln!(
             "  {} on {}: {} cycles, {:.3e} pJ, area {:.0} µm², utilization {:.1} %",
             w.name,
             base.name,
@@ -292,7 +295,7 @@ pub fn demo(json: bool) -> Result<ExitCode> {
     let (simulate, _) =
         tessera::simulate(&base, &w, MappingChoice::Default, Engine::Event, 1, false)?;
     if !json {
-        println!(
+        outln!(
             "  {} cycles, {:.3e} pJ, outputs {} the reference executor",
             simulate.cycles,
             simulate.energy_pj,
@@ -323,16 +326,17 @@ pub fn demo(json: bool) -> Result<ExitCode> {
     let dir = PathBuf::from("tessera-out").join("demo");
     let export = export_best(&search, &dir, true)?;
     if !json {
-        println!(
+        outln!(
             "  wrote {} files to {} ({})",
             export.files.len(),
             export.out_dir,
             export.lint
         );
         if let Some(sy) = &export.synth {
-            println!(
+            outln!(
                 "  yosys synth (SRAMs as black boxes): {} cells, {} latches",
-                sy.cells, sy.latches
+                sy.cells,
+                sy.latches
             );
         }
     }

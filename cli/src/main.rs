@@ -13,6 +13,17 @@ use tessera_sim::Engine;
 use tessera_workloads::builtin::{load_workload, WORKLOADS};
 use tessera_workloads::Workload;
 
+/// `println!` that ends the process quietly when stdout has been closed (`tessera list | head`)
+/// instead of panicking on the broken pipe.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if writeln!(std::io::stdout(), $($t)*).is_err() {
+            std::process::exit(0);
+        }
+    }};
+}
+
 mod cmd_search;
 
 #[derive(Parser)]
@@ -152,7 +163,7 @@ fn main() -> ExitCode {
 pub(crate) fn print_json<T: Serialize>(v: &T) -> Result<()> {
     let s = serde_json::to_string_pretty(v)
         .map_err(|e| Diagnostic::new(format!("cannot serialize: {e}")))?;
-    println!("{s}");
+    outln!("{s}");
     Ok(())
 }
 
@@ -186,10 +197,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if f.json {
                 print_json(&l)?;
             } else {
-                println!("accelerators (--arch):");
+                outln!("accelerators (--arch):");
                 for a in &l.archs {
                     let x = tessera_arch::builtin::arch(a)?;
-                    println!(
+                    outln!(
                         "  {a:<10} {}x{} PEs, {} SRAM, DRAM {} B/cycle, latency {}",
                         x.rows,
                         x.cols,
@@ -198,11 +209,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         x.dram.latency
                     );
                 }
-                println!("workloads (--workload):");
+                outln!("workloads (--workload):");
                 for w in &l.workloads {
                     let x = tessera_workloads::builtin::workload(w)?;
                     let macs: u64 = x.layers.iter().map(|l| l.macs()).sum();
-                    println!("  {w:<20} {} layer(s), {macs} MACs", x.layers.len());
+                    outln!("  {w:<20} {} layer(s), {macs} MACs", x.layers.len());
                 }
             }
         }
@@ -212,9 +223,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if c.json {
                 print_json(&r)?;
             } else {
-                println!("estimate of {} on {} ({})", w.name, arch.name, r.model);
+                outln!("estimate of {} on {} ({})", w.name, arch.name, r.model);
                 for l in &r.layers {
-                    println!(
+                    outln!(
                         "  {:<12} M={} K={} N={}  tile {}x{}  {} cycles  {:.1} pJ  util {:.1} %",
                         l.layer,
                         l.m,
@@ -227,7 +238,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         100.0 * l.utilization
                     );
                 }
-                println!(
+                outln!(
                     "  total: {} cycles ({:.2} µs at {} MHz), {:.1} pJ, area {:.0} µm², utilization {:.1} %",
                     r.cycles, r.latency_us, arch.clock_mhz, r.energy_pj, r.area_um2, 100.0 * r.utilization
                 );
@@ -250,12 +261,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if s.common.json {
                 print_json(&r)?;
             } else {
-                println!(
+                outln!(
                     "cycle simulation of {} on {} ({:?} engine, seed {})",
-                    w.name, arch.name, engine, s.seed
+                    w.name,
+                    arch.name,
+                    engine,
+                    s.seed
                 );
                 for l in &r.layers {
-                    println!(
+                    outln!(
                         "  {:<12} {} cycles  {:.1} pJ  util {:.1} %  DMA busy {} cycles  array busy {} cycles  outputs {}",
                         l.layer,
                         l.cycles,
@@ -266,7 +280,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         if l.matches_reference { "match the reference" } else { "DIFFER from the reference" }
                     );
                 }
-                println!(
+                outln!(
                     "  total: {} cycles ({:.2} µs), {:.1} pJ, utilization {:.1} %",
                     r.cycles,
                     r.latency_us,
@@ -295,7 +309,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             if e.json {
                 print_json(&r)?;
             } else {
-                println!(
+                outln!(
                     "wrote {} Verilog files for {} to {} ({})",
                     r.files.len(),
                     r.arch,
@@ -303,7 +317,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     r.lint
                 );
                 if let Some(s) = &r.synth {
-                    println!("  yosys: {} cells, {} latches", s.cells, s.latches);
+                    outln!("  yosys: {} cells, {} latches", s.cells, s.latches);
                 }
             }
         }
@@ -366,13 +380,17 @@ fn validate_pairs(archs: &[String], workloads: &[String]) -> Result<Vec<(Arch, W
 }
 
 pub(crate) fn print_validate(r: &ValidateReport) {
-    println!("analytical model vs cycle simulator ({})", r.model);
-    println!(
+    outln!("analytical model vs cycle simulator ({})", r.model);
+    outln!(
         "  {:<10} {:<10} {:>14} {:>14} {:>9}",
-        "arch", "layer", "analytical", "cycle sim", "error"
+        "arch",
+        "layer",
+        "analytical",
+        "cycle sim",
+        "error"
     );
     for c in &r.cases {
-        println!(
+        outln!(
             "  {:<10} {:<10} {:>7} cycles {:>7} cycles {:>+8.2} %{}",
             c.arch,
             c.layer,
@@ -386,19 +404,23 @@ pub(crate) fn print_validate(r: &ValidateReport) {
             }
         );
     }
-    println!(
+    outln!(
         "  MAPE {:.2} %, max |error| {:.2} %",
-        r.mape_pct, r.max_abs_error_pct
+        r.mape_pct,
+        r.max_abs_error_pct
     );
 }
 
 pub(crate) fn print_verify(r: &VerifyReport) {
-    println!(
+    outln!(
         "verify {} on {} (simulator: {:?} engine; RTL: Verilator; seed {})",
-        r.workload, r.arch, r.engine, r.seed
+        r.workload,
+        r.arch,
+        r.engine,
+        r.seed
     );
     for l in &r.layers {
-        println!(
+        outln!(
             "  {:<12} sim {} cycles, RTL {} cycles, outputs {}{}",
             l.layer,
             l.sim_cycles,
@@ -414,7 +436,7 @@ pub(crate) fn print_verify(r: &VerifyReport) {
                 .unwrap_or_default()
         );
     }
-    println!(
+    outln!(
         "  {}: outputs {}, cycles {} (sim {} cycles, RTL {} cycles), verilator -Wall {}",
         if r.passed { "PASS" } else { "FAIL" },
         if r.bit_exact { "bit-exact" } else { "differ" },
@@ -492,19 +514,22 @@ fn bench(b: &BenchArgs) -> Result<tessera::bench::BenchReport> {
         for a in ["ws_8x8", "ws_16x16", "ws_32x32"] {
             let r = vs_verilator(&load_arch(a)?, &g, &cache, &tools)?;
             if !b.json {
-                println!(
+                outln!(
                     "{} on {} (Verilator build {:.1} s):",
                     r.gemm,
                     r.arch,
                     r.verilator_build_s.unwrap_or(0.0)
                 );
                 for e in &r.engines {
-                    println!(
+                    outln!(
                         "  {:<9} {:>10} cycles in {:>8.4} s = {:>12.0} cycles/s",
-                        e.engine, e.cycles, e.wall_s, e.cycles_per_s
+                        e.engine,
+                        e.cycles,
+                        e.wall_s,
+                        e.cycles_per_s
                     );
                 }
-                println!(
+                outln!(
                     "  event engine {:.1}x faster than Verilator; cycles and outputs equal: {}",
                     r.event_speedup.unwrap_or(0.0),
                     r.cycles_equal.unwrap_or(false)
@@ -520,7 +545,7 @@ fn bench(b: &BenchArgs) -> Result<tessera::bench::BenchReport> {
         for g in gemm_set() {
             let f = gemm_figure(&g, &arch)?;
             if !b.json {
-                println!(
+                outln!(
                     "{} on {}: {} cycles in {:.3} s ({:.0} cycles/s, {:.2e} MAC/s); native int8 kernel {:.2e} MAC/s ({:.2}x faster); SCALE-Sim at {:.0} cycles/s would take {:.0} s ({:.0}x slower)",
                     f.gemm, f.arch, f.cycles, f.event_wall_s, f.event_cycles_per_s, f.event_macs_per_s,
                     f.native_macs_per_s, f.slowdown_vs_native, SCALESIM_CYCLES_PER_S, f.scalesim_equivalent_s, f.speedup_vs_scalesim
@@ -532,7 +557,7 @@ fn bench(b: &BenchArgs) -> Result<tessera::bench::BenchReport> {
     let total: f64 = set.iter().map(|f| f.event_wall_s).sum();
     let peak = peak_rss_mib();
     if !b.json {
-        println!(
+        outln!(
             "GEMM set: {:.3} s of event-engine wall time; peak RSS {:.1} MiB",
             total,
             peak.unwrap_or(f64::NAN)
