@@ -261,7 +261,12 @@ fn closed_stdout_is_not_a_panic() {
         .unwrap();
     drop(child.stdout.take()); // the reader goes away, as with `| head`
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     let status = child.wait().unwrap();
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(status.code(), Some(0));
