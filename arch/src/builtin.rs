@@ -12,6 +12,12 @@ pub const ARCHS: &[(&str, &str)] = &[
     ("ws_8x8", include_str!("../builtin/ws_8x8.ron")),
     ("ws_16x16", include_str!("../builtin/ws_16x16.ron")),
     ("ws_32x32", include_str!("../builtin/ws_32x32.ron")),
+    ("os_1x1", include_str!("../builtin/os_1x1.ron")),
+    ("os_2x3", include_str!("../builtin/os_2x3.ron")),
+    ("os_4x4", include_str!("../builtin/os_4x4.ron")),
+    ("os_8x8", include_str!("../builtin/os_8x8.ron")),
+    ("os_16x16", include_str!("../builtin/os_16x16.ron")),
+    ("os_32x32", include_str!("../builtin/os_32x32.ron")),
 ];
 
 /// The spec of a built-in accelerator.

@@ -26,7 +26,7 @@ pub mod field {
     pub const OP: (u32, u32) = (0, 8);
     /// LOAD: target buffer; SYNC: unit mask; COMPUTE: bit 0 = accumulate.
     pub const FLAGS: (u32, u32) = (8, 8);
-    /// LOAD/STORE: words; COMPUTE: rows.
+    /// LOAD/STORE: words; COMPUTE: words streamed (`len`).
     pub const COUNT: (u32, u32) = (16, 16);
     pub const DRAM_ADDR: (u32, u32) = (32, 32);
     /// LOAD/STORE: buffer word address; COMPUTE: input address.
@@ -65,8 +65,10 @@ pub enum Instr {
         dram_addr: u32,
         sram_addr: u16,
     },
+    /// One array tile. `len` is the number of words streamed: input rows (weight-stationary) or
+    /// k-steps of both operands (output-stationary); see docs/TIMING.md, "Compute unit".
     Compute {
-        rows: u16,
+        len: u16,
         in_addr: u16,
         w_addr: u16,
         out_addr: u16,
@@ -115,7 +117,7 @@ impl Instr {
                 put(&mut w, field::ADDR_A, sram_addr.into());
             }
             Instr::Compute {
-                rows,
+                len,
                 in_addr,
                 w_addr,
                 out_addr,
@@ -123,7 +125,7 @@ impl Instr {
             } => {
                 put(&mut w, field::OP, op::COMPUTE.into());
                 put(&mut w, field::FLAGS, accumulate as u64);
-                put(&mut w, field::COUNT, rows.into());
+                put(&mut w, field::COUNT, len.into());
                 put(&mut w, field::ADDR_A, in_addr.into());
                 put(&mut w, field::ADDR_B, w_addr.into());
                 put(&mut w, field::ADDR_C, out_addr.into());
@@ -180,7 +182,7 @@ impl Instr {
                     )));
                 }
                 Instr::Compute {
-                    rows: count,
+                    len: count,
                     in_addr: a,
                     w_addr: b,
                     out_addr: c,
@@ -236,14 +238,14 @@ impl fmt::Display for Instr {
                 )
             }
             Instr::Compute {
-                rows,
+                len,
                 in_addr,
                 w_addr,
                 out_addr,
                 accumulate,
             } => write!(
                 f,
-                "COMPUTE acc[{out_addr}..+{rows}] {} in[{in_addr}..+{rows}] x wt[{w_addr}]",
+                "COMPUTE acc[{out_addr}..] {} in[{in_addr}..+{len}] x wt[{w_addr}..]",
                 if accumulate { "+=" } else { "=" }
             ),
             Instr::Sync { mask } => {
@@ -327,9 +329,9 @@ mod tests {
                 any::<u16>(),
                 any::<bool>()
             )
-                .prop_map(|(rows, in_addr, w_addr, out_addr, accumulate)| {
+                .prop_map(|(len, in_addr, w_addr, out_addr, accumulate)| {
                     Instr::Compute {
-                        rows,
+                        len,
                         in_addr,
                         w_addr,
                         out_addr,
@@ -357,7 +359,7 @@ mod tests {
     #[test]
     fn field_layout_is_as_documented() {
         let w = Instr::Compute {
-            rows: 5,
+            len: 5,
             in_addr: 1,
             w_addr: 2,
             out_addr: 3,

@@ -5,18 +5,20 @@
 //! [`tech`] holds the energy and area figures (from a cited data file), [`isa`] the instruction set
 //! and its binary encoding, read by both the simulator and the Verilog generator.
 //!
-//! What is modelled: one weight-stationary systolic array of int8 PEs with int32 accumulation, three
-//! on-chip buffers (input, weight, accumulator) split into banks, one DRAM channel with a fixed latency
-//! and a bandwidth in bytes per cycle, and a clock. What is not (yet): output-/input-stationary
-//! dataflows (the type carries them, validation rejects them), NoC shapes other than the systolic
-//! mesh, several sub-accelerators. The cycle-level behaviour is fixed by docs/TIMING.md.
+//! What is modelled: one systolic array of int8 PEs with int32 accumulation, weight-stationary or
+//! output-stationary, three on-chip buffers (input, weight, accumulator) split into banks, one DRAM
+//! channel with a fixed latency and a bandwidth in bytes per cycle, and a clock. Operand and
+//! accumulator widths are carried in [`Datatypes`] and every word width derives from them (only
+//! 8/32 bits validate today). What is not (yet): input-stationary and row-stationary dataflows (the
+//! type carries input-stationary, validation rejects it), NoC shapes other than the systolic mesh,
+//! several sub-accelerators. The cycle-level behaviour is fixed by docs/TIMING.md.
 
 pub mod builtin;
 pub mod isa;
 pub mod spec;
 pub mod tech;
 
-pub use spec::{Arch, ArchSpec, Buffer, BufferKind, Dataflow, Dram};
+pub use spec::{Arch, ArchSpec, Buffer, BufferKind, Dataflow, Datatypes, Dram};
 pub use tech::Tech;
 pub use tessera_core::Diagnostic;
 

@@ -7,7 +7,7 @@ use tessera_core::{Bytes, Cycles};
 
 /// Dataflow of the PE array. Only weight-stationary is implemented; the others are accepted by the
 /// parser so that files written for later versions give a clear "not supported yet" error.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Dataflow {
     WeightStationary,
     OutputStationary,
@@ -88,49 +88,127 @@ impl BufferKind {
     }
 }
 
+impl Dataflow {
+    /// The RON spelling, e.g. `WeightStationary`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dataflow::WeightStationary => "WeightStationary",
+            Dataflow::OutputStationary => "OutputStationary",
+            Dataflow::InputStationary => "InputStationary",
+        }
+    }
+    /// Two-letter short name used in generated names: `ws`, `os`, `is`.
+    pub fn short(self) -> &'static str {
+        match self {
+            Dataflow::WeightStationary => "ws",
+            Dataflow::OutputStationary => "os",
+            Dataflow::InputStationary => "is",
+        }
+    }
+    /// The dataflows every stage (estimate, simulate, export, verify) implements.
+    pub const SUPPORTED: [Dataflow; 2] = [Dataflow::WeightStationary, Dataflow::OutputStationary];
+}
+
+/// Operand and accumulator widths, validated (today 8 and 32 bits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Datatypes {
+    operand_bits: u32,
+    accumulator_bits: u32,
+}
+
+impl Datatypes {
+    pub fn operand_bits(self) -> u32 {
+        self.operand_bits
+    }
+    pub fn accumulator_bits(self) -> u32 {
+        self.accumulator_bits
+    }
+    /// Bytes of one operand (input or weight element).
+    pub fn operand_bytes(self) -> u32 {
+        self.operand_bits / 8
+    }
+    /// Bytes of one accumulator lane.
+    pub fn accumulator_bytes(self) -> u32 {
+        self.accumulator_bits / 8
+    }
+}
+
 /// A validated on-chip buffer.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct Buffer {
-    pub kind: BufferKind,
-    pub capacity: Bytes,
-    pub banks: u32,
-    /// Bytes per word (see docs/TIMING.md: R, C or 4C).
-    pub word_bytes: u32,
-    /// Words in the whole buffer.
-    pub depth: u32,
+    kind: BufferKind,
+    capacity: Bytes,
+    banks: u32,
+    word_bytes: u32,
+    depth: u32,
 }
 
 impl Buffer {
+    pub fn kind(&self) -> BufferKind {
+        self.kind
+    }
+    /// Bytes in the whole buffer.
+    pub fn capacity(&self) -> Bytes {
+        self.capacity
+    }
+    pub fn banks(&self) -> u32 {
+        self.banks
+    }
+    /// Bytes per word (see docs/TIMING.md: R, C operands or C accumulator lanes).
+    pub fn word_bytes(&self) -> u32 {
+        self.word_bytes
+    }
+    /// Words in the whole buffer.
+    pub fn depth(&self) -> u32 {
+        self.depth
+    }
     /// Words in one bank.
     pub fn bank_depth(&self) -> u32 {
         self.depth / self.banks
+    }
+    /// Bytes in one bank.
+    pub fn bank_bytes(&self) -> u64 {
+        self.capacity.get() / u64::from(self.banks)
     }
 }
 
 /// A validated DRAM channel (see docs/TIMING.md, "DMA unit and the DRAM port").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Dram {
-    pub bytes_per_cycle: u32,
-    pub latency: Cycles,
+    bytes_per_cycle: u32,
+    latency: Cycles,
 }
 
-/// A validated accelerator. Construct with [`ArchSpec::validate`].
+impl Dram {
+    /// W: bytes the channel moves per cycle.
+    pub fn bytes_per_cycle(&self) -> u32 {
+        self.bytes_per_cycle
+    }
+    /// L: cycles from a request to its first data (or from a store's last beat to its acknowledgement).
+    pub fn latency(&self) -> Cycles {
+        self.latency
+    }
+}
+
+/// A validated accelerator: the only way to build one is [`ArchSpec::validate`], so every `Arch`
+/// satisfies every check there (fields are private; read them through the accessors).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Arch {
-    pub name: String,
-    pub rows: u32,
-    pub cols: u32,
-    pub dataflow: Dataflow,
-    pub input: Buffer,
-    pub weight: Buffer,
-    pub accumulator: Buffer,
-    pub dram: Dram,
-    pub clock_mhz: f64,
+    name: String,
+    rows: u32,
+    cols: u32,
+    dataflow: Dataflow,
+    datatypes: Datatypes,
+    input: Buffer,
+    weight: Buffer,
+    accumulator: Buffer,
+    dram: Dram,
+    clock_mhz: f64,
     #[serde(skip)]
-    pub tech: Tech,
+    tech: Tech,
     /// The spec it was validated from, kept for headers and reports.
     #[serde(skip)]
-    pub spec: ArchSpec,
+    spec: ArchSpec,
 }
 
 /// Upper bounds that keep every derived size inside the instruction encoding and u64 arithmetic.
@@ -139,8 +217,38 @@ pub const MAX_ARRAY_DIM: i64 = 128;
 pub const MAX_BUFFER_WORDS: u32 = 1 << 16;
 pub const MAX_DRAM_BYTES_PER_CYCLE: i64 = 4096;
 pub const MAX_DRAM_LATENCY: i64 = 100_000;
+/// Highest clock accepted, and the lowest (a slower clock is surely a unit mistake).
+pub const MAX_CLOCK_MHZ: f64 = 10_000.0;
+pub const MIN_CLOCK_MHZ: f64 = 0.001;
 
 impl Arch {
+    /// The name: a safe identifier (see [`crate::is_safe_identifier`]).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// R: PE rows.
+    pub fn rows(&self) -> u32 {
+        self.rows
+    }
+    /// C: PE columns.
+    pub fn cols(&self) -> u32 {
+        self.cols
+    }
+    pub fn dataflow(&self) -> Dataflow {
+        self.dataflow
+    }
+    pub fn datatypes(&self) -> Datatypes {
+        self.datatypes
+    }
+    pub fn input(&self) -> &Buffer {
+        &self.input
+    }
+    pub fn weight(&self) -> &Buffer {
+        &self.weight
+    }
+    pub fn accumulator(&self) -> &Buffer {
+        &self.accumulator
+    }
     pub fn buffer(&self, kind: BufferKind) -> &Buffer {
         match kind {
             BufferKind::Input => &self.input,
@@ -154,6 +262,24 @@ impl Arch {
             crate::isa::LoadTarget::Input => &self.input,
             crate::isa::LoadTarget::Weight => &self.weight,
         }
+    }
+    pub fn dram(&self) -> Dram {
+        self.dram
+    }
+    pub fn clock_mhz(&self) -> f64 {
+        self.clock_mhz
+    }
+    pub fn tech(&self) -> &Tech {
+        &self.tech
+    }
+    /// The spec this accelerator was validated from.
+    pub fn spec(&self) -> &ArchSpec {
+        &self.spec
+    }
+    /// The same accelerator with other technology figures.
+    pub fn with_tech(mut self, tech: Tech) -> Arch {
+        self.tech = tech;
+        self
     }
     pub fn pes(&self) -> u64 {
         u64::from(self.rows) * u64::from(self.cols)
@@ -172,6 +298,10 @@ impl Arch {
     /// Whether every buffer has at least two banks, so the lowering can ping-pong.
     pub fn double_buffered(&self) -> bool {
         self.input.banks >= 2 && self.weight.banks >= 2 && self.accumulator.banks >= 2
+    }
+    /// Cycles per microsecond: the clock in MHz.
+    pub fn microseconds(&self, cycles: Cycles) -> f64 {
+        cycles.get() as f64 / self.clock_mhz
     }
 }
 
@@ -216,6 +346,12 @@ impl ArchSpec {
         }
     }
 
+    /// The same spec with another dataflow (tests and the search build both from one shape).
+    pub fn with_dataflow(mut self, dataflow: Dataflow) -> ArchSpec {
+        self.array.dataflow = dataflow;
+        self
+    }
+
     /// Check every field and build the [`Arch`]. Errors name the field (`array.rows`, ...).
     pub fn validate(&self) -> Result<Arch> {
         ensure(crate::is_safe_identifier(&self.name), "name", || {
@@ -232,12 +368,13 @@ impl ArchSpec {
             })?;
         }
         ensure(
-            a.dataflow == Dataflow::WeightStationary,
+            Dataflow::SUPPORTED.contains(&a.dataflow),
             "array.dataflow",
             || {
                 format!(
-                    "{:?} is not supported yet; use WeightStationary",
-                    a.dataflow
+                    "{} is not supported yet; use {}",
+                    a.dataflow.name(),
+                    Dataflow::SUPPORTED.map(|d| d.name()).join(" or ")
                 )
             },
         )?;
@@ -261,15 +398,26 @@ impl ArchSpec {
                 )
             },
         )?;
+        let datatypes = Datatypes {
+            operand_bits: self.datatypes.operand_bits as u32,
+            accumulator_bits: self.datatypes.accumulator_bits as u32,
+        };
         let rows = a.rows as u32;
         let cols = a.cols as u32;
-        let input = buffer(&self.buffers.input, BufferKind::Input, rows, 1)?;
-        let weight = buffer(&self.buffers.weight, BufferKind::Weight, cols, rows)?;
+        let opb = datatypes.operand_bytes();
+        // The smallest bank that holds one tile's stationary operand: R weight words (WS preload),
+        // or one k-word of each operand and R accumulator words (OS).
+        let (min_in, min_w, min_acc) = match a.dataflow {
+            Dataflow::OutputStationary => (1, 1, rows),
+            _ => (1, rows, 1),
+        };
+        let input = buffer(&self.buffers.input, BufferKind::Input, rows * opb, min_in)?;
+        let weight = buffer(&self.buffers.weight, BufferKind::Weight, cols * opb, min_w)?;
         let accumulator = buffer(
             &self.buffers.accumulator,
             BufferKind::Accumulator,
-            4 * cols,
-            1,
+            cols * datatypes.accumulator_bytes(),
+            min_acc,
         )?;
         let d = &self.dram;
         ensure(
@@ -293,11 +441,11 @@ impl ArchSpec {
             },
         )?;
         ensure(
-            self.clock_mhz.is_finite() && self.clock_mhz > 0.0 && self.clock_mhz <= 10_000.0,
+            self.clock_mhz.is_finite() && (MIN_CLOCK_MHZ..=MAX_CLOCK_MHZ).contains(&self.clock_mhz),
             "clock_mhz",
             || {
                 format!(
-                    "must be a positive frequency up to 10000 MHz, got {}",
+                    "must be a frequency between {MIN_CLOCK_MHZ} and {MAX_CLOCK_MHZ} MHz, got {}",
                     self.clock_mhz
                 )
             },
@@ -307,6 +455,7 @@ impl ArchSpec {
             rows,
             cols,
             dataflow: a.dataflow,
+            datatypes,
             input,
             weight,
             accumulator,
@@ -409,6 +558,46 @@ mod tests {
         let e = s.validate().unwrap_err();
         assert_eq!(e.field.as_deref(), Some("buffers.weight.capacity_bytes"));
         assert!(e.message.contains("too small for one tile"), "{e}");
+    }
+
+    #[test]
+    fn output_stationary_needs_room_for_the_drained_tile() {
+        let mut s = builtin::arch_spec("ws_4x4")
+            .unwrap()
+            .with_dataflow(Dataflow::OutputStationary);
+        s.validate().unwrap();
+        // 4 rows drain 4 accumulator words: a bank of 2 words (of 16 B) is too small.
+        s.buffers.accumulator = BufferSpec {
+            capacity_bytes: 64,
+            banks: 2,
+        };
+        let e = s.validate().unwrap_err();
+        assert_eq!(
+            e.field.as_deref(),
+            Some("buffers.accumulator.capacity_bytes")
+        );
+    }
+
+    #[test]
+    fn widths_come_from_the_datatypes() {
+        let a = builtin::arch("ws_2x3").unwrap();
+        assert_eq!(a.datatypes().operand_bytes(), 1);
+        assert_eq!(a.input().word_bytes(), 2);
+        assert_eq!(a.weight().word_bytes(), 3);
+        assert_eq!(a.accumulator().word_bytes(), 3 * 4);
+    }
+
+    #[test]
+    fn input_stationary_is_refused_with_the_supported_list() {
+        let s = builtin::arch_spec("ws_4x4")
+            .unwrap()
+            .with_dataflow(Dataflow::InputStationary);
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("array.dataflow"));
+        assert!(
+            e.message.contains("WeightStationary or OutputStationary"),
+            "{e}"
+        );
     }
 
     #[test]

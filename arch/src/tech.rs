@@ -102,9 +102,13 @@ impl Tech {
         PicoJoules(self.spec.dram_pj_per_byte)
     }
 
-    /// Area of one PE: a MAC plus its registers (8-bit a, 8-bit weight, 32-bit psum).
-    pub fn pe_area(&self) -> SquareMicrons {
-        SquareMicrons(self.spec.mac_int8_area_um2 + 48.0 * self.spec.dff_area_um2)
+    /// Area of one PE: a MAC plus two operand registers and one accumulator-wide register. Both
+    /// dataflows have that many: weight-stationary holds `a`, the stationary weight and the passing
+    /// partial sum; output-stationary `a` and `b` passing through and the stationary sum (its drain
+    /// multiplexer is left out).
+    pub fn pe_area(&self, dt: crate::Datatypes) -> SquareMicrons {
+        let bits = 2 * dt.operand_bits() + dt.accumulator_bits();
+        SquareMicrons(self.spec.mac_int8_area_um2 + f64::from(bits) * self.spec.dff_area_um2)
     }
 
     pub fn sram_area(&self, bytes: u64) -> SquareMicrons {

@@ -1,19 +1,19 @@
-//! `tessera search` and `tessera demo`.
+//! `tessera search` and `tessera demo`: arguments, progress bars and printing.
 
-use crate::{choice_default, print_json, print_validate, print_verify};
+use crate::print;
+use crate::print_json;
 use clap::Args;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use tessera::verify::{export, verify, ExportReport, VerifyOptions, VerifyReport};
-use tessera::{EstimateReport, MappingChoice, SimulateReport, ValidateReport};
 use tessera_arch::builtin::load_arch;
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
+use tessera_flow::codesign::{export_best, verify_best};
+use tessera_flow::demo::{DemoReport, Stage};
 use tessera_search::{Objective, Phase, SearchConfig, SearchResult, Strategy};
-use tessera_sim::Engine;
+use tessera_verif::{ExportReport, VerifyReport};
 use tessera_workloads::builtin::load_workload;
-use tessera_workloads::Workload;
 
 #[derive(Args)]
 pub struct SearchArgs {
@@ -96,8 +96,9 @@ fn config(a: &SearchArgs, base: &Arch) -> Result<SearchConfig> {
     Ok(c)
 }
 
-fn run_search(cfg: &SearchConfig, base: &Arch, w: &Workload, quiet: bool) -> Result<SearchResult> {
-    let bar = indicatif::ProgressBar::new(cfg.evaluations as u64);
+/// A progress bar for the search's phases (hidden when `quiet`).
+fn progress_bar(quiet: bool, total: u64) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
     if quiet {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
     }
@@ -105,76 +106,16 @@ fn run_search(cfg: &SearchConfig, base: &Arch, w: &Workload, quiet: bool) -> Res
         indicatif::ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len}")
             .expect("valid template"),
     );
-    let progress = |phase: Phase, done: usize, total: usize| {
-        bar.set_message(match phase {
-            Phase::Explore => "exploring",
-            Phase::Resimulate => "re-simulating",
-        });
-        bar.set_length(total as u64);
-        bar.set_position(done as u64);
-    };
-    let r = tessera_search::search_with_progress(cfg, base, w, &progress);
-    bar.finish_and_clear();
-    r
+    bar
 }
 
-fn best_arch(r: &SearchResult) -> Result<Arch> {
-    r.best.arch.validate()
-}
-
-/// Write the best design's RON next to its Verilog.
-fn export_best(r: &SearchResult, dir: &Path, synth: bool) -> Result<ExportReport> {
-    let arch = best_arch(r)?;
-    let tools = tessera_verif::Tools::find()?;
-    let report = export(&arch, dir, synth, &tools)?;
-    let ron = tessera_core::load::to_ron_string(&r.best.arch)?;
-    tessera_core::load::write_atomic(&dir.join(format!("{}.ron", arch.name)), ron.as_bytes())?;
-    Ok(report)
-}
-
-fn verify_best(r: &SearchResult, w: &Workload, seed: u64) -> Result<VerifyReport> {
-    let arch = best_arch(r)?;
-    let tools = tessera_verif::Tools::find()?;
-    // Verify with the mappings the search chose for each layer.
-    let mut report: Option<VerifyReport> = None;
-    for (layer, fl) in w.layers.iter().zip(&r.best.layers) {
-        let one = Workload {
-            name: w.name.clone(),
-            layers: vec![layer.clone()],
-        };
-        let o = VerifyOptions {
-            engine: Engine::Event,
-            contract: Default::default(),
-            seed,
-            trace: false,
-            mapping: MappingChoice::Fixed {
-                tile_m: fl.mapping.tile_m,
-                tile_n: fl.mapping.tile_n,
-            },
-        };
-        let v = verify(&arch, &one, &o, &tools)?;
-        report = Some(match report {
-            None => v,
-            Some(mut acc) => {
-                let overflow = || Diagnostic::new("total cycles overflow 64 bits");
-                acc.bit_exact &= v.bit_exact;
-                acc.cycles_equal &= v.cycles_equal;
-                acc.passed &= v.passed;
-                acc.lint_clean &= v.lint_clean;
-                acc.sim_cycles = acc
-                    .sim_cycles
-                    .checked_add(v.sim_cycles)
-                    .ok_or_else(overflow)?;
-                acc.rtl_cycles = acc
-                    .rtl_cycles
-                    .checked_add(v.rtl_cycles)
-                    .ok_or_else(overflow)?;
-                acc.layers.extend(v.layers);
-                acc
-            }
-        });
-    }
-    report.ok_or_else(|| Diagnostic::new("workload has no layers"))
+fn show_progress(bar: &indicatif::ProgressBar, phase: Phase, done: usize, total: usize) {
+    bar.set_message(match phase {
+        Phase::Explore => "exploring",
+        Phase::Resimulate => "re-simulating",
+    });
+    bar.set_length(total as u64);
+    bar.set_position(done as u64);
 }
 
 fn print_search(r: &SearchResult) {
@@ -193,13 +134,19 @@ fn print_search(r: &SearchResult) {
     outln!("  top {} re-simulated cycle by cycle:", r.top.len());
     for f in &r.top {
         outln!(
-            "    {:<34} analytical {:>9} cycles, simulated {:>9} cycles ({:+.2} %), {:.3e} pJ, {:.0} µm²",
-            f.arch.name, f.analytical.cycles, f.simulated.cycles, f.cycle_error_pct, f.simulated.energy_pj, f.simulated.area_um2
+            "    {:<36} analytical {:>9} cycles, simulated {:>9} cycles ({:+.2} %), {:.3e} pJ, {:.0} µm²",
+            f.arch.name,
+            f.analytical.cycles,
+            f.simulated.cycles,
+            f.cycle_error_pct,
+            f.simulated.energy_pj,
+            f.simulated.area_um2
         );
     }
     outln!(
-        "  best: {} ({}x{} PEs, {} B SRAM): {} cycles, {:.3e} pJ, EDP {:.3e} cycles·pJ, area {:.0} µm²",
+        "  best: {} ({}, {}x{} PEs, {} B SRAM): {} cycles, {:.3e} pJ, EDP {:.3e} cycles·pJ, area {:.0} µm² (simulated)",
         b.arch.name,
+        b.point.dataflow.name(),
         b.point.rows,
         b.point.cols,
         b.simulated.sram_bytes,
@@ -210,11 +157,12 @@ fn print_search(r: &SearchResult) {
     );
     if let Some(base) = &r.base_analytical {
         outln!(
-            "  base {}: {} cycles, {:.3e} pJ, EDP {:.3e} cycles·pJ (analytical)",
+            "  base {}: {} cycles, {:.3e} pJ, EDP {:.3e} cycles·pJ (analytical; the best's analytical EDP is {:.3e} cycles·pJ)",
             r.base_arch,
             base.cycles,
             base.energy_pj,
-            base.edp_cycles_pj
+            base.edp_cycles_pj,
+            b.analytical.edp_cycles_pj
         );
     }
 }
@@ -223,16 +171,24 @@ pub fn run(a: SearchArgs) -> Result<ExitCode> {
     let base = load_arch(&a.arch)?;
     let w = load_workload(&a.workload)?;
     let cfg = config(&a, &base)?;
-    let r = run_search(&cfg, &base, &w, a.json)?;
-    let export = a
-        .export
-        .as_deref()
-        .map(|d| export_best(&r, d, false))
-        .transpose()?;
-    let verify = if a.verify {
-        Some(verify_best(&r, &w, cfg.seed)?)
+    let bar = progress_bar(a.json, cfg.evaluations as u64);
+    let r = tessera_search::search_with_progress(&cfg, &base, &w, &|p, d, t| {
+        show_progress(&bar, p, d, t)
+    });
+    bar.finish_and_clear();
+    let r = r?;
+    let tools = if a.export.is_some() || a.verify {
+        Some(tessera_verif::Tools::find()?)
     } else {
         None
+    };
+    let export = match (&a.export, &tools) {
+        (Some(d), Some(t)) => Some(export_best(&r, d, false, t)?),
+        _ => None,
+    };
+    let verify = match (a.verify, &tools) {
+        (true, Some(t)) => Some(verify_best(&r, &w, cfg.seed, t)?),
+        _ => None,
     };
     let failed = verify.as_ref().is_some_and(|v| !v.passed);
     if a.json {
@@ -247,7 +203,7 @@ pub fn run(a: SearchArgs) -> Result<ExitCode> {
             outln!("  exported {} files to {}", e.files.len(), e.out_dir);
         }
         if let Some(v) = &verify {
-            print_verify(v);
+            print::verify(v);
         }
     }
     Ok(if failed {
@@ -257,106 +213,96 @@ pub fn run(a: SearchArgs) -> Result<ExitCode> {
     })
 }
 
-/// Every stage of the loop, one member each.
-#[derive(Serialize)]
-struct Demo {
-    estimate: EstimateReport,
-    simulate: SimulateReport,
-    validate: ValidateReport,
-    search: SearchResult,
-    export: ExportReport,
-    verify: VerifyReport,
-}
-
-/// The demo: a 3-layer MLP on a 16×16 array; estimate, simulate, validate on several arrays, search
-/// under the 16×16's PE and SRAM budget, export the best design, verify it under Verilator.
+/// The demo: every stage printed as it finishes (or one JSON object at the end).
 pub fn demo(json: bool) -> Result<ExitCode> {
-    let base = load_arch("ws_16x16")?;
-    let w = load_workload("mlp_small")?;
-    let say = |s: &str| {
+    let tools = tessera_flow::demo::demo_tools();
+    let out = PathBuf::from("tessera-out").join("demo");
+    let bar = progress_bar(json, 0);
+    let mut heading = 0;
+    let mut say = |title: &str| {
         if !json {
-            outln!("\n== {s}");
+            heading += 1;
+            outln!("\n== {heading}. {title}");
         }
     };
-    say("estimate (analytical model)");
-    let estimate = tessera::estimate(&base, &w, MappingChoice::Default)?;
-    if !json {
-        outln!(
-            "  {} on {}: {} cycles, {:.3e} pJ, area {:.0} µm², utilization {:.1} %",
-            w.name,
-            base.name,
-            estimate.cycles,
-            estimate.energy_pj,
-            estimate.area_um2,
-            100.0 * estimate.utilization
-        );
-    }
-    say("simulate (cycle-level, event engine, real int8 data)");
-    let (simulate, _) =
-        tessera::simulate(&base, &w, MappingChoice::Default, Engine::Event, 1, false)?;
-    if !json {
-        outln!(
-            "  {} cycles, {:.3e} pJ, outputs {} the reference executor",
-            simulate.cycles,
-            simulate.energy_pj,
-            if simulate.matches_reference {
-                "match"
-            } else {
-                "DIFFER from"
-            }
-        );
-    }
-    say("validate (analytical vs cycle simulator)");
-    let pairs: Vec<(Arch, Workload)> = ["ws_4x4", "ws_8x8", "ws_16x16"]
-        .iter()
-        .flat_map(|a| ["gemm_37x50x19", "mlp_small"].iter().map(move |wl| (a, wl)))
-        .map(|(a, wl)| Ok((load_arch(a)?, load_workload(wl)?)))
-        .collect::<Result<_>>()?;
-    let validate = tessera::validate(&pairs, choice_default(), 1)?;
-    if !json {
-        print_validate(&validate);
-    }
-    say("search (evolutionary, EDP, within the 16x16's PEs and SRAM)");
-    let cfg = SearchConfig::default_for(&base);
-    let search = run_search(&cfg, &base, &w, json)?;
-    if !json {
-        print_search(&search);
-    }
-    say("export the best design (Verilog, verilator -Wall, yosys synth)");
-    let dir = PathBuf::from("tessera-out").join("demo");
-    let export = export_best(&search, &dir, true)?;
-    if !json {
-        outln!(
-            "  wrote {} files to {} ({})",
-            export.files.len(),
-            export.out_dir,
-            export.lint
-        );
-        if let Some(sy) = &export.synth {
-            outln!(
-                "  yosys synth (SRAMs as black boxes): {} cells, {} latches",
-                sy.cells,
-                sy.latches
-            );
+    let mut on_stage = |s: Stage| {
+        if json {
+            return;
         }
-    }
-    say("verify the best design under Verilator (outputs and cycles vs the simulator)");
-    let verify = verify_best(&search, &w, cfg.seed)?;
-    if !json {
-        print_verify(&verify);
-    }
-    let ok = verify.passed && simulate.matches_reference;
+        match s {
+            Stage::Estimate(e) => {
+                say(&format!("estimate (analytical model) on {}", e.arch));
+                outln!(
+                    "  {} on {} ({}): {} cycles, {:.3e} pJ, area {:.0} µm², utilization {:.1} %",
+                    e.workload,
+                    e.arch,
+                    e.dataflow,
+                    e.cycles,
+                    e.energy_pj,
+                    e.area_um2,
+                    100.0 * e.utilization
+                );
+            }
+            Stage::Simulate(s) => {
+                say(&format!(
+                    "simulate (cycle-level, event engine, real int8 data) on {}",
+                    s.arch
+                ));
+                outln!(
+                    "  {} cycles, {:.3e} pJ, outputs {} the reference executor",
+                    s.cycles,
+                    s.energy_pj,
+                    if s.matches_reference {
+                        "match"
+                    } else {
+                        "DIFFER from"
+                    }
+                );
+            }
+            Stage::Validate(v) => {
+                say("validate (analytical vs cycle simulator, both dataflows)");
+                print::validate(v);
+            }
+            Stage::Search(r, choice) => {
+                bar.finish_and_clear();
+                say("search (evolutionary, EDP, both dataflows, within the 16x16's PEs and SRAM)");
+                print_search(r);
+                for c in choice {
+                    outln!(
+                        "  best {}: {} at {:.3e} {} (analytical)",
+                        c.dataflow,
+                        c.best_design,
+                        c.objective,
+                        r.objective_unit
+                    );
+                }
+                outln!("  chosen: {}", r.best.point.dataflow.name());
+            }
+            Stage::Export(e) => {
+                say("export the best design (Verilog, verilator -Wall, yosys synth)");
+                print::export(e);
+            }
+            Stage::Verify(v) => {
+                say("verify the best design under Verilator (outputs and cycles vs the simulator)");
+                print::verify(v);
+            }
+            Stage::Skipped(s) => {
+                say(&format!("{}: SKIPPED", s.stage));
+                outln!("  {}", s.reason);
+            }
+        }
+    };
+    let r: DemoReport = tessera_flow::demo::demo(
+        tools.as_ref().map_err(|e| e.clone()),
+        &out,
+        &mut on_stage,
+        &|p, d, t| show_progress(&bar, p, d, t),
+    )?;
+    bar.finish_and_clear();
     if json {
-        print_json(&Demo {
-            estimate,
-            simulate,
-            validate,
-            search,
-            export,
-            verify,
-        })?;
+        print_json(&r)?;
     }
-    Ok(if ok {
+    Ok(if r.passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -1,66 +1,56 @@
-//! Lowering (layer, arch, mapping) to a [`Program`] and a [`DramLayout`].
+//! Lowering a [`Schedule`] to a [`Program`]: each tile becomes its LOADs, one COMPUTE and, on an
+//! output tile's last tile, its STOREs, tied together with explicit `SYNC`s (docs/TIMING.md).
+//!
+//! With double buffering (every buffer has ≥ 2 banks) the loads of tile j+1 and the stores of the
+//! previous output tile run on the DMA while tile j computes:
+//!
+//! ```text
+//! loads(0); SYNC dma
+//! for each tile j: COMPUTE j; stores(previous output tile); loads(j+1); SYNC dma
+//! SYNC compute; stores(last output tile); HALT
+//! ```
+//!
+//! Each operand alternates between the two halves of its buffer (bank 0 and the rest) at every load,
+//! and the accumulator at every output tile, so a half is only rewritten after a `SYNC` has ordered it
+//! behind its last reader. Otherwise (some buffer has one bank) every tile runs alone:
+//! `loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma]`.
 
-use crate::{k_slices, n_slices, DramLayout, Mapping};
+use crate::schedule::{Schedule, Step};
+use crate::{DramLayout, Mapping};
 use serde::{Deserialize, Serialize};
 use tessera_arch::isa::{unit, Instr, LoadTarget, Program};
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_workloads::Gemm;
 
-/// One COMPUTE and the transfers tied to it (the unit the double-buffered schedule pipelines).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Step {
-    /// Output tile index (in loop order).
-    pub tile: u32,
-    /// Rows streamed (the output tile's height).
-    pub rows: u32,
-    /// Input words loaded before this step (0 when the A slice is reused).
-    pub input_words: u32,
-    /// Weight words loaded before this step (always one tile: R words).
-    pub weight_words: u32,
-    /// Whether this COMPUTE accumulates onto earlier partial sums.
-    pub accumulate: bool,
-    /// Accumulator words stored after this step (non-zero on the tile's last step).
-    pub store_words: u32,
-    /// Number of STORE instructions after this step (one per n-slice of the tile).
-    pub stores: u32,
-}
-
 /// The result of lowering.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Lowered {
     pub program: Program,
     pub layout: DramLayout,
-    pub mapping: Mapping,
-    pub steps: Vec<Step>,
-    /// Whether the program overlaps DMA with compute (every buffer has ≥ 2 banks).
-    pub double_buffered: bool,
+    pub schedule: Schedule,
 }
 
-#[derive(Clone, Copy)]
-struct Half {
-    input: u32,
-    weight: u32,
-    acc: u32,
+impl Lowered {
+    pub fn mapping(&self) -> Mapping {
+        self.schedule.mapping
+    }
 }
 
 /// Lower `g` on `arch` with `mapping`. Errors if the mapping does not fit.
 pub fn lower(g: &Gemm, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
     mapping.check(g, arch)?;
     let layout = DramLayout::new(g, arch)?;
-    let (r, _c) = (arch.rows, arch.cols);
-    let ks = k_slices(g, arch);
-    let ns = n_slices(g, arch);
-    let nb = mapping.n_per_tile(arch);
-    let tm = mapping.tile_m;
-    let db = arch.double_buffered();
-    // Word offset of bank 1 in each buffer (the "pong" half); 0 when single-buffered.
-    let pong = Half {
-        input: if db { arch.input.bank_depth() } else { 0 },
-        weight: if db { arch.weight.bank_depth() } else { 0 },
-        acc: if db { arch.accumulator.bank_depth() } else { 0 },
-    };
-    let half = |i: u32, which: fn(&Half) -> u32| if i % 2 == 1 { which(&pong) } else { 0 };
+    let schedule = Schedule::new(g, arch, mapping);
+    let db = schedule.double_buffered;
+    // Word offset of the "pong" half of each buffer: bank 1 onwards; 0 when single-buffered.
+    let pong = |b: &tessera_arch::Buffer| if db { b.bank_depth() } else { 0 };
+    let (in_pong, w_pong, acc_pong) = (
+        pong(arch.input()),
+        pong(arch.weight()),
+        pong(arch.accumulator()),
+    );
+    let half = |count: u32, pong: u32| if count % 2 == 1 { pong } else { 0 };
     let to16 = |v: u32, what: &str| -> Result<u16> {
         u16::try_from(v).map_err(|_| {
             Diagnostic::new(format!(
@@ -69,99 +59,95 @@ pub fn lower(g: &Gemm, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
         })
     };
 
-    // Build the steps with their instructions grouped: loads (before), compute, stores (after).
-    struct StepInstrs {
+    struct Tile {
         loads: Vec<Instr>,
         compute: Instr,
         stores: Vec<Instr>,
     }
-    let mut steps = vec![];
-    let mut groups: Vec<StepInstrs> = vec![];
-    let (mut a_loads, mut w_loads) = (0u32, 0u32);
-    let mut tile = 0u32;
-    for m0 in (0..g.m).step_by(tm as usize) {
-        let rows = tm.min(g.m - m0);
-        for t0 in (0..ns).step_by(nb as usize) {
-            let tiles_n = nb.min(ns - t0);
-            let acc_base = half(tile, |h| h.acc);
-            for s in 0..ks {
-                let in_base = half(a_loads, |h| h.input);
-                let a_load = Instr::Load {
-                    target: LoadTarget::Input,
-                    count: to16(rows, "input rows")?,
-                    dram_addr: layout.a_addr(s, m0),
-                    sram_addr: to16(in_base, "input address")?,
-                };
-                a_loads += 1;
-                for dt in 0..tiles_n {
-                    let t = t0 + dt;
-                    let w_base = half(w_loads, |h| h.weight);
-                    w_loads += 1;
-                    let mut loads = vec![];
-                    if dt == 0 {
-                        loads.push(a_load);
-                    }
-                    loads.push(Instr::Load {
-                        target: LoadTarget::Weight,
-                        count: to16(r, "weight words")?,
-                        dram_addr: layout.b_addr(s, t),
-                        sram_addr: to16(w_base, "weight address")?,
-                    });
-                    let out_addr = acc_base + dt * rows;
-                    let compute = Instr::Compute {
-                        rows: to16(rows, "rows")?,
-                        in_addr: to16(in_base, "input address")?,
-                        w_addr: to16(w_base, "weight address")?,
-                        out_addr: to16(out_addr, "accumulator address")?,
-                        accumulate: s > 0,
-                    };
-                    let last = s == ks - 1 && dt == tiles_n - 1;
-                    let mut stores = vec![];
-                    if last {
-                        for dt2 in 0..tiles_n {
-                            stores.push(Instr::Store {
-                                count: to16(rows, "rows")?,
-                                dram_addr: layout.c_addr(t0 + dt2, m0),
-                                sram_addr: to16(acc_base + dt2 * rows, "accumulator address")?,
-                            });
-                        }
-                    }
-                    steps.push(Step {
-                        tile,
-                        rows,
-                        input_words: if dt == 0 { rows } else { 0 },
-                        weight_words: r,
-                        accumulate: s > 0,
-                        store_words: if last { rows * tiles_n } else { 0 },
-                        stores: stores.len() as u32,
-                    });
-                    groups.push(StepInstrs {
-                        loads,
-                        compute,
-                        stores,
-                    });
-                }
-            }
-            tile += 1;
+    let mut tiles: Vec<Tile> = vec![];
+    // Loads so far per operand, and output tiles so far: which half each uses.
+    let (mut in_loads, mut w_loads, mut out_tiles) = (0u32, 0u32, 0u32);
+    // The half each operand's last load went to, and the current output tile's accumulator half.
+    let (mut in_base, mut w_base, mut acc_base) = (0u32, 0u32, 0u32);
+    let mut err = None;
+    schedule.for_each_step(|st: &Step| {
+        if err.is_some() {
+            return;
         }
+        let r = (|| -> Result<Tile> {
+            let sh = st.shape;
+            if st.new_tile {
+                acc_base = half(out_tiles, acc_pong);
+                out_tiles += 1;
+            }
+            let mut loads = vec![];
+            if sh.input_words > 0 {
+                in_base = half(in_loads, in_pong);
+                in_loads += 1;
+                loads.push(Instr::Load {
+                    target: LoadTarget::Input,
+                    count: to16(sh.input_words, "input words")?,
+                    dram_addr: layout.a_addr(st),
+                    sram_addr: to16(in_base, "input address")?,
+                });
+            }
+            if sh.weight_words > 0 {
+                w_base = half(w_loads, w_pong);
+                w_loads += 1;
+                loads.push(Instr::Load {
+                    target: LoadTarget::Weight,
+                    count: to16(sh.weight_words, "weight words")?,
+                    dram_addr: layout.b_addr(st),
+                    sram_addr: to16(w_base, "weight address")?,
+                });
+            }
+            let compute = Instr::Compute {
+                len: to16(sh.len, "stream length")?,
+                in_addr: to16(in_base, "input address")?,
+                w_addr: to16(w_base, "weight address")?,
+                out_addr: to16(
+                    acc_base + st.slice_in_tile * sh.out_words,
+                    "accumulator address",
+                )?,
+                accumulate: sh.accumulate,
+            };
+            let mut stores = vec![];
+            for dt in 0..sh.stores {
+                stores.push(Instr::Store {
+                    count: to16(sh.store_words, "store words")?,
+                    dram_addr: layout.c_addr(st.tile_first_slice + dt, st.m0),
+                    sram_addr: to16(acc_base + dt * sh.out_words, "accumulator address")?,
+                });
+            }
+            Ok(Tile {
+                loads,
+                compute,
+                stores,
+            })
+        })();
+        match r {
+            Ok(t) => tiles.push(t),
+            Err(e) => err = Some(e),
+        }
+    });
+    if let Some(e) = err {
+        return Err(e);
     }
 
     let sync = |mask| Instr::Sync { mask };
     let mut p = vec![];
     if db {
-        // loads(0); SYNC dma; for j { COMPUTE j; stores(previous tile); loads(j+1); SYNC dma }
-        // stores(last) after SYNC compute. See the module docs for why each half is safe.
-        p.extend(&groups[0].loads);
+        p.extend(&tiles[0].loads);
         p.push(sync(unit::DMA));
         let mut pending: Vec<Instr> = vec![];
-        for j in 0..groups.len() {
-            p.push(groups[j].compute);
+        for j in 0..tiles.len() {
+            p.push(tiles[j].compute);
             p.append(&mut pending);
-            if let Some(next) = groups.get(j + 1) {
+            if let Some(next) = tiles.get(j + 1) {
                 p.extend(&next.loads);
             }
-            pending = groups[j].stores.clone();
-            if j + 1 < groups.len() {
+            pending = tiles[j].stores.clone();
+            if j + 1 < tiles.len() {
                 p.push(sync(unit::DMA));
             }
         }
@@ -170,16 +156,14 @@ pub fn lower(g: &Gemm, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
             p.append(&mut pending);
         }
     } else {
-        for gi in &groups {
-            p.extend(&gi.loads);
+        for t in &tiles {
+            p.extend(&t.loads);
             p.push(sync(unit::DMA));
-            p.push(gi.compute);
-            if !gi.stores.is_empty() {
-                p.push(sync(unit::COMPUTE));
-                p.extend(&gi.stores);
+            p.push(t.compute);
+            p.push(sync(unit::COMPUTE));
+            if !t.stores.is_empty() {
+                p.extend(&t.stores);
                 p.push(sync(unit::DMA));
-            } else {
-                p.push(sync(unit::COMPUTE));
             }
         }
     }
@@ -187,9 +171,7 @@ pub fn lower(g: &Gemm, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
     Ok(Lowered {
         program: Program { instrs: p },
         layout,
-        mapping: *mapping,
-        steps,
-        double_buffered: db,
+        schedule,
     })
 }
 
@@ -201,8 +183,8 @@ mod tests {
 
     proptest! {
         #[test]
-        fn program_len_matches_the_lowering(m in 1u32..60, k in 1u32..60, n in 1u32..60, pick in 0usize..1000, one_bank: bool) {
-            let mut s = builtin::arch_spec("ws_4x4").unwrap();
+        fn program_len_matches_the_lowering(m in 1u32..60, k in 1u32..60, n in 1u32..60, pick in 0usize..1000, one_bank: bool, os: bool) {
+            let mut s = builtin::arch_spec(if os { "os_4x4" } else { "ws_4x4" }).unwrap();
             if one_bank {
                 s.buffers.input.banks = 1;
             }
@@ -211,7 +193,12 @@ mod tests {
             let cands = Mapping::candidates(&g, &arch);
             let mp = cands[pick % cands.len()];
             let l = lower(&g, &arch, &mp).unwrap();
-            prop_assert_eq!(mp.program_len(&g, &arch), l.program.instrs.len() as u64);
+            let summary = l.schedule.summary().unwrap();
+            prop_assert_eq!(summary.program_len, l.program.instrs.len() as u64);
+            let count = |f: fn(&Instr) -> bool| l.program.instrs.iter().filter(|i| f(i)).count() as u64;
+            prop_assert_eq!(count(|i| matches!(i, Instr::Compute { .. })), summary.steps);
+            prop_assert_eq!(count(|i| matches!(i, Instr::Store { .. })), summary.stores);
+            prop_assert_eq!(count(|i| matches!(i, Instr::Load { .. })), summary.input_loads + summary.weight_loads);
         }
     }
 
@@ -229,26 +216,51 @@ mod tests {
         let g = Gemm::new("g", 6, 5, 9);
         let m = Mapping {
             tile_m: 4,
+            tile_k: 4,
             tile_n: 8,
         };
         let l = lower(&g, &arch, &m).unwrap();
-        assert_eq!(m.program_len(&g, &arch), l.program.instrs.len() as u64);
         // m-tiles 2 × n-tiles 2 (8 + 4 columns) × k-slices 2; n-slices per tile 2 then 1.
-        assert_eq!(l.steps.len(), 2 * (2 * 2 + 2));
-        let computes = l
-            .program
-            .instrs
-            .iter()
-            .filter(|i| matches!(i, Instr::Compute { .. }))
-            .count();
-        assert_eq!(computes, l.steps.len());
-        let stores = l
-            .program
-            .instrs
-            .iter()
-            .filter(|i| matches!(i, Instr::Store { .. }))
-            .count();
-        assert_eq!(stores, 2 * 3);
+        let count = |f: fn(&Instr) -> bool| l.program.instrs.iter().filter(|i| f(i)).count();
+        assert_eq!(
+            count(|i| matches!(i, Instr::Compute { .. })),
+            2 * (2 * 2 + 2)
+        );
+        assert_eq!(count(|i| matches!(i, Instr::Store { .. })), 2 * 3);
         assert_eq!(l.program.instrs.last(), Some(&Instr::Halt));
+    }
+
+    #[test]
+    fn output_stationary_streams_k_and_drains_r_words() {
+        let arch = builtin::arch("os_4x4").unwrap();
+        let g = Gemm::new("g", 6, 5, 9);
+        let m = Mapping {
+            tile_m: 4,
+            tile_k: 3,
+            tile_n: 8,
+        };
+        let l = lower(&g, &arch, &m).unwrap();
+        let lens: Vec<u16> = l
+            .program
+            .instrs
+            .iter()
+            .filter_map(|i| match i {
+                Instr::Compute { len, .. } => Some(*len),
+                _ => None,
+            })
+            .collect();
+        // per (m-slice, n-tile): k-tiles of 3 then 2, over 2 then 1 n-slices.
+        assert_eq!(lens, [3, 3, 2, 2, 3, 2, 3, 3, 2, 2, 3, 2]);
+        let stores: Vec<u16> = l
+            .program
+            .instrs
+            .iter()
+            .filter_map(|i| match i {
+                Instr::Store { count, .. } => Some(*count),
+                _ => None,
+            })
+            .collect();
+        // the second m-slice has 2 valid rows of 4
+        assert_eq!(stores, [4, 4, 4, 2, 2, 2]);
     }
 }

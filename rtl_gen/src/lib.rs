@@ -3,9 +3,10 @@
 //!
 //! What the RTL models: docs/TIMING.md, cycle for cycle — the controller reading a 128-bit program
 //! from an instruction memory, one DMA unit on a DRAM port (read requests, paced write beats,
-//! acknowledgements), the weight-stationary int8 systolic array with its preload, skew, deskew and
-//! write-back sequencer, and the input / weight / accumulator buffers split into banks of synchronous
-//! SRAM. Every register has a synchronous active-high reset. The top also has a few narrow
+//! acknowledgements), the systolic array of the accelerator's dataflow with its sequencer
+//! (weight-stationary: preload, skew, deskew and write-back; output-stationary: operand skews, the
+//! stationary sums and their drain), and the input / weight / accumulator buffers split into banks of
+//! synchronous SRAM. Every width comes from the accelerator's datatypes. Every register has a synchronous active-high reset. The top also has a few narrow
 //! observability outputs (`trace_issue`, `trace_pc`, `trace_op`, `trace_halt`, `trace_dma_done`,
 //! `trace_cmp_done`), combinational views of decisions the design makes anyway, from which the
 //! testbench writes the architectural event trace; they add no register and change no timing.
@@ -13,7 +14,7 @@
 //! What it leaves out: the DRAM itself (the memory model lives in the testbench, `tessera-verif`),
 //! SRAM and instruction-memory macros (behavioural models, black boxes in synthesis), clock gating,
 //! power, scan, and everything docs/TIMING.md leaves out (weight double-buffering in the PEs, several
-//! outstanding DRAM requests, other dataflows). This crate knows nothing of the cycle simulator: the
+//! outstanding DRAM requests, input- and row-stationary dataflows). This crate knows nothing of the cycle simulator: the
 //! two are independent implementations of the contract, compared by `tessera-verif`.
 //!
 //! Modules (prefix = the arch name): `_top`, `_ctrl`, `_imem`, `_dma`, `_compute`, `_array`, `_pe`,
@@ -25,8 +26,7 @@ use askama::Template;
 use sha2::{Digest, Sha256};
 use std::path::Path;
 use tessera_arch::isa::field;
-use tessera_arch::spec::{MAX_ARRAY_DIM, MAX_BUFFER_WORDS};
-use tessera_arch::{is_safe_identifier, Arch, Buffer, Dataflow};
+use tessera_arch::{is_safe_identifier, Arch, Dataflow};
 use tessera_core::diag::{Diagnostic, Result};
 
 pub use views::{IMEM_ADDR_BITS, IMEM_DEPTH};
@@ -48,11 +48,12 @@ pub struct Design {
 /// Module-name suffixes of the behavioural memories, which synthesis treats as black boxes.
 pub const BLACK_BOX_SUFFIXES: &[&str] = &["_sram", "_sram2r", "_imem"];
 
-/// Generate the Verilog for `arch`. Re-checks everything the templates rely on (the name is a safe
-/// identifier, sizes are in range and consistent), since `Arch` fields are public.
+/// Generate the Verilog for `arch`. An [`Arch`] is validated when it is built, so only what the
+/// templates themselves assume is checked here: a dataflow they implement, and the instruction field
+/// widths they are written for.
 pub fn emit(arch: &Arch) -> Result<Design> {
     check(arch)?;
-    let n = &arch.name;
+    let n = arch.name();
     let render = |module: &str, r: askama::Result<String>| -> Result<VerilogFile> {
         let text = r.map_err(|e| Diagnostic::new(format!("rendering module {module}: {e}")))?;
         Ok(VerilogFile {
@@ -61,30 +62,63 @@ pub fn emit(arch: &Arch) -> Result<Design> {
         })
     };
     let hdr = || views::Header::new(arch);
+    let wd = views::Widths::of(arch);
+    let name = || n.to_string();
+    let (rows, cols) = (arch.rows(), arch.cols());
+    let (pe, array, compute) = match arch.dataflow() {
+        Dataflow::OutputStationary => (
+            views::PeOsView {
+                hdr: hdr(),
+                name: name(),
+                ob: wd.ob,
+                ab: wd.ab,
+            }
+            .render(),
+            views::ArrayOsView {
+                hdr: hdr(),
+                name: name(),
+                rows,
+                cols,
+                ob: wd.ob,
+                ab: wd.ab,
+                in_bits: wd.in_bits,
+                w_bits: wd.w_bits,
+                acc_bits: wd.acc_bits,
+            }
+            .render(),
+            views::ComputeOsView::new(arch).render(),
+        ),
+        _ => (
+            views::PeWsView {
+                hdr: hdr(),
+                name: name(),
+                ob: wd.ob,
+                ab: wd.ab,
+            }
+            .render(),
+            views::ArrayWsView {
+                hdr: hdr(),
+                name: name(),
+                rows,
+                cols,
+                ob: wd.ob,
+                ab: wd.ab,
+                in_bits: wd.in_bits,
+                w_bits: wd.w_bits,
+                acc_bits: wd.acc_bits,
+            }
+            .render(),
+            views::ComputeWsView::new(arch).render(),
+        ),
+    };
     let files = vec![
-        render(
-            &format!("{n}_pe"),
-            views::PeView {
-                hdr: hdr(),
-                name: n.clone(),
-            }
-            .render(),
-        )?,
-        render(
-            &format!("{n}_array"),
-            views::ArrayView {
-                hdr: hdr(),
-                name: n.clone(),
-                rows: arch.rows,
-                cols: arch.cols,
-            }
-            .render(),
-        )?,
+        render(&format!("{n}_pe"), pe)?,
+        render(&format!("{n}_array"), array)?,
         render(
             &format!("{n}_sram"),
             views::SramView {
                 hdr: hdr(),
-                name: n.clone(),
+                name: name(),
             }
             .render(),
         )?,
@@ -92,7 +126,7 @@ pub fn emit(arch: &Arch) -> Result<Design> {
             &format!("{n}_sram2r"),
             views::Sram2rView {
                 hdr: hdr(),
-                name: n.clone(),
+                name: name(),
             }
             .render(),
         )?,
@@ -100,7 +134,7 @@ pub fn emit(arch: &Arch) -> Result<Design> {
             &format!("{n}_imem"),
             views::ImemView {
                 hdr: hdr(),
-                name: n.clone(),
+                name: name(),
                 depth: IMEM_DEPTH,
                 aw: IMEM_ADDR_BITS,
             }
@@ -108,10 +142,7 @@ pub fn emit(arch: &Arch) -> Result<Design> {
         )?,
         render(&format!("{n}_ctrl"), views::CtrlView::new(arch).render())?,
         render(&format!("{n}_dma"), views::DmaView::new(arch).render())?,
-        render(
-            &format!("{n}_compute"),
-            views::ComputeView::new(arch).render(),
-        )?,
+        render(&format!("{n}_compute"), compute)?,
         render(&format!("{n}_top"), views::TopView::new(arch).render())?,
     ];
     Ok(Design {
@@ -124,65 +155,23 @@ fn bad(field: &str, msg: String) -> Diagnostic {
     Diagnostic::field(field, format!("cannot generate RTL: {msg}"))
 }
 
-/// What the templates assume about an [`Arch`] and the instruction encoding.
+/// What the templates assume beyond a validated [`Arch`].
 fn check(a: &Arch) -> Result<()> {
-    if !is_safe_identifier(&a.name) {
+    // Validation already guarantees this; the name reaches every module and file name, so it is
+    // checked again right where it becomes text.
+    if !is_safe_identifier(a.name()) {
         return Err(bad(
             "name",
-            format!(
-                "{:?} is not a safe Verilog identifier (ASCII letter, then letters, digits, `_`)",
-                a.name
-            ),
+            format!("{:?} is not a safe Verilog identifier", a.name()),
         ));
     }
-    if a.dataflow != Dataflow::WeightStationary {
+    if !matches!(
+        a.dataflow(),
+        Dataflow::WeightStationary | Dataflow::OutputStationary
+    ) {
         return Err(bad(
             "array.dataflow",
-            format!("{:?} is not supported", a.dataflow),
-        ));
-    }
-    for (v, f) in [(a.rows, "array.rows"), (a.cols, "array.cols")] {
-        if v == 0 || i64::from(v) > MAX_ARRAY_DIM {
-            return Err(bad(
-                f,
-                format!("must be between 1 and {MAX_ARRAY_DIM}, got {v}"),
-            ));
-        }
-    }
-    let buf = |b: &Buffer, word: u32| -> Result<()> {
-        let f = |x: &str| format!("buffers.{}.{x}", b.kind.name());
-        if b.word_bytes != word {
-            return Err(bad(
-                &f("word_bytes"),
-                format!("is {} B, the contract says {word} B", b.word_bytes),
-            ));
-        }
-        if b.banks == 0
-            || b.banks > 64
-            || b.depth == 0
-            || b.depth > MAX_BUFFER_WORDS
-            || b.bank_depth() * b.banks != b.depth
-        {
-            return Err(bad(
-                &f("banks"),
-                format!("{} words in {} banks is not a whole number of words per bank within 1..=64 banks and {MAX_BUFFER_WORDS} words", b.depth, b.banks),
-            ));
-        }
-        if u64::from(b.depth) * u64::from(b.word_bytes) != b.capacity.get() {
-            return Err(bad(
-                &f("capacity_bytes"),
-                format!("{} is not depth × word bytes", b.capacity),
-            ));
-        }
-        Ok(())
-    };
-    buf(&a.input, a.rows)?;
-    buf(&a.weight, a.cols)?;
-    buf(&a.accumulator, 4 * a.cols)?;
-    if a.dram.bytes_per_cycle == 0 || a.dram.latency.get() == 0 {
-        return Err(bad(
-            "dram",
-            "bytes_per_cycle and latency must be at least 1".into(),
+            format!("{} has no templates", a.dataflow().name()),
         ));
     }
     // The templates size ports for this encoding (8-bit opcode and flags, 16-bit counts and buffer

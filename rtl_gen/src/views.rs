@@ -5,7 +5,7 @@
 
 use askama::Template;
 use tessera_arch::isa::{field, op, unit};
-use tessera_arch::{Arch, Buffer};
+use tessera_arch::{Arch, Buffer, Dataflow};
 
 /// Depth of the instruction memory in 128-bit words: `tessera_arch::isa::MAX_PROGRAM_LEN` (docs/TIMING.md;
 /// longer programs are refused before they run, and `pc` would wrap past the end).
@@ -25,6 +25,11 @@ pub(crate) struct Header {
     pub name: String,
     pub rows: u32,
     pub cols: u32,
+    /// e.g. `weight-stationary`.
+    pub dataflow: &'static str,
+    /// Operand and accumulator bits.
+    pub ob: u32,
+    pub ab: u32,
     pub in_capacity: u64,
     pub in_banks: u32,
     pub in_bank_depth: u32,
@@ -43,42 +48,102 @@ pub(crate) struct Header {
 
 impl Header {
     pub fn new(a: &Arch) -> Header {
+        let (i, w, acc) = (a.input(), a.weight(), a.accumulator());
         Header {
-            name: a.name.clone(),
-            rows: a.rows,
-            cols: a.cols,
-            in_capacity: a.input.capacity.get(),
-            in_banks: a.input.banks,
-            in_bank_depth: a.input.bank_depth(),
-            in_word: a.input.word_bytes,
-            w_capacity: a.weight.capacity.get(),
-            w_banks: a.weight.banks,
-            w_bank_depth: a.weight.bank_depth(),
-            w_word: a.weight.word_bytes,
-            acc_capacity: a.accumulator.capacity.get(),
-            acc_banks: a.accumulator.banks,
-            acc_bank_depth: a.accumulator.bank_depth(),
-            acc_word: a.accumulator.word_bytes,
-            dram_bytes_per_cycle: a.dram.bytes_per_cycle,
-            dram_latency: a.dram.latency.get(),
+            name: a.name().to_string(),
+            rows: a.rows(),
+            cols: a.cols(),
+            dataflow: match a.dataflow() {
+                Dataflow::OutputStationary => "output-stationary",
+                _ => "weight-stationary",
+            },
+            ob: a.datatypes().operand_bits(),
+            ab: a.datatypes().accumulator_bits(),
+            in_capacity: i.capacity().get(),
+            in_banks: i.banks(),
+            in_bank_depth: i.bank_depth(),
+            in_word: i.word_bytes(),
+            w_capacity: w.capacity().get(),
+            w_banks: w.banks(),
+            w_bank_depth: w.bank_depth(),
+            w_word: w.word_bytes(),
+            acc_capacity: acc.capacity().get(),
+            acc_banks: acc.banks(),
+            acc_bank_depth: acc.bank_depth(),
+            acc_word: acc.word_bytes(),
+            dram_bytes_per_cycle: a.dram().bytes_per_cycle(),
+            dram_latency: a.dram().latency().get(),
+        }
+    }
+}
+
+/// Word widths in bits, from the datatypes: input word (R operands), weight word (C operands),
+/// accumulator word (C lanes), and the element widths.
+#[derive(Clone, Copy)]
+pub(crate) struct Widths {
+    pub ob: u32,
+    pub ab: u32,
+    pub in_bits: u32,
+    pub w_bits: u32,
+    pub acc_bits: u32,
+}
+
+impl Widths {
+    pub fn of(a: &Arch) -> Widths {
+        Widths {
+            ob: a.datatypes().operand_bits(),
+            ab: a.datatypes().accumulator_bits(),
+            in_bits: 8 * a.input().word_bytes(),
+            w_bits: 8 * a.weight().word_bytes(),
+            acc_bits: 8 * a.accumulator().word_bytes(),
         }
     }
 }
 
 #[derive(Template)]
-#[template(path = "pe.v", escape = "none")]
-pub(crate) struct PeView {
+#[template(path = "pe_ws.v", escape = "none")]
+pub(crate) struct PeWsView {
     pub hdr: Header,
     pub name: String,
+    pub ob: u32,
+    pub ab: u32,
 }
 
 #[derive(Template)]
-#[template(path = "array.v", escape = "none")]
-pub(crate) struct ArrayView {
+#[template(path = "pe_os.v", escape = "none")]
+pub(crate) struct PeOsView {
+    pub hdr: Header,
+    pub name: String,
+    pub ob: u32,
+    pub ab: u32,
+}
+
+#[derive(Template)]
+#[template(path = "array_ws.v", escape = "none")]
+pub(crate) struct ArrayWsView {
     pub hdr: Header,
     pub name: String,
     pub rows: u32,
     pub cols: u32,
+    pub ob: u32,
+    pub ab: u32,
+    pub in_bits: u32,
+    pub w_bits: u32,
+    pub acc_bits: u32,
+}
+
+#[derive(Template)]
+#[template(path = "array_os.v", escape = "none")]
+pub(crate) struct ArrayOsView {
+    pub hdr: Header,
+    pub name: String,
+    pub rows: u32,
+    pub cols: u32,
+    pub ob: u32,
+    pub ab: u32,
+    pub in_bits: u32,
+    pub w_bits: u32,
+    pub acc_bits: u32,
 }
 
 #[derive(Template)]
@@ -160,7 +225,7 @@ impl CtrlView {
         let unused_lsb = fields.iter().map(|(l, w)| l + w).max().unwrap_or(0);
         CtrlView {
             hdr: Header::new(a),
-            name: a.name.clone(),
+            name: a.name().to_string(),
             pc_bits: IMEM_ADDR_BITS,
             op_halt: op::HALT,
             op_load: op::LOAD,
@@ -186,12 +251,13 @@ impl CtrlView {
 pub(crate) struct DmaView {
     pub hdr: Header,
     pub name: String,
-    pub rows: u32,
-    pub cols: u32,
+    pub in_bits: u32,
+    pub w_bits: u32,
+    pub acc_bits: u32,
     pub bus_bytes: u32,
-    /// Widest LOAD word: max(R, C).
+    /// Widest LOAD word.
     pub load_bytes: u32,
-    /// STORE word: 4C.
+    /// STORE word (C accumulator lanes).
     pub store_bytes: u32,
     pub bytes_per_cycle: u32,
     /// min(W, 4C): the credit added per cycle (same k_i schedule as W, bounded counter).
@@ -201,17 +267,19 @@ pub(crate) struct DmaView {
 
 impl DmaView {
     pub fn new(a: &Arch) -> DmaView {
-        let store_bytes = a.accumulator.word_bytes;
-        let w_eff = a.dram.bytes_per_cycle.min(store_bytes);
+        let store_bytes = a.accumulator().word_bytes();
+        let w_eff = a.dram().bytes_per_cycle().min(store_bytes);
+        let wd = Widths::of(a);
         DmaView {
             hdr: Header::new(a),
-            name: a.name.clone(),
-            rows: a.rows,
-            cols: a.cols,
+            name: a.name().to_string(),
+            in_bits: wd.in_bits,
+            w_bits: wd.w_bits,
+            acc_bits: wd.acc_bits,
             bus_bytes: a.mem_bus_bytes(),
-            load_bytes: a.input.word_bytes.max(a.weight.word_bytes),
+            load_bytes: a.input().word_bytes().max(a.weight().word_bytes()),
             store_bytes,
-            bytes_per_cycle: a.dram.bytes_per_cycle,
+            bytes_per_cycle: a.dram().bytes_per_cycle(),
             w_eff,
             // credit < 4C before a cycle, credit + w_eff < 8C during it
             credit_bits: bits_for(2 * u64::from(store_bytes)),
@@ -220,28 +288,81 @@ impl DmaView {
 }
 
 #[derive(Template)]
-#[template(path = "compute.v", escape = "none")]
-pub(crate) struct ComputeView {
+#[template(path = "compute_ws.v", escape = "none")]
+pub(crate) struct ComputeWsView {
     pub hdr: Header,
     pub name: String,
     pub rows: u32,
     pub cols: u32,
+    pub ob: u32,
+    pub ab: u32,
+    pub in_bits: u32,
+    pub w_bits: u32,
+    pub acc_bits: u32,
     /// Width of the cycle counter tau: holds 2R + C + 65535.
     pub tau_bits: u32,
     /// 2R + C: the tau of the first write back.
     pub wb_start: u32,
 }
 
-impl ComputeView {
-    pub fn new(a: &Arch) -> ComputeView {
-        let wb_start = 2 * a.rows + a.cols;
-        ComputeView {
+impl ComputeWsView {
+    pub fn new(a: &Arch) -> ComputeWsView {
+        let wb_start = 2 * a.rows() + a.cols();
+        let wd = Widths::of(a);
+        ComputeWsView {
             hdr: Header::new(a),
-            name: a.name.clone(),
-            rows: a.rows,
-            cols: a.cols,
+            name: a.name().to_string(),
+            rows: a.rows(),
+            cols: a.cols(),
+            ob: wd.ob,
+            ab: wd.ab,
+            in_bits: wd.in_bits,
+            w_bits: wd.w_bits,
+            acc_bits: wd.acc_bits,
             tau_bits: bits_for(u64::from(wb_start) + u64::from(u16::MAX)).max(17),
             wb_start,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "compute_os.v", escape = "none")]
+pub(crate) struct ComputeOsView {
+    pub hdr: Header,
+    pub name: String,
+    pub rows: u32,
+    pub cols: u32,
+    pub ob: u32,
+    pub ab: u32,
+    pub in_bits: u32,
+    pub w_bits: u32,
+    pub acc_bits: u32,
+    /// Width of the cycle counter tau: holds 65535 + 2R + C - 2.
+    pub tau_bits: u32,
+    /// R + C - 1: the first drain cycle is tau = K + drain_start.
+    pub drain_start: u32,
+    /// 2R + C - 2: the last drain (and busy) cycle is tau = K + drain_last.
+    pub drain_last: u32,
+}
+
+impl ComputeOsView {
+    pub fn new(a: &Arch) -> ComputeOsView {
+        let (r, c) = (a.rows(), a.cols());
+        let drain_last = 2 * r + c - 2;
+        let wd = Widths::of(a);
+        ComputeOsView {
+            hdr: Header::new(a),
+            name: a.name().to_string(),
+            rows: r,
+            cols: c,
+            ob: wd.ob,
+            ab: wd.ab,
+            in_bits: wd.in_bits,
+            w_bits: wd.w_bits,
+            acc_bits: wd.acc_bits,
+            tau_bits: bits_for(u64::from(drain_last) + u64::from(u16::MAX)).max(17),
+            drain_start: r + c - 1,
+            drain_last,
         }
     }
 }
@@ -267,7 +388,7 @@ impl BufView {
     fn new(b: &Buffer) -> BufView {
         let depth = b.bank_depth();
         let aw = bits_for(u64::from(depth) - 1);
-        let banks = (0..b.banks)
+        let banks = (0..b.banks())
             .map(|idx| {
                 let base = idx * depth;
                 BankView {
@@ -278,7 +399,7 @@ impl BufView {
             })
             .collect();
         BufView {
-            nbanks: b.banks,
+            nbanks: b.banks(),
             bank_depth: depth,
             aw,
             banks,
@@ -291,8 +412,9 @@ impl BufView {
 pub(crate) struct TopView {
     pub hdr: Header,
     pub name: String,
-    pub rows: u32,
-    pub cols: u32,
+    pub in_bits: u32,
+    pub w_bits: u32,
+    pub acc_bits: u32,
     pub bus_bytes: u32,
     pub pc_bits: u32,
     pub in_buf: BufView,
@@ -302,16 +424,18 @@ pub(crate) struct TopView {
 
 impl TopView {
     pub fn new(a: &Arch) -> TopView {
+        let wd = Widths::of(a);
         TopView {
             hdr: Header::new(a),
-            name: a.name.clone(),
-            rows: a.rows,
-            cols: a.cols,
+            name: a.name().to_string(),
+            in_bits: wd.in_bits,
+            w_bits: wd.w_bits,
+            acc_bits: wd.acc_bits,
             bus_bytes: a.mem_bus_bytes(),
             pc_bits: IMEM_ADDR_BITS,
-            in_buf: BufView::new(&a.input),
-            w_buf: BufView::new(&a.weight),
-            acc_buf: BufView::new(&a.accumulator),
+            in_buf: BufView::new(a.input()),
+            w_buf: BufView::new(a.weight()),
+            acc_buf: BufView::new(a.accumulator()),
         }
     }
 }

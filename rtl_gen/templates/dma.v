@@ -2,7 +2,7 @@
 
 // DMA unit (docs/TIMING.md, "DMA unit and the DRAM port"). One transfer at a time; busy is set at the
 // end of the issue cycle, so tau = 0 is the first busy cycle.
-// LOAD (count = n words of b bytes, b = {{ rows }} for the input buffer, {{ cols }} for the weight buffer):
+// LOAD (count = n words of b bytes, b = {{ in_bits / 8 }} for the input buffer, {{ w_bits / 8 }} for the weight buffer):
 //   tau = 0: mem_rd_req_* presents (addr, n, b) for one cycle. The DRAM returns word i on
 //   mem_rd_valid/mem_rd_data (low b bytes) during tau = L + k_i; it is written to sram_addr + i at the
 //   end of that cycle. The cycle word n-1 arrives is the last busy cycle.
@@ -43,13 +43,13 @@ module {{ name }}_dma (
     // buffer ports
     output wire          in_we,
     output wire [15:0]   in_waddr,
-    output wire [{{ 8 * rows - 1 }}:0] in_wdata,
+    output wire [{{ in_bits - 1 }}:0] in_wdata,
     output wire          w_we,
     output wire [15:0]   w_waddr,
-    output wire [{{ 8 * cols - 1 }}:0] w_wdata,
+    output wire [{{ w_bits - 1 }}:0] w_wdata,
     output wire          acc_re,
     output wire [15:0]   acc_raddr,
-    input  wire [{{ 32 * cols - 1 }}:0] acc_rdata,
+    input  wire [{{ acc_bits - 1 }}:0] acc_rdata,
     // observability
     output wire          trace_done
 );
@@ -71,10 +71,10 @@ module {{ name }}_dma (
     wire rd_word = busy && !store_q && mem_rd_valid;
     assign in_we    = rd_word && !weight_q;
     assign in_waddr = sram_q + idx;
-    assign in_wdata = mem_rd_data[{{ 8 * rows - 1 }}:0];
+    assign in_wdata = mem_rd_data[{{ in_bits - 1 }}:0];
     assign w_we     = rd_word && weight_q;
     assign w_waddr  = sram_q + idx;
-    assign w_wdata  = mem_rd_data[{{ 8 * cols - 1 }}:0];
+    assign w_wdata  = mem_rd_data[{{ w_bits - 1 }}:0];
 {%- if bus_bytes > load_bytes %}
     // the read data bus is as wide as the widest word; loads use the low {{ load_bytes }} bytes
     wire unused_rd_data = ^mem_rd_data[{{ 8 * bus_bytes - 1 }}:{{ 8 * load_bytes }}];
@@ -82,7 +82,7 @@ module {{ name }}_dma (
 
     assign mem_rd_req_addr  = dram_q;
     assign mem_rd_req_count = count_q;
-    assign mem_rd_req_bytes = weight_q ? 16'd{{ cols }} : 16'd{{ rows }};
+    assign mem_rd_req_bytes = weight_q ? 16'd{{ w_bits / 8 }} : 16'd{{ in_bits / 8 }};
 
     // STORE: credit-paced reads of the accumulator, one beat per read on the next cycle
     wire credit_ok = credit + {{ credit_bits }}'d{{ w_eff }} >= {{ credit_bits }}'d{{ store_bytes }};

@@ -1,4 +1,4 @@
-// {{ hdr.name }}: {{ hdr.rows }}x{{ hdr.cols }} weight-stationary int8 systolic array (int32 accumulation)
+// {{ hdr.name }}: {{ hdr.rows }}x{{ hdr.cols }} {{ hdr.dataflow }} int{{ hdr.ob }} systolic array (int{{ hdr.ab }} accumulation)
 // input buffer:       {{ hdr.in_capacity }} B, {{ hdr.in_banks }} bank(s) x {{ hdr.in_bank_depth }} words of {{ hdr.in_word }} B
 // weight buffer:      {{ hdr.w_capacity }} B, {{ hdr.w_banks }} bank(s) x {{ hdr.w_bank_depth }} words of {{ hdr.w_word }} B
 // accumulator buffer: {{ hdr.acc_capacity }} B, {{ hdr.acc_banks }} bank(s) x {{ hdr.acc_bank_depth }} words of {{ hdr.acc_word }} B

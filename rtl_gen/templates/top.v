@@ -99,25 +99,25 @@ module {{ name }}_top (
     // ---------------------------------------------------------------- units
     wire                 in_we;
     wire [15:0]          in_waddr;
-    wire [{{ 8 * rows - 1 }}:0] in_wdata;
+    wire [{{ in_bits - 1 }}:0] in_wdata;
     wire                 in_re;
     wire [15:0]          in_raddr;
-    wire [{{ 8 * rows - 1 }}:0] in_rdata;
+    wire [{{ in_bits - 1 }}:0] in_rdata;
     wire                 w_we;
     wire [15:0]          w_waddr;
-    wire [{{ 8 * cols - 1 }}:0] w_wdata;
+    wire [{{ w_bits - 1 }}:0] w_wdata;
     wire                 w_re;
     wire [15:0]          w_raddr;
-    wire [{{ 8 * cols - 1 }}:0] w_rdata;
+    wire [{{ w_bits - 1 }}:0] w_rdata;
     wire                 acc_we;
     wire [15:0]          acc_waddr;
-    wire [{{ 32 * cols - 1 }}:0] acc_wdata;
+    wire [{{ acc_bits - 1 }}:0] acc_wdata;
     wire                 acc_re_a;
     wire [15:0]          acc_raddr_a;
-    wire [{{ 32 * cols - 1 }}:0] acc_rdata_a;
+    wire [{{ acc_bits - 1 }}:0] acc_rdata_a;
     wire                 acc_re_b;
     wire [15:0]          acc_raddr_b;
-    wire [{{ 32 * cols - 1 }}:0] acc_rdata_b;
+    wire [{{ acc_bits - 1 }}:0] acc_rdata_b;
 
     {{ name }}_dma u_dma (
         .clk              (clk),
@@ -158,7 +158,7 @@ module {{ name }}_top (
         .rst        (rst),
         .start      (cmp_start),
         .accumulate (f_flag0),
-        .rows       (f_count),
+        .len        (f_count),
         .in_addr    (f_addr_a),
         .w_addr     (f_addr_b),
         .out_addr   (f_addr_c),
@@ -184,14 +184,14 @@ module {{ name }}_top (
     // buffer hit no bank: writes are dropped, reads return 0. Read data is steered by the bank hit
     // registered with the read (reads are synchronous).
 
-    // input buffer: {{ in_buf.nbanks }} bank(s) x {{ in_buf.bank_depth }} words of {{ rows }} B
+    // input buffer: {{ in_buf.nbanks }} bank(s) x {{ in_buf.bank_depth }} words of {{ in_bits / 8 }} B
     wire [{{ in_buf.nbanks - 1 }}:0] in_rhit;
     reg  [{{ in_buf.nbanks - 1 }}:0] in_rhit_q;
 {%- for b in in_buf.banks %}
-    wire [{{ 8 * rows - 1 }}:0] in_rdata_{{ b.idx }};
+    wire [{{ in_bits - 1 }}:0] in_rdata_{{ b.idx }};
     wire in_whit_{{ b.idx }} = ({1'b0, in_waddr} - 17'd{{ b.base }}) < 17'd{{ in_buf.bank_depth }};
     assign in_rhit[{{ b.idx }}] = ({1'b0, in_raddr} - 17'd{{ b.base }}) < 17'd{{ in_buf.bank_depth }};
-    {{ name }}_sram #(.WIDTH({{ 8 * rows }}), .DEPTH({{ in_buf.bank_depth }}), .AW({{ in_buf.aw }})) u_in_bank_{{ b.idx }} (
+    {{ name }}_sram #(.WIDTH({{ in_bits }}), .DEPTH({{ in_buf.bank_depth }}), .AW({{ in_buf.aw }})) u_in_bank_{{ b.idx }} (
         .clk   (clk),
         .rst   (rst),
         .we    (in_we && in_whit_{{ b.idx }}),
@@ -206,16 +206,16 @@ module {{ name }}_top (
         if (rst) in_rhit_q <= {{ in_buf.nbanks }}'d0;
         else if (in_re) in_rhit_q <= in_rhit;
     end
-    assign in_rdata ={% for b in in_buf.banks %} (in_rhit_q[{{ b.idx }}] ? in_rdata_{{ b.idx }} : {{ 8 * rows }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+    assign in_rdata ={% for b in in_buf.banks %} (in_rhit_q[{{ b.idx }}] ? in_rdata_{{ b.idx }} : {{ in_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
 
-    // weight buffer: {{ w_buf.nbanks }} bank(s) x {{ w_buf.bank_depth }} words of {{ cols }} B
+    // weight buffer: {{ w_buf.nbanks }} bank(s) x {{ w_buf.bank_depth }} words of {{ w_bits / 8 }} B
     wire [{{ w_buf.nbanks - 1 }}:0] w_rhit;
     reg  [{{ w_buf.nbanks - 1 }}:0] w_rhit_q;
 {%- for b in w_buf.banks %}
-    wire [{{ 8 * cols - 1 }}:0] w_rdata_{{ b.idx }};
+    wire [{{ w_bits - 1 }}:0] w_rdata_{{ b.idx }};
     wire w_whit_{{ b.idx }} = ({1'b0, w_waddr} - 17'd{{ b.base }}) < 17'd{{ w_buf.bank_depth }};
     assign w_rhit[{{ b.idx }}] = ({1'b0, w_raddr} - 17'd{{ b.base }}) < 17'd{{ w_buf.bank_depth }};
-    {{ name }}_sram #(.WIDTH({{ 8 * cols }}), .DEPTH({{ w_buf.bank_depth }}), .AW({{ w_buf.aw }})) u_w_bank_{{ b.idx }} (
+    {{ name }}_sram #(.WIDTH({{ w_bits }}), .DEPTH({{ w_buf.bank_depth }}), .AW({{ w_buf.aw }})) u_w_bank_{{ b.idx }} (
         .clk   (clk),
         .rst   (rst),
         .we    (w_we && w_whit_{{ b.idx }}),
@@ -230,21 +230,21 @@ module {{ name }}_top (
         if (rst) w_rhit_q <= {{ w_buf.nbanks }}'d0;
         else if (w_re) w_rhit_q <= w_rhit;
     end
-    assign w_rdata ={% for b in w_buf.banks %} (w_rhit_q[{{ b.idx }}] ? w_rdata_{{ b.idx }} : {{ 8 * cols }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+    assign w_rdata ={% for b in w_buf.banks %} (w_rhit_q[{{ b.idx }}] ? w_rdata_{{ b.idx }} : {{ w_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
 
-    // accumulator buffer: {{ acc_buf.nbanks }} bank(s) x {{ acc_buf.bank_depth }} words of {{ 4 * cols }} B;
+    // accumulator buffer: {{ acc_buf.nbanks }} bank(s) x {{ acc_buf.bank_depth }} words of {{ acc_bits / 8 }} B;
     // read port a: compute unit (accumulate), read port b: DMA (store)
     wire [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_a;
     wire [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_b;
     reg  [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_a_q;
     reg  [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_b_q;
 {%- for b in acc_buf.banks %}
-    wire [{{ 32 * cols - 1 }}:0] acc_rdata_a_{{ b.idx }};
-    wire [{{ 32 * cols - 1 }}:0] acc_rdata_b_{{ b.idx }};
+    wire [{{ acc_bits - 1 }}:0] acc_rdata_a_{{ b.idx }};
+    wire [{{ acc_bits - 1 }}:0] acc_rdata_b_{{ b.idx }};
     wire acc_whit_{{ b.idx }} = ({1'b0, acc_waddr} - 17'd{{ b.base }}) < 17'd{{ acc_buf.bank_depth }};
     assign acc_rhit_a[{{ b.idx }}] = ({1'b0, acc_raddr_a} - 17'd{{ b.base }}) < 17'd{{ acc_buf.bank_depth }};
     assign acc_rhit_b[{{ b.idx }}] = ({1'b0, acc_raddr_b} - 17'd{{ b.base }}) < 17'd{{ acc_buf.bank_depth }};
-    {{ name }}_sram2r #(.WIDTH({{ 32 * cols }}), .DEPTH({{ acc_buf.bank_depth }}), .AW({{ acc_buf.aw }})) u_acc_bank_{{ b.idx }} (
+    {{ name }}_sram2r #(.WIDTH({{ acc_bits }}), .DEPTH({{ acc_buf.bank_depth }}), .AW({{ acc_buf.aw }})) u_acc_bank_{{ b.idx }} (
         .clk     (clk),
         .rst     (rst),
         .we      (acc_we && acc_whit_{{ b.idx }}),
@@ -267,7 +267,7 @@ module {{ name }}_top (
             if (acc_re_b) acc_rhit_b_q <= acc_rhit_b;
         end
     end
-    assign acc_rdata_a ={% for b in acc_buf.banks %} (acc_rhit_a_q[{{ b.idx }}] ? acc_rdata_a_{{ b.idx }} : {{ 32 * cols }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
-    assign acc_rdata_b ={% for b in acc_buf.banks %} (acc_rhit_b_q[{{ b.idx }}] ? acc_rdata_b_{{ b.idx }} : {{ 32 * cols }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+    assign acc_rdata_a ={% for b in acc_buf.banks %} (acc_rhit_a_q[{{ b.idx }}] ? acc_rdata_a_{{ b.idx }} : {{ acc_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+    assign acc_rdata_b ={% for b in acc_buf.banks %} (acc_rhit_b_q[{{ b.idx }}] ? acc_rdata_b_{{ b.idx }} : {{ acc_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
 endmodule
 

@@ -86,6 +86,11 @@ fn ws_2x3_matches_golden() {
 }
 
 #[test]
+fn os_2x3_matches_golden() {
+    check_golden("os_2x3");
+}
+
+#[test]
 fn emit_is_deterministic() {
     for (name, _) in builtin::ARCHS {
         let a = builtin::arch(name).unwrap();
@@ -119,17 +124,19 @@ fn file_order_and_names_are_fixed() {
 #[test]
 fn hash_changes_with_the_arch() {
     let a = builtin::arch("ws_4x4").unwrap();
-    let mut b = a.clone();
-    b.dram.latency = tessera_core::Cycles(21);
+    let mut s = builtin::arch_spec("ws_4x4").unwrap();
+    s.dram.latency_cycles = 21;
+    let b = s.validate().unwrap();
     assert_ne!(
         emit(&a).unwrap().content_hash(),
         emit(&b).unwrap().content_hash()
     );
 }
 
+/// Names become module and file names: only validated names reach the templates (an `Arch` cannot be
+/// built any other way), and validation refuses anything that could inject text or a path.
 #[test]
-fn unsafe_names_are_refused() {
-    let good = builtin::arch("ws_2x3").unwrap();
+fn unsafe_names_never_reach_the_templates() {
     for bad in [
         "x; module evil",
         "ws\"_2x3",
@@ -140,25 +147,27 @@ fn unsafe_names_are_refused() {
         "",
         "a\nmodule b",
     ] {
-        let mut a = good.clone();
-        a.name = bad.into();
-        let e = emit(&a).unwrap_err();
+        let mut s = builtin::arch_spec("ws_2x3").unwrap();
+        s.name = bad.into();
+        let e = s.validate().unwrap_err();
         assert_eq!(e.field.as_deref(), Some("name"), "{bad:?}: {e}");
     }
 }
 
 #[test]
-fn inconsistent_archs_are_refused() {
-    let good = builtin::arch("ws_2x3").unwrap();
-    let mut a = good.clone();
-    a.input.word_bytes = 3;
-    assert!(emit(&a).is_err());
-    let mut a = good.clone();
-    a.weight.banks = 3; // 128 words do not split into 3 banks
-    assert!(emit(&a).is_err());
-    let mut a = good;
-    a.rows = 0;
-    assert!(emit(&a).is_err());
+fn every_builtin_emits_one_module_per_file_with_its_dataflow() {
+    for (name, _) in builtin::ARCHS {
+        let a = builtin::arch(name).unwrap();
+        let d = emit(&a).unwrap();
+        let pe = d.files.iter().find(|f| f.name.ends_with("_pe.v")).unwrap();
+        let os = a.dataflow() == tessera_arch::Dataflow::OutputStationary;
+        assert_eq!(pe.text.contains("input  wire        drain"), os, "{name}");
+        assert!(d.files[0].text.contains(if os {
+            "output-stationary"
+        } else {
+            "weight-stationary"
+        }));
+    }
 }
 
 #[test]

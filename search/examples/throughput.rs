@@ -31,17 +31,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 for &w in &s.weight_bytes {
                     for &a in &s.accumulator_bytes {
                         for &b in &s.banks {
-                            let p = DesignPoint {
-                                rows: r as u32,
-                                cols: c as u32,
-                                input_bytes: i as u64,
-                                weight_bytes: w as u64,
-                                accumulator_bytes: a as u64,
-                                banks: b as u32,
-                            };
-                            if let Ok(arch) = p.to_arch(&base) {
-                                if cfg.constraints.violation(&arch).is_none() {
-                                    archs.push(arch);
+                            for &dataflow in &s.dataflow {
+                                let p = DesignPoint {
+                                    rows: r as u32,
+                                    cols: c as u32,
+                                    input_bytes: i as u64,
+                                    weight_bytes: w as u64,
+                                    accumulator_bytes: a as u64,
+                                    banks: b as u32,
+                                    dataflow,
+                                };
+                                if let Ok(arch) = p.to_arch(&base) {
+                                    if cfg.constraints.violation(&arch).is_none() {
+                                        archs.push(arch);
+                                    }
                                 }
                             }
                         }

@@ -4,7 +4,7 @@ use crate::eval::Objective;
 use crate::space::{Constraints, SearchSpace, MAX_CAPACITY_BYTES};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use tessera_arch::Arch;
+use tessera_arch::{Arch, Dataflow};
 use tessera_core::diag::{ensure, Result};
 
 /// How candidates are proposed.
@@ -108,7 +108,8 @@ pub const MAX_EVALUATIONS: usize = 1_000_000;
 /// ```text
 /// SearchConfig(
 ///     space: (rows: [4, 8, 16, 32], cols: [4, 8, 16, 32], input_bytes: [8192, 16384, 32768],
-///             weight_bytes: [4096, 8192, 16384], accumulator_bytes: [32768, 65536, 131072]),
+///             weight_bytes: [4096, 8192, 16384], accumulator_bytes: [32768, 65536, 131072],
+///             dataflow: [WeightStationary, OutputStationary]),
 ///     constraints: (max_pes: Some(256), max_sram_bytes: Some(180224)),
 ///     objective: Edp,
 ///     strategy: Evolutionary((population: 16, tournament: 3, crossover_rate: 0.5, elites: 2)),
@@ -136,9 +137,10 @@ pub struct SearchConfig {
 }
 
 impl SearchConfig {
-    /// A small default run around `base`: rows and cols from {2, 4, 8, 16, 32}; each buffer from
-    /// {¼, ½, 1, 2} × `base`'s capacity; 2 banks; constrained to `base`'s PEs and SRAM (the search
-    /// looks for a better design with the same resources); EDP; evolutionary; 200 evaluations.
+    /// A small default run around `base`: both dataflows (weight- and output-stationary, whatever
+    /// `base`'s); rows and cols from {2, 4, 8, 16, 32}; each buffer from {¼, ½, 1, 2} × `base`'s
+    /// capacity; 2 banks; constrained to `base`'s PEs and SRAM (the search looks for a better
+    /// design with the same resources); EDP; evolutionary; 200 evaluations.
     pub fn default_for(base: &Arch) -> SearchConfig {
         let ladder = |c: u64| -> Vec<i64> {
             let mut v: Vec<i64> = [c / 4, c / 2, c, 2 * c]
@@ -153,10 +155,11 @@ impl SearchConfig {
             space: SearchSpace {
                 rows: vec![2, 4, 8, 16, 32],
                 cols: vec![2, 4, 8, 16, 32],
-                input_bytes: ladder(base.input.capacity.get()),
-                weight_bytes: ladder(base.weight.capacity.get()),
-                accumulator_bytes: ladder(base.accumulator.capacity.get()),
+                input_bytes: ladder(base.input().capacity().get()),
+                weight_bytes: ladder(base.weight().capacity().get()),
+                accumulator_bytes: ladder(base.accumulator().capacity().get()),
                 banks: vec![2],
+                dataflow: Dataflow::SUPPORTED.to_vec(),
             },
             constraints: Constraints {
                 max_pes: Some(base.pes()),
@@ -221,6 +224,11 @@ mod tests {
         let c = SearchConfig::default_for(&base);
         c.validate().unwrap();
         assert_eq!(c.space.input_bytes, vec![8192, 16384, 32768, 65536]);
+        assert_eq!(c.space.dataflow, Dataflow::SUPPORTED.to_vec());
+        assert_eq!(c.space.size(), 2 * 5 * 5 * 4 * 4 * 4);
+        // The same from an output-stationary base.
+        let os = SearchConfig::default_for(&builtin::arch("os_16x16").unwrap());
+        assert_eq!(os.space, c.space);
         let text = tessera_core::load::to_ron_string(&c).unwrap();
         let back = SearchConfig::from_ron_str(&text, Path::new("x.ron")).unwrap();
         assert_eq!(back, c);
@@ -230,7 +238,8 @@ mod tests {
     fn example_file_loads() {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/search.ron");
         let c = SearchConfig::load(&p).unwrap();
-        assert_eq!(c.space.size(), 4 * 4 * 3 * 3 * 3);
+        assert_eq!(c.space.size(), 4 * 4 * 3 * 3 * 3 * 2);
+        assert_eq!(c.space.dataflow, Dataflow::SUPPORTED.to_vec());
         assert_eq!(c.constraints.max_pes, Some(256));
         assert_eq!(c.strategy, Strategy::evolutionary());
     }
@@ -242,6 +251,10 @@ mod tests {
                     strategy: Evolutionary(()), evaluations: 5, seed: 9)";
         let c = SearchConfig::from_ron_str(text, Path::new("x.ron")).unwrap();
         assert_eq!(c.space.banks, vec![2]);
+        assert_eq!(
+            c.space.dataflow,
+            vec![Dataflow::WeightStationary, Dataflow::OutputStationary]
+        );
         assert_eq!(c.top_k, 3);
         assert_eq!(c.constraints, Constraints::default());
         assert_eq!(c.strategy, Strategy::evolutionary());
@@ -262,5 +275,14 @@ mod tests {
         let mut c = SearchConfig::default_for(&base);
         c.top_k = 0;
         assert_eq!(c.validate().unwrap_err().field.as_deref(), Some("top_k"));
+        let text = "SearchConfig(space: (rows: [4], cols: [4], input_bytes: [2048], \
+                    weight_bytes: [1024], accumulator_bytes: [8192], \
+                    dataflow: [OutputStationary, InputStationary]), objective: Latency, \
+                    strategy: Random, evaluations: 5, seed: 9)";
+        let e = SearchConfig::from_ron_str(text, Path::new("x.ron")).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("space.dataflow[1]"), "{e}");
+        let one = text.replace(", InputStationary", "");
+        let c = SearchConfig::from_ron_str(&one, Path::new("x.ron")).unwrap();
+        assert_eq!(c.space.dataflow, vec![Dataflow::OutputStationary]);
     }
 }

@@ -1,31 +1,38 @@
 //! Design-space search: the co-design loop that picks an accelerator *and* its mappings for a
 //! workload.
 //!
-//! What it models. The outer search explores accelerators built from a base [`Arch`]: array rows and
-//! columns, input/weight/accumulator buffer capacities and the bank count come from a
-//! [`SearchSpace`]; datatypes, dataflow, DRAM channel, clock and technology figures come from the
-//! base. Each point becomes an [`ArchSpec`](tessera_arch::ArchSpec) and is validated by
-//! `ArchSpec::validate`; points that fail are skipped and counted, as are points that exceed the
-//! design specs ([`Constraints`]: PEs, SRAM bytes, optionally area). For every remaining candidate
+//! What it models. The outer search explores accelerators built from a base [`Arch`]: the dataflow
+//! (weight- or output-stationary), array rows and columns, input/weight/accumulator buffer
+//! capacities and the bank count come from a [`SearchSpace`]; datatypes, DRAM channel, clock and
+//! technology figures come from the base. Each point becomes an
+//! [`ArchSpec`](tessera_arch::ArchSpec) and is validated by `ArchSpec::validate`; points that fail
+//! are skipped and counted, as are points that exceed the design specs ([`Constraints`]: PEs, SRAM
+//! bytes, optionally area). For every remaining candidate
 //! the inner search ([`eval::best_mapping`]) picks, per layer, the best of
-//! [`Mapping::candidates`](tessera_mapping::Mapping::candidates) by the analytical model
-//! ([`tessera_sim::estimate`]) under the [`Objective`] (latency in cycles, energy in pJ, or EDP);
-//! the candidate's cost is the sum over layers (layers run back to back). Two strategies propose
-//! candidates under an evaluation budget: uniform [`Strategy::Random`] sampling and a generational
-//! genetic algorithm, [`Strategy::Evolutionary`] (tournament selection, optional uniform
-//! crossover, one-gene neighbour mutation, elitism). Batches are evaluated in parallel with rayon;
-//! a run is deterministic for its seed whatever the thread count (see [`explore`]).
+//! [`Mapping::candidates`](tessera_mapping::Mapping::candidates) for the candidate's dataflow (WS:
+//! the streamed rows `tile_m` and the output width `tile_n`; OS: the streamed depth `tile_k` and
+//! `tile_n`) by the analytical model on the mapping's
+//! [`Schedule`](tessera_mapping::Schedule) ([`tessera_sim::estimate`]) under the [`Objective`]
+//! (latency in cycles, energy in pJ, or EDP), with an exact branch and bound; the candidate's cost
+//! is the sum over layers (layers run back to back). Two strategies propose candidates under an
+//! evaluation budget: uniform [`Strategy::Random`] sampling and a generational genetic algorithm,
+//! [`Strategy::Evolutionary`] (tournament selection, optional uniform crossover, one-gene
+//! neighbour mutation, elitism; the dataflow is one more gene, so the search chooses between
+//! weight- and output-stationary arrays like it chooses sizes). Batches are evaluated in parallel
+//! with rayon; a run is deterministic for its seed whatever the thread count (see [`explore`]).
 //!
 //! After exploring, the top-K distinct candidates by the analytical objective are re-simulated on
 //! every layer with the cycle-level simulator ([`tessera_sim::run_layer`], event engine, operands
 //! from the seed). The result reports both models' totals and the analytical model's error, and
 //! [`SearchResult::best`] is the finalist with the best *simulated* objective. A re-simulation whose
-//! outputs differ from the reference GEMM is an error (a simulator bug), never a silent pass.
+//! outputs differ from the reference GEMM is an error of the whole search (a simulator bug), never
+//! a result: every finalist returned computed the right outputs.
 //!
 //! What it leaves out (for now): the per-layer EDP choice minimises each layer's own
-//! cycles × energy, not the workload's total EDP; layers do not overlap or share buffers; only GEMM
-//! layers and the weight-stationary dataflow exist, so there are no dataflow, network or
-//! multi-accelerator variants to search; the mapping space is the ladder of
+//! cycles × energy, not the workload's total EDP; layers do not overlap or share buffers; one
+//! dataflow per accelerator for the whole workload (no per-layer switching); only GEMM layers and
+//! the weight- and output-stationary dataflows exist (input-stationary is refused), so there are
+//! no network or multi-accelerator variants to search; the mapping space is the ladder of
 //! `Mapping::candidates`, not loop orders; there is no Bayesian optimisation, reinforcement learning
 //! or gradient-based search yet (the spine's strategies are random and evolutionary); the area and
 //! energy figures are the first-order models of `tessera_sim` (no leakage, wires, controller).
@@ -132,7 +139,7 @@ pub fn search_with_progress(
         .expect("at least one finalist");
     Ok(SearchResult {
         workload: workload.name.clone(),
-        base_arch: base.name.clone(),
+        base_arch: base.name().to_string(),
         strategy: config.strategy.clone(),
         objective: config.objective,
         objective_unit: config.objective.unit().into(),
@@ -184,15 +191,15 @@ fn resimulate(
             let Layer::Gemm(g) = &workload.layers[l];
             let chosen = &ev.layers[l];
             let mapping = chosen.mapping;
-            // The search estimated from steps built without lowering; hold that to the full
-            // lowering + model for the finalists.
+            // The search estimated from the schedule alone (no mapping check per estimate, no DRAM
+            // layout); hold that to the full model for the finalists.
             let full = tessera_sim::estimate(g, arch, &mapping)?;
             if full.cycles.get() != chosen.cycles || full.energy.total_pj != chosen.energy_pj {
                 return Err(Diagnostic::new(format!(
                     "internal error: the search's estimate of layer {:?} on {} ({} cycles, {} pJ) \
                      differs from tessera_sim::estimate ({}, {})",
                     g.name,
-                    arch.name,
+                    arch.name(),
                     chosen.cycles,
                     chosen.energy_pj,
                     full.cycles,
@@ -206,7 +213,8 @@ fn resimulate(
                 return Err(Diagnostic::new(format!(
                     "simulator bug: the cycle simulator's output for layer {:?} on {} with mapping \
                      {mapping:?} differs from the reference GEMM",
-                    g.name, arch.name
+                    g.name,
+                    arch.name()
                 )));
             }
             Ok((run.report.cycles.get(), run.report.energy.total_pj))
@@ -231,21 +239,13 @@ fn resimulate(
                     analytical_energy_pj: a.energy_pj,
                     simulated_energy_pj: e,
                     cycle_error_pct: pct(a.cycles as f64, c as f64),
-                    matches_reference: true,
                 })
                 .collect();
             let simulated = Metrics::total(arch, sim.iter().copied())?;
             let analytical = ev.metrics;
             Ok(Finalist {
                 analytical_rank: f,
-                point: DesignPoint {
-                    rows: arch.rows,
-                    cols: arch.cols,
-                    input_bytes: arch.input.capacity.get(),
-                    weight_bytes: arch.weight.capacity.get(),
-                    accumulator_bytes: arch.accumulator.capacity.get(),
-                    banks: arch.input.banks,
-                },
+                point: DesignPoint::of(arch),
                 arch: ev.arch.clone(),
                 layers,
                 cycle_error_pct: pct(analytical.cycles as f64, simulated.cycles as f64),
@@ -253,7 +253,6 @@ fn resimulate(
                 simulated_objective: simulated.objective(objective),
                 analytical,
                 simulated,
-                outputs_match_reference: true,
             })
         })
         .collect()

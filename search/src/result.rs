@@ -19,12 +19,10 @@ pub struct FinalistLayer {
     pub simulated_energy_pj: f64,
     /// `(analytical − simulated) / simulated × 100` on cycles.
     pub cycle_error_pct: f64,
-    /// The cycle simulator's outputs equal the reference GEMM's (always true in a returned
-    /// result: a mismatch is reported as an error).
-    pub matches_reference: bool,
 }
 
-/// A top-K candidate, re-simulated cycle by cycle on every layer.
+/// A top-K candidate, re-simulated cycle by cycle on every layer. Its outputs equal the reference
+/// GEMM's on every layer: a re-simulation that differs is an error of the search, not a result.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finalist {
     /// 0-based rank among the evaluated candidates by the analytical objective.
@@ -43,8 +41,6 @@ pub struct Finalist {
     pub energy_error_pct: f64,
     /// The objective's value on the simulated totals (what `best` is chosen by).
     pub simulated_objective: f64,
-    /// Every layer's outputs equal the reference.
-    pub outputs_match_reference: bool,
 }
 
 /// One evaluation, in the order they were made, for convergence plots.
@@ -52,7 +48,7 @@ pub struct Finalist {
 pub struct HistoryEntry {
     /// 0-based evaluation index.
     pub index: usize,
-    /// The candidate's name (`cand_…`).
+    /// The candidate's name (`cand_ws_…` or `cand_os_…`).
     pub arch: String,
     pub point: DesignPoint,
     /// False when the candidate had been evaluated before in this run (answered from the memo).

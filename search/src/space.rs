@@ -3,15 +3,16 @@
 
 use serde::{Deserialize, Serialize};
 use tessera_arch::spec::{BufferSpec, MAX_ARRAY_DIM, MAX_BUFFER_WORDS};
-use tessera_arch::{Arch, ArchSpec};
+use tessera_arch::{Arch, ArchSpec, Dataflow};
 use tessera_core::diag::{ensure, Diagnostic, Result};
 
 /// Candidate values for every searched parameter of the accelerator. Everything else (datatypes,
-/// dataflow, DRAM channel, clock) is taken from a base [`Arch`].
+/// DRAM channel, clock, technology) is taken from a base [`Arch`].
 ///
 /// In RON: `(rows: [4, 8, 16], cols: [4, 8, 16], input_bytes: [8192, 16384], weight_bytes: [4096],
-/// accumulator_bytes: [32768, 65536], banks: [2])`. Lists may be in any order; they are sorted. The
-/// same bank count is used for all three buffers.
+/// accumulator_bytes: [32768, 65536], banks: [2], dataflow: [WeightStationary, OutputStationary])`.
+/// Lists may be in any order; they are sorted (dataflows in the order weight-, then
+/// output-stationary). The same bank count is used for all three buffers.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SearchSpace {
@@ -28,10 +29,36 @@ pub struct SearchSpace {
     /// Banks per buffer (all three buffers alike). Defaults to `[2]` (double buffering).
     #[serde(default = "default_banks")]
     pub banks: Vec<i64>,
+    /// Dataflows of the PE array, each one of [`Dataflow::SUPPORTED`]. Defaults to both
+    /// (`[WeightStationary, OutputStationary]`).
+    #[serde(default = "default_dataflows")]
+    pub dataflow: Vec<Dataflow>,
 }
 
 fn default_banks() -> Vec<i64> {
     vec![2]
+}
+
+fn default_dataflows() -> Vec<Dataflow> {
+    Dataflow::SUPPORTED.to_vec()
+}
+
+/// A dataflow's position in the space's sorted list (and in [`DesignPoint`]'s order): the
+/// declaration order, weight-stationary first.
+fn dataflow_code(d: Dataflow) -> u64 {
+    match d {
+        Dataflow::WeightStationary => 0,
+        Dataflow::OutputStationary => 1,
+        Dataflow::InputStationary => 2,
+    }
+}
+
+fn dataflow_of_code(code: u64) -> Dataflow {
+    match code {
+        0 => Dataflow::WeightStationary,
+        1 => Dataflow::OutputStationary,
+        _ => Dataflow::InputStationary,
+    }
 }
 
 /// The largest buffer capacity worth listing: 65 536 words (the instruction set's address space)
@@ -41,12 +68,15 @@ pub const MAX_CAPACITY_BYTES: i64 = MAX_BUFFER_WORDS as i64 * 4 * MAX_ARRAY_DIM;
 pub const MAX_VALUES_PER_PARAMETER: usize = 256;
 
 /// Number of searched parameters ("genes").
-pub(crate) const GENES: usize = 6;
+pub(crate) const GENES: usize = 7;
+/// Number of numeric genes (all but the dataflow, which is the last gene).
+const NUMERIC_GENES: usize = GENES - 1;
 /// A point of the space as indices into the sorted value lists, in the order rows, cols, input,
-/// weight, accumulator, banks. Its `Ord` is the stable tie-break key of the whole search.
+/// weight, accumulator, banks, dataflow. Its `Ord` is the stable tie-break key of the whole search.
 pub(crate) type Genome = [u16; GENES];
 
-/// A validated space: each parameter's values, sorted ascending, distinct.
+/// A validated space: each parameter's values, sorted ascending, distinct (the dataflow gene holds
+/// [`dataflow_code`]s).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Space {
     pub values: [Vec<u64>; GENES],
@@ -63,10 +93,10 @@ impl SearchSpace {
         self.lists()
             .iter()
             .map(|(_, v, _)| v.len() as u64)
-            .fold(1u64, |a, b| a.saturating_mul(b))
+            .fold(self.dataflow.len() as u64, |a, b| a.saturating_mul(b))
     }
 
-    fn lists(&self) -> [(&'static str, &Vec<i64>, (i64, i64)); GENES] {
+    fn lists(&self) -> [(&'static str, &Vec<i64>, (i64, i64)); NUMERIC_GENES] {
         let cap = (1, MAX_CAPACITY_BYTES);
         [
             ("rows", &self.rows, (1, MAX_ARRAY_DIM)),
@@ -81,15 +111,7 @@ impl SearchSpace {
     pub(crate) fn to_space(&self) -> Result<Space> {
         let mut values: [Vec<u64>; GENES] = Default::default();
         for (slot, (field, list, (lo, hi))) in values.iter_mut().zip(self.lists()) {
-            ensure(!list.is_empty(), field, || {
-                "must list at least one value".into()
-            })?;
-            ensure(list.len() <= MAX_VALUES_PER_PARAMETER, field, || {
-                format!(
-                    "lists {} values; at most {MAX_VALUES_PER_PARAMETER} are allowed",
-                    list.len()
-                )
-            })?;
+            check_len(field, list.len())?;
             for (i, &v) in list.iter().enumerate() {
                 ensure((lo..=hi).contains(&v), &format!("{field}[{i}]"), || {
                     format!("must be between {lo} and {hi}, got {v}")
@@ -105,11 +127,40 @@ impl SearchSpace {
             sorted.sort_unstable();
             *slot = sorted;
         }
+        check_len("dataflow", self.dataflow.len())?;
+        for (i, &d) in self.dataflow.iter().enumerate() {
+            let field = format!("dataflow[{i}]");
+            ensure(Dataflow::SUPPORTED.contains(&d), &field, || {
+                format!(
+                    "{} is not supported; use {}",
+                    d.name(),
+                    Dataflow::SUPPORTED.map(|d| d.name()).join(" or ")
+                )
+            })?;
+            if let Some(j) = self.dataflow[..i].iter().position(|&x| x == d) {
+                return Err(Diagnostic::field(
+                    field,
+                    format!("{} is already listed at index {j}", d.name()),
+                ));
+            }
+        }
+        let mut codes: Vec<u64> = self.dataflow.iter().map(|&d| dataflow_code(d)).collect();
+        codes.sort_unstable();
+        values[NUMERIC_GENES] = codes;
         Ok(Space { values })
     }
 }
 
-/// One point of the design space, as values.
+/// A list must have between 1 and [`MAX_VALUES_PER_PARAMETER`] values.
+fn check_len(field: &str, len: usize) -> Result<()> {
+    ensure(len >= 1, field, || "must list at least one value".into())?;
+    ensure(len <= MAX_VALUES_PER_PARAMETER, field, || {
+        format!("lists {len} values; at most {MAX_VALUES_PER_PARAMETER} are allowed")
+    })
+}
+
+/// One point of the design space, as values. Ordered field by field (dataflows in the order
+/// weight-, output-, input-stationary).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DesignPoint {
     pub rows: u32,
@@ -118,12 +169,31 @@ pub struct DesignPoint {
     pub weight_bytes: u64,
     pub accumulator_bytes: u64,
     pub banks: u32,
+    pub dataflow: Dataflow,
 }
 
 impl DesignPoint {
-    /// The generated accelerator's name, e.g. `cand_16x8_i32k_w16k_a64k_b2` (capacities in KiB
-    /// with a `k` when they are whole KiB, else in bytes). Always a safe identifier (≤ 46 chars for
-    /// validated spaces).
+    /// The point `arch` is (its array, buffer capacities, the input buffer's bank count and its
+    /// dataflow).
+    pub fn of(arch: &Arch) -> DesignPoint {
+        DesignPoint {
+            rows: arch.rows(),
+            cols: arch.cols(),
+            input_bytes: arch.input().capacity().get(),
+            weight_bytes: arch.weight().capacity().get(),
+            accumulator_bytes: arch.accumulator().capacity().get(),
+            banks: arch.input().banks(),
+            dataflow: arch.dataflow(),
+        }
+    }
+
+    /// The generated accelerator's name, e.g. `cand_ws_16x8_i32k_w16k_a64k_b2` or
+    /// `cand_os_16x8_i32k_w16k_a64k_b2` (the dataflow's short name, then capacities in KiB with a
+    /// `k` when they are whole KiB, else in bytes). A safe identifier for every point whose
+    /// accelerator validates: a buffer holds at most 65 536 words of at most 128 B (input, weight:
+    /// 7 digits) or 512 B (accumulator: 8 digits), so the name has at most 47 characters.
+    /// (Capacities no accelerator can have may give a longer name, which `ArchSpec::validate`
+    /// refuses with the rest of the point.)
     pub fn name(&self) -> String {
         fn cap(b: u64) -> String {
             if b / 1024 * 1024 == b {
@@ -133,7 +203,8 @@ impl DesignPoint {
             }
         }
         format!(
-            "cand_{}x{}_i{}_w{}_a{}_b{}",
+            "cand_{}_{}x{}_i{}_w{}_a{}_b{}",
+            self.dataflow.short(),
             self.rows,
             self.cols,
             cap(self.input_bytes),
@@ -143,9 +214,9 @@ impl DesignPoint {
         )
     }
 
-    /// The accelerator spec: this point's array and buffers, everything else from `base`.
+    /// The accelerator spec: this point's array, dataflow and buffers, everything else from `base`.
     pub fn to_arch_spec(&self, base: &Arch) -> ArchSpec {
-        let mut s = base.spec.clone();
+        let mut s = base.spec().clone().with_dataflow(self.dataflow);
         s.name = self.name();
         s.array.rows = i64::from(self.rows);
         s.array.cols = i64::from(self.cols);
@@ -161,9 +232,10 @@ impl DesignPoint {
 
     /// Build and validate the accelerator (keeping `base`'s technology figures).
     pub fn to_arch(&self, base: &Arch) -> Result<Arch> {
-        let mut arch = self.to_arch_spec(base).validate()?;
-        arch.tech = base.tech.clone();
-        Ok(arch)
+        Ok(self
+            .to_arch_spec(base)
+            .validate()?
+            .with_tech(base.tech().clone()))
     }
 }
 
@@ -177,6 +249,7 @@ impl Space {
             weight_bytes: v(3),
             accumulator_bytes: v(4),
             banks: v(5) as u32,
+            dataflow: dataflow_of_code(v(6)),
         }
     }
 
@@ -261,6 +334,7 @@ mod tests {
             weight_bytes: vec![2048],
             accumulator_bytes: vec![8192],
             banks: vec![2],
+            dataflow: vec![Dataflow::OutputStationary, Dataflow::WeightStationary],
         }
     }
 
@@ -268,7 +342,8 @@ mod tests {
     fn lists_are_sorted_and_checked() {
         let s = space().to_space().unwrap();
         assert_eq!(s.values[0], vec![2, 4, 8]);
-        assert_eq!(space().size(), 3);
+        assert_eq!(s.values[6], vec![0, 1]);
+        assert_eq!(space().size(), 6);
         let mut bad = space();
         bad.rows.push(4);
         assert_eq!(
@@ -290,31 +365,102 @@ mod tests {
     }
 
     #[test]
+    fn dataflows_are_checked() {
+        let mut bad = space();
+        bad.dataflow.push(Dataflow::InputStationary);
+        let e = bad.validate().unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("dataflow[2]"), "{e}");
+        assert!(
+            e.message.contains("InputStationary is not supported"),
+            "{e}"
+        );
+        let mut bad = space();
+        bad.dataflow.push(Dataflow::OutputStationary);
+        let e = bad.validate().unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("dataflow[2]"), "{e}");
+        assert!(e.message.contains("already listed at index 0"), "{e}");
+        let mut bad = space();
+        bad.dataflow.clear();
+        assert_eq!(
+            bad.validate().unwrap_err().field.as_deref(),
+            Some("dataflow")
+        );
+        // The points of a one-dataflow space all have it.
+        let mut os = space();
+        os.dataflow = vec![Dataflow::OutputStationary];
+        let s = os.to_space().unwrap();
+        assert_eq!(s.point(&[0; GENES]).dataflow, Dataflow::OutputStationary);
+    }
+
+    #[test]
     fn point_becomes_a_valid_arch_named_safely() {
         let base = builtin::arch("ws_16x16").unwrap();
-        let p = DesignPoint {
+        let mut p = DesignPoint {
             rows: 16,
             cols: 8,
             input_bytes: 32768,
             weight_bytes: 16384,
             accumulator_bytes: 65536,
             banks: 2,
+            dataflow: Dataflow::WeightStationary,
         };
-        assert_eq!(p.name(), "cand_16x8_i32k_w16k_a64k_b2");
+        assert_eq!(p.name(), "cand_ws_16x8_i32k_w16k_a64k_b2");
         let a = p.to_arch(&base).unwrap();
-        assert!(tessera_arch::is_safe_identifier(&a.name));
-        assert_eq!((a.rows, a.cols), (16, 8));
-        assert_eq!(a.dram, base.dram);
-        assert_eq!(a.clock_mhz, base.clock_mhz);
-        let longest = DesignPoint {
-            rows: 128,
-            cols: 128,
-            input_bytes: MAX_CAPACITY_BYTES as u64 - 1,
-            weight_bytes: MAX_CAPACITY_BYTES as u64 - 1,
-            accumulator_bytes: MAX_CAPACITY_BYTES as u64 - 1,
-            banks: 64,
+        assert!(tessera_arch::is_safe_identifier(a.name()));
+        assert_eq!((a.rows(), a.cols()), (16, 8));
+        assert_eq!(a.dataflow(), Dataflow::WeightStationary);
+        assert_eq!(a.dram(), base.dram());
+        assert_eq!(a.clock_mhz(), base.clock_mhz());
+        assert_eq!(DesignPoint::of(&a), p);
+        p.dataflow = Dataflow::OutputStationary;
+        assert_eq!(p.name(), "cand_os_16x8_i32k_w16k_a64k_b2");
+        let a = p.to_arch(&base).unwrap();
+        assert_eq!(a.dataflow(), Dataflow::OutputStationary);
+        assert_eq!(a.name(), p.name());
+        assert_eq!(DesignPoint::of(&a), p);
+        // The longest names an accelerator that validates can have: 7-digit input and weight
+        // capacities that are not whole KiB (127-byte words, 3 banks), an 8-digit accumulator
+        // (512-byte words), and 64 banks for the longest bank suffix.
+        for (banks, input, weight, acc) in [
+            (3, 127 * 3 * 20_001, 128 * 3 * 20_001, 512 * 3 * 21_845),
+            (64, 127 * 64 * 1_023, 127 * 64 * 1_023, 508 * 64 * 1_023),
+        ] {
+            for dataflow in Dataflow::SUPPORTED {
+                let p = DesignPoint {
+                    rows: 127,
+                    cols: if acc % 512 == 0 { 128 } else { 127 },
+                    input_bytes: input,
+                    weight_bytes: weight,
+                    accumulator_bytes: acc,
+                    banks,
+                    dataflow,
+                };
+                let name = p.name();
+                assert_eq!(p.to_arch(&base).unwrap().name(), name);
+                assert!(name.len() >= 46, "{name}");
+                assert!(tessera_arch::is_safe_identifier(&name), "{name}");
+                assert!(!name.contains("__") && !name.ends_with('_'), "{name}");
+            }
+        }
+    }
+
+    #[test]
+    fn design_points_order_by_fields_then_dataflow() {
+        let p = DesignPoint {
+            rows: 4,
+            cols: 4,
+            input_bytes: 1,
+            weight_bytes: 1,
+            accumulator_bytes: 1,
+            banks: 2,
+            dataflow: Dataflow::OutputStationary,
         };
-        assert!(tessera_arch::is_safe_identifier(&longest.name()));
+        let q = DesignPoint {
+            dataflow: Dataflow::WeightStationary,
+            ..p
+        };
+        assert!(q < p);
+        assert!(DesignPoint { rows: 2, ..p } < q);
     }
 
     #[test]

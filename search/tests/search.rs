@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::sync::Mutex;
-use tessera_arch::{builtin, is_safe_identifier, Arch};
+use tessera_arch::{builtin, is_safe_identifier, Arch, Dataflow};
 use tessera_mapping::Mapping;
 use tessera_search::*;
 use tessera_sim::estimate;
@@ -49,6 +49,10 @@ fn same_seed_same_result_on_one_two_and_four_threads() {
         let other = search(&c2, &base, &w).unwrap();
         let names = |r: &SearchResult| r.history.iter().map(|h| h.arch.clone()).collect::<Vec<_>>();
         assert_ne!(names(&one), names(&other));
+        // The default space has both dataflows, and the run explores both.
+        for df in Dataflow::SUPPORTED {
+            assert!(one.history.iter().any(|h| h.point.dataflow == df), "{df:?}");
+        }
     }
 }
 
@@ -82,12 +86,12 @@ fn result_is_consistent() {
     assert_eq!(r.top.len(), 3);
     for (i, f) in r.top.iter().enumerate() {
         assert_eq!(f.analytical_rank, i);
-        assert!(f.outputs_match_reference);
-        assert!(f.layers.iter().all(|l| l.matches_reference));
         assert_eq!(f.layers.len(), w.layers.len());
         assert!(is_safe_identifier(&f.arch.name));
         assert_eq!(f.arch.name, f.point.name());
         let arch = f.arch.validate().unwrap();
+        assert_eq!(DesignPoint::of(&arch), f.point);
+        assert_eq!(arch.dataflow(), f.point.dataflow);
         assert_eq!(f.analytical.pes, arch.pes());
         assert_eq!(
             f.simulated.cycles,
@@ -178,7 +182,10 @@ fn evolutionary_beats_or_ties_random() {
 #[test]
 fn inner_search_is_no_worse_than_the_default_mapping_on_mlp_small() {
     let w = mlp();
-    for a in ["ws_2x3", "ws_4x4", "ws_8x8", "ws_16x16", "ws_32x32"] {
+    for a in [
+        "ws_2x3", "ws_4x4", "ws_8x8", "ws_16x16", "ws_32x32", "os_2x3", "os_4x4", "os_8x8",
+        "os_16x16", "os_32x32",
+    ] {
         let arch = builtin::arch(a).unwrap();
         for layer in &w.layers {
             let Layer::Gemm(g) = layer;
@@ -329,4 +336,154 @@ fn objectives_pick_their_own_optimum() {
     // The latency search's pick is at least as fast (analytically) as the energy search's, and
     // the energy search's pick at least as frugal, or the searches saw different candidates.
     assert!(best[0].cycles <= best[1].cycles || best[1].energy_pj <= best[0].energy_pj);
+}
+
+/// A one-layer workload.
+fn one_layer(m: u32, k: u32, n: u32) -> Workload {
+    Workload {
+        name: format!("gemm_{m}x{k}x{n}"),
+        layers: vec![Layer::Gemm(tessera_workloads::Gemm::new("g", m, k, n))],
+    }
+}
+
+/// A small space around `ws_4x4` with both dataflows, searched exhaustively (a random search whose
+/// budget is many times the space's size sees every point).
+fn both_dataflows_exhaustive(objective: Objective) -> (Arch, SearchConfig) {
+    let base = builtin::arch("ws_4x4").unwrap();
+    let mut c = SearchConfig::default_for(&base);
+    c.space.rows = vec![4, 8];
+    c.space.cols = vec![4, 8];
+    c.space.input_bytes = vec![base.input().capacity().get() as i64];
+    c.space.weight_bytes = vec![base.weight().capacity().get() as i64];
+    c.space.accumulator_bytes = vec![base.accumulator().capacity().get() as i64];
+    assert_eq!(c.space.dataflow, Dataflow::SUPPORTED.to_vec());
+    c.constraints = Constraints::default();
+    c.objective = objective;
+    c.strategy = Strategy::Random;
+    c.evaluations = 40 * c.space.size() as usize;
+    c.top_k = 2;
+    (base, c)
+}
+
+/// The best analytical objective of each dataflow over every point of the space.
+fn best_per_dataflow(c: &SearchConfig, base: &Arch, w: &Workload) -> [f64; 2] {
+    let mut best = [f64::INFINITY; 2];
+    for &rows in &c.space.rows {
+        for &cols in &c.space.cols {
+            for (i, dataflow) in Dataflow::SUPPORTED.into_iter().enumerate() {
+                let p = DesignPoint {
+                    rows: rows as u32,
+                    cols: cols as u32,
+                    input_bytes: c.space.input_bytes[0] as u64,
+                    weight_bytes: c.space.weight_bytes[0] as u64,
+                    accumulator_bytes: c.space.accumulator_bytes[0] as u64,
+                    banks: c.space.banks[0] as u32,
+                    dataflow,
+                };
+                let arch = p.to_arch(base).unwrap();
+                let v = evaluate(&arch, w, c.objective)
+                    .unwrap()
+                    .metrics
+                    .objective(c.objective);
+                best[i] = best[i].min(v);
+            }
+        }
+    }
+    best
+}
+
+#[test]
+fn output_stationary_wins_on_small_m_and_deep_k() {
+    // 4 rows of A against a deep K: weight-stationary reloads an R×C weight tile for every 4
+    // streamed rows, output-stationary streams K through resident outputs.
+    let w = one_layer(4, 1024, 16);
+    for objective in [Objective::Latency, Objective::Edp] {
+        let (base, c) = both_dataflows_exhaustive(objective);
+        let [ws, os] = best_per_dataflow(&c, &base, &w);
+        assert!(os < ws, "{objective:?}: OS {os} vs WS {ws}");
+        let r = search(&c, &base, &w).unwrap();
+        assert_eq!(r.distinct_evaluated as u64, c.space.size());
+        // The search returns the output-stationary optimum, by the analytical objective.
+        let best = &r.top[0];
+        assert_eq!(
+            best.point.dataflow,
+            Dataflow::OutputStationary,
+            "{objective:?}"
+        );
+        assert!(best.arch.name.starts_with("cand_os_"), "{}", best.arch.name);
+        assert_eq!(best.analytical.objective(objective), os);
+        assert_eq!(r.history.last().unwrap().best_so_far, Some(os));
+        // And the finalist chosen by the cycle-level simulator is output-stationary too.
+        assert_eq!(r.best.point.dataflow, Dataflow::OutputStationary);
+        let arch = r.best.arch.validate().unwrap();
+        assert_eq!(arch.dataflow(), Dataflow::OutputStationary);
+        // Its per-layer mappings are output-stationary ones (tile_m fixed to the rows).
+        let Layer::Gemm(g) = &w.layers[0];
+        let l = &r.best.layers[0];
+        assert_eq!(l.mapping.tile_m, arch.rows());
+        assert_eq!(
+            l.mapping,
+            best_mapping(g, &arch, objective).unwrap().mapping
+        );
+        assert!(r.best.simulated_objective <= r.top[1].simulated_objective);
+    }
+}
+
+#[test]
+fn weight_stationary_wins_on_tall_layers() {
+    // Many rows of A: weight-stationary streams them past one weight tile.
+    let w = one_layer(256, 64, 64);
+    let (base, c) = both_dataflows_exhaustive(Objective::Edp);
+    let [ws, os] = best_per_dataflow(&c, &base, &w);
+    assert!(ws < os, "WS {ws} vs OS {os}");
+    let r = search(&c, &base, &w).unwrap();
+    assert_eq!(r.top[0].point.dataflow, Dataflow::WeightStationary);
+    assert_eq!(r.top[0].analytical.objective(c.objective), ws);
+}
+
+#[test]
+fn evolutionary_search_finds_output_stationary_designs_and_stays_deterministic() {
+    let w = Workload {
+        name: "deep".into(),
+        layers: vec![
+            Layer::Gemm(tessera_workloads::Gemm::new("a", 4, 1024, 16)),
+            Layer::Gemm(tessera_workloads::Gemm::new("b", 8, 2048, 8)),
+        ],
+    };
+    let base = base();
+    let c = config(Strategy::evolutionary(), 64, 3);
+    let one = pool(1).install(|| search(&c, &base, &w)).unwrap();
+    let four = pool(4).install(|| search(&c, &base, &w)).unwrap();
+    assert_eq!(
+        serde_json::to_string(&one).unwrap(),
+        serde_json::to_string(&four).unwrap()
+    );
+    assert_eq!(one.best.point.dataflow, Dataflow::OutputStationary);
+    // Every weight-stationary candidate it evaluated is worse than its pick.
+    let pick = one.top[0].analytical.objective(c.objective);
+    for h in one
+        .history
+        .iter()
+        .filter(|h| h.point.dataflow == Dataflow::WeightStationary)
+    {
+        assert!(h.objective.unwrap() > pick, "{}", h.arch);
+    }
+}
+
+#[test]
+fn one_dataflow_spaces_search_only_that_dataflow() {
+    let w = mlp();
+    for df in Dataflow::SUPPORTED {
+        let mut c = config(Strategy::evolutionary(), 24, 2);
+        c.space.dataflow = vec![df];
+        c.top_k = 1;
+        let r = search(&c, &base(), &w).unwrap();
+        assert!(r.history.iter().all(|h| h.point.dataflow == df));
+        assert_eq!(r.best.point.dataflow, df);
+        assert!(r
+            .best
+            .arch
+            .name
+            .starts_with(&format!("cand_{}_", df.short())));
+    }
 }

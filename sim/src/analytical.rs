@@ -1,28 +1,31 @@
-//! The analytical model: a layer's cost from its mapping, without executing the program.
+//! The analytical model: a layer's cost from its [`Schedule`], without executing the program.
 //!
-//! Access counters are exact (they follow from the loop nest). Cycles are a closed form over the
-//! mapping's steps: each step costs the longer of its COMPUTE and the DMA work that overlaps it (the
-//! next step's loads and, at a tile boundary, the previous tile's stores) when the buffers are double
-//! buffered, and the sum of the three otherwise. Unit latencies are the contract's busy lengths plus
-//! one issue cycle per instruction.
+//! Access counters are exact and in closed form: they are the schedule's [`Summary`] in words and
+//! bytes. Cycles are a sum over the schedule's tiles of each tile's unit times — the contract's busy
+//! lengths ([`Contract`]) plus one issue cycle per instruction — combined the way the program's
+//! in-order issue and SYNCs combine them: with double buffering a tile costs the longer of its
+//! COMPUTE and the DMA work issued behind it (the previous output tile's stores and the next tile's
+//! loads) plus the SYNC and issue cycles between them; without, the sum of its loads, COMPUTE and
+//! stores and their SYNCs. It never runs the program and never touches data.
 //!
-//! Arithmetic: every count is bounded by the lowering's limits (at most 65 536 instructions, so
-//! fewer steps; at most 65 535 rows per step; at most 128×128 PEs), far inside u64, which is why
-//! plain additions are safe here.
+//! For today's machine — one in-order controller, one DMA, an uncontended DRAM channel with fixed
+//! latency, no bank conflicts — this recurrence follows the controller exactly, and `tessera
+//! validate` reports an error of 0. What it leaves out, and so where its error will come from when
+//! the machine grows: several outstanding DRAM requests, contention for the channel, bank conflicts,
+//! and any issue order other than the lowering's.
 //!
-//! What it leaves out, and so where its error against the cycle simulator comes from: the controller's
-//! SYNC cycles and in-order issue interactions (an instruction waiting behind another unit's
-//! instruction), and the exact cycle at which a tile's first step can start.
+//! Arithmetic: counts come from the checked summary; per-tile times are bounded by the contract's
+//! 16-bit fields, and a program has at most 65 536 instructions, so the cycle sum stays far inside u64.
 
 use crate::area::Area;
 use crate::contract::Contract;
-use crate::counters::Counters;
-use crate::energy::Energy;
+use crate::counters::{BufferAccesses, Counters};
+use crate::energy::{Energy, EnergyTable};
 use serde::{Deserialize, Serialize};
 use tessera_arch::Arch;
 use tessera_core::diag::Result;
 use tessera_core::Cycles;
-use tessera_mapping::{Mapping, Step};
+use tessera_mapping::{Mapping, Schedule, Shape, Summary};
 use tessera_workloads::Gemm;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -39,81 +42,134 @@ pub struct Estimate {
     pub dma_cycles: Cycles,
 }
 
-/// Estimate `g` on `arch` with `mapping`.
+/// What the model is and leaves out, for reports.
+pub const MODEL_NOTE: &str = "analytical: a sum over the mapping's tiles of the contract's unit \
+times, combined as the in-order controller issues them; exact access counts; assumes one DMA, an \
+uncontended DRAM channel and no bank conflicts (see sim/src/analytical.rs)";
+
+/// Estimate `g` on `arch` with `mapping` (checked first).
 pub fn estimate(g: &Gemm, arch: &Arch, mapping: &Mapping) -> Result<Estimate> {
-    let low = tessera_mapping::lower(g, arch, mapping)?;
-    Ok(estimate_steps(g, arch, &low.steps, low.double_buffered))
+    mapping.check(g, arch)?;
+    tessera_mapping::DramLayout::new(g, arch)?;
+    estimate_schedule(g, arch, &Schedule::new(g, arch, mapping))
 }
 
-/// The model over precomputed steps (used by search, which lowers nothing it does not simulate).
-pub fn estimate_steps(g: &Gemm, arch: &Arch, steps: &[Step], double_buffered: bool) -> Estimate {
-    let (r, c) = (u64::from(arch.rows), u64::from(arch.cols));
-    let contract = Contract::default();
-    let mut k = Counters {
+/// The counters a schedule implies (exact; the simulator's must equal them).
+pub fn counters(g: &Gemm, arch: &Arch, s: &Summary) -> Counters {
+    let (inw, ww, accw) = (
+        u64::from(arch.input().word_bytes()),
+        u64::from(arch.weight().word_bytes()),
+        u64::from(arch.accumulator().word_bytes()),
+    );
+    Counters {
+        dram_read_bytes: s.input_words * inw + s.weight_words * ww,
+        dram_write_bytes: s.store_words * accw,
+        input: BufferAccesses {
+            reads: s.input_reads,
+            writes: s.input_words,
+        },
+        weight: BufferAccesses {
+            reads: s.weight_reads,
+            writes: s.weight_words,
+        },
+        accumulator: BufferAccesses {
+            reads: s.accumulate_reads + s.store_words,
+            writes: s.out_writes,
+        },
         useful_macs: g.macs(),
-        ..Counters::default()
-    };
-    let (mut compute_cycles, mut dma_cycles) = (0u64, 0u64);
-    // Per step: (compute time, load time of this step's inputs, store time after it).
-    let mut t = Vec::with_capacity(steps.len());
-    for s in steps {
-        let rows = u64::from(s.rows);
-        let mut load = 0;
-        if s.input_words > 0 {
-            load += Contract::load_busy(arch, s.input_words.into(), r) + 1;
-            k.loads += 1;
-            k.dram_read_bytes += u64::from(s.input_words) * r;
-            k.input.writes += u64::from(s.input_words);
-        }
-        load += Contract::load_busy(arch, s.weight_words.into(), c) + 1;
-        k.loads += 1;
-        k.dram_read_bytes += u64::from(s.weight_words) * c;
-        k.weight.writes += u64::from(s.weight_words);
-        let comp = contract.compute_busy(arch, rows) + 1;
-        k.computes += 1;
-        k.input.reads += rows;
-        k.weight.reads += r;
-        k.accumulator.writes += rows;
-        if s.accumulate {
-            k.accumulator.reads += rows;
-        }
-        k.array_macs += r * c * rows;
-        let mut store = 0;
-        if let Some(per) = s.store_words.checked_div(s.stores) {
-            let per = u64::from(per);
-            store = u64::from(s.stores) * (Contract::store_busy(arch, per) + 1);
-            k.stores += u64::from(s.stores);
-            k.dram_write_bytes += u64::from(s.store_words) * 4 * c;
-            k.accumulator.reads += u64::from(s.store_words);
-        }
-        compute_cycles += comp - 1;
-        dma_cycles += load + store - (u64::from(s.input_words > 0) + 1 + u64::from(s.stores));
-        t.push((comp, load, store));
+        array_macs: s.array_macs,
+        instructions: s.program_len,
+        loads: s.input_loads + s.weight_loads,
+        stores: s.stores,
+        computes: s.steps,
     }
-    // Instruction count follows the lowering's program shape.
-    let syncs = if double_buffered {
-        steps.len() as u64 + u64::from(steps.iter().any(|s| s.stores > 0))
-    } else {
-        2 * steps.len() as u64 + steps.iter().filter(|s| s.stores > 0).count() as u64
-    };
-    k.instructions = k.loads + k.stores + k.computes + syncs + 1;
+}
 
-    let cycles = if double_buffered {
-        let mut total = t[0].1 + 1;
-        let mut pending_store = 0;
-        for j in 0..t.len() {
-            let dma = pending_store + t.get(j + 1).map_or(0, |x| x.1);
-            total += t[j].0.max(dma + 1);
-            pending_store = t[j].2;
-        }
-        total + pending_store + 1
+/// A tile's unit times, each including its instructions' issue cycles: (COMPUTE, LOADs before it,
+/// STOREs after it).
+pub fn tile_times(arch: &Arch, contract: &Contract, sh: &Shape) -> (u64, u64, u64) {
+    let (inw, ww) = (
+        u64::from(arch.input().word_bytes()),
+        u64::from(arch.weight().word_bytes()),
+    );
+    let mut load = 0;
+    if sh.input_words > 0 {
+        load += Contract::load_busy(arch, sh.input_words.into(), inw) + 1;
+    }
+    if sh.weight_words > 0 {
+        load += Contract::load_busy(arch, sh.weight_words.into(), ww) + 1;
+    }
+    let store = if sh.stores > 0 {
+        u64::from(sh.stores) * (Contract::store_busy(arch, sh.store_words.into()) + 1)
     } else {
-        t.iter()
-            .map(|(comp, load, store)| load + 1 + comp + 1 + if *store > 0 { store + 1 } else { 0 })
-            .sum::<u64>()
-            + 1
+        0
     };
-    let energy = Energy::of(arch, &k);
+    (contract.compute_busy(arch, sh.len.into()) + 1, load, store)
+}
+
+/// The model over a schedule.
+pub fn estimate_schedule(g: &Gemm, arch: &Arch, schedule: &Schedule) -> Result<Estimate> {
+    Ok(estimate_priced(
+        g,
+        arch,
+        schedule,
+        &schedule.summary()?,
+        &EnergyTable::of(arch),
+    ))
+}
+
+/// [`estimate_schedule`] with the schedule's summary and the accelerator's energy table already
+/// computed (the search evaluates many schedules of one accelerator).
+pub fn estimate_priced(
+    g: &Gemm,
+    arch: &Arch,
+    schedule: &Schedule,
+    summary: &Summary,
+    table: &EnergyTable,
+) -> Estimate {
+    let k = counters(g, arch, summary);
+    let contract = Contract::default();
+    let (mut compute_cycles, mut dma_cycles) = (0u64, 0u64);
+    let cycles = if schedule.double_buffered {
+        // The program (mapping/src/lower.rs): loads(0); SYNC dma; then per tile j: COMPUTE j;
+        // stores(previous output tile); loads(j+1); SYNC dma; and at the end SYNC compute;
+        // stores(last); HALT. With D_j the DMA work issued after COMPUTE j (each instruction's busy
+        // length plus its issue cycle), the SYNC passes at X_j + D_j + 1 and COMPUTE j+1 issues one
+        // cycle later unless the array is still busy: X_{j+1} = X_j + max(C_j, D_j + 2), C_j = the
+        // COMPUTE's busy length + 1. After the last COMPUTE, the SYNC compute lets the last stores
+        // issue at X + max(C + 1, D + 1); HALT completes when they end.
+        let mut total = 0u64;
+        let mut prev: Option<(u64, u64, u64)> = None;
+        let mut pending_store = 0u64;
+        schedule.for_each_step(|st| {
+            let t = tile_times(arch, &contract, &st.shape);
+            match prev {
+                None => total += t.1 + 1,
+                Some(p) => {
+                    total += p.0.max(pending_store + t.1 + 2);
+                    pending_store = p.2;
+                }
+            }
+            compute_cycles += t.0 - 1;
+            dma_cycles += t.1 + t.2 - u64::from(st.shape.loads() + st.shape.stores);
+            prev = Some(t);
+        });
+        let last = prev.expect("a schedule has at least one tile");
+        total += (last.0 + 1).max(pending_store + 1);
+        total + last.2 + 1
+    } else {
+        // Every tile alone: loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma]; one cycle
+        // per SYNC that passes, and the HALT.
+        let mut total = 1u64;
+        schedule.for_each_step(|st| {
+            let (comp, load, store) = tile_times(arch, &contract, &st.shape);
+            total += load + 1 + comp + 1 + if store > 0 { store + 1 } else { 0 };
+            compute_cycles += comp - 1;
+            dma_cycles += load + store - u64::from(st.shape.loads() + st.shape.stores);
+        });
+        total
+    };
+    let energy = Energy::priced(table, &k);
     Estimate {
         cycles: Cycles(cycles),
         utilization: k.useful_macs as f64 / (arch.pes() as f64 * cycles as f64),

@@ -1,5 +1,6 @@
-//! First-order area: PEs (MAC + pipeline registers), skew/deskew registers, SRAM bit area with a
-//! fixed periphery factor, from the technology file. Left out: controller, DMA, wires, I/O.
+//! First-order area: PEs (MAC + pipeline registers, per dataflow), skew/deskew registers, SRAM bit
+//! area with a fixed periphery factor, from the technology file. Left out: controller, DMA, wires,
+//! I/O.
 
 use serde::{Deserialize, Serialize};
 use tessera_arch::Arch;
@@ -14,11 +15,22 @@ pub struct Area {
 
 impl Area {
     pub fn of(arch: &Arch) -> Area {
-        let t = &arch.tech;
-        let (r, c) = (u64::from(arch.rows), u64::from(arch.cols));
-        let pe_array_um2 = t.pe_area().get() * (r * c) as f64;
-        // Input skew: row r has r 8-bit registers; output deskew: column c has C-1-c 32-bit registers.
-        let skew_bits = 8 * r * r.saturating_sub(1) / 2 + 32 * c * c.saturating_sub(1) / 2;
+        let t = arch.tech();
+        let (r, c) = (u64::from(arch.rows()), u64::from(arch.cols()));
+        let dt = arch.datatypes();
+        let (ob, ab) = (
+            u64::from(dt.operand_bits()),
+            u64::from(dt.accumulator_bits()),
+        );
+        let pe_array_um2 = t.pe_area(dt).get() * (r * c) as f64;
+        // Weight-stationary: input skew (row r has r operand registers) and output deskew (column c
+        // has C-1-c accumulator registers). Output-stationary: input skew per row and weight skew per
+        // column, both operand registers.
+        let tri = |n: u64| n * n.saturating_sub(1) / 2;
+        let skew_bits = match arch.dataflow() {
+            tessera_arch::Dataflow::OutputStationary => ob * (tri(r) + tri(c)),
+            _ => ob * tri(r) + ab * tri(c),
+        };
         let skew_registers_um2 = t.dff_area(skew_bits).get();
         let sram_um2 = t.sram_area(arch.sram_bytes().get()).get();
         Area {

@@ -1,16 +1,23 @@
-//! The simulator's copy of the timing contract (docs/TIMING.md). The Verilog templates implement the
-//! same text independently; `verif` holds the two together. Every latency the engines use comes from
-//! here, so a deliberate fault in one number (see [`Contract::with_fault`]) shows up as the first
-//! divergent event of a trace diff.
+//! The timing contract of docs/TIMING.md as pure functions: busy lengths and beat times. This is the
+//! one executable copy on the Rust side; the event engine, the analytical model, the search's cost
+//! bound and the RTL tests' expectations (through the event engine) all call it.
+//!
+//! The stepped engine and the generated Verilog do not: each produces its cycles from its own
+//! registers and pipelines (credit counters, valid bits travelling with the data), so the RTL ≡
+//! simulator check (`tessera-verif`) and the stepped ≡ event property test hold all three to the
+//! text. A deliberate fault in one number here ([`Contract::with_fault`], test builds only) shows up
+//! as the first divergent event of a trace diff.
+//!
+//! Times are relative: τ = 0 is an instruction's first busy cycle (the cycle after it issues).
 
-use tessera_arch::Arch;
+use tessera_arch::{Arch, Dataflow};
 
 /// Numbers of the contract that are not derived from the architecture.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Contract {
     /// Extra cycles added to every COMPUTE's busy length. Zero in the contract; non-zero only to
     /// inject a fault in tests of the trace diff.
-    pub compute_skew: u64,
+    compute_skew: u64,
 }
 
 impl Contract {
@@ -23,25 +30,47 @@ impl Contract {
         }
     }
 
-    /// `k_i = max(i, ceil((i+1)·b / W) - 1)`: the DMA pacing slot (relative) of word `i`.
+    /// `k_i = max(i, ceil((i+1)·b / W) - 1)`: the DMA pacing slot (relative) of word `i` of `b` bytes.
     pub fn dma_slot(i: u64, word_bytes: u64, bytes_per_cycle: u64) -> u64 {
         i.max(((i + 1) * word_bytes).div_ceil(bytes_per_cycle) - 1)
     }
 
+    fn slot(arch: &Arch, i: u64, b: u64) -> u64 {
+        Self::dma_slot(i, b, u64::from(arch.dram().bytes_per_cycle()))
+    }
+
+    /// τ at which a LOAD's read word `i` (of `b` bytes) arrives and is written: `L + k_i`.
+    pub fn load_beat(arch: &Arch, i: u64, b: u64) -> u64 {
+        arch.dram().latency().get() + Self::slot(arch, i, b)
+    }
+
     /// Busy cycles of a LOAD of `n ≥ 1` words of `b` bytes: `L + k_{n-1} + 1`.
     pub fn load_busy(arch: &Arch, n: u64, b: u64) -> u64 {
-        arch.dram.latency.get() + Self::dma_slot(n - 1, b, u64::from(arch.dram.bytes_per_cycle)) + 1
+        Self::load_beat(arch, n - 1, b) + 1
     }
 
-    /// Busy cycles of a STORE of `n ≥ 1` accumulator words: `k_{n-1} + L + 2`.
+    /// τ at which a STORE presents write beat `i`: `k_i + 1` (the accumulator word is read at `k_i`).
+    pub fn store_beat(arch: &Arch, i: u64) -> u64 {
+        Self::slot(arch, i, u64::from(arch.accumulator().word_bytes())) + 1
+    }
+
+    /// Busy cycles of a STORE of `n ≥ 1` accumulator words: `k_{n-1} + L + 2` (the acknowledgement
+    /// comes `L` cycles after the last beat).
     pub fn store_busy(arch: &Arch, n: u64) -> u64 {
-        let b = u64::from(arch.accumulator.word_bytes);
-        Self::dma_slot(n - 1, b, u64::from(arch.dram.bytes_per_cycle)) + arch.dram.latency.get() + 2
+        Self::store_beat(arch, n - 1) + arch.dram().latency().get() + 1
     }
 
-    /// Busy cycles of a COMPUTE of `rows ≥ 1`: `2R + C + rows`.
-    pub fn compute_busy(&self, arch: &Arch, rows: u64) -> u64 {
-        2 * u64::from(arch.rows) + u64::from(arch.cols) + rows + self.compute_skew
+    /// Busy cycles of a COMPUTE streaming `len ≥ 1` words.
+    /// - weight-stationary: `2R + C + len` (R preload, skew, C-1 deskew, one write per row);
+    /// - output-stationary: `len + 2R + C - 1` (stream and skew until the last MAC at
+    ///   τ = len + R + C - 2, then R cycles of drain).
+    pub fn compute_busy(&self, arch: &Arch, len: u64) -> u64 {
+        let (r, c) = (u64::from(arch.rows()), u64::from(arch.cols()));
+        let base = match arch.dataflow() {
+            Dataflow::OutputStationary => len + 2 * r + c - 1,
+            _ => 2 * r + c + len,
+        };
+        base + self.compute_skew
     }
 }
 
@@ -67,5 +96,19 @@ mod tests {
         );
         // b = 16, W = 1.
         assert_eq!(Contract::dma_slot(0, 16, 1), 15);
+    }
+
+    #[test]
+    fn busy_lengths_follow_the_text() {
+        let ws = tessera_arch::builtin::arch("ws_2x3").unwrap(); // W = 4, L = 12
+        let os = tessera_arch::builtin::arch("os_2x3").unwrap();
+        let c = Contract::default();
+        assert_eq!(c.compute_busy(&ws, 5), 2 * 2 + 3 + 5);
+        assert_eq!(c.compute_busy(&os, 5), 5 + 2 * 2 + 3 - 1);
+        // LOAD of 3 input words of 2 bytes at 4 B/cycle: k = 0, 1, 2.
+        assert_eq!(Contract::load_busy(&ws, 3, 2), 12 + 2 + 1);
+        // STORE of 2 words of 12 bytes at 4 B/cycle: k = 2, 5; ack L after beat 1 at τ = 6.
+        assert_eq!(Contract::store_beat(&ws, 1), 6);
+        assert_eq!(Contract::store_busy(&ws, 2), 6 + 12 + 1);
     }
 }

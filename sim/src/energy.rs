@@ -17,24 +17,48 @@ pub struct Energy {
     pub total_pj: f64,
 }
 
+/// An accelerator's energy per event: per MAC slot, per word access of each buffer (a bank of its
+/// size and word width) and per DRAM byte. Computing it once and pricing many counters with
+/// [`Energy::priced`] gives the same figures as [`Energy::of`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EnergyTable {
+    pub mac_pj: f64,
+    pub input_access_pj: f64,
+    pub weight_access_pj: f64,
+    pub accumulator_access_pj: f64,
+    pub dram_byte_pj: f64,
+}
+
+impl EnergyTable {
+    pub fn of(arch: &Arch) -> EnergyTable {
+        let t = arch.tech();
+        let access = |k: BufferKind| {
+            let b = arch.buffer(k);
+            t.sram_access_energy(b.bank_bytes(), b.word_bytes()).get()
+        };
+        EnergyTable {
+            mac_pj: t.mac_energy().get(),
+            input_access_pj: access(BufferKind::Input),
+            weight_access_pj: access(BufferKind::Weight),
+            accumulator_access_pj: access(BufferKind::Accumulator),
+            dram_byte_pj: t.dram_energy_per_byte().get(),
+        }
+    }
+}
+
 impl Energy {
     pub fn of(arch: &Arch, c: &Counters) -> Energy {
-        let t = &arch.tech;
-        let buf = |k: BufferKind, n: u64| {
-            let b = arch.buffer(k);
-            t.sram_access_energy(b.capacity.get() / u64::from(b.banks), b.word_bytes)
-                .get()
-                * n as f64
-        };
-        let mac_pj = t.mac_energy().get() * c.array_macs as f64;
-        let input_pj = buf(BufferKind::Input, c.input.reads + c.input.writes);
-        let weight_pj = buf(BufferKind::Weight, c.weight.reads + c.weight.writes);
-        let accumulator_pj = buf(
-            BufferKind::Accumulator,
-            c.accumulator.reads + c.accumulator.writes,
-        );
-        let dram_pj =
-            t.dram_energy_per_byte().get() * (c.dram_read_bytes + c.dram_write_bytes) as f64;
+        Energy::priced(&EnergyTable::of(arch), c)
+    }
+
+    /// The counters priced by an accelerator's [`EnergyTable`].
+    pub fn priced(t: &EnergyTable, c: &Counters) -> Energy {
+        let mac_pj = t.mac_pj * c.array_macs as f64;
+        let input_pj = t.input_access_pj * (c.input.reads + c.input.writes) as f64;
+        let weight_pj = t.weight_access_pj * (c.weight.reads + c.weight.writes) as f64;
+        let accumulator_pj =
+            t.accumulator_access_pj * (c.accumulator.reads + c.accumulator.writes) as f64;
+        let dram_pj = t.dram_byte_pj * (c.dram_read_bytes + c.dram_write_bytes) as f64;
         Energy {
             mac_pj,
             input_pj,

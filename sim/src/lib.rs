@@ -1,13 +1,17 @@
 //! Performance models of a lowered layer.
 //!
-//! - [`analytical`]: estimates cycles, accesses, energy and utilization from the mapping's steps in
-//!   closed form, without executing the program. Fast; approximate where the controller's issue
-//!   order matters (see its docs).
+//! - [`analytical`]: estimates cycles, accesses, energy and utilization from the layer's
+//!   [`Schedule`](tessera_mapping::Schedule) in closed form, without executing the program. Fast;
+//!   approximate where the controller's issue order matters (see its docs).
 //! - [`engine`]: the cycle-level simulator. It executes the [`Program`](tessera_arch::isa::Program)
 //!   instruction by instruction against the timing contract of docs/TIMING.md and computes the real
-//!   int32 results. Two granularities give one answer: [`Engine::Stepped`] advances every PE register
-//!   every cycle; [`Engine::Event`] jumps from event to event and computes a tile's results with the
-//!   fast int8 kernel. Both produce identical outputs, cycle counts and counters.
+//!   int32 results. Two granularities give one answer: [`Engine::Stepped`] advances every register
+//!   of every component every cycle; [`Engine::Event`] jumps from event to event and computes a
+//!   tile's results with the fast int8 kernel. Both produce identical outputs, cycle counts,
+//!   counters and traces.
+//! - [`contract`]: the timing contract as pure functions (busy lengths, beat times), the one
+//!   executable copy on the Rust side.
+//! - [`workload`]: estimate, simulate and validate over a whole workload, with reports.
 //!
 //! Both models fill the same [`Counters`], so `tessera validate` diffs them field by field.
 
@@ -19,9 +23,10 @@ pub mod energy;
 pub mod engine;
 pub mod layer;
 pub mod trace;
+pub mod workload;
 
-pub use analytical::{estimate, Estimate};
+pub use analytical::{estimate, estimate_schedule, Estimate};
 pub use counters::Counters;
-pub use energy::Energy;
+pub use energy::{Energy, EnergyTable};
 pub use engine::{simulate, Engine, SimOptions, SimReport, SimResult};
 pub use layer::{run_layer, LayerRun};

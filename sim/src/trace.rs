@@ -82,6 +82,54 @@ pub fn canonical(mut events: Vec<TraceEvent>) -> Vec<TraceEvent> {
     events
 }
 
+/// One layer's event log, by layer name.
+pub type LayerTrace = (String, Vec<TraceEvent>);
+
+/// The event logs of several layers as text: a `# layer NAME` line, then one line per event.
+pub fn to_text(traces: &[LayerTrace]) -> String {
+    let mut text = String::new();
+    for (layer, events) in traces {
+        text.push_str(&format!("# layer {layer}\n"));
+        for e in events {
+            text.push_str(&e.to_string());
+            text.push('\n');
+        }
+    }
+    text
+}
+
+/// Chrome trace-event JSON (chrome://tracing, Perfetto): one process per layer, one track per unit,
+/// one slice per instruction from its issue cycle to its unit's last busy cycle; 1 cycle is shown
+/// as 1 µs.
+pub fn to_chrome_json(traces: &[LayerTrace]) -> String {
+    use serde_json::json;
+    let mut out = vec![];
+    for (pid, (layer, events)) in traces.iter().enumerate() {
+        out.push(json!({"name": "process_name", "ph": "M", "pid": pid, "args": {"name": layer}}));
+        // Open instruction per unit: (start cycle, label).
+        let mut open: [Option<(u64, String)>; 2] = [None, None];
+        for e in events {
+            match (e.unit, e.event) {
+                ("ctrl", "issue") => {
+                    let unit = usize::from(e.fields.contains("COMPUTE"));
+                    open[unit] = Some((e.cycle, e.fields.clone()));
+                }
+                ("dma", "done") | ("compute", "done") => {
+                    let unit = usize::from(e.unit == "compute");
+                    if let Some((start, label)) = open[unit].take() {
+                        out.push(json!({
+                            "name": label, "ph": "X", "pid": pid, "tid": e.unit,
+                            "ts": start, "dur": e.cycle + 1 - start,
+                        }));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    json!({"traceEvents": out, "displayTimeUnit": "ns"}).to_string()
+}
+
 /// The first line where two traces differ, with up to `context` lines before it from each side.
 pub fn first_divergence(a: &[String], b: &[String], context: usize) -> Option<Divergence> {
     let i = (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))?;

@@ -1,13 +1,17 @@
-//! Cross-engine tests: the stepped and event-level engines agree bit for bit and cycle for cycle,
-//! both match the reference executor, and the analytical model's counters equal the simulator's.
+//! Cross-engine tests, over both dataflows: the stepped and event-level engines agree bit for bit,
+//! cycle for cycle, counter for counter and event for event; both match the reference executor; the
+//! analytical model's counters equal the simulator's and so do its cycles (exact for today's
+//! machine), which keeps its MAPE within the 1 % the issue asks for.
 
 use proptest::prelude::*;
-use tessera_arch::{Arch, ArchSpec};
+use tessera_arch::{Arch, ArchSpec, Dataflow};
 use tessera_mapping::Mapping;
 use tessera_sim::{estimate, run_layer, Engine, SimOptions};
 use tessera_workloads::Gemm;
 
+#[allow(clippy::too_many_arguments)]
 pub fn small_arch(
+    dataflow: Dataflow,
     rows: i64,
     cols: i64,
     banks: i64,
@@ -18,10 +22,11 @@ pub fn small_arch(
 ) -> Arch {
     let bytes = [
         rows * in_words * banks,
-        cols * rows * banks,
-        4 * cols * acc_words * banks,
+        cols * rows.max(in_words / 2) * banks,
+        4 * cols * acc_words.max(rows) * banks,
     ];
     ArchSpec::ws("prop", rows, cols, bytes, banks, bpc, lat)
+        .with_dataflow(dataflow)
         .validate()
         .unwrap()
 }
@@ -33,7 +38,8 @@ fn cases() -> u32 {
         .unwrap_or(48)
 }
 
-fn check(arch: &Arch, g: &Gemm, mapping: &Mapping, seed: u64) -> Result<(), TestCaseError> {
+/// Checks one case; returns the analytical model's cycle error in percent.
+fn check(arch: &Arch, g: &Gemm, mapping: &Mapping, seed: u64) -> Result<f64, TestCaseError> {
     let ev = run_layer(
         g,
         arch,
@@ -81,7 +87,15 @@ fn check(arch: &Arch, g: &Gemm, mapping: &Mapping, seed: u64) -> Result<(), Test
         st.report.counters,
         "analytical counters differ from the simulator's"
     );
-    Ok(())
+    // For one in-order controller and an uncontended DRAM the model follows the controller exactly
+    // (sim/src/analytical.rs says so; this holds it to that claim).
+    prop_assert_eq!(
+        est.cycles,
+        st.report.cycles,
+        "analytical cycles differ from the simulator's"
+    );
+    let sim = st.report.cycles.get() as f64;
+    Ok((est.cycles.get() as f64 - sim) / sim * 100.0)
 }
 
 proptest! {
@@ -89,10 +103,11 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
     #[test]
     fn stepped_and_event_engines_agree(
-        rows in 1i64..6, cols in 1i64..6, banks in 1i64..3, bpc in 1i64..20, lat in 1i64..25,
+        os: bool, rows in 1i64..6, cols in 1i64..6, banks in 1i64..3, bpc in 1i64..20, lat in 1i64..25,
         m in 1u32..24, k in 1u32..20, n in 1u32..20, tm_frac in 0.0f64..1.0, seed: u64,
     ) {
-        let arch = small_arch(rows, cols, banks, bpc, lat, 16, 48);
+        let df = if os { Dataflow::OutputStationary } else { Dataflow::WeightStationary };
+        let arch = small_arch(df, rows, cols, banks, bpc, lat, 16, 48);
         let g = Gemm::new("g", m, k, n);
         let cands = Mapping::candidates(&g, &arch);
         let mapping = cands[((cands.len() - 1) as f64 * tm_frac) as usize];
@@ -102,9 +117,52 @@ proptest! {
 
 #[test]
 fn issue_example_37x50x19_on_builtins() {
-    for name in ["ws_1x1", "ws_2x3", "ws_4x4", "ws_8x8"] {
+    for name in [
+        "ws_1x1", "ws_2x3", "ws_4x4", "ws_8x8", "os_1x1", "os_2x3", "os_4x4", "os_8x8",
+    ] {
         let arch = tessera_arch::builtin::arch(name).unwrap();
         let g = Gemm::new("g", 37, 50, 19);
         check(&arch, &g, &Mapping::default_for(&g, &arch), 1).unwrap();
+    }
+}
+
+/// The analytical model within 1 % MAPE of the cycle simulator over random designs and layers of
+/// both dataflows, with the default mapping (as `tessera estimate` uses), one fixed draw.
+#[test]
+fn analytical_mape_within_one_percent_on_random_cases() {
+    use tessera_workloads::data::SplitMix64;
+    let mut rng = SplitMix64::new(0x11a9);
+    let mut pick = |lo: u64, hi: u64| lo + rng.next_u64() % (hi - lo + 1);
+    for df in [Dataflow::WeightStationary, Dataflow::OutputStationary] {
+        let mut errors = vec![];
+        while errors.len() < 40 {
+            let arch = small_arch(
+                df,
+                pick(1, 8) as i64,
+                pick(1, 8) as i64,
+                2,
+                pick(2, 32) as i64,
+                pick(1, 40) as i64,
+                pick(16, 128) as i64,
+                pick(32, 256) as i64,
+            );
+            let g = Gemm::new(
+                "g",
+                pick(8, 200) as u32,
+                pick(8, 200) as u32,
+                pick(8, 120) as u32,
+            );
+            let mp = Mapping::default_for(&g, &arch);
+            if mp.check(&g, &arch).is_err() {
+                continue;
+            }
+            errors.push(check(&arch, &g, &mp, 5).unwrap());
+        }
+        let mape = errors.iter().map(|e| e.abs()).sum::<f64>() / errors.len() as f64;
+        assert!(
+            mape <= 1.0,
+            "{df:?}: MAPE {mape:.3} % over {} cases",
+            errors.len()
+        );
     }
 }

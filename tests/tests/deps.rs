@@ -1,5 +1,6 @@
 //! Architecture invariant: dependencies run one way (docs/ARCHITECTURE.md).
-//! workloads, arch → mapping → sim → search; arch → rtl_gen; sim + rtl_gen → verif; cli on top.
+//! workloads, arch → mapping → sim → search; arch → rtl_gen; sim + rtl_gen → verif;
+//! search + verif → flow; cli on top.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -78,6 +79,33 @@ fn dependencies_point_one_way() {
                 "tessera-workloads",
             ],
         ),
+        (
+            "tessera-flow",
+            &[
+                "tessera-core",
+                "tessera-arch",
+                "tessera-workloads",
+                "tessera-mapping",
+                "tessera-sim",
+                "tessera-rtl-gen",
+                "tessera-verif",
+                "tessera-search",
+            ],
+        ),
+        (
+            "tessera-cli",
+            &[
+                "tessera-core",
+                "tessera-arch",
+                "tessera-workloads",
+                "tessera-mapping",
+                "tessera-sim",
+                "tessera-rtl-gen",
+                "tessera-verif",
+                "tessera-search",
+                "tessera-flow",
+            ],
+        ),
     ];
     for (krate, ok) in allowed {
         let Some(actual) = deps.get(*krate) else {
@@ -94,4 +122,14 @@ fn dependencies_point_one_way() {
         !deps["tessera-rtl-gen"].contains("tessera-sim"),
         "rtl_gen must not depend on sim"
     );
+    // The comparison of the two implementations lives in verif, not in the command line.
+    assert!(
+        deps["tessera-verif"].contains("tessera-sim")
+            && deps["tessera-verif"].contains("tessera-rtl-gen"),
+        "verif is where the simulator and the RTL meet"
+    );
+    // No crate depends on the command line.
+    for (k, d) in &deps {
+        assert!(!d.contains("tessera-cli"), "{k} must not depend on the CLI");
+    }
 }

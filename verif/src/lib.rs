@@ -3,18 +3,26 @@
 //! testbench with the DRAM model of docs/TIMING.md; [`run_rtl_traced`] also writes the architectural
 //! event trace the cycle simulator writes).
 //!
+//! The RTL ≡ simulator check lives here too ([`verify()`]): the cycle simulator (`tessera-sim`) and
+//! the generated Verilog run the same lowered program on the same DRAM image, and must give
+//! bit-exact outputs and equal cycle counts; [`export()`] writes a design only after its lint (and
+//! synthesis, on request) passes. This crate is where the two independent implementations of
+//! docs/TIMING.md meet; neither `tessera-sim` nor `tessera-rtl-gen` knows the other.
+//!
 //! What it models: the DRAM side of the contract (latency, bytes per cycle, store pacing and
 //! acknowledgement) and the contract's cycle count. What it leaves out: everything not in the
-//! contract (refresh, bank timing, several outstanding requests), and — until the cycle simulator is
-//! wired in — the comparison with `tessera-sim`: today the expected outputs and cycle counts come from
-//! the tests themselves.
+//! contract (refresh, bank timing, several outstanding requests).
 
 pub mod lint;
 pub mod run;
 pub mod synth;
 pub mod tools;
+pub mod verify;
 
 pub use lint::{lint, LintReport};
 pub use run::{build_testbench, build_testbench_in, cache_root, run_rtl, run_rtl_traced, RtlRun};
 pub use synth::{synth, SynthReport};
 pub use tools::Tools;
+pub use verify::{
+    export, verify, verify_with, ExportReport, VerifyLayer, VerifyOptions, VerifyReport,
+};

@@ -84,18 +84,21 @@ struct TbView {
 }
 
 fn testbench(arch: &Arch, design: &Design) -> Result<String> {
-    if !tessera_arch::is_safe_identifier(&arch.name) || design.top != format!("{}_top", arch.name) {
+    if !tessera_arch::is_safe_identifier(arch.name())
+        || design.top != format!("{}_top", arch.name())
+    {
         return Err(Diagnostic::new(format!(
             "design {:?} was not generated for arch {:?}",
-            design.top, arch.name
+            design.top,
+            arch.name()
         )));
     }
     TbView {
         top: design.top.clone(),
-        rows: arch.rows,
-        cols: arch.cols,
-        latency: arch.dram.latency.get(),
-        bytes_per_cycle: arch.dram.bytes_per_cycle,
+        rows: arch.rows(),
+        cols: arch.cols(),
+        latency: arch.dram().latency().get(),
+        bytes_per_cycle: arch.dram().bytes_per_cycle(),
         bus_bytes: arch.mem_bus_bytes(),
         imem_depth: IMEM_DEPTH,
         op_load: op::LOAD,

@@ -3,8 +3,9 @@
 //! Runs the script from [`Design::yosys_script`] (generic `synth`, hierarchical, SRAM banks and the
 //! instruction memory as black boxes) and reads `stat -json` of the top module. What it models: a
 //! generic gate count per cell type. What it leaves out: a technology library, timing, the area of the
-//! memories (each black box counts as one cell). An inferred latch is an error: every register in the
-//! templates is clocked.
+//! memories (each black box counts as one cell). Latches are counted (cells and Yosys's "Latch
+//! inferred" lines); an export with any latch fails, since every register in the templates is
+//! clocked.
 
 use crate::tools::Tools;
 use std::collections::BTreeMap;
@@ -12,16 +13,33 @@ use std::process::Command;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_rtl_gen::Design;
 
-/// Cell counts of the whole hierarchy under the top module.
+/// Cell counts of the whole hierarchy under the top module, and the latches Yosys inferred.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SynthReport {
     pub cells: u64,
     pub cells_by_type: BTreeMap<String, u64>,
-    /// Latch cells (`$_DLATCH_*`, `$dlatch`, `$_SR_*`, ...); always 0 in a returned report.
+    /// Latch cells (`$_DLATCH_*`, `$dlatch`, `$_SR_*`, ...) in the synthesised netlist.
     pub latches: u64,
+    /// Yosys's "Latch inferred" log lines.
+    pub inferred_latches: Vec<String>,
 }
 
-/// Synthesise `design` with Yosys; an inferred latch or a failed run is an error.
+impl SynthReport {
+    /// An error naming the latches, if synthesis inferred any (every register must be clocked).
+    pub fn require_no_latches(&self, top: &str) -> Result<()> {
+        if self.latches == 0 && self.inferred_latches.is_empty() {
+            return Ok(());
+        }
+        Err(Diagnostic::new(format!(
+            "synthesis of {top} inferred {} latch cell(s); every register must be clocked:\n{}",
+            self.latches,
+            self.inferred_latches.join("\n")
+        )))
+    }
+}
+
+/// Synthesise `design` with Yosys. A failed run is an error; latches are counted in the report (see
+/// [`SynthReport::require_no_latches`], which export applies).
 pub fn synth(design: &Design, tools: &Tools) -> Result<SynthReport> {
     let yosys = tools.yosys()?;
     let dir = tempfile::Builder::new()
@@ -54,19 +72,12 @@ pub fn synth(design: &Design, tools: &Tools) -> Result<SynthReport> {
     }
     let json = std::fs::read_to_string(dir.path().join("stat.json"))
         .map_err(|e| Diagnostic::new(format!("yosys wrote no stat.json: {e}")))?;
-    let report = parse_stat(&json)?;
-    let inferred: Vec<&str> = log
+    let mut report = parse_stat(&json)?;
+    report.inferred_latches = log
         .lines()
         .filter(|l| l.contains("Latch inferred"))
+        .map(|l| l.trim().to_string())
         .collect();
-    if report.latches > 0 || !inferred.is_empty() {
-        return Err(Diagnostic::new(format!(
-            "synthesis of {} inferred {} latch cell(s); every register must be clocked:\n{}",
-            design.top,
-            report.latches,
-            inferred.join("\n")
-        )));
-    }
     Ok(report)
 }
 
@@ -112,6 +123,7 @@ pub(crate) fn parse_stat(text: &str) -> Result<SynthReport> {
         cells,
         cells_by_type,
         latches,
+        inferred_latches: vec![],
     })
 }
 

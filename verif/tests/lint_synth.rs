@@ -1,4 +1,5 @@
-//! Verilator `-Wall` lint and Yosys synthesis of the generated RTL.
+//! Verilator `-Wall` lint and Yosys synthesis of the generated RTL, both dataflows; the latch check
+//! is shown to catch a latch.
 
 mod common;
 
@@ -42,21 +43,22 @@ fn synth(arch: &Arch) -> Option<tessera_verif::SynthReport> {
     let t = tools(true)?;
     let design = tessera_rtl_gen::emit(arch).unwrap();
     let r = tessera_verif::synth(&design, &t).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(r.latches, 0);
+    assert_eq!(r.latches, 0, "{:?}", r.inferred_latches);
+    r.require_no_latches(&design.top).unwrap();
     assert!(r.cells > 0);
     // the memories stay black boxes: one instance per bank, one instruction memory
-    let n = &arch.name;
+    let n = arch.name();
     assert_eq!(
         r.cells_by_type.get(&format!("{n}_imem")),
         Some(&1),
         "{:?}",
         r.cells_by_type
     );
-    let banks = u64::from(arch.input.banks + arch.weight.banks);
+    let banks = u64::from(arch.input().banks() + arch.weight().banks());
     assert_eq!(r.cells_by_type.get(&format!("{n}_sram")), Some(&banks));
     assert_eq!(
         r.cells_by_type.get(&format!("{n}_sram2r")),
-        Some(&u64::from(arch.accumulator.banks))
+        Some(&u64::from(arch.accumulator().banks()))
     );
     println!("{n}: {} cells", r.cells);
     Some(r)
@@ -84,6 +86,21 @@ fn lint_odd_banks() {
 }
 
 #[test]
+fn lint_output_stationary() {
+    for a in ["os_1x1", "os_2x3", "os_4x4", "os_16x16"] {
+        lint(&builtin(a));
+    }
+    let mut s = tessera_arch::builtin::arch_spec("ws_2x3").unwrap();
+    s = s.with_dataflow(tessera_arch::Dataflow::OutputStationary);
+    s.name = "os_odd_5x3".into();
+    s.array.rows = 5;
+    s.array.cols = 3;
+    s.buffers = odd().spec().buffers.clone();
+    s.buffers.accumulator.capacity_bytes = 12 * 3 * 6;
+    lint(&s.validate().unwrap());
+}
+
+#[test]
 fn lint_reports_warnings() {
     let Some(t) = tools(false) else { return };
     let mut design = tessera_rtl_gen::emit(&builtin("ws_1x1")).unwrap();
@@ -102,6 +119,37 @@ fn lint_reports_warnings() {
 #[test]
 fn synth_ws_2x3() {
     synth(&builtin("ws_2x3"));
+}
+
+#[test]
+fn synth_os_2x3_and_os_4x4() {
+    synth(&builtin("os_2x3"));
+    synth(&builtin("os_4x4"));
+}
+
+/// The latch check can fail: a PE with a deliberate latch is caught, and export would refuse it.
+#[test]
+fn synth_reports_an_inferred_latch() {
+    let Some(t) = tools(true) else { return };
+    let mut design = tessera_rtl_gen::emit(&builtin("ws_1x1")).unwrap();
+    let pe = design
+        .files
+        .iter_mut()
+        .find(|f| f.name == "ws_1x1_pe.v")
+        .unwrap();
+    // a level-sensitive hold of a_in while w_shift is high: a latch
+    pe.text = pe.text.replace(
+        "endmodule",
+        "    reg [7:0] held;\n    always @* begin\n        if (w_shift) held = a_in;\n    end\n    \
+         wire unused_held = ^held;\nendmodule",
+    );
+    let r = tessera_verif::synth(&design, &t).unwrap();
+    assert!(
+        r.latches > 0 || !r.inferred_latches.is_empty(),
+        "the latch must be reported: {r:?}"
+    );
+    let e = r.require_no_latches(&design.top).unwrap_err();
+    assert!(e.message.contains("latch"), "{e}");
 }
 
 #[test]

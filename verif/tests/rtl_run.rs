@@ -1,12 +1,14 @@
-//! Hand-written programs on the generated RTL under Verilator: the output bytes must equal a plain
-//! int8 GEMM and the cycle count must equal docs/TIMING.md's formulas; with tracing on, the event
-//! trace must equal the one the formulas give, and the run must be otherwise identical.
+//! Hand-written programs on the generated RTL under Verilator, for both dataflows: the output bytes
+//! must equal a plain int8 GEMM, and the cycle count, the DRAM image and the event trace must equal
+//! what docs/TIMING.md gives for the program — computed by the contract's executable form (the event
+//! engine, whose unit times are `tessera_sim::contract`). With tracing on the run must be otherwise
+//! identical.
 
 mod common;
 
-use common::{contract_cycles, contract_trace, first_diff, tools, Gemm};
+use common::{contract_run, first_diff, tools, Gemm, OsGemm};
 use tessera_arch::isa::{unit, Instr, LoadTarget};
-use tessera_arch::Arch;
+use tessera_arch::{Arch, Dataflow};
 
 fn builtin(name: &str) -> Arch {
     tessera_arch::builtin::arch(name).unwrap()
@@ -45,9 +47,9 @@ fn odd() -> Arch {
     let a = s.validate().unwrap();
     assert_eq!(
         (
-            a.input.bank_depth(),
-            a.weight.bank_depth(),
-            a.accumulator.bank_depth()
+            a.input().bank_depth(),
+            a.weight().bank_depth(),
+            a.accumulator().bank_depth()
         ),
         (10, 10, 6)
     );
@@ -58,22 +60,22 @@ fn odd() -> Arch {
 /// tiles straddle two banks.
 fn bases(arch: &Arch) -> (u16, u16, u16) {
     let straddle = |b: &tessera_arch::Buffer, words: u32| -> u16 {
-        if b.banks > 1 && b.bank_depth() >= words {
+        if b.banks() > 1 && b.bank_depth() >= words {
             (b.bank_depth() - words / 2) as u16
         } else {
             0
         }
     };
     (
-        straddle(&arch.input, 2),
-        straddle(&arch.weight, arch.rows),
-        straddle(&arch.accumulator, 2),
+        straddle(arch.input(), 2),
+        straddle(arch.weight(), arch.rows()),
+        straddle(arch.accumulator(), 2),
     )
 }
 
 /// LOAD input + LOAD weight + SYNC + COMPUTE + COMPUTE (accumulate) + SYNC + STORE + HALT.
 fn simple_program(arch: &Arch, g: &Gemm) -> Vec<Instr> {
-    let (r, m) = (arch.rows as u16, g.m as u16);
+    let (r, m) = (arch.rows() as u16, g.m as u16);
     let (ib, wb, ob) = bases(arch);
     vec![
         Instr::Load {
@@ -90,14 +92,14 @@ fn simple_program(arch: &Arch, g: &Gemm) -> Vec<Instr> {
         },
         Instr::Sync { mask: unit::DMA },
         Instr::Compute {
-            rows: m,
+            len: m,
             in_addr: ib,
             w_addr: wb,
             out_addr: ob,
             accumulate: false,
         },
         Instr::Compute {
-            rows: m,
+            len: m,
             in_addr: ib + m,
             w_addr: wb + r,
             out_addr: ob,
@@ -118,8 +120,8 @@ fn simple_program(arch: &Arch, g: &Gemm) -> Vec<Instr> {
 /// The same GEMM with the DMA working while the array computes: the second tile's loads overlap the
 /// first COMPUTE, the second COMPUTE waits for the compute unit, SYNC masks 0 and 3 appear.
 fn overlapped_program(arch: &Arch, g: &Gemm) -> Vec<Instr> {
-    let (r, m) = (arch.rows as u16, g.m as u16);
-    let (rb, mb) = (u32::from(r) * arch.cols, u32::from(m) * arch.rows);
+    let (r, m) = (arch.rows() as u16, g.m as u16);
+    let (rb, mb) = (u32::from(r) * arch.cols(), u32::from(m) * arch.rows());
     let (ib, wb, ob) = bases(arch);
     vec![
         Instr::Load {
@@ -137,7 +139,7 @@ fn overlapped_program(arch: &Arch, g: &Gemm) -> Vec<Instr> {
         Instr::Sync { mask: 0 },
         Instr::Sync { mask: unit::DMA },
         Instr::Compute {
-            rows: m,
+            len: m,
             in_addr: ib,
             w_addr: wb,
             out_addr: ob,
@@ -157,7 +159,7 @@ fn overlapped_program(arch: &Arch, g: &Gemm) -> Vec<Instr> {
         },
         Instr::Sync { mask: unit::DMA },
         Instr::Compute {
-            rows: m,
+            len: m,
             in_addr: ib + m,
             w_addr: wb + r,
             out_addr: ob,
@@ -175,49 +177,111 @@ fn overlapped_program(arch: &Arch, g: &Gemm) -> Vec<Instr> {
     ]
 }
 
-fn check(arch: &Arch, g: &Gemm, prog: &[Instr]) {
+/// Run `prog` on the RTL with and without the trace; the DRAM must be `want`, and cycles, DRAM and
+/// trace must equal the contract's.
+fn check_program(arch: &Arch, dram: &[u8], want: &[u8], prog: &[Instr]) {
     let Some(t) = tools(false) else { return };
     let design = tessera_rtl_gen::emit(arch).unwrap();
     let words: Vec<u128> = prog.iter().map(Instr::encode).collect();
-    let run = tessera_verif::run_rtl(arch, &design, &words, &g.dram, 100_000, &t).unwrap();
-    let want = g.expected_dram();
+    let run = tessera_verif::run_rtl(arch, &design, &words, dram, 100_000, &t).unwrap();
     assert!(
         run.dram == want,
         "{}: DRAM after the run differs from the GEMM: {}",
-        arch.name,
-        first_diff(&run.dram, &want)
+        arch.name(),
+        first_diff(&run.dram, want)
     );
-    let cycles = contract_cycles(arch, prog);
+    let (cycles, contract_dram, contract_trace) = contract_run(arch, prog, dram);
     println!(
         "{}: {} instructions, {} cycles",
-        arch.name,
+        arch.name(),
         prog.len(),
         run.cycles
     );
     assert_eq!(
-        run.cycles, cycles,
+        run.cycles,
+        cycles,
         "{}: RTL cycle count vs docs/TIMING.md",
-        arch.name
+        arch.name()
+    );
+    assert!(
+        contract_dram == want,
+        "{}: the event engine's DRAM",
+        arch.name()
     );
     assert_eq!(run.trace, None);
-    // the same run with the event trace: same cycles and bytes, the trace of the formulas
-    let traced =
-        tessera_verif::run_rtl_traced(arch, &design, &words, &g.dram, 100_000, &t).unwrap();
+    // the same run with the event trace: same cycles and bytes, the contract's trace
+    let traced = tessera_verif::run_rtl_traced(arch, &design, &words, dram, 100_000, &t).unwrap();
     assert_eq!(
-        traced.cycles, run.cycles,
+        traced.cycles,
+        run.cycles,
         "{}: tracing changed the cycle count",
-        arch.name
+        arch.name()
     );
     assert!(
         traced.dram == run.dram,
         "{}: tracing changed the DRAM image",
-        arch.name
+        arch.name()
     );
     assert_trace(
-        &arch.name,
+        arch.name(),
         traced.trace.as_deref().unwrap(),
-        &contract_trace(arch, prog),
+        &contract_trace,
     );
+}
+
+fn check(arch: &Arch, g: &Gemm, prog: &[Instr]) {
+    check_program(arch, &g.dram, &g.expected_dram(), prog);
+}
+
+/// An output-stationary tile in two k-chunks: LOAD input, LOAD weight, SYNC, COMPUTE (k1 steps),
+/// COMPUTE (the rest, accumulating), SYNC, STORE the R drained rows, HALT.
+fn os_program(arch: &Arch, g: &OsGemm) -> Vec<Instr> {
+    let (k, k1) = (g.k as u16, (g.k as u16).div_ceil(2));
+    let (ib, wb, ob) = bases(arch);
+    vec![
+        Instr::Load {
+            target: LoadTarget::Input,
+            count: k,
+            dram_addr: g.a_addr,
+            sram_addr: ib,
+        },
+        Instr::Load {
+            target: LoadTarget::Weight,
+            count: k,
+            dram_addr: g.b_addr,
+            sram_addr: wb,
+        },
+        Instr::Sync { mask: unit::DMA },
+        Instr::Compute {
+            len: k1,
+            in_addr: ib,
+            w_addr: wb,
+            out_addr: ob,
+            accumulate: false,
+        },
+        Instr::Compute {
+            len: k - k1,
+            in_addr: ib + k1,
+            w_addr: wb + k1,
+            out_addr: ob,
+            accumulate: true,
+        },
+        Instr::Sync {
+            mask: unit::COMPUTE,
+        },
+        Instr::Store {
+            count: arch.rows() as u16,
+            dram_addr: g.c_addr,
+            sram_addr: ob,
+        },
+        Instr::Halt,
+    ]
+}
+
+fn check_os(arch: &Arch, k: usize, seed: u64) {
+    assert_eq!(arch.dataflow(), Dataflow::OutputStationary);
+    let g = OsGemm::new(arch, k, seed);
+    check_program(arch, &g.dram, &g.expected_dram(), &os_program(arch, &g));
 }
 
 /// Equal traces, or a panic showing the first differing line with some context.
@@ -242,7 +306,7 @@ fn assert_trace(name: &str, got: &[String], want: &[String]) {
 fn trace_of_a_small_program_follows_the_contract() {
     let Some(t) = tools(false) else { return };
     let a = slow("ws_2x3", "ws_2x3_w1_l5", 1, 5);
-    let (r, m) = (a.rows as u16, 3u16);
+    let (r, m) = (a.rows() as u16, 3u16);
     let g = Gemm::new(&a, usize::from(m), usize::from(r), 11); // K = R: one weight tile
     let prog = vec![
         Instr::Load {
@@ -259,7 +323,7 @@ fn trace_of_a_small_program_follows_the_contract() {
         },
         Instr::Sync { mask: unit::DMA },
         Instr::Compute {
-            rows: m,
+            len: m,
             in_addr: 0,
             w_addr: 0,
             out_addr: 0,
@@ -291,9 +355,10 @@ fn trace_of_a_small_program_follows_the_contract() {
     let trace = run.trace.unwrap();
     println!("{}", trace.join("\n"));
 
-    // From the formulas (common::contract_trace).
-    assert_trace(&a.name, &trace, &contract_trace(&a, &prog));
-    assert_eq!(run.cycles, contract_cycles(&a, &prog));
+    // From the contract's executable form.
+    let (cycles, _, contract_trace) = contract_run(&a, &prog, &g.dram);
+    assert_trace(a.name(), &trace, &contract_trace);
+    assert_eq!(run.cycles, cycles);
 
     // The same by hand: R = 2, C = 3, W = 1, L = 5, so k_i = 2i+1 for input words (b = 2), 3i+2 for
     // weight words (b = 3), 12i+11 for store beats (b = 12).
@@ -324,7 +389,7 @@ fn trace_of_a_small_program_follows_the_contract() {
         "79 dma done".into(),
         "80 ctrl halt".into(),
     ];
-    assert_trace(&a.name, &trace, &by_hand);
+    assert_trace(a.name(), &trace, &by_hand);
     assert_eq!(run.cycles, 81);
     for l in &trace {
         assert!(
@@ -393,6 +458,41 @@ fn odd_banks_and_wide_input_words() {
     check(&a, &g, &overlapped_program(&a, &g));
 }
 
+#[test]
+fn os_1x1_gemm() {
+    check_os(&builtin("os_1x1"), 5, 1);
+}
+
+#[test]
+fn os_2x3_gemm() {
+    check_os(&builtin("os_2x3"), 7, 2);
+}
+
+#[test]
+fn os_4x4_gemm_slow_dram() {
+    check_os(&slow("os_4x4", "os_4x4_w3", 3, 17), 9, 3);
+}
+
+#[test]
+fn os_odd_banks_and_wide_input_words() {
+    let mut s = tessera_arch::builtin::arch_spec("ws_2x3")
+        .unwrap()
+        .with_dataflow(Dataflow::OutputStationary);
+    s.name = "os_odd_9x2".into();
+    s.array.rows = 9;
+    s.array.cols = 2;
+    let buf = |capacity_bytes| tessera_arch::spec::BufferSpec {
+        capacity_bytes,
+        banks: 3,
+    };
+    s.buffers.input = buf(9 * 3 * 10);
+    s.buffers.weight = buf(2 * 3 * 10);
+    s.buffers.accumulator = buf(8 * 3 * 12);
+    s.dram.bytes_per_cycle = 5;
+    s.dram.latency_cycles = 3;
+    check_os(&s.validate().unwrap(), 13, 4);
+}
+
 /// An unknown opcode behaves as HALT: it waits for the busy DMA, then ends the program.
 #[test]
 fn unknown_opcode_halts() {
@@ -413,7 +513,10 @@ fn unknown_opcode_halts() {
     let words = [load.encode(), 0xff, store.encode(), Instr::Halt.encode()];
     let design = tessera_rtl_gen::emit(&a).unwrap();
     let run = tessera_verif::run_rtl(&a, &design, &words, &g.dram, 10_000, &t).unwrap();
-    assert_eq!(run.cycles, contract_cycles(&a, &[load, Instr::Halt]));
+    assert_eq!(
+        run.cycles,
+        contract_run(&a, &[load, Instr::Halt], &g.dram).0
+    );
     assert_eq!(
         run.dram, g.dram,
         "the STORE after the unknown opcode must not run"

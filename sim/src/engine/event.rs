@@ -1,24 +1,140 @@
-//! Event-level engine: time jumps from one controller decision to the next.
+//! Event-level engine: components exchange events through one queue, and time jumps from event to
+//! event.
 //!
-//! The controller's in-order issue is exact: an instruction for a unit issues at
-//! `max(now, unit free)`, its unit stays busy for the contract's busy length, SYNC and HALT wait for
-//! the units they name. The functional effect of each instruction is applied when it issues: LOAD and
-//! STORE copy words, COMPUTE runs the fast int8 kernel over the tile. Applying effects at issue is
-//! exact only for race-free programs, so the engine checks every pair of overlapping instructions of
-//! different units for a buffer conflict and refuses a racy program (the stepped engine runs it as the
-//! hardware would).
+//! The queue holds events keyed by (cycle, phase, sequence): phase [`Phase::Settle`] (a unit's busy
+//! register has cleared) comes before [`Phase::Look`] (the controller examines `imem[pc]`) within a
+//! cycle, as register outputs settle before the logic that reads them; the sequence number makes
+//! ties deterministic. Components:
+//! - the [`Controller`] issues in order: an instruction for a unit issues when the unit is free,
+//!   SYNC and HALT wait for the units they name; when it cannot proceed it sleeps until the unit it
+//!   waits for posts its `Settle` event (no polling);
+//! - the DMA and compute [`UnitState`]s hold their busy registers; a unit's busy length comes from
+//!   the contract ([`Contract`]), the DMA's through the [`DramChannel`];
+//! - the [`DramChannel`] grants transfers. Today one DMA is its only client and no transfer ever
+//!   waits, so a transfer is one event with the contract's closed-form beat times; a second client
+//!   (another DMA stream, a second sub-accelerator) makes [`DramChannel::grant`] queue it, and a
+//!   contended transfer would become one event per burst.
+//!
+//! Functional effects are applied when an instruction issues: LOAD and STORE copy words, COMPUTE
+//! runs the fast int8 kernel over the tile. That is exact only for race-free programs, so the engine
+//! checks every pair of overlapping instructions of different units for a buffer conflict and
+//! refuses a racy program (the stepped engine runs it as the hardware would).
 
-use super::Machine;
+use super::{compute_words, Machine};
 use crate::contract::Contract;
 use crate::SimOptions;
-use tessera_arch::isa::{Instr, LoadTarget, Program};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use tessera_arch::isa::{unit, Instr, LoadTarget, Program};
+use tessera_arch::Dataflow;
 use tessera_core::diag::{Diagnostic, Result};
 
-const DMA: usize = 0;
-const CU: usize = 1;
+/// The two units the controller issues to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Unit {
+    Dma = 0,
+    Compute = 1,
+}
+
+impl Unit {
+    fn name(self) -> &'static str {
+        match self {
+            Unit::Dma => "dma",
+            Unit::Compute => "compute",
+        }
+    }
+    fn mask(self) -> u8 {
+        match self {
+            Unit::Dma => unit::DMA,
+            Unit::Compute => unit::COMPUTE,
+        }
+    }
+}
+
+/// Order of events within one cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Phase {
+    /// A unit's busy register is low from this cycle on.
+    Settle = 0,
+    /// The controller examines the instruction at `pc`.
+    Look = 1,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    Free(Unit),
+    Look,
+}
+
+/// The event queue: a binary heap with a total order (cycle, phase, sequence).
+#[derive(Default)]
+struct Queue {
+    heap: BinaryHeap<Reverse<(u64, Phase, u64, Event)>>,
+    seq: u64,
+}
+
+impl Queue {
+    fn push(&mut self, cycle: u64, phase: Phase, ev: Event) {
+        self.seq += 1;
+        self.heap.push(Reverse((cycle, phase, self.seq, ev)));
+    }
+    fn pop(&mut self) -> Option<(u64, Event)> {
+        self.heap.pop().map(|Reverse((c, _, _, e))| (c, e))
+    }
+    /// Whether nothing is queued before (`cycle`, `phase`), so that event can be handled at once.
+    fn nothing_before(&self, cycle: u64, phase: Phase) -> bool {
+        self.heap
+            .peek()
+            .is_none_or(|Reverse((c, p, _, _))| (*c, *p) > (cycle, phase))
+    }
+}
+
+/// A unit's busy register.
+#[derive(Clone, Copy, Default)]
+struct UnitState {
+    busy: bool,
+}
+
+/// The DRAM channel: grants each transfer its start cycle.
+#[derive(Default)]
+struct DramChannel {
+    /// First cycle at which the channel is free for a new transfer.
+    free_at: u64,
+}
+
+impl DramChannel {
+    /// A transfer that wants to begin at `start` and occupies the channel for `busy` cycles: the
+    /// cycle it begins. With one DMA the channel is always free when the DMA is, so this is `start`.
+    fn grant(&mut self, start: u64, busy: u64) -> u64 {
+        let g = start.max(self.free_at);
+        self.free_at = g + busy;
+        g
+    }
+}
+
+/// The in-order controller.
+#[derive(Default)]
+struct Controller {
+    pc: usize,
+    /// The unit the controller sleeps on, and since which cycle it has been waiting.
+    waiting: Option<(Unit, u64)>,
+    /// Start of the current wait (kept across several sleeps of one SYNC or HALT).
+    wait_since: Option<u64>,
+}
+
+impl Controller {
+    /// Sleep until `u`'s busy register clears; the wait counts from the first cycle of waiting.
+    fn sleep_on(&mut self, u: Unit, t: u64) {
+        self.waiting = Some((u, t));
+        self.wait_since.get_or_insert(t);
+    }
+}
 
 /// Buffer word ranges an instruction touches: (buffer id, start, end, writes?).
-fn footprint(m: &Machine, ins: &Instr) -> Vec<(u8, u32, u32, bool)> {
+type Footprint = [(u8, u32, u32, bool); 3];
+
+fn footprint(m: &Machine, ins: &Instr) -> (Footprint, usize) {
+    let none = (0, 0, 0, false);
     match *ins {
         Instr::Load {
             target,
@@ -27,43 +143,34 @@ fn footprint(m: &Machine, ins: &Instr) -> Vec<(u8, u32, u32, bool)> {
             ..
         } => {
             let b = if target == LoadTarget::Input { 0 } else { 1 };
-            vec![(
-                b,
-                sram_addr.into(),
-                u32::from(sram_addr) + u32::from(count),
-                true,
-            )]
+            let s = u32::from(sram_addr);
+            ([(b, s, s + u32::from(count), true), none, none], 1)
         }
         Instr::Store {
             count, sram_addr, ..
-        } => vec![(
-            2,
-            sram_addr.into(),
-            u32::from(sram_addr) + u32::from(count),
-            false,
-        )],
+        } => {
+            let s = u32::from(sram_addr);
+            ([(2, s, s + u32::from(count), false), none, none], 1)
+        }
         Instr::Compute {
-            rows,
+            len,
             in_addr,
             w_addr,
             out_addr,
             ..
-        } => vec![
+        } => {
+            let (ni, nw, no) = compute_words(m.arch, len.into());
+            let (i, w, o) = (u32::from(in_addr), u32::from(w_addr), u32::from(out_addr));
             (
-                0,
-                in_addr.into(),
-                u32::from(in_addr) + u32::from(rows),
-                false,
-            ),
-            (1, w_addr.into(), u32::from(w_addr) + m.arch.rows, false),
-            (
-                2,
-                out_addr.into(),
-                u32::from(out_addr) + u32::from(rows),
-                true,
-            ),
-        ],
-        _ => vec![],
+                [
+                    (0, i, i + ni as u32, false),
+                    (1, w, w + nw as u32, false),
+                    (2, o, o + no as u32, true),
+                ],
+                3,
+            )
+        }
+        _ => ([none; 3], 0),
     }
 }
 
@@ -71,109 +178,178 @@ struct Active {
     start: u64,
     end: u64,
     pc: usize,
-    fp: Vec<(u8, u32, u32, bool)>,
+    fp: (Footprint, usize),
 }
 
 pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Result<u64> {
     let arch = m.arch;
-    let (r, c) = (arch.rows as usize, arch.cols as usize);
-    let mut now = 0u64;
-    let mut free = [0u64; 2];
+    let (r, c) = (arch.rows() as usize, arch.cols() as usize);
+    let mut q = Queue::default();
+    let mut ctrl = Controller::default();
+    let mut units = [UnitState::default(); 2];
+    let mut channel = DramChannel::default();
     // Instructions still running or recently run, per unit, for the race check.
     let mut active: [Vec<Active>; 2] = [vec![], vec![]];
-    let mut w16: Vec<i16> = Vec::with_capacity(r * c + c); // widened weight tile, reused
-    for (pc, ins) in program.instrs.iter().enumerate() {
-        if now > opts.max_cycles {
-            return Err(Diagnostic::new(format!(
-                "simulation exceeded {} cycles",
-                opts.max_cycles
-            )));
-        }
-        m.counters.instructions += 1;
-        let u = match ins {
-            Instr::Load { .. } | Instr::Store { .. } => DMA,
-            Instr::Compute { .. } => CU,
-            Instr::Sync { mask } => {
-                let mut t = now;
-                for (bit, unit) in [(1u8, DMA), (2u8, CU)] {
-                    if mask & bit != 0 {
-                        t = t.max(free[unit]);
+    let mut scratch = Scratch::default();
+    q.push(0, Phase::Look, Event::Look);
+    while let Some((t, ev)) = q.pop() {
+        let mut look_at = match ev {
+            Event::Free(u) => {
+                units[u as usize].busy = false;
+                match ctrl.waiting {
+                    Some((w, _)) if w == u => {
+                        ctrl.waiting = None;
+                        Some(t)
                     }
+                    _ => None,
                 }
-                m.units.ctrl_wait_sync_cycles += t - now;
-                now = t + 1;
+            }
+            Event::Look => Some(t),
+        };
+        // The controller runs for as long as nothing else is due first.
+        while let Some(t) = look_at.take() {
+            if t > opts.max_cycles {
+                return Err(Diagnostic::new(format!(
+                    "simulation exceeded {} cycles",
+                    opts.max_cycles
+                )));
+            }
+            let pc = ctrl.pc;
+            let ins = program.instrs[pc];
+            let blocked_on = |mask: u8| -> Option<Unit> {
+                [Unit::Dma, Unit::Compute]
+                    .into_iter()
+                    .find(|u| mask & u.mask() != 0 && units[*u as usize].busy)
+            };
+            let u = match ins {
+                Instr::Load { .. } | Instr::Store { .. } => Unit::Dma,
+                Instr::Compute { .. } => Unit::Compute,
+                Instr::Sync { .. } | Instr::Halt => {
+                    let mask = match ins {
+                        Instr::Sync { mask } => mask,
+                        _ => unit::DMA | unit::COMPUTE,
+                    };
+                    if let Some(b) = blocked_on(mask) {
+                        ctrl.sleep_on(b, t);
+                        continue;
+                    }
+                    if let Some(s) = ctrl.wait_since.take() {
+                        m.units.ctrl_wait_sync_cycles += t - s;
+                    }
+                    m.counters.instructions += 1;
+                    if ins == Instr::Halt {
+                        m.tracer.emit(t, "ctrl", "halt", String::new);
+                        return Ok(t + 1);
+                    }
+                    ctrl.pc += 1;
+                    look_at = next_look(&mut q, t + 1);
+                    continue;
+                }
+            };
+            if units[u as usize].busy {
+                ctrl.sleep_on(u, t);
                 continue;
             }
-            Instr::Halt => {
-                let h = now.max(free[DMA]).max(free[CU]);
-                m.units.ctrl_wait_sync_cycles += h - now;
-                m.tracer.emit(h, "ctrl", "halt", String::new);
-                return Ok(h + 1);
+            if let Some(s) = ctrl.wait_since.take() {
+                match u {
+                    Unit::Dma => m.units.ctrl_wait_dma_cycles += t - s,
+                    Unit::Compute => m.units.ctrl_wait_compute_cycles += t - s,
+                }
             }
-        };
-        let issue = now.max(free[u]);
-        if u == DMA {
-            m.units.ctrl_wait_dma_cycles += issue - now;
-        } else {
-            m.units.ctrl_wait_compute_cycles += issue - now;
+            issue(m, program, &ins, pc, t, u, opts, &mut channel, &mut active)?;
+            let busy = unit_busy(m, &ins, opts);
+            units[u as usize].busy = true;
+            q.push(t + busy + 1, Phase::Settle, Event::Free(u));
+            apply(m, &ins, &mut scratch, r, c);
+            m.counters.instructions += 1;
+            ctrl.pc += 1;
+            look_at = next_look(&mut q, t + 1);
         }
-        let busy = match *ins {
-            Instr::Load { target, count, .. } => {
-                let b = arch.load_buffer(target).word_bytes;
-                Contract::load_busy(arch, count.into(), b.into())
-            }
-            Instr::Store { count, .. } => Contract::store_busy(arch, count.into()),
-            Instr::Compute { rows, .. } => opts.contract.compute_busy(arch, rows.into()),
-            _ => unreachable!("SYNC and HALT handled above"),
-        };
-        let (start, end) = (issue + 1, issue + busy);
-        // Race check against the other unit's overlapping instructions.
-        let fp = footprint(m, ins);
-        let other = 1 - u;
-        active[other].retain(|a| a.end >= start);
-        for a in &active[other] {
-            for x in &fp {
-                for y in &a.fp {
-                    if x.0 == y.0 && x.1 < y.2 && y.1 < x.2 && (x.3 || y.3) && a.start <= end {
-                        return Err(Diagnostic::new(format!(
-                            "program race: instruction {pc} ({ins}) and instruction {} ({}) touch the same \
-                             buffer words while both run; the event engine cannot order them (use --engine stepped)",
-                            a.pc, program.instrs[a.pc]
-                        )));
-                    }
+    }
+    unreachable!(
+        "the controller always has a Look or a unit to wake it; check_program guarantees a HALT"
+    )
+}
+
+/// Look at the next instruction at `t` directly when nothing in the queue comes first, else queue it.
+fn next_look(q: &mut Queue, t: u64) -> Option<u64> {
+    if q.nothing_before(t, Phase::Look) {
+        Some(t)
+    } else {
+        q.push(t, Phase::Look, Event::Look);
+        None
+    }
+}
+
+/// The contract's busy length of an instruction on its unit.
+fn unit_busy(m: &Machine, ins: &Instr, opts: &SimOptions) -> u64 {
+    let arch = m.arch;
+    match *ins {
+        Instr::Load { target, count, .. } => Contract::load_busy(
+            arch,
+            count.into(),
+            arch.load_buffer(target).word_bytes().into(),
+        ),
+        Instr::Store { count, .. } => Contract::store_busy(arch, count.into()),
+        Instr::Compute { len, .. } => opts.contract.compute_busy(arch, len.into()),
+        _ => unreachable!("only LOAD, STORE and COMPUTE occupy a unit"),
+    }
+}
+
+/// Issue `ins` to unit `u` at cycle `t`: the race check, the DRAM grant, statistics and trace.
+#[allow(clippy::too_many_arguments)]
+fn issue(
+    m: &mut Machine,
+    program: &Program,
+    ins: &Instr,
+    pc: usize,
+    t: u64,
+    u: Unit,
+    opts: &SimOptions,
+    channel: &mut DramChannel,
+    active: &mut [Vec<Active>; 2],
+) -> Result<()> {
+    let busy = unit_busy(m, ins, opts);
+    let mut start = t + 1;
+    if u == Unit::Dma {
+        start = channel.grant(start, busy);
+        debug_assert_eq!(start, t + 1, "one DMA never waits for the channel");
+    }
+    let end = start + busy - 1;
+    let fp = footprint(m, ins);
+    let other = 1 - u as usize;
+    active[other].retain(|a| a.end >= start);
+    for a in &active[other] {
+        for x in &fp.0[..fp.1] {
+            for y in &a.fp.0[..a.fp.1] {
+                if x.0 == y.0 && x.1 < y.2 && y.1 < x.2 && (x.3 || y.3) && a.start <= end {
+                    return Err(Diagnostic::new(format!(
+                        "program race: instruction {pc} ({ins}) and instruction {} ({}) touch the same \
+                         buffer words while both run; the event engine cannot order them (use --engine stepped)",
+                        a.pc, program.instrs[a.pc]
+                    )));
                 }
             }
         }
-        active[u].push(Active { start, end, pc, fp });
-        m.tracer.emit(issue, "ctrl", "issue", || {
-            format!("pc={pc} {}", ins.mnemonic())
-        });
-        if m.tracer.enabled() {
-            trace_dma_beats(m, ins, start);
-        }
-        m.tracer.emit(
-            end,
-            if u == DMA { "dma" } else { "compute" },
-            "done",
-            String::new,
-        );
-        free[u] = end + 1;
-        if u == DMA {
-            m.units.dma_busy_cycles += busy;
-        } else {
-            m.units.compute_busy_cycles += busy;
-        }
-        apply(m, ins, &mut w16);
-        now = issue + 1;
     }
-    unreachable!("check_program guarantees a HALT")
+    active[u as usize].push(Active { start, end, pc, fp });
+    m.tracer
+        .emit(t, "ctrl", "issue", || format!("pc={pc} {}", ins.mnemonic()));
+    if m.tracer.enabled() {
+        trace_dma_beats(m, ins, start);
+    }
+    m.tracer.emit(end, u.name(), "done", String::new);
+    match u {
+        Unit::Dma => m.units.dma_busy_cycles += busy,
+        Unit::Compute => m.units.compute_busy_cycles += busy,
+    }
+    Ok(())
 }
 
-/// The DMA's request and beat events of a LOAD or STORE whose first busy cycle is `start`
-/// (docs/TIMING.md: request at τ = 0, read word i at τ = L + k_i, store beat i at τ = k_i + 1).
+/// The DMA's request and beat events of a LOAD or STORE whose first busy cycle is `start`, at the
+/// contract's beat times.
 fn trace_dma_beats(m: &mut Machine, ins: &Instr, start: u64) {
     let arch = m.arch;
-    let bw = u64::from(arch.dram.bytes_per_cycle);
     match *ins {
         Instr::Load {
             target,
@@ -181,34 +357,37 @@ fn trace_dma_beats(m: &mut Machine, ins: &Instr, start: u64) {
             dram_addr,
             ..
         } => {
-            let b = u64::from(arch.load_buffer(target).word_bytes);
+            let b = u64::from(arch.load_buffer(target).word_bytes());
             m.tracer.emit(start, "dma", "req", || {
                 format!("addr={dram_addr} count={count} bytes={b}")
             });
             for i in 0..u64::from(count) {
-                let at = start + arch.dram.latency.get() + Contract::dma_slot(i, b, bw);
+                let at = start + Contract::load_beat(arch, i, b);
                 m.tracer.emit(at, "dma", "rbeat", || i.to_string());
             }
         }
         Instr::Store { count, .. } => {
-            let b = u64::from(arch.accumulator.word_bytes);
             for i in 0..u64::from(count) {
-                m.tracer.emit(
-                    start + Contract::dma_slot(i, b, bw) + 1,
-                    "dma",
-                    "wbeat",
-                    || i.to_string(),
-                );
+                let at = start + Contract::store_beat(arch, i);
+                m.tracer.emit(at, "dma", "wbeat", || i.to_string());
             }
         }
         _ => {}
     }
 }
 
+/// Reused buffers of the tile kernel.
+#[derive(Default)]
+struct Scratch {
+    /// Widened weights.
+    w16: Vec<i16>,
+    /// Output-stationary: the streamed input words transposed to R rows × len.
+    at: Vec<i8>,
+}
+
 /// The functional effect of one instruction, with its counters.
-fn apply(m: &mut Machine, ins: &Instr, w16: &mut Vec<i16>) {
+fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) {
     let arch = m.arch;
-    let (r, c) = (arch.rows as usize, arch.cols as usize);
     match *ins {
         Instr::Load {
             target,
@@ -216,22 +395,8 @@ fn apply(m: &mut Machine, ins: &Instr, w16: &mut Vec<i16>) {
             dram_addr,
             sram_addr,
         } => {
-            let (buf, wb) = match target {
-                LoadTarget::Input => (&mut m.input, r),
-                LoadTarget::Weight => (&mut m.weight, c),
-            };
-            let n = count as usize * wb;
-            let src = &m.dram[dram_addr as usize..dram_addr as usize + n];
-            let dst = &mut buf[sram_addr as usize * wb..sram_addr as usize * wb + n];
-            for (d, s) in dst.iter_mut().zip(src) {
-                *d = *s as i8;
-            }
+            m.load_words(target, sram_addr.into(), dram_addr as usize, count.into());
             m.counters.loads += 1;
-            m.counters.dram_read_bytes += n as u64;
-            match target {
-                LoadTarget::Input => m.counters.input.writes += u64::from(count),
-                LoadTarget::Weight => m.counters.weight.writes += u64::from(count),
-            }
         }
         Instr::Store {
             count,
@@ -240,37 +405,49 @@ fn apply(m: &mut Machine, ins: &Instr, w16: &mut Vec<i16>) {
         } => {
             let words = count as usize;
             let base = dram_addr as usize;
-            for w in 0..words {
-                let lanes = &m.acc[(sram_addr as usize + w) * c..(sram_addr as usize + w + 1) * c];
-                for (j, v) in lanes.iter().enumerate() {
-                    let a = base + (w * c + j) * 4;
-                    m.dram[a..a + 4].copy_from_slice(&v.to_le_bytes());
-                }
+            let src = &m.acc[sram_addr as usize * c..(sram_addr as usize + words) * c];
+            for (j, v) in src.iter().enumerate() {
+                m.dram[base + 4 * j..base + 4 * j + 4].copy_from_slice(&v.to_le_bytes());
             }
             m.counters.stores += 1;
-            m.counters.dram_write_bytes += (words * c * 4) as u64;
+            m.counters.dram_write_bytes +=
+                u64::from(count) * u64::from(arch.accumulator().word_bytes());
             m.counters.accumulator.reads += u64::from(count);
         }
         Instr::Compute {
-            rows,
+            len,
             in_addr,
             w_addr,
             out_addr,
             accumulate,
         } => {
-            let rows_u = rows as usize;
-            let wt = &m.weight[w_addr as usize * c..(w_addr as usize + r) * c];
-            let a = &m.input[in_addr as usize * r..(in_addr as usize + rows_u) * r];
-            let dst = &mut m.acc[out_addr as usize * c..(out_addr as usize + rows_u) * c];
-            tessera_workloads::kernel::tile(a, wt, r, c, dst, accumulate, w16);
-            m.counters.computes += 1;
-            m.counters.input.reads += u64::from(rows);
-            m.counters.weight.reads += u64::from(arch.rows);
-            m.counters.accumulator.writes += u64::from(rows);
-            if accumulate {
-                m.counters.accumulator.reads += u64::from(rows);
+            let n = len as usize;
+            let (ni, nw, no) = compute_words(arch, len.into());
+            let a = &m.input[in_addr as usize * r..(in_addr as usize + ni as usize) * r];
+            let wt = &m.weight[w_addr as usize * c..(w_addr as usize + nw as usize) * c];
+            let dst = &mut m.acc[out_addr as usize * c..(out_addr as usize + no as usize) * c];
+            match arch.dataflow() {
+                Dataflow::OutputStationary => {
+                    // out[r][c] (+)= Σ_k a[k][r] · w[k][c]: transpose the streamed words to R × len.
+                    s.at.clear();
+                    s.at.resize(r * n, 0);
+                    for (k, word) in a.chunks_exact(r).enumerate() {
+                        for (row, &x) in word.iter().enumerate() {
+                            s.at[row * n + k] = x;
+                        }
+                    }
+                    tessera_workloads::kernel::tile(&s.at, wt, n, c, dst, accumulate, &mut s.w16);
+                }
+                _ => tessera_workloads::kernel::tile(a, wt, r, c, dst, accumulate, &mut s.w16),
             }
-            m.counters.array_macs += arch.pes() * u64::from(rows);
+            m.counters.computes += 1;
+            m.counters.input.reads += ni;
+            m.counters.weight.reads += nw;
+            m.counters.accumulator.writes += no;
+            if accumulate {
+                m.counters.accumulator.reads += no;
+            }
+            m.counters.array_macs += arch.pes() * u64::from(len);
         }
         Instr::Sync { .. } | Instr::Halt => {}
     }

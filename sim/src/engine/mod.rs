@@ -1,13 +1,20 @@
 //! The cycle-level simulator: executes a [`Program`] against the contract in docs/TIMING.md.
 //!
-//! State shared by both granularities lives in [`Machine`]: the DRAM image, the three buffers and
-//! the counters. [`stepped`] advances every register every cycle (evaluate, then commit, as RTL
-//! does); [`event`] jumps between instruction issue events and computes each tile with the fast
-//! kernel. Both must give identical outputs, cycles and counters (a property test holds them
+//! Both granularities are built from the same components — controller, DMA unit with its DRAM
+//! channel, compute unit (the PE array of the accelerator's dataflow) and the three buffers — and
+//! share the machine state in [`Machine`] (DRAM image, buffer contents, counters, trace).
+//! - [`stepped`]: every component evaluates its outputs from its registers, then every component
+//!   commits its next register values, once per cycle, as RTL does. Timing comes out of the
+//!   components' own pipelines and counters; nothing reads the contract's formulas.
+//! - [`event`]: components exchange events through one queue ordered by (cycle, phase, sequence);
+//!   unit busy lengths and beat times come from the contract's functions, tiles from the fast int8
+//!   kernel.
+//!
+//! Both must give identical outputs, cycles, counters and traces (a property test holds them
 //! together; Verilator holds the stepped engine to the RTL).
 //!
 //! Trace events (both engines, same cycles): `ctrl issue pc=… <instr>` in the issue cycle and
-//! `<unit> done` in the unit's last busy cycle.
+//! `<unit> done` in the unit's last busy cycle, plus the DMA's request and beats.
 
 pub mod event;
 pub mod stepped;
@@ -17,8 +24,8 @@ use crate::counters::Counters;
 use crate::energy::Energy;
 use crate::trace::{TraceEvent, Tracer};
 use serde::{Deserialize, Serialize};
-use tessera_arch::isa::{Instr, Program};
-use tessera_arch::Arch;
+use tessera_arch::isa::{Instr, LoadTarget, Program};
+use tessera_arch::{Arch, Dataflow};
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_core::Cycles;
 
@@ -52,6 +59,7 @@ pub struct SimOptions {
     pub trace: bool,
     /// Give up (with an error) after this many cycles.
     pub max_cycles: u64,
+    /// The event engine's copy of the contract (the stepped engine has none).
     pub contract: Contract,
 }
 
@@ -97,13 +105,24 @@ pub struct SimResult {
     pub trace: Option<Vec<TraceEvent>>,
 }
 
-/// Machine state shared by the engines.
+/// Buffer words one COMPUTE of `len` touches, by the dataflow's contract: (input words read,
+/// weight words read, accumulator words written).
+pub fn compute_words(arch: &Arch, len: u64) -> (u64, u64, u64) {
+    let r = u64::from(arch.rows());
+    match arch.dataflow() {
+        Dataflow::OutputStationary => (len, len, r),
+        _ => (len, r, len),
+    }
+}
+
+/// Machine state shared by the engines: the DRAM image, the buffers' contents (flat, word-major),
+/// and what the run records.
 pub(crate) struct Machine<'a> {
     pub arch: &'a Arch,
     pub dram: Vec<u8>,
-    /// Input buffer: `depth` words of `R` bytes.
+    /// Input buffer: `depth` words of `R` operands.
     pub input: Vec<i8>,
-    /// Weight buffer: `depth` words of `C` bytes.
+    /// Weight buffer: `depth` words of `C` operands.
     pub weight: Vec<i8>,
     /// Accumulator: `depth` words of `C` int32 lanes.
     pub acc: Vec<i32>,
@@ -114,13 +133,13 @@ pub(crate) struct Machine<'a> {
 
 impl<'a> Machine<'a> {
     fn new(arch: &'a Arch, dram: Vec<u8>, trace: bool) -> Self {
-        let (r, c) = (arch.rows as usize, arch.cols as usize);
+        let (r, c) = (arch.rows() as usize, arch.cols() as usize);
         Self {
             arch,
             dram,
-            input: vec![0; arch.input.depth as usize * r],
-            weight: vec![0; arch.weight.depth as usize * c],
-            acc: vec![0; arch.accumulator.depth as usize * c],
+            input: vec![0; arch.input().depth() as usize * r],
+            weight: vec![0; arch.weight().depth() as usize * c],
+            acc: vec![0; arch.accumulator().depth() as usize * c],
             counters: Counters::default(),
             units: UnitStats::default(),
             tracer: if trace {
@@ -129,6 +148,35 @@ impl<'a> Machine<'a> {
                 Tracer::default()
             },
         }
+    }
+
+    /// Copy `words` words of a LOAD from the DRAM image at byte `dram_addr` into its buffer at word
+    /// `sram_addr`, and count them.
+    pub fn load_words(
+        &mut self,
+        target: LoadTarget,
+        sram_addr: usize,
+        dram_addr: usize,
+        words: usize,
+    ) {
+        let (buf, wb) = match target {
+            LoadTarget::Input => (&mut self.input, self.arch.rows() as usize),
+            LoadTarget::Weight => (&mut self.weight, self.arch.cols() as usize),
+        };
+        let n = words * wb;
+        for (d, x) in buf[sram_addr * wb..sram_addr * wb + n]
+            .iter_mut()
+            .zip(&self.dram[dram_addr..dram_addr + n])
+        {
+            *d = *x as i8;
+        }
+        let b = u64::from(self.arch.load_buffer(target).word_bytes());
+        let words = words as u64;
+        match target {
+            LoadTarget::Input => self.counters.input.writes += words,
+            LoadTarget::Weight => self.counters.weight.writes += words,
+        }
+        self.counters.dram_read_bytes += b * words;
     }
 }
 
@@ -162,12 +210,12 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
                 if count == 0 {
                     return err(i, "count must be at least 1".into());
                 }
-                if !fits(sram_addr.into(), count.into(), buf.depth.into()) {
-                    return err(i, format!("buffer range exceeds {} words", buf.depth));
+                if !fits(sram_addr.into(), count.into(), buf.depth().into()) {
+                    return err(i, format!("buffer range exceeds {} words", buf.depth()));
                 }
                 if !fits(
                     dram_addr.into(),
-                    u64::from(count) * u64::from(buf.word_bytes),
+                    u64::from(count) * u64::from(buf.word_bytes()),
                     dram_len as u64,
                 ) {
                     return err(i, format!("DRAM range exceeds the {dram_len}-byte image"));
@@ -178,34 +226,38 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
                 dram_addr,
                 sram_addr,
             } => {
-                let buf = &arch.accumulator;
+                let buf = arch.accumulator();
                 if count == 0 {
                     return err(i, "count must be at least 1".into());
                 }
-                if !fits(sram_addr.into(), count.into(), buf.depth.into()) {
-                    return err(i, format!("accumulator range exceeds {} words", buf.depth));
+                if !fits(sram_addr.into(), count.into(), buf.depth().into()) {
+                    return err(
+                        i,
+                        format!("accumulator range exceeds {} words", buf.depth()),
+                    );
                 }
                 if !fits(
                     dram_addr.into(),
-                    u64::from(count) * u64::from(buf.word_bytes),
+                    u64::from(count) * u64::from(buf.word_bytes()),
                     dram_len as u64,
                 ) {
                     return err(i, format!("DRAM range exceeds the {dram_len}-byte image"));
                 }
             }
             Instr::Compute {
-                rows,
+                len,
                 in_addr,
                 w_addr,
                 out_addr,
                 ..
             } => {
-                if rows == 0 {
-                    return err(i, "rows must be at least 1".into());
+                if len == 0 {
+                    return err(i, "len must be at least 1".into());
                 }
-                if !fits(in_addr.into(), rows.into(), arch.input.depth.into())
-                    || !fits(w_addr.into(), arch.rows.into(), arch.weight.depth.into())
-                    || !fits(out_addr.into(), rows.into(), arch.accumulator.depth.into())
+                let (ni, nw, no) = compute_words(arch, len.into());
+                if !fits(in_addr.into(), ni, arch.input().depth().into())
+                    || !fits(w_addr.into(), nw, arch.weight().depth().into())
+                    || !fits(out_addr.into(), no, arch.accumulator().depth().into())
                 {
                     return err(i, "a buffer range exceeds its buffer".into());
                 }

@@ -7,8 +7,8 @@
 // Cycle-level behaviour: docs/TIMING.md. Reset: synchronous, active high, on every register.
 `timescale 1ns/1ps
 
-// Compute unit: one array tile per COMPUTE (docs/TIMING.md, "Compute unit"). R = 2, C = 3,
-// M = rows field; tau = 0 is the first busy cycle.
+// Weight-stationary compute unit: one array tile per COMPUTE (docs/TIMING.md, "Compute unit:
+// weight-stationary"). R = 2, C = 3, M = the len field; tau = 0 is the first busy cycle.
 //   preload:    tau = 0..R-1 reads weight word w_addr + (R-1-tau); tau = 1..R shifts it into row 0
 //               (every row's weight shifts down), so PE row r then holds word w_addr + r;
 //   stream:     tau = R+m reads input word in_addr + m; byte r passes r skew registers and is the a
@@ -26,7 +26,7 @@ module ws_2x3_compute (
     // issue, from the controller
     input  wire          start,
     input  wire          accumulate,
-    input  wire [15:0]   rows,
+    input  wire [15:0]   len,
     input  wire [15:0]   in_addr,
     input  wire [15:0]   w_addr,
     input  wire [15:0]   out_addr,
@@ -49,15 +49,17 @@ module ws_2x3_compute (
 );
     localparam R = 2;
     localparam C = 3;
+    localparam OB = 8;   // operand bits
+    localparam AB = 32;  // accumulator bits
 
     reg [16:0] tau;
     reg        acc_q;
-    reg [15:0] rows_q;
+    reg [15:0] len_q;
     reg [15:0] in_q;
     reg [15:0] w_q;
     reg [15:0] out_q;
 
-    wire [16:0] m_t       = { 1'd0, rows_q};
+    wire [16:0] m_t       = { 1'd0, len_q};
     wire [16:0] in_end    = 17'd2 + m_t;         // input reads: R <= tau < R+M
     wire [16:0] acc_rd_end = 17'd6 + m_t;  // accumulate reads: 2R+C-1 <= tau < 2R+C-1+M
     wire [16:0] wb_end    = 17'd7 + m_t;     // writes: 2R+C <= tau < 2R+C+M
@@ -74,28 +76,28 @@ module ws_2x3_compute (
     assign in_raddr = in_q + (tau[15:0] - 16'd2);
 
     // skew: byte r of the input word passes r registers
-    wire [8*R-1:0] a_skewed;
-    assign a_skewed[7:0] = in_rdata[7:0];
+    wire [OB*R-1:0] a_skewed;
+    assign a_skewed[OB-1:0] = in_rdata[OB-1:0];
     genvar r, c;
     generate
         for (r = 1; r < R; r = r + 1) begin : g_skew
-            reg [8*r-1:0] sr;   // sr[8*k +: 8] is byte r delayed k+1 cycles
+            reg [OB*r-1:0] sr;   // sr[OB*k +: OB] is operand r delayed k+1 cycles
             if (r == 1) begin : g_one
                 always @(posedge clk) begin
-                    if (rst) sr <= 8'd0;
-                    else sr <= in_rdata[8*r +: 8];
+                    if (rst) sr <= {OB{1'b0}};
+                    else sr <= in_rdata[OB*r +: OB];
                 end
             end else begin : g_chain
                 always @(posedge clk) begin
-                    if (rst) sr <= {(8*r){1'b0}};
-                    else sr <= {sr[8*r-9:0], in_rdata[8*r +: 8]};
+                    if (rst) sr <= {(OB*r){1'b0}};
+                    else sr <= {sr[OB*r-OB-1:0], in_rdata[OB*r +: OB]};
                 end
             end
-            assign a_skewed[8*r +: 8] = sr[8*r-1 -: 8];
+            assign a_skewed[OB*r +: OB] = sr[OB*r-1 -: OB];
         end
     endgenerate
 
-    wire [32*C-1:0] psum;
+    wire [AB*C-1:0] psum;
     ws_2x3_array u_array (
         .clk     (clk),
         .rst     (rst),
@@ -106,25 +108,25 @@ module ws_2x3_compute (
     );
 
     // deskew: column c passes C-1-c registers
-    wire [32*C-1:0] row_new;
+    wire [AB*C-1:0] row_new;
     generate
         for (c = 0; c < C; c = c + 1) begin : g_deskew
             if (c == C - 1) begin : g_none
-                assign row_new[32*c +: 32] = psum[32*c +: 32];
+                assign row_new[AB*c +: AB] = psum[AB*c +: AB];
             end else if (c == C - 2) begin : g_one
-                reg [31:0] dr;
+                reg [AB-1:0] dr;
                 always @(posedge clk) begin
-                    if (rst) dr <= 32'd0;
-                    else dr <= psum[32*c +: 32];
+                    if (rst) dr <= {AB{1'b0}};
+                    else dr <= psum[AB*c +: AB];
                 end
-                assign row_new[32*c +: 32] = dr;
+                assign row_new[AB*c +: AB] = dr;
             end else begin : g_chain
-                reg [32*(C-1-c)-1:0] dr;   // dr[32*k +: 32] is column c delayed k+1 cycles
+                reg [AB*(C-1-c)-1:0] dr;   // dr[AB*k +: AB] is column c delayed k+1 cycles
                 always @(posedge clk) begin
-                    if (rst) dr <= {(32*(C-1-c)){1'b0}};
-                    else dr <= {dr[32*(C-1-c)-33:0], psum[32*c +: 32]};
+                    if (rst) dr <= {(AB*(C-1-c)){1'b0}};
+                    else dr <= {dr[AB*(C-1-c)-AB-1:0], psum[AB*c +: AB]};
                 end
-                assign row_new[32*c +: 32] = dr[32*(C-1-c)-1 -: 32];
+                assign row_new[AB*c +: AB] = dr[AB*(C-1-c)-1 -: AB];
             end
         end
     endgenerate
@@ -136,7 +138,7 @@ module ws_2x3_compute (
     assign acc_waddr = out_q + (tau[15:0] - 16'd7);
     generate
         for (c = 0; c < C; c = c + 1) begin : g_lane
-            assign acc_wdata[32*c +: 32] = row_new[32*c +: 32] + (acc_q ? acc_rdata[32*c +: 32] : 32'd0);
+            assign acc_wdata[AB*c +: AB] = row_new[AB*c +: AB] + (acc_q ? acc_rdata[AB*c +: AB] : {AB{1'b0}});
         end
     endgenerate
 
@@ -145,7 +147,7 @@ module ws_2x3_compute (
             busy   <= 1'b0;
             tau    <= 17'd0;
             acc_q  <= 1'b0;
-            rows_q <= 16'd0;
+            len_q  <= 16'd0;
             in_q   <= 16'd0;
             w_q    <= 16'd0;
             out_q  <= 16'd0;
@@ -153,7 +155,7 @@ module ws_2x3_compute (
             busy   <= 1'b1;
             tau    <= 17'd0;
             acc_q  <= accumulate;
-            rows_q <= rows;
+            len_q  <= len;
             in_q   <= in_addr;
             w_q    <= w_addr;
             out_q  <= out_addr;

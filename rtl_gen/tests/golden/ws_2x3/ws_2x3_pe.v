@@ -7,9 +7,9 @@
 // Cycle-level behaviour: docs/TIMING.md. Reset: synchronous, active high, on every register.
 `timescale 1ns/1ps
 
-// One processing element (docs/TIMING.md, "Compute unit", step 3).
-// Every cycle: a_out <= a_in; psum_out <= psum_in + a_in * w (int8 x int8 sign-extended, int32
-// two's-complement wrap-around). While w_shift is high the stationary weight w (= w_out, which feeds
+// One weight-stationary processing element (docs/TIMING.md, "Compute unit: weight-stationary", step 3).
+// Every cycle: a_out <= a_in; psum_out <= psum_in + a_in * w (int8 x int8 sign-extended,
+// int32 two's-complement wrap-around). While w_shift is high the stationary weight w (= w_out, which feeds
 // the PE below) loads w_in, so a column of PEs is a shift register during preload.
 module ws_2x3_pe (
     input  wire        clk,
@@ -32,7 +32,7 @@ module ws_2x3_pe (
         end else begin
             if (w_shift) w_out <= w_in;
             a_out    <= a_in;
-            psum_out <= psum_in + { {16{prod[15]}}, prod};
+            psum_out <= psum_in + { { 16{prod[15]} }, prod};
         end
     end
 endmodule

@@ -165,7 +165,7 @@ module ws_2x3_top (
         .rst        (rst),
         .start      (cmp_start),
         .accumulate (f_flag0),
-        .rows       (f_count),
+        .len        (f_count),
         .in_addr    (f_addr_a),
         .w_addr     (f_addr_b),
         .out_addr   (f_addr_c),

@@ -1,21 +1,25 @@
 //! export and verify: the RTL ≡ cycle-simulator link of the chain.
 //!
-//! `verify` lowers each layer, runs the cycle simulator and the generated Verilog (under Verilator,
-//! with the testbench's DRAM model) on the same program and DRAM image, and requires the int32
-//! outputs to be bit-exact (simulator, RTL and reference executor) and the cycle counts equal.
+//! [`verify`] lowers each layer, runs the cycle simulator and the generated Verilog (under
+//! Verilator, with the testbench's DRAM model) on the same program and DRAM image, and requires the
+//! int32 outputs to be bit-exact (simulator, RTL and reference executor) and the cycle counts equal.
+//! [`export`] writes the Verilog after the lint (and, on request, synthesis) has passed.
 
-use crate::ops::{gemm, mapping_for, MappingChoice};
+use crate::tools::Tools;
 use serde::Serialize;
 use std::path::Path;
 use tessera_arch::Arch;
-use tessera_core::diag::Result;
+use tessera_core::diag::{Diagnostic, Result};
+use tessera_mapping::{Mapping, MappingSpec};
+use tessera_sim::contract::Contract;
+use tessera_sim::workload::{gemm, mapping_for};
 use tessera_sim::{Engine, SimOptions};
-use tessera_verif::Tools;
 use tessera_workloads::{data, Workload};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ExportReport {
     pub arch: String,
+    pub dataflow: String,
     pub out_dir: String,
     pub files: Vec<String>,
     pub content_hash: String,
@@ -30,13 +34,14 @@ pub struct SynthSummary {
     pub latches: u64,
 }
 
-/// Emit the Verilog for `arch` into `out`, lint it (zero warnings required) and, when `synth`,
-/// synthesise it with Yosys (no latches allowed).
+/// Emit the Verilog for `arch`, lint it (zero warnings required) and, when `synth`, synthesise it
+/// with Yosys (no latches allowed); then write it into `out`.
 pub fn export(arch: &Arch, out: &Path, synth: bool, tools: &Tools) -> Result<ExportReport> {
     let design = tessera_rtl_gen::emit(arch)?;
-    let lint = tessera_verif::lint(&design, tools)?;
+    let lint = crate::lint(&design, tools)?;
     let synth = if synth {
-        let s = tessera_verif::synth(&design, tools)?;
+        let s = crate::synth(&design, tools)?;
+        s.require_no_latches(&design.top)?;
         Some(SynthSummary {
             cells: s.cells,
             latches: s.latches,
@@ -46,7 +51,8 @@ pub fn export(arch: &Arch, out: &Path, synth: bool, tools: &Tools) -> Result<Exp
     };
     design.write_to(out)?;
     Ok(ExportReport {
-        arch: arch.name.clone(),
+        arch: arch.name().to_string(),
+        dataflow: arch.dataflow().name().to_string(),
         out_dir: out.display().to_string(),
         files: design.files.iter().map(|f| f.name.clone()).collect(),
         content_hash: design.content_hash(),
@@ -61,6 +67,7 @@ pub fn export(arch: &Arch, out: &Path, synth: bool, tools: &Tools) -> Result<Exp
 #[derive(Clone, Debug, Serialize)]
 pub struct VerifyLayer {
     pub layer: String,
+    pub mapping: Mapping,
     pub sim_cycles: u64,
     pub rtl_cycles: u64,
     pub bit_exact: bool,
@@ -74,6 +81,7 @@ pub struct VerifyLayer {
 #[derive(Clone, Debug, Serialize)]
 pub struct VerifyReport {
     pub arch: String,
+    pub dataflow: String,
     pub workload: String,
     pub engine: Engine,
     pub seed: u64,
@@ -90,21 +98,48 @@ pub struct VerifyReport {
     pub layers: Vec<VerifyLayer>,
 }
 
+#[derive(Clone, Debug, Default)]
 pub struct VerifyOptions {
     pub engine: Engine,
     /// The simulator's copy of the timing contract (tests inject faults here).
-    pub contract: tessera_sim::contract::Contract,
+    pub contract: Contract,
+    /// Operand data of layer i come from seed + i.
     pub seed: u64,
     pub trace: bool,
-    pub mapping: MappingChoice,
+    /// The mapping of every layer (resolved per layer; empty = the default).
+    pub mapping: MappingSpec,
 }
 
-/// Verify `arch` on every layer of `w`.
+/// Verify `arch` on every layer of `w`, each layer mapped by `o.mapping`.
 pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Result<VerifyReport> {
+    let mappings = w
+        .layers
+        .iter()
+        .map(|l| mapping_for(gemm(l), arch, &o.mapping))
+        .collect::<Result<Vec<_>>>()?;
+    verify_with(arch, w, &mappings, o, tools)
+}
+
+/// Verify `arch` on every layer of `w` with the given mapping per layer (e.g. a search's choice).
+pub fn verify_with(
+    arch: &Arch,
+    w: &Workload,
+    mappings: &[Mapping],
+    o: &VerifyOptions,
+    tools: &Tools,
+) -> Result<VerifyReport> {
+    if mappings.len() != w.layers.len() {
+        return Err(Diagnostic::new(format!(
+            "{} mappings for the {} layers of {:?}",
+            mappings.len(),
+            w.layers.len(),
+            w.name
+        )));
+    }
     let design = tessera_rtl_gen::emit(arch)?;
     // A lint warning or an RTL failure (contract violation, timeout) is a failed check, reported in
     // the result (exit code 1), not an input error.
-    let lint = match tessera_verif::lint(&design, tools) {
+    let lint = match crate::lint(&design, tools) {
         Ok(r) => format!(
             "{} -Wall: no warnings in {} files",
             r.verilator_version, r.files
@@ -113,17 +148,16 @@ pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Re
     };
     let lint_clean = !lint.starts_with("FAILED");
     let mut layers = vec![];
-    for (i, l) in w.layers.iter().enumerate() {
+    for (i, (l, mapping)) in w.layers.iter().zip(mappings).enumerate() {
         let g = gemm(l);
         let seed = o.seed.wrapping_add(i as u64);
-        let mapping = mapping_for(g, arch, o.mapping)?;
         let opts = SimOptions {
             engine: o.engine,
             trace: o.trace,
             contract: o.contract,
             ..SimOptions::default()
         };
-        let run = tessera_sim::run_layer(g, arch, &mapping, seed, &opts)?;
+        let run = tessera_sim::run_layer(g, arch, mapping, seed, &opts)?;
         let words = run.lowered.program.encode();
         let max_cycles = run
             .report
@@ -132,16 +166,9 @@ pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Re
             .saturating_mul(2)
             .saturating_add(10_000);
         let rtl = if o.trace {
-            tessera_verif::run_rtl_traced(
-                arch,
-                &design,
-                &words,
-                &run.initial_dram,
-                max_cycles,
-                tools,
-            )
+            crate::run_rtl_traced(arch, &design, &words, &run.initial_dram, max_cycles, tools)
         } else {
-            tessera_verif::run_rtl(arch, &design, &words, &run.initial_dram, max_cycles, tools)
+            crate::run_rtl(arch, &design, &words, &run.initial_dram, max_cycles, tools)
         };
         let (a, b) = data::gemm_operands(g.m, g.k, g.n, seed);
         let reference =
@@ -151,6 +178,7 @@ pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Re
             Err(e) => {
                 layers.push(VerifyLayer {
                     layer: g.name.clone(),
+                    mapping: *mapping,
                     sim_cycles: run.report.cycles.get(),
                     rtl_cycles: 0,
                     bit_exact: false,
@@ -177,6 +205,7 @@ pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Re
         let rtl_out = run.lowered.layout.read_c(&rtl.dram);
         layers.push(VerifyLayer {
             layer: g.name.clone(),
+            mapping: *mapping,
             sim_cycles: run.report.cycles.get(),
             rtl_cycles: rtl.cycles,
             bit_exact: rtl_out == run.output && rtl.dram == run.final_dram,
@@ -194,7 +223,8 @@ pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Re
         .iter()
         .all(|l| l.rtl_error.is_none() && l.sim_cycles == l.rtl_cycles);
     Ok(VerifyReport {
-        arch: arch.name.clone(),
+        arch: arch.name().to_string(),
+        dataflow: arch.dataflow().name().to_string(),
         workload: w.name.clone(),
         engine: o.engine,
         seed: o.seed,

@@ -1,47 +1,35 @@
-//! estimate, simulate and validate over a whole workload.
+//! Whole-workload operations: estimate, simulate and validate every layer of a workload on one
+//! accelerator, with reports that carry their units in their field names. These are the library
+//! forms of `tessera estimate`, `simulate` and `validate`; the command line only parses and prints.
+//!
+//! Layers run one after the other, each from a fresh machine (no overlap between layers, no data
+//! kept on chip between them); totals are sums.
 
+use crate::analytical::MODEL_NOTE;
+use crate::counters::Counters;
+use crate::engine::UnitStats;
+use crate::{Engine, SimOptions};
 use serde::Serialize;
 use tessera_arch::Arch;
-use tessera_core::diag::Result;
+use tessera_core::diag::{Diagnostic, Result};
 use tessera_core::units::checked_sum;
-use tessera_mapping::Mapping;
-use tessera_sim::counters::Counters;
-use tessera_sim::engine::UnitStats;
-use tessera_sim::trace::TraceEvent;
-use tessera_sim::{Engine, SimOptions};
+use tessera_mapping::{Mapping, MappingSpec};
 use tessera_workloads::{Gemm, Layer, Workload};
 
-/// How layers are mapped: the default heuristic or fixed tile sizes.
-#[derive(Clone, Copy, Debug, Default)]
-pub enum MappingChoice {
-    #[default]
-    Default,
-    Fixed {
-        tile_m: u32,
-        tile_n: u32,
-    },
-}
-
+/// The GEMM of a layer (every layer is a GEMM today).
 pub fn gemm(layer: &Layer) -> &Gemm {
     match layer {
         Layer::Gemm(g) => g,
     }
 }
 
-/// The mapping of one layer.
-pub fn mapping_for(g: &Gemm, arch: &Arch, choice: MappingChoice) -> Result<Mapping> {
-    match choice {
-        MappingChoice::Default => Ok(Mapping::default_for(g, arch)),
-        MappingChoice::Fixed { tile_m, tile_n } => {
-            // Clamp the tile to the layer so one setting works for every layer of a network.
-            let m = Mapping {
-                tile_m: tile_m.min(g.m),
-                tile_n,
-            };
-            m.check(g, arch).map_err(|e| e.under("mapping"))?;
-            Ok(m)
-        }
-    }
+/// The mapping of one layer: the user's (partial) choice resolved against the layer and the
+/// accelerator; errors name the layer.
+pub fn mapping_for(g: &Gemm, arch: &Arch, spec: &MappingSpec) -> Result<Mapping> {
+    Mapping::resolve(spec, g, arch).map_err(|e| Diagnostic {
+        message: format!("layer {:?} on {}: {}", g.name, arch.name(), e.message),
+        ..e
+    })
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -60,6 +48,7 @@ pub struct LayerEstimate {
 #[derive(Clone, Debug, Serialize)]
 pub struct EstimateReport {
     pub arch: String,
+    pub dataflow: String,
     pub workload: String,
     pub model: &'static str,
     pub layers: Vec<LayerEstimate>,
@@ -70,18 +59,17 @@ pub struct EstimateReport {
     pub latency_us: f64,
 }
 
-pub const ANALYTICAL_NOTE: &str =
-    "analytical: closed form over the mapping's steps; exact access counts; \
-cycles ignore SYNC cycles and in-order issue interactions (see sim/src/analytical.rs)";
+fn utilization(arch: &Arch, w: &Workload, cycles: u64) -> Result<f64> {
+    let macs = checked_sum(w.layers.iter().map(Layer::macs), "total MACs")?;
+    Ok(macs as f64 / (arch.pes() as f64 * cycles as f64))
+}
 
-pub fn estimate(arch: &Arch, w: &Workload, choice: MappingChoice) -> Result<EstimateReport> {
+pub fn estimate(arch: &Arch, w: &Workload, spec: &MappingSpec) -> Result<EstimateReport> {
     let mut layers = vec![];
-    let mut area = 0.0;
     for l in &w.layers {
         let g = gemm(l);
-        let mapping = mapping_for(g, arch, choice)?;
-        let e = tessera_sim::estimate(g, arch, &mapping)?;
-        area = e.area.total_um2;
+        let mapping = mapping_for(g, arch, spec)?;
+        let e = crate::estimate(g, arch, &mapping)?;
         layers.push(LayerEstimate {
             layer: g.name.clone(),
             m: g.m,
@@ -95,22 +83,21 @@ pub fn estimate(arch: &Arch, w: &Workload, choice: MappingChoice) -> Result<Esti
         });
     }
     let cycles = checked_sum(layers.iter().map(|l| l.cycles), "total cycles")?;
-    let macs = checked_sum(w.layers.iter().map(Layer::macs), "total MACs")?;
     Ok(EstimateReport {
-        arch: arch.name.clone(),
+        arch: arch.name().to_string(),
+        dataflow: arch.dataflow().name().to_string(),
         workload: w.name.clone(),
-        model: ANALYTICAL_NOTE,
+        model: MODEL_NOTE,
         energy_pj: layers.iter().map(|l| l.energy_pj).sum(),
-        utilization: macs as f64 / (arch.pes() as f64 * cycles as f64),
-        latency_us: cycles as f64 / arch.clock_mhz,
+        utilization: utilization(arch, w, cycles)?,
+        latency_us: arch.microseconds(tessera_core::Cycles(cycles)),
         cycles,
-        area_um2: area,
+        area_um2: crate::area::Area::of(arch).total_um2,
         layers,
     })
 }
 
-/// One layer's event log, by layer name.
-pub type LayerTrace = (String, Vec<TraceEvent>);
+pub use crate::trace::LayerTrace;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct LayerSim {
@@ -128,6 +115,7 @@ pub struct LayerSim {
 #[derive(Clone, Debug, Serialize)]
 pub struct SimulateReport {
     pub arch: String,
+    pub dataflow: String,
     pub workload: String,
     pub engine: Engine,
     pub seed: u64,
@@ -145,7 +133,7 @@ pub struct SimulateReport {
 pub fn simulate(
     arch: &Arch,
     w: &Workload,
-    choice: MappingChoice,
+    spec: &MappingSpec,
     engine: Engine,
     seed: u64,
     trace: bool,
@@ -159,8 +147,8 @@ pub fn simulate(
     let mut traces = vec![];
     for l in &w.layers {
         let g = gemm(l);
-        let mapping = mapping_for(g, arch, choice)?;
-        let run = tessera_sim::run_layer(g, arch, &mapping, seed, &opts)?;
+        let mapping = mapping_for(g, arch, spec)?;
+        let run = crate::run_layer(g, arch, &mapping, seed, &opts)?;
         if let Some(t) = run.trace {
             traces.push((g.name.clone(), t));
         }
@@ -177,17 +165,17 @@ pub fn simulate(
         });
     }
     let cycles = checked_sum(layers.iter().map(|l| l.cycles), "total cycles")?;
-    let macs = checked_sum(w.layers.iter().map(Layer::macs), "total MACs")?;
     Ok((
         SimulateReport {
-            arch: arch.name.clone(),
+            arch: arch.name().to_string(),
+            dataflow: arch.dataflow().name().to_string(),
             workload: w.name.clone(),
             engine,
             seed,
             matches_reference: layers.iter().all(|l| l.matches_reference),
             energy_pj: layers.iter().map(|l| l.energy_pj).sum(),
-            utilization: macs as f64 / (arch.pes() as f64 * cycles as f64),
-            latency_us: cycles as f64 / arch.clock_mhz,
+            utilization: utilization(arch, w, cycles)?,
+            latency_us: arch.microseconds(tessera_core::Cycles(cycles)),
             cycles,
             layers,
         },
@@ -198,6 +186,7 @@ pub fn simulate(
 #[derive(Clone, Debug, Serialize)]
 pub struct ValidateCase {
     pub arch: String,
+    pub dataflow: String,
     pub layer: String,
     pub m: u32,
     pub k: u32,
@@ -221,23 +210,28 @@ pub struct ValidateReport {
     pub max_abs_error_pct: f64,
 }
 
+fn pct(model: f64, reference: f64) -> f64 {
+    (model - reference) / reference * 100.0
+}
+
 /// Compare the analytical model with the cycle simulator on every (arch, layer) pair.
 pub fn validate(
     pairs: &[(Arch, Workload)],
-    choice: MappingChoice,
+    spec: &MappingSpec,
     seed: u64,
 ) -> Result<ValidateReport> {
     let mut cases = vec![];
     for (arch, w) in pairs {
         for l in &w.layers {
             let g = gemm(l);
-            let mapping = mapping_for(g, arch, choice)?;
-            let est = tessera_sim::estimate(g, arch, &mapping)?;
-            let run = tessera_sim::run_layer(g, arch, &mapping, seed, &SimOptions::default())?;
+            let mapping = mapping_for(g, arch, spec)?;
+            let est = crate::estimate(g, arch, &mapping)?;
+            let run = crate::run_layer(g, arch, &mapping, seed, &SimOptions::default())?;
             let sim = run.report.cycles.get();
             let a = est.cycles.get();
             cases.push(ValidateCase {
-                arch: arch.name.clone(),
+                arch: arch.name().to_string(),
+                dataflow: arch.dataflow().name().to_string(),
                 layer: g.name.clone(),
                 m: g.m,
                 k: g.k,
@@ -245,22 +239,20 @@ pub fn validate(
                 mapping,
                 analytical_cycles: a,
                 cycle_sim_cycles: sim,
-                error_pct: (a as f64 - sim as f64) / sim as f64 * 100.0,
+                error_pct: pct(a as f64, sim as f64),
                 counter_mismatches: est
                     .counters
                     .diff(&run.report.counters)
                     .into_iter()
                     .map(|(f, x, y)| (f.to_string(), x, y))
                     .collect(),
-                energy_error_pct: (est.energy.total_pj - run.report.energy.total_pj)
-                    / run.report.energy.total_pj
-                    * 100.0,
+                energy_error_pct: pct(est.energy.total_pj, run.report.energy.total_pj),
             });
         }
     }
     let n = cases.len().max(1) as f64;
     Ok(ValidateReport {
-        model: ANALYTICAL_NOTE,
+        model: MODEL_NOTE,
         mape_pct: cases.iter().map(|c| c.error_pct.abs()).sum::<f64>() / n,
         max_abs_error_pct: cases.iter().map(|c| c.error_pct.abs()).fold(0.0, f64::max),
         cases,

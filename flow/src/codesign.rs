@@ -1,0 +1,60 @@
+//! After a search: export the best design and verify it under Verilator with the mappings the
+//! search chose, layer by layer. This is the third link of the chain — every design the search can
+//! return can be exported and verified — as one operation.
+
+use std::path::Path;
+use tessera_arch::Arch;
+use tessera_core::diag::{Diagnostic, Result};
+use tessera_mapping::Mapping;
+use tessera_search::SearchResult;
+use tessera_sim::Engine;
+use tessera_verif::{ExportReport, Tools, VerifyOptions, VerifyReport};
+use tessera_workloads::Workload;
+
+/// The search's best design, validated again from its spec (as a user's file would be).
+pub fn best_arch(r: &SearchResult) -> Result<Arch> {
+    r.best.arch.validate()
+}
+
+/// Write the best design's Verilog (linted; synthesised when `synth`) and its RON description
+/// (`<name>.ron`) into `dir`.
+pub fn export_best(
+    r: &SearchResult,
+    dir: &Path,
+    synth: bool,
+    tools: &Tools,
+) -> Result<ExportReport> {
+    let arch = best_arch(r)?;
+    let report = tessera_verif::export(&arch, dir, synth, tools)?;
+    let mut ron = tessera_core::load::to_ron_string(&r.best.arch)?;
+    if !ron.ends_with('\n') {
+        ron.push('\n');
+    }
+    tessera_core::load::write_atomic(&dir.join(format!("{}.ron", arch.name())), ron.as_bytes())?;
+    Ok(report)
+}
+
+/// Verify the best design on `w` with the search's mapping of each layer, operands from `seed`.
+pub fn verify_best(
+    r: &SearchResult,
+    w: &Workload,
+    seed: u64,
+    tools: &Tools,
+) -> Result<VerifyReport> {
+    let arch = best_arch(r)?;
+    if r.best.layers.len() != w.layers.len() {
+        return Err(Diagnostic::new(format!(
+            "the search result has {} layers, the workload {:?} {}",
+            r.best.layers.len(),
+            w.name,
+            w.layers.len()
+        )));
+    }
+    let mappings: Vec<Mapping> = r.best.layers.iter().map(|l| l.mapping).collect();
+    let o = VerifyOptions {
+        engine: Engine::Event,
+        seed,
+        ..VerifyOptions::default()
+    };
+    tessera_verif::verify_with(&arch, w, &mappings, &o, tools)
+}

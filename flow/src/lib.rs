@@ -1,0 +1,10 @@
+//! The whole loop as library operations, above the search and the verifier:
+//! - [`demo`]: estimate → simulate → validate → search → export → verify on a built-in example;
+//! - [`codesign`]: export and verify the design a search returns, with its mappings;
+//! - [`bench`]: the simulator's speed against Verilator and the native kernel.
+//!
+//! The command line (`tessera`) calls these and only parses arguments and prints results.
+
+pub mod bench;
+pub mod codesign;
+pub mod demo;

@@ -1,0 +1,362 @@
+//! [`Mapping`]: the tile of each GEMM dimension one COMPUTE covers, and which of them the dataflow
+//! leaves free.
+//!
+//! | dataflow | spatial (fixed by the array) | temporal, streamed per COMPUTE | kept in the accumulator |
+//! |---|---|---|---|
+//! | weight-stationary | K across rows (`tile_k = R`), N across columns | `tile_m` rows of A | `tile_m × tile_n` outputs |
+//! | output-stationary | M across rows (`tile_m = R`), N across columns | `tile_k` steps of A and B | `R × tile_n` outputs |
+//!
+//! `tile_n` is always a multiple of the array's columns: one COMPUTE covers `C` columns, and an
+//! output tile of `tile_n` columns is `tile_n / C` COMPUTEs that share one slice of A.
+
+use serde::{Deserialize, Serialize};
+use tessera_arch::{Arch, Dataflow};
+use tessera_core::diag::{ensure, Result};
+use tessera_workloads::Gemm;
+
+/// How a GEMM is tiled onto the array (see the module docs for which tiles are free).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Mapping {
+    /// Rows of A (and of the output) per COMPUTE.
+    pub tile_m: u32,
+    /// Depth of K per COMPUTE.
+    pub tile_k: u32,
+    /// Output columns kept in the accumulators (a multiple of the array's columns).
+    pub tile_n: u32,
+}
+
+/// A mapping as written in a RON file or on the command line: any tile may be left out (`None`), and
+/// then takes the default's value. Signed, so that bad values get field errors.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MappingSpec {
+    pub tile_m: Option<i64>,
+    pub tile_k: Option<i64>,
+    pub tile_n: Option<i64>,
+}
+
+/// The largest stream per COMPUTE: the instruction's 16-bit `len` field.
+pub const MAX_STREAM: u32 = u16::MAX as u32;
+
+/// The dimension a dataflow streams through the array in one COMPUTE (the free temporal tile).
+pub fn streamed(dataflow: Dataflow) -> crate::Dim {
+    match dataflow {
+        Dataflow::OutputStationary => crate::Dim::K,
+        _ => crate::Dim::M,
+    }
+}
+
+/// Number of `C`-wide n-slices of `N`.
+pub fn n_slices(g: &Gemm, arch: &Arch) -> u32 {
+    g.n.div_ceil(arch.cols())
+}
+
+impl Mapping {
+    /// n-slices (COMPUTEs sharing one A slice) per output tile.
+    pub fn n_per_tile(&self, arch: &Arch) -> u32 {
+        self.tile_n / arch.cols()
+    }
+
+    /// The stream length of a full COMPUTE: `tile_m` (WS) or `tile_k` (OS).
+    pub fn stream(&self, arch: &Arch) -> u32 {
+        match streamed(arch.dataflow()) {
+            crate::Dim::K => self.tile_k,
+            _ => self.tile_m,
+        }
+    }
+
+    /// Accumulator words one output tile occupies: `tile_n / C` slices of `tile_m` rows.
+    pub fn accumulator_words(&self, arch: &Arch) -> u64 {
+        u64::from(self.tile_m) * u64::from(self.n_per_tile(arch))
+    }
+
+    /// [`Mapping::check`] without the program length: tiles in range, the dataflow's fixed tiles and
+    /// the buffer banks.
+    pub fn check_tiles(&self, arch: &Arch) -> Result<()> {
+        let (r, c) = (arch.rows(), arch.cols());
+        match arch.dataflow() {
+            Dataflow::OutputStationary => {
+                ensure(self.tile_m == r, "tile_m", || {
+                    format!(
+                        "is fixed to the array's {r} rows on an output-stationary array, got {}",
+                        self.tile_m
+                    )
+                })?;
+                let bank = arch.input().bank_depth().min(arch.weight().bank_depth());
+                ensure(
+                    (1..=MAX_STREAM.min(bank)).contains(&self.tile_k),
+                    "tile_k",
+                    || {
+                        format!(
+                            "must be between 1 and {} (the 16-bit stream length, and the {bank}-word \
+                             input and weight banks), got {}",
+                            MAX_STREAM.min(bank),
+                            self.tile_k
+                        )
+                    },
+                )?;
+            }
+            _ => {
+                ensure(self.tile_k == r, "tile_k", || {
+                    format!(
+                        "is fixed to the array's {r} rows on a weight-stationary array, got {}",
+                        self.tile_k
+                    )
+                })?;
+                let bank = arch.input().bank_depth();
+                ensure(
+                    (1..=MAX_STREAM.min(bank)).contains(&self.tile_m),
+                    "tile_m",
+                    || {
+                        format!(
+                            "must be between 1 and {} (the 16-bit stream length, and the {bank}-word \
+                             input bank), got {}",
+                            MAX_STREAM.min(bank),
+                            self.tile_m
+                        )
+                    },
+                )?;
+            }
+        }
+        ensure(
+            self.tile_n >= c && self.tile_n.is_multiple_of(c),
+            "tile_n",
+            || {
+                format!(
+                    "must be a positive multiple of the array's {c} columns, got {}",
+                    self.tile_n
+                )
+            },
+        )?;
+        let acc_words = self.accumulator_words(arch);
+        let acc_bank = arch.accumulator().bank_depth();
+        ensure(acc_words <= u64::from(acc_bank), "tile_n", || {
+            format!(
+                "an output tile of {} rows × {} columns needs {acc_words} accumulator words; a bank holds {acc_bank}",
+                self.tile_m, self.tile_n
+            )
+        })?;
+        Ok(())
+    }
+
+    /// A good default: the longest stream the buffers allow (fewest reloads of the stationary
+    /// operand), then the widest output tile.
+    pub fn default_for(g: &Gemm, arch: &Arch) -> Mapping {
+        let ns = n_slices(g, arch);
+        let acc_bank = arch.accumulator().bank_depth();
+        match arch.dataflow() {
+            Dataflow::OutputStationary => {
+                let tile_k =
+                    g.k.min(arch.input().bank_depth())
+                        .min(arch.weight().bank_depth())
+                        .min(MAX_STREAM);
+                let nb = (acc_bank / arch.rows()).clamp(1, ns);
+                Mapping {
+                    tile_m: arch.rows(),
+                    tile_k,
+                    tile_n: nb * arch.cols(),
+                }
+            }
+            _ => {
+                let tile_m =
+                    g.m.min(arch.input().bank_depth())
+                        .min(acc_bank)
+                        .min(MAX_STREAM);
+                let nb = (acc_bank / tile_m).clamp(1, ns);
+                Mapping {
+                    tile_m,
+                    tile_k: arch.rows(),
+                    tile_n: nb * arch.cols(),
+                }
+            }
+        }
+    }
+
+    /// The ladder [`Mapping::candidates`] draws from, sorted and without duplicates, not checked.
+    pub fn ladder(g: &Gemm, arch: &Arch) -> Vec<Mapping> {
+        let ns = n_slices(g, arch);
+        let d = Mapping::default_for(g, arch);
+        let extent = match streamed(arch.dataflow()) {
+            crate::Dim::K => g.k,
+            _ => g.m,
+        };
+        let mut streams: Vec<u32> = (0..17).map(|i| 1u32 << i).filter(|&s| s < extent).collect();
+        streams.push(extent);
+        streams.push(d.stream(arch));
+        let mut nbs: Vec<u32> = (0..12).map(|i| 1u32 << i).filter(|&n| n < ns).collect();
+        nbs.push(ns);
+        let mut out = Vec::with_capacity(streams.len() * nbs.len());
+        for &s in &streams {
+            for &nb in &nbs {
+                out.push(d.with_stream(arch, s).with_tile_n(nb * arch.cols()));
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// This mapping with the streamed tile set to `s`.
+    pub fn with_stream(mut self, arch: &Arch, s: u32) -> Mapping {
+        match streamed(arch.dataflow()) {
+            crate::Dim::K => self.tile_k = s,
+            _ => self.tile_m = s,
+        }
+        self
+    }
+
+    pub fn with_tile_n(mut self, tile_n: u32) -> Mapping {
+        self.tile_n = tile_n;
+        self
+    }
+
+    /// Resolve a user's (partial) mapping for `g` on `arch`: given tiles are range-checked, tiles
+    /// larger than the layer are cut to the layer (one setting then serves every layer of a
+    /// workload), missing tiles come from [`Mapping::default_for`], and the result is checked.
+    /// Errors name the field as `mapping.tile_m` etc.
+    pub fn resolve(spec: &MappingSpec, g: &Gemm, arch: &Arch) -> Result<Mapping> {
+        let mut m = Mapping::default_for(g, arch);
+        let pick = |v: Option<i64>, f: &str, dim: u32, default: u32| -> Result<u32> {
+            match v {
+                None => Ok(default),
+                Some(v) => {
+                    ensure((1..=i64::from(MAX_STREAM)).contains(&v), f, || {
+                        format!("must be between 1 and {MAX_STREAM}, got {v}")
+                    })
+                    .map_err(|e| e.under("mapping"))?;
+                    Ok((v as u32).min(dim.max(1)))
+                }
+            }
+        };
+        m.tile_m = pick(spec.tile_m, "tile_m", g.m, m.tile_m)?;
+        m.tile_k = pick(spec.tile_k, "tile_k", g.k, m.tile_k)?;
+        // tile_n is cut to the layer in whole array columns.
+        let n_cap = n_slices(g, arch) * arch.cols();
+        m.tile_n = pick(spec.tile_n, "tile_n", n_cap, m.tile_n)?;
+        // A fixed (spatial) tile the user gave but cut to a small layer is still the array's.
+        match arch.dataflow() {
+            Dataflow::OutputStationary
+                if spec.tile_m.is_some_and(|v| v == i64::from(arch.rows())) =>
+            {
+                m.tile_m = arch.rows()
+            }
+            Dataflow::WeightStationary
+                if spec.tile_k.is_some_and(|v| v == i64::from(arch.rows())) =>
+            {
+                m.tile_k = arch.rows()
+            }
+            _ => {}
+        }
+        if spec.tile_n.is_none() && spec.tile_m.is_some() {
+            // A narrower or taller tile than the default's: keep the default width only if it fits.
+            let max_nb = (arch.accumulator().bank_depth() / m.tile_m.max(1)).max(1);
+            m.tile_n = m.tile_n.min(max_nb * arch.cols());
+        }
+        m.check(g, arch).map_err(|e| {
+            if e.field.as_deref().is_some_and(|f| f.starts_with("mapping")) {
+                e
+            } else {
+                e.under("mapping")
+            }
+        })?;
+        Ok(m)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_arch::builtin;
+
+    #[test]
+    fn default_mapping_fits() {
+        for (a, _) in builtin::ARCHS {
+            let arch = builtin::arch(a).unwrap();
+            for g in [
+                Gemm::new("g", 37, 50, 19),
+                Gemm::new("g", 3136, 576, 64),
+                Gemm::new("g", 1, 1, 1),
+            ] {
+                match Mapping::default_for(&g, &arch).check(&g, &arch) {
+                    Ok(()) => assert!(!Mapping::candidates(&g, &arch).is_empty()),
+                    // Only the instruction-memory limit may refuse the default (tiny arrays, big layers).
+                    Err(e) => assert!(
+                        e.message.contains("instruction memory") && arch.pes() <= 16,
+                        "{a}: {e}"
+                    ),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn oversized_tile_is_an_error_naming_the_field() {
+        let arch = builtin::arch("ws_4x4").unwrap();
+        let g = Gemm::new("g", 4000, 8, 8);
+        let e = Mapping {
+            tile_m: 4000,
+            tile_k: 4,
+            tile_n: 4,
+        }
+        .check(&g, &arch)
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("tile_m"));
+        let os = builtin::arch("os_4x4").unwrap();
+        let e = Mapping {
+            tile_m: 4,
+            tile_k: 100_000,
+            tile_n: 4,
+        }
+        .check(&g, &os)
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("tile_k"));
+        let e = Mapping {
+            tile_m: 8,
+            tile_k: 4,
+            tile_n: 4,
+        }
+        .check(&g, &os)
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("tile_m"));
+    }
+
+    #[test]
+    fn partial_specs_resolve_with_defaults() {
+        let arch = builtin::arch("ws_4x4").unwrap();
+        let g = Gemm::new("g", 37, 50, 19);
+        let only_n = MappingSpec {
+            tile_n: Some(8),
+            ..MappingSpec::default()
+        };
+        let m = Mapping::resolve(&only_n, &g, &arch).unwrap();
+        assert_eq!(m.tile_n, 8);
+        assert_eq!(m.tile_m, Mapping::default_for(&g, &arch).tile_m);
+        let big = MappingSpec {
+            tile_m: Some(64),
+            ..MappingSpec::default()
+        };
+        assert_eq!(Mapping::resolve(&big, &g, &arch).unwrap().tile_m, 37);
+        let zero = MappingSpec {
+            tile_m: Some(0),
+            ..MappingSpec::default()
+        };
+        assert_eq!(
+            Mapping::resolve(&zero, &g, &arch)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("mapping.tile_m")
+        );
+        let huge = MappingSpec {
+            tile_m: Some(100_000),
+            ..MappingSpec::default()
+        };
+        assert_eq!(
+            Mapping::resolve(&huge, &g, &arch)
+                .unwrap_err()
+                .field
+                .as_deref(),
+            Some("mapping.tile_m")
+        );
+    }
+}

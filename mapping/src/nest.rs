@@ -1,0 +1,350 @@
+//! A loop nest over the GEMM dimensions, in the field's vocabulary (Timeloop's "temporal loops at a
+//! storage level"): loops from outermost to innermost, each stepping one dimension in tiles.
+//!
+//! The first loop on a dimension covers the whole dimension; a later loop on the same dimension
+//! covers the current tile of the enclosing one (so `[M/64, M/8]` tiles M by 64, then each 64-row
+//! tile by 8). The last iteration of a loop may be a smaller remainder tile. Nothing is padded here:
+//! padding to the array's shape is the dataflow's business.
+//!
+//! Two ways to walk a nest, from the same definition:
+//! - [`Nest::for_each`] visits every iteration of the innermost loop in order, with each loop's
+//!   position ([`Pos`]: index, start element, tile size, trip count).
+//! - [`Nest::for_each_class`] visits each *class* of iterations once with its multiplicity: within a
+//!   loop, iterations differ only in being first, last or in between, and in the size of their tile
+//!   (only the last one can be smaller). A function of the classes alone ([`Class`]) therefore sums in
+//!   at most 3^depth calls, whatever the trip counts — that is how program lengths, access counts and
+//!   cost bounds come out in closed form from the same nest the lowering walks. A loop whose position
+//!   does not matter ([`Loop::positional`] false) splits only by tile size, into at most two classes.
+
+use serde::{Deserialize, Serialize};
+
+/// A GEMM dimension: `C[M×N] = A[M×K] · B[K×N]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Dim {
+    M,
+    K,
+    N,
+}
+
+impl Dim {
+    fn idx(self) -> usize {
+        match self {
+            Dim::M => 0,
+            Dim::K => 1,
+            Dim::N => 2,
+        }
+    }
+}
+
+/// One loop: steps `dim` in tiles of `tile` elements (≥ 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Loop {
+    pub dim: Dim,
+    pub tile: u32,
+    /// Whether what a tile moves may depend on its iteration being the first or the last of this
+    /// loop (and not only on its tile size). A loop that is not positional enumerates at most two
+    /// classes (whole tiles, and the remainder), and the classes it reports carry the `first` and
+    /// `last` of one representative iteration: a shape function must not read them.
+    pub positional: bool,
+}
+
+/// What a cost or count may depend on: where an iteration stands in its loop, not which one it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Class {
+    /// The loop's first iteration.
+    pub first: bool,
+    /// The loop's last iteration.
+    pub last: bool,
+    /// Elements in this iteration's tile (the tile, or the remainder on the last iteration).
+    pub size: u32,
+    /// Iterations of this loop (for the current tile of the enclosing loop on the same dimension).
+    pub trips: u32,
+}
+
+/// One iteration of one loop: its class, plus which iteration it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pos {
+    pub class: Class,
+    /// 0-based iteration index.
+    pub index: u32,
+    /// First element of the tile, in the whole dimension.
+    pub start: u32,
+}
+
+/// The most loops a nest may have (keeps positions on the stack).
+pub const MAX_LOOPS: usize = 6;
+
+/// A loop nest over a GEMM of `extent = [M, K, N]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Nest {
+    pub extent: [u32; 3],
+    /// Outermost first.
+    pub loops: Vec<Loop>,
+}
+
+/// Extent, trip count and remainder of a loop whose parent tile on its dimension has `extent` elements.
+fn trips(extent: u32, tile: u32) -> (u32, u32) {
+    let trips = extent.div_ceil(tile).max(1);
+    (trips, extent - (trips - 1) * tile)
+}
+
+impl Nest {
+    pub fn new(extent: [u32; 3], loops: Vec<Loop>) -> Nest {
+        assert!(
+            loops.len() <= MAX_LOOPS,
+            "a nest has at most {MAX_LOOPS} loops"
+        );
+        assert!(loops.iter().all(|l| l.tile >= 1), "tiles are at least 1");
+        assert!(extent.iter().all(|&e| e >= 1), "extents are at least 1");
+        Nest { extent, loops }
+    }
+
+    /// Visit every innermost iteration in order; `f` gets each loop's position, outermost first.
+    pub fn for_each(&self, mut f: impl FnMut(&[Pos])) {
+        let n = self.loops.len();
+        let mut pos = [Pos {
+            class: Class {
+                first: true,
+                last: true,
+                size: 0,
+                trips: 1,
+            },
+            index: 0,
+            start: 0,
+        }; MAX_LOOPS];
+        // (start, size) of the current tile on each dimension, per depth.
+        let mut tile_at = [[(0u32, 0u32); 3]; MAX_LOOPS + 1];
+        tile_at[0] = [
+            (0, self.extent[0]),
+            (0, self.extent[1]),
+            (0, self.extent[2]),
+        ];
+        // Enter loop `d` at its first iteration.
+        let enter = |d: usize,
+                     tile_at: &mut [[(u32, u32); 3]; MAX_LOOPS + 1],
+                     pos: &mut [Pos; MAX_LOOPS]| {
+            let l = self.loops[d];
+            let (start, extent) = tile_at[d][l.dim.idx()];
+            let (t, rem) = trips(extent, l.tile);
+            let size = if t == 1 { rem } else { l.tile };
+            pos[d] = Pos {
+                class: Class {
+                    first: true,
+                    last: t == 1,
+                    size,
+                    trips: t,
+                },
+                index: 0,
+                start,
+            };
+            tile_at[d + 1] = tile_at[d];
+            tile_at[d + 1][l.dim.idx()] = (start, size);
+        };
+        if n == 0 {
+            f(&[]);
+            return;
+        }
+        for d in 0..n {
+            enter(d, &mut tile_at, &mut pos);
+        }
+        loop {
+            f(&pos[..n]);
+            // Advance the innermost loop that has iterations left; re-enter the ones inside it.
+            let mut d = n;
+            loop {
+                if d == 0 {
+                    return;
+                }
+                d -= 1;
+                if !pos[d].class.last {
+                    break;
+                }
+            }
+            let l = self.loops[d];
+            let (parent_start, extent) = tile_at[d][l.dim.idx()];
+            let p = &mut pos[d];
+            p.index += 1;
+            p.start = parent_start + p.index * l.tile;
+            let (t, rem) = trips(extent, l.tile);
+            p.class.first = false;
+            p.class.last = p.index + 1 == t;
+            p.class.size = if p.class.last { rem } else { l.tile };
+            let (start, size) = (p.start, p.class.size);
+            tile_at[d + 1] = tile_at[d];
+            tile_at[d + 1][l.dim.idx()] = (start, size);
+            for e in d + 1..n {
+                enter(e, &mut tile_at, &mut pos);
+            }
+        }
+    }
+
+    /// Visit each class of innermost iterations once: `f(classes, multiplicity)`, where the
+    /// multiplicity is how many iterations share those classes. The multiplicities sum to the number
+    /// of innermost iterations (saturating at `u64::MAX`, far beyond any valid nest).
+    pub fn for_each_class(&self, mut f: impl FnMut(&[Class], u64)) {
+        let mut stack = [Class {
+            first: true,
+            last: true,
+            size: 0,
+            trips: 1,
+        }; MAX_LOOPS];
+        self.classes_from(0, self.extent, 1, &mut stack, &mut f);
+    }
+
+    fn classes_from(
+        &self,
+        d: usize,
+        extent: [u32; 3],
+        mult: u64,
+        stack: &mut [Class; MAX_LOOPS],
+        f: &mut impl FnMut(&[Class], u64),
+    ) {
+        if d == self.loops.len() {
+            f(&stack[..d], mult);
+            return;
+        }
+        let l = self.loops[d];
+        let (t, rem) = trips(extent[l.dim.idx()], l.tile);
+        // (first, last, size, how many)
+        let mut groups = [(true, true, rem, 1u64); 3];
+        let n = match (t, l.positional) {
+            (1, _) => 1,
+            // Only the size matters: the whole tiles, then the remainder (one class if it is whole).
+            (_, false) if rem == l.tile => {
+                groups[0] = (true, false, l.tile, u64::from(t));
+                1
+            }
+            (_, false) => {
+                groups[0] = (true, false, l.tile, u64::from(t - 1));
+                groups[1] = (false, true, rem, 1);
+                2
+            }
+            (2, true) => {
+                groups[0] = (true, false, l.tile, 1);
+                groups[1] = (false, true, rem, 1);
+                2
+            }
+            (_, true) => {
+                groups[0] = (true, false, l.tile, 1);
+                groups[1] = (false, false, l.tile, u64::from(t - 2));
+                groups[2] = (false, true, rem, 1);
+                3
+            }
+        };
+        for &(first, last, size, count) in &groups[..n] {
+            stack[d] = Class {
+                first,
+                last,
+                size,
+                trips: t,
+            };
+            let mut inner = extent;
+            inner[l.dim.idx()] = size;
+            self.classes_from(d + 1, inner, mult.saturating_mul(count), stack, f);
+        }
+    }
+
+    /// Number of innermost iterations (saturating).
+    pub fn iterations(&self) -> u64 {
+        let mut n = 0u64;
+        self.for_each_class(|_, m| n = n.saturating_add(m));
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn nest(m: u32, k: u32, n: u32, tiles: [u32; 4]) -> Nest {
+        nest_with(m, k, n, tiles, [true; 4])
+    }
+
+    fn nest_with(m: u32, k: u32, n: u32, tiles: [u32; 4], positional: [bool; 4]) -> Nest {
+        let dims = [Dim::M, Dim::N, Dim::K, Dim::N];
+        Nest::new(
+            [m, k, n],
+            (0..4)
+                .map(|i| Loop {
+                    dim: dims[i],
+                    tile: tiles[i],
+                    positional: positional[i],
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn walks_tiles_and_remainders() {
+        // N = 10 in groups of 4, each group in slices of 3: [0..3, 3..4], [4..7, 7..8], [8..10].
+        let n = nest(1, 1, 10, [1, 4, 1, 3]);
+        let mut seen = vec![];
+        n.for_each(|p| {
+            seen.push((
+                p[1].start,
+                p[1].class.size,
+                p[3].start,
+                p[3].class.size,
+                p[3].class.last,
+            ))
+        });
+        assert_eq!(
+            seen,
+            [
+                (0, 4, 0, 3, false),
+                (0, 4, 3, 1, true),
+                (4, 4, 4, 3, false),
+                (4, 4, 7, 1, true),
+                (8, 2, 8, 2, true),
+            ]
+        );
+    }
+
+    proptest! {
+        /// Summing any function of the classes over the class enumeration equals summing it over
+        /// every iteration.
+        #[test]
+        fn classes_sum_like_iterations(
+            m in 1u32..40, k in 1u32..40, n in 1u32..40,
+            t in (1u32..12, 1u32..12, 1u32..12, 1u32..12),
+        ) {
+            let nest = nest(m, k, n, [t.0, t.1, t.2, t.3]);
+            let weight = |c: &[Class]| -> u64 {
+                c.iter().enumerate().map(|(i, c)| {
+                    (u64::from(c.size) + 3 * u64::from(c.first) + 7 * u64::from(c.last))
+                        * (i as u64 + 1) + u64::from(c.trips)
+                }).product()
+            };
+            let mut by_iter = 0u64;
+            let mut count = 0u64;
+            nest.for_each(|p| {
+                let c: Vec<Class> = p.iter().map(|p| p.class).collect();
+                by_iter += weight(&c);
+                count += 1;
+            });
+            let mut by_class = 0u64;
+            nest.for_each_class(|c, mult| by_class += mult * weight(c));
+            prop_assert_eq!(by_iter, by_class);
+            prop_assert_eq!(count, nest.iterations());
+            // Loops that are not positional: the same sums for any function of the sizes (and of
+            // the positions of the positional loops).
+            let loose = nest_with(m, k, n, [t.0, t.1, t.2, t.3], [false, false, true, true]);
+            let by_size = |c: &[Class]| -> u64 {
+                (u64::from(c[0].size) + 1) * (u64::from(c[1].size) + 2) * (u64::from(c[1].trips) + 5)
+                    * weight(&c[2..])
+            };
+            let (mut a, mut b) = (0u64, 0u64);
+            loose.for_each(|p| {
+                let c: Vec<Class> = p.iter().map(|p| p.class).collect();
+                a += by_size(&c);
+            });
+            loose.for_each_class(|c, mult| b += mult * by_size(c));
+            prop_assert_eq!(a, b);
+            // Every element of every dimension is covered exactly once by the innermost tiles.
+            let mut covered = 0u64;
+            nest.for_each(|p| covered += u64::from(p[0].class.size) * u64::from(p[3].class.size) * u64::from(p[2].class.size));
+            prop_assert_eq!(covered, u64::from(m) * u64::from(k) * u64::from(n));
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! The controller (docs/TIMING.md, "Controller"): each cycle it looks at `imem[pc]` and the units'
+//! busy registers as they are at the start of the cycle, and issues, passes a SYNC, waits, or halts.
+
+use tessera_arch::isa::{unit, Instr, Program};
+
+/// Why the controller waits this cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// To issue to the busy DMA unit.
+    Dma,
+    /// To issue to the busy compute unit.
+    Compute,
+    /// In a SYNC or HALT, for the units it names.
+    Sync,
+}
+
+/// The controller's decision for this cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Issue this LOAD, STORE or COMPUTE (its unit's start pulse is high this cycle).
+    Issue(Instr),
+    /// A SYNC whose units are idle: move on.
+    Pass,
+    Wait(Wait),
+    /// HALT with every unit idle: `done` is high from the next cycle.
+    Halt,
+}
+
+#[derive(Default)]
+pub(crate) struct Controller {
+    pc: usize,
+}
+
+impl Controller {
+    /// The program counter during this cycle.
+    pub fn pc(&self) -> usize {
+        self.pc
+    }
+
+    pub fn eval(&self, program: &Program, dma_busy: bool, cu_busy: bool) -> Decision {
+        match program.instrs[self.pc] {
+            ins @ (Instr::Load { .. } | Instr::Store { .. }) => {
+                if dma_busy {
+                    Decision::Wait(Wait::Dma)
+                } else {
+                    Decision::Issue(ins)
+                }
+            }
+            ins @ Instr::Compute { .. } => {
+                if cu_busy {
+                    Decision::Wait(Wait::Compute)
+                } else {
+                    Decision::Issue(ins)
+                }
+            }
+            Instr::Sync { mask } => {
+                if (mask & unit::DMA != 0 && dma_busy) || (mask & unit::COMPUTE != 0 && cu_busy) {
+                    Decision::Wait(Wait::Sync)
+                } else {
+                    Decision::Pass
+                }
+            }
+            Instr::Halt => {
+                if dma_busy || cu_busy {
+                    Decision::Wait(Wait::Sync)
+                } else {
+                    Decision::Halt
+                }
+            }
+        }
+    }
+
+    pub fn commit(&mut self, d: &Decision) {
+        if matches!(d, Decision::Issue(_) | Decision::Pass) {
+            self.pc += 1;
+        }
+    }
+}

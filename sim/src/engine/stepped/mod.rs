@@ -1,0 +1,286 @@
+//! Stepped engine: the accelerator as components that advance once per cycle, like RTL.
+//!
+//! Components (one module each): the [`ctrl::Controller`], the [`dma::Dma`] unit, the
+//! [`dma::DramPort`] (the memory side of the DRAM channel), the compute unit of the accelerator's
+//! dataflow ([`ws::WsUnit`] or [`os::OsUnit`]) and the SRAM read ports ([`Ports`]: the read-data
+//! register of each port; the memories themselves are the machine's buffers). Each cycle:
+//!
+//! 1. **evaluate**: every component computes its outputs for this cycle from its registers (and from
+//!    outputs evaluated before it in the fixed order controller → DRAM → DMA → compute, the order of
+//!    the combinational paths between them): the controller's issue decision, the DRAM's read word
+//!    and acknowledgement, the DMA's buffer write, store read and write beat, the compute unit's
+//!    buffer reads and accumulator write;
+//! 2. **commit**: SRAM reads sample the memories as they were at the start of the cycle, then every
+//!    write lands, then every component's registers take their next values.
+//!
+//! No formula of the contract is used: a unit's last busy cycle is the cycle its pipeline produces
+//! its last result (the DMA's last word or acknowledgement, the array's last output row), and the
+//! DRAM paces words with a credit counter. This engine is the reference the event engine and the
+//! trace diff are checked against; it is slow by design (O(R·C) work per computing cycle).
+//!
+//! Adding components: a second DMA stream is a second `Dma` with its own `DramPort` requests merged
+//! by an arbiter component in front of one `DramPort`; a second sub-accelerator is a second set of
+//! controller, units and ports sharing that `DramPort`. Each evaluates and commits in the same two
+//! phases.
+
+mod ctrl;
+mod dma;
+mod os;
+mod ws;
+
+use super::Machine;
+use crate::SimOptions;
+use tessera_arch::isa::{Instr, Program};
+use tessera_arch::Dataflow;
+use tessera_core::diag::{Diagnostic, Result};
+
+/// The read-data registers of every SRAM read port: a synchronous read samples the word at the end
+/// of the cycle its address is presented; the word is on the port from the next cycle until the next
+/// read.
+pub(crate) struct Ports {
+    pub input: Vec<i8>,
+    pub weight: Vec<i8>,
+    /// Accumulator port a (the compute unit's accumulate read).
+    pub acc_a: Vec<i32>,
+    /// Accumulator port b (the DMA's store read).
+    pub acc_b: Vec<i32>,
+}
+
+/// Word addresses presented to the read ports this cycle.
+#[derive(Default)]
+pub(crate) struct Reads {
+    pub input: Option<u32>,
+    pub weight: Option<u32>,
+    pub acc_a: Option<u32>,
+    pub acc_b: Option<u32>,
+}
+
+fn sample<T: Copy>(reg: &mut [T], mem: &[T], addr: Option<u32>) {
+    if let Some(a) = addr {
+        let w = reg.len();
+        reg.copy_from_slice(&mem[a as usize * w..(a as usize + 1) * w]);
+    }
+}
+
+/// The compute unit of the accelerator's dataflow.
+enum ComputeUnit {
+    Ws(ws::WsUnit),
+    Os(os::OsUnit),
+}
+
+/// What the compute unit does this cycle.
+#[derive(Default)]
+pub(crate) struct ComputeOut {
+    pub reads: Reads,
+    /// Accumulator word written at the end of this cycle (the data is the unit's `out_row`).
+    pub acc_write: Option<u32>,
+    /// This is the unit's last busy cycle.
+    pub done: bool,
+}
+
+pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Result<u64> {
+    let arch = m.arch;
+    let (r, c) = (arch.rows() as usize, arch.cols() as usize);
+    let mut ctrl = ctrl::Controller::default();
+    let mut dma = dma::Dma::default();
+    let mut dram = dma::DramPort::new(arch);
+    let mut ports = Ports {
+        input: vec![0; r],
+        weight: vec![0; c],
+        acc_a: vec![0; c],
+        acc_b: vec![0; c],
+    };
+    let mut cu = match arch.dataflow() {
+        Dataflow::OutputStationary => ComputeUnit::Os(os::OsUnit::new(r, c)),
+        _ => ComputeUnit::Ws(ws::WsUnit::new(r, c)),
+    };
+    for t in 0u64.. {
+        if t > opts.max_cycles {
+            return Err(Diagnostic::new(format!(
+                "simulation exceeded {} cycles",
+                opts.max_cycles
+            )));
+        }
+        // ---- evaluate
+        let cu_busy = match &cu {
+            ComputeUnit::Ws(u) => u.busy(),
+            ComputeUnit::Os(u) => u.busy(),
+        };
+        let decision = ctrl.eval(program, dma.busy(), cu_busy);
+        match decision {
+            ctrl::Decision::Halt => {
+                m.counters.instructions += 1;
+                m.tracer.emit(t, "ctrl", "halt", String::new);
+                return Ok(t + 1);
+            }
+            ctrl::Decision::Wait(w) => match w {
+                ctrl::Wait::Dma => m.units.ctrl_wait_dma_cycles += 1,
+                ctrl::Wait::Compute => m.units.ctrl_wait_compute_cycles += 1,
+                ctrl::Wait::Sync => m.units.ctrl_wait_sync_cycles += 1,
+            },
+            ctrl::Decision::Pass => m.counters.instructions += 1,
+            ctrl::Decision::Issue(ins) => {
+                m.counters.instructions += 1;
+                let pc = ctrl.pc();
+                m.tracer
+                    .emit(t, "ctrl", "issue", || format!("pc={pc} {}", ins.mnemonic()));
+            }
+        }
+        let from_dram = dram.eval(t);
+        let dma_out = dma.eval(m, &from_dram, t);
+        let cu_out = match &mut cu {
+            ComputeUnit::Ws(u) => u.eval(&ports),
+            ComputeUnit::Os(u) => u.eval(&ports),
+        };
+        if dma.busy() {
+            m.units.dma_busy_cycles += 1;
+        }
+        if cu_busy {
+            m.units.compute_busy_cycles += 1;
+        }
+        if dma_out.done {
+            m.tracer.emit(t, "dma", "done", String::new);
+        }
+        if cu_out.done {
+            m.tracer.emit(t, "compute", "done", String::new);
+        }
+
+        // ---- commit: registers take their next values from this cycle's port data; then the SRAM
+        // reads sample the memories as they were during the cycle; then the writes land.
+        match &mut cu {
+            ComputeUnit::Ws(u) => u.commit(&ports, &cu_out),
+            ComputeUnit::Os(u) => u.commit(&ports, &cu_out),
+        }
+        dram.commit(m, &dma_out, &ports, t);
+        dma.commit(&dma_out);
+        let reads = Reads {
+            acc_b: dma_out.acc_read,
+            ..cu_out.reads
+        };
+        sample(&mut ports.input, &m.input, reads.input);
+        sample(&mut ports.weight, &m.weight, reads.weight);
+        sample(&mut ports.acc_a, &m.acc, reads.acc_a);
+        sample(&mut ports.acc_b, &m.acc, reads.acc_b);
+        count_reads(m, &reads);
+        if let Some(a) = cu_out.acc_write {
+            let row = match &cu {
+                ComputeUnit::Ws(u) => u.out_row(),
+                ComputeUnit::Os(u) => u.out_row(),
+            };
+            m.acc[a as usize * c..(a as usize + 1) * c].copy_from_slice(row);
+            m.counters.accumulator.writes += 1;
+        }
+        if let Some(w) = dma_out.load_write {
+            dma::write_load_word(m, &w);
+        }
+        // ---- issue: the unit the controller issued to is busy from the next cycle.
+        match decision {
+            ctrl::Decision::Issue(Instr::Compute {
+                len,
+                in_addr,
+                w_addr,
+                out_addr,
+                accumulate,
+            }) => {
+                m.counters.computes += 1;
+                m.counters.array_macs += arch.pes() * u64::from(len);
+                let op = ComputeOp {
+                    len: len.into(),
+                    in_addr: in_addr.into(),
+                    w_addr: w_addr.into(),
+                    out_addr: out_addr.into(),
+                    accumulate,
+                };
+                match &mut cu {
+                    ComputeUnit::Ws(u) => u.start(op),
+                    ComputeUnit::Os(u) => u.start(op),
+                }
+            }
+            ctrl::Decision::Issue(ins) => dma.start(m, &ins),
+            _ => {}
+        }
+        ctrl.commit(&decision);
+    }
+    unreachable!()
+}
+
+fn count_reads(m: &mut Machine, r: &Reads) {
+    let k = &mut m.counters;
+    k.input.reads += u64::from(r.input.is_some());
+    k.weight.reads += u64::from(r.weight.is_some());
+    k.accumulator.reads += u64::from(r.acc_a.is_some()) + u64::from(r.acc_b.is_some());
+}
+
+/// The valid tags that travel with the data along the path of PE row R-1's operand `a`: the input
+/// port register, row R-1's skew chain (R-1 registers), and the `a_out` registers of PE (R-1, 0..C-1).
+/// A tag is the index of the streamed word whose data sits in that register; both compute units read
+/// their timing from where the tags are, not from a formula.
+pub(crate) struct TagPath {
+    r: usize,
+    c: usize,
+    port: Option<u32>,
+    skew: std::collections::VecDeque<Option<u32>>,
+    a: Vec<Option<u32>>,
+}
+
+impl TagPath {
+    pub fn new(r: usize, c: usize) -> Self {
+        Self {
+            r,
+            c,
+            port: None,
+            skew: std::collections::VecDeque::from(vec![None; r - 1]),
+            a: vec![None; c - 1],
+        }
+    }
+
+    /// The tag of the input port register (the word read last cycle).
+    pub fn port(&self) -> Option<u32> {
+        self.port
+    }
+
+    /// The tag on the `a` input of PE (R-1, 0): the end of row R-1's skew chain.
+    fn row_start(&self) -> Option<u32> {
+        if self.r >= 2 {
+            *self.skew.front().expect("R-1 skew stages")
+        } else {
+            self.port
+        }
+    }
+
+    /// The tag on the `a` input of PE (R-1, C-1).
+    pub fn last_pe(&self) -> Option<u32> {
+        if self.c >= 2 {
+            self.a[self.c - 2]
+        } else {
+            self.row_start()
+        }
+    }
+
+    /// Clock edge: every tag moves one register on; `read` is the word read this cycle, whose data
+    /// the port register holds next cycle.
+    pub fn shift(&mut self, read: Option<u32>) {
+        let row_start = self.row_start();
+        for k in (1..self.c.saturating_sub(1)).rev() {
+            self.a[k] = self.a[k - 1];
+        }
+        if self.c >= 2 {
+            self.a[0] = row_start;
+        }
+        if self.r >= 2 {
+            self.skew.pop_front();
+            self.skew.push_back(self.port);
+        }
+        self.port = read;
+    }
+}
+
+/// A COMPUTE's fields, latched by the compute unit when it issues.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ComputeOp {
+    pub len: u32,
+    pub in_addr: u32,
+    pub w_addr: u32,
+    pub out_addr: u32,
+    pub accumulate: bool,
+}
