@@ -40,8 +40,20 @@ pub fn arch(name: &str) -> Result<Arch> {
 
 /// Load an accelerator from a built-in name or a RON file path.
 pub fn load_arch(name_or_path: &str) -> Result<Arch> {
+    load_arch_noted(name_or_path).map(|(a, _)| a)
+}
+
+/// [`load_arch`], and a note when the name is both a built-in and a file in the current folder
+/// (the built-in is taken; `./NAME` names the file).
+pub fn load_arch_noted(name_or_path: &str) -> Result<(Arch, Option<String>)> {
     if ARCHS.iter().any(|(n, _)| *n == name_or_path) {
-        return arch(name_or_path);
+        let note = Path::new(name_or_path).exists().then(|| {
+            format!(
+                "`{name_or_path}` is a built-in accelerator and also a file here; using the \
+                 built-in (write `./{name_or_path}` for the file)"
+            )
+        });
+        return Ok((arch(name_or_path)?, note));
     }
     let path = Path::new(name_or_path);
     if !path.exists() {
@@ -51,5 +63,5 @@ pub fn load_arch(name_or_path: &str) -> Result<Arch> {
         )));
     }
     let spec: ArchSpec = tessera_core::load::read_ron(path)?;
-    spec.validate().map_err(|e| e.in_file(path))
+    Ok((spec.validate().map_err(|e| e.in_file(path))?, None))
 }

@@ -22,9 +22,14 @@ pub use spec::{Arch, ArchSpec, Buffer, BufferKind, Dataflow, Datatypes, Dram};
 pub use tech::Tech;
 pub use tessera_core::Diagnostic;
 
-/// Is `name` usable as a Verilog identifier and a file name? (ASCII letter first, then letters,
-/// digits and `_`, at most 48 characters, not a Verilog keyword.) Names from user files reach
-/// generated Verilog and output paths only after this check.
+/// Is `name` usable as a Verilog identifier, a C++ class name and a file name? (An ASCII letter first,
+/// then letters, digits and single `_` between them — no `__`, no `_` at the end — at most 48
+/// characters, not a Verilog keyword.) Names from user files reach generated Verilog, the Verilator
+/// testbench and output paths only after this check.
+///
+/// Why no `__` and no trailing `_`: module names are `<name>_top` etc., and Verilator escapes `__`
+/// in the C++ class names it generates (`ab_` + `_top` becomes `Vab___05Ftop`), so such a design
+/// would lint and synthesise but its testbench would not build.
 pub fn is_safe_identifier(name: &str) -> bool {
     const KEYWORDS: &[&str] = &[
         "always",
@@ -65,6 +70,8 @@ pub fn is_safe_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.contains("__")
+        && !name.ends_with('_')
         && name.len() <= 48
         && !KEYWORDS.contains(&name)
 }
@@ -77,7 +84,7 @@ mod tests {
     fn identifiers_reject_injection_and_paths() {
         assert!(is_safe_identifier("ws_16x16"));
         for bad in [
-            "", "1abc", "a-b", "../x", "a;b", "module", "x y", "a\nb", "é",
+            "", "1abc", "a-b", "../x", "a;b", "module", "x y", "a\nb", "é", "ab_", "a__b", "_a",
         ] {
             assert!(!is_safe_identifier(bad), "{bad:?}");
         }

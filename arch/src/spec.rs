@@ -356,8 +356,9 @@ impl ArchSpec {
     pub fn validate(&self) -> Result<Arch> {
         ensure(crate::is_safe_identifier(&self.name), "name", || {
             format!(
-                "{:?} is not a valid name: use an ASCII letter followed by letters, digits or `_` \
-                 (at most 48 characters, not a Verilog keyword)",
+                "{:?} is not a valid name: use an ASCII letter followed by letters, digits and single \
+                 `_` between them (no `__`, no `_` at the end; at most 48 characters; not a \
+                 Verilog keyword)",
                 self.name
             )
         })?;
@@ -446,7 +447,7 @@ impl ArchSpec {
             || {
                 format!(
                     "must be a frequency between {MIN_CLOCK_MHZ} and {MAX_CLOCK_MHZ} MHz, got {}",
-                    self.clock_mhz
+                    tessera_core::units::fmt_real(self.clock_mhz)
                 )
             },
         )?;
@@ -598,6 +599,17 @@ mod tests {
             e.message.contains("WeightStationary or OutputStationary"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn subnormal_and_absurd_clocks_are_refused_readably() {
+        for bad in [1e-320, 0.0, -5.0, f64::INFINITY, f64::NAN, 1e9] {
+            let mut s = builtin::arch_spec("ws_4x4").unwrap();
+            s.clock_mhz = bad;
+            let e = s.validate().unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("clock_mhz"), "{bad}");
+            assert!(e.message.len() < 120, "{e}");
+        }
     }
 
     #[test]

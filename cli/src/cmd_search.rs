@@ -1,19 +1,17 @@
 //! `tessera search` and `tessera demo`: arguments, progress bars and printing.
 
 use crate::print;
-use crate::print_json;
+use crate::{load_arch, load_workload, print_json};
 use clap::Args;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tessera_arch::builtin::load_arch;
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_flow::codesign::{export_best, verify_best};
 use tessera_flow::demo::{DemoReport, Stage};
 use tessera_search::{Objective, Phase, SearchConfig, SearchResult, Strategy};
 use tessera_verif::{ExportReport, VerifyReport};
-use tessera_workloads::builtin::load_workload;
 
 #[derive(Args)]
 pub struct SearchArgs {
@@ -144,25 +142,33 @@ fn print_search(r: &SearchResult) {
         );
     }
     outln!(
-        "  best: {} ({}, {}x{} PEs, {} B SRAM): {} cycles, {:.3e} pJ, EDP {:.3e} cycles·pJ, area {:.0} µm² (simulated)",
+        "  best: {} ({}, {}x{} PEs, {} B SRAM, area {:.0} µm²)",
         b.arch.name,
         b.point.dataflow.name(),
         b.point.rows,
         b.point.cols,
         b.simulated.sram_bytes,
+        b.simulated.area_um2
+    );
+    outln!(
+        "    simulated:  {} cycles, {:.3e} pJ, EDP {:.3e} cycles·pJ",
         b.simulated.cycles,
         b.simulated.energy_pj,
-        b.simulated.edp_cycles_pj,
-        b.simulated.area_um2
+        b.simulated.edp_cycles_pj
+    );
+    outln!(
+        "    analytical: {} cycles, {:.3e} pJ, EDP {:.3e} cycles·pJ",
+        b.analytical.cycles,
+        b.analytical.energy_pj,
+        b.analytical.edp_cycles_pj
     );
     if let Some(base) = &r.base_analytical {
         outln!(
-            "  base {}: {} cycles, {:.3e} pJ, EDP {:.3e} cycles·pJ (analytical; the best's analytical EDP is {:.3e} cycles·pJ)",
+            "  base {} (analytical, as the best's analytical line): {} cycles, {:.3e} pJ, EDP {:.3e} cycles·pJ",
             r.base_arch,
             base.cycles,
             base.energy_pj,
-            base.edp_cycles_pj,
-            b.analytical.edp_cycles_pj
+            base.edp_cycles_pj
         );
     }
 }
@@ -289,6 +295,7 @@ pub fn demo(json: bool) -> Result<ExitCode> {
             Stage::Skipped(s) => {
                 say(&format!("{}: SKIPPED", s.stage));
                 outln!("  {}", s.reason);
+                outln!("  to run it, install the tools: {}", s.install);
             }
         }
     };

@@ -2,20 +2,22 @@
 //!
 //! This crate only parses arguments, calls the library operations (`tessera_sim::workload`,
 //! `tessera_verif`, `tessera_search`, `tessera_flow`) and prints their reports: as text, or with
-//! `--json` as one JSON object on stdout. Exit codes: 0 success, 1 a check that ran and failed,
-//! 2 bad input.
+//! `--json` as one JSON object on stdout — errors included (`{"error": {...}}`). The exit code
+//! follows the error's kind (`tessera_core::Kind::exit_code`): 0 success, 1 a check that ran and
+//! failed, 2 bad input, 3 a missing or failing external tool, 4 an I/O error, 5 an internal error,
+//! 130 interrupted.
 
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tessera_arch::builtin::{load_arch, ARCHS};
+use tessera_arch::builtin::{load_arch_noted, ARCHS};
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_mapping::MappingSpec;
 use tessera_sim::Engine;
 use tessera_verif::VerifyOptions;
-use tessera_workloads::builtin::{load_workload, WORKLOADS};
+use tessera_workloads::builtin::{load_workload_noted, WORKLOADS};
 use tessera_workloads::Workload;
 
 /// `println!` that ends the process quietly when stdout has been closed (`tessera list | head`)
@@ -120,9 +122,12 @@ struct SimArgs {
     /// Seed of the operand data.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Write the architectural event log to this file (and FILE.chrome.json, a Chrome/Perfetto trace).
+    /// Write the architectural event log to this file (a device such as /dev/stdout works too).
     #[arg(long)]
     trace: Option<PathBuf>,
+    /// Write the same events as a Chrome / Perfetto timeline (JSON) to this file.
+    #[arg(long)]
+    chrome_trace: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -178,14 +183,39 @@ struct VerifyArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Ctrl-C asks the running operation to stop at its next safe point; it cleans up and returns
+    // an `Interrupted` error (exit code 130).
+    let _ = ctrlc::set_handler(tessera_core::interrupt::request);
+    let json = std::env::args().any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if json && e.use_stderr() => {
+            let d = Diagnostic::new(e.kind().to_string() + ": " + e.to_string().trim());
+            return fail(&d, true);
+        }
+        Err(e) => e.exit(),
+    };
     match run(cli) {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
+        Err(e) => fail(&e, json),
     }
+}
+
+/// Report `e` (as text on stderr, or with `--json` as `{"error": {...}}` on stdout) and return the
+/// exit code of its kind.
+fn fail(e: &Diagnostic, json: bool) -> ExitCode {
+    if json {
+        #[derive(Serialize)]
+        struct Wrapped {
+            error: tessera_core::diag::JsonError,
+        }
+        let _ = print_json(&Wrapped {
+            error: e.to_json_value(),
+        });
+    } else {
+        eprintln!("error: {e}");
+    }
+    ExitCode::from(e.kind.exit_code())
 }
 
 pub(crate) fn print_json<T: Serialize>(v: &T) -> Result<()> {
@@ -195,8 +225,39 @@ pub(crate) fn print_json<T: Serialize>(v: &T) -> Result<()> {
     Ok(())
 }
 
+pub(crate) fn load_arch(name: &str) -> Result<Arch> {
+    let (a, note) = load_arch_noted(name)?;
+    if let Some(n) = note {
+        eprintln!("note: {n}");
+    }
+    Ok(a)
+}
+
+pub(crate) fn load_workload(name: &str) -> Result<Workload> {
+    let (w, note) = load_workload_noted(name)?;
+    if let Some(n) = note {
+        eprintln!("note: {n}");
+    }
+    Ok(w)
+}
+
 fn inputs(c: &Common) -> Result<(Arch, Workload)> {
     Ok((load_arch(&c.arch)?, load_workload(&c.workload)?))
+}
+
+/// Name the workload's file in a mapping error that names none (the tiles are the workload's
+/// layers' on this accelerator).
+fn in_workload(e: Diagnostic, workload: &str) -> Diagnostic {
+    if e.file.is_none() && e.field.as_deref().is_some_and(|f| f.starts_with("mapping")) {
+        let origin = if std::path::Path::new(workload).exists() {
+            workload.to_string()
+        } else {
+            format!("builtin:{workload}")
+        };
+        e.in_file(origin)
+    } else {
+        e
+    }
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
@@ -219,7 +280,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Estimate(c) => {
             let (arch, w) = inputs(&c)?;
-            let r = tessera_sim::workload::estimate(&arch, &w, &c.mapping.spec())?;
+            let r = tessera_sim::workload::estimate(&arch, &w, &c.mapping.spec())
+                .map_err(|e| in_workload(e, &c.workload))?;
             if c.json {
                 print_json(&r)?;
             } else {
@@ -235,10 +297,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &s.common.mapping.spec(),
                 engine,
                 s.seed,
-                s.trace.is_some(),
-            )?;
+                s.trace.is_some() || s.chrome_trace.is_some(),
+            )
+            .map_err(|e| in_workload(e, &s.common.workload))?;
             if let Some(path) = &s.trace {
-                write_trace(path, &traces)?;
+                tessera_core::load::write_atomic(
+                    path,
+                    tessera_sim::trace::to_text(&traces).as_bytes(),
+                )?;
+            }
+            if let Some(path) = &s.chrome_trace {
+                tessera_core::load::write_atomic(
+                    path,
+                    tessera_sim::trace::to_chrome_json(&traces).as_bytes(),
+                )?;
             }
             if s.common.json {
                 print_json(&r)?;
@@ -279,7 +351,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 mapping: v.common.mapping.spec(),
                 ..VerifyOptions::default()
             };
-            let r = tessera_verif::verify(&arch, &w, &o, &tools)?;
+            let r = tessera_verif::verify(&arch, &w, &o, &tools)
+                .map_err(|e| in_workload(e, &v.common.workload))?;
             if v.common.json {
                 print_json(&r)?;
             } else {
@@ -339,14 +412,4 @@ fn validate_pairs(archs: &[String], workloads: &[String]) -> Result<Vec<(Arch, W
         }
     }
     Ok(pairs)
-}
-
-fn write_trace(path: &std::path::Path, traces: &[tessera_sim::trace::LayerTrace]) -> Result<()> {
-    tessera_core::load::write_atomic(path, tessera_sim::trace::to_text(traces).as_bytes())?;
-    let mut json_path = path.as_os_str().to_owned();
-    json_path.push(".chrome.json");
-    tessera_core::load::write_atomic(
-        std::path::Path::new(&json_path),
-        tessera_sim::trace::to_chrome_json(traces).as_bytes(),
-    )
 }

@@ -18,23 +18,31 @@ fn bad(file: &str) -> String {
         .to_string()
 }
 
-/// Bad input: exit code 2, a message naming the file and the field, no panic.
+/// Bad input: exit code 2, a message naming the file and the field, no panic. Without `--json` the
+/// error is on stderr and stdout is empty; with `--json` it is one JSON object on stdout.
 fn assert_bad(args: &[&str], file: &str, field: &str) {
     let o = tessera(args);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "stderr: {err}");
-    assert!(
-        err.contains(file),
-        "error does not name the file {file}: {err}"
-    );
-    assert!(
-        err.contains(field),
-        "error does not name the field {field}: {err}"
-    );
     assert!(!err.contains("panicked"), "{err}");
+    let report = if args.contains(&"--json") {
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a JSON error");
+        assert_eq!(v["error"]["kind"], "bad_input", "{v}");
+        v.to_string()
+    } else {
+        assert!(
+            o.stdout.is_empty(),
+            "nothing on stdout for a failed command"
+        );
+        err.into_owned()
+    };
     assert!(
-        o.stdout.is_empty(),
-        "nothing on stdout for a failed command"
+        report.contains(file),
+        "error does not name the file {file}: {report}"
+    );
+    assert!(
+        report.contains(field),
+        "error does not name the field {field}: {report}"
     );
 }
 
@@ -60,7 +68,7 @@ fn bad_workload_names_layer_field() {
     assert_bad(
         &["estimate", "--workload", &path],
         "zero_dim_workload.ron",
-        "layers[0].k",
+        "layers[0].Gemm.k",
     );
 }
 
@@ -172,6 +180,7 @@ fn same_seed_same_bytes() {
 fn trace_files_are_written() {
     let dir = std::env::temp_dir().join(format!("tessera-cli-trace-{}", std::process::id()));
     let path = dir.join("t.log");
+    let chrome_path = dir.join("t.json");
     let o = tessera(&[
         "simulate",
         "--arch",
@@ -180,6 +189,8 @@ fn trace_files_are_written() {
         "gemm_37x50x19",
         "--trace",
         path.to_str().unwrap(),
+        "--chrome-trace",
+        chrome_path.to_str().unwrap(),
     ]);
     assert!(o.status.success());
     let log = std::fs::read_to_string(&path).unwrap();
@@ -188,8 +199,7 @@ fn trace_files_are_written() {
         "{log}"
     );
     let chrome: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("t.log.chrome.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(&chrome_path).unwrap()).unwrap();
     assert!(!chrome["traceEvents"].as_array().unwrap().is_empty());
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -5,8 +5,9 @@
 //! errors.
 
 pub mod diag;
+pub mod interrupt;
 pub mod load;
 pub mod units;
 
-pub use diag::{Diagnostic, Result};
+pub use diag::{Diagnostic, Kind, Result};
 pub use units::{Bytes, Cycles, PicoJoules, SquareMicrons};

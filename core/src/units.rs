@@ -118,6 +118,16 @@ real_unit!(
     SquareMicrons, "µm²"
 );
 
+/// A real number for a message: plain when it reads well, in scientific notation when it is very
+/// small or very large (so a subnormal does not print three hundred zeros).
+pub fn fmt_real(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() || (1e-3..1e9).contains(&v.abs()) {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
 /// Sum counts with overflow checking: an overflow is reported as a [`Diagnostic`](crate::Diagnostic)
 /// naming `what`, never a silent wrap.
 pub fn checked_sum(it: impl IntoIterator<Item = u64>, what: &str) -> crate::Result<u64> {

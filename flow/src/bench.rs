@@ -107,7 +107,7 @@ pub fn time_engine(g: &Gemm, arch: &Arch, engine: Engine) -> Result<EngineFigure
         )?;
         best = best.min(t.elapsed().as_secs_f64());
         if lowered.layout.read_c(&res.dram) != reference {
-            return Err(Diagnostic::new(format!(
+            return Err(Diagnostic::internal(format!(
                 "{engine:?} engine output differs from the reference on {} ({})",
                 g.name,
                 arch.name()

@@ -31,11 +31,12 @@ pub const VALIDATE_ARCHS: [&str; 6] = [
 ];
 pub const VALIDATE_WORKLOADS: [&str; 2] = ["gemm_37x50x19", "mlp_small"];
 
-/// A stage that did not run, and why.
+/// A stage that did not run, why, and the command that would let it run.
 #[derive(Clone, Debug, Serialize)]
 pub struct Skipped {
     pub stage: String,
     pub reason: String,
+    pub install: String,
 }
 
 /// The best design the search evaluated in each dataflow (analytical objective).
@@ -136,6 +137,7 @@ pub fn demo(
                 let s = Skipped {
                     stage: stage.into(),
                     reason: reason.clone(),
+                    install: tessera_verif::tools::INSTALL_COMMAND.into(),
                 };
                 on_stage(Stage::Skipped(&s));
                 skipped.push(s);

@@ -195,7 +195,7 @@ fn resimulate(
             // layout); hold that to the full model for the finalists.
             let full = tessera_sim::estimate(g, arch, &mapping)?;
             if full.cycles.get() != chosen.cycles || full.energy.total_pj != chosen.energy_pj {
-                return Err(Diagnostic::new(format!(
+                return Err(Diagnostic::internal(format!(
                     "internal error: the search's estimate of layer {:?} on {} ({} cycles, {} pJ) \
                      differs from tessera_sim::estimate ({}, {})",
                     g.name,
@@ -210,7 +210,7 @@ fn resimulate(
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             progress(Phase::Resimulate, n, jobs.len());
             if !run.matches_reference {
-                return Err(Diagnostic::new(format!(
+                return Err(Diagnostic::internal(format!(
                     "simulator bug: the cycle simulator's output for layer {:?} on {} with mapping \
                      {mapping:?} differs from the reference GEMM",
                     g.name,

@@ -32,8 +32,11 @@ pub fn run_layer(
     let lowered = lower(g, arch, mapping)?;
     let (a, b) = data::gemm_operands(g.m, g.k, g.n, seed);
     let initial_dram = lowered.layout.image(&a, &b);
-    let res = simulate(arch, &lowered.program, initial_dram.clone(), opts)
-        .map_err(|e| Diagnostic::new(format!("layer {:?}: {}", g.name, e.message)))?;
+    let res =
+        simulate(arch, &lowered.program, initial_dram.clone(), opts).map_err(|e| Diagnostic {
+            message: format!("layer {:?}: {}", g.name, e.message),
+            ..e
+        })?;
     let output = lowered.layout.read_c(&res.dram);
     let reference =
         tessera_workloads::kernel::gemm(&a, &b, g.m as usize, g.k as usize, g.n as usize);

@@ -24,11 +24,23 @@ pub fn gemm(layer: &Layer) -> &Gemm {
 }
 
 /// The mapping of one layer: the user's (partial) choice resolved against the layer and the
-/// accelerator; errors name the layer.
+/// accelerator; errors name the layer, the accelerator, and whether the tiles were the default's.
 pub fn mapping_for(g: &Gemm, arch: &Arch, spec: &MappingSpec) -> Result<Mapping> {
-    Mapping::resolve(spec, g, arch).map_err(|e| Diagnostic {
-        message: format!("layer {:?} on {}: {}", g.name, arch.name(), e.message),
-        ..e
+    Mapping::resolve(spec, g, arch).map_err(|e| {
+        let given = if *spec == MappingSpec::default() {
+            "the default mapping"
+        } else {
+            "the mapping given (missing tiles from the default)"
+        };
+        Diagnostic {
+            message: format!(
+                "layer {:?} on {} with {given}: {}",
+                g.name,
+                arch.name(),
+                e.message
+            ),
+            ..e
+        }
     })
 }
 

@@ -14,6 +14,7 @@
 //! contract (refresh, bank timing, several outstanding requests).
 
 pub mod lint;
+pub mod proc;
 pub mod run;
 pub mod synth;
 pub mod tools;

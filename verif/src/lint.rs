@@ -17,14 +17,15 @@ pub struct LintReport {
 
 /// Lint every file of `design` with `-Wall`; an error lists every warning.
 pub fn lint(design: &Design, tools: &Tools) -> Result<LintReport> {
-    let dir = tempfile::Builder::new().prefix("tessera-lint-").tempdir()?;
+    let dir = crate::proc::temp_dir("tessera-lint-", None)?;
     design.write_to(dir.path())?;
-    let out = Command::new(&tools.verilator)
-        .current_dir(dir.path())
-        .args(["--lint-only", "-Wall", "--top-module", &design.top])
-        .args(design.files.iter().map(|f| f.name.as_str()))
-        .output()
-        .map_err(|e| Diagnostic::new(format!("cannot run {}: {e}", tools.verilator.display())))?;
+    let out = crate::proc::run(
+        Command::new(&tools.verilator)
+            .current_dir(dir.path())
+            .args(["--lint-only", "-Wall", "--top-module", &design.top])
+            .args(design.files.iter().map(|f| f.name.as_str())),
+        "verilator --lint-only",
+    )?;
     let stderr = String::from_utf8_lossy(&out.stderr);
     let findings: Vec<&str> = stderr
         .lines()
@@ -36,7 +37,7 @@ pub fn lint(design: &Design, tools: &Tools) -> Result<LintReport> {
         } else {
             findings.join("\n")
         };
-        return Err(Diagnostic::new(format!(
+        return Err(Diagnostic::check_failed(format!(
             "verilator --lint-only -Wall on {} found {} problem(s):\n{listed}",
             design.top,
             findings.len()

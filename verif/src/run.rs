@@ -106,7 +106,7 @@ fn testbench(arch: &Arch, design: &Design) -> Result<String> {
         op_compute: op::COMPUTE,
     }
     .render()
-    .map_err(|e| Diagnostic::new(format!("rendering the testbench: {e}")))
+    .map_err(|e| Diagnostic::internal(format!("rendering the testbench: {e}")))
 }
 
 /// Where builds are cached: `$TESSERA_CACHE_DIR`, else `target/tessera-verilator-cache` under the
@@ -156,12 +156,11 @@ pub fn build_testbench_in(
     if binary(&entry).is_file() {
         return Ok(binary(&entry));
     }
-    std::fs::create_dir_all(root).map_err(|e| {
-        Diagnostic::new(format!("cannot create the build cache: {e}")).in_file(root)
-    })?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".building-")
-        .tempdir_in(root)?;
+    std::fs::create_dir_all(root)
+        .map_err(|e| Diagnostic::io(root, "cannot create the build cache", &e))?;
+    // `.building-<pid>-…`: removed if this build fails or is interrupted; swept by a later build if
+    // this process is killed outright.
+    let tmp = crate::proc::temp_dir(".building-", Some(root))?;
     let src = tmp.path().join("src");
     design.write_to(&src)?;
     tessera_core::load::write_atomic(&src.join("tb.cpp"), tb.as_bytes())?;
@@ -174,9 +173,7 @@ pub fn build_testbench_in(
         .args(["-o", BINARY])
         .args(design.files.iter().map(|f| src.join(&f.name)))
         .arg(src.join("tb.cpp"));
-    let out = cmd
-        .output()
-        .map_err(|e| Diagnostic::new(format!("cannot run {}: {e}", tools.verilator.display())))?;
+    let out = crate::proc::run(&mut cmd, "verilator")?;
     let log = format!(
         "{}\n{}",
         String::from_utf8_lossy(&out.stdout),
@@ -187,7 +184,7 @@ pub fn build_testbench_in(
     if !out.status.success() || !binary(tmp.path()).is_file() {
         let tail: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
         let tail = tail[tail.len().saturating_sub(30)..].join("\n");
-        return Err(Diagnostic::new(format!(
+        return Err(Diagnostic::tool(format!(
             "Verilator build of the {} testbench failed:\n{tail}",
             design.top
         )));
@@ -200,10 +197,11 @@ pub fn build_testbench_in(
             if binary(&entry).is_file() {
                 Ok(binary(&entry)) // another process won the race with the same build
             } else {
-                Err(
-                    Diagnostic::new(format!("cannot move the build into the cache: {e}"))
-                        .in_file(&entry),
-                )
+                Err(Diagnostic::io(
+                    &entry,
+                    "cannot move the build into the cache",
+                    &e,
+                ))
             }
         }
     }
@@ -252,13 +250,15 @@ fn run(
         )));
     }
     let exe = build_testbench(arch, design, tools)?;
-    let dir = tempfile::Builder::new()
-        .prefix("tessera-rtl-run-")
-        .tempdir()?;
+    let dir = crate::proc::temp_dir("tessera-rtl-run-", None)?;
     let p = |n: &str| dir.path().join(n);
+    let write = |n: &str, bytes: &[u8]| {
+        std::fs::write(p(n), bytes).map_err(|e| Diagnostic::io(p(n), "cannot write", &e))
+    };
+    let read = |n: &str| std::fs::read(p(n)).map_err(|e| Diagnostic::io(p(n), "cannot read", &e));
     let prog: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
-    std::fs::write(p("program.bin"), prog)?;
-    std::fs::write(p("dram_in.bin"), dram_image)?;
+    write("program.bin", &prog)?;
+    write("dram_in.bin", dram_image)?;
     let mut cmd = Command::new(&exe);
     cmd.current_dir(dir.path()).args([
         "program.bin",
@@ -270,44 +270,44 @@ fn run(
     if trace {
         cmd.arg("trace.txt");
     }
-    let out = cmd
-        .output()
-        .map_err(|e| Diagnostic::new(format!("cannot run {}: {e}", exe.display())))?;
+    let out = crate::proc::run(&mut cmd, "the RTL testbench")?;
     let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    // The testbench's exit codes: 2 a DRAM contract violation and 3 a timeout are the RTL failing
+    // the check; anything else is the tool failing.
     match out.status.code() {
         Some(0) => {}
         Some(2) => {
-            return Err(Diagnostic::new(format!(
+            return Err(Diagnostic::check_failed(format!(
                 "RTL run of {}: {stderr}",
                 design.top
             )))
         }
         Some(3) => {
-            return Err(Diagnostic::new(format!(
+            return Err(Diagnostic::check_failed(format!(
                 "RTL run of {} timed out: `done` was not high within {max_cycles} cycles",
                 design.top
             )))
         }
         _ => {
-            return Err(Diagnostic::new(format!(
-                "RTL testbench of {} failed ({}): {stderr}",
-                design.top, out.status
-            )))
+            return Err(crate::proc::tool_failure(
+                &format!("the RTL testbench of {}", design.top),
+                &out,
+            ))
         }
     }
-    let cycles_text = std::fs::read_to_string(p("cycles.txt"))?;
+    let cycles_text = String::from_utf8_lossy(&read("cycles.txt")?).into_owned();
     let mut fields = cycles_text.split_whitespace();
-    let bad = || Diagnostic::new(format!("testbench wrote a bad cycle count {cycles_text:?}"));
+    let bad = || Diagnostic::tool(format!("testbench wrote a bad cycle count {cycles_text:?}"));
     let cycles = fields.next().and_then(|c| c.parse().ok()).ok_or_else(bad)?;
     let run_s = fields.next().and_then(|c| c.parse().ok()).ok_or_else(bad)?;
-    let dram = std::fs::read(p("dram_out.bin"))?;
+    let dram = read("dram_out.bin")?;
     if dram.len() != dram_image.len() {
-        return Err(Diagnostic::new(
+        return Err(Diagnostic::tool(
             "testbench returned a DRAM image of the wrong size",
         ));
     }
     let trace = if trace {
-        let text = std::fs::read_to_string(p("trace.txt"))?;
+        let text = String::from_utf8_lossy(&read("trace.txt")?).into_owned();
         // split on `\n` only: any other line end stays in the line and fails a comparison
         Some(text.split_terminator('\n').map(str::to_string).collect())
     } else {

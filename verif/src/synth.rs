@@ -30,7 +30,7 @@ impl SynthReport {
         if self.latches == 0 && self.inferred_latches.is_empty() {
             return Ok(());
         }
-        Err(Diagnostic::new(format!(
+        Err(Diagnostic::check_failed(format!(
             "synthesis of {top} inferred {} latch cell(s); every register must be clocked:\n{}",
             self.latches,
             self.inferred_latches.join("\n")
@@ -42,17 +42,20 @@ impl SynthReport {
 /// [`SynthReport::require_no_latches`], which export applies).
 pub fn synth(design: &Design, tools: &Tools) -> Result<SynthReport> {
     let yosys = tools.yosys()?;
-    let dir = tempfile::Builder::new()
-        .prefix("tessera-synth-")
-        .tempdir()?;
+    let dir = crate::proc::temp_dir("tessera-synth-", None)?;
     design.write_to(dir.path())?;
     let script = design.yosys_script("stat.json")?;
     tessera_core::load::write_atomic(&dir.path().join("synth.ys"), script.as_bytes())?;
-    let out = Command::new(yosys)
-        .current_dir(dir.path())
-        .args(["-q", "-l", "yosys.log", "-s", "synth.ys"])
-        .output()
-        .map_err(|e| Diagnostic::new(format!("cannot run {}: {e}", yosys.display())))?;
+    let out = crate::proc::run(
+        Command::new(yosys).current_dir(dir.path()).args([
+            "-q",
+            "-l",
+            "yosys.log",
+            "-s",
+            "synth.ys",
+        ]),
+        "yosys",
+    )?;
     let log = std::fs::read_to_string(dir.path().join("yosys.log")).unwrap_or_default();
     if !out.status.success() {
         let tail: Vec<&str> = log
@@ -63,7 +66,7 @@ pub fn synth(design: &Design, tools: &Tools) -> Result<SynthReport> {
             .into_iter()
             .rev()
             .collect();
-        return Err(Diagnostic::new(format!(
+        return Err(Diagnostic::tool(format!(
             "yosys failed on {}:\n{}\n{}",
             design.top,
             String::from_utf8_lossy(&out.stderr).trim(),
@@ -71,7 +74,7 @@ pub fn synth(design: &Design, tools: &Tools) -> Result<SynthReport> {
         )));
     }
     let json = std::fs::read_to_string(dir.path().join("stat.json"))
-        .map_err(|e| Diagnostic::new(format!("yosys wrote no stat.json: {e}")))?;
+        .map_err(|e| Diagnostic::tool(format!("yosys wrote no stat.json: {e}")))?;
     let mut report = parse_stat(&json)?;
     report.inferred_latches = log
         .lines()
@@ -100,14 +103,14 @@ pub(crate) fn parse_stat(text: &str) -> Result<SynthReport> {
         .map(|l| format!("{l}\n"))
         .collect();
     let v: serde_json::Value = serde_json::from_str(&cleaned)
-        .map_err(|e| Diagnostic::new(format!("cannot parse yosys stat -json output: {e}")))?;
+        .map_err(|e| Diagnostic::tool(format!("cannot parse yosys stat -json output: {e}")))?;
     let design = v.get("design").ok_or_else(|| {
-        Diagnostic::new("yosys stat -json output has no \"design\" section (was -top given?)")
+        Diagnostic::tool("yosys stat -json output has no \"design\" section (was -top given?)")
     })?;
     let cells = design
         .get("num_cells")
         .and_then(|c| c.as_u64())
-        .ok_or_else(|| Diagnostic::new("yosys stat -json: design.num_cells missing"))?;
+        .ok_or_else(|| Diagnostic::tool("yosys stat -json: design.num_cells missing"))?;
     let mut cells_by_type = BTreeMap::new();
     if let Some(m) = design.get("num_cells_by_type").and_then(|m| m.as_object()) {
         for (k, n) in m {

@@ -13,8 +13,12 @@ pub const MIN_VERILATOR: (u32, u32) = (5, 0);
 /// Oldest Yosys accepted: `stat -json -top` as parsed here.
 pub const MIN_YOSYS: (u32, u32) = (0, 23);
 
+/// The one command that installs both tools (Debian/Ubuntu; the project's `scripts/install-tools`
+/// runs it when they are missing).
+pub const INSTALL_COMMAND: &str = "sudo apt-get install -y verilator yosys";
+
 const INSTALL: &str =
-    "install it with `apt-get install verilator yosys` (Debian/Ubuntu) or put it on PATH";
+    "install them with `sudo apt-get install -y verilator yosys` (Debian/Ubuntu; `scripts/install-tools` does it) or put them on PATH";
 
 /// The external tools. Verilator is required; Yosys only by [`crate::synth()`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,7 +35,7 @@ impl Tools {
     /// Find Verilator (required) and Yosys (optional) on `PATH`.
     pub fn find() -> Result<Tools> {
         let verilator = which::which("verilator")
-            .map_err(|_| Diagnostic::new(format!("verilator not found on PATH: {INSTALL}")))?;
+            .map_err(|_| Diagnostic::tool(format!("verilator not found on PATH: {INSTALL}")))?;
         let yosys = which::which("yosys").ok();
         Tools::with_paths(&verilator, yosys.as_deref())
     }
@@ -58,14 +62,14 @@ impl Tools {
     pub fn yosys(&self) -> Result<&Path> {
         self.yosys
             .as_deref()
-            .ok_or_else(|| Diagnostic::new(format!("yosys not found on PATH: {INSTALL}")))
+            .ok_or_else(|| Diagnostic::tool(format!("yosys not found on PATH: {INSTALL}")))
     }
 }
 
 /// Run `tool flag`, check that the first line reads `<name> <major>.<minor>...` with at least `min`.
 fn version(tool: &Path, flag: &str, name: &str, min: (u32, u32)) -> Result<String> {
     let out = Command::new(tool).arg(flag).output().map_err(|e| {
-        Diagnostic::new(format!(
+        Diagnostic::tool(format!(
             "cannot run `{} {flag}`: {e}; {INSTALL}",
             tool.display()
         ))
@@ -75,13 +79,13 @@ fn version(tool: &Path, flag: &str, name: &str, min: (u32, u32)) -> Result<Strin
     let parsed = parse_version(&line, name);
     match parsed {
         Some(v) if v >= min => Ok(line),
-        Some(_) => Err(Diagnostic::new(format!(
+        Some(_) => Err(Diagnostic::tool(format!(
             "{} is `{line}`; tessera needs {name} {}.{} or newer ({INSTALL})",
             tool.display(),
             min.0,
             min.1
         ))),
-        None => Err(Diagnostic::new(format!(
+        None => Err(Diagnostic::tool(format!(
             "cannot read the version of {} (`{flag}` printed {line:?}); expected {name} {}.{} or newer",
             tool.display(),
             min.0,
@@ -146,6 +150,10 @@ mod tests {
     #[test]
     fn missing_tool_says_how_to_install() {
         let e = Tools::with_paths(Path::new("/nonexistent/verilator"), None).unwrap_err();
-        assert!(e.message.contains("apt-get install verilator yosys"), "{e}");
+        assert!(
+            e.message.contains("apt-get install -y verilator yosys"),
+            "{e}"
+        );
+        assert_eq!(e.kind, tessera_core::Kind::Tool);
     }
 }

@@ -9,7 +9,7 @@ use crate::tools::Tools;
 use serde::Serialize;
 use std::path::Path;
 use tessera_arch::Arch;
-use tessera_core::diag::{Diagnostic, Result};
+use tessera_core::diag::{Diagnostic, Kind, Result};
 use tessera_mapping::{Mapping, MappingSpec};
 use tessera_sim::contract::Contract;
 use tessera_sim::workload::{gemm, mapping_for};
@@ -137,14 +137,16 @@ pub fn verify_with(
         )));
     }
     let design = tessera_rtl_gen::emit(arch)?;
-    // A lint warning or an RTL failure (contract violation, timeout) is a failed check, reported in
-    // the result (exit code 1), not an input error.
+    // A lint warning or an RTL run that breaks the contract (a DRAM contract violation, a timeout)
+    // is a failed check, reported in the result (exit code 1). A tool that cannot build or run is an
+    // error of its own kind (exit code 3), never reported as differing outputs.
     let lint = match crate::lint(&design, tools) {
         Ok(r) => format!(
             "{} -Wall: no warnings in {} files",
             r.verilator_version, r.files
         ),
-        Err(e) => format!("FAILED: {}", e.message),
+        Err(e) if e.kind == Kind::CheckFailed => format!("FAILED: {}", e.message),
+        Err(e) => return Err(e),
     };
     let lint_clean = !lint.starts_with("FAILED");
     let mut layers = vec![];
@@ -175,6 +177,7 @@ pub fn verify_with(
             tessera_workloads::kernel::gemm(&a, &b, g.m as usize, g.k as usize, g.n as usize);
         let rtl = match rtl {
             Ok(r) => r,
+            Err(e) if e.kind != Kind::CheckFailed => return Err(e),
             Err(e) => {
                 layers.push(VerifyLayer {
                     layer: g.name.clone(),

@@ -35,8 +35,20 @@ pub fn workload(name: &str) -> Result<Workload> {
 
 /// Load a workload from a built-in name or a RON file path.
 pub fn load_workload(name_or_path: &str) -> Result<Workload> {
+    load_workload_noted(name_or_path).map(|(w, _)| w)
+}
+
+/// [`load_workload`], and a note when the name is both a built-in and a file in the current folder
+/// (the built-in is taken; `./NAME` names the file).
+pub fn load_workload_noted(name_or_path: &str) -> Result<(Workload, Option<String>)> {
     if WORKLOADS.iter().any(|(n, _)| *n == name_or_path) {
-        return workload(name_or_path);
+        let note = Path::new(name_or_path).exists().then(|| {
+            format!(
+                "`{name_or_path}` is a built-in workload and also a file here; using the built-in \
+                 (write `./{name_or_path}` for the file)"
+            )
+        });
+        return Ok((workload(name_or_path)?, note));
     }
     let path = Path::new(name_or_path);
     if !path.exists() {
@@ -46,7 +58,7 @@ pub fn load_workload(name_or_path: &str) -> Result<Workload> {
         )));
     }
     let spec: WorkloadSpec = tessera_core::load::read_ron(path)?;
-    spec.validate().map_err(|e| e.in_file(path))
+    Ok((spec.validate().map_err(|e| e.in_file(path))?, None))
 }
 
 #[cfg(test)]

@@ -32,16 +32,41 @@ pub fn int8_tensor(len: usize, seed: u64) -> Vec<i8> {
     v
 }
 
+/// The seed of tensor `tensor` (0 = A, 1 = B, ...) of a run seeded with `seed`: both go through
+/// SplitMix64's mixing, so the streams of different tensors and different seeds are unrelated (no
+/// `seed ^ tensor` aliasing, where A of one seed was B of another).
+pub fn tensor_seed(seed: u64, tensor: u64) -> u64 {
+    let mut r = SplitMix64::new(seed);
+    let s = r.next_u64();
+    SplitMix64::new(s ^ tensor.wrapping_mul(0xD1B5_4A32_D192_ED03)).next_u64()
+}
+
 /// Operands of a GEMM: A (M×K row-major) and B (K×N row-major), from a seed.
 pub fn gemm_operands(m: u32, k: u32, n: u32, seed: u64) -> (Vec<i8>, Vec<i8>) {
-    let a = int8_tensor(m as usize * k as usize, seed ^ 0xA);
-    let b = int8_tensor(k as usize * n as usize, seed ^ 0xB);
+    let a = int8_tensor(m as usize * k as usize, tensor_seed(seed, 0));
+    let b = int8_tensor(k as usize * n as usize, tensor_seed(seed, 1));
     (a, b)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tensors_of_nearby_seeds_are_independent() {
+        // The old scheme (seed ^ 0xA, seed ^ 0xB) made A of seed 1 equal B of seed 0.
+        let tensors: Vec<Vec<i8>> = (0..64u64)
+            .flat_map(|s| (0..2).map(move |t| int8_tensor(32, tensor_seed(s, t))))
+            .collect();
+        for (i, x) in tensors.iter().enumerate() {
+            for y in &tensors[i + 1..] {
+                assert_ne!(x, y);
+            }
+        }
+        let (a1, _) = gemm_operands(4, 4, 4, 1);
+        let (_, b0) = gemm_operands(4, 4, 4, 0);
+        assert_ne!(a1, b0);
+    }
 
     #[test]
     fn deterministic_and_seed_dependent() {

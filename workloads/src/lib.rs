@@ -99,7 +99,8 @@ impl WorkloadSpec {
         let mut layers = Vec::with_capacity(self.layers.len());
         for (i, l) in self.layers.iter().enumerate() {
             let LayerSpec::Gemm(g) = l;
-            let under = format!("layers[{i}]");
+            // The same path the parser gives: the layer's variant is part of it.
+            let under = format!("layers[{i}].Gemm");
             ensure(is_name(&g.name), "name", || {
                 format!("{:?}: use letters, digits and `_` (at most 48)", g.name)
             })
@@ -152,7 +153,7 @@ mod tests {
         };
         assert_eq!(
             s.validate().unwrap_err().field.as_deref(),
-            Some("layers[0].k")
+            Some("layers[0].Gemm.k")
         );
     }
 }

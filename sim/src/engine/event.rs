@@ -209,7 +209,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
         // The controller runs for as long as nothing else is due first.
         while let Some(t) = look_at.take() {
             if t > opts.max_cycles {
-                return Err(Diagnostic::new(format!(
+                return Err(Diagnostic::internal(format!(
                     "simulation exceeded {} cycles",
                     opts.max_cycles
                 )));
@@ -323,7 +323,7 @@ fn issue(
         for x in &fp.0[..fp.1] {
             for y in &a.fp.0[..a.fp.1] {
                 if x.0 == y.0 && x.1 < y.2 && y.1 < x.2 && (x.3 || y.3) && a.start <= end {
-                    return Err(Diagnostic::new(format!(
+                    return Err(Diagnostic::internal(format!(
                         "program race: instruction {pc} ({ins}) and instruction {} ({}) touch the same \
                          buffer words while both run; the event engine cannot order them (use --engine stepped)",
                         a.pc, program.instrs[a.pc]

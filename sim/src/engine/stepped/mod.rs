@@ -96,7 +96,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
     };
     for t in 0u64.. {
         if t > opts.max_cycles {
-            return Err(Diagnostic::new(format!(
+            return Err(Diagnostic::internal(format!(
                 "simulation exceeded {} cycles",
                 opts.max_cycles
             )));
