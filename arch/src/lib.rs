@@ -9,7 +9,8 @@
 //! output-stationary, three on-chip buffers (input, weight, accumulator) split into banks, one DRAM
 //! channel with a fixed latency and a bandwidth in bytes per cycle, and a clock. Operand and
 //! accumulator widths are carried in [`Datatypes`] and every word width derives from them (only
-//! 8/32 bits validate today). What is not (yet): input-stationary and row-stationary dataflows (the
+//! 8/32 bits validate today: the functional model — kernel, engines — and the technology figures are
+//! int8/int32, and other widths need theirs first). What is not (yet): input-stationary and row-stationary dataflows (the
 //! type carries input-stationary, validation rejects it), NoC shapes other than the systolic mesh,
 //! several sub-accelerators. The cycle-level behaviour is fixed by docs/TIMING.md.
 
@@ -18,7 +19,7 @@ pub mod isa;
 pub mod spec;
 pub mod tech;
 
-pub use spec::{Arch, ArchSpec, Buffer, BufferKind, Dataflow, Datatypes, Dram};
+pub use spec::{Arch, ArchSpec, Buffer, BufferKind, ComputeWords, Dataflow, Datatypes, Dram};
 pub use tech::Tech;
 pub use tessera_core::Diagnostic;
 

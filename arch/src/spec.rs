@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 use tessera_core::diag::{ensure, Result};
 use tessera_core::{Bytes, Cycles};
 
-/// Dataflow of the PE array. Only weight-stationary is implemented; the others are accepted by the
-/// parser so that files written for later versions give a clear "not supported yet" error.
+/// Dataflow of the PE array. Weight- and output-stationary are implemented ([`Dataflow::SUPPORTED`]);
+/// input-stationary is accepted by the parser so that files written for later versions give a clear
+/// "not supported yet" error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Dataflow {
     WeightStationary,
@@ -190,6 +191,35 @@ impl Dram {
     }
 }
 
+/// Buffer words one COMPUTE reads and writes ([`Arch::compute_words`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ComputeWords {
+    /// Input-buffer words read.
+    pub input: u32,
+    /// Weight-buffer words read.
+    pub weight: u32,
+    /// Accumulator words written (and, when accumulating, read first).
+    pub out: u32,
+}
+
+impl ComputeWords {
+    /// The words of a COMPUTE streaming `len` words on an array of `rows` rows of `dataflow`.
+    pub fn of(dataflow: Dataflow, rows: u32, len: u32) -> ComputeWords {
+        match dataflow {
+            Dataflow::OutputStationary => ComputeWords {
+                input: len,
+                weight: len,
+                out: rows,
+            },
+            _ => ComputeWords {
+                input: len,
+                weight: rows,
+                out: len,
+            },
+        }
+    }
+}
+
 /// A validated accelerator: the only way to build one is [`ArchSpec::validate`], so every `Arch`
 /// satisfies every check there (fields are private; read them through the accessors).
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -299,6 +329,15 @@ impl Arch {
     pub fn double_buffered(&self) -> bool {
         self.input.banks >= 2 && self.weight.banks >= 2 && self.accumulator.banks >= 2
     }
+    /// Buffer words one COMPUTE streaming `len` words touches on this accelerator's dataflow
+    /// (docs/TIMING.md, "Compute unit"): weight-stationary reads `len` input words and the `R`-word
+    /// weight tile and writes `len` accumulator words; output-stationary reads `len` words of each
+    /// operand and drains `R` accumulator words. The one statement of it: the schedule, the program
+    /// check and both simulator engines use it.
+    pub fn compute_words(&self, len: u32) -> ComputeWords {
+        ComputeWords::of(self.dataflow, self.rows, len)
+    }
+
     /// Cycles per microsecond: the clock in MHz.
     pub fn microseconds(&self, cycles: Cycles) -> f64 {
         cycles.get() as f64 / self.clock_mhz

@@ -329,6 +329,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 print::validate(&r);
             }
+            if !r.passed {
+                return Ok(ExitCode::from(1));
+            }
         }
         Cmd::Search(s) => return cmd_search::run(s),
         Cmd::Export(e) => {

@@ -126,11 +126,23 @@ pub fn validate(r: &ValidateReport) {
             }
         );
     }
+    for c in r.cases.iter().filter(|c| !c.matches_reference) {
+        outln!(
+            "  {} {}: the cycle simulator's outputs DIFFER from the reference",
+            c.arch,
+            c.layer
+        );
+    }
     outln!(
-        "  MAPE {:.2} %, max |error| {:.2} % over {} layers",
+        "  MAPE {:.2} %, max |error| {:.2} % over {} layers; {}",
         r.mape_pct,
         r.max_abs_error_pct,
-        r.cases.len()
+        r.cases.len(),
+        if r.passed {
+            "outputs match the reference, counters agree"
+        } else {
+            "FAILED"
+        }
     );
 }
 

@@ -146,10 +146,7 @@ pub fn demo(
     }
     let passed = simulate.iter().all(|s| s.matches_reference)
         && verify.as_ref().is_none_or(|v| v.passed)
-        && validate
-            .cases
-            .iter()
-            .all(|c| c.counter_mismatches.is_empty());
+        && validate.passed;
     Ok(DemoReport {
         estimate,
         simulate,

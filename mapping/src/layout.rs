@@ -26,7 +26,10 @@ pub struct DramLayout {
     pub n: u32,
     pub rows: u32,
     pub cols: u32,
-    /// Bytes of an accumulator word (C lanes).
+    /// Bytes of an input word (R operands), a weight word (C operands) and an accumulator word (C
+    /// lanes): the accelerator's, from its datatypes.
+    pub in_word_bytes: u32,
+    pub w_word_bytes: u32,
     pub acc_word_bytes: u32,
     /// B words per n-slice.
     pub b_words_per_slice: u32,
@@ -73,6 +76,8 @@ impl DramLayout {
             n: g.n,
             rows: arch.rows(),
             cols: arch.cols(),
+            in_word_bytes: arch.input().word_bytes(),
+            w_word_bytes: arch.weight().word_bytes(),
             acc_word_bytes: acc_word as u32,
             b_words_per_slice: kb as u32,
             a_base: a_base as u32,
@@ -97,21 +102,23 @@ impl DramLayout {
     /// Byte address of the first A word a step loads.
     pub fn a_addr(&self, s: &Step) -> u32 {
         let (w, _) = self.a_word(s.m0, s.k0);
-        self.a_base + w * self.rows
+        self.a_base + w * self.in_word_bytes
     }
     /// Byte address of the first B word a step loads.
     pub fn b_addr(&self, s: &Step) -> u32 {
-        self.b_base + (s.n_slice * self.b_words_per_slice + s.k0) * self.cols
+        self.b_base + (s.n_slice * self.b_words_per_slice + s.k0) * self.w_word_bytes
     }
     /// Byte address of C's word for n-slice `t`, row `m`.
     pub fn c_addr(&self, t: u32, m: u32) -> u32 {
         self.c_base + (t * self.m + m) * self.acc_word_bytes
     }
 
-    /// The initial DRAM image: A and B in place, C zero.
+    /// The initial DRAM image: A and B in place, C zero. (Operands are int8 here, as the functional
+    /// model is; the addresses follow the word widths.)
     pub fn image(&self, a: &[i8], b: &[i8]) -> Vec<u8> {
         let (m, k, n) = (self.m as usize, self.k as usize, self.n as usize);
-        let (r, c) = (self.rows as usize, self.cols as usize);
+        let (r, c) = (self.in_word_bytes as usize, self.w_word_bytes as usize);
+        let cols = self.cols as usize;
         assert_eq!(a.len(), m * k);
         assert_eq!(b.len(), k * n);
         let mut img = vec![0u8; self.total_bytes as usize];
@@ -124,8 +131,8 @@ impl DramLayout {
         for t in 0..self.ns() as usize {
             for kk in 0..k {
                 let base = self.b_base as usize + (t * self.b_words_per_slice as usize + kk) * c;
-                for cc in 0..c {
-                    let nn = t * c + cc;
+                for cc in 0..cols {
+                    let nn = t * cols + cc;
                     if nn < n {
                         img[base + cc] = b[kk * n + nn] as u8;
                     }
@@ -135,14 +142,15 @@ impl DramLayout {
         img
     }
 
-    /// Read C (M×N row-major) out of a final DRAM image.
+    /// Read C (M×N row-major, int32 lanes) out of a final DRAM image.
     pub fn read_c(&self, img: &[u8]) -> Vec<i32> {
         let (m, n, c) = (self.m as usize, self.n as usize, self.cols as usize);
+        let lane = self.acc_word_bytes as usize / c;
         let mut out = vec![0i32; m * n];
         for mi in 0..m {
             for nn in 0..n {
                 let t = nn / c;
-                let a = self.c_addr(t as u32, mi as u32) as usize + 4 * (nn % c);
+                let a = self.c_addr(t as u32, mi as u32) as usize + lane * (nn % c);
                 out[mi * n + nn] = i32::from_le_bytes([img[a], img[a + 1], img[a + 2], img[a + 3]]);
             }
         }

@@ -65,9 +65,10 @@ impl Mapping {
         }
     }
 
-    /// Accumulator words one output tile occupies: `tile_n / C` slices of `tile_m` rows.
+    /// Accumulator words one output tile occupies: `tile_n / C` COMPUTEs' outputs
+    /// ([`Arch::compute_words`] of a full stream).
     pub fn accumulator_words(&self, arch: &Arch) -> u64 {
-        u64::from(self.tile_m) * u64::from(self.n_per_tile(arch))
+        u64::from(arch.compute_words(self.stream(arch)).out) * u64::from(self.n_per_tile(arch))
     }
 
     /// [`Mapping::check`] without the program length: tiles in range, the dataflow's fixed tiles and
@@ -130,7 +131,14 @@ impl Mapping {
         )?;
         let acc_words = self.accumulator_words(arch);
         let acc_bank = arch.accumulator().bank_depth();
-        ensure(acc_words <= u64::from(acc_bank), "tile_n", || {
+        // Blame the tile that can fix it: the width if one n-slice would fit, else the height.
+        let one_slice = u64::from(arch.compute_words(self.stream(arch)).out);
+        let field = if one_slice > u64::from(acc_bank) {
+            "tile_m"
+        } else {
+            "tile_n"
+        };
+        ensure(acc_words <= u64::from(acc_bank), field, || {
             format!(
                 "an output tile of {} rows × {} columns needs {acc_words} accumulator words; a bank holds {acc_bank}",
                 self.tile_m, self.tile_n
@@ -216,6 +224,21 @@ impl Mapping {
     /// Errors name the field as `mapping.tile_m` etc.
     pub fn resolve(spec: &MappingSpec, g: &Gemm, arch: &Arch) -> Result<Mapping> {
         let mut m = Mapping::default_for(g, arch);
+        // The array fixes one tile (its rows): a different value is an error, with the value given.
+        let (fixed, field) = match arch.dataflow() {
+            Dataflow::OutputStationary => (spec.tile_m, "tile_m"),
+            _ => (spec.tile_k, "tile_k"),
+        };
+        if let Some(v) = fixed {
+            ensure(v == i64::from(arch.rows()), field, || {
+                format!(
+                    "is fixed to the array's {} rows on a {} array, got {v}",
+                    arch.rows(),
+                    arch.dataflow().name()
+                )
+            })
+            .map_err(|e| e.under("mapping"))?;
+        }
         let pick = |v: Option<i64>, f: &str, dim: u32, default: u32| -> Result<u32> {
             match v {
                 None => Ok(default),
@@ -233,19 +256,10 @@ impl Mapping {
         // tile_n is cut to the layer in whole array columns.
         let n_cap = n_slices(g, arch) * arch.cols();
         m.tile_n = pick(spec.tile_n, "tile_n", n_cap, m.tile_n)?;
-        // A fixed (spatial) tile the user gave but cut to a small layer is still the array's.
+        // The fixed tile stays the array's even on a layer smaller than the array.
         match arch.dataflow() {
-            Dataflow::OutputStationary
-                if spec.tile_m.is_some_and(|v| v == i64::from(arch.rows())) =>
-            {
-                m.tile_m = arch.rows()
-            }
-            Dataflow::WeightStationary
-                if spec.tile_k.is_some_and(|v| v == i64::from(arch.rows())) =>
-            {
-                m.tile_k = arch.rows()
-            }
-            _ => {}
+            Dataflow::OutputStationary => m.tile_m = arch.rows(),
+            _ => m.tile_k = arch.rows(),
         }
         if spec.tile_n.is_none() && spec.tile_m.is_some() {
             // A narrower or taller tile than the default's: keep the default width only if it fits.
@@ -347,6 +361,32 @@ mod tests {
                 .as_deref(),
             Some("mapping.tile_m")
         );
+        // the array's fixed tile: refused with the value given, not the one cut to the layer
+        let os = builtin::arch("os_4x4").unwrap();
+        let small = Gemm::new("g", 3, 50, 19);
+        let e = Mapping::resolve(
+            &MappingSpec {
+                tile_m: Some(64),
+                ..MappingSpec::default()
+            },
+            &small,
+            &os,
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("mapping.tile_m"));
+        assert!(e.message.contains("got 64"), "{e}");
+        // a height no accumulator bank holds blames the height, not the width
+        let tall = Gemm::new("g", 2000, 8, 8);
+        let e = Mapping::resolve(
+            &MappingSpec {
+                tile_m: Some(1000),
+                ..MappingSpec::default()
+            },
+            &tall,
+            &arch,
+        )
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("mapping.tile_m"), "{e}");
         let huge = MappingSpec {
             tile_m: Some(100_000),
             ..MappingSpec::default()

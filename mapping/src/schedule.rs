@@ -209,17 +209,16 @@ impl Mapping {
     /// banks, and a program that fits the instruction memory. Errors name the mapping field.
     pub fn check(&self, g: &Gemm, arch: &Arch) -> Result<()> {
         self.check_tiles(arch)?;
-        self.check_program_len(g, &Schedule::new(g, arch, self).summary()?)
+        self.check_program_len(&Schedule::new(g, arch, self).summary()?)
     }
 
     /// The program-length part of [`Mapping::check`], from the schedule's summary.
-    pub fn check_program_len(&self, g: &Gemm, summary: &crate::Summary) -> Result<()> {
+    pub fn check_program_len(&self, summary: &crate::Summary) -> Result<()> {
         let len = summary.program_len;
         if len > tessera_arch::isa::MAX_PROGRAM_LEN as u64 {
             return Err(Diagnostic::new(format!(
-                "layer {:?} tiled {}×{}×{} (m×k×n) needs a program of {len} instructions; the \
+                "tiled {}×{}×{} (m×k×n) it needs a program of {len} instructions; the \
                  instruction memory holds {} (use larger tiles or a larger array)",
-                g.name,
                 self.tile_m,
                 self.tile_k,
                 self.tile_n,
@@ -294,36 +293,30 @@ impl Schedule {
     }
 
     /// What a tile at these loop classes moves and computes: the dataflow's one definition. It reads
-    /// the m-tile and n-tile only through their sizes (their loops are not positional).
+    /// the m-tile and n-tile only through their sizes (their loops are not positional). The words
+    /// the COMPUTE itself touches are the ISA's ([`Arch::compute_words`]).
     pub fn shape(&self, c: &[Class]) -> Shape {
         let (m, k, slice) = (c[M_TILE], c[K_TILE], c[N_SLICE]);
-        let store_after = k.last && slice.last;
-        let stores = if store_after { slice.trips } else { 0 };
-        match self.dataflow {
-            Dataflow::OutputStationary => Shape {
-                input_words: if slice.first { k.size } else { 0 },
-                weight_words: k.size,
-                len: k.size,
-                accumulate: !k.first,
-                input_reads: k.size,
-                weight_reads: k.size,
-                // The array drains R rows; rows past M are zero (A is zero-padded) and not stored.
-                out_words: self.rows,
-                stores,
-                store_words: m.size,
-            },
-            _ => Shape {
-                input_words: if slice.first { m.size } else { 0 },
-                // The whole R-row weight tile, zero rows included (the preload is R cycles).
-                weight_words: self.rows,
-                len: m.size,
-                accumulate: !k.first,
-                input_reads: m.size,
-                weight_reads: self.rows,
-                out_words: m.size,
-                stores,
-                store_words: m.size,
-            },
+        let stores = if k.last && slice.last { slice.trips } else { 0 };
+        // What one COMPUTE streams, and the operand slice loaded for the tile: A is loaded at the
+        // first n-slice and reused by the others; B for every COMPUTE.
+        let (len, a_words, b_words) = match self.dataflow {
+            // k-steps of both operands; the last m-tile's rows past M are zero and not stored
+            Dataflow::OutputStationary => (k.size, k.size, k.size),
+            // rows of A; the whole R-row weight tile, zero rows included
+            _ => (m.size, m.size, self.rows),
+        };
+        let words = tessera_arch::ComputeWords::of(self.dataflow, self.rows, len);
+        Shape {
+            input_words: if slice.first { a_words } else { 0 },
+            weight_words: b_words,
+            len,
+            accumulate: !k.first,
+            input_reads: words.input,
+            weight_reads: words.weight,
+            out_words: words.out,
+            stores,
+            store_words: m.size,
         }
     }
 

@@ -206,7 +206,13 @@ fn resimulate(
                     full.energy.total_pj
                 )));
             }
-            let run = run_layer(g, arch, &mapping, config.seed.wrapping_add(l as u64), &opts)?;
+            let run = run_layer(
+                g,
+                arch,
+                &mapping,
+                tessera_sim::workload::layer_seed(config.seed, l),
+                &opts,
+            )?;
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             progress(Phase::Resimulate, n, jobs.len());
             if !run.matches_reference {

@@ -31,8 +31,13 @@ impl Contract {
     }
 
     /// `k_i = max(i, ceil((i+1)·b / W) - 1)`: the DMA pacing slot (relative) of word `i` of `b` bytes.
+    /// (Words are at most 65 535 per transfer and 512 bytes wide, W at least 1: far inside u64.)
     pub fn dma_slot(i: u64, word_bytes: u64, bytes_per_cycle: u64) -> u64 {
-        i.max(((i + 1) * word_bytes).div_ceil(bytes_per_cycle) - 1)
+        i.max(
+            (i.saturating_add(1).saturating_mul(word_bytes))
+                .div_ceil(bytes_per_cycle.max(1))
+                .saturating_sub(1),
+        )
     }
 
     fn slot(arch: &Arch, i: u64, b: u64) -> u64 {
@@ -44,9 +49,10 @@ impl Contract {
         arch.dram().latency().get() + Self::slot(arch, i, b)
     }
 
-    /// Busy cycles of a LOAD of `n ≥ 1` words of `b` bytes: `L + k_{n-1} + 1`.
+    /// Busy cycles of a LOAD of `n ≥ 1` words of `b` bytes: `L + k_{n-1} + 1` (`n = 0` is illegal;
+    /// it is priced as one word).
     pub fn load_busy(arch: &Arch, n: u64, b: u64) -> u64 {
-        Self::load_beat(arch, n - 1, b) + 1
+        Self::load_beat(arch, n.saturating_sub(1), b) + 1
     }
 
     /// τ at which a STORE presents write beat `i`: `k_i + 1` (the accumulator word is read at `k_i`).
@@ -55,9 +61,9 @@ impl Contract {
     }
 
     /// Busy cycles of a STORE of `n ≥ 1` accumulator words: `k_{n-1} + L + 2` (the acknowledgement
-    /// comes `L` cycles after the last beat).
+    /// comes `L` cycles after the last beat; `n = 0` is illegal and priced as one word).
     pub fn store_busy(arch: &Arch, n: u64) -> u64 {
-        Self::store_beat(arch, n - 1) + arch.dram().latency().get() + 1
+        Self::store_beat(arch, n.saturating_sub(1)) + arch.dram().latency().get() + 1
     }
 
     /// Busy cycles of a COMPUTE streaming `len ≥ 1` words.

@@ -1,8 +1,9 @@
 //! Performance models of a lowered layer.
 //!
 //! - [`analytical`]: estimates cycles, accesses, energy and utilization from the layer's
-//!   [`Schedule`](tessera_mapping::Schedule) in closed form, without executing the program. Fast;
-//!   approximate where the controller's issue order matters (see its docs).
+//!   [`Schedule`](tessera_mapping::Schedule), without executing the program: access counts in closed
+//!   form, cycles as a sum over the tiles that follows the in-order controller (exact for today's
+//!   machine; see its docs for what it will approximate).
 //! - [`engine`]: the cycle-level simulator. It executes the [`Program`](tessera_arch::isa::Program)
 //!   instruction by instruction against the timing contract of docs/TIMING.md and computes the real
 //!   int32 results. Two granularities give one answer: [`Engine::Stepped`] advances every register

@@ -38,8 +38,20 @@ fn cases() -> u32 {
         .unwrap_or(48)
 }
 
-/// Checks one case; returns the analytical model's cycle error in percent.
-fn check(arch: &Arch, g: &Gemm, mapping: &Mapping, seed: u64) -> Result<f64, TestCaseError> {
+/// The analytical model's cycle error against the cycle simulator, in percent.
+fn cycle_error_pct(arch: &Arch, g: &Gemm, mapping: &Mapping) -> f64 {
+    let est = estimate(g, arch, mapping).unwrap().cycles.get() as f64;
+    let sim = run_layer(g, arch, mapping, 5, &SimOptions::default())
+        .unwrap()
+        .report
+        .cycles
+        .get() as f64;
+    (est - sim) / sim * 100.0
+}
+
+/// Checks one case: both engines against each other and the reference, the analytical counters
+/// and cycles against the simulator's.
+fn check(arch: &Arch, g: &Gemm, mapping: &Mapping, seed: u64) -> Result<(), TestCaseError> {
     let ev = run_layer(
         g,
         arch,
@@ -94,8 +106,7 @@ fn check(arch: &Arch, g: &Gemm, mapping: &Mapping, seed: u64) -> Result<f64, Tes
         st.report.cycles,
         "analytical cycles differ from the simulator's"
     );
-    let sim = st.report.cycles.get() as f64;
-    Ok((est.cycles.get() as f64 - sim) / sim * 100.0)
+    Ok(())
 }
 
 proptest! {
@@ -127,7 +138,8 @@ fn issue_example_37x50x19_on_builtins() {
 }
 
 /// The analytical model within 1 % MAPE of the cycle simulator over random designs and layers of
-/// both dataflows, with the default mapping (as `tessera estimate` uses), one fixed draw.
+/// both dataflows, with the default mapping (as `tessera estimate` uses), one fixed draw: larger
+/// arrays and layers than the property test, measured on their own (no equality asserted here).
 #[test]
 fn analytical_mape_within_one_percent_on_random_cases() {
     use tessera_workloads::data::SplitMix64;
@@ -156,7 +168,7 @@ fn analytical_mape_within_one_percent_on_random_cases() {
             if mp.check(&g, &arch).is_err() {
                 continue;
             }
-            errors.push(check(&arch, &g, &mp, 5).unwrap());
+            errors.push(cycle_error_pct(&arch, &g, &mp));
         }
         let mape = errors.iter().map(|e| e.abs()).sum::<f64>() / errors.len() as f64;
         assert!(

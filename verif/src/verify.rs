@@ -152,7 +152,7 @@ pub fn verify_with(
     let mut layers = vec![];
     for (i, (l, mapping)) in w.layers.iter().zip(mappings).enumerate() {
         let g = gemm(l);
-        let seed = o.seed.wrapping_add(i as u64);
+        let seed = tessera_sim::workload::layer_seed(o.seed, i);
         let opts = SimOptions {
             engine: o.engine,
             trace: o.trace,

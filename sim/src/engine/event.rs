@@ -256,10 +256,9 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                     Unit::Compute => m.units.ctrl_wait_compute_cycles += t - s,
                 }
             }
-            issue(m, program, &ins, pc, t, u, opts, &mut channel, &mut active)?;
-            let busy = unit_busy(m, &ins, opts);
+            let end = issue(m, program, &ins, pc, t, u, opts, &mut channel, &mut active)?;
             units[u as usize].busy = true;
-            q.push(t + busy + 1, Phase::Settle, Event::Free(u));
+            q.push(end + 1, Phase::Settle, Event::Free(u));
             apply(m, &ins, &mut scratch, r, c);
             m.counters.instructions += 1;
             ctrl.pc += 1;
@@ -296,7 +295,9 @@ fn unit_busy(m: &Machine, ins: &Instr, opts: &SimOptions) -> u64 {
     }
 }
 
-/// Issue `ins` to unit `u` at cycle `t`: the race check, the DRAM grant, statistics and trace.
+/// Issue `ins` to unit `u` at cycle `t`: the DRAM grant, the race check, statistics and trace.
+/// Returns the unit's last busy cycle (its busy register is low from the cycle after). A transfer
+/// the channel cannot start at once keeps the DMA busy while it waits.
 #[allow(clippy::too_many_arguments)]
 fn issue(
     m: &mut Machine,
@@ -308,12 +309,11 @@ fn issue(
     opts: &SimOptions,
     channel: &mut DramChannel,
     active: &mut [Vec<Active>; 2],
-) -> Result<()> {
+) -> Result<u64> {
     let busy = unit_busy(m, ins, opts);
     let mut start = t + 1;
     if u == Unit::Dma {
         start = channel.grant(start, busy);
-        debug_assert_eq!(start, t + 1, "one DMA never waits for the channel");
     }
     let end = start + busy - 1;
     let fp = footprint(m, ins);
@@ -340,10 +340,10 @@ fn issue(
     }
     m.tracer.emit(end, u.name(), "done", String::new);
     match u {
-        Unit::Dma => m.units.dma_busy_cycles += busy,
-        Unit::Compute => m.units.compute_busy_cycles += busy,
+        Unit::Dma => m.units.dma_busy_cycles += end - t,
+        Unit::Compute => m.units.compute_busy_cycles += end - t,
     }
-    Ok(())
+    Ok(end)
 }
 
 /// The DMA's request and beat events of a LOAD or STORE whose first busy cycle is `start`, at the

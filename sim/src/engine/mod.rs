@@ -25,7 +25,7 @@ use crate::energy::Energy;
 use crate::trace::{TraceEvent, Tracer};
 use serde::{Deserialize, Serialize};
 use tessera_arch::isa::{Instr, LoadTarget, Program};
-use tessera_arch::{Arch, Dataflow};
+use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_core::Cycles;
 
@@ -94,7 +94,8 @@ pub struct SimReport {
     pub counters: Counters,
     pub units: UnitStats,
     pub energy: Energy,
-    /// Useful MACs / (PEs × cycles).
+    /// MACs / (PEs × cycles): the array's MAC slots as [`simulate`] counts them (padding
+    /// included); [`crate::run_layer`] replaces it with the layer's useful MACs.
     pub utilization: f64,
 }
 
@@ -105,14 +106,11 @@ pub struct SimResult {
     pub trace: Option<Vec<TraceEvent>>,
 }
 
-/// Buffer words one COMPUTE of `len` touches, by the dataflow's contract: (input words read,
-/// weight words read, accumulator words written).
+/// Buffer words one COMPUTE of `len` touches ([`Arch::compute_words`]): (input words read, weight
+/// words read, accumulator words written).
 pub fn compute_words(arch: &Arch, len: u64) -> (u64, u64, u64) {
-    let r = u64::from(arch.rows());
-    match arch.dataflow() {
-        Dataflow::OutputStationary => (len, len, r),
-        _ => (len, r, len),
-    }
+    let w = arch.compute_words(u32::try_from(len).unwrap_or(u32::MAX));
+    (w.input.into(), w.weight.into(), w.out.into())
 }
 
 /// Machine state shared by the engines: the DRAM image, the buffers' contents (flat, word-major),

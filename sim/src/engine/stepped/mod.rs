@@ -10,8 +10,9 @@
 //!    the combinational paths between them): the controller's issue decision, the DRAM's read word
 //!    and acknowledgement, the DMA's buffer write, store read and write beat, the compute unit's
 //!    buffer reads and accumulator write;
-//! 2. **commit**: SRAM reads sample the memories as they were at the start of the cycle, then every
-//!    write lands, then every component's registers take their next values.
+//! 2. **commit**: every component's registers take their next values from this cycle's values (the
+//!    read ports' data included); then the SRAM reads sample the memories as they were during the
+//!    cycle; then every write lands.
 //!
 //! No formula of the contract is used: a unit's last busy cycle is the cycle its pipeline produces
 //! its last result (the DMA's last word or acknowledgement, the array's last output row), and the
