@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use tessera_core::diag::{Diagnostic, Result};
 
-/// Instructions the accelerator's instruction memory holds (16-bit `pc`). Programs longer than this
-/// are refused by the lowering, the simulator and the RTL runner alike.
-pub const MAX_PROGRAM_LEN: usize = 1 << 16;
+/// Instructions the host's command queue holds (docs/TIMING.md, "Controller"). A program of any
+/// length streams through it.
+pub const QUEUE_DEPTH: usize = 4;
 
 /// Opcodes, bits `[7:0]`.
 pub mod op {
@@ -19,6 +19,7 @@ pub mod op {
     pub const STORE: u8 = 2;
     pub const COMPUTE: u8 = 3;
     pub const SYNC: u8 = 4;
+    pub const CONFIG: u8 = 5;
 }
 
 /// Bit ranges `(lsb, width)` of the instruction fields.
@@ -35,6 +36,31 @@ pub mod field {
     pub const ADDR_B: (u32, u32) = (80, 16);
     /// COMPUTE: accumulator address.
     pub const ADDR_C: (u32, u32) = (96, 16);
+    /// LOAD flags: bit 0 the weight buffer, bit 1 gather.
+    pub const GATHER_BIT: u8 = 2;
+    /// Gather LOAD: the start position.
+    pub const G_N: (u32, u32) = (32, 16);
+    pub const G_OH: (u32, u32) = (48, 16);
+    pub const G_OW: (u32, u32) = (80, 16);
+    pub const G_KH: (u32, u32) = (96, 8);
+    pub const G_KW: (u32, u32) = (104, 8);
+    pub const G_C: (u32, u32) = (112, 16);
+    /// CONFIG register 0 (tensor).
+    pub const T_BASE: (u32, u32) = (16, 32);
+    pub const T_H: (u32, u32) = (48, 16);
+    pub const T_W: (u32, u32) = (64, 16);
+    pub const T_CS: (u32, u32) = (80, 16);
+    pub const T_OW: (u32, u32) = (96, 16);
+    pub const T_OH: (u32, u32) = (112, 16);
+    /// CONFIG register 1 (window).
+    pub const W_SH: (u32, u32) = (16, 8);
+    pub const W_SW: (u32, u32) = (24, 8);
+    pub const W_DH: (u32, u32) = (32, 8);
+    pub const W_DW: (u32, u32) = (40, 8);
+    pub const W_PT: (u32, u32) = (48, 8);
+    pub const W_PL: (u32, u32) = (56, 8);
+    pub const W_KW: (u32, u32) = (64, 8);
+    pub const W_CG: (u32, u32) = (72, 16);
 }
 
 /// Unit bits of a SYNC mask.
@@ -50,6 +76,39 @@ pub enum LoadTarget {
     Weight = 1,
 }
 
+/// Where a gather LOAD starts (docs/TIMING.md, "Gather registers"): an output pixel and a k-step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct GatherPos {
+    pub n: u16,
+    pub oh: u16,
+    pub ow: u16,
+    pub kh: u8,
+    pub kw: u8,
+    pub c: u16,
+}
+
+/// The DMA's gather registers, as CONFIG writes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Config {
+    /// Register 0: the input tensor `[N][H][W][cs]` at `base`, and the output's size.
+    Tensor {
+        base: u32,
+        h: u16,
+        w: u16,
+        cs: u16,
+        ow: u16,
+        oh: u16,
+    },
+    /// Register 1: stride, dilation, padding before (top, left), kernel width, channels per group.
+    Window {
+        stride: [u8; 2],
+        dilation: [u8; 2],
+        pad: [u8; 2],
+        kw: u8,
+        cg: u16,
+    },
+}
+
 /// One instruction. Addresses into buffers are in words, DRAM addresses in bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Instr {
@@ -60,6 +119,15 @@ pub enum Instr {
         dram_addr: u32,
         sram_addr: u16,
     },
+    /// A LOAD that gathers an implicit im2col from the tensor the gather registers describe.
+    Gather {
+        target: LoadTarget,
+        count: u16,
+        sram_addr: u16,
+        pos: GatherPos,
+    },
+    /// Write a group of the DMA's gather registers.
+    Config(Config),
     Store {
         count: u16,
         dram_addr: u32,
@@ -134,6 +202,62 @@ impl Instr {
                 put(&mut w, field::OP, op::SYNC.into());
                 put(&mut w, field::FLAGS, mask.into());
             }
+            Instr::Gather {
+                target,
+                count,
+                sram_addr,
+                pos,
+            } => {
+                put(&mut w, field::OP, op::LOAD.into());
+                put(
+                    &mut w,
+                    field::FLAGS,
+                    target as u64 | u64::from(field::GATHER_BIT),
+                );
+                put(&mut w, field::COUNT, count.into());
+                put(&mut w, field::ADDR_A, sram_addr.into());
+                put(&mut w, field::G_N, pos.n.into());
+                put(&mut w, field::G_OH, pos.oh.into());
+                put(&mut w, field::G_OW, pos.ow.into());
+                put(&mut w, field::G_KH, pos.kh.into());
+                put(&mut w, field::G_KW, pos.kw.into());
+                put(&mut w, field::G_C, pos.c.into());
+            }
+            Instr::Config(Config::Tensor {
+                base,
+                h,
+                w: width,
+                cs,
+                ow,
+                oh,
+            }) => {
+                put(&mut w, field::OP, op::CONFIG.into());
+                put(&mut w, field::FLAGS, 0);
+                put(&mut w, field::T_BASE, base.into());
+                put(&mut w, field::T_H, h.into());
+                put(&mut w, field::T_W, width.into());
+                put(&mut w, field::T_CS, cs.into());
+                put(&mut w, field::T_OW, ow.into());
+                put(&mut w, field::T_OH, oh.into());
+            }
+            Instr::Config(Config::Window {
+                stride,
+                dilation,
+                pad,
+                kw,
+                cg,
+            }) => {
+                put(&mut w, field::OP, op::CONFIG.into());
+                put(&mut w, field::FLAGS, 1);
+                put(&mut w, field::W_SH, stride[0].into());
+                put(&mut w, field::W_SW, stride[1].into());
+                put(&mut w, field::W_DH, dilation[0].into());
+                put(&mut w, field::W_DW, dilation[1].into());
+                put(&mut w, field::W_PT, pad[0].into());
+                put(&mut w, field::W_PL, pad[1].into());
+                put(&mut w, field::W_KW, kw.into());
+                put(&mut w, field::W_CG, cg.into());
+            }
         }
         w
     }
@@ -146,6 +270,8 @@ impl Instr {
             Instr::Store { .. } => "STORE",
             Instr::Compute { .. } => "COMPUTE",
             Instr::Sync { .. } => "SYNC",
+            Instr::Gather { .. } => "LOAD",
+            Instr::Config(_) => "CONFIG",
         }
     }
 
@@ -160,15 +286,57 @@ impl Instr {
         let c = get(w, field::ADDR_C) as u16;
         let i = match opc {
             op::HALT => Instr::Halt,
-            op::LOAD => Instr::Load {
-                target: match flags {
-                    0 => LoadTarget::Input,
-                    1 => LoadTarget::Weight,
-                    f => return Err(Diagnostic::new(format!("LOAD with unknown buffer {f}"))),
-                },
-                count,
-                dram_addr,
-                sram_addr: a,
+            op::LOAD => {
+                if flags > 3 {
+                    return Err(Diagnostic::new(format!(
+                        "LOAD with unknown flags {flags:#x}"
+                    )));
+                }
+                let target = if flags & 1 == 1 {
+                    LoadTarget::Weight
+                } else {
+                    LoadTarget::Input
+                };
+                if flags & field::GATHER_BIT != 0 {
+                    Instr::Gather {
+                        target,
+                        count,
+                        sram_addr: a,
+                        pos: GatherPos {
+                            n: get(w, field::G_N) as u16,
+                            oh: get(w, field::G_OH) as u16,
+                            ow: get(w, field::G_OW) as u16,
+                            kh: get(w, field::G_KH) as u8,
+                            kw: get(w, field::G_KW) as u8,
+                            c: get(w, field::G_C) as u16,
+                        },
+                    }
+                } else {
+                    Instr::Load {
+                        target,
+                        count,
+                        dram_addr,
+                        sram_addr: a,
+                    }
+                }
+            }
+            op::CONFIG => match flags {
+                0 => Instr::Config(Config::Tensor {
+                    base: get(w, field::T_BASE) as u32,
+                    h: get(w, field::T_H) as u16,
+                    w: get(w, field::T_W) as u16,
+                    cs: get(w, field::T_CS) as u16,
+                    ow: get(w, field::T_OW) as u16,
+                    oh: get(w, field::T_OH) as u16,
+                }),
+                1 => Instr::Config(Config::Window {
+                    stride: [get(w, field::W_SH) as u8, get(w, field::W_SW) as u8],
+                    dilation: [get(w, field::W_DH) as u8, get(w, field::W_DW) as u8],
+                    pad: [get(w, field::W_PT) as u8, get(w, field::W_PL) as u8],
+                    kw: get(w, field::W_KW) as u8,
+                    cg: get(w, field::W_CG) as u16,
+                }),
+                f => return Err(Diagnostic::new(format!("CONFIG of unknown register {f}"))),
             },
             op::STORE => Instr::Store {
                 count,
@@ -258,6 +426,44 @@ impl fmt::Display for Instr {
                 }
                 write!(f, "SYNC    {}", units.join(","))
             }
+            Instr::Gather {
+                target,
+                count,
+                sram_addr,
+                pos,
+            } => {
+                let b = match target {
+                    LoadTarget::Input => "in",
+                    LoadTarget::Weight => "wt",
+                };
+                write!(
+                    f,
+                    "LOAD    {b}[{sram_addr}..+{count}] <- im2col n{} oh{} ow{} kh{} kw{} c{}",
+                    pos.n, pos.oh, pos.ow, pos.kh, pos.kw, pos.c
+                )
+            }
+            Instr::Config(Config::Tensor {
+                base,
+                h,
+                w,
+                cs,
+                ow,
+                oh,
+            }) => write!(
+                f,
+                "CONFIG  tensor base={base:#x} {h}x{w}x{cs} out {oh}x{ow}"
+            ),
+            Instr::Config(Config::Window {
+                stride,
+                dilation,
+                pad,
+                kw,
+                cg,
+            }) => write!(
+                f,
+                "CONFIG  window s{}x{} d{}x{} p{}x{} kw{kw} cg{cg}",
+                stride[0], stride[1], dilation[0], dilation[1], pad[0], pad[1]
+            ),
         }
     }
 }
@@ -339,6 +545,52 @@ mod tests {
                     }
                 }),
             (0u8..4).prop_map(|mask| Instr::Sync { mask }),
+            (
+                any::<bool>(),
+                any::<u16>(),
+                any::<u16>(),
+                any::<(u16, u16, u16, u8, u8, u16)>()
+            )
+                .prop_map(|(w, count, sram_addr, (n, oh, ow, kh, kw, c))| {
+                    Instr::Gather {
+                        target: if w {
+                            LoadTarget::Weight
+                        } else {
+                            LoadTarget::Input
+                        },
+                        count,
+                        sram_addr,
+                        pos: GatherPos {
+                            n,
+                            oh,
+                            ow,
+                            kh,
+                            kw,
+                            c,
+                        },
+                    }
+                }),
+            any::<(u32, u16, u16, u16, u16, u16)>().prop_map(|(base, h, w, cs, ow, oh)| {
+                Instr::Config(Config::Tensor {
+                    base,
+                    h,
+                    w,
+                    cs,
+                    ow,
+                    oh,
+                })
+            }),
+            any::<([u8; 2], [u8; 2], [u8; 2], u8, u16)>().prop_map(
+                |(stride, dilation, pad, kw, cg)| {
+                    Instr::Config(Config::Window {
+                        stride,
+                        dilation,
+                        pad,
+                        kw,
+                        cg,
+                    })
+                }
+            ),
         ]
     }
 

@@ -15,6 +15,7 @@
 //! several sub-accelerators. The cycle-level behaviour is fixed by docs/TIMING.md.
 
 pub mod builtin;
+pub mod gather;
 pub mod isa;
 pub mod spec;
 pub mod tech;

@@ -243,10 +243,10 @@ pub fn demo(json: bool) -> Result<ExitCode> {
                     e.workload,
                     e.arch,
                     e.dataflow,
-                    e.cycles,
-                    e.energy_pj,
+                    e.totals.cycles,
+                    e.totals.energy_pj,
                     e.area_um2,
-                    100.0 * e.utilization
+                    100.0 * e.totals.utilization
                 );
             }
             Stage::Simulate(s) => {
@@ -256,8 +256,8 @@ pub fn demo(json: bool) -> Result<ExitCode> {
                 ));
                 outln!(
                     "  {} cycles, {:.3e} pJ, outputs {} the reference executor",
-                    s.cycles,
-                    s.energy_pj,
+                    s.totals.cycles,
+                    s.totals.energy_pj,
                     if s.matches_reference {
                         "match"
                     } else {

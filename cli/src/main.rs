@@ -32,6 +32,7 @@ macro_rules! outln {
 }
 
 mod cmd_search;
+mod csv_out;
 mod print;
 
 #[derive(Parser)]
@@ -108,8 +109,15 @@ struct Common {
     workload: String,
     #[command(flatten)]
     mapping: MappingArgs,
+    /// Run only this MAC layer of the workload, by name or 0-based index.
     #[arg(long)]
+    layer: Option<String>,
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long, conflicts_with = "csv")]
     json: bool,
+    /// Print the per-layer table as CSV (a row per layer and a TOTAL row) instead of text.
+    #[arg(long)]
+    csv: bool,
 }
 
 #[derive(Args)]
@@ -147,12 +155,18 @@ struct ValidateArgs {
     /// Workloads (default: the demo set).
     #[arg(long)]
     workload: Vec<String>,
+    /// Validate only this MAC layer of each workload, by name or 0-based index.
+    #[arg(long)]
+    layer: Option<String>,
     #[command(flatten)]
     mapping: MappingArgs,
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    #[arg(long)]
+    #[arg(long, conflicts_with = "csv")]
     json: bool,
+    /// Print one CSV row per (accelerator, layer) instead of text.
+    #[arg(long)]
+    csv: bool,
 }
 
 #[derive(Args)]
@@ -242,7 +256,18 @@ pub(crate) fn load_workload(name: &str) -> Result<Workload> {
 }
 
 fn inputs(c: &Common) -> Result<(Arch, Workload)> {
-    Ok((load_arch(&c.arch)?, load_workload(&c.workload)?))
+    Ok((
+        load_arch(&c.arch)?,
+        select(load_workload(&c.workload)?, c.layer.as_deref())?,
+    ))
+}
+
+/// The workload, or only its layer `which` (`--layer`).
+pub(crate) fn select(w: Workload, which: Option<&str>) -> Result<Workload> {
+    match which {
+        Some(l) => w.select(l),
+        None => Ok(w),
+    }
 }
 
 /// Name the workload's file in a mapping error that names none (the tiles are the workload's
@@ -284,6 +309,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map_err(|e| in_workload(e, &c.workload))?;
             if c.json {
                 print_json(&r)?;
+            } else if c.csv {
+                csv_out::estimate(&r)?;
             } else {
                 print::estimate(&r, &arch);
             }
@@ -314,6 +341,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             if s.common.json {
                 print_json(&r)?;
+            } else if s.common.csv {
+                csv_out::simulate(&r)?;
             } else {
                 print::simulate(&r);
             }
@@ -322,10 +351,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Cmd::Validate(v) => {
-            let pairs = validate_pairs(&v.arch, &v.workload)?;
+            let pairs = validate_pairs(&v.arch, &v.workload, v.layer.as_deref())?;
             let r = tessera_sim::workload::validate(&pairs, &v.mapping.spec(), v.seed)?;
             if v.json {
                 print_json(&r)?;
+            } else if v.csv {
+                csv_out::validate(&r)?;
             } else {
                 print::validate(&r);
             }
@@ -389,7 +420,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 /// Default validation set: several array shapes of both dataflows × the demo workloads.
-fn validate_pairs(archs: &[String], workloads: &[String]) -> Result<Vec<(Arch, Workload)>> {
+fn validate_pairs(
+    archs: &[String],
+    workloads: &[String],
+    layer: Option<&str>,
+) -> Result<Vec<(Arch, Workload)>> {
     let archs: Vec<String> = if archs.is_empty() {
         [
             "ws_2x3", "ws_4x4", "ws_8x8", "ws_16x16", "os_2x3", "os_4x4", "os_8x8", "os_16x16",
@@ -411,7 +446,7 @@ fn validate_pairs(archs: &[String], workloads: &[String]) -> Result<Vec<(Arch, W
     let mut pairs = vec![];
     for a in &archs {
         for w in &workloads {
-            pairs.push((load_arch(a)?, load_workload(w)?));
+            pairs.push((load_arch(a)?, select(load_workload(w)?, layer)?));
         }
     }
     Ok(pairs)

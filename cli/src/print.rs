@@ -4,7 +4,10 @@ use tessera_arch::Arch;
 use tessera_core::diag::Result;
 use tessera_flow::bench::{BenchEvent, BenchReport};
 use tessera_mapping::Mapping;
-use tessera_sim::workload::{EstimateReport, SimulateReport, ValidateReport};
+use tessera_sim::breakdown::Breakdown;
+use tessera_sim::workload::{
+    EstimateReport, LayerInfo, NotModelled, SimulateReport, Totals, ValidateReport,
+};
 use tessera_verif::{ExportReport, VerifyReport};
 
 pub fn list(archs: &[&str], workloads: &[&str]) -> Result<()> {
@@ -30,8 +33,95 @@ pub fn list(archs: &[&str], workloads: &[&str]) -> Result<()> {
     Ok(())
 }
 
-fn tiles(m: &Mapping) -> String {
-    format!("tiles m{} k{} n{}", m.tile_m, m.tile_k, m.tile_n)
+/// The per-layer table's header (both estimate and simulate).
+fn layer_header(extra: &str) {
+    outln!(
+        "  {:<22} {:<20} {:>13} {:>15} {:>14} {:>7} {:>15} {:>12} {:>12} {:>12} {:>12}  {}{extra}",
+        "layer",
+        "kind",
+        "MACs",
+        "tiles m/k/n",
+        "cycles",
+        "util %",
+        "energy pJ",
+        "DRAM rd B",
+        "DRAM wr B",
+        "compute cyc",
+        "stall cyc",
+        "shape"
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+fn layer_row(
+    info: &LayerInfo,
+    m: &Mapping,
+    cycles: u64,
+    util: f64,
+    energy_pj: f64,
+    k: &tessera_sim::Counters,
+    b: &Breakdown,
+    extra: &str,
+) {
+    outln!(
+        "  {:<22} {:<20} {:>13} {:>15} {:>14} {:>7.1} {:>15.4e} {:>12} {:>12} {:>12} {:>12}  {}{extra}",
+        info.layer,
+        info.kind,
+        info.macs,
+        format!("{}/{}/{}", m.tile_m, m.tile_k, m.tile_n),
+        cycles,
+        100.0 * util,
+        energy_pj,
+        k.dram_read_bytes,
+        k.dram_write_bytes,
+        b.compute,
+        b.dma_stall,
+        info.shape
+    );
+}
+
+/// Totals, the cycle breakdown, accesses per level and the operations nobody models.
+fn totals(t: &Totals, clock_mhz: Option<f64>, nm: &NotModelled) {
+    outln!(
+        "  total: {} cycles ({:.2} µs{}), {:.4e} pJ, {} MACs, utilization {:.1} %",
+        t.cycles,
+        t.latency_us,
+        clock_mhz.map_or(String::new(), |c| format!(" at {c} MHz")),
+        t.energy_pj,
+        t.macs,
+        100.0 * t.utilization
+    );
+    let b = &t.breakdown;
+    let pct = |x: u64| 100.0 * x as f64 / t.cycles.max(1) as f64;
+    outln!(
+        "  cycles by cause: array compute {} ({:.1} %), fill/drain {} ({:.1} %), DMA stall {} ({:.1} %), issue gaps {} ({:.1} %), first load {} ({:.1} %), last store {} ({:.1} %)",
+        b.compute, pct(b.compute), b.fill_drain, pct(b.fill_drain), b.dma_stall, pct(b.dma_stall),
+        b.issue, pct(b.issue), b.first_load, pct(b.first_load), b.last_store, pct(b.last_store)
+    );
+    let k = &t.counters;
+    outln!(
+        "  accesses: DRAM {} B read, {} B written; input buffer {} reads, {} writes; weight buffer {} reads, {} writes; accumulator {} reads, {} writes (words)",
+        k.dram_read_bytes, k.dram_write_bytes, k.input.reads, k.input.writes, k.weight.reads,
+        k.weight.writes, k.accumulator.reads, k.accumulator.writes
+    );
+    if !nm.ops.is_empty() {
+        let mut by_kind: std::collections::BTreeMap<&str, (usize, u64)> = Default::default();
+        for o in &nm.ops {
+            let e = by_kind.entry(o.kind.as_str()).or_default();
+            e.0 += 1;
+            e.1 += o.ops;
+        }
+        outln!(
+            "  not modelled (no MAC work; not in cycles or energy): {} ops in {} layers: {}",
+            nm.total_ops,
+            nm.ops.len(),
+            by_kind
+                .iter()
+                .map(|(k, (n, ops))| format!("{k} ×{n} {ops} ops"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
 }
 
 pub fn estimate(r: &EstimateReport, arch: &Arch) {
@@ -42,28 +132,21 @@ pub fn estimate(r: &EstimateReport, arch: &Arch) {
         r.dataflow,
         r.model
     );
+    layer_header("");
     for l in &r.layers {
-        outln!(
-            "  {:<12} M={} K={} N={}  {}  {} cycles  {:.1} pJ  util {:.1} %",
-            l.layer,
-            l.m,
-            l.k,
-            l.n,
-            tiles(&l.mapping),
+        layer_row(
+            &l.info,
+            &l.mapping,
             l.cycles,
+            l.utilization,
             l.energy_pj,
-            100.0 * l.utilization
+            &l.counters,
+            &l.breakdown,
+            "",
         );
     }
-    outln!(
-        "  total: {} cycles ({:.2} µs at {} MHz), {:.1} pJ, area {:.0} µm², utilization {:.1} %",
-        r.cycles,
-        r.latency_us,
-        arch.clock_mhz(),
-        r.energy_pj,
-        r.area_um2,
-        100.0 * r.utilization
-    );
+    totals(&r.totals, Some(arch.clock_mhz()), &r.not_modelled);
+    outln!("  area {:.0} µm²", r.area_um2);
 }
 
 pub fn simulate(r: &SimulateReport) {
@@ -75,29 +158,31 @@ pub fn simulate(r: &SimulateReport) {
         r.engine,
         r.seed
     );
+    layer_header("  outputs");
     for l in &r.layers {
-        outln!(
-            "  {:<12} {}  {} cycles  {:.1} pJ  util {:.1} %  DMA busy {} cycles  array busy {} cycles  outputs {}",
-            l.layer,
-            tiles(&l.mapping),
+        layer_row(
+            &l.info,
+            &l.mapping,
             l.cycles,
+            l.utilization,
             l.energy_pj,
-            100.0 * l.utilization,
-            l.units.dma_busy_cycles,
-            l.units.compute_busy_cycles,
+            &l.counters,
+            &l.breakdown,
             if l.matches_reference {
-                "match the reference"
+                "  match"
             } else {
-                "DIFFER from the reference"
-            }
+                "  DIFFER from the reference"
+            },
         );
     }
+    totals(&r.totals, None, &r.not_modelled);
     outln!(
-        "  total: {} cycles ({:.2} µs), {:.1} pJ, utilization {:.1} %",
-        r.cycles,
-        r.latency_us,
-        r.energy_pj,
-        100.0 * r.utilization
+        "  outputs {} the host's native execution of every layer",
+        if r.matches_reference {
+            "match"
+        } else {
+            "DIFFER from"
+        }
     );
 }
 
@@ -115,7 +200,7 @@ pub fn validate(r: &ValidateReport) {
         outln!(
             "  {:<10} {:<10} {:>9} cycles {:>9} cycles {:>+8.2} %{}",
             c.arch,
-            c.layer,
+            c.info.layer,
             c.analytical_cycles,
             c.cycle_sim_cycles,
             c.error_pct,
@@ -130,14 +215,17 @@ pub fn validate(r: &ValidateReport) {
         outln!(
             "  {} {}: the cycle simulator's outputs DIFFER from the reference",
             c.arch,
-            c.layer
+            c.info.layer
         );
     }
     outln!(
-        "  MAPE {:.2} %, max |error| {:.2} % over {} layers; {}",
+        "  MAPE {:.2} %, max |error| {:.2} % over {} layers; total {} vs {} cycles ({:+.2} %); {}",
         r.mape_pct,
         r.max_abs_error_pct,
         r.cases.len(),
+        r.analytical_cycles,
+        r.cycle_sim_cycles,
+        r.total_error_pct,
         if r.passed {
             "outputs match the reference, counters agree"
         } else {
@@ -249,7 +337,27 @@ pub fn bench_event(ev: BenchEvent) {
             f.scalesim_equivalent_s,
             f.speedup_vs_scalesim
         ),
+        BenchEvent::Network(f) => network_line(f),
     }
+}
+
+fn network_line(f: &tessera_flow::bench::NetworkFigure) {
+    outln!(
+        "{} ({} layers, {:.3e} MACs) on {}, {} thread(s): {:.2} s wall; engine {:.2} s = {:.2e} MAC/s per core; native int8 {:.2} s = {:.2e} MAC/s per core ({:.2}x); peak RSS {}; outputs {}",
+        f.network,
+        f.layers,
+        f.macs as f64,
+        f.arch,
+        f.threads,
+        f.wall_s,
+        f.engine_s,
+        f.engine_macs_per_s_per_core,
+        f.native_s,
+        f.native_macs_per_s_per_core,
+        f.slowdown_vs_native,
+        f.peak_rss_mib.map_or("unknown".to_string(), |m| format!("{m:.0} MiB")),
+        if f.matches_native { "match native" } else { "DIFFER from native" }
+    );
 }
 
 pub fn bench_summary(r: &BenchReport) {

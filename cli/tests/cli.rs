@@ -103,8 +103,27 @@ fn estimate_and_simulate_json_members() {
             "gemm_37x50x19",
             "--json",
         ]);
-        assert!(v["cycles"].as_u64().unwrap() > 0, "{cmd}: {v}");
-        assert!(v["energy_pj"].as_f64().unwrap() > 0.0, "{cmd}: {v}");
+        assert!(v["totals"]["cycles"].as_u64().unwrap() > 0, "{cmd}: {v}");
+        assert!(
+            v["totals"]["energy_pj"].as_f64().unwrap() > 0.0,
+            "{cmd}: {v}"
+        );
+        let layers = v["layers"].as_array().unwrap();
+        assert_eq!(layers.len(), 1, "{cmd}: {v}");
+        // the cycle breakdown sums to the cycles
+        let b = &v["totals"]["breakdown"];
+        let sum: u64 = [
+            "compute",
+            "fill_drain",
+            "first_load",
+            "last_store",
+            "dma_stall",
+            "issue",
+        ]
+        .iter()
+        .map(|k| b[k].as_u64().unwrap())
+        .sum();
+        assert_eq!(sum, v["totals"]["cycles"].as_u64().unwrap(), "{cmd}: {v}");
     }
     let v = json(&[
         "simulate",
@@ -117,6 +136,68 @@ fn estimate_and_simulate_json_members() {
         "--json",
     ]);
     assert_eq!(v["matches_reference"], true);
+}
+
+/// A network: per-layer rows with kinds and shapes, totals, the operations nobody models; `--layer`
+/// picks one layer by name or index; `--csv` gives a row per layer and a TOTAL row.
+#[test]
+fn networks_layers_and_csv() {
+    let v = json(&[
+        "simulate",
+        "--arch",
+        "ws_8x8",
+        "--workload",
+        "dqn",
+        "--json",
+    ]);
+    let layers = v["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 5);
+    assert_eq!(layers[0]["kind"], "Conv2d");
+    assert_eq!(v["matches_reference"], true);
+    assert_eq!(v["totals"]["macs"].as_u64().unwrap(), 9_352_192);
+    assert!(v["not_modelled"]["total_ops"].as_u64().unwrap() > 0);
+    let one = json(&[
+        "estimate",
+        "--arch",
+        "os_4x4",
+        "--workload",
+        "dqn",
+        "--layer",
+        "conv2",
+        "--json",
+    ]);
+    assert_eq!(one["layers"].as_array().unwrap().len(), 1);
+    assert_eq!(one["layers"][0]["layer"], "conv2");
+    let by_index = json(&[
+        "estimate",
+        "--arch",
+        "os_4x4",
+        "--workload",
+        "dqn",
+        "--layer",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(by_index["layers"], one["layers"]);
+    let o = tessera(&[
+        "estimate",
+        "--arch",
+        "ws_4x4",
+        "--workload",
+        "dqn",
+        "--layer",
+        "nope",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--layer"));
+    let o = tessera(&["estimate", "--arch", "ws_4x4", "--workload", "dqn", "--csv"]);
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 1 + 5 + 1, "{text}");
+    assert!(rows[0].starts_with("layer,kind,shape,"), "{text}");
+    assert!(rows[0].contains("cycles") && rows[0].contains("dma_stall_cycles"));
+    assert!(rows[6].starts_with("TOTAL,"), "{text}");
 }
 
 #[test]

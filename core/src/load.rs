@@ -17,7 +17,12 @@ use std::path::Path;
 /// Parse RON text; `origin` names the file (or built-in) in errors. The error carries RON's line
 /// and column and the dotted path of the field (`buffers.input.capacity_bytes`).
 pub fn parse_ron<T: DeserializeOwned>(text: &str, origin: &Path) -> Result<T> {
-    let mut de = ron::Deserializer::from_str(text).map_err(|e| spanned(e, None, origin))?;
+    // `implicit_some`: an optional field may be written `input: "conv1"` as well as
+    // `input: Some("conv1")`.
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let mut de = ron::Deserializer::from_str_with_options(text, &options)
+        .map_err(|e| spanned(e, None, origin))?;
     let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(v) => v,
         Err(e) => {

@@ -5,7 +5,9 @@
 //!     same exported design and program (Verilator's build time reported apart from its run time);
 //! (b) a GEMM set on 8×8 and 32×32 arrays: wall time, simulated cycles per second and the functional
 //!     MAC rate of the event engine beside the plain native int8 kernel in the same binary;
-//! (c) peak resident memory of the process.
+//! (c) whole networks (ResNet-18, ResNet-50) functionally simulated layer by layer on one core and
+//!     on all cores, beside the native int8 execution of the same layers, with peak memory;
+//! (d) peak resident memory of the process.
 //!
 //! Simulator and native-kernel figures are the best of [`REPEATS`] wall-clock runs; Verilator's is one
 //! run of its simulation loop. They vary from run to run by several percent on a shared machine.
@@ -15,10 +17,11 @@ use std::path::Path;
 use std::time::Instant;
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
-use tessera_mapping::Mapping;
+use tessera_mapping::{Mapping, Problem};
 use tessera_sim::{run_layer, Engine, SimOptions};
 use tessera_verif::Tools;
-use tessera_workloads::{data, Gemm};
+use tessera_workloads::data::Operands;
+use tessera_workloads::{Gemm, Layer};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct EngineFigure {
@@ -60,11 +63,39 @@ pub struct GemmFigure {
     pub speedup_vs_scalesim: f64,
 }
 
+/// A whole network, functionally cycle-simulated layer by layer (event engine, default mapping)
+/// beside the native int8 execution of the same layers in the same binary, on `threads` threads.
+#[derive(Clone, Debug, Serialize)]
+pub struct NetworkFigure {
+    pub network: String,
+    pub arch: String,
+    pub threads: usize,
+    pub layers: usize,
+    pub macs: u64,
+    pub cycles: u64,
+    /// Wall time of the whole run: per layer lowering, operands, DRAM image, simulation, native
+    /// execution and the comparison (layers in parallel on `threads` threads).
+    pub wall_s: f64,
+    /// Σ over layers of the simulation alone (the engine), and of the native execution alone.
+    pub engine_s: f64,
+    pub native_s: f64,
+    /// MACs / engine_s and MACs / native_s: rates per core.
+    pub engine_macs_per_s_per_core: f64,
+    pub native_macs_per_s_per_core: f64,
+    /// engine_s / native_s.
+    pub slowdown_vs_native: f64,
+    /// Peak resident memory of the run (the process's peak, reset before it where the kernel allows).
+    pub peak_rss_mib: Option<f64>,
+    /// Every layer's simulated outputs equal the native ones.
+    pub matches_native: bool,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchReport {
     pub vs_verilator: Vec<VsVerilator>,
     pub gemm_set: Vec<GemmFigure>,
     pub gemm_set_event_wall_s: f64,
+    pub networks: Vec<NetworkFigure>,
     pub peak_rss_mib: Option<f64>,
 }
 
@@ -82,15 +113,15 @@ pub const VS_VERILATOR_ARCHS: [&str; 6] = [
 ];
 pub const GEMM_SET_ARCHS: [&str; 4] = ["ws_8x8", "ws_32x32", "os_8x8", "os_32x32"];
 
-/// Time one engine on `g` (default mapping): the simulation alone, not the lowering, the operand
+/// Time one engine on `layer` (default mapping): the simulation alone, not the lowering, the operand
 /// generation or the reference check (which is done, untimed, after). Best of [`REPEATS`].
-pub fn time_engine(g: &Gemm, arch: &Arch, engine: Engine) -> Result<EngineFigure> {
-    let mapping = Mapping::default_for(g, arch);
-    let lowered = tessera_mapping::lower(g, arch, &mapping)?;
-    let (a, b) = data::gemm_operands(g.m, g.k, g.n, 1);
-    let image = lowered.layout.image(&a, &b);
-    let reference =
-        tessera_workloads::kernel::gemm(&a, &b, g.m as usize, g.k as usize, g.n as usize);
+pub fn time_engine(layer: &Layer, arch: &Arch, engine: Engine) -> Result<EngineFigure> {
+    let p = Problem::new(layer, arch)?;
+    let mapping = Mapping::default_for(&p.gemm, arch);
+    let lowered = tessera_mapping::lower(&p, arch, &mapping)?;
+    let ops = Operands::seeded(layer, 1);
+    let image = lowered.layout.image(&ops);
+    let reference = tessera_workloads::exec::run(layer, &ops);
     let mut best = f64::INFINITY;
     let mut cycles = 0;
     for _ in 0..REPEATS {
@@ -106,10 +137,10 @@ pub fn time_engine(g: &Gemm, arch: &Arch, engine: Engine) -> Result<EngineFigure
             },
         )?;
         best = best.min(t.elapsed().as_secs_f64());
-        if lowered.layout.read_c(&res.dram) != reference {
+        if lowered.layout.read_output(&res.dram) != reference {
             return Err(Diagnostic::internal(format!(
                 "{engine:?} engine output differs from the reference on {} ({})",
-                g.name,
+                layer.name(),
                 arch.name()
             )));
         }
@@ -127,12 +158,13 @@ pub fn time_engine(g: &Gemm, arch: &Arch, engine: Engine) -> Result<EngineFigure
 }
 
 pub fn gemm_figure(g: &Gemm, arch: &Arch) -> Result<GemmFigure> {
-    let ev = time_engine(g, arch, Engine::Event)?;
-    let (a, b) = data::gemm_operands(g.m, g.k, g.n, 1);
+    let layer = Layer::Gemm(g.clone());
+    let ev = time_engine(&layer, arch, Engine::Event)?;
+    let ops = Operands::seeded(&layer, 1);
     let mut native = f64::INFINITY;
     for _ in 0..REPEATS {
         let t = Instant::now();
-        let c = tessera_workloads::kernel::gemm(&a, &b, g.m as usize, g.k as usize, g.n as usize);
+        let c = tessera_workloads::exec::run(&layer, &ops);
         native = native.min(t.elapsed().as_secs_f64());
         std::hint::black_box(c);
     }
@@ -164,7 +196,8 @@ pub fn vs_verilator(arch: &Arch, g: &Gemm, cache: &Path, tools: &Tools) -> Resul
     tessera_verif::build_testbench_in(cache, arch, &design, tools)?;
     let build = t.elapsed().as_secs_f64();
     let mapping = Mapping::default_for(g, arch);
-    let ev = run_layer(g, arch, &mapping, 1, &SimOptions::default())?;
+    let layer = Layer::Gemm(g.clone());
+    let ev = run_layer(&layer, arch, &mapping, 1, &SimOptions::default())?;
     let words = ev.lowered.program.encode();
     let rtl = tessera_verif::run_rtl(
         arch,
@@ -180,8 +213,8 @@ pub fn vs_verilator(arch: &Arch, g: &Gemm, cache: &Path, tools: &Tools) -> Resul
         wall_s: rtl.run_s,
         cycles_per_s: rtl.cycles as f64 / rtl.run_s,
     };
-    let event = time_engine(g, arch, Engine::Event)?;
-    let stepped = time_engine(g, arch, Engine::Stepped)?;
+    let event = time_engine(&layer, arch, Engine::Event)?;
+    let stepped = time_engine(&layer, arch, Engine::Stepped)?;
     Ok(VsVerilator {
         arch: arch.name().to_string(),
         dataflow: arch.dataflow().name().to_string(),
@@ -208,10 +241,78 @@ pub fn vs_verilator_gemm() -> Gemm {
     Gemm::new("bench", 512, 1024, 256)
 }
 
+/// The networks of the network figures, and their accelerator.
+pub const NETWORKS: [&str; 2] = ["resnet18", "resnet50"];
+pub const NETWORK_ARCH: &str = "ws_16x16";
+
+/// Simulate every MAC layer of `w` on `arch` with `threads` threads (see [`NetworkFigure`]).
+pub fn network_figure(
+    w: &tessera_workloads::Workload,
+    arch: &Arch,
+    threads: usize,
+) -> Result<NetworkFigure> {
+    use rayon::prelude::*;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Diagnostic::internal(format!("thread pool: {e}")))?;
+    reset_peak_rss();
+    let t = Instant::now();
+    let per_layer: Vec<Result<(u64, f64, f64, bool)>> = pool.install(|| {
+        w.layers
+            .par_iter()
+            .enumerate()
+            .map(|(i, layer)| {
+                let p = Problem::new(layer, arch)?;
+                let mapping = Mapping::default_for(&p.gemm, arch);
+                let lowered = tessera_mapping::lower(&p, arch, &mapping)?;
+                let ops = Operands::seeded(layer, tessera_sim::workload::layer_seed(1, i));
+                let image = lowered.layout.image(&ops);
+                let t0 = Instant::now();
+                let res =
+                    tessera_sim::simulate(arch, &lowered.program, image, &SimOptions::default())?;
+                let engine_s = t0.elapsed().as_secs_f64();
+                let t1 = Instant::now();
+                let native = tessera_workloads::exec::run(layer, &ops);
+                let native_s = t1.elapsed().as_secs_f64();
+                let ok = lowered.layout.read_output(&res.dram) == native;
+                Ok((res.report.cycles.get(), engine_s, native_s, ok))
+            })
+            .collect()
+    });
+    let wall_s = t.elapsed().as_secs_f64();
+    let per_layer = per_layer.into_iter().collect::<Result<Vec<_>>>()?;
+    let macs = w.macs()?;
+    let engine_s: f64 = per_layer.iter().map(|x| x.1).sum();
+    let native_s: f64 = per_layer.iter().map(|x| x.2).sum();
+    Ok(NetworkFigure {
+        network: w.name.clone(),
+        arch: arch.name().to_string(),
+        threads,
+        layers: w.layers.len(),
+        macs,
+        cycles: per_layer.iter().map(|x| x.0).sum(),
+        wall_s,
+        engine_s,
+        native_s,
+        engine_macs_per_s_per_core: macs as f64 / engine_s,
+        native_macs_per_s_per_core: macs as f64 / native_s,
+        slowdown_vs_native: engine_s / native_s,
+        peak_rss_mib: peak_rss_mib(),
+        matches_native: per_layer.iter().all(|x| x.3),
+    })
+}
+
+/// Reset the process's peak RSS (Linux ≥ 4.0: `5` into `/proc/self/clear_refs`); ignored elsewhere.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
 /// One finished figure, for progress output.
 pub enum BenchEvent<'a> {
     VsVerilator(&'a VsVerilator),
     Gemm(&'a GemmFigure),
+    Network(&'a NetworkFigure),
 }
 
 /// The whole benchmark: against Verilator (unless `tools` is `None`) and the GEMM set; `on_figure`
@@ -242,7 +343,19 @@ pub fn run(tools: Option<&Tools>, on_figure: &mut dyn FnMut(BenchEvent)) -> Resu
             set.push(f);
         }
     }
+    let mut networks = vec![];
+    let arch = tessera_arch::builtin::arch(NETWORK_ARCH)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for n in NETWORKS {
+        let w = tessera_workloads::builtin::workload(n)?;
+        for threads in if cores > 1 { vec![1, cores] } else { vec![1] } {
+            let f = network_figure(&w, &arch, threads)?;
+            on_figure(BenchEvent::Network(&f));
+            networks.push(f);
+        }
+    }
     Ok(BenchReport {
+        networks,
         gemm_set_event_wall_s: set.iter().map(|f| f.event_wall_s).sum(),
         vs_verilator: vs,
         gemm_set: set,

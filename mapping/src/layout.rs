@@ -1,29 +1,41 @@
-//! Where a GEMM's operands and results live in DRAM, in the word formats of docs/TIMING.md. The
-//! layout follows the dataflow, so that every LOAD of a [`Step`](crate::Step) is one contiguous run.
+//! Where a layer's operands and results live in DRAM, in the word formats of docs/TIMING.md. The
+//! layout follows the dataflow, so that every linear LOAD of a [`Step`] is one contiguous run.
 //!
+//! Per instance (a GEMM has one; a batched product one per batch element, a convolution one per
+//! group), with `M×K×N` the instance's GEMM:
 //! - A, weight-stationary: `ceil(K/R)` k-slices, each `M` words of `R` bytes (word `(s, m)`, byte `r` =
 //!   `A[m][s·R + r]`). Output-stationary: `ceil(M/R)` m-slices, each `K` words of `R` bytes (word
 //!   `(i, k)`, byte `r` = `A[i·R + r][k]`: A transposed, a column of the PE rows per word).
+//! - A convolution has no A in DRAM: its input tensor lies there once, as `[N][H][W][C]` (channels
+//!   innermost; a group's channels are a run inside each pixel), and the DMA gathers the implicit
+//!   im2col from it ([`tessera_arch::gather`]).
 //! - B: `ceil(N/C)` n-slices, each `Kb` words of `C` bytes (word `(t, k)`, byte `c` = `B[k][t·C + c]`);
 //!   `Kb` is K rounded up to R for weight-stationary (its weight tiles are always R words) and K for
-//!   output-stationary.
+//!   output-stationary. A convolution's B row `k` is kernel position `k / Kp`, channel `k % Kp`
+//!   ([`ConvGeometry::k_position`]); rows past the group's channels are zero. Weights are laid out
+//!   offline, as a compiler would; activations are not.
 //! - C: `ceil(N/C)` n-slices, each `M` words of `C` little-endian accumulator lanes.
 //!
-//! Elements past the layer's edge are zero. Padding is real traffic: the DMA moves the zero bytes
-//! too, and the models count them.
+//! Elements past the layer's edge in B and in a linear A are zero, and are real traffic: the DMA
+//! moves the zero bytes too, and the models count them. A gather reads only the bytes inside the
+//! tensor.
 
+use crate::problem::{ConvGeometry, Problem};
 use crate::schedule::Step;
 use serde::{Deserialize, Serialize};
+use tessera_arch::isa::{Config, GatherPos};
 use tessera_arch::{Arch, Dataflow};
 use tessera_core::diag::{Diagnostic, Result};
-use tessera_workloads::Gemm;
+use tessera_workloads::data::Operands;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DramLayout {
     pub dataflow: Dataflow,
+    /// One instance's GEMM.
     pub m: u32,
     pub k: u32,
     pub n: u32,
+    pub instances: u32,
     pub rows: u32,
     pub cols: u32,
     /// Bytes of an input word (R operands), a weight word (C operands) and an accumulator word (C
@@ -36,6 +48,12 @@ pub struct DramLayout {
     pub a_base: u32,
     pub b_base: u32,
     pub c_base: u32,
+    /// Bytes from one instance's A, B and C to the next's (a convolution's A stride is its group's
+    /// channel offset inside each pixel).
+    pub a_stride: u32,
+    pub b_stride: u32,
+    pub c_stride: u32,
+    pub conv: Option<ConvGeometry>,
     pub total_bytes: u32,
 }
 
@@ -46,9 +64,11 @@ fn align(x: u64) -> u64 {
 }
 
 impl DramLayout {
-    pub fn new(g: &Gemm, arch: &Arch) -> Result<Self> {
+    pub fn new(p: &Problem, arch: &Arch) -> Result<Self> {
+        let g = &p.gemm;
         let (r, c) = (u64::from(arch.rows()), u64::from(arch.cols()));
         let (m, k, n) = (u64::from(g.m), u64::from(g.k), u64::from(g.n));
+        let inst = u64::from(p.instances);
         let opb = u64::from(arch.datatypes().operand_bytes());
         let acc_word = u64::from(arch.accumulator().word_bytes());
         let ns = n.div_ceil(c);
@@ -56,13 +76,27 @@ impl DramLayout {
             Dataflow::OutputStationary => (m.div_ceil(r) * k, k),
             _ => (k.div_ceil(r) * m, k.div_ceil(r) * r),
         };
-        let a_bytes = a_words * r * opb;
-        let b_bytes = ns * kb * c * opb;
-        let c_bytes = ns * m * acc_word;
+        let (a_stride, a_bytes) = match &p.conv {
+            Some(cv) => {
+                let t = &cv.conv;
+                let tensor = u64::from(t.batch)
+                    * u64::from(t.in_h)
+                    * u64::from(t.in_w)
+                    * u64::from(t.in_channels)
+                    * opb;
+                (u64::from(cv.cg) * opb, tensor)
+            }
+            None => {
+                let one = align(a_words * r * opb);
+                (one, one * inst)
+            }
+        };
+        let b_stride = align(ns * kb * c * opb);
+        let c_stride = align(ns * m * acc_word);
         let a_base = 0;
         let b_base = align(a_base + a_bytes);
-        let c_base = align(b_base + b_bytes);
-        let total = align(c_base + c_bytes);
+        let c_base = align(b_base + b_stride * inst);
+        let total = align(c_base + c_stride * inst);
         if total > u64::from(u32::MAX) {
             return Err(Diagnostic::new(format!(
                 "layer {:?} needs {total} B of DRAM, more than the 32-bit DRAM address space",
@@ -74,6 +108,7 @@ impl DramLayout {
             m: g.m,
             k: g.k,
             n: g.n,
+            instances: p.instances,
             rows: arch.rows(),
             cols: arch.cols(),
             in_word_bytes: arch.input().word_bytes(),
@@ -83,12 +118,12 @@ impl DramLayout {
             a_base: a_base as u32,
             b_base: b_base as u32,
             c_base: c_base as u32,
+            a_stride: a_stride as u32,
+            b_stride: b_stride as u32,
+            c_stride: c_stride as u32,
+            conv: p.conv.clone(),
             total_bytes: total as u32,
         })
-    }
-
-    fn ns(&self) -> u32 {
-        self.n.div_ceil(self.cols)
     }
 
     /// A word index of (row `m`, depth `k`): the word holding `A[m][k]`, and the byte within it.
@@ -99,59 +134,181 @@ impl DramLayout {
         }
     }
 
-    /// Byte address of the first A word a step loads.
+    /// Byte address of the first A word a (linear) step loads.
     pub fn a_addr(&self, s: &Step) -> u32 {
         let (w, _) = self.a_word(s.m0, s.k0);
-        self.a_base + w * self.in_word_bytes
-    }
-    /// Byte address of the first B word a step loads.
-    pub fn b_addr(&self, s: &Step) -> u32 {
-        self.b_base + (s.n_slice * self.b_words_per_slice + s.k0) * self.w_word_bytes
-    }
-    /// Byte address of C's word for n-slice `t`, row `m`.
-    pub fn c_addr(&self, t: u32, m: u32) -> u32 {
-        self.c_base + (t * self.m + m) * self.acc_word_bytes
+        self.a_base + s.instance * self.a_stride + w * self.in_word_bytes
     }
 
-    /// The initial DRAM image: A and B in place, C zero. (Operands are int8 here, as the functional
-    /// model is; the addresses follow the word widths.)
-    pub fn image(&self, a: &[i8], b: &[i8]) -> Vec<u8> {
-        let (m, k, n) = (self.m as usize, self.k as usize, self.n as usize);
-        let (r, c) = (self.in_word_bytes as usize, self.w_word_bytes as usize);
-        let cols = self.cols as usize;
-        assert_eq!(a.len(), m * k);
-        assert_eq!(b.len(), k * n);
-        let mut img = vec![0u8; self.total_bytes as usize];
-        for mi in 0..m {
-            for kk in 0..k {
-                let (w, byte) = self.a_word(mi as u32, kk as u32);
-                img[self.a_base as usize + w as usize * r + byte as usize] = a[mi * k + kk] as u8;
-            }
+    /// Where a convolution step's gather starts: its first output pixel and k-step.
+    pub fn gather_pos(&self, s: &Step) -> GatherPos {
+        let cv = self.conv.as_ref().expect("a convolution's layout");
+        let (n, oh, ow) = cv.pixel(s.m0);
+        let (kh, kw, c) = cv.k_position(s.k0);
+        // Problem::new bounds every coordinate to its field.
+        GatherPos {
+            n: n as u16,
+            oh: oh as u16,
+            ow: ow as u16,
+            kh: kh as u8,
+            kw: kw as u8,
+            c: c as u16,
         }
-        for t in 0..self.ns() as usize {
-            for kk in 0..k {
-                let base = self.b_base as usize + (t * self.b_words_per_slice as usize + kk) * c;
-                for cc in 0..cols {
-                    let nn = t * cols + cc;
-                    if nn < n {
-                        img[base + cc] = b[kk * n + nn] as u8;
+    }
+
+    /// The CONFIGs that set the gather registers for `instance` (a group): the tensor at the
+    /// group's first channel, and the window.
+    pub fn configs(&self, instance: u32) -> [Config; 2] {
+        let cv = self.conv.as_ref().expect("a convolution's layout");
+        let t = &cv.conv;
+        // Problem::new bounds every value to its field.
+        [
+            Config::Tensor {
+                base: self.a_base + instance * self.a_stride,
+                h: t.in_h as u16,
+                w: t.in_w as u16,
+                cs: t.in_channels as u16,
+                ow: t.out_w as u16,
+                oh: t.out_h as u16,
+            },
+            Config::Window {
+                stride: t.stride.map(|v| v as u8),
+                dilation: t.dilation.map(|v| v as u8),
+                pad: t.pad_begin.map(|v| v as u8),
+                kw: t.kernel[1] as u8,
+                cg: cv.cg as u16,
+            },
+        ]
+    }
+
+    /// Byte address of the first B word a step loads.
+    pub fn b_addr(&self, s: &Step) -> u32 {
+        self.b_base
+            + s.instance * self.b_stride
+            + (s.n_slice * self.b_words_per_slice + s.k0) * self.w_word_bytes
+    }
+
+    /// Byte address of C's word for `instance`, n-slice `t`, row `m`.
+    pub fn c_addr(&self, instance: u32, t: u32, m: u32) -> u32 {
+        self.c_base + instance * self.c_stride + (t * self.m + m) * self.acc_word_bytes
+    }
+
+    /// The initial DRAM image: the operands in place, C zero. (Operands are int8 here, as the
+    /// functional model is; the addresses follow the word widths.) Panics if the operands are not
+    /// this layer's (a caller's bug).
+    pub fn image(&self, ops: &Operands) -> Vec<u8> {
+        let mut img = vec![0u8; self.total_bytes as usize];
+        match (ops, &self.conv) {
+            (Operands::Conv { x, w }, Some(cv)) => {
+                let t = &cv.conv;
+                let (n, ci, h, wi) = (
+                    t.batch as usize,
+                    t.in_channels as usize,
+                    t.in_h as usize,
+                    t.in_w as usize,
+                );
+                assert_eq!(x.len(), n * ci * h * wi, "input tensor length");
+                let a = self.a_base as usize;
+                for b in 0..n {
+                    for ch in 0..ci {
+                        for y in 0..h {
+                            for xx in 0..wi {
+                                img[a + ((b * h + y) * wi + xx) * ci + ch] =
+                                    x[((b * ci + ch) * h + y) * wi + xx] as u8;
+                            }
+                        }
+                    }
+                }
+                let (cg, kg) = t.group_channels();
+                let [kh, kw] = t.kernel;
+                assert_eq!(w.len(), t.weight_len(), "weight tensor length");
+                for g in 0..self.instances {
+                    for kk in 0..self.k {
+                        let (y, xx, ch) = cv.k_position(kk);
+                        if ch >= cg {
+                            continue;
+                        }
+                        for nn in 0..self.n {
+                            let oc = g * kg + nn;
+                            let v = w[(((oc * cg + ch) * kh + y) * kw + xx) as usize];
+                            img[self.b_byte(g, kk, nn)] = v as u8;
+                        }
                     }
                 }
             }
+            (Operands::Gemm(pairs), None) => {
+                assert_eq!(
+                    pairs.len(),
+                    self.instances as usize,
+                    "one (A, B) per instance"
+                );
+                let (m, k, n) = (self.m as usize, self.k as usize, self.n as usize);
+                for (g, (a, b)) in pairs.iter().enumerate() {
+                    assert_eq!(a.len(), m * k);
+                    assert_eq!(b.len(), k * n);
+                    let base = (self.a_base + g as u32 * self.a_stride) as usize;
+                    for mi in 0..m {
+                        for kk in 0..k {
+                            let (wd, byte) = self.a_word(mi as u32, kk as u32);
+                            img[base + (wd * self.in_word_bytes + byte) as usize] =
+                                a[mi * k + kk] as u8;
+                        }
+                    }
+                    for kk in 0..k {
+                        for nn in 0..n {
+                            img[self.b_byte(g as u32, kk as u32, nn as u32)] = b[kk * n + nn] as u8;
+                        }
+                    }
+                }
+            }
+            _ => panic!("operands of another kind of layer"),
         }
         img
     }
 
-    /// Read C (M×N row-major, int32 lanes) out of a final DRAM image.
-    pub fn read_c(&self, img: &[u8]) -> Vec<i32> {
+    /// The byte of `B[k][n]` of `instance`.
+    fn b_byte(&self, instance: u32, k: u32, n: u32) -> usize {
+        let t = n / self.cols;
+        (self.b_base
+            + instance * self.b_stride
+            + (t * self.b_words_per_slice + k) * self.w_word_bytes
+            + n % self.cols) as usize
+    }
+
+    /// The results out of a final DRAM image, in the reference's layout
+    /// ([`tessera_workloads::exec::run`]): per instance `M×N` row-major for a GEMM or batched
+    /// product; `[N][O][OH][OW]` for a convolution.
+    pub fn read_output(&self, img: &[u8]) -> Vec<i32> {
         let (m, n, c) = (self.m as usize, self.n as usize, self.cols as usize);
         let lane = self.acc_word_bytes as usize / c;
-        let mut out = vec![0i32; m * n];
-        for mi in 0..m {
-            for nn in 0..n {
-                let t = nn / c;
-                let a = self.c_addr(t as u32, mi as u32) as usize + lane * (nn % c);
-                out[mi * n + nn] = i32::from_le_bytes([img[a], img[a + 1], img[a + 2], img[a + 3]]);
+        let at = |g: usize, mi: usize, nn: usize| {
+            let a = self.c_addr(g as u32, (nn / c) as u32, mi as u32) as usize + lane * (nn % c);
+            i32::from_le_bytes([img[a], img[a + 1], img[a + 2], img[a + 3]])
+        };
+        let inst = self.instances as usize;
+        let mut out = vec![0i32; inst * m * n];
+        match &self.conv {
+            Some(cv) => {
+                // m = (b·OH + y)·OW + x; channel g·N + nn
+                let t = &cv.conv;
+                let (o, plane) = (t.out_channels as usize, (t.out_h * t.out_w) as usize);
+                for g in 0..inst {
+                    for mi in 0..m {
+                        let (b, p) = (mi / plane, mi % plane);
+                        for nn in 0..n {
+                            out[(b * o + g * n + nn) * plane + p] = at(g, mi, nn);
+                        }
+                    }
+                }
+            }
+            None => {
+                for g in 0..inst {
+                    for mi in 0..m {
+                        for nn in 0..n {
+                            out[(g * m + mi) * n + nn] = at(g, mi, nn);
+                        }
+                    }
+                }
             }
         }
         out

@@ -1,5 +1,6 @@
-//! Mapping a layer onto an accelerator: the tiling ([`Mapping`]), the loop nest and what each tile
-//! moves ([`Schedule`], the one place the loop nest is written), where operands live in DRAM
+//! Mapping a layer onto an accelerator: the layer as the accelerator runs it ([`Problem`]: independent
+//! GEMM instances, and a convolution's gather geometry), the tiling ([`Mapping`]), the loop nest and
+//! what each tile moves ([`Schedule`], the one place the loop nest is written), where operands live in DRAM
 //! ([`DramLayout`]) and the lowering to a [`Program`](tessera_arch::isa::Program) ([`lower()`]).
 //!
 //! Everything downstream derives from the schedule: the program and its length check, the DRAM
@@ -11,10 +12,12 @@ pub mod layout;
 pub mod lower;
 pub mod mapping;
 pub mod nest;
+pub mod problem;
 pub mod schedule;
 
 pub use layout::DramLayout;
 pub use lower::{lower, Lowered};
 pub use mapping::{n_slices, streamed, Mapping, MappingSpec, MAX_STREAM};
 pub use nest::{Class, Dim, Loop, Nest, Pos};
-pub use schedule::{Schedule, Shape, Step, Summary, SummaryAcc};
+pub use problem::{ConvGeometry, Problem};
+pub use schedule::{Schedule, Shape, Step, Summary, SummaryAcc, CONFIGS_PER_INSTANCE};

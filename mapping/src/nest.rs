@@ -18,12 +18,14 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A GEMM dimension: `C[M×N] = A[M×K] · B[K×N]`.
+/// A dimension of the nest: the GEMM's `C[M×N] = A[M×K] · B[K×N]`, and `G`, the independent
+/// instances of that GEMM a layer holds (a batch of matrix products, the groups of a convolution).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Dim {
     M,
     K,
     N,
+    G,
 }
 
 impl Dim {
@@ -32,6 +34,7 @@ impl Dim {
             Dim::M => 0,
             Dim::K => 1,
             Dim::N => 2,
+            Dim::G => 3,
         }
     }
 }
@@ -72,12 +75,12 @@ pub struct Pos {
 }
 
 /// The most loops a nest may have (keeps positions on the stack).
-pub const MAX_LOOPS: usize = 6;
+pub const MAX_LOOPS: usize = 7;
 
-/// A loop nest over a GEMM of `extent = [M, K, N]`.
+/// A loop nest over `extent = [M, K, N, G]`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Nest {
-    pub extent: [u32; 3],
+    pub extent: [u32; 4],
     /// Outermost first.
     pub loops: Vec<Loop>,
 }
@@ -89,7 +92,7 @@ fn trips(extent: u32, tile: u32) -> (u32, u32) {
 }
 
 impl Nest {
-    pub fn new(extent: [u32; 3], loops: Vec<Loop>) -> Nest {
+    pub fn new(extent: [u32; 4], loops: Vec<Loop>) -> Nest {
         assert!(
             loops.len() <= MAX_LOOPS,
             "a nest has at most {MAX_LOOPS} loops"
@@ -113,15 +116,11 @@ impl Nest {
             start: 0,
         }; MAX_LOOPS];
         // (start, size) of the current tile on each dimension, per depth.
-        let mut tile_at = [[(0u32, 0u32); 3]; MAX_LOOPS + 1];
-        tile_at[0] = [
-            (0, self.extent[0]),
-            (0, self.extent[1]),
-            (0, self.extent[2]),
-        ];
+        let mut tile_at = [[(0u32, 0u32); 4]; MAX_LOOPS + 1];
+        tile_at[0] = self.extent.map(|e| (0, e));
         // Enter loop `d` at its first iteration.
         let enter = |d: usize,
-                     tile_at: &mut [[(u32, u32); 3]; MAX_LOOPS + 1],
+                     tile_at: &mut [[(u32, u32); 4]; MAX_LOOPS + 1],
                      pos: &mut [Pos; MAX_LOOPS]| {
             let l = self.loops[d];
             let (start, extent) = tile_at[d][l.dim.idx()];
@@ -194,7 +193,7 @@ impl Nest {
     fn classes_from(
         &self,
         d: usize,
-        extent: [u32; 3],
+        extent: [u32; 4],
         mult: u64,
         stack: &mut [Class; MAX_LOOPS],
         f: &mut impl FnMut(&[Class], u64),
@@ -264,7 +263,7 @@ mod tests {
     fn nest_with(m: u32, k: u32, n: u32, tiles: [u32; 4], positional: [bool; 4]) -> Nest {
         let dims = [Dim::M, Dim::N, Dim::K, Dim::N];
         Nest::new(
-            [m, k, n],
+            [m, k, n, 1],
             (0..4)
                 .map(|i| Loop {
                     dim: dims[i],

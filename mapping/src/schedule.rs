@@ -3,42 +3,49 @@
 //! Every dataflow uses the same loop nest, outermost first (a COMPUTE per innermost iteration):
 //!
 //! ```text
-//! for m-tile    (tile_m rows of M)           -- WS: tile_m streamed rows;  OS: R rows, one per PE row
-//!   for n-tile  (tile_n columns of N)        -- the output tile the accumulator keeps
-//!     for k-tile (tile_k of K)               -- WS: R, one per PE row;      OS: tile_k streamed steps
-//!       for n-slice (C columns of the n-tile)
-//!         COMPUTE: acc[n-slice] (+)= A[m-tile, k-tile] · B[k-tile, n-slice]
-//!     STORE the n-tile's accumulator words, one STORE per n-slice
+//! for instance  (the layer's independent GEMMs: 1, a batch, or a convolution's groups)
+//!   [for output row (OW pixels of M) -- output-stationary convolutions only: an m-tile never
+//!                                       spans two output rows, as its gather reads one row]
+//!   for m-tile    (tile_m rows of M)           -- WS: tile_m streamed rows;  OS: R rows, one per PE row
+//!     for n-tile  (tile_n columns of N)        -- the output tile the accumulator keeps
+//!       for k-tile (tile_k of K)               -- WS: R, one per PE row;      OS: tile_k streamed steps
+//!         for n-slice (C columns of the n-tile)
+//!           COMPUTE: acc[n-slice] (+)= A[m-tile, k-tile] · B[k-tile, n-slice]
+//!       STORE the n-tile's accumulator words, one STORE per n-slice
 //! ```
 //!
 //! What each tile moves is a function of where it stands in the nest ([`Class`]es), written once per
 //! dataflow in [`Schedule::shape`]: the slice of A is loaded at the first n-slice of each k-tile and
 //! reused by the others, a slice of B is loaded for every COMPUTE, the first k-tile of an output tile
 //! writes the accumulators and later ones accumulate, and the last k-tile's last n-slice is followed by
-//! the stores. Everything else derives from this:
+//! the stores. A convolution's A slice is gathered from the input tensor (an implicit im2col,
+//! docs/TIMING.md), after two CONFIGs at the start of each instance. Everything else derives from this:
 //! - [`Schedule::for_each_step`] walks the tiles in order with their coordinates (the lowering emits
 //!   the program from it, the analytical model times it);
 //! - [`Schedule::summary`] sums the shapes in closed form over the nest's classes: instructions,
-//!   words moved per buffer, MACs — the program-length check, the analytical model's access counts
-//!   and the search's cost bound.
+//!   words moved per buffer, bytes read from DRAM, MACs — the analytical model's access counts and
+//!   the search's cost bound.
 //!
 //! Reuse captured: an A slice across the n-slices of an output tile, a partial sum across the
 //! k-tiles (it never leaves the accumulator), and the stationary operand across the stream (WS: the
 //! weight tile across `tile_m` rows; OS: the output tile across `tile_k` steps). Not captured (later
-//! mappings): other loop orders, B reuse across m-tiles, several tiles resident per buffer half.
+//! mappings): other loop orders, B reuse across m-tiles, several tiles resident per buffer half, and
+//! the overlap of a convolution's windows between k-tiles (each (pixel, kernel position) pair is
+//! gathered from DRAM on its own: the input's reuse across kernel positions happens in DRAM reads,
+//! not in the buffer).
 
 use crate::mapping::Mapping;
 use crate::nest::{Class, Dim, Loop, Nest, Pos};
+use crate::problem::Problem;
 use serde::{Deserialize, Serialize};
 use tessera_arch::{Arch, Dataflow};
 use tessera_core::diag::{Diagnostic, Result};
-use tessera_workloads::Gemm;
 
-/// Loop positions in the nest.
-const M_TILE: usize = 0;
-const N_TILE: usize = 1;
+/// Loop positions in the nest, counted from the innermost (the outer loops vary by problem).
+const M_TILE: usize = 4;
+const N_TILE: usize = 3;
 const K_TILE: usize = 2;
-const N_SLICE: usize = 3;
+const N_SLICE: usize = 1;
 
 /// What one tile (one COMPUTE with its transfers) moves and computes. A function of the loop
 /// classes alone, so it sums in closed form.
@@ -75,6 +82,10 @@ impl Shape {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Step {
     pub shape: Shape,
+    /// The instance (batch element or group) the tile belongs to.
+    pub instance: u32,
+    /// First tile of its instance (a convolution's CONFIGs come before its loads).
+    pub new_instance: bool,
     /// First row of M of the tile.
     pub m0: u32,
     /// Rows of M in the tile (may be a remainder).
@@ -88,6 +99,20 @@ pub struct Step {
     pub slice_in_tile: u32,
     /// First COMPUTE of a new output tile (the accumulator half changes).
     pub new_tile: bool,
+}
+
+/// CONFIG instructions at the start of each instance of a convolution (the tensor and the window).
+pub const CONFIGS_PER_INSTANCE: u32 = 2;
+
+impl Step {
+    /// CONFIGs the lowering emits before this tile's loads.
+    pub fn configs(&self, conv: bool) -> u32 {
+        if conv && self.new_instance {
+            CONFIGS_PER_INSTANCE
+        } else {
+            0
+        }
+    }
 }
 
 /// Totals over every tile of a schedule, in closed form. Counts of words and instructions.
@@ -113,7 +138,13 @@ pub struct Summary {
     pub accumulate_reads: u64,
     /// MAC slots the array spends: R·C per streamed word.
     pub array_macs: u64,
-    /// Instructions of the lowered program (with its SYNCs and the HALT).
+    /// CONFIG instructions.
+    pub configs: u64,
+    /// Bytes the input loads read from DRAM: every byte of every word for a linear load; for a
+    /// gather, the bytes inside the tensor (padding and the rows past a group's channels read
+    /// nothing).
+    pub input_dram_bytes: u64,
+    /// Instructions of the lowered program (with its CONFIGs, SYNCs and the HALT).
     pub program_len: u64,
 }
 
@@ -154,8 +185,15 @@ impl SummaryAcc {
         }
     }
 
-    /// The totals, with the program length of the lowering's SYNC policy.
-    pub fn finish(&self, double_buffered: bool) -> Result<Summary> {
+    /// The totals, with the program length of the lowering's SYNC policy. `configs` CONFIGs;
+    /// `input_dram_bytes`: `None` for linear input loads of `in_word_bytes`-byte words.
+    pub fn finish(
+        &self,
+        double_buffered: bool,
+        configs: u64,
+        in_word_bytes: u32,
+        input_dram_bytes: Option<u64>,
+    ) -> Result<Summary> {
         let over = || {
             Diagnostic::new(
                 "the schedule's totals overflow 64 bits (the layer is far too large for the tiles)",
@@ -180,13 +218,30 @@ impl SummaryAcc {
             out_writes: v[11],
             accumulate_reads: v[12],
             array_macs: v[13],
+            configs,
+            input_dram_bytes: 0,
             program_len: 0,
         };
+        s.input_dram_bytes = match input_dram_bytes {
+            Some(b) => b,
+            None => s
+                .input_words
+                .checked_mul(in_word_bytes.into())
+                .ok_or_else(over)?,
+        };
         let syncs = sync_count(double_buffered, s.steps, s.steps_with_stores);
-        s.program_len = [s.input_loads, s.weight_loads, s.steps, s.stores, syncs, 1]
-            .into_iter()
-            .try_fold(0u64, |a, b| a.checked_add(b))
-            .ok_or_else(over)?;
+        s.program_len = [
+            s.input_loads,
+            s.weight_loads,
+            s.steps,
+            s.stores,
+            syncs,
+            configs,
+            1,
+        ]
+        .into_iter()
+        .try_fold(0u64, |a, b| a.checked_add(b))
+        .ok_or_else(over)?;
         Ok(s)
     }
 }
@@ -203,38 +258,13 @@ pub fn sync_count(double_buffered: bool, steps: u64, steps_with_stores: u64) -> 
     }
 }
 
-/// The checks of a mapping that need its schedule: the whole check, and the program length.
 impl Mapping {
-    /// Check that the mapping fits `arch` for `g`: tiles in range, the dataflow's fixed tiles, buffer
-    /// banks, and a program that fits the instruction memory. Errors name the mapping field.
-    pub fn check(&self, g: &Gemm, arch: &Arch) -> Result<()> {
-        self.check_tiles(arch)?;
-        self.check_program_len(&Schedule::new(g, arch, self).summary()?)
-    }
-
-    /// The program-length part of [`Mapping::check`], from the schedule's summary.
-    pub fn check_program_len(&self, summary: &crate::Summary) -> Result<()> {
-        let len = summary.program_len;
-        if len > tessera_arch::isa::MAX_PROGRAM_LEN as u64 {
-            return Err(Diagnostic::new(format!(
-                "tiled {}×{}×{} (m×k×n) it needs a program of {len} instructions; the \
-                 instruction memory holds {} (use larger tiles or a larger array)",
-                self.tile_m,
-                self.tile_k,
-                self.tile_n,
-                tessera_arch::isa::MAX_PROGRAM_LEN
-            ))
-            .under("mapping"));
-        }
-        Ok(())
-    }
-
     /// Every valid mapping with tile sizes from a small ladder (powers of two, the full size, and the
     /// default's), for search.
-    pub fn candidates(g: &Gemm, arch: &Arch) -> Vec<Mapping> {
+    pub fn candidates(g: &tessera_workloads::Gemm, arch: &Arch) -> Vec<Mapping> {
         Mapping::ladder(g, arch)
             .into_iter()
-            .filter(|m| m.check(g, arch).is_ok())
+            .filter(|m| m.check(arch).is_ok())
             .collect()
     }
 }
@@ -246,57 +276,67 @@ pub struct Schedule {
     /// The array's rows and columns.
     pub rows: u32,
     pub cols: u32,
+    /// Bytes of an input-buffer word.
+    pub in_word_bytes: u32,
     pub mapping: Mapping,
+    pub problem: Problem,
     pub nest: Nest,
     /// Whether load, compute and store overlap through ping-pong buffer halves.
     pub double_buffered: bool,
 }
 
 impl Schedule {
-    /// The schedule of `g` on `arch` under `mapping` (not checked: see [`Mapping::check`]).
-    pub fn new(g: &Gemm, arch: &Arch, mapping: &Mapping) -> Schedule {
+    /// The schedule of `p` on `arch` under `mapping` (not checked: see [`Mapping::check`]).
+    pub fn new(p: &Problem, arch: &Arch, mapping: &Mapping) -> Schedule {
         let tile = |t: u32| t.max(1);
+        let g = &p.gemm;
+        let lp = |dim, tile, positional| Loop {
+            dim,
+            tile,
+            positional,
+        };
+        // Shapes read only the sizes of the m- and n-tiles, and the positions of the k-tile and of
+        // the n-slice (see `shape`).
+        let mut loops = vec![lp(Dim::G, 1, false)];
+        if p.conv.is_some() && arch.dataflow() == Dataflow::OutputStationary {
+            loops.push(lp(
+                Dim::M,
+                p.conv.as_ref().map_or(1, |c| c.conv.out_w),
+                false,
+            ));
+        }
+        loops.extend([
+            lp(Dim::M, tile(mapping.tile_m), false),
+            lp(Dim::N, tile(mapping.tile_n), false),
+            lp(Dim::K, tile(mapping.tile_k), true),
+            lp(Dim::N, arch.cols(), true),
+        ]);
         Schedule {
             dataflow: arch.dataflow(),
             rows: arch.rows(),
             cols: arch.cols(),
+            in_word_bytes: arch.input().word_bytes(),
             mapping: *mapping,
-            nest: Nest::new(
-                [g.m, g.k, g.n],
-                // Shapes read only the sizes of the m- and n-tiles, and the positions of the k-tile
-                // and of the n-slice (see `shape`).
-                vec![
-                    Loop {
-                        dim: Dim::M,
-                        tile: tile(mapping.tile_m),
-                        positional: false,
-                    },
-                    Loop {
-                        dim: Dim::N,
-                        tile: tile(mapping.tile_n),
-                        positional: false,
-                    },
-                    Loop {
-                        dim: Dim::K,
-                        tile: tile(mapping.tile_k),
-                        positional: true,
-                    },
-                    Loop {
-                        dim: Dim::N,
-                        tile: arch.cols(),
-                        positional: true,
-                    },
-                ],
-            ),
+            nest: Nest::new([g.m, g.k, g.n, p.instances], loops),
+            problem: p.clone(),
             double_buffered: arch.double_buffered(),
         }
+    }
+
+    /// The class of the loop `from_inner` places from the innermost.
+    fn at<T: Copy>(c: &[T], from_inner: usize) -> T {
+        c[c.len() - from_inner]
     }
 
     /// What a tile at these loop classes moves and computes: the dataflow's one definition. It reads
     /// the m-tile and n-tile only through their sizes (their loops are not positional). The words
     /// the COMPUTE itself touches are the ISA's ([`Arch::compute_words`]).
     pub fn shape(&self, c: &[Class]) -> Shape {
-        let (m, k, slice) = (c[M_TILE], c[K_TILE], c[N_SLICE]);
+        let (m, k, slice) = (
+            Self::at(c, M_TILE),
+            Self::at(c, K_TILE),
+            Self::at(c, N_SLICE),
+        );
         let stores = if k.last && slice.last { slice.trips } else { 0 };
         // What one COMPUTE streams, and the operand slice loaded for the tile: A is loaded at the
         // first n-slice and reused by the others; B for every COMPUTE.
@@ -322,16 +362,30 @@ impl Schedule {
 
     /// Visit every tile in program order.
     pub fn for_each_step(&self, mut f: impl FnMut(&Step)) {
-        let mut classes = [self.nest_class_default(); 4];
+        let mut classes = [Class {
+            first: true,
+            last: true,
+            size: 0,
+            trips: 1,
+        }; crate::nest::MAX_LOOPS];
+        let depth = self.nest.loops.len();
         self.nest.for_each(|p: &[Pos]| {
             for (c, p) in classes.iter_mut().zip(p) {
                 *c = p.class;
             }
-            let shape = self.shape(&classes);
-            let (m, nt, k, s) = (p[M_TILE], p[N_TILE], p[K_TILE], p[N_SLICE]);
+            let shape = self.shape(&classes[..depth]);
+            let (g, m, nt, k, s) = (
+                p[0],
+                Self::at(p, M_TILE),
+                Self::at(p, N_TILE),
+                Self::at(p, K_TILE),
+                Self::at(p, N_SLICE),
+            );
             let first_slice = nt.start / self.cols;
             f(&Step {
                 shape,
+                instance: g.start,
+                new_instance: p[1..].iter().all(|q| q.index == 0),
                 m0: m.start,
                 m_size: m.class.size,
                 k0: k.start,
@@ -343,13 +397,9 @@ impl Schedule {
         });
     }
 
-    fn nest_class_default(&self) -> Class {
-        Class {
-            first: true,
-            last: true,
-            size: 0,
-            trips: 1,
-        }
+    /// Whether the layer is a convolution (its input loads gather).
+    pub fn is_conv(&self) -> bool {
+        self.problem.conv.is_some()
     }
 
     /// Closed-form totals (see [`Summary`]); an error only if a total overflows 64 bits.
@@ -357,7 +407,31 @@ impl Schedule {
         let mut acc = SummaryAcc::default();
         self.nest
             .for_each_class(|cls, mult| acc.add(&self.shape(cls), mult, self.rows, self.cols));
-        acc.finish(self.double_buffered)
+        self.finish(&acc)
+    }
+
+    /// The totals of `acc`, the sum of this schedule's tile shapes (as [`Schedule::summary`] adds
+    /// them), with what is not a sum of shapes: the CONFIGs and a convolution's gathered bytes.
+    pub fn finish(&self, acc: &SummaryAcc) -> Result<Summary> {
+        let instances = u64::from(self.problem.instances);
+        let (configs, gathered) = match &self.problem.conv {
+            Some(cv) => {
+                // Each A element is gathered once per n-tile (see the module docs).
+                let n_tiles = u64::from(self.problem.gemm.n.div_ceil(self.mapping.tile_n.max(1)));
+                let bytes = cv
+                    .gathered_bytes()
+                    .checked_mul(n_tiles)
+                    .and_then(|b| b.checked_mul(instances));
+                (
+                    instances * u64::from(CONFIGS_PER_INSTANCE),
+                    Some(bytes.ok_or_else(|| {
+                        Diagnostic::new("the schedule's gathered bytes overflow 64 bits")
+                    })?),
+                )
+            }
+            None => (0, None),
+        };
+        acc.finish(self.double_buffered, configs, self.in_word_bytes, gathered)
     }
 
     /// Visit each class of tiles once with its shape and multiplicity (for closed-form costs).
@@ -372,6 +446,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use tessera_arch::builtin;
+    use tessera_workloads::{Conv2d, Gemm, Layer};
 
     proptest! {
         /// The closed-form summary equals the walk, tile by tile.
@@ -381,7 +456,7 @@ mod tests {
             let g = Gemm::new("g", m, k, n);
             let cands = Mapping::candidates(&g, &arch);
             let mp = cands[pick % cands.len()];
-            let sch = Schedule::new(&g, &arch, &mp);
+            let sch = Schedule::new(&Problem::gemm(&g, &arch), &arch, &mp);
             let s = sch.summary().unwrap();
             let mut w = Summary::default();
             sch.for_each_step(|st| {
@@ -399,6 +474,54 @@ mod tests {
             let out_words_needed = u64::from(m) * u64::from(n.div_ceil(arch.cols()));
             prop_assert_eq!(s.store_words, out_words_needed);
             prop_assert!(s.array_macs >= u64::from(m) * u64::from(k) * u64::from(n));
+        }
+
+        /// A convolution's gathered bytes, in closed form, equal the walk of its gathers; the
+        /// accesses are at least the compulsory traffic (every input byte a window touches, every
+        /// weight, every output word, once).
+        #[test]
+        fn conv_gathers_equal_the_walk(
+            c in 1u32..9, o in 1u32..9, hw in 1u32..9, kk in 1u32..4, s in 1u32..3, d in 1u32..3,
+            pad in 0u32..3, grouped: bool, os: bool, pick in 0usize..1000,
+        ) {
+            let arch = builtin::arch(if os { "os_4x4" } else { "ws_4x4" }).unwrap();
+            let groups = if grouped { c } else { 1 };
+            let Some(out) = Conv2d::out_size(hw, 2 * pad, kk, s, d) else { return Ok(()) };
+            let cv = Conv2d {
+                name: "c".into(), batch: 1, in_channels: c, in_h: hw, in_w: hw,
+                out_channels: o * groups, kernel: [kk, kk], stride: [s, s], dilation: [d, d],
+                pad_begin: [pad, pad], pad_end: [pad, pad], groups, out_h: out, out_w: out,
+            };
+            let p = Problem::new(&Layer::Conv2d(cv.clone()), &arch).unwrap();
+            let cands = Mapping::candidates(&p.gemm, &arch);
+            let mp = cands[pick % cands.len()];
+            let l = crate::lower(&p, &arch, &mp).unwrap();
+            let sum = l.schedule.summary().unwrap();
+            let mut regs = tessera_arch::gather::GatherRegs::default();
+            let mut walked = 0u64;
+            for ins in &l.program.instrs {
+                match ins {
+                    tessera_arch::isa::Instr::Config(cf) => regs.write(cf),
+                    tessera_arch::isa::Instr::Gather { count, pos, .. } => {
+                        let mut g = tessera_arch::gather::Gather::new(&regs, arch.dataflow(), arch.rows(), pos);
+                        for _ in 0..*count {
+                            walked += u64::from(g.next().count);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            prop_assert_eq!(sum.input_dram_bytes, walked);
+            prop_assert_eq!(sum.program_len, l.program.instrs.len() as u64);
+            prop_assert_eq!(sum.configs, 2 * u64::from(groups));
+            // compulsory: the input bytes some window reads at least once
+            let mut touched = 0u64;
+            for y in 0..hw { for x in 0..hw {
+                let hit = |i: u32, o_: u32| (0..o_).any(|q| (0..kk).any(|k_| q * s + k_ * d == i + pad));
+                if hit(y, out) && hit(x, out) { touched += u64::from(c); }
+            }}
+            prop_assert!(sum.input_dram_bytes >= touched);
+            prop_assert!(sum.store_words * u64::from(arch.cols()) >= u64::from(out * out * o * groups));
         }
     }
 }

@@ -2,8 +2,9 @@
 //! (`rtl_gen/templates/`), one module per file.
 //!
 //! What the RTL models: docs/TIMING.md, cycle for cycle — the controller reading a 128-bit program
-//! from an instruction memory, one DMA unit on a DRAM port (read requests, paced write beats,
-//! acknowledgements), the systolic array of the accelerator's dataflow with its sequencer
+//! from a queue the host streams it into (any length), one DMA unit on a DRAM port (paced per-word read requests, linear or
+//! gathered by its address generator — an implicit im2col of a convolution's input —, paced write
+//! beats, acknowledgements), the systolic array of the accelerator's dataflow with its sequencer
 //! (weight-stationary: preload, skew, deskew and write-back; output-stationary: operand skews, the
 //! stationary sums and their drain), and the input / weight / accumulator buffers split into banks of
 //! synchronous SRAM. Every width comes from the accelerator's datatypes. Every register has a synchronous active-high reset. The top also has a few narrow
@@ -12,12 +13,12 @@
 //! testbench writes the architectural event trace; they add no register and change no timing.
 //!
 //! What it leaves out: the DRAM itself (the memory model lives in the testbench, `tessera-verif`),
-//! SRAM and instruction-memory macros (behavioural models, black boxes in synthesis), clock gating,
+//! SRAM macros (behavioural models, black boxes in synthesis), the host that streams the program, clock gating,
 //! power, scan, and everything docs/TIMING.md leaves out (weight double-buffering in the PEs, several
 //! outstanding DRAM requests, input- and row-stationary dataflows). This crate knows nothing of the cycle simulator: the
 //! two are independent implementations of the contract, compared by `tessera-verif`.
 //!
-//! Modules (prefix = the arch name): `_top`, `_ctrl`, `_imem`, `_dma`, `_compute`, `_array`, `_pe`,
+//! Modules (prefix = the arch name): `_top`, `_ctrl`, `_queue`, `_dma`, `_compute`, `_array`, `_pe`,
 //! `_sram` (1 write, 1 read port) and `_sram2r` (1 write, 2 read ports, for the accumulator).
 
 mod views;
@@ -29,7 +30,7 @@ use tessera_arch::isa::field;
 use tessera_arch::{is_safe_identifier, Arch, Dataflow};
 use tessera_core::diag::{Diagnostic, Result};
 
-pub use views::{IMEM_ADDR_BITS, IMEM_DEPTH};
+pub use views::QUEUE_DEPTH;
 
 /// One generated Verilog file; `name` is `<module>.v`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +47,7 @@ pub struct Design {
 }
 
 /// Module-name suffixes of the behavioural memories, which synthesis treats as black boxes.
-pub const BLACK_BOX_SUFFIXES: &[&str] = &["_sram", "_sram2r", "_imem"];
+pub const BLACK_BOX_SUFFIXES: &[&str] = &["_sram", "_sram2r"];
 
 /// Generate the Verilog for `arch`. An [`Arch`] is validated when it is built, so only what the
 /// templates themselves assume is checked here: a dataflow they implement, and the instruction field
@@ -130,16 +131,7 @@ pub fn emit(arch: &Arch) -> Result<Design> {
             }
             .render(),
         )?,
-        render(
-            &format!("{n}_imem"),
-            views::ImemView {
-                hdr: hdr(),
-                name: name(),
-                depth: IMEM_DEPTH,
-                aw: IMEM_ADDR_BITS,
-            }
-            .render(),
-        )?,
+        render(&format!("{n}_queue"), views::QueueView::new(arch).render())?,
         render(&format!("{n}_ctrl"), views::CtrlView::new(arch).render())?,
         render(&format!("{n}_dma"), views::DmaView::new(arch).render())?,
         render(&format!("{n}_compute"), compute)?,
@@ -189,6 +181,47 @@ fn check(a: &Arch) -> Result<()> {
              the Verilog templates assume 8/8/16/32/16/16/16 bits",
         ));
     }
+    // The DMA's gather walker and registers (dma.v) are declared at these widths.
+    let gather = [
+        (field::G_N.1, 16),
+        (field::G_OH.1, 16),
+        (field::G_OW.1, 16),
+        (field::G_KH.1, 8),
+        (field::G_KW.1, 8),
+        (field::G_C.1, 16),
+        (field::T_BASE.1, 32),
+        (field::T_H.1, 16),
+        (field::T_W.1, 16),
+        (field::T_CS.1, 16),
+        (field::T_OW.1, 16),
+        (field::T_OH.1, 16),
+        (field::W_SH.1, 8),
+        (field::W_SW.1, 8),
+        (field::W_DH.1, 8),
+        (field::W_DW.1, 8),
+        (field::W_PT.1, 8),
+        (field::W_PL.1, 8),
+        (field::W_KW.1, 8),
+        (field::W_CG.1, 16),
+    ];
+    if gather.iter().any(|(w, e)| w != e) {
+        return Err(Diagnostic::new(
+            "cannot generate RTL: the gather and CONFIG field widths in tessera_arch::isa::field \
+             changed; the DMA template assumes 16/16/16/8/8/16 and 32/16×5 and 8×7/16 bits",
+        ));
+    }
+    // The DMA's credit counter is zero-extended to 16-bit request counts.
+    let widest = a
+        .accumulator()
+        .word_bytes()
+        .max(a.input().word_bytes())
+        .max(a.weight().word_bytes());
+    if views::bits_for(2 * u64::from(widest)) >= 16 {
+        return Err(bad(
+            "array",
+            format!("buffer words of {widest} B are wider than the DMA template handles"),
+        ));
+    }
     Ok(())
 }
 
@@ -218,7 +251,7 @@ impl Design {
         self.top.strip_suffix("_top").unwrap_or(&self.top)
     }
 
-    /// Names of the modules synthesis treats as black boxes (SRAM banks and instruction memory).
+    /// Names of the modules synthesis treats as black boxes (the SRAM banks).
     pub fn black_box_modules(&self) -> Vec<String> {
         BLACK_BOX_SUFFIXES
             .iter()

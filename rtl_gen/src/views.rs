@@ -7,13 +7,8 @@ use askama::Template;
 use tessera_arch::isa::{field, op, unit};
 use tessera_arch::{Arch, Buffer, Dataflow};
 
-/// Depth of the instruction memory in 128-bit words: `tessera_arch::isa::MAX_PROGRAM_LEN` (docs/TIMING.md;
-/// longer programs are refused before they run, and `pc` would wrap past the end).
-pub const IMEM_DEPTH: u32 = 1 << IMEM_ADDR_BITS;
-// The RTL's instruction memory is exactly the ISA's program limit.
-const _: () = assert!(IMEM_DEPTH as usize == tessera_arch::isa::MAX_PROGRAM_LEN);
-/// Width of `pc` and of the `imem_addr` port.
-pub const IMEM_ADDR_BITS: u32 = 16;
+/// Depth of the program queue the host streams instructions into (docs/TIMING.md, "Controller").
+pub const QUEUE_DEPTH: u32 = tessera_arch::isa::QUEUE_DEPTH as u32;
 
 /// Number of bits needed to hold every value in `0..=max` (at least 1).
 pub(crate) fn bits_for(max: u64) -> u32 {
@@ -161,12 +156,27 @@ pub(crate) struct Sram2rView {
 }
 
 #[derive(Template)]
-#[template(path = "imem.v", escape = "none")]
-pub(crate) struct ImemView {
+#[template(path = "queue.v", escape = "none")]
+pub(crate) struct QueueView {
     pub hdr: Header,
     pub name: String,
     pub depth: u32,
+    /// Pointer bits (the depth is a power of two).
     pub aw: u32,
+    pub slots: Vec<u32>,
+}
+
+impl QueueView {
+    pub fn new(a: &Arch) -> QueueView {
+        const _: () = assert!(QUEUE_DEPTH.is_power_of_two() && QUEUE_DEPTH >= 2);
+        QueueView {
+            hdr: Header::new(a),
+            name: a.name().to_string(),
+            depth: QUEUE_DEPTH,
+            aw: QUEUE_DEPTH.trailing_zeros(),
+            slots: (0..QUEUE_DEPTH).collect(),
+        }
+    }
 }
 
 /// An instruction field as a Verilog bit range.
@@ -192,8 +202,9 @@ impl Bits {
 pub(crate) struct CtrlView {
     pub hdr: Header,
     pub name: String,
-    pub pc_bits: u32,
     pub op_halt: u8,
+    pub op_config: u8,
+    pub gather_bit: u8,
     pub op_load: u8,
     pub op_store: u8,
     pub op_compute: u8,
@@ -226,8 +237,9 @@ impl CtrlView {
         CtrlView {
             hdr: Header::new(a),
             name: a.name().to_string(),
-            pc_bits: IMEM_ADDR_BITS,
             op_halt: op::HALT,
+            op_config: op::CONFIG,
+            gather_bit: field::GATHER_BIT,
             op_load: op::LOAD,
             op_store: op::STORE,
             op_compute: op::COMPUTE,
@@ -260,16 +272,45 @@ pub(crate) struct DmaView {
     /// STORE word (C accumulator lanes).
     pub store_bytes: u32,
     pub bytes_per_cycle: u32,
-    /// min(W, 4C): the credit added per cycle (same k_i schedule as W, bounded counter).
-    pub w_eff: u32,
+    /// min(W, b) per word kind: the credit added per cycle (same k_i schedule as W, bounded counter).
+    pub w_eff_in: u32,
+    pub w_eff_w: u32,
+    pub w_eff_st: u32,
     pub credit_bits: u32,
+    pub os: bool,
+    pub rows: u32,
+    /// 0..R: the pixels of an output-stationary gather word.
+    pub cols_os: Vec<u32>,
+    pub g_n: Bits,
+    pub g_oh: Bits,
+    pub g_ow: Bits,
+    pub g_kh: Bits,
+    pub g_kw: Bits,
+    pub g_c: Bits,
+    pub t_base: Bits,
+    pub t_h: Bits,
+    pub t_w: Bits,
+    pub t_cs: Bits,
+    pub t_ow: Bits,
+    pub t_oh: Bits,
+    pub w_sh: Bits,
+    pub w_sw: Bits,
+    pub w_dh: Bits,
+    pub w_dw: Bits,
+    pub w_pt: Bits,
+    pub w_pl: Bits,
+    pub w_kw: Bits,
+    pub w_cg: Bits,
 }
 
 impl DmaView {
     pub fn new(a: &Arch) -> DmaView {
         let store_bytes = a.accumulator().word_bytes();
-        let w_eff = a.dram().bytes_per_cycle().min(store_bytes);
+        let w = a.dram().bytes_per_cycle();
         let wd = Widths::of(a);
+        let widest = store_bytes
+            .max(a.input().word_bytes())
+            .max(a.weight().word_bytes());
         DmaView {
             hdr: Header::new(a),
             name: a.name().to_string(),
@@ -279,10 +320,35 @@ impl DmaView {
             bus_bytes: a.mem_bus_bytes(),
             load_bytes: a.input().word_bytes().max(a.weight().word_bytes()),
             store_bytes,
-            bytes_per_cycle: a.dram().bytes_per_cycle(),
-            w_eff,
-            // credit < 4C before a cycle, credit + w_eff < 8C during it
-            credit_bits: bits_for(2 * u64::from(store_bytes)),
+            bytes_per_cycle: w,
+            w_eff_in: w.min(a.input().word_bytes()),
+            w_eff_w: w.min(a.weight().word_bytes()),
+            w_eff_st: w.min(store_bytes),
+            // credit < b before a cycle, credit + min(W, b) < 2b during it
+            credit_bits: bits_for(2 * u64::from(widest)),
+            os: a.dataflow() == Dataflow::OutputStationary,
+            rows: a.rows(),
+            cols_os: (0..a.rows()).collect(),
+            g_n: Bits::of(field::G_N),
+            g_oh: Bits::of(field::G_OH),
+            g_ow: Bits::of(field::G_OW),
+            g_kh: Bits::of(field::G_KH),
+            g_kw: Bits::of(field::G_KW),
+            g_c: Bits::of(field::G_C),
+            t_base: Bits::of(field::T_BASE),
+            t_h: Bits::of(field::T_H),
+            t_w: Bits::of(field::T_W),
+            t_cs: Bits::of(field::T_CS),
+            t_ow: Bits::of(field::T_OW),
+            t_oh: Bits::of(field::T_OH),
+            w_sh: Bits::of(field::W_SH),
+            w_sw: Bits::of(field::W_SW),
+            w_dh: Bits::of(field::W_DH),
+            w_dw: Bits::of(field::W_DW),
+            w_pt: Bits::of(field::W_PT),
+            w_pl: Bits::of(field::W_PL),
+            w_kw: Bits::of(field::W_KW),
+            w_cg: Bits::of(field::W_CG),
         }
     }
 }
@@ -416,7 +482,7 @@ pub(crate) struct TopView {
     pub w_bits: u32,
     pub acc_bits: u32,
     pub bus_bytes: u32,
-    pub pc_bits: u32,
+    pub queue_depth: u32,
     pub in_buf: BufView,
     pub w_buf: BufView,
     pub acc_buf: BufView,
@@ -432,7 +498,7 @@ impl TopView {
             w_bits: wd.w_bits,
             acc_bits: wd.acc_bits,
             bus_bytes: a.mem_bus_bytes(),
-            pc_bits: IMEM_ADDR_BITS,
+            queue_depth: QUEUE_DEPTH,
             in_buf: BufView::new(a.input()),
             w_buf: BufView::new(a.weight()),
             acc_buf: BufView::new(a.accumulator()),

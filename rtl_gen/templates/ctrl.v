@@ -1,11 +1,15 @@
 {% include "header.v" %}
 
 // Controller (docs/TIMING.md, "Controller"). Cycle 0 is the first cycle after `start`. Each cycle,
-// while running, it looks at instr = imem[pc] (asynchronous read) and:
-//   LOAD / STORE: if the DMA unit is not busy, issues it (dma_start high this cycle), pc <= pc + 1;
+// while running, it looks at instr = the head of the program queue (the instruction numbered pc) and:
+//   LOAD / STORE: if the DMA unit is not busy, issues it (dma_start high this cycle) and takes it;
 //   COMPUTE:      the same with the compute unit (cmp_start);
-//   SYNC:         if no unit in the mask is busy, pc <= pc + 1;
+//   CONFIG:       if the DMA unit is not busy, has the DMA write its gather registers at the end of
+//                 this cycle (cfg_we) and takes it;
+//   SYNC:         if no unit in the mask is busy, takes it;
 //   HALT (and every unknown opcode): if no unit is busy, done <= 1 at the end of this cycle.
+// Taking an instruction pops it from the queue and increments pc. With the host of the contract the
+// queue is never empty while instructions remain; if it were, the controller would wait.
 // The field decode is combinational; the units latch the fields at the end of the issue cycle.
 // `start` is ignored while running; `done` stays high until the next `start` or reset.
 // trace_*: observability outputs for the testbench's event trace, combinational views of this cycle's
@@ -15,22 +19,26 @@ module {{ name }}_ctrl (
     input  wire          rst,
     input  wire          start,
     output reg           done,
-    output reg  [{{ pc_bits - 1 }}:0]   pc,
+    output reg  [31:0]   pc,
+    input  wire          instr_valid,
     input  wire [127:0]  instr,
+    output wire          take,
     input  wire          dma_busy,
     input  wire          cmp_busy,
     // issue pulses and the decoded fields of instr
     output wire          dma_start,
     output wire          dma_store,
     output wire          cmp_start,
-    output wire          f_flag0,     // LOAD: 1 = weight buffer; COMPUTE: accumulate
+    output wire          cfg_we,
+    output wire          f_flag0,     // LOAD: 1 = weight buffer; COMPUTE: accumulate; CONFIG: register
+    output wire          f_gather,    // LOAD: gather
     output wire [{{ f_count.top }}:0]   f_count,
     output wire [{{ f_dram_addr.top }}:0]   f_dram_addr,
     output wire [{{ f_addr_a.top }}:0]   f_addr_a,
     output wire [{{ f_addr_b.top }}:0]   f_addr_b,
     output wire [{{ f_addr_c.top }}:0]   f_addr_c,
     // observability
-    output wire          trace_issue, // a LOAD, STORE or COMPUTE issues this cycle
+    output wire          trace_issue, // a LOAD, STORE, COMPUTE or CONFIG is taken this cycle
     output wire          trace_halt,  // HALT (or an unknown opcode) completes this cycle
     output wire [{{ f_op.top }}:0]   trace_op     // opcode of instr
 );
@@ -40,20 +48,23 @@ module {{ name }}_ctrl (
     localparam [7:0] OP_STORE   = 8'd{{ op_store }};
     localparam [7:0] OP_COMPUTE = 8'd{{ op_compute }};
     localparam [7:0] OP_SYNC    = 8'd{{ op_sync }};
+    localparam [7:0] OP_CONFIG  = 8'd{{ op_config }};
     localparam [7:0] UNIT_DMA     = 8'd{{ unit_dma }};
     localparam [7:0] UNIT_COMPUTE = 8'd{{ unit_compute }};
+    localparam [7:0] GATHER       = 8'd{{ gather_bit }};
 
-    // instruction fields (tessera_arch::isa::field)
+    // instruction fields (tessera_arch::isa::field); the DMA decodes the gather and CONFIG fields
     wire [{{ f_op.top }}:0] opcode = instr[{{ f_op.msb }}:{{ f_op.lsb }}];
     wire [{{ f_flags.top }}:0] f_flags = instr[{{ f_flags.msb }}:{{ f_flags.lsb }}];
     assign f_flag0     = f_flags[0];
+    assign f_gather    = (f_flags & GATHER) != 8'd0;
     assign f_count     = instr[{{ f_count.msb }}:{{ f_count.lsb }}];
     assign f_dram_addr = instr[{{ f_dram_addr.msb }}:{{ f_dram_addr.lsb }}];
     assign f_addr_a    = instr[{{ f_addr_a.msb }}:{{ f_addr_a.lsb }}];
     assign f_addr_b    = instr[{{ f_addr_b.msb }}:{{ f_addr_b.lsb }}];
     assign f_addr_c    = instr[{{ f_addr_c.msb }}:{{ f_addr_c.lsb }}];
 {%- if unused_lsb < 128 %}
-    // bits [127:{{ unused_lsb }}] belong to no field (they are zero in every legal instruction)
+    // bits [127:{{ unused_lsb }}] belong to the DMA's gather and CONFIG fields only
     wire unused_instr_bits = ^instr[127:{{ unused_lsb }}];
 {%- endif %}
 
@@ -63,18 +74,22 @@ module {{ name }}_ctrl (
     wire is_store   = opcode == OP_STORE;
     wire is_compute = opcode == OP_COMPUTE;
     wire is_sync    = opcode == OP_SYNC;
+    wire is_config  = opcode == OP_CONFIG;
     // OP_HALT, and every unknown opcode, which the contract treats as HALT
-    wire is_halt    = opcode == OP_HALT || !(is_load || is_store || is_compute || is_sync);
+    wire is_halt    = opcode == OP_HALT || !(is_load || is_store || is_compute || is_sync || is_config);
     wire sync_wait  = ((f_flags & UNIT_DMA) != 8'd0 && dma_busy)
                    || ((f_flags & UNIT_COMPUTE) != 8'd0 && cmp_busy);
+    wire live       = running && instr_valid;
 
-    assign dma_start = running && (is_load || is_store) && !dma_busy;
+    assign dma_start = live && (is_load || is_store) && !dma_busy;
     assign dma_store = is_store;
-    assign cmp_start = running && is_compute && !cmp_busy;
-    wire sync_done = running && is_sync && !sync_wait;
-    wire halt_done = running && is_halt && !dma_busy && !cmp_busy;
+    assign cmp_start = live && is_compute && !cmp_busy;
+    assign cfg_we    = live && is_config && !dma_busy;
+    wire sync_done = live && is_sync && !sync_wait;
+    wire halt_done = live && is_halt && !dma_busy && !cmp_busy;
+    assign take = dma_start || cmp_start || cfg_we || sync_done;
 
-    assign trace_issue = dma_start || cmp_start;
+    assign trace_issue = dma_start || cmp_start || cfg_we;
     assign trace_halt  = halt_done;
     assign trace_op    = opcode;
 
@@ -82,13 +97,13 @@ module {{ name }}_ctrl (
         if (rst) begin
             running <= 1'b0;
             done    <= 1'b0;
-            pc      <= {{ pc_bits }}'d0;
+            pc      <= 32'd0;
         end else if (start && !running) begin
             running <= 1'b1;
             done    <= 1'b0;
-            pc      <= {{ pc_bits }}'d0;
+            pc      <= 32'd0;
         end else if (running) begin
-            if (dma_start || cmp_start || sync_done) pc <= pc + {{ pc_bits }}'d1;
+            if (take) pc <= pc + 32'd1;
             if (halt_done) begin
                 running <= 1'b0;
                 done    <= 1'b1;

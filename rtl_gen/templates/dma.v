@@ -1,17 +1,37 @@
 {% include "header.v" %}
 
-// DMA unit (docs/TIMING.md, "DMA unit and the DRAM port"). One transfer at a time; busy is set at the
-// end of the issue cycle, so tau = 0 is the first busy cycle.
+// DMA unit (docs/TIMING.md, "DMA unit and the DRAM port", "Gather registers"). One transfer at a time;
+// busy is set at the end of the issue cycle, so tau = 0 is the first busy cycle.
+// Pacing: word i of a transfer of b-byte words goes in cycle tau when (i+1)*b <= (tau+1)*W (at most
+// one word per cycle), i.e. tau = k_i = max(i, ceil((i+1)*b/W) - 1), from a credit counter. W = {{ bytes_per_cycle }}
+// here; the counter adds min(W, b), which gives the same schedule with a bounded counter.
 // LOAD (count = n words of b bytes, b = {{ in_bits / 8 }} for the input buffer, {{ w_bits / 8 }} for the weight buffer):
-//   tau = 0: mem_rd_req_* presents (addr, n, b) for one cycle. The DRAM returns word i on
-//   mem_rd_valid/mem_rd_data (low b bytes) during tau = L + k_i; it is written to sram_addr + i at the
-//   end of that cycle. The cycle word n-1 arrives is the last busy cycle.
+//   tau = k_i: read request i on mem_rd_req_* (addr, stride, first, count; last on word n-1): bytes
+//   first .. first+count-1 of the word come from addr + (j - first)*stride, the others are zero.
+//   A linear LOAD's request i is (dram_addr + i*b, 1, 0, b); a gather LOAD's comes from the gather
+//   registers and its walker (below). The DRAM returns each word on mem_rd_valid/mem_rd_data L cycles
+//   after its request; it is written to sram_addr + i at the end of that cycle. The cycle word n-1
+//   arrives is the last busy cycle.
+// Gather (implicit im2col of an [N][H][W][Cs] tensor at base): for the walker's output pixel
+// (n, oh, ow) and kernel position and channel (kh, kw, c), ih = oh*sh + kh*dh - pt and
+// iw = ow*sw + kw*dw - pl (computed here without signs: a coordinate is valid when its unsigned sum is
+// at least the padding and the difference is below the size).
+//{%- if os %}
+//   output-stationary: a word is R = {{ rows }} consecutive output pixels ow + j of row (n, oh) at one k-step;
+//   the valid j form a run [lo, lo + cnt); request (base + ((n*H + ih)*W + iw_lo)*Cs + c, sw*Cs, lo, cnt),
+//   or all zero. The walker advances c (wrapping at Cg into kw, kw at KW into kh).
+//{%- else %}
+//   weight-stationary: a word is min(R, Cg - c) channels (R = {{ rows }}) of one output pixel; request
+//   (base + ((n*H + ih)*W + iw)*Cs + c, 1, 0, min(R, Cg - c)), or all zero. The walker advances the
+//   pixel (ow wrapping at OW into oh, oh at OH into n).
+//{%- endif %}
+//   Address arithmetic is modulo 2^32, exact for every request inside the 32-bit DRAM.
+// CONFIG (cfg_we, one cycle, DMA idle): register 0 = base, H, W, Cs, OW, OH; register 1 = sh, sw, dh,
+//   dw, pt, pl, KW, Cg; taken from the instruction's fields at the end of the cycle.
 // STORE (count = n accumulator words of b = {{ store_bytes }} bytes):
 //   word i is read from the accumulator in tau = k_i and presented as write beat i (mem_wr_*, address
-//   dram_addr + i*b, mem_wr_last on beat n-1) during tau = k_i + 1. k_i comes from a credit counter:
-//   word i may go in cycle tau when (i+1)*b <= (tau+1)*W (at most one word per cycle), which is
-//   k_i = max(i, ceil((i+1)*b/W) - 1). The cycle of mem_wr_ack (tau = k_(n-1) + 1 + L) is the last busy
-//   cycle. W = {{ bytes_per_cycle }} here; the counter uses min(W, b) = {{ w_eff }}, which gives the same schedule.
+//   dram_addr + i*b, mem_wr_last on beat n-1) during tau = k_i + 1. The cycle of mem_wr_ack
+//   (tau = k_(n-1) + 1 + L) is the last busy cycle.
 // The unit does not know L: it ends a LOAD on the last data beat and a STORE on the acknowledgement.
 // count = 0 is illegal (the contract forbids it); this unit would wait forever.
 // trace_done (observability only, combinational): high in the unit's last busy cycle, i.e. the cycle
@@ -23,15 +43,22 @@ module {{ name }}_dma (
     input  wire          start,
     input  wire          store,       // 1: STORE, 0: LOAD
     input  wire          to_weight,   // LOAD: 1 weight buffer, 0 input buffer
+    input  wire          gather,      // LOAD: gather
     input  wire [15:0]   count,
     input  wire [31:0]   dram_addr,
     input  wire [15:0]   sram_addr,
+    input  wire [127:0]  instr,       // the gather start position and the CONFIG fields
+    input  wire          cfg_we,
+    input  wire          cfg_reg,
     output reg           busy,
     // DRAM port
-    output reg           mem_rd_req_valid,
+    output wire          mem_rd_req_valid,
     output wire [31:0]   mem_rd_req_addr,
+    output wire [31:0]   mem_rd_req_stride,
+    output wire [15:0]   mem_rd_req_first,
     output wire [15:0]   mem_rd_req_count,
     output wire [15:0]   mem_rd_req_bytes,
+    output wire          mem_rd_req_last,
     input  wire          mem_rd_valid,
     input  wire [{{ 8 * bus_bytes - 1 }}:0] mem_rd_data,
     output reg           mem_wr_valid,
@@ -53,22 +80,135 @@ module {{ name }}_dma (
     // observability
     output wire          trace_done
 );
+    localparam [{{ credit_bits - 1 }}:0] IN_B  = {{ credit_bits }}'d{{ in_bits / 8 }};
+    localparam [{{ credit_bits - 1 }}:0] W_B   = {{ credit_bits }}'d{{ w_bits / 8 }};
+    localparam [{{ credit_bits - 1 }}:0] ST_B  = {{ credit_bits }}'d{{ store_bytes }};
+    localparam [{{ credit_bits - 1 }}:0] IN_W  = {{ credit_bits }}'d{{ w_eff_in }};
+    localparam [{{ credit_bits - 1 }}:0] W_W   = {{ credit_bits }}'d{{ w_eff_w }};
+    localparam [{{ credit_bits - 1 }}:0] ST_W  = {{ credit_bits }}'d{{ w_eff_st }};
+
     reg        store_q;
     reg        weight_q;
+    reg        gather_q;
     reg [15:0] count_q;
     reg [15:0] sram_q;
     reg [15:0] idx;       // LOAD: words received; STORE: words read
-    reg [31:0] dram_q;    // LOAD: request address; STORE: address of the next beat
+    reg [15:0] req_idx;   // LOAD: requests presented
+    reg [31:0] dram_q;    // LOAD: address of the next linear request; STORE: address of the next beat
     reg        issuing;   // STORE: words left to read
-    reg [{{ credit_bits - 1 }}:0] credit;    // STORE: bytes of credit accumulated and not yet spent, < {{ store_bytes }}
+    reg [{{ credit_bits - 1 }}:0] credit;    // bytes of credit accumulated and not yet spent
+
+    // gather registers (CONFIG)
+    reg [31:0] g_base;
+    reg [15:0] g_h;
+    reg [15:0] g_w;
+    reg [15:0] g_cs;
+    reg [15:0] g_ow;
+    reg [15:0] g_oh;
+    reg [7:0]  g_sh;
+    reg [7:0]  g_sw;
+    reg [7:0]  g_dh;
+    reg [7:0]  g_dw;
+    reg [7:0]  g_pt;
+    reg [7:0]  g_pl;
+    reg [7:0]  g_kw;
+    reg [15:0] g_cg;
+    // the gather walker: the current word's pixel and k-step
+    reg [15:0] w_n;
+    reg [15:0] w_oh;
+    reg [15:0] w_ow;
+    reg [7:0]  w_kh;
+    reg [7:0]  w_kw;
+    reg [15:0] w_c;
 
     wire last_idx = idx == count_q - 16'd1;
+    wire unused_instr_low = ^instr[15:0];
+
+    // ---------------------------------------------------------------- gather address generation
+    wire [31:0] ih_u = {16'd0, w_oh} * {24'd0, g_sh} + {24'd0, w_kh} * {24'd0, g_dh};
+    wire [31:0] iw_u = {16'd0, w_ow} * {24'd0, g_sw} + {24'd0, w_kw} * {24'd0, g_dw};
+    wire [31:0] ih   = ih_u - {24'd0, g_pt};
+    wire        row_ok = ih_u >= {24'd0, g_pt} && ih < {16'd0, g_h};
+    wire [31:0] pixel_base = ({16'd0, w_n} * {16'd0, g_h} + ih) * {16'd0, g_w};
+    reg  [31:0] g_addr;
+    reg  [31:0] g_stride;
+    reg  [15:0] g_first;
+    reg  [15:0] g_count;
+{%- if os %}
+    // R consecutive output pixels ow + j: which are inside the output row and the tensor
+    wire [{{ rows - 1 }}:0] col_ok;
+{%- for j in cols_os %}
+    wire [31:0] iw_{{ j }} = iw_u + {24'd0, g_sw} * 32'd{{ j }};
+    assign col_ok[{{ j }}] = ({1'b0, w_ow} + 17'd{{ j }}) < {1'b0, g_ow}
+                     && iw_{{ j }} >= {24'd0, g_pl} && iw_{{ j }} - {24'd0, g_pl} < {16'd0, g_w};
+{%- endfor %}
+    reg [15:0] lo;
+    reg [15:0] cnt;
+    integer k;
+    always @(*) begin
+        lo  = 16'd0;
+        cnt = 16'd0;
+        for (k = {{ rows - 1 }}; k >= 0; k = k - 1)
+            if (col_ok[k]) lo = k[15:0];
+        for (k = 0; k < {{ rows }}; k = k + 1)
+            cnt = cnt + {15'd0, col_ok[k]};
+    end
+    wire [31:0] iw_lo = iw_u + {24'd0, g_sw} * {16'd0, lo} - {24'd0, g_pl};
+    // OH bounds the weight-stationary walker only; the register is written by CONFIG all the same
+    wire unused_oh = ^g_oh;
+    always @(*) begin
+        if (row_ok && cnt != 16'd0) begin
+            g_addr   = g_base + (pixel_base + iw_lo) * {16'd0, g_cs} + {16'd0, w_c};
+            g_stride = {24'd0, g_sw} * {16'd0, g_cs};
+            g_first  = lo;
+            g_count  = cnt;
+        end else begin
+            g_addr   = 32'd0;
+            g_stride = 32'd0;
+            g_first  = 16'd0;
+            g_count  = 16'd0;
+        end
+    end
+{%- else %}
+    wire        col_ok = iw_u >= {24'd0, g_pl} && iw_u - {24'd0, g_pl} < {16'd0, g_w};
+    // KW bounds the output-stationary walker only; the register is written by CONFIG all the same
+    wire unused_kw = ^g_kw;
+    wire [15:0] left   = g_cg - w_c;
+    wire [15:0] chans  = w_c >= g_cg ? 16'd0 : (left < 16'd{{ rows }} ? left : 16'd{{ rows }});
+    always @(*) begin
+        if (row_ok && col_ok && chans != 16'd0) begin
+            g_addr   = g_base + (pixel_base + iw_u - {24'd0, g_pl}) * {16'd0, g_cs} + {16'd0, w_c};
+            g_stride = 32'd1;
+            g_first  = 16'd0;
+            g_count  = chans;
+        end else begin
+            g_addr   = 32'd0;
+            g_stride = 32'd0;
+            g_first  = 16'd0;
+            g_count  = 16'd0;
+        end
+    end
+{%- endif %}
+
+    // ---------------------------------------------------------------- LOAD: paced requests
+    wire ld          = busy && !store_q;
+    wire ld_left     = req_idx != count_q;
+    wire [{{ credit_bits - 1 }}:0] ld_w = weight_q ? W_W : IN_W;
+    wire [{{ credit_bits - 1 }}:0] ld_b = weight_q ? W_B : IN_B;
+    wire ld_issue    = ld && ld_left && credit + ld_w >= ld_b;
+    assign mem_rd_req_valid  = ld_issue;
+    assign mem_rd_req_addr   = gather_q ? g_addr : dram_q;
+    assign mem_rd_req_stride = gather_q ? g_stride : 32'd1;
+    assign mem_rd_req_first  = gather_q ? g_first : 16'd0;
+    assign mem_rd_req_count  = gather_q ? g_count : {{ "{" }}{{ 16 - credit_bits }}'d0, ld_b{{ "}" }};
+    assign mem_rd_req_bytes  = {{ "{" }}{{ 16 - credit_bits }}'d0, ld_b{{ "}" }};
+    assign mem_rd_req_last   = req_idx == count_q - 16'd1;
 
     // the conditions under which the sequential block below clears busy
     assign trace_done = busy && (store_q ? mem_wr_ack : (mem_rd_valid && last_idx));
 
     // LOAD: write each returned word into its buffer
-    wire rd_word = busy && !store_q && mem_rd_valid;
+    wire rd_word = ld && mem_rd_valid;
     assign in_we    = rd_word && !weight_q;
     assign in_waddr = sram_q + idx;
     assign in_wdata = mem_rd_data[{{ in_bits - 1 }}:0];
@@ -80,12 +220,8 @@ module {{ name }}_dma (
     wire unused_rd_data = ^mem_rd_data[{{ 8 * bus_bytes - 1 }}:{{ 8 * load_bytes }}];
 {%- endif %}
 
-    assign mem_rd_req_addr  = dram_q;
-    assign mem_rd_req_count = count_q;
-    assign mem_rd_req_bytes = weight_q ? 16'd{{ w_bits / 8 }} : 16'd{{ in_bits / 8 }};
-
     // STORE: credit-paced reads of the accumulator, one beat per read on the next cycle
-    wire credit_ok = credit + {{ credit_bits }}'d{{ w_eff }} >= {{ credit_bits }}'d{{ store_bytes }};
+    wire credit_ok = credit + ST_W >= ST_B;
     wire issue = busy && store_q && issuing && credit_ok;
     assign acc_re    = issue;
     assign acc_raddr = sram_q + idx;
@@ -98,37 +234,67 @@ module {{ name }}_dma (
 
     always @(posedge clk) begin
         if (rst) begin
-            busy             <= 1'b0;
-            store_q          <= 1'b0;
-            weight_q         <= 1'b0;
-            count_q          <= 16'd0;
-            sram_q           <= 16'd0;
-            idx              <= 16'd0;
-            dram_q           <= 32'd0;
-            issuing          <= 1'b0;
-            credit           <= {{ credit_bits }}'d0;
-            mem_rd_req_valid <= 1'b0;
-            mem_wr_valid     <= 1'b0;
-            mem_wr_addr      <= 32'd0;
-            mem_wr_last      <= 1'b0;
+            busy         <= 1'b0;
+            store_q      <= 1'b0;
+            weight_q     <= 1'b0;
+            gather_q     <= 1'b0;
+            count_q      <= 16'd0;
+            sram_q       <= 16'd0;
+            idx          <= 16'd0;
+            req_idx      <= 16'd0;
+            dram_q       <= 32'd0;
+            issuing      <= 1'b0;
+            credit       <= {{ credit_bits }}'d0;
+            mem_wr_valid <= 1'b0;
+            mem_wr_addr  <= 32'd0;
+            mem_wr_last  <= 1'b0;
+            g_base <= 32'd0; g_h <= 16'd0; g_w <= 16'd0; g_cs <= 16'd0; g_ow <= 16'd0; g_oh <= 16'd0;
+            g_sh <= 8'd0; g_sw <= 8'd0; g_dh <= 8'd0; g_dw <= 8'd0; g_pt <= 8'd0; g_pl <= 8'd0;
+            g_kw <= 8'd0; g_cg <= 16'd0;
+            w_n <= 16'd0; w_oh <= 16'd0; w_ow <= 16'd0; w_kh <= 8'd0; w_kw <= 8'd0; w_c <= 16'd0;
         end else begin
-            mem_rd_req_valid <= 1'b0;
-            mem_wr_valid     <= issue;
-            mem_wr_last      <= issue && last_idx;
+            mem_wr_valid <= issue;
+            mem_wr_last  <= issue && last_idx;
+            if (cfg_we) begin
+                if (!cfg_reg) begin
+                    g_base <= instr[{{ t_base.msb }}:{{ t_base.lsb }}];
+                    g_h    <= instr[{{ t_h.msb }}:{{ t_h.lsb }}];
+                    g_w    <= instr[{{ t_w.msb }}:{{ t_w.lsb }}];
+                    g_cs   <= instr[{{ t_cs.msb }}:{{ t_cs.lsb }}];
+                    g_ow   <= instr[{{ t_ow.msb }}:{{ t_ow.lsb }}];
+                    g_oh   <= instr[{{ t_oh.msb }}:{{ t_oh.lsb }}];
+                end else begin
+                    g_sh   <= instr[{{ w_sh.msb }}:{{ w_sh.lsb }}];
+                    g_sw   <= instr[{{ w_sw.msb }}:{{ w_sw.lsb }}];
+                    g_dh   <= instr[{{ w_dh.msb }}:{{ w_dh.lsb }}];
+                    g_dw   <= instr[{{ w_dw.msb }}:{{ w_dw.lsb }}];
+                    g_pt   <= instr[{{ w_pt.msb }}:{{ w_pt.lsb }}];
+                    g_pl   <= instr[{{ w_pl.msb }}:{{ w_pl.lsb }}];
+                    g_kw   <= instr[{{ w_kw.msb }}:{{ w_kw.lsb }}];
+                    g_cg   <= instr[{{ w_cg.msb }}:{{ w_cg.lsb }}];
+                end
+            end
             if (start) begin
-                busy             <= 1'b1;
-                store_q          <= store;
-                weight_q         <= to_weight;
-                count_q          <= count;
-                sram_q           <= sram_addr;
-                idx              <= 16'd0;
-                dram_q           <= dram_addr;
-                issuing          <= store;
-                credit           <= {{ credit_bits }}'d0;
-                mem_rd_req_valid <= !store;
+                busy     <= 1'b1;
+                store_q  <= store;
+                weight_q <= to_weight;
+                gather_q <= gather && !store;
+                count_q  <= count;
+                sram_q   <= sram_addr;
+                idx      <= 16'd0;
+                req_idx  <= 16'd0;
+                dram_q   <= dram_addr;
+                issuing  <= store;
+                credit   <= {{ credit_bits }}'d0;
+                w_n  <= instr[{{ g_n.msb }}:{{ g_n.lsb }}];
+                w_oh <= instr[{{ g_oh.msb }}:{{ g_oh.lsb }}];
+                w_ow <= instr[{{ g_ow.msb }}:{{ g_ow.lsb }}];
+                w_kh <= instr[{{ g_kh.msb }}:{{ g_kh.lsb }}];
+                w_kw <= instr[{{ g_kw.msb }}:{{ g_kw.lsb }}];
+                w_c  <= instr[{{ g_c.msb }}:{{ g_c.lsb }}];
             end else if (busy && store_q) begin
                 if (issuing) begin
-                    credit <= credit + {{ credit_bits }}'d{{ w_eff }} - (issue ? {{ credit_bits }}'d{{ store_bytes }} : {{ credit_bits }}'d0);
+                    credit <= credit + ST_W - (issue ? ST_B : {{ credit_bits }}'d0);
                 end
                 if (issue) begin
                     idx         <= idx + 16'd1;
@@ -137,9 +303,43 @@ module {{ name }}_dma (
                     if (last_idx) issuing <= 1'b0;
                 end
                 if (mem_wr_ack) busy <= 1'b0;
-            end else if (busy && mem_rd_valid) begin
-                idx <= idx + 16'd1;
-                if (last_idx) busy <= 1'b0;
+            end else if (busy) begin
+                if (ld_left) begin
+                    credit <= credit + ld_w - (ld_issue ? ld_b : {{ credit_bits }}'d0);
+                end
+                if (ld_issue) begin
+                    req_idx <= req_idx + 16'd1;
+                    dram_q  <= dram_q + {{ "{" }}{{ 32 - credit_bits }}'d0, ld_b{{ "}" }};
+{%- if os %}
+                    if (w_c + 16'd1 == g_cg) begin
+                        w_c <= 16'd0;
+                        if (w_kw + 8'd1 == g_kw) begin
+                            w_kw <= 8'd0;
+                            w_kh <= w_kh + 8'd1;
+                        end else begin
+                            w_kw <= w_kw + 8'd1;
+                        end
+                    end else begin
+                        w_c <= w_c + 16'd1;
+                    end
+{%- else %}
+                    if (w_ow + 16'd1 == g_ow) begin
+                        w_ow <= 16'd0;
+                        if (w_oh + 16'd1 == g_oh) begin
+                            w_oh <= 16'd0;
+                            w_n  <= w_n + 16'd1;
+                        end else begin
+                            w_oh <= w_oh + 16'd1;
+                        end
+                    end else begin
+                        w_ow <= w_ow + 16'd1;
+                    end
+{%- endif %}
+                end
+                if (mem_rd_valid) begin
+                    idx <= idx + 16'd1;
+                    if (last_idx) busy <= 1'b0;
+                end
             end
         end
     end

@@ -111,7 +111,7 @@ fn file_order_and_names_are_fixed() {
             "ws_4x4_array.v",
             "ws_4x4_sram.v",
             "ws_4x4_sram2r.v",
-            "ws_4x4_imem.v",
+            "ws_4x4_queue.v",
             "ws_4x4_ctrl.v",
             "ws_4x4_dma.v",
             "ws_4x4_compute.v",

@@ -7,11 +7,11 @@
 use serde::{Deserialize, Serialize};
 use tessera_arch::{Arch, ArchSpec};
 use tessera_core::diag::{Diagnostic, Result};
-use tessera_mapping::{DramLayout, Mapping, Schedule, Summary, SummaryAcc};
+use tessera_mapping::{DramLayout, Mapping, Problem, Schedule, Summary, SummaryAcc};
 use tessera_sim::analytical::{counters, estimate_priced, tile_times};
 use tessera_sim::contract::Contract;
 use tessera_sim::{Energy, EnergyTable, Estimate};
-use tessera_workloads::{Gemm, Layer, Workload};
+use tessera_workloads::Workload;
 
 /// What the search minimises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,17 +139,17 @@ fn key_cmp(a: &(f64, u64, f64, Mapping), b: &(f64, u64, f64, Mapping)) -> std::c
 ///   - `Σ_j (L_j + S_j) + 2(n - 1) + 3` (the DMA: every load and store one after the other, with
 ///     the issue and SYNC cycles between tiles).
 ///
-/// An error only when the schedule's totals or the bound overflow u64 (a mapping that passes
-/// [`Mapping::check`] has at most 65 536 tiles, far from it). `tests::bounds_hold_and_branch_and_bound_is_exact`
-/// holds it to the model.
-pub fn lower_bound(g: &Gemm, arch: &Arch, mapping: &Mapping) -> Result<(u64, f64)> {
-    let schedule = Schedule::new(g, arch, mapping);
-    Ok(bound_pass(g, arch, &schedule, &EnergyTable::of(arch))?.1)
+/// A convolution's CONFIGs are left out of every `L_j` (they only add cycles, so the bound stays
+/// one). An error only when the schedule's totals or the bound overflow u64.
+/// `tests::bounds_hold_and_branch_and_bound_is_exact` holds it to the model.
+pub fn lower_bound(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<(u64, f64)> {
+    let schedule = Schedule::new(p, arch, mapping);
+    Ok(bound_pass(p, arch, &schedule, &EnergyTable::of(arch))?.1)
 }
 
 /// One pass over the schedule's tile classes: its [`Summary`], and the [`lower_bound`].
 fn bound_pass(
-    g: &Gemm,
+    p: &Problem,
     arch: &Arch,
     schedule: &Schedule,
     table: &EnergyTable,
@@ -160,11 +160,11 @@ fn bound_pass(
     let mut classes: Vec<(u64, u64, u64, u64)> = Vec::with_capacity(36);
     schedule.for_each_shape(|shape, mult| {
         acc.add(shape, mult, schedule.rows, schedule.cols);
-        let (c, l, s) = tile_times(arch, &contract, shape);
+        let (c, l, s) = tile_times(arch, &contract, shape, 0);
         classes.push((c, l, s, mult));
     });
-    let summary = acc.finish(schedule.double_buffered)?;
-    let energy_pj = Energy::priced(table, &counters(g, arch, &summary)).total_pj;
+    let summary = schedule.finish(&acc)?;
+    let energy_pj = Energy::priced(table, &counters(p, arch, &summary)).total_pj;
     // Σ over the classes of multiplicity × per-tile term, checked (`None` on overflow).
     let sum = |term: &dyn Fn(u64, u64, u64) -> Option<u64>| -> Option<u64> {
         classes.iter().try_fold(0u64, |t, &(c, l, s, mult)| {
@@ -198,7 +198,7 @@ fn bound_pass(
 }
 
 /// The inner mapping search: the best of [`Mapping::candidates`] and [`Mapping::default_for`] for
-/// `g` on `arch` by the analytical model ([`tessera_sim::analytical::estimate_priced`] on the
+/// `p` on `arch` by the analytical model ([`tessera_sim::analytical::estimate_priced`] on the
 /// mapping's [`Schedule`], the same figures as [`tessera_sim::estimate`]) under `objective` (per
 /// layer; for [`Objective::Edp`] the layer's own cycles × energy). Ties are broken by cycles,
 /// energy, then the mapping's order.
@@ -208,8 +208,9 @@ fn bound_pass(
 /// candidate's check, summary and bound come from one pass over its tile classes. An error only if
 /// no mapping fits or the layer does not fit the DRAM address space. Returns the mapping, its estimate, and the number of candidates
 /// and of mappings actually estimated.
-pub fn best_mapping(g: &Gemm, arch: &Arch, objective: Objective) -> Result<BestMapping> {
-    DramLayout::new(g, arch)?;
+pub fn best_mapping(p: &Problem, arch: &Arch, objective: Objective) -> Result<BestMapping> {
+    DramLayout::new(p, arch)?;
+    let g = &p.gemm;
     let table = EnergyTable::of(arch);
     let mut ladder = Mapping::ladder(g, arch);
     // The default is not always on the ladder (its width need not be a power of two): add it, so
@@ -222,18 +223,14 @@ pub fn best_mapping(g: &Gemm, arch: &Arch, objective: Objective) -> Result<BestM
     let mut candidates = 0;
     let mut order: Vec<(f64, Mapping, Schedule, Summary)> = Vec::with_capacity(ladder.len());
     for m in &ladder {
-        if m.check_tiles(arch).is_err() {
+        if m.check(arch).is_err() {
             continue;
         }
-        let schedule = Schedule::new(g, arch, m);
-        let checked = bound_pass(g, arch, &schedule, &table).and_then(|(s, bound)| {
-            m.check_program_len(&s)?;
-            Ok((s, bound))
-        });
-        let (summary, (c, e)) = match checked {
+        let schedule = Schedule::new(p, arch, m);
+        let (summary, (c, e)) = match bound_pass(p, arch, &schedule, &table) {
             Ok(x) => x,
             Err(e) => {
-                // Not a candidate (its program is too long): say why if nothing else fits.
+                // Not a candidate (its totals overflow): say why if nothing else fits.
                 first_err.get_or_insert(e);
                 continue;
             }
@@ -248,7 +245,7 @@ pub fn best_mapping(g: &Gemm, arch: &Arch, objective: Objective) -> Result<BestM
         if best.as_ref().is_some_and(|(bk, _)| *bound > bk.0) {
             break;
         }
-        let e = estimate_priced(g, arch, schedule, summary, &table);
+        let e = estimate_priced(p, arch, schedule, summary, &table);
         estimated += 1;
         let k = layer_key(objective, &e, m);
         if best.as_ref().is_none_or(|(bk, _)| key_cmp(&k, bk).is_lt()) {
@@ -269,7 +266,7 @@ pub fn best_mapping(g: &Gemm, arch: &Arch, objective: Objective) -> Result<BestM
             first_err.map_or_else(
                 // Say why: the default mapping's own check names the limit it breaks.
                 || Mapping::default_for(g, arch)
-                    .check(g, arch)
+                    .check(arch)
                     .err()
                     .map_or_else(|| "no candidate fits the buffers".into(), |e| e.message),
                 |e| e.message
@@ -293,10 +290,10 @@ pub struct BestMapping {
 pub fn evaluate(arch: &Arch, workload: &Workload, objective: Objective) -> Result<Evaluation> {
     let mut layers = Vec::with_capacity(workload.layers.len());
     for layer in &workload.layers {
-        let Layer::Gemm(g) = layer;
-        let b = best_mapping(g, arch, objective)?;
+        let p = Problem::new(layer, arch)?;
+        let b = best_mapping(&p, arch, objective)?;
         layers.push(LayerChoice {
-            layer: g.name.clone(),
+            layer: p.name.clone(),
             mapping: b.mapping,
             cycles: b.estimate.cycles.get(),
             energy_pj: b.estimate.energy.total_pj,
@@ -317,6 +314,7 @@ mod tests {
     use super::*;
     use tessera_arch::{builtin, Dataflow};
     use tessera_sim::estimate;
+    use tessera_workloads::{Conv2d, Gemm, Layer};
 
     /// Every built-in (weight- and output-stationary), and in both dataflows: single-buffered (one
     /// buffer with one bank), DMA-bound (1 B/cycle), short-latency and four-bank variants.
@@ -370,8 +368,8 @@ mod tests {
                 let mut cands = Mapping::candidates(&g, arch);
                 cands.push(Mapping::default_for(&g, arch));
                 for mp in cands {
-                    let e = estimate(&g, arch, &mp).unwrap();
-                    let (c, pj) = lower_bound(&g, arch, &mp).unwrap();
+                    let e = estimate(&Problem::gemm(&g, arch), arch, &mp).unwrap();
+                    let (c, pj) = lower_bound(&Problem::gemm(&g, arch), arch, &mp).unwrap();
                     assert!(c <= e.cycles.get(), "{} {g:?} {mp:?}", arch.name());
                     // The energy is exact, and so are single-buffered cycles.
                     assert_eq!(pj, e.energy.total_pj, "{} {g:?} {mp:?}", arch.name());
@@ -387,7 +385,7 @@ mod tests {
                             key_cmp(&layer_key(o, &a.1, &a.0), &layer_key(o, &b.1, &b.0))
                         })
                         .unwrap();
-                    let b = best_mapping(&g, arch, o).unwrap();
+                    let b = best_mapping(&Problem::gemm(&g, arch), arch, o).unwrap();
                     assert_eq!(
                         (&b.mapping, &b.estimate),
                         (m0, e0),
@@ -407,7 +405,7 @@ mod tests {
         for name in ["ws_8x8", "os_8x8"] {
             let arch = builtin::arch(name).unwrap();
             let g = Gemm::new("g", 300, 200, 100);
-            let b = best_mapping(&g, &arch, Objective::Latency).unwrap();
+            let b = best_mapping(&Problem::gemm(&g, &arch), &arch, Objective::Latency).unwrap();
             assert!(b.candidates >= 8, "{name}: {b:?}");
             assert!(b.estimated * 2 <= b.candidates, "{name}: {b:?}");
         }
@@ -444,17 +442,19 @@ mod tests {
                 rng.random_range(1..=70),
             );
             let mut cands = Mapping::candidates(&g, &arch);
-            if Mapping::default_for(&g, &arch).check(&g, &arch).is_ok() {
+            if Mapping::default_for(&g, &arch).check(&arch).is_ok() {
                 cands.push(Mapping::default_for(&g, &arch));
             }
             if cands.is_empty() {
-                assert!(best_mapping(&g, &arch, Objective::Latency).is_err());
+                assert!(
+                    best_mapping(&Problem::gemm(&g, &arch), &arch, Objective::Latency).is_err()
+                );
                 continue;
             }
             let mut all = vec![];
             for mp in cands {
-                let e = estimate(&g, &arch, &mp).unwrap();
-                let (c, pj) = lower_bound(&g, &arch, &mp).unwrap();
+                let e = estimate(&Problem::gemm(&g, &arch), &arch, &mp).unwrap();
+                let (c, pj) = lower_bound(&Problem::gemm(&g, &arch), &arch, &mp).unwrap();
                 assert!(
                     c <= e.cycles.get() && pj == e.energy.total_pj,
                     "{s:?} {g:?} {mp:?}"
@@ -466,7 +466,12 @@ mod tests {
                     .iter()
                     .min_by(|a, b| key_cmp(&layer_key(o, &a.1, &a.0), &layer_key(o, &b.1, &b.0)))
                     .unwrap();
-                assert_eq!(best_mapping(&g, &arch, o).unwrap().mapping, *m0);
+                assert_eq!(
+                    best_mapping(&Problem::gemm(&g, &arch), &arch, o)
+                        .unwrap()
+                        .mapping,
+                    *m0
+                );
             }
             checked[usize::from(df == Dataflow::OutputStationary)] += 1;
         }
@@ -478,10 +483,15 @@ mod tests {
         for arch in &test_archs() {
             for (m, k, n) in GEMMS {
                 let g = Gemm::new("g", m, k, n);
-                let d = estimate(&g, arch, &Mapping::default_for(&g, arch)).unwrap();
+                let d = estimate(
+                    &Problem::gemm(&g, arch),
+                    arch,
+                    &Mapping::default_for(&g, arch),
+                )
+                .unwrap();
                 for o in [Objective::Latency, Objective::Energy, Objective::Edp] {
-                    let b = best_mapping(&g, arch, o).unwrap();
-                    b.mapping.check(&g, arch).unwrap();
+                    let b = best_mapping(&Problem::gemm(&g, arch), arch, o).unwrap();
+                    b.mapping.check(arch).unwrap();
                     let dv = o.value(d.cycles.get(), d.energy.total_pj);
                     let bv = o.value(b.estimate.cycles.get(), b.estimate.energy.total_pj);
                     assert!(bv <= dv, "{} {g:?} {o:?}: {bv} > default {dv}", arch.name());
@@ -490,22 +500,46 @@ mod tests {
         }
     }
 
+    /// No program-length limit: a layer that once needed more instructions than an instruction
+    /// memory held has a mapping; and convolutions are searched on their own schedules (gathers,
+    /// CONFIGs), with bounds that hold.
     #[test]
-    fn layers_beyond_the_instruction_memory_have_no_mapping() {
-        for name in ["ws_1x1", "os_1x1"] {
+    fn large_layers_and_convolutions_have_mappings() {
+        for name in ["ws_1x1", "os_1x1", "ws_4x4", "os_4x4"] {
             let arch = builtin::arch(name).unwrap();
             let g = Gemm::new("wide", 4, 2048, 4096);
-            let e = best_mapping(&g, &arch, Objective::Latency).unwrap_err();
-            assert!(e.message.contains("instruction memory"), "{name}: {e}");
-            assert!(evaluate(
-                &arch,
-                &Workload {
-                    name: "w".into(),
-                    layers: vec![Layer::Gemm(g)]
-                },
-                Objective::Edp
-            )
-            .is_err());
+            best_mapping(&Problem::gemm(&g, &arch), &arch, Objective::Latency).unwrap();
+            let conv = Layer::Conv2d(Conv2d {
+                name: "c".into(),
+                batch: 1,
+                in_channels: 6,
+                in_h: 9,
+                in_w: 7,
+                out_channels: 10,
+                kernel: [3, 3],
+                stride: [2, 1],
+                dilation: [1, 2],
+                pad_begin: [1, 2],
+                pad_end: [1, 2],
+                groups: 2,
+                out_h: 5,
+                out_w: 7,
+            });
+            let p = Problem::new(&conv, &arch).unwrap();
+            let b = best_mapping(&p, &arch, Objective::Edp).unwrap();
+            for mp in Mapping::candidates(&p.gemm, &arch) {
+                let e = estimate(&p, &arch, &mp).unwrap();
+                let (c, pj) = lower_bound(&p, &arch, &mp).unwrap();
+                assert!(
+                    c <= e.cycles.get() && pj == e.energy.total_pj,
+                    "{name} {mp:?}"
+                );
+                assert!(
+                    Objective::Edp.value(e.cycles.get(), e.energy.total_pj)
+                        >= Objective::Edp
+                            .value(b.estimate.cycles.get(), b.estimate.energy.total_pj)
+                );
+            }
         }
     }
 

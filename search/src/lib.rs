@@ -58,7 +58,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_sim::{run_layer, Engine, SimOptions};
-use tessera_workloads::{Layer, Workload};
+use tessera_workloads::Workload;
 
 /// Which part of a run a progress report is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -188,17 +188,18 @@ fn resimulate(
         .par_iter()
         .map(|&(f, l)| {
             let (arch, ev) = finalists[f];
-            let Layer::Gemm(g) = &workload.layers[l];
+            let layer = &workload.layers[l];
+            let p = tessera_mapping::Problem::new(layer, arch)?;
             let chosen = &ev.layers[l];
             let mapping = chosen.mapping;
             // The search estimated from the schedule alone (no mapping check per estimate, no DRAM
             // layout); hold that to the full model for the finalists.
-            let full = tessera_sim::estimate(g, arch, &mapping)?;
+            let full = tessera_sim::estimate(&p, arch, &mapping)?;
             if full.cycles.get() != chosen.cycles || full.energy.total_pj != chosen.energy_pj {
                 return Err(Diagnostic::internal(format!(
                     "internal error: the search's estimate of layer {:?} on {} ({} cycles, {} pJ) \
                      differs from tessera_sim::estimate ({}, {})",
-                    g.name,
+                    p.name,
                     arch.name(),
                     chosen.cycles,
                     chosen.energy_pj,
@@ -207,7 +208,7 @@ fn resimulate(
                 )));
             }
             let run = run_layer(
-                g,
+                layer,
                 arch,
                 &mapping,
                 tessera_sim::workload::layer_seed(config.seed, l),
@@ -218,8 +219,8 @@ fn resimulate(
             if !run.matches_reference {
                 return Err(Diagnostic::internal(format!(
                     "simulator bug: the cycle simulator's output for layer {:?} on {} with mapping \
-                     {mapping:?} differs from the reference GEMM",
-                    g.name,
+                     {mapping:?} differs from the host's execution of the layer",
+                    p.name,
                     arch.name()
                 )));
             }

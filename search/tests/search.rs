@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 use tessera_arch::{builtin, is_safe_identifier, Arch, Dataflow};
-use tessera_mapping::Mapping;
+use tessera_mapping::{Mapping, Problem};
 use tessera_search::*;
 use tessera_sim::estimate;
 use tessera_workloads::{Layer, Workload};
@@ -106,10 +106,10 @@ fn result_is_consistent() {
         assert!(f.cycle_error_pct.abs() < 10.0, "{}", f.cycle_error_pct);
         // The per-layer mapping is the inner search's choice.
         for (l, layer) in f.layers.iter().zip(&w.layers) {
-            let Layer::Gemm(g) = layer;
+            let p = Problem::new(layer, &arch).unwrap();
             assert_eq!(
                 l.mapping,
-                best_mapping(g, &arch, r.objective).unwrap().mapping
+                best_mapping(&p, &arch, r.objective).unwrap().mapping
             );
         }
     }
@@ -188,17 +188,17 @@ fn inner_search_is_no_worse_than_the_default_mapping_on_mlp_small() {
     ] {
         let arch = builtin::arch(a).unwrap();
         for layer in &w.layers {
-            let Layer::Gemm(g) = layer;
-            let d = estimate(g, &arch, &Mapping::default_for(g, &arch)).unwrap();
+            let p = Problem::new(layer, &arch).unwrap();
+            let d = estimate(&p, &arch, &Mapping::default_for(&p.gemm, &arch)).unwrap();
             for o in [Objective::Latency, Objective::Energy, Objective::Edp] {
-                let b = best_mapping(g, &arch, o).unwrap();
-                let full = estimate(g, &arch, &b.mapping).unwrap();
+                let b = best_mapping(&p, &arch, o).unwrap();
+                let full = estimate(&p, &arch, &b.mapping).unwrap();
                 assert_eq!(full, b.estimate, "the fast path is the model");
                 assert!(
                     o.value(full.cycles.get(), full.energy.total_pj)
                         <= o.value(d.cycles.get(), d.energy.total_pj),
                     "{a} {} {o:?}",
-                    g.name
+                    p.name
                 );
             }
         }
@@ -280,12 +280,12 @@ fn impossible_specs_are_an_error_not_a_hang() {
 #[test]
 fn a_layer_too_large_for_dram_is_reported() {
     let base = base();
-    let w = Workload {
-        name: "huge".into(),
-        layers: vec![Layer::Gemm(tessera_workloads::Gemm::new(
+    let w = Workload::of_layers(
+        "huge",
+        vec![Layer::Gemm(tessera_workloads::Gemm::new(
             "big", 70_000, 70_000, 1,
         ))],
-    };
+    );
     let e = search(&config(Strategy::Random, 4, 1), &base, &w).unwrap_err();
     assert!(e.message.contains("could map"), "{e}");
 }
@@ -340,10 +340,10 @@ fn objectives_pick_their_own_optimum() {
 
 /// A one-layer workload.
 fn one_layer(m: u32, k: u32, n: u32) -> Workload {
-    Workload {
-        name: format!("gemm_{m}x{k}x{n}"),
-        layers: vec![Layer::Gemm(tessera_workloads::Gemm::new("g", m, k, n))],
-    }
+    Workload::of_layers(
+        &format!("gemm_{m}x{k}x{n}"),
+        vec![Layer::Gemm(tessera_workloads::Gemm::new("g", m, k, n))],
+    )
 }
 
 /// A small space around `ws_4x4` with both dataflows, searched exhaustively (a random search whose
@@ -418,12 +418,12 @@ fn output_stationary_wins_on_small_m_and_deep_k() {
         let arch = r.best.arch.validate().unwrap();
         assert_eq!(arch.dataflow(), Dataflow::OutputStationary);
         // Its per-layer mappings are output-stationary ones (tile_m fixed to the rows).
-        let Layer::Gemm(g) = &w.layers[0];
+        let p = Problem::new(&w.layers[0], &arch).unwrap();
         let l = &r.best.layers[0];
         assert_eq!(l.mapping.tile_m, arch.rows());
         assert_eq!(
             l.mapping,
-            best_mapping(g, &arch, objective).unwrap().mapping
+            best_mapping(&p, &arch, objective).unwrap().mapping
         );
         assert!(r.best.simulated_objective <= r.top[1].simulated_objective);
     }
@@ -443,13 +443,13 @@ fn weight_stationary_wins_on_tall_layers() {
 
 #[test]
 fn evolutionary_search_finds_output_stationary_designs_and_stays_deterministic() {
-    let w = Workload {
-        name: "deep".into(),
-        layers: vec![
+    let w = Workload::of_layers(
+        "deep",
+        vec![
             Layer::Gemm(tessera_workloads::Gemm::new("a", 4, 1024, 16)),
             Layer::Gemm(tessera_workloads::Gemm::new("b", 8, 2048, 8)),
         ],
-    };
+    );
     let base = base();
     let c = config(Strategy::evolutionary(), 64, 3);
     let one = pool(1).install(|| search(&c, &base, &w)).unwrap();

@@ -15,9 +15,11 @@
 //! and any issue order other than the lowering's.
 //!
 //! Arithmetic: counts come from the checked summary; per-tile times are bounded by the contract's
-//! 16-bit fields, and a program has at most 65 536 instructions, so the cycle sum stays far inside u64.
+//! 16-bit fields (under 2^20 cycles a tile), and a layer has far fewer than 2^40 tiles, so the cycle
+//! sum stays inside u64.
 
 use crate::area::Area;
+use crate::breakdown::{Breakdown, BreakdownAcc};
 use crate::contract::Contract;
 use crate::counters::{BufferAccesses, Counters};
 use crate::energy::{Energy, EnergyTable};
@@ -25,8 +27,7 @@ use serde::{Deserialize, Serialize};
 use tessera_arch::Arch;
 use tessera_core::diag::Result;
 use tessera_core::Cycles;
-use tessera_mapping::{Mapping, Schedule, Shape, Summary};
-use tessera_workloads::Gemm;
+use tessera_mapping::{Mapping, Problem, Schedule, Shape, Step, Summary};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
@@ -40,6 +41,8 @@ pub struct Estimate {
     pub compute_cycles: Cycles,
     /// Cycles the DMA is busy (sum of LOAD and STORE busy lengths).
     pub dma_cycles: Cycles,
+    /// The cycles by cause.
+    pub breakdown: Breakdown,
 }
 
 /// What the model is and leaves out, for reports.
@@ -47,22 +50,21 @@ pub const MODEL_NOTE: &str = "analytical: a sum over the mapping's tiles of the 
 times, combined as the in-order controller issues them; exact access counts; assumes one DMA, an \
 uncontended DRAM channel and no bank conflicts (see sim/src/analytical.rs)";
 
-/// Estimate `g` on `arch` with `mapping` (checked first).
-pub fn estimate(g: &Gemm, arch: &Arch, mapping: &Mapping) -> Result<Estimate> {
-    mapping.check(g, arch)?;
-    tessera_mapping::DramLayout::new(g, arch)?;
-    estimate_schedule(g, arch, &Schedule::new(g, arch, mapping))
+/// Estimate `p` on `arch` with `mapping` (checked first).
+pub fn estimate(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Estimate> {
+    mapping.check(arch)?;
+    tessera_mapping::DramLayout::new(p, arch)?;
+    estimate_schedule(p, arch, &Schedule::new(p, arch, mapping))
 }
 
 /// The counters a schedule implies (exact; the simulator's must equal them).
-pub fn counters(g: &Gemm, arch: &Arch, s: &Summary) -> Counters {
-    let (inw, ww, accw) = (
-        u64::from(arch.input().word_bytes()),
+pub fn counters(p: &Problem, arch: &Arch, s: &Summary) -> Counters {
+    let (ww, accw) = (
         u64::from(arch.weight().word_bytes()),
         u64::from(arch.accumulator().word_bytes()),
     );
     Counters {
-        dram_read_bytes: s.input_words * inw + s.weight_words * ww,
+        dram_read_bytes: s.input_dram_bytes + s.weight_words * ww,
         dram_write_bytes: s.store_words * accw,
         input: BufferAccesses {
             reads: s.input_reads,
@@ -76,7 +78,7 @@ pub fn counters(g: &Gemm, arch: &Arch, s: &Summary) -> Counters {
             reads: s.accumulate_reads + s.store_words,
             writes: s.out_writes,
         },
-        useful_macs: g.macs(),
+        useful_macs: p.macs(),
         array_macs: s.array_macs,
         instructions: s.program_len,
         loads: s.input_loads + s.weight_loads,
@@ -85,14 +87,15 @@ pub fn counters(g: &Gemm, arch: &Arch, s: &Summary) -> Counters {
     }
 }
 
-/// A tile's unit times, each including its instructions' issue cycles: (COMPUTE, LOADs before it,
-/// STOREs after it).
-pub fn tile_times(arch: &Arch, contract: &Contract, sh: &Shape) -> (u64, u64, u64) {
+/// A tile's unit times, each including its instructions' issue cycles: (COMPUTE, LOADs before it
+/// with the `configs` CONFIGs ahead of them, STOREs after it).
+pub fn tile_times(arch: &Arch, contract: &Contract, sh: &Shape, configs: u32) -> (u64, u64, u64) {
     let (inw, ww) = (
         u64::from(arch.input().word_bytes()),
         u64::from(arch.weight().word_bytes()),
     );
-    let mut load = 0;
+    // a CONFIG takes one cycle of the controller and none of the DMA
+    let mut load = u64::from(configs);
     if sh.input_words > 0 {
         load += Contract::load_busy(arch, sh.input_words.into(), inw) + 1;
     }
@@ -108,9 +111,9 @@ pub fn tile_times(arch: &Arch, contract: &Contract, sh: &Shape) -> (u64, u64, u6
 }
 
 /// The model over a schedule.
-pub fn estimate_schedule(g: &Gemm, arch: &Arch, schedule: &Schedule) -> Result<Estimate> {
+pub fn estimate_schedule(p: &Problem, arch: &Arch, schedule: &Schedule) -> Result<Estimate> {
     Ok(estimate_priced(
-        g,
+        p,
         arch,
         schedule,
         &schedule.summary()?,
@@ -121,54 +124,14 @@ pub fn estimate_schedule(g: &Gemm, arch: &Arch, schedule: &Schedule) -> Result<E
 /// [`estimate_schedule`] with the schedule's summary and the accelerator's energy table already
 /// computed (the search evaluates many schedules of one accelerator).
 pub fn estimate_priced(
-    g: &Gemm,
+    p: &Problem,
     arch: &Arch,
     schedule: &Schedule,
     summary: &Summary,
     table: &EnergyTable,
 ) -> Estimate {
-    let k = counters(g, arch, summary);
-    let contract = Contract::default();
-    let (mut compute_cycles, mut dma_cycles) = (0u64, 0u64);
-    let cycles = if schedule.double_buffered {
-        // The program (mapping/src/lower.rs): loads(0); SYNC dma; then per tile j: COMPUTE j;
-        // stores(previous output tile); loads(j+1); SYNC dma; and at the end SYNC compute;
-        // stores(last); HALT. With D_j the DMA work issued after COMPUTE j (each instruction's busy
-        // length plus its issue cycle), the SYNC passes at X_j + D_j + 1 and COMPUTE j+1 issues one
-        // cycle later unless the array is still busy: X_{j+1} = X_j + max(C_j, D_j + 2), C_j = the
-        // COMPUTE's busy length + 1. After the last COMPUTE, the SYNC compute lets the last stores
-        // issue at X + max(C + 1, D + 1); HALT completes when they end.
-        let mut total = 0u64;
-        let mut prev: Option<(u64, u64, u64)> = None;
-        let mut pending_store = 0u64;
-        schedule.for_each_step(|st| {
-            let t = tile_times(arch, &contract, &st.shape);
-            match prev {
-                None => total += t.1 + 1,
-                Some(p) => {
-                    total += p.0.max(pending_store + t.1 + 2);
-                    pending_store = p.2;
-                }
-            }
-            compute_cycles += t.0 - 1;
-            dma_cycles += t.1 + t.2 - u64::from(st.shape.loads() + st.shape.stores);
-            prev = Some(t);
-        });
-        let last = prev.expect("a schedule has at least one tile");
-        total += (last.0 + 1).max(pending_store + 1);
-        total + last.2 + 1
-    } else {
-        // Every tile alone: loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma]; one cycle
-        // per SYNC that passes, and the HALT.
-        let mut total = 1u64;
-        schedule.for_each_step(|st| {
-            let (comp, load, store) = tile_times(arch, &contract, &st.shape);
-            total += load + 1 + comp + 1 + if store > 0 { store + 1 } else { 0 };
-            compute_cycles += comp - 1;
-            dma_cycles += load + store - u64::from(st.shape.loads() + st.shape.stores);
-        });
-        total
-    };
+    let k = counters(p, arch, summary);
+    let (cycles, breakdown, w) = timeline(arch, schedule);
     let energy = Energy::priced(table, &k);
     Estimate {
         cycles: Cycles(cycles),
@@ -176,7 +139,132 @@ pub fn estimate_priced(
         counters: k,
         energy,
         area: Area::of(arch),
-        compute_cycles: Cycles(compute_cycles),
-        dma_cycles: Cycles(dma_cycles),
+        compute_cycles: Cycles(w.compute_cycles),
+        dma_cycles: Cycles(w.dma_cycles),
+        breakdown,
     }
+}
+
+/// The in-order controller over the lowering's instruction order, one tile at a time: each
+/// instruction issues at the first cycle the controller reaches it and its unit is free, and the
+/// units are busy for the contract's lengths.
+#[derive(Default)]
+struct Walk {
+    /// The cycle the controller reaches the next instruction.
+    t: u64,
+    dma_free: u64,
+    cmp_free: u64,
+    compute_cycles: u64,
+    dma_cycles: u64,
+    acc: BreakdownAcc,
+}
+
+impl Walk {
+    fn config(&mut self) {
+        self.t = self.t.max(self.dma_free) + 1;
+    }
+    fn dma(&mut self, busy: u64) {
+        let i = self.t.max(self.dma_free);
+        self.acc.dma(i + 1, i + busy);
+        self.dma_free = i + busy + 1;
+        self.dma_cycles += busy;
+        self.t = i + 1;
+    }
+    fn compute(&mut self, busy: u64, len: u64) {
+        let i = self.t.max(self.cmp_free);
+        self.acc.compute(i + 1, i + busy, len);
+        self.cmp_free = i + busy + 1;
+        self.compute_cycles += busy;
+        self.t = i + 1;
+    }
+    fn sync(&mut self, dma: bool, cmp: bool) {
+        let mut i = self.t;
+        if dma {
+            i = i.max(self.dma_free);
+        }
+        if cmp {
+            i = i.max(self.cmp_free);
+        }
+        self.t = i + 1;
+    }
+    /// Cycles of the run (HALT completes at h; the count is h + 1).
+    fn halt(&self) -> u64 {
+        self.t.max(self.dma_free).max(self.cmp_free) + 1
+    }
+}
+
+/// Cycles, their breakdown, and the units' busy totals of a schedule's program.
+fn timeline(arch: &Arch, schedule: &Schedule) -> (u64, Breakdown, Walk) {
+    let contract = Contract::default();
+    let conv = schedule.is_conv();
+    let (inw, ww) = (
+        u64::from(arch.input().word_bytes()),
+        u64::from(arch.weight().word_bytes()),
+    );
+    let loads = |w: &mut Walk, st: &Step| {
+        for _ in 0..st.configs(conv) {
+            w.config();
+        }
+        let sh = &st.shape;
+        if sh.input_words > 0 {
+            w.dma(Contract::load_busy(arch, sh.input_words.into(), inw));
+        }
+        if sh.weight_words > 0 {
+            w.dma(Contract::load_busy(arch, sh.weight_words.into(), ww));
+        }
+    };
+    let stores = |w: &mut Walk, sh: &Shape| {
+        for _ in 0..sh.stores {
+            w.dma(Contract::store_busy(arch, sh.store_words.into()));
+        }
+    };
+    let compute = |w: &mut Walk, sh: &Shape| {
+        w.compute(contract.compute_busy(arch, sh.len.into()), sh.len.into());
+    };
+    let mut w = Walk::default();
+    if schedule.double_buffered {
+        // loads(0); SYNC dma; per tile j: COMPUTE j; stores(j-1); loads(j+1); SYNC dma (not after
+        // the last); then SYNC compute; stores(last); HALT (mapping/src/lower.rs).
+        let mut prev: Option<Shape> = None;
+        let mut pending: Option<Shape> = None;
+        schedule.for_each_step(|st| {
+            match prev {
+                None => loads(&mut w, st),
+                Some(p) => {
+                    compute(&mut w, &p);
+                    if let Some(q) = pending {
+                        stores(&mut w, &q);
+                    }
+                    loads(&mut w, st);
+                    pending = Some(p);
+                }
+            }
+            w.sync(true, false);
+            prev = Some(st.shape);
+        });
+        let last = prev.expect("a schedule has at least one tile");
+        compute(&mut w, &last);
+        if let Some(q) = pending {
+            stores(&mut w, &q);
+        }
+        if last.stores > 0 {
+            w.sync(false, true);
+            stores(&mut w, &last);
+        }
+    } else {
+        // Every tile alone: loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma].
+        schedule.for_each_step(|st| {
+            loads(&mut w, st);
+            w.sync(true, false);
+            compute(&mut w, &st.shape);
+            w.sync(false, true);
+            if st.shape.stores > 0 {
+                stores(&mut w, &st.shape);
+                w.sync(true, false);
+            }
+        });
+    }
+    let cycles = w.halt();
+    let acc = std::mem::take(&mut w.acc);
+    (cycles, acc.finish(cycles, false), w)
 }

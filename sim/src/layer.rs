@@ -1,18 +1,21 @@
 //! Running one layer end to end: lower, build the DRAM image from seeded operands, simulate, read
-//! the results back and check them against the reference executor.
+//! the results back and check them against the host's native execution of the layer
+//! ([`tessera_workloads::exec`], itself tested against the plain reference).
 
 use crate::engine::{simulate, SimOptions, SimReport};
 use crate::trace::TraceEvent;
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
-use tessera_mapping::{lower, Lowered, Mapping};
-use tessera_workloads::{data, Gemm};
+use tessera_mapping::{lower, Lowered, Mapping, Problem};
+use tessera_workloads::data::Operands;
+use tessera_workloads::Layer;
 
 /// A layer's simulation: the report, the outputs and whether they match the reference.
 pub struct LayerRun {
     pub lowered: Lowered,
     pub report: SimReport,
-    /// C (M×N, row-major) as computed by the simulator.
+    /// The outputs as computed by the simulator, in the reference's layout
+    /// ([`tessera_workloads::exec::run`]).
     pub output: Vec<i32>,
     /// The DRAM image before the run (what the RTL testbench loads).
     pub initial_dram: Vec<u8>,
@@ -21,28 +24,29 @@ pub struct LayerRun {
     pub trace: Option<Vec<TraceEvent>>,
 }
 
-/// Simulate `g` on `arch` with `mapping`, operands drawn from `seed`.
+/// Simulate `layer` on `arch` with `mapping`, operands drawn from `seed`.
 pub fn run_layer(
-    g: &Gemm,
+    layer: &Layer,
     arch: &Arch,
     mapping: &Mapping,
     seed: u64,
     opts: &SimOptions,
 ) -> Result<LayerRun> {
-    let lowered = lower(g, arch, mapping)?;
-    let (a, b) = data::gemm_operands(g.m, g.k, g.n, seed);
-    let initial_dram = lowered.layout.image(&a, &b);
+    let problem = Problem::new(layer, arch)?;
+    let lowered = lower(&problem, arch, mapping)?;
+    let ops = Operands::seeded(layer, seed);
+    let initial_dram = lowered.layout.image(&ops);
     let res =
         simulate(arch, &lowered.program, initial_dram.clone(), opts).map_err(|e| Diagnostic {
-            message: format!("layer {:?}: {}", g.name, e.message),
+            message: format!("layer {:?}: {}", layer.name(), e.message),
             ..e
         })?;
-    let output = lowered.layout.read_c(&res.dram);
-    let reference =
-        tessera_workloads::kernel::gemm(&a, &b, g.m as usize, g.k as usize, g.n as usize);
+    let output = lowered.layout.read_output(&res.dram);
+    let reference = tessera_workloads::exec::run(layer, &ops);
     let mut report = res.report;
-    report.counters.useful_macs = g.macs();
-    report.utilization = g.macs() as f64 / (arch.pes() as f64 * report.cycles.get() as f64);
+    let macs = layer.macs();
+    report.counters.useful_macs = macs;
+    report.utilization = macs as f64 / (arch.pes() as f64 * report.cycles.get() as f64);
     Ok(LayerRun {
         lowered,
         report,

@@ -18,6 +18,7 @@
 
 pub mod analytical;
 pub mod area;
+pub mod breakdown;
 pub mod contract;
 pub mod counters;
 pub mod energy;

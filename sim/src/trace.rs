@@ -5,12 +5,15 @@
 //! ```text
 //! <c> ctrl issue pc=<pc> <LOAD|STORE|COMPUTE>   issue cycle
 //! <c> ctrl halt                                 the cycle HALT completes
-//! <c> dma req addr=<a> count=<n> bytes=<b>      a LOAD's read request (τ = 0)
+//! <c> ctrl issue pc=<pc> CONFIG                 a CONFIG writes the gather registers
+//! <c> dma rreq <i> addr=<a> stride=<s> first=<f> count=<n>
+//!                                               a LOAD's read request for word i (τ = k_i)
 //! <c> dma rbeat <i>                             read word i delivered
 //! <c> dma wbeat <i>                             store beat i presented
 //! <c> dma done | <c> compute done               the unit's last busy cycle
 //! ```
-//! Canonical order: by cycle, then unit (ctrl, dma, compute), then emission order.
+//! Canonical order: by cycle, then unit (ctrl, dma, compute), then emission order (within the DMA in
+//! one cycle: request, read word, write beat, done).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -31,6 +34,14 @@ impl fmt::Display for TraceEvent {
         }
         Ok(())
     }
+}
+
+/// The fields of a read request event.
+pub fn read_request(i: u64, r: &tessera_arch::gather::ReadReq) -> String {
+    format!(
+        "{i} addr={} stride={} first={} count={}",
+        r.addr, r.stride, r.first, r.count
+    )
 }
 
 /// Where engines write events; `None` costs one branch per event site.

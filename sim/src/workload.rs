@@ -1,33 +1,34 @@
-//! Whole-workload operations: estimate, simulate and validate every layer of a workload on one
-//! accelerator, with reports that carry their units in their field names. These are the library
-//! forms of `tessera estimate`, `simulate` and `validate`; the command line only parses and prints.
+//! Whole-workload operations: estimate, simulate and validate every MAC layer of a workload (a
+//! network) on one accelerator, with per-layer rows and totals whose units are in their field names.
+//! These are the library forms of `tessera estimate`, `simulate` and `validate`; the command line only
+//! parses and prints (table, JSON, CSV).
 //!
-//! Layers run one after the other, each from a fresh machine (no overlap between layers, no data
-//! kept on chip between them); totals are sums. Layer `i`'s operands come from seed `seed + i` in
-//! every operation (and in `tessera_verif::verify`), so the same seed means the same data.
+//! Layers run one after the other on the accelerator, each from a fresh machine (no overlap between
+//! layers, no data kept on chip between them); totals are sums. Each layer's operands come from
+//! its own seed ([`layer_seed`]) in every operation (and in `tessera_verif::verify`), so a layer's
+//! data does not depend on which other layers run or in what order: layers are independent, and the
+//! host runs them in parallel (rayon) with identical results. The outputs of one layer are not fed
+//! to the next (that would need the requantisation the accelerator does not model); operations that
+//! are not MAC work (activations, pooling, element-wise, normalisation) are listed in every report as
+//! not modelled, with their operation counts.
 
 use crate::analytical::MODEL_NOTE;
+use crate::breakdown::Breakdown;
 use crate::counters::Counters;
 use crate::engine::UnitStats;
 use crate::{Engine, SimOptions};
+use rayon::prelude::*;
 use serde::Serialize;
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_core::units::checked_sum;
-use tessera_mapping::{Mapping, MappingSpec};
-use tessera_workloads::{Gemm, Layer, Workload};
-
-/// The GEMM of a layer (every layer is a GEMM today).
-pub fn gemm(layer: &Layer) -> &Gemm {
-    match layer {
-        Layer::Gemm(g) => g,
-    }
-}
+use tessera_mapping::{Mapping, MappingSpec, Problem};
+use tessera_workloads::{Layer, OpLayer, Workload};
 
 /// The mapping of one layer: the user's (partial) choice resolved against the layer and the
 /// accelerator; errors name the layer, the accelerator, and whether the tiles were the default's.
-pub fn mapping_for(g: &Gemm, arch: &Arch, spec: &MappingSpec) -> Result<Mapping> {
-    Mapping::resolve(spec, g, arch).map_err(|e| {
+pub fn mapping_for(p: &Problem, arch: &Arch, spec: &MappingSpec) -> Result<Mapping> {
+    Mapping::resolve(spec, &p.gemm, arch).map_err(|e| {
         let given = if *spec == MappingSpec::default() {
             "the default mapping"
         } else {
@@ -36,7 +37,7 @@ pub fn mapping_for(g: &Gemm, arch: &Arch, spec: &MappingSpec) -> Result<Mapping>
         Diagnostic {
             message: format!(
                 "layer {:?} on {} with {given}: {}",
-                g.name,
+                p.name,
                 arch.name(),
                 e.message
             ),
@@ -45,17 +46,107 @@ pub fn mapping_for(g: &Gemm, arch: &Arch, spec: &MappingSpec) -> Result<Mapping>
     })
 }
 
+/// The problem of `layer` on `arch`, with errors naming the layer.
+pub fn problem_for(layer: &Layer, arch: &Arch) -> Result<Problem> {
+    Problem::new(layer, arch).map_err(|e| Diagnostic {
+        message: format!("layer {:?} on {}: {}", layer.name(), arch.name(), e.message),
+        ..e
+    })
+}
+
+/// What a layer is, in every per-layer row.
 #[derive(Clone, Debug, Serialize)]
-pub struct LayerEstimate {
+pub struct LayerInfo {
     pub layer: String,
+    pub kind: &'static str,
+    pub shape: String,
+    /// Independent GEMMs the layer runs as (groups of a convolution, batch of a matrix product).
+    pub instances: u32,
+    /// One instance's GEMM (a convolution's implicit im2col).
     pub m: u32,
     pub k: u32,
     pub n: u32,
+    pub macs: u64,
+}
+
+impl LayerInfo {
+    fn of(l: &Layer, p: &Problem) -> LayerInfo {
+        LayerInfo {
+            layer: l.name().to_string(),
+            kind: l.kind(),
+            shape: l.shape(),
+            instances: p.instances,
+            m: p.gemm.m,
+            k: p.gemm.k,
+            n: p.gemm.n,
+            macs: l.macs(),
+        }
+    }
+}
+
+/// Sums over the layers.
+#[derive(Clone, Debug, Serialize)]
+pub struct Totals {
+    pub cycles: u64,
+    pub latency_us: f64,
+    pub energy_pj: f64,
+    pub macs: u64,
+    /// MACs / (PEs × cycles).
+    pub utilization: f64,
+    pub counters: Counters,
+    pub breakdown: Breakdown,
+}
+
+fn totals<'a>(
+    arch: &Arch,
+    rows: impl Iterator<Item = (u64, f64, u64, &'a Counters, &'a Breakdown)> + Clone,
+) -> Result<Totals> {
+    let cycles = checked_sum(rows.clone().map(|r| r.0), "total cycles")?;
+    let macs = checked_sum(rows.clone().map(|r| r.2), "total MACs")?;
+    let mut counters = Counters::default();
+    let mut breakdown = Breakdown::default();
+    for r in rows.clone() {
+        counters.add(r.3);
+        breakdown.add(r.4);
+    }
+    Ok(Totals {
+        cycles,
+        latency_us: arch.microseconds(tessera_core::Cycles(cycles)),
+        energy_pj: rows.map(|r| r.1).sum(),
+        macs,
+        utilization: macs as f64 / (arch.pes() as f64 * cycles.max(1) as f64),
+        counters,
+        breakdown,
+    })
+}
+
+/// Operations no stage models, with their operation counts.
+#[derive(Clone, Debug, Serialize)]
+pub struct NotModelled {
+    pub ops: Vec<OpLayer>,
+    /// Σ operation counts.
+    pub total_ops: u64,
+}
+
+impl NotModelled {
+    fn of(w: &Workload) -> NotModelled {
+        NotModelled {
+            ops: w.ops.clone(),
+            total_ops: w.unmodelled_ops(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerEstimate {
+    #[serde(flatten)]
+    pub info: LayerInfo,
     pub mapping: Mapping,
     pub cycles: u64,
     pub energy_pj: f64,
     pub utilization: f64,
     pub counters: Counters,
+    pub breakdown: Breakdown,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -65,47 +156,49 @@ pub struct EstimateReport {
     pub workload: String,
     pub model: &'static str,
     pub layers: Vec<LayerEstimate>,
-    pub cycles: u64,
-    pub energy_pj: f64,
+    pub totals: Totals,
     pub area_um2: f64,
-    pub utilization: f64,
-    pub latency_us: f64,
-}
-
-fn utilization(arch: &Arch, w: &Workload, cycles: u64) -> Result<f64> {
-    let macs = checked_sum(w.layers.iter().map(Layer::macs), "total MACs")?;
-    Ok(macs as f64 / (arch.pes() as f64 * cycles as f64))
+    pub not_modelled: NotModelled,
 }
 
 pub fn estimate(arch: &Arch, w: &Workload, spec: &MappingSpec) -> Result<EstimateReport> {
-    let mut layers = vec![];
-    for l in &w.layers {
-        let g = gemm(l);
-        let mapping = mapping_for(g, arch, spec)?;
-        let e = crate::estimate(g, arch, &mapping)?;
-        layers.push(LayerEstimate {
-            layer: g.name.clone(),
-            m: g.m,
-            k: g.k,
-            n: g.n,
-            mapping,
-            cycles: e.cycles.get(),
-            energy_pj: e.energy.total_pj,
-            utilization: e.utilization,
-            counters: e.counters,
-        });
-    }
-    let cycles = checked_sum(layers.iter().map(|l| l.cycles), "total cycles")?;
+    let layers = w
+        .layers
+        .par_iter()
+        .map(|l| {
+            let p = problem_for(l, arch)?;
+            let mapping = mapping_for(&p, arch, spec)?;
+            let e = crate::estimate(&p, arch, &mapping)?;
+            Ok(LayerEstimate {
+                info: LayerInfo::of(l, &p),
+                mapping,
+                cycles: e.cycles.get(),
+                energy_pj: e.energy.total_pj,
+                utilization: e.utilization,
+                counters: e.counters,
+                breakdown: e.breakdown,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(EstimateReport {
         arch: arch.name().to_string(),
         dataflow: arch.dataflow().name().to_string(),
         workload: w.name.clone(),
         model: MODEL_NOTE,
-        energy_pj: layers.iter().map(|l| l.energy_pj).sum(),
-        utilization: utilization(arch, w, cycles)?,
-        latency_us: arch.microseconds(tessera_core::Cycles(cycles)),
-        cycles,
+        totals: totals(
+            arch,
+            layers.iter().map(|l| {
+                (
+                    l.cycles,
+                    l.energy_pj,
+                    l.info.macs,
+                    &l.counters,
+                    &l.breakdown,
+                )
+            }),
+        )?,
         area_um2: crate::area::Area::of(arch).total_um2,
+        not_modelled: NotModelled::of(w),
         layers,
     })
 }
@@ -114,12 +207,14 @@ pub use crate::trace::LayerTrace;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct LayerSim {
-    pub layer: String,
+    #[serde(flatten)]
+    pub info: LayerInfo,
     pub mapping: Mapping,
     pub cycles: u64,
     pub energy_pj: f64,
     pub utilization: f64,
     pub counters: Counters,
+    pub breakdown: Breakdown,
     pub units: UnitStats,
     pub matches_reference: bool,
     pub instructions: usize,
@@ -133,12 +228,10 @@ pub struct SimulateReport {
     pub engine: Engine,
     pub seed: u64,
     pub layers: Vec<LayerSim>,
-    pub cycles: u64,
-    pub energy_pj: f64,
-    pub utilization: f64,
-    pub latency_us: f64,
-    /// Every layer's int32 outputs equal the reference executor's.
+    pub totals: Totals,
+    /// Every layer's int32 outputs equal the host's native execution of the layer.
     pub matches_reference: bool,
+    pub not_modelled: NotModelled,
 }
 
 /// The operand seed of layer `i` of a run seeded with `seed`.
@@ -146,8 +239,8 @@ pub fn layer_seed(seed: u64, i: usize) -> u64 {
     seed.wrapping_add(i as u64)
 }
 
-/// Cycle-simulate every layer (each from a fresh machine), with operands drawn from `seed`.
-/// Returns the report and, when `trace`, each layer's event log.
+/// Cycle-simulate every layer (each from a fresh machine, in parallel on the host), with operands
+/// drawn from `seed`. Returns the report and, when `trace`, each layer's event log.
 pub fn simulate(
     arch: &Arch,
     w: &Workload,
@@ -161,28 +254,33 @@ pub fn simulate(
         trace,
         ..SimOptions::default()
     };
-    let mut layers = vec![];
-    let mut traces = vec![];
-    for (i, l) in w.layers.iter().enumerate() {
-        let g = gemm(l);
-        let mapping = mapping_for(g, arch, spec)?;
-        let run = crate::run_layer(g, arch, &mapping, layer_seed(seed, i), &opts)?;
-        if let Some(t) = run.trace {
-            traces.push((g.name.clone(), t));
-        }
-        layers.push(LayerSim {
-            layer: g.name.clone(),
-            mapping,
-            cycles: run.report.cycles.get(),
-            energy_pj: run.report.energy.total_pj,
-            utilization: run.report.utilization,
-            counters: run.report.counters,
-            units: run.report.units,
-            matches_reference: run.matches_reference,
-            instructions: run.lowered.program.instrs.len(),
-        });
-    }
-    let cycles = checked_sum(layers.iter().map(|l| l.cycles), "total cycles")?;
+    let runs = w
+        .layers
+        .par_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let p = problem_for(l, arch)?;
+            let mapping = mapping_for(&p, arch, spec)?;
+            let run = crate::run_layer(l, arch, &mapping, layer_seed(seed, i), &opts)?;
+            let trace = run.trace.map(|t| (l.name().to_string(), t));
+            Ok((
+                LayerSim {
+                    info: LayerInfo::of(l, &p),
+                    mapping,
+                    cycles: run.report.cycles.get(),
+                    energy_pj: run.report.energy.total_pj,
+                    utilization: run.report.utilization,
+                    counters: run.report.counters,
+                    breakdown: run.report.breakdown,
+                    units: run.report.units,
+                    matches_reference: run.matches_reference,
+                    instructions: run.lowered.program.instrs.len(),
+                },
+                trace,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let (layers, traces): (Vec<LayerSim>, Vec<Option<LayerTrace>>) = runs.into_iter().unzip();
     Ok((
         SimulateReport {
             arch: arch.name().to_string(),
@@ -191,13 +289,22 @@ pub fn simulate(
             engine,
             seed,
             matches_reference: layers.iter().all(|l| l.matches_reference),
-            energy_pj: layers.iter().map(|l| l.energy_pj).sum(),
-            utilization: utilization(arch, w, cycles)?,
-            latency_us: arch.microseconds(tessera_core::Cycles(cycles)),
-            cycles,
+            totals: totals(
+                arch,
+                layers.iter().map(|l| {
+                    (
+                        l.cycles,
+                        l.energy_pj,
+                        l.info.macs,
+                        &l.counters,
+                        &l.breakdown,
+                    )
+                }),
+            )?,
+            not_modelled: NotModelled::of(w),
             layers,
         },
-        traces,
+        traces.into_iter().flatten().collect(),
     ))
 }
 
@@ -205,10 +312,8 @@ pub fn simulate(
 pub struct ValidateCase {
     pub arch: String,
     pub dataflow: String,
-    pub layer: String,
-    pub m: u32,
-    pub k: u32,
-    pub n: u32,
+    #[serde(flatten)]
+    pub info: LayerInfo,
     pub mapping: Mapping,
     pub analytical_cycles: u64,
     pub cycle_sim_cycles: u64,
@@ -217,7 +322,9 @@ pub struct ValidateCase {
     /// Counters on which the two models disagree: (field, analytical, cycle sim).
     pub counter_mismatches: Vec<(String, u64, u64)>,
     pub energy_error_pct: f64,
-    /// The cycle simulator's outputs equal the reference executor's.
+    pub analytical_breakdown: Breakdown,
+    pub cycle_sim_breakdown: Breakdown,
+    /// The cycle simulator's outputs equal the host's native execution of the layer.
     pub matches_reference: bool,
 }
 
@@ -231,6 +338,10 @@ pub struct ValidateReport {
     /// Mean absolute percentage error of the analytical cycles.
     pub mape_pct: f64,
     pub max_abs_error_pct: f64,
+    /// Σ analytical cycles and Σ cycle-simulated cycles over the cases, and the error of the sum.
+    pub analytical_cycles: u64,
+    pub cycle_sim_cycles: u64,
+    pub total_error_pct: f64,
 }
 
 fn pct(model: f64, reference: f64) -> f64 {
@@ -243,14 +354,18 @@ pub fn validate(
     spec: &MappingSpec,
     seed: u64,
 ) -> Result<ValidateReport> {
-    let mut cases = vec![];
-    for (arch, w) in pairs {
-        for (i, l) in w.layers.iter().enumerate() {
-            let g = gemm(l);
-            let mapping = mapping_for(g, arch, spec)?;
-            let est = crate::estimate(g, arch, &mapping)?;
+    let jobs: Vec<(&Arch, usize, &Layer)> = pairs
+        .iter()
+        .flat_map(|(a, w)| w.layers.iter().enumerate().map(move |(i, l)| (a, i, l)))
+        .collect();
+    let cases = jobs
+        .par_iter()
+        .map(|&(arch, i, l)| {
+            let p = problem_for(l, arch)?;
+            let mapping = mapping_for(&p, arch, spec)?;
+            let est = crate::estimate(&p, arch, &mapping)?;
             let run = crate::run_layer(
-                g,
+                l,
                 arch,
                 &mapping,
                 layer_seed(seed, i),
@@ -258,13 +373,10 @@ pub fn validate(
             )?;
             let sim = run.report.cycles.get();
             let a = est.cycles.get();
-            cases.push(ValidateCase {
+            Ok(ValidateCase {
                 arch: arch.name().to_string(),
                 dataflow: arch.dataflow().name().to_string(),
-                layer: g.name.clone(),
-                m: g.m,
-                k: g.k,
-                n: g.n,
+                info: LayerInfo::of(l, &p),
                 mapping,
                 analytical_cycles: a,
                 cycle_sim_cycles: sim,
@@ -276,11 +388,15 @@ pub fn validate(
                     .map(|(f, x, y)| (f.to_string(), x, y))
                     .collect(),
                 energy_error_pct: pct(est.energy.total_pj, run.report.energy.total_pj),
+                analytical_breakdown: est.breakdown,
+                cycle_sim_breakdown: run.report.breakdown,
                 matches_reference: run.matches_reference,
-            });
-        }
-    }
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     let n = cases.len().max(1) as f64;
+    let analytical_cycles = checked_sum(cases.iter().map(|c| c.analytical_cycles), "cycles")?;
+    let cycle_sim_cycles = checked_sum(cases.iter().map(|c| c.cycle_sim_cycles), "cycles")?;
     Ok(ValidateReport {
         model: MODEL_NOTE,
         passed: cases
@@ -288,6 +404,9 @@ pub fn validate(
             .all(|c| c.matches_reference && c.counter_mismatches.is_empty()),
         mape_pct: cases.iter().map(|c| c.error_pct.abs()).sum::<f64>() / n,
         max_abs_error_pct: cases.iter().map(|c| c.error_pct.abs()).fold(0.0, f64::max),
+        total_error_pct: pct(analytical_cycles as f64, cycle_sim_cycles.max(1) as f64),
+        analytical_cycles,
+        cycle_sim_cycles,
         cases,
     })
 }

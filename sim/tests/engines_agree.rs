@@ -5,9 +5,9 @@
 
 use proptest::prelude::*;
 use tessera_arch::{Arch, ArchSpec, Dataflow};
-use tessera_mapping::Mapping;
+use tessera_mapping::{Mapping, Problem};
 use tessera_sim::{estimate, run_layer, Engine, SimOptions};
-use tessera_workloads::Gemm;
+use tessera_workloads::{Conv2d, Gemm, Layer, MatMul};
 
 #[allow(clippy::too_many_arguments)]
 pub fn small_arch(
@@ -40,18 +40,31 @@ fn cases() -> u32 {
 
 /// The analytical model's cycle error against the cycle simulator, in percent.
 fn cycle_error_pct(arch: &Arch, g: &Gemm, mapping: &Mapping) -> f64 {
-    let est = estimate(g, arch, mapping).unwrap().cycles.get() as f64;
-    let sim = run_layer(g, arch, mapping, 5, &SimOptions::default())
+    let est = estimate(&Problem::gemm(g, arch), arch, mapping)
         .unwrap()
-        .report
         .cycles
         .get() as f64;
+    let sim = run_layer(
+        &Layer::Gemm(g.clone()),
+        arch,
+        mapping,
+        5,
+        &SimOptions::default(),
+    )
+    .unwrap()
+    .report
+    .cycles
+    .get() as f64;
     (est - sim) / sim * 100.0
 }
 
-/// Checks one case: both engines against each other and the reference, the analytical counters
-/// and cycles against the simulator's.
+/// Checks one case: both engines against each other and the reference, the analytical counters,
+/// cycles and cycle breakdown against the simulator's.
 fn check(arch: &Arch, g: &Gemm, mapping: &Mapping, seed: u64) -> Result<(), TestCaseError> {
+    check_layer(arch, &Layer::Gemm(g.clone()), mapping, seed)
+}
+
+fn check_layer(arch: &Arch, g: &Layer, mapping: &Mapping, seed: u64) -> Result<(), TestCaseError> {
     let ev = run_layer(
         g,
         arch,
@@ -88,12 +101,14 @@ fn check(arch: &Arch, g: &Gemm, mapping: &Mapping, seed: u64) -> Result<(), Test
     prop_assert_eq!(st.report.cycles, ev.report.cycles);
     prop_assert_eq!(st.report.counters, ev.report.counters);
     prop_assert_eq!(st.report.units, ev.report.units);
+    prop_assert_eq!(st.report.breakdown, ev.report.breakdown);
+    prop_assert_eq!(st.report.breakdown.total(), st.report.cycles.get());
     let ts: Vec<String> = st.trace.unwrap().iter().map(|e| e.to_string()).collect();
     let te: Vec<String> = ev.trace.unwrap().iter().map(|e| e.to_string()).collect();
     if let Some(d) = tessera_sim::trace::first_divergence(&ts, &te, 3) {
         return Err(TestCaseError::fail(format!("stepped vs event traces: {d}")));
     }
-    let est = estimate(g, arch, mapping).unwrap();
+    let est = estimate(&Problem::new(g, arch).unwrap(), arch, mapping).unwrap();
     prop_assert_eq!(
         est.counters,
         st.report.counters,
@@ -106,6 +121,7 @@ fn check(arch: &Arch, g: &Gemm, mapping: &Mapping, seed: u64) -> Result<(), Test
         st.report.cycles,
         "analytical cycles differ from the simulator's"
     );
+    prop_assert_eq!(est.breakdown, st.report.breakdown);
     Ok(())
 }
 
@@ -123,6 +139,37 @@ proptest! {
         let cands = Mapping::candidates(&g, &arch);
         let mapping = cands[((cands.len() - 1) as f64 * tm_frac) as usize];
         check(&arch, &g, &mapping, seed)?;
+    }
+
+    /// Convolutions (stride, padding, dilation, groups, batch) and batched products: the gathers of
+    /// both engines agree with each other, with the host's convolution and with the model.
+    #[test]
+    fn engines_agree_on_convolutions_and_batched_products(
+        os: bool, rows in 1i64..5, cols in 1i64..5, banks in 1i64..3, bpc in 1i64..20, lat in 1i64..12,
+        c in 1u32..7, o in 1u32..5, h in 1u32..7, w in 1u32..7, kk in 1u32..4, s in 1u32..3,
+        d in 1u32..3, pt in 0u32..2, pl in 0u32..3, grouped: bool, batch in 1u32..3, matmul: bool,
+        tm_frac in 0.0f64..1.0, seed: u64,
+    ) {
+        let df = if os { Dataflow::OutputStationary } else { Dataflow::WeightStationary };
+        let arch = small_arch(df, rows, cols, banks, bpc, lat, 16, 48);
+        let layer = if matmul {
+            Layer::MatMul(MatMul { name: "mm".into(), batch, m: h + 1, k: w + 2, n: c + o })
+        } else {
+            let groups = if grouped { c } else { 1 };
+            let (Some(out_h), Some(out_w)) = (
+                Conv2d::out_size(h, 2 * pt, kk, s, d),
+                Conv2d::out_size(w, pl, kk, s, d),
+            ) else { return Ok(()) };
+            Layer::Conv2d(Conv2d {
+                name: "c".into(), batch, in_channels: c, in_h: h, in_w: w,
+                out_channels: o * groups, kernel: [kk, kk], stride: [s, s], dilation: [d, d],
+                pad_begin: [pt, pl], pad_end: [pt, 0], groups, out_h, out_w,
+            })
+        };
+        let p = Problem::new(&layer, &arch).unwrap();
+        let cands = Mapping::candidates(&p.gemm, &arch);
+        let mapping = cands[((cands.len() - 1) as f64 * tm_frac) as usize];
+        check_layer(&arch, &layer, &mapping, seed)?;
     }
 }
 
@@ -165,7 +212,7 @@ fn analytical_mape_within_one_percent_on_random_cases() {
                 pick(8, 120) as u32,
             );
             let mp = Mapping::default_for(&g, &arch);
-            if mp.check(&g, &arch).is_err() {
+            if mp.check(&arch).is_err() {
                 continue;
             }
             errors.push(cycle_error_pct(&arch, &g, &mp));

@@ -20,7 +20,7 @@ fn first_divergence_is_the_first_compute_done(name: &str) {
     let g = Gemm::new("g", 37, 50, 19);
     let m = Mapping::default_for(&g, &arch);
     let lines = |o: SimOptions| -> Vec<String> {
-        run_layer(&g, &arch, &m, 3, &o)
+        run_layer(&tessera_workloads::Layer::Gemm(g.clone()), &arch, &m, 3, &o)
             .unwrap()
             .trace
             .unwrap()

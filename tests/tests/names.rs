@@ -24,10 +24,7 @@ fn verifies(name: &str) -> Result<(), TestCaseError> {
     let Some(tools) = tools_for_tests(false) else {
         return Ok(());
     };
-    let w = Workload {
-        name: "w".into(),
-        layers: vec![Layer::Gemm(Gemm::new("g", 3, 2, 2))],
-    };
+    let w = Workload::of_layers("w", vec![Layer::Gemm(Gemm::new("g", 3, 2, 2))]);
     let r = verify(&arch, &w, &VerifyOptions::default(), &tools)
         .map_err(|e| TestCaseError::fail(format!("{name:?}: {e}")))?;
     prop_assert!(r.passed, "{name:?}: {r:?}");

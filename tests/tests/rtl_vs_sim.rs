@@ -11,7 +11,7 @@ use tessera_sim::Engine;
 use tessera_verif::tools::tools_for_tests;
 use tessera_verif::{verify, VerifyOptions};
 use tessera_workloads::data::SplitMix64;
-use tessera_workloads::{Gemm, Layer, Workload};
+use tessera_workloads::{Conv2d, Gemm, Layer, MatMul, Workload};
 
 const DATAFLOWS: [(Dataflow, &str); 2] = [
     (Dataflow::WeightStationary, "ws"),
@@ -19,10 +19,7 @@ const DATAFLOWS: [(Dataflow, &str); 2] = [
 ];
 
 fn gemm(m: u32, k: u32, n: u32) -> Workload {
-    Workload {
-        name: "w".into(),
-        layers: vec![Layer::Gemm(Gemm::new("g", m, k, n))],
-    }
+    Workload::of_layers("w", vec![Layer::Gemm(Gemm::new("g", m, k, n))])
 }
 
 fn with_dram(name: &str, bpc: i64, lat: i64) -> Arch {
@@ -102,7 +99,7 @@ fn dram_settings_that_stall_the_array() {
             let w = gemm(37, 50, 19);
             let g = Gemm::new("g", 37, 50, 19);
             let run = tessera_sim::run_layer(
-                &g,
+                &Layer::Gemm(g.clone()),
                 &arch,
                 &Mapping::default_for(&g, &arch),
                 7,
@@ -185,10 +182,7 @@ fn random_designs_verify() {
                 continue;
             }
             let mp = cands[pick(0, cands.len() as u64 - 1) as usize];
-            let w = Workload {
-                name: "w".into(),
-                layers: vec![Layer::Gemm(g)],
-            };
+            let w = Workload::of_layers("w", vec![Layer::Gemm(g)]);
             let engine = if done % 2 == 0 {
                 Engine::Event
             } else {
@@ -242,5 +236,89 @@ fn traces_agree_and_a_contract_fault_is_found_at_its_first_event() {
         // simulator.
         let first = d.lines().find(|l| l.starts_with("  - ")).unwrap();
         assert!(first.ends_with("compute done"), "{d}");
+    }
+}
+
+/// A convolution with square kernel, stride, dilation and padding on both sides.
+#[allow(clippy::too_many_arguments)]
+fn conv(
+    name: &str,
+    c: u32,
+    h: u32,
+    w: u32,
+    o: u32,
+    k: u32,
+    s: u32,
+    d: u32,
+    p: u32,
+    groups: u32,
+) -> Layer {
+    let out = |x: u32| Conv2d::out_size(x, 2 * p, k, s, d).unwrap();
+    Layer::Conv2d(Conv2d {
+        name: name.into(),
+        batch: 1,
+        in_channels: c,
+        in_h: h,
+        in_w: w,
+        out_channels: o,
+        kernel: [k, k],
+        stride: [s, s],
+        dilation: [d, d],
+        pad_begin: [p, p],
+        pad_end: [p, p],
+        groups,
+        out_h: out(h),
+        out_w: out(w),
+    })
+}
+
+/// Convolutions run on the accelerator (implicit im2col in the DMA's gather) and batched products:
+/// RTL ≡ simulator, bit-exact and cycle-equal, on both dataflows and both engines.
+#[test]
+fn convolutions_and_batched_products_verify() {
+    let layers = vec![
+        conv("stride2_pad1", 3, 9, 9, 8, 3, 2, 1, 1, 1),
+        conv("dilation2", 4, 10, 10, 6, 3, 1, 2, 2, 1),
+        conv("depthwise", 8, 7, 7, 8, 3, 1, 1, 1, 8),
+        conv("pointwise", 16, 7, 7, 12, 1, 1, 1, 0, 1),
+        conv("grouped_batch2", 4, 6, 5, 6, 3, 2, 1, 1, 2),
+        Layer::MatMul(MatMul {
+            name: "batched".into(),
+            batch: 3,
+            m: 5,
+            k: 7,
+            n: 6,
+        }),
+    ];
+    let mut layers = layers;
+    if let Layer::Conv2d(c) = &mut layers[4] {
+        c.batch = 2;
+    }
+    let w = Workload::of_layers("convs", layers);
+    for (_, df) in DATAFLOWS {
+        for size in ["4x4", "2x3"] {
+            let arch = builtin::arch(&format!("{df}_{size}")).unwrap();
+            check(&arch, &w, Engine::Event, MappingSpec::default());
+        }
+        check(
+            &builtin::arch(&format!("{df}_4x4")).unwrap(),
+            &w,
+            Engine::Stepped,
+            MappingSpec::default(),
+        );
+    }
+}
+
+/// The whole Nature DQN (three convolutions and two fully connected layers) on 8×8 arrays.
+#[test]
+fn the_dqn_network_verifies() {
+    let w = tessera_workloads::builtin::workload("dqn").unwrap();
+    for (_, df) in DATAFLOWS {
+        check(
+            &builtin::arch(&format!("{df}_8x8")).unwrap(),
+            &w,
+            Engine::Event,
+            MappingSpec::default(),
+        );
     }
 }

@@ -1,9 +1,11 @@
 //! Running a program on the generated RTL under Verilator.
 //!
-//! A C++ testbench (`verif/templates/tb.cpp`) drives the top module: it resets, writes the program
-//! through the instruction-memory port, pulses `start` and plays the DRAM of docs/TIMING.md (read word
-//! i at τ = L + k_i, write acknowledgement L cycles after the last beat, store pacing checked beat by
-//! beat; a violation stops the run with an error). It counts cycles as the contract does: cycle 0 is
+//! A C++ testbench (`verif/templates/tb.cpp`) drives the top module: it resets, fills the program
+//! queue, pulses `start`, streams the rest of the program as the contract's host does (one
+//! instruction in every cycle the queue has room) and plays the DRAM of docs/TIMING.md (each read
+//! request's word L cycles later, gathered bytes as the request says; write acknowledgement L cycles
+//! after the last beat; the pacing of read requests and write beats checked one by one; a violation
+//! stops the run with an error). It counts cycles as the contract does: cycle 0 is
 //! the first cycle after `start`, and the first cycle in which `done` is high is the cycle count h + 1.
 //!
 //! On request ([`run_rtl_traced`]) the testbench also writes the architectural event trace, in the
@@ -11,9 +13,9 @@
 //! by line:
 //!
 //! ```text
-//! <c> ctrl issue pc=<pc> <LOAD|STORE|COMPUTE>   issue cycle (top port trace_issue, trace_pc, trace_op)
+//! <c> ctrl issue pc=<pc> <LOAD|STORE|COMPUTE|CONFIG>  issue cycle (trace_issue, trace_pc, trace_op)
 //! <c> ctrl halt                                 the cycle h HALT completes (trace_halt)
-//! <c> dma req addr=<a> count=<n> bytes=<b>      a LOAD's read request on the DRAM port
+//! <c> dma rreq <i> addr=<a> stride=<s> first=<f> count=<n>   a LOAD's read request i
 //! <c> dma rbeat <i>                             read word i delivered by the DRAM
 //! <c> dma wbeat <i>                             store write beat i on the DRAM port
 //! <c> dma done                                  the DMA unit's last busy cycle (trace_dma_done)
@@ -38,7 +40,7 @@ use std::process::Command;
 use tessera_arch::isa::op;
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
-use tessera_rtl_gen::{Design, IMEM_DEPTH};
+use tessera_rtl_gen::Design;
 
 /// Outcome of a run: the contract's cycle count, the DRAM image after `done` and, from
 /// [`run_rtl_traced`], the event trace (one line per event, without line ends).
@@ -77,8 +79,8 @@ struct TbView {
     latency: u64,
     bytes_per_cycle: u32,
     bus_bytes: u32,
-    imem_depth: u32,
     op_load: u8,
+    op_config: u8,
     op_store: u8,
     op_compute: u8,
 }
@@ -100,8 +102,8 @@ fn testbench(arch: &Arch, design: &Design) -> Result<String> {
         latency: arch.dram().latency().get(),
         bytes_per_cycle: arch.dram().bytes_per_cycle(),
         bus_bytes: arch.mem_bus_bytes(),
-        imem_depth: IMEM_DEPTH,
         op_load: op::LOAD,
+        op_config: op::CONFIG,
         op_store: op::STORE,
         op_compute: op::COMPUTE,
     }
@@ -243,11 +245,8 @@ fn run(
     tools: &Tools,
     trace: bool,
 ) -> Result<RtlRun> {
-    if program.is_empty() || program.len() > IMEM_DEPTH as usize {
-        return Err(Diagnostic::new(format!(
-            "a program of {} instructions does not fit the instruction memory (1..={IMEM_DEPTH})",
-            program.len()
-        )));
+    if program.is_empty() {
+        return Err(Diagnostic::new("an empty program"));
     }
     let exe = build_testbench(arch, design, tools)?;
     let dir = crate::proc::temp_dir("tessera-rtl-run-", None)?;

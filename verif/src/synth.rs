@@ -1,7 +1,7 @@
 //! Yosys synthesis of the generated RTL as an area proxy and a structural check.
 //!
-//! Runs the script from [`Design::yosys_script`] (generic `synth`, hierarchical, SRAM banks and the
-//! instruction memory as black boxes) and reads `stat -json` of the top module. What it models: a
+//! Runs the script from [`Design::yosys_script`] (generic `synth`, hierarchical, SRAM banks as black
+//! boxes) and reads `stat -json` of the top module. What it models: a
 //! generic gate count per cell type. What it leaves out: a technology library, timing, the area of the
 //! memories (each black box counts as one cell). Latches are counted (cells and Yosys's "Latch
 //! inferred" lines); an export with any latch fails, since every register in the templates is

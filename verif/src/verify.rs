@@ -12,9 +12,10 @@ use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Kind, Result};
 use tessera_mapping::{Mapping, MappingSpec};
 use tessera_sim::contract::Contract;
-use tessera_sim::workload::{gemm, mapping_for};
+use tessera_sim::workload::{mapping_for, problem_for};
 use tessera_sim::{Engine, SimOptions};
-use tessera_workloads::{data, Workload};
+use tessera_workloads::data::Operands;
+use tessera_workloads::Workload;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ExportReport {
@@ -115,7 +116,7 @@ pub fn verify(arch: &Arch, w: &Workload, o: &VerifyOptions, tools: &Tools) -> Re
     let mappings = w
         .layers
         .iter()
-        .map(|l| mapping_for(gemm(l), arch, &o.mapping))
+        .map(|l| mapping_for(&problem_for(l, arch)?, arch, &o.mapping))
         .collect::<Result<Vec<_>>>()?;
     verify_with(arch, w, &mappings, o, tools)
 }
@@ -151,7 +152,6 @@ pub fn verify_with(
     let lint_clean = !lint.starts_with("FAILED");
     let mut layers = vec![];
     for (i, (l, mapping)) in w.layers.iter().zip(mappings).enumerate() {
-        let g = gemm(l);
         let seed = tessera_sim::workload::layer_seed(o.seed, i);
         let opts = SimOptions {
             engine: o.engine,
@@ -159,7 +159,7 @@ pub fn verify_with(
             contract: o.contract,
             ..SimOptions::default()
         };
-        let run = tessera_sim::run_layer(g, arch, mapping, seed, &opts)?;
+        let run = tessera_sim::run_layer(l, arch, mapping, seed, &opts)?;
         let words = run.lowered.program.encode();
         let max_cycles = run
             .report
@@ -172,15 +172,13 @@ pub fn verify_with(
         } else {
             crate::run_rtl(arch, &design, &words, &run.initial_dram, max_cycles, tools)
         };
-        let (a, b) = data::gemm_operands(g.m, g.k, g.n, seed);
-        let reference =
-            tessera_workloads::kernel::gemm(&a, &b, g.m as usize, g.k as usize, g.n as usize);
+        let reference = tessera_workloads::exec::run(l, &Operands::seeded(l, seed));
         let rtl = match rtl {
             Ok(r) => r,
             Err(e) if e.kind != Kind::CheckFailed => return Err(e),
             Err(e) => {
                 layers.push(VerifyLayer {
-                    layer: g.name.clone(),
+                    layer: l.name().to_string(),
                     mapping: *mapping,
                     sim_cycles: run.report.cycles.get(),
                     rtl_cycles: 0,
@@ -205,9 +203,9 @@ pub fn verify_with(
             }
             _ => None,
         };
-        let rtl_out = run.lowered.layout.read_c(&rtl.dram);
+        let rtl_out = run.lowered.layout.read_output(&rtl.dram);
         layers.push(VerifyLayer {
-            layer: g.name.clone(),
+            layer: l.name().to_string(),
             mapping: *mapping,
             sim_cycles: run.report.cycles.get(),
             rtl_cycles: rtl.cycles,

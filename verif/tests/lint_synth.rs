@@ -46,14 +46,9 @@ fn synth(arch: &Arch) -> Option<tessera_verif::SynthReport> {
     assert_eq!(r.latches, 0, "{:?}", r.inferred_latches);
     r.require_no_latches(&design.top).unwrap();
     assert!(r.cells > 0);
-    // the memories stay black boxes: one instance per bank, one instruction memory
+    // the memories stay black boxes: one instance per bank (the program streams through a queue of
+    // registers, synthesised)
     let n = arch.name();
-    assert_eq!(
-        r.cells_by_type.get(&format!("{n}_imem")),
-        Some(&1),
-        "{:?}",
-        r.cells_by_type
-    );
     let banks = u64::from(arch.input().banks() + arch.weight().banks());
     assert_eq!(r.cells_by_type.get(&format!("{n}_sram")), Some(&banks));
     assert_eq!(

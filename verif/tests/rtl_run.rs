@@ -362,21 +362,25 @@ fn trace_of_a_small_program_follows_the_contract() {
 
     // The same by hand: R = 2, C = 3, W = 1, L = 5, so k_i = 2i+1 for input words (b = 2), 3i+2 for
     // weight words (b = 3), 12i+11 for store beats (b = 12).
-    //   LOAD input issued at 0, tau 0 = 1: words at 1+5+{1,3,5}; done 11.
-    //   LOAD weight waits for the DMA, issued at 12, tau 0 = 13: words at 13+5+{2,5}; done 23.
+    //   LOAD input issued at 0, tau 0 = 1: requests at 1+{1,3,5}, words 5 cycles later; done 11.
+    //   LOAD weight waits for the DMA, issued at 12, tau 0 = 13: requests at 13+{2,5}, words at
+    //   13+5+{2,5}; done 23.
     //   SYNC passes in 24, COMPUTE issued at 25: busy 26 ..= 26 + 2R+C+M - 1 = 35.
     //   SYNC waits through 35, passes in 36; STORE issued at 37, tau 0 = 38: beats at 38+{11,23,35}+1,
     //   acknowledged (done) at 38 + 35 + 1 + 5 = 79. HALT completes in 80: 81 cycles.
     let (ad, bd) = (g.a_addr, g.b_addr);
     let by_hand = [
         "0 ctrl issue pc=0 LOAD".to_string(),
-        format!("1 dma req addr={ad} count=3 bytes=2"),
+        format!("2 dma rreq 0 addr={ad} stride=1 first=0 count=2"),
+        format!("4 dma rreq 1 addr={} stride=1 first=0 count=2", ad + 2),
+        format!("6 dma rreq 2 addr={} stride=1 first=0 count=2", ad + 4),
         "7 dma rbeat 0".into(),
         "9 dma rbeat 1".into(),
         "11 dma rbeat 2".into(),
         "11 dma done".into(),
         "12 ctrl issue pc=1 LOAD".into(),
-        format!("13 dma req addr={bd} count=2 bytes=3"),
+        format!("15 dma rreq 0 addr={bd} stride=1 first=0 count=3"),
+        format!("18 dma rreq 1 addr={} stride=1 first=0 count=3", bd + 3),
         "20 dma rbeat 0".into(),
         "23 dma rbeat 1".into(),
         "23 dma done".into(),

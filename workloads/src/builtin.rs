@@ -19,6 +19,15 @@ pub const WORKLOADS: &[(&str, &str)] = &[
         "resnet_conv_im2col",
         include_str!("../builtin/resnet_conv_im2col.ron"),
     ),
+    // The model zoo: whole networks, with their non-MAC operations (see each file's header).
+    ("alexnet", include_str!("../builtin/alexnet.ron")),
+    ("vgg16", include_str!("../builtin/vgg16.ron")),
+    ("resnet18", include_str!("../builtin/resnet18.ron")),
+    ("resnet50", include_str!("../builtin/resnet50.ron")),
+    ("mobilenetv2", include_str!("../builtin/mobilenetv2.ron")),
+    ("dqn", include_str!("../builtin/dqn.ron")),
+    ("mlp", include_str!("../builtin/mlp.ron")),
+    ("bert-layer", include_str!("../builtin/bert_layer.ron")),
 ];
 
 pub fn workload(name: &str) -> Result<Workload> {

@@ -48,6 +48,49 @@ pub fn gemm_operands(m: u32, k: u32, n: u32, seed: u64) -> (Vec<i8>, Vec<i8>) {
     (a, b)
 }
 
+/// Operands of a convolution from a seed: the input `[N][C][H][W]` and the weights
+/// `[O][C/groups][KH][KW]`.
+pub fn conv_operands(c: &crate::Conv2d, seed: u64) -> (Vec<i8>, Vec<i8>) {
+    (
+        int8_tensor(c.input_len(), tensor_seed(seed, 0)),
+        int8_tensor(c.weight_len(), tensor_seed(seed, 1)),
+    )
+}
+
+/// Operands of batch element `b` of a batched matrix product (each batch element its own stream).
+pub fn matmul_operands(mm: &crate::MatMul, b: u32, seed: u64) -> (Vec<i8>, Vec<i8>) {
+    let s = tensor_seed(seed, 2 + u64::from(b));
+    gemm_operands(mm.m, mm.k, mm.n, s)
+}
+
+/// A layer's operands, in the reference's layouts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Operands {
+    /// (A M×K, B K×N) row-major, one pair per instance (one for a GEMM, one per batch element of a
+    /// batched product).
+    Gemm(Vec<(Vec<i8>, Vec<i8>)>),
+    /// The input `[N][C][H][W]` and the weights `[O][C/groups][KH][KW]`.
+    Conv { x: Vec<i8>, w: Vec<i8> },
+}
+
+impl Operands {
+    /// The operands of `layer` drawn from `seed`.
+    pub fn seeded(layer: &crate::Layer, seed: u64) -> Operands {
+        match layer {
+            crate::Layer::Gemm(g) => Operands::Gemm(vec![gemm_operands(g.m, g.k, g.n, seed)]),
+            crate::Layer::MatMul(mm) => Operands::Gemm(
+                (0..mm.batch)
+                    .map(|b| matmul_operands(mm, b, seed))
+                    .collect(),
+            ),
+            crate::Layer::Conv2d(c) => {
+                let (x, w) = conv_operands(c, seed);
+                Operands::Conv { x, w }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! event.
 //!
 //! The queue holds events keyed by (cycle, phase, sequence): phase [`Phase::Settle`] (a unit's busy
-//! register has cleared) comes before [`Phase::Look`] (the controller examines `imem[pc]`) within a
+//! register has cleared) comes before [`Phase::Look`] (the controller examines the instruction at `pc`) within a
 //! cycle, as register outputs settle before the logic that reads them; the sequence number makes
 //! ties deterministic. Components:
 //! - the [`Controller`] issues in order: an instruction for a unit issues when the unit is free,
@@ -25,6 +25,7 @@ use crate::contract::Contract;
 use crate::SimOptions;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use tessera_arch::gather::ReadReq;
 use tessera_arch::isa::{unit, Instr, LoadTarget, Program};
 use tessera_arch::Dataflow;
 use tessera_core::diag::{Diagnostic, Result};
@@ -141,6 +142,12 @@ fn footprint(m: &Machine, ins: &Instr) -> (Footprint, usize) {
             count,
             sram_addr,
             ..
+        }
+        | Instr::Gather {
+            target,
+            count,
+            sram_addr,
+            ..
         } => {
             let b = if target == LoadTarget::Input { 0 } else { 1 };
             let s = u32::from(sram_addr);
@@ -222,7 +229,24 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                     .find(|u| mask & u.mask() != 0 && units[*u as usize].busy)
             };
             let u = match ins {
-                Instr::Load { .. } | Instr::Store { .. } => Unit::Dma,
+                Instr::Config(cf) => {
+                    // Writes the gather registers once the DMA is idle; occupies no unit.
+                    if units[Unit::Dma as usize].busy {
+                        ctrl.sleep_on(Unit::Dma, t);
+                        continue;
+                    }
+                    if let Some(s) = ctrl.wait_since.take() {
+                        m.units.ctrl_wait_dma_cycles += t - s;
+                    }
+                    m.gather.write(&cf);
+                    m.counters.instructions += 1;
+                    m.tracer
+                        .emit(t, "ctrl", "issue", || format!("pc={pc} {}", ins.mnemonic()));
+                    ctrl.pc += 1;
+                    look_at = next_look(&mut q, t + 1);
+                    continue;
+                }
+                Instr::Load { .. } | Instr::Gather { .. } | Instr::Store { .. } => Unit::Dma,
                 Instr::Compute { .. } => Unit::Compute,
                 Instr::Sync { .. } | Instr::Halt => {
                     let mask = match ins {
@@ -284,11 +308,13 @@ fn next_look(q: &mut Queue, t: u64) -> Option<u64> {
 fn unit_busy(m: &Machine, ins: &Instr, opts: &SimOptions) -> u64 {
     let arch = m.arch;
     match *ins {
-        Instr::Load { target, count, .. } => Contract::load_busy(
-            arch,
-            count.into(),
-            arch.load_buffer(target).word_bytes().into(),
-        ),
+        Instr::Load { target, count, .. } | Instr::Gather { target, count, .. } => {
+            Contract::load_busy(
+                arch,
+                count.into(),
+                arch.load_buffer(target).word_bytes().into(),
+            )
+        }
         Instr::Store { count, .. } => Contract::store_busy(arch, count.into()),
         Instr::Compute { len, .. } => opts.contract.compute_busy(arch, len.into()),
         _ => unreachable!("only LOAD, STORE and COMPUTE occupy a unit"),
@@ -340,16 +366,40 @@ fn issue(
     }
     m.tracer.emit(end, u.name(), "done", String::new);
     match u {
-        Unit::Dma => m.units.dma_busy_cycles += end - t,
-        Unit::Compute => m.units.compute_busy_cycles += end - t,
+        Unit::Dma => {
+            m.units.dma_busy_cycles += end - t;
+            m.breakdown.dma(start, end);
+        }
+        Unit::Compute => {
+            m.units.compute_busy_cycles += end - t;
+            if let Instr::Compute { len, .. } = *ins {
+                m.breakdown.compute(start, end, len.into());
+            }
+        }
     }
     Ok(end)
 }
 
 /// The DMA's request and beat events of a LOAD or STORE whose first busy cycle is `start`, at the
-/// contract's beat times.
+/// contract's beat times (read request `i` at `k_i`, its word `L` later). Called before the
+/// instruction's functional effect, so a gather's requests see the registers it runs with.
 fn trace_dma_beats(m: &mut Machine, ins: &Instr, start: u64) {
     let arch = m.arch;
+    let lat = arch.dram().latency().get();
+    let w = u64::from(arch.dram().bytes_per_cycle());
+    let reads = |m: &mut Machine, count: u16, b: u64, mut req: Box<dyn FnMut(u32) -> ReadReq>| {
+        for i in 0..u64::from(count) {
+            let k = Contract::dma_slot(i, b, w);
+            let r = req(i as u32);
+            m.tracer.emit(start + k, "dma", "rreq", || {
+                crate::trace::read_request(i, &r)
+            });
+        }
+        for i in 0..u64::from(count) {
+            let at = start + lat + Contract::dma_slot(i, b, w);
+            m.tracer.emit(at, "dma", "rbeat", || i.to_string());
+        }
+    };
     match *ins {
         Instr::Load {
             target,
@@ -357,14 +407,20 @@ fn trace_dma_beats(m: &mut Machine, ins: &Instr, start: u64) {
             dram_addr,
             ..
         } => {
-            let b = u64::from(arch.load_buffer(target).word_bytes());
-            m.tracer.emit(start, "dma", "req", || {
-                format!("addr={dram_addr} count={count} bytes={b}")
-            });
-            for i in 0..u64::from(count) {
-                let at = start + Contract::load_beat(arch, i, b);
-                m.tracer.emit(at, "dma", "rbeat", || i.to_string());
-            }
+            let b = arch.load_buffer(target).word_bytes();
+            reads(
+                m,
+                count,
+                b.into(),
+                Box::new(move |i| ReadReq::linear(dram_addr, i, b)),
+            );
+        }
+        Instr::Gather {
+            target, count, pos, ..
+        } => {
+            let b = arch.load_buffer(target).word_bytes();
+            let mut g = m.gather(&pos);
+            reads(m, count, b.into(), Box::new(move |_| g.next()));
         }
         Instr::Store { count, .. } => {
             for i in 0..u64::from(count) {
@@ -396,6 +452,19 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) {
             sram_addr,
         } => {
             m.load_words(target, sram_addr.into(), dram_addr as usize, count.into());
+            m.counters.loads += 1;
+        }
+        Instr::Gather {
+            target,
+            count,
+            sram_addr,
+            pos,
+        } => {
+            let mut g = m.gather(&pos);
+            for i in 0..usize::from(count) {
+                let req = g.next();
+                m.read_word(target, usize::from(sram_addr) + i, &req);
+            }
             m.counters.loads += 1;
         }
         Instr::Store {
@@ -449,6 +518,6 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) {
             }
             m.counters.array_macs += arch.pes() * u64::from(len);
         }
-        Instr::Sync { .. } | Instr::Halt => {}
+        Instr::Sync { .. } | Instr::Halt | Instr::Config(_) => {}
     }
 }

@@ -24,6 +24,7 @@ use crate::counters::Counters;
 use crate::energy::Energy;
 use crate::trace::{TraceEvent, Tracer};
 use serde::{Deserialize, Serialize};
+use tessera_arch::gather::{Gather, GatherRegs, ReadReq};
 use tessera_arch::isa::{Instr, LoadTarget, Program};
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
@@ -97,6 +98,8 @@ pub struct SimReport {
     /// MACs / (PEs × cycles): the array's MAC slots as [`simulate`] counts them (padding
     /// included); [`crate::run_layer`] replaces it with the layer's useful MACs.
     pub utilization: f64,
+    /// The cycles by cause.
+    pub breakdown: crate::breakdown::Breakdown,
 }
 
 pub struct SimResult {
@@ -127,6 +130,9 @@ pub(crate) struct Machine<'a> {
     pub counters: Counters,
     pub units: UnitStats,
     pub tracer: Tracer,
+    /// The DMA's gather registers.
+    pub gather: GatherRegs,
+    pub breakdown: crate::breakdown::BreakdownAcc,
 }
 
 impl<'a> Machine<'a> {
@@ -145,7 +151,29 @@ impl<'a> Machine<'a> {
             } else {
                 Tracer::default()
             },
+            gather: GatherRegs::default(),
+            breakdown: Default::default(),
         }
+    }
+
+    /// Write one input word at word `sram_addr` as request `req` reads it, and count it.
+    #[inline]
+    pub fn read_word(&mut self, target: LoadTarget, sram_addr: usize, req: &ReadReq) {
+        let (buf, wb) = match target {
+            LoadTarget::Input => (&mut self.input, self.arch.rows() as usize),
+            LoadTarget::Weight => (&mut self.weight, self.arch.cols() as usize),
+        };
+        req.fill(&self.dram, &mut buf[sram_addr * wb..(sram_addr + 1) * wb]);
+        match target {
+            LoadTarget::Input => self.counters.input.writes += 1,
+            LoadTarget::Weight => self.counters.weight.writes += 1,
+        }
+        self.counters.dram_read_bytes += u64::from(req.count);
+    }
+
+    /// The requests of a gather LOAD from `pos`, under the current gather registers.
+    pub fn gather(&self, pos: &tessera_arch::isa::GatherPos) -> Gather {
+        Gather::new(&self.gather, self.arch.dataflow(), self.arch.rows(), pos)
     }
 
     /// Copy `words` words of a LOAD from the DRAM image at byte `dram_addr` into its buffer at word
@@ -188,14 +216,10 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
         )))
     };
     let fits = |a: u64, n: u64, depth: u64| a + n <= depth;
-    if program.instrs.len() > tessera_arch::isa::MAX_PROGRAM_LEN {
-        return Err(Diagnostic::new(format!(
-            "a program of {} instructions does not fit the {}-entry instruction memory",
-            program.instrs.len(),
-            tessera_arch::isa::MAX_PROGRAM_LEN
-        )));
-    }
     let mut halted = false;
+    // The gather registers as the program leaves them at each instruction (in program order, which
+    // is the order CONFIGs and gathers reach the DMA).
+    let mut regs = GatherRegs::default();
     for (i, ins) in program.instrs.iter().enumerate() {
         match *ins {
             Instr::Load {
@@ -260,6 +284,37 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
                     return err(i, "a buffer range exceeds its buffer".into());
                 }
             }
+            Instr::Config(c) => regs.write(&c),
+            Instr::Gather {
+                target,
+                count,
+                sram_addr,
+                pos,
+            } => {
+                if target != LoadTarget::Input {
+                    return err(i, "only the input buffer gathers".into());
+                }
+                if count == 0 {
+                    return err(i, "count must be at least 1".into());
+                }
+                let buf = arch.input();
+                if !fits(sram_addr.into(), count.into(), buf.depth().into()) {
+                    return err(i, format!("buffer range exceeds {} words", buf.depth()));
+                }
+                let mut g = Gather::new(&regs, arch.dataflow(), arch.rows(), &pos);
+                for w in 0..count {
+                    let req = g.next();
+                    if req.end() > dram_len as u64 {
+                        return err(
+                            i,
+                            format!(
+                                "gathered word {w} reads bytes up to {} outside the {dram_len}-byte image",
+                                req.end()
+                            ),
+                        );
+                    }
+                }
+            }
             Instr::Sync { .. } => {}
             Instr::Halt => {
                 halted = true;
@@ -287,6 +342,7 @@ pub fn simulate(
         Engine::Stepped => stepped::run(&mut m, program, opts)?,
     };
     let energy = Energy::of(arch, &m.counters);
+    let breakdown = std::mem::take(&mut m.breakdown).finish(cycles, opts.engine == Engine::Stepped);
     let utilization = m.counters.array_macs as f64 / (arch.pes() as f64 * cycles as f64);
     Ok(SimResult {
         report: SimReport {
@@ -296,6 +352,7 @@ pub fn simulate(
             units: m.units,
             energy,
             utilization,
+            breakdown,
         },
         dram: m.dram,
         trace: m.tracer.events.map(crate::trace::canonical),

@@ -7,18 +7,34 @@
 // Cycle-level behaviour: docs/TIMING.md. Reset: synchronous, active high, on every register.
 `timescale 1ns/1ps
 
-// DMA unit (docs/TIMING.md, "DMA unit and the DRAM port"). One transfer at a time; busy is set at the
-// end of the issue cycle, so tau = 0 is the first busy cycle.
+// DMA unit (docs/TIMING.md, "DMA unit and the DRAM port", "Gather registers"). One transfer at a time;
+// busy is set at the end of the issue cycle, so tau = 0 is the first busy cycle.
+// Pacing: word i of a transfer of b-byte words goes in cycle tau when (i+1)*b <= (tau+1)*W (at most
+// one word per cycle), i.e. tau = k_i = max(i, ceil((i+1)*b/W) - 1), from a credit counter. W = 4
+// here; the counter adds min(W, b), which gives the same schedule with a bounded counter.
 // LOAD (count = n words of b bytes, b = 2 for the input buffer, 3 for the weight buffer):
-//   tau = 0: mem_rd_req_* presents (addr, n, b) for one cycle. The DRAM returns word i on
-//   mem_rd_valid/mem_rd_data (low b bytes) during tau = L + k_i; it is written to sram_addr + i at the
-//   end of that cycle. The cycle word n-1 arrives is the last busy cycle.
+//   tau = k_i: read request i on mem_rd_req_* (addr, stride, first, count; last on word n-1): bytes
+//   first .. first+count-1 of the word come from addr + (j - first)*stride, the others are zero.
+//   A linear LOAD's request i is (dram_addr + i*b, 1, 0, b); a gather LOAD's comes from the gather
+//   registers and its walker (below). The DRAM returns each word on mem_rd_valid/mem_rd_data L cycles
+//   after its request; it is written to sram_addr + i at the end of that cycle. The cycle word n-1
+//   arrives is the last busy cycle.
+// Gather (implicit im2col of an [N][H][W][Cs] tensor at base): for the walker's output pixel
+// (n, oh, ow) and kernel position and channel (kh, kw, c), ih = oh*sh + kh*dh - pt and
+// iw = ow*sw + kw*dw - pl (computed here without signs: a coordinate is valid when its unsigned sum is
+// at least the padding and the difference is below the size).
+//
+//   output-stationary: a word is R = 2 consecutive output pixels ow + j of row (n, oh) at one k-step;
+//   the valid j form a run [lo, lo + cnt); request (base + ((n*H + ih)*W + iw_lo)*Cs + c, sw*Cs, lo, cnt),
+//   or all zero. The walker advances c (wrapping at Cg into kw, kw at KW into kh).
+//
+//   Address arithmetic is modulo 2^32, exact for every request inside the 32-bit DRAM.
+// CONFIG (cfg_we, one cycle, DMA idle): register 0 = base, H, W, Cs, OW, OH; register 1 = sh, sw, dh,
+//   dw, pt, pl, KW, Cg; taken from the instruction's fields at the end of the cycle.
 // STORE (count = n accumulator words of b = 12 bytes):
 //   word i is read from the accumulator in tau = k_i and presented as write beat i (mem_wr_*, address
-//   dram_addr + i*b, mem_wr_last on beat n-1) during tau = k_i + 1. k_i comes from a credit counter:
-//   word i may go in cycle tau when (i+1)*b <= (tau+1)*W (at most one word per cycle), which is
-//   k_i = max(i, ceil((i+1)*b/W) - 1). The cycle of mem_wr_ack (tau = k_(n-1) + 1 + L) is the last busy
-//   cycle. W = 4 here; the counter uses min(W, b) = 4, which gives the same schedule.
+//   dram_addr + i*b, mem_wr_last on beat n-1) during tau = k_i + 1. The cycle of mem_wr_ack
+//   (tau = k_(n-1) + 1 + L) is the last busy cycle.
 // The unit does not know L: it ends a LOAD on the last data beat and a STORE on the acknowledgement.
 // count = 0 is illegal (the contract forbids it); this unit would wait forever.
 // trace_done (observability only, combinational): high in the unit's last busy cycle, i.e. the cycle
@@ -30,15 +46,22 @@ module os_2x3_dma (
     input  wire          start,
     input  wire          store,       // 1: STORE, 0: LOAD
     input  wire          to_weight,   // LOAD: 1 weight buffer, 0 input buffer
+    input  wire          gather,      // LOAD: gather
     input  wire [15:0]   count,
     input  wire [31:0]   dram_addr,
     input  wire [15:0]   sram_addr,
+    input  wire [127:0]  instr,       // the gather start position and the CONFIG fields
+    input  wire          cfg_we,
+    input  wire          cfg_reg,
     output reg           busy,
     // DRAM port
-    output reg           mem_rd_req_valid,
+    output wire          mem_rd_req_valid,
     output wire [31:0]   mem_rd_req_addr,
+    output wire [31:0]   mem_rd_req_stride,
+    output wire [15:0]   mem_rd_req_first,
     output wire [15:0]   mem_rd_req_count,
     output wire [15:0]   mem_rd_req_bytes,
+    output wire          mem_rd_req_last,
     input  wire          mem_rd_valid,
     input  wire [95:0] mem_rd_data,
     output reg           mem_wr_valid,
@@ -60,22 +83,115 @@ module os_2x3_dma (
     // observability
     output wire          trace_done
 );
+    localparam [4:0] IN_B  = 5'd2;
+    localparam [4:0] W_B   = 5'd3;
+    localparam [4:0] ST_B  = 5'd12;
+    localparam [4:0] IN_W  = 5'd2;
+    localparam [4:0] W_W   = 5'd3;
+    localparam [4:0] ST_W  = 5'd4;
+
     reg        store_q;
     reg        weight_q;
+    reg        gather_q;
     reg [15:0] count_q;
     reg [15:0] sram_q;
     reg [15:0] idx;       // LOAD: words received; STORE: words read
-    reg [31:0] dram_q;    // LOAD: request address; STORE: address of the next beat
+    reg [15:0] req_idx;   // LOAD: requests presented
+    reg [31:0] dram_q;    // LOAD: address of the next linear request; STORE: address of the next beat
     reg        issuing;   // STORE: words left to read
-    reg [4:0] credit;    // STORE: bytes of credit accumulated and not yet spent, < 12
+    reg [4:0] credit;    // bytes of credit accumulated and not yet spent
+
+    // gather registers (CONFIG)
+    reg [31:0] g_base;
+    reg [15:0] g_h;
+    reg [15:0] g_w;
+    reg [15:0] g_cs;
+    reg [15:0] g_ow;
+    reg [15:0] g_oh;
+    reg [7:0]  g_sh;
+    reg [7:0]  g_sw;
+    reg [7:0]  g_dh;
+    reg [7:0]  g_dw;
+    reg [7:0]  g_pt;
+    reg [7:0]  g_pl;
+    reg [7:0]  g_kw;
+    reg [15:0] g_cg;
+    // the gather walker: the current word's pixel and k-step
+    reg [15:0] w_n;
+    reg [15:0] w_oh;
+    reg [15:0] w_ow;
+    reg [7:0]  w_kh;
+    reg [7:0]  w_kw;
+    reg [15:0] w_c;
 
     wire last_idx = idx == count_q - 16'd1;
+    wire unused_instr_low = ^instr[15:0];
+
+    // ---------------------------------------------------------------- gather address generation
+    wire [31:0] ih_u = {16'd0, w_oh} * {24'd0, g_sh} + {24'd0, w_kh} * {24'd0, g_dh};
+    wire [31:0] iw_u = {16'd0, w_ow} * {24'd0, g_sw} + {24'd0, w_kw} * {24'd0, g_dw};
+    wire [31:0] ih   = ih_u - {24'd0, g_pt};
+    wire        row_ok = ih_u >= {24'd0, g_pt} && ih < {16'd0, g_h};
+    wire [31:0] pixel_base = ({16'd0, w_n} * {16'd0, g_h} + ih) * {16'd0, g_w};
+    reg  [31:0] g_addr;
+    reg  [31:0] g_stride;
+    reg  [15:0] g_first;
+    reg  [15:0] g_count;
+    // R consecutive output pixels ow + j: which are inside the output row and the tensor
+    wire [1:0] col_ok;
+    wire [31:0] iw_0 = iw_u + {24'd0, g_sw} * 32'd0;
+    assign col_ok[0] = ({1'b0, w_ow} + 17'd0) < {1'b0, g_ow}
+                     && iw_0 >= {24'd0, g_pl} && iw_0 - {24'd0, g_pl} < {16'd0, g_w};
+    wire [31:0] iw_1 = iw_u + {24'd0, g_sw} * 32'd1;
+    assign col_ok[1] = ({1'b0, w_ow} + 17'd1) < {1'b0, g_ow}
+                     && iw_1 >= {24'd0, g_pl} && iw_1 - {24'd0, g_pl} < {16'd0, g_w};
+    reg [15:0] lo;
+    reg [15:0] cnt;
+    integer k;
+    always @(*) begin
+        lo  = 16'd0;
+        cnt = 16'd0;
+        for (k = 1; k >= 0; k = k - 1)
+            if (col_ok[k]) lo = k[15:0];
+        for (k = 0; k < 2; k = k + 1)
+            cnt = cnt + {15'd0, col_ok[k]};
+    end
+    wire [31:0] iw_lo = iw_u + {24'd0, g_sw} * {16'd0, lo} - {24'd0, g_pl};
+    // OH bounds the weight-stationary walker only; the register is written by CONFIG all the same
+    wire unused_oh = ^g_oh;
+    always @(*) begin
+        if (row_ok && cnt != 16'd0) begin
+            g_addr   = g_base + (pixel_base + iw_lo) * {16'd0, g_cs} + {16'd0, w_c};
+            g_stride = {24'd0, g_sw} * {16'd0, g_cs};
+            g_first  = lo;
+            g_count  = cnt;
+        end else begin
+            g_addr   = 32'd0;
+            g_stride = 32'd0;
+            g_first  = 16'd0;
+            g_count  = 16'd0;
+        end
+    end
+
+    // ---------------------------------------------------------------- LOAD: paced requests
+    wire ld          = busy && !store_q;
+    wire ld_left     = req_idx != count_q;
+    wire [4:0] ld_w = weight_q ? W_W : IN_W;
+    wire [4:0] ld_b = weight_q ? W_B : IN_B;
+    wire ld_issue    = ld && ld_left && credit + ld_w >= ld_b;
+    assign mem_rd_req_valid  = ld_issue;
+    assign mem_rd_req_addr   = gather_q ? g_addr : dram_q;
+    assign mem_rd_req_stride = gather_q ? g_stride : 32'd1;
+    assign mem_rd_req_first  = gather_q ? g_first : 16'd0;
+    assign mem_rd_req_count  = gather_q ? g_count : {11'd0, ld_b};
+    assign mem_rd_req_bytes  = {11'd0, ld_b};
+    assign mem_rd_req_last   = req_idx == count_q - 16'd1;
 
     // the conditions under which the sequential block below clears busy
     assign trace_done = busy && (store_q ? mem_wr_ack : (mem_rd_valid && last_idx));
 
     // LOAD: write each returned word into its buffer
-    wire rd_word = busy && !store_q && mem_rd_valid;
+    wire rd_word = ld && mem_rd_valid;
     assign in_we    = rd_word && !weight_q;
     assign in_waddr = sram_q + idx;
     assign in_wdata = mem_rd_data[15:0];
@@ -85,12 +201,8 @@ module os_2x3_dma (
     // the read data bus is as wide as the widest word; loads use the low 3 bytes
     wire unused_rd_data = ^mem_rd_data[95:24];
 
-    assign mem_rd_req_addr  = dram_q;
-    assign mem_rd_req_count = count_q;
-    assign mem_rd_req_bytes = weight_q ? 16'd3 : 16'd2;
-
     // STORE: credit-paced reads of the accumulator, one beat per read on the next cycle
-    wire credit_ok = credit + 5'd4 >= 5'd12;
+    wire credit_ok = credit + ST_W >= ST_B;
     wire issue = busy && store_q && issuing && credit_ok;
     assign acc_re    = issue;
     assign acc_raddr = sram_q + idx;
@@ -99,37 +211,67 @@ module os_2x3_dma (
 
     always @(posedge clk) begin
         if (rst) begin
-            busy             <= 1'b0;
-            store_q          <= 1'b0;
-            weight_q         <= 1'b0;
-            count_q          <= 16'd0;
-            sram_q           <= 16'd0;
-            idx              <= 16'd0;
-            dram_q           <= 32'd0;
-            issuing          <= 1'b0;
-            credit           <= 5'd0;
-            mem_rd_req_valid <= 1'b0;
-            mem_wr_valid     <= 1'b0;
-            mem_wr_addr      <= 32'd0;
-            mem_wr_last      <= 1'b0;
+            busy         <= 1'b0;
+            store_q      <= 1'b0;
+            weight_q     <= 1'b0;
+            gather_q     <= 1'b0;
+            count_q      <= 16'd0;
+            sram_q       <= 16'd0;
+            idx          <= 16'd0;
+            req_idx      <= 16'd0;
+            dram_q       <= 32'd0;
+            issuing      <= 1'b0;
+            credit       <= 5'd0;
+            mem_wr_valid <= 1'b0;
+            mem_wr_addr  <= 32'd0;
+            mem_wr_last  <= 1'b0;
+            g_base <= 32'd0; g_h <= 16'd0; g_w <= 16'd0; g_cs <= 16'd0; g_ow <= 16'd0; g_oh <= 16'd0;
+            g_sh <= 8'd0; g_sw <= 8'd0; g_dh <= 8'd0; g_dw <= 8'd0; g_pt <= 8'd0; g_pl <= 8'd0;
+            g_kw <= 8'd0; g_cg <= 16'd0;
+            w_n <= 16'd0; w_oh <= 16'd0; w_ow <= 16'd0; w_kh <= 8'd0; w_kw <= 8'd0; w_c <= 16'd0;
         end else begin
-            mem_rd_req_valid <= 1'b0;
-            mem_wr_valid     <= issue;
-            mem_wr_last      <= issue && last_idx;
+            mem_wr_valid <= issue;
+            mem_wr_last  <= issue && last_idx;
+            if (cfg_we) begin
+                if (!cfg_reg) begin
+                    g_base <= instr[47:16];
+                    g_h    <= instr[63:48];
+                    g_w    <= instr[79:64];
+                    g_cs   <= instr[95:80];
+                    g_ow   <= instr[111:96];
+                    g_oh   <= instr[127:112];
+                end else begin
+                    g_sh   <= instr[23:16];
+                    g_sw   <= instr[31:24];
+                    g_dh   <= instr[39:32];
+                    g_dw   <= instr[47:40];
+                    g_pt   <= instr[55:48];
+                    g_pl   <= instr[63:56];
+                    g_kw   <= instr[71:64];
+                    g_cg   <= instr[87:72];
+                end
+            end
             if (start) begin
-                busy             <= 1'b1;
-                store_q          <= store;
-                weight_q         <= to_weight;
-                count_q          <= count;
-                sram_q           <= sram_addr;
-                idx              <= 16'd0;
-                dram_q           <= dram_addr;
-                issuing          <= store;
-                credit           <= 5'd0;
-                mem_rd_req_valid <= !store;
+                busy     <= 1'b1;
+                store_q  <= store;
+                weight_q <= to_weight;
+                gather_q <= gather && !store;
+                count_q  <= count;
+                sram_q   <= sram_addr;
+                idx      <= 16'd0;
+                req_idx  <= 16'd0;
+                dram_q   <= dram_addr;
+                issuing  <= store;
+                credit   <= 5'd0;
+                w_n  <= instr[47:32];
+                w_oh <= instr[63:48];
+                w_ow <= instr[95:80];
+                w_kh <= instr[103:96];
+                w_kw <= instr[111:104];
+                w_c  <= instr[127:112];
             end else if (busy && store_q) begin
                 if (issuing) begin
-                    credit <= credit + 5'd4 - (issue ? 5'd12 : 5'd0);
+                    credit <= credit + ST_W - (issue ? ST_B : 5'd0);
                 end
                 if (issue) begin
                     idx         <= idx + 16'd1;
@@ -138,9 +280,29 @@ module os_2x3_dma (
                     if (last_idx) issuing <= 1'b0;
                 end
                 if (mem_wr_ack) busy <= 1'b0;
-            end else if (busy && mem_rd_valid) begin
-                idx <= idx + 16'd1;
-                if (last_idx) busy <= 1'b0;
+            end else if (busy) begin
+                if (ld_left) begin
+                    credit <= credit + ld_w - (ld_issue ? ld_b : 5'd0);
+                end
+                if (ld_issue) begin
+                    req_idx <= req_idx + 16'd1;
+                    dram_q  <= dram_q + {27'd0, ld_b};
+                    if (w_c + 16'd1 == g_cg) begin
+                        w_c <= 16'd0;
+                        if (w_kw + 8'd1 == g_kw) begin
+                            w_kw <= 8'd0;
+                            w_kh <= w_kh + 8'd1;
+                        end else begin
+                            w_kw <= w_kw + 8'd1;
+                        end
+                    end else begin
+                        w_c <= w_c + 16'd1;
+                    end
+                end
+                if (mem_rd_valid) begin
+                    idx <= idx + 16'd1;
+                    if (last_idx) busy <= 1'b0;
+                end
             end
         end
     end

@@ -7,39 +7,46 @@
 // Cycle-level behaviour: docs/TIMING.md. Reset: synchronous, active high, on every register.
 `timescale 1ns/1ps
 
-// Top level: controller, instruction memory, DMA unit, compute unit and the three banked buffers.
+// Top level: controller, program queue, DMA unit, compute unit and the three banked buffers.
 //
 // Ports (docs/TIMING.md):
 //   clk, rst               clock; synchronous active-high reset of every register
-//   imem_we/addr/wdata     load the program, one 128-bit instruction per cycle, before `start`
+//   prog_valid/data/ready  the host streams the program, one 128-bit instruction per cycle in which
+//                          prog_ready is high (the queue holds 4); before `start` it fills the
+//                          queue, from `start` on it keeps it filled
 //   start                  one-cycle pulse; cycle 0 is the first cycle after it
 //   done                   high from cycle h+1 on, h = the cycle HALT completes (cycle count = h+1)
 //   DRAM port, driven by the memory model (L = latency, W = bytes per cycle, b = word bytes):
-//     mem_rd_req_valid/addr/count/bytes  read request (addr in bytes, count words of `bytes` bytes),
-//                                        high for one cycle, tau = 0 of a LOAD
-//     mem_rd_valid/data                  word i of the request, in the low `bytes` bytes, during
-//                                        tau = L + k_i (driven by the memory)
+//     mem_rd_req_valid/addr/stride/first/count/bytes/last
+//                                        read request i of a LOAD during tau = k_i: bytes
+//                                        first .. first+count-1 of the word of `bytes` bytes from
+//                                        addr + (j-first)*stride, the others zero; last on the final word
+//     mem_rd_valid/data                  the word of each request, L cycles after it (driven by the
+//                                        memory), in the low b bytes
 //     mem_wr_valid/addr/data/bytes/last  STORE write beat i during tau = k_i + 1; last on the final beat
 //     mem_wr_ack                         from the memory, L cycles after the last beat (one cycle)
 //   with k_i = max(i, ceil((i+1)*b/W) - 1). The memory data buses are 12 bytes wide.
 //   Observability, for the testbench's event trace (combinational, no effect on timing, low in reset):
-//     trace_issue, trace_pc, trace_op  a LOAD / STORE / COMPUTE at imem[trace_pc] with opcode trace_op
-//                                      issues this cycle
+//     trace_issue, trace_pc, trace_op  a LOAD / STORE / COMPUTE / CONFIG, instruction number trace_pc
+//                                      with opcode trace_op, is taken this cycle
 //     trace_halt                       HALT completes this cycle (done is high from the next one)
 //     trace_dma_done, trace_cmp_done   the DMA / compute unit's last busy cycle
 //   The DRAM-side events (requests, read words, write beats) are visible on the DRAM port itself.
 module os_2x3_top (
     input  wire          clk,
     input  wire          rst,
-    input  wire          imem_we,
-    input  wire [15:0]   imem_addr,
-    input  wire [127:0]  imem_wdata,
+    input  wire          prog_valid,
+    input  wire [127:0]  prog_data,
+    output wire          prog_ready,
     input  wire          start,
     output wire          done,
     output wire          mem_rd_req_valid,
     output wire [31:0]   mem_rd_req_addr,
+    output wire [31:0]   mem_rd_req_stride,
+    output wire [15:0]   mem_rd_req_first,
     output wire [15:0]   mem_rd_req_count,
     output wire [15:0]   mem_rd_req_bytes,
+    output wire          mem_rd_req_last,
     input  wire          mem_rd_valid,
     input  wire [95:0] mem_rd_data,
     output wire          mem_wr_valid,
@@ -49,34 +56,40 @@ module os_2x3_top (
     output wire          mem_wr_last,
     input  wire          mem_wr_ack,
     output wire          trace_issue,
-    output wire [15:0]   trace_pc,
+    output wire [31:0]   trace_pc,
     output wire [7:0]    trace_op,
     output wire          trace_halt,
     output wire          trace_dma_done,
     output wire          trace_cmp_done
 );
     // ---------------------------------------------------------------- controller and program
-    wire [15:0] pc;
+    wire [31:0]  pc;
+    wire         instr_valid;
     wire [127:0] instr;
+    wire         take;
     wire         dma_busy;
     wire         cmp_busy;
     wire         dma_start;
     wire         dma_store;
     wire         cmp_start;
+    wire         cfg_we;
     wire         f_flag0;
+    wire         f_gather;
     wire [15:0]  f_count;
     wire [31:0]  f_dram_addr;
     wire [15:0]  f_addr_a;
     wire [15:0]  f_addr_b;
     wire [15:0]  f_addr_c;
 
-    os_2x3_imem u_imem (
+    os_2x3_queue u_queue (
         .clk   (clk),
-        .we    (imem_we),
-        .waddr (imem_addr),
-        .wdata (imem_wdata),
-        .raddr (pc),
-        .rdata (instr)
+        .rst   (rst),
+        .push  (prog_valid),
+        .wdata (prog_data),
+        .ready (prog_ready),
+        .pop   (take),
+        .valid (instr_valid),
+        .head  (instr)
     );
 
     os_2x3_ctrl u_ctrl (
@@ -85,13 +98,17 @@ module os_2x3_top (
         .start       (start),
         .done        (done),
         .pc          (pc),
+        .instr_valid (instr_valid),
         .instr       (instr),
+        .take        (take),
         .dma_busy    (dma_busy),
         .cmp_busy    (cmp_busy),
         .dma_start   (dma_start),
         .dma_store   (dma_store),
         .cmp_start   (cmp_start),
+        .cfg_we      (cfg_we),
         .f_flag0     (f_flag0),
+        .f_gather    (f_gather),
         .f_count     (f_count),
         .f_dram_addr (f_dram_addr),
         .f_addr_a    (f_addr_a),
@@ -132,14 +149,21 @@ module os_2x3_top (
         .start            (dma_start),
         .store            (dma_store),
         .to_weight        (f_flag0),
+        .gather           (f_gather),
         .count            (f_count),
         .dram_addr        (f_dram_addr),
         .sram_addr        (f_addr_a),
+        .instr            (instr),
+        .cfg_we           (cfg_we),
+        .cfg_reg          (f_flag0),
         .busy             (dma_busy),
         .mem_rd_req_valid (mem_rd_req_valid),
         .mem_rd_req_addr  (mem_rd_req_addr),
+        .mem_rd_req_stride(mem_rd_req_stride),
+        .mem_rd_req_first (mem_rd_req_first),
         .mem_rd_req_count (mem_rd_req_count),
         .mem_rd_req_bytes (mem_rd_req_bytes),
+        .mem_rd_req_last  (mem_rd_req_last),
         .mem_rd_valid     (mem_rd_valid),
         .mem_rd_data      (mem_rd_data),
         .mem_wr_valid     (mem_wr_valid),

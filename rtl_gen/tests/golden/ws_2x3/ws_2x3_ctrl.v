@@ -8,11 +8,15 @@
 `timescale 1ns/1ps
 
 // Controller (docs/TIMING.md, "Controller"). Cycle 0 is the first cycle after `start`. Each cycle,
-// while running, it looks at instr = imem[pc] (asynchronous read) and:
-//   LOAD / STORE: if the DMA unit is not busy, issues it (dma_start high this cycle), pc <= pc + 1;
+// while running, it looks at instr = the head of the program queue (the instruction numbered pc) and:
+//   LOAD / STORE: if the DMA unit is not busy, issues it (dma_start high this cycle) and takes it;
 //   COMPUTE:      the same with the compute unit (cmp_start);
-//   SYNC:         if no unit in the mask is busy, pc <= pc + 1;
+//   CONFIG:       if the DMA unit is not busy, has the DMA write its gather registers at the end of
+//                 this cycle (cfg_we) and takes it;
+//   SYNC:         if no unit in the mask is busy, takes it;
 //   HALT (and every unknown opcode): if no unit is busy, done <= 1 at the end of this cycle.
+// Taking an instruction pops it from the queue and increments pc. With the host of the contract the
+// queue is never empty while instructions remain; if it were, the controller would wait.
 // The field decode is combinational; the units latch the fields at the end of the issue cycle.
 // `start` is ignored while running; `done` stays high until the next `start` or reset.
 // trace_*: observability outputs for the testbench's event trace, combinational views of this cycle's
@@ -22,22 +26,26 @@ module ws_2x3_ctrl (
     input  wire          rst,
     input  wire          start,
     output reg           done,
-    output reg  [15:0]   pc,
+    output reg  [31:0]   pc,
+    input  wire          instr_valid,
     input  wire [127:0]  instr,
+    output wire          take,
     input  wire          dma_busy,
     input  wire          cmp_busy,
     // issue pulses and the decoded fields of instr
     output wire          dma_start,
     output wire          dma_store,
     output wire          cmp_start,
-    output wire          f_flag0,     // LOAD: 1 = weight buffer; COMPUTE: accumulate
+    output wire          cfg_we,
+    output wire          f_flag0,     // LOAD: 1 = weight buffer; COMPUTE: accumulate; CONFIG: register
+    output wire          f_gather,    // LOAD: gather
     output wire [15:0]   f_count,
     output wire [31:0]   f_dram_addr,
     output wire [15:0]   f_addr_a,
     output wire [15:0]   f_addr_b,
     output wire [15:0]   f_addr_c,
     // observability
-    output wire          trace_issue, // a LOAD, STORE or COMPUTE issues this cycle
+    output wire          trace_issue, // a LOAD, STORE, COMPUTE or CONFIG is taken this cycle
     output wire          trace_halt,  // HALT (or an unknown opcode) completes this cycle
     output wire [7:0]   trace_op     // opcode of instr
 );
@@ -47,19 +55,22 @@ module ws_2x3_ctrl (
     localparam [7:0] OP_STORE   = 8'd2;
     localparam [7:0] OP_COMPUTE = 8'd3;
     localparam [7:0] OP_SYNC    = 8'd4;
+    localparam [7:0] OP_CONFIG  = 8'd5;
     localparam [7:0] UNIT_DMA     = 8'd1;
     localparam [7:0] UNIT_COMPUTE = 8'd2;
+    localparam [7:0] GATHER       = 8'd2;
 
-    // instruction fields (tessera_arch::isa::field)
+    // instruction fields (tessera_arch::isa::field); the DMA decodes the gather and CONFIG fields
     wire [7:0] opcode = instr[7:0];
     wire [7:0] f_flags = instr[15:8];
     assign f_flag0     = f_flags[0];
+    assign f_gather    = (f_flags & GATHER) != 8'd0;
     assign f_count     = instr[31:16];
     assign f_dram_addr = instr[63:32];
     assign f_addr_a    = instr[79:64];
     assign f_addr_b    = instr[95:80];
     assign f_addr_c    = instr[111:96];
-    // bits [127:112] belong to no field (they are zero in every legal instruction)
+    // bits [127:112] belong to the DMA's gather and CONFIG fields only
     wire unused_instr_bits = ^instr[127:112];
 
     reg running;
@@ -68,18 +79,22 @@ module ws_2x3_ctrl (
     wire is_store   = opcode == OP_STORE;
     wire is_compute = opcode == OP_COMPUTE;
     wire is_sync    = opcode == OP_SYNC;
+    wire is_config  = opcode == OP_CONFIG;
     // OP_HALT, and every unknown opcode, which the contract treats as HALT
-    wire is_halt    = opcode == OP_HALT || !(is_load || is_store || is_compute || is_sync);
+    wire is_halt    = opcode == OP_HALT || !(is_load || is_store || is_compute || is_sync || is_config);
     wire sync_wait  = ((f_flags & UNIT_DMA) != 8'd0 && dma_busy)
                    || ((f_flags & UNIT_COMPUTE) != 8'd0 && cmp_busy);
+    wire live       = running && instr_valid;
 
-    assign dma_start = running && (is_load || is_store) && !dma_busy;
+    assign dma_start = live && (is_load || is_store) && !dma_busy;
     assign dma_store = is_store;
-    assign cmp_start = running && is_compute && !cmp_busy;
-    wire sync_done = running && is_sync && !sync_wait;
-    wire halt_done = running && is_halt && !dma_busy && !cmp_busy;
+    assign cmp_start = live && is_compute && !cmp_busy;
+    assign cfg_we    = live && is_config && !dma_busy;
+    wire sync_done = live && is_sync && !sync_wait;
+    wire halt_done = live && is_halt && !dma_busy && !cmp_busy;
+    assign take = dma_start || cmp_start || cfg_we || sync_done;
 
-    assign trace_issue = dma_start || cmp_start;
+    assign trace_issue = dma_start || cmp_start || cfg_we;
     assign trace_halt  = halt_done;
     assign trace_op    = opcode;
 
@@ -87,13 +102,13 @@ module ws_2x3_ctrl (
         if (rst) begin
             running <= 1'b0;
             done    <= 1'b0;
-            pc      <= 16'd0;
+            pc      <= 32'd0;
         end else if (start && !running) begin
             running <= 1'b1;
             done    <= 1'b0;
-            pc      <= 16'd0;
+            pc      <= 32'd0;
         end else if (running) begin
-            if (dma_start || cmp_start || sync_done) pc <= pc + 16'd1;
+            if (take) pc <= pc + 32'd1;
             if (halt_done) begin
                 running <= 1'b0;
                 done    <= 1'b1;

@@ -1,4 +1,5 @@
-//! The controller (docs/TIMING.md, "Controller"): each cycle it looks at `imem[pc]` and the units'
+//! The controller (docs/TIMING.md, "Controller"): each cycle it looks at the instruction at the head
+//! of the host's queue (`pc`) and the units'
 //! busy registers as they are at the start of the cycle, and issues, passes a SYNC, waits, or halts.
 
 use tessera_arch::isa::{unit, Instr, Program};
@@ -19,6 +20,8 @@ pub(crate) enum Wait {
 pub(crate) enum Decision {
     /// Issue this LOAD, STORE or COMPUTE (its unit's start pulse is high this cycle).
     Issue(Instr),
+    /// A CONFIG with the DMA idle: the gather registers take its fields at the end of the cycle.
+    Config(tessera_arch::isa::Config),
     /// A SYNC whose units are idle: move on.
     Pass,
     Wait(Wait),
@@ -39,7 +42,14 @@ impl Controller {
 
     pub fn eval(&self, program: &Program, dma_busy: bool, cu_busy: bool) -> Decision {
         match program.instrs[self.pc] {
-            ins @ (Instr::Load { .. } | Instr::Store { .. }) => {
+            Instr::Config(c) => {
+                if dma_busy {
+                    Decision::Wait(Wait::Dma)
+                } else {
+                    Decision::Config(c)
+                }
+            }
+            ins @ (Instr::Load { .. } | Instr::Gather { .. } | Instr::Store { .. }) => {
                 if dma_busy {
                     Decision::Wait(Wait::Dma)
                 } else {
@@ -71,7 +81,7 @@ impl Controller {
     }
 
     pub fn commit(&mut self, d: &Decision) {
-        if matches!(d, Decision::Issue(_) | Decision::Pass) {
+        if matches!(d, Decision::Issue(_) | Decision::Config(_) | Decision::Pass) {
             self.pc += 1;
         }
     }

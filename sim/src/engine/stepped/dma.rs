@@ -1,33 +1,35 @@
 //! The DMA unit and the memory side of the DRAM channel (docs/TIMING.md, "DMA unit and the DRAM
 //! port").
 //!
-//! [`Dma`]: one transfer at a time. A LOAD presents its read request in its first busy cycle and
-//! writes each word the DRAM returns into its buffer; its last busy cycle is the one its last word
-//! arrives in. A STORE reads accumulator word `i` through read port b when its credit counter (W
-//! bytes per cycle, spent a word at a time) allows, presents it as write beat `i` the next cycle,
-//! and ends in the cycle the DRAM acknowledges the last beat.
+//! [`Dma`]: one transfer at a time. A LOAD presents read request `i` when its credit counter (W
+//! bytes per cycle, spent a word at a time) allows — a linear word, or the next word of the gather
+//! address generator ([`tessera_arch::gather`]) — and writes each word the DRAM returns into its
+//! buffer; its last busy cycle is the one its last word arrives in. A STORE reads accumulator word
+//! `i` through read port b when the same kind of credit allows, presents it as write beat `i` the
+//! next cycle, and ends in the cycle the DRAM acknowledges the last beat.
 //!
-//! [`DramPort`]: the memory. It returns a request's words after the latency L, paced by its own
-//! credit counter (W bytes per cycle, at most one word per cycle), writes each beat into the DRAM
-//! image, and acknowledges a store L cycles after its last beat.
+//! [`DramPort`]: the memory. It returns each request's word L cycles after the request, writes each
+//! beat into the DRAM image, and acknowledges a store L cycles after its last beat.
 
 use super::Ports;
 use crate::engine::Machine;
+use std::collections::VecDeque;
+use tessera_arch::gather::{Gather, ReadReq};
 use tessera_arch::isa::{Instr, LoadTarget};
 use tessera_arch::Arch;
 
-/// A LOAD's word delivered this cycle: where it goes.
+/// A LOAD's word delivered this cycle: where it goes, and the request that read it.
 pub(crate) struct LoadWrite {
     pub target: LoadTarget,
     pub sram_addr: u32,
-    pub dram_addr: u32,
+    pub req: ReadReq,
 }
 
 /// What the DMA does this cycle.
 #[derive(Default)]
 pub(crate) struct DmaOut {
-    /// The read request presented on the DRAM port (LOAD, first busy cycle).
-    pub request: Option<(u32, u32, u32)>,
+    /// The read request presented on the DRAM port: (word index, request).
+    pub request: Option<(u32, ReadReq)>,
     /// A read word written into its buffer at the end of this cycle.
     pub load_write: Option<LoadWrite>,
     /// Accumulator address read through port b (STORE).
@@ -38,16 +40,25 @@ pub(crate) struct DmaOut {
     pub done: bool,
 }
 
+/// Where a LOAD's words come from.
+enum Source {
+    Linear { dram_addr: u32, bytes: u32 },
+    Gather(Gather),
+}
+
 enum Op {
     Load {
         target: LoadTarget,
         n: u32,
-        dram_addr: u32,
         sram_addr: u32,
+        source: Source,
+        /// The request of word `requested` (the next one to present).
+        next: ReadReq,
+        /// Bytes of credit accumulated and not spent.
+        credit: u64,
+        requested: u32,
         /// Words received so far.
         received: u32,
-        /// The request has been presented.
-        requested: bool,
     },
     Store {
         n: u32,
@@ -69,6 +80,15 @@ pub(crate) struct Dma {
     store_word: u64,
 }
 
+impl Source {
+    fn request(&mut self, i: u32) -> ReadReq {
+        match self {
+            Source::Linear { dram_addr, bytes } => ReadReq::linear(*dram_addr, i, *bytes),
+            Source::Gather(g) => g.next(),
+        }
+    }
+}
+
 impl Dma {
     pub fn busy(&self) -> bool {
         self.op.is_some()
@@ -77,6 +97,16 @@ impl Dma {
     pub fn start(&mut self, m: &mut Machine, ins: &Instr) {
         self.bytes_per_cycle = u64::from(m.arch.dram().bytes_per_cycle());
         self.store_word = u64::from(m.arch.accumulator().word_bytes());
+        let load = |target: LoadTarget, count: u16, sram_addr: u16, mut source: Source| Op::Load {
+            target,
+            n: count.into(),
+            sram_addr: sram_addr.into(),
+            next: source.request(0),
+            source,
+            credit: 0,
+            requested: 0,
+            received: 0,
+        };
         self.op = Some(match *ins {
             Instr::Load {
                 target,
@@ -85,14 +115,22 @@ impl Dma {
                 sram_addr,
             } => {
                 m.counters.loads += 1;
-                Op::Load {
+                let bytes = m.arch.load_buffer(target).word_bytes();
+                load(
                     target,
-                    n: count.into(),
-                    dram_addr,
-                    sram_addr: sram_addr.into(),
-                    received: 0,
-                    requested: false,
-                }
+                    count,
+                    sram_addr,
+                    Source::Linear { dram_addr, bytes },
+                )
+            }
+            Instr::Gather {
+                target,
+                count,
+                sram_addr,
+                pos,
+            } => {
+                m.counters.loads += 1;
+                load(target, count, sram_addr, Source::Gather(m.gather(&pos)))
             }
             Instr::Store {
                 count,
@@ -120,25 +158,26 @@ impl Dma {
             Some(Op::Load {
                 target,
                 n,
-                dram_addr,
                 sram_addr,
-                received,
+                next,
+                credit,
                 requested,
+                ..
             }) => {
-                let b = m.arch.load_buffer(*target).word_bytes();
-                if !requested {
-                    out.request = Some((*dram_addr, *n, b));
-                    m.tracer.emit(t, "dma", "req", || {
-                        format!("addr={dram_addr} count={n} bytes={b}")
+                let b = u64::from(m.arch.load_buffer(*target).word_bytes());
+                if *requested < *n && credit + self.bytes_per_cycle >= b {
+                    let i = *requested;
+                    m.tracer.emit(t, "dma", "rreq", || {
+                        crate::trace::read_request(i.into(), next)
                     });
+                    out.request = Some((i, *next));
                 }
-                if dram.word {
-                    let i = *received;
+                if let Some((i, req)) = dram.word {
                     m.tracer.emit(t, "dma", "rbeat", || i.to_string());
                     out.load_write = Some(LoadWrite {
                         target: *target,
                         sram_addr: sram_addr + i,
-                        dram_addr: dram_addr + i * b,
+                        req,
                     });
                     out.done = i + 1 == *n;
                 }
@@ -165,7 +204,7 @@ impl Dma {
         out
     }
 
-    pub fn commit(&mut self, out: &DmaOut) {
+    pub fn commit(&mut self, m: &Machine, out: &DmaOut) {
         if out.done {
             self.op = None;
             return;
@@ -173,11 +212,26 @@ impl Dma {
         match &mut self.op {
             None => {}
             Some(Op::Load {
-                received,
+                target,
+                n,
+                source,
+                next,
+                credit,
                 requested,
+                received,
                 ..
             }) => {
-                *requested = true;
+                let b = u64::from(m.arch.load_buffer(*target).word_bytes());
+                if *requested < *n {
+                    *credit += self.bytes_per_cycle;
+                }
+                if out.request.is_some() {
+                    *credit -= b;
+                    *requested += 1;
+                    if *requested < *n {
+                        *next = source.request(*requested);
+                    }
+                }
                 if out.load_write.is_some() {
                     *received += 1;
                 }
@@ -202,15 +256,10 @@ impl Dma {
     }
 }
 
-/// Write a LOAD's word from the DRAM image into its buffer, with its counters.
-pub(crate) fn write_load_word(m: &mut Machine, w: &LoadWrite) {
-    m.load_words(w.target, w.sram_addr as usize, w.dram_addr as usize, 1);
-}
-
 /// What the DRAM drives this cycle.
 pub(crate) struct FromDram {
-    /// A read word is on the data bus (the DMA's next word).
-    pub word: bool,
+    /// A read word is on the data bus: its index in the transfer and its request.
+    pub word: Option<(u32, ReadReq)>,
     /// The write acknowledgement.
     pub ack: bool,
 }
@@ -218,9 +267,8 @@ pub(crate) struct FromDram {
 /// The memory side of the channel.
 pub(crate) struct DramPort {
     latency: u64,
-    bytes_per_cycle: u64,
-    /// A read in progress: (cycle of the request, words, bytes per word, credit, words delivered).
-    read: Option<(u64, u32, u64, u64, u32)>,
+    /// Read requests in flight: (cycle the word is returned, index, request), in order.
+    reads: VecDeque<(u64, u32, ReadReq)>,
     ack_at: Option<u64>,
 }
 
@@ -228,42 +276,29 @@ impl DramPort {
     pub fn new(arch: &Arch) -> Self {
         Self {
             latency: arch.dram().latency().get(),
-            bytes_per_cycle: arch.dram().bytes_per_cycle().into(),
-            read: None,
+            reads: VecDeque::new(),
             ack_at: None,
         }
     }
 
     pub fn eval(&self, t: u64) -> FromDram {
-        let word = match self.read {
-            Some((req, _, b, credit, _)) if t >= req + self.latency => {
-                credit + self.bytes_per_cycle >= b
-            }
-            _ => false,
-        };
         FromDram {
-            word,
+            word: match self.reads.front() {
+                Some(&(at, i, req)) if at == t => Some((i, req)),
+                _ => None,
+            },
             ack: self.ack_at == Some(t),
         }
     }
 
-    /// Take this cycle's request or beat, and advance the read's credit. A beat's data is port b's
-    /// word (the accumulator word the DMA read last cycle).
+    /// Take this cycle's request or beat, and retire the word returned this cycle. A beat's data is
+    /// port b's word (the accumulator word the DMA read last cycle).
     pub fn commit(&mut self, m: &mut Machine, out: &DmaOut, ports: &Ports, t: u64) {
-        if let Some((req, n, b, credit, delivered)) = &mut self.read {
-            if t >= *req + self.latency {
-                *credit += self.bytes_per_cycle;
-                if *credit >= *b {
-                    *credit -= *b;
-                    *delivered += 1;
-                }
-            }
-            if *delivered == *n {
-                self.read = None;
-            }
+        if self.reads.front().is_some_and(|r| r.0 == t) {
+            self.reads.pop_front();
         }
-        if let Some((_, n, b)) = out.request {
-            self.read = Some((t, n, u64::from(b), 0, 0));
+        if let Some((i, req)) = out.request {
+            self.reads.push_back((t + self.latency, i, req));
         }
         if let Some((_, addr, last)) = out.beat {
             let base = addr as usize;

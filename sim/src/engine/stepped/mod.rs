@@ -110,6 +110,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
         let decision = ctrl.eval(program, dma.busy(), cu_busy);
         match decision {
             ctrl::Decision::Halt => {
+                m.breakdown.tick(false, false);
                 m.counters.instructions += 1;
                 m.tracer.emit(t, "ctrl", "halt", String::new);
                 return Ok(t + 1);
@@ -120,6 +121,12 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                 ctrl::Wait::Sync => m.units.ctrl_wait_sync_cycles += 1,
             },
             ctrl::Decision::Pass => m.counters.instructions += 1,
+            ctrl::Decision::Config(_) => {
+                m.counters.instructions += 1;
+                let pc = ctrl.pc();
+                m.tracer
+                    .emit(t, "ctrl", "issue", || format!("pc={pc} CONFIG"));
+            }
             ctrl::Decision::Issue(ins) => {
                 m.counters.instructions += 1;
                 let pc = ctrl.pc();
@@ -133,6 +140,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
             ComputeUnit::Ws(u) => u.eval(&ports),
             ComputeUnit::Os(u) => u.eval(&ports),
         };
+        m.breakdown.tick(cu_busy, dma.busy());
         if dma.busy() {
             m.units.dma_busy_cycles += 1;
         }
@@ -153,7 +161,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
             ComputeUnit::Os(u) => u.commit(&ports, &cu_out),
         }
         dram.commit(m, &dma_out, &ports, t);
-        dma.commit(&dma_out);
+        dma.commit(m, &dma_out);
         let reads = Reads {
             acc_b: dma_out.acc_read,
             ..cu_out.reads
@@ -171,8 +179,8 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
             m.acc[a as usize * c..(a as usize + 1) * c].copy_from_slice(row);
             m.counters.accumulator.writes += 1;
         }
-        if let Some(w) = dma_out.load_write {
-            dma::write_load_word(m, &w);
+        if let Some(w) = &dma_out.load_write {
+            m.read_word(w.target, w.sram_addr as usize, &w.req);
         }
         // ---- issue: the unit the controller issued to is busy from the next cycle.
         match decision {
@@ -185,6 +193,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
             }) => {
                 m.counters.computes += 1;
                 m.counters.array_macs += arch.pes() * u64::from(len);
+                m.breakdown.streamed(len.into());
                 let op = ComputeOp {
                     len: len.into(),
                     in_addr: in_addr.into(),
@@ -198,6 +207,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                 }
             }
             ctrl::Decision::Issue(ins) => dma.start(m, &ins),
+            ctrl::Decision::Config(c) => m.gather.write(&c),
             _ => {}
         }
         ctrl.commit(&decision);

@@ -1,0 +1,142 @@
+//! Where a layer's cycles go, by cause. Every cycle of a run is exactly one of:
+//!
+//! - `compute`: the array streams a word (Σ COMPUTE `len`) — the figure SCALE-Sim calls compute cycles;
+//! - `fill_drain`: the array is busy but not streaming (weight preload, skew, deskew, drain);
+//! - `first_load`: before the first COMPUTE's first busy cycle (the prologue's loads);
+//! - `last_store`: after the last COMPUTE's last busy cycle (the epilogue's stores and the HALT);
+//! - `dma_stall`: between COMPUTEs, the array idle while the DMA is busy;
+//! - `issue`: between COMPUTEs, both idle (SYNC and issue cycles, CONFIGs).
+//!
+//! The analytical model and both simulator engines fill it: the event engine and the model from
+//! each unit's busy intervals as the in-order controller issues them ([`Breakdown::compute`],
+//! [`Breakdown::dma`]), the stepped engine cycle by cycle ([`Breakdown::tick`]).
+
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// Cycles by cause; they sum to the run's cycles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Breakdown {
+    pub compute: u64,
+    pub fill_drain: u64,
+    pub first_load: u64,
+    pub last_store: u64,
+    pub dma_stall: u64,
+    pub issue: u64,
+}
+
+impl Breakdown {
+    pub fn total(&self) -> u64 {
+        self.compute
+            + self.fill_drain
+            + self.first_load
+            + self.last_store
+            + self.dma_stall
+            + self.issue
+    }
+
+    /// The fields with their names, in report order.
+    pub fn fields(&self) -> [(&'static str, u64); 6] {
+        [
+            ("compute", self.compute),
+            ("fill_drain", self.fill_drain),
+            ("first_load", self.first_load),
+            ("last_store", self.last_store),
+            ("dma_stall", self.dma_stall),
+            ("issue", self.issue),
+        ]
+    }
+
+    pub fn add(&mut self, o: &Breakdown) {
+        self.compute += o.compute;
+        self.fill_drain += o.fill_drain;
+        self.first_load += o.first_load;
+        self.last_store += o.last_store;
+        self.dma_stall += o.dma_stall;
+        self.issue += o.issue;
+    }
+}
+
+/// Builds a [`Breakdown`] from busy intervals or from cycles.
+#[derive(Clone, Debug, Default)]
+pub struct BreakdownAcc {
+    b: Breakdown,
+    /// Last busy cycle of the latest COMPUTE.
+    last_end: Option<u64>,
+    /// DMA busy intervals that may still overlap a gap between COMPUTEs.
+    dma: VecDeque<(u64, u64)>,
+    // cycle-by-cycle state
+    idle: u64,
+    idle_dma: u64,
+    was_busy: bool,
+}
+
+impl BreakdownAcc {
+    /// A DMA instruction busy in cycles `start..=end`. Intervals come in issue order, each before any
+    /// COMPUTE issued after it.
+    pub fn dma(&mut self, start: u64, end: u64) {
+        self.dma.push_back((start, end));
+    }
+
+    /// A COMPUTE busy in cycles `start..=end`, streaming `len` words, in issue order.
+    pub fn compute(&mut self, start: u64, end: u64, len: u64) {
+        match self.last_end {
+            None => self.b.first_load = start,
+            Some(e) => {
+                // the gap e+1 ..= start-1
+                let (g0, g1) = (e + 1, start);
+                let mut dma = 0;
+                for &(s, t) in &self.dma {
+                    let (a, b) = (s.max(g0), (t + 1).min(g1));
+                    dma += b.saturating_sub(a);
+                }
+                self.b.dma_stall += dma;
+                self.b.issue += (g1 - g0) - dma;
+            }
+        }
+        while self.dma.front().is_some_and(|&(_, t)| t < start) {
+            self.dma.pop_front();
+        }
+        self.b.compute += len;
+        self.b.fill_drain += end + 1 - start - len;
+        self.last_end = Some(end);
+    }
+
+    /// One cycle of a cycle-stepped run: whether the compute and DMA units are busy in it. The
+    /// streamed words are added with [`BreakdownAcc::streamed`].
+    pub fn tick(&mut self, cu_busy: bool, dma_busy: bool) {
+        if cu_busy {
+            if !self.was_busy && self.last_end.is_some() {
+                self.b.dma_stall += self.idle_dma;
+                self.b.issue += self.idle - self.idle_dma;
+                self.idle = 0;
+                self.idle_dma = 0;
+            }
+            self.b.fill_drain += 1;
+            self.last_end = Some(0);
+        } else if self.last_end.is_none() {
+            self.b.first_load += 1;
+        } else {
+            self.idle += 1;
+            self.idle_dma += u64::from(dma_busy);
+        }
+        self.was_busy = cu_busy;
+    }
+
+    /// Words a COMPUTE streams (cycle-stepped runs: moved from fill/drain to compute at the end).
+    pub fn streamed(&mut self, len: u64) {
+        self.b.compute += len;
+    }
+
+    /// The breakdown of a run of `cycles` cycles.
+    pub fn finish(mut self, cycles: u64, stepped: bool) -> Breakdown {
+        if stepped {
+            self.b.fill_drain -= self.b.compute;
+            self.b.last_store = self.idle;
+        } else {
+            self.b.last_store = cycles - self.last_end.map_or(0, |e| e + 1);
+        }
+        debug_assert_eq!(self.b.total(), cycles);
+        self.b
+    }
+}
