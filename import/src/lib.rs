@@ -1,0 +1,3 @@
+//! Importers: other tools' files as Tessera specs.
+
+pub mod onnx;
