@@ -1,3 +1,114 @@
 //! Importers: other tools' files as Tessera specs.
+//!
+//! [`onnx`] reads an ONNX model into a [`WorkloadSpec`]. An importer returns an [`Imported`]: the
+//! spec, exactly as a RON file would give it, the notes a user should read (what was assumed,
+//! folded or left out), and where each part came from, so that [`Imported::validate`] reports a
+//! validation error with the file, the ONNX node and what is wrong. Nothing here panics on bad
+//! input: every error is a [`Diagnostic`] of kind `BadInput` (or `Io` when a file cannot be read)
+//! that names the file.
+//!
+//! What the importer maps, reports as not modelled, and refuses is documented in [`onnx`].
 
 pub mod onnx;
+
+mod names;
+
+use std::path::{Path, PathBuf};
+use tessera_arch::{Arch, ArchSpec};
+use tessera_core::diag::{Diagnostic, Result};
+use tessera_workloads::{Workload, WorkloadSpec};
+
+/// Where a part of an imported spec came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    /// 1-based line in the source file (text formats).
+    pub line: Option<usize>,
+    /// What it is in the source, e.g. ``ONNX node `/stem/conv/Conv` (Conv)`` or
+    /// ``line 3, layer `Conv2` `` or `` `IfmapSramSzkB` on line 7 in [architecture_presets] ``.
+    pub what: String,
+}
+
+/// An imported spec, the notes about it, and where its parts came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Imported<S> {
+    pub spec: S,
+    /// The file it was read from (every error names it).
+    pub file: PathBuf,
+    /// What the importer assumed, rounded, folded or left out: show these to the user.
+    pub notes: Vec<String>,
+    /// The source of each part of the spec, keyed by its field path in the spec (`layers[3]`,
+    /// `inputs[0]`, `array.rows`, `buffers.input.capacity_bytes`, ...).
+    pub origins: Vec<(String, Origin)>,
+}
+
+impl<S> Imported<S> {
+    /// The source of a spec field (the longest key that is the field or one of its parents).
+    pub fn origin_of(&self, field: &str) -> Option<&Origin> {
+        self.origins
+            .iter()
+            .filter(|(k, _)| {
+                field == k
+                    || field
+                        .strip_prefix(k.as_str())
+                        .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+            })
+            .max_by_key(|(k, _)| k.len())
+            .map(|(_, o)| o)
+    }
+
+    /// A validation error made to point at the source: the file, the line, and what the field was
+    /// in the source.
+    fn locate(&self, e: Diagnostic) -> Diagnostic {
+        let mut e = e;
+        if e.file.is_none() {
+            if let Some(o) = e.field.as_deref().and_then(|f| self.origin_of(f)) {
+                if let Some(line) = o.line {
+                    e.position = Some((line, 1));
+                }
+                e.message = format!("{} (from {})", e.message, o.what);
+            }
+        }
+        e.in_file(&self.file)
+    }
+}
+
+impl Imported<WorkloadSpec> {
+    /// Validate the workload; an error names the file and the source of the layer.
+    pub fn validate(&self) -> Result<Workload> {
+        self.spec.validate().map_err(|e| self.locate(e))
+    }
+}
+
+impl Imported<ArchSpec> {
+    /// Validate the accelerator; an error names the file and the source line of the field.
+    pub fn validate(&self) -> Result<Arch> {
+        self.spec.validate().map_err(|e| self.locate(e))
+    }
+}
+
+/// Read a whole file of at most `limit` bytes (a larger one is refused, naming the file).
+pub(crate) fn read_bytes(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
+    use std::io::Read;
+    if path.is_dir() {
+        return Err(Diagnostic::new("is a folder, not a file").in_file(path));
+    }
+    let f = std::fs::File::open(path).map_err(|e| Diagnostic::io(path, "cannot read", &e))?;
+    let mut bytes = Vec::new();
+    f.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Diagnostic::io(path, "cannot read", &e))?;
+    if bytes.len() as u64 > limit {
+        return Err(Diagnostic::new(format!(
+            "is larger than {limit} bytes, the most {what} can be"
+        ))
+        .in_file(path));
+    }
+    Ok(bytes)
+}
+
+/// The file's stem, for a spec's name.
+pub(crate) fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
