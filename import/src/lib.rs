@@ -1,15 +1,38 @@
 //! Importers: other tools' files as Tessera specs.
 //!
-//! [`onnx`] reads an ONNX model into a [`WorkloadSpec`]. An importer returns an [`Imported`]: the
-//! spec, exactly as a RON file would give it, the notes a user should read (what was assumed,
-//! folded or left out), and where each part came from, so that [`Imported::validate`] reports a
-//! validation error with the file, the ONNX node and what is wrong. Nothing here panics on bad
-//! input: every error is a [`Diagnostic`] of kind `BadInput` (or `Io` when a file cannot be read)
-//! that names the file.
+//! | file | importer | gives |
+//! | --- | --- | --- |
+//! | `.onnx` (an ONNX model) | [`onnx`] | a [`WorkloadSpec`] |
+//! | `.csv` (a SCALE-Sim topology, conv or GEMM form) | [`scalesim::topology`] | a [`WorkloadSpec`] |
+//! | `.cfg` (a SCALE-Sim configuration) | [`scalesim::config`] | an [`ArchSpec`] |
 //!
-//! What the importer maps, reports as not modelled, and refuses is documented in [`onnx`].
+//! Every importer returns an [`Imported`]: the
+//! spec, exactly as a RON file would give it, the notes a user should read (what was assumed,
+//! rounded, folded or left out), and where each part came from, so that
+//! [`Imported::validate`] reports a validation error with the file, the line (CSV, cfg) or the
+//! ONNX node, and what is wrong. Nothing here panics on bad input: every error is a
+//! [`Diagnostic`] of kind `BadInput` (or `Io` when a file cannot be read) that names the file.
+//!
+//! In short (the modules have the full tables):
+//!
+//! - **Mapped.** ONNX convolutions (float and integer), GEMMs and matrix products become `Conv2d`,
+//!   `Linear`, `Gemm` and `MatMul` layers with the shapes inferred through the graph; SCALE-Sim
+//!   rows become standalone `Conv2d` or `Gemm` layers with SCALE-Sim's own shapes and MACs; a
+//!   SCALE-Sim configuration becomes an accelerator with the same array, dataflow, SRAM sizes and
+//!   bandwidth.
+//! - **Reported as not modelled.** ONNX activations, normalisations, element-wise operations,
+//!   pooling, Flatten and Concat become `Op` layers, which every report lists with their operation
+//!   counts; what is folded, passed through, counted as a nearby kind or assumed is in the notes.
+//! - **Refused, with every cause in one error.** ONNX operators outside the table (all of them
+//!   listed, with their nodes), uses Tessera cannot model (3-D convolutions, non-zero padding,
+//!   Reshapes other than a flatten, ...), symbolic sizes other than the batch, input-stationary
+//!   SCALE-Sim configurations, and malformed or truncated files.
+//!
+//! What each importer maps, reports as not modelled, and refuses is documented in its module:
+//! [`onnx`] and [`scalesim`].
 
 pub mod onnx;
+pub mod scalesim;
 
 mod names;
 
