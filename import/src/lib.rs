@@ -6,7 +6,7 @@
 //! | `.csv` (a SCALE-Sim topology, conv or GEMM form) | [`scalesim::topology`] | a [`WorkloadSpec`] |
 //! | `.cfg` (a SCALE-Sim configuration) | [`scalesim::config`] | an [`ArchSpec`] |
 //!
-//! Every importer returns an [`Imported`]: the
+//! [`load`] picks the importer by the file's extension. Every importer returns an [`Imported`]: the
 //! spec, exactly as a RON file would give it, the notes a user should read (what was assumed,
 //! rounded, folded or left out), and where each part came from, so that
 //! [`Imported::validate`] reports a validation error with the file, the line (CSV, cfg) or the
@@ -106,6 +106,68 @@ impl Imported<ArchSpec> {
     /// Validate the accelerator; an error names the file and the source line of the field.
     pub fn validate(&self) -> Result<Arch> {
         self.spec.validate().map_err(|e| self.locate(e))
+    }
+}
+
+/// What [`load`] read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Import {
+    /// From an ONNX model or a SCALE-Sim topology.
+    Workload(Imported<WorkloadSpec>),
+    /// From a SCALE-Sim configuration.
+    Arch(Imported<ArchSpec>),
+}
+
+/// What [`Import::validate`] gives.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Validated {
+    Workload(Workload),
+    Arch(Box<Arch>),
+}
+
+impl Import {
+    pub fn file(&self) -> &Path {
+        match self {
+            Import::Workload(i) => &i.file,
+            Import::Arch(i) => &i.file,
+        }
+    }
+    pub fn notes(&self) -> &[String] {
+        match self {
+            Import::Workload(i) => &i.notes,
+            Import::Arch(i) => &i.notes,
+        }
+    }
+    /// Validate the spec (see [`Imported::validate`]).
+    pub fn validate(&self) -> Result<Validated> {
+        match self {
+            Import::Workload(i) => i.validate().map(Validated::Workload),
+            Import::Arch(i) => i.validate().map(|a| Validated::Arch(Box::new(a))),
+        }
+    }
+}
+
+/// The extensions [`load`] knows.
+pub const EXTENSIONS: [&str; 3] = ["onnx", "csv", "cfg"];
+
+/// Import a file by its extension: `.onnx` → [`onnx::read`], `.csv` → [`scalesim::read_topology`],
+/// `.cfg` → [`scalesim::read_config`] (case does not matter). Errors name the file.
+pub fn load(path: impl AsRef<Path>) -> Result<Import> {
+    let path = path.as_ref();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match ext.as_deref() {
+        Some("onnx") => onnx::read(path).map(Import::Workload),
+        Some("csv") => scalesim::read_topology(path).map(Import::Workload),
+        Some("cfg") => scalesim::read_config(path).map(Import::Arch),
+        _ => Err(Diagnostic::new(format!(
+            "cannot tell what to import from the extension{}: use .onnx (an ONNX model), .csv (a \
+             SCALE-Sim topology) or .cfg (a SCALE-Sim configuration)",
+            ext.map(|e| format!(" `.{e}`")).unwrap_or_default()
+        ))
+        .in_file(path)),
     }
 }
 
