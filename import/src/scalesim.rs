@@ -32,12 +32,14 @@
 //!
 //! **GEMM form.** `Layer, M, N, K,` — **the columns are M, N, K, in that order**, and SCALE-Sim
 //! reads the row as `C[M×N] = A[M×K] · B[K×N]`: M output rows (its "ofmap pixels"), N output
-//! columns (its "filters"), K the reduction (its "window"). Tessera's `Gemm` is written `m, k, n`, so
-//! the mapping is `Gemm { m: M, k: K, n: N }` — the second and third columns swap places. Reading
-//! the columns in Tessera's order instead swaps K and N: the MACs stay the same, so nothing
-//! complains, but the tiles, utilisation and cycles change (8–19 % on the examples). The test
-//! `gemm_columns_are_m_n_k` pins the mapping against SCALE-Sim's own conversion of a GEMM row to a
-//! convolution (IFMAP M×K, a 1×K filter, N filters).
+//! columns (its "filters"), K the reduction (its "window"). Tessera's `Gemm` is written
+//! `m, k, n`, so the mapping is `Gemm { m: M, k: K, n: N }` — the second and third columns swap
+//! places. Reading the columns in Tessera's order instead swaps K and N: the MACs stay the same,
+//! so nothing complains, but the tiles, utilisation and cycles change (by 8–19 %, as reported
+//! when this importer was asked for). The test `gemm_columns_are_m_n_k` pins the mapping against
+//! SCALE-Sim's own conversion of a GEMM row to a convolution (IFMAP M×K, a 1×K filter, N
+//! filters), and a header that names the columns in another order (`M, K, N`) is refused, since
+//! SCALE-Sim would read it as M, N, K all the same.
 //!
 //! # Configuration (`.cfg`, [`config`])
 //!
