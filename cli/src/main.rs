@@ -101,10 +101,10 @@ impl MappingArgs {
 
 #[derive(Args)]
 struct Common {
-    /// Built-in accelerator name or RON file.
+    /// Built-in accelerator name, RON file, or SCALE-Sim configuration (.cfg).
     #[arg(long, default_value = "ws_16x16")]
     arch: String,
-    /// Built-in workload name or RON file.
+    /// Built-in workload name, RON file, ONNX model (.onnx) or SCALE-Sim topology (.csv).
     #[arg(long, default_value = "mlp_small")]
     workload: String,
     #[command(flatten)]
@@ -239,7 +239,34 @@ pub(crate) fn print_json<T: Serialize>(v: &T) -> Result<()> {
     Ok(())
 }
 
+/// Whether `name` is a file another tool wrote (`.onnx`, `.csv`, `.cfg`), which `tessera_import`
+/// reads, rather than a built-in name or a RON file.
+fn imported(name: &str) -> bool {
+    std::path::Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| tessera_import::EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Import `name`, printing the importer's notes (what it assumed, folded or left out).
+fn import(name: &str) -> Result<tessera_import::Validated> {
+    let i = tessera_import::load(name)?;
+    for n in i.notes() {
+        eprintln!("note: {}: {n}", i.file().display());
+    }
+    i.validate()
+}
+
 pub(crate) fn load_arch(name: &str) -> Result<Arch> {
+    if imported(name) && !ARCHS.iter().any(|a| a.0 == name) {
+        return match import(name)? {
+            tessera_import::Validated::Arch(a) => Ok(*a),
+            tessera_import::Validated::Workload(_) => Err(Diagnostic::field(
+                "--arch",
+                format!("{name} describes a workload, not an accelerator (a SCALE-Sim .cfg does)"),
+            )),
+        };
+    }
     let (a, note) = load_arch_noted(name)?;
     if let Some(n) = note {
         eprintln!("note: {n}");
@@ -248,6 +275,18 @@ pub(crate) fn load_arch(name: &str) -> Result<Arch> {
 }
 
 pub(crate) fn load_workload(name: &str) -> Result<Workload> {
+    if imported(name) && !WORKLOADS.iter().any(|w| w.0 == name) {
+        return match import(name)? {
+            tessera_import::Validated::Workload(w) => Ok(w),
+            tessera_import::Validated::Arch(_) => Err(Diagnostic::field(
+                "--workload",
+                format!(
+                    "{name} describes an accelerator, not a workload (an ONNX model or a SCALE-Sim \
+                     topology .csv does)"
+                ),
+            )),
+        };
+    }
     let (w, note) = load_workload_noted(name)?;
     if let Some(n) = note {
         eprintln!("note: {n}");

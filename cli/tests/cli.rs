@@ -362,3 +362,51 @@ fn closed_stdout_is_not_a_panic() {
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(status.code(), Some(0));
 }
+
+/// Other tools' files by extension: an ONNX model and a SCALE-Sim topology and configuration
+/// simulate; an unsupported, a truncated or a malformed one is a clear error with exit code 2.
+#[test]
+fn imported_files_run_and_bad_ones_are_refused() {
+    let data = |n: &str| {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../import/tests/data")
+            .join(n)
+            .display()
+            .to_string()
+    };
+    let v = json(&[
+        "simulate",
+        "--arch",
+        "ws_4x4",
+        "--workload",
+        &data("small_cnn.onnx"),
+        "--json",
+    ]);
+    assert_eq!(v["matches_reference"], true);
+    let v = json(&[
+        "estimate",
+        "--arch",
+        &data("scalesim/eyeriss.cfg"),
+        "--workload",
+        &data("scalesim/test_mnk_input.csv"),
+        "--json",
+    ]);
+    // SCALE-Sim's M, N, K columns: M = 128, N = 64, K = 256
+    let l = &v["layers"][0];
+    assert_eq!(
+        (l["m"].as_u64(), l["k"].as_u64(), l["n"].as_u64()),
+        (Some(128), Some(256), Some(64))
+    );
+    for (file, says) in [
+        ("unsupported.onnx", "Transpose"),
+        ("truncated.onnx", "truncated"),
+    ] {
+        let o = tessera(&["estimate", "--workload", &data(file)]);
+        assert_eq!(o.status.code(), Some(2), "{file}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(file) && err.contains(says), "{err}");
+    }
+    let o = tessera(&["estimate", "--arch", &data("scalesim/test.csv")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not an accelerator"));
+}

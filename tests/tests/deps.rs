@@ -69,6 +69,10 @@ fn dependencies_point_one_way() {
         ),
         ("tessera-rtl-gen", &["tessera-core", "tessera-arch"]),
         (
+            "tessera-import",
+            &["tessera-core", "tessera-arch", "tessera-workloads"],
+        ),
+        (
             "tessera-verif",
             &[
                 "tessera-core",
@@ -104,6 +108,7 @@ fn dependencies_point_one_way() {
                 "tessera-verif",
                 "tessera-search",
                 "tessera-flow",
+                "tessera-import",
             ],
         ),
     ];
