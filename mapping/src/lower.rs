@@ -68,7 +68,40 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
         compute: Instr,
         stores: Vec<Instr>,
     }
-    let mut tiles: Vec<Tile> = vec![];
+    // The program is assembled as the tiles come, one tile behind (see the module docs): nothing
+    // but the program itself grows with the layer.
+    let sync = |mask| Instr::Sync { mask };
+    let mut p: Vec<Instr> = Vec::with_capacity(
+        schedule
+            .summary()
+            .map_or(0, |s| usize::try_from(s.program_len).unwrap_or(0)),
+    );
+    let mut prev: Option<Tile> = None;
+    let mut pending: Vec<Instr> = vec![];
+    let mut emit = |t: Tile| {
+        if db {
+            match prev.take() {
+                None => p.extend(&t.loads),
+                Some(q) => {
+                    p.push(q.compute);
+                    p.append(&mut pending);
+                    p.extend(&t.loads);
+                    pending = q.stores;
+                }
+            }
+            p.push(sync(unit::DMA));
+            prev = Some(t);
+        } else {
+            p.extend(&t.loads);
+            p.push(sync(unit::DMA));
+            p.push(t.compute);
+            p.push(sync(unit::COMPUTE));
+            if !t.stores.is_empty() {
+                p.extend(&t.stores);
+                p.push(sync(unit::DMA));
+            }
+        }
+    };
     // Loads so far per operand, and output tiles so far: which half each uses.
     let (mut in_loads, mut w_loads, mut out_tiles) = (0u32, 0u32, 0u32);
     // The half each operand's last load went to, and the current output tile's accumulator half.
@@ -144,45 +177,22 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
             })
         })();
         match r {
-            Ok(t) => tiles.push(t),
+            Ok(t) => emit(t),
             Err(e) => err = Some(e),
         }
     });
     if let Some(e) = err {
         return Err(e);
     }
-
-    let sync = |mask| Instr::Sync { mask };
-    let mut p = vec![];
     if db {
-        p.extend(&tiles[0].loads);
-        p.push(sync(unit::DMA));
-        let mut pending: Vec<Instr> = vec![];
-        for j in 0..tiles.len() {
-            p.push(tiles[j].compute);
-            p.append(&mut pending);
-            if let Some(next) = tiles.get(j + 1) {
-                p.extend(&next.loads);
-            }
-            pending = tiles[j].stores.clone();
-            if j + 1 < tiles.len() {
-                p.push(sync(unit::DMA));
-            }
-        }
-        if !pending.is_empty() {
+        // The last tile: its COMPUTE, the stores before it, no loads and no SYNC dma after; then
+        // its own stores once the array is done.
+        let last = prev.expect("a schedule has at least one tile");
+        p.push(last.compute);
+        p.append(&mut pending);
+        if !last.stores.is_empty() {
             p.push(sync(unit::COMPUTE));
-            p.append(&mut pending);
-        }
-    } else {
-        for t in &tiles {
-            p.extend(&t.loads);
-            p.push(sync(unit::DMA));
-            p.push(t.compute);
-            p.push(sync(unit::COMPUTE));
-            if !t.stores.is_empty() {
-                p.extend(&t.stores);
-                p.push(sync(unit::DMA));
-            }
+            p.extend(&last.stores);
         }
     }
     p.push(Instr::Halt);
