@@ -282,6 +282,13 @@ pub fn verify(r: &VerifyReport) {
                 .unwrap_or_default()
         );
     }
+    if !r.not_modelled.ops.is_empty() {
+        outln!(
+            "  not modelled (no MAC work; in neither the simulator nor the RTL): {} ops in {} layers",
+            r.not_modelled.total_ops,
+            r.not_modelled.ops.len()
+        );
+    }
     outln!(
         "  {}: outputs {}, cycles {} (sim {} cycles, RTL {} cycles), verilator -Wall {}",
         if r.passed { "PASS" } else { "FAIL" },

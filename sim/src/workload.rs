@@ -129,7 +129,7 @@ pub struct NotModelled {
 }
 
 impl NotModelled {
-    fn of(w: &Workload) -> NotModelled {
+    pub fn of(w: &Workload) -> NotModelled {
         NotModelled {
             ops: w.ops.clone(),
             total_ops: w.unmodelled_ops(),

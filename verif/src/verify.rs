@@ -97,6 +97,8 @@ pub struct VerifyReport {
     /// What the lint said (the warnings when it failed).
     pub lint: String,
     pub layers: Vec<VerifyLayer>,
+    /// The network's operations that are not MAC work: in neither the simulator nor the RTL.
+    pub not_modelled: tessera_sim::workload::NotModelled,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -237,5 +239,6 @@ pub fn verify_with(
         lint_clean,
         lint,
         layers,
+        not_modelled: tessera_sim::workload::NotModelled::of(w),
     })
 }
