@@ -1,21 +1,615 @@
-//! The fast functional int8 GEMM kernel, used by the event-level simulator and the reference's fast
-//! path. It transposes B once so that the inner loop is a contiguous dot product the compiler
-//! vectorises; on x86-64 with AVX2 a `target_feature` copy is chosen at run time. Results are
-//! identical to [`crate::reference::gemm`] bit for bit (int32 wrap-around sums are associative).
+//! The fast functional int8 GEMM kernels: [`gemm`] (the native kernel), and the two tile shapes of
+//! the event-level simulator, [`tile_ws`] (a weight-stationary COMPUTE: many streamed rows through an
+//! R×C weight tile) and [`tile_os`] (an output-stationary COMPUTE: an R×C output tile accumulated
+//! over a long stream). Results are identical to [`crate::reference::gemm`] bit for bit: an
+//! int8·int8 product is exact in int32, and int32 wrap-around sums are associative.
+//!
+//! All three are one GEMM `out[M×N] (+)= A[M×K] · B[K×N]` on packed operands:
+//! - K is taken by pairs: the pair `(x[2p], x[2p+1])` of a row of A or of a column of B is stored as two
+//!   sign-extended i16 in one i32 (`pair`). That is the operand of x86's `pmaddwd`, which multiplies
+//!   the i16 halves lane by lane and adds the two products into one i32: two MACs per lane, exact
+//!   (|product| ≤ 2¹⁴), and no saturating step anywhere;
+//! - B is packed once per call in blocks of eight columns, each pair of K rows one eight-lane vector;
+//! - a register block of MR rows × NB eight-lane column blocks accumulates over all of K in registers:
+//!   per pair of K, NB vector loads of B, MR broadcasts of A's pairs, MR·NB multiply-adds, and each
+//!   output vector is loaded (when accumulating) and stored once. MR × NB is 8 × 1 when N ≤ 8 (small
+//!   arrays) and 4 × 2 otherwise;
+//! - a weight-stationary tile's K is short (the array's rows), so for the usual array shapes (up to 32
+//!   rows and columns, in steps of 8) the weights' vectors are loaded once per tile and each streamed
+//!   row is one unrolled pass with no per-block set-up (`few_weight_rows`).
+//!
+//! A is packed where it is cheapest: a weight-stationary tile's rows are already pairs along K, so
+//! they are only sign-extended (row-major); an output-stationary tile's streamed words are the
+//! columns of A, packed by pairs of words like B (no separate transpose).
+//!
+//! The arithmetic is written once against the small `Simd` trait: a portable backend (eight-lane
+//! arrays that the compiler vectorises for the baseline target) and, on x86-64, an AVX2 backend
+//! chosen at run time (`avx2.rs`, the only `unsafe` code: intrinsics behind a CPU-feature token).
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 
 /// `C[M×N] = A[M×K] · B[K×N]`, all row-major, int32 wrap-around accumulation.
 pub fn gemm(a: &[i8], b: &[i8], m: usize, k: usize, n: usize) -> Vec<i32> {
-    assert_eq!(a.len(), m * k, "A has the wrong length");
-    assert_eq!(b.len(), k * n, "B has the wrong length");
-    let mut bt = vec![0i8; k * n];
-    for x in 0..k {
-        for j in 0..n {
-            bt[j * k + x] = b[x * n + j];
+    let mut c = vec![0i32; m * n];
+    gemm_into(a, b, m, k, n, &mut c);
+    c
+}
+
+/// [`gemm`] on the portable backend, for tests that compare it with the dispatched one.
+pub fn gemm_portable(a: &[i8], b: &[i8], m: usize, k: usize, n: usize) -> Vec<i32> {
+    let mut c = vec![0i32; m * n];
+    gemm_into_portable(a, b, m, k, n, &mut c);
+    c
+}
+
+/// Defines `$name` (an AVX2 copy of `$body` when the CPU has AVX2, chosen at run time, else the
+/// portable build) and `$portable` (always the portable build), from one `#[inline(always)]` body
+/// that takes the [`Simd`] backend as its first argument.
+macro_rules! dispatch_simd {
+    ($(#[$m:meta])* $name:ident, $portable:ident => $body:ident($($arg:ident: $ty:ty),*)) => {
+        $(#[$m])*
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                if let Some(t) = avx2::Avx2::detect() {
+                    #[target_feature(enable = "avx2")]
+                    #[allow(clippy::too_many_arguments)]
+                    fn avx2(t: avx2::Avx2, $($arg: $ty),*) {
+                        $body(t, $($arg),*)
+                    }
+                    // Reached only with the token `detect` returns when the CPU has AVX2.
+                    #[allow(unsafe_code)]
+                    return unsafe { avx2(t, $($arg),*) };
+                }
+            }
+            $body(Portable, $($arg),*)
+        }
+
+        /// The portable path, for tests that compare it with the dispatched one.
+        #[allow(clippy::too_many_arguments)]
+        pub fn $portable($($arg: $ty),*) {
+            $body(Portable, $($arg),*)
+        }
+    };
+}
+
+dispatch_simd!(
+    /// [`gemm`] into `c` (M×N, overwritten).
+    gemm_into, gemm_into_portable => gemm_body(a: &[i8], b: &[i8], m: usize, k: usize, n: usize, c: &mut [i32])
+);
+
+dispatch_simd!(
+    /// One weight-stationary tile: `out[m][c] (+)= Σ_r a[m][r] · w[r][c]` for `a` (rows×R, row-major),
+    /// `w` (R×C, row-major) and `out` (rows×C); the rows are `a.len() / r`. Overwrites `out` unless
+    /// `accumulate`. Wrap-around int32 arithmetic, identical to the reference.
+    tile_ws, tile_ws_portable => tile_ws_body(a: &[i8], w: &[i8], r: usize, c: usize, out: &mut [i32], accumulate: bool, scratch: &mut TileScratch)
+);
+
+dispatch_simd!(
+    /// One output-stationary tile: `out[i][c] (+)= Σ_k words[k][i] · w[k][c]` for the streamed input
+    /// words as stored (`len`×R, row-major: word k holds column k of the R×len operand), `w` (len×C,
+    /// row-major) and `out` (R×C); `len` is `words.len() / r`. Overwrites `out` unless `accumulate`.
+    /// Wrap-around int32 arithmetic, identical to the reference.
+    tile_os, tile_os_portable => tile_os_body(words: &[i8], w: &[i8], r: usize, c: usize, out: &mut [i32], accumulate: bool, scratch: &mut TileScratch)
+);
+
+/// Reusable buffers of [`tile_ws`] and [`tile_os`] (the packed operands), so that a simulator
+/// calling them once per COMPUTE does not allocate.
+#[derive(Clone, Debug, Default)]
+pub struct TileScratch {
+    a: Vec<i32>,
+    b: Vec<i32>,
+}
+
+/// One weight-stationary tile as [`tile_ws`], with the former scratch argument (unused now; kept so
+/// that existing callers build). Prefer [`tile_ws`] with a reused [`TileScratch`].
+pub fn tile(
+    a: &[i8],
+    w: &[i8],
+    r: usize,
+    c: usize,
+    out: &mut [i32],
+    accumulate: bool,
+    _w16: &mut Vec<i16>,
+) {
+    tile_ws(a, w, r, c, out, accumulate, &mut TileScratch::default());
+}
+
+/// [`tile`] on the portable backend.
+pub fn tile_portable(
+    a: &[i8],
+    w: &[i8],
+    r: usize,
+    c: usize,
+    out: &mut [i32],
+    accumulate: bool,
+    _w16: &mut Vec<i16>,
+) {
+    tile_ws_portable(a, w, r, c, out, accumulate, &mut TileScratch::default());
+}
+
+/// Lanes of one vector: eight int32 (256 bits).
+const L: usize = 8;
+
+/// Two int8 as the two sign-extended i16 halves of an i32 (`x0` low), the operand of [`Simd::madd_add`].
+#[inline(always)]
+fn pair(x0: i8, x1: i8) -> i32 {
+    (i32::from(x1) << 16) | i32::from(x0 as i16 as u16)
+}
+
+/// The vector operations the kernels are written in: vectors of [`L`] int32 lanes.
+trait Simd: Copy {
+    type V: Copy;
+    fn zero(self) -> Self::V;
+    fn splat(self, x: i32) -> Self::V;
+    fn load(self, s: &[i32; L]) -> Self::V;
+    fn store(self, d: &mut [i32; L], v: Self::V);
+    /// `acc + lo(x)·lo(y) + hi(x)·hi(y)` per lane, with `lo`/`hi` the i16 halves: exact for operands
+    /// made by [`pair`], wrapping in the accumulation.
+    fn madd_add(self, acc: Self::V, x: Self::V, y: Self::V) -> Self::V;
+    /// `d[l] = pair(r0[l], r1[l])`.
+    fn interleave(self, r0: &[i8; L], r1: &[i8; L], d: &mut [i32; L]);
+    /// `d[l] = pair(s[2l], s[2l + 1])`.
+    fn widen(self, s: &[i8; 2 * L], d: &mut [i32; L]);
+}
+
+/// The portable backend: plain arrays, vectorised by the compiler for whatever the target has.
+#[derive(Clone, Copy)]
+struct Portable;
+
+impl Simd for Portable {
+    type V = [i32; L];
+    #[inline(always)]
+    fn zero(self) -> [i32; L] {
+        [0; L]
+    }
+    #[inline(always)]
+    fn splat(self, x: i32) -> [i32; L] {
+        [x; L]
+    }
+    #[inline(always)]
+    fn load(self, s: &[i32; L]) -> [i32; L] {
+        *s
+    }
+    #[inline(always)]
+    fn store(self, d: &mut [i32; L], v: [i32; L]) {
+        *d = v;
+    }
+    #[inline(always)]
+    fn madd_add(self, acc: [i32; L], x: [i32; L], y: [i32; L]) -> [i32; L] {
+        let mut r = acc;
+        for ((r, x), y) in r.iter_mut().zip(x).zip(y) {
+            let p = i32::from(x as i16) * i32::from(y as i16) + (x >> 16) * (y >> 16);
+            *r = r.wrapping_add(p);
+        }
+        r
+    }
+    #[inline(always)]
+    fn interleave(self, r0: &[i8; L], r1: &[i8; L], d: &mut [i32; L]) {
+        for ((d, x0), x1) in d.iter_mut().zip(r0).zip(r1) {
+            *d = pair(*x0, *x1);
         }
     }
-    let mut c = vec![0i32; m * n];
-    gemm_bt(a, &bt, m, k, n, &mut c);
-    c
+    #[inline(always)]
+    fn widen(self, s: &[i8; 2 * L], d: &mut [i32; L]) {
+        for (d, x) in d.iter_mut().zip(s.chunks_exact(2)) {
+            *d = pair(x[0], x[1]);
+        }
+    }
+}
+
+/// Packs `src` (`k` rows × `w` columns, row-major) by pairs of rows, in blocks of [`L`] columns:
+/// `dst[(blk·⌈k/2⌉ + p)·L + l] = pair(src[2p][L·blk + l], src[2p+1][L·blk + l])`, zero past the last
+/// row or column. Each block is one contiguous run of ⌈k/2⌉ vectors.
+#[inline(always)]
+fn pack_pairs<S: Simd>(s: S, src: &[i8], k: usize, w: usize, dst: &mut Vec<i32>) {
+    let kp = k.div_ceil(2);
+    let blocks = w.div_ceil(L);
+    dst.clear();
+    dst.resize(blocks * kp * L, 0);
+    if kp == 0 {
+        return;
+    }
+    let src = &src[..k * w];
+    // The pairs of rows, and the last row alone when k is odd.
+    let (twos, last) = src.split_at(k / 2 * 2 * w);
+    for (blk, d) in dst.chunks_exact_mut(kp * L).enumerate() {
+        let c0 = blk * L;
+        let (d, d_last) = d.split_at_mut(k / 2 * L);
+        if c0 + L <= w {
+            for (rows, d) in twos.chunks_exact(2 * w).zip(d.chunks_exact_mut(L)) {
+                let (r0, r1) = rows.split_at(w);
+                s.interleave(
+                    r0[c0..c0 + L].try_into().unwrap(),
+                    r1[c0..c0 + L].try_into().unwrap(),
+                    d.try_into().unwrap(),
+                );
+            }
+        } else {
+            for (rows, d) in twos.chunks_exact(2 * w).zip(d.chunks_exact_mut(L)) {
+                let (r0, r1) = rows.split_at(w);
+                for (x, d) in (c0..w).zip(d) {
+                    *d = pair(r0[x], r1[x]);
+                }
+            }
+        }
+        if !last.is_empty() {
+            for (x, d) in (c0..w.min(c0 + L)).zip(d_last) {
+                *d = pair(last[x], 0);
+            }
+        }
+    }
+}
+
+/// Packs `rows` rows of `src` (row-major, `k` > 0 columns) by pairs along the row:
+/// `dst[i·⌈k/2⌉ + p] = pair(src[i][2p], src[i][2p+1])`, zero past a row's end and for the rows of
+/// `dst` past `rows`.
+#[inline(always)]
+fn pack_rows<S: Simd>(s: S, src: &[i8], rows: usize, k: usize, dst: &mut [i32]) {
+    let kp = k.div_ceil(2);
+    let src = &src[..rows * k];
+    if k.is_multiple_of(2) {
+        // Rows of even length are pairs end to end: one sign extension of the whole block.
+        let n = rows * kp;
+        for (x, d) in src.chunks_exact(2 * L).zip(dst.chunks_exact_mut(L)) {
+            s.widen(x.try_into().unwrap(), d.try_into().unwrap());
+        }
+        for q in (n / L) * L..n {
+            dst[q] = pair(src[2 * q], src[2 * q + 1]);
+        }
+    } else {
+        for (row, d) in src.chunks_exact(k).zip(dst.chunks_exact_mut(kp)) {
+            for (p, d) in d.iter_mut().enumerate() {
+                *d = pair(row[2 * p], row.get(2 * p + 1).copied().unwrap_or(0));
+            }
+        }
+    }
+    if rows * kp < dst.len() {
+        dst[rows * kp..].fill(0);
+    }
+}
+
+/// Where a register block's MR rows of A come from, pair by pair along K.
+trait Rows<const MR: usize> {
+    /// The packed pairs of the block's rows at pair `p`.
+    fn at(&self, p: usize) -> [i32; MR];
+}
+
+/// MR row-major rows of packed pairs (weight-stationary: the streamed rows).
+struct RowMajor<'a, const MR: usize>([&'a [i32]; MR]);
+
+impl<const MR: usize> Rows<MR> for RowMajor<'_, MR> {
+    #[inline(always)]
+    fn at(&self, p: usize) -> [i32; MR] {
+        let mut v = [0; MR];
+        for (v, row) in v.iter_mut().zip(&self.0) {
+            *v = row[p];
+        }
+        v
+    }
+}
+
+/// MR consecutive lanes, from lane `.1`, of one block of [`pack_pairs`] (output-stationary: the
+/// streamed words packed by pairs).
+struct Blocked<'a>(&'a [i32], usize);
+
+impl<const MR: usize> Rows<MR> for Blocked<'_> {
+    #[inline(always)]
+    fn at(&self, p: usize) -> [i32; MR] {
+        self.0[p * L + self.1..][..MR].try_into().unwrap()
+    }
+}
+
+/// One register block: rows `m0..m0 + valid` (of MR computed) × columns `L·blk0..L·(blk0 + NB)` of
+/// `out` (row length `n`; columns past `n` are computed on zero padding and not stored), over `kp`
+/// pairs of K. `bp` is B packed by [`pack_pairs`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn block<S: Simd, const MR: usize, const NB: usize>(
+    s: S,
+    kp: usize,
+    a: &impl Rows<MR>,
+    bp: &[i32],
+    blk0: usize,
+    out: &mut [i32],
+    n: usize,
+    m0: usize,
+    valid: usize,
+    accumulate: bool,
+) {
+    let mut b: [&[i32]; NB] = [&[]; NB];
+    for (j, b) in b.iter_mut().enumerate() {
+        *b = &bp[(blk0 + j) * kp * L..][..kp * L];
+    }
+    // Fixed trip counts (MR, NB) throughout, so that the accumulators live in registers.
+    let mut acc = [[s.zero(); NB]; MR];
+    if accumulate {
+        for (i, row) in acc.iter_mut().enumerate() {
+            if i < valid {
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = s.load(&read_lanes(out, (m0 + i) * n, (blk0 + j) * L, n));
+                }
+            }
+        }
+    }
+    for p in 0..kp {
+        let mut bv = [s.zero(); NB];
+        for (v, b) in bv.iter_mut().zip(&b) {
+            *v = s.load(b[p * L..][..L].try_into().unwrap());
+        }
+        let av = a.at(p);
+        for (row, &x) in acc.iter_mut().zip(&av) {
+            let x = s.splat(x);
+            for (v, &b) in row.iter_mut().zip(&bv) {
+                *v = s.madd_add(*v, x, b);
+            }
+        }
+    }
+    for (i, row) in acc.iter().enumerate() {
+        if i >= valid {
+            break;
+        }
+        for (j, v) in row.iter().enumerate() {
+            write_lanes(s, &mut out[(m0 + i) * n..], (blk0 + j) * L, n, *v);
+        }
+    }
+}
+
+/// Stores the lanes of `v` that fall before column `n` into `row` from column `col`.
+#[inline(always)]
+fn write_lanes<S: Simd>(s: S, row: &mut [i32], col: usize, n: usize, v: S::V) {
+    if col + L <= n {
+        s.store((&mut row[col..][..L]).try_into().unwrap(), v);
+    } else if col < n {
+        let mut t = [0; L];
+        s.store(&mut t, v);
+        row[col..n].copy_from_slice(&t[..n - col]);
+    }
+}
+
+/// The [`L`] lanes of `out` from `base + col`, zero past column `n`.
+#[inline(always)]
+fn read_lanes(out: &[i32], base: usize, col: usize, n: usize) -> [i32; L] {
+    if col + L <= n {
+        out[base + col..][..L].try_into().unwrap()
+    } else {
+        let mut t = [0; L];
+        if col < n {
+            t[..n - col].copy_from_slice(&out[base + col..base + n]);
+        }
+        t
+    }
+}
+
+/// All column blocks of one block of rows: pairs of vector blocks (MR = 4), then single ones.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn row_block<S: Simd, const MR: usize>(
+    s: S,
+    kp: usize,
+    a: &impl Rows<MR>,
+    bp: &[i32],
+    out: &mut [i32],
+    n: usize,
+    m0: usize,
+    valid: usize,
+    accumulate: bool,
+) {
+    let blocks = n.div_ceil(L);
+    let mut blk = 0;
+    if MR <= 4 {
+        while blk + 2 <= blocks {
+            block::<S, MR, 2>(s, kp, a, bp, blk, out, n, m0, valid, accumulate);
+            blk += 2;
+        }
+    }
+    while blk < blocks {
+        block::<S, MR, 1>(s, kp, a, bp, blk, out, n, m0, valid, accumulate);
+        blk += 1;
+    }
+}
+
+/// `out[rows×c] (+)= a[rows×r] · bp` with `bp` = B (r×c) packed by [`pack_pairs`]; A's rows are
+/// packed into `abuf` first (zero rows up to a multiple of MR).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn rows_times_packed<S: Simd, const MR: usize>(
+    s: S,
+    a: &[i8],
+    rows: usize,
+    r: usize,
+    bp: &[i32],
+    c: usize,
+    out: &mut [i32],
+    accumulate: bool,
+    abuf: &mut Vec<i32>,
+) {
+    let kp = r.div_ceil(2);
+    let padded = rows.div_ceil(MR) * MR;
+    abuf.clear();
+    abuf.resize(padded * kp, 0);
+    pack_rows(s, a, rows, r, abuf);
+    for (blk, ab) in abuf.chunks_exact(MR * kp).enumerate() {
+        let m0 = blk * MR;
+        let mut ar = RowMajor::<MR>([&[]; MR]);
+        for (row, x) in ar.0.iter_mut().zip(ab.chunks_exact(kp)) {
+            *row = x;
+        }
+        row_block::<S, MR>(s, kp, &ar, bp, out, c, m0, MR.min(rows - m0), accumulate);
+    }
+}
+
+/// `out[rows×c] (+)= a[rows×r] · w[r×c]`, `r` > 0.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn ws_with<S: Simd>(
+    s: S,
+    a: &[i8],
+    w: &[i8],
+    rows: usize,
+    r: usize,
+    c: usize,
+    out: &mut [i32],
+    accumulate: bool,
+    scratch: &mut TileScratch,
+) {
+    assert_eq!(a.len(), rows * r, "A has the wrong length");
+    assert_eq!(w.len(), r * c, "W has the wrong length");
+    assert_eq!(out.len(), rows * c, "out has the wrong length");
+    let TileScratch { a: abuf, b: bp } = scratch;
+    pack_pairs(s, w, r, c, bp);
+    macro_rules! small {
+        ($(($kp:literal, $nb:literal)),*) => {
+            match (r.div_ceil(2), c.div_ceil(L)) {
+                $(($kp, $nb) => {
+                    return few_weight_rows::<S, $kp, $nb>(s, a, rows, r, bp, c, out, accumulate, abuf)
+                })*
+                _ => {}
+            }
+        };
+    }
+    // The array shapes that matter (8, 16, 32 rows and columns), unrolled over the weight rows.
+    small!(
+        (4, 1),
+        (4, 2),
+        (4, 4),
+        (8, 1),
+        (8, 2),
+        (8, 4),
+        (16, 1),
+        (16, 2),
+        (16, 4)
+    );
+    if c <= L {
+        rows_times_packed::<S, 8>(s, a, rows, r, bp, c, out, accumulate, abuf);
+    } else {
+        rows_times_packed::<S, 4>(s, a, rows, r, bp, c, out, accumulate, abuf);
+    }
+}
+
+/// [`ws_with`] when the weight tile is KP pairs of rows × NB vector blocks of columns: the weights'
+/// KP·NB vectors are loaded once, and each row of A is one unrolled pass (KP broadcasts, KP·NB
+/// multiply-adds) with no per-block bookkeeping; the weight-stationary tile's short K (the array's
+/// rows) makes a register block's set-up cost more than its arithmetic otherwise.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn few_weight_rows<S: Simd, const KP: usize, const NB: usize>(
+    s: S,
+    a: &[i8],
+    rows: usize,
+    r: usize,
+    bp: &[i32],
+    c: usize,
+    out: &mut [i32],
+    accumulate: bool,
+    abuf: &mut Vec<i32>,
+) {
+    abuf.clear();
+    abuf.resize(rows * KP, 0);
+    pack_rows(s, a, rows, r, abuf);
+    let mut bv = [[s.zero(); NB]; KP];
+    for (p, row) in bv.iter_mut().enumerate() {
+        for (j, v) in row.iter_mut().enumerate() {
+            *v = s.load(bp[(j * KP + p) * L..][..L].try_into().unwrap());
+        }
+    }
+    let full = NB * L == c;
+    for (arow, orow) in abuf.chunks_exact(KP).zip(out.chunks_exact_mut(c)) {
+        let arow: &[i32; KP] = arow.try_into().unwrap();
+        let mut acc = [s.zero(); NB];
+        if accumulate {
+            for (j, v) in acc.iter_mut().enumerate() {
+                *v = if full {
+                    s.load(orow[j * L..][..L].try_into().unwrap())
+                } else {
+                    s.load(&read_lanes(orow, 0, j * L, c))
+                };
+            }
+        }
+        for (&x, b) in arow.iter().zip(&bv) {
+            let x = s.splat(x);
+            for (v, &b) in acc.iter_mut().zip(b) {
+                *v = s.madd_add(*v, x, b);
+            }
+        }
+        for (j, v) in acc.iter().enumerate() {
+            if full {
+                s.store((&mut orow[j * L..][..L]).try_into().unwrap(), *v);
+            } else {
+                write_lanes(s, orow, j * L, c, *v);
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn gemm_body<S: Simd>(s: S, a: &[i8], b: &[i8], m: usize, k: usize, n: usize, c: &mut [i32]) {
+    assert_eq!(a.len(), m * k, "A has the wrong length");
+    assert_eq!(b.len(), k * n, "B has the wrong length");
+    assert_eq!(c.len(), m * n, "C has the wrong length");
+    if k == 0 {
+        c.fill(0);
+        return;
+    }
+    ws_with(s, a, b, m, k, n, c, false, &mut TileScratch::default());
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn tile_ws_body<S: Simd>(
+    s: S,
+    a: &[i8],
+    w: &[i8],
+    r: usize,
+    c: usize,
+    out: &mut [i32],
+    accumulate: bool,
+    scratch: &mut TileScratch,
+) {
+    assert!(r > 0, "a tile has at least one row of weights");
+    ws_with(s, a, w, a.len() / r, r, c, out, accumulate, scratch);
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn tile_os_body<S: Simd>(
+    s: S,
+    words: &[i8],
+    w: &[i8],
+    r: usize,
+    c: usize,
+    out: &mut [i32],
+    accumulate: bool,
+    scratch: &mut TileScratch,
+) {
+    assert!(r > 0, "a tile has at least one row");
+    let len = words.len() / r;
+    assert_eq!(
+        words.len(),
+        len * r,
+        "the input words have the wrong length"
+    );
+    assert_eq!(w.len(), len * c, "W has the wrong length");
+    assert_eq!(out.len(), r * c, "out has the wrong length");
+    let kp = len.div_ceil(2);
+    // The words are the columns of A: packed by pairs of words, in blocks of L rows of the tile.
+    pack_pairs(s, words, len, r, &mut scratch.a);
+    pack_pairs(s, w, len, c, &mut scratch.b);
+    let (ap, bp) = (&scratch.a, &scratch.b);
+    if c <= L {
+        for rb in 0..r.div_ceil(L) {
+            let a = Blocked(&ap[rb * kp * L..][..kp * L], 0);
+            let m0 = rb * L;
+            row_block::<S, 8>(s, kp, &a, bp, out, c, m0, L.min(r - m0), accumulate);
+        }
+    } else {
+        for m0 in (0..r).step_by(4) {
+            let a = Blocked(&ap[(m0 / L) * kp * L..][..kp * L], m0 % L);
+            row_block::<S, 4>(s, kp, &a, bp, out, c, m0, 4.min(r - m0), accumulate);
+        }
+    }
 }
 
 /// Defines `$name` (an AVX2 copy of `$body` when the CPU has AVX2, chosen at run time, else the
@@ -71,62 +665,72 @@ fn gemm_bt_body(a: &[i8], bt: &[i8], m: usize, k: usize, n: usize, c: &mut [i32]
     }
 }
 
-dispatch_avx2!(
-    /// One array tile: `out[m][c] (+)= Σ_r a[m][r] · w[r][c]` for `a` (rows×R, row-major), `w` (R×C,
-    /// row-major) and `out` (rows×C). `w16` is scratch for the widened weights. The loop runs over the C
-    /// lanes innermost, so it vectorises for any R (the dot-product form of [`gemm_bt`] is slow when R is
-    /// small). Wrap-around int32 arithmetic, identical to the reference.
-    tile, tile_portable => tile_body(a: &[i8], w: &[i8], r: usize, c: usize, out: &mut [i32], accumulate: bool, w16: &mut Vec<i16>)
-);
-
-#[inline(always)]
-fn tile_body(
-    a: &[i8],
-    w: &[i8],
-    r: usize,
-    c: usize,
-    out: &mut [i32],
-    accumulate: bool,
-    w16: &mut Vec<i16>,
-) {
-    assert_eq!(w.len(), r * c);
-    assert_eq!(a.len() * c, out.len() * r);
-    // Weights widened to i16 and interleaved by pairs of rows: w16[p][j] = (w[2p][j], w[2p+1][j]), so
-    // two rows of the tile become one multiply-add of adjacent i16 pairs (pmaddwd on x86).
-    let pairs = r.div_ceil(2);
-    w16.clear();
-    w16.resize(pairs * c * 2, 0);
-    for k in 0..r {
-        for j in 0..c {
-            w16[((k / 2) * c + j) * 2 + (k % 2)] = i16::from(w[k * c + j]);
-        }
-    }
-    for (arow, orow) in a.chunks_exact(r).zip(out.chunks_exact_mut(c)) {
-        if !accumulate {
-            orow.fill(0);
-        }
-        for (p, wp) in w16.chunks_exact(2 * c).enumerate() {
-            let a0 = i32::from(arow[2 * p]);
-            let a1 = arow.get(2 * p + 1).map_or(0, |&x| i32::from(x));
-            for (o, pair) in orow.iter_mut().zip(wp.chunks_exact(2)) {
-                // Two int8·int8 products fit an i32 with room to spare; the accumulation wraps.
-                *o = o.wrapping_add(a0 * i32::from(pair[0]) + a1 * i32::from(pair[1]));
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{data, reference};
     use proptest::prelude::*;
 
+    /// `init + expect` (wrapping) when accumulating, else `expect`.
+    fn want(init: &[i32], expect: &[i32], acc: bool) -> Vec<i32> {
+        if acc {
+            init.iter()
+                .zip(expect)
+                .map(|(x, y)| x.wrapping_add(*y))
+                .collect()
+        } else {
+            expect.to_vec()
+        }
+    }
+
+    /// An output tile's prior contents: distinct, some near the int32 limits so that accumulation
+    /// wraps.
+    fn init(len: usize, seed: u64) -> Vec<i32> {
+        (0..len)
+            .map(|i| match (i as u64 + seed) % 5 {
+                0 => i32::MAX - i as i32,
+                1 => i32::MIN + i as i32,
+                _ => (i as i32).wrapping_mul(7919) - 100,
+            })
+            .collect()
+    }
+
+    /// Operands of extreme values (all -128, all 127, alternating), where an i16 pair sum would
+    /// saturate or overflow if the kernel were not exact.
+    fn extreme(len: usize, kind: u64) -> Vec<i8> {
+        (0..len)
+            .map(|i| match kind % 3 {
+                0 => -128,
+                1 => 127,
+                _ => {
+                    if i % 2 == 0 {
+                        -128
+                    } else {
+                        127
+                    }
+                }
+            })
+            .collect()
+    }
+
+    /// The OS words (len × R as streamed) of the R × len operand `at`.
+    fn words_of(at: &[i8], r: usize, len: usize) -> Vec<i8> {
+        let mut words = vec![0i8; len * r];
+        for i in 0..r {
+            for k in 0..len {
+                words[k * r + i] = at[i * len + k];
+            }
+        }
+        words
+    }
+
     proptest! {
         #[test]
-        fn fast_kernel_matches_reference(m in 1usize..20, k in 1usize..70, n in 1usize..20, seed: u64) {
+        fn fast_kernel_matches_reference(m in 0usize..20, k in 0usize..70, n in 0usize..40, seed: u64) {
             let (a, b) = data::gemm_operands(m as u32, k as u32, n as u32, seed);
-            prop_assert_eq!(gemm(&a, &b, m, k, n), reference::gemm(&a, &b, m, k, n));
+            let expect = reference::gemm(&a, &b, m, k, n);
+            prop_assert_eq!(gemm(&a, &b, m, k, n), expect.clone());
+            prop_assert_eq!(gemm_portable(&a, &b, m, k, n), expect);
         }
     }
 
@@ -135,17 +739,110 @@ mod tests {
         fn tile_kernel_matches_reference(rows in 1usize..20, r in 1usize..40, c in 1usize..40, seed: u64, acc: bool) {
             let (a, w) = data::gemm_operands(rows as u32, r as u32, c as u32, seed);
             let expect = reference::gemm(&a, &w, rows, r, c);
-            let init: Vec<i32> = (0..rows * c).map(|i| i as i32 * 7 - 100).collect();
+            let init = init(rows * c, seed);
             let mut scratch = vec![];
             for f in [tile, tile_portable] {
                 let mut out = init.clone();
                 f(&a, &w, r, c, &mut out, acc, &mut scratch);
-                let want: Vec<i32> = if acc {
-                    init.iter().zip(&expect).map(|(x, y)| x.wrapping_add(*y)).collect()
-                } else {
-                    expect.clone()
-                };
-                prop_assert_eq!(out, want);
+                prop_assert_eq!(out, want(&init, &expect, acc));
+            }
+        }
+
+        /// Weight-stationary tiles: both backends, accumulate on and off, odd sizes and sizes that
+        /// are not multiples of the vector width, one scratch reused across shapes.
+        #[test]
+        fn tile_ws_matches_reference(rows in 1usize..40, r in 1usize..40, c in 1usize..40, seed: u64, acc: bool) {
+            let (a, w) = data::gemm_operands(rows as u32, r as u32, c as u32, seed);
+            let expect = reference::gemm(&a, &w, rows, r, c);
+            let init = init(rows * c, seed);
+            let mut scratch = TileScratch::default();
+            for f in [tile_ws, tile_ws_portable] {
+                for _ in 0..2 {
+                    let mut out = init.clone();
+                    f(&a, &w, r, c, &mut out, acc, &mut scratch);
+                    prop_assert_eq!(out, want(&init, &expect, acc));
+                }
+            }
+        }
+
+        /// Output-stationary tiles: the streamed words against the reference on the operand they are
+        /// the columns of.
+        #[test]
+        fn tile_os_matches_reference(r in 1usize..40, len in 0usize..80, c in 1usize..40, seed: u64, acc: bool) {
+            let (at, w) = data::gemm_operands(r as u32, len as u32, c as u32, seed);
+            let expect = reference::gemm(&at, &w, r, len, c);
+            let words = words_of(&at, r, len);
+            let init = init(r * c, seed);
+            let mut scratch = TileScratch::default();
+            for f in [tile_os, tile_os_portable] {
+                for _ in 0..2 {
+                    let mut out = init.clone();
+                    f(&words, &w, r, c, &mut out, acc, &mut scratch);
+                    prop_assert_eq!(out, want(&init, &expect, acc));
+                }
+            }
+        }
+
+        /// Extreme operands (-128·-128 in both halves of a pair, long sums that wrap): exact on every
+        /// entry point and backend.
+        #[test]
+        fn kernels_exact_on_extreme_operands(m in 1usize..12, k in 1usize..300, n in 1usize..20, ka in 0u64..3, kb in 0u64..3, acc: bool) {
+            let (a, b) = (extreme(m * k, ka), extreme(k * n, kb));
+            let expect = reference::gemm(&a, &b, m, k, n);
+            prop_assert_eq!(gemm(&a, &b, m, k, n), expect.clone());
+            prop_assert_eq!(gemm_portable(&a, &b, m, k, n), expect.clone());
+            let init = init(m * n, ka + kb);
+            let words = words_of(&a, m, k);
+            let mut scratch = TileScratch::default();
+            for f in [tile_ws, tile_ws_portable] {
+                let mut out = init.clone();
+                f(&a, &b, k, n, &mut out, acc, &mut scratch);
+                prop_assert_eq!(out, want(&init, &expect, acc));
+            }
+            for f in [tile_os, tile_os_portable] {
+                let mut out = init.clone();
+                f(&words, &b, m, n, &mut out, acc, &mut scratch);
+                prop_assert_eq!(out, want(&init, &expect, acc));
+            }
+        }
+    }
+
+    /// The benchmark's shapes (8, 16, 32 lanes; long streams), where the register blocks are full.
+    #[test]
+    fn tiles_match_reference_on_array_shapes() {
+        for (rows, r, c) in [
+            (512, 8, 8),
+            (128, 16, 16),
+            (64, 32, 32),
+            (33, 32, 24),
+            (7, 128, 128),
+        ] {
+            let (a, w) = data::gemm_operands(rows, r, c, 11);
+            let (rows, r, c) = (rows as usize, r as usize, c as usize);
+            let expect = reference::gemm(&a, &w, rows, r, c);
+            let init = init(rows * c, 5);
+            let mut scratch = TileScratch::default();
+            for acc in [false, true] {
+                for f in [tile_ws, tile_ws_portable] {
+                    let mut out = init.clone();
+                    f(&a, &w, r, c, &mut out, acc, &mut scratch);
+                    assert_eq!(out, want(&init, &expect, acc), "ws {rows}×{r}×{c}");
+                }
+            }
+        }
+        for (r, len, c) in [(8, 256, 8), (16, 512, 16), (32, 577, 32), (24, 300, 40)] {
+            let (at, w) = data::gemm_operands(r, len, c, 12);
+            let (r, len, c) = (r as usize, len as usize, c as usize);
+            let expect = reference::gemm(&at, &w, r, len, c);
+            let words = words_of(&at, r, len);
+            let init = init(r * c, 6);
+            let mut scratch = TileScratch::default();
+            for acc in [false, true] {
+                for f in [tile_os, tile_os_portable] {
+                    let mut out = init.clone();
+                    f(&words, &w, r, c, &mut out, acc, &mut scratch);
+                    assert_eq!(out, want(&init, &expect, acc), "os {r}×{len}×{c}");
+                }
             }
         }
     }
@@ -167,5 +864,7 @@ mod tests {
         gemm_bt(&a, &bt, m, k, n, &mut c2);
         assert_eq!(c1, c2);
         assert_eq!(c1, reference::gemm(&a, &b, m, k, n));
+        assert_eq!(gemm(&a, &b, m, k, n), c1);
+        assert_eq!(gemm_portable(&a, &b, m, k, n), c1);
     }
 }
