@@ -432,13 +432,10 @@ fn trace_dma_beats(m: &mut Machine, ins: &Instr, start: u64) {
     }
 }
 
-/// Reused buffers of the tile kernel.
+/// Reused buffers of the tile kernels (their packed operands).
 #[derive(Default)]
 struct Scratch {
-    /// Widened weights.
-    w16: Vec<i16>,
-    /// Output-stationary: the streamed input words transposed to R rows × len.
-    at: Vec<i8>,
+    tile: tessera_workloads::kernel::TileScratch,
 }
 
 /// The functional effect of one instruction, with its counters.
@@ -490,24 +487,16 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) {
             out_addr,
             accumulate,
         } => {
-            let n = len as usize;
             let (ni, nw, no) = compute_words(arch, len.into());
             let a = &m.input[in_addr as usize * r..(in_addr as usize + ni as usize) * r];
             let wt = &m.weight[w_addr as usize * c..(w_addr as usize + nw as usize) * c];
             let dst = &mut m.acc[out_addr as usize * c..(out_addr as usize + no as usize) * c];
             match arch.dataflow() {
+                // out[r][c] (+)= Σ_k a[k][r] · w[k][c], straight from the streamed words.
                 Dataflow::OutputStationary => {
-                    // out[r][c] (+)= Σ_k a[k][r] · w[k][c]: transpose the streamed words to R × len.
-                    s.at.clear();
-                    s.at.resize(r * n, 0);
-                    for (k, word) in a.chunks_exact(r).enumerate() {
-                        for (row, &x) in word.iter().enumerate() {
-                            s.at[row * n + k] = x;
-                        }
-                    }
-                    tessera_workloads::kernel::tile(&s.at, wt, n, c, dst, accumulate, &mut s.w16);
+                    tessera_workloads::kernel::tile_os(a, wt, r, c, dst, accumulate, &mut s.tile)
                 }
-                _ => tessera_workloads::kernel::tile(a, wt, r, c, dst, accumulate, &mut s.w16),
+                _ => tessera_workloads::kernel::tile_ws(a, wt, r, c, dst, accumulate, &mut s.tile),
             }
             m.counters.computes += 1;
             m.counters.input.reads += ni;
