@@ -463,15 +463,20 @@ fn ws_with<S: Simd>(
     pack_pairs(s, w, r, c, bp);
     macro_rules! small {
         ($(($kp:literal, $nb:literal)),*) => {
-            match (r.div_ceil(2), c.div_ceil(L)) {
-                $(($kp, $nb) => {
-                    return few_weight_rows::<S, $kp, $nb>(s, a, rows, r, bp, c, out, accumulate, abuf)
-                })*
+            match (r.div_ceil(2), c / L, c % L, accumulate) {
+                $(
+                    ($kp, $nb, 0, false) => {
+                        return few_weight_rows::<S, $kp, $nb, false>(s, a, rows, r, bp, out, abuf)
+                    }
+                    ($kp, $nb, 0, true) => {
+                        return few_weight_rows::<S, $kp, $nb, true>(s, a, rows, r, bp, out, abuf)
+                    }
+                )*
                 _ => {}
             }
         };
     }
-    // The array shapes that matter (8, 16, 32 rows and columns), unrolled over the weight rows.
+    // The array shapes that matter (7 or 8, 15 or 16, 31 or 32 rows; 8, 16, 32 columns).
     small!(
         (4, 1),
         (4, 2),
@@ -490,21 +495,20 @@ fn ws_with<S: Simd>(
     }
 }
 
-/// [`ws_with`] when the weight tile is KP pairs of rows × NB vector blocks of columns: the weights'
-/// KP·NB vectors are loaded once, and each row of A is one unrolled pass (KP broadcasts, KP·NB
-/// multiply-adds) with no per-block bookkeeping; the weight-stationary tile's short K (the array's
-/// rows) makes a register block's set-up cost more than its arithmetic otherwise.
+/// [`ws_with`] when the weight tile is KP pairs of rows × NB whole vector blocks of columns: the
+/// weights' KP·NB vectors are loaded once, and each row of A is one unrolled pass (KP broadcasts,
+/// KP·NB multiply-adds, each output vector loaded if ACC and stored once), two rows per iteration,
+/// with no per-block bookkeeping and no branch. A weight-stationary tile's K is only the array's
+/// rows, so a register block's set-up would cost more than its arithmetic.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn few_weight_rows<S: Simd, const KP: usize, const NB: usize>(
+fn few_weight_rows<S: Simd, const KP: usize, const NB: usize, const ACC: bool>(
     s: S,
     a: &[i8],
     rows: usize,
     r: usize,
     bp: &[i32],
-    c: usize,
     out: &mut [i32],
-    accumulate: bool,
     abuf: &mut Vec<i32>,
 ) {
     abuf.resize(rows * KP, 0);
@@ -515,32 +519,43 @@ fn few_weight_rows<S: Simd, const KP: usize, const NB: usize>(
             *v = s.load(bp[(j * KP + p) * L..][..L].try_into().unwrap());
         }
     }
-    let full = NB * L == c;
-    for (arow, orow) in abuf.chunks_exact(KP).zip(out.chunks_exact_mut(c)) {
-        let arow: &[i32; KP] = arow.try_into().unwrap();
-        let mut acc = [s.zero(); NB];
-        if accumulate {
-            for (j, v) in acc.iter_mut().enumerate() {
-                *v = if full {
-                    s.load(orow[j * L..][..L].try_into().unwrap())
-                } else {
-                    s.load(&read_lanes(orow, 0, j * L, c))
-                };
-            }
+    let c = NB * L;
+    let mut a2 = abuf.chunks_exact(2 * KP);
+    let mut o2 = out.chunks_exact_mut(2 * c);
+    for (a, o) in (&mut a2).zip(&mut o2) {
+        let (a0, a1) = a.split_at(KP);
+        let (o0, o1) = o.split_at_mut(c);
+        one_row::<S, KP, NB, ACC>(s, a0, o0, &bv);
+        one_row::<S, KP, NB, ACC>(s, a1, o1, &bv);
+    }
+    if let (Some(a), Some(o)) = (a2.remainder().get(..KP), o2.into_remainder().get_mut(..c)) {
+        one_row::<S, KP, NB, ACC>(s, a, o, &bv);
+    }
+}
+
+/// One row of [`few_weight_rows`]: `o (+)= Σ_p a[p] · bv[p]` over NB vectors.
+#[inline(always)]
+fn one_row<S: Simd, const KP: usize, const NB: usize, const ACC: bool>(
+    s: S,
+    a: &[i32],
+    o: &mut [i32],
+    bv: &[[S::V; NB]; KP],
+) {
+    let a: &[i32; KP] = a.try_into().unwrap();
+    let mut acc = [s.zero(); NB];
+    if ACC {
+        for (j, v) in acc.iter_mut().enumerate() {
+            *v = s.load(o[j * L..][..L].try_into().unwrap());
         }
-        for (&x, b) in arow.iter().zip(&bv) {
-            let x = s.splat(x);
-            for (v, &b) in acc.iter_mut().zip(b) {
-                *v = s.madd_add(*v, x, b);
-            }
+    }
+    for (&x, b) in a.iter().zip(bv) {
+        let x = s.splat(x);
+        for (v, &b) in acc.iter_mut().zip(b) {
+            *v = s.madd_add(*v, x, b);
         }
-        for (j, v) in acc.iter().enumerate() {
-            if full {
-                s.store((&mut orow[j * L..][..L]).try_into().unwrap(), *v);
-            } else {
-                write_lanes(s, orow, j * L, c, *v);
-            }
-        }
+    }
+    for (j, v) in acc.iter().enumerate() {
+        s.store((&mut o[j * L..][..L]).try_into().unwrap(), *v);
     }
 }
 
