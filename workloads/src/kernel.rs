@@ -780,6 +780,27 @@ mod tests {
             }
         }
 
+        /// Weight-stationary tiles of the array shapes with an unrolled path (7/8, 15/16, 31/32
+        /// weight rows; 8, 16, 32 columns), odd and even numbers of streamed rows.
+        #[test]
+        fn tile_ws_matches_reference_on_array_widths(
+            rows in 1usize..70,
+            r in prop::sample::select(vec![7usize, 8, 15, 16, 31, 32]),
+            c in prop::sample::select(vec![8usize, 16, 32]),
+            seed: u64,
+            acc: bool,
+        ) {
+            let (a, w) = data::gemm_operands(rows as u32, r as u32, c as u32, seed);
+            let expect = reference::gemm(&a, &w, rows, r, c);
+            let init = init(rows * c, seed);
+            let mut scratch = TileScratch::default();
+            for f in [tile_ws, tile_ws_portable] {
+                let mut out = init.clone();
+                f(&a, &w, r, c, &mut out, acc, &mut scratch);
+                prop_assert_eq!(out, want(&init, &expect, acc));
+            }
+        }
+
         /// Output-stationary tiles: the streamed words against the reference on the operand they are
         /// the columns of.
         #[test]
