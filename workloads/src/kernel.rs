@@ -12,8 +12,9 @@
 //! - B is packed once per call in blocks of eight columns, each pair of K rows one eight-lane vector;
 //! - a register block of MR rows × NB eight-lane column blocks accumulates over all of K in registers:
 //!   per pair of K, NB vector loads of B, MR broadcasts of A's pairs, MR·NB multiply-adds, and each
-//!   output vector is loaded (when accumulating) and stored once. MR × NB is 8 × 1 when N ≤ 8 (small
-//!   arrays) and 4 × 2 otherwise;
+//!   output vector is loaded (when accumulating) and stored once. MR × NB is 8 × 1 for an
+//!   output-stationary tile (A's pairs are then one contiguous packed block) and for N ≤ 8, else
+//!   4 × 2;
 //! - a weight-stationary tile's K is short (the array's rows), so for the usual array shapes (up to 32
 //!   rows and columns, in steps of 8) the weights' vectors are loaded once per tile and each streamed
 //!   row is one unrolled pass with no per-block set-up (`few_weight_rows`).
@@ -293,14 +294,14 @@ impl<const MR: usize> Rows<MR> for RowMajor<'_, MR> {
     }
 }
 
-/// MR consecutive lanes, from lane `.1`, of one block of [`pack_pairs`] (output-stationary: the
-/// streamed words packed by pairs).
-struct Blocked<'a>(&'a [i32], usize);
+/// The [`L`] lanes of one block of [`pack_pairs`] (output-stationary: the streamed words packed by
+/// pairs).
+struct Blocked<'a>(&'a [i32]);
 
-impl<const MR: usize> Rows<MR> for Blocked<'_> {
+impl Rows<L> for Blocked<'_> {
     #[inline(always)]
-    fn at(&self, p: usize) -> [i32; MR] {
-        self.0[p * L + self.1..][..MR].try_into().unwrap()
+    fn at(&self, p: usize) -> [i32; L] {
+        self.0[p * L..][..L].try_into().unwrap()
     }
 }
 
@@ -612,18 +613,12 @@ fn tile_os_body<S: Simd>(
     // The words are the columns of A: packed by pairs of words, in blocks of L rows of the tile.
     pack_pairs(s, words, len, r, &mut scratch.a);
     pack_pairs(s, w, len, c, &mut scratch.b);
+    // Register blocks of 8 rows × 1 vector block: A's pairs are then one whole block of the words'
+    // packing, read in order (8 broadcasts and 1 vector load per 8 multiply-adds).
     let (ap, bp) = (&scratch.a, &scratch.b);
-    if c <= L {
-        for rb in 0..r.div_ceil(L) {
-            let a = Blocked(&ap[rb * kp * L..][..kp * L], 0);
-            let m0 = rb * L;
-            row_block::<S, 8>(s, kp, &a, bp, out, c, m0, L.min(r - m0), accumulate);
-        }
-    } else {
-        for m0 in (0..r).step_by(4) {
-            let a = Blocked(&ap[(m0 / L) * kp * L..][..kp * L], m0 % L);
-            row_block::<S, 4>(s, kp, &a, bp, out, c, m0, 4.min(r - m0), accumulate);
-        }
+    for m0 in (0..r).step_by(L) {
+        let a = Blocked(&ap[m0 * kp..][..kp * L]);
+        row_block::<S, L>(s, kp, &a, bp, out, c, m0, L.min(r - m0), accumulate);
     }
 }
 
