@@ -154,6 +154,8 @@ trait Simd: Copy {
     fn interleave(self, r0: &[i8; L], r1: &[i8; L], d: &mut [i32; L]);
     /// `d[l] = pair(s[2l], s[2l + 1])`.
     fn widen(self, s: &[i8; 2 * L], d: &mut [i32; L]);
+    /// Four rows' first eight pairs, pair-major: `d[4p + i] = pair(r[i][2p], r[i][2p + 1])`.
+    fn transpose4(self, r: [&[i8; 2 * L]; 4], d: &mut [i32; 4 * L]);
 }
 
 /// The portable backend: plain arrays, vectorised by the compiler for whatever the target has.
@@ -199,13 +201,23 @@ impl Simd for Portable {
             *d = pair(x[0], x[1]);
         }
     }
+    #[inline(always)]
+    fn transpose4(self, r: [&[i8; 2 * L]; 4], d: &mut [i32; 4 * L]) {
+        for (p, d) in d.chunks_exact_mut(4).enumerate() {
+            for (d, r) in d.iter_mut().zip(r) {
+                *d = pair(r[2 * p], r[2 * p + 1]);
+            }
+        }
+    }
 }
 
-/// Packs `src` (`k` rows × `w` columns, row-major) by pairs of rows, in blocks of [`L`] columns:
-/// `dst[(blk·⌈k/2⌉ + p)·L + l] = pair(src[2p][L·blk + l], src[2p+1][L·blk + l])`, zero past the last
-/// row or column. Each block is one contiguous run of ⌈k/2⌉ vectors.
+/// Packs `src` (`k` rows × `w` columns, row-major) by pairs of rows, for B (or for the streamed
+/// words of an output-stationary tile), in panels of `P` blocks of [`L`] columns (the last panel
+/// may have fewer blocks): panel `q` starts at `q·P·L·⌈k/2⌉` and holds, for each pair `p`, its
+/// `w_q` columns `pair(src[2p][x], src[2p+1][x])` contiguous, `x` from `q·P·L`. Zero past the last
+/// row or column. A register block of NB = P vector blocks then reads one panel in order.
 #[inline(always)]
-fn pack_pairs<S: Simd>(s: S, src: &[i8], k: usize, w: usize, dst: &mut Vec<i32>) {
+fn pack_pairs<S: Simd, const P: usize>(s: S, src: &[i8], k: usize, w: usize, dst: &mut Vec<i32>) {
     let kp = k.div_ceil(2);
     // Every element is written below, padding included: no zero fill of the whole buffer.
     dst.resize(w.div_ceil(L) * kp * L, 0);
@@ -215,38 +227,39 @@ fn pack_pairs<S: Simd>(s: S, src: &[i8], k: usize, w: usize, dst: &mut Vec<i32>)
     let src = &src[..k * w];
     // The pairs of rows, and the last row alone when k is odd.
     let (twos, last) = src.split_at(k / 2 * 2 * w);
-    for (blk, d) in dst.chunks_exact_mut(kp * L).enumerate() {
-        let c0 = blk * L;
-        let (d, d_last) = d.split_at_mut(k / 2 * L);
-        if c0 + L <= w {
-            for (rows, d) in twos.chunks_exact(2 * w).zip(d.chunks_exact_mut(L)) {
-                let (r0, r1) = rows.split_at(w);
-                s.interleave(
-                    r0[c0..c0 + L].try_into().unwrap(),
-                    r1[c0..c0 + L].try_into().unwrap(),
-                    d.try_into().unwrap(),
-                );
-            }
-            for (x, d) in last.iter().skip(c0).zip(d_last) {
-                *d = pair(*x, 0);
-            }
-        } else {
-            for (rows, d) in twos.chunks_exact(2 * w).zip(d.chunks_exact_mut(L)) {
-                let (r0, r1) = rows.split_at(w);
-                for (x, d) in (c0..c0 + L).zip(d) {
-                    *d = if x < w { pair(r0[x], r1[x]) } else { 0 };
+    for (q, panel) in dst.chunks_mut(P * L * kp).enumerate() {
+        let pw = panel.len() / kp;
+        let (d2, d_last) = panel.split_at_mut(k / 2 * pw);
+        for b in 0..pw / L {
+            let c0 = (q * P + b) * L;
+            let runs = twos.chunks_exact(2 * w).zip(d2.chunks_exact_mut(pw));
+            if c0 + L <= w {
+                for (rows, d) in runs {
+                    let (r0, r1) = rows.split_at(w);
+                    s.interleave(
+                        r0[c0..c0 + L].try_into().unwrap(),
+                        r1[c0..c0 + L].try_into().unwrap(),
+                        (&mut d[b * L..][..L]).try_into().unwrap(),
+                    );
+                }
+            } else {
+                for (rows, d) in runs {
+                    let (r0, r1) = rows.split_at(w);
+                    for (x, d) in (c0..c0 + L).zip(&mut d[b * L..][..L]) {
+                        *d = if x < w { pair(r0[x], r1[x]) } else { 0 };
+                    }
                 }
             }
-            if !last.is_empty() {
-                for (x, d) in (c0..c0 + L).zip(d_last) {
-                    *d = if x < w { pair(last[x], 0) } else { 0 };
-                }
+        }
+        if !last.is_empty() {
+            for (x, d) in (q * P * L..).zip(d_last) {
+                *d = if x < w { pair(last[x], 0) } else { 0 };
             }
         }
     }
 }
 
-/// Packs `rows` rows of `src` (row-major, `k` > 0 columns) by pairs along the row:
+/// Packs `rows` rows of `src` (row-major, `k` > 0 columns) by pairs along the row, row-major:
 /// `dst[i·⌈k/2⌉ + p] = pair(src[i][2p], src[i][2p+1])`, zero past a row's end and for the rows of
 /// `dst` past `rows`.
 #[inline(always)]
@@ -274,76 +287,92 @@ fn pack_rows<S: Simd>(s: S, src: &[i8], rows: usize, k: usize, dst: &mut [i32]) 
     }
 }
 
-/// Where a register block's MR rows of A come from, pair by pair along K.
-trait Rows<const MR: usize> {
-    /// The packed pairs of the block's rows at pair `p`.
-    fn at(&self, p: usize) -> [i32; MR];
-}
-
-/// MR row-major rows of packed pairs (weight-stationary: the streamed rows).
-struct RowMajor<'a, const MR: usize>([&'a [i32]; MR]);
-
-impl<const MR: usize> Rows<MR> for RowMajor<'_, MR> {
-    #[inline(always)]
-    fn at(&self, p: usize) -> [i32; MR] {
-        let mut v = [0; MR];
-        for (v, row) in v.iter_mut().zip(&self.0) {
-            *v = row[p];
+/// Packs the rows of `src` (`rows` × `k` > 0, row-major) by pairs along the row, in panels of 4
+/// rows (zero rows past `rows`), pair-major within a panel:
+/// `dst[(blk·⌈k/2⌉ + p)·4 + i] = pair(src[4·blk + i][2p], src[4·blk + i][2p+1])`, zero past a row's
+/// end. A register block of 4 rows then reads one panel in order.
+#[inline(always)]
+fn pack_row_panels<S: Simd>(s: S, src: &[i8], rows: usize, k: usize, dst: &mut Vec<i32>) {
+    let kp = k.div_ceil(2);
+    dst.resize(rows.div_ceil(4) * 4 * kp, 0);
+    let full = k / (2 * L); // runs of eight pairs the vector transpose takes
+    for (blk, d) in dst.chunks_exact_mut(4 * kp).enumerate() {
+        let row = |i: usize| -> &[i8] {
+            let m = 4 * blk + i;
+            if m < rows {
+                &src[m * k..][..k]
+            } else {
+                &[]
+            }
+        };
+        let r = [row(0), row(1), row(2), row(3)];
+        let (dv, dt) = d.split_at_mut(full * 4 * L);
+        if r.iter().all(|x| !x.is_empty()) {
+            fn run(x: &[i8], q: usize) -> &[i8; 2 * L] {
+                x[q * 2 * L..][..2 * L].try_into().unwrap()
+            }
+            for (q, d) in dv.chunks_exact_mut(4 * L).enumerate() {
+                let x = [run(r[0], q), run(r[1], q), run(r[2], q), run(r[3], q)];
+                s.transpose4(x, d.try_into().unwrap());
+            }
+        } else {
+            for (q, d) in dv.chunks_exact_mut(4).enumerate() {
+                for (d, x) in d.iter_mut().zip(r) {
+                    *d = if x.is_empty() {
+                        0
+                    } else {
+                        pair(x[2 * q], x[2 * q + 1])
+                    };
+                }
+            }
         }
-        v
+        for (q, d) in (full * L..).zip(dt.chunks_exact_mut(4)) {
+            for (d, x) in d.iter_mut().zip(r) {
+                *d = match x.get(2 * q..) {
+                    Some([x0, x1, ..]) => pair(*x0, *x1),
+                    Some([x0]) => pair(*x0, 0),
+                    _ => 0,
+                };
+            }
+        }
     }
 }
 
-/// The [`L`] lanes of one block of [`pack_pairs`] (output-stationary: the streamed words packed by
-/// pairs).
-struct Blocked<'a>(&'a [i32]);
-
-impl Rows<L> for Blocked<'_> {
-    #[inline(always)]
-    fn at(&self, p: usize) -> [i32; L] {
-        self.0[p * L..][..L].try_into().unwrap()
-    }
-}
-
-/// One register block: rows `m0..m0 + valid` (of MR computed) × columns `L·blk0..L·(blk0 + NB)` of
-/// `out` (row length `n`; columns past `n` are computed on zero padding and not stored), over `kp`
-/// pairs of K. `bp` is B packed by [`pack_pairs`].
+/// One register block: `out` rows `m0..m0 + valid` (of MR computed) × columns `col0..col0 + NB·L`
+/// (row length `n`; columns past `n` are computed on zero padding and not stored) `(+)=` the
+/// product of `ap` (MR rows' pairs, pair-major: ⌈K/2⌉ runs of MR) and `bp` (a panel of NB vector
+/// blocks of B: ⌈K/2⌉ runs of NB·L). The loop reads both in order, with no index arithmetic.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn block<S: Simd, const MR: usize, const NB: usize>(
     s: S,
-    kp: usize,
-    a: &impl Rows<MR>,
+    ap: &[i32],
     bp: &[i32],
-    blk0: usize,
     out: &mut [i32],
     n: usize,
     m0: usize,
     valid: usize,
+    col0: usize,
     accumulate: bool,
 ) {
-    let mut b: [&[i32]; NB] = [&[]; NB];
-    for (j, b) in b.iter_mut().enumerate() {
-        *b = &bp[(blk0 + j) * kp * L..][..kp * L];
-    }
     // Fixed trip counts (MR, NB) throughout, so that the accumulators live in registers.
     let mut acc = [[s.zero(); NB]; MR];
     if accumulate {
         for (i, row) in acc.iter_mut().enumerate() {
             if i < valid {
                 for (j, v) in row.iter_mut().enumerate() {
-                    *v = s.load(&read_lanes(out, (m0 + i) * n, (blk0 + j) * L, n));
+                    *v = s.load(&read_lanes(out, (m0 + i) * n, col0 + j * L, n));
                 }
             }
         }
     }
-    for p in 0..kp {
+    for (a, b) in ap.chunks_exact(MR).zip(bp.chunks_exact(NB * L)) {
+        let a: &[i32; MR] = a.try_into().unwrap();
         let mut bv = [s.zero(); NB];
-        for (v, b) in bv.iter_mut().zip(&b) {
-            *v = s.load(b[p * L..][..L].try_into().unwrap());
+        for (v, b) in bv.iter_mut().zip(b.chunks_exact(L)) {
+            *v = s.load(b.try_into().unwrap());
         }
-        let av = a.at(p);
-        for (row, &x) in acc.iter_mut().zip(&av) {
+        for (row, &x) in acc.iter_mut().zip(a) {
             let x = s.splat(x);
             for (v, &b) in row.iter_mut().zip(&bv) {
                 *v = s.madd_add(*v, x, b);
@@ -355,7 +384,7 @@ fn block<S: Simd, const MR: usize, const NB: usize>(
             break;
         }
         for (j, v) in row.iter().enumerate() {
-            write_lanes(s, &mut out[(m0 + i) * n..], (blk0 + j) * L, n, *v);
+            write_lanes(s, &mut out[(m0 + i) * n..], col0 + j * L, n, *v);
         }
     }
 }
@@ -386,60 +415,32 @@ fn read_lanes(out: &[i32], base: usize, col: usize, n: usize) -> [i32; L] {
     }
 }
 
-/// All column blocks of one block of rows: pairs of vector blocks (MR = 4), then single ones.
+/// `out[M×n] (+)= A · B` over `kp` > 0 pairs of K, with A packed in panels of MR rows (`ap`,
+/// pair-major within a panel) and B by [`pack_pairs`] in panels of P blocks (`bp`): every panel of
+/// A against every panel of B, one register block each.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn row_block<S: Simd, const MR: usize>(
+fn panels<S: Simd, const MR: usize, const P: usize>(
     s: S,
     kp: usize,
-    a: &impl Rows<MR>,
+    ap: &[i32],
+    m: usize,
     bp: &[i32],
-    out: &mut [i32],
     n: usize,
-    m0: usize,
-    valid: usize,
-    accumulate: bool,
-) {
-    let blocks = n.div_ceil(L);
-    let mut blk = 0;
-    if MR <= 4 {
-        while blk + 2 <= blocks {
-            block::<S, MR, 2>(s, kp, a, bp, blk, out, n, m0, valid, accumulate);
-            blk += 2;
-        }
-    }
-    while blk < blocks {
-        block::<S, MR, 1>(s, kp, a, bp, blk, out, n, m0, valid, accumulate);
-        blk += 1;
-    }
-}
-
-/// `out[rows×c] (+)= a[rows×r] · bp` with `bp` = B (r×c) packed by [`pack_pairs`]; A's rows are
-/// packed into `abuf` first (zero rows up to a multiple of MR).
-#[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn rows_times_packed<S: Simd, const MR: usize>(
-    s: S,
-    a: &[i8],
-    rows: usize,
-    r: usize,
-    bp: &[i32],
-    c: usize,
     out: &mut [i32],
     accumulate: bool,
-    abuf: &mut Vec<i32>,
 ) {
-    let kp = r.div_ceil(2);
-    let padded = rows.div_ceil(MR) * MR;
-    abuf.resize(padded * kp, 0);
-    pack_rows(s, a, rows, r, abuf);
-    for (blk, ab) in abuf.chunks_exact(MR * kp).enumerate() {
-        let m0 = blk * MR;
-        let mut ar = RowMajor::<MR>([&[]; MR]);
-        for (row, x) in ar.0.iter_mut().zip(ab.chunks_exact(kp)) {
-            *row = x;
+    for (rb, a) in ap.chunks_exact(MR * kp).enumerate() {
+        let m0 = rb * MR;
+        let valid = MR.min(m - m0);
+        for (q, b) in bp.chunks(P * L * kp).enumerate() {
+            let col0 = q * P * L;
+            if b.len() == P * L * kp {
+                block::<S, MR, P>(s, a, b, out, n, m0, valid, col0, accumulate);
+            } else {
+                block::<S, MR, 1>(s, a, b, out, n, m0, valid, col0, accumulate);
+            }
         }
-        row_block::<S, MR>(s, kp, &ar, bp, out, c, m0, MR.min(rows - m0), accumulate);
     }
 }
 
@@ -461,15 +462,16 @@ fn ws_with<S: Simd>(
     assert_eq!(w.len(), r * c, "W has the wrong length");
     assert_eq!(out.len(), rows * c, "out has the wrong length");
     let TileScratch { a: abuf, b: bp } = scratch;
-    pack_pairs(s, w, r, c, bp);
     macro_rules! small {
         ($(($kp:literal, $nb:literal)),*) => {
             match (r.div_ceil(2), c / L, c % L, accumulate) {
                 $(
                     ($kp, $nb, 0, false) => {
+                        pack_pairs::<S, 1>(s, w, r, c, bp);
                         return few_weight_rows::<S, $kp, $nb, false>(s, a, rows, r, bp, out, abuf)
                     }
                     ($kp, $nb, 0, true) => {
+                        pack_pairs::<S, 1>(s, w, r, c, bp);
                         return few_weight_rows::<S, $kp, $nb, true>(s, a, rows, r, bp, out, abuf)
                     }
                 )*
@@ -489,18 +491,18 @@ fn ws_with<S: Simd>(
         (16, 2),
         (16, 4)
     );
-    if c <= L {
-        rows_times_packed::<S, 8>(s, a, rows, r, bp, c, out, accumulate, abuf);
-    } else {
-        rows_times_packed::<S, 4>(s, a, rows, r, bp, c, out, accumulate, abuf);
-    }
+    // Register blocks of 4 rows × 2 vector blocks (8 accumulators).
+    pack_pairs::<S, 2>(s, w, r, c, bp);
+    pack_row_panels(s, a, rows, r, abuf);
+    panels::<S, 4, 2>(s, r.div_ceil(2), abuf, rows, bp, c, out, accumulate);
 }
 
-/// [`ws_with`] when the weight tile is KP pairs of rows × NB whole vector blocks of columns: the
-/// weights' KP·NB vectors are loaded once, and each row of A is one unrolled pass (KP broadcasts,
-/// KP·NB multiply-adds, each output vector loaded if ACC and stored once), two rows per iteration,
-/// with no per-block bookkeeping and no branch. A weight-stationary tile's K is only the array's
-/// rows, so a register block's set-up would cost more than its arithmetic.
+/// [`ws_with`] when the weight tile is KP pairs of rows × NB whole vector blocks of columns, `bp`
+/// packed by [`pack_pairs`] in panels of one block: the weights' KP·NB vectors are loaded once,
+/// and each row of A is one unrolled pass (KP broadcasts, KP·NB multiply-adds, each output vector
+/// loaded if ACC and stored once), two rows per iteration, with no per-block bookkeeping and no
+/// branch. A weight-stationary tile's K is only the array's rows, so a register block's set-up
+/// would cost more than its arithmetic.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn few_weight_rows<S: Simd, const KP: usize, const NB: usize, const ACC: bool>(
@@ -610,16 +612,18 @@ fn tile_os_body<S: Simd>(
     assert_eq!(w.len(), len * c, "W has the wrong length");
     assert_eq!(out.len(), r * c, "out has the wrong length");
     let kp = len.div_ceil(2);
-    // The words are the columns of A: packed by pairs of words, in blocks of L rows of the tile.
-    pack_pairs(s, words, len, r, &mut scratch.a);
-    pack_pairs(s, w, len, c, &mut scratch.b);
-    // Register blocks of 8 rows × 1 vector block: A's pairs are then one whole block of the words'
-    // packing, read in order (8 broadcasts and 1 vector load per 8 multiply-adds).
-    let (ap, bp) = (&scratch.a, &scratch.b);
-    for m0 in (0..r).step_by(L) {
-        let a = Blocked(&ap[m0 * kp..][..kp * L]);
-        row_block::<S, L>(s, kp, &a, bp, out, c, m0, L.min(r - m0), accumulate);
+    if kp == 0 {
+        if !accumulate {
+            out.fill(0);
+        }
+        return;
     }
+    // The words are the columns of A: packed by pairs of words like B, in blocks of 8 rows of the
+    // tile, they are A's panels for register blocks of 8 rows × 1 vector block (8 broadcasts and 1
+    // vector load per 8 multiply-adds, both streams read in order).
+    pack_pairs::<S, 1>(s, words, len, r, &mut scratch.a);
+    pack_pairs::<S, 1>(s, w, len, c, &mut scratch.b);
+    panels::<S, L, 1>(s, kp, &scratch.a, r, &scratch.b, c, out, accumulate);
 }
 
 /// Defines `$name` (an AVX2 copy of `$body` when the CPU has AVX2, chosen at run time, else the

@@ -52,6 +52,31 @@ impl Simd for Avx2 {
         }
     }
     #[inline(always)]
+    fn transpose4(self, r: [&[i8; 2 * L]; 4], d: &mut [i32; 4 * L]) {
+        unsafe {
+            // x_i: row i's pairs 0..8 (lanes p0 p1 p2 p3 | p4 p5 p6 p7).
+            let x = [
+                _mm256_cvtepi8_epi16(_mm_loadu_si128(r[0].as_ptr().cast())),
+                _mm256_cvtepi8_epi16(_mm_loadu_si128(r[1].as_ptr().cast())),
+                _mm256_cvtepi8_epi16(_mm_loadu_si128(r[2].as_ptr().cast())),
+                _mm256_cvtepi8_epi16(_mm_loadu_si128(r[3].as_ptr().cast())),
+            ];
+            let t0 = _mm256_unpacklo_epi32(x[0], x[1]); // 00 10 01 11 | 04 14 05 15
+            let t1 = _mm256_unpackhi_epi32(x[0], x[1]); // 02 12 03 13 | 06 16 07 17
+            let t2 = _mm256_unpacklo_epi32(x[2], x[3]);
+            let t3 = _mm256_unpackhi_epi32(x[2], x[3]);
+            let u0 = _mm256_unpacklo_epi64(t0, t2); // pair 0 | pair 4, rows 0..4
+            let u1 = _mm256_unpackhi_epi64(t0, t2); // 1 | 5
+            let u2 = _mm256_unpacklo_epi64(t1, t3); // 2 | 6
+            let u3 = _mm256_unpackhi_epi64(t1, t3); // 3 | 7
+            let d = d.as_mut_ptr();
+            _mm256_storeu_si256(d.cast(), _mm256_permute2x128_si256(u0, u1, 0x20));
+            _mm256_storeu_si256(d.add(L).cast(), _mm256_permute2x128_si256(u2, u3, 0x20));
+            _mm256_storeu_si256(d.add(2 * L).cast(), _mm256_permute2x128_si256(u0, u1, 0x31));
+            _mm256_storeu_si256(d.add(3 * L).cast(), _mm256_permute2x128_si256(u2, u3, 0x31));
+        }
+    }
+    #[inline(always)]
     fn widen(self, s: &[i8; 2 * L], d: &mut [i32; L]) {
         unsafe {
             let v = _mm256_cvtepi8_epi16(_mm_loadu_si128(s.as_ptr().cast()));
