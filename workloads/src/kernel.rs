@@ -9,23 +9,24 @@
 //!   sign-extended i16 in one i32 (`pair`). That is the operand of x86's `pmaddwd`, which multiplies
 //!   the i16 halves lane by lane and adds the two products into one i32: two MACs per lane, exact
 //!   (|product| ≤ 2¹⁴), and no saturating step anywhere;
-//! - B is packed once per call in blocks of eight columns, each pair of K rows one eight-lane vector;
+//! - B is packed once per call in panels of one or two eight-column blocks, each pair of K rows one
+//!   run of eight or sixteen lanes;
 //! - a register block of MR rows × NB eight-lane column blocks accumulates over all of K in registers:
 //!   per pair of K, NB vector loads of B, MR broadcasts of A's pairs, MR·NB multiply-adds, and each
-//!   output vector is loaded (when accumulating) and stored once. MR × NB is 8 × 1 for an
-//!   output-stationary tile (A's pairs are then one contiguous packed block) and for N ≤ 8, else
-//!   4 × 2;
+//!   output vector is loaded (when accumulating) and stored once. It reads a panel of A (MR rows'
+//!   pairs, pair-major) and a panel of B in order. MR × NB is 8 × 1 for an output-stationary tile,
+//!   whose streamed words are the columns of A and are packed by pairs of words like B (no separate
+//!   transpose), and 4 × 2 for the native GEMM, whose rows of A are packed in panels of 4 (a 4 × 8
+//!   transpose of sign-extended pairs at a time);
 //! - a weight-stationary tile's K is short (the array's rows), so for the usual array shapes (up to 32
 //!   rows and columns, in steps of 8) the weights' vectors are loaded once per tile and each streamed
-//!   row is one unrolled pass with no per-block set-up (`few_weight_rows`).
-//!
-//! A is packed where it is cheapest: a weight-stationary tile's rows are already pairs along K, so
-//! they are only sign-extended (row-major); an output-stationary tile's streamed words are the
-//! columns of A, packed by pairs of words like B (no separate transpose).
+//!   row is one unrolled pass with no per-block set-up (`few_weight_rows`); its rows are already
+//!   pairs along K, so they are only sign-extended. Other shapes take the register blocks.
 //!
 //! The arithmetic is written once against the small `Simd` trait: a portable backend (eight-lane
 //! arrays that the compiler vectorises for the baseline target) and, on x86-64, an AVX2 backend
-//! chosen at run time (`avx2.rs`, the only `unsafe` code: intrinsics behind a CPU-feature token).
+//! chosen at run time (`avx2.rs`: intrinsics behind a CPU-feature token; with the calls into the
+//! `#[target_feature]` copies, the only `unsafe` code).
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
