@@ -152,7 +152,13 @@ trait Simd: Copy {
     /// made by [`pair`], wrapping in the accumulation.
     fn madd_add(self, acc: Self::V, x: Self::V, y: Self::V) -> Self::V;
     /// `d[l] = pair(r0[l], r1[l])`.
-    fn interleave(self, r0: &[i8; L], r1: &[i8; L], d: &mut [i32; L]);
+    #[inline(always)]
+    fn interleave(self, r0: &[i8; L], r1: &[i8; L], d: &mut [i32; L]) {
+        let v = self.pairs(r0, r1);
+        self.store(d, v);
+    }
+    /// The vector of `pair(r0[l], r1[l])`.
+    fn pairs(self, r0: &[i8; L], r1: &[i8; L]) -> Self::V;
     /// `d[l] = pair(s[2l], s[2l + 1])`.
     fn widen(self, s: &[i8; 2 * L], d: &mut [i32; L]);
     /// Four rows' first eight pairs, pair-major: `d[4p + i] = pair(r[i][2p], r[i][2p + 1])`.
@@ -191,10 +197,12 @@ impl Simd for Portable {
         r
     }
     #[inline(always)]
-    fn interleave(self, r0: &[i8; L], r1: &[i8; L], d: &mut [i32; L]) {
+    fn pairs(self, r0: &[i8; L], r1: &[i8; L]) -> [i32; L] {
+        let mut d = [0; L];
         for ((d, x0), x1) in d.iter_mut().zip(r0).zip(r1) {
             *d = pair(*x0, *x1);
         }
+        d
     }
     #[inline(always)]
     fn widen(self, s: &[i8; 2 * L], d: &mut [i32; L]) {
@@ -269,8 +277,11 @@ fn pack_rows<S: Simd>(s: S, src: &[i8], rows: usize, k: usize, dst: &mut [i32]) 
     let src = &src[..rows * k];
     if k.is_multiple_of(2) {
         // Rows of even length are pairs end to end: one sign extension of the whole block.
+        // (The chunk iterators are zipped by reference: zipping them by value sets up with two
+        // divisions, a cost per tile that small tiles notice.)
         let n = rows * kp;
-        for (x, d) in src.chunks_exact(2 * L).zip(dst.chunks_exact_mut(L)) {
+        let (mut xs, mut ds) = (src.chunks_exact(2 * L), dst.chunks_exact_mut(L));
+        for (x, d) in (&mut xs).zip(&mut ds) {
             s.widen(x.try_into().unwrap(), d.try_into().unwrap());
         }
         for q in (n / L) * L..n {
@@ -468,12 +479,10 @@ fn ws_with<S: Simd>(
             match (r.div_ceil(2), c / L, c % L, accumulate) {
                 $(
                     ($kp, $nb, 0, false) => {
-                        pack_pairs::<S, 1>(s, w, r, c, bp);
-                        return few_weight_rows::<S, $kp, $nb, false>(s, a, rows, r, bp, out, abuf)
+                        return few_weight_rows::<S, $kp, $nb, false>(s, a, w, rows, r, out, abuf)
                     }
                     ($kp, $nb, 0, true) => {
-                        pack_pairs::<S, 1>(s, w, r, c, bp);
-                        return few_weight_rows::<S, $kp, $nb, true>(s, a, rows, r, bp, out, abuf)
+                        return few_weight_rows::<S, $kp, $nb, true>(s, a, w, rows, r, out, abuf)
                     }
                 )*
                 _ => {}
@@ -498,9 +507,9 @@ fn ws_with<S: Simd>(
     panels::<S, 4, 2>(s, r.div_ceil(2), abuf, rows, bp, c, out, accumulate);
 }
 
-/// [`ws_with`] when the weight tile is KP pairs of rows × NB whole vector blocks of columns, `bp`
-/// packed by [`pack_pairs`] in panels of one block: the weights' KP·NB vectors are loaded once,
-/// and each row of A is one unrolled pass (KP broadcasts, KP·NB multiply-adds, each output vector
+/// [`ws_with`] when the weight tile is KP pairs of rows × NB whole vector blocks of columns: the
+/// weights' KP·NB vectors are made once, in registers (no packed copy), and each row of A is one
+/// unrolled pass (KP broadcasts, KP·NB multiply-adds, each output vector
 /// loaded if ACC and stored once), two rows per iteration, with no per-block bookkeeping and no
 /// branch. A weight-stationary tile's K is only the array's rows, so a register block's set-up
 /// would cost more than its arithmetic.
@@ -509,21 +518,30 @@ fn ws_with<S: Simd>(
 fn few_weight_rows<S: Simd, const KP: usize, const NB: usize, const ACC: bool>(
     s: S,
     a: &[i8],
+    w: &[i8],
     rows: usize,
     r: usize,
-    bp: &[i32],
     out: &mut [i32],
     abuf: &mut Vec<i32>,
 ) {
-    abuf.resize(rows * KP, 0);
-    pack_rows(s, a, rows, r, abuf);
+    // The weights' pairs of rows straight into vectors (zero past row r).
+    let c = NB * L;
+    let zero = [0i8; L];
     let mut bv = [[s.zero(); NB]; KP];
     for (p, row) in bv.iter_mut().enumerate() {
         for (j, v) in row.iter_mut().enumerate() {
-            *v = s.load(bp[(j * KP + p) * L..][..L].try_into().unwrap());
+            let at = |k: usize| -> &[i8; L] {
+                if k < r {
+                    w[k * c + j * L..][..L].try_into().unwrap()
+                } else {
+                    &zero
+                }
+            };
+            *v = s.pairs(at(2 * p), at(2 * p + 1));
         }
     }
-    let c = NB * L;
+    abuf.resize(rows * KP, 0);
+    pack_rows(s, a, rows, r, abuf);
     let mut a2 = abuf.chunks_exact(2 * KP);
     let mut o2 = out.chunks_exact_mut(2 * c);
     for (a, o) in (&mut a2).zip(&mut o2) {

@@ -43,12 +43,11 @@ impl Simd for Avx2 {
         unsafe { _mm256_add_epi32(acc, _mm256_madd_epi16(x, y)) }
     }
     #[inline(always)]
-    fn interleave(self, r0: &[i8; L], r1: &[i8; L], d: &mut [i32; L]) {
+    fn pairs(self, r0: &[i8; L], r1: &[i8; L]) -> __m256i {
         unsafe {
             let x0 = _mm_loadl_epi64(r0.as_ptr().cast());
             let x1 = _mm_loadl_epi64(r1.as_ptr().cast());
-            let v = _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x0, x1));
-            _mm256_storeu_si256(d.as_mut_ptr().cast(), v);
+            _mm256_cvtepi8_epi16(_mm_unpacklo_epi8(x0, x1))
         }
     }
     #[inline(always)]
