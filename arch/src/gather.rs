@@ -206,6 +206,72 @@ impl Gather {
         req
     }
 
+    /// Run the next `out.len() / r` words into `out` (words of `r` bytes), reading `dram`: the
+    /// functional effect of a gather LOAD in one call. Returns the bytes read from DRAM, or the index
+    /// and end of the first word that would read past `dram` (nothing after it is written).
+    pub fn read_words(&mut self, dram: &[u8], out: &mut [i8]) -> Result<u64, (usize, u64)> {
+        let r = self.r as usize;
+        let words = out.len() / r;
+        let mut bytes = 0u64;
+        let mut i = 0;
+        while i < words {
+            // Weight-stationary, inside an output row: the words of the rest of the row differ only
+            // in their column, so they are read in one run (the same requests as `next`, which the
+            // tests hold it to).
+            let g = &self.regs;
+            if !self.os && self.ow < u32::from(g.ow) {
+                let run = (u32::from(g.ow) - self.ow).min((words - i) as u32);
+                let (h, w, cs) = (i64::from(g.h), i64::from(g.w), u64::from(g.cs));
+                let ih = i64::from(self.oh) * i64::from(g.stride[0])
+                    + i64::from(self.kh) * i64::from(g.dilation[0])
+                    - i64::from(g.pad[0]);
+                let count = self.r.min(u32::from(g.cg).saturating_sub(self.c)) as usize;
+                let row = (0..h).contains(&ih) && count > 0;
+                let row_base = u64::from(g.base)
+                    + (u64::from(self.n) * h as u64 + ih.max(0) as u64) * w as u64 * cs
+                    + u64::from(self.c);
+                let (sw, kwo) = (
+                    i64::from(g.stride[1]),
+                    i64::from(self.kw) * i64::from(g.dilation[1]) - i64::from(g.pad[1]),
+                );
+                for j in 0..run as usize {
+                    let word = &mut out[(i + j) * r..(i + j + 1) * r];
+                    let iw = (i64::from(self.ow) + j as i64) * sw + kwo;
+                    if row && (0..w).contains(&iw) {
+                        let a = row_base + iw as u64 * cs;
+                        let end = a + count as u64;
+                        if end > dram.len() as u64 {
+                            return Err((i + j, end));
+                        }
+                        for (d, s) in word[..count]
+                            .iter_mut()
+                            .zip(&dram[a as usize..end as usize])
+                        {
+                            *d = *s as i8;
+                        }
+                        word[count..].fill(0);
+                        bytes += count as u64;
+                    } else {
+                        word.fill(0);
+                    }
+                }
+                // as `run` calls of `step`: the column advances, and wraps into the row at the end
+                self.ow += run - 1;
+                self.step();
+                i += run as usize;
+                continue;
+            }
+            let req = self.next();
+            if req.end() > dram.len() as u64 {
+                return Err((i, req.end()));
+            }
+            req.fill(dram, &mut out[i * r..(i + 1) * r]);
+            bytes += u64::from(req.count);
+            i += 1;
+        }
+        Ok(bytes)
+    }
+
     /// Advance to the next word. The walker's registers are as wide as the fields they start from
     /// (16 bits, kernel positions 8) and wrap as the hardware's do.
     fn step(&mut self) {
@@ -241,6 +307,51 @@ impl Gather {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// `read_words` (with its row runs) reads exactly what `next` word by word does.
+        #[test]
+        fn read_words_equals_next_word_by_word(
+            h in 0u16..7, w in 0u16..7, cs in 1u16..6, ow in 0u16..6, oh in 0u16..5,
+            stride in (0u8..3, 0u8..3), dilation in (0u8..3, 0u8..3), pad in (0u8..3, 0u8..3),
+            kw in 0u8..4, cg in 0u16..6, os: bool, r in 1u32..6, count in 1usize..40,
+            pos in (0u16..2, 0u16..6, 0u16..7, 0u8..3, 0u8..3, 0u16..6),
+        ) {
+            let regs = GatherRegs {
+                base: 3, h, w, cs, ow, oh,
+                stride: [stride.0, stride.1], dilation: [dilation.0, dilation.1],
+                pad: [pad.0, pad.1], kw, cg,
+            };
+            let dram: Vec<u8> = (0..600u32).map(|x| (x * 7 + 1) as u8).collect();
+            let p = GatherPos { n: pos.0, oh: pos.1, ow: pos.2, kh: pos.3, kw: pos.4, c: pos.5 };
+            let df = if os { Dataflow::OutputStationary } else { Dataflow::WeightStationary };
+            let mut fast = Gather::new(&regs, df, r, &p);
+            let mut slow = Gather::new(&regs, df, r, &p);
+            let mut got = vec![7i8; count * r as usize];
+            let res = fast.read_words(&dram, &mut got);
+            let mut want = vec![0i8; count * r as usize];
+            let mut bytes = 0u64;
+            let mut err = None;
+            for (i, word) in want.chunks_exact_mut(r as usize).enumerate() {
+                let q = slow.next();
+                if q.end() > dram.len() as u64 {
+                    err = Some((i, q.end()));
+                    break;
+                }
+                q.fill(&dram, word);
+                bytes += u64::from(q.count);
+            }
+            match err {
+                Some(e) => prop_assert_eq!(res, Err(e)),
+                None => {
+                    prop_assert_eq!(res, Ok(bytes));
+                    prop_assert_eq!(got, want);
+                    prop_assert_eq!(fast.next(), slow.next());
+                }
+            }
+        }
+    }
 
     fn regs() -> GatherRegs {
         // a 1×4×5×3 tensor at 100, 3×3 kernel, stride 2, padding 1, output 2×3

@@ -241,9 +241,9 @@ pub fn vs_verilator_gemm() -> Gemm {
     Gemm::new("bench", 512, 1024, 256)
 }
 
-/// The networks of the network figures, and their accelerator.
+/// The networks of the network figures, and their accelerators.
 pub const NETWORKS: [&str; 2] = ["resnet18", "resnet50"];
-pub const NETWORK_ARCH: &str = "ws_16x16";
+pub const NETWORK_ARCHS: [&str; 2] = ["ws_16x16", "os_16x16"];
 
 /// Simulate every MAC layer of `w` on `arch` with `threads` threads (see [`NetworkFigure`]).
 pub fn network_figure(
@@ -344,14 +344,16 @@ pub fn run(tools: Option<&Tools>, on_figure: &mut dyn FnMut(BenchEvent)) -> Resu
         }
     }
     let mut networks = vec![];
-    let arch = tessera_arch::builtin::arch(NETWORK_ARCH)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    for n in NETWORKS {
-        let w = tessera_workloads::builtin::workload(n)?;
-        for threads in if cores > 1 { vec![1, cores] } else { vec![1] } {
-            let f = network_figure(&w, &arch, threads)?;
-            on_figure(BenchEvent::Network(&f));
-            networks.push(f);
+    for a in NETWORK_ARCHS {
+        let arch = tessera_arch::builtin::arch(a)?;
+        for n in NETWORKS {
+            let w = tessera_workloads::builtin::workload(n)?;
+            for threads in if cores > 1 { vec![1, cores] } else { vec![1] } {
+                let f = network_figure(&w, &arch, threads)?;
+                on_figure(BenchEvent::Network(&f));
+                networks.push(f);
+            }
         }
     }
     Ok(BenchReport {

@@ -239,3 +239,50 @@ fn analytical_mape_within_one_percent_on_random_cases() {
         );
     }
 }
+
+/// A gather whose words would read past the DRAM image is an error naming the word, in both
+/// engines, not a panic.
+#[test]
+fn a_gather_past_the_image_is_an_error() {
+    use tessera_arch::isa::{Config, GatherPos, Instr, LoadTarget, Program};
+    let arch = tessera_arch::builtin::arch("ws_4x4").unwrap();
+    let program = Program {
+        instrs: vec![
+            Instr::Config(Config::Tensor {
+                base: 60,
+                h: 4,
+                w: 4,
+                cs: 4,
+                ow: 4,
+                oh: 4,
+            }),
+            Instr::Config(Config::Window {
+                stride: [1, 1],
+                dilation: [1, 1],
+                pad: [0, 0],
+                kw: 1,
+                cg: 4,
+            }),
+            Instr::Gather {
+                target: LoadTarget::Input,
+                count: 8,
+                sram_addr: 0,
+                pos: GatherPos::default(),
+            },
+            Instr::Halt,
+        ],
+    };
+    for engine in [Engine::Event, Engine::Stepped] {
+        let opts = SimOptions {
+            engine,
+            ..Default::default()
+        };
+        let Err(e) = tessera_sim::simulate(&arch, &program, vec![0; 80], &opts) else {
+            panic!("{engine:?}: the gather past the image ran");
+        };
+        assert!(
+            e.message.contains("gathered word 5") && e.message.contains("80-byte"),
+            "{engine:?}: {e}"
+        );
+    }
+}

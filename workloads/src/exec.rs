@@ -1,8 +1,8 @@
 //! Layers executed natively on the host, fast: the results every engine's outputs are checked
 //! against on real-sized layers, and the native baseline the simulator's speed is measured beside
-//! (`tessera bench`). A GEMM or batched product runs the tile kernel ([`crate::kernel::gemm`]); a
-//! convolution runs it per group over an explicit im2col of that group (host memory only — the
-//! accelerator never sees it). Tests hold this to the plain [`crate::reference`].
+//! (`tessera bench`). A GEMM or batched product runs the kernel ([`crate::kernel::gemm`]); a
+//! convolution runs it per image and group, weights times an explicit im2col of that group (host
+//! memory only — the accelerator never sees it). Tests hold this to the plain [`crate::reference`].
 
 use crate::data::Operands;
 use crate::{Conv2d, Layer};
@@ -26,65 +26,69 @@ pub fn run(layer: &Layer, ops: &Operands) -> Vec<i32> {
     }
 }
 
-/// A convolution as per-group GEMMs over an explicit im2col (`M = N·OH·OW`, `K = Cg·KH·KW` in
-/// the weights' own order, `N = O/groups`).
+/// A convolution as per-(batch, group) GEMMs `Y[Kg × P] = W[Kg × K] · col[K × P]` over an explicit
+/// im2col of that group (`P = OH·OW` output pixels, `K = Cg·KH·KW` in the weights' own order), so that
+/// the weights are used as they lie and the result lands in the output's own `[O][OH][OW]` order.
 pub fn conv2d(c: &Conv2d, x: &[i8], w: &[i8]) -> Vec<i32> {
     let (cg, kg) = c.group_channels();
     let (cg, kg) = (cg as usize, kg as usize);
     let (nb, ci, h, wi) = (
         c.batch as usize,
         c.in_channels as usize,
-        c.in_h as i64,
-        c.in_w as i64,
+        c.in_h as usize,
+        c.in_w as usize,
     );
     let (o, oh, ow) = (c.out_channels as usize, c.out_h as usize, c.out_w as usize);
     let [kh, kw] = c.kernel.map(|v| v as usize);
-    let (m, k) = (nb * oh * ow, cg * kh * kw);
-    let mut y = vec![0i32; nb * o * oh * ow];
-    let mut a = vec![0i8; m * k];
-    let mut b = vec![0i8; k * kg];
-    for g in 0..c.groups as usize {
-        // A[m][k], k = (ic·KH + ky)·KW + kx: the weights' order
-        for bi in 0..nb {
-            for y0 in 0..oh {
-                for x0 in 0..ow {
-                    let row = &mut a[((bi * oh + y0) * ow + x0) * k..][..k];
-                    for icg in 0..cg {
-                        let ic = g * cg + icg;
-                        for ky in 0..kh {
-                            let iy = (y0 * c.stride[0] as usize + ky * c.dilation[0] as usize)
-                                as i64
-                                - i64::from(c.pad_begin[0]);
-                            for kx in 0..kw {
-                                let ix = (x0 * c.stride[1] as usize + kx * c.dilation[1] as usize)
-                                    as i64
-                                    - i64::from(c.pad_begin[1]);
-                                row[(icg * kh + ky) * kw + kx] =
-                                    if iy < 0 || iy >= h || ix < 0 || ix >= wi {
-                                        0
-                                    } else {
-                                        x[((bi * ci + ic) * h as usize + iy as usize) * wi as usize
-                                            + ix as usize]
-                                    };
+    let [sh, sw] = c.stride.map(|v| v as usize);
+    let [dh, dw] = c.dilation.map(|v| v as usize);
+    let [pt, pl] = c.pad_begin.map(|v| v as usize);
+    let (k, plane) = (cg * kh * kw, oh * ow);
+    let mut y = vec![0i32; nb * o * plane];
+    let mut col = vec![0i8; k * plane];
+    // The output columns x0 whose input column x0·sw + kx·dw - pl lies inside [0, W).
+    let cols = |kx: usize| {
+        let off = kx * dw;
+        let lo = if off >= pl {
+            0
+        } else {
+            (pl - off).div_ceil(sw)
+        };
+        let hi = if wi + pl > off {
+            ((wi + pl - off - 1) / sw + 1).min(ow)
+        } else {
+            0
+        };
+        (lo.min(hi), hi)
+    };
+    for bi in 0..nb {
+        for g in 0..c.groups as usize {
+            for icg in 0..cg {
+                let plane_in = &x[(bi * ci + g * cg + icg) * h * wi..][..h * wi];
+                for ky in 0..kh {
+                    for kx in 0..kw {
+                        let row = &mut col[((icg * kh + ky) * kw + kx) * plane..][..plane];
+                        let (lo, hi) = cols(kx);
+                        for y0 in 0..oh {
+                            let out = &mut row[y0 * ow..][..ow];
+                            let iy = (y0 * sh + ky * dh).checked_sub(pt).filter(|&v| v < h);
+                            let Some(iy) = iy else {
+                                out.fill(0);
+                                continue;
+                            };
+                            let src = &plane_in[iy * wi..][..wi];
+                            out[..lo].fill(0);
+                            out[hi..].fill(0);
+                            for (x0, d) in out[lo..hi].iter_mut().enumerate() {
+                                *d = src[(lo + x0) * sw + kx * dw - pl];
                             }
                         }
                     }
                 }
             }
-        }
-        // B[k][n] = w[g·Kg + n][k]
-        for nn in 0..kg {
-            let oc = g * kg + nn;
-            for kk in 0..k {
-                b[kk * kg + nn] = w[oc * k + kk];
-            }
-        }
-        let r = crate::kernel::gemm(&a, &b, m, k, kg);
-        for mi in 0..m {
-            let (bi, p) = (mi / (oh * ow), mi % (oh * ow));
-            for nn in 0..kg {
-                y[(bi * o + g * kg + nn) * oh * ow + p] = r[mi * kg + nn];
-            }
+            let wg = &w[g * kg * k..][..kg * k];
+            let dst = &mut y[(bi * o + g * kg) * plane..][..kg * plane];
+            crate::kernel::gemm_into(wg, &col, kg, k, plane, dst);
         }
     }
     y

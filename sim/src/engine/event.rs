@@ -283,7 +283,10 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
             let end = issue(m, program, &ins, pc, t, u, opts, &mut channel, &mut active)?;
             units[u as usize].busy = true;
             q.push(end + 1, Phase::Settle, Event::Free(u));
-            apply(m, &ins, &mut scratch, r, c);
+            apply(m, &ins, &mut scratch, r, c).map_err(|e| Diagnostic {
+                message: format!("instruction {pc} ({ins}): {}", e.message),
+                ..e
+            })?;
             m.counters.instructions += 1;
             ctrl.pc += 1;
             look_at = next_look(&mut q, t + 1);
@@ -439,7 +442,8 @@ struct Scratch {
 }
 
 /// The functional effect of one instruction, with its counters.
-fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) {
+/// Errors only when a gathered word reads outside the DRAM image.
+fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) -> Result<()> {
     let arch = m.arch;
     match *ins {
         Instr::Load {
@@ -458,9 +462,24 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) {
             pos,
         } => {
             let mut g = m.gather(&pos);
-            for i in 0..usize::from(count) {
-                let req = g.next();
-                m.read_word(target, usize::from(sram_addr) + i, &req);
+            let wb = arch.load_buffer(target).word_bytes() as usize;
+            let (s0, n) = (usize::from(sram_addr), usize::from(count));
+            let buf = match target {
+                LoadTarget::Input => &mut m.input,
+                LoadTarget::Weight => &mut m.weight,
+            };
+            match g.read_words(&m.dram, &mut buf[s0 * wb..(s0 + n) * wb]) {
+                Ok(bytes) => m.counters.dram_read_bytes += bytes,
+                Err((i, end)) => {
+                    return Err(Diagnostic::new(format!(
+                        "gathered word {i} reads bytes up to {end} outside the {}-byte DRAM image",
+                        m.dram.len()
+                    )))
+                }
+            }
+            match target {
+                LoadTarget::Input => m.counters.input.writes += u64::from(count),
+                LoadTarget::Weight => m.counters.weight.writes += u64::from(count),
             }
             m.counters.loads += 1;
         }
@@ -509,4 +528,5 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) {
         }
         Instr::Sync { .. } | Instr::Halt | Instr::Config(_) => {}
     }
+    Ok(())
 }

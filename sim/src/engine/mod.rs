@@ -217,9 +217,6 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
     };
     let fits = |a: u64, n: u64, depth: u64| a + n <= depth;
     let mut halted = false;
-    // The gather registers as the program leaves them at each instruction (in program order, which
-    // is the order CONFIGs and gathers reach the DMA).
-    let mut regs = GatherRegs::default();
     for (i, ins) in program.instrs.iter().enumerate() {
         match *ins {
             Instr::Load {
@@ -284,12 +281,12 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
                     return err(i, "a buffer range exceeds its buffer".into());
                 }
             }
-            Instr::Config(c) => regs.write(&c),
+            Instr::Config(_) => {}
             Instr::Gather {
                 target,
                 count,
                 sram_addr,
-                pos,
+                ..
             } => {
                 if target != LoadTarget::Input {
                     return err(i, "only the input buffer gathers".into());
@@ -301,19 +298,8 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
                 if !fits(sram_addr.into(), count.into(), buf.depth().into()) {
                     return err(i, format!("buffer range exceeds {} words", buf.depth()));
                 }
-                let mut g = Gather::new(&regs, arch.dataflow(), arch.rows(), &pos);
-                for w in 0..count {
-                    let req = g.next();
-                    if req.end() > dram_len as u64 {
-                        return err(
-                            i,
-                            format!(
-                                "gathered word {w} reads bytes up to {} outside the {dram_len}-byte image",
-                                req.end()
-                            ),
-                        );
-                    }
-                }
+                // Where each word reads depends on the gather registers at run time: the engines
+                // check every request against the image as they run it (`check_request`).
             }
             Instr::Sync { .. } => {}
             Instr::Halt => {
@@ -324,6 +310,17 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
     }
     if !halted {
         return Err(Diagnostic::new("program has no HALT"));
+    }
+    Ok(())
+}
+
+/// A gathered word's request must lie inside the DRAM image (word `i` of its LOAD).
+pub(crate) fn check_request(dram_len: usize, i: usize, req: &ReadReq) -> Result<()> {
+    if req.end() > dram_len as u64 {
+        return Err(Diagnostic::new(format!(
+            "gathered word {i} reads bytes up to {} outside the {dram_len}-byte DRAM image",
+            req.end()
+        )));
     }
     Ok(())
 }

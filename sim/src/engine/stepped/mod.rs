@@ -136,6 +136,12 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
         }
         let from_dram = dram.eval(t);
         let dma_out = dma.eval(m, &from_dram, t);
+        if let Some((i, req)) = &dma_out.request {
+            super::check_request(m.dram.len(), *i as usize, req).map_err(|e| Diagnostic {
+                message: format!("a gather LOAD: {}", e.message),
+                ..e
+            })?;
+        }
         let cu_out = match &mut cu {
             ComputeUnit::Ws(u) => u.eval(&ports),
             ComputeUnit::Os(u) => u.eval(&ports),
