@@ -2,8 +2,10 @@
 //! word of a gather LOAD, an implicit im2col of an input tensor that lies in DRAM as `[N][H][W][Cs]`.
 //!
 //! This is the one Rust definition of the addressing: both simulator engines run it, the lowering's
-//! tests check the DRAM image against it, and the DMA template implements the same rules in Verilog
-//! (held to this by the Verilator comparison, which checks every request the RTL presents).
+//! tests sum its traffic against the schedule's closed form, and the DMA template implements the
+//! same rules in Verilog. `tessera verify --trace` compares every request the RTL presents with the
+//! simulator's and fails on the first that differs (`tests/tests/rtl_vs_sim.rs` runs it on
+//! convolutions of both dataflows).
 //!
 //! A request `(addr, stride, first, count)` fills bytes `first .. first + count` of the word from
 //! `addr + (j - first)·stride`; the other bytes are zero. A word that reads nothing (padding) is the

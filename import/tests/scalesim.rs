@@ -23,7 +23,7 @@ fn mnk(w: &Workload) -> Vec<(u32, u32, u32)> {
         .map(|l| match l {
             Layer::Gemm(g) => (g.m, g.n, g.k),
             Layer::Conv2d(c) => {
-                let g = c.group_gemm();
+                let g = c.group_gemm().unwrap();
                 assert_eq!(c.groups, 1);
                 (g.m, g.n, g.k)
             }
@@ -167,7 +167,7 @@ fn gemm_columns_are_m_n_k() {
     let (Layer::Gemm(g2), Layer::Conv2d(c)) = (&gemm.layers[0], &as_conv.layers[0]) else {
         panic!()
     };
-    let cg = c.group_gemm();
+    let cg = c.group_gemm().unwrap();
     assert_eq!((g2.m, g2.k, g2.n), (96, 200, 40));
     assert_eq!((cg.m, cg.k, cg.n), (g2.m, g2.k, g2.n));
     // And SCALE-Sim's own (M, N, K) for the row.

@@ -3,8 +3,7 @@
 //! what each tile moves ([`Schedule`], the one place the loop nest is written), where operands live in DRAM
 //! ([`DramLayout`]) and the lowering to a [`Program`](tessera_arch::isa::Program) ([`lower()`]).
 //!
-//! Everything downstream derives from the schedule: the program and its length check, the DRAM
-//! image, the analytical model's access counts and timing, and the search's cost bound. A new
+//! Everything downstream derives from the schedule: the program, the DRAM image, the analytical model's access counts and timing, and the search's cost bound. A new
 //! dataflow is a new arm of [`Schedule::shape`], [`Mapping::check`] and the DRAM word formats — and
 //! of the timing contract, simulator and templates, which live elsewhere (docs/TIMING.md).
 

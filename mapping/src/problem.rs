@@ -155,11 +155,25 @@ impl Problem {
                     Dataflow::OutputStationary => cg,
                     _ => cg.div_ceil(r) * r,
                 };
-                let k = c.kernel[0] * c.kernel[1] * k_per_position;
+                let too_big = |what: &str| {
+                    tessera_core::diag::Diagnostic::field(
+                        "in_shape",
+                        format!("the convolution's implicit GEMM has more than 2^32 {what}"),
+                    )
+                };
+                let k = c.kernel[0]
+                    .checked_mul(c.kernel[1])
+                    .and_then(|x| x.checked_mul(k_per_position))
+                    .ok_or_else(|| too_big("rows of K"))?;
+                let m = c
+                    .batch
+                    .checked_mul(c.out_h)
+                    .and_then(|x| x.checked_mul(c.out_w))
+                    .ok_or_else(|| too_big("output pixels"))?;
                 Ok(Problem {
                     name: c.name.clone(),
                     instances: c.groups,
-                    gemm: Gemm::new(&c.name, c.batch * c.out_h * c.out_w, k, kg),
+                    gemm: Gemm::new(&c.name, m, k, kg),
                     conv: Some(ConvGeometry {
                         conv: c.clone(),
                         cg,

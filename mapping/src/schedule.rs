@@ -481,16 +481,26 @@ mod tests {
         /// weight, every output word, once).
         #[test]
         fn conv_gathers_equal_the_walk(
-            c in 1u32..9, o in 1u32..9, hw in 1u32..9, kk in 1u32..4, s in 1u32..3, d in 1u32..3,
-            pad in 0u32..3, grouped: bool, os: bool, pick in 0usize..1000,
+            cg in 1u32..7, o in 1u32..6, h in 1u32..9, w in 1u32..9, kh in 1u32..4, kw in 1u32..4,
+            s in (1u32..4, 1u32..4), d in (1u32..3, 1u32..3), pb in (0u32..3, 0u32..3),
+            pe in (0u32..3, 0u32..3), groups in 1u32..4, batch in 1u32..4, os: bool,
+            rows in 1i64..7, cols in 1i64..5, pick in 0usize..1000,
         ) {
-            let arch = builtin::arch(if os { "os_4x4" } else { "ws_4x4" }).unwrap();
-            let groups = if grouped { c } else { 1 };
-            let Some(out) = Conv2d::out_size(hw, 2 * pad, kk, s, d) else { return Ok(()) };
+            let df = if os { Dataflow::OutputStationary } else { Dataflow::WeightStationary };
+            let bytes = [rows * 64 * 2, cols * rows.max(32) * 2, 4 * cols * 64 * 2];
+            let arch = tessera_arch::ArchSpec::ws("p", rows, cols, bytes, 2, 8, 10)
+                .with_dataflow(df)
+                .validate()
+                .unwrap();
+            let (Some(out_h), Some(out_w)) = (
+                Conv2d::out_size(h, pb.0 + pe.0, kh, s.0, d.0),
+                Conv2d::out_size(w, pb.1 + pe.1, kw, s.1, d.1),
+            ) else { return Ok(()) };
+            let (c, s, d) = (cg * groups, [s.0, s.1], [d.0, d.1]);
             let cv = Conv2d {
-                name: "c".into(), batch: 1, in_channels: c, in_h: hw, in_w: hw,
-                out_channels: o * groups, kernel: [kk, kk], stride: [s, s], dilation: [d, d],
-                pad_begin: [pad, pad], pad_end: [pad, pad], groups, out_h: out, out_w: out,
+                name: "c".into(), batch, in_channels: c, in_h: h, in_w: w,
+                out_channels: o * groups, kernel: [kh, kw], stride: s, dilation: d,
+                pad_begin: [pb.0, pb.1], pad_end: [pe.0, pe.1], groups, out_h, out_w,
             };
             let p = Problem::new(&Layer::Conv2d(cv.clone()), &arch).unwrap();
             let cands = Mapping::candidates(&p.gemm, &arch);
@@ -516,12 +526,19 @@ mod tests {
             prop_assert_eq!(sum.configs, 2 * u64::from(groups));
             // compulsory: the input bytes some window reads at least once
             let mut touched = 0u64;
-            for y in 0..hw { for x in 0..hw {
-                let hit = |i: u32, o_: u32| (0..o_).any(|q| (0..kk).any(|k_| q * s + k_ * d == i + pad));
-                if hit(y, out) && hit(x, out) { touched += u64::from(c); }
+            for y in 0..h { for x in 0..w {
+                let hit = |i: u32, o_: u32, k: u32, s: u32, d: u32, p: u32| {
+                    (0..o_).any(|q| (0..k).any(|k_| q * s + k_ * d == i + p))
+                };
+                if hit(y, out_h, kh, s[0], d[0], pb.0) && hit(x, out_w, kw, s[1], d[1], pb.1) {
+                    touched += u64::from(c * batch);
+                }
             }}
             prop_assert!(sum.input_dram_bytes >= touched);
-            prop_assert!(sum.store_words * u64::from(arch.cols()) >= u64::from(out * out * o * groups));
+            prop_assert!(
+                sum.store_words * u64::from(arch.cols())
+                    >= u64::from(batch * out_h * out_w * o * groups)
+            );
         }
     }
 }

@@ -15,8 +15,8 @@
 //! and any issue order other than the lowering's.
 //!
 //! Arithmetic: counts come from the checked summary; per-tile times are bounded by the contract's
-//! 16-bit fields (under 2^20 cycles a tile), and a layer has far fewer than 2^40 tiles, so the cycle
-//! sum stays inside u64.
+//! 16-bit fields and the DRAM's latency and width (under 2^40 cycles a tile even at 1 B/cycle and a
+//! 2^32-cycle latency), and a layer has far fewer than 2^24 tiles, so the cycle sum stays inside u64.
 
 use crate::area::Area;
 use crate::breakdown::{Breakdown, BreakdownAcc};

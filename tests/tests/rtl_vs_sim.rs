@@ -322,3 +322,36 @@ fn the_dqn_network_verifies() {
         );
     }
 }
+
+/// The RTL's gather requests themselves, not only the outputs they produce: traced verify of
+/// convolutions with padding wider than the kernel reaches, an output row narrower than the array
+/// (OW < R, output-stationary), groups with channels per group not a multiple of R, and batch 2,
+/// on both dataflows. Any differing request (address, stride, byte run) fails the check.
+#[test]
+fn gather_requests_equal_the_simulators_event_by_event() {
+    let Some(tools) = tools_for_tests(false) else {
+        return;
+    };
+    let mut layers = vec![
+        conv("bigpad", 3, 5, 6, 4, 3, 2, 1, 3, 1),
+        conv("narrow", 5, 7, 3, 6, 3, 1, 2, 1, 1),
+        conv("groups", 6, 6, 6, 6, 3, 1, 1, 1, 3),
+    ];
+    if let Layer::Conv2d(c) = &mut layers[2] {
+        c.batch = 2;
+    }
+    let w = Workload::of_layers("traced", layers);
+    for (_, df) in DATAFLOWS {
+        let arch = builtin::arch(&format!("{df}_4x4")).unwrap();
+        let o = VerifyOptions {
+            trace: true,
+            seed: 5,
+            ..VerifyOptions::default()
+        };
+        let r = verify(&arch, &w, &o, &tools).unwrap();
+        for l in &r.layers {
+            assert_eq!(l.first_divergence, None, "{}: {}", arch.name(), l.layer);
+        }
+        assert!(r.passed, "{r:?}");
+    }
+}

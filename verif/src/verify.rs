@@ -235,7 +235,12 @@ pub fn verify_with(
         sim_cycles,
         rtl_cycles,
         cycles_equal,
-        passed: bit_exact && cycles_equal && lint_clean,
+        // With traces, the event logs must agree too: every DMA request (address, stride, byte
+        // run) of the RTL against the simulator's, not only the outputs they produce.
+        passed: bit_exact
+            && cycles_equal
+            && lint_clean
+            && layers.iter().all(|l| l.first_divergence.is_none()),
         lint_clean,
         lint,
         layers,

@@ -99,15 +99,20 @@ impl Conv2d {
     }
 
     /// The GEMM one group of this convolution is (explicit im2col): M = batch·OH·OW output pixels,
-    /// K = KH·KW·(in channels per group), N = out channels per group.
-    pub fn group_gemm(&self) -> Gemm {
+    /// K = KH·KW·(in channels per group), N = out channels per group. `None` when M or K exceeds
+    /// 32 bits (validation refuses such layers).
+    pub fn group_gemm(&self) -> Option<Gemm> {
         let (cg, kg) = self.group_channels();
-        Gemm::new(
+        Some(Gemm::new(
             &self.name,
-            self.batch * self.out_h * self.out_w,
-            self.kernel[0] * self.kernel[1] * cg,
+            self.batch
+                .checked_mul(self.out_h)?
+                .checked_mul(self.out_w)?,
+            self.kernel[0]
+                .checked_mul(self.kernel[1])?
+                .checked_mul(cg)?,
             kg,
-        )
+        ))
     }
 
     /// Whether this is a depthwise convolution (one input and at least one output channel per group).

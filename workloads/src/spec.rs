@@ -585,6 +585,15 @@ impl WorkloadSpec {
                     })
                 };
                 let (out_h, out_w) = (out(0)?, out(1)?);
+                // the implicit GEMM's rows (batch × output pixels) are counted in 32 bits
+                let pixels = u64::from(sh[0]) * u64::from(out_h) * u64::from(out_w);
+                ensure(pixels <= u64::from(u32::MAX), "in_shape", || {
+                    format!(
+                        "batch × output pixels = {}·{out_h}·{out_w} = {pixels} exceeds {}",
+                        sh[0],
+                        u32::MAX
+                    )
+                })?;
                 layers.push(Layer::Conv2d(Conv2d {
                     name: s.name.clone(),
                     batch: sh[0],

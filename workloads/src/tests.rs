@@ -160,7 +160,7 @@ fn reference_conv_equals_im2col_gemm() {
     let (x, w) = data::conv_operands(&c, 3);
     let y = reference::conv2d(&c, &x, &w);
     let (cg, kg) = c.group_channels();
-    let g = c.group_gemm();
+    let g = c.group_gemm().unwrap();
     for grp in 0..c.groups {
         // im2col A [pixels][kh, kw, c] and B [kh, kw, c][o] of this group
         let mut a = vec![0i8; (g.m * g.k) as usize];
