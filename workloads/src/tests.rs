@@ -209,3 +209,19 @@ fn reference_conv_equals_im2col_gemm() {
         }
     }
 }
+
+/// Batch × output pixels beyond 32 bits (the implicit GEMM's rows) is refused, naming the field.
+#[test]
+fn more_output_pixels_than_32_bits_hold_are_refused() {
+    let e = parse(
+        r#"WorkloadSpec(name: "huge", inputs: [(name: "x", shape: [16449, 1, 1, 1])], layers: [
+            Conv2d((name: "c", out_channels: 1, kernel: (1, 1), padding: (255, 255))),
+        ])"#,
+    )
+    .unwrap_err();
+    assert!(
+        e.field.as_deref().is_some_and(|f| f.ends_with("in_shape")),
+        "{e}"
+    );
+    assert!(e.message.contains("exceeds"), "{e}");
+}
