@@ -103,8 +103,9 @@ fn spanned(e: ron::error::SpannedError, path: Option<String>, origin: &Path) -> 
 /// The largest spec file read (1 MiB): far more than any description needs.
 pub const MAX_SPEC_BYTES: u64 = 1 << 20;
 
-/// Read a text file of at most `limit` bytes; a larger file is a [`Kind::BadInput`] error naming it.
-pub fn read_text(path: &Path, limit: u64) -> Result<String> {
+/// Read a whole file of at most `limit` bytes; a larger file is a [`Kind::BadInput`] error naming
+/// it and `what` it should be (`a spec file`, `an ONNX model`).
+pub fn read_bytes(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
     use std::io::Read;
     if path.is_dir() {
         return Err(Diagnostic::new("is a folder, not a file").in_file(path));
@@ -116,10 +117,16 @@ pub fn read_text(path: &Path, limit: u64) -> Result<String> {
         .map_err(|e| Diagnostic::io(path, "cannot read", &e))?;
     if bytes.len() as u64 > limit {
         return Err(Diagnostic::new(format!(
-            "is larger than {limit} bytes; a spec file is far smaller (is it the right file?)"
+            "is larger than {limit} bytes, the most {what} can be (is it the right file?)"
         ))
         .in_file(path));
     }
+    Ok(bytes)
+}
+
+/// Read a text file of at most `limit` bytes; a larger file is a [`Kind::BadInput`] error naming it.
+pub fn read_text(path: &Path, limit: u64) -> Result<String> {
+    let bytes = read_bytes(path, limit, "a spec file")?;
     String::from_utf8(bytes)
         .map_err(|e| Diagnostic::new(format!("is not UTF-8 text ({e})")).in_file(path))
 }

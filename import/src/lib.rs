@@ -173,22 +173,7 @@ pub fn load(path: impl AsRef<Path>) -> Result<Import> {
 
 /// Read a whole file of at most `limit` bytes (a larger one is refused, naming the file).
 pub(crate) fn read_bytes(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
-    use std::io::Read;
-    if path.is_dir() {
-        return Err(Diagnostic::new("is a folder, not a file").in_file(path));
-    }
-    let f = std::fs::File::open(path).map_err(|e| Diagnostic::io(path, "cannot read", &e))?;
-    let mut bytes = Vec::new();
-    f.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Diagnostic::io(path, "cannot read", &e))?;
-    if bytes.len() as u64 > limit {
-        return Err(Diagnostic::new(format!(
-            "is larger than {limit} bytes, the most {what} can be"
-        ))
-        .in_file(path));
-    }
-    Ok(bytes)
+    tessera_core::load::read_bytes(path, limit, what)
 }
 
 /// The file's stem, for a spec's name.

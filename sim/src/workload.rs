@@ -97,10 +97,7 @@ pub struct Totals {
     pub breakdown: Breakdown,
 }
 
-fn totals<'a>(
-    arch: &Arch,
-    rows: impl Iterator<Item = (u64, f64, u64, &'a Counters, &'a Breakdown)> + Clone,
-) -> Result<Totals> {
+fn totals<'a>(arch: &Arch, rows: impl Iterator<Item = Row<'a>> + Clone) -> Result<Totals> {
     let cycles = checked_sum(rows.clone().map(|r| r.0), "total cycles")?;
     let macs = checked_sum(rows.clone().map(|r| r.2), "total MACs")?;
     let mut counters = Counters::default();
@@ -119,6 +116,21 @@ fn totals<'a>(
         breakdown,
     })
 }
+
+/// What a per-layer row adds to the totals: (cycles, energy pJ, MACs, counters, breakdown).
+type Row<'a> = (u64, f64, u64, &'a Counters, &'a Breakdown);
+
+/// `row()` for the per-layer report types, which share these fields.
+macro_rules! layer_rows {
+    ($($t:ty),*) => {$(
+        impl $t {
+            fn row(&self) -> Row<'_> {
+                (self.cycles, self.energy_pj, self.info.macs, &self.counters, &self.breakdown)
+            }
+        }
+    )*};
+}
+layer_rows!(LayerEstimate, LayerSim);
 
 /// Operations no stage models, with their operation counts.
 #[derive(Clone, Debug, Serialize)]
@@ -185,18 +197,7 @@ pub fn estimate(arch: &Arch, w: &Workload, spec: &MappingSpec) -> Result<Estimat
         dataflow: arch.dataflow().name().to_string(),
         workload: w.name.clone(),
         model: MODEL_NOTE,
-        totals: totals(
-            arch,
-            layers.iter().map(|l| {
-                (
-                    l.cycles,
-                    l.energy_pj,
-                    l.info.macs,
-                    &l.counters,
-                    &l.breakdown,
-                )
-            }),
-        )?,
+        totals: totals(arch, layers.iter().map(|l| l.row()))?,
         area_um2: crate::area::Area::of(arch).total_um2,
         not_modelled: NotModelled::of(w),
         layers,
@@ -289,18 +290,7 @@ pub fn simulate(
             engine,
             seed,
             matches_reference: layers.iter().all(|l| l.matches_reference),
-            totals: totals(
-                arch,
-                layers.iter().map(|l| {
-                    (
-                        l.cycles,
-                        l.energy_pj,
-                        l.info.macs,
-                        &l.counters,
-                        &l.breakdown,
-                    )
-                }),
-            )?,
+            totals: totals(arch, layers.iter().map(|l| l.row()))?,
             not_modelled: NotModelled::of(w),
             layers,
         },

@@ -10,17 +10,8 @@
 use tessera_arch::builtin;
 use tessera_mapping::MappingSpec;
 use tessera_sim::workload::{estimate, validate};
+use tessera_workloads::builtin::ZOO;
 
-const ZOO: [&str; 8] = [
-    "alexnet",
-    "vgg16",
-    "resnet18",
-    "resnet50",
-    "mobilenetv2",
-    "dqn",
-    "mlp",
-    "bert-layer",
-];
 const ARCHS: [&str; 8] = [
     "ws_4x4", "os_4x4", "ws_8x8", "os_8x8", "ws_16x16", "os_16x16", "ws_32x32", "os_32x32",
 ];

@@ -30,6 +30,18 @@ pub const WORKLOADS: &[(&str, &str)] = &[
     ("bert-layer", include_str!("../builtin/bert_layer.ron")),
 ];
 
+/// The model zoo: the built-in whole networks.
+pub const ZOO: [&str; 8] = [
+    "alexnet",
+    "vgg16",
+    "resnet18",
+    "resnet50",
+    "mobilenetv2",
+    "dqn",
+    "mlp",
+    "bert-layer",
+];
+
 pub fn workload(name: &str) -> Result<Workload> {
     let (_, text) = WORKLOADS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
         Diagnostic::new(format!(

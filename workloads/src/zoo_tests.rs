@@ -39,16 +39,7 @@ fn assert_near(name: &str, macs: u64, published: f64, rel: f64) {
     );
 }
 
-const ZOO: &[&str] = &[
-    "alexnet",
-    "vgg16",
-    "resnet18",
-    "resnet50",
-    "mobilenetv2",
-    "dqn",
-    "mlp",
-    "bert-layer",
-];
+use crate::builtin::ZOO;
 
 /// Every zoo model is a built-in and validates; validation checks the shapes between layers,
 /// including that each two-input Add reads two tensors of one shape — checked again here.
