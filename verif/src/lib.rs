@@ -1,7 +1,8 @@
 //! Checks of the generated RTL with external tools: lint ([`lint()`], Verilator `-Wall`), synthesis
 //! ([`synth()`], Yosys, an area proxy and a latch check) and simulation ([`run_rtl`], a Verilator
 //! testbench with the DRAM model of docs/TIMING.md; [`run_rtl_traced`] also writes the architectural
-//! event trace the cycle simulator writes).
+//! event trace the cycle simulator writes), and a formal proof ([`prove_pe`], Yosys `sat`) that the
+//! exported PE computes the contract's next state for every state and input.
 //!
 //! The RTL ≡ simulator check lives here too ([`verify()`]): the cycle simulator (`tessera-sim`) and
 //! the generated Verilog run the same lowered program on the same DRAM image, and must give
@@ -13,6 +14,7 @@
 //! acknowledgement) and the contract's cycle count. What it leaves out: everything not in the
 //! contract (refresh, bank timing, several outstanding requests).
 
+pub mod formal;
 pub mod lint;
 pub mod proc;
 pub mod run;
@@ -20,6 +22,7 @@ pub mod synth;
 pub mod tools;
 pub mod verify;
 
+pub use formal::{prove_pe, ProofReport};
 pub use lint::{lint, LintReport};
 pub use run::{build_testbench, build_testbench_in, cache_root, run_rtl, run_rtl_traced, RtlRun};
 pub use synth::{synth, SynthReport};

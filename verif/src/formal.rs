@@ -1,0 +1,658 @@
+//! A formal check of the exported processing element: Yosys proves that the PE module of a design
+//! computes the contract's next state for every state and every input.
+//!
+//! **What is proven.** For the `<arch>_pe` module of a [`Design`], one clock step from *any* state
+//! under *any* input — every bit pattern of every port, `rst` and the control input included, so
+//! all int8 operands, not samples of them — lands in the state the contract's words give
+//! (docs/TIMING.md, step 3 of "Compute unit: weight-stationary" / "output-stationary"):
+//!
+//! - weight-stationary: `w_out' = w_shift ? w_in : w_out`, `a_out' = a_in`,
+//!   `psum_out' = psum_in + sext(a_in)·sext(w_out) mod 2^ab`;
+//! - output-stationary: `a_out' = a_in`, `b_out' = b_in`,
+//!   `acc' = drain ? acc_in : acc + sext(a_in)·sext(b_in) mod 2^ab`;
+//! - both: while `rst` is high every register becomes 0.
+//!
+//! (`ob`/`ab` are the arch's operand and accumulator widths, `sext` sign-extends an operand to `ab`
+//! bits.) The registers are the PE's outputs, so the next state is what the outputs show one cycle
+//! later. Since the property holds from every state, it holds in every reachable one: by induction
+//! on the cycles after a reset, the PE's registers always equal the reference's.
+//!
+//! **How.** A miter module, generated here, instantiates the PE next to a reference written
+//! directly from the words above (independently of the template: operands sign-extended to `ab`
+//! bits and multiplied modulo `2^ab`, where the template multiplies at `2·ob` bits and
+//! sign-extends the product). The reference's next state is computed from the PE's *current*
+//! outputs, so both sides share the current state by construction. `sat -seq 2` starts from a free
+//! (defined) initial state, with free defined inputs in the first step, and proves that in the
+//! second step every PE output equals the reference's register (`-enable_undef`: an `x` in the PE
+//! fails the proof too). Registers inside the PE that are not outputs are free as well, so they
+//! cannot hide a difference. A counterexample is reported as the state, the inputs and the
+//! registers that differ; a Yosys warning while connecting the PE (a port of another width, say)
+//! refuses the proof, since a mis-connected PE would prove nothing.
+//!
+//! **What is not proven here.** The array's wiring (which PE feeds which), the skew and deskew
+//! chains, the sequencers, the controller, the DMA and every cycle count: those are checked by
+//! running the whole design against the cycle simulator ([`crate::verify()`], RTL ≡ sim), over
+//! samples. The clock itself is not modelled: Yosys's `sat` steps every flip-flop once per step,
+//! whichever clock edge the Verilog names. The proof is per module text, so two arrays of one
+//! dataflow and widths prove the same PE (only the module name differs).
+
+use crate::tools::Tools;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::Instant;
+use tessera_arch::{Arch, Dataflow};
+use tessera_core::diag::{Diagnostic, Result};
+use tessera_rtl_gen::Design;
+
+/// Longest time one SAT instance may take (Yosys `sat -timeout`); a timeout is a tool error. The
+/// 8/32-bit proofs take a few seconds.
+pub const PROOF_TIMEOUT_S: u32 = 600;
+
+/// A proof that a design's PE follows the contract's step (see the module docs).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ProofReport {
+    pub arch: String,
+    /// The PE module proven, `<arch>_pe`.
+    pub pe: String,
+    pub dataflow: String,
+    pub operand_bits: u32,
+    pub accumulator_bits: u32,
+    /// What was proven, one line: the next state of every register as a formula.
+    pub property: String,
+    /// Wall time of the Yosys run (parse, elaboration and the SAT proof), seconds.
+    pub seconds: f64,
+    pub yosys_version: String,
+    /// The solver's last lines: the problem's size and the result.
+    pub yosys_log_tail: String,
+}
+
+/// Prove that the PE module of `design` (emitted for `arch`) follows the contract's next-state
+/// function for every state and input (module docs). Errors, by [`Kind`](tessera_core::Kind):
+/// `BadInput` when the design was not generated for `arch` or has no PE file, or the dataflow has
+/// no reference here; `CheckFailed` with a counterexample when the PE differs from the reference,
+/// or when the PE does not connect cleanly to the contract's ports; `Tool` when Yosys is missing,
+/// fails otherwise or times out.
+pub fn prove_pe(arch: &Arch, design: &Design, tools: &Tools) -> Result<ProofReport> {
+    let name = arch.name();
+    if !tessera_arch::is_safe_identifier(name) || design.top != format!("{name}_top") {
+        return Err(Diagnostic::new(format!(
+            "design {:?} was not generated for arch {name:?}",
+            design.top
+        )));
+    }
+    let pe = format!("{name}_pe");
+    let pe_file = design
+        .files
+        .iter()
+        .find(|f| f.name == format!("{pe}.v"))
+        .ok_or_else(|| Diagnostic::new(format!("design {} has no file {pe}.v", design.top)))?;
+    let reference = Reference::of(arch.dataflow())?;
+    let d = arch.datatypes();
+    let (ob, ab) = (d.operand_bits(), d.accumulator_bits());
+    let miter = reference.miter(&pe, ob, ab)?;
+    let yosys = tools.yosys()?;
+
+    let dir = crate::proc::temp_dir("tessera-formal-", None)?;
+    let write = |file: &str, text: &str| {
+        tessera_core::load::write_atomic(&dir.path().join(file), text.as_bytes())
+    };
+    write(&pe_file.name, &pe_file.text)?;
+    write("miter.v", &miter.text)?;
+    write("formal.ys", &reference.script(&pe_file.name, &miter.module))?;
+    let start = Instant::now();
+    let out = crate::proc::run(
+        Command::new(yosys).current_dir(dir.path()).args([
+            "-q",
+            "-l",
+            "formal.log",
+            "-s",
+            "formal.ys",
+        ]),
+        "yosys",
+    )?;
+    let seconds = start.elapsed().as_secs_f64();
+    let log = std::fs::read_to_string(dir.path().join("formal.log")).unwrap_or_default();
+    drop(dir);
+
+    let what = format!(
+        "{pe} ({}, int{ob} operands, int{ab} sums)",
+        arch.dataflow().name()
+    );
+    let warnings: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("Warning:"))
+        .map(str::trim)
+        .collect();
+    if !warnings.is_empty() {
+        return Err(Diagnostic::check_failed(format!(
+            "{what} does not connect cleanly to the contract's PE ports, so nothing was proven; \
+             Yosys warned:\n{}",
+            warnings.join("\n")
+        )));
+    }
+    if let Some(l) = log.lines().find(|l| {
+        l.contains("does not have a port named") || l.contains("is not part of the design")
+    }) {
+        return Err(Diagnostic::check_failed(format!(
+            "{what} does not have the contract's PE ports ({}): {}",
+            reference.ports(),
+            l.trim()
+        )));
+    }
+    if log.contains("SAT proof finished - model found: FAIL!") {
+        return Err(Diagnostic::check_failed(format!(
+            "{what} differs from the contract's step (docs/TIMING.md, {}); the property\n  {}\n\
+             fails for this counterexample:\n{}",
+            reference.section,
+            reference.property(ab),
+            counterexample(&log, reference, ob, ab)
+        )));
+    }
+    if log.contains("Interrupted SAT solver: TIMEOUT!") {
+        return Err(Diagnostic::tool(format!(
+            "yosys did not finish the proof of {what} within {PROOF_TIMEOUT_S} s"
+        )));
+    }
+    let proven = log.contains("SAT proof finished - no model found: SUCCESS!");
+    if !out.status.success() || !proven {
+        return Err(Diagnostic::tool(format!(
+            "yosys failed on the proof of {what} ({}):\n{}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim(),
+            tail(&log, 20)
+        )));
+    }
+    Ok(ProofReport {
+        arch: name.to_string(),
+        pe,
+        dataflow: arch.dataflow().name().to_string(),
+        operand_bits: ob,
+        accumulator_bits: ab,
+        property: reference.property(ab),
+        seconds,
+        yosys_version: tools.yosys_version.clone().unwrap_or_default(),
+        yosys_log_tail: solver_lines(&log),
+    })
+}
+
+/// The width of a port or register, in terms of the arch's datatypes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Width {
+    Bit,
+    Operand,
+    Accumulator,
+}
+
+impl Width {
+    fn bits(self, ob: u32, ab: u32) -> u32 {
+        match self {
+            Width::Bit => 1,
+            Width::Operand => ob,
+            Width::Accumulator => ab,
+        }
+    }
+}
+
+/// One register of the PE (an output port) and its next value while `rst` is low.
+struct Register {
+    name: &'static str,
+    width: Width,
+    /// Verilog over the PE's inputs, its current registers and `<signal>_sx` (a signal
+    /// sign-extended to the accumulator width). Arithmetic is at the accumulator width, so modulo
+    /// `2^ab`.
+    next: &'static str,
+    /// The same, as the property's text.
+    formula: &'static str,
+}
+
+/// The contract's words for one dataflow's PE: its ports and next-state function.
+struct Reference {
+    /// The section of docs/TIMING.md the words come from.
+    section: &'static str,
+    /// Inputs besides `clk`.
+    inputs: &'static [(&'static str, Width)],
+    registers: &'static [Register],
+    /// Operand signals the reference sign-extends (`<name>_sx`).
+    sext: &'static [&'static str],
+}
+
+const WS: Reference = Reference {
+    section: "\"Compute unit: weight-stationary\", step 3",
+    inputs: &[
+        ("rst", Width::Bit),
+        ("w_shift", Width::Bit),
+        ("w_in", Width::Operand),
+        ("a_in", Width::Operand),
+        ("psum_in", Width::Accumulator),
+    ],
+    registers: &[
+        Register {
+            name: "w_out",
+            width: Width::Operand,
+            next: "w_shift ? w_in : w_out",
+            formula: "w_shift ? w_in : w_out",
+        },
+        Register {
+            name: "a_out",
+            width: Width::Operand,
+            next: "a_in",
+            formula: "a_in",
+        },
+        Register {
+            name: "psum_out",
+            width: Width::Accumulator,
+            next: "psum_in + a_in_sx * w_out_sx",
+            formula: "psum_in + sext(a_in)*sext(w_out)",
+        },
+    ],
+    sext: &["a_in", "w_out"],
+};
+
+const OS: Reference = Reference {
+    section: "\"Compute unit: output-stationary\", step 3-4",
+    inputs: &[
+        ("rst", Width::Bit),
+        ("drain", Width::Bit),
+        ("a_in", Width::Operand),
+        ("b_in", Width::Operand),
+        ("acc_in", Width::Accumulator),
+    ],
+    registers: &[
+        Register {
+            name: "a_out",
+            width: Width::Operand,
+            next: "a_in",
+            formula: "a_in",
+        },
+        Register {
+            name: "b_out",
+            width: Width::Operand,
+            next: "b_in",
+            formula: "b_in",
+        },
+        Register {
+            name: "acc",
+            width: Width::Accumulator,
+            next: "drain ? acc_in : acc + a_in_sx * b_in_sx",
+            formula: "drain ? acc_in : acc + sext(a_in)*sext(b_in)",
+        },
+    ],
+    sext: &["a_in", "b_in"],
+};
+
+/// The generated miter: its module name and text.
+struct Miter {
+    module: String,
+    text: String,
+}
+
+impl Reference {
+    fn of(dataflow: Dataflow) -> Result<&'static Reference> {
+        match dataflow {
+            Dataflow::WeightStationary => Ok(&WS),
+            Dataflow::OutputStationary => Ok(&OS),
+            other => Err(Diagnostic::field(
+                "array.dataflow",
+                format!("no formal reference of the {} PE", other.name()),
+            )),
+        }
+    }
+
+    /// `clk, rst, ...`: the PE's ports, for messages.
+    fn ports(&self) -> String {
+        let mut p = vec!["clk"];
+        p.extend(self.inputs.iter().map(|i| i.0));
+        p.extend(self.registers.iter().map(|r| r.name));
+        p.join(", ")
+    }
+
+    /// The property, one line: `(r1, r2, ...)' = rst ? 0 : (f1, f2, ...), mod 2^ab`.
+    fn property(&self, ab: u32) -> String {
+        let names: Vec<&str> = self.registers.iter().map(|r| r.name).collect();
+        let next: Vec<&str> = self.registers.iter().map(|r| r.formula).collect();
+        format!(
+            "for every state and input: ({})' = rst ? 0 : ({}), sums mod 2^{ab}, sext to {ab} bits",
+            names.join(", "),
+            next.join(", ")
+        )
+    }
+
+    /// The miter module `<pe>_miter`: the PE as `dut`, the reference registers `<reg>_ref` computed
+    /// from the PE's current outputs, and the output `equal` (every PE register equals the
+    /// reference's).
+    fn miter(&self, pe: &str, ob: u32, ab: u32) -> Result<Miter> {
+        if ob == 0 || ab <= ob {
+            return Err(Diagnostic::field(
+                "datatypes",
+                format!(
+                    "the PE reference needs accumulators wider than operands, \
+                     got {ob} and {ab} bits"
+                ),
+            ));
+        }
+        let range = |w: Width| match w.bits(ob, ab) {
+            1 => String::new(),
+            b => format!("[{}:0] ", b - 1),
+        };
+        let module = format!("{pe}_miter");
+        let mut t = String::new();
+        let _ = writeln!(
+            t,
+            "// generated by tessera-verif (formal.rs): {pe} against the contract's next state,\n\
+             // docs/TIMING.md {}.\n\
+             module {module} (\n    input  wire clk,",
+            self.section
+        );
+        for (name, w) in self.inputs {
+            let _ = writeln!(t, "    input  wire {}{name},", range(*w));
+        }
+        let _ = writeln!(t, "    output wire equal\n);");
+        for r in self.registers {
+            let _ = writeln!(t, "    wire {}{};", range(r.width), r.name);
+        }
+        let conns: Vec<String> = std::iter::once("clk")
+            .chain(self.inputs.iter().map(|i| i.0))
+            .chain(self.registers.iter().map(|r| r.name))
+            .map(|p| format!(".{p}({p})"))
+            .collect();
+        let _ = writeln!(t, "    {pe} dut ({});", conns.join(", "));
+        let _ = writeln!(
+            t,
+            "    // The reference: the next state from the PE's current registers (its outputs)."
+        );
+        for s in self.sext {
+            let _ = writeln!(
+                t,
+                "    wire [{}:0] {s}_sx = {{{{{}{{{s}[{}]}}}}, {s}}};",
+                ab - 1,
+                ab - ob,
+                ob - 1
+            );
+        }
+        for r in self.registers {
+            let _ = writeln!(t, "    reg  {}{}_ref;", range(r.width), r.name);
+        }
+        let _ = writeln!(t, "    always @(posedge clk) begin\n        if (rst) begin");
+        for r in self.registers {
+            let _ = writeln!(
+                t,
+                "            {}_ref <= {}'d0;",
+                r.name,
+                r.width.bits(ob, ab)
+            );
+        }
+        let _ = writeln!(t, "        end else begin");
+        for r in self.registers {
+            let _ = writeln!(t, "            {}_ref <= {};", r.name, r.next);
+        }
+        let _ = writeln!(t, "        end\n    end");
+        let eq: Vec<String> = self
+            .registers
+            .iter()
+            .map(|r| format!("({0} == {0}_ref)", r.name))
+            .collect();
+        let _ = writeln!(t, "    assign equal = {};\nendmodule", eq.join(" && "));
+        Ok(Miter { module, text: t })
+    }
+
+    /// The Yosys script: read both files, flatten, and prove `equal` in step 2 of 2 from a free
+    /// defined state with free defined inputs.
+    fn script(&self, pe_file: &str, miter: &str) -> String {
+        let mut show = String::new();
+        for r in self.registers {
+            let _ = write!(show, " -show {0} -show {0}_ref", r.name);
+        }
+        format!(
+            "# generated by tessera-verif (formal.rs)\n\
+             read_verilog {pe_file}\n\
+             read_verilog miter.v\n\
+             hierarchy -check -top {miter}\n\
+             proc\n\
+             flatten\n\
+             sat -verify -enable_undef -set-def-inputs -set-init-def -seq 2 -prove-skip 1 \
+             -prove equal 1 -timeout {PROOF_TIMEOUT_S} -show-inputs{show} {miter}\n"
+        )
+    }
+}
+
+/// One row of Yosys's model table: step (`init`, `1`, `2`), signal, bits (MSB first).
+fn model_rows(log: &str) -> Vec<(String, String, String)> {
+    let mut rows = Vec::new();
+    let mut in_table = false;
+    for l in log.lines() {
+        if l.trim_start().starts_with("Time Signal Name") {
+            in_table = true;
+            rows.clear();
+            continue;
+        }
+        if !in_table {
+            continue;
+        }
+        let f: Vec<&str> = l.split_whitespace().collect();
+        if f.is_empty() {
+            if !rows.is_empty() {
+                in_table = false;
+            }
+            continue;
+        }
+        if f[0].starts_with("----") {
+            continue;
+        }
+        match (f.first(), f.get(1), f.last()) {
+            (Some(step), Some(sig), Some(bits)) if f.len() >= 3 && sig.starts_with('\\') => {
+                rows.push((
+                    step.to_string(),
+                    sig.trim_start_matches('\\').to_string(),
+                    bits.to_string(),
+                ));
+            }
+            _ => in_table = false,
+        }
+    }
+    rows
+}
+
+/// `bits` (MSB first, `0`/`1`/`x`) as a value: a signed decimal and hex for operands and sums, the
+/// bit for 1-bit signals.
+fn show_value(bits: &str) -> String {
+    if bits.len() == 1 || bits.len() > 128 || !bits.chars().all(|c| c == '0' || c == '1') {
+        return bits.to_string();
+    }
+    let Ok(u) = u128::from_str_radix(bits, 2) else {
+        return bits.to_string();
+    };
+    let n = bits.len() as u32;
+    let signed = if n < 128 && (u >> (n - 1)) & 1 == 1 {
+        u as i128 - (1i128 << n)
+    } else {
+        u as i128
+    };
+    format!("{signed} (0x{u:0w$x})", w = n.div_ceil(4) as usize)
+}
+
+/// The counterexample in the log, as state, inputs and the registers that differ; the raw table
+/// when it cannot be read.
+fn counterexample(log: &str, r: &Reference, ob: u32, ab: u32) -> String {
+    let rows = model_rows(log);
+    let get = |step: &str, sig: &str| {
+        rows.iter()
+            .find(|(s, n, _)| s == step && n == sig)
+            .map(|(_, _, b)| b.as_str())
+    };
+    let list = |step: &str, names: &mut dyn Iterator<Item = (&str, Width)>| -> Option<String> {
+        let mut parts = Vec::new();
+        for (n, w) in names {
+            let bits = get(step, n)?;
+            if bits.len() != w.bits(ob, ab) as usize {
+                return None;
+            }
+            parts.push(format!("{n} = {}", show_value(bits)));
+        }
+        Some(parts.join(", "))
+    };
+    let state = list("1", &mut r.registers.iter().map(|x| (x.name, x.width)));
+    let inputs = list("1", &mut r.inputs.iter().copied());
+    let mut diffs = Vec::new();
+    for x in r.registers {
+        let (Some(pe), Some(reference)) = (get("2", x.name), get("2", &format!("{}_ref", x.name)))
+        else {
+            diffs.clear();
+            break;
+        };
+        if pe != reference {
+            diffs.push(format!(
+                "  next {}: PE {}, reference {}",
+                x.name,
+                show_value(pe),
+                show_value(reference)
+            ));
+        }
+    }
+    match (state, inputs) {
+        (Some(s), Some(i)) if !diffs.is_empty() => {
+            format!("  state:  {s}\n  inputs: {i}\n{}", diffs.join("\n"))
+        }
+        _ => {
+            let table: Vec<&str> = log
+                .lines()
+                .skip_while(|l| !l.trim_start().starts_with("Time Signal Name"))
+                .take_while(|l| !l.starts_with("ERROR"))
+                .collect();
+            if table.is_empty() {
+                tail(log, 30)
+            } else {
+                table.join("\n")
+            }
+        }
+    }
+}
+
+/// The solver's lines of a successful proof: from the problem's size to the result.
+fn solver_lines(log: &str) -> String {
+    let lines: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.starts_with("Solving problem with")
+                || l.starts_with("SAT proof finished")
+                || l.starts_with("Import proof")
+                || l.starts_with("Final proof equation")
+        })
+        .collect();
+    if lines.is_empty() {
+        tail(log, 20)
+    } else {
+        lines.join("\n")
+    }
+}
+
+/// The last `n` non-empty lines of `log`.
+fn tail(log: &str, n: usize) -> String {
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn miters_name_every_port_and_register() {
+        let m = WS.miter("ws_2x3_pe", 8, 32).unwrap();
+        assert_eq!(m.module, "ws_2x3_pe_miter");
+        for p in [
+            "input  wire [7:0] w_in,",
+            "input  wire [31:0] psum_in,",
+            "input  wire w_shift,",
+            "ws_2x3_pe dut (.clk(clk), .rst(rst), .w_shift(w_shift), .w_in(w_in), .a_in(a_in), \
+             .psum_in(psum_in), .w_out(w_out), .a_out(a_out), .psum_out(psum_out));",
+            "wire [31:0] a_in_sx = {{24{a_in[7]}}, a_in};",
+            "psum_out_ref <= 32'd0;",
+            "w_out_ref <= w_shift ? w_in : w_out;",
+            "psum_out_ref <= psum_in + a_in_sx * w_out_sx;",
+            "assign equal = (w_out == w_out_ref) && (a_out == a_out_ref) && \
+             (psum_out == psum_out_ref);",
+        ] {
+            assert!(m.text.contains(p), "{p}\n{}", m.text);
+        }
+        let m = OS.miter("os_1x1_pe", 8, 32).unwrap();
+        assert!(m
+            .text
+            .contains("acc_ref <= drain ? acc_in : acc + a_in_sx * b_in_sx;"));
+        assert!(m
+            .text
+            .contains("wire [31:0] b_in_sx = {{24{b_in[7]}}, b_in};"));
+        assert!(OS.miter("x_pe", 8, 8).is_err());
+        assert!(OS.miter("x_pe", 0, 8).is_err());
+    }
+
+    #[test]
+    fn property_reads_as_the_contract() {
+        assert_eq!(
+            WS.property(32),
+            "for every state and input: (w_out, a_out, psum_out)' = rst ? 0 : (w_shift ? w_in : \
+             w_out, a_in, psum_in + sext(a_in)*sext(w_out)), sums mod 2^32, sext to 32 bits"
+        );
+    }
+
+    #[test]
+    fn values_print_signed_and_hex() {
+        assert_eq!(show_value("11111101"), "-3 (0xfd)");
+        assert_eq!(
+            show_value("0000000000000000000000000000000101"),
+            "5 (0x000000005)"
+        );
+        assert_eq!(show_value("1"), "1");
+        assert_eq!(show_value("1x"), "1x");
+    }
+
+    const FAIL_LOG: &str = r"
+SAT proof finished - model found: FAIL!
+
+  Time Signal Name                Dec       Hex                                 Bin
+  ---- ------------------ ----------- --------- -----------------------------------
+  init \a_out_ref                 168        a8                            10101000
+  ---- ------------------ ----------- --------- -----------------------------------
+     1 \a_in                       67        43                            01000011
+     1 \a_out                      66        42                            01000010
+     1 \acc                         5         5    00000000000000000000000000000101
+     1 \acc_in                   -107  ffffff95    11111111111111111111111110010101
+     1 \b_in                      253        fd                            11111101
+     1 \b_out                       0         0                            00000000
+     1 \drain                       0         0                                   0
+     1 \rst                         0         0                                   0
+  ---- ------------------ ----------- --------- -----------------------------------
+     2 \a_out                      67        43                            01000011
+     2 \a_out_ref                  67        43                            01000011
+     2 \acc                       206        ce    00000000000000000000000011001110
+     2 \acc_ref                  -196  ffffff3c    11111111111111111111111100111100
+     2 \b_out                     253        fd                            11111101
+     2 \b_out_ref                 253        fd                            11111101
+
+ERROR: Called with -verify and proof did fail!
+";
+
+    #[test]
+    fn counterexample_names_state_inputs_and_the_difference() {
+        let c = counterexample(FAIL_LOG, &OS, 8, 32);
+        assert!(
+            c.contains("state:  a_out = 66 (0x42), b_out = 0 (0x00), acc = 5 (0x00000005)"),
+            "{c}"
+        );
+        assert!(
+            c.contains("inputs: rst = 0, drain = 0, a_in = 67 (0x43), b_in = -3 (0xfd)"),
+            "{c}"
+        );
+        assert!(
+            c.contains("next acc: PE 206 (0x000000ce), reference -196 (0xffffff3c)"),
+            "{c}"
+        );
+        assert!(!c.contains("next a_out"), "{c}");
+        // unreadable (other widths): the raw table
+        let raw = counterexample(FAIL_LOG, &OS, 8, 16);
+        assert!(
+            raw.contains("Time Signal Name") && raw.contains("\\acc_ref"),
+            "{raw}"
+        );
+    }
+}
