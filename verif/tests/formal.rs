@@ -1,0 +1,204 @@
+//! The formal check of the exported PE (Yosys `sat`): the PEs of both dataflows, at two array sizes
+//! each, are proven to follow the contract's next state for every state and input; mutated PEs
+//! (a subtraction for the addition, a lost sign extension, a lost enable, a lost reset, an `x`, a
+//! narrower port, a renamed port) are refused with a counterexample or a connection error, so the
+//! proof can fail.
+
+mod common;
+
+use common::tools;
+use tessera_arch::Arch;
+use tessera_core::Kind;
+use tessera_rtl_gen::Design;
+use tessera_verif::{prove_pe, ProofReport, Tools};
+
+fn builtin(name: &str) -> Arch {
+    tessera_arch::builtin::arch(name).unwrap()
+}
+
+fn prove(t: &Tools, name: &str) -> ProofReport {
+    let arch = builtin(name);
+    let design = tessera_rtl_gen::emit(&arch).unwrap();
+    let r = prove_pe(&arch, &design, t).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.pe, format!("{name}_pe"));
+    assert_eq!(r.dataflow, arch.dataflow().name());
+    assert_eq!((r.operand_bits, r.accumulator_bits), (8, 32));
+    assert!(
+        r.yosys_log_tail.contains("no model found: SUCCESS!"),
+        "{}",
+        r.yosys_log_tail
+    );
+    println!("{name}: proven in {:.2} s: {}", r.seconds, r.property);
+    r
+}
+
+#[test]
+fn weight_stationary_pes_are_proven() {
+    let Some(t) = tools(true) else { return };
+    for name in ["ws_2x3", "ws_4x4"] {
+        let r = prove(&t, name);
+        assert!(
+            r.property.contains("w_shift ? w_in : w_out"),
+            "{}",
+            r.property
+        );
+    }
+}
+
+#[test]
+fn output_stationary_pes_are_proven() {
+    let Some(t) = tools(true) else { return };
+    for name in ["os_2x3", "os_4x4"] {
+        let r = prove(&t, name);
+        assert!(r.property.contains("drain ? acc_in"), "{}", r.property);
+    }
+}
+
+/// `name`'s design with the first `from` outside comments replaced by `to` in its PE file.
+fn mutated(name: &str, from: &str, to: &str) -> (Arch, Design) {
+    let arch = builtin(name);
+    let mut design = tessera_rtl_gen::emit(&arch).unwrap();
+    let pe = format!("{name}_pe.v");
+    let f = design.files.iter_mut().find(|f| f.name == pe).unwrap();
+    // the first occurrence outside comments
+    let at = f
+        .text
+        .match_indices(from)
+        .map(|(i, _)| i)
+        .find(|&i| !f.text[..i].rsplit('\n').next().unwrap_or("").contains("//"))
+        .unwrap_or_else(|| panic!("{pe} has no {from:?} outside comments:\n{}", f.text));
+    f.text.replace_range(at..at + from.len(), to);
+    (arch, design)
+}
+
+/// The mutation of `name`'s PE is refused as a failed check whose message contains `expect`.
+fn refused(t: &Tools, name: &str, from: &str, to: &str, expect: &[&str]) {
+    let (arch, design) = mutated(name, from, to);
+    let start = std::time::Instant::now();
+    let e = prove_pe(&arch, &design, t).expect_err(&format!("{name}: {from:?} -> {to:?} proven"));
+    assert_eq!(e.kind, Kind::CheckFailed, "{e}");
+    for x in expect {
+        assert!(
+            e.message.contains(x),
+            "{name}: {from:?} -> {to:?}: no {x:?} in\n{e}"
+        );
+    }
+    println!(
+        "{name}: {from:?} -> {to:?} refused in {:.2} s:\n{e}\n",
+        start.elapsed().as_secs_f64()
+    );
+}
+
+#[test]
+fn mutated_weight_stationary_pes_fail() {
+    let Some(t) = tools(true) else { return };
+    let cex = ["counterexample", "state:", "inputs:"];
+    // subtraction for the accumulation
+    refused(
+        &t,
+        "ws_2x3",
+        "psum_in + {",
+        "psum_in - {",
+        &[&cex[..], &["next psum_out"]].concat(),
+    );
+    // a_in no longer sign-extended (the product becomes unsigned)
+    refused(
+        &t,
+        "ws_2x3",
+        "$signed(a_in)",
+        "a_in",
+        &[&cex[..], &["next psum_out"]].concat(),
+    );
+    // the weight loads every cycle instead of under w_shift
+    refused(
+        &t,
+        "ws_4x4",
+        "if (w_shift) w_out <= w_in;",
+        "w_out <= w_in;",
+        &[&cex[..], &["next w_out"]].concat(),
+    );
+    // the sum is not cleared by reset
+    refused(
+        &t,
+        "ws_2x3",
+        "psum_out <= 32'd0;",
+        "psum_out <= psum_in;",
+        &[&cex[..], &["rst = 1", "next psum_out"]].concat(),
+    );
+    // the product taken with the incoming weight instead of the stationary one
+    refused(&t, "ws_2x3", "$signed(w_out);", "$signed(w_in);", &cex);
+    // an undefined value after reset (the proof models x bits)
+    refused(
+        &t,
+        "ws_2x3",
+        "w_out    <= 8'd0;",
+        "w_out    <= 8'bx;",
+        &[&cex[..], &["rst = 1", "next w_out"]].concat(),
+    );
+    // a narrower port: refused as a connection problem, not proven over the bits that remain
+    refused(
+        &t,
+        "ws_2x3",
+        "input  wire [7:0]  a_in",
+        "input  wire [6:0]  a_in",
+        &["Resizing cell port"],
+    );
+}
+
+#[test]
+fn mutated_output_stationary_pes_fail() {
+    let Some(t) = tools(true) else { return };
+    let cex = ["counterexample", "state:", "inputs:"];
+    refused(
+        &t,
+        "os_2x3",
+        "acc + {",
+        "acc - {",
+        &[&cex[..], &["next acc"]].concat(),
+    );
+    refused(
+        &t,
+        "os_2x3",
+        "$signed(b_in)",
+        "b_in",
+        &[&cex[..], &["next acc"]].concat(),
+    );
+    // the drain keeps the sum instead of taking the one from above
+    refused(
+        &t,
+        "os_4x4",
+        "if (drain) acc <= acc_in;",
+        "if (drain) acc <= acc;",
+        &[&cex[..], &["drain = 1", "next acc"]].concat(),
+    );
+    // b is not forwarded
+    refused(
+        &t,
+        "os_2x3",
+        "b_out <= b_in;",
+        "b_out <= a_in;",
+        &[&cex[..], &["next b_out"]].concat(),
+    );
+    // a port of another name
+    refused(
+        &t,
+        "os_2x3",
+        "drain,",
+        "flush,",
+        &["does not have the contract's PE ports"],
+    );
+}
+
+#[test]
+fn designs_of_another_arch_or_without_a_pe_are_bad_input() {
+    let Some(t) = tools(true) else { return };
+    let ws = builtin("ws_2x3");
+    let os_design = tessera_rtl_gen::emit(&builtin("os_2x3")).unwrap();
+    let e = prove_pe(&ws, &os_design, &t).unwrap_err();
+    assert_eq!(e.kind, Kind::BadInput, "{e}");
+    let mut d = tessera_rtl_gen::emit(&ws).unwrap();
+    d.files.retain(|f| f.name != "ws_2x3_pe.v");
+    let e = prove_pe(&ws, &d, &t).unwrap_err();
+    assert_eq!(e.kind, Kind::BadInput, "{e}");
+    assert!(e.message.contains("ws_2x3_pe.v"), "{e}");
+}
