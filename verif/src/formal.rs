@@ -456,7 +456,7 @@ fn model_rows(log: &str) -> Vec<(String, String, String)> {
 /// `bits` (MSB first, `0`/`1`/`x`) as a value: a signed decimal and hex for operands and sums, the
 /// bit for 1-bit signals.
 fn show_value(bits: &str) -> String {
-    if bits.len() == 1 || bits.len() > 128 || !bits.chars().all(|c| c == '0' || c == '1') {
+    if bits.len() <= 1 || bits.len() > 128 || !bits.chars().all(|c| c == '0' || c == '1') {
         return bits.to_string();
     }
     let Ok(u) = u128::from_str_radix(bits, 2) else {
@@ -464,7 +464,7 @@ fn show_value(bits: &str) -> String {
     };
     let n = bits.len() as u32;
     let signed = if n < 128 && (u >> (n - 1)) & 1 == 1 {
-        u as i128 - (1i128 << n)
+        (u as i128).wrapping_sub(1i128.wrapping_shl(n))
     } else {
         u as i128
     };
@@ -604,6 +604,11 @@ mod tests {
         );
         assert_eq!(show_value("1"), "1");
         assert_eq!(show_value("1x"), "1x");
+        assert!(show_value(&"1".repeat(127)).starts_with("-1 (0x7fff"));
+        assert!(show_value(&"1".repeat(128)).starts_with("-1 (0xffff"));
+        assert!(show_value(&format!("1{}", "0".repeat(127)))
+            .starts_with("-1701411834604692317316873037158841057"));
+        assert_eq!(show_value(&"1".repeat(129)).len(), 129);
     }
 
     const FAIL_LOG: &str = r"
