@@ -345,6 +345,20 @@ pub fn bench_event(ev: BenchEvent) {
             f.speedup_vs_scalesim
         ),
         BenchEvent::Network(f) => network_line(f),
+        BenchEvent::Mapper(f) => outln!(
+            "mapper on {} ({} layers) on {}: {:.3} s for the whole network on one thread (slowest layer {} {:.1} ms); {} candidate mappings, {} estimated in full; on {} thread(s): {:.3e} cost bounds/s, {:.3e} full estimates/s",
+            f.network,
+            f.layers,
+            f.arch,
+            f.mapper_wall_s,
+            f.slowest_layer,
+            f.slowest_layer_s * 1e3,
+            f.candidates,
+            f.estimated,
+            f.threads,
+            f.bounds_per_s,
+            f.estimates_per_s
+        ),
     }
 }
 

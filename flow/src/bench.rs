@@ -7,7 +7,12 @@
 //!     MAC rate of the event engine beside the plain native int8 kernel in the same binary;
 //! (c) whole networks (ResNet-18, ResNet-50) functionally simulated layer by layer on one core and
 //!     on all cores, beside the native int8 execution of the same layers, with peak memory;
-//! (d) peak resident memory of the process.
+//! (d) the mapper: its time per layer of ResNet-18 (the whole network, one thread), and the
+//!     analytical model's rates on all cores — closed-form cost bounds per second and full
+//!     estimates (a walk of every tile) per second over the same candidate mappings;
+//! (e) peak resident memory of the process.
+//!
+//! Every simulated figure uses the mapper's mapping (latency), the default of every command.
 //!
 //! Simulator and native-kernel figures are the best of [`REPEATS`] wall-clock runs; Verilator's is one
 //! run of its simulation loop. They vary from run to run by several percent on a shared machine.
@@ -17,7 +22,7 @@ use std::path::Path;
 use std::time::Instant;
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
-use tessera_mapping::{Mapping, Problem};
+use tessera_mapping::{Mapping, MappingSpec, Objective, Problem};
 use tessera_sim::{run_layer, Engine, SimOptions};
 use tessera_verif::Tools;
 use tessera_workloads::data::Operands;
@@ -63,7 +68,7 @@ pub struct GemmFigure {
     pub speedup_vs_scalesim: f64,
 }
 
-/// A whole network, functionally cycle-simulated layer by layer (event engine, default mapping)
+/// A whole network, functionally cycle-simulated layer by layer (event engine, the mapper's mapping)
 /// beside the native int8 execution of the same layers in the same binary, on `threads` threads.
 #[derive(Clone, Debug, Serialize)]
 pub struct NetworkFigure {
@@ -90,12 +95,35 @@ pub struct NetworkFigure {
     pub matches_native: bool,
 }
 
+/// The mapper on every MAC layer of a network: its time (one thread, the layers one after the
+/// other) and the analytical model's evaluation rates on all cores.
+#[derive(Clone, Debug, Serialize)]
+pub struct MapperFigure {
+    pub network: String,
+    pub arch: String,
+    pub layers: usize,
+    /// Wall time of the mapper over every layer, one thread.
+    pub mapper_wall_s: f64,
+    /// The slowest layer's mapper time.
+    pub slowest_layer: String,
+    pub slowest_layer_s: f64,
+    /// Mappings in the layers' spaces, and how many the branch and bound estimated in full.
+    pub candidates: usize,
+    pub estimated: usize,
+    /// Every candidate of every layer evaluated on all cores (`threads`): closed-form cost bounds
+    /// per second, and full estimates (every tile walked) per second.
+    pub threads: usize,
+    pub bounds_per_s: f64,
+    pub estimates_per_s: f64,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct BenchReport {
     pub vs_verilator: Vec<VsVerilator>,
     pub gemm_set: Vec<GemmFigure>,
     pub gemm_set_event_wall_s: f64,
     pub networks: Vec<NetworkFigure>,
+    pub mapper: Vec<MapperFigure>,
     pub peak_rss_mib: Option<f64>,
 }
 
@@ -113,11 +141,11 @@ pub const VS_VERILATOR_ARCHS: [&str; 6] = [
 ];
 pub const GEMM_SET_ARCHS: [&str; 4] = ["ws_8x8", "ws_32x32", "os_8x8", "os_32x32"];
 
-/// Time one engine on `layer` (default mapping): the simulation alone, not the lowering, the operand
+/// Time one engine on `layer` (the mapper's mapping): the simulation alone, not the lowering, the operand
 /// generation or the reference check (which is done, untimed, after). Best of [`REPEATS`].
 pub fn time_engine(layer: &Layer, arch: &Arch, engine: Engine) -> Result<EngineFigure> {
     let p = Problem::new(layer, arch)?;
-    let mapping = Mapping::default_for(&p.gemm, arch);
+    let mapping = map(&p, arch)?;
     let lowered = tessera_mapping::lower(&p, arch, &mapping)?;
     let ops = Operands::seeded(layer, 1);
     let image = lowered.layout.image(&ops);
@@ -195,8 +223,8 @@ pub fn vs_verilator(arch: &Arch, g: &Gemm, cache: &Path, tools: &Tools) -> Resul
     let t = Instant::now();
     tessera_verif::build_testbench_in(cache, arch, &design, tools)?;
     let build = t.elapsed().as_secs_f64();
-    let mapping = Mapping::default_for(g, arch);
     let layer = Layer::Gemm(g.clone());
+    let mapping = map(&Problem::new(&layer, arch)?, arch)?;
     let ev = run_layer(&layer, arch, &mapping, 1, &SimOptions::default())?;
     let words = ev.lowered.program.encode();
     let rtl = tessera_verif::run_rtl(
@@ -264,7 +292,7 @@ pub fn network_figure(
             .enumerate()
             .map(|(i, layer)| {
                 let p = Problem::new(layer, arch)?;
-                let mapping = Mapping::default_for(&p.gemm, arch);
+                let mapping = map(&p, arch)?;
                 let lowered = tessera_mapping::lower(&p, arch, &mapping)?;
                 let ops = Operands::seeded(layer, tessera_sim::workload::layer_seed(1, i));
                 let image = lowered.layout.image(&ops);
@@ -303,6 +331,81 @@ pub fn network_figure(
     })
 }
 
+/// The mapper's choice (latency) for `p`: what every command uses.
+fn map(p: &Problem, arch: &Arch) -> Result<Mapping> {
+    tessera_sim::mapper::map_layer(p, arch, &MappingSpec::default())
+}
+
+/// The networks and accelerators of the mapper figures.
+pub const MAPPER_NETWORK: &str = "resnet18";
+pub const MAPPER_ARCHS: [&str; 3] = ["ws_16x16", "os_16x16", "ws_32x32"];
+
+/// The mapper on every MAC layer of `w` on `arch` (see [`MapperFigure`]).
+pub fn mapper_figure(w: &tessera_workloads::Workload, arch: &Arch) -> Result<MapperFigure> {
+    use rayon::prelude::*;
+    let problems = w
+        .layers
+        .iter()
+        .map(|l| Problem::new(l, arch))
+        .collect::<Result<Vec<_>>>()?;
+    let (mut candidates, mut estimated) = (0, 0);
+    let mut slowest = (String::new(), 0.0f64);
+    let t = Instant::now();
+    for p in &problems {
+        let t0 = Instant::now();
+        let b = tessera_sim::mapper::best_mapping(p, arch, Objective::Latency)?;
+        let dt = t0.elapsed().as_secs_f64();
+        if dt > slowest.1 {
+            slowest = (p.name.clone(), dt);
+        }
+        candidates += b.candidates;
+        estimated += b.estimated;
+    }
+    let mapper_wall_s = t.elapsed().as_secs_f64();
+    let jobs: Vec<(&Problem, Mapping)> = problems
+        .iter()
+        .flat_map(|p| {
+            Mapping::candidates(&p.gemm, arch)
+                .into_iter()
+                .map(move |m| (p, m))
+        })
+        .collect();
+    let t = Instant::now();
+    let bounds: u64 = jobs
+        .par_iter()
+        .map(|(p, m)| tessera_sim::mapper::lower_bound(p, arch, m).map(|b| b.0))
+        .collect::<Result<Vec<_>>>()?
+        .iter()
+        .fold(0u64, |a, &b| a.wrapping_add(b));
+    let bounds_s = t.elapsed().as_secs_f64();
+    std::hint::black_box(bounds);
+    let t = Instant::now();
+    let full: u64 = jobs
+        .par_iter()
+        .map(|(p, m)| {
+            let s = tessera_mapping::Schedule::new(p, arch, m);
+            tessera_sim::estimate_schedule(p, arch, &s).map(|e| e.cycles.get())
+        })
+        .collect::<Result<Vec<_>>>()?
+        .iter()
+        .fold(0u64, |a, &b| a.wrapping_add(b));
+    let full_s = t.elapsed().as_secs_f64();
+    std::hint::black_box(full);
+    Ok(MapperFigure {
+        network: w.name.clone(),
+        arch: arch.name().to_string(),
+        layers: problems.len(),
+        mapper_wall_s,
+        slowest_layer: slowest.0,
+        slowest_layer_s: slowest.1,
+        candidates,
+        estimated,
+        threads: rayon::current_num_threads(),
+        bounds_per_s: jobs.len() as f64 / bounds_s,
+        estimates_per_s: jobs.len() as f64 / full_s,
+    })
+}
+
 /// Reset the process's peak RSS (Linux ≥ 4.0: `5` into `/proc/self/clear_refs`); ignored elsewhere.
 fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
@@ -313,6 +416,7 @@ pub enum BenchEvent<'a> {
     VsVerilator(&'a VsVerilator),
     Gemm(&'a GemmFigure),
     Network(&'a NetworkFigure),
+    Mapper(&'a MapperFigure),
 }
 
 /// The whole benchmark: against Verilator (unless `tools` is `None`) and the GEMM set; `on_figure`
@@ -356,8 +460,16 @@ pub fn run(tools: Option<&Tools>, on_figure: &mut dyn FnMut(BenchEvent)) -> Resu
             }
         }
     }
+    let mut mapper = vec![];
+    let w = tessera_workloads::builtin::workload(MAPPER_NETWORK)?;
+    for a in MAPPER_ARCHS {
+        let f = mapper_figure(&w, &tessera_arch::builtin::arch(a)?)?;
+        on_figure(BenchEvent::Mapper(&f));
+        mapper.push(f);
+    }
     Ok(BenchReport {
         networks,
+        mapper,
         gemm_set_event_wall_s: set.iter().map(|f| f.event_wall_s).sum(),
         vs_verilator: vs,
         gemm_set: set,

@@ -11,12 +11,16 @@ pub mod layout;
 pub mod lower;
 pub mod mapping;
 pub mod nest;
+pub mod objective;
 pub mod problem;
 pub mod schedule;
+pub mod space;
 
 pub use layout::DramLayout;
 pub use lower::{lower, Lowered};
-pub use mapping::{n_slices, streamed, Mapping, MappingSpec, MAX_STREAM};
+pub use mapping::{n_slices, streamed, Mapping, MappingSpec, Pinned, MAX_STREAM};
 pub use nest::{Class, Dim, Loop, Nest, Pos};
+pub use objective::Objective;
 pub use problem::{ConvGeometry, Problem};
 pub use schedule::{Schedule, Shape, Step, Summary, SummaryAcc, CONFIGS_PER_INSTANCE};
+pub use space::SpaceBudget;

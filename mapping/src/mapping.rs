@@ -33,6 +33,28 @@ pub struct MappingSpec {
     pub tile_m: Option<i64>,
     pub tile_k: Option<i64>,
     pub tile_n: Option<i64>,
+    /// What the mapper minimises for the tiles left out (default: latency).
+    pub objective: Option<crate::Objective>,
+}
+
+impl MappingSpec {
+    /// Whether every tile the dataflow leaves free is given (then there is nothing to search).
+    pub fn is_complete(&self, arch: &Arch) -> bool {
+        let stream = match streamed(arch.dataflow()) {
+            crate::Dim::K => self.tile_k,
+            _ => self.tile_m,
+        };
+        stream.is_some() && self.tile_n.is_some()
+    }
+}
+
+/// The tiles a user pinned, range-checked and cut to the layer; `None` = free for the mapper.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Pinned {
+    /// The streamed tile (`tile_m` on WS, `tile_k` on OS).
+    pub stream: Option<u32>,
+    /// Output columns (a multiple of the array's columns once checked).
+    pub tile_n: Option<u32>,
 }
 
 /// The largest stream per COMPUTE: the instruction's 16-bit `len` field.
@@ -181,30 +203,6 @@ impl Mapping {
         }
     }
 
-    /// The ladder [`Mapping::candidates`] draws from, sorted and without duplicates, not checked.
-    pub fn ladder(g: &Gemm, arch: &Arch) -> Vec<Mapping> {
-        let ns = n_slices(g, arch);
-        let d = Mapping::default_for(g, arch);
-        let extent = match streamed(arch.dataflow()) {
-            crate::Dim::K => g.k,
-            _ => g.m,
-        };
-        let mut streams: Vec<u32> = (0..17).map(|i| 1u32 << i).filter(|&s| s < extent).collect();
-        streams.push(extent);
-        streams.push(d.stream(arch));
-        let mut nbs: Vec<u32> = (0..12).map(|i| 1u32 << i).filter(|&n| n < ns).collect();
-        nbs.push(ns);
-        let mut out = Vec::with_capacity(streams.len() * nbs.len());
-        for &s in &streams {
-            for &nb in &nbs {
-                out.push(d.with_stream(arch, s).with_tile_n(nb * arch.cols()));
-            }
-        }
-        out.sort();
-        out.dedup();
-        out
-    }
-
     /// This mapping with the streamed tile set to `s`.
     pub fn with_stream(mut self, arch: &Arch, s: u32) -> Mapping {
         match streamed(arch.dataflow()) {
@@ -224,7 +222,34 @@ impl Mapping {
     /// workload), missing tiles come from [`Mapping::default_for`], and the result is checked.
     /// Errors name the field as `mapping.tile_m` etc.
     pub fn resolve(spec: &MappingSpec, g: &Gemm, arch: &Arch) -> Result<Mapping> {
+        let pinned = Mapping::pinned(spec, g, arch)?;
         let mut m = Mapping::default_for(g, arch);
+        if let Some(s) = pinned.stream {
+            m = m.with_stream(arch, s);
+        }
+        if let Some(n) = pinned.tile_n {
+            m.tile_n = n;
+        }
+        if spec.tile_n.is_none() && spec.tile_m.is_some() {
+            // A narrower or taller tile than the default's: keep the default width only if it fits.
+            let max_nb = (arch.accumulator().bank_depth() / m.tile_m.max(1)).max(1);
+            m.tile_n = m.tile_n.min(max_nb * arch.cols());
+        }
+        m.check(arch).map_err(|e| {
+            if e.field.as_deref().is_some_and(|f| f.starts_with("mapping")) {
+                e
+            } else {
+                e.under("mapping")
+            }
+        })?;
+        Ok(m)
+    }
+
+    /// The tiles `spec` pins for `g` on `arch`: each given tile range-checked, the array's fixed
+    /// tile refused unless it is the array's, tiles larger than the layer cut to the layer (one
+    /// setting then serves every layer of a workload; `tile_n` in whole array columns). Not checked
+    /// against the buffers (that needs the other tiles). Errors name the field as `mapping.tile_m`.
+    pub fn pinned(spec: &MappingSpec, g: &Gemm, arch: &Arch) -> Result<Pinned> {
         // The array fixes one tile (its rows): a different value is an error, with the value given.
         let (fixed, field) = match arch.dataflow() {
             Dataflow::OutputStationary => (spec.tile_m, "tile_m"),
@@ -240,41 +265,27 @@ impl Mapping {
             })
             .map_err(|e| e.under("mapping"))?;
         }
-        let pick = |v: Option<i64>, f: &str, dim: u32, default: u32| -> Result<u32> {
+        let pick = |v: Option<i64>, f: &str, dim: u32| -> Result<Option<u32>> {
             match v {
-                None => Ok(default),
+                None => Ok(None),
                 Some(v) => {
                     ensure((1..=i64::from(MAX_STREAM)).contains(&v), f, || {
                         format!("must be between 1 and {MAX_STREAM}, got {v}")
                     })
                     .map_err(|e| e.under("mapping"))?;
-                    Ok((v as u32).min(dim.max(1)))
+                    Ok(Some((v as u32).min(dim.max(1))))
                 }
             }
         };
-        m.tile_m = pick(spec.tile_m, "tile_m", g.m, m.tile_m)?;
-        m.tile_k = pick(spec.tile_k, "tile_k", g.k, m.tile_k)?;
+        let (stream_spec, stream_field, extent) = match streamed(arch.dataflow()) {
+            crate::Dim::K => (spec.tile_k, "tile_k", g.k),
+            _ => (spec.tile_m, "tile_m", g.m),
+        };
+        let stream = pick(stream_spec, stream_field, extent)?;
         // tile_n is cut to the layer in whole array columns.
         let n_cap = n_slices(g, arch) * arch.cols();
-        m.tile_n = pick(spec.tile_n, "tile_n", n_cap, m.tile_n)?;
-        // The fixed tile stays the array's even on a layer smaller than the array.
-        match arch.dataflow() {
-            Dataflow::OutputStationary => m.tile_m = arch.rows(),
-            _ => m.tile_k = arch.rows(),
-        }
-        if spec.tile_n.is_none() && spec.tile_m.is_some() {
-            // A narrower or taller tile than the default's: keep the default width only if it fits.
-            let max_nb = (arch.accumulator().bank_depth() / m.tile_m.max(1)).max(1);
-            m.tile_n = m.tile_n.min(max_nb * arch.cols());
-        }
-        m.check(arch).map_err(|e| {
-            if e.field.as_deref().is_some_and(|f| f.starts_with("mapping")) {
-                e
-            } else {
-                e.under("mapping")
-            }
-        })?;
-        Ok(m)
+        let tile_n = pick(spec.tile_n, "tile_n", n_cap)?;
+        Ok(Pinned { stream, tile_n })
     }
 }
 

@@ -258,17 +258,6 @@ pub fn sync_count(double_buffered: bool, steps: u64, steps_with_stores: u64) -> 
     }
 }
 
-impl Mapping {
-    /// Every valid mapping with tile sizes from a small ladder (powers of two, the full size, and the
-    /// default's), for search.
-    pub fn candidates(g: &tessera_workloads::Gemm, arch: &Arch) -> Vec<Mapping> {
-        Mapping::ladder(g, arch)
-            .into_iter()
-            .filter(|m| m.check(arch).is_ok())
-            .collect()
-    }
-}
-
 /// A layer's schedule on an accelerator under a mapping (see the module docs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {

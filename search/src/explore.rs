@@ -7,7 +7,7 @@
 //! seed gives the same run on 1 thread or 64.
 
 use crate::config::EvolutionParams;
-use crate::eval::{evaluate, Evaluation, Objective};
+use crate::eval::{evaluate_in, Evaluation, Objective};
 use crate::result::HistoryEntry;
 use crate::space::{Constraints, Genome, Space, GENES};
 use crate::Phase;
@@ -18,6 +18,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
+use tessera_mapping::SpaceBudget;
 use tessera_workloads::Workload;
 
 /// Proposals per batch of random search (fixed, so runs do not depend on the thread count).
@@ -177,7 +178,8 @@ impl<'a> Explorer<'a> {
             .map(|(g, arch)| {
                 (
                     *g,
-                    evaluate(arch, workload, objective).map_err(|e| e.message),
+                    evaluate_in(arch, workload, objective, SpaceBudget::SCREEN)
+                        .map_err(|e| e.message),
                 )
             })
             .collect();

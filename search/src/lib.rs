@@ -8,8 +8,10 @@
 //! [`ArchSpec`](tessera_arch::ArchSpec) and is validated by `ArchSpec::validate`; points that fail
 //! are skipped and counted, as are points that exceed the design specs ([`Constraints`]: PEs, SRAM
 //! bytes, optionally area). For every remaining candidate
-//! the inner search ([`eval::best_mapping`]) picks, per layer, the best of
-//! [`Mapping::candidates`](tessera_mapping::Mapping::candidates) for the candidate's dataflow (WS:
+//! the mapper ([`tessera_sim::mapper`]) picks, per layer, the best of the layer's mapping space
+//! ([`Mapping::space_in`](tessera_mapping::Mapping::space_in); a coarse
+//! [`SpaceBudget::SCREEN`](tessera_mapping::SpaceBudget::SCREEN) while screening, the full space
+//! every command uses for the top-K finalists) for the candidate's dataflow (WS:
 //! the streamed rows `tile_m` and the output width `tile_n`; OS: the streamed depth `tile_k` and
 //! `tile_n`) by the analytical model on the mapping's
 //! [`Schedule`](tessera_mapping::Schedule) ([`tessera_sim::estimate`]) under the [`Objective`]
@@ -32,8 +34,8 @@
 //! cycles × energy, not the workload's total EDP; layers do not overlap or share buffers; one
 //! dataflow per accelerator for the whole workload (no per-layer switching); only GEMM layers and
 //! the weight- and output-stationary dataflows exist (input-stationary is refused), so there are
-//! no network or multi-accelerator variants to search; the mapping space is the ladder of
-//! `Mapping::candidates`, not loop orders; there is no Bayesian optimisation, reinforcement learning
+//! no network or multi-accelerator variants to search; the mapping space is two tile sizes per
+//! layer, not loop orders; there is no Bayesian optimisation, reinforcement learning
 //! or gradient-based search yet (the spine's strategies are random and evolutionary); the area and
 //! energy figures are the first-order models of `tessera_sim` (no leakage, wires, controller).
 //!
@@ -123,10 +125,17 @@ pub fn search_with_progress(
     }
     ranked.sort_by(|a, b| fitness_cmp((Some(a.0), &a.1), (Some(b.0), &b.1)));
     ranked.truncate(config.top_k);
-    let finalists: Vec<(&Arch, &Evaluation)> = ranked
-        .iter()
-        .map(|(_, g, e)| (&ex.feasible[g], *e))
-        .collect();
+    // Screening mapped each candidate in a coarse space (`SpaceBudget::SCREEN`); the finalists are
+    // mapped again in the mapper's full space, so their mappings and figures are the ones every
+    // command gives for the same design.
+    let remapped: Vec<(&Arch, Evaluation)> = ranked
+        .par_iter()
+        .map(|(_, g, _)| {
+            let arch = &ex.feasible[g];
+            evaluate(arch, workload, config.objective).map(|e| (arch, e))
+        })
+        .collect::<Result<_>>()?;
+    let finalists: Vec<(&Arch, &Evaluation)> = remapped.iter().map(|(a, e)| (*a, e)).collect();
     let top = resimulate(&finalists, workload, config, progress)?;
     let best = top
         .iter()

@@ -24,6 +24,7 @@ pub mod counters;
 pub mod energy;
 pub mod engine;
 pub mod layer;
+pub mod mapper;
 pub mod trace;
 pub mod workload;
 

@@ -25,14 +25,15 @@ use tessera_core::units::checked_sum;
 use tessera_mapping::{Mapping, MappingSpec, Problem};
 use tessera_workloads::{Layer, OpLayer, Workload};
 
-/// The mapping of one layer: the user's (partial) choice resolved against the layer and the
-/// accelerator; errors name the layer, the accelerator, and whether the tiles were the default's.
+/// The mapping of one layer: the user's (partial) choice, the free tiles chosen by the mapper
+/// ([`crate::mapper::map_layer`]); errors name the layer, the accelerator, and whether tiles were
+/// given.
 pub fn mapping_for(p: &Problem, arch: &Arch, spec: &MappingSpec) -> Result<Mapping> {
-    Mapping::resolve(spec, &p.gemm, arch).map_err(|e| {
-        let given = if *spec == MappingSpec::default() {
-            "the default mapping"
+    crate::mapper::map_layer(p, arch, spec).map_err(|e| {
+        let given = if spec.tile_m.is_none() && spec.tile_k.is_none() && spec.tile_n.is_none() {
+            "the mapper's mapping"
         } else {
-            "the mapping given (missing tiles from the default)"
+            "the mapping given (free tiles from the mapper)"
         };
         Diagnostic {
             message: format!(

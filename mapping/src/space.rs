@@ -1,0 +1,223 @@
+//! The mapping space of a layer on an accelerator: the tilings the mapper chooses from.
+//!
+//! A mapping has two free tiles (module docs of [`crate::mapping`]): the streamed tile `s` (WS
+//! `tile_m`, OS `tile_k`) and the output tile's width in array columns `nb` (`tile_n / C`). Each
+//! ranges over `1..=cap`, where `cap` is the layer's extent cut to what the buffers hold. The space:
+//! - **exhaustive** on a free tile whose range has at most [`EXHAUSTIVE`] values: every value;
+//! - otherwise **sampled**: every power of two, the cap, and the *balanced* tile of every trip count
+//!   up to [`BALANCED_TRIPS`] (the smallest tile that covers the extent in `T` trips,
+//!   `ceil(extent / T)`: same number of tiles, the least remainder waste). Tiles that are not
+//!   sampled are not searched: on a large layer the mapper's choice is the best of the sample,
+//!   not necessarily of the whole space (the note of `tessera_sim::mapper` says so).
+//!
+//! Pinned tiles (given by the user, [`Pinned`]) take their one value. Every mapping returned is
+//! checked ([`Mapping::check`]); the list is sorted and has no duplicates, so the space is the same
+//! on every run.
+
+use crate::mapping::{n_slices, streamed, Mapping, Pinned, MAX_STREAM};
+use crate::Dim;
+use tessera_arch::{Arch, Dataflow};
+use tessera_workloads::Gemm;
+
+/// How much of the space to visit: a free tile with at most `exhaustive` values takes every
+/// value; a larger one takes the powers of two, its cap, and the balanced tiles of
+/// `1..=balanced_trips` trips.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpaceBudget {
+    pub exhaustive: u32,
+    pub balanced_trips: u32,
+}
+
+impl SpaceBudget {
+    /// The mapper's space: every command's default mapping comes from it.
+    pub const FULL: SpaceBudget = SpaceBudget {
+        exhaustive: EXHAUSTIVE,
+        balanced_trips: BALANCED_TRIPS,
+    };
+    /// A coarser space for screening many accelerators (the search's inner loop; its finalists are
+    /// mapped again in the full space).
+    pub const SCREEN: SpaceBudget = SpaceBudget {
+        exhaustive: 4,
+        balanced_trips: 3,
+    };
+}
+
+/// [`SpaceBudget::FULL`]: a free tile with at most this many values is searched exhaustively.
+pub const EXHAUSTIVE: u32 = 64;
+
+/// [`SpaceBudget::FULL`]: on a larger range, the balanced tiles of `1..=BALANCED_TRIPS` trips are
+/// sampled (with the powers of two).
+pub const BALANCED_TRIPS: u32 = 64;
+
+/// The values of one free tile over an extent of `extent` elements with at most `cap` per tile,
+/// in the full space.
+pub fn tile_values(extent: u32, cap: u32) -> Vec<u32> {
+    tile_values_in(extent, cap, SpaceBudget::FULL)
+}
+
+/// [`tile_values`] under `budget`.
+pub fn tile_values_in(extent: u32, cap: u32, budget: SpaceBudget) -> Vec<u32> {
+    let top = extent.min(cap).max(1);
+    if top <= budget.exhaustive {
+        return (1..=top).collect();
+    }
+    let mut v: Vec<u32> = (0..32)
+        .map(|i| 1u32 << i)
+        .take_while(|&p| p < top)
+        .collect();
+    v.push(top);
+    for trips in 1..=budget.balanced_trips {
+        let t = extent.div_ceil(trips);
+        if t <= top {
+            v.push(t);
+        }
+    }
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+impl Mapping {
+    /// The mapping space of `g` on `arch` with the `pinned` tiles fixed (see the module docs):
+    /// checked, sorted, without duplicates. Empty when nothing fits.
+    pub fn space(g: &Gemm, arch: &Arch, pinned: &Pinned) -> Vec<Mapping> {
+        Mapping::space_in(g, arch, pinned, SpaceBudget::FULL)
+    }
+
+    /// [`Mapping::space`] under `budget`.
+    pub fn space_in(g: &Gemm, arch: &Arch, pinned: &Pinned, budget: SpaceBudget) -> Vec<Mapping> {
+        let (r, c) = (arch.rows(), arch.cols());
+        let acc_bank = arch.accumulator().bank_depth();
+        let (extent, stream_cap) = match streamed(arch.dataflow()) {
+            Dim::K => (
+                g.k,
+                arch.input()
+                    .bank_depth()
+                    .min(arch.weight().bank_depth())
+                    .min(MAX_STREAM),
+            ),
+            // A WS stream of s rows needs s accumulator words per n-slice.
+            _ => (g.m, arch.input().bank_depth().min(acc_bank).min(MAX_STREAM)),
+        };
+        let streams = match pinned.stream {
+            Some(s) => vec![s],
+            None => tile_values_in(extent, stream_cap, budget),
+        };
+        let ns = n_slices(g, arch);
+        let base = match arch.dataflow() {
+            Dataflow::OutputStationary => Mapping {
+                tile_m: r,
+                tile_k: 1,
+                tile_n: c,
+            },
+            _ => Mapping {
+                tile_m: 1,
+                tile_k: r,
+                tile_n: c,
+            },
+        };
+        let mut out = Vec::new();
+        for s in streams {
+            let m = base.with_stream(arch, s);
+            // The widest output tile the accumulator bank holds at this stream.
+            let out_words = u64::from(arch.compute_words(s).out).max(1);
+            let nb_cap = (u64::from(acc_bank) / out_words).min(u64::from(u32::MAX)) as u32;
+            let nbs = match pinned.tile_n {
+                Some(n) => vec![n / c.max(1)],
+                None => tile_values_in(ns, nb_cap.max(1), budget),
+            };
+            for nb in nbs {
+                let m = match pinned.tile_n {
+                    Some(n) => m.with_tile_n(n),
+                    None => m.with_tile_n(nb * c),
+                };
+                if m.check(arch).is_ok() {
+                    out.push(m);
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// The whole space of `g` on `arch`, nothing pinned.
+    pub fn candidates(g: &Gemm, arch: &Arch) -> Vec<Mapping> {
+        Mapping::space(g, arch, &Pinned::default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_arch::builtin;
+
+    #[test]
+    fn small_ranges_are_exhaustive_large_ones_sampled() {
+        assert_eq!(tile_values(5, 100), vec![1, 2, 3, 4, 5]);
+        assert_eq!(tile_values(100, 3), vec![1, 2, 3]);
+        let v = tile_values(3136, 1024);
+        assert!(v.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(*v.last().unwrap(), 1024);
+        for t in [1, 2, 512, 1024, 784, 628, 49] {
+            assert!(v.contains(&t), "{t} in {v:?}");
+        }
+        assert!(v.len() <= 64 + 32 + 1);
+    }
+
+    /// On a small layer the space is every valid mapping: each (stream, width) pair in range that
+    /// passes the check is in it, and nothing else.
+    #[test]
+    fn small_spaces_hold_every_valid_mapping() {
+        for name in ["ws_4x4", "os_4x4", "ws_2x3"] {
+            let arch = builtin::arch(name).unwrap();
+            let g = Gemm::new("g", 23, 19, 17);
+            let space = Mapping::candidates(&g, &arch);
+            let mut all = vec![];
+            let (r, c) = (arch.rows(), arch.cols());
+            for s in 1..=70u32 {
+                for nb in 1..=20u32 {
+                    let m = match arch.dataflow() {
+                        Dataflow::OutputStationary => Mapping {
+                            tile_m: r,
+                            tile_k: s,
+                            tile_n: nb * c,
+                        },
+                        _ => Mapping {
+                            tile_m: s,
+                            tile_k: r,
+                            tile_n: nb * c,
+                        },
+                    };
+                    let extent_ok = match arch.dataflow() {
+                        Dataflow::OutputStationary => s <= g.k,
+                        _ => s <= g.m,
+                    } && nb <= n_slices(&g, &arch);
+                    if extent_ok && m.check(&arch).is_ok() {
+                        all.push(m);
+                    }
+                }
+            }
+            all.sort();
+            assert_eq!(space, all, "{name}");
+        }
+    }
+
+    #[test]
+    fn pinned_tiles_take_their_value() {
+        let arch = builtin::arch("ws_8x8").unwrap();
+        let g = Gemm::new("g", 128, 768, 768);
+        let p = Pinned {
+            stream: None,
+            tile_n: Some(16),
+        };
+        let s = Mapping::space(&g, &arch, &p);
+        assert!(s.len() > 10);
+        assert!(s.iter().all(|m| m.tile_n == 16 && m.tile_k == 8));
+        let p = Pinned {
+            stream: Some(64),
+            tile_n: None,
+        };
+        assert!(Mapping::space(&g, &arch, &p).iter().all(|m| m.tile_m == 64));
+    }
+}

@@ -1,0 +1,461 @@
+//! The mapper: per layer, the best mapping of its space ([`Mapping::space`]) for an
+//! [`Objective`] by the analytical model, with any tiles the user pinned kept.
+//!
+//! Exact branch and bound over the space: every candidate gets a closed-form [`lower_bound`] (one
+//! pass over its tile classes), candidates are estimated in order of their bound, and the visit
+//! stops when the bound exceeds the best value found — so the answer is the exhaustive search's over
+//! the space. The space is every mapping when a free tile has few values and a sample (powers of
+//! two and balanced tiles) when it has many (`tessera_mapping::space`); on such layers the choice
+//! is the best of the sample. The analytical model equals the cycle simulator on this machine
+//! (docs/TIMING.md; `tessera validate` measures it), so the mapper's choice is the fastest mapping
+//! of the space under the cycle simulator too; a test checks that on enumerable layers.
+//!
+//! Deterministic: ties are broken by cycles, energy, then the mapping's order. This is the default
+//! mapping of every command ([`crate::workload::mapping_for`]) and the inner search of
+//! `tessera_search`.
+
+use crate::analytical::{counters, estimate_priced, tile_times};
+use crate::contract::Contract;
+use crate::{Energy, EnergyTable, Estimate};
+use tessera_arch::Arch;
+use tessera_core::diag::{Diagnostic, Result};
+use tessera_mapping::{
+    DramLayout, Mapping, MappingSpec, Objective, Pinned, Problem, Schedule, SpaceBudget, Summary,
+    SummaryAcc,
+};
+
+/// The per-layer ordering: objective value, then cycles, then energy, then the mapping itself, so
+/// ties are broken the same way on every run.
+fn layer_key(o: Objective, e: &Estimate, m: &Mapping) -> (f64, u64, f64, Mapping) {
+    let (c, pj) = (e.cycles.get(), e.energy.total_pj);
+    (o.value(c, pj), c, pj, *m)
+}
+
+fn key_cmp(a: &(f64, u64, f64, Mapping), b: &(f64, u64, f64, Mapping)) -> std::cmp::Ordering {
+    a.0.total_cmp(&b.0)
+        .then(a.1.cmp(&b.1))
+        .then(a.2.total_cmp(&b.2))
+        .then(a.3.cmp(&b.3))
+}
+
+/// A lower bound on the analytical model's `(cycles, energy_pj)` for `mapping`
+/// ([`crate::estimate`]), from the mapping's [`Schedule`] alone, in closed form: one visit
+/// per class of tiles ([`Schedule::for_each_shape`], at most 3⁴ = 81), whatever the number of
+/// tiles.
+///
+/// With per-tile unit times `(C_j, L_j, S_j)` = [`tile_times`] (COMPUTE, the LOADs before it and
+/// the STOREs after it, each with its issue cycles), and `n` tiles:
+/// - energy is exact: the schedule's [`Summary`] gives the access counters in closed form
+///   ([`counters`]), priced by [`Energy::of`];
+/// - cycles, single-buffered: exact, `Σ_j (L_j + 1 + C_j + 1 + (S_j > 0 ? S_j + 1 : 0)) + 1`;
+/// - cycles, double-buffered: the model's `L_0 + 1 + Σ_{j<n-1} max(C_j, D_j + 2)
+///   + max(C_{n-1} + 1, D_pend + 1) + S_{n-1} + 1` with `D_j = S_{j-1} + L_{j+1}` is at least
+///   - `Σ_j max(C_j, L_min + 2) + 1` (the array: every tile but the last lasts at least its
+///     COMPUTE and the next tile's loads with their SYNC and issue cycles; `L_min` is the least
+///     `L` of any tile, and the first loads and the last tile's SYNC and stores cover the last
+///     term), and
+///   - `Σ_j (L_j + S_j) + 2(n - 1) + 3` (the DMA: every load and store one after the other, with
+///     the issue and SYNC cycles between tiles).
+///
+/// A convolution's CONFIGs are left out of every `L_j` (they only add cycles, so the bound stays
+/// one). An error only when the schedule's totals or the bound overflow u64.
+/// `tests::bounds_hold_and_branch_and_bound_is_exact` holds it to the model.
+pub fn lower_bound(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<(u64, f64)> {
+    let schedule = Schedule::new(p, arch, mapping);
+    Ok(bound_pass(p, arch, &schedule, &EnergyTable::of(arch))?.1)
+}
+
+/// One pass over the schedule's tile classes: its [`Summary`], and the [`lower_bound`].
+fn bound_pass(
+    p: &Problem,
+    arch: &Arch,
+    schedule: &Schedule,
+    table: &EnergyTable,
+) -> Result<(Summary, (u64, f64))> {
+    let contract = Contract::default();
+    let mut acc = SummaryAcc::default();
+    // Each class of tiles once: (C, L, S, multiplicity).
+    let mut classes: Vec<(u64, u64, u64, u64)> = Vec::with_capacity(36);
+    schedule.for_each_shape(|shape, mult| {
+        acc.add(shape, mult, schedule.rows, schedule.cols);
+        let (c, l, s) = tile_times(arch, &contract, shape, 0);
+        classes.push((c, l, s, mult));
+    });
+    let summary = schedule.finish(&acc)?;
+    let energy_pj = Energy::priced(table, &counters(p, arch, &summary)).total_pj;
+    // Σ over the classes of multiplicity × per-tile term, checked (`None` on overflow).
+    let sum = |term: &dyn Fn(u64, u64, u64) -> Option<u64>| -> Option<u64> {
+        classes.iter().try_fold(0u64, |t, &(c, l, s, mult)| {
+            t.checked_add(term(c, l, s)?.checked_mul(mult)?)
+        })
+    };
+    let cycles = if schedule.double_buffered {
+        let l_min = classes.iter().map(|x| x.1).min().unwrap_or(0);
+        let n = summary.steps;
+        let array =
+            sum(&|c, _, _| Some(c.max(l_min.checked_add(2)?))).and_then(|t| t.checked_add(1));
+        let dma = sum(&|_, l, s| l.checked_add(s)).and_then(|t| {
+            t.checked_add(n.checked_sub(1)?.checked_mul(2)?)?
+                .checked_add(3)
+        });
+        array.zip(dma).map(|(a, d)| a.max(d))
+    } else {
+        sum(&|c, l, s| {
+            let store = if s > 0 { s.checked_add(1)? } else { 0 };
+            l.checked_add(c)?.checked_add(2)?.checked_add(store)
+        })
+        .and_then(|t| t.checked_add(1))
+    };
+    let cycles = cycles.ok_or_else(|| {
+        Diagnostic::new(format!(
+            "the cycle bound of {:?} overflows 64 bits",
+            schedule.mapping
+        ))
+    })?;
+    Ok((summary, (cycles, energy_pj)))
+}
+
+/// The mapper: the best of [`Mapping::candidates`] (the layer's whole space, module docs) for
+/// `p` on `arch` by the analytical model ([`crate::analytical::estimate_priced`] on the
+/// mapping's [`Schedule`], the same figures as [`crate::estimate`]) under `objective` (per
+/// layer; for [`Objective::Edp`] the layer's own cycles × energy). Ties are broken by cycles,
+/// energy, then the mapping's order.
+///
+/// Exact branch and bound: candidates are visited in order of [`lower_bound`] and the visit stops
+/// when the bound exceeds the best value found, so the answer is the exhaustive search's. Each
+/// candidate's check, summary and bound come from one pass over its tile classes. An error only if
+/// no mapping fits or the layer does not fit the DRAM address space. Returns the mapping, its estimate, and the number of candidates
+/// and of mappings actually estimated.
+pub fn best_mapping(p: &Problem, arch: &Arch, objective: Objective) -> Result<BestMapping> {
+    best_pinned(p, arch, objective, &Pinned::default(), SpaceBudget::FULL)
+}
+
+/// [`best_mapping`] with the `pinned` tiles kept, over `Mapping::space_in(g, arch, pinned,
+/// budget)`.
+pub fn best_pinned(
+    p: &Problem,
+    arch: &Arch,
+    objective: Objective,
+    pinned: &Pinned,
+    budget: SpaceBudget,
+) -> Result<BestMapping> {
+    DramLayout::new(p, arch)?;
+    let g = &p.gemm;
+    let table = EnergyTable::of(arch);
+    let space = Mapping::space_in(g, arch, pinned, budget);
+    let mut first_err = None;
+    let mut candidates = 0;
+    let mut order: Vec<(f64, Mapping, Schedule, Summary)> = Vec::with_capacity(space.len());
+    for m in &space {
+        let schedule = Schedule::new(p, arch, m);
+        let (summary, (c, e)) = match bound_pass(p, arch, &schedule, &table) {
+            Ok(x) => x,
+            Err(e) => {
+                // Not a candidate (its totals overflow): say why if nothing else fits.
+                first_err.get_or_insert(e);
+                continue;
+            }
+        };
+        candidates += 1;
+        order.push((objective.value(c, e), *m, schedule, summary));
+    }
+    order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut best: Option<((f64, u64, f64, Mapping), Estimate)> = None;
+    let mut estimated = 0;
+    for (bound, m, schedule, summary) in &order {
+        if best.as_ref().is_some_and(|(bk, _)| *bound > bk.0) {
+            break;
+        }
+        let e = estimate_priced(p, arch, schedule, summary, &table);
+        estimated += 1;
+        let k = layer_key(objective, &e, m);
+        if best.as_ref().is_none_or(|(bk, _)| key_cmp(&k, bk).is_lt()) {
+            best = Some((k, e));
+        }
+    }
+    match best {
+        Some((k, estimate)) => Ok(BestMapping {
+            mapping: k.3,
+            estimate,
+            candidates,
+            estimated,
+        }),
+        None => Err(Diagnostic::new(format!(
+            "layer {:?} has no mapping on {}: {}",
+            g.name,
+            arch.name(),
+            first_err.map_or_else(
+                // Say why: the default mapping's own check names the limit it breaks.
+                || Mapping::default_for(g, arch)
+                    .check(arch)
+                    .err()
+                    .map_or_else(|| "no candidate fits the buffers".into(), |e| e.message),
+                |e| e.message
+            )
+        ))),
+    }
+}
+
+/// What [`best_mapping`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BestMapping {
+    pub mapping: Mapping,
+    pub estimate: Estimate,
+    /// Candidate mappings of the layer ([`Mapping::candidates`]).
+    pub candidates: usize,
+    /// Mappings actually estimated (the others were bounded out or too large).
+    pub estimated: usize,
+}
+
+/// The mapping of one layer under the user's (partial) `spec`: the given tiles as given (cut to
+/// the layer), the free ones chosen by the mapper for `spec.objective` (default latency). With
+/// every free tile given there is nothing to search, and the mapping is checked as given. Errors
+/// name the field (`mapping.tile_m`) when a given tile is wrong.
+pub fn map_layer(p: &Problem, arch: &Arch, spec: &MappingSpec) -> Result<Mapping> {
+    let g = &p.gemm;
+    if spec.is_complete(arch) {
+        return Mapping::resolve(spec, g, arch);
+    }
+    let pinned = Mapping::pinned(spec, g, arch)?;
+    let objective = spec.objective.unwrap_or_default();
+    match best_pinned(p, arch, objective, &pinned, SpaceBudget::FULL) {
+        Ok(b) => Ok(b.mapping),
+        // Nothing fits: the default's check names the tile that cannot fit.
+        Err(e) => Err(Mapping::resolve(spec, g, arch).err().unwrap_or(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimate;
+    use tessera_arch::{builtin, Dataflow};
+    use tessera_workloads::{Conv2d, Gemm, Layer};
+
+    /// Every built-in (weight- and output-stationary), and in both dataflows: single-buffered (one
+    /// buffer with one bank), DMA-bound (1 B/cycle), short-latency and four-bank variants.
+    fn test_archs() -> Vec<Arch> {
+        let mut archs: Vec<Arch> = builtin::ARCHS
+            .iter()
+            .map(|(n, _)| builtin::arch(n).unwrap())
+            .collect();
+        for df in Dataflow::SUPPORTED {
+            let spec = |name: &str| builtin::arch_spec(name).unwrap().with_dataflow(df);
+            let mut single = spec("ws_4x4");
+            single.buffers.input.banks = 1;
+            archs.push(single.validate().unwrap());
+            let mut slow = spec("ws_8x8");
+            slow.dram.bytes_per_cycle = 1;
+            archs.push(slow.validate().unwrap());
+            let mut fast = spec("ws_2x3");
+            fast.dram.latency_cycles = 1;
+            fast.dram.bytes_per_cycle = 4096;
+            archs.push(fast.validate().unwrap());
+            let mut four = spec("ws_4x4");
+            for b in [
+                &mut four.buffers.input,
+                &mut four.buffers.weight,
+                &mut four.buffers.accumulator,
+            ] {
+                b.banks = 4;
+            }
+            archs.push(four.validate().unwrap());
+        }
+        assert!(archs
+            .iter()
+            .any(|a| a.dataflow() == Dataflow::OutputStationary && !a.double_buffered()));
+        archs
+    }
+
+    const GEMMS: [(u32, u32, u32); 5] = [
+        (37, 50, 19),
+        (32, 64, 10),
+        (1, 1, 1),
+        (5, 130, 67),
+        (3, 300, 9),
+    ];
+
+    #[test]
+    fn bounds_hold_and_branch_and_bound_is_exact() {
+        for arch in &test_archs() {
+            for (m, k, n) in GEMMS {
+                let g = Gemm::new("g", m, k, n);
+                let mut all = vec![];
+                let mut cands = Mapping::candidates(&g, arch);
+                cands.push(Mapping::default_for(&g, arch));
+                for mp in cands {
+                    let e = estimate(&Problem::gemm(&g, arch), arch, &mp).unwrap();
+                    let (c, pj) = lower_bound(&Problem::gemm(&g, arch), arch, &mp).unwrap();
+                    assert!(c <= e.cycles.get(), "{} {g:?} {mp:?}", arch.name());
+                    // The energy is exact, and so are single-buffered cycles.
+                    assert_eq!(pj, e.energy.total_pj, "{} {g:?} {mp:?}", arch.name());
+                    if !arch.double_buffered() {
+                        assert_eq!(c, e.cycles.get(), "{} {g:?} {mp:?}", arch.name());
+                    }
+                    all.push((mp, e));
+                }
+                for o in [Objective::Latency, Objective::Energy, Objective::Edp] {
+                    let (m0, e0) = all
+                        .iter()
+                        .min_by(|a, b| {
+                            key_cmp(&layer_key(o, &a.1, &a.0), &layer_key(o, &b.1, &b.0))
+                        })
+                        .unwrap();
+                    let b = best_mapping(&Problem::gemm(&g, arch), arch, o).unwrap();
+                    assert_eq!(
+                        (&b.mapping, &b.estimate),
+                        (m0, e0),
+                        "{} {g:?} {o:?}",
+                        arch.name()
+                    );
+                    assert!(b.estimated >= 1 && b.estimated <= b.candidates);
+                }
+            }
+        }
+    }
+
+    /// The bound is tight enough to prune: on a layer with many candidates most are never
+    /// estimated.
+    #[test]
+    fn the_bound_prunes() {
+        for name in ["ws_8x8", "os_8x8"] {
+            let arch = builtin::arch(name).unwrap();
+            let g = Gemm::new("g", 300, 200, 100);
+            let b = best_mapping(&Problem::gemm(&g, &arch), &arch, Objective::Latency).unwrap();
+            assert!(b.candidates >= 8, "{name}: {b:?}");
+            assert!(b.estimated * 2 <= b.candidates, "{name}: {b:?}");
+        }
+    }
+
+    /// Random small accelerators (either dataflow) and layers (fixed seed): the bound and the
+    /// branch and bound against the full model.
+    #[test]
+    fn random_archs_and_layers() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(42);
+        let mut checked = [0; 2];
+        while checked.iter().sum::<usize>() < 120 {
+            let df = Dataflow::SUPPORTED[rng.random_range(0..2)];
+            let mut s = builtin::arch_spec("ws_4x4").unwrap().with_dataflow(df);
+            s.array.rows = rng.random_range(1..=6);
+            s.array.cols = rng.random_range(1..=6);
+            let banks = rng.random_range(1..=2);
+            for b in [
+                &mut s.buffers.input,
+                &mut s.buffers.weight,
+                &mut s.buffers.accumulator,
+            ] {
+                b.banks = banks;
+                b.capacity_bytes = 96 * rng.random_range(1..=40);
+            }
+            s.dram.bytes_per_cycle = rng.random_range(1..=16);
+            s.dram.latency_cycles = rng.random_range(1..=30);
+            let Ok(arch) = s.validate() else { continue };
+            let g = Gemm::new(
+                "g",
+                rng.random_range(1..=70),
+                rng.random_range(1..=70),
+                rng.random_range(1..=70),
+            );
+            let mut cands = Mapping::candidates(&g, &arch);
+            if Mapping::default_for(&g, &arch).check(&arch).is_ok() {
+                cands.push(Mapping::default_for(&g, &arch));
+            }
+            if cands.is_empty() {
+                assert!(
+                    best_mapping(&Problem::gemm(&g, &arch), &arch, Objective::Latency).is_err()
+                );
+                continue;
+            }
+            let mut all = vec![];
+            for mp in cands {
+                let e = estimate(&Problem::gemm(&g, &arch), &arch, &mp).unwrap();
+                let (c, pj) = lower_bound(&Problem::gemm(&g, &arch), &arch, &mp).unwrap();
+                assert!(
+                    c <= e.cycles.get() && pj == e.energy.total_pj,
+                    "{s:?} {g:?} {mp:?}"
+                );
+                all.push((mp, e));
+            }
+            for o in [Objective::Latency, Objective::Energy, Objective::Edp] {
+                let (m0, _) = all
+                    .iter()
+                    .min_by(|a, b| key_cmp(&layer_key(o, &a.1, &a.0), &layer_key(o, &b.1, &b.0)))
+                    .unwrap();
+                assert_eq!(
+                    best_mapping(&Problem::gemm(&g, &arch), &arch, o)
+                        .unwrap()
+                        .mapping,
+                    *m0
+                );
+            }
+            checked[usize::from(df == Dataflow::OutputStationary)] += 1;
+        }
+        assert!(checked.iter().all(|&c| c >= 30), "{checked:?}");
+    }
+
+    #[test]
+    fn inner_search_is_no_worse_than_the_default_mapping() {
+        for arch in &test_archs() {
+            for (m, k, n) in GEMMS {
+                let g = Gemm::new("g", m, k, n);
+                let d = estimate(
+                    &Problem::gemm(&g, arch),
+                    arch,
+                    &Mapping::default_for(&g, arch),
+                )
+                .unwrap();
+                for o in [Objective::Latency, Objective::Energy, Objective::Edp] {
+                    let b = best_mapping(&Problem::gemm(&g, arch), arch, o).unwrap();
+                    b.mapping.check(arch).unwrap();
+                    let dv = o.value(d.cycles.get(), d.energy.total_pj);
+                    let bv = o.value(b.estimate.cycles.get(), b.estimate.energy.total_pj);
+                    assert!(bv <= dv, "{} {g:?} {o:?}: {bv} > default {dv}", arch.name());
+                }
+            }
+        }
+    }
+
+    /// No program-length limit: a layer that once needed more instructions than an instruction
+    /// memory held has a mapping; and convolutions are searched on their own schedules (gathers,
+    /// CONFIGs), with bounds that hold.
+    #[test]
+    fn large_layers_and_convolutions_have_mappings() {
+        for name in ["ws_1x1", "os_1x1", "ws_4x4", "os_4x4"] {
+            let arch = builtin::arch(name).unwrap();
+            let g = Gemm::new("wide", 4, 2048, 4096);
+            best_mapping(&Problem::gemm(&g, &arch), &arch, Objective::Latency).unwrap();
+            let conv = Layer::Conv2d(Conv2d {
+                name: "c".into(),
+                batch: 1,
+                in_channels: 6,
+                in_h: 9,
+                in_w: 7,
+                out_channels: 10,
+                kernel: [3, 3],
+                stride: [2, 1],
+                dilation: [1, 2],
+                pad_begin: [1, 2],
+                pad_end: [1, 2],
+                groups: 2,
+                out_h: 5,
+                out_w: 7,
+            });
+            let p = Problem::new(&conv, &arch).unwrap();
+            let b = best_mapping(&p, &arch, Objective::Edp).unwrap();
+            for mp in Mapping::candidates(&p.gemm, &arch) {
+                let e = estimate(&p, &arch, &mp).unwrap();
+                let (c, pj) = lower_bound(&p, &arch, &mp).unwrap();
+                assert!(
+                    c <= e.cycles.get() && pj == e.energy.total_pj,
+                    "{name} {mp:?}"
+                );
+                assert!(
+                    Objective::Edp.value(e.cycles.get(), e.energy.total_pj)
+                        >= Objective::Edp
+                            .value(b.estimate.cycles.get(), b.estimate.energy.total_pj)
+                );
+            }
+        }
+    }
+}
