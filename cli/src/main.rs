@@ -75,7 +75,8 @@ struct JsonFlag {
     json: bool,
 }
 
-/// A layer's tiling; any tile left out takes the default mapping's value.
+/// A layer's mapping: tiles given here (or in `--mapping FILE`) are kept, and the mapper chooses
+/// the others for `--map-for`.
 #[derive(Args)]
 struct MappingArgs {
     /// Rows of A per COMPUTE (weight-stationary: streamed; output-stationary: the array's rows).
@@ -87,15 +88,48 @@ struct MappingArgs {
     /// Output columns kept in the accumulator, a multiple of the array's columns.
     #[arg(long)]
     tile_n: Option<i64>,
+    /// What the mapper minimises for the tiles not given: latency (default), energy or edp.
+    #[arg(long, value_parser = ["latency", "energy", "edp"])]
+    map_for: Option<String>,
+    /// A mapping file (RON, `MappingSpec(tile_n: Some(16))`); the flags above override its fields.
+    #[arg(long)]
+    mapping: Option<PathBuf>,
 }
 
 impl MappingArgs {
-    fn spec(&self) -> MappingSpec {
-        MappingSpec {
-            tile_m: self.tile_m,
-            tile_k: self.tile_k,
-            tile_n: self.tile_n,
-        }
+    fn spec(&self) -> Result<MappingSpec> {
+        let file: MappingSpec = match &self.mapping {
+            Some(p) => {
+                let f: MappingSpec = tessera_core::load::read_ron(p)?;
+                // Range errors name the file here; whether a tile fits is per layer, later.
+                let max = i64::from(tessera_mapping::MAX_STREAM);
+                for (field, v) in [
+                    ("tile_m", f.tile_m),
+                    ("tile_k", f.tile_k),
+                    ("tile_n", f.tile_n),
+                ] {
+                    if let Some(v) = v.filter(|v| !(1..=max).contains(v)) {
+                        return Err(Diagnostic::field(
+                            field,
+                            format!("must be between 1 and {max}, got {v}"),
+                        )
+                        .in_file(p));
+                    }
+                }
+                f
+            }
+            None => MappingSpec::default(),
+        };
+        Ok(MappingSpec {
+            tile_m: self.tile_m.or(file.tile_m),
+            tile_k: self.tile_k.or(file.tile_k),
+            tile_n: self.tile_n.or(file.tile_n),
+            objective: self
+                .map_for
+                .as_deref()
+                .and_then(tessera_mapping::Objective::parse)
+                .or(file.objective),
+        })
     }
 }
 
@@ -149,10 +183,11 @@ struct BenchArgs {
 
 #[derive(Args)]
 struct ValidateArgs {
-    /// Accelerators to validate on (default: a set of built-ins of both dataflows).
+    /// Accelerators to validate on (default: a set of built-ins of both dataflows; `builtins`:
+    /// every built-in).
     #[arg(long)]
     arch: Vec<String>,
-    /// Workloads (default: the demo set).
+    /// Workloads (default: the demo set; `zoo`: every network of the model zoo).
     #[arg(long)]
     workload: Vec<String>,
     /// Validate only this MAC layer of each workload, by name or 0-based index.
@@ -179,6 +214,10 @@ struct ExportArgs {
     /// Also synthesise with Yosys and report cells (fails on latches).
     #[arg(long)]
     synth: bool,
+    /// Also prove with Yosys that the exported PE computes the contract's multiply-accumulate for
+    /// every state and input (exit 1 with a counterexample if not).
+    #[arg(long)]
+    prove: bool,
     #[arg(long)]
     json: bool,
 }
@@ -344,7 +383,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Estimate(c) => {
             let (arch, w) = inputs(&c)?;
-            let r = tessera_sim::workload::estimate(&arch, &w, &c.mapping.spec())
+            let r = tessera_sim::workload::estimate(&arch, &w, &c.mapping.spec()?)
                 .map_err(|e| in_workload(e, &c.workload))?;
             if c.json {
                 print_json(&r)?;
@@ -360,7 +399,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (r, traces) = tessera_sim::workload::simulate(
                 &arch,
                 &w,
-                &s.common.mapping.spec(),
+                &s.common.mapping.spec()?,
                 engine,
                 s.seed,
                 s.trace.is_some() || s.chrome_trace.is_some(),
@@ -391,7 +430,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Validate(v) => {
             let pairs = validate_pairs(&v.arch, &v.workload, v.layer.as_deref())?;
-            let r = tessera_sim::workload::validate(&pairs, &v.mapping.spec(), v.seed)?;
+            let r = tessera_sim::workload::validate(&pairs, &v.mapping.spec()?, v.seed)?;
             if v.json {
                 print_json(&r)?;
             } else if v.csv {
@@ -408,10 +447,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let arch = load_arch(&e.arch)?;
             let tools = tessera_verif::Tools::find()?;
             let r = tessera_verif::export(&arch, &e.out, e.synth, &tools)?;
+            let proof = if e.prove {
+                let design = tessera_rtl_gen::emit(&arch)?;
+                Some(tessera_verif::prove_pe(&arch, &design, &tools)?)
+            } else {
+                None
+            };
             if e.json {
-                print_json(&r)?;
+                let mut v = serde_json::to_value(&r)
+                    .map_err(|x| Diagnostic::internal(format!("cannot serialize: {x}")))?;
+                if let (Some(p), Some(o)) = (&proof, v.as_object_mut()) {
+                    let p = serde_json::to_value(p)
+                        .map_err(|x| Diagnostic::internal(format!("cannot serialize: {x}")))?;
+                    o.insert("proof".into(), p);
+                }
+                print_json(&v)?;
             } else {
                 print::export(&r);
+                if let Some(p) = &proof {
+                    outln!(
+                        "PE {} proven by {} in {:.2} s, {}",
+                        p.pe,
+                        p.yosys_version,
+                        p.seconds,
+                        p.property
+                    );
+                }
             }
         }
         Cmd::Verify(v) => {
@@ -421,7 +482,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 engine: v.engine.parse()?,
                 seed: v.seed,
                 trace: v.trace,
-                mapping: v.common.mapping.spec(),
+                mapping: v.common.mapping.spec()?,
                 ..VerifyOptions::default()
             };
             let r = tessera_verif::verify(&arch, &w, &o, &tools)
@@ -472,7 +533,19 @@ fn validate_pairs(
         .map(|s| s.to_string())
         .collect()
     } else {
-        archs.to_vec()
+        archs
+            .iter()
+            .flat_map(|a| -> Vec<String> {
+                if a == "builtins" {
+                    tessera_arch::builtin::ARCHS
+                        .iter()
+                        .map(|(n, _)| n.to_string())
+                        .collect()
+                } else {
+                    vec![a.clone()]
+                }
+            })
+            .collect()
     };
     let workloads: Vec<String> = if workloads.is_empty() {
         ["gemm_37x50x19", "mlp_small"]
@@ -480,7 +553,19 @@ fn validate_pairs(
             .map(|s| s.to_string())
             .collect()
     } else {
-        workloads.to_vec()
+        workloads
+            .iter()
+            .flat_map(|w| -> Vec<String> {
+                if w == "zoo" {
+                    tessera_workloads::builtin::ZOO
+                        .iter()
+                        .map(|n| n.to_string())
+                        .collect()
+                } else {
+                    vec![w.clone()]
+                }
+            })
+            .collect()
     };
     let mut pairs = vec![];
     for a in &archs {

@@ -410,3 +410,65 @@ fn imported_files_run_and_bad_ones_are_refused() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not an accelerator"));
 }
+
+/// The mapper chooses the tiles not given: `--tile-n` alone is accepted and kept, a mapping file
+/// gives the same result as the flags, `--map-for energy` never costs more energy than the latency
+/// choice, and a bad mapping file names the file and the field.
+#[test]
+fn the_mapper_fills_in_free_tiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let layer_tiles = |v: &serde_json::Value| v["layers"][0]["mapping"].clone();
+    let n16 = json(&[
+        "estimate",
+        "--arch",
+        "ws_8x8",
+        "--workload",
+        "bert_ffn",
+        "--tile-n",
+        "16",
+        "--json",
+    ]);
+    assert_eq!(layer_tiles(&n16)["tile_n"], 16, "{n16}");
+    let f = dir.path().join("m.ron");
+    std::fs::write(&f, "MappingSpec(tile_n: Some(16))").unwrap();
+    let from_file = json(&[
+        "estimate",
+        "--arch",
+        "ws_8x8",
+        "--workload",
+        "bert_ffn",
+        "--mapping",
+        f.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(layer_tiles(&from_file), layer_tiles(&n16));
+    let free = json(&[
+        "estimate",
+        "--arch",
+        "ws_8x8",
+        "--workload",
+        "bert_ffn",
+        "--json",
+    ]);
+    let cycles = |v: &serde_json::Value| v["totals"]["cycles"].as_u64().unwrap();
+    assert!(cycles(&free) <= cycles(&n16), "{free}");
+    let energy = |v: &serde_json::Value| v["totals"]["energy_pj"].as_f64().unwrap();
+    let e = json(&[
+        "estimate",
+        "--arch",
+        "ws_8x8",
+        "--workload",
+        "bert_ffn",
+        "--map-for",
+        "energy",
+        "--json",
+    ]);
+    assert!(energy(&e) <= energy(&free), "{e}");
+    let badf = dir.path().join("bad_mapping.ron");
+    std::fs::write(&badf, "MappingSpec(\n  tile_n: Some(0),\n)").unwrap();
+    assert_bad(
+        &["estimate", "--mapping", badf.to_str().unwrap()],
+        "bad_mapping.ron",
+        "tile_n",
+    );
+}
