@@ -2,11 +2,13 @@
 //! GEMM instances, and a convolution's gather geometry), the tiling ([`Mapping`]), the loop nest and
 //! what each tile moves ([`Schedule`], the one place the loop nest is written), where operands live in DRAM
 //! ([`DramLayout`]) and the lowering to a [`Program`](tessera_arch::isa::Program) ([`lower()`]).
+//! [`interop`] writes a layer, its accelerator and mapping as input files of Timeloop and ZigZag.
 //!
 //! Everything downstream derives from the schedule: the program, the DRAM image, the analytical model's access counts and timing, and the search's cost bound. A new
 //! dataflow is a new arm of [`Schedule::shape`], [`Mapping::check`] and the DRAM word formats — and
 //! of the timing contract, simulator and templates, which live elsewhere (docs/TIMING.md).
 
+pub mod interop;
 pub mod layout;
 pub mod lower;
 pub mod mapping;

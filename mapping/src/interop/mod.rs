@@ -1,0 +1,689 @@
+//! An accelerator, a layer and its mapping written as the input files of two other tools, so that
+//! anyone who has them can compare their numbers with Tessera's: [Timeloop] (v0.4 YAML, read by its
+//! Python front end `timeloopfe`) in [`timeloop`], and [ZigZag] (its hardware, workload and
+//! mapping YAML) in [`zigzag`]. Both writers start from one [`Export`]: Tessera's loop nest
+//! (`crate::schedule`) in the dimensions of a convolution layer.
+//!
+//! # How Tessera's concepts are written
+//!
+//! Tessera's nest is `for instance / (for output row) / for m-tile / for n-tile / for k-tile / for
+//! n-slice / COMPUTE`, on a GEMM `C[M×N] = A[M×K]·B[K×N]` per instance. The export writes it over
+//! the dimensions of Timeloop's CNN layer, [`PDim`] (ZigZag's names in parentheses):
+//!
+//! | Tessera | convolution form | GEMM form |
+//! |---|---|---|
+//! | M (output pixels, `N·OH·OW`) | N (B), Q (OY), P (OX) | P (M) |
+//! | K (`KH·KW·C` per group, channels innermost) | S (FY), R (FX), C (C) | C (K) |
+//! | N (output channels per group) | M (K) | M (N) |
+//! | instances (a batch of products, or groups) | G (G) | G (G) |
+//!
+//! and its storage as levels, outermost first ([`Level`]): DRAM; the accumulator, input and weight
+//! buffers, one memory per operand (each keeps its operand and bypasses the others); the `R × C`
+//! array (spatial); one register per PE for the stationary operand; the MACs.
+//!
+//! | loop | weight-stationary | output-stationary |
+//! |---|---|---|
+//! | DRAM (temporal) | instances, m-tiles, n-tiles | instances, output rows (convolutions), m-tiles, n-tiles |
+//! | accumulator buffer | k-tiles (the output tile stays) | k-tiles |
+//! | input buffer | n-slices (the A slice stays) | n-slices |
+//! | weight buffer | — (a B tile per COMPUTE) | — |
+//! | array (spatial) | K over the `R` rows, N over the `C` columns | M over the rows, N over the columns |
+//! | PE register (stationary) | weight; the stream of `tile_m` rows of A | output; the stream of `tile_k` steps |
+//!
+//! A convolution is written in the convolution form when its tiles fall on its dimensions: on a
+//! weight-stationary array `tile_m` must divide an output row, or be whole rows dividing the image,
+//! or whole images dividing the batch (a k-tile is always `R` channels of one kernel position); on an
+//! output-stationary array `tile_k` must divide the channels per group, or be whole channel runs
+//! dividing a kernel row, or whole kernel rows dividing the kernel (an m-tile is always `R` pixels of
+//! one output row). Otherwise — and for GEMMs and batched products — the problem is the layer's
+//! GEMM as Tessera runs it, with `R = S = N = Q = 1`: `P = M`, `C = K`, `M = N`. The files say which
+//! form and why in a comment.
+//!
+//! # Remainders
+//!
+//! Tessera's tiles need not divide a dimension: the last tile of a loop is a remainder. Each loop's
+//! factor is its trip count for whole tiles (ceil-based), so the factors of a dimension multiply to
+//! at least its size. Neither tool takes that as it is. Timeloop requires the factors to multiply
+//! to the dimension exactly (`src/mapping/parser.cpp` exits otherwise); its C++ parser has had a
+//! residual syntax since v2.0 (`M=16,5`: 16, but 5 in the last iteration), but `timeloopfe`'s v0.4
+//! `Factors` reads every factor as `name=int` and fails on it. ZigZag uses a given temporal
+//! ordering only when its loops multiply to the temporal extent exactly (it rounds up only the
+//! spatial unrolling). So where a remainder exists, the problem's size is padded to what the
+//! factors cover, and the files state the layer's size and Tessera's remainder (the last
+//! iteration's count, which is also Timeloop's residual) in comments: the other tool then counts the
+//! padding as work, where Tessera does not.
+//!
+//! # What the formats cannot say
+//!
+//! - Timing: the systolic skew, fill and drain, the DMA's per-word pacing, DRAM latency, the SYNC
+//!   policy of the program and the overlap of ping-pong halves. Both tools model bandwidth, not
+//!   Tessera's timing contract (docs/TIMING.md).
+//! - The buffers' banks as Tessera uses them: a tile lives in one bank, the next in another. Timeloop
+//!   gets it as `multiple_buffering: banks` (a tile fits `depth / banks`); ZigZag has no banks.
+//! - Which level a loop belongs to, in ZigZag: a complete temporal ordering fixes the loops and
+//!   their order; ZigZag's memory allocator then assigns them to memories by capacity.
+//! - A convolution's gather: Tessera reads each (pixel, kernel position) from DRAM on its own and
+//!   reads nothing for padding; the other tools move input tiles (Timeloop without padding at all).
+//!   On a weight-stationary array Tessera rounds a convolution's channels per group up to `R` (zero
+//!   rows that cost array time, not DRAM traffic); the problem is padded the same way.
+//! - Energies: ZigZag's costs are Tessera's technology figures (`tessera_arch::Tech`); Timeloop's
+//!   come from Accelergy's plug-ins for the component classes named, not from Tessera.
+//!
+//! # Formats followed (read 2026-11)
+//!
+//! - Timeloop v0.4: github.com/Accelergy-Project/timeloop-accelergy-exercises at `2d551080`
+//!   (2025-04-09): `workspace/example_designs/example_designs/simple_weight_stationary/arch.yaml`,
+//!   `simple_output_stationary/arch.yaml`, `_include/default_problem.yaml` and
+//!   `ref_outputs/default_problem/timeloop-mapper.map.{yaml,txt}` (a permutation lists the
+//!   innermost loop first), `workspace/tutorial_exercises/02_interface_and_design_space_exploration_2024/inputs/{arch,problem}.yaml`
+//!   (the CNN layer with `G`), `01_accelergy_timeloop_2020_ispass/timeloop/04-model-conv1d+oc-3levelspatial/map`
+//!   (a spatial directive targets the `!Container` with the mesh);
+//!   github.com/Accelergy-Project/timeloop-python at `b8aaf2cd` (2025-04-16):
+//!   `pytimeloop/timeloopfe/v4/{arch,constraints,problem}.py` (component classes, storage
+//!   attributes, directive types `temporal | spatial | dataspace`, factor lists),
+//!   `common/version_transpilers/v4_to_v3.py`; github.com/NVlabs/timeloop at `4cf6d4cd`
+//!   (2025-03-31, after v3.0.3): `src/mapping/parser.cpp` (factors, `split`, the exact-product
+//!   check), `src/model/buffer.cpp` (buffer attributes).
+//! - ZigZag: github.com/KULeuven-MICAS/zigzag at `3d12a96e` (2026-01-15, package `zigzag-dse`
+//!   3.8.5): `zigzag/inputs/hardware/{tpu_like,gemm_l1}.yaml`, `inputs/mapping/{tpu_like,gemm_l1}.yaml`,
+//!   `inputs/workload/{gemm_layer,resnet18}.yaml`, the schemas in
+//!   `zigzag/parser/{accelerator,mapping,workload}_validator.py`, `parser/mapping_factory.py`
+//!   (a mapping is found by layer name, then operator type, then `default`, which must exist),
+//!   `parser/onnx/conv_parser.py` (the grouped convolution), `opt/loma/engine.py` and
+//!   `stages/mapping/temporal_mapping_generator_stage.py` (when a temporal ordering is used as is).
+//!
+//! Checked against the tools themselves (by hand, not in the test suite, which needs neither):
+//! 240 exports (GEMMs, batched products, strided, dilated, grouped and depthwise convolutions on
+//! both dataflows and three array shapes, four mappings each) all parse and transpile with
+//! `timeloopfe` (timeloop-python `b8aaf2cd` with accelergy `6911d156`; since timeloop-python
+//! `ada06ac`, 2025-04-14, every storage needs a `depth`, DRAM too) and their transpiled factors pass
+//! `parser.cpp`'s exact-product check; and `zigzag-dse` 3.9.1 (PyPI) evaluates all of them with
+//! Tessera's temporal ordering as given.
+//!
+//! # Why no YAML library writes the files
+//!
+//! The files must carry comments: the form and why, the remainders, what is not modelled. No
+//! maintained Rust YAML emitter writes comments: `serde_yaml` is archived, and neither its fork
+//! `serde_norway` nor `saphyr`'s emitter (which do write `!Tag`s) has them. The writers therefore
+//! print their own fixed structure (close to the upstream examples' layout, deterministic) with
+//! `writeln!`, and pass the only text that comes from users through the escaping of the private
+//! `yaml` module; the tests read every file back with `saphyr` (a dev-dependency).
+//!
+//! [Timeloop]: https://github.com/NVlabs/timeloop
+//! [ZigZag]: https://github.com/KULeuven-MICAS/zigzag
+
+#[allow(dead_code)] // used by the writers (next commits)
+mod yaml;
+
+use crate::{Mapping, Problem};
+use tessera_arch::{Arch, Dataflow};
+use tessera_core::diag::{ensure, Result};
+
+/// A dimension of the exported problem, in Timeloop's names for a CNN layer: input channels (per
+/// group) `C`, output channels (per group) `M`, kernel width `R` and height `S`, batch `N`, output
+/// width `P` and height `Q`, groups `G`. In the GEMM form only `C`, `M`, `P` and `G` are used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PDim {
+    C,
+    M,
+    R,
+    S,
+    N,
+    P,
+    Q,
+    G,
+}
+
+impl PDim {
+    /// Every dimension, in the order the files list them (Timeloop's).
+    pub const ALL: [PDim; 8] = [
+        PDim::C,
+        PDim::M,
+        PDim::R,
+        PDim::S,
+        PDim::N,
+        PDim::P,
+        PDim::Q,
+        PDim::G,
+    ];
+
+    /// Timeloop's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PDim::C => "C",
+            PDim::M => "M",
+            PDim::R => "R",
+            PDim::S => "S",
+            PDim::N => "N",
+            PDim::P => "P",
+            PDim::Q => "Q",
+            PDim::G => "G",
+        }
+    }
+
+    fn idx(self) -> usize {
+        self as usize
+    }
+}
+
+/// A level of the exported hierarchy, outermost first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Level {
+    Dram,
+    Accumulator,
+    Input,
+    Weight,
+    /// The PE array: its loops are spatial, rows first, then columns.
+    Array,
+    /// The register each PE keeps its stationary operand in.
+    Pe,
+}
+
+impl Level {
+    pub const ALL: [Level; 6] = [
+        Level::Dram,
+        Level::Accumulator,
+        Level::Input,
+        Level::Weight,
+        Level::Array,
+        Level::Pe,
+    ];
+
+    fn idx(self) -> usize {
+        self as usize
+    }
+
+    /// The level's name in the comments.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Level::Dram => "DRAM",
+            Level::Accumulator => "accumulator buffer",
+            Level::Input => "input buffer",
+            Level::Weight => "weight buffer",
+            Level::Array => "PE array",
+            Level::Pe => "PE register",
+        }
+    }
+}
+
+/// How the problem is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// A convolution over its own dimensions.
+    Conv,
+    /// A GEMM (`R = S = N = Q = 1`): the layer's, or a convolution's implicit one.
+    Gemm,
+}
+
+/// One loop of the exported nest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Factor {
+    pub dim: PDim,
+    /// Trips of whole tiles (the last may be a remainder in Tessera: see [`Export::remainders`]).
+    pub factor: u32,
+    /// Which of Tessera's loops it is, for comments.
+    pub what: &'static str,
+}
+
+/// A loop whose iteration count differs from its factor in the last iteration of the loops around
+/// it on the same dimension (Tessera's remainder tile; Timeloop's "residual").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Remainder {
+    pub level: Level,
+    pub dim: PDim,
+    pub factor: u32,
+    /// Iterations in that last iteration.
+    pub last: u64,
+}
+
+/// Tessera's loop nest for a (problem, accelerator, mapping), over the exported problem's
+/// dimensions: what both writers print (see the module docs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Export {
+    pub form: Form,
+    /// Why this form, for comments.
+    pub why: String,
+    pub dataflow: Dataflow,
+    /// The layer's size on each dimension (indexed like [`PDim::ALL`]).
+    pub extent: [u64; 8],
+    /// The loops of each level (indexed like [`Level::ALL`]), outermost first; at most one per
+    /// dimension and level.
+    pub levels: [Vec<Factor>; 6],
+    /// Where Tessera's last tiles are smaller than the factors say.
+    pub remainders: Vec<Remainder>,
+    /// Further remarks for the comments (padding Tessera does itself, remainders the form cannot
+    /// place).
+    pub notes: Vec<String>,
+}
+
+/// Loops of one level under construction: loops of factor 1 are left out.
+#[derive(Default)]
+struct Loops(Vec<Factor>);
+
+impl Loops {
+    fn add(&mut self, dim: PDim, factor: u32, what: &'static str) -> &mut Self {
+        if factor > 1 {
+            self.0.push(Factor { dim, factor, what });
+        }
+        self
+    }
+}
+
+impl Export {
+    /// The nest of `problem` on `arch` under `mapping`. Errors when the mapping does not fit the
+    /// accelerator (fields under `mapping`) or the problem was made for another accelerator.
+    pub fn new(arch: &Arch, problem: &Problem, mapping: &Mapping) -> Result<Export> {
+        let df = arch.dataflow();
+        ensure(problem.dataflow == df, "dataflow", || {
+            format!(
+                "the problem was made for a {} array, the accelerator is {}",
+                problem.dataflow.name(),
+                df.name()
+            )
+        })?;
+        mapping.check(arch).map_err(|e| e.under("mapping"))?;
+        let (r, c) = (arch.rows(), arch.cols());
+        let g = &problem.gemm;
+        ensure(
+            g.m >= 1 && g.k >= 1 && g.n >= 1 && problem.instances >= 1,
+            "gemm",
+            || {
+                format!(
+                    "every extent must be at least 1, got {}x{}x{}",
+                    g.m, g.k, g.n
+                )
+            },
+        )?;
+        if let Some(cg) = &problem.conv {
+            let want = match df {
+                Dataflow::OutputStationary => cg.cg,
+                _ => cg.cg.div_ceil(r) * r,
+            };
+            ensure(cg.k_per_position == want, "conv", || {
+                format!(
+                    "the problem's K has {} rows per kernel position; an array of {r} rows needs {want} \
+                     (the problem was made for another accelerator)",
+                    cg.k_per_position
+                )
+            })?;
+        }
+        // Tiles larger than their dimension are the dimension (the nest's first loop covers it).
+        let tile_m = mapping.tile_m.min(g.m);
+        let tile_k = mapping.tile_k.min(g.k);
+        let slices_all = g.n.div_ceil(c);
+        let slices = (mapping.tile_n / c).clamp(1, slices_all);
+        let n_tiles = slices_all.div_ceil(slices);
+        let (mut dram, mut acc, mut input, mut pe) = (
+            Loops::default(),
+            Loops::default(),
+            Loops::default(),
+            Loops::default(),
+        );
+        let mut notes = Vec::new();
+        dram.add(PDim::G, problem.instances, "instances");
+        let conv = problem.conv.as_ref().map(|cg| (cg, &cg.conv));
+        // The dimension on the rows, and the form's pieces: M's DRAM loops and K's buffer loops
+        // (conv form), or None for the GEMM form with the reason.
+        let rows_dim;
+        let form;
+        let why;
+        match df {
+            Dataflow::OutputStationary => {
+                rows_dim = PDim::P;
+                let k_conv = conv.and_then(|(cg, cv)| {
+                    os_conv_k(cg.cg, cv.kernel[1], cv.kernel[0], tile_k)
+                        .map(|(a, s)| (cg, cv, a, s))
+                });
+                match (conv, k_conv) {
+                    (_, Some((_, cv, k_acc, k_stream))) => {
+                        form = Form::Conv;
+                        why = format!(
+                            "tile_k = {tile_k} k-steps fall on the channels and kernel positions"
+                        );
+                        dram.add(PDim::N, cv.batch, "images")
+                            .add(PDim::Q, cv.out_h, "output rows")
+                            .add(
+                                PDim::P,
+                                cv.out_w.div_ceil(r),
+                                "m-tiles in an output row (a pixel per array row)",
+                            );
+                        acc.0 = k_acc;
+                        pe.0 = k_stream;
+                    }
+                    (Some((cg, cv)), None) => {
+                        form = Form::Gemm;
+                        why = format!(
+                            "tile_k = {tile_k} k-steps do not fall on the channels and kernel \
+                             positions (C = {}, R = {}, S = {}): written as the convolution's \
+                             implicit GEMM",
+                            cg.cg, cv.kernel[1], cv.kernel[0]
+                        );
+                        let per_row = cv.out_w.div_ceil(r);
+                        dram.add(
+                            PDim::P,
+                            cv.batch * cv.out_h * per_row,
+                            "m-tiles (in output rows, a pixel per array row)",
+                        );
+                        if cv.out_w % r != 0 {
+                            notes.push(format!(
+                                "an m-tile never spans two output rows: each of the {} rows of \
+                                 {} pixels is {per_row} m-tiles, the last of {} pixels, so P \
+                                 counts {} pixels per row",
+                                cv.batch * cv.out_h,
+                                cv.out_w,
+                                cv.out_w - (per_row - 1) * r,
+                                per_row * r
+                            ));
+                        }
+                        acc.add(PDim::C, g.k.div_ceil(tile_k), "k-tiles");
+                        pe.add(PDim::C, tile_k, "stream: tile_k steps");
+                    }
+                    (None, _) => {
+                        form = Form::Gemm;
+                        why = gemm_why(problem);
+                        dram.add(PDim::P, g.m.div_ceil(r), "m-tiles");
+                        acc.add(PDim::C, g.k.div_ceil(tile_k), "k-tiles");
+                        pe.add(PDim::C, tile_k, "stream: tile_k steps");
+                    }
+                }
+            }
+            _ => {
+                rows_dim = PDim::C;
+                let m_conv = conv.and_then(|(cg, cv)| {
+                    ws_conv_m(cv.batch, cv.out_h, cv.out_w, tile_m).map(|(d, s)| (cg, cv, d, s))
+                });
+                match (conv, m_conv) {
+                    (_, Some((cg, cv, m_dram, m_stream))) => {
+                        form = Form::Conv;
+                        why = format!("tile_m = {tile_m} rows fall on the output pixels");
+                        dram.0.extend(m_dram);
+                        acc.add(PDim::S, cv.kernel[0], "k-tiles: kernel rows")
+                            .add(PDim::R, cv.kernel[1], "k-tiles: kernel columns")
+                            .add(
+                                PDim::C,
+                                cg.k_per_position / r,
+                                "k-tiles of channels (one per array row)",
+                            );
+                        pe.0 = m_stream;
+                        if cg.cg % r != 0 {
+                            notes.push(format!(
+                                "Tessera rounds the {} channels per group up to {} (a multiple of \
+                                 the array's rows): the extra rows of B are zeros and cost array \
+                                 time, not DRAM traffic",
+                                cg.cg, cg.k_per_position
+                            ));
+                        }
+                    }
+                    (Some((cg, cv)), None) => {
+                        form = Form::Gemm;
+                        why = format!(
+                            "tile_m = {tile_m} rows do not fall on the output pixels (P = {}, \
+                             Q = {}, N = {}): written as the convolution's implicit GEMM",
+                            cv.out_w, cv.out_h, cv.batch
+                        );
+                        if cg.cg % r != 0 {
+                            notes.push(format!(
+                                "K = {} includes Tessera's zero rows: the {} channels per group \
+                                 are rounded up to {} for every kernel position",
+                                g.k, cg.cg, cg.k_per_position
+                            ));
+                        }
+                        dram.add(PDim::P, g.m.div_ceil(tile_m), "m-tiles");
+                        acc.add(PDim::C, g.k.div_ceil(r), "k-tiles");
+                        pe.add(PDim::P, tile_m, "stream: tile_m rows of A");
+                    }
+                    (None, _) => {
+                        form = Form::Gemm;
+                        why = gemm_why(problem);
+                        dram.add(PDim::P, g.m.div_ceil(tile_m), "m-tiles");
+                        acc.add(PDim::C, g.k.div_ceil(r), "k-tiles");
+                        pe.add(PDim::P, tile_m, "stream: tile_m rows of A");
+                    }
+                }
+            }
+        }
+        dram.add(PDim::M, n_tiles, "n-tiles");
+        input.add(PDim::M, slices, "n-slices (the array's columns each)");
+        let mut array = Loops::default();
+        array
+            .add(rows_dim, r, "array rows")
+            .add(PDim::M, c, "array columns");
+        let mut extent = [1u64; 8];
+        match (form, conv) {
+            (Form::Conv, Some((cg, cv))) => {
+                for (d, v) in [
+                    (PDim::C, cg.cg),
+                    (PDim::M, g.n),
+                    (PDim::R, cv.kernel[1]),
+                    (PDim::S, cv.kernel[0]),
+                    (PDim::N, cv.batch),
+                    (PDim::P, cv.out_w),
+                    (PDim::Q, cv.out_h),
+                ] {
+                    extent[d.idx()] = u64::from(v);
+                }
+            }
+            _ => {
+                extent[PDim::P.idx()] = u64::from(g.m);
+                extent[PDim::C.idx()] = u64::from(g.k);
+                extent[PDim::M.idx()] = u64::from(g.n);
+            }
+        }
+        extent[PDim::G.idx()] = u64::from(problem.instances);
+        let levels = [dram.0, acc.0, input.0, Vec::new(), array.0, pe.0];
+        let mut e = Export {
+            form,
+            why,
+            dataflow: df,
+            extent,
+            levels,
+            remainders: Vec::new(),
+            notes,
+        };
+        for d in PDim::ALL {
+            assert!(
+                e.product(d) >= e.extent(d),
+                "the factors of {} cover {} of {}",
+                d.name(),
+                e.product(d),
+                e.extent(d)
+            );
+        }
+        e.remainders = e.find_remainders();
+        // Per-row remainders of an output-stationary convolution's GEMM form are said in a note:
+        // the last-iteration rule of one loop over all of M cannot place them.
+        if form == Form::Gemm && df == Dataflow::OutputStationary && conv.is_some() {
+            e.remainders.retain(|x| x.dim != PDim::P);
+        }
+        Ok(e)
+    }
+
+    /// The loops of a level, outermost first.
+    pub fn loops(&self, level: Level) -> &[Factor] {
+        &self.levels[level.idx()]
+    }
+
+    /// The layer's size on `d`.
+    pub fn extent(&self, d: PDim) -> u64 {
+        self.extent[d.idx()]
+    }
+
+    /// The product of `d`'s factors at `level` (1 without a loop).
+    pub fn factor(&self, level: Level, d: PDim) -> u64 {
+        self.loops(level)
+            .iter()
+            .filter(|f| f.dim == d)
+            .map(|f| u64::from(f.factor))
+            .product()
+    }
+
+    /// The product of all of `d`'s factors: what the nest covers, at least the extent.
+    pub fn product(&self, d: PDim) -> u64 {
+        Level::ALL.iter().map(|&l| self.factor(l, d)).product()
+    }
+
+    /// The spatial factor of `d` (on the array).
+    pub fn spatial(&self, d: PDim) -> u64 {
+        self.factor(Level::Array, d)
+    }
+
+    /// The product of `d`'s temporal factors.
+    pub fn temporal(&self, d: PDim) -> u64 {
+        self.product(d) / self.spatial(d)
+    }
+
+    /// The remainder of `d`'s loop at `level`, if it has one.
+    pub fn remainder(&self, level: Level, d: PDim) -> Option<&Remainder> {
+        self.remainders
+            .iter()
+            .find(|x| x.level == level && x.dim == d)
+    }
+
+    /// Walk each dimension's loops from the outermost: a loop runs `ceil(extent / tile)` times in the
+    /// last iteration of the loops around it (`tile` = what the loops inside cover), and the last
+    /// tile's extent is what remains.
+    fn find_remainders(&self) -> Vec<Remainder> {
+        let mut out = Vec::new();
+        for d in PDim::ALL {
+            let chain: Vec<(Level, u32)> = Level::ALL
+                .iter()
+                .flat_map(|&l| {
+                    self.loops(l)
+                        .iter()
+                        .filter(|f| f.dim == d)
+                        .map(move |f| (l, f.factor))
+                })
+                .collect();
+            let mut cur = self.extent(d);
+            for (i, &(level, factor)) in chain.iter().enumerate() {
+                let tile: u64 = chain[i + 1..].iter().map(|x| u64::from(x.1)).product();
+                let trips = cur.div_ceil(tile).max(1);
+                if trips != u64::from(factor) {
+                    out.push(Remainder {
+                        level,
+                        dim: d,
+                        factor,
+                        last: trips,
+                    });
+                }
+                cur -= (trips - 1) * tile;
+            }
+        }
+        out
+    }
+
+    /// What the factors cover on `d` when it is more than the layer's size: the size the problem
+    /// is padded to in Timeloop.
+    pub fn padded(&self, d: PDim) -> Option<u64> {
+        (self.product(d) != self.extent(d)).then(|| self.product(d))
+    }
+
+    /// Lines describing the padding and remainders, for the files' comments, with the
+    /// dimensions called `name(d)`.
+    pub fn remainder_lines(&self, name: impl Fn(PDim) -> &'static str) -> Vec<String> {
+        let mut out = Vec::new();
+        for d in PDim::ALL {
+            if let Some(p) = self.padded(d) {
+                let rems: Vec<String> = self
+                    .remainders
+                    .iter()
+                    .filter(|x| x.dim == d)
+                    .map(|x| {
+                        format!(
+                            "{} {}={} runs {} in its last iteration",
+                            x.level.describe(),
+                            name(d),
+                            x.factor,
+                            x.last
+                        )
+                    })
+                    .collect();
+                out.push(format!(
+                    "{}: the layer has {}, the factors cover {p}{}",
+                    name(d),
+                    self.extent(d),
+                    if rems.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (Tessera's remainders: {})", rems.join("; "))
+                    }
+                ));
+            }
+        }
+        out.extend(self.notes.iter().cloned());
+        out
+    }
+}
+
+/// Why a layer that is not a convolution takes the GEMM form.
+fn gemm_why(p: &Problem) -> String {
+    if p.instances > 1 {
+        format!(
+            "the layer is {} independent GEMMs (a batched product)",
+            p.instances
+        )
+    } else {
+        "the layer is a GEMM".into()
+    }
+}
+
+/// A weight-stationary convolution's m-tiles over (N, Q, P) when `tile_m` pixels fall on them:
+/// (the DRAM loops, the stream in the PEs).
+fn ws_conv_m(batch: u32, oh: u32, ow: u32, tile_m: u32) -> Option<(Vec<Factor>, Vec<Factor>)> {
+    let (mut dram, mut stream) = (Loops::default(), Loops::default());
+    if ow.is_multiple_of(tile_m) {
+        dram.add(PDim::N, batch, "m-tiles: images")
+            .add(PDim::Q, oh, "m-tiles: output rows")
+            .add(PDim::P, ow / tile_m, "m-tiles in a row");
+        stream.add(PDim::P, tile_m, "stream: tile_m pixels of a row");
+    } else if tile_m.is_multiple_of(ow) && oh.is_multiple_of(tile_m / ow) {
+        let t = tile_m / ow;
+        dram.add(PDim::N, batch, "m-tiles: images")
+            .add(PDim::Q, oh / t, "m-tiles of whole rows");
+        stream
+            .add(PDim::Q, t, "stream: output rows")
+            .add(PDim::P, ow, "stream: pixels of a row");
+    } else if tile_m.is_multiple_of(ow * oh) && batch.is_multiple_of(tile_m / (ow * oh)) {
+        let t = tile_m / (ow * oh);
+        dram.add(PDim::N, batch / t, "m-tiles of whole images");
+        stream
+            .add(PDim::N, t, "stream: images")
+            .add(PDim::Q, oh, "stream: output rows")
+            .add(PDim::P, ow, "stream: pixels of a row");
+    } else {
+        return None;
+    }
+    Some((dram.0, stream.0))
+}
+
+/// An output-stationary convolution's k-tiles over (S, R, C) when `tile_k` steps fall on them:
+/// (the accumulator's loops, the stream in the PEs). K runs over `(kh, kw, c)`, `c` innermost.
+fn os_conv_k(cg: u32, kw: u32, kh: u32, tile_k: u32) -> Option<(Vec<Factor>, Vec<Factor>)> {
+    let (mut acc, mut stream) = (Loops::default(), Loops::default());
+    if cg.is_multiple_of(tile_k) {
+        acc.add(PDim::S, kh, "k-tiles: kernel rows")
+            .add(PDim::R, kw, "k-tiles: kernel columns")
+            .add(PDim::C, cg / tile_k, "k-tiles of channels");
+        stream.add(PDim::C, tile_k, "stream: channels");
+    } else if tile_k.is_multiple_of(cg) && kw.is_multiple_of(tile_k / cg) {
+        let t = tile_k / cg;
+        acc.add(PDim::S, kh, "k-tiles: kernel rows").add(
+            PDim::R,
+            kw / t,
+            "k-tiles of kernel columns",
+        );
+        stream
+            .add(PDim::R, t, "stream: kernel columns")
+            .add(PDim::C, cg, "stream: channels");
+    } else if tile_k.is_multiple_of(cg * kw) && kh.is_multiple_of(tile_k / (cg * kw)) {
+        let t = tile_k / (cg * kw);
+        acc.add(PDim::S, kh / t, "k-tiles of kernel rows");
+        stream
+            .add(PDim::S, t, "stream: kernel rows")
+            .add(PDim::R, kw, "stream: kernel columns")
+            .add(PDim::C, cg, "stream: channels");
+    } else {
+        return None;
+    }
+    Some((acc.0, stream.0))
+}
