@@ -112,7 +112,8 @@
 //! [Timeloop]: https://github.com/NVlabs/timeloop
 //! [ZigZag]: https://github.com/KULeuven-MICAS/zigzag
 
-#[allow(dead_code)] // used by the writers (next commits)
+pub mod timeloop;
+#[allow(dead_code)] // quoted() is used by the ZigZag writer too (next commit)
 mod yaml;
 
 use crate::{Mapping, Problem};
