@@ -113,8 +113,8 @@
 //! [ZigZag]: https://github.com/KULeuven-MICAS/zigzag
 
 pub mod timeloop;
-#[allow(dead_code)] // quoted() is used by the ZigZag writer too (next commit)
 mod yaml;
+pub mod zigzag;
 
 use crate::{Mapping, Problem};
 use tessera_arch::{Arch, Dataflow};
