@@ -31,6 +31,7 @@ macro_rules! outln {
     }};
 }
 
+mod cmd_interop;
 mod cmd_search;
 mod csv_out;
 mod print;
@@ -58,6 +59,8 @@ enum Cmd {
     Validate(ValidateArgs),
     /// Search accelerator architectures (both dataflows) and mappings.
     Search(cmd_search::SearchArgs),
+    /// Write each layer, the accelerator and the mapper's mapping as Timeloop v0.4 or ZigZag inputs.
+    Interop(cmd_interop::InteropArgs),
     /// Emit synthesizable Verilog for an accelerator (linted; optionally synthesised).
     Export(ExportArgs),
     /// Run the cycle simulator and the RTL (Verilator) on the same program and data and compare.
@@ -134,7 +137,7 @@ impl MappingArgs {
 }
 
 #[derive(Args)]
-struct Common {
+pub(crate) struct Common {
     /// Built-in accelerator name, RON file, or SCALE-Sim configuration (.cfg).
     #[arg(long, default_value = "ws_16x16")]
     arch: String,
@@ -333,7 +336,7 @@ pub(crate) fn load_workload(name: &str) -> Result<Workload> {
     Ok(w)
 }
 
-fn inputs(c: &Common) -> Result<(Arch, Workload)> {
+pub(crate) fn inputs(c: &Common) -> Result<(Arch, Workload)> {
     Ok((
         load_arch(&c.arch)?,
         select(load_workload(&c.workload)?, c.layer.as_deref())?,
@@ -350,7 +353,7 @@ pub(crate) fn select(w: Workload, which: Option<&str>) -> Result<Workload> {
 
 /// Name the workload's file in a mapping error that names none (the tiles are the workload's
 /// layers' on this accelerator).
-fn in_workload(e: Diagnostic, workload: &str) -> Diagnostic {
+pub(crate) fn in_workload(e: Diagnostic, workload: &str) -> Diagnostic {
     if e.file.is_none() && e.field.as_deref().is_some_and(|f| f.starts_with("mapping")) {
         let origin = if std::path::Path::new(workload).exists() {
             workload.to_string()
@@ -443,6 +446,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Cmd::Search(s) => return cmd_search::run(s),
+        Cmd::Interop(a) => cmd_interop::run(a)?,
         Cmd::Export(e) => {
             let arch = load_arch(&e.arch)?;
             let tools = tessera_verif::Tools::find()?;

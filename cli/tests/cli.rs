@@ -472,3 +472,35 @@ fn the_mapper_fills_in_free_tiles() {
         "tile_n",
     );
 }
+
+/// `tessera interop` writes three files per layer into one folder per layer, with the mapper's
+/// mapping, for both tools; a file where the folder should be is refused.
+#[test]
+fn interop_writes_each_layer() {
+    let dir = tempfile::tempdir().unwrap();
+    for (to, first) in [("timeloop", "arch.yaml"), ("zigzag", "accelerator.yaml")] {
+        let out = dir.path().join(to);
+        let v = json(&[
+            "interop",
+            "--to",
+            to,
+            "--arch",
+            "ws_8x8",
+            "--workload",
+            "dqn",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ]);
+        let layers = v["layers"].as_array().unwrap();
+        assert_eq!(layers.len(), 5, "{v}");
+        assert_eq!(v["files"].as_array().unwrap().len(), 15);
+        let folder = layers[0]["folder"].as_str().unwrap();
+        let text = std::fs::read_to_string(out.join(folder).join(first)).unwrap();
+        assert!(text.contains("ws_8x8"), "{text}");
+    }
+    let file = dir.path().join("f");
+    std::fs::write(&file, "x").unwrap();
+    let o = tessera(&["interop", "--to", "zigzag", "--out", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -401,3 +401,100 @@ pub fn validate(
         cases,
     })
 }
+
+/// Another tool's input format for a (layer, accelerator, mapping):
+/// `tessera_mapping::interop`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum InteropFormat {
+    /// Timeloop v0.4 (timeloopfe): `arch.yaml`, `problem.yaml`, `mapping.yaml`.
+    Timeloop,
+    /// ZigZag: `accelerator.yaml`, `workload.yaml`, `mapping.yaml`.
+    ZigZag,
+}
+
+/// One layer's files in another tool's format.
+#[derive(Clone, Debug, Serialize)]
+pub struct InteropLayer {
+    pub layer: String,
+    /// A folder name for the layer: its index and its name reduced to `[A-Za-z0-9_-]` (never a
+    /// path: nothing a workload names can leave the output folder).
+    pub folder: String,
+    pub mapping: Mapping,
+    /// (file name, contents).
+    pub files: Vec<(String, String)>,
+}
+
+/// Every MAC layer of `w` on `arch`, mapped as every command maps it (the mapper, with `spec`'s
+/// pinned tiles), written in `format`.
+pub fn interop(
+    arch: &Arch,
+    w: &Workload,
+    spec: &MappingSpec,
+    format: InteropFormat,
+) -> Result<Vec<InteropLayer>> {
+    use tessera_mapping::interop::{timeloop, zigzag};
+    w.layers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let p = problem_for(l, arch)?;
+            let mapping = mapping_for(&p, arch, spec)?;
+            let files: Vec<(String, String)> = match format {
+                InteropFormat::Timeloop => timeloop::write(arch, &p, &mapping)?
+                    .files()
+                    .iter()
+                    .map(|(n, t)| (n.to_string(), t.to_string()))
+                    .collect(),
+                InteropFormat::ZigZag => zigzag::write(arch, &p, &mapping)?
+                    .files()
+                    .iter()
+                    .map(|(n, t)| (n.to_string(), t.to_string()))
+                    .collect(),
+            };
+            let safe: String = l
+                .name()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .take(64)
+                .collect();
+            Ok(InteropLayer {
+                layer: l.name().to_string(),
+                folder: format!("{i:03}_{safe}"),
+                mapping,
+                files,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod interop_tests {
+    use super::*;
+
+    #[test]
+    fn folders_are_safe_and_every_layer_is_written() {
+        let arch = tessera_arch::builtin::arch("ws_8x8").unwrap();
+        let mut w = tessera_workloads::builtin::workload("dqn").unwrap();
+        if let Layer::Conv2d(c) = &mut w.layers[0] {
+            c.name = "../../etc/passwd\n".into();
+        }
+        for f in [InteropFormat::Timeloop, InteropFormat::ZigZag] {
+            let out = interop(&arch, &w, &MappingSpec::default(), f).unwrap();
+            assert_eq!(out.len(), w.layers.len());
+            assert_eq!(out[0].folder, "000_______etc_passwd_");
+            for l in &out {
+                assert!(l
+                    .folder
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
+                assert_eq!(l.files.len(), 3);
+            }
+        }
+    }
+}
