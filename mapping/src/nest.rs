@@ -17,6 +17,7 @@
 //!   does not matter ([`Loop::positional`] false) splits only by tile size, into at most two classes.
 
 use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
 
 /// A dimension of the nest: the GEMM's `C[M×N] = A[M×K] · B[K×N]`, and `G`, the independent
 /// instances of that GEMM a layer holds (a batch of matrix products, the groups of a convolution).
@@ -104,6 +105,14 @@ impl Nest {
 
     /// Visit every innermost iteration in order; `f` gets each loop's position, outermost first.
     pub fn for_each(&self, mut f: impl FnMut(&[Pos])) {
+        let _ = self.try_for_each(|p| {
+            f(p);
+            ControlFlow::Continue(())
+        });
+    }
+
+    /// [`Nest::for_each`] that stops at the first iteration for which `f` breaks.
+    pub fn try_for_each(&self, mut f: impl FnMut(&[Pos]) -> ControlFlow<()>) -> ControlFlow<()> {
         let n = self.loops.len();
         let mut pos = [Pos {
             class: Class {
@@ -140,19 +149,18 @@ impl Nest {
             tile_at[d + 1][l.dim.idx()] = (start, size);
         };
         if n == 0 {
-            f(&[]);
-            return;
+            return f(&[]);
         }
         for d in 0..n {
             enter(d, &mut tile_at, &mut pos);
         }
         loop {
-            f(&pos[..n]);
+            f(&pos[..n])?;
             // Advance the innermost loop that has iterations left; re-enter the ones inside it.
             let mut d = n;
             loop {
                 if d == 0 {
-                    return;
+                    return ControlFlow::Continue(());
                 }
                 d -= 1;
                 if !pos[d].class.last {

@@ -351,6 +351,17 @@ impl Schedule {
 
     /// Visit every tile in program order.
     pub fn for_each_step(&self, mut f: impl FnMut(&Step)) {
+        let _ = self.try_for_each_step(|st| {
+            f(st);
+            std::ops::ControlFlow::Continue(())
+        });
+    }
+
+    /// [`Schedule::for_each_step`] that stops at the first tile for which `f` breaks.
+    pub fn try_for_each_step(
+        &self,
+        mut f: impl FnMut(&Step) -> std::ops::ControlFlow<()>,
+    ) -> std::ops::ControlFlow<()> {
         let mut classes = [Class {
             first: true,
             last: true,
@@ -358,7 +369,7 @@ impl Schedule {
             trips: 1,
         }; crate::nest::MAX_LOOPS];
         let depth = self.nest.loops.len();
-        self.nest.for_each(|p: &[Pos]| {
+        self.nest.try_for_each(|p: &[Pos]| {
             for (c, p) in classes.iter_mut().zip(p) {
                 *c = p.class;
             }
@@ -382,8 +393,8 @@ impl Schedule {
                 tile_first_slice: first_slice,
                 slice_in_tile: s.index,
                 new_tile: k.class.first && s.class.first,
-            });
-        });
+            })
+        })
     }
 
     /// Whether the layer is a convolution (its input loads gather).

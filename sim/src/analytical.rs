@@ -130,10 +130,24 @@ pub fn estimate_priced(
     summary: &Summary,
     table: &EnergyTable,
 ) -> Estimate {
+    estimate_capped(p, arch, schedule, summary, table, u64::MAX)
+        .expect("an uncapped walk always finishes")
+}
+
+/// [`estimate_priced`] that gives up (`None`) as soon as the walk shows the run takes more than
+/// `cap` cycles: the mapper's branch and bound stops estimating a candidate that cannot win.
+pub fn estimate_capped(
+    p: &Problem,
+    arch: &Arch,
+    schedule: &Schedule,
+    summary: &Summary,
+    table: &EnergyTable,
+    cap: u64,
+) -> Option<Estimate> {
     let k = counters(p, arch, summary);
-    let (cycles, breakdown, w) = timeline(arch, schedule);
+    let (cycles, breakdown, w) = timeline(arch, schedule, cap)?;
     let energy = Energy::priced(table, &k);
-    Estimate {
+    Some(Estimate {
         cycles: Cycles(cycles),
         utilization: k.useful_macs as f64 / (arch.pes() as f64 * cycles as f64),
         counters: k,
@@ -142,7 +156,7 @@ pub fn estimate_priced(
         compute_cycles: Cycles(w.compute_cycles),
         dma_cycles: Cycles(w.dma_cycles),
         breakdown,
-    }
+    })
 }
 
 /// The in-order controller over the lowering's instruction order, one tile at a time: each
@@ -193,8 +207,10 @@ impl Walk {
     }
 }
 
-/// Cycles, their breakdown, and the units' busy totals of a schedule's program.
-fn timeline(arch: &Arch, schedule: &Schedule) -> (u64, Breakdown, Walk) {
+/// Cycles, their breakdown, and the units' busy totals of a schedule's program; `None` as soon as
+/// the controller is past cycle `cap` (the run then takes more than `cap` cycles).
+fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<(u64, Breakdown, Walk)> {
+    use std::ops::ControlFlow;
     let contract = Contract::default();
     let conv = schedule.is_conv();
     let (inw, ww) = (
@@ -227,7 +243,7 @@ fn timeline(arch: &Arch, schedule: &Schedule) -> (u64, Breakdown, Walk) {
         // the last); then SYNC compute; stores(last); HALT (mapping/src/lower.rs).
         let mut prev: Option<Shape> = None;
         let mut pending: Option<Shape> = None;
-        schedule.for_each_step(|st| {
+        let walked = schedule.try_for_each_step(|st| {
             match prev {
                 None => loads(&mut w, st),
                 Some(p) => {
@@ -241,7 +257,15 @@ fn timeline(arch: &Arch, schedule: &Schedule) -> (u64, Breakdown, Walk) {
             }
             w.sync(true, false);
             prev = Some(st.shape);
+            if w.t > cap {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
         });
+        if walked.is_break() {
+            return None;
+        }
         let last = prev.expect("a schedule has at least one tile");
         compute(&mut w, &last);
         if let Some(q) = pending {
@@ -253,7 +277,7 @@ fn timeline(arch: &Arch, schedule: &Schedule) -> (u64, Breakdown, Walk) {
         }
     } else {
         // Every tile alone: loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma].
-        schedule.for_each_step(|st| {
+        let walked = schedule.try_for_each_step(|st| {
             loads(&mut w, st);
             w.sync(true, false);
             compute(&mut w, &st.shape);
@@ -262,9 +286,20 @@ fn timeline(arch: &Arch, schedule: &Schedule) -> (u64, Breakdown, Walk) {
                 stores(&mut w, &st.shape);
                 w.sync(true, false);
             }
+            if w.t > cap {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
         });
+        if walked.is_break() {
+            return None;
+        }
     }
     let cycles = w.halt();
+    if cycles > cap {
+        return None;
+    }
     let acc = std::mem::take(&mut w.acc);
-    (cycles, acc.finish(cycles, false), w)
+    Some((cycles, acc.finish(cycles, false), w))
 }

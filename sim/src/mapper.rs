@@ -14,7 +14,7 @@
 //! mapping of every command ([`crate::workload::mapping_for`]) and the inner search of
 //! `tessera_search`.
 
-use crate::analytical::{counters, estimate_priced, tile_times};
+use crate::analytical::{counters, estimate_capped, tile_times};
 use crate::contract::Contract;
 use crate::{Energy, EnergyTable, Estimate};
 use tessera_arch::Arch;
@@ -145,7 +145,7 @@ pub fn best_pinned(
     let space = Mapping::space_in(g, arch, pinned, budget);
     let mut first_err = None;
     let mut candidates = 0;
-    let mut order: Vec<(f64, Mapping, Schedule, Summary)> = Vec::with_capacity(space.len());
+    let mut order: Vec<(f64, Mapping, Schedule, Summary, f64)> = Vec::with_capacity(space.len());
     for m in &space {
         let schedule = Schedule::new(p, arch, m);
         let (summary, (c, e)) = match bound_pass(p, arch, &schedule, &table) {
@@ -157,17 +157,28 @@ pub fn best_pinned(
             }
         };
         candidates += 1;
-        order.push((objective.value(c, e), *m, schedule, summary));
+        order.push((objective.value(c, e), *m, schedule, summary, e));
     }
     order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let mut best: Option<((f64, u64, f64, Mapping), Estimate)> = None;
     let mut estimated = 0;
-    for (bound, m, schedule, summary) in &order {
+    for (bound, m, schedule, summary, energy_pj) in &order {
         if best.as_ref().is_some_and(|(bk, _)| *bound > bk.0) {
             break;
         }
-        let e = estimate_priced(p, arch, schedule, summary, &table);
+        // A candidate whose walk passes this many cycles cannot beat the best (its energy is
+        // exact, so its value only grows with its cycles, and equal values go to fewer cycles).
+        let cap = match &best {
+            None => u64::MAX,
+            Some((bk, _)) => match objective {
+                Objective::Latency | Objective::Energy => bk.1,
+                Objective::Edp => cycles_cap(bk.0, *energy_pj),
+            },
+        };
         estimated += 1;
+        let Some(e) = estimate_capped(p, arch, schedule, summary, &table, cap) else {
+            continue;
+        };
         let k = layer_key(objective, &e, m);
         if best.as_ref().is_none_or(|(bk, _)| key_cmp(&k, bk).is_lt()) {
             best = Some((k, e));
@@ -193,6 +204,21 @@ pub fn best_pinned(
                 |e| e.message
             )
         ))),
+    }
+}
+
+/// The most cycles a candidate of exact energy `energy_pj` may take and still have an EDP of at
+/// most `best_value` (rounded up, with a relative margin for floating point: a cap may only be
+/// loose, never tight).
+fn cycles_cap(best_value: f64, energy_pj: f64) -> u64 {
+    if energy_pj <= 0.0 || !best_value.is_finite() {
+        return u64::MAX;
+    }
+    let c = (best_value / energy_pj * (1.0 + 1e-9)).ceil() + 1.0;
+    if c >= u64::MAX as f64 {
+        u64::MAX
+    } else {
+        c as u64
     }
 }
 
