@@ -20,12 +20,12 @@ pub(crate) struct InteropArgs {
 }
 
 pub(crate) fn run(a: InteropArgs) -> Result<()> {
-    let (arch, w) = inputs(&a.common)?;
+    let (arch, w, spec) = inputs(&a.common)?;
     let format = match a.to.as_str() {
         "zigzag" => InteropFormat::ZigZag,
         _ => InteropFormat::Timeloop,
     };
-    let layers = tessera_sim::workload::interop(&arch, &w, &a.common.mapping.spec()?, format)
+    let layers = tessera_sim::workload::interop(&arch, &w, &spec, format)
         .map_err(|e| in_workload(e, &a.common.workload))?;
     if a.out.exists() && !a.out.is_dir() {
         return Err(Diagnostic::new("exists and is not a folder").in_file(&a.out));

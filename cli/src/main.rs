@@ -106,17 +106,25 @@ impl MappingArgs {
                 let f: MappingSpec = tessera_core::load::read_ron(p)?;
                 // Range errors name the file here; whether a tile fits is per layer, later.
                 let max = i64::from(tessera_mapping::MAX_STREAM);
-                for (field, v) in [
-                    ("tile_m", f.tile_m),
-                    ("tile_k", f.tile_k),
-                    ("tile_n", f.tile_n),
-                ] {
-                    if let Some(v) = v.filter(|v| !(1..=max).contains(v)) {
-                        return Err(Diagnostic::field(
-                            field,
-                            format!("must be between 1 and {max}, got {v}"),
-                        )
-                        .in_file(p));
+                let global = [("", f.tile_m, f.tile_k, f.tile_n)];
+                let per_layer = f
+                    .layers
+                    .iter()
+                    .map(|(name, t)| (name.as_str(), t.tile_m, t.tile_k, t.tile_n));
+                for (layer, m, k, n) in global.into_iter().chain(per_layer) {
+                    for (field, v) in [("tile_m", m), ("tile_k", k), ("tile_n", n)] {
+                        if let Some(v) = v.filter(|v| !(1..=max).contains(v)) {
+                            let field = if layer.is_empty() {
+                                field.to_string()
+                            } else {
+                                format!("layers.{layer:?}.{field}")
+                            };
+                            return Err(Diagnostic::field(
+                                field,
+                                format!("must be between 1 and {max}, got {v}"),
+                            )
+                            .in_file(p));
+                        }
                     }
                 }
                 f
@@ -132,6 +140,7 @@ impl MappingArgs {
                 .as_deref()
                 .and_then(tessera_mapping::Objective::parse)
                 .or(file.objective),
+            layers: file.layers,
         })
     }
 }
@@ -155,6 +164,28 @@ pub(crate) struct Common {
     /// Print the per-layer table as CSV (a row per layer and a TOTAL row) instead of text.
     #[arg(long)]
     csv: bool,
+    /// Write every layer's mapping (the tiles given and the mapper's choices) to this RON file, to
+    /// edit and feed back with `--mapping` (estimate and simulate).
+    #[arg(long)]
+    save_mapping: Option<PathBuf>,
+}
+
+/// Write the per-layer mappings `rows` as a mapping file (see `Common::save_mapping`).
+fn save_mapping<'a>(
+    path: Option<&PathBuf>,
+    spec: &MappingSpec,
+    rows: impl Iterator<Item = (&'a str, &'a tessera_mapping::Mapping)>,
+) -> Result<()> {
+    let Some(path) = path else { return Ok(()) };
+    let out = MappingSpec {
+        objective: spec.objective,
+        layers: rows
+            .map(|(l, m)| (l.to_string(), tessera_mapping::LayerTiles::of(m)))
+            .collect(),
+        ..MappingSpec::default()
+    };
+    let text = tessera_core::load::to_ron_string(&out)?;
+    tessera_core::load::write_atomic(path, format!("{text}\n").as_bytes())
 }
 
 #[derive(Args)]
@@ -336,11 +367,18 @@ pub(crate) fn load_workload(name: &str) -> Result<Workload> {
     Ok(w)
 }
 
-pub(crate) fn inputs(c: &Common) -> Result<(Arch, Workload)> {
-    Ok((
-        load_arch(&c.arch)?,
-        select(load_workload(&c.workload)?, c.layer.as_deref())?,
-    ))
+/// The accelerator, the workload (or its `--layer`) and the mapping spec; per-layer entries of a
+/// mapping file must name layers of the whole workload.
+pub(crate) fn inputs(c: &Common) -> Result<(Arch, Workload, MappingSpec)> {
+    let arch = load_arch(&c.arch)?;
+    let w = load_workload(&c.workload)?;
+    let spec = c.mapping.spec()?;
+    spec.check_layer_names(w.layers.iter().map(|l| l.name()))
+        .map_err(|e| match &c.mapping.mapping {
+            Some(f) => e.in_file(f),
+            None => e,
+        })?;
+    Ok((arch, select(w, c.layer.as_deref())?, spec))
 }
 
 /// The workload, or only its layer `which` (`--layer`).
@@ -385,9 +423,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Cmd::Estimate(c) => {
-            let (arch, w) = inputs(&c)?;
-            let r = tessera_sim::workload::estimate(&arch, &w, &c.mapping.spec()?)
+            let (arch, w, spec) = inputs(&c)?;
+            let r = tessera_sim::workload::estimate(&arch, &w, &spec)
                 .map_err(|e| in_workload(e, &c.workload))?;
+            save_mapping(
+                c.save_mapping.as_ref(),
+                &spec,
+                r.layers.iter().map(|l| (l.info.layer.as_str(), &l.mapping)),
+            )?;
             if c.json {
                 print_json(&r)?;
             } else if c.csv {
@@ -397,17 +440,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Cmd::Simulate(s) => {
-            let (arch, w) = inputs(&s.common)?;
+            let (arch, w, spec) = inputs(&s.common)?;
             let engine: Engine = s.engine.parse()?;
             let (r, traces) = tessera_sim::workload::simulate(
                 &arch,
                 &w,
-                &s.common.mapping.spec()?,
+                &spec,
                 engine,
                 s.seed,
                 s.trace.is_some() || s.chrome_trace.is_some(),
             )
             .map_err(|e| in_workload(e, &s.common.workload))?;
+            save_mapping(
+                s.common.save_mapping.as_ref(),
+                &spec,
+                r.layers.iter().map(|l| (l.info.layer.as_str(), &l.mapping)),
+            )?;
             if let Some(path) = &s.trace {
                 tessera_core::load::write_atomic(
                     path,
@@ -480,13 +528,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Cmd::Verify(v) => {
-            let (arch, w) = inputs(&v.common)?;
+            let (arch, w, spec) = inputs(&v.common)?;
             let tools = tessera_verif::Tools::find()?;
             let o = VerifyOptions {
                 engine: v.engine.parse()?,
                 seed: v.seed,
                 trace: v.trace,
-                mapping: v.common.mapping.spec()?,
+                mapping: spec,
                 ..VerifyOptions::default()
             };
             let r = tessera_verif::verify(&arch, &w, &o, &tools)

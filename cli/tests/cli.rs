@@ -504,3 +504,49 @@ fn interop_writes_each_layer() {
     let o = tessera(&["interop", "--to", "zigzag", "--out", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// A saved mapping file holds every layer's tiles; fed back, it gives the same report; an entry for
+/// a layer the workload lacks names the file and the entry.
+#[test]
+fn saved_mappings_feed_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("saved.ron");
+    let a = json(&[
+        "estimate",
+        "--arch",
+        "os_8x8",
+        "--workload",
+        "dqn",
+        "--map-for",
+        "edp",
+        "--save-mapping",
+        f.to_str().unwrap(),
+        "--json",
+    ]);
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.contains("\"conv1\"") && text.contains("Edp"), "{text}");
+    let b = json(&[
+        "estimate",
+        "--arch",
+        "os_8x8",
+        "--workload",
+        "dqn",
+        "--mapping",
+        f.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(a["layers"], b["layers"]);
+    let bad = dir.path().join("typo.ron");
+    std::fs::write(&bad, "MappingSpec(layers: {\"conv9\": (tile_n: Some(8))})").unwrap();
+    assert_bad(
+        &[
+            "estimate",
+            "--workload",
+            "dqn",
+            "--mapping",
+            bad.to_str().unwrap(),
+        ],
+        "typo.ron",
+        "conv9",
+    );
+}

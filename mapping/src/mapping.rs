@@ -10,6 +10,7 @@
 //! output tile of `tile_n` columns is `tile_n / C` COMPUTEs that share one slice of A.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use tessera_arch::{Arch, Dataflow};
 use tessera_core::diag::{ensure, Result};
 use tessera_workloads::Gemm;
@@ -35,9 +36,64 @@ pub struct MappingSpec {
     pub tile_n: Option<i64>,
     /// What the mapper minimises for the tiles left out (default: latency).
     pub objective: Option<crate::Objective>,
+    /// Tiles for single layers, by layer name: a layer's entry overrides the tiles above for that
+    /// layer (`tessera estimate --save-mapping` writes every layer's chosen tiles here, so a
+    /// mapper's output can be edited and fed back in).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub layers: BTreeMap<String, LayerTiles>,
+}
+
+/// One layer's tiles in a [`MappingSpec`]; a tile left out comes from the spec's global tiles, then
+/// from the mapper.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LayerTiles {
+    pub tile_m: Option<i64>,
+    pub tile_k: Option<i64>,
+    pub tile_n: Option<i64>,
+}
+
+impl LayerTiles {
+    /// A mapping's tiles, all given.
+    pub fn of(m: &Mapping) -> LayerTiles {
+        LayerTiles {
+            tile_m: Some(m.tile_m.into()),
+            tile_k: Some(m.tile_k.into()),
+            tile_n: Some(m.tile_n.into()),
+        }
+    }
 }
 
 impl MappingSpec {
+    /// The spec for the layer named `layer`: its own entry's tiles over the global ones (no
+    /// per-layer entries left).
+    pub fn for_layer(&self, layer: &str) -> MappingSpec {
+        let own = self.layers.get(layer).cloned().unwrap_or_default();
+        MappingSpec {
+            tile_m: own.tile_m.or(self.tile_m),
+            tile_k: own.tile_k.or(self.tile_k),
+            tile_n: own.tile_n.or(self.tile_n),
+            objective: self.objective,
+            layers: BTreeMap::new(),
+        }
+    }
+
+    /// An error naming the first per-layer entry whose name is not in `layers` (a typo would
+    /// otherwise be ignored silently).
+    pub fn check_layer_names<'a>(&self, layers: impl IntoIterator<Item = &'a str>) -> Result<()> {
+        let known: std::collections::BTreeSet<&str> = layers.into_iter().collect();
+        match self.layers.keys().find(|k| !known.contains(k.as_str())) {
+            None => Ok(()),
+            Some(k) => Err(tessera_core::diag::Diagnostic::field(
+                format!("layers.{k:?}"),
+                format!(
+                    "names no layer of the workload (its layers: {})",
+                    known.iter().copied().collect::<Vec<_>>().join(", ")
+                ),
+            )),
+        }
+    }
+
     /// Whether every tile the dataflow leaves free is given (then there is nothing to search).
     pub fn is_complete(&self, arch: &Arch) -> bool {
         let stream = match streamed(arch.dataflow()) {

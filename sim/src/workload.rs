@@ -29,6 +29,7 @@ use tessera_workloads::{Layer, OpLayer, Workload};
 /// ([`crate::mapper::map_layer`]); errors name the layer, the accelerator, and whether tiles were
 /// given.
 pub fn mapping_for(p: &Problem, arch: &Arch, spec: &MappingSpec) -> Result<Mapping> {
+    let spec = &spec.for_layer(&p.name);
     crate::mapper::map_layer(p, arch, spec).map_err(|e| {
         let given = if spec.tile_m.is_none() && spec.tile_k.is_none() && spec.tile_n.is_none() {
             "the mapper's mapping"

@@ -37,7 +37,7 @@ fn fixed(m: &Mapping) -> MappingSpec {
         tile_m: Some(m.tile_m.into()),
         tile_k: Some(m.tile_k.into()),
         tile_n: Some(m.tile_n.into()),
-        objective: None,
+        ..MappingSpec::default()
     }
 }
 
