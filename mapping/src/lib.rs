@@ -21,7 +21,7 @@ pub mod space;
 pub use layout::DramLayout;
 pub use lower::{lower, Lowered};
 pub use mapping::{n_slices, streamed, LayerTiles, Mapping, MappingSpec, Pinned, MAX_STREAM};
-pub use nest::{Class, Dim, Loop, Nest, Pos};
+pub use nest::{Class, Dim, Loop, Nest, Periodic, Pos};
 pub use objective::Objective;
 pub use problem::{ConvGeometry, Problem};
 pub use schedule::{Schedule, Shape, Step, Summary, SummaryAcc, CONFIGS_PER_INSTANCE};

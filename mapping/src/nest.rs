@@ -40,6 +40,17 @@ impl Dim {
     }
 }
 
+/// A walk's state that identical stretches of a nest advance by whole periods
+/// ([`Nest::walk_periodic`]).
+pub trait Periodic: Clone {
+    type Period;
+    /// `Some(p)` when `self` is `before` advanced by exactly one period `p` (every later identical
+    /// stretch then advances it by `p` again).
+    fn period_since(&self, before: &Self) -> Option<Self::Period>;
+    /// Advance by `k` periods; `false` (and `self` unchanged) if that would overflow.
+    fn repeat(&mut self, period: &Self::Period, k: u64) -> bool;
+}
+
 /// One loop: steps `dim` in tiles of `tile` elements (≥ 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Loop {
@@ -185,6 +196,73 @@ impl Nest {
         }
     }
 
+    /// Visit every innermost iteration in order like [`Nest::try_for_each`] (with its loop classes
+    /// only), threading `state` through `f`, and skip what repeats: in a loop of `t ≥ 5` trips the
+    /// middle iterations `1..t-1` are identical (same classes below), so after the first two of
+    /// them, if `state` advanced by one whole [`Periodic`] period from the first to the second,
+    /// the other `t - 4` are applied as `t - 4` more periods instead of being walked. Exact for
+    /// any `state` whose step is shift-invariant (the analytical model's in-order controller is a
+    /// max-plus recurrence: shifting every time in its state shifts every later time alike).
+    pub fn walk_periodic<S: Periodic>(
+        &self,
+        state: &mut S,
+        f: &mut impl FnMut(&mut S, &[Class]) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let mut stack = [Class {
+            first: true,
+            last: true,
+            size: 0,
+            trips: 1,
+        }; MAX_LOOPS];
+        self.periodic_from(0, self.extent, &mut stack, state, f)
+    }
+
+    fn periodic_from<S: Periodic>(
+        &self,
+        d: usize,
+        extent: [u32; 4],
+        stack: &mut [Class; MAX_LOOPS],
+        state: &mut S,
+        f: &mut impl FnMut(&mut S, &[Class]) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        if d == self.loops.len() {
+            return f(state, &stack[..d]);
+        }
+        let l = self.loops[d];
+        let (t, rem) = trips(extent[l.dim.idx()], l.tile);
+        let mut iteration = |i: u32, state: &mut S, stack: &mut [Class; MAX_LOOPS]| {
+            let last = i + 1 == t;
+            let size = if last { rem } else { l.tile };
+            stack[d] = Class {
+                first: i == 0,
+                last,
+                size,
+                trips: t,
+            };
+            let mut inner = extent;
+            inner[l.dim.idx()] = size;
+            self.periodic_from(d + 1, inner, stack, state, f)
+        };
+        if t < 5 {
+            for i in 0..t {
+                iteration(i, state, stack)?;
+            }
+            return ControlFlow::Continue(());
+        }
+        iteration(0, state, stack)?;
+        iteration(1, state, stack)?;
+        let before = state.clone();
+        iteration(2, state, stack)?;
+        let skipped = match state.period_since(&before) {
+            Some(period) if state.repeat(&period, u64::from(t - 4)) => t - 1,
+            _ => 3,
+        };
+        for i in skipped..t {
+            iteration(i, state, stack)?;
+        }
+        ControlFlow::Continue(())
+    }
+
     /// Visit each class of innermost iterations once: `f(classes, multiplicity)`, where the
     /// multiplicity is how many iterations share those classes. The multiplicities sum to the number
     /// of innermost iterations (saturating at `u64::MAX`, far beyond any valid nest).
@@ -280,6 +358,100 @@ mod tests {
                 })
                 .collect(),
         )
+    }
+
+    /// A toy in-order machine (two units, max-plus like the analytical model's controller) whose
+    /// durations depend on the classes: the periodic walk must end in the state of the plain walk,
+    /// and count every iteration.
+    #[derive(Clone, Debug, PartialEq)]
+    struct Toy {
+        t: u64,
+        a_free: u64,
+        b_free: u64,
+        visits: u64,
+        work: u64,
+    }
+
+    impl Periodic for Toy {
+        type Period = (u64, u64, u64);
+        fn period_since(&self, b: &Toy) -> Option<(u64, u64, u64)> {
+            let dt = self.t.checked_sub(b.t)?;
+            (self.a_free.max(self.t) - self.t == b.a_free.max(b.t) - b.t
+                && self.b_free.max(self.t) - self.t == b.b_free.max(b.t) - b.t)
+                .then(|| (dt, self.visits - b.visits, self.work - b.work))
+        }
+        fn repeat(&mut self, p: &(u64, u64, u64), k: u64) -> bool {
+            self.a_free = self.a_free.max(self.t) + k * p.0;
+            self.b_free = self.b_free.max(self.t) + k * p.0;
+            self.t += k * p.0;
+            self.visits += k * p.1;
+            self.work += k * p.2;
+            true
+        }
+    }
+
+    impl Toy {
+        fn step(&mut self, c: &[Class]) {
+            let size: u64 = c.iter().map(|c| u64::from(c.size)).sum();
+            let da = 1 + size % 7 + u64::from(c.iter().any(|c| c.first)) * 3;
+            let db = 2 + size % 5 + u64::from(c.iter().any(|c| c.last)) * 4;
+            let i = self.t.max(self.a_free);
+            self.a_free = i + da;
+            let j = (i + 1).max(self.b_free);
+            self.b_free = j + db;
+            self.t = j + 1;
+            self.visits += 1;
+            self.work += da + db;
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn periodic_walk_equals_the_plain_walk(
+            m in 1u32..60, k in 1u32..60, n in 1u32..60,
+            t0 in 1u32..9, t1 in 1u32..9, t2 in 1u32..9, t3 in 1u32..9,
+        ) {
+            let nest = nest(m, k, n, [t0, t1, t2, t3]);
+            let zero = Toy { t: 0, a_free: 0, b_free: 0, visits: 0, work: 0 };
+            let mut plain = zero.clone();
+            let mut classes = vec![];
+            nest.for_each(|p| {
+                classes.clear();
+                classes.extend(p.iter().map(|q| q.class));
+                plain.step(&classes);
+            });
+            let mut fast = zero;
+            let _ = nest.walk_periodic(&mut fast, &mut |s: &mut Toy, c: &[Class]| {
+                s.step(c);
+                ControlFlow::Continue(())
+            });
+            prop_assert_eq!(fast.t, plain.t);
+            prop_assert_eq!(fast.a_free.max(fast.t), plain.a_free.max(plain.t));
+            prop_assert_eq!(fast.b_free.max(fast.t), plain.b_free.max(plain.t));
+            prop_assert_eq!(fast.visits, plain.visits);
+            prop_assert_eq!(fast.work, plain.work);
+        }
+    }
+
+    /// The periodic walk does skip: a long loop is walked in a handful of steps.
+    #[test]
+    fn periodic_walk_skips_long_loops() {
+        let nest = nest(1000, 1, 3, [1, 3, 1, 3]);
+        let mut calls = 0;
+        let mut s = Toy {
+            t: 0,
+            a_free: 0,
+            b_free: 0,
+            visits: 0,
+            work: 0,
+        };
+        let _ = nest.walk_periodic(&mut s, &mut |s: &mut Toy, c: &[Class]| {
+            calls += 1;
+            s.step(c);
+            ControlFlow::Continue(())
+        });
+        assert_eq!(s.visits, 1000);
+        assert!(calls < 20, "{calls} steps walked");
     }
 
     #[test]

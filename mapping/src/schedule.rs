@@ -349,6 +349,29 @@ impl Schedule {
         }
     }
 
+    /// Walk the tiles in program order for their timing alone (`f(state, shape, configs)`: the
+    /// tile's [`Shape`] and the CONFIGs before its loads), skipping repeated stretches of the nest
+    /// by whole periods of `state` ([`Nest::walk_periodic`]).
+    pub fn walk_tiles<S: crate::Periodic>(
+        &self,
+        state: &mut S,
+        mut f: impl FnMut(&mut S, &Shape, u32) -> std::ops::ControlFlow<()>,
+    ) -> std::ops::ControlFlow<()> {
+        let conv = self.is_conv();
+        self.nest
+            .walk_periodic(state, &mut |st, classes: &[Class]| {
+                let shape = self.shape(classes);
+                // a new instance: every loop inside the instance loop at its first iteration
+                let new_instance = classes[1..].iter().all(|c| c.first);
+                let configs = if conv && new_instance {
+                    CONFIGS_PER_INSTANCE
+                } else {
+                    0
+                };
+                f(st, &shape, configs)
+            })
+    }
+
     /// Visit every tile in program order.
     pub fn for_each_step(&self, mut f: impl FnMut(&Step)) {
         let _ = self.try_for_each_step(|st| {

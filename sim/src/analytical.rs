@@ -8,6 +8,13 @@
 //! loads) plus the SYNC and issue cycles between them; without, the sum of its loads, COMPUTE and
 //! stores and their SYNCs. It never runs the program and never touches data.
 //!
+//! Speed: the walk does not visit every tile. In a loop of five or more trips the middle
+//! iterations are identical, and once one of them has moved the controller's state by a uniform
+//! shift (every time in it later by the same number of cycles, every total up by the same
+//! amount), the rest are applied as that many more shifts ([`tessera_mapping::Nest::walk_periodic`]).
+//! That is exact, not an approximation: the recurrence only takes maxima and adds constants, so a
+//! shifted state evolves shifted. When a loop never settles into such a period, it is walked.
+//!
 //! For today's machine — one in-order controller, one DMA, an uncontended DRAM channel with fixed
 //! latency, no bank conflicts — this recurrence follows the controller exactly, and `tessera
 //! validate` reports an error of 0. What it leaves out, and so where its error will come from when
@@ -27,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use tessera_arch::Arch;
 use tessera_core::diag::Result;
 use tessera_core::Cycles;
-use tessera_mapping::{Mapping, Problem, Schedule, Shape, Step, Summary};
+use tessera_mapping::{Mapping, Periodic, Problem, Schedule, Shape, Summary};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
@@ -161,8 +168,9 @@ pub fn estimate_capped(
 
 /// The in-order controller over the lowering's instruction order, one tile at a time: each
 /// instruction issues at the first cycle the controller reaches it and its unit is free, and the
-/// units are busy for the contract's lengths.
-#[derive(Default)]
+/// units are busy for the contract's lengths. For the double-buffered program it also holds the
+/// tiles the lowering is behind on (`prev`: computed next; `pending`: stored next).
+#[derive(Clone, Default)]
 struct Walk {
     /// The cycle the controller reaches the next instruction.
     t: u64,
@@ -171,6 +179,57 @@ struct Walk {
     compute_cycles: u64,
     dma_cycles: u64,
     acc: BreakdownAcc,
+    prev: Option<Shape>,
+    pending: Option<Shape>,
+}
+
+/// One period of a [`Walk`]: every time moved by `dt`, every total by its increment.
+struct WalkPeriod {
+    dt: u64,
+    compute_cycles: u64,
+    dma_cycles: u64,
+    acc: Breakdown,
+}
+
+impl Periodic for Walk {
+    type Period = WalkPeriod;
+
+    fn period_since(&self, b: &Walk) -> Option<WalkPeriod> {
+        // A unit's free time matters only once the controller reaches it: compare from `t` on.
+        let dt = self.t.checked_sub(b.t)?;
+        let same = self.prev == b.prev
+            && self.pending == b.pending
+            && self.dma_free.max(self.t) - self.t == b.dma_free.max(b.t) - b.t
+            && self.cmp_free.max(self.t) - self.t == b.cmp_free.max(b.t) - b.t;
+        if !same {
+            return None;
+        }
+        Some(WalkPeriod {
+            dt,
+            compute_cycles: self.compute_cycles.checked_sub(b.compute_cycles)?,
+            dma_cycles: self.dma_cycles.checked_sub(b.dma_cycles)?,
+            acc: self.acc.period_since(&b.acc, dt)?,
+        })
+    }
+
+    fn repeat(&mut self, p: &WalkPeriod, k: u64) -> bool {
+        let add = |x: u64, d: u64| d.checked_mul(k).and_then(|v| x.checked_add(v));
+        let (Some(t), Some(dma_free), Some(cmp_free), Some(cc), Some(dc)) = (
+            add(self.t, p.dt),
+            add(self.dma_free.max(self.t), p.dt),
+            add(self.cmp_free.max(self.t), p.dt),
+            add(self.compute_cycles, p.compute_cycles),
+            add(self.dma_cycles, p.dma_cycles),
+        ) else {
+            return false;
+        };
+        if !self.acc.repeat(p.dt, &p.acc, k) {
+            return false;
+        }
+        (self.t, self.dma_free, self.cmp_free) = (t, dma_free, cmp_free);
+        (self.compute_cycles, self.dma_cycles) = (cc, dc);
+        true
+    }
 }
 
 impl Walk {
@@ -208,20 +267,20 @@ impl Walk {
 }
 
 /// Cycles, their breakdown, and the units' busy totals of a schedule's program; `None` as soon as
-/// the controller is past cycle `cap` (the run then takes more than `cap` cycles).
+/// the controller is past cycle `cap` (the run then takes more than `cap` cycles). Repeated
+/// stretches of the loop nest are applied as whole periods of the walk ([`Schedule::walk_tiles`]),
+/// exactly: the walk only takes maxima and adds constants, so it commutes with a time shift.
 fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<(u64, Breakdown, Walk)> {
     use std::ops::ControlFlow;
     let contract = Contract::default();
-    let conv = schedule.is_conv();
     let (inw, ww) = (
         u64::from(arch.input().word_bytes()),
         u64::from(arch.weight().word_bytes()),
     );
-    let loads = |w: &mut Walk, st: &Step| {
-        for _ in 0..st.configs(conv) {
+    let loads = |w: &mut Walk, sh: &Shape, configs: u32| {
+        for _ in 0..configs {
             w.config();
         }
-        let sh = &st.shape;
         if sh.input_words > 0 {
             w.dma(Contract::load_busy(arch, sh.input_words.into(), inw));
         }
@@ -237,38 +296,39 @@ fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<(u64, Breakdow
     let compute = |w: &mut Walk, sh: &Shape| {
         w.compute(contract.compute_busy(arch, sh.len.into()), sh.len.into());
     };
+    let over = |w: &Walk| {
+        if w.t > cap {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
     let mut w = Walk::default();
     if schedule.double_buffered {
         // loads(0); SYNC dma; per tile j: COMPUTE j; stores(j-1); loads(j+1); SYNC dma (not after
         // the last); then SYNC compute; stores(last); HALT (mapping/src/lower.rs).
-        let mut prev: Option<Shape> = None;
-        let mut pending: Option<Shape> = None;
-        let walked = schedule.try_for_each_step(|st| {
-            match prev {
-                None => loads(&mut w, st),
+        let walked = schedule.walk_tiles(&mut w, |w, sh, configs| {
+            match w.prev {
+                None => loads(w, sh, configs),
                 Some(p) => {
-                    compute(&mut w, &p);
-                    if let Some(q) = pending {
-                        stores(&mut w, &q);
+                    compute(w, &p);
+                    if let Some(q) = w.pending {
+                        stores(w, &q);
                     }
-                    loads(&mut w, st);
-                    pending = Some(p);
+                    loads(w, sh, configs);
+                    w.pending = Some(p);
                 }
             }
             w.sync(true, false);
-            prev = Some(st.shape);
-            if w.t > cap {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
+            w.prev = Some(*sh);
+            over(w)
         });
         if walked.is_break() {
             return None;
         }
-        let last = prev.expect("a schedule has at least one tile");
+        let last = w.prev.expect("a schedule has at least one tile");
         compute(&mut w, &last);
-        if let Some(q) = pending {
+        if let Some(q) = w.pending {
             stores(&mut w, &q);
         }
         if last.stores > 0 {
@@ -277,20 +337,16 @@ fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<(u64, Breakdow
         }
     } else {
         // Every tile alone: loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma].
-        let walked = schedule.try_for_each_step(|st| {
-            loads(&mut w, st);
+        let walked = schedule.walk_tiles(&mut w, |w, sh, configs| {
+            loads(w, sh, configs);
             w.sync(true, false);
-            compute(&mut w, &st.shape);
+            compute(w, sh);
             w.sync(false, true);
-            if st.shape.stores > 0 {
-                stores(&mut w, &st.shape);
+            if sh.stores > 0 {
+                stores(w, sh);
                 w.sync(true, false);
             }
-            if w.t > cap {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
+            over(w)
         });
         if walked.is_break() {
             return None;

@@ -102,6 +102,73 @@ impl BreakdownAcc {
         self.last_end = Some(end);
     }
 
+    /// The increment of the totals since `before` if every time this accumulator holds is
+    /// `before`'s moved by `dt` (then each further identical stretch of busy intervals adds the same
+    /// increment): for skipping periodic stretches of a walk.
+    pub fn period_since(&self, before: &BreakdownAcc, dt: u64) -> Option<Breakdown> {
+        let shifted = |a: u64, b: u64| b.checked_add(dt) == Some(a);
+        let same_end = match (self.last_end, before.last_end) {
+            (Some(a), Some(b)) => shifted(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        let same_dma = self.dma.len() == before.dma.len()
+            && self
+                .dma
+                .iter()
+                .zip(&before.dma)
+                .all(|(&(s, t), &(s0, t0))| shifted(s, s0) && shifted(t, t0));
+        let stepped_idle = self.idle == 0 && before.idle == 0 && !self.was_busy && !before.was_busy;
+        if !(same_end && same_dma && stepped_idle) {
+            return None;
+        }
+        let d = |a: u64, b: u64| a.checked_sub(b);
+        Some(Breakdown {
+            compute: d(self.b.compute, before.b.compute)?,
+            fill_drain: d(self.b.fill_drain, before.b.fill_drain)?,
+            first_load: d(self.b.first_load, before.b.first_load)?,
+            last_store: d(self.b.last_store, before.b.last_store)?,
+            dma_stall: d(self.b.dma_stall, before.b.dma_stall)?,
+            issue: d(self.b.issue, before.b.issue)?,
+        })
+    }
+
+    /// Apply `k` more periods of `dt` cycles and `inc` totals ([`BreakdownAcc::period_since`]);
+    /// `false` (unchanged) on overflow.
+    pub fn repeat(&mut self, dt: u64, inc: &Breakdown, k: u64) -> bool {
+        let Some(shift) = dt.checked_mul(k) else {
+            return false;
+        };
+        let add = |x: u64, d: u64| d.checked_mul(k).and_then(|v| x.checked_add(v));
+        let b = (|| {
+            Some(Breakdown {
+                compute: add(self.b.compute, inc.compute)?,
+                fill_drain: add(self.b.fill_drain, inc.fill_drain)?,
+                first_load: add(self.b.first_load, inc.first_load)?,
+                last_store: add(self.b.last_store, inc.last_store)?,
+                dma_stall: add(self.b.dma_stall, inc.dma_stall)?,
+                issue: add(self.b.issue, inc.issue)?,
+            })
+        })();
+        let last_end = match self.last_end {
+            Some(e) => match e.checked_add(shift) {
+                Some(v) => Some(v),
+                None => return false,
+            },
+            None => None,
+        };
+        let mut dma = self.dma.clone();
+        for iv in dma.iter_mut() {
+            match (iv.0.checked_add(shift), iv.1.checked_add(shift)) {
+                (Some(a), Some(b)) => *iv = (a, b),
+                _ => return false,
+            }
+        }
+        let Some(b) = b else { return false };
+        (self.b, self.last_end, self.dma) = (b, last_end, dma);
+        true
+    }
+
     /// One cycle of a cycle-stepped run: whether the compute and DMA units are busy in it. The
     /// streamed words are added with [`BreakdownAcc::streamed`].
     pub fn tick(&mut self, cu_busy: bool, dma_busy: bool) {
