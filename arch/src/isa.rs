@@ -66,7 +66,13 @@ pub mod field {
 /// Unit bits of a SYNC mask.
 pub mod unit {
     pub const DMA: u8 = 1;
+    /// Every COMPUTE issued has completed.
     pub const COMPUTE: u8 = 2;
+    /// Every COMPUTE but the most recently issued has completed (a compute unit that overlaps
+    /// tiles: double-buffered weights; elsewhere it always holds).
+    pub const PREV_COMPUTE: u8 = 4;
+    /// Every mask bit.
+    pub const ALL: u8 = DMA | COMPUTE | PREV_COMPUTE;
 }
 
 /// Which buffer a LOAD fills.
@@ -358,7 +364,7 @@ impl Instr {
                 }
             }
             op::SYNC => {
-                if flags > 3 {
+                if flags > unit::ALL {
                     return Err(Diagnostic::new(format!(
                         "SYNC with unknown unit mask {flags:#x}"
                     )));
@@ -423,6 +429,9 @@ impl fmt::Display for Instr {
                 }
                 if mask & unit::COMPUTE != 0 {
                     units.push("compute");
+                }
+                if mask & unit::PREV_COMPUTE != 0 {
+                    units.push("prev_compute");
                 }
                 write!(f, "SYNC    {}", units.join(","))
             }
@@ -544,7 +553,7 @@ mod tests {
                         accumulate,
                     }
                 }),
-            (0u8..4).prop_map(|mask| Instr::Sync { mask }),
+            (0u8..8).prop_map(|mask| Instr::Sync { mask }),
             (
                 any::<bool>(),
                 any::<u16>(),

@@ -35,6 +35,11 @@ pub struct ArraySpec {
     pub rows: i64,
     pub cols: i64,
     pub dataflow: Dataflow,
+    /// Weight-stationary only: every PE holds a second (shadow) weight register, so the next
+    /// tile's weights preload while the current tile streams (docs/TIMING.md, "double-buffered
+    /// weights"). Off when left out.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub weight_double_buffer: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -228,6 +233,7 @@ pub struct Arch {
     rows: u32,
     cols: u32,
     dataflow: Dataflow,
+    weight_double_buffer: bool,
     datatypes: Datatypes,
     input: Buffer,
     weight: Buffer,
@@ -266,6 +272,10 @@ impl Arch {
     }
     pub fn dataflow(&self) -> Dataflow {
         self.dataflow
+    }
+    /// Whether the PEs double-buffer the stationary weights (weight-stationary only).
+    pub fn weight_double_buffered(&self) -> bool {
+        self.weight_double_buffer
     }
     pub fn datatypes(&self) -> Datatypes {
         self.datatypes
@@ -367,6 +377,7 @@ impl ArchSpec {
                 rows,
                 cols,
                 dataflow: Dataflow::WeightStationary,
+                weight_double_buffer: false,
             },
             datatypes: DatatypeSpec {
                 operand_bits: 8,
@@ -383,6 +394,12 @@ impl ArchSpec {
             },
             clock_mhz: 500.0,
         }
+    }
+
+    /// The same spec with the PEs' weights double-buffered or not.
+    pub fn with_weight_double_buffer(mut self, on: bool) -> ArchSpec {
+        self.array.weight_double_buffer = on;
+        self
     }
 
     /// The same spec with another dataflow (tests and the search build both from one shape).
@@ -490,11 +507,22 @@ impl ArchSpec {
                 )
             },
         )?;
+        ensure(
+            !a.weight_double_buffer || a.dataflow == Dataflow::WeightStationary,
+            "array.weight_double_buffer",
+            || {
+                format!(
+                    "is a weight-stationary option (the {} array keeps no weights in its PEs)",
+                    a.dataflow.name()
+                )
+            },
+        )?;
         Ok(Arch {
             name: self.name.clone(),
             rows,
             cols,
             dataflow: a.dataflow,
+            weight_double_buffer: a.weight_double_buffer,
             datatypes,
             input,
             weight,
@@ -625,6 +653,29 @@ mod tests {
         assert_eq!(a.input().word_bytes(), 2);
         assert_eq!(a.weight().word_bytes(), 3);
         assert_eq!(a.accumulator().word_bytes(), 3 * 4);
+    }
+
+    #[test]
+    fn double_buffered_weights_are_a_weight_stationary_option() {
+        let ws = crate::builtin::arch_spec("ws_4x4")
+            .unwrap()
+            .with_weight_double_buffer(true);
+        assert!(ws.validate().unwrap().weight_double_buffered());
+        let e = ws
+            .with_dataflow(Dataflow::OutputStationary)
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("array.weight_double_buffer"));
+        // left out: off; and written only when on
+        let text: ArchSpec = tessera_core::load::parse_ron(
+            "ArchSpec(name: \"a\", array: (rows: 2, cols: 2, dataflow: WeightStationary), \
+             datatypes: (operand_bits: 8, accumulator_bits: 32), buffers: (input: (capacity_bytes: \
+             64, banks: 1), weight: (capacity_bytes: 64, banks: 1), accumulator: (capacity_bytes: \
+             256, banks: 1)), dram: (bytes_per_cycle: 4, latency_cycles: 5), clock_mhz: 100.0)",
+            std::path::Path::new("a.ron"),
+        )
+        .unwrap();
+        assert!(!text.validate().unwrap().weight_double_buffered());
     }
 
     #[test]

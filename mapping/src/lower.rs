@@ -9,9 +9,16 @@
 //!
 //! ```text
 //! loads(0); SYNC dma
-//! for each tile j: COMPUTE j; stores(previous output tile); loads(j+1); SYNC dma
+//! for each tile j: COMPUTE j; [SYNC prev_compute]; stores(previous output tile); loads(j+1); SYNC dma
 //! SYNC compute; stores(last output tile); HALT
 //! ```
+//!
+//! `SYNC prev_compute` is there when the PEs double-buffer their weights and tile j loaded an input
+//! slice: COMPUTE j then issues while tile j-1 still streams or drains, and the SYNC holds what
+//! must wait for tile j-1 — the stores of the output tile it ended (an output tile's first tile
+//! always loads an input slice), and the reloading of the input half it read (j-1 read the other
+//! half only when j loaded a new one). Nothing else needs it: tile j+1's weights go to the half
+//! tile j-1 preloaded from, and a tile has finished its preload before the next COMPUTE issues.
 //!
 //! Each operand alternates between the two halves of its buffer (bank 0 and the rest) at every load,
 //! and the accumulator at every output tile, so a half is only rewritten after a `SYNC` has ordered it
@@ -47,6 +54,7 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
     let schedule = Schedule::new(p, arch, mapping);
     let conv = schedule.is_conv();
     let db = schedule.double_buffered;
+    let overlapped = schedule.overlapped;
     // Word offset of the "pong" half of each buffer: bank 1 onwards; 0 when single-buffered.
     let pong = |b: &tessera_arch::Buffer| if db { b.bank_depth() } else { 0 };
     let (in_pong, w_pong, acc_pong) = (
@@ -67,6 +75,8 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
         loads: Vec<Instr>,
         compute: Instr,
         stores: Vec<Instr>,
+        /// It loaded an input slice (a new input half).
+        new_input: bool,
     }
     // The program is assembled as the tiles come, one tile behind (see the module docs): nothing
     // but the program itself grows with the layer.
@@ -84,6 +94,9 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
                 None => p.extend(&t.loads),
                 Some(q) => {
                     p.push(q.compute);
+                    if overlapped && q.new_input {
+                        p.push(sync(unit::PREV_COMPUTE));
+                    }
                     p.append(&mut pending);
                     p.extend(&t.loads);
                     pending = q.stores;
@@ -174,6 +187,7 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
                 loads,
                 compute,
                 stores,
+                new_input: sh.input_words > 0,
             })
         })();
         match r {
@@ -189,6 +203,9 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
         // its own stores once the array is done.
         let last = prev.expect("a schedule has at least one tile");
         p.push(last.compute);
+        if overlapped && last.new_input {
+            p.push(sync(unit::PREV_COMPUTE));
+        }
         p.append(&mut pending);
         if !last.stores.is_empty() {
             p.push(sync(unit::COMPUTE));

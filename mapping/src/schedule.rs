@@ -190,6 +190,7 @@ impl SummaryAcc {
     pub fn finish(
         &self,
         double_buffered: bool,
+        overlapped: bool,
         configs: u64,
         in_word_bytes: u32,
         input_dram_bytes: Option<u64>,
@@ -229,7 +230,11 @@ impl SummaryAcc {
                 .checked_mul(in_word_bytes.into())
                 .ok_or_else(over)?,
         };
-        let syncs = sync_count(double_buffered, s.steps, s.steps_with_stores);
+        // with overlapped COMPUTEs, a SYNC prev_compute after each COMPUTE that loaded an input
+        // slice (mapping/src/lower.rs)
+        let syncs = sync_count(double_buffered, s.steps, s.steps_with_stores)
+            .checked_add(if overlapped { s.input_loads } else { 0 })
+            .ok_or_else(over)?;
         s.program_len = [
             s.input_loads,
             s.weight_loads,
@@ -272,6 +277,11 @@ pub struct Schedule {
     pub nest: Nest,
     /// Whether load, compute and store overlap through ping-pong buffer halves.
     pub double_buffered: bool,
+    /// Whether consecutive COMPUTEs overlap in the array too (double-buffered buffers and PE
+    /// weights): the program then orders the previous tile's stores, and the reloading of the input
+    /// half it read, behind it with a `SYNC prev_compute` after each COMPUTE that loaded an input
+    /// slice (docs/TIMING.md, mapping/src/lower.rs).
+    pub overlapped: bool,
 }
 
 impl Schedule {
@@ -309,6 +319,7 @@ impl Schedule {
             nest: Nest::new([g.m, g.k, g.n, p.instances], loops),
             problem: p.clone(),
             double_buffered: arch.double_buffered(),
+            overlapped: arch.double_buffered() && arch.weight_double_buffered(),
         }
     }
 
@@ -454,7 +465,13 @@ impl Schedule {
             }
             None => (0, None),
         };
-        acc.finish(self.double_buffered, configs, self.in_word_bytes, gathered)
+        acc.finish(
+            self.double_buffered,
+            self.overlapped,
+            configs,
+            self.in_word_bytes,
+            gathered,
+        )
     }
 
     /// Visit each class of tiles once with its shape and multiplicity (for closed-form costs).

@@ -89,6 +89,28 @@ pub fn emit(arch: &Arch) -> Result<Design> {
             .render(),
             views::ComputeOsView::new(arch).render(),
         ),
+        _ if arch.weight_double_buffered() => (
+            views::PeWsDbView {
+                hdr: hdr(),
+                name: name(),
+                ob: wd.ob,
+                ab: wd.ab,
+            }
+            .render(),
+            views::ArrayWsDbView {
+                hdr: hdr(),
+                name: name(),
+                rows,
+                cols,
+                ob: wd.ob,
+                ab: wd.ab,
+                in_bits: wd.in_bits,
+                w_bits: wd.w_bits,
+                acc_bits: wd.acc_bits,
+            }
+            .render(),
+            views::ComputeWsDbView::new(arch).render(),
+        ),
         _ => (
             views::PeWsView {
                 hdr: hdr(),

@@ -105,6 +105,66 @@ pub(crate) struct PeWsView {
 }
 
 #[derive(Template)]
+#[template(path = "pe_wsdb.v", escape = "none")]
+pub(crate) struct PeWsDbView {
+    pub hdr: Header,
+    pub name: String,
+    pub ob: u32,
+    pub ab: u32,
+}
+
+#[derive(Template)]
+#[template(path = "array_wsdb.v", escape = "none")]
+pub(crate) struct ArrayWsDbView {
+    pub hdr: Header,
+    pub name: String,
+    pub rows: u32,
+    pub cols: u32,
+    pub ob: u32,
+    pub ab: u32,
+    pub in_bits: u32,
+    pub w_bits: u32,
+    pub acc_bits: u32,
+}
+
+#[derive(Template)]
+#[template(path = "compute_wsdb.v", escape = "none")]
+pub(crate) struct ComputeWsDbView {
+    pub hdr: Header,
+    pub name: String,
+    pub rows: u32,
+    pub cols: u32,
+    pub ob: u32,
+    pub ab: u32,
+    pub in_bits: u32,
+    pub w_bits: u32,
+    pub acc_bits: u32,
+    /// Width of the preload counter: holds R + 1.
+    pub pre_bits: u32,
+    /// Width of the cycles-since-stream counter: holds R + C.
+    pub since_bits: u32,
+}
+
+impl ComputeWsDbView {
+    pub fn new(a: &Arch) -> ComputeWsDbView {
+        let wd = Widths::of(a);
+        ComputeWsDbView {
+            hdr: Header::new(a),
+            name: a.name().to_string(),
+            rows: a.rows(),
+            cols: a.cols(),
+            ob: wd.ob,
+            ab: wd.ab,
+            in_bits: wd.in_bits,
+            w_bits: wd.w_bits,
+            acc_bits: wd.acc_bits,
+            pre_bits: bits_for(u64::from(a.rows()) + 1),
+            since_bits: bits_for(u64::from(a.rows()) + u64::from(a.cols())),
+        }
+    }
+}
+
+#[derive(Template)]
 #[template(path = "pe_os.v", escape = "none")]
 pub(crate) struct PeOsView {
     pub hdr: Header,
@@ -211,6 +271,7 @@ pub(crate) struct CtrlView {
     pub op_sync: u8,
     pub unit_dma: u8,
     pub unit_compute: u8,
+    pub unit_prev: u8,
     pub f_op: Bits,
     pub f_flags: Bits,
     pub f_count: Bits,
@@ -246,6 +307,7 @@ impl CtrlView {
             op_sync: op::SYNC,
             unit_dma: unit::DMA,
             unit_compute: unit::COMPUTE,
+            unit_prev: unit::PREV_COMPUTE,
             f_op: Bits::of(field::OP),
             f_flags: Bits::of(field::FLAGS),
             f_count: Bits::of(field::COUNT),

@@ -26,6 +26,8 @@ module {{ name }}_compute (
     input  wire [15:0]   w_addr,
     input  wire [15:0]   out_addr,
     output reg           busy,
+    output wire          full,        // cannot take a COMPUTE: one tile at a time, so = busy
+    output wire          prev_busy,   // never: no tile runs behind another
     // buffer ports
     output wire          w_re,
     output wire [15:0]   w_raddr,
@@ -46,6 +48,9 @@ module {{ name }}_compute (
     localparam C = {{ cols }};
     localparam OB = {{ ob }};   // operand bits
     localparam AB = {{ ab }};  // accumulator bits
+
+    assign full = busy;
+    assign prev_busy = 1'b0;
 
     reg [{{ tau_bits - 1 }}:0] tau;
     reg        acc_q;

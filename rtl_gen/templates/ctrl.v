@@ -3,10 +3,11 @@
 // Controller (docs/TIMING.md, "Controller"). Cycle 0 is the first cycle after `start`. Each cycle,
 // while running, it looks at instr = the head of the program queue (the instruction numbered pc) and:
 //   LOAD / STORE: if the DMA unit is not busy, issues it (dma_start high this cycle) and takes it;
-//   COMPUTE:      the same with the compute unit (cmp_start);
+//   COMPUTE:      if the compute unit can take one (no tile waiting: cmp_full low), issues it (cmp_start);
 //   CONFIG:       if the DMA unit is not busy, has the DMA write its gather registers at the end of
 //                 this cycle (cfg_we) and takes it;
-//   SYNC:         if no unit in the mask is busy, takes it;
+//   SYNC:         if no unit in the mask is busy, takes it (mask bit 2: every COMPUTE but the last
+//                 issued done, cmp_prev_busy low);
 //   HALT (and every unknown opcode): if no unit is busy, done <= 1 at the end of this cycle.
 // Taking an instruction pops it from the queue and increments pc. With the host of the contract the
 // queue is never empty while instructions remain; if it were, the controller would wait.
@@ -24,7 +25,9 @@ module {{ name }}_ctrl (
     input  wire [127:0]  instr,
     output wire          take,
     input  wire          dma_busy,
-    input  wire          cmp_busy,
+    input  wire          cmp_busy,       // some COMPUTE issued is not done
+    input  wire          cmp_full,       // the compute unit cannot take a COMPUTE this cycle
+    input  wire          cmp_prev_busy,  // some COMPUTE but the last issued is not done
     // issue pulses and the decoded fields of instr
     output wire          dma_start,
     output wire          dma_store,
@@ -51,6 +54,7 @@ module {{ name }}_ctrl (
     localparam [7:0] OP_CONFIG  = 8'd{{ op_config }};
     localparam [7:0] UNIT_DMA     = 8'd{{ unit_dma }};
     localparam [7:0] UNIT_COMPUTE = 8'd{{ unit_compute }};
+    localparam [7:0] UNIT_PREV    = 8'd{{ unit_prev }};
     localparam [7:0] GATHER       = 8'd{{ gather_bit }};
 
     // instruction fields (tessera_arch::isa::field); the DMA decodes the gather and CONFIG fields
@@ -78,12 +82,13 @@ module {{ name }}_ctrl (
     // OP_HALT, and every unknown opcode, which the contract treats as HALT
     wire is_halt    = opcode == OP_HALT || !(is_load || is_store || is_compute || is_sync || is_config);
     wire sync_wait  = ((f_flags & UNIT_DMA) != 8'd0 && dma_busy)
-                   || ((f_flags & UNIT_COMPUTE) != 8'd0 && cmp_busy);
+                   || ((f_flags & UNIT_COMPUTE) != 8'd0 && cmp_busy)
+                   || ((f_flags & UNIT_PREV) != 8'd0 && cmp_prev_busy);
     wire live       = running && instr_valid;
 
     assign dma_start = live && (is_load || is_store) && !dma_busy;
     assign dma_store = is_store;
-    assign cmp_start = live && is_compute && !cmp_busy;
+    assign cmp_start = live && is_compute && !cmp_full;
     assign cfg_we    = live && is_config && !dma_busy;
     wire sync_done = live && is_sync && !sync_wait;
     wire halt_done = live && is_halt && !dma_busy && !cmp_busy;

@@ -37,7 +37,12 @@ fn describe_diff(name: &str, want: &str, got: &str) -> String {
 }
 
 fn check_golden(arch: &str) {
-    let design = emit(&builtin::arch(arch).unwrap()).unwrap();
+    check_golden_of(&builtin::arch(arch).unwrap());
+}
+
+fn check_golden_of(a: &tessera_arch::Arch) {
+    let arch = a.name();
+    let design = emit(a).unwrap();
     let dir = golden_dir(arch);
     if std::env::var_os("TESSERA_BLESS").is_some_and(|v| v == "1") {
         if dir.exists() {
@@ -88,6 +93,15 @@ fn ws_2x3_matches_golden() {
 #[test]
 fn os_2x3_matches_golden() {
     check_golden("os_2x3");
+}
+
+#[test]
+fn ws_2x3_with_double_buffered_weights_matches_golden() {
+    let mut s = builtin::arch_spec("ws_2x3")
+        .unwrap()
+        .with_weight_double_buffer(true);
+    s.name = "ws_2x3_db".into();
+    check_golden_of(&s.validate().unwrap());
 }
 
 #[test]

@@ -27,7 +27,7 @@
 
 use crate::area::Area;
 use crate::breakdown::{Breakdown, BreakdownAcc};
-use crate::contract::Contract;
+use crate::contract::{Contract, OverlappedTile};
 use crate::counters::{BufferAccesses, Counters};
 use crate::energy::{Energy, EnergyTable};
 use serde::{Deserialize, Serialize};
@@ -181,6 +181,11 @@ struct Walk {
     acc: BreakdownAcc,
     prev: Option<Shape>,
     pending: Option<Shape>,
+    /// Overlapped COMPUTEs (double-buffered weights): the last tile issued, the first cycle a
+    /// COMPUTE may issue (no tile waiting), and the first cycle every tile but the last is done.
+    last_tile: Option<OverlappedTile>,
+    accept_at: u64,
+    prev_done_at: u64,
 }
 
 /// One period of a [`Walk`]: every time moved by `dt`, every total by its increment.
@@ -197,10 +202,18 @@ impl Periodic for Walk {
     fn period_since(&self, b: &Walk) -> Option<WalkPeriod> {
         // A unit's free time matters only once the controller reaches it: compare from `t` on.
         let dt = self.t.checked_sub(b.t)?;
+        let rel = |x: u64, t: u64| x.max(t) - t;
+        let tile = |w: &Walk| {
+            w.last_tile
+                .map(|p| (i128::from(p.stream) - i128::from(w.t), p.len))
+        };
         let same = self.prev == b.prev
             && self.pending == b.pending
-            && self.dma_free.max(self.t) - self.t == b.dma_free.max(b.t) - b.t
-            && self.cmp_free.max(self.t) - self.t == b.cmp_free.max(b.t) - b.t;
+            && rel(self.dma_free, self.t) == rel(b.dma_free, b.t)
+            && rel(self.cmp_free, self.t) == rel(b.cmp_free, b.t)
+            && rel(self.accept_at, self.t) == rel(b.accept_at, b.t)
+            && rel(self.prev_done_at, self.t) == rel(b.prev_done_at, b.t)
+            && tile(self) == tile(b);
         if !same {
             return None;
         }
@@ -223,9 +236,32 @@ impl Periodic for Walk {
         ) else {
             return false;
         };
+        let (Some(accept_at), Some(prev_done_at)) = (
+            add(self.accept_at.max(self.t), p.dt),
+            add(self.prev_done_at.max(self.t), p.dt),
+        ) else {
+            return false;
+        };
+        let last_tile = match self.last_tile {
+            None => None,
+            Some(x) => {
+                let (Some(preload), Some(stream), Some(done)) =
+                    (add(x.preload, p.dt), add(x.stream, p.dt), add(x.done, p.dt))
+                else {
+                    return false;
+                };
+                Some(OverlappedTile {
+                    preload,
+                    stream,
+                    done,
+                    len: x.len,
+                })
+            }
+        };
         if !self.acc.repeat(p.dt, &p.acc, k) {
             return false;
         }
+        (self.accept_at, self.prev_done_at, self.last_tile) = (accept_at, prev_done_at, last_tile);
         (self.t, self.dma_free, self.cmp_free) = (t, dma_free, cmp_free);
         (self.compute_cycles, self.dma_cycles) = (cc, dc);
         true
@@ -250,6 +286,20 @@ impl Walk {
         self.compute_cycles += busy;
         self.t = i + 1;
     }
+    /// A COMPUTE on an array that overlaps tiles (docs/TIMING.md, "double-buffered weights").
+    fn compute_overlapped(&mut self, arch: &Arch, len: u64) {
+        let i = self.t.max(self.accept_at);
+        let tile = OverlappedTile::after(arch, i, len, self.last_tile.as_ref());
+        self.acc.compute(tile.preload, tile.done, len);
+        // busy cycles: the union of the tiles' preload..done intervals
+        let from = tile.preload.max(self.cmp_free);
+        self.compute_cycles += (tile.done + 1).saturating_sub(from);
+        self.prev_done_at = self.cmp_free;
+        self.cmp_free = tile.done + 1;
+        self.accept_at = tile.stream + 1;
+        self.last_tile = Some(tile);
+        self.t = i + 1;
+    }
     fn sync(&mut self, dma: bool, cmp: bool) {
         let mut i = self.t;
         if dma {
@@ -259,6 +309,10 @@ impl Walk {
             i = i.max(self.cmp_free);
         }
         self.t = i + 1;
+    }
+    /// SYNC prev_compute: every COMPUTE but the last done.
+    fn sync_prev(&mut self) {
+        self.t = self.t.max(self.prev_done_at) + 1;
     }
     /// Cycles of the run (HALT completes at h; the count is h + 1).
     fn halt(&self) -> u64 {
@@ -293,8 +347,16 @@ fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<(u64, Breakdow
             w.dma(Contract::store_busy(arch, sh.store_words.into()));
         }
     };
+    let overlapped = schedule.overlapped;
     let compute = |w: &mut Walk, sh: &Shape| {
-        w.compute(contract.compute_busy(arch, sh.len.into()), sh.len.into());
+        if overlapped {
+            w.compute_overlapped(arch, sh.len.into());
+            if sh.input_words > 0 {
+                w.sync_prev();
+            }
+        } else {
+            w.compute(contract.compute_busy(arch, sh.len.into()), sh.len.into());
+        }
     };
     let over = |w: &Walk| {
         if w.t > cap {

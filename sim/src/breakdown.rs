@@ -78,11 +78,16 @@ impl BreakdownAcc {
         self.dma.push_back((start, end));
     }
 
-    /// A COMPUTE busy in cycles `start..=end`, streaming `len` words, in issue order.
+    /// A COMPUTE busy in cycles `start..=end`, streaming `len` words, in issue order. Tiles of an
+    /// array that overlaps them (double-buffered weights) may begin before the previous one ends:
+    /// the busy cycles are the union, and ends never go back.
     pub fn compute(&mut self, start: u64, end: u64, len: u64) {
-        match self.last_end {
-            None => self.b.first_load = start,
-            Some(e) => {
+        let from = match self.last_end {
+            None => {
+                self.b.first_load = start;
+                start
+            }
+            Some(e) if start > e => {
                 // the gap e+1 ..= start-1
                 let (g0, g1) = (e + 1, start);
                 let mut dma = 0;
@@ -92,14 +97,17 @@ impl BreakdownAcc {
                 }
                 self.b.dma_stall += dma;
                 self.b.issue += (g1 - g0) - dma;
+                start
             }
-        }
+            Some(e) => e + 1,
+        };
         while self.dma.front().is_some_and(|&(_, t)| t < start) {
             self.dma.pop_front();
         }
         self.b.compute += len;
-        self.b.fill_drain += end + 1 - start - len;
-        self.last_end = Some(end);
+        // busy cycles for now; the streamed ones move to `compute` in `finish`
+        self.b.fill_drain += (end + 1).saturating_sub(from);
+        self.last_end = Some(self.last_end.map_or(end, |e| e.max(end)));
     }
 
     /// The increment of the totals since `before` if every time this accumulator holds is
@@ -197,8 +205,8 @@ impl BreakdownAcc {
 
     /// The breakdown of a run of `cycles` cycles.
     pub fn finish(mut self, cycles: u64, stepped: bool) -> Breakdown {
+        self.b.fill_drain -= self.b.compute;
         if stepped {
-            self.b.fill_drain -= self.b.compute;
             self.b.last_store = self.idle;
         } else {
             self.b.last_store = cycles - self.last_end.map_or(0, |e| e + 1);

@@ -80,6 +80,42 @@ impl Contract {
     }
 }
 
+/// One COMPUTE on a weight-stationary array with double-buffered weights (docs/TIMING.md, "double-
+/// buffered weights"), in absolute cycles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OverlappedTile {
+    /// First weight read (`P`).
+    pub preload: u64,
+    /// First input read (`s`).
+    pub stream: u64,
+    /// Last busy cycle (`D`): the last row's write.
+    pub done: u64,
+    /// Rows streamed (`M`).
+    pub len: u64,
+}
+
+impl OverlappedTile {
+    /// The tile of a COMPUTE of `len` rows issued in cycle `issue`, behind `prev` (the COMPUTE
+    /// issued before it, if any): `P = max(c+1, s' + R + C - 1)`, `s = max(P + R, s' + M')`,
+    /// `D = s + R + C + M - 1`.
+    pub fn after(arch: &Arch, issue: u64, len: u64, prev: Option<&OverlappedTile>) -> Self {
+        let (r, c) = (u64::from(arch.rows()), u64::from(arch.cols()));
+        let mut preload = issue + 1;
+        let mut stream = 0;
+        if let Some(p) = prev {
+            preload = preload.max(p.stream + r + c - 1);
+            stream = p.stream + p.len;
+        }
+        let stream = stream.max(preload + r);
+        OverlappedTile {
+            preload,
+            stream,
+            done: stream + r + c + len - 1,
+            len,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +138,29 @@ mod tests {
         );
         // b = 16, W = 1.
         assert_eq!(Contract::dma_slot(0, 16, 1), 15);
+    }
+
+    /// An overlapped tile behind nothing (or behind an idle unit) times as a plain COMPUTE; behind
+    /// a running one it preloads after the switch has passed and streams right behind.
+    #[test]
+    fn overlapped_tiles_follow_the_text() {
+        let ws = tessera_arch::builtin::arch("ws_2x3").unwrap(); // R = 2, C = 3
+        let c = Contract::default();
+        let a = OverlappedTile::after(&ws, 10, 20, None);
+        assert_eq!((a.preload, a.stream, a.done), (11, 13, 13 + 2 + 3 + 20 - 1));
+        assert_eq!(a.done - 10, c.compute_busy(&ws, 20));
+        // issued at a.stream + 1: preload waits for the switch (s + R + C - 1), the stream for the
+        // previous stream's end
+        let b = OverlappedTile::after(&ws, a.stream + 1, 5, Some(&a));
+        assert_eq!(b.preload, a.stream + 4);
+        assert_eq!(b.stream, a.stream + 20);
+        assert_eq!(b.done, b.stream + 2 + 3 + 5 - 1);
+        // a short previous tile: the preload bound wins
+        let d = OverlappedTile::after(&ws, b.stream + 1, 1, Some(&b));
+        assert_eq!(d.stream, b.stream + 4 + 2);
+        // behind an idle unit: as if alone
+        let e = OverlappedTile::after(&ws, d.done + 7, 3, Some(&d));
+        assert_eq!(e, OverlappedTile::after(&ws, d.done + 7, 3, None));
     }
 
     #[test]

@@ -31,6 +31,31 @@ pub fn small_arch(
         .unwrap()
 }
 
+/// [`small_arch`], with the PEs' weights double-buffered when `db` (weight-stationary only).
+#[allow(clippy::too_many_arguments)]
+fn small_arch_db(
+    dataflow: Dataflow,
+    db: bool,
+    rows: i64,
+    cols: i64,
+    banks: i64,
+    bpc: i64,
+    lat: i64,
+    in_words: i64,
+    acc_words: i64,
+) -> Arch {
+    let a = small_arch(dataflow, rows, cols, banks, bpc, lat, in_words, acc_words);
+    if db && dataflow == Dataflow::WeightStationary {
+        a.spec()
+            .clone()
+            .with_weight_double_buffer(true)
+            .validate()
+            .unwrap()
+    } else {
+        a
+    }
+}
+
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
@@ -130,11 +155,11 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
     #[test]
     fn stepped_and_event_engines_agree(
-        os: bool, rows in 1i64..6, cols in 1i64..6, banks in 1i64..3, bpc in 1i64..20, lat in 1i64..25,
+        os: bool, db: bool, rows in 1i64..6, cols in 1i64..6, banks in 1i64..3, bpc in 1i64..20, lat in 1i64..25,
         m in 1u32..24, k in 1u32..20, n in 1u32..20, tm_frac in 0.0f64..1.0, seed: u64,
     ) {
         let df = if os { Dataflow::OutputStationary } else { Dataflow::WeightStationary };
-        let arch = small_arch(df, rows, cols, banks, bpc, lat, 16, 48);
+        let arch = small_arch_db(df, db, rows, cols, banks, bpc, lat, 16, 48);
         let g = Gemm::new("g", m, k, n);
         let cands = Mapping::candidates(&g, &arch);
         let mapping = cands[((cands.len() - 1) as f64 * tm_frac) as usize];
@@ -145,13 +170,13 @@ proptest! {
     /// both engines agree with each other, with the host's convolution and with the model.
     #[test]
     fn engines_agree_on_convolutions_and_batched_products(
-        os: bool, rows in 1i64..5, cols in 1i64..5, banks in 1i64..3, bpc in 1i64..20, lat in 1i64..12,
+        os: bool, db: bool, rows in 1i64..5, cols in 1i64..5, banks in 1i64..3, bpc in 1i64..20, lat in 1i64..12,
         c in 1u32..7, o in 1u32..5, h in 1u32..7, w in 1u32..7, kk in 1u32..4, s in 1u32..3,
         d in 1u32..3, pt in 0u32..2, pl in 0u32..3, grouped: bool, batch in 1u32..3, matmul: bool,
         tm_frac in 0.0f64..1.0, seed: u64,
     ) {
         let df = if os { Dataflow::OutputStationary } else { Dataflow::WeightStationary };
-        let arch = small_arch(df, rows, cols, banks, bpc, lat, 16, 48);
+        let arch = small_arch_db(df, db, rows, cols, banks, bpc, lat, 16, 48);
         let layer = if matmul {
             Layer::MatMul(MatMul { name: "mm".into(), batch, m: h + 1, k: w + 2, n: c + o })
         } else {

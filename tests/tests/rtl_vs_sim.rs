@@ -356,3 +356,108 @@ fn gather_requests_equal_the_simulators_event_by_event() {
         assert!(r.passed, "{r:?}");
     }
 }
+
+/// `arch` with the PEs' weights double-buffered (docs/TIMING.md, "double-buffered weights").
+fn double_buffered(arch: &Arch) -> Arch {
+    let mut s = arch.spec().clone().with_weight_double_buffer(true);
+    s.name = format!("{}_db", s.name);
+    s.validate().unwrap()
+}
+
+/// Weight-stationary arrays with double-buffered weights, whose tiles overlap in the array: random
+/// designs and mappings (one and two banks, both engines), convolutions and batched products, and
+/// the whole DQN, each RTL ≡ simulator bit-exact and cycle-equal, with identical event traces.
+#[test]
+fn double_buffered_weights_verify() {
+    let Some(tools) = tools_for_tests(false) else {
+        return;
+    };
+    let traced = |arch: &Arch, w: &Workload, engine: Engine, mapping: MappingSpec| {
+        let o = VerifyOptions {
+            engine,
+            seed: 5,
+            trace: true,
+            mapping,
+            ..VerifyOptions::default()
+        };
+        let r = verify(arch, w, &o, &tools).unwrap();
+        assert!(r.passed, "{}: {r:?}", arch.name());
+        for l in &r.layers {
+            assert_eq!(l.first_divergence, None, "{}: traces differ", arch.name());
+        }
+    };
+    let mut rng = SplitMix64::new(0xdb);
+    let mut pick = |lo: u64, hi: u64| lo + rng.next_u64() % (hi - lo + 1);
+    let mut done = 0;
+    while done < 6 {
+        let (rows, cols) = (pick(1, 6) as i64, pick(1, 6) as i64);
+        let banks = if done < 5 { 2 } else { 1 };
+        let bytes = [
+            rows * banks * pick(8, 40) as i64,
+            cols * banks * rows * pick(1, 3) as i64,
+            4 * cols * banks * rows.max(pick(8, 64) as i64),
+        ];
+        let spec = ArchSpec::ws(
+            &format!("rand_db{done}"),
+            rows,
+            cols,
+            bytes,
+            banks,
+            pick(1, 24) as i64,
+            pick(1, 40) as i64,
+        )
+        .with_weight_double_buffer(true);
+        let Ok(arch) = spec.validate() else { continue };
+        let g = Gemm::new(
+            "g",
+            pick(1, 50) as u32,
+            pick(1, 40) as u32,
+            pick(1, 30) as u32,
+        );
+        let cands = Mapping::candidates(&g, &arch);
+        if cands.is_empty() {
+            continue;
+        }
+        let mp = cands[pick(0, cands.len() as u64 - 1) as usize];
+        let w = Workload::of_layers("w", vec![Layer::Gemm(g)]);
+        let engine = if done % 2 == 0 {
+            Engine::Event
+        } else {
+            Engine::Stepped
+        };
+        traced(&arch, &w, engine, fixed(&mp));
+        done += 1;
+    }
+    let convs = Workload::of_layers(
+        "convs",
+        vec![
+            conv("stride2_pad1", 3, 9, 9, 8, 3, 2, 1, 1, 1),
+            conv("depthwise", 8, 7, 7, 8, 3, 1, 1, 1, 8),
+            Layer::MatMul(MatMul {
+                name: "batched".into(),
+                batch: 3,
+                m: 5,
+                k: 7,
+                n: 6,
+            }),
+        ],
+    );
+    traced(
+        &double_buffered(&builtin::arch("ws_4x4").unwrap()),
+        &convs,
+        Engine::Event,
+        MappingSpec::default(),
+    );
+    traced(
+        &double_buffered(&builtin::arch("ws_2x3").unwrap()),
+        &convs,
+        Engine::Stepped,
+        MappingSpec::default(),
+    );
+    check(
+        &double_buffered(&builtin::arch("ws_8x8").unwrap()),
+        &tessera_workloads::builtin::workload("dqn").unwrap(),
+        Engine::Event,
+        MappingSpec::default(),
+    );
+}

@@ -8,6 +8,9 @@
 //!
 //! - weight-stationary: `w_out' = w_shift ? w_in : w_out`, `a_out' = a_in`,
 //!   `psum_out' = psum_in + sext(a_in)·sext(w_out) mod 2^ab`;
+//! - weight-stationary with double-buffered weights: the shadow `w_out' = w_shift ? w_in : w_out`,
+//!   the active weight `w_act' = sw_in ? w_out : w_act`, `sw_out' = sw_in`, `a_out' = a_in`,
+//!   `psum_out' = psum_in + sext(a_in)·sext(sw_in ? w_out : w_act) mod 2^ab`;
 //! - output-stationary: `a_out' = a_in`, `b_out' = b_in`,
 //!   `acc' = drain ? acc_in : acc + sext(a_in)·sext(b_in) mod 2^ab`;
 //! - both: while `rst` is high every register becomes 0.
@@ -87,7 +90,7 @@ pub fn prove_pe(arch: &Arch, design: &Design, tools: &Tools) -> Result<ProofRepo
         .iter()
         .find(|f| f.name == format!("{pe}.v"))
         .ok_or_else(|| Diagnostic::new(format!("design {} has no file {pe}.v", design.top)))?;
-    let reference = Reference::of(arch.dataflow())?;
+    let reference = Reference::of(arch)?;
     let d = arch.datatypes();
     let (ob, ab) = (d.operand_bits(), d.accumulator_bits());
     let miter = reference.miter(&pe, ob, ab)?;
@@ -249,6 +252,51 @@ const WS: Reference = Reference {
     sext: &["a_in", "w_out"],
 };
 
+const WS_DB: Reference = Reference {
+    section: "\"Compute unit: weight-stationary with double-buffered weights\"",
+    inputs: &[
+        ("rst", Width::Bit),
+        ("w_shift", Width::Bit),
+        ("w_in", Width::Operand),
+        ("sw_in", Width::Bit),
+        ("a_in", Width::Operand),
+        ("psum_in", Width::Accumulator),
+    ],
+    registers: &[
+        Register {
+            name: "w_out",
+            width: Width::Operand,
+            next: "w_shift ? w_in : w_out",
+            formula: "w_shift ? w_in : w_out",
+        },
+        Register {
+            name: "w_act",
+            width: Width::Operand,
+            next: "sw_in ? w_out : w_act",
+            formula: "sw_in ? w_out : w_act",
+        },
+        Register {
+            name: "sw_out",
+            width: Width::Bit,
+            next: "sw_in",
+            formula: "sw_in",
+        },
+        Register {
+            name: "a_out",
+            width: Width::Operand,
+            next: "a_in",
+            formula: "a_in",
+        },
+        Register {
+            name: "psum_out",
+            width: Width::Accumulator,
+            next: "psum_in + a_in_sx * (sw_in ? w_out_sx : w_act_sx)",
+            formula: "psum_in + sext(a_in)*sext(sw_in ? w_out : w_act)",
+        },
+    ],
+    sext: &["a_in", "w_out", "w_act"],
+};
+
 const OS: Reference = Reference {
     section: "\"Compute unit: output-stationary\", step 3-4",
     inputs: &[
@@ -288,8 +336,9 @@ struct Miter {
 }
 
 impl Reference {
-    fn of(dataflow: Dataflow) -> Result<&'static Reference> {
-        match dataflow {
+    fn of(arch: &Arch) -> Result<&'static Reference> {
+        match arch.dataflow() {
+            Dataflow::WeightStationary if arch.weight_double_buffered() => Ok(&WS_DB),
             Dataflow::WeightStationary => Ok(&WS),
             Dataflow::OutputStationary => Ok(&OS),
             other => Err(Diagnostic::field(

@@ -54,6 +54,38 @@ fn output_stationary_pes_are_proven() {
     }
 }
 
+/// The PE with double-buffered weights: proven, and a PE that multiplies by the active weight even
+/// while the switch passes (so a tile's first row would use the previous tile's weights) is refused.
+#[test]
+fn double_buffered_weight_pe_is_proven_and_a_late_switch_refused() {
+    let Some(t) = tools(true) else { return };
+    let arch = builtin("ws_2x3")
+        .spec()
+        .clone()
+        .with_weight_double_buffer(true)
+        .validate()
+        .unwrap();
+    let design = tessera_rtl_gen::emit(&arch).unwrap();
+    let r = prove_pe(&arch, &design, &t).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        r.property.contains("sw_in ? w_out : w_act"),
+        "{}",
+        r.property
+    );
+    println!("ws_2x3 double-buffered: proven in {:.2} s", r.seconds);
+    let mut bad = design.clone();
+    let pe = bad
+        .files
+        .iter_mut()
+        .find(|f| f.name.ends_with("_pe.v"))
+        .unwrap();
+    let from = "wire [7:0] w_use = sw_in ? w_out : w_act;";
+    assert!(pe.text.contains(from));
+    pe.text = pe.text.replace(from, "wire [7:0] w_use = w_act;");
+    let e = prove_pe(&arch, &bad, &t).unwrap_err();
+    assert_eq!(e.kind, Kind::CheckFailed, "{e}");
+}
+
 /// `name`'s design with the first `from` outside comments replaced by `to` in its PE file.
 fn mutated(name: &str, from: &str, to: &str) -> (Arch, Design) {
     let arch = builtin(name);

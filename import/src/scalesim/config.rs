@@ -382,6 +382,7 @@ pub fn parse_config_with(
                 rows,
                 cols,
                 dataflow,
+                weight_double_buffer: false,
             },
             datatypes: DatatypeSpec {
                 operand_bits: OPERAND_BITS,

@@ -21,7 +21,7 @@
 //! refuses a racy program (the stepped engine runs it as the hardware would).
 
 use super::{compute_words, Machine};
-use crate::contract::Contract;
+use crate::contract::{Contract, OverlappedTile};
 use crate::SimOptions;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -42,12 +42,6 @@ impl Unit {
         match self {
             Unit::Dma => "dma",
             Unit::Compute => "compute",
-        }
-    }
-    fn mask(self) -> u8 {
-        match self {
-            Unit::Dma => unit::DMA,
-            Unit::Compute => unit::COMPUTE,
         }
     }
 }
@@ -94,6 +88,20 @@ impl Queue {
 #[derive(Clone, Copy, Default)]
 struct UnitState {
     busy: bool,
+}
+
+/// A compute unit that overlaps tiles (double-buffered weights, docs/TIMING.md): its tiles' times
+/// instead of one busy register. `Free(Compute)` events are posted at each time a condition below
+/// starts to hold.
+#[derive(Clone, Copy, Default)]
+struct OverlapState {
+    last: Option<OverlappedTile>,
+    /// First cycle no tile is waiting (a COMPUTE may issue).
+    accept_at: u64,
+    /// First cycle every tile is done.
+    done_at: u64,
+    /// First cycle every tile but the last is done.
+    prev_done_at: u64,
 }
 
 /// The DRAM channel: grants each transfer its start cycle.
@@ -182,10 +190,12 @@ fn footprint(m: &Machine, ins: &Instr) -> (Footprint, usize) {
 }
 
 struct Active {
-    start: u64,
     end: u64,
     pc: usize,
     fp: (Footprint, usize),
+    /// The cycles each footprint entry is touched in (an overlapped tile reads its weights only
+    /// while it preloads, its inputs only while it streams, and writes back only after).
+    spans: [(u64, u64); 3],
 }
 
 pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Result<u64> {
@@ -194,6 +204,8 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
     let mut q = Queue::default();
     let mut ctrl = Controller::default();
     let mut units = [UnitState::default(); 2];
+    let overlapped = arch.weight_double_buffered();
+    let mut ov = OverlapState::default();
     let mut channel = DramChannel::default();
     // Instructions still running or recently run, per unit, for the race check.
     let mut active: [Vec<Active>; 2] = [vec![], vec![]];
@@ -224,9 +236,16 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
             let pc = ctrl.pc;
             let ins = program.instrs[pc];
             let blocked_on = |mask: u8| -> Option<Unit> {
-                [Unit::Dma, Unit::Compute]
-                    .into_iter()
-                    .find(|u| mask & u.mask() != 0 && units[*u as usize].busy)
+                if mask & unit::DMA != 0 && units[Unit::Dma as usize].busy {
+                    return Some(Unit::Dma);
+                }
+                let cu = if overlapped {
+                    (mask & unit::COMPUTE != 0 && t < ov.done_at)
+                        || (mask & unit::PREV_COMPUTE != 0 && t < ov.prev_done_at)
+                } else {
+                    mask & unit::COMPUTE != 0 && units[Unit::Compute as usize].busy
+                };
+                cu.then_some(Unit::Compute)
             };
             let u = match ins {
                 Instr::Config(cf) => {
@@ -270,7 +289,12 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                     continue;
                 }
             };
-            if units[u as usize].busy {
+            let unit_busy = if overlapped && u == Unit::Compute {
+                t < ov.accept_at
+            } else {
+                units[u as usize].busy
+            };
+            if unit_busy {
                 ctrl.sleep_on(u, t);
                 continue;
             }
@@ -280,9 +304,44 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                     Unit::Compute => m.units.ctrl_wait_compute_cycles += t - s,
                 }
             }
-            let end = issue(m, program, &ins, pc, t, u, opts, &mut channel, &mut active)?;
-            units[u as usize].busy = true;
-            q.push(end + 1, Phase::Settle, Event::Free(u));
+            if overlapped && u == Unit::Compute {
+                let Instr::Compute { len, .. } = ins else {
+                    unreachable!("only COMPUTE goes to the compute unit")
+                };
+                let tile = OverlappedTile::after(arch, t, len.into(), ov.last.as_ref());
+                // footprint order: input, weight, accumulator
+                let (rr, cc) = (u64::from(arch.rows()), u64::from(arch.cols()));
+                let spans = [
+                    (tile.stream, tile.stream + tile.len - 1),
+                    (tile.preload, tile.preload + rr - 1),
+                    (tile.stream + rr + cc - 1, tile.done),
+                ];
+                issue_span(
+                    m,
+                    program,
+                    &ins,
+                    pc,
+                    t,
+                    u,
+                    (tile.preload, tile.done),
+                    Some(spans),
+                    &mut active,
+                    ov.done_at,
+                )?;
+                ov = OverlapState {
+                    last: Some(tile),
+                    accept_at: tile.stream + 1,
+                    prev_done_at: ov.done_at,
+                    done_at: tile.done + 1,
+                };
+                // wake a controller waiting on the compute unit when a condition starts to hold
+                q.push(tile.stream + 1, Phase::Settle, Event::Free(u));
+                q.push(tile.done + 1, Phase::Settle, Event::Free(u));
+            } else {
+                let end = issue(m, program, &ins, pc, t, u, opts, &mut channel, &mut active)?;
+                units[u as usize].busy = true;
+                q.push(end + 1, Phase::Settle, Event::Free(u));
+            }
             apply(m, &ins, &mut scratch, r, c).map_err(|e| Diagnostic {
                 message: format!("instruction {pc} ({ins}): {}", e.message),
                 ..e
@@ -345,13 +404,37 @@ fn issue(
         start = channel.grant(start, busy);
     }
     let end = start + busy - 1;
+    issue_span(m, program, ins, pc, t, u, (start, end), None, active, start)?;
+    Ok(end)
+}
+
+/// Issue `ins` to unit `u` at cycle `t`, busy in cycles `start..=end`: the race check, statistics,
+/// breakdown and trace. `busy_from` is the first cycle not already counted busy for the unit (a
+/// tile that overlaps the previous one counts only its new cycles).
+#[allow(clippy::too_many_arguments)]
+fn issue_span(
+    m: &mut Machine,
+    program: &Program,
+    ins: &Instr,
+    pc: usize,
+    t: u64,
+    u: Unit,
+    (start, end): (u64, u64),
+    spans: Option<[(u64, u64); 3]>,
+    active: &mut [Vec<Active>; 2],
+    busy_from: u64,
+) -> Result<()> {
     let fp = footprint(m, ins);
+    let spans = spans.unwrap_or([(start, end); 3]);
     let other = 1 - u as usize;
     active[other].retain(|a| a.end >= start);
     for a in &active[other] {
-        for x in &fp.0[..fp.1] {
-            for y in &a.fp.0[..a.fp.1] {
-                if x.0 == y.0 && x.1 < y.2 && y.1 < x.2 && (x.3 || y.3) && a.start <= end {
+        for (x, xs) in fp.0[..fp.1].iter().zip(&spans) {
+            for (y, ys) in a.fp.0[..a.fp.1].iter().zip(&a.spans) {
+                // `a` issued first: a conflict unless `ins` touches the words only after `a` is
+                // done with them (the functional effects apply in issue order)
+                let at_once = xs.0 <= ys.1;
+                if x.0 == y.0 && x.1 < y.2 && y.1 < x.2 && (x.3 || y.3) && at_once {
                     return Err(Diagnostic::internal(format!(
                         "program race: instruction {pc} ({ins}) and instruction {} ({}) touch the same \
                          buffer words while both run; the event engine cannot order them (use --engine stepped)",
@@ -361,7 +444,7 @@ fn issue(
             }
         }
     }
-    active[u as usize].push(Active { start, end, pc, fp });
+    active[u as usize].push(Active { end, pc, fp, spans });
     m.tracer
         .emit(t, "ctrl", "issue", || format!("pc={pc} {}", ins.mnemonic()));
     if m.tracer.enabled() {
@@ -370,17 +453,17 @@ fn issue(
     m.tracer.emit(end, u.name(), "done", String::new);
     match u {
         Unit::Dma => {
-            m.units.dma_busy_cycles += end - t;
+            m.units.dma_busy_cycles += (end + 1).saturating_sub(start.max(busy_from));
             m.breakdown.dma(start, end);
         }
         Unit::Compute => {
-            m.units.compute_busy_cycles += end - t;
+            m.units.compute_busy_cycles += (end + 1).saturating_sub(start.max(busy_from));
             if let Instr::Compute { len, .. } = *ins {
                 m.breakdown.compute(start, end, len.into());
             }
         }
     }
-    Ok(end)
+    Ok(())
 }
 
 /// The DMA's request and beat events of a LOAD or STORE whose first busy cycle is `start`, at the

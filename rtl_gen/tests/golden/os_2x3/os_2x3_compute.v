@@ -33,6 +33,8 @@ module os_2x3_compute (
     input  wire [15:0]   w_addr,
     input  wire [15:0]   out_addr,
     output reg           busy,
+    output wire          full,        // cannot take a COMPUTE: one tile at a time, so = busy
+    output wire          prev_busy,   // never: no tile runs behind another
     // buffer ports
     output wire          w_re,
     output wire [15:0]   w_raddr,
@@ -53,6 +55,9 @@ module os_2x3_compute (
     localparam C = 3;
     localparam OB = 8;   // operand bits
     localparam AB = 32;  // accumulator bits
+
+    assign full = busy;
+    assign prev_busy = 1'b0;
 
     reg [16:0] tau;
     reg        acc_q;

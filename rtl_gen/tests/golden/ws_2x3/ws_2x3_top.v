@@ -69,6 +69,8 @@ module ws_2x3_top (
     wire         take;
     wire         dma_busy;
     wire         cmp_busy;
+    wire         cmp_full;
+    wire         cmp_prev_busy;
     wire         dma_start;
     wire         dma_store;
     wire         cmp_start;
@@ -103,6 +105,8 @@ module ws_2x3_top (
         .take        (take),
         .dma_busy    (dma_busy),
         .cmp_busy    (cmp_busy),
+        .cmp_full    (cmp_full),
+        .cmp_prev_busy (cmp_prev_busy),
         .dma_start   (dma_start),
         .dma_store   (dma_store),
         .cmp_start   (cmp_start),
@@ -194,6 +198,8 @@ module ws_2x3_top (
         .w_addr     (f_addr_b),
         .out_addr   (f_addr_c),
         .busy       (cmp_busy),
+        .full       (cmp_full),
+        .prev_busy  (cmp_prev_busy),
         .w_re       (w_re),
         .w_raddr    (w_raddr),
         .w_rdata    (w_rdata),

@@ -29,6 +29,28 @@ pub(crate) enum Decision {
     Halt,
 }
 
+/// The compute unit as the controller sees it at the start of a cycle.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct CuState {
+    /// A COMPUTE may issue (no tile waiting).
+    pub accepts: bool,
+    /// Every COMPUTE issued is done (SYNC compute).
+    pub idle: bool,
+    /// Every COMPUTE but the last issued is done (SYNC prev_compute).
+    pub prev_done: bool,
+}
+
+impl CuState {
+    /// A unit that holds one tile at a time, busy or not.
+    pub fn single(busy: bool) -> Self {
+        CuState {
+            accepts: !busy,
+            idle: !busy,
+            prev_done: true,
+        }
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Controller {
     pc: usize,
@@ -40,7 +62,7 @@ impl Controller {
         self.pc
     }
 
-    pub fn eval(&self, program: &Program, dma_busy: bool, cu_busy: bool) -> Decision {
+    pub fn eval(&self, program: &Program, dma_busy: bool, cu: CuState) -> Decision {
         match program.instrs[self.pc] {
             Instr::Config(c) => {
                 if dma_busy {
@@ -57,21 +79,24 @@ impl Controller {
                 }
             }
             ins @ Instr::Compute { .. } => {
-                if cu_busy {
+                if !cu.accepts {
                     Decision::Wait(Wait::Compute)
                 } else {
                     Decision::Issue(ins)
                 }
             }
             Instr::Sync { mask } => {
-                if (mask & unit::DMA != 0 && dma_busy) || (mask & unit::COMPUTE != 0 && cu_busy) {
+                if (mask & unit::DMA != 0 && dma_busy)
+                    || (mask & unit::COMPUTE != 0 && !cu.idle)
+                    || (mask & unit::PREV_COMPUTE != 0 && !cu.prev_done)
+                {
                     Decision::Wait(Wait::Sync)
                 } else {
                     Decision::Pass
                 }
             }
             Instr::Halt => {
-                if dma_busy || cu_busy {
+                if dma_busy || !cu.idle {
                     Decision::Wait(Wait::Sync)
                 } else {
                     Decision::Halt

@@ -28,6 +28,7 @@ mod ctrl;
 mod dma;
 mod os;
 mod ws;
+mod ws_db;
 
 use super::Machine;
 use crate::SimOptions;
@@ -66,7 +67,23 @@ fn sample<T: Copy>(reg: &mut [T], mem: &[T], addr: Option<u32>) {
 /// The compute unit of the accelerator's dataflow.
 enum ComputeUnit {
     Ws(ws::WsUnit),
+    WsDb(ws_db::WsDbUnit),
     Os(os::OsUnit),
+}
+
+impl ComputeUnit {
+    /// What the controller sees of the unit at the start of a cycle.
+    fn state(&self) -> ctrl::CuState {
+        match self {
+            ComputeUnit::Ws(u) => ctrl::CuState::single(u.busy()),
+            ComputeUnit::Os(u) => ctrl::CuState::single(u.busy()),
+            ComputeUnit::WsDb(u) => ctrl::CuState {
+                accepts: u.accepts(),
+                idle: u.idle(),
+                prev_done: u.prev_done(),
+            },
+        }
+    }
 }
 
 /// What the compute unit does this cycle.
@@ -75,8 +92,10 @@ pub(crate) struct ComputeOut {
     pub reads: Reads,
     /// Accumulator word written at the end of this cycle (the data is the unit's `out_row`).
     pub acc_write: Option<u32>,
-    /// This is the unit's last busy cycle.
+    /// This is a tile's last busy cycle.
     pub done: bool,
+    /// A unit that overlaps tiles: some tile is between its preload and its last write this cycle.
+    pub busy: bool,
 }
 
 pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Result<u64> {
@@ -93,6 +112,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
     };
     let mut cu = match arch.dataflow() {
         Dataflow::OutputStationary => ComputeUnit::Os(os::OsUnit::new(r, c)),
+        _ if arch.weight_double_buffered() => ComputeUnit::WsDb(ws_db::WsDbUnit::new(r, c)),
         _ => ComputeUnit::Ws(ws::WsUnit::new(r, c)),
     };
     for t in 0u64.. {
@@ -103,11 +123,8 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
             )));
         }
         // ---- evaluate
-        let cu_busy = match &cu {
-            ComputeUnit::Ws(u) => u.busy(),
-            ComputeUnit::Os(u) => u.busy(),
-        };
-        let decision = ctrl.eval(program, dma.busy(), cu_busy);
+        let cu_state = cu.state();
+        let decision = ctrl.eval(program, dma.busy(), cu_state);
         match decision {
             ctrl::Decision::Halt => {
                 m.breakdown.tick(false, false);
@@ -144,7 +161,12 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
         }
         let cu_out = match &mut cu {
             ComputeUnit::Ws(u) => u.eval(&ports),
+            ComputeUnit::WsDb(u) => u.eval(&ports),
             ComputeUnit::Os(u) => u.eval(&ports),
+        };
+        let cu_busy = match &cu {
+            ComputeUnit::WsDb(_) => cu_out.busy,
+            _ => !cu_state.idle,
         };
         m.breakdown.tick(cu_busy, dma.busy());
         if dma.busy() {
@@ -164,6 +186,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
         // reads sample the memories as they were during the cycle; then the writes land.
         match &mut cu {
             ComputeUnit::Ws(u) => u.commit(&ports, &cu_out),
+            ComputeUnit::WsDb(u) => u.commit(&ports, &cu_out),
             ComputeUnit::Os(u) => u.commit(&ports, &cu_out),
         }
         dram.commit(m, &dma_out, &ports, t);
@@ -180,6 +203,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
         if let Some(a) = cu_out.acc_write {
             let row = match &cu {
                 ComputeUnit::Ws(u) => u.out_row(),
+                ComputeUnit::WsDb(u) => u.out_row(),
                 ComputeUnit::Os(u) => u.out_row(),
             };
             m.acc[a as usize * c..(a as usize + 1) * c].copy_from_slice(row);
@@ -209,6 +233,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                 };
                 match &mut cu {
                     ComputeUnit::Ws(u) => u.start(op),
+                    ComputeUnit::WsDb(u) => u.start(op),
                     ComputeUnit::Os(u) => u.start(op),
                 }
             }

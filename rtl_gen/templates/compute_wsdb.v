@@ -1,0 +1,272 @@
+{% include "header.v" %}
+
+// Weight-stationary compute unit with double-buffered weights (docs/TIMING.md, "double-buffered
+// weights"). R = {{ rows }}, C = {{ cols }}. Tiles overlap: one tile may wait (issued, not streaming), one
+// streams, and the one before may still drain. For COMPUTE j issued in cycle c, behind the tile that
+// began streaming in cycle s' with M' rows:
+//   preload:    begins at P = max(c+1, s'+R+C-1) (the switch of the tile before has reached the last
+//               PE); P+i reads weight word w_addr + (R-1-i), i = 0..R-1; the shadows shift at the
+//               end of P+1..P+R;
+//   stream:     begins at s = max(P+R, s'+M'); s+m reads input word in_addr + m; row 0 carries the
+//               switch bit, so each PE takes the new weights as the tile's first operand reaches it;
+//   write back: row m is written at the end of s+R+C+m (accumulating: old word read at s+R+C+m-1);
+//   done:       in the cycle of the last write, s+R+C+M-1.
+// busy: some COMPUTE issued is not done; full: a tile is waiting (no COMPUTE can issue);
+// prev_busy: some COMPUTE but the last issued is not done.
+// trace_done (observability only, combinational): high in the cycle of a tile's last write.
+module {{ name }}_compute (
+    input  wire          clk,
+    input  wire          rst,
+    // issue, from the controller
+    input  wire          start,
+    input  wire          accumulate,
+    input  wire [15:0]   len,
+    input  wire [15:0]   in_addr,
+    input  wire [15:0]   w_addr,
+    input  wire [15:0]   out_addr,
+    output wire          busy,
+    output wire          full,
+    output wire          prev_busy,
+    // buffer ports
+    output wire          w_re,
+    output wire [15:0]   w_raddr,
+    input  wire [{{ w_bits - 1 }}:0] w_rdata,
+    output wire          in_re,
+    output wire [15:0]   in_raddr,
+    input  wire [{{ in_bits - 1 }}:0] in_rdata,
+    output wire          acc_re,
+    output wire [15:0]   acc_raddr,
+    input  wire [{{ acc_bits - 1 }}:0] acc_rdata,
+    output wire          acc_we,
+    output wire [15:0]   acc_waddr,
+    output wire [{{ acc_bits - 1 }}:0] acc_wdata,
+    // observability
+    output wire          trace_done
+);
+    localparam R = {{ rows }};
+    localparam C = {{ cols }};
+    localparam OB = {{ ob }};   // operand bits
+    localparam AB = {{ ab }};  // accumulator bits
+
+    // ---- the waiting tile
+    reg        wt_valid;
+    reg        wt_acc;
+    reg [15:0] wt_len;
+    reg [15:0] wt_in;
+    reg [15:0] wt_w;
+    reg [15:0] wt_out;
+    reg        wt_pre;                     // its preload has begun
+    reg [{{ pre_bits - 1 }}:0]  wt_tau;    // cycles since the preload began, saturating at R+1
+    // ---- the streaming tile (kept after its rows are read, until the next begins)
+    reg        st_acc;
+    reg [15:0] st_len;
+    reg [15:0] st_in;
+    reg [15:0] st_out;
+    reg [15:0] st_m;                       // rows read so far
+    reg        any_stream;                 // a stream has begun since reset
+    reg [{{ since_bits - 1 }}:0] since;    // cycles since the last stream began, saturating at R+C
+    reg        first_q;                    // the input port holds row 0 of a tile
+    // ---- write back: the read side (one row per cycle) and the write side one cycle behind
+    reg        wb_valid;
+    reg        wb_acc;
+    reg [15:0] wb_len;
+    reg [15:0] wb_out;
+    reg [15:0] wb_m;
+    reg        wr_valid;
+    reg        wr_acc;
+    reg        wr_last;
+    reg [15:0] wr_addr;
+    // ---- tiles issued and not done
+    reg [1:0]  inflight;
+
+    wire switch_passed = !any_stream || since >= {{ since_bits }}'d{{ rows + cols - 1 }};
+    wire begin_pre = wt_valid && !wt_pre && switch_passed;
+    wire [{{ pre_bits - 1 }}:0] tau_now = begin_pre ? {{ pre_bits }}'d0 : wt_tau;
+    wire preloading = wt_valid && (wt_pre || begin_pre);
+    wire st_reading = st_m < st_len;
+    wire begin_st = wt_valid && wt_pre && wt_tau >= {{ pre_bits }}'d{{ rows }} && !st_reading;
+    wire capture = any_stream && since == {{ since_bits }}'d{{ rows + cols - 1 }};
+    wire tile_done = wr_valid && wr_last;
+
+    assign busy      = inflight != 2'd0;
+    assign full      = wt_valid;
+    assign prev_busy = inflight >= 2'd2;
+    assign trace_done = tile_done;
+
+    // preload
+    assign w_re    = preloading && tau_now < {{ pre_bits }}'d{{ rows }};
+    assign w_raddr = wt_w + 16'd{{ rows - 1 }} - { {{ 16 - pre_bits }}'d0, tau_now};
+    wire   w_shift = wt_valid && wt_pre && wt_tau >= {{ pre_bits }}'d1 && wt_tau <= {{ pre_bits }}'d{{ rows }};
+
+    // stream
+    assign in_re    = begin_st || st_reading;
+    assign in_raddr = begin_st ? wt_in : st_in + st_m;
+
+    // skew: byte r of the input word and its switch bit pass r registers
+    wire [OB*R-1:0] a_skewed;
+    wire [R-1:0]    sw_skewed;
+    assign a_skewed[OB-1:0] = in_rdata[OB-1:0];
+    assign sw_skewed[0] = first_q;
+    genvar r, c;
+    generate
+        for (r = 1; r < R; r = r + 1) begin : g_skew
+            reg [OB*r-1:0] sr;   // sr[OB*k +: OB] is operand r delayed k+1 cycles
+            reg [r-1:0]    ss;   // ss[k] is the switch bit delayed k+1 cycles
+            if (r == 1) begin : g_one
+                always @(posedge clk) begin
+                    if (rst) begin
+                        sr <= {OB{1'b0}};
+                        ss <= 1'b0;
+                    end else begin
+                        sr <= in_rdata[OB*r +: OB];
+                        ss <= first_q;
+                    end
+                end
+            end else begin : g_chain
+                always @(posedge clk) begin
+                    if (rst) begin
+                        sr <= {(OB*r){1'b0}};
+                        ss <= {r{1'b0}};
+                    end else begin
+                        sr <= {sr[OB*r-OB-1:0], in_rdata[OB*r +: OB]};
+                        ss <= {ss[r-2:0], first_q};
+                    end
+                end
+            end
+            assign a_skewed[OB*r +: OB] = sr[OB*r-1 -: OB];
+            assign sw_skewed[r] = ss[r-1];
+        end
+    endgenerate
+
+    wire [AB*C-1:0] psum;
+    {{ name }}_array u_array (
+        .clk     (clk),
+        .rst     (rst),
+        .w_shift (w_shift),
+        .w_in    (w_rdata),
+        .sw_in   (sw_skewed),
+        .a_in    (a_skewed),
+        .psum_out(psum)
+    );
+
+    // deskew: column c passes C-1-c registers
+    wire [AB*C-1:0] row_new;
+    generate
+        for (c = 0; c < C; c = c + 1) begin : g_deskew
+            if (c == C - 1) begin : g_none
+                assign row_new[AB*c +: AB] = psum[AB*c +: AB];
+            end else if (c == C - 2) begin : g_one
+                reg [AB-1:0] dr;
+                always @(posedge clk) begin
+                    if (rst) dr <= {AB{1'b0}};
+                    else dr <= psum[AB*c +: AB];
+                end
+                assign row_new[AB*c +: AB] = dr;
+            end else begin : g_chain
+                reg [AB*(C-1-c)-1:0] dr;   // dr[AB*k +: AB] is column c delayed k+1 cycles
+                always @(posedge clk) begin
+                    if (rst) dr <= {(AB*(C-1-c)){1'b0}};
+                    else dr <= {dr[AB*(C-1-c)-AB-1:0], psum[AB*c +: AB]};
+                end
+                assign row_new[AB*c +: AB] = dr[AB*(C-1-c)-1 -: AB];
+            end
+        end
+    endgenerate
+
+    // write back: the read side walks the rows from the capture (s+R+C-1) on; the write side
+    // follows one cycle later with the deskewed row
+    wire       rd_valid = capture || wb_valid;
+    wire [15:0] rd_m    = capture ? 16'd0 : wb_m;
+    wire [15:0] rd_len  = capture ? st_len : wb_len;
+    wire        rd_acc  = capture ? st_acc : wb_acc;
+    wire [15:0] rd_out  = capture ? st_out : wb_out;
+    assign acc_re    = rd_valid && rd_acc;
+    assign acc_raddr = rd_out + rd_m;
+    assign acc_we    = wr_valid;
+    assign acc_waddr = wr_addr;
+    generate
+        for (c = 0; c < C; c = c + 1) begin : g_lane
+            assign acc_wdata[AB*c +: AB] = row_new[AB*c +: AB] + (wr_acc ? acc_rdata[AB*c +: AB] : {AB{1'b0}});
+        end
+    endgenerate
+
+    always @(posedge clk) begin
+        if (rst) begin
+            wt_valid   <= 1'b0;
+            wt_acc     <= 1'b0;
+            wt_len     <= 16'd0;
+            wt_in      <= 16'd0;
+            wt_w       <= 16'd0;
+            wt_out     <= 16'd0;
+            wt_pre     <= 1'b0;
+            wt_tau     <= {{ pre_bits }}'d0;
+            st_acc     <= 1'b0;
+            st_len     <= 16'd0;
+            st_in      <= 16'd0;
+            st_out     <= 16'd0;
+            st_m       <= 16'd0;
+            any_stream <= 1'b0;
+            since      <= {{ since_bits }}'d0;
+            first_q    <= 1'b0;
+            wb_valid   <= 1'b0;
+            wb_acc     <= 1'b0;
+            wb_len     <= 16'd0;
+            wb_out     <= 16'd0;
+            wb_m       <= 16'd0;
+            wr_valid   <= 1'b0;
+            wr_acc     <= 1'b0;
+            wr_last    <= 1'b0;
+            wr_addr    <= 16'd0;
+            inflight   <= 2'd0;
+        end else begin
+            // tiles in flight
+            inflight <= inflight + {1'b0, start} - {1'b0, tile_done};
+            // the waiting tile: issued, preloading, then streaming
+            if (start) begin
+                wt_valid <= 1'b1;
+                wt_acc   <= accumulate;
+                wt_len   <= len;
+                wt_in    <= in_addr;
+                wt_w     <= w_addr;
+                wt_out   <= out_addr;
+                wt_pre   <= 1'b0;
+                wt_tau   <= {{ pre_bits }}'d0;
+            end else if (begin_st) begin
+                wt_valid <= 1'b0;
+                wt_pre   <= 1'b0;
+            end else if (begin_pre) begin
+                wt_pre   <= 1'b1;
+                wt_tau   <= {{ pre_bits }}'d1;
+            end else if (wt_pre && wt_tau <= {{ pre_bits }}'d{{ rows }}) begin
+                wt_tau   <= wt_tau + {{ pre_bits }}'d1;
+            end
+            // the streaming tile
+            first_q <= begin_st;
+            if (begin_st) begin
+                st_acc     <= wt_acc;
+                st_len     <= wt_len;
+                st_in      <= wt_in;
+                st_out     <= wt_out;
+                st_m       <= 16'd1;
+                any_stream <= 1'b1;
+                since      <= {{ since_bits }}'d1;
+            end else begin
+                if (st_reading) st_m <= st_m + 16'd1;
+                if (since < {{ since_bits }}'d{{ rows + cols }}) since <= since + {{ since_bits }}'d1;
+            end
+            // write back
+            if (rd_valid) begin
+                wb_valid <= rd_m + 16'd1 < rd_len;
+                wb_acc   <= rd_acc;
+                wb_len   <= rd_len;
+                wb_out   <= rd_out;
+                wb_m     <= rd_m + 16'd1;
+            end
+            wr_valid <= rd_valid;
+            wr_acc   <= rd_acc;
+            wr_last  <= rd_valid && rd_m + 16'd1 == rd_len;
+            wr_addr  <= rd_out + rd_m;
+        end
+    end
+endmodule
+
