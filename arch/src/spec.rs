@@ -27,6 +27,10 @@ pub struct ArchSpec {
     pub buffers: BuffersSpec,
     pub dram: DramSpec,
     pub clock_mhz: f64,
+    /// The technology figures: a built-in name (`"45nm"`, `"32nm"`; see [`crate::tech::BUILTIN`]).
+    /// Absent: 45 nm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tech: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -393,6 +397,7 @@ impl ArchSpec {
                 latency_cycles,
             },
             clock_mhz: 500.0,
+            tech: None,
         }
     }
 
@@ -517,6 +522,22 @@ impl ArchSpec {
                 )
             },
         )?;
+        let tech = match &self.tech {
+            None => Tech::default_45nm(),
+            Some(name) => {
+                ensure(
+                    crate::tech::BUILTIN.iter().any(|(n, _)| n == name),
+                    "tech",
+                    || {
+                        format!(
+                            "{name:?} is not a built-in technology; use one of {}",
+                            Tech::builtin_names()
+                        )
+                    },
+                )?;
+                Tech::builtin(name).expect("built-in technology files are valid")
+            }
+        };
         Ok(Arch {
             name: self.name.clone(),
             rows,
@@ -532,7 +553,7 @@ impl ArchSpec {
                 latency: Cycles(d.latency_cycles as u64),
             },
             clock_mhz: self.clock_mhz,
-            tech: Tech::default_45nm(),
+            tech,
             spec: self.clone(),
         })
     }
@@ -700,6 +721,26 @@ mod tests {
             assert_eq!(e.field.as_deref(), Some("clock_mhz"), "{bad}");
             assert!(e.message.len() < 120, "{e}");
         }
+    }
+
+    #[test]
+    fn tech_picks_a_builtin_node_and_names_the_field_otherwise() {
+        let mut s = builtin::arch_spec("ws_4x4").unwrap();
+        assert_eq!(s.validate().unwrap().tech().spec.node_nm, 45);
+        s.tech = Some("32nm".into());
+        assert_eq!(s.validate().unwrap().tech().spec.node_nm, 32);
+        s.tech = Some("3nm".into());
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("tech"));
+        assert!(e.message.contains("45nm, 32nm"), "{e}");
+        // written without `Some(...)`, and absent in older files
+        let text = include_str!("../builtin/ws_4x4.ron").replace(
+            "clock_mhz: 500.0,",
+            "clock_mhz: 500.0,\n    tech: \"32nm\",",
+        );
+        let s: ArchSpec =
+            tessera_core::load::parse_ron(&text, std::path::Path::new("t.ron")).unwrap();
+        assert_eq!(s.tech.as_deref(), Some("32nm"));
     }
 
     #[test]

@@ -1,27 +1,85 @@
-//! Technology figures: energy per operation and area per component.
+//! Technology figures: energy and area per component.
 //!
-//! The numbers live in `arch/data/tech_45nm.ron`, which cites its sources (Horowitz ISSCC 2014 for
-//! energies and arithmetic areas, Mistry IEDM 2007 for the SRAM bit cell, NanGate 45 nm for a
-//! flip-flop). The model is deliberately first-order: per-access SRAM energy is interpolated in log
-//! capacity between the cited points and scaled linearly with the word width; leakage, clock tree,
-//! wires and control logic are left out.
+//! The numbers live in `arch/data/tech_45nm.ron` and `arch/data/tech_32nm.ron`, which cite their
+//! sources in comments (Horowitz ISSCC 2014 for 45 nm arithmetic, NanGate FreePDK45 for a
+//! flip-flop, our runs of CACTI 7 for SRAM at both nodes, in `arch/data/cacti7_sram.csv`, and
+//! Stillmaker & Baas 2017 for scaling the logic to 32 nm). An [`crate::ArchSpec`] picks one with its
+//! `tech` field ([`BUILTIN`]); without it, 45 nm.
+//!
+//! Components:
+//! - **arithmetic**: a multiplier and an adder, each a table of (width, energy, area) points;
+//!   between the points a figure follows the power law through the two nearest, beyond them the
+//!   nearest segment's ([`Tech::multiplier`], [`Tech::adder`]; a PE's MAC is one of each,
+//!   [`Tech::mac`]; an adder tree of n inputs, for later NoC options, is n-1 adders);
+//! - **registers**: area per flip-flop bit ([`Tech::register_area`]);
+//! - **SRAM**: a CACTI-fitted model of one bank from its capacity and word width
+//!   ([`Tech::sram_bank`]): a bank of N bits with W-bit words is m = ceil(W / max_macro_word_bits)
+//!   macros side by side, all accessed together, and
+//!   `area = a_bit N + a_word W + a_macro m`,
+//!   `E = m (e_macro + e_sqrt sqrt(N/m)) + e_word_sqrt W sqrt(N/m) + e_word W` (reads and writes
+//!   separately); a buffer of B banks is B such banks ([`Tech::sram_buffer`]);
+//! - **DRAM**: energy per byte.
+//!
+//! Left out: leakage, clock tree, register and wire (NoC) energy, and multiplexers.
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-use tessera_core::diag::{ensure, Result};
+use tessera_core::diag::{ensure, Diagnostic, Result};
 use tessera_core::{PicoJoules, SquareMicrons};
+
+/// One cited point of an arithmetic unit: its width, energy per operation and area.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitPoint {
+    pub bits: i64,
+    pub pj: f64,
+    pub um2: f64,
+}
+
+/// Area of an SRAM bank: `per_bit × N + per_word_bit × W + per_macro × m` (µm²).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SramAreaSpec {
+    pub per_bit: f64,
+    pub per_word_bit: f64,
+    pub per_macro: f64,
+}
+
+/// Energy of one word access of an SRAM bank (pJ): `m × (per_macro + per_sqrt_bit × sqrt(N/m)) +
+/// per_word_bit_sqrt_bit × W × sqrt(N/m) + per_word_bit × W`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SramEnergySpec {
+    pub per_macro: f64,
+    pub per_sqrt_bit: f64,
+    pub per_word_bit_sqrt_bit: f64,
+    pub per_word_bit: f64,
+}
+
+/// The SRAM model's figures.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SramSpec {
+    /// The widest word of one macro; a wider bank word is split over macros side by side.
+    pub max_macro_word_bits: i64,
+    pub area_um2: SramAreaSpec,
+    pub read_pj: SramEnergySpec,
+    pub write_pj: SramEnergySpec,
+}
 
 /// The technology file as written.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TechSpec {
-    pub node_nm: u32,
-    pub mac_int8_pj: f64,
-    pub sram_pj_per_64bit: Vec<(u64, f64)>,
+    pub node_nm: i64,
+    /// Integer multiplier: (width, energy per multiply, area) points, widths increasing.
+    pub multiplier: Vec<UnitPoint>,
+    /// Integer adder: (width, energy per add, area) points, widths increasing.
+    pub adder: Vec<UnitPoint>,
+    /// Area of one flip-flop bit.
+    pub register_bit_um2: f64,
+    pub sram: SramSpec,
     pub dram_pj_per_byte: f64,
-    pub mac_int8_area_um2: f64,
-    pub dff_area_um2: f64,
-    pub sram_bit_area_um2: f64,
 }
 
 /// Validated technology figures.
@@ -30,7 +88,30 @@ pub struct Tech {
     pub spec: TechSpec,
 }
 
-const DEFAULT_45NM: &str = include_str!("../data/tech_45nm.ron");
+/// Energy per operation and area of one unit at a width.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UnitCost {
+    pub energy: PicoJoules,
+    pub area: SquareMicrons,
+}
+
+/// One SRAM bank by the model: its macros, area and energy per word read and write.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SramBank {
+    pub macros: u64,
+    pub area: SquareMicrons,
+    pub read: PicoJoules,
+    pub write: PicoJoules,
+}
+
+/// The built-in technology files: (name an `ArchSpec`'s `tech` field gives, RON text).
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("45nm", include_str!("../data/tech_45nm.ron")),
+    ("32nm", include_str!("../data/tech_32nm.ron")),
+];
+
+/// The CACTI 7 runs the SRAM figures are fitted to (see the technology files).
+pub const CACTI_SRAM_CSV: &str = include_str!("../data/cacti7_sram.csv");
 
 impl Default for Tech {
     fn default() -> Self {
@@ -41,82 +122,196 @@ impl Default for Tech {
 impl Tech {
     /// The built-in 45 nm figures.
     pub fn default_45nm() -> Self {
-        let spec: TechSpec =
-            tessera_core::load::parse_ron(DEFAULT_45NM, Path::new("arch/data/tech_45nm.ron"))
-                .expect("built-in technology file parses");
-        Self::validate(spec).expect("built-in technology file is valid")
+        Self::builtin("45nm").expect("built-in technology file is valid")
     }
 
+    /// A built-in technology by name (`45nm`, `32nm`).
+    pub fn builtin(name: &str) -> Result<Self> {
+        let (_, text) = BUILTIN.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+            Diagnostic::new(format!(
+                "no built-in technology named {name:?} (built-ins: {})",
+                Self::builtin_names()
+            ))
+        })?;
+        let origin = format!("arch/data/tech_{name}.ron");
+        let spec: TechSpec = tessera_core::load::parse_ron(text, Path::new(&origin))?;
+        Self::validate(spec).map_err(|e| e.in_file(origin))
+    }
+
+    /// The built-in names, comma-separated.
+    pub fn builtin_names() -> String {
+        BUILTIN.iter().map(|t| t.0).collect::<Vec<_>>().join(", ")
+    }
+
+    /// Check every figure. Errors name the field (`multiplier[1].pj`, `sram.read_pj.per_macro`).
     pub fn validate(spec: TechSpec) -> Result<Self> {
+        ensure((1..=1000).contains(&spec.node_nm), "node_nm", || {
+            format!("must be between 1 and 1000 nm, got {}", spec.node_nm)
+        })?;
+        for (points, f) in [(&spec.multiplier, "multiplier"), (&spec.adder, "adder")] {
+            ensure(!points.is_empty(), f, || "needs at least one point".into())?;
+            for (i, p) in points.iter().enumerate() {
+                ensure(
+                    (1..=1024).contains(&p.bits),
+                    &format!("{f}[{i}].bits"),
+                    || format!("must be between 1 and 1024, got {}", p.bits),
+                )?;
+                if i > 0 {
+                    ensure(
+                        p.bits > points[i - 1].bits,
+                        &format!("{f}[{i}].bits"),
+                        || "widths must be strictly increasing".into(),
+                    )?;
+                }
+                positive(p.pj, &format!("{f}[{i}].pj"))?;
+                positive(p.um2, &format!("{f}[{i}].um2"))?;
+            }
+        }
+        positive(spec.register_bit_um2, "register_bit_um2")?;
+        positive(spec.dram_pj_per_byte, "dram_pj_per_byte")?;
+        let s = &spec.sram;
         ensure(
-            !spec.sram_pj_per_64bit.is_empty(),
-            "sram_pj_per_64bit",
-            || "needs at least one point".into(),
+            (1..=1 << 16).contains(&s.max_macro_word_bits),
+            "sram.max_macro_word_bits",
+            || format!("must be between 1 and 65536, got {}", s.max_macro_word_bits),
         )?;
-        ensure(
-            spec.sram_pj_per_64bit.windows(2).all(|w| w[0].0 < w[1].0),
-            "sram_pj_per_64bit",
-            || "capacities must be strictly increasing".into(),
-        )?;
-        for (v, f) in [
-            (spec.mac_int8_pj, "mac_int8_pj"),
-            (spec.dram_pj_per_byte, "dram_pj_per_byte"),
-            (spec.mac_int8_area_um2, "mac_int8_area_um2"),
-            (spec.dff_area_um2, "dff_area_um2"),
-            (spec.sram_bit_area_um2, "sram_bit_area_um2"),
-        ] {
-            ensure(v.is_finite() && v > 0.0, f, || {
-                format!("must be positive, got {v}")
+        positive(s.area_um2.per_bit, "sram.area_um2.per_bit")?;
+        non_negative(s.area_um2.per_word_bit, "sram.area_um2.per_word_bit")?;
+        non_negative(s.area_um2.per_macro, "sram.area_um2.per_macro")?;
+        for (e, f) in [(&s.read_pj, "sram.read_pj"), (&s.write_pj, "sram.write_pj")] {
+            let terms = [
+                (e.per_macro, "per_macro"),
+                (e.per_sqrt_bit, "per_sqrt_bit"),
+                (e.per_word_bit_sqrt_bit, "per_word_bit_sqrt_bit"),
+                (e.per_word_bit, "per_word_bit"),
+            ];
+            for (v, t) in terms {
+                non_negative(v, &format!("{f}.{t}"))?;
+            }
+            ensure(terms.iter().any(|(v, _)| *v > 0.0), f, || {
+                "needs at least one positive coefficient".into()
             })?;
         }
         Ok(Self { spec })
     }
 
-    /// Energy of one int8 multiply-accumulate into int32.
-    pub fn mac_energy(&self) -> PicoJoules {
-        PicoJoules(self.spec.mac_int8_pj)
+    /// A multiplier of `bits`-bit operands.
+    pub fn multiplier(&self, bits: u32) -> UnitCost {
+        interpolate(&self.spec.multiplier, bits)
     }
 
-    /// Energy of one access of `word_bytes` bytes to an SRAM bank of `bank_bytes`.
-    pub fn sram_access_energy(&self, bank_bytes: u64, word_bytes: u32) -> PicoJoules {
-        let pts = &self.spec.sram_pj_per_64bit;
-        let per64 = if bank_bytes <= pts[0].0 {
-            pts[0].1
-        } else if bank_bytes >= pts[pts.len() - 1].0 {
-            pts[pts.len() - 1].1
-        } else {
-            let i = pts
-                .iter()
-                .position(|p| p.0 >= bank_bytes)
-                .expect("inside range");
-            let (c0, e0) = pts[i - 1];
-            let (c1, e1) = pts[i];
-            let t = ((bank_bytes as f64).ln() - (c0 as f64).ln())
-                / ((c1 as f64).ln() - (c0 as f64).ln());
-            e0 + t * (e1 - e0)
+    /// An adder of `bits`-bit operands.
+    pub fn adder(&self, bits: u32) -> UnitCost {
+        interpolate(&self.spec.adder, bits)
+    }
+
+    /// A PE's multiply-accumulate: a multiplier at the operand width and an adder at the
+    /// accumulator width.
+    pub fn mac(&self, dt: crate::Datatypes) -> UnitCost {
+        let m = self.multiplier(dt.operand_bits());
+        let a = self.adder(dt.accumulator_bits());
+        UnitCost {
+            energy: PicoJoules(m.energy.get() + a.energy.get()),
+            area: SquareMicrons(m.area.get() + a.area.get()),
+        }
+    }
+
+    /// Energy of one multiply-accumulate (see [`Tech::mac`]).
+    pub fn mac_energy(&self, dt: crate::Datatypes) -> PicoJoules {
+        self.mac(dt).energy
+    }
+
+    /// Area of `bits` flip-flops.
+    pub fn register_area(&self, bits: u64) -> SquareMicrons {
+        SquareMicrons(bits as f64 * self.spec.register_bit_um2)
+    }
+
+    /// Flip-flop bits of one PE: two operand registers and one accumulator-wide register. Both
+    /// dataflows have that many: weight-stationary holds `a`, the stationary weight and the passing
+    /// partial sum; output-stationary `a` and `b` passing through and the stationary sum.
+    pub fn pe_register_bits(dt: crate::Datatypes) -> u64 {
+        2 * u64::from(dt.operand_bits()) + u64::from(dt.accumulator_bits())
+    }
+
+    /// Area of one PE: its MAC and registers (the output-stationary drain multiplexer is left out).
+    pub fn pe_area(&self, dt: crate::Datatypes) -> SquareMicrons {
+        SquareMicrons(
+            self.mac(dt).area.get() + self.register_area(Self::pe_register_bits(dt)).get(),
+        )
+    }
+
+    /// One SRAM bank of `bank_bytes` with words of `word_bytes`, by the CACTI-fitted model.
+    pub fn sram_bank(&self, bank_bytes: u64, word_bytes: u32) -> SramBank {
+        let s = &self.spec.sram;
+        let n_bits = bank_bytes.checked_mul(8).expect("a bank's bits fit in u64");
+        let w_bits = u64::from(word_bytes) * 8;
+        let macros = w_bits.div_ceil(s.max_macro_word_bits as u64).max(1);
+        let (n, w, m) = (n_bits as f64, w_bits as f64, macros as f64);
+        let a = &s.area_um2;
+        let area = a.per_bit * n + a.per_word_bit * w + a.per_macro * m;
+        let root = (n / m).sqrt();
+        let energy = |e: &SramEnergySpec| {
+            m * (e.per_macro + e.per_sqrt_bit * root)
+                + e.per_word_bit_sqrt_bit * w * root
+                + e.per_word_bit * w
         };
-        PicoJoules(per64 * f64::from(word_bytes) / 8.0)
+        SramBank {
+            macros,
+            area: SquareMicrons(area),
+            read: PicoJoules(energy(&s.read_pj)),
+            write: PicoJoules(energy(&s.write_pj)),
+        }
+    }
+
+    /// A validated buffer: one bank's figures (energy per word access) and the area of all banks.
+    pub fn sram_buffer(&self, b: &crate::spec::Buffer) -> (SramBank, SquareMicrons) {
+        let bank = self.sram_bank(b.bank_bytes(), b.word_bytes());
+        let area = SquareMicrons(bank.area.get() * f64::from(b.banks()));
+        (bank, area)
     }
 
     pub fn dram_energy_per_byte(&self) -> PicoJoules {
         PicoJoules(self.spec.dram_pj_per_byte)
     }
+}
 
-    /// Area of one PE: a MAC plus two operand registers and one accumulator-wide register. Both
-    /// dataflows have that many: weight-stationary holds `a`, the stationary weight and the passing
-    /// partial sum; output-stationary `a` and `b` passing through and the stationary sum (its drain
-    /// multiplexer is left out).
-    pub fn pe_area(&self, dt: crate::Datatypes) -> SquareMicrons {
-        let bits = 2 * dt.operand_bits() + dt.accumulator_bits();
-        SquareMicrons(self.spec.mac_int8_area_um2 + f64::from(bits) * self.spec.dff_area_um2)
+fn positive(v: f64, field: &str) -> Result<()> {
+    ensure(v.is_finite() && v > 0.0, field, || {
+        format!("must be positive, got {v}")
+    })
+}
+
+fn non_negative(v: f64, field: &str) -> Result<()> {
+    ensure(v.is_finite() && v >= 0.0, field, || {
+        format!("must be zero or positive, got {v}")
+    })
+}
+
+/// The power law through the two points nearest `bits` (one point: that point's figures).
+fn interpolate(points: &[UnitPoint], bits: u32) -> UnitCost {
+    let at = |p: &UnitPoint| UnitCost {
+        energy: PicoJoules(p.pj),
+        area: SquareMicrons(p.um2),
+    };
+    if let Some(p) = points.iter().find(|p| p.bits == i64::from(bits)) {
+        return at(p);
     }
-
-    pub fn sram_area(&self, bytes: u64) -> SquareMicrons {
-        SquareMicrons(bytes as f64 * 8.0 * self.spec.sram_bit_area_um2)
+    if points.len() == 1 {
+        return at(&points[0]);
     }
-
-    pub fn dff_area(&self, bits: u64) -> SquareMicrons {
-        SquareMicrons(bits as f64 * self.spec.dff_area_um2)
+    // the segment holding `bits`, or the first / last one beyond the ends
+    let i = points
+        .iter()
+        .position(|p| p.bits > i64::from(bits))
+        .unwrap_or(points.len() - 1)
+        .clamp(1, points.len() - 1);
+    let (p0, p1) = (&points[i - 1], &points[i]);
+    let t = (f64::from(bits).ln() - (p0.bits as f64).ln())
+        / ((p1.bits as f64).ln() - (p0.bits as f64).ln());
+    let pow = |a: f64, b: f64| (a.ln() + t * (b.ln() - a.ln())).exp();
+    UnitCost {
+        energy: PicoJoules(pow(p0.pj, p1.pj)),
+        area: SquareMicrons(pow(p0.um2, p1.um2)),
     }
 }
 
@@ -124,13 +319,115 @@ impl Tech {
 mod tests {
     use super::*;
 
+    fn dt() -> crate::Datatypes {
+        crate::builtin::arch("ws_1x1").unwrap().datatypes()
+    }
+
     #[test]
-    fn sram_energy_hits_cited_points_and_interpolates() {
+    fn builtins_validate_and_keep_the_cited_45nm_mac() {
+        for (name, _) in BUILTIN {
+            Tech::builtin(name).unwrap();
+        }
         let t = Tech::default_45nm();
-        assert_eq!(t.sram_access_energy(8192, 8).get(), 10.0);
-        assert_eq!(t.sram_access_energy(32768, 8).get(), 20.0);
-        let mid = t.sram_access_energy(16384, 8).get();
-        assert!(mid > 10.0 && mid < 20.0);
-        assert_eq!(t.sram_access_energy(1024, 4).get(), 5.0);
+        let mac = t.mac(dt());
+        assert!((mac.energy.get() - 0.3).abs() < 1e-12);
+        assert!((mac.area.get() - 419.0).abs() < 1e-9);
+        assert!(Tech::builtin("7nm")
+            .unwrap_err()
+            .message
+            .contains("45nm, 32nm"));
+    }
+
+    #[test]
+    fn widths_between_points_follow_the_power_law() {
+        let t = Tech::default_45nm();
+        let m16 = t.multiplier(16);
+        // geometric mean of the 8- and 32-bit figures
+        assert!((m16.area.get() - (282.0f64 * 3495.0).sqrt()).abs() < 1e-6);
+        assert!(t.multiplier(4).area.get() < 282.0);
+        assert!(t.adder(64).area.get() > 137.0);
+    }
+
+    #[test]
+    fn smaller_node_is_smaller_and_cheaper() {
+        let (a, b) = (Tech::default_45nm(), Tech::builtin("32nm").unwrap());
+        assert!(b.pe_area(dt()).get() < a.pe_area(dt()).get());
+        assert!(b.mac_energy(dt()).get() < a.mac_energy(dt()).get());
+        let (x, y) = (a.sram_bank(8192, 8), b.sram_bank(8192, 8));
+        assert!(y.area.get() < x.area.get() && y.read.get() < x.read.get());
+    }
+
+    #[test]
+    fn sram_scales_with_capacity_width_and_macros() {
+        let t = Tech::default_45nm();
+        let small = t.sram_bank(1024, 8);
+        let big = t.sram_bank(65536, 8);
+        assert!(big.area.get() > 50.0 * small.area.get());
+        assert!(big.read.get() > small.read.get());
+        // energy grows sub-linearly in capacity (about its square root)
+        assert!(big.read.get() < 16.0 * small.read.get());
+        assert!(t.sram_bank(65536, 16).read.get() > big.read.get());
+        assert_eq!(t.sram_bank(65536, 16).macros, 1);
+        assert_eq!(t.sram_bank(65536, 64).macros, 4);
+        assert_eq!(t.sram_bank(65536, 17).macros, 2);
+    }
+
+    /// The coefficients in the technology files are the fit to the CACTI runs they cite: the mean
+    /// relative errors stay near the ones the files state.
+    #[test]
+    fn sram_model_matches_the_cacti_runs_it_was_fitted_to() {
+        for (name, node, bounds) in [
+            ("45nm", 45, [0.06, 0.24, 0.07]),
+            ("32nm", 32, [0.06, 0.25, 0.08]),
+        ] {
+            let t = Tech::builtin(name).unwrap();
+            let mut err = [0.0f64; 3];
+            let mut n = 0;
+            for line in CACTI_SRAM_CSV.lines().skip(1) {
+                let f: Vec<f64> = line.split(',').map(|x| x.parse().unwrap()).collect();
+                if f[0] as i64 != node {
+                    continue;
+                }
+                let b = t.sram_bank(f[1] as u64, f[2] as u32);
+                for (e, (model, cacti)) in err.iter_mut().zip([
+                    (b.area.get(), f[5]),
+                    (b.read.get(), f[3]),
+                    (b.write.get(), f[4]),
+                ]) {
+                    *e += (model - cacti).abs() / cacti;
+                }
+                n += 1;
+            }
+            assert_eq!(n, 54, "{name}");
+            for (e, bound) in err.iter().zip(bounds) {
+                assert!(
+                    e / f64::from(n) < bound,
+                    "{name}: {} >= {bound}",
+                    e / f64::from(n)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn bad_figures_name_their_field() {
+        let mut s = Tech::default_45nm().spec;
+        s.multiplier[1].bits = 8;
+        assert_eq!(
+            Tech::validate(s).unwrap_err().field.as_deref(),
+            Some("multiplier[1].bits")
+        );
+        let mut s = Tech::default_45nm().spec;
+        s.sram.write_pj.per_macro = -1.0;
+        assert_eq!(
+            Tech::validate(s).unwrap_err().field.as_deref(),
+            Some("sram.write_pj.per_macro")
+        );
+        let mut s = Tech::default_45nm().spec;
+        s.register_bit_um2 = f64::NAN;
+        assert_eq!(
+            Tech::validate(s).unwrap_err().field.as_deref(),
+            Some("register_bit_um2")
+        );
     }
 }

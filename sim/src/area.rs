@@ -1,43 +1,153 @@
-//! First-order area: PEs (MAC + pipeline registers, per dataflow), skew/deskew registers, SRAM bit
-//! area with a fixed periphery factor, from the technology file. Left out: controller, DMA, wires,
-//! I/O.
+//! First-order area per component, from the accelerator's technology figures
+//! (`tessera_arch::tech`):
+//! - **PE MACs**: R×C multipliers at the operand width and adders at the accumulator width;
+//! - **PE registers**: R×C × (two operand registers and one accumulator-wide register), the
+//!   pipeline registers of both dataflows;
+//! - **skew registers**: weight-stationary input skew (row r delays its operand r cycles) and output
+//!   deskew (column c delays its sum C-1-c cycles); output-stationary input and weight skew, both
+//!   operand-wide;
+//! - **write-back adders**: the compute unit's C accumulator-wide adders that add a new output row
+//!   to the old one (docs/TIMING.md, "write back");
+//! - **SRAM**: each buffer as its banks, each bank by the CACTI-fitted model of its capacity and
+//!   word width (macros side by side for wide words).
+//!
+//! [`Area::logic_um2`] is everything but SRAM: what `tessera_verif::synth` counts cells of (it keeps
+//! the SRAM banks as black boxes). Left out: the output-stationary drain multiplexers, the
+//! controller, DMA, instruction queue and the compute unit's counters, wires, clock tree and I/O.
 
 use serde::{Deserialize, Serialize};
-use tessera_arch::Arch;
+use tessera_arch::{Arch, BufferKind, Dataflow};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Area {
+    /// PE multipliers and adders.
+    pub pe_mac_um2: f64,
+    /// PE pipeline registers.
+    pub pe_registers_um2: f64,
+    /// `pe_mac_um2 + pe_registers_um2`.
     pub pe_array_um2: f64,
     pub skew_registers_um2: f64,
+    pub writeback_adders_um2: f64,
+    /// Everything but SRAM.
+    pub logic_um2: f64,
+    pub sram_input_um2: f64,
+    pub sram_weight_um2: f64,
+    pub sram_accumulator_um2: f64,
+    /// The three buffers.
     pub sram_um2: f64,
     pub total_um2: f64,
+}
+
+/// Flip-flop bits of the skew and deskew chains of `arch` (docs/TIMING.md, "Compute unit").
+pub fn skew_register_bits(arch: &Arch) -> u64 {
+    let (r, c) = (u64::from(arch.rows()), u64::from(arch.cols()));
+    let dt = arch.datatypes();
+    let (ob, ab) = (
+        u64::from(dt.operand_bits()),
+        u64::from(dt.accumulator_bits()),
+    );
+    // 0 + 1 + ... + (n-1) delay stages
+    let tri = |n: u64| n * n.saturating_sub(1) / 2;
+    let bits = match arch.dataflow() {
+        Dataflow::OutputStationary => ob.checked_mul(tri(r) + tri(c)),
+        _ => ob
+            .checked_mul(tri(r))
+            .and_then(|x| ab.checked_mul(tri(c)).and_then(|y| x.checked_add(y))),
+    };
+    bits.expect("skew bits of a validated array fit in u64")
 }
 
 impl Area {
     pub fn of(arch: &Arch) -> Area {
         let t = arch.tech();
-        let (r, c) = (u64::from(arch.rows()), u64::from(arch.cols()));
         let dt = arch.datatypes();
-        let (ob, ab) = (
-            u64::from(dt.operand_bits()),
-            u64::from(dt.accumulator_bits()),
+        let pes = arch.pes() as f64;
+        let pe_mac_um2 = t.mac(dt).area.get() * pes;
+        let pe_registers_um2 = t
+            .register_area(
+                tessera_arch::tech::Tech::pe_register_bits(dt)
+                    .checked_mul(arch.pes())
+                    .expect("PE register bits fit in u64"),
+            )
+            .get();
+        let skew_registers_um2 = t.register_area(skew_register_bits(arch)).get();
+        let writeback_adders_um2 =
+            t.adder(dt.accumulator_bits()).area.get() * f64::from(arch.cols());
+        let sram = |k: BufferKind| t.sram_buffer(arch.buffer(k)).1.get();
+        let (sram_input_um2, sram_weight_um2, sram_accumulator_um2) = (
+            sram(BufferKind::Input),
+            sram(BufferKind::Weight),
+            sram(BufferKind::Accumulator),
         );
-        let pe_array_um2 = t.pe_area(dt).get() * (r * c) as f64;
-        // Weight-stationary: input skew (row r has r operand registers) and output deskew (column c
-        // has C-1-c accumulator registers). Output-stationary: input skew per row and weight skew per
-        // column, both operand registers.
-        let tri = |n: u64| n * n.saturating_sub(1) / 2;
-        let skew_bits = match arch.dataflow() {
-            tessera_arch::Dataflow::OutputStationary => ob * (tri(r) + tri(c)),
-            _ => ob * tri(r) + ab * tri(c),
-        };
-        let skew_registers_um2 = t.dff_area(skew_bits).get();
-        let sram_um2 = t.sram_area(arch.sram_bytes().get()).get();
+        let pe_array_um2 = pe_mac_um2 + pe_registers_um2;
+        let logic_um2 = pe_array_um2 + skew_registers_um2 + writeback_adders_um2;
+        let sram_um2 = sram_input_um2 + sram_weight_um2 + sram_accumulator_um2;
         Area {
+            pe_mac_um2,
+            pe_registers_um2,
             pe_array_um2,
             skew_registers_um2,
+            writeback_adders_um2,
+            logic_um2,
+            sram_input_um2,
+            sram_weight_um2,
+            sram_accumulator_um2,
             sram_um2,
-            total_um2: pe_array_um2 + skew_registers_um2 + sram_um2,
+            total_um2: logic_um2 + sram_um2,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_arch::builtin;
+
+    #[test]
+    fn components_add_up_and_grow_with_the_array() {
+        let a4 = Area::of(&builtin::arch("ws_4x4").unwrap());
+        let a8 = Area::of(&builtin::arch("ws_8x8").unwrap());
+        for a in [a4, a8] {
+            let sum = a.pe_mac_um2
+                + a.pe_registers_um2
+                + a.skew_registers_um2
+                + a.writeback_adders_um2
+                + a.sram_input_um2
+                + a.sram_weight_um2
+                + a.sram_accumulator_um2;
+            assert!((sum - a.total_um2).abs() < 1e-6 * a.total_um2);
+            assert!((a.logic_um2 + a.sram_um2 - a.total_um2).abs() < 1e-6 * a.total_um2);
+        }
+        assert!((a8.pe_mac_um2 / a4.pe_mac_um2 - 4.0).abs() < 1e-9);
+        assert!(a8.sram_um2 > a4.sram_um2);
+    }
+
+    #[test]
+    fn skew_bits_per_dataflow() {
+        let ws = builtin::arch("ws_4x4").unwrap();
+        // input skew 8 x (0+1+2+3), output deskew 32 x (0+1+2+3)
+        assert_eq!(skew_register_bits(&ws), 8 * 6 + 32 * 6);
+        let os = builtin::arch("os_4x4").unwrap();
+        assert_eq!(skew_register_bits(&os), 8 * 12);
+    }
+
+    #[test]
+    fn smaller_node_gives_smaller_area() {
+        let mut s = builtin::arch_spec("ws_16x16").unwrap();
+        let a45 = Area::of(&s.validate().unwrap());
+        s.tech = Some("32nm".into());
+        let a32 = Area::of(&s.validate().unwrap());
+        assert!(a32.logic_um2 < 0.5 * a45.logic_um2);
+        assert!(a32.sram_um2 < 0.6 * a45.sram_um2);
+    }
+
+    #[test]
+    fn more_banks_cost_area() {
+        let mut s = builtin::arch_spec("ws_8x8").unwrap();
+        let two = Area::of(&s.validate().unwrap());
+        s.buffers.input.banks = 4;
+        let four = Area::of(&s.validate().unwrap());
+        assert!(four.sram_input_um2 > two.sram_input_um2);
+        assert_eq!(four.sram_weight_um2, two.sram_weight_um2);
     }
 }

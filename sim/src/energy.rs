@@ -1,6 +1,14 @@
-//! Energy from counters: MAC slots × MAC energy, buffer words × per-access energy of a bank of that
-//! size and word width, DRAM bytes × DRAM energy per byte (figures from the technology file).
-//! Left out: leakage, clock tree, register-file and NoC wire energy, controller energy.
+//! Energy per component from counters and the accelerator's technology figures
+//! (`tessera_arch::tech`):
+//! - **PE MACs**: MAC slots × (a multiplier at the operand width + an adder at the accumulator
+//!   width);
+//! - **SRAM, per buffer**: word reads × read energy + word writes × write energy of one of its banks
+//!   (the CACTI-fitted model of the bank's capacity and word width; one access touches one bank,
+//!   every macro of it);
+//! - **DRAM**: bytes moved × energy per byte.
+//!
+//! Left out: leakage, clock tree, pipeline/skew register and NoC wire energy (no cited per-bit
+//! figure yet), the write-back adders, controller and DMA energy.
 
 use crate::counters::Counters;
 use serde::{Deserialize, Serialize};
@@ -23,24 +31,32 @@ pub struct Energy {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct EnergyTable {
     pub mac_pj: f64,
-    pub input_access_pj: f64,
-    pub weight_access_pj: f64,
-    pub accumulator_access_pj: f64,
+    pub input_read_pj: f64,
+    pub input_write_pj: f64,
+    pub weight_read_pj: f64,
+    pub weight_write_pj: f64,
+    pub accumulator_read_pj: f64,
+    pub accumulator_write_pj: f64,
     pub dram_byte_pj: f64,
 }
 
 impl EnergyTable {
     pub fn of(arch: &Arch) -> EnergyTable {
         let t = arch.tech();
-        let access = |k: BufferKind| {
-            let b = arch.buffer(k);
-            t.sram_access_energy(b.bank_bytes(), b.word_bytes()).get()
-        };
+        let bank = |k: BufferKind| t.sram_buffer(arch.buffer(k)).0;
+        let (i, w, a) = (
+            bank(BufferKind::Input),
+            bank(BufferKind::Weight),
+            bank(BufferKind::Accumulator),
+        );
         EnergyTable {
-            mac_pj: t.mac_energy().get(),
-            input_access_pj: access(BufferKind::Input),
-            weight_access_pj: access(BufferKind::Weight),
-            accumulator_access_pj: access(BufferKind::Accumulator),
+            mac_pj: t.mac_energy(arch.datatypes()).get(),
+            input_read_pj: i.read.get(),
+            input_write_pj: i.write.get(),
+            weight_read_pj: w.read.get(),
+            weight_write_pj: w.write.get(),
+            accumulator_read_pj: a.read.get(),
+            accumulator_write_pj: a.write.get(),
             dram_byte_pj: t.dram_energy_per_byte().get(),
         }
     }
@@ -54,10 +70,12 @@ impl Energy {
     /// The counters priced by an accelerator's [`EnergyTable`].
     pub fn priced(t: &EnergyTable, c: &Counters) -> Energy {
         let mac_pj = t.mac_pj * c.array_macs as f64;
-        let input_pj = t.input_access_pj * (c.input.reads + c.input.writes) as f64;
-        let weight_pj = t.weight_access_pj * (c.weight.reads + c.weight.writes) as f64;
-        let accumulator_pj =
-            t.accumulator_access_pj * (c.accumulator.reads + c.accumulator.writes) as f64;
+        let input_pj =
+            t.input_read_pj * c.input.reads as f64 + t.input_write_pj * c.input.writes as f64;
+        let weight_pj =
+            t.weight_read_pj * c.weight.reads as f64 + t.weight_write_pj * c.weight.writes as f64;
+        let accumulator_pj = t.accumulator_read_pj * c.accumulator.reads as f64
+            + t.accumulator_write_pj * c.accumulator.writes as f64;
         let dram_pj = t.dram_byte_pj * (c.dram_read_bytes + c.dram_write_bytes) as f64;
         Energy {
             mac_pj,

@@ -398,6 +398,7 @@ pub fn parse_config_with(
                 latency_cycles: defaults.dram_latency_cycles,
             },
             clock_mhz: defaults.clock_mhz,
+            tech: None,
         },
         file: origin.to_path_buf(),
         notes,

@@ -121,18 +121,25 @@ fn memory(
     name: &str,
     comment: &str,
     size_bits: u64,
-    cost: f64,
+    (r_cost, w_cost): (f64, f64),
     area: f64,
     latency: u64,
     operands: &str,
 ) {
     let _ = write!(
         s,
-        "  {name}:  # {comment}\n    size: {size_bits}\n    r_cost: {c}\n    w_cost: {c}\n    \
+        "  {name}:  # {comment}\n    size: {size_bits}\n    r_cost: {}\n    w_cost: {}\n    \
          area: {}\n    latency: {latency}\n    operands: [{operands}]\n    ports:\n",
+        yaml::float(r_cost),
+        yaml::float(w_cost),
         yaml::float(area),
-        c = yaml::float(cost),
     );
+}
+
+/// A buffer's (read, write) energy per word access: one of its banks, by the technology's SRAM model.
+fn sram_costs(tech: &tessera_arch::Tech, buf: &tessera_arch::Buffer) -> (f64, f64) {
+    let bank = tech.sram_buffer(buf).0;
+    (bank.read.get(), bank.write.get())
 }
 
 fn accelerator_yaml(arch: &Arch, header: &str) -> String {
@@ -160,7 +167,7 @@ fn accelerator_yaml(arch: &Arch, header: &str) -> String {
                 "pe_output_reg",
                 "the stationary output of each PE",
                 u64::from(ab),
-                0.0,
+                (0.0, 0.0),
                 0.0,
                 1,
                 "O",
@@ -176,7 +183,7 @@ fn accelerator_yaml(arch: &Arch, header: &str) -> String {
                 "pe_weight_reg",
                 "the stationary weight of each PE",
                 u64::from(ob),
-                0.0,
+                (0.0, 0.0),
                 0.0,
                 1,
                 "I2",
@@ -201,9 +208,8 @@ fn accelerator_yaml(arch: &Arch, header: &str) -> String {
                 buf.word_bytes()
             ),
             buf.capacity().get() * 8,
-            tech.sram_access_energy(buf.bank_bytes(), buf.word_bytes())
-                .get(),
-            tech.sram_area(buf.capacity().get()).get(),
+            sram_costs(tech, buf),
+            tech.sram_buffer(buf).1.get(),
             1,
             op,
         );
@@ -223,9 +229,8 @@ fn accelerator_yaml(arch: &Arch, header: &str) -> String {
             c
         ),
         acc.capacity().get() * 8,
-        tech.sram_access_energy(acc.bank_bytes(), acc.word_bytes())
-            .get(),
-        tech.sram_area(acc.capacity().get()).get(),
+        sram_costs(tech, acc),
+        tech.sram_buffer(acc).1.get(),
         1,
         "O",
     );
@@ -243,7 +248,10 @@ fn accelerator_yaml(arch: &Arch, header: &str) -> String {
             dram.bytes_per_cycle()
         ),
         1 << 48,
-        tech.dram_energy_per_byte().get() * f64::from(dram.bytes_per_cycle()),
+        {
+            let word = tech.dram_energy_per_byte().get() * f64::from(dram.bytes_per_cycle());
+            (word, word)
+        },
         0.0,
         dram.latency().get(),
         "I1, I2, O",
@@ -263,7 +271,7 @@ fn accelerator_yaml(arch: &Arch, header: &str) -> String {
         "operational_array:\n  input_precision: [{ob}, {ob}]\n  unit_energy: {}  # pJ per MAC\n  \
          unit_area: {}  # um^2 per PE, its registers included\n  dimensions: [D1, D2]  # rows, columns\n  \
          sizes: [{r}, {c}]\n",
-        yaml::float(tech.mac_energy().get()),
+        yaml::float(tech.mac_energy(dt).get()),
         yaml::float(tech.pe_area(dt).get()),
     );
     s
