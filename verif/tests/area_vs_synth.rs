@@ -1,0 +1,164 @@
+//! How well the first-order area model (`tessera_sim::area`) ranks designs the way Yosys does.
+//!
+//! What is compared: the model's logic area ([`Area::logic_um2`]: PE MACs, PE registers, skew and
+//! deskew registers, write-back adders; SRAM excluded) against the Yosys cell count of the generated
+//! compute unit (`<name>_compute`: the PE array, the skew/deskew chains, the write-back adders and
+//! the unit's small control), synthesised alone. The SRAM banks are not comparable (Yosys keeps them
+//! as black boxes, one cell each), and the controller, DMA and instruction queue are outside the
+//! model; both are left out of the comparison rather than counted on one side only.
+//!
+//! Designs: every built-in accelerator but the 32×32 ones (their compute units alone take about
+//! 15 s each to synthesise here, beyond this test's budget), and 12 seeded random ones (rows and
+//! columns 2..=12, both dataflows). The figure is Spearman's rank correlation, printed with
+//! `eprintln!`; the test holds it to at least 0.95.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use tessera_arch::spec::BufferSpec;
+use tessera_arch::{Arch, Dataflow};
+use tessera_sim::area::Area;
+
+/// SplitMix64: deterministic design parameters without a dependency.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+}
+
+/// `n` random small designs: rows and columns 2..=12, alternating dataflows, two banks of 32 to 256
+/// words in every buffer.
+fn random_designs(n: usize, seed: u64) -> Vec<Arch> {
+    let mut rng = SplitMix(seed);
+    (0..n)
+        .map(|i| {
+            let (r, c) = (rng.range(2, 12) as i64, rng.range(2, 12) as i64);
+            let depth = 32 << rng.range(0, 3);
+            let dataflow = if i % 2 == 0 {
+                Dataflow::WeightStationary
+            } else {
+                Dataflow::OutputStationary
+            };
+            let mut s = tessera_arch::builtin::arch_spec("ws_4x4")
+                .unwrap()
+                .with_dataflow(dataflow);
+            s.name = format!("rnd{i}_{}_{r}x{c}", dataflow.short());
+            s.array.rows = r;
+            s.array.cols = c;
+            let buf = |word: i64| BufferSpec {
+                capacity_bytes: word * depth * 2,
+                banks: 2,
+            };
+            s.buffers.input = buf(r);
+            s.buffers.weight = buf(c);
+            s.buffers.accumulator = buf(4 * c);
+            s.validate().unwrap()
+        })
+        .collect()
+}
+
+/// Ranks, ties sharing their mean rank.
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+            j += 1;
+        }
+        let mean = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            r[k] = mean;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Spearman's rank correlation: Pearson's of the ranks.
+fn spearman(x: &[f64], y: &[f64]) -> f64 {
+    let (rx, ry) = (ranks(x), ranks(y));
+    let n = rx.len() as f64;
+    let (mx, my) = (rx.iter().sum::<f64>() / n, ry.iter().sum::<f64>() / n);
+    let (mut sxy, mut sxx, mut syy) = (0.0, 0.0, 0.0);
+    for (a, b) in rx.iter().zip(&ry) {
+        sxy += (a - mx) * (b - my);
+        sxx += (a - mx) * (a - mx);
+        syy += (b - my) * (b - my);
+    }
+    sxy / (sxx * syy).sqrt()
+}
+
+#[test]
+fn spearman_helper() {
+    assert_eq!(ranks(&[3.0, 1.0, 2.0, 2.0]), vec![4.0, 1.0, 2.5, 2.5]);
+    assert!((spearman(&[1.0, 2.0, 3.0], &[10.0, 20.0, 90.0]) - 1.0).abs() < 1e-12);
+    assert!((spearman(&[1.0, 2.0, 3.0], &[3.0, 2.0, 1.0]) + 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn area_model_ranks_designs_like_yosys() {
+    let Some(tools) = common::tools(true) else {
+        return;
+    };
+    let mut designs: Vec<Arch> = tessera_arch::builtin::ARCHS
+        .iter()
+        .filter(|(n, _)| !n.ends_with("32x32"))
+        .map(|(n, _)| tessera_arch::builtin::arch(n).unwrap())
+        .collect();
+    let builtins = designs.len();
+    designs.extend(random_designs(12, 0x7e55_e7a0));
+
+    // two workers (the machine's cores), results in design order
+    let cells: Mutex<Vec<Option<u64>>> = Mutex::new(vec![None; designs.len()]);
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(arch) = designs.get(i) else { break };
+                let mut design = tessera_rtl_gen::emit(arch).unwrap();
+                design.top = format!("{}_compute", arch.name());
+                let r = tessera_verif::synth(&design, &tools).unwrap_or_else(|e| panic!("{e}"));
+                cells.lock().unwrap()[i] = Some(r.cells);
+            });
+        }
+    });
+    let cells: Vec<f64> = cells
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.expect("every design synthesised") as f64)
+        .collect();
+    let model: Vec<f64> = designs.iter().map(|a| Area::of(a).logic_um2).collect();
+    for ((a, m), c) in designs.iter().zip(&model).zip(&cells) {
+        eprintln!(
+            "{:<16} model logic {:>12.0} um2  yosys compute cells {:>8}",
+            a.name(),
+            m,
+            c
+        );
+    }
+    let all = spearman(&model, &cells);
+    let b = spearman(&model[..builtins], &cells[..builtins]);
+    let r = spearman(&model[builtins..], &cells[builtins..]);
+    eprintln!(
+        "Spearman(model logic area, Yosys compute-unit cells): {all:.4} over {} designs \
+         ({b:.4} over {builtins} built-ins, {r:.4} over {} random)",
+        designs.len(),
+        designs.len() - builtins
+    );
+    assert!(all >= 0.95, "rank correlation {all:.4} < 0.95");
+}
