@@ -1,10 +1,19 @@
-//! The exploration loop: proposing candidates (random or evolutionary), evaluating each batch in
-//! parallel, and keeping the run's memo, counts and history.
+//! The exploration loop: strategies propose candidates through one ask/tell interface
+//! ([`Proposer`]), the explorer screens and evaluates each batch in parallel, and keeps the run's
+//! memo, counts and history.
 //!
-//! Determinism: every random choice is made on the calling thread from one ChaCha8 stream, before
-//! the batch is handed to rayon; rayon only maps candidates to evaluations (pure functions) and the
-//! results are combined in batch order. Batch sizes do not depend on the thread count, so the same
-//! seed gives the same run on 1 thread or 64.
+//! One round: the explorer asks the strategy for a batch of at most [`Proposer::batch`] genomes
+//! (never more than the budget left), screens each with the exact, cheap checks
+//! (`ArchSpec::validate` and the PE/SRAM/area limits of [`Constraints`]; a strategy normally asks
+//! only for points that pass, through [`Designs::classify`]), evaluates the new ones with the
+//! analytical model in parallel, and tells the strategy every asked genome's [`Outcome`] in the
+//! order it was asked. Strategies: uniform random sampling ([`RandomSearch`]), the genetic
+//! algorithm ([`Evolution`]) and constrained Bayesian optimisation ([`crate::bayes::Bayesian`]).
+//!
+//! Determinism: every random choice is made on the calling thread from one ChaCha8 stream, inside
+//! `ask`, before the batch is handed to rayon; rayon only maps candidates to evaluations (pure
+//! functions) and the results are combined and told in batch order. Batch sizes do not depend on
+//! the thread count, so the same seed gives the same run on 1 thread or 64.
 
 use crate::config::EvolutionParams;
 use crate::eval::{evaluate_in, Evaluation, Objective};
@@ -27,6 +36,8 @@ pub const RANDOM_BATCH: usize = 32;
 pub const MAX_CONSECUTIVE_REJECTIONS: usize = 10_000;
 /// Attempts at a new, feasible, not yet evaluated child before falling back to a random point.
 const CHILD_ATTEMPTS: usize = 16;
+/// Consecutive batches of which nothing passed the screen after which a strategy is declared stuck.
+const MAX_EMPTY_BATCHES: usize = 1_000;
 
 /// Orders fitnesses: lower objective first, unmappable (`None`) last, then the genome.
 pub(crate) fn fitness_cmp(a: (Option<f64>, &Genome), b: (Option<f64>, &Genome)) -> Ordering {
@@ -34,66 +45,116 @@ pub(crate) fn fitness_cmp(a: (Option<f64>, &Genome), b: (Option<f64>, &Genome)) 
     v(a.0).total_cmp(&v(b.0)).then(a.1.cmp(b.1))
 }
 
-pub(crate) struct Explorer<'a> {
-    pub space: Space,
-    base: &'a Arch,
-    workload: &'a Workload,
-    constraints: &'a Constraints,
-    objective: Objective,
-    budget: usize,
-    progress: &'a (dyn Fn(Phase, usize, usize) + Sync),
-    /// Validated, feasible candidates seen so far.
-    pub feasible: BTreeMap<Genome, Arch>,
-    /// Points rejected: `true` = invalid (validation), `false` = infeasible (constraints).
-    rejected: BTreeMap<Genome, bool>,
-    /// Evaluations made in this run (the error message when some layer could not be mapped).
-    pub memo: BTreeMap<Genome, std::result::Result<Evaluation, String>>,
-    pub history: Vec<HistoryEntry>,
-    best: Option<f64>,
+/// What became of one asked candidate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Outcome {
+    /// Evaluated; every layer mapped and every limit met: the objective's value.
+    Feasible(f64),
+    /// Exceeds a limit. `None`: a limit the screen checks before evaluation (PEs, SRAM, area), so
+    /// the point was not evaluated. `Some(objective)`: a limit only evaluation reveals
+    /// (`max_cycles`, `max_energy_pj`); the point was evaluated and this is its objective.
+    Infeasible(Option<f64>),
+    /// Refused by `ArchSpec::validate` (never evaluated).
+    Invalid,
+    /// Evaluated, but some layer has no mapping on the candidate.
+    Unmappable,
 }
 
-impl<'a> Explorer<'a> {
-    pub fn new(
-        space: Space,
-        base: &'a Arch,
-        workload: &'a Workload,
-        constraints: &'a Constraints,
-        objective: Objective,
-        budget: usize,
-        progress: &'a (dyn Fn(Phase, usize, usize) + Sync),
-    ) -> Self {
+impl Outcome {
+    /// The objective of a candidate that meets every limit.
+    pub fn feasible(self) -> Option<f64> {
+        match self {
+            Outcome::Feasible(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The objective, when the candidate was evaluated and mapped (feasible or not).
+    pub fn objective(self) -> Option<f64> {
+        match self {
+            Outcome::Feasible(v) | Outcome::Infeasible(Some(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Was the candidate evaluated (rather than refused by the screen)?
+    pub fn evaluated(self) -> bool {
+        matches!(
+            self,
+            Outcome::Feasible(_) | Outcome::Infeasible(Some(_)) | Outcome::Unmappable
+        )
+    }
+}
+
+/// A search strategy: proposes candidates (`ask`) and learns from their outcomes (`tell`).
+///
+/// The explorer alternates `batch`, `ask`, `tell` until the budget is spent. A strategy makes
+/// every random choice from the `rng` it is given, on the calling thread; it never evaluates.
+pub(crate) trait Proposer {
+    /// How many candidates the strategy wants to propose next (at least 1). The explorer asks for
+    /// `batch().min(budget left)`.
+    fn batch(&self) -> usize;
+
+    /// Propose between 1 and `n` candidates. `designs` answers the exact, cheap checks and says
+    /// what was evaluated already; it is the only view of the run a strategy has.
+    fn ask(&mut self, designs: &mut Designs, rng: &mut ChaCha8Rng, n: usize)
+        -> Result<Vec<Genome>>;
+
+    /// The outcome of every candidate of the last `ask`, in the order asked (duplicates included).
+    fn tell(&mut self, results: &[(Genome, Outcome)]);
+}
+
+/// Why the screen refused a point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Refusal {
+    /// `ArchSpec::validate` refused it.
+    Invalid,
+    /// It validates, but exceeds the PE, SRAM or area limit.
+    Infeasible,
+}
+
+/// The space, the exact checks made before evaluation, and the run's evaluations: what a
+/// strategy may consult.
+pub(crate) struct Designs<'a> {
+    pub space: Space,
+    base: &'a Arch,
+    constraints: &'a Constraints,
+    /// Validated, feasible candidates classified so far.
+    pub feasible: BTreeMap<Genome, Arch>,
+    /// Points refused by the screen.
+    rejected: BTreeMap<Genome, Refusal>,
+    /// Evaluations made in this run (the error message when some layer could not be mapped).
+    pub memo: BTreeMap<Genome, std::result::Result<Evaluation, String>>,
+}
+
+impl<'a> Designs<'a> {
+    pub fn new(space: Space, base: &'a Arch, constraints: &'a Constraints) -> Self {
         Self {
             space,
             base,
-            workload,
             constraints,
-            objective,
-            budget,
-            progress,
             feasible: BTreeMap::new(),
             rejected: BTreeMap::new(),
             memo: BTreeMap::new(),
-            history: Vec::with_capacity(budget),
-            best: None,
         }
     }
 
     pub fn invalid_skipped(&self) -> usize {
-        self.rejected.values().filter(|&&invalid| invalid).count()
+        self.rejected
+            .values()
+            .filter(|&&r| r == Refusal::Invalid)
+            .count()
     }
     pub fn infeasible_skipped(&self) -> usize {
-        self.rejected.values().filter(|&&invalid| !invalid).count()
-    }
-    pub fn unmappable(&self) -> usize {
-        self.memo.values().filter(|r| r.is_err()).count()
-    }
-
-    fn remaining(&self) -> usize {
-        self.budget - self.history.len()
+        self.rejected
+            .values()
+            .filter(|&&r| r == Refusal::Infeasible)
+            .count()
     }
 
-    /// Is `g` a valid accelerator that meets the constraints? Remembers the answer.
-    fn classify(&mut self, g: Genome) -> bool {
+    /// Is `g` a valid accelerator that meets the constraints checked before evaluation? Remembers
+    /// the answer (and the accelerator).
+    pub fn classify(&mut self, g: Genome) -> bool {
         if self.feasible.contains_key(&g) {
             return true;
         }
@@ -102,11 +163,11 @@ impl<'a> Explorer<'a> {
         }
         match self.space.point(&g).to_arch(self.base) {
             Err(_) => {
-                self.rejected.insert(g, true);
+                self.rejected.insert(g, Refusal::Invalid);
                 false
             }
             Ok(arch) if self.constraints.violation(&arch).is_some() => {
-                self.rejected.insert(g, false);
+                self.rejected.insert(g, Refusal::Infeasible);
                 false
             }
             Ok(arch) => {
@@ -116,11 +177,29 @@ impl<'a> Explorer<'a> {
         }
     }
 
-    fn seen(&self, g: &Genome, pending: &[Genome]) -> bool {
-        self.memo.contains_key(g) || pending.contains(g)
+    /// The screen's outcome for a point it refuses, `None` for one it passes.
+    fn refusal(&mut self, g: Genome) -> Option<Outcome> {
+        if self.classify(g) {
+            return None;
+        }
+        Some(match self.rejected[&g] {
+            Refusal::Invalid => Outcome::Invalid,
+            Refusal::Infeasible => Outcome::Infeasible(None),
+        })
     }
 
-    fn uniform(&self, rng: &mut ChaCha8Rng) -> Genome {
+    /// Has `g` been evaluated in this run?
+    pub fn evaluated(&self, g: &Genome) -> bool {
+        self.memo.contains_key(g)
+    }
+
+    /// Evaluated already, or among `pending`?
+    pub fn seen(&self, g: &Genome, pending: &[Genome]) -> bool {
+        self.evaluated(g) || pending.contains(g)
+    }
+
+    /// A uniformly random point of the space (not screened).
+    pub fn uniform(&self, rng: &mut ChaCha8Rng) -> Genome {
         let mut g = [0u16; GENES];
         for (i, x) in g.iter_mut().enumerate() {
             *x = rng.random_range(0..self.space.len(i)) as u16;
@@ -129,7 +208,7 @@ impl<'a> Explorer<'a> {
     }
 
     /// A uniformly random feasible point (rejection sampling).
-    fn draw_feasible(&mut self, rng: &mut ChaCha8Rng) -> Result<Genome> {
+    pub fn draw_feasible(&mut self, rng: &mut ChaCha8Rng) -> Result<Genome> {
         for _ in 0..MAX_CONSECUTIVE_REJECTIONS {
             let g = self.uniform(rng);
             if self.classify(g) {
@@ -148,7 +227,7 @@ impl<'a> Explorer<'a> {
 
     /// A random feasible point not evaluated yet nor in `pending`, if one turns up within a few
     /// draws; else a random feasible point.
-    fn draw_novel(&mut self, rng: &mut ChaCha8Rng, pending: &[Genome]) -> Result<Genome> {
+    pub fn draw_novel(&mut self, rng: &mut ChaCha8Rng, pending: &[Genome]) -> Result<Genome> {
         let mut g = self.draw_feasible(rng)?;
         for _ in 1..CHILD_ATTEMPTS {
             if !self.seen(&g, pending) {
@@ -159,106 +238,8 @@ impl<'a> Explorer<'a> {
         Ok(g)
     }
 
-    /// Evaluate a batch (new candidates in parallel), record it, and return each one's objective.
-    fn evaluate_batch(&mut self, batch: &[Genome]) -> Vec<Option<f64>> {
-        let mut fresh: BTreeSet<Genome> = BTreeSet::new();
-        let mut jobs: Vec<(Genome, &Arch)> = vec![];
-        for g in batch {
-            if !self.memo.contains_key(g) && fresh.insert(*g) {
-                let arch = self
-                    .feasible
-                    .get(g)
-                    .expect("only feasible candidates are proposed");
-                jobs.push((*g, arch));
-            }
-        }
-        let (workload, objective) = (self.workload, self.objective);
-        let results: Vec<(Genome, std::result::Result<Evaluation, String>)> = jobs
-            .par_iter()
-            .map(|(g, arch)| {
-                (
-                    *g,
-                    evaluate_in(arch, workload, objective, SpaceBudget::SCREEN)
-                        .map_err(|e| e.message),
-                )
-            })
-            .collect();
-        self.memo.extend(results);
-        let mut out = Vec::with_capacity(batch.len());
-        for g in batch {
-            let ev = &self.memo[g];
-            let value = ev.as_ref().ok().map(|e| e.metrics.objective(objective));
-            if let Some(v) = value {
-                if self.best.is_none_or(|b| v < b) {
-                    self.best = Some(v);
-                }
-            }
-            let point = self.space.point(g);
-            self.history.push(HistoryEntry {
-                index: self.history.len(),
-                arch: point.name(),
-                point,
-                new: fresh.remove(g),
-                objective: value,
-                best_so_far: self.best,
-            });
-            out.push(value);
-        }
-        (self.progress)(Phase::Explore, self.history.len(), self.budget);
-        out
-    }
-
-    /// Uniform random sampling until the budget is spent.
-    pub fn run_random(&mut self, rng: &mut ChaCha8Rng) -> Result<()> {
-        while self.remaining() > 0 {
-            let n = RANDOM_BATCH.min(self.remaining());
-            let mut batch = Vec::with_capacity(n);
-            for _ in 0..n {
-                batch.push(self.draw_feasible(rng)?);
-            }
-            self.evaluate_batch(&batch);
-        }
-        Ok(())
-    }
-
-    /// The generational genetic algorithm until the budget is spent.
-    pub fn run_evolutionary(&mut self, rng: &mut ChaCha8Rng, p: &EvolutionParams) -> Result<()> {
-        let mut init = Vec::with_capacity(p.population);
-        for _ in 0..p.population.min(self.remaining()) {
-            let g = self.draw_novel(rng, &init)?;
-            init.push(g);
-        }
-        let fit = self.evaluate_batch(&init);
-        let mut pop: Vec<(Genome, Option<f64>)> = init.into_iter().zip(fit).collect();
-        while self.remaining() > 0 {
-            pop.sort_by(|a, b| fitness_cmp((a.1, &a.0), (b.1, &b.0)));
-            let elites = p.elites.min(pop.len());
-            let n = (p.population - elites).min(self.remaining());
-            let mut children = Vec::with_capacity(n);
-            for _ in 0..n {
-                let c = self.make_child(rng, &pop, p, &children)?;
-                children.push(c);
-            }
-            let fit = self.evaluate_batch(&children);
-            pop.truncate(elites);
-            pop.extend(children.into_iter().zip(fit));
-        }
-        Ok(())
-    }
-
-    fn tournament(&self, rng: &mut ChaCha8Rng, pop: &[(Genome, Option<f64>)], k: usize) -> Genome {
-        let mut best = &pop[rng.random_range(0..pop.len())];
-        for _ in 1..k {
-            let c = &pop[rng.random_range(0..pop.len())];
-            if fitness_cmp((c.1, &c.0), (best.1, &best.0)).is_lt() {
-                best = c;
-            }
-        }
-        best.0
-    }
-
     /// Move one parameter (among those with more than one value) to a neighbouring value.
-    fn mutate(&self, rng: &mut ChaCha8Rng, g: &mut Genome) {
+    pub fn mutate(&self, rng: &mut ChaCha8Rng, g: &mut Genome) {
         let genes: Vec<usize> = (0..GENES).filter(|&i| self.space.len(i) > 1).collect();
         if genes.is_empty() {
             return;
@@ -273,29 +254,241 @@ impl<'a> Explorer<'a> {
             x + 1
         };
     }
+}
+
+pub(crate) struct Explorer<'a> {
+    pub designs: Designs<'a>,
+    workload: &'a Workload,
+    objective: Objective,
+    budget: usize,
+    progress: &'a (dyn Fn(Phase, usize, usize) + Sync),
+    pub history: Vec<HistoryEntry>,
+    best: Option<f64>,
+}
+
+impl<'a> Explorer<'a> {
+    pub fn new(
+        space: Space,
+        base: &'a Arch,
+        workload: &'a Workload,
+        constraints: &'a Constraints,
+        objective: Objective,
+        budget: usize,
+        progress: &'a (dyn Fn(Phase, usize, usize) + Sync),
+    ) -> Self {
+        Self {
+            designs: Designs::new(space, base, constraints),
+            workload,
+            objective,
+            budget,
+            progress,
+            history: Vec::with_capacity(budget),
+            best: None,
+        }
+    }
+
+    pub fn unmappable(&self) -> usize {
+        self.designs.memo.values().filter(|r| r.is_err()).count()
+    }
+
+    fn remaining(&self) -> usize {
+        self.budget - self.history.len()
+    }
+
+    /// Ask, evaluate and tell until the budget is spent.
+    pub fn run(&mut self, strategy: &mut dyn Proposer, rng: &mut ChaCha8Rng) -> Result<()> {
+        let mut empty = 0usize;
+        while self.remaining() > 0 {
+            let n = strategy.batch().min(self.remaining()).max(1);
+            let batch = strategy.ask(&mut self.designs, rng, n)?;
+            if batch.is_empty() || batch.len() > n {
+                return Err(Diagnostic::internal(format!(
+                    "internal error: a strategy asked for at most {n} candidates proposed {}",
+                    batch.len()
+                )));
+            }
+            let before = self.history.len();
+            let results = self.evaluate_batch(&batch);
+            if self.history.len() == before {
+                empty += 1;
+                if empty >= MAX_EMPTY_BATCHES {
+                    return Err(Diagnostic::internal(format!(
+                        "internal error: the strategy proposed only points the screen refuses \
+                         in {MAX_EMPTY_BATCHES} batches in a row"
+                    )));
+                }
+            } else {
+                empty = 0;
+            }
+            strategy.tell(&results);
+        }
+        Ok(())
+    }
+
+    /// Screen a batch, evaluate its new candidates in parallel, record it, and return each
+    /// candidate's outcome in batch order.
+    fn evaluate_batch(&mut self, batch: &[Genome]) -> Vec<(Genome, Outcome)> {
+        let mut refused: BTreeMap<Genome, Outcome> = BTreeMap::new();
+        let mut fresh: BTreeSet<Genome> = BTreeSet::new();
+        let mut jobs: Vec<(Genome, &Arch)> = vec![];
+        for g in batch {
+            if let Some(o) = self.designs.refusal(*g) {
+                refused.insert(*g, o);
+            }
+        }
+        for g in batch {
+            if !refused.contains_key(g) && !self.designs.memo.contains_key(g) && fresh.insert(*g) {
+                jobs.push((*g, &self.designs.feasible[g]));
+            }
+        }
+        let (workload, objective) = (self.workload, self.objective);
+        let results: Vec<(Genome, std::result::Result<Evaluation, String>)> = jobs
+            .par_iter()
+            .map(|(g, arch)| {
+                (
+                    *g,
+                    evaluate_in(arch, workload, objective, SpaceBudget::SCREEN)
+                        .map_err(|e| e.message),
+                )
+            })
+            .collect();
+        self.designs.memo.extend(results);
+        let mut out = Vec::with_capacity(batch.len());
+        for g in batch {
+            if let Some(&o) = refused.get(g) {
+                out.push((*g, o));
+                continue;
+            }
+            let ev = &self.designs.memo[g];
+            let value = ev.as_ref().ok().map(|e| e.metrics.objective(objective));
+            let outcome = match value {
+                Some(v) => Outcome::Feasible(v),
+                None => Outcome::Unmappable,
+            };
+            if let Some(v) = outcome.feasible() {
+                if self.best.is_none_or(|b| v < b) {
+                    self.best = Some(v);
+                }
+            }
+            let point = self.designs.space.point(g);
+            self.history.push(HistoryEntry {
+                index: self.history.len(),
+                arch: point.name(),
+                point,
+                new: fresh.remove(g),
+                objective: value,
+                best_so_far: self.best,
+            });
+            out.push((*g, outcome));
+        }
+        (self.progress)(Phase::Explore, self.history.len(), self.budget);
+        out
+    }
+}
+
+/// Uniform random sampling (with replacement; invalid and infeasible points are redrawn).
+pub(crate) struct RandomSearch;
+
+impl Proposer for RandomSearch {
+    fn batch(&self) -> usize {
+        RANDOM_BATCH
+    }
+
+    fn ask(&mut self, d: &mut Designs, rng: &mut ChaCha8Rng, n: usize) -> Result<Vec<Genome>> {
+        (0..n).map(|_| d.draw_feasible(rng)).collect()
+    }
+
+    fn tell(&mut self, _: &[(Genome, Outcome)]) {}
+}
+
+/// The generational genetic algorithm of [`EvolutionParams`]: the first batch is the initial
+/// population (novel random points), every later batch one generation's children.
+pub(crate) struct Evolution {
+    p: EvolutionParams,
+    /// The population with its fitnesses (`None`: unmappable or over a limit); empty before the
+    /// first tell.
+    pop: Vec<(Genome, Option<f64>)>,
+    /// How many of the (sorted) population the generation being evaluated keeps.
+    elites: usize,
+}
+
+impl Evolution {
+    pub fn new(p: &EvolutionParams) -> Self {
+        Self {
+            p: p.clone(),
+            pop: vec![],
+            elites: 0,
+        }
+    }
+
+    fn tournament(&self, rng: &mut ChaCha8Rng, k: usize) -> Genome {
+        let pop = &self.pop;
+        let mut best = &pop[rng.random_range(0..pop.len())];
+        for _ in 1..k {
+            let c = &pop[rng.random_range(0..pop.len())];
+            if fitness_cmp((c.1, &c.0), (best.1, &best.0)).is_lt() {
+                best = c;
+            }
+        }
+        best.0
+    }
 
     fn make_child(
-        &mut self,
+        &self,
+        d: &mut Designs,
         rng: &mut ChaCha8Rng,
-        pop: &[(Genome, Option<f64>)],
-        p: &EvolutionParams,
         pending: &[Genome],
     ) -> Result<Genome> {
         for _ in 0..CHILD_ATTEMPTS {
-            let mut c = self.tournament(rng, pop, p.tournament);
-            if rng.random_bool(p.crossover_rate) {
-                let other = self.tournament(rng, pop, p.tournament);
+            let mut c = self.tournament(rng, self.p.tournament);
+            if rng.random_bool(self.p.crossover_rate) {
+                let other = self.tournament(rng, self.p.tournament);
                 for (x, y) in c.iter_mut().zip(other) {
                     if rng.random_bool(0.5) {
                         *x = y;
                     }
                 }
             }
-            self.mutate(rng, &mut c);
-            if self.classify(c) && !self.seen(&c, pending) {
+            d.mutate(rng, &mut c);
+            if d.classify(c) && !d.seen(&c, pending) {
                 return Ok(c);
             }
         }
-        self.draw_novel(rng, pending)
+        d.draw_novel(rng, pending)
+    }
+}
+
+impl Proposer for Evolution {
+    fn batch(&self) -> usize {
+        if self.pop.is_empty() {
+            self.p.population
+        } else {
+            self.p.population - self.p.elites.min(self.pop.len())
+        }
+    }
+
+    fn ask(&mut self, d: &mut Designs, rng: &mut ChaCha8Rng, n: usize) -> Result<Vec<Genome>> {
+        let mut out = Vec::with_capacity(n);
+        if self.pop.is_empty() {
+            for _ in 0..n {
+                let g = d.draw_novel(rng, &out)?;
+                out.push(g);
+            }
+            return Ok(out);
+        }
+        self.pop
+            .sort_by(|a, b| fitness_cmp((a.1, &a.0), (b.1, &b.0)));
+        self.elites = self.p.elites.min(self.pop.len());
+        for _ in 0..n {
+            let c = self.make_child(d, rng, &out)?;
+            out.push(c);
+        }
+        Ok(out)
+    }
+
+    fn tell(&mut self, results: &[(Genome, Outcome)]) {
+        self.pop.truncate(self.elites);
+        self.pop
+            .extend(results.iter().map(|&(g, o)| (g, o.feasible())));
     }
 }

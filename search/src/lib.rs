@@ -52,7 +52,7 @@ pub use eval::{best_mapping, evaluate, BestMapping, Evaluation, LayerChoice, Met
 pub use result::{Finalist, FinalistLayer, HistoryEntry, SearchResult};
 pub use space::{Constraints, DesignPoint, SearchSpace};
 
-use explore::{fitness_cmp, Explorer};
+use explore::{fitness_cmp, Evolution, Explorer, Proposer, RandomSearch};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
@@ -96,13 +96,15 @@ pub fn search_with_progress(
         progress,
     );
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    match &config.strategy {
-        Strategy::Random => ex.run_random(&mut rng)?,
-        Strategy::Evolutionary(p) => ex.run_evolutionary(&mut rng, p)?,
-    }
+    let mut strategy: Box<dyn Proposer> = match &config.strategy {
+        Strategy::Random => Box::new(RandomSearch),
+        Strategy::Evolutionary(p) => Box::new(Evolution::new(p)),
+    };
+    ex.run(strategy.as_mut(), &mut rng)?;
 
     // Rank the distinct, mappable candidates by the analytical objective (stable tie-break).
     let mut ranked: Vec<(f64, space::Genome, &Evaluation)> = ex
+        .designs
         .memo
         .iter()
         .filter_map(|(g, r)| {
@@ -113,13 +115,14 @@ pub fn search_with_progress(
         .collect();
     if ranked.is_empty() {
         let why = ex
+            .designs
             .memo
             .values()
             .find_map(|r| r.as_ref().err().cloned())
             .unwrap_or_default();
         return Err(Diagnostic::new(format!(
             "none of the {} candidates evaluated could map every layer of {:?} (e.g. {why})",
-            ex.memo.len(),
+            ex.designs.memo.len(),
             workload.name
         )));
     }
@@ -131,7 +134,7 @@ pub fn search_with_progress(
     let remapped: Vec<(&Arch, Evaluation)> = ranked
         .par_iter()
         .map(|(_, g, _)| {
-            let arch = &ex.feasible[g];
+            let arch = &ex.designs.feasible[g];
             evaluate(arch, workload, config.objective).map(|e| (arch, e))
         })
         .collect::<Result<_>>()?;
@@ -155,9 +158,9 @@ pub fn search_with_progress(
         seed: config.seed,
         budget: config.evaluations,
         evaluated: ex.history.len(),
-        distinct_evaluated: ex.memo.len(),
-        invalid_skipped: ex.invalid_skipped(),
-        infeasible_skipped: ex.infeasible_skipped(),
+        distinct_evaluated: ex.designs.memo.len(),
+        invalid_skipped: ex.designs.invalid_skipped(),
+        infeasible_skipped: ex.designs.infeasible_skipped(),
         unmappable: ex.unmappable(),
         space_size: config.space.size(),
         base_analytical: evaluate(base, workload, config.objective)
