@@ -165,6 +165,8 @@ impl SearchConfig {
                 max_pes: Some(base.pes()),
                 max_sram_bytes: Some(base.sram_bytes().get()),
                 max_area_um2: None,
+                max_cycles: None,
+                max_energy_pj: None,
             },
             objective: Objective::Edp,
             strategy: Strategy::evolutionary(),

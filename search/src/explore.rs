@@ -259,6 +259,7 @@ impl<'a> Designs<'a> {
 pub(crate) struct Explorer<'a> {
     pub designs: Designs<'a>,
     workload: &'a Workload,
+    constraints: &'a Constraints,
     objective: Objective,
     budget: usize,
     progress: &'a (dyn Fn(Phase, usize, usize) + Sync),
@@ -279,6 +280,7 @@ impl<'a> Explorer<'a> {
         Self {
             designs: Designs::new(space, base, constraints),
             workload,
+            constraints,
             objective,
             budget,
             progress,
@@ -289,6 +291,18 @@ impl<'a> Explorer<'a> {
 
     pub fn unmappable(&self) -> usize {
         self.designs.memo.values().filter(|r| r.is_err()).count()
+    }
+
+    /// Distinct evaluated candidates that map but exceed a performance limit.
+    pub fn over_limits(&self) -> usize {
+        self.designs
+            .memo
+            .values()
+            .filter(|r| {
+                r.as_ref()
+                    .is_ok_and(|e| self.constraints.performance_violation(&e.metrics).is_some())
+            })
+            .count()
     }
 
     fn remaining(&self) -> usize {
@@ -361,9 +375,14 @@ impl<'a> Explorer<'a> {
             }
             let ev = &self.designs.memo[g];
             let value = ev.as_ref().ok().map(|e| e.metrics.objective(objective));
-            let outcome = match value {
-                Some(v) => Outcome::Feasible(v),
-                None => Outcome::Unmappable,
+            let violation = ev
+                .as_ref()
+                .ok()
+                .and_then(|e| self.constraints.performance_violation(&e.metrics));
+            let outcome = match (value, &violation) {
+                (Some(v), None) => Outcome::Feasible(v),
+                (Some(v), Some(_)) => Outcome::Infeasible(Some(v)),
+                (None, _) => Outcome::Unmappable,
             };
             if let Some(v) = outcome.feasible() {
                 if self.best.is_none_or(|b| v < b) {
@@ -377,6 +396,7 @@ impl<'a> Explorer<'a> {
                 point,
                 new: fresh.remove(g),
                 objective: value,
+                violation,
                 best_so_far: self.best,
             });
             out.push((*g, outcome));

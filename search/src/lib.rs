@@ -102,7 +102,9 @@ pub fn search_with_progress(
     };
     ex.run(strategy.as_mut(), &mut rng)?;
 
-    // Rank the distinct, mappable candidates by the analytical objective (stable tie-break).
+    // Rank the distinct, mappable candidates that meet the performance limits by the analytical
+    // objective (stable tie-break).
+    let limits = &config.constraints;
     let mut ranked: Vec<(f64, space::Genome, &Evaluation)> = ex
         .designs
         .memo
@@ -110,10 +112,24 @@ pub fn search_with_progress(
         .filter_map(|(g, r)| {
             r.as_ref()
                 .ok()
+                .filter(|e| limits.performance_violation(&e.metrics).is_none())
                 .map(|e| (e.metrics.objective(config.objective), *g, e))
         })
         .collect();
     if ranked.is_empty() {
+        let evaluated = ex.designs.memo.len();
+        let over = ex.designs.memo.values().find_map(|r| {
+            r.as_ref()
+                .ok()
+                .and_then(|e| limits.performance_violation(&e.metrics))
+        });
+        if let Some(over) = over {
+            return Err(Diagnostic::new(format!(
+                "none of the {evaluated} candidates evaluated on {:?} meets the performance limits \
+                 (e.g. {over}): relax max_cycles or max_energy_pj, or widen the space",
+                workload.name
+            )));
+        }
         let why = ex
             .designs
             .memo
@@ -121,8 +137,7 @@ pub fn search_with_progress(
             .find_map(|r| r.as_ref().err().cloned())
             .unwrap_or_default();
         return Err(Diagnostic::new(format!(
-            "none of the {} candidates evaluated could map every layer of {:?} (e.g. {why})",
-            ex.designs.memo.len(),
+            "none of the {evaluated} candidates evaluated could map every layer of {:?} (e.g. {why})",
             workload.name
         )));
     }
@@ -130,12 +145,20 @@ pub fn search_with_progress(
     ranked.truncate(config.top_k);
     // Screening mapped each candidate in a coarse space (`SpaceBudget::SCREEN`); the finalists are
     // mapped again in the mapper's full space, so their mappings and figures are the ones every
-    // command gives for the same design.
+    // command gives for the same design. The mapper optimises the objective, not the limits: when
+    // the full space's choice exceeds a performance limit the screening choice met (possible for
+    // EDP or energy under `max_cycles`), the screening mappings are kept.
     let remapped: Vec<(&Arch, Evaluation)> = ranked
         .par_iter()
-        .map(|(_, g, _)| {
+        .map(|(_, g, screened)| {
             let arch = &ex.designs.feasible[g];
-            evaluate(arch, workload, config.objective).map(|e| (arch, e))
+            evaluate(arch, workload, config.objective).map(|e| {
+                if limits.performance_violation(&e.metrics).is_some() {
+                    (arch, (*screened).clone())
+                } else {
+                    (arch, e)
+                }
+            })
         })
         .collect::<Result<_>>()?;
     let finalists: Vec<(&Arch, &Evaluation)> = remapped.iter().map(|(a, e)| (*a, e)).collect();
@@ -162,6 +185,7 @@ pub fn search_with_progress(
         invalid_skipped: ex.designs.invalid_skipped(),
         infeasible_skipped: ex.designs.infeasible_skipped(),
         unmappable: ex.unmappable(),
+        over_limits: ex.over_limits(),
         space_size: config.space.size(),
         base_analytical: evaluate(base, workload, config.objective)
             .ok()

@@ -55,7 +55,10 @@ pub struct HistoryEntry {
     pub new: bool,
     /// The analytical objective, `None` when some layer could not be mapped on the candidate.
     pub objective: Option<f64>,
-    /// The best objective among evaluations `0..=index`.
+    /// The performance limit (`max_cycles`, `max_energy_pj`) the candidate exceeds, described;
+    /// `None` when it meets them (or was not mapped).
+    pub violation: Option<String>,
+    /// The best objective among evaluations `0..=index` that mapped and meet every limit.
     pub best_so_far: Option<f64>,
 }
 
@@ -81,6 +84,9 @@ pub struct SearchResult {
     pub infeasible_skipped: usize,
     /// Distinct evaluated candidates on which some layer had no mapping (objective `None`).
     pub unmappable: usize,
+    /// Distinct evaluated candidates that mapped but exceed `max_cycles` or `max_energy_pj` (never
+    /// finalists).
+    pub over_limits: usize,
     /// Size of the space (product of the list lengths).
     pub space_size: u64,
     /// The base accelerator's analytical totals with the same inner mapping search, for

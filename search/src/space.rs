@@ -1,6 +1,7 @@
 //! The design space (candidate values per parameter), the design specs a candidate must meet, and
 //! how a point of the space becomes a validated [`Arch`].
 
+use crate::eval::Metrics;
 use serde::{Deserialize, Serialize};
 use tessera_arch::spec::{BufferSpec, MAX_ARRAY_DIM, MAX_BUFFER_WORDS};
 use tessera_arch::{Arch, ArchSpec, Dataflow};
@@ -265,8 +266,16 @@ impl Space {
     }
 }
 
-/// Design specs every evaluated candidate must meet. Absent limits do not constrain. In RON:
-/// `(max_pes: Some(256), max_sram_bytes: Some(180224), max_area_um2: None)`.
+/// Design specs every candidate the search returns must meet. Absent limits do not constrain. In
+/// RON: `(max_pes: Some(256), max_sram_bytes: Some(180224), max_area_um2: None, max_cycles:
+/// Some(20000))`.
+///
+/// Two kinds. PEs, SRAM and area are known from the design alone: points that exceed them are
+/// screened out before evaluation and never evaluated ([`Constraints::violation`]). Cycles and
+/// energy are only known once the candidate has been mapped and estimated on the workload: such
+/// candidates are evaluated (and count against the budget), then excluded from the finalists
+/// ([`Constraints::performance_violation`]); strategies are told they are infeasible, which is
+/// what the Bayesian strategy's feasibility model learns.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Constraints {
@@ -279,6 +288,14 @@ pub struct Constraints {
     /// At most this much area, in µm², by the first-order model of `tessera_sim::area`.
     #[serde(default)]
     pub max_area_um2: Option<f64>,
+    /// At most this many cycles for the whole workload (the analytical model's total, layers back
+    /// to back). Known only after evaluation.
+    #[serde(default)]
+    pub max_cycles: Option<u64>,
+    /// At most this much energy for the whole workload, in pJ (analytical model). Known only after
+    /// evaluation.
+    #[serde(default)]
+    pub max_energy_pj: Option<f64>,
 }
 
 impl Constraints {
@@ -295,10 +312,42 @@ impl Constraints {
                 format!("must be a positive area, got {a}")
             })?;
         }
+        if let Some(c) = self.max_cycles {
+            ensure(c >= 1, "max_cycles", || "must be at least 1".into())?;
+        }
+        if let Some(e) = self.max_energy_pj {
+            ensure(e.is_finite() && e > 0.0, "max_energy_pj", || {
+                format!("must be a positive energy, got {e}")
+            })?;
+        }
         Ok(())
     }
 
-    /// The first limit `arch` exceeds, described, or `None` when it meets them all.
+    /// Are there limits only evaluation can check (`max_cycles`, `max_energy_pj`)?
+    pub fn has_performance_limits(&self) -> bool {
+        self.max_cycles.is_some() || self.max_energy_pj.is_some()
+    }
+
+    /// The first performance limit an evaluated candidate's totals exceed, described, or `None`.
+    pub fn performance_violation(&self, m: &Metrics) -> Option<String> {
+        if let Some(max) = self.max_cycles {
+            if m.cycles > max {
+                return Some(format!("{} cycles exceed max_cycles = {max}", m.cycles));
+            }
+        }
+        if let Some(max) = self.max_energy_pj {
+            if m.energy_pj > max {
+                return Some(format!(
+                    "{:.0} pJ exceed max_energy_pj = {max}",
+                    m.energy_pj
+                ));
+            }
+        }
+        None
+    }
+
+    /// The first limit checked before evaluation (PEs, SRAM, area) that `arch` exceeds, described,
+    /// or `None` when it meets them all.
     pub fn violation(&self, arch: &Arch) -> Option<String> {
         if let Some(max) = self.max_pes {
             if arch.pes() > max {
@@ -475,8 +524,46 @@ mod tests {
             max_sram_bytes: Some(a.sram_bytes().get()),
             max_pes: Some(256),
             max_area_um2: None,
+            max_cycles: Some(1),
+            max_energy_pj: None,
         };
         assert_eq!(c.violation(&a), None);
+        assert!(c.has_performance_limits());
+        assert!(!Constraints::default().has_performance_limits());
+        let m = |cycles, energy_pj| Metrics {
+            cycles,
+            energy_pj,
+            edp_cycles_pj: cycles as f64 * energy_pj,
+            area_um2: 1.0,
+            pes: 1,
+            sram_bytes: 1,
+        };
+        assert_eq!(c.performance_violation(&m(1, 5.0)), None);
+        assert!(c
+            .performance_violation(&m(2, 5.0))
+            .unwrap()
+            .contains("max_cycles"));
+        let c = Constraints {
+            max_energy_pj: Some(4.0),
+            ..Constraints::default()
+        };
+        assert!(c
+            .performance_violation(&m(9, 5.0))
+            .unwrap()
+            .contains("max_energy_pj"));
+        for bad in [
+            Constraints {
+                max_cycles: Some(0),
+                ..Constraints::default()
+            },
+            Constraints {
+                max_energy_pj: Some(f64::NAN),
+                ..Constraints::default()
+            },
+        ] {
+            let f = bad.validate().unwrap_err().field.unwrap();
+            assert!(f.starts_with("max_"), "{f}");
+        }
         let c = Constraints {
             max_area_um2: Some(-1.0),
             ..Constraints::default()

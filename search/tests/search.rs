@@ -136,6 +136,7 @@ fn every_evaluated_candidate_meets_the_constraints() {
             max_pes: Some(64),
             max_sram_bytes: Some(96 * 1024),
             max_area_um2: Some(1.5e6),
+            ..Constraints::default()
         };
         let r = search(&c, &base, &w).unwrap();
         assert!(r.infeasible_skipped > 0, "the limits should bite");
@@ -150,6 +151,49 @@ fn every_evaluated_candidate_meets_the_constraints() {
             assert!(f.analytical.area_um2 <= 1.5e6);
         }
     }
+}
+
+#[test]
+fn performance_limits_are_learned_from_evaluations_and_respected() {
+    let (base, w) = (base(), mlp());
+    // Half-way between the fastest and the median candidate of an unconstrained run.
+    let free = search(&config(Strategy::Random, 64, 5), &base, &w).unwrap();
+    let mut cycles: Vec<u64> = free
+        .history
+        .iter()
+        .map(|h| {
+            let arch = h.point.to_arch(&base).unwrap();
+            evaluate(&arch, &w, Objective::Edp).unwrap().metrics.cycles
+        })
+        .collect();
+    cycles.sort_unstable();
+    let limit = (cycles[0] + cycles[cycles.len() / 2]) / 2;
+    for strategy in [Strategy::Random, Strategy::evolutionary()] {
+        let mut c = config(strategy, 64, 5);
+        c.constraints.max_cycles = Some(limit);
+        let r = search(&c, &base, &w).unwrap();
+        assert!(r.over_limits > 0, "the limit should bite");
+        let mut best = None::<f64>;
+        for h in &r.history {
+            // Over the limit: evaluated (it has an objective) but never the best so far.
+            if h.violation.is_none() {
+                let v = h.objective.unwrap();
+                best = Some(best.map_or(v, |b| b.min(v)));
+            } else {
+                assert!(h.violation.as_ref().unwrap().contains("max_cycles"));
+                assert!(h.objective.is_some());
+            }
+            assert_eq!(h.best_so_far, best);
+        }
+        for f in &r.top {
+            assert!(f.analytical.cycles <= limit, "{}", f.arch.name);
+        }
+        assert_eq!(Some(r.top[0].analytical.edp_cycles_pj), best);
+    }
+    let mut c = config(Strategy::Random, 8, 5);
+    c.constraints.max_energy_pj = Some(1.0);
+    let e = search(&c, &base, &w).unwrap_err();
+    assert!(e.message.contains("max_energy_pj"), "{e}");
 }
 
 /// The best objective found with this strategy, budget and seed.
