@@ -44,6 +44,7 @@
 pub mod config;
 pub mod eval;
 pub mod explore;
+pub mod gp;
 pub mod result;
 pub mod space;
 
