@@ -27,7 +27,7 @@ pub struct SearchArgs {
     /// latency | energy | edp
     #[arg(long)]
     objective: Option<String>,
-    /// random | evolutionary
+    /// random | evolutionary | bayesian
     #[arg(long)]
     strategy: Option<String>,
     /// Evaluation budget.
@@ -76,10 +76,11 @@ fn config(a: &SearchArgs, base: &Arch) -> Result<SearchConfig> {
         c.strategy = match s.as_str() {
             "random" => Strategy::Random,
             "evolutionary" => Strategy::evolutionary(),
+            "bayesian" => Strategy::bayesian(),
             _ => {
                 return Err(Diagnostic::field(
                     "--strategy",
-                    format!("{s:?}: expected random or evolutionary"),
+                    format!("{s:?}: expected random, evolutionary or bayesian"),
                 ))
             }
         };

@@ -14,6 +14,10 @@ pub enum Strategy {
     Random,
     /// A generational genetic algorithm; see [`EvolutionParams`].
     Evolutionary(EvolutionParams),
+    /// Constrained Bayesian optimisation: a Gaussian-process surrogate of the log objective and a
+    /// feasibility model, expected improvement × probability of feasibility; see [`BayesParams`]
+    /// and [`crate::bayes`].
+    Bayesian(BayesParams),
 }
 
 impl Strategy {
@@ -22,12 +26,81 @@ impl Strategy {
         Strategy::Evolutionary(EvolutionParams::default())
     }
 
-    /// `random` or `evolutionary`.
+    /// Bayesian with the default parameters.
+    pub fn bayesian() -> Self {
+        Strategy::Bayesian(BayesParams::default())
+    }
+
+    /// `random`, `evolutionary` or `bayesian`.
     pub fn name(&self) -> &'static str {
         match self {
             Strategy::Random => "random",
             Strategy::Evolutionary(_) => "evolutionary",
+            Strategy::Bayesian(_) => "bayesian",
         }
+    }
+}
+
+/// Parameters of the Bayesian strategy. Every field has a default, so `Bayesian(())` is valid.
+///
+/// The first `initial` evaluations are distinct random feasible points. Then each batch of `batch`
+/// points maximises expected improvement × probability of feasibility over the candidates: every
+/// point of the space that passes the exact checks and was not evaluated when the space has at
+/// most `candidates` points, else `candidates` uniformly random points plus the one- and two-gene
+/// neighbours of the best points found (see [`crate::bayes`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BayesParams {
+    pub initial: usize,
+    pub batch: usize,
+    pub candidates: usize,
+}
+
+impl Default for BayesParams {
+    fn default() -> Self {
+        Self {
+            initial: 10,
+            batch: 1,
+            candidates: 2048,
+        }
+    }
+}
+
+/// The largest batch of the Bayesian strategy (each point of a batch refits the models).
+pub const MAX_BAYES_BATCH: usize = 256;
+/// The most candidates the Bayesian strategy scores per proposal.
+pub const MAX_BAYES_CANDIDATES: usize = 1 << 20;
+
+impl BayesParams {
+    /// Check the parameters. Errors name the field.
+    pub fn validate(&self) -> Result<()> {
+        ensure(
+            (1..=MAX_EVALUATIONS).contains(&self.initial),
+            "initial",
+            || {
+                format!(
+                    "must be between 1 and {MAX_EVALUATIONS}, got {}",
+                    self.initial
+                )
+            },
+        )?;
+        ensure((1..=MAX_BAYES_BATCH).contains(&self.batch), "batch", || {
+            format!(
+                "must be between 1 and {MAX_BAYES_BATCH}, got {}",
+                self.batch
+            )
+        })?;
+        ensure(
+            (1..=MAX_BAYES_CANDIDATES).contains(&self.candidates),
+            "candidates",
+            || {
+                format!(
+                    "must be between 1 and {MAX_BAYES_CANDIDATES}, got {}",
+                    self.candidates
+                )
+            },
+        )?;
+        Ok(())
     }
 }
 
@@ -183,8 +256,10 @@ impl SearchConfig {
         self.constraints
             .validate()
             .map_err(|e| e.under("constraints"))?;
-        if let Strategy::Evolutionary(p) = &self.strategy {
-            p.validate().map_err(|e| e.under("strategy"))?;
+        match &self.strategy {
+            Strategy::Random => {}
+            Strategy::Evolutionary(p) => p.validate().map_err(|e| e.under("strategy"))?,
+            Strategy::Bayesian(p) => p.validate().map_err(|e| e.under("strategy"))?,
         }
         ensure(
             (1..=MAX_EVALUATIONS).contains(&self.evaluations),
@@ -260,6 +335,31 @@ mod tests {
         assert_eq!(c.top_k, 3);
         assert_eq!(c.constraints, Constraints::default());
         assert_eq!(c.strategy, Strategy::evolutionary());
+        let b = text.replace("Evolutionary(())", "Bayesian(())");
+        let c = SearchConfig::from_ron_str(&b, Path::new("x.ron")).unwrap();
+        assert_eq!(c.strategy, Strategy::bayesian());
+        assert_eq!(c.strategy.name(), "bayesian");
+        let b = text.replace(
+            "Evolutionary(())",
+            "Bayesian((initial: 4, batch: 2, candidates: 100))",
+        );
+        let c = SearchConfig::from_ron_str(
+            &b.replace(
+                "objective: Latency",
+                "constraints: (max_cycles: Some(5000)), objective: Latency",
+            ),
+            Path::new("x.ron"),
+        )
+        .unwrap();
+        assert_eq!(
+            c.strategy,
+            Strategy::Bayesian(BayesParams {
+                initial: 4,
+                batch: 2,
+                candidates: 100
+            })
+        );
+        assert_eq!(c.constraints.max_cycles, Some(5000));
     }
 
     #[test]
@@ -273,6 +373,15 @@ mod tests {
         assert_eq!(
             c.validate().unwrap_err().field.as_deref(),
             Some("strategy.elites")
+        );
+        let mut c = SearchConfig::default_for(&base);
+        c.strategy = Strategy::Bayesian(BayesParams {
+            batch: 0,
+            ..BayesParams::default()
+        });
+        assert_eq!(
+            c.validate().unwrap_err().field.as_deref(),
+            Some("strategy.batch")
         );
         let mut c = SearchConfig::default_for(&base);
         c.top_k = 0;

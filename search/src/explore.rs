@@ -16,7 +16,7 @@
 //! the thread count, so the same seed gives the same run on 1 thread or 64.
 
 use crate::config::EvolutionParams;
-use crate::eval::{evaluate_in, Evaluation, Objective};
+use crate::eval::{evaluate_in, Evaluation, Metrics, Objective};
 use crate::result::HistoryEntry;
 use crate::space::{Constraints, Genome, Space, GENES};
 use crate::Phase;
@@ -121,6 +121,8 @@ pub(crate) struct Designs<'a> {
     constraints: &'a Constraints,
     /// Validated, feasible candidates classified so far.
     pub feasible: BTreeMap<Genome, Arch>,
+    /// Points [`Designs::admits`] passed without keeping their accelerator.
+    passed: BTreeSet<Genome>,
     /// Points refused by the screen.
     rejected: BTreeMap<Genome, Refusal>,
     /// Evaluations made in this run (the error message when some layer could not be mapped).
@@ -134,6 +136,7 @@ impl<'a> Designs<'a> {
             base,
             constraints,
             feasible: BTreeMap::new(),
+            passed: BTreeSet::new(),
             rejected: BTreeMap::new(),
             memo: BTreeMap::new(),
         }
@@ -161,19 +164,45 @@ impl<'a> Designs<'a> {
         if self.rejected.contains_key(&g) {
             return false;
         }
-        match self.space.point(&g).to_arch(self.base) {
-            Err(_) => {
-                self.rejected.insert(g, Refusal::Invalid);
-                false
-            }
-            Ok(arch) if self.constraints.violation(&arch).is_some() => {
-                self.rejected.insert(g, Refusal::Infeasible);
-                false
-            }
+        match self.check(g) {
             Ok(arch) => {
+                self.passed.remove(&g);
                 self.feasible.insert(g, arch);
                 true
             }
+            Err(r) => {
+                self.rejected.insert(g, r);
+                false
+            }
+        }
+    }
+
+    /// [`Designs::classify`] without keeping the accelerator: for strategies that screen many more
+    /// points than they propose (the answer is remembered, the accelerator rebuilt if proposed).
+    pub fn admits(&mut self, g: Genome) -> bool {
+        if self.feasible.contains_key(&g) || self.passed.contains(&g) {
+            return true;
+        }
+        if self.rejected.contains_key(&g) {
+            return false;
+        }
+        match self.check(g) {
+            Ok(_) => {
+                self.passed.insert(g);
+                true
+            }
+            Err(r) => {
+                self.rejected.insert(g, r);
+                false
+            }
+        }
+    }
+
+    fn check(&self, g: Genome) -> std::result::Result<Arch, Refusal> {
+        match self.space.point(&g).to_arch(self.base) {
+            Err(_) => Err(Refusal::Invalid),
+            Ok(arch) if self.constraints.violation(&arch).is_some() => Err(Refusal::Infeasible),
+            Ok(arch) => Ok(arch),
         }
     }
 
@@ -186,6 +215,16 @@ impl<'a> Designs<'a> {
             Refusal::Invalid => Outcome::Invalid,
             Refusal::Infeasible => Outcome::Infeasible(None),
         })
+    }
+
+    /// The run's design specs.
+    pub fn constraints(&self) -> &Constraints {
+        self.constraints
+    }
+
+    /// The analytical totals of an evaluated candidate that mapped.
+    pub fn metrics(&self, g: &Genome) -> Option<&Metrics> {
+        self.memo.get(g)?.as_ref().ok().map(|e| &e.metrics)
     }
 
     /// Has `g` been evaluated in this run?

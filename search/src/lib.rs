@@ -41,6 +41,7 @@
 //!
 //! The library prints nothing: pass a progress callback to [`search_with_progress`].
 
+pub mod bayes;
 pub mod config;
 pub mod eval;
 pub mod explore;
@@ -48,11 +49,12 @@ pub mod gp;
 pub mod result;
 pub mod space;
 
-pub use config::{EvolutionParams, SearchConfig, Strategy};
+pub use config::{BayesParams, EvolutionParams, SearchConfig, Strategy};
 pub use eval::{best_mapping, evaluate, BestMapping, Evaluation, LayerChoice, Metrics, Objective};
 pub use result::{Finalist, FinalistLayer, HistoryEntry, SearchResult};
 pub use space::{Constraints, DesignPoint, SearchSpace};
 
+use bayes::Bayesian;
 use explore::{fitness_cmp, Evolution, Explorer, Proposer, RandomSearch};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -87,6 +89,11 @@ pub fn search_with_progress(
 ) -> Result<SearchResult> {
     config.validate()?;
     let space = config.space.to_space()?;
+    let mut strategy: Box<dyn Proposer> = match &config.strategy {
+        Strategy::Random => Box::new(RandomSearch),
+        Strategy::Evolutionary(p) => Box::new(Evolution::new(p)),
+        Strategy::Bayesian(p) => Box::new(Bayesian::new(p, &space)),
+    };
     let mut ex = Explorer::new(
         space,
         base,
@@ -97,10 +104,6 @@ pub fn search_with_progress(
         progress,
     );
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
-    let mut strategy: Box<dyn Proposer> = match &config.strategy {
-        Strategy::Random => Box::new(RandomSearch),
-        Strategy::Evolutionary(p) => Box::new(Evolution::new(p)),
-    };
     ex.run(strategy.as_mut(), &mut rng)?;
 
     // Rank the distinct, mappable candidates that meet the performance limits by the analytical
