@@ -34,7 +34,11 @@ fn pool(threads: usize) -> rayon::ThreadPool {
 #[test]
 fn same_seed_same_result_on_one_two_and_four_threads() {
     let (base, w) = (base(), mlp());
-    for strategy in [Strategy::Random, Strategy::evolutionary()] {
+    for strategy in [
+        Strategy::Random,
+        Strategy::evolutionary(),
+        Strategy::bayesian(),
+    ] {
         let c = config(strategy, 48, 7);
         let one = pool(1).install(|| search(&c, &base, &w)).unwrap();
         let two = pool(2).install(|| search(&c, &base, &w)).unwrap();
@@ -130,7 +134,11 @@ fn result_is_consistent() {
 #[test]
 fn every_evaluated_candidate_meets_the_constraints() {
     let (base, w) = (base(), mlp());
-    for strategy in [Strategy::Random, Strategy::evolutionary()] {
+    for strategy in [
+        Strategy::Random,
+        Strategy::evolutionary(),
+        Strategy::bayesian(),
+    ] {
         let mut c = config(strategy, 60, 11);
         c.constraints = Constraints {
             max_pes: Some(64),
@@ -168,7 +176,11 @@ fn performance_limits_are_learned_from_evaluations_and_respected() {
         .collect();
     cycles.sort_unstable();
     let limit = (cycles[0] + cycles[cycles.len() / 2]) / 2;
-    for strategy in [Strategy::Random, Strategy::evolutionary()] {
+    for strategy in [
+        Strategy::Random,
+        Strategy::evolutionary(),
+        Strategy::bayesian(),
+    ] {
         let mut c = config(strategy, 64, 5);
         c.constraints.max_cycles = Some(limit);
         let r = search(&c, &base, &w).unwrap();
@@ -303,7 +315,11 @@ fn invalid_combinations_are_skipped_and_counted() {
     c.constraints = Constraints::default();
     c.evaluations = 30;
     c.top_k = 2;
-    for strategy in [Strategy::Random, Strategy::evolutionary()] {
+    for strategy in [
+        Strategy::Random,
+        Strategy::evolutionary(),
+        Strategy::bayesian(),
+    ] {
         c.strategy = strategy;
         let r = search(&c, &base, &w).unwrap();
         assert!(r.invalid_skipped > 0);
