@@ -97,6 +97,34 @@ impl SearchSpace {
             .fold(self.dataflow.len() as u64, |a, b| a.saturating_mul(b))
     }
 
+    /// Every point of the space, as listed (not screened: some may not validate), in the order of
+    /// nested loops over rows (outermost), cols, input, weight, accumulator, banks and dataflow
+    /// (innermost), each in its list's order. For exhaustive baselines of small spaces.
+    pub fn points(&self) -> impl Iterator<Item = DesignPoint> + '_ {
+        let lists = self.lists().map(|(_, v, _)| v);
+        let lens: Vec<u64> = lists
+            .iter()
+            .map(|v| v.len() as u64)
+            .chain([self.dataflow.len() as u64])
+            .collect();
+        (0..self.size()).map(move |mut i| {
+            let mut idx = [0usize; GENES];
+            for g in (0..GENES).rev() {
+                idx[g] = (i % lens[g]) as usize;
+                i /= lens[g];
+            }
+            DesignPoint {
+                rows: lists[0][idx[0]] as u32,
+                cols: lists[1][idx[1]] as u32,
+                input_bytes: lists[2][idx[2]] as u64,
+                weight_bytes: lists[3][idx[3]] as u64,
+                accumulator_bytes: lists[4][idx[4]] as u64,
+                banks: lists[5][idx[5]] as u32,
+                dataflow: self.dataflow[idx[6]],
+            }
+        })
+    }
+
     fn lists(&self) -> [(&'static str, &Vec<i64>, (i64, i64)); NUMERIC_GENES] {
         let cap = (1, MAX_CAPACITY_BYTES);
         [
@@ -411,6 +439,25 @@ mod tests {
             bad.validate().unwrap_err().field.as_deref(),
             Some("cols[0]")
         );
+    }
+
+    #[test]
+    fn points_enumerate_the_space_in_loop_order() {
+        let s = space();
+        let all: Vec<DesignPoint> = s.points().collect();
+        assert_eq!(all.len() as u64, s.size());
+        assert_eq!(all.len(), 6);
+        assert_eq!(
+            (all[0].rows, all[0].dataflow),
+            (8, Dataflow::OutputStationary)
+        );
+        assert_eq!(
+            (all[1].rows, all[1].dataflow),
+            (8, Dataflow::WeightStationary)
+        );
+        assert_eq!(all[5].rows, 4);
+        let distinct: std::collections::BTreeSet<_> = all.iter().collect();
+        assert_eq!(distinct.len(), 6);
     }
 
     #[test]

@@ -41,41 +41,17 @@ fn small_space() -> SearchConfig {
 /// The optimum of the space (by the screening objective, among points that validate, map and
 /// meet the limits), and how many points are within 1 % of it.
 fn exhaustive(c: &SearchConfig, base: &Arch, w: &Workload) -> (f64, usize) {
-    let s = &c.space;
     let mut values = vec![];
-    for &rows in &s.rows {
-        for &cols in &s.cols {
-            for &input in &s.input_bytes {
-                for &weight in &s.weight_bytes {
-                    for &acc in &s.accumulator_bytes {
-                        for &banks in &s.banks {
-                            for &dataflow in &s.dataflow {
-                                let p = DesignPoint {
-                                    rows: rows as u32,
-                                    cols: cols as u32,
-                                    input_bytes: input as u64,
-                                    weight_bytes: weight as u64,
-                                    accumulator_bytes: acc as u64,
-                                    banks: banks as u32,
-                                    dataflow,
-                                };
-                                let Ok(arch) = p.to_arch(base) else { continue };
-                                if c.constraints.violation(&arch).is_some() {
-                                    continue;
-                                }
-                                let Ok(e) =
-                                    eval::evaluate_in(&arch, w, c.objective, SpaceBudget::SCREEN)
-                                else {
-                                    continue;
-                                };
-                                if c.constraints.performance_violation(&e.metrics).is_none() {
-                                    values.push(e.metrics.objective(c.objective));
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+    for p in c.space.points() {
+        let Ok(arch) = p.to_arch(base) else { continue };
+        if c.constraints.violation(&arch).is_some() {
+            continue;
+        }
+        let Ok(e) = eval::evaluate_in(&arch, w, c.objective, SpaceBudget::SCREEN) else {
+            continue;
+        };
+        if c.constraints.performance_violation(&e.metrics).is_none() {
+            values.push(e.metrics.objective(c.objective));
         }
     }
     let opt = values.iter().copied().fold(f64::INFINITY, f64::min);
