@@ -166,12 +166,12 @@ impl Bayesian {
             let mut g = [0u16; GENES];
             'all: loop {
                 set.insert(g);
-                for i in 0..GENES {
-                    if usize::from(g[i]) + 1 < self.lens[i] {
-                        g[i] += 1;
+                for (x, &len) in g.iter_mut().zip(&self.lens) {
+                    if usize::from(*x) + 1 < len {
+                        *x += 1;
                         continue 'all;
                     }
-                    g[i] = 0;
+                    *x = 0;
                 }
                 break;
             }

@@ -6,8 +6,8 @@
 //! capacities and the bank count come from a [`SearchSpace`]; datatypes, DRAM channel, clock and
 //! technology figures come from the base. Each point becomes an
 //! [`ArchSpec`](tessera_arch::ArchSpec) and is validated by `ArchSpec::validate`; points that fail
-//! are skipped and counted, as are points that exceed the design specs ([`Constraints`]: PEs, SRAM
-//! bytes, optionally area). For every remaining candidate
+//! are skipped and counted, as are points that exceed the design specs known before evaluation
+//! ([`Constraints`]: PEs, SRAM bytes, optionally area). For every remaining candidate
 //! the mapper ([`tessera_sim::mapper`]) picks, per layer, the best of the layer's mapping space
 //! ([`Mapping::space_in`](tessera_mapping::Mapping::space_in); a coarse
 //! [`SpaceBudget::SCREEN`](tessera_mapping::SpaceBudget::SCREEN) while screening, the full space
@@ -16,12 +16,21 @@
 //! `tile_n`) by the analytical model on the mapping's
 //! [`Schedule`](tessera_mapping::Schedule) ([`tessera_sim::estimate`]) under the [`Objective`]
 //! (latency in cycles, energy in pJ, or EDP), with an exact branch and bound; the candidate's cost
-//! is the sum over layers (layers run back to back). Two strategies propose candidates under an
-//! evaluation budget: uniform [`Strategy::Random`] sampling and a generational genetic algorithm,
+//! is the sum over layers (layers run back to back). Optional limits on the workload's total
+//! cycles and energy (`max_cycles`, `max_energy_pj`) are only known after that evaluation: such
+//! candidates count against the budget but are never best nor finalists.
+//!
+//! Three strategies propose candidates under an evaluation budget, all through one ask/tell
+//! interface (the explorer asks for a batch, screens and evaluates it, and tells each candidate's
+//! outcome: feasible with its objective, infeasible, invalid or unmappable; see [`explore`]):
+//! uniform [`Strategy::Random`] sampling; a generational genetic algorithm,
 //! [`Strategy::Evolutionary`] (tournament selection, optional uniform crossover, one-gene
 //! neighbour mutation, elitism; the dataflow is one more gene, so the search chooses between
-//! weight- and output-stationary arrays like it chooses sizes). Batches are evaluated in parallel
-//! with rayon; a run is deterministic for its seed whatever the thread count (see [`explore`]).
+//! weight- and output-stationary arrays like it chooses sizes); and constrained Bayesian
+//! optimisation, [`Strategy::Bayesian`] ([`bayes`]: a Gaussian process ([`gp`]) of the log
+//! objective, models of unmappability and of each performance limit, expected improvement ×
+//! probability of feasibility over sampled candidates). Batches are evaluated in parallel with
+//! rayon; a run is deterministic for its seed whatever the thread count.
 //!
 //! After exploring, the top-K distinct candidates by the analytical objective are re-simulated on
 //! every layer with the cycle-level simulator ([`tessera_sim::run_layer`], event engine, operands
@@ -35,9 +44,11 @@
 //! dataflow per accelerator for the whole workload (no per-layer switching); only GEMM layers and
 //! the weight- and output-stationary dataflows exist (input-stationary is refused), so there are
 //! no network or multi-accelerator variants to search; the mapping space is two tile sizes per
-//! layer, not loop orders; there is no Bayesian optimisation, reinforcement learning
-//! or gradient-based search yet (the spine's strategies are random and evolutionary); the area and
-//! energy figures are the first-order models of `tessera_sim` (no leakage, wires, controller).
+//! layer, not loop orders; there is no reinforcement learning or gradient-based search, and the
+//! Bayesian strategy models accelerators only (the mapper stays an exact inner search, not a
+//! second learned loop) and costs `O(n³)` per model fit in the `n` candidates evaluated, so it is
+//! meant for budgets of a few hundred; the area and energy figures are the first-order models of
+//! `tessera_sim` (no leakage, wires, controller).
 //!
 //! The library prints nothing: pass a progress callback to [`search_with_progress`].
 

@@ -78,9 +78,11 @@ pub struct SearchResult {
     pub evaluated: usize,
     /// Distinct candidates evaluated by the analytical model.
     pub distinct_evaluated: usize,
-    /// Distinct design points drawn that `ArchSpec::validate` rejected (never evaluated).
+    /// Distinct design points drawn that `ArchSpec::validate` rejected (never evaluated). The
+    /// Bayesian strategy also counts the candidates it screened before scoring them.
     pub invalid_skipped: usize,
-    /// Distinct valid design points drawn that exceed the constraints (never evaluated).
+    /// Distinct valid design points drawn that exceed the PE, SRAM or area limit (never
+    /// evaluated; counted like `invalid_skipped`).
     pub infeasible_skipped: usize,
     /// Distinct evaluated candidates on which some layer had no mapping (objective `None`).
     pub unmappable: usize,

@@ -188,12 +188,12 @@ fn performance_limits_are_learned_from_evaluations_and_respected() {
         let mut best = None::<f64>;
         for h in &r.history {
             // Over the limit: evaluated (it has an objective) but never the best so far.
-            if h.violation.is_none() {
+            if let Some(why) = &h.violation {
+                assert!(why.contains("max_cycles"), "{why}");
+                assert!(h.objective.is_some());
+            } else {
                 let v = h.objective.unwrap();
                 best = Some(best.map_or(v, |b| b.min(v)));
-            } else {
-                assert!(h.violation.as_ref().unwrap().contains("max_cycles"));
-                assert!(h.objective.is_some());
             }
             assert_eq!(h.best_so_far, best);
         }
