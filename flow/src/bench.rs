@@ -2,7 +2,8 @@
 //! dataflow.
 //!
 //! (a) simulated cycles per second of the event-level and stepped engines against Verilator on the
-//!     same exported design and program (Verilator's build time reported apart from its run time);
+//!     same exported design and program (Verilator's build time reported apart from its run time),
+//!     on both dataflows and on ws_16x16 with double-buffered weights;
 //! (b) a GEMM set on 8×8 and 32×32 arrays: wall time, simulated cycles per second and the functional
 //!     MAC rate of the event engine beside the plain native int8 kernel in the same binary;
 //! (c) whole networks (ResNet-18, ResNet-50) functionally simulated layer by layer on one core and
@@ -331,6 +332,13 @@ pub fn network_figure(
     })
 }
 
+/// Built-in `name` with double-buffered PE weights, named `<name>_db`.
+pub fn double_buffered(name: &str) -> Result<Arch> {
+    let mut s = tessera_arch::builtin::arch_spec(name)?.with_weight_double_buffer(true);
+    s.name = format!("{name}_db");
+    s.validate()
+}
+
 /// The mapper's choice (latency) for `p`: what every command uses.
 fn map(p: &Problem, arch: &Arch) -> Result<Mapping> {
     tessera_sim::mapper::map_layer(p, arch, &MappingSpec::default())
@@ -428,8 +436,13 @@ pub fn run(tools: Option<&Tools>, on_figure: &mut dyn FnMut(BenchEvent)) -> Resu
             std::env::temp_dir().join(format!("tessera-bench-cache-{}", std::process::id()));
         let g = vs_verilator_gemm();
         let result = (|| -> Result<()> {
-            for a in VS_VERILATOR_ARCHS {
-                let r = vs_verilator(&tessera_arch::builtin::arch(a)?, &g, &cache, tools)?;
+            let mut archs = VS_VERILATOR_ARCHS
+                .iter()
+                .map(|a| tessera_arch::builtin::arch(a))
+                .collect::<Result<Vec<_>>>()?;
+            archs.push(double_buffered("ws_16x16")?);
+            for arch in &archs {
+                let r = vs_verilator(arch, &g, &cache, tools)?;
                 on_figure(BenchEvent::VsVerilator(&r));
                 vs.push(r);
             }

@@ -2,7 +2,8 @@
 //! (`tessera_arch::tech`):
 //! - **PE MACs**: R×C multipliers at the operand width and adders at the accumulator width;
 //! - **PE registers**: R×C × (two operand registers and one accumulator-wide register), the
-//!   pipeline registers of both dataflows;
+//!   pipeline registers of both dataflows; with double-buffered weights also the shadow weight and
+//!   the switch bit (and the switch bit's skew chains); its weight multiplexer is left out;
 //! - **skew registers**: weight-stationary input skew (row r delays its operand r cycles) and output
 //!   deskew (column c delays its sum C-1-c cycles); output-stationary input and weight skew, both
 //!   operand-wide;
@@ -52,7 +53,15 @@ pub fn skew_register_bits(arch: &Arch) -> u64 {
         Dataflow::OutputStationary => ob.checked_mul(tri(r) + tri(c)),
         _ => ob
             .checked_mul(tri(r))
-            .and_then(|x| ab.checked_mul(tri(c)).and_then(|y| x.checked_add(y))),
+            .and_then(|x| ab.checked_mul(tri(c)).and_then(|y| x.checked_add(y)))
+            // double-buffered weights: the switch bit's skew chains
+            .and_then(|x| {
+                x.checked_add(if arch.weight_double_buffered() {
+                    tri(r)
+                } else {
+                    0
+                })
+            }),
     };
     bits.expect("skew bits of a validated array fit in u64")
 }
@@ -63,9 +72,15 @@ impl Area {
         let dt = arch.datatypes();
         let pes = arch.pes() as f64;
         let pe_mac_um2 = t.mac(dt).area.get() * pes;
+        // double-buffered weights: a shadow weight and the switch bit in every PE
+        let db_bits = if arch.weight_double_buffered() {
+            u64::from(dt.operand_bits()) + 1
+        } else {
+            0
+        };
         let pe_registers_um2 = t
             .register_area(
-                tessera_arch::tech::Tech::pe_register_bits(dt)
+                (tessera_arch::tech::Tech::pe_register_bits(dt) + db_bits)
                     .checked_mul(arch.pes())
                     .expect("PE register bits fit in u64"),
             )
