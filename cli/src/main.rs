@@ -140,7 +140,17 @@ impl MappingArgs {
                 .as_deref()
                 .and_then(tessera_mapping::Objective::parse)
                 .or(file.objective),
-            layers: file.layers,
+            // flags override the file, its per-layer entries included
+            layers: file
+                .layers
+                .into_iter()
+                .map(|(name, mut t)| {
+                    t.tile_m = self.tile_m.or(t.tile_m);
+                    t.tile_k = self.tile_k.or(t.tile_k);
+                    t.tile_n = self.tile_n.or(t.tile_n);
+                    (name, t)
+                })
+                .collect(),
         })
     }
 }
@@ -373,12 +383,17 @@ pub(crate) fn inputs(c: &Common) -> Result<(Arch, Workload, MappingSpec)> {
     let arch = load_arch(&c.arch)?;
     let w = load_workload(&c.workload)?;
     let spec = c.mapping.spec()?;
+    check_mapping_layers(&c.mapping, &spec, &w)?;
+    Ok((arch, select(w, c.layer.as_deref())?, spec))
+}
+
+/// Per-layer entries of a mapping file must name layers of the whole workload `w`.
+fn check_mapping_layers(args: &MappingArgs, spec: &MappingSpec, w: &Workload) -> Result<()> {
     spec.check_layer_names(w.layers.iter().map(|l| l.name()))
-        .map_err(|e| match &c.mapping.mapping {
+        .map_err(|e| match &args.mapping {
             Some(f) => e.in_file(f),
             None => e,
-        })?;
-    Ok((arch, select(w, c.layer.as_deref())?, spec))
+        })
 }
 
 /// The workload, or only its layer `which` (`--layer`).
@@ -480,8 +495,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Cmd::Validate(v) => {
-            let pairs = validate_pairs(&v.arch, &v.workload, v.layer.as_deref())?;
-            let r = tessera_sim::workload::validate(&pairs, &v.mapping.spec()?, v.seed)?;
+            let spec = v.mapping.spec()?;
+            let pairs =
+                validate_pairs(&v.arch, &v.workload, v.layer.as_deref(), &v.mapping, &spec)?;
+            let r = tessera_sim::workload::validate(&pairs, &spec, v.seed)?;
             if v.json {
                 print_json(&r)?;
             } else if v.csv {
@@ -576,6 +593,8 @@ fn validate_pairs(
     archs: &[String],
     workloads: &[String],
     layer: Option<&str>,
+    args: &MappingArgs,
+    spec: &MappingSpec,
 ) -> Result<Vec<(Arch, Workload)>> {
     let archs: Vec<String> = if archs.is_empty() {
         [
@@ -622,7 +641,9 @@ fn validate_pairs(
     let mut pairs = vec![];
     for a in &archs {
         for w in &workloads {
-            pairs.push((load_arch(a)?, select(load_workload(w)?, layer)?));
+            let wl = load_workload(w)?;
+            check_mapping_layers(args, spec, &wl)?;
+            pairs.push((load_arch(a)?, select(wl, layer)?));
         }
     }
     Ok(pairs)

@@ -536,6 +536,22 @@ fn saved_mappings_feed_back() {
         "--json",
     ]);
     assert_eq!(a["layers"], b["layers"]);
+    // a flag overrides the file's per-layer entries too
+    let c = json(&[
+        "estimate",
+        "--arch",
+        "os_8x8",
+        "--workload",
+        "dqn",
+        "--mapping",
+        f.to_str().unwrap(),
+        "--tile-k",
+        "8",
+        "--json",
+    ]);
+    for l in c["layers"].as_array().unwrap() {
+        assert_eq!(l["mapping"]["tile_k"], 8, "{l}");
+    }
     let bad = dir.path().join("typo.ron");
     std::fs::write(&bad, "MappingSpec(layers: {\"conv9\": (tile_n: Some(8))})").unwrap();
     assert_bad(
@@ -543,6 +559,19 @@ fn saved_mappings_feed_back() {
             "estimate",
             "--workload",
             "dqn",
+            "--mapping",
+            bad.to_str().unwrap(),
+        ],
+        "typo.ron",
+        "conv9",
+    );
+    assert_bad(
+        &[
+            "validate",
+            "--workload",
+            "dqn",
+            "--arch",
+            "ws_4x4",
             "--mapping",
             bad.to_str().unwrap(),
         ],

@@ -4,16 +4,17 @@
 //! `tile_m`, OS `tile_k`) and the output tile's width in array columns `nb` (`tile_n / C`). Each
 //! ranges over `1..=cap`, where `cap` is the layer's extent cut to what the buffers hold. The space:
 //! - **exhaustive** on a free tile whose range has at most [`EXHAUSTIVE`] values: every value;
-//! - otherwise **sampled**: every value up to [`EXHAUSTIVE`], every power of two, the cap and its
-//!   halvings, and the *balanced* tile of every trip count up to [`BALANCED_TRIPS`] (the smallest
+//! - otherwise **sampled**: every value up to [`EXHAUSTIVE`], every power of two, the top (the
+//!   extent or the cap, whichever is smaller) and the cap with their halvings, and the *balanced* tile of every trip count up to [`BALANCED_TRIPS`] (the smallest
 //!   tile that covers the extent in `T` trips, `ceil(extent / T)`: same number of tiles, the least
 //!   remainder waste). Tiles that are not sampled are not searched: on a large layer the mapper's
 //!   choice is the best of the sample, not necessarily of the whole space (the note of
 //!   `tessera_sim::mapper` says so).
 //!
 //! Doubling a buffer keeps every tile of the smaller space (the small values, the powers of two,
-//! the old cap as a halving of the new one, the balanced tiles that still fit), so more buffer
-//! never makes the mapper's choice slower; a property test holds it.
+//! the old cap and its halvings as halvings of the new one, the balanced tiles that still fit), so
+//! more buffer never makes the mapper's choice slower; a property test holds it, on layers large
+//! enough to be sampled too.
 //!
 //! Pinned tiles (given by the user, [`Pinned`]) take their one value. Every mapping returned is
 //! checked ([`Mapping::check`]); the list is sorted and has no duplicates, so the space is the same
@@ -68,8 +69,15 @@ pub fn tile_values_in(extent: u32, cap: u32, budget: SpaceBudget) -> Vec<u32> {
     }
     let mut v: Vec<u32> = (1..=budget.exhaustive).collect();
     v.extend((0..32).map(|i| 1u32 << i).take_while(|&p| p < top));
-    // The cap and its halvings (see the module docs).
+    // The top and the cap with their halvings (see the module docs): the cap's keep a smaller
+    // cap's tiles when a doubled buffer lifts the top to the extent.
     v.extend((0..32).map(|i| top >> i).take_while(|&t| t > 0));
+    v.extend(
+        (0..32)
+            .map(|i| cap >> i)
+            .take_while(|&t| t > 0)
+            .filter(|&t| t <= top),
+    );
     for trips in 1..=budget.balanced_trips {
         let t = extent.div_ceil(trips);
         if t <= top {

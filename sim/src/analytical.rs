@@ -44,7 +44,8 @@ pub struct Estimate {
     pub area: Area,
     /// Useful MACs / (PEs × cycles).
     pub utilization: f64,
-    /// Cycles the array is busy (sum of COMPUTE busy lengths).
+    /// Cycles the array is busy: the union of the COMPUTEs' busy intervals (their sum when tiles do
+    /// not overlap).
     pub compute_cycles: Cycles,
     /// Cycles the DMA is busy (sum of LOAD and STORE busy lengths).
     pub dma_cycles: Cycles,

@@ -66,6 +66,19 @@ impl Contract {
         Self::store_beat(arch, n.saturating_sub(1)) + arch.dram().latency().get() + 1
     }
 
+    /// [`OverlappedTile::after`] under this contract (a test fault adds to the tile's last cycle).
+    pub fn overlapped_tile(
+        &self,
+        arch: &Arch,
+        issue: u64,
+        len: u64,
+        prev: Option<&OverlappedTile>,
+    ) -> OverlappedTile {
+        let mut t = OverlappedTile::after(arch, issue, len, prev);
+        t.done += self.compute_skew;
+        t
+    }
+
     /// Busy cycles of a COMPUTE streaming `len ≥ 1` words.
     /// - weight-stationary: `2R + C + len` (R preload, skew, C-1 deskew, one write per row);
     /// - output-stationary: `len + 2R + C - 1` (stream and skew until the last MAC at

@@ -311,3 +311,74 @@ fn a_gather_past_the_image_is_an_error() {
         );
     }
 }
+
+/// Two overlapped tiles (double-buffered weights) where the later one accumulates into the word
+/// the earlier one writes in the same cycle: the stepped engine runs it as the hardware would (the
+/// SRAM returns the old word), and the event engine, which applies effects in issue order, refuses
+/// it rather than compute something else. (A review found it; the lowering never emits it.)
+#[test]
+fn an_accumulator_race_between_overlapped_tiles_is_refused() {
+    use tessera_arch::isa::{unit, Instr, LoadTarget, Program};
+    let arch = tessera_arch::builtin::arch_spec("ws_2x3")
+        .unwrap()
+        .with_weight_double_buffer(true)
+        .validate()
+        .unwrap();
+    let program = Program {
+        instrs: vec![
+            Instr::Load {
+                target: LoadTarget::Input,
+                count: 8,
+                dram_addr: 0,
+                sram_addr: 0,
+            },
+            Instr::Load {
+                target: LoadTarget::Weight,
+                count: 2,
+                dram_addr: 64,
+                sram_addr: 0,
+            },
+            Instr::Sync { mask: unit::DMA },
+            Instr::Compute {
+                len: 8,
+                in_addr: 0,
+                w_addr: 0,
+                out_addr: 0,
+                accumulate: false,
+            },
+            Instr::Compute {
+                len: 1,
+                in_addr: 0,
+                w_addr: 0,
+                out_addr: 7,
+                accumulate: true,
+            },
+            Instr::Sync {
+                mask: unit::COMPUTE,
+            },
+            Instr::Store {
+                count: 8,
+                dram_addr: 128,
+                sram_addr: 0,
+            },
+            Instr::Halt,
+        ],
+    };
+    let dram: Vec<u8> = (0..256u32).map(|i| (i % 7) as u8).collect();
+    let run = |engine| {
+        tessera_sim::simulate(
+            &arch,
+            &program,
+            dram.clone(),
+            &SimOptions {
+                engine,
+                ..SimOptions::default()
+            },
+        )
+    };
+    assert!(run(Engine::Stepped).is_ok());
+    let Err(e) = run(Engine::Event) else {
+        panic!("the event engine ran a racy program")
+    };
+    assert!(e.message.contains("program race"), "{e}");
+}

@@ -72,12 +72,17 @@ proptest! {
         rows in 1i64..=5, cols in 1i64..=5, banks in 1i64..=2,
         bpc in 1i64..=16, lat in 1i64..=20,
         w0 in 4i64..=48, w1 in 4i64..=48, w2 in 4i64..=48,
-        kind in 0u8..2, a in 1u32..=40, b in 1u32..=40, c in 1u32..=40,
+        kind in 0u8..2, a in 1u32..=40, b in 1u32..=40, c in 1u32..=40, big in 0u32..3,
     ) {
         let df = if ws { Dataflow::WeightStationary } else { Dataflow::OutputStationary };
         let s = spec(df, rows, cols, banks, bpc, lat, [w0, w1, w2]);
         let arch = s.validate().unwrap();
-        let l = layer(kind, a, b, c);
+        // `big` stretches a GEMM past the exhaustive limit, so sampled spaces are checked too
+        let l = match (kind, big) {
+            (0, 1) => layer(0, a * 5, b, c),
+            (0, 2) => layer(0, a, b * 5, c * 3),
+            _ => layer(kind, a, b, c),
+        };
         let p = Problem::new(&l, &arch).unwrap();
         let Ok(m) = map_layer(&p, &arch, &MappingSpec::default()) else {
             // nothing fits: then no mapping at all may fit
@@ -109,4 +114,18 @@ proptest! {
                 "{:?} -> {:?}", m, map_layer(&Problem::new(&l, &big).unwrap(), &big, &MappingSpec::default()));
         }
     }
+}
+
+/// A case a review found before the cap's halvings joined the sampled space: doubling every
+/// buffer lifted the top to the extent and lost the old best tile (658 → 688 cycles).
+#[test]
+fn doubled_buffers_keep_the_old_best_tile() {
+    let s = |k: i64| {
+        ArchSpec::ws("r", 4, 2, [768 * k, 760 * k, 1136 * k], 2, 3, 16)
+            .with_dataflow(Dataflow::OutputStationary)
+            .validate()
+            .unwrap()
+    };
+    let l = Layer::Gemm(Gemm::new("g", 3, 134, 3));
+    assert!(mapped_cycles(&s(2), &l) <= mapped_cycles(&s(1), &l));
 }

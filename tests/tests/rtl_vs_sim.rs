@@ -147,6 +147,44 @@ fn single_banked_buffers_run_sequentially_and_verify() {
 
 /// Random designs and GEMMs under Verilator, six per dataflow (deterministic draws, so a failure is
 /// reproducible by its index), half with the stepped engine.
+/// A random small accelerator (`shape` sets its dataflow or options), a random GEMM and one of
+/// its mappings at random; `None` when the draw is invalid or nothing fits.
+fn random_design(
+    pick: &mut impl FnMut(u64, u64) -> u64,
+    name: &str,
+    banks: i64,
+    shape: impl Fn(ArchSpec) -> ArchSpec,
+) -> Option<(Arch, Workload, Mapping)> {
+    let (rows, cols) = (pick(1, 6) as i64, pick(1, 6) as i64);
+    let bytes = [
+        rows * banks * pick(8, 40) as i64,
+        cols * banks * rows * pick(1, 3) as i64,
+        4 * cols * banks * rows.max(pick(8, 64) as i64),
+    ];
+    let spec = ArchSpec::ws(
+        name,
+        rows,
+        cols,
+        bytes,
+        banks,
+        pick(1, 24) as i64,
+        pick(1, 40) as i64,
+    );
+    let arch = shape(spec).validate().ok()?;
+    let g = Gemm::new(
+        "g",
+        pick(1, 50) as u32,
+        pick(1, 40) as u32,
+        pick(1, 30) as u32,
+    );
+    let cands = Mapping::candidates(&g, &arch);
+    if cands.is_empty() {
+        return None;
+    }
+    let mp = cands[pick(0, cands.len() as u64 - 1) as usize];
+    Some((arch, Workload::of_layers("w", vec![Layer::Gemm(g)]), mp))
+}
+
 #[test]
 fn random_designs_verify() {
     let mut rng = SplitMix64::new(0x7e55e7a);
@@ -154,36 +192,14 @@ fn random_designs_verify() {
     for (df, short) in DATAFLOWS {
         let mut done = 0;
         while done < 6 {
-            let (rows, cols) = (pick(1, 6) as i64, pick(1, 6) as i64);
             let banks = pick(1, 2) as i64;
-            let bytes = [
-                rows * banks * pick(8, 40) as i64,
-                cols * banks * rows * pick(1, 3) as i64,
-                4 * cols * banks * rows.max(pick(8, 64) as i64),
-            ];
-            let spec = ArchSpec::ws(
-                &format!("rand_{short}{done}"),
-                rows,
-                cols,
-                bytes,
-                banks,
-                pick(1, 24) as i64,
-                pick(1, 40) as i64,
-            )
-            .with_dataflow(df);
-            let Ok(arch) = spec.validate() else { continue };
-            let g = Gemm::new(
-                "g",
-                pick(1, 50) as u32,
-                pick(1, 40) as u32,
-                pick(1, 30) as u32,
-            );
-            let cands = Mapping::candidates(&g, &arch);
-            if cands.is_empty() {
+            let Some((arch, w, mp)) =
+                random_design(&mut pick, &format!("rand_{short}{done}"), banks, |s| {
+                    s.with_dataflow(df)
+                })
+            else {
                 continue;
-            }
-            let mp = cands[pick(0, cands.len() as u64 - 1) as usize];
-            let w = Workload::of_layers("w", vec![Layer::Gemm(g)]);
+            };
             let engine = if done % 2 == 0 {
                 Engine::Event
             } else {
@@ -390,36 +406,12 @@ fn double_buffered_weights_verify() {
     let mut pick = |lo: u64, hi: u64| lo + rng.next_u64() % (hi - lo + 1);
     let mut done = 0;
     while done < 6 {
-        let (rows, cols) = (pick(1, 6) as i64, pick(1, 6) as i64);
         let banks = if done < 5 { 2 } else { 1 };
-        let bytes = [
-            rows * banks * pick(8, 40) as i64,
-            cols * banks * rows * pick(1, 3) as i64,
-            4 * cols * banks * rows.max(pick(8, 64) as i64),
-        ];
-        let spec = ArchSpec::ws(
-            &format!("rand_db{done}"),
-            rows,
-            cols,
-            bytes,
-            banks,
-            pick(1, 24) as i64,
-            pick(1, 40) as i64,
-        )
-        .with_weight_double_buffer(true);
-        let Ok(arch) = spec.validate() else { continue };
-        let g = Gemm::new(
-            "g",
-            pick(1, 50) as u32,
-            pick(1, 40) as u32,
-            pick(1, 30) as u32,
-        );
-        let cands = Mapping::candidates(&g, &arch);
-        if cands.is_empty() {
+        let Some((arch, w, mp)) = random_design(&mut pick, &format!("rand_db{done}"), banks, |s| {
+            s.with_weight_double_buffer(true)
+        }) else {
             continue;
-        }
-        let mp = cands[pick(0, cands.len() as u64 - 1) as usize];
-        let w = Workload::of_layers("w", vec![Layer::Gemm(g)]);
+        };
         let engine = if done % 2 == 0 {
             Engine::Event
         } else {

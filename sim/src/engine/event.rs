@@ -96,6 +96,9 @@ struct UnitState {
 #[derive(Clone, Copy, Default)]
 struct OverlapState {
     last: Option<OverlappedTile>,
+    /// The last COMPUTE's first accumulator word and program counter.
+    last_out: u32,
+    last_pc: usize,
     /// First cycle no tile is waiting (a COMPUTE may issue).
     accept_at: u64,
     /// First cycle every tile is done.
@@ -308,7 +311,10 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                 let Instr::Compute { len, .. } = ins else {
                     unreachable!("only COMPUTE goes to the compute unit")
                 };
-                let tile = OverlappedTile::after(arch, t, len.into(), ov.last.as_ref());
+                let tile = opts
+                    .contract
+                    .overlapped_tile(arch, t, len.into(), ov.last.as_ref());
+                check_overlap(&ov, &tile, &ins, pc, program)?;
                 // footprint order: input, weight, accumulator
                 let (rr, cc) = (u64::from(arch.rows()), u64::from(arch.cols()));
                 let spans = [
@@ -328,8 +334,13 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                     &mut active,
                     ov.done_at,
                 )?;
+                let Instr::Compute { out_addr, .. } = ins else {
+                    unreachable!()
+                };
                 ov = OverlapState {
                     last: Some(tile),
+                    last_out: out_addr.into(),
+                    last_pc: pc,
                     accept_at: tile.stream + 1,
                     prev_done_at: ov.done_at,
                     done_at: tile.done + 1,
@@ -354,6 +365,43 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
     unreachable!(
         "the controller always has a Look or a unit to wake it; check_program guarantees a HALT"
     )
+}
+
+/// Two overlapped tiles must reach each accumulator word in issue order: the later tile may read
+/// (to accumulate) or write a word the earlier one writes only after that write (the SRAM reads the
+/// old word in a write's own cycle). Row m of a tile is read at `s+R+C+m-1` and written at
+/// `s+R+C+m`, so with `d = out_j - out_{j-1}` a shared word is safe iff `d < s_j - s_{j-1} - 1`.
+/// The lowering never breaks this; the engine refuses a program that does, since it applies
+/// effects in issue order (the stepped engine runs it as the hardware would).
+fn check_overlap(
+    ov: &OverlapState,
+    tile: &OverlappedTile,
+    ins: &Instr,
+    pc: usize,
+    program: &Program,
+) -> Result<()> {
+    let (Some(prev), Instr::Compute { out_addr, len, .. }) = (ov.last.as_ref(), *ins) else {
+        return Ok(());
+    };
+    if prev.done < tile.preload {
+        return Ok(());
+    }
+    let (a0, a1) = (
+        i64::from(ov.last_out),
+        i64::from(ov.last_out) + prev.len as i64,
+    );
+    let (b0, b1) = (i64::from(out_addr), i64::from(out_addr) + i64::from(len));
+    let shared = a0 < b1 && b0 < a1;
+    let d = b0 - a0;
+    let gap = tile.stream as i64 - prev.stream as i64;
+    if shared && d >= gap - 1 {
+        return Err(Diagnostic::internal(format!(
+            "program race: instruction {pc} ({ins}) reaches accumulator words of instruction {} ({}) \
+             before that one has written them; the event engine cannot order them (use --engine stepped)",
+            ov.last_pc, program.instrs[ov.last_pc]
+        )));
+    }
+    Ok(())
 }
 
 /// Look at the next instruction at `t` directly when nothing in the queue comes first, else queue it.

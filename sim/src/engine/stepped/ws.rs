@@ -86,18 +86,12 @@ impl WsUnit {
         };
         if let Some(m) = self.tag_psum {
             let bottom = (self.r - 1) * self.c;
-            for col in 0..self.c {
-                let v = if col == self.c - 1 {
-                    self.psum[bottom + col]
-                } else {
-                    *self.deskew[col].front().expect("deskew stages")
-                };
-                self.out_row[col] = if op.accumulate {
-                    ports.acc_a[col].wrapping_add(v)
-                } else {
-                    v
-                };
-            }
+            write_back_row(
+                &mut self.out_row,
+                &self.psum[bottom..],
+                &self.deskew,
+                op.accumulate.then_some(&ports.acc_a[..]),
+            );
             out.acc_write = Some(op.out_addr + m);
             out.done = m + 1 == op.len;
         }
@@ -112,13 +106,7 @@ impl WsUnit {
         // valid tags, all from this cycle's values
         self.tag_psum = self.tags.last_pe();
         self.tags.shift(out.reads.input.map(|a| a - op.in_addr));
-        // deskew: column c takes PE (R-1, c)'s partial sum
-        let bottom = (r - 1) * c;
-        for col in 0..c.saturating_sub(1) {
-            let d = &mut self.deskew[col];
-            d.pop_front();
-            d.push_back(self.psum[bottom + col]);
-        }
+        shift_deskew(&mut self.deskew, &self.psum[(r - 1) * c..]);
         // PEs, a row at a time from the bottom, so the row above still holds this cycle's sums:
         // a_out <= a_in (the row shifts right, a_left enters column 0), psum_out <= psum_in + a_in·w.
         for row in (0..r).rev() {
@@ -159,5 +147,35 @@ impl WsUnit {
         if out.done {
             self.op = None;
         }
+    }
+}
+
+/// The row a weight-stationary unit writes this cycle: column c from the end of its deskew chain
+/// (the last column straight from PE (R-1, C-1)'s partial sum `bottom[C-1]`), plus the old row
+/// `acc` when accumulating.
+pub(crate) fn write_back_row(
+    out: &mut [i32],
+    bottom: &[i32],
+    deskew: &[VecDeque<i32>],
+    acc: Option<&[i32]>,
+) {
+    let c = out.len();
+    for col in 0..c {
+        let v = if col == c - 1 {
+            bottom[col]
+        } else {
+            *deskew[col].front().expect("deskew stages")
+        };
+        out[col] = acc.map_or(v, |a| a[col].wrapping_add(v));
+    }
+}
+
+/// Clock edge of the deskew chains: column c takes PE (R-1, c)'s partial sum `bottom[c]`.
+pub(crate) fn shift_deskew(deskew: &mut [VecDeque<i32>], bottom: &[i32]) {
+    let c = deskew.len();
+    for col in 0..c.saturating_sub(1) {
+        let d = &mut deskew[col];
+        d.pop_front();
+        d.push_back(bottom[col]);
     }
 }

@@ -9,6 +9,7 @@
 //! are the sequencers': preload cycles of the waiting tile, rows read of the streaming tile, and
 //! cycles since the last stream began (for the preload rule).
 
+use super::ws::{shift_deskew, write_back_row};
 use super::{ComputeOp, ComputeOut, Ports, Reads, TagPath};
 use std::collections::VecDeque;
 
@@ -162,18 +163,12 @@ impl WsDbUnit {
             let (seq, m) = untag(t);
             let op = self.op_of(seq);
             let bottom = (self.r - 1) * self.c;
-            for col in 0..self.c {
-                let v = if col == self.c - 1 {
-                    self.psum[bottom + col]
-                } else {
-                    *self.deskew[col].front().expect("deskew stages")
-                };
-                self.out_row[col] = if op.accumulate {
-                    ports.acc_a[col].wrapping_add(v)
-                } else {
-                    v
-                };
-            }
+            write_back_row(
+                &mut self.out_row,
+                &self.psum[bottom..],
+                &self.deskew,
+                op.accumulate.then_some(&ports.acc_a[..]),
+            );
             out.acc_write = Some(op.out_addr + m);
             out.done = m + 1 == op.len;
         }
@@ -196,13 +191,7 @@ impl WsDbUnit {
             }
         });
         self.tags.shift(read_tag);
-        // deskew
-        let bottom = (r - 1) * c;
-        for col in 0..c.saturating_sub(1) {
-            let d = &mut self.deskew[col];
-            d.pop_front();
-            d.push_back(self.psum[bottom + col]);
-        }
+        shift_deskew(&mut self.deskew, &self.psum[(r - 1) * c..]);
         // PEs, bottom row first so the row above still holds this cycle's sums; switch bits and
         // weights from this cycle's registers
         for row in (0..r).rev() {
