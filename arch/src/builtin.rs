@@ -20,14 +20,45 @@ pub const ARCHS: &[(&str, &str)] = &[
     ("os_32x32", include_str!("../builtin/os_32x32.ron")),
 ];
 
-/// The spec of a built-in accelerator.
+/// (name, RON text) of the templates of published designs: built-ins too, each file citing its
+/// sources and its `note` naming the nearest configuration where the design is approximated.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "tpu_like",
+        include_str!("../builtin/templates/tpu_like.ron"),
+    ),
+    ("gemmini", include_str!("../builtin/templates/gemmini.ron")),
+    (
+        "nvdla_like",
+        include_str!("../builtin/templates/nvdla_like.ron"),
+    ),
+    (
+        "shidiannao_like",
+        include_str!("../builtin/templates/shidiannao_like.ron"),
+    ),
+    (
+        "eyeriss_like",
+        include_str!("../builtin/templates/eyeriss_like.ron"),
+    ),
+];
+
+/// Every built-in name: the arrays, then the templates.
+pub fn names() -> Vec<&'static str> {
+    ARCHS.iter().chain(TEMPLATES).map(|a| a.0).collect()
+}
+
+/// The spec of a built-in accelerator or template.
 pub fn arch_spec(name: &str) -> Result<ArchSpec> {
-    let (_, text) = ARCHS.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-        Diagnostic::new(format!(
-            "no built-in accelerator named {name:?} (built-ins: {})",
-            ARCHS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
-        ))
-    })?;
+    let (_, text) = ARCHS
+        .iter()
+        .chain(TEMPLATES)
+        .find(|(n, _)| *n == name)
+        .ok_or_else(|| {
+            Diagnostic::new(format!(
+                "no built-in accelerator named {name:?} (built-ins: {})",
+                names().join(", ")
+            ))
+        })?;
     tessera_core::load::parse_ron(text, Path::new(&format!("builtin:{name}")))
 }
 
@@ -46,7 +77,7 @@ pub fn load_arch(name_or_path: &str) -> Result<Arch> {
 /// [`load_arch`], and a note when the name is both a built-in and a file in the current folder
 /// (the built-in is taken; `./NAME` names the file).
 pub fn load_arch_noted(name_or_path: &str) -> Result<(Arch, Option<String>)> {
-    if ARCHS.iter().any(|(n, _)| *n == name_or_path) {
+    if names().contains(&name_or_path) {
         let note = Path::new(name_or_path).exists().then(|| {
             format!(
                 "`{name_or_path}` is a built-in accelerator and also a file here; using the \
@@ -59,7 +90,7 @@ pub fn load_arch_noted(name_or_path: &str) -> Result<(Arch, Option<String>)> {
     if !path.exists() {
         return Err(Diagnostic::new(format!(
             "{name_or_path:?} is neither a built-in accelerator ({}) nor an existing file",
-            ARCHS.iter().map(|a| a.0).collect::<Vec<_>>().join(", ")
+            names().join(", ")
         )));
     }
     let spec: ArchSpec = tessera_core::load::read_ron(path)?;

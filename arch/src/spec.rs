@@ -22,6 +22,10 @@ pub enum Dataflow {
 pub struct ArchSpec {
     /// Becomes a Verilog module prefix and file name: letters, digits, `_`.
     pub name: String,
+    /// What the description approximates (a template of a published design names its nearest
+    /// configuration here); every report shows it. Printable text, at most [`MAX_NOTE_CHARS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     pub array: ArraySpec,
     pub datatypes: DatatypeSpec,
     pub buffers: BuffersSpec,
@@ -238,6 +242,7 @@ pub struct Arch {
     cols: u32,
     dataflow: Dataflow,
     weight_double_buffer: bool,
+    note: Option<String>,
     datatypes: Datatypes,
     input: Buffer,
     weight: Buffer,
@@ -250,6 +255,9 @@ pub struct Arch {
     #[serde(skip)]
     spec: ArchSpec,
 }
+
+/// The longest [`ArchSpec::note`].
+pub const MAX_NOTE_CHARS: usize = 400;
 
 /// Upper bounds that keep every derived size inside the instruction encoding and u64 arithmetic.
 pub const MAX_ARRAY_DIM: i64 = 128;
@@ -276,6 +284,10 @@ impl Arch {
     }
     pub fn dataflow(&self) -> Dataflow {
         self.dataflow
+    }
+    /// What the description approximates, if it says ([`ArchSpec::note`]).
+    pub fn note(&self) -> Option<&str> {
+        self.note.as_deref()
     }
     /// Whether the PEs double-buffer the stationary weights (weight-stationary only).
     pub fn weight_double_buffered(&self) -> bool {
@@ -377,6 +389,7 @@ impl ArchSpec {
         };
         ArchSpec {
             name: name.into(),
+            note: None,
             array: ArraySpec {
                 rows,
                 cols,
@@ -538,12 +551,22 @@ impl ArchSpec {
                 Tech::builtin(name).expect("built-in technology files are valid")
             }
         };
+        if let Some(n) = &self.note {
+            ensure(
+                n.chars().count() <= MAX_NOTE_CHARS && !n.chars().any(char::is_control),
+                "note",
+                || {
+                    format!("must be printable text of at most {MAX_NOTE_CHARS} characters (no line breaks)")
+                },
+            )?;
+        }
         Ok(Arch {
             name: self.name.clone(),
             rows,
             cols,
             dataflow: a.dataflow,
             weight_double_buffer: a.weight_double_buffer,
+            note: self.note.clone(),
             datatypes,
             input,
             weight,
@@ -674,6 +697,26 @@ mod tests {
         assert_eq!(a.input().word_bytes(), 2);
         assert_eq!(a.weight().word_bytes(), 3);
         assert_eq!(a.accumulator().word_bytes(), 3 * 4);
+    }
+
+    #[test]
+    fn notes_are_short_printable_text_and_templates_have_one() {
+        let mut s = crate::builtin::arch_spec("ws_4x4").unwrap();
+        s.note = Some("nearest configuration: weight-stationary".into());
+        assert_eq!(
+            s.validate().unwrap().note(),
+            Some("nearest configuration: weight-stationary")
+        );
+        s.note = Some("two\nlines".into());
+        assert_eq!(s.validate().unwrap_err().field.as_deref(), Some("note"));
+        s.note = Some("x".repeat(MAX_NOTE_CHARS + 1));
+        assert_eq!(s.validate().unwrap_err().field.as_deref(), Some("note"));
+        for (name, _) in crate::builtin::TEMPLATES {
+            assert!(
+                crate::builtin::arch(name).unwrap().note().is_some(),
+                "{name}"
+            );
+        }
     }
 
     #[test]

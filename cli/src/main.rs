@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tessera_arch::builtin::{load_arch_noted, ARCHS};
+use tessera_arch::builtin::load_arch_noted;
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_mapping::MappingSpec;
@@ -228,7 +228,7 @@ struct BenchArgs {
 #[derive(Args)]
 struct ValidateArgs {
     /// Accelerators to validate on (default: a set of built-ins of both dataflows; `builtins`:
-    /// every built-in).
+    /// every built-in array; `templates`: every template of a published design).
     #[arg(long)]
     arch: Vec<String>,
     /// Workloads (default: the demo set; `zoo`: every network of the model zoo).
@@ -341,7 +341,7 @@ fn import(name: &str) -> Result<tessera_import::Validated> {
 }
 
 pub(crate) fn load_arch(name: &str) -> Result<Arch> {
-    if imported(name) && !ARCHS.iter().any(|a| a.0 == name) {
+    if imported(name) && !tessera_arch::builtin::names().contains(&name) {
         return match import(name)? {
             tessera_import::Validated::Arch(a) => Ok(*a),
             tessera_import::Validated::Workload(_) => Err(Diagnostic::field(
@@ -428,7 +428,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 workloads: Vec<&'static str>,
             }
             let l = L {
-                archs: ARCHS.iter().map(|a| a.0).collect(),
+                archs: tessera_arch::builtin::names(),
                 workloads: WORKLOADS.iter().map(|w| w.0).collect(),
             };
             if f.json {
@@ -609,6 +609,11 @@ fn validate_pairs(
             .flat_map(|a| -> Vec<String> {
                 if a == "builtins" {
                     tessera_arch::builtin::ARCHS
+                        .iter()
+                        .map(|(n, _)| n.to_string())
+                        .collect()
+                } else if a == "templates" {
+                    tessera_arch::builtin::TEMPLATES
                         .iter()
                         .map(|(n, _)| n.to_string())
                         .collect()

@@ -124,6 +124,13 @@ fn totals(t: &Totals, clock_mhz: Option<f64>, nm: &NotModelled) {
     }
 }
 
+/// The accelerator description's note, on its own line, when it has one.
+fn arch_note(arch: &str, note: Option<&str>) {
+    if let Some(n) = note {
+        outln!("  note on {arch}: {n}");
+    }
+}
+
 pub fn estimate(r: &EstimateReport, arch: &Arch) {
     outln!(
         "estimate of {} on {} ({}; {})",
@@ -132,6 +139,7 @@ pub fn estimate(r: &EstimateReport, arch: &Arch) {
         r.dataflow,
         r.model
     );
+    arch_note(&r.arch, r.arch_note.as_deref());
     layer_header("");
     for l in &r.layers {
         layer_row(
@@ -158,6 +166,7 @@ pub fn simulate(r: &SimulateReport) {
         r.engine,
         r.seed
     );
+    arch_note(&r.arch, r.arch_note.as_deref());
     layer_header("  outputs");
     for l in &r.layers {
         layer_row(
@@ -188,6 +197,13 @@ pub fn simulate(r: &SimulateReport) {
 
 pub fn validate(r: &ValidateReport) {
     outln!("analytical model vs cycle simulator ({})", r.model);
+    let mut noted: Vec<&str> = vec![];
+    for c in &r.cases {
+        if c.arch_note.is_some() && !noted.contains(&c.arch.as_str()) {
+            arch_note(&c.arch, c.arch_note.as_deref());
+            noted.push(&c.arch);
+        }
+    }
     outln!(
         "  {:<10} {:<10} {:>16} {:>16} {:>9}",
         "arch",
@@ -261,6 +277,7 @@ pub fn verify(r: &VerifyReport) {
         r.engine,
         r.seed
     );
+    arch_note(&r.arch, r.arch_note.as_deref());
     for l in &r.layers {
         outln!(
             "  {:<12} sim {} cycles, RTL {} cycles, outputs {}{}{}",

@@ -247,6 +247,10 @@ impl DesignPoint {
     pub fn to_arch_spec(&self, base: &Arch) -> ArchSpec {
         let mut s = base.spec().clone().with_dataflow(self.dataflow);
         s.name = self.name();
+        // a candidate is not the base's template, and keeps double-buffered weights only where
+        // its dataflow has them
+        s.note = None;
+        s.array.weight_double_buffer &= self.dataflow == tessera_arch::Dataflow::WeightStationary;
         s.array.rows = i64::from(self.rows);
         s.array.cols = i64::from(self.cols);
         let buf = |capacity: u64| BufferSpec {

@@ -167,6 +167,9 @@ pub struct LayerEstimate {
 pub struct EstimateReport {
     pub arch: String,
     pub dataflow: String,
+    /// What the accelerator's description approximates (`ArchSpec::note`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch_note: Option<String>,
     pub workload: String,
     pub model: &'static str,
     pub layers: Vec<LayerEstimate>,
@@ -197,6 +200,7 @@ pub fn estimate(arch: &Arch, w: &Workload, spec: &MappingSpec) -> Result<Estimat
     Ok(EstimateReport {
         arch: arch.name().to_string(),
         dataflow: arch.dataflow().name().to_string(),
+        arch_note: arch.note().map(str::to_string),
         workload: w.name.clone(),
         model: MODEL_NOTE,
         totals: totals(arch, layers.iter().map(|l| l.row()))?,
@@ -227,6 +231,9 @@ pub struct LayerSim {
 pub struct SimulateReport {
     pub arch: String,
     pub dataflow: String,
+    /// What the accelerator's description approximates (`ArchSpec::note`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch_note: Option<String>,
     pub workload: String,
     pub engine: Engine,
     pub seed: u64,
@@ -288,6 +295,7 @@ pub fn simulate(
         SimulateReport {
             arch: arch.name().to_string(),
             dataflow: arch.dataflow().name().to_string(),
+            arch_note: arch.note().map(str::to_string),
             workload: w.name.clone(),
             engine,
             seed,
@@ -304,6 +312,9 @@ pub fn simulate(
 pub struct ValidateCase {
     pub arch: String,
     pub dataflow: String,
+    /// What the accelerator's description approximates (`ArchSpec::note`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch_note: Option<String>,
     #[serde(flatten)]
     pub info: LayerInfo,
     pub mapping: Mapping,
@@ -368,6 +379,7 @@ pub fn validate(
             Ok(ValidateCase {
                 arch: arch.name().to_string(),
                 dataflow: arch.dataflow().name().to_string(),
+                arch_note: arch.note().map(str::to_string),
                 info: LayerInfo::of(l, &p),
                 mapping,
                 analytical_cycles: a,

@@ -83,6 +83,9 @@ pub struct VerifyLayer {
 pub struct VerifyReport {
     pub arch: String,
     pub dataflow: String,
+    /// What the accelerator's description approximates (`ArchSpec::note`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arch_note: Option<String>,
     pub workload: String,
     pub engine: Engine,
     pub seed: u64,
@@ -228,6 +231,7 @@ pub fn verify_with(
     Ok(VerifyReport {
         arch: arch.name().to_string(),
         dataflow: arch.dataflow().name().to_string(),
+        arch_note: arch.note().map(str::to_string),
         workload: w.name.clone(),
         engine: o.engine,
         seed: o.seed,

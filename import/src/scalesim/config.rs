@@ -378,6 +378,7 @@ pub fn parse_config_with(
     Ok(Imported {
         spec: ArchSpec {
             name,
+            note: None,
             array: ArraySpec {
                 rows,
                 cols,
