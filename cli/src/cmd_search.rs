@@ -7,10 +7,15 @@ use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tessera_arch::Arch;
+use tessera_core::diag::Kind;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_flow::codesign::{export_best, verify_best};
 use tessera_flow::demo::{DemoReport, Stage};
-use tessera_search::{Objective, Phase, SearchConfig, SearchResult, Strategy};
+use tessera_flow::slurm::{self, SlurmFiles, SlurmPlan, Submitted};
+use tessera_search::journal::Header;
+use tessera_search::{
+    Journal, Objective, Persist, Phase, Replay, SearchConfig, SearchResult, Shard, Strategy,
+};
 use tessera_verif::{ExportReport, VerifyReport};
 
 #[derive(Args)]
@@ -43,6 +48,32 @@ pub struct SearchArgs {
     verify: bool,
     #[arg(long)]
     json: bool,
+    /// Append every evaluation to this journal as it is made, so the run can be resumed (after a
+    /// crash, a kill or Ctrl-C) or merged with other shards.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
+    /// Continue the run journaled in --checkpoint (a new journal when it does not exist yet): its
+    /// evaluations are replayed, not recomputed, and the result is the uninterrupted run's.
+    #[arg(long, requires = "checkpoint")]
+    resume: bool,
+    /// Journals to take evaluations from instead of computing them; every shard's journal merges a
+    /// split run (the result is the one-machine run's).
+    #[arg(long, value_name = "FILE", num_args = 1..)]
+    replay: Vec<PathBuf>,
+    /// Evaluate only shard I of N of the run's distinct candidates into --checkpoint (random
+    /// strategy); merge the shards with --replay.
+    #[arg(long, value_name = "I/N", requires = "checkpoint")]
+    shard: Option<String>,
+    /// Write Slurm batch scripts into DIR: an array job of --shards shards and a dependent merge
+    /// that writes DIR/result.json (random strategy).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["shard", "checkpoint", "replay", "export", "verify"])]
+    slurm: Option<PathBuf>,
+    /// Shards of a --slurm run.
+    #[arg(long, default_value_t = 4, requires = "slurm")]
+    shards: u32,
+    /// Submit the --slurm scripts with sbatch.
+    #[arg(long, requires = "slurm")]
+    submit: bool,
 }
 
 /// What `tessera search --json` prints: the search result, plus export and verify when asked.
@@ -174,16 +205,154 @@ fn print_search(r: &SearchResult) {
     }
 }
 
+/// The journal to append to (created, or resumed with its evaluations to replay).
+fn open_journal(a: &SearchArgs, header: &Header) -> Result<Option<(Journal, Replay)>> {
+    let Some(path) = &a.checkpoint else {
+        return Ok(None);
+    };
+    if a.resume && path.exists() {
+        let (j, r) = Journal::resume(path, header)?;
+        if !a.json {
+            eprintln!(
+                "resuming {}: {} evaluations journaled",
+                path.display(),
+                r.len()
+            );
+        }
+        Ok(Some((j, r)))
+    } else {
+        Ok(Some((Journal::create(path, header)?, Replay::default())))
+    }
+}
+
+/// An interruption's message says where the evaluations so far are and how to go on.
+fn on_interrupt(e: Diagnostic, a: &SearchArgs) -> Diagnostic {
+    if e.kind != Kind::Interrupted {
+        return e;
+    }
+    let mut e = e;
+    e.message = match &a.checkpoint {
+        Some(p) => format!(
+            "interrupted; the evaluations so far are journaled in {}: rerun the same command \
+             with --resume to continue",
+            p.display()
+        ),
+        None => "interrupted (pass --checkpoint FILE to be able to resume a run)".into(),
+    };
+    e
+}
+
+fn run_slurm(a: &SearchArgs, dir: &std::path::Path, cfg: SearchConfig) -> Result<ExitCode> {
+    let exe = std::env::current_exe()
+        .map_err(|e| Diagnostic::new(format!("cannot find the tessera executable: {e}")))?;
+    let plan = SlurmPlan {
+        dir: dir.to_path_buf(),
+        shards: a.shards,
+        exe,
+        arch: slurm::job_path(&a.arch)?,
+        workload: slurm::job_path(&a.workload)?,
+        config: cfg,
+    };
+    let files = slurm::write_scripts(&plan)?;
+    let submitted = if a.submit {
+        Some(slurm::submit(&files)?)
+    } else {
+        None
+    };
+    if a.json {
+        #[derive(Serialize)]
+        struct Out {
+            files: SlurmFiles,
+            submitted: Option<Submitted>,
+        }
+        print_json(&Out { files, submitted })?;
+    } else {
+        outln!(
+            "wrote {}, {}, {} and {}",
+            files.config.display(),
+            files.shards_script.display(),
+            files.merge_script.display(),
+            files.submit_script.display()
+        );
+        match submitted {
+            Some(s) => outln!(
+                "submitted {} shards as job {} and the merge as job {}; the result will be {}",
+                a.shards,
+                s.shards_job,
+                s.merge_job,
+                files.result.display()
+            ),
+            None => outln!(
+                "submit with: sh {}   (the result will be {})",
+                files.submit_script.display(),
+                files.result.display()
+            ),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(a: SearchArgs) -> Result<ExitCode> {
     let base = load_arch(&a.arch)?;
     let w = load_workload(&a.workload)?;
     let cfg = config(&a, &base)?;
+    if let Some(dir) = &a.slurm {
+        return run_slurm(&a, dir, cfg);
+    }
+    let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
+    if shard.is_some() && !cfg.strategy.ignores_outcomes() {
+        return Err(Diagnostic::field(
+            "--shard",
+            format!("{}: {}", cfg.strategy.name(), Strategy::SEQUENTIAL),
+        ));
+    }
+    let header = Header::new(&base, &w, cfg.objective, shard);
+    let mut journal = open_journal(&a, &header)?;
+    let mut replay = Replay::load(&a.replay, &header)?;
+    if replay.has_shards() {
+        replay.check_complete_shards()?;
+    }
+    if let Some((_, own)) = &mut journal {
+        replay.absorb(std::mem::take(own));
+    }
     let bar = progress_bar(a.json, cfg.evaluations as u64);
-    let r = tessera_search::search_with_progress(&cfg, &base, &w, &|p, d, t| {
-        show_progress(&bar, p, d, t)
-    });
+    let show = |p, d, t| show_progress(&bar, p, d, t);
+    let persist = Persist {
+        replay: Some(&replay),
+        journal: journal.as_mut().map(|(j, _)| j),
+    };
+    if let Some(shard) = shard {
+        let r = tessera_search::search_shard(&cfg, &base, &w, shard, &show, persist);
+        bar.finish_and_clear();
+        let r = r.map_err(|e| on_interrupt(e, &a))?;
+        if a.json {
+            print_json(&r)?;
+        } else {
+            outln!(
+                "shard {}: {} of the run's {} distinct candidates ({} proposed) are this shard's: \
+                 {} evaluated, {} replayed; journal {}",
+                r.shard,
+                r.owned,
+                r.distinct,
+                r.proposed,
+                r.stats.computed,
+                r.stats.replayed,
+                a.checkpoint
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string())
+            );
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let r = tessera_search::search_persisted(&cfg, &base, &w, &show, persist);
     bar.finish_and_clear();
-    let r = r?;
+    let (r, stats) = r.map_err(|e| on_interrupt(e, &a))?;
+    if !a.json && (a.checkpoint.is_some() || !a.replay.is_empty()) {
+        eprintln!(
+            "distinct evaluations: {} computed, {} replayed from journals",
+            stats.computed, stats.replayed
+        );
+    }
     let tools = if a.export.is_some() || a.verify {
         Some(tessera_verif::Tools::find()?)
     } else {

@@ -579,3 +579,91 @@ fn saved_mappings_feed_back() {
         "conv9",
     );
 }
+
+/// A search killed with SIGKILL and rerun with `--resume` gives the uninterrupted run's result, byte
+/// for byte, without recomputing what the journal holds; Ctrl-C (SIGINT) stops with exit code 130
+/// and says how to resume.
+#[test]
+fn a_killed_search_resumes_to_the_same_result() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("run.journal");
+    let j = journal.to_str().unwrap();
+    let args = [
+        "search",
+        "--workload",
+        "resnet18",
+        "--arch",
+        "ws_32x32",
+        "--strategy",
+        "evolutionary",
+        "--evaluations",
+        "2000",
+        "--json",
+    ];
+    let lines = |p: &Path| {
+        std::fs::read_to_string(p)
+            .map(|t| t.matches('\n').count())
+            .unwrap_or(0)
+    };
+    // kill once some evaluations are journaled, mid-run
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .args(["--checkpoint", j])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    while lines(&journal) < 40 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before the kill"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    assert_eq!(child.wait().unwrap().signal(), Some(9));
+    let kept = lines(&journal);
+    let resumed = tessera(&[&args[..], &["--checkpoint", j, "--resume"]].concat());
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let whole = tessera(&args);
+    assert!(whole.status.success());
+    assert_eq!(resumed.stdout, whole.stdout);
+    assert!(lines(&journal) > kept);
+
+    // Ctrl-C
+    let second = dir.path().join("second.journal");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(&args[..args.len() - 1])
+        .args(["--checkpoint", second.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    while lines(&second) < 40 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "finished before Ctrl-C"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("--resume") && err.contains("second.journal"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+}

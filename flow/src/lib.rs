@@ -2,9 +2,11 @@
 //! - [`demo`]: estimate → simulate → validate → search → export → verify on a built-in example;
 //! - [`codesign`]: export and verify the design a search returns, with its mappings;
 //! - [`bench`]: the simulator's speed against Verilator and the native kernel.
+//! - [`slurm`]: a search split into shards over a Slurm cluster, and their merge.
 //!
 //! The command line (`tessera`) calls these and only parses arguments and prints results.
 
 pub mod bench;
 pub mod codesign;
 pub mod demo;
+pub mod slurm;

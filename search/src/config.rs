@@ -31,6 +31,17 @@ impl Strategy {
         Strategy::Bayesian(BayesParams::default())
     }
 
+    /// Does the strategy propose the same candidates whatever their outcomes? Only such a run can
+    /// be split into shards ([`crate::search_shard`]).
+    pub fn ignores_outcomes(&self) -> bool {
+        matches!(self, Strategy::Random)
+    }
+
+    /// Why a run of this strategy cannot be split into shards, for error messages.
+    pub const SEQUENTIAL: &'static str = "only the random strategy can be split into shards: the \
+        evolutionary and Bayesian strategies choose each batch from the outcomes of the ones \
+        before, so their runs are sequential (they use every core of one machine instead)";
+
     /// `random`, `evolutionary` or `bayesian`.
     pub fn name(&self) -> &'static str {
         match self {

@@ -17,6 +17,7 @@
 
 use crate::config::EvolutionParams;
 use crate::eval::{evaluate_in, Evaluation, Metrics, Objective};
+use crate::journal::{Journal, Replay, Shard};
 use crate::result::HistoryEntry;
 use crate::space::{Constraints, Genome, Space, GENES};
 use crate::Phase;
@@ -102,6 +103,12 @@ pub(crate) trait Proposer {
 
     /// The outcome of every candidate of the last `ask`, in the order asked (duplicates included).
     fn tell(&mut self, results: &[(Genome, Outcome)]);
+
+    /// Does the strategy propose the same candidates whatever their outcomes (so a run can be
+    /// split into shards that evaluate disjoint parts of one proposal sequence)?
+    fn ignores_outcomes(&self) -> bool {
+        false
+    }
 }
 
 /// Why the screen refused a point.
@@ -304,6 +311,13 @@ pub(crate) struct Explorer<'a> {
     progress: &'a (dyn Fn(Phase, usize, usize) + Sync),
     pub history: Vec<HistoryEntry>,
     best: Option<f64>,
+    /// Evaluations to take instead of computing them (resume, merge of shards).
+    replay: Option<&'a Replay>,
+    /// Where every computed evaluation is appended.
+    journal: Option<&'a mut Journal>,
+    /// Distinct evaluations taken from `replay` and computed, in this run.
+    pub replayed: usize,
+    pub computed: usize,
 }
 
 impl<'a> Explorer<'a> {
@@ -325,7 +339,17 @@ impl<'a> Explorer<'a> {
             progress,
             history: Vec::with_capacity(budget),
             best: None,
+            replay: None,
+            journal: None,
+            replayed: 0,
+            computed: 0,
         }
+    }
+
+    /// Take evaluations from `replay` and append the computed ones to `journal`.
+    pub fn persist(&mut self, replay: Option<&'a Replay>, journal: Option<&'a mut Journal>) {
+        self.replay = replay;
+        self.journal = journal;
     }
 
     pub fn unmappable(&self) -> usize {
@@ -352,6 +376,7 @@ impl<'a> Explorer<'a> {
     pub fn run(&mut self, strategy: &mut dyn Proposer, rng: &mut ChaCha8Rng) -> Result<()> {
         let mut empty = 0usize;
         while self.remaining() > 0 {
+            tessera_core::interrupt::check()?;
             let n = strategy.batch().min(self.remaining()).max(1);
             let batch = strategy.ask(&mut self.designs, rng, n)?;
             if batch.is_empty() || batch.len() > n {
@@ -361,7 +386,7 @@ impl<'a> Explorer<'a> {
                 )));
             }
             let before = self.history.len();
-            let results = self.evaluate_batch(&batch);
+            let results = self.evaluate_batch(&batch)?;
             if self.history.len() == before {
                 empty += 1;
                 if empty >= MAX_EMPTY_BATCHES {
@@ -375,15 +400,119 @@ impl<'a> Explorer<'a> {
             }
             strategy.tell(&results);
         }
+        if let Some(j) = self.journal.as_deref_mut() {
+            j.end(self.designs.memo.len())?;
+        }
         Ok(())
+    }
+
+    /// Evaluate `jobs` (distinct, not evaluated yet): each from the replay when it holds it, the
+    /// others computed in parallel and journaled, in `jobs` order.
+    fn evaluate_jobs(
+        &mut self,
+        jobs: &[(Genome, &Arch)],
+    ) -> Result<Vec<(Genome, std::result::Result<Evaluation, String>)>> {
+        let (workload, objective) = (self.workload, self.objective);
+        let mut out: Vec<Option<std::result::Result<Evaluation, String>>> = vec![None; jobs.len()];
+        let mut todo = vec![];
+        for (i, (g, arch)) in jobs.iter().enumerate() {
+            let point = self.designs.space.point(g);
+            match self.replay.and_then(|r| r.get(&point, arch, workload)) {
+                Some(r) => {
+                    out[i] = Some(r?);
+                    self.replayed += 1;
+                }
+                None => todo.push(i),
+            }
+        }
+        let computed: Vec<(usize, std::result::Result<Evaluation, String>)> = todo
+            .par_iter()
+            .map(|&i| {
+                let arch = jobs[i].1;
+                (
+                    i,
+                    evaluate_in(arch, workload, objective, SpaceBudget::SCREEN)
+                        .map_err(|e| e.message),
+                )
+            })
+            .collect();
+        self.computed += computed.len();
+        for (i, r) in computed {
+            if let Some(j) = self.journal.as_deref_mut() {
+                j.record(self.designs.space.point(&jobs[i].0), &r)?;
+            }
+            out[i] = Some(r);
+        }
+        if let Some(j) = self.journal.as_deref_mut() {
+            j.flush()?;
+        }
+        Ok(jobs
+            .iter()
+            .zip(out)
+            .map(|((g, _), r)| (*g, r.expect("every job answered")))
+            .collect())
+    }
+
+    /// Run `strategy` (which must ignore outcomes) and evaluate only `shard`'s part of the distinct
+    /// candidates it proposes, in the order of first appearance: the proposals are exactly those
+    /// of a whole run with the same seed, so the shards' journals together hold every evaluation
+    /// of that run. Nothing is ranked or re-simulated. Returns the distinct candidates of the
+    /// whole run and how many this shard owns.
+    pub fn run_shard(
+        &mut self,
+        strategy: &mut dyn Proposer,
+        rng: &mut ChaCha8Rng,
+        shard: Shard,
+    ) -> Result<(usize, usize)> {
+        if !strategy.ignores_outcomes() {
+            return Err(Diagnostic::field(
+                "--shard",
+                crate::config::Strategy::SEQUENTIAL,
+            ));
+        }
+        let mut seen: BTreeSet<Genome> = BTreeSet::new();
+        let (mut asked, mut owned) = (0usize, 0usize);
+        while asked < self.budget {
+            tessera_core::interrupt::check()?;
+            let n = strategy.batch().min(self.budget - asked).max(1);
+            let batch = strategy.ask(&mut self.designs, rng, n)?;
+            if batch.is_empty() || batch.len() > n {
+                return Err(Diagnostic::internal(format!(
+                    "internal error: a strategy asked for at most {n} candidates proposed {}",
+                    batch.len()
+                )));
+            }
+            asked += batch.len();
+            let mut jobs: Vec<(Genome, Arch)> = vec![];
+            for g in &batch {
+                if !self.designs.classify(*g) {
+                    return Err(Diagnostic::internal(
+                        "internal error: a strategy that ignores outcomes proposed a point the \
+                         screen refuses",
+                    ));
+                }
+                if seen.insert(*g) && shard.owns(seen.len() - 1) {
+                    owned += 1;
+                    jobs.push((*g, self.designs.feasible[g].clone()));
+                }
+            }
+            let refs: Vec<(Genome, &Arch)> = jobs.iter().map(|(g, a)| (*g, a)).collect();
+            let results = self.evaluate_jobs(&refs)?;
+            self.designs.memo.extend(results);
+            (self.progress)(Phase::Explore, asked, self.budget);
+        }
+        if let Some(j) = self.journal.as_deref_mut() {
+            j.end(owned)?;
+        }
+        Ok((seen.len(), owned))
     }
 
     /// Screen a batch, evaluate its new candidates in parallel, record it, and return each
     /// candidate's outcome in batch order.
-    fn evaluate_batch(&mut self, batch: &[Genome]) -> Vec<(Genome, Outcome)> {
+    fn evaluate_batch(&mut self, batch: &[Genome]) -> Result<Vec<(Genome, Outcome)>> {
         let mut refused: BTreeMap<Genome, Outcome> = BTreeMap::new();
         let mut fresh: BTreeSet<Genome> = BTreeSet::new();
-        let mut jobs: Vec<(Genome, &Arch)> = vec![];
+        let mut jobs: Vec<(Genome, Arch)> = vec![];
         for g in batch {
             if let Some(o) = self.designs.refusal(*g) {
                 refused.insert(*g, o);
@@ -391,20 +520,12 @@ impl<'a> Explorer<'a> {
         }
         for g in batch {
             if !refused.contains_key(g) && !self.designs.memo.contains_key(g) && fresh.insert(*g) {
-                jobs.push((*g, &self.designs.feasible[g]));
+                jobs.push((*g, self.designs.feasible[g].clone()));
             }
         }
-        let (workload, objective) = (self.workload, self.objective);
-        let results: Vec<(Genome, std::result::Result<Evaluation, String>)> = jobs
-            .par_iter()
-            .map(|(g, arch)| {
-                (
-                    *g,
-                    evaluate_in(arch, workload, objective, SpaceBudget::SCREEN)
-                        .map_err(|e| e.message),
-                )
-            })
-            .collect();
+        let refs: Vec<(Genome, &Arch)> = jobs.iter().map(|(g, a)| (*g, a)).collect();
+        let results = self.evaluate_jobs(&refs)?;
+        let objective = self.objective;
         self.designs.memo.extend(results);
         let mut out = Vec::with_capacity(batch.len());
         for g in batch {
@@ -441,7 +562,7 @@ impl<'a> Explorer<'a> {
             out.push((*g, outcome));
         }
         (self.progress)(Phase::Explore, self.history.len(), self.budget);
-        out
+        Ok(out)
     }
 }
 
@@ -458,6 +579,10 @@ impl Proposer for RandomSearch {
     }
 
     fn tell(&mut self, _: &[(Genome, Outcome)]) {}
+
+    fn ignores_outcomes(&self) -> bool {
+        true
+    }
 }
 
 /// The generational genetic algorithm of [`EvolutionParams`]: the first batch is the initial

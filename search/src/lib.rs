@@ -50,6 +50,12 @@
 //! meant for budgets of a few hundred; the area and energy figures are the first-order models of
 //! `tessera_sim` (no leakage, wires, controller).
 //!
+//! Long runs ([`journal`]): [`search_persisted`] appends every distinct evaluation to a journal and
+//! takes evaluations from journals instead of computing them; since a run is deterministic for its
+//! seed, replaying gives exactly the uninterrupted run's result (resume after a kill). A random run
+//! can be split into shards ([`search_shard`]) whose journals, replayed together, merge to the
+//! one-machine result; interruption ([`tessera_core::interrupt`]) is checked between batches.
+//!
 //! The library prints nothing: pass a progress callback to [`search_with_progress`].
 
 pub mod bayes;
@@ -57,6 +63,7 @@ pub mod config;
 pub mod eval;
 pub mod explore;
 pub mod gp;
+pub mod journal;
 pub mod result;
 pub mod space;
 
@@ -67,9 +74,11 @@ pub use space::{Constraints, DesignPoint, SearchSpace};
 
 use bayes::Bayesian;
 use explore::{fitness_cmp, Evolution, Explorer, Proposer, RandomSearch};
+pub use journal::{Journal, Replay, Shard};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
+use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
@@ -98,13 +107,62 @@ pub fn search_with_progress(
     workload: &Workload,
     progress: &(dyn Fn(Phase, usize, usize) + Sync),
 ) -> Result<SearchResult> {
-    config.validate()?;
-    let space = config.space.to_space()?;
-    let mut strategy: Box<dyn Proposer> = match &config.strategy {
+    search_persisted(config, base, workload, progress, Persist::default()).map(|(r, _)| r)
+}
+
+/// Where a run's evaluations come from and go to ([`journal`]): journals to replay (a resumed run,
+/// a merge of shards) and the journal every computed evaluation is appended to.
+#[derive(Default)]
+pub struct Persist<'a> {
+    pub replay: Option<&'a Replay>,
+    pub journal: Option<&'a mut Journal>,
+}
+
+/// How a run's distinct evaluations were obtained.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RunStats {
+    /// Computed with the analytical model in this run.
+    pub computed: usize,
+    /// Taken from the journals replayed.
+    pub replayed: usize,
+}
+
+/// What one shard of a split run did ([`search_shard`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ShardReport {
+    pub shard: Shard,
+    /// Candidates proposed (the whole run's budget).
+    pub proposed: usize,
+    /// Distinct candidates among them (the whole run's).
+    pub distinct: usize,
+    /// Distinct candidates this shard owns (evaluated now or replayed from its journal).
+    pub owned: usize,
+    pub stats: RunStats,
+}
+
+fn strategy_for(config: &SearchConfig, space: &space::Space) -> Box<dyn Proposer> {
+    match &config.strategy {
         Strategy::Random => Box::new(RandomSearch),
         Strategy::Evolutionary(p) => Box::new(Evolution::new(p)),
-        Strategy::Bayesian(p) => Box::new(Bayesian::new(p, &space)),
-    };
+        Strategy::Bayesian(p) => Box::new(Bayesian::new(p, space)),
+    }
+}
+
+/// One shard of a run split over machines: propose exactly the candidates of the whole run (same
+/// configuration and seed) and evaluate the shard's part of them, into `persist.journal`. Only
+/// strategies that ignore outcomes (random) can be split. Merging is [`search_persisted`] with the
+/// union of the shards' journals replayed: its result is the whole run's, byte for byte.
+pub fn search_shard(
+    config: &SearchConfig,
+    base: &Arch,
+    workload: &Workload,
+    shard: Shard,
+    progress: &(dyn Fn(Phase, usize, usize) + Sync),
+    persist: Persist,
+) -> Result<ShardReport> {
+    config.validate()?;
+    let space = config.space.to_space()?;
+    let mut strategy = strategy_for(config, &space);
     let mut ex = Explorer::new(
         space,
         base,
@@ -114,8 +172,49 @@ pub fn search_with_progress(
         config.evaluations,
         progress,
     );
+    ex.persist(persist.replay, persist.journal);
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let (distinct, owned) = ex.run_shard(strategy.as_mut(), &mut rng, shard)?;
+    Ok(ShardReport {
+        shard,
+        proposed: config.evaluations,
+        distinct,
+        owned,
+        stats: RunStats {
+            computed: ex.computed,
+            replayed: ex.replayed,
+        },
+    })
+}
+
+/// [`search_with_progress`] taking evaluations from `persist.replay` and journaling the computed
+/// ones to `persist.journal`. The result does not depend on where evaluations came from.
+pub fn search_persisted(
+    config: &SearchConfig,
+    base: &Arch,
+    workload: &Workload,
+    progress: &(dyn Fn(Phase, usize, usize) + Sync),
+    persist: Persist,
+) -> Result<(SearchResult, RunStats)> {
+    config.validate()?;
+    let space = config.space.to_space()?;
+    let mut strategy = strategy_for(config, &space);
+    let mut ex = Explorer::new(
+        space,
+        base,
+        workload,
+        &config.constraints,
+        config.objective,
+        config.evaluations,
+        progress,
+    );
+    ex.persist(persist.replay, persist.journal);
     let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
     ex.run(strategy.as_mut(), &mut rng)?;
+    let stats = RunStats {
+        computed: ex.computed,
+        replayed: ex.replayed,
+    };
 
     // Rank the distinct, mappable candidates that meet the performance limits by the analytical
     // objective (stable tie-break).
@@ -187,7 +286,7 @@ pub fn search_with_progress(
         })
         .cloned()
         .expect("at least one finalist");
-    Ok(SearchResult {
+    let result = SearchResult {
         workload: workload.name.clone(),
         base_arch: base.name().to_string(),
         strategy: config.strategy.clone(),
@@ -208,7 +307,8 @@ pub fn search_with_progress(
         best,
         top,
         history: ex.history,
-    })
+    };
+    Ok((result, stats))
 }
 
 fn pct(model: f64, reference: f64) -> f64 {
@@ -258,6 +358,7 @@ fn resimulate(
                     full.energy.total_pj
                 )));
             }
+            tessera_core::interrupt::check()?;
             let run = run_layer(
                 layer,
                 arch,
