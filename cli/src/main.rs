@@ -32,6 +32,7 @@ macro_rules! outln {
 }
 
 mod cmd_interop;
+mod cmd_multitask;
 mod cmd_search;
 mod csv_out;
 mod print;
@@ -59,6 +60,8 @@ enum Cmd {
     Validate(ValidateArgs),
     /// Search accelerator architectures (both dataflows) and mappings.
     Search(cmd_search::SearchArgs),
+    /// Several networks with latency specs on sub-accelerators designed together (NASAIC).
+    Multitask(cmd_multitask::MultiTaskArgs),
     /// Write each layer, the accelerator and the mapper's mapping as Timeloop v0.4 or ZigZag inputs.
     Interop(cmd_interop::InteropArgs),
     /// Emit synthesizable Verilog for an accelerator (linted; optionally synthesised).
@@ -511,6 +514,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Cmd::Search(s) => return cmd_search::run(s),
+        Cmd::Multitask(m) => return cmd_multitask::run(m),
         Cmd::Interop(a) => cmd_interop::run(a)?,
         Cmd::Export(e) => {
             let arch = load_arch(&e.arch)?;

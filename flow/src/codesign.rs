@@ -58,3 +58,70 @@ pub fn verify_best(
     };
     tessera_verif::verify_with(&arch, w, &mappings, &o, tools)
 }
+
+/// Export every sub-accelerator of a multi-task system into `dir/<name>/` (Verilog, linted, and its
+/// RON description). With the DRAM partitioned statically, the sub-accelerators are independent
+/// designs; no top-level wrapper is generated.
+pub fn export_system(
+    s: &tessera_search::multitask::SystemReport,
+    dir: &Path,
+    synth: bool,
+    tools: &Tools,
+) -> Result<Vec<ExportReport>> {
+    s.subaccelerators
+        .iter()
+        .map(|sub| {
+            let arch = sub.arch.validate()?;
+            let out = dir.join(arch.name());
+            let report = tessera_verif::export(&arch, &out, synth, tools)?;
+            let mut ron = tessera_core::load::to_ron_string(&sub.arch)?;
+            if !ron.ends_with('\n') {
+                ron.push('\n');
+            }
+            tessera_core::load::write_atomic(
+                &out.join(format!("{}.ron", arch.name())),
+                ron.as_bytes(),
+            )?;
+            Ok(report)
+        })
+        .collect()
+}
+
+/// Verify every task of a multi-task system under Verilator on its sub-accelerator, with the
+/// system's mappings, operands from `seed`: outputs bit-exact and cycles equal to the simulator's.
+pub fn verify_system(
+    s: &tessera_search::multitask::SystemReport,
+    workloads: &[Workload],
+    seed: u64,
+    tools: &Tools,
+) -> Result<Vec<VerifyReport>> {
+    if s.tasks.len() != workloads.len() {
+        return Err(Diagnostic::internal(
+            "internal error: one workload per task expected",
+        ));
+    }
+    s.tasks
+        .iter()
+        .zip(workloads)
+        .map(|(t, w)| {
+            let name = t.subaccelerator.as_deref().unwrap_or("");
+            let sub = s
+                .subaccelerators
+                .iter()
+                .find(|x| x.name == name)
+                .ok_or_else(|| {
+                    Diagnostic::internal(format!(
+                        "internal error: task {} runs on an unknown sub-accelerator {name:?}",
+                        t.workload
+                    ))
+                })?;
+            let arch = sub.arch.validate()?;
+            let o = VerifyOptions {
+                engine: Engine::Event,
+                seed,
+                ..VerifyOptions::default()
+            };
+            tessera_verif::verify_with(&arch, w, &t.mappings, &o, tools)
+        })
+        .collect()
+}

@@ -64,6 +64,7 @@ pub mod eval;
 pub mod explore;
 pub mod gp;
 pub mod journal;
+pub mod multitask;
 pub mod result;
 pub mod space;
 

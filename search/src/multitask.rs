@@ -1,0 +1,949 @@
+//! Multi-task, heterogeneous co-design (NASAIC): several networks, each with a latency spec, on a
+//! system of up to `max_subaccelerators` sub-accelerators chosen together — how many, each one's
+//! dataflow, array and buffers, each one's share of the DRAM bandwidth, and which network runs
+//! where — within one budget of PEs, SRAM and area.
+//!
+//! What it models. A system is a set of sub-accelerators, each a design point of the
+//! [`SearchSpace`] built from the base accelerator, that run concurrently. The DRAM channel of the
+//! base (`W` bytes per cycle) is **partitioned statically**: sub-accelerator `i` gets
+//! `max(1, ⌊W × wᵢ / Σw⌋)` bytes per cycle for its share weight `wᵢ` (from `share_weights`), and
+//! the shares never sum to more than `W` (a system whose sub-accelerators outnumber `W` is
+//! infeasible). With static partitions a sub-accelerator never waits for another one, so each one
+//! is exactly an ordinary Tessera accelerator with a narrower DRAM: the analytical model, the
+//! cycle simulator and the Verilog of each are the ones the rest of Tessera validates and
+//! verifies. The networks assigned to one sub-accelerator run one after another in task order; a
+//! task's latency is its finish time (the cycles of the tasks before it on its sub-accelerator plus
+//! its own). Energy is the sum over tasks; the system's latency is the last finish; resources are
+//! summed over the sub-accelerators in use.
+//!
+//! The search is a genetic algorithm over whole systems (as NAAS, with NASAIC's multi-task
+//! fitness): tournament selection, uniform crossover of sub-accelerators and assignments, mutation
+//! of one design gene, one assignment or one share; elitism. Candidates that exceed the budget are
+//! redrawn; among the rest, those that miss a latency spec rank after every one that meets all, by
+//! their total relative excess, so the search is pulled towards the specs. Every (design, share,
+//! network) evaluation is memoised and computed in parallel per generation; the run is
+//! deterministic for its seed whatever the thread count.
+//!
+//! The baseline NASAIC argues against, "design each part separately, then combine", is computed
+//! beside it: each network's best design alone (a single-task search within the whole budget and
+//! with its latency spec, with the whole DRAM), then the designs combined into one system whose
+//! DRAM is split equally; the report shows each task's spec status and the budget used.
+//!
+//! What it leaves out: DRAM *contention* between sub-accelerators (the partition is static, so
+//! unused bandwidth of an idle sub-accelerator is not lent to the others — a conservative, real
+//! design choice, not a model of an arbitrated shared channel); one network per sub-accelerator at a
+//! time (no layer-level interleaving or splitting a network across sub-accelerators); no inter-
+//! sub-accelerator traffic; no top-level Verilog wrapper (each sub-accelerator exports and
+//! verifies on its own, which with static partitions is the whole system's behaviour); the
+//! energy has no leakage, so an idle sub-accelerator costs nothing.
+
+use crate::config::EvolutionParams;
+use crate::eval::{evaluate_in, Objective};
+use crate::space::{Constraints, DesignPoint, Genome, SearchSpace, Space, GENES};
+use crate::{SearchConfig, Strategy};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tessera_arch::{Arch, ArchSpec};
+use tessera_core::diag::{ensure, Diagnostic, Result};
+use tessera_mapping::{Mapping, SpaceBudget};
+use tessera_sim::{run_layer, Engine, SimOptions};
+use tessera_workloads::Workload;
+
+/// The most sub-accelerators a system may have.
+pub const MAX_SUBACCELERATORS: usize = 8;
+/// Redraws of a child or a random system that exceeds the budget before giving up.
+const DRAWS: usize = 10_000;
+
+/// One network of a multi-task run, and its latency spec.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    /// A built-in workload name or a workload file (resolved by the caller).
+    pub workload: String,
+    /// The task's latency spec: its finish time, in cycles, at most this.
+    #[serde(default)]
+    pub max_cycles: Option<u64>,
+}
+
+/// A multi-task run, loadable from RON.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MultiTaskConfig {
+    pub tasks: Vec<Task>,
+    /// Sub-accelerators the system may have (1..=8); the search chooses how many it uses.
+    pub max_subaccelerators: usize,
+    /// The candidate values of every sub-accelerator's parameters.
+    pub space: SearchSpace,
+    /// The whole system's budget: `max_pes`, `max_sram_bytes`, `max_area_um2` (summed over the
+    /// sub-accelerators). Per-task latency specs are in `tasks`; `max_cycles` and `max_energy_pj`
+    /// are refused here.
+    pub budget: Constraints,
+    /// Share weights a sub-accelerator's DRAM share is chosen from.
+    #[serde(default = "default_weights")]
+    pub share_weights: Vec<u32>,
+    /// What the system minimises among designs that meet every spec: `Energy` (total), `Latency`
+    /// (the last task's finish) or `Edp` (their product).
+    pub objective: Objective,
+    #[serde(default)]
+    pub evolution: EvolutionParams,
+    /// Systems evaluated (duplicates included).
+    pub evaluations: usize,
+    pub seed: u64,
+}
+
+fn default_weights() -> Vec<u32> {
+    vec![1, 2, 3, 4]
+}
+
+impl MultiTaskConfig {
+    /// The default run for `tasks` around `base`: the single-task search's default space and
+    /// budget ([`SearchConfig::default_for`]), up to three sub-accelerators, energy, 2,000 systems.
+    pub fn default_for(base: &Arch, tasks: Vec<Task>) -> MultiTaskConfig {
+        let single = SearchConfig::default_for(base);
+        MultiTaskConfig {
+            tasks,
+            max_subaccelerators: 3,
+            space: single.space,
+            budget: single.constraints,
+            share_weights: default_weights(),
+            objective: Objective::Energy,
+            evolution: EvolutionParams {
+                population: 32,
+                tournament: 3,
+                crossover_rate: 0.5,
+                elites: 4,
+            },
+            evaluations: 2000,
+            seed: 1,
+        }
+    }
+
+    /// Check every field; errors name it.
+    pub fn validate(&self) -> Result<()> {
+        ensure(!self.tasks.is_empty(), "tasks", || {
+            "must list at least one task".into()
+        })?;
+        ensure(self.tasks.len() <= 64, "tasks", || {
+            format!("lists {} tasks; at most 64 are allowed", self.tasks.len())
+        })?;
+        ensure(
+            (1..=MAX_SUBACCELERATORS).contains(&self.max_subaccelerators),
+            "max_subaccelerators",
+            || {
+                format!(
+                    "must be between 1 and {MAX_SUBACCELERATORS}, got {}",
+                    self.max_subaccelerators
+                )
+            },
+        )?;
+        self.space.validate().map_err(|e| e.under("space"))?;
+        self.budget.validate().map_err(|e| e.under("budget"))?;
+        ensure(
+            self.budget.max_cycles.is_none() && self.budget.max_energy_pj.is_none(),
+            "budget",
+            || "max_cycles and max_energy_pj are per task here: give tasks[i].max_cycles".into(),
+        )?;
+        ensure(
+            !self.share_weights.is_empty() && self.share_weights.len() <= 16,
+            "share_weights",
+            || "must list between 1 and 16 weights".into(),
+        )?;
+        for (i, &w) in self.share_weights.iter().enumerate() {
+            ensure(
+                (1..=1000).contains(&w),
+                &format!("share_weights[{i}]"),
+                || format!("must be between 1 and 1000, got {w}"),
+            )?;
+        }
+        self.evolution
+            .validate()
+            .map_err(|e| e.under("evolution"))?;
+        ensure(
+            (1..=crate::config::MAX_EVALUATIONS).contains(&self.evaluations),
+            "evaluations",
+            || {
+                format!(
+                    "must be between 1 and {}, got {}",
+                    crate::config::MAX_EVALUATIONS,
+                    self.evaluations
+                )
+            },
+        )?;
+        for (i, t) in self.tasks.iter().enumerate() {
+            if let Some(c) = t.max_cycles {
+                ensure(c >= 1, &format!("tasks[{i}].max_cycles"), || {
+                    "must be at least 1".into()
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A system: per slot, a design and a share-weight index; per task, its slot.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct System {
+    slots: Vec<(Genome, u16)>,
+    assign: Vec<u8>,
+}
+
+/// One (design, DRAM share, task) evaluation, by the analytical model with the mapper.
+#[derive(Clone, Debug, PartialEq)]
+struct TaskEval {
+    cycles: u64,
+    energy_pj: f64,
+    mappings: Vec<Mapping>,
+}
+
+type EvalKey = (Genome, u64, usize);
+
+/// A sub-accelerator of the reported system.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SubAccelerator {
+    pub name: String,
+    pub point: DesignPoint,
+    pub dram_bytes_per_cycle: u64,
+    /// The validated description, ready to be written as RON, exported and verified.
+    pub arch: ArchSpec,
+    pub pes: u64,
+    pub sram_bytes: u64,
+    pub area_um2: f64,
+    /// The tasks it runs, in order.
+    pub tasks: Vec<String>,
+}
+
+/// One task of a reported system.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TaskReport {
+    pub workload: String,
+    /// The sub-accelerator it runs on (`None` in a baseline whose design for it does not exist).
+    pub subaccelerator: Option<String>,
+    pub start_cycle: u64,
+    pub cycles: u64,
+    pub finish_cycle: u64,
+    pub energy_pj: f64,
+    pub max_cycles: Option<u64>,
+    pub meets_spec: bool,
+    /// The per-layer mappings (the mapper's choice).
+    pub mappings: Vec<Mapping>,
+    /// Cycles by the cycle-level simulator (event engine, all layers), when re-simulated.
+    pub simulated_cycles: Option<u64>,
+}
+
+/// A whole system's figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SystemReport {
+    pub subaccelerators: Vec<SubAccelerator>,
+    pub tasks: Vec<TaskReport>,
+    /// The last task's finish.
+    pub latency_cycles: u64,
+    pub energy_pj: f64,
+    pub edp_cycles_pj: f64,
+    pub pes: u64,
+    pub sram_bytes: u64,
+    pub area_um2: f64,
+    pub dram_bytes_per_cycle: u64,
+    /// Every task meets its spec.
+    pub meets_specs: bool,
+    /// The budget's first violation, described (`None`: within budget).
+    pub over_budget: Option<String>,
+}
+
+/// The "design each part separately, then combine" baseline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SeparateBaseline {
+    /// Each task's design alone (whole budget, whole DRAM), and its latency there.
+    pub alone: Vec<(String, Option<u64>)>,
+    /// The designs combined, DRAM split equally, every task on its own design; `None` when some
+    /// task has no design that meets its spec within the budget even alone.
+    pub combined: Option<SystemReport>,
+    /// Why there is no combined system.
+    pub note: Option<String>,
+}
+
+/// What a multi-task run reports.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MultiTaskResult {
+    pub objective: Objective,
+    pub seed: u64,
+    pub evaluations: usize,
+    pub distinct_systems: usize,
+    /// (design, share, task) evaluations made by the analytical model.
+    pub task_evaluations: usize,
+    /// The best system found (re-simulated cycle by cycle), `None` if none met the budget.
+    pub best: SystemReport,
+    pub baseline: SeparateBaseline,
+    /// The best objective of a spec-meeting system after each generation (`None` before one).
+    pub best_so_far: Vec<Option<f64>>,
+}
+
+struct Ctx<'a> {
+    cfg: &'a MultiTaskConfig,
+    base: &'a Arch,
+    workloads: &'a [Workload],
+    space: Space,
+    dram: u64,
+}
+
+impl Ctx<'_> {
+    /// The DRAM share of each used slot (in slot order), or why the DRAM cannot be split.
+    fn shares(&self, s: &System) -> std::result::Result<BTreeMap<usize, u64>, String> {
+        let used = used_slots(s);
+        let total: u64 = used
+            .iter()
+            .map(|&j| u64::from(self.cfg.share_weights[usize::from(s.slots[j].1)]))
+            .sum();
+        if used.len() as u64 > self.dram {
+            return Err(format!(
+                "{} sub-accelerators cannot share a DRAM of {} B/cycle",
+                used.len(),
+                self.dram
+            ));
+        }
+        Ok(used
+            .iter()
+            .map(|&j| {
+                let w = u64::from(self.cfg.share_weights[usize::from(s.slots[j].1)]);
+                (j, (self.dram * w / total).max(1))
+            })
+            .collect())
+    }
+
+    fn arch(&self, g: &Genome, share: u64, slot: usize) -> Result<Arch> {
+        let point = self.space.point(g);
+        let mut spec = point.to_arch_spec(self.base);
+        spec.name = format!("sub{slot}_{}", spec.name);
+        spec.dram.bytes_per_cycle = share as i64;
+        Ok(spec.validate()?.with_tech(self.base.tech().clone()))
+    }
+
+    /// The sub-accelerators of `s` (validated), or why it has none / exceeds the budget.
+    fn build(&self, s: &System) -> std::result::Result<Vec<(usize, Arch)>, String> {
+        let shares = self.shares(s)?;
+        let mut out = vec![];
+        let (mut pes, mut sram, mut area) = (0u64, 0u64, 0f64);
+        for (&j, &share) in &shares {
+            let a = self.arch(&s.slots[j].0, share, j).map_err(|e| e.message)?;
+            pes = pes.saturating_add(a.pes());
+            sram = sram.saturating_add(a.sram_bytes().get());
+            area += tessera_sim::area::Area::of(&a).total_um2;
+            out.push((j, a));
+        }
+        if let Some(v) = budget_violation(&self.cfg.budget, pes, sram, area) {
+            return Err(v);
+        }
+        Ok(out)
+    }
+
+    fn random_system(&self, rng: &mut ChaCha8Rng) -> System {
+        let k = self.cfg.max_subaccelerators;
+        let slots = (0..k)
+            .map(|_| {
+                let mut g = [0u16; GENES];
+                for (i, x) in g.iter_mut().enumerate() {
+                    *x = rng.random_range(0..self.space.len(i)) as u16;
+                }
+                (g, rng.random_range(0..self.cfg.share_weights.len()) as u16)
+            })
+            .collect();
+        let assign = (0..self.workloads.len())
+            .map(|_| rng.random_range(0..k) as u8)
+            .collect();
+        System { slots, assign }
+    }
+
+    fn draw(&self, rng: &mut ChaCha8Rng) -> Result<System> {
+        for _ in 0..DRAWS {
+            let s = self.random_system(rng);
+            if self.build(&s).is_ok() {
+                return Ok(s);
+            }
+        }
+        Err(Diagnostic::new(format!(
+            "no system within the budget was found in {DRAWS} random draws: widen the space or \
+             the budget, or allow fewer sub-accelerators"
+        )))
+    }
+
+    fn mutate(&self, rng: &mut ChaCha8Rng, s: &mut System) {
+        let k = s.slots.len();
+        match rng.random_range(0..3) {
+            0 => {
+                let used = used_slots(s);
+                let j = used[rng.random_range(0..used.len())];
+                let genes: Vec<usize> = (0..GENES).filter(|&i| self.space.len(i) > 1).collect();
+                if genes.is_empty() {
+                    return;
+                }
+                let i = genes[rng.random_range(0..genes.len())];
+                let g = &mut s.slots[j].0;
+                let last = (self.space.len(i) - 1) as u16;
+                g[i] = if g[i] == 0 {
+                    1
+                } else if g[i] == last || rng.random_bool(0.5) {
+                    g[i] - 1
+                } else {
+                    g[i] + 1
+                };
+            }
+            1 => {
+                let t = rng.random_range(0..s.assign.len());
+                s.assign[t] = rng.random_range(0..k) as u8;
+            }
+            _ => {
+                let j = rng.random_range(0..k);
+                s.slots[j].1 = rng.random_range(0..self.cfg.share_weights.len()) as u16;
+            }
+        }
+    }
+}
+
+fn used_slots(s: &System) -> Vec<usize> {
+    let mut u: Vec<usize> = s.assign.iter().map(|&j| usize::from(j)).collect();
+    u.sort_unstable();
+    u.dedup();
+    u
+}
+
+fn budget_violation(b: &Constraints, pes: u64, sram: u64, area: f64) -> Option<String> {
+    if let Some(m) = b.max_pes.filter(|&m| pes > m) {
+        return Some(format!("{pes} PEs exceed max_pes = {m}"));
+    }
+    if let Some(m) = b.max_sram_bytes.filter(|&m| sram > m) {
+        return Some(format!("{sram} B of SRAM exceed max_sram_bytes = {m}"));
+    }
+    if let Some(m) = b.max_area_um2.filter(|&m| area > m) {
+        return Some(format!("{area:.0} µm² exceed max_area_um2 = {m}"));
+    }
+    None
+}
+
+/// The figures of a system of `subs` (slot, arch) with tasks assigned by `assign` and evaluated
+/// as `eval(slot index in subs, task)`.
+fn report(
+    cfg: &MultiTaskConfig,
+    workloads: &[Workload],
+    subs: &[(usize, Arch)],
+    assign: &[usize],
+    eval: &dyn Fn(usize, usize) -> TaskEval,
+) -> Result<SystemReport> {
+    let mut clock: BTreeMap<usize, u64> = BTreeMap::new();
+    let mut tasks = vec![];
+    let mut per_sub: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for (t, w) in workloads.iter().enumerate() {
+        let slot = assign[t];
+        let si = subs
+            .iter()
+            .position(|(j, _)| *j == slot)
+            .ok_or_else(|| Diagnostic::internal("internal error: a task on an unused slot"))?;
+        let e = eval(si, t);
+        let start = *clock.get(&slot).unwrap_or(&0);
+        let finish = start
+            .checked_add(e.cycles)
+            .ok_or_else(|| Diagnostic::new("task finish time overflows u64"))?;
+        clock.insert(slot, finish);
+        per_sub.entry(slot).or_default().push(w.name.clone());
+        let spec = cfg.tasks[t].max_cycles;
+        tasks.push(TaskReport {
+            workload: w.name.clone(),
+            subaccelerator: Some(subs[si].1.name().to_string()),
+            start_cycle: start,
+            cycles: e.cycles,
+            finish_cycle: finish,
+            energy_pj: e.energy_pj,
+            max_cycles: spec,
+            meets_spec: spec.is_none_or(|m| finish <= m),
+            mappings: e.mappings,
+            simulated_cycles: None,
+        });
+    }
+    let subaccelerators: Vec<SubAccelerator> = subs
+        .iter()
+        .map(|(j, a)| SubAccelerator {
+            name: a.name().to_string(),
+            point: DesignPoint::of(a),
+            dram_bytes_per_cycle: a.spec().dram.bytes_per_cycle as u64,
+            arch: a.spec().clone(),
+            pes: a.pes(),
+            sram_bytes: a.sram_bytes().get(),
+            area_um2: tessera_sim::area::Area::of(a).total_um2,
+            tasks: per_sub.remove(j).unwrap_or_default(),
+        })
+        .collect();
+    let latency = tasks.iter().map(|t| t.finish_cycle).max().unwrap_or(0);
+    let energy: f64 = tasks.iter().map(|t| t.energy_pj).sum();
+    let pes = subaccelerators.iter().map(|s| s.pes).sum();
+    let sram = subaccelerators.iter().map(|s| s.sram_bytes).sum();
+    let area = subaccelerators.iter().map(|s| s.area_um2).sum();
+    Ok(SystemReport {
+        meets_specs: tasks.iter().all(|t| t.meets_spec),
+        over_budget: budget_violation(&cfg.budget, pes, sram, area),
+        dram_bytes_per_cycle: subaccelerators.iter().map(|s| s.dram_bytes_per_cycle).sum(),
+        subaccelerators,
+        tasks,
+        latency_cycles: latency,
+        energy_pj: energy,
+        edp_cycles_pj: latency as f64 * energy,
+        pes,
+        sram_bytes: sram,
+        area_um2: area,
+    })
+}
+
+fn objective_of(o: Objective, r: &SystemReport) -> f64 {
+    o.value(r.latency_cycles, r.energy_pj)
+}
+
+/// Total relative excess over the latency specs (0 when every spec is met).
+fn excess(r: &SystemReport) -> f64 {
+    r.tasks
+        .iter()
+        .filter_map(|t| {
+            t.max_cycles
+                .map(|m| (t.finish_cycle as f64 / m as f64 - 1.0).max(0.0))
+        })
+        .sum()
+}
+
+fn eval_task(
+    arch: &Arch,
+    w: &Workload,
+    objective: Objective,
+    budget: SpaceBudget,
+) -> std::result::Result<TaskEval, String> {
+    // A task's own mapping objective: latency when the system minimises latency, else the
+    // system's objective (energy, or EDP per layer).
+    evaluate_in(arch, w, objective, budget)
+        .map(|e| TaskEval {
+            cycles: e.metrics.cycles,
+            energy_pj: e.metrics.energy_pj,
+            mappings: e.layers.iter().map(|l| l.mapping).collect(),
+        })
+        .map_err(|e| e.message)
+}
+
+/// Run the multi-task search. `workloads` are the tasks' workloads, in `cfg.tasks` order.
+pub fn search_multitask(
+    cfg: &MultiTaskConfig,
+    base: &Arch,
+    workloads: &[Workload],
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<MultiTaskResult> {
+    cfg.validate()?;
+    if workloads.len() != cfg.tasks.len() {
+        return Err(Diagnostic::internal(
+            "internal error: one workload per task expected",
+        ));
+    }
+    let ctx = Ctx {
+        cfg,
+        base,
+        workloads,
+        space: cfg.space.to_space()?,
+        dram: base.spec().dram.bytes_per_cycle as u64,
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let mut memo: BTreeMap<EvalKey, std::result::Result<TaskEval, String>> = BTreeMap::new();
+    // Fitness per distinct system: (spec excess, objective), None if a task cannot be mapped.
+    let mut seen: BTreeMap<System, Option<(f64, f64)>> = BTreeMap::new();
+    let p = &cfg.evolution;
+    let mut pop: Vec<(System, Option<(f64, f64)>)> = vec![];
+    let mut evaluated = 0usize;
+    let mut best_so_far = vec![];
+    let mut best: Option<(Option<(f64, f64)>, System)> = None;
+    while evaluated < cfg.evaluations {
+        tessera_core::interrupt::check()?;
+        let n = if pop.is_empty() {
+            p.population
+        } else {
+            p.population - p.elites.min(pop.len())
+        }
+        .min(cfg.evaluations - evaluated);
+        let mut batch = Vec::with_capacity(n);
+        if pop.is_empty() {
+            for _ in 0..n {
+                batch.push(ctx.draw(&mut rng)?);
+            }
+        } else {
+            pop.sort_by(|a, b| rank(a.1).total_cmp(&rank(b.1)).then(a.0.cmp(&b.0)));
+            let parents = pop.clone();
+            pop.truncate(p.elites.min(pop.len()));
+            let pick = |rng: &mut ChaCha8Rng| -> System {
+                let mut b = &parents[rng.random_range(0..parents.len())];
+                for _ in 1..p.tournament {
+                    let c = &parents[rng.random_range(0..parents.len())];
+                    if (rank(c.1), &c.0) < (rank(b.1), &b.0) {
+                        b = c;
+                    }
+                }
+                b.0.clone()
+            };
+            for _ in 0..n {
+                let mut child = None;
+                for _ in 0..DRAWS {
+                    let mut c = pick(&mut rng);
+                    if rng.random_bool(p.crossover_rate) {
+                        let o = pick(&mut rng);
+                        for (x, y) in c.slots.iter_mut().zip(&o.slots) {
+                            if rng.random_bool(0.5) {
+                                *x = *y;
+                            }
+                        }
+                        for (x, y) in c.assign.iter_mut().zip(&o.assign) {
+                            if rng.random_bool(0.5) {
+                                *x = *y;
+                            }
+                        }
+                    }
+                    ctx.mutate(&mut rng, &mut c);
+                    if ctx.build(&c).is_ok() {
+                        child = Some(c);
+                        break;
+                    }
+                }
+                batch.push(match child {
+                    Some(c) => c,
+                    None => ctx.draw(&mut rng)?,
+                });
+            }
+        }
+        // evaluate every new (design, share, task) of the batch in parallel
+        let mut jobs: Vec<(EvalKey, Arch)> = vec![];
+        for s in &batch {
+            let subs = ctx.build(s).map_err(Diagnostic::internal)?;
+            for (t, &slot) in s.assign.iter().enumerate() {
+                let slot = usize::from(slot);
+                let (_, a) = subs.iter().find(|(j, _)| *j == slot).expect("used slot");
+                let key = (s.slots[slot].0, a.spec().dram.bytes_per_cycle as u64, t);
+                if !memo.contains_key(&key) && !jobs.iter().any(|(k, _)| *k == key) {
+                    jobs.push((key, a.clone()));
+                }
+            }
+        }
+        let done: Vec<(EvalKey, std::result::Result<TaskEval, String>)> = jobs
+            .par_iter()
+            .map(|(k, a)| {
+                (
+                    *k,
+                    eval_task(a, &workloads[k.2], cfg.objective, SpaceBudget::SCREEN),
+                )
+            })
+            .collect();
+        memo.extend(done);
+        for s in batch {
+            let fit = match seen.get(&s) {
+                Some(f) => *f,
+                None => {
+                    let subs = ctx.build(&s).map_err(Diagnostic::internal)?;
+                    let assign: Vec<usize> = s.assign.iter().map(|&j| usize::from(j)).collect();
+                    let lookup = |si: usize, t: usize| {
+                        let (j, a) = &subs[si];
+                        memo[&(s.slots[*j].0, a.spec().dram.bytes_per_cycle as u64, t)].clone()
+                    };
+                    let mapped = (0..workloads.len()).all(|t| {
+                        lookup(
+                            subs.iter()
+                                .position(|(j, _)| *j == assign[t])
+                                .expect("used"),
+                            t,
+                        )
+                        .is_ok()
+                    });
+                    let f = if mapped {
+                        let r = report(cfg, workloads, &subs, &assign, &|si, t| {
+                            lookup(si, t).expect("mapped")
+                        })?;
+                        Some((excess(&r), objective_of(cfg.objective, &r)))
+                    } else {
+                        None
+                    };
+                    seen.insert(s.clone(), f);
+                    f
+                }
+            };
+            if fit.is_some()
+                && best
+                    .as_ref()
+                    .is_none_or(|(bf, bs)| (rank(fit), &s) < (rank(*bf), bs))
+            {
+                best = Some((fit, s.clone()));
+            }
+            pop.push((s, fit));
+            evaluated += 1;
+        }
+        best_so_far.push(match best {
+            Some((Some((0.0, v)), _)) => Some(v),
+            _ => None,
+        });
+        progress(evaluated, cfg.evaluations);
+    }
+    let Some((_, best)) = best else {
+        return Err(Diagnostic::new(
+            "no system evaluated could map every task: widen the space",
+        ));
+    };
+    // the best system, mapped in the full space and re-simulated cycle by cycle
+    let subs = ctx.build(&best).map_err(Diagnostic::internal)?;
+    let assign: Vec<usize> = best.assign.iter().map(|&j| usize::from(j)).collect();
+    let full: Vec<TaskEval> = (0..workloads.len())
+        .into_par_iter()
+        .map(|t| {
+            let si = subs
+                .iter()
+                .position(|(j, _)| *j == assign[t])
+                .expect("used");
+            eval_task(&subs[si].1, &workloads[t], cfg.objective, SpaceBudget::FULL)
+                .map_err(Diagnostic::new)
+        })
+        .collect::<Result<_>>()?;
+    let mut best_report = report(cfg, workloads, &subs, &assign, &|_, t| full[t].clone())?;
+    for (t, tr) in best_report.tasks.iter_mut().enumerate() {
+        let si = subs
+            .iter()
+            .position(|(j, _)| *j == assign[t])
+            .expect("used");
+        tr.simulated_cycles = Some(resimulate(
+            &subs[si].1,
+            &workloads[t],
+            &full[t].mappings,
+            cfg.seed,
+        )?);
+    }
+    let baseline = separate_baseline(cfg, base, workloads)?;
+    Ok(MultiTaskResult {
+        objective: cfg.objective,
+        seed: cfg.seed,
+        evaluations: evaluated,
+        distinct_systems: seen.len(),
+        task_evaluations: memo.len(),
+        best: best_report,
+        baseline,
+        best_so_far,
+    })
+}
+
+/// The fitness as one sortable number: feasible systems by objective, then the ones that miss a
+/// spec by their excess, then unmappable ones.
+fn rank(f: Option<(f64, f64)>) -> f64 {
+    match f {
+        Some((0.0, v)) => v.ln(),
+        Some((x, _)) => 1e6 + x,
+        None => f64::INFINITY,
+    }
+}
+
+/// Every layer of `w` on `arch` with `mappings`, cycle by cycle (event engine); the total cycles.
+/// A layer whose outputs differ from the reference is an error (a simulator bug).
+fn resimulate(arch: &Arch, w: &Workload, mappings: &[Mapping], seed: u64) -> Result<u64> {
+    let opts = SimOptions {
+        engine: Engine::Event,
+        ..SimOptions::default()
+    };
+    let runs: Vec<u64> = w
+        .layers
+        .par_iter()
+        .zip(mappings)
+        .enumerate()
+        .map(|(l, (layer, m))| {
+            tessera_core::interrupt::check()?;
+            let run = run_layer(
+                layer,
+                arch,
+                m,
+                tessera_sim::workload::layer_seed(seed, l),
+                &opts,
+            )?;
+            if !run.matches_reference {
+                return Err(Diagnostic::internal(format!(
+                    "simulator bug: layer {} of {} on {} differs from the reference",
+                    l,
+                    w.name,
+                    arch.name()
+                )));
+            }
+            Ok(run.report.cycles.get())
+        })
+        .collect::<Result<_>>()?;
+    runs.iter().try_fold(0u64, |a, &c| {
+        a.checked_add(c)
+            .ok_or_else(|| Diagnostic::new("cycles overflow u64"))
+    })
+}
+
+/// Each task's best design alone (a single-task search in the whole budget, the whole DRAM, its
+/// latency spec), then combined with the DRAM split equally.
+fn separate_baseline(
+    cfg: &MultiTaskConfig,
+    base: &Arch,
+    workloads: &[Workload],
+) -> Result<SeparateBaseline> {
+    let per_task_budget = (cfg.evaluations / workloads.len()).max(1);
+    let mut alone = vec![];
+    let mut archs = vec![];
+    let mut missing = vec![];
+    for (t, w) in workloads.iter().enumerate() {
+        let single = SearchConfig {
+            space: cfg.space.clone(),
+            constraints: Constraints {
+                max_cycles: cfg.tasks[t].max_cycles,
+                ..cfg.budget.clone()
+            },
+            objective: cfg.objective,
+            strategy: Strategy::Evolutionary(cfg.evolution.clone()),
+            evaluations: per_task_budget,
+            seed: cfg.seed,
+            top_k: 1,
+        };
+        match crate::search(&single, base, w) {
+            Ok(r) => {
+                alone.push((w.name.clone(), Some(r.best.simulated.cycles)));
+                archs.push(r.best.point);
+            }
+            Err(e) if e.kind == tessera_core::diag::Kind::Interrupted => return Err(e),
+            Err(_) => {
+                alone.push((w.name.clone(), None));
+                missing.push(w.name.clone());
+            }
+        }
+    }
+    if !missing.is_empty() {
+        return Ok(SeparateBaseline {
+            alone,
+            combined: None,
+            note: Some(format!(
+                "no design meets the spec of {} within the budget even alone",
+                missing.join(", ")
+            )),
+        });
+    }
+    let dram = base.spec().dram.bytes_per_cycle as u64;
+    let n = archs.len() as u64;
+    if n > dram {
+        return Ok(SeparateBaseline {
+            alone,
+            combined: None,
+            note: Some(format!(
+                "{n} separately designed accelerators cannot share a DRAM of {dram} B/cycle"
+            )),
+        });
+    }
+    let subs: Vec<(usize, Arch)> = archs
+        .iter()
+        .enumerate()
+        .map(|(j, p)| {
+            let mut spec = p.to_arch_spec(base);
+            spec.name = format!("sep{j}_{}", spec.name);
+            spec.dram.bytes_per_cycle = (dram / n) as i64;
+            Ok((j, spec.validate()?.with_tech(base.tech().clone())))
+        })
+        .collect::<Result<_>>()?;
+    let evals: Vec<TaskEval> = (0..workloads.len())
+        .into_par_iter()
+        .map(|t| {
+            eval_task(&subs[t].1, &workloads[t], cfg.objective, SpaceBudget::FULL)
+                .map_err(Diagnostic::new)
+        })
+        .collect::<Result<_>>()?;
+    let assign: Vec<usize> = (0..workloads.len()).collect();
+    let combined = report(cfg, workloads, &subs, &assign, &|si, _| evals[si].clone())?;
+    Ok(SeparateBaseline {
+        alone,
+        combined: Some(combined),
+        note: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tessera_arch::builtin;
+
+    /// On a space small enough to enumerate every system, the search returns the optimum.
+    #[test]
+    fn the_search_finds_the_optimum_of_an_enumerable_space() {
+        let base = builtin::arch("ws_8x8").unwrap();
+        let mut cfg = MultiTaskConfig::default_for(
+            &base,
+            vec![
+                Task {
+                    workload: "gemm_64x64x64".into(),
+                    max_cycles: Some(60_000),
+                },
+                Task {
+                    workload: "gemm_37x50x19".into(),
+                    max_cycles: Some(9_000),
+                },
+            ],
+        );
+        cfg.space.rows = vec![2, 4, 8];
+        cfg.space.cols = vec![4, 8];
+        cfg.space.input_bytes = vec![cfg.space.input_bytes[0]];
+        cfg.space.weight_bytes = vec![cfg.space.weight_bytes[0]];
+        cfg.space.accumulator_bytes = vec![cfg.space.accumulator_bytes[0]];
+        cfg.max_subaccelerators = 2;
+        cfg.share_weights = vec![1, 3];
+        cfg.evaluations = 600;
+        let w: Vec<Workload> = cfg
+            .tasks
+            .iter()
+            .map(|t| tessera_workloads::builtin::workload(&t.workload).unwrap())
+            .collect();
+        let r = search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap();
+        // brute force over every system: 12 designs x 2 shares per slot, 2 slots, 4 assignments
+        let ctx = Ctx {
+            cfg: &cfg,
+            base: &base,
+            workloads: &w,
+            space: cfg.space.to_space().unwrap(),
+            dram: base.spec().dram.bytes_per_cycle as u64,
+        };
+        let mut designs = vec![];
+        for a in 0..3u16 {
+            for b in 0..2u16 {
+                for d in 0..2u16 {
+                    for s in 0..2u16 {
+                        designs.push(([a, b, 0, 0, 0, 0, d], s));
+                    }
+                }
+            }
+        }
+        let mut best: Option<(f64, System)> = None;
+        for x in &designs {
+            for y in &designs {
+                for assign in [[0u8, 0], [0, 1], [1, 0], [1, 1]] {
+                    let s = System {
+                        slots: vec![*x, *y],
+                        assign: assign.to_vec(),
+                    };
+                    let Ok(subs) = ctx.build(&s) else { continue };
+                    let assign: Vec<usize> = s.assign.iter().map(|&j| usize::from(j)).collect();
+                    let evals: Vec<Option<TaskEval>> = (0..w.len())
+                        .map(|t| {
+                            let si = subs.iter().position(|(j, _)| *j == assign[t]).unwrap();
+                            eval_task(&subs[si].1, &w[t], cfg.objective, SpaceBudget::SCREEN).ok()
+                        })
+                        .collect();
+                    if evals.iter().any(Option::is_none) {
+                        continue;
+                    }
+                    let rep = report(&cfg, &w, &subs, &assign, &|_, t| evals[t].clone().unwrap())
+                        .unwrap();
+                    if excess(&rep) > 0.0 {
+                        continue;
+                    }
+                    let v = objective_of(cfg.objective, &rep);
+                    if best.as_ref().is_none_or(|(b, _)| v < *b) {
+                        best = Some((v, s));
+                    }
+                }
+            }
+        }
+        let (optimum, _) = best.expect("a feasible system exists");
+        let found = r.best_so_far.last().copied().flatten().unwrap();
+        assert_eq!(found, optimum);
+        assert!(r.best.meets_specs);
+    }
+}
