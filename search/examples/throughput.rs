@@ -5,7 +5,7 @@
 //! (all distinct, rayon-parallel), (2) a whole evolutionary and random search, end to end.
 
 use std::time::Instant;
-use tessera_search::{evaluate, search, DesignPoint, SearchConfig, Strategy};
+use tessera_search::{evaluate, search, SearchConfig, Strategy};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     use rayon::prelude::*;
@@ -23,33 +23,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // (1) Every feasible point of the space, evaluated once.
-    let s = &cfg.space;
     let mut archs = vec![];
-    for &r in &s.rows {
-        for &c in &s.cols {
-            for &i in &s.input_bytes {
-                for &w in &s.weight_bytes {
-                    for &a in &s.accumulator_bytes {
-                        for &b in &s.banks {
-                            for &dataflow in &s.dataflow {
-                                let p = DesignPoint {
-                                    rows: r as u32,
-                                    cols: c as u32,
-                                    input_bytes: i as u64,
-                                    weight_bytes: w as u64,
-                                    accumulator_bytes: a as u64,
-                                    banks: b as u32,
-                                    dataflow,
-                                };
-                                if let Ok(arch) = p.to_arch(&base) {
-                                    if cfg.constraints.violation(&arch).is_none() {
-                                        archs.push(arch);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+    for p in cfg.space.points() {
+        if let Ok(arch) = p.to_arch(&base) {
+            if cfg.constraints.violation(&arch).is_none() {
+                archs.push(arch);
             }
         }
     }

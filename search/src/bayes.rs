@@ -442,6 +442,7 @@ mod tests {
             accumulator_bytes: c(base.accumulator().capacity().get()),
             banks: vec![2],
             dataflow: vec![Dataflow::WeightStationary],
+            weight_double_buffer: vec![false],
         }
         .to_space()
         .unwrap()

@@ -231,7 +231,8 @@ pub struct SearchConfig {
 impl SearchConfig {
     /// A small default run around `base`: both dataflows (weight- and output-stationary, whatever
     /// `base`'s); rows and cols from {2, 4, 8, 16, 32}; each buffer from {¼, ½, 1, 2} × `base`'s
-    /// capacity; 2 banks; constrained to `base`'s PEs and SRAM (the search looks for a better
+    /// capacity; 2 banks; weight double-buffering off and on (weight-stationary points only);
+    /// constrained to `base`'s PEs and SRAM (the search looks for a better
     /// design with the same resources); EDP; evolutionary; 200 evaluations.
     pub fn default_for(base: &Arch) -> SearchConfig {
         let ladder = |c: u64| -> Vec<i64> {
@@ -252,6 +253,7 @@ impl SearchConfig {
                 accumulator_bytes: ladder(base.accumulator().capacity().get()),
                 banks: vec![2],
                 dataflow: Dataflow::SUPPORTED.to_vec(),
+                weight_double_buffer: vec![false, true],
             },
             constraints: Constraints {
                 max_pes: Some(base.pes()),
@@ -321,7 +323,7 @@ mod tests {
         c.validate().unwrap();
         assert_eq!(c.space.input_bytes, vec![8192, 16384, 32768, 65536]);
         assert_eq!(c.space.dataflow, Dataflow::SUPPORTED.to_vec());
-        assert_eq!(c.space.size(), 2 * 5 * 5 * 4 * 4 * 4);
+        assert_eq!(c.space.size(), 2 * 5 * 5 * 4 * 4 * 4 * 2);
         // The same from an output-stationary base.
         let os = SearchConfig::default_for(&builtin::arch("os_16x16").unwrap());
         assert_eq!(os.space, c.space);
@@ -334,7 +336,8 @@ mod tests {
     fn example_file_loads() {
         let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/search.ron");
         let c = SearchConfig::load(&p).unwrap();
-        assert_eq!(c.space.size(), 4 * 4 * 3 * 3 * 3 * 2);
+        assert_eq!(c.space.size(), 4 * 4 * 3 * 3 * 3 * 2 * 2);
+        assert_eq!(c.space.weight_double_buffer, vec![false, true]);
         assert_eq!(c.space.dataflow, Dataflow::SUPPORTED.to_vec());
         assert_eq!(c.constraints.max_pes, Some(256));
         assert_eq!(c.strategy, Strategy::evolutionary());

@@ -3,7 +3,8 @@
 //!
 //! What it models. The outer search explores accelerators built from a base [`Arch`]: the dataflow
 //! (weight- or output-stationary), array rows and columns, input/weight/accumulator buffer
-//! capacities and the bank count come from a [`SearchSpace`]; datatypes, DRAM channel, clock and
+//! capacities, the bank count and whether the PEs double-buffer the weights (weight-stationary
+//! only) come from a [`SearchSpace`]; datatypes, DRAM channel, clock and
 //! technology figures come from the base. Each point becomes an
 //! [`ArchSpec`](tessera_arch::ArchSpec) and is validated by `ArchSpec::validate`; points that fail
 //! are skipped and counted, as are points that exceed the design specs known before evaluation

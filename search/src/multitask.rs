@@ -883,6 +883,7 @@ mod tests {
         cfg.space.input_bytes = vec![cfg.space.input_bytes[0]];
         cfg.space.weight_bytes = vec![cfg.space.weight_bytes[0]];
         cfg.space.accumulator_bytes = vec![cfg.space.accumulator_bytes[0]];
+        cfg.space.weight_double_buffer = vec![false];
         cfg.max_subaccelerators = 2;
         cfg.share_weights = vec![1, 3];
         cfg.evaluations = 600;
@@ -905,7 +906,7 @@ mod tests {
             for b in 0..2u16 {
                 for d in 0..2u16 {
                     for s in 0..2u16 {
-                        designs.push(([a, b, 0, 0, 0, 0, d], s));
+                        designs.push(([a, b, 0, 0, 0, 0, d, 0], s));
                     }
                 }
             }

@@ -34,6 +34,16 @@ pub struct SearchSpace {
     /// (`[WeightStationary, OutputStationary]`).
     #[serde(default = "default_dataflows")]
     pub dataflow: Vec<Dataflow>,
+    /// Whether the PEs double-buffer the stationary weights (`array.weight_double_buffer`; the
+    /// next tile's weights preload while the current one streams), each of `false`, `true`.
+    /// Only weight-stationary arrays have it: a point with `true` and another dataflow does not
+    /// validate and is skipped. Defaults to `[false]`.
+    #[serde(default = "default_double_buffer")]
+    pub weight_double_buffer: Vec<bool>,
+}
+
+fn default_double_buffer() -> Vec<bool> {
+    vec![false]
 }
 
 fn default_banks() -> Vec<i64> {
@@ -69,11 +79,16 @@ pub const MAX_CAPACITY_BYTES: i64 = MAX_BUFFER_WORDS as i64 * 4 * MAX_ARRAY_DIM;
 pub const MAX_VALUES_PER_PARAMETER: usize = 256;
 
 /// Number of searched parameters ("genes").
-pub(crate) const GENES: usize = 7;
-/// Number of numeric genes (all but the dataflow, which is the last gene).
-const NUMERIC_GENES: usize = GENES - 1;
+pub(crate) const GENES: usize = 8;
+/// Number of numeric genes (the first ones; then the dataflow and the weight double-buffering).
+const NUMERIC_GENES: usize = 6;
+/// The dataflow's gene (values: [`dataflow_code`]s).
+pub(crate) const DATAFLOW_GENE: usize = 6;
+/// The weight double-buffering's gene (values: 0 = off, 1 = on).
+pub(crate) const DOUBLE_BUFFER_GENE: usize = 7;
 /// A point of the space as indices into the sorted value lists, in the order rows, cols, input,
-/// weight, accumulator, banks, dataflow. Its `Ord` is the stable tie-break key of the whole search.
+/// weight, accumulator, banks, dataflow, weight double-buffering. Its `Ord` is the stable
+/// tie-break key of the whole search.
 pub(crate) type Genome = [u16; GENES];
 
 /// A validated space: each parameter's values, sorted ascending, distinct (the dataflow gene holds
@@ -95,17 +110,22 @@ impl SearchSpace {
             .iter()
             .map(|(_, v, _)| v.len() as u64)
             .fold(self.dataflow.len() as u64, |a, b| a.saturating_mul(b))
+            .saturating_mul(self.weight_double_buffer.len() as u64)
     }
 
     /// Every point of the space, as listed (not screened: some may not validate), in the order of
-    /// nested loops over rows (outermost), cols, input, weight, accumulator, banks and dataflow
-    /// (innermost), each in its list's order. For exhaustive baselines of small spaces.
+    /// nested loops over rows (outermost), cols, input, weight, accumulator, banks, dataflow and
+    /// weight double-buffering (innermost), each in its list's order. For exhaustive baselines of
+    /// small spaces.
     pub fn points(&self) -> impl Iterator<Item = DesignPoint> + '_ {
         let lists = self.lists().map(|(_, v, _)| v);
         let lens: Vec<u64> = lists
             .iter()
             .map(|v| v.len() as u64)
-            .chain([self.dataflow.len() as u64])
+            .chain([
+                self.dataflow.len() as u64,
+                self.weight_double_buffer.len() as u64,
+            ])
             .collect();
         (0..self.size()).map(move |mut i| {
             let mut idx = [0usize; GENES];
@@ -120,7 +140,8 @@ impl SearchSpace {
                 weight_bytes: lists[3][idx[3]] as u64,
                 accumulator_bytes: lists[4][idx[4]] as u64,
                 banks: lists[5][idx[5]] as u32,
-                dataflow: self.dataflow[idx[6]],
+                dataflow: self.dataflow[idx[DATAFLOW_GENE]],
+                weight_double_buffer: self.weight_double_buffer[idx[DOUBLE_BUFFER_GENE]],
             }
         })
     }
@@ -175,7 +196,26 @@ impl SearchSpace {
         }
         let mut codes: Vec<u64> = self.dataflow.iter().map(|&d| dataflow_code(d)).collect();
         codes.sort_unstable();
-        values[NUMERIC_GENES] = codes;
+        values[DATAFLOW_GENE] = codes;
+        check_len("weight_double_buffer", self.weight_double_buffer.len())?;
+        if self.weight_double_buffer.len() == 2
+            && self.weight_double_buffer[0] == self.weight_double_buffer[1]
+        {
+            return Err(Diagnostic::field(
+                "weight_double_buffer[1]",
+                format!(
+                    "{} is already listed at index 0",
+                    self.weight_double_buffer[1]
+                ),
+            ));
+        }
+        let mut db: Vec<u64> = self
+            .weight_double_buffer
+            .iter()
+            .map(|&b| u64::from(b))
+            .collect();
+        db.sort_unstable();
+        values[DOUBLE_BUFFER_GENE] = db;
         Ok(Space { values })
     }
 }
@@ -199,6 +239,9 @@ pub struct DesignPoint {
     pub accumulator_bytes: u64,
     pub banks: u32,
     pub dataflow: Dataflow,
+    /// The PEs double-buffer the stationary weights (weight-stationary only).
+    #[serde(default)]
+    pub weight_double_buffer: bool,
 }
 
 impl DesignPoint {
@@ -213,14 +256,16 @@ impl DesignPoint {
             accumulator_bytes: arch.accumulator().capacity().get(),
             banks: arch.input().banks(),
             dataflow: arch.dataflow(),
+            weight_double_buffer: arch.weight_double_buffered(),
         }
     }
 
     /// The generated accelerator's name, e.g. `cand_ws_16x8_i32k_w16k_a64k_b2` or
     /// `cand_os_16x8_i32k_w16k_a64k_b2` (the dataflow's short name, then capacities in KiB with a
-    /// `k` when they are whole KiB, else in bytes). A safe identifier for every point whose
+    /// `k` when they are whole KiB, else in bytes); `cand_wsd_…` when the weight-stationary PEs
+    /// double-buffer the weights. A safe identifier for every point whose
     /// accelerator validates: a buffer holds at most 65 536 words of at most 128 B (input, weight:
-    /// 7 digits) or 512 B (accumulator: 8 digits), so the name has at most 47 characters.
+    /// 7 digits) or 512 B (accumulator: 8 digits), so the name has at most 48 characters.
     /// (Capacities no accelerator can have may give a longer name, which `ArchSpec::validate`
     /// refuses with the rest of the point.)
     pub fn name(&self) -> String {
@@ -232,14 +277,15 @@ impl DesignPoint {
             }
         }
         format!(
-            "cand_{}_{}x{}_i{}_w{}_a{}_b{}",
+            "cand_{}{}_{}x{}_i{}_w{}_a{}_b{}",
             self.dataflow.short(),
+            if self.weight_double_buffer { "d" } else { "" },
             self.rows,
             self.cols,
             cap(self.input_bytes),
             cap(self.weight_bytes),
             cap(self.accumulator_bytes),
-            self.banks
+            self.banks,
         )
     }
 
@@ -247,10 +293,10 @@ impl DesignPoint {
     pub fn to_arch_spec(&self, base: &Arch) -> ArchSpec {
         let mut s = base.spec().clone().with_dataflow(self.dataflow);
         s.name = self.name();
-        // a candidate is not the base's template, and keeps double-buffered weights only where
-        // its dataflow has them
+        // a candidate is not the base's template; double-buffered weights with another dataflow
+        // than weight-stationary do not validate
         s.note = None;
-        s.array.weight_double_buffer &= self.dataflow == tessera_arch::Dataflow::WeightStationary;
+        s.array.weight_double_buffer = self.weight_double_buffer;
         s.array.rows = i64::from(self.rows);
         s.array.cols = i64::from(self.cols);
         let buf = |capacity: u64| BufferSpec {
@@ -282,7 +328,8 @@ impl Space {
             weight_bytes: v(3),
             accumulator_bytes: v(4),
             banks: v(5) as u32,
-            dataflow: dataflow_of_code(v(6)),
+            dataflow: dataflow_of_code(v(DATAFLOW_GENE)),
+            weight_double_buffer: v(DOUBLE_BUFFER_GENE) == 1,
         }
     }
 
@@ -416,6 +463,7 @@ mod tests {
             accumulator_bytes: vec![8192],
             banks: vec![2],
             dataflow: vec![Dataflow::OutputStationary, Dataflow::WeightStationary],
+            weight_double_buffer: vec![false],
         }
     }
 
@@ -503,6 +551,7 @@ mod tests {
             accumulator_bytes: 65536,
             banks: 2,
             dataflow: Dataflow::WeightStationary,
+            weight_double_buffer: false,
         };
         assert_eq!(p.name(), "cand_ws_16x8_i32k_w16k_a64k_b2");
         let a = p.to_arch(&base).unwrap();
@@ -512,7 +561,21 @@ mod tests {
         assert_eq!(a.dram(), base.dram());
         assert_eq!(a.clock_mhz(), base.clock_mhz());
         assert_eq!(DesignPoint::of(&a), p);
+        // double-buffered weights: a weight-stationary point has them, another one does not
+        // validate
+        p.weight_double_buffer = true;
+        assert_eq!(p.name(), "cand_wsd_16x8_i32k_w16k_a64k_b2");
+        let a = p.to_arch(&base).unwrap();
+        assert!(a.weight_double_buffered());
+        assert_eq!(DesignPoint::of(&a), p);
         p.dataflow = Dataflow::OutputStationary;
+        let e = p.to_arch(&base).unwrap_err();
+        assert_eq!(
+            e.field.as_deref(),
+            Some("array.weight_double_buffer"),
+            "{e}"
+        );
+        p.weight_double_buffer = false;
         assert_eq!(p.name(), "cand_os_16x8_i32k_w16k_a64k_b2");
         let a = p.to_arch(&base).unwrap();
         assert_eq!(a.dataflow(), Dataflow::OutputStationary);
@@ -525,7 +588,11 @@ mod tests {
             (3, 127 * 3 * 20_001, 128 * 3 * 20_001, 512 * 3 * 21_845),
             (64, 127 * 64 * 1_023, 127 * 64 * 1_023, 508 * 64 * 1_023),
         ] {
-            for dataflow in Dataflow::SUPPORTED {
+            for (dataflow, db) in Dataflow::SUPPORTED
+                .into_iter()
+                .map(|d| (d, false))
+                .chain([(Dataflow::WeightStationary, true)])
+            {
                 let p = DesignPoint {
                     rows: 127,
                     cols: if acc % 512 == 0 { 128 } else { 127 },
@@ -534,6 +601,7 @@ mod tests {
                     accumulator_bytes: acc,
                     banks,
                     dataflow,
+                    weight_double_buffer: db,
                 };
                 let name = p.name();
                 assert_eq!(p.to_arch(&base).unwrap().name(), name);
@@ -554,6 +622,7 @@ mod tests {
             accumulator_bytes: 1,
             banks: 2,
             dataflow: Dataflow::OutputStationary,
+            weight_double_buffer: false,
         };
         let q = DesignPoint {
             dataflow: Dataflow::WeightStationary,

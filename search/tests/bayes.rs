@@ -37,6 +37,7 @@ fn small_space() -> SearchConfig {
     c.space.weight_bytes = vec![4096, 8192, 16384];
     c.space.accumulator_bytes = vec![32768, 65536];
     c.space.dataflow = Dataflow::SUPPORTED.to_vec();
+    c.space.weight_double_buffer = vec![false];
     c.constraints = Constraints::default();
     c.objective = Objective::Edp;
     c.top_k = 1;
