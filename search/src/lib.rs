@@ -66,11 +66,13 @@ pub mod explore;
 pub mod gp;
 pub mod journal;
 pub mod multitask;
+pub mod pareto;
 pub mod result;
 pub mod space;
 
 pub use config::{BayesParams, EvolutionParams, SearchConfig, Strategy};
 pub use eval::{best_mapping, evaluate, BestMapping, Evaluation, LayerChoice, Metrics, Objective};
+pub use pareto::ParetoPoint;
 pub use result::{Finalist, FinalistLayer, HistoryEntry, SearchResult};
 pub use space::{Constraints, DesignPoint, SearchSpace};
 
@@ -257,6 +259,14 @@ pub fn search_persisted(
             workload.name
         )));
     }
+    // Every distinct candidate that maps and meets every limit, with the totals it was ranked by,
+    // and the front of their cycles, energy and area.
+    let mut feasible: Vec<ParetoPoint> = ranked
+        .iter()
+        .map(|(_, g, e)| ParetoPoint::new(ex.designs.space.point(g), &e.metrics))
+        .collect();
+    pareto::sort(&mut feasible);
+    let front = pareto::front(&feasible);
     ranked.sort_by(|a, b| fitness_cmp((Some(a.0), &a.1), (Some(b.0), &b.1)));
     ranked.truncate(config.top_k);
     // Screening mapped each candidate in a coarse space (`SpaceBudget::SCREEN`); the finalists are
@@ -309,6 +319,8 @@ pub fn search_persisted(
         best,
         top,
         history: ex.history,
+        pareto: front,
+        feasible,
     };
     Ok((result, stats))
 }

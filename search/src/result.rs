@@ -3,6 +3,7 @@
 
 use crate::config::Strategy;
 use crate::eval::{Metrics, Objective};
+use crate::pareto::ParetoPoint;
 use crate::space::DesignPoint;
 use serde::Serialize;
 use tessera_arch::ArchSpec;
@@ -99,4 +100,14 @@ pub struct SearchResult {
     /// The top-K distinct candidates by the analytical objective, in that order, re-simulated.
     pub top: Vec<Finalist>,
     pub history: Vec<HistoryEntry>,
+    /// The Pareto front ([`crate::pareto`]) of [`SearchResult::feasible`] over cycles, energy (pJ)
+    /// and area (µm²), all minimised, in the order cycles, energy, area, design point. The figures
+    /// are the analytical totals the search ranked candidates by (the screening mapper's), so a
+    /// finalist's re-mapped totals in `top` may be lower than its entry here.
+    pub pareto: Vec<ParetoPoint>,
+    /// Every distinct evaluated candidate that maps every layer and meets every limit, with the
+    /// same figures and order as `pareto`. Not serialised (a large budget would add megabytes to
+    /// every report): `tessera search --pareto DIR` writes it beside the front.
+    #[serde(skip)]
+    pub feasible: Vec<ParetoPoint>,
 }

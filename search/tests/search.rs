@@ -208,6 +208,52 @@ fn performance_limits_are_learned_from_evaluations_and_respected() {
     assert!(e.message.contains("max_energy_pj"), "{e}");
 }
 
+/// The front is the non-dominated set of exactly the distinct feasible candidates, with the figures
+/// the search ranked them by, and is in the JSON report.
+#[test]
+fn pareto_front_of_the_feasible_candidates() {
+    let (base, w) = (base(), mlp());
+    let mut c = config(Strategy::Random, 64, 11);
+    // a cycle limit that some candidates exceed: they are evaluated but not on the front
+    let probe = search(&c, &base, &w).unwrap();
+    let mut cycles: Vec<u64> = probe.feasible.iter().map(|p| p.cycles).collect();
+    cycles.sort_unstable();
+    c.constraints.max_cycles = Some(cycles[cycles.len() * 3 / 4]);
+    let r = search(&c, &base, &w).unwrap();
+    assert!(r.over_limits > 0, "the limit should bite");
+    // feasible = the distinct history entries that mapped and meet the limits
+    let from_history: std::collections::BTreeMap<&str, f64> = r
+        .history
+        .iter()
+        .filter(|h| h.violation.is_none())
+        .filter_map(|h| Some((h.arch.as_str(), h.objective?)))
+        .collect();
+    assert_eq!(r.feasible.len(), from_history.len());
+    assert_eq!(r.feasible.len(), r.distinct_evaluated - r.unmappable - r.over_limits);
+    for p in &r.feasible {
+        assert_eq!(from_history[p.name.as_str()], p.edp_cycles_pj, "{}", p.name);
+        assert_eq!(p.edp_cycles_pj, p.cycles as f64 * p.energy_pj);
+        assert_eq!(p.name, p.point.name());
+        assert!(p.cycles <= c.constraints.max_cycles.unwrap());
+    }
+    assert!(r.feasible.windows(2).all(|x| x[0].order(&x[1]).is_lt()));
+    // the front: non-dominated, everything else dominated by it, in order
+    assert!(!r.pareto.is_empty());
+    assert_eq!(r.pareto, pareto::front(&r.feasible));
+    for p in &r.feasible {
+        let on = r.pareto.contains(p);
+        let dominated = r.feasible.iter().any(|q| q.dominates(p));
+        assert_eq!(on, !dominated, "{}", p.name);
+    }
+    // the analytically best candidate by the objective (EDP) is on the front
+    let best = r.feasible.iter().map(|p| p.edp_cycles_pj).fold(f64::INFINITY, f64::min);
+    assert!(r.pareto.iter().any(|p| p.edp_cycles_pj == best));
+    let json: serde_json::Value = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["pareto"].as_array().unwrap().len(), r.pareto.len());
+    assert_eq!(json["pareto"][0]["name"], r.pareto[0].name.as_str());
+    assert!(json.get("feasible").is_none(), "not serialised");
+}
+
 /// The best objective found with this strategy, budget and seed.
 fn best_found(strategy: Strategy, evaluations: usize, seed: u64) -> f64 {
     let r = search(&config(strategy, evaluations, seed), &base(), &mlp()).unwrap();
