@@ -46,6 +46,10 @@ pub struct SearchArgs {
     /// Verify the best design under Verilator on the workload.
     #[arg(long)]
     verify: bool,
+    /// Write the Pareto front (cycles × energy × area) to this folder as pareto.json, pareto.csv
+    /// and pareto.svg.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["shard", "slurm"])]
+    pareto: Option<PathBuf>,
     #[arg(long)]
     json: bool,
     /// Append every evaluation to this journal as it is made, so the run can be resumed (after a
@@ -353,6 +357,9 @@ pub fn run(a: SearchArgs) -> Result<ExitCode> {
             stats.computed, stats.replayed
         );
     }
+    if let Some(dir) = &a.pareto {
+        crate::pareto_out::write(&r, dir)?;
+    }
     let tools = if a.export.is_some() || a.verify {
         Some(tessera_verif::Tools::find()?)
     } else {
@@ -375,6 +382,15 @@ pub fn run(a: SearchArgs) -> Result<ExitCode> {
         })?;
     } else {
         print_search(&r);
+        if let Some(dir) = &a.pareto {
+            outln!(
+                "  Pareto front: {} designs non-dominated in cycles × energy (pJ) × area (µm²), of {} feasible candidates; written to {} ({})",
+                r.pareto.len(),
+                r.feasible.len(),
+                dir.display(),
+                crate::pareto_out::FILES.join(", ")
+            );
+        }
         if let Some(e) = &export {
             outln!("  exported {} files to {}", e.files.len(), e.out_dir);
         }

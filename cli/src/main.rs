@@ -35,6 +35,7 @@ mod cmd_interop;
 mod cmd_multitask;
 mod cmd_search;
 mod csv_out;
+mod pareto_out;
 mod print;
 
 #[derive(Parser)]

@@ -667,3 +667,174 @@ fn a_killed_search_resumes_to_the_same_result() {
     );
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// `search --pareto DIR`: three files that parse and agree with each other and with `--json`'s
+/// `pareto`, a front no feasible candidate dominates, the same bytes on a second run, and a summary
+/// line in the text report only when asked.
+#[test]
+fn search_writes_the_pareto_front() {
+    use std::collections::BTreeMap;
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    let args = |out: &Path| {
+        [
+            "search",
+            "--arch",
+            "ws_16x16",
+            "--workload",
+            "mlp_small",
+            "--strategy",
+            "random",
+            "--evaluations",
+            "96",
+            "--seed",
+            "4",
+            "--pareto",
+            out.to_str().unwrap(),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let mut with_json = args(&a);
+    with_json.push("--json".into());
+    let v = json(&with_json.iter().map(String::as_str).collect::<Vec<_>>());
+    let front = v["pareto"]
+        .as_array()
+        .expect("--json has the front")
+        .clone();
+    assert!(!front.is_empty());
+
+    // pareto.json: the same front as --json, and every feasible candidate
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(a.join("pareto.json")).unwrap()).unwrap();
+    assert_eq!(file["front"], v["pareto"]);
+    assert_eq!(file["workload"], "mlp_small");
+    assert_eq!(file["best"], v["best"]["arch"]["name"]);
+    assert_eq!(
+        file["costs"],
+        serde_json::json!(["cycles", "energy_pj", "area_um2"])
+    );
+    let feasible = file["feasible"].as_array().unwrap();
+    // the feasible candidates are exactly the distinct history entries that mapped and meet the
+    // limits, with the objective (EDP) the history gives them
+    let history: BTreeMap<&str, f64> = v["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["violation"].is_null() && !h["objective"].is_null())
+        .map(|h| {
+            (
+                h["arch"].as_str().unwrap(),
+                h["objective"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(feasible.len(), history.len());
+    let costs = |p: &serde_json::Value| {
+        (
+            p["cycles"].as_u64().unwrap(),
+            p["energy_pj"].as_f64().unwrap(),
+            p["area_um2"].as_f64().unwrap(),
+        )
+    };
+    // (serde_json's default float parser is not correctly rounded: floats printed alike are
+    // compared exactly, floats printed by different writers within 1e-12)
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-12 * x.abs().max(y.abs());
+    for p in feasible {
+        let (c, e, _) = costs(p);
+        let edp = p["edp_cycles_pj"].as_f64().unwrap();
+        assert_eq!(history[p["name"].as_str().unwrap()], edp, "{p}");
+        assert!(close(edp, c as f64 * e), "{p}");
+    }
+    // nothing on the front is dominated by a feasible candidate, and every candidate off the front
+    // is dominated by one on it
+    let dominates =
+        |q: (u64, f64, f64), p: (u64, f64, f64)| q.0 <= p.0 && q.1 <= p.1 && q.2 <= p.2 && q != p;
+    for p in &front {
+        assert!(
+            !feasible.iter().any(|q| dominates(costs(q), costs(p))),
+            "{p} is dominated"
+        );
+    }
+    for q in feasible {
+        if !front.contains(q) {
+            assert!(front.iter().any(|p| dominates(costs(p), costs(q))), "{q}");
+        }
+    }
+    let cyc: Vec<u64> = front.iter().map(|p| costs(p).0).collect();
+    assert!(cyc.windows(2).all(|w| w[0] <= w[1]), "sorted by cycles");
+
+    // pareto.csv: the front, the same figures, units in the headers
+    let mut rd = csv::Reader::from_path(a.join("pareto.csv")).unwrap();
+    let head = rd.headers().unwrap().clone();
+    for col in ["name", "cycles", "energy_pj", "area_um2", "edp_cycles_pj"] {
+        assert!(head.iter().any(|h| h == col), "{col} in {head:?}");
+    }
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), front.len());
+    for (r, p) in rows.iter().zip(&front) {
+        assert_eq!(&r[col("name")], p["name"].as_str().unwrap());
+        let (c, e, ar) = costs(p);
+        assert_eq!(r[col("cycles")].parse::<u64>().unwrap(), c);
+        assert!(
+            close(r[col("energy_pj")].parse::<f64>().unwrap(), e),
+            "{r:?}"
+        );
+        assert!(
+            close(r[col("area_um2")].parse::<f64>().unwrap(), ar),
+            "{r:?}"
+        );
+        assert_eq!(r[col("rows")].parse::<u64>().unwrap(), p["point"]["rows"]);
+    }
+
+    // pareto.svg: a whole SVG document with the title, axis labels, a point per candidate and per
+    // front design, and the best design named
+    let svg = std::fs::read_to_string(a.join("pareto.svg")).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+        "{svg:.200}"
+    );
+    for text in [
+        "Pareto front: mlp_small",
+        "cycles (analytical",
+        "energy (pJ, analytical",
+        v["best"]["arch"]["name"].as_str().unwrap(),
+    ] {
+        assert!(svg.contains(text), "{text} not in the SVG");
+    }
+    assert!(svg.matches("<circle").count() >= feasible.len() + front.len());
+
+    // the same run in text: the same bytes in every file, one summary line
+    let o = tessera(&args(&b).iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8_lossy(&o.stdout);
+    let line = format!("Pareto front: {} designs", front.len());
+    assert_eq!(out.matches(&line).count(), 1, "{out}");
+    assert!(
+        out.contains(&format!("of {} feasible candidates", feasible.len())),
+        "{out}"
+    );
+    for f in ["pareto.json", "pareto.csv", "pareto.svg"] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs between two runs"
+        );
+    }
+    // without --pareto the text report does not mention it
+    let mut plain = args(&b);
+    plain.truncate(plain.len() - 2);
+    let o = tessera(&plain.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("Pareto"));
+    // a file where the folder should be: an I/O error naming the path and the flag
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let o = tessera(&args(&file).iter().map(String::as_str).collect::<Vec<_>>());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(4), "{err}");
+    assert!(
+        err.contains("--pareto") && err.contains(file.to_str().unwrap()),
+        "{err}"
+    );
+}

@@ -197,7 +197,11 @@ mod tests {
         rev.reverse();
         assert_eq!(front(&rev), front(&pts));
         // same cycles: only the lower energy is on the staircase; equal costs both are
-        let s = [pt(1, 10, 2.0, 1.0), pt(2, 10, 1.0, 9.0), pt(3, 10, 1.0, 1.0)];
+        let s = [
+            pt(1, 10, 2.0, 1.0),
+            pt(2, 10, 1.0, 9.0),
+            pt(3, 10, 1.0, 1.0),
+        ];
         let st: Vec<u32> = staircase(&s).iter().map(|p| p.point.rows).collect();
         assert_eq!(st, vec![3, 2]);
         assert!(front(&[]).is_empty());

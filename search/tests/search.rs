@@ -229,7 +229,10 @@ fn pareto_front_of_the_feasible_candidates() {
         .filter_map(|h| Some((h.arch.as_str(), h.objective?)))
         .collect();
     assert_eq!(r.feasible.len(), from_history.len());
-    assert_eq!(r.feasible.len(), r.distinct_evaluated - r.unmappable - r.over_limits);
+    assert_eq!(
+        r.feasible.len(),
+        r.distinct_evaluated - r.unmappable - r.over_limits
+    );
     for p in &r.feasible {
         assert_eq!(from_history[p.name.as_str()], p.edp_cycles_pj, "{}", p.name);
         assert_eq!(p.edp_cycles_pj, p.cycles as f64 * p.energy_pj);
@@ -246,7 +249,11 @@ fn pareto_front_of_the_feasible_candidates() {
         assert_eq!(on, !dominated, "{}", p.name);
     }
     // the analytically best candidate by the objective (EDP) is on the front
-    let best = r.feasible.iter().map(|p| p.edp_cycles_pj).fold(f64::INFINITY, f64::min);
+    let best = r
+        .feasible
+        .iter()
+        .map(|p| p.edp_cycles_pj)
+        .fold(f64::INFINITY, f64::min);
     assert!(r.pareto.iter().any(|p| p.edp_cycles_pj == best));
     let json: serde_json::Value = serde_json::to_value(&r).unwrap();
     assert_eq!(json["pareto"].as_array().unwrap().len(), r.pareto.len());
