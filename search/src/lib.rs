@@ -40,6 +40,12 @@
 //! outputs differ from the reference GEMM is an error of the whole search (a simulator bug), never
 //! a result: every finalist returned computed the right outputs.
 //!
+//! Beside the scalar objective, the result carries the [`pareto`] front of the distinct evaluated
+//! candidates that map and meet every limit, over total cycles, energy (pJ) and area (µm²), all
+//! minimised ([`SearchResult::pareto`], in a deterministic order; the candidates themselves in
+//! [`SearchResult::feasible`]). Its figures are the analytical totals the search ranked by (the
+//! screening mapper's); computing it costs `O(n log n + n·f)` for `n` candidates and a front of `f`.
+//!
 //! What it leaves out (for now): the per-layer EDP choice minimises each layer's own
 //! cycles × energy, not the workload's total EDP; layers do not overlap or share buffers; one
 //! dataflow per accelerator for the whole workload (no per-layer switching); only GEMM layers and
