@@ -73,12 +73,14 @@ pub mod gp;
 pub mod journal;
 pub mod multitask;
 pub mod pareto;
+pub mod resim;
 pub mod result;
 pub mod space;
 
 pub use config::{BayesParams, EvolutionParams, SearchConfig, Strategy};
 pub use eval::{best_mapping, evaluate, BestMapping, Evaluation, LayerChoice, Metrics, Objective};
 pub use pareto::ParetoPoint;
+pub use resim::resimulate_design;
 pub use result::{Finalist, FinalistLayer, HistoryEntry, SearchResult};
 pub use space::{Constraints, DesignPoint, SearchSpace};
 
