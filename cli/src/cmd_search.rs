@@ -89,36 +89,42 @@ struct SearchOut {
     verify: Option<VerifyReport>,
 }
 
+/// `--objective`: latency, energy or edp.
+pub(crate) fn parse_objective(o: &str) -> Result<Objective> {
+    match o {
+        "latency" => Ok(Objective::Latency),
+        "energy" => Ok(Objective::Energy),
+        "edp" => Ok(Objective::Edp),
+        _ => Err(Diagnostic::field(
+            "--objective",
+            format!("{o:?}: expected latency, energy or edp"),
+        )),
+    }
+}
+
+/// `--strategy`: random, evolutionary or bayesian (default parameters).
+pub(crate) fn parse_strategy(s: &str) -> Result<Strategy> {
+    match s {
+        "random" => Ok(Strategy::Random),
+        "evolutionary" => Ok(Strategy::evolutionary()),
+        "bayesian" => Ok(Strategy::bayesian()),
+        _ => Err(Diagnostic::field(
+            "--strategy",
+            format!("{s:?}: expected random, evolutionary or bayesian"),
+        )),
+    }
+}
+
 fn config(a: &SearchArgs, base: &Arch) -> Result<SearchConfig> {
     let mut c = match &a.config {
         Some(p) => SearchConfig::load(p)?,
         None => SearchConfig::default_for(base),
     };
     if let Some(o) = &a.objective {
-        c.objective = match o.as_str() {
-            "latency" => Objective::Latency,
-            "energy" => Objective::Energy,
-            "edp" => Objective::Edp,
-            _ => {
-                return Err(Diagnostic::field(
-                    "--objective",
-                    format!("{o:?}: expected latency, energy or edp"),
-                ))
-            }
-        };
+        c.objective = parse_objective(o)?;
     }
     if let Some(s) = &a.strategy {
-        c.strategy = match s.as_str() {
-            "random" => Strategy::Random,
-            "evolutionary" => Strategy::evolutionary(),
-            "bayesian" => Strategy::bayesian(),
-            _ => {
-                return Err(Diagnostic::field(
-                    "--strategy",
-                    format!("{s:?}: expected random, evolutionary or bayesian"),
-                ))
-            }
-        };
+        c.strategy = parse_strategy(s)?;
     }
     if let Some(n) = a.evaluations {
         c.evaluations = n;
@@ -131,7 +137,7 @@ fn config(a: &SearchArgs, base: &Arch) -> Result<SearchConfig> {
 }
 
 /// A progress bar for the search's phases (hidden when `quiet`).
-fn progress_bar(quiet: bool, total: u64) -> indicatif::ProgressBar {
+pub(crate) fn progress_bar(quiet: bool, total: u64) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(total);
     if quiet {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());

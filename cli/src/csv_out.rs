@@ -184,3 +184,102 @@ pub fn validate(r: &ValidateReport) -> Result<()> {
     }
     write(rows)
 }
+
+/// `tessera baselines --csv FILE`: one row per (template, workload), every column with its unit;
+/// written atomically (a temporary file, then a rename).
+pub fn baselines(r: &tessera_flow::baseline::BaselineReport, path: &std::path::Path) -> Result<()> {
+    use tessera_flow::baseline::Design;
+    let design_cols = [
+        "name",
+        "dataflow",
+        "rows",
+        "cols",
+        "pes",
+        "input_bytes",
+        "weight_bytes",
+        "accumulator_bytes",
+        "sram_bytes",
+        "banks",
+        "area_um2",
+        "cycles",
+        "energy_pj",
+        "edp_cycles_pj",
+        "analytical_cycles",
+        "analytical_energy_pj",
+        "analytical_edp_cycles_pj",
+    ];
+    let design = |d: &Design| -> Vec<String> {
+        vec![
+            d.name.clone(),
+            d.dataflow.name().to_string(),
+            d.rows.to_string(),
+            d.cols.to_string(),
+            d.pes.to_string(),
+            d.input_bytes.to_string(),
+            d.weight_bytes.to_string(),
+            d.accumulator_bytes.to_string(),
+            d.sram_bytes.to_string(),
+            d.banks.to_string(),
+            d.area_um2.to_string(),
+            d.simulated.cycles.to_string(),
+            d.simulated.energy_pj.to_string(),
+            d.simulated.edp_cycles_pj.to_string(),
+            d.analytical.cycles.to_string(),
+            d.analytical.energy_pj.to_string(),
+            d.analytical.edp_cycles_pj.to_string(),
+        ]
+    };
+    let mut head: Vec<String> = vec!["workload".into(), "template".into()];
+    head.extend(design_cols.iter().map(|c| format!("template_{c}")));
+    head.extend(design_cols.iter().map(|c| format!("found_{c}")));
+    head.extend(
+        [
+            "edp_ratio",
+            "latency_ratio",
+            "energy_ratio",
+            "analytical_edp_ratio",
+            "analytical_latency_ratio",
+            "analytical_energy_ratio",
+            "found_beats_template",
+            "template_point_evaluated",
+            "template_not_in_space",
+            "objective",
+            "strategy",
+            "seed",
+            "evaluations",
+            "distinct_evaluated",
+            "space_size",
+        ]
+        .map(String::from),
+    );
+    let mut w = csv::Writer::from_writer(vec![]);
+    let err = |e: csv::Error| Diagnostic::internal(format!("writing CSV: {e}"));
+    w.write_record(&head).map_err(err)?;
+    for c in &r.comparisons {
+        let mut row = vec![c.workload.clone(), c.template.clone()];
+        row.extend(design(&c.template_design));
+        row.extend(design(&c.found));
+        row.extend([
+            c.ratios.edp.to_string(),
+            c.ratios.latency.to_string(),
+            c.ratios.energy.to_string(),
+            c.analytical_ratios.edp.to_string(),
+            c.analytical_ratios.latency.to_string(),
+            c.analytical_ratios.energy.to_string(),
+            c.found_beats_template.to_string(),
+            c.template_point_evaluated.to_string(),
+            c.template_not_in_space.clone().unwrap_or_default(),
+            r.options.objective.name().to_string(),
+            r.options.strategy.name().to_string(),
+            r.options.seed.to_string(),
+            c.search.evaluated.to_string(),
+            c.search.distinct_evaluated.to_string(),
+            c.search.space_size.to_string(),
+        ]);
+        w.write_record(&row).map_err(err)?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| Diagnostic::internal(format!("writing CSV: {e}")))?;
+    tessera_core::load::write_atomic(path, &bytes)
+}

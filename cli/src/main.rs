@@ -31,6 +31,7 @@ macro_rules! outln {
     }};
 }
 
+mod cmd_baselines;
 mod cmd_interop;
 mod cmd_multitask;
 mod cmd_search;
@@ -63,6 +64,9 @@ enum Cmd {
     Search(cmd_search::SearchArgs),
     /// Several networks with latency specs on sub-accelerators designed together (NASAIC).
     Multitask(cmd_multitask::MultiTaskArgs),
+    /// The search against the templates of published designs at equal PEs and SRAM: EDP, latency
+    /// and energy ratios per workload.
+    Baselines(cmd_baselines::BaselinesArgs),
     /// Write each layer, the accelerator and the mapper's mapping as Timeloop v0.4 or ZigZag inputs.
     Interop(cmd_interop::InteropArgs),
     /// Emit synthesizable Verilog for an accelerator (linted; optionally synthesised).
@@ -516,6 +520,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Search(s) => return cmd_search::run(s),
         Cmd::Multitask(m) => return cmd_multitask::run(m),
+        Cmd::Baselines(b) => return cmd_baselines::run(b),
         Cmd::Interop(a) => cmd_interop::run(a)?,
         Cmd::Export(e) => {
             let arch = load_arch(&e.arch)?;

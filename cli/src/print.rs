@@ -406,3 +406,103 @@ pub fn bench_summary(r: &BenchReport) {
             .map_or("unknown".to_string(), |m| format!("{m:.1} MiB"))
     );
 }
+
+/// `tessera baselines`: a table per workload (the template, the design found at its resources,
+/// the ratios template / found), a summary line per workload, then the templates' notes.
+pub fn baselines(r: &tessera_flow::baseline::BaselineReport) {
+    let o = &r.options;
+    outln!(
+        "baselines: {} search, objective {:?} ({}), {} evaluations per search, seed {}; each search at most the template's PEs and SRAM bytes",
+        o.strategy.name(),
+        o.objective,
+        r.objective_unit,
+        o.evaluations,
+        o.seed
+    );
+    outln!("  {}", r.model);
+    let design = |d: &tessera_flow::baseline::Design| {
+        format!(
+            "{} {}x{}, {} PEs, {} B SRAM",
+            d.dataflow.short().to_uppercase(),
+            d.rows,
+            d.cols,
+            d.pes,
+            d.sram_bytes
+        )
+    };
+    for s in &r.summaries {
+        outln!("\n{}:", s.workload);
+        outln!(
+            "  {:<16} {:<30} {:>12} {:>12} {:>12}   {:<36} {:<30} {:>12} {:>12} {:>12}   {:>8} {:>8} {:>8}",
+            "template",
+            "array, PEs, SRAM",
+            "cycles",
+            "energy pJ",
+            "EDP cyc·pJ",
+            "found design",
+            "array, PEs, SRAM",
+            "cycles",
+            "energy pJ",
+            "EDP cyc·pJ",
+            "EDP ×",
+            "cycles ×",
+            "energy ×"
+        );
+        for c in r.comparisons.iter().filter(|c| c.workload == s.workload) {
+            let (t, f) = (&c.template_design, &c.found);
+            let mut flags = vec![];
+            if !c.found_beats_template {
+                flags.push("not beaten".to_string());
+            }
+            if let Some(why) = &c.template_not_in_space {
+                flags.push(format!("template not in the space: {why}"));
+            } else if !c.template_point_evaluated {
+                flags.push("the search did not evaluate the template's point".to_string());
+            }
+            outln!(
+                "  {:<16} {:<30} {:>12} {:>12.4e} {:>12.4e}   {:<36} {:<30} {:>12} {:>12.4e} {:>12.4e}   {:>7.3}× {:>7.3}× {:>7.3}×{}",
+                c.template,
+                design(t),
+                t.simulated.cycles,
+                t.simulated.energy_pj,
+                t.simulated.edp_cycles_pj,
+                f.name,
+                design(f),
+                f.simulated.cycles,
+                f.simulated.energy_pj,
+                f.simulated.edp_cycles_pj,
+                c.ratios.edp,
+                c.ratios.latency,
+                c.ratios.energy,
+                if flags.is_empty() {
+                    String::new()
+                } else {
+                    format!("  ({})", flags.join("; "))
+                }
+            );
+        }
+        outln!(
+            "  {}: geometric mean over {} template(s): EDP {:.3}×, latency {:.3}×, energy {:.3}× better; lowest EDP ratio {:.3}× ({}){}",
+            s.workload,
+            s.templates,
+            s.geomean.edp,
+            s.geomean.latency,
+            s.geomean.energy,
+            s.min_edp_ratio,
+            s.min_edp_template,
+            if s.not_beaten.is_empty() {
+                "; every template beaten on the objective".to_string()
+            } else {
+                format!("; NOT beaten: {}", s.not_beaten.join(", "))
+            }
+        );
+    }
+    outln!();
+    let mut noted: Vec<&str> = vec![];
+    for c in &r.comparisons {
+        if !noted.contains(&c.template.as_str()) {
+            arch_note(&c.template, c.template_note.as_deref());
+            noted.push(&c.template);
+        }
+    }
+}

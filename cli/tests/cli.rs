@@ -837,4 +837,79 @@ fn search_writes_the_pareto_front() {
         err.contains("--pareto") && err.contains(file.to_str().unwrap()),
         "{err}"
     );
+
+#[test]
+fn baselines_json_csv_and_bad_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv_path = dir.path().join("baselines.csv");
+    let args = [
+        "baselines",
+        "--templates",
+        "nvdla_like,eyeriss_like",
+        "--workloads",
+        "dqn",
+        "--evaluations",
+        "40",
+        "--seed",
+        "3",
+        "--json",
+        "--csv",
+        csv_path.to_str().unwrap(),
+    ];
+    let a = tessera(&args);
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&a.stdout).expect("one JSON object");
+    assert_eq!(v["options"]["evaluations"], 40);
+    assert_eq!(v["objective_unit"], "cycles·pJ");
+    let cs = v["comparisons"].as_array().unwrap();
+    assert_eq!(cs.len(), 2);
+    for c in cs {
+        assert_eq!(c["workload"], "dqn");
+        let (t, f) = (&c["template_design"], &c["found"]);
+        assert!(f["pes"].as_u64() <= t["pes"].as_u64(), "{c}");
+        assert!(f["sram_bytes"].as_u64() <= t["sram_bytes"].as_u64(), "{c}");
+        let ratio = t["simulated"]["edp_cycles_pj"].as_f64().unwrap()
+            / f["simulated"]["edp_cycles_pj"].as_f64().unwrap();
+        assert_eq!(c["ratios"]["edp"].as_f64().unwrap(), ratio);
+    }
+    assert_eq!(v["summaries"][0]["templates"], 2);
+    // The CSV file: a header and a row per pair, the ratio as in the JSON.
+    let text = std::fs::read_to_string(&csv_path).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let head = r.headers().unwrap().clone();
+    let col = head.iter().position(|h| h == "edp_ratio").unwrap();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(&rows[1][1], "eyeriss_like");
+    assert_eq!(
+        rows[1][col].parse::<f64>().unwrap(),
+        cs[1]["ratios"]["edp"].as_f64().unwrap()
+    );
+    // Same seed, same bytes.
+    let b = tessera(&args);
+    assert_eq!(a.stdout, b.stdout);
+    assert_eq!(std::fs::read_to_string(&csv_path).unwrap(), text);
+    // Unknown names: exit 2, the flag and the name in the error.
+    for (flag, name, listed) in [
+        ("--templates", "eyeriss", "eyeriss_like"),
+        ("--workloads", "resnet19", "resnet18"),
+    ] {
+        let o = tessera(&["baselines", flag, name, "--evaluations", "5"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains(flag) && err.contains(name) && err.contains(listed),
+            "{err}"
+        );
+        assert!(o.stdout.is_empty());
+        let o = tessera(&["baselines", flag, name, "--json"]);
+        assert_eq!(o.status.code(), Some(2));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["error"]["field"], flag, "{v}");
+    }
+    let o = tessera(&["baselines", "--templates", "gemmini,gemmini"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("listed twice"));
+    let o = tessera(&["baselines", "--objective", "area", "--workloads", "dqn"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--objective"));
 }
