@@ -84,7 +84,10 @@ pub fn run(a: BaselinesArgs) -> Result<ExitCode> {
     let bar = progress_bar(a.json, 0);
     let start = Instant::now();
     let r = baseline::run(&templates, &workloads, &o, &|p| {
-        bar.set_message(format!("searching ({}/{} pairs)", p.pairs_done, p.pairs_total));
+        bar.set_message(format!(
+            "searching ({}/{} pairs)",
+            p.pairs_done, p.pairs_total
+        ));
         bar.set_length(p.evaluations_total as u64);
         bar.set_position(p.evaluations_done as u64);
     });

@@ -140,10 +140,7 @@ pub fn space_for(t: &Arch) -> SearchSpace {
     };
     let sram = t.sram_bytes().get();
     let cap = |own: u64| {
-        list(
-            powers_of_two(MIN_LISTED_CAPACITY, sram.min(MAX_CAPACITY_BYTES as u64))
-                .chain([own]),
-        )
+        list(powers_of_two(MIN_LISTED_CAPACITY, sram.min(MAX_CAPACITY_BYTES as u64)).chain([own]))
     };
     SearchSpace {
         rows: side(t.rows()),
@@ -194,7 +191,11 @@ pub fn config_for(t: &Arch, o: &BaselineOptions) -> SearchConfig {
 /// is a point exactly when rebuilding it from [`DesignPoint::of`] gives `t` back (but for its name
 /// and note).
 pub fn template_point_gap(t: &Arch) -> Option<String> {
-    let banks = [t.input().banks(), t.weight().banks(), t.accumulator().banks()];
+    let banks = [
+        t.input().banks(),
+        t.weight().banks(),
+        t.accumulator().banks(),
+    ];
     if banks.iter().any(|&b| b != banks[0]) {
         return Some(format!(
             "{} has {} input, {} weight and {} accumulator banks; the space has one bank count \
@@ -474,6 +475,11 @@ pub fn run(
                 w.name
             )));
         }
+    }
+    // Bad options fail before any search starts (the configurations differ only in the space and
+    // constraints, which come from valid templates).
+    for t in templates {
+        config_for(t, o).validate()?;
     }
     let pairs: Vec<(&Arch, &Workload)> = templates
         .iter()

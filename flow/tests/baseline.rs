@@ -28,10 +28,7 @@ fn check_consistent(c: &Comparison, objective: Objective) {
     assert_eq!(c.search.max_sram_bytes, t.sram_bytes);
     // The ratios are the reported figures' quotients.
     let r = &c.ratios;
-    assert_eq!(
-        r.edp,
-        t.simulated.edp_cycles_pj / f.simulated.edp_cycles_pj
-    );
+    assert_eq!(r.edp, t.simulated.edp_cycles_pj / f.simulated.edp_cycles_pj);
     assert_eq!(
         r.latency,
         t.simulated.cycles as f64 / f.simulated.cycles as f64
@@ -163,9 +160,21 @@ fn bad_lists_are_refused() {
         strategy: Strategy::Random,
         ..options(5)
     };
-    let e = baseline::run(&[t.clone(), t.clone()], &[w.clone()], &o, &|_| {}).unwrap_err();
+    let e = baseline::run(
+        &[t.clone(), t.clone()],
+        std::slice::from_ref(&w),
+        &o,
+        &|_| {},
+    )
+    .unwrap_err();
     assert!(e.message.contains("\"gemmini\" is listed twice"), "{e}");
-    let e = baseline::run(&[t.clone()], &[w.clone(), w.clone()], &o, &|_| {}).unwrap_err();
+    let e = baseline::run(
+        std::slice::from_ref(&t),
+        &[w.clone(), w.clone()],
+        &o,
+        &|_| {},
+    )
+    .unwrap_err();
     assert!(e.message.contains("listed twice"), "{e}");
     assert!(baseline::run(&[], &[w], &o, &|_| {}).is_err());
     let e = baseline::run(
