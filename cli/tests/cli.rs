@@ -837,6 +837,7 @@ fn search_writes_the_pareto_front() {
         err.contains("--pareto") && err.contains(file.to_str().unwrap()),
         "{err}"
     );
+}
 
 #[test]
 fn baselines_json_csv_and_bad_names() {

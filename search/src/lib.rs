@@ -91,10 +91,8 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
-use tessera_sim::{run_layer, Engine, SimOptions};
 use tessera_workloads::Workload;
 
 /// Which part of a run a progress report is about.
@@ -333,15 +331,8 @@ pub fn search_persisted(
     Ok((result, stats))
 }
 
-fn pct(model: f64, reference: f64) -> f64 {
-    if reference == 0.0 {
-        0.0
-    } else {
-        (model - reference) / reference * 100.0
-    }
-}
-
-/// Re-simulate each finalist on every layer (in parallel over finalist × layer).
+/// Re-simulate each finalist on every layer ([`resimulate_design`]; finalists one after the
+/// other, the layers of each in parallel), reporting progress per finalist.
 fn resimulate(
     finalists: &[(&Arch, &Evaluation)],
     workload: &Workload,
@@ -349,92 +340,15 @@ fn resimulate(
     progress: &(dyn Fn(Phase, usize, usize) + Sync),
 ) -> Result<Vec<Finalist>> {
     let nl = workload.layers.len();
-    let jobs: Vec<(usize, usize)> = (0..finalists.len())
-        .flat_map(|f| (0..nl).map(move |l| (f, l)))
-        .collect();
-    let done = AtomicUsize::new(0);
-    let opts = SimOptions {
-        engine: Engine::Event,
-        ..SimOptions::default()
-    };
-    let runs: Vec<Result<(u64, f64)>> = jobs
-        .par_iter()
-        .map(|&(f, l)| {
-            let (arch, ev) = finalists[f];
-            let layer = &workload.layers[l];
-            let p = tessera_mapping::Problem::new(layer, arch)?;
-            let chosen = &ev.layers[l];
-            let mapping = chosen.mapping;
-            // The search estimated from the schedule alone (no mapping check per estimate, no DRAM
-            // layout); hold that to the full model for the finalists.
-            let full = tessera_sim::estimate(&p, arch, &mapping)?;
-            if full.cycles.get() != chosen.cycles || full.energy.total_pj != chosen.energy_pj {
-                return Err(Diagnostic::internal(format!(
-                    "internal error: the search's estimate of layer {:?} on {} ({} cycles, {} pJ) \
-                     differs from tessera_sim::estimate ({}, {})",
-                    p.name,
-                    arch.name(),
-                    chosen.cycles,
-                    chosen.energy_pj,
-                    full.cycles,
-                    full.energy.total_pj
-                )));
-            }
-            tessera_core::interrupt::check()?;
-            let run = run_layer(
-                layer,
-                arch,
-                &mapping,
-                tessera_sim::workload::layer_seed(config.seed, l),
-                &opts,
-            )?;
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            progress(Phase::Resimulate, n, jobs.len());
-            if !run.matches_reference {
-                return Err(Diagnostic::internal(format!(
-                    "simulator bug: the cycle simulator's output for layer {:?} on {} with mapping \
-                     {mapping:?} differs from the host's execution of the layer",
-                    p.name,
-                    arch.name()
-                )));
-            }
-            Ok((run.report.cycles.get(), run.report.energy.total_pj))
-        })
-        .collect();
-    let runs: Vec<(u64, f64)> = runs.into_iter().collect::<Result<_>>()?;
-    let objective = config.objective;
+    let total = finalists.len() * nl;
     finalists
         .iter()
         .enumerate()
         .map(|(f, (arch, ev))| {
-            let sim = &runs[f * nl..(f + 1) * nl];
-            let layers = ev
-                .layers
-                .iter()
-                .zip(sim)
-                .map(|(a, &(c, e))| FinalistLayer {
-                    layer: a.layer.clone(),
-                    mapping: a.mapping,
-                    analytical_cycles: a.cycles,
-                    simulated_cycles: c,
-                    analytical_energy_pj: a.energy_pj,
-                    simulated_energy_pj: e,
-                    cycle_error_pct: pct(a.cycles as f64, c as f64),
-                })
-                .collect();
-            let simulated = Metrics::total(arch, sim.iter().copied())?;
-            let analytical = ev.metrics;
-            Ok(Finalist {
-                analytical_rank: f,
-                point: DesignPoint::of(arch),
-                arch: ev.arch.clone(),
-                layers,
-                cycle_error_pct: pct(analytical.cycles as f64, simulated.cycles as f64),
-                energy_error_pct: pct(analytical.energy_pj, simulated.energy_pj),
-                simulated_objective: simulated.objective(objective),
-                analytical,
-                simulated,
-            })
+            let mut r = resimulate_design(arch, ev, workload, config.seed, config.objective)?;
+            r.analytical_rank = f;
+            progress(Phase::Resimulate, (f + 1) * nl, total);
+            Ok(r)
         })
         .collect()
 }

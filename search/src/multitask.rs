@@ -38,7 +38,7 @@
 //! energy has no leakage, so an idle sub-accelerator costs nothing.
 
 use crate::config::EvolutionParams;
-use crate::eval::{evaluate_in, Objective};
+use crate::eval::{evaluate_in, Evaluation, Objective};
 use crate::space::{Constraints, DesignPoint, Genome, SearchSpace, Space, GENES};
 use crate::{SearchConfig, Strategy};
 use rand::{RngExt, SeedableRng};
@@ -49,7 +49,6 @@ use std::collections::BTreeMap;
 use tessera_arch::{Arch, ArchSpec};
 use tessera_core::diag::{ensure, Diagnostic, Result};
 use tessera_mapping::{Mapping, SpaceBudget};
-use tessera_sim::{run_layer, Engine, SimOptions};
 use tessera_workloads::Workload;
 
 /// The most sub-accelerators a system may have.
@@ -688,29 +687,26 @@ pub fn search_multitask(
     // the best system, mapped in the full space and re-simulated cycle by cycle
     let subs = ctx.build(&best).map_err(Diagnostic::internal)?;
     let assign: Vec<usize> = best.assign.iter().map(|&j| usize::from(j)).collect();
-    let full: Vec<TaskEval> = (0..workloads.len())
-        .into_par_iter()
-        .map(|t| {
-            let si = subs
-                .iter()
-                .position(|(j, _)| *j == assign[t])
-                .expect("used");
-            eval_task(&subs[si].1, &workloads[t], cfg.objective, SpaceBudget::FULL)
-                .map_err(Diagnostic::new)
-        })
-        .collect::<Result<_>>()?;
-    let mut best_report = report(cfg, workloads, &subs, &assign, &|_, t| full[t].clone())?;
-    for (t, tr) in best_report.tasks.iter_mut().enumerate() {
+    let arch_of = |t: usize| {
         let si = subs
             .iter()
             .position(|(j, _)| *j == assign[t])
             .expect("used");
-        tr.simulated_cycles = Some(resimulate(
-            &subs[si].1,
-            &workloads[t],
-            &full[t].mappings,
-            cfg.seed,
-        )?);
+        &subs[si].1
+    };
+    let full: Vec<Evaluation> = (0..workloads.len())
+        .into_par_iter()
+        .map(|t| evaluate_in(arch_of(t), &workloads[t], cfg.objective, SpaceBudget::FULL))
+        .collect::<Result<_>>()?;
+    let mut best_report = report(cfg, workloads, &subs, &assign, &|_, t| TaskEval {
+        cycles: full[t].metrics.cycles,
+        energy_pj: full[t].metrics.energy_pj,
+        mappings: full[t].layers.iter().map(|l| l.mapping).collect(),
+    })?;
+    for (t, tr) in best_report.tasks.iter_mut().enumerate() {
+        let sim =
+            crate::resimulate_design(arch_of(t), &full[t], &workloads[t], cfg.seed, cfg.objective)?;
+        tr.simulated_cycles = Some(sim.simulated.cycles);
     }
     let baseline = separate_baseline(cfg, base, workloads)?;
     Ok(MultiTaskResult {
@@ -733,44 +729,6 @@ fn rank(f: Option<(f64, f64)>) -> f64 {
         Some((x, _)) => 1e6 + x,
         None => f64::INFINITY,
     }
-}
-
-/// Every layer of `w` on `arch` with `mappings`, cycle by cycle (event engine); the total cycles.
-/// A layer whose outputs differ from the reference is an error (a simulator bug).
-fn resimulate(arch: &Arch, w: &Workload, mappings: &[Mapping], seed: u64) -> Result<u64> {
-    let opts = SimOptions {
-        engine: Engine::Event,
-        ..SimOptions::default()
-    };
-    let runs: Vec<u64> = w
-        .layers
-        .par_iter()
-        .zip(mappings)
-        .enumerate()
-        .map(|(l, (layer, m))| {
-            tessera_core::interrupt::check()?;
-            let run = run_layer(
-                layer,
-                arch,
-                m,
-                tessera_sim::workload::layer_seed(seed, l),
-                &opts,
-            )?;
-            if !run.matches_reference {
-                return Err(Diagnostic::internal(format!(
-                    "simulator bug: layer {} of {} on {} differs from the reference",
-                    l,
-                    w.name,
-                    arch.name()
-                )));
-            }
-            Ok(run.report.cycles.get())
-        })
-        .collect::<Result<_>>()?;
-    runs.iter().try_fold(0u64, |a, &c| {
-        a.checked_add(c)
-            .ok_or_else(|| Diagnostic::new("cycles overflow u64"))
-    })
 }
 
 /// Each task's best design alone (a single-task search in the whole budget, the whole DRAM, its

@@ -128,6 +128,7 @@ mod tests {
             accumulator_bytes: 1024,
             banks: 1,
             dataflow: Dataflow::WeightStationary,
+            weight_double_buffer: false,
         };
         ParetoPoint {
             name: point.name(),

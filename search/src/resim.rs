@@ -66,6 +66,7 @@ pub fn resimulate_design(
                     full.energy.total_pj
                 )));
             }
+            tessera_core::interrupt::check()?;
             let run = run_layer(
                 layer,
                 arch,
@@ -143,6 +144,7 @@ mod tests {
                 accumulator_bytes: vec![arch.accumulator().capacity().get() as i64],
                 banks: vec![i64::from(arch.input().banks())],
                 dataflow: vec![arch.dataflow()],
+                weight_double_buffer: vec![arch.weight_double_buffered()],
             },
             evaluations: 1,
             seed: 3,
