@@ -161,6 +161,7 @@ fn a_four_shard_slurm_run_merges_to_the_one_machine_result() {
     for i in 0..4 {
         assert!(run.join(format!("shard-{i}.journal")).is_file());
     }
+    assert!(run.join("pareto/pareto.svg").is_file());
 
     // a shard that fails (its journal is in the way) cancels the merge
     let bad = dir.path().join("bad");

@@ -5,8 +5,9 @@
 //! configuration (`config.ron`), `shards.sbatch` (an array job: task `I` runs
 //! `tessera search --shard I/N --checkpoint shard-I.journal --resume`), `merge.sbatch` (replays
 //! every shard's journal and writes the result as `result.json`, through a temporary file and a
-//! rename) and `submit.sh` (submits the array, then the merge with `--dependency=afterok` and
-//! `--kill-on-invalid-dep=yes`, so a failed shard cancels the merge instead of leaving it pending).
+//! rename, and the Pareto front into `pareto/`) and `submit.sh` (submits the array, then the
+//! merge with `--dependency=afterok` and `--kill-on-invalid-dep=yes`, so a failed shard cancels
+//! the merge instead of leaving it pending).
 //! [`submit`] does what `submit.sh` does. The merged result is the one-machine run's result, byte
 //! for byte (see `tessera_search::journal`): shards only decide where evaluations are computed.
 //!
@@ -142,9 +143,10 @@ pub fn write_scripts(plan: &SlurmPlan) -> Result<SlurmFiles> {
              # Merge the shards' journals into the run's result; written by `tessera search --slurm`.\n\
              #SBATCH --job-name=tessera-merge\n\
              set -eu\n\
-             {common} --replay {replay} --json > {tmp}\n\
+             {common} --replay {replay} --pareto {pareto} --json > {tmp}\n\
              mv {tmp} {res}\n",
             replay = replay.join(" "),
+            pareto = q(&dir.join("pareto")),
             tmp = q(&dir.join("result.json.tmp")),
             res = q(&result),
         )
