@@ -73,6 +73,7 @@ pub mod gp;
 pub mod journal;
 pub mod multitask;
 pub mod pareto;
+pub mod predict;
 pub mod resim;
 pub mod result;
 pub mod space;

@@ -1,0 +1,987 @@
+//! A learned predictor of a design's whole-workload latency (cycles) and energy (pJ), trained on
+//! designs of some networks and adapted to a new network with a few labelled designs of it (as the
+//! transferable predictors of Wu et al.), for screening thousands of candidates per second.
+//!
+//! What it models. The predictor works **per layer** and sums over the layers (layers run back to
+//! back, as [`evaluate`] sums them): a network it has never seen is made of GEMM, convolution and
+//! batched-matmul layers whose shapes it can describe, so the model transfers through the layer
+//! shape rather than through the network's name. For each (design, layer) it computes
+//! [`FEATURES`] physically-motivated features ([`layer_features`]): logs of M, K, N, the instances
+//! (groups or batch), rows, columns and PEs; the dataflow (one-hot), convolution / depthwise flags,
+//! kernel area and stride; the ideal compute cycles with ceilings (weight-stationary
+//! `I·⌈K/R⌉·⌈N/C⌉·M`, output-stationary `I·⌈M/R⌉·⌈N/C⌉·K`), the array utilisation they imply
+//! and `MACs / PEs`; the least DRAM traffic (every operand and output once) over the DRAM
+//! bandwidth, the roofline `max(compute, traffic)` and its ratio; each buffer's bank depth in
+//! words and how much of the layer's operand it holds; tile counts `⌈K/R⌉`, `⌈N/C⌉`, `⌈M/R⌉` and
+//! the stream passes the input / accumulator depth forces; the per-access energies of
+//! [`EnergyTable`] (they grow with the buffers) and a reference energy (MACs and the least DRAM
+//! traffic, priced). The learned targets are **ratios** to two physical references,
+//! `ln(cycles / roofline cycles)` and `ln(energy / reference energy)`: they stay in a narrow
+//! range whatever the layer's size, so trees (which cannot extrapolate) transfer to networks
+//! with larger or smaller layers than the ones they were trained on.
+//!
+//! The learner is a small gradient-boosted regression-tree ensemble of its own ([`Gbdt`]:
+//! least squares, depth-wise trees over quantile-binned features, shrinkage, L2 on leaves),
+//! one for each target. Why not a crate: the light Rust GBDT crates available do not fit — `gbdt`
+//! (unmaintained since 2021, `f32` values, sampling through an unseeded `thread_rng`), `forust-ml`
+//! (unmaintained, no licence in its metadata, rayon inside training), `perpetual` (a release
+//! candidate that pulls `sysinfo`, and its self-tuning budget does not let one add a few trees to
+//! an existing model for fine-tuning); linfa / smartcore have no boosting. This one is ~250 lines,
+//! sequential, deterministic, and can continue boosting from any model (fine-tuning).
+//!
+//! Labels are the analytical model's per-layer cycles and energy under the mapper
+//! ([`evaluate`]: the best mapping per layer for the objective), which Tessera validates against
+//! the cycle simulator (the analytical model is exact with respect to it; `tessera_sim`'s tests
+//! and the search's top-K re-simulation check it), so the predictor learns the cycle simulator's
+//! figures without running it. Labelling is rayon-parallel and ordered; training is sequential:
+//! the same data and parameters give the same model and predictions whatever the thread count.
+//!
+//! Fine-tuning on a target network ([`Predictor::fine_tune`], [`FineTune`]): with a few labelled
+//! designs of it, either a per-target linear correction of the log totals (`ln y = a + b ln ŷ`,
+//! least squares, `b` kept positive; it cannot change the ranking), or a few more boosted trees
+//! fitted to the per-layer log residuals of the target's designs (it can), or both. The example
+//! `predictor` measures which works.
+//!
+//! What it leaves out: the features describe one base technology, datatypes and DRAM channel
+//! (they are inputs, but the training data vary only the searched parameters, so other bases are
+//! extrapolation); designs that fail validation or mapping are neither labelled nor predicted (the
+//! predictor gives a figure for any design it can build, mappable or not); there is no uncertainty
+//! estimate; one predictor serves one mapper objective (the labels' mappings depend on it); and it
+//! is not wired into a search strategy (a screening strategy can call [`Predictor::predict`]).
+
+use crate::eval::{evaluate, Objective};
+use crate::space::{DesignPoint, SearchSpace};
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use tessera_arch::{Arch, Dataflow};
+use tessera_core::diag::{Diagnostic, Result};
+use tessera_mapping::Problem;
+use tessera_sim::EnergyTable;
+use tessera_workloads::{Layer, Workload};
+
+/// Number of features per (design, layer).
+pub const FEATURES: usize = FEATURE_NAMES.len();
+
+/// Names of the features, in [`layer_features`]' order (for reports).
+pub const FEATURE_NAMES: [&str; 54] = [
+    "ln_m",
+    "ln_k",
+    "ln_n",
+    "ln_instances",
+    "ln_rows",
+    "ln_cols",
+    "ln_pes",
+    "output_stationary",
+    "conv",
+    "depthwise",
+    "ln_kernel_area",
+    "stride",
+    "ln_ideal_compute_cycles",
+    "utilisation",
+    "ln_macs_per_pe",
+    "ln_compute_with_fill_cycles",
+    "ln_min_tiles",
+    "ln_dma_input_cycles",
+    "ln_dma_weight_cycles",
+    "ln_dma_output_cycles",
+    "ln_dma_latency_cycles",
+    "ln_dma_cycles",
+    "ln_dma_input_reread_cycles",
+    "ln_reference_cycles",
+    "ln_compute_over_dma",
+    "ln_input_bank_words",
+    "ln_weight_bank_words",
+    "ln_accumulator_bank_words",
+    "banks",
+    "ln_input_fit",
+    "ln_weight_fit",
+    "ln_accumulator_fit",
+    "ln_k_tiles",
+    "ln_n_tiles",
+    "ln_m_tiles",
+    "ln_stream_passes",
+    "ln_dram_bytes",
+    "ln_dram_reread_bytes",
+    "ln_dram_input_bytes",
+    "ln_dram_weight_bytes",
+    "ln_dram_output_bytes",
+    "ln_mac_energy_pj",
+    "ln_sram_energy_pj",
+    "ln_dram_energy_pj",
+    "ln_reference_energy_pj",
+    "ln_word_over_bandwidth",
+    "dram_input_share",
+    "dram_weight_share",
+    "ln_reread_over_min",
+    "ln_input_words_per_k_tile",
+    "ln_weight_words_per_k",
+    "ln_accumulator_words_per_n_tile",
+    "ln_dram_latency",
+    "weight_double_buffered",
+];
+
+fn ln(x: f64) -> f64 {
+    x.max(1e-300).ln()
+}
+
+/// One (design, layer)'s features and the two references its targets are relative to.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LayerFeatures {
+    pub x: [f64; FEATURES],
+    /// A first-order cycle estimate: compute with the array's fill per tile and the DMA's
+    /// per-word time plus latency per tile, overlapped (`max`) when every buffer has two banks,
+    /// else added. In cycles.
+    pub reference_cycles: f64,
+    /// A first-order energy: MACs, one buffer access per word moved, the DRAM bytes, priced by
+    /// [`EnergyTable`]. In pJ.
+    pub reference_energy_pj: f64,
+}
+
+/// The features of `layer` on `arch` (see the module docs). Errors when the layer cannot run on
+/// the accelerator (`Problem::new`: a convolution's sizes exceed the gather registers).
+pub fn layer_features(arch: &Arch, layer: &Layer) -> Result<LayerFeatures> {
+    layer_features_with(arch, &EnergyTable::of(arch), layer)
+}
+
+/// [`layer_features`] with the accelerator's energy table computed once.
+fn layer_features_with(arch: &Arch, e: &EnergyTable, layer: &Layer) -> Result<LayerFeatures> {
+    let p = Problem::new(layer, arch)?;
+    let f = |x: u32| f64::from(x);
+    let (i, m, k, n) = (f(p.instances), f(p.gemm.m), f(p.gemm.k), f(p.gemm.n));
+    let (r, c) = (f(arch.rows()), f(arch.cols()));
+    let pes = r * c;
+    let os = arch.dataflow() == Dataflow::OutputStationary;
+    let dt = arch.datatypes();
+    let (ob, ab) = (f(dt.operand_bytes()), f(dt.accumulator_bytes()));
+    let macs = layer.macs() as f64;
+    // ceil-based passes over the array
+    let (kt, nt, mt) = ((k / r).ceil(), (n / c).ceil(), (m / r).ceil());
+    let ideal = if os { i * mt * nt * k } else { i * kt * nt * m };
+    let bank_words = |b: &tessera_arch::Buffer| f(b.bank_depth());
+    let (iw, ww, aw) = (
+        bank_words(arch.input()),
+        bank_words(arch.weight()),
+        bank_words(arch.accumulator()),
+    );
+    // The streamed dimension (WS: M rows of A; OS: the depth K) per tile is limited by the bank
+    // depths of the buffers it streams through.
+    let (streamed, depth) = if os { (k, iw.min(ww)) } else { (m, iw.min(aw)) };
+    let passes = (streamed / depth.max(1.0)).ceil();
+    let tiles = if os {
+        i * mt * nt * passes
+    } else {
+        i * kt * nt * passes
+    };
+    // an array tile's fill and drain
+    let fill = 2.0 * r + c;
+    let compute = ideal + tiles * fill;
+    // The DMA moves whole words, one per cycle at most, W bytes per cycle on average, and each
+    // transfer waits the DRAM latency; the least words: every operand word and output word once.
+    let w_bw = f(arch.dram().bytes_per_cycle());
+    let lat = arch.dram().latency().get() as f64;
+    let word_time = |bytes: f64| (bytes / w_bw).max(1.0);
+    let (in_words, w_words, out_words) = if os {
+        (i * mt * k, i * k * nt, i * m * nt)
+    } else {
+        (i * m * kt, i * k * nt, i * m * nt)
+    };
+    let dma_in = in_words * word_time(r * ob);
+    let dma_w = w_words * word_time(c * ob);
+    let dma_out = out_words * word_time(c * ab);
+    // WS re-reads its inputs for every column tile and OS its weights for every row tile unless
+    // a buffer keeps them
+    let dma_reread = if os { dma_w * mt } else { dma_in * nt };
+    let dma_lat = tiles * lat;
+    let dma = dma_in + dma_w + dma_out + dma_lat;
+    let reference_cycles = if arch.double_buffered() {
+        compute.max(dma)
+    } else {
+        compute + dma
+    };
+    // The least DRAM traffic in bytes: every weight and output once, and the input as the
+    // DMA reads it (a convolution's gather reads its implicit im2col matrix, every kernel
+    // position separately, without the padding).
+    let (kernel_area, unpadded_k) = match layer {
+        Layer::Conv2d(cv) => {
+            let area = f(cv.kernel[0]) * f(cv.kernel[1]);
+            (area, area * f(cv.group_channels().0))
+        }
+        _ => (1.0, k),
+    };
+    // Linear transfers move whole words (a GEMM's input rows padded to `R` bytes, weight rows
+    // to `C`, output rows to `C` lanes); a gather reads only the bytes inside the tensor.
+    let conv_layer = matches!(layer, Layer::Conv2d(_));
+    let in_bytes = if conv_layer {
+        i * m * unpadded_k * ob
+    } else if os {
+        i * k * mt * r * ob
+    } else {
+        i * m * kt * r * ob
+    };
+    let w_bytes = i * k * nt * c * ob;
+    let out_bytes = i * m * nt * c * ab;
+    let dram_bytes = in_bytes + w_bytes + out_bytes;
+    // what re-reading costs: WS reads its inputs again for every column tile, OS its weights for
+    // every row tile, and both reload the stationary operand for every pass of the stream
+    let reread_bytes = if os {
+        in_bytes * nt + w_bytes * mt + out_bytes
+    } else {
+        in_bytes * nt + w_bytes * passes + out_bytes
+    };
+    // per instance: how much of each operand one buffer holds
+    let input_fit = arch.input().capacity().get() as f64 / (m * k * ob).max(1.0);
+    let weight_fit = arch.weight().capacity().get() as f64 / (k * n * ob).max(1.0);
+    let acc_fit = arch.accumulator().capacity().get() as f64 / (m * n * ab).max(1.0);
+    // The array's MACs count every PE of every streamed cycle (padding included); each streamed
+    // cycle reads an input word (and OS a weight word) and WS writes an accumulator word.
+    let mac_e = ideal * pes * e.mac_pj;
+    let sram_e = if os {
+        ideal * (e.input_read_pj + e.weight_read_pj)
+            + out_words * e.accumulator_write_pj
+            + in_words * e.input_write_pj
+            + w_words * e.weight_write_pj
+    } else {
+        ideal * (e.input_read_pj + e.accumulator_write_pj)
+            + ideal * (1.0 - 1.0 / kt.max(1.0)) * e.accumulator_read_pj
+            + tiles * r * e.weight_read_pj
+            + in_words * e.input_write_pj
+            + w_words * e.weight_write_pj
+    };
+    let dram_e = dram_bytes * e.dram_byte_pj;
+    let reference_energy_pj = mac_e + sram_e + dram_e;
+    let (conv, depthwise, stride) = match layer {
+        Layer::Conv2d(cv) => (
+            1.0,
+            if cv.is_depthwise() { 1.0 } else { 0.0 },
+            f(cv.stride[0].max(cv.stride[1])),
+        ),
+        _ => (0.0, 0.0, 1.0),
+    };
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
+    let x = [
+        ln(m),
+        ln(k),
+        ln(n),
+        ln(i),
+        ln(r),
+        ln(c),
+        ln(pes),
+        flag(os),
+        conv,
+        depthwise,
+        ln(kernel_area),
+        stride,
+        ln(ideal),
+        macs / (ideal * pes).max(1.0),
+        ln(macs / pes),
+        ln(compute),
+        ln(tiles),
+        ln(dma_in),
+        ln(dma_w),
+        ln(dma_out),
+        ln(dma_lat),
+        ln(dma),
+        ln(dma_reread),
+        ln(reference_cycles),
+        ln(compute) - ln(dma),
+        ln(iw),
+        ln(ww),
+        ln(aw),
+        f(arch.input().banks()),
+        ln(input_fit),
+        ln(weight_fit),
+        ln(acc_fit),
+        ln(kt),
+        ln(nt),
+        ln(mt),
+        ln(passes),
+        ln(dram_bytes),
+        ln(reread_bytes),
+        ln(in_bytes),
+        ln(w_bytes),
+        ln(out_bytes),
+        ln(mac_e),
+        ln(sram_e),
+        ln(dram_e),
+        ln(reference_energy_pj),
+        ln(r.max(c) * ob / w_bw),
+        in_bytes / dram_bytes,
+        w_bytes / dram_bytes,
+        ln(reread_bytes) - ln(dram_bytes),
+        ln(iw / kt.max(1.0)),
+        ln(ww / k.max(1.0)),
+        ln(aw / nt.max(1.0)),
+        ln(lat.max(1.0)),
+        flag(arch.weight_double_buffered()),
+    ];
+    Ok(LayerFeatures {
+        x,
+        reference_cycles: reference_cycles.max(1.0),
+        reference_energy_pj: reference_energy_pj.max(1e-9),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The learner: gradient-boosted regression trees, least squares.
+
+/// Hyper-parameters of [`Gbdt`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GbdtParams {
+    /// Trees to add.
+    pub trees: usize,
+    /// Depth of each tree (levels of splits; a tree has at most `2^depth` leaves).
+    pub depth: usize,
+    /// Shrinkage applied to each tree's leaves.
+    pub learning_rate: f64,
+    /// Least rows in a leaf.
+    pub min_leaf: usize,
+    /// L2 penalty on leaf values (added to the leaf's row count).
+    pub lambda: f64,
+    /// Most quantile bins per feature (at most 256).
+    pub bins: usize,
+}
+
+impl Default for GbdtParams {
+    fn default() -> Self {
+        GbdtParams {
+            trees: 300,
+            depth: 6,
+            learning_rate: 0.1,
+            min_leaf: 8,
+            lambda: 1.0,
+            bins: 64,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Node {
+    /// `x[feature] <= threshold` goes to `left`, else `right` (indices into the tree's nodes).
+    Split {
+        feature: usize,
+        threshold: f64,
+        left: usize,
+        right: usize,
+    },
+    Leaf(f64),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Tree {
+    nodes: Vec<Node>,
+}
+
+impl Tree {
+    fn predict(&self, x: &[f64]) -> f64 {
+        let mut i = 0;
+        loop {
+            match self.nodes[i] {
+                Node::Leaf(v) => return v,
+                Node::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                } => i = if x[feature] <= threshold { left } else { right },
+            }
+        }
+    }
+}
+
+/// A gradient-boosted ensemble of regression trees (least squares): `init + Σ trees`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gbdt {
+    init: f64,
+    trees: Vec<Tree>,
+    features: usize,
+}
+
+/// Features binned for training: per feature, its cut points, and every row's bin.
+struct Binned {
+    /// Per feature, ascending thresholds: bin `b` holds values in `(cuts[b-1], cuts[b]]`.
+    cuts: Vec<Vec<f64>>,
+    /// Column-major: `bins[f * rows + row]`.
+    bins: Vec<u8>,
+    rows: usize,
+}
+
+impl Binned {
+    fn new(x: &[Vec<f64>], features: usize, max_bins: usize) -> Binned {
+        let rows = x.len();
+        let max_bins = max_bins.clamp(2, 256);
+        let mut cuts = Vec::with_capacity(features);
+        let mut bins = vec![0u8; rows * features];
+        for f in 0..features {
+            let mut v: Vec<f64> = x.iter().map(|r| r[f]).collect();
+            v.sort_by(f64::total_cmp);
+            v.dedup();
+            // thresholds: midpoints between distinct values at (approximate) quantiles
+            let mut c: Vec<f64> = if v.len() <= max_bins {
+                v.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect()
+            } else {
+                (1..max_bins)
+                    .map(|q| {
+                        let j = q * v.len() / max_bins;
+                        0.5 * (v[j - 1] + v[j])
+                    })
+                    .collect()
+            };
+            c.dedup();
+            for (row, r) in x.iter().enumerate() {
+                bins[f * rows + row] = c.partition_point(|&t| t < r[f]) as u8;
+            }
+            cuts.push(c);
+        }
+        Binned { cuts, bins, rows }
+    }
+}
+
+impl Gbdt {
+    /// Fit `params.trees` trees to `(x, y)` from the mean of `y`. Rows must all have the same
+    /// length. Errors on empty or ragged data, or non-finite values.
+    pub fn fit(x: &[Vec<f64>], y: &[f64], params: &GbdtParams) -> Result<Gbdt> {
+        Gbdt::fit_weighted(x, y, &vec![1.0; y.len()], params)
+    }
+
+    /// [`Gbdt::fit`] with a positive weight per row (weighted least squares).
+    pub fn fit_weighted(x: &[Vec<f64>], y: &[f64], w: &[f64], params: &GbdtParams) -> Result<Gbdt> {
+        check_data(x, y, w)?;
+        let init = y.iter().zip(w).map(|(y, w)| y * w).sum::<f64>() / w.iter().sum::<f64>();
+        let mut g = Gbdt {
+            init,
+            trees: vec![],
+            features: x[0].len(),
+        };
+        g.boost_weighted(x, y, w, params)?;
+        Ok(g)
+    }
+
+    /// Add `params.trees` trees fitted to the residuals of `(x, y)` under the current model
+    /// (continued boosting: fine-tuning on new data).
+    pub fn boost(&mut self, x: &[Vec<f64>], y: &[f64], params: &GbdtParams) -> Result<()> {
+        self.boost_weighted(x, y, &vec![1.0; y.len()], params)
+    }
+
+    /// [`Gbdt::boost`] with a positive weight per row.
+    pub fn boost_weighted(
+        &mut self,
+        x: &[Vec<f64>],
+        y: &[f64],
+        w: &[f64],
+        params: &GbdtParams,
+    ) -> Result<()> {
+        check_data(x, y, w)?;
+        if x[0].len() != self.features {
+            return Err(Diagnostic::new(format!(
+                "rows have {} features, the model {}",
+                x[0].len(),
+                self.features
+            )));
+        }
+        let binned = Binned::new(x, self.features, params.bins);
+        let mut residual: Vec<f64> = x.iter().zip(y).map(|(r, &t)| t - self.predict(r)).collect();
+        for _ in 0..params.trees {
+            let tree = grow(&binned, &residual, w, params);
+            for (row, res) in residual.iter_mut().enumerate() {
+                *res -= tree.predict(&x[row]);
+            }
+            self.trees.push(tree);
+        }
+        Ok(())
+    }
+
+    /// The model's value at `x`.
+    pub fn predict(&self, x: &[f64]) -> f64 {
+        self.init + self.trees.iter().map(|t| t.predict(x)).sum::<f64>()
+    }
+
+    /// Trees in the ensemble.
+    pub fn trees(&self) -> usize {
+        self.trees.len()
+    }
+}
+
+fn check_data(x: &[Vec<f64>], y: &[f64], w: &[f64]) -> Result<()> {
+    if x.is_empty() || x.len() != y.len() || x.len() != w.len() {
+        return Err(Diagnostic::new(format!(
+            "need as many rows as targets and weights, at least one: {} rows, {} targets, {} \
+             weights",
+            x.len(),
+            y.len(),
+            w.len()
+        )));
+    }
+    if w.iter().any(|&v| !(v.is_finite() && v > 0.0)) {
+        return Err(Diagnostic::new("weights must be finite and positive"));
+    }
+    let f = x[0].len();
+    if f == 0 || x.iter().any(|r| r.len() != f) {
+        return Err(Diagnostic::new("rows must have the same, non-zero length"));
+    }
+    if x.iter().flatten().chain(y).any(|v| !v.is_finite()) {
+        return Err(Diagnostic::new("features and targets must be finite"));
+    }
+    Ok(())
+}
+
+/// One least-squares tree on `residual`, grown level by level; leaves are shrunk by the learning
+/// rate.
+fn grow(b: &Binned, residual: &[f64], weight: &[f64], p: &GbdtParams) -> Tree {
+    let lr = p.learning_rate;
+    let leaf = |rows: &[usize]| {
+        let s: f64 = rows.iter().map(|&r| weight[r] * residual[r]).sum();
+        let w: f64 = rows.iter().map(|&r| weight[r]).sum();
+        Node::Leaf(lr * s / (w + p.lambda))
+    };
+    let all: Vec<usize> = (0..b.rows).collect();
+    let mut nodes = vec![leaf(&all)];
+    // nodes of the current level that may split, with their rows
+    let mut frontier: Vec<(usize, Vec<usize>)> = vec![(0, all)];
+    let features = b.cuts.len();
+    let mut hist_s = vec![0.0f64; 256];
+    let mut hist_w = vec![0.0f64; 256];
+    let mut hist_n = vec![0usize; 256];
+    for _ in 0..p.depth {
+        let mut next = vec![];
+        for (id, rows) in frontier {
+            if rows.len() < 2 * p.min_leaf.max(1) {
+                continue;
+            }
+            let total_s: f64 = rows.iter().map(|&r| weight[r] * residual[r]).sum();
+            let total_w: f64 = rows.iter().map(|&r| weight[r]).sum();
+            let total_n = rows.len();
+            let parent = total_s * total_s / (total_w + p.lambda);
+            // best (gain, feature, bin): split at `bin <= b` goes left
+            let mut best: Option<(f64, usize, usize)> = None;
+            for f in 0..features {
+                let nb = b.cuts[f].len() + 1;
+                if nb < 2 {
+                    continue;
+                }
+                hist_s[..nb].iter_mut().for_each(|v| *v = 0.0);
+                hist_w[..nb].iter_mut().for_each(|v| *v = 0.0);
+                hist_n[..nb].iter_mut().for_each(|v| *v = 0);
+                let col = &b.bins[f * b.rows..(f + 1) * b.rows];
+                for &r in &rows {
+                    let bin = usize::from(col[r]);
+                    hist_s[bin] += weight[r] * residual[r];
+                    hist_w[bin] += weight[r];
+                    hist_n[bin] += 1;
+                }
+                let (mut ls, mut lw, mut ln_) = (0.0, 0.0, 0usize);
+                for bin in 0..nb - 1 {
+                    ls += hist_s[bin];
+                    lw += hist_w[bin];
+                    ln_ += hist_n[bin];
+                    let rn = total_n - ln_;
+                    if ln_ < p.min_leaf || rn < p.min_leaf {
+                        continue;
+                    }
+                    let (rs, rw) = (total_s - ls, total_w - lw);
+                    let gain = ls * ls / (lw + p.lambda) + rs * rs / (rw + p.lambda) - parent;
+                    // strict: ties keep the first (lowest feature, lowest bin)
+                    if gain > 1e-12 && best.is_none_or(|(g, _, _)| gain > g) {
+                        best = Some((gain, f, bin));
+                    }
+                }
+            }
+            let Some((_, f, bin)) = best else { continue };
+            let col = &b.bins[f * b.rows..(f + 1) * b.rows];
+            let (l, r): (Vec<usize>, Vec<usize>) =
+                rows.iter().partition(|&&row| usize::from(col[row]) <= bin);
+            let (li, ri) = (nodes.len(), nodes.len() + 1);
+            nodes.push(leaf(&l));
+            nodes.push(leaf(&r));
+            nodes[id] = Node::Split {
+                feature: f,
+                threshold: b.cuts[f][bin],
+                left: li,
+                right: ri,
+            };
+            next.push((li, l));
+            next.push((ri, r));
+        }
+        if next.is_empty() {
+            break;
+        }
+        frontier = next;
+    }
+    Tree { nodes }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data: random designs, labelled by the analytical model.
+
+/// A design labelled by the analytical model on one workload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Labelled {
+    pub point: DesignPoint,
+    /// Per layer, in the workload's order: `(cycles, energy in pJ)`.
+    pub layers: Vec<(u64, f64)>,
+    /// Whole-workload cycles (the layers' sum).
+    pub cycles: u64,
+    /// Whole-workload energy in pJ.
+    pub energy_pj: f64,
+}
+
+/// `n` distinct points of `space` drawn uniformly (seeded ChaCha8) whose accelerator validates
+/// on `base` and is not in `exclude`, in draw order. Errors if the space cannot supply them
+/// (after `1000 × n` draws).
+pub fn random_points(
+    space: &SearchSpace,
+    base: &Arch,
+    n: usize,
+    seed: u64,
+    exclude: &BTreeSet<DesignPoint>,
+) -> Result<Vec<DesignPoint>> {
+    let s = space.to_space()?;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(n);
+    let max_draws = n.saturating_mul(1000).max(1000);
+    for _ in 0..max_draws {
+        if out.len() == n {
+            break;
+        }
+        let mut g = [0u16; crate::space::GENES];
+        for (i, x) in g.iter_mut().enumerate() {
+            *x = rng.random_range(0..s.len(i)) as u16;
+        }
+        let p = s.point(&g);
+        if exclude.contains(&p) || !seen.insert(p) {
+            continue;
+        }
+        if p.to_arch(base).is_ok() {
+            out.push(p);
+        }
+    }
+    if out.len() < n {
+        return Err(Diagnostic::new(format!(
+            "the space supplied {} valid distinct points, {n} were asked for",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// Label `points` on `workload` with the analytical model under the mapper ([`evaluate`] with
+/// `objective`), in parallel, in order. Points whose accelerator does not validate or whose
+/// layers cannot all be mapped are left out; the second value counts them.
+pub fn label(
+    base: &Arch,
+    workload: &Workload,
+    points: &[DesignPoint],
+    objective: Objective,
+) -> (Vec<Labelled>, usize) {
+    let out: Vec<Option<Labelled>> = points
+        .par_iter()
+        .map(|p| {
+            let arch = p.to_arch(base).ok()?;
+            let ev = evaluate(&arch, workload, objective).ok()?;
+            Some(Labelled {
+                point: *p,
+                layers: ev.layers.iter().map(|l| (l.cycles, l.energy_pj)).collect(),
+                cycles: ev.metrics.cycles,
+                energy_pj: ev.metrics.energy_pj,
+            })
+        })
+        .collect();
+    let skipped = out.iter().filter(|o| o.is_none()).count();
+    (out.into_iter().flatten().collect(), skipped)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The predictor.
+
+/// A prediction for a whole workload.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Prediction {
+    pub cycles: f64,
+    pub energy_pj: f64,
+}
+
+/// How to adapt a trained predictor to a target network ([`Predictor::fine_tune`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum FineTune {
+    /// `ln y = a + b ln ŷ` on the whole-workload totals, per target (least squares over the
+    /// samples, `b` clamped to `[0.5, 2]`; with fewer than 3 samples `b = 1`). Monotone: the
+    /// ranking is unchanged.
+    Linear,
+    /// `trees` more boosted trees (learning rate `learning_rate`, depth `depth`) on the per-layer
+    /// log residuals of the target's samples.
+    Boost {
+        trees: usize,
+        depth: usize,
+        learning_rate: f64,
+    },
+    /// [`FineTune::Boost`], then [`FineTune::Linear`] on what remains.
+    BoostThenLinear {
+        trees: usize,
+        depth: usize,
+        learning_rate: f64,
+    },
+}
+
+impl FineTune {
+    /// The boosting fine-tune the example found best (see the README).
+    pub const BOOST: FineTune = FineTune::Boost {
+        trees: 40,
+        depth: 3,
+        learning_rate: 0.1,
+    };
+}
+
+/// `ln y = a + b ln ŷ` applied to a total.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Affine {
+    a: f64,
+    b: f64,
+}
+
+impl Affine {
+    const IDENTITY: Affine = Affine { a: 0.0, b: 1.0 };
+    fn apply(&self, v: f64) -> f64 {
+        (self.a + self.b * ln(v)).exp()
+    }
+    /// Least squares of `ln y` on `ln ŷ`.
+    fn fit(pred: &[f64], truth: &[f64]) -> Affine {
+        let n = pred.len() as f64;
+        if pred.is_empty() {
+            return Affine::IDENTITY;
+        }
+        let xs: Vec<f64> = pred.iter().map(|&v| ln(v)).collect();
+        let ys: Vec<f64> = truth.iter().map(|&v| ln(v)).collect();
+        let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+        let sxx: f64 = xs.iter().map(|x| (x - mx) * (x - mx)).sum();
+        let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
+        let b = if pred.len() >= 3 && sxx > 1e-12 {
+            (sxy / sxx).clamp(0.5, 2.0)
+        } else {
+            1.0
+        };
+        Affine { a: my - b * mx, b }
+    }
+}
+
+/// The trained predictor: two [`Gbdt`]s (log cycle and log energy ratios per layer) and a
+/// per-target correction of the totals.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Predictor {
+    base: Arch,
+    objective: Objective,
+    cycles: Gbdt,
+    energy: Gbdt,
+    cycles_fix: Affine,
+    energy_fix: Affine,
+}
+
+/// Per-layer training rows of labelled designs.
+#[derive(Default)]
+struct Rows {
+    x: Vec<Vec<f64>>,
+    /// The log-ratio targets (cycles, energy).
+    yc: Vec<f64>,
+    ye: Vec<f64>,
+    /// Row weights: `FLOOR + (1 - FLOOR) · L · share`, with `share` the layer's share of its
+    /// design's total cycles (energy) and `L` the layers, so a design's weights sum to `L` and
+    /// the layers that make the total count most.
+    wc: Vec<f64>,
+    we: Vec<f64>,
+}
+
+/// Least weight of a row (see [`Rows`]).
+const WEIGHT_FLOOR: f64 = 0.25;
+
+impl Rows {
+    fn extend(&mut self, o: Rows) {
+        self.x.extend(o.x);
+        self.yc.extend(o.yc);
+        self.ye.extend(o.ye);
+        self.wc.extend(o.wc);
+        self.we.extend(o.we);
+    }
+}
+
+fn rows(base: &Arch, workload: &Workload, data: &[Labelled]) -> Result<Rows> {
+    let mut out = Rows::default();
+    for d in data {
+        if d.layers.len() != workload.layers.len() {
+            return Err(Diagnostic::new(format!(
+                "a labelled design of {} has {} layers, the workload {}",
+                workload.name,
+                d.layers.len(),
+                workload.layers.len()
+            )));
+        }
+        let arch = d.point.to_arch(base)?;
+        let table = EnergyTable::of(&arch);
+        let l = d.layers.len() as f64;
+        let weight = |share: f64| WEIGHT_FLOOR + (1.0 - WEIGHT_FLOOR) * l * share;
+        for (layer, &(c, e)) in workload.layers.iter().zip(&d.layers) {
+            let f = layer_features_with(&arch, &table, layer)?;
+            out.x.push(f.x.to_vec());
+            out.yc.push(ln(c as f64) - ln(f.reference_cycles));
+            out.ye.push(ln(e) - ln(f.reference_energy_pj));
+            out.wc.push(weight(c as f64 / (d.cycles as f64).max(1.0)));
+            out.we.push(weight(e / d.energy_pj.max(1e-300)));
+        }
+    }
+    Ok(out)
+}
+
+impl Predictor {
+    /// Train on labelled designs of source workloads (`sets`: each workload with its designs,
+    /// labelled under `objective` on `base`).
+    pub fn train(
+        base: &Arch,
+        objective: Objective,
+        sets: &[(&Workload, &[Labelled])],
+        params: &GbdtParams,
+    ) -> Result<Predictor> {
+        let mut r = Rows::default();
+        for (w, data) in sets {
+            r.extend(rows(base, w, data)?);
+        }
+        Ok(Predictor {
+            base: base.clone(),
+            objective,
+            cycles: Gbdt::fit_weighted(&r.x, &r.yc, &r.wc, params)?,
+            energy: Gbdt::fit_weighted(&r.x, &r.ye, &r.we, params)?,
+            cycles_fix: Affine::IDENTITY,
+            energy_fix: Affine::IDENTITY,
+        })
+    }
+
+    /// The objective the labels' mappings were chosen for.
+    pub fn objective(&self) -> Objective {
+        self.objective
+    }
+
+    /// Predicted whole-workload cycles and energy of `point` (built on the training base).
+    pub fn predict(&self, point: &DesignPoint, workload: &Workload) -> Result<Prediction> {
+        self.predict_arch(&point.to_arch(&self.base)?, workload)
+    }
+
+    /// [`Predictor::predict`] for an accelerator already built.
+    pub fn predict_arch(&self, arch: &Arch, workload: &Workload) -> Result<Prediction> {
+        let raw = self.raw(arch, workload)?;
+        Ok(Prediction {
+            cycles: self.cycles_fix.apply(raw.cycles),
+            energy_pj: self.energy_fix.apply(raw.energy_pj),
+        })
+    }
+
+    /// The summed per-layer predictions, before the per-target correction.
+    fn raw(&self, arch: &Arch, workload: &Workload) -> Result<Prediction> {
+        let (mut cycles, mut energy_pj) = (0.0, 0.0);
+        let table = EnergyTable::of(arch);
+        for layer in &workload.layers {
+            let f = layer_features_with(arch, &table, layer)?;
+            cycles += f.reference_cycles * self.cycles.predict(&f.x).exp();
+            energy_pj += f.reference_energy_pj * self.energy.predict(&f.x).exp();
+        }
+        Ok(Prediction { cycles, energy_pj })
+    }
+
+    /// A copy adapted to `workload` with its labelled `samples` (see [`FineTune`]).
+    pub fn fine_tune(
+        &self,
+        workload: &Workload,
+        samples: &[Labelled],
+        how: FineTune,
+    ) -> Result<Predictor> {
+        let mut p = self.clone();
+        p.cycles_fix = Affine::IDENTITY;
+        p.energy_fix = Affine::IDENTITY;
+        let (boost, linear) = match how {
+            FineTune::Linear => (None, true),
+            FineTune::Boost {
+                trees,
+                depth,
+                learning_rate,
+            } => (Some((trees, depth, learning_rate)), false),
+            FineTune::BoostThenLinear {
+                trees,
+                depth,
+                learning_rate,
+            } => (Some((trees, depth, learning_rate)), true),
+        };
+        if let Some((trees, depth, learning_rate)) = boost {
+            let r = rows(&self.base, workload, samples)?;
+            let params = GbdtParams {
+                trees,
+                depth,
+                learning_rate,
+                min_leaf: 4,
+                ..GbdtParams::default()
+            };
+            p.cycles.boost_weighted(&r.x, &r.yc, &r.wc, &params)?;
+            p.energy.boost_weighted(&r.x, &r.ye, &r.we, &params)?;
+        }
+        if linear {
+            let mut raw = Vec::with_capacity(samples.len());
+            for s in samples {
+                raw.push(p.raw(&s.point.to_arch(&self.base)?, workload)?);
+            }
+            let cycles: Vec<f64> = raw.iter().map(|r| r.cycles).collect();
+            let energy: Vec<f64> = raw.iter().map(|r| r.energy_pj).collect();
+            let tc: Vec<f64> = samples.iter().map(|s| s.cycles as f64).collect();
+            let te: Vec<f64> = samples.iter().map(|s| s.energy_pj).collect();
+            p.cycles_fix = Affine::fit(&cycles, &tc);
+            p.energy_fix = Affine::fit(&energy, &te);
+        }
+        Ok(p)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics.
+
+/// Mean absolute percentage error of `pred` against `truth`, in percent. `NaN` when empty.
+pub fn mape(pred: &[f64], truth: &[f64]) -> f64 {
+    assert_eq!(pred.len(), truth.len(), "mape: lengths differ");
+    let n = pred.len() as f64;
+    100.0
+        * pred
+            .iter()
+            .zip(truth)
+            .map(|(p, t)| ((p - t) / t).abs())
+            .sum::<f64>()
+        / n
+}
+
+/// Ranks from 1, ties given their mean rank.
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]).then(a.cmp(&b)));
+    let mut r = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+            j += 1;
+        }
+        let mean = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            r[k] = mean;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Spearman's rank correlation of `a` and `b` (Pearson's correlation of their ranks, ties
+/// averaged). `NaN` when either is constant or they have fewer than two values.
+pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len(), "spearman: lengths differ");
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma) * (x - ma)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb) * (y - mb)).sum();
+    cov / (va * vb).sqrt()
+}
