@@ -34,15 +34,17 @@
 //! (unmaintained since 2021, `f32` values, sampling through an unseeded `thread_rng`), `forust-ml`
 //! (unmaintained, no licence in its metadata, rayon inside training), `perpetual` (a release
 //! candidate that pulls `sysinfo`, and its self-tuning budget does not let one add a few trees to
-//! an existing model for fine-tuning); linfa / smartcore have no boosting. This one is ~250 lines,
-//! sequential, deterministic, and can continue boosting from any model (fine-tuning).
+//! an existing model for fine-tuning); linfa / smartcore have no boosting. This one is ~300 lines,
+//! deterministic, and can continue boosting from any model (fine-tuning).
 //!
 //! Labels are the analytical model's per-layer cycles and energy under the mapper
 //! ([`evaluate`]: the best mapping per layer for the objective), which Tessera validates against
 //! the cycle simulator (the analytical model is exact with respect to it; `tessera_sim`'s tests
 //! and the search's top-K re-simulation check it), so the predictor learns the cycle simulator's
-//! figures without running it. Labelling is rayon-parallel and ordered; training is sequential:
-//! the same data and parameters give the same model and predictions whatever the thread count.
+//! figures without running it. Labelling, the features and each node's per-feature split search
+//! are rayon-parallel, always combined in a fixed order (splits: the best gain, ties to the lowest
+//! feature and bin): the same data and parameters give the same model and predictions whatever
+//! the thread count.
 //!
 //! Fine-tuning on a target network ([`Predictor::fine_tune`], [`FineTune`]): with a few labelled
 //! designs of it, either a per-target linear correction of the log totals (`ln y = a + b ln ŷ`,
@@ -551,6 +553,59 @@ fn check_data(x: &[Vec<f64>], y: &[f64], w: &[f64]) -> Result<()> {
     Ok(())
 }
 
+/// A node's rows and their weighted residual sum and weight.
+struct NodeStats<'a> {
+    rows: &'a [usize],
+    s: f64,
+    w: f64,
+}
+
+/// The best split of `node` on feature `f`: `(gain, bin)`, rows with `bin <= b` going left; the
+/// lowest bin among equal gains. `None` when no split leaves `min_leaf` rows on both sides and
+/// gains.
+fn best_split(
+    b: &Binned,
+    f: usize,
+    node: &NodeStats,
+    residual: &[f64],
+    weight: &[f64],
+    p: &GbdtParams,
+) -> Option<(f64, usize)> {
+    let nb = b.cuts[f].len() + 1;
+    if nb < 2 {
+        return None;
+    }
+    let mut hist_s = [0.0f64; 256];
+    let mut hist_w = [0.0f64; 256];
+    let mut hist_n = [0usize; 256];
+    let col = &b.bins[f * b.rows..(f + 1) * b.rows];
+    for &r in node.rows {
+        let bin = usize::from(col[r]);
+        hist_s[bin] += weight[r] * residual[r];
+        hist_w[bin] += weight[r];
+        hist_n[bin] += 1;
+    }
+    let parent = node.s * node.s / (node.w + p.lambda);
+    let total_n = node.rows.len();
+    let (mut ls, mut lw, mut ln_) = (0.0, 0.0, 0usize);
+    let mut best: Option<(f64, usize)> = None;
+    for bin in 0..nb - 1 {
+        ls += hist_s[bin];
+        lw += hist_w[bin];
+        ln_ += hist_n[bin];
+        let rn = total_n - ln_;
+        if ln_ < p.min_leaf || rn < p.min_leaf {
+            continue;
+        }
+        let (rs, rw) = (node.s - ls, node.w - lw);
+        let gain = ls * ls / (lw + p.lambda) + rs * rs / (rw + p.lambda) - parent;
+        if gain > 1e-12 && best.is_none_or(|(g, _)| gain > g) {
+            best = Some((gain, bin));
+        }
+    }
+    best
+}
+
 /// One least-squares tree on `residual`, grown level by level; leaves are shrunk by the learning
 /// rate.
 fn grow(b: &Binned, residual: &[f64], weight: &[f64], p: &GbdtParams) -> Tree {
@@ -565,9 +620,6 @@ fn grow(b: &Binned, residual: &[f64], weight: &[f64], p: &GbdtParams) -> Tree {
     // nodes of the current level that may split, with their rows
     let mut frontier: Vec<(usize, Vec<usize>)> = vec![(0, all)];
     let features = b.cuts.len();
-    let mut hist_s = vec![0.0f64; 256];
-    let mut hist_w = vec![0.0f64; 256];
-    let mut hist_n = vec![0usize; 256];
     for _ in 0..p.depth {
         let mut next = vec![];
         for (id, rows) in frontier {
@@ -576,38 +628,22 @@ fn grow(b: &Binned, residual: &[f64], weight: &[f64], p: &GbdtParams) -> Tree {
             }
             let total_s: f64 = rows.iter().map(|&r| weight[r] * residual[r]).sum();
             let total_w: f64 = rows.iter().map(|&r| weight[r]).sum();
-            let total_n = rows.len();
-            let parent = total_s * total_s / (total_w + p.lambda);
-            // best (gain, feature, bin): split at `bin <= b` goes left
+            let node = NodeStats {
+                rows: &rows,
+                s: total_s,
+                w: total_w,
+            };
+            // Each feature's best split, in parallel; then the best of them in feature order
+            // (strict: ties keep the lowest feature), so the tree does not depend on the thread
+            // count.
+            let per_feature: Vec<Option<(f64, usize)>> = (0..features)
+                .into_par_iter()
+                .map(|f| best_split(b, f, &node, residual, weight, p))
+                .collect();
             let mut best: Option<(f64, usize, usize)> = None;
-            for f in 0..features {
-                let nb = b.cuts[f].len() + 1;
-                if nb < 2 {
-                    continue;
-                }
-                hist_s[..nb].iter_mut().for_each(|v| *v = 0.0);
-                hist_w[..nb].iter_mut().for_each(|v| *v = 0.0);
-                hist_n[..nb].iter_mut().for_each(|v| *v = 0);
-                let col = &b.bins[f * b.rows..(f + 1) * b.rows];
-                for &r in &rows {
-                    let bin = usize::from(col[r]);
-                    hist_s[bin] += weight[r] * residual[r];
-                    hist_w[bin] += weight[r];
-                    hist_n[bin] += 1;
-                }
-                let (mut ls, mut lw, mut ln_) = (0.0, 0.0, 0usize);
-                for bin in 0..nb - 1 {
-                    ls += hist_s[bin];
-                    lw += hist_w[bin];
-                    ln_ += hist_n[bin];
-                    let rn = total_n - ln_;
-                    if ln_ < p.min_leaf || rn < p.min_leaf {
-                        continue;
-                    }
-                    let (rs, rw) = (total_s - ls, total_w - lw);
-                    let gain = ls * ls / (lw + p.lambda) + rs * rs / (rw + p.lambda) - parent;
-                    // strict: ties keep the first (lowest feature, lowest bin)
-                    if gain > 1e-12 && best.is_none_or(|(g, _, _)| gain > g) {
+            for (f, found) in per_feature.into_iter().enumerate() {
+                if let Some((gain, bin)) = found {
+                    if best.is_none_or(|(g, _, _)| gain > g) {
                         best = Some((gain, f, bin));
                     }
                 }
@@ -829,29 +865,40 @@ impl Rows {
     }
 }
 
+/// The rows of `data` (features computed in parallel, kept in order).
 fn rows(base: &Arch, workload: &Workload, data: &[Labelled]) -> Result<Rows> {
+    let per_design: Vec<Result<Rows>> = data
+        .par_iter()
+        .map(|d| design_rows(base, workload, d))
+        .collect();
     let mut out = Rows::default();
-    for d in data {
-        if d.layers.len() != workload.layers.len() {
-            return Err(Diagnostic::new(format!(
-                "a labelled design of {} has {} layers, the workload {}",
-                workload.name,
-                d.layers.len(),
-                workload.layers.len()
-            )));
-        }
-        let arch = d.point.to_arch(base)?;
-        let table = EnergyTable::of(&arch);
-        let l = d.layers.len() as f64;
-        let weight = |share: f64| WEIGHT_FLOOR + (1.0 - WEIGHT_FLOOR) * l * share;
-        for (layer, &(c, e)) in workload.layers.iter().zip(&d.layers) {
-            let f = layer_features_with(&arch, &table, layer)?;
-            out.x.push(f.x.to_vec());
-            out.yc.push(ln(c as f64) - ln(f.reference_cycles));
-            out.ye.push(ln(e) - ln(f.reference_energy_pj));
-            out.wc.push(weight(c as f64 / (d.cycles as f64).max(1.0)));
-            out.we.push(weight(e / d.energy_pj.max(1e-300)));
-        }
+    for r in per_design {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+fn design_rows(base: &Arch, workload: &Workload, d: &Labelled) -> Result<Rows> {
+    if d.layers.len() != workload.layers.len() {
+        return Err(Diagnostic::new(format!(
+            "a labelled design of {} has {} layers, the workload {}",
+            workload.name,
+            d.layers.len(),
+            workload.layers.len()
+        )));
+    }
+    let mut out = Rows::default();
+    let arch = d.point.to_arch(base)?;
+    let table = EnergyTable::of(&arch);
+    let l = d.layers.len() as f64;
+    let weight = |share: f64| WEIGHT_FLOOR + (1.0 - WEIGHT_FLOOR) * l * share;
+    for (layer, &(c, e)) in workload.layers.iter().zip(&d.layers) {
+        let f = layer_features_with(&arch, &table, layer)?;
+        out.x.push(f.x.to_vec());
+        out.yc.push(ln(c as f64) - ln(f.reference_cycles));
+        out.ye.push(ln(e) - ln(f.reference_energy_pj));
+        out.wc.push(weight(c as f64 / (d.cycles as f64).max(1.0)));
+        out.we.push(weight(e / d.energy_pj.max(1e-300)));
     }
     Ok(out)
 }
@@ -869,11 +916,15 @@ impl Predictor {
         for (w, data) in sets {
             r.extend(rows(base, w, data)?);
         }
+        let (cycles, energy) = rayon::join(
+            || Gbdt::fit_weighted(&r.x, &r.yc, &r.wc, params),
+            || Gbdt::fit_weighted(&r.x, &r.ye, &r.we, params),
+        );
         Ok(Predictor {
             base: base.clone(),
             objective,
-            cycles: Gbdt::fit_weighted(&r.x, &r.yc, &r.wc, params)?,
-            energy: Gbdt::fit_weighted(&r.x, &r.ye, &r.we, params)?,
+            cycles: cycles?,
+            energy: energy?,
             cycles_fix: Affine::IDENTITY,
             energy_fix: Affine::IDENTITY,
         })
