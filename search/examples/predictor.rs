@@ -1,6 +1,7 @@
 //! The transfer experiment of the learned predictor ([`tessera_search::predict`]):
 //! `cargo run --release -p tessera-search --example predictor [train_designs] [targets...]`
-//! (defaults: 300 designs per source network; targets dqn alexnet).
+//! (defaults: 300 designs per source network; targets dqn alexnet vgg16). About 7 minutes on 2
+//! cores, most of it labelling with the mapper.
 //!
 //! Trains on resnet18, mobilenetv2 and bert_ffn (`train_designs` random designs each, labelled by
 //! the analytical model under the mapper, objective EDP, base ws_16x16), then for each held-out
@@ -10,7 +11,8 @@
 //! against analytical evaluations per second.
 //!
 //! `TESSERA_PREDICTOR_CACHE=DIR` keeps the labels as JSON in DIR and reuses them (labelling is
-//! most of the run's time).
+//! most of the run's time; labels read back from JSON may differ from fresh ones in the last bit, so
+//! figures from a cache can differ slightly in the last digit).
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -108,7 +110,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let targets: Vec<&str> = if args.len() > 1 {
         args[1..].iter().map(|s| s.as_str()).collect()
     } else {
-        vec!["dqn", "alexnet"]
+        vec!["dqn", "alexnet", "vgg16"]
     };
     let base = tessera_arch::builtin::arch("ws_16x16")?;
     let none = BTreeSet::new();
