@@ -40,6 +40,7 @@ fn space() -> SearchSpace {
         accumulator_bytes: vec![8192, 16384, 32768, 65536, 131072, 262144],
         banks: vec![1, 2],
         dataflow: vec![Dataflow::WeightStationary, Dataflow::OutputStationary],
+        weight_double_buffer: vec![false],
     }
 }
 

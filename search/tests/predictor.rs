@@ -18,6 +18,7 @@ fn space() -> SearchSpace {
         accumulator_bytes: vec![8192, 32768, 131072],
         banks: vec![1, 2],
         dataflow: vec![Dataflow::WeightStationary, Dataflow::OutputStationary],
+        weight_double_buffer: vec![false],
     }
 }
 
