@@ -7,8 +7,8 @@
 //! cycles, energy and the mapper's counts; or the reason it could not be mapped), and an `End`
 //! record when the run that wrote it finished exploring. Records are written on the calling thread
 //! in the order the search makes them and flushed after every batch, so a killed run loses at
-//! most the batch in flight; a last line cut short by the kill is ignored (and cut off when the
-//! file is resumed). Energies are stored as the bits of their `f64`, so a replayed evaluation is
+//! most the batch in flight; a last line cut short by the kill, wherever it was cut (also inside a
+//! multi-byte character), is ignored (and cut off when the file is resumed). Energies are stored as the bits of their `f64`, so a replayed evaluation is
 //! bit-identical to a computed one.
 //!
 //! How it is used. A search that is given journals to replay ([`Replay`]) takes every evaluation
@@ -410,11 +410,12 @@ fn check_header(found: &Header, expect: &Header, path: &Path) -> Result<()> {
 /// complete lines (a last line without its newline, cut short by a kill, is left out).
 fn parse(path: &Path) -> Result<(Vec<(usize, Record)>, u64)> {
     let bytes = tessera_core::load::read_bytes(path, MAX_JOURNAL_BYTES, "a search journal")?;
-    let text = std::str::from_utf8(&bytes)
+    // Cut the torn last line off before decoding: a kill may have split a multi-byte character.
+    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let text = std::str::from_utf8(&bytes[..complete])
         .map_err(|e| Diagnostic::new(format!("is not UTF-8 text ({e})")).in_file(path))?;
-    let complete = text.rfind('\n').map_or(0, |i| i + 1);
     let mut out = vec![];
-    for (i, line) in text[..complete].lines().enumerate() {
+    for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }

@@ -226,3 +226,24 @@ fn journals_of_another_run_and_damaged_ones_are_refused() {
     let e = Replay::load(&[bad], &Header::new(&base, &w, c.objective, None)).unwrap_err();
     assert!(e.message.contains("journal"), "{e}");
 }
+
+/// A kill can cut the last line anywhere, also inside a multi-byte character (an unmappable
+/// candidate's reason may hold `×`): the torn line is dropped and the journal still resumes.
+#[test]
+fn a_last_line_cut_inside_a_multibyte_character_still_resumes() {
+    let (base, w, c) = setup(Strategy::Random, 40);
+    let whole = tmp("utf8-whole.journal");
+    let (r, _) = run(&c, &base, &w, &whole, false);
+    let torn = tmp("utf8-torn.journal");
+    let mut bytes = std::fs::read(&whole).unwrap();
+    // a record cut after the first byte of `×` (U+00D7, bytes C3 97)
+    bytes.extend_from_slice(b"Eval((rows:2), Err(\"an output tile of 2 rows \xc3");
+    std::fs::write(&torn, &bytes).unwrap();
+    let (again, stats) = run(&c, &base, &w, &torn, true);
+    assert_eq!(json(&again), json(&r));
+    assert_eq!(stats.computed, 0);
+    // the torn line was cut off (the resumed run appended only its end record)
+    let got = std::fs::read(&torn).unwrap();
+    assert!(got.starts_with(&std::fs::read(&whole).unwrap()));
+    assert!(std::str::from_utf8(&got).is_ok());
+}
