@@ -46,8 +46,11 @@ use tessera_workloads::Workload;
 
 /// The `format` every journal's header carries.
 pub const FORMAT: &str = "tessera-search-journal";
-/// The journal format's version.
-pub const VERSION: u32 = 1;
+/// The journal format's version. 2: design points carry `weight_double_buffer` (version 1's
+/// candidates inherited the base's double-buffering, so their points cannot be read as version 2
+/// ones: a version-1 point of a double-buffering base, read with the field's default `false`, would
+/// replay a double-buffered evaluation as a single-buffered design).
+pub const VERSION: u32 = 2;
 /// The largest journal read (a journal is ~125 bytes per layer per distinct candidate).
 pub const MAX_JOURNAL_BYTES: u64 = 4 << 30;
 

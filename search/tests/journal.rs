@@ -247,3 +247,33 @@ fn a_last_line_cut_inside_a_multibyte_character_still_resumes() {
     assert!(got.starts_with(&std::fs::read(&whole).unwrap()));
     assert!(std::str::from_utf8(&got).is_ok());
 }
+
+/// Journals written before the weight double-buffering gene hold design points without it, which
+/// the current reader would take for single-buffered points although a double-buffering base
+/// (gemmini, tpu_like) made them double-buffered: such journals must be refused, not replayed.
+#[test]
+fn journals_from_before_the_double_buffering_gene_are_refused() {
+    let (base, w, c) = setup(Strategy::Random, 20);
+    let path = tmp("v1.journal");
+    run(&c, &base, &w, &path, false);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("weight_double_buffer:"), "{text}");
+    let old = text
+        .replace("weight_double_buffer:false,", "")
+        .replace("weight_double_buffer:true,", "")
+        .replace("weight_double_buffer:false", "")
+        .replace("weight_double_buffer:true", "")
+        .replacen(
+            &format!("version:{}", tessera_search::journal::VERSION),
+            "version:1",
+            1,
+        );
+    let v1 = tmp("v1-old.journal");
+    std::fs::write(&v1, old).unwrap();
+    let header = Header::new(&base, &w, c.objective, None);
+    let e = Replay::load(std::slice::from_ref(&v1), &header).unwrap_err();
+    assert!(e.message.contains("version 1"), "{e}");
+    assert_eq!(e.file.as_deref(), Some(v1.as_path()));
+    let e = Journal::resume(&v1, &header).err().unwrap();
+    assert!(e.message.contains("version 1"), "{e}");
+}
