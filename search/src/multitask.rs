@@ -6,9 +6,10 @@
 //! What it models. A system is a set of sub-accelerators, each a design point of the
 //! [`SearchSpace`] built from the base accelerator, that run concurrently. The DRAM channel of the
 //! base (`W` bytes per cycle) is **partitioned statically**: sub-accelerator `i` gets
-//! `max(1, ⌊W × wᵢ / Σw⌋)` bytes per cycle for its share weight `wᵢ` (from `share_weights`), and
-//! the shares never sum to more than `W` (a system whose sub-accelerators outnumber `W` is
-//! infeasible). With static partitions a sub-accelerator never waits for another one, so each one
+//! `max(1, ⌊W × wᵢ / Σw⌋)` bytes per cycle for its share weight `wᵢ` (from `share_weights`); when
+//! raising small shares to 1 pushes the sum over `W`, the largest shares give up a byte each until
+//! it fits, so the shares never sum to more than `W` (a system whose sub-accelerators outnumber `W`
+//! is infeasible). With static partitions a sub-accelerator never waits for another one, so each one
 //! is exactly an ordinary Tessera accelerator with a narrower DRAM: the analytical model, the
 //! cycle simulator and the Verilog of each are the ones the rest of Tessera validates and
 //! verifies. The networks assigned to one sub-accelerator run one after another in task order; a
@@ -302,13 +303,30 @@ impl Ctx<'_> {
                 self.dram
             ));
         }
-        Ok(used
+        let mut shares: BTreeMap<usize, u64> = used
             .iter()
             .map(|&j| {
                 let w = u64::from(self.cfg.share_weights[usize::from(s.slots[j].1)]);
                 (j, (self.dram * w / total).max(1))
             })
-            .collect())
+            .collect();
+        // Raising a share that rounds to 0 to 1 B/cycle can push the sum over the channel (W = 3,
+        // weights 1, 1, 1000: 1 + 1 + 2): the largest shares (the first of equal ones) give up a
+        // byte each until it fits. A largest share is above 1 then, since `used.len() <= W`.
+        let mut sum: u64 = shares.values().sum();
+        while sum > self.dram {
+            let Some((&j, _)) = shares
+                .iter()
+                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+            else {
+                break;
+            };
+            if let Some(x) = shares.get_mut(&j) {
+                *x -= 1;
+            }
+            sum -= 1;
+        }
+        Ok(shares)
     }
 
     fn arch(&self, g: &Genome, share: u64, slot: usize) -> Result<Arch> {
@@ -904,5 +922,58 @@ mod tests {
         let found = r.best_so_far.last().copied().flatten().unwrap();
         assert_eq!(found, optimum);
         assert!(r.best.meets_specs);
+    }
+
+    fn ctx_for<'a>(cfg: &'a MultiTaskConfig, base: &'a Arch, w: &'a [Workload]) -> Ctx<'a> {
+        Ctx {
+            cfg,
+            base,
+            workloads: w,
+            space: cfg.space.to_space().unwrap(),
+            dram: base.spec().dram.bytes_per_cycle as u64,
+        }
+    }
+
+    /// The static partition never hands out more DRAM bandwidth than the channel has, even when
+    /// the `max(1, ...)` floor of a small share meets a large one (W = 3, weights 1, 1, 1000:
+    /// ⌊3·1/1002⌋ = 0 → 1, 0 → 1, ⌊3·1000/1002⌋ = 2: 4 B/cycle of 3).
+    #[test]
+    fn dram_shares_never_exceed_the_channel() {
+        let mut spec = builtin::arch("ws_8x8").unwrap().spec().clone();
+        for dram in [3i64, 4, 5, 7, 16] {
+            spec.dram.bytes_per_cycle = dram;
+            let base = spec.validate().unwrap();
+            let mut cfg = MultiTaskConfig::default_for(
+                &base,
+                (0..3)
+                    .map(|_| Task {
+                        workload: "mlp_small".into(),
+                        max_cycles: None,
+                    })
+                    .collect(),
+            );
+            cfg.max_subaccelerators = 3;
+            cfg.share_weights = vec![1, 2, 1000];
+            let w = vec![tessera_workloads::builtin::workload("mlp_small").unwrap(); 3];
+            let ctx = ctx_for(&cfg, &base, &w);
+            let g = [0u16; GENES];
+            for a in 0..3u16 {
+                for b in 0..3u16 {
+                    for c in 0..3u16 {
+                        let s = System {
+                            slots: vec![(g, a), (g, b), (g, c)],
+                            assign: vec![0, 1, 2],
+                        };
+                        let shares = ctx.shares(&s).unwrap();
+                        let total: u64 = shares.values().sum();
+                        assert!(
+                            total <= dram as u64,
+                            "W = {dram}, weights {a} {b} {c}: shares {shares:?}"
+                        );
+                        assert!(shares.values().all(|&x| x >= 1));
+                    }
+                }
+            }
+        }
     }
 }
