@@ -315,10 +315,7 @@ impl Ctx<'_> {
         // byte each until it fits. A largest share is above 1 then, since `used.len() <= W`.
         let mut sum: u64 = shares.values().sum();
         while sum > self.dram {
-            let Some((&j, _)) = shares
-                .iter()
-                .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-            else {
+            let Some((&j, _)) = shares.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))) else {
                 break;
             };
             if let Some(x) = shares.get_mut(&j) {
