@@ -329,7 +329,7 @@ impl Ctx<'_> {
     fn arch(&self, g: &Genome, share: u64, slot: usize) -> Result<Arch> {
         let point = self.space.point(g);
         let mut spec = point.to_arch_spec(self.base);
-        spec.name = format!("sub{slot}_{}", spec.name);
+        spec.name = prefixed(&format!("sub{slot}_"), &spec.name);
         spec.dram.bytes_per_cycle = share as i64;
         Ok(spec.validate()?.with_tech(self.base.tech().clone()))
     }
@@ -413,6 +413,12 @@ impl Ctx<'_> {
             }
         }
     }
+}
+
+/// A point's name with `prefix` (at most 5 characters) in place of its `cand_`: a point's name has
+/// at most 48 characters (see [`DesignPoint::name`]), and so has the prefixed one.
+fn prefixed(prefix: &str, name: &str) -> String {
+    format!("{prefix}{}", name.strip_prefix("cand_").unwrap_or(name))
 }
 
 fn used_slots(s: &System) -> Vec<usize> {
@@ -808,7 +814,7 @@ fn separate_baseline(
         .enumerate()
         .map(|(j, p)| {
             let mut spec = p.to_arch_spec(base);
-            spec.name = format!("sep{j}_{}", spec.name);
+            spec.name = prefixed(&format!("s{j}_"), &spec.name);
             spec.dram.bytes_per_cycle = (dram / n) as i64;
             Ok((j, spec.validate()?.with_tech(base.tech().clone())))
         })
@@ -972,5 +978,46 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Every point whose accelerator validates has a name of at most 48 characters; its
+    /// sub-accelerator and its baseline design must validate too (their names carry a prefix).
+    #[test]
+    fn long_point_names_still_make_valid_sub_accelerators() {
+        let base = builtin::arch("ws_8x8").unwrap();
+        let mut cfg = MultiTaskConfig::default_for(
+            &base,
+            vec![Task {
+                workload: "gemm_37x50x19".into(),
+                max_cycles: None,
+            }],
+        );
+        // the longest names: capacities that are not whole KiB
+        cfg.space.rows = vec![16];
+        cfg.space.cols = vec![16];
+        cfg.space.input_bytes = vec![1_000_016];
+        cfg.space.weight_bytes = vec![1_000_016];
+        cfg.space.accumulator_bytes = vec![4_160_064];
+        cfg.space.banks = vec![1];
+        cfg.space.dataflow = vec![tessera_arch::Dataflow::WeightStationary];
+        cfg.space.weight_double_buffer = vec![true];
+        cfg.budget = Constraints::default();
+        cfg.max_subaccelerators = 8;
+        let w = vec![tessera_workloads::builtin::workload("gemm_37x50x19").unwrap()];
+        let ctx = ctx_for(&cfg, &base, &w);
+        let g = [0u16; GENES];
+        let point = ctx.space.point(&g);
+        let arch = point.to_arch(&base).unwrap();
+        assert!(arch.name().len() >= 44, "{}", arch.name());
+        for slot in 0..8 {
+            let a = ctx.arch(&g, 1, slot).unwrap();
+            assert!(a.name().starts_with(&format!("sub{slot}_")), "{}", a.name());
+        }
+        cfg.evaluations = 4;
+        cfg.evolution.population = 2;
+        cfg.evolution.tournament = 2;
+        cfg.evolution.elites = 1;
+        let r = search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap();
+        assert!(r.baseline.combined.is_some(), "{:?}", r.baseline);
     }
 }
