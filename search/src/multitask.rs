@@ -588,14 +588,14 @@ pub fn search_multitask(
                 batch.push(ctx.draw(&mut rng)?);
             }
         } else {
-            pop.sort_by(|a, b| rank(a.1).total_cmp(&rank(b.1)).then(a.0.cmp(&b.0)));
+            pop.sort_by(|a, b| rank_cmp(a.1, b.1).then(a.0.cmp(&b.0)));
             let parents = pop.clone();
             pop.truncate(p.elites.min(pop.len()));
             let pick = |rng: &mut ChaCha8Rng| -> System {
                 let mut b = &parents[rng.random_range(0..parents.len())];
                 for _ in 1..p.tournament {
                     let c = &parents[rng.random_range(0..parents.len())];
-                    if (rank(c.1), &c.0) < (rank(b.1), &b.0) {
+                    if rank_cmp(c.1, b.1).then(c.0.cmp(&b.0)).is_lt() {
                         b = c;
                     }
                 }
@@ -687,7 +687,7 @@ pub fn search_multitask(
             if fit.is_some()
                 && best
                     .as_ref()
-                    .is_none_or(|(bf, bs)| (rank(fit), &s) < (rank(*bf), bs))
+                    .is_none_or(|(bf, bs)| rank_cmp(fit, *bf).then(s.cmp(bs)).is_lt())
             {
                 best = Some((fit, s.clone()));
             }
@@ -742,14 +742,18 @@ pub fn search_multitask(
     })
 }
 
-/// The fitness as one sortable number: feasible systems by objective, then the ones that miss a
-/// spec by their excess, then unmappable ones.
-fn rank(f: Option<(f64, f64)>) -> f64 {
-    match f {
-        Some((0.0, v)) => v.ln(),
-        Some((x, _)) => 1e6 + x,
-        None => f64::INFINITY,
-    }
+/// Orders fitnesses: systems that meet every spec by objective, then the ones that miss a spec by
+/// their total excess, then unmappable ones. Compared exactly (a single number such as
+/// `ln(objective)` or `1e6 + excess` merges close values and would let the tie-break on the
+/// system, not the objective, pick the best).
+fn rank_cmp(a: Option<(f64, f64)>, b: Option<(f64, f64)>) -> std::cmp::Ordering {
+    let key = |f: Option<(f64, f64)>| match f {
+        Some((0.0, v)) => (0u8, v),
+        Some((x, _)) => (1, x),
+        None => (2, 0.0),
+    };
+    let (a, b) = (key(a), key(b));
+    a.0.cmp(&b.0).then(a.1.total_cmp(&b.1))
 }
 
 /// Each task's best design alone (a single-task search in the whole budget, the whole DRAM, its
@@ -1019,5 +1023,26 @@ mod tests {
         cfg.evolution.elites = 1;
         let r = search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap();
         assert!(r.baseline.combined.is_some(), "{:?}", r.baseline);
+    }
+
+    /// Close objectives and small excesses are ordered by their value, not merged into a tie that
+    /// the system's own order would then break.
+    #[test]
+    fn fitness_order_is_exact() {
+        let lo = 1e20_f64;
+        let hi = f64::from_bits(lo.to_bits() + 1);
+        assert_eq!(
+            rank_cmp(Some((0.0, lo)), Some((0.0, hi))),
+            std::cmp::Ordering::Less
+        );
+        assert_eq!(
+            rank_cmp(Some((1e-12, 1.0)), Some((2e-12, 1.0))),
+            std::cmp::Ordering::Less
+        );
+        assert_eq!(
+            rank_cmp(Some((0.0, f64::MAX)), Some((1e-300, 1.0))),
+            std::cmp::Ordering::Less
+        );
+        assert_eq!(rank_cmp(Some((1e300, 1.0)), None), std::cmp::Ordering::Less);
     }
 }
