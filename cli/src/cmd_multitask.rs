@@ -84,7 +84,13 @@ fn parse_tasks(list: &str) -> Result<Vec<Task>> {
 pub fn run(a: MultiTaskArgs) -> Result<ExitCode> {
     let base = load_arch(&a.arch)?;
     let mut cfg = match &a.config {
-        Some(p) => tessera_core::load::read_ron::<MultiTaskConfig>(p)?,
+        Some(p) => {
+            let c = tessera_core::load::read_ron::<MultiTaskConfig>(p)?;
+            if a.tasks.is_none() {
+                c.validate().map_err(|e| e.in_file(p))?;
+            }
+            c
+        }
         None => MultiTaskConfig::default_for(&base, vec![]),
     };
     if let Some(t) = &a.tasks {
@@ -112,10 +118,8 @@ pub fn run(a: MultiTaskArgs) -> Result<ExitCode> {
     if let Some(s) = a.seed {
         cfg.seed = s;
     }
-    cfg.validate().map_err(|e| match &a.config {
-        Some(p) => e.in_file(p),
-        None => e,
-    })?;
+    // the file was checked as read: what fails now comes from the flags
+    cfg.validate()?;
     let workloads = cfg
         .tasks
         .iter()

@@ -433,6 +433,22 @@ fn parse(path: &Path) -> Result<(Vec<(usize, Record)>, u64)> {
     Ok((out, complete as u64))
 }
 
+/// Hold an exclusive advisory lock on the journal while it is written (released when the file is
+/// closed or the process ends), so two runs never interleave their lines in one journal.
+fn lock(f: &File, path: &Path) -> Result<()> {
+    match f.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Diagnostic::new(
+            "is being written by another run (it holds the journal's lock): let that run end \
+             or stop it first",
+        )
+        .in_file(path)),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(Diagnostic::io(path, "cannot lock the journal", &e))
+        }
+    }
+}
+
 /// A journal being written.
 pub struct Journal {
     path: PathBuf,
@@ -459,6 +475,7 @@ impl Journal {
                     Diagnostic::io(path, "cannot create the journal", &e)
                 }
             })?;
+        lock(&f, path)?;
         let mut j = Journal {
             path: path.to_path_buf(),
             out: BufWriter::new(f),
@@ -497,16 +514,15 @@ impl Journal {
         }
         let mut replay = Replay::default();
         replay.read(path, header)?;
-        let f = OpenOptions::new()
+        let mut f = OpenOptions::new()
             .write(true)
             .open(path)
             .map_err(|e| Diagnostic::io(path, "cannot open the journal to append", &e))?;
+        lock(&f, path)?;
         f.set_len(complete)
             .map_err(|e| Diagnostic::io(path, "cannot cut off the journal's torn last line", &e))?;
-        drop(f);
-        let f = OpenOptions::new()
-            .append(true)
-            .open(path)
+        use std::io::Seek;
+        f.seek(std::io::SeekFrom::End(0))
             .map_err(|e| Diagnostic::io(path, "cannot open the journal to append", &e))?;
         Ok((
             Journal {

@@ -273,7 +273,9 @@ pub struct MultiTaskResult {
     pub distinct_systems: usize,
     /// (design, share, task) evaluations made by the analytical model.
     pub task_evaluations: usize,
-    /// The best system found (re-simulated cycle by cycle), `None` if none met the budget.
+    /// The best system found (re-simulated cycle by cycle): the lowest objective among those that
+    /// meet every spec, else the one that misses them by the least (`meets_specs` says which).
+    /// A run in which no system maps every task is an error.
     pub best: SystemReport,
     pub baseline: SeparateBaseline,
     /// The best objective of a spec-meeting system after each generation (`None` before one).
@@ -785,11 +787,13 @@ fn separate_baseline(
                 alone.push((w.name.clone(), Some(r.best.simulated.cycles)));
                 archs.push(r.best.point);
             }
-            Err(e) if e.kind == tessera_core::diag::Kind::Interrupted => return Err(e),
-            Err(_) => {
+            // the single-task search's "nothing feasible" (bad input: the spec or the budget);
+            // anything else (an interruption, an internal error) is the whole run's error
+            Err(e) if e.kind == tessera_core::diag::Kind::BadInput => {
                 alone.push((w.name.clone(), None));
                 missing.push(w.name.clone());
             }
+            Err(e) => return Err(e),
         }
     }
     if !missing.is_empty() {

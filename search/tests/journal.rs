@@ -203,6 +203,15 @@ fn journals_of_another_run_and_damaged_ones_are_refused() {
     .err()
     .unwrap();
     assert!(e.message.contains("Edp"), "{e}");
+    // a journal being written by another run is not resumed
+    {
+        let held = tmp("held.journal");
+        let _writer = Journal::create(&held, &Header::new(&base, &w, c.objective, None)).unwrap();
+        let e = Journal::resume(&held, &Header::new(&base, &w, c.objective, None))
+            .err()
+            .unwrap();
+        assert!(e.message.contains("another run"), "{e}");
+    }
     // an existing journal is not overwritten
     let e = Journal::create(&path, &Header::new(&base, &w, c.objective, None))
         .err()
