@@ -18,6 +18,12 @@ pub const ARCHS: &[(&str, &str)] = &[
     ("os_8x8", include_str!("../builtin/os_8x8.ron")),
     ("os_16x16", include_str!("../builtin/os_16x16.ron")),
     ("os_32x32", include_str!("../builtin/os_32x32.ron")),
+    ("is_1x1", include_str!("../builtin/is_1x1.ron")),
+    ("is_2x3", include_str!("../builtin/is_2x3.ron")),
+    ("is_4x4", include_str!("../builtin/is_4x4.ron")),
+    ("is_8x8", include_str!("../builtin/is_8x8.ron")),
+    ("is_16x16", include_str!("../builtin/is_16x16.ron")),
+    ("is_32x32", include_str!("../builtin/is_32x32.ron")),
 ];
 
 /// (name, RON text) of the templates of published designs: built-ins too, each file citing its

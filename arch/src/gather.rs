@@ -126,8 +126,10 @@ impl ReadReq {
 #[derive(Clone, Debug)]
 pub struct Gather {
     regs: GatherRegs,
+    /// A word is one k-step of consecutive output pixels (output- and input-stationary), not
+    /// channels of one pixel (weight-stationary).
     os: bool,
-    /// Bytes per word (the array's rows).
+    /// Bytes per word: the input buffer's word (R operands; C on an input-stationary array).
     r: u32,
     n: u32,
     oh: u32,
@@ -138,11 +140,12 @@ pub struct Gather {
 }
 
 impl Gather {
-    /// A gather LOAD of an array with `r` rows and this dataflow, from `pos`.
+    /// A gather LOAD of words of `r` bytes (the input buffer's word: the array's rows, or its
+    /// columns on an input-stationary array) on an array of this dataflow, from `pos`.
     pub fn new(regs: &GatherRegs, dataflow: Dataflow, r: u32, pos: &GatherPos) -> Gather {
         Gather {
             regs: *regs,
-            os: dataflow == Dataflow::OutputStationary,
+            os: dataflow != Dataflow::WeightStationary,
             r,
             n: pos.n.into(),
             oh: pos.oh.into(),

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use tessera_core::diag::{ensure, Result};
 use tessera_core::{Bytes, Cycles};
 
-/// Dataflow of the PE array. Weight- and output-stationary are implemented ([`Dataflow::SUPPORTED`]);
-/// input-stationary is accepted by the parser so that files written for later versions give a clear
-/// "not supported yet" error.
+/// Dataflow of the PE array; every stage (estimate, simulate, export, verify) implements all three
+/// ([`Dataflow::SUPPORTED`]). Input-stationary is the weight-stationary array with the operands'
+/// roles swapped (docs/TIMING.md, "Compute unit: input-stationary").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Dataflow {
     WeightStationary,
@@ -120,7 +120,24 @@ impl Dataflow {
         }
     }
     /// The dataflows every stage (estimate, simulate, export, verify) implements.
-    pub const SUPPORTED: [Dataflow; 2] = [Dataflow::WeightStationary, Dataflow::OutputStationary];
+    pub const SUPPORTED: [Dataflow; 3] = [
+        Dataflow::WeightStationary,
+        Dataflow::OutputStationary,
+        Dataflow::InputStationary,
+    ];
+    /// The dataflows a design-space search explores when its space does not list them (a space
+    /// file may add input-stationary; it is left out of the default so that the default search's
+    /// random sequences stay what they were before input-stationary existed).
+    pub const SEARCH_DEFAULT: [Dataflow; 2] =
+        [Dataflow::WeightStationary, Dataflow::OutputStationary];
+    /// The English name used in reports and generated headers, e.g. `weight-stationary`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Dataflow::WeightStationary => "weight-stationary",
+            Dataflow::OutputStationary => "output-stationary",
+            Dataflow::InputStationary => "input-stationary",
+        }
+    }
 }
 
 /// Operand and accumulator widths, validated (today 8 and 32 bits).
@@ -216,7 +233,10 @@ pub struct ComputeWords {
 }
 
 impl ComputeWords {
-    /// The words of a COMPUTE streaming `len` words on an array of `rows` rows of `dataflow`.
+    /// The words of a COMPUTE streaming `len` words on an array of `rows` rows of `dataflow`:
+    /// weight-stationary streams `len` input words through the `R`-word weight tile;
+    /// input-stationary streams `len` weight words through the `R`-word input tile;
+    /// output-stationary streams `len` words of each and drains `R` accumulator words.
     pub fn of(dataflow: Dataflow, rows: u32, len: u32) -> ComputeWords {
         match dataflow {
             Dataflow::OutputStationary => ComputeWords {
@@ -224,9 +244,14 @@ impl ComputeWords {
                 weight: len,
                 out: rows,
             },
-            _ => ComputeWords {
+            Dataflow::WeightStationary => ComputeWords {
                 input: len,
                 weight: rows,
+                out: len,
+            },
+            Dataflow::InputStationary => ComputeWords {
+                input: rows,
+                weight: len,
                 out: len,
             },
         }
@@ -357,9 +382,10 @@ impl Arch {
     }
     /// Buffer words one COMPUTE streaming `len` words touches on this accelerator's dataflow
     /// (docs/TIMING.md, "Compute unit"): weight-stationary reads `len` input words and the `R`-word
-    /// weight tile and writes `len` accumulator words; output-stationary reads `len` words of each
-    /// operand and drains `R` accumulator words. The one statement of it: the schedule, the program
-    /// check and both simulator engines use it.
+    /// weight tile and writes `len` accumulator words; input-stationary the same with the input
+    /// and weight buffers' roles swapped; output-stationary reads `len` words of each operand and
+    /// drains `R` accumulator words. The one statement of it: the schedule, the program check and
+    /// both simulator engines use it.
     pub fn compute_words(&self, len: u32) -> ComputeWords {
         ComputeWords::of(self.dataflow, self.rows, len)
     }
@@ -443,17 +469,6 @@ impl ArchSpec {
             })?;
         }
         ensure(
-            Dataflow::SUPPORTED.contains(&a.dataflow),
-            "array.dataflow",
-            || {
-                format!(
-                    "{} is not supported yet; use {}",
-                    a.dataflow.name(),
-                    Dataflow::SUPPORTED.map(|d| d.name()).join(" or ")
-                )
-            },
-        )?;
-        ensure(
             self.datatypes.operand_bits == 8,
             "datatypes.operand_bits",
             || {
@@ -481,13 +496,20 @@ impl ArchSpec {
         let cols = a.cols as u32;
         let opb = datatypes.operand_bytes();
         // The smallest bank that holds one tile's stationary operand: R weight words (WS preload),
-        // or one k-word of each operand and R accumulator words (OS).
+        // R input words (IS preload), or one k-word of each operand and R accumulator words (OS).
         let (min_in, min_w, min_acc) = match a.dataflow {
             Dataflow::OutputStationary => (1, 1, rows),
-            _ => (1, rows, 1),
+            Dataflow::WeightStationary => (1, rows, 1),
+            Dataflow::InputStationary => (rows, 1, 1),
         };
-        let input = buffer(&self.buffers.input, BufferKind::Input, rows * opb, min_in)?;
-        let weight = buffer(&self.buffers.weight, BufferKind::Weight, cols * opb, min_w)?;
+        // Word widths (docs/TIMING.md, "Word widths"): the input word feeds the array rows (WS, OS)
+        // or is a preloaded row of the columns (IS); the weight word the other way round.
+        let (in_word, w_word) = match a.dataflow {
+            Dataflow::InputStationary => (cols * opb, rows * opb),
+            _ => (rows * opb, cols * opb),
+        };
+        let input = buffer(&self.buffers.input, BufferKind::Input, in_word, min_in)?;
+        let weight = buffer(&self.buffers.weight, BufferKind::Weight, w_word, min_w)?;
         let accumulator = buffer(
             &self.buffers.accumulator,
             BufferKind::Accumulator,
@@ -528,11 +550,15 @@ impl ArchSpec {
         ensure(
             !a.weight_double_buffer || a.dataflow == Dataflow::WeightStationary,
             "array.weight_double_buffer",
-            || {
-                format!(
+            || match a.dataflow {
+                Dataflow::InputStationary => "is a weight-stationary option: an \
+                        input-stationary array does not double-buffer its stationary inputs (not \
+                        modelled yet; turn it off)"
+                    .to_string(),
+                _ => format!(
                     "is a weight-stationary option (the {} array keeps no weights in its PEs)",
                     a.dataflow.name()
-                )
+                ),
             },
         )?;
         let tech = match &self.tech {
@@ -743,16 +769,38 @@ mod tests {
     }
 
     #[test]
-    fn input_stationary_is_refused_with_the_supported_list() {
-        let s = builtin::arch_spec("ws_4x4")
-            .unwrap()
-            .with_dataflow(Dataflow::InputStationary);
-        let e = s.validate().unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("array.dataflow"));
-        assert!(
-            e.message.contains("WeightStationary or OutputStationary"),
-            "{e}"
+    fn input_stationary_swaps_the_operand_words() {
+        let a = builtin::arch("is_2x3").unwrap();
+        assert_eq!(a.dataflow(), Dataflow::InputStationary);
+        // the input word is a row of the columns (C bytes), the weight word feeds the rows (R)
+        assert_eq!(a.input().word_bytes(), 3);
+        assert_eq!(a.weight().word_bytes(), 2);
+        assert_eq!(a.accumulator().word_bytes(), 3 * 4);
+        assert_eq!(
+            a.compute_words(7),
+            ComputeWords {
+                input: 2,
+                weight: 7,
+                out: 7
+            }
         );
+        // the preload reads R input words from one bank
+        let mut s = builtin::arch_spec("is_4x4").unwrap();
+        s.buffers.input = BufferSpec {
+            capacity_bytes: 16,
+            banks: 2,
+        };
+        let e = s.validate().unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("buffers.input.capacity_bytes"));
+        assert!(e.message.contains("too small for one tile"), "{e}");
+        // double-buffered stationary operands are a weight-stationary option, named as such
+        let e = builtin::arch_spec("is_4x4")
+            .unwrap()
+            .with_weight_double_buffer(true)
+            .validate()
+            .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("array.weight_double_buffer"));
+        assert!(e.message.contains("input-stationary"), "{e}");
     }
 
     #[test]

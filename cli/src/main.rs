@@ -90,13 +90,16 @@ struct JsonFlag {
 /// the others for `--map-for`.
 #[derive(Args)]
 struct MappingArgs {
-    /// Rows of A per COMPUTE (weight-stationary: streamed; output-stationary: the array's rows).
+    /// Rows of A per COMPUTE (weight-stationary: streamed; output-stationary: the array's rows;
+    /// input-stationary: output rows kept in the accumulator, a multiple of the array's columns).
     #[arg(long)]
     tile_m: Option<i64>,
-    /// Depth of K per COMPUTE (output-stationary: streamed; weight-stationary: the array's rows).
+    /// Depth of K per COMPUTE (output-stationary: streamed; weight- and input-stationary: the
+    /// array's rows).
     #[arg(long)]
     tile_k: Option<i64>,
-    /// Output columns kept in the accumulator, a multiple of the array's columns.
+    /// Output columns kept in the accumulator, a multiple of the array's columns (input-stationary:
+    /// columns of B streamed per COMPUTE).
     #[arg(long)]
     tile_n: Option<i64>,
     /// What the mapper minimises for the tiles not given: latency (default), energy or edp.

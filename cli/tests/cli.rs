@@ -138,6 +138,51 @@ fn estimate_and_simulate_json_members() {
     assert_eq!(v["matches_reference"], true);
 }
 
+/// An input-stationary built-in from the command line: the DQN simulates to the reference outputs,
+/// and a mapping that pins `tile_m` across the columns and streams `tile_n` is kept, while a
+/// `tile_k` other than the array's rows is refused naming the field.
+#[test]
+fn input_stationary_from_the_command_line() {
+    let v = json(&[
+        "simulate",
+        "--arch",
+        "is_4x4",
+        "--workload",
+        "dqn",
+        "--json",
+    ]);
+    assert_eq!(v["matches_reference"], true);
+    let v = json(&[
+        "estimate",
+        "--arch",
+        "is_4x4",
+        "--workload",
+        "gemm_37x50x19",
+        "--tile-m",
+        "8",
+        "--tile-n",
+        "7",
+        "--json",
+    ]);
+    let m = &v["layers"][0]["mapping"];
+    assert_eq!(
+        (m["tile_m"].as_u64(), m["tile_n"].as_u64()),
+        (Some(8), Some(7)),
+        "{v}"
+    );
+    let o = tessera(&[
+        "estimate",
+        "--arch",
+        "is_4x4",
+        "--workload",
+        "gemm_37x50x19",
+        "--tile-k",
+        "8",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("mapping.tile_k"));
+}
+
 /// A network: per-layer rows with kinds and shapes, totals, the operations nobody models; `--layer`
 /// picks one layer by name or index; `--csv` gives a row per layer and a TOTAL row.
 #[test]

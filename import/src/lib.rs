@@ -25,8 +25,8 @@
 //!   counts; what is folded, passed through, counted as a nearby kind or assumed is in the notes.
 //! - **Refused, with every cause in one error.** ONNX operators outside the table (all of them
 //!   listed, with their nodes), uses Tessera cannot model (3-D convolutions, non-zero padding,
-//!   Reshapes other than a flatten, ...), symbolic sizes other than the batch, input-stationary
-//!   SCALE-Sim configurations, and malformed or truncated files.
+//!   Reshapes other than a flatten, ...), symbolic sizes other than the batch, SCALE-Sim
+//!   dataflows other than ws, os and is, and malformed or truncated files.
 //!
 //! What each importer maps, reports as not modelled, and refuses is documented in its module:
 //! [`onnx`] and [`scalesim`].

@@ -50,7 +50,7 @@
 //! | --- | --- |
 //! | `[general] run_name` | `name` (made a valid identifier; the file's stem when absent) |
 //! | `ArrayHeight`, `ArrayWidth` | `array.rows`, `array.cols` |
-//! | `Dataflow` `ws` / `os` | `array.dataflow` `WeightStationary` / `OutputStationary`; `is` is refused: input-stationary is not supported yet |
+//! | `Dataflow` `ws` / `os` / `is` | `array.dataflow` `WeightStationary` / `OutputStationary` / `InputStationary` (the ifmap buffer is the input buffer, its words `C` bytes on an input-stationary array) |
 //! | `IfmapSramSzkB`, `FilterSramSzkB`, `OfmapSramSzkB` (KiB) | `buffers.input`, `.weight`, `.accumulator` `capacity_bytes`: KiB × 1024, rounded **down** to a multiple of banks × word bytes (the word is R operand bytes for the input buffer, C for the weight buffer, 4·C for the accumulator), so the buffer never holds more than SCALE-Sim's SRAM; a note gives every rounding |
 //! | `Bandwidth` (words per cycle; the first of a list, as SCALE-Sim uses) | `dram.bytes_per_cycle` (SCALE-Sim's words are 1 byte). SCALE-Sim uses it only with `InterfaceBandwidth: USER`; with `CALC` it computes the bandwidth a stall-free run needs, which Tessera cannot, so the file's `Bandwidth` is used and a note says so |
 //!

@@ -413,16 +413,16 @@ fn cfg(dataflow: &str, extra: &str) -> String {
 }
 
 #[test]
-fn input_stationary_is_not_supported_yet() {
+fn input_stationary_imports_and_other_dataflows_are_refused() {
     let path = text_path("is.cfg");
-    let e = scalesim::parse_config(&cfg("is", ""), &path).unwrap_err();
-    assert_eq!(e.kind, Kind::BadInput);
-    assert_eq!(e.file.as_deref(), Some(path.as_path()));
-    assert_eq!(e.position, Some((10, 12)));
-    assert!(
-        e.message.contains("input-stationary is not supported yet"),
-        "{e}"
-    );
+    let text = "[general]\nrun_name = t\n\n[architecture_presets]\nArrayHeight: 4\nArrayWidth: 6\n\
+         IfmapSramSzkB: 1\nFilterSramSzkB: 1\nOfmapSramSzkB: 8\nDataflow : is\n";
+    let imported = scalesim::parse_config(text, &path).unwrap();
+    let arch = imported.spec.validate().unwrap();
+    assert_eq!(arch.dataflow(), Dataflow::InputStationary);
+    // the ifmap (input) buffer's words are rows of the 6 columns, the filter's feed the 4 rows
+    assert_eq!(arch.input().word_bytes(), 6);
+    assert_eq!(arch.weight().word_bytes(), 4);
     let e = scalesim::parse_config(&cfg("rs", ""), &path).unwrap_err();
     assert!(e.message.contains("must be ws, os or is"), "{e}");
 }

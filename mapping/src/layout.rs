@@ -6,6 +6,8 @@
 //! - A, weight-stationary: `ceil(K/R)` k-slices, each `M` words of `R` bytes (word `(s, m)`, byte `r` =
 //!   `A[m][s·R + r]`). Output-stationary: `ceil(M/R)` m-slices, each `K` words of `R` bytes (word
 //!   `(i, k)`, byte `r` = `A[i·R + r][k]`: A transposed, a column of the PE rows per word).
+//!   Input-stationary: `ceil(M/C)` m-slices, each `K` words of `C` bytes (word `(i, k)`, byte `c` =
+//!   `A[i·C + c][k]`: a row of the PE columns per word).
 //! - A convolution has no A in DRAM: its input tensor lies there once, as `[N][H][W][C]` (channels
 //!   innermost; a group's channels are a run inside each pixel), and the DMA gathers the implicit
 //!   im2col from it ([`tessera_arch::gather`]).
@@ -14,7 +16,14 @@
 //!   output-stationary. A convolution's B row `k` is kernel position `k / Kp`, channel `k % Kp`
 //!   ([`ConvGeometry::k_position`]); rows past the group's channels are zero. Weights are laid out
 //!   offline, as a compiler would; activations are not.
-//! - C: `ceil(N/C)` n-slices, each `M` words of `C` little-endian accumulator lanes.
+//!   Input-stationary: `ceil(K/R)` k-slices, each `N` words of `R` bytes (word `(s, n)`, byte `r` =
+//!   `B[s·R + r][n]`: a column of B, fed to the PE rows); rows past K are zero.
+//! - C: `ceil(N/C)` n-slices, each `M` words of `C` little-endian accumulator lanes. Input-stationary:
+//!   `Q` m-slices, each `N` words of `C` lanes (word `(q, n)`, lane `c` = `out[m][n]` for row `m`
+//!   of the slice's lane `c`): `Q = ceil(M/C)` with slice `q` rows `q·C + c`; a convolution's
+//!   m-slices never span two output rows (its gathers read one row), so there `Q = N·OH·ceil(OW/C)`
+//!   and slice `q` is row `q / ceil(OW/C)`'s pixels `(q mod ceil(OW/C))·C + c` (lanes past the
+//!   row's end are never read).
 //!
 //! Elements past the layer's edge in B and in a linear A are zero, and are real traffic: the DMA
 //! moves the zero bytes too, and the models count them. A gather reads only the bytes inside the
@@ -43,8 +52,12 @@ pub struct DramLayout {
     pub in_word_bytes: u32,
     pub w_word_bytes: u32,
     pub acc_word_bytes: u32,
-    /// B words per n-slice.
+    /// B words per n-slice (input-stationary: per k-slice).
     pub b_words_per_slice: u32,
+    /// C words per slice of the outputs: M (weight- and output-stationary) or N (input-stationary).
+    pub c_words_per_slice: u32,
+    /// Input-stationary convolutions: m-slices per output row, `ceil(OW/C)`.
+    pub slices_per_row: u32,
     pub a_base: u32,
     pub b_base: u32,
     pub c_base: u32,
@@ -74,7 +87,26 @@ impl DramLayout {
         let ns = n.div_ceil(c);
         let (a_words, kb) = match arch.dataflow() {
             Dataflow::OutputStationary => (m.div_ceil(r) * k, k),
-            _ => (k.div_ceil(r) * m, k.div_ceil(r) * r),
+            Dataflow::WeightStationary => (k.div_ceil(r) * m, k.div_ceil(r) * r),
+            Dataflow::InputStationary => (m.div_ceil(c) * k, n),
+        };
+        let in_word = u64::from(arch.input().word_bytes());
+        let slices_per_row = match &p.conv {
+            Some(cv) => u64::from(cv.conv.out_w).div_ceil(c),
+            None => 0,
+        };
+        // The output's slices and their words, and B's: per n-slice (k rows) or per k-slice (n).
+        let (out_slices, c_words_per_slice, b_slices) = match arch.dataflow() {
+            Dataflow::InputStationary => {
+                let q = match &p.conv {
+                    Some(cv) => {
+                        u64::from(cv.conv.batch) * u64::from(cv.conv.out_h) * slices_per_row
+                    }
+                    None => m.div_ceil(c),
+                };
+                (q, n, k.div_ceil(r))
+            }
+            _ => (ns, m, ns),
         };
         let (a_stride, a_bytes) = match &p.conv {
             Some(cv) => {
@@ -87,12 +119,12 @@ impl DramLayout {
                 (u64::from(cv.cg) * opb, tensor)
             }
             None => {
-                let one = align(a_words * r * opb);
+                let one = align(a_words * in_word);
                 (one, one * inst)
             }
         };
-        let b_stride = align(ns * kb * c * opb);
-        let c_stride = align(ns * m * acc_word);
+        let b_stride = align(b_slices * kb * u64::from(arch.weight().word_bytes()));
+        let c_stride = align(out_slices * c_words_per_slice * acc_word);
         let a_base = 0;
         let b_base = align(a_base + a_bytes);
         let c_base = align(b_base + b_stride * inst);
@@ -115,6 +147,8 @@ impl DramLayout {
             w_word_bytes: arch.weight().word_bytes(),
             acc_word_bytes: acc_word as u32,
             b_words_per_slice: kb as u32,
+            c_words_per_slice: c_words_per_slice as u32,
+            slices_per_row: slices_per_row as u32,
             a_base: a_base as u32,
             b_base: b_base as u32,
             c_base: c_base as u32,
@@ -130,7 +164,8 @@ impl DramLayout {
     fn a_word(&self, m: u32, k: u32) -> (u32, u32) {
         match self.dataflow {
             Dataflow::OutputStationary => ((m / self.rows) * self.k + k, m % self.rows),
-            _ => ((k / self.rows) * self.m + m, k % self.rows),
+            Dataflow::WeightStationary => ((k / self.rows) * self.m + m, k % self.rows),
+            Dataflow::InputStationary => ((m / self.cols) * self.k + k, m % self.cols),
         }
     }
 
@@ -183,14 +218,29 @@ impl DramLayout {
 
     /// Byte address of the first B word a step loads.
     pub fn b_addr(&self, s: &Step) -> u32 {
-        self.b_base
-            + s.instance * self.b_stride
-            + (s.n_slice * self.b_words_per_slice + s.k0) * self.w_word_bytes
+        let word = match self.dataflow {
+            Dataflow::InputStationary => (s.k0 / self.rows) * self.b_words_per_slice + s.n0,
+            _ => s.n_slice * self.b_words_per_slice + s.k0,
+        };
+        self.b_base + s.instance * self.b_stride + word * self.w_word_bytes
     }
 
-    /// Byte address of C's word for `instance`, n-slice `t`, row `m`.
-    pub fn c_addr(&self, instance: u32, t: u32, m: u32) -> u32 {
-        self.c_base + instance * self.c_stride + (t * self.m + m) * self.acc_word_bytes
+    /// Byte address of C's word for `instance`, slice `t`, word `x` of the slice: n-slice `t`, row
+    /// `x` of M; on an input-stationary array m-slice `t`, column `x` of N.
+    pub fn c_addr(&self, instance: u32, t: u32, x: u32) -> u32 {
+        self.c_base
+            + instance * self.c_stride
+            + (t * self.c_words_per_slice + x) * self.acc_word_bytes
+    }
+
+    /// Byte address of the first C word of the `dt`-th STORE after step `s` (one per slice of its
+    /// output tile).
+    pub fn store_addr(&self, s: &Step, dt: u32) -> u32 {
+        let x = match self.dataflow {
+            Dataflow::InputStationary => s.n0,
+            _ => s.m0,
+        };
+        self.c_addr(s.instance, s.tile_first_slice + dt, x)
     }
 
     /// The initial DRAM image: the operands in place, C zero. (Operands are int8 here, as the
@@ -268,11 +318,29 @@ impl DramLayout {
 
     /// The byte of `B[k][n]` of `instance`.
     fn b_byte(&self, instance: u32, k: u32, n: u32) -> usize {
-        let t = n / self.cols;
-        (self.b_base
-            + instance * self.b_stride
-            + (t * self.b_words_per_slice + k) * self.w_word_bytes
-            + n % self.cols) as usize
+        let (word, byte) = match self.dataflow {
+            Dataflow::InputStationary => {
+                ((k / self.rows) * self.b_words_per_slice + n, k % self.rows)
+            }
+            _ => ((n / self.cols) * self.b_words_per_slice + k, n % self.cols),
+        };
+        (self.b_base + instance * self.b_stride + word * self.w_word_bytes + byte) as usize
+    }
+
+    /// Where `out[m][n]` lies among the C words: (slice, word in the slice, lane).
+    fn c_place(&self, m: u32, n: u32) -> (u32, u32, u32) {
+        let c = self.cols;
+        match self.dataflow {
+            Dataflow::InputStationary => match &self.conv {
+                Some(cv) => {
+                    let ow = cv.conv.out_w;
+                    let (row, x) = (m / ow, m % ow);
+                    (row * self.slices_per_row + x / c, n, x % c)
+                }
+                None => (m / c, n, m % c),
+            },
+            _ => (n / c, m, n % c),
+        }
     }
 
     /// The results out of a final DRAM image, in the reference's layout
@@ -282,7 +350,8 @@ impl DramLayout {
         let (m, n, c) = (self.m as usize, self.n as usize, self.cols as usize);
         let lane = self.acc_word_bytes as usize / c;
         let at = |g: usize, mi: usize, nn: usize| {
-            let a = self.c_addr(g as u32, (nn / c) as u32, mi as u32) as usize + lane * (nn % c);
+            let (t, x, l) = self.c_place(mi as u32, nn as u32);
+            let a = self.c_addr(g as u32, t, x) as usize + lane * l as usize;
             i32::from_le_bytes([img[a], img[a + 1], img[a + 2], img[a + 3]])
         };
         let inst = self.instances as usize;

@@ -179,7 +179,7 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
             for dt in 0..sh.stores {
                 stores.push(Instr::Store {
                     count: to16(sh.store_words, "store words")?,
-                    dram_addr: layout.c_addr(st.instance, st.tile_first_slice + dt, st.m0),
+                    dram_addr: layout.store_addr(st, dt),
                     sram_addr: to16(acc_base + dt * sh.out_words, "accumulator address")?,
                 });
             }
@@ -229,8 +229,8 @@ mod tests {
 
     proptest! {
         #[test]
-        fn program_len_matches_the_lowering(m in 1u32..60, k in 1u32..60, n in 1u32..60, pick in 0usize..1000, one_bank: bool, os: bool) {
-            let mut s = builtin::arch_spec(if os { "os_4x4" } else { "ws_4x4" }).unwrap();
+        fn program_len_matches_the_lowering(m in 1u32..60, k in 1u32..60, n in 1u32..60, pick in 0usize..1000, one_bank: bool, df in 0usize..3) {
+            let mut s = builtin::arch_spec(["ws_4x4", "os_4x4", "is_2x3"][df]).unwrap();
             if one_bank {
                 s.buffers.input.banks = 1;
             }
@@ -280,6 +280,47 @@ mod tests {
         );
         assert_eq!(count(|i| matches!(i, Instr::Store { .. })), 2 * 3);
         assert_eq!(l.program.instrs.last(), Some(&Instr::Halt));
+    }
+
+    #[test]
+    fn input_stationary_streams_n_and_preloads_the_k_tile() {
+        let arch = builtin::arch("is_4x4").unwrap();
+        let g = Gemm::new("g", 6, 5, 9);
+        let m = Mapping {
+            tile_m: 8,
+            tile_k: 4,
+            tile_n: 5,
+        };
+        let l = lower(&Problem::gemm(&g, &arch), &arch, &m).unwrap();
+        let is = |f: fn(&Instr) -> Option<u16>| -> Vec<u16> {
+            l.program.instrs.iter().filter_map(f).collect()
+        };
+        // per n-tile (5 then 4 columns of B): k-tiles of 4 then 1 rows, over the 2 m-slices
+        let lens = is(|i| match i {
+            Instr::Compute { len, .. } => Some(*len),
+            _ => None,
+        });
+        assert_eq!(lens, [5, 5, 5, 5, 4, 4, 4, 4]);
+        // input (A^T) loads: the k-tile's rows for every COMPUTE; weight (B) loads: the n-tile's
+        // columns once per k-tile
+        let loads = |t: LoadTarget| -> Vec<u16> {
+            l.program
+                .instrs
+                .iter()
+                .filter_map(|i| match i {
+                    Instr::Load { target, count, .. } if *target == t => Some(*count),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(loads(LoadTarget::Input), [4, 4, 1, 1, 4, 4, 1, 1]);
+        assert_eq!(loads(LoadTarget::Weight), [5, 5, 4, 4]);
+        // one STORE per m-slice of the n-tile's columns
+        let stores = is(|i| match i {
+            Instr::Store { count, .. } => Some(*count),
+            _ => None,
+        });
+        assert_eq!(stores, [5, 5, 4, 4]);
     }
 
     #[test]

@@ -5,9 +5,12 @@
 //! |---|---|---|---|
 //! | weight-stationary | K across rows (`tile_k = R`), N across columns | `tile_m` rows of A | `tile_m × tile_n` outputs |
 //! | output-stationary | M across rows (`tile_m = R`), N across columns | `tile_k` steps of A and B | `R × tile_n` outputs |
+//! | input-stationary | K across rows (`tile_k = R`), M across columns | `tile_n` columns of B | `tile_m × tile_n` outputs |
 //!
-//! `tile_n` is always a multiple of the array's columns: one COMPUTE covers `C` columns, and an
-//! output tile of `tile_n` columns is `tile_n / C` COMPUTEs that share one slice of A.
+//! The tile across the columns (the *width*: `tile_n`, or `tile_m` on an input-stationary array) is
+//! always a multiple of the array's columns: one COMPUTE covers `C` of them, and an output tile is
+//! `width / C` COMPUTEs that share one slice of the streamed operand (A, or B on an
+//! input-stationary array).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -96,21 +99,23 @@ impl MappingSpec {
 
     /// Whether every tile the dataflow leaves free is given (then there is nothing to search).
     pub fn is_complete(&self, arch: &Arch) -> bool {
-        let stream = match streamed(arch.dataflow()) {
+        let pick = |d: crate::Dim| match d {
             crate::Dim::K => self.tile_k,
+            crate::Dim::N => self.tile_n,
             _ => self.tile_m,
         };
-        stream.is_some() && self.tile_n.is_some()
+        pick(streamed(arch.dataflow())).is_some() && pick(across(arch.dataflow())).is_some()
     }
 }
 
 /// The tiles a user pinned, range-checked and cut to the layer; `None` = free for the mapper.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Pinned {
-    /// The streamed tile (`tile_m` on WS, `tile_k` on OS).
+    /// The streamed tile (`tile_m` on WS, `tile_k` on OS, `tile_n` on IS).
     pub stream: Option<u32>,
-    /// Output columns (a multiple of the array's columns once checked).
-    pub tile_n: Option<u32>,
+    /// The tile across the array's columns (`tile_n`, or `tile_m` on IS; a multiple of the
+    /// columns once checked).
+    pub width: Option<u32>,
 }
 
 /// The largest stream per COMPUTE: the instruction's 16-bit `len` field.
@@ -120,27 +125,81 @@ pub const MAX_STREAM: u32 = u16::MAX as u32;
 pub fn streamed(dataflow: Dataflow) -> crate::Dim {
     match dataflow {
         Dataflow::OutputStationary => crate::Dim::K,
-        _ => crate::Dim::M,
+        Dataflow::WeightStationary => crate::Dim::M,
+        Dataflow::InputStationary => crate::Dim::N,
     }
 }
 
-/// Number of `C`-wide n-slices of `N`.
+/// The dimension a dataflow spreads across the array's columns: N, or M on an input-stationary
+/// array.
+pub fn across(dataflow: Dataflow) -> crate::Dim {
+    match dataflow {
+        Dataflow::InputStationary => crate::Dim::M,
+        _ => crate::Dim::N,
+    }
+}
+
+/// The dimension the array's rows hold: K, or M on an output-stationary array.
+pub fn fixed(dataflow: Dataflow) -> crate::Dim {
+    match dataflow {
+        Dataflow::OutputStationary => crate::Dim::M,
+        _ => crate::Dim::K,
+    }
+}
+
+fn extent(g: &Gemm, d: crate::Dim) -> u32 {
+    match d {
+        crate::Dim::M => g.m,
+        crate::Dim::K => g.k,
+        _ => g.n,
+    }
+}
+
+fn tile_name(d: crate::Dim) -> &'static str {
+    match d {
+        crate::Dim::M => "tile_m",
+        crate::Dim::K => "tile_k",
+        _ => "tile_n",
+    }
+}
+
+/// Number of `C`-wide slices of the dimension across the columns ([`across`]): n-slices of `N`,
+/// or m-slices of `M` on an input-stationary array.
 pub fn n_slices(g: &Gemm, arch: &Arch) -> u32 {
-    g.n.div_ceil(arch.cols())
+    extent(g, across(arch.dataflow())).div_ceil(arch.cols())
 }
 
 impl Mapping {
-    /// n-slices (COMPUTEs sharing one A slice) per output tile.
-    pub fn n_per_tile(&self, arch: &Arch) -> u32 {
-        self.tile_n / arch.cols()
+    fn tile(&self, d: crate::Dim) -> u32 {
+        match d {
+            crate::Dim::M => self.tile_m,
+            crate::Dim::K => self.tile_k,
+            _ => self.tile_n,
+        }
     }
 
-    /// The stream length of a full COMPUTE: `tile_m` (WS) or `tile_k` (OS).
-    pub fn stream(&self, arch: &Arch) -> u32 {
-        match streamed(arch.dataflow()) {
-            crate::Dim::K => self.tile_k,
-            _ => self.tile_m,
+    fn set(&mut self, d: crate::Dim, v: u32) {
+        match d {
+            crate::Dim::M => self.tile_m = v,
+            crate::Dim::K => self.tile_k = v,
+            _ => self.tile_n = v,
         }
+    }
+
+    /// Slices across the columns (COMPUTEs sharing one slice of the streamed operand) per output
+    /// tile.
+    pub fn n_per_tile(&self, arch: &Arch) -> u32 {
+        self.width(arch) / arch.cols()
+    }
+
+    /// The stream length of a full COMPUTE: `tile_m` (WS), `tile_k` (OS) or `tile_n` (IS).
+    pub fn stream(&self, arch: &Arch) -> u32 {
+        self.tile(streamed(arch.dataflow()))
+    }
+
+    /// The tile across the array's columns: `tile_n`, or `tile_m` on an input-stationary array.
+    pub fn width(&self, arch: &Arch) -> u32 {
+        self.tile(across(arch.dataflow()))
     }
 
     /// Accumulator words one output tile occupies: `tile_n / C` COMPUTEs' outputs
@@ -154,68 +213,55 @@ impl Mapping {
     /// programs stream through the host queue, docs/TIMING.md.)
     pub fn check(&self, arch: &Arch) -> Result<()> {
         let (r, c) = (arch.rows(), arch.cols());
-        match arch.dataflow() {
-            Dataflow::OutputStationary => {
-                ensure(self.tile_m == r, "tile_m", || {
-                    format!(
-                        "is fixed to the array's {r} rows on an output-stationary array, got {}",
-                        self.tile_m
-                    )
-                })?;
-                let bank = arch.input().bank_depth().min(arch.weight().bank_depth());
-                ensure(
-                    (1..=MAX_STREAM.min(bank)).contains(&self.tile_k),
-                    "tile_k",
-                    || {
-                        format!(
-                            "must be between 1 and {} (the 16-bit stream length, and the {bank}-word \
-                             input and weight banks), got {}",
-                            MAX_STREAM.min(bank),
-                            self.tile_k
-                        )
-                    },
-                )?;
-            }
-            _ => {
-                ensure(self.tile_k == r, "tile_k", || {
-                    format!(
-                        "is fixed to the array's {r} rows on a weight-stationary array, got {}",
-                        self.tile_k
-                    )
-                })?;
-                let bank = arch.input().bank_depth();
-                ensure(
-                    (1..=MAX_STREAM.min(bank)).contains(&self.tile_m),
-                    "tile_m",
-                    || {
-                        format!(
-                            "must be between 1 and {} (the 16-bit stream length, and the {bank}-word \
-                             input bank), got {}",
-                            MAX_STREAM.min(bank),
-                            self.tile_m
-                        )
-                    },
-                )?;
-            }
-        }
+        let df = arch.dataflow();
+        let (fixed_dim, stream_dim, width_dim) = (fixed(df), streamed(df), across(df));
+        ensure(self.tile(fixed_dim) == r, tile_name(fixed_dim), || {
+            format!(
+                "is fixed to the array's {r} rows on this {} array, got {}",
+                df.label(),
+                self.tile(fixed_dim)
+            )
+        })?;
+        // The stream reads its operand's words from one bank: the input's (WS), the weight's
+        // (IS) or both (OS).
+        let (bank, which) = match df {
+            Dataflow::OutputStationary => (
+                arch.input().bank_depth().min(arch.weight().bank_depth()),
+                "input and weight banks",
+            ),
+            Dataflow::WeightStationary => (arch.input().bank_depth(), "input bank"),
+            Dataflow::InputStationary => (arch.weight().bank_depth(), "weight bank"),
+        };
+        let stream = self.tile(stream_dim);
         ensure(
-            self.tile_n >= c && self.tile_n.is_multiple_of(c),
-            "tile_n",
+            (1..=MAX_STREAM.min(bank)).contains(&stream),
+            tile_name(stream_dim),
             || {
                 format!(
-                    "must be a positive multiple of the array's {c} columns, got {}",
-                    self.tile_n
+                    "must be between 1 and {} (the 16-bit stream length, and the {bank}-word \
+                     {which}), got {stream}",
+                    MAX_STREAM.min(bank),
                 )
             },
         )?;
+        let width = self.tile(width_dim);
+        ensure(
+            width >= c && width.is_multiple_of(c),
+            tile_name(width_dim),
+            || format!("must be a positive multiple of the array's {c} columns, got {width}"),
+        )?;
         let acc_words = self.accumulator_words(arch);
         let acc_bank = arch.accumulator().bank_depth();
-        // Blame the tile that can fix it: the width if one n-slice would fit, else the height.
+        // Blame the tile that can fix it: the width if one slice would fit, else the stream (the
+        // height of the output tile).
         let one_slice = u64::from(arch.compute_words(self.stream(arch)).out);
         let field = if one_slice > u64::from(acc_bank) {
-            "tile_m"
+            match df {
+                Dataflow::InputStationary => "tile_n",
+                _ => "tile_m",
+            }
         } else {
-            "tile_n"
+            tile_name(width_dim)
         };
         ensure(acc_words <= u64::from(acc_bank), field, || {
             format!(
@@ -231,20 +277,21 @@ impl Mapping {
     pub fn default_for(g: &Gemm, arch: &Arch) -> Mapping {
         let ns = n_slices(g, arch);
         let acc_bank = arch.accumulator().bank_depth();
+        let (r, c) = (arch.rows(), arch.cols());
         match arch.dataflow() {
             Dataflow::OutputStationary => {
                 let tile_k =
                     g.k.min(arch.input().bank_depth())
                         .min(arch.weight().bank_depth())
                         .min(MAX_STREAM);
-                let nb = (acc_bank / arch.rows()).clamp(1, ns);
+                let nb = (acc_bank / r).clamp(1, ns);
                 Mapping {
-                    tile_m: arch.rows(),
+                    tile_m: r,
                     tile_k,
-                    tile_n: nb * arch.cols(),
+                    tile_n: nb * c,
                 }
             }
-            _ => {
+            Dataflow::WeightStationary => {
                 let tile_m =
                     g.m.min(arch.input().bank_depth())
                         .min(acc_bank)
@@ -252,8 +299,20 @@ impl Mapping {
                 let nb = (acc_bank / tile_m).clamp(1, ns);
                 Mapping {
                     tile_m,
-                    tile_k: arch.rows(),
-                    tile_n: nb * arch.cols(),
+                    tile_k: r,
+                    tile_n: nb * c,
+                }
+            }
+            Dataflow::InputStationary => {
+                let tile_n =
+                    g.n.min(arch.weight().bank_depth())
+                        .min(acc_bank)
+                        .min(MAX_STREAM);
+                let nb = (acc_bank / tile_n).clamp(1, ns);
+                Mapping {
+                    tile_m: nb * c,
+                    tile_k: r,
+                    tile_n,
                 }
             }
         }
@@ -261,15 +320,13 @@ impl Mapping {
 
     /// This mapping with the streamed tile set to `s`.
     pub fn with_stream(mut self, arch: &Arch, s: u32) -> Mapping {
-        match streamed(arch.dataflow()) {
-            crate::Dim::K => self.tile_k = s,
-            _ => self.tile_m = s,
-        }
+        self.set(streamed(arch.dataflow()), s);
         self
     }
 
-    pub fn with_tile_n(mut self, tile_n: u32) -> Mapping {
-        self.tile_n = tile_n;
+    /// This mapping with the tile across the columns ([`Mapping::width`]) set to `w`.
+    pub fn with_width(mut self, arch: &Arch, w: u32) -> Mapping {
+        self.set(across(arch.dataflow()), w);
         self
     }
 
@@ -283,13 +340,14 @@ impl Mapping {
         if let Some(s) = pinned.stream {
             m = m.with_stream(arch, s);
         }
-        if let Some(n) = pinned.tile_n {
-            m.tile_n = n;
+        if let Some(w) = pinned.width {
+            m = m.with_width(arch, w);
         }
-        if spec.tile_n.is_none() && spec.tile_m.is_some() {
-            // A narrower or taller tile than the default's: keep the default width only if it fits.
-            let max_nb = (arch.accumulator().bank_depth() / m.tile_m.max(1)).max(1);
-            m.tile_n = m.tile_n.min(max_nb * arch.cols());
+        if pinned.width.is_none() && pinned.stream.is_some() {
+            // A longer stream than the default's: keep the default width only if it fits.
+            let out = arch.compute_words(m.stream(arch)).out.max(1);
+            let max_nb = (arch.accumulator().bank_depth() / out).max(1);
+            m = m.with_width(arch, m.width(arch).min(max_nb * arch.cols()));
         }
         m.check(arch).map_err(|e| {
             if e.field.as_deref().is_some_and(|f| f.starts_with("mapping")) {
@@ -307,16 +365,19 @@ impl Mapping {
     /// against the buffers (that needs the other tiles). Errors name the field as `mapping.tile_m`.
     pub fn pinned(spec: &MappingSpec, g: &Gemm, arch: &Arch) -> Result<Pinned> {
         // The array fixes one tile (its rows): a different value is an error, with the value given.
-        let (fixed, field) = match arch.dataflow() {
-            Dataflow::OutputStationary => (spec.tile_m, "tile_m"),
-            _ => (spec.tile_k, "tile_k"),
+        let df = arch.dataflow();
+        let given = |d: crate::Dim| match d {
+            crate::Dim::M => spec.tile_m,
+            crate::Dim::K => spec.tile_k,
+            _ => spec.tile_n,
         };
-        if let Some(v) = fixed {
+        let field = tile_name(fixed(df));
+        if let Some(v) = given(fixed(df)) {
             ensure(v == i64::from(arch.rows()), field, || {
                 format!(
-                    "is fixed to the array's {} rows on a {} array, got {v}",
+                    "is fixed to the array's {} rows on this {} array, got {v}",
                     arch.rows(),
-                    arch.dataflow().name()
+                    arch.dataflow().label()
                 )
             })
             .map_err(|e| e.under("mapping"))?;
@@ -333,15 +394,13 @@ impl Mapping {
                 }
             }
         };
-        let (stream_spec, stream_field, extent) = match streamed(arch.dataflow()) {
-            crate::Dim::K => (spec.tile_k, "tile_k", g.k),
-            _ => (spec.tile_m, "tile_m", g.m),
-        };
-        let stream = pick(stream_spec, stream_field, extent)?;
-        // tile_n is cut to the layer in whole array columns.
-        let n_cap = n_slices(g, arch) * arch.cols();
-        let tile_n = pick(spec.tile_n, "tile_n", n_cap)?;
-        Ok(Pinned { stream, tile_n })
+        let sd = streamed(df);
+        let stream = pick(given(sd), tile_name(sd), extent(g, sd))?;
+        // The width is cut to the layer in whole array columns.
+        let w_cap = n_slices(g, arch) * arch.cols();
+        let wd = across(df);
+        let width = pick(given(wd), tile_name(wd), w_cap)?;
+        Ok(Pinned { stream, width })
     }
 }
 
@@ -393,6 +452,34 @@ mod tests {
         .check(&os)
         .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("tile_m"));
+        // input-stationary: K on the rows, tile_n streamed, tile_m across the columns
+        let is = builtin::arch("is_4x4").unwrap();
+        let ok = Mapping {
+            tile_m: 8,
+            tile_k: 4,
+            tile_n: 100,
+        };
+        ok.check(&is).unwrap();
+        assert_eq!((ok.stream(&is), ok.width(&is)), (100, 8));
+        for (bad, field) in [
+            (Mapping { tile_k: 8, ..ok }, "tile_k"),
+            (Mapping { tile_m: 6, ..ok }, "tile_m"),
+            (
+                Mapping {
+                    tile_n: 100_000,
+                    ..ok
+                },
+                "tile_n",
+            ),
+            // 64 slices of 100 words do not fit a 256-word accumulator bank
+            (Mapping { tile_m: 256, ..ok }, "tile_m"),
+        ] {
+            assert_eq!(
+                bad.check(&is).unwrap_err().field.as_deref(),
+                Some(field),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

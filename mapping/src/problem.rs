@@ -8,7 +8,8 @@
 //! - weight-stationary: a k-slice is `R` channels of one kernel position, so K is
 //!   `KH·KW·Cp` with `Cp` = channels per group rounded up to `R` (the extra rows of B are zero, and
 //!   the gathered words hold zeros there: they cost array time, not DRAM traffic);
-//! - output-stationary: a k-step is one channel of one kernel position, so K is `KH·KW·Cg`.
+//! - output- and input-stationary: a k-step is one channel of one kernel position (a gathered word
+//!   is one k-step of consecutive output pixels), so K is `KH·KW·Cg`.
 
 use crate::nest::Dim;
 use serde::{Deserialize, Serialize};
@@ -152,8 +153,8 @@ impl Problem {
                 let (cg, kg) = c.group_channels();
                 let r = arch.rows();
                 let k_per_position = match dataflow {
-                    Dataflow::OutputStationary => cg,
-                    _ => cg.div_ceil(r) * r,
+                    Dataflow::OutputStationary | Dataflow::InputStationary => cg,
+                    Dataflow::WeightStationary => cg.div_ceil(r) * r,
                 };
                 let too_big = |what: &str| {
                     tessera_core::diag::Diagnostic::field(

@@ -1,6 +1,7 @@
 //! The schedule: the one place where a (layer, accelerator, mapping) becomes a sequence of tiles.
 //!
-//! Every dataflow uses the same loop nest, outermost first (a COMPUTE per innermost iteration):
+//! Weight- and output-stationary arrays use the same loop nest, outermost first (a COMPUTE per
+//! innermost iteration):
 //!
 //! ```text
 //! for instance  (the layer's independent GEMMs: 1, a batch, or a convolution's groups)
@@ -14,9 +15,24 @@
 //!       STORE the n-tile's accumulator words, one STORE per n-slice
 //! ```
 //!
+//! An input-stationary array runs the weight-stationary nest of the transposed product
+//! `out^T = B^T · A^T`: M and N swap places, B is the streamed operand and A the stationary one.
+//!
+//! ```text
+//! for instance
+//!   [for output row (OW pixels of M) -- convolutions: an m-slice never spans two output rows]
+//!   for n-tile    (tile_n columns of N)        -- streamed, one column of B per cycle
+//!     for m-tile  (tile_m rows of M)           -- the output tile the accumulator keeps
+//!       for k-tile (R of K, one per PE row)
+//!         for m-slice (C rows of the m-tile, one per PE column)
+//!           COMPUTE: acc[m-slice] (+)= (A[m-slice, k-tile] · B[k-tile, n-tile])^T
+//!     STORE the m-tile's accumulator words, one STORE per m-slice
+//! ```
+//!
 //! What each tile moves is a function of where it stands in the nest ([`Class`]es), written once per
-//! dataflow in [`Schedule::shape`]: the slice of A is loaded at the first n-slice of each k-tile and
-//! reused by the others, a slice of B is loaded for every COMPUTE, the first k-tile of an output tile
+//! dataflow in [`Schedule::shape`]: the slice of the streamed operand (A; B on an input-stationary
+//! array) is loaded at the first slice of each k-tile and reused by the others, a slice of the
+//! other operand is loaded for every COMPUTE, the first k-tile of an output tile
 //! writes the accumulators and later ones accumulate, and the last k-tile's last n-slice is followed by
 //! the stores. A convolution's A slice is gathered from the input tensor (an implicit im2col,
 //! docs/TIMING.md), after two CONFIGs at the start of each instance. Everything else derives from this:
@@ -26,9 +42,10 @@
 //!   words moved per buffer, bytes read from DRAM, MACs — the analytical model's access counts and
 //!   the search's cost bound.
 //!
-//! Reuse captured: an A slice across the n-slices of an output tile, a partial sum across the
+//! Reuse captured: a streamed slice across the slices of an output tile, a partial sum across the
 //! k-tiles (it never leaves the accumulator), and the stationary operand across the stream (WS: the
-//! weight tile across `tile_m` rows; OS: the output tile across `tile_k` steps). Not captured (later
+//! weight tile across `tile_m` rows; IS: the input tile across `tile_n` columns of B; OS: the
+//! output tile across `tile_k` steps). Not captured (later
 //! mappings): other loop orders, B reuse across m-tiles, several tiles resident per buffer half, and
 //! the overlap of a convolution's windows between k-tiles (each (pixel, kernel position) pair is
 //! gathered from DRAM on its own: the input's reuse across kernel positions happens in DRAM reads,
@@ -41,7 +58,8 @@ use serde::{Deserialize, Serialize};
 use tessera_arch::{Arch, Dataflow};
 use tessera_core::diag::{Diagnostic, Result};
 
-/// Loop positions in the nest, counted from the innermost (the outer loops vary by problem).
+/// Loop positions in the nest, counted from the innermost (the outer loops vary by problem). On
+/// an input-stationary array the first two hold N and M (see the module docs).
 const M_TILE: usize = 4;
 const N_TILE: usize = 3;
 const K_TILE: usize = 2;
@@ -53,7 +71,7 @@ const N_SLICE: usize = 1;
 pub struct Shape {
     /// Words loaded into the input buffer before the COMPUTE (0: the resident A slice is reused).
     pub input_words: u32,
-    /// Words loaded into the weight buffer before the COMPUTE (0: reused).
+    /// Words loaded into the weight buffer before the COMPUTE (0: the resident B slice is reused).
     pub weight_words: u32,
     /// Words the COMPUTE streams (its `len` field).
     pub len: u32,
@@ -86,15 +104,20 @@ pub struct Step {
     pub instance: u32,
     /// First tile of its instance (a convolution's CONFIGs come before its loads).
     pub new_instance: bool,
-    /// First row of M of the tile.
+    /// First row of M of the tile (on an input-stationary array: of its m-slice).
     pub m0: u32,
-    /// Rows of M in the tile (may be a remainder).
+    /// Rows of M in the tile (may be a remainder; input-stationary: in its m-slice).
     pub m_size: u32,
     /// First element of K of the tile.
     pub k0: u32,
-    /// The n-slice (C columns) this COMPUTE produces.
+    /// First column of N of the tile: its n-slice's (weight- and output-stationary) or its
+    /// streamed n-tile's (input-stationary).
+    pub n0: u32,
+    /// The slice (C columns of the array) this COMPUTE produces: an n-slice of N, or on an
+    /// input-stationary array an m-slice of M, numbered as the DRAM layout numbers them
+    /// ([`Schedule::m_slice`]).
     pub n_slice: u32,
-    /// The first n-slice of the output tile, and this one's index within it.
+    /// The first slice of the output tile, and this one's index within it.
     pub tile_first_slice: u32,
     pub slice_in_tile: u32,
     /// First COMPUTE of a new output tile (the accumulator half changes).
@@ -297,19 +320,28 @@ impl Schedule {
         // Shapes read only the sizes of the m- and n-tiles, and the positions of the k-tile and of
         // the n-slice (see `shape`).
         let mut loops = vec![lp(Dim::G, 1, false)];
-        if p.conv.is_some() && arch.dataflow() == Dataflow::OutputStationary {
+        if p.conv.is_some() && arch.dataflow() != Dataflow::WeightStationary {
             loops.push(lp(
                 Dim::M,
                 p.conv.as_ref().map_or(1, |c| c.conv.out_w),
                 false,
             ));
         }
-        loops.extend([
-            lp(Dim::M, tile(mapping.tile_m), false),
-            lp(Dim::N, tile(mapping.tile_n), false),
-            lp(Dim::K, tile(mapping.tile_k), true),
-            lp(Dim::N, arch.cols(), true),
-        ]);
+        if arch.dataflow() == Dataflow::InputStationary {
+            loops.extend([
+                lp(Dim::N, tile(mapping.tile_n), false),
+                lp(Dim::M, tile(mapping.tile_m), false),
+                lp(Dim::K, tile(mapping.tile_k), true),
+                lp(Dim::M, arch.cols(), true),
+            ]);
+        } else {
+            loops.extend([
+                lp(Dim::M, tile(mapping.tile_m), false),
+                lp(Dim::N, tile(mapping.tile_n), false),
+                lp(Dim::K, tile(mapping.tile_k), true),
+                lp(Dim::N, arch.cols(), true),
+            ]);
+        }
         Schedule {
             dataflow: arch.dataflow(),
             rows: arch.rows(),
@@ -332,24 +364,33 @@ impl Schedule {
     /// the m-tile and n-tile only through their sizes (their loops are not positional). The words
     /// the COMPUTE itself touches are the ISA's ([`Arch::compute_words`]).
     pub fn shape(&self, c: &[Class]) -> Shape {
+        // the outer tile: the m-tile (WS, OS) or the streamed n-tile (IS)
         let (m, k, slice) = (
             Self::at(c, M_TILE),
             Self::at(c, K_TILE),
             Self::at(c, N_SLICE),
         );
         let stores = if k.last && slice.last { slice.trips } else { 0 };
-        // What one COMPUTE streams, and the operand slice loaded for the tile: A is loaded at the
-        // first n-slice and reused by the others; B for every COMPUTE.
+        // What one COMPUTE streams, and the operand slices loaded for the tile: the streamed
+        // operand's slice (A; B on IS) at the first slice and reused by the others; the other
+        // operand for every COMPUTE.
         let (len, a_words, b_words) = match self.dataflow {
             // k-steps of both operands; the last m-tile's rows past M are zero and not stored
             Dataflow::OutputStationary => (k.size, k.size, k.size),
             // rows of A; the whole R-row weight tile, zero rows included
-            _ => (m.size, m.size, self.rows),
+            Dataflow::WeightStationary => (m.size, m.size, self.rows),
+            // columns of B; the k-tile's rows of A (the preload's rows past them meet zero bytes
+            // of B, docs/TIMING.md)
+            Dataflow::InputStationary => (m.size, k.size, m.size),
+        };
+        let (input_words, weight_words) = match self.dataflow {
+            Dataflow::InputStationary => (a_words, if slice.first { b_words } else { 0 }),
+            _ => (if slice.first { a_words } else { 0 }, b_words),
         };
         let words = tessera_arch::ComputeWords::of(self.dataflow, self.rows, len);
         Shape {
-            input_words: if slice.first { a_words } else { 0 },
-            weight_words: b_words,
+            input_words,
+            weight_words,
             len,
             accumulate: !k.first,
             input_reads: words.input,
@@ -415,20 +456,52 @@ impl Schedule {
                 Self::at(p, K_TILE),
                 Self::at(p, N_SLICE),
             );
-            let first_slice = nt.start / self.cols;
-            f(&Step {
-                shape,
-                instance: g.start,
-                new_instance: p[1..].iter().all(|q| q.index == 0),
-                m0: m.start,
-                m_size: m.class.size,
-                k0: k.start,
-                n_slice: s.start / self.cols,
-                tile_first_slice: first_slice,
-                slice_in_tile: s.index,
-                new_tile: k.class.first && s.class.first,
+            let new_instance = p[1..].iter().all(|q| q.index == 0);
+            let new_tile = k.class.first && s.class.first;
+            f(&if self.dataflow == Dataflow::InputStationary {
+                // `m` is the streamed n-tile, `nt` the m-tile and `s` the m-slice
+                Step {
+                    shape,
+                    instance: g.start,
+                    new_instance,
+                    m0: s.start,
+                    m_size: s.class.size,
+                    k0: k.start,
+                    n0: m.start,
+                    n_slice: self.m_slice(s.start),
+                    tile_first_slice: self.m_slice(nt.start),
+                    slice_in_tile: s.index,
+                    new_tile,
+                }
+            } else {
+                Step {
+                    shape,
+                    instance: g.start,
+                    new_instance,
+                    m0: m.start,
+                    m_size: m.class.size,
+                    k0: k.start,
+                    n0: s.start,
+                    n_slice: s.start / self.cols,
+                    tile_first_slice: nt.start / self.cols,
+                    slice_in_tile: s.index,
+                    new_tile,
+                }
             })
         })
+    }
+
+    /// Input-stationary: the index of the m-slice that starts at row `m` of M, as the DRAM layout
+    /// numbers them: `m / C` for a GEMM; for a convolution, whose m-slices never span two output
+    /// rows, `row · ceil(OW / C) + (m mod OW) / C` with `row = m / OW`.
+    pub fn m_slice(&self, m: u32) -> u32 {
+        match &self.problem.conv {
+            Some(cv) => {
+                let ow = cv.conv.out_w;
+                (m / ow) * ow.div_ceil(self.cols) + (m % ow) / self.cols
+            }
+            None => m / self.cols,
+        }
     }
 
     /// Whether the layer is a convolution (its input loads gather).
@@ -491,8 +564,8 @@ mod tests {
     proptest! {
         /// The closed-form summary equals the walk, tile by tile.
         #[test]
-        fn summary_equals_the_walk(m in 1u32..80, k in 1u32..80, n in 1u32..80, pick in 0usize..1000, os: bool) {
-            let arch = builtin::arch(if os { "os_4x4" } else { "ws_4x4" }).unwrap();
+        fn summary_equals_the_walk(m in 1u32..80, k in 1u32..80, n in 1u32..80, pick in 0usize..1000, df in 0usize..3) {
+            let arch = builtin::arch(["ws_4x4", "os_4x4", "is_2x3"][df]).unwrap();
             let g = Gemm::new("g", m, k, n);
             let cands = Mapping::candidates(&g, &arch);
             let mp = cands[pick % cands.len()];
@@ -511,7 +584,10 @@ mod tests {
             prop_assert_eq!((s.steps, s.input_words, s.weight_words, s.store_words, s.stream_words, s.out_writes),
                 (w.steps, w.input_words, w.weight_words, w.store_words, w.stream_words, w.out_writes));
             // Every output element is stored exactly once; every MAC of the layer is in some tile.
-            let out_words_needed = u64::from(m) * u64::from(n.div_ceil(arch.cols()));
+            let out_words_needed = match arch.dataflow() {
+                Dataflow::InputStationary => u64::from(n) * u64::from(m.div_ceil(arch.cols())),
+                _ => u64::from(m) * u64::from(n.div_ceil(arch.cols())),
+            };
             prop_assert_eq!(s.store_words, out_words_needed);
             prop_assert!(s.array_macs >= u64::from(m) * u64::from(k) * u64::from(n));
         }
@@ -523,11 +599,14 @@ mod tests {
         fn conv_gathers_equal_the_walk(
             cg in 1u32..7, o in 1u32..6, h in 1u32..9, w in 1u32..9, kh in 1u32..4, kw in 1u32..4,
             s in (1u32..4, 1u32..4), d in (1u32..3, 1u32..3), pb in (0u32..3, 0u32..3),
-            pe in (0u32..3, 0u32..3), groups in 1u32..4, batch in 1u32..4, os: bool,
+            pe in (0u32..3, 0u32..3), groups in 1u32..4, batch in 1u32..4, df in 0usize..3,
             rows in 1i64..7, cols in 1i64..5, pick in 0usize..1000,
         ) {
-            let df = if os { Dataflow::OutputStationary } else { Dataflow::WeightStationary };
-            let bytes = [rows * 64 * 2, cols * rows.max(32) * 2, 4 * cols * 64 * 2];
+            let df = Dataflow::SUPPORTED[df];
+            let mut bytes = [rows * 64 * 2, cols * rows.max(32) * 2, 4 * cols * 64 * 2];
+            if df == Dataflow::InputStationary {
+                bytes.swap(0, 1);
+            }
             let arch = tessera_arch::ArchSpec::ws("p", rows, cols, bytes, 2, 8, 10)
                 .with_dataflow(df)
                 .validate()
@@ -553,7 +632,7 @@ mod tests {
                 match ins {
                     tessera_arch::isa::Instr::Config(cf) => regs.write(cf),
                     tessera_arch::isa::Instr::Gather { count, pos, .. } => {
-                        let mut g = tessera_arch::gather::Gather::new(&regs, arch.dataflow(), arch.rows(), pos);
+                        let mut g = tessera_arch::gather::Gather::new(&regs, arch.dataflow(), arch.input().word_bytes(), pos);
                         for _ in 0..*count {
                             walked += u64::from(g.next().count);
                         }

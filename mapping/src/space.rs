@@ -1,7 +1,8 @@
 //! The mapping space of a layer on an accelerator: the tilings the mapper chooses from.
 //!
 //! A mapping has two free tiles (module docs of [`crate::mapping`]): the streamed tile `s` (WS
-//! `tile_m`, OS `tile_k`) and the output tile's width in array columns `nb` (`tile_n / C`). Each
+//! `tile_m`, OS `tile_k`, IS `tile_n`) and the output tile's width in array columns `nb`
+//! (`tile_n / C`, or `tile_m / C` on an input-stationary array). Each
 //! ranges over `1..=cap`, where `cap` is the layer's extent cut to what the buffers hold. The space:
 //! - **exhaustive** on a free tile whose range has at most [`EXHAUSTIVE`] values: every value;
 //! - otherwise **sampled**: every value up to [`EXHAUSTIVE`], every power of two, the top (the
@@ -108,6 +109,11 @@ impl Mapping {
                     .min(arch.weight().bank_depth())
                     .min(MAX_STREAM),
             ),
+            // An IS stream of s columns of B needs s accumulator words per m-slice.
+            Dim::N => (
+                g.n,
+                arch.weight().bank_depth().min(acc_bank).min(MAX_STREAM),
+            ),
             // A WS stream of s rows needs s accumulator words per n-slice.
             _ => (g.m, arch.input().bank_depth().min(acc_bank).min(MAX_STREAM)),
         };
@@ -122,10 +128,15 @@ impl Mapping {
                 tile_k: 1,
                 tile_n: c,
             },
-            _ => Mapping {
+            Dataflow::WeightStationary => Mapping {
                 tile_m: 1,
                 tile_k: r,
                 tile_n: c,
+            },
+            Dataflow::InputStationary => Mapping {
+                tile_m: c,
+                tile_k: r,
+                tile_n: 1,
             },
         };
         let mut out = Vec::new();
@@ -134,14 +145,14 @@ impl Mapping {
             // The widest output tile the accumulator bank holds at this stream.
             let out_words = u64::from(arch.compute_words(s).out).max(1);
             let nb_cap = (u64::from(acc_bank) / out_words).min(u64::from(u32::MAX)) as u32;
-            let nbs = match pinned.tile_n {
-                Some(n) => vec![n / c.max(1)],
+            let nbs = match pinned.width {
+                Some(w) => vec![w / c.max(1)],
                 None => tile_values_in(ns, nb_cap.max(1), budget),
             };
             for nb in nbs {
-                let m = match pinned.tile_n {
-                    Some(n) => m.with_tile_n(n),
-                    None => m.with_tile_n(nb * c),
+                let m = match pinned.width {
+                    Some(w) => m.with_width(arch, w),
+                    None => m.with_width(arch, nb * c),
                 };
                 if m.check(arch).is_ok() {
                     out.push(m);
@@ -181,7 +192,7 @@ mod tests {
     /// passes the check is in it, and nothing else.
     #[test]
     fn small_spaces_hold_every_valid_mapping() {
-        for name in ["ws_4x4", "os_4x4", "ws_2x3"] {
+        for name in ["ws_4x4", "os_4x4", "ws_2x3", "is_2x3"] {
             let arch = builtin::arch(name).unwrap();
             let g = Gemm::new("g", 23, 19, 17);
             let space = Mapping::candidates(&g, &arch);
@@ -195,15 +206,21 @@ mod tests {
                             tile_k: s,
                             tile_n: nb * c,
                         },
-                        _ => Mapping {
+                        Dataflow::WeightStationary => Mapping {
                             tile_m: s,
                             tile_k: r,
                             tile_n: nb * c,
                         },
+                        Dataflow::InputStationary => Mapping {
+                            tile_m: nb * c,
+                            tile_k: r,
+                            tile_n: s,
+                        },
                     };
                     let extent_ok = match arch.dataflow() {
                         Dataflow::OutputStationary => s <= g.k,
-                        _ => s <= g.m,
+                        Dataflow::WeightStationary => s <= g.m,
+                        Dataflow::InputStationary => s <= g.n,
                     } && nb <= n_slices(&g, &arch);
                     if extent_ok && m.check(&arch).is_ok() {
                         all.push(m);
@@ -221,15 +238,30 @@ mod tests {
         let g = Gemm::new("g", 128, 768, 768);
         let p = Pinned {
             stream: None,
-            tile_n: Some(16),
+            width: Some(16),
         };
         let s = Mapping::space(&g, &arch, &p);
         assert!(s.len() > 10);
         assert!(s.iter().all(|m| m.tile_n == 16 && m.tile_k == 8));
         let p = Pinned {
             stream: Some(64),
-            tile_n: None,
+            width: None,
         };
         assert!(Mapping::space(&g, &arch, &p).iter().all(|m| m.tile_m == 64));
+        // input-stationary: the stream is tile_n, the width tile_m
+        let is = builtin::arch("is_8x8").unwrap();
+        let p = Pinned {
+            stream: Some(64),
+            width: Some(16),
+        };
+        let s = Mapping::space(&g, &is, &p);
+        assert_eq!(
+            s,
+            vec![Mapping {
+                tile_m: 16,
+                tile_k: 8,
+                tile_n: 64
+            }]
+        );
     }
 }

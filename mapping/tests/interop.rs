@@ -232,20 +232,21 @@ fn check_timeloop(arch: &Arch, p: &Problem, m: &Mapping) {
                         .iter()
                         .map(|x| split_factor(x.str()))
                         .collect();
-                    let rows_dim = match arch.dataflow() {
-                        Dataflow::OutputStationary => "P",
-                        _ => "C",
+                    let (rows_dim, cols_dim) = match arch.dataflow() {
+                        Dataflow::OutputStationary => ("P", "M"),
+                        Dataflow::WeightStationary => ("C", "M"),
+                        Dataflow::InputStationary => ("C", "P"),
                     };
                     for (d, v) in fs {
                         let want = match d {
-                            "M" => arch.cols(),
+                            x if x == cols_dim => arch.cols(),
                             x if x == rows_dim => arch.rows(),
                             _ => 1,
                         };
                         assert_eq!(v, u64::from(want), "spatial {d}");
                     }
                     // the first dimension of the permutation is on X: the columns'
-                    assert_eq!(dir.get("permutation").seq()[0].str(), "M");
+                    assert_eq!(dir.get("permutation").seq()[0].str(), cols_dim);
                 }
             }
             "dataspace" => {
@@ -465,6 +466,31 @@ fn os_case() -> (Arch, Problem, Mapping) {
     (arch, p, m)
 }
 
+/// The input-stationary golden case: a strided 3x3 convolution (its implicit GEMM, m-tiles in
+/// output rows of 5 pixels, a remainder m-slice per row) with a remainder n-tile.
+fn is_case() -> (Arch, Problem, Mapping) {
+    let arch = builtin::arch("is_4x4").unwrap();
+    let layer = Layer::Conv2d(conv(
+        "conv3x3s2",
+        1,
+        (6, 10, 10),
+        19,
+        [3, 3],
+        [2, 2],
+        [1, 1],
+        [1, 1],
+        1,
+    ));
+    let p = Problem::new(&layer, &arch).unwrap();
+    let spec = MappingSpec {
+        tile_n: Some(8),
+        tile_m: Some(8),
+        ..MappingSpec::default()
+    };
+    let m = Mapping::resolve(&spec, &p.gemm, &arch).unwrap();
+    (arch, p, m)
+}
+
 fn golden_dir(case: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden/interop")
@@ -530,6 +556,19 @@ fn ws_conv_matches_golden() {
     assert_eq!(e.form, Form::Conv);
     check_all(&arch, &p, &m);
     check_golden("ws_4x4_conv3x3", &case_files(&arch, &p, &m));
+}
+
+#[test]
+fn is_conv_matches_golden() {
+    let (arch, p, m) = is_case();
+    let e = Export::new(&arch, &p, &m).unwrap();
+    assert_eq!(e.form, Form::Gemm);
+    assert_eq!((e.rows_dim(), e.cols_dim()), (PDim::C, PDim::P));
+    // the stream is tile_n columns of B in the PE, the m-slices stay in the weight buffer
+    assert_eq!(e.factor(Level::Pe, PDim::M), 8);
+    assert_eq!(e.factor(Level::Weight, PDim::P), 2);
+    check_all(&arch, &p, &m);
+    check_golden("is_4x4_conv3x3s2", &case_files(&arch, &p, &m));
 }
 
 #[test]
@@ -737,6 +776,32 @@ proptest! {
         let df = if os { Dataflow::OutputStationary } else { Dataflow::WeightStationary };
         let arch = ArchSpec::ws("p", rows, cols, [rows * 64 * 2, cols * 32 * 2, 4 * cols * 64 * 2], 2, 8, 10)
             .with_dataflow(df)
+            .validate()
+            .unwrap();
+        let p = match Problem::new(&layer, &arch) {
+            Ok(p) => p,
+            Err(_) => return Ok(()),
+        };
+        let cands = Mapping::candidates(&p.gemm, &arch);
+        prop_assume!(!cands.is_empty());
+        let m = cands[pick % cands.len()];
+        check_all(&arch, &p, &m);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The same for input-stationary arrays, on their own draws.
+    #[test]
+    fn input_stationary_exports_read_back_and_cover_the_layer(
+        layer in layer_strategy(),
+        rows in 1i64..6,
+        cols in 1i64..6,
+        pick in 0usize..1000,
+    ) {
+        let arch = ArchSpec::ws("p", rows, cols, [cols * 64 * 2, rows * 64 * 2, 4 * cols * 64 * 2], 2, 8, 10)
+            .with_dataflow(Dataflow::InputStationary)
             .validate()
             .unwrap();
         let p = match Problem::new(&layer, &arch) {

@@ -5,8 +5,10 @@
 //! from a queue the host streams it into (any length), one DMA unit on a DRAM port (paced per-word read requests, linear or
 //! gathered by its address generator — an implicit im2col of a convolution's input —, paced write
 //! beats, acknowledgements), the systolic array of the accelerator's dataflow with its sequencer
-//! (weight-stationary: preload, skew, deskew and write-back; output-stationary: operand skews, the
-//! stationary sums and their drain), and the input / weight / accumulator buffers split into banks of
+//! (weight-stationary: preload, skew, deskew and write-back, with an optional shadow weight per PE;
+//! input-stationary: the weight-stationary array and compute unit with the top wiring its preload
+//! port to the input buffer and its stream port to the weight buffer; output-stationary: operand
+//! skews, the stationary sums and their drain), and the input / weight / accumulator buffers split into banks of
 //! synchronous SRAM. Every width comes from the accelerator's datatypes. Every register has a synchronous active-high reset. The top also has a few narrow
 //! observability outputs (`trace_issue`, `trace_pc`, `trace_op`, `trace_halt`, `trace_dma_done`,
 //! `trace_cmp_done`), combinational views of decisions the design makes anyway, from which the
@@ -14,8 +16,8 @@
 //!
 //! What it leaves out: the DRAM itself (the memory model lives in the testbench, `tessera-verif`),
 //! SRAM macros (behavioural models, black boxes in synthesis), the host that streams the program, clock gating,
-//! power, scan, and everything docs/TIMING.md leaves out (weight double-buffering in the PEs, several
-//! outstanding DRAM requests, input- and row-stationary dataflows). This crate knows nothing of the cycle simulator: the
+//! power, scan, and everything docs/TIMING.md leaves out (several outstanding DRAM requests, the
+//! row-stationary dataflow). This crate knows nothing of the cycle simulator: the
 //! two are independent implementations of the contract, compared by `tessera-verif`.
 //!
 //! Modules (prefix = the arch name): `_top`, `_ctrl`, `_queue`, `_dma`, `_compute`, `_array`, `_pe`,
@@ -63,7 +65,8 @@ pub fn emit(arch: &Arch) -> Result<Design> {
         })
     };
     let hdr = || views::Header::new(arch);
-    let wd = views::Widths::of(arch);
+    // the array and compute unit see the streamed and preloaded words (swapped on IS)
+    let wd = views::Widths::unit(arch);
     let name = || n.to_string();
     let (rows, cols) = (arch.rows(), arch.cols());
     let (pe, array, compute) = match arch.dataflow() {
@@ -179,13 +182,16 @@ fn check(a: &Arch) -> Result<()> {
             format!("{:?} is not a safe Verilog identifier", a.name()),
         ));
     }
-    if !matches!(
-        a.dataflow(),
-        Dataflow::WeightStationary | Dataflow::OutputStationary
-    ) {
+    if !Dataflow::SUPPORTED.contains(&a.dataflow()) {
         return Err(bad(
             "array.dataflow",
             format!("{} has no templates", a.dataflow().name()),
+        ));
+    }
+    if a.weight_double_buffered() && a.dataflow() != Dataflow::WeightStationary {
+        return Err(bad(
+            "array.weight_double_buffer",
+            "double-buffered PEs have weight-stationary templates only".into(),
         ));
     }
     // The templates size ports for this encoding (8-bit opcode and flags, 16-bit counts and buffer

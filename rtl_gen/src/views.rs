@@ -48,10 +48,7 @@ impl Header {
             name: a.name().to_string(),
             rows: a.rows(),
             cols: a.cols(),
-            dataflow: match a.dataflow() {
-                Dataflow::OutputStationary => "output-stationary",
-                _ => "weight-stationary",
-            },
+            dataflow: a.dataflow().label(),
             ob: a.datatypes().operand_bits(),
             ab: a.datatypes().accumulator_bits(),
             in_capacity: i.capacity().get(),
@@ -91,6 +88,22 @@ impl Widths {
             in_bits: 8 * a.input().word_bytes(),
             w_bits: 8 * a.weight().word_bytes(),
             acc_bits: 8 * a.accumulator().word_bytes(),
+        }
+    }
+
+    /// The widths as the compute unit and the array see them: `in_bits` is the streamed word (R
+    /// operands), `w_bits` the preloaded one (C operands). On an input-stationary array those are
+    /// the weight and the input buffer's words.
+    pub fn unit(a: &Arch) -> Widths {
+        let w = Widths::of(a);
+        if a.dataflow() == Dataflow::InputStationary {
+            Widths {
+                in_bits: w.w_bits,
+                w_bits: w.in_bits,
+                ..w
+            }
+        } else {
+            w
         }
     }
 }
@@ -339,10 +352,14 @@ pub(crate) struct DmaView {
     pub w_eff_w: u32,
     pub w_eff_st: u32,
     pub credit_bits: u32,
+    /// A gather word is one k-step of consecutive output pixels (output- and input-stationary).
     pub os: bool,
+    /// Operands of a gather word: the input word's (R, or C on an input-stationary array).
     pub rows: u32,
-    /// 0..R: the pixels of an output-stationary gather word.
+    /// 0..rows: the pixels of an output- or input-stationary gather word.
     pub cols_os: Vec<u32>,
+    /// What `rows` is in the comments: `R`, or `C` on an input-stationary array.
+    pub gather_dim: &'static str,
     pub g_n: Bits,
     pub g_oh: Bits,
     pub g_ow: Bits,
@@ -373,6 +390,7 @@ impl DmaView {
         let widest = store_bytes
             .max(a.input().word_bytes())
             .max(a.weight().word_bytes());
+        let gather_word = a.input().word_bytes() / a.datatypes().operand_bytes().max(1);
         DmaView {
             hdr: Header::new(a),
             name: a.name().to_string(),
@@ -388,9 +406,14 @@ impl DmaView {
             w_eff_st: w.min(store_bytes),
             // credit < b before a cycle, credit + min(W, b) < 2b during it
             credit_bits: bits_for(2 * u64::from(widest)),
-            os: a.dataflow() == Dataflow::OutputStationary,
-            rows: a.rows(),
-            cols_os: (0..a.rows()).collect(),
+            os: a.dataflow() != Dataflow::WeightStationary,
+            rows: gather_word,
+            cols_os: (0..gather_word).collect(),
+            gather_dim: if a.dataflow() == Dataflow::InputStationary {
+                "C"
+            } else {
+                "R"
+            },
             g_n: Bits::of(field::G_N),
             g_oh: Bits::of(field::G_OH),
             g_ow: Bits::of(field::G_OW),
@@ -431,12 +454,15 @@ pub(crate) struct ComputeWsView {
     pub tau_bits: u32,
     /// 2R + C: the tau of the first write back.
     pub wb_start: u32,
+    /// Input-stationary: the top wires the preload port to the input buffer and the stream port to
+    /// the weight buffer (a comment here says so).
+    pub swapped: bool,
 }
 
 impl ComputeWsView {
     pub fn new(a: &Arch) -> ComputeWsView {
         let wb_start = 2 * a.rows() + a.cols();
-        let wd = Widths::of(a);
+        let wd = Widths::unit(a);
         ComputeWsView {
             hdr: Header::new(a),
             name: a.name().to_string(),
@@ -449,6 +475,7 @@ impl ComputeWsView {
             acc_bits: wd.acc_bits,
             tau_bits: bits_for(u64::from(wb_start) + u64::from(u16::MAX)).max(17),
             wb_start,
+            swapped: a.dataflow() == Dataflow::InputStationary,
         }
     }
 }
@@ -548,6 +575,9 @@ pub(crate) struct TopView {
     pub in_buf: BufView,
     pub w_buf: BufView,
     pub acc_buf: BufView,
+    /// Input-stationary: the compute unit preloads from the input buffer and streams the weight
+    /// buffer.
+    pub swapped: bool,
 }
 
 impl TopView {
@@ -564,6 +594,7 @@ impl TopView {
             in_buf: BufView::new(a.input()),
             w_buf: BufView::new(a.weight()),
             acc_buf: BufView::new(a.accumulator()),
+            swapped: a.dataflow() == Dataflow::InputStationary,
         }
     }
 }

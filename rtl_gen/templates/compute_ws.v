@@ -12,6 +12,12 @@
 //               or (accumulate) with old + new lane-wise, old read during tau = 2R+C+m-1;
 //   busy for 2R+C+M cycles.
 // PE, skew and deskew registers are reset once and never cleared between tiles.
+{%- if swapped %}
+// Input-stationary (docs/TIMING.md, "Compute unit: input-stationary"): the top wires the preload
+// port (w_*) to the input buffer and the stream port (in_*) to the weight buffer, and passes the
+// COMPUTE's w_addr as in_addr and its in_addr as w_addr: the preload words are rows of A (byte c =
+// column c), the streamed words columns of B (byte r = row r).
+{%- endif %}
 // trace_done (observability only, combinational): high in the last busy cycle, tau = 2R+C+M-1.
 module {{ name }}_compute (
     input  wire          clk,

@@ -17,7 +17,7 @@
 // iw = ow*sw + kw*dw - pl (computed here without signs: a coordinate is valid when its unsigned sum is
 // at least the padding and the difference is below the size).
 //{%- if os %}
-//   output-stationary: a word is R = {{ rows }} consecutive output pixels ow + j of row (n, oh) at one k-step;
+//   {{ hdr.dataflow }}: a word is {{ gather_dim }} = {{ rows }} consecutive output pixels ow + j of row (n, oh) at one k-step;
 //   the valid j form a run [lo, lo + cnt); request (base + ((n*H + ih)*W + iw_lo)*Cs + c, sw*Cs, lo, cnt),
 //   or all zero. The walker advances c (wrapping at Cg into kw, kw at KW into kh).
 //{%- else %}
@@ -135,7 +135,7 @@ module {{ name }}_dma (
     reg  [15:0] g_first;
     reg  [15:0] g_count;
 {%- if os %}
-    // R consecutive output pixels ow + j: which are inside the output row and the tensor
+    // {{ gather_dim }} consecutive output pixels ow + j: which are inside the output row and the tensor
     wire [{{ rows - 1 }}:0] col_ok;
 {%- for j in cols_os %}
     wire [31:0] iw_{{ j }} = iw_u + {24'd0, g_sw} * 32'd{{ j }};

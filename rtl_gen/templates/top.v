@@ -187,6 +187,22 @@ module {{ name }}_top (
         .start      (cmp_start),
         .accumulate (f_flag0),
         .len        (f_count),
+{%- if swapped %}
+        // input-stationary: the unit preloads from the input buffer (its w_* port) and streams the
+        // weight buffer (its in_* port); the COMPUTE's in_addr and w_addr go with their buffers
+        .in_addr    (f_addr_b),
+        .w_addr     (f_addr_a),
+        .out_addr   (f_addr_c),
+        .busy       (cmp_busy),
+        .full       (cmp_full),
+        .prev_busy  (cmp_prev_busy),
+        .w_re       (in_re),
+        .w_raddr    (in_raddr),
+        .w_rdata    (in_rdata),
+        .in_re      (w_re),
+        .in_raddr   (w_raddr),
+        .in_rdata   (w_rdata),
+{%- else %}
         .in_addr    (f_addr_a),
         .w_addr     (f_addr_b),
         .out_addr   (f_addr_c),
@@ -199,6 +215,7 @@ module {{ name }}_top (
         .in_re      (in_re),
         .in_raddr   (in_raddr),
         .in_rdata   (in_rdata),
+{%- endif %}
         .acc_re     (acc_re_a),
         .acc_raddr  (acc_raddr_a),
         .acc_rdata  (acc_rdata_a),

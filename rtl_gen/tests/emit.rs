@@ -91,6 +91,11 @@ fn ws_2x3_matches_golden() {
 }
 
 #[test]
+fn is_2x3_matches_golden() {
+    check_golden("is_2x3");
+}
+
+#[test]
 fn os_2x3_matches_golden() {
     check_golden("os_2x3");
 }
@@ -176,11 +181,11 @@ fn every_builtin_emits_one_module_per_file_with_its_dataflow() {
         let pe = d.files.iter().find(|f| f.name.ends_with("_pe.v")).unwrap();
         let os = a.dataflow() == tessera_arch::Dataflow::OutputStationary;
         assert_eq!(pe.text.contains("input  wire        drain"), os, "{name}");
-        assert!(d.files[0].text.contains(if os {
-            "output-stationary"
-        } else {
-            "weight-stationary"
-        }));
+        assert!(d.files[0].text.contains(a.dataflow().label()), "{name}");
+        // an input-stationary top wires the unit's preload port to the input buffer
+        let top = d.files.iter().find(|f| f.name.ends_with("_top.v")).unwrap();
+        let is = a.dataflow() == tessera_arch::Dataflow::InputStationary;
+        assert_eq!(top.text.contains(".w_rdata    (in_rdata)"), is, "{name}");
     }
 }
 

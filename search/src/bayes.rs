@@ -5,7 +5,8 @@
 //! What is modelled.
 //! - *Inputs*: a genome's normalised coordinates, one per gene with more than one value: the index
 //!   in the gene's sorted list divided by the list's last index, so a value ladder of powers of two
-//!   is a log scale; the dataflow is one more coordinate, 0 or 1 ([`crate::gp`]).
+//!   is a log scale; the dataflow is one more coordinate (0 or 1 with two dataflows, 0, ½, 1 with
+//!   three) ([`crate::gp`]).
 //! - *Objective model*: GP regression ([`Scale::Profiled`], Matérn-5/2, lengthscales and nugget by
 //!   marginal likelihood) of `ln(objective)` over every evaluated candidate that mapped, feasible
 //!   or not (a candidate over `max_cycles` still tells how good its neighbourhood is).

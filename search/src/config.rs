@@ -252,7 +252,7 @@ impl SearchConfig {
                 weight_bytes: ladder(base.weight().capacity().get()),
                 accumulator_bytes: ladder(base.accumulator().capacity().get()),
                 banks: vec![2],
-                dataflow: Dataflow::SUPPORTED.to_vec(),
+                dataflow: Dataflow::SEARCH_DEFAULT.to_vec(),
                 weight_double_buffer: vec![false, true],
             },
             constraints: Constraints {
@@ -322,7 +322,7 @@ mod tests {
         let c = SearchConfig::default_for(&base);
         c.validate().unwrap();
         assert_eq!(c.space.input_bytes, vec![8192, 16384, 32768, 65536]);
-        assert_eq!(c.space.dataflow, Dataflow::SUPPORTED.to_vec());
+        assert_eq!(c.space.dataflow, Dataflow::SEARCH_DEFAULT.to_vec());
         assert_eq!(c.space.size(), 2 * 5 * 5 * 4 * 4 * 4 * 2);
         // The same from an output-stationary base.
         let os = SearchConfig::default_for(&builtin::arch("os_16x16").unwrap());
@@ -338,7 +338,7 @@ mod tests {
         let c = SearchConfig::load(&p).unwrap();
         assert_eq!(c.space.size(), 4 * 4 * 3 * 3 * 3 * 2 * 2);
         assert_eq!(c.space.weight_double_buffer, vec![false, true]);
-        assert_eq!(c.space.dataflow, Dataflow::SUPPORTED.to_vec());
+        assert_eq!(c.space.dataflow, Dataflow::SEARCH_DEFAULT.to_vec());
         assert_eq!(c.constraints.max_pes, Some(256));
         assert_eq!(c.strategy, Strategy::evolutionary());
     }
@@ -410,12 +410,19 @@ mod tests {
         assert_eq!(c.validate().unwrap_err().field.as_deref(), Some("top_k"));
         let text = "SearchConfig(space: (rows: [4], cols: [4], input_bytes: [2048], \
                     weight_bytes: [1024], accumulator_bytes: [8192], \
-                    dataflow: [OutputStationary, InputStationary]), objective: Latency, \
+                    dataflow: [OutputStationary, OutputStationary]), objective: Latency, \
                     strategy: Random, evaluations: 5, seed: 9)";
         let e = SearchConfig::from_ron_str(text, Path::new("x.ron")).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("space.dataflow[1]"), "{e}");
-        let one = text.replace(", InputStationary", "");
+        let one = text.replace(", OutputStationary]", "]");
         let c = SearchConfig::from_ron_str(&one, Path::new("x.ron")).unwrap();
         assert_eq!(c.space.dataflow, vec![Dataflow::OutputStationary]);
+        // input-stationary is searched when a space lists it
+        let with_is = text.replace(", OutputStationary]", ", InputStationary]");
+        let c = SearchConfig::from_ron_str(&with_is, Path::new("x.ron")).unwrap();
+        assert_eq!(
+            c.space.dataflow,
+            vec![Dataflow::OutputStationary, Dataflow::InputStationary]
+        );
     }
 }

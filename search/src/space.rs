@@ -30,8 +30,9 @@ pub struct SearchSpace {
     /// Banks per buffer (all three buffers alike). Defaults to `[2]` (double buffering).
     #[serde(default = "default_banks")]
     pub banks: Vec<i64>,
-    /// Dataflows of the PE array, each one of [`Dataflow::SUPPORTED`]. Defaults to both
-    /// (`[WeightStationary, OutputStationary]`).
+    /// Dataflows of the PE array, each one of [`Dataflow::SUPPORTED`]. Defaults to
+    /// [`Dataflow::SEARCH_DEFAULT`] (`[WeightStationary, OutputStationary]`); list
+    /// `InputStationary` to search it too.
     #[serde(default = "default_dataflows")]
     pub dataflow: Vec<Dataflow>,
     /// Whether the PEs double-buffer the stationary weights (`array.weight_double_buffer`; the
@@ -51,7 +52,7 @@ fn default_banks() -> Vec<i64> {
 }
 
 fn default_dataflows() -> Vec<Dataflow> {
-    Dataflow::SUPPORTED.to_vec()
+    Dataflow::SEARCH_DEFAULT.to_vec()
 }
 
 /// A dataflow's position in the space's sorted list (and in [`DesignPoint`]'s order): the
@@ -514,14 +515,14 @@ mod tests {
 
     #[test]
     fn dataflows_are_checked() {
-        let mut bad = space();
-        bad.dataflow.push(Dataflow::InputStationary);
-        let e = bad.validate().unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("dataflow[2]"), "{e}");
-        assert!(
-            e.message.contains("InputStationary is not supported"),
-            "{e}"
-        );
+        // input-stationary is searched when a space lists it
+        let mut is = space();
+        is.dataflow.push(Dataflow::InputStationary);
+        let s = is.to_space().unwrap();
+        assert_eq!(s.values[NUMERIC_GENES], vec![0, 1, 2]);
+        let mut g = [0; GENES];
+        g[NUMERIC_GENES] = 2;
+        assert_eq!(s.point(&g).dataflow, Dataflow::InputStationary);
         let mut bad = space();
         bad.dataflow.push(Dataflow::OutputStationary);
         let e = bad.validate().unwrap_err();
@@ -593,6 +594,12 @@ mod tests {
                 .map(|d| (d, false))
                 .chain([(Dataflow::WeightStationary, true)])
             {
+                // an input-stationary input word is C bytes, its weight word R
+                let (input, weight) = if dataflow == Dataflow::InputStationary {
+                    (weight, input)
+                } else {
+                    (input, weight)
+                };
                 let p = DesignPoint {
                     rows: 127,
                     cols: if acc % 512 == 0 { 128 } else { 127 },

@@ -36,7 +36,7 @@ fn small_space() -> SearchConfig {
     c.space.input_bytes = vec![8192, 16384, 32768];
     c.space.weight_bytes = vec![4096, 8192, 16384];
     c.space.accumulator_bytes = vec![32768, 65536];
-    c.space.dataflow = Dataflow::SUPPORTED.to_vec();
+    c.space.dataflow = Dataflow::SEARCH_DEFAULT.to_vec();
     c.space.weight_double_buffer = vec![false];
     c.constraints = Constraints::default();
     c.objective = Objective::Edp;

@@ -53,8 +53,8 @@ fn same_seed_same_result_on_one_two_and_four_threads() {
         let other = search(&c2, &base, &w).unwrap();
         let names = |r: &SearchResult| r.history.iter().map(|h| h.arch.clone()).collect::<Vec<_>>();
         assert_ne!(names(&one), names(&other));
-        // The default space has both dataflows, and the run explores both.
-        for df in Dataflow::SUPPORTED {
+        // The default space has weight- and output-stationary, and the run explores both.
+        for df in Dataflow::SEARCH_DEFAULT {
             assert!(one.history.iter().any(|h| h.point.dataflow == df), "{df:?}");
         }
     }
@@ -469,7 +469,7 @@ fn both_dataflows_exhaustive(objective: Objective) -> (Arch, SearchConfig) {
     c.space.input_bytes = vec![base.input().capacity().get() as i64];
     c.space.weight_bytes = vec![base.weight().capacity().get() as i64];
     c.space.accumulator_bytes = vec![base.accumulator().capacity().get() as i64];
-    assert_eq!(c.space.dataflow, Dataflow::SUPPORTED.to_vec());
+    assert_eq!(c.space.dataflow, Dataflow::SEARCH_DEFAULT.to_vec());
     c.space.weight_double_buffer = vec![false];
     c.constraints = Constraints::default();
     c.objective = objective;
@@ -484,7 +484,7 @@ fn best_per_dataflow(c: &SearchConfig, base: &Arch, w: &Workload) -> [f64; 2] {
     let mut best = [f64::INFINITY; 2];
     for &rows in &c.space.rows {
         for &cols in &c.space.cols {
-            for (i, dataflow) in Dataflow::SUPPORTED.into_iter().enumerate() {
+            for (i, dataflow) in Dataflow::SEARCH_DEFAULT.into_iter().enumerate() {
                 let p = DesignPoint {
                     rows: rows as u32,
                     cols: cols as u32,
@@ -628,4 +628,34 @@ fn one_dataflow_spaces_search_only_that_dataflow() {
             .name
             .starts_with(&format!("cand_{}_", df.short())));
     }
+}
+
+/// A space file that lists input-stationary searches it beside the default two: the run explores
+/// all three, its finalists re-simulate to the reference outputs (the search refuses a run whose
+/// finalist does not), and the input-stationary candidates' names say so.
+#[test]
+fn a_space_that_lists_input_stationary_searches_it() {
+    let text = r#"SearchConfig(
+        space: (
+            rows: [4, 8], cols: [4, 8],
+            input_bytes: [8192, 16384], weight_bytes: [8192], accumulator_bytes: [32768],
+            dataflow: [InputStationary, WeightStationary, OutputStationary],
+        ),
+        objective: Edp,
+        strategy: Random,
+        evaluations: 24,
+        seed: 5,
+        top_k: 3,
+    )"#;
+    let c = SearchConfig::from_ron_str(text, Path::new("space.ron")).unwrap();
+    let r = search(&c, &base(), &mlp()).unwrap();
+    for df in Dataflow::SUPPORTED {
+        assert!(r.history.iter().any(|h| h.point.dataflow == df), "{df:?}");
+    }
+    let is = r
+        .history
+        .iter()
+        .find(|h| h.point.dataflow == Dataflow::InputStationary && h.objective.is_some())
+        .expect("an input-stationary candidate mapped");
+    assert!(is.arch.starts_with("cand_is_"), "{}", is.arch);
 }

@@ -4,9 +4,10 @@
 //! - **PE registers**: R×C × (two operand registers and one accumulator-wide register), the
 //!   pipeline registers of both dataflows; with double-buffered weights also the shadow weight and
 //!   the switch bit (and the switch bit's skew chains); its weight multiplexer is left out;
-//! - **skew registers**: weight-stationary input skew (row r delays its operand r cycles) and output
-//!   deskew (column c delays its sum C-1-c cycles); output-stationary input and weight skew, both
-//!   operand-wide;
+//! - **skew registers**: weight- and input-stationary streamed-operand skew (row r delays its
+//!   operand r cycles) and output deskew (column c delays its sum C-1-c cycles); output-stationary
+//!   input and weight skew, both operand-wide. An input-stationary array is the weight-stationary
+//!   one (its buffers' word widths differ, which the SRAM model sees);
 //! - **write-back adders**: the compute unit's C accumulator-wide adders that add a new output row
 //!   to the old one (docs/TIMING.md, "write back");
 //! - **SRAM**: each buffer as its banks, each bank by the CACTI-fitted model of its capacity and
@@ -51,7 +52,7 @@ pub fn skew_register_bits(arch: &Arch) -> u64 {
     let tri = |n: u64| n * n.saturating_sub(1) / 2;
     let bits = match arch.dataflow() {
         Dataflow::OutputStationary => ob.checked_mul(tri(r) + tri(c)),
-        _ => ob
+        Dataflow::WeightStationary | Dataflow::InputStationary => ob
             .checked_mul(tri(r))
             .and_then(|x| ab.checked_mul(tri(c)).and_then(|y| x.checked_add(y)))
             // double-buffered weights: the switch bit's skew chains
@@ -144,6 +145,10 @@ mod tests {
         assert_eq!(skew_register_bits(&ws), 8 * 6 + 32 * 6);
         let os = builtin::arch("os_4x4").unwrap();
         assert_eq!(skew_register_bits(&os), 8 * 12);
+        // input-stationary: the weight-stationary array (the streamed B skewed over the rows)
+        let is = builtin::arch("is_4x4").unwrap();
+        assert_eq!(skew_register_bits(&is), skew_register_bits(&ws));
+        assert_eq!(Area::of(&is).logic_um2, Area::of(&ws).logic_um2);
     }
 
     #[test]

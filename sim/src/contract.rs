@@ -80,14 +80,15 @@ impl Contract {
     }
 
     /// Busy cycles of a COMPUTE streaming `len ≥ 1` words.
-    /// - weight-stationary: `2R + C + len` (R preload, skew, C-1 deskew, one write per row);
+    /// - weight- and input-stationary: `2R + C + len` (R preload, skew, C-1 deskew, one write per
+    ///   row; input-stationary is the same unit with its operand ports swapped);
     /// - output-stationary: `len + 2R + C - 1` (stream and skew until the last MAC at
     ///   τ = len + R + C - 2, then R cycles of drain).
     pub fn compute_busy(&self, arch: &Arch, len: u64) -> u64 {
         let (r, c) = (u64::from(arch.rows()), u64::from(arch.cols()));
         let base = match arch.dataflow() {
             Dataflow::OutputStationary => len + 2 * r + c - 1,
-            _ => 2 * r + c + len,
+            Dataflow::WeightStationary | Dataflow::InputStationary => 2 * r + c + len,
         };
         base + self.compute_skew
     }
@@ -180,8 +181,12 @@ mod tests {
     fn busy_lengths_follow_the_text() {
         let ws = tessera_arch::builtin::arch("ws_2x3").unwrap(); // W = 4, L = 12
         let os = tessera_arch::builtin::arch("os_2x3").unwrap();
+        let is = tessera_arch::builtin::arch("is_2x3").unwrap();
         let c = Contract::default();
         assert_eq!(c.compute_busy(&ws, 5), 2 * 2 + 3 + 5);
+        assert_eq!(c.compute_busy(&is, 5), 2 * 2 + 3 + 5);
+        // an input-stationary LOAD of 3 weight words (columns of B) of R = 2 bytes
+        assert_eq!(Contract::load_busy(&is, 3, 2), 12 + 2 + 1);
         assert_eq!(c.compute_busy(&os, 5), 5 + 2 * 2 + 3 - 1);
         // LOAD of 3 input words of 2 bytes at 4 B/cycle: k = 0, 1, 2.
         assert_eq!(Contract::load_busy(&ws, 3, 2), 12 + 2 + 1);

@@ -284,7 +284,15 @@ mod tests {
             .map(|(n, _)| builtin::arch(n).unwrap())
             .collect();
         for df in Dataflow::SUPPORTED {
-            let spec = |name: &str| builtin::arch_spec(name).unwrap().with_dataflow(df);
+            // input-stationary: the input buffer holds the stationary tiles (C-byte words), the
+            // weight buffer the streamed columns of B (R-byte words)
+            let spec = |name: &str| {
+                let mut s = builtin::arch_spec(name).unwrap().with_dataflow(df);
+                if df == Dataflow::InputStationary {
+                    std::mem::swap(&mut s.buffers.input, &mut s.buffers.weight);
+                }
+                s
+            };
             let mut single = spec("ws_4x4");
             single.buffers.input.banks = 1;
             archs.push(single.validate().unwrap());

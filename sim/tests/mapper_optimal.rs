@@ -18,6 +18,13 @@ fn archs() -> Vec<tessera_arch::Arch> {
             ("b", [64, 66, 960], 1, 2, 5),
             ("c", [256, 96, 768], 2, 16, 30),
         ] {
+            // input-stationary: the stationary operand's buffer (C-byte words) is the input
+            let [i, w, a] = bytes;
+            let bytes = if df == Dataflow::InputStationary {
+                [w, i, a]
+            } else {
+                [i, w, a]
+            };
             v.push(
                 ArchSpec::ws(name, 4, 3, bytes, banks, bpc, lat)
                     .with_dataflow(df)

@@ -6,8 +6,9 @@
 //! all int8 operands, not samples of them — lands in the state the contract's words give
 //! (docs/TIMING.md, step 3 of "Compute unit: weight-stationary" / "output-stationary"):
 //!
-//! - weight-stationary: `w_out' = w_shift ? w_in : w_out`, `a_out' = a_in`,
-//!   `psum_out' = psum_in + sext(a_in)·sext(w_out) mod 2^ab`;
+//! - weight-stationary, and input-stationary (whose array is the weight-stationary one, with the
+//!   preloaded operand an input and the streamed one a weight): `w_out' = w_shift ? w_in : w_out`,
+//!   `a_out' = a_in`, `psum_out' = psum_in + sext(a_in)·sext(w_out) mod 2^ab`;
 //! - weight-stationary with double-buffered weights: the shadow `w_out' = w_shift ? w_in : w_out`,
 //!   the active weight `w_act' = sw_in ? w_out : w_act`, `sw_out' = sw_in`, `a_out' = a_in`,
 //!   `psum_out' = psum_in + sext(a_in)·sext(sw_in ? w_out : w_act) mod 2^ab`;
@@ -72,8 +73,7 @@ pub struct ProofReport {
 
 /// Prove that the PE module of `design` (emitted for `arch`) follows the contract's next-state
 /// function for every state and input (module docs). Errors, by [`Kind`](tessera_core::Kind):
-/// `BadInput` when the design was not generated for `arch` or has no PE file, or the dataflow has
-/// no reference here; `CheckFailed` with a counterexample when the PE differs from the reference,
+/// `BadInput` when the design was not generated for `arch` or has no PE file; `CheckFailed` with a counterexample when the PE differs from the reference,
 /// or when the PE does not connect cleanly to the contract's ports; `Tool` when Yosys is missing,
 /// fails otherwise or times out.
 pub fn prove_pe(arch: &Arch, design: &Design, tools: &Tools) -> Result<ProofReport> {
@@ -339,12 +339,10 @@ impl Reference {
     fn of(arch: &Arch) -> Result<&'static Reference> {
         match arch.dataflow() {
             Dataflow::WeightStationary if arch.weight_double_buffered() => Ok(&WS_DB),
-            Dataflow::WeightStationary => Ok(&WS),
+            // an input-stationary array is built from the weight-stationary PE (the operands'
+            // roles are swapped outside it, docs/TIMING.md): the same reference holds
+            Dataflow::WeightStationary | Dataflow::InputStationary => Ok(&WS),
             Dataflow::OutputStationary => Ok(&OS),
-            other => Err(Diagnostic::field(
-                "array.dataflow",
-                format!("no formal reference of the {} PE", other.name()),
-            )),
         }
     }
 

@@ -54,6 +54,19 @@ fn output_stationary_pes_are_proven() {
     }
 }
 
+/// An input-stationary array is built from the weight-stationary PE: its exported PE is proven
+/// against the same reference (what `tessera export --prove` runs).
+#[test]
+fn input_stationary_pes_are_proven() {
+    let Some(t) = tools(true) else { return };
+    let r = prove(&t, "is_2x3");
+    assert!(
+        r.property.contains("w_shift ? w_in : w_out"),
+        "{}",
+        r.property
+    );
+}
+
 /// The PE with double-buffered weights: proven, and a PE that multiplies by the active weight even
 /// while the switch passes (so a tile's first row would use the previous tile's weights) is refused.
 #[test]

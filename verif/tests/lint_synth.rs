@@ -1,4 +1,4 @@
-//! Verilator `-Wall` lint and Yosys synthesis of the generated RTL, both dataflows; the latch check
+//! Verilator `-Wall` lint and Yosys synthesis of the generated RTL, every dataflow; the latch check
 //! is shown to catch a latch.
 
 mod common;
@@ -96,6 +96,20 @@ fn lint_output_stationary() {
 }
 
 #[test]
+fn lint_input_stationary() {
+    for a in ["is_1x1", "is_2x3", "is_4x4", "is_16x16"] {
+        lint(&builtin(a));
+    }
+    // 5×3: input words of 3 B (three banks of 7 words), weight words of 5 B (three of 6)
+    let mut s = odd().spec().clone();
+    s = s.with_dataflow(tessera_arch::Dataflow::InputStationary);
+    s.name = "is_odd_5x3".into();
+    s.buffers.input.capacity_bytes = 3 * 3 * 7;
+    s.buffers.weight.capacity_bytes = 5 * 3 * 6;
+    lint(&s.validate().unwrap());
+}
+
+#[test]
 fn lint_reports_warnings() {
     let Some(t) = tools(false) else { return };
     let mut design = tessera_rtl_gen::emit(&builtin("ws_1x1")).unwrap();
@@ -123,6 +137,11 @@ fn synth_os_2x3_and_os_4x4() {
 }
 
 /// The latch check can fail: a PE with a deliberate latch is caught, and export would refuse it.
+#[test]
+fn synth_is_2x3() {
+    synth(&builtin("is_2x3"));
+}
+
 #[test]
 fn synth_reports_an_inferred_latch() {
     let Some(t) = tools(true) else { return };

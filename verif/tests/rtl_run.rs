@@ -1,4 +1,4 @@
-//! Hand-written programs on the generated RTL under Verilator, for both dataflows: the output bytes
+//! Hand-written programs on the generated RTL under Verilator, for every dataflow: the output bytes
 //! must equal a plain int8 GEMM, and the cycle count, the DRAM image and the event trace must equal
 //! what docs/TIMING.md gives for the program — computed by the contract's executable form (the event
 //! engine, whose unit times are `tessera_sim::contract`). With tracing on the run must be otherwise
@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{contract_run, first_diff, tools, Gemm, OsGemm};
+use common::{contract_run, first_diff, tools, Gemm, IsGemm, OsGemm};
 use tessera_arch::isa::{unit, Instr, LoadTarget};
 use tessera_arch::{Arch, Dataflow};
 
@@ -284,6 +284,69 @@ fn check_os(arch: &Arch, k: usize, seed: u64) {
     check_program(arch, &g.dram, &g.expected_dram(), &os_program(arch, &g));
 }
 
+/// An input-stationary tile pair: LOAD the 2R input words (rows of A^T) and the 2N weight words
+/// (columns of B), SYNC, COMPUTE (first k-tile, N streamed), COMPUTE (second, accumulating), SYNC,
+/// STORE the N output words, HALT. The input tile straddles a bank boundary when it can.
+fn is_program(arch: &Arch, g: &IsGemm) -> Vec<Instr> {
+    let (r, n) = (arch.rows() as u16, g.n as u16);
+    let straddle = |b: &tessera_arch::Buffer, words: u32| -> u16 {
+        if b.banks() > 1 && b.bank_depth() >= words {
+            (b.bank_depth() - words / 2) as u16
+        } else {
+            0
+        }
+    };
+    let (ib, wb, ob) = (
+        straddle(arch.input(), arch.rows()),
+        straddle(arch.weight(), 2),
+        straddle(arch.accumulator(), 2),
+    );
+    vec![
+        Instr::Load {
+            target: LoadTarget::Input,
+            count: 2 * r,
+            dram_addr: g.a_addr,
+            sram_addr: ib,
+        },
+        Instr::Load {
+            target: LoadTarget::Weight,
+            count: 2 * n,
+            dram_addr: g.b_addr,
+            sram_addr: wb,
+        },
+        Instr::Sync { mask: unit::DMA },
+        Instr::Compute {
+            len: n,
+            in_addr: ib,
+            w_addr: wb,
+            out_addr: ob,
+            accumulate: false,
+        },
+        Instr::Compute {
+            len: n,
+            in_addr: ib + r,
+            w_addr: wb + n,
+            out_addr: ob,
+            accumulate: true,
+        },
+        Instr::Sync {
+            mask: unit::COMPUTE,
+        },
+        Instr::Store {
+            count: n,
+            dram_addr: g.c_addr,
+            sram_addr: ob,
+        },
+        Instr::Halt,
+    ]
+}
+
+fn check_is(arch: &Arch, k: usize, n: usize, seed: u64) {
+    assert_eq!(arch.dataflow(), Dataflow::InputStationary);
+    let g = IsGemm::new(arch, k, n, seed);
+    check_program(arch, &g.dram, &g.expected_dram(), &is_program(arch, &g));
+}
+
 /// Equal traces, or a panic showing the first differing line with some context.
 fn assert_trace(name: &str, got: &[String], want: &[String]) {
     if got == want {
@@ -460,6 +523,16 @@ fn odd_banks_and_wide_input_words() {
     let g = Gemm::new(&a, 5, 13, 10);
     check(&a, &g, &simple_program(&a, &g));
     check(&a, &g, &overlapped_program(&a, &g));
+}
+
+#[test]
+fn is_2x3_gemm() {
+    check_is(&builtin("is_2x3"), 3, 7, 11);
+}
+
+#[test]
+fn is_4x4_gemm_slow_dram() {
+    check_is(&slow("is_4x4", "is_4x4_w3", 3, 17), 7, 9, 12);
 }
 
 #[test]

@@ -227,16 +227,7 @@ pub fn parse_config_with(
     let dataflow = match df_e.value.to_ascii_lowercase().as_str() {
         "ws" => Dataflow::WeightStationary,
         "os" => Dataflow::OutputStationary,
-        "is" => {
-            return Err(at(
-                origin,
-                df_e.line,
-                df_e.col,
-                "`Dataflow: is`: input-stationary is not supported yet; Tessera models ws \
-                 (weight-stationary) and os (output-stationary)"
-                    .into(),
-            ))
-        }
+        "is" => Dataflow::InputStationary,
         other => {
             return Err(at(
                 origin,
@@ -292,8 +283,13 @@ pub fn parse_config_with(
             banks,
         })
     };
-    let input = buffer("IfmapSramSzkB", "input", word(rows, operand_bytes))?;
-    let weight = buffer("FilterSramSzkB", "weight", word(cols, operand_bytes))?;
+    // input-stationary: the ifmap's words are rows of the PE columns, the filters' feed the rows
+    let (in_lanes, w_lanes) = match dataflow {
+        Dataflow::InputStationary => (cols, rows),
+        _ => (rows, cols),
+    };
+    let input = buffer("IfmapSramSzkB", "input", word(in_lanes, operand_bytes))?;
+    let weight = buffer("FilterSramSzkB", "weight", word(w_lanes, operand_bytes))?;
     let accumulator = buffer(
         "OfmapSramSzkB",
         "accumulator",

@@ -7,7 +7,8 @@
 //! # How Tessera's concepts are written
 //!
 //! Tessera's nest is `for instance / (for output row) / for m-tile / for n-tile / for k-tile / for
-//! n-slice / COMPUTE`, on a GEMM `C[M×N] = A[M×K]·B[K×N]` per instance. The export writes it over
+//! n-slice / COMPUTE` (input-stationary: `for instance / (for output row) / for n-tile / for m-tile /
+//! for k-tile / for m-slice / COMPUTE`), on a GEMM `C[M×N] = A[M×K]·B[K×N]` per instance. The export writes it over
 //! the dimensions of Timeloop's CNN layer, [`PDim`] (ZigZag's names in parentheses):
 //!
 //! | Tessera | convolution form | GEMM form |
@@ -21,21 +22,23 @@
 //! buffers, one memory per operand (each keeps its operand and bypasses the others); the `R × C`
 //! array (spatial); one register per PE for the stationary operand; the MACs.
 //!
-//! | loop | weight-stationary | output-stationary |
-//! |---|---|---|
-//! | DRAM (temporal) | instances, m-tiles, n-tiles | instances, output rows (convolutions), m-tiles, n-tiles |
-//! | accumulator buffer | k-tiles (the output tile stays) | k-tiles |
-//! | input buffer | n-slices (the A slice stays) | n-slices |
-//! | weight buffer | — (a B tile per COMPUTE) | — |
-//! | array (spatial) | K over the `R` rows, N over the `C` columns | M over the rows, N over the columns |
-//! | PE register (stationary) | weight; the stream of `tile_m` rows of A | output; the stream of `tile_k` steps |
+//! | loop | weight-stationary | output-stationary | input-stationary |
+//! |---|---|---|---|
+//! | DRAM (temporal) | instances, m-tiles, n-tiles | instances, output rows (convolutions), m-tiles, n-tiles | instances, n-tiles, m-tiles (in output rows, convolutions) |
+//! | accumulator buffer | k-tiles (the output tile stays) | k-tiles | k-tiles |
+//! | input buffer | n-slices (the A slice stays) | n-slices | — (an A tile per COMPUTE) |
+//! | weight buffer | — (a B tile per COMPUTE) | — | m-slices (the B slice stays) |
+//! | array (spatial) | K over the `R` rows, N over the `C` columns | M over the rows, N over the columns | K over the rows, M over the columns |
+//! | PE register (stationary) | weight; the stream of `tile_m` rows of A | output; the stream of `tile_k` steps | input; the stream of `tile_n` columns of B |
 //!
 //! A convolution is written in the convolution form when its tiles fall on its dimensions: on a
 //! weight-stationary array `tile_m` must divide an output row, or be whole rows dividing the image,
 //! or whole images dividing the batch (a k-tile is always `R` channels of one kernel position); on an
 //! output-stationary array `tile_k` must divide the channels per group, or be whole channel runs
 //! dividing a kernel row, or whole kernel rows dividing the kernel (an m-tile is always `R` pixels of
-//! one output row). Otherwise — and for GEMMs and batched products — the problem is the layer's
+//! one output row); an input-stationary convolution is always written as its implicit GEMM (its
+//! m-tiles follow the output rows, which run outside the n-tiles: a note says so). Otherwise — and
+//! for GEMMs and batched products — the problem is the layer's
 //! GEMM as Tessera runs it, with `R = S = N = Q = 1`: `P = M`, `C = K`, `M = N`. The files say which
 //! form and why in a comment.
 //!
@@ -297,8 +300,8 @@ impl Export {
         )?;
         if let Some(cg) = &problem.conv {
             let want = match df {
-                Dataflow::OutputStationary => cg.cg,
-                _ => cg.cg.div_ceil(r) * r,
+                Dataflow::OutputStationary | Dataflow::InputStationary => cg.cg,
+                Dataflow::WeightStationary => cg.cg.div_ceil(r) * r,
             };
             ensure(cg.k_per_position == want, "conv", || {
                 format!(
@@ -314,6 +317,14 @@ impl Export {
         let slices_all = g.n.div_ceil(c);
         let slices = (mapping.tile_n / c).clamp(1, slices_all);
         let n_tiles = slices_all.div_ceil(slices);
+        // Input-stationary: the stream of tile_n columns of B, and m-slices (C rows of M each)
+        // per m-tile; a convolution's m-slices never span two output rows.
+        let tile_n = mapping.tile_n.min(g.n);
+        let m_slices_all = match &problem.conv {
+            Some(cg) => cg.conv.out_w.div_ceil(c),
+            None => g.m.div_ceil(c),
+        };
+        let m_slices = (mapping.tile_m / c).clamp(1, m_slices_all);
         let (mut dram, mut acc, mut input, mut pe) = (
             Loops::default(),
             Loops::default(),
@@ -329,6 +340,44 @@ impl Export {
         let form;
         let why;
         match df {
+            Dataflow::InputStationary => {
+                rows_dim = PDim::C;
+                form = Form::Gemm;
+                let m_tiles = m_slices_all.div_ceil(m_slices);
+                why = match conv {
+                    Some(_) => "an input-stationary convolution is written as its implicit GEMM \
+                                (its m-tiles follow the output rows)"
+                        .to_string(),
+                    None => gemm_why(problem),
+                };
+                dram.add(PDim::M, g.n.div_ceil(tile_n), "n-tiles (streamed)");
+                match conv {
+                    Some((_, cv)) => {
+                        let rows = cv.batch * cv.out_h;
+                        dram.add(PDim::P, rows * m_tiles, "m-tiles (in output rows)");
+                        let covered = m_tiles * m_slices * c;
+                        notes.push(format!(
+                            "Tessera runs the {rows} output rows outside the n-tiles, and an \
+                             m-slice never spans two output rows{}",
+                            if covered != cv.out_w {
+                                format!(
+                                    ": each row of {} pixels is {m_tiles} m-tile(s) of up to {} pixels, \
+                                     so P counts {covered} pixels per row",
+                                    cv.out_w,
+                                    m_slices * c
+                                )
+                            } else {
+                                String::new()
+                            }
+                        ));
+                    }
+                    None => {
+                        dram.add(PDim::P, m_tiles, "m-tiles");
+                    }
+                }
+                acc.add(PDim::C, g.k.div_ceil(r), "k-tiles");
+                pe.add(PDim::M, tile_n, "stream: tile_n columns of B");
+            }
             Dataflow::OutputStationary => {
                 rows_dim = PDim::P;
                 let k_conv = conv.and_then(|(cg, cv)| {
@@ -388,7 +437,7 @@ impl Export {
                     }
                 }
             }
-            _ => {
+            Dataflow::WeightStationary => {
                 rows_dim = PDim::C;
                 let m_conv = conv.and_then(|(cg, cv)| {
                     ws_conv_m(cv.batch, cv.out_h, cv.out_w, tile_m).map(|(d, s)| (cg, cv, d, s))
@@ -443,12 +492,22 @@ impl Export {
                 }
             }
         }
-        dram.add(PDim::M, n_tiles, "n-tiles");
-        input.add(PDim::M, slices, "n-slices (the array's columns each)");
+        let mut weight = Loops::default();
+        let cols_dim = match df {
+            Dataflow::InputStationary => {
+                weight.add(PDim::P, m_slices, "m-slices (the array's columns each)");
+                PDim::P
+            }
+            _ => {
+                dram.add(PDim::M, n_tiles, "n-tiles");
+                input.add(PDim::M, slices, "n-slices (the array's columns each)");
+                PDim::M
+            }
+        };
         let mut array = Loops::default();
         array
             .add(rows_dim, r, "array rows")
-            .add(PDim::M, c, "array columns");
+            .add(cols_dim, c, "array columns");
         let mut extent = [1u64; 8];
         match (form, conv) {
             (Form::Conv, Some((cg, cv))) => {
@@ -471,7 +530,7 @@ impl Export {
             }
         }
         extent[PDim::G.idx()] = u64::from(problem.instances);
-        let levels = [dram.0, acc.0, input.0, Vec::new(), array.0, pe.0];
+        let levels = [dram.0, acc.0, input.0, weight.0, array.0, pe.0];
         let mut e = Export {
             form,
             why,
@@ -493,10 +552,38 @@ impl Export {
         e.remainders = e.find_remainders();
         // Per-row remainders of an output-stationary convolution's GEMM form are said in a note:
         // the last-iteration rule of one loop over all of M cannot place them.
-        if form == Form::Gemm && df == Dataflow::OutputStationary && conv.is_some() {
+        if form == Form::Gemm && df != Dataflow::WeightStationary && conv.is_some() {
             e.remainders.retain(|x| x.dim != PDim::P);
+            // ...but an input-stationary row's last m-tile holds fewer m-slices, in every row:
+            // said as the weight buffer's loop's remainder (it repeats per row, as the note says)
+            let last = m_slices_all - (m_slices_all.div_ceil(m_slices) - 1) * m_slices;
+            if df == Dataflow::InputStationary && last != m_slices {
+                e.remainders.push(Remainder {
+                    level: Level::Weight,
+                    dim: PDim::P,
+                    factor: m_slices,
+                    last: u64::from(last),
+                });
+            }
         }
         Ok(e)
+    }
+
+    /// The dimension on the array's rows: `C` (K), or `P` (M) on an output-stationary array.
+    pub fn rows_dim(&self) -> PDim {
+        match self.dataflow {
+            Dataflow::OutputStationary => PDim::P,
+            _ => PDim::C,
+        }
+    }
+
+    /// The dimension on the array's columns: `M` (Tessera's N), or `P` (M) on an
+    /// input-stationary array.
+    pub fn cols_dim(&self) -> PDim {
+        match self.dataflow {
+            Dataflow::InputStationary => PDim::P,
+            _ => PDim::M,
+        }
     }
 
     /// The loops of a level, outermost first.

@@ -52,7 +52,8 @@ const PE: &str = "PE";
 fn storage(df: Dataflow) -> [(Level, &'static str, &'static [&'static str]); 5] {
     let (reg, keep): (&str, &[&str]) = match df {
         Dataflow::OutputStationary => ("pe_output_reg", &["Outputs"]),
-        _ => ("pe_weight_reg", &["Weights"]),
+        Dataflow::WeightStationary => ("pe_weight_reg", &["Weights"]),
+        Dataflow::InputStationary => ("pe_input_reg", &["Inputs"]),
     };
     [
         (Level::Dram, DRAM, &["Weights", "Inputs", "Outputs"]),
@@ -171,7 +172,8 @@ fn arch_yaml(arch: &Arch, header: &str) -> String {
     );
     let (reg, what, bits) = match arch.dataflow() {
         Dataflow::OutputStationary => ("pe_output_reg", "the stationary output", ab),
-        _ => ("pe_weight_reg", "the stationary weight", ob),
+        Dataflow::WeightStationary => ("pe_weight_reg", "the stationary weight", ob),
+        Dataflow::InputStationary => ("pe_input_reg", "the stationary input", ob),
     };
     let _ = write!(
         s,
@@ -292,8 +294,17 @@ fn loops_comment(e: &Export, level: Level) -> String {
 
 fn mapping_yaml(arch: &Arch, e: &Export, header: &str) -> String {
     let mut s = String::from(header);
-    s += "# Tessera's nest: for instance / (for output row: output-stationary convolutions) / for m-tile /\n\
-          # for n-tile / for k-tile / for n-slice / COMPUTE.\n# Permutations list the innermost loop first. Factors are trip \
+    s += match e.dataflow {
+        Dataflow::InputStationary => {
+            "# Tessera's nest: for instance / (for output row: convolutions) / for n-tile / for m-tile /\n\
+             # for k-tile / for m-slice / COMPUTE.\n"
+        }
+        _ => {
+            "# Tessera's nest: for instance / (for output row: output-stationary convolutions) / for m-tile /\n\
+             # for n-tile / for k-tile / for n-slice / COMPUTE.\n"
+        }
+    };
+    s += "# Permutations list the innermost loop first. Factors are trip \
           counts of whole tiles; where Tessera's\n# last tile is a remainder the comment says how \
           many iterations it runs (Timeloop >= 2.0's C++ parser\n# would take that as `X=factor,last`; \
           timeloopfe v0.4 does not, so problem.yaml is padded instead).\n";
@@ -330,18 +341,12 @@ fn mapping_yaml(arch: &Arch, e: &Export, header: &str) -> String {
                 Level::Array.describe(),
                 yaml::comment(&loops_comment(e, Level::Array))
             );
-            // `split: 1`: the permutation's first dimension goes on X (the columns, always the
-            // output channels M), the others on Y (the rows' dimension first).
-            let rows = match e.dataflow {
-                Dataflow::OutputStationary => PDim::P,
-                _ => PDim::C,
-            };
-            let mut perm = vec![PDim::M, rows];
-            perm.extend(
-                PDim::ALL
-                    .into_iter()
-                    .filter(|d| *d != PDim::M && *d != rows),
-            );
+            // `split: 1`: the permutation's first dimension goes on X (the columns: the output
+            // channels M, or the pixels P on an input-stationary array), the others on Y (the
+            // rows' dimension first).
+            let (cols, rows) = (e.cols_dim(), e.rows_dim());
+            let mut perm = vec![cols, rows];
+            perm.extend(PDim::ALL.into_iter().filter(|d| *d != cols && *d != rows));
             let names: Vec<&str> = perm.iter().map(|d| d.name()).collect();
             let _ = writeln!(
                 s,

@@ -177,7 +177,21 @@ fn accelerator_yaml(arch: &Arch, header: &str) -> String {
             port(&mut s, "w_port_2", "write", ab, &["O, fl"]);
             port(&mut s, "r_port_2", "read", ab, &["O, th"]);
         }
-        _ => {
+        Dataflow::InputStationary => {
+            memory(
+                &mut s,
+                "pe_input_reg",
+                "the stationary input of each PE",
+                u64::from(ob),
+                (0.0, 0.0),
+                0.0,
+                1,
+                "I1",
+            );
+            port(&mut s, "r_port_1", "read", ob, &["I1, tl"]);
+            port(&mut s, "w_port_1", "write", ob, &["I1, fh"]);
+        }
+        Dataflow::WeightStationary => {
             memory(
                 &mut s,
                 "pe_weight_reg",
@@ -374,11 +388,10 @@ fn mapping_yaml(problem: &Problem, e: &Export, header: &str) -> String {
     let name = |d: PDim| dim_name(e.form, d).expect("a mapped dimension is in the form");
     let mut body = String::from("  spatial_mapping:\n");
     let array = e.loops(Level::Array);
-    let rows = match e.dataflow {
-        Dataflow::OutputStationary => PDim::P,
-        _ => PDim::C,
-    };
-    for (oa, d, what) in [("D1", rows, "rows"), ("D2", PDim::M, "columns")] {
+    for (oa, d, what) in [
+        ("D1", e.rows_dim(), "rows"),
+        ("D2", e.cols_dim(), "columns"),
+    ] {
         let _ = write!(
             body,
             "    {oa}:  # {what}\n      - {}, {}\n",

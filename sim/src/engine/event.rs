@@ -638,15 +638,23 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) -> R
             accumulate,
         } => {
             let (ni, nw, no) = compute_words(arch, len.into());
-            let a = &m.input[in_addr as usize * r..(in_addr as usize + ni as usize) * r];
-            let wt = &m.weight[w_addr as usize * c..(w_addr as usize + nw as usize) * c];
+            let (iw, ww) = super::word_operands(arch);
+            let a = &m.input[in_addr as usize * iw..(in_addr as usize + ni as usize) * iw];
+            let wt = &m.weight[w_addr as usize * ww..(w_addr as usize + nw as usize) * ww];
             let dst = &mut m.acc[out_addr as usize * c..(out_addr as usize + no as usize) * c];
             match arch.dataflow() {
                 // out[r][c] (+)= Σ_k a[k][r] · w[k][c], straight from the streamed words.
                 Dataflow::OutputStationary => {
                     tessera_workloads::kernel::tile_os(a, wt, r, c, dst, accumulate, &mut s.tile)
                 }
-                _ => tessera_workloads::kernel::tile_ws(a, wt, r, c, dst, accumulate, &mut s.tile),
+                Dataflow::WeightStationary => {
+                    tessera_workloads::kernel::tile_ws(a, wt, r, c, dst, accumulate, &mut s.tile)
+                }
+                // the weight-stationary tile with the roles swapped: the streamed words (R
+                // bytes) are the weight buffer's, the stationary R words (C bytes) the input's
+                Dataflow::InputStationary => {
+                    tessera_workloads::kernel::tile_ws(wt, a, r, c, dst, accumulate, &mut s.tile)
+                }
             }
             m.counters.computes += 1;
             m.counters.input.reads += ni;

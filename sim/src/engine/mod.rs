@@ -116,14 +116,24 @@ pub fn compute_words(arch: &Arch, len: u64) -> (u64, u64, u64) {
     (w.input.into(), w.weight.into(), w.out.into())
 }
 
+/// Operands per word of the input and the weight buffer: `(R, C)`, or `(C, R)` on an
+/// input-stationary array (docs/TIMING.md, "Word widths").
+pub(crate) fn word_operands(arch: &Arch) -> (usize, usize) {
+    let opb = arch.datatypes().operand_bytes().max(1);
+    (
+        (arch.input().word_bytes() / opb) as usize,
+        (arch.weight().word_bytes() / opb) as usize,
+    )
+}
+
 /// Machine state shared by the engines: the DRAM image, the buffers' contents (flat, word-major),
 /// and what the run records.
 pub(crate) struct Machine<'a> {
     pub arch: &'a Arch,
     pub dram: Vec<u8>,
-    /// Input buffer: `depth` words of `R` operands.
+    /// Input buffer: `depth` words of `R` operands (`C` on an input-stationary array).
     pub input: Vec<i8>,
-    /// Weight buffer: `depth` words of `C` operands.
+    /// Weight buffer: `depth` words of `C` operands (`R` on an input-stationary array).
     pub weight: Vec<i8>,
     /// Accumulator: `depth` words of `C` int32 lanes.
     pub acc: Vec<i32>,
@@ -137,12 +147,13 @@ pub(crate) struct Machine<'a> {
 
 impl<'a> Machine<'a> {
     fn new(arch: &'a Arch, dram: Vec<u8>, trace: bool) -> Self {
-        let (r, c) = (arch.rows() as usize, arch.cols() as usize);
+        let c = arch.cols() as usize;
+        let (iw, ww) = word_operands(arch);
         Self {
             arch,
             dram,
-            input: vec![0; arch.input().depth() as usize * r],
-            weight: vec![0; arch.weight().depth() as usize * c],
+            input: vec![0; arch.input().depth() as usize * iw],
+            weight: vec![0; arch.weight().depth() as usize * ww],
             acc: vec![0; arch.accumulator().depth() as usize * c],
             counters: Counters::default(),
             units: UnitStats::default(),
@@ -159,9 +170,10 @@ impl<'a> Machine<'a> {
     /// Write one input word at word `sram_addr` as request `req` reads it, and count it.
     #[inline]
     pub fn read_word(&mut self, target: LoadTarget, sram_addr: usize, req: &ReadReq) {
+        let (iw, ww) = word_operands(self.arch);
         let (buf, wb) = match target {
-            LoadTarget::Input => (&mut self.input, self.arch.rows() as usize),
-            LoadTarget::Weight => (&mut self.weight, self.arch.cols() as usize),
+            LoadTarget::Input => (&mut self.input, iw),
+            LoadTarget::Weight => (&mut self.weight, ww),
         };
         req.fill(&self.dram, &mut buf[sram_addr * wb..(sram_addr + 1) * wb]);
         match target {
@@ -173,7 +185,8 @@ impl<'a> Machine<'a> {
 
     /// The requests of a gather LOAD from `pos`, under the current gather registers.
     pub fn gather(&self, pos: &tessera_arch::isa::GatherPos) -> Gather {
-        Gather::new(&self.gather, self.arch.dataflow(), self.arch.rows(), pos)
+        let (iw, _) = word_operands(self.arch);
+        Gather::new(&self.gather, self.arch.dataflow(), iw as u32, pos)
     }
 
     /// Copy `words` words of a LOAD from the DRAM image at byte `dram_addr` into its buffer at word
@@ -185,9 +198,10 @@ impl<'a> Machine<'a> {
         dram_addr: usize,
         words: usize,
     ) {
+        let (iw, ww) = word_operands(self.arch);
         let (buf, wb) = match target {
-            LoadTarget::Input => (&mut self.input, self.arch.rows() as usize),
-            LoadTarget::Weight => (&mut self.weight, self.arch.cols() as usize),
+            LoadTarget::Input => (&mut self.input, iw),
+            LoadTarget::Weight => (&mut self.weight, ww),
         };
         let n = words * wb;
         for (d, x) in buf[sram_addr * wb..sram_addr * wb + n]

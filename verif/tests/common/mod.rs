@@ -204,6 +204,80 @@ impl OsGemm {
     }
 }
 
+/// An input-stationary GEMM `out[C×N] = A[C×K] · B[K×N]` (one m-slice of the array's columns, N
+/// streamed) with `R < K ≤ 2R` in two k-tiles, in the contract's input-stationary word formats:
+/// input word `(t, r)` holds `A[0..C)[tR + r]` (a row of A^T), weight word `(t, n)` holds
+/// `B[tR .. tR+R)[n]` (a column of B), output word `n` holds `out[0..C)[n]`.
+pub struct IsGemm {
+    pub n: usize,
+    pub a: Vec<Vec<i8>>,
+    pub b: Vec<Vec<i8>>,
+    pub dram: Vec<u8>,
+    pub a_addr: u32,
+    pub b_addr: u32,
+    pub c_addr: u32,
+}
+
+impl IsGemm {
+    /// Depth `k` (the second tile's rows past K face zero bytes of B; the A bytes there are
+    /// deliberately non-zero, they must be multiplied by zero), `n` streamed columns.
+    pub fn new(arch: &Arch, k: usize, n: usize, seed: u64) -> IsGemm {
+        let (r, c) = (arch.rows() as usize, arch.cols() as usize);
+        assert!(k <= 2 * r);
+        let raw_a = bytes(seed, c * 2 * r);
+        let raw_b = bytes(seed ^ 0x5eed, 2 * r * n);
+        let a_full: Vec<Vec<i8>> = (0..c)
+            .map(|i| (0..2 * r).map(|kk| raw_a[i * 2 * r + kk] as i8).collect())
+            .collect();
+        let b_full: Vec<Vec<i8>> = (0..2 * r)
+            .map(|kk| {
+                (0..n)
+                    .map(|j| if kk < k { raw_b[kk * n + j] as i8 } else { 0 })
+                    .collect()
+            })
+            .collect();
+        let a: Vec<Vec<i8>> = a_full.iter().map(|row| row[..k].to_vec()).collect();
+        let b: Vec<Vec<i8>> = b_full[..k].to_vec();
+        let mut dram = vec![0x6bu8; 3];
+        let a_addr = dram.len() as u32;
+        for kk in 0..2 * r {
+            dram.extend(a_full.iter().map(|row| row[kk] as u8));
+        }
+        let b_addr = dram.len() as u32;
+        for t in 0..2 {
+            // word (t, j): column j of B's rows tR .. tR+R
+            let rows = &b_full[t * r..(t + 1) * r];
+            dram.extend((0..n).flat_map(|j| rows.iter().map(move |row| row[j] as u8)));
+        }
+        dram.extend([0x5a; 3]);
+        let c_addr = dram.len() as u32;
+        dram.extend(std::iter::repeat_n(0xeeu8, n * 4 * c));
+        dram.extend([0x3c; 4]);
+        IsGemm {
+            n,
+            a,
+            b,
+            dram,
+            a_addr,
+            b_addr,
+            c_addr,
+        }
+    }
+
+    /// The expected DRAM image: word `n` of the output holds column `n` of `out`.
+    pub fn expected_dram(&self) -> Vec<u8> {
+        let mut d = self.dram.clone();
+        let out = gemm(&self.a, &self.b);
+        let bytes: Vec<u8> = (0..self.n)
+            .flat_map(|j| out.iter().map(move |row| row[j]))
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        let at = self.c_addr as usize;
+        d[at..at + bytes.len()].copy_from_slice(&bytes);
+        d
+    }
+}
+
 /// Print where two DRAM images first differ, for assertion messages.
 pub fn first_diff(got: &[u8], want: &[u8]) -> String {
     match got.iter().zip(want).position(|(a, b)| a != b) {

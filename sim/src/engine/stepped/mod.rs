@@ -2,7 +2,9 @@
 //!
 //! Components (one module each): the [`ctrl::Controller`], the [`dma::Dma`] unit, the
 //! [`dma::DramPort`] (the memory side of the DRAM channel), the compute unit of the accelerator's
-//! dataflow ([`ws::WsUnit`] or [`os::OsUnit`]) and the SRAM read ports ([`Ports`]: the read-data
+//! dataflow ([`ws::WsUnit`] or [`os::OsUnit`]; an input-stationary array is a [`ws::WsUnit`] whose
+//! preload port is the input buffer's and whose stream port is the weight buffer's) and the SRAM
+//! read ports ([`Ports`]: the read-data
 //! register of each port; the memories themselves are the machine's buffers). Each cycle:
 //!
 //! 1. **evaluate**: every component computes its outputs for this cycle from its registers (and from
@@ -69,13 +71,24 @@ enum ComputeUnit {
     Ws(ws::WsUnit),
     WsDb(ws_db::WsDbUnit),
     Os(os::OsUnit),
+    /// Input-stationary: the weight-stationary unit wired to the other buffers (docs/TIMING.md,
+    /// "Compute unit: input-stationary"); its `input` port and reads are the weight buffer's, its
+    /// `weight` ones the input buffer's ([`swap_roles`]).
+    Is(ws::WsUnit),
+}
+
+/// Swap the input and weight sides of the read ports and of a unit's reads: the input-stationary
+/// wiring of the weight-stationary unit.
+fn swap_roles(ports: &mut Ports, reads: &mut Reads) {
+    std::mem::swap(&mut ports.input, &mut ports.weight);
+    std::mem::swap(&mut reads.input, &mut reads.weight);
 }
 
 impl ComputeUnit {
     /// What the controller sees of the unit at the start of a cycle.
     fn state(&self) -> ctrl::CuState {
         match self {
-            ComputeUnit::Ws(u) => ctrl::CuState::single(u.busy()),
+            ComputeUnit::Ws(u) | ComputeUnit::Is(u) => ctrl::CuState::single(u.busy()),
             ComputeUnit::Os(u) => ctrl::CuState::single(u.busy()),
             ComputeUnit::WsDb(u) => ctrl::CuState {
                 accepts: u.accepts(),
@@ -101,17 +114,19 @@ pub(crate) struct ComputeOut {
 pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Result<u64> {
     let arch = m.arch;
     let (r, c) = (arch.rows() as usize, arch.cols() as usize);
+    let (iw, ww) = super::word_operands(arch);
     let mut ctrl = ctrl::Controller::default();
     let mut dma = dma::Dma::default();
     let mut dram = dma::DramPort::new(arch);
     let mut ports = Ports {
-        input: vec![0; r],
-        weight: vec![0; c],
+        input: vec![0; iw],
+        weight: vec![0; ww],
         acc_a: vec![0; c],
         acc_b: vec![0; c],
     };
     let mut cu = match arch.dataflow() {
         Dataflow::OutputStationary => ComputeUnit::Os(os::OsUnit::new(r, c)),
+        Dataflow::InputStationary => ComputeUnit::Is(ws::WsUnit::new(r, c)),
         _ if arch.weight_double_buffered() => ComputeUnit::WsDb(ws_db::WsDbUnit::new(r, c)),
         _ => ComputeUnit::Ws(ws::WsUnit::new(r, c)),
     };
@@ -159,10 +174,17 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                 ..e
             })?;
         }
-        let cu_out = match &mut cu {
+        let mut cu_out = match &mut cu {
             ComputeUnit::Ws(u) => u.eval(&ports),
             ComputeUnit::WsDb(u) => u.eval(&ports),
             ComputeUnit::Os(u) => u.eval(&ports),
+            ComputeUnit::Is(u) => {
+                let mut none = Reads::default();
+                swap_roles(&mut ports, &mut none);
+                let mut out = u.eval(&ports);
+                swap_roles(&mut ports, &mut out.reads);
+                out
+            }
         };
         let cu_busy = match &cu {
             ComputeUnit::WsDb(_) => cu_out.busy,
@@ -188,6 +210,11 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
             ComputeUnit::Ws(u) => u.commit(&ports, &cu_out),
             ComputeUnit::WsDb(u) => u.commit(&ports, &cu_out),
             ComputeUnit::Os(u) => u.commit(&ports, &cu_out),
+            ComputeUnit::Is(u) => {
+                swap_roles(&mut ports, &mut cu_out.reads);
+                u.commit(&ports, &cu_out);
+                swap_roles(&mut ports, &mut cu_out.reads);
+            }
         }
         dram.commit(m, &dma_out, &ports, t);
         dma.commit(m, &dma_out);
@@ -202,7 +229,7 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
         count_reads(m, &reads);
         if let Some(a) = cu_out.acc_write {
             let row = match &cu {
-                ComputeUnit::Ws(u) => u.out_row(),
+                ComputeUnit::Ws(u) | ComputeUnit::Is(u) => u.out_row(),
                 ComputeUnit::WsDb(u) => u.out_row(),
                 ComputeUnit::Os(u) => u.out_row(),
             };
@@ -235,6 +262,12 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                     ComputeUnit::Ws(u) => u.start(op),
                     ComputeUnit::WsDb(u) => u.start(op),
                     ComputeUnit::Os(u) => u.start(op),
+                    // the unit streams from its `in_addr` and preloads from its `w_addr`
+                    ComputeUnit::Is(u) => u.start(ComputeOp {
+                        in_addr: w_addr.into(),
+                        w_addr: in_addr.into(),
+                        ..op
+                    }),
                 }
             }
             ctrl::Decision::Issue(ins) => dma.start(m, &ins),
