@@ -157,7 +157,7 @@ pub fn space_for(t: &Arch) -> SearchSpace {
             ]
             .map(u64::from),
         ),
-        dataflow: Dataflow::SUPPORTED.to_vec(),
+        dataflow: Dataflow::SEARCH_DEFAULT.to_vec(),
         weight_double_buffer: vec![false, true],
     }
 }

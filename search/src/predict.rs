@@ -61,7 +61,8 @@
 //! the ratios only (vgg16's 224×224 convolutions: the weakest held-out network in the example);
 //! there is no uncertainty estimate; weight double-buffering is not a feature of its own (only
 //! the default mapping's closed-form cost reflects it) and the measured spaces have none, so
-//! double-buffered designs are extrapolation; one predictor serves one mapper objective and one mapper
+//! double-buffered designs are extrapolation; input-stationary designs share the weight-stationary
+//! features and are not in the measured spaces either; one predictor serves one mapper objective and one mapper
 //! budget (the labels' mappings depend on them: [`evaluate`] uses the full mapping space); and it
 //! is not wired into a search strategy (a screening strategy can call [`Predictor::predict`]).
 
