@@ -346,6 +346,14 @@ impl<'a> Explorer<'a> {
         }
     }
 
+    /// How this run's distinct evaluations were obtained.
+    pub fn stats(&self) -> crate::RunStats {
+        crate::RunStats {
+            computed: self.computed,
+            replayed: self.replayed,
+        }
+    }
+
     /// Take evaluations from `replay` and append the computed ones to `journal`.
     pub fn persist(&mut self, replay: Option<&'a Replay>, journal: Option<&'a mut Journal>) {
         self.replay = replay;

@@ -161,6 +161,30 @@ fn strategy_for(config: &SearchConfig, space: &space::Space) -> Box<dyn Proposer
     }
 }
 
+/// A run's explorer, strategy and proposal RNG, from `config` (validated) and `persist`.
+fn start<'a>(
+    config: &'a SearchConfig,
+    base: &'a Arch,
+    workload: &'a Workload,
+    progress: &'a (dyn Fn(Phase, usize, usize) + Sync),
+    persist: Persist<'a>,
+) -> Result<(Explorer<'a>, Box<dyn Proposer>, ChaCha8Rng)> {
+    config.validate()?;
+    let space = config.space.to_space()?;
+    let strategy = strategy_for(config, &space);
+    let mut ex = Explorer::new(
+        space,
+        base,
+        workload,
+        &config.constraints,
+        config.objective,
+        config.evaluations,
+        progress,
+    );
+    ex.persist(persist.replay, persist.journal);
+    Ok((ex, strategy, ChaCha8Rng::seed_from_u64(config.seed)))
+}
+
 /// One shard of a run split over machines: propose exactly the candidates of the whole run (same
 /// configuration and seed) and evaluate the shard's part of them, into `persist.journal`. Only
 /// strategies that ignore outcomes (random) can be split. Merging is [`search_persisted`] with the
@@ -173,30 +197,14 @@ pub fn search_shard(
     progress: &(dyn Fn(Phase, usize, usize) + Sync),
     persist: Persist,
 ) -> Result<ShardReport> {
-    config.validate()?;
-    let space = config.space.to_space()?;
-    let mut strategy = strategy_for(config, &space);
-    let mut ex = Explorer::new(
-        space,
-        base,
-        workload,
-        &config.constraints,
-        config.objective,
-        config.evaluations,
-        progress,
-    );
-    ex.persist(persist.replay, persist.journal);
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let (mut ex, mut strategy, mut rng) = start(config, base, workload, progress, persist)?;
     let (distinct, owned) = ex.run_shard(strategy.as_mut(), &mut rng, shard)?;
     Ok(ShardReport {
         shard,
         proposed: config.evaluations,
         distinct,
         owned,
-        stats: RunStats {
-            computed: ex.computed,
-            replayed: ex.replayed,
-        },
+        stats: ex.stats(),
     })
 }
 
@@ -209,25 +217,9 @@ pub fn search_persisted(
     progress: &(dyn Fn(Phase, usize, usize) + Sync),
     persist: Persist,
 ) -> Result<(SearchResult, RunStats)> {
-    config.validate()?;
-    let space = config.space.to_space()?;
-    let mut strategy = strategy_for(config, &space);
-    let mut ex = Explorer::new(
-        space,
-        base,
-        workload,
-        &config.constraints,
-        config.objective,
-        config.evaluations,
-        progress,
-    );
-    ex.persist(persist.replay, persist.journal);
-    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+    let (mut ex, mut strategy, mut rng) = start(config, base, workload, progress, persist)?;
     ex.run(strategy.as_mut(), &mut rng)?;
-    let stats = RunStats {
-        computed: ex.computed,
-        replayed: ex.replayed,
-    };
+    let stats = ex.stats();
 
     // Rank the distinct, mappable candidates that meet the performance limits by the analytical
     // objective (stable tie-break).
