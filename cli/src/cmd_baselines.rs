@@ -28,7 +28,7 @@ pub struct BaselinesArgs {
     /// What the searches and the template's mapper minimise: latency | energy | edp.
     #[arg(long, default_value = "edp")]
     objective: String,
-    /// random | evolutionary | bayesian
+    /// random | evolutionary | bayesian | predictor
     #[arg(long, default_value = "evolutionary")]
     strategy: String,
     /// Print one JSON object on stdout instead of text.

@@ -32,7 +32,7 @@ pub struct SearchArgs {
     /// latency | energy | edp
     #[arg(long)]
     objective: Option<String>,
-    /// random | evolutionary | bayesian
+    /// random | evolutionary | bayesian | predictor
     #[arg(long)]
     strategy: Option<String>,
     /// Evaluation budget.
@@ -102,15 +102,16 @@ pub(crate) fn parse_objective(o: &str) -> Result<Objective> {
     }
 }
 
-/// `--strategy`: random, evolutionary or bayesian (default parameters).
+/// `--strategy`: random, evolutionary, bayesian or predictor (default parameters).
 pub(crate) fn parse_strategy(s: &str) -> Result<Strategy> {
     match s {
         "random" => Ok(Strategy::Random),
         "evolutionary" => Ok(Strategy::evolutionary()),
         "bayesian" => Ok(Strategy::bayesian()),
+        "predictor" => Ok(Strategy::predictor()),
         _ => Err(Diagnostic::field(
             "--strategy",
-            format!("{s:?}: expected random, evolutionary or bayesian"),
+            format!("{s:?}: expected random, evolutionary, bayesian or predictor"),
         )),
     }
 }

@@ -1,4 +1,4 @@
-//! Random, evolutionary and Bayesian search head to head: `cargo run --release -p tessera-search
+//! Random, evolutionary, Bayesian and predictor-guided search head to head: `cargo run --release -p tessera-search
 //! --example compare [workload] [base] [seeds] [space] [objective] [max_cycles]` (defaults:
 //! mlp_small, ws_16x16, 5, default, edp, none). `space` is `default` (`SearchConfig::default_for`
 //! the base: 3200 points, within the base's PEs and SRAM) or `small` (576 points: rows and cols
@@ -94,6 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Strategy::Random,
         Strategy::evolutionary(),
         Strategy::bayesian(),
+        Strategy::predictor(),
     ] {
         let (mut reach, mut gaps, mut wall) = (vec![], [0.0f64; 4], 0.0);
         for seed in 1..=seeds {

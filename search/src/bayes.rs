@@ -65,8 +65,6 @@ use rayon::prelude::*;
 use std::collections::BTreeSet;
 use tessera_core::diag::Result;
 
-/// How many of the best feasible points have their neighbours added to sampled candidates.
-const NEIGHBOURHOOD_OF: usize = 5;
 /// A model's hyperparameters are selected again once its data have grown by this factor.
 const REFIT_GROWTH: f64 = 1.25;
 
@@ -176,52 +174,14 @@ impl Bayesian {
 
     /// The candidates to score: admissible, not evaluated, in genome order.
     fn candidates(&self, d: &mut Designs, rng: &mut ChaCha8Rng) -> Vec<Genome> {
-        let mut set: BTreeSet<Genome> = BTreeSet::new();
-        if d.space.size() <= self.p.candidates as u64 {
-            // Every point: an odometer over the genes.
-            let mut g = [0u16; GENES];
-            'all: loop {
-                set.insert(g);
-                for (x, &len) in g.iter_mut().zip(&self.lens) {
-                    if usize::from(*x) + 1 < len {
-                        *x += 1;
-                        continue 'all;
-                    }
-                    *x = 0;
-                }
-                break;
-            }
-        } else {
-            for _ in 0..self.p.candidates {
-                set.insert(d.uniform(rng));
-            }
-            let mut best: Vec<(f64, Genome)> = self
-                .observed
-                .iter()
-                .filter_map(|(g, o)| o.feasible().map(|v| (v, *g)))
-                .collect();
-            best.sort_by(|a, b| fitness_cmp((Some(a.0), &a.1), (Some(b.0), &b.1)));
-            for (_, g) in best.iter().take(NEIGHBOURHOOD_OF) {
-                for (a, &i) in self.dims.iter().enumerate() {
-                    for di in [-1i32, 1] {
-                        let Some(one) = self.step(g, i, di) else {
-                            continue;
-                        };
-                        set.insert(one);
-                        for &j in &self.dims[a + 1..] {
-                            for dj in [-1i32, 1] {
-                                if let Some(two) = self.step(&one, j, dj) {
-                                    set.insert(two);
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        set.into_iter()
-            .filter(|g| !d.evaluated(g) && d.admits(*g))
-            .collect()
+        let mut best: Vec<(f64, Genome)> = self
+            .observed
+            .iter()
+            .filter_map(|(g, o)| o.feasible().map(|v| (v, *g)))
+            .collect();
+        best.sort_by(|a, b| fitness_cmp((Some(a.0), &a.1), (Some(b.0), &b.1)));
+        let best: Vec<Genome> = best.iter().map(|(_, g)| *g).collect();
+        d.candidates(rng, self.p.candidates, &best)
     }
 
     /// The models, fitted to every evaluation so far.
@@ -285,17 +245,6 @@ impl Bayesian {
             limits,
             best,
         }
-    }
-
-    /// `g` with gene `i` moved by `by`, if still in range.
-    fn step(&self, g: &Genome, i: usize, by: i32) -> Option<Genome> {
-        let v = i32::from(g[i]).checked_add(by)?;
-        let v = u16::try_from(v).ok()?;
-        (usize::from(v) < self.lens[i]).then(|| {
-            let mut h = *g;
-            h[i] = v;
-            h
-        })
     }
 }
 
@@ -424,6 +373,7 @@ impl Proposer for Bayesian {
 mod tests {
     use super::*;
     use crate::eval::Evaluation;
+    use crate::explore::step;
     use crate::space::{Constraints, SearchSpace};
     use rand::SeedableRng;
     use tessera_arch::{builtin, Arch, Dataflow};
@@ -484,9 +434,9 @@ mod tests {
         let b = Bayesian::new(&BayesParams::default(), &s);
         assert_eq!(b.dims, vec![0, 1]);
         assert_eq!(b.coords(&genome(3, 1)), vec![1.0, 1.0 / 3.0]);
-        assert_eq!(b.step(&genome(3, 0), 0, 1), None);
-        assert_eq!(b.step(&genome(3, 0), 1, -1), None);
-        assert_eq!(b.step(&genome(3, 0), 0, -1), Some(genome(2, 0)));
+        assert_eq!(step(&b.lens, &genome(3, 0), 0, 1), None);
+        assert_eq!(step(&b.lens, &genome(3, 0), 1, -1), None);
+        assert_eq!(step(&b.lens, &genome(3, 0), 0, -1), Some(genome(2, 0)));
     }
 
     #[test]

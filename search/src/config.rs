@@ -18,6 +18,11 @@ pub enum Strategy {
     /// feasibility model, expected improvement × probability of feasibility; see [`BayesParams`]
     /// and [`crate::bayes`].
     Bayesian(BayesParams),
+    /// Screening by a learned predictor: gradient-boosted trees over each layer's physical
+    /// features (with the default mapping's closed-form cost), fitted to the run's evaluations,
+    /// rank the candidates and the best predicted are evaluated; see [`PredictorParams`] and
+    /// [`crate::guided`].
+    Predictor(PredictorParams),
 }
 
 impl Strategy {
@@ -31,6 +36,11 @@ impl Strategy {
         Strategy::Bayesian(BayesParams::default())
     }
 
+    /// Predictor-guided with the default parameters.
+    pub fn predictor() -> Self {
+        Strategy::Predictor(PredictorParams::default())
+    }
+
     /// Does the strategy propose the same candidates whatever their outcomes? Only such a run can
     /// be split into shards ([`crate::search_shard`]).
     pub fn ignores_outcomes(&self) -> bool {
@@ -39,15 +49,16 @@ impl Strategy {
 
     /// Why a run of this strategy cannot be split into shards, for error messages.
     pub const SEQUENTIAL: &'static str = "only the random strategy can be split into shards: the \
-        evolutionary and Bayesian strategies choose each batch from the outcomes of the ones \
+        evolutionary, Bayesian and predictor strategies choose each batch from the outcomes of the ones \
         before, so their runs are sequential (they use every core of one machine instead)";
 
-    /// `random`, `evolutionary` or `bayesian`.
+    /// `random`, `evolutionary`, `bayesian` or `predictor`.
     pub fn name(&self) -> &'static str {
         match self {
             Strategy::Random => "random",
             Strategy::Evolutionary(_) => "evolutionary",
             Strategy::Bayesian(_) => "bayesian",
+            Strategy::Predictor(_) => "predictor",
         }
     }
 }
@@ -119,6 +130,49 @@ impl BayesParams {
             },
         )?;
         Ok(())
+    }
+}
+
+/// Parameters of the predictor-guided strategy. Every field has a default, so `Predictor(())` is
+/// valid.
+///
+/// The first `initial` evaluations are distinct random feasible points. Before each later batch,
+/// the predictor is fitted again to every evaluation so far, and the `batch` candidates with the
+/// best predicted objective (those predicted to meet the run's cycle and energy limits first) are
+/// proposed. The candidates are every point of the space that passes the exact checks and was
+/// not evaluated when the space has at most `candidates` points, else `candidates` uniformly
+/// random points plus the one- and two-gene neighbours of the best points found (see
+/// [`crate::guided`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PredictorParams {
+    /// Random points evaluated before the first fit (default 8).
+    pub initial: usize,
+    /// Points proposed per fit, i.e. evaluated in parallel (default 2).
+    pub batch: usize,
+    /// Candidates screened per batch (default 4096); smaller spaces are screened whole.
+    pub candidates: usize,
+}
+
+impl Default for PredictorParams {
+    fn default() -> Self {
+        Self {
+            initial: 8,
+            batch: 2,
+            candidates: 4096,
+        }
+    }
+}
+
+impl PredictorParams {
+    /// Check the parameters. Errors name the field.
+    pub fn validate(&self) -> Result<()> {
+        BayesParams {
+            initial: self.initial,
+            batch: self.batch,
+            candidates: self.candidates,
+        }
+        .validate()
     }
 }
 
@@ -203,7 +257,8 @@ pub const MAX_EVALUATIONS: usize = 1_000_000;
 ///             dataflow: [WeightStationary, OutputStationary]),
 ///     constraints: (max_pes: Some(256), max_sram_bytes: Some(180224)),
 ///     objective: Edp,
-///     // or Random, or Bayesian((initial: 10, batch: 1, candidates: 2048)), or Bayesian(())
+///     // or Random, or Bayesian((initial: 10, batch: 1, candidates: 2048)), or Bayesian(()),
+///     // or Predictor((initial: 8, batch: 2, candidates: 4096))
 ///     strategy: Evolutionary((population: 16, tournament: 3, crossover_rate: 0.5, elites: 2)),
 ///     evaluations: 200,
 ///     seed: 1,
@@ -281,6 +336,7 @@ impl SearchConfig {
             Strategy::Random => {}
             Strategy::Evolutionary(p) => p.validate().map_err(|e| e.under("strategy"))?,
             Strategy::Bayesian(p) => p.validate().map_err(|e| e.under("strategy"))?,
+            Strategy::Predictor(p) => p.validate().map_err(|e| e.under("strategy"))?,
         }
         ensure(
             (1..=MAX_EVALUATIONS).contains(&self.evaluations),
@@ -361,6 +417,19 @@ mod tests {
         let c = SearchConfig::from_ron_str(&b, Path::new("x.ron")).unwrap();
         assert_eq!(c.strategy, Strategy::bayesian());
         assert_eq!(c.strategy.name(), "bayesian");
+        let p = text.replace("Evolutionary(())", "Predictor((batch: 4))");
+        let c = SearchConfig::from_ron_str(&p, Path::new("x.ron")).unwrap();
+        assert_eq!(
+            c.strategy,
+            Strategy::Predictor(PredictorParams {
+                batch: 4,
+                ..PredictorParams::default()
+            })
+        );
+        assert_eq!(c.strategy.name(), "predictor");
+        let bad = text.replace("Evolutionary(())", "Predictor((batch: 0))");
+        let e = SearchConfig::from_ron_str(&bad, Path::new("x.ron")).unwrap_err();
+        assert!(e.to_string().contains("strategy.batch"), "{e}");
         let b = text.replace(
             "Evolutionary(())",
             "Bayesian((initial: 4, batch: 2, candidates: 100))",

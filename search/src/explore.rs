@@ -39,6 +39,19 @@ pub const MAX_CONSECUTIVE_REJECTIONS: usize = 10_000;
 const CHILD_ATTEMPTS: usize = 16;
 /// Consecutive batches of which nothing passed the screen after which a strategy is declared stuck.
 const MAX_EMPTY_BATCHES: usize = 1_000;
+/// How many of a model-based strategy's best points have their neighbours added to sampled
+/// candidates ([`Designs::candidates`]).
+pub(crate) const NEIGHBOURHOOD_OF: usize = 5;
+
+/// `g` with gene `i` moved by `by`, if still within the gene's `lens[i]` values.
+pub(crate) fn step(lens: &[usize; GENES], g: &Genome, i: usize, by: i32) -> Option<Genome> {
+    let v = u16::try_from(i32::from(g[i]).checked_add(by)?).ok()?;
+    (usize::from(v) < lens[i]).then(|| {
+        let mut h = *g;
+        h[i] = v;
+        h
+    })
+}
 
 /// Orders fitnesses: lower objective first, unmappable (`None`) last, then the genome.
 pub(crate) fn fitness_cmp(a: (Option<f64>, &Genome), b: (Option<f64>, &Genome)) -> Ordering {
@@ -224,6 +237,14 @@ impl<'a> Designs<'a> {
         })
     }
 
+    /// The accelerator of `g` (built again unless kept), if it validates.
+    pub fn arch(&self, g: &Genome) -> Option<Arch> {
+        match self.feasible.get(g) {
+            Some(a) => Some(a.clone()),
+            None => self.space.point(g).to_arch(self.base).ok(),
+        }
+    }
+
     /// The run's design specs.
     pub fn constraints(&self) -> &Constraints {
         self.constraints
@@ -232,6 +253,11 @@ impl<'a> Designs<'a> {
     /// The analytical totals of an evaluated candidate that mapped.
     pub fn metrics(&self, g: &Genome) -> Option<&Metrics> {
         self.memo.get(g)?.as_ref().ok().map(|e| &e.metrics)
+    }
+
+    /// The analytical evaluation of an evaluated candidate that mapped.
+    pub fn evaluation(&self, g: &Genome) -> Option<&Evaluation> {
+        self.memo.get(g)?.as_ref().ok()
     }
 
     /// Has `g` been evaluated in this run?
@@ -282,6 +308,61 @@ impl<'a> Designs<'a> {
             g = self.draw_feasible(rng)?;
         }
         Ok(g)
+    }
+
+    /// Candidates for a model-based strategy to score: admissible and not evaluated, in genome
+    /// order. Every point of the space when it has at most `limit` points; else `limit` uniform
+    /// draws plus every one- and two-gene neighbour of the first [`NEIGHBOURHOOD_OF`] of `best`
+    /// (the strategy's best points, best first).
+    pub fn candidates(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        limit: usize,
+        best: &[Genome],
+    ) -> Vec<Genome> {
+        let lens: [usize; GENES] = std::array::from_fn(|i| self.space.len(i));
+        let dims: Vec<usize> = (0..GENES).filter(|&i| lens[i] > 1).collect();
+        let mut set: BTreeSet<Genome> = BTreeSet::new();
+        if self.space.size() <= limit as u64 {
+            // Every point: an odometer over the genes.
+            let mut g = [0u16; GENES];
+            'all: loop {
+                set.insert(g);
+                for (x, &len) in g.iter_mut().zip(&lens) {
+                    if usize::from(*x) + 1 < len {
+                        *x += 1;
+                        continue 'all;
+                    }
+                    *x = 0;
+                }
+                break;
+            }
+        } else {
+            for _ in 0..limit {
+                set.insert(self.uniform(rng));
+            }
+            let step = |g: &Genome, i: usize, by: i32| step(&lens, g, i, by);
+            for g in best.iter().take(NEIGHBOURHOOD_OF) {
+                for (a, &i) in dims.iter().enumerate() {
+                    for di in [-1i32, 1] {
+                        let Some(one) = step(g, i, di) else {
+                            continue;
+                        };
+                        set.insert(one);
+                        for &j in &dims[a + 1..] {
+                            for dj in [-1i32, 1] {
+                                if let Some(two) = step(&one, j, dj) {
+                                    set.insert(two);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        set.into_iter()
+            .filter(|g| !self.evaluated(g) && self.admits(*g))
+            .collect()
     }
 
     /// Move one parameter (among those with more than one value) to a neighbouring value.

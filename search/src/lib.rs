@@ -22,17 +22,19 @@
 //! cycles and energy (`max_cycles`, `max_energy_pj`) are only known after that evaluation: such
 //! candidates count against the budget but are never best nor finalists.
 //!
-//! Three strategies propose candidates under an evaluation budget, all through one ask/tell
+//! Four strategies propose candidates under an evaluation budget, all through one ask/tell
 //! interface (the explorer asks for a batch, screens and evaluates it, and tells each candidate's
 //! outcome: feasible with its objective, infeasible, invalid or unmappable; see [`explore`]):
 //! uniform [`Strategy::Random`] sampling; a generational genetic algorithm,
 //! [`Strategy::Evolutionary`] (tournament selection, optional uniform crossover, one-gene
 //! neighbour mutation, elitism; the dataflow is one more gene, so the search chooses between
-//! weight-, output- (and, if listed, input-) stationary arrays like it chooses sizes); and constrained Bayesian
+//! weight-, output- (and, if listed, input-) stationary arrays like it chooses sizes); constrained Bayesian
 //! optimisation, [`Strategy::Bayesian`] ([`bayes`]: a Gaussian process ([`gp`]) of the log
 //! objective, models of unmappability and of each performance limit, expected improvement ×
-//! probability of feasibility over sampled candidates). Batches are evaluated in parallel with
-//! rayon; a run is deterministic for its seed whatever the thread count.
+//! probability of feasibility over sampled candidates); and [`Strategy::Predictor`] ([`guided`]:
+//! [`predict`]'s per-layer boosted trees over physical features and the default mapping's
+//! closed-form cost, fitted to the run's evaluations, screen every candidate and the best
+//! predicted are evaluated). Batches are evaluated in parallel with rayon; a run is deterministic for its seed whatever the thread count.
 //!
 //! After exploring, the top-K distinct candidates by the analytical objective are re-simulated on
 //! every layer with the cycle-level simulator ([`tessera_sim::run_layer`], event engine, operands
@@ -72,6 +74,7 @@ pub mod config;
 pub mod eval;
 pub mod explore;
 pub mod gp;
+pub mod guided;
 pub mod journal;
 pub mod multitask;
 pub mod pareto;
@@ -80,7 +83,7 @@ pub mod resim;
 pub mod result;
 pub mod space;
 
-pub use config::{BayesParams, EvolutionParams, SearchConfig, Strategy};
+pub use config::{BayesParams, EvolutionParams, PredictorParams, SearchConfig, Strategy};
 pub use eval::{best_mapping, evaluate, BestMapping, Evaluation, LayerChoice, Metrics, Objective};
 pub use pareto::ParetoPoint;
 pub use resim::resimulate_design;
@@ -89,6 +92,7 @@ pub use space::{Constraints, DesignPoint, SearchSpace};
 
 use bayes::Bayesian;
 use explore::{fitness_cmp, Evolution, Explorer, Proposer, RandomSearch};
+use guided::Guided;
 pub use journal::{Journal, Replay, Shard};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -153,11 +157,16 @@ pub struct ShardReport {
     pub stats: RunStats,
 }
 
-fn strategy_for(config: &SearchConfig, space: &space::Space) -> Box<dyn Proposer> {
+fn strategy_for(
+    config: &SearchConfig,
+    space: &space::Space,
+    workload: &Workload,
+) -> Box<dyn Proposer> {
     match &config.strategy {
         Strategy::Random => Box::new(RandomSearch),
         Strategy::Evolutionary(p) => Box::new(Evolution::new(p)),
         Strategy::Bayesian(p) => Box::new(Bayesian::new(p, space)),
+        Strategy::Predictor(p) => Box::new(Guided::new(p, workload, config.objective)),
     }
 }
 
@@ -171,7 +180,7 @@ fn start<'a>(
 ) -> Result<(Explorer<'a>, Box<dyn Proposer>, ChaCha8Rng)> {
     config.validate()?;
     let space = config.space.to_space()?;
-    let strategy = strategy_for(config, &space);
+    let strategy = strategy_for(config, &space, workload);
     let mut ex = Explorer::new(
         space,
         base,

@@ -64,7 +64,8 @@
 //! double-buffered designs are extrapolation; input-stationary designs share the weight-stationary
 //! features and are not in the measured spaces either; one predictor serves one mapper objective and one mapper
 //! budget (the labels' mappings depend on them: [`evaluate`] uses the full mapping space); and it
-//! is not wired into a search strategy (a screening strategy can call [`Predictor::predict`]).
+//! is the model of the predictor-guided search strategy ([`crate::guided`]) only as fitted to a
+//! run's own evaluations: a pre-trained, fine-tuned [`Predictor`] is not a strategy's input yet.
 
 use crate::eval::{evaluate, Objective};
 use crate::space::{DesignPoint, SearchSpace};
@@ -169,7 +170,11 @@ pub fn layer_features(arch: &Arch, layer: &Layer) -> Result<LayerFeatures> {
 }
 
 /// [`layer_features`] with the accelerator's energy table computed once.
-fn layer_features_with(arch: &Arch, e: &EnergyTable, layer: &Layer) -> Result<LayerFeatures> {
+pub(crate) fn layer_features_with(
+    arch: &Arch,
+    e: &EnergyTable,
+    layer: &Layer,
+) -> Result<LayerFeatures> {
     let p = Problem::new(layer, arch)?;
     let f = |x: u32| f64::from(x);
     let (i, m, k, n) = (f(p.instances), f(p.gemm.m), f(p.gemm.k), f(p.gemm.n));
@@ -849,23 +854,23 @@ pub struct Predictor {
 
 /// Per-layer training rows of labelled designs.
 #[derive(Default)]
-struct Rows {
-    x: Vec<Vec<f64>>,
+pub(crate) struct Rows {
+    pub x: Vec<Vec<f64>>,
     /// The log-ratio targets (cycles, energy).
-    yc: Vec<f64>,
-    ye: Vec<f64>,
+    pub yc: Vec<f64>,
+    pub ye: Vec<f64>,
     /// Row weights: `FLOOR + (1 - FLOOR) · L · share`, with `share` the layer's share of its
     /// design's total cycles (energy) and `L` the layers, so a design's weights sum to `L` and
     /// the layers that make the total count most.
-    wc: Vec<f64>,
-    we: Vec<f64>,
+    pub wc: Vec<f64>,
+    pub we: Vec<f64>,
 }
 
 /// Least weight of a row (see [`Rows`]).
 const WEIGHT_FLOOR: f64 = 0.25;
 
 impl Rows {
-    fn extend(&mut self, o: Rows) {
+    pub fn extend(&mut self, o: Rows) {
         self.x.extend(o.x);
         self.yc.extend(o.yc);
         self.ye.extend(o.ye);
@@ -896,20 +901,32 @@ fn design_rows(base: &Arch, workload: &Workload, d: &Labelled) -> Result<Rows> {
             workload.layers.len()
         )));
     }
-    let mut out = Rows::default();
     let arch = d.point.to_arch(base)?;
     let table = EnergyTable::of(&arch);
-    let l = d.layers.len() as f64;
+    let feats = workload
+        .layers
+        .iter()
+        .map(|layer| layer_features_with(&arch, &table, layer))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(labelled_rows(&feats, &d.layers))
+}
+
+/// The rows of one design from its layers' features and labels `(cycles, energy in pJ)`, in the
+/// same order.
+pub(crate) fn labelled_rows(feats: &[LayerFeatures], layers: &[(u64, f64)]) -> Rows {
+    let mut out = Rows::default();
+    let total_cycles: f64 = layers.iter().map(|&(c, _)| c as f64).sum();
+    let total_energy: f64 = layers.iter().map(|&(_, e)| e).sum();
+    let l = layers.len() as f64;
     let weight = |share: f64| WEIGHT_FLOOR + (1.0 - WEIGHT_FLOOR) * l * share;
-    for (layer, &(c, e)) in workload.layers.iter().zip(&d.layers) {
-        let f = layer_features_with(&arch, &table, layer)?;
+    for (f, &(c, e)) in feats.iter().zip(layers) {
         out.x.push(f.x.to_vec());
         out.yc.push(ln(c as f64) - ln(f.reference_cycles));
         out.ye.push(ln(e) - ln(f.reference_energy_pj));
-        out.wc.push(weight(c as f64 / (d.cycles as f64).max(1.0)));
-        out.we.push(weight(e / d.energy_pj.max(1e-300)));
+        out.wc.push(weight(c as f64 / total_cycles.max(1.0)));
+        out.we.push(weight(e / total_energy.max(1e-300)));
     }
-    Ok(out)
+    out
 }
 
 impl Predictor {

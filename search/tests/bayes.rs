@@ -1,5 +1,6 @@
-//! The Bayesian strategy measured against the exhaustive optimum, on spaces small enough to
-//! evaluate every point (576 accelerators), and against random search at the same budget.
+//! The model-based strategies (Bayesian, predictor-guided) measured against the exhaustive
+//! optimum, on spaces small enough to evaluate every point (576 accelerators), and against random
+//! search at the same budget.
 //!
 //! What is measured: evaluations-to-target, the number of evaluations (duplicates included, as the
 //! budget counts them) after which the best feasible objective found is within 1 % of the space's
@@ -8,7 +9,7 @@
 //! Both strategies get the same budget, a quarter of the space; a run that does not reach the
 //! target counts as budget + 1, which flatters random search (its true figure is larger).
 //!
-//! The claims held to: every Bayesian run reaches the target within 5 % of the space's size, and
+//! The claims held to: every Bayesian or predictor-guided run reaches the target within 5 % of the space's size, and
 //! random search needs at least twice as many evaluations on average. Run with `--nocapture` to
 //! see the figures.
 //!
@@ -79,6 +80,12 @@ fn mean(v: &[usize]) -> f64 {
 
 /// Run both strategies on every seed and check the claims.
 fn bayesian_against_exhaustive_and_random(label: &str, c: &SearchConfig, w: &Workload) {
+    against_exhaustive_and_random(label, Strategy::bayesian(), c, w)
+}
+
+/// Run `strategy` and random search on every seed and check the claims.
+fn against_exhaustive_and_random(label: &str, strategy: Strategy, c: &SearchConfig, w: &Workload) {
+    let name = strategy.name();
     let base = base();
     let size = c.space.size() as usize;
     assert_eq!(size, 576);
@@ -98,11 +105,11 @@ fn bayesian_against_exhaustive_and_random(label: &str, c: &SearchConfig, w: &Wor
             })
             .collect()
     };
-    let bayes = run(Strategy::bayesian());
+    let bayes = run(strategy);
     let random = run(Strategy::Random);
     eprintln!(
         "{label}: optimum {opt:.6e} ({near} of {size} points within 1 %), budget {budget}; \
-         evaluations to within 1 %, seeds {SEEDS:?}:\n  bayesian {bayes:?} mean {:.1}\n  random   \
+         evaluations to within 1 %, seeds {SEEDS:?}:\n  {name} {bayes:?} mean {:.1}\n  random   \
          {random:?} mean {:.1} (budget + 1 = not reached)",
         mean(&bayes),
         mean(&random)
@@ -116,7 +123,7 @@ fn bayesian_against_exhaustive_and_random(label: &str, c: &SearchConfig, w: &Wor
     }
     assert!(
         mean(&random) >= 2.0 * mean(&bayes),
-        "{label}: random {random:?} vs bayesian {bayes:?}"
+        "{label}: random {random:?} vs {name} {bayes:?}"
     );
 }
 
@@ -201,6 +208,81 @@ fn bayesian_on_a_space_smaller_than_its_budget_evaluates_every_point() {
     assert_eq!(r.evaluated, 40);
     assert_eq!(r.distinct_evaluated, 16);
     // Every point before any repeat: the first 16 evaluations are the 16 points.
+    assert!(r.history[..16].iter().all(|h| h.new));
+    let (opt, _) = exhaustive(&c, &base, &w);
+    assert_eq!(r.history.last().unwrap().best_so_far, Some(opt));
+}
+
+#[test]
+fn predictor_finds_the_edp_optimum_of_mlp_small_with_5_percent_of_the_space() {
+    let w = tessera_workloads::builtin::workload("mlp_small").unwrap();
+    against_exhaustive_and_random("mlp_small EDP", Strategy::predictor(), &small_space(), &w);
+}
+
+#[test]
+fn predictor_finds_the_edp_optimum_of_dqn_with_5_percent_of_the_space() {
+    let w = tessera_workloads::builtin::workload("dqn").unwrap();
+    against_exhaustive_and_random("dqn EDP", Strategy::predictor(), &small_space(), &w);
+}
+
+#[test]
+fn predictor_finds_the_constrained_optimum_with_5_percent_of_the_space() {
+    let w = tessera_workloads::builtin::workload("mlp_small").unwrap();
+    let mut c = small_space();
+    c.objective = Objective::Energy;
+    c.constraints.max_cycles = Some(5000);
+    against_exhaustive_and_random(
+        "mlp_small energy, max_cycles 5000",
+        Strategy::predictor(),
+        &c,
+        &w,
+    );
+}
+
+#[test]
+fn predictor_runs_are_deterministic_whatever_the_thread_count() {
+    let (base, w) = (base(), tessera_workloads::builtin::workload("dqn").unwrap());
+    // The default space (3200 points) is larger than the candidate set: the sampled path, with a
+    // batch of 3, a limit, and enough evaluations for two refits.
+    let mut c = SearchConfig::default_for(&base);
+    c.strategy = Strategy::Predictor(PredictorParams {
+        initial: 6,
+        batch: 3,
+        candidates: 256,
+    });
+    c.constraints.max_cycles = Some(400_000);
+    c.evaluations = 30;
+    c.seed = 4;
+    let json = |r: &SearchResult| serde_json::to_string(r).unwrap();
+    let one = pool(1).install(|| search(&c, &base, &w)).unwrap();
+    let two = pool(2).install(|| search(&c, &base, &w)).unwrap();
+    assert_eq!(json(&one), json(&two));
+    assert_eq!(one.evaluated, 30);
+    assert_eq!(one.distinct_evaluated, 30);
+    assert!(one.top.iter().all(|f| f.analytical.cycles <= 400_000));
+    c.seed = 5;
+    let other = search(&c, &base, &w).unwrap();
+    assert_ne!(json(&one), json(&other));
+}
+
+#[test]
+fn predictor_on_a_space_smaller_than_its_budget_evaluates_every_point() {
+    let base = base();
+    let w = tessera_workloads::builtin::workload("gemm_37x50x19").unwrap();
+    let mut c = small_space();
+    c.space.input_bytes.truncate(1);
+    c.space.weight_bytes.truncate(1);
+    c.space.accumulator_bytes.truncate(1);
+    c.space.rows.truncate(2);
+    assert_eq!(c.space.size(), 16);
+    c.strategy = Strategy::Predictor(PredictorParams {
+        initial: 4,
+        ..PredictorParams::default()
+    });
+    c.evaluations = 40;
+    let r = search(&c, &base, &w).unwrap();
+    assert_eq!(r.evaluated, 40);
+    assert_eq!(r.distinct_evaluated, 16);
     assert!(r.history[..16].iter().all(|h| h.new));
     let (opt, _) = exhaustive(&c, &base, &w);
     assert_eq!(r.history.last().unwrap().best_so_far, Some(opt));
