@@ -64,7 +64,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         feasible += 1;
         if let Ok(e) = eval::evaluate_in(&arch, &w, cfg.objective, SpaceBudget::SCREEN) {
-            if cfg.constraints.performance_violation(&e.metrics).is_none() {
+            if cfg.constraints.performance_violation(&e).is_none() {
                 values.push(e.metrics.objective(cfg.objective));
             }
         }

@@ -19,7 +19,8 @@
 //!     candidate was unmappable (until then `P = 1`). On the built-in workloads and the spaces
 //!     tried, every design maps (even 128-byte buffers), so only the unit tests, with synthetic
 //!     outcomes, exercise this model today.
-//!   - Each performance limit of the run (`max_cycles`, `max_energy_pj`): GP regression of
+//!   - Each performance limit of the run (`max_cycles`, `max_energy_pj`, `max_power_mw`): GP
+//!     regression of
 //!     `ln(metric)` over the candidates that mapped, `P = Φ((ln limit − μ) / √(σ² + noise))`.
 //!     Modelling the metric, not only a feasible/infeasible label, is what made constrained runs
 //!     converge: with one ±1 label for "unmappable or over a limit" instead, mlp_small's most
@@ -56,7 +57,7 @@
 //! are the intended range: 200 evaluations on the default space take about a second.
 
 use crate::config::BayesParams;
-use crate::eval::Metrics;
+use crate::eval::Evaluation;
 use crate::explore::{fitness_cmp, Designs, Outcome, Proposer};
 use crate::gp::{ln_expected_improvement, ln_norm_cdf, Gp, Kernel, Scale};
 use crate::space::{Genome, Space, GENES};
@@ -145,7 +146,8 @@ pub(crate) struct Bayesian {
     known: BTreeSet<Genome>,
     objective: ModelState,
     mappable: ModelState,
-    /// One per performance limit of the run (`max_cycles`, then `max_energy_pj`, when set).
+    /// One per performance limit of the run (`max_cycles`, `max_energy_pj`, then
+    /// `max_power_mw`, when set).
     limits: Vec<ModelState>,
 }
 
@@ -188,12 +190,14 @@ impl Bayesian {
     fn fit(&mut self, d: &Designs) -> Models {
         let c = d.constraints();
         // The performance limits and how to read each one's metric from an evaluation.
-        type Metric = fn(&Metrics) -> f64;
-        let cycles: Metric = |m| m.cycles as f64;
-        let energy: Metric = |m| m.energy_pj;
+        type Metric = fn(&Evaluation) -> f64;
+        let cycles: Metric = |e| e.metrics.cycles as f64;
+        let energy: Metric = |e| e.metrics.energy_pj;
+        let power: Metric = |e| e.metrics.average_power_mw(e.arch.clock_mhz);
         let limits: Vec<(f64, Metric)> = [
             c.max_cycles.map(|m| (m as f64, cycles)),
             c.max_energy_pj.map(|m| (m, energy)),
+            c.max_power_mw.map(|m| (m, power)),
         ]
         .into_iter()
         .flatten()
@@ -208,7 +212,7 @@ impl Bayesian {
             if let Some(v) = o.objective() {
                 objective.push(&x, ln(v));
             }
-            if let Some(m) = d.metrics(g) {
+            if let Some(m) = d.evaluation(g) {
                 for ((_, metric), data) in limits.iter().zip(&mut limit_data) {
                     data.push(&x, ln(metric(m)));
                 }
@@ -372,7 +376,7 @@ impl Proposer for Bayesian {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eval::Evaluation;
+    use crate::eval::Metrics;
     use crate::explore::step;
     use crate::space::{Constraints, SearchSpace};
     use rand::SeedableRng;

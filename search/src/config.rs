@@ -316,6 +316,7 @@ impl SearchConfig {
                 max_area_um2: None,
                 max_cycles: None,
                 max_energy_pj: None,
+                max_power_mw: None,
             },
             objective: Objective::Edp,
             strategy: Strategy::evolutionary(),

@@ -51,6 +51,17 @@ impl Metrics {
     pub fn objective(&self, objective: Objective) -> f64 {
         objective.value(self.cycles, self.energy_pj)
     }
+
+    /// Average power over the workload in mW: the energy over the time the cycles take at
+    /// `clock_mhz` (pJ × MHz / cycles = µW). Dynamic energy only, as the energy model.
+    pub fn average_power_mw(&self, clock_mhz: f64) -> f64 {
+        power_mw(self.cycles as f64, self.energy_pj, clock_mhz)
+    }
+}
+
+/// Average power in mW of `energy_pj` spent over `cycles` at `clock_mhz`.
+pub fn power_mw(cycles: f64, energy_pj: f64, clock_mhz: f64) -> f64 {
+    energy_pj * clock_mhz / cycles.max(1.0) / 1000.0
 }
 
 /// The mapping chosen for one layer and its analytical cost.

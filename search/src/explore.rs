@@ -16,7 +16,7 @@
 //! the thread count, so the same seed gives the same run on 1 thread or 64.
 
 use crate::config::EvolutionParams;
-use crate::eval::{evaluate_in, Evaluation, Metrics, Objective};
+use crate::eval::{evaluate_in, Evaluation, Objective};
 use crate::journal::{Journal, Replay, Shard};
 use crate::result::HistoryEntry;
 use crate::space::{Constraints, Genome, Space, GENES};
@@ -66,7 +66,7 @@ pub enum Outcome {
     Feasible(f64),
     /// Exceeds a limit. `None`: a limit the screen checks before evaluation (PEs, SRAM, area), so
     /// the point was not evaluated. `Some(objective)`: a limit only evaluation reveals
-    /// (`max_cycles`, `max_energy_pj`); the point was evaluated and this is its objective.
+    /// (`max_cycles`, `max_energy_pj`, `max_power_mw`); the point was evaluated and this is its objective.
     Infeasible(Option<f64>),
     /// Refused by `ArchSpec::validate` (never evaluated).
     Invalid,
@@ -245,14 +245,14 @@ impl<'a> Designs<'a> {
         }
     }
 
+    /// The clock of every candidate (the base's: the search does not vary it), in MHz.
+    pub fn clock_mhz(&self) -> f64 {
+        self.base.clock_mhz()
+    }
+
     /// The run's design specs.
     pub fn constraints(&self) -> &Constraints {
         self.constraints
-    }
-
-    /// The analytical totals of an evaluated candidate that mapped.
-    pub fn metrics(&self, g: &Genome) -> Option<&Metrics> {
-        self.memo.get(g)?.as_ref().ok().map(|e| &e.metrics)
     }
 
     /// The analytical evaluation of an evaluated candidate that mapped.
@@ -452,7 +452,7 @@ impl<'a> Explorer<'a> {
             .values()
             .filter(|r| {
                 r.as_ref()
-                    .is_ok_and(|e| self.constraints.performance_violation(&e.metrics).is_some())
+                    .is_ok_and(|e| self.constraints.performance_violation(e).is_some())
             })
             .count()
     }
@@ -627,7 +627,7 @@ impl<'a> Explorer<'a> {
             let violation = ev
                 .as_ref()
                 .ok()
-                .and_then(|e| self.constraints.performance_violation(&e.metrics));
+                .and_then(|e| self.constraints.performance_violation(e));
             let outcome = match (value, &violation) {
                 (Some(v), None) => Outcome::Feasible(v),
                 (Some(v), Some(_)) => Outcome::Infeasible(Some(v)),

@@ -23,7 +23,8 @@
 //!   unevaluated space when it has at most [`PredictorParams::candidates`] points, else that many
 //!   uniform draws and the neighbours of the best points found. Their features are computed once
 //!   and kept (up to [`FEATURE_CACHE`] candidates).
-//! - *Choice*: candidates predicted to meet the run's `max_cycles` and `max_energy_pj` rank
+//! - *Choice*: candidates predicted to meet the run's `max_cycles`, `max_energy_pj` and
+//!   `max_power_mw` rank
 //!   before the others; within each class by predicted objective (the others by how far over the
 //!   limits they are predicted, the largest ratio first), ties to genome order. The best `batch`
 //!   are proposed. A candidate whose features cannot be computed (a layer does not fit its
@@ -52,6 +53,7 @@
 //! costs grow with the evaluations × layers, so budgets of a few hundred are the intended range.
 
 use crate::config::PredictorParams;
+use crate::eval::power_mw;
 use crate::explore::{fitness_cmp, Designs, Outcome, Proposer};
 use crate::predict::{labelled_rows, layer_features_with, Gbdt, GbdtParams, LayerFeatures, Rows};
 use crate::space::Genome;
@@ -199,6 +201,8 @@ impl Guided {
         let over = [
             c.max_cycles.map(|m| cycles / m as f64),
             c.max_energy_pj.map(|m| energy / m),
+            c.max_power_mw
+                .map(|m| power_mw(cycles, energy, d.clock_mhz()) / m),
         ]
         .into_iter()
         .flatten()

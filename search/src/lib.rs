@@ -19,7 +19,7 @@
 //! [`Schedule`](tessera_mapping::Schedule) ([`tessera_sim::estimate`]) under the [`Objective`]
 //! (latency in cycles, energy in pJ, or EDP), with an exact branch and bound; the candidate's cost
 //! is the sum over layers (layers run back to back). Optional limits on the workload's total
-//! cycles and energy (`max_cycles`, `max_energy_pj`) are only known after that evaluation: such
+//! cycles, energy and average power (`max_cycles`, `max_energy_pj`, `max_power_mw`) are only known after that evaluation: such
 //! candidates count against the budget but are never best nor finalists.
 //!
 //! Four strategies propose candidates under an evaluation budget, all through one ask/tell
@@ -240,7 +240,7 @@ pub fn search_persisted(
         .filter_map(|(g, r)| {
             r.as_ref()
                 .ok()
-                .filter(|e| limits.performance_violation(&e.metrics).is_none())
+                .filter(|e| limits.performance_violation(e).is_none())
                 .map(|e| (e.metrics.objective(config.objective), *g, e))
         })
         .collect();
@@ -249,12 +249,12 @@ pub fn search_persisted(
         let over = ex.designs.memo.values().find_map(|r| {
             r.as_ref()
                 .ok()
-                .and_then(|e| limits.performance_violation(&e.metrics))
+                .and_then(|e| limits.performance_violation(e))
         });
         if let Some(over) = over {
             return Err(Diagnostic::new(format!(
                 "none of the {evaluated} candidates evaluated on {:?} meets the performance limits \
-                 (e.g. {over}): relax max_cycles or max_energy_pj, or widen the space",
+                 (e.g. {over}): relax max_cycles, max_energy_pj or max_power_mw, or widen the space",
                 workload.name
             )));
         }
@@ -289,7 +289,7 @@ pub fn search_persisted(
         .map(|(_, g, screened)| {
             let arch = &ex.designs.feasible[g];
             evaluate(arch, workload, config.objective).map(|e| {
-                if limits.performance_violation(&e.metrics).is_some() {
+                if limits.performance_violation(&e).is_some() {
                     (arch, (*screened).clone())
                 } else {
                     (arch, e)

@@ -142,9 +142,15 @@ impl MultiTaskConfig {
         self.space.validate().map_err(|e| e.under("space"))?;
         self.budget.validate().map_err(|e| e.under("budget"))?;
         ensure(
-            self.budget.max_cycles.is_none() && self.budget.max_energy_pj.is_none(),
+            self.budget.max_cycles.is_none()
+                && self.budget.max_energy_pj.is_none()
+                && self.budget.max_power_mw.is_none(),
             "budget",
-            || "max_cycles and max_energy_pj are per task here: give tasks[i].max_cycles".into(),
+            || {
+                "max_cycles, max_energy_pj and max_power_mw are not system-wide limits here: \
+                 give tasks[i].max_cycles"
+                    .into()
+            },
         )?;
         ensure(
             !self.share_weights.is_empty() && self.share_weights.len() <= 16,

@@ -1,7 +1,7 @@
 //! The design space (candidate values per parameter), the design specs a candidate must meet, and
 //! how a point of the space becomes a validated [`Arch`].
 
-use crate::eval::Metrics;
+use crate::eval::{Evaluation, Metrics};
 use serde::{Deserialize, Serialize};
 use tessera_arch::spec::{BufferSpec, MAX_ARRAY_DIM, MAX_BUFFER_WORDS};
 use tessera_arch::{Arch, ArchSpec, Dataflow};
@@ -376,6 +376,10 @@ pub struct Constraints {
     /// evaluation.
     #[serde(default)]
     pub max_energy_pj: Option<f64>,
+    /// At most this much average power over the whole workload, in mW: its energy over its time
+    /// at the accelerator's clock (analytical model; no leakage). Known only after evaluation.
+    #[serde(default)]
+    pub max_power_mw: Option<f64>,
 }
 
 impl Constraints {
@@ -400,16 +404,27 @@ impl Constraints {
                 format!("must be a positive energy, got {e}")
             })?;
         }
+        if let Some(p) = self.max_power_mw {
+            ensure(p.is_finite() && p > 0.0, "max_power_mw", || {
+                format!("must be a positive power, got {p}")
+            })?;
+        }
         Ok(())
     }
 
-    /// Are there limits only evaluation can check (`max_cycles`, `max_energy_pj`)?
+    /// Are there limits only evaluation can check (`max_cycles`, `max_energy_pj`,
+    /// `max_power_mw`)?
     pub fn has_performance_limits(&self) -> bool {
-        self.max_cycles.is_some() || self.max_energy_pj.is_some()
+        self.max_cycles.is_some() || self.max_energy_pj.is_some() || self.max_power_mw.is_some()
     }
 
-    /// The first performance limit an evaluated candidate's totals exceed, described, or `None`.
-    pub fn performance_violation(&self, m: &Metrics) -> Option<String> {
+    /// The first performance limit an evaluated candidate exceeds, described, or `None`.
+    pub fn performance_violation(&self, e: &Evaluation) -> Option<String> {
+        self.performance_violation_of(&e.metrics, e.arch.clock_mhz)
+    }
+
+    /// [`Constraints::performance_violation`] of totals `m` at a clock of `clock_mhz`.
+    pub fn performance_violation_of(&self, m: &Metrics, clock_mhz: f64) -> Option<String> {
         if let Some(max) = self.max_cycles {
             if m.cycles > max {
                 return Some(format!("{} cycles exceed max_cycles = {max}", m.cycles));
@@ -421,6 +436,12 @@ impl Constraints {
                     "{:.0} pJ exceed max_energy_pj = {max}",
                     m.energy_pj
                 ));
+            }
+        }
+        if let Some(max) = self.max_power_mw {
+            let p = m.average_power_mw(clock_mhz);
+            if p > max {
+                return Some(format!("{p:.3} mW exceed max_power_mw = {max}"));
             }
         }
         None
@@ -653,6 +674,7 @@ mod tests {
             max_area_um2: None,
             max_cycles: Some(1),
             max_energy_pj: None,
+            max_power_mw: None,
         };
         assert_eq!(c.violation(&a), None);
         assert!(c.has_performance_limits());
@@ -665,9 +687,9 @@ mod tests {
             pes: 1,
             sram_bytes: 1,
         };
-        assert_eq!(c.performance_violation(&m(1, 5.0)), None);
+        assert_eq!(c.performance_violation_of(&m(1, 5.0), 1000.0), None);
         assert!(c
-            .performance_violation(&m(2, 5.0))
+            .performance_violation_of(&m(2, 5.0), 1000.0)
             .unwrap()
             .contains("max_cycles"));
         let c = Constraints {
@@ -675,9 +697,21 @@ mod tests {
             ..Constraints::default()
         };
         assert!(c
-            .performance_violation(&m(9, 5.0))
+            .performance_violation_of(&m(9, 5.0), 1000.0)
             .unwrap()
             .contains("max_energy_pj"));
+        let c = Constraints {
+            max_power_mw: Some(0.5),
+            ..Constraints::default()
+        };
+        assert!(c.has_performance_limits());
+        // 9 cycles at 1000 MHz are 9 ns; 9 pJ over them is 1 mW.
+        let over = c.performance_violation_of(&m(9, 9.0), 1000.0).unwrap();
+        assert!(over.contains("1.000 mW exceed max_power_mw"), "{over}");
+        // The same energy over 18 ns is 0.5 mW: at the limit.
+        assert_eq!(c.performance_violation_of(&m(18, 9.0), 1000.0), None);
+        // At 500 MHz the 9 cycles take 18 ns.
+        assert_eq!(c.performance_violation_of(&m(9, 9.0), 500.0), None);
         for bad in [
             Constraints {
                 max_cycles: Some(0),
@@ -685,6 +719,10 @@ mod tests {
             },
             Constraints {
                 max_energy_pj: Some(f64::NAN),
+                ..Constraints::default()
+            },
+            Constraints {
+                max_power_mw: Some(0.0),
                 ..Constraints::default()
             },
         ] {

@@ -57,7 +57,7 @@ fn exhaustive(c: &SearchConfig, base: &Arch, w: &Workload) -> (f64, usize) {
         let Ok(e) = eval::evaluate_in(&arch, w, c.objective, SpaceBudget::SCREEN) else {
             continue;
         };
-        if c.constraints.performance_violation(&e.metrics).is_none() {
+        if c.constraints.performance_violation(&e).is_none() {
             values.push(e.metrics.objective(c.objective));
         }
     }

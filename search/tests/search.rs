@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 use tessera_arch::{builtin, is_safe_identifier, Arch, Dataflow};
-use tessera_mapping::{Mapping, Problem};
+use tessera_mapping::{Mapping, Problem, SpaceBudget};
 use tessera_search::*;
 use tessera_sim::estimate;
 use tessera_workloads::{Layer, Workload};
@@ -180,6 +180,7 @@ fn performance_limits_are_learned_from_evaluations_and_respected() {
         Strategy::Random,
         Strategy::evolutionary(),
         Strategy::bayesian(),
+        Strategy::predictor(),
     ] {
         let mut c = config(strategy, 64, 5);
         c.constraints.max_cycles = Some(limit);
@@ -206,6 +207,49 @@ fn performance_limits_are_learned_from_evaluations_and_respected() {
     c.constraints.max_energy_pj = Some(1.0);
     let e = search(&c, &base, &w).unwrap_err();
     assert!(e.message.contains("max_energy_pj"), "{e}");
+}
+
+/// An average-power spec: known after evaluation like the cycle and energy limits, respected by
+/// every strategy, and computed at the accelerator's clock.
+#[test]
+fn power_limit_is_respected() {
+    let (base, w) = (base(), mlp());
+    let clock = base.clock_mhz();
+    let free = search(&config(Strategy::Random, 64, 5), &base, &w).unwrap();
+    let mut power: Vec<f64> = free
+        .history
+        .iter()
+        .map(|h| {
+            let arch = h.point.to_arch(&base).unwrap();
+            let m = eval::evaluate_in(&arch, &w, Objective::Edp, SpaceBudget::SCREEN)
+                .unwrap()
+                .metrics;
+            m.average_power_mw(clock)
+        })
+        .collect();
+    power.sort_by(f64::total_cmp);
+    let limit = power[power.len() / 2];
+    for strategy in [
+        Strategy::Random,
+        Strategy::evolutionary(),
+        Strategy::bayesian(),
+        Strategy::predictor(),
+    ] {
+        let name = strategy.name();
+        let mut c = config(strategy, 48, 5);
+        c.constraints.max_power_mw = Some(limit);
+        let r = search(&c, &base, &w).unwrap();
+        assert!(r.over_limits > 0, "{name}: the limit should bite");
+        for h in &r.history {
+            if let Some(why) = &h.violation {
+                assert!(why.contains("max_power_mw"), "{why}");
+            }
+        }
+        for f in &r.top {
+            let p = f.analytical.average_power_mw(clock);
+            assert!(p <= limit, "{name}: {} at {p} mW", f.arch.name);
+        }
+    }
 }
 
 /// The front is the non-dominated set of exactly the distinct feasible candidates, with the figures
