@@ -60,7 +60,7 @@ enum Cmd {
     Simulate(SimArgs),
     /// Analytical model vs cycle simulator, layer by layer, with the error.
     Validate(ValidateArgs),
-    /// Search accelerator architectures (both dataflows) and mappings.
+    /// Search accelerator architectures (dataflow, array, buffers) and mappings.
     Search(cmd_search::SearchArgs),
     /// Several networks with latency specs on sub-accelerators designed together (NASAIC).
     Multitask(cmd_multitask::MultiTaskArgs),
@@ -75,7 +75,7 @@ enum Cmd {
     Verify(VerifyArgs),
     /// The whole loop on a built-in example, in under a minute.
     Demo(JsonFlag),
-    /// Simulator speed, both dataflows: engines vs Verilator and a GEMM set vs the native kernel.
+    /// Simulator speed on every dataflow: engines vs Verilator and a GEMM set vs the native kernel.
     Bench(BenchArgs),
 }
 
