@@ -54,6 +54,7 @@ pub struct ArraySpec {
 #[serde(deny_unknown_fields)]
 pub struct DatatypeSpec {
     pub operand_bits: i64,
+    /// 16, 24 or 32 ([`ACCUMULATOR_BITS`]): every sum wraps around at this width.
     pub accumulator_bits: i64,
 }
 
@@ -140,7 +141,11 @@ impl Dataflow {
     }
 }
 
-/// Operand and accumulator widths, validated (today 8 and 32 bits).
+/// The accumulator widths supported: whole bytes, at least the 16 bits of an int8 × int8 product
+/// (docs/TIMING.md, "Accumulator width": sums wrap around at this width).
+pub const ACCUMULATOR_BITS: [i64; 3] = [16, 24, 32];
+
+/// Operand and accumulator widths, validated (8-bit operands; 16-, 24- or 32-bit accumulators).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Datatypes {
     operand_bits: u32,
@@ -161,6 +166,12 @@ impl Datatypes {
     /// Bytes of one accumulator lane.
     pub fn accumulator_bytes(self) -> u32 {
         self.accumulator_bits / 8
+    }
+    /// `v` as an accumulator lane holds it: its low [`Datatypes::accumulator_bits`] bits,
+    /// sign-extended (two's-complement wrap-around at the accumulator's width).
+    pub fn wrap(self, v: i32) -> i32 {
+        let shift = 32 - self.accumulator_bits;
+        v.wrapping_shl(shift).wrapping_shr(shift)
     }
 }
 
@@ -446,6 +457,12 @@ impl ArchSpec {
         self
     }
 
+    /// The same spec with `bits`-bit accumulator lanes (validated by [`ArchSpec::validate`]).
+    pub fn with_accumulator_bits(mut self, bits: i64) -> ArchSpec {
+        self.datatypes.accumulator_bits = bits;
+        self
+    }
+
     /// The same spec with another dataflow (tests and the search build both from one shape).
     pub fn with_dataflow(mut self, dataflow: Dataflow) -> ArchSpec {
         self.array.dataflow = dataflow;
@@ -479,11 +496,12 @@ impl ArchSpec {
             },
         )?;
         ensure(
-            self.datatypes.accumulator_bits == 32,
+            ACCUMULATOR_BITS.contains(&self.datatypes.accumulator_bits),
             "datatypes.accumulator_bits",
             || {
                 format!(
-                    "only 32-bit accumulators are supported, got {}",
+                    "accumulators of 16, 24 or 32 bits are supported (at least an int8 \
+                     product's 16 bits, whole bytes), got {}",
                     self.datatypes.accumulator_bits
                 )
             },
@@ -666,6 +684,51 @@ mod tests {
         for (name, _) in builtin::ARCHS {
             builtin::arch(name).unwrap();
         }
+    }
+
+    #[test]
+    fn accumulator_widths_of_whole_bytes_from_16_to_32_bits() {
+        for bits in [16, 24, 32] {
+            let mut s = builtin::arch_spec("ws_4x4")
+                .unwrap()
+                .with_accumulator_bits(bits);
+            s.buffers.accumulator.capacity_bytes = 8192 / 32 * bits;
+            let a = s.validate().unwrap();
+            assert_eq!(a.datatypes().accumulator_bits(), bits as u32);
+            // a word is a lane per column
+            assert_eq!(a.accumulator().word_bytes(), 4 * bits as u32 / 8);
+        }
+        for bits in [8, 12, 20, 40, 64, -32] {
+            let e = builtin::arch_spec("ws_4x4")
+                .unwrap()
+                .with_accumulator_bits(bits)
+                .validate()
+                .unwrap_err();
+            assert_eq!(
+                e.field.as_deref(),
+                Some("datatypes.accumulator_bits"),
+                "{bits}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_lane_wraps_at_its_width() {
+        let d = |bits| {
+            let mut s = builtin::arch_spec("ws_4x4")
+                .unwrap()
+                .with_accumulator_bits(bits);
+            s.buffers.accumulator.capacity_bytes = 8192 / 32 * bits;
+            s.validate().unwrap().datatypes()
+        };
+        assert_eq!(d(16).wrap(32_767), 32_767);
+        assert_eq!(d(16).wrap(32_768), -32_768);
+        assert_eq!(d(16).wrap(-32_769), 32_767);
+        assert_eq!(d(16).wrap(70_000), 70_000 - 65_536);
+        assert_eq!(d(24).wrap(8_388_608), -8_388_608);
+        assert_eq!(d(24).wrap(-5), -5);
+        assert_eq!(d(32).wrap(i32::MIN), i32::MIN);
+        assert_eq!(d(32).wrap(123_456_789), 123_456_789);
     }
 
     #[test]

@@ -152,7 +152,9 @@ pub fn time_engine(layer: &Layer, arch: &Arch, engine: Engine) -> Result<EngineF
     let lowered = tessera_mapping::lower(&p, arch, &mapping)?;
     let ops = Operands::seeded(layer, 1);
     let image = lowered.layout.image(&ops);
-    let reference = tessera_workloads::exec::run(layer, &ops);
+    let reference = lowered
+        .layout
+        .stored(tessera_workloads::exec::run(layer, &ops));
     let mut best = f64::INFINITY;
     let mut cycles = 0;
     for _ in 0..REPEATS {
@@ -306,7 +308,7 @@ pub fn network_figure(
                 let t1 = Instant::now();
                 let native = tessera_workloads::exec::run(layer, &ops);
                 let native_s = t1.elapsed().as_secs_f64();
-                let ok = lowered.layout.read_output(&res.dram) == native;
+                let ok = lowered.layout.read_output(&res.dram) == lowered.layout.stored(native);
                 Ok((res.report.cycles.get(), engine_s, native_s, ok))
             })
             .collect()

@@ -343,16 +343,31 @@ impl DramLayout {
         }
     }
 
+    /// Reference results ([`tessera_workloads::exec::run`], exact int32 sums) as the output lanes
+    /// hold them: each wrapped to the accumulator's width and sign-extended (the identity for
+    /// 32-bit accumulators), comparable with [`Layout::read_output`].
+    pub fn stored(&self, mut values: Vec<i32>) -> Vec<i32> {
+        let shift = 32 - 8 * (self.acc_word_bytes / self.cols);
+        for v in &mut values {
+            *v = v.wrapping_shl(shift).wrapping_shr(shift);
+        }
+        values
+    }
+
     /// The results out of a final DRAM image, in the reference's layout
     /// ([`tessera_workloads::exec::run`]): per instance `M×N` row-major for a GEMM or batched
-    /// product; `[N][O][OH][OW]` for a convolution.
+    /// product; `[N][O][OH][OW]` for a convolution; each lane sign-extended from the accumulator's
+    /// width.
     pub fn read_output(&self, img: &[u8]) -> Vec<i32> {
         let (m, n, c) = (self.m as usize, self.n as usize, self.cols as usize);
         let lane = self.acc_word_bytes as usize / c;
         let at = |g: usize, mi: usize, nn: usize| {
             let (t, x, l) = self.c_place(mi as u32, nn as u32);
             let a = self.c_addr(g as u32, t, x) as usize + lane * l as usize;
-            i32::from_le_bytes([img[a], img[a + 1], img[a + 2], img[a + 3]])
+            // the lane's bytes, little-endian, sign-extended from its width
+            let mut b = [0u8; 4];
+            b[4 - lane..].copy_from_slice(&img[a..a + lane]);
+            i32::from_le_bytes(b) >> (8 * (4 - lane))
         };
         let inst = self.instances as usize;
         let mut out = vec![0i32; inst * m * n];

@@ -27,7 +27,7 @@ module {{ name }}_pe (
             a_out <= a_in;
             b_out <= b_in;
             if (drain) acc <= acc_in;
-            else acc <= acc + { { {{ ab - 2 * ob }}{prod[{{ 2 * ob - 1 }}]} }, prod};
+            else acc <= acc + {% if ab > 2 * ob %}{ { {{ ab - 2 * ob }}{prod[{{ 2 * ob - 1 }}]} }, prod}{% else %}prod{% endif %};
         end
     end
 endmodule

@@ -36,7 +36,7 @@ module {{ name }}_pe (
             if (sw_in) w_act <= w_out;
             sw_out   <= sw_in;
             a_out    <= a_in;
-            psum_out <= psum_in + { { {{ ab - 2 * ob }}{prod[{{ 2 * ob - 1 }}]} }, prod};
+            psum_out <= psum_in + {% if ab > 2 * ob %}{ { {{ ab - 2 * ob }}{prod[{{ 2 * ob - 1 }}]} }, prod}{% else %}prod{% endif %};
         end
     end
 endmodule

@@ -42,7 +42,9 @@ pub fn run_layer(
             ..e
         })?;
     let output = lowered.layout.read_output(&res.dram);
-    let reference = tessera_workloads::exec::run(layer, &ops);
+    let reference = lowered
+        .layout
+        .stored(tessera_workloads::exec::run(layer, &ops));
     let mut report = res.report;
     let macs = layer.macs();
     report.counters.useful_macs = macs;

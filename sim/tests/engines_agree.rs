@@ -254,6 +254,56 @@ proptest! {
     }
 }
 
+proptest! {
+    // Narrow accumulators on their own draws, so the draws of the tests above stay what they were.
+    #![proptest_config(ProptestConfig { cases: is_cases(), ..ProptestConfig::default() })]
+    /// 16- and 24-bit accumulators (docs/TIMING.md, "Accumulator width") on every dataflow, with
+    /// depths up to 400 so sums overflow the lane: both engines agree and equal the reference
+    /// wrapped to the lane's width, and the model's counters and cycles are the simulator's.
+    #[test]
+    fn narrow_accumulators_agree(
+        df in 0usize..3, db: bool, bits24: bool, rows in 1i64..6, cols in 1i64..6,
+        banks in 1i64..3, bpc in 1i64..20, lat in 1i64..25,
+        m in 1u32..12, k in 1u32..400, n in 1u32..12, tm_frac in 0.0f64..1.0, seed: u64,
+    ) {
+        let df = [Dataflow::WeightStationary, Dataflow::OutputStationary, Dataflow::InputStationary][df];
+        let bits = if bits24 { 24 } else { 16 };
+        let wide = small_arch_db(df, db, rows, cols, banks, bpc, lat, 16, 48);
+        let mut s = wide.spec().clone().with_accumulator_bits(bits);
+        s.buffers.accumulator.capacity_bytes = s.buffers.accumulator.capacity_bytes / 32 * bits;
+        let arch = s.validate().unwrap();
+        let g = Gemm::new("g", m, k, n);
+        let cands = Mapping::candidates(&g, &arch);
+        let mapping = cands[((cands.len() - 1) as f64 * tm_frac) as usize];
+        check(&arch, &g, &mapping, seed)?;
+    }
+}
+
+/// The wrap-around is real: a deep GEMM's sums overflow 16 bits, the stored outputs are the
+/// reference's low 16 bits sign-extended, and they differ from the exact sums.
+#[test]
+fn a_16_bit_accumulator_wraps_its_sums() {
+    let g = Layer::Gemm(Gemm::new("g", 5, 300, 6));
+    for name in ["ws_4x4", "os_4x4", "is_4x4"] {
+        let mut s = tessera_arch::builtin::arch_spec(name)
+            .unwrap()
+            .with_accumulator_bits(16);
+        s.buffers.accumulator.capacity_bytes /= 2;
+        let arch = s.validate().unwrap();
+        let p = Problem::new(&g, &arch).unwrap();
+        let mapping = tessera_sim::mapper::map_layer(&p, &arch, &Default::default()).unwrap();
+        let r = run_layer(&g, &arch, &mapping, 3, &SimOptions::default()).unwrap();
+        assert!(r.matches_reference, "{name}");
+        let ops = tessera_workloads::data::Operands::seeded(&g, 3);
+        let exact = tessera_workloads::exec::run(&g, &ops);
+        assert!(exact.iter().any(|v| i16::try_from(*v).is_err()));
+        assert_ne!(r.output, exact, "{name}: nothing wrapped");
+        for (o, e) in r.output.iter().zip(&exact) {
+            assert_eq!(*o, i32::from(*e as i16), "{name}");
+        }
+    }
+}
+
 #[test]
 fn issue_example_37x50x19_on_builtins() {
     for name in [

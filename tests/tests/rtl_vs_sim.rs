@@ -478,3 +478,52 @@ fn double_buffered_weights_verify() {
         MappingSpec::default(),
     );
 }
+
+/// `name` with `bits`-bit accumulator lanes (its accumulator's capacity scaled to keep the words).
+fn narrow_accumulator(name: &str, bits: i64) -> Arch {
+    let mut s = builtin::arch_spec(name)
+        .unwrap()
+        .with_accumulator_bits(bits);
+    s.name = format!("{name}_a{bits}");
+    s.buffers.accumulator.capacity_bytes = s.buffers.accumulator.capacity_bytes / 32 * bits;
+    s.validate().unwrap()
+}
+
+/// Narrower accumulators (docs/TIMING.md, "Accumulator width"): sums wrap at 16 or 24 bits in the
+/// PEs, the accumulator and the stored outputs alike, on every dataflow and with double-buffered
+/// weights. K = 300 makes the int8 sums overflow 16 bits (the test checks that they do, so the
+/// wrap-around is exercised), and the cycles are those of the same words moved at the lane width.
+#[test]
+fn narrow_accumulators_verify() {
+    let w = gemm(9, 300, 7);
+    let Layer::Gemm(g) = &w.layers[0] else {
+        unreachable!()
+    };
+    let ops = tessera_workloads::data::Operands::seeded(&w.layers[0], 7);
+    let exact = tessera_workloads::exec::run(&w.layers[0], &ops);
+    assert!(
+        exact.iter().any(|v| i16::try_from(*v).is_err()),
+        "{}: no sum overflows 16 bits",
+        g.name
+    );
+    for (_, p) in DATAFLOWS {
+        check(
+            &narrow_accumulator(&format!("{p}_4x4"), 16),
+            &w,
+            Engine::Event,
+            MappingSpec::default(),
+        );
+    }
+    check(
+        &narrow_accumulator("ws_2x3", 24),
+        &w,
+        Engine::Stepped,
+        MappingSpec::default(),
+    );
+    check(
+        &double_buffered(&narrow_accumulator("ws_4x4", 16)),
+        &w,
+        Engine::Event,
+        MappingSpec::default(),
+    );
+}

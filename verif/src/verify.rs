@@ -177,7 +177,10 @@ pub fn verify_with(
         } else {
             crate::run_rtl(arch, &design, &words, &run.initial_dram, max_cycles, tools)
         };
-        let reference = tessera_workloads::exec::run(l, &Operands::seeded(l, seed));
+        let reference = run
+            .lowered
+            .layout
+            .stored(tessera_workloads::exec::run(l, &Operands::seeded(l, seed)));
         let rtl = match rtl {
             Ok(r) => r,
             Err(e) if e.kind != Kind::CheckFailed => return Err(e),

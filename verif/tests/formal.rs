@@ -247,3 +247,28 @@ fn designs_of_another_arch_or_without_a_pe_are_bad_input() {
     assert_eq!(e.kind, Kind::BadInput, "{e}");
     assert!(e.message.contains("ws_2x3_pe.v"), "{e}");
 }
+
+/// PEs with 16- and 24-bit accumulators: the product is added without (or with a shorter) sign
+/// extension and the sum wraps at the lane's width; proven against the same reference.
+#[test]
+fn narrow_accumulator_pes_are_proven() {
+    let Some(t) = tools(true) else { return };
+    for (name, bits) in [("ws_2x3", 16), ("os_2x3", 16), ("os_2x3", 24)] {
+        let mut s = builtin(name).spec().clone().with_accumulator_bits(bits);
+        s.buffers.accumulator.capacity_bytes = s.buffers.accumulator.capacity_bytes / 32 * bits;
+        let arch = s.validate().unwrap();
+        let design = tessera_rtl_gen::emit(&arch).unwrap();
+        let r = prove_pe(&arch, &design, &t).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((r.operand_bits, r.accumulator_bits), (8, bits as u32));
+        assert!(
+            r.yosys_log_tail.contains("no model found: SUCCESS!"),
+            "{name} at {bits} bits: {}",
+            r.yosys_log_tail
+        );
+        assert!(
+            r.property.contains(&format!("mod 2^{bits}")),
+            "{}",
+            r.property
+        );
+    }
+}

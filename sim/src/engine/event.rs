@@ -622,8 +622,11 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) -> R
             let words = count as usize;
             let base = dram_addr as usize;
             let src = &m.acc[sram_addr as usize * c..(sram_addr as usize + words) * c];
+            // each lane's low accumulator_bytes, little-endian (the lane's width)
+            let lane = arch.datatypes().accumulator_bytes() as usize;
             for (j, v) in src.iter().enumerate() {
-                m.dram[base + 4 * j..base + 4 * j + 4].copy_from_slice(&v.to_le_bytes());
+                m.dram[base + lane * j..base + lane * (j + 1)]
+                    .copy_from_slice(&v.to_le_bytes()[..lane]);
             }
             m.counters.stores += 1;
             m.counters.dram_write_bytes +=

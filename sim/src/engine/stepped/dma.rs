@@ -302,8 +302,11 @@ impl DramPort {
         }
         if let Some((_, addr, last)) = out.beat {
             let base = addr as usize;
+            // each lane's low accumulator_bytes, little-endian (the lane's width)
+            let lane = m.arch.datatypes().accumulator_bytes() as usize;
             for (j, v) in ports.acc_b.iter().enumerate() {
-                m.dram[base + 4 * j..base + 4 * j + 4].copy_from_slice(&v.to_le_bytes());
+                m.dram[base + lane * j..base + lane * (j + 1)]
+                    .copy_from_slice(&v.to_le_bytes()[..lane]);
             }
             m.counters.dram_write_bytes += u64::from(m.arch.accumulator().word_bytes());
             if last {
