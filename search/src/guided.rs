@@ -22,7 +22,8 @@
 //! - *Candidates*: as the Bayesian strategy's ([`Designs::candidates`]): the whole admissible,
 //!   unevaluated space when it has at most [`PredictorParams::candidates`] points, else that many
 //!   uniform draws and the neighbours of the best points found. Their features are computed once
-//!   and kept (up to [`FEATURE_CACHE`] candidates).
+//!   and kept, and so are their predictions until the next fit (up to [`FEATURE_CACHE`]
+//!   candidates).
 //! - *Choice*: candidates predicted to meet the run's `max_cycles`, `max_energy_pj` and
 //!   `max_power_mw` rank
 //!   before the others; within each class by predicted objective (the others by how far over the
@@ -33,9 +34,11 @@
 //! Measured (`search/tests/bayes.rs`, `--example compare`; evaluations until the best feasible
 //! design is within 1 % of the exhaustive optimum, mean over seeds): on the 576-point space of
 //! the tests (seeds 1–5) 9.0 for mlp_small's EDP (random: more than 124), 9.0 for dqn's (random:
-//! more than 104) and 8.2 for mlp_small's energy within 5,000 cycles (random: 27); on ResNet-18
-//! around ws_32x32 (6,400 points, 3,075 within its PEs and SRAM; seeds 1–3) 20.3 (Bayesian 14.7,
-//! evolutionary 65.7, random more than 200), 2.8 s for a whole 200-evaluation search. Ranking by
+//! more than 104) and 8.2 for mlp_small's energy within 5,000 cycles (random: 27). With
+//! `--example compare` (seeds 1–5, the default spaces of 6,400 points): ResNet-18 around ws_32x32
+//! (EDP) 19.6 (Bayesian 14.2, evolutionary 85.0, random more than 200), 2.9 s for a whole
+//! 200-evaluation search; DQN around ws_16x16 (EDP) 9.0 (Bayesian 12.8); MobileNetV2 (latency)
+//! 9.0 (Bayesian 17.6). Ranking by
 //! the closed-form reference alone (no trees) took the same evaluations on the small space and
 //! 21.7 on ResNet-18: on these spaces the analytical model's closed form does most of the work,
 //! and the learned correction matters where the mapper's best mapping is far from the default
@@ -108,6 +111,8 @@ pub(crate) struct Guided {
     features: BTreeMap<Genome, Option<Vec<LayerFeatures>>>,
     /// The ensembles and how many evaluations they were fitted to.
     model: Option<(Model, usize)>,
+    /// Rank keys under the current model (emptied when it is fitted again).
+    keys: BTreeMap<Genome, Option<Key>>,
 }
 
 impl Guided {
@@ -120,6 +125,7 @@ impl Guided {
             known: BTreeSet::new(),
             features: BTreeMap::new(),
             model: None,
+            keys: BTreeMap::new(),
         }
     }
 
@@ -266,19 +272,34 @@ impl Proposer for Guided {
             .is_none_or(|(_, at)| n_obs as f64 >= *at as f64 * REFIT_GROWTH)
         {
             self.model = self.fit(d).map(|m| (m, n_obs));
+            self.keys.clear();
         }
-        self.featurise(d, &cands);
+        let todo: Vec<Genome> = cands
+            .iter()
+            .filter(|g| !self.keys.contains_key(*g))
+            .copied()
+            .collect();
+        self.featurise(d, &todo);
         let model = self.model.as_ref().map(|(m, _)| m);
         let dr = &*d;
-        let mut ranked: Vec<(Option<Key>, Genome)> = cands
+        let fresh: Vec<(Genome, Option<Key>)> = todo
             .par_iter()
             .map(|g| {
                 let key = match self.features.get(g) {
                     Some(Some(f)) => Some(self.key(dr, model, f)),
                     _ => None,
                 };
-                (key, *g)
+                (*g, key)
             })
+            .collect();
+        if self.keys.len() + fresh.len() > FEATURE_CACHE {
+            let now: BTreeSet<Genome> = cands.iter().copied().collect();
+            self.keys.retain(|g, _| now.contains(g));
+        }
+        self.keys.extend(fresh);
+        let mut ranked: Vec<(Option<Key>, Genome)> = cands
+            .iter()
+            .map(|g| (self.keys.get(g).copied().flatten(), *g))
             .collect();
         ranked.sort_by(key_cmp);
         out.extend(ranked.iter().take(n).map(|(_, g)| *g));
