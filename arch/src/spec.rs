@@ -167,6 +167,13 @@ impl Datatypes {
     pub fn accumulator_bytes(self) -> u32 {
         self.accumulator_bits / 8
     }
+    /// The deepest reduction whose sum can never overflow a lane: `K` products of at most
+    /// `2^(2·operand_bits − 2)` (−128 × −128 for int8) stay within `2^(AB−1) − 1`. 1 at 16 bits,
+    /// 511 at 24, 131,071 at 32.
+    pub fn exact_depth(self) -> u64 {
+        let max_product = 1u64 << (2 * self.operand_bits - 2);
+        ((1u64 << (self.accumulator_bits - 1)) - 1) / max_product
+    }
     /// `v` as an accumulator lane holds it: its low [`Datatypes::accumulator_bits`] bits,
     /// sign-extended (two's-complement wrap-around at the accumulator's width).
     pub fn wrap(self, v: i32) -> i32 {
@@ -729,6 +736,9 @@ mod tests {
         assert_eq!(d(24).wrap(-5), -5);
         assert_eq!(d(32).wrap(i32::MIN), i32::MIN);
         assert_eq!(d(32).wrap(123_456_789), 123_456_789);
+        assert_eq!(d(16).exact_depth(), 1);
+        assert_eq!(d(24).exact_depth(), 511);
+        assert_eq!(d(32).exact_depth(), 131_071);
     }
 
     #[test]

@@ -140,6 +140,9 @@ pub fn estimate(r: &EstimateReport, arch: &Arch) {
         r.model
     );
     arch_note(&r.arch, r.arch_note.as_deref());
+    if let Some(n) = &r.accumulator_note {
+        outln!("  note: {n}");
+    }
     layer_header("");
     for l in &r.layers {
         layer_row(
@@ -167,6 +170,9 @@ pub fn simulate(r: &SimulateReport) {
         r.seed
     );
     arch_note(&r.arch, r.arch_note.as_deref());
+    if let Some(n) = &r.accumulator_note {
+        outln!("  note: {n}");
+    }
     layer_header("  outputs");
     for l in &r.layers {
         layer_row(

@@ -170,12 +170,49 @@ pub struct EstimateReport {
     /// What the accelerator's description approximates (`ArchSpec::note`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arch_note: Option<String>,
+    /// The layers whose sums can overflow the accumulator's lanes, when some can.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accumulator_note: Option<String>,
     pub workload: String,
     pub model: &'static str,
     pub layers: Vec<LayerEstimate>,
     pub totals: Totals,
     pub area_um2: f64,
     pub not_modelled: NotModelled,
+}
+
+/// Which layers' sums can overflow the accumulator's lanes (a reduction deeper than
+/// `Datatypes::exact_depth`), said in a sentence; `None` when none can. The outputs of such layers
+/// are still exact modulo `2^AB` (docs/TIMING.md, "Accumulator width"), as the hardware's are.
+pub fn accumulator_note<'a>(
+    arch: &Arch,
+    layers: impl IntoIterator<Item = &'a LayerInfo>,
+) -> Option<String> {
+    let dt = arch.datatypes();
+    let exact = dt.exact_depth();
+    // the products a sum adds: the layer's MACs per output (a gathered K counts padding zeros)
+    let depth = |l: &LayerInfo| {
+        let outputs = u64::from(l.instances) * u64::from(l.m) * u64::from(l.n);
+        l.macs / outputs.max(1)
+    };
+    let (mut n, mut deepest) = (0usize, None::<(&LayerInfo, u64)>);
+    for l in layers {
+        let k = depth(l);
+        if k > exact {
+            n += 1;
+            if deepest.is_none_or(|(_, dk)| k > dk) {
+                deepest = Some((l, k));
+            }
+        }
+    }
+    let (d, k) = deepest?;
+    Some(format!(
+        "{n} layer(s) can overflow the {}-bit accumulator (sums of more than {exact} int8 products; \
+         deepest: {} with {k} per output): their outputs wrap around at {} bits, as the hardware's do",
+        dt.accumulator_bits(),
+        d.layer,
+        dt.accumulator_bits()
+    ))
 }
 
 pub fn estimate(arch: &Arch, w: &Workload, spec: &MappingSpec) -> Result<EstimateReport> {
@@ -201,6 +238,7 @@ pub fn estimate(arch: &Arch, w: &Workload, spec: &MappingSpec) -> Result<Estimat
         arch: arch.name().to_string(),
         dataflow: arch.dataflow().name().to_string(),
         arch_note: arch.note().map(str::to_string),
+        accumulator_note: accumulator_note(arch, layers.iter().map(|l| &l.info)),
         workload: w.name.clone(),
         model: MODEL_NOTE,
         totals: totals(arch, layers.iter().map(|l| l.row()))?,
@@ -234,6 +272,9 @@ pub struct SimulateReport {
     /// What the accelerator's description approximates (`ArchSpec::note`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub arch_note: Option<String>,
+    /// The layers whose sums can overflow the accumulator's lanes, when some can.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accumulator_note: Option<String>,
     pub workload: String,
     pub engine: Engine,
     pub seed: u64,
@@ -296,6 +337,7 @@ pub fn simulate(
             arch: arch.name().to_string(),
             dataflow: arch.dataflow().name().to_string(),
             arch_note: arch.note().map(str::to_string),
+            accumulator_note: accumulator_note(arch, layers.iter().map(|l| &l.info)),
             workload: w.name.clone(),
             engine,
             seed,
@@ -509,5 +551,42 @@ mod interop_tests {
                 assert_eq!(l.files.len(), 3);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod accumulator_tests {
+    use super::*;
+
+    fn narrow(bits: i64) -> Arch {
+        let mut s = tessera_arch::builtin::arch_spec("ws_16x16")
+            .unwrap()
+            .with_accumulator_bits(bits);
+        s.buffers.accumulator.capacity_bytes = s.buffers.accumulator.capacity_bytes / 32 * bits;
+        s.validate().unwrap()
+    }
+
+    #[test]
+    fn the_report_says_which_layers_can_overflow_the_accumulator() {
+        let w = tessera_workloads::builtin::workload("dqn").unwrap();
+        let spec = MappingSpec::default();
+        let wide = estimate(&narrow(32), &w, &spec).unwrap();
+        assert_eq!(wide.accumulator_note, None);
+        // conv1 adds 4·8·8 = 256 products per output (its gathered K of 1024 counts padding),
+        // conv2 512, conv3 576, fc4 3136, fc5 512: all but conv1 exceed 511.
+        let note = estimate(&narrow(24), &w, &spec)
+            .unwrap()
+            .accumulator_note
+            .unwrap();
+        assert!(
+            note.starts_with("4 layer(s) can overflow the 24-bit"),
+            "{note}"
+        );
+        assert!(note.contains("fc4 with 3136"), "{note}");
+        let note = estimate(&narrow(16), &w, &spec)
+            .unwrap()
+            .accumulator_note
+            .unwrap();
+        assert!(note.starts_with("5 layer(s)"), "{note}");
     }
 }
