@@ -197,12 +197,14 @@ impl Nest {
     }
 
     /// Visit every innermost iteration in order like [`Nest::try_for_each`] (with its loop classes
-    /// only), threading `state` through `f`, and skip what repeats: in a loop of `t ≥ 5` trips the
-    /// middle iterations `1..t-1` are identical (same classes below), so after the first two of
-    /// them, if `state` advanced by one whole [`Periodic`] period from the first to the second,
-    /// the other `t - 4` are applied as `t - 4` more periods instead of being walked. Exact for
-    /// any `state` whose step is shift-invariant (the analytical model's in-order controller is a
-    /// max-plus recurrence: shifting every time in its state shifts every later time alike).
+    /// only), threading `state` through `f`, and skip what repeats: in a loop of `t ≥ 4` trips the
+    /// middle iterations `1..t-1` are identical (same classes below), so once `state` has advanced
+    /// by one whole [`Periodic`] period over one of them — the first (`1`), or failing that, for
+    /// `t ≥ 5`, the second (`2`) — the rest of them up to `t-2` are applied as that many more
+    /// periods instead of being walked. Exact for any `state` whose step is shift-invariant (the
+    /// analytical model's in-order controller is a max-plus recurrence: shifting every time in its
+    /// state shifts every later time alike), so which of the two settles first does not change
+    /// the end state.
     pub fn walk_periodic<S: Periodic>(
         &self,
         state: &mut S,
@@ -214,7 +216,9 @@ impl Nest {
             size: 0,
             trips: 1,
         }; MAX_LOOPS];
-        self.periodic_from(0, self.extent, &mut stack, state, f)
+        // One saved state per depth, reused with `clone_from` (a walk's state may own buffers).
+        let mut saved = [const { None }; MAX_LOOPS];
+        self.periodic_from(0, self.extent, &mut stack, &mut saved, state, f)
     }
 
     fn periodic_from<S: Periodic>(
@@ -222,6 +226,7 @@ impl Nest {
         d: usize,
         extent: [u32; 4],
         stack: &mut [Class; MAX_LOOPS],
+        saved: &mut [Option<S>; MAX_LOOPS],
         state: &mut S,
         f: &mut impl FnMut(&mut S, &[Class]) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
@@ -230,7 +235,10 @@ impl Nest {
         }
         let l = self.loops[d];
         let (t, rem) = trips(extent[l.dim.idx()], l.tile);
-        let mut iteration = |i: u32, state: &mut S, stack: &mut [Class; MAX_LOOPS]| {
+        let mut iteration = |i: u32,
+                             state: &mut S,
+                             stack: &mut [Class; MAX_LOOPS],
+                             saved: &mut [Option<S>; MAX_LOOPS]| {
             let last = i + 1 == t;
             let size = if last { rem } else { l.tile };
             stack[d] = Class {
@@ -241,24 +249,39 @@ impl Nest {
             };
             let mut inner = extent;
             inner[l.dim.idx()] = size;
-            self.periodic_from(d + 1, inner, stack, state, f)
+            self.periodic_from(d + 1, inner, stack, saved, state, f)
         };
-        if t < 5 {
+        if t < 4 {
             for i in 0..t {
-                iteration(i, state, stack)?;
+                iteration(i, state, stack, saved)?;
             }
             return ControlFlow::Continue(());
         }
-        iteration(0, state, stack)?;
-        iteration(1, state, stack)?;
-        let before = state.clone();
-        iteration(2, state, stack)?;
-        let skipped = match state.period_since(&before) {
-            Some(period) if state.repeat(&period, u64::from(t - 4)) => t - 1,
-            _ => 3,
+        let save = |saved: &mut [Option<S>; MAX_LOOPS], state: &S| match &mut saved[d] {
+            Some(s) => s.clone_from(state),
+            s @ None => *s = Some(state.clone()),
         };
-        for i in skipped..t {
-            iteration(i, state, stack)?;
+        let period = |saved: &[Option<S>; MAX_LOOPS], state: &S| {
+            state.period_since(saved[d].as_ref().expect("saved before"))
+        };
+        iteration(0, state, stack, saved)?;
+        save(saved, state);
+        iteration(1, state, stack, saved)?;
+        // Iterations 2..=t-2 as periods of iteration 1, else (t ≥ 5) 3..=t-2 as periods of 2.
+        let mut next = match period(saved, state) {
+            Some(p) if state.repeat(&p, u64::from(t - 3)) => t - 1,
+            _ => 2,
+        };
+        if next == 2 && t >= 5 {
+            save(saved, state);
+            iteration(2, state, stack, saved)?;
+            next = match period(saved, state) {
+                Some(p) if state.repeat(&p, u64::from(t - 4)) => t - 1,
+                _ => 3,
+            };
+        }
+        for i in next..t {
+            iteration(i, state, stack, saved)?;
         }
         ControlFlow::Continue(())
     }

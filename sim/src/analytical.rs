@@ -8,7 +8,7 @@
 //! loads) plus the SYNC and issue cycles between them; without, the sum of its loads, COMPUTE and
 //! stores and their SYNCs. It never runs the program and never touches data.
 //!
-//! Speed: the walk does not visit every tile. In a loop of five or more trips the middle
+//! Speed: the walk does not visit every tile. In a loop of four or more trips the middle
 //! iterations are identical, and once one of them has moved the controller's state by a uniform
 //! shift (every time in it later by the same number of cycles, every total up by the same
 //! amount), the rest are applied as that many more shifts ([`tessera_mapping::Nest::walk_periodic`]).
@@ -171,7 +171,7 @@ pub fn estimate_capped(
 /// instruction issues at the first cycle the controller reaches it and its unit is free, and the
 /// units are busy for the contract's lengths. For the double-buffered program it also holds the
 /// tiles the lowering is behind on (`prev`: computed next; `pending`: stored next).
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct Walk {
     /// The cycle the controller reaches the next instruction.
     t: u64,
@@ -187,6 +187,39 @@ struct Walk {
     last_tile: Option<OverlappedTile>,
     accept_at: u64,
     prev_done_at: u64,
+}
+
+impl Clone for Walk {
+    fn clone(&self) -> Self {
+        let mut w = Walk::default();
+        w.clone_from(self);
+        w
+    }
+
+    /// Field by field, reusing the breakdown's buffer ([`Nest::walk_periodic`] saves the state at
+    /// every loop it tries to skip).
+    ///
+    /// [`Nest::walk_periodic`]: tessera_mapping::Nest::walk_periodic
+    fn clone_from(&mut self, source: &Self) {
+        let Walk {
+            t,
+            dma_free,
+            cmp_free,
+            compute_cycles,
+            dma_cycles,
+            acc,
+            prev,
+            pending,
+            last_tile,
+            accept_at,
+            prev_done_at,
+        } = source;
+        (self.t, self.dma_free, self.cmp_free) = (*t, *dma_free, *cmp_free);
+        (self.compute_cycles, self.dma_cycles) = (*compute_cycles, *dma_cycles);
+        self.acc.clone_from(acc);
+        (self.prev, self.pending, self.last_tile) = (*prev, *pending, *last_tile);
+        (self.accept_at, self.prev_done_at) = (*accept_at, *prev_done_at);
+    }
 }
 
 /// One period of a [`Walk`]: every time moved by `dt`, every total by its increment.
@@ -344,8 +377,12 @@ fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<(u64, Breakdow
         }
     };
     let stores = |w: &mut Walk, sh: &Shape| {
-        for _ in 0..sh.stores {
-            w.dma(Contract::store_busy(arch, sh.store_words.into()));
+        if sh.stores > 0 {
+            // every STORE of a tile moves the same words: one busy length for all of them
+            let busy = Contract::store_busy(arch, sh.store_words.into());
+            for _ in 0..sh.stores {
+                w.dma(busy);
+            }
         }
     };
     let overlapped = schedule.overlapped;

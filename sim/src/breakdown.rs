@@ -58,7 +58,7 @@ impl Breakdown {
 }
 
 /// Builds a [`Breakdown`] from busy intervals or from cycles.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct BreakdownAcc {
     b: Breakdown,
     /// Last busy cycle of the latest COMPUTE.
@@ -69,6 +69,30 @@ pub struct BreakdownAcc {
     idle: u64,
     idle_dma: u64,
     was_busy: bool,
+}
+
+impl Clone for BreakdownAcc {
+    fn clone(&self) -> Self {
+        let mut c = BreakdownAcc::default();
+        c.clone_from(self);
+        c
+    }
+
+    /// Field by field, reusing the deque's buffer (the analytical model saves a walk's state at
+    /// every loop it tries to skip).
+    fn clone_from(&mut self, source: &Self) {
+        let BreakdownAcc {
+            b,
+            last_end,
+            dma,
+            idle,
+            idle_dma,
+            was_busy,
+        } = source;
+        (self.b, self.last_end) = (*b, *last_end);
+        self.dma.clone_from(dma);
+        (self.idle, self.idle_dma, self.was_busy) = (*idle, *idle_dma, *was_busy);
+    }
 }
 
 impl BreakdownAcc {
@@ -165,15 +189,20 @@ impl BreakdownAcc {
             },
             None => None,
         };
-        let mut dma = self.dma.clone();
-        for iv in dma.iter_mut() {
-            match (iv.0.checked_add(shift), iv.1.checked_add(shift)) {
-                (Some(a), Some(b)) => *iv = (a, b),
-                _ => return false,
-            }
+        // check that every interval shifts without overflow before changing anything (no copy of
+        // the deque)
+        if self
+            .dma
+            .iter()
+            .any(|iv| iv.0.checked_add(shift).is_none() || iv.1.checked_add(shift).is_none())
+        {
+            return false;
         }
         let Some(b) = b else { return false };
-        (self.b, self.last_end, self.dma) = (b, last_end, dma);
+        for iv in self.dma.iter_mut() {
+            *iv = (iv.0 + shift, iv.1 + shift);
+        }
+        (self.b, self.last_end) = (b, last_end);
         true
     }
 
