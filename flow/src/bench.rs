@@ -11,7 +11,9 @@
 //!     on all cores, beside the native int8 execution of the same layers, with peak memory;
 //! (d) the mapper: its time per layer of ResNet-18 (the whole network, one thread), and the
 //!     analytical model's rates on all cores — closed-form cost bounds per second and full
-//!     estimates (a walk of every tile) per second over the same candidate mappings;
+//!     estimates (the walk of the tiles, repeated stretches applied as periods) per second over
+//!     the same candidate mappings, each priced with the accelerator's energy table computed once
+//!     as the mapper does;
 //! (e) peak resident memory of the process.
 //!
 //! Every simulated figure uses the mapper's mapping (latency), the default of every command.
@@ -113,7 +115,8 @@ pub struct MapperFigure {
     pub candidates: usize,
     pub estimated: usize,
     /// Every candidate of every layer evaluated on all cores (`threads`): closed-form cost bounds
-    /// per second, and full estimates (every tile walked) per second.
+    /// per second, and full estimates (the tiles walked, repeated stretches as periods) per
+    /// second.
     pub threads: usize,
     pub bounds_per_s: f64,
     pub estimates_per_s: f64,
@@ -383,10 +386,12 @@ pub fn mapper_figure(w: &tessera_workloads::Workload, arch: &Arch) -> Result<Map
                 .map(move |m| (p, m))
         })
         .collect();
+    // The energy table once per accelerator, as the mapper prices its candidates.
+    let table = tessera_sim::EnergyTable::of(arch);
     let t = Instant::now();
     let bounds: u64 = jobs
         .par_iter()
-        .map(|(p, m)| tessera_sim::mapper::lower_bound(p, arch, m).map(|b| b.0))
+        .map(|(p, m)| tessera_sim::mapper::lower_bound_priced(p, arch, m, &table).map(|b| b.0))
         .collect::<Result<Vec<_>>>()?
         .iter()
         .fold(0u64, |a, &b| a.wrapping_add(b));
@@ -397,7 +402,12 @@ pub fn mapper_figure(w: &tessera_workloads::Workload, arch: &Arch) -> Result<Map
         .par_iter()
         .map(|(p, m)| {
             let s = tessera_mapping::Schedule::new(p, arch, m);
-            tessera_sim::estimate_schedule(p, arch, &s).map(|e| e.cycles.get())
+            let summary = s.summary()?;
+            Ok(
+                tessera_sim::analytical::estimate_priced(p, arch, &s, &summary, &table)
+                    .cycles
+                    .get(),
+            )
         })
         .collect::<Result<Vec<_>>>()?
         .iter()

@@ -76,14 +76,21 @@ impl ConvGeometry {
     }
 }
 
-/// How many `o` in `[0, out)` have `0 ≤ o·stride + offset - pad < size`.
+/// How many `o` in `[0, out)` have `0 ≤ o·stride + offset - pad < size`: in closed form, the `o`
+/// with `lo ≤ o·stride < hi` for `lo = pad - offset` and `hi = size + pad - offset` (the mapper
+/// prices every candidate's gathers, so this is on its hot path).
 fn valid(out: u32, stride: u32, offset: u32, pad: u32, size: u32) -> u64 {
-    (0..out)
-        .filter(|&o| {
-            let i = i64::from(o) * i64::from(stride) + i64::from(offset) - i64::from(pad);
-            i >= 0 && i < i64::from(size)
-        })
-        .count() as u64
+    let lo = i64::from(pad) - i64::from(offset);
+    let hi = i64::from(size) + lo;
+    if hi <= 0 || stride == 0 {
+        // every o reads the same input element
+        return if lo <= 0 && hi > 0 { out.into() } else { 0 };
+    }
+    let s = i64::from(stride);
+    // the first o with o·s ≥ lo, and one past the last with o·s ≤ hi - 1 (hi - 1 ≥ 0)
+    let first = if lo <= 0 { 0 } else { (lo + s - 1) / s };
+    let end = ((hi - 1) / s + 1).min(i64::from(out));
+    u64::try_from(end - first).unwrap_or(0)
 }
 
 /// A layer as independent GEMM-shaped instances (see the module docs).
@@ -213,5 +220,41 @@ impl Problem {
             Some(c) => c.conv.macs(),
             None => u64::from(self.instances) * self.gemm.macs(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The closed form of `valid` equals counting, over small ranges of every argument.
+    #[test]
+    fn valid_equals_counting() {
+        for out in 0..12 {
+            for stride in 0..5 {
+                for offset in 0..12 {
+                    for pad in 0..8 {
+                        for size in 0..12 {
+                            let counted = (0..out)
+                                .filter(|&o| {
+                                    let i = i64::from(o) * i64::from(stride) + i64::from(offset)
+                                        - i64::from(pad);
+                                    i >= 0 && i < i64::from(size)
+                                })
+                                .count() as u64;
+                            assert_eq!(
+                                valid(out, stride, offset, pad, size),
+                                counted,
+                                "{out} {stride} {offset} {pad} {size}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        // the extremes of the gather registers
+        let m = u32::from(u16::MAX);
+        assert_eq!(valid(m, 255, 0, 0, m), u64::from(m.div_ceil(255)));
+        assert_eq!(valid(m, 1, 255, 0, m), u64::from(m - 255));
     }
 }

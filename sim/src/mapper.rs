@@ -61,8 +61,52 @@ fn key_cmp(a: &(f64, u64, f64, Mapping), b: &(f64, u64, f64, Mapping)) -> std::c
 /// one). An error only when the schedule's totals or the bound overflow u64.
 /// `tests::bounds_hold_and_branch_and_bound_is_exact` holds it to the model.
 pub fn lower_bound(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<(u64, f64)> {
+    lower_bound_priced(p, arch, mapping, &EnergyTable::of(arch))
+}
+
+/// [`lower_bound`] with the accelerator's energy table already computed (many bounds of one
+/// accelerator, as the mapper computes them).
+pub fn lower_bound_priced(
+    p: &Problem,
+    arch: &Arch,
+    mapping: &Mapping,
+    table: &EnergyTable,
+) -> Result<(u64, f64)> {
     let schedule = Schedule::new(p, arch, mapping);
-    Ok(bound_pass(p, arch, &schedule, &EnergyTable::of(arch))?.1)
+    Ok(bound_pass(p, arch, &schedule, table)?.1)
+}
+
+/// Tile classes `(C, L, S, multiplicity)` in visit order: on the stack up to a size that covers
+/// the usual nests, in a vector past it.
+struct Classes {
+    inline: [(u64, u64, u64, u64); Classes::INLINE],
+    n: usize,
+    more: Vec<(u64, u64, u64, u64)>,
+}
+
+impl Classes {
+    const INLINE: usize = 48;
+
+    fn new() -> Classes {
+        Classes {
+            inline: [(0, 0, 0, 0); Classes::INLINE],
+            n: 0,
+            more: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, x: (u64, u64, u64, u64)) {
+        if self.n < Classes::INLINE {
+            self.inline[self.n] = x;
+            self.n += 1;
+        } else {
+            self.more.push(x);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(u64, u64, u64, u64)> {
+        self.inline[..self.n].iter().chain(&self.more)
+    }
 }
 
 /// One pass over the schedule's tile classes: its [`Summary`], and the [`lower_bound`].
@@ -75,7 +119,7 @@ fn bound_pass(
     let contract = Contract::default();
     let mut acc = SummaryAcc::default();
     // Each class of tiles once: (C, L, S, multiplicity).
-    let mut classes: Vec<(u64, u64, u64, u64)> = Vec::with_capacity(36);
+    let mut classes = Classes::new();
     // overlapped COMPUTEs: consecutive streams start at least max(M, 2R + C - 1) apart
     let gap = 2 * u64::from(arch.rows()) + u64::from(arch.cols()) - 1;
     let mut streams: Option<u64> = Some(0);
@@ -163,7 +207,9 @@ pub fn best_pinned(
     let space = Mapping::space_in(g, arch, pinned, budget);
     let mut first_err = None;
     let mut candidates = 0;
-    let mut order: Vec<(f64, Mapping, Schedule, Summary, f64)> = Vec::with_capacity(space.len());
+    // The schedules are not kept: rebuilding the few that get estimated is cheaper than moving
+    // every candidate's through the sort.
+    let mut order: Vec<(f64, Mapping, Summary, f64)> = Vec::with_capacity(space.len());
     for m in &space {
         let schedule = Schedule::new(p, arch, m);
         let (summary, (c, e)) = match bound_pass(p, arch, &schedule, &table) {
@@ -175,12 +221,12 @@ pub fn best_pinned(
             }
         };
         candidates += 1;
-        order.push((objective.value(c, e), *m, schedule, summary, e));
+        order.push((objective.value(c, e), *m, summary, e));
     }
     order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let mut best: Option<((f64, u64, f64, Mapping), Estimate)> = None;
     let mut estimated = 0;
-    for (bound, m, schedule, summary, energy_pj) in &order {
+    for (bound, m, summary, energy_pj) in &order {
         if best.as_ref().is_some_and(|(bk, _)| *bound > bk.0) {
             break;
         }
@@ -194,7 +240,8 @@ pub fn best_pinned(
             },
         };
         estimated += 1;
-        let Some(e) = estimate_capped(p, arch, schedule, summary, &table, cap) else {
+        let schedule = Schedule::new(p, arch, m);
+        let Some(e) = estimate_capped(p, arch, &schedule, summary, &table, cap) else {
             continue;
         };
         let k = layer_key(objective, &e, m);
