@@ -207,9 +207,10 @@ pub fn best_pinned(
     let space = Mapping::space_in(g, arch, pinned, budget);
     let mut first_err = None;
     let mut candidates = 0;
-    // The schedules are not kept: rebuilding the few that get estimated is cheaper than moving
-    // every candidate's through the sort.
-    let mut order: Vec<(f64, Mapping, Summary, f64)> = Vec::with_capacity(space.len());
+    // The schedules are not kept (rebuilding the few that get estimated is cheaper), and the sort
+    // moves only (bound, mapping, index) keys, not the summaries.
+    let mut bounded: Vec<(Summary, f64)> = Vec::with_capacity(space.len());
+    let mut order: Vec<(f64, Mapping, usize)> = Vec::with_capacity(space.len());
     for m in &space {
         let schedule = Schedule::new(p, arch, m);
         let (summary, (c, e)) = match bound_pass(p, arch, &schedule, &table) {
@@ -221,12 +222,14 @@ pub fn best_pinned(
             }
         };
         candidates += 1;
-        order.push((objective.value(c, e), *m, summary, e));
+        order.push((objective.value(c, e), *m, bounded.len()));
+        bounded.push((summary, e));
     }
     order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let mut best: Option<((f64, u64, f64, Mapping), Estimate)> = None;
     let mut estimated = 0;
-    for (bound, m, summary, energy_pj) in &order {
+    for (bound, m, i) in &order {
+        let (summary, energy_pj) = &bounded[*i];
         if best.as_ref().is_some_and(|(bk, _)| *bound > bk.0) {
             break;
         }
