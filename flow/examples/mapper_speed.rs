@@ -1,5 +1,5 @@
 //! Quick check of `tessera bench` section (d) alone: `cargo run --release -p tessera-flow
-//! --example mapper_speed [arch...]` (default: the bench's [`MAPPER_ARCHS`] and `tpu_like`)
+//! --example mapper_speed [arch...]` (default: the bench's [`MAPPER_ARCHS`])
 //! prints the mapper's time over ResNet-18 and the analytical model's rates on all cores, best of
 //! three runs.
 //!
@@ -10,7 +10,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut names: Vec<String> = std::env::args().skip(1).collect();
     if names.is_empty() {
         names = MAPPER_ARCHS.iter().map(|s| s.to_string()).collect();
-        names.push("tpu_like".into());
     }
     let w = tessera_workloads::builtin::workload(MAPPER_NETWORK)?;
     for name in &names {
