@@ -136,10 +136,10 @@ impl BayesParams {
 /// Parameters of the predictor-guided strategy. Every field has a default, so `Predictor(())` is
 /// valid.
 ///
-/// The first `initial` evaluations are distinct random feasible points. Before each later batch,
-/// the predictor is fitted again to every evaluation so far, and the `batch` candidates with the
-/// best predicted objective (those predicted to meet the run's cycle and energy limits first) are
-/// proposed. The candidates are every point of the space that passes the exact checks and was
+/// The first `initial` evaluations are distinct random feasible points. Then the predictor is
+/// fitted to every evaluation so far (again whenever they have grown by a quarter), and each batch
+/// proposes the `batch` unevaluated candidates with the best predicted objective (those predicted
+/// to meet the run's cycle, energy and power limits first). The candidates are every point of the space that passes the exact checks and was
 /// not evaluated when the space has at most `candidates` points, else `candidates` uniformly
 /// random points plus the one- and two-gene neighbours of the best points found (see
 /// [`crate::guided`]).

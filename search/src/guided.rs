@@ -69,7 +69,7 @@ use tessera_mapping::Objective;
 use tessera_sim::EnergyTable;
 use tessera_workloads::Workload;
 
-/// Trees per ensemble, refitted before every batch.
+/// Trees per ensemble (refitted as the evaluations grow by [`REFIT_GROWTH`]).
 pub const TREES: usize = 60;
 /// Depth of each tree.
 pub const DEPTH: usize = 3;
@@ -212,7 +212,11 @@ impl Guided {
         ]
         .into_iter()
         .flatten()
-        .fold(0.0f64, f64::max);
+        // a NaN prediction counts as missing the limit
+        .fold(
+            0.0f64,
+            |m, r| if r.is_nan() { f64::INFINITY } else { m.max(r) },
+        );
         if over > 1.0 {
             (true, over)
         } else {
