@@ -58,7 +58,7 @@
 
 use crate::config::BayesParams;
 use crate::eval::Evaluation;
-use crate::explore::{fitness_cmp, Designs, Outcome, Proposer};
+use crate::explore::{best_first, Designs, Outcome, Proposer};
 use crate::gp::{ln_expected_improvement, ln_norm_cdf, Gp, Kernel, Scale};
 use crate::space::{Genome, Space, GENES};
 use rand_chacha::ChaCha8Rng;
@@ -176,13 +176,7 @@ impl Bayesian {
 
     /// The candidates to score: admissible, not evaluated, in genome order.
     fn candidates(&self, d: &mut Designs, rng: &mut ChaCha8Rng) -> Vec<Genome> {
-        let mut best: Vec<(f64, Genome)> = self
-            .observed
-            .iter()
-            .filter_map(|(g, o)| o.feasible().map(|v| (v, *g)))
-            .collect();
-        best.sort_by(|a, b| fitness_cmp((Some(a.0), &a.1), (Some(b.0), &b.1)));
-        let best: Vec<Genome> = best.iter().map(|(_, g)| *g).collect();
+        let best = best_first(&self.observed);
         d.candidates(rng, self.p.candidates, &best)
     }
 
@@ -331,14 +325,10 @@ impl Proposer for Bayesian {
     }
 
     fn ask(&mut self, d: &mut Designs, rng: &mut ChaCha8Rng, n: usize) -> Result<Vec<Genome>> {
-        let mut out: Vec<Genome> = Vec::with_capacity(n);
         if self.observed.len() < self.p.initial {
-            for _ in 0..n {
-                let g = d.draw_novel(rng, &out)?;
-                out.push(g);
-            }
-            return Ok(out);
+            return d.draw_novel_batch(rng, n);
         }
+        let mut out: Vec<Genome> = Vec::with_capacity(n);
         let mut cands = self.candidates(d, rng);
         let mut models = self.fit(d);
         for k in 0..n {

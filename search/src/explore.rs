@@ -53,6 +53,16 @@ pub(crate) fn step(lens: &[usize; GENES], g: &Genome, i: usize, by: i32) -> Opti
     })
 }
 
+/// The feasible candidates of `observed`, best objective first (ties by genome).
+pub(crate) fn best_first(observed: &[(Genome, Outcome)]) -> Vec<Genome> {
+    let mut best: Vec<(f64, Genome)> = observed
+        .iter()
+        .filter_map(|(g, o)| o.feasible().map(|v| (v, *g)))
+        .collect();
+    best.sort_by(|a, b| fitness_cmp((Some(a.0), &a.1), (Some(b.0), &b.1)));
+    best.into_iter().map(|(_, g)| g).collect()
+}
+
 /// Orders fitnesses: lower objective first, unmappable (`None`) last, then the genome.
 pub(crate) fn fitness_cmp(a: (Option<f64>, &Genome), b: (Option<f64>, &Genome)) -> Ordering {
     let v = |x: Option<f64>| x.unwrap_or(f64::INFINITY);
@@ -363,6 +373,17 @@ impl<'a> Designs<'a> {
         set.into_iter()
             .filter(|g| !self.evaluated(g) && self.admits(*g))
             .collect()
+    }
+
+    /// `n` random feasible points, each novel if one turns up ([`Designs::draw_novel`]): a
+    /// model-based strategy's initial design.
+    pub fn draw_novel_batch(&mut self, rng: &mut ChaCha8Rng, n: usize) -> Result<Vec<Genome>> {
+        let mut out: Vec<Genome> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let g = self.draw_novel(rng, &out)?;
+            out.push(g);
+        }
+        Ok(out)
     }
 
     /// Move one parameter (among those with more than one value) to a neighbouring value.

@@ -57,7 +57,7 @@
 
 use crate::config::PredictorParams;
 use crate::eval::power_mw;
-use crate::explore::{fitness_cmp, Designs, Outcome, Proposer};
+use crate::explore::{best_first, Designs, Outcome, Proposer};
 use crate::predict::{labelled_rows, layer_features_with, Gbdt, GbdtParams, LayerFeatures, Rows};
 use crate::space::Genome;
 use rand_chacha::ChaCha8Rng;
@@ -253,21 +253,10 @@ impl Proposer for Guided {
     }
 
     fn ask(&mut self, d: &mut Designs, rng: &mut ChaCha8Rng, n: usize) -> Result<Vec<Genome>> {
-        let mut out: Vec<Genome> = Vec::with_capacity(n);
         if self.observed.len() < self.p.initial {
-            for _ in 0..n {
-                let g = d.draw_novel(rng, &out)?;
-                out.push(g);
-            }
-            return Ok(out);
+            return d.draw_novel_batch(rng, n);
         }
-        let mut best: Vec<(f64, Genome)> = self
-            .observed
-            .iter()
-            .filter_map(|(g, o)| o.feasible().map(|v| (v, *g)))
-            .collect();
-        best.sort_by(|a, b| fitness_cmp((Some(a.0), &a.1), (Some(b.0), &b.1)));
-        let best: Vec<Genome> = best.iter().map(|(_, g)| *g).collect();
+        let best = best_first(&self.observed);
         let cands = d.candidates(rng, self.p.candidates, &best);
         let n_obs = self.observed.len();
         if self
@@ -306,7 +295,7 @@ impl Proposer for Guided {
             .map(|g| (self.keys.get(g).copied().flatten(), *g))
             .collect();
         ranked.sort_by(key_cmp);
-        out.extend(ranked.iter().take(n).map(|(_, g)| *g));
+        let mut out: Vec<Genome> = ranked.iter().take(n).map(|(_, g)| *g).collect();
         if out.is_empty() {
             // Every admissible point was evaluated: random (repeats).
             out.push(d.draw_novel(rng, &out)?);
