@@ -498,6 +498,91 @@ impl Program {
             .collect::<Result<_>>()?;
         Ok(Program { instrs })
     }
+    /// The program moved to a DRAM region at byte `offset` (docs/TIMING.md, "Systems"): every
+    /// LOAD and STORE `dram_addr` and every CONFIG tensor `base` plus `offset`. Errors when an address
+    /// would pass the 32-bit DRAM address space.
+    pub fn relocate(&self, offset: u32) -> Result<Program> {
+        let add = |a: u32, what: &str, i: usize| {
+            a.checked_add(offset).ok_or_else(|| {
+                Diagnostic::new(format!(
+                    "instruction {i}: {what} {a:#x} + region base {offset:#x} passes the 32-bit DRAM address space"
+                ))
+            })
+        };
+        let instrs = self
+            .instrs
+            .iter()
+            .enumerate()
+            .map(|(i, ins)| {
+                Ok(match *ins {
+                    Instr::Load {
+                        target,
+                        count,
+                        dram_addr,
+                        sram_addr,
+                    } => Instr::Load {
+                        target,
+                        count,
+                        dram_addr: add(dram_addr, "dram_addr", i)?,
+                        sram_addr,
+                    },
+                    Instr::Store {
+                        count,
+                        dram_addr,
+                        sram_addr,
+                    } => Instr::Store {
+                        count,
+                        dram_addr: add(dram_addr, "dram_addr", i)?,
+                        sram_addr,
+                    },
+                    Instr::Config(Config::Tensor {
+                        base,
+                        h,
+                        w,
+                        cs,
+                        ow,
+                        oh,
+                    }) => Instr::Config(Config::Tensor {
+                        base: add(base, "tensor base", i)?,
+                        h,
+                        w,
+                        cs,
+                        ow,
+                        oh,
+                    }),
+                    other => other,
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Program { instrs })
+    }
+
+    /// Programs run back to back as one (docs/TIMING.md, "Systems"): each one's instructions up to
+    /// its HALT, every HALT but the last replaced by a SYNC of both units, which passes in the cycle
+    /// that HALT would have completed. Errors on an empty list or a program without a HALT.
+    pub fn concat(programs: &[Program]) -> Result<Program> {
+        if programs.is_empty() {
+            return Err(Diagnostic::new("no program to run"));
+        }
+        let mut instrs = vec![];
+        for (j, p) in programs.iter().enumerate() {
+            let h = p
+                .instrs
+                .iter()
+                .position(|i| *i == Instr::Halt)
+                .ok_or_else(|| Diagnostic::new(format!("program {j} has no HALT")))?;
+            instrs.extend_from_slice(&p.instrs[..h]);
+            instrs.push(if j + 1 == programs.len() {
+                Instr::Halt
+            } else {
+                Instr::Sync {
+                    mask: unit::DMA | unit::COMPUTE,
+                }
+            });
+        }
+        Ok(Program { instrs })
+    }
+
     /// Human-readable listing, one instruction per line with its index.
     pub fn disassemble(&self) -> String {
         self.instrs
@@ -512,6 +597,96 @@ impl Program {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn relocation_moves_every_dram_address_and_nothing_else() {
+        let p = Program {
+            instrs: vec![
+                Instr::Config(Config::Tensor {
+                    base: 16,
+                    h: 4,
+                    w: 4,
+                    cs: 3,
+                    ow: 2,
+                    oh: 2,
+                }),
+                Instr::Load {
+                    target: LoadTarget::Weight,
+                    count: 3,
+                    dram_addr: 64,
+                    sram_addr: 7,
+                },
+                Instr::Compute {
+                    len: 2,
+                    in_addr: 1,
+                    w_addr: 2,
+                    out_addr: 3,
+                    accumulate: true,
+                },
+                Instr::Store {
+                    count: 2,
+                    dram_addr: 128,
+                    sram_addr: 3,
+                },
+                Instr::Halt,
+            ],
+        };
+        let q = p.relocate(1000).unwrap();
+        assert_eq!(q.instrs[2], p.instrs[2]);
+        assert_eq!(q.instrs[4], Instr::Halt);
+        assert!(matches!(
+            q.instrs[0],
+            Instr::Config(Config::Tensor { base: 1016, .. })
+        ));
+        assert!(matches!(
+            q.instrs[1],
+            Instr::Load {
+                dram_addr: 1064,
+                sram_addr: 7,
+                ..
+            }
+        ));
+        assert!(matches!(
+            q.instrs[3],
+            Instr::Store {
+                dram_addr: 1128,
+                sram_addr: 3,
+                ..
+            }
+        ));
+        let e = p.relocate(u32::MAX - 20).unwrap_err();
+        assert!(e.message.contains("instruction 1"), "{}", e.message);
+    }
+
+    #[test]
+    fn concatenation_turns_every_halt_but_the_last_into_a_full_sync() {
+        let a = Program {
+            instrs: vec![
+                Instr::Sync { mask: 1 },
+                Instr::Halt,
+                Instr::Sync { mask: 2 },
+            ],
+        };
+        let b = Program {
+            instrs: vec![Instr::Halt],
+        };
+        let c = Program::concat(&[a.clone(), b.clone(), a.clone()]).unwrap();
+        let full = Instr::Sync {
+            mask: unit::DMA | unit::COMPUTE,
+        };
+        assert_eq!(
+            c.instrs,
+            vec![
+                Instr::Sync { mask: 1 },
+                full,
+                full,
+                Instr::Sync { mask: 1 },
+                Instr::Halt
+            ]
+        );
+        assert!(Program::concat(&[]).is_err());
+        assert!(Program::concat(&[Program::default()]).is_err());
+    }
 
     fn any_instr() -> impl Strategy<Value = Instr> {
         prop_oneof![
