@@ -66,6 +66,18 @@ impl Contract {
         Self::store_beat(arch, n.saturating_sub(1)) + arch.dram().latency().get() + 1
     }
 
+    /// Cycles a LOAD of `n ≥ 1` words of `b` bytes holds a shared DRAM channel, from its grant
+    /// through its last read request: `k_{n-1} + 1` (docs/TIMING.md, "Systems").
+    pub fn load_hold(arch: &Arch, n: u64, b: u64) -> u64 {
+        Self::slot(arch, n.saturating_sub(1), b) + 1
+    }
+
+    /// Cycles a STORE of `n ≥ 1` words holds a shared DRAM channel, from its grant through its last
+    /// write beat: `k_{n-1} + 2`.
+    pub fn store_hold(arch: &Arch, n: u64) -> u64 {
+        Self::store_beat(arch, n.saturating_sub(1)) + 1
+    }
+
     /// [`OverlappedTile::after`] under this contract (a test fault adds to the tile's last cycle).
     pub fn overlapped_tile(
         &self,
@@ -193,5 +205,11 @@ mod tests {
         // STORE of 2 words of 12 bytes at 4 B/cycle: k = 2, 5; ack L after beat 1 at τ = 6.
         assert_eq!(Contract::store_beat(&ws, 1), 6);
         assert_eq!(Contract::store_busy(&ws, 2), 6 + 12 + 1);
+        // a shared channel is held through the last request (τ = 2) or the last beat (τ = 6)
+        assert_eq!(Contract::load_hold(&ws, 3, 2), 3);
+        assert_eq!(Contract::store_hold(&ws, 2), 7);
+        // a DMA's busy outlasts its hold, so a lone DMA never waits for the channel
+        assert!(Contract::load_hold(&ws, 3, 2) < Contract::load_busy(&ws, 3, 2));
+        assert!(Contract::store_hold(&ws, 2) < Contract::store_busy(&ws, 2));
     }
 }

@@ -31,5 +31,5 @@ pub mod workload;
 pub use analytical::{estimate, estimate_schedule, Estimate};
 pub use counters::Counters;
 pub use energy::{Energy, EnergyTable};
-pub use engine::{simulate, Engine, SimOptions, SimReport, SimResult};
+pub use engine::{simulate, simulate_system, Engine, SimOptions, SimReport, SimResult, SubRun};
 pub use layer::{run_layer, LayerRun};

@@ -107,7 +107,8 @@ struct OverlapState {
     prev_done_at: u64,
 }
 
-/// The DRAM channel: grants each transfer its start cycle.
+/// The DRAM channel (docs/TIMING.md, "Systems"): grants each transfer its start cycle, first come
+/// first served — its callers ask in the order of their first busy cycles, ties by sub-accelerator.
 #[derive(Default)]
 struct DramChannel {
     /// First cycle at which the channel is free for a new transfer.
@@ -115,12 +116,27 @@ struct DramChannel {
 }
 
 impl DramChannel {
-    /// A transfer that wants to begin at `start` and occupies the channel for `busy` cycles: the
-    /// cycle it begins. With one DMA the channel is always free when the DMA is, so this is `start`.
-    fn grant(&mut self, start: u64, busy: u64) -> u64 {
+    /// A transfer that requests the channel from `start` and holds it for `hold` cycles once
+    /// granted: its grant cycle. A lone DMA's busy outlasts its hold, so for it this is `start`.
+    fn grant(&mut self, start: u64, hold: u64) -> u64 {
         let g = start.max(self.free_at);
-        self.free_at = g + busy;
+        self.free_at = g + hold;
         g
+    }
+}
+
+/// Cycles a transfer holds the channel: through its last read request or write beat.
+fn dma_hold(arch: &tessera_arch::Arch, ins: &Instr) -> u64 {
+    match *ins {
+        Instr::Load { target, count, .. } | Instr::Gather { target, count, .. } => {
+            Contract::load_hold(
+                arch,
+                count.into(),
+                arch.load_buffer(target).word_bytes().into(),
+            )
+        }
+        Instr::Store { count, .. } => Contract::store_hold(arch, count.into()),
+        _ => unreachable!("only LOAD and STORE use the channel"),
     }
 }
 
@@ -202,169 +218,274 @@ struct Active {
 }
 
 pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Result<u64> {
-    let arch = m.arch;
-    let (r, c) = (arch.rows() as usize, arch.cols() as usize);
-    let mut q = Queue::default();
-    let mut ctrl = Controller::default();
-    let mut units = [UnitState::default(); 2];
-    let overlapped = arch.weight_double_buffered();
-    let mut ov = OverlapState::default();
+    let mut sim = EventSim::new(m.arch);
     let mut channel = DramChannel::default();
-    // Instructions still running or recently run, per unit, for the race check.
-    let mut active: [Vec<Active>; 2] = [vec![], vec![]];
-    let mut scratch = Scratch::default();
-    q.push(0, Phase::Look, Event::Look);
-    while let Some((t, ev)) = q.pop() {
-        let mut look_at = match ev {
-            Event::Free(u) => {
-                units[u as usize].busy = false;
-                match ctrl.waiting {
-                    Some((w, _)) if w == u => {
-                        ctrl.waiting = None;
-                        Some(t)
-                    }
-                    _ => None,
-                }
-            }
-            Event::Look => Some(t),
-        };
-        // The controller runs for as long as nothing else is due first.
-        while let Some(t) = look_at.take() {
-            if t > opts.max_cycles {
-                return Err(Diagnostic::internal(format!(
-                    "simulation exceeded {} cycles",
-                    opts.max_cycles
-                )));
-            }
-            let pc = ctrl.pc;
-            let ins = program.instrs[pc];
-            let blocked_on = |mask: u8| -> Option<Unit> {
-                if mask & unit::DMA != 0 && units[Unit::Dma as usize].busy {
-                    return Some(Unit::Dma);
-                }
-                let cu = if overlapped {
-                    (mask & unit::COMPUTE != 0 && t < ov.done_at)
-                        || (mask & unit::PREV_COMPUTE != 0 && t < ov.prev_done_at)
-                } else {
-                    mask & unit::COMPUTE != 0 && units[Unit::Compute as usize].busy
-                };
-                cu.then_some(Unit::Compute)
-            };
-            let u = match ins {
-                Instr::Config(cf) => {
-                    // Writes the gather registers once the DMA is idle; occupies no unit.
-                    if units[Unit::Dma as usize].busy {
-                        ctrl.sleep_on(Unit::Dma, t);
-                        continue;
-                    }
-                    if let Some(s) = ctrl.wait_since.take() {
-                        m.units.ctrl_wait_dma_cycles += t - s;
-                    }
-                    m.gather.write(&cf);
-                    m.counters.instructions += 1;
-                    m.tracer
-                        .emit(t, "ctrl", "issue", || format!("pc={pc} {}", ins.mnemonic()));
-                    ctrl.pc += 1;
-                    look_at = next_look(&mut q, t + 1);
-                    continue;
-                }
-                Instr::Load { .. } | Instr::Gather { .. } | Instr::Store { .. } => Unit::Dma,
-                Instr::Compute { .. } => Unit::Compute,
-                Instr::Sync { .. } | Instr::Halt => {
-                    let mask = match ins {
-                        Instr::Sync { mask } => mask,
-                        _ => unit::DMA | unit::COMPUTE,
-                    };
-                    if let Some(b) = blocked_on(mask) {
-                        ctrl.sleep_on(b, t);
-                        continue;
-                    }
-                    if let Some(s) = ctrl.wait_since.take() {
-                        m.units.ctrl_wait_sync_cycles += t - s;
-                    }
-                    m.counters.instructions += 1;
-                    if ins == Instr::Halt {
-                        m.tracer.emit(t, "ctrl", "halt", String::new);
-                        return Ok(t + 1);
-                    }
-                    ctrl.pc += 1;
-                    look_at = next_look(&mut q, t + 1);
-                    continue;
-                }
-            };
-            let unit_busy = if overlapped && u == Unit::Compute {
-                t < ov.accept_at
-            } else {
-                units[u as usize].busy
-            };
-            if unit_busy {
-                ctrl.sleep_on(u, t);
-                continue;
-            }
-            if let Some(s) = ctrl.wait_since.take() {
-                match u {
-                    Unit::Dma => m.units.ctrl_wait_dma_cycles += t - s,
-                    Unit::Compute => m.units.ctrl_wait_compute_cycles += t - s,
-                }
-            }
-            if overlapped && u == Unit::Compute {
-                let Instr::Compute { len, .. } = ins else {
-                    unreachable!("only COMPUTE goes to the compute unit")
-                };
-                let tile = opts
-                    .contract
-                    .overlapped_tile(arch, t, len.into(), ov.last.as_ref());
-                check_overlap(&ov, &tile, &ins, pc, program)?;
-                // footprint order: input, weight, accumulator
-                let (rr, cc) = (u64::from(arch.rows()), u64::from(arch.cols()));
-                let spans = [
-                    (tile.stream, tile.stream + tile.len - 1),
-                    (tile.preload, tile.preload + rr - 1),
-                    (tile.stream + rr + cc - 1, tile.done),
-                ];
-                issue_span(
-                    m,
-                    program,
-                    &ins,
-                    pc,
-                    t,
-                    u,
-                    (tile.preload, tile.done),
-                    Some(spans),
-                    &mut active,
-                    ov.done_at,
-                )?;
-                let Instr::Compute { out_addr, .. } = ins else {
-                    unreachable!()
-                };
-                ov = OverlapState {
-                    last: Some(tile),
-                    last_out: out_addr.into(),
-                    last_pc: pc,
-                    accept_at: tile.stream + 1,
-                    prev_done_at: ov.done_at,
-                    done_at: tile.done + 1,
-                };
-                // wake a controller waiting on the compute unit when a condition starts to hold
-                q.push(tile.stream + 1, Phase::Settle, Event::Free(u));
-                q.push(tile.done + 1, Phase::Settle, Event::Free(u));
-            } else {
-                let end = issue(m, program, &ins, pc, t, u, opts, &mut channel, &mut active)?;
-                units[u as usize].busy = true;
-                q.push(end + 1, Phase::Settle, Event::Free(u));
-            }
-            apply(m, &ins, &mut scratch, r, c).map_err(|e| Diagnostic {
-                message: format!("instruction {pc} ({ins}): {}", e.message),
-                ..e
-            })?;
-            m.counters.instructions += 1;
-            ctrl.pc += 1;
-            look_at = next_look(&mut q, t + 1);
+    loop {
+        if let Some(cycles) = sim.step(m, program, opts, &mut channel, 0, None)? {
+            return Ok(cycles);
         }
     }
-    unreachable!(
-        "the controller always has a Look or a unit to wake it; check_program guarantees a HALT"
-    )
+}
+
+/// Run several sub-accelerators that share one DRAM channel (docs/TIMING.md, "Systems"): every
+/// sub-accelerator's events in one total order (cycle, phase, sub-accelerator index), so the channel
+/// is granted first come, first served, ties to the lower index. Returns each one's cycle count.
+pub(crate) fn run_system(
+    machines: &mut [Machine],
+    programs: &[&Program],
+    opts: &SimOptions,
+) -> Result<Vec<u64>> {
+    let mut sims: Vec<EventSim> = machines.iter().map(|m| EventSim::new(m.arch)).collect();
+    let mut cycles: Vec<Option<u64>> = vec![None; sims.len()];
+    let mut channel = DramChannel::default();
+    loop {
+        // the sub-accelerator with the earliest pending event, and the earliest of the others'
+        let mut keys: Vec<(u64, Phase, usize)> = sims
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| cycles[*i].is_none())
+            .filter_map(|(i, s)| s.next_key().map(|(c, p)| (c, p, i)))
+            .collect();
+        keys.sort_unstable();
+        let Some(&(_, _, i)) = keys.first() else {
+            break;
+        };
+        let horizon = keys.get(1).copied();
+        if let Some(c) = sims[i].step(
+            &mut machines[i],
+            programs[i],
+            opts,
+            &mut channel,
+            i,
+            horizon,
+        )? {
+            cycles[i] = Some(c);
+        }
+    }
+    cycles
+        .into_iter()
+        .map(|c| c.ok_or_else(|| Diagnostic::internal("a sub-accelerator stopped without HALT")))
+        .collect()
+}
+
+/// One accelerator's event-level state: its queue, controller, units and race-check window.
+struct EventSim {
+    q: Queue,
+    ctrl: Controller,
+    units: [UnitState; 2],
+    overlapped: bool,
+    ov: OverlapState,
+    /// Instructions still running or recently run, per unit, for the race check.
+    active: [Vec<Active>; 2],
+    scratch: Scratch,
+}
+
+impl EventSim {
+    fn new(arch: &tessera_arch::Arch) -> Self {
+        let mut q = Queue::default();
+        q.push(0, Phase::Look, Event::Look);
+        EventSim {
+            q,
+            ctrl: Controller::default(),
+            units: [UnitState::default(); 2],
+            overlapped: arch.weight_double_buffered(),
+            ov: OverlapState::default(),
+            active: [vec![], vec![]],
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// The (cycle, phase) of the next event.
+    fn next_key(&self) -> Option<(u64, Phase)> {
+        self.q.heap.peek().map(|Reverse((c, p, _, _))| (*c, *p))
+    }
+
+    /// Handle the next event, and run the controller for as long as nothing else is due first —
+    /// neither in this accelerator's queue nor, in a system, at `horizon` (the earliest event of
+    /// the other sub-accelerators; this one is number `sub`). Returns the cycle count at HALT.
+    fn step(
+        &mut self,
+        m: &mut Machine,
+        program: &Program,
+        opts: &SimOptions,
+        channel: &mut DramChannel,
+        sub: usize,
+        horizon: Option<(u64, Phase, usize)>,
+    ) -> Result<Option<u64>> {
+        let arch = m.arch;
+        let (r, c) = (arch.rows() as usize, arch.cols() as usize);
+        let EventSim {
+            q,
+            ctrl,
+            units,
+            overlapped,
+            ov,
+            active,
+            scratch,
+        } = self;
+        let overlapped = *overlapped;
+        let next_look = |q: &mut Queue, t: u64| -> Option<u64> {
+            if q.nothing_before(t, Phase::Look) && horizon.is_none_or(|h| (t, Phase::Look, sub) < h)
+            {
+                Some(t)
+            } else {
+                q.push(t, Phase::Look, Event::Look);
+                None
+            }
+        };
+        {
+            let Some((t, ev)) = q.pop() else {
+                return Ok(None);
+            };
+            let mut look_at = match ev {
+                Event::Free(u) => {
+                    units[u as usize].busy = false;
+                    match ctrl.waiting {
+                        Some((w, _)) if w == u => {
+                            ctrl.waiting = None;
+                            Some(t)
+                        }
+                        _ => None,
+                    }
+                }
+                Event::Look => Some(t),
+            };
+            // The controller runs for as long as nothing else is due first.
+            while let Some(t) = look_at.take() {
+                if t > opts.max_cycles {
+                    return Err(Diagnostic::internal(format!(
+                        "simulation exceeded {} cycles",
+                        opts.max_cycles
+                    )));
+                }
+                let pc = ctrl.pc;
+                let ins = program.instrs[pc];
+                let blocked_on = |mask: u8| -> Option<Unit> {
+                    if mask & unit::DMA != 0 && units[Unit::Dma as usize].busy {
+                        return Some(Unit::Dma);
+                    }
+                    let cu = if overlapped {
+                        (mask & unit::COMPUTE != 0 && t < ov.done_at)
+                            || (mask & unit::PREV_COMPUTE != 0 && t < ov.prev_done_at)
+                    } else {
+                        mask & unit::COMPUTE != 0 && units[Unit::Compute as usize].busy
+                    };
+                    cu.then_some(Unit::Compute)
+                };
+                let u = match ins {
+                    Instr::Config(cf) => {
+                        // Writes the gather registers once the DMA is idle; occupies no unit.
+                        if units[Unit::Dma as usize].busy {
+                            ctrl.sleep_on(Unit::Dma, t);
+                            continue;
+                        }
+                        if let Some(s) = ctrl.wait_since.take() {
+                            m.units.ctrl_wait_dma_cycles += t - s;
+                        }
+                        m.gather.write(&cf);
+                        m.counters.instructions += 1;
+                        m.tracer
+                            .emit(t, "ctrl", "issue", || format!("pc={pc} {}", ins.mnemonic()));
+                        ctrl.pc += 1;
+                        look_at = next_look(q, t + 1);
+                        continue;
+                    }
+                    Instr::Load { .. } | Instr::Gather { .. } | Instr::Store { .. } => Unit::Dma,
+                    Instr::Compute { .. } => Unit::Compute,
+                    Instr::Sync { .. } | Instr::Halt => {
+                        let mask = match ins {
+                            Instr::Sync { mask } => mask,
+                            _ => unit::DMA | unit::COMPUTE,
+                        };
+                        if let Some(b) = blocked_on(mask) {
+                            ctrl.sleep_on(b, t);
+                            continue;
+                        }
+                        if let Some(s) = ctrl.wait_since.take() {
+                            m.units.ctrl_wait_sync_cycles += t - s;
+                        }
+                        m.counters.instructions += 1;
+                        if ins == Instr::Halt {
+                            m.tracer.emit(t, "ctrl", "halt", String::new);
+                            return Ok(Some(t + 1));
+                        }
+                        ctrl.pc += 1;
+                        look_at = next_look(q, t + 1);
+                        continue;
+                    }
+                };
+                let unit_busy = if overlapped && u == Unit::Compute {
+                    t < ov.accept_at
+                } else {
+                    units[u as usize].busy
+                };
+                if unit_busy {
+                    ctrl.sleep_on(u, t);
+                    continue;
+                }
+                if let Some(s) = ctrl.wait_since.take() {
+                    match u {
+                        Unit::Dma => m.units.ctrl_wait_dma_cycles += t - s,
+                        Unit::Compute => m.units.ctrl_wait_compute_cycles += t - s,
+                    }
+                }
+                if overlapped && u == Unit::Compute {
+                    let Instr::Compute { len, .. } = ins else {
+                        unreachable!("only COMPUTE goes to the compute unit")
+                    };
+                    let tile = opts
+                        .contract
+                        .overlapped_tile(arch, t, len.into(), ov.last.as_ref());
+                    check_overlap(ov, &tile, &ins, pc, program)?;
+                    // footprint order: input, weight, accumulator
+                    let (rr, cc) = (u64::from(arch.rows()), u64::from(arch.cols()));
+                    let spans = [
+                        (tile.stream, tile.stream + tile.len - 1),
+                        (tile.preload, tile.preload + rr - 1),
+                        (tile.stream + rr + cc - 1, tile.done),
+                    ];
+                    issue_span(
+                        m,
+                        program,
+                        &ins,
+                        pc,
+                        t,
+                        u,
+                        (tile.preload, tile.preload, tile.done),
+                        Some(spans),
+                        active,
+                        ov.done_at,
+                    )?;
+                    let Instr::Compute { out_addr, .. } = ins else {
+                        unreachable!()
+                    };
+                    *ov = OverlapState {
+                        last: Some(tile),
+                        last_out: out_addr.into(),
+                        last_pc: pc,
+                        accept_at: tile.stream + 1,
+                        prev_done_at: ov.done_at,
+                        done_at: tile.done + 1,
+                    };
+                    // wake a controller waiting on the compute unit when a condition starts to hold
+                    q.push(tile.stream + 1, Phase::Settle, Event::Free(u));
+                    q.push(tile.done + 1, Phase::Settle, Event::Free(u));
+                } else {
+                    let end = issue(m, program, &ins, pc, t, u, opts, channel, active)?;
+                    units[u as usize].busy = true;
+                    q.push(end + 1, Phase::Settle, Event::Free(u));
+                }
+                apply(m, &ins, scratch, r, c).map_err(|e| Diagnostic {
+                    message: format!("instruction {pc} ({ins}): {}", e.message),
+                    ..e
+                })?;
+                m.counters.instructions += 1;
+                ctrl.pc += 1;
+                look_at = next_look(q, t + 1);
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// Two overlapped tiles must reach each accumulator word in issue order: the later tile may read
@@ -404,16 +525,6 @@ fn check_overlap(
     Ok(())
 }
 
-/// Look at the next instruction at `t` directly when nothing in the queue comes first, else queue it.
-fn next_look(q: &mut Queue, t: u64) -> Option<u64> {
-    if q.nothing_before(t, Phase::Look) {
-        Some(t)
-    } else {
-        q.push(t, Phase::Look, Event::Look);
-        None
-    }
-}
-
 /// The contract's busy length of an instruction on its unit.
 fn unit_busy(m: &Machine, ins: &Instr, opts: &SimOptions) -> u64 {
     let arch = m.arch;
@@ -447,16 +558,30 @@ fn issue(
     active: &mut [Vec<Active>; 2],
 ) -> Result<u64> {
     let busy = unit_busy(m, ins, opts);
-    let mut start = t + 1;
+    let start = t + 1;
+    let mut grant = start;
     if u == Unit::Dma {
-        start = channel.grant(start, busy);
+        grant = channel.grant(start, dma_hold(m.arch, ins));
+        m.units.dram_wait_cycles += grant - start;
     }
-    let end = start + busy - 1;
-    issue_span(m, program, ins, pc, t, u, (start, end), None, active, start)?;
+    let end = grant + busy - 1;
+    issue_span(
+        m,
+        program,
+        ins,
+        pc,
+        t,
+        u,
+        (start, grant, end),
+        None,
+        active,
+        start,
+    )?;
     Ok(end)
 }
 
-/// Issue `ins` to unit `u` at cycle `t`, busy in cycles `start..=end`: the race check, statistics,
+/// Issue `ins` to unit `u` at cycle `t`, busy in cycles `start..=end` (a transfer granted the DRAM
+/// channel at `grant`, a COMPUTE at `start`): the race check, statistics,
 /// breakdown and trace. `busy_from` is the first cycle not already counted busy for the unit (a
 /// tile that overlaps the previous one counts only its new cycles).
 #[allow(clippy::too_many_arguments)]
@@ -467,7 +592,7 @@ fn issue_span(
     pc: usize,
     t: u64,
     u: Unit,
-    (start, end): (u64, u64),
+    (start, grant, end): (u64, u64, u64),
     spans: Option<[(u64, u64); 3]>,
     active: &mut [Vec<Active>; 2],
     busy_from: u64,
@@ -496,7 +621,7 @@ fn issue_span(
     m.tracer
         .emit(t, "ctrl", "issue", || format!("pc={pc} {}", ins.mnemonic()));
     if m.tracer.enabled() {
-        trace_dma_beats(m, ins, start);
+        trace_dma_beats(m, ins, grant);
     }
     m.tracer.emit(end, u.name(), "done", String::new);
     match u {
@@ -514,7 +639,7 @@ fn issue_span(
     Ok(())
 }
 
-/// The DMA's request and beat events of a LOAD or STORE whose first busy cycle is `start`, at the
+/// The DMA's request and beat events of a LOAD or STORE granted the channel at `start`, at the
 /// contract's beat times (read request `i` at `k_i`, its word `L` later). Called before the
 /// instruction's functional effect, so a gather's requests see the registers it runs with.
 fn trace_dma_beats(m: &mut Machine, ins: &Instr, start: u64) {

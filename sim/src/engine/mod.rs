@@ -86,6 +86,10 @@ pub struct UnitStats {
     pub ctrl_wait_compute_cycles: u64,
     /// Cycles spent in SYNC and HALT waiting for units.
     pub ctrl_wait_sync_cycles: u64,
+    /// Cycles the DMA unit waited for a DRAM channel held by another sub-accelerator's transfer
+    /// (part of its busy cycles; always 0 for one accelerator alone).
+    #[serde(default)]
+    pub dram_wait_cycles: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -352,10 +356,86 @@ pub fn simulate(
         Engine::Event => event::run(&mut m, program, opts)?,
         Engine::Stepped => stepped::run(&mut m, program, opts)?,
     };
+    Ok(finish(m, cycles, opts))
+}
+
+/// The most sub-accelerators a system has (docs/TIMING.md, "Systems"; the RTL's 3-bit index).
+pub const MAX_SUBACCELERATORS: usize = 8;
+
+/// One sub-accelerator of a system: its accelerator, its program, and the image of its own DRAM
+/// region (its program addresses the region from 0; the host relocates it for the RTL).
+pub struct SubRun<'a> {
+    pub arch: &'a Arch,
+    pub program: &'a Program,
+    pub dram: Vec<u8>,
+}
+
+/// Run a system of sub-accelerators that share one DRAM channel (docs/TIMING.md, "Systems"): each
+/// one's result (its own cycle count, counters, energy and final region image) in order. Every
+/// sub-accelerator must have the same DRAM bytes per cycle and latency, the channel's.
+pub fn simulate_system(subs: Vec<SubRun>, opts: &SimOptions) -> Result<Vec<SimResult>> {
+    check_system(&subs.iter().map(|s| s.arch).collect::<Vec<_>>())?;
+    for (i, s) in subs.iter().enumerate() {
+        check_program(s.arch, s.program, s.dram.len()).map_err(|e| Diagnostic {
+            message: format!("sub-accelerator {i} ({}): {}", s.arch.name(), e.message),
+            ..e
+        })?;
+    }
+    let programs: Vec<&Program> = subs.iter().map(|s| s.program).collect();
+    let mut machines: Vec<Machine> = subs
+        .into_iter()
+        .map(|s| Machine::new(s.arch, s.dram, opts.trace))
+        .collect();
+    let cycles = match opts.engine {
+        Engine::Event => event::run_system(&mut machines, &programs, opts)?,
+        Engine::Stepped => stepped::run_system(&mut machines, &programs, opts)?,
+    };
+    Ok(machines
+        .into_iter()
+        .zip(cycles)
+        .map(|(m, c)| finish(m, c, opts))
+        .collect())
+}
+
+/// A system's sub-accelerators: 1 to [`MAX_SUBACCELERATORS`], every one with the DRAM channel of
+/// the first (bytes per cycle and latency).
+pub fn check_system(archs: &[&Arch]) -> Result<()> {
+    if archs.is_empty() || archs.len() > MAX_SUBACCELERATORS {
+        return Err(Diagnostic::field(
+            "subs",
+            format!(
+                "a system has 1 to {MAX_SUBACCELERATORS} sub-accelerators, not {}",
+                archs.len()
+            ),
+        ));
+    }
+    let d0 = archs[0].dram();
+    for (i, a) in archs.iter().enumerate().skip(1) {
+        let d = a.dram();
+        if d.bytes_per_cycle() != d0.bytes_per_cycle() || d.latency() != d0.latency() {
+            return Err(Diagnostic::field(
+                format!("subs[{i}]"),
+                format!(
+                    "{} has a DRAM of {} B/cycle and latency {}, but the shared channel (sub-accelerator 0's) has {} B/cycle and latency {}",
+                    a.name(),
+                    d.bytes_per_cycle(),
+                    d.latency(),
+                    d0.bytes_per_cycle(),
+                    d0.latency()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The result of a finished machine.
+fn finish(mut m: Machine, cycles: u64, opts: &SimOptions) -> SimResult {
+    let arch = m.arch;
     let energy = Energy::of(arch, &m.counters);
     let breakdown = std::mem::take(&mut m.breakdown).finish(cycles, opts.engine == Engine::Stepped);
     let utilization = m.counters.array_macs as f64 / (arch.pes() as f64 * cycles as f64);
-    Ok(SimResult {
+    SimResult {
         report: SimReport {
             engine: opts.engine,
             cycles: Cycles(cycles),
@@ -367,5 +447,5 @@ pub fn simulate(
         },
         dram: m.dram,
         trace: m.tracer.events.map(crate::trace::canonical),
-    })
+    }
 }

@@ -76,6 +76,9 @@ enum Op {
 #[derive(Default)]
 pub(crate) struct Dma {
     op: Option<Op>,
+    /// The transfer has been granted the DRAM channel (docs/TIMING.md, "Systems"): until then it
+    /// presents nothing and gains no credit.
+    granted: bool,
     bytes_per_cycle: u64,
     store_word: u64,
 }
@@ -94,9 +97,31 @@ impl Dma {
         self.op.is_some()
     }
 
+    /// Busy and not yet granted the channel: requesting it this cycle.
+    pub fn waits(&self) -> bool {
+        self.op.is_some() && !self.granted
+    }
+
+    /// The granted transfer holds the channel this cycle: a LOAD until its last request has been
+    /// presented, a STORE until its last write beat has.
+    pub fn holds(&self) -> bool {
+        self.granted
+            && match &self.op {
+                None => false,
+                Some(Op::Load { n, requested, .. }) => requested < n,
+                Some(Op::Store {
+                    n,
+                    read,
+                    beat_pending,
+                    ..
+                }) => read < n || *beat_pending,
+            }
+    }
+
     pub fn start(&mut self, m: &mut Machine, ins: &Instr) {
         self.bytes_per_cycle = u64::from(m.arch.dram().bytes_per_cycle());
         self.store_word = u64::from(m.arch.accumulator().word_bytes());
+        self.granted = false;
         let load = |target: LoadTarget, count: u16, sram_addr: u16, mut source: Source| Op::Load {
             target,
             n: count.into(),
@@ -151,8 +176,10 @@ impl Dma {
         });
     }
 
-    pub fn eval(&self, m: &mut Machine, dram: &FromDram, t: u64) -> DmaOut {
+    /// This cycle's outputs; `grant`: the channel is granted to this unit this cycle.
+    pub fn eval(&self, m: &mut Machine, dram: &FromDram, t: u64, grant: bool) -> DmaOut {
         let mut out = DmaOut::default();
+        let go = self.granted || grant;
         match &self.op {
             None => {}
             Some(Op::Load {
@@ -165,7 +192,7 @@ impl Dma {
                 ..
             }) => {
                 let b = u64::from(m.arch.load_buffer(*target).word_bytes());
-                if *requested < *n && credit + self.bytes_per_cycle >= b {
+                if go && *requested < *n && credit + self.bytes_per_cycle >= b {
                     let i = *requested;
                     m.tracer.emit(t, "dma", "rreq", || {
                         crate::trace::read_request(i.into(), next)
@@ -190,7 +217,7 @@ impl Dma {
                 read,
                 beat_pending,
             }) => {
-                if *read < *n && credit + self.bytes_per_cycle >= self.store_word {
+                if go && *read < *n && credit + self.bytes_per_cycle >= self.store_word {
                     out.acc_read = Some(sram_addr + read);
                 }
                 if *beat_pending {
@@ -204,9 +231,13 @@ impl Dma {
         out
     }
 
-    pub fn commit(&mut self, m: &Machine, out: &DmaOut) {
+    pub fn commit(&mut self, m: &Machine, out: &DmaOut, grant: bool) {
         if out.done {
             self.op = None;
+            return;
+        }
+        self.granted |= grant;
+        if !self.granted {
             return;
         }
         match &mut self.op {

@@ -112,24 +112,22 @@ pub(crate) struct ComputeOut {
 }
 
 pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Result<u64> {
-    let arch = m.arch;
-    let (r, c) = (arch.rows() as usize, arch.cols() as usize);
-    let (iw, ww) = super::word_operands(arch);
-    let mut ctrl = ctrl::Controller::default();
-    let mut dma = dma::Dma::default();
-    let mut dram = dma::DramPort::new(arch);
-    let mut ports = Ports {
-        input: vec![0; iw],
-        weight: vec![0; ww],
-        acc_a: vec![0; c],
-        acc_b: vec![0; c],
-    };
-    let mut cu = match arch.dataflow() {
-        Dataflow::OutputStationary => ComputeUnit::Os(os::OsUnit::new(r, c)),
-        Dataflow::InputStationary => ComputeUnit::Is(ws::WsUnit::new(r, c)),
-        _ if arch.weight_double_buffered() => ComputeUnit::WsDb(ws_db::WsDbUnit::new(r, c)),
-        _ => ComputeUnit::Ws(ws::WsUnit::new(r, c)),
-    };
+    let mut cycles = run_system(std::slice::from_mut(m), &[program], opts)?;
+    Ok(cycles.remove(0))
+}
+
+/// Run several sub-accelerators that share one DRAM channel (docs/TIMING.md, "Systems"): each
+/// cycle the [`Arbiter`] grants the channel from the registers as they are at the start of the
+/// cycle, then every sub-accelerator evaluates and commits as one accelerator does. Returns each
+/// one's cycle count. One accelerator alone is the case of one sub-accelerator (it never waits).
+pub(crate) fn run_system(
+    machines: &mut [Machine],
+    programs: &[&Program],
+    opts: &SimOptions,
+) -> Result<Vec<u64>> {
+    let mut sims: Vec<SteppedSim> = machines.iter().map(|m| SteppedSim::new(m.arch)).collect();
+    let mut cycles: Vec<Option<u64>> = vec![None; sims.len()];
+    let mut arbiter = Arbiter::default();
     for t in 0u64.. {
         if t > opts.max_cycles {
             return Err(Diagnostic::internal(format!(
@@ -137,146 +135,263 @@ pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Resu
                 opts.max_cycles
             )));
         }
-        // ---- evaluate
-        let cu_state = cu.state();
-        let decision = ctrl.eval(program, dma.busy(), cu_state);
-        match decision {
-            ctrl::Decision::Halt => {
-                m.breakdown.tick(false, false);
-                m.counters.instructions += 1;
-                m.tracer.emit(t, "ctrl", "halt", String::new);
-                return Ok(t + 1);
+        let held = sims.iter().any(|s| s.dma.holds());
+        let grant = if held { None } else { arbiter.front() };
+        for (i, (s, m)) in sims.iter_mut().zip(machines.iter_mut()).enumerate() {
+            if cycles[i].is_some() {
+                continue;
             }
-            ctrl::Decision::Wait(w) => match w {
-                ctrl::Wait::Dma => m.units.ctrl_wait_dma_cycles += 1,
-                ctrl::Wait::Compute => m.units.ctrl_wait_compute_cycles += 1,
-                ctrl::Wait::Sync => m.units.ctrl_wait_sync_cycles += 1,
-            },
-            ctrl::Decision::Pass => m.counters.instructions += 1,
-            ctrl::Decision::Config(_) => {
-                m.counters.instructions += 1;
-                let pc = ctrl.pc();
-                m.tracer
-                    .emit(t, "ctrl", "issue", || format!("pc={pc} CONFIG"));
+            if s.dma.waits() && grant != Some(i) {
+                m.units.dram_wait_cycles += 1;
             }
-            ctrl::Decision::Issue(ins) => {
-                m.counters.instructions += 1;
-                let pc = ctrl.pc();
-                m.tracer
-                    .emit(t, "ctrl", "issue", || format!("pc={pc} {}", ins.mnemonic()));
+            let out = s.cycle(m, programs[i], t, grant == Some(i))?;
+            if grant == Some(i) {
+                arbiter.granted();
             }
-        }
-        let from_dram = dram.eval(t);
-        let dma_out = dma.eval(m, &from_dram, t);
-        if let Some((i, req)) = &dma_out.request {
-            super::check_request(m.dram.len(), *i as usize, req).map_err(|e| Diagnostic {
-                message: format!("a gather LOAD: {}", e.message),
-                ..e
-            })?;
-        }
-        let mut cu_out = match &mut cu {
-            ComputeUnit::Ws(u) => u.eval(&ports),
-            ComputeUnit::WsDb(u) => u.eval(&ports),
-            ComputeUnit::Os(u) => u.eval(&ports),
-            ComputeUnit::Is(u) => {
-                let mut none = Reads::default();
-                swap_roles(&mut ports, &mut none);
-                let mut out = u.eval(&ports);
-                swap_roles(&mut ports, &mut out.reads);
-                out
+            if out.dma_issued {
+                arbiter.request(i);
             }
-        };
-        let cu_busy = match &cu {
-            ComputeUnit::WsDb(_) => cu_out.busy,
-            _ => !cu_state.idle,
-        };
-        m.breakdown.tick(cu_busy, dma.busy());
-        if dma.busy() {
-            m.units.dma_busy_cycles += 1;
+            cycles[i] = out.halted;
         }
-        if cu_busy {
-            m.units.compute_busy_cycles += 1;
+        if cycles.iter().all(Option::is_some) {
+            break;
         }
-        if dma_out.done {
-            m.tracer.emit(t, "dma", "done", String::new);
-        }
-        if cu_out.done {
-            m.tracer.emit(t, "compute", "done", String::new);
-        }
+    }
+    Ok(cycles.into_iter().flatten().collect())
+}
 
-        // ---- commit: registers take their next values from this cycle's port data; then the SRAM
-        // reads sample the memories as they were during the cycle; then the writes land.
-        match &mut cu {
-            ComputeUnit::Ws(u) => u.commit(&ports, &cu_out),
-            ComputeUnit::WsDb(u) => u.commit(&ports, &cu_out),
-            ComputeUnit::Os(u) => u.commit(&ports, &cu_out),
-            ComputeUnit::Is(u) => {
-                swap_roles(&mut ports, &mut cu_out.reads);
-                u.commit(&ports, &cu_out);
-                swap_roles(&mut ports, &mut cu_out.reads);
-            }
+/// The arbiter of a shared DRAM channel: the DMA units waiting for it, in the order they began to
+/// request (issue cycle, then sub-accelerator index). It grants the first one in a cycle in which no
+/// transfer holds the channel.
+#[derive(Default)]
+struct Arbiter {
+    waiting: std::collections::VecDeque<usize>,
+}
+
+impl Arbiter {
+    fn front(&self) -> Option<usize> {
+        self.waiting.front().copied()
+    }
+    fn granted(&mut self) {
+        self.waiting.pop_front();
+    }
+    /// Sub-accelerator `i`'s DMA was issued a transfer this cycle: it requests from the next.
+    fn request(&mut self, i: usize) {
+        self.waiting.push_back(i);
+    }
+}
+
+/// What one cycle of one accelerator did that the system sees.
+struct CycleOut {
+    /// HALT completed: the cycle count.
+    halted: Option<u64>,
+    /// The controller issued a LOAD or STORE.
+    dma_issued: bool,
+}
+
+/// One accelerator's components.
+struct SteppedSim {
+    ctrl: ctrl::Controller,
+    dma: dma::Dma,
+    dram: dma::DramPort,
+    ports: Ports,
+    cu: ComputeUnit,
+}
+
+impl SteppedSim {
+    fn new(arch: &tessera_arch::Arch) -> Self {
+        let (r, c) = (arch.rows() as usize, arch.cols() as usize);
+        let (iw, ww) = super::word_operands(arch);
+        SteppedSim {
+            ctrl: ctrl::Controller::default(),
+            dma: dma::Dma::default(),
+            dram: dma::DramPort::new(arch),
+            ports: Ports {
+                input: vec![0; iw],
+                weight: vec![0; ww],
+                acc_a: vec![0; c],
+                acc_b: vec![0; c],
+            },
+            cu: match arch.dataflow() {
+                Dataflow::OutputStationary => ComputeUnit::Os(os::OsUnit::new(r, c)),
+                Dataflow::InputStationary => ComputeUnit::Is(ws::WsUnit::new(r, c)),
+                _ if arch.weight_double_buffered() => ComputeUnit::WsDb(ws_db::WsDbUnit::new(r, c)),
+                _ => ComputeUnit::Ws(ws::WsUnit::new(r, c)),
+            },
         }
-        dram.commit(m, &dma_out, &ports, t);
-        dma.commit(m, &dma_out);
-        let reads = Reads {
-            acc_b: dma_out.acc_read,
-            ..cu_out.reads
-        };
-        sample(&mut ports.input, &m.input, reads.input);
-        sample(&mut ports.weight, &m.weight, reads.weight);
-        sample(&mut ports.acc_a, &m.acc, reads.acc_a);
-        sample(&mut ports.acc_b, &m.acc, reads.acc_b);
-        count_reads(m, &reads);
-        if let Some(a) = cu_out.acc_write {
-            let row = match &cu {
-                ComputeUnit::Ws(u) | ComputeUnit::Is(u) => u.out_row(),
-                ComputeUnit::WsDb(u) => u.out_row(),
-                ComputeUnit::Os(u) => u.out_row(),
-            };
-            m.acc[a as usize * c..(a as usize + 1) * c].copy_from_slice(row);
-            m.counters.accumulator.writes += 1;
-        }
-        if let Some(w) = &dma_out.load_write {
-            m.read_word(w.target, w.sram_addr as usize, &w.req);
-        }
-        // ---- issue: the unit the controller issued to is busy from the next cycle.
-        match decision {
-            ctrl::Decision::Issue(Instr::Compute {
-                len,
-                in_addr,
-                w_addr,
-                out_addr,
-                accumulate,
-            }) => {
-                m.counters.computes += 1;
-                m.counters.array_macs += arch.pes() * u64::from(len);
-                m.breakdown.streamed(len.into());
-                let op = ComputeOp {
-                    len: len.into(),
-                    in_addr: in_addr.into(),
-                    w_addr: w_addr.into(),
-                    out_addr: out_addr.into(),
-                    accumulate,
-                };
-                match &mut cu {
-                    ComputeUnit::Ws(u) => u.start(op),
-                    ComputeUnit::WsDb(u) => u.start(op),
-                    ComputeUnit::Os(u) => u.start(op),
-                    // the unit streams from its `in_addr` and preloads from its `w_addr`
-                    ComputeUnit::Is(u) => u.start(ComputeOp {
-                        in_addr: w_addr.into(),
-                        w_addr: in_addr.into(),
-                        ..op
-                    }),
+    }
+
+    /// Cycle `t`: evaluate every component, then commit; `grant`: the channel is granted to this
+    /// accelerator's DMA this cycle.
+    fn cycle(
+        &mut self,
+        m: &mut Machine,
+        program: &Program,
+        t: u64,
+        grant: bool,
+    ) -> Result<CycleOut> {
+        let arch = m.arch;
+        let c = arch.cols() as usize;
+        let SteppedSim {
+            ctrl,
+            dma,
+            dram,
+            ports,
+            cu,
+        } = self;
+        {
+            // ---- evaluate
+            let cu_state = cu.state();
+            let decision = ctrl.eval(program, dma.busy(), cu_state);
+            match decision {
+                ctrl::Decision::Halt => {
+                    m.breakdown.tick(false, false);
+                    m.counters.instructions += 1;
+                    m.tracer.emit(t, "ctrl", "halt", String::new);
+                    return Ok(CycleOut {
+                        halted: Some(t + 1),
+                        dma_issued: false,
+                    });
+                }
+                ctrl::Decision::Wait(w) => match w {
+                    ctrl::Wait::Dma => m.units.ctrl_wait_dma_cycles += 1,
+                    ctrl::Wait::Compute => m.units.ctrl_wait_compute_cycles += 1,
+                    ctrl::Wait::Sync => m.units.ctrl_wait_sync_cycles += 1,
+                },
+                ctrl::Decision::Pass => m.counters.instructions += 1,
+                ctrl::Decision::Config(_) => {
+                    m.counters.instructions += 1;
+                    let pc = ctrl.pc();
+                    m.tracer
+                        .emit(t, "ctrl", "issue", || format!("pc={pc} CONFIG"));
+                }
+                ctrl::Decision::Issue(ins) => {
+                    m.counters.instructions += 1;
+                    let pc = ctrl.pc();
+                    m.tracer
+                        .emit(t, "ctrl", "issue", || format!("pc={pc} {}", ins.mnemonic()));
                 }
             }
-            ctrl::Decision::Issue(ins) => dma.start(m, &ins),
-            ctrl::Decision::Config(c) => m.gather.write(&c),
-            _ => {}
+            let from_dram = dram.eval(t);
+            let dma_out = dma.eval(m, &from_dram, t, grant);
+            if let Some((i, req)) = &dma_out.request {
+                super::check_request(m.dram.len(), *i as usize, req).map_err(|e| Diagnostic {
+                    message: format!("a gather LOAD: {}", e.message),
+                    ..e
+                })?;
+            }
+            let mut cu_out = match &mut *cu {
+                ComputeUnit::Ws(u) => u.eval(ports),
+                ComputeUnit::WsDb(u) => u.eval(ports),
+                ComputeUnit::Os(u) => u.eval(ports),
+                ComputeUnit::Is(u) => {
+                    let mut none = Reads::default();
+                    swap_roles(&mut *ports, &mut none);
+                    let mut out = u.eval(ports);
+                    swap_roles(&mut *ports, &mut out.reads);
+                    out
+                }
+            };
+            let cu_busy = match &cu {
+                ComputeUnit::WsDb(_) => cu_out.busy,
+                _ => !cu_state.idle,
+            };
+            m.breakdown.tick(cu_busy, dma.busy());
+            if dma.busy() {
+                m.units.dma_busy_cycles += 1;
+            }
+            if cu_busy {
+                m.units.compute_busy_cycles += 1;
+            }
+            if dma_out.done {
+                m.tracer.emit(t, "dma", "done", String::new);
+            }
+            if cu_out.done {
+                m.tracer.emit(t, "compute", "done", String::new);
+            }
+
+            // ---- commit: registers take their next values from this cycle's port data; then the SRAM
+            // reads sample the memories as they were during the cycle; then the writes land.
+            match &mut *cu {
+                ComputeUnit::Ws(u) => u.commit(ports, &cu_out),
+                ComputeUnit::WsDb(u) => u.commit(ports, &cu_out),
+                ComputeUnit::Os(u) => u.commit(ports, &cu_out),
+                ComputeUnit::Is(u) => {
+                    swap_roles(&mut *ports, &mut cu_out.reads);
+                    u.commit(ports, &cu_out);
+                    swap_roles(&mut *ports, &mut cu_out.reads);
+                }
+            }
+            dram.commit(m, &dma_out, ports, t);
+            dma.commit(m, &dma_out, grant);
+            let reads = Reads {
+                acc_b: dma_out.acc_read,
+                ..cu_out.reads
+            };
+            sample(&mut ports.input, &m.input, reads.input);
+            sample(&mut ports.weight, &m.weight, reads.weight);
+            sample(&mut ports.acc_a, &m.acc, reads.acc_a);
+            sample(&mut ports.acc_b, &m.acc, reads.acc_b);
+            count_reads(m, &reads);
+            if let Some(a) = cu_out.acc_write {
+                let row = match &cu {
+                    ComputeUnit::Ws(u) | ComputeUnit::Is(u) => u.out_row(),
+                    ComputeUnit::WsDb(u) => u.out_row(),
+                    ComputeUnit::Os(u) => u.out_row(),
+                };
+                m.acc[a as usize * c..(a as usize + 1) * c].copy_from_slice(row);
+                m.counters.accumulator.writes += 1;
+            }
+            if let Some(w) = &dma_out.load_write {
+                m.read_word(w.target, w.sram_addr as usize, &w.req);
+            }
+            // ---- issue: the unit the controller issued to is busy from the next cycle.
+            match decision {
+                ctrl::Decision::Issue(Instr::Compute {
+                    len,
+                    in_addr,
+                    w_addr,
+                    out_addr,
+                    accumulate,
+                }) => {
+                    m.counters.computes += 1;
+                    m.counters.array_macs += arch.pes() * u64::from(len);
+                    m.breakdown.streamed(len.into());
+                    let op = ComputeOp {
+                        len: len.into(),
+                        in_addr: in_addr.into(),
+                        w_addr: w_addr.into(),
+                        out_addr: out_addr.into(),
+                        accumulate,
+                    };
+                    match &mut *cu {
+                        ComputeUnit::Ws(u) => u.start(op),
+                        ComputeUnit::WsDb(u) => u.start(op),
+                        ComputeUnit::Os(u) => u.start(op),
+                        // the unit streams from its `in_addr` and preloads from its `w_addr`
+                        ComputeUnit::Is(u) => u.start(ComputeOp {
+                            in_addr: w_addr.into(),
+                            w_addr: in_addr.into(),
+                            ..op
+                        }),
+                    }
+                }
+                ctrl::Decision::Issue(ins) => dma.start(m, &ins),
+                ctrl::Decision::Config(c) => m.gather.write(&c),
+                _ => {}
+            }
+            ctrl.commit(&decision);
+            Ok(CycleOut {
+                halted: None,
+                dma_issued: matches!(
+                    decision,
+                    ctrl::Decision::Issue(
+                        Instr::Load { .. } | Instr::Gather { .. } | Instr::Store { .. }
+                    )
+                ),
+            })
         }
-        ctrl.commit(&decision);
     }
-    unreachable!()
 }
 
 fn count_reads(m: &mut Machine, r: &Reads) {
