@@ -25,6 +25,7 @@ pub mod energy;
 pub mod engine;
 pub mod layer;
 pub mod mapper;
+pub mod system;
 pub mod trace;
 pub mod workload;
 

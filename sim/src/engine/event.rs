@@ -350,6 +350,14 @@ impl EventSim {
                 }
                 Event::Look => Some(t),
             };
+            // A unit that settles wakes the controller in the same cycle; in a system another
+            // sub-accelerator's look in this cycle may come first (lower index): queue it behind.
+            if let Some(t) = look_at {
+                if horizon.is_some_and(|h| h < (t, Phase::Look, sub)) {
+                    q.push(t, Phase::Look, Event::Look);
+                    look_at = None;
+                }
+            }
             // The controller runs for as long as nothing else is due first.
             while let Some(t) = look_at.take() {
                 if t > opts.max_cycles {
