@@ -274,7 +274,7 @@ pub struct SystemReport {
 /// What the estimate assumes, in every report.
 pub const CONTENTION_NOTE: &str = "cycles alone: the analytical model (exact for one accelerator); \
 contention: each transfer waits the other sub-accelerators' mean residual hold with the probability \
-that they hold the channel, uniform over their runs (transfers assumed independent)";
+that they hold the channel, layer by layer on their stretched timelines (transfers assumed independent)";
 
 /// Simulate `sys` cycle by cycle, each sub-accelerator also alone, and estimate it.
 pub fn simulate_system_report(
@@ -300,7 +300,7 @@ pub fn simulate_system_report(
             .collect(),
         &opts,
     )?;
-    let est = estimate_jobs(sys, &jobs, spec)?;
+    let est = estimate_system(sys, spec)?;
     let mut subs = vec![];
     for (i, (((arch, ws), job), run)) in sys.subs.iter().zip(&jobs).zip(&runs).enumerate() {
         let alone = simulate(arch, &job.program, job.image.clone(), &opts)?;
@@ -351,94 +351,110 @@ pub fn simulate_system_report(
 
 /// The analytical estimate of every sub-accelerator's cycles in the system (module docs).
 pub fn estimate_system(sys: &System, spec: &MappingSpec) -> Result<Vec<u64>> {
-    let jobs = build_programs(sys, spec)?;
-    estimate_jobs(sys, &jobs, spec)
+    Ok(contention(&segments(sys, spec)?))
 }
 
-/// Programs only (no operand data), for the estimate.
-fn build_programs(sys: &System, spec: &MappingSpec) -> Result<Vec<SubJob>> {
+/// One layer of a sub-accelerator as the estimate sees it: its cycles alone (the analytical
+/// model's), its transfers, and the sum and sum of squares of their hold cycles.
+#[derive(Clone, Copy, Debug)]
+struct Segment {
+    alone: f64,
+    transfers: f64,
+    hold: f64,
+    hold_sq: f64,
+}
+
+fn segments(sys: &System, spec: &MappingSpec) -> Result<Vec<Vec<Segment>>> {
     sys.subs
         .iter()
         .map(|(arch, workloads)| {
-            let mut programs = vec![];
-            for w in workloads {
-                for l in &w.layers {
+            workloads
+                .iter()
+                .flat_map(|w| &w.layers)
+                .map(|l| {
                     let p = problem_for(l, arch)?;
                     let mapping = mapping_for(&p, arch, spec)?;
-                    programs.push(lower(&p, arch, &mapping)?.program);
-                }
-            }
-            Ok(SubJob {
-                program: Program::concat(&programs)?,
-                image: vec![],
-                parts: vec![],
-            })
+                    let h = holds(arch, &lower(&p, arch, &mapping)?.program);
+                    Ok(Segment {
+                        alone: crate::estimate(&p, arch, &mapping)?.cycles.get() as f64,
+                        transfers: h.len() as f64,
+                        hold: h.iter().map(|&x| x as f64).sum(),
+                        hold_sq: h.iter().map(|&x| (x as f64) * (x as f64)).sum(),
+                    })
+                })
+                .collect()
         })
         .collect()
 }
 
-fn estimate_jobs(sys: &System, jobs: &[SubJob], spec: &MappingSpec) -> Result<Vec<u64>> {
-    // each sub-accelerator alone: the analytical model's cycles, layer by layer (exact alone)
-    let mut alone = vec![];
-    for (arch, workloads) in &sys.subs {
-        let mut t = 0u64;
-        for w in workloads {
-            for l in &w.layers {
-                let p = problem_for(l, arch)?;
-                let mapping = mapping_for(&p, arch, spec)?;
-                t = t
-                    .checked_add(crate::estimate(&p, arch, &mapping)?.cycles.get())
-                    .ok_or_else(|| Diagnostic::new("estimated cycles overflow"))?;
-            }
-        }
-        alone.push(t);
-    }
-    let stats: Vec<(f64, f64, f64)> = sys
-        .subs
+/// The fixed point of the contention model, layer by layer: a transfer of sub-accelerator `i` in
+/// its layer `l` waits `Σⱼ` (the mean over the layer's span of `ρⱼ(t)·Rⱼ(t)`), where during `j`'s
+/// layer `m` the channel is held by `j` a fraction `ρ = min(1, Hⱼₘ / dⱼₘ)` of the time and a
+/// transfer arriving then waits the mean residual hold `R = Σh² / (2 Σh)`; `d` are the layers'
+/// durations with their waits, `dᵢₗ = aloneᵢₗ + Nᵢₗ · waitᵢₗ`, solved by damped iteration.
+fn contention(segs: &[Vec<Segment>]) -> Vec<u64> {
+    let mut d: Vec<Vec<f64>> = segs
         .iter()
-        .zip(jobs)
-        .map(|((arch, _), j)| {
-            let h = holds(arch, &j.program);
-            let sum: f64 = h.iter().map(|&x| x as f64).sum();
-            let sq: f64 = h.iter().map(|&x| (x as f64) * (x as f64)).sum();
-            // (transfers, total hold, mean residual hold)
-            (
-                h.len() as f64,
-                sum,
-                if sum > 0.0 { sq / (2.0 * sum) } else { 0.0 },
-            )
-        })
+        .map(|s| s.iter().map(|x| x.alone).collect())
         .collect();
-    Ok(contention(&alone, &stats))
-}
-
-/// The fixed point of the contention model: `T'ᵢ = Tᵢ + Nᵢ Σⱼ ρⱼ Rⱼ ovᵢⱼ`, with `ρⱼ = Hⱼ / T'ⱼ` and
-/// `ovᵢⱼ = min(1, T'ⱼ / T'ᵢ)` the part of `i`'s run during which `j` still runs.
-fn contention(alone: &[u64], stats: &[(f64, f64, f64)]) -> Vec<u64> {
-    let mut t: Vec<f64> = alone.iter().map(|&x| x as f64).collect();
-    for _ in 0..100 {
-        let next: Vec<f64> = (0..t.len())
-            .map(|i| {
-                let wait: f64 = (0..t.len())
-                    .filter(|&j| j != i && t[j] > 0.0 && t[i] > 0.0)
-                    .map(|j| {
-                        let rho = (stats[j].1 / t[j]).min(1.0);
-                        let overlap = (t[j] / t[i]).min(1.0);
-                        rho * stats[j].2 * overlap
+    for _ in 0..500 {
+        // each sub-accelerator's timeline: (start, end, ρ·R) per layer
+        let lines: Vec<Vec<(f64, f64, f64)>> = segs
+            .iter()
+            .zip(&d)
+            .map(|(s, ds)| {
+                let mut t = 0.0;
+                s.iter()
+                    .zip(ds)
+                    .map(|(x, &dur)| {
+                        let density = if x.hold > 0.0 && dur > 0.0 {
+                            (x.hold / dur).min(1.0) * x.hold_sq / (2.0 * x.hold)
+                        } else {
+                            0.0
+                        };
+                        let seg = (t, t + dur, density);
+                        t += dur;
+                        seg
                     })
-                    .sum();
-                alone[i] as f64 + stats[i].0 * wait
+                    .collect()
             })
             .collect();
-        let done = next.iter().zip(&t).all(|(a, b)| (a - b).abs() <= 0.5);
-        t = next;
-        if done {
+        let mut change: f64 = 0.0;
+        let next: Vec<Vec<f64>> = (0..segs.len())
+            .map(|i| {
+                segs[i]
+                    .iter()
+                    .zip(&lines[i])
+                    .zip(&d[i])
+                    .map(|((x, &(a, b, _)), &old)| {
+                        let wait: f64 = if b > a {
+                            (0..segs.len())
+                                .filter(|&j| j != i)
+                                .flat_map(|j| &lines[j])
+                                .map(|&(s, e, rho_r)| (b.min(e) - a.max(s)).max(0.0) * rho_r)
+                                .sum::<f64>()
+                                / (b - a)
+                        } else {
+                            0.0
+                        };
+                        let new = 0.5 * (old + x.alone + x.transfers * wait);
+                        change = change.max((new - old).abs());
+                        new
+                    })
+                    .collect()
+            })
+            .collect();
+        d = next;
+        if change <= 0.25 {
             break;
         }
     }
-    t.iter()
-        .zip(alone)
-        .map(|(&x, &a)| (x.round() as u64).max(a))
+    d.iter()
+        .zip(segs)
+        .map(|(ds, s)| {
+            let alone: f64 = s.iter().map(|x| x.alone).sum();
+            ds.iter().sum::<f64>().max(alone).round() as u64
+        })
         .collect()
 }
 
@@ -446,20 +462,44 @@ fn contention(alone: &[u64], stats: &[(f64, f64, f64)]) -> Vec<u64> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn one_sub_accelerator_meets_no_contention() {
-        assert_eq!(contention(&[1000], &[(10.0, 500.0, 30.0)]), vec![1000]);
+    fn seg(alone: f64, transfers: f64, hold: f64, mean: f64) -> Segment {
+        Segment {
+            alone,
+            transfers,
+            hold,
+            hold_sq: hold * mean,
+        }
     }
 
     #[test]
-    fn contention_grows_with_the_others_load() {
-        let light = contention(&[1000, 1000], &[(10.0, 100.0, 5.0), (10.0, 100.0, 5.0)]);
-        let heavy = contention(&[1000, 1000], &[(10.0, 100.0, 5.0), (10.0, 800.0, 40.0)]);
+    fn one_sub_accelerator_meets_no_contention() {
+        assert_eq!(
+            contention(&[vec![seg(1000.0, 10.0, 500.0, 50.0)]]),
+            vec![1000]
+        );
+    }
+
+    #[test]
+    fn contention_grows_with_the_others_load_and_only_while_they_run() {
+        let light = contention(&[
+            vec![seg(1000.0, 10.0, 100.0, 10.0)],
+            vec![seg(1000.0, 10.0, 100.0, 10.0)],
+        ]);
+        let heavy = contention(&[
+            vec![seg(1000.0, 10.0, 100.0, 10.0)],
+            vec![seg(1000.0, 10.0, 800.0, 80.0)],
+        ]);
         assert!(
             light[0] > 1000 && heavy[0] > light[0],
             "{light:?} {heavy:?}"
         );
         // the heavy one waits on the light one's short holds only
         assert!(heavy[1] < heavy[0]);
+        // a channel-heavy layer that runs after the other sub-accelerator has finished costs it nothing
+        let later = contention(&[
+            vec![seg(1000.0, 10.0, 100.0, 10.0)],
+            vec![seg(5000.0, 0.0, 0.0, 0.0), seg(1000.0, 10.0, 800.0, 80.0)],
+        ]);
+        assert_eq!(later[0], 1000);
     }
 }
