@@ -22,6 +22,16 @@
 //!
 //! Modules (prefix = the arch name): `_top`, `_ctrl`, `_queue`, `_dma`, `_compute`, `_array`, `_pe`,
 //! `_sram` (1 write, 1 read port) and `_sram2r` (1 write, 2 read ports, for the accumulator).
+//!
+//! Systems ([`emit_system`], docs/TIMING.md "Systems: sub-accelerators sharing one DRAM channel"):
+//! up to 8 sub-accelerators, each its own design's modules generated with the DMA's channel
+//! handshake (`grant` in; `want`, `hold` out; the top passes them and the DMA's issue pulse through),
+//! an arbiter `<system>_arbiter` (transfer-level FIFO by the cycle a DMA began requesting, ties to
+//! the lower index; a grant only while no transfer holds the channel) and a system top
+//! `<system>_system` with one DRAM port whose requests and beats carry the sub-accelerator's index and
+//! whose read words and acknowledgements are routed by the index the DRAM returns. Left out: a
+//! per-sub DRAM channel, arbitration finer than a transfer, and any check that a sub stays in its
+//! DRAM region (the host relocates programs; the testbench checks accesses lie in the image).
 
 mod views;
 
@@ -55,6 +65,97 @@ pub const BLACK_BOX_SUFFIXES: &[&str] = &["_sram", "_sram2r"];
 /// templates themselves assume is checked here: a dataflow they implement, and the instruction field
 /// widths they are written for.
 pub fn emit(arch: &Arch) -> Result<Design> {
+    let files = emit_files(arch, false)?;
+    Ok(Design {
+        top: format!("{}_top", arch.name()),
+        files,
+    })
+}
+
+/// Most sub-accelerators a system may have (docs/TIMING.md, "Systems"; the DRAM port's ids are
+/// 3 bits).
+pub const MAX_SUBS: usize = 8;
+
+/// Generate the Verilog of a system (docs/TIMING.md, "Systems: sub-accelerators sharing one DRAM
+/// channel"): `subs[s]` is sub-accelerator `s`. Top module `<name>_system` with the arbiter
+/// `<name>_arbiter`; each sub-accelerator is its single design's modules (`<arch>_top` and below)
+/// generated with the DMA's channel handshake, once per distinct arch name (two subs of the same
+/// arch share them). Refuses an unsafe `name`, no sub or more than [`MAX_SUBS`], subs whose DRAM
+/// (bytes per cycle, latency) differ — the system has one channel — and two different archs of one
+/// name.
+pub fn emit_system(name: &str, subs: &[Arch]) -> Result<Design> {
+    if !is_safe_identifier(name) {
+        return Err(Diagnostic::field(
+            "name",
+            format!("cannot generate RTL: {name:?} is not a safe Verilog identifier"),
+        ));
+    }
+    if subs.is_empty() || subs.len() > MAX_SUBS {
+        return Err(Diagnostic::new(format!(
+            "cannot generate RTL: a system has 1 to {MAX_SUBS} sub-accelerators, not {}",
+            subs.len()
+        )));
+    }
+    let d0 = subs[0].dram();
+    for (s, a) in subs.iter().enumerate() {
+        let d = a.dram();
+        if d.bytes_per_cycle() != d0.bytes_per_cycle() || d.latency() != d0.latency() {
+            return Err(Diagnostic::new(format!(
+                "cannot generate RTL: sub-accelerator {s} ({}) has a DRAM of {} B/cycle and latency {} \
+                 cycles, sub-accelerator 0 ({}) one of {} B/cycle and latency {} cycles; the \
+                 sub-accelerators of a system share one DRAM channel",
+                a.name(),
+                d.bytes_per_cycle(),
+                d.latency().get(),
+                subs[0].name(),
+                d0.bytes_per_cycle(),
+                d0.latency().get()
+            )));
+        }
+        if let Some((t, b)) = subs[..s]
+            .iter()
+            .enumerate()
+            .find(|(_, b)| b.name() == a.name())
+        {
+            if b != a {
+                return Err(Diagnostic::new(format!(
+                    "cannot generate RTL: sub-accelerators {t} and {s} are different accelerators \
+                     named {:?}; one name is one set of modules",
+                    a.name()
+                )));
+            }
+        }
+    }
+    let mut files = vec![];
+    for (s, a) in subs.iter().enumerate() {
+        if subs[..s].iter().all(|b| b.name() != a.name()) {
+            files.extend(emit_files(a, true)?);
+        }
+    }
+    let render = |module: String, r: askama::Result<String>| -> Result<VerilogFile> {
+        let text = r.map_err(|e| Diagnostic::new(format!("rendering module {module}: {e}")))?;
+        Ok(VerilogFile {
+            name: format!("{module}.v"),
+            text,
+        })
+    };
+    files.push(render(
+        format!("{name}_arbiter"),
+        views::ArbiterView::new(name, subs).render(),
+    )?);
+    files.push(render(
+        format!("{name}_system"),
+        views::SystemView::new(name, subs).render(),
+    )?);
+    Ok(Design {
+        top: format!("{name}_system"),
+        files,
+    })
+}
+
+/// The files of one accelerator's design; `shared`: its DMA is one of a system's (the channel
+/// handshake on the DMA and the top).
+fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
     check(arch)?;
     let n = arch.name();
     let render = |module: &str, r: askama::Result<String>| -> Result<VerilogFile> {
@@ -158,14 +259,25 @@ pub fn emit(arch: &Arch) -> Result<Design> {
         )?,
         render(&format!("{n}_queue"), views::QueueView::new(arch).render())?,
         render(&format!("{n}_ctrl"), views::CtrlView::new(arch).render())?,
-        render(&format!("{n}_dma"), views::DmaView::new(arch).render())?,
+        render(
+            &format!("{n}_dma"),
+            views::DmaView {
+                shared,
+                ..views::DmaView::new(arch)
+            }
+            .render(),
+        )?,
         render(&format!("{n}_compute"), compute)?,
-        render(&format!("{n}_top"), views::TopView::new(arch).render())?,
+        render(
+            &format!("{n}_top"),
+            views::TopView {
+                shared,
+                ..views::TopView::new(arch)
+            }
+            .render(),
+        )?,
     ];
-    Ok(Design {
-        top: format!("{n}_top"),
-        files,
-    })
+    Ok(files)
 }
 
 fn bad(field: &str, msg: String) -> Diagnostic {
@@ -274,16 +386,22 @@ impl Design {
         hex(&h.finalize())
     }
 
-    /// The arch name: the prefix of every module.
+    /// The arch name: the prefix of every module (of a system, the system's name).
     pub fn prefix(&self) -> &str {
-        self.top.strip_suffix("_top").unwrap_or(&self.top)
+        self.top
+            .strip_suffix("_top")
+            .or_else(|| self.top.strip_suffix("_system"))
+            .unwrap_or(&self.top)
     }
 
-    /// Names of the modules synthesis treats as black boxes (the SRAM banks).
+    /// Names of the modules synthesis treats as black boxes (the SRAM banks): those of every
+    /// accelerator whose `<arch>_top` is in the design (one for a single design, one per distinct
+    /// sub-accelerator of a system).
     pub fn black_box_modules(&self) -> Vec<String> {
-        BLACK_BOX_SUFFIXES
+        self.files
             .iter()
-            .map(|s| format!("{}{s}", self.prefix()))
+            .filter_map(|f| f.name.strip_suffix("_top.v"))
+            .flat_map(|p| BLACK_BOX_SUFFIXES.iter().map(move |s| format!("{p}{s}")))
             .collect()
     }
 

@@ -380,6 +380,8 @@ pub(crate) struct DmaView {
     pub w_pl: Bits,
     pub w_kw: Bits,
     pub w_cg: Bits,
+    /// One of several DMA units on a shared DRAM channel: `grant` in, `want` and `hold` out.
+    pub shared: bool,
 }
 
 impl DmaView {
@@ -434,6 +436,7 @@ impl DmaView {
             w_pl: Bits::of(field::W_PL),
             w_kw: Bits::of(field::W_KW),
             w_cg: Bits::of(field::W_CG),
+            shared: false,
         }
     }
 }
@@ -578,6 +581,9 @@ pub(crate) struct TopView {
     /// Input-stationary: the compute unit preloads from the input buffer and streams the weight
     /// buffer.
     pub swapped: bool,
+    /// A sub-accelerator of a system: the DMA's channel handshake (`dram_issue`, `dram_want`,
+    /// `dram_hold`, `dram_grant`) are ports.
+    pub shared: bool,
 }
 
 impl TopView {
@@ -595,6 +601,107 @@ impl TopView {
             w_buf: BufView::new(a.weight()),
             acc_buf: BufView::new(a.accumulator()),
             swapped: a.dataflow() == Dataflow::InputStationary,
+            shared: false,
+        }
+    }
+}
+
+/// Width of the system's id fields (sub-accelerator index on the DRAM port): up to 8 subs.
+pub const ID_BITS: u32 = 3;
+
+/// One sub-accelerator of a system, as the system templates see it.
+pub(crate) struct SubView {
+    pub idx: u32,
+    /// Its arch name: the prefix of its modules.
+    pub arch: String,
+    pub rows: u32,
+    pub cols: u32,
+    pub dataflow: &'static str,
+    /// Its DRAM data buses' bytes (`Arch::mem_bus_bytes`).
+    pub bus_bytes: u32,
+    /// Indices of the lower-numbered subs (the arbiter's tie order).
+    pub lower: Vec<u32>,
+}
+
+/// The file header of the system templates (`sys_header.v`).
+pub(crate) struct SysHeader {
+    pub name: String,
+    pub subs: Vec<SubView>,
+    pub dram_bytes_per_cycle: u32,
+    pub dram_latency: u64,
+}
+
+impl SysHeader {
+    pub fn new(name: &str, subs: &[Arch]) -> SysHeader {
+        let dram = subs[0].dram();
+        SysHeader {
+            name: name.to_string(),
+            subs: sub_views(subs),
+            dram_bytes_per_cycle: dram.bytes_per_cycle(),
+            dram_latency: dram.latency().get(),
+        }
+    }
+}
+
+fn sub_views(subs: &[Arch]) -> Vec<SubView> {
+    (0u32..)
+        .zip(subs)
+        .map(|(idx, a)| SubView {
+            idx,
+            arch: a.name().to_string(),
+            rows: a.rows(),
+            cols: a.cols(),
+            dataflow: a.dataflow().label(),
+            bus_bytes: a.mem_bus_bytes(),
+            lower: (0..idx).collect(),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "arbiter.v", escape = "none")]
+pub(crate) struct ArbiterView {
+    pub hdr: SysHeader,
+    pub name: String,
+    pub n: u32,
+    pub subs: Vec<SubView>,
+    /// Ticket bits: more than the most tickets outstanding at once (one per sub).
+    pub tb: u32,
+}
+
+impl ArbiterView {
+    pub fn new(name: &str, subs: &[Arch]) -> ArbiterView {
+        ArbiterView {
+            hdr: SysHeader::new(name, subs),
+            name: name.to_string(),
+            n: subs.len() as u32,
+            subs: sub_views(subs),
+            tb: bits_for(2 * subs.len() as u64 - 1).max(2),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "system.v", escape = "none")]
+pub(crate) struct SystemView {
+    pub hdr: SysHeader,
+    pub name: String,
+    pub n: u32,
+    pub subs: Vec<SubView>,
+    /// The system's DRAM data buses: the widest sub's.
+    pub bus_bytes: u32,
+    pub id_bits: u32,
+}
+
+impl SystemView {
+    pub fn new(name: &str, subs: &[Arch]) -> SystemView {
+        SystemView {
+            hdr: SysHeader::new(name, subs),
+            name: name.to_string(),
+            n: subs.len() as u32,
+            subs: sub_views(subs),
+            bus_bytes: subs.iter().map(Arch::mem_bus_bytes).max().unwrap_or(1),
+            id_bits: ID_BITS,
         }
     }
 }

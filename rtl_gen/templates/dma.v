@@ -36,6 +36,16 @@
 // count = 0 is illegal (the contract forbids it); this unit would wait forever.
 // trace_done (observability only, combinational): high in the unit's last busy cycle, i.e. the cycle
 // at whose end busy clears.
+{%- if shared %}
+// Shared DRAM channel (docs/TIMING.md, "Systems: sub-accelerators sharing one DRAM channel"): this
+// unit is one of several on one channel. From its first busy cycle it raises `want` until the
+// arbiter raises `grant` (combinational, in the grant cycle g); tau = 0 of the transfer is g. Until
+// granted it presents no request, reads no accumulator word and accumulates no pacing credit, so
+// request i of a LOAD is in g + k_i and beat i of a STORE in g + k_i + 1. `hold` says the granted
+// transfer still holds the channel (from registers, so from g + 1 on; the arbiter knows g itself):
+// a LOAD while requests remain (through g + k_(n-1)), a STORE while words remain to read or a beat
+// is on the port (through g + k_(n-1) + 1).
+{%- endif %}
 module {{ name }}_dma (
     input  wire          clk,
     input  wire          rst,
@@ -67,6 +77,12 @@ module {{ name }}_dma (
     output wire [15:0]   mem_wr_bytes,
     output reg           mem_wr_last,
     input  wire          mem_wr_ack,
+{%- if shared %}
+    // shared channel: the arbiter's grant, this unit's request and hold
+    input  wire          grant,
+    output wire          want,
+    output wire          hold,
+{%- endif %}
     // buffer ports
     output wire          in_we,
     output wire [15:0]   in_waddr,
@@ -122,6 +138,12 @@ module {{ name }}_dma (
     reg [15:0] w_c;
 
     wire last_idx = idx == count_q - 16'd1;
+{%- if shared %}
+    reg  granted;         // the current transfer has been granted the channel
+    wire go = granted || grant;
+    assign want = busy && !granted;
+    assign hold = busy && granted && (store_q ? (issuing || mem_wr_valid) : req_idx != count_q);
+{%- endif %}
     wire unused_instr_low = ^instr[15:0];
 
     // ---------------------------------------------------------------- gather address generation
@@ -191,7 +213,7 @@ module {{ name }}_dma (
 {%- endif %}
 
     // ---------------------------------------------------------------- LOAD: paced requests
-    wire ld          = busy && !store_q;
+    wire ld          = busy && !store_q{% if shared %} && go{% endif %};
     wire ld_left     = req_idx != count_q;
     wire [{{ credit_bits - 1 }}:0] ld_w = weight_q ? W_W : IN_W;
     wire [{{ credit_bits - 1 }}:0] ld_b = weight_q ? W_B : IN_B;
@@ -222,7 +244,7 @@ module {{ name }}_dma (
 
     // STORE: credit-paced reads of the accumulator, one beat per read on the next cycle
     wire credit_ok = credit + ST_W >= ST_B;
-    wire issue = busy && store_q && issuing && credit_ok;
+    wire issue = busy && store_q && issuing && credit_ok{% if shared %} && go{% endif %};
     assign acc_re    = issue;
     assign acc_raddr = sram_q + idx;
 {%- if bus_bytes > store_bytes %}
@@ -248,6 +270,9 @@ module {{ name }}_dma (
             mem_wr_valid <= 1'b0;
             mem_wr_addr  <= 32'd0;
             mem_wr_last  <= 1'b0;
+{%- if shared %}
+            granted      <= 1'b0;
+{%- endif %}
             g_base <= 32'd0; g_h <= 16'd0; g_w <= 16'd0; g_cs <= 16'd0; g_ow <= 16'd0; g_oh <= 16'd0;
             g_sh <= 8'd0; g_sw <= 8'd0; g_dh <= 8'd0; g_dw <= 8'd0; g_pt <= 8'd0; g_pl <= 8'd0;
             g_kw <= 8'd0; g_cg <= 16'd0;
@@ -255,6 +280,9 @@ module {{ name }}_dma (
         end else begin
             mem_wr_valid <= issue;
             mem_wr_last  <= issue && last_idx;
+{%- if shared %}
+            if (grant) granted <= 1'b1;
+{%- endif %}
             if (cfg_we) begin
                 if (!cfg_reg) begin
                     g_base <= instr[{{ t_base.msb }}:{{ t_base.lsb }}];
@@ -286,6 +314,9 @@ module {{ name }}_dma (
                 dram_q   <= dram_addr;
                 issuing  <= store;
                 credit   <= {{ credit_bits }}'d0;
+{%- if shared %}
+                granted  <= 1'b0;
+{%- endif %}
                 w_n  <= instr[{{ g_n.msb }}:{{ g_n.lsb }}];
                 w_oh <= instr[{{ g_oh.msb }}:{{ g_oh.lsb }}];
                 w_ow <= instr[{{ g_ow.msb }}:{{ g_ow.lsb }}];
@@ -293,7 +324,7 @@ module {{ name }}_dma (
                 w_kw <= instr[{{ g_kw.msb }}:{{ g_kw.lsb }}];
                 w_c  <= instr[{{ g_c.msb }}:{{ g_c.lsb }}];
             end else if (busy && store_q) begin
-                if (issuing) begin
+                if (issuing{% if shared %} && go{% endif %}) begin
                     credit <= credit + ST_W - (issue ? ST_B : {{ credit_bits }}'d0);
                 end
                 if (issue) begin
@@ -304,7 +335,7 @@ module {{ name }}_dma (
                 end
                 if (mem_wr_ack) busy <= 1'b0;
             end else if (busy) begin
-                if (ld_left) begin
+                if (ld_left{% if shared %} && go{% endif %}) begin
                     credit <= credit + ld_w - (ld_issue ? ld_b : {{ credit_bits }}'d0);
                 end
                 if (ld_issue) begin

@@ -25,6 +25,13 @@
 //     trace_halt                       HALT completes this cycle (done is high from the next one)
 //     trace_dma_done, trace_cmp_done   the DMA / compute unit's last busy cycle
 //   The DRAM-side events (requests, read words, write beats) are visible on the DRAM port itself.
+{%- if shared %}
+//   Shared DRAM channel (docs/TIMING.md, "Systems"), to the system's arbiter:
+//     dram_issue   the DMA unit's start pulse (it requests the channel from the next cycle)
+//     dram_want    the DMA is busy and not yet granted (from registers)
+//     dram_hold    the granted transfer still holds the channel (from registers, from g + 1 on)
+//     dram_grant   the arbiter grants the channel this cycle (combinational; tau = 0 of the transfer)
+{%- endif %}
 module {{ name }}_top (
     input  wire          clk,
     input  wire          rst,
@@ -48,6 +55,12 @@ module {{ name }}_top (
     output wire [15:0]   mem_wr_bytes,
     output wire          mem_wr_last,
     input  wire          mem_wr_ack,
+{%- if shared %}
+    output wire          dram_issue,
+    output wire          dram_want,
+    output wire          dram_hold,
+    input  wire          dram_grant,
+{%- endif %}
     output wire          trace_issue,
     output wire [31:0]   trace_pc,
     output wire [7:0]    trace_op,
@@ -116,6 +129,9 @@ module {{ name }}_top (
         .trace_op    (trace_op)
     );
     assign trace_pc = pc;
+{%- if shared %}
+    assign dram_issue = dma_start;
+{%- endif %}
 
     // ---------------------------------------------------------------- units
     wire                 in_we;
@@ -169,6 +185,11 @@ module {{ name }}_top (
         .mem_wr_bytes     (mem_wr_bytes),
         .mem_wr_last      (mem_wr_last),
         .mem_wr_ack       (mem_wr_ack),
+{%- if shared %}
+        .grant            (dram_grant),
+        .want             (dram_want),
+        .hold             (dram_hold),
+{%- endif %}
         .in_we            (in_we),
         .in_waddr         (in_waddr),
         .in_wdata         (in_wdata),

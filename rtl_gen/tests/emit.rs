@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use tessera_arch::builtin;
-use tessera_rtl_gen::{emit, Design};
+use tessera_rtl_gen::{emit, emit_system, Design};
 
 fn golden_dir(arch: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -41,8 +41,11 @@ fn check_golden(arch: &str) {
 }
 
 fn check_golden_of(a: &tessera_arch::Arch) {
-    let arch = a.name();
-    let design = emit(a).unwrap();
+    check_golden_design(a.name(), &emit(a).unwrap());
+}
+
+/// Compare `design` with the golden files in `golden/<arch>` (TESSERA_BLESS=1 rewrites them).
+fn check_golden_design(arch: &str, design: &Design) {
     let dir = golden_dir(arch);
     if std::env::var_os("TESSERA_BLESS").is_some_and(|v| v == "1") {
         if dir.exists() {
@@ -198,4 +201,103 @@ fn write_to_writes_every_file() {
         assert_eq!(std::fs::read_to_string(dir.join(&f.name)).unwrap(), f.text);
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A system of two sub-accelerators of different dataflows and bus widths, one arch twice.
+fn small_system() -> Vec<tessera_arch::Arch> {
+    let ws = builtin::arch("ws_2x3").unwrap();
+    let mut os = builtin::arch_spec("os_2x3").unwrap();
+    os.dram = ws.spec().dram.clone();
+    let os = os.validate().unwrap();
+    vec![ws.clone(), os, ws]
+}
+
+#[test]
+fn system_matches_golden() {
+    let subs = small_system();
+    let d = emit_system("sys3", &subs).unwrap();
+    assert_eq!(d.top, "sys3_system");
+    check_golden_design("sys3", &d);
+}
+
+#[test]
+fn system_shares_modules_of_one_arch_and_keeps_single_designs_apart() {
+    let subs = small_system();
+    let d = emit_system("sys3", &subs).unwrap();
+    let names: Vec<&str> = d.files.iter().map(|f| f.name.as_str()).collect();
+    // ws_2x3 once, os_2x3 once, then the arbiter and the system top
+    assert_eq!(names.len(), 9 + 9 + 2, "{names:?}");
+    assert_eq!(names.iter().filter(|n| **n == "ws_2x3_top.v").count(), 1);
+    assert_eq!(
+        names[names.len() - 2..],
+        ["sys3_arbiter.v", "sys3_system.v"]
+    );
+    let top = &d
+        .files
+        .iter()
+        .find(|f| f.name == "ws_2x3_top.v")
+        .unwrap()
+        .text;
+    assert!(top.contains("input  wire          dram_grant,"), "{top}");
+    let sys = &d.files.last().unwrap().text;
+    for s in 0..3 {
+        assert!(sys.contains(&format!("u_sub_{s} (")), "{sys}");
+        assert!(sys.contains(&format!("output wire          done_{s},")));
+    }
+    // the single design has no channel handshake
+    let single = emit(&subs[0]).unwrap();
+    let top = &single
+        .files
+        .iter()
+        .find(|f| f.name == "ws_2x3_top.v")
+        .unwrap()
+        .text;
+    assert!(!top.contains("dram_grant"));
+    // the memories of every sub are black boxes, once
+    assert_eq!(
+        d.black_box_modules(),
+        [
+            "ws_2x3_sram",
+            "ws_2x3_sram2r",
+            "os_2x3_sram",
+            "os_2x3_sram2r"
+        ]
+    );
+    assert_eq!(d.prefix(), "sys3");
+    let again = emit_system("sys3", &subs).unwrap();
+    assert_eq!(again.content_hash(), d.content_hash());
+}
+
+#[test]
+fn system_inputs_are_checked() {
+    let subs = small_system();
+    let err =
+        |name: &str, subs: &[tessera_arch::Arch]| emit_system(name, subs).unwrap_err().message;
+    assert!(err("bad name", &subs).contains("safe Verilog identifier"));
+    assert!(err("sys", &[]).contains("1 to 8"));
+    let nine: Vec<_> = std::iter::repeat_n(subs[0].clone(), 9).collect();
+    assert!(err("sys", &nine).contains("not 9"));
+    assert!(emit_system("sys", &nine[..8]).is_ok());
+    // a different DRAM: named by index
+    let mut slow = builtin::arch_spec("os_2x3").unwrap();
+    slow.dram.latency_cycles += 1;
+    let m = err(
+        "sys",
+        &[subs[0].clone(), subs[1].clone(), slow.validate().unwrap()],
+    );
+    assert!(m.contains("sub-accelerator 2 (os_2x3)"), "{m}");
+    assert!(m.contains("one DRAM channel"), "{m}");
+    let mut faster = builtin::arch_spec("ws_2x3").unwrap();
+    faster.dram.bytes_per_cycle += 1;
+    let m = err("sys", &[subs[0].clone(), faster.validate().unwrap()]);
+    assert!(m.contains("sub-accelerator 1"), "{m}");
+    // one name, two accelerators
+    let other = builtin::arch_spec("ws_2x3")
+        .unwrap()
+        .with_weight_double_buffer(true);
+    let m = err(
+        "sys",
+        &[subs[0].clone(), subs[1].clone(), other.validate().unwrap()],
+    );
+    assert!(m.contains("sub-accelerators 0 and 2"), "{m}");
 }

@@ -1,7 +1,8 @@
 //! Checks of the generated RTL with external tools: lint ([`lint()`], Verilator `-Wall`), synthesis
 //! ([`synth()`], Yosys, an area proxy and a latch check) and simulation ([`run_rtl`], a Verilator
 //! testbench with the DRAM model of docs/TIMING.md; [`run_rtl_traced`] also writes the architectural
-//! event trace the cycle simulator writes), and a formal proof ([`prove_pe`], Yosys `sat`) that the
+//! event trace the cycle simulator writes; [`run_system_rtl`] runs a system of sub-accelerators sharing
+//! one DRAM channel), and a formal proof ([`prove_pe`], Yosys `sat`) that the
 //! exported PE computes the contract's next state for every state and input.
 //!
 //! The RTL ≡ simulator check lives here too ([`verify()`]): the cycle simulator (`tessera-sim`) and
@@ -19,6 +20,7 @@ pub mod lint;
 pub mod proc;
 pub mod run;
 pub mod synth;
+pub mod system;
 pub mod tools;
 pub mod verify;
 
@@ -26,6 +28,7 @@ pub use formal::{prove_pe, ProofReport};
 pub use lint::{lint, LintReport};
 pub use run::{build_testbench, build_testbench_in, cache_root, run_rtl, run_rtl_traced, RtlRun};
 pub use synth::{synth, SynthReport};
+pub use system::{run_system_rtl, SystemRtlRun};
 pub use tools::Tools;
 pub use verify::{
     export, verify, verify_with, ExportReport, VerifyLayer, VerifyOptions, VerifyReport,

@@ -142,10 +142,21 @@ pub fn build_testbench_in(
     tools: &Tools,
 ) -> Result<PathBuf> {
     let tb = testbench(arch, design)?;
+    build_cached(root, design, &tb, tools)
+}
+
+/// Build (or find in the cache at `root`) the Verilator executable of `design` with the testbench
+/// source `tb`, keyed by the design, the testbench, the flags and the Verilator version.
+pub(crate) fn build_cached(
+    root: &Path,
+    design: &Design,
+    tb: &str,
+    tools: &Tools,
+) -> Result<PathBuf> {
     let mut h = Sha256::new();
     for part in [
         design.content_hash().as_str(),
-        tb.as_str(),
+        tb,
         &BUILD_FLAGS.join(" "),
         &tools.verilator_version,
     ] {

@@ -1,0 +1,348 @@
+//! Systems of sub-accelerators sharing one DRAM channel (docs/TIMING.md, "Systems") on the generated
+//! RTL under Verilator. Each sub-accelerator runs a layer lowered for it alone, relocated to its own
+//! 64-byte-aligned region of one DRAM image; the testbench checks the channel's pacing and that
+//! transfers never interleave. Expected: every region ends as the sub-accelerator's solo run (the
+//! cycle simulator's final DRAM) leaves it, a one-sub system takes exactly the solo cycles, and with
+//! several subs each takes at least its solo cycles — strictly more for some when the channel is
+//! contended. Exact cycles under contention are the cycle simulator's to match (another test).
+
+mod common;
+
+use common::{first_diff, tools};
+use tessera_arch::isa::Program;
+use tessera_arch::spec::DramSpec;
+use tessera_arch::Arch;
+use tessera_mapping::MappingSpec;
+use tessera_rtl_gen::emit_system;
+use tessera_sim::workload::{mapping_for, problem_for};
+use tessera_sim::{run_layer, SimOptions};
+use tessera_verif::{run_system_rtl, SystemRtlRun};
+use tessera_workloads::{Conv2d, Gemm, Layer};
+
+/// A built-in accelerator with the system's DRAM (and a name of its own), optionally with
+/// double-buffered weights.
+fn arch(base: &str, bytes_per_cycle: i64, latency: i64, db: bool) -> Arch {
+    let mut s = tessera_arch::builtin::arch_spec(base).unwrap();
+    s.name = format!(
+        "{base}_w{bytes_per_cycle}l{latency}{}",
+        if db { "_db" } else { "" }
+    );
+    s.dram = DramSpec {
+        bytes_per_cycle,
+        latency_cycles: latency,
+    };
+    s.with_weight_double_buffer(db).validate().unwrap()
+}
+
+fn gemm(m: u32, k: u32, n: u32) -> Layer {
+    Layer::Gemm(Gemm::new("g", m, k, n))
+}
+
+/// A 3×3 convolution with padding: its input is gathered by the DMA (CONFIG bases are relocated).
+fn conv(c: u32, hw: u32, o: u32) -> Layer {
+    let out = Conv2d::out_size(hw, 2, 3, 1, 1).unwrap();
+    Layer::Conv2d(Conv2d {
+        name: "c".into(),
+        batch: 1,
+        in_channels: c,
+        in_h: hw,
+        in_w: hw,
+        out_channels: o,
+        kernel: [3, 3],
+        stride: [1, 1],
+        dilation: [1, 1],
+        pad_begin: [1, 1],
+        pad_end: [1, 1],
+        groups: 1,
+        out_h: out,
+        out_w: out,
+    })
+}
+
+/// A layer on one accelerator alone, from the cycle simulator.
+struct Solo {
+    arch: Arch,
+    program: Program,
+    initial: Vec<u8>,
+    fin: Vec<u8>,
+    cycles: u64,
+}
+
+fn solo(arch: &Arch, layer: &Layer, seed: u64) -> Solo {
+    let p = problem_for(layer, arch).unwrap();
+    let m = mapping_for(&p, arch, &MappingSpec::default()).unwrap();
+    let r = run_layer(layer, arch, &m, seed, &SimOptions::default()).unwrap();
+    assert!(
+        r.matches_reference,
+        "{}: the simulator is wrong",
+        arch.name()
+    );
+    Solo {
+        arch: arch.clone(),
+        program: r.lowered.program,
+        initial: r.initial_dram,
+        fin: r.final_dram,
+        cycles: r.report.cycles.get(),
+    }
+}
+
+const FILL: u8 = 0xa5;
+
+/// Place every solo image at a 64-byte-aligned base (after some filler), relocate the programs,
+/// run the system and check every region against its solo final image and the filler untouched.
+fn run(name: &str, solos: &[Solo]) -> Option<SystemRtlRun> {
+    let t = tools(false)?;
+    let mut image = vec![FILL; 64];
+    let mut bases = vec![];
+    let mut programs = vec![];
+    for s in solos {
+        image.resize(image.len().next_multiple_of(64) + 64, FILL);
+        let base = image.len();
+        image.extend_from_slice(&s.initial);
+        bases.push(base);
+        programs.push(s.program.relocate(base as u32).unwrap().encode());
+    }
+    image.extend([FILL; 32]);
+    let subs: Vec<Arch> = solos.iter().map(|s| s.arch.clone()).collect();
+    let design = emit_system(name, &subs).unwrap();
+    let max: u64 = solos.iter().map(|s| s.cycles).sum::<u64>() + 10_000;
+    let r = run_system_rtl(&subs, &design, &programs, &image, max, &t)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert_eq!(r.cycles.len(), solos.len());
+    let mut want = image.clone();
+    for (s, (solo, base)) in solos.iter().zip(&bases).enumerate() {
+        let region = &r.dram[*base..base + solo.fin.len()];
+        assert!(
+            region == solo.fin.as_slice(),
+            "{name}: region of sub-accelerator {s} ({}): {}",
+            solo.arch.name(),
+            first_diff(region, &solo.fin)
+        );
+        want[*base..base + solo.fin.len()].copy_from_slice(&solo.fin);
+    }
+    assert!(
+        r.dram == want,
+        "{name}: bytes outside the regions changed: {}",
+        first_diff(&r.dram, &want)
+    );
+    println!(
+        "{name}: cycles {:?}, solo {:?}",
+        r.cycles,
+        solos.iter().map(|s| s.cycles).collect::<Vec<_>>()
+    );
+    Some(r)
+}
+
+#[test]
+fn one_sub_system_is_the_solo_run() {
+    // a GEMM on a weight-stationary array and a gathered convolution on an output-stationary one
+    for (i, s) in [
+        solo(&arch("ws_4x4", 4, 12, false), &gemm(21, 19, 10), 1),
+        solo(&arch("os_4x4", 3, 9, false), &conv(5, 6, 6), 2),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let Some(r) = run(&format!("one{i}"), std::slice::from_ref(&s)) else {
+            return;
+        };
+        assert_eq!(
+            r.cycles,
+            [s.cycles],
+            "{}: a lone sub-accelerator never waits",
+            s.arch.name()
+        );
+    }
+}
+
+#[test]
+fn two_subs_contend_for_a_slow_channel() {
+    // 2 B/cycle and a long latency: both DMA units want the channel most of the time
+    let (w, l) = (2, 40);
+    let solos = [
+        solo(&arch("ws_4x4", w, l, false), &gemm(24, 20, 12), 3),
+        solo(&arch("os_4x4", w, l, false), &gemm(16, 24, 9), 4),
+    ];
+    let Some(r) = run("duo", &solos) else { return };
+    for (s, solo) in solos.iter().enumerate() {
+        assert!(r.cycles[s] >= solo.cycles, "sub {s}: {:?}", r.cycles);
+    }
+    assert!(
+        r.cycles.iter().zip(&solos).any(|(c, s)| *c > s.cycles),
+        "a contended channel must slow some sub-accelerator: {:?}",
+        r.cycles
+    );
+}
+
+#[test]
+fn three_subs_mixed_dataflows_one_arch_twice() {
+    // double-buffered weight-stationary twice (one set of modules), input-stationary on a narrower
+    // bus (its words are zero-extended / truncated on the system's), a gathered convolution
+    let (w, l) = (4, 20);
+    let db = arch("ws_4x4", w, l, true);
+    let solos = [
+        solo(&db, &gemm(30, 20, 8), 5),
+        solo(&arch("is_2x3", w, l, false), &conv(4, 5, 5), 6),
+        solo(&db, &gemm(12, 9, 16), 7),
+    ];
+    let Some(r) = run("trio", &solos) else { return };
+    for (s, solo) in solos.iter().enumerate() {
+        assert!(r.cycles[s] >= solo.cycles, "sub {s}: {:?}", r.cycles);
+    }
+    assert!(
+        r.cycles.iter().zip(&solos).any(|(c, s)| *c > s.cycles),
+        "three DMA-heavy layers on one channel must wait: {:?}",
+        r.cycles
+    );
+}
+
+#[test]
+fn two_sub_system_lints_clean_and_synthesises_without_latches() {
+    let Some(t) = tools(true) else { return };
+    let subs = [arch("ws_2x3", 2, 7, false), arch("os_2x3", 2, 7, false)];
+    let design = emit_system("pair", &subs).unwrap();
+    let lint = tessera_verif::lint(&design, &t).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lint.files, design.files.len());
+    let r = tessera_verif::synth(&design, &t).unwrap_or_else(|e| panic!("{e}"));
+    r.require_no_latches(&design.top).unwrap();
+    assert_eq!(r.latches, 0);
+    for a in &subs {
+        let banks = u64::from(a.input().banks() + a.weight().banks());
+        assert_eq!(
+            r.cells_by_type.get(&format!("{}_sram", a.name())),
+            Some(&banks)
+        );
+    }
+    println!("pair: {} cells", r.cells);
+}
+
+/// The testbench has teeth: an arbiter that ignores `hold` lets a second transfer onto the channel
+/// while the first still holds it, and the run fails as a contract violation.
+#[test]
+fn an_arbiter_ignoring_hold_is_caught() {
+    let Some(t) = tools(false) else { return };
+    let (w, l) = (2, 40);
+    let solos = [
+        solo(&arch("ws_4x4", w, l, false), &gemm(24, 20, 12), 3),
+        solo(&arch("os_4x4", w, l, false), &gemm(16, 24, 9), 4),
+    ];
+    let subs: Vec<Arch> = solos.iter().map(|s| s.arch.clone()).collect();
+    let mut design = emit_system("duo_bad", &subs).unwrap();
+    let arb = design
+        .files
+        .iter_mut()
+        .find(|f| f.name == "duo_bad_arbiter.v")
+        .unwrap();
+    assert!(arb.text.contains("wire free = ~|hold;"));
+    arb.text = arb
+        .text
+        .replace("wire free = ~|hold;", "wire free = 1'b1 | (^hold & 1'b0);");
+    let mut image = vec![];
+    let mut programs = vec![];
+    for s in &solos {
+        image.resize(image.len().next_multiple_of(64), 0);
+        let base = image.len() as u32;
+        image.extend_from_slice(&s.initial);
+        programs.push(s.program.relocate(base).unwrap().encode());
+    }
+    let e = run_system_rtl(&subs, &design, &programs, &image, 1_000_000, &t).unwrap_err();
+    assert!(e.message.contains("CONTRACT VIOLATION"), "{e}");
+    assert!(
+        e.message.contains("holds the channel") || e.message.contains("two transfers"),
+        "{e}"
+    );
+}
+
+#[test]
+fn inputs_are_checked() {
+    let Some(t) = tools(false) else { return };
+    let subs = [arch("ws_2x3", 2, 7, false)];
+    let design = emit_system("lone", &subs).unwrap();
+    let e = run_system_rtl(&subs, &design, &[], &[0; 64], 100, &t).unwrap_err();
+    assert!(e.message.contains("0 programs for 1"), "{e}");
+    let e = run_system_rtl(&subs, &design, &[vec![]], &[0; 64], 100, &t).unwrap_err();
+    assert!(e.message.contains("empty program"), "{e}");
+    let single = tessera_rtl_gen::emit(&subs[0]).unwrap();
+    let e = run_system_rtl(&subs, &single, &[vec![0]], &[0; 64], 100, &t).unwrap_err();
+    assert!(e.message.contains("is not a system"), "{e}");
+}
+
+/// Word `i`'s slot of a transfer of `b`-byte words at `w` bytes per cycle (docs/TIMING.md).
+fn k(i: u64, b: u64, w: u64) -> u64 {
+    i.max(((i + 1) * b).div_ceil(w) - 1)
+}
+
+/// Hand-written programs whose grants docs/TIMING.md fixes exactly: sub 1 and sub 2 issue in cycle 0
+/// (a tie: the lower index first), sub 0 three cycles later (after the tie, although its index is
+/// lower: first come, first served); a STORE holds the channel through its last beat; sub 1's second
+/// LOAD, issued after sub 0 began requesting, waits behind it.
+#[test]
+fn grants_follow_the_contract_exactly() {
+    use tessera_arch::isa::{unit, Instr, LoadTarget};
+    let Some(t) = tools(false) else { return };
+    let a = arch("ws_2x3", 2, 5, false);
+    let (w, l) = (2u64, 5u64);
+    let (bi, bw, bs) = (
+        u64::from(a.input().word_bytes()),
+        u64::from(a.weight().word_bytes()),
+        u64::from(a.accumulator().word_bytes()),
+    );
+    let (n0, n1, n1b, n2) = (4u64, 3u64, 2u64, 2u64);
+    let load = |target, count: u64, dram_addr| Instr::Load {
+        target,
+        count: count as u16,
+        dram_addr,
+        sram_addr: 0,
+    };
+    let sync = Instr::Sync { mask: unit::DMA };
+    let programs = [
+        vec![
+            sync,
+            sync,
+            sync,
+            load(LoadTarget::Input, n0, 0),
+            Instr::Halt,
+        ],
+        vec![
+            load(LoadTarget::Weight, n1, 16),
+            load(LoadTarget::Weight, n1b, 32),
+            Instr::Halt,
+        ],
+        vec![
+            Instr::Store {
+                count: n2 as u16,
+                dram_addr: 128,
+                sram_addr: 0,
+            },
+            Instr::Halt,
+        ],
+    ];
+    // the contract, transfer by transfer (a transfer's last busy cycle D; HALT completes in D + 1,
+    // so the count is D + 2)
+    let want0 = 4; // sub 0's LOAD issues in cycle 3
+    let g1 = 1; // tie with sub 2 in cycle 1: index 1 first
+    let d1 = g1 + l + k(n1 - 1, bw, w);
+    let g2 = g1 + k(n1 - 1, bw, w) + 1; // the LOAD held through its last request
+    let g0 = g2 + k(n2 - 1, bs, w) + 2; // the STORE held through its last beat
+    let d2 = g2 + k(n2 - 1, bs, w) + 1 + l;
+    let want1b = d1 + 2; // sub 1's second LOAD issues in d1 + 1
+    assert!(
+        want0 < g2 && want0 < want1b && want1b < g0,
+        "the case must queue"
+    );
+    let d0 = g0 + l + k(n0 - 1, bi, w);
+    let g1b = g0 + k(n0 - 1, bi, w) + 1;
+    let d1b = g1b + l + k(n1b - 1, bw, w);
+    let expected = [d0 + 2, d1b + 2, d2 + 2];
+
+    let subs = [a.clone(), a.clone(), a.clone()];
+    let design = emit_system("fifo", &subs).unwrap();
+    let encoded: Vec<Vec<u128>> = programs
+        .iter()
+        .map(|p| p.iter().map(Instr::encode).collect())
+        .collect();
+    let image: Vec<u8> = (0..256u32).map(|i| i as u8).collect();
+    let r = run_system_rtl(&subs, &design, &encoded, &image, 10_000, &t).unwrap();
+    assert_eq!(r.cycles, expected);
+    println!("fifo: cycles {:?}", r.cycles);
+}
