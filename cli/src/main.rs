@@ -35,6 +35,7 @@ mod cmd_baselines;
 mod cmd_interop;
 mod cmd_multitask;
 mod cmd_search;
+mod cmd_system;
 mod csv_out;
 mod pareto_out;
 mod print;
@@ -64,6 +65,10 @@ enum Cmd {
     Search(cmd_search::SearchArgs),
     /// Several networks with latency specs on sub-accelerators designed together (NASAIC).
     Multitask(cmd_multitask::MultiTaskArgs),
+    /// Sub-accelerators sharing one DRAM channel, each running its workloads, simulated together:
+    /// each one's cycles alone and shared, the contention, the estimate's error; `--verify` under
+    /// Verilator.
+    System(cmd_system::SystemArgs),
     /// The search against the templates of published designs at equal PEs and SRAM: EDP, latency
     /// and energy ratios per workload.
     Baselines(cmd_baselines::BaselinesArgs),
@@ -523,6 +528,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Search(s) => return cmd_search::run(s),
         Cmd::Multitask(m) => return cmd_multitask::run(m),
+        Cmd::System(a) => return cmd_system::run(a),
         Cmd::Baselines(b) => return cmd_baselines::run(b),
         Cmd::Interop(a) => cmd_interop::run(a)?,
         Cmd::Export(e) => {

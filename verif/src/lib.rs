@@ -21,6 +21,7 @@ pub mod proc;
 pub mod run;
 pub mod synth;
 pub mod system;
+pub mod system_verify;
 pub mod tools;
 pub mod verify;
 
@@ -29,6 +30,7 @@ pub use lint::{lint, LintReport};
 pub use run::{build_testbench, build_testbench_in, cache_root, run_rtl, run_rtl_traced, RtlRun};
 pub use synth::{synth, SynthReport};
 pub use system::{run_system_rtl, SystemRtlRun};
+pub use system_verify::{verify_system, SystemVerifyReport};
 pub use tools::Tools;
 pub use verify::{
     export, verify, verify_with, ExportReport, VerifyLayer, VerifyOptions, VerifyReport,
