@@ -416,7 +416,7 @@ pub fn check_system(archs: &[&Arch]) -> Result<()> {
             return Err(Diagnostic::field(
                 format!("subs[{i}]"),
                 format!(
-                    "{} has a DRAM of {} B/cycle and latency {}, but the shared channel (sub-accelerator 0's) has {} B/cycle and latency {}",
+                    "{} has a DRAM of {} B/cycle and latency {}, but the shared channel (sub-accelerator 0's) has {} B/cycle and latency {} (a system file's `dram` sets one channel for all)",
                     a.name(),
                     d.bytes_per_cycle(),
                     d.latency(),
