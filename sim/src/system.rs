@@ -354,14 +354,31 @@ pub fn estimate_system(sys: &System, spec: &MappingSpec) -> Result<Vec<u64>> {
     Ok(contention(&segments(sys, spec)?))
 }
 
-/// One layer of a sub-accelerator as the estimate sees it: its cycles alone (the analytical
-/// model's), its transfers, and the sum and sum of squares of their hold cycles.
-#[derive(Clone, Copy, Debug)]
-struct Segment {
-    alone: f64,
-    transfers: f64,
-    hold: f64,
-    hold_sq: f64,
+/// One layer of a sub-accelerator as the contention estimate sees it: its cycles alone (the
+/// analytical model's), its transfers, and the sum and sum of squares of their hold cycles.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Segment {
+    pub alone: f64,
+    pub transfers: f64,
+    pub hold: f64,
+    pub hold_sq: f64,
+}
+
+impl Segment {
+    /// The segment of layer problem `p` on `arch` under `mapping`.
+    pub fn of(
+        p: &tessera_mapping::Problem,
+        arch: &Arch,
+        mapping: &tessera_mapping::Mapping,
+    ) -> Result<Segment> {
+        let h = holds(arch, &lower(p, arch, mapping)?.program);
+        Ok(Segment {
+            alone: crate::estimate(p, arch, mapping)?.cycles.get() as f64,
+            transfers: h.len() as f64,
+            hold: h.iter().map(|&x| x as f64).sum(),
+            hold_sq: h.iter().map(|&x| (x as f64) * (x as f64)).sum(),
+        })
+    }
 }
 
 fn segments(sys: &System, spec: &MappingSpec) -> Result<Vec<Vec<Segment>>> {
@@ -373,14 +390,7 @@ fn segments(sys: &System, spec: &MappingSpec) -> Result<Vec<Vec<Segment>>> {
                 .flat_map(|w| &w.layers)
                 .map(|l| {
                     let p = problem_for(l, arch)?;
-                    let mapping = mapping_for(&p, arch, spec)?;
-                    let h = holds(arch, &lower(&p, arch, &mapping)?.program);
-                    Ok(Segment {
-                        alone: crate::estimate(&p, arch, &mapping)?.cycles.get() as f64,
-                        transfers: h.len() as f64,
-                        hold: h.iter().map(|&x| x as f64).sum(),
-                        hold_sq: h.iter().map(|&x| (x as f64) * (x as f64)).sum(),
-                    })
+                    Segment::of(&p, arch, &mapping_for(&p, arch, spec)?)
                 })
                 .collect()
         })
@@ -392,7 +402,7 @@ fn segments(sys: &System, spec: &MappingSpec) -> Result<Vec<Vec<Segment>>> {
 /// layer `m` the channel is held by `j` a fraction `ρ = min(1, Hⱼₘ / dⱼₘ)` of the time and a
 /// transfer arriving then waits the mean residual hold `R = Σh² / (2 Σh)`; `d` are the layers'
 /// durations with their waits, `dᵢₗ = aloneᵢₗ + Nᵢₗ · waitᵢₗ`, solved by damped iteration.
-fn contention(segs: &[Vec<Segment>]) -> Vec<u64> {
+pub fn contention(segs: &[Vec<Segment>]) -> Vec<u64> {
     let mut d: Vec<Vec<f64>> = segs
         .iter()
         .map(|s| s.iter().map(|x| x.alone).collect())
