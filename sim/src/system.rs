@@ -29,6 +29,7 @@ use crate::contract::Contract;
 use crate::engine::{check_system, simulate, simulate_system, SimOptions, SubRun};
 use crate::workload::{layer_seed, mapping_for, problem_for};
 use crate::Engine;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use tessera_arch::isa::{Instr, Program};
 use tessera_arch::spec::DramSpec;
@@ -301,9 +302,17 @@ pub fn simulate_system_report(
         &opts,
     )?;
     let est = estimate_system(sys, spec)?;
+    // each sub-accelerator alone, in parallel
+    let alone = sys
+        .subs
+        .par_iter()
+        .zip(&jobs)
+        .map(|((arch, _), job)| simulate(arch, &job.program, job.image.clone(), &opts))
+        .collect::<Result<Vec<_>>>()?;
     let mut subs = vec![];
-    for (i, (((arch, ws), job), run)) in sys.subs.iter().zip(&jobs).zip(&runs).enumerate() {
-        let alone = simulate(arch, &job.program, job.image.clone(), &opts)?;
+    for (i, ((((arch, ws), job), run), alone)) in
+        sys.subs.iter().zip(&jobs).zip(&runs).zip(alone).enumerate()
+    {
         let h = holds(arch, &job.program);
         let cycles = run.report.cycles.get();
         let estimated = est[i];

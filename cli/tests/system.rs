@@ -1,0 +1,75 @@
+//! `tessera system`: the example system runs, its JSON is the same bytes for the same seed, and bad
+//! system files are refused with exit code 2 and the file and field named.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tessera(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+fn path(rel: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(rel)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn the_example_system_runs_and_repeats_byte_for_byte() {
+    let file = path("../examples/systems/duo.ron");
+    let a = tessera(&["system", &file, "--json"]);
+    assert_eq!(
+        a.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&a.stderr)
+    );
+    let b = tessera(&["system", &file, "--json"]);
+    assert_eq!(a.stdout, b.stdout, "same inputs and seed, same bytes");
+    let v: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    assert_eq!(v["matches_reference"], true);
+    let subs = v["subs"].as_array().unwrap();
+    assert_eq!(subs.len(), 2);
+    for s in subs {
+        let (shared, alone) = (
+            s["cycles"].as_u64().unwrap(),
+            s["alone_cycles"].as_u64().unwrap(),
+        );
+        assert!(shared >= alone, "{s}");
+        assert_eq!(s["contention_cycles"].as_u64().unwrap(), shared - alone);
+    }
+    assert_eq!(
+        v["cycles"].as_u64().unwrap(),
+        subs.iter()
+            .map(|s| s["cycles"].as_u64().unwrap())
+            .max()
+            .unwrap()
+    );
+    // the stepped engine gives the same cycles
+    let st = tessera(&["system", &file, "--json", "--engine", "stepped"]);
+    let st: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    for (x, y) in subs.iter().zip(st["subs"].as_array().unwrap()) {
+        assert_eq!(x["cycles"], y["cycles"]);
+    }
+}
+
+#[test]
+fn bad_system_files_name_file_and_field() {
+    for (file, field) in [
+        ("system_mixed_dram.ron", "subs[1]"),
+        ("system_unknown_field.ron", "subs[0].worklaods"),
+        ("system_missing_arch.ron", "subs[1].arch"),
+    ] {
+        let f = path(&format!("tests/bad/{file}"));
+        let o = tessera(&["system", &f]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{file}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(o.stdout.is_empty());
+        assert!(err.contains(file) && err.contains(field), "{file}: {err}");
+    }
+}
