@@ -20,7 +20,10 @@ pub mod isa;
 pub mod spec;
 pub mod tech;
 
-pub use spec::{Arch, ArchSpec, Buffer, BufferKind, ComputeWords, Dataflow, Datatypes, Dram};
+pub use spec::{
+    Arch, ArchSpec, Buffer, BufferKind, ComputeWords, Dataflow, Datatypes, Dram, Noc, Reduce,
+    Stream,
+};
 pub use tech::Tech;
 pub use tessera_core::Diagnostic;
 

@@ -574,6 +574,7 @@ mod tests {
             banks: 2,
             dataflow: Dataflow::WeightStationary,
             weight_double_buffer: false,
+            noc: Default::default(),
         };
         assert_eq!(p.name(), "cand_ws_16x8_i32k_w16k_a64k_b2");
         let a = p.to_arch(&base).unwrap();
@@ -651,6 +652,7 @@ mod tests {
             banks: 2,
             dataflow: Dataflow::OutputStationary,
             weight_double_buffer: false,
+            noc: Default::default(),
         };
         let q = DesignPoint {
             dataflow: Dataflow::WeightStationary,
