@@ -17,6 +17,7 @@
 pub mod builtin;
 pub mod gather;
 pub mod isa;
+pub mod noc;
 pub mod spec;
 pub mod tech;
 

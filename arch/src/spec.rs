@@ -56,7 +56,9 @@ pub struct ArraySpec {
 }
 
 /// How the streamed operand reaches the PEs of a row.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub enum Stream {
     /// One PE per cycle, left to right (a register in every PE).
     #[default]
@@ -66,7 +68,9 @@ pub enum Stream {
 }
 
 /// How a column's partial sums are reduced.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub enum Reduce {
     /// Down the column, one PE per cycle (the streamed rows skewed to meet them).
     #[default]
@@ -77,7 +81,9 @@ pub enum Reduce {
 
 /// The array's interconnect of a weight- or input-stationary array (docs/TIMING.md, "Interconnect
 /// options"); [`crate::noc::NocGraph`] is its graph.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(deny_unknown_fields)]
 pub struct Noc {
     #[serde(default)]

@@ -159,6 +159,7 @@ pub fn space_for(t: &Arch) -> SearchSpace {
         ),
         dataflow: Dataflow::SEARCH_DEFAULT.to_vec(),
         weight_double_buffer: vec![false, true],
+        noc: vec![Default::default()],
     }
 }
 
