@@ -294,6 +294,20 @@ fn print_system(s: &SystemReport) {
                 c.alone_cycles,
                 c.estimated_cycles
             );
+            // the simulator sees the sub-accelerator's last task end: say when that misses its spec
+            let last = s
+                .tasks
+                .iter()
+                .rfind(|t| t.subaccelerator.as_deref() == Some(sub.name.as_str()));
+            if let (Some(t), Some(x)) = (last, c.simulated_cycles) {
+                if let Some(m) = t.max_cycles.filter(|&m| x > m && t.meets_spec) {
+                    outln!(
+                        "  {:<40} simulated, {} misses its spec of {m} cycles (the estimate met it)",
+                        "",
+                        t.workload
+                    );
+                }
+            }
         }
     }
     for t in &s.tasks {
