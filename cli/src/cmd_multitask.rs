@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_search::multitask::{
-    search_multitask, MultiTaskConfig, MultiTaskResult, SystemReport, Task,
+    search_multitask, DramMode, MultiTaskConfig, MultiTaskResult, SystemReport, Task,
 };
 use tessera_search::Objective;
 
@@ -29,15 +29,22 @@ pub struct MultiTaskArgs {
     /// energy | latency | edp (of the whole system)
     #[arg(long, value_parser = ["energy", "latency", "edp"])]
     objective: Option<String>,
+    /// The base's DRAM channel partitioned statically among the sub-accelerators, or shared whole
+    /// by all of them (arbitrated transfer by transfer; latencies by the contention estimate, the
+    /// best system simulated together).
+    #[arg(long, value_parser = ["partitioned", "shared"])]
+    dram: Option<String>,
     /// Systems evaluated.
     #[arg(long)]
     evaluations: Option<usize>,
     #[arg(long)]
     seed: Option<u64>,
-    /// Write every sub-accelerator of the best system (Verilog, linted, and its RON) under DIR.
+    /// Write every sub-accelerator of the best system (Verilog, linted, and its RON) under DIR;
+    /// with --dram shared also DIR/system.ron (for `tessera system`) and the system's Verilog.
     #[arg(long, value_name = "DIR")]
     export: Option<PathBuf>,
-    /// Verify every task under Verilator on its sub-accelerator (bit-exact, equal cycles).
+    /// Verify every task under Verilator on its sub-accelerator (bit-exact, equal cycles); with
+    /// --dram shared, the whole system's Verilog against the simulator.
     #[arg(long)]
     verify: bool,
     #[arg(long)]
@@ -51,6 +58,9 @@ struct Out {
     result: MultiTaskResult,
     export: Option<Vec<tessera_verif::ExportReport>>,
     verify: Option<Vec<tessera_verif::VerifyReport>>,
+    /// With a shared channel: the system's Verilog against the simulator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verify_system: Option<tessera_verif::SystemVerifyReport>,
 }
 
 fn parse_tasks(list: &str) -> Result<Vec<Task>> {
@@ -118,6 +128,12 @@ pub fn run(a: MultiTaskArgs) -> Result<ExitCode> {
     if let Some(s) = a.seed {
         cfg.seed = s;
     }
+    if let Some(d) = &a.dram {
+        cfg.dram = match d.as_str() {
+            "shared" => DramMode::Shared,
+            _ => DramMode::Partitioned,
+        };
+    }
     // the file was checked as read: what fails now comes from the flags
     cfg.validate()?;
     let workloads = cfg
@@ -141,25 +157,60 @@ pub fn run(a: MultiTaskArgs) -> Result<ExitCode> {
         None
     };
     let export = match (&a.export, &tools) {
-        (Some(d), Some(t)) => Some(tessera_flow::codesign::export_system(&r.best, d, false, t)?),
+        (Some(d), Some(t)) => {
+            let mut e = tessera_flow::codesign::export_system(&r.best, d, false, t)?;
+            if cfg.dram == DramMode::Shared {
+                let names = cfg
+                    .tasks
+                    .iter()
+                    .map(|t| system_file_name(&t.workload))
+                    .collect::<Vec<_>>();
+                e.push(tessera_flow::codesign::export_shared_system(
+                    &r.best, &names, d, t,
+                )?);
+            }
+            Some(e)
+        }
         _ => None,
     };
-    let verify = match (a.verify, &tools) {
-        (true, Some(t)) => Some(tessera_flow::codesign::verify_system(
-            &r.best, &workloads, cfg.seed, t,
-        )?),
-        _ => None,
+    let (verify, verify_system) = match (a.verify, &tools, cfg.dram) {
+        (true, Some(t), DramMode::Partitioned) => (
+            Some(tessera_flow::codesign::verify_system(
+                &r.best, &workloads, cfg.seed, t,
+            )?),
+            None,
+        ),
+        (true, Some(t), DramMode::Shared) => (
+            None,
+            Some(tessera_flow::codesign::verify_shared_system(
+                &r.best,
+                &workloads,
+                cfg.objective,
+                cfg.seed,
+                t,
+            )?),
+        ),
+        _ => (None, None),
     };
-    let failed = verify.iter().flatten().any(|v| !v.passed);
+    let failed = verify.iter().flatten().any(|v| !v.passed)
+        || verify_system.as_ref().is_some_and(|v| !v.passed);
     if a.json {
         print_json(&Out {
             result: r,
             export,
             verify,
+            verify_system,
         })?;
     } else {
+        let (dram, combined) = match cfg.dram {
+            DramMode::Partitioned => ("shared by static partition", "DRAM split equally"),
+            DramMode::Shared => (
+                "shared whole, arbitrated (latencies by the contention estimate)",
+                "DRAM shared whole",
+            ),
+        };
         outln!(
-            "multi-task search (objective {:?}, seed {}): {} systems ({} distinct, {} task evaluations), DRAM {} B/cycle shared by static partition",
+            "multi-task search (objective {:?}, seed {}): {} systems ({} distinct, {} task evaluations), DRAM {} B/cycle {dram}",
             r.objective,
             r.seed,
             r.evaluations,
@@ -169,7 +220,7 @@ pub fn run(a: MultiTaskArgs) -> Result<ExitCode> {
         );
         outln!("\nfound (designed together):");
         print_system(&r.best);
-        outln!("\nbaseline (each task's best design alone, then combined, DRAM split equally):");
+        outln!("\nbaseline (each task's best design alone, then combined, {combined}):");
         for (w, c) in &r.baseline.alone {
             match c {
                 Some(c) => outln!("  {w:<14} alone, whole budget and DRAM: {c} cycles"),
@@ -187,10 +238,21 @@ pub fn run(a: MultiTaskArgs) -> Result<ExitCode> {
             for x in e {
                 outln!("\nexported {} files to {}", x.files.len(), x.out_dir);
             }
+            if let (Some(d), DramMode::Shared) = (&a.export, cfg.dram) {
+                outln!(
+                    "\nsystem file: {0} (run it with `tessera system {0} --map-for {1}`)",
+                    d.join("system.ron").display(),
+                    cfg.objective.name()
+                );
+            }
         }
         for v in verify.iter().flatten() {
             outln!();
             crate::print::verify(v);
+        }
+        if let Some(v) = &verify_system {
+            outln!();
+            crate::cmd_system::print_verify(v);
         }
     }
     Ok(if failed {
@@ -198,6 +260,16 @@ pub fn run(a: MultiTaskArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A task's workload as a system file names it: a built-in by its name, a file by its absolute
+/// path (the system file may be elsewhere; `tessera system` reads relative paths from its folder).
+fn system_file_name(workload: &str) -> String {
+    if crate::WORKLOADS.iter().any(|b| b.0 == workload) {
+        return workload.to_string();
+    }
+    std::fs::canonicalize(workload)
+        .map_or_else(|_| workload.to_string(), |p| p.display().to_string())
 }
 
 fn print_system(s: &SystemReport) {
@@ -211,6 +283,32 @@ fn print_system(s: &SystemReport) {
             sub.area_um2,
             sub.tasks.join(", ")
         );
+        if let Some(c) = &sub.contention {
+            let sim = match (c.simulated_cycles, c.estimate_error_pct) {
+                (Some(x), Some(e)) => format!(", simulated {x} (estimate error {e:+.2} %)"),
+                _ => String::new(),
+            };
+            outln!(
+                "  {:<40} on the shared channel: alone {} cycles, estimated {}{sim}",
+                "",
+                c.alone_cycles,
+                c.estimated_cycles
+            );
+            // the simulator sees the sub-accelerator's last task end: say when that misses its spec
+            let last = s
+                .tasks
+                .iter()
+                .rfind(|t| t.subaccelerator.as_deref() == Some(sub.name.as_str()));
+            if let (Some(t), Some(x)) = (last, c.simulated_cycles) {
+                if let Some(m) = t.max_cycles.filter(|&m| x > m && t.meets_spec) {
+                    outln!(
+                        "  {:<40} simulated, {} misses its spec of {m} cycles (the estimate met it)",
+                        "",
+                        t.workload
+                    );
+                }
+            }
+        }
     }
     for t in &s.tasks {
         let spec = t
@@ -227,6 +325,9 @@ fn print_system(s: &SystemReport) {
             t.energy_pj,
             if t.meets_spec { "met" } else { "MISSED" }
         );
+    }
+    if let Some(c) = s.simulated_latency_cycles {
+        outln!("  system simulated on the shared channel: {c} cycles (the last to finish)");
     }
     outln!(
         "  system: {} cycles, {:.3e} pJ, EDP {:.3e} cycles·pJ, {} PEs, {} B SRAM, {:.0} µm²; specs {}; budget {}",

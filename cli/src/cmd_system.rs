@@ -23,6 +23,10 @@ pub struct SystemArgs {
     engine: String,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// What the mapper minimises for every layer: latency (default), energy or edp (a system
+    /// `tessera multitask --dram shared --export` wrote runs with its objective's mappings).
+    #[arg(long, value_parser = ["latency", "energy", "edp"])]
+    map_for: Option<String>,
     /// Also run the system's Verilog under Verilator and compare (bit-exact, equal cycles).
     #[arg(long)]
     verify: bool,
@@ -74,7 +78,13 @@ struct Out {
 pub fn run(a: SystemArgs) -> Result<ExitCode> {
     let sys = load_system(&a.file)?;
     let engine: Engine = a.engine.parse()?;
-    let spec = MappingSpec::default();
+    let spec = MappingSpec {
+        objective: a
+            .map_for
+            .as_deref()
+            .and_then(tessera_mapping::Objective::parse),
+        ..MappingSpec::default()
+    };
     let report = simulate_system_report(&sys, &spec, engine, a.seed)?;
     let verify = if a.verify {
         let tools = tessera_verif::Tools::find()?;
@@ -148,14 +158,22 @@ fn print(r: &SystemReport, v: Option<&tessera_verif::SystemVerifyReport>) {
     );
     outln!("estimate: {}", r.model);
     if let Some(v) = v {
-        outln!(
-            "verify (Verilator, {}): {} — outputs bit-exact: {}, cycles equal: {} (RTL {:?} vs simulator {:?} cycles)",
-            v.lint,
-            if v.passed { "PASS" } else { "FAIL" },
-            v.bit_exact,
-            v.cycles_equal,
-            v.rtl_cycles,
-            v.sim_cycles
-        );
+        print_verify(v);
+    }
+}
+
+/// One line: a system's Verilog against the simulator.
+pub fn print_verify(v: &tessera_verif::SystemVerifyReport) {
+    outln!(
+        "verify (Verilator, {}): {} — outputs bit-exact: {}, cycles equal: {} (RTL {:?} vs simulator {:?} cycles)",
+        v.lint,
+        if v.passed { "PASS" } else { "FAIL" },
+        v.bit_exact,
+        v.cycles_equal,
+        v.rtl_cycles,
+        v.sim_cycles
+    );
+    if let Some(e) = &v.rtl_error {
+        outln!("  RTL error: {e}");
     }
 }

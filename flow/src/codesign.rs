@@ -7,6 +7,7 @@ use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_mapping::Mapping;
 use tessera_search::SearchResult;
+use tessera_sim::system::{SubSpec, SystemSpec};
 use tessera_sim::Engine;
 use tessera_verif::{ExportReport, Tools, VerifyOptions, VerifyReport};
 use tessera_workloads::Workload;
@@ -61,7 +62,8 @@ pub fn verify_best(
 
 /// Export every sub-accelerator of a multi-task system into `dir/<name>/` (Verilog, linted, and its
 /// RON description). With the DRAM partitioned statically, the sub-accelerators are independent
-/// designs; no top-level wrapper is generated.
+/// designs and this is the whole export; with a shared channel, [`export_shared_system`] adds the
+/// system.
 pub fn export_system(
     s: &tessera_search::multitask::SystemReport,
     dir: &Path,
@@ -85,6 +87,72 @@ pub fn export_system(
             Ok(report)
         })
         .collect()
+}
+
+/// The folder, under an export's `dir`, of a shared system's Verilog; beside it, `system.ron`.
+pub const SYSTEM_RTL_DIR: &str = "system";
+
+/// Export a multi-task system whose sub-accelerators share one DRAM channel, after
+/// [`export_system`] has written each sub-accelerator into `dir/<name>/`: the system's Verilog
+/// (every sub-accelerator, the arbiter, the system top; linted) into `dir/system/`, and
+/// `dir/system.ron`, a system file that `tessera system` runs (each arch by its path relative to
+/// the file, each task's workload as `workloads` names it, in task order).
+pub fn export_shared_system(
+    s: &tessera_search::multitask::SystemReport,
+    workloads: &[String],
+    dir: &Path,
+    tools: &Tools,
+) -> Result<ExportReport> {
+    if s.tasks.len() != workloads.len() {
+        return Err(Diagnostic::internal(
+            "internal error: one workload per task expected",
+        ));
+    }
+    let archs = s
+        .subaccelerators
+        .iter()
+        .map(|sub| sub.arch.validate())
+        .collect::<Result<Vec<Arch>>>()?;
+    let name = tessera_search::multitask::SHARED_SYSTEM_NAME;
+    let report = tessera_verif::export_system(name, &archs, &dir.join(SYSTEM_RTL_DIR), tools)?;
+    let spec = SystemSpec {
+        name: name.to_string(),
+        dram: Some(archs[0].spec().dram.clone()),
+        subs: s
+            .subaccelerators
+            .iter()
+            .map(|sub| SubSpec {
+                arch: format!("{0}/{0}.ron", sub.name),
+                workloads: s
+                    .tasks
+                    .iter()
+                    .zip(workloads)
+                    .filter(|(t, _)| t.subaccelerator.as_deref() == Some(sub.name.as_str()))
+                    .map(|(_, w)| w.clone())
+                    .collect(),
+            })
+            .collect(),
+    };
+    let mut ron = tessera_core::load::to_ron_string(&spec)?;
+    if !ron.ends_with('\n') {
+        ron.push('\n');
+    }
+    tessera_core::load::write_atomic(&dir.join("system.ron"), ron.as_bytes())?;
+    Ok(report)
+}
+
+/// Verify a multi-task system that shares one DRAM channel: its Verilog under Verilator against
+/// the cycle simulator, with the search's mappings (`objective`), operands from `seed`.
+pub fn verify_shared_system(
+    s: &tessera_search::multitask::SystemReport,
+    workloads: &[Workload],
+    objective: tessera_search::Objective,
+    seed: u64,
+    tools: &Tools,
+) -> Result<tessera_verif::SystemVerifyReport> {
+    let sys = tessera_search::multitask::shared_system(s, workloads)?;
+    let spec = tessera_search::multitask::shared_mapping_spec(objective);
+    tessera_verif::verify_system(&sys, &spec, seed, tools)
 }
 
 /// Verify every task of a multi-task system under Verilator on its sub-accelerator, with the

@@ -5,7 +5,9 @@
 //!
 //! What it models. A system is a set of sub-accelerators, each a design point of the
 //! [`SearchSpace`] built from the base accelerator, that run concurrently. The DRAM channel of the
-//! base (`W` bytes per cycle) is **partitioned statically**: sub-accelerator `i` gets
+//! base (`W` bytes per cycle) is reached in one of two ways ([`DramMode`]).
+//!
+//! **Partitioned** (the default): the channel is divided statically. Sub-accelerator `i` gets
 //! `max(1, ⌊W × wᵢ / Σw⌋)` bytes per cycle for its share weight `wᵢ` (from `share_weights`); when
 //! raising small shares to 1 pushes the sum over `W`, the largest shares give up a byte each until
 //! it fits, so the shares never sum to more than `W` (a system whose sub-accelerators outnumber `W`
@@ -17,9 +19,31 @@
 //! its own). Energy is the sum over tasks; the system's latency is the last finish; resources are
 //! summed over the sub-accelerators in use.
 //!
+//! **Shared** (`dram: Shared`, `--dram shared`): every sub-accelerator sees the whole channel, `W`
+//! bytes per cycle, granted transfer by transfer, first come first served (docs/TIMING.md,
+//! "Systems"); the share genes are ignored (held at one value, so equal systems memoise equally).
+//! A sub-accelerator now waits for the others, and its tasks' latencies come from the analytical
+//! contention estimate of `tessera_sim::system`: per (design, task) the layers' segments (cycles
+//! alone and channel holds, with the mapper's mappings) are memoised; a sub-accelerator's segments
+//! are its tasks' in task order; `contention_segments` stretches every layer by its expected waits
+//! for the other sub-accelerators' transfers while they run, and a task finishes where its last
+//! layer ends. Energy is unchanged by contention (a wait costs no energy in the model). The best
+//! system — and the baseline's — is then simulated cycle by cycle as one shared system
+//! (`simulate_system_report`, event engine), and each sub-accelerator's simulated cycles and the
+//! estimate's error are reported; a task's own simulated finish inside its sub-accelerator's run is
+//! not observed, so per task only the estimate is given. The estimate is an approximation (its
+//! waits assume independent transfers, no queue behind more than one waiting transfer, and that
+//! every wait delays the layer; see `tessera_sim::system`): the search ranks systems by it, so a
+//! system it ranks best may not be the simulator's best, and a spec met by the estimate may be
+//! missed in simulation (`tessera multitask` prints the error and says so; on dqn and mlp_small
+//! over `ws_16x16`, 400 systems, the best system's estimate was 1.8 % and 15.7 % under the
+//! simulator's cycles). `--export` writes the system file and its Verilog
+//! (`emit_system`: the sub-accelerators, the arbiter and the system top), `--verify` checks that
+//! Verilog against the simulator under Verilator (`tessera_verif::verify_system`).
+//!
 //! The search is a genetic algorithm over whole systems (as NAAS, with NASAIC's multi-task
 //! fitness): tournament selection, uniform crossover of sub-accelerators and assignments, mutation
-//! of one design gene, one assignment or one share; elitism. Candidates that exceed the budget are
+//! of one design gene, one assignment or (partitioned) one share; elitism. Candidates that exceed the budget are
 //! redrawn; among the rest, those that miss a latency spec rank after every one that meets all, by
 //! their total relative excess, so the search is pulled towards the specs. Every (design, share,
 //! network) evaluation is memoised and computed in parallel per generation; the run is
@@ -28,15 +52,17 @@
 //! The baseline NASAIC argues against, "design each part separately, then combine", is computed
 //! beside it: each network's best design alone (a single-task search within the whole budget and
 //! with its latency spec, with the whole DRAM), then the designs combined into one system whose
-//! DRAM is split equally; the report shows each task's spec status and the budget used.
+//! DRAM is split equally (partitioned) or shared whole (shared, re-simulated like the best); the
+//! report shows each task's spec status and the budget used.
 //!
-//! What it leaves out: DRAM *contention* between sub-accelerators (the partition is static, so
-//! unused bandwidth of an idle sub-accelerator is not lent to the others — a conservative, real
-//! design choice, not a model of an arbitrated shared channel); one network per sub-accelerator at a
-//! time (no layer-level interleaving or splitting a network across sub-accelerators); no inter-
-//! sub-accelerator traffic; no top-level Verilog wrapper (each sub-accelerator exports and
-//! verifies on its own, which with static partitions is the whole system's behaviour); the
-//! energy has no leakage, so an idle sub-accelerator costs nothing.
+//! What it leaves out: with a partitioned DRAM, contention (unused bandwidth of an idle
+//! sub-accelerator is not lent to the others — a conservative, real design choice), and a
+//! top-level Verilog wrapper (each sub-accelerator exports and verifies on its own, which with
+//! static partitions is the whole system's behaviour); with a shared one, the exact contention in
+//! the search (the estimate above; only the best systems are simulated); in both, one network per
+//! sub-accelerator at a time (no layer-level interleaving or splitting a network across
+//! sub-accelerators), no inter-sub-accelerator traffic, and energy without leakage, so an idle
+//! sub-accelerator costs nothing.
 
 use crate::config::EvolutionParams;
 use crate::eval::{evaluate_in, Evaluation, Objective};
@@ -49,13 +75,32 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tessera_arch::{Arch, ArchSpec};
 use tessera_core::diag::{ensure, Diagnostic, Result};
-use tessera_mapping::{Mapping, SpaceBudget};
+use tessera_mapping::{Mapping, MappingSpec, SpaceBudget};
+use tessera_sim::system::{contention_segments, simulate_system_report, Segment};
+use tessera_sim::Engine;
 use tessera_workloads::Workload;
 
 /// The most sub-accelerators a system may have.
 pub const MAX_SUBACCELERATORS: usize = 8;
 /// Redraws of a child or a random system that exceeds the budget before giving up.
 const DRAWS: usize = 10_000;
+
+/// How the sub-accelerators reach the base accelerator's DRAM channel of `W` bytes per cycle.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DramMode {
+    /// Each gets a static share of `W`, chosen by its share gene (module docs).
+    #[default]
+    Partitioned,
+    /// All of them share the whole channel, arbitrated transfer by transfer, first come first
+    /// served (docs/TIMING.md, "Systems"); the share genes are ignored.
+    Shared,
+}
+
+impl DramMode {
+    pub fn is_partitioned(&self) -> bool {
+        *self == DramMode::Partitioned
+    }
+}
 
 /// One network of a multi-task run, and its latency spec.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -81,9 +126,12 @@ pub struct MultiTaskConfig {
     /// sub-accelerators). Per-task latency specs are in `tasks`; `max_cycles` and `max_energy_pj`
     /// are refused here.
     pub budget: Constraints,
-    /// Share weights a sub-accelerator's DRAM share is chosen from.
+    /// Share weights a sub-accelerator's DRAM share is chosen from (`Partitioned` only).
     #[serde(default = "default_weights")]
     pub share_weights: Vec<u32>,
+    /// A static partition of the DRAM channel (the default) or the whole channel shared.
+    #[serde(default)]
+    pub dram: DramMode,
     /// What the system minimises among designs that meet every spec: `Energy` (total), `Latency`
     /// (the last task's finish) or `Edp` (their product).
     pub objective: Objective,
@@ -109,6 +157,7 @@ impl MultiTaskConfig {
             space: single.space,
             budget: single.constraints,
             share_weights: default_weights(),
+            dram: DramMode::Partitioned,
             objective: Objective::Energy,
             evolution: EvolutionParams {
                 population: 32,
@@ -202,6 +251,32 @@ struct TaskEval {
     cycles: u64,
     energy_pj: f64,
     mappings: Vec<Mapping>,
+    /// Per layer, what the contention estimate needs (`Shared` only; empty when partitioned).
+    segments: Vec<Segment>,
+}
+
+impl TaskEval {
+    /// The figures of `ev`, `arch`'s evaluation on `w`, with its layers' segments when `dram` is
+    /// shared.
+    fn of(arch: &Arch, w: &Workload, ev: &Evaluation, dram: DramMode) -> Result<TaskEval> {
+        let segments = match dram {
+            DramMode::Partitioned => vec![],
+            DramMode::Shared => w
+                .layers
+                .iter()
+                .zip(&ev.layers)
+                .map(|(l, c)| {
+                    Segment::of(&tessera_mapping::Problem::new(l, arch)?, arch, &c.mapping)
+                })
+                .collect::<Result<_>>()?,
+        };
+        Ok(TaskEval {
+            cycles: ev.metrics.cycles,
+            energy_pj: ev.metrics.energy_pj,
+            mappings: ev.layers.iter().map(|l| l.mapping).collect(),
+            segments,
+        })
+    }
 }
 
 type EvalKey = (Genome, u64, usize);
@@ -219,6 +294,26 @@ pub struct SubAccelerator {
     pub area_um2: f64,
     /// The tasks it runs, in order.
     pub tasks: Vec<String>,
+    /// Its figures on the shared channel (`Shared` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contention: Option<SubContention>,
+}
+
+/// A sub-accelerator's cycles on a shared DRAM channel: its tasks back to back, alone and with the
+/// others, by the contention estimate and, for a re-simulated system, by the cycle simulator.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SubContention {
+    /// Its tasks' cycles with the channel to itself, summed (the analytical model).
+    pub alone_cycles: u64,
+    /// With the other sub-accelerators on the channel, by the contention estimate
+    /// (`tessera_sim::system::contention`): its last task's finish.
+    pub estimated_cycles: u64,
+    /// With the others, by the cycle simulator (event engine), when re-simulated.
+    pub simulated_cycles: Option<u64>,
+    /// Alone, by the cycle simulator, when re-simulated (equal to `alone_cycles`).
+    pub simulated_alone_cycles: Option<u64>,
+    /// `(estimated - simulated) / simulated`, in %, when re-simulated.
+    pub estimate_error_pct: Option<f64>,
 }
 
 /// One task of a reported system.
@@ -228,6 +323,8 @@ pub struct TaskReport {
     /// The sub-accelerator it runs on (`None` in a baseline whose design for it does not exist).
     pub subaccelerator: Option<String>,
     pub start_cycle: u64,
+    /// Its cycles on its sub-accelerator: alone (`Partitioned`), or with the contention estimate's
+    /// waits for the shared channel (`Shared`). `finish_cycle = start_cycle + cycles`.
     pub cycles: u64,
     pub finish_cycle: u64,
     pub energy_pj: f64,
@@ -235,7 +332,10 @@ pub struct TaskReport {
     pub meets_spec: bool,
     /// The per-layer mappings (the mapper's choice).
     pub mappings: Vec<Mapping>,
-    /// Cycles by the cycle-level simulator (event engine, all layers), when re-simulated.
+    /// Cycles by the cycle-level simulator (event engine, all layers), when re-simulated with a
+    /// partitioned DRAM. With a shared channel the simulator gives each sub-accelerator's finish,
+    /// not each task's (a task's own end inside its sub-accelerator's run is not observed), so this
+    /// is `None` and the figures are [`SubContention::simulated_cycles`].
     pub simulated_cycles: Option<u64>,
 }
 
@@ -251,7 +351,12 @@ pub struct SystemReport {
     pub pes: u64,
     pub sram_bytes: u64,
     pub area_um2: f64,
+    /// Summed over the sub-accelerators (`Partitioned`), or the one channel's (`Shared`).
     pub dram_bytes_per_cycle: u64,
+    /// The last sub-accelerator's finish by the cycle simulator on the shared channel, when
+    /// re-simulated (`Shared` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub simulated_latency_cycles: Option<u64>,
     /// Every task meets its spec.
     pub meets_specs: bool,
     /// The budget's first violation, described (`None`: within budget).
@@ -263,8 +368,9 @@ pub struct SystemReport {
 pub struct SeparateBaseline {
     /// Each task's design alone (whole budget, whole DRAM), and its latency there.
     pub alone: Vec<(String, Option<u64>)>,
-    /// The designs combined, DRAM split equally, every task on its own design; `None` when some
-    /// task has no design that meets its spec within the budget even alone.
+    /// The designs combined, every task on its own design, the DRAM split equally (`Partitioned`)
+    /// or shared whole and re-simulated (`Shared`); `None` when some task has no design that meets
+    /// its spec within the budget even alone.
     pub combined: Option<SystemReport>,
     /// Why there is no combined system.
     pub note: Option<String>,
@@ -274,13 +380,17 @@ pub struct SeparateBaseline {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MultiTaskResult {
     pub objective: Objective,
+    #[serde(skip_serializing_if = "DramMode::is_partitioned")]
+    pub dram: DramMode,
     pub seed: u64,
     pub evaluations: usize,
     pub distinct_systems: usize,
     /// (design, share, task) evaluations made by the analytical model.
     pub task_evaluations: usize,
-    /// The best system found (re-simulated cycle by cycle): the lowest objective among those that
-    /// meet every spec, else the one that misses them by the least (`meets_specs` says which).
+    /// The best system found (re-simulated cycle by cycle: each task alone on its sub-accelerator
+    /// with a partitioned DRAM, the whole system together with a shared one): the lowest objective
+    /// among those that meet every spec, else the one that misses them by the least (`meets_specs`
+    /// says which).
     /// A run in which no system maps every task is an error.
     pub best: SystemReport,
     pub baseline: SeparateBaseline,
@@ -300,6 +410,9 @@ impl Ctx<'_> {
     /// The DRAM share of each used slot (in slot order), or why the DRAM cannot be split.
     fn shares(&self, s: &System) -> std::result::Result<BTreeMap<usize, u64>, String> {
         let used = used_slots(s);
+        if self.cfg.dram == DramMode::Shared {
+            return Ok(used.into_iter().map(|j| (j, self.dram)).collect());
+        }
         let total: u64 = used
             .iter()
             .map(|&j| u64::from(self.cfg.share_weights[usize::from(s.slots[j].1)]))
@@ -368,7 +481,12 @@ impl Ctx<'_> {
                 for (i, x) in g.iter_mut().enumerate() {
                     *x = rng.random_range(0..self.space.len(i)) as u16;
                 }
-                (g, rng.random_range(0..self.cfg.share_weights.len()) as u16)
+                // a shared channel has no shares: one value, so that equal systems are equal
+                let share = match self.cfg.dram {
+                    DramMode::Partitioned => rng.random_range(0..self.cfg.share_weights.len()),
+                    DramMode::Shared => 0,
+                };
+                (g, share as u16)
             })
             .collect();
         let assign = (0..self.workloads.len())
@@ -392,7 +510,12 @@ impl Ctx<'_> {
 
     fn mutate(&self, rng: &mut ChaCha8Rng, s: &mut System) {
         let k = s.slots.len();
-        match rng.random_range(0..3) {
+        // a design gene, an assignment or (partitioned only) a share
+        let kinds = match self.cfg.dram {
+            DramMode::Partitioned => 3,
+            DramMode::Shared => 2,
+        };
+        match rng.random_range(0..kinds) {
             0 => {
                 let used = used_slots(s);
                 let j = used[rng.random_range(0..used.len())];
@@ -458,28 +581,27 @@ fn report(
     assign: &[usize],
     eval: &dyn Fn(usize, usize) -> TaskEval,
 ) -> Result<SystemReport> {
-    let mut clock: BTreeMap<usize, u64> = BTreeMap::new();
+    let on: Vec<usize> = assign
+        .iter()
+        .map(|slot| {
+            subs.iter()
+                .position(|(j, _)| j == slot)
+                .ok_or_else(|| Diagnostic::internal("internal error: a task on an unused slot"))
+        })
+        .collect::<Result<_>>()?;
+    let evals: Vec<TaskEval> = on.iter().enumerate().map(|(t, &si)| eval(si, t)).collect();
+    let (times, mut contention) = timeline(cfg.dram, subs.len(), &on, &evals)?;
     let mut tasks = vec![];
     let mut per_sub: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for (t, w) in workloads.iter().enumerate() {
-        let slot = assign[t];
-        let si = subs
-            .iter()
-            .position(|(j, _)| *j == slot)
-            .ok_or_else(|| Diagnostic::internal("internal error: a task on an unused slot"))?;
-        let e = eval(si, t);
-        let start = *clock.get(&slot).unwrap_or(&0);
-        let finish = start
-            .checked_add(e.cycles)
-            .ok_or_else(|| Diagnostic::new("task finish time overflows u64"))?;
-        clock.insert(slot, finish);
-        per_sub.entry(slot).or_default().push(w.name.clone());
+    for (((t, w), e), (start, finish)) in workloads.iter().enumerate().zip(evals).zip(times) {
+        let si = on[t];
+        per_sub.entry(si).or_default().push(w.name.clone());
         let spec = cfg.tasks[t].max_cycles;
         tasks.push(TaskReport {
             workload: w.name.clone(),
             subaccelerator: Some(subs[si].1.name().to_string()),
             start_cycle: start,
-            cycles: e.cycles,
+            cycles: finish - start,
             finish_cycle: finish,
             energy_pj: e.energy_pj,
             max_cycles: spec,
@@ -490,7 +612,8 @@ fn report(
     }
     let subaccelerators: Vec<SubAccelerator> = subs
         .iter()
-        .map(|(j, a)| SubAccelerator {
+        .enumerate()
+        .map(|(si, (_, a))| SubAccelerator {
             name: a.name().to_string(),
             point: DesignPoint::of(a),
             dram_bytes_per_cycle: a.spec().dram.bytes_per_cycle as u64,
@@ -498,7 +621,8 @@ fn report(
             pes: a.pes(),
             sram_bytes: a.sram_bytes().get(),
             area_um2: tessera_sim::area::Area::of(a).total_um2,
-            tasks: per_sub.remove(j).unwrap_or_default(),
+            tasks: per_sub.remove(&si).unwrap_or_default(),
+            contention: contention.as_mut().map(|c| c[si].clone()),
         })
         .collect();
     let latency = tasks.iter().map(|t| t.finish_cycle).max().unwrap_or(0);
@@ -509,7 +633,13 @@ fn report(
     Ok(SystemReport {
         meets_specs: tasks.iter().all(|t| t.meets_spec),
         over_budget: budget_violation(&cfg.budget, pes, sram, area),
-        dram_bytes_per_cycle: subaccelerators.iter().map(|s| s.dram_bytes_per_cycle).sum(),
+        dram_bytes_per_cycle: match cfg.dram {
+            DramMode::Partitioned => subaccelerators.iter().map(|s| s.dram_bytes_per_cycle).sum(),
+            DramMode::Shared => subaccelerators
+                .first()
+                .map_or(0, |s| s.dram_bytes_per_cycle),
+        },
+        simulated_latency_cycles: None,
         subaccelerators,
         tasks,
         latency_cycles: latency,
@@ -519,6 +649,66 @@ fn report(
         sram_bytes: sram,
         area_um2: area,
     })
+}
+
+/// Each task's (start, finish) on its sub-accelerator (`on[t]`, an index of the system's `subs`
+/// sub-accelerators), its tasks back to back in task order, and with a shared channel each
+/// sub-accelerator's contention figures. Partitioned, a task takes its cycles alone. Shared, every
+/// layer takes its duration stretched by the contention estimate over the whole system's layers
+/// (`contention_segments`), and a task ends where its last layer does (rounded, never before its
+/// cycles alone): the last task's finish is then the sub-accelerator's estimate.
+#[allow(clippy::type_complexity)]
+fn timeline(
+    dram: DramMode,
+    subs: usize,
+    on: &[usize],
+    evals: &[TaskEval],
+) -> Result<(Vec<(u64, u64)>, Option<Vec<SubContention>>)> {
+    let overflow = || Diagnostic::new("task finish time overflows u64");
+    let mut clock = vec![0u64; subs];
+    let mut times = vec![];
+    if dram == DramMode::Partitioned {
+        for (e, &si) in evals.iter().zip(on) {
+            let start = clock[si];
+            clock[si] = start.checked_add(e.cycles).ok_or_else(overflow)?;
+            times.push((start, clock[si]));
+        }
+        return Ok((times, None));
+    }
+    let tasks_of = |si: usize| (0..evals.len()).filter(move |&t| on[t] == si);
+    let segments: Vec<Vec<Segment>> = (0..subs)
+        .map(|si| {
+            tasks_of(si)
+                .flat_map(|t| evals[t].segments.iter().copied())
+                .collect()
+        })
+        .collect();
+    let stretched = contention_segments(&segments);
+    // per sub-accelerator: the stretched layers still to place, their running sum, the cycles
+    // alone so far
+    let mut next: Vec<std::slice::Iter<f64>> = stretched.iter().map(|d| d.iter()).collect();
+    let mut sum = vec![0f64; subs];
+    let mut alone = vec![0u64; subs];
+    for (e, &si) in evals.iter().zip(on) {
+        let start = clock[si];
+        // one running sum, in the order `contention` adds the same durations
+        for d in next[si].by_ref().take(e.segments.len()) {
+            sum[si] += d;
+        }
+        alone[si] = alone[si].checked_add(e.cycles).ok_or_else(overflow)?;
+        clock[si] = (sum[si].round() as u64).max(alone[si]).max(start);
+        times.push((start, clock[si]));
+    }
+    let figures = (0..subs)
+        .map(|si| SubContention {
+            alone_cycles: alone[si],
+            estimated_cycles: clock[si],
+            simulated_cycles: None,
+            simulated_alone_cycles: None,
+            estimate_error_pct: None,
+        })
+        .collect();
+    Ok((times, Some(figures)))
 }
 
 fn objective_of(o: Objective, r: &SystemReport) -> f64 {
@@ -541,16 +731,82 @@ fn eval_task(
     w: &Workload,
     objective: Objective,
     budget: SpaceBudget,
+    dram: DramMode,
 ) -> std::result::Result<TaskEval, String> {
     // A task's own mapping objective: latency when the system minimises latency, else the
     // system's objective (energy, or EDP per layer).
     evaluate_in(arch, w, objective, budget)
-        .map(|e| TaskEval {
-            cycles: e.metrics.cycles,
-            energy_pj: e.metrics.energy_pj,
-            mappings: e.layers.iter().map(|l| l.mapping).collect(),
-        })
+        .and_then(|e| TaskEval::of(arch, w, &e, dram))
         .map_err(|e| e.message)
+}
+
+/// The mapper's settings that give a shared system's simulation the mappings the search
+/// evaluated it with: every tile free, for the run's objective (the full mapping space).
+pub fn shared_mapping_spec(objective: Objective) -> MappingSpec {
+    MappingSpec {
+        objective: Some(objective),
+        ..MappingSpec::default()
+    }
+}
+
+/// The name of a shared system (its Verilog top's prefix).
+pub const SHARED_SYSTEM_NAME: &str = "multitask";
+
+/// The system of `r` on one shared channel, as `tessera system` runs it: each sub-accelerator
+/// with the workloads of its tasks, in task order (`workloads` in task order).
+pub fn shared_system(
+    r: &SystemReport,
+    workloads: &[Workload],
+) -> Result<tessera_sim::system::System> {
+    if workloads.len() != r.tasks.len() {
+        return Err(Diagnostic::internal(
+            "internal error: one workload per task expected",
+        ));
+    }
+    let subs = r
+        .subaccelerators
+        .iter()
+        .map(|sub| {
+            let ws = r
+                .tasks
+                .iter()
+                .zip(workloads)
+                .filter(|(t, _)| t.subaccelerator.as_deref() == Some(sub.name.as_str()))
+                .map(|(_, w)| w.clone())
+                .collect();
+            (sub.arch.clone(), ws)
+        })
+        .collect();
+    tessera_sim::system::System::new(SHARED_SYSTEM_NAME, None, subs)
+}
+
+/// Simulate the shared system of `r` cycle by cycle (event engine, operands from `seed`, the
+/// mappings of `objective`) and fill in each sub-accelerator's simulated cycles and the estimate's
+/// error. A simulated output that differs from the reference is an internal error.
+fn resimulate_shared(
+    r: &mut SystemReport,
+    workloads: &[Workload],
+    objective: Objective,
+    seed: u64,
+) -> Result<()> {
+    let sys = shared_system(r, workloads)?;
+    let sim = simulate_system_report(&sys, &shared_mapping_spec(objective), Engine::Event, seed)?;
+    if !sim.matches_reference {
+        return Err(Diagnostic::internal(
+            "simulator bug: a shared system's outputs differ from the host's execution",
+        ));
+    }
+    for (sub, s) in r.subaccelerators.iter_mut().zip(&sim.subs) {
+        let c = sub.contention.as_mut().ok_or_else(|| {
+            Diagnostic::internal("internal error: a shared system without figures")
+        })?;
+        c.simulated_cycles = Some(s.cycles);
+        c.simulated_alone_cycles = Some(s.alone_cycles);
+        c.estimate_error_pct =
+            Some((c.estimated_cycles as f64 - s.cycles as f64) / s.cycles.max(1) as f64 * 100.0);
+    }
+    r.simulated_latency_cycles = Some(sim.cycles);
+    Ok(())
 }
 
 /// Run the multi-task search. `workloads` are the tasks' workloads, in `cfg.tasks` order.
@@ -656,7 +912,13 @@ pub fn search_multitask(
             .map(|(k, a)| {
                 (
                     *k,
-                    eval_task(a, &workloads[k.2], cfg.objective, SpaceBudget::SCREEN),
+                    eval_task(
+                        a,
+                        &workloads[k.2],
+                        cfg.objective,
+                        SpaceBudget::SCREEN,
+                        cfg.dram,
+                    ),
                 )
             })
             .collect();
@@ -727,19 +989,31 @@ pub fn search_multitask(
         .into_par_iter()
         .map(|t| evaluate_in(arch_of(t), &workloads[t], cfg.objective, SpaceBudget::FULL))
         .collect::<Result<_>>()?;
-    let mut best_report = report(cfg, workloads, &subs, &assign, &|_, t| TaskEval {
-        cycles: full[t].metrics.cycles,
-        energy_pj: full[t].metrics.energy_pj,
-        mappings: full[t].layers.iter().map(|l| l.mapping).collect(),
-    })?;
-    for (t, tr) in best_report.tasks.iter_mut().enumerate() {
-        let sim =
-            crate::resimulate_design(arch_of(t), &full[t], &workloads[t], cfg.seed, cfg.objective)?;
-        tr.simulated_cycles = Some(sim.simulated.cycles);
+    let evals: Vec<TaskEval> = (0..workloads.len())
+        .map(|t| TaskEval::of(arch_of(t), &workloads[t], &full[t], cfg.dram))
+        .collect::<Result<_>>()?;
+    let mut best_report = report(cfg, workloads, &subs, &assign, &|_, t| evals[t].clone())?;
+    match cfg.dram {
+        DramMode::Partitioned => {
+            for (t, tr) in best_report.tasks.iter_mut().enumerate() {
+                let sim = crate::resimulate_design(
+                    arch_of(t),
+                    &full[t],
+                    &workloads[t],
+                    cfg.seed,
+                    cfg.objective,
+                )?;
+                tr.simulated_cycles = Some(sim.simulated.cycles);
+            }
+        }
+        DramMode::Shared => {
+            resimulate_shared(&mut best_report, workloads, cfg.objective, cfg.seed)?
+        }
     }
     let baseline = separate_baseline(cfg, base, workloads)?;
     Ok(MultiTaskResult {
         objective: cfg.objective,
+        dram: cfg.dram,
         seed: cfg.seed,
         evaluations: evaluated,
         distinct_systems: seen.len(),
@@ -765,7 +1039,8 @@ fn rank_cmp(a: Option<(f64, f64)>, b: Option<(f64, f64)>) -> std::cmp::Ordering 
 }
 
 /// Each task's best design alone (a single-task search in the whole budget, the whole DRAM, its
-/// latency spec), then combined with the DRAM split equally.
+/// latency spec), then combined: the DRAM split equally (`Partitioned`), or the whole channel
+/// shared and the system re-simulated (`Shared`).
 fn separate_baseline(
     cfg: &MultiTaskConfig,
     base: &Arch,
@@ -814,13 +1089,23 @@ fn separate_baseline(
     }
     let dram = base.spec().dram.bytes_per_cycle as u64;
     let n = archs.len() as u64;
-    if n > dram {
+    let cannot = match cfg.dram {
+        DramMode::Partitioned => n > dram,
+        DramMode::Shared => n > MAX_SUBACCELERATORS as u64,
+    };
+    if cannot {
         return Ok(SeparateBaseline {
             alone,
             combined: None,
-            note: Some(format!(
-                "{n} separately designed accelerators cannot share a DRAM of {dram} B/cycle"
-            )),
+            note: Some(match cfg.dram {
+                DramMode::Partitioned => format!(
+                    "{n} separately designed accelerators cannot share a DRAM of {dram} B/cycle"
+                ),
+                DramMode::Shared => format!(
+                    "{n} separately designed accelerators: a shared channel serves at most \
+                     {MAX_SUBACCELERATORS}"
+                ),
+            }),
         });
     }
     let subs: Vec<(usize, Arch)> = archs
@@ -829,19 +1114,31 @@ fn separate_baseline(
         .map(|(j, p)| {
             let mut spec = p.to_arch_spec(base);
             spec.name = prefixed(&format!("s{j}_"), &spec.name);
-            spec.dram.bytes_per_cycle = (dram / n) as i64;
+            spec.dram.bytes_per_cycle = match cfg.dram {
+                DramMode::Partitioned => dram / n,
+                DramMode::Shared => dram,
+            } as i64;
             Ok((j, spec.validate()?.with_tech(base.tech().clone())))
         })
         .collect::<Result<_>>()?;
     let evals: Vec<TaskEval> = (0..workloads.len())
         .into_par_iter()
         .map(|t| {
-            eval_task(&subs[t].1, &workloads[t], cfg.objective, SpaceBudget::FULL)
-                .map_err(Diagnostic::new)
+            eval_task(
+                &subs[t].1,
+                &workloads[t],
+                cfg.objective,
+                SpaceBudget::FULL,
+                cfg.dram,
+            )
+            .map_err(Diagnostic::new)
         })
         .collect::<Result<_>>()?;
     let assign: Vec<usize> = (0..workloads.len()).collect();
-    let combined = report(cfg, workloads, &subs, &assign, &|si, _| evals[si].clone())?;
+    let mut combined = report(cfg, workloads, &subs, &assign, &|si, _| evals[si].clone())?;
+    if cfg.dram == DramMode::Shared {
+        resimulate_shared(&mut combined, workloads, cfg.objective, cfg.seed)?;
+    }
     Ok(SeparateBaseline {
         alone,
         combined: Some(combined),
@@ -917,7 +1214,14 @@ mod tests {
                     let evals: Vec<Option<TaskEval>> = (0..w.len())
                         .map(|t| {
                             let si = subs.iter().position(|(j, _)| *j == assign[t]).unwrap();
-                            eval_task(&subs[si].1, &w[t], cfg.objective, SpaceBudget::SCREEN).ok()
+                            eval_task(
+                                &subs[si].1,
+                                &w[t],
+                                cfg.objective,
+                                SpaceBudget::SCREEN,
+                                cfg.dram,
+                            )
+                            .ok()
                         })
                         .collect();
                     if evals.iter().any(Option::is_none) {

@@ -410,8 +410,23 @@ fn segments(sys: &System, spec: &MappingSpec) -> Result<Vec<Vec<Segment>>> {
 /// its layer `l` waits `Σⱼ` (the mean over the layer's span of `ρⱼ(t)·Rⱼ(t)`), where during `j`'s
 /// layer `m` the channel is held by `j` a fraction `ρ = min(1, Hⱼₘ / dⱼₘ)` of the time and a
 /// transfer arriving then waits the mean residual hold `R = Σh² / (2 Σh)`; `d` are the layers'
-/// durations with their waits, `dᵢₗ = aloneᵢₗ + Nᵢₗ · waitᵢₗ`, solved by damped iteration.
+/// durations with their waits, `dᵢₗ = aloneᵢₗ + Nᵢₗ · waitᵢₗ`, solved by damped iteration. Each
+/// sub-accelerator's estimate is the sum of its stretched layers ([`contention_segments`]).
 pub fn contention(segs: &[Vec<Segment>]) -> Vec<u64> {
+    contention_segments(segs)
+        .iter()
+        .zip(segs)
+        .map(|(ds, s)| {
+            let alone: f64 = s.iter().map(|x| x.alone).sum();
+            ds.iter().sum::<f64>().max(alone).round() as u64
+        })
+        .collect()
+}
+
+/// The fixed point of [`contention`], segment by segment: each layer's duration with its waits
+/// (never below its cycles alone), so that a caller can place the end of any layer — say, of one
+/// of several networks a sub-accelerator runs back to back.
+pub fn contention_segments(segs: &[Vec<Segment>]) -> Vec<Vec<f64>> {
     let mut d: Vec<Vec<f64>> = segs
         .iter()
         .map(|s| s.iter().map(|x| x.alone).collect())
@@ -468,13 +483,7 @@ pub fn contention(segs: &[Vec<Segment>]) -> Vec<u64> {
             break;
         }
     }
-    d.iter()
-        .zip(segs)
-        .map(|(ds, s)| {
-            let alone: f64 = s.iter().map(|x| x.alone).sum();
-            ds.iter().sum::<f64>().max(alone).round() as u64
-        })
-        .collect()
+    d
 }
 
 #[cfg(test)]
@@ -520,5 +529,25 @@ mod tests {
             vec![seg(5000.0, 0.0, 0.0, 0.0), seg(1000.0, 10.0, 800.0, 80.0)],
         ]);
         assert_eq!(later[0], 1000);
+    }
+
+    #[test]
+    fn stretched_segments_sum_to_the_estimate_and_never_shrink() {
+        let segs = [
+            vec![
+                seg(1000.0, 10.0, 100.0, 10.0),
+                seg(3000.0, 40.0, 900.0, 20.0),
+            ],
+            vec![seg(2500.0, 10.0, 800.0, 80.0), seg(0.0, 0.0, 0.0, 0.0)],
+        ];
+        let d = contention_segments(&segs);
+        let total = contention(&segs);
+        for ((ds, s), t) in d.iter().zip(&segs).zip(&total) {
+            assert_eq!(ds.len(), s.len());
+            assert!(ds.iter().zip(s).all(|(d, x)| *d >= x.alone), "{ds:?}");
+            assert_eq!(ds.iter().sum::<f64>().round() as u64, *t);
+        }
+        // both layers of the first overlap the second's heavy one and wait
+        assert!(d[0][0] > 1000.0 && d[0][1] > 3000.0, "{d:?}");
     }
 }

@@ -33,5 +33,6 @@ pub use system::{run_system_rtl, SystemRtlRun};
 pub use system_verify::{verify_system, SystemVerifyReport};
 pub use tools::Tools;
 pub use verify::{
-    export, verify, verify_with, ExportReport, VerifyLayer, VerifyOptions, VerifyReport,
+    export, export_system, verify, verify_with, ExportReport, VerifyLayer, VerifyOptions,
+    VerifyReport,
 };

@@ -51,18 +51,57 @@ pub fn export(arch: &Arch, out: &Path, synth: bool, tools: &Tools) -> Result<Exp
         None
     };
     design.write_to(out)?;
-    Ok(ExportReport {
-        arch: arch.name().to_string(),
-        dataflow: arch.dataflow().name().to_string(),
-        out_dir: out.display().to_string(),
-        files: design.files.iter().map(|f| f.name.clone()).collect(),
-        content_hash: design.content_hash(),
-        lint: format!(
-            "{} -Wall: no warnings in {} files",
-            lint.verilator_version, lint.files
-        ),
+    Ok(ExportReport::of(
+        arch.name(),
+        arch.dataflow().name(),
+        out,
+        &design,
+        &lint,
         synth,
-    })
+    ))
+}
+
+impl ExportReport {
+    fn of(
+        arch: &str,
+        dataflow: &str,
+        out: &Path,
+        design: &tessera_rtl_gen::Design,
+        lint: &crate::LintReport,
+        synth: Option<SynthSummary>,
+    ) -> ExportReport {
+        ExportReport {
+            arch: arch.to_string(),
+            dataflow: dataflow.to_string(),
+            out_dir: out.display().to_string(),
+            files: design.files.iter().map(|f| f.name.clone()).collect(),
+            content_hash: design.content_hash(),
+            lint: format!(
+                "{} -Wall: no warnings in {} files",
+                lint.verilator_version, lint.files
+            ),
+            synth,
+        }
+    }
+}
+
+/// Emit the Verilog of a system of `subs` sharing one DRAM channel
+/// ([`tessera_rtl_gen::emit_system`]: every sub-accelerator, the arbiter, the system top), lint it
+/// (zero warnings required), then write it into `out`. The report's `arch` is the system's name,
+/// its `dataflow` the sub-accelerators', joined by `+`.
+pub fn export_system(name: &str, subs: &[Arch], out: &Path, tools: &Tools) -> Result<ExportReport> {
+    let design = tessera_rtl_gen::emit_system(name, subs)?;
+    let lint = crate::lint(&design, tools)?;
+    design.write_to(out)?;
+    let dataflows: Vec<&str> = subs.iter().map(|a| a.dataflow().name()).collect();
+    Ok(ExportReport::of(
+        name,
+        &dataflows.join("+"),
+        out,
+        &design,
+        &lint,
+        None,
+    ))
 }
 
 #[derive(Clone, Debug, Serialize)]
