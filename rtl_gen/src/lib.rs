@@ -216,25 +216,8 @@ fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
             views::ComputeWsDbView::new(arch).render(),
         ),
         _ => (
-            views::PeWsView {
-                hdr: hdr(),
-                name: name(),
-                ob: wd.ob,
-                ab: wd.ab,
-            }
-            .render(),
-            views::ArrayWsView {
-                hdr: hdr(),
-                name: name(),
-                rows,
-                cols,
-                ob: wd.ob,
-                ab: wd.ab,
-                in_bits: wd.in_bits,
-                w_bits: wd.w_bits,
-                acc_bits: wd.acc_bits,
-            }
-            .render(),
+            views::PeWsView::new(arch).render(),
+            views::ArrayWsView::new(arch).render(),
             views::ComputeWsView::new(arch).render(),
         ),
     };
@@ -304,6 +287,18 @@ fn check(a: &Arch) -> Result<()> {
         return Err(bad(
             "array.weight_double_buffer",
             "double-buffered PEs have weight-stationary templates only".into(),
+        ));
+    }
+    // Validation already refuses these; the interconnect options exist in the weight-stationary
+    // templates only (which the input-stationary array shares).
+    if !a.noc().is_default()
+        && (a.dataflow() == Dataflow::OutputStationary || a.weight_double_buffered())
+    {
+        return Err(bad(
+            "array.noc",
+            "broadcast rows and adder trees have weight- and input-stationary templates without \
+             double-buffered weights only"
+                .into(),
         ));
     }
     // The templates size ports for this encoding (8-bit opcode and flags, 16-bit counts and buffer
