@@ -5,7 +5,10 @@
 //! from a queue the host streams it into (any length), one DMA unit on a DRAM port (paced per-word read requests, linear or
 //! gathered by its address generator — an implicit im2col of a convolution's input —, paced write
 //! beats, acknowledgements), the systolic array of the accelerator's dataflow with its sequencer
-//! (weight-stationary: preload, skew, deskew and write-back, with an optional shadow weight per PE;
+//! (weight-stationary: preload, skew, deskew and write-back, with an optional shadow weight per PE,
+//! and the interconnect options of `array.noc` — row broadcast buses without the PEs' forwarding
+//! registers and the deskew, column adder trees of ⌈log₂ R⌉ register levels over the PEs' product
+//! registers without the input skew;
 //! input-stationary: the weight-stationary array and compute unit with the top wiring its preload
 //! port to the input buffer and its stream port to the weight buffer; output-stationary: operand
 //! skews, the stationary sums and their drain), and the input / weight / accumulator buffers split into banks of
