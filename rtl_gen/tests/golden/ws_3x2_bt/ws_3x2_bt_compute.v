@@ -53,9 +53,7 @@ module ws_3x2_bt_compute (
     // observability
     output wire          trace_done
 );
-    localparam R = 3;
     localparam C = 2;
-    localparam OB = 8;   // operand bits
     localparam AB = 32;  // accumulator bits
 
     assign full = busy;
