@@ -81,11 +81,12 @@ pub struct NocStats {
 /// Register bits and adders of the interconnect in closed form (equal to [`NocGraph::check`]'s).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Interconnect {
-    /// Per PE: stationary operand, streamed operand's register, sum or product.
+    /// Per PE: stationary operand, streamed operand's register, sum or product (an adder tree's
+    /// PE: the product's `2·OB` significant bits).
     pub pe_register_bits: u64,
     /// Skew and deskew stages.
     pub skew_register_bits: u64,
-    /// The adder trees' registers.
+    /// The adder trees' registers (level `l`: `min(2·OB + l, AB)` significant bits).
     pub tree_register_bits: u64,
     pub tree_adders: u64,
 }
@@ -117,22 +118,26 @@ impl Interconnect {
                 let chain = noc.reduce == Reduce::Chain;
                 // the stationary operand, the streamed one's register (systolic), the sum or
                 // product; double-buffered weights add the shadow and the switch bit
-                let pe = ob + if systolic { ob } else { 0 } + ab + if db { ob + 1 } else { 0 };
+                // an adder tree's PE keeps its product's 2·OB significant bits (the rest of the
+                // AB-bit register is its sign, which synthesis shares); tree level l's sums 2·OB + l
+                let sum = if chain { ab } else { (2 * ob).min(ab) };
+                let pe = ob + if systolic { ob } else { 0 } + sum + if db { ob + 1 } else { 0 };
                 let skew = if chain { ob * tri(r) } else { 0 }
                     + if systolic { ab * tri(c) } else { 0 }
                     + if db { tri(r) } else { 0 };
-                let (mut regs, mut adders, mut n) = (0, 0, r);
+                let (mut regs, mut adders, mut n, mut level) = (0, 0, r, 0);
                 if !chain {
                     while n > 1 {
                         adders += n / 2;
                         n = n.div_ceil(2);
-                        regs += n;
+                        level += 1;
+                        regs += n * (2 * ob + level).min(ab);
                     }
                 }
                 Interconnect {
                     pe_register_bits: pe,
                     skew_register_bits: skew,
-                    tree_register_bits: regs * ab * c,
+                    tree_register_bits: regs * c,
                     tree_adders: adders * c,
                 }
             }
@@ -223,12 +228,16 @@ impl NocGraph {
                     }
                     let root = if tree {
                         let mut level: Vec<NodeIndex> = (0..r).map(|row| pe(row, col)).collect();
+                        let mut depth = 0;
                         while level.len() > 1 {
+                            depth += 1;
+                            // a sum of 2^depth products: 2·OB + depth significant bits
+                            let bits = (2 * ob + depth).min(ab);
                             level = level
                                 .chunks(2)
                                 .map(|pair| {
                                     let t = g.add_node(Node::Tree {
-                                        bits: ab,
+                                        bits,
                                         adds: pair.len() == 2,
                                     });
                                     for &x in pair {

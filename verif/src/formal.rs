@@ -224,35 +224,51 @@ struct Reference {
     sext: &'static [&'static str],
 }
 
+/// The weight-stationary PEs' registers and inputs, shared by their references.
+const W_OUT: Register = Register {
+    name: "w_out",
+    width: Width::Operand,
+    next: "w_shift ? w_in : w_out",
+    formula: "w_shift ? w_in : w_out",
+};
+const A_OUT: Register = Register {
+    name: "a_out",
+    width: Width::Operand,
+    next: "a_in",
+    formula: "a_in",
+};
+const PSUM_OUT: Register = Register {
+    name: "psum_out",
+    width: Width::Accumulator,
+    next: "psum_in + a_in_sx * w_out_sx",
+    formula: "psum_in + sext(a_in)*sext(w_out)",
+};
+/// The product register of an adder-tree PE.
+const PRODUCT: Register = Register {
+    name: "p",
+    width: Width::Accumulator,
+    next: "a_in_sx * w_out_sx",
+    formula: "sext(a_in)*sext(w_out)",
+};
+const WS_INPUTS: &[(&str, Width)] = &[
+    ("rst", Width::Bit),
+    ("w_shift", Width::Bit),
+    ("w_in", Width::Operand),
+    ("a_in", Width::Operand),
+    ("psum_in", Width::Accumulator),
+];
+/// An adder-tree PE has no partial sum coming in.
+const TREE_INPUTS: &[(&str, Width)] = &[
+    ("rst", Width::Bit),
+    ("w_shift", Width::Bit),
+    ("w_in", Width::Operand),
+    ("a_in", Width::Operand),
+];
+
 const WS: Reference = Reference {
     section: "\"Compute unit: weight-stationary\", step 3",
-    inputs: &[
-        ("rst", Width::Bit),
-        ("w_shift", Width::Bit),
-        ("w_in", Width::Operand),
-        ("a_in", Width::Operand),
-        ("psum_in", Width::Accumulator),
-    ],
-    registers: &[
-        Register {
-            name: "w_out",
-            width: Width::Operand,
-            next: "w_shift ? w_in : w_out",
-            formula: "w_shift ? w_in : w_out",
-        },
-        Register {
-            name: "a_out",
-            width: Width::Operand,
-            next: "a_in",
-            formula: "a_in",
-        },
-        Register {
-            name: "psum_out",
-            width: Width::Accumulator,
-            next: "psum_in + a_in_sx * w_out_sx",
-            formula: "psum_in + sext(a_in)*sext(w_out)",
-        },
-    ],
+    inputs: WS_INPUTS,
+    registers: &[W_OUT, A_OUT, PSUM_OUT],
     sext: &["a_in", "w_out"],
 };
 
@@ -262,85 +278,24 @@ const NOC_SECTION: &str =
 /// `stream: Broadcast`, `reduce: Chain`: the weight-stationary PE without `a_out` (row bus).
 const WS_BROADCAST: Reference = Reference {
     section: NOC_SECTION,
-    inputs: &[
-        ("rst", Width::Bit),
-        ("w_shift", Width::Bit),
-        ("w_in", Width::Operand),
-        ("a_in", Width::Operand),
-        ("psum_in", Width::Accumulator),
-    ],
-    registers: &[
-        Register {
-            name: "w_out",
-            width: Width::Operand,
-            next: "w_shift ? w_in : w_out",
-            formula: "w_shift ? w_in : w_out",
-        },
-        Register {
-            name: "psum_out",
-            width: Width::Accumulator,
-            next: "psum_in + a_in_sx * w_out_sx",
-            formula: "psum_in + sext(a_in)*sext(w_out)",
-        },
-    ],
+    inputs: WS_INPUTS,
+    registers: &[W_OUT, PSUM_OUT],
     sext: &["a_in", "w_out"],
 };
 
 /// `stream: Systolic`, `reduce: AdderTree`: the PE registers its product `p` for the column's tree.
 const WS_TREE: Reference = Reference {
     section: NOC_SECTION,
-    inputs: &[
-        ("rst", Width::Bit),
-        ("w_shift", Width::Bit),
-        ("w_in", Width::Operand),
-        ("a_in", Width::Operand),
-    ],
-    registers: &[
-        Register {
-            name: "w_out",
-            width: Width::Operand,
-            next: "w_shift ? w_in : w_out",
-            formula: "w_shift ? w_in : w_out",
-        },
-        Register {
-            name: "a_out",
-            width: Width::Operand,
-            next: "a_in",
-            formula: "a_in",
-        },
-        Register {
-            name: "p",
-            width: Width::Accumulator,
-            next: "a_in_sx * w_out_sx",
-            formula: "sext(a_in)*sext(w_out)",
-        },
-    ],
+    inputs: TREE_INPUTS,
+    registers: &[W_OUT, A_OUT, PRODUCT],
     sext: &["a_in", "w_out"],
 };
 
 /// `stream: Broadcast`, `reduce: AdderTree`: the product PE without `a_out`.
 const WS_BROADCAST_TREE: Reference = Reference {
     section: NOC_SECTION,
-    inputs: &[
-        ("rst", Width::Bit),
-        ("w_shift", Width::Bit),
-        ("w_in", Width::Operand),
-        ("a_in", Width::Operand),
-    ],
-    registers: &[
-        Register {
-            name: "w_out",
-            width: Width::Operand,
-            next: "w_shift ? w_in : w_out",
-            formula: "w_shift ? w_in : w_out",
-        },
-        Register {
-            name: "p",
-            width: Width::Accumulator,
-            next: "a_in_sx * w_out_sx",
-            formula: "sext(a_in)*sext(w_out)",
-        },
-    ],
+    inputs: TREE_INPUTS,
+    registers: &[W_OUT, PRODUCT],
     sext: &["a_in", "w_out"],
 };
 
@@ -355,12 +310,7 @@ const WS_DB: Reference = Reference {
         ("psum_in", Width::Accumulator),
     ],
     registers: &[
-        Register {
-            name: "w_out",
-            width: Width::Operand,
-            next: "w_shift ? w_in : w_out",
-            formula: "w_shift ? w_in : w_out",
-        },
+        W_OUT,
         Register {
             name: "w_act",
             width: Width::Operand,
@@ -373,12 +323,7 @@ const WS_DB: Reference = Reference {
             next: "sw_in",
             formula: "sw_in",
         },
-        Register {
-            name: "a_out",
-            width: Width::Operand,
-            next: "a_in",
-            formula: "a_in",
-        },
+        A_OUT,
         Register {
             name: "psum_out",
             width: Width::Accumulator,
