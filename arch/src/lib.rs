@@ -17,10 +17,14 @@
 pub mod builtin;
 pub mod gather;
 pub mod isa;
+pub mod noc;
 pub mod spec;
 pub mod tech;
 
-pub use spec::{Arch, ArchSpec, Buffer, BufferKind, ComputeWords, Dataflow, Datatypes, Dram};
+pub use spec::{
+    Arch, ArchSpec, Buffer, BufferKind, ComputeWords, Dataflow, Datatypes, Dram, Noc, Reduce,
+    Stream,
+};
 pub use tech::Tech;
 pub use tessera_core::Diagnostic;
 

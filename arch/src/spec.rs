@@ -48,6 +48,58 @@ pub struct ArraySpec {
     /// weights"). Off when left out.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub weight_double_buffer: bool,
+    /// Weight- and input-stationary only: how the streamed operand reaches a row's PEs and how a
+    /// column's partial sums are reduced (docs/TIMING.md, "Interconnect options"). Systolic
+    /// forwarding and a partial-sum chain when left out.
+    #[serde(default, skip_serializing_if = "Noc::is_default")]
+    pub noc: Noc,
+}
+
+/// How the streamed operand reaches the PEs of a row.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+pub enum Stream {
+    /// One PE per cycle, left to right (a register in every PE).
+    #[default]
+    Systolic,
+    /// A row bus: every PE of the row in the same cycle.
+    Broadcast,
+}
+
+/// How a column's partial sums are reduced.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+pub enum Reduce {
+    /// Down the column, one PE per cycle (the streamed rows skewed to meet them).
+    #[default]
+    Chain,
+    /// A pipelined binary adder tree per column, `⌈log₂ R⌉` register levels.
+    AdderTree,
+}
+
+/// The array's interconnect of a weight- or input-stationary array (docs/TIMING.md, "Interconnect
+/// options"); [`crate::noc::NocGraph`] is its graph.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(deny_unknown_fields)]
+pub struct Noc {
+    #[serde(default)]
+    pub stream: Stream,
+    #[serde(default)]
+    pub reduce: Reduce,
+}
+
+impl Noc {
+    pub fn is_default(&self) -> bool {
+        *self == Noc::default()
+    }
+    /// Register levels of a column's adder tree of `rows` products: `⌈log₂ rows⌉`.
+    pub fn tree_levels(rows: u32) -> u32 {
+        rows.max(1).next_power_of_two().trailing_zeros()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -285,6 +337,7 @@ pub struct Arch {
     cols: u32,
     dataflow: Dataflow,
     weight_double_buffer: bool,
+    noc: Noc,
     note: Option<String>,
     datatypes: Datatypes,
     input: Buffer,
@@ -335,6 +388,10 @@ impl Arch {
     /// Whether the PEs double-buffer the stationary weights (weight-stationary only).
     pub fn weight_double_buffered(&self) -> bool {
         self.weight_double_buffer
+    }
+    /// The array's interconnect (the default on output-stationary arrays).
+    pub fn noc(&self) -> Noc {
+        self.noc
     }
     pub fn datatypes(&self) -> Datatypes {
         self.datatypes
@@ -439,6 +496,7 @@ impl ArchSpec {
                 cols,
                 dataflow: Dataflow::WeightStationary,
                 weight_double_buffer: false,
+                noc: Default::default(),
             },
             datatypes: DatatypeSpec {
                 operand_bits: 8,
@@ -461,6 +519,12 @@ impl ArchSpec {
     /// The same spec with the PEs' weights double-buffered or not.
     pub fn with_weight_double_buffer(mut self, on: bool) -> ArchSpec {
         self.array.weight_double_buffer = on;
+        self
+    }
+
+    /// The same accelerator with the interconnect `noc` (docs/TIMING.md, "Interconnect options").
+    pub fn with_noc(mut self, noc: Noc) -> ArchSpec {
+        self.array.noc = noc;
         self
     }
 
@@ -586,6 +650,22 @@ impl ArchSpec {
                 ),
             },
         )?;
+        ensure(
+            a.noc.is_default()
+                || (a.dataflow != Dataflow::OutputStationary && !a.weight_double_buffer),
+            "array.noc",
+            || {
+                if a.weight_double_buffer {
+                    "a broadcast or adder-tree array with double-buffered weights is not modelled \
+                     yet: use the default interconnect or turn array.weight_double_buffer off"
+                        .to_string()
+                } else {
+                    "is a weight- and input-stationary option: an output-stationary array moves \
+                     both operands systolically and drains its sums down the columns (leave it out)"
+                        .to_string()
+                }
+            },
+        )?;
         let tech = match &self.tech {
             None => Tech::default_45nm(),
             Some(name) => {
@@ -617,6 +697,7 @@ impl ArchSpec {
             cols,
             dataflow: a.dataflow,
             weight_double_buffer: a.weight_double_buffer,
+            noc: a.noc,
             note: self.note.clone(),
             datatypes,
             input,

@@ -158,6 +158,18 @@ pub fn estimate(r: &EstimateReport, arch: &Arch) {
     }
     totals(&r.totals, Some(arch.clock_mhz()), &r.not_modelled);
     outln!("  area {:.0} µm²", r.area_um2);
+    let i = &r.interconnect;
+    outln!(
+        "  interconnect: stream {:?}, reduce {:?}: {} links ({} bits), {} register bits, {} tree adders; registers crossed: at most {} from a port to a PE, {} from a PE's sum to the accumulator",
+        i.stream,
+        i.reduce,
+        i.stats.links,
+        i.stats.link_bits,
+        i.stats.register_bits,
+        i.stats.tree_adders,
+        i.stats.max_stream_hops,
+        i.stats.max_sum_hops
+    );
 }
 
 pub fn simulate(r: &SimulateReport) {

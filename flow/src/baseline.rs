@@ -129,7 +129,7 @@ fn list(values: impl IntoIterator<Item = u64>) -> Vec<i64> {
 /// and `t`'s PEs / 2 (the other side is at least 2), and `t`'s own; each buffer's capacity from
 /// the powers of two between [`MIN_LISTED_CAPACITY`] and `t`'s SRAM bytes, and `t`'s own capacity
 /// of that buffer; the bank counts 2 and `t`'s; both dataflows; weight double-buffering off and on
-/// (so `t`'s own setting is in the space). Points beyond `t`'s PEs or SRAM are
+/// (so `t`'s own setting is in the space); the default interconnect and `t`'s own (`array.noc`). Points beyond `t`'s PEs or SRAM are
 /// screened out by [`constraints_for`]; capacities that are not a whole number of an array's words
 /// are refused by validation, so `t`'s odd capacities (Eyeriss's 36,848 B) serve only arrays whose
 /// words divide them.
@@ -159,6 +159,12 @@ pub fn space_for(t: &Arch) -> SearchSpace {
         ),
         dataflow: Dataflow::SEARCH_DEFAULT.to_vec(),
         weight_double_buffer: vec![false, true],
+        // the default interconnect, and the template's own (NVDLA's broadcast and adder trees)
+        noc: if t.noc().is_default() {
+            vec![Default::default()]
+        } else {
+            vec![Default::default(), t.noc()]
+        },
     }
 }
 

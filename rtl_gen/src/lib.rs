@@ -5,7 +5,10 @@
 //! from a queue the host streams it into (any length), one DMA unit on a DRAM port (paced per-word read requests, linear or
 //! gathered by its address generator — an implicit im2col of a convolution's input —, paced write
 //! beats, acknowledgements), the systolic array of the accelerator's dataflow with its sequencer
-//! (weight-stationary: preload, skew, deskew and write-back, with an optional shadow weight per PE;
+//! (weight-stationary: preload, skew, deskew and write-back, with an optional shadow weight per PE,
+//! and the interconnect options of `array.noc` — row broadcast buses without the PEs' forwarding
+//! registers and the deskew, column adder trees of ⌈log₂ R⌉ register levels over the PEs' product
+//! registers without the input skew;
 //! input-stationary: the weight-stationary array and compute unit with the top wiring its preload
 //! port to the input buffer and its stream port to the weight buffer; output-stationary: operand
 //! skews, the stationary sums and their drain), and the input / weight / accumulator buffers split into banks of
@@ -216,25 +219,8 @@ fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
             views::ComputeWsDbView::new(arch).render(),
         ),
         _ => (
-            views::PeWsView {
-                hdr: hdr(),
-                name: name(),
-                ob: wd.ob,
-                ab: wd.ab,
-            }
-            .render(),
-            views::ArrayWsView {
-                hdr: hdr(),
-                name: name(),
-                rows,
-                cols,
-                ob: wd.ob,
-                ab: wd.ab,
-                in_bits: wd.in_bits,
-                w_bits: wd.w_bits,
-                acc_bits: wd.acc_bits,
-            }
-            .render(),
+            views::PeWsView::new(arch).render(),
+            views::ArrayWsView::new(arch).render(),
             views::ComputeWsView::new(arch).render(),
         ),
     };
@@ -304,6 +290,18 @@ fn check(a: &Arch) -> Result<()> {
         return Err(bad(
             "array.weight_double_buffer",
             "double-buffered PEs have weight-stationary templates only".into(),
+        ));
+    }
+    // Validation already refuses these; the interconnect options exist in the weight-stationary
+    // templates only (which the input-stationary array shares).
+    if !a.noc().is_default()
+        && (a.dataflow() == Dataflow::OutputStationary || a.weight_double_buffered())
+    {
+        return Err(bad(
+            "array.noc",
+            "broadcast rows and adder trees have weight- and input-stationary templates without \
+             double-buffered weights only"
+                .into(),
         ));
     }
     // The templates size ports for this encoding (8-bit opcode and flags, 16-bit counts and buffer

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use tessera_arch::isa::{field, op, unit};
-use tessera_arch::{Arch, Buffer, Dataflow};
+use tessera_arch::{Arch, Buffer, Dataflow, Noc, Reduce, Stream};
 
 /// Depth of the program queue the host streams instructions into (docs/TIMING.md, "Controller").
 pub const QUEUE_DEPTH: u32 = tessera_arch::isa::QUEUE_DEPTH as u32;
@@ -39,6 +39,19 @@ pub(crate) struct Header {
     pub acc_word: u32,
     pub dram_bytes_per_cycle: u32,
     pub dram_latency: u64,
+    /// The array's interconnect is the default (systolic rows, partial-sum chains): no line for it.
+    pub noc_default: bool,
+    pub noc_label: &'static str,
+}
+
+/// The interconnect in words, for comments (docs/TIMING.md, "Interconnect options").
+pub(crate) fn noc_label(noc: Noc) -> &'static str {
+    match (noc.stream, noc.reduce) {
+        (Stream::Systolic, Reduce::Chain) => "systolic rows and partial-sum chains",
+        (Stream::Broadcast, Reduce::Chain) => "row broadcast buses and partial-sum chains",
+        (Stream::Systolic, Reduce::AdderTree) => "systolic rows and column adder trees",
+        (Stream::Broadcast, Reduce::AdderTree) => "row broadcast buses and column adder trees",
+    }
 }
 
 impl Header {
@@ -65,6 +78,8 @@ impl Header {
             acc_word: acc.word_bytes(),
             dram_bytes_per_cycle: a.dram().bytes_per_cycle(),
             dram_latency: a.dram().latency().get(),
+            noc_default: a.noc().is_default(),
+            noc_label: noc_label(a.noc()),
         }
     }
 }
@@ -115,6 +130,64 @@ pub(crate) struct PeWsView {
     pub name: String,
     pub ob: u32,
     pub ab: u32,
+    /// `stream: Systolic`: the PE forwards its operand (`a_out`); else it reads the row bus.
+    pub systolic: bool,
+    /// `reduce: AdderTree`: the PE registers its product `p`; else it adds to the partial sum.
+    pub tree: bool,
+    pub noc_label: &'static str,
+}
+
+impl PeWsView {
+    pub fn new(a: &Arch) -> PeWsView {
+        let wd = Widths::unit(a);
+        let noc = a.noc();
+        PeWsView {
+            hdr: Header::new(a),
+            name: a.name().to_string(),
+            ob: wd.ob,
+            ab: wd.ab,
+            systolic: noc.stream == Stream::Systolic,
+            tree: noc.reduce == Reduce::AdderTree,
+            noc_label: noc_label(noc),
+        }
+    }
+}
+
+/// One register of a column's adder tree: register `j` of its level takes register `left` of the
+/// level below plus, when `pair`, register `left + 1` (docs/TIMING.md, "Interconnect options").
+pub(crate) struct TreeNode {
+    pub j: u32,
+    pub left: u32,
+    pub pair: bool,
+}
+
+/// Level `l` (1..=D) of a column's adder tree: `⌈R / 2^l⌉` registers.
+pub(crate) struct TreeLevel {
+    pub l: u32,
+    pub nodes: Vec<TreeNode>,
+}
+
+/// The levels of a column's adder tree over `rows` products: `⌈log₂ rows⌉` of them (none for one
+/// row: the product register is the sum).
+pub(crate) fn tree_levels(rows: u32) -> Vec<TreeLevel> {
+    let mut levels = vec![];
+    let mut below = rows;
+    for l in 1..=Noc::tree_levels(rows) {
+        let n = below.div_ceil(2);
+        levels.push(TreeLevel {
+            l,
+            nodes: (0..n)
+                .map(|j| TreeNode {
+                    j,
+                    left: 2 * j,
+                    pair: 2 * j + 1 < below,
+                })
+                .collect(),
+        });
+        below = n;
+    }
+    debug_assert_eq!(below, 1);
+    levels
 }
 
 #[derive(Template)]
@@ -198,6 +271,36 @@ pub(crate) struct ArrayWsView {
     pub in_bits: u32,
     pub w_bits: u32,
     pub acc_bits: u32,
+    /// `stream: Systolic` (else row buses).
+    pub systolic: bool,
+    /// `reduce: AdderTree` (else partial-sum chains).
+    pub tree: bool,
+    pub noc_label: &'static str,
+    /// The adder tree's levels (empty without a tree, or with one row).
+    pub levels: Vec<TreeLevel>,
+}
+
+impl ArrayWsView {
+    pub fn new(a: &Arch) -> ArrayWsView {
+        let wd = Widths::unit(a);
+        let noc = a.noc();
+        let tree = noc.reduce == Reduce::AdderTree;
+        ArrayWsView {
+            hdr: Header::new(a),
+            name: a.name().to_string(),
+            rows: a.rows(),
+            cols: a.cols(),
+            ob: wd.ob,
+            ab: wd.ab,
+            in_bits: wd.in_bits,
+            w_bits: wd.w_bits,
+            acc_bits: wd.acc_bits,
+            systolic: noc.stream == Stream::Systolic,
+            tree,
+            noc_label: noc_label(noc),
+            levels: if tree { tree_levels(a.rows()) } else { vec![] },
+        }
+    }
 }
 
 #[derive(Template)]
@@ -453,18 +556,39 @@ pub(crate) struct ComputeWsView {
     pub in_bits: u32,
     pub w_bits: u32,
     pub acc_bits: u32,
-    /// Width of the cycle counter tau: holds 2R + C + 65535.
+    /// Width of the cycle counter tau: holds X + 65535.
     pub tau_bits: u32,
-    /// 2R + C: the tau of the first write back.
+    /// X (docs/TIMING.md, "Interconnect options"; 2R + C by default): the tau of the first write
+    /// back.
     pub wb_start: u32,
+    /// X as a formula, for comments: `2R+C` by default.
+    pub x_sym: &'static str,
     /// Input-stationary: the top wires the preload port to the input buffer and the stream port to
     /// the weight buffer (a comment here says so).
     pub swapped: bool,
+    /// `stream: Systolic` (else row buses, no deskew).
+    pub systolic: bool,
+    /// `reduce: AdderTree` (else partial-sum chains, with the input skew).
+    pub tree: bool,
+    pub noc_label: &'static str,
+    /// D = ⌈log₂ R⌉, the adder tree's register levels (comments only).
+    pub levels: u32,
 }
 
 impl ComputeWsView {
     pub fn new(a: &Arch) -> ComputeWsView {
-        let wb_start = 2 * a.rows() + a.cols();
+        let noc = a.noc();
+        let (r, c) = (a.rows(), a.cols());
+        let d = Noc::tree_levels(r);
+        let systolic = noc.stream == Stream::Systolic;
+        let tree = noc.reduce == Reduce::AdderTree;
+        let (x0, x_sym) = match (systolic, tree) {
+            (true, false) => (2 * r + 1, "2R+C"),
+            (false, false) => (2 * r + 1, "2R+1"),
+            (true, true) => (r + 2 + d, "R+2+D+C-1"),
+            (false, true) => (r + 2 + d, "R+2+D"),
+        };
+        let wb_start = if systolic { x0 + c - 1 } else { x0 };
         let wd = Widths::unit(a);
         ComputeWsView {
             hdr: Header::new(a),
@@ -478,7 +602,12 @@ impl ComputeWsView {
             acc_bits: wd.acc_bits,
             tau_bits: bits_for(u64::from(wb_start) + u64::from(u16::MAX)).max(17),
             wb_start,
+            x_sym,
             swapped: a.dataflow() == Dataflow::InputStationary,
+            systolic,
+            tree,
+            noc_label: noc_label(noc),
+            levels: d,
         }
     }
 }

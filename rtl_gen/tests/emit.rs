@@ -301,3 +301,127 @@ fn system_inputs_are_checked() {
     );
     assert!(m.contains("sub-accelerators 0 and 2"), "{m}");
 }
+
+/// `name` (a built-in) with the interconnect `noc`, named `new`.
+fn with_noc(
+    name: &str,
+    new: &str,
+    stream: tessera_arch::Stream,
+    reduce: tessera_arch::Reduce,
+) -> tessera_arch::Arch {
+    let mut s = builtin::arch_spec(name)
+        .unwrap()
+        .with_noc(tessera_arch::Noc { stream, reduce });
+    s.name = new.into();
+    s.validate().unwrap()
+}
+
+/// A 3×2 weight-stationary array with row broadcast buses and column adder trees (docs/TIMING.md,
+/// "Interconnect options"): three rows, so the tree's first level passes product 2 through.
+#[test]
+fn ws_3x2_broadcast_adder_tree_matches_golden() {
+    let mut s = builtin::arch_spec("ws_2x3")
+        .unwrap()
+        .with_noc(tessera_arch::Noc {
+            stream: tessera_arch::Stream::Broadcast,
+            reduce: tessera_arch::Reduce::AdderTree,
+        });
+    s.name = "ws_3x2_bt".into();
+    s.array.rows = 3;
+    s.array.cols = 2;
+    s.buffers.input.capacity_bytes = 3 * 256;
+    s.buffers.weight.capacity_bytes = 2 * 128;
+    s.buffers.accumulator.capacity_bytes = 8 * 256;
+    check_golden_of(&s.validate().unwrap());
+}
+
+/// What each interconnect changes in the PE, the array and the compute unit: `a_out` only with
+/// systolic rows, skew registers only with chains, deskew only with systolic rows, a product
+/// register and `⌈log₂ R⌉` tree levels with adder trees (R = 5: 3, 2 and 1 registers, the odd
+/// ones passed through), and the first write back at X.
+#[test]
+fn each_interconnect_changes_what_the_contract_says() {
+    use tessera_arch::{Reduce, Stream};
+    let file = |d: &Design, suffix: &str| {
+        d.files
+            .iter()
+            .find(|f| f.name.ends_with(suffix))
+            .unwrap()
+            .text
+            .clone()
+    };
+    for (stream, reduce) in [
+        (Stream::Systolic, Reduce::Chain),
+        (Stream::Broadcast, Reduce::Chain),
+        (Stream::Systolic, Reduce::AdderTree),
+        (Stream::Broadcast, Reduce::AdderTree),
+    ] {
+        for base in ["ws_4x4", "is_4x4"] {
+            let a = with_noc(base, "n5x3", stream, reduce);
+            let mut s = a.spec().clone();
+            s.array.rows = 5;
+            s.array.cols = 3;
+            s.buffers.input.capacity_bytes = 5 * 3 * 256;
+            s.buffers.weight.capacity_bytes = 5 * 3 * 128;
+            s.buffers.accumulator.capacity_bytes = 12 * 256;
+            let a = s.validate().unwrap();
+            let d = emit(&a).unwrap();
+            let (pe, array, compute) = (
+                file(&d, "_pe.v"),
+                file(&d, "_array.v"),
+                file(&d, "_compute.v"),
+            );
+            let systolic = stream == Stream::Systolic;
+            let tree = reduce == Reduce::AdderTree;
+            let what = format!("{base} {stream:?} {reduce:?}");
+            assert_eq!(pe.contains("output reg  [7:0]  a_out,"), systolic, "{what}");
+            assert_eq!(pe.contains("psum_in"), !tree, "{what}");
+            assert_eq!(pe.contains("output reg  [31:0] p\n"), tree, "{what}");
+            assert_eq!(compute.contains("g_skew"), !tree, "{what}");
+            assert_eq!(compute.contains("g_deskew"), systolic, "{what}");
+            assert_eq!(
+                d.files[0].text.contains("// interconnect: "),
+                !systolic || tree,
+                "{what}"
+            );
+            if tree {
+                for l in [
+                    "reg [AB-1:0] t1_0, t1_1, t1_2;   // level 1",
+                    "reg [AB-1:0] t2_0, t2_1;   // level 2",
+                    "reg [AB-1:0] t3_0;   // level 3",
+                    "t1_0 <= p_bus[AB*(0*C+c) +: AB] + p_bus[AB*(1*C+c) +: AB];",
+                    "t1_2 <= p_bus[AB*(4*C+c) +: AB];",
+                    "t2_1 <= t1_2;",
+                    "t3_0 <= t2_0 + t2_1;",
+                    "assign psum_out[AB*c +: AB] = t3_0;",
+                ] {
+                    assert!(array.contains(l), "{what}: no {l:?} in\n{array}");
+                }
+            } else {
+                assert!(!array.contains("g_tree"), "{what}");
+            }
+            // X: 2R+C = 13, 2R+1 = 11, R+2+D+C-1 = 12, R+2+D = 10
+            let x = match (systolic, tree) {
+                (true, false) => 13,
+                (false, false) => 11,
+                (true, true) => 12,
+                (false, true) => 10,
+            };
+            assert!(
+                compute.contains(&format!("wb_end    = 17'd{x} + m_t;")),
+                "{what}: X = {x}\n{compute}"
+            );
+        }
+    }
+    // one row: no tree level, the product register is the column's sum
+    let d = emit(&with_noc(
+        "ws_1x1",
+        "one",
+        Stream::Broadcast,
+        Reduce::AdderTree,
+    ))
+    .unwrap();
+    let array = file(&d, "_array.v");
+    assert!(array.contains("assign psum_out[AB*c +: AB] = p_bus[AB*c +: AB];"));
+    assert!(!array.contains("t1_0"));
+}

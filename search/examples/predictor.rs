@@ -41,6 +41,7 @@ fn space() -> SearchSpace {
         banks: vec![1, 2],
         dataflow: vec![Dataflow::WeightStationary, Dataflow::OutputStationary],
         weight_double_buffer: vec![false],
+        noc: vec![Default::default()],
     }
 }
 

@@ -388,6 +388,7 @@ mod tests {
             banks: vec![2],
             dataflow: vec![Dataflow::WeightStationary],
             weight_double_buffer: vec![false],
+            noc: vec![Default::default()],
         }
         .to_space()
         .unwrap()

@@ -309,6 +309,7 @@ impl SearchConfig {
                 banks: vec![2],
                 dataflow: Dataflow::SEARCH_DEFAULT.to_vec(),
                 weight_double_buffer: vec![false, true],
+                noc: vec![Default::default()],
             },
             constraints: Constraints {
                 max_pes: Some(base.pes()),

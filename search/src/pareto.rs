@@ -129,6 +129,7 @@ mod tests {
             banks: 1,
             dataflow: Dataflow::WeightStationary,
             weight_double_buffer: false,
+            noc: Default::default(),
         };
         ParetoPoint {
             name: point.name(),

@@ -145,6 +145,7 @@ mod tests {
                 banks: vec![i64::from(arch.input().banks())],
                 dataflow: vec![arch.dataflow()],
                 weight_double_buffer: vec![arch.weight_double_buffered()],
+                noc: vec![arch.noc()],
             },
             evaluations: 1,
             seed: 3,

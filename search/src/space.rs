@@ -4,7 +4,7 @@
 use crate::eval::{Evaluation, Metrics};
 use serde::{Deserialize, Serialize};
 use tessera_arch::spec::{BufferSpec, MAX_ARRAY_DIM, MAX_BUFFER_WORDS};
-use tessera_arch::{Arch, ArchSpec, Dataflow};
+use tessera_arch::{Arch, ArchSpec, Dataflow, Noc, Reduce, Stream};
 use tessera_core::diag::{ensure, Diagnostic, Result};
 
 /// Candidate values for every searched parameter of the accelerator. Everything else (datatypes,
@@ -41,6 +41,40 @@ pub struct SearchSpace {
     /// validate and is skipped. Defaults to `[false]`.
     #[serde(default = "default_double_buffer")]
     pub weight_double_buffer: Vec<bool>,
+    /// The array interconnects (`array.noc`: systolic or broadcast streaming, a partial-sum chain
+    /// or adder trees), each listed once. Only weight- and input-stationary arrays without
+    /// double-buffered weights have the non-default ones: other points with them do not validate
+    /// and are skipped. Defaults to `[(stream: Systolic, reduce: Chain)]`.
+    #[serde(default = "default_nocs", skip_serializing_if = "is_default_nocs")]
+    pub noc: Vec<Noc>,
+}
+
+fn default_nocs() -> Vec<Noc> {
+    vec![Noc::default()]
+}
+
+fn is_default_nocs(v: &[Noc]) -> bool {
+    v == [Noc::default()]
+}
+
+/// An interconnect's code: bit 0 broadcast streaming, bit 1 adder trees (the default is 0).
+fn noc_code(n: Noc) -> u64 {
+    u64::from(n.stream == Stream::Broadcast) | u64::from(n.reduce == Reduce::AdderTree) << 1
+}
+
+fn noc_of_code(code: u64) -> Noc {
+    Noc {
+        stream: if code & 1 == 1 {
+            Stream::Broadcast
+        } else {
+            Stream::Systolic
+        },
+        reduce: if code & 2 == 2 {
+            Reduce::AdderTree
+        } else {
+            Reduce::Chain
+        },
+    }
 }
 
 fn default_double_buffer() -> Vec<bool> {
@@ -85,7 +119,8 @@ pub(crate) const GENES: usize = 8;
 const NUMERIC_GENES: usize = 6;
 /// The dataflow's gene (values: [`dataflow_code`]s).
 pub(crate) const DATAFLOW_GENE: usize = 6;
-/// The weight double-buffering's gene (values: 0 = off, 1 = on).
+/// The array options' gene: weight double-buffering (bit 0) and the interconnect (bits 1-2,
+/// [`noc_code`]); with the default interconnect its values are 0 = off and 1 = on.
 pub(crate) const DOUBLE_BUFFER_GENE: usize = 7;
 /// A point of the space as indices into the sorted value lists, in the order rows, cols, input,
 /// weight, accumulator, banks, dataflow, weight double-buffering. Its `Ord` is the stable
@@ -112,6 +147,7 @@ impl SearchSpace {
             .map(|(_, v, _)| v.len() as u64)
             .fold(self.dataflow.len() as u64, |a, b| a.saturating_mul(b))
             .saturating_mul(self.weight_double_buffer.len() as u64)
+            .saturating_mul(self.noc.len() as u64)
     }
 
     /// Every point of the space, as listed (not screened: some may not validate), in the order of
@@ -125,7 +161,7 @@ impl SearchSpace {
             .map(|v| v.len() as u64)
             .chain([
                 self.dataflow.len() as u64,
-                self.weight_double_buffer.len() as u64,
+                self.weight_double_buffer.len() as u64 * self.noc.len() as u64,
             ])
             .collect();
         (0..self.size()).map(move |mut i| {
@@ -142,7 +178,10 @@ impl SearchSpace {
                 accumulator_bytes: lists[4][idx[4]] as u64,
                 banks: lists[5][idx[5]] as u32,
                 dataflow: self.dataflow[idx[DATAFLOW_GENE]],
-                weight_double_buffer: self.weight_double_buffer[idx[DOUBLE_BUFFER_GENE]],
+                // the interconnect outer, double-buffering inner
+                weight_double_buffer: self.weight_double_buffer
+                    [idx[DOUBLE_BUFFER_GENE] % self.weight_double_buffer.len()],
+                noc: self.noc[idx[DOUBLE_BUFFER_GENE] / self.weight_double_buffer.len()],
             }
         })
     }
@@ -210,10 +249,23 @@ impl SearchSpace {
                 ),
             ));
         }
+        check_len("noc", self.noc.len())?;
+        for (i, &n) in self.noc.iter().enumerate() {
+            if let Some(j) = self.noc[..i].iter().position(|&x| x == n) {
+                return Err(Diagnostic::field(
+                    format!("noc[{i}]"),
+                    format!("{n:?} is already listed at index {j}"),
+                ));
+            }
+        }
         let mut db: Vec<u64> = self
-            .weight_double_buffer
+            .noc
             .iter()
-            .map(|&b| u64::from(b))
+            .flat_map(|&n| {
+                self.weight_double_buffer
+                    .iter()
+                    .map(move |&b| u64::from(b) | noc_code(n) << 1)
+            })
             .collect();
         db.sort_unstable();
         values[DOUBLE_BUFFER_GENE] = db;
@@ -243,6 +295,9 @@ pub struct DesignPoint {
     /// The PEs double-buffer the stationary weights (weight-stationary only).
     #[serde(default)]
     pub weight_double_buffer: bool,
+    /// The array's interconnect (weight- and input-stationary only).
+    #[serde(default, skip_serializing_if = "Noc::is_default")]
+    pub noc: Noc,
 }
 
 impl DesignPoint {
@@ -258,13 +313,15 @@ impl DesignPoint {
             banks: arch.input().banks(),
             dataflow: arch.dataflow(),
             weight_double_buffer: arch.weight_double_buffered(),
+            noc: arch.noc(),
         }
     }
 
     /// The generated accelerator's name, e.g. `cand_ws_16x8_i32k_w16k_a64k_b2` or
     /// `cand_os_16x8_i32k_w16k_a64k_b2` (the dataflow's short name, then capacities in KiB with a
     /// `k` when they are whole KiB, else in bytes); `cand_wsd_…` when the weight-stationary PEs
-    /// double-buffer the weights. A safe identifier for every point whose
+    /// double-buffer the weights, `b` and `t` after the dataflow for a broadcast row bus and adder
+    /// trees (`cand_wsbt_…`). A safe identifier for every point whose
     /// accelerator validates: a buffer holds at most 65 536 words of at most 128 B (input, weight:
     /// 7 digits) or 512 B (accumulator: 8 digits), so the name has at most 48 characters.
     /// (Capacities no accelerator can have may give a longer name, which `ArchSpec::validate`
@@ -278,9 +335,19 @@ impl DesignPoint {
             }
         }
         format!(
-            "cand_{}{}_{}x{}_i{}_w{}_a{}_b{}",
+            "cand_{}{}{}{}_{}x{}_i{}_w{}_a{}_b{}",
             self.dataflow.short(),
             if self.weight_double_buffer { "d" } else { "" },
+            if self.noc.stream == Stream::Broadcast {
+                "b"
+            } else {
+                ""
+            },
+            if self.noc.reduce == Reduce::AdderTree {
+                "t"
+            } else {
+                ""
+            },
             self.rows,
             self.cols,
             cap(self.input_bytes),
@@ -298,6 +365,7 @@ impl DesignPoint {
         // than weight-stationary do not validate
         s.note = None;
         s.array.weight_double_buffer = self.weight_double_buffer;
+        s.array.noc = self.noc;
         s.array.rows = i64::from(self.rows);
         s.array.cols = i64::from(self.cols);
         let buf = |capacity: u64| BufferSpec {
@@ -330,7 +398,8 @@ impl Space {
             accumulator_bytes: v(4),
             banks: v(5) as u32,
             dataflow: dataflow_of_code(v(DATAFLOW_GENE)),
-            weight_double_buffer: v(DOUBLE_BUFFER_GENE) == 1,
+            weight_double_buffer: v(DOUBLE_BUFFER_GENE) & 1 == 1,
+            noc: noc_of_code(v(DOUBLE_BUFFER_GENE) >> 1),
         }
     }
 
@@ -486,7 +555,39 @@ mod tests {
             banks: vec![2],
             dataflow: vec![Dataflow::OutputStationary, Dataflow::WeightStationary],
             weight_double_buffer: vec![false],
+            noc: vec![Noc::default()],
         }
+    }
+
+    /// Interconnects multiply the space through the array options' gene; with the default one
+    /// alone the gene's values are the double-buffering's 0 and 1 as before.
+    #[test]
+    fn interconnects_are_points_of_the_space() {
+        let mut s = space();
+        s.weight_double_buffer = vec![false, true];
+        assert_eq!(s.to_space().unwrap().values[DOUBLE_BUFFER_GENE], vec![0, 1]);
+        let bt = Noc {
+            stream: Stream::Broadcast,
+            reduce: Reduce::AdderTree,
+        };
+        s.noc = vec![bt, Noc::default()];
+        let sp = s.to_space().unwrap();
+        assert_eq!(sp.values[DOUBLE_BUFFER_GENE], vec![0, 1, 6, 7]);
+        assert_eq!(s.size(), 3 * 2 * 2 * 2);
+        let pts: Vec<DesignPoint> = s.points().collect();
+        assert_eq!(pts.len() as u64, s.size());
+        assert!(pts.iter().any(|p| p.noc == bt && !p.weight_double_buffer));
+        let mut g = [0u16; GENES];
+        g[DOUBLE_BUFFER_GENE] = 2;
+        g[DATAFLOW_GENE] = 0;
+        let p = sp.point(&g);
+        assert_eq!((p.noc, p.weight_double_buffer), (bt, false));
+        assert!(p.name().starts_with("cand_wsbt_"), "{}", p.name());
+        let base = builtin::arch("ws_4x4").unwrap();
+        assert_eq!(p.to_arch(&base).unwrap().noc(), bt);
+        // the same interconnect twice is refused
+        s.noc = vec![bt, bt];
+        assert_eq!(s.validate().unwrap_err().field.as_deref(), Some("noc[1]"));
     }
 
     #[test]
@@ -574,6 +675,7 @@ mod tests {
             banks: 2,
             dataflow: Dataflow::WeightStationary,
             weight_double_buffer: false,
+            noc: Default::default(),
         };
         assert_eq!(p.name(), "cand_ws_16x8_i32k_w16k_a64k_b2");
         let a = p.to_arch(&base).unwrap();
@@ -630,6 +732,7 @@ mod tests {
                     banks,
                     dataflow,
                     weight_double_buffer: db,
+                    noc: Noc::default(),
                 };
                 let name = p.name();
                 assert_eq!(p.to_arch(&base).unwrap().name(), name);
@@ -651,6 +754,7 @@ mod tests {
             banks: 2,
             dataflow: Dataflow::OutputStationary,
             weight_double_buffer: false,
+            noc: Default::default(),
         };
         let q = DesignPoint {
             dataflow: Dataflow::WeightStationary,

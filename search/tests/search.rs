@@ -538,6 +538,7 @@ fn best_per_dataflow(c: &SearchConfig, base: &Arch, w: &Workload) -> [f64; 2] {
                     banks: c.space.banks[0] as u32,
                     dataflow,
                     weight_double_buffer: false,
+                    noc: Default::default(),
                 };
                 let arch = p.to_arch(base).unwrap();
                 let v = evaluate(&arch, w, c.objective)

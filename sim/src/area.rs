@@ -1,13 +1,17 @@
 //! First-order area per component, from the accelerator's technology figures
 //! (`tessera_arch::tech`):
-//! - **PE MACs**: R×C multipliers at the operand width and adders at the accumulator width;
-//! - **PE registers**: R×C × (two operand registers and one accumulator-wide register), the
-//!   pipeline registers of both dataflows; with double-buffered weights also the shadow weight and
-//!   the switch bit (and the switch bit's skew chains); its weight multiplexer is left out;
+//! - **PE MACs**: R×C multipliers at the operand width and adders at the accumulator width; with
+//!   adder trees (`array.noc`) the PEs only multiply and each column's tree has R-1 adders;
+//! - **PE registers**: every PE's registers from the interconnect
+//!   ([`tessera_arch::noc::Interconnect`], held to the graph of [`tessera_arch::noc::NocGraph`]):
+//!   the stationary operand, the streamed operand's register (none with a broadcast row bus), the
+//!   partial sum or product; with double-buffered weights also the shadow weight and the switch bit
+//!   (its weight multiplexer is left out); and the adder trees' registers;
 //! - **skew registers**: weight- and input-stationary streamed-operand skew (row r delays its
-//!   operand r cycles) and output deskew (column c delays its sum C-1-c cycles); output-stationary
-//!   input and weight skew, both operand-wide. An input-stationary array is the weight-stationary
-//!   one (its buffers' word widths differ, which the SRAM model sees);
+//!   operand r cycles; none with adder trees) and output deskew (column c delays its sum C-1-c
+//!   cycles; none with a broadcast); output-stationary input and weight skew, both operand-wide. An
+//!   input-stationary array is the weight-stationary one (its buffers' word widths differ, which
+//!   the SRAM model sees);
 //! - **write-back adders**: the compute unit's C accumulator-wide adders that add a new output row
 //!   to the old one (docs/TIMING.md, "write back");
 //! - **SRAM**: each buffer as its banks, each bank by the CACTI-fitted model of its capacity and
@@ -18,7 +22,8 @@
 //! controller, DMA, instruction queue and the compute unit's counters, wires, clock tree and I/O.
 
 use serde::{Deserialize, Serialize};
-use tessera_arch::{Arch, BufferKind, Dataflow};
+use tessera_arch::noc::Interconnect;
+use tessera_arch::{Arch, BufferKind, Reduce};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Area {
@@ -40,31 +45,10 @@ pub struct Area {
     pub total_um2: f64,
 }
 
-/// Flip-flop bits of the skew and deskew chains of `arch` (docs/TIMING.md, "Compute unit").
+/// Flip-flop bits of the skew and deskew chains of `arch` (docs/TIMING.md, "Compute unit" and
+/// "Interconnect options"; [`tessera_arch::noc::Interconnect`]).
 pub fn skew_register_bits(arch: &Arch) -> u64 {
-    let (r, c) = (u64::from(arch.rows()), u64::from(arch.cols()));
-    let dt = arch.datatypes();
-    let (ob, ab) = (
-        u64::from(dt.operand_bits()),
-        u64::from(dt.accumulator_bits()),
-    );
-    // 0 + 1 + ... + (n-1) delay stages
-    let tri = |n: u64| n * n.saturating_sub(1) / 2;
-    let bits = match arch.dataflow() {
-        Dataflow::OutputStationary => ob.checked_mul(tri(r) + tri(c)),
-        Dataflow::WeightStationary | Dataflow::InputStationary => ob
-            .checked_mul(tri(r))
-            .and_then(|x| ab.checked_mul(tri(c)).and_then(|y| x.checked_add(y)))
-            // double-buffered weights: the switch bit's skew chains
-            .and_then(|x| {
-                x.checked_add(if arch.weight_double_buffered() {
-                    tri(r)
-                } else {
-                    0
-                })
-            }),
-    };
-    bits.expect("skew bits of a validated array fit in u64")
+    Interconnect::of(arch).skew_register_bits
 }
 
 impl Area {
@@ -72,17 +56,21 @@ impl Area {
         let t = arch.tech();
         let dt = arch.datatypes();
         let pes = arch.pes() as f64;
-        let pe_mac_um2 = t.mac(dt).area.get() * pes;
-        // double-buffered weights: a shadow weight and the switch bit in every PE
-        let db_bits = if arch.weight_double_buffered() {
-            u64::from(dt.operand_bits()) + 1
+        let ic = Interconnect::of(arch);
+        // a PE's multiplier and adder; with adder trees the PE only multiplies and the trees add
+        let pe_mac_um2 = if arch.noc().reduce == Reduce::AdderTree {
+            t.multiplier(dt.operand_bits()).area.get() * pes
+                + t.adder(dt.accumulator_bits()).area.get() * ic.tree_adders as f64
         } else {
-            0
+            t.mac(dt).area.get() * pes
         };
+        // every PE's registers (double-buffered weights: a shadow weight and the switch bit too),
+        // and the adder trees'
         let pe_registers_um2 = t
             .register_area(
-                (tessera_arch::tech::Tech::pe_register_bits(dt) + db_bits)
+                ic.pe_register_bits
                     .checked_mul(arch.pes())
+                    .and_then(|b| b.checked_add(ic.tree_register_bits))
                     .expect("PE register bits fit in u64"),
             )
             .get();

@@ -92,17 +92,37 @@ impl Contract {
     }
 
     /// Busy cycles of a COMPUTE streaming `len ≥ 1` words.
-    /// - weight- and input-stationary: `2R + C + len` (R preload, skew, C-1 deskew, one write per
-    ///   row; input-stationary is the same unit with its operand ports swapped);
+    /// - weight- and input-stationary: `X + len` ([`Contract::row_latency`]; `2R + C + len` for the
+    ///   default array: R preload, skew, C-1 deskew, one write per row; input-stationary is the same
+    ///   unit with its operand ports swapped);
     /// - output-stationary: `len + 2R + C - 1` (stream and skew until the last MAC at
     ///   τ = len + R + C - 2, then R cycles of drain).
     pub fn compute_busy(&self, arch: &Arch, len: u64) -> u64 {
         let (r, c) = (u64::from(arch.rows()), u64::from(arch.cols()));
         let base = match arch.dataflow() {
             Dataflow::OutputStationary => len + 2 * r + c - 1,
-            Dataflow::WeightStationary | Dataflow::InputStationary => 2 * r + c + len,
+            Dataflow::WeightStationary | Dataflow::InputStationary => Self::row_latency(arch) + len,
         };
         base + self.compute_skew
+    }
+
+    /// `X` of docs/TIMING.md, "Interconnect options": the τ at which a weight- or input-stationary
+    /// COMPUTE's first row is complete and written, `X₀ + (C - 1)` with systolic streaming or `X₀`
+    /// with a broadcast, `X₀ = 2R + 1` with a partial-sum chain or `R + 2 + ⌈log₂ R⌉` with an adder
+    /// tree (`2R + C` for the default array).
+    pub fn row_latency(arch: &Arch) -> u64 {
+        let (r, c) = (u64::from(arch.rows()), u64::from(arch.cols()));
+        let noc = arch.noc();
+        let x0 = match noc.reduce {
+            tessera_arch::Reduce::Chain => 2 * r + 1,
+            tessera_arch::Reduce::AdderTree => {
+                r + 2 + u64::from(tessera_arch::Noc::tree_levels(arch.rows()))
+            }
+        };
+        x0 + match noc.stream {
+            tessera_arch::Stream::Systolic => c - 1,
+            tessera_arch::Stream::Broadcast => 0,
+        }
     }
 }
 
@@ -205,6 +225,31 @@ mod tests {
         // STORE of 2 words of 12 bytes at 4 B/cycle: k = 2, 5; ack L after beat 1 at τ = 6.
         assert_eq!(Contract::store_beat(&ws, 1), 6);
         assert_eq!(Contract::store_busy(&ws, 2), 6 + 12 + 1);
+        // the interconnect options: X = X₀ + (C-1 | 0), X₀ = 2R+1 | R+2+⌈log₂R⌉
+        let noc = |stream, reduce| {
+            tessera_arch::builtin::arch_spec("ws_4x4")
+                .unwrap()
+                .with_noc(tessera_arch::Noc { stream, reduce })
+                .validate()
+                .unwrap()
+        };
+        use tessera_arch::{Reduce, Stream};
+        assert_eq!(
+            c.compute_busy(&noc(Stream::Systolic, Reduce::Chain), 5),
+            8 + 4 + 5
+        );
+        assert_eq!(
+            c.compute_busy(&noc(Stream::Broadcast, Reduce::Chain), 5),
+            9 + 5
+        );
+        assert_eq!(
+            c.compute_busy(&noc(Stream::Systolic, Reduce::AdderTree), 5),
+            8 + 3 + 5
+        );
+        assert_eq!(
+            c.compute_busy(&noc(Stream::Broadcast, Reduce::AdderTree), 5),
+            8 + 5
+        );
         // a shared channel is held through the last request (τ = 2) or the last beat (τ = 6)
         assert_eq!(Contract::load_hold(&ws, 3, 2), 3);
         assert_eq!(Contract::store_hold(&ws, 2), 7);

@@ -178,7 +178,29 @@ pub struct EstimateReport {
     pub layers: Vec<LayerEstimate>,
     pub totals: Totals,
     pub area_um2: f64,
+    /// The array's interconnect: its options and its graph's measures.
+    pub interconnect: InterconnectReport,
     pub not_modelled: NotModelled,
+}
+
+/// The array's interconnect in a report: `array.noc` and what its graph
+/// ([`tessera_arch::noc::NocGraph`]) measures.
+#[derive(Clone, Debug, Serialize)]
+pub struct InterconnectReport {
+    pub stream: tessera_arch::Stream,
+    pub reduce: tessera_arch::Reduce,
+    #[serde(flatten)]
+    pub stats: tessera_arch::noc::NocStats,
+}
+
+impl InterconnectReport {
+    pub fn of(arch: &Arch) -> Result<InterconnectReport> {
+        Ok(InterconnectReport {
+            stream: arch.noc().stream,
+            reduce: arch.noc().reduce,
+            stats: tessera_arch::noc::NocGraph::of(arch).check()?,
+        })
+    }
 }
 
 /// Which layers' sums can overflow the accumulator's lanes (a reduction deeper than
@@ -243,6 +265,7 @@ pub fn estimate(arch: &Arch, w: &Workload, spec: &MappingSpec) -> Result<Estimat
         model: MODEL_NOTE,
         totals: totals(arch, layers.iter().map(|l| l.row()))?,
         area_um2: crate::area::Area::of(arch).total_um2,
+        interconnect: InterconnectReport::of(arch)?,
         not_modelled: NotModelled::of(w),
         layers,
     })

@@ -9,6 +9,10 @@
 //! - weight-stationary, and input-stationary (whose array is the weight-stationary one, with the
 //!   preloaded operand an input and the streamed one a weight): `w_out' = w_shift ? w_in : w_out`,
 //!   `a_out' = a_in`, `psum_out' = psum_in + sext(a_in)·sext(w_out) mod 2^ab`;
+//! - the same with the interconnect options (docs/TIMING.md, "Interconnect options of the weight- and
+//!   input-stationary arrays"): a row-broadcast PE has no `a_out` (the rest as above); an
+//!   adder-tree PE has no `psum_in`/`psum_out` but registers its product,
+//!   `p' = sext(a_in)·sext(w_out) mod 2^ab` (with `a_out' = a_in` when systolic, none on a broadcast);
 //! - weight-stationary with double-buffered weights: the shadow `w_out' = w_shift ? w_in : w_out`,
 //!   the active weight `w_act' = sw_in ? w_out : w_act`, `sw_out' = sw_in`, `a_out' = a_in`,
 //!   `psum_out' = psum_in + sext(a_in)·sext(sw_in ? w_out : w_act) mod 2^ab`;
@@ -33,8 +37,8 @@
 //! registers that differ; a Yosys warning while connecting the PE (a port of another width, say)
 //! refuses the proof, since a mis-connected PE would prove nothing.
 //!
-//! **What is not proven here.** The array's wiring (which PE feeds which), the skew and deskew
-//! chains, the sequencers, the controller, the DMA and every cycle count: those are checked by
+//! **What is not proven here.** The array's wiring (which PE feeds which, the row buses), the
+//! columns' adder trees (their registers and additions), the skew and deskew chains, the sequencers, the controller, the DMA and every cycle count: those are checked by
 //! running the whole design against the cycle simulator ([`crate::verify()`], RTL ≡ sim), over
 //! samples. The clock itself is not modelled: Yosys's `sat` steps every flip-flop once per step,
 //! whichever clock edge the Verilog names. The proof is per module text, so two arrays of one
@@ -45,7 +49,7 @@ use serde::Serialize;
 use std::fmt::Write as _;
 use std::process::Command;
 use std::time::Instant;
-use tessera_arch::{Arch, Dataflow};
+use tessera_arch::{Arch, Dataflow, Reduce, Stream};
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_rtl_gen::Design;
 
@@ -220,35 +224,78 @@ struct Reference {
     sext: &'static [&'static str],
 }
 
+/// The weight-stationary PEs' registers and inputs, shared by their references.
+const W_OUT: Register = Register {
+    name: "w_out",
+    width: Width::Operand,
+    next: "w_shift ? w_in : w_out",
+    formula: "w_shift ? w_in : w_out",
+};
+const A_OUT: Register = Register {
+    name: "a_out",
+    width: Width::Operand,
+    next: "a_in",
+    formula: "a_in",
+};
+const PSUM_OUT: Register = Register {
+    name: "psum_out",
+    width: Width::Accumulator,
+    next: "psum_in + a_in_sx * w_out_sx",
+    formula: "psum_in + sext(a_in)*sext(w_out)",
+};
+/// The product register of an adder-tree PE.
+const PRODUCT: Register = Register {
+    name: "p",
+    width: Width::Accumulator,
+    next: "a_in_sx * w_out_sx",
+    formula: "sext(a_in)*sext(w_out)",
+};
+const WS_INPUTS: &[(&str, Width)] = &[
+    ("rst", Width::Bit),
+    ("w_shift", Width::Bit),
+    ("w_in", Width::Operand),
+    ("a_in", Width::Operand),
+    ("psum_in", Width::Accumulator),
+];
+/// An adder-tree PE has no partial sum coming in.
+const TREE_INPUTS: &[(&str, Width)] = &[
+    ("rst", Width::Bit),
+    ("w_shift", Width::Bit),
+    ("w_in", Width::Operand),
+    ("a_in", Width::Operand),
+];
+
 const WS: Reference = Reference {
     section: "\"Compute unit: weight-stationary\", step 3",
-    inputs: &[
-        ("rst", Width::Bit),
-        ("w_shift", Width::Bit),
-        ("w_in", Width::Operand),
-        ("a_in", Width::Operand),
-        ("psum_in", Width::Accumulator),
-    ],
-    registers: &[
-        Register {
-            name: "w_out",
-            width: Width::Operand,
-            next: "w_shift ? w_in : w_out",
-            formula: "w_shift ? w_in : w_out",
-        },
-        Register {
-            name: "a_out",
-            width: Width::Operand,
-            next: "a_in",
-            formula: "a_in",
-        },
-        Register {
-            name: "psum_out",
-            width: Width::Accumulator,
-            next: "psum_in + a_in_sx * w_out_sx",
-            formula: "psum_in + sext(a_in)*sext(w_out)",
-        },
-    ],
+    inputs: WS_INPUTS,
+    registers: &[W_OUT, A_OUT, PSUM_OUT],
+    sext: &["a_in", "w_out"],
+};
+
+const NOC_SECTION: &str =
+    "\"Interconnect options of the weight- and input-stationary arrays\" (PE step)";
+
+/// `stream: Broadcast`, `reduce: Chain`: the weight-stationary PE without `a_out` (row bus).
+const WS_BROADCAST: Reference = Reference {
+    section: NOC_SECTION,
+    inputs: WS_INPUTS,
+    registers: &[W_OUT, PSUM_OUT],
+    sext: &["a_in", "w_out"],
+};
+
+/// `stream: Systolic`, `reduce: AdderTree`: the PE registers its product `p` for the column's tree.
+const WS_TREE: Reference = Reference {
+    section: NOC_SECTION,
+    inputs: TREE_INPUTS,
+    registers: &[W_OUT, A_OUT, PRODUCT],
+    sext: &["a_in", "w_out"],
+};
+
+/// `stream: Broadcast`, `reduce: AdderTree`: the product PE without `a_out`.
+const WS_BROADCAST_TREE: Reference = Reference {
+    section: NOC_SECTION,
+    inputs: TREE_INPUTS,
+    registers: &[W_OUT, PRODUCT],
     sext: &["a_in", "w_out"],
 };
 
@@ -263,12 +310,7 @@ const WS_DB: Reference = Reference {
         ("psum_in", Width::Accumulator),
     ],
     registers: &[
-        Register {
-            name: "w_out",
-            width: Width::Operand,
-            next: "w_shift ? w_in : w_out",
-            formula: "w_shift ? w_in : w_out",
-        },
+        W_OUT,
         Register {
             name: "w_act",
             width: Width::Operand,
@@ -281,12 +323,7 @@ const WS_DB: Reference = Reference {
             next: "sw_in",
             formula: "sw_in",
         },
-        Register {
-            name: "a_out",
-            width: Width::Operand,
-            next: "a_in",
-            formula: "a_in",
-        },
+        A_OUT,
         Register {
             name: "psum_out",
             width: Width::Accumulator,
@@ -340,8 +377,17 @@ impl Reference {
         match arch.dataflow() {
             Dataflow::WeightStationary if arch.weight_double_buffered() => Ok(&WS_DB),
             // an input-stationary array is built from the weight-stationary PE (the operands'
-            // roles are swapped outside it, docs/TIMING.md): the same reference holds
-            Dataflow::WeightStationary | Dataflow::InputStationary => Ok(&WS),
+            // roles are swapped outside it, docs/TIMING.md): the same reference holds, for each
+            // interconnect
+            Dataflow::WeightStationary | Dataflow::InputStationary => {
+                let noc = arch.noc();
+                Ok(match (noc.stream, noc.reduce) {
+                    (Stream::Systolic, Reduce::Chain) => &WS,
+                    (Stream::Broadcast, Reduce::Chain) => &WS_BROADCAST,
+                    (Stream::Systolic, Reduce::AdderTree) => &WS_TREE,
+                    (Stream::Broadcast, Reduce::AdderTree) => &WS_BROADCAST_TREE,
+                })
+            }
             Dataflow::OutputStationary => Ok(&OS),
         }
     }

@@ -281,30 +281,11 @@ fn run(
         cmd.arg("trace.txt");
     }
     let out = crate::proc::run(&mut cmd, "the RTL testbench")?;
-    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-    // The testbench's exit codes: 2 a DRAM contract violation and 3 a timeout are the RTL failing
-    // the check; anything else is the tool failing.
-    match out.status.code() {
-        Some(0) => {}
-        Some(2) => {
-            return Err(Diagnostic::check_failed(format!(
-                "RTL run of {}: {stderr}",
-                design.top
-            )))
-        }
-        Some(3) => {
-            return Err(Diagnostic::check_failed(format!(
-                "RTL run of {} timed out: `done` was not high within {max_cycles} cycles",
-                design.top
-            )))
-        }
-        _ => {
-            return Err(crate::proc::tool_failure(
-                &format!("the RTL testbench of {}", design.top),
-                &out,
-            ))
-        }
-    }
+    testbench_status(
+        &out,
+        &design.top,
+        &format!("`done` was not high within {max_cycles} cycles"),
+    )?;
     let cycles_text = String::from_utf8_lossy(&read("cycles.txt")?).into_owned();
     let mut fields = cycles_text.split_whitespace();
     let bad = || Diagnostic::tool(format!("testbench wrote a bad cycle count {cycles_text:?}"));
@@ -329,4 +310,23 @@ fn run(
         trace,
         run_s,
     })
+}
+
+/// A testbench's exit status as a result: 2 (a DRAM contract violation) and 3 (a timeout, said as
+/// `timeout`) are the RTL failing the check; anything but 0 is the tool failing.
+pub(crate) fn testbench_status(out: &crate::proc::Output, top: &str, timeout: &str) -> Result<()> {
+    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+    match out.status.code() {
+        Some(0) => Ok(()),
+        Some(2) => Err(Diagnostic::check_failed(format!(
+            "RTL run of {top}: {stderr}"
+        ))),
+        Some(3) => Err(Diagnostic::check_failed(format!(
+            "RTL run of {top} timed out: {timeout}"
+        ))),
+        _ => Err(crate::proc::tool_failure(
+            &format!("the RTL testbench of {top}"),
+            out,
+        )),
+    }
 }

@@ -139,28 +139,11 @@ pub fn run_system_rtl(
         Command::new(&exe).current_dir(dir.path()).args(&args),
         "the system RTL testbench",
     )?;
-    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-    match out.status.code() {
-        Some(0) => {}
-        Some(2) => {
-            return Err(Diagnostic::check_failed(format!(
-                "RTL run of {}: {stderr}",
-                design.top
-            )))
-        }
-        Some(3) => {
-            return Err(Diagnostic::check_failed(format!(
-                "RTL run of {} timed out: not every `done` was high within {max_cycles} cycles",
-                design.top
-            )))
-        }
-        _ => {
-            return Err(crate::proc::tool_failure(
-                &format!("the RTL testbench of {}", design.top),
-                &out,
-            ))
-        }
-    }
+    crate::run::testbench_status(
+        &out,
+        &design.top,
+        &format!("not every `done` was high within {max_cycles} cycles"),
+    )?;
     let text = String::from_utf8_lossy(&read("cycles.txt")?).into_owned();
     let bad = || Diagnostic::tool(format!("testbench wrote bad cycle counts {text:?}"));
     let fields: Vec<&str> = text.split_whitespace().collect();

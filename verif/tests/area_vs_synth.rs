@@ -11,7 +11,8 @@
 //! compute units alone take about 15 s each to synthesise here, beyond this test's budget), the
 //! 2×3 and 4×4 input-stationary ones (whose compute unit is the weight-stationary one with its
 //! ports wired to the other buffers, so the larger ones would only repeat the weight-stationary
-//! figures), and 12 seeded random ones (rows and columns 2..=12, weight- and output-stationary). The figure is Spearman's rank correlation, printed with
+//! figures), 12 seeded random ones (rows and columns 2..=12, weight- and output-stationary), and
+//! the interconnect options (`array.noc`) on ws_8x8 and is_4x4. The figure is Spearman's rank correlation, printed with
 //! `eprintln!`; the test holds it to at least 0.95.
 
 mod common;
@@ -19,7 +20,7 @@ mod common;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use tessera_arch::spec::BufferSpec;
-use tessera_arch::{Arch, Dataflow};
+use tessera_arch::{Arch, Dataflow, Noc, Reduce, Stream};
 use tessera_core::stats::{ranks, spearman};
 use tessera_sim::area::Area;
 
@@ -90,6 +91,21 @@ fn area_model_ranks_designs_like_yosys() {
         .collect();
     let builtins = designs.len();
     designs.extend(random_designs(12, 0x7e55_e7a0));
+    // the interconnect options (`array.noc`) on an 8x8 weight-stationary and a 6x5 input-stationary
+    // array: broadcast rows drop PE and deskew registers, adder trees the skew and the chain's adders
+    let nocs = designs.len();
+    for (base, stream, reduce) in [
+        ("ws_8x8", Stream::Broadcast, Reduce::Chain),
+        ("ws_8x8", Stream::Systolic, Reduce::AdderTree),
+        ("ws_8x8", Stream::Broadcast, Reduce::AdderTree),
+        ("is_4x4", Stream::Broadcast, Reduce::AdderTree),
+    ] {
+        let mut s = tessera_arch::builtin::arch_spec(base)
+            .unwrap()
+            .with_noc(Noc { stream, reduce });
+        s.name = format!("{base}_{stream:?}_{reduce:?}").to_lowercase();
+        designs.push(s.validate().unwrap());
+    }
 
     // two workers (the machine's cores), results in design order
     let cells: Mutex<Vec<Option<u64>>> = Mutex::new(vec![None; designs.len()]);
@@ -123,12 +139,25 @@ fn area_model_ranks_designs_like_yosys() {
     }
     let all = spearman(&model, &cells);
     let b = spearman(&model[..builtins], &cells[..builtins]);
-    let r = spearman(&model[builtins..], &cells[builtins..]);
+    let r = spearman(&model[builtins..nocs], &cells[builtins..nocs]);
     eprintln!(
         "Spearman(model logic area, Yosys compute-unit cells): {all:.4} over {} designs \
-         ({b:.4} over {builtins} built-ins, {r:.4} over {} random)",
+         ({b:.4} over {builtins} built-ins, {r:.4} over {} random, {} with other interconnects)",
         designs.len(),
-        designs.len() - builtins
+        nocs - builtins,
+        designs.len() - nocs
+    );
+    // on one array, the interconnects in the same order by both: the default, then the options
+    let ws8 = designs.iter().position(|a| a.name() == "ws_8x8").unwrap();
+    let order = |v: &[f64]| {
+        let mut i: Vec<usize> = std::iter::once(ws8).chain(nocs..nocs + 3).collect();
+        i.sort_by(|&x, &y| v[x].total_cmp(&v[y]));
+        i
+    };
+    eprintln!(
+        "ws_8x8 interconnects by model area {:?}, by Yosys cells {:?}",
+        order(&model),
+        order(&cells)
     );
     assert!(all >= 0.95, "rank correlation {all:.4} < 0.95");
 }

@@ -1,5 +1,5 @@
-//! The formal check of the exported PE (Yosys `sat`): the PEs of both dataflows, at two array sizes
-//! each, are proven to follow the contract's next state for every state and input; mutated PEs
+//! The formal check of the exported PE (Yosys `sat`): the PEs of every dataflow, at two array sizes
+//! each, and those of the interconnect options (row broadcast, adder-tree product PE) are proven to follow the contract's next state for every state and input; mutated PEs
 //! (a subtraction for the addition, a lost sign extension, a lost enable, a lost reset, an `x`, a
 //! narrower port, a renamed port) are refused with a counterexample or a connection error, so the
 //! proof can fail.
@@ -271,4 +271,131 @@ fn narrow_accumulator_pes_are_proven() {
             r.property
         );
     }
+}
+
+/// `name` (a built-in) with the interconnect `(stream, reduce)` and `ab`-bit accumulators.
+fn with_noc(
+    name: &str,
+    stream: tessera_arch::Stream,
+    reduce: tessera_arch::Reduce,
+    ab: i64,
+) -> Arch {
+    let mut s = builtin(name)
+        .spec()
+        .clone()
+        .with_noc(tessera_arch::Noc { stream, reduce })
+        .with_accumulator_bits(ab);
+    s.buffers.accumulator.capacity_bytes = s.buffers.accumulator.capacity_bytes / 32 * ab;
+    s.validate().unwrap()
+}
+
+/// The PEs of the interconnect options (docs/TIMING.md, "Interconnect options"): a row-broadcast
+/// PE (no a_out), an adder-tree PE (`p' = a·w`) and both, on both dataflows that have them, at 32
+/// and 16 bits; each proven against its own reference, and the default's reference refuses them
+/// (their ports differ).
+#[test]
+fn interconnect_pes_are_proven() {
+    use tessera_arch::{Reduce, Stream};
+    let Some(t) = tools(true) else { return };
+    for (stream, reduce, expect) in [
+        (
+            Stream::Broadcast,
+            Reduce::Chain,
+            "(w_out, psum_out)' = rst ? 0 : (w_shift ? w_in : w_out, psum_in + sext(a_in)*sext(w_out))",
+        ),
+        (
+            Stream::Systolic,
+            Reduce::AdderTree,
+            "(w_out, a_out, p)' = rst ? 0 : (w_shift ? w_in : w_out, a_in, sext(a_in)*sext(w_out))",
+        ),
+        (
+            Stream::Broadcast,
+            Reduce::AdderTree,
+            "(w_out, p)' = rst ? 0 : (w_shift ? w_in : w_out, sext(a_in)*sext(w_out))",
+        ),
+    ] {
+        for (name, ab) in [("ws_2x3", 32), ("is_2x3", 32), ("ws_4x4", 16)] {
+            let arch = with_noc(name, stream, reduce, ab);
+            let design = tessera_rtl_gen::emit(&arch).unwrap();
+            let r = prove_pe(&arch, &design, &t).unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                r.yosys_log_tail.contains("no model found: SUCCESS!"),
+                "{}",
+                r.yosys_log_tail
+            );
+            assert!(r.property.contains(expect), "{}", r.property);
+            assert_eq!(r.accumulator_bits, ab as u32);
+            println!(
+                "{name} {stream:?} {reduce:?} int{ab}: proven in {:.2} s: {}",
+                r.seconds, r.property
+            );
+            // the default PE's reference does not fit this PE's ports
+            let default = builtin(name);
+            let mut swapped = tessera_rtl_gen::emit(&default).unwrap();
+            let pe = design.files.iter().find(|f| f.name.ends_with("_pe.v"));
+            if ab == 32 {
+                for f in &mut swapped.files {
+                    if f.name.ends_with("_pe.v") {
+                        f.text = pe.unwrap().text.replace(arch.name(), default.name());
+                    }
+                }
+                let e = prove_pe(&default, &swapped, &t).unwrap_err();
+                assert_eq!(e.kind, Kind::CheckFailed, "{e}");
+            }
+        }
+    }
+}
+
+/// Mutated interconnect PEs are refused: a product PE that accumulates (p <= p + a·w), one that
+/// loses the sign extension, and a broadcast PE whose sum ignores the weight register.
+#[test]
+fn mutated_interconnect_pes_fail() {
+    use tessera_arch::{Reduce, Stream};
+    let Some(t) = tools(true) else { return };
+    let cex = ["counterexample", "state:", "inputs:"];
+    let refuse = |arch: &Arch, from: &str, to: &str, expect: &[&str]| {
+        let mut design = tessera_rtl_gen::emit(arch).unwrap();
+        let f = design
+            .files
+            .iter_mut()
+            .find(|f| f.name.ends_with("_pe.v"))
+            .unwrap();
+        assert!(f.text.contains(from), "{from:?} not in\n{}", f.text);
+        f.text = f.text.replacen(from, to, 1);
+        let e = prove_pe(arch, &design, &t).expect_err(&format!("{from:?} -> {to:?} proven"));
+        assert_eq!(e.kind, Kind::CheckFailed, "{e}");
+        for x in expect {
+            assert!(
+                e.message.contains(x),
+                "{from:?} -> {to:?}: no {x:?} in\n{e}"
+            );
+        }
+    };
+    let tree = with_noc("ws_2x3", Stream::Broadcast, Reduce::AdderTree, 32);
+    refuse(
+        &tree,
+        "p        <= { {",
+        "p        <= p + { {",
+        &[&cex[..], &["next p"]].concat(),
+    );
+    refuse(
+        &tree,
+        "$signed(a_in)",
+        "a_in",
+        &[&cex[..], &["next p"]].concat(),
+    );
+    let tree16 = with_noc("is_2x3", Stream::Systolic, Reduce::AdderTree, 16);
+    refuse(
+        &tree16,
+        "a_out    <= a_in;",
+        "a_out    <= w_in;",
+        &[&cex[..], &["next a_out"]].concat(),
+    );
+    let bcast = with_noc("ws_2x3", Stream::Broadcast, Reduce::Chain, 32);
+    refuse(
+        &bcast,
+        "$signed(w_out);",
+        "$signed(w_in);",
+        &[&cex[..], &["next psum_out"]].concat(),
+    );
 }

@@ -176,3 +176,76 @@ fn synth_ws_4x4() {
     };
     assert!(r4.cells > r2.cells, "16 PEs must cost more than 6");
 }
+
+/// The odd 5×3 design in dataflow `df` with the interconnect `(stream, reduce)`.
+fn noc_5x3(
+    df: tessera_arch::Dataflow,
+    stream: tessera_arch::Stream,
+    reduce: tessera_arch::Reduce,
+) -> Arch {
+    let mut s = odd()
+        .spec()
+        .clone()
+        .with_dataflow(df)
+        .with_noc(tessera_arch::Noc { stream, reduce });
+    if df == tessera_arch::Dataflow::InputStationary {
+        s.buffers.input.capacity_bytes = 3 * 3 * 7;
+        s.buffers.weight.capacity_bytes = 5 * 3 * 6;
+    }
+    s.name = format!(
+        "{}_5x3_{stream:?}_{reduce:?}",
+        if df == tessera_arch::Dataflow::InputStationary {
+            "is"
+        } else {
+            "ws"
+        }
+    )
+    .to_lowercase();
+    s.validate().unwrap()
+}
+
+/// Row broadcast buses and column adder trees (docs/TIMING.md, "Interconnect options"): every
+/// option on both dataflows at 5×3 (a tree of three levels, registers passed through), 1×1 (no
+/// level) and 16×16, lint clean.
+#[test]
+fn lint_interconnect_options() {
+    use tessera_arch::{Dataflow, Reduce, Stream};
+    for (stream, reduce) in [
+        (Stream::Broadcast, Reduce::Chain),
+        (Stream::Systolic, Reduce::AdderTree),
+        (Stream::Broadcast, Reduce::AdderTree),
+    ] {
+        for df in [Dataflow::WeightStationary, Dataflow::InputStationary] {
+            lint(&noc_5x3(df, stream, reduce));
+        }
+        for name in ["ws_1x1", "is_16x16"] {
+            let mut s = tessera_arch::builtin::arch_spec(name)
+                .unwrap()
+                .with_noc(tessera_arch::Noc { stream, reduce });
+            s.name = format!("{name}_noc");
+            lint(&s.validate().unwrap());
+        }
+    }
+}
+
+/// Synthesis of the interconnect options (both trees, a broadcast with chains): no latch, the
+/// memories black boxes.
+#[test]
+fn synth_interconnect_options() {
+    use tessera_arch::{Dataflow, Reduce, Stream};
+    synth(&noc_5x3(
+        Dataflow::WeightStationary,
+        Stream::Broadcast,
+        Reduce::AdderTree,
+    ));
+    synth(&noc_5x3(
+        Dataflow::InputStationary,
+        Stream::Systolic,
+        Reduce::AdderTree,
+    ));
+    synth(&noc_5x3(
+        Dataflow::WeightStationary,
+        Stream::Broadcast,
+        Reduce::Chain,
+    ));
+}

@@ -380,6 +380,7 @@ pub fn parse_config_with(
                 cols,
                 dataflow,
                 weight_double_buffer: false,
+                noc: Default::default(),
             },
             datatypes: DatatypeSpec {
                 operand_bits: OPERAND_BITS,

@@ -31,6 +31,7 @@ mod dma;
 mod os;
 mod ws;
 mod ws_db;
+mod ws_noc;
 
 use super::Machine;
 use crate::SimOptions;
@@ -75,6 +76,10 @@ enum ComputeUnit {
     /// "Compute unit: input-stationary"); its `input` port and reads are the weight buffer's, its
     /// `weight` ones the input buffer's ([`swap_roles`]).
     Is(ws::WsUnit),
+    /// A weight-stationary array with a broadcast row bus and/or adder trees.
+    WsNoc(ws_noc::WsNocUnit),
+    /// Input-stationary on that array (ports swapped as for [`ComputeUnit::Is`]).
+    IsNoc(ws_noc::WsNocUnit),
 }
 
 /// Swap the input and weight sides of the read ports and of a unit's reads: the input-stationary
@@ -89,6 +94,7 @@ impl ComputeUnit {
     fn state(&self) -> ctrl::CuState {
         match self {
             ComputeUnit::Ws(u) | ComputeUnit::Is(u) => ctrl::CuState::single(u.busy()),
+            ComputeUnit::WsNoc(u) | ComputeUnit::IsNoc(u) => ctrl::CuState::single(u.busy()),
             ComputeUnit::Os(u) => ctrl::CuState::single(u.busy()),
             ComputeUnit::WsDb(u) => ctrl::CuState {
                 accepts: u.accepts(),
@@ -214,7 +220,13 @@ impl SteppedSim {
             },
             cu: match arch.dataflow() {
                 Dataflow::OutputStationary => ComputeUnit::Os(os::OsUnit::new(r, c)),
+                Dataflow::InputStationary if !arch.noc().is_default() => {
+                    ComputeUnit::IsNoc(ws_noc::WsNocUnit::new(r, c, arch.noc()))
+                }
                 Dataflow::InputStationary => ComputeUnit::Is(ws::WsUnit::new(r, c)),
+                _ if !arch.noc().is_default() => {
+                    ComputeUnit::WsNoc(ws_noc::WsNocUnit::new(r, c, arch.noc()))
+                }
                 _ if arch.weight_double_buffered() => ComputeUnit::WsDb(ws_db::WsDbUnit::new(r, c)),
                 _ => ComputeUnit::Ws(ws::WsUnit::new(r, c)),
             },
@@ -291,6 +303,14 @@ impl SteppedSim {
                     swap_roles(&mut *ports, &mut out.reads);
                     out
                 }
+                ComputeUnit::WsNoc(u) => u.eval(ports),
+                ComputeUnit::IsNoc(u) => {
+                    let mut none = Reads::default();
+                    swap_roles(&mut *ports, &mut none);
+                    let mut out = u.eval(ports);
+                    swap_roles(&mut *ports, &mut out.reads);
+                    out
+                }
             };
             let cu_busy = match &cu {
                 ComputeUnit::WsDb(_) => cu_out.busy,
@@ -321,6 +341,12 @@ impl SteppedSim {
                     u.commit(ports, &cu_out);
                     swap_roles(&mut *ports, &mut cu_out.reads);
                 }
+                ComputeUnit::WsNoc(u) => u.commit(ports, &cu_out),
+                ComputeUnit::IsNoc(u) => {
+                    swap_roles(&mut *ports, &mut cu_out.reads);
+                    u.commit(ports, &cu_out);
+                    swap_roles(&mut *ports, &mut cu_out.reads);
+                }
             }
             dram.commit(m, &dma_out, ports, t);
             dma.commit(m, &dma_out, grant);
@@ -336,6 +362,7 @@ impl SteppedSim {
             if let Some(a) = cu_out.acc_write {
                 let row = match &cu {
                     ComputeUnit::Ws(u) | ComputeUnit::Is(u) => u.out_row(),
+                    ComputeUnit::WsNoc(u) | ComputeUnit::IsNoc(u) => u.out_row(),
                     ComputeUnit::WsDb(u) => u.out_row(),
                     ComputeUnit::Os(u) => u.out_row(),
                 };
@@ -370,6 +397,12 @@ impl SteppedSim {
                         ComputeUnit::Os(u) => u.start(op),
                         // the unit streams from its `in_addr` and preloads from its `w_addr`
                         ComputeUnit::Is(u) => u.start(ComputeOp {
+                            in_addr: w_addr.into(),
+                            w_addr: in_addr.into(),
+                            ..op
+                        }),
+                        ComputeUnit::WsNoc(u) => u.start(op),
+                        ComputeUnit::IsNoc(u) => u.start(ComputeOp {
                             in_addr: w_addr.into(),
                             w_addr: in_addr.into(),
                             ..op
