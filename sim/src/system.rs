@@ -479,7 +479,9 @@ pub fn contention_segments(segs: &[Vec<Segment>]) -> Vec<Vec<f64>> {
             })
             .collect();
         d = next;
-        if change <= 0.25 {
+        // converged: no layer moved by more than a quarter cycle or a millionth of the longest
+        let longest = d.iter().flatten().fold(0.0f64, |a, &b| a.max(b));
+        if change <= 0.25f64.max(1e-6 * longest) {
             break;
         }
     }

@@ -10,10 +10,12 @@
 //!   waits for posts its `Settle` event (no polling);
 //! - the DMA and compute [`UnitState`]s hold their busy registers; a unit's busy length comes from
 //!   the contract ([`Contract`]), the DMA's through the [`DramChannel`];
-//! - the [`DramChannel`] grants transfers. Today one DMA is its only client and no transfer ever
-//!   waits, so a transfer is one event with the contract's closed-form beat times; a second client
-//!   (another DMA stream, a second sub-accelerator) makes [`DramChannel::grant`] queue it, and a
-//!   contended transfer would become one event per burst.
+//! - the [`DramChannel`] grants transfers in the order they are issued (ties by sub-accelerator
+//!   index), each holding it through its last request or beat (docs/TIMING.md, "Systems"). A lone
+//!   accelerator's DMA never waits; in a system ([`run_system`]) every sub-accelerator is an
+//!   `EventSim` and the earliest event of all of them is handled first, so the grants come in the
+//!   contract's order. A transfer is one event with the contract's closed-form beat times from its
+//!   grant (arbitration finer than a transfer would make it one event per burst).
 //!
 //! Functional effects are applied when an instruction issues: LOAD and STORE copy words, COMPUTE
 //! runs the fast int8 kernel over the tile. That is exact only for race-free programs, so the engine
@@ -220,11 +222,14 @@ struct Active {
 pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Result<u64> {
     let mut sim = EventSim::new(m.arch);
     let mut channel = DramChannel::default();
-    loop {
+    while sim.next_key().is_some() {
         if let Some(cycles) = sim.step(m, program, opts, &mut channel, 0, None)? {
             return Ok(cycles);
         }
     }
+    Err(Diagnostic::internal(
+        "the controller stopped without HALT and nothing is left to wake it",
+    ))
 }
 
 /// Run several sub-accelerators that share one DRAM channel (docs/TIMING.md, "Systems"): every

@@ -21,10 +21,15 @@
 //! DRAM paces words with a credit counter. This engine is the reference the event engine and the
 //! trace diff are checked against; it is slow by design (O(R·C) work per computing cycle).
 //!
-//! Adding components: a second DMA stream is a second `Dma` with its own `DramPort` requests merged
-//! by an arbiter component in front of one `DramPort`; a second sub-accelerator is a second set of
-//! controller, units and ports sharing that `DramPort`. Each evaluates and commits in the same two
-//! phases.
+//! Systems (docs/TIMING.md, "Systems"; [`run_system`]): every sub-accelerator is a `SteppedSim`
+//! (its controller, DMA, DRAM port and compute unit); each cycle the [`Arbiter`] grants the shared
+//! channel from the registers (the DMA units waiting, first come first served, and whether a
+//! transfer holds the channel), then every sub-accelerator evaluates and commits as above. One
+//! accelerator is the one-member system. The compute unit of an array with a broadcast row bus or
+//! adder trees (`array.noc`) is `ws_noc::WsNocUnit`.
+//!
+//! Adding components: a second DMA stream is a second `Dma` whose requests go through the same
+//! `Arbiter`; it evaluates and commits in the same two phases.
 
 mod ctrl;
 mod dma;
