@@ -37,12 +37,7 @@ fn small(dataflow: Dataflow, db: bool, rows: i64, cols: i64, bpc: i64, lat: i64)
 }
 
 fn workload(name: &str, layers: Vec<Layer>) -> Workload {
-    Workload {
-        name: name.into(),
-        layers,
-        ops: vec![],
-        edges: vec![],
-    }
+    Workload::of_layers(name, layers)
 }
 
 /// A padded, strided 3×3 convolution (gathered by the DMA).
