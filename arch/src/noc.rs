@@ -4,15 +4,22 @@
 //!
 //! [`NocGraph::check`] walks it: every PE is reached by the streamed operand, by the preloaded (or
 //! second streamed) operand and delivers its sum to an accumulator lane; it returns the hop counts
-//! (registers crossed) and the link and register totals ([`NocStats`]). [`Interconnect::of`] gives
-//! the same register and adder counts in closed form for the area model, which runs for every
-//! search candidate (a test holds the two to each other over shapes and options).
+//! (registers crossed) and the link, wire and register totals ([`NocStats`]). [`Interconnect::of`]
+//! gives the same register, adder and wire counts in closed form for the area and energy models,
+//! which run for every search candidate (a test holds the two to each other over shapes and
+//! options). [`NocActivity`] says what the interconnect does per event the counters count exactly
+//! (a streamed word, a COMPUTE): the register bits written, the wire bits moved one PE pitch and
+//! the adder trees' additions, which the energy model prices.
 //!
 //! What it models: which registers and adders the dataflow and `array.noc` put between the
-//! buffers and the PEs (docs/TIMING.md). What it leaves out: wire lengths and fan-out (a broadcast
-//! row bus is one link per PE here), link energy (the energy model has no wire or register energy),
-//! and contention — every link carries one value per cycle and none is shared, so there is none to
-//! model until a design shares links.
+//! buffers and the PEs (docs/TIMING.md), and how far values travel: a link that enters or leaves
+//! a PE or an adder tree's register is one PE pitch long (a broadcast row bus, one link per PE
+//! here, is a row of pitches: one driver charges the whole row); links between skew or deskew
+//! registers, side by side at the array's edge, are not charged. An adder tree's links carry the
+//! significant bits of the register they leave (its root's, sign-extended, the lane's). What it
+//! leaves out: fan-out and repeaters (a broadcast bus costs its length, not its loads), the wires
+//! from the buffers to the array's edge, and contention — every link carries one value per cycle
+//! and none is shared, so there is none to model until a design shares links.
 
 use crate::spec::{Arch, Dataflow, Noc, Reduce, Stream};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -68,6 +75,13 @@ pub struct NocGraph {
 pub struct NocStats {
     pub links: u64,
     pub link_bits: u64,
+    /// Bits × PE pitches of the links that carry the streamed operand (each link that enters or
+    /// leaves a PE or an adder tree's register is one pitch; the others are not charged).
+    pub stream_wire_bits: u64,
+    /// The same for the second operand (the preload; output-stationary: the second stream).
+    pub second_wire_bits: u64,
+    /// The same for the sums (output-stationary: the drain).
+    pub sum_wire_bits: u64,
     /// Flip-flop bits on the interconnect: skew and deskew stages, the PEs' registers, the trees'.
     pub register_bits: u64,
     /// Adders of the adder trees (the PEs' own adders are counted with their MACs).
@@ -89,6 +103,11 @@ pub struct Interconnect {
     /// The adder trees' registers (level `l`: `min(2·OB + l, AB)` significant bits).
     pub tree_register_bits: u64,
     pub tree_adders: u64,
+    /// Wire bits × PE pitches of the streamed operand's, the second operand's and the sums' links
+    /// (as [`NocStats`]).
+    pub stream_wire_bits: u64,
+    pub second_wire_bits: u64,
+    pub sum_wire_bits: u64,
 }
 
 /// 0 + 1 + … + (n-1): the stages of `n` skew chains of lengths 0..n.
@@ -108,9 +127,14 @@ impl Interconnect {
         let db = arch.weight_double_buffered();
         match arch.dataflow() {
             // a and b pass through, the sum stays; a skewed over rows, b over columns
+            // every row's a: one link into each PE; b likewise down each column; the drain: a
+            // sum link down each column from every PE (the last row's into its lane)
             Dataflow::OutputStationary => Interconnect {
                 pe_register_bits: 2 * ob + ab,
                 skew_register_bits: ob * (tri(r) + tri(c)),
+                stream_wire_bits: r * c * ob,
+                second_wire_bits: r * c * ob,
+                sum_wire_bits: r * c * ab,
                 ..Default::default()
             },
             Dataflow::WeightStationary | Dataflow::InputStationary => {
@@ -126,8 +150,13 @@ impl Interconnect {
                     + if systolic { ab * tri(c) } else { 0 }
                     + if db { tri(r) } else { 0 };
                 let (mut regs, mut adders, mut n, mut level) = (0, 0, r, 0);
+                // a column's sum links: down the chain from every PE (the last row's into the
+                // deskew or its lane), or into the tree's levels (each link as wide as the
+                // significant bits of the register it leaves) and out of its root, a lane wide
+                let mut sum_wires = if chain { r * ab } else { ab };
                 if !chain {
                     while n > 1 {
+                        sum_wires += n * (2 * ob + level).min(ab);
                         adders += n / 2;
                         n = n.div_ceil(2);
                         level += 1;
@@ -139,6 +168,82 @@ impl Interconnect {
                     skew_register_bits: skew,
                     tree_register_bits: regs * c,
                     tree_adders: adders * c,
+                    // one link into each PE of a row (from its left neighbour or the row's bus),
+                    // and the switch bit's beside it
+                    stream_wire_bits: r * c * (ob + u64::from(db)),
+                    // the preload: one link into each PE, down the column
+                    second_wire_bits: r * c * ob,
+                    sum_wire_bits: sum_wires * c,
+                }
+            }
+        }
+    }
+}
+
+/// What the interconnect does per event that both engines and the analytical model count exactly
+/// (docs/TIMING.md, what moves where each cycle): per **streamed word** (a COMPUTE streams `len`
+/// words; over a run, the counters' array MAC slots / PEs) and per **COMPUTE**. Registers are
+/// counted when they are written (a register that holds its value is taken to be clock-gated);
+/// wires in bits × PE pitches (see the module docs).
+///
+/// - weight- and input-stationary, per streamed word: every register of its path once — the
+///   skew stages, each PE's streamed-operand register (systolic), partial sum (chain) or product
+///   (adder tree), the double-buffered PE's switch bit, the tree's registers, the deskew stages —
+///   and the streamed operand's and the sums' links; the trees add once per register that adds.
+///   Per COMPUTE, the preload: R shift cycles, each writing every PE's weight register (the
+///   shadow, double-buffered) and moving a value over every preload link; double-buffered, the
+///   switch copies every shadow into the active register once;
+/// - output-stationary, per streamed word: both skews, every PE's `a`, `b` and sum registers, both
+///   operands' links; per COMPUTE, the drain: R cycles, each shifting every PE's sum one row down
+///   over every sum link.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NocActivity {
+    pub word_register_bits: u64,
+    pub word_wire_bits: u64,
+    /// Additions of the adder trees per streamed word (an accumulator-wide adder each).
+    pub word_tree_adds: u64,
+    pub compute_register_bits: u64,
+    pub compute_wire_bits: u64,
+}
+
+impl NocActivity {
+    /// In closed form, from [`Interconnect::of`].
+    pub fn of(arch: &Arch) -> NocActivity {
+        let ic = Interconnect::of(arch);
+        let wires = [ic.stream_wire_bits, ic.second_wire_bits, ic.sum_wire_bits];
+        NocActivity::from_parts(arch, &ic, wires)
+    }
+
+    /// From the interconnect's registers and adders and its wire bits `[stream, second, sum]`
+    /// (the closed form's or the graph's, [`NocStats`]).
+    pub fn from_parts(arch: &Arch, ic: &Interconnect, wires: [u64; 3]) -> NocActivity {
+        let (r, pes) = (u64::from(arch.rows()), arch.pes());
+        let dt = arch.datatypes();
+        let (ob, ab) = (
+            u64::from(dt.operand_bits()),
+            u64::from(dt.accumulator_bits()),
+        );
+        let [stream, second, sum] = wires;
+        match arch.dataflow() {
+            Dataflow::OutputStationary => NocActivity {
+                word_register_bits: pes * ic.pe_register_bits + ic.skew_register_bits,
+                word_wire_bits: stream + second,
+                word_tree_adds: 0,
+                compute_register_bits: r * pes * ab,
+                compute_wire_bits: r * sum,
+            },
+            Dataflow::WeightStationary | Dataflow::InputStationary => {
+                let db = u64::from(arch.weight_double_buffered());
+                // the stationary operand's register, and the shadow beside it
+                let stationary = ob * (1 + db);
+                NocActivity {
+                    word_register_bits: pes * (ic.pe_register_bits - stationary)
+                        + ic.skew_register_bits
+                        + ic.tree_register_bits,
+                    word_wire_bits: stream + sum,
+                    word_tree_adds: ic.tree_adders,
+                    compute_register_bits: r * pes * ob + db * pes * ob,
+                    compute_wire_bits: r * second,
                 }
             }
         }
@@ -205,8 +310,13 @@ impl NocGraph {
                     let skew = if tree { 0 } else { row };
                     let end = chain(&mut g, p, skew, ob, Operand::Stream);
                     if db_switch {
-                        // the switch bit's skew chain travels beside the operand's
-                        chain(&mut g, p, row, 1, Operand::Stream);
+                        // the switch bit's skew chain travels beside the operand's, and the bit
+                        // on from PE to PE with it
+                        let sw = chain(&mut g, p, row, 1, Operand::Stream);
+                        g.add_edge(sw, pe(row, 0), link(Operand::Stream, 1));
+                        for col in 1..c {
+                            g.add_edge(pe(row, col - 1), pe(row, col), link(Operand::Stream, 1));
+                        }
                     }
                     if systolic {
                         g.add_edge(end, pe(row, 0), link(Operand::Stream, ob));
@@ -227,7 +337,9 @@ impl NocGraph {
                         g.add_edge(pe(row - 1, col), pe(row, col), link(Operand::Second, ob));
                     }
                     let root = if tree {
-                        let mut level: Vec<NodeIndex> = (0..r).map(|row| pe(row, col)).collect();
+                        // (node, its significant bits): the products first
+                        let mut level: Vec<(NodeIndex, u32)> =
+                            (0..r).map(|row| (pe(row, col), (2 * ob).min(ab))).collect();
                         let mut depth = 0;
                         while level.len() > 1 {
                             depth += 1;
@@ -240,14 +352,14 @@ impl NocGraph {
                                         bits,
                                         adds: pair.len() == 2,
                                     });
-                                    for &x in pair {
-                                        g.add_edge(x, t, link(Operand::Sum, ab));
+                                    for &(x, xbits) in pair {
+                                        g.add_edge(x, t, link(Operand::Sum, xbits));
                                     }
-                                    t
+                                    (t, bits)
                                 })
                                 .collect();
                         }
-                        level[0]
+                        level[0].0
                     } else {
                         for row in 1..r {
                             g.add_edge(pe(row - 1, col), pe(row, col), link(Operand::Sum, ab));
@@ -334,8 +446,18 @@ impl NocGraph {
             s.max_sum_hops = s.max_sum_hops.max(hsum);
         }
         for e in g.edge_references() {
+            let bits = u64::from(e.weight().bits);
             s.links += 1;
-            s.link_bits += u64::from(e.weight().bits);
+            s.link_bits += bits;
+            // a link is one PE pitch long when it enters or leaves a PE or a tree register
+            let placed = |n: NodeIndex| matches!(g[n], Node::Pe { .. } | Node::Tree { .. });
+            if placed(e.source()) || placed(e.target()) {
+                *match e.weight().operand {
+                    Operand::Stream => &mut s.stream_wire_bits,
+                    Operand::Second => &mut s.second_wire_bits,
+                    Operand::Sum => &mut s.sum_wire_bits,
+                } += bits;
+            }
         }
         for n in g.node_indices() {
             match g[n] {
@@ -402,8 +524,80 @@ mod tests {
                     a.noc()
                 );
                 assert_eq!(s.tree_adders, ic.tree_adders);
+                let graph_wires = [s.stream_wire_bits, s.second_wire_bits, s.sum_wire_bits];
+                assert_eq!(
+                    graph_wires,
+                    [ic.stream_wire_bits, ic.second_wire_bits, ic.sum_wire_bits],
+                    "{r}x{c} {:?} {:?}",
+                    a.dataflow(),
+                    a.noc()
+                );
+                assert_eq!(
+                    NocActivity::from_parts(&a, &ic, graph_wires),
+                    NocActivity::of(&a)
+                );
             }
         }
+    }
+
+    /// Wires and register writes per event, counted by hand on small arrays.
+    #[test]
+    fn activity_per_word_and_per_compute() {
+        let ws = |noc| arch(Dataflow::WeightStationary, 4, 5, noc, false);
+        let a = NocActivity::of(&ws(Noc::default()));
+        // a: 8 bits into each of 20 PEs; sums: 32 bits out of each of 20 PEs
+        assert_eq!(a.word_wire_bits, 20 * 8 + 20 * 32);
+        // PE a and psum registers, input skew 8·(0+1+2+3), output deskew 32·(0+1+2+3+4)
+        assert_eq!(a.word_register_bits, 20 * (8 + 32) + 8 * 6 + 32 * 10);
+        assert_eq!(a.word_tree_adds, 0);
+        // the preload: 4 shifts of every PE's weight over every preload link
+        assert_eq!(a.compute_register_bits, 4 * 20 * 8);
+        assert_eq!(a.compute_wire_bits, 4 * 20 * 8);
+        let bt = NocActivity::of(&ws(Noc {
+            stream: Stream::Broadcast,
+            reduce: Reduce::AdderTree,
+        }));
+        // a column's tree of 4: 4 products (16 bits) in, 2 sums (17 bits) in, the root out (32)
+        assert_eq!(bt.word_wire_bits, 20 * 8 + 5 * (4 * 16 + 2 * 17 + 32));
+        // products 16 bits, tree registers 2 × 17 + 18 per column, no skew or deskew
+        assert_eq!(bt.word_register_bits, 20 * 16 + 5 * (2 * 17 + 18));
+        assert_eq!(bt.word_tree_adds, 5 * 3);
+        let os = NocActivity::of(&arch(
+            Dataflow::OutputStationary,
+            4,
+            5,
+            Noc::default(),
+            false,
+        ));
+        assert_eq!(os.word_wire_bits, 2 * 20 * 8);
+        assert_eq!(os.word_register_bits, 20 * (8 + 8 + 32) + 8 * (6 + 10));
+        // the drain: 4 shifts of every PE's sum
+        assert_eq!(os.compute_register_bits, 4 * 20 * 32);
+        assert_eq!(os.compute_wire_bits, 4 * 20 * 32);
+        // double-buffered weights: the switch bit moves and is kept beside the operand, and a
+        // COMPUTE also copies every shadow into the active weight
+        let db = NocActivity::of(&arch(
+            Dataflow::WeightStationary,
+            4,
+            5,
+            Noc::default(),
+            true,
+        ));
+        assert_eq!(db.word_wire_bits, a.word_wire_bits + 20);
+        assert_eq!(db.word_register_bits, a.word_register_bits + 20 + 6);
+        assert_eq!(db.compute_register_bits, a.compute_register_bits + 20 * 8);
+        // one PE: no skew, deskew or PE-to-PE link, only its own registers and its port links
+        let one = NocActivity::of(&arch(
+            Dataflow::WeightStationary,
+            1,
+            1,
+            Noc::default(),
+            false,
+        ));
+        assert_eq!(
+            (one.word_register_bits, one.word_wire_bits),
+            (8 + 32, 8 + 32)
+        );
     }
 
     #[test]

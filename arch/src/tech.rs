@@ -2,8 +2,9 @@
 //!
 //! The numbers live in `arch/data/tech_45nm.ron` and `arch/data/tech_32nm.ron`, which cite their
 //! sources in comments (Horowitz ISSCC 2014 for 45 nm arithmetic, NanGate FreePDK45 for a
-//! flip-flop, our runs of CACTI 7 for SRAM at both nodes, in `arch/data/cacti7_sram.csv`, and
-//! Stillmaker & Baas 2017 for scaling the logic to 32 nm). An [`crate::ArchSpec`] picks one with its
+//! flip-flop's area and energy, Keckler et al. IEEE Micro 2011 for on-chip wire energy, our runs of
+//! CACTI 7 for SRAM at both nodes, in `arch/data/cacti7_sram.csv`, and Stillmaker & Baas 2017 for
+//! scaling the logic to 32 nm). An [`crate::ArchSpec`] picks one with its
 //! `tech` field ([`BUILTIN`]); without it, 45 nm.
 //!
 //! Components:
@@ -11,7 +12,9 @@
 //!   between the points a figure follows the power law through the two nearest, beyond them the
 //!   nearest segment's ([`Tech::multiplier`], [`Tech::adder`]; a PE's MAC is one of each,
 //!   [`Tech::mac`]; an adder tree of n inputs, for later NoC options, is n-1 adders);
-//! - **registers**: area per flip-flop bit ([`Tech::register_area`]);
+//! - **registers**: area per flip-flop bit ([`Tech::register_area`]) and energy per bit written
+//!   with random data, half the writes changing the bit ([`Tech::register_energy`]);
+//! - **wires**: energy per bit moved one mm, random data ([`Tech::wire_energy`]);
 //! - **SRAM**: a CACTI-fitted model of one bank from its capacity and word width
 //!   ([`Tech::sram_bank`]): a bank of N bits with W-bit words is m = ceil(W / max_macro_word_bits)
 //!   macros side by side, all accessed together, and
@@ -20,7 +23,8 @@
 //!   separately); a buffer of B banks is B such banks ([`Tech::sram_buffer`]);
 //! - **DRAM**: energy per byte.
 //!
-//! Left out: leakage, clock tree, register and wire (NoC) energy, and multiplexers.
+//! Left out: leakage, the clock tree (a register's own clock pin energy is in its figure),
+//! repeaters and fan-out of long wires, and multiplexers.
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -78,6 +82,10 @@ pub struct TechSpec {
     pub adder: Vec<UnitPoint>,
     /// Area of one flip-flop bit.
     pub register_bit_um2: f64,
+    /// Energy of one flip-flop bit clocked with a new value of random data (pJ).
+    pub register_bit_pj: f64,
+    /// Energy of moving one bit of random data one mm along an on-chip wire (pJ).
+    pub wire_pj_per_bit_mm: f64,
     pub sram: SramSpec,
     pub dram_pj_per_byte: f64,
 }
@@ -168,6 +176,8 @@ impl Tech {
             }
         }
         positive(spec.register_bit_um2, "register_bit_um2")?;
+        positive(spec.register_bit_pj, "register_bit_pj")?;
+        positive(spec.wire_pj_per_bit_mm, "wire_pj_per_bit_mm")?;
         positive(spec.dram_pj_per_byte, "dram_pj_per_byte")?;
         let s = &spec.sram;
         ensure(
@@ -224,6 +234,16 @@ impl Tech {
     /// Area of `bits` flip-flops.
     pub fn register_area(&self, bits: u64) -> SquareMicrons {
         SquareMicrons(bits as f64 * self.spec.register_bit_um2)
+    }
+
+    /// Energy of writing `bits` flip-flops once with random data.
+    pub fn register_energy(&self, bits: u64) -> PicoJoules {
+        PicoJoules(bits as f64 * self.spec.register_bit_pj)
+    }
+
+    /// Energy of moving `bits` bits of random data `mm` millimetres along on-chip wires.
+    pub fn wire_energy(&self, bits: u64, mm: f64) -> PicoJoules {
+        PicoJoules(bits as f64 * mm * self.spec.wire_pj_per_bit_mm)
     }
 
     /// Flip-flop bits of one PE: two operand registers and one accumulator-wide register. Both
@@ -355,6 +375,26 @@ mod tests {
         assert!(b.mac_energy(dt()).get() < a.mac_energy(dt()).get());
         let (x, y) = (a.sram_bank(8192, 8), b.sram_bank(8192, 8));
         assert!(y.area.get() < x.area.get() && y.read.get() < x.read.get());
+        assert!(b.register_energy(8).get() < a.register_energy(8).get());
+        // a wire's energy per mm is kept across the nodes (same supply; Keckler et al.)
+        assert_eq!(b.wire_energy(8, 1.0), a.wire_energy(8, 1.0));
+    }
+
+    /// The register and wire energies are the derivations the technology files state: NanGate's
+    /// DFF_X1 tables at 1.1 V, half the writes changing the bit, scaled by (0.9/1.1)²; Keckler et
+    /// al.'s 310 pJ per 256 bits over 10 mm; 32 nm registers by Stillmaker & Baas's 0.6541.
+    #[test]
+    fn register_and_wire_energies_follow_their_derivation() {
+        let hold = (2.441622 + 4.497803 + 2.627385 + 4.265302) / 2.0;
+        let change = (7.539890 + 4.357977 + 7.580013 + 3.976646) / 2.0;
+        let fj = (hold + change) / 2.0 * (0.9f64 / 1.1).powi(2);
+        let (a, b) = (Tech::default_45nm(), Tech::builtin("32nm").unwrap());
+        assert!((a.spec.register_bit_pj - fj / 1000.0).abs() < 5e-7);
+        assert!((b.spec.register_bit_pj - a.spec.register_bit_pj * 0.6541).abs() < 5e-7);
+        assert!((a.spec.wire_pj_per_bit_mm - 310.0 / 2560.0).abs() < 5e-5);
+        // a byte over 25 µm, and 8 flip-flops
+        assert!((a.wire_energy(8, 0.025).get() - 8.0 * 0.025 * 0.1211).abs() < 1e-12);
+        assert!((a.register_energy(8).get() - 8.0 * 0.006240).abs() < 1e-12);
     }
 
     #[test]

@@ -151,9 +151,10 @@ fn print(r: &SystemReport, v: Option<&tessera_verif::SystemVerifyReport>) {
         );
     }
     outln!(
-        "system: {} cycles (the last to finish), {:.4e} pJ, shared channel held {:.1} % of the cycles",
+        "system: {} cycles (the last to finish), {:.4e} pJ (interconnect {:.4e} pJ), shared channel held {:.1} % of the cycles",
         r.cycles,
         r.energy_pj,
+        r.noc_energy_pj,
         100.0 * r.channel_utilization
     );
     outln!("estimate: {}", r.model);

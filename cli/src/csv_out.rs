@@ -7,7 +7,7 @@ use tessera_sim::workload::{EstimateReport, LayerInfo, SimulateReport, Totals, V
 use tessera_sim::Counters;
 
 const LAYER_COLS: [&str; 8] = ["layer", "kind", "shape", "instances", "m", "k", "n", "macs"];
-const COST_COLS: [&str; 3] = ["cycles", "energy_pj", "utilization_pct"];
+const COST_COLS: [&str; 4] = ["cycles", "energy_pj", "noc_energy_pj", "utilization_pct"];
 const COUNTER_COLS: [&str; 8] = [
     "dram_read_bytes",
     "dram_write_bytes",
@@ -60,10 +60,11 @@ fn breakdown(b: &Breakdown) -> Vec<String> {
     b.fields().iter().map(|(_, v)| v.to_string()).collect()
 }
 
-fn cost(cycles: u64, energy_pj: f64, util: f64) -> Vec<String> {
+fn cost(cycles: u64, (energy_pj, noc_pj): (f64, f64), util: f64) -> Vec<String> {
     vec![
         cycles.to_string(),
         format!("{energy_pj:.6}"),
+        format!("{noc_pj:.6}"),
         format!("{:.4}", 100.0 * util),
     ]
 }
@@ -72,7 +73,11 @@ fn total_row(t: &Totals) -> Vec<String> {
     let mut r = vec!["TOTAL".to_string()];
     r.extend(std::iter::repeat_n(String::new(), LAYER_COLS.len() - 2));
     r.push(t.macs.to_string());
-    r.extend(cost(t.cycles, t.energy_pj, t.utilization));
+    r.extend(cost(
+        t.cycles,
+        (t.energy_pj, t.noc_energy_pj),
+        t.utilization,
+    ));
     r.extend(counters(&t.counters));
     r.extend(breakdown(&t.breakdown));
     r
@@ -111,7 +116,11 @@ pub fn estimate(r: &EstimateReport) -> Result<()> {
     for l in &r.layers {
         let mut row = info(&l.info);
         row.extend([l.mapping.tile_m, l.mapping.tile_k, l.mapping.tile_n].map(|t| t.to_string()));
-        row.extend(cost(l.cycles, l.energy_pj, l.utilization));
+        row.extend(cost(
+            l.cycles,
+            (l.energy_pj, l.noc_energy_pj),
+            l.utilization,
+        ));
         row.extend(counters(&l.counters));
         row.extend(breakdown(&l.breakdown));
         rows.push(row);
@@ -130,7 +139,11 @@ pub fn simulate(r: &SimulateReport) -> Result<()> {
     for l in &r.layers {
         let mut row = info(&l.info);
         row.extend([l.mapping.tile_m, l.mapping.tile_k, l.mapping.tile_n].map(|t| t.to_string()));
-        row.extend(cost(l.cycles, l.energy_pj, l.utilization));
+        row.extend(cost(
+            l.cycles,
+            (l.energy_pj, l.noc_energy_pj),
+            l.utilization,
+        ));
         row.extend(counters(&l.counters));
         row.extend(breakdown(&l.breakdown));
         row.push(l.matches_reference.to_string());

@@ -36,7 +36,7 @@ pub fn list(archs: &[&str], workloads: &[&str]) -> Result<()> {
 /// The per-layer table's header (both estimate and simulate).
 fn layer_header(extra: &str) {
     outln!(
-        "  {:<22} {:<20} {:>13} {:>15} {:>14} {:>7} {:>15} {:>12} {:>12} {:>12} {:>12}  {}{extra}",
+        "  {:<22} {:<20} {:>13} {:>15} {:>14} {:>7} {:>15} {:>12} {:>12} {:>12} {:>12} {:>12}  {}{extra}",
         "layer",
         "kind",
         "MACs",
@@ -44,6 +44,7 @@ fn layer_header(extra: &str) {
         "cycles",
         "util %",
         "energy pJ",
+        "NoC pJ",
         "DRAM rd B",
         "DRAM wr B",
         "compute cyc",
@@ -58,13 +59,13 @@ fn layer_row(
     m: &Mapping,
     cycles: u64,
     util: f64,
-    energy_pj: f64,
+    (energy_pj, noc_pj): (f64, f64),
     k: &tessera_sim::Counters,
     b: &Breakdown,
     extra: &str,
 ) {
     outln!(
-        "  {:<22} {:<20} {:>13} {:>15} {:>14} {:>7.1} {:>15.4e} {:>12} {:>12} {:>12} {:>12}  {}{extra}",
+        "  {:<22} {:<20} {:>13} {:>15} {:>14} {:>7.1} {:>15.4e} {:>12.4e} {:>12} {:>12} {:>12} {:>12}  {}{extra}",
         info.layer,
         info.kind,
         info.macs,
@@ -72,6 +73,7 @@ fn layer_row(
         cycles,
         100.0 * util,
         energy_pj,
+        noc_pj,
         k.dram_read_bytes,
         k.dram_write_bytes,
         b.compute,
@@ -83,11 +85,12 @@ fn layer_row(
 /// Totals, the cycle breakdown, accesses per level and the operations nobody models.
 fn totals(t: &Totals, clock_mhz: Option<f64>, nm: &NotModelled) {
     outln!(
-        "  total: {} cycles ({:.2} µs{}), {:.4e} pJ, {} MACs, utilization {:.1} %",
+        "  total: {} cycles ({:.2} µs{}), {:.4e} pJ (interconnect {:.4e} pJ), {} MACs, utilization {:.1} %",
         t.cycles,
         t.latency_us,
         clock_mhz.map_or(String::new(), |c| format!(" at {c} MHz")),
         t.energy_pj,
+        t.noc_energy_pj,
         t.macs,
         100.0 * t.utilization
     );
@@ -150,7 +153,7 @@ pub fn estimate(r: &EstimateReport, arch: &Arch) {
             &l.mapping,
             l.cycles,
             l.utilization,
-            l.energy_pj,
+            (l.energy_pj, l.noc_energy_pj),
             &l.counters,
             &l.breakdown,
             "",
@@ -169,6 +172,16 @@ pub fn estimate(r: &EstimateReport, arch: &Arch) {
         i.stats.tree_adders,
         i.stats.max_stream_hops,
         i.stats.max_sum_hops
+    );
+    outln!(
+        "  interconnect energy: {:.4e} pJ, {:.4} pJ per streamed word, {:.4} pJ per COMPUTE (preload or drain); wire bit-hops with every link used once: streamed operand {}, second operand {}, sums {} (a hop = the PE pitch, {:.1} µm)",
+        r.totals.noc_energy_pj,
+        i.energy_per_word_pj,
+        i.energy_per_compute_pj,
+        i.stats.stream_wire_bits,
+        i.stats.second_wire_bits,
+        i.stats.sum_wire_bits,
+        i.pe_pitch_um
     );
 }
 
@@ -192,7 +205,7 @@ pub fn simulate(r: &SimulateReport) {
             &l.mapping,
             l.cycles,
             l.utilization,
-            l.energy_pj,
+            (l.energy_pj, l.noc_energy_pj),
             &l.counters,
             &l.breakdown,
             if l.matches_reference {

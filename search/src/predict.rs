@@ -158,8 +158,8 @@ pub struct LayerFeatures {
     /// ([`lower_bound`]); if it fails, a first-order estimate (compute with the array's fill per
     /// tile and the DMA's time, overlapped when every buffer has two banks). In cycles.
     pub reference_cycles: f64,
-    /// The analytical model's energy of the default mapping (or, if that fails, MACs, buffer
-    /// accesses and DRAM bytes priced by [`EnergyTable`]). In pJ.
+    /// The analytical model's energy of the default mapping (or, if that fails, MACs, the
+    /// interconnect, buffer accesses and DRAM bytes priced by [`EnergyTable`]). In pJ.
     pub reference_energy_pj: f64,
 }
 
@@ -265,6 +265,8 @@ pub(crate) fn layer_features_with(
     // The array's MACs count every PE of every streamed cycle (padding included); each streamed
     // cycle reads an input word (and OS a weight word) and WS writes an accumulator word.
     let mac_e = ideal * pes * e.mac_pj;
+    // the interconnect: per MAC slot (the streamed words) and per tile (preload or drain)
+    let noc_e = ideal * pes * e.noc_mac_slot_pj + tiles * e.noc_compute_pj;
     let sram_e = if os {
         ideal * (e.input_read_pj + e.weight_read_pj)
             + out_words * e.accumulator_write_pj
@@ -278,7 +280,7 @@ pub(crate) fn layer_features_with(
             + w_words * e.weight_write_pj
     };
     let dram_e = dram_bytes * e.dram_byte_pj;
-    let reference_energy_pj = mac_e + sram_e + dram_e;
+    let reference_energy_pj = mac_e + noc_e + sram_e + dram_e;
     let (conv, depthwise, stride) = match layer {
         Layer::Conv2d(cv) => (
             1.0,

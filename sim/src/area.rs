@@ -51,6 +51,13 @@ pub fn skew_register_bits(arch: &Arch) -> u64 {
     Interconnect::of(arch).skew_register_bits
 }
 
+/// The PE pitch the area model implies, in µm: the side of a square PE whose area is the PE array's
+/// (MACs and registers, adder trees included) divided by its PEs. The energy model's wires are
+/// this long per hop.
+pub fn pe_pitch_um(arch: &Arch) -> f64 {
+    (Area::of(arch).pe_array_um2 / arch.pes() as f64).sqrt()
+}
+
 impl Area {
     pub fn of(arch: &Arch) -> Area {
         let t = arch.tech();

@@ -248,6 +248,8 @@ pub struct SubReport {
     pub transfers: u64,
     pub channel_hold_cycles: u64,
     pub energy_pj: f64,
+    /// The part of `energy_pj` spent in the array's interconnect.
+    pub noc_energy_pj: f64,
     pub matches_reference: bool,
     /// The analytical estimate of `cycles` ([`estimate_system`]) and its error against them.
     pub estimated_cycles: u64,
@@ -268,6 +270,8 @@ pub struct SystemReport {
     /// Σ holds / `cycles`: how busy the shared channel was.
     pub channel_utilization: f64,
     pub energy_pj: f64,
+    /// The part of `energy_pj` spent in the sub-accelerators' interconnects.
+    pub noc_energy_pj: f64,
     pub matches_reference: bool,
     pub model: &'static str,
 }
@@ -335,6 +339,7 @@ pub fn simulate_system_report(
             transfers: h.len() as u64,
             channel_hold_cycles: h.iter().sum(),
             energy_pj: run.report.energy.total_pj,
+            noc_energy_pj: run.report.energy.noc_pj,
             matches_reference: job.outputs_match(&run.dram),
             estimated_cycles: estimated,
             estimate_error_pct: (estimated as f64 - cycles as f64) / cycles as f64 * 100.0,
@@ -352,6 +357,7 @@ pub fn simulate_system_report(
         cycles,
         channel_utilization: hold as f64 / cycles.max(1) as f64,
         energy_pj: subs.iter().map(|s| s.energy_pj).sum(),
+        noc_energy_pj: subs.iter().map(|s| s.noc_energy_pj).sum(),
         matches_reference: subs.iter().all(|s| s.matches_reference),
         subs,
         model: CONTENTION_NOTE,

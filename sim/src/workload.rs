@@ -92,6 +92,9 @@ pub struct Totals {
     pub cycles: u64,
     pub latency_us: f64,
     pub energy_pj: f64,
+    /// The part of `energy_pj` spent in the array's interconnect (pipeline registers, wires, adder
+    /// trees).
+    pub noc_energy_pj: f64,
     pub macs: u64,
     /// MACs / (PEs × cycles).
     pub utilization: f64,
@@ -111,7 +114,8 @@ fn totals<'a>(arch: &Arch, rows: impl Iterator<Item = Row<'a>> + Clone) -> Resul
     Ok(Totals {
         cycles,
         latency_us: arch.microseconds(tessera_core::Cycles(cycles)),
-        energy_pj: rows.map(|r| r.1).sum(),
+        energy_pj: rows.clone().map(|r| r.1).sum(),
+        noc_energy_pj: rows.map(|r| r.5).sum(),
         macs,
         utilization: macs as f64 / (arch.pes() as f64 * cycles.max(1) as f64),
         counters,
@@ -119,15 +123,23 @@ fn totals<'a>(arch: &Arch, rows: impl Iterator<Item = Row<'a>> + Clone) -> Resul
     })
 }
 
-/// What a per-layer row adds to the totals: (cycles, energy pJ, MACs, counters, breakdown).
-type Row<'a> = (u64, f64, u64, &'a Counters, &'a Breakdown);
+/// What a per-layer row adds to the totals: (cycles, energy pJ, MACs, counters, breakdown, the
+/// interconnect's energy pJ).
+type Row<'a> = (u64, f64, u64, &'a Counters, &'a Breakdown, f64);
 
 /// `row()` for the per-layer report types, which share these fields.
 macro_rules! layer_rows {
     ($($t:ty),*) => {$(
         impl $t {
             fn row(&self) -> Row<'_> {
-                (self.cycles, self.energy_pj, self.info.macs, &self.counters, &self.breakdown)
+                (
+                    self.cycles,
+                    self.energy_pj,
+                    self.info.macs,
+                    &self.counters,
+                    &self.breakdown,
+                    self.noc_energy_pj,
+                )
             }
         }
     )*};
@@ -158,6 +170,8 @@ pub struct LayerEstimate {
     pub mapping: Mapping,
     pub cycles: u64,
     pub energy_pj: f64,
+    /// The part of `energy_pj` spent in the array's interconnect.
+    pub noc_energy_pj: f64,
     pub utilization: f64,
     pub counters: Counters,
     pub breakdown: Breakdown,
@@ -191,14 +205,24 @@ pub struct InterconnectReport {
     pub reduce: tessera_arch::Reduce,
     #[serde(flatten)]
     pub stats: tessera_arch::noc::NocStats,
+    /// The PE pitch the area model implies (the length of one hop), in µm.
+    pub pe_pitch_um: f64,
+    /// The energy model's price of one streamed word's registers, wires and tree adds (pJ).
+    pub energy_per_word_pj: f64,
+    /// And of one COMPUTE's preload (output-stationary: drain), in pJ.
+    pub energy_per_compute_pj: f64,
 }
 
 impl InterconnectReport {
     pub fn of(arch: &Arch) -> Result<InterconnectReport> {
+        let t = crate::EnergyTable::of(arch);
         Ok(InterconnectReport {
             stream: arch.noc().stream,
             reduce: arch.noc().reduce,
             stats: tessera_arch::noc::NocGraph::of(arch).check()?,
+            pe_pitch_um: crate::area::pe_pitch_um(arch),
+            energy_per_word_pj: t.noc_mac_slot_pj * arch.pes() as f64,
+            energy_per_compute_pj: t.noc_compute_pj,
         })
     }
 }
@@ -250,6 +274,7 @@ pub fn estimate(arch: &Arch, w: &Workload, spec: &MappingSpec) -> Result<Estimat
                 mapping,
                 cycles: e.cycles.get(),
                 energy_pj: e.energy.total_pj,
+                noc_energy_pj: e.energy.noc_pj,
                 utilization: e.utilization,
                 counters: e.counters,
                 breakdown: e.breakdown,
@@ -280,6 +305,8 @@ pub struct LayerSim {
     pub mapping: Mapping,
     pub cycles: u64,
     pub energy_pj: f64,
+    /// The part of `energy_pj` spent in the array's interconnect.
+    pub noc_energy_pj: f64,
     pub utilization: f64,
     pub counters: Counters,
     pub breakdown: Breakdown,
@@ -343,6 +370,7 @@ pub fn simulate(
                     mapping,
                     cycles: run.report.cycles.get(),
                     energy_pj: run.report.energy.total_pj,
+                    noc_energy_pj: run.report.energy.noc_pj,
                     utilization: run.report.utilization,
                     counters: run.report.counters,
                     breakdown: run.report.breakdown,

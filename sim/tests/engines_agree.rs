@@ -152,6 +152,10 @@ fn check_layer(arch: &Arch, g: &Layer, mapping: &Mapping, seed: u64) -> Result<(
         "analytical cycles differ from the simulator's"
     );
     prop_assert_eq!(est.breakdown, st.report.breakdown);
+    // energy, the interconnect's included, is priced from those counters: equal in all three
+    prop_assert_eq!(st.report.energy, ev.report.energy);
+    prop_assert_eq!(est.energy, st.report.energy);
+    prop_assert!(est.energy.noc_pj > 0.0);
     Ok(())
 }
 
