@@ -40,6 +40,7 @@ fn with_dram(name: &str, bpc: i64, lat: i64) -> Arch {
     s.dram = DramSpec {
         bytes_per_cycle: bpc,
         latency_cycles: lat,
+        outstanding_transfers: None,
     };
     s.validate().unwrap()
 }
