@@ -249,3 +249,50 @@ fn synth_interconnect_options() {
         Reduce::Chain,
     ));
 }
+
+/// `arch` with `o` DMA transfers in flight (docs/TIMING.md, "DMA unit and the DRAM port").
+fn with_slots(arch: &Arch, o: i64) -> Arch {
+    let mut s = arch.spec().clone();
+    s.name = format!("{}_o{o}", s.name);
+    s.dram.outstanding_transfers = Some(o);
+    s.validate().unwrap()
+}
+
+/// Several transfers in flight (the DMA's FIFO of transfers, its request and completion sides, the
+/// controller's `dma_full`): every dataflow, double-buffered weights, odd banks and W = 7, with 2, 3
+/// (pointers that do not wrap at a power of two) and 16 slots, lint clean.
+#[test]
+fn lint_transfer_slots() {
+    let mut db = tessera_arch::builtin::arch_spec("ws_2x3")
+        .unwrap()
+        .with_weight_double_buffer(true);
+    db.name = "ws_2x3_db".into();
+    let archs = [
+        builtin("ws_1x1"),
+        builtin("os_2x3"),
+        builtin("is_4x4"),
+        odd(),
+        db.validate().unwrap(),
+    ];
+    for a in &archs {
+        for o in [2, 3, 16] {
+            lint(&with_slots(a, o));
+        }
+    }
+}
+
+/// Synthesis with several transfer slots (three: pointers that wrap at no power of two): no latch,
+/// and every flip-flop has its synchronous reset (the slots' descriptors are registers, not a memory
+/// whose reset synthesis may drop).
+#[test]
+fn synth_transfer_slots() {
+    let Some(r) = synth(&with_slots(&builtin("os_2x3"), 3)) else {
+        return;
+    };
+    let unreset: Vec<_> = r
+        .cells_by_type
+        .keys()
+        .filter(|t| t.starts_with("$_DFF") || t.starts_with("$dff") || t.starts_with("$_ALDFF"))
+        .collect();
+    assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
+}
