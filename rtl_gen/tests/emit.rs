@@ -474,9 +474,20 @@ fn ws_2x3_with_four_transfer_slots_matches_golden() {
 fn slot_counts_size_the_pointers() {
     for (o, ptr, count) in [(2, 1, 2), (3, 2, 2), (4, 2, 3), (5, 3, 3), (16, 4, 5)] {
         let d = emit(&with_slots("os_2x3", o, "os_2x3_slots")).unwrap();
-        let dma = &d.files.iter().find(|f| f.name.ends_with("_dma.v")).unwrap().text;
-        assert!(dma.contains(&format!("reg [{}:0] head;", ptr - 1)), "O = {o}");
-        assert!(dma.contains(&format!("reg [{}:0] nfl;", count - 1)), "O = {o}");
+        let dma = &d
+            .files
+            .iter()
+            .find(|f| f.name.ends_with("_dma.v"))
+            .unwrap()
+            .text;
+        assert!(
+            dma.contains(&format!("reg [{}:0] head;", ptr - 1)),
+            "O = {o}"
+        );
+        assert!(
+            dma.contains(&format!("reg [{}:0] nfl;", count - 1)),
+            "O = {o}"
+        );
         assert!(dma.contains(&format!("SLOTS = {count}'d{o};")), "O = {o}");
     }
 }
