@@ -570,11 +570,12 @@ fn with_slots(arch: &Arch, o: i64, bpc: i64, lat: i64) -> Arch {
 }
 
 /// Several DMA transfers in flight, latencies overlapping while the request and beat streams stay
-/// in order: 2, 3, 4 and 16 slots on every dataflow and double-buffered weights, a slow DRAM
-/// (2 B/cycle, latency 30, where the slots pay) and a fast one, a GEMM and a gathered convolution
-/// each; RTL ≡ simulator bit-exact and cycle-equal, two with both engines' event traces equal to the
-/// RTL's. Each design does run with several transfers in flight (the simulator's DMA is faster
-/// than with one slot).
+/// in order: 16, 3 and 4 slots on every dataflow (weight-stationary with double-buffered weights), a
+/// slow DRAM (2 B/cycle, latency 30, where the slots pay) and a fast one (16 B/cycle, latency 4), a
+/// GEMM and a gathered convolution each; RTL ≡ simulator bit-exact and cycle-equal, two with the
+/// event traces equal too (one per engine). Each design does run with several transfers in flight
+/// (the simulator's run is shorter than with one slot). Two slots, and four on more designs, are
+/// drawn by `random_designs_verify`; verif/tests/rtl_run.rs checks hand-written programs with two.
 #[test]
 fn transfer_slots_verify() {
     let w = Workload::of_layers(
@@ -593,7 +594,6 @@ fn transfer_slots_verify() {
         ),
         (with_slots(&b("os_2x3"), 3, 2, 30), Engine::Stepped, true),
         (with_slots(&b("is_2x3"), 4, 16, 4), Engine::Event, false),
-        (with_slots(&b("ws_2x3"), 2, 16, 4), Engine::Stepped, false),
     ] {
         let d = arch.dram();
         let one = with_slots(
