@@ -130,6 +130,10 @@ pub struct BufferSpec {
 pub struct DramSpec {
     pub bytes_per_cycle: i64,
     pub latency_cycles: i64,
+    /// Transfers the DMA keeps in flight on the channel (docs/TIMING.md, "DMA unit and the DRAM
+    /// port"); 1 when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outstanding_transfers: Option<i64>,
 }
 
 /// Which on-chip buffer.
@@ -278,6 +282,7 @@ impl Buffer {
 pub struct Dram {
     bytes_per_cycle: u32,
     latency: Cycles,
+    outstanding: u32,
 }
 
 impl Dram {
@@ -288,6 +293,10 @@ impl Dram {
     /// L: cycles from a request to its first data (or from a store's last beat to its acknowledgement).
     pub fn latency(&self) -> Cycles {
         self.latency
+    }
+    /// O: transfers the DMA may have in flight at once (1 = one at a time).
+    pub fn outstanding_transfers(&self) -> u32 {
+        self.outstanding
     }
 }
 
@@ -361,6 +370,8 @@ pub const MAX_ARRAY_DIM: i64 = 128;
 pub const MAX_BUFFER_WORDS: u32 = 1 << 16;
 pub const MAX_DRAM_BYTES_PER_CYCLE: i64 = 4096;
 pub const MAX_DRAM_LATENCY: i64 = 100_000;
+/// Most DMA transfers in flight (`dram.outstanding_transfers`).
+pub const MAX_OUTSTANDING_TRANSFERS: i64 = 16;
 /// Highest clock accepted, and the lowest (a slower clock is surely a unit mistake).
 pub const MAX_CLOCK_MHZ: f64 = 10_000.0;
 pub const MIN_CLOCK_MHZ: f64 = 0.001;
@@ -510,6 +521,7 @@ impl ArchSpec {
             dram: DramSpec {
                 bytes_per_cycle,
                 latency_cycles,
+                outstanding_transfers: None,
             },
             clock_mhz: 500.0,
             tech: None,
@@ -626,6 +638,12 @@ impl ArchSpec {
                 )
             },
         )?;
+        let outstanding = d.outstanding_transfers.unwrap_or(1);
+        ensure(
+            (1..=MAX_OUTSTANDING_TRANSFERS).contains(&outstanding),
+            "dram.outstanding_transfers",
+            || format!("must be between 1 and {MAX_OUTSTANDING_TRANSFERS}, got {outstanding}"),
+        )?;
         ensure(
             self.clock_mhz.is_finite() && (MIN_CLOCK_MHZ..=MAX_CLOCK_MHZ).contains(&self.clock_mhz),
             "clock_mhz",
@@ -706,6 +724,7 @@ impl ArchSpec {
             dram: Dram {
                 bytes_per_cycle: d.bytes_per_cycle as u32,
                 latency: Cycles(d.latency_cycles as u64),
+                outstanding: outstanding as u32,
             },
             clock_mhz: self.clock_mhz,
             tech,

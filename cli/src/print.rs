@@ -14,8 +14,12 @@ pub fn list(archs: &[&str], workloads: &[&str]) -> Result<()> {
     outln!("accelerators (--arch):");
     for a in archs {
         let x = tessera_arch::builtin::arch(a)?;
+        let slots = match x.dram().outstanding_transfers() {
+            1 => String::new(),
+            o => format!(", {o} transfers in flight"),
+        };
         outln!(
-            "  {a:<10} {:<18} {}x{} PEs, {} SRAM, DRAM {} B/cycle, latency {}",
+            "  {a:<10} {:<18} {}x{} PEs, {} SRAM, DRAM {} B/cycle, latency {}{slots}",
             x.dataflow().name(),
             x.rows(),
             x.cols(),

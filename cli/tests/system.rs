@@ -63,6 +63,10 @@ fn bad_system_files_name_file_and_field() {
         ("system_mixed_dram.ron", "subs[1]"),
         ("system_unknown_field.ron", "subs[0].worklaods"),
         ("system_missing_arch.ron", "subs[1].arch"),
+        (
+            "system_outstanding.ron",
+            "subs[0].arch.dram.outstanding_transfers",
+        ),
     ] {
         let f = path(&format!("tests/bad/{file}"));
         let o = tessera(&["system", &f]);

@@ -817,6 +817,16 @@ pub fn search_multitask(
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Result<MultiTaskResult> {
     cfg.validate()?;
+    let slots = base.dram().outstanding_transfers();
+    if cfg.dram == DramMode::Shared && slots > 1 {
+        return Err(Diagnostic::field(
+            "dram",
+            format!(
+                "a shared channel needs a base accelerator with one DMA transfer slot, but {} has dram.outstanding_transfers = {slots} (docs/TIMING.md, \"Systems\"); use `partitioned`, or a base with one slot",
+                base.name()
+            ),
+        ));
+    }
     if workloads.len() != cfg.tasks.len() {
         return Err(Diagnostic::internal(
             "internal error: one workload per task expected",
@@ -1150,6 +1160,30 @@ fn separate_baseline(
 mod tests {
     use super::*;
     use tessera_arch::builtin;
+
+    /// A shared channel is arbitrated one transfer per DMA: a base with several transfer slots is
+    /// refused up front, naming the mode; partitioned keeps them.
+    #[test]
+    fn a_shared_channel_refuses_several_transfer_slots() {
+        let mut spec = builtin::arch_spec("ws_8x8").unwrap();
+        spec.dram.outstanding_transfers = Some(4);
+        let base = spec.validate().unwrap();
+        let mut cfg = MultiTaskConfig::default_for(
+            &base,
+            vec![Task {
+                workload: "gemm_37x50x19".into(),
+                max_cycles: None,
+            }],
+        );
+        cfg.evaluations = 20;
+        let w = vec![tessera_workloads::builtin::workload("gemm_37x50x19").unwrap()];
+        cfg.dram = DramMode::Shared;
+        let e = search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("dram"), "{e:?}");
+        assert!(e.message.contains("outstanding_transfers = 4"), "{e:?}");
+        cfg.dram = DramMode::Partitioned;
+        search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap();
+    }
 
     /// On a space small enough to enumerate every system, the search returns the optimum.
     #[test]

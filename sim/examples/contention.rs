@@ -72,6 +72,7 @@ fn main() {
             Some(&DramSpec {
                 bytes_per_cycle: *w,
                 latency_cycles: *l,
+                outstanding_transfers: None,
             }),
             subs.iter()
                 .map(|(a, ws)| {

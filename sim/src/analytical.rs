@@ -15,11 +15,13 @@
 //! That is exact, not an approximation: the recurrence only takes maxima and adds constants, so a
 //! shifted state evolves shifted. When a loop never settles into such a period, it is walked.
 //!
-//! For today's machine — one in-order controller, one DMA, an uncontended DRAM channel with fixed
-//! latency, no bank conflicts — this recurrence follows the controller exactly, and `tessera
-//! validate` reports an error of 0. What it leaves out, and so where its error will come from when
-//! the machine grows: several outstanding DRAM requests, contention for the channel, bank conflicts,
-//! and any issue order other than the lowering's.
+//! For today's machine — one in-order controller, one DMA with `O` transfer slots (a transfer
+//! issues once the one `O` back is done and starts after the previous one's last request or beat,
+//! [`Walk::dma`]), an uncontended DRAM channel with fixed latency, no bank conflicts — this
+//! recurrence follows the controller exactly, and `tessera validate` reports an error of 0. What it
+//! leaves out, and so where its error will come from when the machine grows: contention for a
+//! shared channel (estimated separately, `crate::system`), bank conflicts, and any issue order
+//! other than the lowering's.
 //!
 //! Arithmetic: counts come from the checked summary; per-tile times are bounded by the contract's
 //! 16-bit fields and the DRAM's latency and width (under 2^40 cycles a tile even at 1 B/cycle and a
@@ -96,26 +98,82 @@ pub fn counters(p: &Problem, arch: &Arch, s: &Summary) -> Counters {
 }
 
 /// A tile's unit times, each including its instructions' issue cycles: (COMPUTE, LOADs before it
-/// with the `configs` CONFIGs ahead of them, STOREs after it).
+/// with the `configs` CONFIGs ahead of them, STOREs after it). With one transfer slot the loads
+/// and the stores each run one after the other, and these are their exact times from the first
+/// issue to the cycle their SYNC passes; with several slots (`dram.outstanding_transfers`) they are
+/// lower bounds: every transfer holds the channel for its [`Contract::load_hold`] /
+/// [`Contract::store_hold`] and the last one ends `L` cycles after its hold.
 pub fn tile_times(arch: &Arch, contract: &Contract, sh: &Shape, configs: u32) -> (u64, u64, u64) {
     let (inw, ww) = (
         u64::from(arch.input().word_bytes()),
         u64::from(arch.weight().word_bytes()),
     );
-    // a CONFIG takes one cycle of the controller and none of the DMA
-    let mut load = u64::from(configs);
+    let lat = arch.dram().latency().get();
+    let serial = arch.dram().outstanding_transfers() == 1;
+    // one transfer: busy + issue cycle when serial, its hold when several overlap
+    let group = |parts: &[(u64, u64)]| -> u64 {
+        if parts.is_empty() {
+            0
+        } else if serial {
+            parts.iter().map(|&(busy, _)| busy + 1).sum()
+        } else {
+            parts.iter().map(|&(_, hold)| hold).sum::<u64>() + lat + 1
+        }
+    };
+    let mut loads = [(0, 0); 2];
+    let mut nl = 0;
     if sh.input_words > 0 {
-        load += Contract::load_busy(arch, sh.input_words.into(), inw) + 1;
+        let n = sh.input_words.into();
+        loads[nl] = (
+            Contract::load_busy(arch, n, inw),
+            Contract::load_hold(arch, n, inw),
+        );
+        nl += 1;
     }
     if sh.weight_words > 0 {
-        load += Contract::load_busy(arch, sh.weight_words.into(), ww) + 1;
+        let n = sh.weight_words.into();
+        loads[nl] = (
+            Contract::load_busy(arch, n, ww),
+            Contract::load_hold(arch, n, ww),
+        );
+        nl += 1;
     }
+    // a CONFIG takes one cycle of the controller and none of the DMA
+    let load = u64::from(configs) + group(&loads[..nl]);
     let store = if sh.stores > 0 {
-        u64::from(sh.stores) * (Contract::store_busy(arch, sh.store_words.into()) + 1)
+        let n = sh.store_words.into();
+        let one = (Contract::store_busy(arch, n), Contract::store_hold(arch, n));
+        if serial {
+            u64::from(sh.stores) * (one.0 + 1)
+        } else {
+            u64::from(sh.stores) * one.1 + lat + 1
+        }
     } else {
         0
     };
     (contract.compute_busy(arch, sh.len.into()) + 1, load, store)
+}
+
+/// Cycles a tile's transfers hold the DRAM channel (its loads' and stores' holds): with several
+/// transfer slots, the DMA's request streams are still one after the other, so a run lasts at least
+/// the sum of these.
+pub fn tile_holds(arch: &Arch, sh: &Shape) -> u64 {
+    let mut h = 0;
+    if sh.input_words > 0 {
+        h += Contract::load_hold(
+            arch,
+            sh.input_words.into(),
+            arch.input().word_bytes().into(),
+        );
+    }
+    if sh.weight_words > 0 {
+        h += Contract::load_hold(
+            arch,
+            sh.weight_words.into(),
+            arch.weight().word_bytes().into(),
+        );
+    }
+    h + u64::from(sh.stores) * Contract::store_hold(arch, sh.store_words.into())
 }
 
 /// The model over a schedule.
@@ -171,11 +229,22 @@ pub fn estimate_capped(
 /// instruction issues at the first cycle the controller reaches it and its unit is free, and the
 /// units are busy for the contract's lengths. For the double-buffered program it also holds the
 /// tiles the lowering is behind on (`prev`: computed next; `pending`: stored next).
+/// The most transfer slots a DMA has ([`tessera_arch::spec::MAX_OUTSTANDING_TRANSFERS`]).
+const MAX_SLOTS: usize = tessera_arch::spec::MAX_OUTSTANDING_TRANSFERS as usize;
+
 #[derive(Default)]
 struct Walk {
     /// The cycle the controller reaches the next instruction.
     t: u64,
+    /// First cycle every transfer issued so far is done.
     dma_free: u64,
+    /// The DMA's transfer slots (docs/TIMING.md, "DMA unit and the DRAM port"): the cycle after the
+    /// last busy cycle of each of the last `O` transfers, oldest at `slot`; and the first cycle a new
+    /// transfer may start (the previous one's request end + 1).
+    slots: [u64; MAX_SLOTS],
+    slot: usize,
+    outstanding: usize,
+    req_free: u64,
     cmp_free: u64,
     compute_cycles: u64,
     dma_cycles: u64,
@@ -204,6 +273,10 @@ impl Clone for Walk {
         let Walk {
             t,
             dma_free,
+            slots,
+            slot,
+            outstanding,
+            req_free,
             cmp_free,
             compute_cycles,
             dma_cycles,
@@ -215,6 +288,8 @@ impl Clone for Walk {
             prev_done_at,
         } = source;
         (self.t, self.dma_free, self.cmp_free) = (*t, *dma_free, *cmp_free);
+        (self.slots, self.slot, self.outstanding, self.req_free) =
+            (*slots, *slot, *outstanding, *req_free);
         (self.compute_cycles, self.dma_cycles) = (*compute_cycles, *dma_cycles);
         self.acc.clone_from(acc);
         (self.prev, self.pending, self.last_tile) = (*prev, *pending, *last_tile);
@@ -241,8 +316,17 @@ impl Periodic for Walk {
             w.last_tile
                 .map(|p| (i128::from(p.stream) - i128::from(w.t), p.len))
         };
+        let slots_same = (0..self.outstanding).all(|j| {
+            let (x, y) = (
+                self.slots[(self.slot + j) % self.outstanding],
+                b.slots[(b.slot + j) % b.outstanding],
+            );
+            rel(x, self.t) == rel(y, b.t)
+        });
         let same = self.prev == b.prev
             && self.pending == b.pending
+            && slots_same
+            && rel(self.req_free, self.t) == rel(b.req_free, b.t)
             && rel(self.dma_free, self.t) == rel(b.dma_free, b.t)
             && rel(self.cmp_free, self.t) == rel(b.cmp_free, b.t)
             && rel(self.accept_at, self.t) == rel(b.accept_at, b.t)
@@ -270,12 +354,20 @@ impl Periodic for Walk {
         ) else {
             return false;
         };
-        let (Some(accept_at), Some(prev_done_at)) = (
+        let (Some(accept_at), Some(prev_done_at), Some(req_free)) = (
             add(self.accept_at.max(self.t), p.dt),
             add(self.prev_done_at.max(self.t), p.dt),
+            add(self.req_free.max(self.t), p.dt),
         ) else {
             return false;
         };
+        let mut slots = self.slots;
+        for x in &mut slots[..self.outstanding] {
+            let Some(y) = add((*x).max(self.t), p.dt) else {
+                return false;
+            };
+            *x = y;
+        }
         let last_tile = match self.last_tile {
             None => None,
             Some(x) => {
@@ -296,6 +388,7 @@ impl Periodic for Walk {
             return false;
         }
         (self.accept_at, self.prev_done_at, self.last_tile) = (accept_at, prev_done_at, last_tile);
+        (self.slots, self.req_free) = (slots, req_free);
         (self.t, self.dma_free, self.cmp_free) = (t, dma_free, cmp_free);
         (self.compute_cycles, self.dma_cycles) = (cc, dc);
         true
@@ -306,11 +399,26 @@ impl Walk {
     fn config(&mut self) {
         self.t = self.t.max(self.dma_free) + 1;
     }
-    fn dma(&mut self, busy: u64) {
-        let i = self.t.max(self.dma_free);
-        self.acc.dma(i + 1, i + busy);
-        self.dma_free = i + busy + 1;
-        self.dma_cycles += busy;
+    fn new(arch: &Arch) -> Walk {
+        Walk {
+            outstanding: arch.dram().outstanding_transfers() as usize,
+            ..Walk::default()
+        }
+    }
+    /// A LOAD or STORE busy for `busy` cycles from its start, holding the channel for `hold`: it
+    /// issues once a slot is free (the transfer `O` back is done), starts after the previous one's
+    /// request end, and its busy cycles count once where they overlap the previous ones'.
+    fn dma(&mut self, busy: u64, hold: u64) {
+        let i = self.t.max(self.slots[self.slot]);
+        let start = (i + 1).max(self.req_free);
+        let end = start + busy - 1;
+        let from = (i + 1).max(self.dma_free);
+        self.acc.dma(from, end);
+        self.dma_cycles += end + 1 - from;
+        self.dma_free = end + 1;
+        self.req_free = start + hold;
+        self.slots[self.slot] = end + 1;
+        self.slot = (self.slot + 1) % self.outstanding;
         self.t = i + 1;
     }
     fn compute(&mut self, busy: u64, len: u64) {
@@ -370,18 +478,27 @@ fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<(u64, Breakdow
             w.config();
         }
         if sh.input_words > 0 {
-            w.dma(Contract::load_busy(arch, sh.input_words.into(), inw));
+            let n = sh.input_words.into();
+            w.dma(
+                Contract::load_busy(arch, n, inw),
+                Contract::load_hold(arch, n, inw),
+            );
         }
         if sh.weight_words > 0 {
-            w.dma(Contract::load_busy(arch, sh.weight_words.into(), ww));
+            let n = sh.weight_words.into();
+            w.dma(
+                Contract::load_busy(arch, n, ww),
+                Contract::load_hold(arch, n, ww),
+            );
         }
     };
     let stores = |w: &mut Walk, sh: &Shape| {
         if sh.stores > 0 {
             // every STORE of a tile moves the same words: one busy length for all of them
-            let busy = Contract::store_busy(arch, sh.store_words.into());
+            let n = sh.store_words.into();
+            let (busy, hold) = (Contract::store_busy(arch, n), Contract::store_hold(arch, n));
             for _ in 0..sh.stores {
-                w.dma(busy);
+                w.dma(busy, hold);
             }
         }
     };
@@ -403,7 +520,7 @@ fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<(u64, Breakdow
             ControlFlow::Continue(())
         }
     };
-    let mut w = Walk::default();
+    let mut w = Walk::new(arch);
     if schedule.double_buffered {
         // loads(0); SYNC dma; per tile j: COMPUTE j; stores(j-1); loads(j+1); SYNC dma (not after
         // the last); then SYNC compute; stores(last); HALT (mapping/src/lower.rs).

@@ -14,7 +14,7 @@
 //! mapping of every command ([`crate::workload::mapping_for`]) and the inner search of
 //! `tessera_search`.
 
-use crate::analytical::{counters, estimate_capped, tile_times};
+use crate::analytical::{counters, estimate_capped, tile_holds, tile_times};
 use crate::contract::Contract;
 use crate::{Energy, EnergyTable, Estimate};
 use tessera_arch::Arch;
@@ -56,6 +56,11 @@ fn key_cmp(a: &(f64, u64, f64, Mapping), b: &(f64, u64, f64, Mapping)) -> std::c
 ///     term), and
 ///   - `Σ_j (L_j + S_j) + 2(n - 1) + 3` (the DMA: every load and store one after the other, with
 ///     the issue and SYNC cycles between tiles).
+///
+/// With several DMA transfer slots (`dram.outstanding_transfers` > 1) the loads or stores of a
+/// group overlap their latencies: `L_j` and `S_j` are then lower bounds ([`tile_times`]), and the
+/// DMA term of the double-buffered bounds is `Σ_j H_j + 1` with `H_j` the cycles tile `j`'s
+/// transfers hold the channel ([`crate::analytical::tile_holds`]; request streams never overlap).
 ///
 /// A convolution's CONFIGs are left out of every `L_j` (they only add cycles, so the bound stays
 /// one). An error only when the schedule's totals or the bound overflow u64.
@@ -120,6 +125,9 @@ fn bound_pass(
     let mut acc = SummaryAcc::default();
     // Each class of tiles once: (C, L, S, multiplicity).
     let mut classes = Classes::new();
+    // with several transfer slots: Σ over tiles of the cycles their transfers hold the channel
+    let serial = arch.dram().outstanding_transfers() == 1;
+    let mut holds: Option<u64> = Some(0);
     // overlapped COMPUTEs: consecutive streams start at least max(M, 2R + C - 1) apart
     let gap = 2 * u64::from(arch.rows()) + u64::from(arch.cols()) - 1;
     let mut streams: Option<u64> = Some(0);
@@ -127,6 +135,9 @@ fn bound_pass(
         acc.add(shape, mult, schedule.rows, schedule.cols);
         let (c, l, s) = tile_times(arch, &contract, shape, 0);
         classes.push((c, l, s, mult));
+        if !serial {
+            holds = holds.and_then(|h| h.checked_add(tile_holds(arch, shape).checked_mul(mult)?));
+        }
         streams =
             streams.and_then(|t| t.checked_add(u64::from(shape.len).max(gap).checked_mul(mult)?));
     });
@@ -146,20 +157,28 @@ fn bound_pass(
         // serial).
         let n = summary.steps;
         let array = streams.and_then(|t| t.checked_add(4));
-        let dma = sum(&|_, l, s| l.checked_add(s)).and_then(|t| {
-            t.checked_add(n.checked_sub(1)?.checked_mul(2)?)?
-                .checked_add(3)
-        });
+        let dma = if serial {
+            sum(&|_, l, s| l.checked_add(s)).and_then(|t| {
+                t.checked_add(n.checked_sub(1)?.checked_mul(2)?)?
+                    .checked_add(3)
+            })
+        } else {
+            holds.and_then(|h| h.checked_add(1))
+        };
         array.zip(dma).map(|(a, d)| a.max(d))
     } else if schedule.double_buffered {
         let l_min = classes.iter().map(|x| x.1).min().unwrap_or(0);
         let n = summary.steps;
         let array =
             sum(&|c, _, _| Some(c.max(l_min.checked_add(2)?))).and_then(|t| t.checked_add(1));
-        let dma = sum(&|_, l, s| l.checked_add(s)).and_then(|t| {
-            t.checked_add(n.checked_sub(1)?.checked_mul(2)?)?
-                .checked_add(3)
-        });
+        let dma = if serial {
+            sum(&|_, l, s| l.checked_add(s)).and_then(|t| {
+                t.checked_add(n.checked_sub(1)?.checked_mul(2)?)?
+                    .checked_add(3)
+            })
+        } else {
+            holds.and_then(|h| h.checked_add(1))
+        };
         array.zip(dma).map(|(a, d)| a.max(d))
     } else {
         sum(&|c, l, s| {
@@ -463,6 +482,11 @@ mod tests {
             }
             s.dram.bytes_per_cycle = rng.random_range(1..=16);
             s.dram.latency_cycles = rng.random_range(1..=30);
+            // one to four DMA transfer slots (with several the bounds are looser, still bounds)
+            s.dram.outstanding_transfers = Some(rng.random_range(1..=4));
+            if df == Dataflow::WeightStationary && rng.random_bool(0.3) {
+                s = s.with_weight_double_buffer(true);
+            }
             let Ok(arch) = s.validate() else { continue };
             let g = Gemm::new(
                 "g",

@@ -12,8 +12,9 @@
 //! <c> dma wbeat <i>                             store beat i presented
 //! <c> dma done | <c> compute done               the unit's last busy cycle
 //! ```
-//! Canonical order: by cycle, then unit (ctrl, dma, compute), then emission order (within the DMA in
-//! one cycle: request, read word, write beat, done).
+//! Canonical order: by cycle, then unit (ctrl, dma, compute), then kind within the DMA (request, read
+//! word, write beat, done: with several transfers in flight one cycle may hold a later transfer's
+//! request and an earlier one's word), then emission order.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -81,7 +82,8 @@ impl Tracer {
 }
 
 /// Put events in the canonical order every engine's trace is compared in: by cycle, then unit
-/// (`ctrl`, `dma`, `compute`), keeping emission order otherwise.
+/// (`ctrl`, `dma`, `compute`), then the DMA's kinds (`rreq`, `rbeat`, `wbeat`, `done`), keeping
+/// emission order otherwise.
 pub fn canonical(mut events: Vec<TraceEvent>) -> Vec<TraceEvent> {
     let rank = |u: &str| match u {
         "ctrl" => 0,
@@ -89,7 +91,14 @@ pub fn canonical(mut events: Vec<TraceEvent>) -> Vec<TraceEvent> {
         "compute" => 2,
         _ => 3,
     };
-    events.sort_by_key(|e| (e.cycle, rank(e.unit)));
+    let kind = |e: &TraceEvent| match (e.unit, e.event) {
+        ("dma", "rreq") => 0,
+        ("dma", "rbeat") => 1,
+        ("dma", "wbeat") => 2,
+        ("dma", "done") => 3,
+        _ => 0,
+    };
+    events.sort_by_key(|e| (e.cycle, rank(e.unit), kind(e)));
     events
 }
 

@@ -258,6 +258,62 @@ proptest! {
     }
 }
 
+/// `arch` with `o` DMA transfer slots (`dram.outstanding_transfers`).
+fn with_outstanding(arch: &Arch, o: i64) -> Arch {
+    let mut s = arch.spec().clone();
+    s.dram.outstanding_transfers = Some(o);
+    s.validate().unwrap()
+}
+
+proptest! {
+    // Several DMA transfers in flight on their own draws, so the draws of the tests above stay what
+    // they were.
+    #![proptest_config(ProptestConfig { cases: is_cases(), ..ProptestConfig::default() })]
+    /// docs/TIMING.md, "DMA unit and the DRAM port": 1 to 5 transfer slots on every dataflow, with
+    /// and without double-buffered weights, on products and gathered convolutions. The engines
+    /// agree event for event, the model cycle for cycle (it follows the slots exactly), and more
+    /// slots are never slower.
+    #[test]
+    fn outstanding_transfers_agree(
+        df in 0usize..3, db: bool, slots in 1i64..6, rows in 1i64..5, cols in 1i64..5,
+        banks in 1i64..3, bpc in 1i64..20, lat in 1i64..30,
+        conv: bool, c in 1u32..7, o in 1u32..5, h in 1u32..7, w in 1u32..7, kk in 1u32..4,
+        m in 1u32..24, k in 1u32..20, n in 1u32..20, tm_frac in 0.0f64..1.0, seed: u64,
+    ) {
+        let df = [
+            Dataflow::WeightStationary,
+            Dataflow::OutputStationary,
+            Dataflow::InputStationary,
+        ][df];
+        let one = small_arch_db(df, db, rows, cols, banks, bpc, lat, 16, 48);
+        let arch = with_outstanding(&one, slots);
+        let layer = if conv {
+            let (Some(out_h), Some(out_w)) = (
+                Conv2d::out_size(h, 2, kk, 1, 1),
+                Conv2d::out_size(w, 1, kk, 1, 1),
+            ) else { return Ok(()) };
+            Layer::Conv2d(Conv2d {
+                name: "c".into(), batch: 1, in_channels: c, in_h: h, in_w: w,
+                out_channels: o, kernel: [kk, kk], stride: [1, 1], dilation: [1, 1],
+                pad_begin: [1, 1], pad_end: [1, 0], groups: 1, out_h, out_w,
+            })
+        } else {
+            Layer::Gemm(Gemm::new("g", m, k, n))
+        };
+        let p = Problem::new(&layer, &arch).unwrap();
+        let cands = Mapping::candidates(&p.gemm, &arch);
+        let mapping = cands[((cands.len() - 1) as f64 * tm_frac) as usize];
+        check_layer(&arch, &layer, &mapping, seed)?;
+        let cycles = |a: &Arch| {
+            run_layer(&layer, a, &mapping, seed, &SimOptions::default())
+                .unwrap()
+                .report
+                .cycles
+        };
+        prop_assert!(cycles(&arch) <= cycles(&one), "more transfer slots made the run slower");
+    }
+}
+
 proptest! {
     // Narrow accumulators on their own draws, so the draws of the tests above stay what they were.
     #![proptest_config(ProptestConfig { cases: is_cases(), ..ProptestConfig::default() })]

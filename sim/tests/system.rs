@@ -150,6 +150,7 @@ fn a_narrow_shared_channel_slows_both() {
         Some(&tessera_arch::spec::DramSpec {
             bytes_per_cycle: 2,
             latency_cycles: 30,
+            outstanding_transfers: None,
         }),
         vec![
             (
@@ -184,6 +185,7 @@ fn a_system_is_validated() {
     let d = tessera_arch::spec::DramSpec {
         bytes_per_cycle: 4,
         latency_cycles: 9,
+        outstanding_transfers: None,
     };
     let s = System::new("x", Some(&d), vec![(a.clone(), w()), (b, w())]).unwrap();
     assert!(s.subs.iter().all(|(x, _)| x.dram().bytes_per_cycle() == 4));

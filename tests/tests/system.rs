@@ -57,6 +57,7 @@ fn check(name: &str, bpc: i64, lat: i64, subs: Vec<(ArchSpec, Vec<Workload>)>) -
         Some(&DramSpec {
             bytes_per_cycle: bpc,
             latency_cycles: lat,
+            outstanding_transfers: None,
         }),
         subs,
     )

@@ -394,6 +394,7 @@ pub fn parse_config_with(
             dram: DramSpec {
                 bytes_per_cycle,
                 latency_cycles: defaults.dram_latency_cycles,
+                outstanding_transfers: None,
             },
             clock_mhz: defaults.clock_mhz,
             tech: None,

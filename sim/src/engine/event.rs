@@ -9,10 +9,13 @@
 //!   SYNC and HALT wait for the units they name; when it cannot proceed it sleeps until the unit it
 //!   waits for posts its `Settle` event (no polling);
 //! - the DMA and compute [`UnitState`]s hold their busy registers; a unit's busy length comes from
-//!   the contract ([`Contract`]), the DMA's through the [`DramChannel`];
+//!   the contract ([`Contract`]), the DMA's through the [`DramChannel`]; the DMA keeps up to `O`
+//!   transfers in flight ([`DmaSlots`]: their last busy cycles, in order), so a LOAD or STORE
+//!   issues when a slot is free and SYNC, HALT and CONFIG wait for the last one;
 //! - the [`DramChannel`] grants transfers in the order they are issued (ties by sub-accelerator
-//!   index), each holding it through its last request or beat (docs/TIMING.md, "Systems"). A lone
-//!   accelerator's DMA never waits; in a system ([`run_system`]) every sub-accelerator is an
+//!   index), each holding it through its last request or beat (docs/TIMING.md, "Systems"); a
+//!   transfer of a lone accelerator waits only for its own DMA's previous one (several slots); in
+//!   a system ([`run_system`]) every sub-accelerator is an
 //!   `EventSim` and the earliest event of all of them is handled first, so the grants come in the
 //!   contract's order. A transfer is one event with the contract's closed-form beat times from its
 //!   grant (arbitration finer than a transfer would make it one event per burst).
@@ -273,11 +276,25 @@ pub(crate) fn run_system(
         .collect()
 }
 
+/// The DMA's transfers in flight (docs/TIMING.md, "DMA unit and the DRAM port"): their last busy
+/// cycles in issue order (they end in that order), at most `outstanding` of them.
+#[derive(Default)]
+struct DmaSlots {
+    ends: std::collections::VecDeque<u64>,
+    outstanding: usize,
+    /// The last busy cycle of the latest transfer (busy cycles count once, overlapping or not).
+    last_end: Option<u64>,
+    /// The cycle after the latest transfer's request end: a later one waits for it without waiting
+    /// for the channel (not counted as a DRAM wait).
+    own_free: u64,
+}
+
 /// One accelerator's event-level state: its queue, controller, units and race-check window.
 struct EventSim {
     q: Queue,
     ctrl: Controller,
     units: [UnitState; 2],
+    dma: DmaSlots,
     overlapped: bool,
     ov: OverlapState,
     /// Instructions still running or recently run, per unit, for the race check.
@@ -293,6 +310,10 @@ impl EventSim {
             q,
             ctrl: Controller::default(),
             units: [UnitState::default(); 2],
+            dma: DmaSlots {
+                outstanding: arch.dram().outstanding_transfers() as usize,
+                ..DmaSlots::default()
+            },
             overlapped: arch.weight_double_buffered(),
             ov: OverlapState::default(),
             active: [vec![], vec![]],
@@ -323,6 +344,7 @@ impl EventSim {
             q,
             ctrl,
             units,
+            dma,
             overlapped,
             ov,
             active,
@@ -344,7 +366,13 @@ impl EventSim {
             };
             let mut look_at = match ev {
                 Event::Free(u) => {
-                    units[u as usize].busy = false;
+                    if u == Unit::Dma {
+                        // the transfers whose last busy cycle has passed leave their slots
+                        while dma.ends.front().is_some_and(|&e| e < t) {
+                            dma.ends.pop_front();
+                        }
+                    }
+                    units[u as usize].busy = u == Unit::Dma && !dma.ends.is_empty();
                     match ctrl.waiting {
                         Some((w, _)) if w == u => {
                             ctrl.waiting = None;
@@ -429,6 +457,8 @@ impl EventSim {
                 };
                 let unit_busy = if overlapped && u == Unit::Compute {
                     t < ov.accept_at
+                } else if u == Unit::Dma {
+                    dma.ends.len() >= dma.outstanding
                 } else {
                     units[u as usize].busy
                 };
@@ -484,7 +514,27 @@ impl EventSim {
                     q.push(tile.stream + 1, Phase::Settle, Event::Free(u));
                     q.push(tile.done + 1, Phase::Settle, Event::Free(u));
                 } else {
-                    let end = issue(m, program, &ins, pc, t, u, opts, channel, active)?;
+                    let busy_from = match u {
+                        Unit::Dma => dma.last_end.map_or(0, |e| e + 1),
+                        Unit::Compute => 0,
+                    };
+                    let (grant, end) = issue(
+                        m,
+                        program,
+                        &ins,
+                        pc,
+                        t,
+                        u,
+                        opts,
+                        channel,
+                        active,
+                        (busy_from, dma.own_free),
+                    )?;
+                    if u == Unit::Dma {
+                        dma.ends.push_back(end);
+                        dma.last_end = Some(end);
+                        dma.own_free = grant + dma_hold(arch, &ins);
+                    }
                     units[u as usize].busy = true;
                     q.push(end + 1, Phase::Settle, Event::Free(u));
                 }
@@ -556,7 +606,7 @@ fn unit_busy(m: &Machine, ins: &Instr, opts: &SimOptions) -> u64 {
 }
 
 /// Issue `ins` to unit `u` at cycle `t`: the DRAM grant, the race check, statistics and trace.
-/// Returns the unit's last busy cycle (its busy register is low from the cycle after). A transfer
+/// Returns the grant and the last busy cycle (its busy register is low from the cycle after). A transfer
 /// the channel cannot start at once keeps the DMA busy while it waits.
 #[allow(clippy::too_many_arguments)]
 fn issue(
@@ -569,13 +619,14 @@ fn issue(
     opts: &SimOptions,
     channel: &mut DramChannel,
     active: &mut [Vec<Active>; 2],
-) -> Result<u64> {
+    (busy_from, own_free): (u64, u64),
+) -> Result<(u64, u64)> {
     let busy = unit_busy(m, ins, opts);
     let start = t + 1;
     let mut grant = start;
     if u == Unit::Dma {
         grant = channel.grant(start, dma_hold(m.arch, ins));
-        m.units.dram_wait_cycles += grant - start;
+        m.units.dram_wait_cycles += grant - start.max(own_free);
     }
     let end = grant + busy - 1;
     issue_span(
@@ -588,9 +639,9 @@ fn issue(
         (start, grant, end),
         None,
         active,
-        start,
+        busy_from.max(start),
     )?;
-    Ok(end)
+    Ok((grant, end))
 }
 
 /// Issue `ins` to unit `u` at cycle `t`, busy in cycles `start..=end` (a transfer granted the DRAM
@@ -639,8 +690,12 @@ fn issue_span(
     m.tracer.emit(end, u.name(), "done", String::new);
     match u {
         Unit::Dma => {
-            m.units.dma_busy_cycles += (end + 1).saturating_sub(start.max(busy_from));
-            m.breakdown.dma(start, end);
+            // transfers in flight together count their cycles once
+            let from = start.max(busy_from);
+            m.units.dma_busy_cycles += (end + 1).saturating_sub(from);
+            if from <= end {
+                m.breakdown.dma(from, end);
+            }
         }
         Unit::Compute => {
             m.units.compute_busy_cycles += (end + 1).saturating_sub(start.max(busy_from));

@@ -409,6 +409,20 @@ pub fn check_system(archs: &[&Arch]) -> Result<()> {
             ),
         ));
     }
+    if let Some((i, a)) = archs
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a.dram().outstanding_transfers() > 1)
+    {
+        return Err(Diagnostic::field(
+            format!("subs[{i}].arch.dram.outstanding_transfers"),
+            format!(
+                "{} keeps {} DMA transfers in flight, but a sub-accelerator of a system has one (docs/TIMING.md, \"Systems\": the shared channel's arbitration is defined for one transfer per DMA)",
+                a.name(),
+                a.dram().outstanding_transfers()
+            ),
+        ));
+    }
     let d0 = archs[0].dram();
     for (i, a) in archs.iter().enumerate().skip(1) {
         let d = a.dram();

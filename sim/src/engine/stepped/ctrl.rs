@@ -7,7 +7,7 @@ use tessera_arch::isa::{unit, Instr, Program};
 /// Why the controller waits this cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Wait {
-    /// To issue to the busy DMA unit.
+    /// To issue to the DMA unit with no free transfer slot (or a CONFIG, to the busy DMA).
     Dma,
     /// To issue to the busy compute unit.
     Compute,
@@ -62,7 +62,14 @@ impl Controller {
         self.pc
     }
 
-    pub fn eval(&self, program: &Program, dma_busy: bool, cu: CuState) -> Decision {
+    /// `dma_busy`: a transfer is in flight; `dma_accepts`: the DMA has a free transfer slot.
+    pub fn eval(
+        &self,
+        program: &Program,
+        dma_busy: bool,
+        dma_accepts: bool,
+        cu: CuState,
+    ) -> Decision {
         match program.instrs[self.pc] {
             Instr::Config(c) => {
                 if dma_busy {
@@ -72,7 +79,7 @@ impl Controller {
                 }
             }
             ins @ (Instr::Load { .. } | Instr::Gather { .. } | Instr::Store { .. }) => {
-                if dma_busy {
+                if !dma_accepts {
                     Decision::Wait(Wait::Dma)
                 } else {
                     Decision::Issue(ins)

@@ -1,12 +1,17 @@
 //! The DMA unit and the memory side of the DRAM channel (docs/TIMING.md, "DMA unit and the DRAM
 //! port").
 //!
-//! [`Dma`]: one transfer at a time. A LOAD presents read request `i` when its credit counter (W
-//! bytes per cycle, spent a word at a time) allows — a linear word, or the next word of the gather
-//! address generator ([`tessera_arch::gather`]) — and writes each word the DRAM returns into its
-//! buffer; its last busy cycle is the one its last word arrives in. A STORE reads accumulator word
-//! `i` through read port b when the same kind of credit allows, presents it as write beat `i` the
-//! next cycle, and ends in the cycle the DRAM acknowledges the last beat.
+//! [`Dma`]: up to `O` transfers in flight (`dram.outstanding_transfers`), in issue order. The
+//! *requesting* transfer — the oldest one that still has requests or beats to present — is the only
+//! one that gains credit and uses the channel; the next one becomes requesting in the cycle after
+//! its last request or beat (and, in a system, once granted). A LOAD presents read request `i` when
+//! its credit counter (W bytes per cycle, spent a word at a time) allows — a linear word, or the
+//! next word of the gather address generator ([`tessera_arch::gather`]) — and writes each word the
+//! DRAM returns into its buffer; its last busy cycle is the one its last word arrives in. A STORE
+//! reads accumulator word `i` through read port b when the same kind of credit allows, presents it
+//! as write beat `i` the next cycle, and ends in the cycle the DRAM acknowledges the last beat.
+//! Words and acknowledgements come back in issue order (a transfer starts after the previous one's
+//! last request or beat), so they always belong to the oldest transfer in flight.
 //!
 //! [`DramPort`]: the memory. It returns each request's word L cycles after the request, writes each
 //! beat into the DRAM image, and acknowledges a store L cycles after its last beat.
@@ -73,12 +78,36 @@ enum Op {
     },
 }
 
+/// A transfer in flight.
+struct Slot {
+    op: Op,
+    /// The transfer has been granted the DRAM channel (docs/TIMING.md, "Systems"; alone, in the
+    /// cycle after the previous transfer's last request or beat): until then it presents nothing
+    /// and gains no credit.
+    granted: bool,
+}
+
+impl Op {
+    /// Every request (LOAD) or beat (STORE) has been presented: the transfer no longer holds the
+    /// channel.
+    fn requests_done(&self) -> bool {
+        match self {
+            Op::Load { n, requested, .. } => requested >= n,
+            Op::Store {
+                n,
+                read,
+                beat_pending,
+                ..
+            } => read >= n && !*beat_pending,
+        }
+    }
+}
+
 #[derive(Default)]
 pub(crate) struct Dma {
-    op: Option<Op>,
-    /// The transfer has been granted the DRAM channel (docs/TIMING.md, "Systems"): until then it
-    /// presents nothing and gains no credit.
-    granted: bool,
+    /// Transfers in flight, oldest first.
+    slots: VecDeque<Slot>,
+    outstanding: usize,
     bytes_per_cycle: u64,
     store_word: u64,
 }
@@ -93,35 +122,42 @@ impl Source {
 }
 
 impl Dma {
-    pub fn busy(&self) -> bool {
-        self.op.is_some()
+    pub fn new(arch: &Arch) -> Self {
+        Dma {
+            slots: VecDeque::new(),
+            outstanding: arch.dram().outstanding_transfers() as usize,
+            bytes_per_cycle: u64::from(arch.dram().bytes_per_cycle()),
+            store_word: u64::from(arch.accumulator().word_bytes()),
+        }
     }
 
-    /// Busy and not yet granted the channel: requesting it this cycle.
+    /// A transfer is in flight.
+    pub fn busy(&self) -> bool {
+        !self.slots.is_empty()
+    }
+
+    /// A transfer may issue: fewer than `O` are in flight.
+    pub fn accepts(&self) -> bool {
+        self.slots.len() < self.outstanding
+    }
+
+    /// The requesting transfer (the oldest with requests or beats left).
+    fn requesting(&self) -> Option<&Slot> {
+        self.slots.iter().find(|s| !s.op.requests_done())
+    }
+
+    /// A transfer with requests left waits for the channel: requesting it this cycle.
     pub fn waits(&self) -> bool {
-        self.op.is_some() && !self.granted
+        self.requesting().is_some_and(|s| !s.granted)
     }
 
     /// The granted transfer holds the channel this cycle: a LOAD until its last request has been
     /// presented, a STORE until its last write beat has.
     pub fn holds(&self) -> bool {
-        self.granted
-            && match &self.op {
-                None => false,
-                Some(Op::Load { n, requested, .. }) => requested < n,
-                Some(Op::Store {
-                    n,
-                    read,
-                    beat_pending,
-                    ..
-                }) => read < n || *beat_pending,
-            }
+        self.requesting().is_some_and(|s| s.granted)
     }
 
     pub fn start(&mut self, m: &mut Machine, ins: &Instr) {
-        self.bytes_per_cycle = u64::from(m.arch.dram().bytes_per_cycle());
-        self.store_word = u64::from(m.arch.accumulator().word_bytes());
-        self.granted = false;
         let load = |target: LoadTarget, count: u16, sram_addr: u16, mut source: Source| Op::Load {
             target,
             n: count.into(),
@@ -132,7 +168,7 @@ impl Dma {
             requested: 0,
             received: 0,
         };
-        self.op = Some(match *ins {
+        let op = match *ins {
             Instr::Load {
                 target,
                 count,
@@ -173,116 +209,138 @@ impl Dma {
                 }
             }
             _ => unreachable!("the DMA runs LOAD and STORE"),
-        });
+        };
+        self.slots.push_back(Slot { op, granted: false });
     }
 
-    /// This cycle's outputs; `grant`: the channel is granted to this unit this cycle.
+    /// This cycle's outputs; `grant`: the channel is granted to this unit's requesting transfer
+    /// this cycle.
     pub fn eval(&self, m: &mut Machine, dram: &FromDram, t: u64, grant: bool) -> DmaOut {
         let mut out = DmaOut::default();
-        let go = self.granted || grant;
-        match &self.op {
-            None => {}
-            Some(Op::Load {
-                target,
-                n,
-                sram_addr,
-                next,
-                credit,
-                requested,
-                ..
-            }) => {
-                let b = u64::from(m.arch.load_buffer(*target).word_bytes());
-                if go && *requested < *n && credit + self.bytes_per_cycle >= b {
-                    let i = *requested;
-                    m.tracer.emit(t, "dma", "rreq", || {
-                        crate::trace::read_request(i.into(), next)
-                    });
-                    out.request = Some((i, *next));
+        // the request side: the requesting transfer, once granted
+        if let Some(s) = self.requesting() {
+            let go = s.granted || grant;
+            match &s.op {
+                Op::Load {
+                    target,
+                    n,
+                    next,
+                    credit,
+                    requested,
+                    ..
+                } => {
+                    let b = u64::from(m.arch.load_buffer(*target).word_bytes());
+                    if go && *requested < *n && credit + self.bytes_per_cycle >= b {
+                        let i = *requested;
+                        m.tracer.emit(t, "dma", "rreq", || {
+                            crate::trace::read_request(i.into(), next)
+                        });
+                        out.request = Some((i, *next));
+                    }
                 }
-                if let Some((i, req)) = dram.word {
-                    m.tracer.emit(t, "dma", "rbeat", || i.to_string());
-                    out.load_write = Some(LoadWrite {
-                        target: *target,
-                        sram_addr: sram_addr + i,
-                        req,
-                    });
-                    out.done = i + 1 == *n;
+                Op::Store {
+                    n,
+                    dram_addr,
+                    sram_addr,
+                    credit,
+                    read,
+                    beat_pending,
+                } => {
+                    if go && *read < *n && credit + self.bytes_per_cycle >= self.store_word {
+                        out.acc_read = Some(sram_addr + read);
+                    }
+                    if *beat_pending {
+                        let i = read - 1;
+                        m.tracer.emit(t, "dma", "wbeat", || i.to_string());
+                        out.beat = Some((i, dram_addr + i * self.store_word as u32, i + 1 == *n));
+                    }
                 }
             }
-            Some(Op::Store {
-                n,
-                dram_addr,
-                sram_addr,
-                credit,
-                read,
-                beat_pending,
-            }) => {
-                if go && *read < *n && credit + self.bytes_per_cycle >= self.store_word {
-                    out.acc_read = Some(sram_addr + read);
+        }
+        // the completion side: words and acknowledgements belong to the oldest transfer
+        if let Some(s) = self.slots.front() {
+            match &s.op {
+                Op::Load {
+                    target,
+                    n,
+                    sram_addr,
+                    ..
+                } => {
+                    if let Some((i, req)) = dram.word {
+                        m.tracer.emit(t, "dma", "rbeat", || i.to_string());
+                        out.load_write = Some(LoadWrite {
+                            target: *target,
+                            sram_addr: sram_addr + i,
+                            req,
+                        });
+                        out.done = i + 1 == *n;
+                    }
                 }
-                if *beat_pending {
-                    let i = read - 1;
-                    m.tracer.emit(t, "dma", "wbeat", || i.to_string());
-                    out.beat = Some((i, dram_addr + i * self.store_word as u32, i + 1 == *n));
+                Op::Store { .. } => {
+                    debug_assert!(dram.word.is_none(), "a read word while a STORE is oldest");
+                    out.done = dram.ack;
                 }
-                out.done = dram.ack;
             }
         }
         out
     }
 
     pub fn commit(&mut self, m: &Machine, out: &DmaOut, grant: bool) {
-        if out.done {
-            self.op = None;
-            return;
-        }
-        self.granted |= grant;
-        if !self.granted {
-            return;
-        }
-        match &mut self.op {
-            None => {}
-            Some(Op::Load {
-                target,
-                n,
-                source,
-                next,
-                credit,
-                requested,
-                received,
-                ..
-            }) => {
-                let b = u64::from(m.arch.load_buffer(*target).word_bytes());
-                if *requested < *n {
-                    *credit += self.bytes_per_cycle;
-                }
-                if out.request.is_some() {
-                    *credit -= b;
-                    *requested += 1;
-                    if *requested < *n {
-                        *next = source.request(*requested);
+        if let Some(s) = self.slots.iter_mut().find(|s| !s.op.requests_done()) {
+            s.granted |= grant;
+            if s.granted {
+                match &mut s.op {
+                    Op::Load {
+                        target,
+                        n,
+                        source,
+                        next,
+                        credit,
+                        requested,
+                        ..
+                    } => {
+                        let b = u64::from(m.arch.load_buffer(*target).word_bytes());
+                        if *requested < *n {
+                            *credit += self.bytes_per_cycle;
+                        }
+                        if out.request.is_some() {
+                            *credit -= b;
+                            *requested += 1;
+                            if *requested < *n {
+                                *next = source.request(*requested);
+                            }
+                        }
+                    }
+                    Op::Store {
+                        credit,
+                        read,
+                        beat_pending,
+                        n,
+                        ..
+                    } => {
+                        if *read < *n {
+                            *credit += self.bytes_per_cycle;
+                        }
+                        *beat_pending = out.acc_read.is_some();
+                        if out.acc_read.is_some() {
+                            *credit -= self.store_word;
+                            *read += 1;
+                        }
                     }
                 }
-                if out.load_write.is_some() {
-                    *received += 1;
-                }
             }
-            Some(Op::Store {
-                credit,
-                read,
-                beat_pending,
-                n,
+        }
+        if out.load_write.is_some() {
+            if let Some(Slot {
+                op: Op::Load { received, .. },
                 ..
-            }) => {
-                if *read < *n {
-                    *credit += self.bytes_per_cycle;
-                }
-                *beat_pending = out.acc_read.is_some();
-                if out.acc_read.is_some() {
-                    *credit -= self.store_word;
-                    *read += 1;
-                }
+            }) = self.slots.front_mut()
+            {
+                *received += 1;
             }
+        }
+        if out.done {
+            self.slots.pop_front();
         }
     }
 }
@@ -300,7 +358,8 @@ pub(crate) struct DramPort {
     latency: u64,
     /// Read requests in flight: (cycle the word is returned, index, request), in order.
     reads: VecDeque<(u64, u32, ReadReq)>,
-    ack_at: Option<u64>,
+    /// Write acknowledgements due (one per STORE in flight whose last beat has been seen), in order.
+    acks: VecDeque<u64>,
 }
 
 impl DramPort {
@@ -308,7 +367,7 @@ impl DramPort {
         Self {
             latency: arch.dram().latency().get(),
             reads: VecDeque::new(),
-            ack_at: None,
+            acks: VecDeque::new(),
         }
     }
 
@@ -318,7 +377,7 @@ impl DramPort {
                 Some(&(at, i, req)) if at == t => Some((i, req)),
                 _ => None,
             },
-            ack: self.ack_at == Some(t),
+            ack: self.acks.front() == Some(&t),
         }
     }
 
@@ -341,11 +400,11 @@ impl DramPort {
             }
             m.counters.dram_write_bytes += u64::from(m.arch.accumulator().word_bytes());
             if last {
-                self.ack_at = Some(t + self.latency);
+                self.acks.push_back(t + self.latency);
             }
         }
-        if self.ack_at == Some(t) {
-            self.ack_at = None;
+        if self.acks.front() == Some(&t) {
+            self.acks.pop_front();
         }
     }
 }

@@ -215,7 +215,7 @@ impl SteppedSim {
         let (iw, ww) = super::word_operands(arch);
         SteppedSim {
             ctrl: ctrl::Controller::default(),
-            dma: dma::Dma::default(),
+            dma: dma::Dma::new(arch),
             dram: dma::DramPort::new(arch),
             ports: Ports {
                 input: vec![0; iw],
@@ -259,7 +259,7 @@ impl SteppedSim {
         {
             // ---- evaluate
             let cu_state = cu.state();
-            let decision = ctrl.eval(program, dma.busy(), cu_state);
+            let decision = ctrl.eval(program, dma.busy(), dma.accepts(), cu_state);
             match decision {
                 ctrl::Decision::Halt => {
                     m.breakdown.tick(false, false);
