@@ -249,8 +249,8 @@ struct Walk {
     compute_cycles: u64,
     dma_cycles: u64,
     acc: BreakdownAcc,
-    prev: Option<Shape>,
-    pending: Option<Shape>,
+    prev: Option<TileCost>,
+    pending: Option<TileCost>,
     /// Overlapped COMPUTEs (double-buffered weights): the last tile issued, the first cycle a
     /// COMPUTE may issue (no tile waiting), and the first cycle every tile but the last is done.
     last_tile: Option<OverlappedTile>,
@@ -316,13 +316,11 @@ impl Periodic for Walk {
             w.last_tile
                 .map(|p| (i128::from(p.stream) - i128::from(w.t), p.len))
         };
-        let slots_same = (0..self.outstanding).all(|j| {
-            let (x, y) = (
-                self.slots[(self.slot + j) % self.outstanding],
-                b.slots[(b.slot + j) % b.outstanding],
-            );
-            rel(x, self.t) == rel(y, b.t)
-        });
+        let slots_same = self.outstanding == b.outstanding
+            && self
+                .slots_oldest_first()
+                .map(|x| rel(x, self.t))
+                .eq(b.slots_oldest_first().map(|x| rel(x, b.t)));
         let same = self.prev == b.prev
             && self.pending == b.pending
             && slots_same
@@ -396,6 +394,11 @@ impl Periodic for Walk {
 }
 
 impl Walk {
+    /// The transfer slots, oldest first (the ring from `slot` on, then from 0).
+    fn slots_oldest_first(&self) -> impl Iterator<Item = u64> + '_ {
+        let (newer, older) = self.slots[..self.outstanding].split_at(self.slot);
+        older.iter().chain(newer).copied()
+    }
     fn config(&mut self) {
         self.t = self.t.max(self.dma_free) + 1;
     }
@@ -418,7 +421,10 @@ impl Walk {
         self.dma_free = end + 1;
         self.req_free = start + hold;
         self.slots[self.slot] = end + 1;
-        self.slot = (self.slot + 1) % self.outstanding;
+        self.slot += 1;
+        if self.slot == self.outstanding {
+            self.slot = 0;
+        }
         self.t = i + 1;
     }
     fn compute(&mut self, busy: u64, len: u64) {
@@ -462,55 +468,169 @@ impl Walk {
     }
 }
 
+/// What the walk needs of a tile: its instructions' unit times under the contract (a function of
+/// its [`Shape`], computed once per distinct shape of a schedule by [`TileCosts`]). Loads are
+/// absent when their busy length is 0 (a LOAD is busy at least one cycle).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct TileCost {
+    /// The input LOAD's busy and hold lengths.
+    input: (u64, u64),
+    /// The weight LOAD's.
+    weight: (u64, u64),
+    /// STOREs after the COMPUTE, and each one's busy and hold lengths.
+    stores: u32,
+    store: (u64, u64),
+    /// The COMPUTE's busy length (on an array that does not overlap tiles) and the words it
+    /// streams.
+    compute: u64,
+    len: u64,
+}
+
+/// The tile costs of one schedule's distinct shapes, looked up by the fields they depend on (the
+/// walk meets a handful of shapes, over and over: the contract's divisions are done once each).
+struct TileCosts<'a> {
+    arch: &'a Arch,
+    contract: Contract,
+    word_bytes: (u64, u64),
+    keys: [(u128, u32); TileCosts::N],
+    costs: [TileCost; TileCosts::N],
+    n: usize,
+    /// The entry last found (and, once the table is full, the next to replace).
+    last: usize,
+}
+
+impl<'a> TileCosts<'a> {
+    const N: usize = 16;
+
+    fn new(arch: &'a Arch) -> Self {
+        TileCosts {
+            arch,
+            contract: Contract::default(),
+            word_bytes: (
+                u64::from(arch.input().word_bytes()),
+                u64::from(arch.weight().word_bytes()),
+            ),
+            keys: [(0, 0); TileCosts::N],
+            costs: [TileCost::default(); TileCosts::N],
+            n: 0,
+            last: 0,
+        }
+    }
+
+    #[inline]
+    fn get(&mut self, sh: &Shape) -> TileCost {
+        // in registers (an array key built on the stack stalls its loads)
+        let key = (
+            u128::from(sh.input_words)
+                | u128::from(sh.weight_words) << 32
+                | u128::from(sh.len) << 64
+                | u128::from(sh.stores) << 96,
+            sh.store_words,
+        );
+        if self.last < self.n && self.keys[self.last] == key {
+            return self.costs[self.last];
+        }
+        if let Some(i) = self.keys[..self.n].iter().position(|k| *k == key) {
+            self.last = i;
+            return self.costs[i];
+        }
+        let c = self.cost(sh);
+        let i = if self.n < TileCosts::N {
+            self.n += 1;
+            self.n - 1
+        } else {
+            (self.last + 1) % TileCosts::N
+        };
+        (self.keys[i], self.costs[i], self.last) = (key, c, i);
+        c
+    }
+
+    fn cost(&self, sh: &Shape) -> TileCost {
+        let arch = self.arch;
+        let (inw, ww) = self.word_bytes;
+        let load = |words: u32, b: u64| {
+            if words > 0 {
+                let n = words.into();
+                (
+                    Contract::load_busy(arch, n, b),
+                    Contract::load_hold(arch, n, b),
+                )
+            } else {
+                (0, 0)
+            }
+        };
+        let store = if sh.stores > 0 {
+            // every STORE of a tile moves the same words: one busy length for all of them
+            let n = sh.store_words.into();
+            (Contract::store_busy(arch, n), Contract::store_hold(arch, n))
+        } else {
+            (0, 0)
+        };
+        TileCost {
+            input: load(sh.input_words, inw),
+            weight: load(sh.weight_words, ww),
+            stores: sh.stores,
+            store,
+            compute: self.contract.compute_busy(arch, sh.len.into()),
+            len: sh.len.into(),
+        }
+    }
+}
+
 /// Cycles, their breakdown, and the units' busy totals of a schedule's program; `None` as soon as
 /// the controller is past cycle `cap` (the run then takes more than `cap` cycles). Repeated
 /// stretches of the loop nest are applied as whole periods of the walk ([`Schedule::walk_tiles`]),
 /// exactly: the walk only takes maxima and adds constants, so it commutes with a time shift.
 fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<(u64, Breakdown, Walk)> {
+    timeline_by::<false>(arch, schedule, cap)
+}
+
+/// Every tile of `schedule` in program order, `f(state, shape, configs)` as
+/// [`Schedule::walk_tiles`] calls it, but without skipping anything: the reference the periodic
+/// walk is held to.
+fn walk_every_tile<S>(
+    schedule: &Schedule,
+    state: &mut S,
+    mut f: impl FnMut(&mut S, &Shape, u32) -> std::ops::ControlFlow<()>,
+) -> std::ops::ControlFlow<()> {
+    let conv = schedule.is_conv();
+    schedule.try_for_each_step(|st| f(state, &st.shape, st.configs(conv)))
+}
+
+/// [`timeline`], walking every tile when `PLAIN` (for tests: the periodic walk must give the same
+/// figures).
+fn timeline_by<const PLAIN: bool>(
+    arch: &Arch,
+    schedule: &Schedule,
+    cap: u64,
+) -> Option<(u64, Breakdown, Walk)> {
     use std::ops::ControlFlow;
-    let contract = Contract::default();
-    let (inw, ww) = (
-        u64::from(arch.input().word_bytes()),
-        u64::from(arch.weight().word_bytes()),
-    );
-    let loads = |w: &mut Walk, sh: &Shape, configs: u32| {
+    let mut costs = TileCosts::new(arch);
+    let loads = |w: &mut Walk, c: &TileCost, configs: u32| {
         for _ in 0..configs {
             w.config();
         }
-        if sh.input_words > 0 {
-            let n = sh.input_words.into();
-            w.dma(
-                Contract::load_busy(arch, n, inw),
-                Contract::load_hold(arch, n, inw),
-            );
+        if c.input.0 > 0 {
+            w.dma(c.input.0, c.input.1);
         }
-        if sh.weight_words > 0 {
-            let n = sh.weight_words.into();
-            w.dma(
-                Contract::load_busy(arch, n, ww),
-                Contract::load_hold(arch, n, ww),
-            );
+        if c.weight.0 > 0 {
+            w.dma(c.weight.0, c.weight.1);
         }
     };
-    let stores = |w: &mut Walk, sh: &Shape| {
-        if sh.stores > 0 {
-            // every STORE of a tile moves the same words: one busy length for all of them
-            let n = sh.store_words.into();
-            let (busy, hold) = (Contract::store_busy(arch, n), Contract::store_hold(arch, n));
-            for _ in 0..sh.stores {
-                w.dma(busy, hold);
-            }
+    let stores = |w: &mut Walk, c: &TileCost| {
+        for _ in 0..c.stores {
+            w.dma(c.store.0, c.store.1);
         }
     };
     let overlapped = schedule.overlapped;
-    let compute = |w: &mut Walk, sh: &Shape| {
+    let compute = |w: &mut Walk, c: &TileCost| {
         if overlapped {
-            w.compute_overlapped(arch, sh.len.into());
-            if sh.input_words > 0 {
+            w.compute_overlapped(arch, c.len);
+            if c.input.0 > 0 {
                 w.sync_prev();
             }
         } else {
-            w.compute(contract.compute_busy(arch, sh.len.into()), sh.len.into());
+            w.compute(c.compute, c.len);
         }
     };
     let over = |w: &Walk| {
@@ -524,22 +644,28 @@ fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<(u64, Breakdow
     if schedule.double_buffered {
         // loads(0); SYNC dma; per tile j: COMPUTE j; stores(j-1); loads(j+1); SYNC dma (not after
         // the last); then SYNC compute; stores(last); HALT (mapping/src/lower.rs).
-        let walked = schedule.walk_tiles(&mut w, |w, sh, configs| {
+        let body = |w: &mut Walk, sh: &Shape, configs: u32| {
+            let c = costs.get(sh);
             match w.prev {
-                None => loads(w, sh, configs),
+                None => loads(w, &c, configs),
                 Some(p) => {
                     compute(w, &p);
                     if let Some(q) = w.pending {
                         stores(w, &q);
                     }
-                    loads(w, sh, configs);
+                    loads(w, &c, configs);
                     w.pending = Some(p);
                 }
             }
             w.sync(true, false);
-            w.prev = Some(*sh);
+            w.prev = Some(c);
             over(w)
-        });
+        };
+        let walked = if PLAIN {
+            walk_every_tile(schedule, &mut w, body)
+        } else {
+            schedule.walk_tiles(&mut w, body)
+        };
         if walked.is_break() {
             return None;
         }
@@ -554,17 +680,23 @@ fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<(u64, Breakdow
         }
     } else {
         // Every tile alone: loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma].
-        let walked = schedule.walk_tiles(&mut w, |w, sh, configs| {
-            loads(w, sh, configs);
+        let body = |w: &mut Walk, sh: &Shape, configs: u32| {
+            let c = costs.get(sh);
+            loads(w, &c, configs);
             w.sync(true, false);
-            compute(w, sh);
+            compute(w, &c);
             w.sync(false, true);
-            if sh.stores > 0 {
-                stores(w, sh);
+            if c.stores > 0 {
+                stores(w, &c);
                 w.sync(true, false);
             }
             over(w)
-        });
+        };
+        let walked = if PLAIN {
+            walk_every_tile(schedule, &mut w, body)
+        } else {
+            schedule.walk_tiles(&mut w, body)
+        };
         if walked.is_break() {
             return None;
         }
@@ -575,4 +707,81 @@ fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<(u64, Breakdow
     }
     let acc = std::mem::take(&mut w.acc);
     Some((cycles, acc.finish(cycles, false), w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use tessera_arch::{ArchSpec, Dataflow};
+    use tessera_workloads::{Conv2d, Gemm, Layer};
+
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256)
+    }
+
+    /// Everything the walk gives: cycles, the breakdown, the units' busy totals.
+    fn figures(w: Option<(u64, Breakdown, Walk)>) -> Option<(u64, Breakdown, u64, u64)> {
+        w.map(|(c, b, w)| (c, b, w.compute_cycles, w.dma_cycles))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+
+        /// The periodic walk (repeated stretches applied as periods, tile costs looked up once
+        /// per shape) gives exactly the figures of the walk of every tile, on random accelerators
+        /// of every dataflow (single- and double-buffered, double-buffered weights, one to four
+        /// transfer slots) and random GEMMs and convolutions under random mappings, capped or not.
+        #[test]
+        fn the_periodic_walk_equals_the_walk_of_every_tile(
+            df in 0usize..3, rows in 1i64..9, cols in 1i64..9, banks in 1i64..3,
+            bpc in 1i64..40, lat in 1i64..60, slots in 1i64..5, db in any::<bool>(),
+            m in 1u32..400, k in 1u32..400, n in 1u32..300, conv in any::<bool>(),
+            pick in 0usize..10_000, cap_frac in 0u64..4,
+        ) {
+            let df = Dataflow::SUPPORTED[df];
+            let (streamed, stationary) = (rows * 64 * banks, cols * rows.max(32) * banks);
+            let bytes = match df {
+                Dataflow::InputStationary => [stationary, streamed, 4 * cols * 64 * banks],
+                _ => [streamed, stationary, 4 * cols * 64 * banks],
+            };
+            let mut spec = ArchSpec::ws("prop", rows, cols, bytes, banks, bpc, lat).with_dataflow(df);
+            spec.dram.outstanding_transfers = Some(slots);
+            if db && df == Dataflow::WeightStationary && banks == 2 {
+                spec = spec.with_weight_double_buffer(true);
+            }
+            let arch = spec.validate().unwrap();
+            let layer = if conv {
+                // a convolution whose GEMM is about m × (9·c) × n
+                let c = (k / 9).clamp(1, 40);
+                let side = ((m as f64).sqrt() as u32).clamp(1, 24);
+                Layer::Conv2d(Conv2d {
+                    name: "c".into(), batch: 1, in_channels: c, in_h: side + 2, in_w: side + 2,
+                    out_channels: n.min(80), kernel: [3, 3], stride: [1, 1], dilation: [1, 1],
+                    pad_begin: [0, 0], pad_end: [0, 0], groups: 1, out_h: side, out_w: side,
+                })
+            } else {
+                Layer::Gemm(Gemm::new("g", m, k, n))
+            };
+            let p = Problem::new(&layer, &arch).unwrap();
+            let cands = Mapping::candidates(&p.gemm, &arch);
+            prop_assume!(!cands.is_empty());
+            let mp = cands[pick % cands.len()];
+            let s = Schedule::new(&p, &arch, &mp);
+            prop_assume!(s.summary().unwrap().steps <= 200_000);
+            let plain = figures(timeline_by::<true>(&arch, &s, u64::MAX));
+            let fast = figures(timeline(&arch, &s, u64::MAX));
+            prop_assert_eq!(fast, plain);
+            // a cap below, at and above the run's cycles: the same answer from both walks
+            let cycles = plain.unwrap().0;
+            let cap = cycles / 2 + cap_frac * cycles / 4;
+            prop_assert_eq!(
+                figures(timeline(&arch, &s, cap)),
+                figures(timeline_by::<true>(&arch, &s, cap))
+            );
+        }
+    }
 }
