@@ -259,6 +259,10 @@ impl Nest {
                     size,
                     trips: t,
                 };
+                if d + 1 == self.loops.len() {
+                    // the innermost loop: its iterations are the walk's steps (no call per step)
+                    return f(state, &stack[..=d]);
+                }
                 let mut inner = extent;
                 inner[l.dim.idx()] = size;
                 self.periodic_from(d + 1, inner, stack, saved, state, f)

@@ -414,8 +414,7 @@ impl Schedule {
             .walk_periodic(state, &mut |st, classes: &[Class]| {
                 let shape = self.shape(classes);
                 // a new instance: every loop inside the instance loop at its first iteration
-                let new_instance = classes[1..].iter().all(|c| c.first);
-                let configs = if conv && new_instance {
+                let configs = if conv && classes[1..].iter().all(|c| c.first) {
                     CONFIGS_PER_INSTANCE
                 } else {
                     0

@@ -249,8 +249,8 @@ struct Walk {
     compute_cycles: u64,
     dma_cycles: u64,
     acc: BreakdownAcc,
-    prev: Option<TileCost>,
-    pending: Option<TileCost>,
+    prev: Option<TileId>,
+    pending: Option<TileId>,
     /// Overlapped COMPUTEs (double-buffered weights): the last tile issued, the first cycle a
     /// COMPUTE may issue (no tile waiting), and the first cycle every tile but the last is done.
     last_tile: Option<OverlappedTile>,
@@ -288,8 +288,9 @@ impl Clone for Walk {
             prev_done_at,
         } = source;
         (self.t, self.dma_free, self.cmp_free) = (*t, *dma_free, *cmp_free);
-        (self.slots, self.slot, self.outstanding, self.req_free) =
-            (*slots, *slot, *outstanding, *req_free);
+        // only the slots in use
+        self.slots[..*outstanding].copy_from_slice(&slots[..*outstanding]);
+        (self.slot, self.outstanding, self.req_free) = (*slot, *outstanding, *req_free);
         (self.compute_cycles, self.dma_cycles) = (*compute_cycles, *dma_cycles);
         self.acc.clone_from(acc);
         (self.prev, self.pending, self.last_tile) = (*prev, *pending, *last_tile);
@@ -316,20 +317,23 @@ impl Periodic for Walk {
             w.last_tile
                 .map(|p| (i128::from(p.stream) - i128::from(w.t), p.len))
         };
-        let slots_same = self.outstanding == b.outstanding
-            && self
-                .slots_oldest_first()
-                .map(|x| rel(x, self.t))
-                .eq(b.slots_oldest_first().map(|x| rel(x, b.t)));
-        let same = self.prev == b.prev
-            && self.pending == b.pending
-            && slots_same
-            && rel(self.req_free, self.t) == rel(b.req_free, b.t)
+        // the times first (cheap, and where a walk that has not settled differs)
+        let same = rel(self.cmp_free, self.t) == rel(b.cmp_free, b.t)
             && rel(self.dma_free, self.t) == rel(b.dma_free, b.t)
-            && rel(self.cmp_free, self.t) == rel(b.cmp_free, b.t)
+            && rel(self.req_free, self.t) == rel(b.req_free, b.t)
             && rel(self.accept_at, self.t) == rel(b.accept_at, b.t)
             && rel(self.prev_done_at, self.t) == rel(b.prev_done_at, b.t)
-            && tile(self) == tile(b);
+            && tile(self) == tile(b)
+            && self.prev == b.prev
+            && self.pending == b.pending
+            && self.outstanding == b.outstanding
+            && if self.outstanding == 1 {
+                rel(self.slots[0], self.t) == rel(b.slots[0], b.t)
+            } else {
+                self.slots_oldest_first()
+                    .map(|x| rel(x, self.t))
+                    .eq(b.slots_oldest_first().map(|x| rel(x, b.t)))
+            };
         if !same {
             return None;
         }
@@ -486,21 +490,51 @@ struct TileCost {
     len: u64,
 }
 
-/// The tile costs of one schedule's distinct shapes, looked up by the fields they depend on (the
-/// walk meets a handful of shapes, over and over: the contract's divisions are done once each).
+/// The fields of a [`Shape`] its [`TileCost`] depends on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct TileKey {
+    input_words: u32,
+    weight_words: u32,
+    len: u32,
+    stores: u32,
+    store_words: u32,
+}
+
+impl TileKey {
+    #[inline(always)]
+    fn of(sh: &Shape) -> TileKey {
+        TileKey {
+            input_words: sh.input_words,
+            weight_words: sh.weight_words,
+            len: sh.len,
+            stores: sh.stores,
+            store_words: sh.store_words,
+        }
+    }
+}
+
+/// A distinct tile cost of one walk: an index into its [`TileCosts`], which never forgets one, so
+/// equal ids are equal costs (the walk's state compares them to find periods).
+type TileId = u16;
+
+/// The tile costs of one schedule's distinct shapes, each computed once (the walk meets a handful
+/// of shapes over and over: the contract's divisions are done once each). A schedule has at most
+/// 24 distinct keys (two tile sizes of the stream, the first slice or not, no stores or one per
+/// slice of either width, two store widths); past [`TileCosts::INLINE`] they spill to the heap.
 struct TileCosts<'a> {
     arch: &'a Arch,
     contract: Contract,
     word_bytes: (u64, u64),
-    keys: [(u128, u32); TileCosts::N],
-    costs: [TileCost; TileCosts::N],
+    keys: [TileKey; TileCosts::INLINE],
+    costs: [TileCost; TileCosts::INLINE],
     n: usize,
-    /// The entry last found (and, once the table is full, the next to replace).
+    more: Vec<(TileKey, TileCost)>,
+    /// The id found last.
     last: usize,
 }
 
 impl<'a> TileCosts<'a> {
-    const N: usize = 16;
+    const INLINE: usize = 32;
 
     fn new(arch: &'a Arch) -> Self {
         TileCosts {
@@ -510,42 +544,59 @@ impl<'a> TileCosts<'a> {
                 u64::from(arch.input().word_bytes()),
                 u64::from(arch.weight().word_bytes()),
             ),
-            keys: [(0, 0); TileCosts::N],
-            costs: [TileCost::default(); TileCosts::N],
+            keys: [TileKey::default(); TileCosts::INLINE],
+            costs: [TileCost::default(); TileCosts::INLINE],
             n: 0,
+            more: Vec::new(),
             last: 0,
         }
     }
 
-    #[inline]
-    fn get(&mut self, sh: &Shape) -> TileCost {
-        // in registers (an array key built on the stack stalls its loads)
-        let key = (
-            u128::from(sh.input_words)
-                | u128::from(sh.weight_words) << 32
-                | u128::from(sh.len) << 64
-                | u128::from(sh.stores) << 96,
-            sh.store_words,
-        );
+    /// The id of `sh`'s cost.
+    #[inline(always)]
+    fn id(&mut self, sh: &Shape) -> TileId {
+        let key = TileKey::of(sh);
         if self.last < self.n && self.keys[self.last] == key {
-            return self.costs[self.last];
+            return self.last as TileId;
         }
-        if let Some(i) = self.keys[..self.n].iter().position(|k| *k == key) {
-            self.last = i;
-            return self.costs[i];
-        }
-        let c = self.cost(sh);
-        let i = if self.n < TileCosts::N {
-            self.n += 1;
-            self.n - 1
-        } else {
-            (self.last + 1) % TileCosts::N
-        };
-        (self.keys[i], self.costs[i], self.last) = (key, c, i);
-        c
+        self.find_or_add(key)
     }
 
-    fn cost(&self, sh: &Shape) -> TileCost {
+    /// [`TileCosts::id`] past the id found last.
+    #[inline(never)]
+    fn find_or_add(&mut self, key: TileKey) -> TileId {
+        let i = match self.keys[..self.n].iter().position(|k| *k == key) {
+            Some(i) => i,
+            None => match self.more.iter().position(|(k, _)| *k == key) {
+                Some(j) => TileCosts::INLINE + j,
+                None => {
+                    let c = self.cost(&key);
+                    if self.n < TileCosts::INLINE {
+                        (self.keys[self.n], self.costs[self.n]) = (key, c);
+                        self.n += 1;
+                        self.n - 1
+                    } else {
+                        self.more.push((key, c));
+                        TileCosts::INLINE + self.more.len() - 1
+                    }
+                }
+            },
+        };
+        self.last = i;
+        TileId::try_from(i).expect("a schedule has far fewer than 2^16 tile shapes")
+    }
+
+    #[inline(always)]
+    fn get(&self, id: TileId) -> &TileCost {
+        let i = usize::from(id);
+        if i < TileCosts::INLINE {
+            &self.costs[i]
+        } else {
+            &self.more[i - TileCosts::INLINE].1
+        }
+    }
+
+    fn cost(&self, k: &TileKey) -> TileCost {
         let arch = self.arch;
         let (inw, ww) = self.word_bytes;
         let load = |words: u32, b: u64| {
@@ -559,20 +610,20 @@ impl<'a> TileCosts<'a> {
                 (0, 0)
             }
         };
-        let store = if sh.stores > 0 {
+        let store = if k.stores > 0 {
             // every STORE of a tile moves the same words: one busy length for all of them
-            let n = sh.store_words.into();
+            let n = k.store_words.into();
             (Contract::store_busy(arch, n), Contract::store_hold(arch, n))
         } else {
             (0, 0)
         };
         TileCost {
-            input: load(sh.input_words, inw),
-            weight: load(sh.weight_words, ww),
-            stores: sh.stores,
+            input: load(k.input_words, inw),
+            weight: load(k.weight_words, ww),
+            stores: k.stores,
             store,
-            compute: self.contract.compute_busy(arch, sh.len.into()),
-            len: sh.len.into(),
+            compute: self.contract.compute_busy(arch, k.len.into()),
+            len: k.len.into(),
         }
     }
 }
@@ -645,20 +696,20 @@ fn timeline_by<const PLAIN: bool>(
         // loads(0); SYNC dma; per tile j: COMPUTE j; stores(j-1); loads(j+1); SYNC dma (not after
         // the last); then SYNC compute; stores(last); HALT (mapping/src/lower.rs).
         let body = |w: &mut Walk, sh: &Shape, configs: u32| {
-            let c = costs.get(sh);
+            let id = costs.id(sh);
             match w.prev {
-                None => loads(w, &c, configs),
+                None => loads(w, costs.get(id), configs),
                 Some(p) => {
-                    compute(w, &p);
+                    compute(w, costs.get(p));
                     if let Some(q) = w.pending {
-                        stores(w, &q);
+                        stores(w, costs.get(q));
                     }
-                    loads(w, &c, configs);
+                    loads(w, costs.get(id), configs);
                     w.pending = Some(p);
                 }
             }
             w.sync(true, false);
-            w.prev = Some(c);
+            w.prev = Some(id);
             over(w)
         };
         let walked = if PLAIN {
@@ -669,10 +720,10 @@ fn timeline_by<const PLAIN: bool>(
         if walked.is_break() {
             return None;
         }
-        let last = w.prev.expect("a schedule has at least one tile");
+        let last = *costs.get(w.prev.expect("a schedule has at least one tile"));
         compute(&mut w, &last);
         if let Some(q) = w.pending {
-            stores(&mut w, &q);
+            stores(&mut w, costs.get(q));
         }
         if last.stores > 0 {
             w.sync(false, true);
@@ -681,13 +732,14 @@ fn timeline_by<const PLAIN: bool>(
     } else {
         // Every tile alone: loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma].
         let body = |w: &mut Walk, sh: &Shape, configs: u32| {
-            let c = costs.get(sh);
-            loads(w, &c, configs);
+            let id = costs.id(sh);
+            let c = costs.get(id);
+            loads(w, c, configs);
             w.sync(true, false);
-            compute(w, &c);
+            compute(w, c);
             w.sync(false, true);
             if c.stores > 0 {
-                stores(w, &c);
+                stores(w, c);
                 w.sync(true, false);
             }
             over(w)
