@@ -8,6 +8,9 @@
 //! system, from `/proc/self/stat`), plus a checksum of every estimate's cycles, counters, energy
 //! and breakdown so that runs of different builds can be compared for equal results.
 //!
+//! With `--parts` it also prints the CPU time per job of building the schedule, of its closed-form
+//! summary and of the whole estimate (one thread).
+//!
 //! [`MAPPER_ARCHS`]: tessera_flow::bench::MAPPER_ARCHS
 
 use std::time::Instant;
@@ -35,11 +38,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     use rayon::prelude::*;
     use tessera_flow::bench::{MAPPER_ARCHS, MAPPER_NETWORK};
     let mut args = std::env::args().skip(1);
-    let (mut secs, mut threads, mut names) = (2.0f64, 1usize, vec![]);
+    let (mut secs, mut threads, mut names, mut parts) = (2.0f64, 1usize, vec![], false);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--secs" => secs = args.next().ok_or("--secs S")?.parse()?,
             "--threads" => threads = args.next().ok_or("--threads T")?.parse()?,
+            "--parts" => parts = true,
             _ => names.push(a),
         }
     }
@@ -65,15 +69,48 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .map(move |m| (p, m))
             })
             .collect();
-        let table = tessera_sim::EnergyTable::of(&arch);
+        let pricing = tessera_sim::Pricing::of(&arch);
         let one = |p: &Problem, m: &Mapping| {
             let s = Schedule::new(p, &arch, m);
             let summary = s.summary().expect("the bench's candidates have summaries");
-            tessera_sim::analytical::estimate_priced(p, &arch, &s, &summary, &table)
+            tessera_sim::analytical::estimate_priced(p, &arch, &s, &summary, &pricing)
         };
         let check = jobs
             .iter()
             .fold(0u64, |a, (p, m)| a.rotate_left(5) ^ digest(&one(p, m)));
+        if parts {
+            // CPU nanoseconds per job of `f` over every job, best of 3 runs of secs / 10 each
+            // (the CPU clock ticks every 10 ms)
+            let per_job = |f: &dyn Fn(&Problem, &Mapping) -> u64| {
+                (0..3)
+                    .map(|_| {
+                        let (t0, c0, mut n, mut x) = (Instant::now(), cpu_s(), 0u64, 0u64);
+                        while t0.elapsed().as_secs_f64() < secs / 10.0 {
+                            for (p, m) in &jobs {
+                                x = x.wrapping_add(f(p, m));
+                            }
+                            n += jobs.len() as u64;
+                        }
+                        std::hint::black_box(x);
+                        (cpu_s() - c0) * 1e9 / n as f64
+                    })
+                    .fold(f64::INFINITY, f64::min)
+            };
+            let fs: [(&str, &dyn Fn(&Problem, &Mapping) -> u64); 3] = [
+                ("schedule", &|p, m| {
+                    Schedule::new(p, &arch, m).nest.loops.len() as u64
+                }),
+                ("+ summary", &|p, m| {
+                    Schedule::new(p, &arch, m).summary().map_or(0, |s| s.steps)
+                }),
+                ("+ estimate", &|p, m| one(p, m).cycles.get()),
+            ];
+            let line: Vec<String> = fs
+                .iter()
+                .map(|(what, f)| format!("{what} {:.0} ns", per_job(*f)))
+                .collect();
+            println!("{name:<10} CPU time per job: {}", line.join(", "));
+        }
         let (mut rounds, mut best) = (0u64, 0.0f64);
         let (t0, c0) = (Instant::now(), cpu_s());
         while rounds == 0 || t0.elapsed().as_secs_f64() < secs {

@@ -12,8 +12,8 @@
 //! (d) the mapper: its time per layer of ResNet-18 (the whole network, one thread), and the
 //!     analytical model's rates on all cores — closed-form cost bounds per second and full
 //!     estimates (the walk of the tiles, repeated stretches applied as periods) per second over
-//!     the same candidate mappings, each priced with the accelerator's energy table computed once
-//!     as the mapper does;
+//!     the same candidate mappings, each priced with the accelerator's energy table (and, for the
+//!     estimates, its area) computed once as the mapper does;
 //! (e) peak resident memory of the process.
 //!
 //! Every simulated figure uses the mapper's mapping (latency), the default of every command.
@@ -386,8 +386,9 @@ pub fn mapper_figure(w: &tessera_workloads::Workload, arch: &Arch) -> Result<Map
                 .map(move |m| (p, m))
         })
         .collect();
-    // The energy table once per accelerator, as the mapper prices its candidates.
-    let table = tessera_sim::EnergyTable::of(arch);
+    // The energy table and the area once per accelerator, as the mapper prices its candidates.
+    let pricing = tessera_sim::Pricing::of(arch);
+    let table = pricing.energy;
     let t = Instant::now();
     let bounds: u64 = jobs
         .par_iter()
@@ -404,7 +405,7 @@ pub fn mapper_figure(w: &tessera_workloads::Workload, arch: &Arch) -> Result<Map
             let s = tessera_mapping::Schedule::new(p, arch, m);
             let summary = s.summary()?;
             Ok(
-                tessera_sim::analytical::estimate_priced(p, arch, &s, &summary, &table)
+                tessera_sim::analytical::estimate_priced(p, arch, &s, &summary, &pricing)
                     .cycles
                     .get(),
             )

@@ -183,20 +183,38 @@ pub fn estimate_schedule(p: &Problem, arch: &Arch, schedule: &Schedule) -> Resul
         arch,
         schedule,
         &schedule.summary()?,
-        &EnergyTable::of(arch),
+        &Pricing::of(arch),
     ))
 }
 
-/// [`estimate_schedule`] with the schedule's summary and the accelerator's energy table already
+/// What every estimate on one accelerator shares, a function of the accelerator alone: its energy
+/// per event and its area. The mapper and the search estimate many schedules of one accelerator
+/// and compute it once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Pricing {
+    pub energy: EnergyTable,
+    pub area: Area,
+}
+
+impl Pricing {
+    pub fn of(arch: &Arch) -> Pricing {
+        Pricing {
+            energy: EnergyTable::of(arch),
+            area: Area::of(arch),
+        }
+    }
+}
+
+/// [`estimate_schedule`] with the schedule's summary and the accelerator's [`Pricing`] already
 /// computed (the search evaluates many schedules of one accelerator).
 pub fn estimate_priced(
     p: &Problem,
     arch: &Arch,
     schedule: &Schedule,
     summary: &Summary,
-    table: &EnergyTable,
+    pricing: &Pricing,
 ) -> Estimate {
-    estimate_capped(p, arch, schedule, summary, table, u64::MAX)
+    estimate_capped(p, arch, schedule, summary, pricing, u64::MAX)
         .expect("an uncapped walk always finishes")
 }
 
@@ -207,18 +225,18 @@ pub fn estimate_capped(
     arch: &Arch,
     schedule: &Schedule,
     summary: &Summary,
-    table: &EnergyTable,
+    pricing: &Pricing,
     cap: u64,
 ) -> Option<Estimate> {
-    let k = counters(p, arch, summary);
     let (cycles, breakdown, w) = timeline(arch, schedule, cap)?;
-    let energy = Energy::priced(table, &k);
+    let k = counters(p, arch, summary);
+    let energy = Energy::priced(&pricing.energy, &k);
     Some(Estimate {
         cycles: Cycles(cycles),
         utilization: k.useful_macs as f64 / (arch.pes() as f64 * cycles as f64),
         counters: k,
         energy,
-        area: Area::of(arch),
+        area: pricing.area,
         compute_cycles: Cycles(w.compute_cycles),
         dma_cycles: Cycles(w.dma_cycles),
         breakdown,
