@@ -306,9 +306,9 @@ impl Clone for Walk {
             prev_done_at,
         } = source;
         (self.t, self.dma_free, self.cmp_free) = (*t, *dma_free, *cmp_free);
-        // only the slots in use
-        self.slots[..*outstanding].copy_from_slice(&slots[..*outstanding]);
-        (self.slot, self.outstanding, self.req_free) = (*slot, *outstanding, *req_free);
+        // a fixed-size copy (a copy of the slots in use alone is a call to memmove)
+        (self.slots, self.slot, self.outstanding, self.req_free) =
+            (*slots, *slot, *outstanding, *req_free);
         (self.compute_cycles, self.dma_cycles) = (*compute_cycles, *dma_cycles);
         self.acc.clone_from(acc);
         (self.prev, self.pending, self.last_tile) = (*prev, *pending, *last_tile);
@@ -433,6 +433,7 @@ impl Walk {
     /// A LOAD or STORE busy for `busy` cycles from its start, holding the channel for `hold`: it
     /// issues once a slot is free (the transfer `O` back is done), starts after the previous one's
     /// request end, and its busy cycles count once where they overlap the previous ones'.
+    #[inline]
     fn dma(&mut self, busy: u64, hold: u64) {
         let i = self.t.max(self.slots[self.slot]);
         let start = (i + 1).max(self.req_free);
@@ -449,6 +450,7 @@ impl Walk {
         }
         self.t = i + 1;
     }
+    #[inline]
     fn compute(&mut self, busy: u64, len: u64) {
         let i = self.t.max(self.cmp_free);
         self.acc.compute(i + 1, i + busy, len);
@@ -470,6 +472,7 @@ impl Walk {
         self.last_tile = Some(tile);
         self.t = i + 1;
     }
+    #[inline]
     fn sync(&mut self, dma: bool, cmp: bool) {
         let mut i = self.t;
         if dma {

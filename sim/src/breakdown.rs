@@ -51,6 +51,7 @@ impl Spans {
         }
     }
 
+    #[inline]
     fn push_back(&mut self, iv: (u64, u64)) {
         let last = if self.heap.is_empty() {
             match self.len {
@@ -86,6 +87,7 @@ impl Spans {
 
     /// Forget every cycle before `g`: the intervals that end before it, and the part of the
     /// first one left that starts before it.
+    #[inline]
     fn drop_before(&mut self, g: u64) {
         while self.front().is_some_and(|&(_, t)| t < g) {
             self.pop_front();
@@ -136,9 +138,9 @@ impl Spans {
     fn copy_from(&mut self, source: &Spans) {
         if source.heap.is_empty() {
             self.heap.clear();
-            let n = source.len;
-            self.inline[..n].copy_from_slice(&source.inline[source.head..source.head + n]);
-            (self.head, self.len) = (0, n);
+            // the whole array: a fixed-size copy is a few vector moves, a copy of the live part a
+            // call to memmove
+            (self.inline, self.head, self.len) = (source.inline, source.head, source.len);
         } else {
             self.heap.clone_from(&source.heap);
             (self.head, self.len) = (0, 0);
@@ -230,6 +232,7 @@ impl Clone for BreakdownAcc {
 impl BreakdownAcc {
     /// A DMA instruction busy in cycles `start..=end`. Intervals come in issue order, each before any
     /// COMPUTE issued after it.
+    #[inline]
     pub fn dma(&mut self, start: u64, end: u64) {
         // Only its cycles after the array's last busy one can fall in a later gap.
         let start = match self.last_end {
@@ -244,6 +247,7 @@ impl BreakdownAcc {
     /// A COMPUTE busy in cycles `start..=end`, streaming `len` words, in issue order. Tiles of an
     /// array that overlaps them (double-buffered weights) may begin before the previous one ends:
     /// the busy cycles are the union, and ends never go back.
+    #[inline]
     pub fn compute(&mut self, start: u64, end: u64, len: u64) {
         let from = match self.last_end {
             None => {
