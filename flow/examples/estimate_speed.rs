@@ -16,6 +16,9 @@
 use std::time::Instant;
 use tessera_mapping::{Mapping, Problem, Schedule};
 
+/// One timed piece of work on a candidate mapping (its result keeps it from being optimised away).
+type Job<'a> = dyn Fn(&Problem, &Mapping) -> u64 + 'a;
+
 /// The process's CPU time (user + system) in seconds, from `/proc/self/stat` (clock ticks of 10 ms).
 fn cpu_s() -> f64 {
     let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -81,7 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if parts {
             // CPU nanoseconds per job of `f` over every job, best of 3 runs of secs / 10 each
             // (the CPU clock ticks every 10 ms)
-            let per_job = |f: &dyn Fn(&Problem, &Mapping) -> u64| {
+            let per_job = |f: &Job| {
                 (0..3)
                     .map(|_| {
                         let (t0, c0, mut n, mut x) = (Instant::now(), cpu_s(), 0u64, 0u64);
@@ -96,7 +99,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     })
                     .fold(f64::INFINITY, f64::min)
             };
-            let fs: [(&str, &dyn Fn(&Problem, &Mapping) -> u64); 3] = [
+            let fs: [(&str, &Job); 3] = [
                 ("schedule", &|p, m| {
                     Schedule::new(p, &arch, m).nest.loops.len() as u64
                 }),
@@ -107,7 +110,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ];
             let line: Vec<String> = fs
                 .iter()
-                .map(|(what, f)| format!("{what} {:.0} ns", per_job(*f)))
+                .map(|(what, f)| format!("{what} {:.0} ns", per_job(f)))
                 .collect();
             println!("{name:<10} CPU time per job: {}", line.join(", "));
         }

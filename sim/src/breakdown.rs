@@ -27,10 +27,13 @@ struct Spans {
     heap: VecDeque<(u64, u64)>,
 }
 
+/// A busy interval `(start, end)`, both inclusive.
+type Span = (u64, u64);
+
 impl Spans {
     const INLINE: usize = 8;
 
-    fn as_slices(&self) -> (&[(u64, u64)], &[(u64, u64)]) {
+    fn as_slices(&self) -> (&[Span], &[Span]) {
         if self.heap.is_empty() {
             (&self.inline[self.head..self.head + self.len], &[])
         } else {
