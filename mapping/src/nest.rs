@@ -341,42 +341,42 @@ impl Nest {
         }
         let l = self.loops[d];
         let (t, rem) = trips(extent[l.dim.idx()], l.tile);
-        // (first, last, size, how many)
-        let mut groups = [(true, true, rem, 1u64); 3];
-        let n = match (t, l.positional) {
-            (1, _) => 1,
-            // Only the size matters: the whole tiles, then the remainder (one class if it is whole).
-            (_, false) if rem == l.tile => {
-                groups[0] = (true, false, l.tile, u64::from(t));
-                1
-            }
-            (_, false) => {
-                groups[0] = (true, false, l.tile, u64::from(t - 1));
-                groups[1] = (false, true, rem, 1);
-                2
-            }
-            (2, true) => {
-                groups[0] = (true, false, l.tile, 1);
-                groups[1] = (false, true, rem, 1);
-                2
-            }
-            (_, true) => {
-                groups[0] = (true, false, l.tile, 1);
-                groups[1] = (false, false, l.tile, u64::from(t - 2));
-                groups[2] = (false, true, rem, 1);
-                3
-            }
-        };
-        for &(first, last, size, count) in &groups[..n] {
+        let innermost = d + 1 == self.loops.len();
+        // one class: (first, last, size, how many iterations)
+        let mut visit = |first: bool, last: bool, size: u32, count: u64| {
             stack[d] = Class {
                 first,
                 last,
                 size,
                 trips: t,
             };
-            let mut inner = extent;
-            inner[l.dim.idx()] = size;
-            self.classes_from(d + 1, inner, mult.saturating_mul(count), stack, f);
+            let mult = mult.saturating_mul(count);
+            if innermost {
+                // (no call per class of the innermost loop)
+                f(&stack[..=d], mult);
+            } else {
+                let mut inner = extent;
+                inner[l.dim.idx()] = size;
+                self.classes_from(d + 1, inner, mult, stack, f);
+            }
+        };
+        match (t, l.positional) {
+            (1, _) => visit(true, true, rem, 1),
+            // Only the size matters: the whole tiles, then the remainder (one class if it is whole).
+            (_, false) if rem == l.tile => visit(true, false, l.tile, u64::from(t)),
+            (_, false) => {
+                visit(true, false, l.tile, u64::from(t - 1));
+                visit(false, true, rem, 1);
+            }
+            (2, true) => {
+                visit(true, false, l.tile, 1);
+                visit(false, true, rem, 1);
+            }
+            (_, true) => {
+                visit(true, false, l.tile, 1);
+                visit(false, false, l.tile, u64::from(t - 2));
+                visit(false, true, rem, 1);
+            }
         }
     }
 
