@@ -228,7 +228,12 @@ pub fn estimate_capped(
     pricing: &Pricing,
     cap: u64,
 ) -> Option<Estimate> {
-    let (cycles, breakdown, w) = timeline(arch, schedule, cap)?;
+    let Timeline {
+        cycles,
+        breakdown,
+        compute_cycles,
+        dma_cycles,
+    } = timeline(arch, schedule, cap)?;
     let k = counters(p, arch, summary);
     let energy = Energy::priced(&pricing.energy, &k);
     Some(Estimate {
@@ -237,8 +242,8 @@ pub fn estimate_capped(
         counters: k,
         energy,
         area: pricing.area,
-        compute_cycles: Cycles(w.compute_cycles),
-        dma_cycles: Cycles(w.dma_cycles),
+        compute_cycles: Cycles(compute_cycles),
+        dma_cycles: Cycles(dma_cycles),
         breakdown,
     })
 }
@@ -649,11 +654,21 @@ impl<'a> TileCosts<'a> {
     }
 }
 
+/// What the walk of a schedule's program gives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Timeline {
+    cycles: u64,
+    breakdown: Breakdown,
+    /// The units' busy totals.
+    compute_cycles: u64,
+    dma_cycles: u64,
+}
+
 /// Cycles, their breakdown, and the units' busy totals of a schedule's program; `None` as soon as
 /// the controller is past cycle `cap` (the run then takes more than `cap` cycles). Repeated
 /// stretches of the loop nest are applied as whole periods of the walk ([`Schedule::walk_tiles`]),
 /// exactly: the walk only takes maxima and adds constants, so it commutes with a time shift.
-fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<(u64, Breakdown, Walk)> {
+fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<Timeline> {
     timeline_by::<false>(arch, schedule, cap)
 }
 
@@ -671,11 +686,7 @@ fn walk_every_tile<S>(
 
 /// [`timeline`], walking every tile when `PLAIN` (for tests: the periodic walk must give the same
 /// figures).
-fn timeline_by<const PLAIN: bool>(
-    arch: &Arch,
-    schedule: &Schedule,
-    cap: u64,
-) -> Option<(u64, Breakdown, Walk)> {
+fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<Timeline> {
     use std::ops::ControlFlow;
     let mut costs = TileCosts::new(arch);
     let loads = |w: &mut Walk, c: &TileCost, configs: u32| {
@@ -779,7 +790,12 @@ fn timeline_by<const PLAIN: bool>(
         return None;
     }
     let acc = std::mem::take(&mut w.acc);
-    Some((cycles, acc.finish(cycles, false), w))
+    Some(Timeline {
+        cycles,
+        breakdown: acc.finish(cycles, false),
+        compute_cycles: w.compute_cycles,
+        dma_cycles: w.dma_cycles,
+    })
 }
 
 #[cfg(test)]
@@ -794,11 +810,6 @@ mod tests {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(256)
-    }
-
-    /// Everything the walk gives: cycles, the breakdown, the units' busy totals.
-    fn figures(w: Option<(u64, Breakdown, Walk)>) -> Option<(u64, Breakdown, u64, u64)> {
-        w.map(|(c, b, w)| (c, b, w.compute_cycles, w.dma_cycles))
     }
 
     proptest! {
@@ -845,16 +856,13 @@ mod tests {
             let mp = cands[pick % cands.len()];
             let s = Schedule::new(&p, &arch, &mp);
             prop_assume!(s.summary().unwrap().steps <= 200_000);
-            let plain = figures(timeline_by::<true>(&arch, &s, u64::MAX));
-            let fast = figures(timeline(&arch, &s, u64::MAX));
+            let plain = timeline_by::<true>(&arch, &s, u64::MAX);
+            let fast = timeline(&arch, &s, u64::MAX);
             prop_assert_eq!(fast, plain);
             // a cap below, at and above the run's cycles: the same answer from both walks
-            let cycles = plain.unwrap().0;
+            let cycles = plain.unwrap().cycles;
             let cap = cycles / 2 + cap_frac * cycles / 4;
-            prop_assert_eq!(
-                figures(timeline(&arch, &s, cap)),
-                figures(timeline_by::<true>(&arch, &s, cap))
-            );
+            prop_assert_eq!(timeline(&arch, &s, cap), timeline_by::<true>(&arch, &s, cap));
         }
     }
 }
