@@ -237,6 +237,10 @@ struct BenchArgs {
     /// Skip the Verilator comparison (no Verilator builds).
     #[arg(long)]
     no_verilator: bool,
+    /// Only part (d): the mapper's time per network and the analytical model's cost bounds and
+    /// full estimates per second (no simulation, no Verilator).
+    #[arg(long)]
+    mapper_only: bool,
     #[arg(long)]
     json: bool,
 }
@@ -586,13 +590,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Demo(f) => return cmd_search::demo(f.json),
         Cmd::Bench(b) => {
-            let tools = if b.no_verilator {
+            let tools = if b.no_verilator || b.mapper_only {
                 None
             } else {
                 Some(tessera_verif::Tools::find()?)
             };
             let json = b.json;
-            let r = tessera_flow::bench::run(tools.as_ref(), &mut |ev| {
+            let r = tessera_flow::bench::run_parts(tools.as_ref(), b.mapper_only, &mut |ev| {
                 if !json {
                     print::bench_event(ev)
                 }

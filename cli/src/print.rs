@@ -434,12 +434,17 @@ fn network_line(f: &tessera_flow::bench::NetworkFigure) {
 }
 
 pub fn bench_summary(r: &BenchReport) {
-    outln!(
-        "GEMM set: {:.3} s of event-engine wall time; peak RSS {}",
-        r.gemm_set_event_wall_s,
-        r.peak_rss_mib
-            .map_or("unknown".to_string(), |m| format!("{m:.1} MiB"))
-    );
+    let rss = r
+        .peak_rss_mib
+        .map_or("unknown".to_string(), |m| format!("{m:.1} MiB"));
+    if r.gemm_set.is_empty() {
+        outln!("peak RSS {rss}");
+    } else {
+        outln!(
+            "GEMM set: {:.3} s of event-engine wall time; peak RSS {rss}",
+            r.gemm_set_event_wall_s
+        );
+    }
 }
 
 /// `tessera baselines`: a table per workload (the template, the design found at its resources,

@@ -86,6 +86,14 @@ pub struct Pos {
     pub start: u32,
 }
 
+/// The longest period, in iterations, [`Nest::walk_periodic`] looks for: a walk may settle into
+/// alternating iterations (an overlapped array whose tiles drift against the DMA's, every other
+/// k-tile alike), not only into identical ones. Longer periods were not seen in the mapper's spaces.
+const PERIODS: usize = 2;
+
+/// States saved by [`Nest::walk_periodic`]: the last [`PERIODS`] per loop.
+type Saved<S> = [[Option<S>; PERIODS]; MAX_LOOPS];
+
 /// The most loops a nest may have (keeps positions on the stack).
 pub const MAX_LOOPS: usize = 7;
 
@@ -200,12 +208,16 @@ impl Nest {
     /// only), threading `state` through `f`, and skip what repeats: in a loop of `t` trips the
     /// middle iterations `1..=t-2` are identical (same classes below), and so is the last one
     /// when the loop is not positional and its remainder is a whole tile (`f` must not read the
-    /// `last` of a loop that is not positional). Once `state` has advanced by one whole
-    /// [`Periodic`] period over one of them — the first (`1`), or failing that the second (`2`)
-    /// — the rest of them are applied as that many more periods instead of being walked. Exact
-    /// for any `state` whose step is shift-invariant (the analytical model's in-order controller
-    /// is a max-plus recurrence: shifting every time in its state shifts every later time alike),
-    /// so which one settles first does not change the end state.
+    /// `last` of a loop that is not positional). They are walked, the state saved before each,
+    /// until the last one or two of them have advanced `state` by one whole [`Periodic`] period;
+    /// the rest of them are then applied as that many more periods (the one left over when the
+    /// period is two iterations is walked). Trying every middle iteration rather than the first
+    /// one or two matters: a pipelined walk (the double-buffered program holds two tiles in
+    /// flight, an overlapped array drifts behind the DMA by a few cycles a tile until it
+    /// saturates) settles only after a few of them, and may settle into alternating iterations.
+    /// Exact for any `state` whose step is shift-invariant (the analytical model's in-order
+    /// controller is a max-plus recurrence: shifting every time in its state shifts every later
+    /// time alike), so which stretch settles first does not change the end state.
     pub fn walk_periodic<S: Periodic>(
         &self,
         state: &mut S,
@@ -217,8 +229,9 @@ impl Nest {
             size: 0,
             trips: 1,
         }; MAX_LOOPS];
-        // One saved state per depth, reused with `clone_from` (a walk's state may own buffers).
-        let mut saved = [const { None }; MAX_LOOPS];
+        // `PERIODS` saved states per depth, reused with `clone_from` (a walk's state may own
+        // buffers).
+        let mut saved = [const { [const { None }; PERIODS] }; MAX_LOOPS];
         self.periodic_from(0, self.extent, &mut stack, &mut saved, state, f)
     }
 
@@ -227,7 +240,7 @@ impl Nest {
         d: usize,
         extent: [u32; 4],
         stack: &mut [Class; MAX_LOOPS],
-        saved: &mut [Option<S>; MAX_LOOPS],
+        saved: &mut Saved<S>,
         state: &mut S,
         f: &mut impl FnMut(&mut S, &[Class]) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
@@ -236,22 +249,24 @@ impl Nest {
         }
         let l = self.loops[d];
         let (t, rem) = trips(extent[l.dim.idx()], l.tile);
-        let mut iteration = |i: u32,
-                             state: &mut S,
-                             stack: &mut [Class; MAX_LOOPS],
-                             saved: &mut [Option<S>; MAX_LOOPS]| {
-            let last = i + 1 == t;
-            let size = if last { rem } else { l.tile };
-            stack[d] = Class {
-                first: i == 0,
-                last,
-                size,
-                trips: t,
+        let mut iteration =
+            |i: u32, state: &mut S, stack: &mut [Class; MAX_LOOPS], saved: &mut Saved<S>| {
+                let last = i + 1 == t;
+                let size = if last { rem } else { l.tile };
+                stack[d] = Class {
+                    first: i == 0,
+                    last,
+                    size,
+                    trips: t,
+                };
+                if d + 1 == self.loops.len() {
+                    // the innermost loop: its iterations are the walk's steps (no call per step)
+                    return f(state, &stack[..=d]);
+                }
+                let mut inner = extent;
+                inner[l.dim.idx()] = size;
+                self.periodic_from(d + 1, inner, stack, saved, state, f)
             };
-            let mut inner = extent;
-            inner[l.dim.idx()] = size;
-            self.periodic_from(d + 1, inner, stack, saved, state, f)
-        };
         // The iterations 1..=middle are alike.
         let middle = if !l.positional && rem == l.tile {
             t - 1
@@ -264,28 +279,34 @@ impl Nest {
             }
             return ControlFlow::Continue(());
         }
-        let save = |saved: &mut [Option<S>; MAX_LOOPS], state: &S| match &mut saved[d] {
-            Some(s) => s.clone_from(state),
-            s @ None => *s = Some(state.clone()),
-        };
-        let period = |saved: &[Option<S>; MAX_LOOPS], state: &S| {
-            state.period_since(saved[d].as_ref().expect("saved before"))
-        };
-        iteration(0, state, stack, saved)?;
-        save(saved, state);
-        iteration(1, state, stack, saved)?;
-        // Iterations 2..=middle as periods of iteration 1, else 3..=middle as periods of 2.
-        let mut next = match period(saved, state) {
-            Some(p) if state.repeat(&p, u64::from(middle - 1)) => middle + 1,
-            _ => 2,
-        };
-        if next == 2 && middle >= 3 {
-            save(saved, state);
-            iteration(2, state, stack, saved)?;
-            next = match period(saved, state) {
-                Some(p) if state.repeat(&p, u64::from(middle - 2)) => middle + 1,
-                _ => 3,
+        // Iteration 0, then the middle ones, the state saved before each (the last `PERIODS` of
+        // them kept), until the last `p ≤ PERIODS` of them have advanced the state by a whole
+        // period: as many more periods of `p` iterations as fit in the middle ones left are
+        // applied, and the few left over are walked.
+        let save =
+            |saved: &mut Saved<S>, j: u32, state: &S| match &mut saved[d][j as usize % PERIODS] {
+                Some(s) => s.clone_from(state),
+                s @ None => *s = Some(state.clone()),
             };
+        iteration(0, state, stack, saved)?;
+        let mut next = 1;
+        'find: while next < middle {
+            save(saved, next, state);
+            iteration(next, state, stack, saved)?;
+            next += 1;
+            // the iterations next - p ..= next - 1, from the state saved before the first
+            for p in 1..=(next - 1).min(PERIODS as u32) {
+                let before = saved[d][(next - p) as usize % PERIODS]
+                    .as_ref()
+                    .expect("saved before");
+                if let Some(period) = state.period_since(before) {
+                    let k = (middle + 1 - next) / p;
+                    if k > 0 && state.repeat(&period, u64::from(k)) {
+                        next += k * p;
+                    }
+                    break 'find;
+                }
+            }
         }
         for i in next..t {
             iteration(i, state, stack, saved)?;
@@ -320,42 +341,42 @@ impl Nest {
         }
         let l = self.loops[d];
         let (t, rem) = trips(extent[l.dim.idx()], l.tile);
-        // (first, last, size, how many)
-        let mut groups = [(true, true, rem, 1u64); 3];
-        let n = match (t, l.positional) {
-            (1, _) => 1,
-            // Only the size matters: the whole tiles, then the remainder (one class if it is whole).
-            (_, false) if rem == l.tile => {
-                groups[0] = (true, false, l.tile, u64::from(t));
-                1
-            }
-            (_, false) => {
-                groups[0] = (true, false, l.tile, u64::from(t - 1));
-                groups[1] = (false, true, rem, 1);
-                2
-            }
-            (2, true) => {
-                groups[0] = (true, false, l.tile, 1);
-                groups[1] = (false, true, rem, 1);
-                2
-            }
-            (_, true) => {
-                groups[0] = (true, false, l.tile, 1);
-                groups[1] = (false, false, l.tile, u64::from(t - 2));
-                groups[2] = (false, true, rem, 1);
-                3
-            }
-        };
-        for &(first, last, size, count) in &groups[..n] {
+        let innermost = d + 1 == self.loops.len();
+        // one class: (first, last, size, how many iterations)
+        let mut visit = |first: bool, last: bool, size: u32, count: u64| {
             stack[d] = Class {
                 first,
                 last,
                 size,
                 trips: t,
             };
-            let mut inner = extent;
-            inner[l.dim.idx()] = size;
-            self.classes_from(d + 1, inner, mult.saturating_mul(count), stack, f);
+            let mult = mult.saturating_mul(count);
+            if innermost {
+                // (no call per class of the innermost loop)
+                f(&stack[..=d], mult);
+            } else {
+                let mut inner = extent;
+                inner[l.dim.idx()] = size;
+                self.classes_from(d + 1, inner, mult, stack, f);
+            }
+        };
+        match (t, l.positional) {
+            (1, _) => visit(true, true, rem, 1),
+            // Only the size matters: the whole tiles, then the remainder (one class if it is whole).
+            (_, false) if rem == l.tile => visit(true, false, l.tile, u64::from(t)),
+            (_, false) => {
+                visit(true, false, l.tile, u64::from(t - 1));
+                visit(false, true, rem, 1);
+            }
+            (2, true) => {
+                visit(true, false, l.tile, 1);
+                visit(false, true, rem, 1);
+            }
+            (_, true) => {
+                visit(true, false, l.tile, 1);
+                visit(false, false, l.tile, u64::from(t - 2));
+                visit(false, true, rem, 1);
+            }
         }
     }
 
@@ -519,6 +540,94 @@ mod tests {
         });
         assert_eq!(s.visits, 1000);
         assert!(calls < 20, "{calls} steps walked");
+    }
+
+    /// A state that is periodic only once a three-deep pipeline of past iterations has filled
+    /// with middle ones (as the double-buffered walk holds its previous and pending tiles): the
+    /// walk still skips, and ends where the plain walk does.
+    #[derive(Clone, Debug, PartialEq)]
+    struct Piped {
+        t: u64,
+        line: [u32; 3],
+        visits: u64,
+    }
+
+    impl Periodic for Piped {
+        type Period = (u64, u64);
+        fn period_since(&self, b: &Piped) -> Option<(u64, u64)> {
+            (self.line == b.line).then(|| (self.t - b.t, self.visits - b.visits))
+        }
+        fn repeat(&mut self, p: &(u64, u64), k: u64) -> bool {
+            self.t += k * p.0;
+            self.visits += k * p.1;
+            true
+        }
+    }
+
+    #[test]
+    fn periodic_walk_skips_once_a_pipeline_settles() {
+        let nest = nest(1, 1, 1000, [1, 1, 1, 1]);
+        let step = |s: &mut Piped, c: &[Class]| {
+            s.t += u64::from(s.line[2]) + u64::from(c[3].first) * 5;
+            s.line = [u32::from(c[3].first) + 1, s.line[0], s.line[1]];
+            s.visits += 1;
+        };
+        let zero = Piped {
+            t: 0,
+            line: [0; 3],
+            visits: 0,
+        };
+        let mut plain = zero.clone();
+        let mut classes = vec![];
+        nest.for_each(|p| {
+            classes.clear();
+            classes.extend(p.iter().map(|q| q.class));
+            step(&mut plain, &classes);
+        });
+        let (mut fast, mut calls) = (zero, 0);
+        let _ = nest.walk_periodic(&mut fast, &mut |s: &mut Piped, c: &[Class]| {
+            calls += 1;
+            step(s, c);
+            ControlFlow::Continue(())
+        });
+        assert_eq!(fast, plain);
+        assert!(calls < 10, "{calls} steps walked");
+    }
+
+    /// A state that alternates between two phases (as an overlapped array's does over k-tiles
+    /// when its drift against the DMA flips every other tile): no single iteration is a period,
+    /// two are. The walk skips pairs of iterations, walks the one left over, and ends where the
+    /// plain walk does, whatever the trip counts.
+    #[test]
+    fn periodic_walk_skips_alternating_iterations() {
+        for n in [5, 6, 7, 1000, 1001] {
+            let nest = nest(1, 1, n, [1, 1, 1, 1]);
+            let step = |s: &mut Piped, c: &[Class]| {
+                s.t += 3 + 2 * u64::from(s.line[0]) + u64::from(c[3].last);
+                s.line[0] ^= 1;
+                s.visits += 1;
+            };
+            let zero = Piped {
+                t: 0,
+                line: [0; 3],
+                visits: 0,
+            };
+            let mut plain = zero.clone();
+            let mut classes = vec![];
+            nest.for_each(|p| {
+                classes.clear();
+                classes.extend(p.iter().map(|q| q.class));
+                step(&mut plain, &classes);
+            });
+            let (mut fast, mut calls) = (zero, 0);
+            let _ = nest.walk_periodic(&mut fast, &mut |s: &mut Piped, c: &[Class]| {
+                calls += 1;
+                step(s, c);
+                ControlFlow::Continue(())
+            });
+            assert_eq!(fast, plain, "{n} iterations");
+            assert!(calls < 8, "{n} iterations: {calls} steps walked");
+        }
     }
 
     #[test]

@@ -171,41 +171,48 @@ pub struct Summary {
     pub program_len: u64,
 }
 
-/// Accumulates [`Summary`] totals from tile shapes and multiplicities, in 128 bits (a class adds at
-/// most 2^32 · 2^64), checked once at the end.
+/// Accumulates [`Summary`] totals from tile shapes and multiplicities in 64 bits, remembering
+/// whether any product or sum overflowed: every term is non-negative, so one did exactly when a
+/// total exceeds 64 bits, which [`SummaryAcc::finish`] reports.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SummaryAcc {
-    t: [u128; 14],
+    t: [u64; 14],
+    overflow: bool,
 }
 
 impl SummaryAcc {
     /// Add `mult` tiles of this shape on an `r × c` array.
     #[inline]
     pub fn add(&mut self, sh: &Shape, mult: u64, r: u32, c: u32) {
-        let m = u128::from(mult);
+        let (array, o) = (u64::from(r) * u64::from(c)).overflowing_mul(u64::from(sh.len));
         let per = [
             1,
-            u128::from(sh.input_words > 0),
-            u128::from(sh.input_words),
-            u128::from(sh.weight_words > 0),
-            u128::from(sh.weight_words),
-            u128::from(sh.stores),
-            u128::from(sh.stores) * u128::from(sh.store_words),
-            u128::from(sh.stores > 0),
-            u128::from(sh.len),
-            u128::from(sh.input_reads),
-            u128::from(sh.weight_reads),
-            u128::from(sh.out_words),
+            u64::from(sh.input_words > 0),
+            u64::from(sh.input_words),
+            u64::from(sh.weight_words > 0),
+            u64::from(sh.weight_words),
+            u64::from(sh.stores),
+            u64::from(sh.stores) * u64::from(sh.store_words),
+            u64::from(sh.stores > 0),
+            u64::from(sh.len),
+            u64::from(sh.input_reads),
+            u64::from(sh.weight_reads),
+            u64::from(sh.out_words),
             if sh.accumulate {
-                u128::from(sh.out_words)
+                u64::from(sh.out_words)
             } else {
                 0
             },
-            u128::from(r) * u128::from(c) * u128::from(sh.len),
+            array,
         ];
+        let mut overflow = o;
         for (t, p) in self.t.iter_mut().zip(per) {
-            *t = t.saturating_add(p * m);
+            let (v, o1) = p.overflowing_mul(mult);
+            let (sum, o2) = t.overflowing_add(v);
+            *t = sum;
+            overflow |= o1 | o2;
         }
+        self.overflow |= overflow;
     }
 
     /// The totals, with the program length of the lowering's SYNC policy. `configs` CONFIGs;
@@ -223,10 +230,10 @@ impl SummaryAcc {
                 "the schedule's totals overflow 64 bits (the layer is far too large for the tiles)",
             )
         };
-        let mut v = [0u64; 14];
-        for (x, t) in v.iter_mut().zip(self.t) {
-            *x = u64::try_from(t).map_err(|_| over())?;
+        if self.overflow {
+            return Err(over());
         }
+        let v = self.t;
         let mut s = Summary {
             steps: v[0],
             input_loads: v[1],
@@ -414,8 +421,7 @@ impl Schedule {
             .walk_periodic(state, &mut |st, classes: &[Class]| {
                 let shape = self.shape(classes);
                 // a new instance: every loop inside the instance loop at its first iteration
-                let new_instance = classes[1..].iter().all(|c| c.first);
-                let configs = if conv && new_instance {
+                let configs = if conv && classes[1..].iter().all(|c| c.first) {
                     CONFIGS_PER_INSTANCE
                 } else {
                     0
@@ -560,6 +566,105 @@ mod tests {
     use proptest::prelude::*;
     use tessera_arch::builtin;
     use tessera_workloads::{Conv2d, Gemm, Layer};
+
+    /// The two ways a total passes 64 bits with no product doing so first, and a product that
+    /// does: each is an error, not a wrapped total.
+    #[test]
+    fn summary_overflows_are_errors() {
+        let finish = |acc: &SummaryAcc| acc.finish(false, false, 0, 1, Some(0));
+        let empty = Shape::default();
+        // a sum: 2 × 2^63 tiles
+        let mut acc = SummaryAcc::default();
+        acc.add(&empty, 1 << 63, 1, 1);
+        acc.add(&empty, 1 << 63, 1, 1);
+        assert!(finish(&acc).is_err());
+        // MAC slots: R·C·len past 64 bits for a single tile
+        let mut acc = SummaryAcc::default();
+        let long = Shape {
+            len: u32::MAX,
+            ..Shape::default()
+        };
+        acc.add(&long, 1, 1 << 16, (1 << 16) + 1);
+        assert!(finish(&acc).is_err());
+        acc = SummaryAcc::default();
+        acc.add(&long, 1, 1 << 16, 1 << 16);
+        assert_eq!(
+            finish(&acc).unwrap().array_macs,
+            (1 << 32) * u64::from(u32::MAX)
+        );
+        // a product: 2^33 tiles of 2^32 words
+        let mut acc = SummaryAcc::default();
+        let wide = Shape {
+            input_words: u32::MAX,
+            ..Shape::default()
+        };
+        acc.add(&wide, 1 << 33, 1, 1);
+        assert!(finish(&acc).is_err());
+    }
+
+    proptest! {
+        /// The 64-bit accumulator with its overflow flag gives the totals, or the error, that
+        /// exact 128-bit sums give (the error exactly when a total passes 64 bits).
+        #[test]
+        fn summary_totals_overflow_exactly_when_they_pass_64_bits(
+            adds in proptest::collection::vec(
+                (any::<[u32; 8]>(), any::<bool>(), prop_oneof![
+                    0u64..1000, any::<u64>(), (1u64 << 31)..(1u64 << 33), (1u64 << 63)..u64::MAX,
+                ]),
+                1..5,
+            ),
+            fields in 0u32..3,
+            r in prop_oneof![1u32..300, 60_000u32..70_000], c in prop_oneof![1u32..300, 60_000u32..70_000],
+        ) {
+            let mut acc = SummaryAcc::default();
+            let mut exact = [0u128; 14];
+            for (f, accumulate, mult) in &adds {
+                // small fields (with huge multiplicities, sums overflow while no product does), or any
+                let f = match fields {
+                    0 => f.map(|x| x % 2),
+                    1 => f.map(|x| x % 5000),
+                    _ => *f,
+                };
+                let sh = Shape {
+                    input_words: f[0], weight_words: f[1], len: f[2], accumulate: *accumulate,
+                    input_reads: f[3], weight_reads: f[4], out_words: f[5], stores: f[6],
+                    store_words: f[7],
+                };
+                acc.add(&sh, *mult, r, c);
+                let w = |x: u32| u128::from(x);
+                let per = [
+                    1, w(u32::from(sh.input_words > 0)), w(sh.input_words),
+                    w(u32::from(sh.weight_words > 0)), w(sh.weight_words), w(sh.stores),
+                    w(sh.stores) * w(sh.store_words), w(u32::from(sh.stores > 0)), w(sh.len),
+                    w(sh.input_reads), w(sh.weight_reads), w(sh.out_words),
+                    if sh.accumulate { w(sh.out_words) } else { 0 },
+                    w(r) * w(c) * w(sh.len),
+                ];
+                for (t, p) in exact.iter_mut().zip(per) {
+                    *t += p * u128::from(*mult);
+                }
+            }
+            let got = acc.finish(false, false, 0, 1, Some(0));
+            let fits = exact.iter().all(|&t| t <= u128::from(u64::MAX));
+            match got {
+                Ok(s) => {
+                    prop_assert!(fits);
+                    prop_assert_eq!(
+                        [s.steps, s.input_loads, s.input_words, s.weight_loads, s.weight_words,
+                         s.stores, s.store_words, s.steps_with_stores, s.stream_words,
+                         s.input_reads, s.weight_reads, s.out_writes, s.accumulate_reads,
+                         s.array_macs].map(u128::from),
+                        exact
+                    );
+                }
+                // beyond the totals, the program length may overflow too
+                Err(_) => prop_assert!(
+                    !fits || exact[0] + exact[1] + exact[3] + exact[5] + 2 * exact[0] + exact[7] + 1
+                        > u128::from(u64::MAX)
+                ),
+            }
+        }
+    }
 
     proptest! {
         /// The closed-form summary equals the walk, tile by tile.

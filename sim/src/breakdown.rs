@@ -14,6 +14,143 @@
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
+/// DMA busy intervals `(start, end)` in issue order: a queue that keeps a few inline and spills to
+/// the heap past that (the analytical model builds and copies one per estimate and per loop it
+/// tries to skip, so the common case must not allocate). An interval that starts the cycle after
+/// the last one ends extends it: the pair and their union overlap any gap by the same cycles.
+#[derive(Debug, Default)]
+struct Spans {
+    inline: [(u64, u64); Spans::INLINE],
+    /// `inline[head..head + len]` while `heap` is empty; every interval is in `heap` once it is not.
+    head: usize,
+    len: usize,
+    heap: VecDeque<(u64, u64)>,
+}
+
+/// A busy interval `(start, end)`, both inclusive.
+type Span = (u64, u64);
+
+impl Spans {
+    const INLINE: usize = 8;
+
+    fn as_slices(&self) -> (&[Span], &[Span]) {
+        if self.heap.is_empty() {
+            (&self.inline[self.head..self.head + self.len], &[])
+        } else {
+            self.heap.as_slices()
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(u64, u64)> {
+        let (a, b) = self.as_slices();
+        a.iter().chain(b)
+    }
+
+    fn len(&self) -> usize {
+        if self.heap.is_empty() {
+            self.len
+        } else {
+            self.heap.len()
+        }
+    }
+
+    #[inline]
+    fn push_back(&mut self, iv: (u64, u64)) {
+        let last = if self.heap.is_empty() {
+            match self.len {
+                0 => None,
+                n => Some(&mut self.inline[self.head + n - 1]),
+            }
+        } else {
+            self.heap.back_mut()
+        };
+        if let Some(l) = last {
+            if iv.0 <= iv.1 && l.0 <= l.1 && l.1.checked_add(1) == Some(iv.0) {
+                l.1 = iv.1;
+                return;
+            }
+        }
+        if !self.heap.is_empty() {
+            self.heap.push_back(iv);
+        } else if self.head + self.len < Spans::INLINE {
+            self.inline[self.head + self.len] = iv;
+            self.len += 1;
+        } else if self.len < Spans::INLINE {
+            self.inline.copy_within(self.head..self.head + self.len, 0);
+            self.head = 0;
+            self.inline[self.len] = iv;
+            self.len += 1;
+        } else {
+            self.heap
+                .extend(&self.inline[self.head..self.head + self.len]);
+            self.heap.push_back(iv);
+            (self.head, self.len) = (0, 0);
+        }
+    }
+
+    /// Forget every cycle before `g`: the intervals that end before it, and the part of the
+    /// first one left that starts before it.
+    #[inline]
+    fn drop_before(&mut self, g: u64) {
+        while self.front().is_some_and(|&(_, t)| t < g) {
+            self.pop_front();
+        }
+        let first = if self.heap.is_empty() {
+            (self.len > 0).then(|| &mut self.inline[self.head])
+        } else {
+            self.heap.front_mut()
+        };
+        if let Some(iv) = first {
+            iv.0 = iv.0.max(g);
+        }
+    }
+
+    fn front(&self) -> Option<&(u64, u64)> {
+        if self.heap.is_empty() {
+            (self.len > 0).then(|| &self.inline[self.head])
+        } else {
+            self.heap.front()
+        }
+    }
+
+    fn pop_front(&mut self) {
+        if self.heap.is_empty() {
+            if self.len > 0 {
+                self.head += 1;
+                self.len -= 1;
+                if self.len == 0 {
+                    self.head = 0;
+                }
+            }
+        } else {
+            self.heap.pop_front();
+        }
+    }
+
+    fn for_each_mut(&mut self, mut f: impl FnMut(&mut (u64, u64))) {
+        if self.heap.is_empty() {
+            self.inline[self.head..self.head + self.len]
+                .iter_mut()
+                .for_each(f);
+        } else {
+            self.heap.iter_mut().for_each(&mut f);
+        }
+    }
+
+    /// `self` as a copy of `source`, reusing the heap buffer.
+    fn copy_from(&mut self, source: &Spans) {
+        if source.heap.is_empty() {
+            self.heap.clear();
+            // the whole array: a fixed-size copy is a few vector moves, a copy of the live part a
+            // call to memmove
+            (self.inline, self.head, self.len) = (source.inline, source.head, source.len);
+        } else {
+            self.heap.clone_from(&source.heap);
+            (self.head, self.len) = (0, 0);
+        }
+    }
+}
+
 /// Cycles by cause; they sum to the run's cycles.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Breakdown {
@@ -64,7 +201,7 @@ pub struct BreakdownAcc {
     /// Last busy cycle of the latest COMPUTE.
     last_end: Option<u64>,
     /// DMA busy intervals that may still overlap a gap between COMPUTEs.
-    dma: VecDeque<(u64, u64)>,
+    dma: Spans,
     // cycle-by-cycle state
     idle: u64,
     idle_dma: u64,
@@ -78,8 +215,8 @@ impl Clone for BreakdownAcc {
         c
     }
 
-    /// Field by field, reusing the deque's buffer (the analytical model saves a walk's state at
-    /// every loop it tries to skip).
+    /// Field by field, without allocating while the DMA intervals are few (the analytical model
+    /// saves a walk's state at every loop it tries to skip).
     fn clone_from(&mut self, source: &Self) {
         let BreakdownAcc {
             b,
@@ -90,7 +227,7 @@ impl Clone for BreakdownAcc {
             was_busy,
         } = source;
         (self.b, self.last_end) = (*b, *last_end);
-        self.dma.clone_from(dma);
+        self.dma.copy_from(dma);
         (self.idle, self.idle_dma, self.was_busy) = (*idle, *idle_dma, *was_busy);
     }
 }
@@ -98,13 +235,22 @@ impl Clone for BreakdownAcc {
 impl BreakdownAcc {
     /// A DMA instruction busy in cycles `start..=end`. Intervals come in issue order, each before any
     /// COMPUTE issued after it.
+    #[inline]
     pub fn dma(&mut self, start: u64, end: u64) {
-        self.dma.push_back((start, end));
+        // Only its cycles after the array's last busy one can fall in a later gap.
+        let start = match self.last_end {
+            Some(e) => start.max(e.saturating_add(1)),
+            None => start,
+        };
+        if start <= end {
+            self.dma.push_back((start, end));
+        }
     }
 
     /// A COMPUTE busy in cycles `start..=end`, streaming `len` words, in issue order. Tiles of an
     /// array that overlaps them (double-buffered weights) may begin before the previous one ends:
     /// the busy cycles are the union, and ends never go back.
+    #[inline]
     pub fn compute(&mut self, start: u64, end: u64, len: u64) {
         let from = match self.last_end {
             None => {
@@ -115,7 +261,7 @@ impl BreakdownAcc {
                 // the gap e+1 ..= start-1
                 let (g0, g1) = (e + 1, start);
                 let mut dma = 0;
-                for &(s, t) in &self.dma {
+                for &(s, t) in self.dma.iter() {
                     let (a, b) = (s.max(g0), (t + 1).min(g1));
                     dma += b.saturating_sub(a);
                 }
@@ -125,13 +271,14 @@ impl BreakdownAcc {
             }
             Some(e) => e + 1,
         };
-        while self.dma.front().is_some_and(|&(_, t)| t < start) {
-            self.dma.pop_front();
-        }
         self.b.compute += len;
         // busy cycles for now; the streamed ones move to `compute` in `finish`
         self.b.fill_drain += (end + 1).saturating_sub(from);
-        self.last_end = Some(self.last_end.map_or(end, |e| e.max(end)));
+        let last_end = self.last_end.map_or(end, |e| e.max(end));
+        self.last_end = Some(last_end);
+        // Later gaps begin after `last_end`: the DMA's cycles up to it can no longer fall in one.
+        // Dropping them keeps the queue short, and equal (shifted) across periodic stretches.
+        self.dma.drop_before(last_end.saturating_add(1));
     }
 
     /// The increment of the totals since `before` if every time this accumulator holds is
@@ -148,7 +295,7 @@ impl BreakdownAcc {
             && self
                 .dma
                 .iter()
-                .zip(&before.dma)
+                .zip(before.dma.iter())
                 .all(|(&(s, t), &(s0, t0))| shifted(s, s0) && shifted(t, t0));
         let stepped_idle = self.idle == 0 && before.idle == 0 && !self.was_busy && !before.was_busy;
         if !(same_end && same_dma && stepped_idle) {
@@ -199,9 +346,8 @@ impl BreakdownAcc {
             return false;
         }
         let Some(b) = b else { return false };
-        for iv in self.dma.iter_mut() {
-            *iv = (iv.0 + shift, iv.1 + shift);
-        }
+        self.dma
+            .for_each_mut(|iv| *iv = (iv.0 + shift, iv.1 + shift));
         (self.b, self.last_end) = (b, last_end);
         true
     }
@@ -242,5 +388,95 @@ impl BreakdownAcc {
         }
         debug_assert_eq!(self.b.total(), cycles);
         self.b
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The accumulator as first written: every DMA interval queued as given, dropped once it ends
+    /// before a COMPUTE's start.
+    #[derive(Default)]
+    struct Reference {
+        b: Breakdown,
+        last_end: Option<u64>,
+        dma: VecDeque<(u64, u64)>,
+    }
+
+    impl Reference {
+        fn compute(&mut self, start: u64, end: u64, len: u64) {
+            let from = match self.last_end {
+                None => {
+                    self.b.first_load = start;
+                    start
+                }
+                Some(e) if start > e => {
+                    let (g0, g1) = (e + 1, start);
+                    let mut dma = 0;
+                    for &(s, t) in &self.dma {
+                        dma += (t + 1).min(g1).saturating_sub(s.max(g0));
+                    }
+                    self.b.dma_stall += dma;
+                    self.b.issue += (g1 - g0) - dma;
+                    start
+                }
+                Some(e) => e + 1,
+            };
+            while self.dma.front().is_some_and(|&(_, t)| t < start) {
+                self.dma.pop_front();
+            }
+            self.b.compute += len;
+            self.b.fill_drain += (end + 1).saturating_sub(from);
+            self.last_end = Some(self.last_end.map_or(end, |e| e.max(end)));
+        }
+        fn finish(mut self, cycles: u64) -> Breakdown {
+            self.b.fill_drain -= self.b.compute;
+            self.b.last_store = cycles - self.last_end.map_or(0, |e| e + 1);
+            self.b
+        }
+    }
+
+    proptest! {
+        /// Merging touching DMA intervals, forgetting the cycles no later gap can hold, and
+        /// keeping few of them inline (spilling to the heap past that) change nothing: random runs
+        /// of DMA transfers (back to back or not, many between two COMPUTEs) and COMPUTEs (some
+        /// overlapping the one before, as double-buffered weights do) give the reference's
+        /// breakdown. A copy taken mid-run (`clone_from`, as the walk saves its state) carries on
+        /// alike.
+        #[test]
+        fn the_accumulator_equals_the_reference(
+            ops in proptest::collection::vec((proptest::bool::weighted(0.75), 0u64..20, 1u64..9, 0u64..30), 1..160),
+            copy_at in 0usize..160,
+        ) {
+            let (mut acc, mut r) = (BreakdownAcc::default(), Reference::default());
+            // the controller's clock, the DMA's and the array's next free cycles
+            let (mut t, mut dma_free, mut cmp_end) = (0u64, 0u64, 0u64);
+            let mut copy = BreakdownAcc::default();
+            for (i, &(is_dma, gap, busy, len)) in ops.iter().enumerate() {
+                t += gap;
+                if is_dma {
+                    let start = t.max(dma_free);
+                    let end = start + busy - 1;
+                    acc.dma(start, end);
+                    r.dma.push_back((start, end));
+                    dma_free = end + 1;
+                } else {
+                    // a COMPUTE may begin before the previous one ends (overlapped tiles)
+                    let start = t.max(cmp_end.saturating_sub(len % 3));
+                    let end = start + busy + len;
+                    acc.compute(start, end, len.min(busy + len));
+                    r.compute(start, end, len.min(busy + len));
+                    cmp_end = cmp_end.max(end + 1);
+                }
+                if i == copy_at {
+                    copy.clone_from(&acc);
+                    acc = std::mem::take(&mut copy);
+                }
+            }
+            let cycles = t.max(dma_free).max(cmp_end) + 1;
+            prop_assert_eq!(acc.finish(cycles, false), r.finish(cycles));
+        }
     }
 }

@@ -29,7 +29,7 @@ pub mod system;
 pub mod trace;
 pub mod workload;
 
-pub use analytical::{estimate, estimate_schedule, Estimate};
+pub use analytical::{estimate, estimate_schedule, Estimate, Pricing};
 pub use counters::Counters;
 pub use energy::{Energy, EnergyTable};
 pub use engine::{simulate, simulate_system, Engine, SimOptions, SimReport, SimResult, SubRun};

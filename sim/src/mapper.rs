@@ -16,7 +16,7 @@
 
 use crate::analytical::{counters, estimate_capped, tile_holds, tile_times};
 use crate::contract::Contract;
-use crate::{Energy, EnergyTable, Estimate};
+use crate::{Energy, EnergyTable, Estimate, Pricing};
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_mapping::{
@@ -222,7 +222,7 @@ pub fn best_pinned(
 ) -> Result<BestMapping> {
     DramLayout::new(p, arch)?;
     let g = &p.gemm;
-    let table = EnergyTable::of(arch);
+    let pricing = Pricing::of(arch);
     let space = Mapping::space_in(g, arch, pinned, budget);
     let mut first_err = None;
     let mut candidates = 0;
@@ -232,7 +232,7 @@ pub fn best_pinned(
     let mut order: Vec<(f64, Mapping, usize)> = Vec::with_capacity(space.len());
     for m in &space {
         let schedule = Schedule::new(p, arch, m);
-        let (summary, (c, e)) = match bound_pass(p, arch, &schedule, &table) {
+        let (summary, (c, e)) = match bound_pass(p, arch, &schedule, &pricing.energy) {
             Ok(x) => x,
             Err(e) => {
                 // Not a candidate (its totals overflow): say why if nothing else fits.
@@ -263,7 +263,7 @@ pub fn best_pinned(
         };
         estimated += 1;
         let schedule = Schedule::new(p, arch, m);
-        let Some(e) = estimate_capped(p, arch, &schedule, summary, &table, cap) else {
+        let Some(e) = estimate_capped(p, arch, &schedule, summary, &pricing, cap) else {
             continue;
         };
         let k = layer_key(objective, &e, m);
