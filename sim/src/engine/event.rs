@@ -776,7 +776,7 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) -> R
             dram_addr,
             sram_addr,
         } => {
-            m.load_words(target, sram_addr.into(), dram_addr as usize, count.into());
+            m.load_words(target, sram_addr as usize, dram_addr as usize, count.into());
             m.counters.loads += 1;
         }
         Instr::Gather {
@@ -787,7 +787,7 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) -> R
         } => {
             let mut g = m.gather(&pos);
             let wb = arch.load_buffer(target).word_bytes() as usize;
-            let (s0, n) = (usize::from(sram_addr), usize::from(count));
+            let (s0, n) = (sram_addr as usize, usize::from(count));
             let buf = match target {
                 LoadTarget::Input => &mut m.input,
                 LoadTarget::Weight => &mut m.weight,

@@ -158,7 +158,7 @@ impl Dma {
     }
 
     pub fn start(&mut self, m: &mut Machine, ins: &Instr) {
-        let load = |target: LoadTarget, count: u16, sram_addr: u16, mut source: Source| Op::Load {
+        let load = |target: LoadTarget, count: u16, sram_addr: u32, mut source: Source| Op::Load {
             target,
             n: count.into(),
             sram_addr: sram_addr.into(),
