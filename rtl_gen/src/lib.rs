@@ -4,7 +4,10 @@
 //! What the RTL models: docs/TIMING.md, cycle for cycle — the controller reading a 128-bit program
 //! from a queue the host streams it into (any length), one DMA unit on a DRAM port (paced per-word read requests, linear or
 //! gathered by its address generator — an implicit im2col of a convolution's input —, paced write
-//! beats, acknowledgements), the systolic array of the accelerator's dataflow with its sequencer
+//! beats, acknowledgements; with `dram.outstanding_transfers` = O > 1, up to O transfers in flight:
+//! a FIFO of their descriptors, a request side that runs one transfer's requests or beats at a time
+//! in issue order and a completion side that takes the returning words and acknowledgements of the
+//! oldest), the systolic array of the accelerator's dataflow with its sequencer
 //! (weight-stationary: preload, skew, deskew and write-back, with an optional shadow weight per PE,
 //! and the interconnect options of `array.noc` — row broadcast buses without the PEs' forwarding
 //! registers and the deskew, column adder trees of ⌈log₂ R⌉ register levels over the PEs' product
@@ -19,8 +22,8 @@
 //!
 //! What it leaves out: the DRAM itself (the memory model lives in the testbench, `tessera-verif`),
 //! SRAM macros (behavioural models, black boxes in synthesis), the host that streams the program, clock gating,
-//! power, scan, and everything docs/TIMING.md leaves out (several outstanding DRAM requests, the
-//! row-stationary dataflow). This crate knows nothing of the cycle simulator: the
+//! power, scan, and everything docs/TIMING.md leaves out (a DMA moving more than one word per cycle,
+//! several transfers in flight on a shared channel, the row-stationary dataflow). This crate knows nothing of the cycle simulator: the
 //! two are independent implementations of the contract, compared by `tessera-verif`.
 //!
 //! Modules (prefix = the arch name): `_top`, `_ctrl`, `_queue`, `_dma`, `_compute`, `_array`, `_pe`,
@@ -84,8 +87,8 @@ pub const MAX_SUBS: usize = 8;
 /// `<name>_arbiter`; each sub-accelerator is its single design's modules (`<arch>_top` and below)
 /// generated with the DMA's channel handshake, once per distinct arch name (two subs of the same
 /// arch share them). Refuses an unsafe `name`, no sub or more than [`MAX_SUBS`], subs whose DRAM
-/// (bytes per cycle, latency) differ — the system has one channel — and two different archs of one
-/// name.
+/// (bytes per cycle, latency) differ — the system has one channel —, a sub with more than one DMA
+/// transfer in flight (the arbitration is defined for one) and two different archs of one name.
 pub fn emit_system(name: &str, subs: &[Arch]) -> Result<Design> {
     if !is_safe_identifier(name) {
         return Err(Diagnostic::field(
@@ -114,6 +117,17 @@ pub fn emit_system(name: &str, subs: &[Arch]) -> Result<Design> {
                 d0.bytes_per_cycle(),
                 d0.latency().get()
             )));
+        }
+        if d.outstanding_transfers() > 1 {
+            return Err(Diagnostic::field(
+                format!("subs[{s}].arch.dram.outstanding_transfers"),
+                format!(
+                    "cannot generate RTL: sub-accelerator {s} ({}) keeps {} DMA transfers in \
+                     flight; a sub-accelerator of a system has one (docs/TIMING.md, \"Systems\")",
+                    a.name(),
+                    d.outstanding_transfers()
+                ),
+            ));
         }
         if let Some((t, b)) = subs[..s]
             .iter()
@@ -160,6 +174,13 @@ pub fn emit_system(name: &str, subs: &[Arch]) -> Result<Design> {
 /// handshake on the DMA and the top).
 fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
     check(arch)?;
+    // The shared DMA (the channel handshake) has one transfer slot; emit_system refuses more.
+    if shared && arch.dram().outstanding_transfers() > 1 {
+        return Err(bad(
+            "dram.outstanding_transfers",
+            "a DMA on a shared channel has one transfer slot".into(),
+        ));
+    }
     let n = arch.name();
     let render = |module: &str, r: askama::Result<String>| -> Result<VerilogFile> {
         let text = r.map_err(|e| Diagnostic::new(format!("rendering module {module}: {e}")))?;

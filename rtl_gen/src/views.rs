@@ -39,6 +39,8 @@ pub(crate) struct Header {
     pub acc_word: u32,
     pub dram_bytes_per_cycle: u32,
     pub dram_latency: u64,
+    /// O: DMA transfers in flight (a line says so when more than one).
+    pub dram_outstanding: u32,
     /// The array's interconnect is the default (systolic rows, partial-sum chains): no line for it.
     pub noc_default: bool,
     pub noc_label: &'static str,
@@ -78,6 +80,7 @@ impl Header {
             acc_word: acc.word_bytes(),
             dram_bytes_per_cycle: a.dram().bytes_per_cycle(),
             dram_latency: a.dram().latency().get(),
+            dram_outstanding: a.dram().outstanding_transfers(),
             noc_default: a.noc().is_default(),
             noc_label: noc_label(a.noc()),
         }
@@ -397,6 +400,8 @@ pub(crate) struct CtrlView {
     pub f_addr_c: Bits,
     /// First instruction bit above every field (128 when the fields fill the word).
     pub unused_lsb: u32,
+    /// The DMA has several transfer slots: LOAD / STORE issue on `dma_full`, not `dma_busy`.
+    pub slots: bool,
 }
 
 impl CtrlView {
@@ -432,6 +437,7 @@ impl CtrlView {
             f_addr_b: Bits::of(field::ADDR_B),
             f_addr_c: Bits::of(field::ADDR_C),
             unused_lsb,
+            slots: a.dram().outstanding_transfers() > 1,
         }
     }
 }
@@ -485,6 +491,24 @@ pub(crate) struct DmaView {
     pub w_cg: Bits,
     /// One of several DMA units on a shared DRAM channel: `grant` in, `want` and `hold` out.
     pub shared: bool,
+    /// O = `dram.outstanding_transfers` > 1: a FIFO of transfers in flight, a request side and a
+    /// completion side (with O = 1 the unit is the one-transfer DMA, its text unchanged).
+    pub slots: bool,
+    /// O.
+    pub outstanding: u32,
+    /// Bits of a slot pointer (0..O-1) and of the count of transfers in flight (0..=O).
+    pub ptr_bits: u32,
+    pub nfl_bits: u32,
+    /// The instruction fields the request and completion sides take from a slot.
+    pub f_count: Bits,
+    pub f_dram: Bits,
+    pub f_sram: Bits,
+    /// Prefix of the request side's sources when it takes a transfer: `` (the issue inputs) with
+    /// one slot, `nx_` (the oldest waiting slot, else the issue inputs) with several.
+    pub src: &'static str,
+    /// The request side's "working on a transfer" flag: `busy` with one slot, `req_busy` with
+    /// several.
+    pub front: &'static str,
 }
 
 impl DmaView {
@@ -496,6 +520,7 @@ impl DmaView {
             .max(a.input().word_bytes())
             .max(a.weight().word_bytes());
         let gather_word = a.input().word_bytes() / a.datatypes().operand_bytes().max(1);
+        let o = a.dram().outstanding_transfers();
         DmaView {
             hdr: Header::new(a),
             name: a.name().to_string(),
@@ -540,6 +565,15 @@ impl DmaView {
             w_kw: Bits::of(field::W_KW),
             w_cg: Bits::of(field::W_CG),
             shared: false,
+            slots: o > 1,
+            outstanding: o,
+            ptr_bits: bits_for(u64::from(o.max(2)) - 1),
+            nfl_bits: bits_for(u64::from(o)),
+            f_count: Bits::of(field::COUNT),
+            f_dram: Bits::of(field::DRAM_ADDR),
+            f_sram: Bits::of(field::ADDR_A),
+            src: if o > 1 { "nx_" } else { "" },
+            front: if o > 1 { "req_busy" } else { "busy" },
         }
     }
 }
@@ -713,6 +747,9 @@ pub(crate) struct TopView {
     /// A sub-accelerator of a system: the DMA's channel handshake (`dram_issue`, `dram_want`,
     /// `dram_hold`, `dram_grant`) are ports.
     pub shared: bool,
+    /// The DMA has several transfer slots (`dma_full` to the controller).
+    pub slots: bool,
+    pub outstanding: u32,
 }
 
 impl TopView {
@@ -731,6 +768,8 @@ impl TopView {
             acc_buf: BufView::new(a.accumulator()),
             swapped: a.dataflow() == Dataflow::InputStationary,
             shared: false,
+            slots: a.dram().outstanding_transfers() > 1,
+            outstanding: a.dram().outstanding_transfers(),
         }
     }
 }

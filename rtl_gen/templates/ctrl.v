@@ -2,7 +2,12 @@
 
 // Controller (docs/TIMING.md, "Controller"). Cycle 0 is the first cycle after `start`. Each cycle,
 // while running, it looks at instr = the head of the program queue (the instruction numbered pc) and:
+{%- if slots %}
+//   LOAD / STORE: if the DMA unit has a free transfer slot (dma_full low), issues it (dma_start high
+//                 this cycle) and takes it;
+{%- else %}
 //   LOAD / STORE: if the DMA unit is not busy, issues it (dma_start high this cycle) and takes it;
+{%- endif %}
 //   COMPUTE:      if the compute unit can take one (no tile waiting: cmp_full low), issues it (cmp_start);
 //   CONFIG:       if the DMA unit is not busy, has the DMA write its gather registers at the end of
 //                 this cycle (cfg_we) and takes it;
@@ -25,6 +30,9 @@ module {{ name }}_ctrl (
     input  wire [127:0]  instr,
     output wire          take,
     input  wire          dma_busy,
+{%- if slots %}
+    input  wire          dma_full,       // the DMA unit has no free transfer slot
+{%- endif %}
     input  wire          cmp_busy,       // some COMPUTE issued is not done
     input  wire          cmp_full,       // the compute unit cannot take a COMPUTE this cycle
     input  wire          cmp_prev_busy,  // some COMPUTE but the last issued is not done
@@ -86,7 +94,7 @@ module {{ name }}_ctrl (
                    || ((f_flags & UNIT_PREV) != 8'd0 && cmp_prev_busy);
     wire live       = running && instr_valid;
 
-    assign dma_start = live && (is_load || is_store) && !dma_busy;
+    assign dma_start = live && (is_load || is_store) && !dma_{% if slots %}full{% else %}busy{% endif %};
     assign dma_store = is_store;
     assign cmp_start = live && is_compute && !cmp_full;
     assign cfg_we    = live && is_config && !dma_busy;

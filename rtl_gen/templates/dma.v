@@ -1,7 +1,13 @@
 {% include "header.v" %}
 
+{% if slots -%}
+// DMA unit (docs/TIMING.md, "DMA unit and the DRAM port", "Gather registers"). Up to O = {{ outstanding }}
+// transfers in flight, run in issue order (see "Transfers in flight" below); tau = 0 of a transfer is its
+// start s = max(c + 1, e + 1) (c: issue cycle, e: the previous transfer's request end).
+{% else -%}
 // DMA unit (docs/TIMING.md, "DMA unit and the DRAM port", "Gather registers"). One transfer at a time;
 // busy is set at the end of the issue cycle, so tau = 0 is the first busy cycle.
+{% endif -%}
 // Pacing: word i of a transfer of b-byte words goes in cycle tau when (i+1)*b <= (tau+1)*W (at most
 // one word per cycle), i.e. tau = k_i = max(i, ceil((i+1)*b/W) - 1), from a credit counter. W = {{ bytes_per_cycle }}
 // here; the counter adds min(W, b), which gives the same schedule with a bounded counter.
@@ -34,8 +40,25 @@
 //   (tau = k_(n-1) + 1 + L) is the last busy cycle.
 // The unit does not know L: it ends a LOAD on the last data beat and a STORE on the acknowledgement.
 // count = 0 is illegal (the contract forbids it); this unit would wait forever.
+{%- if slots %}
+// trace_done (observability only, combinational): xfer_end, high in each transfer's last busy cycle
+// (the cycle its last word is written or its acknowledgement comes), at whose end it leaves the slots.
+// Transfers in flight: a FIFO of O descriptors in issue order (q_*; the instruction's fields from bit
+// 16 up, STORE, weight buffer, gather). A transfer enters at `tail` when it is issued (start) and
+// leaves at `head` in its last busy cycle; `nfl` counts those in flight. busy = some transfer in
+// flight, full = O of them (the controller issues a LOAD or STORE only when not full).
+//   Request side: works on one transfer at a time, the oldest not yet started (`rptr`), with the
+//   pacing, credit and gather walker registers below: it takes the next transfer at the end of the
+//   cycle in which it is idle or ends its current one (request end e: a LOAD's last read request, a
+//   STORE's last write beat), straight from the issue inputs when none is waiting, so the transfer
+//   starts in s = max(c + 1, e + 1) and its request and beat streams never interleave another's.
+//   Completion side: the head transfer (every word that arrives, every acknowledgement, is the
+//   head's: transfers end in issue order): a LOAD writes each returned word to its sram_addr + cidx,
+//   and ends with its last word; a STORE ends with its acknowledgement.
+{%- else %}
 // trace_done (observability only, combinational): high in the unit's last busy cycle, i.e. the cycle
 // at whose end busy clears.
+{%- endif %}
 {%- if shared %}
 // Shared DRAM channel (docs/TIMING.md, "Systems: sub-accelerators sharing one DRAM channel"): this
 // unit is one of several on one channel. From its first busy cycle it raises `want` until the
@@ -60,7 +83,12 @@ module {{ name }}_dma (
     input  wire [127:0]  instr,       // the gather start position and the CONFIG fields
     input  wire          cfg_we,
     input  wire          cfg_reg,
+{%- if slots %}
+    output wire          busy,        // some transfer in flight
+    output wire          full,        // O transfers in flight: no free slot
+{%- else %}
     output reg           busy,
+{%- endif %}
     // DRAM port
     output wire          mem_rd_req_valid,
     output wire [31:0]   mem_rd_req_addr,
@@ -138,6 +166,45 @@ module {{ name }}_dma (
     reg [15:0] w_c;
 
     wire last_idx = idx == count_q - 16'd1;
+{%- if slots %}
+
+    // ---------------------------------------------------------------- transfers in flight
+    localparam [{{ nfl_bits - 1 }}:0] SLOTS = {{ nfl_bits }}'d{{ outstanding }};
+    localparam [{{ ptr_bits - 1 }}:0] LAST_SLOT = {{ ptr_bits }}'d{{ outstanding - 1 }};
+    // the instruction's fields (count, addresses, gather start); registers, not a memory, in synthesis
+    (* mem2reg *) reg [127:16] q_instr [0:{{ outstanding - 1 }}];
+    reg [{{ outstanding - 1 }}:0] q_store;
+    reg [{{ outstanding - 1 }}:0] q_weight;
+    reg [{{ outstanding - 1 }}:0] q_gather;
+    reg [{{ ptr_bits - 1 }}:0] head;      // oldest transfer in flight (completion side)
+    reg [{{ ptr_bits - 1 }}:0] rptr;      // oldest transfer not yet started (request side)
+    reg [{{ ptr_bits - 1 }}:0] tail;      // next free slot
+    reg [{{ nfl_bits - 1 }}:0] nfl;       // transfers in flight
+    reg        req_busy;  // the request side works on a transfer (from its start to its request end)
+    reg [15:0] cidx;      // words the head LOAD has received
+    assign busy = nfl != {{ nfl_bits }}'d0;
+    assign full = nfl == SLOTS;
+    // the transfer the request side takes next: the oldest waiting one, else the one issued now
+    wire pend = rptr != tail;
+    wire [127:16] q_nx    = q_instr[rptr];
+    wire nx_store         = pend ? q_store[rptr] : store;
+    wire nx_to_weight     = pend ? q_weight[rptr] : to_weight;
+    wire nx_gather        = pend ? q_gather[rptr] : gather;
+    wire [127:16] nx_instr = pend ? q_nx : instr[127:16];
+    wire [15:0] nx_count     = nx_instr[{{ f_count.msb }}:{{ f_count.lsb }}];
+    wire [31:0] nx_dram_addr = nx_instr[{{ f_dram.msb }}:{{ f_dram.lsb }}];
+    wire [15:0] nx_sram_addr = nx_instr[{{ f_sram.msb }}:{{ f_sram.lsb }}];
+    // the issue inputs' count and addresses are the instruction's fields, taken from `instr` here
+    wire unused_fields = ^{count, dram_addr, sram_addr};
+    // the completion side's transfer
+    wire [127:16] h_instr = q_instr[head];
+    wire h_store          = q_store[head];
+    wire h_weight         = q_weight[head];
+    wire [15:0] h_count   = h_instr[{{ f_count.msb }}:{{ f_count.lsb }}];
+    wire [15:0] h_sram    = h_instr[{{ f_sram.msb }}:{{ f_sram.lsb }}];
+    wire unused_h_instr   = ^h_instr;  // the completion side needs only the count and sram_addr
+    wire c_last           = cidx == h_count - 16'd1;
+{%- endif %}
 {%- if shared %}
     reg  granted;         // the current transfer has been granted the channel
     wire go = granted || grant;
@@ -213,7 +280,7 @@ module {{ name }}_dma (
 {%- endif %}
 
     // ---------------------------------------------------------------- LOAD: paced requests
-    wire ld          = busy && !store_q{% if shared %} && go{% endif %};
+    wire ld          = {{ front }} && !store_q{% if shared %} && go{% endif %};
     wire ld_left     = req_idx != count_q;
     wire [{{ credit_bits - 1 }}:0] ld_w = weight_q ? W_W : IN_W;
     wire [{{ credit_bits - 1 }}:0] ld_b = weight_q ? W_B : IN_B;
@@ -225,6 +292,24 @@ module {{ name }}_dma (
     assign mem_rd_req_count  = gather_q ? g_count : {{ "{" }}{{ 16 - credit_bits }}'d0, ld_b{{ "}" }};
     assign mem_rd_req_bytes  = {{ "{" }}{{ 16 - credit_bits }}'d0, ld_b{{ "}" }};
     assign mem_rd_req_last   = req_idx == count_q - 16'd1;
+{%- if slots %}
+
+    // the head transfer's last busy cycle: it leaves the slots at the end of it
+    wire xfer_end = busy && (h_store ? mem_wr_ack : (mem_rd_valid && c_last));
+    assign trace_done = xfer_end;
+    // the request side ends its transfer (request end e) and takes the next one, if any, at the end
+    // of this cycle
+    wire req_end  = req_busy && (store_q ? mem_wr_last : (ld_issue && mem_rd_req_last));
+    wire req_take = (!req_busy || req_end) && (pend || start);
+
+    // LOAD: write each returned word into the head transfer's buffer
+    wire rd_word = busy && !h_store && mem_rd_valid;
+    assign in_we    = rd_word && !h_weight;
+    assign in_waddr = h_sram + cidx;
+    assign in_wdata = mem_rd_data[{{ in_bits - 1 }}:0];
+    assign w_we     = rd_word && h_weight;
+    assign w_waddr  = h_sram + cidx;
+{%- else %}
 
     // the conditions under which the sequential block below clears busy
     assign trace_done = busy && (store_q ? mem_wr_ack : (mem_rd_valid && last_idx));
@@ -236,6 +321,7 @@ module {{ name }}_dma (
     assign in_wdata = mem_rd_data[{{ in_bits - 1 }}:0];
     assign w_we     = rd_word && weight_q;
     assign w_waddr  = sram_q + idx;
+{%- endif %}
     assign w_wdata  = mem_rd_data[{{ w_bits - 1 }}:0];
 {%- if bus_bytes > load_bytes %}
     // the read data bus is as wide as the widest word; loads use the low {{ load_bytes }} bytes
@@ -244,7 +330,7 @@ module {{ name }}_dma (
 
     // STORE: credit-paced reads of the accumulator, one beat per read on the next cycle
     wire credit_ok = credit + ST_W >= ST_B;
-    wire issue = busy && store_q && issuing && credit_ok{% if shared %} && go{% endif %};
+    wire issue = {{ front }} && store_q && issuing && credit_ok{% if shared %} && go{% endif %};
     assign acc_re    = issue;
     assign acc_raddr = sram_q + idx;
 {%- if bus_bytes > store_bytes %}
@@ -256,7 +342,11 @@ module {{ name }}_dma (
 
     always @(posedge clk) begin
         if (rst) begin
+{%- if slots %}
+            req_busy     <= 1'b0;
+{%- else %}
             busy         <= 1'b0;
+{%- endif %}
             store_q      <= 1'b0;
             weight_q     <= 1'b0;
             gather_q     <= 1'b0;
@@ -302,28 +392,33 @@ module {{ name }}_dma (
                     g_cg   <= instr[{{ w_cg.msb }}:{{ w_cg.lsb }}];
                 end
             end
+{%- if slots %}
+            if (req_take) begin
+                req_busy <= 1'b1;
+{%- else %}
             if (start) begin
                 busy     <= 1'b1;
-                store_q  <= store;
-                weight_q <= to_weight;
-                gather_q <= gather && !store;
-                count_q  <= count;
-                sram_q   <= sram_addr;
+{%- endif %}
+                store_q  <= {{ src }}store;
+                weight_q <= {{ src }}to_weight;
+                gather_q <= {{ src }}gather && !{{ src }}store;
+                count_q  <= {{ src }}count;
+                sram_q   <= {{ src }}sram_addr;
                 idx      <= 16'd0;
                 req_idx  <= 16'd0;
-                dram_q   <= dram_addr;
-                issuing  <= store;
+                dram_q   <= {{ src }}dram_addr;
+                issuing  <= {{ src }}store;
                 credit   <= {{ credit_bits }}'d0;
 {%- if shared %}
                 granted  <= 1'b0;
 {%- endif %}
-                w_n  <= instr[{{ g_n.msb }}:{{ g_n.lsb }}];
-                w_oh <= instr[{{ g_oh.msb }}:{{ g_oh.lsb }}];
-                w_ow <= instr[{{ g_ow.msb }}:{{ g_ow.lsb }}];
-                w_kh <= instr[{{ g_kh.msb }}:{{ g_kh.lsb }}];
-                w_kw <= instr[{{ g_kw.msb }}:{{ g_kw.lsb }}];
-                w_c  <= instr[{{ g_c.msb }}:{{ g_c.lsb }}];
-            end else if (busy && store_q) begin
+                w_n  <= {{ src }}instr[{{ g_n.msb }}:{{ g_n.lsb }}];
+                w_oh <= {{ src }}instr[{{ g_oh.msb }}:{{ g_oh.lsb }}];
+                w_ow <= {{ src }}instr[{{ g_ow.msb }}:{{ g_ow.lsb }}];
+                w_kh <= {{ src }}instr[{{ g_kh.msb }}:{{ g_kh.lsb }}];
+                w_kw <= {{ src }}instr[{{ g_kw.msb }}:{{ g_kw.lsb }}];
+                w_c  <= {{ src }}instr[{{ g_c.msb }}:{{ g_c.lsb }}];
+            end else if ({{ front }} && store_q) begin
                 if (issuing{% if shared %} && go{% endif %}) begin
                     credit <= credit + ST_W - (issue ? ST_B : {{ credit_bits }}'d0);
                 end
@@ -333,8 +428,12 @@ module {{ name }}_dma (
                     mem_wr_addr <= dram_q;
                     if (last_idx) issuing <= 1'b0;
                 end
+{%- if slots %}
+                if (mem_wr_last) req_busy <= 1'b0;
+{%- else %}
                 if (mem_wr_ack) busy <= 1'b0;
-            end else if (busy) begin
+{%- endif %}
+            end else if ({{ front }}) begin
                 if (ld_left{% if shared %} && go{% endif %}) begin
                     credit <= credit + ld_w - (ld_issue ? ld_b : {{ credit_bits }}'d0);
                 end
@@ -367,12 +466,50 @@ module {{ name }}_dma (
                     end
 {%- endif %}
                 end
+{%- if slots %}
+                if (ld_issue && mem_rd_req_last) req_busy <= 1'b0;
+{%- else %}
                 if (mem_rd_valid) begin
                     idx <= idx + 16'd1;
                     if (last_idx) busy <= 1'b0;
                 end
+{%- endif %}
             end
         end
     end
+{%- if slots %}
+
+    // transfers in flight: enter at issue, leave in their last busy cycle
+    integer s;
+    always @(posedge clk) begin
+        if (rst) begin
+            for (s = 0; s < {{ outstanding }}; s = s + 1) q_instr[s] <= 112'd0;
+            q_store  <= {{ outstanding }}'d0;
+            q_weight <= {{ outstanding }}'d0;
+            q_gather <= {{ outstanding }}'d0;
+            head     <= {{ ptr_bits }}'d0;
+            rptr     <= {{ ptr_bits }}'d0;
+            tail     <= {{ ptr_bits }}'d0;
+            nfl      <= {{ nfl_bits }}'d0;
+            cidx     <= 16'd0;
+        end else begin
+            if (start) begin
+                q_instr[tail]  <= instr[127:16];
+                q_store[tail]  <= store;
+                q_weight[tail] <= to_weight;
+                q_gather[tail] <= gather;
+                tail <= tail == LAST_SLOT ? {{ ptr_bits }}'d0 : tail + {{ ptr_bits }}'d1;
+            end
+            if (req_take) rptr <= rptr == LAST_SLOT ? {{ ptr_bits }}'d0 : rptr + {{ ptr_bits }}'d1;
+            if (xfer_end) begin
+                head <= head == LAST_SLOT ? {{ ptr_bits }}'d0 : head + {{ ptr_bits }}'d1;
+                cidx <= 16'd0;
+            end else if (rd_word) begin
+                cidx <= cidx + 16'd1;
+            end
+            nfl <= nfl + {{ "{" }}{{ nfl_bits - 1 }}'d0, start{{ "}" }} - {{ "{" }}{{ nfl_bits - 1 }}'d0, xfer_end{{ "}" }};
+        end
+    end
+{%- endif %}
 endmodule
 

@@ -24,6 +24,9 @@
 //                                      with opcode trace_op, is taken this cycle
 //     trace_halt                       HALT completes this cycle (done is high from the next one)
 //     trace_dma_done, trace_cmp_done   the DMA / compute unit's last busy cycle
+{%- if slots %}
+//                                      (trace_dma_done: every transfer's; up to {{ outstanding }} are in flight)
+{%- endif %}
 //   The DRAM-side events (requests, read words, write beats) are visible on the DRAM port itself.
 {%- if shared %}
 //   Shared DRAM channel (docs/TIMING.md, "Systems"), to the system's arbiter:
@@ -74,6 +77,9 @@ module {{ name }}_top (
     wire [127:0] instr;
     wire         take;
     wire         dma_busy;
+{%- if slots %}
+    wire         dma_full;
+{%- endif %}
     wire         cmp_busy;
     wire         cmp_full;
     wire         cmp_prev_busy;
@@ -110,6 +116,9 @@ module {{ name }}_top (
         .instr       (instr),
         .take        (take),
         .dma_busy    (dma_busy),
+{%- if slots %}
+        .dma_full    (dma_full),
+{%- endif %}
         .cmp_busy    (cmp_busy),
         .cmp_full    (cmp_full),
         .cmp_prev_busy (cmp_prev_busy),
@@ -170,6 +179,9 @@ module {{ name }}_top (
         .cfg_we           (cfg_we),
         .cfg_reg          (f_flag0),
         .busy             (dma_busy),
+{%- if slots %}
+        .full             (dma_full),
+{%- endif %}
         .mem_rd_req_valid (mem_rd_req_valid),
         .mem_rd_req_addr  (mem_rd_req_addr),
         .mem_rd_req_stride(mem_rd_req_stride),

@@ -425,3 +425,84 @@ fn each_interconnect_changes_what_the_contract_says() {
     assert!(array.contains("assign psum_out[AB*c +: AB] = p_bus[AB*c +: AB];"));
     assert!(!array.contains("t1_0"));
 }
+
+/// `name` with `o` DMA transfers in flight (docs/TIMING.md, "DMA unit and the DRAM port").
+fn with_slots(name: &str, o: i64, renamed: &str) -> tessera_arch::Arch {
+    let mut s = builtin::arch_spec(name).unwrap();
+    s.name = renamed.into();
+    s.dram.outstanding_transfers = Some(o);
+    s.validate().unwrap()
+}
+
+/// One transfer slot, given or not, is today's design: the same text as without the option.
+#[test]
+fn one_transfer_slot_emits_the_one_transfer_dma() {
+    for (name, _) in builtin::ARCHS {
+        let a = builtin::arch(name).unwrap();
+        assert_eq!(
+            emit(&with_slots(name, 1, name)).unwrap(),
+            emit(&a).unwrap(),
+            "{name}"
+        );
+    }
+    check_golden_of(&with_slots("ws_2x3", 1, "ws_2x3"));
+}
+
+/// Four transfers in flight: the DMA's FIFO of transfers, its request and completion sides, and
+/// the controller's issue on a free slot (`dma_full`), reviewed as text.
+#[test]
+fn ws_2x3_with_four_transfer_slots_matches_golden() {
+    let a = with_slots("ws_2x3", 4, "ws_2x3_o4");
+    let d = emit(&a).unwrap();
+    let file = |suffix: &str| {
+        &d.files
+            .iter()
+            .find(|f| f.name.ends_with(suffix))
+            .unwrap()
+            .text
+    };
+    assert!(file("_ctrl.v").contains("&& !dma_full;"));
+    assert!(file("_top.v").contains(".full             (dma_full),"));
+    assert!(file("_dma.v").contains("reg [127:16] q_instr [0:3];"));
+    assert!(d.files[0]
+        .text
+        .contains("latency 12 cycles, up to 4 transfers in flight\n"));
+    check_golden_of(&a);
+}
+
+#[test]
+fn slot_counts_size_the_pointers() {
+    for (o, ptr, count) in [(2, 1, 2), (3, 2, 2), (4, 2, 3), (5, 3, 3), (16, 4, 5)] {
+        let d = emit(&with_slots("os_2x3", o, "os_2x3_slots")).unwrap();
+        let dma = &d
+            .files
+            .iter()
+            .find(|f| f.name.ends_with("_dma.v"))
+            .unwrap()
+            .text;
+        assert!(
+            dma.contains(&format!("reg [{}:0] head;", ptr - 1)),
+            "O = {o}"
+        );
+        assert!(
+            dma.contains(&format!("reg [{}:0] nfl;", count - 1)),
+            "O = {o}"
+        );
+        assert!(dma.contains(&format!("SLOTS = {count}'d{o};")), "O = {o}");
+    }
+}
+
+/// A sub-accelerator of a system keeps one transfer slot (docs/TIMING.md, "Systems").
+#[test]
+fn a_system_refuses_several_transfer_slots() {
+    let subs = small_system();
+    let mut os = subs[1].spec().clone();
+    os.dram.outstanding_transfers = Some(2);
+    let e = emit_system("sys", &[subs[0].clone(), os.validate().unwrap()]).unwrap_err();
+    assert_eq!(
+        e.field.as_deref(),
+        Some("subs[1].arch.dram.outstanding_transfers"),
+        "{e}"
+    );
+    assert!(e.message.contains("keeps 2 DMA transfers in flight"), "{e}");
+}

@@ -12,8 +12,8 @@
 //! docs/TIMING.md meet; neither `tessera-sim` nor `tessera-rtl-gen` knows the other.
 //!
 //! What it models: the DRAM side of the contract (latency, bytes per cycle, store pacing and
-//! acknowledgement) and the contract's cycle count. What it leaves out: everything not in the
-//! contract (refresh, bank timing, several outstanding requests).
+//! acknowledgement, several transfers in flight with their streams in order) and the contract's
+//! cycle count. What it leaves out: everything not in the contract (refresh, bank timing).
 
 pub mod formal;
 pub mod lint;

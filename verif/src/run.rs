@@ -4,8 +4,9 @@
 //! queue, pulses `start`, streams the rest of the program as the contract's host does (one
 //! instruction in every cycle the queue has room) and plays the DRAM of docs/TIMING.md (each read
 //! request's word L cycles later, gathered bytes as the request says; write acknowledgement L cycles
-//! after the last beat; the pacing of read requests and write beats checked one by one; a violation
-//! stops the run with an error). It counts cycles as the contract does: cycle 0 is
+//! after the last beat; the pacing of read requests and write beats checked one by one, per transfer;
+//! with `dram.outstanding_transfers` = O, up to O transfers awaiting their words or acknowledgement,
+//! their request and beat streams never interleaved; a violation stops the run with an error). It counts cycles as the contract does: cycle 0 is
 //! the first cycle after `start`, and the first cycle in which `done` is high is the cycle count h + 1.
 //!
 //! On request ([`run_rtl_traced`]) the testbench also writes the architectural event trace, in the
@@ -29,8 +30,7 @@
 //! goes into a temporary folder next to the cache entry and is renamed into place, so two processes
 //! building the same hash at once both succeed (the loser of the rename uses the winner's build).
 //!
-//! What it leaves out: DRAM refresh, bank timing and several outstanding requests (the contract has
-//! none of them); X propagation (Verilator is two-state; registers are reset and memories zeroed).
+//! What it leaves out: DRAM refresh and bank timing (the contract has neither); X propagation (Verilator is two-state; registers are reset and memories zeroed).
 
 use crate::tools::Tools;
 use askama::Template;
@@ -79,6 +79,7 @@ struct TbView {
     latency: u64,
     bytes_per_cycle: u32,
     bus_bytes: u32,
+    outstanding: u32,
     op_load: u8,
     op_config: u8,
     op_store: u8,
@@ -102,6 +103,7 @@ fn testbench(arch: &Arch, design: &Design) -> Result<String> {
         latency: arch.dram().latency().get(),
         bytes_per_cycle: arch.dram().bytes_per_cycle(),
         bus_bytes: arch.mem_bus_bytes(),
+        outstanding: arch.dram().outstanding_transfers(),
         op_load: op::LOAD,
         op_config: op::CONFIG,
         op_store: op::STORE,

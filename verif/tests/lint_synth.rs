@@ -249,3 +249,40 @@ fn synth_interconnect_options() {
         Reduce::Chain,
     ));
 }
+
+/// `arch` with `o` DMA transfers in flight (docs/TIMING.md, "DMA unit and the DRAM port").
+fn with_slots(arch: &Arch, o: i64) -> Arch {
+    let mut s = arch.spec().clone();
+    s.name = format!("{}_o{o}", s.name);
+    s.dram.outstanding_transfers = Some(o);
+    s.validate().unwrap()
+}
+
+/// Several transfers in flight (the DMA's FIFO of transfers, its request and completion sides, the
+/// controller's `dma_full`), lint clean with three slots (pointers that wrap at no power of two) on
+/// odd banks and W = 7, output-stationary; verify lints the designs of tests/tests/rtl_vs_sim.rs
+/// (every dataflow, double-buffered weights, 2 to 16 slots).
+#[test]
+fn lint_transfer_slots() {
+    let mut os = odd().spec().clone();
+    os = os.with_dataflow(tessera_arch::Dataflow::OutputStationary);
+    os.name = "os_odd_5x3".into();
+    os.buffers.accumulator.capacity_bytes = 12 * 3 * 6;
+    lint(&with_slots(&os.validate().unwrap(), 3));
+}
+
+/// Synthesis with several transfer slots (three: pointers that wrap at no power of two): no latch,
+/// and every flip-flop has its synchronous reset (the slots' descriptors are registers, not a memory
+/// whose reset synthesis may drop).
+#[test]
+fn synth_transfer_slots() {
+    let Some(r) = synth(&with_slots(&builtin("ws_1x1"), 3)) else {
+        return;
+    };
+    let unreset: Vec<_> = r
+        .cells_by_type
+        .keys()
+        .filter(|t| t.starts_with("$_DFF") || t.starts_with("$dff") || t.starts_with("$_ALDFF"))
+        .collect();
+    assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
+}

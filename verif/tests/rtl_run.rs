@@ -636,3 +636,104 @@ fn timeout_is_an_error() {
     let e = tessera_verif::run_rtl(&a, &design, &words, &[0u8; 16], 30, &t).unwrap_err();
     assert!(e.message.contains("timed out"), "{e}");
 }
+
+/// ws_1x1 with `o` DMA transfers in flight, W = 4 (one word per cycle) and L = 30.
+fn slots_1x1(o: i64) -> Arch {
+    let mut s = tessera_arch::builtin::arch_spec("ws_1x1").unwrap();
+    s.name = format!("ws_1x1_o{o}");
+    s.dram.bytes_per_cycle = 4;
+    s.dram.latency_cycles = 30;
+    s.dram.outstanding_transfers = Some(o);
+    s.validate().unwrap()
+}
+
+/// Four one-word LOADs back to back: with two slots the third waits for the first's word.
+fn four_loads() -> Vec<Instr> {
+    let mut p: Vec<Instr> = (0..4)
+        .map(|i| Instr::Load {
+            target: LoadTarget::Input,
+            count: 1,
+            dram_addr: 16 + i,
+            sram_addr: i as u16,
+        })
+        .collect();
+    p.extend([Instr::Sync { mask: unit::DMA }, Instr::Halt]);
+    p
+}
+
+/// A STORE and a LOAD right after it: the LOAD's first request comes the cycle after the STORE's
+/// last beat, while the STORE awaits its acknowledgement.
+fn store_then_load() -> Vec<Instr> {
+    vec![
+        Instr::Store {
+            count: 2,
+            dram_addr: 0,
+            sram_addr: 0,
+        },
+        Instr::Load {
+            target: LoadTarget::Input,
+            count: 1,
+            dram_addr: 32,
+            sram_addr: 0,
+        },
+        Instr::Sync { mask: unit::DMA },
+        Instr::Halt,
+    ]
+}
+
+/// The DRAM image of the slot programs: zeros where the STORE writes (the accumulator is zero).
+fn slots_dram() -> Vec<u8> {
+    (0..64u8).map(|i| if i < 8 { 0 } else { i }).collect()
+}
+
+/// Several transfers in flight (docs/TIMING.md, "DMA unit and the DRAM port"): back-to-back LOADs
+/// (the third waits for a slot), a LOAD behind a STORE, and the GEMM programs with their loads
+/// overlapping the latency, each with the contract's cycles, DRAM and event trace.
+#[test]
+fn transfer_slots_follow_the_contract() {
+    let a = slots_1x1(2);
+    let dram = slots_dram();
+    check_program(&a, &dram, &dram, &four_loads());
+    check_program(&a, &dram, &dram, &store_then_load());
+    let g = Gemm::new(&a, 3, 2, 5);
+    check(&a, &g, &simple_program(&a, &g));
+    check(&a, &g, &overlapped_program(&a, &g));
+}
+
+/// The testbench's DRAM refuses what the contract rules out with several slots, in a DMA with two
+/// faults: a controller that issues without looking at `dma_full` (a third transfer while two await
+/// their words), and a request side that ends a STORE at its last accumulator read instead of its
+/// last beat (the LOAD behind it presents its request with that beat: interleaved streams).
+#[test]
+fn testbench_rejects_more_transfers_than_slots_and_interleaved_streams() {
+    let Some(t) = tools(false) else { return };
+    let a = slots_1x1(2);
+    let mut design = tessera_rtl_gen::emit(&a).unwrap();
+    for (suffix, from, to) in [
+        ("_ctrl.v", "&& !dma_full;", ";"),
+        (
+            "_dma.v",
+            "(store_q ? mem_wr_last : (ld_issue",
+            "(store_q ? (issue && last_idx) : (ld_issue",
+        ),
+    ] {
+        let f = design
+            .files
+            .iter_mut()
+            .find(|f| f.name.ends_with(suffix))
+            .unwrap();
+        assert!(f.text.contains(from), "{}: {from}", f.name);
+        f.text = f.text.replace(from, to);
+    }
+    for (prog, expect) in [
+        (four_loads(), "at most 2 in flight"),
+        (store_then_load(), "streams interleave"),
+    ] {
+        let words: Vec<u128> = prog.iter().map(Instr::encode).collect();
+        let e = tessera_verif::run_rtl(&a, &design, &words, &slots_dram(), 10_000, &t).unwrap_err();
+        assert!(
+            e.message.contains("CONTRACT VIOLATION") && e.message.contains(expect),
+            "{e}"
+        );
+    }
+}
