@@ -654,7 +654,7 @@ fn four_loads() -> Vec<Instr> {
             target: LoadTarget::Input,
             count: 1,
             dram_addr: 16 + i,
-            sram_addr: i as u16,
+            sram_addr: i,
         })
         .collect();
     p.extend([Instr::Sync { mask: unit::DMA }, Instr::Halt]);
