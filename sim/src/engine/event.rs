@@ -182,13 +182,13 @@ fn footprint(m: &Machine, ins: &Instr) -> (Footprint, usize) {
             ..
         } => {
             let b = if target == LoadTarget::Input { 0 } else { 1 };
-            let s = u32::from(sram_addr);
+            let s = sram_addr;
             ([(b, s, s + u32::from(count), true), none, none], 1)
         }
         Instr::Store {
             count, sram_addr, ..
         } => {
-            let s = u32::from(sram_addr);
+            let s = sram_addr;
             ([(2, s, s + u32::from(count), false), none, none], 1)
         }
         Instr::Compute {
@@ -199,7 +199,7 @@ fn footprint(m: &Machine, ins: &Instr) -> (Footprint, usize) {
             ..
         } => {
             let (ni, nw, no) = compute_words(m.arch, len.into());
-            let (i, w, o) = (u32::from(in_addr), u32::from(w_addr), u32::from(out_addr));
+            let (i, w, o) = (in_addr, w_addr, out_addr);
             (
                 [
                     (0, i, i + ni as u32, false),
@@ -504,7 +504,7 @@ impl EventSim {
                     };
                     *ov = OverlapState {
                         last: Some(tile),
-                        last_out: out_addr.into(),
+                        last_out: out_addr,
                         last_pc: pc,
                         accept_at: tile.stream + 1,
                         prev_done_at: ov.done_at,
