@@ -25,17 +25,22 @@ pub mod op {
 /// Bit ranges `(lsb, width)` of the instruction fields.
 pub mod field {
     pub const OP: (u32, u32) = (0, 8);
-    /// LOAD: target buffer; SYNC: unit mask; COMPUTE: bit 0 = accumulate.
-    pub const FLAGS: (u32, u32) = (8, 8);
+    /// LOAD: target buffer; SYNC: unit mask; COMPUTE: bit 0 = accumulate; CONFIG: register.
+    pub const FLAGS: (u32, u32) = (8, 4);
+    /// LOAD/STORE: bits 19..16 of the buffer word address; COMPUTE: of the input address.
+    pub const ADDR_A_HI: (u32, u32) = (12, 4);
     /// LOAD/STORE: words; COMPUTE: words streamed (`len`).
     pub const COUNT: (u32, u32) = (16, 16);
     pub const DRAM_ADDR: (u32, u32) = (32, 32);
-    /// LOAD/STORE: buffer word address; COMPUTE: input address.
+    /// LOAD/STORE: buffer word address; COMPUTE: input address (bits 15..0; 19..16 in
+    /// [`ADDR_A_HI`]).
     pub const ADDR_A: (u32, u32) = (64, 16);
-    /// COMPUTE: weight address.
+    /// COMPUTE: weight address (bits 15..0, and 19..16 in [`ADDR_B_HI`]).
     pub const ADDR_B: (u32, u32) = (80, 16);
-    /// COMPUTE: accumulator address.
+    pub const ADDR_B_HI: (u32, u32) = (32, 4);
+    /// COMPUTE: accumulator address (bits 15..0, and 19..16 in [`ADDR_C_HI`]).
     pub const ADDR_C: (u32, u32) = (96, 16);
+    pub const ADDR_C_HI: (u32, u32) = (36, 4);
     /// LOAD flags: bit 0 the weight buffer, bit 1 gather.
     pub const GATHER_BIT: u8 = 2;
     /// Gather LOAD: the start position.
@@ -123,13 +128,13 @@ pub enum Instr {
         target: LoadTarget,
         count: u16,
         dram_addr: u32,
-        sram_addr: u16,
+        sram_addr: u32,
     },
     /// A LOAD that gathers an implicit im2col from the tensor the gather registers describe.
     Gather {
         target: LoadTarget,
         count: u16,
-        sram_addr: u16,
+        sram_addr: u32,
         pos: GatherPos,
     },
     /// Write a group of the DMA's gather registers.
@@ -137,15 +142,15 @@ pub enum Instr {
     Store {
         count: u16,
         dram_addr: u32,
-        sram_addr: u16,
+        sram_addr: u32,
     },
     /// One array tile. `len` is the number of words streamed: input rows (weight-stationary) or
     /// k-steps of both operands (output-stationary); see docs/TIMING.md, "Compute unit".
     Compute {
         len: u16,
-        in_addr: u16,
-        w_addr: u16,
-        out_addr: u16,
+        in_addr: u32,
+        w_addr: u32,
+        out_addr: u32,
         accumulate: bool,
     },
     /// Wait until no unit in `mask` ([`unit`]) is busy.
@@ -163,6 +168,20 @@ fn get(word: u128, (lsb, width): (u32, u32)) -> u64 {
     ((word >> lsb) & ((1u128 << width) - 1)) as u64
 }
 
+/// Buffer word addresses are 20 bits ([`ADDR_BITS`]): bits 15..0 in `lo`, 19..16 in `hi`.
+fn put_addr(word: &mut u128, lo: (u32, u32), hi: (u32, u32), a: u32) {
+    debug_assert!(a < 1 << ADDR_BITS);
+    put(word, lo, u64::from(a & 0xffff));
+    put(word, hi, u64::from(a >> 16));
+}
+
+fn get_addr(word: u128, lo: (u32, u32), hi: (u32, u32)) -> u32 {
+    (get(word, lo) | get(word, hi) << 16) as u32
+}
+
+/// Bits of a buffer word address: a buffer holds at most `2^ADDR_BITS` words.
+pub const ADDR_BITS: u32 = 20;
+
 impl Instr {
     pub fn encode(&self) -> u128 {
         let mut w = 0u128;
@@ -178,7 +197,7 @@ impl Instr {
                 put(&mut w, field::FLAGS, target as u64);
                 put(&mut w, field::COUNT, count.into());
                 put(&mut w, field::DRAM_ADDR, dram_addr.into());
-                put(&mut w, field::ADDR_A, sram_addr.into());
+                put_addr(&mut w, field::ADDR_A, field::ADDR_A_HI, sram_addr);
             }
             Instr::Store {
                 count,
@@ -188,7 +207,7 @@ impl Instr {
                 put(&mut w, field::OP, op::STORE.into());
                 put(&mut w, field::COUNT, count.into());
                 put(&mut w, field::DRAM_ADDR, dram_addr.into());
-                put(&mut w, field::ADDR_A, sram_addr.into());
+                put_addr(&mut w, field::ADDR_A, field::ADDR_A_HI, sram_addr);
             }
             Instr::Compute {
                 len,
@@ -200,9 +219,9 @@ impl Instr {
                 put(&mut w, field::OP, op::COMPUTE.into());
                 put(&mut w, field::FLAGS, accumulate as u64);
                 put(&mut w, field::COUNT, len.into());
-                put(&mut w, field::ADDR_A, in_addr.into());
-                put(&mut w, field::ADDR_B, w_addr.into());
-                put(&mut w, field::ADDR_C, out_addr.into());
+                put_addr(&mut w, field::ADDR_A, field::ADDR_A_HI, in_addr);
+                put_addr(&mut w, field::ADDR_B, field::ADDR_B_HI, w_addr);
+                put_addr(&mut w, field::ADDR_C, field::ADDR_C_HI, out_addr);
             }
             Instr::Sync { mask } => {
                 put(&mut w, field::OP, op::SYNC.into());
@@ -221,7 +240,7 @@ impl Instr {
                     target as u64 | u64::from(field::GATHER_BIT),
                 );
                 put(&mut w, field::COUNT, count.into());
-                put(&mut w, field::ADDR_A, sram_addr.into());
+                put_addr(&mut w, field::ADDR_A, field::ADDR_A_HI, sram_addr);
                 put(&mut w, field::G_N, pos.n.into());
                 put(&mut w, field::G_OH, pos.oh.into());
                 put(&mut w, field::G_OW, pos.ow.into());
@@ -287,9 +306,9 @@ impl Instr {
         let flags = get(w, field::FLAGS) as u8;
         let count = get(w, field::COUNT) as u16;
         let dram_addr = get(w, field::DRAM_ADDR) as u32;
-        let a = get(w, field::ADDR_A) as u16;
-        let b = get(w, field::ADDR_B) as u16;
-        let c = get(w, field::ADDR_C) as u16;
+        let a = get_addr(w, field::ADDR_A, field::ADDR_A_HI);
+        let b = get_addr(w, field::ADDR_B, field::ADDR_B_HI);
+        let c = get_addr(w, field::ADDR_C, field::ADDR_C_HI);
         let i = match opc {
             op::HALT => Instr::Halt,
             op::LOAD => {
@@ -691,8 +710,13 @@ mod tests {
     fn any_instr() -> impl Strategy<Value = Instr> {
         prop_oneof![
             Just(Instr::Halt),
-            (any::<bool>(), any::<u16>(), any::<u32>(), any::<u16>()).prop_map(
-                |(w, count, dram_addr, sram_addr)| {
+            (
+                any::<bool>(),
+                any::<u16>(),
+                any::<u32>(),
+                0u32..1 << ADDR_BITS
+            )
+                .prop_map(|(w, count, dram_addr, sram_addr)| {
                     Instr::Load {
                         target: if w {
                             LoadTarget::Weight
@@ -703,20 +727,21 @@ mod tests {
                         dram_addr,
                         sram_addr,
                     }
+                }),
+            (any::<u16>(), any::<u32>(), 0u32..1 << ADDR_BITS).prop_map(
+                |(count, dram_addr, sram_addr)| {
+                    Instr::Store {
+                        count,
+                        dram_addr,
+                        sram_addr,
+                    }
                 }
             ),
-            (any::<u16>(), any::<u32>(), any::<u16>()).prop_map(|(count, dram_addr, sram_addr)| {
-                Instr::Store {
-                    count,
-                    dram_addr,
-                    sram_addr,
-                }
-            }),
             (
                 any::<u16>(),
-                any::<u16>(),
-                any::<u16>(),
-                any::<u16>(),
+                0u32..1 << ADDR_BITS,
+                0u32..1 << ADDR_BITS,
+                0u32..1 << ADDR_BITS,
                 any::<bool>()
             )
                 .prop_map(|(len, in_addr, w_addr, out_addr, accumulate)| {
@@ -732,7 +757,7 @@ mod tests {
             (
                 any::<bool>(),
                 any::<u16>(),
-                any::<u16>(),
+                0u32..1 << ADDR_BITS,
                 any::<(u16, u16, u16, u8, u8, u16)>()
             )
                 .prop_map(|(w, count, sram_addr, (n, oh, ow, kh, kw, c))| {

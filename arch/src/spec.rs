@@ -366,8 +366,8 @@ pub const MAX_NOTE_CHARS: usize = 400;
 
 /// Upper bounds that keep every derived size inside the instruction encoding and u64 arithmetic.
 pub const MAX_ARRAY_DIM: i64 = 128;
-/// Buffer addresses are 16-bit words in the instruction encoding.
-pub const MAX_BUFFER_WORDS: u32 = 1 << 16;
+/// Buffer word addresses are [`crate::isa::ADDR_BITS`] (20) bits in the instruction encoding.
+pub const MAX_BUFFER_WORDS: u32 = 1 << crate::isa::ADDR_BITS;
 pub const MAX_DRAM_BYTES_PER_CYCLE: i64 = 4096;
 pub const MAX_DRAM_LATENCY: i64 = 100_000;
 /// Most DMA transfers in flight (`dram.outstanding_transfers`).

@@ -70,6 +70,16 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
             ))
         })
     };
+    let addr = |v: u32, what: &str| -> Result<u32> {
+        if v < 1 << tessera_arch::isa::ADDR_BITS {
+            Ok(v)
+        } else {
+            Err(Diagnostic::new(format!(
+                "{what} = {v} does not fit the {}-bit buffer address",
+                tessera_arch::isa::ADDR_BITS
+            )))
+        }
+    };
 
     struct Tile {
         loads: Vec<Instr>,
@@ -138,7 +148,7 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
                 in_base = half(in_loads, in_pong);
                 in_loads += 1;
                 let count = to16(sh.input_words, "input words")?;
-                let sram_addr = to16(in_base, "input address")?;
+                let sram_addr = addr(in_base, "input address")?;
                 loads.push(if conv {
                     Instr::Gather {
                         target: LoadTarget::Input,
@@ -162,14 +172,14 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
                     target: LoadTarget::Weight,
                     count: to16(sh.weight_words, "weight words")?,
                     dram_addr: layout.b_addr(st),
-                    sram_addr: to16(w_base, "weight address")?,
+                    sram_addr: addr(w_base, "weight address")?,
                 });
             }
             let compute = Instr::Compute {
                 len: to16(sh.len, "stream length")?,
-                in_addr: to16(in_base, "input address")?,
-                w_addr: to16(w_base, "weight address")?,
-                out_addr: to16(
+                in_addr: addr(in_base, "input address")?,
+                w_addr: addr(w_base, "weight address")?,
+                out_addr: addr(
                     acc_base + st.slice_in_tile * sh.out_words,
                     "accumulator address",
                 )?,
@@ -180,7 +190,7 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
                 stores.push(Instr::Store {
                     count: to16(sh.store_words, "store words")?,
                     dram_addr: layout.store_addr(st, dt),
-                    sram_addr: to16(acc_base + dt * sh.out_words, "accumulator address")?,
+                    sram_addr: addr(acc_base + dt * sh.out_words, "accumulator address")?,
                 });
             }
             Ok(Tile {

@@ -15,7 +15,10 @@
 //! input-stationary: the weight-stationary array and compute unit with the top wiring its preload
 //! port to the input buffer and its stream port to the weight buffer; output-stationary: operand
 //! skews, the stationary sums and their drain), and the input / weight / accumulator buffers split into banks of
-//! synchronous SRAM. Every width comes from the accelerator's datatypes. Every register has a synchronous active-high reset. The top also has a few narrow
+//! synchronous SRAM. Every width comes from the accelerator's datatypes; buffer word addresses
+//! are as wide as the deepest buffer needs, at least 16 bits (the instruction's are 20: a design
+//! ignores the address bits above its own, and its bank-hit logic drops writes to and reads zero
+//! from addresses past a buffer below that power of two; programs that do either are illegal). Every register has a synchronous active-high reset. The top also has a few narrow
 //! observability outputs (`trace_issue`, `trace_pc`, `trace_op`, `trace_halt`, `trace_dma_done`,
 //! `trace_cmp_done`), combinational views of decisions the design makes anyway, from which the
 //! testbench writes the architectural event trace; they add no register and change no timing.
@@ -325,19 +328,31 @@ fn check(a: &Arch) -> Result<()> {
                 .into(),
         ));
     }
-    // The templates size ports for this encoding (8-bit opcode and flags, 16-bit counts and buffer
-    // addresses, 32-bit DRAM addresses); a change in tessera_arch::isa must be matched here.
+    // The templates size ports for this encoding (8-bit opcode, 4-bit flags, 16-bit counts, 32-bit
+    // DRAM addresses, 20-bit buffer word addresses: bits 15..0 in 16-bit fields, 19..16 in 4-bit
+    // `_hi` fields); a change in tessera_arch::isa must be matched here. `sram_addr_hi` lies
+    // between the flags and the count: with 16-bit addresses the controller reads the flags and it
+    // as one byte (views::CtrlView), and a DMA transfer slot keeps the instruction from it up.
     let expected = [
         (field::OP.1, 8),
-        (field::FLAGS.1, 8),
+        (field::FLAGS.1, 4),
         (field::COUNT.1, 16),
         (field::DRAM_ADDR.1, 32),
+        (tessera_arch::isa::ADDR_BITS, 20),
     ];
     let addr = [field::ADDR_A.1, field::ADDR_B.1, field::ADDR_C.1];
-    if expected.iter().any(|(w, e)| w != e) || addr.iter().any(|w| *w != 16) {
+    let hi = [field::ADDR_A_HI.1, field::ADDR_B_HI.1, field::ADDR_C_HI.1];
+    let between = field::FLAGS.0 + field::FLAGS.1 == field::ADDR_A_HI.0
+        && field::ADDR_A_HI.0 + field::ADDR_A_HI.1 == field::COUNT.0;
+    if expected.iter().any(|(w, e)| w != e)
+        || addr.iter().any(|w| *w != 16)
+        || hi.iter().any(|w| *w != 4)
+        || !between
+    {
         return Err(Diagnostic::new(
             "cannot generate RTL: the instruction field widths in tessera_arch::isa::field changed; \
-             the Verilog templates assume 8/8/16/32/16/16/16 bits",
+             the Verilog templates assume 8/4/16/32 bits, 20-bit buffer addresses in 16-bit fields \
+             and 4-bit `_hi` fields, and sram_addr_hi between the flags and the count",
         ));
     }
     // The DMA's gather walker and registers (dma.v) are declared at these widths.

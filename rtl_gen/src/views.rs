@@ -1,5 +1,6 @@
-//! View models: one struct per Verilog template, holding only integers, booleans and names that
-//! passed [`tessera_arch::is_safe_identifier`]. Everything the templates print is computed here from a
+//! View models: one struct per Verilog template, holding only integers, booleans, names that
+//! passed [`tessera_arch::is_safe_identifier`] and fixed text (labels, and bit selects such as
+//! `instr[79:64]` written here from integers). Everything the templates print is computed here from a
 //! validated [`Arch`] and the [`tessera_arch::isa`] constants; the templates only do width arithmetic
 //! (`8 * bytes - 1` and the like) on these integers.
 
@@ -13,6 +14,78 @@ pub const QUEUE_DEPTH: u32 = tessera_arch::isa::QUEUE_DEPTH as u32;
 /// Number of bits needed to hold every value in `0..=max` (at least 1).
 pub(crate) fn bits_for(max: u64) -> u32 {
     (64 - max.leading_zeros()).max(1)
+}
+
+/// Bits of a buffer word address in the Verilog: enough for the deepest buffer's words, at least
+/// 16 (the instruction's low address fields). A design whose buffers all hold at most 2^16 words
+/// has 16-bit addresses and the Verilog it had before addresses grew to
+/// [`tessera_arch::isa::ADDR_BITS`] bits, byte for byte.
+pub(crate) fn addr_bits(a: &Arch) -> u32 {
+    let deepest = [a.input(), a.weight(), a.accumulator()]
+        .iter()
+        .map(|b| b.depth())
+        .max()
+        .unwrap_or(1);
+    bits_for(u64::from(deepest) - 1).max(16)
+}
+
+/// The Verilog select of bits `msb..=lsb` of `src`: `src[msb:lsb]`, or `src[b]` for one bit.
+fn select(src: &str, msb: u32, lsb: u32) -> String {
+    if msb == lsb {
+        format!("{src}[{lsb}]")
+    } else {
+        format!("{src}[{msb}:{lsb}]")
+    }
+}
+
+/// The buffer word address as the templates declare and compute it (docs/TIMING.md,
+/// "Instructions": bits 15..0 in the 16-bit fields, 19..16 in the `…_hi` fields).
+pub(crate) struct Addr {
+    /// AW: bits of every buffer word address (ports, registers, bank-hit arithmetic at AW + 1).
+    pub aw: u32,
+    /// AW - 16: the low bits of a `…_hi` field the design uses (0 with 16-bit addresses).
+    pub hi: u32,
+    /// Zero extension of a 16-bit offset to AW bits, added to an address: `{zl}x{zr}` is `x` with
+    /// 16-bit addresses (the text is what it was before wide addresses) and `{4'd0, x}` with 20.
+    pub zl: String,
+    pub zr: &'static str,
+}
+
+impl Addr {
+    pub fn new(a: &Arch) -> Addr {
+        let aw = addr_bits(a);
+        debug_assert!(aw <= tessera_arch::isa::ADDR_BITS);
+        let wide = aw > 16;
+        Addr {
+            aw,
+            hi: aw - 16,
+            zl: if wide {
+                format!("{{{}'d0, ", aw - 16)
+            } else {
+                String::new()
+            },
+            zr: if wide { "}" } else { "" },
+        }
+    }
+
+    /// The Verilog of an AW-bit address read from `src` (an instruction, or a part of one declared
+    /// with its bit numbers): bits 15..0 from the field `lo`, the rest from the low bits of the
+    /// field `hi`.
+    pub fn decode(&self, src: &str, lo: (u32, u32), hi: (u32, u32)) -> String {
+        debug_assert!(lo.1 == 16 && self.hi <= hi.1);
+        let low = select(src, lo.0 + lo.1 - 1, lo.0);
+        if self.hi == 0 {
+            low
+        } else {
+            format!("{{{}, {low}}}", select(src, hi.0 + self.hi - 1, hi.0))
+        }
+    }
+
+    /// The bits of the `…_hi` field `hi` of `src` above this design's addresses (`None` when the
+    /// design uses the whole field, or none of it: 16-bit addresses ignore the field).
+    pub fn unused_hi(&self, src: &str, hi: (u32, u32)) -> Option<String> {
+        (self.hi > 0 && self.hi < hi.1).then(|| select(src, hi.0 + hi.1 - 1, hi.0 + self.hi))
+    }
 }
 
 /// The file header shared by every template (`header.v`).
@@ -44,6 +117,8 @@ pub(crate) struct Header {
     /// The array's interconnect is the default (systolic rows, partial-sum chains): no line for it.
     pub noc_default: bool,
     pub noc_label: &'static str,
+    /// Bits of a buffer word address (a line says so when more than 16).
+    pub aw: u32,
 }
 
 /// The interconnect in words, for comments (docs/TIMING.md, "Interconnect options").
@@ -83,6 +158,7 @@ impl Header {
             dram_outstanding: a.dram().outstanding_transfers(),
             noc_default: a.noc().is_default(),
             noc_label: noc_label(a.noc()),
+            aw: addr_bits(a),
         }
     }
 }
@@ -221,6 +297,8 @@ pub(crate) struct ArrayWsDbView {
 pub(crate) struct ComputeWsDbView {
     pub hdr: Header,
     pub name: String,
+    /// Buffer word addresses.
+    pub ad: Addr,
     pub rows: u32,
     pub cols: u32,
     pub ob: u32,
@@ -240,6 +318,7 @@ impl ComputeWsDbView {
         ComputeWsDbView {
             hdr: Header::new(a),
             name: a.name().to_string(),
+            ad: Addr::new(a),
             rows: a.rows(),
             cols: a.cols(),
             ob: wd.ob,
@@ -392,30 +471,101 @@ pub(crate) struct CtrlView {
     pub unit_compute: u8,
     pub unit_prev: u8,
     pub f_op: Bits,
+    /// The flags the controller decodes: [`field::FLAGS`], or with 16-bit addresses the byte
+    /// [15:8] (see [`CtrlView::new`]).
     pub f_flags: Bits,
     pub f_count: Bits,
     pub f_dram_addr: Bits,
-    pub f_addr_a: Bits,
-    pub f_addr_b: Bits,
-    pub f_addr_c: Bits,
-    /// First instruction bit above every field (128 when the fields fill the word).
-    pub unused_lsb: u32,
+    pub ad: Addr,
+    /// The COMPUTE's (and LOAD / STORE's) buffer word addresses, decoded from `instr`.
+    pub dec_a: String,
+    pub dec_b: String,
+    pub dec_c: String,
+    /// The instruction bits the controller decodes no field from, as the operand of a reduction
+    /// (`instr[127:112]`, or a concatenation; empty when there are none), and what they are.
+    pub unused_bits: String,
+    pub unused_notes: Vec<String>,
     /// The DMA has several transfer slots: LOAD / STORE issue on `dma_full`, not `dma_busy`.
     pub slots: bool,
 }
 
+// The controller tests single flag bits (the SYNC mask's, the gather bit, bit 0: buffer, CONFIG
+// register, accumulate), all of them in the 4-bit flags field ([`CtrlView::new`]).
+const _: () = assert!(unit::ALL < 1 << 4 && field::GATHER_BIT < 1 << 4);
+
 impl CtrlView {
     pub fn new(a: &Arch) -> CtrlView {
-        let fields = [
+        let ad = Addr::new(a);
+        // The flags are bits [11:8]. With 16-bit addresses the controller reads the byte [15:8]
+        // as it did before addresses had 20 bits, so that such designs keep their Verilog byte for
+        // byte: every decision tests one bit of bits 8..10 alone (`f_flags[0]`, `f_flags & GATHER`,
+        // `f_flags & UNIT_*`), so the byte decodes exactly the [11:8] field whatever bits [15:12]
+        // (the address's bits 19..16, which such a design ignores) hold.
+        let f_flags = if ad.hi == 0 {
+            Bits::of((field::FLAGS.0, 8))
+        } else {
+            Bits::of(field::FLAGS)
+        };
+        let hi_used = |(lsb, _): (u32, u32)| (lsb, ad.hi);
+        let decoded = [
             field::OP,
-            field::FLAGS,
+            (f_flags.lsb, f_flags.top + 1),
             field::COUNT,
             field::DRAM_ADDR,
             field::ADDR_A,
             field::ADDR_B,
             field::ADDR_C,
+            hi_used(field::ADDR_A_HI),
+            hi_used(field::ADDR_B_HI),
+            hi_used(field::ADDR_C_HI),
         ];
-        let unused_lsb = fields.iter().map(|(l, w)| l + w).max().unwrap_or(0);
+        let mut used = [false; 128];
+        for (lsb, width) in decoded {
+            for b in lsb..lsb + width {
+                used[b as usize] = true;
+            }
+        }
+        // runs of unused bits, highest first
+        let mut runs: Vec<(u32, u32)> = vec![];
+        for b in (0..128u32).rev() {
+            if used[b as usize] {
+                continue;
+            }
+            match runs.last_mut() {
+                Some((_, lsb)) if *lsb == b + 1 => *lsb = b,
+                _ => runs.push((b, b)),
+            }
+        }
+        let selects: Vec<String> = runs.iter().map(|&(m, l)| select("instr", m, l)).collect();
+        let unused_bits = match selects.len() {
+            0 => String::new(),
+            1 => selects[0].clone(),
+            _ => format!("{{{}}}", selects.join(", ")),
+        };
+        let unused_notes: Vec<String> = runs
+            .iter()
+            .map(|&(m, l)| {
+                let (a_hi, _) = field::ADDR_A_HI;
+                let inside = l >= a_hi + ad.hi && m < a_hi + field::ADDR_A_HI.1;
+                let (bits, addr_bits) = if m == l {
+                    (format!("bit {m}"), format!("bit {}", m - a_hi + 16))
+                } else {
+                    (
+                        format!("bits [{m}:{l}]"),
+                        format!("bits {}..{}", m - a_hi + 16, l - a_hi + 16),
+                    )
+                };
+                if inside {
+                    format!(
+                        "{bits}: address {addr_bits}, zero in every program this design can run \
+                         ({}-bit addresses)",
+                        ad.aw
+                    )
+                } else {
+                    format!("{bits} belong to the DMA's gather and CONFIG fields only")
+                }
+            })
+            .collect();
         CtrlView {
             hdr: Header::new(a),
             name: a.name().to_string(),
@@ -430,13 +580,15 @@ impl CtrlView {
             unit_compute: unit::COMPUTE,
             unit_prev: unit::PREV_COMPUTE,
             f_op: Bits::of(field::OP),
-            f_flags: Bits::of(field::FLAGS),
+            f_flags,
             f_count: Bits::of(field::COUNT),
             f_dram_addr: Bits::of(field::DRAM_ADDR),
-            f_addr_a: Bits::of(field::ADDR_A),
-            f_addr_b: Bits::of(field::ADDR_B),
-            f_addr_c: Bits::of(field::ADDR_C),
-            unused_lsb,
+            dec_a: ad.decode("instr", field::ADDR_A, field::ADDR_A_HI),
+            dec_b: ad.decode("instr", field::ADDR_B, field::ADDR_B_HI),
+            dec_c: ad.decode("instr", field::ADDR_C, field::ADDR_C_HI),
+            ad,
+            unused_bits,
+            unused_notes,
             slots: a.dram().outstanding_transfers() > 1,
         }
     }
@@ -502,7 +654,15 @@ pub(crate) struct DmaView {
     /// The instruction fields the request and completion sides take from a slot.
     pub f_count: Bits,
     pub f_dram: Bits,
-    pub f_sram: Bits,
+    pub ad: Addr,
+    /// A slot holds the instruction's bits from `q_lsb` up: 16, or 12 with the `sram_addr_hi`
+    /// field (addresses wider than 16 bits); the DMA reads no instruction bit below it.
+    pub q_lsb: u32,
+    /// The buffer word address of the next transfer and of the head, from the slot's bits.
+    pub nx_sram: String,
+    pub h_sram: String,
+    /// The bits of `sram_addr_hi` above the design's address width, in a slot (or empty).
+    pub nx_unused: String,
     /// Prefix of the request side's sources when it takes a transfer: `` (the issue inputs) with
     /// one slot, `nx_` (the oldest waiting slot, else the issue inputs) with several.
     pub src: &'static str,
@@ -521,6 +681,14 @@ impl DmaView {
             .max(a.weight().word_bytes());
         let gather_word = a.input().word_bytes() / a.datatypes().operand_bytes().max(1);
         let o = a.dram().outstanding_transfers();
+        let ad = Addr::new(a);
+        // with wide addresses a slot keeps sram_addr_hi too (the fields below it are the
+        // controller's); the one-transfer DMA takes its address from the issue inputs
+        let q_lsb = if ad.hi > 0 && o > 1 {
+            field::ADDR_A_HI.0
+        } else {
+            field::COUNT.0
+        };
         DmaView {
             hdr: Header::new(a),
             name: a.name().to_string(),
@@ -571,7 +739,13 @@ impl DmaView {
             nfl_bits: bits_for(u64::from(o)),
             f_count: Bits::of(field::COUNT),
             f_dram: Bits::of(field::DRAM_ADDR),
-            f_sram: Bits::of(field::ADDR_A),
+            q_lsb,
+            nx_sram: ad.decode("nx_instr", field::ADDR_A, field::ADDR_A_HI),
+            h_sram: ad.decode("h_instr", field::ADDR_A, field::ADDR_A_HI),
+            nx_unused: ad
+                .unused_hi("nx_instr", field::ADDR_A_HI)
+                .unwrap_or_default(),
+            ad,
             src: if o > 1 { "nx_" } else { "" },
             front: if o > 1 { "req_busy" } else { "busy" },
         }
@@ -583,6 +757,8 @@ impl DmaView {
 pub(crate) struct ComputeWsView {
     pub hdr: Header,
     pub name: String,
+    /// Buffer word addresses.
+    pub ad: Addr,
     pub rows: u32,
     pub cols: u32,
     pub ob: u32,
@@ -627,6 +803,7 @@ impl ComputeWsView {
         ComputeWsView {
             hdr: Header::new(a),
             name: a.name().to_string(),
+            ad: Addr::new(a),
             rows: a.rows(),
             cols: a.cols(),
             ob: wd.ob,
@@ -651,6 +828,8 @@ impl ComputeWsView {
 pub(crate) struct ComputeOsView {
     pub hdr: Header,
     pub name: String,
+    /// Buffer word addresses.
+    pub ad: Addr,
     pub rows: u32,
     pub cols: u32,
     pub ob: u32,
@@ -674,6 +853,7 @@ impl ComputeOsView {
         ComputeOsView {
             hdr: Header::new(a),
             name: a.name().to_string(),
+            ad: Addr::new(a),
             rows: r,
             cols: c,
             ob: wd.ob,
@@ -733,6 +913,8 @@ impl BufView {
 pub(crate) struct TopView {
     pub hdr: Header,
     pub name: String,
+    /// Buffer word addresses.
+    pub ad: Addr,
     pub in_bits: u32,
     pub w_bits: u32,
     pub acc_bits: u32,
@@ -758,6 +940,7 @@ impl TopView {
         TopView {
             hdr: Header::new(a),
             name: a.name().to_string(),
+            ad: Addr::new(a),
             in_bits: wd.in_bits,
             w_bits: wd.w_bits,
             acc_bits: wd.acc_bits,

@@ -22,24 +22,24 @@ module {{ name }}_compute (
     input  wire          start,
     input  wire          accumulate,
     input  wire [15:0]   len,
-    input  wire [15:0]   in_addr,
-    input  wire [15:0]   w_addr,
-    input  wire [15:0]   out_addr,
+    input  wire [{{ ad.aw - 1 }}:0]   in_addr,
+    input  wire [{{ ad.aw - 1 }}:0]   w_addr,
+    input  wire [{{ ad.aw - 1 }}:0]   out_addr,
     output reg           busy,
     output wire          full,        // cannot take a COMPUTE: one tile at a time, so = busy
     output wire          prev_busy,   // never: no tile runs behind another
     // buffer ports
     output wire          w_re,
-    output wire [15:0]   w_raddr,
+    output wire [{{ ad.aw - 1 }}:0]   w_raddr,
     input  wire [{{ w_bits - 1 }}:0] w_rdata,
     output wire          in_re,
-    output wire [15:0]   in_raddr,
+    output wire [{{ ad.aw - 1 }}:0]   in_raddr,
     input  wire [{{ in_bits - 1 }}:0] in_rdata,
     output wire          acc_re,
-    output wire [15:0]   acc_raddr,
+    output wire [{{ ad.aw - 1 }}:0]   acc_raddr,
     input  wire [{{ acc_bits - 1 }}:0] acc_rdata,
     output wire          acc_we,
-    output wire [15:0]   acc_waddr,
+    output wire [{{ ad.aw - 1 }}:0]   acc_waddr,
     output wire [{{ acc_bits - 1 }}:0] acc_wdata,
     // observability
     output wire          trace_done
@@ -55,9 +55,9 @@ module {{ name }}_compute (
     reg [{{ tau_bits - 1 }}:0] tau;
     reg        acc_q;
     reg [15:0] len_q;
-    reg [15:0] in_q;
-    reg [15:0] w_q;
-    reg [15:0] out_q;
+    reg [{{ ad.aw - 1 }}:0] in_q;
+    reg [{{ ad.aw - 1 }}:0] w_q;
+    reg [{{ ad.aw - 1 }}:0] out_q;
     reg        rd_valid;   // the read ports hold a streamed word this cycle
 
     wire [{{ tau_bits - 1 }}:0] k_t     = { {{ tau_bits - 16 }}'d0, len_q};
@@ -69,9 +69,9 @@ module {{ name }}_compute (
     // stream
     wire streaming = busy && tau < k_t;
     assign in_re    = streaming;
-    assign in_raddr = in_q + tau[15:0];
+    assign in_raddr = in_q + {{ ad.zl }}tau[15:0]{{ ad.zr }};
     assign w_re     = streaming;
-    assign w_raddr  = w_q + tau[15:0];
+    assign w_raddr  = w_q + {{ ad.zl }}tau[15:0]{{ ad.zr }};
     wire [OB*R-1:0] a_edge = rd_valid ? in_rdata : {(OB*R){1'b0}};
     wire [OB*C-1:0] b_edge = rd_valid ? w_rdata : {(OB*C){1'b0}};
 
@@ -127,9 +127,9 @@ module {{ name }}_compute (
 
     // write back: row R-1-d during drain cycle d; the old row is read the cycle before
     assign acc_re    = busy && acc_q && tau >= d_start - {{ tau_bits }}'d1 && tau < d_last;
-    assign acc_raddr = out_q + (d_last[15:0] - 16'd1 - tau[15:0]);
+    assign acc_raddr = out_q + ({{ ad.zl }}d_last[15:0] - 16'd1 - tau[15:0]{{ ad.zr }});
     assign acc_we    = drain;
-    assign acc_waddr = out_q + (d_last[15:0] - tau[15:0]);
+    assign acc_waddr = out_q + ({{ ad.zl }}d_last[15:0] - tau[15:0]{{ ad.zr }});
     generate
         for (c = 0; c < C; c = c + 1) begin : g_lane
             assign acc_wdata[AB*c +: AB] = row_out[AB*c +: AB] + (acc_q ? acc_rdata[AB*c +: AB] : {AB{1'b0}});
@@ -142,9 +142,9 @@ module {{ name }}_compute (
             tau      <= {{ tau_bits }}'d0;
             acc_q    <= 1'b0;
             len_q    <= 16'd0;
-            in_q     <= 16'd0;
-            w_q      <= 16'd0;
-            out_q    <= 16'd0;
+            in_q     <= {{ ad.aw }}'d0;
+            w_q      <= {{ ad.aw }}'d0;
+            out_q    <= {{ ad.aw }}'d0;
             rd_valid <= 1'b0;
         end else begin
             rd_valid <= streaming;

@@ -53,24 +53,24 @@ module {{ name }}_compute (
     input  wire          start,
     input  wire          accumulate,
     input  wire [15:0]   len,
-    input  wire [15:0]   in_addr,
-    input  wire [15:0]   w_addr,
-    input  wire [15:0]   out_addr,
+    input  wire [{{ ad.aw - 1 }}:0]   in_addr,
+    input  wire [{{ ad.aw - 1 }}:0]   w_addr,
+    input  wire [{{ ad.aw - 1 }}:0]   out_addr,
     output reg           busy,
     output wire          full,        // cannot take a COMPUTE: one tile at a time, so = busy
     output wire          prev_busy,   // never: no tile runs behind another
     // buffer ports
     output wire          w_re,
-    output wire [15:0]   w_raddr,
+    output wire [{{ ad.aw - 1 }}:0]   w_raddr,
     input  wire [{{ w_bits - 1 }}:0] w_rdata,
     output wire          in_re,
-    output wire [15:0]   in_raddr,
+    output wire [{{ ad.aw - 1 }}:0]   in_raddr,
     input  wire [{{ in_bits - 1 }}:0] in_rdata,
     output wire          acc_re,
-    output wire [15:0]   acc_raddr,
+    output wire [{{ ad.aw - 1 }}:0]   acc_raddr,
     input  wire [{{ acc_bits - 1 }}:0] acc_rdata,
     output wire          acc_we,
-    output wire [15:0]   acc_waddr,
+    output wire [{{ ad.aw - 1 }}:0]   acc_waddr,
     output wire [{{ acc_bits - 1 }}:0] acc_wdata,
     // observability
     output wire          trace_done
@@ -90,9 +90,9 @@ module {{ name }}_compute (
     reg [{{ tau_bits - 1 }}:0] tau;
     reg        acc_q;
     reg [15:0] len_q;
-    reg [15:0] in_q;
-    reg [15:0] w_q;
-    reg [15:0] out_q;
+    reg [{{ ad.aw - 1 }}:0] in_q;
+    reg [{{ ad.aw - 1 }}:0] w_q;
+    reg [{{ ad.aw - 1 }}:0] out_q;
 
     wire [{{ tau_bits - 1 }}:0] m_t       = { {{ tau_bits - 16 }}'d0, len_q};
     wire [{{ tau_bits - 1 }}:0] in_end    = {{ tau_bits }}'d{{ rows }} + m_t;         // input reads: R <= tau < R+M
@@ -103,12 +103,12 @@ module {{ name }}_compute (
 
     // preload
     assign w_re    = busy && tau < {{ tau_bits }}'d{{ rows }};
-    assign w_raddr = w_q + 16'd{{ rows - 1 }} - tau[15:0];
+    assign w_raddr = w_q + {{ ad.aw }}'d{{ rows - 1 }} - {{ ad.zl }}tau[15:0]{{ ad.zr }};
     wire   w_shift = busy && tau >= {{ tau_bits }}'d1 && tau <= {{ tau_bits }}'d{{ rows }};
 
     // stream
     assign in_re    = busy && tau >= {{ tau_bits }}'d{{ rows }} && tau < in_end;
-    assign in_raddr = in_q + (tau[15:0] - 16'd{{ rows }});
+    assign in_raddr = in_q + ({{ ad.zl }}tau[15:0] - 16'd{{ rows }}{{ ad.zr }});
 
 {% if !tree %}    // skew: byte r of the input word passes r registers
     wire [OB*R-1:0] a_skewed;
@@ -153,9 +153,9 @@ module {{ name }}_compute (
 
     // write back
     assign acc_re    = busy && acc_q && tau >= {{ tau_bits }}'d{{ wb_start - 1 }} && tau < acc_rd_end;
-    assign acc_raddr = out_q + (tau[15:0] - 16'd{{ wb_start - 1 }});
+    assign acc_raddr = out_q + ({{ ad.zl }}tau[15:0] - 16'd{{ wb_start - 1 }}{{ ad.zr }});
     assign acc_we    = busy && tau >= {{ tau_bits }}'d{{ wb_start }} && tau < wb_end;
-    assign acc_waddr = out_q + (tau[15:0] - 16'd{{ wb_start }});
+    assign acc_waddr = out_q + ({{ ad.zl }}tau[15:0] - 16'd{{ wb_start }}{{ ad.zr }});
     generate
         for (c = 0; c < C; c = c + 1) begin : g_lane
             assign acc_wdata[AB*c +: AB] = row_new[AB*c +: AB] + (acc_q ? acc_rdata[AB*c +: AB] : {AB{1'b0}});
@@ -168,9 +168,9 @@ module {{ name }}_compute (
             tau    <= {{ tau_bits }}'d0;
             acc_q  <= 1'b0;
             len_q  <= 16'd0;
-            in_q   <= 16'd0;
-            w_q    <= 16'd0;
-            out_q  <= 16'd0;
+            in_q   <= {{ ad.aw }}'d0;
+            w_q    <= {{ ad.aw }}'d0;
+            out_q  <= {{ ad.aw }}'d0;
         end else if (start) begin
             busy   <= 1'b1;
             tau    <= {{ tau_bits }}'d0;

@@ -21,24 +21,24 @@ module {{ name }}_compute (
     input  wire          start,
     input  wire          accumulate,
     input  wire [15:0]   len,
-    input  wire [15:0]   in_addr,
-    input  wire [15:0]   w_addr,
-    input  wire [15:0]   out_addr,
+    input  wire [{{ ad.aw - 1 }}:0]   in_addr,
+    input  wire [{{ ad.aw - 1 }}:0]   w_addr,
+    input  wire [{{ ad.aw - 1 }}:0]   out_addr,
     output wire          busy,
     output wire          full,
     output wire          prev_busy,
     // buffer ports
     output wire          w_re,
-    output wire [15:0]   w_raddr,
+    output wire [{{ ad.aw - 1 }}:0]   w_raddr,
     input  wire [{{ w_bits - 1 }}:0] w_rdata,
     output wire          in_re,
-    output wire [15:0]   in_raddr,
+    output wire [{{ ad.aw - 1 }}:0]   in_raddr,
     input  wire [{{ in_bits - 1 }}:0] in_rdata,
     output wire          acc_re,
-    output wire [15:0]   acc_raddr,
+    output wire [{{ ad.aw - 1 }}:0]   acc_raddr,
     input  wire [{{ acc_bits - 1 }}:0] acc_rdata,
     output wire          acc_we,
-    output wire [15:0]   acc_waddr,
+    output wire [{{ ad.aw - 1 }}:0]   acc_waddr,
     output wire [{{ acc_bits - 1 }}:0] acc_wdata,
     // observability
     output wire          trace_done
@@ -52,16 +52,16 @@ module {{ name }}_compute (
     reg        wt_valid;
     reg        wt_acc;
     reg [15:0] wt_len;
-    reg [15:0] wt_in;
-    reg [15:0] wt_w;
-    reg [15:0] wt_out;
+    reg [{{ ad.aw - 1 }}:0] wt_in;
+    reg [{{ ad.aw - 1 }}:0] wt_w;
+    reg [{{ ad.aw - 1 }}:0] wt_out;
     reg        wt_pre;                     // its preload has begun
     reg [{{ pre_bits - 1 }}:0]  wt_tau;    // cycles since the preload began, saturating at R+1
     // ---- the streaming tile (kept after its rows are read, until the next begins)
     reg        st_acc;
     reg [15:0] st_len;
-    reg [15:0] st_in;
-    reg [15:0] st_out;
+    reg [{{ ad.aw - 1 }}:0] st_in;
+    reg [{{ ad.aw - 1 }}:0] st_out;
     reg [15:0] st_m;                       // rows read so far
     reg        any_stream;                 // a stream has begun since reset
     reg [{{ since_bits - 1 }}:0] since;    // cycles since the last stream began, saturating at R+C
@@ -70,12 +70,12 @@ module {{ name }}_compute (
     reg        wb_valid;
     reg        wb_acc;
     reg [15:0] wb_len;
-    reg [15:0] wb_out;
+    reg [{{ ad.aw - 1 }}:0] wb_out;
     reg [15:0] wb_m;
     reg        wr_valid;
     reg        wr_acc;
     reg        wr_last;
-    reg [15:0] wr_addr;
+    reg [{{ ad.aw - 1 }}:0] wr_addr;
     // ---- tiles issued and not done
     reg [1:0]  inflight;
 
@@ -95,12 +95,12 @@ module {{ name }}_compute (
 
     // preload
     assign w_re    = preloading && tau_now < {{ pre_bits }}'d{{ rows }};
-    assign w_raddr = wt_w + 16'd{{ rows - 1 }} - { {{ 16 - pre_bits }}'d0, tau_now};
+    assign w_raddr = wt_w + {{ ad.aw }}'d{{ rows - 1 }} - { {{ ad.aw - pre_bits }}'d0, tau_now};
     wire   w_shift = wt_valid && wt_pre && wt_tau >= {{ pre_bits }}'d1 && wt_tau <= {{ pre_bits }}'d{{ rows }};
 
     // stream
     assign in_re    = begin_st || st_reading;
-    assign in_raddr = begin_st ? wt_in : st_in + st_m;
+    assign in_raddr = begin_st ? wt_in : st_in + {{ ad.zl }}st_m{{ ad.zr }};
 
     // skew: byte r of the input word and its switch bit pass r registers
     wire [OB*R-1:0] a_skewed;
@@ -157,9 +157,9 @@ module {{ name }}_compute (
     wire [15:0] rd_m    = capture ? 16'd0 : wb_m;
     wire [15:0] rd_len  = capture ? st_len : wb_len;
     wire        rd_acc  = capture ? st_acc : wb_acc;
-    wire [15:0] rd_out  = capture ? st_out : wb_out;
+    wire [{{ ad.aw - 1 }}:0] rd_out  = capture ? st_out : wb_out;
     assign acc_re    = rd_valid && rd_acc;
-    assign acc_raddr = rd_out + rd_m;
+    assign acc_raddr = rd_out + {{ ad.zl }}rd_m{{ ad.zr }};
     assign acc_we    = wr_valid;
     assign acc_waddr = wr_addr;
     generate
@@ -173,15 +173,15 @@ module {{ name }}_compute (
             wt_valid   <= 1'b0;
             wt_acc     <= 1'b0;
             wt_len     <= 16'd0;
-            wt_in      <= 16'd0;
-            wt_w       <= 16'd0;
-            wt_out     <= 16'd0;
+            wt_in      <= {{ ad.aw }}'d0;
+            wt_w       <= {{ ad.aw }}'d0;
+            wt_out     <= {{ ad.aw }}'d0;
             wt_pre     <= 1'b0;
             wt_tau     <= {{ pre_bits }}'d0;
             st_acc     <= 1'b0;
             st_len     <= 16'd0;
-            st_in      <= 16'd0;
-            st_out     <= 16'd0;
+            st_in      <= {{ ad.aw }}'d0;
+            st_out     <= {{ ad.aw }}'d0;
             st_m       <= 16'd0;
             any_stream <= 1'b0;
             since      <= {{ since_bits }}'d0;
@@ -189,12 +189,12 @@ module {{ name }}_compute (
             wb_valid   <= 1'b0;
             wb_acc     <= 1'b0;
             wb_len     <= 16'd0;
-            wb_out     <= 16'd0;
+            wb_out     <= {{ ad.aw }}'d0;
             wb_m       <= 16'd0;
             wr_valid   <= 1'b0;
             wr_acc     <= 1'b0;
             wr_last    <= 1'b0;
-            wr_addr    <= 16'd0;
+            wr_addr    <= {{ ad.aw }}'d0;
             inflight   <= 2'd0;
         end else begin
             // tiles in flight
@@ -243,7 +243,7 @@ module {{ name }}_compute (
             wr_valid <= rd_valid;
             wr_acc   <= rd_acc;
             wr_last  <= rd_valid && rd_m + 16'd1 == rd_len;
-            wr_addr  <= rd_out + rd_m;
+            wr_addr  <= rd_out + {{ ad.zl }}rd_m{{ ad.zr }};
         end
     end
 endmodule

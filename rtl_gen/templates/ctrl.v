@@ -45,9 +45,9 @@ module {{ name }}_ctrl (
     output wire          f_gather,    // LOAD: gather
     output wire [{{ f_count.top }}:0]   f_count,
     output wire [{{ f_dram_addr.top }}:0]   f_dram_addr,
-    output wire [{{ f_addr_a.top }}:0]   f_addr_a,
-    output wire [{{ f_addr_b.top }}:0]   f_addr_b,
-    output wire [{{ f_addr_c.top }}:0]   f_addr_c,
+    output wire [{{ ad.aw - 1 }}:0]   f_addr_a,
+    output wire [{{ ad.aw - 1 }}:0]   f_addr_b,
+    output wire [{{ ad.aw - 1 }}:0]   f_addr_c,
     // observability
     output wire          trace_issue, // a LOAD, STORE, COMPUTE or CONFIG is taken this cycle
     output wire          trace_halt,  // HALT (or an unknown opcode) completes this cycle
@@ -60,24 +60,26 @@ module {{ name }}_ctrl (
     localparam [7:0] OP_COMPUTE = 8'd{{ op_compute }};
     localparam [7:0] OP_SYNC    = 8'd{{ op_sync }};
     localparam [7:0] OP_CONFIG  = 8'd{{ op_config }};
-    localparam [7:0] UNIT_DMA     = 8'd{{ unit_dma }};
-    localparam [7:0] UNIT_COMPUTE = 8'd{{ unit_compute }};
-    localparam [7:0] UNIT_PREV    = 8'd{{ unit_prev }};
-    localparam [7:0] GATHER       = 8'd{{ gather_bit }};
+    localparam [{{ f_flags.top }}:0] UNIT_DMA     = {{ f_flags.top + 1 }}'d{{ unit_dma }};
+    localparam [{{ f_flags.top }}:0] UNIT_COMPUTE = {{ f_flags.top + 1 }}'d{{ unit_compute }};
+    localparam [{{ f_flags.top }}:0] UNIT_PREV    = {{ f_flags.top + 1 }}'d{{ unit_prev }};
+    localparam [{{ f_flags.top }}:0] GATHER       = {{ f_flags.top + 1 }}'d{{ gather_bit }};
 
     // instruction fields (tessera_arch::isa::field); the DMA decodes the gather and CONFIG fields
     wire [{{ f_op.top }}:0] opcode = instr[{{ f_op.msb }}:{{ f_op.lsb }}];
     wire [{{ f_flags.top }}:0] f_flags = instr[{{ f_flags.msb }}:{{ f_flags.lsb }}];
     assign f_flag0     = f_flags[0];
-    assign f_gather    = (f_flags & GATHER) != 8'd0;
+    assign f_gather    = (f_flags & GATHER) != {{ f_flags.top + 1 }}'d0;
     assign f_count     = instr[{{ f_count.msb }}:{{ f_count.lsb }}];
     assign f_dram_addr = instr[{{ f_dram_addr.msb }}:{{ f_dram_addr.lsb }}];
-    assign f_addr_a    = instr[{{ f_addr_a.msb }}:{{ f_addr_a.lsb }}];
-    assign f_addr_b    = instr[{{ f_addr_b.msb }}:{{ f_addr_b.lsb }}];
-    assign f_addr_c    = instr[{{ f_addr_c.msb }}:{{ f_addr_c.lsb }}];
-{%- if unused_lsb < 128 %}
-    // bits [127:{{ unused_lsb }}] belong to the DMA's gather and CONFIG fields only
-    wire unused_instr_bits = ^instr[127:{{ unused_lsb }}];
+    assign f_addr_a    = {{ dec_a }};
+    assign f_addr_b    = {{ dec_b }};
+    assign f_addr_c    = {{ dec_c }};
+{%- if !unused_bits.is_empty() %}
+{%- for n in unused_notes %}
+    // {{ n }}
+{%- endfor %}
+    wire unused_instr_bits = ^{{ unused_bits }};
 {%- endif %}
 
     reg running;
@@ -89,9 +91,9 @@ module {{ name }}_ctrl (
     wire is_config  = opcode == OP_CONFIG;
     // OP_HALT, and every unknown opcode, which the contract treats as HALT
     wire is_halt    = opcode == OP_HALT || !(is_load || is_store || is_compute || is_sync || is_config);
-    wire sync_wait  = ((f_flags & UNIT_DMA) != 8'd0 && dma_busy)
-                   || ((f_flags & UNIT_COMPUTE) != 8'd0 && cmp_busy)
-                   || ((f_flags & UNIT_PREV) != 8'd0 && cmp_prev_busy);
+    wire sync_wait  = ((f_flags & UNIT_DMA) != {{ f_flags.top + 1 }}'d0 && dma_busy)
+                   || ((f_flags & UNIT_COMPUTE) != {{ f_flags.top + 1 }}'d0 && cmp_busy)
+                   || ((f_flags & UNIT_PREV) != {{ f_flags.top + 1 }}'d0 && cmp_prev_busy);
     wire live       = running && instr_valid;
 
     assign dma_start = live && (is_load || is_store) && !dma_{% if slots %}full{% else %}busy{% endif %};

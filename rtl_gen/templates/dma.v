@@ -44,7 +44,7 @@
 // trace_done (observability only, combinational): xfer_end, high in each transfer's last busy cycle
 // (the cycle its last word is written or its acknowledgement comes), at whose end it leaves the slots.
 // Transfers in flight: a FIFO of O descriptors in issue order (q_*; the instruction's fields from bit
-// 16 up, STORE, weight buffer, gather). A transfer enters at `tail` when it is issued (start) and
+// {{ q_lsb }} up, STORE, weight buffer, gather). A transfer enters at `tail` when it is issued (start) and
 // leaves at `head` in its last busy cycle; `nfl` counts those in flight. busy = some transfer in
 // flight, full = O of them (the controller issues a LOAD or STORE only when not full).
 //   Request side: works on one transfer at a time, the oldest not yet started (`rptr`), with the
@@ -79,7 +79,7 @@ module {{ name }}_dma (
     input  wire          gather,      // LOAD: gather
     input  wire [15:0]   count,
     input  wire [31:0]   dram_addr,
-    input  wire [15:0]   sram_addr,
+    input  wire [{{ ad.aw - 1 }}:0]   sram_addr,
     input  wire [127:0]  instr,       // the gather start position and the CONFIG fields
     input  wire          cfg_we,
     input  wire          cfg_reg,
@@ -113,13 +113,13 @@ module {{ name }}_dma (
 {%- endif %}
     // buffer ports
     output wire          in_we,
-    output wire [15:0]   in_waddr,
+    output wire [{{ ad.aw - 1 }}:0]   in_waddr,
     output wire [{{ in_bits - 1 }}:0] in_wdata,
     output wire          w_we,
-    output wire [15:0]   w_waddr,
+    output wire [{{ ad.aw - 1 }}:0]   w_waddr,
     output wire [{{ w_bits - 1 }}:0] w_wdata,
     output wire          acc_re,
-    output wire [15:0]   acc_raddr,
+    output wire [{{ ad.aw - 1 }}:0]   acc_raddr,
     input  wire [{{ acc_bits - 1 }}:0] acc_rdata,
     // observability
     output wire          trace_done
@@ -135,7 +135,7 @@ module {{ name }}_dma (
     reg        weight_q;
     reg        gather_q;
     reg [15:0] count_q;
-    reg [15:0] sram_q;
+    reg [{{ ad.aw - 1 }}:0] sram_q;
     reg [15:0] idx;       // LOAD: words received; STORE: words read
     reg [15:0] req_idx;   // LOAD: requests presented
     reg [31:0] dram_q;    // LOAD: address of the next linear request; STORE: address of the next beat
@@ -172,7 +172,7 @@ module {{ name }}_dma (
     localparam [{{ nfl_bits - 1 }}:0] SLOTS = {{ nfl_bits }}'d{{ outstanding }};
     localparam [{{ ptr_bits - 1 }}:0] LAST_SLOT = {{ ptr_bits }}'d{{ outstanding - 1 }};
     // the instruction's fields (count, addresses, gather start); registers, not a memory, in synthesis
-    (* mem2reg *) reg [127:16] q_instr [0:{{ outstanding - 1 }}];
+    (* mem2reg *) reg [127:{{ q_lsb }}] q_instr [0:{{ outstanding - 1 }}];
     reg [{{ outstanding - 1 }}:0] q_store;
     reg [{{ outstanding - 1 }}:0] q_weight;
     reg [{{ outstanding - 1 }}:0] q_gather;
@@ -186,22 +186,26 @@ module {{ name }}_dma (
     assign full = nfl == SLOTS;
     // the transfer the request side takes next: the oldest waiting one, else the one issued now
     wire pend = rptr != tail;
-    wire [127:16] q_nx    = q_instr[rptr];
+    wire [127:{{ q_lsb }}] q_nx    = q_instr[rptr];
     wire nx_store         = pend ? q_store[rptr] : store;
     wire nx_to_weight     = pend ? q_weight[rptr] : to_weight;
     wire nx_gather        = pend ? q_gather[rptr] : gather;
-    wire [127:16] nx_instr = pend ? q_nx : instr[127:16];
+    wire [127:{{ q_lsb }}] nx_instr = pend ? q_nx : instr[127:{{ q_lsb }}];
     wire [15:0] nx_count     = nx_instr[{{ f_count.msb }}:{{ f_count.lsb }}];
     wire [31:0] nx_dram_addr = nx_instr[{{ f_dram.msb }}:{{ f_dram.lsb }}];
-    wire [15:0] nx_sram_addr = nx_instr[{{ f_sram.msb }}:{{ f_sram.lsb }}];
+    wire [{{ ad.aw - 1 }}:0] nx_sram_addr = {{ nx_sram }};
+{%- if !nx_unused.is_empty() %}
+    // address bits above this design's {{ ad.aw }}: zero in every program it can run
+    wire unused_nx_hi = ^{{ nx_unused }};
+{%- endif %}
     // the issue inputs' count and addresses are the instruction's fields, taken from `instr` here
     wire unused_fields = ^{count, dram_addr, sram_addr};
     // the completion side's transfer
-    wire [127:16] h_instr = q_instr[head];
+    wire [127:{{ q_lsb }}] h_instr = q_instr[head];
     wire h_store          = q_store[head];
     wire h_weight         = q_weight[head];
     wire [15:0] h_count   = h_instr[{{ f_count.msb }}:{{ f_count.lsb }}];
-    wire [15:0] h_sram    = h_instr[{{ f_sram.msb }}:{{ f_sram.lsb }}];
+    wire [{{ ad.aw - 1 }}:0] h_sram    = {{ h_sram }};
     wire unused_h_instr   = ^h_instr;  // the completion side needs only the count and sram_addr
     wire c_last           = cidx == h_count - 16'd1;
 {%- endif %}
@@ -211,7 +215,7 @@ module {{ name }}_dma (
     assign want = busy && !granted;
     assign hold = busy && granted && (store_q ? (issuing || mem_wr_valid) : req_idx != count_q);
 {%- endif %}
-    wire unused_instr_low = ^instr[15:0];
+    wire unused_instr_low = ^instr[{{ q_lsb - 1 }}:0];
 
     // ---------------------------------------------------------------- gather address generation
     wire [31:0] ih_u = {16'd0, w_oh} * {24'd0, g_sh} + {24'd0, w_kh} * {24'd0, g_dh};
@@ -305,10 +309,10 @@ module {{ name }}_dma (
     // LOAD: write each returned word into the head transfer's buffer
     wire rd_word = busy && !h_store && mem_rd_valid;
     assign in_we    = rd_word && !h_weight;
-    assign in_waddr = h_sram + cidx;
+    assign in_waddr = h_sram + {{ ad.zl }}cidx{{ ad.zr }};
     assign in_wdata = mem_rd_data[{{ in_bits - 1 }}:0];
     assign w_we     = rd_word && h_weight;
-    assign w_waddr  = h_sram + cidx;
+    assign w_waddr  = h_sram + {{ ad.zl }}cidx{{ ad.zr }};
 {%- else %}
 
     // the conditions under which the sequential block below clears busy
@@ -317,10 +321,10 @@ module {{ name }}_dma (
     // LOAD: write each returned word into its buffer
     wire rd_word = ld && mem_rd_valid;
     assign in_we    = rd_word && !weight_q;
-    assign in_waddr = sram_q + idx;
+    assign in_waddr = sram_q + {{ ad.zl }}idx{{ ad.zr }};
     assign in_wdata = mem_rd_data[{{ in_bits - 1 }}:0];
     assign w_we     = rd_word && weight_q;
-    assign w_waddr  = sram_q + idx;
+    assign w_waddr  = sram_q + {{ ad.zl }}idx{{ ad.zr }};
 {%- endif %}
     assign w_wdata  = mem_rd_data[{{ w_bits - 1 }}:0];
 {%- if bus_bytes > load_bytes %}
@@ -332,7 +336,7 @@ module {{ name }}_dma (
     wire credit_ok = credit + ST_W >= ST_B;
     wire issue = {{ front }} && store_q && issuing && credit_ok{% if shared %} && go{% endif %};
     assign acc_re    = issue;
-    assign acc_raddr = sram_q + idx;
+    assign acc_raddr = sram_q + {{ ad.zl }}idx{{ ad.zr }};
 {%- if bus_bytes > store_bytes %}
     assign mem_wr_data  = { {{ 8 * (bus_bytes - store_bytes) }}'d0, acc_rdata};
 {%- else %}
@@ -351,7 +355,7 @@ module {{ name }}_dma (
             weight_q     <= 1'b0;
             gather_q     <= 1'b0;
             count_q      <= 16'd0;
-            sram_q       <= 16'd0;
+            sram_q       <= {{ ad.aw }}'d0;
             idx          <= 16'd0;
             req_idx      <= 16'd0;
             dram_q       <= 32'd0;
@@ -483,7 +487,7 @@ module {{ name }}_dma (
     integer s;
     always @(posedge clk) begin
         if (rst) begin
-            for (s = 0; s < {{ outstanding }}; s = s + 1) q_instr[s] <= 112'd0;
+            for (s = 0; s < {{ outstanding }}; s = s + 1) q_instr[s] <= {{ 128 - q_lsb }}'d0;
             q_store  <= {{ outstanding }}'d0;
             q_weight <= {{ outstanding }}'d0;
             q_gather <= {{ outstanding }}'d0;
@@ -494,7 +498,7 @@ module {{ name }}_dma (
             cidx     <= 16'd0;
         end else begin
             if (start) begin
-                q_instr[tail]  <= instr[127:16];
+                q_instr[tail]  <= instr[127:{{ q_lsb }}];
                 q_store[tail]  <= store;
                 q_weight[tail] <= to_weight;
                 q_gather[tail] <= gather;

@@ -91,9 +91,9 @@ module {{ name }}_top (
     wire         f_gather;
     wire [15:0]  f_count;
     wire [31:0]  f_dram_addr;
-    wire [15:0]  f_addr_a;
-    wire [15:0]  f_addr_b;
-    wire [15:0]  f_addr_c;
+    wire [{{ ad.aw - 1 }}:0]  f_addr_a;
+    wire [{{ ad.aw - 1 }}:0]  f_addr_b;
+    wire [{{ ad.aw - 1 }}:0]  f_addr_c;
 
     {{ name }}_queue u_queue (
         .clk   (clk),
@@ -144,25 +144,25 @@ module {{ name }}_top (
 
     // ---------------------------------------------------------------- units
     wire                 in_we;
-    wire [15:0]          in_waddr;
+    wire [{{ ad.aw - 1 }}:0]          in_waddr;
     wire [{{ in_bits - 1 }}:0] in_wdata;
     wire                 in_re;
-    wire [15:0]          in_raddr;
+    wire [{{ ad.aw - 1 }}:0]          in_raddr;
     wire [{{ in_bits - 1 }}:0] in_rdata;
     wire                 w_we;
-    wire [15:0]          w_waddr;
+    wire [{{ ad.aw - 1 }}:0]          w_waddr;
     wire [{{ w_bits - 1 }}:0] w_wdata;
     wire                 w_re;
-    wire [15:0]          w_raddr;
+    wire [{{ ad.aw - 1 }}:0]          w_raddr;
     wire [{{ w_bits - 1 }}:0] w_rdata;
     wire                 acc_we;
-    wire [15:0]          acc_waddr;
+    wire [{{ ad.aw - 1 }}:0]          acc_waddr;
     wire [{{ acc_bits - 1 }}:0] acc_wdata;
     wire                 acc_re_a;
-    wire [15:0]          acc_raddr_a;
+    wire [{{ ad.aw - 1 }}:0]          acc_raddr_a;
     wire [{{ acc_bits - 1 }}:0] acc_rdata_a;
     wire                 acc_re_b;
-    wire [15:0]          acc_raddr_b;
+    wire [{{ ad.aw - 1 }}:0]          acc_raddr_b;
     wire [{{ acc_bits - 1 }}:0] acc_rdata_b;
 
     {{ name }}_dma u_dma (
@@ -260,7 +260,7 @@ module {{ name }}_top (
 
     // ---------------------------------------------------------------- buffers
     // Word address a lives in bank a / D at row a % D (D = words per bank). Bank b is hit when
-    // a - b*D (17-bit, wrapping) < D; its row is a - b*D on the bank's address bits. Addresses past the
+    // a - b*D ({{ ad.aw + 1 }}-bit, wrapping) < D; its row is a - b*D on the bank's address bits. Addresses past the
     // buffer hit no bank: writes are dropped, reads return 0. Read data is steered by the bank hit
     // registered with the read (reads are synchronous).
 
@@ -269,8 +269,8 @@ module {{ name }}_top (
     reg  [{{ in_buf.nbanks - 1 }}:0] in_rhit_q;
 {%- for b in in_buf.banks %}
     wire [{{ in_bits - 1 }}:0] in_rdata_{{ b.idx }};
-    wire in_whit_{{ b.idx }} = ({1'b0, in_waddr} - 17'd{{ b.base }}) < 17'd{{ in_buf.bank_depth }};
-    assign in_rhit[{{ b.idx }}] = ({1'b0, in_raddr} - 17'd{{ b.base }}) < 17'd{{ in_buf.bank_depth }};
+    wire in_whit_{{ b.idx }} = ({1'b0, in_waddr} - {{ ad.aw + 1 }}'d{{ b.base }}) < {{ ad.aw + 1 }}'d{{ in_buf.bank_depth }};
+    assign in_rhit[{{ b.idx }}] = ({1'b0, in_raddr} - {{ ad.aw + 1 }}'d{{ b.base }}) < {{ ad.aw + 1 }}'d{{ in_buf.bank_depth }};
     {{ name }}_sram #(.WIDTH({{ in_bits }}), .DEPTH({{ in_buf.bank_depth }}), .AW({{ in_buf.aw }})) u_in_bank_{{ b.idx }} (
         .clk   (clk),
         .rst   (rst),
@@ -293,8 +293,8 @@ module {{ name }}_top (
     reg  [{{ w_buf.nbanks - 1 }}:0] w_rhit_q;
 {%- for b in w_buf.banks %}
     wire [{{ w_bits - 1 }}:0] w_rdata_{{ b.idx }};
-    wire w_whit_{{ b.idx }} = ({1'b0, w_waddr} - 17'd{{ b.base }}) < 17'd{{ w_buf.bank_depth }};
-    assign w_rhit[{{ b.idx }}] = ({1'b0, w_raddr} - 17'd{{ b.base }}) < 17'd{{ w_buf.bank_depth }};
+    wire w_whit_{{ b.idx }} = ({1'b0, w_waddr} - {{ ad.aw + 1 }}'d{{ b.base }}) < {{ ad.aw + 1 }}'d{{ w_buf.bank_depth }};
+    assign w_rhit[{{ b.idx }}] = ({1'b0, w_raddr} - {{ ad.aw + 1 }}'d{{ b.base }}) < {{ ad.aw + 1 }}'d{{ w_buf.bank_depth }};
     {{ name }}_sram #(.WIDTH({{ w_bits }}), .DEPTH({{ w_buf.bank_depth }}), .AW({{ w_buf.aw }})) u_w_bank_{{ b.idx }} (
         .clk   (clk),
         .rst   (rst),
@@ -321,9 +321,9 @@ module {{ name }}_top (
 {%- for b in acc_buf.banks %}
     wire [{{ acc_bits - 1 }}:0] acc_rdata_a_{{ b.idx }};
     wire [{{ acc_bits - 1 }}:0] acc_rdata_b_{{ b.idx }};
-    wire acc_whit_{{ b.idx }} = ({1'b0, acc_waddr} - 17'd{{ b.base }}) < 17'd{{ acc_buf.bank_depth }};
-    assign acc_rhit_a[{{ b.idx }}] = ({1'b0, acc_raddr_a} - 17'd{{ b.base }}) < 17'd{{ acc_buf.bank_depth }};
-    assign acc_rhit_b[{{ b.idx }}] = ({1'b0, acc_raddr_b} - 17'd{{ b.base }}) < 17'd{{ acc_buf.bank_depth }};
+    wire acc_whit_{{ b.idx }} = ({1'b0, acc_waddr} - {{ ad.aw + 1 }}'d{{ b.base }}) < {{ ad.aw + 1 }}'d{{ acc_buf.bank_depth }};
+    assign acc_rhit_a[{{ b.idx }}] = ({1'b0, acc_raddr_a} - {{ ad.aw + 1 }}'d{{ b.base }}) < {{ ad.aw + 1 }}'d{{ acc_buf.bank_depth }};
+    assign acc_rhit_b[{{ b.idx }}] = ({1'b0, acc_raddr_b} - {{ ad.aw + 1 }}'d{{ b.base }}) < {{ ad.aw + 1 }}'d{{ acc_buf.bank_depth }};
     {{ name }}_sram2r #(.WIDTH({{ acc_bits }}), .DEPTH({{ acc_buf.bank_depth }}), .AW({{ acc_buf.aw }})) u_acc_bank_{{ b.idx }} (
         .clk     (clk),
         .rst     (rst),

@@ -506,3 +506,238 @@ fn a_system_refuses_several_transfer_slots() {
     );
     assert!(e.message.contains("keeps 2 DMA transfers in flight"), "{e}");
 }
+
+/// Designs whose buffers all hold at most 65,536 words: every built-in accelerator and template,
+/// and 2×3 arrays of every dataflow whose buffers hold exactly 65,536 words (the most 16-bit
+/// addresses reach) in four banks, with one and four DMA transfers in flight, double-buffered
+/// weights and the interconnect options.
+fn shallow_designs() -> Vec<tessera_arch::Arch> {
+    use tessera_arch::{builtin, ArchSpec, Dataflow, Noc, Reduce, Stream};
+    let mut v: Vec<tessera_arch::Arch> = builtin::names()
+        .iter()
+        .map(|n| builtin::arch(n).unwrap())
+        .collect();
+    let (r, c) = (2i64, 3i64);
+    let words = 65_536i64;
+    for (df, tag) in [
+        (Dataflow::WeightStationary, "ws"),
+        (Dataflow::OutputStationary, "os"),
+        (Dataflow::InputStationary, "is"),
+    ] {
+        let (in_word, w_word) = if df == Dataflow::InputStationary {
+            (c, r)
+        } else {
+            (r, c)
+        };
+        let mut s = ArchSpec::ws(
+            &format!("edge_{tag}"),
+            r,
+            c,
+            [words * in_word, words * w_word, words * 4 * c],
+            4,
+            8,
+            9,
+        )
+        .with_dataflow(df);
+        v.push(s.validate().unwrap());
+        s.name = format!("edge_{tag}_o4");
+        s.dram.outstanding_transfers = Some(4);
+        v.push(s.validate().unwrap());
+    }
+    let ws = ArchSpec::ws(
+        "edge_db",
+        r,
+        c,
+        [words * r, words * c, words * 4 * c],
+        4,
+        8,
+        9,
+    );
+    v.push(
+        ws.clone()
+            .with_weight_double_buffer(true)
+            .validate()
+            .unwrap(),
+    );
+    let mut bt = ws.with_noc(Noc {
+        stream: Stream::Broadcast,
+        reduce: Reduce::AdderTree,
+    });
+    bt.name = "edge_bt".into();
+    v.push(bt.validate().unwrap());
+    v
+}
+
+/// Content hashes ([`Design::content_hash`]) of [`shallow_designs`] as emitted at commit f27a914,
+/// the last with 16-bit buffer addresses (rtl_gen did not change from there to the work on 20-bit
+/// addresses).
+const BEFORE_WIDE_ADDRESSES: &[(&str, &str)] = &[
+    (
+        "ws_1x1",
+        "e66cebe853530366f8fd45fa70287fd9f877c9f74efcef4c6125fa9ca3b8f5dd",
+    ),
+    (
+        "ws_2x3",
+        "3a3357676e23980d1b70bcf6e9c1163306ac806125965667b92a13e5ebc4bdf9",
+    ),
+    (
+        "ws_4x4",
+        "94e242668ef9a77742107c90ede83bd249bfbb39270c57bf0893ab722ab772cd",
+    ),
+    (
+        "ws_8x8",
+        "914061274fa18af9271ca9b15382333d529c81e244b080fbdedf3f78bdd57c77",
+    ),
+    (
+        "ws_16x16",
+        "c67315359e8f3060e3741978cba767b088e7dc8bd2a9593c106259c39b9521e3",
+    ),
+    (
+        "ws_32x32",
+        "7680dab4587dffd8da6baf3a15600202dbc951f65acaa025183246427f48831e",
+    ),
+    (
+        "os_1x1",
+        "c45142ba4433809d3728a10a6353460c1005236be73909345ba6e4f75bb8a49e",
+    ),
+    (
+        "os_2x3",
+        "ebbbf4e5e511bc90c7a8602fc836eb56a53ce23a8ac895283d21fa6f22c7919d",
+    ),
+    (
+        "os_4x4",
+        "6ffe5dcb64c6b20205f6223825c7b079acd3ef6f0623abde03acea55b0cdb7cc",
+    ),
+    (
+        "os_8x8",
+        "447ec8d95c4064168f7c53bc87a467a87bd0687ddd91ac41354f9b02e4ea9ba8",
+    ),
+    (
+        "os_16x16",
+        "7935dc7afb5dce277bb282ddfc793c070ccd47a6dace50756cac084bbeb28b21",
+    ),
+    (
+        "os_32x32",
+        "e86bbbd45cb6233b4bc0908b17ea029da6def6746e687cf6b0e213dd847f3d14",
+    ),
+    (
+        "is_1x1",
+        "bed72c43d507ff237945d6afbd7ecc9d69dcad3d8faf4ea58d2125ea6c0eb309",
+    ),
+    (
+        "is_2x3",
+        "3493e8cba5dcb0c802bcb5bc4b0458aca1cd1d113797332ab3b230d20e96291b",
+    ),
+    (
+        "is_4x4",
+        "46d6a26f609f2c5db1d55d31daa8b8256d764da35f121fbf32579b04efa652b7",
+    ),
+    (
+        "is_8x8",
+        "d027124c98a48d9fb7ee8a449e64e83d758009956941d4ad44430d11c3934e21",
+    ),
+    (
+        "is_16x16",
+        "4ebc1a2cbc295fe6a8262a4ea34b8191540fa58cea34becb0c2a3128be25eb97",
+    ),
+    (
+        "is_32x32",
+        "9351bb593ebe59d8474f8b12d09ab550e72d846cd8705acd04997a4f7f1957ab",
+    ),
+    (
+        "tpu_like",
+        "687611d26dfaed93eef82eb65fe7ff73b4a6d9db05023e38f451b15cdeb360f3",
+    ),
+    (
+        "gemmini",
+        "ec98c55f750ff8a209da5500a1a6e06ed0befdebe24f04974c9ed7d304d98ba8",
+    ),
+    (
+        "nvdla_like",
+        "d76a8f1e61692d6ddf3f24d93cfa866dcd36277c746685acb1d36952d1daf9f8",
+    ),
+    (
+        "shidiannao_like",
+        "13d83a11317ccd6c22b1f1d116f381191b0cfdee5ac836b2b04550ab9d1d9723",
+    ),
+    (
+        "eyeriss_like",
+        "ebe4113d16f1f9bebd1ca18b37caf21dde57ab70754f097aa45084e38f01edc8",
+    ),
+    (
+        "edge_ws",
+        "8752f1bf8044f0fd268fc347d472ef2c7c71cffa4fcb8646a5ea6deee9f4075a",
+    ),
+    (
+        "edge_ws_o4",
+        "d9f0bb538b0eabc9a1737fe672761527164190429daebf4811583884d7d156fc",
+    ),
+    (
+        "edge_os",
+        "4e90d0005f6b32e25caeaf804bacacfda58907731f598ee0413e7c24e5b3f104",
+    ),
+    (
+        "edge_os_o4",
+        "fa62d1266453856eb154838ee3dc812496675448432af70a2de699a700195920",
+    ),
+    (
+        "edge_is",
+        "74f850753afc07bccbc5889832ddc5ff5604450fe79c7b0a5224486c25de1246",
+    ),
+    (
+        "edge_is_o4",
+        "ebc575827d3b091ff927b036be64638d34546f410bc61377588fd57ec4aa38ed",
+    ),
+    (
+        "edge_db",
+        "4369e8d12339017b389b473e64a8ca1c6b7886ec8aac3827b1ea9ff06b35466f",
+    ),
+    (
+        "edge_bt",
+        "0de4904c6950735185d43599e6716c2b302748916eda52ac769fc0c81703be3a",
+    ),
+];
+
+/// Designs whose buffers all hold at most 65,536 words have 16-bit addresses in the Verilog and the
+/// very text they had before addresses grew to 20 bits (docs/TIMING.md, "Instructions"), file for
+/// file: the goldens above and these hashes. A template change meant to change them updates the
+/// table (TESSERA_BLESS=1 prints it).
+#[test]
+fn shallow_designs_keep_their_verilog_from_before_wide_addresses() {
+    let designs = shallow_designs();
+    let bless = std::env::var_os("TESSERA_BLESS").is_some_and(|v| v == "1");
+    assert_eq!(designs.len(), BEFORE_WIDE_ADDRESSES.len());
+    for (a, (name, hash)) in designs.iter().zip(BEFORE_WIDE_ADDRESSES) {
+        for b in [a.input(), a.weight(), a.accumulator()] {
+            assert!(b.depth() <= 1 << 16, "{}: {b:?}", a.name());
+        }
+        let d = emit(a).unwrap();
+        if bless {
+            println!("    (\"{}\", \"{}\"),", a.name(), d.content_hash());
+            continue;
+        }
+        assert_eq!(a.name(), *name);
+        assert_eq!(d.content_hash(), *hash, "{name}: its Verilog changed");
+        assert!(!d.files[0].text.contains("buffer word addresses"), "{name}");
+    }
+    // 65,536 words in a bank: 16-bit addresses; one word more: 17 bits, and the header says so
+    for (words, aw) in [(65_536, 16), (65_537, 17)] {
+        let s = tessera_arch::ArchSpec::ws("edge", 2, 3, [words * 2, 3 * 64, 12 * 64], 1, 8, 9);
+        let d = emit(&s.validate().unwrap()).unwrap();
+        let top = &d
+            .files
+            .iter()
+            .find(|f| f.name == "edge_top.v")
+            .unwrap()
+            .text;
+        assert!(
+            top.contains(&format!("    wire [{}:0]  f_addr_a;", aw - 1)),
+            "{top}"
+        );
+        assert_eq!(
+            top.contains(&format!("// buffer word addresses: {aw} bits")),
+            aw > 16,
+            "{top}"
+        );
+    }
+}

@@ -625,3 +625,133 @@ fn transfer_slots_verify() {
         check_with(&arch, &w, engine, MappingSpec::default(), trace);
     }
 }
+
+/// Whether `prog` reads and writes above word 65,535 of every buffer (docs/TIMING.md,
+/// "Instructions": 20-bit word addresses, bits 19..16 in the `…_hi` fields): a LOAD and a
+/// COMPUTE operand above it in the input and the weight buffer, a COMPUTE result and a STORE above
+/// it in the accumulator.
+fn above_16_bits_in_every_buffer(prog: &tessera_arch::isa::Program) -> bool {
+    use tessera_arch::isa::{Instr, LoadTarget};
+    let high = |a: u32| a > u32::from(u16::MAX);
+    // [input, weight, accumulator] × [DMA, compute]
+    let mut seen = [[false; 2]; 3];
+    for ins in &prog.instrs {
+        match *ins {
+            Instr::Load {
+                target, sram_addr, ..
+            }
+            | Instr::Gather {
+                target, sram_addr, ..
+            } => seen[(target == LoadTarget::Weight) as usize][0] |= high(sram_addr),
+            Instr::Store { sram_addr, .. } => seen[2][0] |= high(sram_addr),
+            Instr::Compute {
+                in_addr,
+                w_addr,
+                out_addr,
+                ..
+            } => {
+                seen[0][1] |= high(in_addr);
+                seen[1][1] |= high(w_addr);
+                seen[2][1] |= high(out_addr);
+            }
+            _ => {}
+        }
+    }
+    seen.iter().flatten().all(|s| *s)
+}
+
+/// Buffers deeper than 65,536 words (20-bit word addresses; the RTL's addresses are as wide as the
+/// deepest buffer needs): 1×1 and 2×2 arrays with a few hundred KiB to 4 MiB per buffer in two banks,
+/// so the lowering's second half of every buffer (bank 1) starts above word 65,535 — up to the most
+/// words a buffer may hold, 2^20 (20-bit RTL addresses; 19 and 18 bits on the others) —, on every
+/// dataflow and with double-buffered weights, two with several DMA transfers in flight (a slot
+/// keeps `sram_addr_hi`). A GEMM and a gathered convolution each, mapped so that the program reads
+/// and writes above word 65,535 of every buffer; RTL ≡ simulator bit-exact and cycle-equal, with
+/// the event traces equal too.
+#[test]
+fn buffers_deeper_than_65536_words_verify() {
+    let Some(tools) = tools_for_tests(false) else {
+        return;
+    };
+    let w = Workload::of_layers(
+        "deep",
+        vec![
+            Layer::Gemm(Gemm::new("g", 40, 6, 5)),
+            conv("conv_pad1", 3, 6, 6, 4, 3, 1, 1, 1, 1),
+        ],
+    );
+    let deep = |name: &str, n: i64, bytes: [i64; 3], df: Dataflow, db: bool, o: i64| {
+        let mut s = ArchSpec::ws(name, n, n, bytes, 2, 8, 9)
+            .with_dataflow(df)
+            .with_weight_double_buffer(db);
+        s.dram.outstanding_transfers = Some(o);
+        let a = s.validate().unwrap();
+        for b in [a.input(), a.weight(), a.accumulator()] {
+            assert!(b.bank_depth() > 1 << 16, "{name}: {b:?}");
+        }
+        a
+    };
+    let most = 1i64 << tessera_arch::isa::ADDR_BITS;
+    let few = [300_000, 300_000, 1_200_000];
+    for (arch, engine) in [
+        (
+            deep(
+                "deep_ws",
+                1,
+                [most, most, 4 * most],
+                Dataflow::WeightStationary,
+                false,
+                1,
+            ),
+            Engine::Event,
+        ),
+        (
+            deep("deep_wsdb", 2, few, Dataflow::WeightStationary, true, 1),
+            Engine::Stepped,
+        ),
+        (
+            deep("deep_os", 1, few, Dataflow::OutputStationary, false, 2),
+            Engine::Event,
+        ),
+        (
+            deep("deep_is", 2, few, Dataflow::InputStationary, false, 4),
+            Engine::Event,
+        ),
+    ] {
+        // per layer, the first candidate mapping whose program goes above word 65,535 everywhere
+        let mappings: Vec<Mapping> = w
+            .layers
+            .iter()
+            .map(|l| {
+                let p = tessera_sim::workload::problem_for(l, &arch).unwrap();
+                Mapping::candidates(&p.gemm, &arch)
+                    .into_iter()
+                    .find(|m| {
+                        tessera_mapping::lower(&p, &arch, m)
+                            .is_ok_and(|lw| above_16_bits_in_every_buffer(&lw.program))
+                    })
+                    .unwrap_or_else(|| {
+                        panic!(
+                            "{}: no mapping of {} above word 65,535",
+                            arch.name(),
+                            l.name()
+                        )
+                    })
+            })
+            .collect();
+        let o = VerifyOptions {
+            engine,
+            seed: 11,
+            trace: true,
+            ..VerifyOptions::default()
+        };
+        let r = tessera_verif::verify_with(&arch, &w, &mappings, &o, &tools).unwrap();
+        assert!(r.bit_exact, "{}: outputs differ: {r:?}", arch.name());
+        assert_eq!(r.sim_cycles, r.rtl_cycles, "{}: cycles differ", arch.name());
+        assert!(r.lint_clean, "{}: {}", arch.name(), r.lint);
+        for l in &r.layers {
+            assert_eq!(l.first_divergence, None, "{}: {}", arch.name(), l.layer);
+        }
+        assert!(r.passed, "{r:?}");
+    }
+}

@@ -286,3 +286,39 @@ fn synth_transfer_slots() {
         .collect();
     assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
 }
+
+/// Buffers deeper than 65,536 words (docs/TIMING.md, "Instructions": 20-bit word addresses): a 1×1
+/// array with 300,000 input and weight words and as many accumulator words in two banks each, so
+/// 19-bit addresses in the Verilog (the controller decodes bits 18..16 from the `…_hi` fields and
+/// sinks the unused bit 19), and four DMA transfer slots (a slot keeps `sram_addr_hi`): lint clean,
+/// no latch, the banks black boxes and every flip-flop with its synchronous reset.
+/// tests/tests/rtl_vs_sim.rs runs such designs against the simulator on every dataflow.
+#[test]
+fn lint_and_synth_buffers_deeper_than_65536_words() {
+    let mut s = tessera_arch::builtin::arch_spec("ws_1x1").unwrap();
+    s.name = "deep_1x1".into();
+    s.buffers.input.capacity_bytes = 300_000;
+    s.buffers.weight.capacity_bytes = 300_000;
+    s.buffers.accumulator.capacity_bytes = 1_200_000;
+    let deep = with_slots(&s.validate().unwrap(), 4);
+    let design = tessera_rtl_gen::emit(&deep).unwrap();
+    let ctrl = &design
+        .files
+        .iter()
+        .find(|f| f.name.ends_with("_ctrl.v"))
+        .unwrap()
+        .text;
+    assert!(
+        ctrl.contains("assign f_addr_a    = {instr[14:12], instr[79:64]};"),
+        "{ctrl}"
+    );
+    assert!(ctrl.contains("wire [3:0] f_flags = instr[11:8];"), "{ctrl}");
+    lint(&deep);
+    let Some(r) = synth(&deep) else { return };
+    let unreset: Vec<_> = r
+        .cells_by_type
+        .keys()
+        .filter(|t| t.starts_with("$_DFF") || t.starts_with("$dff") || t.starts_with("$_ALDFF"))
+        .collect();
+    assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
+}

@@ -58,10 +58,10 @@ fn odd() -> Arch {
 
 /// Buffer bases one word before a bank boundary when the buffer has several banks, so transfers and
 /// tiles straddle two banks.
-fn bases(arch: &Arch) -> (u16, u16, u16) {
-    let straddle = |b: &tessera_arch::Buffer, words: u32| -> u16 {
+fn bases(arch: &Arch) -> (u32, u32, u32) {
+    let straddle = |b: &tessera_arch::Buffer, words: u32| -> u32 {
         if b.banks() > 1 && b.bank_depth() >= words {
-            (b.bank_depth() - words / 2) as u16
+            b.bank_depth() - words / 2
         } else {
             0
         }
@@ -100,8 +100,8 @@ fn simple_program(arch: &Arch, g: &Gemm) -> Vec<Instr> {
         },
         Instr::Compute {
             len: m,
-            in_addr: ib + m,
-            w_addr: wb + r,
+            in_addr: ib + u32::from(m),
+            w_addr: wb + u32::from(r),
             out_addr: ob,
             accumulate: true,
         },
@@ -149,19 +149,19 @@ fn overlapped_program(arch: &Arch, g: &Gemm) -> Vec<Instr> {
             target: LoadTarget::Weight,
             count: r,
             dram_addr: g.b_addr + rb,
-            sram_addr: wb + r,
+            sram_addr: wb + u32::from(r),
         },
         Instr::Load {
             target: LoadTarget::Input,
             count: m,
             dram_addr: g.a_addr + mb,
-            sram_addr: ib + m,
+            sram_addr: ib + u32::from(m),
         },
         Instr::Sync { mask: unit::DMA },
         Instr::Compute {
             len: m,
-            in_addr: ib + m,
-            w_addr: wb + r,
+            in_addr: ib + u32::from(m),
+            w_addr: wb + u32::from(r),
             out_addr: ob,
             accumulate: true,
         },
@@ -261,8 +261,8 @@ fn os_program(arch: &Arch, g: &OsGemm) -> Vec<Instr> {
         },
         Instr::Compute {
             len: k - k1,
-            in_addr: ib + k1,
-            w_addr: wb + k1,
+            in_addr: ib + u32::from(k1),
+            w_addr: wb + u32::from(k1),
             out_addr: ob,
             accumulate: true,
         },
@@ -289,9 +289,9 @@ fn check_os(arch: &Arch, k: usize, seed: u64) {
 /// STORE the N output words, HALT. The input tile straddles a bank boundary when it can.
 fn is_program(arch: &Arch, g: &IsGemm) -> Vec<Instr> {
     let (r, n) = (arch.rows() as u16, g.n as u16);
-    let straddle = |b: &tessera_arch::Buffer, words: u32| -> u16 {
+    let straddle = |b: &tessera_arch::Buffer, words: u32| -> u32 {
         if b.banks() > 1 && b.bank_depth() >= words {
-            (b.bank_depth() - words / 2) as u16
+            b.bank_depth() - words / 2
         } else {
             0
         }
@@ -324,8 +324,8 @@ fn is_program(arch: &Arch, g: &IsGemm) -> Vec<Instr> {
         },
         Instr::Compute {
             len: n,
-            in_addr: ib + r,
-            w_addr: wb + n,
+            in_addr: ib + u32::from(r),
+            w_addr: wb + u32::from(n),
             out_addr: ob,
             accumulate: true,
         },
@@ -654,7 +654,7 @@ fn four_loads() -> Vec<Instr> {
             target: LoadTarget::Input,
             count: 1,
             dram_addr: 16 + i,
-            sram_addr: i as u16,
+            sram_addr: i,
         })
         .collect();
     p.extend([Instr::Sync { mask: unit::DMA }, Instr::Halt]);

@@ -182,13 +182,13 @@ fn footprint(m: &Machine, ins: &Instr) -> (Footprint, usize) {
             ..
         } => {
             let b = if target == LoadTarget::Input { 0 } else { 1 };
-            let s = u32::from(sram_addr);
+            let s = sram_addr;
             ([(b, s, s + u32::from(count), true), none, none], 1)
         }
         Instr::Store {
             count, sram_addr, ..
         } => {
-            let s = u32::from(sram_addr);
+            let s = sram_addr;
             ([(2, s, s + u32::from(count), false), none, none], 1)
         }
         Instr::Compute {
@@ -199,7 +199,7 @@ fn footprint(m: &Machine, ins: &Instr) -> (Footprint, usize) {
             ..
         } => {
             let (ni, nw, no) = compute_words(m.arch, len.into());
-            let (i, w, o) = (u32::from(in_addr), u32::from(w_addr), u32::from(out_addr));
+            let (i, w, o) = (in_addr, w_addr, out_addr);
             (
                 [
                     (0, i, i + ni as u32, false),
@@ -504,7 +504,7 @@ impl EventSim {
                     };
                     *ov = OverlapState {
                         last: Some(tile),
-                        last_out: out_addr.into(),
+                        last_out: out_addr,
                         last_pc: pc,
                         accept_at: tile.stream + 1,
                         prev_done_at: ov.done_at,
@@ -776,7 +776,7 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) -> R
             dram_addr,
             sram_addr,
         } => {
-            m.load_words(target, sram_addr.into(), dram_addr as usize, count.into());
+            m.load_words(target, sram_addr as usize, dram_addr as usize, count.into());
             m.counters.loads += 1;
         }
         Instr::Gather {
@@ -787,7 +787,7 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) -> R
         } => {
             let mut g = m.gather(&pos);
             let wb = arch.load_buffer(target).word_bytes() as usize;
-            let (s0, n) = (usize::from(sram_addr), usize::from(count));
+            let (s0, n) = (sram_addr as usize, usize::from(count));
             let buf = match target {
                 LoadTarget::Input => &mut m.input,
                 LoadTarget::Weight => &mut m.weight,

@@ -158,10 +158,10 @@ impl Dma {
     }
 
     pub fn start(&mut self, m: &mut Machine, ins: &Instr) {
-        let load = |target: LoadTarget, count: u16, sram_addr: u16, mut source: Source| Op::Load {
+        let load = |target: LoadTarget, count: u16, sram_addr: u32, mut source: Source| Op::Load {
             target,
             n: count.into(),
-            sram_addr: sram_addr.into(),
+            sram_addr,
             next: source.request(0),
             source,
             credit: 0,
@@ -202,7 +202,7 @@ impl Dma {
                 Op::Store {
                     n: count.into(),
                     dram_addr,
-                    sram_addr: sram_addr.into(),
+                    sram_addr,
                     credit: 0,
                     read: 0,
                     beat_pending: false,

@@ -391,9 +391,9 @@ impl SteppedSim {
                     m.breakdown.streamed(len.into());
                     let op = ComputeOp {
                         len: len.into(),
-                        in_addr: in_addr.into(),
-                        w_addr: w_addr.into(),
-                        out_addr: out_addr.into(),
+                        in_addr,
+                        w_addr,
+                        out_addr,
                         accumulate,
                     };
                     match &mut *cu {
@@ -402,14 +402,14 @@ impl SteppedSim {
                         ComputeUnit::Os(u) => u.start(op),
                         // the unit streams from its `in_addr` and preloads from its `w_addr`
                         ComputeUnit::Is(u) => u.start(ComputeOp {
-                            in_addr: w_addr.into(),
-                            w_addr: in_addr.into(),
+                            in_addr: w_addr,
+                            w_addr: in_addr,
                             ..op
                         }),
                         ComputeUnit::WsNoc(u) => u.start(op),
                         ComputeUnit::IsNoc(u) => u.start(ComputeOp {
-                            in_addr: w_addr.into(),
-                            w_addr: in_addr.into(),
+                            in_addr: w_addr,
+                            w_addr: in_addr,
                             ..op
                         }),
                     }
