@@ -564,14 +564,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn periodic_walk_skips_once_a_pipeline_settles() {
-        let nest = nest(1, 1, 1000, [1, 1, 1, 1]);
-        let step = |s: &mut Piped, c: &[Class]| {
-            s.t += u64::from(s.line[2]) + u64::from(c[3].first) * 5;
-            s.line = [u32::from(c[3].first) + 1, s.line[0], s.line[1]];
-            s.visits += 1;
-        };
+    /// A [`Piped`] state walked over `nest` by `step`: every iteration, and periodically (with the
+    /// number of steps the periodic walk took).
+    fn plain_and_periodic(nest: &Nest, step: impl Fn(&mut Piped, &[Class])) -> (Piped, Piped, u32) {
         let zero = Piped {
             t: 0,
             line: [0; 3],
@@ -590,6 +585,18 @@ mod tests {
             step(s, c);
             ControlFlow::Continue(())
         });
+        (plain, fast, calls)
+    }
+
+    #[test]
+    fn periodic_walk_skips_once_a_pipeline_settles() {
+        let nest = nest(1, 1, 1000, [1, 1, 1, 1]);
+        let step = |s: &mut Piped, c: &[Class]| {
+            s.t += u64::from(s.line[2]) + u64::from(c[3].first) * 5;
+            s.line = [u32::from(c[3].first) + 1, s.line[0], s.line[1]];
+            s.visits += 1;
+        };
+        let (plain, fast, calls) = plain_and_periodic(&nest, step);
         assert_eq!(fast, plain);
         assert!(calls < 10, "{calls} steps walked");
     }
@@ -607,24 +614,7 @@ mod tests {
                 s.line[0] ^= 1;
                 s.visits += 1;
             };
-            let zero = Piped {
-                t: 0,
-                line: [0; 3],
-                visits: 0,
-            };
-            let mut plain = zero.clone();
-            let mut classes = vec![];
-            nest.for_each(|p| {
-                classes.clear();
-                classes.extend(p.iter().map(|q| q.class));
-                step(&mut plain, &classes);
-            });
-            let (mut fast, mut calls) = (zero, 0);
-            let _ = nest.walk_periodic(&mut fast, &mut |s: &mut Piped, c: &[Class]| {
-                calls += 1;
-                step(s, c);
-                ControlFlow::Continue(())
-            });
+            let (plain, fast, calls) = plain_and_periodic(&nest, step);
             assert_eq!(fast, plain, "{n} iterations");
             assert!(calls < 8, "{n} iterations: {calls} steps walked");
         }

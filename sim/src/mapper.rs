@@ -149,36 +149,29 @@ fn bound_pass(
             t.checked_add(term(c, l, s)?.checked_mul(mult)?)
         })
     };
+    // The DMA term of the double-buffered and overlapped bounds: every load and store one after
+    // the other with the issue and SYNC cycles between tiles; with several transfer slots, the
+    // cycles their request streams hold the channel (never overlapping).
+    let n = summary.steps;
+    let dma = if serial {
+        sum(&|_, l, s| l.checked_add(s)).and_then(|t| {
+            t.checked_add(n.checked_sub(1)?.checked_mul(2)?)?
+                .checked_add(3)
+        })
+    } else {
+        holds.and_then(|h| h.checked_add(1))
+    };
     let cycles = if schedule.overlapped {
         // The array: tiles stream in order, each at least max(M_j, 2R + C - 1) after the one
         // before; the first preloads R cycles after cycle 0 and the last drains R + C cycles, so
         // cycles ≥ Σ_j max(M_j, 2R + C - 1) + 4 (the last tile's max overcounts it by at most
-        // 2R + C - 2). The DMA term is the double-buffered one below (loads and stores stay
-        // serial).
-        let n = summary.steps;
+        // 2R + C - 2). The DMA term is the double-buffered one.
         let array = streams.and_then(|t| t.checked_add(4));
-        let dma = if serial {
-            sum(&|_, l, s| l.checked_add(s)).and_then(|t| {
-                t.checked_add(n.checked_sub(1)?.checked_mul(2)?)?
-                    .checked_add(3)
-            })
-        } else {
-            holds.and_then(|h| h.checked_add(1))
-        };
         array.zip(dma).map(|(a, d)| a.max(d))
     } else if schedule.double_buffered {
         let l_min = classes.iter().map(|x| x.1).min().unwrap_or(0);
-        let n = summary.steps;
         let array =
             sum(&|c, _, _| Some(c.max(l_min.checked_add(2)?))).and_then(|t| t.checked_add(1));
-        let dma = if serial {
-            sum(&|_, l, s| l.checked_add(s)).and_then(|t| {
-                t.checked_add(n.checked_sub(1)?.checked_mul(2)?)?
-                    .checked_add(3)
-            })
-        } else {
-            holds.and_then(|h| h.checked_add(1))
-        };
         array.zip(dma).map(|(a, d)| a.max(d))
     } else {
         sum(&|c, l, s| {
