@@ -156,12 +156,19 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> word(BUS_BYTES);
     // a new transfer's stream begins in cycle t: the earlier transfers still awaiting a word or an
     // acknowledgement (their last one due in t or later) and this one must fit in O
-    auto begin_transfer = [&](uint64_t t, const char* what) {
+    // a transfer's stream opens in cycle t with its first request (load) or beat (store) of b-byte words
+    auto begin_transfer = [&](uint64_t t, bool store, uint64_t b, uint64_t addr0) {
         while (!ends.empty() && ends.front() < t) ends.pop_front();
         if (ends.size() + 1 > OUTSTANDING)
-            violation(t, std::string("a ") + what +
+            violation(t, std::string("a ") + (store ? "store" : "load") +
                              fmt(" begins while %llu earlier transfer(s) await their last word or acknowledgement (at "
                                  "most %llu in flight)", ends.size(), OUTSTANDING));
+        open.on = true;
+        open.store = store;
+        open.t0 = t;
+        open.addr0 = addr0;
+        open.bytes = b;
+        open.next = 0;
     };
 
     const auto run_start = std::chrono::steady_clock::now();
@@ -225,14 +232,7 @@ int main(int argc, char** argv) {
             const uint64_t b = top->mem_rd_req_bytes;
             const bool last = top->mem_rd_req_last;
             if (open.on && open.store) violation(t, "read request while a store's write beats are in progress");
-            if (!open.on) {
-                begin_transfer(t, "load");
-                open.on = true;
-                open.store = false;
-                open.t0 = t;
-                open.bytes = b;
-                open.next = 0;
-            }
+            if (!open.on) begin_transfer(t, false, b, 0);
             const uint64_t i = open.next++;
             rreq_idx = i;
             if (b != open.bytes || b == 0 || b > BUS_BYTES)
@@ -258,15 +258,7 @@ int main(int argc, char** argv) {
             const uint64_t addr = top->mem_wr_addr, b = top->mem_wr_bytes;
             const bool last = top->mem_wr_last;
             if (open.on && !open.store) violation(t, "write beat while a load's read requests are in progress");
-            if (!open.on) {
-                begin_transfer(t, "store");
-                open.on = true;
-                open.store = true;
-                open.t0 = t;
-                open.addr0 = addr;
-                open.bytes = b;
-                open.next = 0;
-            }
+            if (!open.on) begin_transfer(t, true, b, addr);
             const uint64_t i = open.next++;
             wbeat = int64_t(i);
             if (b != open.bytes || b == 0 || b > BUS_BYTES)
