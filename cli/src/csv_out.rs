@@ -7,6 +7,7 @@ use tessera_sim::workload::{EstimateReport, LayerInfo, SimulateReport, Totals, V
 use tessera_sim::Counters;
 
 const LAYER_COLS: [&str; 8] = ["layer", "kind", "shape", "instances", "m", "k", "n", "macs"];
+const MAPPING_COLS: [&str; 4] = ["tile_m", "tile_k", "tile_n", "keep"];
 const COST_COLS: [&str; 4] = ["cycles", "energy_pj", "noc_energy_pj", "utilization_pct"];
 const COUNTER_COLS: [&str; 8] = [
     "dram_read_bytes",
@@ -86,7 +87,7 @@ fn total_row(t: &Totals) -> Vec<String> {
 fn header(extra: &[&str]) -> Vec<String> {
     LAYER_COLS
         .iter()
-        .chain(["tile_m", "tile_k", "tile_n"].iter())
+        .chain(MAPPING_COLS.iter())
         .chain(COST_COLS.iter())
         .chain(COUNTER_COLS.iter())
         .chain(BREAKDOWN_COLS.iter())
@@ -116,6 +117,7 @@ pub fn estimate(r: &EstimateReport) -> Result<()> {
     for l in &r.layers {
         let mut row = info(&l.info);
         row.extend([l.mapping.tile_m, l.mapping.tile_k, l.mapping.tile_n].map(|t| t.to_string()));
+        row.push(l.mapping.keep.label().to_string());
         row.extend(cost(
             l.cycles,
             (l.energy_pj, l.noc_energy_pj),
@@ -128,7 +130,7 @@ pub fn estimate(r: &EstimateReport) -> Result<()> {
     let mut t = total_row(&r.totals);
     t.splice(
         LAYER_COLS.len()..LAYER_COLS.len(),
-        [String::new(), String::new(), String::new()],
+        std::iter::repeat_n(String::new(), MAPPING_COLS.len()),
     );
     rows.push(t);
     write(rows)
@@ -139,6 +141,7 @@ pub fn simulate(r: &SimulateReport) -> Result<()> {
     for l in &r.layers {
         let mut row = info(&l.info);
         row.extend([l.mapping.tile_m, l.mapping.tile_k, l.mapping.tile_n].map(|t| t.to_string()));
+        row.push(l.mapping.keep.label().to_string());
         row.extend(cost(
             l.cycles,
             (l.energy_pj, l.noc_energy_pj),
@@ -152,7 +155,7 @@ pub fn simulate(r: &SimulateReport) -> Result<()> {
     let mut t = total_row(&r.totals);
     t.splice(
         LAYER_COLS.len()..LAYER_COLS.len(),
-        [String::new(), String::new(), String::new()],
+        std::iter::repeat_n(String::new(), MAPPING_COLS.len()),
     );
     t.push(r.matches_reference.to_string());
     rows.push(t);
@@ -167,6 +170,7 @@ pub fn validate(r: &ValidateReport) -> Result<()> {
             "tile_m",
             "tile_k",
             "tile_n",
+            "keep",
             "analytical_cycles",
             "cycle_sim_cycles",
             "error_pct",
@@ -183,6 +187,7 @@ pub fn validate(r: &ValidateReport) -> Result<()> {
         let mut row = vec![c.arch.clone()];
         row.extend(info(&c.info));
         row.extend([c.mapping.tile_m, c.mapping.tile_k, c.mapping.tile_n].map(|t| t.to_string()));
+        row.push(c.mapping.keep.label().to_string());
         row.extend([
             c.analytical_cycles.to_string(),
             c.cycle_sim_cycles.to_string(),

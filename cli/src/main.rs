@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use tessera_arch::builtin::load_arch_noted;
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
-use tessera_mapping::MappingSpec;
+use tessera_mapping::{Keep, MappingSpec};
 use tessera_sim::Engine;
 use tessera_verif::VerifyOptions;
 use tessera_workloads::builtin::{load_workload_noted, WORKLOADS};
@@ -107,6 +107,11 @@ struct MappingArgs {
     /// columns of B streamed per COMPUTE).
     #[arg(long)]
     tile_n: Option<i64>,
+    /// What the input and weight buffers keep across output tiles: `tiles` (one tile of each
+    /// operand), `input-panel` (the A panel over all of K, across the n-tiles) or `weight-panel`
+    /// (the B panel, across the m-tiles); the mapper chooses when absent.
+    #[arg(long, value_parser = ["tiles", "input-panel", "weight-panel"])]
+    keep: Option<String>,
     /// What the mapper minimises for the tiles not given: latency (default), energy or edp.
     #[arg(long, value_parser = ["latency", "energy", "edp"])]
     map_for: Option<String>,
@@ -147,10 +152,16 @@ impl MappingArgs {
             }
             None => MappingSpec::default(),
         };
+        let keep = self.keep.as_deref().map(|k| match k {
+            "input-panel" => Keep::InputPanel,
+            "weight-panel" => Keep::WeightPanel,
+            _ => Keep::Tiles,
+        });
         Ok(MappingSpec {
             tile_m: self.tile_m.or(file.tile_m),
             tile_k: self.tile_k.or(file.tile_k),
             tile_n: self.tile_n.or(file.tile_n),
+            keep: keep.or(file.keep),
             objective: self
                 .map_for
                 .as_deref()
@@ -164,6 +175,7 @@ impl MappingArgs {
                     t.tile_m = self.tile_m.or(t.tile_m);
                     t.tile_k = self.tile_k.or(t.tile_k);
                     t.tile_n = self.tile_n.or(t.tile_n);
+                    t.keep = keep.or(t.keep);
                     (name, t)
                 })
                 .collect(),

@@ -3,7 +3,7 @@
 use tessera_arch::Arch;
 use tessera_core::diag::Result;
 use tessera_flow::bench::{BenchEvent, BenchReport};
-use tessera_mapping::Mapping;
+use tessera_mapping::{Keep, Mapping};
 use tessera_sim::breakdown::Breakdown;
 use tessera_sim::workload::{
     EstimateReport, LayerInfo, NotModelled, SimulateReport, Totals, ValidateReport,
@@ -37,14 +37,25 @@ pub fn list(archs: &[&str], workloads: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// A mapping's tiles as `m/k/n`, with ` +A` or ` +B` when the input or weight buffer keeps a
+/// panel of A or B across output tiles (`tessera_mapping::Keep`).
+pub(crate) fn tiles(m: &Mapping) -> String {
+    let kept = match m.keep {
+        Keep::Tiles => "",
+        Keep::InputPanel => " +A",
+        Keep::WeightPanel => " +B",
+    };
+    format!("{}/{}/{}{kept}", m.tile_m, m.tile_k, m.tile_n)
+}
+
 /// The per-layer table's header (both estimate and simulate).
 fn layer_header(extra: &str) {
     outln!(
-        "  {:<22} {:<20} {:>13} {:>15} {:>14} {:>7} {:>15} {:>12} {:>12} {:>12} {:>12} {:>12}  {}{extra}",
+        "  {:<22} {:<20} {:>13} {:>18} {:>14} {:>7} {:>15} {:>12} {:>12} {:>12} {:>12} {:>12}  {}{extra}",
         "layer",
         "kind",
         "MACs",
-        "tiles m/k/n",
+        "tiles m/k/n +kept",
         "cycles",
         "util %",
         "energy pJ",
@@ -69,11 +80,11 @@ fn layer_row(
     extra: &str,
 ) {
     outln!(
-        "  {:<22} {:<20} {:>13} {:>15} {:>14} {:>7.1} {:>15.4e} {:>12.4e} {:>12} {:>12} {:>12} {:>12}  {}{extra}",
+        "  {:<22} {:<20} {:>13} {:>18} {:>14} {:>7.1} {:>15.4e} {:>12.4e} {:>12} {:>12} {:>12} {:>12}  {}{extra}",
         info.layer,
         info.kind,
         info.macs,
-        format!("{}/{}/{}", m.tile_m, m.tile_k, m.tile_n),
+        tiles(m),
         cycles,
         100.0 * util,
         energy_pj,

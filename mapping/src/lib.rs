@@ -20,7 +20,7 @@ pub mod space;
 
 pub use layout::DramLayout;
 pub use lower::{lower, Lowered};
-pub use mapping::{n_slices, streamed, LayerTiles, Mapping, MappingSpec, Pinned, MAX_STREAM};
+pub use mapping::{n_slices, streamed, Keep, LayerTiles, Mapping, MappingSpec, Pinned, MAX_STREAM};
 pub use nest::{Class, Dim, Loop, Nest, Periodic, Pos};
 pub use objective::Objective;
 pub use problem::{ConvGeometry, Problem};

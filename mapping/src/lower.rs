@@ -14,15 +14,19 @@
 //! ```
 //!
 //! `SYNC prev_compute` is there when the PEs double-buffer their weights and tile j loaded an input
-//! slice: COMPUTE j then issues while tile j-1 still streams or drains, and the SYNC holds what
-//! must wait for tile j-1 — the stores of the output tile it ended (an output tile's first tile
-//! always loads an input slice), and the reloading of the input half it read (j-1 read the other
-//! half only when j loaded a new one). Nothing else needs it: tile j+1's weights go to the half
-//! tile j-1 preloaded from, and a tile has finished its preload before the next COMPUTE issues.
+//! slice or starts an output tile ([`crate::Shape::orders_prev`]): COMPUTE j then issues while
+//! tile j-1 still streams or drains, and the SYNC holds what must wait for tile j-1 — the stores of
+//! the output tile it ended, and the reloading of the input half it read (j-1 read the other half
+//! only when j loaded a new one). Nothing else needs it: tile j+1's weights go to the half (or the
+//! panel words) tile j-1 preloaded from, and a tile has finished its preload before the next
+//! COMPUTE issues.
 //!
-//! Each operand alternates between the two halves of its buffer (bank 0 and the rest) at every load,
-//! and the accumulator at every output tile, so a half is only rewritten after a `SYNC` has ordered it
-//! behind its last reader. Otherwise (some buffer has one bank) every tile runs alone:
+//! Each operand alternates between the two halves of its buffer (bank 0 and the rest) at every new
+//! region, and the accumulator at every output tile, so a half is only rewritten after a `SYNC` has
+//! ordered it behind its last reader. An operand's region is one slice, so it changes at every
+//! load, unless the mapping keeps a panel of it ([`crate::Keep`]): then the region is the panel,
+//! its k-tiles' slices at the offsets [`Step`] gives, and the next panel starts in the other half.
+//! Otherwise (some buffer has one bank) every tile runs alone:
 //! `loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma]`.
 
 use crate::problem::Problem;
@@ -49,7 +53,7 @@ impl Lowered {
 
 /// Lower `p` on `arch` with `mapping`. Errors if the mapping does not fit.
 pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
-    mapping.check(arch)?;
+    mapping.check(&p.gemm, arch)?;
     let layout = DramLayout::new(p, arch)?;
     let schedule = Schedule::new(p, arch, mapping);
     let conv = schedule.is_conv();
@@ -85,8 +89,9 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
         loads: Vec<Instr>,
         compute: Instr,
         stores: Vec<Instr>,
-        /// It loaded an input slice (a new input half).
-        new_input: bool,
+        /// A `SYNC prev_compute` follows its COMPUTE when COMPUTEs overlap
+        /// ([`crate::Shape::orders_prev`]).
+        orders_prev: bool,
     }
     // The program is assembled as the tiles come, one tile behind (see the module docs): nothing
     // but the program itself grows with the layer.
@@ -104,7 +109,7 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
                 None => p.extend(&t.loads),
                 Some(q) => {
                     p.push(q.compute);
-                    if overlapped && q.new_input {
+                    if overlapped && q.orders_prev {
                         p.push(sync(unit::PREV_COMPUTE));
                     }
                     p.append(&mut pending);
@@ -125,9 +130,10 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
             }
         }
     };
-    // Loads so far per operand, and output tiles so far: which half each uses.
+    // Regions so far per operand (a load at offset 0 starts one: every load, unless a panel is
+    // kept), and output tiles so far: which half each uses.
     let (mut in_loads, mut w_loads, mut out_tiles) = (0u32, 0u32, 0u32);
-    // The half each operand's last load went to, and the current output tile's accumulator half.
+    // The half each operand's current region is in, and the current output tile's accumulator half.
     let (mut in_base, mut w_base, mut acc_base) = (0u32, 0u32, 0u32);
     let mut err = None;
     schedule.for_each_step(|st: &Step| {
@@ -145,10 +151,12 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
                 loads.extend(layout.configs(st.instance).map(Instr::Config));
             }
             if sh.input_words > 0 {
-                in_base = half(in_loads, in_pong);
-                in_loads += 1;
+                if st.in_offset == 0 {
+                    in_base = half(in_loads, in_pong);
+                    in_loads += 1;
+                }
                 let count = to16(sh.input_words, "input words")?;
-                let sram_addr = addr(in_base, "input address")?;
+                let sram_addr = addr(in_base + st.in_offset, "input address")?;
                 loads.push(if conv {
                     Instr::Gather {
                         target: LoadTarget::Input,
@@ -166,19 +174,21 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
                 });
             }
             if sh.weight_words > 0 {
-                w_base = half(w_loads, w_pong);
-                w_loads += 1;
+                if st.w_offset == 0 {
+                    w_base = half(w_loads, w_pong);
+                    w_loads += 1;
+                }
                 loads.push(Instr::Load {
                     target: LoadTarget::Weight,
                     count: to16(sh.weight_words, "weight words")?,
                     dram_addr: layout.b_addr(st),
-                    sram_addr: addr(w_base, "weight address")?,
+                    sram_addr: addr(w_base + st.w_offset, "weight address")?,
                 });
             }
             let compute = Instr::Compute {
                 len: to16(sh.len, "stream length")?,
-                in_addr: addr(in_base, "input address")?,
-                w_addr: addr(w_base, "weight address")?,
+                in_addr: addr(in_base + st.in_offset, "input address")?,
+                w_addr: addr(w_base + st.w_offset, "weight address")?,
                 out_addr: addr(
                     acc_base + st.slice_in_tile * sh.out_words,
                     "accumulator address",
@@ -197,7 +207,7 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
                 loads,
                 compute,
                 stores,
-                new_input: sh.input_words > 0,
+                orders_prev: sh.orders_prev(),
             })
         })();
         match r {
@@ -213,7 +223,7 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
         // its own stores once the array is done.
         let last = prev.expect("a schedule has at least one tile");
         p.push(last.compute);
-        if overlapped && last.new_input {
+        if overlapped && last.orders_prev {
             p.push(sync(unit::PREV_COMPUTE));
         }
         p.append(&mut pending);
@@ -233,6 +243,7 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Keep;
     use proptest::prelude::*;
     use tessera_arch::builtin;
     use tessera_workloads::Gemm;
@@ -280,6 +291,7 @@ mod tests {
             tile_m: 4,
             tile_k: 4,
             tile_n: 8,
+            keep: Keep::Tiles,
         };
         let l = lower(&Problem::gemm(&g, &arch), &arch, &m).unwrap();
         // m-tiles 2 × n-tiles 2 (8 + 4 columns) × k-slices 2; n-slices per tile 2 then 1.
@@ -300,6 +312,7 @@ mod tests {
             tile_m: 8,
             tile_k: 4,
             tile_n: 5,
+            keep: Keep::Tiles,
         };
         let l = lower(&Problem::gemm(&g, &arch), &arch, &m).unwrap();
         let is = |f: fn(&Instr) -> Option<u16>| -> Vec<u16> {
@@ -341,6 +354,7 @@ mod tests {
             tile_m: 4,
             tile_k: 3,
             tile_n: 8,
+            keep: Keep::Tiles,
         };
         let l = lower(&Problem::gemm(&g, &arch), &arch, &m).unwrap();
         let lens: Vec<u16> = l

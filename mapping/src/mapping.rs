@@ -11,6 +11,19 @@
 //! always a multiple of the array's columns: one COMPUTE covers `C` of them, and an output tile is
 //! `width / C` COMPUTEs that share one slice of the streamed operand (A, or B on an
 //! input-stationary array).
+//!
+//! [`Keep`] says what the buffers keep across output tiles, and with it the order of the two tile
+//! loops at the DRAM level (the k-tiles and the slices are always inside them: the accumulator keeps
+//! an output tile across all of K):
+//!
+//! | `keep` | tile loops, outermost first | loaded from DRAM |
+//! |---|---|---|
+//! | `Tiles` (default) | m-tiles, n-tiles (input-stationary: n-tiles, m-tiles) | A once per n-tile, B once per m-tile |
+//! | `InputPanel` | m-tiles, n-tiles | A once: the input buffer keeps the m-tile's rows of A over all of K (the *A panel*) across the n-tiles |
+//! | `WeightPanel` | n-tiles, m-tiles | B once: the weight buffer keeps the n-tile's columns of B over all of K (the *B panel*) across the m-tiles |
+//!
+//! A panel must fit one bank of its buffer (the half the double-buffered lowering gives it; the next
+//! panel goes to the other half), [`Mapping::panel_words`].
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -27,6 +40,48 @@ pub struct Mapping {
     pub tile_k: u32,
     /// Output columns kept in the accumulators (a multiple of the array's columns).
     pub tile_n: u32,
+    /// What the buffers keep across output tiles, and so the tile loops' order (module docs).
+    #[serde(default)]
+    pub keep: Keep,
+}
+
+/// What the input and weight buffers keep across output tiles (see the module docs): one tile of
+/// each operand, or a whole panel of one of them over all of K, which is then loaded from DRAM once.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+pub enum Keep {
+    /// One tile of each operand; the dataflow's natural loop order.
+    #[default]
+    Tiles,
+    /// The input buffer keeps the m-tile's A panel across the n-tiles (m-tiles outer).
+    InputPanel,
+    /// The weight buffer keeps the n-tile's B panel across the m-tiles (n-tiles outer).
+    WeightPanel,
+}
+
+impl Keep {
+    pub const ALL: [Keep; 3] = [Keep::Tiles, Keep::InputPanel, Keep::WeightPanel];
+
+    /// The name used in RON files and on the command line.
+    pub fn label(self) -> &'static str {
+        match self {
+            Keep::Tiles => "Tiles",
+            Keep::InputPanel => "InputPanel",
+            Keep::WeightPanel => "WeightPanel",
+        }
+    }
+
+    /// The dimensions of the two tile loops, outermost first, on a `dataflow` array.
+    pub fn tile_order(self, dataflow: Dataflow) -> [crate::Dim; 2] {
+        use crate::Dim::{M, N};
+        match (self, dataflow) {
+            (Keep::InputPanel, _) => [M, N],
+            (Keep::WeightPanel, _) => [N, M],
+            (Keep::Tiles, Dataflow::InputStationary) => [N, M],
+            (Keep::Tiles, _) => [M, N],
+        }
+    }
 }
 
 /// A mapping as written in a RON file or on the command line: any tile may be left out (`None`), and
@@ -37,6 +92,8 @@ pub struct MappingSpec {
     pub tile_m: Option<i64>,
     pub tile_k: Option<i64>,
     pub tile_n: Option<i64>,
+    /// What the buffers keep across output tiles ([`Keep`]; the mapper chooses when absent).
+    pub keep: Option<Keep>,
     /// What the mapper minimises for the tiles left out (default: latency).
     pub objective: Option<crate::Objective>,
     /// Tiles for single layers, by layer name: a layer's entry overrides the tiles above for that
@@ -54,6 +111,7 @@ pub struct LayerTiles {
     pub tile_m: Option<i64>,
     pub tile_k: Option<i64>,
     pub tile_n: Option<i64>,
+    pub keep: Option<Keep>,
 }
 
 impl LayerTiles {
@@ -63,6 +121,7 @@ impl LayerTiles {
             tile_m: Some(m.tile_m.into()),
             tile_k: Some(m.tile_k.into()),
             tile_n: Some(m.tile_n.into()),
+            keep: Some(m.keep),
         }
     }
 }
@@ -76,6 +135,7 @@ impl MappingSpec {
             tile_m: own.tile_m.or(self.tile_m),
             tile_k: own.tile_k.or(self.tile_k),
             tile_n: own.tile_n.or(self.tile_n),
+            keep: own.keep.or(self.keep),
             objective: self.objective,
             layers: BTreeMap::new(),
         }
@@ -104,7 +164,9 @@ impl MappingSpec {
             crate::Dim::N => self.tile_n,
             _ => self.tile_m,
         };
-        pick(streamed(arch.dataflow())).is_some() && pick(across(arch.dataflow())).is_some()
+        pick(streamed(arch.dataflow())).is_some()
+            && pick(across(arch.dataflow())).is_some()
+            && self.keep.is_some()
     }
 }
 
@@ -116,6 +178,8 @@ pub struct Pinned {
     /// The tile across the array's columns (`tile_n`, or `tile_m` on IS; a multiple of the
     /// columns once checked).
     pub width: Option<u32>,
+    /// What the buffers keep across output tiles.
+    pub keep: Option<Keep>,
 }
 
 /// The largest stream per COMPUTE: the instruction's 16-bit `len` field.
@@ -208,10 +272,92 @@ impl Mapping {
         u64::from(arch.compute_words(self.stream(arch)).out) * u64::from(self.n_per_tile(arch))
     }
 
-    /// Check that the mapping fits `arch`: tiles in range (the 16-bit stream length), the dataflow's
-    /// fixed tiles, and the buffer banks. Errors name the mapping field. (No program-length limit:
-    /// programs stream through the host queue, docs/TIMING.md.)
-    pub fn check(&self, arch: &Arch) -> Result<()> {
+    /// Words of the panel the mapping keeps in the input (`InputPanel`) or weight (`WeightPanel`)
+    /// buffer for `g` on `arch`: the kept operand's words of every k-tile of one output tile's
+    /// row or column of tiles (0 for `Keep::Tiles`). With `r` rows, `S` = the stream, `w` = the
+    /// slices per output tile:
+    ///
+    /// | | A panel | B panel |
+    /// |---|---|---|
+    /// | weight-stationary | ⌈K/R⌉ · S (S rows per k-tile) | ⌈K/R⌉ · R · w (a weight tile per slice) |
+    /// | output-stationary | K (one word per k-step) | K · w |
+    /// | input-stationary | ⌈K/R⌉ · R · w (an input tile per slice, R words as the preload reads) | ⌈K/R⌉ · S |
+    pub fn panel_words(&self, g: &Gemm, arch: &Arch) -> u64 {
+        let (r, k) = (u64::from(arch.rows()), u64::from(g.k));
+        let (s, w) = (
+            u64::from(self.stream(arch)),
+            u64::from(self.n_per_tile(arch)),
+        );
+        let k_tiles = k.div_ceil(r);
+        match (self.keep, arch.dataflow()) {
+            (Keep::Tiles, _) => 0,
+            (Keep::InputPanel, Dataflow::WeightStationary) => k_tiles * s,
+            (Keep::InputPanel, Dataflow::OutputStationary) => k,
+            (Keep::InputPanel, Dataflow::InputStationary) => k_tiles * r * w,
+            (Keep::WeightPanel, Dataflow::WeightStationary) => k_tiles * r * w,
+            (Keep::WeightPanel, Dataflow::OutputStationary) => k * w,
+            (Keep::WeightPanel, Dataflow::InputStationary) => k_tiles * s,
+        }
+    }
+
+    /// These tiles with the buffers keeping `keep`, the panel's free tile shrunk until the panel
+    /// fits its bank (the stream for an A panel on a weight-stationary array and a B panel on an
+    /// input-stationary one, the output tile's width otherwise; an A panel on an output-stationary
+    /// array holds all of K whatever the tiles); `None` when no shrinking makes it fit.
+    pub fn with_panel(self, keep: Keep, g: &Gemm, arch: &Arch) -> Option<Mapping> {
+        let mut m = Mapping { keep, ..self };
+        let bank = u64::from(match keep {
+            Keep::Tiles => return m.check(g, arch).ok().map(|()| m),
+            Keep::InputPanel => arch.input().bank_depth(),
+            Keep::WeightPanel => arch.weight().bank_depth(),
+        });
+        let (r, c) = (u64::from(arch.rows()), arch.cols());
+        let k_tiles = u64::from(g.k).div_ceil(r);
+        let shrink = |have: u32, per: u64| -> Option<u32> {
+            let most = u32::try_from(bank / per.max(1)).unwrap_or(u32::MAX);
+            (most >= 1).then(|| have.min(most))
+        };
+        match (keep, arch.dataflow()) {
+            (Keep::InputPanel, Dataflow::WeightStationary)
+            | (Keep::WeightPanel, Dataflow::InputStationary) => {
+                m = m.with_stream(arch, shrink(m.stream(arch), k_tiles)?);
+            }
+            (Keep::InputPanel, Dataflow::OutputStationary) => {}
+            (_, df) => {
+                let per = match df {
+                    Dataflow::OutputStationary => u64::from(g.k),
+                    _ => k_tiles * r,
+                };
+                m = m.with_width(arch, shrink(m.n_per_tile(arch), per)? * c);
+            }
+        }
+        m.check(g, arch).ok().map(|()| m)
+    }
+
+    /// Check that the mapping fits `arch` for the layer `g`: tiles in range (the 16-bit stream
+    /// length), the dataflow's fixed tiles, the buffer banks, and a kept panel in one bank of its
+    /// buffer. Errors name the mapping field. (No program-length limit: programs stream through the
+    /// host queue, docs/TIMING.md.)
+    pub fn check(&self, g: &Gemm, arch: &Arch) -> Result<()> {
+        self.check_tiles(arch)?;
+        let (buffer, name) = match self.keep {
+            Keep::Tiles => return Ok(()),
+            Keep::InputPanel => (arch.input(), "input"),
+            Keep::WeightPanel => (arch.weight(), "weight"),
+        };
+        let (words, bank) = (self.panel_words(g, arch), buffer.bank_depth());
+        ensure(words <= u64::from(bank), "keep", || {
+            format!(
+                "{}: the panel of {words} {name} words (all {} of K) does not fit the {bank}-word \
+                 {name} bank",
+                self.keep.label(),
+                g.k
+            )
+        })
+    }
+
+    /// The part of [`Mapping::check`] that does not depend on the layer.
+    fn check_tiles(&self, arch: &Arch) -> Result<()> {
         let (r, c) = (arch.rows(), arch.cols());
         let df = arch.dataflow();
         let (fixed_dim, stream_dim, width_dim) = (fixed(df), streamed(df), across(df));
@@ -289,6 +435,7 @@ impl Mapping {
                     tile_m: r,
                     tile_k,
                     tile_n: nb * c,
+                    keep: Keep::Tiles,
                 }
             }
             Dataflow::WeightStationary => {
@@ -301,6 +448,7 @@ impl Mapping {
                     tile_m,
                     tile_k: r,
                     tile_n: nb * c,
+                    keep: Keep::Tiles,
                 }
             }
             Dataflow::InputStationary => {
@@ -313,6 +461,7 @@ impl Mapping {
                     tile_m: nb * c,
                     tile_k: r,
                     tile_n,
+                    keep: Keep::Tiles,
                 }
             }
         }
@@ -343,13 +492,14 @@ impl Mapping {
         if let Some(w) = pinned.width {
             m = m.with_width(arch, w);
         }
+        m.keep = pinned.keep.unwrap_or_default();
         if pinned.width.is_none() && pinned.stream.is_some() {
             // A longer stream than the default's: keep the default width only if it fits.
             let out = arch.compute_words(m.stream(arch)).out.max(1);
             let max_nb = (arch.accumulator().bank_depth() / out).max(1);
             m = m.with_width(arch, m.width(arch).min(max_nb * arch.cols()));
         }
-        m.check(arch).map_err(|e| {
+        m.check(g, arch).map_err(|e| {
             if e.field.as_deref().is_some_and(|f| f.starts_with("mapping")) {
                 e
             } else {
@@ -400,7 +550,11 @@ impl Mapping {
         let w_cap = n_slices(g, arch) * arch.cols();
         let wd = across(df);
         let width = pick(given(wd), tile_name(wd), w_cap)?;
-        Ok(Pinned { stream, width })
+        Ok(Pinned {
+            stream,
+            width,
+            keep: spec.keep,
+        })
     }
 }
 
@@ -418,7 +572,7 @@ mod tests {
                 Gemm::new("g", 3136, 576, 64),
                 Gemm::new("g", 1, 1, 1),
             ] {
-                Mapping::default_for(&g, &arch).check(&arch).unwrap();
+                Mapping::default_for(&g, &arch).check(&g, &arch).unwrap();
                 assert!(!Mapping::candidates(&g, &arch).is_empty());
             }
         }
@@ -427,12 +581,14 @@ mod tests {
     #[test]
     fn oversized_tile_is_an_error_naming_the_field() {
         let arch = builtin::arch("ws_4x4").unwrap();
+        let g = Gemm::new("g", 37, 50, 19);
         let e = Mapping {
             tile_m: 4000,
             tile_k: 4,
             tile_n: 4,
+            keep: Keep::Tiles,
         }
-        .check(&arch)
+        .check(&g, &arch)
         .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("tile_m"));
         let os = builtin::arch("os_4x4").unwrap();
@@ -440,16 +596,18 @@ mod tests {
             tile_m: 4,
             tile_k: 100_000,
             tile_n: 4,
+            keep: Keep::Tiles,
         }
-        .check(&os)
+        .check(&g, &os)
         .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("tile_k"));
         let e = Mapping {
             tile_m: 8,
             tile_k: 4,
             tile_n: 4,
+            keep: Keep::Tiles,
         }
-        .check(&os)
+        .check(&g, &os)
         .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("tile_m"));
         // input-stationary: K on the rows, tile_n streamed, tile_m across the columns
@@ -458,8 +616,9 @@ mod tests {
             tile_m: 8,
             tile_k: 4,
             tile_n: 100,
+            keep: Keep::Tiles,
         };
-        ok.check(&is).unwrap();
+        ok.check(&g, &is).unwrap();
         assert_eq!((ok.stream(&is), ok.width(&is)), (100, 8));
         for (bad, field) in [
             (Mapping { tile_k: 8, ..ok }, "tile_k"),
@@ -475,7 +634,7 @@ mod tests {
             (Mapping { tile_m: 256, ..ok }, "tile_m"),
         ] {
             assert_eq!(
-                bad.check(&is).unwrap_err().field.as_deref(),
+                bad.check(&g, &is).unwrap_err().field.as_deref(),
                 Some(field),
                 "{bad:?}"
             );

@@ -29,6 +29,13 @@
 //!     STORE the m-tile's accumulator words, one STORE per m-slice
 //! ```
 //!
+//! A mapping that keeps a panel ([`Keep`], mapping/src/mapping.rs) orders the two tile loops as
+//! [`Keep::tile_order`] says: `InputPanel` keeps the m-tile loop outside the n-tile loop (the
+//! natural order on weight- and output-stationary arrays, the other one on input-stationary
+//! ones), `WeightPanel` the n-tile loop outside. The kept operand's slices are then loaded only in
+//! the inner tile loop's first iteration, into a region of the buffer that holds every k-tile's
+//! slices (at [`Step::in_offset`] / [`Step::w_offset`]), and reused in its later iterations.
+//!
 //! What each tile moves is a function of where it stands in the nest ([`Class`]es), written once per
 //! dataflow in [`Schedule::shape`]: the slice of the streamed operand (A; B on an input-stationary
 //! array) is loaded at the first slice of each k-tile and reused by the others, a slice of the
@@ -43,25 +50,27 @@
 //!   the search's cost bound.
 //!
 //! Reuse captured: a streamed slice across the slices of an output tile, a partial sum across the
-//! k-tiles (it never leaves the accumulator), and the stationary operand across the stream (WS: the
+//! k-tiles (it never leaves the accumulator), the stationary operand across the stream (WS: the
 //! weight tile across `tile_m` rows; IS: the input tile across `tile_n` columns of B; OS: the
-//! output tile across `tile_k` steps). Not captured (later
-//! mappings): other loop orders, B reuse across m-tiles, several tiles resident per buffer half, and
+//! output tile across `tile_k` steps), and with a kept panel A across the n-tiles or B across the
+//! m-tiles. Not captured (later mappings): a panel of each operand at once, loop orders that put
+//! the k-tiles outside an output tile (partial sums would leave the accumulator), and
 //! the overlap of a convolution's windows between k-tiles (each (pixel, kernel position) pair is
 //! gathered from DRAM on its own: the input's reuse across kernel positions happens in DRAM reads,
 //! not in the buffer).
 
-use crate::mapping::Mapping;
+use crate::mapping::{Keep, Mapping};
 use crate::nest::{Class, Dim, Loop, Nest, Pos};
 use crate::problem::Problem;
 use serde::{Deserialize, Serialize};
 use tessera_arch::{Arch, Dataflow};
 use tessera_core::diag::{Diagnostic, Result};
 
-/// Loop positions in the nest, counted from the innermost (the outer loops vary by problem). On
-/// an input-stationary array the first two hold N and M (see the module docs).
-const M_TILE: usize = 4;
-const N_TILE: usize = 3;
+/// Loop positions in the nest, counted from the innermost (the outer loops vary by problem): the
+/// two tile loops (m-tiles and n-tiles in the order [`Keep::tile_order`] gives), the k-tile and
+/// the slice (an n-slice; an m-slice on an input-stationary array).
+const OUTER_TILE: usize = 4;
+const INNER_TILE: usize = 3;
 const K_TILE: usize = 2;
 const N_SLICE: usize = 1;
 
@@ -77,6 +86,8 @@ pub struct Shape {
     pub len: u32,
     /// Whether the COMPUTE adds to the accumulator words (else it overwrites them).
     pub accumulate: bool,
+    /// The first COMPUTE of an output tile (its k-tile's and slice's first).
+    pub new_tile: bool,
     /// Input-buffer words the COMPUTE reads.
     pub input_reads: u32,
     /// Weight-buffer words the COMPUTE reads.
@@ -93,6 +104,15 @@ impl Shape {
     /// LOADs before the COMPUTE.
     pub fn loads(&self) -> u32 {
         u32::from(self.input_words > 0) + u32::from(self.weight_words > 0)
+    }
+
+    /// Whether, on an array that overlaps COMPUTEs, the lowering follows this tile's COMPUTE with a
+    /// `SYNC prev_compute` (mapping/src/lower.rs): it loaded an input slice (the next loads may
+    /// rewrite the half the previous tile read) or it starts an output tile (the previous one's
+    /// stores follow). With one tile of each operand kept, an output tile's first tile always
+    /// loads an input slice; with a kept A panel it may not.
+    pub fn orders_prev(&self) -> bool {
+        self.input_words > 0 || self.new_tile
     }
 }
 
@@ -122,6 +142,12 @@ pub struct Step {
     pub slice_in_tile: u32,
     /// First COMPUTE of a new output tile (the accumulator half changes).
     pub new_tile: bool,
+    /// Word offsets of the input and weight slices this COMPUTE reads (and its loads write) within
+    /// the operand's current region: 0 unless the mapping keeps a panel of the operand, whose
+    /// region then holds every k-tile's slices ([`Keep`]). A load at offset 0 starts a new region
+    /// (the lowering alternates the buffer's halves).
+    pub in_offset: u32,
+    pub w_offset: u32,
 }
 
 /// CONFIG instructions at the start of each instance of a convolution (the tensor and the window).
@@ -161,6 +187,8 @@ pub struct Summary {
     pub accumulate_reads: u64,
     /// MAC slots the array spends: R·C per streamed word.
     pub array_macs: u64,
+    /// Tiles a `SYNC prev_compute` follows when COMPUTEs overlap ([`Shape::orders_prev`]).
+    pub ordering_tiles: u64,
     /// CONFIG instructions.
     pub configs: u64,
     /// Bytes the input loads read from DRAM: every byte of every word for a linear load; for a
@@ -176,7 +204,7 @@ pub struct Summary {
 /// total exceeds 64 bits, which [`SummaryAcc::finish`] reports.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SummaryAcc {
-    t: [u64; 14],
+    t: [u64; 15],
     overflow: bool,
 }
 
@@ -204,6 +232,7 @@ impl SummaryAcc {
                 0
             },
             array,
+            u64::from(sh.orders_prev()),
         ];
         let mut overflow = o;
         for (t, p) in self.t.iter_mut().zip(per) {
@@ -249,6 +278,7 @@ impl SummaryAcc {
             out_writes: v[11],
             accumulate_reads: v[12],
             array_macs: v[13],
+            ordering_tiles: v[14],
             configs,
             input_dram_bytes: 0,
             program_len: 0,
@@ -261,9 +291,9 @@ impl SummaryAcc {
                 .ok_or_else(over)?,
         };
         // with overlapped COMPUTEs, a SYNC prev_compute after each COMPUTE that loaded an input
-        // slice (mapping/src/lower.rs)
+        // slice or starts an output tile (mapping/src/lower.rs)
         let syncs = sync_count(double_buffered, s.steps, s.steps_with_stores)
-            .checked_add(if overlapped { s.input_loads } else { 0 })
+            .checked_add(if overlapped { s.ordering_tiles } else { 0 })
             .ok_or_else(over)?;
         s.program_len = [
             s.input_loads,
@@ -324,8 +354,9 @@ impl Schedule {
             tile,
             positional,
         };
-        // Shapes read only the sizes of the m- and n-tiles, and the positions of the k-tile and of
-        // the n-slice (see `shape`).
+        // Shapes read only the sizes of the m- and n-tiles, the positions of the k-tile and of
+        // the n-slice, and, when a panel is kept, the position of the inner tile loop (see
+        // `shape`).
         let mut loops = vec![lp(Dim::G, 1, false)];
         if p.conv.is_some() && arch.dataflow() != Dataflow::WeightStationary {
             loops.push(lp(
@@ -334,21 +365,22 @@ impl Schedule {
                 false,
             ));
         }
-        if arch.dataflow() == Dataflow::InputStationary {
-            loops.extend([
-                lp(Dim::N, tile(mapping.tile_n), false),
-                lp(Dim::M, tile(mapping.tile_m), false),
-                lp(Dim::K, tile(mapping.tile_k), true),
-                lp(Dim::M, arch.cols(), true),
-            ]);
-        } else {
-            loops.extend([
-                lp(Dim::M, tile(mapping.tile_m), false),
-                lp(Dim::N, tile(mapping.tile_n), false),
-                lp(Dim::K, tile(mapping.tile_k), true),
-                lp(Dim::N, arch.cols(), true),
-            ]);
-        }
+        let panel = mapping.keep != Keep::Tiles;
+        let tile_of = |d: Dim| match d {
+            Dim::M => tile(mapping.tile_m),
+            _ => tile(mapping.tile_n),
+        };
+        let [outer, inner] = mapping.keep.tile_order(arch.dataflow());
+        let slice = match arch.dataflow() {
+            Dataflow::InputStationary => Dim::M,
+            _ => Dim::N,
+        };
+        loops.extend([
+            lp(outer, tile_of(outer), false),
+            lp(inner, tile_of(inner), panel),
+            lp(Dim::K, tile(mapping.tile_k), true),
+            lp(slice, arch.cols(), true),
+        ]);
         Schedule {
             dataflow: arch.dataflow(),
             rows: arch.rows(),
@@ -367,20 +399,63 @@ impl Schedule {
         c[c.len() - from_inner]
     }
 
+    /// Whether the tile loops run in the other order than the dataflow's natural one (the *height*
+    /// tile — the m-tile, or the streamed n-tile on an input-stationary array — inside the width
+    /// tile): the mapping keeps the panel of the operand loaded for every COMPUTE.
+    fn swapped(&self) -> bool {
+        self.keeps_slice_operand()
+    }
+
+    /// Whether a kept panel is of the streamed operand (A; B on an input-stationary array), loaded
+    /// at each k-tile's first slice.
+    fn keeps_stream_operand(&self) -> bool {
+        matches!(
+            (self.mapping.keep, self.dataflow),
+            (
+                Keep::InputPanel,
+                Dataflow::WeightStationary | Dataflow::OutputStationary
+            ) | (Keep::WeightPanel, Dataflow::InputStationary)
+        )
+    }
+
+    /// Whether a kept panel is of the operand loaded for every COMPUTE (B; A on an
+    /// input-stationary array).
+    fn keeps_slice_operand(&self) -> bool {
+        matches!(
+            (self.mapping.keep, self.dataflow),
+            (
+                Keep::WeightPanel,
+                Dataflow::WeightStationary | Dataflow::OutputStationary
+            ) | (Keep::InputPanel, Dataflow::InputStationary)
+        )
+    }
+
+    /// The position (from the innermost) of the height tile's loop and of the width tile's.
+    fn tile_positions(&self) -> (usize, usize) {
+        if self.swapped() {
+            (INNER_TILE, OUTER_TILE)
+        } else {
+            (OUTER_TILE, INNER_TILE)
+        }
+    }
+
     /// What a tile at these loop classes moves and computes: the dataflow's one definition. It reads
-    /// the m-tile and n-tile only through their sizes (their loops are not positional). The words
-    /// the COMPUTE itself touches are the ISA's ([`Arch::compute_words`]).
+    /// the m-tile and n-tile through their sizes, and the inner one's position only when a panel
+    /// is kept (the panel is loaded in the inner loop's first iteration). The words the COMPUTE
+    /// itself touches are the ISA's ([`Arch::compute_words`]).
     pub fn shape(&self, c: &[Class]) -> Shape {
-        // the outer tile: the m-tile (WS, OS) or the streamed n-tile (IS)
+        // the height tile: the m-tile (WS, OS) or the streamed n-tile (IS)
         let (m, k, slice) = (
-            Self::at(c, M_TILE),
+            Self::at(c, self.tile_positions().0),
             Self::at(c, K_TILE),
             Self::at(c, N_SLICE),
         );
+        let inner_first = Self::at(c, INNER_TILE).first;
         let stores = if k.last && slice.last { slice.trips } else { 0 };
         // What one COMPUTE streams, and the operand slices loaded for the tile: the streamed
         // operand's slice (A; B on IS) at the first slice and reused by the others; the other
-        // operand for every COMPUTE.
+        // operand for every COMPUTE. A kept panel is loaded only in the inner tile loop's first
+        // iteration.
         let (len, a_words, b_words) = match self.dataflow {
             // k-steps of both operands; the last m-tile's rows past M are zero and not stored
             Dataflow::OutputStationary => (k.size, k.size, k.size),
@@ -390,9 +465,14 @@ impl Schedule {
             // of B, docs/TIMING.md)
             Dataflow::InputStationary => (m.size, k.size, m.size),
         };
+        let stream_loaded = slice.first && (inner_first || !self.keeps_stream_operand());
+        let slice_loaded = inner_first || !self.keeps_slice_operand();
+        let words = |loaded: bool, w: u32| if loaded { w } else { 0 };
         let (input_words, weight_words) = match self.dataflow {
-            Dataflow::InputStationary => (a_words, if slice.first { b_words } else { 0 }),
-            _ => (if slice.first { a_words } else { 0 }, b_words),
+            Dataflow::InputStationary => {
+                (words(slice_loaded, a_words), words(stream_loaded, b_words))
+            }
+            _ => (words(stream_loaded, a_words), words(slice_loaded, b_words)),
         };
         let words = tessera_arch::ComputeWords::of(self.dataflow, self.rows, len);
         Shape {
@@ -400,11 +480,47 @@ impl Schedule {
             weight_words,
             len,
             accumulate: !k.first,
+            new_tile: k.first && slice.first,
             input_reads: words.input,
             weight_reads: words.weight,
             out_words: words.out,
             stores,
             store_words: m.size,
+        }
+    }
+
+    /// Word offsets, within the regions the lowering gives the input and weight operands, of the
+    /// slices this tile's COMPUTE reads: 0 for an operand held one tile at a time; in a kept panel,
+    /// the k-tiles' slices one after another (per k-tile the streamed operand's one slice, or the
+    /// other operand's slice per output slice in order), as [`Mapping::panel_words`] counts them.
+    fn panel_offsets(&self, sh: &Shape, k: &Pos, slice: &Pos) -> (u32, u32) {
+        let (kc, sc) = (k.class, slice.class);
+        // words of a full k-tile's streamed slice: WS S rows (the height tile's), OS tile_k steps
+        // (k0 counts them), IS S columns of B
+        let stream_off = match self.dataflow {
+            Dataflow::OutputStationary => k.start,
+            _ => k.index * sh.len,
+        };
+        // the per-COMPUTE operand's words per slice: the R-word tile its preload reads (WS: the
+        // weight tile; IS: the input tile, of which a last k-tile loads fewer words — its slice
+        // still spans R words, so no COMPUTE reads a word of the next slice), or the k-tile's
+        // k-steps (OS)
+        let per = match self.dataflow {
+            Dataflow::OutputStationary => kc.size,
+            _ => self.rows,
+        };
+        let slice_off = k.start * sc.trips + slice.index * per;
+        let (a, b) = if self.keeps_stream_operand() {
+            (stream_off, 0)
+        } else if self.keeps_slice_operand() {
+            (0, slice_off)
+        } else {
+            (0, 0)
+        };
+        match self.dataflow {
+            // the streamed operand is B, the per-COMPUTE one A
+            Dataflow::InputStationary => (b, a),
+            _ => (a, b),
         }
     }
 
@@ -455,15 +571,17 @@ impl Schedule {
                 *c = p.class;
             }
             let shape = self.shape(&classes[..depth]);
+            let (hp, wp) = self.tile_positions();
             let (g, m, nt, k, s) = (
                 p[0],
-                Self::at(p, M_TILE),
-                Self::at(p, N_TILE),
+                Self::at(p, hp),
+                Self::at(p, wp),
                 Self::at(p, K_TILE),
                 Self::at(p, N_SLICE),
             );
             let new_instance = p[1..].iter().all(|q| q.index == 0);
             let new_tile = k.class.first && s.class.first;
+            let (in_offset, w_offset) = self.panel_offsets(&shape, &k, &s);
             f(&if self.dataflow == Dataflow::InputStationary {
                 // `m` is the streamed n-tile, `nt` the m-tile and `s` the m-slice
                 Step {
@@ -478,6 +596,8 @@ impl Schedule {
                     tile_first_slice: self.m_slice(nt.start),
                     slice_in_tile: s.index,
                     new_tile,
+                    in_offset,
+                    w_offset,
                 }
             } else {
                 Step {
@@ -492,6 +612,8 @@ impl Schedule {
                     tile_first_slice: nt.start / self.cols,
                     slice_in_tile: s.index,
                     new_tile,
+                    in_offset,
+                    w_offset,
                 }
             })
         })
@@ -529,8 +651,13 @@ impl Schedule {
         let instances = u64::from(self.problem.instances);
         let (configs, gathered) = match &self.problem.conv {
             Some(cv) => {
-                // Each A element is gathered once per n-tile (see the module docs).
-                let n_tiles = u64::from(self.problem.gemm.n.div_ceil(self.mapping.tile_n.max(1)));
+                // Each A element is gathered once per n-tile (see the module docs), or once when
+                // the input buffer keeps the A panel across the n-tiles.
+                let n_tiles = if self.mapping.keep == Keep::InputPanel {
+                    1
+                } else {
+                    u64::from(self.problem.gemm.n.div_ceil(self.mapping.tile_n.max(1)))
+                };
                 let bytes = cv
                     .gathered_bytes()
                     .checked_mul(n_tiles)
@@ -617,7 +744,7 @@ mod tests {
             r in prop_oneof![1u32..300, 60_000u32..70_000], c in prop_oneof![1u32..300, 60_000u32..70_000],
         ) {
             let mut acc = SummaryAcc::default();
-            let mut exact = [0u128; 14];
+            let mut exact = [0u128; 15];
             for (f, accumulate, mult) in &adds {
                 // small fields (with huge multiplicities, sums overflow while no product does), or any
                 let f = match fields {
@@ -627,7 +754,7 @@ mod tests {
                 };
                 let sh = Shape {
                     input_words: f[0], weight_words: f[1], len: f[2], accumulate: *accumulate,
-                    input_reads: f[3], weight_reads: f[4], out_words: f[5], stores: f[6],
+                    new_tile: !*accumulate, input_reads: f[3], weight_reads: f[4], out_words: f[5], stores: f[6],
                     store_words: f[7],
                 };
                 acc.add(&sh, *mult, r, c);
@@ -638,7 +765,7 @@ mod tests {
                     w(sh.stores) * w(sh.store_words), w(u32::from(sh.stores > 0)), w(sh.len),
                     w(sh.input_reads), w(sh.weight_reads), w(sh.out_words),
                     if sh.accumulate { w(sh.out_words) } else { 0 },
-                    w(r) * w(c) * w(sh.len),
+                    w(r) * w(c) * w(sh.len), w(u32::from(sh.orders_prev())),
                 ];
                 for (t, p) in exact.iter_mut().zip(per) {
                     *t += p * u128::from(*mult);
@@ -653,7 +780,7 @@ mod tests {
                         [s.steps, s.input_loads, s.input_words, s.weight_loads, s.weight_words,
                          s.stores, s.store_words, s.steps_with_stores, s.stream_words,
                          s.input_reads, s.weight_reads, s.out_writes, s.accumulate_reads,
-                         s.array_macs].map(u128::from),
+                         s.array_macs, s.ordering_tiles].map(u128::from),
                         exact
                     );
                 }

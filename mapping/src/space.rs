@@ -21,7 +21,7 @@
 //! checked ([`Mapping::check`]); the list is sorted and has no duplicates, so the space is the same
 //! on every run.
 
-use crate::mapping::{n_slices, streamed, Mapping, Pinned, MAX_STREAM};
+use crate::mapping::{n_slices, streamed, Keep, Mapping, Pinned, MAX_STREAM};
 use crate::Dim;
 use tessera_arch::{Arch, Dataflow};
 use tessera_workloads::Gemm;
@@ -127,16 +127,19 @@ impl Mapping {
                 tile_m: r,
                 tile_k: 1,
                 tile_n: c,
+                keep: Keep::Tiles,
             },
             Dataflow::WeightStationary => Mapping {
                 tile_m: 1,
                 tile_k: r,
                 tile_n: c,
+                keep: Keep::Tiles,
             },
             Dataflow::InputStationary => Mapping {
                 tile_m: c,
                 tile_k: r,
                 tile_n: 1,
+                keep: Keep::Tiles,
             },
         };
         let mut out = Vec::new();
@@ -154,8 +157,11 @@ impl Mapping {
                     Some(w) => m.with_width(arch, w),
                     None => m.with_width(arch, nb * c),
                 };
-                if m.check(arch).is_ok() {
-                    out.push(m);
+                for keep in Keep::ALL {
+                    let m = Mapping { keep, ..m };
+                    if pinned.keep.is_none_or(|k| k == keep) && m.check(g, arch).is_ok() {
+                        out.push(m);
+                    }
                 }
             }
         }
@@ -205,16 +211,19 @@ mod tests {
                             tile_m: r,
                             tile_k: s,
                             tile_n: nb * c,
+                            keep: Keep::Tiles,
                         },
                         Dataflow::WeightStationary => Mapping {
                             tile_m: s,
                             tile_k: r,
                             tile_n: nb * c,
+                            keep: Keep::Tiles,
                         },
                         Dataflow::InputStationary => Mapping {
                             tile_m: nb * c,
                             tile_k: r,
                             tile_n: s,
+                            keep: Keep::Tiles,
                         },
                     };
                     let extent_ok = match arch.dataflow() {
@@ -222,8 +231,11 @@ mod tests {
                         Dataflow::WeightStationary => s <= g.m,
                         Dataflow::InputStationary => s <= g.n,
                     } && nb <= n_slices(&g, &arch);
-                    if extent_ok && m.check(&arch).is_ok() {
-                        all.push(m);
+                    for keep in Keep::ALL {
+                        let m = Mapping { keep, ..m };
+                        if extent_ok && m.check(&g, &arch).is_ok() {
+                            all.push(m);
+                        }
                     }
                 }
             }
@@ -239,6 +251,7 @@ mod tests {
         let p = Pinned {
             stream: None,
             width: Some(16),
+            keep: None,
         };
         let s = Mapping::space(&g, &arch, &p);
         assert!(s.len() > 10);
@@ -246,6 +259,7 @@ mod tests {
         let p = Pinned {
             stream: Some(64),
             width: None,
+            keep: None,
         };
         assert!(Mapping::space(&g, &arch, &p).iter().all(|m| m.tile_m == 64));
         // input-stationary: the stream is tile_n, the width tile_m
@@ -253,6 +267,7 @@ mod tests {
         let p = Pinned {
             stream: Some(64),
             width: Some(16),
+            keep: None,
         };
         let s = Mapping::space(&g, &is, &p);
         assert_eq!(
@@ -260,7 +275,8 @@ mod tests {
             vec![Mapping {
                 tile_m: 16,
                 tile_k: 8,
-                tile_n: 64
+                tile_n: 64,
+                keep: Keep::Tiles,
             }]
         );
     }

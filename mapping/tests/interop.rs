@@ -8,7 +8,7 @@ use saphyr::{LoadableYamlNode, Scalar, Yaml};
 use std::path::{Path, PathBuf};
 use tessera_arch::{builtin, Arch, ArchSpec, Dataflow};
 use tessera_mapping::interop::{timeloop, zigzag, Export, Form, Level, PDim};
-use tessera_mapping::{Mapping, MappingSpec, Problem, Schedule};
+use tessera_mapping::{Keep, Mapping, MappingSpec, Problem, Schedule};
 use tessera_workloads::{Conv2d, Gemm, Layer, MatMul};
 
 /// A YAML tree without borrowed data, tags kept.
@@ -670,6 +670,20 @@ fn a_mapping_that_does_not_fit_is_an_error_naming_the_field() {
     let os = builtin::arch("os_4x4").unwrap();
     let e = zigzag::write(&os, &p, &m).unwrap_err();
     assert_eq!(e.field.as_deref(), Some("dataflow"));
+    // a kept panel fits but the formats cannot say it: refused, naming the field
+    let (arch, p, m) = ws_case();
+    let panel = Mapping {
+        keep: Keep::InputPanel,
+        tile_m: 10,
+        ..m
+    };
+    panel.check(&p.gemm, &arch).unwrap();
+    for e in [
+        timeloop::write(&arch, &p, &panel).unwrap_err(),
+        zigzag::write(&arch, &p, &panel).unwrap_err(),
+    ] {
+        assert_eq!(e.field.as_deref(), Some("mapping.keep"), "{e}");
+    }
 }
 
 /// A layer name with every character that could end a scalar, a comment or a line changes the
@@ -782,7 +796,11 @@ proptest! {
             Ok(p) => p,
             Err(_) => return Ok(()),
         };
-        let cands = Mapping::candidates(&p.gemm, &arch);
+        // the formats express only `Keep::Tiles` mappings (a kept panel is refused, tested below)
+        let cands: Vec<Mapping> = Mapping::candidates(&p.gemm, &arch)
+            .into_iter()
+            .filter(|m| m.keep == Keep::Tiles)
+            .collect();
         prop_assume!(!cands.is_empty());
         let m = cands[pick % cands.len()];
         check_all(&arch, &p, &m);
@@ -808,7 +826,11 @@ proptest! {
             Ok(p) => p,
             Err(_) => return Ok(()),
         };
-        let cands = Mapping::candidates(&p.gemm, &arch);
+        // the formats express only `Keep::Tiles` mappings (a kept panel is refused, tested below)
+        let cands: Vec<Mapping> = Mapping::candidates(&p.gemm, &arch)
+            .into_iter()
+            .filter(|m| m.keep == Keep::Tiles)
+            .collect();
         prop_assume!(!cands.is_empty());
         let m = cands[pick % cands.len()];
         check_all(&arch, &p, &m);

@@ -1175,7 +1175,7 @@ mod tests {
                 max_cycles: None,
             }],
         );
-        cfg.evaluations = 20;
+        cfg.evaluations = 1200;
         let w = vec![tessera_workloads::builtin::workload("gemm_37x50x19").unwrap()];
         cfg.dram = DramMode::Shared;
         let e = search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap_err();
@@ -1210,7 +1210,7 @@ mod tests {
         cfg.space.weight_double_buffer = vec![false];
         cfg.max_subaccelerators = 2;
         cfg.share_weights = vec![1, 3];
-        cfg.evaluations = 600;
+        cfg.evaluations = 1200;
         let w: Vec<Workload> = cfg
             .tasks
             .iter()
@@ -1365,7 +1365,7 @@ mod tests {
             let a = ctx.arch(&g, 1, slot).unwrap();
             assert!(a.name().starts_with(&format!("sub{slot}_")), "{}", a.name());
         }
-        cfg.evaluations = 4;
+        cfg.evaluations = 1200;
         cfg.evolution.population = 2;
         cfg.evolution.tournament = 2;
         cfg.evolution.elites = 1;

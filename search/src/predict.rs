@@ -16,7 +16,8 @@
 //! would cost; each buffer's bank depth in words and how much of the layer it holds; tile counts;
 //! energy components priced by [`EnergyTable`] (which grows with the buffers); and, strongest,
 //! the analytical model's **closed form for the mapper's default mapping**
-//! ([`Mapping::default_for`]: the longest stream, the widest output tile) through
+//! ([`Mapping::default_for`]: the longest stream, the widest output tile; and what keeping an A
+//! or B panel, [`Keep`], would save on its tiles) through
 //! [`lower_bound`]: a lower bound on its cycles and its exact energy, computed per tile class
 //! without any mapping search (microseconds). The learned targets are the ratios
 //! `ln(cycles / default-mapping cycle bound)` and `ln(energy / default-mapping energy)` of the
@@ -76,7 +77,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use tessera_arch::{Arch, Dataflow};
 use tessera_core::diag::{Diagnostic, Result};
-use tessera_mapping::{Mapping, Problem};
+use tessera_mapping::{Keep, Mapping, Problem};
 use tessera_sim::mapper::lower_bound;
 use tessera_sim::EnergyTable;
 use tessera_workloads::{Layer, Workload};
@@ -85,7 +86,7 @@ use tessera_workloads::{Layer, Workload};
 pub const FEATURES: usize = FEATURE_NAMES.len();
 
 /// Names of the features, in [`layer_features`]' order (for reports).
-pub const FEATURE_NAMES: [&str; 58] = [
+pub const FEATURE_NAMES: [&str; 62] = [
     "ln_m",
     "ln_k",
     "ln_n",
@@ -144,6 +145,10 @@ pub const FEATURE_NAMES: [&str; 58] = [
     "ln_default_over_reference_energy",
     "ln_dram_latency",
     "weight_double_buffered",
+    "a_panel_ln_cycles_ratio",
+    "a_panel_ln_energy_ratio",
+    "b_panel_ln_cycles_ratio",
+    "b_panel_ln_energy_ratio",
 ];
 
 fn ln(x: f64) -> f64 {
@@ -292,10 +297,24 @@ pub(crate) fn layer_features_with(
     // The analytical model's closed form for the mapper's default mapping (longest stream, widest
     // output tile): a lower bound on its cycles and its exact energy, without a mapping search.
     let default = Mapping::default_for(&p.gemm, arch);
-    let (default_cycles, default_energy) = match lower_bound(&p, arch, &default) {
-        Ok((c, e)) if c > 0 && e > 0.0 => (c as f64, e),
-        _ => (reference_cycles, reference_energy_pj),
+    let bound = |m: &Mapping| match lower_bound(&p, arch, m) {
+        Ok((c, e)) if c > 0 && e > 0.0 => Some((c as f64, e)),
+        _ => None,
     };
+    let (default_cycles, default_energy) =
+        bound(&default).unwrap_or((reference_cycles, reference_energy_pj));
+    // The same tiles with a kept A or B panel, shrunk to fit (`Mapping::with_panel`): how much of
+    // the DRAM traffic and time the buffers' arrangement saves (ln ratios to the default's; 0 when
+    // no panel fits).
+    let panel = |keep: Keep| {
+        default
+            .with_panel(keep, &p.gemm, arch)
+            .and_then(|m| bound(&m))
+            .map_or((0.0, 0.0), |(c, e)| {
+                (ln(c) - ln(default_cycles), ln(e) - ln(default_energy))
+            })
+    };
+    let (a_panel, b_panel) = (panel(Keep::InputPanel), panel(Keep::WeightPanel));
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     let x = [
         ln(m),
@@ -356,6 +375,10 @@ pub(crate) fn layer_features_with(
         ln(default_energy) - ln(reference_energy_pj),
         ln(lat.max(1.0)),
         flag(arch.weight_double_buffered()),
+        a_panel.0,
+        a_panel.1,
+        b_panel.0,
+        b_panel.1,
     ];
     Ok(LayerFeatures {
         x,

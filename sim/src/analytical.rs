@@ -62,7 +62,7 @@ uncontended DRAM channel and no bank conflicts (see sim/src/analytical.rs)";
 
 /// Estimate `p` on `arch` with `mapping` (checked first).
 pub fn estimate(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Estimate> {
-    mapping.check(arch)?;
+    mapping.check(&p.gemm, arch)?;
     tessera_mapping::DramLayout::new(p, arch)?;
     estimate_schedule(p, arch, &Schedule::new(p, arch, mapping))
 }
@@ -514,6 +514,8 @@ struct TileCost {
     /// streams.
     compute: u64,
     len: u64,
+    /// A `SYNC prev_compute` follows the COMPUTE when COMPUTEs overlap ([`Shape::orders_prev`]).
+    orders_prev: bool,
 }
 
 /// The fields of a [`Shape`] its [`TileCost`] depends on.
@@ -524,6 +526,7 @@ struct TileKey {
     len: u32,
     stores: u32,
     store_words: u32,
+    orders_prev: bool,
 }
 
 impl TileKey {
@@ -535,6 +538,7 @@ impl TileKey {
             len: sh.len,
             stores: sh.stores,
             store_words: sh.store_words,
+            orders_prev: sh.orders_prev(),
         }
     }
 }
@@ -650,6 +654,7 @@ impl<'a> TileCosts<'a> {
             store,
             compute: self.contract.compute_busy(arch, k.len.into()),
             len: k.len.into(),
+            orders_prev: k.orders_prev,
         }
     }
 }
@@ -709,7 +714,7 @@ fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) ->
     let compute = |w: &mut Walk, c: &TileCost| {
         if overlapped {
             w.compute_overlapped(arch, c.len);
-            if c.input.0 > 0 {
+            if c.orders_prev {
                 w.sync_prev();
             }
         } else {

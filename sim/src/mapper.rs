@@ -278,7 +278,7 @@ pub fn best_pinned(
             first_err.map_or_else(
                 // Say why: the default mapping's own check names the limit it breaks.
                 || Mapping::default_for(g, arch)
-                    .check(arch)
+                    .check(g, arch)
                     .err()
                     .map_or_else(|| "no candidate fits the buffers".into(), |e| e.message),
                 |e| e.message
@@ -488,7 +488,7 @@ mod tests {
                 rng.random_range(1..=70),
             );
             let mut cands = Mapping::candidates(&g, &arch);
-            if Mapping::default_for(&g, &arch).check(&arch).is_ok() {
+            if Mapping::default_for(&g, &arch).check(&g, &arch).is_ok() {
                 cands.push(Mapping::default_for(&g, &arch));
             }
             if cands.is_empty() {
@@ -537,7 +537,7 @@ mod tests {
                 .unwrap();
                 for o in [Objective::Latency, Objective::Energy, Objective::Edp] {
                     let b = best_mapping(&Problem::gemm(&g, arch), arch, o).unwrap();
-                    b.mapping.check(arch).unwrap();
+                    b.mapping.check(&g, arch).unwrap();
                     let dv = o.value(d.cycles.get(), d.energy.total_pj);
                     let bv = o.value(b.estimate.cycles.get(), b.estimate.energy.total_pj);
                     assert!(bv <= dv, "{} {g:?} {o:?}: {bv} > default {dv}", arch.name());

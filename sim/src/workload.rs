@@ -31,7 +31,11 @@ use tessera_workloads::{Layer, OpLayer, Workload};
 pub fn mapping_for(p: &Problem, arch: &Arch, spec: &MappingSpec) -> Result<Mapping> {
     let spec = &spec.for_layer(&p.name);
     crate::mapper::map_layer(p, arch, spec).map_err(|e| {
-        let given = if spec.tile_m.is_none() && spec.tile_k.is_none() && spec.tile_n.is_none() {
+        let given = if spec.tile_m.is_none()
+            && spec.tile_k.is_none()
+            && spec.tile_n.is_none()
+            && spec.keep.is_none()
+        {
             "the mapper's mapping"
         } else {
             "the mapping given (free tiles from the mapper)"
@@ -531,7 +535,9 @@ pub struct InteropLayer {
 }
 
 /// Every MAC layer of `w` on `arch`, mapped as every command maps it (the mapper, with `spec`'s
-/// pinned tiles), written in `format`.
+/// pinned tiles), written in `format`. The formats express only mappings that keep one tile of
+/// each operand, so unless `spec` pins `keep` the mapper chooses among those (`Keep::Tiles`); a
+/// pinned panel is refused by the writers with a message naming `mapping.keep`.
 pub fn interop(
     arch: &Arch,
     w: &Workload,
@@ -539,6 +545,10 @@ pub fn interop(
     format: InteropFormat,
 ) -> Result<Vec<InteropLayer>> {
     use tessera_mapping::interop::{timeloop, zigzag};
+    let spec = &MappingSpec {
+        keep: spec.keep.or(Some(tessera_mapping::Keep::Tiles)),
+        ..spec.clone()
+    };
     w.layers
         .iter()
         .enumerate()

@@ -89,7 +89,7 @@ proptest! {
             prop_assert!(tessera_mapping::Mapping::candidates(&p.gemm, &arch).is_empty());
             return Ok(());
         };
-        prop_assert!(m.check(&arch).is_ok());
+        prop_assert!(m.check(&p.gemm, &arch).is_ok());
         let e = estimate(&p, &arch, &m).unwrap();
         let run = run_layer(&l, &arch, &m, 7, &SimOptions::default()).unwrap();
         prop_assert!(run.matches_reference);

@@ -6,7 +6,7 @@
 
 use tessera_arch::spec::DramSpec;
 use tessera_arch::{builtin, Arch, ArchSpec, Dataflow};
-use tessera_mapping::{Mapping, MappingSpec};
+use tessera_mapping::{Keep, Mapping, MappingSpec};
 use tessera_sim::Engine;
 use tessera_verif::tools::tools_for_tests;
 use tessera_verif::{verify, VerifyOptions};
@@ -262,11 +262,18 @@ fn traces_agree_and_a_contract_fault_is_found_at_its_first_event() {
     for (_, df) in DATAFLOWS {
         let arch = with_dram(&format!("{df}_2x3"), 2, 9);
         let w = gemm(9, 7, 5);
+        // one tile of each operand kept: the events around the first COMPUTE below are the
+        // ones that mapping gives
+        let mapping = MappingSpec {
+            keep: Some(Keep::Tiles),
+            ..MappingSpec::default()
+        };
         for engine in [Engine::Stepped, Engine::Event] {
             let o = VerifyOptions {
                 engine,
                 seed: 3,
                 trace: true,
+                mapping: mapping.clone(),
                 ..VerifyOptions::default()
             };
             let r = verify(&arch, &w, &o, &tools).unwrap();
@@ -284,7 +291,7 @@ fn traces_agree_and_a_contract_fault_is_found_at_its_first_event() {
             contract: tessera_sim::contract::Contract::with_fault(1),
             seed: 3,
             trace: true,
-            ..VerifyOptions::default()
+            mapping,
         };
         let r = verify(&arch, &w, &o, &tools).unwrap();
         assert!(!r.cycles_equal);
@@ -623,6 +630,97 @@ fn transfer_slots_verify() {
             arch.name()
         );
         check_with(&arch, &w, engine, MappingSpec::default(), trace);
+    }
+}
+
+/// Mappings that keep a panel across output tiles (`Keep`, mapping/src/mapping.rs: the other
+/// tile-loop order, panel slices at offsets in a buffer half, a new panel in the other half): an
+/// A panel across the n-tiles and a B panel across the m-tiles on every dataflow, among them a
+/// weight-stationary array whose COMPUTEs overlap (an output tile that loads no input slice is
+/// still ordered behind the previous COMPUTE before its stores), on a GEMM and a gathered
+/// convolution; RTL ≡ simulator bit-exact, cycle-equal and (on two) event-equal, and each design
+/// reads fewer DRAM bytes than the same tiles kept one at a time.
+#[test]
+fn kept_panels_verify() {
+    let w = Workload::of_layers(
+        "panels",
+        vec![
+            Layer::Gemm(Gemm::new("g", 20, 13, 11)),
+            conv("stride2_pad1", 3, 9, 9, 8, 3, 2, 1, 1, 1),
+        ],
+    );
+    let b = |n: &str| builtin::arch(n).unwrap();
+    let spec = |keep, tile_m: Option<i64>, tile_n: Option<i64>| MappingSpec {
+        keep: Some(keep),
+        tile_m,
+        tile_n,
+        ..MappingSpec::default()
+    };
+    for (arch, mapping, engine, trace) in [
+        (
+            double_buffered(&b("ws_2x3")),
+            spec(Keep::InputPanel, None, Some(3)),
+            Engine::Event,
+            true,
+        ),
+        (
+            double_buffered(&b("ws_2x3")),
+            spec(Keep::WeightPanel, Some(4), None),
+            Engine::Stepped,
+            true,
+        ),
+        (
+            b("os_2x3"),
+            spec(Keep::WeightPanel, None, Some(3)),
+            Engine::Event,
+            false,
+        ),
+        (
+            b("os_2x3"),
+            spec(Keep::InputPanel, None, Some(3)),
+            Engine::Stepped,
+            false,
+        ),
+        (
+            b("is_2x3"),
+            spec(Keep::InputPanel, Some(3), Some(4)),
+            Engine::Event,
+            false,
+        ),
+        (
+            b("is_2x3"),
+            spec(Keep::WeightPanel, Some(3), None),
+            Engine::Event,
+            false,
+        ),
+    ] {
+        let tiles = MappingSpec {
+            keep: Some(Keep::Tiles),
+            ..mapping.clone()
+        };
+        let dram_read = |m: &MappingSpec| -> u64 {
+            w.layers
+                .iter()
+                .map(|l| {
+                    let p = tessera_sim::workload::problem_for(l, &arch).unwrap();
+                    let mp = tessera_sim::workload::mapping_for(&p, &arch, m).unwrap();
+                    assert_eq!(mp.keep, m.keep.unwrap(), "{}", arch.name());
+                    tessera_sim::run_layer(l, &arch, &mp, 7, &Default::default())
+                        .unwrap()
+                        .report
+                        .counters
+                        .dram_read_bytes
+                })
+                .sum()
+        };
+        let (kept, one) = (dram_read(&mapping), dram_read(&tiles));
+        assert!(
+            kept < one,
+            "{} {:?}: {kept} B read, {one} B with one tile of each operand",
+            arch.name(),
+            mapping.keep
+        );
+        check_with(&arch, &w, engine, mapping, trace);
     }
 }
 

@@ -119,7 +119,7 @@ pub mod timeloop;
 mod yaml;
 pub mod zigzag;
 
-use crate::{Mapping, Problem};
+use crate::{Keep, Mapping, Problem};
 use tessera_arch::{Arch, Dataflow};
 use tessera_core::diag::{ensure, Result};
 
@@ -285,9 +285,16 @@ impl Export {
                 df.name()
             )
         })?;
-        mapping.check(arch).map_err(|e| e.under("mapping"))?;
-        let (r, c) = (arch.rows(), arch.cols());
         let g = &problem.gemm;
+        mapping.check(g, arch).map_err(|e| e.under("mapping"))?;
+        ensure(mapping.keep == Keep::Tiles, "mapping.keep", || {
+            format!(
+                "{}: the Timeloop and ZigZag writers express only `Tiles` mappings (a kept panel \
+                 moves a tile loop into the buffer's level, which they do not write yet)",
+                mapping.keep.label()
+            )
+        })?;
+        let (r, c) = (arch.rows(), arch.cols());
         ensure(
             g.m >= 1 && g.k >= 1 && g.n >= 1 && problem.instances >= 1,
             "gemm",
