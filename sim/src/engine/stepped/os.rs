@@ -203,18 +203,19 @@ mod tests {
     use super::*;
     use tessera_arch::Reduce;
 
+    /// What one tile did: its busy cycles, the rows it wrote (address, lanes) and the τ of each
+    /// write.
+    struct Tile {
+        busy: u32,
+        writes: Vec<(u32, Vec<i32>)>,
+        taus: Vec<u32>,
+    }
+
     /// One COMPUTE of `k` k-steps on an `r`×`c` unit over SRAM words drawn from a seed, with the
     /// read ports sampled as the engine samples them (and holding other data before the stream,
-    /// which the unit must mask): its busy cycles, the rows it writes with their addresses, and
-    /// the τ of each write. Panics if a written row is not `Σ_k A[row][k]·B[k][col]` (plus the old
+    /// which the unit must mask). Panics if a written row is not `Σ_k A[row][k]·B[k][col]` (plus the old
     /// row when accumulating).
-    fn run(
-        r: usize,
-        c: usize,
-        noc: Noc,
-        k: u32,
-        accumulate: bool,
-    ) -> (u32, Vec<(u32, Vec<i32>)>, Vec<u32>) {
+    fn run(r: usize, c: usize, noc: Noc, k: u32, accumulate: bool) -> Tile {
         let mut x = 0x2545_f491_4f6c_dd1du64 ^ u64::from(k);
         let mut next = move || {
             x ^= x << 13;
@@ -272,7 +273,11 @@ mod tests {
                         assert_eq!(v, s, "{r}x{c} {noc:?} k={k}: row {a} col {col}");
                     }
                 }
-                return (tau + 1, writes, taus);
+                return Tile {
+                    busy: tau + 1,
+                    writes,
+                    taus,
+                };
             }
         }
         panic!("{r}x{c} {noc:?}: the tile never finished");
@@ -283,7 +288,7 @@ mod tests {
     /// (busy K + R + 1); rows R-1 down to 0 are written one per cycle, with the right sums.
     #[test]
     fn buses_remove_the_fill_and_keep_the_drain() {
-        let bus = Noc {
+        let buses = Noc {
             stream: Stream::Broadcast,
             reduce: Reduce::Chain,
         };
@@ -293,16 +298,16 @@ mod tests {
             (4, 4, 9, false),
             (5, 2, 1, true),
         ] {
-            let (busy_s, writes_s, taus_s) = run(r, c, Noc::default(), k, acc);
-            let (busy_b, writes_b, taus_b) = run(r, c, bus, k, acc);
+            let sys = run(r, c, Noc::default(), k, acc);
+            let bus = run(r, c, buses, k, acc);
             let (r32, c32) = (r as u32, c as u32);
-            assert_eq!(busy_s, k + 2 * r32 + c32 - 1);
-            assert_eq!(busy_b, k + r32 + 1);
-            assert_eq!(taus_s, (k + r32 + c32 - 1..busy_s).collect::<Vec<_>>());
-            assert_eq!(taus_b, (k + 1..busy_b).collect::<Vec<_>>());
+            assert_eq!(sys.busy, k + 2 * r32 + c32 - 1);
+            assert_eq!(bus.busy, k + r32 + 1);
+            assert_eq!(sys.taus, (k + r32 + c32 - 1..sys.busy).collect::<Vec<_>>());
+            assert_eq!(bus.taus, (k + 1..bus.busy).collect::<Vec<_>>());
             let order: Vec<u32> = (0..r32).rev().collect();
-            assert_eq!(writes_b.iter().map(|w| w.0).collect::<Vec<_>>(), order);
-            assert_eq!(writes_s, writes_b, "{r}x{c}: the same rows on both");
+            assert_eq!(bus.writes.iter().map(|w| w.0).collect::<Vec<_>>(), order);
+            assert_eq!(sys.writes, bus.writes, "{r}x{c}: the same rows on both");
         }
     }
 }
