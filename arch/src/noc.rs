@@ -13,8 +13,8 @@
 //!
 //! What it models: which registers and adders the dataflow and `array.noc` put between the
 //! buffers and the PEs (docs/TIMING.md), and how far values travel: a link that enters or leaves
-//! a PE or an adder tree's register is one PE pitch long (a broadcast row bus, one link per PE
-//! here, is a row of pitches: one driver charges the whole row); links between skew or deskew
+//! a PE or an adder tree's register is one PE pitch long (a broadcast row or column bus, one link
+//! per PE here, is a row or column of pitches: one driver charges the whole bus); links between skew or deskew
 //! registers, side by side at the array's edge, are not charged. An adder tree's links carry the
 //! significant bits of the register they leave (its root's, sign-extended, the lane's). What it
 //! leaves out: fan-out and repeaters (a broadcast bus costs its length, not its loads), the wires
@@ -126,17 +126,22 @@ impl Interconnect {
         let noc = arch.noc();
         let db = arch.weight_double_buffered();
         match arch.dataflow() {
-            // a and b pass through, the sum stays; a skewed over rows, b over columns
-            // every row's a: one link into each PE; b likewise down each column; the drain: a
-            // sum link down each column from every PE (the last row's into its lane)
-            Dataflow::OutputStationary => Interconnect {
-                pe_register_bits: 2 * ob + ab,
-                skew_register_bits: ob * (tri(r) + tri(c)),
-                stream_wire_bits: r * c * ob,
-                second_wire_bits: r * c * ob,
-                sum_wire_bits: r * c * ab,
-                ..Default::default()
-            },
+            // systolic: a and b pass through, the sum stays; a skewed over rows, b over columns;
+            // broadcast: row and column buses, no skew, the PE keeps only its sum
+            // every row's a: one link into each PE (from its left neighbour or the row's bus); b
+            // likewise down each column; the drain: a sum link down each column from every PE
+            // (the last row's into its lane)
+            Dataflow::OutputStationary => {
+                let systolic = noc.stream == Stream::Systolic;
+                Interconnect {
+                    pe_register_bits: if systolic { 2 * ob } else { 0 } + ab,
+                    skew_register_bits: if systolic { ob * (tri(r) + tri(c)) } else { 0 },
+                    stream_wire_bits: r * c * ob,
+                    second_wire_bits: r * c * ob,
+                    sum_wire_bits: r * c * ab,
+                    ..Default::default()
+                }
+            }
             Dataflow::WeightStationary | Dataflow::InputStationary => {
                 let systolic = noc.stream == Stream::Systolic;
                 let chain = noc.reduce == Reduce::Chain;
@@ -193,9 +198,10 @@ impl Interconnect {
 ///   Per COMPUTE, the preload: R shift cycles, each writing every PE's weight register (the
 ///   shadow, double-buffered) and moving a value over every preload link; double-buffered, the
 ///   switch copies every shadow into the active register once;
-/// - output-stationary, per streamed word: both skews, every PE's `a`, `b` and sum registers, both
-///   operands' links; per COMPUTE, the drain: R cycles, each shifting every PE's sum one row down
-///   over every sum link.
+/// - output-stationary, per streamed word: both skews, every PE's `a`, `b` (systolic only) and sum
+///   registers, both operands' links (a PE's link from its neighbour or from its row's or column's
+///   bus); per COMPUTE, the drain: R cycles, each shifting every PE's sum one row down over every
+///   sum link.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct NocActivity {
     pub word_register_bits: u64,
@@ -282,20 +288,38 @@ impl NocGraph {
         let db_switch = arch.weight_double_buffered();
         match arch.dataflow() {
             Dataflow::OutputStationary => {
+                let systolic = arch.noc().stream == Stream::Systolic;
                 for row in 0..r {
                     let p = g.add_node(Node::Port(Operand::Stream, row));
-                    let end = chain(&mut g, p, row, ob, Operand::Stream);
-                    g.add_edge(end, pe(row, 0), link(Operand::Stream, ob));
-                    for col in 1..c {
-                        g.add_edge(pe(row, col - 1), pe(row, col), link(Operand::Stream, ob));
+                    if systolic {
+                        let end = chain(&mut g, p, row, ob, Operand::Stream);
+                        g.add_edge(end, pe(row, 0), link(Operand::Stream, ob));
+                        for col in 1..c {
+                            g.add_edge(pe(row, col - 1), pe(row, col), link(Operand::Stream, ob));
+                        }
+                    } else {
+                        // the row's bus: byte `row` reaches every PE of the row
+                        for col in 0..c {
+                            g.add_edge(p, pe(row, col), link(Operand::Stream, ob));
+                        }
                     }
                 }
                 for col in 0..c {
                     let p = g.add_node(Node::Port(Operand::Second, col));
-                    let end = chain(&mut g, p, col, ob, Operand::Second);
-                    g.add_edge(end, pe(0, col), link(Operand::Second, ob));
+                    if systolic {
+                        let end = chain(&mut g, p, col, ob, Operand::Second);
+                        g.add_edge(end, pe(0, col), link(Operand::Second, ob));
+                        for row in 1..r {
+                            g.add_edge(pe(row - 1, col), pe(row, col), link(Operand::Second, ob));
+                        }
+                    } else {
+                        // the column's bus: byte `col` reaches every PE of the column
+                        for row in 0..r {
+                            g.add_edge(p, pe(row, col), link(Operand::Second, ob));
+                        }
+                    }
+                    // the drain, on either interconnect
                     for row in 1..r {
-                        g.add_edge(pe(row - 1, col), pe(row, col), link(Operand::Second, ob));
                         g.add_edge(pe(row - 1, col), pe(row, col), link(Operand::Sum, ab));
                     }
                     g.add_edge(pe(r - 1, col), outs[col as usize], link(Operand::Sum, ab));
@@ -504,13 +528,16 @@ mod tests {
                     cases.push(arch(df, r, c, Noc { stream, reduce }, false));
                 }
             }
-            cases.push(arch(
-                Dataflow::OutputStationary,
-                r,
-                c,
-                Noc::default(),
-                false,
-            ));
+            for stream in [Stream::Systolic, Stream::Broadcast] {
+                let reduce = Reduce::Chain;
+                cases.push(arch(
+                    Dataflow::OutputStationary,
+                    r,
+                    c,
+                    Noc { stream, reduce },
+                    false,
+                ));
+            }
             cases.push(arch(Dataflow::WeightStationary, r, c, Noc::default(), true));
             for a in cases {
                 let s = NocGraph::of(&a).check().unwrap();
@@ -574,6 +601,24 @@ mod tests {
         // the drain: 4 shifts of every PE's sum
         assert_eq!(os.compute_register_bits, 4 * 20 * 32);
         assert_eq!(os.compute_wire_bits, 4 * 20 * 32);
+        // output-stationary with row and column buses: the same links (one into each PE from its
+        // row's bus and one from its column's), no skew and no a or b register, the same drain
+        let osb = NocActivity::of(&arch(
+            Dataflow::OutputStationary,
+            4,
+            5,
+            Noc {
+                stream: Stream::Broadcast,
+                reduce: Reduce::Chain,
+            },
+            false,
+        ));
+        assert_eq!(osb.word_wire_bits, 2 * 20 * 8);
+        assert_eq!(osb.word_register_bits, 20 * 32);
+        assert_eq!(
+            (osb.compute_register_bits, osb.compute_wire_bits),
+            (os.compute_register_bits, os.compute_wire_bits)
+        );
         // double-buffered weights: the switch bit moves and is kept beside the operand, and a
         // COMPUTE also copies every shadow into the active weight
         let db = NocActivity::of(&arch(
@@ -606,12 +651,32 @@ mod tests {
             stream: Stream::Broadcast,
             reduce: Reduce::AdderTree,
         };
-        let os = ArchSpec::ws("n", 2, 2, [512, 512, 2048], 1, 4, 5)
-            .with_dataflow(Dataflow::OutputStationary)
-            .with_noc(bt)
-            .validate()
+        let os = |noc| {
+            ArchSpec::ws("n", 2, 2, [512, 512, 2048], 1, 4, 5)
+                .with_dataflow(Dataflow::OutputStationary)
+                .with_noc(noc)
+                .validate()
+        };
+        // an output-stationary array has nothing to reduce: adder trees are refused, with or
+        // without buses, and the message says what to use instead
+        for stream in [Stream::Systolic, Stream::Broadcast] {
+            let e = os(Noc {
+                stream,
+                reduce: Reduce::AdderTree,
+            })
             .unwrap_err();
-        assert_eq!(os.field.as_deref(), Some("array.noc"), "{os}");
+            assert_eq!(e.field.as_deref(), Some("array.noc"), "{e}");
+            assert!(
+                e.message.contains("AdderTree") && e.message.contains("reduce: Chain"),
+                "{e}"
+            );
+        }
+        // its row and column buses are accepted
+        let b = Noc {
+            stream: Stream::Broadcast,
+            reduce: Reduce::Chain,
+        };
+        assert_eq!(os(b).unwrap().noc(), b);
         let db = ArchSpec::ws("n", 2, 2, [512, 512, 2048], 1, 4, 5)
             .with_weight_double_buffer(true)
             .with_noc(bt)
@@ -652,5 +717,16 @@ mod tests {
         assert_eq!(bt.tree_adders, 3 * 5);
         let os = s(Noc::default(), Dataflow::OutputStationary);
         assert_eq!(os.max_stream_hops, 3 + 5);
+        // row buses: every PE one hop (its own register) from its port, the drain unchanged
+        let osb = s(
+            Noc {
+                stream: Stream::Broadcast,
+                reduce: Reduce::Chain,
+            },
+            Dataflow::OutputStationary,
+        );
+        assert_eq!(osb.max_stream_hops, 1);
+        assert_eq!(osb.max_sum_hops, os.max_sum_hops);
+        assert_eq!(osb.max_sum_hops, 4);
     }
 }

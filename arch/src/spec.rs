@@ -48,14 +48,17 @@ pub struct ArraySpec {
     /// weights"). Off when left out.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub weight_double_buffer: bool,
-    /// Weight- and input-stationary only: how the streamed operand reaches a row's PEs and how a
-    /// column's partial sums are reduced (docs/TIMING.md, "Interconnect options"). Systolic
-    /// forwarding and a partial-sum chain when left out.
+    /// How the streamed operands reach the PEs and how a column's partial sums are reduced
+    /// (docs/TIMING.md, "Interconnect options"): on weight- and input-stationary arrays every
+    /// option; on output-stationary ones `stream` only (a broadcast sends both operands over row
+    /// and column buses; the sums stay in the PEs, so `reduce` is `Chain`). Systolic forwarding
+    /// and a partial-sum chain when left out.
     #[serde(default, skip_serializing_if = "Noc::is_default")]
     pub noc: Noc,
 }
 
-/// How the streamed operand reaches the PEs of a row.
+/// How the streamed operand reaches the PEs of a row (output-stationary: how both operands reach
+/// the PEs of a row and of a column).
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
@@ -63,7 +66,8 @@ pub enum Stream {
     /// One PE per cycle, left to right (a register in every PE).
     #[default]
     Systolic,
-    /// A row bus: every PE of the row in the same cycle.
+    /// A row bus: every PE of the row in the same cycle (output-stationary: also a column bus
+    /// for the second operand; no skew and no forwarding registers).
     Broadcast,
 }
 
@@ -79,8 +83,8 @@ pub enum Reduce {
     AdderTree,
 }
 
-/// The array's interconnect of a weight- or input-stationary array (docs/TIMING.md, "Interconnect
-/// options"); [`crate::noc::NocGraph`] is its graph.
+/// The array's interconnect (docs/TIMING.md, "Interconnect options"; an output-stationary array
+/// takes `stream` only); [`crate::noc::NocGraph`] is its graph.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
@@ -670,7 +674,8 @@ impl ArchSpec {
         )?;
         ensure(
             a.noc.is_default()
-                || (a.dataflow != Dataflow::OutputStationary && !a.weight_double_buffer),
+                || (a.dataflow != Dataflow::OutputStationary && !a.weight_double_buffer)
+                || (a.dataflow == Dataflow::OutputStationary && a.noc.reduce == Reduce::Chain),
             "array.noc",
             || {
                 if a.weight_double_buffer {
@@ -678,8 +683,10 @@ impl ArchSpec {
                      yet: use the default interconnect or turn array.weight_double_buffer off"
                         .to_string()
                 } else {
-                    "is a weight- and input-stationary option: an output-stationary array moves \
-                     both operands systolically and drains its sums down the columns (leave it out)"
+                    "reduce: AdderTree is a weight- and input-stationary option: an \
+                     output-stationary array keeps its sums in the PEs and drains them down the \
+                     columns, so it has nothing to reduce (use reduce: Chain; stream: Broadcast \
+                     is available)"
                         .to_string()
                 }
             },

@@ -14,7 +14,8 @@
 //! registers without the input skew;
 //! input-stationary: the weight-stationary array and compute unit with the top wiring its preload
 //! port to the input buffer and its stream port to the weight buffer; output-stationary: operand
-//! skews, the stationary sums and their drain), and the input / weight / accumulator buffers split into banks of
+//! skews, the stationary sums and their drain, or with `array.noc.stream: Broadcast` row and
+//! column buses from the read ports without the skews and the PEs' forwarding registers), and the input / weight / accumulator buffers split into banks of
 //! synchronous SRAM. Every width comes from the accelerator's datatypes; buffer word addresses
 //! are as wide as the deepest buffer needs, at least 16 bits (the instruction's are 20: a design
 //! ignores the address bits above its own, and its bank-hit logic drops writes to and reads zero
@@ -204,6 +205,7 @@ fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
                 name: name(),
                 ob: wd.ob,
                 ab: wd.ab,
+                broadcast: arch.noc().stream == tessera_arch::Stream::Broadcast,
             }
             .render(),
             views::ArrayOsView {
@@ -216,6 +218,7 @@ fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
                 in_bits: wd.in_bits,
                 w_bits: wd.w_bits,
                 acc_bits: wd.acc_bits,
+                broadcast: arch.noc().stream == tessera_arch::Stream::Broadcast,
             }
             .render(),
             views::ComputeOsView::new(arch).render(),
@@ -317,14 +320,17 @@ fn check(a: &Arch) -> Result<()> {
         ));
     }
     // Validation already refuses these; the interconnect options exist in the weight-stationary
-    // templates only (which the input-stationary array shares).
+    // templates (which the input-stationary array shares) and, row and column buses only, in the
+    // output-stationary ones.
     if !a.noc().is_default()
-        && (a.dataflow() == Dataflow::OutputStationary || a.weight_double_buffered())
+        && ((a.dataflow() == Dataflow::OutputStationary
+            && a.noc().reduce != tessera_arch::Reduce::Chain)
+            || a.weight_double_buffered())
     {
         return Err(bad(
             "array.noc",
             "broadcast rows and adder trees have weight- and input-stationary templates without \
-             double-buffered weights only"
+             double-buffered weights, output-stationary ones have broadcast buses only"
                 .into(),
         ));
     }

@@ -121,7 +121,8 @@ pub(crate) struct Header {
     pub aw: u32,
 }
 
-/// The interconnect in words, for comments (docs/TIMING.md, "Interconnect options").
+/// The interconnect in words, for comments (docs/TIMING.md, "Interconnect options"), of a weight-
+/// or input-stationary array.
 pub(crate) fn noc_label(noc: Noc) -> &'static str {
     match (noc.stream, noc.reduce) {
         (Stream::Systolic, Reduce::Chain) => "systolic rows and partial-sum chains",
@@ -157,7 +158,12 @@ impl Header {
             dram_latency: a.dram().latency().get(),
             dram_outstanding: a.dram().outstanding_transfers(),
             noc_default: a.noc().is_default(),
-            noc_label: noc_label(a.noc()),
+            noc_label: if a.dataflow() == Dataflow::OutputStationary {
+                // validation leaves an output-stationary array one option: both buses
+                "row and column broadcast buses"
+            } else {
+                noc_label(a.noc())
+            },
             aw: addr_bits(a),
         }
     }
@@ -339,6 +345,8 @@ pub(crate) struct PeOsView {
     pub name: String,
     pub ob: u32,
     pub ab: u32,
+    /// `stream: Broadcast`: operands from row and column buses, no `a_out`/`b_out` registers.
+    pub broadcast: bool,
 }
 
 #[derive(Template)]
@@ -397,6 +405,8 @@ pub(crate) struct ArrayOsView {
     pub in_bits: u32,
     pub w_bits: u32,
     pub acc_bits: u32,
+    /// `stream: Broadcast`: row and column buses instead of PE-to-PE forwarding.
+    pub broadcast: bool,
 }
 
 #[derive(Template)]
@@ -837,18 +847,32 @@ pub(crate) struct ComputeOsView {
     pub in_bits: u32,
     pub w_bits: u32,
     pub acc_bits: u32,
-    /// Width of the cycle counter tau: holds 65535 + 2R + C - 2.
+    /// Width of the cycle counter tau: holds 65535 + drain_last.
     pub tau_bits: u32,
-    /// R + C - 1: the first drain cycle is tau = K + drain_start.
+    /// F = R + C - 1 (systolic) or 1 (buses): the first drain cycle is tau = K + drain_start.
     pub drain_start: u32,
-    /// 2R + C - 2: the last drain (and busy) cycle is tau = K + drain_last.
+    /// F + R - 1 (2R + C - 2, or R): the last drain (and busy) cycle is tau = K + drain_last.
     pub drain_last: u32,
+    /// The first and last drain cycles as formulas, for comments (`K+R+C-1`, `K+2R+C-2`; with
+    /// buses `K+1`, `K+R`).
+    pub drain_start_sym: &'static str,
+    pub drain_last_sym: &'static str,
+    /// `stream: Broadcast`: no skew registers, the read ports drive the array's buses.
+    pub broadcast: bool,
 }
 
 impl ComputeOsView {
     pub fn new(a: &Arch) -> ComputeOsView {
         let (r, c) = (a.rows(), a.cols());
-        let drain_last = 2 * r + c - 2;
+        let broadcast = a.noc().stream == Stream::Broadcast;
+        // F of docs/TIMING.md: the last MAC is at tau = K + F - 1, the drain follows for R cycles
+        let fill = if broadcast { 1 } else { r + c - 1 };
+        let drain_last = fill + r - 1;
+        let (drain_start_sym, drain_last_sym) = if broadcast {
+            ("K+1", "K+R")
+        } else {
+            ("K+R+C-1", "K+2R+C-2")
+        };
         let wd = Widths::of(a);
         ComputeOsView {
             hdr: Header::new(a),
@@ -862,8 +886,11 @@ impl ComputeOsView {
             w_bits: wd.w_bits,
             acc_bits: wd.acc_bits,
             tau_bits: bits_for(u64::from(drain_last) + u64::from(u16::MAX)).max(17),
-            drain_start: r + c - 1,
+            drain_start: fill,
             drain_last,
+            drain_start_sym,
+            drain_last_sym,
+            broadcast,
         }
     }
 }

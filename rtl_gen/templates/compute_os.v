@@ -1,5 +1,6 @@
 {% include "header.v" %}
 
+{% if !broadcast -%}
 // Output-stationary compute unit: one array tile per COMPUTE (docs/TIMING.md, "Compute unit:
 // output-stationary"). R = {{ rows }}, C = {{ cols }}, K = the len field; tau = 0 is the first busy cycle.
 //   stream: during tau = k (k = 0..K-1) it reads input word in_addr + k and weight word w_addr + k; the
@@ -15,6 +16,24 @@
 // PE and skew registers are reset once; the zeros fed outside the stream and the drain leave them at
 // zero between tiles.
 // trace_done (observability only, combinational): high in the last busy cycle, tau = K+2R+C-2.
+{% else -%}
+// Output-stationary compute unit with row and column broadcast buses: one array tile per COMPUTE
+// (docs/TIMING.md, "Compute unit: output-stationary" and "Interconnect options of the
+// output-stationary array"). R = {{ rows }}, C = {{ cols }}, K = the len field; tau = 0 is the first busy cycle.
+//   stream: during tau = k (k = 0..K-1) it reads input word in_addr + k and weight word w_addr + k; the
+//           words are on the read ports during tau = k+1, masked to zero in every other cycle;
+//   buses:  operand r of the input word is the a input of every PE of row r, operand c of the weight
+//           word the b input of every PE of column c, during tau = k+1 (no skew), so every PE
+//           multiplies the pair k during tau = k+1;
+//   drain:  the last pair is multiplied during tau = K; during tau = K+1+d (d = 0..R-1) PE row R-1
+//           holds output row R-1-d, written to accumulator word out_addr + R-1-d at the end of the
+//           cycle (or, accumulating, old + new lane-wise, old read during the cycle before), while
+//           every PE row's sum shifts down one row;
+//   busy for K+R+1 cycles.
+// PE registers are reset once; the zeros fed outside the stream and the drain leave them at zero
+// between tiles.
+// trace_done (observability only, combinational): high in the last busy cycle, tau = K+R.
+{% endif -%}
 module {{ name }}_compute (
     input  wire          clk,
     input  wire          rst,
@@ -61,8 +80,8 @@ module {{ name }}_compute (
     reg        rd_valid;   // the read ports hold a streamed word this cycle
 
     wire [{{ tau_bits - 1 }}:0] k_t     = { {{ tau_bits - 16 }}'d0, len_q};
-    wire [{{ tau_bits - 1 }}:0] d_start = k_t + {{ tau_bits }}'d{{ drain_start }};   // K+R+C-1: first drain cycle
-    wire [{{ tau_bits - 1 }}:0] d_last  = k_t + {{ tau_bits }}'d{{ drain_last }};   // K+2R+C-2: last drain cycle
+    wire [{{ tau_bits - 1 }}:0] d_start = k_t + {{ tau_bits }}'d{{ drain_start }};   // {{ drain_start_sym }}: first drain cycle
+    wire [{{ tau_bits - 1 }}:0] d_last  = k_t + {{ tau_bits }}'d{{ drain_last }};   // {{ drain_last_sym }}: last drain cycle
     wire last = tau == d_last;
     assign trace_done = busy && last;
 
@@ -74,7 +93,7 @@ module {{ name }}_compute (
     assign w_raddr  = w_q + {{ ad.zl }}tau[15:0]{{ ad.zr }};
     wire [OB*R-1:0] a_edge = rd_valid ? in_rdata : {(OB*R){1'b0}};
     wire [OB*C-1:0] b_edge = rd_valid ? w_rdata : {(OB*C){1'b0}};
-
+{% if !broadcast %}
     // skew: operand r of the input word passes r registers, operand c of the weight word c registers
     wire [OB*R-1:0] a_skewed;
     wire [OB*C-1:0] b_skewed;
@@ -124,7 +143,20 @@ module {{ name }}_compute (
         .b_in    (b_skewed),
         .acc_out (row_out)
     );
-
+{% else %}
+    // buses: the masked read ports drive the array's row and column buses directly (no skew)
+    genvar c;
+    wire drain = busy && tau >= d_start;
+    wire [AB*C-1:0] row_out;
+    {{ name }}_array u_array (
+        .clk     (clk),
+        .rst     (rst),
+        .drain   (drain),
+        .a_in    (a_edge),
+        .b_in    (b_edge),
+        .acc_out (row_out)
+    );
+{% endif %}
     // write back: row R-1-d during drain cycle d; the old row is read the cycle before
     assign acc_re    = busy && acc_q && tau >= d_start - {{ tau_bits }}'d1 && tau < d_last;
     assign acc_raddr = out_q + ({{ ad.zl }}d_last[15:0] - 16'd1 - tau[15:0]{{ ad.zr }});

@@ -335,6 +335,84 @@ fn ws_3x2_broadcast_adder_tree_matches_golden() {
     check_golden_of(&s.validate().unwrap());
 }
 
+/// A 3×2 output-stationary array with row and column broadcast buses (docs/TIMING.md, "Interconnect
+/// options of the output-stationary array"): no skew, no `a_out`/`b_out`, the drain at K+1.
+#[test]
+fn os_3x2_broadcast_matches_golden() {
+    let mut s = builtin::arch_spec("os_2x3")
+        .unwrap()
+        .with_noc(tessera_arch::Noc {
+            stream: tessera_arch::Stream::Broadcast,
+            reduce: tessera_arch::Reduce::Chain,
+        });
+    s.name = "os_3x2_b".into();
+    s.array.rows = 3;
+    s.array.cols = 2;
+    s.buffers.input.capacity_bytes = 3 * 256;
+    s.buffers.weight.capacity_bytes = 2 * 256;
+    s.buffers.accumulator.capacity_bytes = 8 * 256;
+    check_golden_of(&s.validate().unwrap());
+}
+
+/// What the output-stationary buses change: the PE loses `a_out` and `b_out`, the compute unit
+/// its skew chains, the array its PE-to-PE operand wiring (every PE on its row's and column's
+/// bus), and the drain starts at K + F with F = 1 instead of R + C - 1 (R = 5, C = 3: first drain
+/// cycle K+7 → K+1, last K+11 → K+5); the drain itself and the header say so.
+#[test]
+fn output_stationary_buses_change_what_the_contract_says() {
+    use tessera_arch::{Reduce, Stream};
+    let file = |d: &Design, suffix: &str| {
+        d.files
+            .iter()
+            .find(|f| f.name.ends_with(suffix))
+            .unwrap()
+            .text
+            .clone()
+    };
+    for stream in [Stream::Systolic, Stream::Broadcast] {
+        let mut s = with_noc("os_4x4", "o5x3", stream, Reduce::Chain)
+            .spec()
+            .clone();
+        s.array.rows = 5;
+        s.array.cols = 3;
+        s.buffers.input.capacity_bytes = 5 * 256;
+        s.buffers.weight.capacity_bytes = 3 * 256;
+        s.buffers.accumulator.capacity_bytes = 12 * 256;
+        let d = emit(&s.validate().unwrap()).unwrap();
+        let (pe, array, compute) = (
+            file(&d, "_pe.v"),
+            file(&d, "_array.v"),
+            file(&d, "_compute.v"),
+        );
+        let systolic = stream == Stream::Systolic;
+        let what = format!("{stream:?}");
+        assert_eq!(pe.contains("output reg  [7:0]  a_out,"), systolic, "{what}");
+        assert_eq!(pe.contains("output reg  [7:0]  b_out,"), systolic, "{what}");
+        assert!(pe.contains("if (drain) acc <= acc_in;"), "{what}");
+        assert_eq!(compute.contains("g_skew"), systolic, "{what}");
+        assert_eq!(array.contains("a_bus"), systolic, "{what}");
+        assert_eq!(
+            array.contains(".a_in   (a_in[OB*r +: OB]),")
+                && array.contains(".b_in   (b_in[OB*c +: OB]),"),
+            !systolic,
+            "{what}"
+        );
+        let (first, last) = if systolic { (7, 11) } else { (1, 5) };
+        assert!(
+            compute.contains(&format!("d_start = k_t + 17'd{first};"))
+                && compute.contains(&format!("d_last  = k_t + 17'd{last};")),
+            "{what}: drain {first}..{last}\n{compute}"
+        );
+        assert_eq!(
+            d.files[0]
+                .text
+                .contains("// interconnect: row and column broadcast buses\n"),
+            !systolic,
+            "{what}"
+        );
+    }
+}
+
 /// What each interconnect changes in the PE, the array and the compute unit: `a_out` only with
 /// systolic rows, skew registers only with chains, deskew only with systolic rows, a product
 /// register and `⌈log₂ R⌉` tree levels with adder trees (R = 5: 3, 2 and 1 registers, the odd

@@ -42,9 +42,10 @@ pub struct SearchSpace {
     #[serde(default = "default_double_buffer")]
     pub weight_double_buffer: Vec<bool>,
     /// The array interconnects (`array.noc`: systolic or broadcast streaming, a partial-sum chain
-    /// or adder trees), each listed once. Only weight- and input-stationary arrays without
-    /// double-buffered weights have the non-default ones: other points with them do not validate
-    /// and are skipped. Defaults to `[(stream: Systolic, reduce: Chain)]`.
+    /// or adder trees), each listed once. Weight- and input-stationary arrays without
+    /// double-buffered weights have every one, output-stationary arrays the broadcast streaming
+    /// with a chain (row and column buses): other points with them do not validate and are
+    /// skipped. Defaults to `[(stream: Systolic, reduce: Chain)]`.
     #[serde(default = "default_nocs", skip_serializing_if = "is_default_nocs")]
     pub noc: Vec<Noc>,
 }
@@ -295,7 +296,7 @@ pub struct DesignPoint {
     /// The PEs double-buffer the stationary weights (weight-stationary only).
     #[serde(default)]
     pub weight_double_buffer: bool,
-    /// The array's interconnect (weight- and input-stationary only).
+    /// The array's interconnect (output-stationary: `stream` only).
     #[serde(default, skip_serializing_if = "Noc::is_default")]
     pub noc: Noc,
 }
@@ -588,6 +589,13 @@ mod tests {
         // the same interconnect twice is refused
         s.noc = vec![bt, bt];
         assert_eq!(s.validate().unwrap_err().field.as_deref(), Some("noc[1]"));
+        // an output-stationary point with buses is an accelerator; with adder trees it is not
+        let mut os = p;
+        os.dataflow = Dataflow::OutputStationary;
+        assert!(os.to_arch(&base).is_err());
+        os.noc.reduce = Reduce::Chain;
+        assert!(os.name().starts_with("cand_osb_"), "{}", os.name());
+        assert_eq!(os.to_arch(&base).unwrap().noc(), os.noc);
     }
 
     #[test]

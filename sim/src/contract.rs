@@ -95,15 +95,28 @@ impl Contract {
     /// - weight- and input-stationary: `X + len` ([`Contract::row_latency`]; `2R + C + len` for the
     ///   default array: R preload, skew, C-1 deskew, one write per row; input-stationary is the same
     ///   unit with its operand ports swapped);
-    /// - output-stationary: `len + 2R + C - 1` (stream and skew until the last MAC at
-    ///   τ = len + R + C - 2, then R cycles of drain).
+    /// - output-stationary: `len + F + R` ([`Contract::os_fill`]: the stream, its skew and the
+    ///   PE-to-PE forwarding until the last MAC at τ = len + F - 1, then R cycles of drain;
+    ///   `len + 2R + C - 1` for the default array, `len + R + 1` with row and column buses).
     pub fn compute_busy(&self, arch: &Arch, len: u64) -> u64 {
-        let (r, c) = (u64::from(arch.rows()), u64::from(arch.cols()));
         let base = match arch.dataflow() {
-            Dataflow::OutputStationary => len + 2 * r + c - 1,
+            Dataflow::OutputStationary => len + Self::os_fill(arch) + u64::from(arch.rows()),
             Dataflow::WeightStationary | Dataflow::InputStationary => Self::row_latency(arch) + len,
         };
         base + self.compute_skew
+    }
+
+    /// `F` of docs/TIMING.md, "Compute unit: output-stationary": an output-stationary COMPUTE of
+    /// `len` k-steps makes its last MAC during τ = `len + F - 1` and drains during τ = `len + F ..
+    /// len + F + R - 1`. `F = R + C - 1` with systolic forwarding (the last pair passes R-1 + C-1
+    /// skew and forwarding registers after the read port), `F = 1` with row and column buses
+    /// (every PE multiplies pair k straight from the read ports, during τ = k + 1).
+    pub fn os_fill(arch: &Arch) -> u64 {
+        let (r, c) = (u64::from(arch.rows()), u64::from(arch.cols()));
+        match arch.noc().stream {
+            tessera_arch::Stream::Systolic => r + c - 1,
+            tessera_arch::Stream::Broadcast => 1,
+        }
     }
 
     /// `X` of docs/TIMING.md, "Interconnect options": the τ at which a weight- or input-stationary
@@ -220,6 +233,18 @@ mod tests {
         // an input-stationary LOAD of 3 weight words (columns of B) of R = 2 bytes
         assert_eq!(Contract::load_busy(&is, 3, 2), 12 + 2 + 1);
         assert_eq!(c.compute_busy(&os, 5), 5 + 2 * 2 + 3 - 1);
+        // output-stationary with row and column buses: the last MAC at τ = len, R drain cycles
+        let osb = tessera_arch::builtin::arch_spec("os_2x3")
+            .unwrap()
+            .with_noc(tessera_arch::Noc {
+                stream: tessera_arch::Stream::Broadcast,
+                reduce: tessera_arch::Reduce::Chain,
+            })
+            .validate()
+            .unwrap();
+        assert_eq!(c.compute_busy(&osb, 5), 5 + 2 + 1);
+        assert_eq!(Contract::os_fill(&osb), 1);
+        assert_eq!(Contract::os_fill(&os), 2 + 3 - 1);
         // LOAD of 3 input words of 2 bytes at 4 B/cycle: k = 0, 1, 2.
         assert_eq!(Contract::load_busy(&ws, 3, 2), 12 + 2 + 1);
         // STORE of 2 words of 12 bytes at 4 B/cycle: k = 2, 5; ack L after beat 1 at τ = 6.

@@ -208,6 +208,24 @@ mod tests {
             );
             assert!(bc_t < sys_t, "{df:?}: broadcast {bc_t} >= systolic {sys_t}");
         }
+        // output-stationary: row and column buses drop both skews and the PEs' a and b registers
+        // over the same wire length, and leave the drain (per COMPUTE) as it was
+        let os = |stream| {
+            arch(
+                Dataflow::OutputStationary,
+                8,
+                8,
+                Noc {
+                    stream,
+                    reduce: tessera_arch::Reduce::Chain,
+                },
+            )
+        };
+        let (sys, bc) = (os(Stream::Systolic), os(Stream::Broadcast));
+        assert!(per_word(&bc) < per_word(&sys));
+        // the drain's registers are the same; its wires are priced at each array's PE pitch
+        let (ts, tb) = (EnergyTable::of(&sys), EnergyTable::of(&bc));
+        assert!(tb.noc_compute_pj <= ts.noc_compute_pj);
     }
 
     #[test]

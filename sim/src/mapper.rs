@@ -339,7 +339,8 @@ mod tests {
     use tessera_workloads::{Conv2d, Gemm, Layer};
 
     /// Every built-in (weight- and output-stationary), and in both dataflows: single-buffered (one
-    /// buffer with one bank), DMA-bound (1 B/cycle), short-latency and four-bank variants.
+    /// buffer with one bank), DMA-bound (1 B/cycle), short-latency, broadcast-interconnect and
+    /// four-bank variants.
     fn test_archs() -> Vec<Arch> {
         let mut archs: Vec<Arch> = builtin::ARCHS
             .iter()
@@ -376,6 +377,17 @@ mod tests {
                 slow_db.dram.bytes_per_cycle = 2;
                 archs.push(slow_db.validate().unwrap());
             }
+            // the interconnect options: row broadcast buses and adder trees (weight- and
+            // input-stationary), row and column buses (output-stationary)
+            let noc = tessera_arch::Noc {
+                stream: tessera_arch::Stream::Broadcast,
+                reduce: if df == Dataflow::OutputStationary {
+                    tessera_arch::Reduce::Chain
+                } else {
+                    tessera_arch::Reduce::AdderTree
+                },
+            };
+            archs.push(spec("ws_4x4").with_noc(noc).validate().unwrap());
             let mut four = spec("ws_4x4");
             for b in [
                 &mut four.buffers.input,
@@ -389,6 +401,10 @@ mod tests {
         assert!(archs
             .iter()
             .any(|a| a.dataflow() == Dataflow::OutputStationary && !a.double_buffered()));
+        assert!(archs
+            .iter()
+            .any(|a| a.dataflow() == Dataflow::OutputStationary
+                && a.noc().stream == tessera_arch::Stream::Broadcast));
         archs
     }
 

@@ -618,15 +618,19 @@ proptest! {
     // The interconnect options on their own draws, so the draws of the tests above stay what they were.
     #![proptest_config(ProptestConfig { cases: is_cases(), ..ProptestConfig::default() })]
     /// Broadcast streaming and adder-tree reduction (docs/TIMING.md, "Interconnect options") on
-    /// weight- and input-stationary arrays, at 32- and 16-bit accumulators: both engines agree and
-    /// equal the reference, and the model's counters and cycles are the simulator's.
+    /// weight- and input-stationary arrays, and row and column buses on output-stationary ones
+    /// (which have no adder trees: `tree` is dropped there), at 32- and 16-bit accumulators: both
+    /// engines agree and equal the reference, and the model's counters and cycles are the
+    /// simulator's.
     #[test]
     fn interconnect_options_agree(
-        is: bool, broadcast: bool, tree: bool, bits16: bool, rows in 1i64..7, cols in 1i64..6,
+        df in 0u8..3, broadcast: bool, tree: bool, bits16: bool, rows in 1i64..7, cols in 1i64..6,
         banks in 1i64..3, bpc in 1i64..20, lat in 1i64..25,
         m in 1u32..12, k in 1u32..60, n in 1u32..12, tm_frac in 0.0f64..1.0, seed: u64,
     ) {
-        let df = if is { Dataflow::InputStationary } else { Dataflow::WeightStationary };
+        let df = [Dataflow::WeightStationary, Dataflow::InputStationary, Dataflow::OutputStationary]
+            [usize::from(df)];
+        let tree = tree && df != Dataflow::OutputStationary;
         let noc = tessera_arch::Noc {
             stream: if broadcast { tessera_arch::Stream::Broadcast } else { tessera_arch::Stream::Systolic },
             reduce: if tree { tessera_arch::Reduce::AdderTree } else { tessera_arch::Reduce::Chain },

@@ -1,11 +1,13 @@
-//! RTL ≡ cycle simulator for the interconnect options of the weight- and input-stationary arrays
-//! (docs/TIMING.md, "Interconnect options of the weight- and input-stationary arrays"): row
-//! broadcast buses and column adder trees, each combination with the default, on both dataflows,
-//! arrays with one row (a tree of no level), odd row counts (a tree whose levels pass a register
-//! through) and even ones, 32- and 16-bit accumulators (K = 300 overflows 16 bits, so the tree's
-//! wrap-around is exercised), GEMMs and a padded strided convolution. Outputs bit-exact (and equal
-//! to the reference executor's), cycles equal to the event engine's (which follows the contract's
-//! `X + len` busy length), lint clean.
+//! RTL ≡ cycle simulator for the interconnect options (docs/TIMING.md, "Interconnect options of the
+//! weight- and input-stationary arrays" and "… of the output-stationary array"): row broadcast
+//! buses and column adder trees, each combination with the default, on the weight- and
+//! input-stationary dataflows, and row and column buses on the output-stationary one; arrays with
+//! one row (a tree of no level), odd row counts (a tree whose levels pass a register through) and
+//! even ones, 32- and 16-bit accumulators (K = 300 overflows 16 bits, so the tree's and the
+//! output-stationary sums' wrap-around is exercised), GEMMs and a padded strided convolution.
+//! Outputs bit-exact (and equal to the reference executor's), cycles equal to the event engine's
+//! (which follows the contract's busy lengths: `X + len`, and `len + F + R` output-stationary),
+//! event traces equal, lint clean.
 //!
 //! Verilator builds dominate the run time: every design runs all workloads as the layers of one
 //! verify (one build), and the sizes are spread over the combinations instead of crossed with them.
@@ -29,12 +31,7 @@ const SIZES: [(i64, i64); 5] = [(1, 1), (2, 3), (3, 5), (4, 4), (5, 2)];
 /// buffers as the built-in 2×3 array's per row and column (256 streamed words, 128 preloaded ones,
 /// 256 accumulator words, two banks each).
 fn arch(df: Dataflow, (rows, cols): (i64, i64), noc: Noc, tag: &str, ab: i64) -> Arch {
-    let short = if df == Dataflow::InputStationary {
-        "is"
-    } else {
-        "ws"
-    };
-    let name = format!("{short}_{rows}x{cols}_{tag}_a{ab}");
+    let name = format!("{}_{rows}x{cols}_{tag}_a{ab}", df.short());
     let mut s = ArchSpec::ws(
         &name,
         rows,
@@ -96,6 +93,7 @@ fn check(arch: &Arch, w: &Workload) {
     let o = VerifyOptions {
         engine: Engine::Event,
         seed: 11,
+        trace: true,
         ..VerifyOptions::default()
     };
     let start = std::time::Instant::now();
@@ -115,6 +113,13 @@ fn check(arch: &Arch, w: &Workload) {
             arch.name(),
             l.layer
         );
+        assert_eq!(
+            l.first_divergence,
+            None,
+            "{} {}: traces differ",
+            arch.name(),
+            l.layer
+        );
     }
     assert!(r.passed, "{r:?}");
     println!(
@@ -127,11 +132,12 @@ fn check(arch: &Arch, w: &Workload) {
 
 /// The designs: every interconnect × dataflow, the sizes spread over them so that the trees meet
 /// one row (no level), three and five rows (a register passed through) and four (a full tree),
-/// each option both accumulator widths. `(stream, reduce, tag, dataflow, size, accumulator bits)`; the
-/// part splits them over two tests that run in parallel (two Verilator builds at a time).
+/// each option both accumulator widths; the output-stationary buses at one PE, a wide, a tall and
+/// a square array. `(stream, reduce, tag, dataflow, size, accumulator bits)`; the part splits them
+/// over two tests that run in parallel (two Verilator builds at a time).
 #[allow(clippy::type_complexity)]
-const DESIGNS: [(Stream, Reduce, &str, Dataflow, (i64, i64), i64); 10] = {
-    use Dataflow::{InputStationary as IS, WeightStationary as WS};
+const DESIGNS: [(Stream, Reduce, &str, Dataflow, (i64, i64), i64); 14] = {
+    use Dataflow::{InputStationary as IS, OutputStationary as OS, WeightStationary as WS};
     use Reduce::{AdderTree as Tree, Chain};
     use Stream::{Broadcast, Systolic};
     [
@@ -145,6 +151,10 @@ const DESIGNS: [(Stream, Reduce, &str, Dataflow, (i64, i64), i64); 10] = {
         (Broadcast, Tree, "bt", IS, (3, 5), 32),
         (Broadcast, Tree, "bt", IS, (1, 1), 16),
         (Systolic, Tree, "st", WS, (4, 4), 32),
+        (Broadcast, Chain, "bc", OS, (2, 3), 32),
+        (Broadcast, Chain, "bc", OS, (5, 2), 16),
+        (Broadcast, Chain, "bc", OS, (1, 1), 32),
+        (Broadcast, Chain, "bc", OS, (4, 4), 16),
     ]
 };
 
@@ -167,7 +177,8 @@ fn interconnects_verify_part_b() {
     matrix(1);
 }
 
-/// Every interconnect meets every size and both dataflows and widths somewhere in the designs.
+/// Every interconnect meets every size and both dataflows and widths somewhere in the designs; the
+/// output-stationary buses meet every size and both widths.
 #[test]
 fn the_designs_cover_the_options() {
     for (stream, reduce, _) in NOCS {
@@ -183,7 +194,18 @@ fn the_designs_cover_the_options() {
         }
     }
     for size in SIZES {
-        assert!(DESIGNS.iter().any(|d| d.4 == size));
+        assert!(DESIGNS
+            .iter()
+            .any(|d| d.4 == size && d.3 != Dataflow::OutputStationary));
+    }
+    let os_bus = |d: &&(Stream, Reduce, &str, Dataflow, (i64, i64), i64)| {
+        (d.0, d.1, d.3) == (Stream::Broadcast, Reduce::Chain, Dataflow::OutputStationary)
+    };
+    for ab in [16, 32] {
+        assert!(DESIGNS.iter().filter(os_bus).any(|d| d.5 == ab));
+    }
+    for size in [(1, 1), (2, 3), (5, 2), (4, 4)] {
+        assert!(DESIGNS.iter().filter(os_bus).any(|d| d.4 == size));
     }
     for reduce_rows in [1, 3, 4, 5] {
         assert!(DESIGNS
@@ -209,6 +231,30 @@ fn row_latency_of_each_option() {
     assert_eq!(x(Stream::Broadcast, Reduce::Chain), 2 * 5 + 1);
     assert_eq!(x(Stream::Systolic, Reduce::AdderTree), 5 + 2 + 3 + 1);
     assert_eq!(x(Stream::Broadcast, Reduce::AdderTree), 5 + 2 + 3);
+}
+
+/// The output-stationary busy lengths the tests above hold the RTL to (through the event engine),
+/// on a 5×2 array, as docs/TIMING.md states them: `len + F + R` with `F = R + C - 1` systolic and
+/// `F = 1` with row and column buses.
+#[test]
+fn output_stationary_busy_of_each_option() {
+    let busy = |stream| {
+        tessera_sim::contract::Contract::default().compute_busy(
+            &arch(
+                Dataflow::OutputStationary,
+                (5, 2),
+                Noc {
+                    stream,
+                    reduce: Reduce::Chain,
+                },
+                "x",
+                32,
+            ),
+            7,
+        )
+    };
+    assert_eq!(busy(Stream::Systolic), 7 + 2 * 5 + 2 - 1);
+    assert_eq!(busy(Stream::Broadcast), 7 + 5 + 1);
 }
 
 /// The K = 300 GEMM's int8 sums (seeded as `check` seeds layer 1) overflow 16 bits, so the 16-bit

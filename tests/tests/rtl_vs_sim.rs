@@ -177,7 +177,8 @@ fn single_banked_buffers_run_sequentially_and_verify() {
 }
 
 /// Random designs and GEMMs under Verilator, six per dataflow (deterministic draws, so a failure is
-/// reproducible by its index), half with the stepped engine.
+/// reproducible by its index), half with the stepped engine, some with several DMA transfer slots
+/// and some with the interconnect options of their dataflow.
 /// A random small accelerator (`shape` sets its dataflow or options), a random GEMM and one of
 /// its mappings at random; `None` when the draw is invalid or nothing fits.
 fn random_design(
@@ -223,21 +224,40 @@ fn random_designs_verify() {
     // DMA transfers in flight, from a generator of their own (the designs drawn stay those drawn
     // before the option existed): 1, 2 or 4
     let mut slots = SplitMix64::new(0x510757);
+    // the array's interconnect (docs/TIMING.md, "Interconnect options"), from a generator of its
+    // own too: any of the four on weight- and input-stationary arrays, systolic or row and column
+    // buses on output-stationary ones
+    let mut nocs = SplitMix64::new(0x0c_b0a5);
     let mut several = 0;
+    let mut drawn_nocs = vec![];
     for (df, short) in DATAFLOWS {
         let mut done = 0;
         while done < 6 {
             let banks = pick(1, 2) as i64;
             let o = [1, 2, 4][(slots.next_u64() % 3) as usize];
+            let code = nocs.next_u64();
+            let noc = tessera_arch::Noc {
+                stream: if code & 1 == 1 {
+                    tessera_arch::Stream::Broadcast
+                } else {
+                    tessera_arch::Stream::Systolic
+                },
+                reduce: if code & 2 == 2 && df != Dataflow::OutputStationary {
+                    tessera_arch::Reduce::AdderTree
+                } else {
+                    tessera_arch::Reduce::Chain
+                },
+            };
             let Some((arch, w, mp)) =
                 random_design(&mut pick, &format!("rand_{short}{done}"), banks, |s| {
-                    let mut s = in_dataflow(s, df);
+                    let mut s = in_dataflow(s, df).with_noc(noc);
                     s.dram.outstanding_transfers = Some(o);
                     s
                 })
             else {
                 continue;
             };
+            drawn_nocs.push((df, noc));
             let engine = if done % 2 == 0 {
                 Engine::Event
             } else {
@@ -252,6 +272,14 @@ fn random_designs_verify() {
         several >= 6,
         "{several} of 18 designs with several transfer slots"
     );
+    for df in [Dataflow::WeightStationary, Dataflow::OutputStationary] {
+        assert!(
+            drawn_nocs
+                .iter()
+                .any(|&(d, n)| d == df && n.stream == tessera_arch::Stream::Broadcast),
+            "no {df:?} design with buses: {drawn_nocs:?}"
+        );
+    }
 }
 
 #[test]

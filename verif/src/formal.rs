@@ -17,7 +17,9 @@
 //!   the active weight `w_act' = sw_in ? w_out : w_act`, `sw_out' = sw_in`, `a_out' = a_in`,
 //!   `psum_out' = psum_in + sext(a_in)·sext(sw_in ? w_out : w_act) mod 2^ab`;
 //! - output-stationary: `a_out' = a_in`, `b_out' = b_in`,
-//!   `acc' = drain ? acc_in : acc + sext(a_in)·sext(b_in) mod 2^ab`;
+//!   `acc' = drain ? acc_in : acc + sext(a_in)·sext(b_in) mod 2^ab`; with row and column buses
+//!   (docs/TIMING.md, "Interconnect options of the output-stationary array") the PE has no `a_out`
+//!   or `b_out`, and `acc` steps as above;
 //! - both: while `rst` is high every register becomes 0.
 //!
 //! (`ob`/`ab` are the arch's operand and accumulator widths, `sext` sign-extends an operand to `ab`
@@ -37,7 +39,7 @@
 //! registers that differ; a Yosys warning while connecting the PE (a port of another width, say)
 //! refuses the proof, since a mis-connected PE would prove nothing.
 //!
-//! **What is not proven here.** The array's wiring (which PE feeds which, the row buses), the
+//! **What is not proven here.** The array's wiring (which PE feeds which, the row and column buses), the
 //! columns' adder trees (their registers and additions), the skew and deskew chains, the sequencers, the controller, the DMA and every cycle count: those are checked by
 //! running the whole design against the cycle simulator ([`crate::verify()`], RTL ≡ sim), over
 //! samples. The clock itself is not modelled: Yosys's `sat` steps every flip-flop once per step,
@@ -366,6 +368,26 @@ const OS: Reference = Reference {
     sext: &["a_in", "b_in"],
 };
 
+/// `stream: Broadcast` on an output-stationary array: the PE without `a_out` and `b_out` (its
+/// operands come from its row's and its column's buses), the sum's step as above.
+const OS_BROADCAST: Reference = Reference {
+    section: "\"Interconnect options of the output-stationary array\" (PE step)",
+    inputs: &[
+        ("rst", Width::Bit),
+        ("drain", Width::Bit),
+        ("a_in", Width::Operand),
+        ("b_in", Width::Operand),
+        ("acc_in", Width::Accumulator),
+    ],
+    registers: &[Register {
+        name: "acc",
+        width: Width::Accumulator,
+        next: "drain ? acc_in : acc + a_in_sx * b_in_sx",
+        formula: "drain ? acc_in : acc + sext(a_in)*sext(b_in)",
+    }],
+    sext: &["a_in", "b_in"],
+};
+
 /// The generated miter: its module name and text.
 struct Miter {
     module: String,
@@ -388,7 +410,10 @@ impl Reference {
                     (Stream::Broadcast, Reduce::AdderTree) => &WS_BROADCAST_TREE,
                 })
             }
-            Dataflow::OutputStationary => Ok(&OS),
+            Dataflow::OutputStationary => Ok(match arch.noc().stream {
+                Stream::Systolic => &OS,
+                Stream::Broadcast => &OS_BROADCAST,
+            }),
         }
     }
 

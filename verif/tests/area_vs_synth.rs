@@ -91,14 +91,17 @@ fn area_model_ranks_designs_like_yosys() {
         .collect();
     let builtins = designs.len();
     designs.extend(random_designs(12, 0x7e55_e7a0));
-    // the interconnect options (`array.noc`) on an 8x8 weight-stationary and a 6x5 input-stationary
-    // array: broadcast rows drop PE and deskew registers, adder trees the skew and the chain's adders
+    // the interconnect options (`array.noc`) on an 8x8 weight-stationary and a 4x4 input-stationary
+    // array: broadcast rows drop PE and deskew registers, adder trees the skew and the chain's
+    // adders; on an 8x8 output-stationary one, row and column buses drop both skews and the PEs'
+    // operand registers
     let nocs = designs.len();
     for (base, stream, reduce) in [
         ("ws_8x8", Stream::Broadcast, Reduce::Chain),
         ("ws_8x8", Stream::Systolic, Reduce::AdderTree),
         ("ws_8x8", Stream::Broadcast, Reduce::AdderTree),
         ("is_4x4", Stream::Broadcast, Reduce::AdderTree),
+        ("os_8x8", Stream::Broadcast, Reduce::Chain),
     ] {
         let mut s = tessera_arch::builtin::arch_spec(base)
             .unwrap()
@@ -160,4 +163,15 @@ fn area_model_ranks_designs_like_yosys() {
         order(&cells)
     );
     assert!(all >= 0.95, "rank correlation {all:.4} < 0.95");
+    // output-stationary buses cost less than the systolic array, by both
+    let os8 = designs.iter().position(|a| a.name() == "os_8x8").unwrap();
+    let os8b = designs
+        .iter()
+        .position(|a| a.name() == "os_8x8_broadcast_chain")
+        .unwrap();
+    eprintln!(
+        "os_8x8: model logic {:.0} -> {:.0} um2 with buses, Yosys compute cells {} -> {}",
+        model[os8], model[os8b], cells[os8], cells[os8b]
+    );
+    assert!(model[os8b] < model[os8] && cells[os8b] < cells[os8]);
 }

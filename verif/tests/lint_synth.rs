@@ -250,6 +250,81 @@ fn synth_interconnect_options() {
     ));
 }
 
+/// `base` (an output-stationary built-in) with row and column buses (docs/TIMING.md, "Interconnect
+/// options of the output-stationary array"), named `name`.
+fn os_buses(base: &str, name: &str) -> Arch {
+    let mut s = tessera_arch::builtin::arch_spec(base)
+        .unwrap()
+        .with_noc(tessera_arch::Noc {
+            stream: tessera_arch::Stream::Broadcast,
+            reduce: tessera_arch::Reduce::Chain,
+        });
+    s.name = name.into();
+    s.validate().unwrap()
+}
+
+/// Output-stationary arrays with row and column buses: one PE, 2×3, 4×4, 16×16 and the odd 5×3
+/// with three banks, lint clean.
+#[test]
+fn lint_output_stationary_buses() {
+    for base in ["os_1x1", "os_2x3", "os_4x4", "os_16x16"] {
+        lint(&os_buses(base, &format!("{base}_b")));
+    }
+    let mut s = tessera_arch::builtin::arch_spec("ws_2x3")
+        .unwrap()
+        .with_dataflow(tessera_arch::Dataflow::OutputStationary)
+        .with_noc(tessera_arch::Noc {
+            stream: tessera_arch::Stream::Broadcast,
+            reduce: tessera_arch::Reduce::Chain,
+        });
+    s.name = "os_odd_5x3_b".into();
+    s.array.rows = 5;
+    s.array.cols = 3;
+    s.buffers = odd().spec().buffers.clone();
+    s.buffers.accumulator.capacity_bytes = 12 * 3 * 6;
+    lint(&s.validate().unwrap());
+}
+
+/// Synthesis of the output-stationary buses: no latch, the memories black boxes, every flip-flop
+/// with its synchronous reset, and fewer cells than the systolic array of the same size (no skew,
+/// no forwarding registers).
+#[test]
+fn synth_output_stationary_buses() {
+    let Some(sys) = synth(&builtin("os_4x4")) else {
+        return;
+    };
+    let Some(bus) = synth(&os_buses("os_4x4", "os_4x4_b")) else {
+        return;
+    };
+    let unreset: Vec<_> = bus
+        .cells_by_type
+        .keys()
+        .filter(|t| t.starts_with("$_DFF") || t.starts_with("$dff") || t.starts_with("$_ALDFF"))
+        .collect();
+    assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
+    println!(
+        "os_4x4: {} cells systolic, {} with buses; flip-flops {:?} / {:?}",
+        sys.cells,
+        bus.cells,
+        flops(&sys),
+        flops(&bus)
+    );
+    assert!(
+        bus.cells < sys.cells,
+        "buses {} cells >= systolic {}",
+        bus.cells,
+        sys.cells
+    );
+}
+
+/// The flip-flop cells of a synthesis, by type.
+fn flops(r: &tessera_verif::SynthReport) -> Vec<(&String, &u64)> {
+    r.cells_by_type
+        .iter()
+        .filter(|(t, _)| t.contains("DFF") || t.contains("dff"))
+        .collect()
+}
+
 /// `arch` with `o` DMA transfers in flight (docs/TIMING.md, "DMA unit and the DRAM port").
 fn with_slots(arch: &Arch, o: i64) -> Arch {
     let mut s = arch.spec().clone();

@@ -25,8 +25,9 @@
 //! (its controller, DMA, DRAM port and compute unit); each cycle the [`Arbiter`] grants the shared
 //! channel from the registers (the DMA units waiting, first come first served, and whether a
 //! transfer holds the channel), then every sub-accelerator evaluates and commits as above. One
-//! accelerator is the one-member system. The compute unit of an array with a broadcast row bus or
-//! adder trees (`array.noc`) is `ws_noc::WsNocUnit`.
+//! accelerator is the one-member system. The compute unit of a weight- or input-stationary array
+//! with a broadcast row bus or adder trees (`array.noc`) is `ws_noc::WsNocUnit`; the
+//! output-stationary [`os::OsUnit`] has both interconnects (systolic, or row and column buses).
 //!
 //! Adding components: a second DMA stream is a second `Dma` whose requests go through the same
 //! `Arbiter`; it evaluates and commits in the same two phases.
@@ -224,7 +225,7 @@ impl SteppedSim {
                 acc_b: vec![0; c],
             },
             cu: match arch.dataflow() {
-                Dataflow::OutputStationary => ComputeUnit::Os(os::OsUnit::new(r, c)),
+                Dataflow::OutputStationary => ComputeUnit::Os(os::OsUnit::new(r, c, arch.noc())),
                 Dataflow::InputStationary if !arch.noc().is_default() => {
                     ComputeUnit::IsNoc(ws_noc::WsNocUnit::new(r, c, arch.noc()))
                 }
@@ -441,8 +442,9 @@ fn count_reads(m: &mut Machine, r: &Reads) {
 
 /// The valid tags that travel with the data along the path of PE row R-1's operand `a`: the input
 /// port register, row R-1's skew chain (R-1 registers), and the `a_out` registers of PE (R-1, 0..C-1).
-/// A tag is the index of the streamed word whose data sits in that register; both compute units read
-/// their timing from where the tags are, not from a formula.
+/// A tag is the index of the streamed word whose data sits in that register; the compute units read
+/// their timing from where the tags are, not from a formula. An array whose row buses replace the
+/// skew and the forwarding registers has the port register alone ([`TagPath::port_only`]).
 pub(crate) struct TagPath {
     r: usize,
     c: usize,
@@ -460,6 +462,12 @@ impl TagPath {
             skew: std::collections::VecDeque::from(vec![None; r - 1]),
             a: vec![None; c - 1],
         }
+    }
+
+    /// The path of an array without skew or forwarding registers: the operand goes from the
+    /// input port register straight to every PE of its row, so PE (R-1, C-1) sees the port's tag.
+    pub fn port_only() -> Self {
+        Self::new(1, 1)
     }
 
     /// The tag of the input port register (the word read last cycle).
