@@ -269,6 +269,65 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// A kept panel stays inside its region: every LOAD into the kept operand's buffer and
+        /// every COMPUTE read of it lies within `Mapping::panel_words` words of the start of the
+        /// buffer half it is in (so it never reaches into the other half, where the next panel
+        /// goes), and the panel is loaded once per outer tile, at most as many words as with one
+        /// tile of each operand kept.
+        #[test]
+        fn kept_panels_stay_in_their_region(
+            m in 1u32..60, k in 1u32..70, n in 1u32..60, pick in 0usize..1000,
+            one_bank: bool, df in 0usize..3, input: bool,
+        ) {
+            let mut s = builtin::arch_spec(["ws_4x4", "os_4x4", "is_2x3"][df]).unwrap();
+            if one_bank {
+                s.buffers.input.banks = 1;
+                s.buffers.weight.banks = 1;
+            }
+            let arch = s.validate().unwrap();
+            let g = Gemm::new("g", m, k, n);
+            let keep = if input { Keep::InputPanel } else { Keep::WeightPanel };
+            let cands: Vec<Mapping> = Mapping::candidates(&g, &arch)
+                .into_iter()
+                .filter(|c| c.keep == keep)
+                .collect();
+            prop_assume!(!cands.is_empty());
+            let mp = cands[pick % cands.len()];
+            let panel = mp.panel_words(&g, &arch);
+            let buf = if input { arch.input() } else { arch.weight() };
+            prop_assert!(panel >= 1 && panel <= u64::from(buf.bank_depth()));
+            let l = lower(&Problem::gemm(&g, &arch), &arch, &mp).unwrap();
+            let db = arch.double_buffered();
+            let within = |addr: u32, words: u32| {
+                let half = if db && addr >= buf.bank_depth() { buf.bank_depth() } else { 0 };
+                u64::from(addr - half) + u64::from(words) <= panel
+            };
+            let target = if input { LoadTarget::Input } else { LoadTarget::Weight };
+            let mut loaded = 0u64;
+            for ins in &l.program.instrs {
+                match *ins {
+                    Instr::Load { target: t, count, sram_addr, .. } if t == target => {
+                        prop_assert!(within(sram_addr, count.into()), "{ins:?}");
+                        loaded += u64::from(count);
+                    }
+                    Instr::Compute { len, in_addr, w_addr, .. } => {
+                        let w = arch.compute_words(len.into());
+                        let (addr, words) = if input { (in_addr, w.input) } else { (w_addr, w.weight) };
+                        prop_assert!(within(addr, words), "{ins:?}");
+                    }
+                    _ => {}
+                }
+            }
+            let tiles = lower(&Problem::gemm(&g, &arch), &arch, &Mapping { keep: Keep::Tiles, ..mp }).unwrap();
+            let tiles_loaded: u64 = tiles.program.instrs.iter().map(|i| match *i {
+                Instr::Load { target: t, count, .. } if t == target => u64::from(count),
+                _ => 0,
+            }).sum();
+            prop_assert!(loaded <= tiles_loaded);
+        }
+    }
+
     #[test]
     fn long_programs_are_not_refused() {
         // 64·512·512 on one PE: 4 M instructions, once refused by a 65 536-entry instruction memory.

@@ -578,6 +578,44 @@ mod tests {
         }
     }
 
+    /// `with_panel` returns a mapping that keeps the panel and passes the check, with no tile
+    /// larger than the one it started from, or `None` only when even the smallest tiles' panel
+    /// does not fit.
+    #[test]
+    fn panels_shrink_to_fit() {
+        for (a, _) in builtin::ARCHS {
+            let arch = builtin::arch(a).unwrap();
+            for g in [
+                Gemm::new("g", 37, 50, 19),
+                Gemm::new("g", 3136, 576, 64),
+                Gemm::new("g", 1, 100_000, 3),
+                Gemm::new("g", 1, 1, 1),
+            ] {
+                let d = Mapping::default_for(&g, &arch);
+                for keep in Keep::ALL {
+                    match d.with_panel(keep, &g, &arch) {
+                        Some(m) => {
+                            assert_eq!(m.keep, keep);
+                            m.check(&g, &arch).unwrap();
+                            assert!(
+                                m.tile_m <= d.tile_m
+                                    && m.tile_n <= d.tile_n
+                                    && m.tile_k == d.tile_k
+                            );
+                        }
+                        None => {
+                            let least = d.with_stream(&arch, 1).with_width(&arch, arch.cols());
+                            assert!(
+                                Mapping { keep, ..least }.check(&g, &arch).is_err(),
+                                "{a} {g:?} {keep:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn oversized_tile_is_an_error_naming_the_field() {
         let arch = builtin::arch("ws_4x4").unwrap();
