@@ -50,6 +50,7 @@ pub(crate) fn run(a: InteropArgs) -> Result<()> {
                 "mapping": l.mapping,
             })).collect::<Vec<_>>(),
             "files": written,
+            "note": INTEROP_NOTE,
         }))?;
     } else {
         outln!(
@@ -72,6 +73,13 @@ pub(crate) fn run(a: InteropArgs) -> Result<()> {
                 m.tile_n
             );
         }
+        outln!("note: {INTEROP_NOTE}");
     }
     Ok(())
 }
+
+/// Which mappings the files hold, so their figures are compared with Tessera's for the same ones.
+const INTEROP_NOTE: &str = "the mappings are the mapper's best among those that keep one tile \
+of each operand in the buffers (`--keep tiles`: the writers do not yet express a panel kept across \
+output tiles); `tessera estimate --keep tiles` with the same options gives Tessera's figures for \
+these mappings";
