@@ -259,6 +259,29 @@ proptest! {
 }
 
 /// `arch` with `o` DMA transfer slots (`dram.outstanding_transfers`).
+/// A `kk × kk` convolution of `c` channels of `h × w` into `o`, stride 1, padded by one on
+/// both sides of the height and before the width; `None` when no output fits.
+fn padded_conv(c: u32, o: u32, h: u32, w: u32, kk: u32) -> Option<Layer> {
+    let out_h = Conv2d::out_size(h, 2, kk, 1, 1)?;
+    let out_w = Conv2d::out_size(w, 1, kk, 1, 1)?;
+    Some(Layer::Conv2d(Conv2d {
+        name: "c".into(),
+        batch: 1,
+        in_channels: c,
+        in_h: h,
+        in_w: w,
+        out_channels: o,
+        kernel: [kk, kk],
+        stride: [1, 1],
+        dilation: [1, 1],
+        pad_begin: [1, 1],
+        pad_end: [1, 0],
+        groups: 1,
+        out_h,
+        out_w,
+    }))
+}
+
 fn with_outstanding(arch: &Arch, o: i64) -> Arch {
     let mut s = arch.spec().clone();
     s.dram.outstanding_transfers = Some(o);
@@ -288,15 +311,8 @@ proptest! {
         let one = small_arch_db(df, db, rows, cols, banks, bpc, lat, 16, 48);
         let arch = with_outstanding(&one, slots);
         let layer = if conv {
-            let (Some(out_h), Some(out_w)) = (
-                Conv2d::out_size(h, 2, kk, 1, 1),
-                Conv2d::out_size(w, 1, kk, 1, 1),
-            ) else { return Ok(()) };
-            Layer::Conv2d(Conv2d {
-                name: "c".into(), batch: 1, in_channels: c, in_h: h, in_w: w,
-                out_channels: o, kernel: [kk, kk], stride: [1, 1], dilation: [1, 1],
-                pad_begin: [1, 1], pad_end: [1, 0], groups: 1, out_h, out_w,
-            })
+            let Some(l) = padded_conv(c, o, h, w, kk) else { return Ok(()) };
+            l
         } else {
             Layer::Gemm(Gemm::new("g", m, k, n))
         };
@@ -338,15 +354,8 @@ proptest! {
         ][df];
         let arch = with_outstanding(&small_arch_db(df, db, rows, cols, banks, bpc, lat, 24, 48), slots);
         let layer = if conv {
-            let (Some(out_h), Some(out_w)) = (
-                Conv2d::out_size(h, 2, kk, 1, 1),
-                Conv2d::out_size(w, 1, kk, 1, 1),
-            ) else { return Ok(()) };
-            Layer::Conv2d(Conv2d {
-                name: "c".into(), batch: 1, in_channels: c, in_h: h, in_w: w,
-                out_channels: o, kernel: [kk, kk], stride: [1, 1], dilation: [1, 1],
-                pad_begin: [1, 1], pad_end: [1, 0], groups: 1, out_h, out_w,
-            })
+            let Some(l) = padded_conv(c, o, h, w, kk) else { return Ok(()) };
+            l
         } else {
             Layer::Gemm(Gemm::new("g", m, k, n))
         };

@@ -293,6 +293,21 @@ fn with_noc(
 /// PE (no a_out), an adder-tree PE (`p' = a·w`) and both, on both dataflows that have them, at 32
 /// and 16 bits; each proven against its own reference, and the default's reference refuses them
 /// (their ports differ).
+/// Emit `arch`, prove its PE, and check the proof succeeded for the reference `expect` at `ab`-bit
+/// sums.
+fn proven(arch: &Arch, t: &Tools, expect: &str, ab: i64) -> (Design, ProofReport) {
+    let design = tessera_rtl_gen::emit(arch).unwrap();
+    let r = prove_pe(arch, &design, t).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        r.yosys_log_tail.contains("no model found: SUCCESS!"),
+        "{}",
+        r.yosys_log_tail
+    );
+    assert!(r.property.contains(expect), "{}", r.property);
+    assert_eq!(i64::from(r.accumulator_bits), ab);
+    (design, r)
+}
+
 #[test]
 fn interconnect_pes_are_proven() {
     use tessera_arch::{Reduce, Stream};
@@ -316,15 +331,7 @@ fn interconnect_pes_are_proven() {
     ] {
         for (name, ab) in [("ws_2x3", 32), ("is_2x3", 32), ("ws_4x4", 16)] {
             let arch = with_noc(name, stream, reduce, ab);
-            let design = tessera_rtl_gen::emit(&arch).unwrap();
-            let r = prove_pe(&arch, &design, &t).unwrap_or_else(|e| panic!("{e}"));
-            assert!(
-                r.yosys_log_tail.contains("no model found: SUCCESS!"),
-                "{}",
-                r.yosys_log_tail
-            );
-            assert!(r.property.contains(expect), "{}", r.property);
-            assert_eq!(r.accumulator_bits, ab as u32);
+            let (design, r) = proven(&arch, &t, expect, ab);
             println!(
                 "{name} {stream:?} {reduce:?} int{ab}: proven in {:.2} s: {}",
                 r.seconds, r.property
@@ -412,15 +419,7 @@ fn output_stationary_bus_pes_are_proven_and_mutants_refused() {
     let expect = "(acc)' = rst ? 0 : (drain ? acc_in : acc + sext(a_in)*sext(b_in)), sums mod 2^";
     for (name, ab) in [("os_2x3", 32), ("os_4x4", 16), ("os_4x4", 32)] {
         let arch = with_noc(name, Stream::Broadcast, Reduce::Chain, ab);
-        let design = tessera_rtl_gen::emit(&arch).unwrap();
-        let r = prove_pe(&arch, &design, &t).unwrap_or_else(|e| panic!("{e}"));
-        assert!(
-            r.yosys_log_tail.contains("no model found: SUCCESS!"),
-            "{}",
-            r.yosys_log_tail
-        );
-        assert!(r.property.contains(expect), "{}", r.property);
-        assert_eq!(r.accumulator_bits, ab as u32);
+        let (_, r) = proven(&arch, &t, expect, ab);
         println!(
             "{name} bus int{ab}: proven in {:.2} s: {}",
             r.seconds, r.property
