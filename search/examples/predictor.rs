@@ -1,6 +1,6 @@
 //! The transfer experiment of the learned predictor ([`tessera_search::predict`]):
 //! `cargo run --release -p tessera-search --example predictor [train_designs] [targets...]`
-//! (defaults: 300 designs per source network; targets dqn alexnet vgg16). About 7 minutes on 2
+//! (defaults: 300 designs per source network; targets dqn alexnet vgg16). 2–3 minutes on 2
 //! cores, most of it labelling with the mapper.
 //!
 //! Trains on resnet18, mobilenetv2 and bert_ffn (`train_designs` random designs each, labelled by

@@ -36,9 +36,9 @@
 //! the tests (seeds 1–5) 9.0 for mlp_small's EDP (random: more than 124), 9.0 for dqn's (random:
 //! more than 104) and 8.2 for mlp_small's energy within 5,000 cycles (random: 27). With
 //! `--example compare` (seeds 1–5, the default spaces of 6,400 points): ResNet-18 around ws_32x32
-//! (EDP) 19.6 (Bayesian 14.2, evolutionary 85.0, random more than 200), 2.9 s for a whole
-//! 200-evaluation search; DQN around ws_16x16 (EDP) 9.0 (Bayesian 12.8); MobileNetV2 (latency)
-//! 9.0 (Bayesian 17.6). Ranking by
+//! (EDP) 19.4 (Bayesian 16.4, evolutionary 79.4, random more than 200), 2.8 s for a whole
+//! 200-evaluation search; DQN around ws_16x16 (EDP) 9.0 (Bayesian 13.8); MobileNetV2 (latency)
+//! 9.0 (Bayesian 17.4). Ranking by
 //! the closed-form reference alone (no trees) took the same evaluations on the small space and
 //! 21.7 on ResNet-18: on these spaces the analytical model's closed form does most of the work,
 //! and the learned correction matters where the mapper's best mapping is far from the default
