@@ -28,7 +28,7 @@
 //! 2^32-cycle latency), and a layer has far fewer than 2^24 tiles, so the cycle sum stays inside u64.
 
 use crate::area::Area;
-use crate::breakdown::{Breakdown, BreakdownAcc};
+use crate::breakdown::{Breakdown, SyncedAcc};
 use crate::contract::{Contract, OverlappedTile};
 use crate::counters::{BufferAccesses, Counters};
 use crate::energy::{Energy, EnergyTable};
@@ -248,14 +248,14 @@ pub fn estimate_capped(
     })
 }
 
+/// The most transfer slots a DMA has ([`tessera_arch::spec::MAX_OUTSTANDING_TRANSFERS`]).
+const MAX_SLOTS: usize = tessera_arch::spec::MAX_OUTSTANDING_TRANSFERS as usize;
+
 /// The in-order controller over the lowering's instruction order, one tile at a time: each
 /// instruction issues at the first cycle the controller reaches it and its unit is free, and the
 /// units are busy for the contract's lengths. For the double-buffered program it also holds the
 /// tiles the lowering is behind on (`prev`: computed next; `pending`: stored next).
-/// The most transfer slots a DMA has ([`tessera_arch::spec::MAX_OUTSTANDING_TRANSFERS`]).
-const MAX_SLOTS: usize = tessera_arch::spec::MAX_OUTSTANDING_TRANSFERS as usize;
-
-#[derive(Default)]
+#[derive(Clone, Copy, Default)]
 struct Walk {
     /// The cycle the controller reaches the next instruction.
     t: u64,
@@ -271,7 +271,8 @@ struct Walk {
     cmp_free: u64,
     compute_cycles: u64,
     dma_cycles: u64,
-    acc: BreakdownAcc,
+    /// The breakdown so far (every COMPUTE of the lowering's programs waits for the DMA).
+    acc: SyncedAcc,
     prev: Option<TileId>,
     pending: Option<TileId>,
     /// Overlapped COMPUTEs (double-buffered weights): the last tile issued, the first cycle a
@@ -279,46 +280,6 @@ struct Walk {
     last_tile: Option<OverlappedTile>,
     accept_at: u64,
     prev_done_at: u64,
-}
-
-impl Clone for Walk {
-    fn clone(&self) -> Self {
-        let mut w = Walk::default();
-        w.clone_from(self);
-        w
-    }
-
-    /// Field by field, reusing the breakdown's buffer ([`Nest::walk_periodic`] saves the state at
-    /// every loop it tries to skip).
-    ///
-    /// [`Nest::walk_periodic`]: tessera_mapping::Nest::walk_periodic
-    fn clone_from(&mut self, source: &Self) {
-        let Walk {
-            t,
-            dma_free,
-            slots,
-            slot,
-            outstanding,
-            req_free,
-            cmp_free,
-            compute_cycles,
-            dma_cycles,
-            acc,
-            prev,
-            pending,
-            last_tile,
-            accept_at,
-            prev_done_at,
-        } = source;
-        (self.t, self.dma_free, self.cmp_free) = (*t, *dma_free, *cmp_free);
-        // a fixed-size copy (a copy of the slots in use alone is a call to memmove)
-        (self.slots, self.slot, self.outstanding, self.req_free) =
-            (*slots, *slot, *outstanding, *req_free);
-        (self.compute_cycles, self.dma_cycles) = (*compute_cycles, *dma_cycles);
-        self.acc.clone_from(acc);
-        (self.prev, self.pending, self.last_tile) = (*prev, *pending, *last_tile);
-        (self.accept_at, self.prev_done_at) = (*accept_at, *prev_done_at);
-    }
 }
 
 /// One period of a [`Walk`]: every time moved by `dt`, every total by its increment.
@@ -458,6 +419,10 @@ impl Walk {
     #[inline]
     fn compute(&mut self, busy: u64, len: u64) {
         let i = self.t.max(self.cmp_free);
+        assert!(
+            self.dma_free <= i + 1,
+            "a COMPUTE waits for the DMA (SyncedAcc)"
+        );
         self.acc.compute(i + 1, i + busy, len);
         self.cmp_free = i + busy + 1;
         self.compute_cycles += busy;
@@ -467,6 +432,10 @@ impl Walk {
     fn compute_overlapped(&mut self, arch: &Arch, len: u64) {
         let i = self.t.max(self.accept_at);
         let tile = OverlappedTile::after(arch, i, len, self.last_tile.as_ref());
+        assert!(
+            self.dma_free <= tile.preload,
+            "a COMPUTE waits for the DMA (SyncedAcc)"
+        );
         self.acc.compute(tile.preload, tile.done, len);
         // busy cycles: the union of the tiles' preload..done intervals
         let from = tile.preload.max(self.cmp_free);
@@ -789,10 +758,9 @@ fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) ->
     if cycles > cap {
         return None;
     }
-    let acc = std::mem::take(&mut w.acc);
     Some(Timeline {
         cycles,
-        breakdown: acc.finish(cycles, false),
+        breakdown: w.acc.finish(cycles),
         compute_cycles: w.compute_cycles,
         dma_cycles: w.dma_cycles,
     })
