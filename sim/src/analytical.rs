@@ -254,7 +254,9 @@ const MAX_SLOTS: usize = tessera_arch::spec::MAX_OUTSTANDING_TRANSFERS as usize;
 /// The in-order controller over the lowering's instruction order, one tile at a time: each
 /// instruction issues at the first cycle the controller reaches it and its unit is free, and the
 /// units are busy for the contract's lengths. For the double-buffered program it also holds the
-/// tiles the lowering is behind on (`prev`: computed next; `pending`: stored next).
+/// tiles the lowering is behind on (`prev`: computed next; `pending`: stored next, kept only if it
+/// has STOREs, so that states which differ only in a tile without stores compare equal and a
+/// period is found an iteration sooner).
 #[derive(Clone, Copy, Default)]
 struct Walk {
     /// The cycle the controller reaches the next instruction.
@@ -706,7 +708,7 @@ fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) ->
                         stores(w, costs.get(q));
                     }
                     loads(w, costs.get(id), configs);
-                    w.pending = Some(p);
+                    w.pending = (costs.get(p).stores > 0).then_some(p);
                 }
             }
             w.sync(true, false);
