@@ -257,8 +257,11 @@ const MAX_SLOTS: usize = tessera_arch::spec::MAX_OUTSTANDING_TRANSFERS as usize;
 /// tiles the lowering is behind on (`prev`: computed next; `pending`: stored next, kept only if it
 /// has STOREs, so that states which differ only in a tile without stores compare equal and a
 /// period is found an iteration sooner).
-#[derive(Clone, Copy, Default)]
-struct Walk {
+///
+/// `SLOTS` is the room for the DMA's transfer slots: 1 for a DMA with one (most designs), so that
+/// the state the periodic walk copies at every middle iteration stays small, else [`MAX_SLOTS`].
+#[derive(Clone, Copy)]
+struct Walk<const SLOTS: usize> {
     /// The cycle the controller reaches the next instruction.
     t: u64,
     /// First cycle every transfer issued so far is done.
@@ -266,7 +269,7 @@ struct Walk {
     /// The DMA's transfer slots (docs/TIMING.md, "DMA unit and the DRAM port"): the cycle after the
     /// last busy cycle of each of the last `O` transfers, oldest at `slot`; and the first cycle a new
     /// transfer may start (the previous one's request end + 1).
-    slots: [u64; MAX_SLOTS],
+    slots: [u64; SLOTS],
     slot: usize,
     outstanding: usize,
     req_free: u64,
@@ -292,14 +295,14 @@ struct WalkPeriod {
     acc: Breakdown,
 }
 
-impl Periodic for Walk {
+impl<const SLOTS: usize> Periodic for Walk<SLOTS> {
     type Period = WalkPeriod;
 
-    fn period_since(&self, b: &Walk) -> Option<WalkPeriod> {
+    fn period_since(&self, b: &Self) -> Option<WalkPeriod> {
         // A unit's free time matters only once the controller reaches it: compare from `t` on.
         let dt = self.t.checked_sub(b.t)?;
         let rel = |x: u64, t: u64| x.max(t) - t;
-        let tile = |w: &Walk| {
+        let tile = |w: &Self| {
             w.last_tile
                 .map(|p| (i128::from(p.stream) - i128::from(w.t), p.len))
         };
@@ -383,7 +386,7 @@ impl Periodic for Walk {
     }
 }
 
-impl Walk {
+impl<const SLOTS: usize> Walk<SLOTS> {
     /// The transfer slots, oldest first (the ring from `slot` on, then from 0).
     fn slots_oldest_first(&self) -> impl Iterator<Item = u64> + '_ {
         let (newer, older) = self.slots[..self.outstanding].split_at(self.slot);
@@ -392,10 +395,25 @@ impl Walk {
     fn config(&mut self) {
         self.t = self.t.max(self.dma_free) + 1;
     }
-    fn new(arch: &Arch) -> Walk {
+    fn new(arch: &Arch) -> Self {
+        let outstanding = arch.dram().outstanding_transfers() as usize;
+        assert!(outstanding <= SLOTS, "room for every transfer slot");
         Walk {
-            outstanding: arch.dram().outstanding_transfers() as usize,
-            ..Walk::default()
+            t: 0,
+            dma_free: 0,
+            slots: [0; SLOTS],
+            slot: 0,
+            outstanding,
+            req_free: 0,
+            cmp_free: 0,
+            compute_cycles: 0,
+            dma_cycles: 0,
+            acc: SyncedAcc::default(),
+            prev: None,
+            pending: None,
+            last_tile: None,
+            accept_at: 0,
+            prev_done_at: 0,
         }
     }
     /// A LOAD or STORE busy for `busy` cycles from its start, holding the channel for `hold`: it
@@ -517,7 +535,8 @@ type TileId = u16;
 /// The tile costs of one schedule's distinct shapes, each computed once (the walk meets a handful
 /// of shapes over and over: the contract's divisions are done once each). A schedule has at most
 /// 24 distinct keys (two tile sizes of the stream, the first slice or not, no stores or one per
-/// slice of either width, two store widths); past [`TileCosts::INLINE`] they spill to the heap.
+/// slice of either width, two store widths), most have a handful: past [`TileCosts::INLINE`] they
+/// spill to the heap (a smaller table is quicker to set up than a larger one is to fill).
 struct TileCosts<'a> {
     arch: &'a Arch,
     contract: Contract,
@@ -531,7 +550,7 @@ struct TileCosts<'a> {
 }
 
 impl<'a> TileCosts<'a> {
-    const INLINE: usize = 32;
+    const INLINE: usize = 8;
 
     fn new(arch: &'a Arch) -> Self {
         TileCosts {
@@ -658,9 +677,22 @@ fn walk_every_tile<S>(
 /// [`timeline`], walking every tile when `PLAIN` (for tests: the periodic walk must give the same
 /// figures).
 fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<Timeline> {
+    if arch.dram().outstanding_transfers() == 1 {
+        timeline_with::<PLAIN, 1>(arch, schedule, cap)
+    } else {
+        timeline_with::<PLAIN, MAX_SLOTS>(arch, schedule, cap)
+    }
+}
+
+/// [`timeline_by`] with room for `SLOTS` transfer slots in the walk's state.
+fn timeline_with<const PLAIN: bool, const SLOTS: usize>(
+    arch: &Arch,
+    schedule: &Schedule,
+    cap: u64,
+) -> Option<Timeline> {
     use std::ops::ControlFlow;
     let mut costs = TileCosts::new(arch);
-    let loads = |w: &mut Walk, c: &TileCost, configs: u32| {
+    let loads = |w: &mut Walk<SLOTS>, c: &TileCost, configs: u32| {
         for _ in 0..configs {
             w.config();
         }
@@ -671,13 +703,13 @@ fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) ->
             w.dma(c.weight.0, c.weight.1);
         }
     };
-    let stores = |w: &mut Walk, c: &TileCost| {
+    let stores = |w: &mut Walk<SLOTS>, c: &TileCost| {
         for _ in 0..c.stores {
             w.dma(c.store.0, c.store.1);
         }
     };
     let overlapped = schedule.overlapped;
-    let compute = |w: &mut Walk, c: &TileCost| {
+    let compute = |w: &mut Walk<SLOTS>, c: &TileCost| {
         if overlapped {
             w.compute_overlapped(arch, c.len);
             if c.input.0 > 0 {
@@ -687,18 +719,18 @@ fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) ->
             w.compute(c.compute, c.len);
         }
     };
-    let over = |w: &Walk| {
+    let over = |w: &Walk<SLOTS>| {
         if w.t > cap {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
         }
     };
-    let mut w = Walk::new(arch);
+    let mut w = Walk::<SLOTS>::new(arch);
     if schedule.double_buffered {
         // loads(0); SYNC dma; per tile j: COMPUTE j; stores(j-1); loads(j+1); SYNC dma (not after
         // the last); then SYNC compute; stores(last); HALT (mapping/src/lower.rs).
-        let body = |w: &mut Walk, sh: &Shape, configs: u32| {
+        let body = |w: &mut Walk<SLOTS>, sh: &Shape, configs: u32| {
             let id = costs.id(sh);
             match w.prev {
                 None => loads(w, costs.get(id), configs),
@@ -734,7 +766,7 @@ fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) ->
         }
     } else {
         // Every tile alone: loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma].
-        let body = |w: &mut Walk, sh: &Shape, configs: u32| {
+        let body = |w: &mut Walk<SLOTS>, sh: &Shape, configs: u32| {
             let id = costs.id(sh);
             let c = costs.get(id);
             loads(w, c, configs);
