@@ -274,9 +274,10 @@ struct Walk<const SLOTS: usize> {
     outstanding: usize,
     req_free: u64,
     cmp_free: u64,
-    compute_cycles: u64,
     dma_cycles: u64,
-    /// The breakdown so far (every COMPUTE of the lowering's programs waits for the DMA).
+    /// The breakdown so far (every COMPUTE of the lowering's programs waits for the DMA). Its
+    /// busy cycles of the array, the union of the COMPUTEs' busy intervals, are the estimate's
+    /// `compute_cycles`.
     acc: SyncedAcc,
     prev: Option<TileId>,
     pending: Option<TileId>,
@@ -290,7 +291,6 @@ struct Walk<const SLOTS: usize> {
 /// One period of a [`Walk`]: every time moved by `dt`, every total by its increment.
 struct WalkPeriod {
     dt: u64,
-    compute_cycles: u64,
     dma_cycles: u64,
     acc: Breakdown,
 }
@@ -328,7 +328,6 @@ impl<const SLOTS: usize> Periodic for Walk<SLOTS> {
         }
         Some(WalkPeriod {
             dt,
-            compute_cycles: self.compute_cycles.checked_sub(b.compute_cycles)?,
             dma_cycles: self.dma_cycles.checked_sub(b.dma_cycles)?,
             acc: self.acc.period_since(&b.acc, dt)?,
         })
@@ -336,11 +335,10 @@ impl<const SLOTS: usize> Periodic for Walk<SLOTS> {
 
     fn repeat(&mut self, p: &WalkPeriod, k: u64) -> bool {
         let add = |x: u64, d: u64| d.checked_mul(k).and_then(|v| x.checked_add(v));
-        let (Some(t), Some(dma_free), Some(cmp_free), Some(cc), Some(dc)) = (
+        let (Some(t), Some(dma_free), Some(cmp_free), Some(dc)) = (
             add(self.t, p.dt),
             add(self.dma_free.max(self.t), p.dt),
             add(self.cmp_free.max(self.t), p.dt),
-            add(self.compute_cycles, p.compute_cycles),
             add(self.dma_cycles, p.dma_cycles),
         ) else {
             return false;
@@ -381,7 +379,7 @@ impl<const SLOTS: usize> Periodic for Walk<SLOTS> {
         (self.accept_at, self.prev_done_at, self.last_tile) = (accept_at, prev_done_at, last_tile);
         (self.slots, self.req_free) = (slots, req_free);
         (self.t, self.dma_free, self.cmp_free) = (t, dma_free, cmp_free);
-        (self.compute_cycles, self.dma_cycles) = (cc, dc);
+        self.dma_cycles = dc;
         true
     }
 }
@@ -406,7 +404,6 @@ impl<const SLOTS: usize> Walk<SLOTS> {
             outstanding,
             req_free: 0,
             cmp_free: 0,
-            compute_cycles: 0,
             dma_cycles: 0,
             acc: SyncedAcc::default(),
             prev: None,
@@ -445,7 +442,6 @@ impl<const SLOTS: usize> Walk<SLOTS> {
         );
         self.acc.compute(i + 1, i + busy, len);
         self.cmp_free = i + busy + 1;
-        self.compute_cycles += busy;
         self.t = i + 1;
     }
     /// A COMPUTE on an array that overlaps tiles (docs/TIMING.md, "double-buffered weights").
@@ -456,10 +452,8 @@ impl<const SLOTS: usize> Walk<SLOTS> {
             self.dma_free <= tile.preload,
             "a COMPUTE waits for the DMA (SyncedAcc)"
         );
+        // (its busy cycles: the union of the tiles' preload..done intervals)
         self.acc.compute(tile.preload, tile.done, len);
-        // busy cycles: the union of the tiles' preload..done intervals
-        let from = tile.preload.max(self.cmp_free);
-        self.compute_cycles += (tile.done + 1).saturating_sub(from);
         self.prev_done_at = self.cmp_free;
         self.cmp_free = tile.done + 1;
         self.accept_at = tile.stream + 1;
@@ -649,7 +643,7 @@ impl<'a> TileCosts<'a> {
 struct Timeline {
     cycles: u64,
     breakdown: Breakdown,
-    /// The units' busy totals.
+    /// The units' busy totals: the array's is the breakdown's compute and fill/drain cycles.
     compute_cycles: u64,
     dma_cycles: u64,
 }
@@ -792,10 +786,11 @@ fn timeline_with<const PLAIN: bool, const SLOTS: usize>(
     if cycles > cap {
         return None;
     }
+    let breakdown = w.acc.finish(cycles);
     Some(Timeline {
         cycles,
-        breakdown: w.acc.finish(cycles),
-        compute_cycles: w.compute_cycles,
+        breakdown,
+        compute_cycles: breakdown.compute + breakdown.fill_drain,
         dma_cycles: w.dma_cycles,
     })
 }
