@@ -28,7 +28,7 @@
 //! 2^32-cycle latency), and a layer has far fewer than 2^24 tiles, so the cycle sum stays inside u64.
 
 use crate::area::Area;
-use crate::breakdown::{Breakdown, BreakdownAcc};
+use crate::breakdown::{Breakdown, SyncedAcc};
 use crate::contract::{Contract, OverlappedTile};
 use crate::counters::{BufferAccesses, Counters};
 use crate::energy::{Energy, EnergyTable};
@@ -248,15 +248,20 @@ pub fn estimate_capped(
     })
 }
 
-/// The in-order controller over the lowering's instruction order, one tile at a time: each
-/// instruction issues at the first cycle the controller reaches it and its unit is free, and the
-/// units are busy for the contract's lengths. For the double-buffered program it also holds the
-/// tiles the lowering is behind on (`prev`: computed next; `pending`: stored next).
 /// The most transfer slots a DMA has ([`tessera_arch::spec::MAX_OUTSTANDING_TRANSFERS`]).
 const MAX_SLOTS: usize = tessera_arch::spec::MAX_OUTSTANDING_TRANSFERS as usize;
 
-#[derive(Default)]
-struct Walk {
+/// The in-order controller over the lowering's instruction order, one tile at a time: each
+/// instruction issues at the first cycle the controller reaches it and its unit is free, and the
+/// units are busy for the contract's lengths. For the double-buffered program it also holds the
+/// tiles the lowering is behind on (`prev`: computed next; `pending`: stored next, kept only if it
+/// has STOREs, so that states which differ only in a tile without stores compare equal and a
+/// period is found an iteration sooner).
+///
+/// `SLOTS` is the room for the DMA's transfer slots: 1 for a DMA with one (most designs), so that
+/// the state the periodic walk copies at every middle iteration stays small, else [`MAX_SLOTS`].
+#[derive(Clone, Copy)]
+struct Walk<const SLOTS: usize> {
     /// The cycle the controller reaches the next instruction.
     t: u64,
     /// First cycle every transfer issued so far is done.
@@ -264,14 +269,16 @@ struct Walk {
     /// The DMA's transfer slots (docs/TIMING.md, "DMA unit and the DRAM port"): the cycle after the
     /// last busy cycle of each of the last `O` transfers, oldest at `slot`; and the first cycle a new
     /// transfer may start (the previous one's request end + 1).
-    slots: [u64; MAX_SLOTS],
+    slots: [u64; SLOTS],
     slot: usize,
     outstanding: usize,
     req_free: u64,
     cmp_free: u64,
-    compute_cycles: u64,
     dma_cycles: u64,
-    acc: BreakdownAcc,
+    /// The breakdown so far (every COMPUTE of the lowering's programs waits for the DMA). Its
+    /// busy cycles of the array, the union of the COMPUTEs' busy intervals, are the estimate's
+    /// `compute_cycles`.
+    acc: SyncedAcc,
     prev: Option<TileId>,
     pending: Option<TileId>,
     /// Overlapped COMPUTEs (double-buffered weights): the last tile issued, the first cycle a
@@ -281,62 +288,21 @@ struct Walk {
     prev_done_at: u64,
 }
 
-impl Clone for Walk {
-    fn clone(&self) -> Self {
-        let mut w = Walk::default();
-        w.clone_from(self);
-        w
-    }
-
-    /// Field by field, reusing the breakdown's buffer ([`Nest::walk_periodic`] saves the state at
-    /// every loop it tries to skip).
-    ///
-    /// [`Nest::walk_periodic`]: tessera_mapping::Nest::walk_periodic
-    fn clone_from(&mut self, source: &Self) {
-        let Walk {
-            t,
-            dma_free,
-            slots,
-            slot,
-            outstanding,
-            req_free,
-            cmp_free,
-            compute_cycles,
-            dma_cycles,
-            acc,
-            prev,
-            pending,
-            last_tile,
-            accept_at,
-            prev_done_at,
-        } = source;
-        (self.t, self.dma_free, self.cmp_free) = (*t, *dma_free, *cmp_free);
-        // a fixed-size copy (a copy of the slots in use alone is a call to memmove)
-        (self.slots, self.slot, self.outstanding, self.req_free) =
-            (*slots, *slot, *outstanding, *req_free);
-        (self.compute_cycles, self.dma_cycles) = (*compute_cycles, *dma_cycles);
-        self.acc.clone_from(acc);
-        (self.prev, self.pending, self.last_tile) = (*prev, *pending, *last_tile);
-        (self.accept_at, self.prev_done_at) = (*accept_at, *prev_done_at);
-    }
-}
-
 /// One period of a [`Walk`]: every time moved by `dt`, every total by its increment.
 struct WalkPeriod {
     dt: u64,
-    compute_cycles: u64,
     dma_cycles: u64,
     acc: Breakdown,
 }
 
-impl Periodic for Walk {
+impl<const SLOTS: usize> Periodic for Walk<SLOTS> {
     type Period = WalkPeriod;
 
-    fn period_since(&self, b: &Walk) -> Option<WalkPeriod> {
+    fn period_since(&self, b: &Self) -> Option<WalkPeriod> {
         // A unit's free time matters only once the controller reaches it: compare from `t` on.
         let dt = self.t.checked_sub(b.t)?;
         let rel = |x: u64, t: u64| x.max(t) - t;
-        let tile = |w: &Walk| {
+        let tile = |w: &Self| {
             w.last_tile
                 .map(|p| (i128::from(p.stream) - i128::from(w.t), p.len))
         };
@@ -362,7 +328,6 @@ impl Periodic for Walk {
         }
         Some(WalkPeriod {
             dt,
-            compute_cycles: self.compute_cycles.checked_sub(b.compute_cycles)?,
             dma_cycles: self.dma_cycles.checked_sub(b.dma_cycles)?,
             acc: self.acc.period_since(&b.acc, dt)?,
         })
@@ -370,11 +335,10 @@ impl Periodic for Walk {
 
     fn repeat(&mut self, p: &WalkPeriod, k: u64) -> bool {
         let add = |x: u64, d: u64| d.checked_mul(k).and_then(|v| x.checked_add(v));
-        let (Some(t), Some(dma_free), Some(cmp_free), Some(cc), Some(dc)) = (
+        let (Some(t), Some(dma_free), Some(cmp_free), Some(dc)) = (
             add(self.t, p.dt),
             add(self.dma_free.max(self.t), p.dt),
             add(self.cmp_free.max(self.t), p.dt),
-            add(self.compute_cycles, p.compute_cycles),
             add(self.dma_cycles, p.dma_cycles),
         ) else {
             return false;
@@ -415,12 +379,12 @@ impl Periodic for Walk {
         (self.accept_at, self.prev_done_at, self.last_tile) = (accept_at, prev_done_at, last_tile);
         (self.slots, self.req_free) = (slots, req_free);
         (self.t, self.dma_free, self.cmp_free) = (t, dma_free, cmp_free);
-        (self.compute_cycles, self.dma_cycles) = (cc, dc);
+        self.dma_cycles = dc;
         true
     }
 }
 
-impl Walk {
+impl<const SLOTS: usize> Walk<SLOTS> {
     /// The transfer slots, oldest first (the ring from `slot` on, then from 0).
     fn slots_oldest_first(&self) -> impl Iterator<Item = u64> + '_ {
         let (newer, older) = self.slots[..self.outstanding].split_at(self.slot);
@@ -429,10 +393,24 @@ impl Walk {
     fn config(&mut self) {
         self.t = self.t.max(self.dma_free) + 1;
     }
-    fn new(arch: &Arch) -> Walk {
+    fn new(arch: &Arch) -> Self {
+        let outstanding = arch.dram().outstanding_transfers() as usize;
+        assert!(outstanding <= SLOTS, "room for every transfer slot");
         Walk {
-            outstanding: arch.dram().outstanding_transfers() as usize,
-            ..Walk::default()
+            t: 0,
+            dma_free: 0,
+            slots: [0; SLOTS],
+            slot: 0,
+            outstanding,
+            req_free: 0,
+            cmp_free: 0,
+            dma_cycles: 0,
+            acc: SyncedAcc::default(),
+            prev: None,
+            pending: None,
+            last_tile: None,
+            accept_at: 0,
+            prev_done_at: 0,
         }
     }
     /// A LOAD or STORE busy for `busy` cycles from its start, holding the channel for `hold`: it
@@ -458,19 +436,24 @@ impl Walk {
     #[inline]
     fn compute(&mut self, busy: u64, len: u64) {
         let i = self.t.max(self.cmp_free);
+        assert!(
+            self.dma_free <= i + 1,
+            "a COMPUTE waits for the DMA (SyncedAcc)"
+        );
         self.acc.compute(i + 1, i + busy, len);
         self.cmp_free = i + busy + 1;
-        self.compute_cycles += busy;
         self.t = i + 1;
     }
     /// A COMPUTE on an array that overlaps tiles (docs/TIMING.md, "double-buffered weights").
     fn compute_overlapped(&mut self, arch: &Arch, len: u64) {
         let i = self.t.max(self.accept_at);
         let tile = OverlappedTile::after(arch, i, len, self.last_tile.as_ref());
+        assert!(
+            self.dma_free <= tile.preload,
+            "a COMPUTE waits for the DMA (SyncedAcc)"
+        );
+        // (its busy cycles: the union of the tiles' preload..done intervals)
         self.acc.compute(tile.preload, tile.done, len);
-        // busy cycles: the union of the tiles' preload..done intervals
-        let from = tile.preload.max(self.cmp_free);
-        self.compute_cycles += (tile.done + 1).saturating_sub(from);
         self.prev_done_at = self.cmp_free;
         self.cmp_free = tile.done + 1;
         self.accept_at = tile.stream + 1;
@@ -550,7 +533,8 @@ type TileId = u16;
 /// The tile costs of one schedule's distinct shapes, each computed once (the walk meets a handful
 /// of shapes over and over: the contract's divisions are done once each). A schedule has at most
 /// 24 distinct keys (two tile sizes of the stream, the first slice or not, no stores or one per
-/// slice of either width, two store widths); past [`TileCosts::INLINE`] they spill to the heap.
+/// slice of either width, two store widths), most have a handful: past [`TileCosts::INLINE`] they
+/// spill to the heap (a smaller table is quicker to set up than a larger one is to fill).
 struct TileCosts<'a> {
     arch: &'a Arch,
     contract: Contract,
@@ -564,7 +548,7 @@ struct TileCosts<'a> {
 }
 
 impl<'a> TileCosts<'a> {
-    const INLINE: usize = 32;
+    const INLINE: usize = 8;
 
     fn new(arch: &'a Arch) -> Self {
         TileCosts {
@@ -664,7 +648,7 @@ impl<'a> TileCosts<'a> {
 struct Timeline {
     cycles: u64,
     breakdown: Breakdown,
-    /// The units' busy totals.
+    /// The units' busy totals: the array's is the breakdown's compute and fill/drain cycles.
     compute_cycles: u64,
     dma_cycles: u64,
 }
@@ -692,9 +676,22 @@ fn walk_every_tile<S>(
 /// [`timeline`], walking every tile when `PLAIN` (for tests: the periodic walk must give the same
 /// figures).
 fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<Timeline> {
+    if arch.dram().outstanding_transfers() == 1 {
+        timeline_with::<PLAIN, 1>(arch, schedule, cap)
+    } else {
+        timeline_with::<PLAIN, MAX_SLOTS>(arch, schedule, cap)
+    }
+}
+
+/// [`timeline_by`] with room for `SLOTS` transfer slots in the walk's state.
+fn timeline_with<const PLAIN: bool, const SLOTS: usize>(
+    arch: &Arch,
+    schedule: &Schedule,
+    cap: u64,
+) -> Option<Timeline> {
     use std::ops::ControlFlow;
     let mut costs = TileCosts::new(arch);
-    let loads = |w: &mut Walk, c: &TileCost, configs: u32| {
+    let loads = |w: &mut Walk<SLOTS>, c: &TileCost, configs: u32| {
         for _ in 0..configs {
             w.config();
         }
@@ -705,13 +702,13 @@ fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) ->
             w.dma(c.weight.0, c.weight.1);
         }
     };
-    let stores = |w: &mut Walk, c: &TileCost| {
+    let stores = |w: &mut Walk<SLOTS>, c: &TileCost| {
         for _ in 0..c.stores {
             w.dma(c.store.0, c.store.1);
         }
     };
     let overlapped = schedule.overlapped;
-    let compute = |w: &mut Walk, c: &TileCost| {
+    let compute = |w: &mut Walk<SLOTS>, c: &TileCost| {
         if overlapped {
             w.compute_overlapped(arch, c.len);
             if c.orders_prev {
@@ -721,18 +718,18 @@ fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) ->
             w.compute(c.compute, c.len);
         }
     };
-    let over = |w: &Walk| {
+    let over = |w: &Walk<SLOTS>| {
         if w.t > cap {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
         }
     };
-    let mut w = Walk::new(arch);
+    let mut w = Walk::<SLOTS>::new(arch);
     if schedule.double_buffered {
         // loads(0); SYNC dma; per tile j: COMPUTE j; stores(j-1); loads(j+1); SYNC dma (not after
         // the last); then SYNC compute; stores(last); HALT (mapping/src/lower.rs).
-        let body = |w: &mut Walk, sh: &Shape, configs: u32| {
+        let body = |w: &mut Walk<SLOTS>, sh: &Shape, configs: u32| {
             let id = costs.id(sh);
             match w.prev {
                 None => loads(w, costs.get(id), configs),
@@ -742,7 +739,7 @@ fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) ->
                         stores(w, costs.get(q));
                     }
                     loads(w, costs.get(id), configs);
-                    w.pending = Some(p);
+                    w.pending = (costs.get(p).stores > 0).then_some(p);
                 }
             }
             w.sync(true, false);
@@ -768,7 +765,7 @@ fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) ->
         }
     } else {
         // Every tile alone: loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma].
-        let body = |w: &mut Walk, sh: &Shape, configs: u32| {
+        let body = |w: &mut Walk<SLOTS>, sh: &Shape, configs: u32| {
             let id = costs.id(sh);
             let c = costs.get(id);
             loads(w, c, configs);
@@ -794,11 +791,11 @@ fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) ->
     if cycles > cap {
         return None;
     }
-    let acc = std::mem::take(&mut w.acc);
+    let breakdown = w.acc.finish(cycles);
     Some(Timeline {
         cycles,
-        breakdown: acc.finish(cycles, false),
-        compute_cycles: w.compute_cycles,
+        breakdown,
+        compute_cycles: breakdown.compute + breakdown.fill_drain,
         dma_cycles: w.dma_cycles,
     })
 }

@@ -7,16 +7,17 @@
 //! - `dma_stall`: between COMPUTEs, the array idle while the DMA is busy;
 //! - `issue`: between COMPUTEs, both idle (SYNC and issue cycles, CONFIGs).
 //!
-//! The analytical model and both simulator engines fill it: the event engine and the model from
-//! each unit's busy intervals as the in-order controller issues them ([`Breakdown::compute`],
-//! [`Breakdown::dma`]), the stepped engine cycle by cycle ([`Breakdown::tick`]).
+//! The analytical model and both simulator engines fill it: the event engine from each unit's busy
+//! intervals as the in-order controller issues them ([`BreakdownAcc::compute`],
+//! [`BreakdownAcc::dma`]), the stepped engine cycle by cycle ([`BreakdownAcc::tick`]), and the model
+//! from the same intervals through [`SyncedAcc`], which relies on every COMPUTE waiting for the DMA
+//! (as the lowering's programs do) to keep a sum where the others keep the intervals.
 
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
 /// DMA busy intervals `(start, end)` in issue order: a queue that keeps a few inline and spills to
-/// the heap past that (the analytical model builds and copies one per estimate and per loop it
-/// tries to skip, so the common case must not allocate). An interval that starts the cycle after
+/// the heap past that (the common case does not allocate). An interval that starts the cycle after
 /// the last one ends extends it: the pair and their union overlap any gap by the same cycles.
 #[derive(Debug, Default)]
 struct Spans {
@@ -44,14 +45,6 @@ impl Spans {
     fn iter(&self) -> impl Iterator<Item = &(u64, u64)> {
         let (a, b) = self.as_slices();
         a.iter().chain(b)
-    }
-
-    fn len(&self) -> usize {
-        if self.heap.is_empty() {
-            self.len
-        } else {
-            self.heap.len()
-        }
     }
 
     #[inline]
@@ -127,16 +120,6 @@ impl Spans {
         }
     }
 
-    fn for_each_mut(&mut self, mut f: impl FnMut(&mut (u64, u64))) {
-        if self.heap.is_empty() {
-            self.inline[self.head..self.head + self.len]
-                .iter_mut()
-                .for_each(f);
-        } else {
-            self.heap.iter_mut().for_each(&mut f);
-        }
-    }
-
     /// `self` as a copy of `source`, reusing the heap buffer.
     fn copy_from(&mut self, source: &Spans) {
         if source.heap.is_empty() {
@@ -184,6 +167,32 @@ impl Breakdown {
         ]
     }
 
+    /// `self - before`, field by field (`None` if a field went down).
+    pub fn checked_since(&self, before: &Breakdown) -> Option<Breakdown> {
+        let d = |a: u64, b: u64| a.checked_sub(b);
+        Some(Breakdown {
+            compute: d(self.compute, before.compute)?,
+            fill_drain: d(self.fill_drain, before.fill_drain)?,
+            first_load: d(self.first_load, before.first_load)?,
+            last_store: d(self.last_store, before.last_store)?,
+            dma_stall: d(self.dma_stall, before.dma_stall)?,
+            issue: d(self.issue, before.issue)?,
+        })
+    }
+
+    /// `self + k · inc`, field by field (`None` on overflow).
+    pub fn checked_add_times(&self, inc: &Breakdown, k: u64) -> Option<Breakdown> {
+        let add = |x: u64, d: u64| d.checked_mul(k).and_then(|v| x.checked_add(v));
+        Some(Breakdown {
+            compute: add(self.compute, inc.compute)?,
+            fill_drain: add(self.fill_drain, inc.fill_drain)?,
+            first_load: add(self.first_load, inc.first_load)?,
+            last_store: add(self.last_store, inc.last_store)?,
+            dma_stall: add(self.dma_stall, inc.dma_stall)?,
+            issue: add(self.issue, inc.issue)?,
+        })
+    }
+
     pub fn add(&mut self, o: &Breakdown) {
         self.compute += o.compute;
         self.fill_drain += o.fill_drain;
@@ -215,8 +224,7 @@ impl Clone for BreakdownAcc {
         c
     }
 
-    /// Field by field, without allocating while the DMA intervals are few (the analytical model
-    /// saves a walk's state at every loop it tries to skip).
+    /// Field by field, without allocating while the DMA intervals are few.
     fn clone_from(&mut self, source: &Self) {
         let BreakdownAcc {
             b,
@@ -277,79 +285,8 @@ impl BreakdownAcc {
         let last_end = self.last_end.map_or(end, |e| e.max(end));
         self.last_end = Some(last_end);
         // Later gaps begin after `last_end`: the DMA's cycles up to it can no longer fall in one.
-        // Dropping them keeps the queue short, and equal (shifted) across periodic stretches.
+        // Dropping them keeps the queue short.
         self.dma.drop_before(last_end.saturating_add(1));
-    }
-
-    /// The increment of the totals since `before` if every time this accumulator holds is
-    /// `before`'s moved by `dt` (then each further identical stretch of busy intervals adds the same
-    /// increment): for skipping periodic stretches of a walk.
-    pub fn period_since(&self, before: &BreakdownAcc, dt: u64) -> Option<Breakdown> {
-        let shifted = |a: u64, b: u64| b.checked_add(dt) == Some(a);
-        let same_end = match (self.last_end, before.last_end) {
-            (Some(a), Some(b)) => shifted(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        let same_dma = self.dma.len() == before.dma.len()
-            && self
-                .dma
-                .iter()
-                .zip(before.dma.iter())
-                .all(|(&(s, t), &(s0, t0))| shifted(s, s0) && shifted(t, t0));
-        let stepped_idle = self.idle == 0 && before.idle == 0 && !self.was_busy && !before.was_busy;
-        if !(same_end && same_dma && stepped_idle) {
-            return None;
-        }
-        let d = |a: u64, b: u64| a.checked_sub(b);
-        Some(Breakdown {
-            compute: d(self.b.compute, before.b.compute)?,
-            fill_drain: d(self.b.fill_drain, before.b.fill_drain)?,
-            first_load: d(self.b.first_load, before.b.first_load)?,
-            last_store: d(self.b.last_store, before.b.last_store)?,
-            dma_stall: d(self.b.dma_stall, before.b.dma_stall)?,
-            issue: d(self.b.issue, before.b.issue)?,
-        })
-    }
-
-    /// Apply `k` more periods of `dt` cycles and `inc` totals ([`BreakdownAcc::period_since`]);
-    /// `false` (unchanged) on overflow.
-    pub fn repeat(&mut self, dt: u64, inc: &Breakdown, k: u64) -> bool {
-        let Some(shift) = dt.checked_mul(k) else {
-            return false;
-        };
-        let add = |x: u64, d: u64| d.checked_mul(k).and_then(|v| x.checked_add(v));
-        let b = (|| {
-            Some(Breakdown {
-                compute: add(self.b.compute, inc.compute)?,
-                fill_drain: add(self.b.fill_drain, inc.fill_drain)?,
-                first_load: add(self.b.first_load, inc.first_load)?,
-                last_store: add(self.b.last_store, inc.last_store)?,
-                dma_stall: add(self.b.dma_stall, inc.dma_stall)?,
-                issue: add(self.b.issue, inc.issue)?,
-            })
-        })();
-        let last_end = match self.last_end {
-            Some(e) => match e.checked_add(shift) {
-                Some(v) => Some(v),
-                None => return false,
-            },
-            None => None,
-        };
-        // check that every interval shifts without overflow before changing anything (no copy of
-        // the deque)
-        if self
-            .dma
-            .iter()
-            .any(|iv| iv.0.checked_add(shift).is_none() || iv.1.checked_add(shift).is_none())
-        {
-            return false;
-        }
-        let Some(b) = b else { return false };
-        self.dma
-            .for_each_mut(|iv| *iv = (iv.0 + shift, iv.1 + shift));
-        (self.b, self.last_end) = (b, last_end);
-        true
     }
 
     /// One cycle of a cycle-stepped run: whether the compute and DMA units are busy in it. The
@@ -386,6 +323,100 @@ impl BreakdownAcc {
         } else {
             self.b.last_store = cycles - self.last_end.map_or(0, |e| e + 1);
         }
+        debug_assert_eq!(self.b.total(), cycles);
+        self.b
+    }
+}
+
+/// [`BreakdownAcc`] for runs in which every COMPUTE waits for the DMA to be done (the lowering puts
+/// a `SYNC dma` before each one, and the analytical model walks its programs): every DMA interval
+/// then ends before the next COMPUTE starts, so the DMA cycles in the gap before a COMPUTE are all
+/// those recorded since the array's last busy cycle, and their sum stands for the queue of
+/// intervals. Plain data, so that a walk's state copies cheaply.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SyncedAcc {
+    b: Breakdown,
+    /// Last busy cycle of the latest COMPUTE.
+    last_end: Option<u64>,
+    /// DMA busy cycles after `last_end`: all of them fall in the gap before the next COMPUTE.
+    dma: u64,
+}
+
+impl SyncedAcc {
+    /// A DMA instruction busy in cycles `start..=end`, in issue order, ending before the next
+    /// COMPUTE starts.
+    #[inline]
+    pub fn dma(&mut self, start: u64, end: u64) {
+        // only its cycles after the array's last busy one fall in a gap
+        let start = match self.last_end {
+            Some(e) => start.max(e.saturating_add(1)),
+            None => start,
+        };
+        if start <= end {
+            self.dma += end - start + 1;
+        }
+    }
+
+    /// A COMPUTE busy in cycles `start..=end`, streaming `len` words, in issue order, after every
+    /// DMA interval recorded so far (tiles may overlap as in [`BreakdownAcc::compute`]).
+    #[inline]
+    pub fn compute(&mut self, start: u64, end: u64, len: u64) {
+        let from = match self.last_end {
+            None => {
+                self.b.first_load = start;
+                start
+            }
+            Some(e) if start > e => {
+                // the gap e+1 ..= start-1 holds every DMA cycle since e
+                self.b.dma_stall += self.dma;
+                self.b.issue += (start - e - 1) - self.dma;
+                start
+            }
+            Some(e) => e + 1,
+        };
+        self.dma = 0;
+        self.b.compute += len;
+        // busy cycles for now; the streamed ones move to `compute` in `finish`
+        self.b.fill_drain += (end + 1).saturating_sub(from);
+        self.last_end = Some(self.last_end.map_or(end, |e| e.max(end)));
+    }
+
+    /// The increment of the totals since `before` if this accumulator is `before` moved by `dt`
+    /// cycles (then each further identical stretch of intervals adds the same increment): for
+    /// skipping periodic stretches of a walk.
+    pub fn period_since(&self, before: &SyncedAcc, dt: u64) -> Option<Breakdown> {
+        let same_end = match (self.last_end, before.last_end) {
+            (Some(a), Some(b)) => b.checked_add(dt) == Some(a),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same_end || self.dma != before.dma {
+            return None;
+        }
+        self.b.checked_since(&before.b)
+    }
+
+    /// Apply `k` more periods of `dt` cycles and `inc` totals ([`SyncedAcc::period_since`]);
+    /// `false` (unchanged) on overflow.
+    pub fn repeat(&mut self, dt: u64, inc: &Breakdown, k: u64) -> bool {
+        let last_end = match self.last_end {
+            None => None,
+            Some(e) => match dt.checked_mul(k).and_then(|s| e.checked_add(s)) {
+                None => return false,
+                e => e,
+            },
+        };
+        let Some(b) = self.b.checked_add_times(inc, k) else {
+            return false;
+        };
+        (self.b, self.last_end) = (b, last_end);
+        true
+    }
+
+    /// The breakdown of a run of `cycles` cycles.
+    pub fn finish(mut self, cycles: u64) -> Breakdown {
+        self.b.fill_drain -= self.b.compute;
+        self.b.last_store = cycles - self.last_end.map_or(0, |e| e + 1);
         debug_assert_eq!(self.b.total(), cycles);
         self.b
     }
@@ -477,6 +508,35 @@ mod tests {
             }
             let cycles = t.max(dma_free).max(cmp_end) + 1;
             prop_assert_eq!(acc.finish(cycles, false), r.finish(cycles));
+        }
+
+        /// On runs in which every COMPUTE starts after the DMA is done (a SYNC on the DMA before
+        /// each), the sum [`SyncedAcc`] keeps gives the reference's breakdown.
+        #[test]
+        fn the_synced_accumulator_equals_the_reference_on_synced_runs(
+            ops in proptest::collection::vec((proptest::bool::weighted(0.75), 0u64..20, 1u64..9, 0u64..30), 1..160),
+        ) {
+            let (mut acc, mut r) = (SyncedAcc::default(), Reference::default());
+            let (mut t, mut dma_free, mut cmp_end) = (0u64, 0u64, 0u64);
+            for &(is_dma, gap, busy, len) in &ops {
+                t += gap;
+                if is_dma {
+                    let start = t.max(dma_free);
+                    let end = start + busy - 1;
+                    acc.dma(start, end);
+                    r.dma.push_back((start, end));
+                    dma_free = end + 1;
+                } else {
+                    // after the DMA; possibly before the previous COMPUTE ends (overlapped tiles)
+                    let start = t.max(dma_free).max(cmp_end.saturating_sub(len % 3));
+                    let end = start + busy + len;
+                    acc.compute(start, end, len.min(busy + len));
+                    r.compute(start, end, len.min(busy + len));
+                    cmp_end = cmp_end.max(end + 1);
+                }
+            }
+            let cycles = t.max(dma_free).max(cmp_end) + 1;
+            prop_assert_eq!(acc.finish(cycles), r.finish(cycles));
         }
     }
 }
