@@ -371,11 +371,12 @@ pub fn bench_event(ev: BenchEvent) {
     match ev {
         BenchEvent::VsVerilator(r) => {
             outln!(
-                "{} on {} ({}; Verilator build {:.1} s):",
+                "{} on {} ({}; Verilator build {:.1} s, C++ at {}):",
                 r.gemm,
                 r.arch,
                 r.dataflow,
-                r.verilator_build_s
+                r.verilator_build_s,
+                r.verilator_opt
             );
             for e in &r.engines {
                 outln!(

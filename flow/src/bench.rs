@@ -46,6 +46,8 @@ pub struct VsVerilator {
     pub dataflow: String,
     pub gemm: String,
     pub verilator_build_s: f64,
+    /// The C++ optimisation of the Verilator model (`TESSERA_VERILATOR_OPT`, default `-Os`).
+    pub verilator_opt: String,
     pub engines: Vec<EngineFigure>,
     /// Event engine speed-up over Verilator (run time only).
     pub event_speedup: f64,
@@ -256,6 +258,7 @@ pub fn vs_verilator(arch: &Arch, g: &Gemm, cache: &Path, tools: &Tools) -> Resul
         dataflow: arch.dataflow().name().to_string(),
         gemm: format!("M={} K={} N={}", g.m, g.k, g.n),
         verilator_build_s: build,
+        verilator_opt: tessera_verif::run::opt_level()?,
         event_speedup: rtl_fig.wall_s / event.wall_s,
         cycles_equal: rtl.cycles == event.cycles
             && event.cycles == stepped.cycles

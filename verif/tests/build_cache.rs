@@ -1,4 +1,5 @@
-//! The Verilator build cache: two builds of the same design at once both succeed and share one entry.
+//! The Verilator build cache: two builds of the same design at once both succeed and share one
+//! entry; a later design links the Verilator runtime the first build compiled.
 //! (Its own test binary, so that its two builds are the only ones running: the machine has 2 cores.)
 
 mod common;
@@ -24,10 +25,36 @@ fn concurrent_builds_of_one_hash_share_the_entry() {
         .collect();
     assert_eq!(
         entries.len(),
-        1,
-        "one cache entry, no leftover build folders: {entries:?}"
+        2,
+        "one cache entry and the runtime, no leftover build folders: {entries:?}"
     );
+    assert!(entries.iter().any(|e| e.starts_with("verilator-runtime-")));
     // a third call is a cache hit
     let c = tessera_verif::build_testbench_in(cache.path(), &arch, &design, &t).unwrap();
     assert_eq!(a, c);
+}
+
+#[test]
+fn a_second_design_links_the_runtime_the_first_compiled() {
+    let Some(t) = common::tools(false) else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let log = |name: &str| {
+        let arch = tessera_arch::builtin::arch(name).unwrap();
+        let design = tessera_rtl_gen::emit(&arch).unwrap();
+        let exe = tessera_verif::build_testbench_in(cache.path(), &arch, &design, &t).unwrap();
+        std::fs::read_to_string(exe.parent().unwrap().parent().unwrap().join("build.log")).unwrap()
+    };
+    let compiles_runtime = |log: &str| log.contains("verilated.cpp");
+    assert!(compiles_runtime(&log("ws_1x1")));
+    assert!(!compiles_runtime(&log("os_1x1")));
+    let runtimes = std::fs::read_dir(cache.path())
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            name.to_string_lossy().starts_with("verilator-runtime-")
+        })
+        .count();
+    assert_eq!(runtimes, 1);
 }
