@@ -43,9 +43,10 @@ pub struct ArraySpec {
     pub rows: i64,
     pub cols: i64,
     pub dataflow: Dataflow,
-    /// Weight-stationary only: every PE holds a second (shadow) weight register, so the next
-    /// tile's weights preload while the current tile streams (docs/TIMING.md, "double-buffered
-    /// weights"). Off when left out.
+    /// Weight- and input-stationary: every PE holds a second (shadow) register for its stationary
+    /// operand (the weights; on an input-stationary array the inputs), so the next tile's operand
+    /// preloads while the current tile streams (docs/TIMING.md, "double-buffered weights"). Off
+    /// when left out.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub weight_double_buffer: bool,
     /// How the streamed operands reach the PEs and how a column's partial sums are reduced
@@ -659,17 +660,12 @@ impl ArchSpec {
             },
         )?;
         ensure(
-            !a.weight_double_buffer || a.dataflow == Dataflow::WeightStationary,
+            !a.weight_double_buffer || a.dataflow != Dataflow::OutputStationary,
             "array.weight_double_buffer",
-            || match a.dataflow {
-                Dataflow::InputStationary => "is a weight-stationary option: an \
-                        input-stationary array does not double-buffer its stationary inputs (not \
-                        modelled yet; turn it off)"
-                    .to_string(),
-                _ => format!(
-                    "is a weight-stationary option (the {} array keeps no weights in its PEs)",
-                    a.dataflow.name()
-                ),
+            || {
+                "is a weight- and input-stationary option (an output-stationary array keeps no \
+                 operand in its PEs)"
+                    .to_string()
             },
         )?;
         ensure(
@@ -926,7 +922,7 @@ mod tests {
     }
 
     #[test]
-    fn double_buffered_weights_are_a_weight_stationary_option() {
+    fn double_buffered_stationary_operands_are_a_weight_and_input_stationary_option() {
         let ws = crate::builtin::arch_spec("ws_4x4")
             .unwrap()
             .with_weight_double_buffer(true);
@@ -936,6 +932,11 @@ mod tests {
             .validate()
             .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("array.weight_double_buffer"));
+        assert!(e.message.contains("output-stationary"), "{e}");
+        let is = crate::builtin::arch_spec("is_4x4")
+            .unwrap()
+            .with_weight_double_buffer(true);
+        assert!(is.validate().unwrap().weight_double_buffered());
         // left out: off; and written only when on
         let text: ArchSpec = tessera_core::load::parse_ron(
             "ArchSpec(name: \"a\", array: (rows: 2, cols: 2, dataflow: WeightStationary), \
@@ -973,14 +974,6 @@ mod tests {
         let e = s.validate().unwrap_err();
         assert_eq!(e.field.as_deref(), Some("buffers.input.capacity_bytes"));
         assert!(e.message.contains("too small for one tile"), "{e}");
-        // double-buffered stationary operands are a weight-stationary option, named as such
-        let e = builtin::arch_spec("is_4x4")
-            .unwrap()
-            .with_weight_double_buffer(true)
-            .validate()
-            .unwrap_err();
-        assert_eq!(e.field.as_deref(), Some("array.weight_double_buffer"));
-        assert!(e.message.contains("input-stationary"), "{e}");
     }
 
     #[test]

@@ -88,6 +88,9 @@ pub struct Shape {
     pub accumulate: bool,
     /// The first COMPUTE of an output tile (its k-tile's and slice's first).
     pub new_tile: bool,
+    /// A slice of the operand the COMPUTE streams was loaded for it: A, or B on an
+    /// input-stationary array (where it is the weight buffer's).
+    pub stream_loaded: bool,
     /// Input-buffer words the COMPUTE reads.
     pub input_reads: u32,
     /// Weight-buffer words the COMPUTE reads.
@@ -107,12 +110,12 @@ impl Shape {
     }
 
     /// Whether, on an array that overlaps COMPUTEs, the lowering follows this tile's COMPUTE with a
-    /// `SYNC prev_compute` (mapping/src/lower.rs): it loaded an input slice (the next loads may
-    /// rewrite the half the previous tile read) or it starts an output tile (the previous one's
-    /// stores follow). With one tile of each operand kept, an output tile's first tile always
-    /// loads an input slice; with a kept A panel it may not.
+    /// `SYNC prev_compute` (mapping/src/lower.rs): it loaded a slice of the streamed operand (the
+    /// next loads may rewrite the half the previous tile streamed from) or it starts an output
+    /// tile (the previous one's stores follow). With one tile of each operand kept, an output
+    /// tile's first tile always loads a streamed slice; with a kept panel of it it may not.
     pub fn orders_prev(&self) -> bool {
-        self.input_words > 0 || self.new_tile
+        self.stream_loaded || self.new_tile
     }
 }
 
@@ -481,6 +484,10 @@ impl Schedule {
             len,
             accumulate: !k.first,
             new_tile: k.first && slice.first,
+            stream_loaded: match self.dataflow {
+                Dataflow::InputStationary => weight_words > 0,
+                _ => input_words > 0,
+            },
             input_reads: words.input,
             weight_reads: words.weight,
             out_words: words.out,
@@ -754,8 +761,8 @@ mod tests {
                 };
                 let sh = Shape {
                     input_words: f[0], weight_words: f[1], len: f[2], accumulate: *accumulate,
-                    new_tile: !*accumulate, input_reads: f[3], weight_reads: f[4], out_words: f[5], stores: f[6],
-                    store_words: f[7],
+                    new_tile: !*accumulate, stream_loaded: f[0] > 0, input_reads: f[3], weight_reads: f[4],
+                    out_words: f[5], stores: f[6], store_words: f[7],
                 };
                 acc.add(&sh, *mult, r, c);
                 let w = |x: u32| u128::from(x);

@@ -313,10 +313,10 @@ fn check(a: &Arch) -> Result<()> {
             format!("{} has no templates", a.dataflow().name()),
         ));
     }
-    if a.weight_double_buffered() && a.dataflow() != Dataflow::WeightStationary {
+    if a.weight_double_buffered() && a.dataflow() == Dataflow::OutputStationary {
         return Err(bad(
             "array.weight_double_buffer",
-            "double-buffered PEs have weight-stationary templates only".into(),
+            "double-buffered PEs have weight- and input-stationary templates only".into(),
         ));
     }
     // Validation already refuses these; the interconnect options exist in the weight-stationary

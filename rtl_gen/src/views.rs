@@ -316,11 +316,14 @@ pub(crate) struct ComputeWsDbView {
     pub pre_bits: u32,
     /// Width of the cycles-since-stream counter: holds R + C.
     pub since_bits: u32,
+    /// Input-stationary: the top wires the ports the other way round (see [`ComputeWsView`]).
+    pub swapped: bool,
 }
 
 impl ComputeWsDbView {
     pub fn new(a: &Arch) -> ComputeWsDbView {
-        let wd = Widths::of(a);
+        // the streamed and preloaded words (swapped on an input-stationary array)
+        let wd = Widths::unit(a);
         ComputeWsDbView {
             hdr: Header::new(a),
             name: a.name().to_string(),
@@ -334,6 +337,7 @@ impl ComputeWsDbView {
             acc_bits: wd.acc_bits,
             pre_bits: bits_for(u64::from(a.rows()) + 1),
             since_bits: bits_for(u64::from(a.rows()) + u64::from(a.cols())),
+            swapped: a.dataflow() == Dataflow::InputStationary,
         }
     }
 }

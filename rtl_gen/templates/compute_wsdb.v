@@ -14,6 +14,12 @@
 // busy: some COMPUTE issued is not done; full: a tile is waiting (no COMPUTE can issue);
 // prev_busy: some COMPUTE but the last issued is not done.
 // trace_done (observability only, combinational): high in the cycle of a tile's last write.
+{%- if swapped %}
+// Input-stationary (docs/TIMING.md, "Compute unit: input-stationary"): the top wires the preload
+// port (w_*) to the input buffer and the stream port (in_*) to the weight buffer, and passes the
+// COMPUTE's w_addr as in_addr and its in_addr as w_addr: the preloaded, double-buffered words are
+// rows of A (byte c = column c), the streamed words columns of B (byte r = row r).
+{%- endif %}
 module {{ name }}_compute (
     input  wire          clk,
     input  wire          rst,

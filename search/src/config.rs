@@ -286,7 +286,7 @@ pub struct SearchConfig {
 impl SearchConfig {
     /// A small default run around `base`: both dataflows (weight- and output-stationary, whatever
     /// `base`'s); rows and cols from {2, 4, 8, 16, 32}; each buffer from {¼, ½, 1, 2} × `base`'s
-    /// capacity; 2 banks; weight double-buffering off and on (weight-stationary points only);
+    /// capacity; 2 banks; double-buffering of the stationary operand off and on (weight- and input-stationary points);
     /// constrained to `base`'s PEs and SRAM (the search looks for a better
     /// design with the same resources); EDP; evolutionary; 200 evaluations.
     pub fn default_for(base: &Arch) -> SearchConfig {

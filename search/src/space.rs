@@ -35,10 +35,10 @@ pub struct SearchSpace {
     /// `InputStationary` to search it too.
     #[serde(default = "default_dataflows")]
     pub dataflow: Vec<Dataflow>,
-    /// Whether the PEs double-buffer the stationary weights (`array.weight_double_buffer`; the
-    /// next tile's weights preload while the current one streams), each of `false`, `true`.
-    /// Only weight-stationary arrays have it: a point with `true` and another dataflow does not
-    /// validate and is skipped. Defaults to `[false]`.
+    /// Whether the PEs double-buffer their stationary operand (`array.weight_double_buffer`; the
+    /// next tile's weights, or inputs on an input-stationary array, preload while the current one
+    /// streams), each of `false`, `true`. Output-stationary arrays have none: a point with `true`
+    /// and that dataflow does not validate and is skipped. Defaults to `[false]`.
     #[serde(default = "default_double_buffer")]
     pub weight_double_buffer: Vec<bool>,
     /// The array interconnects (`array.noc`: systolic or broadcast streaming, a partial-sum chain

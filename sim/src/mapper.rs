@@ -366,7 +366,7 @@ mod tests {
             fast.dram.latency_cycles = 1;
             fast.dram.bytes_per_cycle = 4096;
             archs.push(fast.validate().unwrap());
-            if df == Dataflow::WeightStationary {
+            if df != Dataflow::OutputStationary {
                 archs.push(
                     spec("ws_4x4")
                         .with_weight_double_buffer(true)
@@ -493,7 +493,7 @@ mod tests {
             s.dram.latency_cycles = rng.random_range(1..=30);
             // one to four DMA transfer slots (with several the bounds are looser, still bounds)
             s.dram.outstanding_transfers = Some(rng.random_range(1..=4));
-            if df == Dataflow::WeightStationary && rng.random_bool(0.3) {
+            if df != Dataflow::OutputStationary && rng.random_bool(0.3) {
                 s = s.with_weight_double_buffer(true);
             }
             let Ok(arch) = s.validate() else { continue };

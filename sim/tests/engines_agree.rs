@@ -50,7 +50,7 @@ fn small_arch_db(
     acc_words: i64,
 ) -> Arch {
     let a = small_arch(dataflow, rows, cols, banks, bpc, lat, in_words, acc_words);
-    if db && dataflow == Dataflow::WeightStationary {
+    if db && dataflow != Dataflow::OutputStationary {
         a.spec()
             .clone()
             .with_weight_double_buffer(true)
@@ -668,6 +668,7 @@ fn buffers_deeper_than_65536_words() {
         (Dataflow::WeightStationary, true),
         (Dataflow::OutputStationary, false),
         (Dataflow::InputStationary, false),
+        (Dataflow::InputStationary, true),
     ] {
         // 1x1 and 2x2 arrays: 1- and 2-byte words, so a few hundred KiB is past 2^16 words
         for (rows, cols) in [(1, 1), (2, 2)] {

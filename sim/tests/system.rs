@@ -29,7 +29,7 @@ fn small(dataflow: Dataflow, db: bool, rows: i64, cols: i64, bpc: i64, lat: i64)
         lat,
     )
     .with_dataflow(dataflow);
-    if db && dataflow == Dataflow::WeightStationary {
+    if db && dataflow != Dataflow::OutputStationary {
         s.with_weight_double_buffer(true)
     } else {
         s

@@ -468,9 +468,10 @@ fn double_buffered(arch: &Arch) -> Arch {
     s.validate().unwrap()
 }
 
-/// Weight-stationary arrays with double-buffered weights, whose tiles overlap in the array: random
-/// designs and mappings (one and two banks, both engines), convolutions and batched products, and
-/// the whole DQN, each RTL ≡ simulator bit-exact and cycle-equal, with identical event traces.
+/// Arrays with double-buffered stationary operands, whose tiles overlap in the array: random
+/// weight- and input-stationary designs and mappings (one and two banks, both engines),
+/// convolutions and batched products on both dataflows, and the whole DQN, each RTL ≡ simulator
+/// bit-exact and cycle-equal, with identical event traces.
 #[test]
 fn double_buffered_weights_verify() {
     let Some(tools) = tools_for_tests(false) else {
@@ -495,8 +496,14 @@ fn double_buffered_weights_verify() {
     let mut done = 0;
     while done < 6 {
         let banks = if done < 5 { 2 } else { 1 };
+        // every third design input-stationary (double-buffered inputs)
+        let df = if done % 3 == 1 {
+            Dataflow::InputStationary
+        } else {
+            Dataflow::WeightStationary
+        };
         let Some((arch, w, mp)) = random_design(&mut pick, &format!("rand_db{done}"), banks, |s| {
-            s.with_weight_double_buffer(true)
+            s.with_dataflow(df).with_weight_double_buffer(true)
         }) else {
             continue;
         };
@@ -532,6 +539,12 @@ fn double_buffered_weights_verify() {
         &double_buffered(&builtin::arch("ws_2x3").unwrap()),
         &convs,
         Engine::Stepped,
+        MappingSpec::default(),
+    );
+    traced(
+        &double_buffered(&builtin::arch("is_2x3").unwrap()),
+        &convs,
+        Engine::Event,
         MappingSpec::default(),
     );
     check(

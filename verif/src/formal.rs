@@ -397,7 +397,12 @@ struct Miter {
 impl Reference {
     fn of(arch: &Arch) -> Result<&'static Reference> {
         match arch.dataflow() {
-            Dataflow::WeightStationary if arch.weight_double_buffered() => Ok(&WS_DB),
+            // an input-stationary array with double-buffered inputs uses the same PE
+            Dataflow::WeightStationary | Dataflow::InputStationary
+                if arch.weight_double_buffered() =>
+            {
+                Ok(&WS_DB)
+            }
             // an input-stationary array is built from the weight-stationary PE (the operands'
             // roles are swapped outside it, docs/TIMING.md): the same reference holds, for each
             // interconnect

@@ -437,6 +437,9 @@ mod tests {
         assert_eq!(parse_opt(Some("".into())).unwrap(), "-Os");
         assert_eq!(parse_opt(Some("-O0".into())).unwrap(), "-O0");
         let e = parse_opt(Some("-O0 -DX".into())).unwrap_err().to_string();
-        assert!(e.contains("TESSERA_VERILATOR_OPT") && e.contains("-O0 -DX"), "{e}");
+        assert!(
+            e.contains("TESSERA_VERILATOR_OPT") && e.contains("-O0 -DX"),
+            "{e}"
+        );
     }
 }

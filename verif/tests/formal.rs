@@ -65,6 +65,20 @@ fn input_stationary_pes_are_proven() {
         "{}",
         r.property
     );
+    // with double-buffered inputs: the double-buffered PE, against its reference
+    let arch = builtin("is_2x3")
+        .spec()
+        .clone()
+        .with_weight_double_buffer(true)
+        .validate()
+        .unwrap();
+    let design = tessera_rtl_gen::emit(&arch).unwrap();
+    let r = prove_pe(&arch, &design, &t).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        r.property.contains("sw_in ? w_out : w_act"),
+        "{}",
+        r.property
+    );
 }
 
 /// The PE with double-buffered weights: proven, and a PE that multiplies by the active weight even

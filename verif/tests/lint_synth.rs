@@ -107,6 +107,16 @@ fn lint_input_stationary() {
     s.buffers.input.capacity_bytes = 3 * 3 * 7;
     s.buffers.weight.capacity_bytes = 5 * 3 * 6;
     lint(&s.validate().unwrap());
+    // double-buffered inputs, on the odd array too (preload and stream words of different widths)
+    lint(&s.with_weight_double_buffer(true).validate().unwrap());
+    lint(&is_db("is_2x3"));
+}
+
+/// A built-in input-stationary array with double-buffered inputs.
+fn is_db(name: &str) -> Arch {
+    let mut s = builtin(name).spec().clone().with_weight_double_buffer(true);
+    s.name = format!("{name}_db");
+    s.validate().unwrap()
 }
 
 #[test]
@@ -140,6 +150,7 @@ fn synth_os_2x3_and_os_4x4() {
 #[test]
 fn synth_is_2x3() {
     synth(&builtin("is_2x3"));
+    synth(&is_db("is_2x3"));
 }
 
 #[test]

@@ -218,7 +218,8 @@ struct Active {
     pc: usize,
     fp: (Footprint, usize),
     /// The cycles each footprint entry is touched in (an overlapped tile reads its weights only
-    /// while it preloads, its inputs only while it streams, and writes back only after).
+    /// while it preloads, its inputs only while it streams — the other way round on an
+    /// input-stationary array — and writes back only after).
     spans: [(u64, u64); 3],
 }
 
@@ -480,13 +481,19 @@ impl EventSim {
                         .contract
                         .overlapped_tile(arch, t, len.into(), ov.last.as_ref());
                     check_overlap(ov, &tile, &ins, pc, program)?;
-                    // footprint order: input, weight, accumulator
+                    // footprint order: input, weight, accumulator; an input-stationary tile
+                    // preloads from the input buffer and streams the weight buffer
                     let (rr, cc) = (u64::from(arch.rows()), u64::from(arch.cols()));
-                    let spans = [
+                    let (streamed, preloaded) = (
                         (tile.stream, tile.stream + tile.len - 1),
                         (tile.preload, tile.preload + rr - 1),
-                        (tile.stream + rr + cc - 1, tile.done),
-                    ];
+                    );
+                    let (input, weight) = if arch.dataflow() == Dataflow::InputStationary {
+                        (preloaded, streamed)
+                    } else {
+                        (streamed, preloaded)
+                    };
+                    let spans = [input, weight, (tile.stream + rr + cc - 1, tile.done)];
                     issue_span(
                         m,
                         program,

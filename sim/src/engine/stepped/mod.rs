@@ -86,6 +86,9 @@ enum ComputeUnit {
     WsNoc(ws_noc::WsNocUnit),
     /// Input-stationary on that array (ports swapped as for [`ComputeUnit::Is`]).
     IsNoc(ws_noc::WsNocUnit),
+    /// Input-stationary with double-buffered stationary inputs: the double-buffered
+    /// weight-stationary unit, ports swapped as for [`ComputeUnit::Is`].
+    IsDb(ws_db::WsDbUnit),
 }
 
 /// Swap the input and weight sides of the read ports and of a unit's reads: the input-stationary
@@ -102,7 +105,7 @@ impl ComputeUnit {
             ComputeUnit::Ws(u) | ComputeUnit::Is(u) => ctrl::CuState::single(u.busy()),
             ComputeUnit::WsNoc(u) | ComputeUnit::IsNoc(u) => ctrl::CuState::single(u.busy()),
             ComputeUnit::Os(u) => ctrl::CuState::single(u.busy()),
-            ComputeUnit::WsDb(u) => ctrl::CuState {
+            ComputeUnit::WsDb(u) | ComputeUnit::IsDb(u) => ctrl::CuState {
                 accepts: u.accepts(),
                 idle: u.idle(),
                 prev_done: u.prev_done(),
@@ -229,6 +232,9 @@ impl SteppedSim {
                 Dataflow::InputStationary if !arch.noc().is_default() => {
                     ComputeUnit::IsNoc(ws_noc::WsNocUnit::new(r, c, arch.noc()))
                 }
+                Dataflow::InputStationary if arch.weight_double_buffered() => {
+                    ComputeUnit::IsDb(ws_db::WsDbUnit::new(r, c))
+                }
                 Dataflow::InputStationary => ComputeUnit::Is(ws::WsUnit::new(r, c)),
                 _ if !arch.noc().is_default() => {
                     ComputeUnit::WsNoc(ws_noc::WsNocUnit::new(r, c, arch.noc()))
@@ -317,9 +323,16 @@ impl SteppedSim {
                     swap_roles(&mut *ports, &mut out.reads);
                     out
                 }
+                ComputeUnit::IsDb(u) => {
+                    let mut none = Reads::default();
+                    swap_roles(&mut *ports, &mut none);
+                    let mut out = u.eval(ports);
+                    swap_roles(&mut *ports, &mut out.reads);
+                    out
+                }
             };
             let cu_busy = match &cu {
-                ComputeUnit::WsDb(_) => cu_out.busy,
+                ComputeUnit::WsDb(_) | ComputeUnit::IsDb(_) => cu_out.busy,
                 _ => !cu_state.idle,
             };
             m.breakdown.tick(cu_busy, dma.busy());
@@ -353,6 +366,11 @@ impl SteppedSim {
                     u.commit(ports, &cu_out);
                     swap_roles(&mut *ports, &mut cu_out.reads);
                 }
+                ComputeUnit::IsDb(u) => {
+                    swap_roles(&mut *ports, &mut cu_out.reads);
+                    u.commit(ports, &cu_out);
+                    swap_roles(&mut *ports, &mut cu_out.reads);
+                }
             }
             dram.commit(m, &dma_out, ports, t);
             dma.commit(m, &dma_out, grant);
@@ -369,7 +387,7 @@ impl SteppedSim {
                 let row = match &cu {
                     ComputeUnit::Ws(u) | ComputeUnit::Is(u) => u.out_row(),
                     ComputeUnit::WsNoc(u) | ComputeUnit::IsNoc(u) => u.out_row(),
-                    ComputeUnit::WsDb(u) => u.out_row(),
+                    ComputeUnit::WsDb(u) | ComputeUnit::IsDb(u) => u.out_row(),
                     ComputeUnit::Os(u) => u.out_row(),
                 };
                 m.acc[a as usize * c..(a as usize + 1) * c].copy_from_slice(row);
@@ -409,6 +427,11 @@ impl SteppedSim {
                         }),
                         ComputeUnit::WsNoc(u) => u.start(op),
                         ComputeUnit::IsNoc(u) => u.start(ComputeOp {
+                            in_addr: w_addr,
+                            w_addr: in_addr,
+                            ..op
+                        }),
+                        ComputeUnit::IsDb(u) => u.start(ComputeOp {
                             in_addr: w_addr,
                             w_addr: in_addr,
                             ..op
