@@ -827,6 +827,16 @@ pub fn search_multitask(
             ),
         ));
     }
+    let lanes = base.dram().words_per_cycle();
+    if cfg.dram == DramMode::Shared && lanes > 1 {
+        return Err(Diagnostic::field(
+            "dram",
+            format!(
+                "a shared channel needs a base accelerator whose DMA moves one word per cycle, but {} has dram.words_per_cycle = {lanes} (docs/TIMING.md, \"Systems\"); use `partitioned`, or a base with one word per cycle",
+                base.name()
+            ),
+        ));
+    }
     if workloads.len() != cfg.tasks.len() {
         return Err(Diagnostic::internal(
             "internal error: one workload per task expected",

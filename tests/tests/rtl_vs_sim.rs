@@ -41,6 +41,7 @@ fn with_dram(name: &str, bpc: i64, lat: i64) -> Arch {
         bytes_per_cycle: bpc,
         latency_cycles: lat,
         outstanding_transfers: None,
+        words_per_cycle: None,
     };
     s.validate().unwrap()
 }
@@ -600,6 +601,7 @@ fn with_slots(arch: &Arch, o: i64, bpc: i64, lat: i64) -> Arch {
         bytes_per_cycle: bpc,
         latency_cycles: lat,
         outstanding_transfers: Some(o),
+        words_per_cycle: None,
     };
     s.validate().unwrap()
 }
