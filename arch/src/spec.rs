@@ -1074,3 +1074,48 @@ mod tests {
         assert_eq!(s.validate().unwrap_err().field.as_deref(), Some("name"));
     }
 }
+
+#[cfg(test)]
+mod words_per_cycle_tests {
+    use crate::builtin;
+
+    /// `dram.words_per_cycle`: 1 when absent, a power of two up to 8, dividing the input and
+    /// weight banks' words; the errors name the field.
+    #[test]
+    fn words_per_cycle_is_validated() {
+        let base = builtin::arch_spec("ws_2x3").unwrap(); // input banks of 128 words, weight of 64
+        assert_eq!(base.clone().validate().unwrap().dram().words_per_cycle(), 1);
+        for p in [1, 2, 4, 8] {
+            let mut s = base.clone();
+            s.dram.words_per_cycle = Some(p);
+            let a = s.validate().unwrap();
+            assert_eq!(a.dram().words_per_cycle(), p as u32);
+            assert_eq!(a.write_lanes(crate::BufferKind::Input), p as u32);
+            assert_eq!(a.write_lanes(crate::BufferKind::Accumulator), 1);
+        }
+        for p in [0, 3, 6, 16, -1] {
+            let mut s = base.clone();
+            s.dram.words_per_cycle = Some(p);
+            let e = s.validate().unwrap_err();
+            assert_eq!(
+                e.field.as_deref(),
+                Some("dram.words_per_cycle"),
+                "{p}: {e:?}"
+            );
+        }
+        // a weight bank of 12 words (3-byte words, 2 banks of 36 B) interleaves over 2 or 4 lanes,
+        // not 8
+        let mut s = base.clone();
+        s.buffers.weight.capacity_bytes = 72;
+        s.dram.words_per_cycle = Some(8);
+        let e = s.clone().validate().unwrap_err();
+        assert_eq!(
+            e.field.as_deref(),
+            Some("buffers.weight.capacity_bytes"),
+            "{e:?}"
+        );
+        assert!(e.message.contains("dram.words_per_cycle = 8"), "{e:?}");
+        s.dram.words_per_cycle = Some(4);
+        s.validate().unwrap();
+    }
+}

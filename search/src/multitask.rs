@@ -1195,6 +1195,30 @@ mod tests {
         search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap();
     }
 
+    /// A shared channel carries one word per cycle per DMA: a base moving several is refused up
+    /// front, naming the mode; partitioned keeps them.
+    #[test]
+    fn a_shared_channel_refuses_several_words_per_cycle() {
+        let mut spec = builtin::arch_spec("ws_8x8").unwrap();
+        spec.dram.words_per_cycle = Some(2);
+        let base = spec.validate().unwrap();
+        let mut cfg = MultiTaskConfig::default_for(
+            &base,
+            vec![Task {
+                workload: "gemm_37x50x19".into(),
+                max_cycles: None,
+            }],
+        );
+        cfg.evaluations = 1200;
+        let w = vec![tessera_workloads::builtin::workload("gemm_37x50x19").unwrap()];
+        cfg.dram = DramMode::Shared;
+        let e = search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("dram"), "{e:?}");
+        assert!(e.message.contains("words_per_cycle = 2"), "{e:?}");
+        cfg.dram = DramMode::Partitioned;
+        search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap();
+    }
+
     /// On a space small enough to enumerate every system, the search returns the optimum.
     #[test]
     fn the_search_finds_the_optimum_of_an_enumerable_space() {
