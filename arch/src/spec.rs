@@ -139,6 +139,12 @@ pub struct DramSpec {
     /// port"); 1 when not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outstanding_transfers: Option<i64>,
+    /// Buffer words a LOAD may move per cycle (docs/TIMING.md, "DMA unit and the DRAM port"): a
+    /// power of two up to [`MAX_WORDS_PER_CYCLE`]; the input and weight buffers are then
+    /// word-interleaved over that many write lanes. STOREs move one word per cycle. 1 when not
+    /// given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub words_per_cycle: Option<i64>,
 }
 
 /// Which on-chip buffer.
@@ -288,6 +294,7 @@ pub struct Dram {
     bytes_per_cycle: u32,
     latency: Cycles,
     outstanding: u32,
+    words_per_cycle: u32,
 }
 
 impl Dram {
@@ -302,6 +309,12 @@ impl Dram {
     /// O: transfers the DMA may have in flight at once (1 = one at a time).
     pub fn outstanding_transfers(&self) -> u32 {
         self.outstanding
+    }
+    /// P: buffer words a LOAD may move per cycle (1 = one word per cycle; a power of two). The
+    /// input and weight buffers have P write lanes, word `a` in lane `a mod P`; STOREs move one
+    /// word per cycle whatever P is.
+    pub fn words_per_cycle(&self) -> u32 {
+        self.words_per_cycle
     }
 }
 
@@ -377,6 +390,8 @@ pub const MAX_DRAM_BYTES_PER_CYCLE: i64 = 4096;
 pub const MAX_DRAM_LATENCY: i64 = 100_000;
 /// Most DMA transfers in flight (`dram.outstanding_transfers`).
 pub const MAX_OUTSTANDING_TRANSFERS: i64 = 16;
+/// Most buffer words a LOAD moves per cycle (`dram.words_per_cycle`).
+pub const MAX_WORDS_PER_CYCLE: i64 = 8;
 /// Highest clock accepted, and the lowest (a slower clock is surely a unit mistake).
 pub const MAX_CLOCK_MHZ: f64 = 10_000.0;
 pub const MIN_CLOCK_MHZ: f64 = 0.001;
@@ -411,6 +426,16 @@ impl Arch {
     }
     pub fn datatypes(&self) -> Datatypes {
         self.datatypes
+    }
+    /// Write lanes of a buffer: the input and weight buffers take up to `P =
+    /// dram.words_per_cycle` LOAD words per cycle, each bank word-interleaved over `P` SRAMs (word
+    /// `a` of a bank in SRAM `a mod P`, row `a / P`); the accumulator has one (STOREs move one word
+    /// per cycle).
+    pub fn write_lanes(&self, kind: BufferKind) -> u32 {
+        match kind {
+            BufferKind::Accumulator => 1,
+            BufferKind::Input | BufferKind::Weight => self.dram.words_per_cycle,
+        }
     }
     pub fn input(&self) -> &Buffer {
         &self.input
@@ -527,6 +552,7 @@ impl ArchSpec {
                 bytes_per_cycle,
                 latency_cycles,
                 outstanding_transfers: None,
+                words_per_cycle: None,
             },
             clock_mhz: 500.0,
             tech: None,
@@ -649,6 +675,32 @@ impl ArchSpec {
             "dram.outstanding_transfers",
             || format!("must be between 1 and {MAX_OUTSTANDING_TRANSFERS}, got {outstanding}"),
         )?;
+        let words_per_cycle = d.words_per_cycle.unwrap_or(1);
+        ensure(
+            (1..=MAX_WORDS_PER_CYCLE).contains(&words_per_cycle)
+                && (words_per_cycle as u64).is_power_of_two(),
+            "dram.words_per_cycle",
+            || {
+                format!(
+                    "must be a power of two between 1 and {MAX_WORDS_PER_CYCLE} (the buffers' \
+                     write lanes interleave words by the low address bits), got {words_per_cycle}"
+                )
+            },
+        )?;
+        for b in [&input, &weight] {
+            ensure(
+                b.bank_depth().is_multiple_of(words_per_cycle as u32),
+                &format!("buffers.{}.capacity_bytes", b.kind().name()),
+                || {
+                    format!(
+                        "a bank of {} words cannot be interleaved over dram.words_per_cycle = \
+                         {words_per_cycle} write lanes: the words per bank must be a multiple of \
+                         {words_per_cycle}",
+                        b.bank_depth()
+                    )
+                },
+            )?;
+        }
         ensure(
             self.clock_mhz.is_finite() && (MIN_CLOCK_MHZ..=MAX_CLOCK_MHZ).contains(&self.clock_mhz),
             "clock_mhz",
@@ -728,6 +780,7 @@ impl ArchSpec {
                 bytes_per_cycle: d.bytes_per_cycle as u32,
                 latency: Cycles(d.latency_cycles as u64),
                 outstanding: outstanding as u32,
+                words_per_cycle: words_per_cycle as u32,
             },
             clock_mhz: self.clock_mhz,
             tech,
@@ -1012,5 +1065,50 @@ mod tests {
         let mut s = builtin::arch_spec("ws_4x4").unwrap();
         s.name = "x\"; module evil".into();
         assert_eq!(s.validate().unwrap_err().field.as_deref(), Some("name"));
+    }
+}
+
+#[cfg(test)]
+mod words_per_cycle_tests {
+    use crate::builtin;
+
+    /// `dram.words_per_cycle`: 1 when absent, a power of two up to 8, dividing the input and
+    /// weight banks' words; the errors name the field.
+    #[test]
+    fn words_per_cycle_is_validated() {
+        let base = builtin::arch_spec("ws_2x3").unwrap(); // input banks of 128 words, weight of 64
+        assert_eq!(base.clone().validate().unwrap().dram().words_per_cycle(), 1);
+        for p in [1, 2, 4, 8] {
+            let mut s = base.clone();
+            s.dram.words_per_cycle = Some(p);
+            let a = s.validate().unwrap();
+            assert_eq!(a.dram().words_per_cycle(), p as u32);
+            assert_eq!(a.write_lanes(crate::BufferKind::Input), p as u32);
+            assert_eq!(a.write_lanes(crate::BufferKind::Accumulator), 1);
+        }
+        for p in [0, 3, 6, 16, -1] {
+            let mut s = base.clone();
+            s.dram.words_per_cycle = Some(p);
+            let e = s.validate().unwrap_err();
+            assert_eq!(
+                e.field.as_deref(),
+                Some("dram.words_per_cycle"),
+                "{p}: {e:?}"
+            );
+        }
+        // a weight bank of 12 words (3-byte words, 2 banks of 36 B) interleaves over 2 or 4 lanes,
+        // not 8
+        let mut s = base.clone();
+        s.buffers.weight.capacity_bytes = 72;
+        s.dram.words_per_cycle = Some(8);
+        let e = s.clone().validate().unwrap_err();
+        assert_eq!(
+            e.field.as_deref(),
+            Some("buffers.weight.capacity_bytes"),
+            "{e:?}"
+        );
+        assert!(e.message.contains("dram.words_per_cycle = 8"), "{e:?}");
+        s.dram.words_per_cycle = Some(4);
+        s.validate().unwrap();
     }
 }

@@ -20,7 +20,8 @@
 //!   macros side by side, all accessed together, and
 //!   `area = a_bit N + a_word W + a_macro m`,
 //!   `E = m (e_macro + e_sqrt sqrt(N/m)) + e_word_sqrt W sqrt(N/m) + e_word W` (reads and writes
-//!   separately); a buffer of B banks is B such banks ([`Tech::sram_buffer`]);
+//!   separately); a buffer of B banks is B such banks ([`Tech::sram_buffer`]), and with P write
+//!   lanes (`dram.words_per_cycle`) B·P banks of a P-th of the size ([`Tech::sram_buffer_lanes`]);
 //! - **DRAM**: energy per byte.
 //!
 //! Left out: leakage, the clock tree (a register's own clock pin energy is in its figure),
@@ -285,8 +286,21 @@ impl Tech {
 
     /// A validated buffer: one bank's figures (energy per word access) and the area of all banks.
     pub fn sram_buffer(&self, b: &crate::spec::Buffer) -> (SramBank, SquareMicrons) {
-        let bank = self.sram_bank(b.bank_bytes(), b.word_bytes());
-        let area = SquareMicrons(bank.area.get() * f64::from(b.banks()));
+        self.sram_buffer_lanes(b, 1)
+    }
+
+    /// A validated buffer whose every bank is word-interleaved over `lanes` SRAMs (the write lanes
+    /// of `dram.words_per_cycle`, [`crate::Arch::write_lanes`]): `banks × lanes` SRAMs of
+    /// `bank_bytes / lanes` bytes. One SRAM's figures (energy per word access: an access touches one
+    /// of them) and the area of all of them; `lanes = 1` is [`Tech::sram_buffer`].
+    pub fn sram_buffer_lanes(
+        &self,
+        b: &crate::spec::Buffer,
+        lanes: u32,
+    ) -> (SramBank, SquareMicrons) {
+        let lanes = lanes.max(1);
+        let bank = self.sram_bank(b.bank_bytes() / u64::from(lanes), b.word_bytes());
+        let area = SquareMicrons(bank.area.get() * f64::from(b.banks()) * f64::from(lanes));
         (bank, area)
     }
 

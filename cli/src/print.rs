@@ -14,10 +14,16 @@ pub fn list(archs: &[&str], workloads: &[&str]) -> Result<()> {
     outln!("accelerators (--arch):");
     for a in archs {
         let x = tessera_arch::builtin::arch(a)?;
-        let slots = match x.dram().outstanding_transfers() {
+        let mut slots = match x.dram().outstanding_transfers() {
             1 => String::new(),
             o => format!(", {o} transfers in flight"),
         };
+        if x.dram().words_per_cycle() > 1 {
+            slots.push_str(&format!(
+                ", LOADs of up to {} words per cycle",
+                x.dram().words_per_cycle()
+            ));
+        }
         outln!(
             "  {a:<10} {:<18} {}x{} PEs, {} SRAM, DRAM {} B/cycle, latency {}{slots}",
             x.dataflow().name(),

@@ -52,6 +52,7 @@ fn bad_arch_files_name_file_and_field() {
         ("zero_rows.ron", "array.rows"),
         ("negative_latency.ron", "dram.latency_cycles"),
         ("zero_outstanding.ron", "dram.outstanding_transfers"),
+        ("three_words_per_cycle.ron", "dram.words_per_cycle"),
         ("buffer_too_small.ron", "buffers.weight.capacity_bytes"),
         ("missing_field.ron", "clock_mhz"),
         ("wrong_type.ron", "array.rows"),

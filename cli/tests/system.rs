@@ -67,6 +67,10 @@ fn bad_system_files_name_file_and_field() {
             "system_outstanding.ron",
             "subs[0].arch.dram.outstanding_transfers",
         ),
+        (
+            "system_words_per_cycle.ron",
+            "subs[0].arch.dram.words_per_cycle",
+        ),
     ] {
         let f = path(&format!("tests/bad/{file}"));
         let o = tessera(&["system", &f]);

@@ -133,6 +133,17 @@ pub fn emit_system(name: &str, subs: &[Arch]) -> Result<Design> {
                 ),
             ));
         }
+        if d.words_per_cycle() > 1 {
+            return Err(Diagnostic::field(
+                format!("subs[{s}].arch.dram.words_per_cycle"),
+                format!(
+                    "cannot generate RTL: sub-accelerator {s} ({})'s DMA moves up to {} words per \
+                     cycle; a sub-accelerator of a system moves one (docs/TIMING.md, \"Systems\")",
+                    a.name(),
+                    d.words_per_cycle()
+                ),
+            ));
+        }
         if let Some((t, b)) = subs[..s]
             .iter()
             .enumerate()
@@ -183,6 +194,13 @@ fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
         return Err(bad(
             "dram.outstanding_transfers",
             "a DMA on a shared channel has one transfer slot".into(),
+        ));
+    }
+    // The shared DMA moves one word per cycle; emit_system refuses more.
+    if shared && arch.dram().words_per_cycle() > 1 {
+        return Err(bad(
+            "dram.words_per_cycle",
+            "a DMA on a shared channel moves one word per cycle".into(),
         ));
     }
     let n = arch.name();

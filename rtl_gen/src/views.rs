@@ -6,7 +6,7 @@
 
 use askama::Template;
 use tessera_arch::isa::{field, op, unit};
-use tessera_arch::{Arch, Buffer, Dataflow, Noc, Reduce, Stream};
+use tessera_arch::{Arch, Buffer, BufferKind, Dataflow, Noc, Reduce, Stream};
 
 /// Depth of the program queue the host streams instructions into (docs/TIMING.md, "Controller").
 pub const QUEUE_DEPTH: u32 = tessera_arch::isa::QUEUE_DEPTH as u32;
@@ -114,6 +114,8 @@ pub(crate) struct Header {
     pub dram_latency: u64,
     /// O: DMA transfers in flight (a line says so when more than one).
     pub dram_outstanding: u32,
+    /// P: words a LOAD moves per cycle (a line says so when more than one).
+    pub dram_words_per_cycle: u32,
     /// The array's interconnect is the default (systolic rows, partial-sum chains): no line for it.
     pub noc_default: bool,
     pub noc_label: &'static str,
@@ -157,6 +159,7 @@ impl Header {
             dram_bytes_per_cycle: a.dram().bytes_per_cycle(),
             dram_latency: a.dram().latency().get(),
             dram_outstanding: a.dram().outstanding_transfers(),
+            dram_words_per_cycle: a.dram().words_per_cycle(),
             noc_default: a.noc().is_default(),
             noc_label: if a.dataflow() == Dataflow::OutputStationary {
                 // validation leaves an output-stationary array one option: both buses
@@ -683,6 +686,30 @@ pub(crate) struct DmaView {
     /// The request side's "working on a transfer" flag: `busy` with one slot, `req_busy` with
     /// several.
     pub front: &'static str,
+    /// P = `dram.words_per_cycle`: request, read and buffer write lanes (1: the one-word DMA, its
+    /// text unchanged).
+    pub lanes: u32,
+    /// log2 P: the write lane of word address `a` is `a[lp-1:0]`.
+    pub lp: u32,
+    /// The lanes 0..P, and the same in reverse order (P-1..0, and P-1..1).
+    pub lane_v: Vec<LaneView>,
+    pub lane_rev: Vec<LaneView>,
+    pub lane_rev_hi: Vec<LaneView>,
+}
+
+/// One lane of a DMA moving several words per cycle (`dram.words_per_cycle`).
+#[derive(Clone, Copy)]
+pub(crate) struct LaneView {
+    /// The lane, j.
+    pub j: u32,
+    /// j + 1.
+    pub next: u32,
+    /// Credit bytes for j + 1 words of the input and of the weight buffer.
+    pub in_need: u32,
+    pub w_need: u32,
+    /// Byte offset of word j of a linear LOAD into the input and the weight buffer.
+    pub in_off: u32,
+    pub w_off: u32,
 }
 
 impl DmaView {
@@ -695,6 +722,18 @@ impl DmaView {
             .max(a.weight().word_bytes());
         let gather_word = a.input().word_bytes() / a.datatypes().operand_bytes().max(1);
         let o = a.dram().outstanding_transfers();
+        let p = a.dram().words_per_cycle();
+        let (inb, wb) = (a.input().word_bytes(), a.weight().word_bytes());
+        let lane_v: Vec<LaneView> = (0..p)
+            .map(|j| LaneView {
+                j,
+                next: j + 1,
+                in_need: (j + 1) * inb,
+                w_need: (j + 1) * wb,
+                in_off: j * inb,
+                w_off: j * wb,
+            })
+            .collect();
         let ad = Addr::new(a);
         // with wide addresses a slot keeps sram_addr_hi too (the fields below it are the
         // controller's); the one-transfer DMA takes its address from the issue inputs
@@ -713,11 +752,14 @@ impl DmaView {
             load_bytes: a.input().word_bytes().max(a.weight().word_bytes()),
             store_bytes,
             bytes_per_cycle: w,
-            w_eff_in: w.min(a.input().word_bytes()),
-            w_eff_w: w.min(a.weight().word_bytes()),
+            // a LOAD's credit adds min(W, P·b): the same schedule as W (P = 1: min(W, b))
+            w_eff_in: w.min(p * inb),
+            w_eff_w: w.min(p * wb),
             w_eff_st: w.min(store_bytes),
-            // credit < b before a cycle, credit + min(W, b) < 2b during it
-            credit_bits: bits_for(2 * u64::from(widest)),
+            // credit < b before a cycle, credit + min(W, P·b) < (P+1)·b during it (at most b
+            // is left after a cycle's words unless the transfer's last words were taken; after
+            // the last request the credit no longer grows)
+            credit_bits: bits_for((u64::from(p) + 1) * u64::from(widest)),
             os: a.dataflow() != Dataflow::WeightStationary,
             rows: gather_word,
             cols_os: (0..gather_word).collect(),
@@ -762,6 +804,11 @@ impl DmaView {
             ad,
             src: if o > 1 { "nx_" } else { "" },
             front: if o > 1 { "req_busy" } else { "busy" },
+            lanes: p,
+            lp: p.trailing_zeros(),
+            lane_rev: lane_v.iter().rev().copied().collect(),
+            lane_rev_hi: lane_v.iter().skip(1).rev().copied().collect(),
+            lane_v,
         }
     }
 }
@@ -914,9 +961,31 @@ pub(crate) struct BufView {
     /// Address bits of one bank.
     pub aw: u32,
     pub banks: Vec<BankView>,
+    /// P write lanes (`dram.words_per_cycle`; 1 for the accumulator): each bank is P SRAMs of
+    /// `lane_depth` words, word `a` of the bank in SRAM `a mod P` at row `a / P`.
+    pub nlanes: u32,
+    /// log2 P.
+    pub lp: u32,
+    pub lane_ids: Vec<u32>,
+    pub lane_depth: u32,
+    /// Address bits of one SRAM (`lane_depth` words).
+    pub lane_aw: u32,
 }
 
 impl BufView {
+    /// A buffer of `lanes` write lanes (a power of two dividing the bank depth; validation
+    /// guarantees both).
+    fn with_lanes(b: &Buffer, lanes: u32) -> BufView {
+        let mut v = BufView::new(b);
+        let lane_depth = v.bank_depth / lanes;
+        v.nlanes = lanes;
+        v.lp = lanes.trailing_zeros();
+        v.lane_ids = (0..lanes).collect();
+        v.lane_depth = lane_depth;
+        v.lane_aw = bits_for(u64::from(lane_depth) - 1);
+        v
+    }
+
     fn new(b: &Buffer) -> BufView {
         let depth = b.bank_depth();
         let aw = bits_for(u64::from(depth) - 1);
@@ -935,6 +1004,11 @@ impl BufView {
             bank_depth: depth,
             aw,
             banks,
+            nlanes: 1,
+            lp: 0,
+            lane_ids: vec![0],
+            lane_depth: depth,
+            lane_aw: aw,
         }
     }
 }
@@ -963,6 +1037,9 @@ pub(crate) struct TopView {
     /// The DMA has several transfer slots (`dma_full` to the controller).
     pub slots: bool,
     pub outstanding: u32,
+    /// P = `dram.words_per_cycle`: the DRAM port's read lanes and the input and weight buffers'
+    /// write lanes (1: the text of the one-word DMA).
+    pub lanes: u32,
 }
 
 impl TopView {
@@ -977,13 +1054,14 @@ impl TopView {
             acc_bits: wd.acc_bits,
             bus_bytes: a.mem_bus_bytes(),
             queue_depth: QUEUE_DEPTH,
-            in_buf: BufView::new(a.input()),
-            w_buf: BufView::new(a.weight()),
+            in_buf: BufView::with_lanes(a.input(), a.write_lanes(BufferKind::Input)),
+            w_buf: BufView::with_lanes(a.weight(), a.write_lanes(BufferKind::Weight)),
             acc_buf: BufView::new(a.accumulator()),
             swapped: a.dataflow() == Dataflow::InputStationary,
             shared: false,
             slots: a.dram().outstanding_transfers() > 1,
             outstanding: a.dram().outstanding_transfers(),
+            lanes: a.dram().words_per_cycle(),
         }
     }
 }

@@ -39,6 +39,14 @@
 //   dram_addr + i*b, mem_wr_last on beat n-1) during tau = k_i + 1. The cycle of mem_wr_ack
 //   (tau = k_(n-1) + 1 + L) is the last busy cycle.
 // The unit does not know L: it ends a LOAD on the last data beat and a STORE on the acknowledgement.
+{%- if lanes > 1 %}
+// Several words per cycle (dram.words_per_cycle = P = {{ lanes }}): a LOAD presents up to P read requests
+// in one cycle, words i .. i+q-1 on request lanes 0 .. q-1 (lane j valid only with lane j-1), paced
+// by k_i = max(floor(i/P), ceil((i+1)*b/W) - 1): the credit counter adds min(W, P*b) and lane j
+// requests when the credit covers j+1 words. The DRAM returns each word on the lane of its request.
+// The returned words go out on P buffer write lanes, word a on lane a mod P (the buffers are
+// word-interleaved over P SRAMs per bank). STOREs move one word per cycle (k_i with P = 1).
+{%- endif %}
 // count = 0 is illegal (the contract forbids it); this unit would wait forever.
 {%- if slots %}
 // trace_done (observability only, combinational): xfer_end, high in each transfer's last busy cycle
@@ -90,6 +98,18 @@ module {{ name }}_dma (
     output reg           busy,
 {%- endif %}
     // DRAM port
+{%- if lanes > 1 %}
+    // (read requests and words: {{ lanes }} lanes, lane j in bits [j*w +: w] of each field)
+    output wire [{{ lanes - 1 }}:0]    mem_rd_req_valid,
+    output wire [{{ 32 * lanes - 1 }}:0]  mem_rd_req_addr,
+    output wire [{{ 32 * lanes - 1 }}:0]  mem_rd_req_stride,
+    output wire [{{ 16 * lanes - 1 }}:0]  mem_rd_req_first,
+    output wire [{{ 16 * lanes - 1 }}:0]  mem_rd_req_count,
+    output wire [15:0]   mem_rd_req_bytes,
+    output wire [{{ lanes - 1 }}:0]    mem_rd_req_last,
+    input  wire [{{ lanes - 1 }}:0]    mem_rd_valid,
+    input  wire [{{ 8 * bus_bytes * lanes - 1 }}:0] mem_rd_data,
+{%- else %}
     output wire          mem_rd_req_valid,
     output wire [31:0]   mem_rd_req_addr,
     output wire [31:0]   mem_rd_req_stride,
@@ -99,6 +119,7 @@ module {{ name }}_dma (
     output wire          mem_rd_req_last,
     input  wire          mem_rd_valid,
     input  wire [{{ 8 * bus_bytes - 1 }}:0] mem_rd_data,
+{%- endif %}
     output reg           mem_wr_valid,
     output reg  [31:0]   mem_wr_addr,
     output wire [{{ 8 * bus_bytes - 1 }}:0] mem_wr_data,
@@ -112,12 +133,22 @@ module {{ name }}_dma (
     output wire          hold,
 {%- endif %}
     // buffer ports
+{%- if lanes > 1 %}
+    // ({{ lanes }} write lanes: lane s writes words whose address is s mod {{ lanes }})
+    output wire [{{ lanes - 1 }}:0]    in_we,
+    output wire [{{ ad.aw * lanes - 1 }}:0]  in_waddr,
+    output wire [{{ in_bits * lanes - 1 }}:0] in_wdata,
+    output wire [{{ lanes - 1 }}:0]    w_we,
+    output wire [{{ ad.aw * lanes - 1 }}:0]  w_waddr,
+    output wire [{{ w_bits * lanes - 1 }}:0] w_wdata,
+{%- else %}
     output wire          in_we,
     output wire [{{ ad.aw - 1 }}:0]   in_waddr,
     output wire [{{ in_bits - 1 }}:0] in_wdata,
     output wire          w_we,
     output wire [{{ ad.aw - 1 }}:0]   w_waddr,
     output wire [{{ w_bits - 1 }}:0] w_wdata,
+{%- endif %}
     output wire          acc_re,
     output wire [{{ ad.aw - 1 }}:0]   acc_raddr,
     input  wire [{{ acc_bits - 1 }}:0] acc_rdata,
@@ -207,7 +238,9 @@ module {{ name }}_dma (
     wire [15:0] h_count   = h_instr[{{ f_count.msb }}:{{ f_count.lsb }}];
     wire [{{ ad.aw - 1 }}:0] h_sram    = {{ h_sram }};
     wire unused_h_instr   = ^h_instr;  // the completion side needs only the count and sram_addr
+{%- if lanes == 1 %}
     wire c_last           = cidx == h_count - 16'd1;
+{%- endif %}
 {%- endif %}
 {%- if shared %}
     reg  granted;         // the current transfer has been granted the channel
@@ -217,7 +250,81 @@ module {{ name }}_dma (
 {%- endif %}
     wire unused_instr_low = ^instr[{{ q_lsb - 1 }}:0];
 
-    // ---------------------------------------------------------------- gather address generation
+{% if lanes > 1 %}    // ---------------------------------------------------------------- gather address generation
+    // one address generator per request lane: lane j works on the walker's position advanced j
+    // words (wk<j>_*; wk0 is the walker's registers, wk{{ lanes }} the position after the last lane)
+{%- if os %}
+    wire [7:0]  wk0_kh = w_kh;
+    wire [7:0]  wk0_kw = w_kw;
+    wire [15:0] wk0_c  = w_c;
+{%- for l in lane_v %}
+    // lane {{ l.j }}
+    wire        c_wrap_{{ l.j }}  = wk{{ l.j }}_c + 16'd1 == g_cg;
+    wire        kw_wrap_{{ l.j }} = wk{{ l.j }}_kw + 8'd1 == g_kw;
+    wire [15:0] wk{{ l.next }}_c  = c_wrap_{{ l.j }} ? 16'd0 : wk{{ l.j }}_c + 16'd1;
+    wire [7:0]  wk{{ l.next }}_kw = c_wrap_{{ l.j }} ? (kw_wrap_{{ l.j }} ? 8'd0 : wk{{ l.j }}_kw + 8'd1) : wk{{ l.j }}_kw;
+    wire [7:0]  wk{{ l.next }}_kh = (c_wrap_{{ l.j }} && kw_wrap_{{ l.j }}) ? wk{{ l.j }}_kh + 8'd1 : wk{{ l.j }}_kh;
+    wire [31:0] ih_u_{{ l.j }} = {16'd0, w_oh} * {24'd0, g_sh} + {24'd0, wk{{ l.j }}_kh} * {24'd0, g_dh};
+    wire [31:0] iw_u_{{ l.j }} = {16'd0, w_ow} * {24'd0, g_sw} + {24'd0, wk{{ l.j }}_kw} * {24'd0, g_dw};
+    wire [31:0] ih_{{ l.j }}   = ih_u_{{ l.j }} - {24'd0, g_pt};
+    wire        row_ok_{{ l.j }} = ih_u_{{ l.j }} >= {24'd0, g_pt} && ih_{{ l.j }} < {16'd0, g_h};
+    wire [31:0] pixel_base_{{ l.j }} = ({16'd0, w_n} * {16'd0, g_h} + ih_{{ l.j }}) * {16'd0, g_w};
+    wire [{{ rows - 1 }}:0] col_ok_{{ l.j }};
+{%- for k in cols_os %}
+    wire [31:0] iw_{{ l.j }}_{{ k }} = iw_u_{{ l.j }} + {24'd0, g_sw} * 32'd{{ k }};
+    assign col_ok_{{ l.j }}[{{ k }}] = ({1'b0, w_ow} + 17'd{{ k }}) < {1'b0, g_ow}
+                     && iw_{{ l.j }}_{{ k }} >= {24'd0, g_pl} && iw_{{ l.j }}_{{ k }} - {24'd0, g_pl} < {16'd0, g_w};
+{%- endfor %}
+    reg [15:0] lo_{{ l.j }};
+    reg [15:0] cnt_{{ l.j }};
+    integer k_{{ l.j }};
+    always @(*) begin
+        lo_{{ l.j }}  = 16'd0;
+        cnt_{{ l.j }} = 16'd0;
+        for (k_{{ l.j }} = {{ rows - 1 }}; k_{{ l.j }} >= 0; k_{{ l.j }} = k_{{ l.j }} - 1)
+            if (col_ok_{{ l.j }}[k_{{ l.j }}]) lo_{{ l.j }} = k_{{ l.j }}[15:0];
+        for (k_{{ l.j }} = 0; k_{{ l.j }} < {{ rows }}; k_{{ l.j }} = k_{{ l.j }} + 1)
+            cnt_{{ l.j }} = cnt_{{ l.j }} + {15'd0, col_ok_{{ l.j }}[k_{{ l.j }}]};
+    end
+    wire [31:0] iw_lo_{{ l.j }} = iw_u_{{ l.j }} + {24'd0, g_sw} * {16'd0, lo_{{ l.j }}} - {24'd0, g_pl};
+    wire        g_ok_{{ l.j }}  = row_ok_{{ l.j }} && cnt_{{ l.j }} != 16'd0;
+    wire [31:0] g_addr_{{ l.j }}   = g_ok_{{ l.j }} ? g_base + (pixel_base_{{ l.j }} + iw_lo_{{ l.j }}) * {16'd0, g_cs} + {16'd0, wk{{ l.j }}_c} : 32'd0;
+    wire [31:0] g_stride_{{ l.j }} = g_ok_{{ l.j }} ? {24'd0, g_sw} * {16'd0, g_cs} : 32'd0;
+    wire [15:0] g_first_{{ l.j }}  = g_ok_{{ l.j }} ? lo_{{ l.j }} : 16'd0;
+    wire [15:0] g_count_{{ l.j }}  = g_ok_{{ l.j }} ? cnt_{{ l.j }} : 16'd0;
+{%- endfor %}
+    // OH bounds the weight-stationary walker only; the register is written by CONFIG all the same
+    wire unused_oh = ^g_oh;
+{%- else %}
+    wire [15:0] wk0_n  = w_n;
+    wire [15:0] wk0_oh = w_oh;
+    wire [15:0] wk0_ow = w_ow;
+    wire [15:0] left   = g_cg - w_c;
+    wire [15:0] chans  = w_c >= g_cg ? 16'd0 : (left < 16'd{{ rows }} ? left : 16'd{{ rows }});
+{%- for l in lane_v %}
+    // lane {{ l.j }}
+    wire        ow_wrap_{{ l.j }} = wk{{ l.j }}_ow + 16'd1 == g_ow;
+    wire        oh_wrap_{{ l.j }} = wk{{ l.j }}_oh + 16'd1 == g_oh;
+    wire [15:0] wk{{ l.next }}_ow = ow_wrap_{{ l.j }} ? 16'd0 : wk{{ l.j }}_ow + 16'd1;
+    wire [15:0] wk{{ l.next }}_oh = ow_wrap_{{ l.j }} ? (oh_wrap_{{ l.j }} ? 16'd0 : wk{{ l.j }}_oh + 16'd1) : wk{{ l.j }}_oh;
+    wire [15:0] wk{{ l.next }}_n  = (ow_wrap_{{ l.j }} && oh_wrap_{{ l.j }}) ? wk{{ l.j }}_n + 16'd1 : wk{{ l.j }}_n;
+    wire [31:0] ih_u_{{ l.j }} = {16'd0, wk{{ l.j }}_oh} * {24'd0, g_sh} + {24'd0, w_kh} * {24'd0, g_dh};
+    wire [31:0] iw_u_{{ l.j }} = {16'd0, wk{{ l.j }}_ow} * {24'd0, g_sw} + {24'd0, w_kw} * {24'd0, g_dw};
+    wire [31:0] ih_{{ l.j }}   = ih_u_{{ l.j }} - {24'd0, g_pt};
+    wire        row_ok_{{ l.j }} = ih_u_{{ l.j }} >= {24'd0, g_pt} && ih_{{ l.j }} < {16'd0, g_h};
+    wire [31:0] pixel_base_{{ l.j }} = ({16'd0, wk{{ l.j }}_n} * {16'd0, g_h} + ih_{{ l.j }}) * {16'd0, g_w};
+    wire        col_ok_{{ l.j }} = iw_u_{{ l.j }} >= {24'd0, g_pl} && iw_u_{{ l.j }} - {24'd0, g_pl} < {16'd0, g_w};
+    wire        g_ok_{{ l.j }}   = row_ok_{{ l.j }} && col_ok_{{ l.j }} && chans != 16'd0;
+    wire [31:0] g_addr_{{ l.j }}   = g_ok_{{ l.j }} ? g_base + (pixel_base_{{ l.j }} + iw_u_{{ l.j }} - {24'd0, g_pl}) * {16'd0, g_cs} + {16'd0, w_c} : 32'd0;
+    wire [31:0] g_stride_{{ l.j }} = g_ok_{{ l.j }} ? 32'd1 : 32'd0;
+    wire [15:0] g_first_{{ l.j }}  = 16'd0;
+    wire [15:0] g_count_{{ l.j }}  = g_ok_{{ l.j }} ? chans : 16'd0;
+{%- endfor %}
+    // KW bounds the output-stationary walker only; the register is written by CONFIG all the same
+    wire unused_kw = ^g_kw;
+{%- endif %}
+
+{% else %}    // ---------------------------------------------------------------- gather address generation
     wire [31:0] ih_u = {16'd0, w_oh} * {24'd0, g_sh} + {24'd0, w_kh} * {24'd0, g_dh};
     wire [31:0] iw_u = {16'd0, w_ow} * {24'd0, g_sw} + {24'd0, w_kw} * {24'd0, g_dw};
     wire [31:0] ih   = ih_u - {24'd0, g_pt};
@@ -283,8 +390,88 @@ module {{ name }}_dma (
     end
 {%- endif %}
 
-    // ---------------------------------------------------------------- LOAD: paced requests
-    wire ld          = {{ front }} && !store_q{% if shared %} && go{% endif %};
+{% endif %}    // ---------------------------------------------------------------- LOAD: paced requests
+{% if lanes > 1 %}    wire ld          = {{ front }} && !store_q;
+    wire ld_left     = req_idx != count_q;
+    wire [{{ credit_bits - 1 }}:0] ld_w = weight_q ? W_W : IN_W;
+    wire [{{ credit_bits - 1 }}:0] ld_b = weight_q ? W_B : IN_B;
+    // lane j presents request req_idx + j when j+1 words remain and the credit covers j+1 words
+    wire [{{ credit_bits - 1 }}:0] ld_avail = credit + ld_w;
+    wire [15:0] ld_rem = count_q - req_idx;
+    wire [{{ lanes - 1 }}:0] ld_lane;
+{%- for l in lane_v %}
+    assign ld_lane[{{ l.j }}] = ld && ld_rem > 16'd{{ l.j }} && ld_avail >= (weight_q ? {{ credit_bits }}'d{{ l.w_need }} : {{ credit_bits }}'d{{ l.in_need }});
+{%- endfor %}
+    wire ld_issue    = ld_lane[0];
+    // this cycle's requests (the valid lanes are a prefix) and their bytes
+    wire [15:0] ld_q = {% for l in lane_v %}{15'd0, ld_lane[{{ l.j }}]}{% if !loop.last %} + {% endif %}{% endfor %};
+    wire [{{ credit_bits - 1 }}:0] ld_spent = {% for l in lane_rev %}ld_lane[{{ l.j }}] ? (weight_q ? {{ credit_bits }}'d{{ l.w_need }} : {{ credit_bits }}'d{{ l.in_need }}) : {% endfor %}{{ credit_bits }}'d0;
+    assign mem_rd_req_valid  = ld_lane;
+    assign mem_rd_req_bytes  = {{ "{" }}{{ 16 - credit_bits }}'d0, ld_b{{ "}" }};
+{%- for l in lane_v %}
+    assign mem_rd_req_addr[{{ 32 * l.j }} +: 32]   = gather_q ? g_addr_{{ l.j }} : dram_q + (weight_q ? 32'd{{ l.w_off }} : 32'd{{ l.in_off }});
+    assign mem_rd_req_stride[{{ 32 * l.j }} +: 32] = gather_q ? g_stride_{{ l.j }} : 32'd1;
+    assign mem_rd_req_first[{{ 16 * l.j }} +: 16]  = gather_q ? g_first_{{ l.j }} : 16'd0;
+    assign mem_rd_req_count[{{ 16 * l.j }} +: 16]  = gather_q ? g_count_{{ l.j }} : {{ "{" }}{{ 16 - credit_bits }}'d0, ld_b{{ "}" }};
+    assign mem_rd_req_last[{{ l.j }}] = ld_rem == 16'd{{ l.next }};
+{%- endfor %}
+    // the walker's position after this cycle's q requests: lane q's
+{%- if os %}
+    wire [7:0]  wq_kh = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_kh : {% endfor %}wk1_kh;
+    wire [7:0]  wq_kw = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_kw : {% endfor %}wk1_kw;
+    wire [15:0] wq_c  = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_c : {% endfor %}wk1_c;
+{%- else %}
+    wire [15:0] wq_n  = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_n : {% endfor %}wk1_n;
+    wire [15:0] wq_oh = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_oh : {% endfor %}wk1_oh;
+    wire [15:0] wq_ow = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_ow : {% endfor %}wk1_ow;
+{%- endif %}
+    // words returned this cycle (a prefix of the lanes, word cidx/idx + j on lane j)
+    wire [15:0] rd_q = {% for l in lane_v %}{15'd0, mem_rd_valid[{{ l.j }}]}{% if !loop.last %} + {% endif %}{% endfor %};
+{%- if slots %}
+
+    // the head transfer's last busy cycle: it leaves the slots at the end of it
+    wire rd_fin   = cidx + rd_q == h_count;
+    wire xfer_end = busy && (h_store ? mem_wr_ack : (mem_rd_valid[0] && rd_fin));
+    assign trace_done = xfer_end;
+    // the request side ends its transfer (request end e) and takes the next one, if any, at the end
+    // of this cycle
+    wire ld_fin   = ld_issue && ld_q == ld_rem;  // the transfer's last request is among this cycle's
+    wire req_end  = req_busy && (store_q ? mem_wr_last : ld_fin);
+    wire req_take = (!req_busy || req_end) && (pend || start);
+
+    // LOAD: write the returned words into the head transfer's buffer
+    wire rd_word   = busy && !h_store && mem_rd_valid[0];
+    wire wr_weight = h_weight;
+    wire [{{ ad.aw - 1 }}:0] wr_base = h_sram + {{ ad.zl }}cidx{{ ad.zr }};
+{%- else %}
+
+    // the conditions under which the sequential block below clears busy
+    wire rd_fin = idx + rd_q == count_q;
+    assign trace_done = busy && (store_q ? mem_wr_ack : (mem_rd_valid[0] && rd_fin));
+
+    // LOAD: write the returned words into their buffer
+    wire rd_word   = ld && mem_rd_valid[0];
+    wire wr_weight = weight_q;
+    wire [{{ ad.aw - 1 }}:0] wr_base = sram_q + {{ ad.zl }}idx{{ ad.zr }};
+{%- endif %}
+    // write lane s takes the returned word whose address is s mod {{ lanes }}: read lane (s - wr_base) mod {{ lanes }}
+{%- for l in lane_v %}
+    wire [{{ lp - 1 }}:0] wr_rot_{{ l.j }}  = {{ lp }}'d{{ l.j }} - wr_base[{{ lp - 1 }}:0];
+    wire       wr_v_{{ l.j }}    = rd_word && mem_rd_valid[wr_rot_{{ l.j }}];
+    wire [{{ ad.aw - 1 }}:0] wr_addr_{{ l.j }} = wr_base + {{ "{" }}{{ ad.aw - lp }}'d0, wr_rot_{{ l.j }}{{ "}" }};
+    wire [{{ 8 * load_bytes - 1 }}:0] wr_data_{{ l.j }} = {% for m in lane_v %}{% if !loop.last %}wr_rot_{{ l.j }} == {{ lp }}'d{{ m.j }} ? mem_rd_data[{{ 8 * bus_bytes * m.j }} +: {{ 8 * load_bytes }}] : {% else %}mem_rd_data[{{ 8 * bus_bytes * m.j }} +: {{ 8 * load_bytes }}]{% endif %}{% endfor %};
+    assign in_we[{{ l.j }}]   = wr_v_{{ l.j }} && !wr_weight;
+    assign in_waddr[{{ ad.aw * l.j }} +: {{ ad.aw }}] = wr_addr_{{ l.j }};
+    assign in_wdata[{{ in_bits * l.j }} +: {{ in_bits }}] = wr_data_{{ l.j }}[{{ in_bits - 1 }}:0];
+    assign w_we[{{ l.j }}]    = wr_v_{{ l.j }} && wr_weight;
+    assign w_waddr[{{ ad.aw * l.j }} +: {{ ad.aw }}] = wr_addr_{{ l.j }};
+    assign w_wdata[{{ w_bits * l.j }} +: {{ w_bits }}] = wr_data_{{ l.j }}[{{ w_bits - 1 }}:0];
+{%- endfor %}
+{%- if bus_bytes > load_bytes %}
+    // each lane of the read data bus is as wide as the widest word; loads use its low {{ load_bytes }} bytes
+    wire unused_rd_data = ^{{ "{" }}{% for l in lane_v %}mem_rd_data[{{ 8 * bus_bytes * l.j + 8 * bus_bytes - 1 }}:{{ 8 * bus_bytes * l.j + 8 * load_bytes }}]{% if !loop.last %}, {% endif %}{% endfor %}{{ "}" }};
+{%- endif %}
+{% else %}    wire ld          = {{ front }} && !store_q{% if shared %} && go{% endif %};
     wire ld_left     = req_idx != count_q;
     wire [{{ credit_bits - 1 }}:0] ld_w = weight_q ? W_W : IN_W;
     wire [{{ credit_bits - 1 }}:0] ld_b = weight_q ? W_B : IN_B;
@@ -331,7 +518,7 @@ module {{ name }}_dma (
     // the read data bus is as wide as the widest word; loads use the low {{ load_bytes }} bytes
     wire unused_rd_data = ^mem_rd_data[{{ 8 * bus_bytes - 1 }}:{{ 8 * load_bytes }}];
 {%- endif %}
-
+{% endif %}
     // STORE: credit-paced reads of the accumulator, one beat per read on the next cycle
     wire credit_ok = credit + ST_W >= ST_B;
     wire issue = {{ front }} && store_q && issuing && credit_ok{% if shared %} && go{% endif %};
@@ -439,9 +626,22 @@ module {{ name }}_dma (
 {%- endif %}
             end else if ({{ front }}) begin
                 if (ld_left{% if shared %} && go{% endif %}) begin
-                    credit <= credit + ld_w - (ld_issue ? ld_b : {{ credit_bits }}'d0);
+                    credit <= {% if lanes > 1 %}ld_avail - ld_spent{% else %}credit + ld_w - (ld_issue ? ld_b : {{ credit_bits }}'d0){% endif %};
                 end
                 if (ld_issue) begin
+{%- if lanes > 1 %}
+                    req_idx <= req_idx + ld_q;
+                    dram_q  <= dram_q + {{ "{" }}{{ 32 - credit_bits }}'d0, ld_spent{{ "}" }};
+{%- if os %}
+                    w_kh <= wq_kh;
+                    w_kw <= wq_kw;
+                    w_c  <= wq_c;
+{%- else %}
+                    w_n  <= wq_n;
+                    w_oh <= wq_oh;
+                    w_ow <= wq_ow;
+{%- endif %}
+{%- else %}
                     req_idx <= req_idx + 16'd1;
                     dram_q  <= dram_q + {{ "{" }}{{ 32 - credit_bits }}'d0, ld_b{{ "}" }};
 {%- if os %}
@@ -469,14 +669,26 @@ module {{ name }}_dma (
                         w_ow <= w_ow + 16'd1;
                     end
 {%- endif %}
+{%- endif %}
                 end
 {%- if slots %}
+{%- if lanes > 1 %}
+                if (ld_fin) req_busy <= 1'b0;
+{%- else %}
                 if (ld_issue && mem_rd_req_last) req_busy <= 1'b0;
+{%- endif %}
+{%- else %}
+{%- if lanes > 1 %}
+                if (mem_rd_valid[0]) begin
+                    idx <= idx + rd_q;
+                    if (rd_fin) busy <= 1'b0;
+                end
 {%- else %}
                 if (mem_rd_valid) begin
                     idx <= idx + 16'd1;
                     if (last_idx) busy <= 1'b0;
                 end
+{%- endif %}
 {%- endif %}
             end
         end
@@ -509,7 +721,7 @@ module {{ name }}_dma (
                 head <= head == LAST_SLOT ? {{ ptr_bits }}'d0 : head + {{ ptr_bits }}'d1;
                 cidx <= 16'd0;
             end else if (rd_word) begin
-                cidx <= cidx + 16'd1;
+                cidx <= cidx + {% if lanes > 1 %}rd_q{% else %}16'd1{% endif %};
             end
             nfl <= nfl + {{ "{" }}{{ nfl_bits - 1 }}'d0, start{{ "}" }} - {{ "{" }}{{ nfl_bits - 1 }}'d0, xfer_end{{ "}" }};
         end

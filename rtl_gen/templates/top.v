@@ -19,6 +19,12 @@
 //     mem_wr_valid/addr/data/bytes/last  STORE write beat i during tau = k_i + 1; last on the final beat
 //     mem_wr_ack                         from the memory, L cycles after the last beat (one cycle)
 //   with k_i = max(i, ceil((i+1)*b/W) - 1). The memory data buses are {{ bus_bytes }} bytes wide.
+{%- if lanes > 1 %}
+//   Several words per cycle (dram.words_per_cycle = P = {{ lanes }}): a LOAD's read requests and words
+//   come on {{ lanes }} lanes (lane j of each field in bits [j*w +: w]; mem_rd_req_valid, _last and
+//   mem_rd_valid one bit per lane, mem_rd_req_bytes one for all), words i .. i+q-1 of a cycle on lanes
+//   0 .. q-1, with k_i = max(floor(i/P), ceil((i+1)*b/W) - 1) for LOADs; STOREs keep one beat per cycle.
+{%- endif %}
 //   Observability, for the testbench's event trace (combinational, no effect on timing, low in reset):
 //     trace_issue, trace_pc, trace_op  a LOAD / STORE / COMPUTE / CONFIG, instruction number trace_pc
 //                                      with opcode trace_op, is taken this cycle
@@ -43,6 +49,17 @@ module {{ name }}_top (
     output wire          prog_ready,
     input  wire          start,
     output wire          done,
+{%- if lanes > 1 %}
+    output wire [{{ lanes - 1 }}:0]    mem_rd_req_valid,
+    output wire [{{ 32 * lanes - 1 }}:0]  mem_rd_req_addr,
+    output wire [{{ 32 * lanes - 1 }}:0]  mem_rd_req_stride,
+    output wire [{{ 16 * lanes - 1 }}:0]  mem_rd_req_first,
+    output wire [{{ 16 * lanes - 1 }}:0]  mem_rd_req_count,
+    output wire [15:0]   mem_rd_req_bytes,
+    output wire [{{ lanes - 1 }}:0]    mem_rd_req_last,
+    input  wire [{{ lanes - 1 }}:0]    mem_rd_valid,
+    input  wire [{{ 8 * bus_bytes * lanes - 1 }}:0] mem_rd_data,
+{%- else %}
     output wire          mem_rd_req_valid,
     output wire [31:0]   mem_rd_req_addr,
     output wire [31:0]   mem_rd_req_stride,
@@ -52,6 +69,7 @@ module {{ name }}_top (
     output wire          mem_rd_req_last,
     input  wire          mem_rd_valid,
     input  wire [{{ 8 * bus_bytes - 1 }}:0] mem_rd_data,
+{%- endif %}
     output wire          mem_wr_valid,
     output wire [31:0]   mem_wr_addr,
     output wire [{{ 8 * bus_bytes - 1 }}:0] mem_wr_data,
@@ -143,15 +161,28 @@ module {{ name }}_top (
 {%- endif %}
 
     // ---------------------------------------------------------------- units
+{%- if lanes > 1 %}
+    // the DMA's {{ lanes }} write lanes into the input and weight buffers (lane s: words at addresses s mod {{ lanes }})
+    wire [{{ lanes - 1 }}:0]          in_we;
+    wire [{{ ad.aw * lanes - 1 }}:0]          in_waddr;
+    wire [{{ in_bits * lanes - 1 }}:0] in_wdata;
+{%- else %}
     wire                 in_we;
     wire [{{ ad.aw - 1 }}:0]          in_waddr;
     wire [{{ in_bits - 1 }}:0] in_wdata;
+{%- endif %}
     wire                 in_re;
     wire [{{ ad.aw - 1 }}:0]          in_raddr;
     wire [{{ in_bits - 1 }}:0] in_rdata;
+{%- if lanes > 1 %}
+    wire [{{ lanes - 1 }}:0]          w_we;
+    wire [{{ ad.aw * lanes - 1 }}:0]          w_waddr;
+    wire [{{ w_bits * lanes - 1 }}:0] w_wdata;
+{%- else %}
     wire                 w_we;
     wire [{{ ad.aw - 1 }}:0]          w_waddr;
     wire [{{ w_bits - 1 }}:0] w_wdata;
+{%- endif %}
     wire                 w_re;
     wire [{{ ad.aw - 1 }}:0]          w_raddr;
     wire [{{ w_bits - 1 }}:0] w_rdata;
@@ -264,7 +295,65 @@ module {{ name }}_top (
     // buffer hit no bank: writes are dropped, reads return 0. Read data is steered by the bank hit
     // registered with the read (reads are synchronous).
 
-    // input buffer: {{ in_buf.nbanks }} bank(s) x {{ in_buf.bank_depth }} words of {{ in_bits / 8 }} B
+{% if lanes > 1 %}    // input buffer: {{ in_buf.nbanks }} bank(s) x {{ in_buf.bank_depth }} words of {{ in_bits / 8 }} B, each bank word-interleaved over
+    // {{ in_buf.nlanes }} SRAMs of {{ in_buf.lane_depth }} words (write lane s of the DMA writes SRAM s; the read port reads SRAM a mod {{ in_buf.nlanes }})
+    wire [{{ in_buf.nbanks * in_buf.nlanes - 1 }}:0] in_rhit;
+    reg  [{{ in_buf.nbanks * in_buf.nlanes - 1 }}:0] in_rhit_q;
+{%- for b in in_buf.banks %}
+    wire [{{ ad.aw }}:0] in_roff_{{ b.idx }} = {1'b0, in_raddr} - {{ ad.aw + 1 }}'d{{ b.base }};
+{%- for l in in_buf.lane_ids %}
+    wire [{{ in_bits - 1 }}:0] in_rdata_{{ b.idx }}_{{ l }};
+    wire [{{ ad.aw }}:0] in_woff_{{ b.idx }}_{{ l }} = {1'b0, in_waddr[{{ ad.aw * l }} +: {{ ad.aw }}]} - {{ ad.aw + 1 }}'d{{ b.base }};
+    wire in_whit_{{ b.idx }}_{{ l }} = in_woff_{{ b.idx }}_{{ l }} < {{ ad.aw + 1 }}'d{{ in_buf.bank_depth }};
+    assign in_rhit[{{ b.idx * in_buf.nlanes + l }}] = in_roff_{{ b.idx }} < {{ ad.aw + 1 }}'d{{ in_buf.bank_depth }} && in_raddr[{{ in_buf.lp - 1 }}:0] == {{ in_buf.lp }}'d{{ l }};
+    {{ name }}_sram #(.WIDTH({{ in_bits }}), .DEPTH({{ in_buf.lane_depth }}), .AW({{ in_buf.lane_aw }})) u_in_bank_{{ b.idx }}_{{ l }} (
+        .clk   (clk),
+        .rst   (rst),
+        .we    (in_we[{{ l }}] && in_whit_{{ b.idx }}_{{ l }}),
+        .waddr (in_woff_{{ b.idx }}_{{ l }}[{{ in_buf.lp + in_buf.lane_aw - 1 }}:{{ in_buf.lp }}]),
+        .wdata (in_wdata[{{ in_bits * l }} +: {{ in_bits }}]),
+        .re    (in_re && in_rhit[{{ b.idx * in_buf.nlanes + l }}]),
+        .raddr (in_roff_{{ b.idx }}[{{ in_buf.lp + in_buf.lane_aw - 1 }}:{{ in_buf.lp }}]),
+        .rdata (in_rdata_{{ b.idx }}_{{ l }})
+    );
+{%- endfor %}
+{%- endfor %}
+    always @(posedge clk) begin
+        if (rst) in_rhit_q <= {{ in_buf.nbanks * in_buf.nlanes }}'d0;
+        else if (in_re) in_rhit_q <= in_rhit;
+    end
+    assign in_rdata ={% for b in in_buf.banks %}{% for l in in_buf.lane_ids %} (in_rhit_q[{{ b.idx * in_buf.nlanes + l }}] ? in_rdata_{{ b.idx }}_{{ l }} : {{ in_bits }}'d0){% if !(loop.last && b.idx + 1 == in_buf.nbanks) %} |{% endif %}{% endfor %}{% endfor %};
+
+    // weight buffer: {{ w_buf.nbanks }} bank(s) x {{ w_buf.bank_depth }} words of {{ w_bits / 8 }} B, each bank word-interleaved over
+    // {{ w_buf.nlanes }} SRAMs of {{ w_buf.lane_depth }} words (write lane s of the DMA writes SRAM s; the read port reads SRAM a mod {{ w_buf.nlanes }})
+    wire [{{ w_buf.nbanks * w_buf.nlanes - 1 }}:0] w_rhit;
+    reg  [{{ w_buf.nbanks * w_buf.nlanes - 1 }}:0] w_rhit_q;
+{%- for b in w_buf.banks %}
+    wire [{{ ad.aw }}:0] w_roff_{{ b.idx }} = {1'b0, w_raddr} - {{ ad.aw + 1 }}'d{{ b.base }};
+{%- for l in w_buf.lane_ids %}
+    wire [{{ w_bits - 1 }}:0] w_rdata_{{ b.idx }}_{{ l }};
+    wire [{{ ad.aw }}:0] w_woff_{{ b.idx }}_{{ l }} = {1'b0, w_waddr[{{ ad.aw * l }} +: {{ ad.aw }}]} - {{ ad.aw + 1 }}'d{{ b.base }};
+    wire w_whit_{{ b.idx }}_{{ l }} = w_woff_{{ b.idx }}_{{ l }} < {{ ad.aw + 1 }}'d{{ w_buf.bank_depth }};
+    assign w_rhit[{{ b.idx * w_buf.nlanes + l }}] = w_roff_{{ b.idx }} < {{ ad.aw + 1 }}'d{{ w_buf.bank_depth }} && w_raddr[{{ w_buf.lp - 1 }}:0] == {{ w_buf.lp }}'d{{ l }};
+    {{ name }}_sram #(.WIDTH({{ w_bits }}), .DEPTH({{ w_buf.lane_depth }}), .AW({{ w_buf.lane_aw }})) u_w_bank_{{ b.idx }}_{{ l }} (
+        .clk   (clk),
+        .rst   (rst),
+        .we    (w_we[{{ l }}] && w_whit_{{ b.idx }}_{{ l }}),
+        .waddr (w_woff_{{ b.idx }}_{{ l }}[{{ w_buf.lp + w_buf.lane_aw - 1 }}:{{ w_buf.lp }}]),
+        .wdata (w_wdata[{{ w_bits * l }} +: {{ w_bits }}]),
+        .re    (w_re && w_rhit[{{ b.idx * w_buf.nlanes + l }}]),
+        .raddr (w_roff_{{ b.idx }}[{{ w_buf.lp + w_buf.lane_aw - 1 }}:{{ w_buf.lp }}]),
+        .rdata (w_rdata_{{ b.idx }}_{{ l }})
+    );
+{%- endfor %}
+{%- endfor %}
+    always @(posedge clk) begin
+        if (rst) w_rhit_q <= {{ w_buf.nbanks * w_buf.nlanes }}'d0;
+        else if (w_re) w_rhit_q <= w_rhit;
+    end
+    assign w_rdata ={% for b in w_buf.banks %}{% for l in w_buf.lane_ids %} (w_rhit_q[{{ b.idx * w_buf.nlanes + l }}] ? w_rdata_{{ b.idx }}_{{ l }} : {{ w_bits }}'d0){% if !(loop.last && b.idx + 1 == w_buf.nbanks) %} |{% endif %}{% endfor %}{% endfor %};
+
+{% else %}    // input buffer: {{ in_buf.nbanks }} bank(s) x {{ in_buf.bank_depth }} words of {{ in_bits / 8 }} B
     wire [{{ in_buf.nbanks - 1 }}:0] in_rhit;
     reg  [{{ in_buf.nbanks - 1 }}:0] in_rhit_q;
 {%- for b in in_buf.banks %}
@@ -312,7 +401,7 @@ module {{ name }}_top (
     end
     assign w_rdata ={% for b in w_buf.banks %} (w_rhit_q[{{ b.idx }}] ? w_rdata_{{ b.idx }} : {{ w_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
 
-    // accumulator buffer: {{ acc_buf.nbanks }} bank(s) x {{ acc_buf.bank_depth }} words of {{ acc_bits / 8 }} B;
+{% endif %}    // accumulator buffer: {{ acc_buf.nbanks }} bank(s) x {{ acc_buf.bank_depth }} words of {{ acc_bits / 8 }} B;
     // read port a: compute unit (accumulate), read port b: DMA (store)
     wire [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_a;
     wire [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_b;

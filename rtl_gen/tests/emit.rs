@@ -819,3 +819,61 @@ fn shallow_designs_keep_their_verilog_from_before_wide_addresses() {
         );
     }
 }
+
+/// `name` with LOADs of up to `p` words per cycle (docs/TIMING.md, "DMA unit and the DRAM port").
+fn with_lanes(name: &str, p: i64, renamed: &str) -> tessera_arch::Arch {
+    let mut s = builtin::arch_spec(name).unwrap();
+    s.name = renamed.into();
+    s.dram.words_per_cycle = Some(p);
+    s.validate().unwrap()
+}
+
+/// One word per cycle, given or not, is today's design: the same text as without the option.
+#[test]
+fn one_word_per_cycle_emits_the_one_word_dma() {
+    for (name, _) in builtin::ARCHS {
+        let a = builtin::arch(name).unwrap();
+        assert_eq!(
+            emit(&with_lanes(name, 1, name)).unwrap(),
+            emit(&a).unwrap(),
+            "{name}"
+        );
+    }
+}
+
+/// Two words per cycle: the DRAM port's two request and word lanes, the DMA's per-lane gather
+/// address generators and write-lane rotation, the input and weight banks each two interleaved
+/// SRAMs, reviewed as text.
+#[test]
+fn ws_2x3_with_two_words_per_cycle_matches_golden() {
+    let a = with_lanes("ws_2x3", 2, "ws_2x3_p2");
+    let d = emit(&a).unwrap();
+    let file = |suffix: &str| {
+        &d.files
+            .iter()
+            .find(|f| f.name.ends_with(suffix))
+            .unwrap()
+            .text
+    };
+    assert!(file("_top.v").contains("output wire [1:0]    mem_rd_req_valid,"));
+    assert!(file("_top.v").contains("u_in_bank_1_1 ("));
+    assert!(file("_dma.v").contains("assign ld_lane[1] = "));
+    assert!(d.files[0]
+        .text
+        .contains("latency 12 cycles, LOADs of up to 2 words per cycle\n"));
+    check_golden_of(&a);
+}
+
+/// A sub-accelerator of a system moves one word per cycle (docs/TIMING.md, "Systems").
+#[test]
+fn a_system_refuses_several_words_per_cycle() {
+    let subs = small_system();
+    let mut os = subs[1].spec().clone();
+    os.dram.words_per_cycle = Some(2);
+    let e = emit_system("sys", &[subs[0].clone(), os.validate().unwrap()]).unwrap_err();
+    assert_eq!(
+        e.field.as_deref(),
+        Some("subs[1].arch.dram.words_per_cycle")
+    );
+    assert!(e.message.contains("moves one"), "{e:?}");
+}

@@ -827,6 +827,16 @@ pub fn search_multitask(
             ),
         ));
     }
+    let lanes = base.dram().words_per_cycle();
+    if cfg.dram == DramMode::Shared && lanes > 1 {
+        return Err(Diagnostic::field(
+            "dram",
+            format!(
+                "a shared channel needs a base accelerator whose DMA moves one word per cycle, but {} has dram.words_per_cycle = {lanes} (docs/TIMING.md, \"Systems\"); use `partitioned`, or a base with one word per cycle",
+                base.name()
+            ),
+        ));
+    }
     if workloads.len() != cfg.tasks.len() {
         return Err(Diagnostic::internal(
             "internal error: one workload per task expected",
@@ -1181,6 +1191,30 @@ mod tests {
         let e = search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap_err();
         assert_eq!(e.field.as_deref(), Some("dram"), "{e:?}");
         assert!(e.message.contains("outstanding_transfers = 4"), "{e:?}");
+        cfg.dram = DramMode::Partitioned;
+        search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap();
+    }
+
+    /// A shared channel carries one word per cycle per DMA: a base moving several is refused up
+    /// front, naming the mode; partitioned keeps them.
+    #[test]
+    fn a_shared_channel_refuses_several_words_per_cycle() {
+        let mut spec = builtin::arch_spec("ws_8x8").unwrap();
+        spec.dram.words_per_cycle = Some(2);
+        let base = spec.validate().unwrap();
+        let mut cfg = MultiTaskConfig::default_for(
+            &base,
+            vec![Task {
+                workload: "gemm_37x50x19".into(),
+                max_cycles: None,
+            }],
+        );
+        cfg.evaluations = 1200;
+        let w = vec![tessera_workloads::builtin::workload("gemm_37x50x19").unwrap()];
+        cfg.dram = DramMode::Shared;
+        let e = search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("dram"), "{e:?}");
+        assert!(e.message.contains("words_per_cycle = 2"), "{e:?}");
         cfg.dram = DramMode::Partitioned;
         search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap();
     }

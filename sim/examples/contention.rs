@@ -73,6 +73,7 @@ fn main() {
                 bytes_per_cycle: *w,
                 latency_cycles: *l,
                 outstanding_transfers: None,
+                words_per_cycle: None,
             }),
             subs.iter()
                 .map(|(a, ws)| {

@@ -15,7 +15,9 @@
 //! - **write-back adders**: the compute unit's C accumulator-wide adders that add a new output row
 //!   to the old one (docs/TIMING.md, "write back");
 //! - **SRAM**: each buffer as its banks, each bank by the CACTI-fitted model of its capacity and
-//!   word width (macros side by side for wide words).
+//!   word width (macros side by side for wide words); with `dram.words_per_cycle` = P > 1 the
+//!   input and weight banks are each P word-interleaved SRAMs of a P-th of the size (the DMA's P
+//!   write lanes; their lane multiplexers are left out).
 //!
 //! [`Area::logic_um2`] is everything but SRAM: what `tessera_verif::synth` counts cells of (it keeps
 //! the SRAM banks as black boxes). Left out: the output-stationary drain multiplexers, the
@@ -84,7 +86,11 @@ impl Area {
         let skew_registers_um2 = t.register_area(skew_register_bits(arch)).get();
         let writeback_adders_um2 =
             t.adder(dt.accumulator_bits()).area.get() * f64::from(arch.cols());
-        let sram = |k: BufferKind| t.sram_buffer(arch.buffer(k)).1.get();
+        let sram = |k: BufferKind| {
+            t.sram_buffer_lanes(arch.buffer(k), arch.write_lanes(k))
+                .1
+                .get()
+        };
         let (sram_input_um2, sram_weight_um2, sram_accumulator_um2) = (
             sram(BufferKind::Input),
             sram(BufferKind::Weight),

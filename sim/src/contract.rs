@@ -30,23 +30,46 @@ impl Contract {
         }
     }
 
-    /// `k_i = max(i, ceil((i+1)·b / W) - 1)`: the DMA pacing slot (relative) of word `i` of `b` bytes.
-    /// (Words are at most 65 535 per transfer and 512 bytes wide, W at least 1: far inside u64.)
-    pub fn dma_slot(i: u64, word_bytes: u64, bytes_per_cycle: u64) -> u64 {
-        i.max(
+    /// `k_i = max(⌊i/P⌋, ceil((i+1)·b / W) - 1)`: the DMA pacing slot (relative) of word `i` of `b`
+    /// bytes, at most `P` words per cycle (`P ≥ 1`; a STORE's `P` is 1). (Words are at most 65 535
+    /// per transfer and 512 bytes wide, W at least 1: far inside u64.)
+    pub fn dma_slot(i: u64, word_bytes: u64, bytes_per_cycle: u64, words_per_cycle: u64) -> u64 {
+        (i / words_per_cycle.max(1)).max(
             (i.saturating_add(1).saturating_mul(word_bytes))
                 .div_ceil(bytes_per_cycle.max(1))
                 .saturating_sub(1),
         )
     }
 
+    /// A LOAD's slot: up to `P = dram.words_per_cycle` words per cycle.
     fn slot(arch: &Arch, i: u64, b: u64) -> u64 {
-        Self::dma_slot(i, b, u64::from(arch.dram().bytes_per_cycle()))
+        let d = arch.dram();
+        Self::dma_slot(
+            i,
+            b,
+            u64::from(d.bytes_per_cycle()),
+            u64::from(d.words_per_cycle()),
+        )
+    }
+
+    /// A STORE's slot: one word per cycle at most, whatever `P` is.
+    fn store_slot(arch: &Arch, i: u64) -> u64 {
+        Self::dma_slot(
+            i,
+            u64::from(arch.accumulator().word_bytes()),
+            u64::from(arch.dram().bytes_per_cycle()),
+            1,
+        )
     }
 
     /// τ at which a LOAD's read word `i` (of `b` bytes) arrives and is written: `L + k_i`.
     pub fn load_beat(arch: &Arch, i: u64, b: u64) -> u64 {
         arch.dram().latency().get() + Self::slot(arch, i, b)
+    }
+
+    /// τ at which a LOAD presents read request `i` (of `b` bytes): `k_i`.
+    pub fn load_request(arch: &Arch, i: u64, b: u64) -> u64 {
+        Self::slot(arch, i, b)
     }
 
     /// Busy cycles of a LOAD of `n ≥ 1` words of `b` bytes: `L + k_{n-1} + 1` (`n = 0` is illegal;
@@ -57,7 +80,7 @@ impl Contract {
 
     /// τ at which a STORE presents write beat `i`: `k_i + 1` (the accumulator word is read at `k_i`).
     pub fn store_beat(arch: &Arch, i: u64) -> u64 {
-        Self::slot(arch, i, u64::from(arch.accumulator().word_bytes())) + 1
+        Self::store_slot(arch, i) + 1
     }
 
     /// Busy cycles of a STORE of `n ≥ 1` accumulator words: `k_{n-1} + L + 2` (the acknowledgement
@@ -184,19 +207,98 @@ mod tests {
         // W ≥ b: one word per cycle.
         assert_eq!(
             (0..4)
-                .map(|i| Contract::dma_slot(i, 4, 8))
+                .map(|i| Contract::dma_slot(i, 4, 8, 1))
                 .collect::<Vec<_>>(),
             [0, 1, 2, 3]
         );
         // b = 3, W = 2: words need 1.5 cycles each.
         assert_eq!(
             (0..4)
-                .map(|i| Contract::dma_slot(i, 3, 2))
+                .map(|i| Contract::dma_slot(i, 3, 2, 1))
                 .collect::<Vec<_>>(),
             [1, 2, 4, 5]
         );
         // b = 16, W = 1.
-        assert_eq!(Contract::dma_slot(0, 16, 1), 15);
+        assert_eq!(Contract::dma_slot(0, 16, 1, 1), 15);
+        // several words per cycle: b = 4, W = 8, P = 2: two words in every cycle
+        assert_eq!(
+            (0..6)
+                .map(|i| Contract::dma_slot(i, 4, 8, 2))
+                .collect::<Vec<_>>(),
+            [0, 0, 1, 1, 2, 2]
+        );
+        // P = 4 but W = 8 bytes of 4-byte words: the bytes bound, two a cycle
+        assert_eq!(
+            (0..6)
+                .map(|i| Contract::dma_slot(i, 4, 8, 4))
+                .collect::<Vec<_>>(),
+            [0, 0, 1, 1, 2, 2]
+        );
+        // b = 16, W = 32 (ws_16x16's input words), P = 4: the channel's 2 words per cycle
+        assert_eq!(
+            (0..5)
+                .map(|i| Contract::dma_slot(i, 16, 32, 4))
+                .collect::<Vec<_>>(),
+            [0, 0, 1, 1, 2]
+        );
+        // b = 3, W = 7, P = 2: 7/3 words per cycle allowed by the bytes, capped at 2 a cycle
+        assert_eq!(
+            (0..8)
+                .map(|i| Contract::dma_slot(i, 3, 7, 2))
+                .collect::<Vec<_>>(),
+            [0, 0, 1, 1, 2, 2, 3, 3]
+        );
+        // b = 3, W = 5, P = 4: the bytes bound, 5/3 words per cycle on average
+        assert_eq!(
+            (0..6)
+                .map(|i| Contract::dma_slot(i, 3, 5, 4))
+                .collect::<Vec<_>>(),
+            [0, 1, 1, 2, 2, 3]
+        );
+        // never more than P words in one cycle, never more bytes than the credit, for every
+        // small (b, W, P)
+        for b in 1..=9u64 {
+            for w in 1..=20u64 {
+                for p in [1u64, 2, 4, 8] {
+                    let k: Vec<u64> = (0..40).map(|i| Contract::dma_slot(i, b, w, p)).collect();
+                    for (i, &ki) in k.iter().enumerate() {
+                        let i = i as u64;
+                        assert!(ki >= i / p, "b={b} W={w} P={p} i={i}");
+                        assert!((i + 1) * b <= (ki + 1) * w, "b={b} W={w} P={p} i={i}");
+                        // the earliest such slot
+                        assert!(
+                            ki == i / p || (i + 1) * b > ki * w,
+                            "b={b} W={w} P={p} i={i}"
+                        );
+                    }
+                    assert!(k.windows(2).all(|x| x[0] <= x[1]));
+                    for t in 0..k[39] {
+                        assert!(k.iter().filter(|&&x| x == t).count() as u64 <= p);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A LOAD with several words per cycle: its requests and busy length follow the new pacing,
+    /// a STORE still moves one word per cycle.
+    #[test]
+    fn words_per_cycle_pace_loads_only() {
+        let mut spec = tessera_arch::builtin::arch_spec("ws_16x16").unwrap(); // W = 32, L = 40
+        let one = spec.clone().validate().unwrap();
+        spec.dram.words_per_cycle = Some(2);
+        let two = spec.validate().unwrap();
+        // 100 input words of 16 B: one per cycle, or two per cycle (32 B = W)
+        assert_eq!(Contract::load_busy(&one, 100, 16), 40 + 99 + 1);
+        assert_eq!(Contract::load_busy(&two, 100, 16), 40 + 49 + 1);
+        assert_eq!(Contract::load_request(&two, 3, 16), 1);
+        assert_eq!(Contract::load_hold(&two, 100, 16), 50);
+        // 64-byte accumulator words are paced by W either way
+        assert_eq!(
+            Contract::store_busy(&one, 10),
+            Contract::store_busy(&two, 10)
+        );
+        assert_eq!(Contract::store_beat(&two, 1), 4);
     }
 
     /// An overlapped tile behind nothing (or behind an idle unit) times as a plain COMPUTE; behind

@@ -5,7 +5,8 @@
 //!   interconnect's;
 //! - **SRAM, per buffer**: word reads × read energy + word writes × write energy of one of its banks
 //!   (the CACTI-fitted model of the bank's capacity and word width; one access touches one bank,
-//!   every macro of it);
+//!   every macro of it; with `dram.words_per_cycle` = P the input and weight banks are P
+//!   word-interleaved SRAMs of a P-th of the size, and an access touches one of them);
 //! - **DRAM**: bytes moved × energy per byte;
 //! - **interconnect** (`noc_pj`): the array's pipeline registers and wires
 //!   ([`tessera_arch::noc::NocActivity`]), priced per streamed word and per COMPUTE:
@@ -67,7 +68,7 @@ pub struct EnergyTable {
 impl EnergyTable {
     pub fn of(arch: &Arch) -> EnergyTable {
         let t = arch.tech();
-        let bank = |k: BufferKind| t.sram_buffer(arch.buffer(k)).0;
+        let bank = |k: BufferKind| t.sram_buffer_lanes(arch.buffer(k), arch.write_lanes(k)).0;
         let (i, w, a) = (
             bank(BufferKind::Input),
             bank(BufferKind::Weight),

@@ -151,6 +151,7 @@ fn a_narrow_shared_channel_slows_both() {
             bytes_per_cycle: 2,
             latency_cycles: 30,
             outstanding_transfers: None,
+            words_per_cycle: None,
         }),
         vec![
             (
@@ -186,6 +187,7 @@ fn a_system_is_validated() {
         bytes_per_cycle: 4,
         latency_cycles: 9,
         outstanding_transfers: None,
+        words_per_cycle: None,
     };
     let s = System::new("x", Some(&d), vec![(a.clone(), w()), (b, w())]).unwrap();
     assert!(s.subs.iter().all(|(x, _)| x.dram().bytes_per_cycle() == 4));

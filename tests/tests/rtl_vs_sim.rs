@@ -41,6 +41,7 @@ fn with_dram(name: &str, bpc: i64, lat: i64) -> Arch {
         bytes_per_cycle: bpc,
         latency_cycles: lat,
         outstanding_transfers: None,
+        words_per_cycle: None,
     };
     s.validate().unwrap()
 }
@@ -178,7 +179,7 @@ fn single_banked_buffers_run_sequentially_and_verify() {
 
 /// Random designs and GEMMs under Verilator, six per dataflow (deterministic draws, so a failure is
 /// reproducible by its index), half with the stepped engine, some with several DMA transfer slots
-/// and some with the interconnect options of their dataflow.
+/// and several words per cycle, and some with the interconnect options of their dataflow.
 /// A random small accelerator (`shape` sets its dataflow or options), a random GEMM and one of
 /// its mappings at random; `None` when the draw is invalid or nothing fits.
 fn random_design(
@@ -224,6 +225,11 @@ fn random_designs_verify() {
     // DMA transfers in flight, from a generator of their own (the designs drawn stay those drawn
     // before the option existed): 1, 2 or 4
     let mut slots = SplitMix64::new(0x510757);
+    // words per cycle (docs/TIMING.md, "DMA unit and the DRAM port"), from a generator of its own:
+    // 1, 2 or 4, kept only where the buffers' banks interleave over that many lanes (the designs
+    // drawn stay those drawn before the option existed)
+    let mut lanes = SplitMix64::new(0x1a4e5);
+    let mut multi = 0;
     // the array's interconnect (docs/TIMING.md, "Interconnect options"), from a generator of its
     // own too: any of the four on weight- and input-stationary arrays, systolic or row and column
     // buses on output-stationary ones
@@ -235,6 +241,7 @@ fn random_designs_verify() {
         while done < 6 {
             let banks = pick(1, 2) as i64;
             let o = [1, 2, 4][(slots.next_u64() % 3) as usize];
+            let p = [1, 2, 4][(lanes.next_u64() % 3) as usize];
             let code = nocs.next_u64();
             let noc = tessera_arch::Noc {
                 stream: if code & 1 == 1 {
@@ -252,7 +259,13 @@ fn random_designs_verify() {
                 random_design(&mut pick, &format!("rand_{short}{done}"), banks, |s| {
                     let mut s = in_dataflow(s, df).with_noc(noc);
                     s.dram.outstanding_transfers = Some(o);
-                    s
+                    let mut t = s.clone();
+                    t.dram.words_per_cycle = Some(p);
+                    if t.validate().is_ok() {
+                        t
+                    } else {
+                        s
+                    }
                 })
             else {
                 continue;
@@ -265,12 +278,17 @@ fn random_designs_verify() {
             };
             check(&arch, &w, engine, fixed(&mp));
             several += usize::from(o > 1);
+            multi += usize::from(arch.dram().words_per_cycle() > 1);
             done += 1;
         }
     }
     assert!(
         several >= 6,
         "{several} of 18 designs with several transfer slots"
+    );
+    assert!(
+        multi >= 4,
+        "{multi} of 18 designs with several words per cycle"
     );
     for df in [Dataflow::WeightStationary, Dataflow::OutputStationary] {
         assert!(
@@ -613,6 +631,7 @@ fn with_slots(arch: &Arch, o: i64, bpc: i64, lat: i64) -> Arch {
         bytes_per_cycle: bpc,
         latency_cycles: lat,
         outstanding_transfers: Some(o),
+        words_per_cycle: None,
     };
     s.validate().unwrap()
 }
@@ -671,6 +690,76 @@ fn transfer_slots_verify() {
             arch.name()
         );
         check_with(&arch, &w, engine, MappingSpec::default(), trace);
+    }
+}
+
+/// `arch` with LOADs of up to `p` words per cycle (docs/TIMING.md, "DMA unit and the DRAM port"),
+/// `o` transfers in flight and a DRAM of `bpc` bytes per cycle and latency `lat`.
+fn with_lanes(arch: &Arch, p: i64, o: i64, bpc: i64, lat: i64) -> Arch {
+    let mut s = arch.spec().clone();
+    s.name = format!("{}_p{p}", s.name);
+    s.dram = DramSpec {
+        bytes_per_cycle: bpc,
+        latency_cycles: lat,
+        outstanding_transfers: Some(o),
+        words_per_cycle: Some(p),
+    };
+    s.validate().unwrap()
+}
+
+/// LOADs of several words per cycle (the DMA's request lanes and per-lane gather addresses, the
+/// DRAM port's lanes, the word-interleaved input and weight buffers): weight-stationary 4×4 with
+/// two lanes (W = 16 B/cycle would allow four 4-byte words), output-stationary 2×3 with four lanes
+/// and two transfers in flight, input-stationary 4×4 with two lanes at W = 6 (one and a half words
+/// per cycle); a GEMM and gathered convolutions (strided, dilated, depthwise); RTL ≡ simulator
+/// bit-exact, cycle-equal and event-equal, and each design runs faster than with one word per
+/// cycle. `random_designs_verify` draws two and four lanes too.
+#[test]
+fn words_per_cycle_verify() {
+    let w = Workload::of_layers(
+        "lanes",
+        vec![
+            Layer::Gemm(Gemm::new("g", 23, 13, 11)),
+            conv("stride2_pad1", 3, 9, 9, 8, 3, 2, 1, 1, 1),
+            conv("dilation2", 4, 10, 10, 6, 3, 1, 2, 2, 1),
+            conv("depthwise", 8, 7, 7, 8, 3, 1, 1, 1, 8),
+        ],
+    );
+    let b = |n: &str| builtin::arch(n).unwrap();
+    for (arch, engine) in [
+        (with_lanes(&b("ws_4x4"), 2, 1, 16, 20), Engine::Event),
+        (with_lanes(&b("os_2x3"), 4, 2, 8, 9), Engine::Stepped),
+        (with_lanes(&b("is_4x4"), 2, 1, 6, 13), Engine::Event),
+    ] {
+        let d = arch.dram();
+        let one = with_lanes(
+            &arch,
+            1,
+            i64::from(d.outstanding_transfers()),
+            i64::from(d.bytes_per_cycle()),
+            d.latency().get() as i64,
+        );
+        let (mut with, mut without) = (0, 0);
+        for l in &w.layers {
+            let p = tessera_sim::workload::problem_for(l, &arch).unwrap();
+            let mp =
+                tessera_sim::workload::mapping_for(&p, &arch, &MappingSpec::default()).unwrap();
+            let cycles = |a: &Arch| {
+                tessera_sim::run_layer(l, a, &mp, 7, &Default::default())
+                    .unwrap()
+                    .report
+                    .cycles
+                    .get()
+            };
+            with += cycles(&arch);
+            without += cycles(&one);
+        }
+        assert!(
+            with < without,
+            "{}: {with} cycles, {without} with one word per cycle",
+            arch.name()
+        );
+        check_with(&arch, &w, engine, MappingSpec::default(), true);
     }
 }
 

@@ -58,6 +58,7 @@ fn check(name: &str, bpc: i64, lat: i64, subs: Vec<(ArchSpec, Vec<Workload>)>) -
             bytes_per_cycle: bpc,
             latency_cycles: lat,
             outstanding_transfers: None,
+            words_per_cycle: None,
         }),
         subs,
     )

@@ -6,7 +6,9 @@
 //! request's word L cycles later, gathered bytes as the request says; write acknowledgement L cycles
 //! after the last beat; the pacing of read requests and write beats checked one by one, per transfer;
 //! with `dram.outstanding_transfers` = O, up to O transfers awaiting their words or acknowledgement,
-//! their request and beat streams never interleaved; a violation stops the run with an error). It counts cycles as the contract does: cycle 0 is
+//! their request and beat streams never interleaved; with `dram.words_per_cycle` = P, up to P read
+//! requests per cycle on P lanes, each word returned on its request's lane; a violation stops the
+//! run with an error). It counts cycles as the contract does: cycle 0 is
 //! the first cycle after `start`, and the first cycle in which `done` is high is the cycle count h + 1.
 //!
 //! On request ([`run_rtl_traced`]) the testbench also writes the architectural event trace, in the
@@ -118,6 +120,8 @@ struct TbView {
     bytes_per_cycle: u32,
     bus_bytes: u32,
     outstanding: u32,
+    /// P: the DRAM port's read lanes (`dram.words_per_cycle`).
+    lanes: u32,
     op_load: u8,
     op_config: u8,
     op_store: u8,
@@ -142,6 +146,7 @@ fn testbench(arch: &Arch, design: &Design) -> Result<String> {
         bytes_per_cycle: arch.dram().bytes_per_cycle(),
         bus_bytes: arch.mem_bus_bytes(),
         outstanding: arch.dram().outstanding_transfers(),
+        lanes: arch.dram().words_per_cycle(),
         op_load: op::LOAD,
         op_config: op::CONFIG,
         op_store: op::STORE,

@@ -241,7 +241,7 @@ int main(int argc, char** argv) {
             if (b != open.bytes || b == 0 || b > BUS_BYTES)
                 violation(t, fmt("read request %llu of sub-accelerator %llu of %llu-byte words (request 0: %llu, bus: "
                                  "%llu)", i, id, b, open.bytes, BUS_BYTES));
-            const uint64_t due = open.t0 + k_of(i, b) - k_of(0, b);
+            const uint64_t due = open.t0 + k_of(i, b, 1) - k_of(0, b, 1);
             if (t != due)
                 violation(t, fmt("read request %llu of sub-accelerator %llu in the wrong cycle: the pacing puts it "
                                  "in cycle %llu (request 0 at cycle %llu)", i, id, due, open.t0));
@@ -278,7 +278,7 @@ int main(int argc, char** argv) {
             if (b != open.bytes || b == 0 || b > BUS_BYTES)
                 violation(t, fmt("write beat %llu of sub-accelerator %llu of %llu bytes (beat 0: %llu, bus: %llu)", i,
                                  id, b, open.bytes, BUS_BYTES));
-            const uint64_t due = open.t0 + k_of(i, b) - k_of(0, b);
+            const uint64_t due = open.t0 + k_of(i, b, 1) - k_of(0, b, 1);
             if (t < due)
                 violation(t, fmt("write beat %llu of sub-accelerator %llu is early: its pacing allows cycle %llu at "
                                  "the earliest (beat 0 at cycle %llu)", i, id, due, open.t0));

@@ -49,7 +49,11 @@ fn synth(arch: &Arch) -> Option<tessera_verif::SynthReport> {
     // the memories stay black boxes: one instance per bank (the program streams through a queue of
     // registers, synthesised)
     let n = arch.name();
-    let banks = u64::from(arch.input().banks() + arch.weight().banks());
+    // (with P write lanes, P SRAMs per input and weight bank)
+    let sram_count = |k: tessera_arch::BufferKind| arch.buffer(k).banks() * arch.write_lanes(k);
+    let banks = u64::from(
+        sram_count(tessera_arch::BufferKind::Input) + sram_count(tessera_arch::BufferKind::Weight),
+    );
     assert_eq!(r.cells_by_type.get(&format!("{n}_sram")), Some(&banks));
     assert_eq!(
         r.cells_by_type.get(&format!("{n}_sram2r")),
@@ -401,6 +405,53 @@ fn lint_and_synth_buffers_deeper_than_65536_words() {
     assert!(ctrl.contains("wire [3:0] f_flags = instr[11:8];"), "{ctrl}");
     lint(&deep);
     let Some(r) = synth(&deep) else { return };
+    let unreset: Vec<_> = r
+        .cells_by_type
+        .keys()
+        .filter(|t| t.starts_with("$_DFF") || t.starts_with("$dff") || t.starts_with("$_ALDFF"))
+        .collect();
+    assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
+}
+
+/// `arch` with LOADs of up to `p` words per cycle (docs/TIMING.md, "DMA unit and the DRAM port").
+fn with_lanes(arch: &Arch, p: i64) -> Arch {
+    let mut s = arch.spec().clone();
+    s.name = format!("{}_p{p}", s.name);
+    s.dram.words_per_cycle = Some(p);
+    s.validate().unwrap()
+}
+
+/// Several words per cycle (the DMA's request lanes, per-lane gather address generators and
+/// write-lane rotation, the word-interleaved input and weight buffers): lint clean on every
+/// dataflow with 2, 4 and 8 lanes, odd banks and W = 7, one and three transfer slots.
+#[test]
+fn lint_words_per_cycle() {
+    let mut odd2 = odd().spec().clone();
+    // banks of 8 and 6 words: interleaved over 2 lanes
+    odd2.buffers.input.capacity_bytes = 5 * 3 * 8;
+    odd2.name = "odd_5x3".into();
+    let odd2 = odd2.validate().unwrap();
+    lint(&with_lanes(&odd2, 2));
+    lint(&with_slots(&with_lanes(&odd2, 2), 3));
+    let mut os = odd2
+        .spec()
+        .clone()
+        .with_dataflow(tessera_arch::Dataflow::OutputStationary);
+    os.name = "os_odd_5x3".into();
+    os.buffers.accumulator.capacity_bytes = 12 * 3 * 6;
+    lint(&with_lanes(&os.validate().unwrap(), 2));
+    lint(&with_lanes(&builtin("ws_4x4"), 4));
+    lint(&with_lanes(&builtin("is_4x4"), 8));
+    lint(&with_slots(&with_lanes(&builtin("os_4x4"), 4), 2));
+}
+
+/// Synthesis with four words per cycle: no latch, the buffers' SRAMs black boxes (four per input
+/// and weight bank), every flip-flop with its synchronous reset.
+#[test]
+fn synth_words_per_cycle() {
+    let Some(r) = synth(&with_lanes(&builtin("os_2x3"), 4)) else {
+        return;
+    };
     let unreset: Vec<_> = r
         .cells_by_type
         .keys()

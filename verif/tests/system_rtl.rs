@@ -31,6 +31,7 @@ fn arch(base: &str, bytes_per_cycle: i64, latency: i64, db: bool) -> Arch {
         bytes_per_cycle,
         latency_cycles: latency,
         outstanding_transfers: None,
+        words_per_cycle: None,
     };
     s.with_weight_double_buffer(db).validate().unwrap()
 }

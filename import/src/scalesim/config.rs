@@ -395,6 +395,7 @@ pub fn parse_config_with(
                 bytes_per_cycle,
                 latency_cycles: defaults.dram_latency_cycles,
                 outstanding_transfers: None,
+                words_per_cycle: None,
             },
             clock_mhz: defaults.clock_mhz,
             tech: None,

@@ -719,18 +719,16 @@ fn issue_span(
 /// instruction's functional effect, so a gather's requests see the registers it runs with.
 fn trace_dma_beats(m: &mut Machine, ins: &Instr, start: u64) {
     let arch = m.arch;
-    let lat = arch.dram().latency().get();
-    let w = u64::from(arch.dram().bytes_per_cycle());
     let reads = |m: &mut Machine, count: u16, b: u64, mut req: Box<dyn FnMut(u32) -> ReadReq>| {
         for i in 0..u64::from(count) {
-            let k = Contract::dma_slot(i, b, w);
+            let k = Contract::load_request(arch, i, b);
             let r = req(i as u32);
             m.tracer.emit(start + k, "dma", "rreq", || {
                 crate::trace::read_request(i, &r)
             });
         }
         for i in 0..u64::from(count) {
-            let at = start + lat + Contract::dma_slot(i, b, w);
+            let at = start + Contract::load_beat(arch, i, b);
             m.tracer.emit(at, "dma", "rbeat", || i.to_string());
         }
     };

@@ -423,6 +423,20 @@ pub fn check_system(archs: &[&Arch]) -> Result<()> {
             ),
         ));
     }
+    if let Some((i, a)) = archs
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a.dram().words_per_cycle() > 1)
+    {
+        return Err(Diagnostic::field(
+            format!("subs[{i}].arch.dram.words_per_cycle"),
+            format!(
+                "{}'s DMA moves up to {} words per cycle, but a sub-accelerator of a system moves one (docs/TIMING.md, \"Systems\": the shared channel's arbitration is defined for one word per cycle)",
+                a.name(),
+                a.dram().words_per_cycle()
+            ),
+        ));
+    }
     let d0 = archs[0].dram();
     for (i, a) in archs.iter().enumerate().skip(1) {
         let d = a.dram();

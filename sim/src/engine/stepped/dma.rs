@@ -4,16 +4,18 @@
 //! [`Dma`]: up to `O` transfers in flight (`dram.outstanding_transfers`), in issue order. The
 //! *requesting* transfer — the oldest one that still has requests or beats to present — is the only
 //! one that gains credit and uses the channel; the next one becomes requesting in the cycle after
-//! its last request or beat (and, in a system, once granted). A LOAD presents read request `i` when
-//! its credit counter (W bytes per cycle, spent a word at a time) allows — a linear word, or the
-//! next word of the gather address generator ([`tessera_arch::gather`]) — and writes each word the
-//! DRAM returns into its buffer; its last busy cycle is the one its last word arrives in. A STORE
+//! its last request or beat (and, in a system, once granted). A LOAD presents read requests `i`,
+//! `i+1`, … in a cycle as far as its credit counter (W bytes per cycle, spent a word at a time)
+//! allows, at most `P` (`dram.words_per_cycle`) of them — linear words, or the next words of the
+//! gather address generator ([`tessera_arch::gather`]) — and writes each word the DRAM returns into
+//! its buffer; its last busy cycle is the one its last word arrives in. A STORE
 //! reads accumulator word `i` through read port b when the same kind of credit allows, presents it
 //! as write beat `i` the next cycle, and ends in the cycle the DRAM acknowledges the last beat.
 //! Words and acknowledgements come back in issue order (a transfer starts after the previous one's
 //! last request or beat), so they always belong to the oldest transfer in flight.
 //!
-//! [`DramPort`]: the memory. It returns each request's word L cycles after the request, writes each
+//! [`DramPort`]: the memory. It returns each request's word L cycles after the request (up to `P`
+//! in one cycle), writes each
 //! beat into the DRAM image, and acknowledges a store L cycles after its last beat.
 
 use super::Ports;
@@ -33,10 +35,10 @@ pub(crate) struct LoadWrite {
 /// What the DMA does this cycle.
 #[derive(Default)]
 pub(crate) struct DmaOut {
-    /// The read request presented on the DRAM port: (word index, request).
-    pub request: Option<(u32, ReadReq)>,
-    /// A read word written into its buffer at the end of this cycle.
-    pub load_write: Option<LoadWrite>,
+    /// The read requests presented on the DRAM port, in word order: (word index, request).
+    pub requests: Vec<(u32, ReadReq)>,
+    /// The read words written into their buffer at the end of this cycle.
+    pub load_writes: Vec<LoadWrite>,
     /// Accumulator address read through port b (STORE).
     pub acc_read: Option<u32>,
     /// Write beat presented this cycle: (index, DRAM address, last); data is port b's word.
@@ -109,6 +111,8 @@ pub(crate) struct Dma {
     slots: VecDeque<Slot>,
     outstanding: usize,
     bytes_per_cycle: u64,
+    /// P: read requests a LOAD may present in one cycle.
+    words_per_cycle: u32,
     store_word: u64,
 }
 
@@ -127,6 +131,7 @@ impl Dma {
             slots: VecDeque::new(),
             outstanding: arch.dram().outstanding_transfers() as usize,
             bytes_per_cycle: u64::from(arch.dram().bytes_per_cycle()),
+            words_per_cycle: arch.dram().words_per_cycle(),
             store_word: u64::from(arch.accumulator().word_bytes()),
         }
     }
@@ -215,27 +220,40 @@ impl Dma {
 
     /// This cycle's outputs; `grant`: the channel is granted to this unit's requesting transfer
     /// this cycle.
-    pub fn eval(&self, m: &mut Machine, dram: &FromDram, t: u64, grant: bool) -> DmaOut {
+    pub fn eval(&mut self, m: &mut Machine, dram: &FromDram, t: u64, grant: bool) -> DmaOut {
         let mut out = DmaOut::default();
+        let (p, w) = (self.words_per_cycle, self.bytes_per_cycle);
         // the request side: the requesting transfer, once granted
-        if let Some(s) = self.requesting() {
+        if let Some(s) = self.slots.iter_mut().find(|s| !s.op.requests_done()) {
             let go = s.granted || grant;
-            match &s.op {
+            match &mut s.op {
                 Op::Load {
                     target,
                     n,
                     next,
+                    source,
                     credit,
                     requested,
                     ..
                 } => {
                     let b = u64::from(m.arch.load_buffer(*target).word_bytes());
-                    if go && *requested < *n && credit + self.bytes_per_cycle >= b {
-                        let i = *requested;
+                    // the words whose credit has accumulated, at most P of them: requests
+                    // `requested .. requested + q` (the gather generator runs ahead here; commit
+                    // takes the counts, and `next` stays the first word not yet presented)
+                    let mut avail = *credit + w;
+                    let mut i = *requested;
+                    while go && i < *n && i - *requested < p && avail >= b {
+                        let r = if i == *requested {
+                            *next
+                        } else {
+                            source.request(i)
+                        };
                         m.tracer.emit(t, "dma", "rreq", || {
-                            crate::trace::read_request(i.into(), next)
+                            crate::trace::read_request(i.into(), &r)
                         });
-                        out.request = Some((i, *next));
+                        out.requests.push((i, r));
+                        avail -= b;
+                        i += 1;
                     }
                 }
                 Op::Store {
@@ -246,13 +264,13 @@ impl Dma {
                     read,
                     beat_pending,
                 } => {
-                    if go && *read < *n && credit + self.bytes_per_cycle >= self.store_word {
-                        out.acc_read = Some(sram_addr + read);
+                    if go && *read < *n && *credit + w >= self.store_word {
+                        out.acc_read = Some(*sram_addr + *read);
                     }
                     if *beat_pending {
-                        let i = read - 1;
+                        let i = *read - 1;
                         m.tracer.emit(t, "dma", "wbeat", || i.to_string());
-                        out.beat = Some((i, dram_addr + i * self.store_word as u32, i + 1 == *n));
+                        out.beat = Some((i, *dram_addr + i * self.store_word as u32, i + 1 == *n));
                     }
                 }
             }
@@ -266,18 +284,18 @@ impl Dma {
                     sram_addr,
                     ..
                 } => {
-                    if let Some((i, req)) = dram.word {
+                    for &(i, req) in &dram.words {
                         m.tracer.emit(t, "dma", "rbeat", || i.to_string());
-                        out.load_write = Some(LoadWrite {
+                        out.load_writes.push(LoadWrite {
                             target: *target,
                             sram_addr: sram_addr + i,
                             req,
                         });
-                        out.done = i + 1 == *n;
+                        out.done |= i + 1 == *n;
                     }
                 }
                 Op::Store { .. } => {
-                    debug_assert!(dram.word.is_none(), "a read word while a STORE is oldest");
+                    debug_assert!(dram.words.is_empty(), "a read word while a STORE is oldest");
                     out.done = dram.ack;
                 }
             }
@@ -303,9 +321,10 @@ impl Dma {
                         if *requested < *n {
                             *credit += self.bytes_per_cycle;
                         }
-                        if out.request.is_some() {
-                            *credit -= b;
-                            *requested += 1;
+                        if !out.requests.is_empty() {
+                            let q = out.requests.len() as u32;
+                            *credit -= b * u64::from(q);
+                            *requested += q;
                             if *requested < *n {
                                 *next = source.request(*requested);
                             }
@@ -330,13 +349,13 @@ impl Dma {
                 }
             }
         }
-        if out.load_write.is_some() {
+        if !out.load_writes.is_empty() {
             if let Some(Slot {
                 op: Op::Load { received, .. },
                 ..
             }) = self.slots.front_mut()
             {
-                *received += 1;
+                *received += out.load_writes.len() as u32;
             }
         }
         if out.done {
@@ -347,8 +366,9 @@ impl Dma {
 
 /// What the DRAM drives this cycle.
 pub(crate) struct FromDram {
-    /// A read word is on the data bus: its index in the transfer and its request.
-    pub word: Option<(u32, ReadReq)>,
+    /// The read words on the data bus (up to `P`, in word order): their index in the transfer and
+    /// their request.
+    pub words: Vec<(u32, ReadReq)>,
     /// The write acknowledgement.
     pub ack: bool,
 }
@@ -373,10 +393,12 @@ impl DramPort {
 
     pub fn eval(&self, t: u64) -> FromDram {
         FromDram {
-            word: match self.reads.front() {
-                Some(&(at, i, req)) if at == t => Some((i, req)),
-                _ => None,
-            },
+            words: self
+                .reads
+                .iter()
+                .take_while(|r| r.0 == t)
+                .map(|&(_, i, req)| (i, req))
+                .collect(),
             ack: self.acks.front() == Some(&t),
         }
     }
@@ -384,10 +406,10 @@ impl DramPort {
     /// Take this cycle's request or beat, and retire the word returned this cycle. A beat's data is
     /// port b's word (the accumulator word the DMA read last cycle).
     pub fn commit(&mut self, m: &mut Machine, out: &DmaOut, ports: &Ports, t: u64) {
-        if self.reads.front().is_some_and(|r| r.0 == t) {
+        while self.reads.front().is_some_and(|r| r.0 == t) {
             self.reads.pop_front();
         }
-        if let Some((i, req)) = out.request {
+        for &(i, req) in &out.requests {
             self.reads.push_back((t + self.latency, i, req));
         }
         if let Some((_, addr, last)) = out.beat {

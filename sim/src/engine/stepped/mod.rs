@@ -298,7 +298,7 @@ impl SteppedSim {
             }
             let from_dram = dram.eval(t);
             let dma_out = dma.eval(m, &from_dram, t, grant);
-            if let Some((i, req)) = &dma_out.request {
+            for (i, req) in &dma_out.requests {
                 super::check_request(m.dram.len(), *i as usize, req).map_err(|e| Diagnostic {
                     message: format!("a gather LOAD: {}", e.message),
                     ..e
@@ -393,7 +393,7 @@ impl SteppedSim {
                 m.acc[a as usize * c..(a as usize + 1) * c].copy_from_slice(row);
                 m.counters.accumulator.writes += 1;
             }
-            if let Some(w) = &dma_out.load_write {
+            for w in &dma_out.load_writes {
                 m.read_word(w.target, w.sram_addr as usize, &w.req);
             }
             // ---- issue: the unit the controller issued to is busy from the next cycle.
