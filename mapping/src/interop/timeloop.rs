@@ -4,11 +4,12 @@
 //! docs](super).
 //!
 //! - `arch.yaml`: `!Container system` → `DRAM` → `!Container <accelerator>` → `accumulator_buffer`,
-//!   `input_buffer`, `weight_buffer` (SRAM, one per operand) → `!Container PE` with `spatial:
+//!   `input_buffer`, `weight_buffer` (SRAM, one per operand; in the export's storage order, a kept
+//!   panel's buffer first) → `!Container PE` with `spatial:
 //!   {meshX: C, meshY: R}` → the PE's register for the stationary operand → `mac` (`intmac`).
 //! - `problem.yaml`: the shape (dimensions `C M R S N P Q G`, the data spaces `Weights`, `Inputs`,
 //!   `Outputs` and their projections, strides and dilations) and the instance.
-//! - `mapping.yaml`: for every storage level a `temporal` directive (factors of all eight
+//! - `mapping.yaml`: for every storage level, in the same order, a `temporal` directive (factors of all eight
 //!   dimensions, the permutation innermost first) and a `dataspace` directive (what it keeps and
 //!   bypasses), and a `spatial` directive on the `PE` container (`split: 1`: the columns' dimension
 //!   on X, the rows' on Y).
