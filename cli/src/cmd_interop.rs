@@ -65,12 +65,13 @@ pub(crate) fn run(a: InteropArgs) -> Result<()> {
         for l in &layers {
             let m = l.mapping;
             outln!(
-                "  {}  {}  (tile_m {}, tile_k {}, tile_n {})",
+                "  {}  {}  (tile_m {}, tile_k {}, tile_n {}, keep {})",
                 l.folder,
                 l.layer,
                 m.tile_m,
                 m.tile_k,
-                m.tile_n
+                m.tile_n,
+                m.keep.label()
             );
         }
         outln!("note: {INTEROP_NOTE}");
@@ -78,8 +79,10 @@ pub(crate) fn run(a: InteropArgs) -> Result<()> {
     Ok(())
 }
 
-/// Which mappings the files hold, so their figures are compared with Tessera's for the same ones.
-const INTEROP_NOTE: &str = "the mappings are the mapper's best among those that keep one tile \
-of each operand in the buffers (`--keep tiles`: the writers do not yet express a panel kept across \
-output tiles); `tessera estimate --keep tiles` with the same options gives Tessera's figures for \
-these mappings";
+/// Which mappings the files hold, so their figures are compared with Tessera's for the same ones,
+/// and how a kept panel is written.
+const INTEROP_NOTE: &str = "the mappings are the mapper's choice, kept panels included: \
+`tessera estimate` with the same options gives Tessera's figures for them; a kept panel \
+(`--keep input-panel|weight-panel`, or the mapper's choice) is written with its buffer as the \
+level under DRAM, above the accumulator, holding the tile loop the panel stays across, so the \
+other tool reads the panel from DRAM once per panel (each mapping.yaml says how)";

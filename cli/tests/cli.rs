@@ -552,6 +552,52 @@ fn interop_writes_each_layer() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// `tessera interop` writes the mappings `estimate` reports for the same options, kept panels
+/// included: the mapper's choice, or a pinned `--keep`, said in the files.
+#[test]
+fn interop_writes_the_estimated_mappings_kept_panels_included() {
+    let dir = tempfile::tempdir().unwrap();
+    for keep in [None, Some("input-panel"), Some("weight-panel")] {
+        let mut opts = vec!["--arch", "ws_8x8", "--workload", "mlp_small", "--json"];
+        if let Some(k) = keep {
+            opts.extend(["--keep", k]);
+        }
+        let out = dir.path().join(keep.unwrap_or("mapper"));
+        let mut args = vec![
+            "interop",
+            "--to",
+            "timeloop",
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(&opts);
+        let v = json(&args);
+        let e = json(&[&["estimate"][..], &opts].concat());
+        let layers = v["layers"].as_array().unwrap();
+        assert_eq!(layers.len(), e["layers"].as_array().unwrap().len());
+        for (l, el) in layers.iter().zip(e["layers"].as_array().unwrap()) {
+            assert_eq!(l["mapping"], el["mapping"], "{l} {el}");
+            let label = l["mapping"]["keep"].as_str().unwrap();
+            if let Some(k) = keep {
+                let want = if k == "input-panel" {
+                    "InputPanel"
+                } else {
+                    "WeightPanel"
+                };
+                assert_eq!(label, want);
+            }
+            let folder = l["folder"].as_str().unwrap();
+            let text = std::fs::read_to_string(out.join(folder).join("mapping.yaml")).unwrap();
+            assert_eq!(
+                text.contains(&format!("keep={label}")),
+                label != "Tiles",
+                "{text}"
+            );
+        }
+        assert!(v["note"].as_str().unwrap().contains("kept panel"), "{v}");
+    }
+}
+
 /// A saved mapping file holds every layer's tiles; fed back, it gives the same report; an entry for
 /// a layer the workload lacks names the file and the entry.
 #[test]

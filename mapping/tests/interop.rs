@@ -7,7 +7,7 @@ use proptest::prelude::*;
 use saphyr::{LoadableYamlNode, Scalar, Yaml};
 use std::path::{Path, PathBuf};
 use tessera_arch::{builtin, Arch, ArchSpec, Dataflow};
-use tessera_mapping::interop::{timeloop, zigzag, Export, Form, Level, PDim};
+use tessera_mapping::interop::{timeloop, zigzag, Export, Form, Level, Operand, PDim};
 use tessera_mapping::{Keep, Mapping, MappingSpec, Problem, Schedule};
 use tessera_workloads::{Conv2d, Gemm, Layer, MatMul};
 
@@ -392,10 +392,114 @@ fn check_against_schedule(arch: &Arch, p: &Problem, m: &Mapping) {
     }
 }
 
+/// Elements of each operand (inputs, weights, outputs) Tessera's schedule moves between DRAM and
+/// its buffer — the words its loads write into the input and weight buffers and its stores read
+/// from the accumulator (the analytical model's counts), times the operands or accumulator lanes
+/// a word holds — and the elements of the output tile the accumulator keeps.
+fn tessera_elements(arch: &Arch, p: &Problem, m: &Mapping) -> ([u128; 3], u128) {
+    let s = Schedule::new(p, arch, m).summary().unwrap();
+    let dt = arch.datatypes();
+    let (ob, ab) = (dt.operand_bits() / 8, dt.accumulator_bits() / 8);
+    let lanes = |word: u32, per: u32| u128::from(word / per);
+    let out_lanes = lanes(arch.accumulator().word_bytes(), ab);
+    (
+        [
+            u128::from(s.input_words) * lanes(arch.input().word_bytes(), ob),
+            u128::from(s.weight_words) * lanes(arch.weight().word_bytes(), ob),
+            u128::from(s.store_words) * out_lanes,
+        ],
+        u128::from(m.accumulator_words(arch)) * out_lanes,
+    )
+}
+
+/// Whether the export covers the layer exactly: no dimension padded.
+fn unpadded(e: &Export) -> bool {
+    PDim::ALL.iter().all(|&d| e.padded(d).is_none())
+}
+
+/// Whether Tessera reloads a tile that no loop between two of its uses moved (see
+/// `check_traffic`).
+fn reloads_in_place(arch: &Arch, p: &Problem, m: &Mapping) -> bool {
+    let g = &p.gemm;
+    let k_tiles = g.k.div_ceil(m.tile_k.max(1));
+    let n_tiles = g.n.div_ceil(m.tile_n.clamp(1, g.n));
+    let panel_per_row = m.keep == Keep::WeightPanel
+        && p.conv.is_some()
+        && arch.dataflow() != Dataflow::WeightStationary;
+    k_tiles < 2 || (panel_per_row && n_tiles < 2)
+}
+
+/// The DRAM traffic the exported nest implies (Timeloop's reuse rule, `Export::dram_elements`)
+/// against Tessera's schedule, operand by operand, and the tiles the accumulator and a kept
+/// panel's buffer hold against what Tessera reserves for them.
+///
+/// The traffic is equal when the factors cover the layer exactly, unless Tessera reloads a tile
+/// whose loops in between did not move it, which the tools count as reuse: with one k-tile (the
+/// streamed slice and the per-COMPUTE one then repeat across the tile loops), or a B panel kept
+/// across the m-tiles of one output row of an output- or input-stationary convolution with one
+/// n-tile (Tessera loads it again for each row). There the export moves at most Tessera's. With
+/// padding the export counts the padding too, so it moves at least Tessera's when no such reload
+/// happens.
+fn check_traffic(arch: &Arch, p: &Problem, m: &Mapping) {
+    let e = Export::new(arch, p, m).unwrap();
+    let bad = traffic_mismatches(arch, p, m, &e);
+    assert!(bad.is_empty(), "{m:?}: {bad:?}\n{e:?}");
+}
+
+/// What `check_traffic` finds wrong with `e` as the export of `m` (an export built by hand in
+/// the tests that show the check can fail).
+fn traffic_mismatches(arch: &Arch, p: &Problem, m: &Mapping, e: &Export) -> Vec<String> {
+    let (tessera, acc_tile) = tessera_elements(arch, p, m);
+    let reloads = reloads_in_place(arch, p, m);
+    let exact = unpadded(e);
+    let mut bad = Vec::new();
+    for (op, t) in Operand::ALL.into_iter().zip(tessera) {
+        let x = e.dram_elements(op);
+        let ok = match (exact, reloads) {
+            (true, false) => x == t,
+            (true, true) => x <= t,
+            (false, false) => x >= t,
+            (false, true) => true,
+        };
+        if !ok {
+            bad.push(format!(
+                "{} from DRAM: the export moves {x}, Tessera {t} (exact: {exact}, reloads: {reloads})",
+                op.name()
+            ));
+        }
+    }
+    // The accumulator holds one output tile and a kept buffer its panel: no more than Tessera
+    // reserves (Mapping::accumulator_words, Mapping::panel_words), which counts the tiles as the
+    // mapping gives them where a dimension (an input-stationary convolution's row) is smaller.
+    // The padded problem's panel counts its last k-tile whole: no bound.
+    let lanes =
+        |b: &tessera_arch::Buffer| u128::from(b.word_bytes() * 8 / arch.datatypes().operand_bits());
+    let panel = u128::from(m.panel_words(&p.gemm, arch));
+    let mut tiles = vec![(Operand::Outputs, acc_tile)];
+    if exact {
+        match m.keep {
+            Keep::Tiles => {}
+            Keep::InputPanel => tiles.push((Operand::Inputs, panel * lanes(arch.input()))),
+            Keep::WeightPanel => tiles.push((Operand::Weights, panel * lanes(arch.weight()))),
+        }
+    }
+    for (op, t) in tiles {
+        let x = e.tile_elements(op);
+        if x > t {
+            bad.push(format!(
+                "{}'s buffer tile: {x}, Tessera reserves {t}",
+                op.name()
+            ));
+        }
+    }
+    bad
+}
+
 fn check_all(arch: &Arch, p: &Problem, m: &Mapping) {
     check_timeloop(arch, p, m);
     check_zigzag(arch, p, m);
     check_against_schedule(arch, p, m);
+    check_traffic(arch, p, m);
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -581,6 +685,507 @@ fn os_gemm_matches_golden() {
     check_golden("os_4x4_gemm_37x50x19", &case_files(&arch, &p, &m));
 }
 
+/// The WS golden case with the input buffer keeping the A panel (a convolution in its own form:
+/// the m-tiles at DRAM, the n-tiles at the input buffer).
+#[test]
+fn ws_conv_input_panel_matches_golden() {
+    let (arch, p, m) = ws_case();
+    // one output row per m-tile: the panel of 18 k-tiles of 10 rows fits a bank of 256 words
+    let m = Mapping {
+        tile_m: 10,
+        keep: Keep::InputPanel,
+        ..m
+    };
+    let e = Export::new(&arch, &p, &m).unwrap();
+    assert_eq!((e.form, e.keep), (Form::Conv, Keep::InputPanel));
+    check_all(&arch, &p, &m);
+    check_golden("ws_4x4_conv3x3_input_panel", &case_files(&arch, &p, &m));
+}
+
+/// The IS golden case with the weight buffer keeping the B panel: the output rows stay at DRAM
+/// outside the n-tiles, the m-tiles of a row run at the weight buffer.
+#[test]
+fn is_conv_weight_panel_matches_golden() {
+    let (arch, p, m) = is_case();
+    // m-tiles of one m-slice: a row of 5 pixels is 2 of them
+    let m = Mapping {
+        tile_m: 4,
+        keep: Keep::WeightPanel,
+        ..m
+    };
+    let e = Export::new(&arch, &p, &m).unwrap();
+    assert_eq!((e.form, e.keep), (Form::Gemm, Keep::WeightPanel));
+    assert_eq!(loops_of(&e, Level::Dram), [(PDim::P, 5), (PDim::M, 3)]);
+    assert_eq!(loops_of(&e, Level::Weight), [(PDim::P, 2)]);
+    check_all(&arch, &p, &m);
+    check_golden("is_4x4_conv3x3s2_weight_panel", &case_files(&arch, &p, &m));
+}
+
+/// A level's loops as (dimension, factor), outermost first.
+fn loops_of(e: &Export, level: Level) -> Vec<(PDim, u32)> {
+    e.loops(level).iter().map(|f| (f.dim, f.factor)).collect()
+}
+
+/// A roomy array of each dataflow (4 rows, 3 columns), so that every tile and panel fits.
+fn roomy(df: Dataflow) -> Arch {
+    ArchSpec::ws(
+        "roomy",
+        4,
+        3,
+        [12 * 4096, 12 * 4096, 4 * 12 * 4096],
+        2,
+        8,
+        10,
+    )
+    .with_dataflow(df)
+    .validate()
+    .unwrap()
+}
+
+/// Each dataflow × keep on GEMMs (one covered exactly, one with remainders on every dimension)
+/// whose tile loops all run more than once: the levels nest in the keep's order, the tile loops
+/// sit where the module docs' table puts them, the factors of every dimension multiply to what
+/// the `Tiles` export covers (the padded size) with the same remainders, and the kept operand is
+/// read from DRAM once, where `Tiles` reads it once per tile of the other dimension.
+#[test]
+fn each_dataflow_and_keep_places_the_tile_loops() {
+    use Level::{Accumulator as Acc, Array, Dram, Input, Pe, Weight};
+    for (gm, gk, gn) in [(72, 48, 48), (37, 50, 19)] {
+        for df in Dataflow::SUPPORTED {
+            let arch = roomy(df);
+            let (r, c) = (arch.rows(), arch.cols());
+            let g = Gemm::new("g", gm, gk, gn);
+            let p = Problem::gemm(&g, &arch);
+            // (tile_m, tile_k, tile_n): two slices per output tile
+            let (tm, tk, tn) = match df {
+                Dataflow::WeightStationary => (8, r, 2 * c),
+                Dataflow::OutputStationary => (r, 8, 2 * c),
+                Dataflow::InputStationary => (2 * c, r, 8),
+            };
+            // the loops' trip counts, from the tiles
+            let (mt, nt, kt) = match df {
+                Dataflow::InputStationary => {
+                    (gm.div_ceil(c).div_ceil(2), gn.div_ceil(tn), gk.div_ceil(r))
+                }
+                _ => (gm.div_ceil(tm), gn.div_ceil(c).div_ceil(2), gk.div_ceil(tk)),
+            };
+            let slice_dim = if df == Dataflow::InputStationary {
+                PDim::P
+            } else {
+                PDim::M
+            };
+            let (m_loop, n_loop, k_loop, slice) =
+                ((PDim::P, mt), (PDim::M, nt), (PDim::C, kt), (slice_dim, 2));
+            let is = df == Dataflow::InputStationary;
+            let tiles = Mapping {
+                tile_m: tm,
+                tile_k: tk,
+                tile_n: tn,
+                keep: Keep::Tiles,
+            };
+            let te = Export::new(&arch, &p, &tiles).unwrap();
+            for keep in Keep::ALL {
+                let m = Mapping { keep, ..tiles };
+                m.check(&g, &arch).unwrap();
+                let e = Export::new(&arch, &p, &m).unwrap();
+                let what = format!("{gm}x{gk}x{gn} {} {}", df.name(), keep.label());
+                let with_slice = |mut v: Vec<(PDim, u32)>, here: bool| {
+                    if here {
+                        v.push(slice);
+                    }
+                    v
+                };
+                let (order, dram, acc, input, weight) = match keep {
+                    Keep::Tiles => (
+                        [Dram, Acc, Input, Weight, Array, Pe],
+                        if is {
+                            vec![n_loop, m_loop]
+                        } else {
+                            vec![m_loop, n_loop]
+                        },
+                        vec![k_loop],
+                        with_slice(vec![], !is),
+                        with_slice(vec![], is),
+                    ),
+                    Keep::InputPanel => (
+                        [Dram, Input, Acc, Weight, Array, Pe],
+                        vec![m_loop],
+                        with_slice(vec![k_loop], !is),
+                        vec![n_loop],
+                        with_slice(vec![], is),
+                    ),
+                    Keep::WeightPanel => (
+                        [Dram, Weight, Acc, Input, Array, Pe],
+                        vec![n_loop],
+                        with_slice(vec![k_loop], is),
+                        with_slice(vec![], !is),
+                        vec![m_loop],
+                    ),
+                };
+                assert_eq!(e.order, order, "{what}");
+                assert_eq!(
+                    e.kept(),
+                    e.order.get(1).copied().filter(|_| keep != Keep::Tiles)
+                );
+                assert_eq!(loops_of(&e, Dram), dram, "{what}");
+                assert_eq!(loops_of(&e, Acc), acc, "{what}");
+                assert_eq!(loops_of(&e, Input), input, "{what}");
+                assert_eq!(loops_of(&e, Weight), weight, "{what}");
+                assert_eq!(loops_of(&e, Array), loops_of(&te, Array), "{what}");
+                assert_eq!(loops_of(&e, Pe), loops_of(&te, Pe), "{what}");
+                // the same problem, padded alike, with the same remainders (moved with their loops)
+                let rem = |e: &Export| {
+                    let mut v: Vec<(PDim, u32, u64)> = e
+                        .remainders
+                        .iter()
+                        .map(|x| (x.dim, x.factor, x.last))
+                        .collect();
+                    v.sort();
+                    v
+                };
+                assert_eq!(rem(&e), rem(&te), "{what}");
+                for d in PDim::ALL {
+                    assert_eq!(e.product(d), te.product(d), "{what} {}", d.name());
+                }
+                // the kept operand once, its whole (padded) matrix; with one tile of each, once
+                // per tile of the other dimension
+                let (pp, cc, mm) = (e.product(PDim::P), e.product(PDim::C), e.product(PDim::M));
+                let (a, b) = (u128::from(pp * cc), u128::from(cc * mm));
+                let (a_reads, b_reads) = (
+                    e.dram_elements(Operand::Inputs),
+                    e.dram_elements(Operand::Weights),
+                );
+                match keep {
+                    Keep::Tiles => {
+                        assert_eq!(a_reads, a * u128::from(nt), "{what}");
+                        assert_eq!(b_reads, b * u128::from(mt), "{what}");
+                    }
+                    Keep::InputPanel => {
+                        assert_eq!(a_reads, a, "{what}");
+                        assert_eq!(b_reads, b * u128::from(mt), "{what}");
+                    }
+                    Keep::WeightPanel => {
+                        assert_eq!(a_reads, a * u128::from(nt), "{what}");
+                        assert_eq!(b_reads, b, "{what}");
+                    }
+                }
+                assert_eq!(
+                    e.dram_elements(Operand::Outputs),
+                    u128::from(pp * mm),
+                    "{what}"
+                );
+                check_all(&arch, &p, &m);
+                // the files say it: the header, the storage order, the kept level's comment
+                let tl = timeloop::write(&arch, &p, &m).unwrap();
+                let zz = zigzag::write(&arch, &p, &m).unwrap();
+                if keep == Keep::Tiles {
+                    assert!(!tl.mapping.contains("keep="), "{}", tl.mapping);
+                } else {
+                    let label = format!("keep={}", keep.label());
+                    for text in [&tl.arch, &tl.problem, &tl.mapping, &zz.mapping] {
+                        assert!(text.contains(&label), "{text}");
+                    }
+                    assert!(tl.mapping.contains("(keeps the panel while these run)"));
+                    assert!(zz.mapping.contains("(keeps the panel while it runs)"));
+                }
+                let targets: Vec<String> = parse(&tl.mapping)
+                    .get("mapping")
+                    .seq()
+                    .iter()
+                    .filter(|d| d.get("type").str() != "dataspace")
+                    .map(|d| d.get("target").str().to_string())
+                    .collect();
+                let buffer = |l: Level| match l {
+                    Dram => "DRAM",
+                    Acc => "accumulator_buffer",
+                    Input => "input_buffer",
+                    Weight => "weight_buffer",
+                    Array => "PE",
+                    Pe => "reg",
+                };
+                let want: Vec<&str> = order.iter().map(|&l| buffer(l)).collect();
+                let got: Vec<&str> = targets
+                    .iter()
+                    .map(|t| {
+                        if t.starts_with("pe_") {
+                            "reg"
+                        } else {
+                            t.as_str()
+                        }
+                    })
+                    .collect();
+                assert_eq!(got, want, "{what}: the directives in the storage order");
+                // arch.yaml lists the buffers in the same order
+                let a = parse(&tl.arch);
+                let names: Vec<&str> = a
+                    .get("architecture")
+                    .get("nodes")
+                    .seq()
+                    .iter()
+                    .map(|n| n.get("name").str())
+                    .filter(|n| n.ends_with("_buffer"))
+                    .collect();
+                let want: Vec<&str> = order[1..4].iter().map(|&l| buffer(l)).collect();
+                assert_eq!(names, want, "{what}");
+            }
+        }
+    }
+}
+
+/// Convolutions whose m-tiles follow output rows (output- and input-stationary): a B panel kept
+/// across the m-tiles of a row splits P into the rows, at DRAM outside the n-tiles (as Tessera
+/// runs them), and the m-tiles of a row at the weight buffer; an A panel keeps them together at
+/// DRAM. A weight-stationary convolution's m-tile loops (images, rows, pixels) move as one.
+#[test]
+fn convolutions_split_the_rows_from_a_kept_b_panel() {
+    use Level::{Accumulator as Acc, Dram, Input, Weight};
+    // 2 images of 6x7 output pixels (a 3x3 kernel, padding 1), 8 channels, 12 output channels
+    let layer = Layer::Conv2d(conv(
+        "c",
+        2,
+        (8, 6, 7),
+        12,
+        [3, 3],
+        [1, 1],
+        [1, 1],
+        [1, 1],
+        1,
+    ));
+    let rows = 2 * 6;
+    // input-stationary (C = 3 columns): a row of 7 pixels is 3 m-slices (the last of 1 pixel);
+    // m-tiles of 2 m-slices, so 2 m-tiles per row (the last of 1 m-slice)
+    let arch = roomy(Dataflow::InputStationary);
+    let p = Problem::new(&layer, &arch).unwrap();
+    let base = Mapping {
+        tile_m: 6,
+        tile_k: 4,
+        tile_n: 5,
+        keep: Keep::Tiles,
+    };
+    let (kt, nt) = (72 / 4, 3);
+    let cases = [
+        (
+            Keep::Tiles,
+            vec![(PDim::M, nt), (PDim::P, rows * 2)],
+            vec![],
+            vec![(PDim::P, 2)],
+            vec![(PDim::C, kt)],
+        ),
+        (
+            Keep::InputPanel,
+            vec![(PDim::P, rows * 2)],
+            vec![(PDim::M, nt)],
+            vec![(PDim::P, 2)],
+            vec![(PDim::C, kt)],
+        ),
+        (
+            Keep::WeightPanel,
+            vec![(PDim::P, rows), (PDim::M, nt)],
+            vec![],
+            vec![(PDim::P, 2)],
+            vec![(PDim::C, kt), (PDim::P, 2)],
+        ),
+    ];
+    for (keep, dram, input, weight, acc) in cases {
+        let m = Mapping { keep, ..base };
+        m.check(&p.gemm, &arch).unwrap();
+        let e = Export::new(&arch, &p, &m).unwrap();
+        assert_eq!(e.form, Form::Gemm);
+        assert_eq!(loops_of(&e, Dram), dram, "{keep:?}");
+        assert_eq!(loops_of(&e, Input), input, "{keep:?}");
+        assert_eq!(loops_of(&e, Acc), acc, "{keep:?}");
+        // WeightPanel: the m-tiles of a row at the weight buffer, the m-slices inside the k-tiles
+        assert_eq!(loops_of(&e, Weight), weight, "{keep:?}");
+        // the last m-slice of each row's last m-tile: a remainder of the m-slices' loop
+        let level = if keep == Keep::WeightPanel {
+            Acc
+        } else {
+            Weight
+        };
+        assert_eq!(
+            e.remainder(level, PDim::P).map(|x| x.last),
+            Some(1),
+            "{keep:?}"
+        );
+        check_all(&arch, &p, &m);
+    }
+    // output-stationary (R = 4 rows), tile_k = 6 k-steps: not on the channels (8), so the GEMM
+    // form; 2 m-tiles per row of 7 pixels
+    let arch = roomy(Dataflow::OutputStationary);
+    let p = Problem::new(&layer, &arch).unwrap();
+    let base = Mapping {
+        tile_m: 4,
+        tile_k: 6,
+        tile_n: 6,
+        keep: Keep::Tiles,
+    };
+    let (kt, nt) = (72 / 6, 2);
+    for (keep, dram, input, weight) in [
+        (
+            Keep::Tiles,
+            vec![(PDim::P, rows * 2), (PDim::M, nt)],
+            vec![(PDim::M, 2)],
+            vec![],
+        ),
+        (
+            Keep::InputPanel,
+            vec![(PDim::P, rows * 2)],
+            vec![(PDim::M, nt)],
+            vec![],
+        ),
+        (
+            Keep::WeightPanel,
+            vec![(PDim::P, rows), (PDim::M, nt)],
+            vec![(PDim::M, 2)],
+            vec![(PDim::P, 2)],
+        ),
+    ] {
+        let m = Mapping { keep, ..base };
+        m.check(&p.gemm, &arch).unwrap();
+        let e = Export::new(&arch, &p, &m).unwrap();
+        assert_eq!(e.form, Form::Gemm);
+        assert_eq!(loops_of(&e, Dram), dram, "{keep:?}");
+        assert_eq!(loops_of(&e, Input), input, "{keep:?}");
+        assert_eq!(loops_of(&e, Weight), weight, "{keep:?}");
+        let acc = loops_of(&e, Acc);
+        assert_eq!(acc[0], (PDim::C, kt), "{keep:?}");
+        check_all(&arch, &p, &m);
+    }
+    // ...and in its own form (tile_k = 8 channels): the images and rows at DRAM
+    let m = Mapping {
+        tile_k: 8,
+        keep: Keep::WeightPanel,
+        ..base
+    };
+    let e = Export::new(&arch, &p, &m).unwrap();
+    assert_eq!(e.form, Form::Conv);
+    assert_eq!(
+        loops_of(&e, Dram),
+        vec![(PDim::N, 2), (PDim::Q, 6), (PDim::M, nt)]
+    );
+    assert_eq!(loops_of(&e, Weight), vec![(PDim::P, 2)]);
+    check_all(&arch, &p, &m);
+    // weight-stationary, tile_m = 14 (two output rows): the images and row pairs move together
+    let arch = roomy(Dataflow::WeightStationary);
+    let p = Problem::new(&layer, &arch).unwrap();
+    let base = Mapping {
+        tile_m: 14,
+        tile_k: 4,
+        tile_n: 6,
+        keep: Keep::Tiles,
+    };
+    let m_loops = vec![(PDim::N, 2), (PDim::Q, 3)];
+    for keep in Keep::ALL {
+        let m = Mapping { keep, ..base };
+        m.check(&p.gemm, &arch).unwrap();
+        let e = Export::new(&arch, &p, &m).unwrap();
+        assert_eq!(e.form, Form::Conv);
+        let (dram, weight) = match keep {
+            Keep::WeightPanel => (vec![(PDim::M, 2)], m_loops.clone()),
+            Keep::InputPanel => (m_loops.clone(), vec![]),
+            Keep::Tiles => ([m_loops.clone(), vec![(PDim::M, 2)]].concat(), vec![]),
+        };
+        assert_eq!(loops_of(&e, Dram), dram, "{keep:?}");
+        assert_eq!(loops_of(&e, Weight), weight, "{keep:?}");
+        check_all(&arch, &p, &m);
+    }
+}
+
+/// The cross-checks can fail. For an A (B) panel kept on a layer covered exactly, with two or
+/// more tiles of every loop, each of these misplacements is caught:
+/// - the `Tiles` export (the tile loops at DRAM): the kept operand is read once per tile of the
+///   other dimension, more than Tessera's schedule reads it;
+/// - the panel's loops with the levels in the `Tiles` order (the kept buffer under the
+///   accumulator): the accumulator's tile spans every inner tile, more than Tessera keeps;
+/// - the k-tiles' loop at DRAM (above the kept buffer): partial sums leave the accumulator, so
+///   the outputs move more than once.
+#[test]
+fn a_misplaced_panel_loop_fails_the_cross_checks() {
+    use Level::{Accumulator as Acc, Dram};
+    for df in Dataflow::SUPPORTED {
+        let arch = roomy(df);
+        let (r, c) = (arch.rows(), arch.cols());
+        let g = Gemm::new("g", 72, 48, 48);
+        let p = Problem::gemm(&g, &arch);
+        let (tm, tk, tn) = match df {
+            Dataflow::WeightStationary => (8, r, 2 * c),
+            Dataflow::OutputStationary => (r, 8, 2 * c),
+            Dataflow::InputStationary => (2 * c, r, 8),
+        };
+        for keep in [Keep::InputPanel, Keep::WeightPanel] {
+            let m = Mapping {
+                tile_m: tm,
+                tile_k: tk,
+                tile_n: tn,
+                keep,
+            };
+            let e = Export::new(&arch, &p, &m).unwrap();
+            assert!(unpadded(&e) && !reloads_in_place(&arch, &p, &m));
+            assert_eq!(traffic_mismatches(&arch, &p, &m, &e), Vec::<String>::new());
+            let tiles = Export::new(
+                &arch,
+                &p,
+                &Mapping {
+                    keep: Keep::Tiles,
+                    ..m
+                },
+            )
+            .unwrap();
+            let mut order = e.clone();
+            order.order = Level::ALL;
+            let mut k_out = e.clone();
+            let k = std::mem::take(&mut k_out.levels[Acc as usize]);
+            let (k, slices): (Vec<_>, Vec<_>) = k.into_iter().partition(|f| f.dim == PDim::C);
+            k_out.levels[Acc as usize] = slices;
+            k_out.levels[Dram as usize].extend(k);
+            for (what, wrong, want) in [
+                ("tiles", &tiles, "from DRAM"),
+                ("order", &order, "Outputs's buffer tile"),
+                ("k-tiles at DRAM", &k_out, "Outputs from DRAM"),
+            ] {
+                let bad = traffic_mismatches(&arch, &p, &m, wrong);
+                assert!(
+                    bad.iter().any(|b| b.contains(want)),
+                    "{} {keep:?} {what}: {bad:?}",
+                    df.name()
+                );
+            }
+        }
+    }
+}
+
+/// An output-stationary A panel of K = 50 k-steps fits a bank of 56 words, but padded to four
+/// whole k-tiles of 16 it is 64: the files say the other tool may find it over capacity.
+#[test]
+fn a_padded_panel_over_its_bank_is_noted() {
+    let arch = ArchSpec::ws("tight", 4, 4, [448, 4096, 16384], 2, 8, 10)
+        .with_dataflow(Dataflow::OutputStationary)
+        .validate()
+        .unwrap();
+    assert_eq!(arch.input().bank_depth(), 56);
+    let p = Problem::gemm(&Gemm::new("g", 8, 50, 8), &arch);
+    let m = Mapping {
+        tile_m: 4,
+        tile_k: 16,
+        tile_n: 4,
+        keep: Keep::InputPanel,
+    };
+    let e = Export::new(&arch, &p, &m).unwrap();
+    assert_eq!(e.tile_elements(Operand::Inputs), 64 * 4);
+    let note = "the padded problem's panel is 256 elements, more than a bank of the input buffer \
+                holds (224)";
+    assert!(e.notes.iter().any(|n| n.starts_with(note)), "{:?}", e.notes);
+    assert!(timeloop::write(&arch, &p, &m)
+        .unwrap()
+        .mapping
+        .contains(note));
+    check_all(&arch, &p, &m);
+    // with K = 48 (three whole k-tiles) it fits, and nothing is said
+    let p = Problem::gemm(&Gemm::new("g", 8, 48, 8), &arch);
+    let e = Export::new(&arch, &p, &m).unwrap();
+    assert!(e.notes.is_empty(), "{:?}", e.notes);
+}
+
 #[test]
 fn remainders_are_tesseras_last_tiles() {
     let (arch, p, m) = os_case();
@@ -670,14 +1275,14 @@ fn a_mapping_that_does_not_fit_is_an_error_naming_the_field() {
     let os = builtin::arch("os_4x4").unwrap();
     let e = zigzag::write(&os, &p, &m).unwrap_err();
     assert_eq!(e.field.as_deref(), Some("dataflow"));
-    // a kept panel fits but the formats cannot say it: refused, naming the field
+    // a panel that does not fit its bank is refused, naming the field
     let (arch, p, m) = ws_case();
     let panel = Mapping {
-        keep: Keep::InputPanel,
-        tile_m: 10,
+        keep: Keep::WeightPanel,
+        tile_n: 24,
         ..m
     };
-    panel.check(&p.gemm, &arch).unwrap();
+    assert!(panel.check(&p.gemm, &arch).is_err());
     for e in [
         timeloop::write(&arch, &p, &panel).unwrap_err(),
         zigzag::write(&arch, &p, &panel).unwrap_err(),
@@ -796,11 +1401,8 @@ proptest! {
             Ok(p) => p,
             Err(_) => return Ok(()),
         };
-        // the formats express only `Keep::Tiles` mappings (a kept panel is refused, tested below)
-        let cands: Vec<Mapping> = Mapping::candidates(&p.gemm, &arch)
-            .into_iter()
-            .filter(|m| m.keep == Keep::Tiles)
-            .collect();
+        // every mapping the space holds, kept panels included
+        let cands = Mapping::candidates(&p.gemm, &arch);
         prop_assume!(!cands.is_empty());
         let m = cands[pick % cands.len()];
         check_all(&arch, &p, &m);
@@ -826,13 +1428,68 @@ proptest! {
             Ok(p) => p,
             Err(_) => return Ok(()),
         };
-        // the formats express only `Keep::Tiles` mappings (a kept panel is refused, tested below)
+        // every mapping the space holds, kept panels included
+        let cands = Mapping::candidates(&p.gemm, &arch);
+        prop_assume!(!cands.is_empty());
+        let m = cands[pick % cands.len()];
+        check_all(&arch, &p, &m);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// On layers the tiles can cover exactly (GEMMs and convolutions whose sizes are multiples of
+    /// the array's rows and columns), every mapping of the drawn `keep` whose factors cover the
+    /// layer exactly, with two k-tiles or more, has its exported nest move what Tessera's schedule
+    /// moves, operand by operand (`check_traffic`'s equality): with a kept panel, the kept
+    /// operand once per panel.
+    #[test]
+    fn exported_traffic_is_tesseras_on_exact_layers(
+        is_conv in prop::bool::ANY,
+        (a, b, d) in (1u32..4, 1u32..4, 1u32..4),
+        kernel in prop::sample::select(vec![1u32, 3]),
+        h in 1u32..4,
+        rows in 1i64..5,
+        cols in 1i64..5,
+        df in 0usize..3,
+        keep in 0usize..3,
+        pick in 0usize..1000,
+    ) {
+        let df = Dataflow::SUPPORTED[df];
+        let rc = rows * cols;
+        let arch = ArchSpec::ws("p", rows, cols, [rc * 1024, rc * 1024, 4 * rc * 1024], 2, 8, 10)
+            .with_dataflow(df)
+            .validate()
+            .unwrap();
+        let (r, c) = (arch.rows(), arch.cols());
+        let layer = if is_conv {
+            // "same" padding: the output is the input's size, its width a multiple of R·C
+            Layer::Conv2d(conv(
+                "cv", 1, (a * r * c, h, 2 * b * r * c), 2 * d * c, [kernel, kernel],
+                [1, 1], [1, 1], [kernel / 2, kernel / 2], 1,
+            ))
+        } else {
+            let unit = 2 * r * c;
+            Layer::Gemm(Gemm::new("g", a * unit, 2 * b * unit, d * unit))
+        };
+        let p = Problem::new(&layer, &arch).unwrap();
+        let keep = Keep::ALL[keep];
         let cands: Vec<Mapping> = Mapping::candidates(&p.gemm, &arch)
             .into_iter()
-            .filter(|m| m.keep == Keep::Tiles)
+            .filter(|m| {
+                m.keep == keep
+                    && unpadded(&Export::new(&arch, &p, m).unwrap())
+                    && !reloads_in_place(&arch, &p, m)
+            })
             .collect();
         prop_assume!(!cands.is_empty());
         let m = cands[pick % cands.len()];
         check_all(&arch, &p, &m);
+        let e = Export::new(&arch, &p, &m).unwrap();
+        let (tessera, _) = tessera_elements(&arch, &p, &m);
+        for (op, t) in Operand::ALL.into_iter().zip(tessera) {
+            prop_assert_eq!(e.dram_elements(op), t, "{}", op.name());
+        }
     }
 }

@@ -535,9 +535,9 @@ pub struct InteropLayer {
 }
 
 /// Every MAC layer of `w` on `arch`, mapped as every command maps it (the mapper, with `spec`'s
-/// pinned tiles), written in `format`. The formats express only mappings that keep one tile of
-/// each operand, so unless `spec` pins `keep` the mapper chooses among those (`Keep::Tiles`); a
-/// pinned panel is refused by the writers with a message naming `mapping.keep`.
+/// pinned tiles, kept panels included), written in `format`: the files hold the mappings
+/// `estimate` reports for the same options. A kept panel is written with its buffer as the level
+/// under DRAM (`tessera_mapping::interop`, "Kept panels").
 pub fn interop(
     arch: &Arch,
     w: &Workload,
@@ -545,10 +545,6 @@ pub fn interop(
     format: InteropFormat,
 ) -> Result<Vec<InteropLayer>> {
     use tessera_mapping::interop::{timeloop, zigzag};
-    let spec = &MappingSpec {
-        keep: spec.keep.or(Some(tessera_mapping::Keep::Tiles)),
-        ..spec.clone()
-    };
     w.layers
         .iter()
         .enumerate()
@@ -592,6 +588,126 @@ pub fn interop(
 #[cfg(test)]
 mod interop_tests {
     use super::*;
+    use tessera_mapping::interop::{Export, Operand, PDim};
+    use tessera_mapping::Keep;
+    use tessera_workloads::{Conv2d, Gemm};
+
+    /// The files hold the mapper's choice, as `estimate` makes it: kept panels too.
+    #[test]
+    fn the_files_hold_the_mappers_choice_kept_panels_included() {
+        let spec = MappingSpec::default();
+        let mut kept = 0;
+        for name in ["ws_8x8", "os_8x8", "is_8x8"] {
+            let arch = tessera_arch::builtin::arch(name).unwrap();
+            let w = tessera_workloads::builtin::workload("dqn").unwrap();
+            let out = interop(&arch, &w, &spec, InteropFormat::Timeloop).unwrap();
+            for (l, x) in w.layers.iter().zip(&out) {
+                let m = mapping_for(&problem_for(l, &arch).unwrap(), &arch, &spec).unwrap();
+                assert_eq!(x.mapping, m, "{name} {}", l.name());
+                let mapping = &x.files.iter().find(|f| f.0 == "mapping.yaml").unwrap().1;
+                let label = format!("keep={}", m.keep.label());
+                assert_eq!(mapping.contains(&label), m.keep != Keep::Tiles, "{mapping}");
+                kept += usize::from(m.keep != Keep::Tiles);
+            }
+        }
+        assert!(kept > 0, "some layer keeps a panel");
+    }
+
+    /// For layers the tiles cover exactly, with two k-tiles or more and two tiles of the loop a
+    /// panel stays across, the exported nest moves what the analytical model counts, operand
+    /// by operand, for every keep on every dataflow: a kept panel's operand once per panel (per
+    /// output row and n-tile for a B panel of an output- or input-stationary convolution), which
+    /// the `Tiles` export reads once per tile of the other dimension. Words of int8 operands are
+    /// their bytes; outputs leave as int32.
+    #[test]
+    fn exported_dram_traffic_is_the_analytical_models() {
+        let gemm = Layer::Gemm(Gemm::new("gemm", 128, 128, 128));
+        // 16 channels of 8x16 pixels, 32 output channels, a 3x3 kernel with padding 1: two
+        // m-tiles per output row on every array below
+        let conv = Layer::Conv2d(Conv2d {
+            name: "conv".into(),
+            batch: 1,
+            in_channels: 16,
+            in_h: 8,
+            in_w: 16,
+            out_channels: 32,
+            kernel: [3, 3],
+            stride: [1, 1],
+            dilation: [1, 1],
+            pad_begin: [1, 1],
+            pad_end: [1, 1],
+            groups: 1,
+            out_h: 8,
+            out_w: 16,
+        });
+        let mut seen = 0;
+        for (name, base) in [
+            ("ws_8x8", (16, 8, 16)),
+            ("os_8x8", (8, 16, 16)),
+            ("is_8x8", (8, 8, 16)),
+        ] {
+            let arch = tessera_arch::builtin::arch(name).unwrap();
+            let bytes = |b: &tessera_arch::Buffer| u128::from(b.word_bytes());
+            for layer in [&gemm, &conv] {
+                let p = problem_for(layer, &arch).unwrap();
+                let (tile_m, tile_k, tile_n) = base;
+                let tiles = Mapping {
+                    tile_m,
+                    tile_k,
+                    tile_n,
+                    keep: Keep::Tiles,
+                };
+                let mut kept_reads = Vec::new();
+                for keep in Keep::ALL {
+                    let what = format!("{name} {} {}", layer.name(), keep.label());
+                    let m = tiles.with_panel(keep, &p.gemm, &arch).unwrap();
+                    let e = Export::new(&arch, &p, &m).unwrap();
+                    assert!(PDim::ALL.iter().all(|&d| e.padded(d).is_none()), "{what}");
+                    let c = crate::analytical::estimate(&p, &arch, &m).unwrap().counters;
+                    let a = u128::from(c.input.writes) * bytes(arch.input());
+                    let b = u128::from(c.weight.writes) * bytes(arch.weight());
+                    assert_eq!(e.dram_elements(Operand::Inputs), a, "{what}");
+                    assert_eq!(e.dram_elements(Operand::Weights), b, "{what}");
+                    assert_eq!(
+                        e.dram_elements(Operand::Outputs) * 4,
+                        u128::from(c.dram_write_bytes),
+                        "{what}"
+                    );
+                    if p.conv.is_none() {
+                        assert_eq!(a + b, u128::from(c.dram_read_bytes), "{what}");
+                    }
+                    kept_reads.push((a, b));
+                    seen += 1;
+                }
+                // the kept operand: less than with one tile of each, and then its whole matrix
+                // (a B panel of an OS or IS convolution: once per output row)
+                let (g, inst) = (&p.gemm, u128::from(p.instances));
+                let (a_all, b_all) = (
+                    u128::from(g.m) * u128::from(g.k) * inst,
+                    u128::from(g.k) * u128::from(g.n) * inst,
+                );
+                let rows = match (&p.conv, arch.dataflow()) {
+                    (Some(cg), df) if df != tessera_arch::Dataflow::WeightStationary => {
+                        u128::from(cg.conv.batch * cg.conv.out_h)
+                    }
+                    _ => 1,
+                };
+                let [t, ip, wp] = [kept_reads[0], kept_reads[1], kept_reads[2]];
+                assert!(
+                    ip.0 < t.0 && wp.1 < t.1,
+                    "{name} {}: {kept_reads:?}",
+                    layer.name()
+                );
+                assert_eq!(
+                    (ip.0, wp.1),
+                    (a_all, b_all * rows),
+                    "{name} {}",
+                    layer.name()
+                );
+            }
+        }
+        assert_eq!(seen, 18);
+    }
 
     #[test]
     fn folders_are_safe_and_every_layer_is_written() {

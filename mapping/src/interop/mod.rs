@@ -8,7 +8,9 @@
 //!
 //! Tessera's nest is `for instance / (for output row) / for m-tile / for n-tile / for k-tile / for
 //! n-slice / COMPUTE` (input-stationary: `for instance / (for output row) / for n-tile / for m-tile /
-//! for k-tile / for m-slice / COMPUTE`), on a GEMM `C[M×N] = A[M×K]·B[K×N]` per instance. The export writes it over
+//! for k-tile / for m-slice / COMPUTE`), on a GEMM `C[M×N] = A[M×K]·B[K×N]` per instance; a kept
+//! panel puts the m-tiles outside the n-tiles (`InputPanel`) or the n-tiles outside (`WeightPanel`,
+//! [`Keep::tile_order`]). The export writes it over
 //! the dimensions of Timeloop's CNN layer, [`PDim`] (ZigZag's names in parentheses):
 //!
 //! | Tessera | convolution form | GEMM form |
@@ -20,7 +22,8 @@
 //!
 //! and its storage as levels, outermost first ([`Level`]): DRAM; the accumulator, input and weight
 //! buffers, one memory per operand (each keeps its operand and bypasses the others); the `R × C`
-//! array (spatial); one register per PE for the stationary operand; the MACs.
+//! array (spatial); one register per PE for the stationary operand; the MACs. With
+//! `keep: Tiles` (one tile of each operand in the buffers) the loops sit at these levels:
 //!
 //! | loop | weight-stationary | output-stationary | input-stationary |
 //! |---|---|---|---|
@@ -30,6 +33,37 @@
 //! | weight buffer | — (a B tile per COMPUTE) | — | m-slices (the B slice stays) |
 //! | array (spatial) | K over the `R` rows, N over the `C` columns | M over the rows, N over the columns | K over the rows, M over the columns |
 //! | PE register (stationary) | weight; the stream of `tile_m` rows of A | output; the stream of `tile_k` steps | input; the stream of `tile_n` columns of B |
+//!
+//! # Kept panels
+//!
+//! A mapping that keeps a panel ([`Keep`]) loads the kept operand once per panel, not once per
+//! tile: the A panel (the m-tile's rows of A over all of K) stays in the input buffer while the
+//! n-tiles run, or the B panel (the n-tile's columns of B over all of K) stays in the weight buffer
+//! while the m-tiles run. In the tools' terms the buffer's tile must span all of K, so the k-tiles
+//! run below it, and the tile loop the panel stays across must run below DRAM with nothing that
+//! indexes the operand between it and the buffer. So the kept buffer is the level right under
+//! DRAM, above the accumulator (which must stay below the tile loops: it keeps one output tile),
+//! and holds that tile loop ([`Level::order`], [`Export::order`]; the storage order of `arch.yaml`
+//! and `mapping.yaml` follows it):
+//!
+//! | loop | `InputPanel` | `WeightPanel` |
+//! |---|---|---|
+//! | storage order | DRAM > input > accumulator > weight | DRAM > weight > accumulator > input |
+//! | DRAM | instances, (output rows), m-tiles | instances, (output rows), n-tiles |
+//! | kept buffer | n-tiles (the A panel stays) | m-tiles (of an output row; the B panel stays) |
+//! | accumulator | k-tiles, then WS/OS: n-slices | k-tiles, then IS: m-slices |
+//! | the other buffer | WS/OS: —; IS: m-slices (the weight buffer) | WS/OS: n-slices (the input buffer); IS: — |
+//!
+//! on every dataflow, with the array and the PE register as for `Tiles`. The slices reuse the
+//! streamed operand's slice; when that operand's buffer is the kept one (A on WS and OS, B on IS)
+//! it is above the accumulator, so the slices run at the accumulator, inside the k-tiles.
+//! Output- and input-stationary convolutions run their output rows outside both tile loops, and
+//! Tessera reloads a B panel for each row: with `WeightPanel` the rows stay at DRAM outside the
+//! n-tiles and only the m-tiles of a row run at the weight buffer (in the GEMM form P is then
+//! split into two loops, the rows and the m-tiles of a row; otherwise, and with `Tiles`, one loop
+//! over P counts both). Each buffer keeps only its own operand, so moving one up changes no other
+//! operand's reuse. [`Export::dram_elements`] counts what the nest moves by Timeloop's reuse rule;
+//! the tests hold it to Tessera's schedule (the kept operand once per panel).
 //!
 //! A convolution is written in the convolution form when its tiles fall on its dimensions: on a
 //! weight-stationary array `tile_m` must divide an output row, or be whole rows dividing the image,
@@ -69,6 +103,14 @@
 //!   reads nothing for padding; the other tools move input tiles (Timeloop without padding at all).
 //!   On a weight-stationary array Tessera rounds a convolution's channels per group up to `R` (zero
 //!   rows that cost array time, not DRAM traffic); the problem is padded the same way.
+//! - Reloads without a cause: Tessera loads the streamed slice at every k-tile of every output
+//!   tile, the other operand's slice for every COMPUTE and a B panel for every output row, even
+//!   when no loop between two uses moved it (one k-tile; one n-tile of a convolution); the tools
+//!   see it stay, and count less traffic.
+//! - A kept panel of a padded problem counts its last k-tile whole: where that exceeds the bank
+//!   Tessera's panel fits, the files say so (the other tool may find the mapping over capacity).
+//! - ZigZag's allocation by capacity may keep more than Tessera does (a panel even with
+//!   `Tiles`, when a buffer holds it).
 //! - Energies: ZigZag's costs are Tessera's technology figures (`tessera_arch::Tech`); Timeloop's
 //!   come from Accelergy's plug-ins for the component classes named, not from Tessera.
 //!
@@ -101,7 +143,13 @@
 //! `timeloopfe` (timeloop-python `b8aaf2cd` with accelergy `6911d156`; since timeloop-python
 //! `ada06ac`, 2025-04-14, every storage needs a `depth`, DRAM too) and their transpiled factors pass
 //! `parser.cpp`'s exact-product check; and `zigzag-dse` 3.9.1 (PyPI) evaluates all of them with
-//! Tessera's temporal ordering as given.
+//! Tessera's temporal ordering as given. The exports of kept panels were checked the same way with
+//! `zigzag-dse` 3.9.1 only (Timeloop was not at hand): 82 exports of `dqn` and `mlp_small` on six
+//! arrays of the three dataflows, 48 of them keeping a panel (convolutions with P split into rows
+//! among them), all evaluate with the ordering as given. Their DRAM counts differ from Tessera's
+//! only where the sizes are padded (ZigZag counts the padding) or where a buffer holds more than
+//! Tessera keeps (a whole operand of a small layer: ZigZag's allocation keeps it, as with `Tiles`,
+//! and counts less) or where Tessera reloads a tile no loop moved (above).
 //!
 //! # Why no YAML library writes the files
 //!
@@ -170,7 +218,8 @@ impl PDim {
     }
 }
 
-/// A level of the exported hierarchy, outermost first.
+/// A level of the exported hierarchy. [`Level::ALL`] lists them outermost first as they nest for
+/// `Keep::Tiles`; a kept panel moves its buffer up ([`Level::order`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
     Dram,
@@ -192,6 +241,19 @@ impl Level {
         Level::Array,
         Level::Pe,
     ];
+
+    /// The levels as they nest under a mapping that keeps `keep`, outermost first: the buffer
+    /// that keeps a panel sits right under DRAM, above the accumulator, so that the tile loop its
+    /// panel stays across can be its own (module docs). Each buffer keeps one operand, so their
+    /// order changes no other operand's reuse.
+    pub fn order(keep: Keep) -> [Level; 6] {
+        use Level::*;
+        match keep {
+            Keep::Tiles => Level::ALL,
+            Keep::InputPanel => [Dram, Input, Accumulator, Weight, Array, Pe],
+            Keep::WeightPanel => [Dram, Weight, Accumulator, Input, Array, Pe],
+        }
+    }
 
     fn idx(self) -> usize {
         self as usize
@@ -248,16 +310,83 @@ pub struct Export {
     /// Why this form, for comments.
     pub why: String,
     pub dataflow: Dataflow,
+    /// Whether the layer is a convolution (in either form): on output- and input-stationary
+    /// arrays its output rows run outside both tile loops.
+    pub conv: bool,
     /// The layer's size on each dimension (indexed like [`PDim::ALL`]).
     pub extent: [u64; 8],
-    /// The loops of each level (indexed like [`Level::ALL`]), outermost first; at most one per
-    /// dimension and level.
+    /// What the mapping keeps across output tiles: it places the tile loops (module docs).
+    pub keep: Keep,
+    /// The levels as they nest, outermost first ([`Level::order`]): the storage order of the
+    /// files.
+    pub order: [Level; 6],
+    /// The loops of each level (indexed like [`Level::ALL`], whatever the order), outermost
+    /// first; at most one per dimension and level.
     pub levels: [Vec<Factor>; 6],
     /// Where Tessera's last tiles are smaller than the factors say.
     pub remainders: Vec<Remainder>,
     /// Further remarks for the comments (padding Tessera does itself, remainders the form cannot
     /// place).
     pub notes: Vec<String>,
+}
+
+/// A layer's m-tile loops, before `keep` places them.
+enum MTiles {
+    /// Loops that stay together (a weight-stationary convolution's images, rows and pixels).
+    Loops(Vec<Factor>),
+    /// A convolution's GEMM form on an array whose m-tiles never span two output rows
+    /// (output- and input-stationary): `rows` output rows of `per_row` m-tiles each, one loop
+    /// over P when nothing runs between them (`merged`), else the rows and the m-tiles within a
+    /// row (`in_row`).
+    Rows {
+        rows: u32,
+        per_row: u32,
+        merged: &'static str,
+        in_row: &'static str,
+    },
+}
+
+impl MTiles {
+    fn one(dim: PDim, factor: u32, what: &'static str) -> MTiles {
+        let mut l = Loops::default();
+        l.add(dim, factor, what);
+        MTiles::Loops(l.0)
+    }
+
+    /// Every m-tile loop together.
+    fn merged(&self) -> Vec<Factor> {
+        match self {
+            MTiles::Loops(l) => l.clone(),
+            MTiles::Rows {
+                rows,
+                per_row,
+                merged,
+                ..
+            } => {
+                let mut l = Loops::default();
+                l.add(PDim::P, rows * per_row, merged);
+                l.0
+            }
+        }
+    }
+
+    /// (the output rows, the m-tiles within a row): where a loop runs between them.
+    fn split(&self) -> (Vec<Factor>, Vec<Factor>) {
+        match self {
+            MTiles::Loops(l) => (Vec::new(), l.clone()),
+            MTiles::Rows {
+                rows,
+                per_row,
+                in_row,
+                ..
+            } => {
+                let (mut out, mut inner) = (Loops::default(), Loops::default());
+                out.add(PDim::P, *rows, "output rows (an m-tile never spans two)");
+                inner.add(PDim::P, *per_row, in_row);
+                (out.0, inner.0)
+            }
+        }
+    }
 }
 
 /// Loops of one level under construction: loops of factor 1 are left out.
@@ -287,13 +416,6 @@ impl Export {
         })?;
         let g = &problem.gemm;
         mapping.check(g, arch).map_err(|e| e.under("mapping"))?;
-        ensure(mapping.keep == Keep::Tiles, "mapping.keep", || {
-            format!(
-                "{}: the Timeloop and ZigZag writers express only `Tiles` mappings (a kept panel \
-                 moves a tile loop into the buffer's level, which they do not write yet)",
-                mapping.keep.label()
-            )
-        })?;
         let (r, c) = (arch.rows(), arch.cols());
         ensure(
             g.m >= 1 && g.k >= 1 && g.n >= 1 && problem.instances >= 1,
@@ -322,8 +444,8 @@ impl Export {
         let tile_m = mapping.tile_m.min(g.m);
         let tile_k = mapping.tile_k.min(g.k);
         let slices_all = g.n.div_ceil(c);
-        let slices = (mapping.tile_n / c).clamp(1, slices_all);
-        let n_tiles = slices_all.div_ceil(slices);
+        let slices_n = (mapping.tile_n / c).clamp(1, slices_all);
+        let n_tiles = slices_all.div_ceil(slices_n);
         // Input-stationary: the stream of tile_n columns of B, and m-slices (C rows of M each)
         // per m-tile; a convolution's m-slices never span two output rows.
         let tile_n = mapping.tile_n.min(g.n);
@@ -332,16 +454,14 @@ impl Export {
             None => g.m.div_ceil(c),
         };
         let m_slices = (mapping.tile_m / c).clamp(1, m_slices_all);
-        let (mut dram, mut acc, mut input, mut pe) = (
-            Loops::default(),
-            Loops::default(),
-            Loops::default(),
-            Loops::default(),
-        );
+        let (mut outer, mut acc, mut pe) = (Loops::default(), Loops::default(), Loops::default());
+        // The two tile loops, placed below by `keep`: the m-tiles and the n-tile.
+        let m_tiles;
+        let mut n_tile = Loops::default();
         let mut notes = Vec::new();
-        dram.add(PDim::G, problem.instances, "instances");
+        outer.add(PDim::G, problem.instances, "instances");
         let conv = problem.conv.as_ref().map(|cg| (cg, &cg.conv));
-        // The dimension on the rows, and the form's pieces: M's DRAM loops and K's buffer loops
+        // The dimension on the rows, and the form's pieces: M's tile loops and K's buffer loops
         // (conv form), or None for the GEMM form with the reason.
         let rows_dim;
         let form;
@@ -350,25 +470,34 @@ impl Export {
             Dataflow::InputStationary => {
                 rows_dim = PDim::C;
                 form = Form::Gemm;
-                let m_tiles = m_slices_all.div_ceil(m_slices);
+                let m_tiles_n = m_slices_all.div_ceil(m_slices);
                 why = match conv {
                     Some(_) => "an input-stationary convolution is written as its implicit GEMM \
                                 (its m-tiles follow the output rows)"
                         .to_string(),
                     None => gemm_why(problem),
                 };
-                dram.add(PDim::M, g.n.div_ceil(tile_n), "n-tiles (streamed)");
+                n_tile.add(PDim::M, g.n.div_ceil(tile_n), "n-tiles (streamed)");
                 match conv {
                     Some((_, cv)) => {
                         let rows = cv.batch * cv.out_h;
-                        dram.add(PDim::P, rows * m_tiles, "m-tiles (in output rows)");
-                        let covered = m_tiles * m_slices * c;
+                        m_tiles = MTiles::Rows {
+                            rows,
+                            per_row: m_tiles_n,
+                            merged: "m-tiles (in output rows)",
+                            in_row: "m-tiles in an output row",
+                        };
+                        let covered = m_tiles_n * m_slices * c;
                         notes.push(format!(
-                            "Tessera runs the {rows} output rows outside the n-tiles, and an \
-                             m-slice never spans two output rows{}",
+                            "{}an m-slice never spans two output rows{}",
+                            if mapping.keep == Keep::Tiles {
+                                format!("Tessera runs the {rows} output rows outside the n-tiles, and ")
+                            } else {
+                                format!("the {rows} output rows run outside the n-tiles, as in Tessera, and ")
+                            },
                             if covered != cv.out_w {
                                 format!(
-                                    ": each row of {} pixels is {m_tiles} m-tile(s) of up to {} pixels, \
+                                    ": each row of {} pixels is {m_tiles_n} m-tile(s) of up to {} pixels, \
                                      so P counts {covered} pixels per row",
                                     cv.out_w,
                                     m_slices * c
@@ -379,7 +508,7 @@ impl Export {
                         ));
                     }
                     None => {
-                        dram.add(PDim::P, m_tiles, "m-tiles");
+                        m_tiles = MTiles::one(PDim::P, m_tiles_n, "m-tiles");
                     }
                 }
                 acc.add(PDim::C, g.k.div_ceil(r), "k-tiles");
@@ -397,13 +526,16 @@ impl Export {
                         why = format!(
                             "tile_k = {tile_k} k-steps fall on the channels and kernel positions"
                         );
-                        dram.add(PDim::N, cv.batch, "images")
-                            .add(PDim::Q, cv.out_h, "output rows")
-                            .add(
-                                PDim::P,
-                                cv.out_w.div_ceil(r),
-                                "m-tiles in an output row (a pixel per array row)",
-                            );
+                        outer.add(PDim::N, cv.batch, "images").add(
+                            PDim::Q,
+                            cv.out_h,
+                            "output rows",
+                        );
+                        m_tiles = MTiles::one(
+                            PDim::P,
+                            cv.out_w.div_ceil(r),
+                            "m-tiles in an output row (a pixel per array row)",
+                        );
                         acc.0 = k_acc;
                         pe.0 = k_stream;
                     }
@@ -416,11 +548,12 @@ impl Export {
                             cg.cg, cv.kernel[1], cv.kernel[0]
                         );
                         let per_row = cv.out_w.div_ceil(r);
-                        dram.add(
-                            PDim::P,
-                            cv.batch * cv.out_h * per_row,
-                            "m-tiles (in output rows, a pixel per array row)",
-                        );
+                        m_tiles = MTiles::Rows {
+                            rows: cv.batch * cv.out_h,
+                            per_row,
+                            merged: "m-tiles (in output rows, a pixel per array row)",
+                            in_row: "m-tiles in an output row (a pixel per array row)",
+                        };
                         if cv.out_w % r != 0 {
                             notes.push(format!(
                                 "an m-tile never spans two output rows: each of the {} rows of \
@@ -438,7 +571,7 @@ impl Export {
                     (None, _) => {
                         form = Form::Gemm;
                         why = gemm_why(problem);
-                        dram.add(PDim::P, g.m.div_ceil(r), "m-tiles");
+                        m_tiles = MTiles::one(PDim::P, g.m.div_ceil(r), "m-tiles");
                         acc.add(PDim::C, g.k.div_ceil(tile_k), "k-tiles");
                         pe.add(PDim::C, tile_k, "stream: tile_k steps");
                     }
@@ -450,10 +583,10 @@ impl Export {
                     ws_conv_m(cv.batch, cv.out_h, cv.out_w, tile_m).map(|(d, s)| (cg, cv, d, s))
                 });
                 match (conv, m_conv) {
-                    (_, Some((cg, cv, m_dram, m_stream))) => {
+                    (_, Some((cg, cv, m_loops, m_stream))) => {
                         form = Form::Conv;
                         why = format!("tile_m = {tile_m} rows fall on the output pixels");
-                        dram.0.extend(m_dram);
+                        m_tiles = MTiles::Loops(m_loops);
                         acc.add(PDim::S, cv.kernel[0], "k-tiles: kernel rows")
                             .add(PDim::R, cv.kernel[1], "k-tiles: kernel columns")
                             .add(
@@ -485,36 +618,78 @@ impl Export {
                                 g.k, cg.cg, cg.k_per_position
                             ));
                         }
-                        dram.add(PDim::P, g.m.div_ceil(tile_m), "m-tiles");
+                        m_tiles = MTiles::one(PDim::P, g.m.div_ceil(tile_m), "m-tiles");
                         acc.add(PDim::C, g.k.div_ceil(r), "k-tiles");
                         pe.add(PDim::P, tile_m, "stream: tile_m rows of A");
                     }
                     (None, _) => {
                         form = Form::Gemm;
                         why = gemm_why(problem);
-                        dram.add(PDim::P, g.m.div_ceil(tile_m), "m-tiles");
+                        m_tiles = MTiles::one(PDim::P, g.m.div_ceil(tile_m), "m-tiles");
                         acc.add(PDim::C, g.k.div_ceil(r), "k-tiles");
                         pe.add(PDim::P, tile_m, "stream: tile_m rows of A");
                     }
                 }
             }
         }
-        let mut weight = Loops::default();
-        let cols_dim = match df {
+        // The slices of an output tile (C columns of the array each), and the buffer of the
+        // operand they reuse (the streamed one: A, or B on an input-stationary array).
+        let mut slices = Loops::default();
+        let (cols_dim, slice_buffer) = match df {
             Dataflow::InputStationary => {
-                weight.add(PDim::P, m_slices, "m-slices (the array's columns each)");
-                PDim::P
+                slices.add(PDim::P, m_slices, "m-slices (the array's columns each)");
+                (PDim::P, Level::Weight)
             }
             _ => {
-                dram.add(PDim::M, n_tiles, "n-tiles");
-                input.add(PDim::M, slices, "n-slices (the array's columns each)");
-                PDim::M
+                n_tile.add(PDim::M, n_tiles, "n-tiles");
+                slices.add(PDim::M, slices_n, "n-slices (the array's columns each)");
+                (PDim::M, Level::Input)
             }
         };
         let mut array = Loops::default();
         array
             .add(rows_dim, r, "array rows")
             .add(cols_dim, c, "array columns");
+        // The tile loops by what the buffers keep (module docs): both at DRAM in the dataflow's
+        // order, or the inner one at the kept panel's buffer, which then sits right under DRAM.
+        let order = Level::order(mapping.keep);
+        let mut levels: [Vec<Factor>; 6] = Default::default();
+        let mut dram = outer.0;
+        match mapping.keep {
+            Keep::Tiles => match df {
+                Dataflow::InputStationary => {
+                    dram.extend(n_tile.0);
+                    dram.extend(m_tiles.merged());
+                }
+                _ => {
+                    dram.extend(m_tiles.merged());
+                    dram.extend(n_tile.0);
+                }
+            },
+            Keep::InputPanel => {
+                dram.extend(m_tiles.merged());
+                levels[Level::Input.idx()] = n_tile.0;
+            }
+            Keep::WeightPanel => {
+                let (rows, in_row) = m_tiles.split();
+                dram.extend(rows);
+                dram.extend(n_tile.0);
+                levels[Level::Weight.idx()] = in_row;
+            }
+        }
+        levels[Level::Dram.idx()] = dram;
+        // The slices stay at their operand's buffer, below the accumulator, unless that buffer
+        // keeps a panel above it: then they run at the accumulator, inside the k-tiles.
+        let pos = |l: Level| order.iter().position(|&x| x == l);
+        let slice_level = if pos(slice_buffer) < pos(Level::Accumulator) {
+            Level::Accumulator
+        } else {
+            slice_buffer
+        };
+        levels[Level::Accumulator.idx()] = acc.0;
+        levels[slice_level.idx()].extend(slices.0);
+        levels[Level::Array.idx()] = array.0;
+        levels[Level::Pe.idx()] = pe.0;
         let mut extent = [1u64; 8];
         match (form, conv) {
             (Form::Conv, Some((cg, cv))) => {
@@ -537,11 +712,13 @@ impl Export {
             }
         }
         extent[PDim::G.idx()] = u64::from(problem.instances);
-        let levels = [dram.0, acc.0, input.0, weight.0, array.0, pe.0];
         let mut e = Export {
             form,
             why,
             dataflow: df,
+            conv: conv.is_some(),
+            keep: mapping.keep,
+            order,
             extent,
             levels,
             remainders: Vec::new(),
@@ -562,15 +739,34 @@ impl Export {
         if form == Form::Gemm && df != Dataflow::WeightStationary && conv.is_some() {
             e.remainders.retain(|x| x.dim != PDim::P);
             // ...but an input-stationary row's last m-tile holds fewer m-slices, in every row:
-            // said as the weight buffer's loop's remainder (it repeats per row, as the note says)
+            // said as the m-slices' loop's remainder (it repeats per row, as the note says)
             let last = m_slices_all - (m_slices_all.div_ceil(m_slices) - 1) * m_slices;
             if df == Dataflow::InputStationary && last != m_slices {
                 e.remainders.push(Remainder {
-                    level: Level::Weight,
+                    level: slice_level,
                     dim: PDim::P,
                     factor: m_slices,
                     last: u64::from(last),
                 });
+            }
+        }
+        // A panel counts its last k-tile whole in the padded problem: say so where that no longer
+        // fits the bank Tessera's panel fits.
+        if let Some(level) = e.kept() {
+            let (buf, op) = match level {
+                Level::Input => (arch.input(), Operand::Inputs),
+                _ => (arch.weight(), Operand::Weights),
+            };
+            let lanes = buf.word_bytes() * 8 / arch.datatypes().operand_bits();
+            let bank = u128::from(buf.bank_depth()) * u128::from(lanes);
+            let tile = e.tile_elements(op);
+            if tile > bank {
+                e.notes.push(format!(
+                    "the padded problem's panel is {tile} elements, more than a bank of the {} \
+                     holds ({bank}): Tessera's panel fits (its last k-tile is a remainder), but \
+                     the other tool may find the mapping over capacity",
+                    level.describe()
+                ));
             }
         }
         Ok(e)
@@ -640,7 +836,8 @@ impl Export {
     fn find_remainders(&self) -> Vec<Remainder> {
         let mut out = Vec::new();
         for d in PDim::ALL {
-            let chain: Vec<(Level, u32)> = Level::ALL
+            let chain: Vec<(Level, u32)> = self
+                .order
                 .iter()
                 .flat_map(|&l| {
                     self.loops(l)
@@ -708,6 +905,181 @@ impl Export {
         out.extend(self.notes.iter().cloned());
         out
     }
+}
+
+/// A data space of the exported problem, in Timeloop's names (ZigZag's `I`, `W`, `O`): A, B and
+/// the output of Tessera's GEMM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Operand {
+    Inputs,
+    Weights,
+    Outputs,
+}
+
+impl Operand {
+    pub const ALL: [Operand; 3] = [Operand::Inputs, Operand::Weights, Operand::Outputs];
+
+    /// Timeloop's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operand::Inputs => "Inputs",
+            Operand::Weights => "Weights",
+            Operand::Outputs => "Outputs",
+        }
+    }
+
+    /// The buffer that keeps it under DRAM.
+    pub fn buffer(self) -> Level {
+        match self {
+            Operand::Inputs => Level::Input,
+            Operand::Weights => Level::Weight,
+            Operand::Outputs => Level::Accumulator,
+        }
+    }
+}
+
+impl Export {
+    /// The buffer that keeps a panel across output tiles, if the mapping keeps one.
+    pub fn kept(&self) -> Option<Level> {
+        match self.keep {
+            Keep::Tiles => None,
+            Keep::InputPanel => Some(Level::Input),
+            Keep::WeightPanel => Some(Level::Weight),
+        }
+    }
+
+    /// What a kept panel is, for comments: `None` for `Keep::Tiles`.
+    pub fn panel(&self) -> Option<&'static str> {
+        match self.keep {
+            Keep::Tiles => None,
+            Keep::InputPanel => Some("the m-tile's rows of A over all of K (the A panel)"),
+            Keep::WeightPanel => Some("the n-tile's columns of B over all of K (the B panel)"),
+        }
+    }
+
+    /// Lines saying how a kept panel is written, for the files' comments (none for
+    /// `Keep::Tiles`).
+    pub fn keep_lines(&self) -> Vec<String> {
+        let (Some(level), Some(panel)) = (self.kept(), self.panel()) else {
+            return Vec::new();
+        };
+        let rows = self.conv && self.dataflow != Dataflow::WeightStationary;
+        let (inner, outer) = match self.keep {
+            Keep::InputPanel => ("n-tiles", "m-tile"),
+            _ if rows => ("m-tiles of an output row", "output row and n-tile"),
+            _ => ("m-tiles", "n-tile"),
+        };
+        vec![
+            format!(
+                "keep = {}: the {} keeps {panel} while the {inner} run, so it is the level under \
+                 DRAM, above the accumulator, and the loop over them is its own: the panel is read \
+                 from DRAM once per {outer}, not once per output tile",
+                self.keep.label(),
+                level.describe()
+            ),
+            format!(
+                "storage order, outermost first: {}",
+                self.order
+                    .iter()
+                    .map(|l| l.describe())
+                    .collect::<Vec<_>>()
+                    .join(" > ")
+            ),
+        ]
+    }
+
+    /// Whether `d` indexes `op`: the weights are indexed by C, M, R, S and G, the outputs by M, N,
+    /// P, Q and G, and the inputs by every dimension but M — in the convolution form, as the
+    /// implicit GEMM's A that Tessera gathers (each (pixel, kernel position) on its own), not as
+    /// the tools' sliding windows, which overlap. (The GEMM form has loops only on C, M, P, G.)
+    pub fn indexes(&self, op: Operand, d: PDim) -> bool {
+        match op {
+            Operand::Inputs => d != PDim::M,
+            Operand::Weights => matches!(d, PDim::C | PDim::M | PDim::R | PDim::S | PDim::G),
+            Operand::Outputs => matches!(d, PDim::M | PDim::N | PDim::P | PDim::Q | PDim::G),
+        }
+    }
+
+    /// Elements of `op` its buffer ([`Operand::buffer`]) holds at a time: what the loops at and
+    /// below it ([`Export::order`]) cover on the dimensions that index `op` ([`Export::indexes`]),
+    /// the tile Timeloop checks against the buffer's capacity. Saturates at `u128::MAX`.
+    pub fn tile_elements(&self, op: Operand) -> u128 {
+        self.order[self.position(op.buffer())..]
+            .iter()
+            .flat_map(|&l| self.loops(l))
+            .filter(|f| self.indexes(op, f.dim))
+            .fold(1u128, |t, f| t.saturating_mul(u128::from(f.factor)))
+    }
+
+    /// Elements of `op` moved between DRAM and its buffer over the whole nest, by the reuse rule
+    /// of Timeloop's nest analysis: the buffer's tile ([`Export::tile_elements`]) moves once per
+    /// iteration of the loops above it (the levels before it in [`Export::order`], whichever
+    /// operand they keep), except the innermost of those that do not index `op`: until the first
+    /// loop that does, the tile stays. Reads for the inputs and weights; for the outputs, writes
+    /// (no loop over K runs above the accumulator, so each output leaves once). Counts the problem
+    /// the factors cover (padded where Tessera has remainders). ZigZag, which allocates loops to
+    /// memories by capacity, may find more reuse; Tessera finds less where a loop between two uses
+    /// of a tile has one iteration (it reloads the tile all the same). Saturates at `u128::MAX`.
+    pub fn dram_elements(&self, op: Operand) -> u128 {
+        let above: Vec<&Factor> = self.order[..self.position(op.buffer())]
+            .iter()
+            .flat_map(|&l| self.loops(l))
+            .collect();
+        let mut trips = 1u128;
+        let mut relevant = false;
+        for f in above.into_iter().rev() {
+            relevant |= self.indexes(op, f.dim);
+            if relevant {
+                trips = trips.saturating_mul(u128::from(f.factor));
+            }
+        }
+        self.tile_elements(op).saturating_mul(trips)
+    }
+
+    /// Where `level` nests in [`Export::order`] (0: DRAM).
+    fn position(&self, level: Level) -> usize {
+        self.order
+            .iter()
+            .position(|&l| l == level)
+            .expect("every level is in the order")
+    }
+}
+
+/// ` keep=<label>` for the files' first line when a panel is kept (nothing for `Keep::Tiles`).
+fn keep_suffix(keep: Keep) -> String {
+    match keep {
+        Keep::Tiles => String::new(),
+        k => format!(" keep={}", k.label()),
+    }
+}
+
+/// Tessera's loop nest as the mapping files' comment says it (two lines).
+fn nest_comment(e: &Export) -> String {
+    let (rows, slice) = match e.dataflow {
+        Dataflow::InputStationary => ("convolutions", "m-slice"),
+        _ => ("output-stationary convolutions", "n-slice"),
+    };
+    let tiles = match e.keep {
+        Keep::Tiles => match e.dataflow {
+            Dataflow::InputStationary => "for n-tile / for m-tile /",
+            _ => "for m-tile /\n# for n-tile /",
+        },
+        Keep::InputPanel => {
+            "for m-tile /\n# for n-tile (the input buffer keeps the m-tile's A panel while they run) /"
+        }
+        Keep::WeightPanel => {
+            "for n-tile /\n# for m-tile (the weight buffer keeps the n-tile's B panel while they run) /"
+        }
+    };
+    let brk = if e.keep == Keep::Tiles && e.dataflow == Dataflow::InputStationary {
+        "\n#"
+    } else {
+        ""
+    };
+    format!(
+        "# Tessera's nest: for instance / (for output row: {rows}) / {tiles}{brk} for k-tile / \
+         for {slice} / COMPUTE.\n"
+    )
 }
 
 /// Why a layer that is not a convolution takes the GEMM form.

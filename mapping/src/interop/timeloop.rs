@@ -4,11 +4,12 @@
 //! docs](super).
 //!
 //! - `arch.yaml`: `!Container system` → `DRAM` → `!Container <accelerator>` → `accumulator_buffer`,
-//!   `input_buffer`, `weight_buffer` (SRAM, one per operand) → `!Container PE` with `spatial:
+//!   `input_buffer`, `weight_buffer` (SRAM, one per operand; in the export's storage order, a kept
+//!   panel's buffer first) → `!Container PE` with `spatial:
 //!   {meshX: C, meshY: R}` → the PE's register for the stationary operand → `mac` (`intmac`).
 //! - `problem.yaml`: the shape (dimensions `C M R S N P Q G`, the data spaces `Weights`, `Inputs`,
 //!   `Outputs` and their projections, strides and dilations) and the instance.
-//! - `mapping.yaml`: for every storage level a `temporal` directive (factors of all eight
+//! - `mapping.yaml`: for every storage level, in the same order, a `temporal` directive (factors of all eight
 //!   dimensions, the permutation innermost first) and a `dataspace` directive (what it keeps and
 //!   bypasses), and a `spatial` directive on the `PE` container (`split: 1`: the columns' dimension
 //!   on X, the rows' on Y).
@@ -48,20 +49,27 @@ const INPUT: &str = "input_buffer";
 const WEIGHT: &str = "weight_buffer";
 const PE: &str = "PE";
 
-/// The storage levels with a temporal directive, outermost first: (level, component, keeps).
-fn storage(df: Dataflow) -> [(Level, &'static str, &'static [&'static str]); 5] {
-    let (reg, keep): (&str, &[&str]) = match df {
+/// The storage levels with a temporal directive, outermost first as the export nests them
+/// ([`Export::order`]): (level, component, keeps).
+fn storage(e: &Export) -> Vec<(Level, &'static str, &'static [&'static str])> {
+    let (reg, keep): (&str, &[&str]) = match e.dataflow {
         Dataflow::OutputStationary => ("pe_output_reg", &["Outputs"]),
         Dataflow::WeightStationary => ("pe_weight_reg", &["Weights"]),
         Dataflow::InputStationary => ("pe_input_reg", &["Inputs"]),
     };
-    [
-        (Level::Dram, DRAM, &["Weights", "Inputs", "Outputs"]),
-        (Level::Accumulator, ACC, &["Outputs"]),
-        (Level::Input, INPUT, &["Inputs"]),
-        (Level::Weight, WEIGHT, &["Weights"]),
-        (Level::Pe, reg, keep),
-    ]
+    e.order
+        .iter()
+        .filter_map(|&l| {
+            Some(match l {
+                Level::Dram => (l, DRAM, &["Weights", "Inputs", "Outputs"][..]),
+                Level::Accumulator => (l, ACC, &["Outputs"][..]),
+                Level::Input => (l, INPUT, &["Inputs"][..]),
+                Level::Weight => (l, WEIGHT, &["Weights"][..]),
+                Level::Array => return None,
+                Level::Pe => (l, reg, keep),
+            })
+        })
+        .collect()
 }
 
 /// Write `problem` on `arch` under `mapping` as Timeloop v0.4 files. Deterministic: the same
@@ -70,16 +78,16 @@ pub fn write(arch: &Arch, problem: &Problem, mapping: &Mapping) -> Result<Timelo
     let e = Export::new(arch, problem, mapping)?;
     let header = header(arch, problem, mapping, &e);
     Ok(TimeloopFiles {
-        arch: arch_yaml(arch, &header),
+        arch: arch_yaml(arch, &e, &header),
         problem: problem_yaml(problem, &e, &header),
-        mapping: mapping_yaml(arch, &e, &header),
+        mapping: mapping_yaml(&e, &header),
     })
 }
 
 fn header(arch: &Arch, problem: &Problem, mapping: &Mapping, e: &Export) -> String {
     format!(
         "# Tessera: layer \"{}\" on accelerator \"{}\" ({} {}x{}), mapping tile_m={} tile_k={} \
-         tile_n={}.\n# Written by tessera-mapping's interop::timeloop for Timeloop v0.4 \
+         tile_n={}{}.\n# Written by tessera-mapping's interop::timeloop for Timeloop v0.4 \
          (timeloopfe); see its docs for what maps to what.\n",
         yaml::comment(&problem.name),
         yaml::comment(arch.name()),
@@ -89,6 +97,7 @@ fn header(arch: &Arch, problem: &Problem, mapping: &Mapping, e: &Export) -> Stri
         mapping.tile_m,
         mapping.tile_k,
         mapping.tile_n,
+        super::keep_suffix(mapping.keep),
     ) + &format!(
         "# Form: {}: {}.\n",
         match e.form {
@@ -99,7 +108,7 @@ fn header(arch: &Arch, problem: &Problem, mapping: &Mapping, e: &Export) -> Stri
     )
 }
 
-fn arch_yaml(arch: &Arch, header: &str) -> String {
+fn arch_yaml(arch: &Arch, e: &Export, header: &str) -> String {
     let (r, c) = (arch.rows(), arch.cols());
     let dt = arch.datatypes();
     let (ob, ab) = (dt.operand_bits(), dt.accumulator_bits());
@@ -143,11 +152,23 @@ fn arch_yaml(arch: &Arch, header: &str) -> String {
     );
     s += "  # One buffer per operand. A tile lives in one bank (the lowering ping-pongs between \
           banks):\n  # multiple_buffering = n_banks makes a tile fit depth / n_banks words.\n";
-    for (name, buf, bits, read_ports) in [
-        (ACC, arch.accumulator(), ab, 2),
-        (INPUT, arch.input(), ob, 1),
-        (WEIGHT, arch.weight(), ob, 1),
-    ] {
+    if let (Some(kept), Some(panel)) = (e.kept(), e.panel()) {
+        let _ = writeln!(
+            s,
+            "  # The {} comes first (keep = {}): it keeps {} across output tiles,\n  # so the \
+             tile loop the panel stays across is its own, above the accumulator's loops.",
+            kept.describe(),
+            e.keep.label(),
+            yaml::comment(panel)
+        );
+    }
+    let buffers = e.order.iter().filter_map(|l| match l {
+        Level::Accumulator => Some((ACC, arch.accumulator(), ab, 2)),
+        Level::Input => Some((INPUT, arch.input(), ob, 1)),
+        Level::Weight => Some((WEIGHT, arch.weight(), ob, 1)),
+        _ => None,
+    });
+    for (name, buf, bits, read_ports) in buffers {
         let per_word = buf.word_bytes() * 8 / bits;
         let _ = write!(
             s,
@@ -292,18 +313,9 @@ fn loops_comment(e: &Export, level: Level) -> String {
     }
 }
 
-fn mapping_yaml(arch: &Arch, e: &Export, header: &str) -> String {
+fn mapping_yaml(e: &Export, header: &str) -> String {
     let mut s = String::from(header);
-    s += match e.dataflow {
-        Dataflow::InputStationary => {
-            "# Tessera's nest: for instance / (for output row: convolutions) / for n-tile / for m-tile /\n\
-             # for k-tile / for m-slice / COMPUTE.\n"
-        }
-        _ => {
-            "# Tessera's nest: for instance / (for output row: output-stationary convolutions) / for m-tile /\n\
-             # for n-tile / for k-tile / for n-slice / COMPUTE.\n"
-        }
-    };
+    s += &super::nest_comment(e);
     s += "# Permutations list the innermost loop first. Factors are trip \
           counts of whole tiles; where Tessera's\n# last tile is a remainder the comment says how \
           many iterations it runs (Timeloop >= 2.0's C++ parser\n# would take that as `X=factor,last`; \
@@ -312,13 +324,24 @@ fn mapping_yaml(arch: &Arch, e: &Export, header: &str) -> String {
     for l in &lines {
         let _ = writeln!(s, "#   {}", yaml::comment(l));
     }
+    for l in e.keep_lines() {
+        let _ = writeln!(s, "# {}", yaml::comment(&l));
+    }
     s += "mapping:\n";
     let all = ["Weights", "Inputs", "Outputs"];
-    for (level, target, keep) in storage(arch.dataflow()) {
+    // the spatial directive follows the last buffer, whose children are the PEs
+    let array = e.order.iter().position(|&l| l == Level::Array);
+    let last_buffer = e.order[array.expect("the array is a level") - 1];
+    for (level, target, keep) in storage(e) {
         let _ = writeln!(
             s,
-            "# {}: {}",
+            "# {}{}: {}",
             level.describe(),
+            if e.kept() == Some(level) {
+                " (keeps the panel while these run)"
+            } else {
+                ""
+            },
             yaml::comment(&loops_comment(e, level))
         );
         let _ = writeln!(
@@ -334,7 +357,7 @@ fn mapping_yaml(arch: &Arch, e: &Export, header: &str) -> String {
             keep.join(", "),
             bypass.join(", ")
         );
-        if level == Level::Weight {
+        if level == last_buffer {
             let _ = writeln!(
                 s,
                 "# {}: {}",

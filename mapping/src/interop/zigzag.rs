@@ -79,7 +79,7 @@ pub fn write(arch: &Arch, problem: &Problem, mapping: &Mapping) -> Result<ZigZag
     let e = Export::new(arch, problem, mapping)?;
     let header = format!(
         "# Tessera: layer \"{}\" on accelerator \"{}\" ({} {}x{}), mapping tile_m={} tile_k={} \
-         tile_n={}.\n# Written by tessera-mapping's interop::zigzag for ZigZag (zigzag-dse 3.x); \
+         tile_n={}{}.\n# Written by tessera-mapping's interop::zigzag for ZigZag (zigzag-dse 3.x); \
          see its docs for what maps to what.\n# Form: {}: {}.\n",
         yaml::comment(&problem.name),
         yaml::comment(arch.name()),
@@ -89,6 +89,7 @@ pub fn write(arch: &Arch, problem: &Problem, mapping: &Mapping) -> Result<ZigZag
         mapping.tile_m,
         mapping.tile_k,
         mapping.tile_n,
+        super::keep_suffix(mapping.keep),
         match e.form {
             Form::Conv => "convolution",
             Form::Gemm => "GEMM",
@@ -385,6 +386,9 @@ fn mapping_yaml(problem: &Problem, e: &Export, header: &str) -> String {
     for l in e.remainder_lines(|d| dim_name(e.form, d).unwrap_or(d.name())) {
         let _ = writeln!(s, "#   {}", yaml::comment(&l));
     }
+    for l in e.keep_lines() {
+        let _ = writeln!(s, "# {}", yaml::comment(&l));
+    }
     let name = |d: PDim| dim_name(e.form, d).expect("a mapped dimension is in the form");
     let mut body = String::from("  spatial_mapping:\n");
     let array = e.loops(Level::Array);
@@ -401,7 +405,7 @@ fn mapping_yaml(problem: &Problem, e: &Export, header: &str) -> String {
     }
     body += "  temporal_ordering:\n";
     let mut any = false;
-    for level in Level::ALL.iter().rev() {
+    for level in e.order.iter().rev() {
         if *level == Level::Array {
             continue;
         }
@@ -409,10 +413,15 @@ fn mapping_yaml(problem: &Problem, e: &Export, header: &str) -> String {
             any = true;
             let _ = writeln!(
                 body,
-                "    - [{}, {}]  # {}: {}",
+                "    - [{}, {}]  # {}{}: {}",
                 name(f.dim),
                 f.factor,
                 level.describe(),
+                if e.kept() == Some(*level) {
+                    " (keeps the panel while it runs)"
+                } else {
+                    ""
+                },
                 f.what
             );
         }
