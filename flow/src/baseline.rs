@@ -165,6 +165,7 @@ pub fn space_for(t: &Arch) -> SearchSpace {
         } else {
             vec![Default::default(), t.noc()]
         },
+        words_per_cycle: vec![i64::from(t.dram().words_per_cycle())],
     }
 }
 

@@ -389,6 +389,7 @@ mod tests {
             dataflow: vec![Dataflow::WeightStationary],
             weight_double_buffer: vec![false],
             noc: vec![Default::default()],
+            words_per_cycle: vec![1],
         }
         .to_space()
         .unwrap()

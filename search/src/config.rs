@@ -310,6 +310,7 @@ impl SearchConfig {
                 dataflow: Dataflow::SEARCH_DEFAULT.to_vec(),
                 weight_double_buffer: vec![false, true],
                 noc: vec![Default::default()],
+                words_per_cycle: vec![i64::from(base.dram().words_per_cycle())],
             },
             constraints: Constraints {
                 max_pes: Some(base.pes()),

@@ -4,7 +4,8 @@
 //! What it models. The outer search explores accelerators built from a base [`Arch`]: the dataflow
 //! (weight- or output-stationary by default; input-stationary when the space lists it), array
 //! rows and columns, input/weight/accumulator buffer capacities, the bank count and whether the
-//! PEs double-buffer their stationary operand (weight- and input-stationary) come from a [`SearchSpace`]; datatypes,
+//! PEs double-buffer their stationary operand (weight- and input-stationary), the interconnect and
+//! the DMA's words per cycle come from a [`SearchSpace`]; datatypes, the rest of the
 //! DRAM channel, clock and
 //! technology figures come from the base. Each point becomes an
 //! [`ArchSpec`](tessera_arch::ArchSpec) and is validated by `ArchSpec::validate`; points that fail

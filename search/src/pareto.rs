@@ -130,6 +130,7 @@ mod tests {
             dataflow: Dataflow::WeightStationary,
             weight_double_buffer: false,
             noc: Default::default(),
+            words_per_cycle: 1,
         };
         ParetoPoint {
             name: point.name(),

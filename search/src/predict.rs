@@ -64,7 +64,8 @@
 //! there is no uncertainty estimate; weight double-buffering is not a feature of its own (only
 //! the default mapping's closed-form cost reflects it) and the measured spaces have none, so
 //! double-buffered designs are extrapolation; input-stationary designs share the weight-stationary
-//! features and are not in the measured spaces either; one predictor serves one mapper objective and one mapper
+//! features and are not in the measured spaces either; the DMA's words per cycle
+//! (`dram.words_per_cycle`) is not a feature, so designs with several are extrapolation too; one predictor serves one mapper objective and one mapper
 //! budget (the labels' mappings depend on them: [`evaluate`] uses the full mapping space); and it
 //! is the model of the predictor-guided search strategy ([`crate::guided`]) only as fitted to a
 //! run's own evaluations: a pre-trained, fine-tuned [`Predictor`] is not a strategy's input yet.

@@ -146,6 +146,7 @@ mod tests {
                 dataflow: vec![arch.dataflow()],
                 weight_double_buffer: vec![arch.weight_double_buffered()],
                 noc: vec![arch.noc()],
+                words_per_cycle: vec![i64::from(arch.dram().words_per_cycle())],
             },
             evaluations: 1,
             seed: 3,

@@ -48,6 +48,19 @@ pub struct SearchSpace {
     /// skipped. Defaults to `[(stream: Systolic, reduce: Chain)]`.
     #[serde(default = "default_nocs", skip_serializing_if = "is_default_nocs")]
     pub noc: Vec<Noc>,
+    /// Buffer words the DMA moves per cycle (`dram.words_per_cycle`: 1, 2, 4 or 8; each input
+    /// and weight bank then interleaved over as many SRAMs), each listed once. A point whose banks
+    /// cannot be interleaved so does not validate and is skipped. Defaults to `[1]`.
+    #[serde(default = "default_words", skip_serializing_if = "is_default_words")]
+    pub words_per_cycle: Vec<i64>,
+}
+
+fn default_words() -> Vec<i64> {
+    vec![1]
+}
+
+fn is_default_words(v: &[i64]) -> bool {
+    v == [1]
 }
 
 fn default_nocs() -> Vec<Noc> {
@@ -120,8 +133,9 @@ pub(crate) const GENES: usize = 8;
 const NUMERIC_GENES: usize = 6;
 /// The dataflow's gene (values: [`dataflow_code`]s).
 pub(crate) const DATAFLOW_GENE: usize = 6;
-/// The array options' gene: weight double-buffering (bit 0) and the interconnect (bits 1-2,
-/// [`noc_code`]); with the default interconnect its values are 0 = off and 1 = on.
+/// The array options' gene: weight double-buffering (bit 0), the interconnect (bits 1-2,
+/// [`noc_code`]) and the DMA's words per cycle (bits 3-4, log₂ P); with the default interconnect
+/// and one word per cycle its values are 0 = off and 1 = on.
 pub(crate) const DOUBLE_BUFFER_GENE: usize = 7;
 /// A point of the space as indices into the sorted value lists, in the order rows, cols, input,
 /// weight, accumulator, banks, dataflow, weight double-buffering. Its `Ord` is the stable
@@ -149,11 +163,13 @@ impl SearchSpace {
             .fold(self.dataflow.len() as u64, |a, b| a.saturating_mul(b))
             .saturating_mul(self.weight_double_buffer.len() as u64)
             .saturating_mul(self.noc.len() as u64)
+            .saturating_mul(self.words_per_cycle.len() as u64)
     }
 
     /// Every point of the space, as listed (not screened: some may not validate), in the order of
     /// nested loops over rows (outermost), cols, input, weight, accumulator, banks, dataflow and
-    /// weight double-buffering (innermost), each in its list's order. For exhaustive baselines of
+    /// the array options (words per cycle, interconnect, weight double-buffering innermost), each
+    /// in its list's order. For exhaustive baselines of
     /// small spaces.
     pub fn points(&self) -> impl Iterator<Item = DesignPoint> + '_ {
         let lists = self.lists().map(|(_, v, _)| v);
@@ -162,7 +178,9 @@ impl SearchSpace {
             .map(|v| v.len() as u64)
             .chain([
                 self.dataflow.len() as u64,
-                self.weight_double_buffer.len() as u64 * self.noc.len() as u64,
+                self.weight_double_buffer.len() as u64
+                    * self.noc.len() as u64
+                    * self.words_per_cycle.len() as u64,
             ])
             .collect();
         (0..self.size()).map(move |mut i| {
@@ -179,10 +197,14 @@ impl SearchSpace {
                 accumulator_bytes: lists[4][idx[4]] as u64,
                 banks: lists[5][idx[5]] as u32,
                 dataflow: self.dataflow[idx[DATAFLOW_GENE]],
-                // the interconnect outer, double-buffering inner
+                // words per cycle outermost, then the interconnect, double-buffering inner
                 weight_double_buffer: self.weight_double_buffer
                     [idx[DOUBLE_BUFFER_GENE] % self.weight_double_buffer.len()],
-                noc: self.noc[idx[DOUBLE_BUFFER_GENE] / self.weight_double_buffer.len()],
+                noc: self.noc
+                    [idx[DOUBLE_BUFFER_GENE] / self.weight_double_buffer.len() % self.noc.len()],
+                words_per_cycle: self.words_per_cycle
+                    [idx[DOUBLE_BUFFER_GENE] / (self.weight_double_buffer.len() * self.noc.len())]
+                    as u32,
             }
         })
     }
@@ -259,13 +281,29 @@ impl SearchSpace {
                 ));
             }
         }
+        check_len("words_per_cycle", self.words_per_cycle.len())?;
+        for (i, &p) in self.words_per_cycle.iter().enumerate() {
+            let field = format!("words_per_cycle[{i}]");
+            ensure(matches!(p, 1 | 2 | 4 | 8), &field, || {
+                format!("must be 1, 2, 4 or 8, got {p}")
+            })?;
+            if let Some(j) = self.words_per_cycle[..i].iter().position(|&x| x == p) {
+                return Err(Diagnostic::field(
+                    field,
+                    format!("{p} is already listed at index {j}"),
+                ));
+            }
+        }
         let mut db: Vec<u64> = self
-            .noc
+            .words_per_cycle
             .iter()
-            .flat_map(|&n| {
-                self.weight_double_buffer
-                    .iter()
-                    .map(move |&b| u64::from(b) | noc_code(n) << 1)
+            .flat_map(|&p| {
+                let log = u64::from((p as u64).trailing_zeros());
+                self.noc.iter().flat_map(move |&n| {
+                    self.weight_double_buffer
+                        .iter()
+                        .map(move |&b| u64::from(b) | noc_code(n) << 1 | log << 3)
+                })
             })
             .collect();
         db.sort_unstable();
@@ -299,6 +337,17 @@ pub struct DesignPoint {
     /// The array's interconnect (output-stationary: `stream` only).
     #[serde(default, skip_serializing_if = "Noc::is_default")]
     pub noc: Noc,
+    /// Buffer words the DMA moves per cycle (`dram.words_per_cycle`).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub words_per_cycle: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+fn is_one(p: &u32) -> bool {
+    *p == 1
 }
 
 impl DesignPoint {
@@ -315,6 +364,7 @@ impl DesignPoint {
             dataflow: arch.dataflow(),
             weight_double_buffer: arch.weight_double_buffered(),
             noc: arch.noc(),
+            words_per_cycle: arch.dram().words_per_cycle(),
         }
     }
 
@@ -322,9 +372,10 @@ impl DesignPoint {
     /// `cand_os_16x8_i32k_w16k_a64k_b2` (the dataflow's short name, then capacities in KiB with a
     /// `k` when they are whole KiB, else in bytes); `cand_wsd_…` when the weight-stationary PEs
     /// double-buffer the weights, `b` and `t` after the dataflow for a broadcast row bus and adder
-    /// trees (`cand_wsbt_…`). A safe identifier for every point whose
+    /// trees (`cand_wsbt_…`), and `_p2` (`_p4`, `_p8`) at the end when the DMA moves several
+    /// words per cycle. A safe identifier for every point whose
     /// accelerator validates: a buffer holds at most 65 536 words of at most 128 B (input, weight:
-    /// 7 digits) or 512 B (accumulator: 8 digits), so the name has at most 48 characters.
+    /// 7 digits) or 512 B (accumulator: 8 digits), so the name has at most 51 characters.
     /// (Capacities no accelerator can have may give a longer name, which `ArchSpec::validate`
     /// refuses with the rest of the point.)
     pub fn name(&self) -> String {
@@ -355,7 +406,11 @@ impl DesignPoint {
             cap(self.weight_bytes),
             cap(self.accumulator_bytes),
             self.banks,
-        )
+        ) + &if self.words_per_cycle > 1 {
+            format!("_p{}", self.words_per_cycle)
+        } else {
+            String::new()
+        }
     }
 
     /// The accelerator spec: this point's array, dataflow and buffers, everything else from `base`.
@@ -367,6 +422,8 @@ impl DesignPoint {
         s.note = None;
         s.array.weight_double_buffer = self.weight_double_buffer;
         s.array.noc = self.noc;
+        s.dram.words_per_cycle =
+            (self.words_per_cycle > 1).then_some(i64::from(self.words_per_cycle));
         s.array.rows = i64::from(self.rows);
         s.array.cols = i64::from(self.cols);
         let buf = |capacity: u64| BufferSpec {
@@ -400,7 +457,8 @@ impl Space {
             banks: v(5) as u32,
             dataflow: dataflow_of_code(v(DATAFLOW_GENE)),
             weight_double_buffer: v(DOUBLE_BUFFER_GENE) & 1 == 1,
-            noc: noc_of_code(v(DOUBLE_BUFFER_GENE) >> 1),
+            noc: noc_of_code(v(DOUBLE_BUFFER_GENE) >> 1 & 3),
+            words_per_cycle: 1 << (v(DOUBLE_BUFFER_GENE) >> 3),
         }
     }
 
@@ -557,7 +615,68 @@ mod tests {
             dataflow: vec![Dataflow::OutputStationary, Dataflow::WeightStationary],
             weight_double_buffer: vec![false],
             noc: vec![Noc::default()],
+            words_per_cycle: vec![1],
         }
+    }
+
+    /// The DMA's words per cycle multiply the space through the array options' gene (bits 3-4),
+    /// name the candidate and reach its accelerator; a bank that cannot be interleaved that many
+    /// ways makes the point invalid; bad lists are refused naming the entry.
+    #[test]
+    fn words_per_cycle_are_points_of_the_space() {
+        let mut s = space();
+        s.weight_double_buffer = vec![false, true];
+        s.words_per_cycle = vec![2, 1];
+        let sp = s.to_space().unwrap();
+        assert_eq!(sp.values[DOUBLE_BUFFER_GENE], vec![0, 1, 8, 9]);
+        assert_eq!(s.size(), 3 * 2 * 2 * 2);
+        let pts: Vec<DesignPoint> = s.points().collect();
+        assert_eq!(
+            pts.iter().filter(|p| p.words_per_cycle == 2).count(),
+            3 * 2 * 2
+        );
+        let mut g = [0u16; GENES];
+        g[DOUBLE_BUFFER_GENE] = 3;
+        g[DATAFLOW_GENE] = 1;
+        let p = sp.point(&g);
+        assert_eq!((p.words_per_cycle, p.weight_double_buffer), (2, true));
+        assert!(p.name().ends_with("_p2"), "{}", p.name());
+        let base = builtin::arch("ws_4x4").unwrap();
+        let mut ws = p;
+        ws.dataflow = Dataflow::WeightStationary;
+        let a = ws.to_arch(&base).unwrap();
+        assert_eq!(a.dram().words_per_cycle(), 2);
+        assert_eq!(DesignPoint::of(&a), ws);
+        // P = 1 from a base with P = 2: the point decides
+        let mut wide = base.spec().clone();
+        wide.dram.words_per_cycle = Some(2);
+        let wide = wide.validate().unwrap();
+        ws.words_per_cycle = 1;
+        assert_eq!(ws.to_arch(&wide).unwrap().dram().words_per_cycle(), 1);
+        // banks of an odd number of words cannot be interleaved over 2 SRAMs (input words: R bytes)
+        let mut odd = ws;
+        odd.words_per_cycle = 2;
+        odd.input_bytes = u64::from(odd.banks * odd.rows) * 65;
+        let e = odd.to_arch(&base).unwrap_err();
+        assert!(e.message.contains("words_per_cycle"), "{e}");
+        odd.words_per_cycle = 1;
+        assert!(odd.to_arch(&base).is_ok());
+        for (list, field) in [
+            (vec![3], "words_per_cycle[0]"),
+            (vec![2, 2], "words_per_cycle[1]"),
+        ] {
+            s.words_per_cycle = list;
+            assert_eq!(s.validate().unwrap_err().field.as_deref(), Some(field));
+        }
+        // a journal point without the field reads as one word per cycle
+        let text = ron::to_string(&DesignPoint {
+            words_per_cycle: 1,
+            ..ws
+        })
+        .unwrap();
+        assert!(!text.contains("words_per_cycle"), "{text}");
+        let back: DesignPoint = ron::from_str(&text).unwrap();
+        assert_eq!(back.words_per_cycle, 1);
     }
 
     /// Interconnects multiply the space through the array options' gene; with the default one
@@ -684,6 +803,7 @@ mod tests {
             dataflow: Dataflow::WeightStationary,
             weight_double_buffer: false,
             noc: Default::default(),
+            words_per_cycle: 1,
         };
         assert_eq!(p.name(), "cand_ws_16x8_i32k_w16k_a64k_b2");
         let a = p.to_arch(&base).unwrap();
@@ -741,6 +861,7 @@ mod tests {
                     dataflow,
                     weight_double_buffer: db,
                     noc: Noc::default(),
+                    words_per_cycle: 1,
                 };
                 let name = p.name();
                 assert_eq!(p.to_arch(&base).unwrap().name(), name);
@@ -763,6 +884,7 @@ mod tests {
             dataflow: Dataflow::OutputStationary,
             weight_double_buffer: false,
             noc: Default::default(),
+            words_per_cycle: 1,
         };
         let q = DesignPoint {
             dataflow: Dataflow::WeightStationary,

@@ -20,6 +20,7 @@ fn space() -> SearchSpace {
         dataflow: vec![Dataflow::WeightStationary, Dataflow::OutputStationary],
         weight_double_buffer: vec![false],
         noc: vec![Default::default()],
+        words_per_cycle: vec![1],
     }
 }
 
