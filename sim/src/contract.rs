@@ -311,7 +311,11 @@ mod tests {
         spec.datatypes.accumulator_bits = 16;
         spec.dram.bytes_per_cycle = 16;
         let one = spec.clone().validate().unwrap();
-        let beats = |a: &Arch| (0..6).map(|i| Contract::store_beat(a, i)).collect::<Vec<_>>();
+        let beats = |a: &Arch| {
+            (0..6)
+                .map(|i| Contract::store_beat(a, i))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(beats(&one), [1, 2, 3, 4, 5, 6]);
         assert_eq!(Contract::store_busy(&one, 6), 5 + 12 + 2);
         spec.dram.words_per_cycle = Some(2);

@@ -785,7 +785,10 @@ fn words_per_cycle_verify() {
                 .trace
                 .unwrap();
             let mut beats = std::collections::BTreeMap::<u64, u32>::new();
-            for e in trace.iter().filter(|e| e.unit == "dma" && e.event == "wbeat") {
+            for e in trace
+                .iter()
+                .filter(|e| e.unit == "dma" && e.event == "wbeat")
+            {
                 *beats.entry(e.cycle).or_default() += 1;
             }
             assert!(beats.values().all(|&q| q <= store_lanes));
