@@ -139,10 +139,11 @@ pub struct DramSpec {
     /// port"); 1 when not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outstanding_transfers: Option<i64>,
-    /// Buffer words a LOAD may move per cycle (docs/TIMING.md, "DMA unit and the DRAM port"): a
-    /// power of two up to [`MAX_WORDS_PER_CYCLE`]; the input and weight buffers are then
-    /// word-interleaved over that many write lanes. STOREs move one word per cycle. 1 when not
-    /// given.
+    /// Buffer words a LOAD or STORE may move per cycle (docs/TIMING.md, "DMA unit and the DRAM
+    /// port"): a power of two up to [`MAX_WORDS_PER_CYCLE`]; the input and weight buffers are then
+    /// word-interleaved over that many write lanes, and the accumulator over as many store read
+    /// lanes as W lets a STORE use ([`Arch::store_lanes`]: one when its words are at least W
+    /// bytes). 1 when not given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub words_per_cycle: Option<i64>,
 }
@@ -310,9 +311,9 @@ impl Dram {
     pub fn outstanding_transfers(&self) -> u32 {
         self.outstanding
     }
-    /// P: buffer words a LOAD may move per cycle (1 = one word per cycle; a power of two). The
-    /// input and weight buffers have P write lanes, word `a` in lane `a mod P`; STOREs move one
-    /// word per cycle whatever P is.
+    /// P: buffer words a LOAD or STORE may move per cycle (1 = one word per cycle; a power of
+    /// two). The input and weight buffers have P write lanes, word `a` in lane `a mod P`; the
+    /// accumulator has [`Arch::store_lanes`] store read lanes (at most P, as many as W allows).
     pub fn words_per_cycle(&self) -> u32 {
         self.words_per_cycle
     }
@@ -392,6 +393,16 @@ pub const MAX_DRAM_LATENCY: i64 = 100_000;
 pub const MAX_OUTSTANDING_TRANSFERS: i64 = 16;
 /// Most buffer words a LOAD moves per cycle (`dram.words_per_cycle`).
 pub const MAX_WORDS_PER_CYCLE: i64 = 8;
+
+/// [`Arch::store_lanes`] of `P` words per cycle, `W` bytes per cycle and `b`-byte accumulator
+/// words: `min(P, 2^⌈log2 ⌈W/b⌉⌉)`.
+pub fn store_lanes_of(words_per_cycle: u32, bytes_per_cycle: u32, word_bytes: u32) -> u32 {
+    bytes_per_cycle
+        .div_ceil(word_bytes.max(1))
+        .max(1)
+        .next_power_of_two()
+        .min(words_per_cycle.max(1))
+}
 /// Highest clock accepted, and the lowest (a slower clock is surely a unit mistake).
 pub const MAX_CLOCK_MHZ: f64 = 10_000.0;
 pub const MIN_CLOCK_MHZ: f64 = 0.001;
@@ -427,15 +438,27 @@ impl Arch {
     pub fn datatypes(&self) -> Datatypes {
         self.datatypes
     }
-    /// Write lanes of a buffer: the input and weight buffers take up to `P =
-    /// dram.words_per_cycle` LOAD words per cycle, each bank word-interleaved over `P` SRAMs (word
-    /// `a` of a bank in SRAM `a mod P`, row `a / P`); the accumulator has one (STOREs move one word
-    /// per cycle).
+    /// DMA lanes of a buffer, the SRAMs each of its banks is word-interleaved over (word `a` of a
+    /// bank in SRAM `a mod lanes`, row `a / lanes`): the input and weight buffers take up to `P =
+    /// dram.words_per_cycle` LOAD words per cycle through `P` write lanes; the accumulator gives
+    /// a STORE up to [`Arch::store_lanes`] words per cycle through that many read lanes (its
+    /// compute-side read and write ports touch one SRAM per access).
     pub fn write_lanes(&self, kind: BufferKind) -> u32 {
         match kind {
-            BufferKind::Accumulator => 1,
+            BufferKind::Accumulator => self.store_lanes(),
             BufferKind::Input | BufferKind::Weight => self.dram.words_per_cycle,
         }
+    }
+    /// S: accumulator words a STORE can move in one cycle, the accumulator's store read lanes:
+    /// `min(P, 2^⌈log2 ⌈W/b⌉⌉)` for `b`-byte accumulator words (docs/TIMING.md, "DMA unit and the
+    /// DRAM port"). The pacing `k_i` never puts more than `⌈W/b⌉` words in one cycle, so `S`
+    /// lanes carry every STORE paced with `P`; `S = 1` when `b ≥ W` or `P = 1`.
+    pub fn store_lanes(&self) -> u32 {
+        store_lanes_of(
+            self.dram.words_per_cycle,
+            self.dram.bytes_per_cycle,
+            self.accumulator.word_bytes(),
+        )
     }
     pub fn input(&self) -> &Buffer {
         &self.input
@@ -701,6 +724,26 @@ impl ArchSpec {
                 },
             )?;
         }
+        let store_lanes = store_lanes_of(
+            words_per_cycle as u32,
+            d.bytes_per_cycle as u32,
+            accumulator.word_bytes(),
+        );
+        ensure(
+            accumulator.bank_depth().is_multiple_of(store_lanes),
+            "buffers.accumulator.capacity_bytes",
+            || {
+                format!(
+                    "a bank of {} words cannot be interleaved over the {store_lanes} store read \
+                     lanes that dram.words_per_cycle = {words_per_cycle} gives {}-byte \
+                     accumulator words on a {} B/cycle channel: the words per bank must be a \
+                     multiple of {store_lanes}",
+                    accumulator.bank_depth(),
+                    accumulator.word_bytes(),
+                    d.bytes_per_cycle
+                )
+            },
+        )?;
         ensure(
             self.clock_mhz.is_finite() && (MIN_CLOCK_MHZ..=MAX_CLOCK_MHZ).contains(&self.clock_mhz),
             "clock_mhz",
@@ -1084,7 +1127,9 @@ mod words_per_cycle_tests {
             let a = s.validate().unwrap();
             assert_eq!(a.dram().words_per_cycle(), p as u32);
             assert_eq!(a.write_lanes(crate::BufferKind::Input), p as u32);
+            // 12-byte accumulator words on an 8 B/cycle channel: one store lane
             assert_eq!(a.write_lanes(crate::BufferKind::Accumulator), 1);
+            assert_eq!(a.store_lanes(), 1);
         }
         for p in [0, 3, 6, 16, -1] {
             let mut s = base.clone();
@@ -1110,5 +1155,34 @@ mod words_per_cycle_tests {
         assert!(e.message.contains("dram.words_per_cycle = 8"), "{e:?}");
         s.dram.words_per_cycle = Some(4);
         s.validate().unwrap();
+    }
+
+    /// Store lanes: `min(P, 2^⌈log2 ⌈W/b⌉⌉)`, one when the accumulator words are at least W bytes;
+    /// the accumulator's banks must divide among them.
+    #[test]
+    fn store_lanes_follow_w() {
+        use super::store_lanes_of;
+        assert_eq!(store_lanes_of(8, 8, 12), 1);
+        assert_eq!(store_lanes_of(8, 16, 16), 1);
+        assert_eq!(store_lanes_of(8, 16, 6), 4); // ⌈16/6⌉ = 3 words a cycle at most: 4 lanes
+        assert_eq!(store_lanes_of(2, 16, 6), 2);
+        assert_eq!(store_lanes_of(8, 16, 2), 8);
+        assert_eq!(store_lanes_of(1, 4096, 1), 1);
+        let mut s = builtin::arch_spec("ws_2x3").unwrap();
+        s.datatypes.accumulator_bits = 16; // 6-byte accumulator words
+        s.dram.bytes_per_cycle = 16;
+        s.dram.words_per_cycle = Some(2);
+        let a = s.clone().validate().unwrap();
+        assert_eq!(a.store_lanes(), 2);
+        assert_eq!(a.write_lanes(crate::BufferKind::Accumulator), 2);
+        // an accumulator bank of an odd number of words cannot take two store lanes
+        s.buffers.accumulator.capacity_bytes = 6 * 2 * 21;
+        let e = s.validate().unwrap_err();
+        assert_eq!(
+            e.field.as_deref(),
+            Some("buffers.accumulator.capacity_bytes"),
+            "{e:?}"
+        );
+        assert!(e.message.contains("2 store read lanes"), "{e:?}");
     }
 }

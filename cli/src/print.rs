@@ -23,6 +23,9 @@ pub fn list(archs: &[&str], workloads: &[&str]) -> Result<()> {
                 ", LOADs of up to {} words per cycle",
                 x.dram().words_per_cycle()
             ));
+            if x.store_lanes() > 1 {
+                slots.push_str(&format!(", STOREs of up to {}", x.store_lanes()));
+            }
         }
         outln!(
             "  {a:<10} {:<18} {}x{} PEs, {} SRAM, DRAM {} B/cycle, latency {}{slots}",

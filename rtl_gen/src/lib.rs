@@ -26,7 +26,7 @@
 //!
 //! What it leaves out: the DRAM itself (the memory model lives in the testbench, `tessera-verif`),
 //! SRAM macros (behavioural models, black boxes in synthesis), the host that streams the program, clock gating,
-//! power, scan, and everything docs/TIMING.md leaves out (a DMA moving more than one word per cycle,
+//! power, scan, and everything docs/TIMING.md leaves out (a DMA moving more than one word per cycle or
 //! several transfers in flight on a shared channel, the row-stationary dataflow). This crate knows nothing of the cycle simulator: the
 //! two are independent implementations of the contract, compared by `tessera-verif`.
 //!

@@ -116,6 +116,8 @@ pub(crate) struct Header {
     pub dram_outstanding: u32,
     /// P: words a LOAD moves per cycle (a line says so when more than one).
     pub dram_words_per_cycle: u32,
+    /// S: accumulator words a STORE moves per cycle at most (said when more than one).
+    pub dram_store_lanes: u32,
     /// The array's interconnect is the default (systolic rows, partial-sum chains): no line for it.
     pub noc_default: bool,
     pub noc_label: &'static str,
@@ -160,6 +162,7 @@ impl Header {
             dram_latency: a.dram().latency().get(),
             dram_outstanding: a.dram().outstanding_transfers(),
             dram_words_per_cycle: a.dram().words_per_cycle(),
+            dram_store_lanes: a.store_lanes(),
             noc_default: a.noc().is_default(),
             noc_label: if a.dataflow() == Dataflow::OutputStationary {
                 // validation leaves an output-stationary array one option: both buses
@@ -695,6 +698,27 @@ pub(crate) struct DmaView {
     pub lane_v: Vec<LaneView>,
     pub lane_rev: Vec<LaneView>,
     pub lane_rev_hi: Vec<LaneView>,
+    /// S = [`Arch::store_lanes`]: a STORE's accumulator read lanes and write beat lanes (1: the
+    /// one-word STORE, its text unchanged).
+    pub st_lanes: u32,
+    /// log2 S: the store read lane of accumulator word `a` is `a[slp-1:0]`.
+    pub slp: u32,
+    /// The store lanes 0..S, and the same in reverse order.
+    pub st_lane_v: Vec<StLaneView>,
+    pub st_lane_rev: Vec<StLaneView>,
+}
+
+/// One lane of a STORE moving several accumulator words per cycle.
+#[derive(Clone, Copy)]
+pub(crate) struct StLaneView {
+    /// The lane, j.
+    pub j: u32,
+    /// j + 1.
+    pub next: u32,
+    /// Credit bytes for j + 1 accumulator words.
+    pub need: u32,
+    /// Byte offset of beat j from the cycle's first beat.
+    pub off: u32,
 }
 
 /// One lane of a DMA moving several words per cycle (`dram.words_per_cycle`).
@@ -734,6 +758,15 @@ impl DmaView {
                 w_off: j * wb,
             })
             .collect();
+        let s = a.store_lanes();
+        let st_lane_v: Vec<StLaneView> = (0..s)
+            .map(|j| StLaneView {
+                j,
+                next: j + 1,
+                need: (j + 1) * store_bytes,
+                off: j * store_bytes,
+            })
+            .collect();
         let ad = Addr::new(a);
         // with wide addresses a slot keeps sram_addr_hi too (the fields below it are the
         // controller's); the one-transfer DMA takes its address from the issue inputs
@@ -755,7 +788,8 @@ impl DmaView {
             // a LOAD's credit adds min(W, P·b): the same schedule as W (P = 1: min(W, b))
             w_eff_in: w.min(p * inb),
             w_eff_w: w.min(p * wb),
-            w_eff_st: w.min(store_bytes),
+            // a STORE's adds min(W, S·b) (S = 1: min(W, b))
+            w_eff_st: w.min(s * store_bytes),
             // credit < b before a cycle, credit + min(W, P·b) < (P+1)·b during it (at most b
             // is left after a cycle's words unless the transfer's last words were taken; after
             // the last request the credit no longer grows)
@@ -809,6 +843,10 @@ impl DmaView {
             lane_rev: lane_v.iter().rev().copied().collect(),
             lane_rev_hi: lane_v.iter().skip(1).rev().copied().collect(),
             lane_v,
+            st_lanes: s,
+            slp: s.trailing_zeros(),
+            st_lane_rev: st_lane_v.iter().rev().copied().collect(),
+            st_lane_v,
         }
     }
 }
@@ -961,8 +999,9 @@ pub(crate) struct BufView {
     /// Address bits of one bank.
     pub aw: u32,
     pub banks: Vec<BankView>,
-    /// P write lanes (`dram.words_per_cycle`; 1 for the accumulator): each bank is P SRAMs of
-    /// `lane_depth` words, word `a` of the bank in SRAM `a mod P` at row `a / P`.
+    /// P DMA lanes ([`Arch::write_lanes`]: `dram.words_per_cycle` write lanes for the input and
+    /// weight buffers, [`Arch::store_lanes`] store read lanes for the accumulator): each bank is P
+    /// SRAMs of `lane_depth` words, word `a` of the bank in SRAM `a mod P` at row `a / P`.
     pub nlanes: u32,
     /// log2 P.
     pub lp: u32,
@@ -1040,6 +1079,9 @@ pub(crate) struct TopView {
     /// P = `dram.words_per_cycle`: the DRAM port's read lanes and the input and weight buffers'
     /// write lanes (1: the text of the one-word DMA).
     pub lanes: u32,
+    /// S = [`Arch::store_lanes`]: the DRAM port's write beat lanes and the accumulator's store
+    /// read lanes (1: the text of the one-word STORE).
+    pub st_lanes: u32,
 }
 
 impl TopView {
@@ -1056,12 +1098,13 @@ impl TopView {
             queue_depth: QUEUE_DEPTH,
             in_buf: BufView::with_lanes(a.input(), a.write_lanes(BufferKind::Input)),
             w_buf: BufView::with_lanes(a.weight(), a.write_lanes(BufferKind::Weight)),
-            acc_buf: BufView::new(a.accumulator()),
+            acc_buf: BufView::with_lanes(a.accumulator(), a.write_lanes(BufferKind::Accumulator)),
             swapped: a.dataflow() == Dataflow::InputStationary,
             shared: false,
             slots: a.dram().outstanding_transfers() > 1,
             outstanding: a.dram().outstanding_transfers(),
             lanes: a.dram().words_per_cycle(),
+            st_lanes: a.store_lanes(),
         }
     }
 }

@@ -45,7 +45,14 @@
 // by k_i = max(floor(i/P), ceil((i+1)*b/W) - 1): the credit counter adds min(W, P*b) and lane j
 // requests when the credit covers j+1 words. The DRAM returns each word on the lane of its request.
 // The returned words go out on P buffer write lanes, word a on lane a mod P (the buffers are
+{%- if st_lanes > 1 %}
+// word-interleaved over P SRAMs per bank). A STORE reads up to S = {{ st_lanes }} accumulator words per cycle
+// (at most ceil(W/b) fit a cycle: S lanes carry the pacing k_i with P), word idx + j on beat lane j when
+// the credit covers j+1 words, through S store read lanes (word a on lane a mod S: the accumulator
+// banks are word-interleaved over S SRAMs), and presents them as beats on lanes 0 .. q-1 the next cycle.
+{%- else %}
 // word-interleaved over P SRAMs per bank). STOREs move one word per cycle (k_i with P = 1).
+{%- endif %}
 {%- endif %}
 // count = 0 is illegal (the contract forbids it); this unit would wait forever.
 {%- if slots %}
@@ -120,11 +127,20 @@ module {{ name }}_dma (
     input  wire          mem_rd_valid,
     input  wire [{{ 8 * bus_bytes - 1 }}:0] mem_rd_data,
 {%- endif %}
+{%- if st_lanes > 1 %}
+    // (write beats: {{ st_lanes }} lanes, lane j in bits [j*w +: w] of each field)
+    output reg  [{{ st_lanes - 1 }}:0]    mem_wr_valid,
+    output wire [{{ 32 * st_lanes - 1 }}:0]  mem_wr_addr,
+    output wire [{{ 8 * bus_bytes * st_lanes - 1 }}:0] mem_wr_data,
+    output wire [15:0]   mem_wr_bytes,
+    output reg  [{{ st_lanes - 1 }}:0]    mem_wr_last,
+{%- else %}
     output reg           mem_wr_valid,
     output reg  [31:0]   mem_wr_addr,
     output wire [{{ 8 * bus_bytes - 1 }}:0] mem_wr_data,
     output wire [15:0]   mem_wr_bytes,
     output reg           mem_wr_last,
+{%- endif %}
     input  wire          mem_wr_ack,
 {%- if shared %}
     // shared channel: the arbiter's grant, this unit's request and hold
@@ -149,15 +165,24 @@ module {{ name }}_dma (
     output wire [{{ ad.aw - 1 }}:0]   w_waddr,
     output wire [{{ w_bits - 1 }}:0] w_wdata,
 {%- endif %}
+{%- if st_lanes > 1 %}
+    // ({{ st_lanes }} store read lanes: lane s reads words whose address is s mod {{ st_lanes }})
+    output wire [{{ st_lanes - 1 }}:0]    acc_re,
+    output wire [{{ ad.aw * st_lanes - 1 }}:0]  acc_raddr,
+    input  wire [{{ acc_bits * st_lanes - 1 }}:0] acc_rdata,
+{%- else %}
     output wire          acc_re,
     output wire [{{ ad.aw - 1 }}:0]   acc_raddr,
     input  wire [{{ acc_bits - 1 }}:0] acc_rdata,
+{%- endif %}
     // observability
     output wire          trace_done
 );
     localparam [{{ credit_bits - 1 }}:0] IN_B  = {{ credit_bits }}'d{{ in_bits / 8 }};
     localparam [{{ credit_bits - 1 }}:0] W_B   = {{ credit_bits }}'d{{ w_bits / 8 }};
+{%- if st_lanes == 1 %}
     localparam [{{ credit_bits - 1 }}:0] ST_B  = {{ credit_bits }}'d{{ store_bytes }};
+{%- endif %}
     localparam [{{ credit_bits - 1 }}:0] IN_W  = {{ credit_bits }}'d{{ w_eff_in }};
     localparam [{{ credit_bits - 1 }}:0] W_W   = {{ credit_bits }}'d{{ w_eff_w }};
     localparam [{{ credit_bits - 1 }}:0] ST_W  = {{ credit_bits }}'d{{ w_eff_st }};
@@ -195,8 +220,10 @@ module {{ name }}_dma (
     reg [7:0]  w_kh;
     reg [7:0]  w_kw;
     reg [15:0] w_c;
+{%- if st_lanes == 1 %}
 
     wire last_idx = idx == count_q - 16'd1;
+{%- endif %}
 {%- if slots %}
 
     // ---------------------------------------------------------------- transfers in flight
@@ -436,7 +463,7 @@ module {{ name }}_dma (
     // the request side ends its transfer (request end e) and takes the next one, if any, at the end
     // of this cycle
     wire ld_fin   = ld_issue && ld_q == ld_rem;  // the transfer's last request is among this cycle's
-    wire req_end  = req_busy && (store_q ? mem_wr_last : ld_fin);
+    wire req_end  = req_busy && (store_q ? {% if st_lanes > 1 %}|mem_wr_last{% else %}mem_wr_last{% endif %} : ld_fin);
     wire req_take = (!req_busy || req_end) && (pend || start);
 
     // LOAD: write the returned words into the head transfer's buffer
@@ -519,6 +546,43 @@ module {{ name }}_dma (
     wire unused_rd_data = ^mem_rd_data[{{ 8 * bus_bytes - 1 }}:{{ 8 * load_bytes }}];
 {%- endif %}
 {% endif %}
+{%- if st_lanes > 1 %}
+    // STORE: credit-paced reads of up to {{ st_lanes }} accumulator words per cycle, beat lane j reading word
+    // idx + j when j+1 words remain and the credit covers j+1 words; the beats on the next cycle
+    wire st_on  = {{ front }} && store_q && issuing;
+    wire [15:0] st_rem = count_q - idx;
+    wire [{{ credit_bits - 1 }}:0] st_avail = credit + ST_W;
+    wire [{{ st_lanes - 1 }}:0] st_lane;
+{%- for l in st_lane_v %}
+    assign st_lane[{{ l.j }}] = st_on && st_rem > 16'd{{ l.j }} && st_avail >= {{ credit_bits }}'d{{ l.need }};
+{%- endfor %}
+    wire issue = st_lane[0];
+    wire [15:0] st_q = {% for l in st_lane_v %}{15'd0, st_lane[{{ l.j }}]}{% if !loop.last %} + {% endif %}{% endfor %};
+    wire [{{ credit_bits - 1 }}:0] st_spent = {% for l in st_lane_rev %}st_lane[{{ l.j }}] ? {{ credit_bits }}'d{{ l.need }} : {% endfor %}{{ credit_bits }}'d0;
+    wire st_fin = issue && st_q == st_rem;  // the transfer's last word is among this cycle's
+    wire [{{ ad.aw - 1 }}:0] st_base = sram_q + {{ ad.zl }}idx{{ ad.zr }};
+    // read lane s reads the word whose address is s mod {{ st_lanes }}: beat lane (s - st_base) mod {{ st_lanes }}
+{%- for l in st_lane_v %}
+    wire [{{ slp - 1 }}:0] st_rot_{{ l.j }} = {{ slp }}'d{{ l.j }} - st_base[{{ slp - 1 }}:0];
+    assign acc_re[{{ l.j }}] = st_lane[st_rot_{{ l.j }}];
+    assign acc_raddr[{{ ad.aw * l.j }} +: {{ ad.aw }}] = st_base + {{ "{" }}{{ ad.aw - slp }}'d0, st_rot_{{ l.j }}{{ "}" }};
+{%- endfor %}
+    // the beats of the words read last cycle: beat lane j carries read lane (bt_rot_q + j) mod {{ st_lanes }}'s
+    // word, at bt_addr_q + j*b
+    reg [{{ slp - 1 }}:0] bt_rot_q;  // st_base mod {{ st_lanes }} of the words read last cycle
+    reg [31:0] bt_addr_q;  // DRAM address of the first of them
+{%- for l in st_lane_v %}
+    wire [{{ slp - 1 }}:0] bt_src_{{ l.j }} = bt_rot_q + {{ slp }}'d{{ l.j }};
+    wire [{{ acc_bits - 1 }}:0] bt_word_{{ l.j }} = {% for m in st_lane_v %}{% if !loop.last %}bt_src_{{ l.j }} == {{ slp }}'d{{ m.j }} ? acc_rdata[{{ acc_bits * m.j }} +: {{ acc_bits }}] : {% else %}acc_rdata[{{ acc_bits * m.j }} +: {{ acc_bits }}]{% endif %}{% endfor %};
+{%- if bus_bytes > store_bytes %}
+    assign mem_wr_data[{{ 8 * bus_bytes * l.j }} +: {{ 8 * bus_bytes }}] = { {{ 8 * (bus_bytes - store_bytes) }}'d0, bt_word_{{ l.j }}};
+{%- else %}
+    assign mem_wr_data[{{ 8 * bus_bytes * l.j }} +: {{ 8 * bus_bytes }}] = bt_word_{{ l.j }};
+{%- endif %}
+    assign mem_wr_addr[{{ 32 * l.j }} +: 32] = bt_addr_q + 32'd{{ l.off }};
+{%- endfor %}
+    assign mem_wr_bytes = 16'd{{ store_bytes }};
+{%- else %}
     // STORE: credit-paced reads of the accumulator, one beat per read on the next cycle
     wire credit_ok = credit + ST_W >= ST_B;
     wire issue = {{ front }} && store_q && issuing && credit_ok{% if shared %} && go{% endif %};
@@ -530,6 +594,7 @@ module {{ name }}_dma (
     assign mem_wr_data  = acc_rdata;
 {%- endif %}
     assign mem_wr_bytes = 16'd{{ store_bytes }};
+{%- endif %}
 
     always @(posedge clk) begin
         if (rst) begin
@@ -548,9 +613,16 @@ module {{ name }}_dma (
             dram_q       <= 32'd0;
             issuing      <= 1'b0;
             credit       <= {{ credit_bits }}'d0;
+{%- if st_lanes > 1 %}
+            mem_wr_valid <= {{ st_lanes }}'d0;
+            mem_wr_last  <= {{ st_lanes }}'d0;
+            bt_rot_q     <= {{ slp }}'d0;
+            bt_addr_q    <= 32'd0;
+{%- else %}
             mem_wr_valid <= 1'b0;
             mem_wr_addr  <= 32'd0;
             mem_wr_last  <= 1'b0;
+{%- endif %}
 {%- if shared %}
             granted      <= 1'b0;
 {%- endif %}
@@ -559,8 +631,15 @@ module {{ name }}_dma (
             g_kw <= 8'd0; g_cg <= 16'd0;
             w_n <= 16'd0; w_oh <= 16'd0; w_ow <= 16'd0; w_kh <= 8'd0; w_kw <= 8'd0; w_c <= 16'd0;
         end else begin
+{%- if st_lanes > 1 %}
+            mem_wr_valid <= st_lane;
+{%- for l in st_lane_v %}
+            mem_wr_last[{{ l.j }}] <= st_lane[{{ l.j }}] && st_rem == 16'd{{ l.next }};
+{%- endfor %}
+{%- else %}
             mem_wr_valid <= issue;
             mem_wr_last  <= issue && last_idx;
+{%- endif %}
 {%- if shared %}
             if (grant) granted <= 1'b1;
 {%- endif %}
@@ -610,6 +689,18 @@ module {{ name }}_dma (
                 w_kw <= {{ src }}instr[{{ g_kw.msb }}:{{ g_kw.lsb }}];
                 w_c  <= {{ src }}instr[{{ g_c.msb }}:{{ g_c.lsb }}];
             end else if ({{ front }} && store_q) begin
+{%- if st_lanes > 1 %}
+                if (issuing) begin
+                    credit <= st_avail - st_spent;
+                end
+                if (issue) begin
+                    idx       <= idx + st_q;
+                    dram_q    <= dram_q + {{ "{" }}{{ 32 - credit_bits }}'d0, st_spent{{ "}" }};
+                    bt_addr_q <= dram_q;
+                    bt_rot_q  <= st_base[{{ slp - 1 }}:0];
+                    if (st_fin) issuing <= 1'b0;
+                end
+{%- else %}
                 if (issuing{% if shared %} && go{% endif %}) begin
                     credit <= credit + ST_W - (issue ? ST_B : {{ credit_bits }}'d0);
                 end
@@ -619,8 +710,9 @@ module {{ name }}_dma (
                     mem_wr_addr <= dram_q;
                     if (last_idx) issuing <= 1'b0;
                 end
+{%- endif %}
 {%- if slots %}
-                if (mem_wr_last) req_busy <= 1'b0;
+                if ({% if st_lanes > 1 %}|mem_wr_last{% else %}mem_wr_last{% endif %}) req_busy <= 1'b0;
 {%- else %}
                 if (mem_wr_ack) busy <= 1'b0;
 {%- endif %}

@@ -23,7 +23,13 @@
 //   Several words per cycle (dram.words_per_cycle = P = {{ lanes }}): a LOAD's read requests and words
 //   come on {{ lanes }} lanes (lane j of each field in bits [j*w +: w]; mem_rd_req_valid, _last and
 //   mem_rd_valid one bit per lane, mem_rd_req_bytes one for all), words i .. i+q-1 of a cycle on lanes
+{%- if st_lanes > 1 %}
+//   0 .. q-1, with k_i = max(floor(i/P), ceil((i+1)*b/W) - 1) for LOADs and STOREs. A STORE's write beats
+//   come on {{ st_lanes }} lanes the same way (mem_wr_addr and mem_wr_data per lane, mem_wr_valid and
+//   mem_wr_last one bit per lane, mem_wr_bytes one for all): {{ acc_bits / 8 }}-byte accumulator words take up to {{ st_lanes }} a cycle.
+{%- else %}
 //   0 .. q-1, with k_i = max(floor(i/P), ceil((i+1)*b/W) - 1) for LOADs; STOREs keep one beat per cycle.
+{%- endif %}
 {%- endif %}
 //   Observability, for the testbench's event trace (combinational, no effect on timing, low in reset):
 //     trace_issue, trace_pc, trace_op  a LOAD / STORE / COMPUTE / CONFIG, instruction number trace_pc
@@ -70,11 +76,19 @@ module {{ name }}_top (
     input  wire          mem_rd_valid,
     input  wire [{{ 8 * bus_bytes - 1 }}:0] mem_rd_data,
 {%- endif %}
+{%- if st_lanes > 1 %}
+    output wire [{{ st_lanes - 1 }}:0]    mem_wr_valid,
+    output wire [{{ 32 * st_lanes - 1 }}:0]  mem_wr_addr,
+    output wire [{{ 8 * bus_bytes * st_lanes - 1 }}:0] mem_wr_data,
+    output wire [15:0]   mem_wr_bytes,
+    output wire [{{ st_lanes - 1 }}:0]    mem_wr_last,
+{%- else %}
     output wire          mem_wr_valid,
     output wire [31:0]   mem_wr_addr,
     output wire [{{ 8 * bus_bytes - 1 }}:0] mem_wr_data,
     output wire [15:0]   mem_wr_bytes,
     output wire          mem_wr_last,
+{%- endif %}
     input  wire          mem_wr_ack,
 {%- if shared %}
     output wire          dram_issue,
@@ -192,9 +206,16 @@ module {{ name }}_top (
     wire                 acc_re_a;
     wire [{{ ad.aw - 1 }}:0]          acc_raddr_a;
     wire [{{ acc_bits - 1 }}:0] acc_rdata_a;
+{%- if st_lanes > 1 %}
+    // the DMA's {{ st_lanes }} store read lanes (lane s: words at addresses s mod {{ st_lanes }})
+    wire [{{ st_lanes - 1 }}:0]          acc_re_b;
+    wire [{{ ad.aw * st_lanes - 1 }}:0]          acc_raddr_b;
+    wire [{{ acc_bits * st_lanes - 1 }}:0] acc_rdata_b;
+{%- else %}
     wire                 acc_re_b;
     wire [{{ ad.aw - 1 }}:0]          acc_raddr_b;
     wire [{{ acc_bits - 1 }}:0] acc_rdata_b;
+{%- endif %}
 
     {{ name }}_dma u_dma (
         .clk              (clk),
@@ -401,7 +422,54 @@ module {{ name }}_top (
     end
     assign w_rdata ={% for b in w_buf.banks %} (w_rhit_q[{{ b.idx }}] ? w_rdata_{{ b.idx }} : {{ w_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
 
-{% endif %}    // accumulator buffer: {{ acc_buf.nbanks }} bank(s) x {{ acc_buf.bank_depth }} words of {{ acc_bits / 8 }} B;
+{% endif %}{% if st_lanes > 1 %}    // accumulator buffer: {{ acc_buf.nbanks }} bank(s) x {{ acc_buf.bank_depth }} words of {{ acc_bits / 8 }} B, each bank word-interleaved over
+    // {{ acc_buf.nlanes }} dual-read SRAMs of {{ acc_buf.lane_depth }} words; read port a: compute unit (accumulate), its write port: the
+    // compute unit's (both reach SRAM a mod {{ acc_buf.nlanes }}); read port b: the DMA's store read lane s reads SRAM s
+    wire [{{ acc_buf.nbanks * acc_buf.nlanes - 1 }}:0] acc_rhit_a;
+    wire [{{ acc_buf.nbanks * acc_buf.nlanes - 1 }}:0] acc_rhit_b;
+    reg  [{{ acc_buf.nbanks * acc_buf.nlanes - 1 }}:0] acc_rhit_a_q;
+    reg  [{{ acc_buf.nbanks * acc_buf.nlanes - 1 }}:0] acc_rhit_b_q;
+{%- for b in acc_buf.banks %}
+    wire [{{ ad.aw }}:0] acc_woff_{{ b.idx }} = {1'b0, acc_waddr} - {{ ad.aw + 1 }}'d{{ b.base }};
+    wire [{{ ad.aw }}:0] acc_roff_a_{{ b.idx }} = {1'b0, acc_raddr_a} - {{ ad.aw + 1 }}'d{{ b.base }};
+{%- for l in acc_buf.lane_ids %}
+    wire [{{ acc_bits - 1 }}:0] acc_rdata_a_{{ b.idx }}_{{ l }};
+    wire [{{ acc_bits - 1 }}:0] acc_rdata_b_{{ b.idx }}_{{ l }};
+    wire [{{ ad.aw }}:0] acc_roff_b_{{ b.idx }}_{{ l }} = {1'b0, acc_raddr_b[{{ ad.aw * l }} +: {{ ad.aw }}]} - {{ ad.aw + 1 }}'d{{ b.base }};
+    wire acc_whit_{{ b.idx }}_{{ l }} = acc_woff_{{ b.idx }} < {{ ad.aw + 1 }}'d{{ acc_buf.bank_depth }} && acc_waddr[{{ acc_buf.lp - 1 }}:0] == {{ acc_buf.lp }}'d{{ l }};
+    assign acc_rhit_a[{{ b.idx * acc_buf.nlanes + l }}] = acc_roff_a_{{ b.idx }} < {{ ad.aw + 1 }}'d{{ acc_buf.bank_depth }} && acc_raddr_a[{{ acc_buf.lp - 1 }}:0] == {{ acc_buf.lp }}'d{{ l }};
+    assign acc_rhit_b[{{ b.idx * acc_buf.nlanes + l }}] = acc_roff_b_{{ b.idx }}_{{ l }} < {{ ad.aw + 1 }}'d{{ acc_buf.bank_depth }};
+    {{ name }}_sram2r #(.WIDTH({{ acc_bits }}), .DEPTH({{ acc_buf.lane_depth }}), .AW({{ acc_buf.lane_aw }})) u_acc_bank_{{ b.idx }}_{{ l }} (
+        .clk     (clk),
+        .rst     (rst),
+        .we      (acc_we && acc_whit_{{ b.idx }}_{{ l }}),
+        .waddr   (acc_woff_{{ b.idx }}[{{ acc_buf.lp + acc_buf.lane_aw - 1 }}:{{ acc_buf.lp }}]),
+        .wdata   (acc_wdata),
+        .re_a    (acc_re_a && acc_rhit_a[{{ b.idx * acc_buf.nlanes + l }}]),
+        .raddr_a (acc_roff_a_{{ b.idx }}[{{ acc_buf.lp + acc_buf.lane_aw - 1 }}:{{ acc_buf.lp }}]),
+        .rdata_a (acc_rdata_a_{{ b.idx }}_{{ l }}),
+        .re_b    (acc_re_b[{{ l }}] && acc_rhit_b[{{ b.idx * acc_buf.nlanes + l }}]),
+        .raddr_b (acc_roff_b_{{ b.idx }}_{{ l }}[{{ acc_buf.lp + acc_buf.lane_aw - 1 }}:{{ acc_buf.lp }}]),
+        .rdata_b (acc_rdata_b_{{ b.idx }}_{{ l }})
+    );
+{%- endfor %}
+{%- endfor %}
+    always @(posedge clk) begin
+        if (rst) begin
+            acc_rhit_a_q <= {{ acc_buf.nbanks * acc_buf.nlanes }}'d0;
+            acc_rhit_b_q <= {{ acc_buf.nbanks * acc_buf.nlanes }}'d0;
+        end else begin
+            if (acc_re_a) acc_rhit_a_q <= acc_rhit_a;
+{%- for l in acc_buf.lane_ids %}
+            if (acc_re_b[{{ l }}]){% for b in acc_buf.banks %} acc_rhit_b_q[{{ b.idx * acc_buf.nlanes + l }}] <= acc_rhit_b[{{ b.idx * acc_buf.nlanes + l }}];{% endfor %}
+{%- endfor %}
+        end
+    end
+    assign acc_rdata_a ={% for b in acc_buf.banks %}{% for l in acc_buf.lane_ids %} (acc_rhit_a_q[{{ b.idx * acc_buf.nlanes + l }}] ? acc_rdata_a_{{ b.idx }}_{{ l }} : {{ acc_bits }}'d0){% if !(loop.last && b.idx + 1 == acc_buf.nbanks) %} |{% endif %}{% endfor %}{% endfor %};
+{%- for l in acc_buf.lane_ids %}
+    assign acc_rdata_b[{{ acc_bits * l }} +: {{ acc_bits }}] ={% for b in acc_buf.banks %} (acc_rhit_b_q[{{ b.idx * acc_buf.nlanes + l }}] ? acc_rdata_b_{{ b.idx }}_{{ l }} : {{ acc_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+{%- endfor %}
+{% else %}    // accumulator buffer: {{ acc_buf.nbanks }} bank(s) x {{ acc_buf.bank_depth }} words of {{ acc_bits / 8 }} B;
     // read port a: compute unit (accumulate), read port b: DMA (store)
     wire [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_a;
     wire [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_b;
@@ -438,5 +506,5 @@ module {{ name }}_top (
     end
     assign acc_rdata_a ={% for b in acc_buf.banks %} (acc_rhit_a_q[{{ b.idx }}] ? acc_rdata_a_{{ b.idx }} : {{ acc_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
     assign acc_rdata_b ={% for b in acc_buf.banks %} (acc_rhit_b_q[{{ b.idx }}] ? acc_rdata_b_{{ b.idx }} : {{ acc_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
-endmodule
+{% endif %}endmodule
 

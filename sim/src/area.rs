@@ -17,7 +17,8 @@
 //! - **SRAM**: each buffer as its banks, each bank by the CACTI-fitted model of its capacity and
 //!   word width (macros side by side for wide words); with `dram.words_per_cycle` = P > 1 the
 //!   input and weight banks are each P word-interleaved SRAMs of a P-th of the size (the DMA's P
-//!   write lanes; their lane multiplexers are left out).
+//!   write lanes), and the accumulator banks S = `Arch::store_lanes` of them (the STORE's read
+//!   lanes; S = 1 when its words are at least W bytes); the lane multiplexers are left out.
 //!
 //! [`Area::logic_um2`] is everything but SRAM: what `tessera_verif::synth` counts cells of (it keeps
 //! the SRAM banks as black boxes). Left out: the output-stationary drain multiplexers, the

@@ -31,7 +31,7 @@ impl Contract {
     }
 
     /// `k_i = max(⌊i/P⌋, ceil((i+1)·b / W) - 1)`: the DMA pacing slot (relative) of word `i` of `b`
-    /// bytes, at most `P` words per cycle (`P ≥ 1`; a STORE's `P` is 1). (Words are at most 65 535
+    /// bytes, at most `P` words per cycle (`P ≥ 1`). (Words are at most 65 535
     /// per transfer and 512 bytes wide, W at least 1: far inside u64.)
     pub fn dma_slot(i: u64, word_bytes: u64, bytes_per_cycle: u64, words_per_cycle: u64) -> u64 {
         (i / words_per_cycle.max(1)).max(
@@ -52,13 +52,15 @@ impl Contract {
         )
     }
 
-    /// A STORE's slot: one word per cycle at most, whatever `P` is.
+    /// A STORE's slot: up to `P` accumulator words per cycle too (never more than `⌈W/b⌉`, so
+    /// never more than the accumulator's [`Arch::store_lanes`]).
     fn store_slot(arch: &Arch, i: u64) -> u64 {
+        let d = arch.dram();
         Self::dma_slot(
             i,
             u64::from(arch.accumulator().word_bytes()),
-            u64::from(arch.dram().bytes_per_cycle()),
-            1,
+            u64::from(d.bytes_per_cycle()),
+            u64::from(d.words_per_cycle()),
         )
     }
 
@@ -280,10 +282,10 @@ mod tests {
         }
     }
 
-    /// A LOAD with several words per cycle: its requests and busy length follow the new pacing,
-    /// a STORE still moves one word per cycle.
+    /// A LOAD with several words per cycle: its requests and busy length follow the new pacing;
+    /// a STORE of accumulator words at least W bytes wide still moves one word per cycle.
     #[test]
-    fn words_per_cycle_pace_loads_only() {
+    fn words_per_cycle_pace_loads() {
         let mut spec = tessera_arch::builtin::arch_spec("ws_16x16").unwrap(); // W = 32, L = 40
         let one = spec.clone().validate().unwrap();
         spec.dram.words_per_cycle = Some(2);
@@ -299,6 +301,53 @@ mod tests {
             Contract::store_busy(&two, 10)
         );
         assert_eq!(Contract::store_beat(&two, 1), 4);
+    }
+
+    /// A STORE of accumulator words narrower than W moves up to P of them per cycle: ws_2x3 with
+    /// 16-bit accumulators (6-byte words) on a 16 B/cycle channel.
+    #[test]
+    fn words_per_cycle_pace_stores() {
+        let mut spec = tessera_arch::builtin::arch_spec("ws_2x3").unwrap(); // L = 12
+        spec.datatypes.accumulator_bits = 16;
+        spec.dram.bytes_per_cycle = 16;
+        let one = spec.clone().validate().unwrap();
+        let beats = |a: &Arch| {
+            (0..6)
+                .map(|i| Contract::store_beat(a, i))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(beats(&one), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(Contract::store_busy(&one, 6), 5 + 12 + 2);
+        spec.dram.words_per_cycle = Some(2);
+        let two = spec.clone().validate().unwrap();
+        assert_eq!(two.store_lanes(), 2);
+        // two words (12 B ≤ 16 B) a cycle
+        assert_eq!(beats(&two), [1, 1, 2, 2, 3, 3]);
+        assert_eq!(Contract::store_busy(&two, 6), 2 + 12 + 2);
+        assert_eq!(Contract::store_hold(&two, 6), 4);
+        spec.dram.words_per_cycle = Some(8);
+        let eight = spec.clone().validate().unwrap();
+        // ⌈16/6⌉ = 3 words at most in one cycle: four store lanes; 16 B a cycle on average
+        assert_eq!(eight.store_lanes(), 4);
+        assert_eq!(beats(&eight), [1, 1, 2, 2, 2, 3]);
+        // whatever (b, W, P), pacing with P is pacing with the store lanes S, and no cycle holds
+        // more than S words
+        for b in 1..=12u64 {
+            for w in 1..=40u64 {
+                for p in [1u32, 2, 4, 8] {
+                    let s = tessera_arch::spec::store_lanes_of(p, w as u32, b as u32);
+                    let k: Vec<u64> = (0..50)
+                        .map(|i| Contract::dma_slot(i, b, w, p.into()))
+                        .collect();
+                    for (i, &ki) in k.iter().enumerate() {
+                        assert_eq!(ki, Contract::dma_slot(i as u64, b, w, s.into()));
+                    }
+                    for t in 0..=k[49] {
+                        assert!(k.iter().filter(|&&x| x == t).count() as u64 <= u64::from(s));
+                    }
+                }
+            }
+        }
     }
 
     /// An overlapped tile behind nothing (or behind an idle unit) times as a plain COMPUTE; behind

@@ -6,7 +6,8 @@
 //! - **SRAM, per buffer**: word reads × read energy + word writes × write energy of one of its banks
 //!   (the CACTI-fitted model of the bank's capacity and word width; one access touches one bank,
 //!   every macro of it; with `dram.words_per_cycle` = P the input and weight banks are P
-//!   word-interleaved SRAMs of a P-th of the size, and an access touches one of them);
+//!   word-interleaved SRAMs of a P-th of the size, the accumulator banks `Arch::store_lanes` of
+//!   them, and an access touches one of them);
 //! - **DRAM**: bytes moved × energy per byte;
 //! - **interconnect** (`noc_pj`): the array's pipeline registers and wires
 //!   ([`tessera_arch::noc::NocActivity`]), priced per streamed word and per COMPUTE:

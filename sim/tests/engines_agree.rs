@@ -330,10 +330,17 @@ proptest! {
     }
 }
 
-/// `arch` with LOADs of up to `p` words per cycle (`dram.words_per_cycle`).
+/// `arch` with LOADs and STOREs of up to `p` words per cycle (`dram.words_per_cycle`).
 fn with_words_per_cycle(arch: &Arch, p: i64) -> Arch {
     let mut s = arch.spec().clone();
     s.dram.words_per_cycle = Some(p);
+    s.validate().unwrap()
+}
+
+/// `arch` with `bits`-bit accumulators (narrower accumulator words: STOREs of several per cycle).
+fn with_accumulator_bits(arch: &Arch, bits: i64) -> Arch {
+    let mut s = arch.spec().clone();
+    s.datatypes.accumulator_bits = bits;
     s.validate().unwrap()
 }
 
@@ -341,13 +348,13 @@ proptest! {
     // Several words per cycle on their own draws, so the draws of the tests above stay what they
     // were.
     #![proptest_config(ProptestConfig { cases: is_cases(), ..ProptestConfig::default() })]
-    /// docs/TIMING.md, "DMA unit and the DRAM port": LOADs of 1, 2 or 4 words per cycle, with 1 to
-    /// 3 transfer slots, on every dataflow, with and without double-buffered weights, on products
-    /// and gathered convolutions. The engines agree event for event, the model cycle for cycle, and
-    /// more words per cycle are never slower.
+    /// docs/TIMING.md, "DMA unit and the DRAM port": LOADs and STOREs of 1, 2 or 4 words per
+    /// cycle, with 1 to 3 transfer slots, 16-, 24- or 32-bit accumulators, on every dataflow, with
+    /// and without double-buffered weights, on products and gathered convolutions. The engines
+    /// agree event for event, the model cycle for cycle, and more words per cycle are never slower.
     #[test]
     fn words_per_cycle_agree(
-        df in 0usize..3, db: bool, p in 0u32..3, slots in 1i64..4, rows in 1i64..5,
+        df in 0usize..3, db: bool, p in 0u32..3, ab in 0usize..3, slots in 1i64..4, rows in 1i64..5,
         cols in 1i64..5, banks in 1i64..3, bpc in 1i64..40, lat in 1i64..30,
         conv: bool, c in 1u32..7, o in 1u32..5, h in 1u32..7, w in 1u32..7, kk in 1u32..4,
         m in 1u32..24, k in 1u32..20, n in 1u32..20, tm_frac in 0.0f64..1.0, seed: u64,
@@ -357,7 +364,10 @@ proptest! {
             Dataflow::OutputStationary,
             Dataflow::InputStationary,
         ][df];
-        let one = with_outstanding(&small_arch_db(df, db, rows, cols, banks, bpc, lat, 16, 48), slots);
+        let one = with_accumulator_bits(
+            &with_outstanding(&small_arch_db(df, db, rows, cols, banks, bpc, lat, 16, 48), slots),
+            [16, 24, 32][ab],
+        );
         let arch = with_words_per_cycle(&one, 1 << p);
         let layer = if conv {
             let Some(l) = padded_conv(c, o, h, w, kk) else { return Ok(()) };

@@ -707,13 +707,26 @@ fn with_lanes(arch: &Arch, p: i64, o: i64, bpc: i64, lat: i64) -> Arch {
     s.validate().unwrap()
 }
 
-/// LOADs of several words per cycle (the DMA's request lanes and per-lane gather addresses, the
-/// DRAM port's lanes, the word-interleaved input and weight buffers): weight-stationary 4×4 with
-/// two lanes (W = 16 B/cycle would allow four 4-byte words), output-stationary 2×3 with four lanes
-/// and two transfers in flight, input-stationary 4×4 with two lanes at W = 6 (one and a half words
-/// per cycle); a GEMM and gathered convolutions (strided, dilated, depthwise); RTL ≡ simulator
-/// bit-exact, cycle-equal and event-equal, and each design runs faster than with one word per
-/// cycle. `random_designs_verify` draws two and four lanes too.
+/// `arch` with `bits`-bit accumulators: narrower accumulator words, STOREs of several per cycle.
+fn with_accumulator_bits(arch: &Arch, bits: i64) -> Arch {
+    let mut s = arch.spec().clone();
+    s.name = format!("{}_a{bits}", s.name);
+    s.datatypes.accumulator_bits = bits;
+    s.validate().unwrap()
+}
+
+/// LOADs and STOREs of several words per cycle (the DMA's request lanes and per-lane gather
+/// addresses, the DRAM port's read and write lanes, the word-interleaved buffers, the
+/// accumulator's store read lanes): weight-stationary 4×4 with two lanes and 16-bit accumulators
+/// (W = 16 B/cycle would allow four 4-byte input words, and takes two 8-byte accumulator words a
+/// cycle), output-stationary 2×3 with four lanes, two transfers in flight and 16-bit accumulators
+/// (its STOREs move a tile's two 6-byte rows in one cycle at W = 12: two store lanes),
+/// input-stationary 4×4 with two lanes at W = 6 (one and a half input words per cycle; its 16-byte
+/// accumulator words one per cycle, one store lane); a GEMM and gathered convolutions (strided,
+/// dilated, depthwise); RTL ≡ simulator bit-exact, cycle-equal and event-equal, each design runs
+/// faster than with one word per cycle, and the two with store lanes present several write beats
+/// in one cycle (counted in the simulator's trace, which equals the RTL's).
+/// `random_designs_verify` draws two and four lanes too.
 #[test]
 fn words_per_cycle_verify() {
     let w = Workload::of_layers(
@@ -726,11 +739,20 @@ fn words_per_cycle_verify() {
         ],
     );
     let b = |n: &str| builtin::arch(n).unwrap();
-    for (arch, engine) in [
-        (with_lanes(&b("ws_4x4"), 2, 1, 16, 20), Engine::Event),
-        (with_lanes(&b("os_2x3"), 4, 2, 8, 9), Engine::Stepped),
-        (with_lanes(&b("is_4x4"), 2, 1, 6, 13), Engine::Event),
+    for (arch, engine, store_lanes) in [
+        (
+            with_lanes(&with_accumulator_bits(&b("ws_4x4"), 16), 2, 1, 16, 20),
+            Engine::Event,
+            2,
+        ),
+        (
+            with_lanes(&with_accumulator_bits(&b("os_2x3"), 16), 4, 2, 12, 9),
+            Engine::Stepped,
+            2,
+        ),
+        (with_lanes(&b("is_4x4"), 2, 1, 6, 13), Engine::Event, 1),
     ] {
+        assert_eq!(arch.store_lanes(), store_lanes, "{}", arch.name());
         let d = arch.dram();
         let one = with_lanes(
             &arch,
@@ -739,7 +761,7 @@ fn words_per_cycle_verify() {
             i64::from(d.bytes_per_cycle()),
             d.latency().get() as i64,
         );
-        let (mut with, mut without) = (0, 0);
+        let (mut with, mut without, mut multi_beat_cycles) = (0, 0, 0);
         for l in &w.layers {
             let p = tessera_sim::workload::problem_for(l, &arch).unwrap();
             let mp =
@@ -753,10 +775,34 @@ fn words_per_cycle_verify() {
             };
             with += cycles(&arch);
             without += cycles(&one);
+            // cycles with more than one write beat, in the trace the RTL's must equal
+            let traced = tessera_sim::SimOptions {
+                trace: true,
+                ..tessera_sim::SimOptions::default()
+            };
+            let trace = tessera_sim::run_layer(l, &arch, &mp, 7, &traced)
+                .unwrap()
+                .trace
+                .unwrap();
+            let mut beats = std::collections::BTreeMap::<u64, u32>::new();
+            for e in trace
+                .iter()
+                .filter(|e| e.unit == "dma" && e.event == "wbeat")
+            {
+                *beats.entry(e.cycle).or_default() += 1;
+            }
+            assert!(beats.values().all(|&q| q <= store_lanes));
+            multi_beat_cycles += beats.values().filter(|&&q| q > 1).count();
         }
         assert!(
             with < without,
             "{}: {with} cycles, {without} with one word per cycle",
+            arch.name()
+        );
+        assert_eq!(
+            multi_beat_cycles > 0,
+            store_lanes > 1,
+            "{}: {multi_beat_cycles} cycles with several write beats",
             arch.name()
         );
         check_with(&arch, &w, engine, MappingSpec::default(), true);

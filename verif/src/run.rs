@@ -7,7 +7,8 @@
 //! after the last beat; the pacing of read requests and write beats checked one by one, per transfer;
 //! with `dram.outstanding_transfers` = O, up to O transfers awaiting their words or acknowledgement,
 //! their request and beat streams never interleaved; with `dram.words_per_cycle` = P, up to P read
-//! requests per cycle on P lanes, each word returned on its request's lane; a violation stops the
+//! requests per cycle on P lanes, each word returned on its request's lane, and up to
+//! [`Arch::store_lanes`] write beats per cycle on as many lanes; a violation stops the
 //! run with an error). It counts cycles as the contract does: cycle 0 is
 //! the first cycle after `start`, and the first cycle in which `done` is high is the cycle count h + 1.
 //!
@@ -122,6 +123,8 @@ struct TbView {
     outstanding: u32,
     /// P: the DRAM port's read lanes (`dram.words_per_cycle`).
     lanes: u32,
+    /// S: its write beat lanes ([`Arch::store_lanes`]).
+    store_lanes: u32,
     op_load: u8,
     op_config: u8,
     op_store: u8,
@@ -147,6 +150,7 @@ fn testbench(arch: &Arch, design: &Design) -> Result<String> {
         bus_bytes: arch.mem_bus_bytes(),
         outstanding: arch.dram().outstanding_transfers(),
         lanes: arch.dram().words_per_cycle(),
+        store_lanes: arch.store_lanes(),
         op_load: op::LOAD,
         op_config: op::CONFIG,
         op_store: op::STORE,

@@ -3,8 +3,8 @@
 // violations. Included by askama; it needs BYTES_PER_CYCLE defined before it.
 enum { EXIT_OK = 0, EXIT_USAGE = 1, EXIT_VIOLATION = 2, EXIT_TIMEOUT = 3 };
 
-// k_i = max(floor(i/p), ceil((i+1)*b/W) - 1): p words per cycle at most (a LOAD's p is
-// dram.words_per_cycle, a STORE's 1)
+// k_i = max(floor(i/p), ceil((i+1)*b/W) - 1): p words per cycle at most (p = dram.words_per_cycle,
+// for LOADs and STOREs alike)
 static uint64_t k_of(uint64_t i, uint64_t b, uint64_t p) {
     uint64_t c = ((i + 1) * b + BYTES_PER_CYCLE - 1) / BYTES_PER_CYCLE - 1;
     return c > i / p ? c : i / p;

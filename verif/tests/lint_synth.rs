@@ -49,7 +49,8 @@ fn synth(arch: &Arch) -> Option<tessera_verif::SynthReport> {
     // the memories stay black boxes: one instance per bank (the program streams through a queue of
     // registers, synthesised)
     let n = arch.name();
-    // (with P write lanes, P SRAMs per input and weight bank)
+    // (with P write lanes, P SRAMs per input and weight bank; with S store lanes, S per
+    // accumulator bank)
     let sram_count = |k: tessera_arch::BufferKind| arch.buffer(k).banks() * arch.write_lanes(k);
     let banks = u64::from(
         sram_count(tessera_arch::BufferKind::Input) + sram_count(tessera_arch::BufferKind::Weight),
@@ -57,7 +58,9 @@ fn synth(arch: &Arch) -> Option<tessera_verif::SynthReport> {
     assert_eq!(r.cells_by_type.get(&format!("{n}_sram")), Some(&banks));
     assert_eq!(
         r.cells_by_type.get(&format!("{n}_sram2r")),
-        Some(&u64::from(arch.accumulator().banks()))
+        Some(&u64::from(
+            arch.accumulator().banks() * arch.write_lanes(tessera_arch::BufferKind::Accumulator)
+        ))
     );
     println!("{n}: {} cells", r.cells);
     Some(r)
@@ -421,9 +424,21 @@ fn with_lanes(arch: &Arch, p: i64) -> Arch {
     s.validate().unwrap()
 }
 
+/// `arch` with 16-bit accumulators and a channel of `w` bytes per cycle: accumulator words
+/// narrower than W, so STOREs of several words per cycle ([`Arch::store_lanes`]).
+fn narrow_acc(arch: &Arch, w: i64) -> Arch {
+    let mut s = arch.spec().clone();
+    s.name = format!("{}_a16", s.name);
+    s.datatypes.accumulator_bits = 16;
+    s.dram.bytes_per_cycle = w;
+    s.validate().unwrap()
+}
+
 /// Several words per cycle (the DMA's request lanes, per-lane gather address generators and
-/// write-lane rotation, the word-interleaved input and weight buffers): lint clean on every
-/// dataflow with 2, 4 and 8 lanes, odd banks and W = 7, one and three transfer slots.
+/// write-lane rotation, the word-interleaved input and weight buffers; with accumulator words
+/// narrower than W, the store read lanes, their rotation into write beat lanes and the
+/// word-interleaved accumulator): lint clean on every dataflow with 2, 4 and 8 lanes, odd banks
+/// and W = 7, one and three transfer slots, 1, 2, 4 and 8 store lanes.
 #[test]
 fn lint_words_per_cycle() {
     let mut odd2 = odd().spec().clone();
@@ -432,7 +447,10 @@ fn lint_words_per_cycle() {
     odd2.name = "odd_5x3".into();
     let odd2 = odd2.validate().unwrap();
     lint(&with_lanes(&odd2, 2));
-    lint(&with_slots(&with_lanes(&odd2, 2), 3));
+    // 6-byte accumulator words, W = 7: two store lanes, stores paced by the bytes
+    let odd2_s2 = with_lanes(&narrow_acc(&odd2, 7), 2);
+    assert_eq!(odd2_s2.store_lanes(), 2);
+    lint(&with_slots(&odd2_s2, 3));
     let mut os = odd2
         .spec()
         .clone()
@@ -440,16 +458,23 @@ fn lint_words_per_cycle() {
     os.name = "os_odd_5x3".into();
     os.buffers.accumulator.capacity_bytes = 12 * 3 * 6;
     lint(&with_lanes(&os.validate().unwrap(), 2));
-    lint(&with_lanes(&builtin("ws_4x4"), 4));
-    lint(&with_lanes(&builtin("is_4x4"), 8));
+    let ws_s4 = with_lanes(&narrow_acc(&builtin("ws_4x4"), 32), 4);
+    assert_eq!(ws_s4.store_lanes(), 4);
+    lint(&ws_s4);
+    let is_s8 = with_lanes(&narrow_acc(&builtin("is_4x4"), 64), 8);
+    assert_eq!(is_s8.store_lanes(), 8);
+    lint(&is_s8);
     lint(&with_slots(&with_lanes(&builtin("os_4x4"), 4), 2));
 }
 
 /// Synthesis with four words per cycle: no latch, the buffers' SRAMs black boxes (four per input
-/// and weight bank), every flip-flop with its synchronous reset.
+/// and weight bank, and four per accumulator bank: 6-byte accumulator words on a 16 B/cycle
+/// channel take up to three store lanes), every flip-flop with its synchronous reset.
 #[test]
 fn synth_words_per_cycle() {
-    let Some(r) = synth(&with_lanes(&builtin("os_2x3"), 4)) else {
+    let arch = with_lanes(&narrow_acc(&builtin("os_2x3"), 16), 4);
+    assert_eq!(arch.store_lanes(), 4);
+    let Some(r) = synth(&arch) else {
         return;
     };
     let unreset: Vec<_> = r

@@ -9,8 +9,10 @@
 //! allows, at most `P` (`dram.words_per_cycle`) of them — linear words, or the next words of the
 //! gather address generator ([`tessera_arch::gather`]) — and writes each word the DRAM returns into
 //! its buffer; its last busy cycle is the one its last word arrives in. A STORE
-//! reads accumulator word `i` through read port b when the same kind of credit allows, presents it
-//! as write beat `i` the next cycle, and ends in the cycle the DRAM acknowledges the last beat.
+//! reads accumulator words `i`, `i+1`, … through the store read lanes (port b of the
+//! accumulator's word-interleaved SRAMs) as far as the same kind of credit allows, at most `P` of
+//! them, presents them as write beats the next cycle, and ends in the cycle the DRAM acknowledges
+//! the last beat.
 //! Words and acknowledgements come back in issue order (a transfer starts after the previous one's
 //! last request or beat), so they always belong to the oldest transfer in flight.
 //!
@@ -39,12 +41,23 @@ pub(crate) struct DmaOut {
     pub requests: Vec<(u32, ReadReq)>,
     /// The read words written into their buffer at the end of this cycle.
     pub load_writes: Vec<LoadWrite>,
-    /// Accumulator address read through port b (STORE).
-    pub acc_read: Option<u32>,
-    /// Write beat presented this cycle: (index, DRAM address, last); data is port b's word.
-    pub beat: Option<(u32, u32, bool)>,
+    /// Accumulator words read through the store read lanes (STORE): (first address, count), the
+    /// words consecutive.
+    pub acc_read: Option<(u32, u32)>,
+    /// Write beats presented this cycle: words read last cycle, the data port b's words.
+    pub beats: Option<Beats>,
     /// This is the unit's last busy cycle.
     pub done: bool,
+}
+
+/// The write beats of one cycle: `count` consecutive words of a STORE, at consecutive DRAM
+/// addresses from `dram_addr`.
+#[derive(Clone, Copy)]
+pub(crate) struct Beats {
+    pub count: u32,
+    pub dram_addr: u32,
+    /// The last beat of the transfer is among them.
+    pub last: bool,
 }
 
 /// Where a LOAD's words come from.
@@ -75,8 +88,8 @@ enum Op {
         credit: u64,
         /// Words read from the accumulator so far.
         read: u32,
-        /// The word read last cycle is presented as a beat this cycle.
-        beat_pending: bool,
+        /// Words read last cycle, presented as beats this cycle.
+        beat_pending: u32,
     },
 }
 
@@ -100,7 +113,7 @@ impl Op {
                 read,
                 beat_pending,
                 ..
-            } => read >= n && !*beat_pending,
+            } => read >= n && *beat_pending == 0,
         }
     }
 }
@@ -210,7 +223,7 @@ impl Dma {
                     sram_addr,
                     credit: 0,
                     read: 0,
-                    beat_pending: false,
+                    beat_pending: 0,
                 }
             }
             _ => unreachable!("the DMA runs LOAD and STORE"),
@@ -264,13 +277,25 @@ impl Dma {
                     read,
                     beat_pending,
                 } => {
-                    if go && *read < *n && *credit + w >= self.store_word {
-                        out.acc_read = Some(*sram_addr + *read);
+                    // the words whose credit has accumulated, at most P of them
+                    let b = self.store_word;
+                    let mut q = 0u32;
+                    while go && *read + q < *n && q < p && *credit + w >= b * u64::from(q + 1) {
+                        q += 1;
                     }
-                    if *beat_pending {
-                        let i = *read - 1;
-                        m.tracer.emit(t, "dma", "wbeat", || i.to_string());
-                        out.beat = Some((i, *dram_addr + i * self.store_word as u32, i + 1 == *n));
+                    if q > 0 {
+                        out.acc_read = Some((*sram_addr + *read, q));
+                    }
+                    if *beat_pending > 0 {
+                        let first = *read - *beat_pending;
+                        for i in first..*read {
+                            m.tracer.emit(t, "dma", "wbeat", || i.to_string());
+                        }
+                        out.beats = Some(Beats {
+                            count: *beat_pending,
+                            dram_addr: *dram_addr + first * b as u32,
+                            last: *read == *n,
+                        });
                     }
                 }
             }
@@ -340,11 +365,10 @@ impl Dma {
                         if *read < *n {
                             *credit += self.bytes_per_cycle;
                         }
-                        *beat_pending = out.acc_read.is_some();
-                        if out.acc_read.is_some() {
-                            *credit -= self.store_word;
-                            *read += 1;
-                        }
+                        let q = out.acc_read.map_or(0, |(_, q)| q);
+                        *beat_pending = q;
+                        *credit -= self.store_word * u64::from(q);
+                        *read += q;
                     }
                 }
             }
@@ -403,8 +427,8 @@ impl DramPort {
         }
     }
 
-    /// Take this cycle's request or beat, and retire the word returned this cycle. A beat's data is
-    /// port b's word (the accumulator word the DMA read last cycle).
+    /// Take this cycle's requests or beats, and retire the words returned this cycle. The beats'
+    /// data are port b's words (the accumulator words the DMA read last cycle).
     pub fn commit(&mut self, m: &mut Machine, out: &DmaOut, ports: &Ports, t: u64) {
         while self.reads.front().is_some_and(|r| r.0 == t) {
             self.reads.pop_front();
@@ -412,15 +436,23 @@ impl DramPort {
         for &(i, req) in &out.requests {
             self.reads.push_back((t + self.latency, i, req));
         }
-        if let Some((_, addr, last)) = out.beat {
-            let base = addr as usize;
-            // each lane's low accumulator_bytes, little-endian (the lane's width)
+        if let Some(Beats {
+            count,
+            dram_addr,
+            last,
+        }) = out.beats
+        {
+            let base = dram_addr as usize;
+            // each lane's low accumulator_bytes, little-endian (the lane's width); the beats'
+            // words lie back to back
             let lane = m.arch.datatypes().accumulator_bytes() as usize;
-            for (j, v) in ports.acc_b.iter().enumerate() {
+            let words = m.arch.cols() as usize * count as usize;
+            for (j, v) in ports.acc_b[..words].iter().enumerate() {
                 m.dram[base + lane * j..base + lane * (j + 1)]
                     .copy_from_slice(&v.to_le_bytes()[..lane]);
             }
-            m.counters.dram_write_bytes += u64::from(m.arch.accumulator().word_bytes());
+            m.counters.dram_write_bytes +=
+                u64::from(m.arch.accumulator().word_bytes()) * u64::from(count);
             if last {
                 self.acks.push_back(t + self.latency);
             }

@@ -53,7 +53,8 @@ pub(crate) struct Ports {
     pub weight: Vec<i8>,
     /// Accumulator port a (the compute unit's accumulate read).
     pub acc_a: Vec<i32>,
-    /// Accumulator port b (the DMA's store read).
+    /// Accumulator port b (the DMA's store read lanes): the words read together, back to back
+    /// (room for `P` of them).
     pub acc_b: Vec<i32>,
 }
 
@@ -63,7 +64,8 @@ pub(crate) struct Reads {
     pub input: Option<u32>,
     pub weight: Option<u32>,
     pub acc_a: Option<u32>,
-    pub acc_b: Option<u32>,
+    /// The store read lanes: (first address, words), consecutive words.
+    pub acc_b: Option<(u32, u32)>,
 }
 
 fn sample<T: Copy>(reg: &mut [T], mem: &[T], addr: Option<u32>) {
@@ -225,7 +227,7 @@ impl SteppedSim {
                 input: vec![0; iw],
                 weight: vec![0; ww],
                 acc_a: vec![0; c],
-                acc_b: vec![0; c],
+                acc_b: vec![0; c * arch.dram().words_per_cycle() as usize],
             },
             cu: match arch.dataflow() {
                 Dataflow::OutputStationary => ComputeUnit::Os(os::OsUnit::new(r, c, arch.noc())),
@@ -381,7 +383,10 @@ impl SteppedSim {
             sample(&mut ports.input, &m.input, reads.input);
             sample(&mut ports.weight, &m.weight, reads.weight);
             sample(&mut ports.acc_a, &m.acc, reads.acc_a);
-            sample(&mut ports.acc_b, &m.acc, reads.acc_b);
+            if let Some((a, q)) = reads.acc_b {
+                let (a, q) = (a as usize, q as usize);
+                ports.acc_b[..q * c].copy_from_slice(&m.acc[a * c..(a + q) * c]);
+            }
             count_reads(m, &reads);
             if let Some(a) = cu_out.acc_write {
                 let row = match &cu {
@@ -460,7 +465,7 @@ fn count_reads(m: &mut Machine, r: &Reads) {
     let k = &mut m.counters;
     k.input.reads += u64::from(r.input.is_some());
     k.weight.reads += u64::from(r.weight.is_some());
-    k.accumulator.reads += u64::from(r.acc_a.is_some()) + u64::from(r.acc_b.is_some());
+    k.accumulator.reads += u64::from(r.acc_a.is_some()) + r.acc_b.map_or(0, |(_, q)| u64::from(q));
 }
 
 /// The valid tags that travel with the data along the path of PE row R-1's operand `a`: the input
