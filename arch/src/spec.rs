@@ -403,6 +403,7 @@ pub fn store_lanes_of(words_per_cycle: u32, bytes_per_cycle: u32, word_bytes: u3
         .next_power_of_two()
         .min(words_per_cycle.max(1))
 }
+
 /// Highest clock accepted, and the lowest (a slower clock is surely a unit mistake).
 pub const MAX_CLOCK_MHZ: f64 = 10_000.0;
 pub const MIN_CLOCK_MHZ: f64 = 0.001;
