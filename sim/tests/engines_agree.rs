@@ -316,18 +316,33 @@ proptest! {
         } else {
             Layer::Gemm(Gemm::new("g", m, k, n))
         };
-        let p = Problem::new(&layer, &arch).unwrap();
-        let cands = Mapping::candidates(&p.gemm, &arch);
-        let mapping = cands[((cands.len() - 1) as f64 * tm_frac) as usize];
-        check_layer(&arch, &layer, &mapping, seed)?;
-        let cycles = |a: &Arch| {
-            run_layer(&layer, a, &mapping, seed, &SimOptions::default())
-                .unwrap()
-                .report
-                .cycles
-        };
-        prop_assert!(cycles(&arch) <= cycles(&one), "more transfer slots made the run slower");
+        agrees_and_is_no_slower(&arch, &one, &layer, tm_frac, seed, "more transfer slots")?;
     }
+}
+
+/// On `arch`, under the candidate mapping at `tm_frac` of its list: the engines agree with each
+/// other and the reference ([`check_layer`]), and the run is no slower than on `one` (the same
+/// accelerator without what `change` names).
+fn agrees_and_is_no_slower(
+    arch: &Arch,
+    one: &Arch,
+    layer: &Layer,
+    tm_frac: f64,
+    seed: u64,
+    change: &str,
+) -> Result<(), TestCaseError> {
+    let p = Problem::new(layer, arch).unwrap();
+    let cands = Mapping::candidates(&p.gemm, arch);
+    let mapping = cands[((cands.len() - 1) as f64 * tm_frac) as usize];
+    check_layer(arch, layer, &mapping, seed)?;
+    let cycles = |a: &Arch| {
+        run_layer(layer, a, &mapping, seed, &SimOptions::default())
+            .unwrap()
+            .report
+            .cycles
+    };
+    prop_assert!(cycles(arch) <= cycles(one), "{change} made the run slower");
+    Ok(())
 }
 
 /// `arch` with LOADs and STOREs of up to `p` words per cycle (`dram.words_per_cycle`).
@@ -375,17 +390,7 @@ proptest! {
         } else {
             Layer::Gemm(Gemm::new("g", m, k, n))
         };
-        let pr = Problem::new(&layer, &arch).unwrap();
-        let cands = Mapping::candidates(&pr.gemm, &arch);
-        let mapping = cands[((cands.len() - 1) as f64 * tm_frac) as usize];
-        check_layer(&arch, &layer, &mapping, seed)?;
-        let cycles = |a: &Arch| {
-            run_layer(&layer, a, &mapping, seed, &SimOptions::default())
-                .unwrap()
-                .report
-                .cycles
-        };
-        prop_assert!(cycles(&arch) <= cycles(&one), "more words per cycle made the run slower");
+        agrees_and_is_no_slower(&arch, &one, &layer, tm_frac, seed, "more words per cycle")?;
     }
 }
 

@@ -32,6 +32,26 @@ fn prove(t: &Tools, name: &str) -> ProofReport {
     r
 }
 
+/// `name` with double-buffered stationary operands, its design, and its PE proven against the
+/// double-buffered reference.
+fn prove_double_buffered(t: &Tools, name: &str) -> (Arch, Design) {
+    let arch = builtin(name)
+        .spec()
+        .clone()
+        .with_weight_double_buffer(true)
+        .validate()
+        .unwrap();
+    let design = tessera_rtl_gen::emit(&arch).unwrap();
+    let r = prove_pe(&arch, &design, t).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        r.property.contains("sw_in ? w_out : w_act"),
+        "{}",
+        r.property
+    );
+    println!("{name} double-buffered: proven in {:.2} s", r.seconds);
+    (arch, design)
+}
+
 #[test]
 fn weight_stationary_pes_are_proven() {
     let Some(t) = tools(true) else { return };
@@ -66,19 +86,7 @@ fn input_stationary_pes_are_proven() {
         r.property
     );
     // with double-buffered inputs: the double-buffered PE, against its reference
-    let arch = builtin("is_2x3")
-        .spec()
-        .clone()
-        .with_weight_double_buffer(true)
-        .validate()
-        .unwrap();
-    let design = tessera_rtl_gen::emit(&arch).unwrap();
-    let r = prove_pe(&arch, &design, &t).unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        r.property.contains("sw_in ? w_out : w_act"),
-        "{}",
-        r.property
-    );
+    prove_double_buffered(&t, "is_2x3");
 }
 
 /// The PE with double-buffered weights: proven, and a PE that multiplies by the active weight even
@@ -86,20 +94,7 @@ fn input_stationary_pes_are_proven() {
 #[test]
 fn double_buffered_weight_pe_is_proven_and_a_late_switch_refused() {
     let Some(t) = tools(true) else { return };
-    let arch = builtin("ws_2x3")
-        .spec()
-        .clone()
-        .with_weight_double_buffer(true)
-        .validate()
-        .unwrap();
-    let design = tessera_rtl_gen::emit(&arch).unwrap();
-    let r = prove_pe(&arch, &design, &t).unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        r.property.contains("sw_in ? w_out : w_act"),
-        "{}",
-        r.property
-    );
-    println!("ws_2x3 double-buffered: proven in {:.2} s", r.seconds);
+    let (arch, design) = prove_double_buffered(&t, "ws_2x3");
     let mut bad = design.clone();
     let pe = bad
         .files
