@@ -1,12 +1,17 @@
 //! The analytical model's full estimates alone, for profiling and before/after figures that are
 //! robust to a shared machine: `cargo run --release -p tessera-flow --example estimate_speed
-//! [--secs S] [--threads T] [arch...]` (default: the bench's [`MAPPER_ARCHS`] over ResNet-18).
+//! [--secs S | --rounds N] [--threads T] [arch...]` (default: the bench's [`MAPPER_ARCHS`] over
+//! ResNet-18).
 //!
 //! For each accelerator it evaluates every candidate mapping of every layer (the jobs of `tessera
 //! bench` part (d)) in rounds for about `S` seconds (default 2) on `T` threads (default 1), and
 //! prints estimates per second of wall time and per second of the process's CPU time (user +
 //! system, from `/proc/self/stat`), plus a checksum of every estimate's cycles, counters, energy
 //! and breakdown so that runs of different builds can be compared for equal results.
+//!
+//! With `--rounds N` it runs exactly `N` rounds instead (0: only the checksum), for counts that
+//! do not depend on the machine's speed: `perf stat -e instructions` of two runs with different
+//! `N`, their difference divided by the extra estimates, gives instructions per estimate.
 //!
 //! With `--parts` it also prints the CPU time per job of building the schedule, of its closed-form
 //! summary and of the whole estimate (one thread).
@@ -42,10 +47,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     use tessera_flow::bench::{MAPPER_ARCHS, MAPPER_NETWORK};
     let mut args = std::env::args().skip(1);
     let (mut secs, mut threads, mut names, mut parts) = (2.0f64, 1usize, vec![], false);
+    let mut fixed_rounds: Option<u64> = None;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--secs" => secs = args.next().ok_or("--secs S")?.parse()?,
             "--threads" => threads = args.next().ok_or("--threads T")?.parse()?,
+            "--rounds" => fixed_rounds = Some(args.next().ok_or("--rounds N")?.parse()?),
             "--parts" => parts = true,
             _ => names.push(a),
         }
@@ -116,7 +123,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let (mut rounds, mut best) = (0u64, 0.0f64);
         let (t0, c0) = (Instant::now(), cpu_s());
-        while rounds == 0 || t0.elapsed().as_secs_f64() < secs {
+        let more = |rounds: u64| match fixed_rounds {
+            Some(n) => rounds < n,
+            None => rounds == 0 || t0.elapsed().as_secs_f64() < secs,
+        };
+        while more(rounds) {
             let t = Instant::now();
             let sum = pool.install(|| {
                 jobs.par_iter()
