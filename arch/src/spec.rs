@@ -428,7 +428,8 @@ impl Arch {
     pub fn note(&self) -> Option<&str> {
         self.note.as_deref()
     }
-    /// Whether the PEs double-buffer the stationary weights (weight-stationary only).
+    /// Whether the PEs double-buffer their stationary operand (weights; inputs on an input-stationary
+    /// array).
     pub fn weight_double_buffered(&self) -> bool {
         self.weight_double_buffer
     }

@@ -331,7 +331,7 @@ pub struct DesignPoint {
     pub accumulator_bytes: u64,
     pub banks: u32,
     pub dataflow: Dataflow,
-    /// The PEs double-buffer the stationary weights (weight-stationary only).
+    /// The PEs double-buffer their stationary operand (weight- and input-stationary).
     #[serde(default)]
     pub weight_double_buffer: bool,
     /// The array's interconnect (output-stationary: `stream` only).

@@ -36,7 +36,7 @@ pub fn small_arch(
         .unwrap()
 }
 
-/// [`small_arch`], with the PEs' weights double-buffered when `db` (weight-stationary only).
+/// [`small_arch`], with the PEs' stationary operand double-buffered when `db` (not output-stationary).
 #[allow(clippy::too_many_arguments)]
 fn small_arch_db(
     dataflow: Dataflow,
