@@ -12,6 +12,8 @@
 //!   between the points a figure follows the power law through the two nearest, beyond them the
 //!   nearest segment's ([`Tech::multiplier`], [`Tech::adder`]; a PE's MAC is one of each,
 //!   [`Tech::mac`]; an adder tree of n inputs, for later NoC options, is n-1 adders);
+//! - **gates**: area of a two-input AND or OR gate ([`Tech::gate_area`]; the buffers' read-select
+//!   logic is built of them);
 //! - **registers**: area per flip-flop bit ([`Tech::register_area`]) and energy per bit written
 //!   with random data, half the writes changing the bit ([`Tech::register_energy`]);
 //! - **wires**: energy per bit moved one mm, random data ([`Tech::wire_energy`]);
@@ -25,7 +27,7 @@
 //! - **DRAM**: energy per byte.
 //!
 //! Left out: leakage, the clock tree (a register's own clock pin energy is in its figure),
-//! repeaters and fan-out of long wires, and multiplexers.
+//! repeaters and fan-out of long wires, and the energy of multiplexers and gates.
 
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -85,6 +87,8 @@ pub struct TechSpec {
     pub register_bit_um2: f64,
     /// Energy of one flip-flop bit clocked with a new value of random data (pJ).
     pub register_bit_pj: f64,
+    /// Area of one two-input AND or OR gate (the buffers' read-select logic).
+    pub gate_um2: f64,
     /// Energy of moving one bit of random data one mm along an on-chip wire (pJ).
     pub wire_pj_per_bit_mm: f64,
     pub sram: SramSpec,
@@ -177,6 +181,7 @@ impl Tech {
             }
         }
         positive(spec.register_bit_um2, "register_bit_um2")?;
+        positive(spec.gate_um2, "gate_um2")?;
         positive(spec.register_bit_pj, "register_bit_pj")?;
         positive(spec.wire_pj_per_bit_mm, "wire_pj_per_bit_mm")?;
         positive(spec.dram_pj_per_byte, "dram_pj_per_byte")?;
@@ -235,6 +240,11 @@ impl Tech {
     /// Area of `bits` flip-flops.
     pub fn register_area(&self, bits: u64) -> SquareMicrons {
         SquareMicrons(bits as f64 * self.spec.register_bit_um2)
+    }
+
+    /// Area of `gates` two-input AND or OR gates.
+    pub fn gate_area(&self, gates: u64) -> SquareMicrons {
+        SquareMicrons(gates as f64 * self.spec.gate_um2)
     }
 
     /// Energy of writing `bits` flip-flops once with random data.

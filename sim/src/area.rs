@@ -18,11 +18,18 @@
 //!   word width (macros side by side for wide words); with `dram.words_per_cycle` = P > 1 the
 //!   input and weight banks are each P word-interleaved SRAMs of a P-th of the size (the DMA's P
 //!   write lanes), and the accumulator banks S = `Arch::store_lanes` of them (the STORE's read
-//!   lanes; S = 1 when its words are at least W bytes); the lane multiplexers are left out.
+//!   lanes; S = 1 when its words are at least W bytes);
+//! - **read select**: each buffer read port's AND-OR multiplexer over the SRAMs it reaches
+//!   (`rtl_gen/templates/top.v`: every SRAM's word ANDed with its registered hit bit, the words
+//!   ORed together): a port over n SRAMs of w-bit words is n·w AND and (n-1)·w OR gates
+//!   ([`read_select_gates`]). The input and weight read ports reach every bank's P SRAMs; the
+//!   accumulator's accumulate port every bank's S SRAMs, and its S store read lanes each one SRAM per
+//!   bank.
 //!
-//! [`Area::logic_um2`] is everything but SRAM: what `tessera_verif::synth` counts cells of (it keeps
-//! the SRAM banks as black boxes). Left out: the output-stationary drain multiplexers, the
-//! controller, DMA, instruction queue and the compute unit's counters, wires, clock tree and I/O.
+//! [`Area::logic_um2`] is everything but SRAM, [`Area::compute_unit_um2`] its compute unit's part:
+//! what `tessera_verif::synth` counts cells of in `verif/tests/area_vs_synth.rs`. Left out: the output-stationary drain multiplexers, the
+//! controller, DMA (its lane rotation multiplexers included), instruction queue and the compute
+//! unit's counters, the write enables' decoding, wires, clock tree and I/O.
 
 use serde::{Deserialize, Serialize};
 use tessera_arch::noc::Interconnect;
@@ -38,6 +45,8 @@ pub struct Area {
     pub pe_array_um2: f64,
     pub skew_registers_um2: f64,
     pub writeback_adders_um2: f64,
+    /// The buffers' read-select multiplexers ([`read_select_gates`]).
+    pub read_select_um2: f64,
     /// Everything but SRAM.
     pub logic_um2: f64,
     pub sram_input_um2: f64,
@@ -54,6 +63,24 @@ pub fn skew_register_bits(arch: &Arch) -> u64 {
     Interconnect::of(arch).skew_register_bits
 }
 
+/// Two-input gates of the buffers' read-select logic (docs/TIMING.md, "Word widths"; the AND-OR
+/// trees of `rtl_gen/templates/top.v`): a read port over `n` SRAMs of `w`-bit words is `n·w` AND
+/// gates and `(n-1)·w` OR gates. Per buffer: input and weight one port over banks × P SRAMs; the
+/// accumulator one over banks × S (accumulate) and S store read lanes over one SRAM per bank each.
+pub fn read_select_gates(arch: &Arch) -> u64 {
+    let port = |n: u64, word_bytes: u32| (2 * n - 1) * 8 * u64::from(word_bytes);
+    let of = |k: BufferKind| {
+        let b = arch.buffer(k);
+        let (banks, lanes) = (u64::from(b.banks()), u64::from(arch.write_lanes(k)));
+        let all = port(banks * lanes, b.word_bytes());
+        match k {
+            BufferKind::Accumulator => all + lanes * port(banks, b.word_bytes()),
+            BufferKind::Input | BufferKind::Weight => all,
+        }
+    };
+    of(BufferKind::Input) + of(BufferKind::Weight) + of(BufferKind::Accumulator)
+}
+
 /// The PE pitch the area model implies, in µm: the side of a square PE whose area is the PE array's
 /// (MACs and registers, adder trees included) divided by its PEs. The energy model's wires are
 /// this long per hop.
@@ -62,6 +89,12 @@ pub fn pe_pitch_um(arch: &Arch) -> f64 {
 }
 
 impl Area {
+    /// The compute unit's part of [`Area::logic_um2`]: the PE array, the skew and deskew
+    /// registers and the write-back adders (what `<name>_compute` of the generated Verilog holds).
+    pub fn compute_unit_um2(&self) -> f64 {
+        self.pe_array_um2 + self.skew_registers_um2 + self.writeback_adders_um2
+    }
+
     pub fn of(arch: &Arch) -> Area {
         let t = arch.tech();
         let dt = arch.datatypes();
@@ -97,8 +130,9 @@ impl Area {
             sram(BufferKind::Weight),
             sram(BufferKind::Accumulator),
         );
+        let read_select_um2 = t.gate_area(read_select_gates(arch)).get();
         let pe_array_um2 = pe_mac_um2 + pe_registers_um2;
-        let logic_um2 = pe_array_um2 + skew_registers_um2 + writeback_adders_um2;
+        let logic_um2 = pe_array_um2 + skew_registers_um2 + writeback_adders_um2 + read_select_um2;
         let sram_um2 = sram_input_um2 + sram_weight_um2 + sram_accumulator_um2;
         Area {
             pe_mac_um2,
@@ -106,6 +140,7 @@ impl Area {
             pe_array_um2,
             skew_registers_um2,
             writeback_adders_um2,
+            read_select_um2,
             logic_um2,
             sram_input_um2,
             sram_weight_um2,
@@ -130,6 +165,7 @@ mod tests {
                 + a.pe_registers_um2
                 + a.skew_registers_um2
                 + a.writeback_adders_um2
+                + a.read_select_um2
                 + a.sram_input_um2
                 + a.sram_weight_um2
                 + a.sram_accumulator_um2;
@@ -151,6 +187,29 @@ mod tests {
         let is = builtin::arch("is_4x4").unwrap();
         assert_eq!(skew_register_bits(&is), skew_register_bits(&ws));
         assert_eq!(Area::of(&is).logic_um2, Area::of(&ws).logic_um2);
+    }
+
+    #[test]
+    fn read_select_follows_the_read_ports() {
+        let mut s = builtin::arch_spec("ws_4x4").unwrap();
+        // input and weight: 4-byte words over 2 banks, (2·2-1)·32 gates each; accumulator: 16-byte
+        // words over 2 banks on the accumulate port and on the one store read lane
+        assert_eq!(
+            read_select_gates(&s.validate().unwrap()),
+            2 * 3 * 32 + 2 * 3 * 128
+        );
+        // two DMA lanes: input and weight ports reach 4 SRAMs; W = 8 B < one 16-byte accumulator
+        // word, so one store lane
+        s.dram.words_per_cycle = Some(2);
+        let two = s.validate().unwrap();
+        assert_eq!(read_select_gates(&two), 2 * 7 * 32 + 2 * 3 * 128);
+        // W = 32 B: two store lanes, the accumulate port over 4 SRAMs and each lane over 2
+        s.dram.bytes_per_cycle = 32;
+        let wide = s.validate().unwrap();
+        assert_eq!(wide.store_lanes(), 2);
+        assert_eq!(read_select_gates(&wide), 2 * 7 * 32 + 7 * 128 + 2 * 3 * 128);
+        let a = Area::of(&wide);
+        assert!((a.read_select_um2 - read_select_gates(&wide) as f64 * 1.064).abs() < 1e-9);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! How well the first-order area model (`tessera_sim::area`) ranks designs the way Yosys does.
 //!
-//! What is compared: the model's logic area ([`Area::logic_um2`]: PE MACs, PE registers, skew and
-//! deskew registers, write-back adders; SRAM excluded) against the Yosys cell count of the generated
+//! What is compared: the model's compute-unit area ([`Area::compute_unit_um2`]: PE MACs, PE
+//! registers, skew and deskew registers, write-back adders; SRAM and the buffers' read select
+//! excluded) against the Yosys cell count of the generated
 //! compute unit (`<name>_compute`: the PE array, the skew/deskew chains, the write-back adders and
 //! the unit's small control), synthesised alone. The SRAM banks are not comparable (Yosys keeps them
 //! as black boxes, one cell each), and the controller, DMA and instruction queue are outside the
@@ -131,7 +132,10 @@ fn area_model_ranks_designs_like_yosys() {
         .into_iter()
         .map(|c| c.expect("every design synthesised") as f64)
         .collect();
-    let model: Vec<f64> = designs.iter().map(|a| Area::of(a).logic_um2).collect();
+    let model: Vec<f64> = designs
+        .iter()
+        .map(|a| Area::of(a).compute_unit_um2())
+        .collect();
     for ((a, m), c) in designs.iter().zip(&model).zip(&cells) {
         eprintln!(
             "{:<16} model logic {:>12.0} um2  yosys compute cells {:>8}",
@@ -174,4 +178,72 @@ fn area_model_ranks_designs_like_yosys() {
         model[os8], model[os8b], cells[os8], cells[os8b]
     );
     assert!(model[os8b] < model[os8] && cells[os8b] < cells[os8]);
+}
+
+/// The buffers' read select (`tessera_sim::area::read_select_gates`, AND-OR trees over banks and
+/// DMA lanes) against the Yosys cells of the generated top module synthesised alone
+/// ([`tessera_verif::synth::synth_alone`]; its own cells: the read select, the bank hit logic and
+/// the hit registers; the SRAMs, compute unit, DMA, controller and queue are black boxes):
+/// ws_4x4 with W = 32 B/cycle, 1, 2 or 4 banks per buffer and 1, 2 or 4 words per cycle (two store
+/// lanes from P = 2 on). The figure is Spearman's rank
+/// correlation, held to at least 0.95.
+#[test]
+fn read_select_ranks_like_the_top_modules_cells() {
+    let Some(tools) = common::tools(true) else {
+        return;
+    };
+    let mut designs = vec![];
+    for p in [1, 2, 4] {
+        for banks in [1, 2, 4] {
+            let mut s = tessera_arch::builtin::arch_spec("ws_4x4").unwrap();
+            s.name = format!("sel_p{p}_b{banks}");
+            s.dram.bytes_per_cycle = 32;
+            s.dram.words_per_cycle = Some(p);
+            for b in [
+                &mut s.buffers.input,
+                &mut s.buffers.weight,
+                &mut s.buffers.accumulator,
+            ] {
+                b.banks = banks;
+            }
+            designs.push(s.validate().unwrap());
+        }
+    }
+    let cells: Mutex<Vec<Option<u64>>> = Mutex::new(vec![None; designs.len()]);
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(arch) = designs.get(i) else { break };
+                let design = tessera_rtl_gen::emit(arch).unwrap();
+                let r = tessera_verif::synth::synth_alone(&design, &tools, &design.top)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let own = r.own_cells.get(&design.top).copied();
+                cells.lock().unwrap()[i] = Some(own.expect("the top module's own cells"));
+            });
+        }
+    });
+    let cells: Vec<f64> = cells
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.expect("every design synthesised") as f64)
+        .collect();
+    let model: Vec<f64> = designs
+        .iter()
+        .map(|a| tessera_sim::area::read_select_gates(a) as f64)
+        .collect();
+    for ((a, m), c) in designs.iter().zip(&model).zip(&cells) {
+        eprintln!(
+            "{:<12} model read-select gates {m:>6}  yosys top-module cells {c:>6}",
+            a.name()
+        );
+    }
+    let r = spearman(&model, &cells);
+    eprintln!(
+        "Spearman(read-select gates, Yosys top-module cells): {r:.4} over {} designs",
+        designs.len()
+    );
+    assert!(r >= 0.95, "rank correlation {r:.4} < 0.95");
 }
