@@ -25,7 +25,7 @@ pub use spec::{
     Arch, ArchSpec, Buffer, BufferKind, ComputeWords, Dataflow, Datatypes, Dram, Noc, Reduce,
     Stream,
 };
-pub use tech::Tech;
+pub use tech::{SramPorts, Tech};
 pub use tessera_core::Diagnostic;
 
 /// Is `name` usable as a Verilog identifier, a C++ class name and a file name? (An ASCII letter first,

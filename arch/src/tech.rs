@@ -17,8 +17,9 @@
 //! - **registers**: area per flip-flop bit ([`Tech::register_area`]) and energy per bit written
 //!   with random data, half the writes changing the bit ([`Tech::register_energy`]);
 //! - **wires**: energy per bit moved one mm, random data ([`Tech::wire_energy`]);
-//! - **SRAM**: a CACTI-fitted model of one bank from its capacity and word width
-//!   ([`Tech::sram_bank`]): a bank of N bits with W-bit words is m = ceil(W / max_macro_word_bits)
+//! - **SRAM**: a CACTI-fitted model of one bank from its capacity, word width and ports
+//!   ([`Tech::sram_bank`], one fit per arrangement of ports, [`SramPorts`]: input and weight banks
+//!   have one read and one write port, accumulator banks two read ports and one write port): a bank of N bits with W-bit words is m = ceil(W / max_macro_word_bits)
 //!   macros side by side, all accessed together, and
 //!   `area = a_bit N + a_word W + a_macro m`,
 //!   `E = m (e_macro + e_sqrt sqrt(N/m)) + e_word_sqrt W sqrt(N/m) + e_word W` (reads and writes
@@ -63,15 +64,62 @@ pub struct SramEnergySpec {
     pub per_word_bit: f64,
 }
 
-/// The SRAM model's figures.
+/// The SRAM model's figures for one arrangement of ports.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SramFit {
+    pub area_um2: SramAreaSpec,
+    pub read_pj: SramEnergySpec,
+    pub write_pj: SramEnergySpec,
+}
+
+/// The SRAM model's figures: one fit per arrangement of ports the design's banks have
+/// (docs/TIMING.md, "Word widths": input and weight banks one read and one write port, accumulator
+/// banks two read ports and one write port).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SramSpec {
     /// The widest word of one macro; a wider bank word is split over macros side by side.
     pub max_macro_word_bits: i64,
-    pub area_um2: SramAreaSpec,
-    pub read_pj: SramEnergySpec,
-    pub write_pj: SramEnergySpec,
+    pub one_read_one_write: SramFit,
+    pub two_read_one_write: SramFit,
+}
+
+/// The ports of an SRAM bank.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SramPorts {
+    /// One read port and one write port (input and weight banks).
+    OneReadOneWrite,
+    /// Two read ports and one write port (accumulator banks: the accumulate read and the STORE's).
+    TwoReadOneWrite,
+}
+
+impl SramPorts {
+    /// The ports a buffer's banks have.
+    pub fn of(kind: crate::BufferKind) -> SramPorts {
+        match kind {
+            crate::BufferKind::Input | crate::BufferKind::Weight => SramPorts::OneReadOneWrite,
+            crate::BufferKind::Accumulator => SramPorts::TwoReadOneWrite,
+        }
+    }
+
+    /// The label of the arrangement in `arch/data/cacti7_sram.csv` and the field of [`SramSpec`].
+    pub fn label(self) -> &'static str {
+        match self {
+            SramPorts::OneReadOneWrite => "1r1w",
+            SramPorts::TwoReadOneWrite => "2r1w",
+        }
+    }
+}
+
+impl SramSpec {
+    /// The fit for banks with these ports.
+    pub fn fit(&self, ports: SramPorts) -> &SramFit {
+        match ports {
+            SramPorts::OneReadOneWrite => &self.one_read_one_write,
+            SramPorts::TwoReadOneWrite => &self.two_read_one_write,
+        }
+    }
 }
 
 /// The technology file as written.
@@ -156,7 +204,7 @@ impl Tech {
         BUILTIN.iter().map(|t| t.0).collect::<Vec<_>>().join(", ")
     }
 
-    /// Check every figure. Errors name the field (`multiplier[1].pj`, `sram.read_pj.per_macro`).
+    /// Check every figure. Errors name the field (`multiplier[1].pj`, `sram.one_read_one_write.read_pj.per_macro`).
     pub fn validate(spec: TechSpec) -> Result<Self> {
         ensure((1..=1000).contains(&spec.node_nm), "node_nm", || {
             format!("must be between 1 and 1000 nm, got {}", spec.node_nm)
@@ -191,22 +239,31 @@ impl Tech {
             "sram.max_macro_word_bits",
             || format!("must be between 1 and 65536, got {}", s.max_macro_word_bits),
         )?;
-        positive(s.area_um2.per_bit, "sram.area_um2.per_bit")?;
-        non_negative(s.area_um2.per_word_bit, "sram.area_um2.per_word_bit")?;
-        non_negative(s.area_um2.per_macro, "sram.area_um2.per_macro")?;
-        for (e, f) in [(&s.read_pj, "sram.read_pj"), (&s.write_pj, "sram.write_pj")] {
-            let terms = [
-                (e.per_macro, "per_macro"),
-                (e.per_sqrt_bit, "per_sqrt_bit"),
-                (e.per_word_bit_sqrt_bit, "per_word_bit_sqrt_bit"),
-                (e.per_word_bit, "per_word_bit"),
-            ];
-            for (v, t) in terms {
-                non_negative(v, &format!("{f}.{t}"))?;
+        for (fit, p) in [
+            (&s.one_read_one_write, "sram.one_read_one_write"),
+            (&s.two_read_one_write, "sram.two_read_one_write"),
+        ] {
+            positive(fit.area_um2.per_bit, &format!("{p}.area_um2.per_bit"))?;
+            non_negative(
+                fit.area_um2.per_word_bit,
+                &format!("{p}.area_um2.per_word_bit"),
+            )?;
+            non_negative(fit.area_um2.per_macro, &format!("{p}.area_um2.per_macro"))?;
+            for (e, f) in [(&fit.read_pj, "read_pj"), (&fit.write_pj, "write_pj")] {
+                let f = format!("{p}.{f}");
+                let terms = [
+                    (e.per_macro, "per_macro"),
+                    (e.per_sqrt_bit, "per_sqrt_bit"),
+                    (e.per_word_bit_sqrt_bit, "per_word_bit_sqrt_bit"),
+                    (e.per_word_bit, "per_word_bit"),
+                ];
+                for (v, t) in terms {
+                    non_negative(v, &format!("{f}.{t}"))?;
+                }
+                ensure(terms.iter().any(|(v, _)| *v > 0.0), &f, || {
+                    "needs at least one positive coefficient".into()
+                })?;
             }
-            ensure(terms.iter().any(|(v, _)| *v > 0.0), f, || {
-                "needs at least one positive coefficient".into()
-            })?;
         }
         Ok(Self { spec })
     }
@@ -271,14 +328,16 @@ impl Tech {
         )
     }
 
-    /// One SRAM bank of `bank_bytes` with words of `word_bytes`, by the CACTI-fitted model.
-    pub fn sram_bank(&self, bank_bytes: u64, word_bytes: u32) -> SramBank {
+    /// One SRAM bank of `bank_bytes` with words of `word_bytes` and these ports, by the
+    /// CACTI-fitted model.
+    pub fn sram_bank(&self, bank_bytes: u64, word_bytes: u32, ports: SramPorts) -> SramBank {
         let s = &self.spec.sram;
+        let fit = s.fit(ports);
         let n_bits = bank_bytes.checked_mul(8).expect("a bank's bits fit in u64");
         let w_bits = u64::from(word_bytes) * 8;
         let macros = w_bits.div_ceil(s.max_macro_word_bits as u64).max(1);
         let (n, w, m) = (n_bits as f64, w_bits as f64, macros as f64);
-        let a = &s.area_um2;
+        let a = &fit.area_um2;
         let area = a.per_bit * n + a.per_word_bit * w + a.per_macro * m;
         let root = (n / m).sqrt();
         let energy = |e: &SramEnergySpec| {
@@ -289,12 +348,13 @@ impl Tech {
         SramBank {
             macros,
             area: SquareMicrons(area),
-            read: PicoJoules(energy(&s.read_pj)),
-            write: PicoJoules(energy(&s.write_pj)),
+            read: PicoJoules(energy(&fit.read_pj)),
+            write: PicoJoules(energy(&fit.write_pj)),
         }
     }
 
-    /// A validated buffer: one bank's figures (energy per word access) and the area of all banks.
+    /// A validated buffer: one bank's figures (energy per word access) and the area of all banks,
+    /// with the ports its kind's banks have ([`SramPorts::of`]).
     pub fn sram_buffer(&self, b: &crate::spec::Buffer) -> (SramBank, SquareMicrons) {
         self.sram_buffer_lanes(b, 1)
     }
@@ -309,7 +369,11 @@ impl Tech {
         lanes: u32,
     ) -> (SramBank, SquareMicrons) {
         let lanes = lanes.max(1);
-        let bank = self.sram_bank(b.bank_bytes() / u64::from(lanes), b.word_bytes());
+        let bank = self.sram_bank(
+            b.bank_bytes() / u64::from(lanes),
+            b.word_bytes(),
+            SramPorts::of(b.kind()),
+        );
         let area = SquareMicrons(bank.area.get() * f64::from(b.banks()) * f64::from(lanes));
         (bank, area)
     }
@@ -397,7 +461,10 @@ mod tests {
         let (a, b) = (Tech::default_45nm(), Tech::builtin("32nm").unwrap());
         assert!(b.pe_area(dt()).get() < a.pe_area(dt()).get());
         assert!(b.mac_energy(dt()).get() < a.mac_energy(dt()).get());
-        let (x, y) = (a.sram_bank(8192, 8), b.sram_bank(8192, 8));
+        let (x, y) = (
+            a.sram_bank(8192, 8, SramPorts::OneReadOneWrite),
+            b.sram_bank(8192, 8, SramPorts::OneReadOneWrite),
+        );
         assert!(y.area.get() < x.area.get() && y.read.get() < x.read.get());
         assert!(b.register_energy(8).get() < a.register_energy(8).get());
         // a wire's energy per mm is kept across the nodes (same supply; Keckler et al.)
@@ -424,49 +491,68 @@ mod tests {
     #[test]
     fn sram_scales_with_capacity_width_and_macros() {
         let t = Tech::default_45nm();
-        let small = t.sram_bank(1024, 8);
-        let big = t.sram_bank(65536, 8);
+        let bank = |bytes, word| t.sram_bank(bytes, word, SramPorts::OneReadOneWrite);
+        let (small, big) = (bank(1024, 8), bank(65536, 8));
         assert!(big.area.get() > 50.0 * small.area.get());
         assert!(big.read.get() > small.read.get());
         // energy grows sub-linearly in capacity (about its square root)
         assert!(big.read.get() < 16.0 * small.read.get());
-        assert!(t.sram_bank(65536, 16).read.get() > big.read.get());
-        assert_eq!(t.sram_bank(65536, 16).macros, 1);
-        assert_eq!(t.sram_bank(65536, 64).macros, 4);
-        assert_eq!(t.sram_bank(65536, 17).macros, 2);
+        assert!(bank(65536, 16).read.get() > big.read.get());
+        assert_eq!(bank(65536, 16).macros, 1);
+        assert_eq!(bank(65536, 64).macros, 4);
+        assert_eq!(bank(65536, 17).macros, 2);
+    }
+
+    /// A second read port costs area and energy at every size (CACTI: about 1.7 times the area).
+    #[test]
+    fn a_second_read_port_costs_area_and_energy() {
+        for name in ["45nm", "32nm"] {
+            let t = Tech::builtin(name).unwrap();
+            for (bytes, word) in [(256, 4), (4096, 16), (131072, 16)] {
+                let one = t.sram_bank(bytes, word, SramPorts::OneReadOneWrite);
+                let two = t.sram_bank(bytes, word, SramPorts::TwoReadOneWrite);
+                assert!(two.area.get() > 1.4 * one.area.get(), "{name} {bytes} B");
+                assert!(two.read.get() > one.read.get() && two.write.get() > one.write.get());
+            }
+        }
     }
 
     /// The coefficients in the technology files are the fit to the CACTI runs they cite: the mean
     /// relative errors stay near the ones the files state.
     #[test]
     fn sram_model_matches_the_cacti_runs_it_was_fitted_to() {
-        for (name, node, bounds) in [
-            ("45nm", 45, [0.06, 0.24, 0.07]),
-            ("32nm", 32, [0.06, 0.25, 0.08]),
+        for (name, node, ports, bounds) in [
+            ("45nm", 45, SramPorts::OneReadOneWrite, [0.07, 0.27, 0.06]),
+            ("45nm", 45, SramPorts::TwoReadOneWrite, [0.07, 0.30, 0.08]),
+            ("32nm", 32, SramPorts::OneReadOneWrite, [0.07, 0.28, 0.06]),
+            ("32nm", 32, SramPorts::TwoReadOneWrite, [0.07, 0.31, 0.10]),
         ] {
             let t = Tech::builtin(name).unwrap();
             let mut err = [0.0f64; 3];
             let mut n = 0;
             for line in CACTI_SRAM_CSV.lines().skip(1) {
-                let f: Vec<f64> = line.split(',').map(|x| x.parse().unwrap()).collect();
-                if f[0] as i64 != node {
+                let (node_nm, rest) = line.split_once(',').unwrap();
+                let (label, rest) = rest.split_once(',').unwrap();
+                if node_nm.parse::<i64>().unwrap() != node || label != ports.label() {
                     continue;
                 }
-                let b = t.sram_bank(f[1] as u64, f[2] as u32);
+                let f: Vec<f64> = rest.split(',').map(|x| x.parse().unwrap()).collect();
+                let b = t.sram_bank(f[0] as u64, f[1] as u32, ports);
                 for (e, (model, cacti)) in err.iter_mut().zip([
-                    (b.area.get(), f[5]),
-                    (b.read.get(), f[3]),
-                    (b.write.get(), f[4]),
+                    (b.area.get(), f[4]),
+                    (b.read.get(), f[2]),
+                    (b.write.get(), f[3]),
                 ]) {
                     *e += (model - cacti).abs() / cacti;
                 }
                 n += 1;
             }
-            assert_eq!(n, 54, "{name}");
+            assert_eq!(n, 54, "{name} {}", ports.label());
             for (e, bound) in err.iter().zip(bounds) {
                 assert!(
                     e / f64::from(n) < bound,
-                    "{name}: {} >= {bound}",
+                    "{name} {}: {} >= {bound}",
+                    ports.label(),
                     e / f64::from(n)
                 );
             }
@@ -482,10 +568,10 @@ mod tests {
             Some("multiplier[1].bits")
         );
         let mut s = Tech::default_45nm().spec;
-        s.sram.write_pj.per_macro = -1.0;
+        s.sram.two_read_one_write.write_pj.per_macro = -1.0;
         assert_eq!(
             Tech::validate(s).unwrap_err().field.as_deref(),
-            Some("sram.write_pj.per_macro")
+            Some("sram.two_read_one_write.write_pj.per_macro")
         );
         let mut s = Tech::default_45nm().spec;
         s.register_bit_um2 = f64::NAN;
