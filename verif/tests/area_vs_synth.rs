@@ -72,6 +72,27 @@ fn random_designs(n: usize, seed: u64) -> Vec<Arch> {
         .collect()
 }
 
+/// `cells(design)` of every design on two workers (the machine's cores), in design order.
+fn synth_each(designs: &[Arch], cells: impl Fn(&Arch) -> u64 + Sync) -> Vec<f64> {
+    let out: Mutex<Vec<Option<u64>>> = Mutex::new(vec![None; designs.len()]);
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(arch) = designs.get(i) else { break };
+                let n = cells(arch);
+                out.lock().unwrap()[i] = Some(n);
+            });
+        }
+    });
+    out.into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|c| c.expect("every design synthesised") as f64)
+        .collect()
+}
+
 #[test]
 fn spearman_helper() {
     assert_eq!(ranks(&[3.0, 1.0, 2.0, 2.0]), vec![4.0, 1.0, 2.5, 2.5]);
@@ -111,27 +132,12 @@ fn area_model_ranks_designs_like_yosys() {
         designs.push(s.validate().unwrap());
     }
 
-    // two workers (the machine's cores), results in design order
-    let cells: Mutex<Vec<Option<u64>>> = Mutex::new(vec![None; designs.len()]);
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(arch) = designs.get(i) else { break };
-                let mut design = tessera_rtl_gen::emit(arch).unwrap();
-                design.top = format!("{}_compute", arch.name());
-                let r = tessera_verif::synth(&design, &tools).unwrap_or_else(|e| panic!("{e}"));
-                cells.lock().unwrap()[i] = Some(r.cells);
-            });
-        }
+    let cells = synth_each(&designs, |arch| {
+        let mut design = tessera_rtl_gen::emit(arch).unwrap();
+        design.top = format!("{}_compute", arch.name());
+        let r = tessera_verif::synth(&design, &tools).unwrap_or_else(|e| panic!("{e}"));
+        r.cells
     });
-    let cells: Vec<f64> = cells
-        .into_inner()
-        .unwrap()
-        .into_iter()
-        .map(|c| c.expect("every design synthesised") as f64)
-        .collect();
     let model: Vec<f64> = designs
         .iter()
         .map(|a| Area::of(a).compute_unit_um2())
@@ -209,27 +215,13 @@ fn read_select_ranks_like_the_top_modules_cells() {
             designs.push(s.validate().unwrap());
         }
     }
-    let cells: Mutex<Vec<Option<u64>>> = Mutex::new(vec![None; designs.len()]);
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(arch) = designs.get(i) else { break };
-                let design = tessera_rtl_gen::emit(arch).unwrap();
-                let r = tessera_verif::synth::synth_alone(&design, &tools, &design.top)
-                    .unwrap_or_else(|e| panic!("{e}"));
-                let own = r.own_cells.get(&design.top).copied();
-                cells.lock().unwrap()[i] = Some(own.expect("the top module's own cells"));
-            });
-        }
+    let cells = synth_each(&designs, |arch| {
+        let design = tessera_rtl_gen::emit(arch).unwrap();
+        let r = tessera_verif::synth::synth_alone(&design, &tools, &design.top)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let own = r.own_cells.get(&design.top).copied();
+        own.expect("the top module's own cells")
     });
-    let cells: Vec<f64> = cells
-        .into_inner()
-        .unwrap()
-        .into_iter()
-        .map(|c| c.expect("every design synthesised") as f64)
-        .collect();
     let model: Vec<f64> = designs
         .iter()
         .map(|a| tessera_sim::area::read_select_gates(a) as f64)
