@@ -117,7 +117,12 @@ pub fn export_shared_system(
     let report = tessera_verif::export_system(name, &archs, &dir.join(SYSTEM_RTL_DIR), tools)?;
     let spec = SystemSpec {
         name: name.to_string(),
-        dram: Some(archs[0].spec().dram.clone()),
+        // one channel: the system's `dram` replaces every sub's, so give it only when the subs'
+        // DRAM specs are one (their words per cycle may differ; each arch file keeps its own)
+        dram: archs
+            .iter()
+            .all(|a| a.spec().dram == archs[0].spec().dram)
+            .then(|| archs[0].spec().dram.clone()),
         subs: s
             .subaccelerators
             .iter()

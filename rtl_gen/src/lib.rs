@@ -26,8 +26,8 @@
 //!
 //! What it leaves out: the DRAM itself (the memory model lives in the testbench, `tessera-verif`),
 //! SRAM macros (behavioural models, black boxes in synthesis), the host that streams the program, clock gating,
-//! power, scan, and everything docs/TIMING.md leaves out (a DMA moving more than one word per cycle or
-//! several transfers in flight on a shared channel, the row-stationary dataflow). This crate knows nothing of the cycle simulator: the
+//! power, scan, and everything docs/TIMING.md leaves out (several transfers in flight on a shared
+//! channel, the row-stationary dataflow). This crate knows nothing of the cycle simulator: the
 //! two are independent implementations of the contract, compared by `tessera-verif`.
 //!
 //! Modules (prefix = the arch name): `_top`, `_ctrl`, `_queue`, `_dma`, `_compute`, `_array`, `_pe`,
@@ -39,7 +39,10 @@
 //! an arbiter `<system>_arbiter` (transfer-level FIFO by the cycle a DMA began requesting, ties to
 //! the lower index; a grant only while no transfer holds the channel) and a system top
 //! `<system>_system` with one DRAM port whose requests and beats carry the sub-accelerator's index and
-//! whose read words and acknowledgements are routed by the index the DRAM returns. Left out: a
+//! whose read words and acknowledgements are routed by the index the DRAM returns; it has as many
+//! read lanes as the sub with the most `dram.words_per_cycle` (P) and write lanes as the one with
+//! the most store lanes (S), a sub on lanes `0 .. P-1` (`0 .. S-1`), one id per cycle (the lanes
+//! of a cycle carry one transfer's words). Left out: a
 //! per-sub DRAM channel, arbitration finer than a transfer, and any check that a sub stays in its
 //! DRAM region (the host relocates programs; the testbench checks accesses lie in the image).
 
@@ -133,17 +136,6 @@ pub fn emit_system(name: &str, subs: &[Arch]) -> Result<Design> {
                 ),
             ));
         }
-        if d.words_per_cycle() > 1 {
-            return Err(Diagnostic::field(
-                format!("subs[{s}].arch.dram.words_per_cycle"),
-                format!(
-                    "cannot generate RTL: sub-accelerator {s} ({})'s DMA moves up to {} words per \
-                     cycle; a sub-accelerator of a system moves one (docs/TIMING.md, \"Systems\")",
-                    a.name(),
-                    d.words_per_cycle()
-                ),
-            ));
-        }
         if let Some((t, b)) = subs[..s]
             .iter()
             .enumerate()
@@ -194,13 +186,6 @@ fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
         return Err(bad(
             "dram.outstanding_transfers",
             "a DMA on a shared channel has one transfer slot".into(),
-        ));
-    }
-    // The shared DMA moves one word per cycle; emit_system refuses more.
-    if shared && arch.dram().words_per_cycle() > 1 {
-        return Err(bad(
-            "dram.words_per_cycle",
-            "a DMA on a shared channel moves one word per cycle".into(),
         ));
     }
     let n = arch.name();

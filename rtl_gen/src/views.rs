@@ -1124,6 +1124,25 @@ pub(crate) struct SubView {
     pub bus_bytes: u32,
     /// Indices of the lower-numbered subs (the arbiter's tie order).
     pub lower: Vec<u32>,
+    /// P = `dram.words_per_cycle`: its read request and word lanes (the system port's lanes
+    /// `0 .. P-1`), and the same lanes from the highest down.
+    pub lanes: u32,
+    pub lanes_rev: Vec<u32>,
+    /// S = [`Arch::store_lanes`]: its write beat lanes (the system port's lanes `0 .. S-1`).
+    pub st_lanes: u32,
+}
+
+/// One lane of the system's DRAM port: its index and the subs that have it (whose P, or S for a
+/// write lane, exceeds it).
+pub(crate) struct SysLane {
+    pub j: u32,
+    pub subs: Vec<LaneSub>,
+}
+
+/// A sub on a lane of the system's DRAM port: its index and its data buses' bytes.
+pub(crate) struct LaneSub {
+    pub idx: u32,
+    pub bus_bytes: u32,
 }
 
 /// The file header of the system templates (`sys_header.v`).
@@ -1157,6 +1176,27 @@ fn sub_views(subs: &[Arch]) -> Vec<SubView> {
             dataflow: a.dataflow().label(),
             bus_bytes: a.mem_bus_bytes(),
             lower: (0..idx).collect(),
+            lanes: a.dram().words_per_cycle(),
+            lanes_rev: (0..a.dram().words_per_cycle()).rev().collect(),
+            st_lanes: a.store_lanes(),
+        })
+        .collect()
+}
+
+/// The lanes `0 .. max` of the system port, each with the subs whose `lanes_of` exceeds it.
+fn sys_lanes(subs: &[Arch], lanes_of: impl Fn(&Arch) -> u32) -> Vec<SysLane> {
+    let max = subs.iter().map(&lanes_of).max().unwrap_or(1);
+    (0..max)
+        .map(|j| SysLane {
+            j,
+            subs: (0u32..)
+                .zip(subs)
+                .filter(|(_, a)| lanes_of(a) > j)
+                .map(|(idx, a)| LaneSub {
+                    idx,
+                    bus_bytes: a.mem_bus_bytes(),
+                })
+                .collect(),
         })
         .collect()
 }
@@ -1194,6 +1234,12 @@ pub(crate) struct SystemView {
     /// The system's DRAM data buses: the widest sub's.
     pub bus_bytes: u32,
     pub id_bits: u32,
+    /// The system port's read lanes (the most `P` of a sub) and write lanes (the most `S`); with
+    /// one of each, the text of the one-word port.
+    pub lanes: u32,
+    pub st_lanes: u32,
+    pub rd_lanes: Vec<SysLane>,
+    pub wr_lanes: Vec<SysLane>,
 }
 
 impl SystemView {
@@ -1205,6 +1251,14 @@ impl SystemView {
             subs: sub_views(subs),
             bus_bytes: subs.iter().map(Arch::mem_bus_bytes).max().unwrap_or(1),
             id_bits: ID_BITS,
+            lanes: subs
+                .iter()
+                .map(|a| a.dram().words_per_cycle())
+                .max()
+                .unwrap_or(1),
+            st_lanes: subs.iter().map(Arch::store_lanes).max().unwrap_or(1),
+            rd_lanes: sys_lanes(subs, |a| a.dram().words_per_cycle()),
+            wr_lanes: sys_lanes(subs, Arch::store_lanes),
         }
     }
 }

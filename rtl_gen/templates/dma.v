@@ -83,6 +83,10 @@
 // transfer still holds the channel (from registers, so from g + 1 on; the arbiter knows g itself):
 // a LOAD while requests remain (through g + k_(n-1)), a STORE while words remain to read or a beat
 // is on the port (through g + k_(n-1) + 1).
+{%- if lanes > 1 %}
+// The granted transfer uses this unit's own P = {{ lanes }} lanes and k_i (above) from g on: the channel's
+// lanes carry the words of one transfer a cycle, so it holds them all while it holds the channel.
+{%- endif %}
 {%- endif %}
 module {{ name }}_dma (
     input  wire          clk,
@@ -273,7 +277,7 @@ module {{ name }}_dma (
     reg  granted;         // the current transfer has been granted the channel
     wire go = granted || grant;
     assign want = busy && !granted;
-    assign hold = busy && granted && (store_q ? (issuing || mem_wr_valid) : req_idx != count_q);
+    assign hold = busy && granted && (store_q ? (issuing || {% if st_lanes > 1 %}|mem_wr_valid{% else %}mem_wr_valid{% endif %}) : req_idx != count_q);
 {%- endif %}
     wire unused_instr_low = ^instr[{{ q_lsb - 1 }}:0];
 
@@ -418,7 +422,7 @@ module {{ name }}_dma (
 {%- endif %}
 
 {% endif %}    // ---------------------------------------------------------------- LOAD: paced requests
-{% if lanes > 1 %}    wire ld          = {{ front }} && !store_q;
+{% if lanes > 1 %}    wire ld          = {{ front }} && !store_q{% if shared %} && go{% endif %};
     wire ld_left     = req_idx != count_q;
     wire [{{ credit_bits - 1 }}:0] ld_w = weight_q ? W_W : IN_W;
     wire [{{ credit_bits - 1 }}:0] ld_b = weight_q ? W_B : IN_B;
@@ -549,7 +553,7 @@ module {{ name }}_dma (
 {%- if st_lanes > 1 %}
     // STORE: credit-paced reads of up to {{ st_lanes }} accumulator words per cycle, beat lane j reading word
     // idx + j when j+1 words remain and the credit covers j+1 words; the beats on the next cycle
-    wire st_on  = {{ front }} && store_q && issuing;
+    wire st_on  = {{ front }} && store_q && issuing{% if shared %} && go{% endif %};
     wire [15:0] st_rem = count_q - idx;
     wire [{{ credit_bits - 1 }}:0] st_avail = credit + ST_W;
     wire [{{ st_lanes - 1 }}:0] st_lane;
@@ -690,7 +694,7 @@ module {{ name }}_dma (
                 w_c  <= {{ src }}instr[{{ g_c.msb }}:{{ g_c.lsb }}];
             end else if ({{ front }} && store_q) begin
 {%- if st_lanes > 1 %}
-                if (issuing) begin
+                if (issuing{% if shared %} && go{% endif %}) begin
                     credit <= st_avail - st_spent;
                 end
                 if (issue) begin

@@ -18,6 +18,20 @@
 //     mem_wr_ack, mem_wr_ack_id      a write acknowledgement and the index it returns to
 //   Only the granted transfer presents requests or beats (the channel is held for its whole
 //   request or beat stream), so the port is the OR of every sub's, each masked by its valid.
+{%- if lanes > 1 %}
+//   Several words per cycle: the read requests and words have {{ lanes }} lanes (the most
+//   dram.words_per_cycle = P of a sub; lane j of each field in bits [j*w +: w]; mem_rd_req_valid,
+//   _last and mem_rd_valid one bit per lane; mem_rd_req_bytes and the ids one for all lanes);
+{%- if st_lanes > 1 %}
+//   the write beats have {{ st_lanes }} lanes (the most store lanes S of a sub; mem_wr_valid and _last one bit
+//   per lane, mem_wr_addr and _data per lane, mem_wr_bytes and the id one for all).
+{%- else %}
+//   the write beats keep one lane (every sub's S is 1).
+{%- endif %}
+//   A sub with P lanes (S write lanes) uses lanes 0 .. P-1 (0 .. S-1), the words of one cycle of
+//   its granted transfer on lanes 0 .. q-1; the lanes of a cycle carry one transfer's words, so one
+//   id per cycle names their sub.
+{%- endif %}
 //
 // What is modelled: the contract's transfer-level FIFO arbitration and the routing of responses by
 // id. What is left out: the DRAM (the testbench's memory model), arbitration finer than a transfer,
@@ -32,6 +46,19 @@ module {{ name }}_system (
     output wire          prog_ready_{{ s.idx }},
     output wire          done_{{ s.idx }},
 {%- endfor %}
+{%- if lanes > 1 %}
+    output wire [{{ lanes - 1 }}:0]    mem_rd_req_valid,
+    output wire [{{ 32 * lanes - 1 }}:0]  mem_rd_req_addr,
+    output wire [{{ 32 * lanes - 1 }}:0]  mem_rd_req_stride,
+    output wire [{{ 16 * lanes - 1 }}:0]  mem_rd_req_first,
+    output wire [{{ 16 * lanes - 1 }}:0]  mem_rd_req_count,
+    output wire [15:0]   mem_rd_req_bytes,
+    output wire [{{ lanes - 1 }}:0]    mem_rd_req_last,
+    output wire [{{ id_bits - 1 }}:0]    mem_rd_req_id,
+    input  wire [{{ lanes - 1 }}:0]    mem_rd_valid,
+    input  wire [{{ 8 * bus_bytes * lanes - 1 }}:0] mem_rd_data,
+    input  wire [{{ id_bits - 1 }}:0]    mem_rd_id,
+{%- else %}
     output wire          mem_rd_req_valid,
     output wire [31:0]   mem_rd_req_addr,
     output wire [31:0]   mem_rd_req_stride,
@@ -43,12 +70,22 @@ module {{ name }}_system (
     input  wire          mem_rd_valid,
     input  wire [{{ 8 * bus_bytes - 1 }}:0] mem_rd_data,
     input  wire [{{ id_bits - 1 }}:0]    mem_rd_id,
+{%- endif %}
+{%- if st_lanes > 1 %}
+    output wire [{{ st_lanes - 1 }}:0]    mem_wr_valid,
+    output wire [{{ 32 * st_lanes - 1 }}:0]  mem_wr_addr,
+    output wire [{{ 8 * bus_bytes * st_lanes - 1 }}:0] mem_wr_data,
+    output wire [15:0]   mem_wr_bytes,
+    output wire [{{ st_lanes - 1 }}:0]    mem_wr_last,
+    output wire [{{ id_bits - 1 }}:0]    mem_wr_id,
+{%- else %}
     output wire          mem_wr_valid,
     output wire [31:0]   mem_wr_addr,
     output wire [{{ 8 * bus_bytes - 1 }}:0] mem_wr_data,
     output wire [15:0]   mem_wr_bytes,
     output wire          mem_wr_last,
     output wire [{{ id_bits - 1 }}:0]    mem_wr_id,
+{%- endif %}
     input  wire          mem_wr_ack,
     input  wire [{{ id_bits - 1 }}:0]    mem_wr_ack_id
 );
@@ -68,6 +105,16 @@ module {{ name }}_system (
 {%- for s in subs %}
 
     // ---------------------------------------------------------------- sub-accelerator {{ s.idx }}: {{ s.arch }}
+{%- if lanes > 1 %}
+    // ({{ s.lanes }} read lane(s): the port's lanes 0 .. {{ s.lanes - 1 }})
+    wire [{{ s.lanes - 1 }}:0]    s{{ s.idx }}_rd_req_valid;
+    wire [{{ 32 * s.lanes - 1 }}:0]   s{{ s.idx }}_rd_req_addr;
+    wire [{{ 32 * s.lanes - 1 }}:0]   s{{ s.idx }}_rd_req_stride;
+    wire [{{ 16 * s.lanes - 1 }}:0]   s{{ s.idx }}_rd_req_first;
+    wire [{{ 16 * s.lanes - 1 }}:0]   s{{ s.idx }}_rd_req_count;
+    wire [15:0]   s{{ s.idx }}_rd_req_bytes;
+    wire [{{ s.lanes - 1 }}:0]    s{{ s.idx }}_rd_req_last;
+{%- else %}
     wire          s{{ s.idx }}_rd_req_valid;
     wire [31:0]   s{{ s.idx }}_rd_req_addr;
     wire [31:0]   s{{ s.idx }}_rd_req_stride;
@@ -75,11 +122,21 @@ module {{ name }}_system (
     wire [15:0]   s{{ s.idx }}_rd_req_count;
     wire [15:0]   s{{ s.idx }}_rd_req_bytes;
     wire          s{{ s.idx }}_rd_req_last;
+{%- endif %}
+{%- if st_lanes > 1 %}
+    // ({{ s.st_lanes }} write lane(s): the port's lanes 0 .. {{ s.st_lanes - 1 }})
+    wire [{{ s.st_lanes - 1 }}:0]    s{{ s.idx }}_wr_valid;
+    wire [{{ 32 * s.st_lanes - 1 }}:0]   s{{ s.idx }}_wr_addr;
+    wire [{{ 8 * s.bus_bytes * s.st_lanes - 1 }}:0] s{{ s.idx }}_wr_data;
+    wire [15:0]   s{{ s.idx }}_wr_bytes;
+    wire [{{ s.st_lanes - 1 }}:0]    s{{ s.idx }}_wr_last;
+{%- else %}
     wire          s{{ s.idx }}_wr_valid;
     wire [31:0]   s{{ s.idx }}_wr_addr;
     wire [{{ 8 * s.bus_bytes - 1 }}:0] s{{ s.idx }}_wr_data;
     wire [15:0]   s{{ s.idx }}_wr_bytes;
     wire          s{{ s.idx }}_wr_last;
+{%- endif %}
     wire          s{{ s.idx }}_issue;
     wire          s{{ s.idx }}_want;
     wire          s{{ s.idx }}_hold;
@@ -111,8 +168,13 @@ module {{ name }}_system (
         .mem_rd_req_count  (s{{ s.idx }}_rd_req_count),
         .mem_rd_req_bytes  (s{{ s.idx }}_rd_req_bytes),
         .mem_rd_req_last   (s{{ s.idx }}_rd_req_last),
+{%- if lanes > 1 %}
+        .mem_rd_valid      (mem_rd_valid[{{ s.lanes - 1 }}:0] & {{ "{" }}{{ s.lanes }}{mem_rd_id == {{ id_bits }}'d{{ s.idx }}}}),
+        .mem_rd_data       ({{ "{" }}{% for j in s.lanes_rev %}mem_rd_data[{{ 8 * bus_bytes * j }} +: {{ 8 * s.bus_bytes }}]{% if !loop.last %}, {% endif %}{% endfor %}}),
+{%- else %}
         .mem_rd_valid      (mem_rd_valid && mem_rd_id == {{ id_bits }}'d{{ s.idx }}),
         .mem_rd_data       (mem_rd_data[{{ 8 * s.bus_bytes - 1 }}:0]),
+{%- endif %}
         .mem_wr_valid      (s{{ s.idx }}_wr_valid),
         .mem_wr_addr       (s{{ s.idx }}_wr_addr),
         .mem_wr_data       (s{{ s.idx }}_wr_data),
@@ -133,6 +195,21 @@ module {{ name }}_system (
 {%- endfor %}
 
     // ---------------------------------------------------------------- the one DRAM port
+{%- if lanes > 1 %}
+    // read lane j: the OR of the subs that have it, each masked by its valid
+{%- for l in rd_lanes %}
+    assign mem_rd_req_valid[{{ l.j }}]  ={% for s in l.subs %} s{{ s.idx }}_rd_req_valid[{{ l.j }}]{% if !loop.last %} ||{% endif %}{% endfor %};
+    assign mem_rd_req_addr[{{ 32 * l.j }} +: 32]   ={% for s in l.subs %} ({32{s{{ s.idx }}_rd_req_valid[{{ l.j }}]}} & s{{ s.idx }}_rd_req_addr[{{ 32 * l.j }} +: 32]){% if !loop.last %} |{% endif %}{% endfor %};
+    assign mem_rd_req_stride[{{ 32 * l.j }} +: 32] ={% for s in l.subs %} ({32{s{{ s.idx }}_rd_req_valid[{{ l.j }}]}} & s{{ s.idx }}_rd_req_stride[{{ 32 * l.j }} +: 32]){% if !loop.last %} |{% endif %}{% endfor %};
+    assign mem_rd_req_first[{{ 16 * l.j }} +: 16]  ={% for s in l.subs %} ({16{s{{ s.idx }}_rd_req_valid[{{ l.j }}]}} & s{{ s.idx }}_rd_req_first[{{ 16 * l.j }} +: 16]){% if !loop.last %} |{% endif %}{% endfor %};
+    assign mem_rd_req_count[{{ 16 * l.j }} +: 16]  ={% for s in l.subs %} ({16{s{{ s.idx }}_rd_req_valid[{{ l.j }}]}} & s{{ s.idx }}_rd_req_count[{{ 16 * l.j }} +: 16]){% if !loop.last %} |{% endif %}{% endfor %};
+    assign mem_rd_req_last[{{ l.j }}]   ={% for s in l.subs %} s{{ s.idx }}_rd_req_last[{{ l.j }}] && s{{ s.idx }}_rd_req_valid[{{ l.j }}]{% if !loop.last %} ||{% endif %}{% endfor %};
+{%- endfor %}
+    assign mem_rd_req_bytes  ={% for s in subs %} ({16{|s{{ s.idx }}_rd_req_valid}} & s{{ s.idx }}_rd_req_bytes){% if !loop.last %} |{% endif %}{% endfor %};
+    assign mem_rd_req_id     ={% for s in subs %} (|s{{ s.idx }}_rd_req_valid ? {{ id_bits }}'d{{ s.idx }} : {{ id_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+    // a sub reads the low bytes of its lanes; the bytes above the narrower subs' words go unused
+    wire unused_rd_data = ^mem_rd_data;
+{%- else %}
     assign mem_rd_req_valid  ={% for s in subs %} s{{ s.idx }}_rd_req_valid{% if !loop.last %} ||{% endif %}{% endfor %};
     assign mem_rd_req_addr   ={% for s in subs %} ({32{s{{ s.idx }}_rd_req_valid}} & s{{ s.idx }}_rd_req_addr){% if !loop.last %} |{% endif %}{% endfor %};
     assign mem_rd_req_stride ={% for s in subs %} ({32{s{{ s.idx }}_rd_req_valid}} & s{{ s.idx }}_rd_req_stride){% if !loop.last %} |{% endif %}{% endfor %};
@@ -141,11 +218,24 @@ module {{ name }}_system (
     assign mem_rd_req_bytes  ={% for s in subs %} ({16{s{{ s.idx }}_rd_req_valid}} & s{{ s.idx }}_rd_req_bytes){% if !loop.last %} |{% endif %}{% endfor %};
     assign mem_rd_req_last   ={% for s in subs %} (s{{ s.idx }}_rd_req_valid && s{{ s.idx }}_rd_req_last){% if !loop.last %} ||{% endif %}{% endfor %};
     assign mem_rd_req_id     ={% for s in subs %} (s{{ s.idx }}_rd_req_valid ? {{ id_bits }}'d{{ s.idx }} : {{ id_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+{%- endif %}
+{%- if st_lanes > 1 %}
+    // write lane j: the OR of the subs that have it, each masked by its valid
+{%- for l in wr_lanes %}
+    assign mem_wr_valid[{{ l.j }}]      ={% for s in l.subs %} s{{ s.idx }}_wr_valid[{{ l.j }}]{% if !loop.last %} ||{% endif %}{% endfor %};
+    assign mem_wr_addr[{{ 32 * l.j }} +: 32]   ={% for s in l.subs %} ({32{s{{ s.idx }}_wr_valid[{{ l.j }}]}} & s{{ s.idx }}_wr_addr[{{ 32 * l.j }} +: 32]){% if !loop.last %} |{% endif %}{% endfor %};
+    assign mem_wr_data[{{ 8 * bus_bytes * l.j }} +: {{ 8 * bus_bytes }}] ={% for s in l.subs %} ({{ "{" }}{{ 8 * bus_bytes }}{s{{ s.idx }}_wr_valid[{{ l.j }}]}} & {% if s.bus_bytes < bus_bytes %}{ {{ 8 * (bus_bytes - s.bus_bytes) }}'d0, s{{ s.idx }}_wr_data[{{ 8 * s.bus_bytes * l.j }} +: {{ 8 * s.bus_bytes }}]}{% else %}s{{ s.idx }}_wr_data[{{ 8 * s.bus_bytes * l.j }} +: {{ 8 * s.bus_bytes }}]{% endif %}){% if !loop.last %} |{% endif %}{% endfor %};
+    assign mem_wr_last[{{ l.j }}]       ={% for s in l.subs %} s{{ s.idx }}_wr_last[{{ l.j }}] && s{{ s.idx }}_wr_valid[{{ l.j }}]{% if !loop.last %} ||{% endif %}{% endfor %};
+{%- endfor %}
+    assign mem_wr_bytes      ={% for s in subs %} ({16{|s{{ s.idx }}_wr_valid}} & s{{ s.idx }}_wr_bytes){% if !loop.last %} |{% endif %}{% endfor %};
+    assign mem_wr_id         ={% for s in subs %} (|s{{ s.idx }}_wr_valid ? {{ id_bits }}'d{{ s.idx }} : {{ id_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+{%- else %}
     assign mem_wr_valid      ={% for s in subs %} s{{ s.idx }}_wr_valid{% if !loop.last %} ||{% endif %}{% endfor %};
     assign mem_wr_addr       ={% for s in subs %} ({32{s{{ s.idx }}_wr_valid}} & s{{ s.idx }}_wr_addr){% if !loop.last %} |{% endif %}{% endfor %};
     assign mem_wr_data       ={% for s in subs %} ({{ "{" }}{{ 8 * bus_bytes }}{s{{ s.idx }}_wr_valid}} & {% if s.bus_bytes < bus_bytes %}{ {{ 8 * (bus_bytes - s.bus_bytes) }}'d0, s{{ s.idx }}_wr_data}{% else %}s{{ s.idx }}_wr_data{% endif %}){% if !loop.last %} |{% endif %}{% endfor %};
     assign mem_wr_bytes      ={% for s in subs %} ({16{s{{ s.idx }}_wr_valid}} & s{{ s.idx }}_wr_bytes){% if !loop.last %} |{% endif %}{% endfor %};
     assign mem_wr_last       ={% for s in subs %} (s{{ s.idx }}_wr_valid && s{{ s.idx }}_wr_last){% if !loop.last %} ||{% endif %}{% endfor %};
     assign mem_wr_id         ={% for s in subs %} (s{{ s.idx }}_wr_valid ? {{ id_bits }}'d{{ s.idx }} : {{ id_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+{%- endif %}
 endmodule
 

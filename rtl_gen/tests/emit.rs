@@ -864,16 +864,51 @@ fn ws_2x3_with_two_words_per_cycle_matches_golden() {
     check_golden_of(&a);
 }
 
-/// A sub-accelerator of a system moves one word per cycle (docs/TIMING.md, "Systems").
+/// Sub-accelerators of a system move their own words per cycle (docs/TIMING.md, "Systems"): the
+/// system port gets as many read lanes as the sub with the most (its words zero-extended from a
+/// narrower sub's on the lanes it has), each sub's DMA gates its lanes by the grant, and a system
+/// of one-word subs keeps its text (`system_matches_golden`).
 #[test]
-fn a_system_refuses_several_words_per_cycle() {
+fn a_system_carries_each_subs_words_per_cycle() {
     let subs = small_system();
     let mut os = subs[1].spec().clone();
+    os.name = "os_2x3_p2".into();
     os.dram.words_per_cycle = Some(2);
-    let e = emit_system("sys", &[subs[0].clone(), os.validate().unwrap()]).unwrap_err();
-    assert_eq!(
-        e.field.as_deref(),
-        Some("subs[1].arch.dram.words_per_cycle")
+    let os = os.validate().unwrap();
+    let d = emit_system("sys", &[subs[0].clone(), os.clone()]).unwrap();
+    let file = |name: &str| &d.files.iter().find(|f| f.name == name).unwrap().text;
+    let sys = file("sys_system.v");
+    assert!(
+        sys.contains("output wire [1:0]    mem_rd_req_valid,"),
+        "{sys}"
     );
-    assert!(e.message.contains("moves one"), "{e:?}");
+    assert!(sys.contains("input  wire [1:0]    mem_rd_valid,"), "{sys}");
+    // lane 0 is both subs', lane 1 the two-lane sub's alone
+    assert!(
+        sys.contains("assign mem_rd_req_valid[0]  = s0_rd_req_valid[0] || s1_rd_req_valid[0];"),
+        "{sys}"
+    );
+    assert!(
+        sys.contains("assign mem_rd_req_valid[1]  = s1_rd_req_valid[1];"),
+        "{sys}"
+    );
+    assert!(sys.contains("// sub-accelerator 1: os_2x3_p2, 2x3 output-stationary, LOADs of up to 2 words per cycle"), "{sys}");
+    // the write beats keep one lane (both accumulators' words are wider than W)
+    assert_eq!(os.store_lanes(), 1);
+    assert!(sys.contains("output wire          mem_wr_valid,"), "{sys}");
+    let dma = file("os_2x3_p2_dma.v");
+    assert!(
+        dma.contains("wire ld          = busy && !store_q && go;"),
+        "{dma}"
+    );
+    assert!(dma.contains("input  wire          grant,"), "{dma}");
+    // the single design of the same arch has no handshake
+    let single = emit(&os).unwrap();
+    let dma1 = &single
+        .files
+        .iter()
+        .find(|f| f.name == "os_2x3_p2_dma.v")
+        .unwrap()
+        .text;
+    assert!(!dma1.contains("grant"), "{dma1}");
 }

@@ -209,7 +209,8 @@ pub fn shared_image(jobs: &[SubJob]) -> Result<(Vec<u32>, Vec<u8>)> {
     Ok((bases, image))
 }
 
-/// Cycles a program's transfers hold a shared channel, one entry per transfer (docs/TIMING.md).
+/// Cycles a program's transfers hold a shared channel, one entry per transfer (docs/TIMING.md),
+/// each paced with `arch`'s own words per cycle.
 pub fn holds(arch: &Arch, program: &Program) -> Vec<u64> {
     program
         .instrs

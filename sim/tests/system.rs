@@ -1,6 +1,7 @@
 //! Systems of sub-accelerators sharing one DRAM channel (docs/TIMING.md, "Systems"): the stepped and
-//! event engines agree on random systems in outputs, every sub-accelerator's cycles, counters, unit
-//! statistics and traces; one sub-accelerator is exactly one accelerator alone; sharing never makes
+//! event engines agree on random systems (each sub-accelerator's DMA moving its own 1, 2, 4 or 8
+//! words per cycle) in outputs, every sub-accelerator's cycles, counters, unit statistics and
+//! traces; one sub-accelerator is exactly one accelerator alone; sharing never makes
 //! a sub-accelerator faster, and every one's outputs are the reference's.
 
 use proptest::prelude::*;
@@ -92,18 +93,21 @@ proptest! {
     #[test]
     fn engines_agree_on_random_systems(
         subs in prop::collection::vec(
-            (0usize..3, any::<bool>(), 1i64..5, 1i64..5, 1u32..10, 1u32..40, 1u32..10, any::<bool>()),
+            (0usize..3, any::<bool>(), 1i64..5, 1i64..5, 1u32..10, 1u32..40, 1u32..10, any::<bool>(), 0u32..4),
             1..4,
         ),
         bpc in 1i64..12, lat in 1i64..20,
     ) {
         let mut specs = vec![];
-        for (i, &(df, db, r, c, m, k, n, two)) in subs.iter().enumerate() {
+        for (i, &(df, db, r, c, m, k, n, two, lanes)) in subs.iter().enumerate() {
             let mut layers = vec![Layer::Gemm(Gemm::new("g", m, k, n))];
             if two {
                 layers.push(conv());
             }
-            specs.push((small(DATAFLOWS[df], db, r, c, bpc, lat), vec![workload(&format!("w{i}"), layers)]));
+            // each DMA its own words per cycle (P = 1, 2, 4 or 8) on the one channel
+            let mut spec = small(DATAFLOWS[df], db, r, c, bpc, lat);
+            spec.dram.words_per_cycle = Some(1 << lanes);
+            specs.push((spec, vec![workload(&format!("w{i}"), layers)]));
         }
         let sys = System::new("sys", None, specs).unwrap();
         let ev = run(&sys, Engine::Event);
@@ -175,6 +179,62 @@ fn a_narrow_shared_channel_slows_both() {
     assert!(r.channel_utilization > 0.5 && r.channel_utilization <= 1.0);
 }
 
+/// The same two sub-accelerators and layers on a 16 B/cycle channel, with one word per cycle and
+/// with P = 2 and 4 (each DMA its own): the lanes shorten every hold, so the channel is held less,
+/// both finish sooner, the estimate (from the same holds) sees it, both engines agree and the
+/// outputs stay the reference's.
+#[test]
+fn several_words_per_cycle_shorten_the_holds_of_a_system() {
+    let run = |p: [i64; 2]| {
+        let mut specs = vec![];
+        for (i, (df, p)) in [Dataflow::WeightStationary, Dataflow::OutputStationary]
+            .into_iter()
+            .zip(p)
+            .enumerate()
+        {
+            let mut s = small(df, false, 4, 4, 16, 20);
+            s.dram.words_per_cycle = Some(p);
+            let g = Layer::Gemm(Gemm::new("g", 24, 40, 12 + i as u32));
+            specs.push((s, vec![workload(&format!("w{i}"), vec![g, conv()])]));
+        }
+        let sys = System::new("lanes", None, specs).unwrap();
+        let ev = simulate_system_report(&sys, &MappingSpec::default(), Engine::Event, 3).unwrap();
+        let st = simulate_system_report(&sys, &MappingSpec::default(), Engine::Stepped, 3).unwrap();
+        assert!(ev.matches_reference && st.matches_reference);
+        for (e, s) in ev.subs.iter().zip(&st.subs) {
+            assert_eq!((e.cycles, e.alone_cycles), (s.cycles, s.alone_cycles));
+            assert_eq!(e.dram_wait_cycles, s.dram_wait_cycles);
+        }
+        ev
+    };
+    let one = run([1, 1]);
+    let lanes = run([2, 4]);
+    for (o, l) in one.subs.iter().zip(&lanes.subs) {
+        assert!(
+            l.channel_hold_cycles < o.channel_hold_cycles,
+            "{o:?}\n{l:?}"
+        );
+        assert!(l.cycles < o.cycles, "{o:?}\n{l:?}");
+        assert!(l.alone_cycles < o.alone_cycles, "{o:?}\n{l:?}");
+        assert!(l.estimated_cycles < o.estimated_cycles, "{o:?}\n{l:?}");
+        assert_eq!(l.transfers, o.transfers);
+    }
+    println!(
+        "P = 1: {:?} cycles (holds {:?}); P = 2, 4: {:?} cycles (holds {:?})",
+        one.subs.iter().map(|s| s.cycles).collect::<Vec<_>>(),
+        one.subs
+            .iter()
+            .map(|s| s.channel_hold_cycles)
+            .collect::<Vec<_>>(),
+        lanes.subs.iter().map(|s| s.cycles).collect::<Vec<_>>(),
+        lanes
+            .subs
+            .iter()
+            .map(|s| s.channel_hold_cycles)
+            .collect::<Vec<_>>(),
+    );
+}
+
 #[test]
 fn a_system_is_validated() {
     let w = || vec![workload("g", vec![Layer::Gemm(Gemm::new("g", 4, 4, 4))])];
@@ -194,6 +254,20 @@ fn a_system_is_validated() {
     assert!(System::new("bad name", None, vec![(a.clone(), w())]).is_err());
     assert!(System::new("x", None, vec![]).is_err());
     assert!(System::new("x", None, vec![(a.clone(), w()); 9]).is_err());
+    // each DMA its own words per cycle; still one transfer slot each
+    let mut p2 = a.clone();
+    p2.name = "p2".into();
+    p2.dram.words_per_cycle = Some(2);
+    let s = System::new("x", None, vec![(a.clone(), w()), (p2.clone(), w())]).unwrap();
+    assert_eq!(s.subs[1].0.dram().words_per_cycle(), 2);
+    let mut o2 = p2;
+    o2.dram.outstanding_transfers = Some(2);
+    let e = System::new("x", None, vec![(a.clone(), w()), (o2, w())]).unwrap_err();
+    assert_eq!(
+        e.field.as_deref(),
+        Some("subs[1].arch.dram.outstanding_transfers"),
+        "{e:?}"
+    );
     let e = System::new("x", None, vec![(a, vec![workload("empty", vec![])])]);
     assert!(e.is_err());
 }

@@ -52,17 +52,25 @@ fn spec(name: &str) -> ArchSpec {
 /// Verify `subs` sharing a channel of `bpc` B/cycle and latency `lat`; returns each one's
 /// contention in the cycle simulator.
 fn check(name: &str, bpc: i64, lat: i64, subs: Vec<(ArchSpec, Vec<Workload>)>) -> Vec<u64> {
-    let sys = System::new(
-        name,
-        Some(&DramSpec {
-            bytes_per_cycle: bpc,
-            latency_cycles: lat,
-            outstanding_transfers: None,
-            words_per_cycle: None,
-        }),
-        subs,
-    )
-    .unwrap();
+    check_dram(name, Some(&dram(bpc, lat, 1)), subs)
+}
+
+fn dram(bpc: i64, lat: i64, words_per_cycle: i64) -> DramSpec {
+    DramSpec {
+        bytes_per_cycle: bpc,
+        latency_cycles: lat,
+        outstanding_transfers: None,
+        words_per_cycle: Some(words_per_cycle),
+    }
+}
+
+/// [`check`] with the system's `dram` (`None`: every sub's own, with its own words per cycle).
+fn check_dram(
+    name: &str,
+    dram: Option<&DramSpec>,
+    subs: Vec<(ArchSpec, Vec<Workload>)>,
+) -> Vec<u64> {
+    let sys = System::new(name, dram, subs).unwrap();
     let spec = MappingSpec::default();
     let report = simulate_system_report(&sys, &spec, Engine::Stepped, 5).unwrap();
     assert!(report.matches_reference, "{name}: simulator outputs");
@@ -129,8 +137,43 @@ fn the_same_accelerator_twice_verifies() {
     );
 }
 
-/// Random small systems: 2 or 3 sub-accelerators of random dataflow, shape and double-buffering,
-/// random channels and GEMMs.
+/// Sub-accelerators moving their own words per cycle on one 16 B/cycle channel (P = 2, 1 and 4:
+/// LOADs on up to four lanes; gathered convolutions; different bus widths), and the same system
+/// with one word per cycle: RTL ≡ simulator in both, and the lanes make every sub-accelerator
+/// faster.
+#[test]
+fn subs_with_their_own_words_per_cycle_verify() {
+    let subs = |p: [i64; 3]| {
+        let mut out = vec![];
+        for ((name, p), w) in ["ws_4x4", "os_2x3", "is_4x4"].into_iter().zip(p).zip([
+            conv_net(),
+            gemm("a", 14, 30, 9),
+            conv_net(),
+        ]) {
+            let mut a = spec(name);
+            a.name = format!("{name}_p{p}");
+            a.dram = dram(16, 15, p);
+            out.push((a, vec![w]));
+        }
+        out
+    };
+    let one = check_dram("lanes_one", None, subs([1, 1, 1]));
+    let lanes = check_dram("lanes", None, subs([2, 1, 4]));
+    let cycles = |p| {
+        let sys = System::new("x", None, subs(p)).unwrap();
+        let r = simulate_system_report(&sys, &MappingSpec::default(), Engine::Event, 5).unwrap();
+        r.subs.iter().map(|s| s.cycles).collect::<Vec<_>>()
+    };
+    let (c1, cp) = (cycles([1, 1, 1]), cycles([2, 1, 4]));
+    assert!(
+        cp[0] < c1[0] && cp[2] < c1[2],
+        "P = 2, 1, 4: {cp:?}; P = 1: {c1:?}"
+    );
+    println!("lanes: P = 2, 1, 4: {cp:?} cycles (contention {lanes:?}); P = 1: {c1:?} (contention {one:?})");
+}
+
+/// Random small systems: 2 or 3 sub-accelerators of random dataflow, shape, double-buffering and
+/// words per cycle (each its own), random channels and GEMMs.
 #[test]
 fn random_systems_verify() {
     let mut rng = SplitMix64::new(2026);
@@ -163,13 +206,14 @@ fn random_systems_verify() {
                 1 + pick(40) as u32,
                 1 + pick(12) as u32,
             );
+            a.dram.words_per_cycle = Some(1 << pick(4));
             specs.push((a, vec![gemm("g", m, k, n)]));
         }
-        check(
-            &format!("rand{case}"),
-            1 + pick(8) as i64,
-            1 + pick(20) as i64,
-            specs,
-        );
+        let (bpc, lat) = (1 + pick(16) as i64, 1 + pick(20) as i64);
+        for (a, _) in &mut specs {
+            a.dram.bytes_per_cycle = bpc;
+            a.dram.latency_cycles = lat;
+        }
+        check_dram(&format!("rand{case}"), None, specs);
     }
 }

@@ -5,11 +5,14 @@
 //! The testbench (`verif/templates/tb_system.cpp`) resets the system, fills every sub-accelerator's
 //! program queue, pulses the one shared `start`, streams each program as the contract's host does and
 //! plays one DRAM of latency L and W bytes per cycle: each read word L cycles after its request with
-//! the request's sub-accelerator index, each store acknowledged L cycles after its last beat with its
-//! index. It checks, per transfer, the pacing of requests and beats (i exactly `k_i - k_0` after the
-//! first), that the request or beat streams of different transfers never interleave (the channel is
-//! held for a whole transfer), that a sub-accelerator starts a transfer only when its previous one is
-//! complete and that every access lies inside the image. It records each sub-accelerator's own cycle
+//! the request's sub-accelerator index (on the request's lane: the port has as many read and write
+//! lanes as the sub with the most, a sub with `P` lanes using lanes `0 .. P-1`), each store
+//! acknowledged L cycles after its last beat with its index. It checks, per transfer, the pacing of
+//! requests and beats (i exactly `k_i - k_0` after the first, with the sub's own `P`), that a sub
+//! uses only its own lanes, the valid lanes a prefix, that the request or beat streams of different
+//! transfers never interleave (the channel is held for a whole transfer), that a sub-accelerator
+//! starts a transfer only when its previous one is complete and that every access lies inside the
+//! image. It records each sub-accelerator's own cycle
 //! count (the first cycle its `done` is high, its h + 1) and ends when every one is done.
 //!
 //! What it leaves out: the arbitration order is not checked here (the testbench sees only the DRAM
@@ -44,6 +47,11 @@ struct TbSystemView {
     latency: u64,
     bytes_per_cycle: u32,
     bus_bytes: u32,
+    /// The port's read and write lanes (the most of any sub), and each sub's P and S.
+    lanes: u32,
+    st_lanes: u32,
+    sub_lanes: Vec<u32>,
+    sub_st_lanes: Vec<u32>,
 }
 
 fn testbench(subs: &[Arch], design: &Design) -> Result<String> {
@@ -84,6 +92,14 @@ fn testbench(subs: &[Arch], design: &Design) -> Result<String> {
         latency: d0.latency().get(),
         bytes_per_cycle: d0.bytes_per_cycle(),
         bus_bytes: subs.iter().map(Arch::mem_bus_bytes).max().unwrap_or(1),
+        lanes: subs
+            .iter()
+            .map(|a| a.dram().words_per_cycle())
+            .max()
+            .unwrap_or(1),
+        st_lanes: subs.iter().map(Arch::store_lanes).max().unwrap_or(1),
+        sub_lanes: subs.iter().map(|a| a.dram().words_per_cycle()).collect(),
+        sub_st_lanes: subs.iter().map(Arch::store_lanes).collect(),
     }
     .render()
     .map_err(|e| Diagnostic::internal(format!("rendering the system testbench: {e}")))

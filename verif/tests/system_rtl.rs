@@ -36,6 +36,15 @@ fn arch(base: &str, bytes_per_cycle: i64, latency: i64, db: bool) -> Arch {
     s.with_weight_double_buffer(db).validate().unwrap()
 }
 
+/// `a` with a DMA moving up to `p` words per cycle (docs/TIMING.md, "DMA unit and the DRAM port";
+/// in a system, each sub-accelerator's own), named apart.
+fn with_lanes(a: &Arch, p: i64) -> Arch {
+    let mut s = a.spec().clone();
+    s.name = format!("{}_p{p}", a.name());
+    s.dram.words_per_cycle = Some(p);
+    s.validate().unwrap()
+}
+
 fn gemm(m: u32, k: u32, n: u32) -> Layer {
     Layer::Gemm(Gemm::new("g", m, k, n))
 }
@@ -218,6 +227,55 @@ fn two_sub_system_lints_clean_and_synthesises_without_latches() {
     println!("pair: {} cells", r.cells);
 }
 
+/// A system whose subs move different numbers of words per cycle (P = 1, 2 and 4; the last with
+/// 16-bit accumulators, so its STOREs take 4 write lanes) and have different bus widths (the
+/// port's higher lanes carry a narrower sub's words zero-extended): lint clean, no latch, every
+/// flip-flop with its synchronous reset, one SRAM per bank and lane.
+#[test]
+fn a_system_with_several_words_per_cycle_lints_clean_and_synthesises_without_latches() {
+    let Some(t) = tools(true) else { return };
+    let (w, l) = (32, 7);
+    let mut acc16 = arch("os_4x4", w, l, false).spec().clone();
+    acc16.datatypes.accumulator_bits = 16;
+    acc16.name = "os_4x4_a16".into();
+    let subs = [
+        arch("ws_2x3", w, l, false),
+        with_lanes(&arch("is_2x3", w, l, false), 2),
+        with_lanes(&acc16.validate().unwrap(), 4),
+    ];
+    assert_eq!(subs[2].store_lanes(), 4);
+    assert!(subs[2].mem_bus_bytes() < subs[0].mem_bus_bytes());
+    let design = emit_system("lanes_mix", &subs).unwrap();
+    let sys = &design.files.last().unwrap().text;
+    assert!(
+        sys.contains("output wire [3:0]    mem_rd_req_valid,"),
+        "{sys}"
+    );
+    assert!(sys.contains("output wire [3:0]    mem_wr_valid,"), "{sys}");
+    let lint = tessera_verif::lint(&design, &t).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lint.files, design.files.len());
+    let r = tessera_verif::synth(&design, &t).unwrap_or_else(|e| panic!("{e}"));
+    r.require_no_latches(&design.top).unwrap();
+    assert_eq!(r.latches, 0);
+    let unreset: Vec<_> = r
+        .cells_by_type
+        .keys()
+        .filter(|t| t.starts_with("$_DFF") || t.starts_with("$dff") || t.starts_with("$_ALDFF"))
+        .collect();
+    assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
+    for a in &subs {
+        let p = u64::from(a.dram().words_per_cycle());
+        let banks = u64::from(a.input().banks() + a.weight().banks()) * p;
+        assert_eq!(
+            r.cells_by_type.get(&format!("{}_sram", a.name())),
+            Some(&banks),
+            "{}",
+            a.name()
+        );
+    }
+    println!("lanes_mix: {} cells", r.cells);
+}
+
 /// The testbench has teeth: an arbiter that ignores `hold` lets a second transfer onto the channel
 /// while the first still holds it, and the run fails as a contract violation.
 #[test]
@@ -271,7 +329,122 @@ fn inputs_are_checked() {
 
 /// Word `i`'s slot of a transfer of `b`-byte words at `w` bytes per cycle (docs/TIMING.md).
 fn k(i: u64, b: u64, w: u64) -> u64 {
-    i.max(((i + 1) * b).div_ceil(w) - 1)
+    kp(i, b, w, 1)
+}
+
+/// The same with up to `p` words per cycle: `max(⌊i/p⌋, ⌈(i+1)·b/w⌉ - 1)`.
+fn kp(i: u64, b: u64, w: u64, p: u64) -> u64 {
+    (i / p).max(((i + 1) * b).div_ceil(w) - 1)
+}
+
+/// The system's cycles by both engines of the cycle simulator, each sub-accelerator on its own
+/// (unrelocated) image: they must agree, and the RTL must match them.
+fn sim_cycles(solos: &[Solo]) -> Vec<u64> {
+    let mut out = vec![];
+    for engine in [tessera_sim::Engine::Event, tessera_sim::Engine::Stepped] {
+        let runs = tessera_sim::simulate_system(
+            solos
+                .iter()
+                .map(|s| tessera_sim::SubRun {
+                    arch: &s.arch,
+                    program: &s.program,
+                    dram: s.initial.clone(),
+                })
+                .collect(),
+            &SimOptions {
+                engine,
+                ..SimOptions::default()
+            },
+        )
+        .unwrap();
+        for (r, s) in runs.iter().zip(solos) {
+            assert_eq!(r.dram, s.fin, "{engine:?}: {} outputs", s.arch.name());
+        }
+        out.push(
+            runs.iter()
+                .map(|r| r.report.cycles.get())
+                .collect::<Vec<_>>(),
+        );
+    }
+    assert_eq!(out[0], out[1], "the event and stepped engines");
+    out.swap_remove(0)
+}
+
+/// Sub-accelerators moving several words per cycle on one channel (P = 2 and 4 on a 16 B/cycle
+/// channel, wider than their input and weight words): the RTL's cycles equal the simulator's (both
+/// engines) and every region is the solo run's; they contend, and both run faster than the same
+/// layers with one word per cycle.
+#[test]
+fn subs_with_several_words_per_cycle_match_the_simulator() {
+    let (w, l) = (16, 20);
+    let layers = [gemm(24, 40, 12), conv(6, 7, 8)];
+    let bases = [arch("ws_4x4", w, l, false), arch("os_4x4", w, l, false)];
+    let wide: Vec<Solo> = bases
+        .iter()
+        .zip([2, 4])
+        .zip(&layers)
+        .enumerate()
+        .map(|(i, ((a, p), layer))| solo(&with_lanes(a, p), layer, 10 + i as u64))
+        .collect();
+    let narrow: Vec<Solo> = bases
+        .iter()
+        .zip(&layers)
+        .enumerate()
+        .map(|(i, (a, layer))| solo(a, layer, 10 + i as u64))
+        .collect();
+    let want = sim_cycles(&wide);
+    let one = sim_cycles(&narrow);
+    let Some(r) = run("lanes", &wide) else { return };
+    assert_eq!(r.cycles, want, "RTL vs simulator, P = 2 and 4");
+    for (s, solo) in wide.iter().enumerate() {
+        assert!(r.cycles[s] >= solo.cycles, "sub {s}: {:?}", r.cycles);
+    }
+    assert!(
+        r.cycles.iter().zip(&wide).any(|(c, s)| *c > s.cycles),
+        "the two must contend: {:?}",
+        r.cycles
+    );
+    assert!(
+        r.cycles.iter().zip(&one).all(|(p, o)| p < o),
+        "several words per cycle: {:?}, one: {one:?}",
+        r.cycles
+    );
+    let Some(r1) = run("lanes1", &narrow) else {
+        return;
+    };
+    assert_eq!(r1.cycles, one, "RTL vs simulator, P = 1");
+    println!(
+        "lanes: P = 2, 4: {:?} cycles; P = 1: {one:?} cycles",
+        r.cycles
+    );
+}
+
+/// A mixed system: one word per cycle, two, and eight (with stores on several lanes: 32 B/cycle
+/// is wider than the accumulator words), different dataflows and bus widths, one of them gathering
+/// a convolution. The RTL's cycles equal the simulator's, every region the solo run's.
+#[test]
+fn mixed_words_per_cycle_match_the_simulator() {
+    let (w, l) = (32, 9);
+    let solos = [
+        solo(&arch("ws_2x3", w, l, false), &gemm(13, 17, 9), 21),
+        solo(
+            &with_lanes(&arch("is_2x3", w, l, false), 2),
+            &conv(4, 5, 5),
+            22,
+        ),
+        solo(
+            &with_lanes(&arch("os_4x4", w, l, false), 8),
+            &gemm(20, 33, 14),
+            23,
+        ),
+    ];
+    assert!(solos[2].arch.store_lanes() > 1, "a STORE on several lanes");
+    let want = sim_cycles(&solos);
+    let Some(r) = run("mixed", &solos) else {
+        return;
+    };
+    assert_eq!(r.cycles, want, "RTL vs simulator");
+    println!("mixed: {:?} cycles", r.cycles);
 }
 
 /// Hand-written programs whose grants docs/TIMING.md fixes exactly: sub 1 and sub 2 issue in cycle 0
@@ -347,4 +520,109 @@ fn grants_follow_the_contract_exactly() {
     let r = run_system_rtl(&subs, &design, &encoded, &image, 10_000, &t).unwrap();
     assert_eq!(r.cycles, expected);
     println!("fifo: cycles {:?}", r.cycles);
+}
+
+/// Hand-written programs on one 32 B/cycle channel whose grants docs/TIMING.md fixes exactly, with
+/// each sub's own P: sub 1 (P = 2) and sub 2 (P = 4) issue in cycle 0, sub 0 (P = 1) three cycles
+/// later. Sub 1's LOAD holds the channel through its last request g + k_{n-1} with P = 2; sub 2's
+/// STORE (S = 4 write lanes for 12-byte words) through its last beat g + k_{n-1} + 1 with P = 4; a
+/// granted transfer is paced from its grant, not from its issue.
+#[test]
+fn grants_with_several_words_per_cycle_follow_the_contract_exactly() {
+    use tessera_arch::isa::{unit, Instr, LoadTarget};
+    let Some(t) = tools(false) else { return };
+    let (w, l) = (32u64, 5u64);
+    let a0 = arch("ws_2x3", w as i64, l as i64, false);
+    let a1 = with_lanes(&a0, 2);
+    let a2 = with_lanes(&a0, 4);
+    assert_eq!(a2.store_lanes(), 4);
+    let (bi, bw, bs) = (
+        u64::from(a0.input().word_bytes()),
+        u64::from(a0.weight().word_bytes()),
+        u64::from(a0.accumulator().word_bytes()),
+    );
+    let (n0, n1, n1b, n2) = (9u64, 11u64, 6u64, 16u64);
+    let load = |target, count: u64, dram_addr| Instr::Load {
+        target,
+        count: count as u16,
+        dram_addr,
+        sram_addr: 0,
+    };
+    let sync = Instr::Sync { mask: unit::DMA };
+    let programs = [
+        vec![
+            sync,
+            sync,
+            sync,
+            load(LoadTarget::Input, n0, 0),
+            Instr::Halt,
+        ],
+        vec![
+            load(LoadTarget::Weight, n1, 16),
+            load(LoadTarget::Weight, n1b, 64),
+            Instr::Halt,
+        ],
+        vec![
+            Instr::Store {
+                count: n2 as u16,
+                dram_addr: 256,
+                sram_addr: 0,
+            },
+            Instr::Halt,
+        ],
+    ];
+    let (p0, p1, p2) = (1, 2, 4);
+    let want0 = 4; // sub 0's LOAD issues in cycle 3
+    let g1 = 1; // tie with sub 2 in cycle 1: index 1 first
+    let d1 = g1 + l + kp(n1 - 1, bw, w, p1);
+    let g2 = g1 + kp(n1 - 1, bw, w, p1) + 1; // the LOAD held through its last request
+    let g0 = g2 + kp(n2 - 1, bs, w, p2) + 2; // the STORE held through its last beat
+    let d2 = g2 + kp(n2 - 1, bs, w, p2) + 1 + l;
+    let want1b = d1 + 2; // sub 1's second LOAD issues in d1 + 1
+    assert!(
+        want0 < g2 && want0 < want1b && want1b < g0,
+        "the case must queue: {want0} {g2} {want1b} {g0}"
+    );
+    let d0 = g0 + l + kp(n0 - 1, bi, w, p0);
+    let g1b = g0 + kp(n0 - 1, bi, w, p0) + 1;
+    let d1b = g1b + l + kp(n1b - 1, bw, w, p1);
+    let expected = [d0 + 2, d1b + 2, d2 + 2];
+    // the lanes shorten the holds: one word per cycle would pace these transfers more slowly
+    assert!(kp(n1 - 1, bw, w, p1) < kp(n1 - 1, bw, w, 1));
+    assert!(kp(n2 - 1, bs, w, p2) < kp(n2 - 1, bs, w, 1));
+
+    let subs = [a0, a1, a2];
+    let image: Vec<u8> = (0..512u32).map(|i| (i * 7) as u8).collect();
+    // the simulator's engines give the same cycles
+    for engine in [tessera_sim::Engine::Event, tessera_sim::Engine::Stepped] {
+        let progs: Vec<Program> = programs
+            .iter()
+            .map(|p| Program { instrs: p.clone() })
+            .collect();
+        let runs = tessera_sim::simulate_system(
+            subs.iter()
+                .zip(&progs)
+                .map(|(arch, program)| tessera_sim::SubRun {
+                    arch,
+                    program,
+                    dram: image.clone(),
+                })
+                .collect(),
+            &SimOptions {
+                engine,
+                ..SimOptions::default()
+            },
+        )
+        .unwrap();
+        let c: Vec<u64> = runs.iter().map(|r| r.report.cycles.get()).collect();
+        assert_eq!(c, expected, "{engine:?}");
+    }
+    let design = emit_system("fifo_lanes", &subs).unwrap();
+    let encoded: Vec<Vec<u128>> = programs
+        .iter()
+        .map(|p| p.iter().map(Instr::encode).collect())
+        .collect();
+    let r = run_system_rtl(&subs, &design, &encoded, &image, 10_000, &t).unwrap();
+    assert_eq!(r.cycles, expected);
+    println!("fifo_lanes: cycles {:?}", r.cycles);
 }
