@@ -2,7 +2,7 @@
 //!
 //! The numbers live in `arch/data/tech_45nm.ron` and `arch/data/tech_32nm.ron`, which cite their
 //! sources in comments (Horowitz ISSCC 2014 for 45 nm arithmetic, NanGate FreePDK45 for a
-//! flip-flop's area and energy, Keckler et al. IEEE Micro 2011 for on-chip wire energy, our runs of
+//! flip-flop's area and energy and a gate's area, Keckler et al. IEEE Micro 2011 for on-chip wire energy, our runs of
 //! CACTI 7 for SRAM at both nodes, in `arch/data/cacti7_sram.csv`, and Stillmaker & Baas 2017 for
 //! scaling the logic to 32 nm). An [`crate::ArchSpec`] picks one with its
 //! `tech` field ([`BUILTIN`]); without it, 45 nm.

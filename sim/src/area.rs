@@ -14,8 +14,9 @@
 //!   the SRAM model sees);
 //! - **write-back adders**: the compute unit's C accumulator-wide adders that add a new output row
 //!   to the old one (docs/TIMING.md, "write back");
-//! - **SRAM**: each buffer as its banks, each bank by the CACTI-fitted model of its capacity and
-//!   word width (macros side by side for wide words); with `dram.words_per_cycle` = P > 1 the
+//! - **SRAM**: each buffer as its banks, each bank by the CACTI-fitted model of its capacity,
+//!   word width and ports (`tessera_arch::SramPorts::of`: one read and one write port on input and
+//!   weight banks, two read ports and one write port on accumulator banks) (macros side by side for wide words); with `dram.words_per_cycle` = P > 1 the
 //!   input and weight banks are each P word-interleaved SRAMs of a P-th of the size (the DMA's P
 //!   write lanes), and the accumulator banks S = `Arch::store_lanes` of them (the STORE's read
 //!   lanes; S = 1 when its words are at least W bytes);
@@ -29,7 +30,9 @@
 //! [`Area::logic_um2`] is everything but SRAM, [`Area::compute_unit_um2`] its compute unit's part:
 //! what `tessera_verif::synth` counts cells of in `verif/tests/area_vs_synth.rs`. Left out: the output-stationary drain multiplexers, the
 //! controller, DMA (its lane rotation multiplexers included), instruction queue and the compute
-//! unit's counters, the write enables' decoding, wires, clock tree and I/O.
+//! unit's counters; the buffers' address logic: the bank and lane hit comparators, the registered
+//! hit bits, the row-address subtractors and the write enables' decoding (they too grow with banks
+//! × lanes); wires, clock tree and I/O.
 
 use serde::{Deserialize, Serialize};
 use tessera_arch::noc::Interconnect;
@@ -68,17 +71,30 @@ pub fn skew_register_bits(arch: &Arch) -> u64 {
 /// gates and `(n-1)·w` OR gates. Per buffer: input and weight one port over banks × P SRAMs; the
 /// accumulator one over banks × S (accumulate) and S store read lanes over one SRAM per bank each.
 pub fn read_select_gates(arch: &Arch) -> u64 {
-    let port = |n: u64, word_bytes: u32| (2 * n - 1) * 8 * u64::from(word_bytes);
-    let of = |k: BufferKind| {
+    let (and, or) = read_select_and_or(arch);
+    and + or
+}
+
+/// The AND gates and the OR gates of [`read_select_gates`], apart.
+pub fn read_select_and_or(arch: &Arch) -> (u64, u64) {
+    // one port over n SRAMs of `word_bytes`-byte words, repeated `times`
+    let port = |n: u64, word_bytes: u32, times: u64| {
+        let w = 8 * u64::from(word_bytes) * times;
+        (n * w, (n - 1) * w)
+    };
+    let mut total = (0, 0);
+    for k in BufferKind::ALL {
         let b = arch.buffer(k);
         let (banks, lanes) = (u64::from(b.banks()), u64::from(arch.write_lanes(k)));
-        let all = port(banks * lanes, b.word_bytes());
-        match k {
-            BufferKind::Accumulator => all + lanes * port(banks, b.word_bytes()),
-            BufferKind::Input | BufferKind::Weight => all,
+        let mut ports = vec![port(banks * lanes, b.word_bytes(), 1)];
+        if k == BufferKind::Accumulator {
+            ports.push(port(banks, b.word_bytes(), lanes));
         }
-    };
-    of(BufferKind::Input) + of(BufferKind::Weight) + of(BufferKind::Accumulator)
+        for (and, or) in ports {
+            total = (total.0 + and, total.1 + or);
+        }
+    }
+    total
 }
 
 /// The PE pitch the area model implies, in µm: the side of a square PE whose area is the PE array's

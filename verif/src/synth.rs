@@ -50,7 +50,7 @@ pub fn synth(design: &Design, tools: &Tools) -> Result<SynthReport> {
 /// instance): what that module's own logic costs, in a fraction of a whole design's time.
 pub fn synth_alone(design: &Design, tools: &Tools, module: &str) -> Result<SynthReport> {
     let file = format!("{module}.v");
-    if !design.files.iter().any(|f| f.name == file) {
+    if !tessera_arch::is_safe_identifier(module) || !design.files.iter().any(|f| f.name == file) {
         return Err(Diagnostic::new(format!(
             "{module:?} is not a module of {}",
             design.top
@@ -68,7 +68,18 @@ pub fn synth_alone(design: &Design, tools: &Tools, module: &str) -> Result<Synth
 }
 
 /// Write `design` into a temporary folder and run the Yosys `script` there; it writes `stat.json`.
+/// Every file name must be a safe identifier and `.v` (the script names them).
 fn run_script(design: &Design, tools: &Tools, script: &str) -> Result<SynthReport> {
+    if let Some(f) = design.files.iter().find(|f| {
+        !f.name
+            .strip_suffix(".v")
+            .is_some_and(tessera_arch::is_safe_identifier)
+    }) {
+        return Err(Diagnostic::new(format!(
+            "{:?} is not a Verilog file name Tessera writes (an identifier and .v)",
+            f.name
+        )));
+    }
     let yosys = tools.yosys()?;
     let dir = crate::proc::temp_dir("tessera-synth-", None)?;
     design.write_to(dir.path())?;

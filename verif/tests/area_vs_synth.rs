@@ -72,24 +72,24 @@ fn random_designs(n: usize, seed: u64) -> Vec<Arch> {
         .collect()
 }
 
-/// `cells(design)` of every design on two workers (the machine's cores), in design order.
-fn synth_each(designs: &[Arch], cells: impl Fn(&Arch) -> u64 + Sync) -> Vec<f64> {
-    let out: Mutex<Vec<Option<u64>>> = Mutex::new(vec![None; designs.len()]);
+/// `synth(design)` of every design on two workers (the machine's cores), in design order.
+fn synth_each<T: Send>(designs: &[Arch], synth: impl Fn(&Arch) -> T + Sync) -> Vec<T> {
+    let out: Mutex<Vec<Option<T>>> = Mutex::new(designs.iter().map(|_| None).collect());
     let next = AtomicUsize::new(0);
     std::thread::scope(|s| {
         for _ in 0..2 {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(arch) = designs.get(i) else { break };
-                let n = cells(arch);
-                out.lock().unwrap()[i] = Some(n);
+                let r = synth(arch);
+                out.lock().unwrap()[i] = Some(r);
             });
         }
     });
     out.into_inner()
         .unwrap()
         .into_iter()
-        .map(|c| c.expect("every design synthesised") as f64)
+        .map(|c| c.expect("every design synthesised"))
         .collect()
 }
 
@@ -136,7 +136,7 @@ fn area_model_ranks_designs_like_yosys() {
         let mut design = tessera_rtl_gen::emit(arch).unwrap();
         design.top = format!("{}_compute", arch.name());
         let r = tessera_verif::synth(&design, &tools).unwrap_or_else(|e| panic!("{e}"));
-        r.cells
+        r.cells as f64
     });
     let model: Vec<f64> = designs
         .iter()
@@ -144,7 +144,7 @@ fn area_model_ranks_designs_like_yosys() {
         .collect();
     for ((a, m), c) in designs.iter().zip(&model).zip(&cells) {
         eprintln!(
-            "{:<16} model logic {:>12.0} um2  yosys compute cells {:>8}",
+            "{:<16} model compute unit {:>12.0} um2  yosys compute cells {:>8}",
             a.name(),
             m,
             c
@@ -154,7 +154,7 @@ fn area_model_ranks_designs_like_yosys() {
     let b = spearman(&model[..builtins], &cells[..builtins]);
     let r = spearman(&model[builtins..nocs], &cells[builtins..nocs]);
     eprintln!(
-        "Spearman(model logic area, Yosys compute-unit cells): {all:.4} over {} designs \
+        "Spearman(model compute-unit area, Yosys compute-unit cells): {all:.4} over {} designs \
          ({b:.4} over {builtins} built-ins, {r:.4} over {} random, {} with other interconnects)",
         designs.len(),
         nocs - builtins,
@@ -180,7 +180,7 @@ fn area_model_ranks_designs_like_yosys() {
         .position(|a| a.name() == "os_8x8_broadcast_chain")
         .unwrap();
     eprintln!(
-        "os_8x8: model logic {:.0} -> {:.0} um2 with buses, Yosys compute cells {} -> {}",
+        "os_8x8: model compute unit {:.0} -> {:.0} um2 with buses, Yosys compute cells {} -> {}",
         model[os8], model[os8b], cells[os8], cells[os8b]
     );
     assert!(model[os8b] < model[os8] && cells[os8b] < cells[os8]);
@@ -215,13 +215,29 @@ fn read_select_ranks_like_the_top_modules_cells() {
             designs.push(s.validate().unwrap());
         }
     }
-    let cells = synth_each(&designs, |arch| {
+    let reports = synth_each(&designs, |arch| {
         let design = tessera_rtl_gen::emit(arch).unwrap();
         let r = tessera_verif::synth::synth_alone(&design, &tools, &design.top)
             .unwrap_or_else(|e| panic!("{e}"));
         let own = r.own_cells.get(&design.top).copied();
-        own.expect("the top module's own cells")
+        let and = r.cells_by_type.get("$_AND_").copied().unwrap_or(0);
+        (own.expect("the top module's own cells"), and)
     });
+    // Yosys maps each `hit ? word : 0` bit to one AND gate: the model's AND count is all of them,
+    // and the top module's other logic (the hit compares) adds only a few percent more
+    for (a, &(_, and)) in designs.iter().zip(&reports) {
+        let model = tessera_sim::area::read_select_and_or(a).0;
+        eprintln!(
+            "{:<12} model AND gates {model:>6}  yosys $_AND_ {and:>6}",
+            a.name()
+        );
+        assert!(
+            model <= and && and * 100 <= model * 105,
+            "{}: {and} AND cells, the model counts {model}",
+            a.name()
+        );
+    }
+    let cells: Vec<f64> = reports.iter().map(|r| r.0 as f64).collect();
     let model: Vec<f64> = designs
         .iter()
         .map(|a| tessera_sim::area::read_select_gates(a) as f64)
