@@ -184,7 +184,23 @@ pub fn estimate(r: &EstimateReport, arch: &Arch) {
         );
     }
     totals(&r.totals, Some(arch.clock_mhz()), &r.not_modelled);
-    outln!("  area {:.0} µm²", r.area_um2);
+    let a = &r.area;
+    outln!(
+        "  area (µm²): total {:.0}; SRAM {:.0} (input {:.0}, weight {:.0}, accumulator {:.0}); PE \
+         array {:.0} (MACs {:.0}, registers {:.0}); skew registers {:.0}; write-back adders {:.0}; \
+         buffer read select {:.0} (controller, DMA and wires left out: sim/src/area.rs)",
+        r.area_um2,
+        a.sram_um2,
+        a.sram_input_um2,
+        a.sram_weight_um2,
+        a.sram_accumulator_um2,
+        a.pe_array_um2,
+        a.pe_mac_um2,
+        a.pe_registers_um2,
+        a.skew_registers_um2,
+        a.writeback_adders_um2,
+        a.read_select_um2
+    );
     let i = &r.interconnect;
     outln!(
         "  interconnect: stream {:?}, reduce {:?}: {} links ({} bits), {} register bits, {} tree adders; registers crossed: at most {} from a port to a PE, {} from a PE's sum to the accumulator",

@@ -196,6 +196,8 @@ pub struct EstimateReport {
     pub layers: Vec<LayerEstimate>,
     pub totals: Totals,
     pub area_um2: f64,
+    /// The area by component ([`crate::area::Area`]; `total_um2` is `area_um2`).
+    pub area: crate::area::Area,
     /// The array's interconnect: its options and its graph's measures.
     pub interconnect: InterconnectReport,
     pub not_modelled: NotModelled,
@@ -294,6 +296,7 @@ pub fn estimate(arch: &Arch, w: &Workload, spec: &MappingSpec) -> Result<Estimat
         model: MODEL_NOTE,
         totals: totals(arch, layers.iter().map(|l| l.row()))?,
         area_um2: crate::area::Area::of(arch).total_um2,
+        area: crate::area::Area::of(arch),
         interconnect: InterconnectReport::of(arch)?,
         not_modelled: NotModelled::of(w),
         layers,
