@@ -404,6 +404,18 @@ pub fn store_lanes_of(words_per_cycle: u32, bytes_per_cycle: u32, word_bytes: u3
         .min(words_per_cycle.max(1))
 }
 
+/// The lanes of a channel shared by `subs` (docs/TIMING.md, "Systems"): as many read lanes as the
+/// largest `dram.words_per_cycle` of them and as many write lanes as the most store lanes of one.
+pub fn channel_lanes(subs: &[Arch]) -> (u32, u32) {
+    (
+        subs.iter()
+            .map(|a| a.dram().words_per_cycle())
+            .max()
+            .unwrap_or(1),
+        subs.iter().map(Arch::store_lanes).max().unwrap_or(1),
+    )
+}
+
 /// Highest clock accepted, and the lowest (a slower clock is surely a unit mistake).
 pub const MAX_CLOCK_MHZ: f64 = 10_000.0;
 pub const MIN_CLOCK_MHZ: f64 = 0.001;

@@ -1251,12 +1251,8 @@ impl SystemView {
             subs: sub_views(subs),
             bus_bytes: subs.iter().map(Arch::mem_bus_bytes).max().unwrap_or(1),
             id_bits: ID_BITS,
-            lanes: subs
-                .iter()
-                .map(|a| a.dram().words_per_cycle())
-                .max()
-                .unwrap_or(1),
-            st_lanes: subs.iter().map(Arch::store_lanes).max().unwrap_or(1),
+            lanes: tessera_arch::spec::channel_lanes(subs).0,
+            st_lanes: tessera_arch::spec::channel_lanes(subs).1,
             rd_lanes: sys_lanes(subs, |a| a.dram().words_per_cycle()),
             wr_lanes: sys_lanes(subs, Arch::store_lanes),
         }

@@ -27,6 +27,16 @@ pub struct SynthReport {
 }
 
 impl SynthReport {
+    /// The flip-flop cell types Yosys left without a reset (`$_DFF_*`, `$dff`, `$_ALDFF_*`): every
+    /// register of the templates has one, so this is empty for every design Tessera emits.
+    pub fn unreset_flip_flops(&self) -> Vec<&str> {
+        self.cells_by_type
+            .keys()
+            .map(String::as_str)
+            .filter(|t| t.starts_with("$_DFF") || t.starts_with("$dff") || t.starts_with("$_ALDFF"))
+            .collect()
+    }
+
     /// An error naming the latches, if synthesis inferred any (every register must be clocked).
     pub fn require_no_latches(&self, top: &str) -> Result<()> {
         if self.latches == 0 && self.inferred_latches.is_empty() {

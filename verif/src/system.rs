@@ -92,12 +92,8 @@ fn testbench(subs: &[Arch], design: &Design) -> Result<String> {
         latency: d0.latency().get(),
         bytes_per_cycle: d0.bytes_per_cycle(),
         bus_bytes: subs.iter().map(Arch::mem_bus_bytes).max().unwrap_or(1),
-        lanes: subs
-            .iter()
-            .map(|a| a.dram().words_per_cycle())
-            .max()
-            .unwrap_or(1),
-        st_lanes: subs.iter().map(Arch::store_lanes).max().unwrap_or(1),
+        lanes: tessera_arch::spec::channel_lanes(subs).0,
+        st_lanes: tessera_arch::spec::channel_lanes(subs).1,
         sub_lanes: subs.iter().map(|a| a.dram().words_per_cycle()).collect(),
         sub_st_lanes: subs.iter().map(Arch::store_lanes).collect(),
     }

@@ -314,11 +314,7 @@ fn synth_output_stationary_buses() {
     let Some(bus) = synth(&os_buses("os_4x4", "os_4x4_b")) else {
         return;
     };
-    let unreset: Vec<_> = bus
-        .cells_by_type
-        .keys()
-        .filter(|t| t.starts_with("$_DFF") || t.starts_with("$dff") || t.starts_with("$_ALDFF"))
-        .collect();
+    let unreset = bus.unreset_flip_flops();
     assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
     println!(
         "os_4x4: {} cells systolic, {} with buses; flip-flops {:?} / {:?}",
@@ -372,11 +368,7 @@ fn synth_transfer_slots() {
     let Some(r) = synth(&with_slots(&builtin("ws_1x1"), 3)) else {
         return;
     };
-    let unreset: Vec<_> = r
-        .cells_by_type
-        .keys()
-        .filter(|t| t.starts_with("$_DFF") || t.starts_with("$dff") || t.starts_with("$_ALDFF"))
-        .collect();
+    let unreset = r.unreset_flip_flops();
     assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
 }
 
@@ -408,11 +400,7 @@ fn lint_and_synth_buffers_deeper_than_65536_words() {
     assert!(ctrl.contains("wire [3:0] f_flags = instr[11:8];"), "{ctrl}");
     lint(&deep);
     let Some(r) = synth(&deep) else { return };
-    let unreset: Vec<_> = r
-        .cells_by_type
-        .keys()
-        .filter(|t| t.starts_with("$_DFF") || t.starts_with("$dff") || t.starts_with("$_ALDFF"))
-        .collect();
+    let unreset = r.unreset_flip_flops();
     assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
 }
 
@@ -477,10 +465,6 @@ fn synth_words_per_cycle() {
     let Some(r) = synth(&arch) else {
         return;
     };
-    let unreset: Vec<_> = r
-        .cells_by_type
-        .keys()
-        .filter(|t| t.starts_with("$_DFF") || t.starts_with("$dff") || t.starts_with("$_ALDFF"))
-        .collect();
+    let unreset = r.unreset_flip_flops();
     assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
 }

@@ -257,11 +257,7 @@ fn a_system_with_several_words_per_cycle_lints_clean_and_synthesises_without_lat
     let r = tessera_verif::synth(&design, &t).unwrap_or_else(|e| panic!("{e}"));
     r.require_no_latches(&design.top).unwrap();
     assert_eq!(r.latches, 0);
-    let unreset: Vec<_> = r
-        .cells_by_type
-        .keys()
-        .filter(|t| t.starts_with("$_DFF") || t.starts_with("$dff") || t.starts_with("$_ALDFF"))
-        .collect();
+    let unreset = r.unreset_flip_flops();
     assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
     for a in &subs {
         let p = u64::from(a.dram().words_per_cycle());
@@ -335,6 +331,42 @@ fn k(i: u64, b: u64, w: u64) -> u64 {
 /// The same with up to `p` words per cycle: `max(⌊i/p⌋, ⌈(i+1)·b/w⌉ - 1)`.
 fn kp(i: u64, b: u64, w: u64, p: u64) -> u64 {
     (i / p).max(((i + 1) * b).div_ceil(w) - 1)
+}
+
+/// The three programs of the FIFO cases: sub 0 three SYNCs and a LOAD of `n[0]` input words; sub
+/// 1 two weight LOADs of `n[1]` and `n[2]` words (the second from `w2`); sub 2 a STORE of `n[3]`
+/// words (to `st`).
+fn fifo_programs(n: [u64; 4], w2: u32, st: u32) -> [Vec<tessera_arch::isa::Instr>; 3] {
+    use tessera_arch::isa::{unit, Instr, LoadTarget};
+    let load = |target, count: u64, dram_addr| Instr::Load {
+        target,
+        count: count as u16,
+        dram_addr,
+        sram_addr: 0,
+    };
+    let sync = Instr::Sync { mask: unit::DMA };
+    [
+        vec![
+            sync,
+            sync,
+            sync,
+            load(LoadTarget::Input, n[0], 0),
+            Instr::Halt,
+        ],
+        vec![
+            load(LoadTarget::Weight, n[1], 16),
+            load(LoadTarget::Weight, n[2], w2),
+            Instr::Halt,
+        ],
+        vec![
+            Instr::Store {
+                count: n[3] as u16,
+                dram_addr: st,
+                sram_addr: 0,
+            },
+            Instr::Halt,
+        ],
+    ]
 }
 
 /// The system's cycles by both engines of the cycle simulator, each sub-accelerator on its own
@@ -453,7 +485,7 @@ fn mixed_words_per_cycle_match_the_simulator() {
 /// LOAD, issued after sub 0 began requesting, waits behind it.
 #[test]
 fn grants_follow_the_contract_exactly() {
-    use tessera_arch::isa::{unit, Instr, LoadTarget};
+    use tessera_arch::isa::Instr;
     let Some(t) = tools(false) else { return };
     let a = arch("ws_2x3", 2, 5, false);
     let (w, l) = (2u64, 5u64);
@@ -463,35 +495,7 @@ fn grants_follow_the_contract_exactly() {
         u64::from(a.accumulator().word_bytes()),
     );
     let (n0, n1, n1b, n2) = (4u64, 3u64, 2u64, 2u64);
-    let load = |target, count: u64, dram_addr| Instr::Load {
-        target,
-        count: count as u16,
-        dram_addr,
-        sram_addr: 0,
-    };
-    let sync = Instr::Sync { mask: unit::DMA };
-    let programs = [
-        vec![
-            sync,
-            sync,
-            sync,
-            load(LoadTarget::Input, n0, 0),
-            Instr::Halt,
-        ],
-        vec![
-            load(LoadTarget::Weight, n1, 16),
-            load(LoadTarget::Weight, n1b, 32),
-            Instr::Halt,
-        ],
-        vec![
-            Instr::Store {
-                count: n2 as u16,
-                dram_addr: 128,
-                sram_addr: 0,
-            },
-            Instr::Halt,
-        ],
-    ];
+    let programs = fifo_programs([n0, n1, n1b, n2], 32, 128);
     // the contract, transfer by transfer (a transfer's last busy cycle D; HALT completes in D + 1,
     // so the count is D + 2)
     let want0 = 4; // sub 0's LOAD issues in cycle 3
@@ -529,7 +533,7 @@ fn grants_follow_the_contract_exactly() {
 /// granted transfer is paced from its grant, not from its issue.
 #[test]
 fn grants_with_several_words_per_cycle_follow_the_contract_exactly() {
-    use tessera_arch::isa::{unit, Instr, LoadTarget};
+    use tessera_arch::isa::Instr;
     let Some(t) = tools(false) else { return };
     let (w, l) = (32u64, 5u64);
     let a0 = arch("ws_2x3", w as i64, l as i64, false);
@@ -542,35 +546,7 @@ fn grants_with_several_words_per_cycle_follow_the_contract_exactly() {
         u64::from(a0.accumulator().word_bytes()),
     );
     let (n0, n1, n1b, n2) = (9u64, 11u64, 6u64, 16u64);
-    let load = |target, count: u64, dram_addr| Instr::Load {
-        target,
-        count: count as u16,
-        dram_addr,
-        sram_addr: 0,
-    };
-    let sync = Instr::Sync { mask: unit::DMA };
-    let programs = [
-        vec![
-            sync,
-            sync,
-            sync,
-            load(LoadTarget::Input, n0, 0),
-            Instr::Halt,
-        ],
-        vec![
-            load(LoadTarget::Weight, n1, 16),
-            load(LoadTarget::Weight, n1b, 64),
-            Instr::Halt,
-        ],
-        vec![
-            Instr::Store {
-                count: n2 as u16,
-                dram_addr: 256,
-                sram_addr: 0,
-            },
-            Instr::Halt,
-        ],
-    ];
+    let programs = fifo_programs([n0, n1, n1b, n2], 64, 256);
     let (p0, p1, p2) = (1, 2, 4);
     let want0 = 4; // sub 0's LOAD issues in cycle 3
     let g1 = 1; // tie with sub 2 in cycle 1: index 1 first
