@@ -18,8 +18,7 @@
 //!   with random data, half the writes changing the bit ([`Tech::register_energy`]);
 //! - **wires**: energy per bit moved one mm, random data ([`Tech::wire_energy`]);
 //! - **SRAM**: a CACTI-fitted model of one bank from its capacity, word width and ports
-//!   ([`Tech::sram_bank`], one fit per arrangement of ports, [`SramPorts`]: input and weight banks
-//!   have one read and one write port, accumulator banks two read ports and one write port): a bank of N bits with W-bit words is m = ceil(W / max_macro_word_bits)
+//!   ([`Tech::sram_bank`], [`SramPorts`]: every bank has one read and one write port): a bank of N bits with W-bit words is m = ceil(W / max_macro_word_bits)
 //!   macros side by side, all accessed together, and
 //!   `area = a_bit N + a_word W + a_macro m`,
 //!   `E = m (e_macro + e_sqrt sqrt(N/m)) + e_word_sqrt W sqrt(N/m) + e_word W` (reads and writes
@@ -73,33 +72,33 @@ pub struct SramFit {
     pub write_pj: SramEnergySpec,
 }
 
-/// The SRAM model's figures: one fit per arrangement of ports the design's banks have
-/// (docs/TIMING.md, "Word widths": input and weight banks one read and one write port, accumulator
-/// banks two read ports and one write port).
+/// The SRAM model's figures for the banks' ports (docs/TIMING.md, "Word widths": every bank has one
+/// read and one write port; the accumulator's read port serves the accumulate and the STORE reads,
+/// never in one cycle).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SramSpec {
     /// The widest word of one macro; a wider bank word is split over macros side by side.
     pub max_macro_word_bits: i64,
     pub one_read_one_write: SramFit,
-    pub two_read_one_write: SramFit,
 }
 
-/// The ports of an SRAM bank.
+/// The ports of an SRAM bank (one arrangement today; `arch/data/cacti7_sram.csv` also holds CACTI's
+/// runs of banks with one read-write port, "1rw", and with two read ports and one write port,
+/// "2r1w", for the designs that would have them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SramPorts {
-    /// One read port and one write port (input and weight banks).
+    /// One read port and one write port (every bank).
     OneReadOneWrite,
-    /// Two read ports and one write port (accumulator banks: the accumulate read and the STORE's).
-    TwoReadOneWrite,
 }
 
 impl SramPorts {
     /// The ports a buffer's banks have.
     pub fn of(kind: crate::BufferKind) -> SramPorts {
         match kind {
-            crate::BufferKind::Input | crate::BufferKind::Weight => SramPorts::OneReadOneWrite,
-            crate::BufferKind::Accumulator => SramPorts::TwoReadOneWrite,
+            crate::BufferKind::Input
+            | crate::BufferKind::Weight
+            | crate::BufferKind::Accumulator => SramPorts::OneReadOneWrite,
         }
     }
 
@@ -107,7 +106,6 @@ impl SramPorts {
     pub fn label(self) -> &'static str {
         match self {
             SramPorts::OneReadOneWrite => "1r1w",
-            SramPorts::TwoReadOneWrite => "2r1w",
         }
     }
 }
@@ -117,7 +115,6 @@ impl SramSpec {
     pub fn fit(&self, ports: SramPorts) -> &SramFit {
         match ports {
             SramPorts::OneReadOneWrite => &self.one_read_one_write,
-            SramPorts::TwoReadOneWrite => &self.two_read_one_write,
         }
     }
 }
@@ -239,10 +236,7 @@ impl Tech {
             "sram.max_macro_word_bits",
             || format!("must be between 1 and 65536, got {}", s.max_macro_word_bits),
         )?;
-        for (fit, p) in [
-            (&s.one_read_one_write, "sram.one_read_one_write"),
-            (&s.two_read_one_write, "sram.two_read_one_write"),
-        ] {
+        for (fit, p) in [(&s.one_read_one_write, "sram.one_read_one_write")] {
             positive(fit.area_um2.per_bit, &format!("{p}.area_um2.per_bit"))?;
             non_negative(
                 fit.area_um2.per_word_bit,
@@ -503,29 +497,13 @@ mod tests {
         assert_eq!(bank(65536, 17).macros, 2);
     }
 
-    /// A second read port costs area and energy at every size (CACTI: about 1.7 times the area).
-    #[test]
-    fn a_second_read_port_costs_area_and_energy() {
-        for name in ["45nm", "32nm"] {
-            let t = Tech::builtin(name).unwrap();
-            for (bytes, word) in [(256, 4), (4096, 16), (131072, 16)] {
-                let one = t.sram_bank(bytes, word, SramPorts::OneReadOneWrite);
-                let two = t.sram_bank(bytes, word, SramPorts::TwoReadOneWrite);
-                assert!(two.area.get() > 1.4 * one.area.get(), "{name} {bytes} B");
-                assert!(two.read.get() > one.read.get() && two.write.get() > one.write.get());
-            }
-        }
-    }
-
     /// The coefficients in the technology files are the fit to the CACTI runs they cite: the mean
     /// relative errors stay near the ones the files state.
     #[test]
     fn sram_model_matches_the_cacti_runs_it_was_fitted_to() {
         for (name, node, ports, bounds) in [
             ("45nm", 45, SramPorts::OneReadOneWrite, [0.07, 0.27, 0.06]),
-            ("45nm", 45, SramPorts::TwoReadOneWrite, [0.07, 0.30, 0.08]),
             ("32nm", 32, SramPorts::OneReadOneWrite, [0.07, 0.28, 0.06]),
-            ("32nm", 32, SramPorts::TwoReadOneWrite, [0.07, 0.31, 0.10]),
         ] {
             let t = Tech::builtin(name).unwrap();
             let mut err = [0.0f64; 3];
@@ -568,10 +546,10 @@ mod tests {
             Some("multiplier[1].bits")
         );
         let mut s = Tech::default_45nm().spec;
-        s.sram.two_read_one_write.write_pj.per_macro = -1.0;
+        s.sram.one_read_one_write.write_pj.per_macro = -1.0;
         assert_eq!(
             Tech::validate(s).unwrap_err().field.as_deref(),
-            Some("sram.two_read_one_write.write_pj.per_macro")
+            Some("sram.one_read_one_write.write_pj.per_macro")
         );
         let mut s = Tech::default_45nm().spec;
         s.register_bit_um2 = f64::NAN;

@@ -31,7 +31,8 @@
 //! two are independent implementations of the contract, compared by `tessera-verif`.
 //!
 //! Modules (prefix = the arch name): `_top`, `_ctrl`, `_queue`, `_dma`, `_compute`, `_array`, `_pe`,
-//! `_sram` (1 write, 1 read port) and `_sram2r` (1 write, 2 read ports, for the accumulator).
+//! `_sram` (1 write, 1 read port; the accumulator's read port is shared by the accumulate and
+//! STORE reads, which a program never has on one bank at once: docs/TIMING.md, "Word widths").
 //!
 //! Systems ([`emit_system`], docs/TIMING.md "Systems: sub-accelerators sharing one DRAM channel"):
 //! up to 8 sub-accelerators, each its own design's modules generated with the DMA's channel
@@ -72,7 +73,7 @@ pub struct Design {
 }
 
 /// Module-name suffixes of the behavioural memories, which synthesis treats as black boxes.
-pub const BLACK_BOX_SUFFIXES: &[&str] = &["_sram", "_sram2r"];
+pub const BLACK_BOX_SUFFIXES: &[&str] = &["_sram"];
 
 /// Generate the Verilog for `arch`. An [`Arch`] is validated when it is built, so only what the
 /// templates themselves assume is checked here: a dataflow they implement, and the instruction field
@@ -260,14 +261,6 @@ fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
         render(
             &format!("{n}_sram"),
             views::SramView {
-                hdr: hdr(),
-                name: name(),
-            }
-            .render(),
-        )?,
-        render(
-            &format!("{n}_sram2r"),
-            views::Sram2rView {
                 hdr: hdr(),
                 name: name(),
             }

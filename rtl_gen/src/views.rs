@@ -427,13 +427,6 @@ pub(crate) struct SramView {
 }
 
 #[derive(Template)]
-#[template(path = "sram2r.v", escape = "none")]
-pub(crate) struct Sram2rView {
-    pub hdr: Header,
-    pub name: String,
-}
-
-#[derive(Template)]
 #[template(path = "queue.v", escape = "none")]
 pub(crate) struct QueueView {
     pub hdr: Header,

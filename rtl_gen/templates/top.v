@@ -423,8 +423,9 @@ module {{ name }}_top (
     assign w_rdata ={% for b in w_buf.banks %} (w_rhit_q[{{ b.idx }}] ? w_rdata_{{ b.idx }} : {{ w_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
 
 {% endif %}{% if st_lanes > 1 %}    // accumulator buffer: {{ acc_buf.nbanks }} bank(s) x {{ acc_buf.bank_depth }} words of {{ acc_bits / 8 }} B, each bank word-interleaved over
-    // {{ acc_buf.nlanes }} dual-read SRAMs of {{ acc_buf.lane_depth }} words; read port a: compute unit (accumulate), its write port: the
-    // compute unit's (both reach SRAM a mod {{ acc_buf.nlanes }}); read port b: the DMA's store read lane s reads SRAM s
+    // {{ acc_buf.nlanes }} SRAMs of {{ acc_buf.lane_depth }} words; its write port: the compute unit's (SRAM a mod {{ acc_buf.nlanes }}); its one read
+    // port: the compute unit's accumulate read (a: SRAM a mod {{ acc_buf.nlanes }}) or the DMA's store read lane s (b: SRAM s), never both
+    // in one cycle (a program never has a STORE and an accumulating COMPUTE on one bank at once)
     wire [{{ acc_buf.nbanks * acc_buf.nlanes - 1 }}:0] acc_rhit_a;
     wire [{{ acc_buf.nbanks * acc_buf.nlanes - 1 }}:0] acc_rhit_b;
     reg  [{{ acc_buf.nbanks * acc_buf.nlanes - 1 }}:0] acc_rhit_a_q;
@@ -433,24 +434,22 @@ module {{ name }}_top (
     wire [{{ ad.aw }}:0] acc_woff_{{ b.idx }} = {1'b0, acc_waddr} - {{ ad.aw + 1 }}'d{{ b.base }};
     wire [{{ ad.aw }}:0] acc_roff_a_{{ b.idx }} = {1'b0, acc_raddr_a} - {{ ad.aw + 1 }}'d{{ b.base }};
 {%- for l in acc_buf.lane_ids %}
-    wire [{{ acc_bits - 1 }}:0] acc_rdata_a_{{ b.idx }}_{{ l }};
-    wire [{{ acc_bits - 1 }}:0] acc_rdata_b_{{ b.idx }}_{{ l }};
+    wire [{{ acc_bits - 1 }}:0] acc_rdata_{{ b.idx }}_{{ l }};
     wire [{{ ad.aw }}:0] acc_roff_b_{{ b.idx }}_{{ l }} = {1'b0, acc_raddr_b[{{ ad.aw * l }} +: {{ ad.aw }}]} - {{ ad.aw + 1 }}'d{{ b.base }};
     wire acc_whit_{{ b.idx }}_{{ l }} = acc_woff_{{ b.idx }} < {{ ad.aw + 1 }}'d{{ acc_buf.bank_depth }} && acc_waddr[{{ acc_buf.lp - 1 }}:0] == {{ acc_buf.lp }}'d{{ l }};
     assign acc_rhit_a[{{ b.idx * acc_buf.nlanes + l }}] = acc_roff_a_{{ b.idx }} < {{ ad.aw + 1 }}'d{{ acc_buf.bank_depth }} && acc_raddr_a[{{ acc_buf.lp - 1 }}:0] == {{ acc_buf.lp }}'d{{ l }};
     assign acc_rhit_b[{{ b.idx * acc_buf.nlanes + l }}] = acc_roff_b_{{ b.idx }}_{{ l }} < {{ ad.aw + 1 }}'d{{ acc_buf.bank_depth }};
-    {{ name }}_sram2r #(.WIDTH({{ acc_bits }}), .DEPTH({{ acc_buf.lane_depth }}), .AW({{ acc_buf.lane_aw }})) u_acc_bank_{{ b.idx }}_{{ l }} (
-        .clk     (clk),
-        .rst     (rst),
-        .we      (acc_we && acc_whit_{{ b.idx }}_{{ l }}),
-        .waddr   (acc_woff_{{ b.idx }}[{{ acc_buf.lp + acc_buf.lane_aw - 1 }}:{{ acc_buf.lp }}]),
-        .wdata   (acc_wdata),
-        .re_a    (acc_re_a && acc_rhit_a[{{ b.idx * acc_buf.nlanes + l }}]),
-        .raddr_a (acc_roff_a_{{ b.idx }}[{{ acc_buf.lp + acc_buf.lane_aw - 1 }}:{{ acc_buf.lp }}]),
-        .rdata_a (acc_rdata_a_{{ b.idx }}_{{ l }}),
-        .re_b    (acc_re_b[{{ l }}] && acc_rhit_b[{{ b.idx * acc_buf.nlanes + l }}]),
-        .raddr_b (acc_roff_b_{{ b.idx }}_{{ l }}[{{ acc_buf.lp + acc_buf.lane_aw - 1 }}:{{ acc_buf.lp }}]),
-        .rdata_b (acc_rdata_b_{{ b.idx }}_{{ l }})
+    wire acc_re_b_{{ b.idx }}_{{ l }} = acc_re_b[{{ l }}] && acc_rhit_b[{{ b.idx * acc_buf.nlanes + l }}];
+    {{ name }}_sram #(.WIDTH({{ acc_bits }}), .DEPTH({{ acc_buf.lane_depth }}), .AW({{ acc_buf.lane_aw }})) u_acc_bank_{{ b.idx }}_{{ l }} (
+        .clk   (clk),
+        .rst   (rst),
+        .we    (acc_we && acc_whit_{{ b.idx }}_{{ l }}),
+        .waddr (acc_woff_{{ b.idx }}[{{ acc_buf.lp + acc_buf.lane_aw - 1 }}:{{ acc_buf.lp }}]),
+        .wdata (acc_wdata),
+        .re    ((acc_re_a && acc_rhit_a[{{ b.idx * acc_buf.nlanes + l }}]) || acc_re_b_{{ b.idx }}_{{ l }}),
+        .raddr (acc_re_b_{{ b.idx }}_{{ l }} ? acc_roff_b_{{ b.idx }}_{{ l }}[{{ acc_buf.lp + acc_buf.lane_aw - 1 }}:{{ acc_buf.lp }}]
+                                          : acc_roff_a_{{ b.idx }}[{{ acc_buf.lp + acc_buf.lane_aw - 1 }}:{{ acc_buf.lp }}]),
+        .rdata (acc_rdata_{{ b.idx }}_{{ l }})
     );
 {%- endfor %}
 {%- endfor %}
@@ -465,34 +464,32 @@ module {{ name }}_top (
 {%- endfor %}
         end
     end
-    assign acc_rdata_a ={% for b in acc_buf.banks %}{% for l in acc_buf.lane_ids %} (acc_rhit_a_q[{{ b.idx * acc_buf.nlanes + l }}] ? acc_rdata_a_{{ b.idx }}_{{ l }} : {{ acc_bits }}'d0){% if !(loop.last && b.idx + 1 == acc_buf.nbanks) %} |{% endif %}{% endfor %}{% endfor %};
+    assign acc_rdata_a ={% for b in acc_buf.banks %}{% for l in acc_buf.lane_ids %} (acc_rhit_a_q[{{ b.idx * acc_buf.nlanes + l }}] ? acc_rdata_{{ b.idx }}_{{ l }} : {{ acc_bits }}'d0){% if !(loop.last && b.idx + 1 == acc_buf.nbanks) %} |{% endif %}{% endfor %}{% endfor %};
 {%- for l in acc_buf.lane_ids %}
-    assign acc_rdata_b[{{ acc_bits * l }} +: {{ acc_bits }}] ={% for b in acc_buf.banks %} (acc_rhit_b_q[{{ b.idx * acc_buf.nlanes + l }}] ? acc_rdata_b_{{ b.idx }}_{{ l }} : {{ acc_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+    assign acc_rdata_b[{{ acc_bits * l }} +: {{ acc_bits }}] ={% for b in acc_buf.banks %} (acc_rhit_b_q[{{ b.idx * acc_buf.nlanes + l }}] ? acc_rdata_{{ b.idx }}_{{ l }} : {{ acc_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
 {%- endfor %}
 {% else %}    // accumulator buffer: {{ acc_buf.nbanks }} bank(s) x {{ acc_buf.bank_depth }} words of {{ acc_bits / 8 }} B;
-    // read port a: compute unit (accumulate), read port b: DMA (store)
+    // one read port per bank: the compute unit's accumulate read (a) or the DMA's store read (b), never
+    // both in one cycle (a program never has a STORE and an accumulating COMPUTE on one bank at once)
     wire [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_a;
     wire [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_b;
     reg  [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_a_q;
     reg  [{{ acc_buf.nbanks - 1 }}:0] acc_rhit_b_q;
 {%- for b in acc_buf.banks %}
-    wire [{{ acc_bits - 1 }}:0] acc_rdata_a_{{ b.idx }};
-    wire [{{ acc_bits - 1 }}:0] acc_rdata_b_{{ b.idx }};
+    wire [{{ acc_bits - 1 }}:0] acc_rdata_{{ b.idx }};
     wire acc_whit_{{ b.idx }} = ({1'b0, acc_waddr} - {{ ad.aw + 1 }}'d{{ b.base }}) < {{ ad.aw + 1 }}'d{{ acc_buf.bank_depth }};
     assign acc_rhit_a[{{ b.idx }}] = ({1'b0, acc_raddr_a} - {{ ad.aw + 1 }}'d{{ b.base }}) < {{ ad.aw + 1 }}'d{{ acc_buf.bank_depth }};
     assign acc_rhit_b[{{ b.idx }}] = ({1'b0, acc_raddr_b} - {{ ad.aw + 1 }}'d{{ b.base }}) < {{ ad.aw + 1 }}'d{{ acc_buf.bank_depth }};
-    {{ name }}_sram2r #(.WIDTH({{ acc_bits }}), .DEPTH({{ acc_buf.bank_depth }}), .AW({{ acc_buf.aw }})) u_acc_bank_{{ b.idx }} (
-        .clk     (clk),
-        .rst     (rst),
-        .we      (acc_we && acc_whit_{{ b.idx }}),
-        .waddr   (acc_waddr[{{ acc_buf.aw - 1 }}:0] - {{ acc_buf.aw }}'d{{ b.row_base }}),
-        .wdata   (acc_wdata),
-        .re_a    (acc_re_a && acc_rhit_a[{{ b.idx }}]),
-        .raddr_a (acc_raddr_a[{{ acc_buf.aw - 1 }}:0] - {{ acc_buf.aw }}'d{{ b.row_base }}),
-        .rdata_a (acc_rdata_a_{{ b.idx }}),
-        .re_b    (acc_re_b && acc_rhit_b[{{ b.idx }}]),
-        .raddr_b (acc_raddr_b[{{ acc_buf.aw - 1 }}:0] - {{ acc_buf.aw }}'d{{ b.row_base }}),
-        .rdata_b (acc_rdata_b_{{ b.idx }})
+    wire acc_re_b_{{ b.idx }} = acc_re_b && acc_rhit_b[{{ b.idx }}];
+    {{ name }}_sram #(.WIDTH({{ acc_bits }}), .DEPTH({{ acc_buf.bank_depth }}), .AW({{ acc_buf.aw }})) u_acc_bank_{{ b.idx }} (
+        .clk   (clk),
+        .rst   (rst),
+        .we    (acc_we && acc_whit_{{ b.idx }}),
+        .waddr (acc_waddr[{{ acc_buf.aw - 1 }}:0] - {{ acc_buf.aw }}'d{{ b.row_base }}),
+        .wdata (acc_wdata),
+        .re    ((acc_re_a && acc_rhit_a[{{ b.idx }}]) || acc_re_b_{{ b.idx }}),
+        .raddr ((acc_re_b_{{ b.idx }} ? acc_raddr_b[{{ acc_buf.aw - 1 }}:0] : acc_raddr_a[{{ acc_buf.aw - 1 }}:0]) - {{ acc_buf.aw }}'d{{ b.row_base }}),
+        .rdata (acc_rdata_{{ b.idx }})
     );
 {%- endfor %}
     always @(posedge clk) begin
@@ -504,7 +501,7 @@ module {{ name }}_top (
             if (acc_re_b) acc_rhit_b_q <= acc_rhit_b;
         end
     end
-    assign acc_rdata_a ={% for b in acc_buf.banks %} (acc_rhit_a_q[{{ b.idx }}] ? acc_rdata_a_{{ b.idx }} : {{ acc_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
-    assign acc_rdata_b ={% for b in acc_buf.banks %} (acc_rhit_b_q[{{ b.idx }}] ? acc_rdata_b_{{ b.idx }} : {{ acc_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+    assign acc_rdata_a ={% for b in acc_buf.banks %} (acc_rhit_a_q[{{ b.idx }}] ? acc_rdata_{{ b.idx }} : {{ acc_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
+    assign acc_rdata_b ={% for b in acc_buf.banks %} (acc_rhit_b_q[{{ b.idx }}] ? acc_rdata_{{ b.idx }} : {{ acc_bits }}'d0){% if !loop.last %} |{% endif %}{% endfor %};
 {% endif %}endmodule
 

@@ -132,7 +132,6 @@ fn file_order_and_names_are_fixed() {
             "ws_4x4_pe.v",
             "ws_4x4_array.v",
             "ws_4x4_sram.v",
-            "ws_4x4_sram2r.v",
             "ws_4x4_queue.v",
             "ws_4x4_ctrl.v",
             "ws_4x4_dma.v",
@@ -226,7 +225,7 @@ fn system_shares_modules_of_one_arch_and_keeps_single_designs_apart() {
     let d = emit_system("sys3", &subs).unwrap();
     let names: Vec<&str> = d.files.iter().map(|f| f.name.as_str()).collect();
     // ws_2x3 once, os_2x3 once, then the arbiter and the system top
-    assert_eq!(names.len(), 9 + 9 + 2, "{names:?}");
+    assert_eq!(names.len(), 8 + 8 + 2, "{names:?}");
     assert_eq!(names.iter().filter(|n| **n == "ws_2x3_top.v").count(), 1);
     assert_eq!(
         names[names.len() - 2..],
@@ -254,15 +253,7 @@ fn system_shares_modules_of_one_arch_and_keeps_single_designs_apart() {
         .text;
     assert!(!top.contains("dram_grant"));
     // the memories of every sub are black boxes, once
-    assert_eq!(
-        d.black_box_modules(),
-        [
-            "ws_2x3_sram",
-            "ws_2x3_sram2r",
-            "os_2x3_sram",
-            "os_2x3_sram2r"
-        ]
-    );
+    assert_eq!(d.black_box_modules(), ["ws_2x3_sram", "os_2x3_sram"]);
     assert_eq!(d.prefix(), "sys3");
     let again = emit_system("sys3", &subs).unwrap();
     assert_eq!(again.content_hash(), d.content_hash());
@@ -652,127 +643,127 @@ fn shallow_designs() -> Vec<tessera_arch::Arch> {
 const BEFORE_WIDE_ADDRESSES: &[(&str, &str)] = &[
     (
         "ws_1x1",
-        "e66cebe853530366f8fd45fa70287fd9f877c9f74efcef4c6125fa9ca3b8f5dd",
+        "e6fbaef0499658a472d4cf8a15c7cd537b1a2bb916d15df587904c376e2c9798",
     ),
     (
         "ws_2x3",
-        "3a3357676e23980d1b70bcf6e9c1163306ac806125965667b92a13e5ebc4bdf9",
+        "eb93555c7503af0e6a8498be281441c3f0e8d686a385ed9558c3c7b436f935bf",
     ),
     (
         "ws_4x4",
-        "94e242668ef9a77742107c90ede83bd249bfbb39270c57bf0893ab722ab772cd",
+        "c97cbd91bc7f31ca75d3afa3a7cbefbf7af45722596d8f45c44313df1675dcd0",
     ),
     (
         "ws_8x8",
-        "914061274fa18af9271ca9b15382333d529c81e244b080fbdedf3f78bdd57c77",
+        "34156aaee9e7525f3f48cc1a8bb61bd1e7575795536a55cedc2b907346eb2c19",
     ),
     (
         "ws_16x16",
-        "c67315359e8f3060e3741978cba767b088e7dc8bd2a9593c106259c39b9521e3",
+        "35f0f0f305520b3fa510d1a5a9edfa90655e4e9b73b6edf74ec2d28e91419980",
     ),
     (
         "ws_32x32",
-        "7680dab4587dffd8da6baf3a15600202dbc951f65acaa025183246427f48831e",
+        "349d7634db69ac68793a195f895dee39b6ab969082cb16b64c6efddc49c7766c",
     ),
     (
         "os_1x1",
-        "c45142ba4433809d3728a10a6353460c1005236be73909345ba6e4f75bb8a49e",
+        "80a14d74d49c9a13869a637878f93765b39ddc4af7d21b099ebd83defee54bf7",
     ),
     (
         "os_2x3",
-        "ebbbf4e5e511bc90c7a8602fc836eb56a53ce23a8ac895283d21fa6f22c7919d",
+        "0bf91f0dc0012bf72d3214b116e3592122a8c2429bc25e024c7b3280fcaa3f19",
     ),
     (
         "os_4x4",
-        "6ffe5dcb64c6b20205f6223825c7b079acd3ef6f0623abde03acea55b0cdb7cc",
+        "bae6e638344f4791266139b515c4e0609666e02793bb279383995877be5a16c3",
     ),
     (
         "os_8x8",
-        "447ec8d95c4064168f7c53bc87a467a87bd0687ddd91ac41354f9b02e4ea9ba8",
+        "12668c38c87a9c674117b62b370106ac16e720404f8622906fc360a7153c9757",
     ),
     (
         "os_16x16",
-        "7935dc7afb5dce277bb282ddfc793c070ccd47a6dace50756cac084bbeb28b21",
+        "8e4de236c8c0aeacf8ca8d68e074450d687ac4ab253297a1dff94eb858d7407e",
     ),
     (
         "os_32x32",
-        "e86bbbd45cb6233b4bc0908b17ea029da6def6746e687cf6b0e213dd847f3d14",
+        "5df211912bc439f21d512e60bf27a92ab4c0ab405062da65dc50b49498f050dc",
     ),
     (
         "is_1x1",
-        "bed72c43d507ff237945d6afbd7ecc9d69dcad3d8faf4ea58d2125ea6c0eb309",
+        "8c75f25e23153affbad6eb5e4fa5f4af94071398daa725d6f66219fd7253f71e",
     ),
     (
         "is_2x3",
-        "3493e8cba5dcb0c802bcb5bc4b0458aca1cd1d113797332ab3b230d20e96291b",
+        "c5c4297ca6cea4e9a6ea76487a56ecf80dd992a0151ace753264eeff890681bd",
     ),
     (
         "is_4x4",
-        "46d6a26f609f2c5db1d55d31daa8b8256d764da35f121fbf32579b04efa652b7",
+        "a4750bc77f46918eaea2e1c62a7c59841858d4d446d907da4ba951e8b66149ee",
     ),
     (
         "is_8x8",
-        "d027124c98a48d9fb7ee8a449e64e83d758009956941d4ad44430d11c3934e21",
+        "53b83ea020b6d1338f26f3f61934b5b6d347fd38193eb5a79863794320b21158",
     ),
     (
         "is_16x16",
-        "4ebc1a2cbc295fe6a8262a4ea34b8191540fa58cea34becb0c2a3128be25eb97",
+        "750fdfe2edabcf4b0dc5ce2964e8893dfc22ccb6d92c2ce59ff0192a8c1585bf",
     ),
     (
         "is_32x32",
-        "9351bb593ebe59d8474f8b12d09ab550e72d846cd8705acd04997a4f7f1957ab",
+        "1db8ecb25b7323141b76ecc3de88387822ee0da919b2f6cfc80906d465619af0",
     ),
     (
         "tpu_like",
-        "687611d26dfaed93eef82eb65fe7ff73b4a6d9db05023e38f451b15cdeb360f3",
+        "892531f33be37680e47237398ff00425a8b490710da5fb4f00c9fcbc4bb5cdc0",
     ),
     (
         "gemmini",
-        "ec98c55f750ff8a209da5500a1a6e06ed0befdebe24f04974c9ed7d304d98ba8",
+        "921b223a2ad0812742a1a776dbdc05820c1ea14d6761910167506afa02cae726",
     ),
     (
         "nvdla_like",
-        "d76a8f1e61692d6ddf3f24d93cfa866dcd36277c746685acb1d36952d1daf9f8",
+        "4757911ed83a602218108bb1b696a43b47c9912d8f78bfd724c8cb1303582c47",
     ),
     (
         "shidiannao_like",
-        "13d83a11317ccd6c22b1f1d116f381191b0cfdee5ac836b2b04550ab9d1d9723",
+        "649ccee1935c682a3b2919d625e478a330b5839a4d2123bc5479533d80ab8925",
     ),
     (
         "eyeriss_like",
-        "ebe4113d16f1f9bebd1ca18b37caf21dde57ab70754f097aa45084e38f01edc8",
+        "0f969461e88b13435519d50645264b64253b901fb5d26130434170a9c21fe6aa",
     ),
     (
         "edge_ws",
-        "8752f1bf8044f0fd268fc347d472ef2c7c71cffa4fcb8646a5ea6deee9f4075a",
+        "73397398cfeca5f52d0c3a7689b2313df03ca133334872845bb2f36ed6253942",
     ),
     (
         "edge_ws_o4",
-        "d9f0bb538b0eabc9a1737fe672761527164190429daebf4811583884d7d156fc",
+        "7d28daff5604e4d28d2a583b6a2c998f29828fc538c2708f6c3ed9eccb7e6213",
     ),
     (
         "edge_os",
-        "4e90d0005f6b32e25caeaf804bacacfda58907731f598ee0413e7c24e5b3f104",
+        "e885a4b1d8246c4a164c30439c5bd093786ff1f1f3603f1c799175cfe3dbb50c",
     ),
     (
         "edge_os_o4",
-        "fa62d1266453856eb154838ee3dc812496675448432af70a2de699a700195920",
+        "90e2050b4765722c774e9446b14fb60b7e9643cb7ed50ef94a0e9f242cb5096d",
     ),
     (
         "edge_is",
-        "74f850753afc07bccbc5889832ddc5ff5604450fe79c7b0a5224486c25de1246",
+        "a3c0ddddde38fd8287d26b4c433830931a1d527a1dc9f9a5e6b9fde57c595a3b",
     ),
     (
         "edge_is_o4",
-        "ebc575827d3b091ff927b036be64638d34546f410bc61377588fd57ec4aa38ed",
+        "cb98b78c5241e26c13a419fb81f46e6f995e5132edd5f4125cb791e42384fa00",
     ),
     (
         "edge_db",
-        "4369e8d12339017b389b473e64a8ca1c6b7886ec8aac3827b1ea9ff06b35466f",
+        "414f860749bf3a4cb8125d491fc02a86eba4645731e8a9ffb23e67f0f1affb2d",
     ),
     (
         "edge_bt",
-        "0de4904c6950735185d43599e6716c2b302748916eda52ac769fc0c81703be3a",
+        "a8c9101342d8dd07454b3e977e3f0afd28554f0f8e08c4f8d6e2650618eeafd4",
     ),
 ];
 

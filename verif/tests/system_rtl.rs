@@ -218,7 +218,8 @@ fn two_sub_system_lints_clean_and_synthesises_without_latches() {
     r.require_no_latches(&design.top).unwrap();
     assert_eq!(r.latches, 0);
     for a in &subs {
-        let banks = u64::from(a.input().banks() + a.weight().banks());
+        // input, weight and accumulator banks: one 1R1W SRAM each
+        let banks = u64::from(a.input().banks() + a.weight().banks() + a.accumulator().banks());
         assert_eq!(
             r.cells_by_type.get(&format!("{}_sram", a.name())),
             Some(&banks)
@@ -260,8 +261,10 @@ fn a_system_with_several_words_per_cycle_lints_clean_and_synthesises_without_lat
     let unreset = r.unreset_flip_flops();
     assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
     for a in &subs {
+        // P SRAMs per input and weight bank, S per accumulator bank
         let p = u64::from(a.dram().words_per_cycle());
-        let banks = u64::from(a.input().banks() + a.weight().banks()) * p;
+        let banks = u64::from(a.input().banks() + a.weight().banks()) * p
+            + u64::from(a.accumulator().banks() * a.store_lanes());
         assert_eq!(
             r.cells_by_type.get(&format!("{}_sram", a.name())),
             Some(&banks),

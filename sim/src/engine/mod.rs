@@ -25,7 +25,7 @@ use crate::energy::Energy;
 use crate::trace::{TraceEvent, Tracer};
 use serde::{Deserialize, Serialize};
 use tessera_arch::gather::{Gather, GatherRegs, ReadReq};
-use tessera_arch::isa::{Instr, LoadTarget, Program};
+use tessera_arch::isa::{unit, Instr, LoadTarget, Program};
 use tessera_arch::Arch;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_core::Cycles;
@@ -235,7 +235,11 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
     };
     let fits = |a: u64, n: u64, depth: u64| a + n <= depth;
     let mut halted = false;
+    let mut ports = AccumulatorReadPort::new(arch);
     for (i, ins) in program.instrs.iter().enumerate() {
+        if let Some(m) = ports.issue(arch, ins) {
+            return err(i, m);
+        }
         match *ins {
             Instr::Load {
                 target,
@@ -330,6 +334,108 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
         return Err(Diagnostic::new("program has no HALT"));
     }
     Ok(())
+}
+
+/// The accumulator banks' one read port, shared by the compute unit's accumulate reads and the
+/// DMA's STORE reads (docs/TIMING.md, "Word widths"): a program must never have a STORE and an
+/// accumulating COMPUTE in flight together on a common bank. Checked statically, so both engines
+/// refuse the same programs: an instruction is *possibly in flight* from its issue until a SYNC
+/// that waits for it (bit dma: every LOAD and STORE; bit compute: every COMPUTE; bit prev_compute:
+/// every COMPUTE but the most recently issued), and, without double-buffered weights, a COMPUTE
+/// issues only when the unit is idle, so issuing one ends every earlier one. A STORE that issues
+/// while an accumulating COMPUTE on one of its banks is possibly in flight, or an accumulating
+/// COMPUTE that issues while such a STORE is, is refused. The lowering never does either: a STORE
+/// reads the accumulator half the COMPUTEs of the next output tile do not touch, and it is ordered
+/// behind the last COMPUTE of its own tile (mapping/src/lower.rs).
+struct AccumulatorReadPort {
+    bank_depth: u64,
+    /// Without double-buffered weights, a COMPUTE issues only into an idle unit.
+    overlapped: bool,
+    /// COMPUTEs possibly in flight, oldest first: the accumulator banks each reads, if it
+    /// accumulates.
+    computes: Vec<Option<(u64, u64)>>,
+    /// STOREs possibly in flight: the banks each reads.
+    stores: Vec<(u64, u64)>,
+}
+
+impl AccumulatorReadPort {
+    fn new(arch: &Arch) -> Self {
+        AccumulatorReadPort {
+            bank_depth: u64::from(arch.accumulator().bank_depth().max(1)),
+            overlapped: arch.weight_double_buffered(),
+            computes: vec![],
+            stores: vec![],
+        }
+    }
+
+    /// The first and last bank of `n ≥ 1` words from `addr`.
+    fn banks(&self, addr: u32, n: u64) -> (u64, u64) {
+        let a = u64::from(addr);
+        (a / self.bank_depth, (a + n.max(1) - 1) / self.bank_depth)
+    }
+
+    /// Take `ins` at its issue; the conflict it makes, if any.
+    fn issue(&mut self, arch: &Arch, ins: &Instr) -> Option<String> {
+        let meet = |x: (u64, u64), y: (u64, u64)| x.0 <= y.1 && y.0 <= x.1;
+        let conflict = |what: &str, banks: (u64, u64)| {
+            Some(format!(
+                "{what} reaches accumulator banks {}..={} while {} on one of them may still be \
+                 in flight: the accumulator banks have one read port (docs/TIMING.md, \
+                 \"Word widths\"); put a SYNC between them",
+                banks.0,
+                banks.1,
+                if what.starts_with("STORE") {
+                    "an accumulating COMPUTE"
+                } else {
+                    "a STORE"
+                }
+            ))
+        };
+        match *ins {
+            Instr::Store {
+                count, sram_addr, ..
+            } => {
+                let b = self.banks(sram_addr, count.into());
+                if self.computes.iter().flatten().any(|&c| meet(c, b)) {
+                    return conflict("STORE", b);
+                }
+                self.stores.push(b);
+            }
+            Instr::Compute {
+                len,
+                out_addr,
+                accumulate,
+                ..
+            } => {
+                if !self.overlapped {
+                    self.computes.clear();
+                }
+                let reads = accumulate.then(|| {
+                    let (_, _, out) = compute_words(arch, len.into());
+                    self.banks(out_addr, out)
+                });
+                if let Some(b) = reads {
+                    if self.stores.iter().any(|&s| meet(s, b)) {
+                        return conflict("an accumulating COMPUTE", b);
+                    }
+                }
+                self.computes.push(reads);
+            }
+            Instr::Sync { mask } => {
+                if mask & unit::DMA != 0 {
+                    self.stores.clear();
+                }
+                if mask & unit::COMPUTE != 0 {
+                    self.computes.clear();
+                } else if mask & unit::PREV_COMPUTE != 0 {
+                    let keep = self.computes.len().saturating_sub(1);
+                    self.computes.drain(..keep);
+                }
+            }
+            _ => {}
+        }
+        None
+    }
 }
 
 /// A gathered word's request must lie inside the DRAM image (word `i` of its LOAD).
@@ -462,5 +568,71 @@ fn finish(mut m: Machine, cycles: u64, opts: &SimOptions) -> SimResult {
         },
         dram: m.dram,
         trace: m.tracer.events.map(crate::trace::canonical),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A STORE and an accumulating COMPUTE on one accumulator bank with no SYNC between them are
+    /// refused by both engines, with the instruction and the rule named; the same program with a
+    /// SYNC, or with the STORE in the other bank, runs.
+    #[test]
+    fn a_store_and_an_accumulating_compute_on_one_bank_are_refused() {
+        let arch = tessera_arch::builtin::arch("ws_4x4").unwrap();
+        let bank = arch.accumulator().bank_depth();
+        assert!(bank >= 6);
+        let compute = |accumulate| Instr::Compute {
+            len: 4,
+            in_addr: 0,
+            w_addr: 0,
+            out_addr: 0,
+            accumulate,
+        };
+        let store = |sram_addr| Instr::Store {
+            count: 2,
+            dram_addr: 0,
+            sram_addr,
+        };
+        let sync = |mask| Instr::Sync { mask };
+        let run = |instrs: Vec<Instr>| {
+            [Engine::Event, Engine::Stepped].map(|engine| {
+                simulate(
+                    &arch,
+                    &Program {
+                        instrs: instrs.clone(),
+                    },
+                    vec![0; 4096],
+                    &SimOptions {
+                        engine,
+                        ..SimOptions::default()
+                    },
+                )
+                .map(|r| r.report.cycles)
+            })
+        };
+        // an accumulating COMPUTE, then a STORE of its own words in flight with it
+        for [e, s] in [
+            run(vec![compute(true), store(0), Instr::Halt]),
+            run(vec![store(1), compute(true), Instr::Halt]),
+        ] {
+            for r in [e, s] {
+                let m = r.unwrap_err().message;
+                assert!(m.contains("accumulator banks 0..=0"), "{m}");
+                assert!(m.contains("one read port"), "{m}");
+            }
+        }
+        // ordered by a SYNC, in another bank, or a COMPUTE that only writes: no conflict
+        for prog in [
+            vec![compute(true), sync(unit::COMPUTE), store(0), Instr::Halt],
+            vec![store(0), sync(unit::DMA), compute(true), Instr::Halt],
+            vec![compute(true), store(bank), Instr::Halt],
+            // words 4..6 of bank 0, beside the COMPUTE's 0..4
+            vec![compute(false), store(4), Instr::Halt],
+        ] {
+            let [e, s] = run(prog.clone());
+            assert_eq!(e.unwrap(), s.unwrap(), "{prog:?}");
+        }
     }
 }

@@ -292,46 +292,41 @@ module ws_2x3_top (
     assign w_rdata = (w_rhit_q[0] ? w_rdata_0 : 24'd0) | (w_rhit_q[1] ? w_rdata_1 : 24'd0);
 
     // accumulator buffer: 2 bank(s) x 128 words of 12 B;
-    // read port a: compute unit (accumulate), read port b: DMA (store)
+    // one read port per bank: the compute unit's accumulate read (a) or the DMA's store read (b), never
+    // both in one cycle (a program never has a STORE and an accumulating COMPUTE on one bank at once)
     wire [1:0] acc_rhit_a;
     wire [1:0] acc_rhit_b;
     reg  [1:0] acc_rhit_a_q;
     reg  [1:0] acc_rhit_b_q;
-    wire [95:0] acc_rdata_a_0;
-    wire [95:0] acc_rdata_b_0;
+    wire [95:0] acc_rdata_0;
     wire acc_whit_0 = ({1'b0, acc_waddr} - 17'd0) < 17'd128;
     assign acc_rhit_a[0] = ({1'b0, acc_raddr_a} - 17'd0) < 17'd128;
     assign acc_rhit_b[0] = ({1'b0, acc_raddr_b} - 17'd0) < 17'd128;
-    ws_2x3_sram2r #(.WIDTH(96), .DEPTH(128), .AW(7)) u_acc_bank_0 (
-        .clk     (clk),
-        .rst     (rst),
-        .we      (acc_we && acc_whit_0),
-        .waddr   (acc_waddr[6:0] - 7'd0),
-        .wdata   (acc_wdata),
-        .re_a    (acc_re_a && acc_rhit_a[0]),
-        .raddr_a (acc_raddr_a[6:0] - 7'd0),
-        .rdata_a (acc_rdata_a_0),
-        .re_b    (acc_re_b && acc_rhit_b[0]),
-        .raddr_b (acc_raddr_b[6:0] - 7'd0),
-        .rdata_b (acc_rdata_b_0)
+    wire acc_re_b_0 = acc_re_b && acc_rhit_b[0];
+    ws_2x3_sram #(.WIDTH(96), .DEPTH(128), .AW(7)) u_acc_bank_0 (
+        .clk   (clk),
+        .rst   (rst),
+        .we    (acc_we && acc_whit_0),
+        .waddr (acc_waddr[6:0] - 7'd0),
+        .wdata (acc_wdata),
+        .re    ((acc_re_a && acc_rhit_a[0]) || acc_re_b_0),
+        .raddr ((acc_re_b_0 ? acc_raddr_b[6:0] : acc_raddr_a[6:0]) - 7'd0),
+        .rdata (acc_rdata_0)
     );
-    wire [95:0] acc_rdata_a_1;
-    wire [95:0] acc_rdata_b_1;
+    wire [95:0] acc_rdata_1;
     wire acc_whit_1 = ({1'b0, acc_waddr} - 17'd128) < 17'd128;
     assign acc_rhit_a[1] = ({1'b0, acc_raddr_a} - 17'd128) < 17'd128;
     assign acc_rhit_b[1] = ({1'b0, acc_raddr_b} - 17'd128) < 17'd128;
-    ws_2x3_sram2r #(.WIDTH(96), .DEPTH(128), .AW(7)) u_acc_bank_1 (
-        .clk     (clk),
-        .rst     (rst),
-        .we      (acc_we && acc_whit_1),
-        .waddr   (acc_waddr[6:0] - 7'd0),
-        .wdata   (acc_wdata),
-        .re_a    (acc_re_a && acc_rhit_a[1]),
-        .raddr_a (acc_raddr_a[6:0] - 7'd0),
-        .rdata_a (acc_rdata_a_1),
-        .re_b    (acc_re_b && acc_rhit_b[1]),
-        .raddr_b (acc_raddr_b[6:0] - 7'd0),
-        .rdata_b (acc_rdata_b_1)
+    wire acc_re_b_1 = acc_re_b && acc_rhit_b[1];
+    ws_2x3_sram #(.WIDTH(96), .DEPTH(128), .AW(7)) u_acc_bank_1 (
+        .clk   (clk),
+        .rst   (rst),
+        .we    (acc_we && acc_whit_1),
+        .waddr (acc_waddr[6:0] - 7'd0),
+        .wdata (acc_wdata),
+        .re    ((acc_re_a && acc_rhit_a[1]) || acc_re_b_1),
+        .raddr ((acc_re_b_1 ? acc_raddr_b[6:0] : acc_raddr_a[6:0]) - 7'd0),
+        .rdata (acc_rdata_1)
     );
     always @(posedge clk) begin
         if (rst) begin
@@ -342,6 +337,6 @@ module ws_2x3_top (
             if (acc_re_b) acc_rhit_b_q <= acc_rhit_b;
         end
     end
-    assign acc_rdata_a = (acc_rhit_a_q[0] ? acc_rdata_a_0 : 96'd0) | (acc_rhit_a_q[1] ? acc_rdata_a_1 : 96'd0);
-    assign acc_rdata_b = (acc_rhit_b_q[0] ? acc_rdata_b_0 : 96'd0) | (acc_rhit_b_q[1] ? acc_rdata_b_1 : 96'd0);
+    assign acc_rdata_a = (acc_rhit_a_q[0] ? acc_rdata_0 : 96'd0) | (acc_rhit_a_q[1] ? acc_rdata_1 : 96'd0);
+    assign acc_rdata_b = (acc_rhit_b_q[0] ? acc_rdata_0 : 96'd0) | (acc_rhit_b_q[1] ? acc_rdata_1 : 96'd0);
 endmodule
