@@ -86,13 +86,15 @@ pub fn read_select_and_or(arch: &Arch) -> (u64, u64) {
     for k in BufferKind::ALL {
         let b = arch.buffer(k);
         let (banks, lanes) = (u64::from(b.banks()), u64::from(arch.write_lanes(k)));
-        let mut ports = vec![port(banks * lanes, b.word_bytes(), 1)];
-        if k == BufferKind::Accumulator {
-            ports.push(port(banks, b.word_bytes(), lanes));
-        }
-        for (and, or) in ports {
-            total = (total.0 + and, total.1 + or);
-        }
+        // the array's read port over every SRAM; the accumulator's store read lanes, each over one
+        // SRAM per bank
+        let (and, or) = port(banks * lanes, b.word_bytes(), 1);
+        let (s_and, s_or) = if k == BufferKind::Accumulator {
+            port(banks, b.word_bytes(), lanes)
+        } else {
+            (0, 0)
+        };
+        total = (total.0 + and + s_and, total.1 + or + s_or);
     }
     total
 }

@@ -337,7 +337,7 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
 }
 
 /// The accumulator banks' one read port, shared by the compute unit's accumulate reads and the
-/// DMA's STORE reads (docs/TIMING.md, "Word widths"): a program must never have a STORE and an
+/// DMA's STORE reads (docs/TIMING.md, "Accumulator read port"): a program must never have a STORE and an
 /// accumulating COMPUTE in flight together on a common bank. Checked statically, so both engines
 /// refuse the same programs: an instruction is *possibly in flight* from its issue until a SYNC
 /// that waits for it (bit dma: every LOAD and STORE; bit compute: every COMPUTE; bit prev_compute:
@@ -377,18 +377,12 @@ impl AccumulatorReadPort {
     /// Take `ins` at its issue; the conflict it makes, if any.
     fn issue(&mut self, arch: &Arch, ins: &Instr) -> Option<String> {
         let meet = |x: (u64, u64), y: (u64, u64)| x.0 <= y.1 && y.0 <= x.1;
-        let conflict = |what: &str, banks: (u64, u64)| {
+        let conflict = |what: &str, other: &str, banks: (u64, u64)| {
             Some(format!(
-                "{what} reaches accumulator banks {}..={} while {} on one of them may still be \
-                 in flight: the accumulator banks have one read port (docs/TIMING.md, \
-                 \"Word widths\"); put a SYNC between them",
-                banks.0,
-                banks.1,
-                if what.starts_with("STORE") {
-                    "an accumulating COMPUTE"
-                } else {
-                    "a STORE"
-                }
+                "{what} reaches accumulator banks {}..={} while {other} on one of them may still \
+                 be in flight: the accumulator banks have one read port (docs/TIMING.md, \
+                 \"Accumulator read port\"); put a SYNC between them",
+                banks.0, banks.1,
             ))
         };
         match *ins {
@@ -397,7 +391,7 @@ impl AccumulatorReadPort {
             } => {
                 let b = self.banks(sram_addr, count.into());
                 if self.computes.iter().flatten().any(|&c| meet(c, b)) {
-                    return conflict("STORE", b);
+                    return conflict("STORE", "an accumulating COMPUTE", b);
                 }
                 self.stores.push(b);
             }
@@ -416,7 +410,7 @@ impl AccumulatorReadPort {
                 });
                 if let Some(b) = reads {
                     if self.stores.iter().any(|&s| meet(s, b)) {
-                        return conflict("an accumulating COMPUTE", b);
+                        return conflict("an accumulating COMPUTE", "a STORE", b);
                     }
                 }
                 self.computes.push(reads);
