@@ -106,6 +106,71 @@ fn a_system_with_several_words_per_cycle_runs_faster() {
     );
 }
 
+/// A system whose DMAs keep several transfers in flight (`examples/systems/slots.ron`: duo.ron's
+/// sub-accelerators and channel with O = 4): both engines give the same cycles and the reference
+/// outputs, every sub-accelerator is faster than in duo.ron (O = 1), and the estimate stays near
+/// the simulator.
+#[test]
+fn a_system_with_several_transfer_slots_runs_faster() {
+    let json = |file: &str, engine: &str| -> serde_json::Value {
+        let o = tessera(&["system", file, "--json", "--engine", engine]);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{file}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let field = |v: &serde_json::Value, f: &str| -> Vec<u64> {
+        v["subs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s[f].as_u64().unwrap())
+            .collect()
+    };
+    let slots = path("../examples/systems/slots.ron");
+    let duo = path("../examples/systems/duo.ron");
+    let text = std::fs::read_to_string(&slots).unwrap();
+    assert_eq!(text.matches("outstanding_transfers: 4").count(), 1);
+    assert_eq!(
+        text.split("subs:").nth(1),
+        std::fs::read_to_string(&duo).unwrap().split("subs:").nth(1),
+        "the same sub-accelerators and workloads as duo.ron"
+    );
+    let ev = json(&slots, "event");
+    let st = json(&slots, "stepped");
+    assert_eq!(ev["matches_reference"], true);
+    assert_eq!(st["matches_reference"], true);
+    assert_eq!(
+        field(&ev, "cycles"),
+        field(&st, "cycles"),
+        "the two engines"
+    );
+    assert_eq!(
+        field(&ev, "dram_wait_cycles"),
+        field(&st, "dram_wait_cycles")
+    );
+    let one = json(&duo, "event");
+    let (fast, slow) = (field(&ev, "cycles"), field(&one, "cycles"));
+    assert!(
+        fast.iter().zip(&slow).all(|(f, s)| f < s),
+        "O = 4: {fast:?}, O = 1: {slow:?}"
+    );
+    for s in ev["subs"].as_array().unwrap() {
+        let e = s["estimate_error_pct"].as_f64().unwrap();
+        assert!(e.abs() < 10.0, "{s}");
+    }
+    println!(
+        "slots.ron: {fast:?} cycles (alone {:?}, channel {:.3}); duo.ron: {slow:?} (alone {:?}, channel {:.3})",
+        field(&ev, "alone_cycles"),
+        ev["channel_utilization"].as_f64().unwrap(),
+        field(&one, "alone_cycles"),
+        one["channel_utilization"].as_f64().unwrap(),
+    );
+}
+
 #[test]
 fn bad_system_files_name_file_and_field() {
     for (file, field) in [

@@ -126,17 +126,6 @@ pub fn emit_system(name: &str, subs: &[Arch]) -> Result<Design> {
                 d0.latency().get()
             )));
         }
-        if d.outstanding_transfers() > 1 {
-            return Err(Diagnostic::field(
-                format!("subs[{s}].arch.dram.outstanding_transfers"),
-                format!(
-                    "cannot generate RTL: sub-accelerator {s} ({}) keeps {} DMA transfers in \
-                     flight; a sub-accelerator of a system has one (docs/TIMING.md, \"Systems\")",
-                    a.name(),
-                    d.outstanding_transfers()
-                ),
-            ));
-        }
         if let Some((t, b)) = subs[..s]
             .iter()
             .enumerate()
@@ -182,13 +171,6 @@ pub fn emit_system(name: &str, subs: &[Arch]) -> Result<Design> {
 /// handshake on the DMA and the top).
 fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
     check(arch)?;
-    // The shared DMA (the channel handshake) has one transfer slot; emit_system refuses more.
-    if shared && arch.dram().outstanding_transfers() > 1 {
-        return Err(bad(
-            "dram.outstanding_transfers",
-            "a DMA on a shared channel has one transfer slot".into(),
-        ));
-    }
     let n = arch.name();
     let render = |module: &str, r: askama::Result<String>| -> Result<VerilogFile> {
         let text = r.map_err(|e| Diagnostic::new(format!("rendering module {module}: {e}")))?;

@@ -87,6 +87,12 @@
 // The granted transfer uses this unit's own P = {{ lanes }} lanes and k_i (above) from g on: the channel's
 // lanes carry the words of one transfer a cycle, so it holds them all while it holds the channel.
 {%- endif %}
+{%- if slots %}
+// With O = {{ outstanding }} slots the request side's transfer is the one that requests: `want` and `hold`
+// follow req_busy, and `take` (req_take) tells the arbiter that a transfer requests from the next
+// cycle, r = max(c + 1, e' + 1) with e' the previous transfer's request end; a transfer taken waits
+// for its grant, and the next one is taken only at its request end.
+{%- endif %}
 {%- endif %}
 module {{ name }}_dma (
     input  wire          clk,
@@ -151,6 +157,9 @@ module {{ name }}_dma (
     input  wire          grant,
     output wire          want,
     output wire          hold,
+{%- if slots %}
+    output wire          take,        // the request side takes a transfer: it requests from the next cycle
+{%- endif %}
 {%- endif %}
     // buffer ports
 {%- if lanes > 1 %}
@@ -276,8 +285,8 @@ module {{ name }}_dma (
 {%- if shared %}
     reg  granted;         // the current transfer has been granted the channel
     wire go = granted || grant;
-    assign want = busy && !granted;
-    assign hold = busy && granted && (store_q ? (issuing || {% if st_lanes > 1 %}|mem_wr_valid{% else %}mem_wr_valid{% endif %}) : req_idx != count_q);
+    assign want = {{ front }} && !granted;
+    assign hold = {{ front }} && granted && (store_q ? (issuing || {% if st_lanes > 1 %}|mem_wr_valid{% else %}mem_wr_valid{% endif %}) : req_idx != count_q);
 {%- endif %}
     wire unused_instr_low = ^instr[{{ q_lsb - 1 }}:0];
 
@@ -469,6 +478,9 @@ module {{ name }}_dma (
     wire ld_fin   = ld_issue && ld_q == ld_rem;  // the transfer's last request is among this cycle's
     wire req_end  = req_busy && (store_q ? {% if st_lanes > 1 %}|mem_wr_last{% else %}mem_wr_last{% endif %} : ld_fin);
     wire req_take = (!req_busy || req_end) && (pend || start);
+{%- if shared %}
+    assign take = req_take;
+{%- endif %}
 
     // LOAD: write the returned words into the head transfer's buffer
     wire rd_word   = busy && !h_store && mem_rd_valid[0];
@@ -523,6 +535,9 @@ module {{ name }}_dma (
     // of this cycle
     wire req_end  = req_busy && (store_q ? mem_wr_last : (ld_issue && mem_rd_req_last));
     wire req_take = (!req_busy || req_end) && (pend || start);
+{%- if shared %}
+    assign take = req_take;
+{%- endif %}
 
     // LOAD: write each returned word into the head transfer's buffer
     wire rd_word = busy && !h_store && mem_rd_valid;

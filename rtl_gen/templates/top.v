@@ -42,8 +42,14 @@
 //   The DRAM-side events (requests, read words, write beats) are visible on the DRAM port itself.
 {%- if shared %}
 //   Shared DRAM channel (docs/TIMING.md, "Systems"), to the system's arbiter:
+{%- if slots %}
+//     dram_issue   the DMA's request side takes a transfer (it requests the channel from the next
+//                  cycle: max(c + 1, e' + 1), e' the previous transfer's request end)
+//     dram_want    the request side's transfer is not yet granted (from registers)
+{%- else %}
 //     dram_issue   the DMA unit's start pulse (it requests the channel from the next cycle)
 //     dram_want    the DMA is busy and not yet granted (from registers)
+{%- endif %}
 //     dram_hold    the granted transfer still holds the channel (from registers, from g + 1 on)
 //     dram_grant   the arbiter grants the channel this cycle (combinational; tau = 0 of the transfer)
 {%- endif %}
@@ -111,6 +117,9 @@ module {{ name }}_top (
     wire         dma_busy;
 {%- if slots %}
     wire         dma_full;
+{%- if shared %}
+    wire         dma_take;
+{%- endif %}
 {%- endif %}
     wire         cmp_busy;
     wire         cmp_full;
@@ -171,7 +180,11 @@ module {{ name }}_top (
     );
     assign trace_pc = pc;
 {%- if shared %}
+{%- if slots %}
+    assign dram_issue = dma_take;
+{%- else %}
     assign dram_issue = dma_start;
+{%- endif %}
 {%- endif %}
 
     // ---------------------------------------------------------------- units
@@ -253,6 +266,9 @@ module {{ name }}_top (
         .grant            (dram_grant),
         .want             (dram_want),
         .hold             (dram_hold),
+{%- if slots %}
+        .take             (dma_take),
+{%- endif %}
 {%- endif %}
         .in_we            (in_we),
         .in_waddr         (in_waddr),

@@ -6,7 +6,9 @@
 //! What it models. Each sub-accelerator runs its workloads' MAC layers back to back as one program
 //! (`Program::concat`), each layer with the mapper's mapping and its own seeded operands
 //! ([`crate::workload::layer_seed`], as `tessera simulate` draws them), in its own DRAM region. All
-//! of them start in cycle 0 and share the channel transfer by transfer, first come first served. The
+//! of them start in cycle 0 and share the channel transfer by transfer, first come first served
+//! (a DMA with several transfer slots requests for one transfer at a time, the next from the cycle
+//! after its current one's request end). The
 //! cycle simulator is exact for that contract (both engines; the RTL's system top and testbench
 //! implement the same text). Each sub-accelerator's cycles *alone* are the same program simulated
 //! without the others, so its **contention** is the difference.
@@ -19,7 +21,10 @@
 //! leaves out that transfers are not random (a sub-accelerator's loads come in bursts at tile
 //! boundaries, often in step with another's), queueing behind more than one waiting transfer, and
 //! the compute that a waiting transfer would have overlapped anyway (a wait of a transfer off the
-//! critical path costs nothing). `tessera system` prints its error against the cycle simulator.
+//! critical path costs nothing; with several transfer slots more of them are off it, since a
+//! transfer waiting for the channel holds a slot, not the controller). A sub-accelerator's own
+//! transfers never make each other wait for the channel (each requests after the previous one's
+//! request end, as alone), so its holds count only against the others'. `tessera system` prints its error against the cycle simulator.
 //!
 //! What it leaves out: layers of one network split across sub-accelerators, data passed between
 //! sub-accelerators, and the requantisation between layers (each layer's operands are its own, as

@@ -3,7 +3,8 @@
 //! Verilator and the simulator run the same programs on one DRAM image; every sub-accelerator's
 //! cycles must be equal, every region bit-exact and holding the reference outputs, the lint clean.
 //! The cases are built to contend (narrow channels), mix the dataflows, double-buffered weights,
-//! gathered convolutions and the same accelerator twice, plus random small systems.
+//! gathered convolutions, the same accelerator twice, their own words per cycle and transfer slots,
+//! plus random small systems.
 
 use tessera_arch::spec::DramSpec;
 use tessera_arch::{builtin, ArchSpec, Dataflow};
@@ -172,8 +173,44 @@ fn subs_with_their_own_words_per_cycle_verify() {
     println!("lanes: P = 2, 1, 4: {cp:?} cycles (contention {lanes:?}); P = 1: {c1:?} (contention {one:?})");
 }
 
-/// Random small systems: 2 or 3 sub-accelerators of random dataflow, shape, double-buffering and
-/// words per cycle (each its own), random channels and GEMMs.
+/// Sub-accelerators keeping their own number of transfers in flight on one slow channel (O = 1, 2
+/// and 4; docs/TIMING.md, "Systems": the next transfer requests from the cycle after the current
+/// one's request end), and the same system with one slot each: RTL ≡ simulator in both, and the
+/// slots make the subs that have several faster.
+#[test]
+fn subs_with_their_own_transfer_slots_verify() {
+    let subs = |o: [i64; 3]| {
+        let mut out = vec![];
+        for ((name, o), w) in ["ws_4x4", "os_2x3", "is_4x4"].into_iter().zip(o).zip([
+            gemm("a", 12, 30, 10),
+            conv_net(),
+            conv_net(),
+        ]) {
+            let mut a = spec(name);
+            a.name = format!("{name}_o{o}");
+            a.dram = dram(8, 40, 1);
+            a.dram.outstanding_transfers = Some(o);
+            out.push((a, vec![w]));
+        }
+        out
+    };
+    let one = check_dram("slots_one", None, subs([1, 1, 1]));
+    let slots = check_dram("slots", None, subs([1, 2, 4]));
+    let cycles = |o| {
+        let sys = System::new("x", None, subs(o)).unwrap();
+        let r = simulate_system_report(&sys, &MappingSpec::default(), Engine::Event, 5).unwrap();
+        r.subs.iter().map(|s| s.cycles).collect::<Vec<_>>()
+    };
+    let (c1, co) = (cycles([1, 1, 1]), cycles([1, 2, 4]));
+    assert!(
+        co[1] < c1[1] && co[2] < c1[2],
+        "O = 1, 2, 4: {co:?}; O = 1: {c1:?}"
+    );
+    println!("slots: O = 1, 2, 4: {co:?} cycles (contention {slots:?}); O = 1: {c1:?} (contention {one:?})");
+}
+
+/// Random small systems: 2 or 3 sub-accelerators of random dataflow, shape, double-buffering,
+/// words per cycle and transfer slots (each its own), random channels and GEMMs.
 #[test]
 fn random_systems_verify() {
     let mut rng = SplitMix64::new(2026);
@@ -207,6 +244,7 @@ fn random_systems_verify() {
                 1 + pick(12) as u32,
             );
             a.dram.words_per_cycle = Some(1 << pick(4));
+            a.dram.outstanding_transfers = Some(1 + pick(4) as i64);
             specs.push((a, vec![gemm("g", m, k, n)]));
         }
         let (bpc, lat) = (1 + pick(16) as i64, 1 + pick(20) as i64);

@@ -10,8 +10,10 @@
 //! acknowledged L cycles after its last beat with its index. It checks, per transfer, the pacing of
 //! requests and beats (i exactly `k_i - k_0` after the first, with the sub's own `P`), that a sub
 //! uses only its own lanes, the valid lanes a prefix, that the request or beat streams of different
-//! transfers never interleave (the channel is held for a whole transfer), that a sub-accelerator
-//! starts a transfer only when its previous one is complete and that every access lies inside the
+//! transfers never interleave and that each transfer's grant (its first request or beat less the
+//! pacing's `k_0`, and a cycle for a STORE's beat) comes after the previous holder's request end
+//! (the channel is held from the grant through the request end), that a sub-accelerator has at
+//! most its `O` transfers in flight and they end in order, and that every access lies inside the
 //! image. It records each sub-accelerator's own cycle
 //! count (the first cycle its `done` is high, its h + 1) and ends when every one is done.
 //!
@@ -52,6 +54,8 @@ struct TbSystemView {
     st_lanes: u32,
     sub_lanes: Vec<u32>,
     sub_st_lanes: Vec<u32>,
+    /// Each sub's DMA transfer slots, O.
+    sub_slots: Vec<u32>,
 }
 
 fn testbench(subs: &[Arch], design: &Design) -> Result<String> {
@@ -96,6 +100,10 @@ fn testbench(subs: &[Arch], design: &Design) -> Result<String> {
         st_lanes: tessera_arch::spec::channel_lanes(subs).1,
         sub_lanes: subs.iter().map(|a| a.dram().words_per_cycle()).collect(),
         sub_st_lanes: subs.iter().map(Arch::store_lanes).collect(),
+        sub_slots: subs
+            .iter()
+            .map(|a| a.dram().outstanding_transfers())
+            .collect(),
     }
     .render()
     .map_err(|e| Diagnostic::internal(format!("rendering the system testbench: {e}")))

@@ -15,11 +15,14 @@
 //     {{ st_lanes }} write lane(s); a sub with P read lanes (S write lanes) may use lanes 0 .. P-1
 //     (0 .. S-1) only, the requests or beats of one cycle words i, i+1, ... on lanes 0, 1, ... (the
 //     valid lanes a prefix, none after the last);
-//   - the channel is held for a whole transfer: the request (or beat) stream of one transfer never
-//     interleaves with another's (another transfer may begin only after the one before presented its
-//     last request or beat; latencies may overlap); a sub-accelerator begins a new transfer only after
-//     its last one is complete (every word returned, its acknowledgement given); every access lies
-//     inside the DRAM image; no sub is done while it has a transfer in flight.
+//   - the channel is held for a whole transfer, from its grant g (a LOAD's request 0 comes in
+//     g + k_0, a STORE's beat 0 in g + k_0 + 1) through its request end (its last request or beat):
+//     the request (or beat) stream of one transfer never interleaves with another's, and a transfer's
+//     grant comes after the previous transfer's request end (latencies may overlap);
+//   - a sub-accelerator has at most O transfers in flight (its dram.outstanding_transfers; a transfer
+//     is in flight here from its grant until its last word returns or its acknowledgement is given),
+//     and its transfers end in the order they were granted; every access lies inside the DRAM image;
+//     no sub is done while it has a transfer in flight.
 // Any violation prints "CONTRACT VIOLATION: ..." and exits with status 2; a timeout exits with 3.
 //
 // Cycle counting: `start` is high for one cycle; cycle 0 is the first cycle after it. Sub-accelerator
@@ -52,6 +55,7 @@ static const uint64_t LANES = {{ lanes }}ULL;     // read request and word lanes
 static const uint64_t ST_LANES = {{ st_lanes }}ULL;  // write beat lanes of the port
 static const uint64_t SUB_LANES[N] = { {%- for l in sub_lanes %}{{ l }}ULL{% if !loop.last %}, {% endif %}{% endfor -%} };     // each sub's P
 static const uint64_t SUB_ST_LANES[N] = { {%- for l in sub_st_lanes %}{{ l }}ULL{% if !loop.last %}, {% endif %}{% endfor -%} };  // each sub's S
+static const uint64_t SUB_SLOTS[N] = { {%- for o in sub_slots %}{{ o }}ULL{% if !loop.last %}, {% endif %}{% endfor -%} };  // each sub's O
 
 {% include "tb_common.cpp" %}
 // Lane j's field of `bytes` bytes in a port signal that carries `lanes` of them side by side.
@@ -87,6 +91,13 @@ struct Open {
     bool on = false;
     bool store = false;
     uint64_t id = 0, t0 = 0, bytes = 0, next = 0, addr0 = 0;
+};
+
+// A sub-accelerator's transfer in flight: whether its last request or beat has been presented, and
+// how many words (or acknowledgements) are still due to it.
+struct Xfer {
+    bool closed;
+    uint64_t due;
 };
 
 int main(int argc, char** argv) {
@@ -179,6 +190,33 @@ int main(int argc, char** argv) {
     std::deque<ReadWord> reads;  // scheduled read words, in cycle order (up to LANES per cycle)
     std::deque<Ack> acks;        // scheduled acknowledgements, in cycle order (one last beat per cycle)
     std::vector<uint64_t> in_flight(N, 0);  // per sub: words due plus acknowledgements due
+    std::vector<std::deque<Xfer>> xfers(N); // per sub: its transfers in flight, oldest first
+    bool held_before = false;               // some transfer has held the channel
+    uint64_t chan_end = 0;                  // the request end of the last transfer that held it
+    // a word or acknowledgement due to sub id arrives: it is its oldest transfer's
+    auto arrive = [&](uint64_t t, uint64_t id) {
+        if (xfers[id].empty() || xfers[id].front().due == 0)
+            violation(t, fmt("a word or acknowledgement for sub-accelerator %llu that its oldest transfer does not "
+                             "wait for", id));
+        Xfer& x = xfers[id].front();
+        --x.due;
+        if (x.closed && x.due == 0) xfers[id].pop_front();
+    };
+    // a transfer of sub id is granted in cycle g: a free slot, and the channel free since the last
+    // holder's request end
+    auto grant = [&](uint64_t t, uint64_t id, uint64_t g, bool store) {
+        if (xfers[id].size() >= SUB_SLOTS[id])
+            violation(t, fmt(store ? "sub-accelerator %llu begins a store with %llu transfer(s) in flight: it has %llu slot(s)"
+                                   : "sub-accelerator %llu begins a load with %llu transfer(s) in flight: it has %llu slot(s)",
+                             id, (unsigned long long)xfers[id].size(), SUB_SLOTS[id]));
+        if (held_before && g <= chan_end)
+            violation(t, fmt(store ? "a store of sub-accelerator %llu granted in cycle %llu, while the transfer before it "
+                                     "holds the channel through cycle %llu"
+                                   : "a load of sub-accelerator %llu granted in cycle %llu, while the transfer before it "
+                                     "holds the channel through cycle %llu",
+                             id, g, chan_end));
+        xfers[id].push_back(Xfer{false, 0});
+    };
     Open open;
     std::vector<uint64_t> cycles(N, 0);
     std::vector<bool> finished(N, false);
@@ -203,6 +241,7 @@ int main(int argc, char** argv) {
                 if (r.id != id)
                     violation(t, fmt("read words of sub-accelerators %llu and %llu due in one cycle", id, r.id));
                 --in_flight[r.id];
+                arrive(t, r.id);
                 uint8_t* w = &word[r.lane * BUS_BYTES];
                 for (uint64_t j = 0; j < r.count; ++j) w[r.first + j] = dram[r.addr + j * r.stride];
                 valid |= 1U << r.lane;
@@ -215,6 +254,7 @@ int main(int argc, char** argv) {
             const Ack a = acks.front();
             acks.pop_front();
             --in_flight[a.id];
+            arrive(t, a.id);
             top->mem_wr_ack = 1;
             top->mem_wr_ack_id = a.id;
         }
@@ -224,7 +264,7 @@ int main(int argc, char** argv) {
 
         for (size_t s = 0; s < N; ++s) {
             if (finished[s] || !*done[s]) continue;
-            if (in_flight[s] != 0 || (open.on && open.id == s))
+            if (in_flight[s] != 0 || !xfers[s].empty() || (open.on && open.id == s))
                 violation(t, fmt("sub-accelerator %llu is done while a DRAM transfer of it is in flight", s));
             finished[s] = true;
             cycles[s] = t;
@@ -279,8 +319,9 @@ int main(int argc, char** argv) {
                 violation(t, fmt("read request of sub-accelerator %llu while a transfer of sub-accelerator %llu "
                                  "holds the channel", id, open.id));
             if (!open.on) {
-                if (in_flight[id] != 0)
-                    violation(t, fmt("sub-accelerator %llu begins a load before its last transfer completed", id));
+                const uint64_t k0 = k_of(0, b, SUB_LANES[id]);
+                if (t < k0) violation(t, fmt("read request 0 of sub-accelerator %llu before its pacing allows", id));
+                grant(t, id, t - k0, false);
                 open.on = true;
                 open.store = false;
                 open.id = id;
@@ -305,9 +346,13 @@ int main(int argc, char** argv) {
                                  "image of %llu bytes", i, id, addr + (count - 1) * stride, dram.size()));
             reads.push_back(ReadWord{t + LATENCY, id, l, addr, stride, first, count});
             ++in_flight[id];
+            ++xfers[id].back().due;
             if (last) {
                 open.on = false;
                 lane_open = false;
+                xfers[id].back().closed = true;
+                held_before = true;
+                chan_end = t;
             }
         }
         bool wlane_open = true;  // every write lane below this one carried a beat, none of them the last
@@ -330,8 +375,9 @@ int main(int argc, char** argv) {
                 violation(t, fmt("write beat of sub-accelerator %llu while a transfer of sub-accelerator %llu holds "
                                  "the channel", id, open.id));
             if (!open.on) {
-                if (in_flight[id] != 0)
-                    violation(t, fmt("sub-accelerator %llu begins a store before its last transfer completed", id));
+                const uint64_t k0 = k_of(0, b, SUB_LANES[id]);
+                if (t < k0 + 1) violation(t, fmt("write beat 0 of sub-accelerator %llu before its pacing allows", id));
+                grant(t, id, t - k0 - 1, true);
                 open.on = true;
                 open.store = true;
                 open.id = id;
@@ -365,6 +411,10 @@ int main(int argc, char** argv) {
                 wlane_open = false;
                 acks.push_back(Ack{t + LATENCY, id});
                 ++in_flight[id];
+                xfers[id].back().closed = true;
+                xfers[id].back().due = 1;
+                held_before = true;
+                chan_end = t;
             }
         }
 

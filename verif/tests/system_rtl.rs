@@ -605,3 +605,173 @@ fn grants_with_several_words_per_cycle_follow_the_contract_exactly() {
     assert_eq!(r.cycles, expected);
     println!("fifo_lanes: cycles {:?}", r.cycles);
 }
+
+/// `a` with `o` DMA transfer slots (docs/TIMING.md, "Systems": a sub-accelerator's DMA requests
+/// the channel for one transfer at a time, the next from the cycle after its current one's request
+/// end), named apart.
+fn with_slots(a: &Arch, o: i64) -> Arch {
+    let mut s = a.spec().clone();
+    s.name = format!("{}_o{o}", a.name());
+    s.dram.outstanding_transfers = Some(o);
+    s.validate().unwrap()
+}
+
+/// The hand-timed case of `sim/tests/system.rs` (`hand_timed_programs`, worked there step by step
+/// from docs/TIMING.md): O = 2, 1 and 4 on a 2 B/cycle channel of latency 5. Grants: A 1, E 5
+/// (tie with A in 1, index 0 first), C 12 (requesting since 3, before B, issued earlier but
+/// requesting only from A's request end + 1 = 5), B 17, F 20; counts 26, 23 and 28 — the RTL's,
+/// and both engines'.
+#[test]
+fn grants_with_several_transfer_slots_follow_the_rule_by_hand() {
+    use tessera_arch::isa::{unit, Instr, LoadTarget};
+    let Some(t) = tools(false) else { return };
+    let base = arch("ws_2x3", 2, 5, false);
+    let subs = [with_slots(&base, 2), base.clone(), with_slots(&base, 4)];
+    assert_eq!(
+        (
+            base.input().word_bytes(),
+            base.weight().word_bytes(),
+            base.accumulator().word_bytes()
+        ),
+        (2, 3, 12)
+    );
+    let load = |target, count, dram_addr| Instr::Load {
+        target,
+        count,
+        dram_addr,
+        sram_addr: 0,
+    };
+    let sync = Instr::Sync { mask: unit::DMA };
+    let programs = [
+        vec![
+            load(LoadTarget::Input, 4, 0),
+            load(LoadTarget::Weight, 2, 16),
+            Instr::Halt,
+        ],
+        vec![sync, sync, load(LoadTarget::Weight, 3, 32), Instr::Halt],
+        vec![
+            Instr::Store {
+                count: 1,
+                dram_addr: 128,
+                sram_addr: 0,
+            },
+            load(LoadTarget::Input, 2, 64),
+            Instr::Halt,
+        ],
+    ];
+    let expected = [26u64, 23, 28];
+    let image: Vec<u8> = (0..256u32).map(|i| (i * 5) as u8).collect();
+    for engine in [tessera_sim::Engine::Event, tessera_sim::Engine::Stepped] {
+        let progs: Vec<Program> = programs
+            .iter()
+            .map(|p| Program { instrs: p.clone() })
+            .collect();
+        let runs = tessera_sim::simulate_system(
+            subs.iter()
+                .zip(&progs)
+                .map(|(arch, program)| tessera_sim::SubRun {
+                    arch,
+                    program,
+                    dram: image.clone(),
+                })
+                .collect(),
+            &SimOptions {
+                engine,
+                ..SimOptions::default()
+            },
+        )
+        .unwrap();
+        let c: Vec<u64> = runs.iter().map(|r| r.report.cycles.get()).collect();
+        assert_eq!(c, expected, "{engine:?}");
+    }
+    let design = emit_system("slots_hand", &subs).unwrap();
+    let encoded: Vec<Vec<u128>> = programs
+        .iter()
+        .map(|p| p.iter().map(Instr::encode).collect())
+        .collect();
+    let r = run_system_rtl(&subs, &design, &encoded, &image, 10_000, &t).unwrap();
+    assert_eq!(r.cycles, expected);
+    // sub 2's STORE wrote the zero accumulator word; nothing else changed
+    let mut want = image.clone();
+    want[128..140].fill(0);
+    assert!(r.dram == want, "{}", first_diff(&r.dram, &want));
+    println!("slots_hand: cycles {:?}", r.cycles);
+}
+
+/// A mixed system of real layers with O = 1, 2 and 4 (and one sub also moving two words per
+/// cycle): the RTL's cycles equal both engines', every region is the solo run's, and the subs with
+/// several slots run their layers faster alone than with one.
+#[test]
+fn mixed_transfer_slots_match_the_simulator() {
+    let (w, l) = (8, 30);
+    let bases = [
+        arch("ws_4x4", w, l, false),
+        arch("os_4x4", w, l, false),
+        with_lanes(&arch("is_2x3", w, l, false), 2),
+    ];
+    let layers = [gemm(20, 36, 10), conv(5, 6, 6), gemm(14, 22, 9)];
+    let solos: Vec<Solo> = bases
+        .iter()
+        .zip([1, 2, 4])
+        .zip(&layers)
+        .enumerate()
+        .map(|(i, ((a, o), layer))| solo(&with_slots(a, o), layer, 30 + i as u64))
+        .collect();
+    for (i, (a, layer)) in bases.iter().zip(&layers).enumerate().skip(1) {
+        let one = solo(a, layer, 30 + i as u64);
+        assert!(
+            solos[i].cycles < one.cycles,
+            "{}: O > 1 {} cycles, O = 1 {}",
+            a.name(),
+            solos[i].cycles,
+            one.cycles
+        );
+    }
+    let want = sim_cycles(&solos);
+    let Some(r) = run("slots_mix", &solos) else {
+        return;
+    };
+    assert_eq!(r.cycles, want, "RTL vs simulator, O = 1, 2, 4");
+    assert!(
+        r.cycles.iter().zip(&solos).any(|(c, s)| *c > s.cycles),
+        "the three must contend: {:?}",
+        r.cycles
+    );
+    println!(
+        "slots_mix: {:?} cycles, solo {:?}",
+        r.cycles,
+        solos.iter().map(|s| s.cycles).collect::<Vec<_>>()
+    );
+}
+
+/// A system whose subs keep 1, 2 and 4 transfers in flight (one also with two words per cycle):
+/// lint clean, no latch, every flip-flop with its synchronous reset; the subs with several slots
+/// tell the arbiter when their request side takes a transfer.
+#[test]
+fn a_system_with_several_transfer_slots_lints_clean_and_synthesises_without_latches() {
+    let Some(t) = tools(true) else { return };
+    let (w, l) = (8, 7);
+    let subs = [
+        arch("ws_2x3", w, l, false),
+        with_slots(&arch("os_2x3", w, l, false), 2),
+        with_slots(&with_lanes(&arch("is_2x3", w, l, false), 2), 4),
+    ];
+    let design = emit_system("slots_mix", &subs).unwrap();
+    for a in &subs[1..] {
+        let top = &design
+            .files
+            .iter()
+            .find(|f| f.name == format!("{}_top.v", a.name()))
+            .unwrap()
+            .text;
+        assert!(top.contains("assign dram_issue = dma_take;"), "{top}");
+    }
+    let lint = tessera_verif::lint(&design, &t).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(lint.files, design.files.len());
+    let r = tessera_verif::synth(&design, &t).unwrap_or_else(|e| panic!("{e}"));
+    r.require_no_latches(&design.top).unwrap();
+    assert_eq!(r.latches, 0);
+    let unreset = r.unreset_flip_flops();
+    assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
+    println!("slots_mix: {} cells", r.cells);
+}

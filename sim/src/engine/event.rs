@@ -12,13 +12,17 @@
 //!   the contract ([`Contract`]), the DMA's through the [`DramChannel`]; the DMA keeps up to `O`
 //!   transfers in flight ([`DmaSlots`]: their last busy cycles, in order), so a LOAD or STORE
 //!   issues when a slot is free and SYNC, HALT and CONFIG wait for the last one;
-//! - the [`DramChannel`] grants transfers in the order they are issued (ties by sub-accelerator
-//!   index), each holding it through its last request or beat (docs/TIMING.md, "Systems"); a
-//!   transfer of a lone accelerator waits only for its own DMA's previous one (several slots); in
-//!   a system ([`run_system`]) every sub-accelerator is an
-//!   `EventSim` and the earliest event of all of them is handled first, so the grants come in the
-//!   contract's order. A transfer is one event with the contract's closed-form beat times from its
-//!   grant (arbitration finer than a transfer would make it one event per burst).
+//! - the [`DramChannel`] grants transfers in the order they begin to request it (docs/TIMING.md,
+//!   "Systems": a DMA's oldest transfer not yet granted requests from `max(c + 1, e' + 1)`, `e'`
+//!   its previous transfer's request end; ties by sub-accelerator index), each holding it through
+//!   its last request or beat. A transfer issued is *pending* until granted: [`run_system`] makes
+//!   the next grant, `g = max(free, r)` for the earliest request `r`, before any event of cycle `g`
+//!   (every request from `g` or earlier is known by then: it comes from an issue before `g` or
+//!   from an earlier grant), and a controller never runs past the next grant. The grant fixes the
+//!   transfer's busy span, posts its `Settle` event and records its statistics; a lone accelerator
+//!   is the system of one, whose every grant is `max(c + 1, e' + 1)`. A transfer is one event with
+//!   the contract's closed-form beat times from its grant (arbitration finer than a transfer would
+//!   make it one event per burst).
 //!
 //! Functional effects are applied when an instruction issues: LOAD and STORE copy words, COMPUTE
 //! runs the fast int8 kernel over the tile. That is exact only for race-free programs, so the engine
@@ -112,8 +116,8 @@ struct OverlapState {
     prev_done_at: u64,
 }
 
-/// The DRAM channel (docs/TIMING.md, "Systems"): grants each transfer its start cycle, first come
-/// first served — its callers ask in the order of their first busy cycles, ties by sub-accelerator.
+/// The DRAM channel (docs/TIMING.md, "Systems"): granted to the transfer that has requested
+/// longest, ties to the lower sub-accelerator index, in a cycle in which no transfer holds it.
 #[derive(Default)]
 struct DramChannel {
     /// First cycle at which the channel is free for a new transfer.
@@ -121,12 +125,68 @@ struct DramChannel {
 }
 
 impl DramChannel {
-    /// A transfer that requests the channel from `start` and holds it for `hold` cycles once
-    /// granted: its grant cycle. A lone DMA's busy outlasts its hold, so for it this is `start`.
-    fn grant(&mut self, start: u64, hold: u64) -> u64 {
-        let g = start.max(self.free_at);
-        self.free_at = g + hold;
-        g
+    /// The next grant as the requests known now make it: (grant cycle, sub-accelerator).
+    fn next(&self, sims: &[EventSim]) -> Option<(u64, usize)> {
+        sims.iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.dma.request().map(|r| (r, i)))
+            .min()
+            .map(|(r, i)| (r.max(self.free_at), i))
+    }
+}
+
+/// A LOAD or STORE issued and not yet granted the channel.
+struct Pending {
+    ins: Instr,
+    pc: usize,
+    /// Its issue cycle `c`.
+    issue: u64,
+}
+
+/// The breakdown's intervals, fed in issue order: a COMPUTE issued after a transfer that is still
+/// pending waits here until that transfer's busy span is known.
+#[derive(Default)]
+struct Deferred {
+    ops: std::collections::VecDeque<BdOp>,
+}
+
+enum BdOp {
+    /// A transfer's busy cycles not counted before (`None` while pending).
+    Dma(Option<(u64, u64)>),
+    /// A COMPUTE's (start, end, len).
+    Compute(u64, u64, u64),
+}
+
+impl Deferred {
+    fn dma_issued(&mut self) {
+        self.ops.push_back(BdOp::Dma(None));
+    }
+
+    fn compute(&mut self, m: &mut Machine, start: u64, end: u64, len: u64) {
+        if self.ops.is_empty() {
+            m.breakdown.compute(start, end, len);
+        } else {
+            self.ops.push_back(BdOp::Compute(start, end, len));
+        }
+    }
+
+    /// The oldest pending transfer is granted: busy in `from..=end` beyond the cycles counted.
+    fn dma_granted(&mut self, m: &mut Machine, from: u64, end: u64) {
+        if let Some(op) = self.ops.iter_mut().find(|o| matches!(o, BdOp::Dma(None))) {
+            *op = BdOp::Dma(Some((from, end)));
+        }
+        while let Some(op) = self.ops.front() {
+            match *op {
+                BdOp::Dma(None) => break,
+                BdOp::Dma(Some((f, e))) => {
+                    if f <= e {
+                        m.breakdown.dma(f, e);
+                    }
+                }
+                BdOp::Compute(s, e, l) => m.breakdown.compute(s, e, l),
+            }
+            self.ops.pop_front();
+        }
     }
 }
 
@@ -224,21 +284,17 @@ struct Active {
 }
 
 pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Result<u64> {
-    let mut sim = EventSim::new(m.arch);
-    let mut channel = DramChannel::default();
-    while sim.next_key().is_some() {
-        if let Some(cycles) = sim.step(m, program, opts, &mut channel, 0, None)? {
-            return Ok(cycles);
-        }
-    }
-    Err(Diagnostic::internal(
-        "the controller stopped without HALT and nothing is left to wake it",
-    ))
+    let mut cycles = run_system(std::slice::from_mut(m), &[program], opts)?;
+    Ok(cycles.remove(0))
 }
 
+/// An event's place in a system's total order: (cycle, phase, sub-accelerator).
+type Key = (u64, Phase, usize);
+
 /// Run several sub-accelerators that share one DRAM channel (docs/TIMING.md, "Systems"): every
-/// sub-accelerator's events in one total order (cycle, phase, sub-accelerator index), so the channel
-/// is granted first come, first served, ties to the lower index. Returns each one's cycle count.
+/// sub-accelerator's events in one total order (cycle, phase, sub-accelerator index), and each
+/// grant of the channel made before the events of its cycle. Returns each one's cycle count. One
+/// accelerator alone is the system of one.
 pub(crate) fn run_system(
     machines: &mut [Machine],
     programs: &[&Program],
@@ -248,25 +304,44 @@ pub(crate) fn run_system(
     let mut cycles: Vec<Option<u64>> = vec![None; sims.len()];
     let mut channel = DramChannel::default();
     loop {
-        // the sub-accelerator with the earliest pending event, and the earliest of the others'
-        let mut keys: Vec<(u64, Phase, usize)> = sims
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| cycles[*i].is_none())
-            .filter_map(|(i, s)| s.next_key().map(|(c, p)| (c, p, i)))
-            .collect();
-        keys.sort_unstable();
-        let Some(&(_, _, i)) = keys.first() else {
+        // the earliest pending event, and the earliest of another sub-accelerator's
+        let (mut first, mut second): (Option<Key>, Option<Key>) = (None, None);
+        for (i, s) in sims.iter().enumerate() {
+            let Some((c, p)) = s.next_key().filter(|_| cycles[i].is_none()) else {
+                continue;
+            };
+            let k = (c, p, i);
+            if first.is_none_or(|f| k < f) {
+                second = first;
+                first = Some(k);
+            } else if second.is_none_or(|x| k < x) {
+                second = Some(k);
+            }
+        }
+        // the next grant comes first if no event is due before its cycle
+        let next = channel.next(&sims);
+        if let Some((g, i)) = next {
+            if first.is_none_or(|(c, _, _)| g <= c) {
+                if g > opts.max_cycles {
+                    return Err(Diagnostic::internal(format!(
+                        "simulation exceeded {} cycles",
+                        opts.max_cycles
+                    )));
+                }
+                sims[i].grant(&mut machines[i], &mut channel, g, opts);
+                continue;
+            }
+        }
+        let Some((_, _, i)) = first else {
             break;
         };
-        let horizon = keys.get(1).copied();
         if let Some(c) = sims[i].step(
             &mut machines[i],
             programs[i],
             opts,
             &mut channel,
             i,
-            horizon,
+            (second, next.map(|(g, _)| g)),
         )? {
             cycles[i] = Some(c);
         }
@@ -277,17 +352,34 @@ pub(crate) fn run_system(
         .collect()
 }
 
-/// The DMA's transfers in flight (docs/TIMING.md, "DMA unit and the DRAM port"): their last busy
-/// cycles in issue order (they end in that order), at most `outstanding` of them.
+/// The DMA's transfers in flight (docs/TIMING.md, "DMA unit and the DRAM port"): the granted
+/// ones' last busy cycles in issue order (they end in that order), then the pending ones, at most
+/// `outstanding` of them in all.
 #[derive(Default)]
 struct DmaSlots {
     ends: std::collections::VecDeque<u64>,
+    /// Issued and not yet granted, oldest first (the oldest requests the channel).
+    pending: std::collections::VecDeque<Pending>,
     outstanding: usize,
     /// The last busy cycle of the latest transfer (busy cycles count once, overlapping or not).
     last_end: Option<u64>,
-    /// The cycle after the latest transfer's request end: a later one waits for it without waiting
-    /// for the channel (not counted as a DRAM wait).
+    /// The cycle after the latest granted transfer's request end: a later one waits for it without
+    /// waiting for the channel (not counted as a DRAM wait).
     own_free: u64,
+}
+
+impl DmaSlots {
+    /// The cycle from which the oldest pending transfer requests the channel, `max(c + 1, e' + 1)`.
+    fn request(&self) -> Option<u64> {
+        self.pending
+            .front()
+            .map(|p| (p.issue + 1).max(self.own_free))
+    }
+
+    /// Transfers in flight, granted or not.
+    fn in_flight(&self) -> usize {
+        self.ends.len() + self.pending.len()
+    }
 }
 
 /// One accelerator's event-level state: its queue, controller, units and race-check window.
@@ -300,6 +392,7 @@ struct EventSim {
     ov: OverlapState,
     /// Instructions still running or recently run, per unit, for the race check.
     active: [Vec<Active>; 2],
+    deferred: Deferred,
     scratch: Scratch,
 }
 
@@ -318,8 +411,41 @@ impl EventSim {
             overlapped: arch.weight_double_buffered(),
             ov: OverlapState::default(),
             active: [vec![], vec![]],
+            deferred: Deferred::default(),
             scratch: Scratch::default(),
         }
+    }
+
+    /// Grant the channel to this sub-accelerator's oldest pending transfer in cycle `g`: its busy
+    /// span, the DMA's slots and statistics, its trace, and the event that frees its slot.
+    fn grant(&mut self, m: &mut Machine, channel: &mut DramChannel, g: u64, opts: &SimOptions) {
+        let dma = &mut self.dma;
+        let r = dma.request().expect("a transfer requests the channel");
+        let p = dma.pending.pop_front().expect("a pending transfer");
+        let start = p.issue + 1;
+        m.units.dram_wait_cycles += g - r;
+        let hold = dma_hold(m.arch, &p.ins);
+        channel.free_at = g + hold;
+        let end = g + unit_busy(m, &p.ins, opts) - 1;
+        // transfers in flight together count their cycles once
+        let from = start.max(dma.last_end.map_or(0, |e| e + 1));
+        dma.ends.push_back(end);
+        dma.last_end = Some(end);
+        dma.own_free = g + hold;
+        if let Some(a) = self.active[Unit::Dma as usize]
+            .iter_mut()
+            .find(|a| a.pc == p.pc)
+        {
+            a.end = end;
+            a.spans = [(start, end); 3];
+        }
+        if m.tracer.enabled() {
+            trace_dma_beats(m, &p.ins, g);
+        }
+        m.tracer.emit(end, "dma", "done", String::new);
+        m.units.dma_busy_cycles += (end + 1).saturating_sub(from);
+        self.deferred.dma_granted(m, from, end);
+        self.q.push(end + 1, Phase::Settle, Event::Free(Unit::Dma));
     }
 
     /// The (cycle, phase) of the next event.
@@ -328,8 +454,10 @@ impl EventSim {
     }
 
     /// Handle the next event, and run the controller for as long as nothing else is due first —
-    /// neither in this accelerator's queue nor, in a system, at `horizon` (the earliest event of
-    /// the other sub-accelerators; this one is number `sub`). Returns the cycle count at HALT.
+    /// neither in this accelerator's queue nor, in a system, at `horizon.0` (the earliest event of
+    /// the other sub-accelerators; this one is number `sub`) — and the cycle of the next grant,
+    /// `horizon.1` (or of one this controller's transfers make), has not come. Returns the cycle
+    /// count at HALT.
     fn step(
         &mut self,
         m: &mut Machine,
@@ -337,7 +465,7 @@ impl EventSim {
         opts: &SimOptions,
         channel: &mut DramChannel,
         sub: usize,
-        horizon: Option<(u64, Phase, usize)>,
+        (horizon, mut grant_at): (Option<(u64, Phase, usize)>, Option<u64>),
     ) -> Result<Option<u64>> {
         let arch = m.arch;
         let (r, c) = (arch.rows() as usize, arch.cols() as usize);
@@ -349,11 +477,14 @@ impl EventSim {
             overlapped,
             ov,
             active,
+            deferred,
             scratch,
         } = self;
         let overlapped = *overlapped;
-        let next_look = |q: &mut Queue, t: u64| -> Option<u64> {
-            if q.nothing_before(t, Phase::Look) && horizon.is_none_or(|h| (t, Phase::Look, sub) < h)
+        let next_look = |q: &mut Queue, t: u64, grant_at: Option<u64>| -> Option<u64> {
+            if q.nothing_before(t, Phase::Look)
+                && horizon.is_none_or(|h| (t, Phase::Look, sub) < h)
+                && grant_at.is_none_or(|g| t < g)
             {
                 Some(t)
             } else {
@@ -373,7 +504,7 @@ impl EventSim {
                             dma.ends.pop_front();
                         }
                     }
-                    units[u as usize].busy = u == Unit::Dma && !dma.ends.is_empty();
+                    units[u as usize].busy = u == Unit::Dma && dma.in_flight() > 0;
                     match ctrl.waiting {
                         Some((w, _)) if w == u => {
                             ctrl.waiting = None;
@@ -387,7 +518,9 @@ impl EventSim {
             // A unit that settles wakes the controller in the same cycle; in a system another
             // sub-accelerator's look in this cycle may come first (lower index): queue it behind.
             if let Some(t) = look_at {
-                if horizon.is_some_and(|h| h < (t, Phase::Look, sub)) {
+                if horizon.is_some_and(|h| h < (t, Phase::Look, sub))
+                    || grant_at.is_some_and(|g| g <= t)
+                {
                     q.push(t, Phase::Look, Event::Look);
                     look_at = None;
                 }
@@ -429,7 +562,7 @@ impl EventSim {
                         m.tracer
                             .emit(t, "ctrl", "issue", || format!("pc={pc} {}", ins.mnemonic()));
                         ctrl.pc += 1;
-                        look_at = next_look(q, t + 1);
+                        look_at = next_look(q, t + 1, grant_at);
                         continue;
                     }
                     Instr::Load { .. } | Instr::Gather { .. } | Instr::Store { .. } => Unit::Dma,
@@ -452,18 +585,18 @@ impl EventSim {
                             return Ok(Some(t + 1));
                         }
                         ctrl.pc += 1;
-                        look_at = next_look(q, t + 1);
+                        look_at = next_look(q, t + 1, grant_at);
                         continue;
                     }
                 };
-                let unit_busy = if overlapped && u == Unit::Compute {
+                let unit_full = if overlapped && u == Unit::Compute {
                     t < ov.accept_at
                 } else if u == Unit::Dma {
-                    dma.ends.len() >= dma.outstanding
+                    dma.in_flight() >= dma.outstanding
                 } else {
                     units[u as usize].busy
                 };
-                if unit_busy {
+                if unit_full {
                     ctrl.sleep_on(u, t);
                     continue;
                 }
@@ -501,9 +634,9 @@ impl EventSim {
                         pc,
                         t,
                         u,
-                        (tile.preload, tile.preload, tile.done),
+                        (tile.preload, tile.done),
                         Some(spans),
-                        active,
+                        (active, deferred),
                         ov.done_at,
                     )?;
                     let Instr::Compute { out_addr, .. } = ins else {
@@ -520,28 +653,42 @@ impl EventSim {
                     // wake a controller waiting on the compute unit when a condition starts to hold
                     q.push(tile.stream + 1, Phase::Settle, Event::Free(u));
                     q.push(tile.done + 1, Phase::Settle, Event::Free(u));
+                } else if u == Unit::Dma {
+                    // pending until granted (`grant`): busy from its first busy cycle through a
+                    // last one not known yet, which is after every cycle run before the grant
+                    check_race(
+                        m,
+                        program,
+                        &ins,
+                        pc,
+                        (t + 1, u64::MAX),
+                        [(t + 1, u64::MAX); 3],
+                        u,
+                        active,
+                    )?;
+                    m.tracer
+                        .emit(t, "ctrl", "issue", || format!("pc={pc} {}", ins.mnemonic()));
+                    dma.pending.push_back(Pending { ins, pc, issue: t });
+                    deferred.dma_issued();
+                    units[u as usize].busy = true;
+                    if let Some(r) = dma.request() {
+                        let g = r.max(channel.free_at);
+                        grant_at = Some(grant_at.map_or(g, |x| x.min(g)));
+                    }
                 } else {
-                    let busy_from = match u {
-                        Unit::Dma => dma.last_end.map_or(0, |e| e + 1),
-                        Unit::Compute => 0,
-                    };
-                    let (grant, end) = issue(
+                    let (start, end) = (t + 1, t + unit_busy(m, &ins, opts));
+                    issue_span(
                         m,
                         program,
                         &ins,
                         pc,
                         t,
                         u,
-                        opts,
-                        channel,
-                        active,
-                        (busy_from, dma.own_free),
+                        (start, end),
+                        None,
+                        (active, deferred),
+                        start,
                     )?;
-                    if u == Unit::Dma {
-                        dma.ends.push_back(end);
-                        dma.last_end = Some(end);
-                        dma.own_free = grant + dma_hold(arch, &ins);
-                    }
                     units[u as usize].busy = true;
                     q.push(end + 1, Phase::Settle, Event::Free(u));
                 }
@@ -551,7 +698,7 @@ impl EventSim {
                 })?;
                 m.counters.instructions += 1;
                 ctrl.pc += 1;
-                look_at = next_look(q, t + 1);
+                look_at = next_look(q, t + 1, grant_at);
             }
         }
         Ok(None)
@@ -612,49 +759,10 @@ fn unit_busy(m: &Machine, ins: &Instr, opts: &SimOptions) -> u64 {
     }
 }
 
-/// Issue `ins` to unit `u` at cycle `t`: the DRAM grant, the race check, statistics and trace.
-/// Returns the grant and the last busy cycle (its busy register is low from the cycle after). A transfer
-/// the channel cannot start at once keeps the DMA busy while it waits.
-#[allow(clippy::too_many_arguments)]
-fn issue(
-    m: &mut Machine,
-    program: &Program,
-    ins: &Instr,
-    pc: usize,
-    t: u64,
-    u: Unit,
-    opts: &SimOptions,
-    channel: &mut DramChannel,
-    active: &mut [Vec<Active>; 2],
-    (busy_from, own_free): (u64, u64),
-) -> Result<(u64, u64)> {
-    let busy = unit_busy(m, ins, opts);
-    let start = t + 1;
-    let mut grant = start;
-    if u == Unit::Dma {
-        grant = channel.grant(start, dma_hold(m.arch, ins));
-        m.units.dram_wait_cycles += grant - start.max(own_free);
-    }
-    let end = grant + busy - 1;
-    issue_span(
-        m,
-        program,
-        ins,
-        pc,
-        t,
-        u,
-        (start, grant, end),
-        None,
-        active,
-        busy_from.max(start),
-    )?;
-    Ok((grant, end))
-}
-
-/// Issue `ins` to unit `u` at cycle `t`, busy in cycles `start..=end` (a transfer granted the DRAM
-/// channel at `grant`, a COMPUTE at `start`): the race check, statistics,
+/// Issue COMPUTE `ins` at cycle `t`, busy in cycles `start..=end`: the race check, statistics,
 /// breakdown and trace. `busy_from` is the first cycle not already counted busy for the unit (a
-/// tile that overlaps the previous one counts only its new cycles).
+/// tile that overlaps the previous one counts only its new cycles). (A LOAD or STORE is checked at
+/// its issue and counted at its grant, `EventSim::grant`.)
 #[allow(clippy::too_many_arguments)]
 fn issue_span(
     m: &mut Machine,
@@ -663,13 +771,38 @@ fn issue_span(
     pc: usize,
     t: u64,
     u: Unit,
-    (start, grant, end): (u64, u64, u64),
+    (start, end): (u64, u64),
     spans: Option<[(u64, u64); 3]>,
-    active: &mut [Vec<Active>; 2],
+    (active, deferred): (&mut [Vec<Active>; 2], &mut Deferred),
     busy_from: u64,
 ) -> Result<()> {
-    let fp = footprint(m, ins);
     let spans = spans.unwrap_or([(start, end); 3]);
+    check_race(m, program, ins, pc, (start, end), spans, u, active)?;
+    m.tracer
+        .emit(t, "ctrl", "issue", || format!("pc={pc} {}", ins.mnemonic()));
+    m.tracer.emit(end, u.name(), "done", String::new);
+    m.units.compute_busy_cycles += (end + 1).saturating_sub(start.max(busy_from));
+    if let Instr::Compute { len, .. } = *ins {
+        deferred.compute(m, start, end, len.into());
+    }
+    Ok(())
+}
+
+/// The race check of `ins`, issued to unit `u` and busy in `start..=end`, with the cycles each
+/// footprint entry is touched in, against the other unit's instructions still running; then `ins`
+/// joins its unit's window.
+#[allow(clippy::too_many_arguments)]
+fn check_race(
+    m: &Machine,
+    program: &Program,
+    ins: &Instr,
+    pc: usize,
+    (start, end): (u64, u64),
+    spans: [(u64, u64); 3],
+    u: Unit,
+    active: &mut [Vec<Active>; 2],
+) -> Result<()> {
+    let fp = footprint(m, ins);
     let other = 1 - u as usize;
     active[other].retain(|a| a.end >= start);
     for a in &active[other] {
@@ -689,28 +822,6 @@ fn issue_span(
         }
     }
     active[u as usize].push(Active { end, pc, fp, spans });
-    m.tracer
-        .emit(t, "ctrl", "issue", || format!("pc={pc} {}", ins.mnemonic()));
-    if m.tracer.enabled() {
-        trace_dma_beats(m, ins, grant);
-    }
-    m.tracer.emit(end, u.name(), "done", String::new);
-    match u {
-        Unit::Dma => {
-            // transfers in flight together count their cycles once
-            let from = start.max(busy_from);
-            m.units.dma_busy_cycles += (end + 1).saturating_sub(from);
-            if from <= end {
-                m.breakdown.dma(from, end);
-            }
-        }
-        Unit::Compute => {
-            m.units.compute_busy_cycles += (end + 1).saturating_sub(start.max(busy_from));
-            if let Instr::Compute { len, .. } = *ins {
-                m.breakdown.compute(start, end, len.into());
-            }
-        }
-    }
     Ok(())
 }
 

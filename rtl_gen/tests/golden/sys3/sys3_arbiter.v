@@ -16,10 +16,13 @@
 // FIFO by tickets: a unit requests from the cycle after its issue pulse until it is granted, so in
 // the cycle of `issue[s]` it takes ticket `next + (lower-index units issuing in the same cycle)`, and
 // `next` advances by the units issuing. The unit whose ticket equals `serving` is granted when it
-// wants the channel and no transfer holds it; `serving` then advances. At most one ticket per unit is
-// outstanding, so 3-bit tickets never collide.
+// wants the channel and no transfer holds it; `serving` then advances. A unit requests for one
+// transfer at a time (with several transfer slots, the next one from the cycle after its current
+// one's request end), so at most one ticket per unit is outstanding, and 3-bit tickets never
+// collide.
 //
-//   issue[s]  sub-accelerator s's DMA start pulse (it wants the channel from the next cycle)
+//   issue[s]  sub-accelerator s's DMA begins to request: it wants the channel from the next cycle
+//             (its start pulse; with several slots, its request side taking the next transfer)
 //   want[s]   busy and not yet granted (from registers)
 //   hold[s]   its granted transfer still holds the channel (from registers; the grant cycle itself
 //             is covered by granting one unit per cycle)

@@ -152,6 +152,12 @@ pub(crate) fn run_system(
                 opts.max_cycles
             )));
         }
+        // the transfers that begin requesting this cycle queue up, lower index first
+        for (i, s) in sims.iter().enumerate() {
+            if cycles[i].is_none() && s.dma.waits() {
+                arbiter.request(i);
+            }
+        }
         let held = sims.iter().any(|s| s.dma.holds());
         let grant = if held { None } else { arbiter.front() };
         for (i, (s, m)) in sims.iter_mut().zip(machines.iter_mut()).enumerate() {
@@ -165,9 +171,6 @@ pub(crate) fn run_system(
             if grant == Some(i) {
                 arbiter.granted();
             }
-            if out.dma_issued {
-                arbiter.request(i);
-            }
             cycles[i] = out.halted;
         }
         if cycles.iter().all(Option::is_some) {
@@ -178,8 +181,10 @@ pub(crate) fn run_system(
 }
 
 /// The arbiter of a shared DRAM channel: the DMA units waiting for it, in the order they began to
-/// request (issue cycle, then sub-accelerator index). It grants the first one in a cycle in which no
-/// transfer holds the channel.
+/// request (the first cycle of their requesting transfer's request, `max(c + 1, e' + 1)`, then
+/// sub-accelerator index; docs/TIMING.md, "Systems"). It grants the first one in a cycle in which
+/// no transfer holds the channel. A DMA requests for one transfer at a time, so it is queued at
+/// most once.
 #[derive(Default)]
 struct Arbiter {
     waiting: std::collections::VecDeque<usize>,
@@ -192,9 +197,11 @@ impl Arbiter {
     fn granted(&mut self) {
         self.waiting.pop_front();
     }
-    /// Sub-accelerator `i`'s DMA was issued a transfer this cycle: it requests from the next.
+    /// Sub-accelerator `i`'s DMA requests the channel this cycle: queue it unless it already is.
     fn request(&mut self, i: usize) {
-        self.waiting.push_back(i);
+        if !self.waiting.contains(&i) {
+            self.waiting.push_back(i);
+        }
     }
 }
 
@@ -202,8 +209,6 @@ impl Arbiter {
 struct CycleOut {
     /// HALT completed: the cycle count.
     halted: Option<u64>,
-    /// The controller issued a LOAD or STORE.
-    dma_issued: bool,
 }
 
 /// One accelerator's components.
@@ -276,7 +281,6 @@ impl SteppedSim {
                     m.tracer.emit(t, "ctrl", "halt", String::new);
                     return Ok(CycleOut {
                         halted: Some(t + 1),
-                        dma_issued: false,
                     });
                 }
                 ctrl::Decision::Wait(w) => match w {
@@ -448,15 +452,7 @@ impl SteppedSim {
                 _ => {}
             }
             ctrl.commit(&decision);
-            Ok(CycleOut {
-                halted: None,
-                dma_issued: matches!(
-                    decision,
-                    ctrl::Decision::Issue(
-                        Instr::Load { .. } | Instr::Gather { .. } | Instr::Store { .. }
-                    )
-                ),
-            })
+            Ok(CycleOut { halted: None })
         }
     }
 }
