@@ -214,6 +214,22 @@ impl Problem {
         }
     }
 
+    /// Whether `other` is the same work under another name: every field but the layer's names
+    /// equal, so every schedule, estimate and simulation of one is the other's (a network's
+    /// repeated blocks map once).
+    pub fn same_work(&self, other: &Problem) -> bool {
+        let unnamed = |p: &Problem| {
+            let mut p = p.clone();
+            p.name.clear();
+            p.gemm.name.clear();
+            if let Some(c) = &mut p.conv {
+                c.conv.name.clear();
+            }
+            p
+        };
+        unnamed(self) == unnamed(other)
+    }
+
     /// MAC slots of the layer's useful work (the layer's MACs).
     pub fn macs(&self) -> u64 {
         match &self.conv {

@@ -326,6 +326,15 @@ pub fn sync_count(double_buffered: bool, steps: u64, steps_with_stores: u64) -> 
     }
 }
 
+/// The parts of a schedule [`Schedule::shape`] reads besides the loop classes.
+#[derive(Clone, Copy, Debug)]
+struct ShapeRule {
+    /// The height tile loop's position from the innermost.
+    height: usize,
+    keeps_stream: bool,
+    keeps_slice: bool,
+}
+
 /// A layer's schedule on an accelerator under a mapping (see the module docs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schedule {
@@ -447,9 +456,25 @@ impl Schedule {
     /// is kept (the panel is loaded in the inner loop's first iteration). The words the COMPUTE
     /// itself touches are the ISA's ([`Arch::compute_words`]).
     pub fn shape(&self, c: &[Class]) -> Shape {
+        self.shape_by(&self.shape_rule(), c)
+    }
+
+    /// What [`Schedule::shape`] reads of the schedule besides the classes, looked up once for a
+    /// walk of many tiles.
+    fn shape_rule(&self) -> ShapeRule {
+        ShapeRule {
+            height: self.tile_positions().0,
+            keeps_stream: self.keeps_stream_operand(),
+            keeps_slice: self.keeps_slice_operand(),
+        }
+    }
+
+    /// [`Schedule::shape`] under the schedule's [`ShapeRule`].
+    #[inline]
+    fn shape_by(&self, rule: &ShapeRule, c: &[Class]) -> Shape {
         // the height tile: the m-tile (WS, OS) or the streamed n-tile (IS)
         let (m, k, slice) = (
-            Self::at(c, self.tile_positions().0),
+            Self::at(c, rule.height),
             Self::at(c, K_TILE),
             Self::at(c, N_SLICE),
         );
@@ -468,8 +493,8 @@ impl Schedule {
             // of B, docs/TIMING.md)
             Dataflow::InputStationary => (m.size, k.size, m.size),
         };
-        let stream_loaded = slice.first && (inner_first || !self.keeps_stream_operand());
-        let slice_loaded = inner_first || !self.keeps_slice_operand();
+        let stream_loaded = slice.first && (inner_first || !rule.keeps_stream);
+        let slice_loaded = inner_first || !rule.keeps_slice;
         let words = |loaded: bool, w: u32| if loaded { w } else { 0 };
         let (input_words, weight_words) = match self.dataflow {
             Dataflow::InputStationary => {
@@ -540,9 +565,10 @@ impl Schedule {
         mut f: impl FnMut(&mut S, &Shape, u32) -> std::ops::ControlFlow<()>,
     ) -> std::ops::ControlFlow<()> {
         let conv = self.is_conv();
+        let rule = self.shape_rule();
         self.nest
             .walk_periodic(state, &mut |st, classes: &[Class]| {
-                let shape = self.shape(classes);
+                let shape = self.shape_by(&rule, classes);
                 // a new instance: every loop inside the instance loop at its first iteration
                 let configs = if conv && classes[1..].iter().all(|c| c.first) {
                     CONFIGS_PER_INSTANCE
@@ -647,8 +673,10 @@ impl Schedule {
     /// Closed-form totals (see [`Summary`]); an error only if a total overflows 64 bits.
     pub fn summary(&self) -> Result<Summary> {
         let mut acc = SummaryAcc::default();
-        self.nest
-            .for_each_class(|cls, mult| acc.add(&self.shape(cls), mult, self.rows, self.cols));
+        let rule = self.shape_rule();
+        self.nest.for_each_class(|cls, mult| {
+            acc.add(&self.shape_by(&rule, cls), mult, self.rows, self.cols)
+        });
         self.finish(&acc)
     }
 

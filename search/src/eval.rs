@@ -98,9 +98,20 @@ pub fn evaluate_in(
     objective: Objective,
     budget: SpaceBudget,
 ) -> Result<Evaluation> {
-    let mut layers = Vec::with_capacity(workload.layers.len());
+    let mut layers: Vec<LayerChoice> = Vec::with_capacity(workload.layers.len());
+    // A network repeats layers (ResNet-18's blocks): the mapper is a pure function of the work,
+    // so a layer that does the same work as an earlier one takes its choice.
+    let mut mapped: Vec<(Problem, usize)> = Vec::new();
     for layer in &workload.layers {
         let p = Problem::new(layer, arch)?;
+        if let Some(&(_, i)) = mapped.iter().find(|(q, _)| q.same_work(&p)) {
+            let same = LayerChoice {
+                layer: p.name.clone(),
+                ..layers[i].clone()
+            };
+            layers.push(same);
+            continue;
+        }
         let b = best_pinned(&p, arch, objective, &Pinned::default(), budget)?;
         layers.push(LayerChoice {
             layer: p.name.clone(),
@@ -110,6 +121,7 @@ pub fn evaluate_in(
             mapping_candidates: b.candidates,
             mappings_estimated: b.estimated,
         });
+        mapped.push((p, layers.len() - 1));
     }
     let metrics = Metrics::total(arch, layers.iter().map(|l| (l.cycles, l.energy_pj)))?;
     Ok(Evaluation {
@@ -141,5 +153,42 @@ mod tests {
             assert_eq!(ev.metrics.pes, 16);
             assert!(ev.metrics.area_um2 > 0.0);
         }
+    }
+
+    /// ResNet-18 repeats blocks: a layer that does an earlier layer's work under another name
+    /// takes its choice, which is the one the mapper makes for it alone; a layer of other work
+    /// is mapped on its own.
+    #[test]
+    fn repeated_layers_take_the_choice_the_mapper_makes_for_them() {
+        let arch = builtin::arch("ws_8x8").unwrap();
+        let w = tessera_workloads::builtin::workload("resnet18").unwrap();
+        let ev = evaluate(&arch, &w, Objective::Latency).unwrap();
+        let problems: Vec<Problem> = w
+            .layers
+            .iter()
+            .map(|l| Problem::new(l, &arch).unwrap())
+            .collect();
+        let mut repeats = 0;
+        for (i, (p, choice)) in problems.iter().zip(&ev.layers).enumerate() {
+            assert_eq!(choice.layer, p.name);
+            if problems[..i].iter().any(|q| q.same_work(p)) {
+                repeats += 1;
+                let alone = best_mapping(p, &arch, Objective::Latency).unwrap();
+                assert_eq!(choice.mapping, alone.mapping, "{}", p.name);
+                assert_eq!(choice.cycles, alone.estimate.cycles.get(), "{}", p.name);
+                assert_eq!(choice.energy_pj, alone.estimate.energy.total_pj);
+            }
+        }
+        // layer1's four 3x3 convolutions are one work, and so are the later stages' repeats
+        assert!(repeats >= 5, "{repeats} repeated layers");
+        let first = &problems[1];
+        let renamed = Problem {
+            name: "other".into(),
+            ..first.clone()
+        };
+        assert!(first.same_work(&renamed));
+        let mut wider = first.clone();
+        wider.gemm.n += 1;
+        assert!(!first.same_work(&wider));
     }
 }
