@@ -698,6 +698,48 @@ fn grants_with_several_transfer_slots_follow_the_rule_by_hand() {
     println!("slots_hand: cycles {:?}", r.cycles);
 }
 
+/// The testbench counts each sub-accelerator's transfers in flight against its slots: the RTL of
+/// a system with O = 2 and 1 run by a testbench told every sub has one slot fails as a contract
+/// violation when sub 0 starts its second LOAD while the first is in flight.
+#[test]
+fn a_sub_with_more_transfers_in_flight_than_slots_is_caught() {
+    use tessera_arch::isa::{Instr, LoadTarget};
+    let Some(t) = tools(false) else { return };
+    let base = arch("ws_2x3", 2, 5, false);
+    let subs = [with_slots(&base, 2), base.clone()];
+    let design = emit_system("slots_bad", &subs).unwrap();
+    let load = |target, count, dram_addr| Instr::Load {
+        target,
+        count,
+        dram_addr,
+        sram_addr: 0,
+    };
+    let programs = [
+        vec![
+            load(LoadTarget::Input, 4, 0),
+            load(LoadTarget::Weight, 2, 16),
+            Instr::Halt,
+        ],
+        vec![Instr::Halt],
+    ];
+    let encoded: Vec<Vec<u128>> = programs
+        .iter()
+        .map(|p| p.iter().map(Instr::encode).collect())
+        .collect();
+    let image: Vec<u8> = (0..256u32).map(|i| (i * 5) as u8).collect();
+    // the testbench of the system as emitted passes: sub 0's input LOAD is granted in 1 and holds
+    // the channel through 4, its weight LOAD is granted in 5 while the input's words still arrive
+    // (through 1 + 3 + L = 9); its two 3-byte words take k = 1, 2 on the 2 B/cycle channel, the
+    // last arrives in 5 + 2 + L = 12, the HALT completes in 13: 14 cycles
+    let r = run_system_rtl(&subs, &design, &encoded, &image, 10_000, &t).unwrap();
+    assert_eq!(r.cycles[0], 14);
+    // one that believes sub 0 has one slot catches its second transfer
+    let told = [base.clone(), base];
+    let e = run_system_rtl(&told, &design, &encoded, &image, 10_000, &t).unwrap_err();
+    assert!(e.message.contains("CONTRACT VIOLATION"), "{e}");
+    assert!(e.message.contains("transfer(s) in flight"), "{e}");
+}
+
 /// A mixed system of real layers with O = 1, 2 and 4 (and one sub also moving two words per
 /// cycle): the RTL's cycles equal both engines', every region is the solo run's, and the subs with
 /// several slots run their layers faster alone than with one.

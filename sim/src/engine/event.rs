@@ -303,6 +303,8 @@ pub(crate) fn run_system(
     let mut sims: Vec<EventSim> = machines.iter().map(|m| EventSim::new(m.arch)).collect();
     let mut cycles: Vec<Option<u64>> = vec![None; sims.len()];
     let mut channel = DramChannel::default();
+    // an accelerator alone is granted the channel as it issues (nothing else requests it)
+    let alone = sims.len() == 1;
     loop {
         // the earliest pending event, and the earliest of another sub-accelerator's
         let (mut first, mut second): (Option<Key>, Option<Key>) = (None, None);
@@ -340,7 +342,7 @@ pub(crate) fn run_system(
             programs[i],
             opts,
             &mut channel,
-            i,
+            (i, alone),
             (second, next.map(|(g, _)| g)),
         )? {
             cycles[i] = Some(c);
@@ -382,6 +384,44 @@ impl DmaSlots {
     }
 }
 
+/// [`EventSim::grant`] on the parts of an [`EventSim`] it changes.
+fn grant(
+    (dma, active, deferred, q): (
+        &mut DmaSlots,
+        &mut [Vec<Active>; 2],
+        &mut Deferred,
+        &mut Queue,
+    ),
+    m: &mut Machine,
+    channel: &mut DramChannel,
+    g: u64,
+    opts: &SimOptions,
+) {
+    let r = dma.request().expect("a transfer requests the channel");
+    let p = dma.pending.pop_front().expect("a pending transfer");
+    let start = p.issue + 1;
+    m.units.dram_wait_cycles += g - r;
+    let hold = dma_hold(m.arch, &p.ins);
+    channel.free_at = g + hold;
+    let end = g + unit_busy(m, &p.ins, opts) - 1;
+    // transfers in flight together count their cycles once
+    let from = start.max(dma.last_end.map_or(0, |e| e + 1));
+    dma.ends.push_back(end);
+    dma.last_end = Some(end);
+    dma.own_free = g + hold;
+    if let Some(a) = active[Unit::Dma as usize].iter_mut().find(|a| a.pc == p.pc) {
+        a.end = end;
+        a.spans = [(start, end); 3];
+    }
+    if m.tracer.enabled() {
+        trace_dma_beats(m, &p.ins, g);
+    }
+    m.tracer.emit(end, "dma", "done", String::new);
+    m.units.dma_busy_cycles += (end + 1).saturating_sub(from);
+    deferred.dma_granted(m, from, end);
+    q.push(end + 1, Phase::Settle, Event::Free(Unit::Dma));
+}
+
 /// One accelerator's event-level state: its queue, controller, units and race-check window.
 struct EventSim {
     q: Queue,
@@ -419,33 +459,18 @@ impl EventSim {
     /// Grant the channel to this sub-accelerator's oldest pending transfer in cycle `g`: its busy
     /// span, the DMA's slots and statistics, its trace, and the event that frees its slot.
     fn grant(&mut self, m: &mut Machine, channel: &mut DramChannel, g: u64, opts: &SimOptions) {
-        let dma = &mut self.dma;
-        let r = dma.request().expect("a transfer requests the channel");
-        let p = dma.pending.pop_front().expect("a pending transfer");
-        let start = p.issue + 1;
-        m.units.dram_wait_cycles += g - r;
-        let hold = dma_hold(m.arch, &p.ins);
-        channel.free_at = g + hold;
-        let end = g + unit_busy(m, &p.ins, opts) - 1;
-        // transfers in flight together count their cycles once
-        let from = start.max(dma.last_end.map_or(0, |e| e + 1));
-        dma.ends.push_back(end);
-        dma.last_end = Some(end);
-        dma.own_free = g + hold;
-        if let Some(a) = self.active[Unit::Dma as usize]
-            .iter_mut()
-            .find(|a| a.pc == p.pc)
-        {
-            a.end = end;
-            a.spans = [(start, end); 3];
-        }
-        if m.tracer.enabled() {
-            trace_dma_beats(m, &p.ins, g);
-        }
-        m.tracer.emit(end, "dma", "done", String::new);
-        m.units.dma_busy_cycles += (end + 1).saturating_sub(from);
-        self.deferred.dma_granted(m, from, end);
-        self.q.push(end + 1, Phase::Settle, Event::Free(Unit::Dma));
+        grant(
+            (
+                &mut self.dma,
+                &mut self.active,
+                &mut self.deferred,
+                &mut self.q,
+            ),
+            m,
+            channel,
+            g,
+            opts,
+        );
     }
 
     /// The (cycle, phase) of the next event.
@@ -464,7 +489,7 @@ impl EventSim {
         program: &Program,
         opts: &SimOptions,
         channel: &mut DramChannel,
-        sub: usize,
+        (sub, alone): (usize, bool),
         (horizon, mut grant_at): (Option<(u64, Phase, usize)>, Option<u64>),
     ) -> Result<Option<u64>> {
         let arch = m.arch;
@@ -671,7 +696,20 @@ impl EventSim {
                     dma.pending.push_back(Pending { ins, pc, issue: t });
                     deferred.dma_issued();
                     units[u as usize].busy = true;
-                    if let Some(r) = dma.request() {
+                    if alone {
+                        // its grant is known now: max(c + 1, e' + 1, the channel's free cycle)
+                        let g = dma
+                            .request()
+                            .expect("the transfer just issued")
+                            .max(channel.free_at);
+                        if g > opts.max_cycles {
+                            return Err(Diagnostic::internal(format!(
+                                "simulation exceeded {} cycles",
+                                opts.max_cycles
+                            )));
+                        }
+                        grant((dma, active, deferred, q), m, channel, g, opts);
+                    } else if let Some(r) = dma.request() {
                         let g = r.max(channel.free_at);
                         grant_at = Some(grant_at.map_or(g, |x| x.min(g)));
                     }
