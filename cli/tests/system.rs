@@ -11,6 +11,28 @@ fn tessera(args: &[&str]) -> Output {
         .expect("runs")
 }
 
+/// `tessera system FILE --json --engine ENGINE`, which must succeed: its report.
+fn json(file: &str, engine: &str) -> serde_json::Value {
+    let o = tessera(&["system", file, "--json", "--engine", engine]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{file}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// A whole-number field of every sub-accelerator of a system report.
+fn per_sub(v: &serde_json::Value, f: &str) -> Vec<u64> {
+    v["subs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s[f].as_u64().unwrap())
+        .collect()
+}
+
 fn path(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join(rel)
@@ -63,24 +85,7 @@ fn the_example_system_runs_and_repeats_byte_for_byte() {
 #[test]
 fn a_system_with_several_words_per_cycle_runs_faster() {
     let file = path("../examples/systems/lanes.ron");
-    let json = |file: &str, engine: &str| -> serde_json::Value {
-        let o = tessera(&["system", file, "--json", "--engine", engine]);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{file}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        serde_json::from_slice(&o.stdout).unwrap()
-    };
-    let cycles = |v: &serde_json::Value| -> Vec<u64> {
-        v["subs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s["cycles"].as_u64().unwrap())
-            .collect()
-    };
+    let cycles = |v: &serde_json::Value| per_sub(v, "cycles");
     let ev = json(&file, "event");
     let st = json(&file, "stepped");
     assert_eq!(ev["matches_reference"], true);
@@ -112,24 +117,7 @@ fn a_system_with_several_words_per_cycle_runs_faster() {
 /// the simulator.
 #[test]
 fn a_system_with_several_transfer_slots_runs_faster() {
-    let json = |file: &str, engine: &str| -> serde_json::Value {
-        let o = tessera(&["system", file, "--json", "--engine", engine]);
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "{file}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-        serde_json::from_slice(&o.stdout).unwrap()
-    };
-    let field = |v: &serde_json::Value, f: &str| -> Vec<u64> {
-        v["subs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s[f].as_u64().unwrap())
-            .collect()
-    };
+    let field = per_sub;
     let slots = path("../examples/systems/slots.ron");
     let duo = path("../examples/systems/duo.ron");
     let text = std::fs::read_to_string(&slots).unwrap();

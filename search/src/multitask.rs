@@ -1151,6 +1151,26 @@ mod tests {
     use super::*;
     use tessera_arch::builtin;
 
+    /// Two GEMM tasks without latency specs on `base`, 300 evaluations: the config and the
+    /// workloads.
+    fn two_gemm_tasks(base: &Arch) -> (MultiTaskConfig, Vec<tessera_workloads::Workload>) {
+        let names = ["gemm_37x50x19", "gemm_64x64x64"];
+        let tasks = names
+            .iter()
+            .map(|n| Task {
+                workload: n.to_string(),
+                max_cycles: None,
+            })
+            .collect();
+        let mut cfg = MultiTaskConfig::default_for(base, tasks);
+        cfg.evaluations = 300;
+        let w = names
+            .iter()
+            .map(|n| tessera_workloads::builtin::workload(n).unwrap())
+            .collect();
+        (cfg, w)
+    }
+
     /// A shared channel takes a base with several DMA transfer slots (docs/TIMING.md, "Systems": a
     /// DMA requests the channel for one transfer at a time, from the cycle after its previous one's
     /// request end): the best system is re-simulated on the one channel with the slots its
@@ -1160,24 +1180,7 @@ mod tests {
         let mut spec = builtin::arch_spec("ws_8x8").unwrap();
         spec.dram.outstanding_transfers = Some(4);
         let base = spec.validate().unwrap();
-        let mut cfg = MultiTaskConfig::default_for(
-            &base,
-            vec![
-                Task {
-                    workload: "gemm_37x50x19".into(),
-                    max_cycles: None,
-                },
-                Task {
-                    workload: "gemm_64x64x64".into(),
-                    max_cycles: None,
-                },
-            ],
-        );
-        cfg.evaluations = 300;
-        let w: Vec<_> = ["gemm_37x50x19", "gemm_64x64x64"]
-            .iter()
-            .map(|n| tessera_workloads::builtin::workload(n).unwrap())
-            .collect();
+        let (mut cfg, w) = two_gemm_tasks(&base);
         cfg.dram = DramMode::Shared;
         let r = search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap();
         assert!(r.best.simulated_latency_cycles.expect("re-simulated") > 0);
@@ -1204,24 +1207,7 @@ mod tests {
         spec.dram.words_per_cycle = Some(2);
         spec.dram.bytes_per_cycle = 32;
         let base = spec.validate().unwrap();
-        let mut cfg = MultiTaskConfig::default_for(
-            &base,
-            vec![
-                Task {
-                    workload: "gemm_37x50x19".into(),
-                    max_cycles: None,
-                },
-                Task {
-                    workload: "gemm_64x64x64".into(),
-                    max_cycles: None,
-                },
-            ],
-        );
-        cfg.evaluations = 300;
-        let w: Vec<_> = ["gemm_37x50x19", "gemm_64x64x64"]
-            .iter()
-            .map(|n| tessera_workloads::builtin::workload(n).unwrap())
-            .collect();
+        let (mut cfg, w) = two_gemm_tasks(&base);
         cfg.dram = DramMode::Shared;
         let r = search_multitask(&cfg, &base, &w, &|_, _| {}).unwrap();
         let sim = r.best.simulated_latency_cycles.expect("re-simulated");

@@ -16,7 +16,7 @@ use tessera_mapping::MappingSpec;
 use tessera_rtl_gen::emit_system;
 use tessera_sim::workload::{mapping_for, problem_for};
 use tessera_sim::{run_layer, SimOptions};
-use tessera_verif::{run_system_rtl, SystemRtlRun};
+use tessera_verif::{run_system_rtl, SystemRtlRun, Tools};
 use tessera_workloads::{Conv2d, Gemm, Layer};
 
 /// A built-in accelerator with the system's DRAM (and a name of its own), optionally with
@@ -372,6 +372,46 @@ fn fifo_programs(n: [u64; 4], w2: u32, st: u32) -> [Vec<tessera_arch::isa::Instr
     ]
 }
 
+/// Hand-written programs on a system sharing one image: both engines of the cycle simulator and
+/// the RTL (emitted as `name`) must each give `expected` cycles; the RTL's run.
+fn hand_timed(
+    name: &str,
+    subs: &[Arch],
+    programs: &[Vec<tessera_arch::isa::Instr>],
+    image: &[u8],
+    expected: &[u64],
+    t: &Tools,
+) -> SystemRtlRun {
+    let progs: Vec<Program> = programs
+        .iter()
+        .map(|p| Program { instrs: p.clone() })
+        .collect();
+    for engine in [tessera_sim::Engine::Event, tessera_sim::Engine::Stepped] {
+        let runs = tessera_sim::simulate_system(
+            subs.iter()
+                .zip(&progs)
+                .map(|(arch, program)| tessera_sim::SubRun {
+                    arch,
+                    program,
+                    dram: image.to_vec(),
+                })
+                .collect(),
+            &SimOptions {
+                engine,
+                ..SimOptions::default()
+            },
+        )
+        .unwrap();
+        let c: Vec<u64> = runs.iter().map(|r| r.report.cycles.get()).collect();
+        assert_eq!(c, expected, "{engine:?}");
+    }
+    let design = emit_system(name, subs).unwrap();
+    let encoded: Vec<Vec<u128>> = progs.iter().map(Program::encode).collect();
+    let r = run_system_rtl(subs, &design, &encoded, image, 10_000, t).unwrap();
+    assert_eq!(r.cycles, expected, "RTL");
+    r
+}
+
 /// The system's cycles by both engines of the cycle simulator, each sub-accelerator on its own
 /// (unrelocated) image: they must agree, and the RTL must match them.
 fn sim_cycles(solos: &[Solo]) -> Vec<u64> {
@@ -536,7 +576,6 @@ fn grants_follow_the_contract_exactly() {
 /// granted transfer is paced from its grant, not from its issue.
 #[test]
 fn grants_with_several_words_per_cycle_follow_the_contract_exactly() {
-    use tessera_arch::isa::Instr;
     let Some(t) = tools(false) else { return };
     let (w, l) = (32u64, 5u64);
     let a0 = arch("ws_2x3", w as i64, l as i64, false);
@@ -572,37 +611,7 @@ fn grants_with_several_words_per_cycle_follow_the_contract_exactly() {
 
     let subs = [a0, a1, a2];
     let image: Vec<u8> = (0..512u32).map(|i| (i * 7) as u8).collect();
-    // the simulator's engines give the same cycles
-    for engine in [tessera_sim::Engine::Event, tessera_sim::Engine::Stepped] {
-        let progs: Vec<Program> = programs
-            .iter()
-            .map(|p| Program { instrs: p.clone() })
-            .collect();
-        let runs = tessera_sim::simulate_system(
-            subs.iter()
-                .zip(&progs)
-                .map(|(arch, program)| tessera_sim::SubRun {
-                    arch,
-                    program,
-                    dram: image.clone(),
-                })
-                .collect(),
-            &SimOptions {
-                engine,
-                ..SimOptions::default()
-            },
-        )
-        .unwrap();
-        let c: Vec<u64> = runs.iter().map(|r| r.report.cycles.get()).collect();
-        assert_eq!(c, expected, "{engine:?}");
-    }
-    let design = emit_system("fifo_lanes", &subs).unwrap();
-    let encoded: Vec<Vec<u128>> = programs
-        .iter()
-        .map(|p| p.iter().map(Instr::encode).collect())
-        .collect();
-    let r = run_system_rtl(&subs, &design, &encoded, &image, 10_000, &t).unwrap();
-    assert_eq!(r.cycles, expected);
+    let r = hand_timed("fifo_lanes", &subs, &programs, &image, &expected, &t);
     println!("fifo_lanes: cycles {:?}", r.cycles);
 }
 
@@ -661,36 +670,7 @@ fn grants_with_several_transfer_slots_follow_the_rule_by_hand() {
     ];
     let expected = [26u64, 23, 28];
     let image: Vec<u8> = (0..256u32).map(|i| (i * 5) as u8).collect();
-    for engine in [tessera_sim::Engine::Event, tessera_sim::Engine::Stepped] {
-        let progs: Vec<Program> = programs
-            .iter()
-            .map(|p| Program { instrs: p.clone() })
-            .collect();
-        let runs = tessera_sim::simulate_system(
-            subs.iter()
-                .zip(&progs)
-                .map(|(arch, program)| tessera_sim::SubRun {
-                    arch,
-                    program,
-                    dram: image.clone(),
-                })
-                .collect(),
-            &SimOptions {
-                engine,
-                ..SimOptions::default()
-            },
-        )
-        .unwrap();
-        let c: Vec<u64> = runs.iter().map(|r| r.report.cycles.get()).collect();
-        assert_eq!(c, expected, "{engine:?}");
-    }
-    let design = emit_system("slots_hand", &subs).unwrap();
-    let encoded: Vec<Vec<u128>> = programs
-        .iter()
-        .map(|p| p.iter().map(Instr::encode).collect())
-        .collect();
-    let r = run_system_rtl(&subs, &design, &encoded, &image, 10_000, &t).unwrap();
-    assert_eq!(r.cycles, expected);
+    let r = hand_timed("slots_hand", &subs, &programs, &image, &expected, &t);
     // sub 2's STORE wrote the zero accumulator word; nothing else changed
     let mut want = image.clone();
     want[128..140].fill(0);
