@@ -146,14 +146,19 @@ impl Interconnect {
                 let systolic = noc.stream == Stream::Systolic;
                 let chain = noc.reduce == Reduce::Chain;
                 // the stationary operand, the streamed one's register (systolic), the sum or
-                // product; double-buffered weights add the shadow and the switch bit
+                // product; double-buffered weights add the shadow and, systolic, the switch bit
+                // passed on to the right (a broadcast row bus carries it to every PE at once)
                 // an adder tree's PE keeps its product's 2·OB significant bits (the rest of the
                 // AB-bit register is its sign, which synthesis shares); tree level l's sums 2·OB + l
                 let sum = if chain { ab } else { (2 * ob).min(ab) };
-                let pe = ob + if systolic { ob } else { 0 } + sum + if db { ob + 1 } else { 0 };
+                let pe = ob
+                    + if systolic { ob } else { 0 }
+                    + sum
+                    + if db { ob + u64::from(systolic) } else { 0 };
+                // the switch bit's skew beside the operand's (partial-sum chain only)
                 let skew = if chain { ob * tri(r) } else { 0 }
                     + if systolic { ab * tri(c) } else { 0 }
-                    + if db { tri(r) } else { 0 };
+                    + if db && chain { tri(r) } else { 0 };
                 let (mut regs, mut adders, mut n, mut level) = (0, 0, r, 0);
                 // a column's sum links: down the chain from every PE (the last row's into the
                 // deskew or its lane), or into the tree's levels (each link as wide as the
@@ -335,11 +340,21 @@ impl NocGraph {
                     let end = chain(&mut g, p, skew, ob, Operand::Stream);
                     if db_switch {
                         // the switch bit's skew chain travels beside the operand's, and the bit
-                        // on from PE to PE with it
-                        let sw = chain(&mut g, p, row, 1, Operand::Stream);
-                        g.add_edge(sw, pe(row, 0), link(Operand::Stream, 1));
-                        for col in 1..c {
-                            g.add_edge(pe(row, col - 1), pe(row, col), link(Operand::Stream, 1));
+                        // on from PE to PE with it (systolic) or over the row's bus (broadcast)
+                        let sw = chain(&mut g, p, skew, 1, Operand::Stream);
+                        if systolic {
+                            g.add_edge(sw, pe(row, 0), link(Operand::Stream, 1));
+                            for col in 1..c {
+                                g.add_edge(
+                                    pe(row, col - 1),
+                                    pe(row, col),
+                                    link(Operand::Stream, 1),
+                                );
+                            }
+                        } else {
+                            for col in 0..c {
+                                g.add_edge(sw, pe(row, col), link(Operand::Stream, 1));
+                            }
                         }
                     }
                     if systolic {
@@ -538,7 +553,12 @@ mod tests {
                     false,
                 ));
             }
-            cases.push(arch(Dataflow::WeightStationary, r, c, Noc::default(), true));
+            // double-buffered stationary operands, with every interconnect
+            for (stream, reduce) in nocs {
+                for df in [Dataflow::WeightStationary, Dataflow::InputStationary] {
+                    cases.push(arch(df, r, c, Noc { stream, reduce }, true));
+                }
+            }
             for a in cases {
                 let s = NocGraph::of(&a).check().unwrap();
                 let ic = Interconnect::of(&a);
@@ -677,12 +697,21 @@ mod tests {
             reduce: Reduce::Chain,
         };
         assert_eq!(os(b).unwrap().noc(), b);
+        // with double-buffered weights too (docs/TIMING.md, "double-buffered weights")
         let db = ArchSpec::ws("n", 2, 2, [512, 512, 2048], 1, 4, 5)
             .with_weight_double_buffer(true)
             .with_noc(bt)
             .validate()
+            .unwrap();
+        assert_eq!((db.noc(), db.weight_double_buffered()), (bt, true));
+        // but not on an output-stationary array, whichever interconnect
+        let os_db = ArchSpec::ws("n", 2, 2, [512, 512, 2048], 1, 4, 5)
+            .with_dataflow(Dataflow::OutputStationary)
+            .with_weight_double_buffer(true)
+            .with_noc(bt)
+            .validate()
             .unwrap_err();
-        assert_eq!(db.field.as_deref(), Some("array.noc"), "{db}");
+        assert_eq!(os_db.field.as_deref(), Some("array.weight_double_buffer"));
         // written in RON, the options parse by name and an unknown one names the field
         let text = "ArchSpec(name: \"n\", array: (rows: 2, cols: 2, dataflow: InputStationary, \
             noc: (stream: Broadcast, reduce: AdderTree)), datatypes: (operand_bits: 8, \

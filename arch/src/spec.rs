@@ -777,23 +777,19 @@ impl ArchSpec {
                     .to_string()
             },
         )?;
+        // every interconnect on a weight- or input-stationary array, with or without
+        // double-buffered weights (docs/TIMING.md, "double-buffered weights")
         ensure(
             a.noc.is_default()
-                || (a.dataflow != Dataflow::OutputStationary && !a.weight_double_buffer)
-                || (a.dataflow == Dataflow::OutputStationary && a.noc.reduce == Reduce::Chain),
+                || a.dataflow != Dataflow::OutputStationary
+                || a.noc.reduce == Reduce::Chain,
             "array.noc",
             || {
-                if a.weight_double_buffer {
-                    "a broadcast or adder-tree array with double-buffered weights is not modelled \
-                     yet: use the default interconnect or turn array.weight_double_buffer off"
-                        .to_string()
-                } else {
-                    "reduce: AdderTree is a weight- and input-stationary option: an \
-                     output-stationary array keeps its sums in the PEs and drains them down the \
-                     columns, so it has nothing to reduce (use reduce: Chain; stream: Broadcast \
-                     is available)"
-                        .to_string()
-                }
+                "reduce: AdderTree is a weight- and input-stationary option: an \
+                 output-stationary array keeps its sums in the PEs and drains them down the \
+                 columns, so it has nothing to reduce (use reduce: Chain; stream: Broadcast \
+                 is available)"
+                    .to_string()
             },
         )?;
         let tech = match &self.tech {

@@ -209,26 +209,10 @@ fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
             .render(),
             views::ComputeOsView::new(arch).render(),
         ),
+        // double-buffered, on every interconnect
         _ if arch.weight_double_buffered() => (
-            views::PeWsDbView {
-                hdr: hdr(),
-                name: name(),
-                ob: wd.ob,
-                ab: wd.ab,
-            }
-            .render(),
-            views::ArrayWsDbView {
-                hdr: hdr(),
-                name: name(),
-                rows,
-                cols,
-                ob: wd.ob,
-                ab: wd.ab,
-                in_bits: wd.in_bits,
-                w_bits: wd.w_bits,
-                acc_bits: wd.acc_bits,
-            }
-            .render(),
+            views::PeWsDbView::new(arch).render(),
+            views::ArrayWsDbView::new(arch).render(),
             views::ComputeWsDbView::new(arch).render(),
         ),
         _ => (
@@ -300,15 +284,12 @@ fn check(a: &Arch) -> Result<()> {
     // Validation already refuses these; the interconnect options exist in the weight-stationary
     // templates (which the input-stationary array shares) and, row and column buses only, in the
     // output-stationary ones.
-    if !a.noc().is_default()
-        && ((a.dataflow() == Dataflow::OutputStationary
-            && a.noc().reduce != tessera_arch::Reduce::Chain)
-            || a.weight_double_buffered())
-    {
+    if a.dataflow() == Dataflow::OutputStationary && a.noc().reduce != tessera_arch::Reduce::Chain {
         return Err(bad(
             "array.noc",
-            "broadcast rows and adder trees have weight- and input-stationary templates without \
-             double-buffered weights, output-stationary ones have broadcast buses only"
+            "broadcast rows and adder trees have weight- and input-stationary templates (with \
+             or without double-buffered weights), output-stationary ones have broadcast buses \
+             only"
                 .into(),
         ));
     }

@@ -288,6 +288,31 @@ pub(crate) struct PeWsDbView {
     pub name: String,
     pub ob: u32,
     pub ab: u32,
+    /// `stream: Systolic`: the PE forwards its operand and switch bit (`a_out`, `sw_out`); else
+    /// it reads the row bus.
+    pub systolic: bool,
+    /// `reduce: AdderTree`: the PE registers its product `p`; else it adds to the partial sum.
+    pub tree: bool,
+    /// The default interconnect (the comment is the one of docs/TIMING.md's default array).
+    pub noc_default: bool,
+    pub noc_label: &'static str,
+}
+
+impl PeWsDbView {
+    pub fn new(a: &Arch) -> PeWsDbView {
+        let wd = Widths::unit(a);
+        let noc = a.noc();
+        PeWsDbView {
+            hdr: Header::new(a),
+            name: a.name().to_string(),
+            ob: wd.ob,
+            ab: wd.ab,
+            systolic: noc.stream == Stream::Systolic,
+            tree: noc.reduce == Reduce::AdderTree,
+            noc_default: noc.is_default(),
+            noc_label: noc_label(noc),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -302,6 +327,38 @@ pub(crate) struct ArrayWsDbView {
     pub in_bits: u32,
     pub w_bits: u32,
     pub acc_bits: u32,
+    /// `stream: Systolic` (else row buses carry the operand and the switch bit).
+    pub systolic: bool,
+    /// `reduce: AdderTree` (else partial-sum chains).
+    pub tree: bool,
+    pub noc_default: bool,
+    pub noc_label: &'static str,
+    /// The adder tree's levels (empty without a tree, or with one row).
+    pub levels: Vec<TreeLevel>,
+}
+
+impl ArrayWsDbView {
+    pub fn new(a: &Arch) -> ArrayWsDbView {
+        let wd = Widths::unit(a);
+        let noc = a.noc();
+        let tree = noc.reduce == Reduce::AdderTree;
+        ArrayWsDbView {
+            hdr: Header::new(a),
+            name: a.name().to_string(),
+            rows: a.rows(),
+            cols: a.cols(),
+            ob: wd.ob,
+            ab: wd.ab,
+            in_bits: wd.in_bits,
+            w_bits: wd.w_bits,
+            acc_bits: wd.acc_bits,
+            systolic: noc.stream == Stream::Systolic,
+            tree,
+            noc_default: noc.is_default(),
+            noc_label: noc_label(noc),
+            levels: if tree { tree_levels(a.rows()) } else { vec![] },
+        }
+    }
 }
 
 #[derive(Template)]
@@ -320,16 +377,46 @@ pub(crate) struct ComputeWsDbView {
     pub acc_bits: u32,
     /// Width of the preload counter: holds R + 1.
     pub pre_bits: u32,
-    /// Width of the cycles-since-stream counter: holds R + C.
+    /// Width of the cycles-since-stream counter: holds `capture + 1` (R + C by default).
     pub since_bits: u32,
     /// Input-stationary: the top wires the ports the other way round (see [`ComputeWsView`]).
     pub swapped: bool,
+    /// `stream: Systolic` (else row buses, no deskew).
+    pub systolic: bool,
+    /// `reduce: AdderTree` (else partial-sum chains, with the input and switch skew).
+    pub tree: bool,
+    pub noc_default: bool,
+    pub noc_label: &'static str,
+    /// X (docs/TIMING.md, "Interconnect options"), and as a formula for comments.
+    pub x: u32,
+    pub x_sym: &'static str,
+    /// `1 + s_{R-1} + h_{C-1}`: cycles from a stream's start until its switch bit is at the last
+    /// PE (the next preload may begin then; R + C - 1 by default), and the formula.
+    pub switch_reach: u32,
+    pub reach_sym: &'static str,
+    /// `X - R - 1`: cycles from a stream's start to its first row's accumulator read (the
+    /// write-back's capture; R + C - 1 by default).
+    pub capture: u32,
 }
 
 impl ComputeWsDbView {
     pub fn new(a: &Arch) -> ComputeWsDbView {
         // the streamed and preloaded words (swapped on an input-stationary array)
         let wd = Widths::unit(a);
+        let noc = a.noc();
+        let (r, c) = (a.rows(), a.cols());
+        let systolic = noc.stream == Stream::Systolic;
+        let tree = noc.reduce == Reduce::AdderTree;
+        let (x, x_sym) = row_latency(r, c, systolic, tree);
+        // the switch passes the port register, row R-1's skew (chain) and the sw_out registers
+        // along the row (systolic)
+        let (switch_reach, reach_sym) = match (systolic, tree) {
+            (true, false) => (r + c - 1, "R+C-1"),
+            (false, false) => (r, "R"),
+            (true, true) => (c, "C"),
+            (false, true) => (1, "1"),
+        };
+        let capture = x - r - 1;
         ComputeWsDbView {
             hdr: Header::new(a),
             name: a.name().to_string(),
@@ -342,8 +429,17 @@ impl ComputeWsDbView {
             w_bits: wd.w_bits,
             acc_bits: wd.acc_bits,
             pre_bits: bits_for(u64::from(a.rows()) + 1),
-            since_bits: bits_for(u64::from(a.rows()) + u64::from(a.cols())),
+            since_bits: bits_for(u64::from(capture) + 1),
             swapped: a.dataflow() == Dataflow::InputStationary,
+            systolic,
+            tree,
+            noc_default: noc.is_default(),
+            noc_label: noc_label(noc),
+            x,
+            x_sym,
+            switch_reach,
+            reach_sym,
+            capture,
         }
     }
 }
@@ -877,6 +973,19 @@ pub(crate) struct ComputeWsView {
     pub levels: u32,
 }
 
+/// X of docs/TIMING.md, "Interconnect options" (the τ of a weight-stationary tile's first write,
+/// `2R + C` by default), and its formula for comments.
+fn row_latency(r: u32, c: u32, systolic: bool, tree: bool) -> (u32, &'static str) {
+    let d = Noc::tree_levels(r);
+    let (x0, x_sym) = match (systolic, tree) {
+        (true, false) => (2 * r + 1, "2R+C"),
+        (false, false) => (2 * r + 1, "2R+1"),
+        (true, true) => (r + 2 + d, "R+2+D+C-1"),
+        (false, true) => (r + 2 + d, "R+2+D"),
+    };
+    (if systolic { x0 + c - 1 } else { x0 }, x_sym)
+}
+
 impl ComputeWsView {
     pub fn new(a: &Arch) -> ComputeWsView {
         let noc = a.noc();
@@ -884,13 +993,7 @@ impl ComputeWsView {
         let d = Noc::tree_levels(r);
         let systolic = noc.stream == Stream::Systolic;
         let tree = noc.reduce == Reduce::AdderTree;
-        let (x0, x_sym) = match (systolic, tree) {
-            (true, false) => (2 * r + 1, "2R+C"),
-            (false, false) => (2 * r + 1, "2R+1"),
-            (true, true) => (r + 2 + d, "R+2+D+C-1"),
-            (false, true) => (r + 2 + d, "R+2+D"),
-        };
-        let wb_start = if systolic { x0 + c - 1 } else { x0 };
+        let (wb_start, x_sym) = row_latency(r, c, systolic, tree);
         let wd = Widths::unit(a);
         ComputeWsView {
             hdr: Header::new(a),

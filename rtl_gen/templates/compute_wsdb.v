@@ -1,5 +1,6 @@
 {% include "header.v" %}
 
+{% if noc_default -%}
 // Weight-stationary compute unit with double-buffered weights (docs/TIMING.md, "double-buffered
 // weights"). R = {{ rows }}, C = {{ cols }}. Tiles overlap: one tile may wait (issued, not streaming), one
 // streams, and the one before may still drain. For COMPUTE j issued in cycle c, behind the tile that
@@ -14,6 +15,25 @@
 // busy: some COMPUTE issued is not done; full: a tile is waiting (no COMPUTE can issue);
 // prev_busy: some COMPUTE but the last issued is not done.
 // trace_done (observability only, combinational): high in the cycle of a tile's last write.
+{%- else -%}
+// Weight-stationary compute unit with double-buffered weights and {{ noc_label }}
+// (docs/TIMING.md, "double-buffered weights" and "Interconnect options of the weight- and
+// input-stationary arrays"). R = {{ rows }}, C = {{ cols }}, X = {{ x_sym }} = {{ x }}. Tiles overlap: one tile may
+// wait (issued, not streaming), one streams, and the one before may still drain. For COMPUTE j
+// issued in cycle c, behind the tile that began streaming in cycle s' with M' rows:
+//   preload:    begins at P = max(c+1, s'+{{ reach_sym }}) (s'+{{ reach_sym }} = s'+{{ switch_reach }}: the switch of the tile
+//               before has reached the last PE); P+i reads weight word w_addr + (R-1-i), i = 0..R-1;
+//               the shadows shift at the end of P+1..P+R;
+//   stream:     begins at s = max(P+R, s'+M'); s+m reads input word in_addr + m; row 0 carries the
+//               switch bit{% if tree %} (no skew){% endif %}{% if systolic %}, from PE to PE{% else %}, over the row bus{% endif %}, so each PE takes the new weights as
+//               the tile's first operand reaches it;
+//   write back: row m is written at the end of s+(X-R)+m = s+{{ capture + 1 }}+m (accumulating: old word
+//               read at s+{{ capture }}+m);
+//   done:       in the cycle of the last write, s+(X-R)+M-1.
+// busy: some COMPUTE issued is not done; full: a tile is waiting (no COMPUTE can issue);
+// prev_busy: some COMPUTE but the last issued is not done.
+// trace_done (observability only, combinational): high in the cycle of a tile's last write.
+{%- endif -%}
 {%- if swapped %}
 // Input-stationary (docs/TIMING.md, "Compute unit: input-stationary"): the top wires the preload
 // port (w_*) to the input buffer and the stream port (in_*) to the weight buffer, and passes the
@@ -51,7 +71,9 @@ module {{ name }}_compute (
 );
     localparam R = {{ rows }};
     localparam C = {{ cols }};
+{%- if !tree %}
     localparam OB = {{ ob }};   // operand bits
+{%- endif %}
     localparam AB = {{ ab }};  // accumulator bits
 
     // ---- the waiting tile
@@ -70,7 +92,7 @@ module {{ name }}_compute (
     reg [{{ ad.aw - 1 }}:0] st_out;
     reg [15:0] st_m;                       // rows read so far
     reg        any_stream;                 // a stream has begun since reset
-    reg [{{ since_bits - 1 }}:0] since;    // cycles since the last stream began, saturating at R+C
+    reg [{{ since_bits - 1 }}:0] since;    // cycles since the last stream began, saturating at {% if noc_default %}R+C{% else %}{{ capture + 1 }}{% endif %}
     reg        first_q;                    // the input port holds row 0 of a tile
     // ---- write back: the read side (one row per cycle) and the write side one cycle behind
     reg        wb_valid;
@@ -85,13 +107,13 @@ module {{ name }}_compute (
     // ---- tiles issued and not done
     reg [1:0]  inflight;
 
-    wire switch_passed = !any_stream || since >= {{ since_bits }}'d{{ rows + cols - 1 }};
+    wire switch_passed = !any_stream || since >= {{ since_bits }}'d{{ switch_reach }};
     wire begin_pre = wt_valid && !wt_pre && switch_passed;
     wire [{{ pre_bits - 1 }}:0] tau_now = begin_pre ? {{ pre_bits }}'d0 : wt_tau;
     wire preloading = wt_valid && (wt_pre || begin_pre);
     wire st_reading = st_m < st_len;
     wire begin_st = wt_valid && wt_pre && wt_tau >= {{ pre_bits }}'d{{ rows }} && !st_reading;
-    wire capture = any_stream && since == {{ since_bits }}'d{{ rows + cols - 1 }};
+    wire capture = any_stream && since == {{ since_bits }}'d{{ capture }};
     wire tile_done = wr_valid && wr_last;
 
     assign busy      = inflight != 2'd0;
@@ -107,7 +129,12 @@ module {{ name }}_compute (
     // stream
     assign in_re    = begin_st || st_reading;
     assign in_raddr = begin_st ? wt_in : st_in + {{ ad.zl }}st_m{{ ad.zr }};
+{% if tree %}
+    // no skew: byte r of the input word and the switch bit go straight to PE(r, 0){% if !systolic %} (and to all of
+    // row r over its bus){% endif %}
+    genvar c;
 
+{% else %}
     // skew: byte r of the input word and its switch bit pass r registers
     wire [OB*R-1:0] a_skewed;
     wire [R-1:0]    sw_skewed;
@@ -144,20 +171,29 @@ module {{ name }}_compute (
         end
     endgenerate
 
-    wire [AB*C-1:0] psum;
+{% endif %}    wire [AB*C-1:0] psum;
     {{ name }}_array u_array (
         .clk     (clk),
         .rst     (rst),
         .w_shift (w_shift),
         .w_in    (w_rdata),
+{%- if tree %}
+        .sw_in   ({R{first_q}}),
+        .a_in    (in_rdata),
+{%- else %}
         .sw_in   (sw_skewed),
         .a_in    (a_skewed),
+{%- endif %}
         .psum_out(psum)
     );
 
+{% if systolic -%}
 {% include "deskew_ws.v" %}
+{%- else %}    // no deskew: the row buses bring every column's sum of a row in the same cycle
+    wire [AB*C-1:0] row_new = psum;
+{%- endif %}
 
-    // write back: the read side walks the rows from the capture (s+R+C-1) on; the write side
+    // write back: the read side walks the rows from the capture ({% if noc_default %}s+R+C-1{% else %}s+X-R-1 = s+{{ capture }}{% endif %}) on; the write side
     // follows one cycle later with the deskewed row
     wire       rd_valid = capture || wb_valid;
     wire [15:0] rd_m    = capture ? 16'd0 : wb_m;
@@ -236,7 +272,7 @@ module {{ name }}_compute (
                 since      <= {{ since_bits }}'d1;
             end else begin
                 if (st_reading) st_m <= st_m + 16'd1;
-                if (since < {{ since_bits }}'d{{ rows + cols }}) since <= since + {{ since_bits }}'d1;
+                if (since < {{ since_bits }}'d{{ capture + 1 }}) since <= since + {{ since_bits }}'d1;
             end
             // write back
             if (rd_valid) begin

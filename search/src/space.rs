@@ -42,8 +42,8 @@ pub struct SearchSpace {
     #[serde(default = "default_double_buffer")]
     pub weight_double_buffer: Vec<bool>,
     /// The array interconnects (`array.noc`: systolic or broadcast streaming, a partial-sum chain
-    /// or adder trees), each listed once. Weight- and input-stationary arrays without
-    /// double-buffered weights have every one, output-stationary arrays the broadcast streaming
+    /// or adder trees), each listed once. Weight- and input-stationary arrays have every one, with
+    /// or without double-buffered weights, output-stationary arrays the broadcast streaming
     /// with a chain (row and column buses): other points with them do not validate and are
     /// skipped. Defaults to `[(stream: Systolic, reduce: Chain)]`.
     #[serde(default = "default_nocs", skip_serializing_if = "is_default_nocs")]
@@ -705,6 +705,13 @@ mod tests {
         assert!(p.name().starts_with("cand_wsbt_"), "{}", p.name());
         let base = builtin::arch("ws_4x4").unwrap();
         assert_eq!(p.to_arch(&base).unwrap().noc(), bt);
+        // with double-buffered weights too: an accelerator (docs/TIMING.md, "double-buffered
+        // weights")
+        g[DOUBLE_BUFFER_GENE] = 3;
+        let pd = sp.point(&g);
+        assert_eq!((pd.noc, pd.weight_double_buffer), (bt, true));
+        let ad = pd.to_arch(&base).unwrap();
+        assert_eq!((ad.noc(), ad.weight_double_buffered()), (bt, true));
         // the same interconnect twice is refused
         s.noc = vec![bt, bt];
         assert_eq!(s.validate().unwrap_err().field.as_deref(), Some("noc[1]"));

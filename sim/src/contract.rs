@@ -179,22 +179,47 @@ pub struct OverlappedTile {
 }
 
 impl OverlappedTile {
-    /// The tile of a COMPUTE of `len` rows issued in cycle `issue`, behind `prev` (the COMPUTE
-    /// issued before it, if any): `P = max(c+1, s' + R + C - 1)`, `s = max(P + R, s' + M')`,
-    /// `D = s + R + C + M - 1`.
-    pub fn after(arch: &Arch, issue: u64, len: u64, prev: Option<&OverlappedTile>) -> Self {
+    /// `1 + s_{R-1} + h_{C-1}` of docs/TIMING.md, "double-buffered weights": the tile's switch bit
+    /// reaches the last PE, PE(R-1, C-1), during `s + 1 + s_{R-1} + h_{C-1}` (`s_{R-1} = R - 1`
+    /// with a partial-sum chain, 0 with an adder tree; `h_{C-1} = C - 1` systolic, 0 broadcast):
+    /// `R + C - 1` on the default array.
+    pub fn switch_reach(arch: &Arch) -> u64 {
         let (r, c) = (u64::from(arch.rows()), u64::from(arch.cols()));
+        let noc = arch.noc();
+        let s_last = match noc.reduce {
+            tessera_arch::Reduce::Chain => r - 1,
+            tessera_arch::Reduce::AdderTree => 0,
+        };
+        let h_last = match noc.stream {
+            tessera_arch::Stream::Systolic => c - 1,
+            tessera_arch::Stream::Broadcast => 0,
+        };
+        1 + s_last + h_last
+    }
+
+    /// `X - R`: row m of a tile that starts streaming in cycle `s` is written at the end of
+    /// `s + (X - R) + m` ([`Contract::row_latency`]; `R + C` on the default array).
+    pub fn write_offset(arch: &Arch) -> u64 {
+        Contract::row_latency(arch) - u64::from(arch.rows())
+    }
+
+    /// The tile of a COMPUTE of `len` rows issued in cycle `issue`, behind `prev` (the COMPUTE
+    /// issued before it, if any): `P = max(c+1, s' + 1 + s_{R-1} + h_{C-1})`,
+    /// `s = max(P + R, s' + M')`, `D = s + (X - R) + M - 1` (on the default array
+    /// `P = max(c+1, s' + R + C - 1)`, `D = s + R + C + M - 1`).
+    pub fn after(arch: &Arch, issue: u64, len: u64, prev: Option<&OverlappedTile>) -> Self {
+        let r = u64::from(arch.rows());
         let mut preload = issue + 1;
         let mut stream = 0;
         if let Some(p) = prev {
-            preload = preload.max(p.stream + r + c - 1);
+            preload = preload.max(p.stream + Self::switch_reach(arch));
             stream = p.stream + p.len;
         }
         let stream = stream.max(preload + r);
         OverlappedTile {
             preload,
             stream,
-            done: stream + r + c + len - 1,
+            done: stream + Self::write_offset(arch) + len - 1,
             len,
         }
     }
@@ -371,6 +396,50 @@ mod tests {
         // behind an idle unit: as if alone
         let e = OverlappedTile::after(&ws, d.done + 7, 3, Some(&d));
         assert_eq!(e, OverlappedTile::after(&ws, d.done + 7, 3, None));
+    }
+
+    /// With the interconnect options the switch reaches the last PE after `1 + s_{R-1} + h_{C-1}`
+    /// cycles and rows are written `X - R` after the stream start; alone, a tile times as a plain
+    /// COMPUTE of its array.
+    #[test]
+    fn overlapped_tiles_with_the_interconnect_options() {
+        use tessera_arch::{Reduce, Stream};
+        let c = Contract::default();
+        // R = 4, C = 5: D = ⌈log₂ 4⌉ = 2
+        for (stream, reduce, reach, offset) in [
+            (Stream::Systolic, Reduce::Chain, 4 + 5 - 1, 4 + 5),
+            (Stream::Broadcast, Reduce::Chain, 4, 4 + 1),
+            (Stream::Systolic, Reduce::AdderTree, 5, 2 + 2 + 4),
+            (Stream::Broadcast, Reduce::AdderTree, 1, 2 + 2),
+        ] {
+            let mut spec = tessera_arch::builtin::arch_spec("ws_4x4").unwrap();
+            spec.array.cols = 5;
+            spec.buffers.weight.capacity_bytes = 1000;
+            spec.buffers.accumulator.capacity_bytes = 8000;
+            let a = spec
+                .with_noc(tessera_arch::Noc { stream, reduce })
+                .with_weight_double_buffer(true)
+                .validate()
+                .unwrap();
+            assert_eq!(
+                OverlappedTile::switch_reach(&a),
+                reach,
+                "{stream:?} {reduce:?}"
+            );
+            assert_eq!(
+                OverlappedTile::write_offset(&a),
+                offset,
+                "{stream:?} {reduce:?}"
+            );
+            let t = OverlappedTile::after(&a, 10, 7, None);
+            assert_eq!((t.preload, t.stream), (11, 15));
+            assert_eq!(t.done - 10, c.compute_busy(&a, 7));
+            // issued right behind: the preload waits for the switch, the stream for the rows
+            let u = OverlappedTile::after(&a, t.stream + 1, 3, Some(&t));
+            assert_eq!(u.preload, (t.stream + 2).max(t.stream + reach));
+            assert_eq!(u.stream, (u.preload + 4).max(t.stream + 7));
+            assert_eq!(u.done, u.stream + offset + 3 - 1);
+        }
     }
 
     #[test]

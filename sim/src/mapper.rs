@@ -128,8 +128,9 @@ fn bound_pass(
     // with several transfer slots: Σ over tiles of the cycles their transfers hold the channel
     let serial = arch.dram().outstanding_transfers() == 1;
     let mut holds: Option<u64> = Some(0);
-    // overlapped COMPUTEs: consecutive streams start at least max(M, 2R + C - 1) apart
-    let gap = 2 * u64::from(arch.rows()) + u64::from(arch.cols()) - 1;
+    // overlapped COMPUTEs: consecutive streams start at least max(M, G) apart, G = R + (the
+    // cycles the switch takes to the last PE) (2R + C - 1 on the default array)
+    let gap = u64::from(arch.rows()) + crate::contract::OverlappedTile::switch_reach(arch);
     let mut streams: Option<u64> = Some(0);
     schedule.for_each_shape(|shape, mult| {
         acc.add(shape, mult, schedule.rows, schedule.cols);
@@ -162,11 +163,14 @@ fn bound_pass(
         holds.and_then(|h| h.checked_add(1))
     };
     let cycles = if schedule.overlapped {
-        // The array: tiles stream in order, each at least max(M_j, 2R + C - 1) after the one
-        // before; the first preloads R cycles after cycle 0 and the last drains R + C cycles, so
-        // cycles ≥ Σ_j max(M_j, 2R + C - 1) + 4 (the last tile's max overcounts it by at most
-        // 2R + C - 2). The DMA term is the double-buffered one.
-        let array = streams.and_then(|t| t.checked_add(4));
+        // The array: tiles stream in order, each at least max(M_j, G) after the one before; the
+        // first streams at cycle R + 2 at the earliest and the last writes its rows X - R cycles
+        // after its stream start, so cycles ≥ Σ_j max(M_j, G) + R + 2 + (X - R) + 1 - G (the
+        // last tile's max overcounts it by at most G - 1): + 4 on the default array
+        // (X = 2R + C, G = 2R + C - 1), + 4 + ⌈log₂ R⌉ with an adder tree. The DMA term is the
+        // double-buffered one.
+        let x = Contract::row_latency(arch);
+        let array = streams.and_then(|t| t.checked_add(x.checked_add(3)?.checked_sub(gap)?));
         array.zip(dma).map(|(a, d)| a.max(d))
     } else if schedule.double_buffered {
         let l_min = classes.iter().map(|x| x.1).min().unwrap_or(0);
@@ -388,6 +392,28 @@ mod tests {
                 },
             };
             archs.push(spec("ws_4x4").with_noc(noc).validate().unwrap());
+            if df != Dataflow::OutputStationary {
+                // double-buffered stationary operands with the interconnect options
+                for (stream, reduce) in [
+                    (tessera_arch::Stream::Broadcast, tessera_arch::Reduce::Chain),
+                    (
+                        tessera_arch::Stream::Systolic,
+                        tessera_arch::Reduce::AdderTree,
+                    ),
+                    (
+                        tessera_arch::Stream::Broadcast,
+                        tessera_arch::Reduce::AdderTree,
+                    ),
+                ] {
+                    archs.push(
+                        spec("ws_4x4")
+                            .with_noc(tessera_arch::Noc { stream, reduce })
+                            .with_weight_double_buffer(true)
+                            .validate()
+                            .unwrap(),
+                    );
+                }
+            }
             let mut four = spec("ws_4x4");
             for b in [
                 &mut four.buffers.input,
@@ -495,6 +521,17 @@ mod tests {
             s.dram.outstanding_transfers = Some(rng.random_range(1..=4));
             if df != Dataflow::OutputStationary && rng.random_bool(0.3) {
                 s = s.with_weight_double_buffer(true);
+            }
+            if df != Dataflow::OutputStationary {
+                // every interconnect, with or without double-buffered weights
+                s = s.with_noc(tessera_arch::Noc {
+                    stream: [
+                        tessera_arch::Stream::Systolic,
+                        tessera_arch::Stream::Broadcast,
+                    ][rng.random_range(0..2)],
+                    reduce: [tessera_arch::Reduce::Chain, tessera_arch::Reduce::AdderTree]
+                        [rng.random_range(0..2)],
+                });
             }
             let Ok(arch) = s.validate() else { continue };
             let g = Gemm::new(

@@ -694,10 +694,11 @@ proptest! {
     /// weight- and input-stationary arrays, and row and column buses on output-stationary ones
     /// (which have no adder trees: `tree` is dropped there), at 32- and 16-bit accumulators: both
     /// engines agree and equal the reference, and the model's counters and cycles are the
-    /// simulator's.
+    /// simulator's. Weight- and input-stationary arrays draw double-buffered stationary operands
+    /// with every interconnect too (docs/TIMING.md, "double-buffered weights").
     #[test]
     fn interconnect_options_agree(
-        df in 0u8..3, broadcast: bool, tree: bool, bits16: bool, rows in 1i64..7, cols in 1i64..6,
+        df in 0u8..3, broadcast: bool, tree: bool, db: bool, bits16: bool, rows in 1i64..7, cols in 1i64..6,
         banks in 1i64..3, bpc in 1i64..20, lat in 1i64..25,
         m in 1u32..12, k in 1u32..60, n in 1u32..12, tm_frac in 0.0f64..1.0, seed: u64,
     ) {
@@ -709,6 +710,9 @@ proptest! {
             reduce: if tree { tessera_arch::Reduce::AdderTree } else { tessera_arch::Reduce::Chain },
         };
         let mut s = small_arch(df, rows, cols, banks, bpc, lat, 16, 48).spec().clone().with_noc(noc);
+        if db && df != Dataflow::OutputStationary {
+            s = s.with_weight_double_buffer(true);
+        }
         if bits16 {
             s = s.with_accumulator_bits(16);
             s.buffers.accumulator.capacity_bytes /= 2;

@@ -7,7 +7,8 @@
 //! output-stationary sums' wrap-around is exercised), GEMMs and a padded strided convolution.
 //! Outputs bit-exact (and equal to the reference executor's), cycles equal to the event engine's
 //! (which follows the contract's busy lengths: `X + len`, and `len + F + R` output-stationary),
-//! event traces equal, lint clean.
+//! event traces equal, lint clean. Each option with double-buffered stationary operands too
+//! (docs/TIMING.md, "double-buffered weights"), whose tiles overlap in the array.
 //!
 //! Verilator builds dominate the run time: every design runs all workloads as the layers of one
 //! verify (one build), and the sizes are spread over the combinations instead of crossed with them.
@@ -177,6 +178,50 @@ fn interconnects_verify_part_b() {
     matrix(1);
 }
 
+/// Double-buffered stationary operands with each interconnect option (docs/TIMING.md, "double-
+/// buffered weights"): a broadcast, an adder tree and both, on the weight- and input-stationary
+/// dataflows, with a GEMM, the K = 300 GEMM (16-bit sums wrap) and a padded strided convolution;
+/// tiles overlap in the array, and the RTL must be bit-exact and cycle-equal to the simulator
+/// with identical traces. `(stream, reduce, tag, dataflow, size, accumulator bits)`.
+#[allow(clippy::type_complexity)]
+const DB_DESIGNS: [(Stream, Reduce, &str, Dataflow, (i64, i64), i64); 6] = {
+    use Dataflow::{InputStationary as IS, WeightStationary as WS};
+    use Reduce::{AdderTree as Tree, Chain};
+    use Stream::{Broadcast, Systolic};
+    [
+        (Broadcast, Chain, "bc", WS, (3, 5), 32),
+        (Broadcast, Chain, "bc", IS, (4, 4), 16),
+        (Systolic, Tree, "st", WS, (5, 2), 32),
+        (Systolic, Tree, "st", IS, (2, 3), 32),
+        (Broadcast, Tree, "bt", WS, (4, 4), 16),
+        (Broadcast, Tree, "bt", IS, (3, 5), 32),
+    ]
+};
+
+fn db_matrix(part: usize) {
+    let w = workload();
+    for (i, (stream, reduce, tag, df, size, ab)) in DB_DESIGNS.into_iter().enumerate() {
+        if i % 2 == part {
+            let a = arch(df, size, Noc { stream, reduce }, &format!("{tag}db"), ab);
+            let mut s = a.spec().clone().with_weight_double_buffer(true);
+            s.name = a.name().to_string();
+            let a = s.validate().unwrap();
+            assert!(a.weight_double_buffered());
+            check(&a, &w);
+        }
+    }
+}
+
+#[test]
+fn double_buffered_interconnects_verify_part_a() {
+    db_matrix(0);
+}
+
+#[test]
+fn double_buffered_interconnects_verify_part_b() {
+    db_matrix(1);
+}
+
 /// Every interconnect meets every size and both dataflows and widths somewhere in the designs; the
 /// output-stationary buses meet every size and both widths.
 #[test]
@@ -206,6 +251,14 @@ fn the_designs_cover_the_options() {
     }
     for size in [(1, 1), (2, 3), (5, 2), (4, 4)] {
         assert!(DESIGNS.iter().filter(os_bus).any(|d| d.4 == size));
+    }
+    // double-buffered: every option but the default (tested in rtl_vs_sim.rs) on both dataflows
+    for (stream, reduce, _) in &NOCS[1..] {
+        for df in [Dataflow::WeightStationary, Dataflow::InputStationary] {
+            assert!(DB_DESIGNS
+                .iter()
+                .any(|d| (d.0, d.1, d.3) == (*stream, *reduce, df)));
+        }
     }
     for reduce_rows in [1, 3, 4, 5] {
         assert!(DESIGNS

@@ -255,9 +255,14 @@ fn random_designs_verify() {
                     tessera_arch::Reduce::Chain
                 },
             };
+            // double-buffered stationary operands with any interconnect (docs/TIMING.md,
+            // "double-buffered weights"), from the same generator's next bit
+            let db = code & 4 == 4 && df != Dataflow::OutputStationary;
             let Some((arch, w, mp)) =
                 random_design(&mut pick, &format!("rand_{short}{done}"), banks, |s| {
-                    let mut s = in_dataflow(s, df).with_noc(noc);
+                    let mut s = in_dataflow(s, df)
+                        .with_noc(noc)
+                        .with_weight_double_buffer(db);
                     s.dram.outstanding_transfers = Some(o);
                     let mut t = s.clone();
                     t.dram.words_per_cycle = Some(p);
@@ -270,7 +275,7 @@ fn random_designs_verify() {
             else {
                 continue;
             };
-            drawn_nocs.push((df, noc));
+            drawn_nocs.push((df, noc, arch.weight_double_buffered()));
             let engine = if done % 2 == 0 {
                 Engine::Event
             } else {
@@ -294,10 +299,14 @@ fn random_designs_verify() {
         assert!(
             drawn_nocs
                 .iter()
-                .any(|&(d, n)| d == df && n.stream == tessera_arch::Stream::Broadcast),
+                .any(|&(d, n, _)| d == df && n.stream == tessera_arch::Stream::Broadcast),
             "no {df:?} design with buses: {drawn_nocs:?}"
         );
     }
+    assert!(
+        drawn_nocs.iter().any(|&(_, n, db)| db && !n.is_default()),
+        "no double-buffered design with an interconnect option: {drawn_nocs:?}"
+    );
 }
 
 #[test]

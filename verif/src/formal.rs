@@ -15,7 +15,10 @@
 //!   `p' = sext(a_in)·sext(w_out) mod 2^ab` (with `a_out' = a_in` when systolic, none on a broadcast);
 //! - weight-stationary with double-buffered weights: the shadow `w_out' = w_shift ? w_in : w_out`,
 //!   the active weight `w_act' = sw_in ? w_out : w_act`, `sw_out' = sw_in`, `a_out' = a_in`,
-//!   `psum_out' = psum_in + sext(a_in)·sext(sw_in ? w_out : w_act) mod 2^ab`;
+//!   `psum_out' = psum_in + sext(a_in)·sext(sw_in ? w_out : w_act) mod 2^ab`; with the
+//!   interconnect options a broadcast PE has neither `a_out` nor `sw_out` (the row bus brings the
+//!   operand and the switch bit) and an adder-tree PE registers `p' = sext(a_in)·sext(sw_in ?
+//!   w_out : w_act) mod 2^ab` in place of the partial sum;
 //! - output-stationary: `a_out' = a_in`, `b_out' = b_in`,
 //!   `acc' = drain ? acc_in : acc + sext(a_in)·sext(b_in) mod 2^ab`; with row and column buses
 //!   (docs/TIMING.md, "Interconnect options of the output-stationary array") the PE has no `a_out`
@@ -301,38 +304,79 @@ const WS_BROADCAST_TREE: Reference = Reference {
     sext: &["a_in", "w_out"],
 };
 
+const DB_SECTION: &str = "\"Compute unit: weight-stationary with double-buffered weights\"";
+const W_ACT: Register = Register {
+    name: "w_act",
+    width: Width::Operand,
+    next: "sw_in ? w_out : w_act",
+    formula: "sw_in ? w_out : w_act",
+};
+const SW_OUT: Register = Register {
+    name: "sw_out",
+    width: Width::Bit,
+    next: "sw_in",
+    formula: "sw_in",
+};
+const DB_PSUM_OUT: Register = Register {
+    name: "psum_out",
+    width: Width::Accumulator,
+    next: "psum_in + a_in_sx * (sw_in ? w_out_sx : w_act_sx)",
+    formula: "psum_in + sext(a_in)*sext(sw_in ? w_out : w_act)",
+};
+/// The product register of a double-buffered adder-tree PE: `p ← a·w_use`.
+const DB_PRODUCT: Register = Register {
+    name: "p",
+    width: Width::Accumulator,
+    next: "a_in_sx * (sw_in ? w_out_sx : w_act_sx)",
+    formula: "sext(a_in)*sext(sw_in ? w_out : w_act)",
+};
+const DB_INPUTS: &[(&str, Width)] = &[
+    ("rst", Width::Bit),
+    ("w_shift", Width::Bit),
+    ("w_in", Width::Operand),
+    ("sw_in", Width::Bit),
+    ("a_in", Width::Operand),
+    ("psum_in", Width::Accumulator),
+];
+const DB_TREE_INPUTS: &[(&str, Width)] = &[
+    ("rst", Width::Bit),
+    ("w_shift", Width::Bit),
+    ("w_in", Width::Operand),
+    ("sw_in", Width::Bit),
+    ("a_in", Width::Operand),
+];
+
 const WS_DB: Reference = Reference {
-    section: "\"Compute unit: weight-stationary with double-buffered weights\"",
-    inputs: &[
-        ("rst", Width::Bit),
-        ("w_shift", Width::Bit),
-        ("w_in", Width::Operand),
-        ("sw_in", Width::Bit),
-        ("a_in", Width::Operand),
-        ("psum_in", Width::Accumulator),
-    ],
-    registers: &[
-        W_OUT,
-        Register {
-            name: "w_act",
-            width: Width::Operand,
-            next: "sw_in ? w_out : w_act",
-            formula: "sw_in ? w_out : w_act",
-        },
-        Register {
-            name: "sw_out",
-            width: Width::Bit,
-            next: "sw_in",
-            formula: "sw_in",
-        },
-        A_OUT,
-        Register {
-            name: "psum_out",
-            width: Width::Accumulator,
-            next: "psum_in + a_in_sx * (sw_in ? w_out_sx : w_act_sx)",
-            formula: "psum_in + sext(a_in)*sext(sw_in ? w_out : w_act)",
-        },
-    ],
+    section: DB_SECTION,
+    inputs: DB_INPUTS,
+    registers: &[W_OUT, W_ACT, SW_OUT, A_OUT, DB_PSUM_OUT],
+    sext: &["a_in", "w_out", "w_act"],
+};
+
+/// Double-buffered with `stream: Broadcast`, `reduce: Chain`: the row bus brings the operand and
+/// the switch bit, so the PE has neither `a_out` nor `sw_out`.
+const WS_DB_BROADCAST: Reference = Reference {
+    section: DB_SECTION,
+    inputs: DB_INPUTS,
+    registers: &[W_OUT, W_ACT, DB_PSUM_OUT],
+    sext: &["a_in", "w_out", "w_act"],
+};
+
+/// Double-buffered with `stream: Systolic`, `reduce: AdderTree`: the PE registers its product by
+/// the weight in use.
+const WS_DB_TREE: Reference = Reference {
+    section: DB_SECTION,
+    inputs: DB_TREE_INPUTS,
+    registers: &[W_OUT, W_ACT, SW_OUT, A_OUT, DB_PRODUCT],
+    sext: &["a_in", "w_out", "w_act"],
+};
+
+/// Double-buffered with `stream: Broadcast`, `reduce: AdderTree`: the product PE without `a_out`
+/// and `sw_out`.
+const WS_DB_BROADCAST_TREE: Reference = Reference {
+    section: DB_SECTION,
+    inputs: DB_TREE_INPUTS,
+    registers: &[W_OUT, W_ACT, DB_PRODUCT],
     sext: &["a_in", "w_out", "w_act"],
 };
 
@@ -401,7 +445,13 @@ impl Reference {
             Dataflow::WeightStationary | Dataflow::InputStationary
                 if arch.weight_double_buffered() =>
             {
-                Ok(&WS_DB)
+                let noc = arch.noc();
+                Ok(match (noc.stream, noc.reduce) {
+                    (Stream::Systolic, Reduce::Chain) => &WS_DB,
+                    (Stream::Broadcast, Reduce::Chain) => &WS_DB_BROADCAST,
+                    (Stream::Systolic, Reduce::AdderTree) => &WS_DB_TREE,
+                    (Stream::Broadcast, Reduce::AdderTree) => &WS_DB_BROADCAST_TREE,
+                })
             }
             // an input-stationary array is built from the weight-stationary PE (the operands'
             // roles are swapped outside it, docs/TIMING.md): the same reference holds, for each

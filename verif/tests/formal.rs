@@ -362,6 +362,77 @@ fn interconnect_pes_are_proven() {
     }
 }
 
+/// The double-buffered PEs of the interconnect options (docs/TIMING.md, "double-buffered weights"):
+/// a row-broadcast PE (no `a_out`, no `sw_out`: the row bus brings both), an adder-tree PE
+/// (`p' = a·w_use`) and both, on both dataflows, at 32 and 16 bits, each proven against its own
+/// reference; and mutants refused: a tree PE that multiplies by the active weight even while the
+/// switch passes (a late switch), and a broadcast PE that never takes the shadow.
+#[test]
+fn double_buffered_interconnect_pes_are_proven_and_mutants_refused() {
+    use tessera_arch::{Reduce, Stream};
+    let Some(t) = tools(true) else { return };
+    let db = |name: &str, stream, reduce, ab| {
+        let mut s = with_noc(name, stream, reduce, ab)
+            .spec()
+            .clone()
+            .with_weight_double_buffer(true);
+        s.name = format!("{name}_db");
+        s.validate().unwrap()
+    };
+    for (stream, reduce, expect) in [
+        (
+            Stream::Broadcast,
+            Reduce::Chain,
+            "(w_out, w_act, psum_out)' = rst ? 0 : (w_shift ? w_in : w_out, sw_in ? w_out : w_act, \
+             psum_in + sext(a_in)*sext(sw_in ? w_out : w_act))",
+        ),
+        (
+            Stream::Systolic,
+            Reduce::AdderTree,
+            "(w_out, w_act, sw_out, a_out, p)' = rst ? 0 : (w_shift ? w_in : w_out, sw_in ? w_out : \
+             w_act, sw_in, a_in, sext(a_in)*sext(sw_in ? w_out : w_act))",
+        ),
+        (
+            Stream::Broadcast,
+            Reduce::AdderTree,
+            "(w_out, w_act, p)' = rst ? 0 : (w_shift ? w_in : w_out, sw_in ? w_out : w_act, \
+             sext(a_in)*sext(sw_in ? w_out : w_act))",
+        ),
+    ] {
+        for (name, ab) in [("ws_2x3", 32), ("is_2x3", 32), ("ws_4x4", 16)] {
+            let arch = db(name, stream, reduce, ab);
+            let (_, r) = proven(&arch, &t, expect, ab);
+            println!(
+                "{name} double-buffered {stream:?} {reduce:?} int{ab}: proven in {:.2} s",
+                r.seconds
+            );
+        }
+    }
+    let cex = ["counterexample", "state:", "inputs:"];
+    let refuse = |arch: &Arch, from: &str, to: &str, next: &str| {
+        let mut design = tessera_rtl_gen::emit(arch).unwrap();
+        let f = design
+            .files
+            .iter_mut()
+            .find(|f| f.name.ends_with("_pe.v"))
+            .unwrap();
+        assert!(f.text.contains(from), "{from:?} not in\n{}", f.text);
+        f.text = f.text.replacen(from, to, 1);
+        let e = prove_pe(arch, &design, &t).expect_err(&format!("{from:?} -> {to:?} proven"));
+        assert_eq!(e.kind, Kind::CheckFailed, "{e}");
+        for x in cex.iter().chain([&next]) {
+            assert!(
+                e.message.contains(x),
+                "{from:?} -> {to:?}: no {x:?} in\n{e}"
+            );
+        }
+    };
+    let tree = db("ws_2x3", Stream::Systolic, Reduce::AdderTree, 32);
+    refuse(&tree, "sw_in ? w_out : w_act;", "w_act;", "next p");
+    let bcast = db("ws_2x3", Stream::Broadcast, Reduce::Chain, 32);
+    refuse(&bcast, "if (sw_in) w_act <= w_out;", "", "next w_act");
+}
+
 /// Mutated interconnect PEs are refused: a product PE that accumulates (p <= p + a·w), one that
 /// loses the sign extension, and a broadcast PE whose sum ignores the weight register.
 #[test]

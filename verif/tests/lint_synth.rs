@@ -264,6 +264,84 @@ fn synth_interconnect_options() {
     ));
 }
 
+/// [`noc_5x3`] with double-buffered stationary operands (docs/TIMING.md, "double-buffered
+/// weights"), named `..._db`.
+fn noc_db_5x3(
+    df: tessera_arch::Dataflow,
+    stream: tessera_arch::Stream,
+    reduce: tessera_arch::Reduce,
+) -> Arch {
+    let a = noc_5x3(df, stream, reduce);
+    let mut s = a.spec().clone().with_weight_double_buffer(true);
+    s.name = format!("{}_db", a.name());
+    s.validate().unwrap()
+}
+
+/// Double-buffered weights with every interconnect option, on both dataflows at 5×3 (the switch
+/// skewed or not, passed on or broadcast; a tree of three levels), 1×1 (no skew, no level) and
+/// 16×16: lint clean.
+#[test]
+fn lint_double_buffered_interconnect_options() {
+    use tessera_arch::{Dataflow, Reduce, Stream};
+    for (stream, reduce) in [
+        (Stream::Broadcast, Reduce::Chain),
+        (Stream::Systolic, Reduce::AdderTree),
+        (Stream::Broadcast, Reduce::AdderTree),
+    ] {
+        for df in [Dataflow::WeightStationary, Dataflow::InputStationary] {
+            let a = noc_db_5x3(df, stream, reduce);
+            assert!(a.weight_double_buffered() && a.noc() == tessera_arch::Noc { stream, reduce });
+            lint(&a);
+        }
+        for name in ["ws_1x1", "ws_16x16", "is_16x16"] {
+            let mut s = tessera_arch::builtin::arch_spec(name)
+                .unwrap()
+                .with_noc(tessera_arch::Noc { stream, reduce })
+                .with_weight_double_buffer(true);
+            s.name = format!("{name}_noc_db");
+            lint(&s.validate().unwrap());
+        }
+    }
+}
+
+/// Synthesis of double-buffered weights with the interconnect options: no latch, every flip-flop
+/// reset, the memories black boxes; per option, more cells than the same array without the shadow
+/// registers.
+#[test]
+fn synth_double_buffered_interconnect_options() {
+    use tessera_arch::{Dataflow, Reduce, Stream};
+    for (df, stream, reduce) in [
+        (
+            Dataflow::WeightStationary,
+            Stream::Broadcast,
+            Reduce::AdderTree,
+        ),
+        (
+            Dataflow::InputStationary,
+            Stream::Systolic,
+            Reduce::AdderTree,
+        ),
+        (Dataflow::WeightStationary, Stream::Broadcast, Reduce::Chain),
+    ] {
+        let Some(db) = synth(&noc_db_5x3(df, stream, reduce)) else {
+            return;
+        };
+        let Some(single) = synth(&noc_5x3(df, stream, reduce)) else {
+            return;
+        };
+        println!(
+            "{df:?} {stream:?} {reduce:?}: {} cells double-buffered, {} without",
+            db.cells, single.cells
+        );
+        assert!(db.cells > single.cells, "{df:?} {stream:?} {reduce:?}");
+        let unreset = db.unreset_flip_flops();
+        assert!(
+            unreset.is_empty(),
+            "flip-flops without a reset: {unreset:?}"
+        );
+    }
+}
+
 /// `base` (an output-stationary built-in) with row and column buses (docs/TIMING.md, "Interconnect
 /// options of the output-stationary array"), named `name`.
 fn os_buses(base: &str, name: &str) -> Arch {

@@ -737,3 +737,177 @@ fn testbench_rejects_more_transfers_than_slots_and_interleaved_streams() {
         );
     }
 }
+
+/// Three overlapped COMPUTEs on ws_2x3 (R = 2, C = 3, W = 4, L = 12) with double-buffered weights,
+/// on each interconnect, timed by hand from docs/TIMING.md ("double-buffered weights": `P_j =
+/// max(c_j + 1, s_{j-1} + 1 + s_{R-1} + h_{C-1})`, `s_j = max(P_j + R, s_{j-1} + M_{j-1})`,
+/// `D_j = s_j + (X - R) + M_j - 1`): the RTL, the event engine and the stepped engine all issue and
+/// finish every COMPUTE in the cycles derived here, with the same trace, cycles and DRAM.
+///
+/// The program: LOAD 4 weight words (both K-tiles), LOAD 6 input words, SYNC dma, COMPUTE
+/// (K-tile 0, M = 3), COMPUTE (K-tile 1, M = 3, accumulating), COMPUTE (K-tile 0 again, M = 1,
+/// into a word not stored), SYNC dma|compute, STORE 3, HALT.
+/// - weight words (3 B): k = 0, 1, 2, 3 → the first LOAD is busy 12 + 3 + 1 = 16 cycles (1..16);
+///   the input LOAD issues at 17, 6 words of 2 B (k_i = i), busy 12 + 5 + 1 = 18 (18..35); SYNC
+///   passes at 36; COMPUTE 0 issues at c_0 = 37: P_0 = 38, s_0 = 40.
+/// - COMPUTE j+1 issues the cycle after s_j (a tile waits until its stream starts).
+/// - SYNC passes the cycle after the last D; STORE issues the cycle after that, 3 words of 12 B
+///   (k_i = 3i + 2), busy 8 + 12 + 2 = 22; HALT completes the cycle after its done.
+///
+/// | option            | X - R | reach | s_0 D_0 | c_1 P_1 s_1 D_1 | c_2 P_2 s_2 D_2 | cycles |
+/// | Systolic, Chain   |   5   |   4   | 40  47  | 41  44  46  53  | 47  50  52  57  |   83   |
+/// | Broadcast, Chain  |   3   |   2   | 40  45  | 41  42  44  49  | 45  46  48  51  |   77   |
+/// | Systolic, Tree    |   5   |   3   | 40  47  | 41  43  45  52  | 46  48  50  55  |   81   |
+/// | Broadcast, Tree   |   3   |   1   | 40  45  | 41  42  44  49  | 45  46  48  51  |   77   |
+///
+/// (X = 2R + C = 7, 2R + 1 = 5, R + 2 + D + C - 1 = 7, R + 2 + D = 5 with D = 1; the reach
+/// `1 + s_{R-1} + h_{C-1}` = R + C - 1, R, C, 1.)
+#[test]
+fn overlapped_tiles_with_every_interconnect_follow_the_rule_by_hand() {
+    use tessera_arch::{Noc, Reduce, Stream};
+    use tessera_sim::{Engine, SimOptions};
+    let Some(t) = tools(false) else { return };
+    // (stream, reduce, tag, [c_j], [D_j], cycles)
+    let cases = [
+        (
+            Stream::Systolic,
+            Reduce::Chain,
+            "sc",
+            [37, 41, 47],
+            [47, 53, 57],
+            83,
+        ),
+        (
+            Stream::Broadcast,
+            Reduce::Chain,
+            "bc",
+            [37, 41, 45],
+            [45, 49, 51],
+            77,
+        ),
+        (
+            Stream::Systolic,
+            Reduce::AdderTree,
+            "st",
+            [37, 41, 46],
+            [47, 52, 55],
+            81,
+        ),
+        (
+            Stream::Broadcast,
+            Reduce::AdderTree,
+            "bt",
+            [37, 41, 45],
+            [45, 49, 51],
+            77,
+        ),
+    ];
+    for (stream, reduce, tag, issues, dones, total) in cases {
+        let mut s = tessera_arch::builtin::arch_spec("ws_2x3")
+            .unwrap()
+            .with_noc(Noc { stream, reduce })
+            .with_weight_double_buffer(true);
+        s.name = format!("ws_2x3_db_{tag}");
+        let a = s.validate().unwrap();
+        let (r, m) = (2u16, 3u16);
+        let g = Gemm::new(&a, usize::from(m), 2 * usize::from(r), 23); // K = 2R: two K-tiles
+        let (ib, wb, ob) = (0u32, 0u32, 0u32);
+        let prog = vec![
+            Instr::Load {
+                target: LoadTarget::Weight,
+                count: 2 * r,
+                dram_addr: g.b_addr,
+                sram_addr: wb,
+            },
+            Instr::Load {
+                target: LoadTarget::Input,
+                count: 2 * m,
+                dram_addr: g.a_addr,
+                sram_addr: ib,
+            },
+            Instr::Sync { mask: unit::DMA },
+            Instr::Compute {
+                len: m,
+                in_addr: ib,
+                w_addr: wb,
+                out_addr: ob,
+                accumulate: false,
+            },
+            Instr::Compute {
+                len: m,
+                in_addr: ib + u32::from(m),
+                w_addr: wb + u32::from(r),
+                out_addr: ob,
+                accumulate: true,
+            },
+            Instr::Compute {
+                len: 1,
+                in_addr: ib,
+                w_addr: wb,
+                out_addr: ob + u32::from(m),
+                accumulate: false,
+            },
+            Instr::Sync {
+                mask: unit::DMA | unit::COMPUTE,
+            },
+            Instr::Store {
+                count: m,
+                dram_addr: g.c_addr,
+                sram_addr: ob,
+            },
+            Instr::Halt,
+        ];
+        // the RTL against the event engine: DRAM, cycles, trace
+        check(&a, &g, &prog);
+        // the hand-derived lines, from the RTL's trace
+        let design = tessera_rtl_gen::emit(&a).unwrap();
+        let words: Vec<u128> = prog.iter().map(Instr::encode).collect();
+        let run = tessera_verif::run_rtl_traced(&a, &design, &words, &g.dram, 10_000, &t).unwrap();
+        let trace = run.trace.unwrap();
+        let compute_lines = |trace: &[String]| -> Vec<String> {
+            trace
+                .iter()
+                .filter(|l| l.contains("COMPUTE") || l.contains("compute done"))
+                .cloned()
+                .collect()
+        };
+        let by_hand: Vec<String> = vec![
+            format!("{} ctrl issue pc=3 COMPUTE", issues[0]),
+            format!("{} ctrl issue pc=4 COMPUTE", issues[1]),
+            format!("{} ctrl issue pc=5 COMPUTE", issues[2]),
+            format!("{} compute done", dones[0]),
+            format!("{} compute done", dones[1]),
+            format!("{} compute done", dones[2]),
+        ];
+        let mut got = compute_lines(&trace);
+        got.sort_by_key(|l| {
+            (
+                l.contains("done"),
+                l.split(' ').next().unwrap().parse::<u64>().unwrap(),
+            )
+        });
+        assert_eq!(got, by_hand, "{}: RTL", a.name());
+        assert_eq!(run.cycles, total, "{}: RTL cycles", a.name());
+        // both engines
+        for engine in [Engine::Event, Engine::Stepped] {
+            let r = tessera_sim::simulate(
+                &a,
+                &tessera_arch::isa::Program {
+                    instrs: prog.clone(),
+                },
+                g.dram.clone(),
+                &SimOptions {
+                    engine,
+                    trace: true,
+                    ..SimOptions::default()
+                },
+            )
+            .unwrap();
+            let st: Vec<String> = r.trace.unwrap().iter().map(|e| e.to_string()).collect();
+            assert_eq!(st, trace, "{} {engine:?}: trace", a.name());
+            assert_eq!(r.report.cycles.get(), total, "{} {engine:?}", a.name());
+            assert!(r.dram == g.expected_dram(), "{} {engine:?}: DRAM", a.name());
+        }
+        println!("{}: COMPUTE done at {dones:?}, {total} cycles", a.name());
+    }
+}

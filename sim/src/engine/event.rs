@@ -641,7 +641,7 @@ impl EventSim {
                     check_overlap(ov, &tile, &ins, pc, program)?;
                     // footprint order: input, weight, accumulator; an input-stationary tile
                     // preloads from the input buffer and streams the weight buffer
-                    let (rr, cc) = (u64::from(arch.rows()), u64::from(arch.cols()));
+                    let rr = u64::from(arch.rows());
                     let (streamed, preloaded) = (
                         (tile.stream, tile.stream + tile.len - 1),
                         (tile.preload, tile.preload + rr - 1),
@@ -651,7 +651,10 @@ impl EventSim {
                     } else {
                         (streamed, preloaded)
                     };
-                    let spans = [input, weight, (tile.stream + rr + cc - 1, tile.done)];
+                    // the accumulator from the first row's read (X - R - 1 after the stream
+                    // start) to the last write
+                    let first_acc = tile.stream + OverlappedTile::write_offset(arch) - 1;
+                    let spans = [input, weight, (first_acc, tile.done)];
                     issue_span(
                         m,
                         program,
@@ -745,8 +748,9 @@ impl EventSim {
 
 /// Two overlapped tiles must reach each accumulator word in issue order: the later tile may read
 /// (to accumulate) or write a word the earlier one writes only after that write (the SRAM reads the
-/// old word in a write's own cycle). Row m of a tile is read at `s+R+C+m-1` and written at
-/// `s+R+C+m`, so with `d = out_j - out_{j-1}` a shared word is safe iff `d < s_j - s_{j-1} - 1`.
+/// old word in a write's own cycle). Row m of a tile is read at `s+(X-R)+m-1` and written at
+/// `s+(X-R)+m` (`X - R = R + C` on the default array, the same for every tile of an array), so
+/// with `d = out_j - out_{j-1}` a shared word is safe iff `d < s_j - s_{j-1} - 1`.
 /// The lowering never breaks this; the engine refuses a program that does, since it applies
 /// effects in issue order (the stepped engine runs it as the hardware would).
 fn check_overlap(

@@ -26,7 +26,8 @@
 //! channel from the registers (the DMA units waiting, first come first served, and whether a
 //! transfer holds the channel), then every sub-accelerator evaluates and commits as above. One
 //! accelerator is the one-member system. The compute unit of a weight- or input-stationary array
-//! with a broadcast row bus or adder trees (`array.noc`) is `ws_noc::WsNocUnit`; the
+//! with a broadcast row bus or adder trees (`array.noc`) is `ws_noc::WsNocUnit`, with
+//! double-buffered weights `ws_db::WsDbUnit` (every interconnect); the
 //! output-stationary [`os::OsUnit`] has both interconnects (systolic, or row and column buses).
 //!
 //! Adding components: a second DMA stream is a second `Dma` whose requests go through the same
@@ -236,17 +237,20 @@ impl SteppedSim {
             },
             cu: match arch.dataflow() {
                 Dataflow::OutputStationary => ComputeUnit::Os(os::OsUnit::new(r, c, arch.noc())),
+                // double-buffered: one unit for every interconnect
+                Dataflow::InputStationary if arch.weight_double_buffered() => {
+                    ComputeUnit::IsDb(ws_db::WsDbUnit::new(r, c, arch.noc()))
+                }
                 Dataflow::InputStationary if !arch.noc().is_default() => {
                     ComputeUnit::IsNoc(ws_noc::WsNocUnit::new(r, c, arch.noc()))
                 }
-                Dataflow::InputStationary if arch.weight_double_buffered() => {
-                    ComputeUnit::IsDb(ws_db::WsDbUnit::new(r, c))
-                }
                 Dataflow::InputStationary => ComputeUnit::Is(ws::WsUnit::new(r, c)),
+                _ if arch.weight_double_buffered() => {
+                    ComputeUnit::WsDb(ws_db::WsDbUnit::new(r, c, arch.noc()))
+                }
                 _ if !arch.noc().is_default() => {
                     ComputeUnit::WsNoc(ws_noc::WsNocUnit::new(r, c, arch.noc()))
                 }
-                _ if arch.weight_double_buffered() => ComputeUnit::WsDb(ws_db::WsDbUnit::new(r, c)),
                 _ => ComputeUnit::Ws(ws::WsUnit::new(r, c)),
             },
         }
