@@ -704,14 +704,16 @@ mod tests {
             .validate()
             .unwrap();
         assert_eq!((db.noc(), db.weight_double_buffered()), (bt, true));
-        // but not on an output-stationary array, whichever interconnect
-        let os_db = ArchSpec::ws("n", 2, 2, [512, 512, 2048], 1, 4, 5)
-            .with_dataflow(Dataflow::OutputStationary)
-            .with_weight_double_buffer(true)
-            .with_noc(bt)
-            .validate()
-            .unwrap_err();
-        assert_eq!(os_db.field.as_deref(), Some("array.weight_double_buffer"));
+        // and on an output-stationary array (double-buffered sums) with its own options only
+        let os_db = |noc| {
+            ArchSpec::ws("n", 2, 2, [512, 512, 2048], 1, 4, 5)
+                .with_dataflow(Dataflow::OutputStationary)
+                .with_weight_double_buffer(true)
+                .with_noc(noc)
+                .validate()
+        };
+        assert_eq!(os_db(bt).unwrap_err().field.as_deref(), Some("array.noc"));
+        assert!(os_db(b).unwrap().weight_double_buffered());
         // written in RON, the options parse by name and an unknown one names the field
         let text = "ArchSpec(name: \"n\", array: (rows: 2, cols: 2, dataflow: InputStationary, \
             noc: (stream: Broadcast, reduce: AdderTree)), datatypes: (operand_bits: 8, \

@@ -14,13 +14,16 @@
 //! ```
 //!
 //! `SYNC prev_compute` is there when the PEs double-buffer their stationary operand and tile j
-//! loaded a slice of the streamed operand (A; B on an input-stationary array) or starts an output
+//! loaded a slice of a streamed operand (A; B on an input-stationary array; A or B on an
+//! output-stationary one, which streams both and double-buffers its sums) or starts an output
 //! tile ([`crate::Shape::orders_prev`]): COMPUTE j then issues while tile j-1 still streams or
 //! drains, and the SYNC holds what must wait for tile j-1 — the stores of the output tile it ended,
 //! and the reloading of the streamed half it read (j-1 read the other half only when j loaded a new
 //! one). Nothing else needs it: tile j+1's preloaded operand (weights; inputs on an
 //! input-stationary array) goes to the half (or the panel words) tile j-1 preloaded from, and a
-//! tile has finished its preload before the next COMPUTE issues.
+//! tile has finished its preload before the next COMPUTE issues (an output-stationary tile has
+//! finished its stream before the next COMPUTE but one issues, docs/TIMING.md, "double-buffered
+//! sums").
 //!
 //! Each operand alternates between the two halves of its buffer (bank 0 and the rest) at every new
 //! region, and the accumulator at every output tile, so a half is only rewritten after a `SYNC` has

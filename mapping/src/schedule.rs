@@ -88,8 +88,9 @@ pub struct Shape {
     pub accumulate: bool,
     /// The first COMPUTE of an output tile (its k-tile's and slice's first).
     pub new_tile: bool,
-    /// A slice of the operand the COMPUTE streams was loaded for it: A, or B on an
-    /// input-stationary array (where it is the weight buffer's).
+    /// A slice of an operand the COMPUTE streams was loaded for it: A, or B on an
+    /// input-stationary array (where it is the weight buffer's); A or B on an output-stationary
+    /// array, which streams both.
     pub stream_loaded: bool,
     /// Input-buffer words the COMPUTE reads.
     pub input_reads: u32,
@@ -511,7 +512,9 @@ impl Schedule {
             new_tile: k.first && slice.first,
             stream_loaded: match self.dataflow {
                 Dataflow::InputStationary => weight_words > 0,
-                _ => input_words > 0,
+                // both operands stream
+                Dataflow::OutputStationary => input_words > 0 || weight_words > 0,
+                Dataflow::WeightStationary => input_words > 0,
             },
             input_reads: words.input,
             weight_reads: words.weight,

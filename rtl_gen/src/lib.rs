@@ -184,7 +184,33 @@ fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
     let wd = views::Widths::unit(arch);
     let name = || n.to_string();
     let (rows, cols) = (arch.rows(), arch.cols());
+    let broadcast = arch.noc().stream == tessera_arch::Stream::Broadcast;
     let (pe, array, compute) = match arch.dataflow() {
+        // double-buffered sums
+        Dataflow::OutputStationary if arch.weight_double_buffered() => (
+            views::PeOsDbView {
+                hdr: hdr(),
+                name: name(),
+                ob: wd.ob,
+                ab: wd.ab,
+                broadcast,
+            }
+            .render(),
+            views::ArrayOsDbView {
+                hdr: hdr(),
+                name: name(),
+                rows,
+                cols,
+                ob: wd.ob,
+                ab: wd.ab,
+                in_bits: wd.in_bits,
+                w_bits: wd.w_bits,
+                acc_bits: wd.acc_bits,
+                broadcast,
+            }
+            .render(),
+            views::ComputeOsDbView::new(arch).render(),
+        ),
         Dataflow::OutputStationary => (
             views::PeOsView {
                 hdr: hdr(),
@@ -273,12 +299,6 @@ fn check(a: &Arch) -> Result<()> {
         return Err(bad(
             "array.dataflow",
             format!("{} has no templates", a.dataflow().name()),
-        ));
-    }
-    if a.weight_double_buffered() && a.dataflow() == Dataflow::OutputStationary {
-        return Err(bad(
-            "array.weight_double_buffer",
-            "double-buffered PEs have weight- and input-stationary templates only".into(),
         ));
     }
     // Validation already refuses these; the interconnect options exist in the weight-stationary

@@ -516,6 +516,80 @@ pub(crate) struct ArrayOsView {
 }
 
 #[derive(Template)]
+#[template(path = "pe_osdb.v", escape = "none")]
+pub(crate) struct PeOsDbView {
+    pub hdr: Header,
+    pub name: String,
+    pub ob: u32,
+    pub ab: u32,
+    /// `stream: Broadcast`: operands and the last bit from row and column buses, no `a_out`,
+    /// `b_out` and `l_out` registers.
+    pub broadcast: bool,
+}
+
+#[derive(Template)]
+#[template(path = "array_osdb.v", escape = "none")]
+pub(crate) struct ArrayOsDbView {
+    pub hdr: Header,
+    pub name: String,
+    pub rows: u32,
+    pub cols: u32,
+    pub ob: u32,
+    pub ab: u32,
+    pub in_bits: u32,
+    pub w_bits: u32,
+    pub acc_bits: u32,
+    /// `stream: Broadcast`: row and column buses instead of PE-to-PE forwarding.
+    pub broadcast: bool,
+}
+
+#[derive(Template)]
+#[template(path = "compute_osdb.v", escape = "none")]
+pub(crate) struct ComputeOsDbView {
+    pub hdr: Header,
+    pub name: String,
+    /// Buffer word addresses.
+    pub ad: Addr,
+    pub rows: u32,
+    pub cols: u32,
+    pub ob: u32,
+    pub ab: u32,
+    pub in_bits: u32,
+    pub w_bits: u32,
+    pub acc_bits: u32,
+    /// `stream: Broadcast`: no skew registers, the read ports drive the array's buses.
+    pub broadcast: bool,
+    /// F = R + C - 1 (systolic) or 1 (buses).
+    pub fill: u32,
+    /// F + R: a tile streams only when the cycles since the last stream read plus its K exceed it.
+    pub gap: u32,
+}
+
+impl ComputeOsDbView {
+    pub fn new(a: &Arch) -> ComputeOsDbView {
+        let (r, c) = (a.rows(), a.cols());
+        let broadcast = a.noc().stream == Stream::Broadcast;
+        let fill = if broadcast { 1 } else { r + c - 1 };
+        let wd = Widths::of(a);
+        ComputeOsDbView {
+            hdr: Header::new(a),
+            name: a.name().to_string(),
+            ad: Addr::new(a),
+            rows: r,
+            cols: c,
+            ob: wd.ob,
+            ab: wd.ab,
+            in_bits: wd.in_bits,
+            w_bits: wd.w_bits,
+            acc_bits: wd.acc_bits,
+            broadcast,
+            fill,
+            gap: fill + r,
+        }
+    }
+}
+
+#[derive(Template)]
 #[template(path = "sram.v", escape = "none")]
 pub(crate) struct SramView {
     pub hdr: Header,

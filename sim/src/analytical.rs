@@ -836,7 +836,7 @@ mod tests {
             };
             let mut spec = ArchSpec::ws("prop", rows, cols, bytes, banks, bpc, lat).with_dataflow(df);
             spec.dram.outstanding_transfers = Some(slots);
-            if db && df != Dataflow::OutputStationary && banks == 2 {
+            if db && banks == 2 {
                 spec = spec.with_weight_double_buffer(true);
             }
             let arch = spec.validate().unwrap();

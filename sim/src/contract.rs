@@ -164,8 +164,10 @@ impl Contract {
     }
 }
 
-/// One COMPUTE on a weight-stationary array with double-buffered weights (docs/TIMING.md, "double-
-/// buffered weights"), in absolute cycles.
+/// One COMPUTE on an array that overlaps tiles, in absolute cycles: weight- or input-stationary
+/// with double-buffered weights or inputs (docs/TIMING.md, "double-buffered weights"), or
+/// output-stationary with double-buffered sums ("double-buffered sums": no preload, so
+/// `preload = stream`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OverlappedTile {
     /// First weight read (`P`).
@@ -208,6 +210,9 @@ impl OverlappedTile {
     /// `s = max(P + R, s' + M')`, `D = s + (X - R) + M - 1` (on the default array
     /// `P = max(c+1, s' + R + C - 1)`, `D = s + R + C + M - 1`).
     pub fn after(arch: &Arch, issue: u64, len: u64, prev: Option<&OverlappedTile>) -> Self {
+        if arch.dataflow() == Dataflow::OutputStationary {
+            return Self::after_os(arch, issue, len, prev);
+        }
         let r = u64::from(arch.rows());
         let mut preload = issue + 1;
         let mut stream = 0;
@@ -221,6 +226,48 @@ impl OverlappedTile {
             stream,
             done: stream + Self::write_offset(arch) + len - 1,
             len,
+        }
+    }
+}
+
+impl OverlappedTile {
+    /// An output-stationary tile with double-buffered sums (docs/TIMING.md, "output-stationary
+    /// with double-buffered sums"): no preload (`preload = stream`),
+    /// `s = max(c + 1, s' + K', D' + 1 - K)`, `D = s + K + F + R - 1` ([`Contract::os_fill`]).
+    /// Its first accumulator read is during `s + K + F - 1` ([`OverlappedTile::first_acc`]).
+    fn after_os(arch: &Arch, issue: u64, len: u64, prev: Option<&OverlappedTile>) -> Self {
+        let r = u64::from(arch.rows());
+        let mut stream = issue + 1;
+        if let Some(p) = prev {
+            stream = stream
+                .max(p.stream + p.len)
+                .max((p.done + 1).saturating_sub(len));
+        }
+        OverlappedTile {
+            preload: stream,
+            stream,
+            done: stream + len + Contract::os_fill(arch) + r - 1,
+            len,
+        }
+    }
+
+    /// The first cycle the tile reads or writes the accumulator: `s + (X - R) - 1` (weight- and
+    /// input-stationary), `s + K + F - 1` (output-stationary).
+    pub fn first_acc(&self, arch: &Arch) -> u64 {
+        match arch.dataflow() {
+            Dataflow::OutputStationary => self.stream + self.len + Contract::os_fill(arch) - 1,
+            _ => self.stream + Self::write_offset(arch) - 1,
+        }
+    }
+
+    /// The cycles the tile reads the input and the weight buffer, first and last.
+    pub fn operand_reads(&self, arch: &Arch) -> [(u64, u64); 2] {
+        let streamed = (self.stream, self.stream + self.len - 1);
+        let preloaded = (self.preload, self.preload + u64::from(arch.rows()) - 1);
+        match arch.dataflow() {
+            Dataflow::OutputStationary => [streamed, streamed],
+            Dataflow::InputStationary => [preloaded, streamed],
+            Dataflow::WeightStationary => [streamed, preloaded],
         }
     }
 }
@@ -439,6 +486,46 @@ mod tests {
             assert_eq!(u.preload, (t.stream + 2).max(t.stream + reach));
             assert_eq!(u.stream, (u.preload + 4).max(t.stream + 7));
             assert_eq!(u.done, u.stream + offset + 3 - 1);
+        }
+    }
+
+    /// docs/TIMING.md, "output-stationary with double-buffered sums": a tile alone times as a
+    /// plain COMPUTE; behind another it streams at `max(c + 1, s' + K', D' + 1 - K)` and ends
+    /// `K + F + R - 1` after its stream start, so its first accumulator read comes after the
+    /// previous tile's last write; on os_2x3 (F = 4 systolic, 1 with buses).
+    #[test]
+    fn overlapped_output_stationary_tiles_follow_the_text() {
+        for (broadcast, f) in [(false, 4u64), (true, 1)] {
+            let mut s = tessera_arch::builtin::arch_spec("os_2x3")
+                .unwrap()
+                .with_weight_double_buffer(true);
+            if broadcast {
+                s = s.with_noc(tessera_arch::Noc {
+                    stream: tessera_arch::Stream::Broadcast,
+                    reduce: tessera_arch::Reduce::Chain,
+                });
+            }
+            let a = s.validate().unwrap();
+            assert_eq!(Contract::os_fill(&a), f);
+            let c = Contract::default();
+            let t0 = OverlappedTile::after(&a, 39, 2, None);
+            assert_eq!((t0.preload, t0.stream, t0.done), (40, 40, 40 + 2 + f + 1));
+            assert_eq!(t0.done - 39, c.compute_busy(&a, 2));
+            // a short tile waits for the drain: D' + 1 - K
+            let t1 = OverlappedTile::after(&a, 41, 1, Some(&t0));
+            assert_eq!(t1.stream, (t0.done + 1 - 1).max(42));
+            assert_eq!(t1.done, t1.stream + 1 + f + 1);
+            // a long one streams as soon as it is issued, while the previous tile drains
+            let t2 = OverlappedTile::after(&a, t1.stream + 1, 40, Some(&t1));
+            assert_eq!(t2.stream, t1.stream + 2);
+            assert!(t2.stream <= t1.done);
+            for (p, t) in [(t0, t1), (t1, t2)] {
+                assert!(t.first_acc(&a) > p.done);
+                assert_eq!(t.operand_reads(&a), [(t.stream, t.stream + t.len - 1); 2]);
+            }
+            // an idle unit: the tile times alone
+            let t3 = OverlappedTile::after(&a, t2.done + 5, 3, Some(&t2));
+            assert_eq!(t3.stream, t2.done + 6);
         }
     }
 

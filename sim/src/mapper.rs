@@ -130,7 +130,15 @@ fn bound_pass(
     let mut holds: Option<u64> = Some(0);
     // overlapped COMPUTEs: consecutive streams start at least max(M, G) apart, G = R + (the
     // cycles the switch takes to the last PE) (2R + C - 1 on the default array)
-    let gap = u64::from(arch.rows()) + crate::contract::OverlappedTile::switch_reach(arch);
+    // (output-stationary, double-buffered sums: stream ends at least max(K, G) apart, G = F + R,
+    // since a tile's sums land only after the previous tile's drain)
+    let os = arch.dataflow() == tessera_arch::Dataflow::OutputStationary;
+    let gap = u64::from(arch.rows())
+        + if os {
+            Contract::os_fill(arch)
+        } else {
+            crate::contract::OverlappedTile::switch_reach(arch)
+        };
     let mut streams: Option<u64> = Some(0);
     schedule.for_each_shape(|shape, mult| {
         acc.add(shape, mult, schedule.rows, schedule.cols);
@@ -169,8 +177,15 @@ fn bound_pass(
         // last tile's max overcounts it by at most G - 1): + 4 on the default array
         // (X = 2R + C, G = 2R + C - 1), + 4 + ⌈log₂ R⌉ with an adder tree. The DMA term is the
         // double-buffered one.
+        // Output-stationary: the stream ends `e_j = s_j + K_j` grow by at least max(K_j, G),
+        // `e_0 ≥ 1 + K_0 ≥ 1 + max(K_0, G) - (G - 1)`, and the last tile ends at `e + G - 1`,
+        // so cycles ≥ Σ_j max(K_j, G) + 2.
         let x = Contract::row_latency(arch);
-        let array = streams.and_then(|t| t.checked_add(x.checked_add(3)?.checked_sub(gap)?));
+        let array = if os {
+            streams.and_then(|t| t.checked_add(2))
+        } else {
+            streams.and_then(|t| t.checked_add(x.checked_add(3)?.checked_sub(gap)?))
+        };
         array.zip(dma).map(|(a, d)| a.max(d))
     } else if schedule.double_buffered {
         let l_min = classes.iter().map(|x| x.1).min().unwrap_or(0);
@@ -519,8 +534,15 @@ mod tests {
             s.dram.latency_cycles = rng.random_range(1..=30);
             // one to four DMA transfer slots (with several the bounds are looser, still bounds)
             s.dram.outstanding_transfers = Some(rng.random_range(1..=4));
-            if df != Dataflow::OutputStationary && rng.random_bool(0.3) {
+            // double-buffered stationary operands (sums on an output-stationary array)
+            if rng.random_bool(0.3) {
                 s = s.with_weight_double_buffer(true);
+            }
+            if df == Dataflow::OutputStationary && rng.random_bool(0.5) {
+                s = s.with_noc(tessera_arch::Noc {
+                    stream: tessera_arch::Stream::Broadcast,
+                    reduce: tessera_arch::Reduce::Chain,
+                });
             }
             if df != Dataflow::OutputStationary {
                 // every interconnect, with or without double-buffered weights

@@ -36,7 +36,7 @@ pub fn small_arch(
         .unwrap()
 }
 
-/// [`small_arch`], with the PEs' stationary operand double-buffered when `db` (not output-stationary).
+/// [`small_arch`], with the PEs' stationary operand double-buffered when `db` (sums on an output-stationary array).
 #[allow(clippy::too_many_arguments)]
 fn small_arch_db(
     dataflow: Dataflow,
@@ -50,7 +50,7 @@ fn small_arch_db(
     acc_words: i64,
 ) -> Arch {
     let a = small_arch(dataflow, rows, cols, banks, bpc, lat, in_words, acc_words);
-    if db && dataflow != Dataflow::OutputStationary {
+    if db {
         a.spec()
             .clone()
             .with_weight_double_buffer(true)
@@ -694,8 +694,8 @@ proptest! {
     /// weight- and input-stationary arrays, and row and column buses on output-stationary ones
     /// (which have no adder trees: `tree` is dropped there), at 32- and 16-bit accumulators: both
     /// engines agree and equal the reference, and the model's counters and cycles are the
-    /// simulator's. Weight- and input-stationary arrays draw double-buffered stationary operands
-    /// with every interconnect too (docs/TIMING.md, "double-buffered weights").
+    /// simulator's. Every dataflow draws double-buffered stationary operands with every interconnect
+    /// too (docs/TIMING.md, "double-buffered weights", "double-buffered sums").
     #[test]
     fn interconnect_options_agree(
         df in 0u8..3, broadcast: bool, tree: bool, db: bool, bits16: bool, rows in 1i64..7, cols in 1i64..6,
@@ -710,7 +710,7 @@ proptest! {
             reduce: if tree { tessera_arch::Reduce::AdderTree } else { tessera_arch::Reduce::Chain },
         };
         let mut s = small_arch(df, rows, cols, banks, bpc, lat, 16, 48).spec().clone().with_noc(noc);
-        if db && df != Dataflow::OutputStationary {
+        if db {
             s = s.with_weight_double_buffer(true);
         }
         if bits16 {
@@ -735,6 +735,7 @@ fn buffers_deeper_than_65536_words() {
         (Dataflow::WeightStationary, false),
         (Dataflow::WeightStationary, true),
         (Dataflow::OutputStationary, false),
+        (Dataflow::OutputStationary, true),
         (Dataflow::InputStationary, false),
         (Dataflow::InputStationary, true),
     ] {

@@ -68,14 +68,15 @@ proptest! {
 
     #[test]
     fn the_mappers_choice_is_valid_simulates_and_is_monotone(
-        ws in any::<bool>(),
+        ws in any::<bool>(), db in any::<bool>(),
         rows in 1i64..=5, cols in 1i64..=5, banks in 1i64..=2,
         bpc in 1i64..=16, lat in 1i64..=20,
         w0 in 4i64..=48, w1 in 4i64..=48, w2 in 4i64..=48,
         kind in 0u8..2, a in 1u32..=40, b in 1u32..=40, c in 1u32..=40, big in 0u32..3,
     ) {
         let df = if ws { Dataflow::WeightStationary } else { Dataflow::OutputStationary };
-        let s = spec(df, rows, cols, banks, bpc, lat, [w0, w1, w2]);
+        // double-buffered stationary operands: weights, or sums on an output-stationary array
+        let s = spec(df, rows, cols, banks, bpc, lat, [w0, w1, w2]).with_weight_double_buffer(db);
         let arch = s.validate().unwrap();
         // `big` stretches a GEMM past the exhaustive limit, so sampled spaces are checked too
         let l = match (kind, big) {
@@ -108,7 +109,8 @@ proptest! {
         let fast = fast.validate().unwrap();
         prop_assert!(mapped_cycles(&fast, &l) <= e.cycles.get());
         // doubled buffers: never slower
-        let big = spec(df, rows, cols, banks, bpc, lat, [2 * w0, 2 * w1, 2 * w2]);
+        let big = spec(df, rows, cols, banks, bpc, lat, [2 * w0, 2 * w1, 2 * w2])
+            .with_weight_double_buffer(db);
         if let Ok(big) = big.validate() {
             prop_assert!(mapped_cycles(&big, &l) <= e.cycles.get(),
                 "{:?} -> {:?}", m, map_layer(&Problem::new(&l, &big).unwrap(), &big, &MappingSpec::default()));

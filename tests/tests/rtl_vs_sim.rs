@@ -256,8 +256,9 @@ fn random_designs_verify() {
                 },
             };
             // double-buffered stationary operands with any interconnect (docs/TIMING.md,
-            // "double-buffered weights"), from the same generator's next bit
-            let db = code & 4 == 4 && df != Dataflow::OutputStationary;
+            // "double-buffered weights"; sums on output-stationary arrays, "double-buffered
+            // sums"), from the same generator's next bit
+            let db = code & 4 == 4;
             let Some((arch, w, mp)) =
                 random_design(&mut pick, &format!("rand_{short}{done}"), banks, |s| {
                     let mut s = in_dataflow(s, df)
@@ -306,6 +307,12 @@ fn random_designs_verify() {
     assert!(
         drawn_nocs.iter().any(|&(_, n, db)| db && !n.is_default()),
         "no double-buffered design with an interconnect option: {drawn_nocs:?}"
+    );
+    assert!(
+        drawn_nocs
+            .iter()
+            .any(|&(d, _, db)| db && d == Dataflow::OutputStationary),
+        "no output-stationary design with double-buffered sums: {drawn_nocs:?}"
     );
 }
 
@@ -580,6 +587,108 @@ fn double_buffered_weights_verify() {
         Engine::Event,
         MappingSpec::default(),
     );
+}
+
+/// `base` (an output-stationary built-in) with double-buffered sums (docs/TIMING.md, "Compute unit:
+/// output-stationary with double-buffered sums"), systolic or with row and column buses.
+fn os_double_buffered(base: &str, broadcast: bool) -> Arch {
+    let mut s = builtin::arch_spec(base)
+        .unwrap()
+        .with_weight_double_buffer(true)
+        .with_noc(tessera_arch::Noc {
+            stream: if broadcast {
+                tessera_arch::Stream::Broadcast
+            } else {
+                tessera_arch::Stream::Systolic
+            },
+            reduce: tessera_arch::Reduce::Chain,
+        });
+    s.name = format!("{base}_db{}", if broadcast { "b" } else { "s" });
+    s.validate().unwrap()
+}
+
+/// Output-stationary arrays with double-buffered sums, systolic and with buses: GEMMs with several
+/// short K-tiles (one and two k-steps, so each tile's sums land right behind the previous drain)
+/// on both engines, and small convolutions and a batched product, each RTL ≡ simulator bit-exact
+/// and cycle-equal with identical event traces; the option makes the GEMM faster than without it
+/// (the drains overlap the next tiles).
+#[test]
+fn double_buffered_sums_verify() {
+    let Some(tools) = tools_for_tests(false) else {
+        return;
+    };
+    let run = |arch: &Arch, w: &Workload, engine: Engine, mapping: MappingSpec| {
+        let o = VerifyOptions {
+            engine,
+            seed: 7,
+            trace: true,
+            mapping,
+            ..VerifyOptions::default()
+        };
+        let r = verify(arch, w, &o, &tools).unwrap();
+        assert!(r.passed, "{}: {r:?}", arch.name());
+        for l in &r.layers {
+            assert_eq!(l.first_divergence, None, "{}: traces differ", arch.name());
+        }
+        r.layers.iter().map(|l| l.sim_cycles).sum::<u64>()
+    };
+    let convs = Workload::of_layers(
+        "convs",
+        vec![
+            conv("stride2_pad1", 3, 9, 9, 8, 3, 2, 1, 1, 1),
+            conv("depthwise", 8, 7, 7, 8, 3, 1, 1, 1, 8),
+            Layer::MatMul(MatMul {
+                name: "batched".into(),
+                batch: 3,
+                m: 5,
+                k: 7,
+                n: 6,
+            }),
+        ],
+    );
+    for broadcast in [false, true] {
+        for (base, tile_k) in [("os_2x3", 1u32), ("os_2x3", 2), ("os_4x4", 3)] {
+            let db = os_double_buffered(base, broadcast);
+            let plain = {
+                let mut s = db.spec().clone().with_weight_double_buffer(false);
+                s.name = format!("{base}_plain");
+                s.validate().unwrap()
+            };
+            let w = gemm(7, 13, 8);
+            let mapping = MappingSpec {
+                tile_k: Some(tile_k.into()),
+                ..MappingSpec::default()
+            };
+            let engine = if tile_k % 2 == 0 {
+                Engine::Stepped
+            } else {
+                Engine::Event
+            };
+            let with = run(&db, &w, engine, mapping.clone());
+            let without = run(&plain, &w, engine, mapping);
+            println!(
+                "{}: 7x13x8 tile_k {tile_k}: {with} cycles, {without} without",
+                db.name()
+            );
+            assert!(
+                with < without,
+                "{}: {with} cycles with double-buffered sums, {without} without",
+                db.name()
+            );
+        }
+        run(
+            &os_double_buffered("os_2x3", broadcast),
+            &convs,
+            Engine::Stepped,
+            MappingSpec::default(),
+        );
+        run(
+            &os_double_buffered("os_4x4", broadcast),
+            &convs,
+            Engine::Event,
+            MappingSpec::default(),
+        );
+    }
 }
 
 /// `name` with `bits`-bit accumulator lanes (its accumulator's capacity scaled to keep the words).

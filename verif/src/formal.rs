@@ -23,7 +23,11 @@
 //!   `acc' = drain ? acc_in : acc + sext(a_in)·sext(b_in) mod 2^ab`; with row and column buses
 //!   (docs/TIMING.md, "Interconnect options of the output-stationary array") the PE has no `a_out`
 //!   or `b_out`, and `acc` steps as above;
-//! - both: while `rst` is high every register becomes 0.
+//! - output-stationary with double-buffered sums (docs/TIMING.md, "Compute unit: output-stationary
+//!   with double-buffered sums"): `a_out' = a_in`, `b_out' = b_in`, `l_out' = l_in`,
+//!   `acc' = l_in ? 0 : acc + sext(a_in)·sext(b_in)`, `dr' = l_in ? acc + sext(a_in)·sext(b_in) :
+//!   (drain ? dr_in : dr)` (mod 2^ab); with buses the PE has only `acc` and `dr`;
+//! - all: while `rst` is high every register becomes 0.
 //!
 //! (`ob`/`ab` are the arch's operand and accumulator widths, `sext` sign-extends an operand to `ab`
 //! bits.) The registers are the PE's outputs, so the next state is what the outputs show one cycle
@@ -432,6 +436,70 @@ const OS_BROADCAST: Reference = Reference {
     sext: &["a_in", "b_in"],
 };
 
+const OS_DB_SECTION: &str =
+    "\"Compute unit: output-stationary with double-buffered sums\" (PE step)";
+const OS_DB_INPUTS: &[(&str, Width)] = &[
+    ("rst", Width::Bit),
+    ("drain", Width::Bit),
+    ("l_in", Width::Bit),
+    ("a_in", Width::Operand),
+    ("b_in", Width::Operand),
+    ("dr_in", Width::Accumulator),
+];
+/// The accumulating sum: restarts at zero with the tile's last pair.
+const OS_DB_ACC: Register = Register {
+    name: "acc",
+    width: Width::Accumulator,
+    next: "l_in ? 0 : acc + a_in_sx * b_in_sx",
+    formula: "l_in ? 0 : acc + sext(a_in)*sext(b_in)",
+};
+/// The drain register: takes the finished sum with the last pair, else shifts while draining.
+const OS_DB_DR: Register = Register {
+    name: "dr",
+    width: Width::Accumulator,
+    next: "l_in ? acc + a_in_sx * b_in_sx : (drain ? dr_in : dr)",
+    formula: "l_in ? acc + sext(a_in)*sext(b_in) : (drain ? dr_in : dr)",
+};
+
+/// Output-stationary with double-buffered sums, systolic: `a_out' = a_in`, `b_out' = b_in`,
+/// `l_out' = l_in`, and the two banks of sums.
+const OS_DB: Reference = Reference {
+    section: OS_DB_SECTION,
+    inputs: OS_DB_INPUTS,
+    registers: &[
+        Register {
+            name: "a_out",
+            width: Width::Operand,
+            next: "a_in",
+            formula: "a_in",
+        },
+        Register {
+            name: "b_out",
+            width: Width::Operand,
+            next: "b_in",
+            formula: "b_in",
+        },
+        Register {
+            name: "l_out",
+            width: Width::Bit,
+            next: "l_in",
+            formula: "l_in",
+        },
+        OS_DB_ACC,
+        OS_DB_DR,
+    ],
+    sext: &["a_in", "b_in"],
+};
+
+/// Output-stationary with double-buffered sums and row and column buses: the two banks of sums
+/// only (the buses bring the operands and the last bit).
+const OS_DB_BROADCAST: Reference = Reference {
+    section: OS_DB_SECTION,
+    inputs: OS_DB_INPUTS,
+    registers: &[OS_DB_ACC, OS_DB_DR],
+    sext: &["a_in", "b_in"],
+};
+
 /// The generated miter: its module name and text.
 struct Miter {
     module: String,
@@ -463,6 +531,12 @@ impl Reference {
                     (Stream::Broadcast, Reduce::Chain) => &WS_BROADCAST,
                     (Stream::Systolic, Reduce::AdderTree) => &WS_TREE,
                     (Stream::Broadcast, Reduce::AdderTree) => &WS_BROADCAST_TREE,
+                })
+            }
+            Dataflow::OutputStationary if arch.weight_double_buffered() => {
+                Ok(match arch.noc().stream {
+                    Stream::Systolic => &OS_DB,
+                    Stream::Broadcast => &OS_DB_BROADCAST,
                 })
             }
             Dataflow::OutputStationary => Ok(match arch.noc().stream {

@@ -548,3 +548,58 @@ fn output_stationary_bus_pes_are_proven_and_mutants_refused() {
         }
     }
 }
+
+/// The output-stationary PEs with double-buffered sums (docs/TIMING.md, "Compute unit:
+/// output-stationary with double-buffered sums"), systolic and with buses: proven, and two mutants
+/// refused: one that lets the drain overwrite the sum its tile's last pair lands (a finished tile
+/// lost when its landing meets a drain), and one that keeps accumulating after the last pair (the
+/// next tile would start from the previous tile's sum).
+#[test]
+fn double_buffered_sum_pes_are_proven_and_mutants_refused() {
+    let Some(t) = tools(true) else { return };
+    for broadcast in [false, true] {
+        let mut s = builtin("os_2x3")
+            .spec()
+            .clone()
+            .with_weight_double_buffer(true)
+            .with_noc(tessera_arch::Noc {
+                stream: if broadcast {
+                    tessera_arch::Stream::Broadcast
+                } else {
+                    tessera_arch::Stream::Systolic
+                },
+                reduce: tessera_arch::Reduce::Chain,
+            });
+        s.name = format!("os_2x3_db{}", if broadcast { "b" } else { "s" });
+        let arch = s.validate().unwrap();
+        let design = tessera_rtl_gen::emit(&arch).unwrap();
+        let r = prove_pe(&arch, &design, &t).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            r.property.contains("l_in ? 0 : acc") && r.property.contains("drain ? dr_in : dr"),
+            "{}",
+            r.property
+        );
+        assert_eq!(r.property.contains("l_out"), !broadcast, "{}", r.property);
+        println!(
+            "{}: proven in {:.2} s: {}",
+            arch.name(),
+            r.seconds,
+            r.property
+        );
+        for (from, to) in [
+            ("if (l_in) begin", "if (l_in && !drain) begin"),
+            ("acc <= 32'd0;", "acc <= s;"),
+        ] {
+            let mut bad = design.clone();
+            let pe = bad
+                .files
+                .iter_mut()
+                .find(|f| f.name.ends_with("_pe.v"))
+                .unwrap();
+            assert!(pe.text.contains(from), "{from}");
+            pe.text = pe.text.replacen(from, to, 1);
+            let e = prove_pe(&arch, &bad, &t).unwrap_err();
+            assert_eq!(e.kind, Kind::CheckFailed, "{from:?} -> {to:?}: {e}");
+        }
+    }
+}

@@ -542,3 +542,74 @@ fn synth_words_per_cycle() {
     let unreset = r.unreset_flip_flops();
     assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
 }
+
+/// `base` (an output-stationary built-in) with double-buffered sums (docs/TIMING.md, "Compute
+/// unit: output-stationary with double-buffered sums"), systolic or with buses, named `name`.
+fn os_db(base: &str, name: &str, broadcast: bool) -> Arch {
+    let mut s = tessera_arch::builtin::arch_spec(base)
+        .unwrap()
+        .with_weight_double_buffer(true)
+        .with_noc(tessera_arch::Noc {
+            stream: if broadcast {
+                tessera_arch::Stream::Broadcast
+            } else {
+                tessera_arch::Stream::Systolic
+            },
+            reduce: tessera_arch::Reduce::Chain,
+        });
+    s.name = name.into();
+    let a = s.validate().unwrap();
+    assert!(a.weight_double_buffered());
+    a
+}
+
+/// Output-stationary arrays with double-buffered sums, systolic and with buses: one PE, 2×3,
+/// 4×4, 16×16 and the odd 5×3 with three banks and 20-bit addresses' neighbour, lint clean.
+#[test]
+fn lint_output_stationary_double_buffered() {
+    for broadcast in [false, true] {
+        let tag = if broadcast { "b" } else { "s" };
+        for base in ["os_1x1", "os_2x3", "os_4x4", "os_16x16"] {
+            lint(&os_db(base, &format!("{base}_db{tag}"), broadcast));
+        }
+        let mut s = os_db("os_2x3", &format!("os_odd_5x3_db{tag}"), broadcast)
+            .spec()
+            .clone();
+        s.array.rows = 5;
+        s.array.cols = 3;
+        s.buffers = odd().spec().buffers.clone();
+        s.buffers.accumulator.capacity_bytes = 12 * 3 * 6;
+        lint(&s.validate().unwrap());
+    }
+}
+
+/// Synthesis of the double-buffered output-stationary arrays: no latch, the memories black boxes,
+/// every flip-flop with its synchronous reset, and more cells than without the second bank of
+/// sums (a drain register per PE).
+#[test]
+fn synth_output_stationary_double_buffered() {
+    for broadcast in [false, true] {
+        let tag = if broadcast { "b" } else { "s" };
+        let plain = if broadcast {
+            os_buses("os_4x4", "os_4x4_b")
+        } else {
+            builtin("os_4x4")
+        };
+        let Some(one) = synth(&plain) else {
+            return;
+        };
+        let Some(db) = synth(&os_db("os_4x4", &format!("os_4x4_db{tag}"), broadcast)) else {
+            return;
+        };
+        let unreset = db.unreset_flip_flops();
+        assert!(unreset.is_empty(), "flip-flops without reset: {unreset:?}");
+        println!(
+            "os_4x4 {tag}: {} cells, {} with double-buffered sums; flip-flops {:?} / {:?}",
+            one.cells,
+            db.cells,
+            flops(&one),
+            flops(&db)
+        );
+        assert!(db.cells > one.cells, "{} <= {}", db.cells, one.cells);
+    }
+}

@@ -911,3 +911,167 @@ fn overlapped_tiles_with_every_interconnect_follow_the_rule_by_hand() {
         println!("{}: COMPUTE done at {dones:?}, {total} cycles", a.name());
     }
 }
+
+/// Three overlapped COMPUTEs on os_2x3 (R = 2, C = 3, W = 4, L = 12) with double-buffered sums,
+/// systolic and with buses, timed by hand from docs/TIMING.md ("Compute unit: output-stationary
+/// with double-buffered sums": `s_j = max(c_j + 1, s_{j-1} + K_{j-1}, D_{j-1} + 1 - K_j)`,
+/// `D_j = s_j + K_j + F + R - 1`, F = R + C - 1 = 4 systolic, 1 with buses): the RTL, the event
+/// engine and the stepped engine all issue and finish every COMPUTE in the cycles derived here,
+/// with the same trace, cycles and DRAM (the three tiles accumulate one 2×3 output over K = 6).
+///
+/// The program: LOAD 6 weight words, LOAD 6 input words, SYNC dma, COMPUTE (K = 2), COMPUTE
+/// (K = 1, accumulating), COMPUTE (K = 3, accumulating), SYNC dma|compute, STORE 2, HALT.
+/// - weight words (3 B): the first LOAD is busy 12 + 5 + 1 = 18 cycles (1..18); the input LOAD
+///   issues at 19, 6 words of 2 B, busy 18 (20..37); SYNC passes at 38; COMPUTE 0 issues at
+///   c_0 = 39, s_0 = 40.
+/// - COMPUTE j+1 issues the cycle after s_j (a tile waits until its stream starts).
+/// - SYNC passes the cycle after the last D; STORE issues the cycle after that, 2 words of 12 B
+///   (k_i = 3i + 2), busy 5 + 12 + 2 = 19; HALT completes the cycle after its done: cycles
+///   `D_2 + 23`.
+///
+/// | option    | F | s_0 D_0 | c_1 s_1 D_1 | c_2 s_2 D_2 | cycles | without the option |
+/// | Systolic  | 4 | 40  47  | 41  47  53  | 48  51  59  |   82   | D = 47, 55, 65: 88 |
+/// | Broadcast | 1 | 40  44  | 41  44  47  | 45  46  51  |   74   | D = 44, 49, 56: 79 |
+///
+/// (Systolic: s_1 = max(42, 42, 48 - 1) = 47, s_2 = max(49, 48, 54 - 3) = 51; buses: s_1 =
+/// max(42, 42, 45 - 1) = 44, s_2 = max(46, 45, 48 - 3) = 46. Without the option each COMPUTE
+/// issues the cycle after the previous one's last cycle and is busy K + F + R, so D_j = c_j + K_j +
+/// F + R: 39 + 8, 48 + 7, 56 + 9 systolic, 39 + 5, 45 + 4, 50 + 6 with buses.)
+#[test]
+fn double_buffered_sums_follow_the_rule_by_hand() {
+    use tessera_arch::{Noc, Reduce, Stream};
+    use tessera_sim::{Engine, SimOptions};
+    let Some(t) = tools(false) else { return };
+    // (stream, tag, [c_j], [D_j], cycles, [D_j] and cycles without the option)
+    let cases = [
+        (
+            Stream::Systolic,
+            "s",
+            [39, 41, 48],
+            [47, 53, 59],
+            82,
+            [47, 55, 65],
+            88,
+        ),
+        (
+            Stream::Broadcast,
+            "b",
+            [39, 41, 45],
+            [44, 47, 51],
+            74,
+            [44, 49, 56],
+            79,
+        ),
+    ];
+    for (stream, tag, issues, dones, total, plain_dones, plain_total) in cases {
+        for db in [true, false] {
+            let mut s = tessera_arch::builtin::arch_spec("os_2x3")
+                .unwrap()
+                .with_noc(Noc {
+                    stream,
+                    reduce: Reduce::Chain,
+                })
+                .with_weight_double_buffer(db);
+            s.name = format!("os_2x3_{}{tag}", if db { "db" } else { "sb" });
+            let a = s.validate().unwrap();
+            let (issues, dones, total) = if db {
+                (issues, dones, total)
+            } else {
+                // without the option: each COMPUTE issues the cycle after the previous one ends
+                (
+                    [issues[0], plain_dones[0] + 1, plain_dones[1] + 1],
+                    plain_dones,
+                    plain_total,
+                )
+            };
+            let g = OsGemm::new(&a, 6, 11);
+            let ks = [2u16, 1, 3];
+            let mut prog = vec![
+                Instr::Load {
+                    target: LoadTarget::Weight,
+                    count: 6,
+                    dram_addr: g.b_addr,
+                    sram_addr: 0,
+                },
+                Instr::Load {
+                    target: LoadTarget::Input,
+                    count: 6,
+                    dram_addr: g.a_addr,
+                    sram_addr: 0,
+                },
+                Instr::Sync { mask: unit::DMA },
+            ];
+            let mut k0 = 0u32;
+            for (j, &k) in ks.iter().enumerate() {
+                prog.push(Instr::Compute {
+                    len: k,
+                    in_addr: k0,
+                    w_addr: k0,
+                    out_addr: 0,
+                    accumulate: j > 0,
+                });
+                k0 += u32::from(k);
+            }
+            prog.extend([
+                Instr::Sync {
+                    mask: unit::DMA | unit::COMPUTE,
+                },
+                Instr::Store {
+                    count: 2,
+                    dram_addr: g.c_addr,
+                    sram_addr: 0,
+                },
+                Instr::Halt,
+            ]);
+            let want = g.expected_dram();
+            // the RTL against the event engine: DRAM, cycles, trace
+            check_program(&a, &g.dram, &want, &prog);
+            let design = tessera_rtl_gen::emit(&a).unwrap();
+            let words: Vec<u128> = prog.iter().map(Instr::encode).collect();
+            let run =
+                tessera_verif::run_rtl_traced(&a, &design, &words, &g.dram, 10_000, &t).unwrap();
+            let trace = run.trace.unwrap();
+            let mut got: Vec<String> = trace
+                .iter()
+                .filter(|l| l.contains("COMPUTE") || l.contains("compute done"))
+                .cloned()
+                .collect();
+            got.sort_by_key(|l| {
+                (
+                    l.contains("done"),
+                    l.split(' ').next().unwrap().parse::<u64>().unwrap(),
+                )
+            });
+            let by_hand: Vec<String> = vec![
+                format!("{} ctrl issue pc=3 COMPUTE", issues[0]),
+                format!("{} ctrl issue pc=4 COMPUTE", issues[1]),
+                format!("{} ctrl issue pc=5 COMPUTE", issues[2]),
+                format!("{} compute done", dones[0]),
+                format!("{} compute done", dones[1]),
+                format!("{} compute done", dones[2]),
+            ];
+            assert_eq!(got, by_hand, "{}: RTL", a.name());
+            assert_eq!(run.cycles, total, "{}: RTL cycles", a.name());
+            for engine in [Engine::Event, Engine::Stepped] {
+                let r = tessera_sim::simulate(
+                    &a,
+                    &tessera_arch::isa::Program {
+                        instrs: prog.clone(),
+                    },
+                    g.dram.clone(),
+                    &SimOptions {
+                        engine,
+                        trace: true,
+                        ..SimOptions::default()
+                    },
+                )
+                .unwrap();
+                let st: Vec<String> = r.trace.unwrap().iter().map(|e| e.to_string()).collect();
+                assert_eq!(st, trace, "{} {engine:?}: trace", a.name());
+                assert_eq!(r.report.cycles.get(), total, "{} {engine:?}", a.name());
+                assert!(r.dram == want, "{} {engine:?}: DRAM", a.name());
+            }
+            println!("{}: COMPUTE done at {dones:?}, {total} cycles", a.name());
+        }
+    }
+}

@@ -638,22 +638,13 @@ impl EventSim {
                     let tile = opts
                         .contract
                         .overlapped_tile(arch, t, len.into(), ov.last.as_ref());
-                    check_overlap(ov, &tile, &ins, pc, program)?;
-                    // footprint order: input, weight, accumulator; an input-stationary tile
-                    // preloads from the input buffer and streams the weight buffer
-                    let rr = u64::from(arch.rows());
-                    let (streamed, preloaded) = (
-                        (tile.stream, tile.stream + tile.len - 1),
-                        (tile.preload, tile.preload + rr - 1),
-                    );
-                    let (input, weight) = if arch.dataflow() == Dataflow::InputStationary {
-                        (preloaded, streamed)
-                    } else {
-                        (streamed, preloaded)
-                    };
-                    // the accumulator from the first row's read (X - R - 1 after the stream
-                    // start) to the last write
-                    let first_acc = tile.stream + OverlappedTile::write_offset(arch) - 1;
+                    check_overlap(arch, ov, &tile, &ins, pc, program)?;
+                    // footprint order: input, weight, accumulator (an input-stationary tile
+                    // preloads from the input buffer and streams the weight buffer, an
+                    // output-stationary one streams both); the accumulator from the first row's
+                    // read to the last write
+                    let [input, weight] = tile.operand_reads(arch);
+                    let first_acc = tile.first_acc(arch);
                     let spans = [input, weight, (first_acc, tile.done)];
                     issue_span(
                         m,
@@ -754,6 +745,7 @@ impl EventSim {
 /// The lowering never breaks this; the engine refuses a program that does, since it applies
 /// effects in issue order (the stepped engine runs it as the hardware would).
 fn check_overlap(
+    arch: &tessera_arch::Arch,
     ov: &OverlapState,
     tile: &OverlappedTile,
     ins: &Instr,
@@ -763,7 +755,7 @@ fn check_overlap(
     let (Some(prev), Instr::Compute { out_addr, len, .. }) = (ov.last.as_ref(), *ins) else {
         return Ok(());
     };
-    if prev.done < tile.preload {
+    if prev.done < tile.preload || prev.done < tile.first_acc(arch) {
         return Ok(());
     }
     let (a0, a1) = (

@@ -36,6 +36,7 @@
 mod ctrl;
 mod dma;
 mod os;
+mod os_db;
 mod ws;
 mod ws_db;
 mod ws_noc;
@@ -81,6 +82,7 @@ enum ComputeUnit {
     Ws(ws::WsUnit),
     WsDb(ws_db::WsDbUnit),
     Os(os::OsUnit),
+    OsDb(os_db::OsDbUnit),
     /// Input-stationary: the weight-stationary unit wired to the other buffers (docs/TIMING.md,
     /// "Compute unit: input-stationary"); its `input` port and reads are the weight buffer's, its
     /// `weight` ones the input buffer's ([`swap_roles`]).
@@ -109,6 +111,11 @@ impl ComputeUnit {
             ComputeUnit::WsNoc(u) | ComputeUnit::IsNoc(u) => ctrl::CuState::single(u.busy()),
             ComputeUnit::Os(u) => ctrl::CuState::single(u.busy()),
             ComputeUnit::WsDb(u) | ComputeUnit::IsDb(u) => ctrl::CuState {
+                accepts: u.accepts(),
+                idle: u.idle(),
+                prev_done: u.prev_done(),
+            },
+            ComputeUnit::OsDb(u) => ctrl::CuState {
                 accepts: u.accepts(),
                 idle: u.idle(),
                 prev_done: u.prev_done(),
@@ -236,6 +243,9 @@ impl SteppedSim {
                 acc_b: vec![0; c * arch.dram().words_per_cycle() as usize],
             },
             cu: match arch.dataflow() {
+                Dataflow::OutputStationary if arch.weight_double_buffered() => {
+                    ComputeUnit::OsDb(os_db::OsDbUnit::new(r, c, arch.noc()))
+                }
                 Dataflow::OutputStationary => ComputeUnit::Os(os::OsUnit::new(r, c, arch.noc())),
                 // double-buffered: one unit for every interconnect
                 Dataflow::InputStationary if arch.weight_double_buffered() => {
@@ -318,6 +328,7 @@ impl SteppedSim {
                 ComputeUnit::Ws(u) => u.eval(ports),
                 ComputeUnit::WsDb(u) => u.eval(ports),
                 ComputeUnit::Os(u) => u.eval(ports),
+                ComputeUnit::OsDb(u) => u.eval(ports),
                 ComputeUnit::Is(u) => {
                     let mut none = Reads::default();
                     swap_roles(&mut *ports, &mut none);
@@ -342,7 +353,7 @@ impl SteppedSim {
                 }
             };
             let cu_busy = match &cu {
-                ComputeUnit::WsDb(_) | ComputeUnit::IsDb(_) => cu_out.busy,
+                ComputeUnit::WsDb(_) | ComputeUnit::IsDb(_) | ComputeUnit::OsDb(_) => cu_out.busy,
                 _ => !cu_state.idle,
             };
             m.breakdown.tick(cu_busy, dma.busy());
@@ -365,6 +376,7 @@ impl SteppedSim {
                 ComputeUnit::Ws(u) => u.commit(ports, &cu_out),
                 ComputeUnit::WsDb(u) => u.commit(ports, &cu_out),
                 ComputeUnit::Os(u) => u.commit(ports, &cu_out),
+                ComputeUnit::OsDb(u) => u.commit(ports, &cu_out),
                 ComputeUnit::Is(u) => {
                     swap_roles(&mut *ports, &mut cu_out.reads);
                     u.commit(ports, &cu_out);
@@ -402,6 +414,7 @@ impl SteppedSim {
                     ComputeUnit::WsNoc(u) | ComputeUnit::IsNoc(u) => u.out_row(),
                     ComputeUnit::WsDb(u) | ComputeUnit::IsDb(u) => u.out_row(),
                     ComputeUnit::Os(u) => u.out_row(),
+                    ComputeUnit::OsDb(u) => u.out_row(),
                 };
                 m.acc[a as usize * c..(a as usize + 1) * c].copy_from_slice(row);
                 m.counters.accumulator.writes += 1;
@@ -432,6 +445,7 @@ impl SteppedSim {
                         ComputeUnit::Ws(u) => u.start(op),
                         ComputeUnit::WsDb(u) => u.start(op),
                         ComputeUnit::Os(u) => u.start(op),
+                        ComputeUnit::OsDb(u) => u.start(op),
                         // the unit streams from its `in_addr` and preloads from its `w_addr`
                         ComputeUnit::Is(u) => u.start(ComputeOp {
                             in_addr: w_addr,
