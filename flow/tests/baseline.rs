@@ -58,12 +58,14 @@ fn found_design_is_no_worse_than_a_template_it_visits() {
     // returns is no worse on the objective.
     let t = builtin::arch("ws_4x4").unwrap();
     let w = workload("mlp_small").unwrap();
+    let budget = 2304;
     for objective in [Objective::Edp, Objective::Latency] {
         let o = BaselineOptions {
             objective,
-            ..options(600)
+            ..options(budget)
         };
         let c = baseline::compare(&t, &w, &o, &|_| {}).unwrap();
+        assert!(c.search.space_size <= budget as u64, "{:?}", c.search);
         check_consistent(&c, objective);
         assert!(c.template_point_evaluated, "{c:?}");
         let (tv, fv) = (
