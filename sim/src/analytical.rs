@@ -29,7 +29,7 @@
 
 use crate::area::Area;
 use crate::breakdown::{Breakdown, SyncedAcc};
-use crate::contract::{Contract, OverlappedTile};
+use crate::contract::{Contract, OverlapRule, OverlappedTile};
 use crate::counters::{BufferAccesses, Counters};
 use crate::energy::{Energy, EnergyTable};
 use serde::{Deserialize, Serialize};
@@ -445,9 +445,9 @@ impl<const SLOTS: usize> Walk<SLOTS> {
         self.t = i + 1;
     }
     /// A COMPUTE on an array that overlaps tiles (docs/TIMING.md, "double-buffered weights").
-    fn compute_overlapped(&mut self, arch: &Arch, len: u64) {
+    fn compute_overlapped(&mut self, rule: &OverlapRule, len: u64) {
         let i = self.t.max(self.accept_at);
-        let tile = OverlappedTile::after(arch, i, len, self.last_tile.as_ref());
+        let tile = rule.after(i, len, self.last_tile.as_ref());
         assert!(
             self.dma_free <= tile.preload,
             "a COMPUTE waits for the DMA (SyncedAcc)"
@@ -708,9 +708,10 @@ fn timeline_with<const PLAIN: bool, const SLOTS: usize>(
         }
     };
     let overlapped = schedule.overlapped;
+    let rule = OverlapRule::of(arch);
     let compute = |w: &mut Walk<SLOTS>, c: &TileCost| {
         if overlapped {
-            w.compute_overlapped(arch, c.len);
+            w.compute_overlapped(&rule, c.len);
             if c.orders_prev {
                 w.sync_prev();
             }

@@ -206,51 +206,94 @@ impl OverlappedTile {
     }
 
     /// The tile of a COMPUTE of `len` rows issued in cycle `issue`, behind `prev` (the COMPUTE
-    /// issued before it, if any): `P = max(c+1, s' + 1 + s_{R-1} + h_{C-1})`,
-    /// `s = max(P + R, s' + M')`, `D = s + (X - R) + M - 1` (on the default array
-    /// `P = max(c+1, s' + R + C - 1)`, `D = s + R + C + M - 1`).
+    /// issued before it, if any): [`OverlapRule::after`] under `arch`'s rule.
     pub fn after(arch: &Arch, issue: u64, len: u64, prev: Option<&OverlappedTile>) -> Self {
-        if arch.dataflow() == Dataflow::OutputStationary {
-            return Self::after_os(arch, issue, len, prev);
+        OverlapRule::of(arch).after(issue, len, prev)
+    }
+}
+
+/// What [`OverlappedTile::after`] reads of an accelerator, looked up once for a run of many
+/// tiles (the analytical model's walk places every overlapped tile through it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OverlapRule {
+    output_stationary: bool,
+    rows: u64,
+    /// [`OverlappedTile::switch_reach`] (weight- and input-stationary).
+    reach: u64,
+    /// [`OverlappedTile::write_offset`] (weight- and input-stationary).
+    write_offset: u64,
+    /// `F + R - 1` ([`Contract::os_fill`]; output-stationary).
+    os_tail: u64,
+}
+
+impl OverlapRule {
+    pub fn of(arch: &Arch) -> OverlapRule {
+        let os = arch.dataflow() == Dataflow::OutputStationary;
+        let rows = u64::from(arch.rows());
+        OverlapRule {
+            output_stationary: os,
+            rows,
+            reach: if os {
+                0
+            } else {
+                OverlappedTile::switch_reach(arch)
+            },
+            write_offset: if os {
+                0
+            } else {
+                OverlappedTile::write_offset(arch)
+            },
+            os_tail: if os {
+                Contract::os_fill(arch) + rows - 1
+            } else {
+                0
+            },
         }
-        let r = u64::from(arch.rows());
+    }
+
+    /// The tile of a COMPUTE of `len` rows (k-steps on an output-stationary array) issued in
+    /// cycle `issue`, behind `prev`:
+    /// - weight- and input-stationary (docs/TIMING.md, "double-buffered weights"):
+    ///   `P = max(c+1, s' + 1 + s_{R-1} + h_{C-1})`, `s = max(P + R, s' + M')`,
+    ///   `D = s + (X - R) + M - 1` (on the default array `P = max(c+1, s' + R + C - 1)`,
+    ///   `D = s + R + C + M - 1`);
+    /// - output-stationary with double-buffered sums (docs/TIMING.md, "output-stationary with
+    ///   double-buffered sums"): no preload (`preload = stream`), `s = max(c + 1, s' + K',
+    ///   D' + 1 - K)`, `D = s + K + F + R - 1` ([`Contract::os_fill`]); its first accumulator
+    ///   read is during `s + K + F - 1` ([`OverlappedTile::first_acc`]).
+    #[inline]
+    pub fn after(&self, issue: u64, len: u64, prev: Option<&OverlappedTile>) -> OverlappedTile {
+        if self.output_stationary {
+            let mut stream = issue + 1;
+            if let Some(p) = prev {
+                stream = stream
+                    .max(p.stream + p.len)
+                    .max((p.done + 1).saturating_sub(len));
+            }
+            return OverlappedTile {
+                preload: stream,
+                stream,
+                done: stream + len + self.os_tail,
+                len,
+            };
+        }
         let mut preload = issue + 1;
         let mut stream = 0;
         if let Some(p) = prev {
-            preload = preload.max(p.stream + Self::switch_reach(arch));
+            preload = preload.max(p.stream + self.reach);
             stream = p.stream + p.len;
         }
-        let stream = stream.max(preload + r);
+        let stream = stream.max(preload + self.rows);
         OverlappedTile {
             preload,
             stream,
-            done: stream + Self::write_offset(arch) + len - 1,
+            done: stream + self.write_offset + len - 1,
             len,
         }
     }
 }
 
 impl OverlappedTile {
-    /// An output-stationary tile with double-buffered sums (docs/TIMING.md, "output-stationary
-    /// with double-buffered sums"): no preload (`preload = stream`),
-    /// `s = max(c + 1, s' + K', D' + 1 - K)`, `D = s + K + F + R - 1` ([`Contract::os_fill`]).
-    /// Its first accumulator read is during `s + K + F - 1` ([`OverlappedTile::first_acc`]).
-    fn after_os(arch: &Arch, issue: u64, len: u64, prev: Option<&OverlappedTile>) -> Self {
-        let r = u64::from(arch.rows());
-        let mut stream = issue + 1;
-        if let Some(p) = prev {
-            stream = stream
-                .max(p.stream + p.len)
-                .max((p.done + 1).saturating_sub(len));
-        }
-        OverlappedTile {
-            preload: stream,
-            stream,
-            done: stream + len + Contract::os_fill(arch) + r - 1,
-            len,
-        }
-    }
-
     /// The first cycle the tile reads or writes the accumulator: `s + (X - R) - 1` (weight- and
     /// input-stationary), `s + K + F - 1` (output-stationary).
     pub fn first_acc(&self, arch: &Arch) -> u64 {
