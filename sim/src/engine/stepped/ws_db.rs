@@ -15,6 +15,7 @@
 //! cycles since the last stream began (for the preload rule: the switch has passed the registers
 //! on its way to PE(R-1, C-1)).
 
+use super::ws_noc::step_tree;
 use super::{ComputeOp, ComputeOut, Ports, Reads};
 use std::collections::VecDeque;
 use tessera_arch::{Noc, Reduce, Stream};
@@ -274,21 +275,7 @@ impl WsDbUnit {
             }
         }
         // the adder tree, top level first, each level from the one below as it was this cycle
-        for l in (0..self.levels.len()).rev() {
-            let (below, here) = self.levels.split_at_mut(l);
-            let src: &[i32] = if l == 0 { &self.pe } else { &below[l - 1] };
-            let n_src = src.len() / c;
-            for (j, regs) in here[0].chunks_mut(c).enumerate() {
-                for (col, reg) in regs.iter_mut().enumerate() {
-                    let x = src[2 * j * c + col];
-                    *reg = if 2 * j + 1 < n_src {
-                        x.wrapping_add(src[(2 * j + 1) * c + col])
-                    } else {
-                        x
-                    };
-                }
-            }
-        }
+        step_tree(&mut self.levels, &self.pe, c);
         // PEs, bottom row first so the row above still holds this cycle's sums; switch bits and
         // weights from this cycle's registers
         for row in (0..r).rev() {

@@ -161,21 +161,7 @@ impl WsNocUnit {
             }
         }
         // the adder tree, top level first, each level from the one below as it was this cycle
-        for l in (0..self.levels.len()).rev() {
-            let (below, here) = self.levels.split_at_mut(l);
-            let src: &[i32] = if l == 0 { &self.pe } else { &below[l - 1] };
-            let n_src = src.len() / c;
-            for (j, regs) in here[0].chunks_mut(c).enumerate() {
-                for (col, reg) in regs.iter_mut().enumerate() {
-                    let x = src[2 * j * c + col];
-                    *reg = if 2 * j + 1 < n_src {
-                        x.wrapping_add(src[(2 * j + 1) * c + col])
-                    } else {
-                        x
-                    };
-                }
-            }
-        }
+        step_tree(&mut self.levels, &self.pe, c);
         // PEs, a row at a time from the bottom, so the row above still holds this cycle's sums
         for row in (0..r).rev() {
             let x = if self.tree || row == 0 {
@@ -220,6 +206,28 @@ impl WsNocUnit {
         self.tau += 1;
         if out.done {
             self.op = None;
+        }
+    }
+}
+
+/// One cycle of the columns' adder trees (docs/TIMING.md, "Interconnect options"): level `l`'s
+/// register `j` of column `col` takes the sum of registers `2j` and `2j+1` of level `l-1` (level 0
+/// = the PE products `products`, row-major over `c` columns), or register `2j` alone when `2j+1`
+/// does not exist; top level first, so each level reads the one below as it was this cycle.
+pub(super) fn step_tree(levels: &mut [Vec<i32>], products: &[i32], c: usize) {
+    for l in (0..levels.len()).rev() {
+        let (below, here) = levels.split_at_mut(l);
+        let src: &[i32] = if l == 0 { products } else { &below[l - 1] };
+        let n_src = src.len() / c;
+        for (j, regs) in here[0].chunks_mut(c).enumerate() {
+            for (col, reg) in regs.iter_mut().enumerate() {
+                let x = src[2 * j * c + col];
+                *reg = if 2 * j + 1 < n_src {
+                    x.wrapping_add(src[(2 * j + 1) * c + col])
+                } else {
+                    x
+                };
+            }
         }
     }
 }
