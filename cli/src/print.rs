@@ -12,12 +12,24 @@ use tessera_verif::{ExportReport, VerifyReport};
 
 pub fn list(archs: &[&str], workloads: &[&str]) -> Result<()> {
     outln!("accelerators (--arch):");
+    // names padded to the longest, so that the columns line up
+    let wa = archs.iter().map(|a| a.len()).max().unwrap_or(0);
     for a in archs {
         let x = tessera_arch::builtin::arch(a)?;
         let mut slots = match x.dram().outstanding_transfers() {
             1 => String::new(),
             o => format!(", {o} transfers in flight"),
         };
+        let noc = x.noc();
+        if !noc.is_default() {
+            slots.push_str(&format!(
+                ", stream {:?}, reduce {:?}",
+                noc.stream, noc.reduce
+            ));
+        }
+        if x.weight_double_buffered() {
+            slots.push_str(", double-buffered PEs");
+        }
         if x.dram().words_per_cycle() > 1 {
             slots.push_str(&format!(
                 ", LOADs of up to {} words per cycle",
@@ -28,7 +40,7 @@ pub fn list(archs: &[&str], workloads: &[&str]) -> Result<()> {
             }
         }
         outln!(
-            "  {a:<10} {:<18} {}x{} PEs, {} SRAM, DRAM {} B/cycle, latency {}{slots}",
+            "  {a:<wa$} {:<18} {}x{} PEs, {} SRAM, DRAM {} B/cycle, latency {}{slots}",
             x.dataflow().name(),
             x.rows(),
             x.cols(),
@@ -38,10 +50,11 @@ pub fn list(archs: &[&str], workloads: &[&str]) -> Result<()> {
         );
     }
     outln!("workloads (--workload):");
+    let ww = workloads.iter().map(|w| w.len()).max().unwrap_or(0);
     for w in workloads {
         let x = tessera_workloads::builtin::workload(w)?;
         let macs: u64 = x.layers.iter().map(|l| l.macs()).sum();
-        outln!("  {w:<20} {} layer(s), {macs} MACs", x.layers.len());
+        outln!("  {w:<ww$} {} layer(s), {macs} MACs", x.layers.len());
     }
     Ok(())
 }
