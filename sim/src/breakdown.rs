@@ -2,7 +2,8 @@
 //!
 //! - `compute`: the array streams a word (Σ COMPUTE `len`) — the figure SCALE-Sim calls compute cycles;
 //! - `fill_drain`: the array is busy but not streaming (weight preload, skew, deskew, drain);
-//! - `first_load`: before the first COMPUTE's first busy cycle (the prologue's loads);
+//! - `first_load`: before the first COMPUTE's first busy cycle (the prologue's loads; every cycle
+//!   of a run without a COMPUTE);
 //! - `last_store`: after the last COMPUTE's last busy cycle (the epilogue's stores and the HALT);
 //! - `dma_stall`: between COMPUTEs, the array idle while the DMA is busy;
 //! - `issue`: between COMPUTEs, both idle (SYNC and issue cycles, CONFIGs).
@@ -146,6 +147,16 @@ pub struct Breakdown {
 }
 
 impl Breakdown {
+    /// The cycles after the array's last busy cycle `last_end` of a run of `cycles` are
+    /// `last_store`; without a COMPUTE every cycle is before the first one (`first_load`), as the
+    /// stepped engine counts them.
+    fn end_at(&mut self, last_end: Option<u64>, cycles: u64) {
+        match last_end {
+            Some(e) => self.last_store = cycles - (e + 1),
+            None => self.first_load = cycles,
+        }
+    }
+
     pub fn total(&self) -> u64 {
         self.compute
             + self.fill_drain
@@ -321,7 +332,7 @@ impl BreakdownAcc {
         if stepped {
             self.b.last_store = self.idle;
         } else {
-            self.b.last_store = cycles - self.last_end.map_or(0, |e| e + 1);
+            self.b.end_at(self.last_end, cycles);
         }
         debug_assert_eq!(self.b.total(), cycles);
         self.b
@@ -416,7 +427,7 @@ impl SyncedAcc {
     /// The breakdown of a run of `cycles` cycles.
     pub fn finish(mut self, cycles: u64) -> Breakdown {
         self.b.fill_drain -= self.b.compute;
-        self.b.last_store = cycles - self.last_end.map_or(0, |e| e + 1);
+        self.b.end_at(self.last_end, cycles);
         debug_assert_eq!(self.b.total(), cycles);
         self.b
     }
@@ -464,7 +475,10 @@ mod tests {
         }
         fn finish(mut self, cycles: u64) -> Breakdown {
             self.b.fill_drain -= self.b.compute;
-            self.b.last_store = cycles - self.last_end.map_or(0, |e| e + 1);
+            match self.last_end {
+                Some(e) => self.b.last_store = cycles - (e + 1),
+                None => self.b.first_load = cycles,
+            }
             self.b
         }
     }

@@ -13,6 +13,8 @@
 //! - [`contract`]: the timing contract as pure functions (busy lengths, beat times), the one
 //!   executable copy on the Rust side.
 //! - [`workload`]: estimate, simulate and validate over a whole workload, with reports.
+//! - [`random_program`]: random valid programs, for differential tests of the engines and the RTL
+//!   beyond the lowering's instruction patterns.
 //!
 //! Both models fill the same [`Counters`], so `tessera validate` diffs them field by field.
 
@@ -25,6 +27,7 @@ pub mod energy;
 pub mod engine;
 pub mod layer;
 pub mod mapper;
+pub mod random_program;
 pub mod system;
 pub mod trace;
 pub mod workload;

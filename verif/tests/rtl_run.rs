@@ -1075,3 +1075,96 @@ fn double_buffered_sums_follow_the_rule_by_hand() {
         }
     }
 }
+
+/// Random programs (`tessera_sim::random_program`: random COMPUTE lengths and addresses, SYNCs of
+/// every mask, LOADs beside COMPUTEs, STOREs of random ranges; not only the lowering's patterns) on
+/// designs the tests above build (so their RTL comes from the build cache): every dataflow, with
+/// and without overlapped tiles, the interconnect options and odd banks. The RTL's cycles, DRAM
+/// image and event trace equal the contract's for every program the event engine accepts (it
+/// refuses racy ones; most are not).
+#[test]
+fn random_programs_on_the_rtl() {
+    use tessera_arch::{Noc, Reduce, Stream};
+    let Some(t) = tools(false) else { return };
+    let named = |base: &str, name: &str, noc: Option<(Stream, Reduce)>, db: bool| {
+        let mut s = tessera_arch::builtin::arch_spec(base).unwrap();
+        if let Some((stream, reduce)) = noc {
+            s = s.with_noc(Noc { stream, reduce });
+        }
+        s = s.with_weight_double_buffer(db);
+        s.name = name.into();
+        s.validate().unwrap()
+    };
+    let designs = [
+        builtin("ws_2x3"),
+        builtin("os_2x3"),
+        builtin("is_2x3"),
+        odd(),
+        named(
+            "ws_2x3",
+            "ws_2x3_db_sc",
+            Some((Stream::Systolic, Reduce::Chain)),
+            true,
+        ),
+        named(
+            "ws_2x3",
+            "ws_2x3_db_bt",
+            Some((Stream::Broadcast, Reduce::AdderTree)),
+            true,
+        ),
+        named(
+            "os_2x3",
+            "os_2x3_dbs",
+            Some((Stream::Systolic, Reduce::Chain)),
+            true,
+        ),
+        named(
+            "os_2x3",
+            "os_2x3_dbb",
+            Some((Stream::Broadcast, Reduce::Chain)),
+            true,
+        ),
+    ];
+    let (mut ran, mut tried) = (0, 0);
+    for (i, arch) in designs.iter().enumerate() {
+        let design = tessera_rtl_gen::emit(arch).unwrap();
+        for k in 0..4u64 {
+            tried += 1;
+            let p = tessera_sim::random_program::random_program(arch, 1000 * i as u64 + k);
+            let program = tessera_arch::isa::Program {
+                instrs: p.program.instrs.clone(),
+            };
+            let ok = tessera_sim::simulate(arch, &program, p.dram.clone(), &Default::default());
+            if ok.is_err() {
+                continue; // a race the event engine refuses
+            }
+            let (cycles, want, trace) = contract_run(arch, &p.program.instrs, &p.dram);
+            let words: Vec<u128> = p.program.instrs.iter().map(Instr::encode).collect();
+            let run = tessera_verif::run_rtl_traced(arch, &design, &words, &p.dram, 1_000_000, &t)
+                .unwrap_or_else(|e| panic!("{} program {k}: {e}", arch.name()));
+            assert_eq!(
+                run.cycles,
+                cycles,
+                "{} program {k}: RTL cycles",
+                arch.name()
+            );
+            assert!(
+                run.dram == want,
+                "{} program {k}: DRAM after the run: {}",
+                arch.name(),
+                first_diff(&run.dram, &want)
+            );
+            assert_trace(
+                &format!("{} program {k}", arch.name()),
+                run.trace.as_deref().unwrap(),
+                &trace,
+            );
+            ran += 1;
+        }
+    }
+    println!("{ran} of {tried} random programs ran on the RTL");
+    assert!(
+        ran * 4 >= tried * 3,
+        "only {ran} of {tried} random programs ran"
+    );
+}
