@@ -184,3 +184,103 @@ fn engines_agree_on_random_programs() {
     // every dataflow, with and without overlapped tiles
     assert_eq!(kinds.len(), 6, "{kinds:?}");
 }
+
+/// Systems (docs/TIMING.md, "Systems"): two to four random accelerators on one DRAM channel, each
+/// with its own random program, through both engines: every sub-accelerator's DRAM region, cycles,
+/// counters, statistics (its DRAM wait cycles included), breakdown and trace agree.
+#[test]
+fn engines_agree_on_random_programs_in_systems() {
+    use tessera_sim::{simulate_system, SubRun};
+    let (mut ran, mut drawn) = (0u64, 0u64);
+    let mut waited = 0u64;
+    for seed in 0..cases() / 10 {
+        let mut r = SplitMix64::new(seed ^ 0x5157);
+        let n = 2 + r.next_u64() % 3;
+        // the channel of the first; each later one redrawn until it validates with that channel
+        let mut archs: Vec<Arch> = vec![];
+        let mut k = 0;
+        while (archs.len() as u64) < n && k < 50 {
+            k += 1;
+            let Some(a) = random_arch(seed * 64 + k) else {
+                continue;
+            };
+            let a = match archs.first() {
+                None => a,
+                Some(first) => {
+                    let mut s = a.spec().clone();
+                    s.dram.bytes_per_cycle = first.spec().dram.bytes_per_cycle;
+                    s.dram.latency_cycles = first.spec().dram.latency_cycles;
+                    s.name = format!("rp{}", archs.len());
+                    let Ok(a) = s.validate() else { continue };
+                    a
+                }
+            };
+            archs.push(a);
+        }
+        if (archs.len() as u64) < n {
+            continue;
+        }
+        drawn += 1;
+        let progs: Vec<_> = archs
+            .iter()
+            .enumerate()
+            .map(|(i, a)| random_program(a, seed * 8 + i as u64))
+            .collect();
+        let go = |engine| {
+            simulate_system(
+                archs
+                    .iter()
+                    .zip(&progs)
+                    .map(|(arch, p)| SubRun {
+                        arch,
+                        program: &p.program,
+                        dram: p.dram.clone(),
+                    })
+                    .collect(),
+                &SimOptions {
+                    engine,
+                    trace: true,
+                    max_cycles: 10_000_000,
+                    ..Default::default()
+                },
+            )
+        };
+        let ev = match go(Engine::Event) {
+            Ok(r) => r,
+            Err(e) if e.to_string().contains("race") => continue,
+            Err(e) => panic!("seed {seed}: the event engine refused the system: {e}"),
+        };
+        let st = go(Engine::Stepped).unwrap_or_else(|e| panic!("seed {seed}: stepped: {e}"));
+        for (i, (s, e)) in st.iter().zip(&ev).enumerate() {
+            let ctx = format!("seed {seed}, sub-accelerator {i} of {n}");
+            assert!(s.dram == e.dram, "{ctx}: DRAM regions differ");
+            assert_eq!(s.report.cycles, e.report.cycles, "{ctx}: cycles");
+            assert_eq!(s.report.counters, e.report.counters, "{ctx}: counters");
+            assert_eq!(s.report.units, e.report.units, "{ctx}: unit statistics");
+            assert_eq!(s.report.breakdown, e.report.breakdown, "{ctx}: breakdown");
+            let ts: Vec<String> = s
+                .trace
+                .as_ref()
+                .unwrap()
+                .iter()
+                .map(|e| e.to_string())
+                .collect();
+            let te: Vec<String> = e
+                .trace
+                .as_ref()
+                .unwrap()
+                .iter()
+                .map(|e| e.to_string())
+                .collect();
+            if let Some(d) = tessera_sim::trace::first_divergence(&ts, &te, 3) {
+                panic!("{ctx}: stepped vs event traces: {d}");
+            }
+            waited += e.report.units.dram_wait_cycles;
+        }
+        ran += 1;
+    }
+    println!("{ran} of {drawn} random systems ran; {waited} DRAM wait cycles in all");
+    assert!(ran * 10 >= drawn * 6, "only {ran} of {drawn} systems ran");
+    assert!(ran >= cases() / 40, "only {ran} systems");
+    assert!(waited > 0, "no contention was drawn");
+}
