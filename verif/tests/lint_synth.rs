@@ -19,14 +19,17 @@ fn odd() -> Arch {
     s.buffers.input = tessera_arch::spec::BufferSpec {
         capacity_bytes: 5 * 3 * 7,
         banks: 3,
+        ports: Default::default(),
     };
     s.buffers.weight = tessera_arch::spec::BufferSpec {
         capacity_bytes: 3 * 3 * 6,
         banks: 3,
+        ports: Default::default(),
     };
     s.buffers.accumulator = tessera_arch::spec::BufferSpec {
         capacity_bytes: 12 * 3 * 5,
         banks: 3,
+        ports: Default::default(),
     };
     s.dram.bytes_per_cycle = 7;
     s.validate().unwrap()

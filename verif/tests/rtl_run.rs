@@ -33,14 +33,17 @@ fn odd() -> Arch {
     s.buffers.input = tessera_arch::spec::BufferSpec {
         capacity_bytes: 9 * 3 * 10,
         banks: 3,
+        ports: Default::default(),
     };
     s.buffers.weight = tessera_arch::spec::BufferSpec {
         capacity_bytes: 2 * 3 * 10,
         banks: 3,
+        ports: Default::default(),
     };
     s.buffers.accumulator = tessera_arch::spec::BufferSpec {
         capacity_bytes: 8 * 3 * 6,
         banks: 3,
+        ports: Default::default(),
     };
     s.dram.bytes_per_cycle = 5;
     s.dram.latency_cycles = 3;
@@ -561,6 +564,7 @@ fn os_odd_banks_and_wide_input_words() {
     let buf = |capacity_bytes| tessera_arch::spec::BufferSpec {
         capacity_bytes,
         banks: 3,
+        ports: Default::default(),
     };
     s.buffers.input = buf(9 * 3 * 10);
     s.buffers.weight = buf(2 * 3 * 10);
