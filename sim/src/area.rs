@@ -15,8 +15,9 @@
 //! - **write-back adders**: the compute unit's C accumulator-wide adders that add a new output row
 //!   to the old one (docs/TIMING.md, "write back");
 //! - **SRAM**: each buffer as its banks, each bank by the CACTI-fitted model of its capacity,
-//!   word width and ports (`tessera_arch::SramPorts::of`: one read and one write port on every
-//!   bank, the accumulator's read port shared by the accumulate and the STORE reads) (macros side by side for wide words); with `dram.words_per_cycle` = P > 1 the
+//!   word width and ports (`tessera_arch::SramPorts::of`, the buffer's `ports`: one read and one
+//!   write port, the accumulator's read port shared by the accumulate and the STORE reads, or on
+//!   the input and weight buffers one read-write port, about half the area) (macros side by side for wide words); with `dram.words_per_cycle` = P > 1 the
 //!   input and weight banks are each P word-interleaved SRAMs of a P-th of the size (the DMA's P
 //!   write lanes), and the accumulator banks S = `Arch::store_lanes` of them (the STORE's read
 //!   lanes; S = 1 when its words are at least W bytes);
