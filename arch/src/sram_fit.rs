@@ -154,7 +154,7 @@ fn nnls_relative(x: &[Vec<f64>], y: &[f64]) -> Vec<f64> {
             .iter()
             .map(|&j| rows.iter().map(|r| r[j] * r[j]).sum::<f64>().sqrt())
             .collect();
-        if norm.iter().any(|n| *n == 0.0) {
+        if norm.contains(&0.0) {
             continue;
         }
         let n = cols.len();
@@ -194,11 +194,12 @@ fn solve(mut a: Vec<Vec<f64>>) -> Option<Vec<f64>> {
             return None;
         }
         a.swap(col, piv);
-        for row in 0..n {
+        let pivot = a[col].clone();
+        for (row, r) in a.iter_mut().enumerate() {
             if row != col {
-                let f = a[row][col] / a[col][col];
-                for c in col..=n {
-                    a[row][c] -= f * a[col][c];
+                let f = r[col] / pivot[col];
+                for (x, p) in r.iter_mut().zip(&pivot).skip(col) {
+                    *x -= f * p;
                 }
             }
         }
