@@ -19,6 +19,7 @@ pub mod gather;
 pub mod isa;
 pub mod noc;
 pub mod spec;
+pub mod sram_fit;
 pub mod tech;
 
 pub use spec::{

@@ -1,6 +1,6 @@
 //! `ArchSpec` (what the RON file says) and `Arch` (what was validated).
 
-use crate::tech::Tech;
+use crate::tech::{SramPorts, Tech};
 use serde::{Deserialize, Serialize};
 use tessera_core::diag::{ensure, Result};
 use tessera_core::{Bytes, Cycles};
@@ -130,6 +130,12 @@ pub struct BuffersSpec {
 pub struct BufferSpec {
     pub capacity_bytes: i64,
     pub banks: i64,
+    /// The ports of every SRAM of the buffer (docs/TIMING.md, "Word widths" and "Single-ported
+    /// banks"): one read and one write port (`OneReadOneWrite`), or one read-write port
+    /// (`OneReadWrite`: about half the area, a read or a write per cycle, never both; the input and
+    /// weight buffers only). One read and one write port when left out.
+    #[serde(default, skip_serializing_if = "SramPorts::is_default")]
+    pub ports: SramPorts,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -258,6 +264,7 @@ pub struct Buffer {
     kind: BufferKind,
     capacity: Bytes,
     banks: u32,
+    ports: SramPorts,
     word_bytes: u32,
     depth: u32,
 }
@@ -272,6 +279,16 @@ impl Buffer {
     }
     pub fn banks(&self) -> u32 {
         self.banks
+    }
+    /// The ports of every SRAM of the buffer (input and weight: either; accumulator: always one
+    /// read and one write port).
+    pub fn ports(&self) -> SramPorts {
+        self.ports
+    }
+    /// Its SRAMs have one read-write port: a read or a write per cycle, never both
+    /// (docs/TIMING.md, "Single-ported banks").
+    pub fn single_ported(&self) -> bool {
+        self.ports == SramPorts::OneReadWrite
     }
     /// Bytes per word (see docs/TIMING.md: R, C operands or C accumulator lanes).
     pub fn word_bytes(&self) -> u32 {
@@ -567,6 +584,7 @@ impl ArchSpec {
         let buf = |capacity_bytes| BufferSpec {
             capacity_bytes,
             banks,
+            ports: Default::default(),
         };
         ArchSpec {
             name: name.into(),
@@ -613,6 +631,14 @@ impl ArchSpec {
     /// The same spec with `bits`-bit accumulator lanes (validated by [`ArchSpec::validate`]).
     pub fn with_accumulator_bits(mut self, bits: i64) -> ArchSpec {
         self.datatypes.accumulator_bits = bits;
+        self
+    }
+
+    /// The same spec with `ports` on the input and weight buffers' SRAMs (the accumulator keeps
+    /// one read and one write port).
+    pub fn with_operand_ports(mut self, ports: SramPorts) -> ArchSpec {
+        self.buffers.input.ports = ports;
+        self.buffers.weight.ports = ports;
         self
     }
 
@@ -845,6 +871,18 @@ fn buffer(
     ensure((1..=64).contains(&s.banks), &field("banks"), || {
         format!("must be between 1 and 64, got {}", s.banks)
     })?;
+    ensure(
+        kind != BufferKind::Accumulator || s.ports == SramPorts::OneReadOneWrite,
+        &field("ports"),
+        || {
+            format!(
+                "{:?} is not available on the accumulator: the compute unit reads (accumulates) \
+                 and writes its banks in the same cycle, so they need one read and one write port \
+                 (OneReadOneWrite); one read-write port is an input and weight buffer option",
+                s.ports
+            )
+        },
+    )?;
     ensure(s.capacity_bytes > 0, &field("capacity_bytes"), || {
         format!("must be positive, got {}", s.capacity_bytes)
     })?;
@@ -878,6 +916,7 @@ fn buffer(
         kind,
         capacity: Bytes(cap),
         banks: s.banks as u32,
+        ports: s.ports,
         word_bytes,
         depth: depth as u32,
     })
@@ -967,6 +1006,7 @@ mod tests {
         s.buffers.weight = BufferSpec {
             capacity_bytes: 8,
             banks: 2,
+            ports: Default::default(),
         };
         let e = s.validate().unwrap_err();
         assert_eq!(e.field.as_deref(), Some("buffers.weight.capacity_bytes"));
@@ -983,6 +1023,7 @@ mod tests {
         s.buffers.accumulator = BufferSpec {
             capacity_bytes: 64,
             banks: 2,
+            ports: Default::default(),
         };
         let e = s.validate().unwrap_err();
         assert_eq!(
@@ -1050,6 +1091,58 @@ mod tests {
         assert!(!text.validate().unwrap().weight_double_buffered());
     }
 
+    /// `ports` is an input and weight buffer option: left out it is one read and one write port
+    /// (and is not written back), `OneReadWrite` single-ports the banks, and on the accumulator it
+    /// is refused with the field named.
+    #[test]
+    fn single_ported_banks_are_an_input_and_weight_buffer_option() {
+        let ron = |ports: &str| {
+            tessera_core::load::parse_ron::<ArchSpec>(
+                &format!(
+                    "ArchSpec(name: \"a\", array: (rows: 2, cols: 2, dataflow: WeightStationary), \
+                     datatypes: (operand_bits: 8, accumulator_bits: 32), buffers: (input: \
+                     (capacity_bytes: 64, banks: 1{ports}), weight: (capacity_bytes: 64, banks: 2), \
+                     accumulator: (capacity_bytes: 256, banks: 1)), dram: (bytes_per_cycle: 4, \
+                     latency_cycles: 5), clock_mhz: 100.0)"
+                ),
+                std::path::Path::new("a.ron"),
+            )
+            .unwrap()
+        };
+        let plain = ron("");
+        let a = plain.validate().unwrap();
+        for b in [a.input(), a.weight(), a.accumulator()] {
+            assert_eq!(b.ports(), SramPorts::OneReadOneWrite);
+            assert!(!b.single_ported());
+        }
+        assert!(!ron::to_string(&plain).unwrap().contains("ports"));
+        let one = ron(", ports: OneReadWrite");
+        let a = one.validate().unwrap();
+        assert!(a.input().single_ported() && !a.weight().single_ported());
+        assert!(ron::to_string(&one).unwrap().contains("ports:OneReadWrite"));
+        assert_eq!(ron(", ports: OneReadOneWrite"), plain);
+        for name in ["ws_4x4", "os_4x4", "is_4x4"] {
+            let s = builtin::arch_spec(name)
+                .unwrap()
+                .with_operand_ports(SramPorts::OneReadWrite);
+            let a = s.validate().unwrap();
+            assert!(
+                a.input().single_ported() && a.weight().single_ported(),
+                "{name}"
+            );
+            assert!(!a.accumulator().single_ported());
+            let mut s = s;
+            s.buffers.accumulator.ports = SramPorts::OneReadWrite;
+            let e = s.validate().unwrap_err();
+            assert_eq!(
+                e.field.as_deref(),
+                Some("buffers.accumulator.ports"),
+                "{name}"
+            );
+            assert!(e.message.contains("same cycle"), "{e}");
+        }
+    }
+
     #[test]
     fn input_stationary_swaps_the_operand_words() {
         let a = builtin::arch("is_2x3").unwrap();
@@ -1071,6 +1164,7 @@ mod tests {
         s.buffers.input = BufferSpec {
             capacity_bytes: 16,
             banks: 2,
+            ports: Default::default(),
         };
         let e = s.validate().unwrap_err();
         assert_eq!(e.field.as_deref(), Some("buffers.input.capacity_bytes"));

@@ -18,7 +18,8 @@
 //!   with random data, half the writes changing the bit ([`Tech::register_energy`]);
 //! - **wires**: energy per bit moved one mm, random data ([`Tech::wire_energy`]);
 //! - **SRAM**: a CACTI-fitted model of one bank from its capacity, word width and ports
-//!   ([`Tech::sram_bank`], [`SramPorts`]: every bank has one read and one write port): a bank of N bits with W-bit words is m = ceil(W / max_macro_word_bits)
+//!   ([`Tech::sram_bank`], [`SramPorts`]: one read and one write port, or one read-write port on
+//!   the input and weight buffers that ask for it, each with its own fit): a bank of N bits with W-bit words is m = ceil(W / max_macro_word_bits)
 //!   macros side by side, all accessed together, and
 //!   `area = a_bit N + a_word W + a_macro m`,
 //!   `E = m (e_macro + e_sqrt sqrt(N/m)) + e_word_sqrt W sqrt(N/m) + e_word W` (reads and writes
@@ -72,40 +73,61 @@ pub struct SramFit {
     pub write_pj: SramEnergySpec,
 }
 
-/// The SRAM model's figures for the banks' ports (docs/TIMING.md, "Word widths": every bank has one
-/// read and one write port; the accumulator's read port serves the accumulate and the STORE reads,
-/// never in one cycle).
+/// The SRAM model's figures for the banks' ports (docs/TIMING.md, "Word widths": a bank has one
+/// read and one write port, or — input and weight buffers with `ports: OneReadWrite` — one
+/// read-write port; the accumulator's read port serves the accumulate and the STORE reads, never
+/// in one cycle).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SramSpec {
     /// The widest word of one macro; a wider bank word is split over macros side by side.
     pub max_macro_word_bits: i64,
     pub one_read_one_write: SramFit,
+    pub one_read_write: SramFit,
 }
 
-/// The ports of an SRAM bank (one arrangement today; `arch/data/cacti7_sram.csv` also holds CACTI's
-/// runs of banks with one read-write port, "1rw", and with two read ports and one write port,
-/// "2r1w", for the designs that would have them).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The ports of an SRAM bank, as a buffer's `ports` field names them (`arch/data/cacti7_sram.csv`
+/// holds CACTI's runs of both, and also of banks with two read ports and one write port, "2r1w",
+/// which no design has).
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub enum SramPorts {
-    /// One read port and one write port (every bank).
+    /// One read port and one write port (every buffer; the only choice for the accumulator).
+    #[default]
     OneReadOneWrite,
+    /// One read-write port: a read or a write per cycle, never both (input and weight buffers;
+    /// docs/TIMING.md, "Single-ported banks").
+    OneReadWrite,
 }
 
 impl SramPorts {
-    /// The ports a buffer's banks have.
-    pub fn of(kind: crate::BufferKind) -> SramPorts {
-        match kind {
-            crate::BufferKind::Input
-            | crate::BufferKind::Weight
-            | crate::BufferKind::Accumulator => SramPorts::OneReadOneWrite,
-        }
+    /// Both arrangements.
+    pub const ALL: [SramPorts; 2] = [SramPorts::OneReadOneWrite, SramPorts::OneReadWrite];
+
+    /// The ports a buffer's banks have (its `ports` field).
+    pub fn of(b: &crate::spec::Buffer) -> SramPorts {
+        b.ports()
     }
 
-    /// The label of the arrangement in `arch/data/cacti7_sram.csv` and the field of [`SramSpec`].
+    /// One read and one write port, the default a RON file may leave out.
+    pub fn is_default(&self) -> bool {
+        *self == SramPorts::default()
+    }
+
+    /// The label of the arrangement in `arch/data/cacti7_sram.csv`.
     pub fn label(self) -> &'static str {
         match self {
             SramPorts::OneReadOneWrite => "1r1w",
+            SramPorts::OneReadWrite => "1rw",
+        }
+    }
+
+    /// The field of [`SramSpec`] that holds its fit.
+    pub fn field(self) -> &'static str {
+        match self {
+            SramPorts::OneReadOneWrite => "one_read_one_write",
+            SramPorts::OneReadWrite => "one_read_write",
         }
     }
 }
@@ -115,6 +137,7 @@ impl SramSpec {
     pub fn fit(&self, ports: SramPorts) -> &SramFit {
         match ports {
             SramPorts::OneReadOneWrite => &self.one_read_one_write,
+            SramPorts::OneReadWrite => &self.one_read_write,
         }
     }
 }
@@ -236,7 +259,8 @@ impl Tech {
             "sram.max_macro_word_bits",
             || format!("must be between 1 and 65536, got {}", s.max_macro_word_bits),
         )?;
-        for (fit, p) in [(&s.one_read_one_write, "sram.one_read_one_write")] {
+        for ports in SramPorts::ALL {
+            let (fit, p) = (s.fit(ports), format!("sram.{}", ports.field()));
             positive(fit.area_um2.per_bit, &format!("{p}.area_um2.per_bit"))?;
             non_negative(
                 fit.area_um2.per_word_bit,
@@ -348,7 +372,7 @@ impl Tech {
     }
 
     /// A validated buffer: one bank's figures (energy per word access) and the area of all banks,
-    /// with the ports its kind's banks have ([`SramPorts::of`]).
+    /// with the ports its banks have ([`SramPorts::of`]).
     pub fn sram_buffer(&self, b: &crate::spec::Buffer) -> (SramBank, SquareMicrons) {
         self.sram_buffer_lanes(b, 1)
     }
@@ -366,7 +390,7 @@ impl Tech {
         let bank = self.sram_bank(
             b.bank_bytes() / u64::from(lanes),
             b.word_bytes(),
-            SramPorts::of(b.kind()),
+            SramPorts::of(b),
         );
         let area = SquareMicrons(bank.area.get() * f64::from(b.banks()) * f64::from(lanes));
         (bank, area)
@@ -504,6 +528,8 @@ mod tests {
         for (name, node, ports, bounds) in [
             ("45nm", 45, SramPorts::OneReadOneWrite, [0.07, 0.27, 0.06]),
             ("32nm", 32, SramPorts::OneReadOneWrite, [0.07, 0.28, 0.06]),
+            ("45nm", 45, SramPorts::OneReadWrite, [0.06, 0.24, 0.07]),
+            ("32nm", 32, SramPorts::OneReadWrite, [0.06, 0.25, 0.08]),
         ] {
             let t = Tech::builtin(name).unwrap();
             let mut err = [0.0f64; 3];
@@ -537,6 +563,64 @@ mod tests {
         }
     }
 
+    /// The coefficients in the technology files are exactly the fitting routine's output
+    /// (`crate::sram_fit`, the procedure the files describe) to four significant figures, for both
+    /// nodes and both arrangements of ports: the fit is reproducible, not hand-picked.
+    #[test]
+    fn sram_coefficients_are_the_fitting_routines_output() {
+        use crate::sram_fit::{fit, round_significant};
+        for (name, node) in [("45nm", 45), ("32nm", 32)] {
+            let t = Tech::builtin(name).unwrap();
+            for ports in SramPorts::ALL {
+                let f = fit(node, ports, t.spec.sram.max_macro_word_bits as u64);
+                let (file, refit) = (t.spec.sram.fit(ports), f.fit);
+                let coefficients = |x: &SramFit| {
+                    let e = |e: &SramEnergySpec| {
+                        [
+                            e.per_macro,
+                            e.per_sqrt_bit,
+                            e.per_word_bit_sqrt_bit,
+                            e.per_word_bit,
+                        ]
+                    };
+                    let a = &x.area_um2;
+                    [a.per_bit, a.per_word_bit, a.per_macro]
+                        .into_iter()
+                        .chain(e(&x.read_pj))
+                        .chain(e(&x.write_pj))
+                        .collect::<Vec<f64>>()
+                };
+                for (i, (a, b)) in coefficients(file)
+                    .into_iter()
+                    .zip(coefficients(&refit))
+                    .enumerate()
+                {
+                    assert!(
+                        (a - round_significant(b, 4)).abs() <= 1e-12 * a.abs().max(1.0),
+                        "{name} {} coefficient {i}: file {a}, fit {b}",
+                        ports.label()
+                    );
+                }
+            }
+        }
+    }
+
+    /// One read-write port costs about half the area of one read and one write port (CACTI: 0.49x
+    /// on average), and reads and writes cost less too.
+    #[test]
+    fn a_single_ported_bank_is_smaller() {
+        for name in ["45nm", "32nm"] {
+            let t = Tech::builtin(name).unwrap();
+            for (bytes, word) in [(1024, 4), (8192, 8), (65536, 16)] {
+                let two = t.sram_bank(bytes, word, SramPorts::OneReadOneWrite);
+                let one = t.sram_bank(bytes, word, SramPorts::OneReadWrite);
+                let ratio = one.area.get() / two.area.get();
+                assert!((0.4..0.65).contains(&ratio), "{name} {bytes} B: {ratio}");
+                assert!(one.read.get() < two.read.get(), "{name} {bytes} B");
+            }
+        }
+    }
+
     #[test]
     fn bad_figures_name_their_field() {
         let mut s = Tech::default_45nm().spec;
@@ -550,6 +634,12 @@ mod tests {
         assert_eq!(
             Tech::validate(s).unwrap_err().field.as_deref(),
             Some("sram.one_read_one_write.write_pj.per_macro")
+        );
+        let mut s = Tech::default_45nm().spec;
+        s.sram.one_read_write.area_um2.per_bit = 0.0;
+        assert_eq!(
+            Tech::validate(s).unwrap_err().field.as_deref(),
+            Some("sram.one_read_write.area_um2.per_bit")
         );
         let mut s = Tech::default_45nm().spec;
         s.register_bit_um2 = f64::NAN;

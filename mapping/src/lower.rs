@@ -32,6 +32,12 @@
 //! its k-tiles' slices at the offsets [`Step`] gives, and the next panel starts in the other half.
 //! Otherwise (some buffer has one bank) every tile runs alone:
 //! `loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma]`.
+//!
+//! So the DMA never writes a bank that a COMPUTE possibly in flight reads, which single-ported
+//! (one read-write port) input and weight banks require (docs/TIMING.md, "Single-ported banks";
+//! `check_program` holds every program to it): the one exception, a kept panel whose k-slices
+//! are loaded into the half its COMPUTEs read, is refused for a single-ported buffer by
+//! [`Mapping::check`](crate::Mapping::check). The programs are the same for either kind of port.
 
 use crate::problem::Problem;
 use crate::schedule::{Schedule, Step};

@@ -336,7 +336,8 @@ impl Mapping {
 
     /// Check that the mapping fits `arch` for the layer `g`: tiles in range (the 16-bit stream
     /// length), the dataflow's fixed tiles, the buffer banks, and a kept panel in one bank of its
-    /// buffer. Errors name the mapping field. (No program-length limit: programs stream through the
+    /// buffer (and, on a double-buffered accelerator, of a buffer with one read and one write
+    /// port). Errors name the mapping field. (No program-length limit: programs stream through the
     /// host queue, docs/TIMING.md.)
     pub fn check(&self, g: &Gemm, arch: &Arch) -> Result<()> {
         self.check_tiles(arch)?;
@@ -345,6 +346,22 @@ impl Mapping {
             Keep::InputPanel => (arch.input(), "input"),
             Keep::WeightPanel => (arch.weight(), "weight"),
         };
+        // With double buffering the panel's k-slices are loaded one by one into the half its
+        // COMPUTEs read, which one read-write port cannot do (docs/TIMING.md, "Single-ported
+        // banks"); with one bank every tile runs alone and the panel is fine.
+        ensure(
+            !(buffer.single_ported() && arch.double_buffered()),
+            "keep",
+            || {
+                format!(
+                    "{}: a kept panel is loaded slice by slice into the bank its COMPUTEs read, \
+                     and the {name} buffer's banks have one read-write port (ports: \
+                     OneReadWrite): keep tiles, or give the {name} buffer one read and one \
+                     write port",
+                    self.keep.label()
+                )
+            },
+        )?;
         let (words, bank) = (self.panel_words(g, arch), buffer.bank_depth());
         ensure(words <= u64::from(bank), "keep", || {
             format!(
@@ -562,6 +579,40 @@ impl Mapping {
 mod tests {
     use super::*;
     use tessera_arch::builtin;
+
+    /// A kept panel of a single-ported buffer is refused on a double-buffered accelerator (its
+    /// slices would be loaded into the bank its COMPUTEs read), kept panels of the other operand
+    /// and one-bank accelerators keep theirs.
+    #[test]
+    fn single_ported_buffers_keep_no_panel_when_double_buffered() {
+        use tessera_arch::SramPorts;
+        let g = Gemm::new("g", 23, 19, 17);
+        for name in ["ws_4x4", "os_4x4", "is_4x4"] {
+            let spec = builtin::arch_spec(name).unwrap();
+            let two = spec.clone().validate().unwrap();
+            let mut s = spec.clone();
+            s.buffers.input.ports = SramPorts::OneReadWrite;
+            let one = s.validate().unwrap();
+            let keeps = |a: &Arch, keep| Mapping::candidates(&g, a).iter().any(|m| m.keep == keep);
+            assert!(
+                keeps(&two, Keep::InputPanel) && keeps(&two, Keep::WeightPanel),
+                "{name}"
+            );
+            assert!(!keeps(&one, Keep::InputPanel), "{name}");
+            assert!(keeps(&one, Keep::WeightPanel), "{name}");
+            let m = Mapping::candidates(&g, &two)
+                .into_iter()
+                .find(|m| m.keep == Keep::InputPanel)
+                .unwrap();
+            let e = m.check(&g, &one).unwrap_err();
+            assert_eq!(e.field.as_deref(), Some("keep"));
+            assert!(e.message.contains("one read-write port"), "{e}");
+            // one bank: every tile runs alone
+            let mut s = spec.with_operand_ports(SramPorts::OneReadWrite);
+            s.buffers.input.banks = 1;
+            assert!(keeps(&s.validate().unwrap(), Keep::InputPanel), "{name}");
+        }
+    }
 
     #[test]
     fn default_mapping_fits() {

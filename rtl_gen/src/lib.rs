@@ -32,7 +32,11 @@
 //!
 //! Modules (prefix = the arch name): `_top`, `_ctrl`, `_queue`, `_dma`, `_compute`, `_array`, `_pe`,
 //! `_sram` (1 write, 1 read port; the accumulator's read port is shared by the accumulate and
-//! STORE reads, which a program never has on one bank at once: docs/TIMING.md, "Word widths").
+//! STORE reads, which a program never has on one bank at once: docs/TIMING.md, "Word widths"),
+//! and, only in a design with single-ported input or weight banks (`ports: OneReadWrite`),
+//! `_sram1rw` (one read-write port, the one address the write's when `we`; a cycle with `we` and
+//! `re` both high never happens in a program that passes the check, and in simulation the model
+//! stops on it as a contract violation: docs/TIMING.md, "Single-ported banks").
 //!
 //! Systems ([`emit_system`], docs/TIMING.md "Systems: sub-accelerators sharing one DRAM channel"):
 //! up to 8 sub-accelerators, each its own design's modules generated with the DMA's channel
@@ -73,7 +77,7 @@ pub struct Design {
 }
 
 /// Module-name suffixes of the behavioural memories, which synthesis treats as black boxes.
-pub const BLACK_BOX_SUFFIXES: &[&str] = &["_sram"];
+pub const BLACK_BOX_SUFFIXES: &[&str] = &["_sram", "_sram1rw"];
 
 /// Generate the Verilog for `arch`. An [`Arch`] is validated when it is built, so only what the
 /// templates themselves assume is checked here: a dataflow they implement, and the instruction field
@@ -247,7 +251,7 @@ fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
             views::ComputeWsView::new(arch).render(),
         ),
     };
-    let files = vec![
+    let mut files = vec![
         render(&format!("{n}_pe"), pe)?,
         render(&format!("{n}_array"), array)?,
         render(
@@ -259,6 +263,23 @@ fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
             .render(),
         )?,
         render(&format!("{n}_queue"), views::QueueView::new(arch).render())?,
+    ];
+    // single-ported input or weight banks: the one-port SRAM, after the two-port one (which the
+    // accumulator always uses); designs without them have exactly the files they had
+    if arch.input().single_ported() || arch.weight().single_ported() {
+        files.insert(
+            3,
+            render(
+                &format!("{n}_sram1rw"),
+                views::Sram1rwView {
+                    hdr: hdr(),
+                    name: name(),
+                }
+                .render(),
+            )?,
+        );
+    }
+    files.extend([
         render(&format!("{n}_ctrl"), views::CtrlView::new(arch).render())?,
         render(
             &format!("{n}_dma"),
@@ -277,7 +298,7 @@ fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
             }
             .render(),
         )?,
-    ];
+    ]);
     Ok(files)
 }
 
@@ -413,7 +434,8 @@ impl Design {
             .unwrap_or(&self.top)
     }
 
-    /// Names of the modules synthesis treats as black boxes (the SRAM banks): those of every
+    /// Names of the modules synthesis treats as black boxes (the SRAM banks, of the kinds the design
+    /// has): those of every
     /// accelerator whose `<arch>_top` is in the design (one for a single design, one per distinct
     /// sub-accelerator of a system).
     pub fn black_box_modules(&self) -> Vec<String> {
@@ -421,6 +443,7 @@ impl Design {
             .iter()
             .filter_map(|f| f.name.strip_suffix("_top.v"))
             .flat_map(|p| BLACK_BOX_SUFFIXES.iter().map(move |s| format!("{p}{s}")))
+            .filter(|m| self.files.iter().any(|f| f.name == format!("{m}.v")))
             .collect()
     }
 

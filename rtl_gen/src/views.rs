@@ -102,10 +102,14 @@ pub(crate) struct Header {
     pub in_banks: u32,
     pub in_bank_depth: u32,
     pub in_word: u32,
+    /// The input buffer's SRAMs have one read-write port (said on its line).
+    pub in_1rw: bool,
     pub w_capacity: u64,
     pub w_banks: u32,
     pub w_bank_depth: u32,
     pub w_word: u32,
+    /// The weight buffer's SRAMs have one read-write port (said on its line).
+    pub w_1rw: bool,
     pub acc_capacity: u64,
     pub acc_banks: u32,
     pub acc_bank_depth: u32,
@@ -150,10 +154,12 @@ impl Header {
             in_banks: i.banks(),
             in_bank_depth: i.bank_depth(),
             in_word: i.word_bytes(),
+            in_1rw: i.single_ported(),
             w_capacity: w.capacity().get(),
             w_banks: w.banks(),
             w_bank_depth: w.bank_depth(),
             w_word: w.word_bytes(),
+            w_1rw: w.single_ported(),
             acc_capacity: acc.capacity().get(),
             acc_banks: acc.banks(),
             acc_bank_depth: acc.bank_depth(),
@@ -592,6 +598,14 @@ impl ComputeOsDbView {
 #[derive(Template)]
 #[template(path = "sram.v", escape = "none")]
 pub(crate) struct SramView {
+    pub hdr: Header,
+    pub name: String,
+}
+
+/// The SRAM with one read-write port (`sram1rw.v`), for single-ported input and weight banks.
+#[derive(Template)]
+#[template(path = "sram1rw.v", escape = "none")]
+pub(crate) struct Sram1rwView {
     pub hdr: Header,
     pub name: String,
 }
@@ -1179,6 +1193,8 @@ pub(crate) struct BufView {
     pub lane_depth: u32,
     /// Address bits of one SRAM (`lane_depth` words).
     pub lane_aw: u32,
+    /// Its SRAMs have one read-write port (`_sram1rw`; docs/TIMING.md, "Single-ported banks").
+    pub one_port: bool,
 }
 
 impl BufView {
@@ -1218,6 +1234,7 @@ impl BufView {
             lane_ids: vec![0],
             lane_depth: depth,
             lane_aw: aw,
+            one_port: b.single_ported(),
         }
     }
 }

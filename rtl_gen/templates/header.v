@@ -1,6 +1,6 @@
 // {{ hdr.name }}: {{ hdr.rows }}x{{ hdr.cols }} {{ hdr.dataflow }} int{{ hdr.ob }} systolic array (int{{ hdr.ab }} accumulation)
-// input buffer:       {{ hdr.in_capacity }} B, {{ hdr.in_banks }} bank(s) x {{ hdr.in_bank_depth }} words of {{ hdr.in_word }} B
-// weight buffer:      {{ hdr.w_capacity }} B, {{ hdr.w_banks }} bank(s) x {{ hdr.w_bank_depth }} words of {{ hdr.w_word }} B
+// input buffer:       {{ hdr.in_capacity }} B, {{ hdr.in_banks }} bank(s) x {{ hdr.in_bank_depth }} words of {{ hdr.in_word }} B{% if hdr.in_1rw %}, one read-write port{% endif %}
+// weight buffer:      {{ hdr.w_capacity }} B, {{ hdr.w_banks }} bank(s) x {{ hdr.w_bank_depth }} words of {{ hdr.w_word }} B{% if hdr.w_1rw %}, one read-write port{% endif %}
 // accumulator buffer: {{ hdr.acc_capacity }} B, {{ hdr.acc_banks }} bank(s) x {{ hdr.acc_bank_depth }} words of {{ hdr.acc_word }} B
 // DRAM: {{ hdr.dram_bytes_per_cycle }} B/cycle, latency {{ hdr.dram_latency }} cycles{% if hdr.dram_outstanding > 1 %}, up to {{ hdr.dram_outstanding }} transfers in flight{% endif %}{% if hdr.dram_words_per_cycle > 1 %}, LOADs of up to {{ hdr.dram_words_per_cycle }} words per cycle{% endif %}{% if hdr.dram_store_lanes > 1 %}, STOREs of up to {{ hdr.dram_store_lanes }}{% endif %}
 {% if !hdr.noc_default -%}

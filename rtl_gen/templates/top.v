@@ -343,6 +343,18 @@ module {{ name }}_top (
     wire [{{ ad.aw }}:0] in_woff_{{ b.idx }}_{{ l }} = {1'b0, in_waddr[{{ ad.aw * l }} +: {{ ad.aw }}]} - {{ ad.aw + 1 }}'d{{ b.base }};
     wire in_whit_{{ b.idx }}_{{ l }} = in_woff_{{ b.idx }}_{{ l }} < {{ ad.aw + 1 }}'d{{ in_buf.bank_depth }};
     assign in_rhit[{{ b.idx * in_buf.nlanes + l }}] = in_roff_{{ b.idx }} < {{ ad.aw + 1 }}'d{{ in_buf.bank_depth }} && in_raddr[{{ in_buf.lp - 1 }}:0] == {{ in_buf.lp }}'d{{ l }};
+{%- if in_buf.one_port %}
+    // one read-write port: the address is the write's when the DMA writes this SRAM, else the read's
+    {{ name }}_sram1rw #(.WIDTH({{ in_bits }}), .DEPTH({{ in_buf.lane_depth }}), .AW({{ in_buf.lane_aw }})) u_in_bank_{{ b.idx }}_{{ l }} (
+        .clk   (clk),
+        .rst   (rst),
+        .we    (in_we[{{ l }}] && in_whit_{{ b.idx }}_{{ l }}),
+        .re    (in_re && in_rhit[{{ b.idx * in_buf.nlanes + l }}]),
+        .addr  ((in_we[{{ l }}] && in_whit_{{ b.idx }}_{{ l }}) ? in_woff_{{ b.idx }}_{{ l }}[{{ in_buf.lp + in_buf.lane_aw - 1 }}:{{ in_buf.lp }}] : in_roff_{{ b.idx }}[{{ in_buf.lp + in_buf.lane_aw - 1 }}:{{ in_buf.lp }}]),
+        .wdata (in_wdata[{{ in_bits * l }} +: {{ in_bits }}]),
+        .rdata (in_rdata_{{ b.idx }}_{{ l }})
+    );
+{%- else %}
     {{ name }}_sram #(.WIDTH({{ in_bits }}), .DEPTH({{ in_buf.lane_depth }}), .AW({{ in_buf.lane_aw }})) u_in_bank_{{ b.idx }}_{{ l }} (
         .clk   (clk),
         .rst   (rst),
@@ -353,7 +365,7 @@ module {{ name }}_top (
         .raddr (in_roff_{{ b.idx }}[{{ in_buf.lp + in_buf.lane_aw - 1 }}:{{ in_buf.lp }}]),
         .rdata (in_rdata_{{ b.idx }}_{{ l }})
     );
-{%- endfor %}
+{%- endif %}{%- endfor %}
 {%- endfor %}
     always @(posedge clk) begin
         if (rst) in_rhit_q <= {{ in_buf.nbanks * in_buf.nlanes }}'d0;
@@ -372,6 +384,18 @@ module {{ name }}_top (
     wire [{{ ad.aw }}:0] w_woff_{{ b.idx }}_{{ l }} = {1'b0, w_waddr[{{ ad.aw * l }} +: {{ ad.aw }}]} - {{ ad.aw + 1 }}'d{{ b.base }};
     wire w_whit_{{ b.idx }}_{{ l }} = w_woff_{{ b.idx }}_{{ l }} < {{ ad.aw + 1 }}'d{{ w_buf.bank_depth }};
     assign w_rhit[{{ b.idx * w_buf.nlanes + l }}] = w_roff_{{ b.idx }} < {{ ad.aw + 1 }}'d{{ w_buf.bank_depth }} && w_raddr[{{ w_buf.lp - 1 }}:0] == {{ w_buf.lp }}'d{{ l }};
+{%- if w_buf.one_port %}
+    // one read-write port: the address is the write's when the DMA writes this SRAM, else the read's
+    {{ name }}_sram1rw #(.WIDTH({{ w_bits }}), .DEPTH({{ w_buf.lane_depth }}), .AW({{ w_buf.lane_aw }})) u_w_bank_{{ b.idx }}_{{ l }} (
+        .clk   (clk),
+        .rst   (rst),
+        .we    (w_we[{{ l }}] && w_whit_{{ b.idx }}_{{ l }}),
+        .re    (w_re && w_rhit[{{ b.idx * w_buf.nlanes + l }}]),
+        .addr  ((w_we[{{ l }}] && w_whit_{{ b.idx }}_{{ l }}) ? w_woff_{{ b.idx }}_{{ l }}[{{ w_buf.lp + w_buf.lane_aw - 1 }}:{{ w_buf.lp }}] : w_roff_{{ b.idx }}[{{ w_buf.lp + w_buf.lane_aw - 1 }}:{{ w_buf.lp }}]),
+        .wdata (w_wdata[{{ w_bits * l }} +: {{ w_bits }}]),
+        .rdata (w_rdata_{{ b.idx }}_{{ l }})
+    );
+{%- else %}
     {{ name }}_sram #(.WIDTH({{ w_bits }}), .DEPTH({{ w_buf.lane_depth }}), .AW({{ w_buf.lane_aw }})) u_w_bank_{{ b.idx }}_{{ l }} (
         .clk   (clk),
         .rst   (rst),
@@ -382,7 +406,7 @@ module {{ name }}_top (
         .raddr (w_roff_{{ b.idx }}[{{ w_buf.lp + w_buf.lane_aw - 1 }}:{{ w_buf.lp }}]),
         .rdata (w_rdata_{{ b.idx }}_{{ l }})
     );
-{%- endfor %}
+{%- endif %}{%- endfor %}
 {%- endfor %}
     always @(posedge clk) begin
         if (rst) w_rhit_q <= {{ w_buf.nbanks * w_buf.nlanes }}'d0;
@@ -397,6 +421,18 @@ module {{ name }}_top (
     wire [{{ in_bits - 1 }}:0] in_rdata_{{ b.idx }};
     wire in_whit_{{ b.idx }} = ({1'b0, in_waddr} - {{ ad.aw + 1 }}'d{{ b.base }}) < {{ ad.aw + 1 }}'d{{ in_buf.bank_depth }};
     assign in_rhit[{{ b.idx }}] = ({1'b0, in_raddr} - {{ ad.aw + 1 }}'d{{ b.base }}) < {{ ad.aw + 1 }}'d{{ in_buf.bank_depth }};
+{%- if in_buf.one_port %}
+    // one read-write port: the address is the write's when the DMA writes this bank, else the read's
+    {{ name }}_sram1rw #(.WIDTH({{ in_bits }}), .DEPTH({{ in_buf.bank_depth }}), .AW({{ in_buf.aw }})) u_in_bank_{{ b.idx }} (
+        .clk   (clk),
+        .rst   (rst),
+        .we    (in_we && in_whit_{{ b.idx }}),
+        .re    (in_re && in_rhit[{{ b.idx }}]),
+        .addr  ((in_we && in_whit_{{ b.idx }}) ? in_waddr[{{ in_buf.aw - 1 }}:0] - {{ in_buf.aw }}'d{{ b.row_base }} : in_raddr[{{ in_buf.aw - 1 }}:0] - {{ in_buf.aw }}'d{{ b.row_base }}),
+        .wdata (in_wdata),
+        .rdata (in_rdata_{{ b.idx }})
+    );
+{%- else %}
     {{ name }}_sram #(.WIDTH({{ in_bits }}), .DEPTH({{ in_buf.bank_depth }}), .AW({{ in_buf.aw }})) u_in_bank_{{ b.idx }} (
         .clk   (clk),
         .rst   (rst),
@@ -407,7 +443,7 @@ module {{ name }}_top (
         .raddr (in_raddr[{{ in_buf.aw - 1 }}:0] - {{ in_buf.aw }}'d{{ b.row_base }}),
         .rdata (in_rdata_{{ b.idx }})
     );
-{%- endfor %}
+{%- endif %}{%- endfor %}
     always @(posedge clk) begin
         if (rst) in_rhit_q <= {{ in_buf.nbanks }}'d0;
         else if (in_re) in_rhit_q <= in_rhit;
@@ -421,6 +457,18 @@ module {{ name }}_top (
     wire [{{ w_bits - 1 }}:0] w_rdata_{{ b.idx }};
     wire w_whit_{{ b.idx }} = ({1'b0, w_waddr} - {{ ad.aw + 1 }}'d{{ b.base }}) < {{ ad.aw + 1 }}'d{{ w_buf.bank_depth }};
     assign w_rhit[{{ b.idx }}] = ({1'b0, w_raddr} - {{ ad.aw + 1 }}'d{{ b.base }}) < {{ ad.aw + 1 }}'d{{ w_buf.bank_depth }};
+{%- if w_buf.one_port %}
+    // one read-write port: the address is the write's when the DMA writes this bank, else the read's
+    {{ name }}_sram1rw #(.WIDTH({{ w_bits }}), .DEPTH({{ w_buf.bank_depth }}), .AW({{ w_buf.aw }})) u_w_bank_{{ b.idx }} (
+        .clk   (clk),
+        .rst   (rst),
+        .we    (w_we && w_whit_{{ b.idx }}),
+        .re    (w_re && w_rhit[{{ b.idx }}]),
+        .addr  ((w_we && w_whit_{{ b.idx }}) ? w_waddr[{{ w_buf.aw - 1 }}:0] - {{ w_buf.aw }}'d{{ b.row_base }} : w_raddr[{{ w_buf.aw - 1 }}:0] - {{ w_buf.aw }}'d{{ b.row_base }}),
+        .wdata (w_wdata),
+        .rdata (w_rdata_{{ b.idx }})
+    );
+{%- else %}
     {{ name }}_sram #(.WIDTH({{ w_bits }}), .DEPTH({{ w_buf.bank_depth }}), .AW({{ w_buf.aw }})) u_w_bank_{{ b.idx }} (
         .clk   (clk),
         .rst   (rst),
@@ -431,7 +479,7 @@ module {{ name }}_top (
         .raddr (w_raddr[{{ w_buf.aw - 1 }}:0] - {{ w_buf.aw }}'d{{ b.row_base }}),
         .rdata (w_rdata_{{ b.idx }})
     );
-{%- endfor %}
+{%- endif %}{%- endfor %}
     always @(posedge clk) begin
         if (rst) w_rhit_q <= {{ w_buf.nbanks }}'d0;
         else if (w_re) w_rhit_q <= w_rhit;

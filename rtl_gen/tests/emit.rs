@@ -918,3 +918,60 @@ fn a_system_carries_each_subs_words_per_cycle() {
         .text;
     assert!(!dma1.contains("grant"), "{dma1}");
 }
+
+/// Single-ported input and weight banks (`ports: OneReadWrite`): the design gains the one-port SRAM
+/// module, a black box in synthesis, which every input and weight bank (each of its P SRAMs)
+/// instantiates with one address, the write's when the DMA writes it; the accumulator keeps the
+/// two-port SRAM; without the option the files are the ones they were (the goldens above).
+#[test]
+fn single_ported_banks_use_the_one_port_sram() {
+    use tessera_arch::SramPorts;
+    for (name, p) in [("ws_2x3", 1), ("os_2x3", 2), ("is_2x3", 1)] {
+        let mut s = builtin::arch_spec(name)
+            .unwrap()
+            .with_operand_ports(SramPorts::OneReadWrite);
+        s.dram.words_per_cycle = Some(p);
+        let a = s.validate().unwrap();
+        let d = emit(&a).unwrap();
+        let names: Vec<&str> = d.files.iter().map(|f| f.name.as_str()).collect();
+        assert!(
+            names.contains(&format!("{name}_sram1rw.v").as_str()),
+            "{names:?}"
+        );
+        assert_eq!(
+            d.black_box_modules(),
+            [format!("{name}_sram"), format!("{name}_sram1rw")]
+        );
+        let file = |n: &str| &d.files.iter().find(|f| f.name == n).unwrap().text;
+        let top = file(&format!("{name}_top.v"));
+        let srams = (a.input().banks() + a.weight().banks()) * a.dram().words_per_cycle();
+        assert_eq!(
+            top.matches(&format!("{name}_sram1rw #(")).count() as u32,
+            srams,
+            "{top}"
+        );
+        let acc = a.accumulator().banks() * a.store_lanes();
+        assert_eq!(
+            top.matches(&format!("{name}_sram #(")).count() as u32,
+            acc,
+            "{top}"
+        );
+        assert!(top.contains("one read-write port"));
+        let sram = file(&format!("{name}_sram1rw.v"));
+        assert!(sram.contains("$fatal") && sram.contains("`ifndef SYNTHESIS"));
+        // only the input buffer single-ported: its banks alone
+        let mut s = builtin::arch_spec(name).unwrap();
+        s.buffers.input.ports = SramPorts::OneReadWrite;
+        let top = emit(&s.validate().unwrap()).unwrap();
+        let top = &top
+            .files
+            .iter()
+            .find(|f| f.name == format!("{name}_top.v"))
+            .unwrap()
+            .text;
+        assert!(top.contains(") u_in_bank_0 (") && top.contains("_sram1rw #("));
+        assert!(!top
+            .lines()
+            .any(|l| l.contains("_sram1rw #(") && l.contains("u_w_bank")));
+    }
+}

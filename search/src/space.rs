@@ -429,6 +429,7 @@ impl DesignPoint {
         let buf = |capacity: u64| BufferSpec {
             capacity_bytes: capacity as i64,
             banks: i64::from(self.banks),
+            ports: Default::default(),
         };
         s.buffers.input = buf(self.input_bytes);
         s.buffers.weight = buf(self.weight_bytes);

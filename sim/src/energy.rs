@@ -4,7 +4,7 @@
 //!   width); with adder trees (`array.noc`) the PEs only multiply and the trees' adders are the
 //!   interconnect's;
 //! - **SRAM, per buffer**: word reads × read energy + word writes × write energy of one of its banks
-//!   (the CACTI-fitted model of the bank's capacity, word width and ports, `tessera_arch::SramPorts`; one access touches one bank,
+//!   (the CACTI-fitted model of the bank's capacity, word width and ports, `tessera_arch::SramPorts::of`: the buffer's `ports`; one access touches one bank,
 //!   every macro of it; with `dram.words_per_cycle` = P the input and weight banks are P
 //!   word-interleaved SRAMs of a P-th of the size, the accumulator banks `Arch::store_lanes` of
 //!   them, and an access touches one of them);

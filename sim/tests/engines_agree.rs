@@ -4,7 +4,7 @@
 //! machine), which keeps its MAPE within the 1 % the issue asks for.
 
 use proptest::prelude::*;
-use tessera_arch::{Arch, ArchSpec, Dataflow};
+use tessera_arch::{Arch, ArchSpec, Dataflow, SramPorts};
 use tessera_mapping::{Keep, Mapping, Problem, Schedule};
 use tessera_sim::{estimate, run_layer, Engine, SimOptions};
 use tessera_workloads::{Conv2d, Gemm, Layer, MatMul};
@@ -391,6 +391,65 @@ proptest! {
             Layer::Gemm(Gemm::new("g", m, k, n))
         };
         agrees_and_is_no_slower(&arch, &one, &layer, tm_frac, seed, "more words per cycle")?;
+    }
+}
+
+/// `arch` with single-ported (one read-write port) input and weight banks.
+fn with_single_ported_banks(arch: &Arch) -> Arch {
+    arch.spec()
+        .clone()
+        .with_operand_ports(SramPorts::OneReadWrite)
+        .validate()
+        .unwrap()
+}
+
+proptest! {
+    // Single-ported banks on their own draws, so the draws of the tests above stay what they were.
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+    /// docs/TIMING.md, "Single-ported banks": with one read-write port on every input and weight
+    /// SRAM — one bank or two, 1, 2 or 4 words per cycle (P word-interleaved SRAMs per bank), 1 to
+    /// 3 transfer slots, every dataflow, with and without double-buffered weights, every mapping
+    /// candidate (kept panels included), products and gathered convolutions — every lowered
+    /// program passes the program check (a LOAD or GATHER never writes a bank a COMPUTE possibly
+    /// in flight reads), the stepped engine never sees a single-ported SRAM read and written in
+    /// one cycle, both engines agree with each other and the reference, the model with the
+    /// simulator, and the run takes exactly the cycles of the two-ported design: single-ported
+    /// banks cost no cycles.
+    #[test]
+    fn single_ported_banks_agree_and_cost_no_cycles(
+        df in 0usize..3, db: bool, p in 0u32..3, slots in 1i64..4, rows in 1i64..5,
+        cols in 1i64..5, banks in 1i64..3, bpc in 1i64..40, lat in 1i64..25,
+        conv: bool, c in 1u32..7, o in 1u32..5, h in 1u32..7, w in 1u32..7, kk in 1u32..4,
+        m in 1u32..24, k in 1u32..20, n in 1u32..20, tm_frac in 0.0f64..1.0, seed: u64,
+    ) {
+        let df = [
+            Dataflow::WeightStationary,
+            Dataflow::OutputStationary,
+            Dataflow::InputStationary,
+        ][df];
+        let two = with_words_per_cycle(
+            &with_outstanding(&small_arch_db(df, db, rows, cols, banks, bpc, lat, 16, 48), slots),
+            1 << p,
+        );
+        let arch = with_single_ported_banks(&two);
+        prop_assert!(arch.input().single_ported() && arch.weight().single_ported());
+        let layer = if conv {
+            let Some(l) = padded_conv(c, o, h, w, kk) else { return Ok(()) };
+            l
+        } else {
+            Layer::Gemm(Gemm::new("g", m, k, n))
+        };
+        let problem = Problem::new(&layer, &arch).unwrap();
+        let cands = Mapping::candidates(&problem.gemm, &arch);
+        let mapping = cands[((cands.len() - 1) as f64 * tm_frac) as usize];
+        check_layer(&arch, &layer, &mapping, seed)?;
+        let cycles = |a: &Arch| {
+            run_layer(&layer, a, &mapping, seed, &SimOptions::default())
+                .unwrap()
+                .report
+                .cycles
+        };
+        prop_assert_eq!(cycles(&arch), cycles(&two));
     }
 }
 

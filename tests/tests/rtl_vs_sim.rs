@@ -177,6 +177,64 @@ fn single_banked_buffers_run_sequentially_and_verify() {
     }
 }
 
+/// docs/TIMING.md, "Single-ported banks": input and weight banks with one read-write port, RTL ≡
+/// simulator (bit-exact, equal cycles, equal event traces) under the default mapping on a GEMM
+/// and a gathered convolution: weight-stationary 4×4 with double-buffered weights and two words
+/// per cycle (two one-port SRAMs per bank), output-stationary 4×4 with double-buffered sums,
+/// input-stationary 2×3, and weight-stationary with one input bank (tiles run alone); each takes
+/// the cycles of its two-ported twin. `random_designs_verify` draws single-ported banks too.
+#[test]
+fn single_ported_banks_verify() {
+    let w = Workload::of_layers(
+        "w",
+        vec![
+            Layer::Gemm(Gemm::new("g", 37, 50, 19)),
+            conv("c", 3, 7, 7, 5, 3, 2, 1, 1, 1),
+        ],
+    );
+    let one_port = |base: &str, tag: &str, edit: &dyn Fn(&mut ArchSpec)| {
+        let mut s = builtin::arch_spec(base)
+            .unwrap()
+            .with_operand_ports(tessera_arch::SramPorts::OneReadWrite);
+        s.name = format!("{base}_1rw{tag}");
+        edit(&mut s);
+        s.validate().unwrap()
+    };
+    let designs = [
+        one_port("ws_4x4", "_db_p2", &|s| {
+            s.array.weight_double_buffer = true;
+            s.dram.words_per_cycle = Some(2);
+        }),
+        one_port("os_4x4", "_db", &|s| s.array.weight_double_buffer = true),
+        one_port("is_2x3", "", &|_| {}),
+        one_port("ws_4x4", "_1bank", &|s| s.buffers.input.banks = 1),
+    ];
+    for (i, a) in designs.iter().enumerate() {
+        assert!(a.input().single_ported() && a.weight().single_ported());
+        let engine = if i % 2 == 0 {
+            Engine::Stepped
+        } else {
+            Engine::Event
+        };
+        check_with(a, &w, engine, MappingSpec::default(), true);
+        // the same design with two ports: the same cycles under the same mappings
+        let mut s = a.spec().clone();
+        s = s.with_operand_ports(tessera_arch::SramPorts::OneReadOneWrite);
+        let two = s.validate().unwrap();
+        for l in &w.layers {
+            let p = tessera_mapping::Problem::new(l, a).unwrap();
+            let m = tessera_sim::mapper::map_layer(&p, a, &MappingSpec::default()).unwrap();
+            let cycles = |arch: &Arch| {
+                tessera_sim::run_layer(l, arch, &m, 7, &tessera_sim::SimOptions::default())
+                    .unwrap()
+                    .report
+                    .cycles
+            };
+            assert_eq!(cycles(a), cycles(&two), "{}: {}", a.name(), l.name());
+        }
+    }
+}
+
 /// Random designs and GEMMs under Verilator, six per dataflow (deterministic draws, so a failure is
 /// reproducible by its index), half with the stepped engine, some with several DMA transfer slots
 /// and several words per cycle, and some with the interconnect options of their dataflow.
@@ -236,6 +294,10 @@ fn random_designs_verify() {
     let mut nocs = SplitMix64::new(0x0c_b0a5);
     let mut several = 0;
     let mut drawn_nocs = vec![];
+    // single-ported input and weight banks (docs/TIMING.md, "Single-ported banks"), from a
+    // generator of their own too (the designs drawn stay those drawn before the option existed)
+    let mut ports = SplitMix64::new(0x1_4e5);
+    let mut one_port = 0;
     for (df, short) in DATAFLOWS {
         let mut done = 0;
         while done < 6 {
@@ -259,11 +321,17 @@ fn random_designs_verify() {
             // "double-buffered weights"; sums on output-stationary arrays, "double-buffered
             // sums"), from the same generator's next bit
             let db = code & 4 == 4;
+            let sp = if ports.next_u64() % 2 == 1 {
+                tessera_arch::SramPorts::OneReadWrite
+            } else {
+                tessera_arch::SramPorts::OneReadOneWrite
+            };
             let Some((arch, w, mp)) =
                 random_design(&mut pick, &format!("rand_{short}{done}"), banks, |s| {
                     let mut s = in_dataflow(s, df)
                         .with_noc(noc)
-                        .with_weight_double_buffer(db);
+                        .with_weight_double_buffer(db)
+                        .with_operand_ports(sp);
                     s.dram.outstanding_transfers = Some(o);
                     let mut t = s.clone();
                     t.dram.words_per_cycle = Some(p);
@@ -285,6 +353,7 @@ fn random_designs_verify() {
             check(&arch, &w, engine, fixed(&mp));
             several += usize::from(o > 1);
             multi += usize::from(arch.dram().words_per_cycle() > 1);
+            one_port += usize::from(arch.input().single_ported());
             done += 1;
         }
     }
@@ -295,6 +364,10 @@ fn random_designs_verify() {
     assert!(
         multi >= 4,
         "{multi} of 18 designs with several words per cycle"
+    );
+    assert!(
+        one_port >= 5,
+        "{one_port} of 18 designs with single-ported banks"
     );
     for df in [Dataflow::WeightStationary, Dataflow::OutputStationary] {
         assert!(

@@ -56,6 +56,10 @@ struct TbSystemView {
     sub_st_lanes: Vec<u32>,
     /// Each sub's DMA transfer slots, O.
     sub_slots: Vec<u32>,
+    /// Some sub-accelerator has single-ported SRAMs, which stop on a read and a write in one
+    /// cycle: the testbench reports that as a contract violation (without them its text is
+    /// unchanged).
+    stops: bool,
 }
 
 fn testbench(subs: &[Arch], design: &Design) -> Result<String> {
@@ -104,6 +108,9 @@ fn testbench(subs: &[Arch], design: &Design) -> Result<String> {
             .iter()
             .map(|a| a.dram().outstanding_transfers())
             .collect(),
+        stops: subs
+            .iter()
+            .any(|a| a.input().single_ported() || a.weight().single_ported()),
     }
     .render()
     .map_err(|e| Diagnostic::internal(format!("rendering the system testbench: {e}")))

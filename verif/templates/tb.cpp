@@ -21,7 +21,9 @@
 //     open, is a violation); latencies may overlap, but a transfer's stream may begin only while
 //     fewer than O = {{ outstanding }} earlier transfers still await a word or an acknowledgement;
 //   - every access must lie inside the DRAM image; `done` while anything is in flight is a violation.
-// Any violation prints "CONTRACT VIOLATION: ..." and exits with status 2; a timeout exits with 3.
+// Any violation prints "CONTRACT VIOLATION: ..." and exits with status 2; a timeout exits with 3.{% if stops %}
+// The design's single-ported SRAMs stop the simulation ($fatal) on a read and a write in one cycle
+// (docs/TIMING.md, "Single-ported banks"): that too is a contract violation, status 2.{% endif %}
 //
 // Cycle counting: `start` is high for one cycle; cycle 0 is the first cycle after it. `done` is
 // sampled during each cycle t = 0, 1, ...; the first t in which it is high is h + 1 (h = the cycle HALT
@@ -135,7 +137,8 @@ int main(int argc, char** argv) {
     }
 
     std::unique_ptr<VerilatedContext> ctx{new VerilatedContext};
-    std::unique_ptr<V{{ top }}> top{new V{{ top }}{ctx.get()}};
+{% if stops %}    ctx->fatalOnError(false);  // a $fatal of the design is reported below, as a violation
+{% endif %}    std::unique_ptr<V{{ top }}> top{new V{{ top }}{ctx.get()}};
 
     const uint8_t zeros[BUS_BYTES > 16 ? BUS_BYTES : 16] = {0};
     top->clk = 0;
@@ -357,6 +360,7 @@ int main(int argc, char** argv) {
         }
 
         top->clk = 1;
-        top->eval();
+        top->eval();{% if stops %}
+        if (ctx->gotError()) violation(t, "the design stopped on a contract violation it flagged (above)");{% endif %}
     }
 }

@@ -23,7 +23,9 @@
 //     is in flight here from its grant until its last word returns or its acknowledgement is given),
 //     and its transfers end in the order they were granted; every access lies inside the DRAM image;
 //     no sub is done while it has a transfer in flight.
-// Any violation prints "CONTRACT VIOLATION: ..." and exits with status 2; a timeout exits with 3.
+// Any violation prints "CONTRACT VIOLATION: ..." and exits with status 2; a timeout exits with 3.{% if stops %}
+// The single-ported SRAMs of a sub-accelerator stop the simulation ($fatal) on a read and a write
+// in one cycle (docs/TIMING.md, "Single-ported banks"): that too is a contract violation, status 2.{% endif %}
 //
 // Cycle counting: `start` is high for one cycle; cycle 0 is the first cycle after it. Sub-accelerator
 // s's count is the first cycle t in which done_s is high (its h + 1). The run ends when every done is
@@ -131,7 +133,8 @@ int main(int argc, char** argv) {
     }
 
     std::unique_ptr<VerilatedContext> ctx{new VerilatedContext};
-    std::unique_ptr<V{{ top }}> top{new V{{ top }}{ctx.get()}};
+{% if stops %}    ctx->fatalOnError(false);  // a $fatal of the design is reported below, as a violation
+{% endif %}    std::unique_ptr<V{{ top }}> top{new V{{ top }}{ctx.get()}};
     // each sub-accelerator's host ports
     CData* prog_valid[N] = { {%- for s in subs %}&top->prog_valid_{{ s }}{% if !loop.last %}, {% endif %}{% endfor -%} };
     VlWide<4>* prog_data[N] = { {%- for s in subs %}&top->prog_data_{{ s }}{% if !loop.last %}, {% endif %}{% endfor -%} };
@@ -419,6 +422,7 @@ int main(int argc, char** argv) {
         }
 
         top->clk = 1;
-        top->eval();
+        top->eval();{% if stops %}
+        if (ctx->gotError()) violation(t, "the design stopped on a contract violation it flagged (above)");{% endif %}
     }
 }

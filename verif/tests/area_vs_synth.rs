@@ -63,6 +63,7 @@ fn random_designs(n: usize, seed: u64) -> Vec<Arch> {
             let buf = |word: i64| BufferSpec {
                 capacity_bytes: word * depth * 2,
                 banks: 2,
+                ports: Default::default(),
             };
             s.buffers.input = buf(r);
             s.buffers.weight = buf(c);

@@ -19,14 +19,17 @@ fn odd() -> Arch {
     s.buffers.input = tessera_arch::spec::BufferSpec {
         capacity_bytes: 5 * 3 * 7,
         banks: 3,
+        ports: Default::default(),
     };
     s.buffers.weight = tessera_arch::spec::BufferSpec {
         capacity_bytes: 3 * 3 * 6,
         banks: 3,
+        ports: Default::default(),
     };
     s.buffers.accumulator = tessera_arch::spec::BufferSpec {
         capacity_bytes: 12 * 3 * 5,
         banks: 3,
+        ports: Default::default(),
     };
     s.dram.bytes_per_cycle = 7;
     s.validate().unwrap()
@@ -51,13 +54,23 @@ fn synth(arch: &Arch) -> Option<tessera_verif::SynthReport> {
     let n = arch.name();
     // (with P write lanes, P SRAMs per input and weight bank; with S store lanes, S per
     // accumulator bank)
-    let sram_count = |k: tessera_arch::BufferKind| arch.buffer(k).banks() * arch.write_lanes(k);
-    let banks = u64::from(
-        sram_count(tessera_arch::BufferKind::Input)
-            + sram_count(tessera_arch::BufferKind::Weight)
-            + sram_count(tessera_arch::BufferKind::Accumulator),
+    // (single-ported buffers' SRAMs are `_sram1rw` instances)
+    let sram_count = |k: tessera_arch::BufferKind, one_port: bool| {
+        let b = arch.buffer(k);
+        u64::from(b.banks() * arch.write_lanes(k)) * u64::from(b.single_ported() == one_port)
+    };
+    let count = |one_port| {
+        tessera_arch::BufferKind::ALL
+            .iter()
+            .map(|&k| sram_count(k, one_port))
+            .sum::<u64>()
+    };
+    let (two, one) = (count(false), count(true));
+    assert_eq!(r.cells_by_type.get(&format!("{n}_sram")), Some(&two));
+    assert_eq!(
+        r.cells_by_type.get(&format!("{n}_sram1rw")).copied(),
+        (one > 0).then_some(one)
     );
-    assert_eq!(r.cells_by_type.get(&format!("{n}_sram")), Some(&banks));
     println!("{n}: {} cells", r.cells);
     Some(r)
 }
@@ -612,4 +625,32 @@ fn synth_output_stationary_double_buffered() {
         );
         assert!(db.cells > one.cells, "{} <= {}", db.cells, one.cells);
     }
+}
+
+/// Single-ported input and weight banks (`ports: OneReadWrite`; docs/TIMING.md, "Single-ported
+/// banks") on every dataflow, with one and with several word-interleaved SRAMs per bank: `-Wall`
+/// clean, and synthesis has no latch, with the one-port SRAMs black boxes like the others.
+fn single_ported(name: &str, p: i64) -> Arch {
+    let mut s = tessera_arch::builtin::arch_spec(name)
+        .unwrap()
+        .with_operand_ports(tessera_arch::SramPorts::OneReadWrite);
+    s.name = format!("{name}_1rw_p{p}");
+    s.dram.words_per_cycle = Some(p);
+    s.validate().unwrap()
+}
+
+#[test]
+fn lint_and_synth_single_ported_banks() {
+    for (name, p) in [("ws_2x3", 1), ("os_2x3", 2), ("is_2x3", 1), ("ws_4x4", 4)] {
+        let a = single_ported(name, p);
+        lint(&a);
+        synth(&a);
+    }
+    // one buffer single-ported, three banks of non-power-of-two depth
+    let mut s = odd().spec().clone();
+    s.name = "odd_1rw".into();
+    s.buffers.weight.ports = tessera_arch::SramPorts::OneReadWrite;
+    let a = s.validate().unwrap();
+    lint(&a);
+    synth(&a);
 }

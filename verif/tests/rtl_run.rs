@@ -33,14 +33,17 @@ fn odd() -> Arch {
     s.buffers.input = tessera_arch::spec::BufferSpec {
         capacity_bytes: 9 * 3 * 10,
         banks: 3,
+        ports: Default::default(),
     };
     s.buffers.weight = tessera_arch::spec::BufferSpec {
         capacity_bytes: 2 * 3 * 10,
         banks: 3,
+        ports: Default::default(),
     };
     s.buffers.accumulator = tessera_arch::spec::BufferSpec {
         capacity_bytes: 8 * 3 * 6,
         banks: 3,
+        ports: Default::default(),
     };
     s.dram.bytes_per_cycle = 5;
     s.dram.latency_cycles = 3;
@@ -561,6 +564,7 @@ fn os_odd_banks_and_wide_input_words() {
     let buf = |capacity_bytes| tessera_arch::spec::BufferSpec {
         capacity_bytes,
         banks: 3,
+        ports: Default::default(),
     };
     s.buffers.input = buf(9 * 3 * 10);
     s.buffers.weight = buf(2 * 3 * 10);
@@ -1167,4 +1171,51 @@ fn random_programs_on_the_rtl() {
         ran * 4 >= tried * 3,
         "only {ran} of {tried} random programs ran"
     );
+
+/// docs/TIMING.md, "Single-ported banks": a LOAD writing input bank 0 while a COMPUTE streams from
+/// it, with no SYNC between them — a program the checker refuses, run on the RTL directly — makes
+/// a one-port SRAM read and write in one cycle; its model stops and the testbench reports a
+/// contract violation. With a SYNC between them the program runs, and on two-ported banks the
+/// RTL takes the first program as it is.
+#[test]
+fn a_single_ported_sram_read_and_written_in_one_cycle_is_a_contract_violation() {
+    let Some(t) = tools(false) else { return };
+    let mut s = tessera_arch::builtin::arch_spec("ws_4x4")
+        .unwrap()
+        .with_operand_ports(tessera_arch::SramPorts::OneReadWrite);
+    s.name = "ws_4x4_1rw".into();
+    let a = s.validate().unwrap();
+    let load = Instr::Load {
+        target: LoadTarget::Input,
+        count: 64,
+        dram_addr: 0,
+        sram_addr: 0,
+    };
+    let compute = Instr::Compute {
+        len: 64,
+        in_addr: 0,
+        w_addr: 0,
+        out_addr: 0,
+        accumulate: false,
+    };
+    let clash = [load, compute, Instr::Halt];
+    let dram = vec![1u8; 4096];
+    let program = |p: &[Instr]| tessera_arch::isa::Program { instrs: p.to_vec() };
+    let e = tessera_sim::engine::check_program(&a, &program(&clash), dram.len()).unwrap_err();
+    assert!(e.message.contains("one read-write port"), "{e}");
+    let words = |p: &[Instr]| p.iter().map(Instr::encode).collect::<Vec<u128>>();
+    let design = tessera_rtl_gen::emit(&a).unwrap();
+    let e = tessera_verif::run_rtl(&a, &design, &words(&clash), &dram, 100_000, &t).unwrap_err();
+    assert!(
+        e.message.contains("CONTRACT VIOLATION")
+            && e.message.contains("single-ported SRAM")
+            && e.message.contains("u_in_bank_0"),
+        "{e}"
+    );
+    let synced = [load, Instr::Sync { mask: unit::DMA }, compute, Instr::Halt];
+    tessera_sim::engine::check_program(&a, &program(&synced), dram.len()).unwrap();
+    tessera_verif::run_rtl(&a, &design, &words(&synced), &dram, 100_000, &t).unwrap();
+    let two = tessera_arch::builtin::arch("ws_4x4").unwrap();
+    let design = tessera_rtl_gen::emit(&two).unwrap();
+    tessera_verif::run_rtl(&two, &design, &words(&clash), &dram, 100_000, &t).unwrap();
 }

@@ -185,6 +185,33 @@ fn two_subs_contend_for_a_slow_channel() {
     );
 }
 
+/// docs/TIMING.md, "Single-ported banks": a sub-accelerator with one-port input and weight SRAMs
+/// (double-buffered weights, two words per cycle) beside a two-ported one on one channel: the RTL
+/// system (whose testbench reports a one-port SRAM's stop as a violation) leaves every region as
+/// the simulator's solo run does, each sub no faster than alone.
+#[test]
+fn a_sub_with_single_ported_banks() {
+    let (w, l) = (4, 20);
+    let mut s = arch("ws_4x4", w, l, true).spec().clone();
+    s.name = "ws_4x4_1rw".into();
+    let one = with_lanes(
+        &s.with_operand_ports(tessera_arch::SramPorts::OneReadWrite)
+            .validate()
+            .unwrap(),
+        2,
+    );
+    let solos = [
+        solo(&one, &gemm(30, 20, 8), 5),
+        solo(&arch("os_2x3", w, l, false), &gemm(12, 9, 16), 7),
+    ];
+    let Some(r) = run("duo_1rw", &solos) else {
+        return;
+    };
+    for (s, solo) in solos.iter().enumerate() {
+        assert!(r.cycles[s] >= solo.cycles, "sub {s}: {:?}", r.cycles);
+    }
+}
+
 #[test]
 fn three_subs_mixed_dataflows_one_arch_twice() {
     // double-buffered weight-stationary twice (one set of modules), input-stationary on a narrower

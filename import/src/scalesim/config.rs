@@ -281,6 +281,7 @@ pub fn parse_config_with(
         Ok(BufferSpec {
             capacity_bytes: cap,
             banks,
+            ports: Default::default(),
         })
     };
     // input-stationary: the ifmap's words are rows of the PE columns, the filters' feed the rows

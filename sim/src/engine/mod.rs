@@ -26,7 +26,7 @@ use crate::trace::{TraceEvent, Tracer};
 use serde::{Deserialize, Serialize};
 use tessera_arch::gather::{Gather, GatherRegs, ReadReq};
 use tessera_arch::isa::{unit, Instr, LoadTarget, Program};
-use tessera_arch::Arch;
+use tessera_arch::{Arch, Dataflow};
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_core::Cycles;
 
@@ -236,8 +236,12 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
     let fits = |a: u64, n: u64, depth: u64| a + n <= depth;
     let mut halted = false;
     let mut ports = AccumulatorReadPort::new(arch);
+    let mut single = SinglePortedBanks::new(arch);
     for (i, ins) in program.instrs.iter().enumerate() {
         if let Some(m) = ports.issue(arch, ins) {
+            return err(i, m);
+        }
+        if let Some(m) = single.issue(arch, ins) {
             return err(i, m);
         }
         match *ins {
@@ -418,6 +422,156 @@ impl AccumulatorReadPort {
             Instr::Sync { mask } => {
                 if mask & unit::DMA != 0 {
                     self.stores.clear();
+                }
+                if mask & unit::COMPUTE != 0 {
+                    self.computes.clear();
+                } else if mask & unit::PREV_COMPUTE != 0 {
+                    let keep = self.computes.len().saturating_sub(1);
+                    self.computes.drain(..keep);
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+}
+
+/// The single-ported banks of the input and weight buffers (docs/TIMING.md, "Single-ported
+/// banks"): an SRAM with one read-write port reads or writes in a cycle, never both, so a program
+/// must never have a LOAD or GATHER writing a bank of a single-ported buffer while a COMPUTE may
+/// still read that bank. A LOAD or GATHER may write from its issue until a SYNC on the DMA (as in
+/// [`AccumulatorReadPort`]). A COMPUTE may read from its issue until a SYNC that waits for it (bit
+/// compute; bit prev_compute: every COMPUTE but the newest), and, by the compute unit's own timing,
+/// until the next COMPUTE issues without double-buffered PEs; with them (COMPUTEs overlap) it reads
+/// its preloaded operand (weight-stationary: weights; input-stationary: inputs) only until the
+/// next COMPUTE issues, and its streamed operands only until the COMPUTE after that issues (the
+/// controller issues a COMPUTE only once the tile before it has begun to stream, which is after
+/// that tile's preload and after the stream of the tile before it: docs/TIMING.md, "double-buffered
+/// weights" and "double-buffered sums"). A LOAD or GATHER that issues while a COMPUTE may read one
+/// of its banks, or a COMPUTE that issues while such a LOAD or GATHER may write, is refused,
+/// naming the buffer and the banks. The lowering never does either: its halves keep the DMA's
+/// writes and the array's reads in different banks, and with one bank every tile's loads are
+/// SYNCed before its COMPUTE and its COMPUTE before the next tile's loads (mapping/src/lower.rs).
+struct SinglePortedBanks {
+    /// Words per bank of the input and the weight buffer, if that buffer is single-ported.
+    bank_depth: [Option<u64>; 2],
+    overlapped: bool,
+    /// Which of the input (0) and weight (1) buffers the compute unit preloads from, if any.
+    preloaded: Option<usize>,
+    /// COMPUTEs possibly in flight, oldest first: the banks each may still read of the input and
+    /// the weight buffer (single-ported ones only).
+    computes: Vec<[Option<(u64, u64)>; 2]>,
+    /// LOADs and GATHERs possibly in flight: the buffer (0 input, 1 weight) and the banks each
+    /// writes (single-ported buffers only).
+    loads: Vec<(usize, (u64, u64))>,
+}
+
+impl SinglePortedBanks {
+    fn new(arch: &Arch) -> Self {
+        let depth = |b: &tessera_arch::spec::Buffer| {
+            b.single_ported().then(|| u64::from(b.bank_depth().max(1)))
+        };
+        SinglePortedBanks {
+            bank_depth: [depth(arch.input()), depth(arch.weight())],
+            overlapped: arch.weight_double_buffered(),
+            preloaded: match arch.dataflow() {
+                Dataflow::WeightStationary => Some(1),
+                Dataflow::InputStationary => Some(0),
+                Dataflow::OutputStationary => None,
+            },
+            computes: vec![],
+            loads: vec![],
+        }
+    }
+
+    /// The first and last bank of `n ≥ 1` words from `addr` of buffer `k`, if it is single-ported.
+    fn banks(&self, k: usize, addr: u32, n: u64) -> Option<(u64, u64)> {
+        let d = self.bank_depth[k]?;
+        let a = u64::from(addr);
+        Some((a / d, (a + n.max(1) - 1) / d))
+    }
+
+    /// Take `ins` at its issue; the conflict it makes, if any.
+    fn issue(&mut self, arch: &Arch, ins: &Instr) -> Option<String> {
+        const NAME: [&str; 2] = ["input", "weight"];
+        let meet = |x: (u64, u64), y: (u64, u64)| x.0 <= y.1 && y.0 <= x.1;
+        let conflict = |what: &str, other: &str, k: usize, banks: (u64, u64)| {
+            Some(format!(
+                "{what} reaches {} buffer banks {}..={} while {other} on one of them may still be \
+                 in flight: the {} buffer's banks have one read-write port (ports: OneReadWrite; \
+                 docs/TIMING.md, \"Single-ported banks\"), a read or a write per cycle; put a SYNC \
+                 between them",
+                NAME[k], banks.0, banks.1, NAME[k],
+            ))
+        };
+        let target = |t: LoadTarget| match t {
+            LoadTarget::Input => 0,
+            LoadTarget::Weight => 1,
+        };
+        match *ins {
+            Instr::Load {
+                target: t,
+                count,
+                sram_addr,
+                ..
+            }
+            | Instr::Gather {
+                target: t,
+                count,
+                sram_addr,
+                ..
+            } => {
+                let k = target(t);
+                if let Some(b) = self.banks(k, sram_addr, count.into()) {
+                    let what = if matches!(ins, Instr::Gather { .. }) {
+                        "a GATHER writing"
+                    } else {
+                        "a LOAD writing"
+                    };
+                    if self
+                        .computes
+                        .iter()
+                        .any(|c| c[k].is_some_and(|c| meet(c, b)))
+                    {
+                        return conflict(what, "a COMPUTE reading", k, b);
+                    }
+                    self.loads.push((k, b));
+                }
+            }
+            Instr::Compute {
+                len,
+                in_addr,
+                w_addr,
+                ..
+            } => {
+                if !self.overlapped {
+                    self.computes.clear();
+                } else {
+                    // the earlier tiles have finished their preloads, and all but the newest
+                    // their streams
+                    let newest = self.computes.len().saturating_sub(1);
+                    for (i, c) in self.computes.iter_mut().enumerate() {
+                        for (k, r) in c.iter_mut().enumerate() {
+                            if i < newest || self.preloaded == Some(k) {
+                                *r = None;
+                            }
+                        }
+                    }
+                }
+                let (ni, nw, _) = compute_words(arch, len.into());
+                let reads = [self.banks(0, in_addr, ni), self.banks(1, w_addr, nw)];
+                for (k, r) in reads.iter().enumerate() {
+                    if let Some(b) = *r {
+                        if self.loads.iter().any(|&(l, w)| l == k && meet(w, b)) {
+                            return conflict("a COMPUTE reading", "a LOAD or GATHER writing", k, b);
+                        }
+                    }
+                }
+                self.computes.push(reads);
+            }
+            Instr::Sync { mask } => {
+                if mask & unit::DMA != 0 {
+                    self.loads.clear();
                 }
                 if mask & unit::COMPUTE != 0 {
                     self.computes.clear();
@@ -615,5 +769,136 @@ mod tests {
             let [e, s] = run(prog.clone());
             assert_eq!(e.unwrap(), s.unwrap(), "{prog:?}");
         }
+    }
+    /// A LOAD (or GATHER) writing a bank of a single-ported buffer and a COMPUTE reading that bank,
+    /// possibly in flight together, are refused by both engines, naming the instruction, the buffer
+    /// and the banks; a SYNC between them, another bank, or two-ported banks make the program run.
+    /// Run past the static check, the stepped engine catches the same program in the cycle the
+    /// SRAM is read and written (the dynamic rule behind the static one).
+    #[test]
+    fn a_load_and_a_compute_on_one_single_ported_bank_are_refused() {
+        use tessera_arch::SramPorts;
+        let spec = tessera_arch::builtin::arch_spec("ws_4x4").unwrap();
+        let one = spec
+            .clone()
+            .with_operand_ports(SramPorts::OneReadWrite)
+            .validate()
+            .unwrap();
+        let two = spec.validate().unwrap();
+        let bank = one.input().bank_depth();
+        assert_eq!(bank, 256);
+        let compute = |in_addr, w_addr| Instr::Compute {
+            len: 64,
+            in_addr,
+            w_addr,
+            out_addr: 0,
+            accumulate: false,
+        };
+        let load = |target, sram_addr| Instr::Load {
+            target,
+            count: 64,
+            dram_addr: 0,
+            sram_addr,
+        };
+        let sync = |mask| Instr::Sync { mask };
+        let run = |arch: &Arch, instrs: &[Instr]| {
+            [Engine::Event, Engine::Stepped].map(|engine| {
+                simulate(
+                    arch,
+                    &Program {
+                        instrs: instrs.to_vec(),
+                    },
+                    vec![0; 4096],
+                    &SimOptions {
+                        engine,
+                        ..SimOptions::default()
+                    },
+                )
+                .map(|r| r.report.cycles)
+            })
+        };
+        let (li, lw) = (LoadTarget::Input, LoadTarget::Weight);
+        for (prog, what) in [
+            (
+                vec![load(li, 0), compute(0, 0), Instr::Halt],
+                "a COMPUTE reading reaches input buffer banks 0..=0",
+            ),
+            (
+                vec![compute(0, 0), load(li, 32), Instr::Halt],
+                "a LOAD writing reaches input buffer banks 0..=0",
+            ),
+            (
+                vec![compute(0, 0), load(lw, 0), Instr::Halt],
+                "a LOAD writing reaches weight buffer banks 0..=0",
+            ),
+        ] {
+            for r in run(&one, &prog) {
+                let m = r.unwrap_err().message;
+                assert!(m.starts_with("instruction 1 ("), "{m}");
+                assert!(m.contains(what), "{m}");
+                assert!(m.contains("one read-write port"), "{m}");
+            }
+            // two-ported banks keep the rule out (the event engine may still refuse a race on
+            // the same words, which is another matter)
+            check_program(
+                &two,
+                &Program {
+                    instrs: prog.clone(),
+                },
+                4096,
+            )
+            .unwrap();
+        }
+        for prog in [
+            vec![load(li, 0), sync(unit::DMA), compute(0, 0), Instr::Halt],
+            vec![compute(0, 0), sync(unit::COMPUTE), load(li, 0), Instr::Halt],
+            vec![load(li, bank), compute(0, 0), Instr::Halt],
+            vec![
+                compute(0, 0),
+                load(lw, one.weight().bank_depth()),
+                Instr::Halt,
+            ],
+            // a later COMPUTE ends an earlier one without double-buffered weights
+            vec![
+                compute(0, 0),
+                compute(bank, one.weight().bank_depth()),
+                load(li, 0),
+                Instr::Halt,
+            ],
+        ] {
+            let [e, s] = run(&one, &prog);
+            assert_eq!(e.unwrap(), s.unwrap(), "{prog:?}");
+        }
+        // with double-buffered weights COMPUTEs overlap: the earlier one stays in flight
+        let db = tessera_arch::builtin::arch_spec("ws_4x4")
+            .unwrap()
+            .with_weight_double_buffer(true)
+            .with_operand_ports(SramPorts::OneReadWrite)
+            .validate()
+            .unwrap();
+        let prog = [
+            compute(0, 0),
+            compute(bank, db.weight().bank_depth()),
+            load(li, 0),
+            Instr::Halt,
+        ];
+        for r in run(&db, &prog) {
+            assert!(r.unwrap_err().message.contains("input buffer banks 0..=0"));
+        }
+        // the stepped engine, past the static check, sees the SRAM read and written in one cycle
+        let program = Program {
+            instrs: vec![load(li, 0), compute(0, 0), Instr::Halt],
+        };
+        let mut m = Machine::new(&one, vec![0; 4096], false);
+        let e = stepped::run(&mut m, &program, &SimOptions::default()).unwrap_err();
+        assert!(
+            e.message
+                .contains("input buffer's SRAM 0 of bank 0 is read"),
+            "{}",
+            e.message
+        );
+        // and on two-ported banks the same program runs
+        let mut m = Machine::new(&two, vec![0; 4096], false);
+        stepped::run(&mut m, &program, &SimOptions::default()).unwrap();
     }
 }

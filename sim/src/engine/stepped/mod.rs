@@ -14,7 +14,9 @@
 //!    buffer reads and accumulator write;
 //! 2. **commit**: every component's registers take their next values from this cycle's values (the
 //!    read ports' data included); then the SRAM reads sample the memories as they were during the
-//!    cycle; then every write lands.
+//!    cycle; then every write lands. An SRAM of a single-ported buffer (`ports: OneReadWrite`) read
+//!    and written in one cycle is a contract violation the run stops at (docs/TIMING.md,
+//!    "Single-ported banks"; `check_program` refuses such programs before they run).
 //!
 //! No formula of the contract is used: a unit's last busy cycle is the cycle its pipeline produces
 //! its last result (the DMA's last word or acknowledgement, the array's last output row), and the
@@ -400,6 +402,9 @@ impl SteppedSim {
                 acc_b: dma_out.acc_read,
                 ..cu_out.reads
             };
+            if let Some(e) = single_port_clash(arch, &reads, &dma_out.load_writes) {
+                return Err(Diagnostic::new(format!("cycle {t}: {e}")));
+            }
             sample(&mut ports.input, &m.input, reads.input);
             sample(&mut ports.weight, &m.weight, reads.weight);
             sample(&mut ports.acc_a, &m.acc, reads.acc_a);
@@ -473,6 +478,42 @@ impl SteppedSim {
             Ok(CycleOut { halted: None })
         }
     }
+}
+
+/// A single-ported SRAM read and written in one cycle (docs/TIMING.md, "Single-ported banks"): the
+/// compute unit's read of word `r` and a DMA write lane's write of word `w` of one buffer whose
+/// banks have one read-write port, in the same SRAM (bank `a / D`, and with `P` write lanes SRAM
+/// `a mod P` of it). `check_program`'s static rule keeps every program that runs from doing it;
+/// this is its cycle-by-cycle backing, as the RTL's SRAM model flags it.
+fn single_port_clash(
+    arch: &tessera_arch::Arch,
+    reads: &Reads,
+    writes: &[dma::LoadWrite],
+) -> Option<String> {
+    use tessera_arch::isa::LoadTarget;
+    for w in writes {
+        let (buf, read) = match w.target {
+            LoadTarget::Input => (arch.input(), reads.input),
+            LoadTarget::Weight => (arch.weight(), reads.weight),
+        };
+        let Some(r) = read else { continue };
+        if !buf.single_ported() {
+            continue;
+        }
+        let (d, p) = (buf.bank_depth().max(1), arch.write_lanes(buf.kind()).max(1));
+        let sram = |a: u32| (a / d, a % d % p);
+        if sram(r) == sram(w.sram_addr) {
+            let (bank, lane) = sram(r);
+            return Some(format!(
+                "the {} buffer's SRAM {lane} of bank {bank} is read (word {r}) and written (word \
+                 {}) in one cycle, but its banks have one read-write port (docs/TIMING.md, \
+                 \"Single-ported banks\"): the program breaks the contract",
+                buf.kind().name(),
+                w.sram_addr
+            ));
+        }
+    }
+    None
 }
 
 fn count_reads(m: &mut Machine, r: &Reads) {
