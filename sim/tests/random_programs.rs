@@ -53,6 +53,12 @@ fn random_arch(seed: u64) -> Option<Arch> {
     if pick(0, 3) == 0 {
         s = s.with_accumulator_bits(16);
     }
+    // single-ported input and weight banks (docs/TIMING.md, "Single-ported banks") on a generator of
+    // their own, so the draws above stay what they were
+    let mut ports = SplitMix64::new(seed ^ 0x1_0bad);
+    if ports.next_u64().is_multiple_of(3) {
+        s = s.with_operand_ports(tessera_arch::SramPorts::OneReadWrite);
+    }
     let mut lanes = s.clone();
     lanes.dram.words_per_cycle = Some([1, 2, 4][pick(0, 2) as usize]);
     lanes.validate().or_else(|_| s.validate()).ok()
@@ -86,6 +92,7 @@ fn cases() -> u64 {
 #[test]
 fn engines_agree_on_random_programs() {
     let (mut ran, mut raced, mut drawn, mut packed) = (0u64, 0u64, 0u64, 0u64);
+    let (mut clashed, mut single) = (0u64, 0u64);
     let mut kinds = std::collections::BTreeSet::new();
     for seed in 0..cases() {
         let Some(arch) = random_arch(seed) else {
@@ -97,6 +104,12 @@ fn engines_agree_on_random_programs() {
             Ok(r) => r,
             Err(e) if e.to_string().contains("race") => {
                 raced += 1;
+                continue;
+            }
+            // a LOAD into a single-ported bank a COMPUTE may read: the checker refuses it, and
+            // so must the stepped engine, in the cycle of the clash if the check is bypassed
+            Err(e) if e.to_string().contains("one read-write port") => {
+                clashed += 1;
                 continue;
             }
             Err(e) => panic!(
@@ -145,6 +158,7 @@ fn engines_agree_on_random_programs() {
             panic!("{}: stepped vs event traces: {d}", ctx());
         }
         ran += 1;
+        single += u64::from(arch.input().single_ported());
         // back-to-back COMPUTEs (nothing but SYNCs without the compute bits between them) on an
         // array that overlaps tiles: where its tiles meet with no DMA work to space them
         let mut last_compute = false;
@@ -164,8 +178,13 @@ fn engines_agree_on_random_programs() {
         ));
     }
     println!(
-        "{ran} programs ran, {raced} refused as races, of {drawn} drawn; {packed} back-to-back \
-         COMPUTEs on arrays that overlap tiles"
+        "{ran} programs ran ({single} on single-ported banks), {raced} refused as races and \
+         {clashed} for a single-ported bank, of {drawn} drawn; {packed} back-to-back COMPUTEs on \
+         arrays that overlap tiles"
+    );
+    assert!(
+        single >= cases() / 10,
+        "only {single} programs ran on single-ported banks"
     );
     assert!(
         packed >= cases() / 20,
@@ -177,9 +196,9 @@ fn engines_agree_on_random_programs() {
         cases()
     );
     assert!(
-        ran * 10 >= drawn * 8,
-        "only {ran} of {drawn} random programs ran ({raced} races): the generator must make \
-         mostly race-free programs"
+        ran * 10 >= drawn * 7,
+        "only {ran} of {drawn} random programs ran ({raced} races, {clashed} port clashes): the \
+         generator must make mostly valid programs"
     );
     // every dataflow, with and without overlapped tiles
     assert_eq!(kinds.len(), 6, "{kinds:?}");
@@ -248,6 +267,7 @@ fn engines_agree_on_random_programs_in_systems() {
         let ev = match go(Engine::Event) {
             Ok(r) => r,
             Err(e) if e.to_string().contains("race") => continue,
+            Err(e) if e.to_string().contains("one read-write port") => continue,
             Err(e) => panic!("seed {seed}: the event engine refused the system: {e}"),
         };
         let st = go(Engine::Stepped).unwrap_or_else(|e| panic!("seed {seed}: stepped: {e}"));
@@ -280,7 +300,8 @@ fn engines_agree_on_random_programs_in_systems() {
         ran += 1;
     }
     println!("{ran} of {drawn} random systems ran; {waited} DRAM wait cycles in all");
-    assert!(ran * 10 >= drawn * 6, "only {ran} of {drawn} systems ran");
+    // (a system runs only if every one of its programs is free of races and port clashes)
+    assert!(ran * 2 >= drawn, "only {ran} of {drawn} systems ran");
     assert!(ran >= cases() / 40, "only {ran} systems");
     assert!(waited > 0, "no contention was drawn");
 }

@@ -1082,8 +1082,8 @@ fn double_buffered_sums_follow_the_rule_by_hand() {
 
 /// Random programs (`tessera_sim::random_program`: random COMPUTE lengths and addresses, SYNCs of
 /// every mask, LOADs beside COMPUTEs, STOREs of random ranges; not only the lowering's patterns) on
-/// designs the tests above build (so their RTL comes from the build cache): every dataflow, with
-/// and without overlapped tiles, the interconnect options and odd banks. The RTL's cycles, DRAM
+/// designs the tests in this file build (so their RTL comes from the build cache): every dataflow,
+/// with and without overlapped tiles, the interconnect options, odd banks and single-ported banks. The RTL's cycles, DRAM
 /// image and event trace equal the contract's for every program the event engine accepts (it
 /// refuses racy ones; most are not).
 #[test]
@@ -1128,6 +1128,14 @@ fn random_programs_on_the_rtl() {
             Some((Stream::Broadcast, Reduce::Chain)),
             true,
         ),
+        {
+            // single-ported input and weight banks (docs/TIMING.md, "Single-ported banks")
+            let mut s = tessera_arch::builtin::arch_spec("ws_4x4")
+                .unwrap()
+                .with_operand_ports(tessera_arch::SramPorts::OneReadWrite);
+            s.name = "ws_4x4_1rw".into();
+            s.validate().unwrap()
+        },
     ];
     let (mut ran, mut tried) = (0, 0);
     for (i, arch) in designs.iter().enumerate() {
@@ -1140,7 +1148,7 @@ fn random_programs_on_the_rtl() {
             };
             let ok = tessera_sim::simulate(arch, &program, p.dram.clone(), &Default::default());
             if ok.is_err() {
-                continue; // a race the event engine refuses
+                continue; // a race the event engine refuses, or a single-ported bank's clash
             }
             let (cycles, want, trace) = contract_run(arch, &p.program.instrs, &p.dram);
             let words: Vec<u128> = p.program.instrs.iter().map(Instr::encode).collect();
@@ -1171,6 +1179,7 @@ fn random_programs_on_the_rtl() {
         ran * 4 >= tried * 3,
         "only {ran} of {tried} random programs ran"
     );
+}
 
 /// docs/TIMING.md, "Single-ported banks": a LOAD writing input bank 0 while a COMPUTE streams from
 /// it, with no SYNC between them — a program the checker refuses, run on the RTL directly — makes
