@@ -76,8 +76,12 @@ pub mod unit {
     /// Every COMPUTE but the most recently issued has completed (a compute unit that overlaps
     /// tiles: double-buffered weights; elsewhere it always holds).
     pub const PREV_COMPUTE: u8 = 4;
+    /// Every COMPUTE but the most recently issued has read the last word of its streamed
+    /// operand(s) from the buffers (docs/TIMING.md: a compute unit that overlaps tiles; elsewhere
+    /// it always holds). It ends no COMPUTE's accumulator reads or writes.
+    pub const PREV_STREAM: u8 = 8;
     /// Every mask bit.
-    pub const ALL: u8 = DMA | COMPUTE | PREV_COMPUTE;
+    pub const ALL: u8 = DMA | COMPUTE | PREV_COMPUTE | PREV_STREAM;
 }
 
 /// Which buffer a LOAD fills.
@@ -452,6 +456,9 @@ impl fmt::Display for Instr {
                 if mask & unit::PREV_COMPUTE != 0 {
                     units.push("prev_compute");
                 }
+                if mask & unit::PREV_STREAM != 0 {
+                    units.push("prev_stream");
+                }
                 write!(f, "SYNC    {}", units.join(","))
             }
             Instr::Gather {
@@ -753,7 +760,7 @@ mod tests {
                         accumulate,
                     }
                 }),
-            (0u8..8).prop_map(|mask| Instr::Sync { mask }),
+            (0u8..=unit::ALL).prop_map(|mask| Instr::Sync { mask }),
             (
                 any::<bool>(),
                 any::<u16>(),
@@ -815,6 +822,30 @@ mod tests {
         assert!(Instr::decode(0xff).is_err());
         assert!(Instr::decode(1u128 << 127).is_err());
         assert!(Instr::decode(u128::from(op::SYNC) | (0x10 << 8)).is_err());
+    }
+
+    /// The SYNC mask fills its 4-bit field: every mask decodes (bit 3, prev_stream, included)
+    /// and prints its units.
+    #[test]
+    fn every_sync_mask_decodes_and_prints() {
+        assert_eq!(unit::ALL, 0xf);
+        assert_eq!(unit::ALL, (1 << field::FLAGS.1) - 1);
+        for mask in 0..=unit::ALL {
+            let w = u128::from(op::SYNC) | (u128::from(mask) << field::FLAGS.0);
+            assert_eq!(Instr::decode(w).unwrap(), Instr::Sync { mask });
+            assert_eq!(Instr::Sync { mask }.encode(), w);
+        }
+        assert_eq!(
+            Instr::Sync {
+                mask: unit::PREV_STREAM
+            }
+            .to_string(),
+            "SYNC    prev_stream"
+        );
+        assert_eq!(
+            Instr::Sync { mask: unit::ALL }.to_string(),
+            "SYNC    dma,compute,prev_compute,prev_stream"
+        );
     }
 
     #[test]

@@ -24,5 +24,5 @@ pub use mapping::{n_slices, streamed, Keep, LayerTiles, Mapping, MappingSpec, Pi
 pub use nest::{Class, Dim, Loop, Nest, Periodic, Pos};
 pub use objective::Objective;
 pub use problem::{ConvGeometry, Problem};
-pub use schedule::{Schedule, Shape, Step, Summary, SummaryAcc, CONFIGS_PER_INSTANCE};
+pub use schedule::{PrevSync, Schedule, Shape, Step, Summary, SummaryAcc, CONFIGS_PER_INSTANCE};
 pub use space::SpaceBudget;

@@ -9,21 +9,30 @@
 //!
 //! ```text
 //! loads(0); SYNC dma
-//! for each tile j: COMPUTE j; [SYNC prev_compute]; stores(previous output tile); loads(j+1); SYNC dma
+//! for each tile j: COMPUTE j; [SYNC prev_compute | SYNC prev_stream]; stores(previous output tile);
+//!                  loads(j+1); SYNC dma
 //! SYNC compute; stores(last output tile); HALT
 //! ```
 //!
-//! `SYNC prev_compute` is there when the PEs double-buffer their stationary operand and tile j
-//! loaded a slice of a streamed operand (A; B on an input-stationary array; A or B on an
-//! output-stationary one, which streams both and double-buffers its sums) or starts an output
-//! tile ([`crate::Shape::orders_prev`]): COMPUTE j then issues while tile j-1 still streams or
-//! drains, and the SYNC holds what must wait for tile j-1 — the stores of the output tile it ended,
-//! and the reloading of the streamed half it read (j-1 read the other half only when j loaded a new
-//! one). Nothing else needs it: tile j+1's preloaded operand (weights; inputs on an
-//! input-stationary array) goes to the half (or the panel words) tile j-1 preloaded from, and a
-//! tile has finished its preload before the next COMPUTE issues (an output-stationary tile has
-//! finished its stream before the next COMPUTE but one issues, docs/TIMING.md, "double-buffered
-//! sums").
+//! When the PEs double-buffer their stationary operand (or, output-stationary, their sums),
+//! COMPUTE j issues while tile j-1 still streams or drains, and a SYNC after it holds what must
+//! wait for tile j-1 ([`crate::Shape::prev_sync`]):
+//! - `SYNC prev_compute` when tile j starts an output tile: the stores of the output tile j-1
+//!   ended follow, and they read what its drain writes, so they need it done;
+//! - else `SYNC prev_stream` when tile j loaded a slice of a streamed operand (A; B on an
+//!   input-stationary array; A or B on an output-stationary one, which streams both): the loads
+//!   of tile j+1 may rewrite the streamed half tile j-1 read (j-1 read the other half only when j
+//!   loaded a new one), and only tile j-1's stream reads it, so they need only its stream over
+//!   (docs/TIMING.md: the bit passes when tile j-1 has read its last streamed word, a fill and
+//!   drain before it completes).
+//!
+//! Nothing else needs one: tile j+1's preloaded operand (weights; inputs on an input-stationary
+//! array) goes to the half (or the panel words) tile j-1 preloaded from, and a tile has finished
+//! its preload before the next COMPUTE issues (an output-stationary tile has finished its stream
+//! before the next COMPUTE but one issues, docs/TIMING.md, "double-buffered sums"); and
+//! `prev_stream` ends no COMPUTE's accumulator reads, so the accumulator read port rule
+//! (docs/TIMING.md, "Accumulator read port") still sees every STORE ordered by `prev_compute` or
+//! `compute`.
 //!
 //! Each operand alternates between the two halves of its buffer (bank 0 and the rest) at every new
 //! region, and the accumulator at every output tile, so a half is only rewritten after a `SYNC` has
@@ -40,7 +49,7 @@
 //! [`Mapping::check`](crate::Mapping::check). The programs are the same for either kind of port.
 
 use crate::problem::Problem;
-use crate::schedule::{Schedule, Step};
+use crate::schedule::{PrevSync, Schedule, Step};
 use crate::{DramLayout, Mapping};
 use serde::{Deserialize, Serialize};
 use tessera_arch::isa::{unit, Instr, LoadTarget, Program};
@@ -99,9 +108,8 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
         loads: Vec<Instr>,
         compute: Instr,
         stores: Vec<Instr>,
-        /// A `SYNC prev_compute` follows its COMPUTE when COMPUTEs overlap
-        /// ([`crate::Shape::orders_prev`]).
-        orders_prev: bool,
+        /// The SYNC that follows its COMPUTE when COMPUTEs overlap ([`crate::Shape::prev_sync`]).
+        prev_sync: Option<PrevSync>,
     }
     // The program is assembled as the tiles come, one tile behind (see the module docs): nothing
     // but the program itself grows with the layer.
@@ -119,8 +127,8 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
                 None => p.extend(&t.loads),
                 Some(q) => {
                     p.push(q.compute);
-                    if overlapped && q.orders_prev {
-                        p.push(sync(unit::PREV_COMPUTE));
+                    if let Some(s) = q.prev_sync.filter(|_| overlapped) {
+                        p.push(sync(s.mask()));
                     }
                     p.append(&mut pending);
                     p.extend(&t.loads);
@@ -217,7 +225,7 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
                 loads,
                 compute,
                 stores,
-                orders_prev: sh.orders_prev(),
+                prev_sync: sh.prev_sync(),
             })
         })();
         match r {
@@ -233,8 +241,8 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
         // its own stores once the array is done.
         let last = prev.expect("a schedule has at least one tile");
         p.push(last.compute);
-        if overlapped && last.orders_prev {
-            p.push(sync(unit::PREV_COMPUTE));
+        if let Some(s) = last.prev_sync.filter(|_| overlapped) {
+            p.push(sync(s.mask()));
         }
         p.append(&mut pending);
         if !last.stores.is_empty() {
@@ -335,6 +343,86 @@ mod tests {
                 _ => 0,
             }).sum();
             prop_assert!(loaded <= tiles_loaded);
+        }
+    }
+
+    proptest! {
+        /// On arrays that overlap COMPUTEs, the SYNC after each COMPUTE is the one its tile needs
+        /// (docs/TIMING.md): `prev_compute` after a tile that starts an output tile (the previous
+        /// output tile's stores follow), else `prev_stream` after one that loaded a slice of a
+        /// streamed operand (only the previous tile's stream reads the half the next loads may
+        /// rewrite), else none; every kept-operand choice, every dataflow.
+        #[test]
+        fn overlapped_tiles_are_followed_by_the_sync_they_need(
+            m in 1u32..60, k in 1u32..70, n in 1u32..60, pick in 0usize..1000, df in 0usize..3,
+        ) {
+            let arch = builtin::arch_spec(["ws_4x4", "os_4x4", "is_2x3"][df])
+                .unwrap()
+                .with_weight_double_buffer(true)
+                .validate()
+                .unwrap();
+            let g = Gemm::new("g", m, k, n);
+            let cands = Mapping::candidates(&g, &arch);
+            let mp = cands[pick % cands.len()];
+            let l = lower(&Problem::gemm(&g, &arch), &arch, &mp).unwrap();
+            prop_assert!(l.schedule.overlapped);
+            let mut steps = vec![];
+            l.schedule.for_each_step(|st| steps.push(st.shape));
+            let computes: Vec<usize> = (0..l.program.instrs.len())
+                .filter(|&i| matches!(l.program.instrs[i], Instr::Compute { .. }))
+                .collect();
+            prop_assert_eq!(computes.len(), steps.len());
+            for (&i, sh) in computes.iter().zip(&steps) {
+                let want = if sh.new_tile {
+                    Some(unit::PREV_COMPUTE)
+                } else if sh.stream_loaded {
+                    Some(unit::PREV_STREAM)
+                } else {
+                    None
+                };
+                let got = match l.program.instrs[i + 1] {
+                    Instr::Sync { mask } if mask & (unit::PREV_COMPUTE | unit::PREV_STREAM) != 0 => {
+                        Some(mask)
+                    }
+                    _ => None,
+                };
+                prop_assert_eq!(got, want, "COMPUTE at {}: {:?}", i, sh);
+                prop_assert_eq!(sh.prev_sync().map(PrevSync::mask), want);
+            }
+        }
+    }
+
+    /// On every dataflow with overlapped COMPUTEs, a layer of several k-tiles per output tile has
+    /// both SYNCs: `prev_stream` after the k-tiles after the first (they load streamed slices),
+    /// `prev_compute` after each output tile's first.
+    #[test]
+    fn k_tiles_are_followed_by_prev_stream_and_output_tiles_by_prev_compute() {
+        for name in ["ws_4x4", "os_4x4", "is_2x3"] {
+            let arch = builtin::arch_spec(name)
+                .unwrap()
+                .with_weight_double_buffer(true)
+                .validate()
+                .unwrap();
+            let g = Gemm::new("g", 16, 64, 16);
+            let counts = Mapping::candidates(&g, &arch)
+                .iter()
+                .filter(|mp| mp.keep == Keep::Tiles)
+                .map(|mp| {
+                    let l = lower(&Problem::gemm(&g, &arch), &arch, mp).unwrap();
+                    let n = |mask| {
+                        l.program
+                            .instrs
+                            .iter()
+                            .filter(|&&i| i == Instr::Sync { mask })
+                            .count()
+                    };
+                    (n(unit::PREV_STREAM), n(unit::PREV_COMPUTE))
+                })
+                .collect::<Vec<_>>();
+            assert!(
+                counts.iter().any(|&(s, c)| s > 0 && c > 0),
+                "{name}: {counts:?}"
+            );
         }
     }
 

@@ -110,13 +110,59 @@ impl Shape {
         u32::from(self.input_words > 0) + u32::from(self.weight_words > 0)
     }
 
-    /// Whether, on an array that overlaps COMPUTEs, the lowering follows this tile's COMPUTE with a
-    /// `SYNC prev_compute` (mapping/src/lower.rs): it loaded a slice of the streamed operand (the
-    /// next loads may rewrite the half the previous tile streamed from) or it starts an output
-    /// tile (the previous one's stores follow). With one tile of each operand kept, an output
-    /// tile's first tile always loads a streamed slice; with a kept panel of it it may not.
+    /// What must wait for the previous tile when it starts an output tile: the previous output
+    /// tile's stores follow this COMPUTE, and they read what the previous tile's drain writes, so
+    /// they need it done (`SYNC prev_compute`).
+    pub fn waits_prev_compute(&self) -> bool {
+        self.new_tile
+    }
+
+    /// What must wait for the previous tile when it loaded a slice of a streamed operand: the
+    /// next tile's loads may rewrite the half the previous tile streamed from, which only its
+    /// stream reads, so they need its stream over (`SYNC prev_stream`).
+    pub fn waits_prev_stream(&self) -> bool {
+        self.stream_loaded
+    }
+
+    /// The SYNC the lowering puts after this tile's COMPUTE on an array that overlaps COMPUTEs
+    /// (mapping/src/lower.rs), if any: `prev_compute` when the tile starts an output tile (it
+    /// orders the stream reads too), else `prev_stream` when it loaded a slice of a streamed
+    /// operand. With one tile of each operand kept, an output tile's first tile always loads a
+    /// streamed slice; with a kept panel of it it may not.
+    pub fn prev_sync(&self) -> Option<PrevSync> {
+        if self.waits_prev_compute() {
+            Some(PrevSync::Compute)
+        } else if self.waits_prev_stream() {
+            Some(PrevSync::Stream)
+        } else {
+            None
+        }
+    }
+
+    /// Whether, on an array that overlaps COMPUTEs, some SYNC follows this tile's COMPUTE
+    /// ([`Shape::prev_sync`]): what the program's length counts.
     pub fn orders_prev(&self) -> bool {
-        self.stream_loaded || self.new_tile
+        self.prev_sync().is_some()
+    }
+}
+
+/// The SYNC after a COMPUTE on an array that overlaps COMPUTEs ([`Shape::prev_sync`],
+/// docs/TIMING.md, "double-buffered weights" and "double-buffered sums").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PrevSync {
+    /// `SYNC prev_stream`: every COMPUTE but the last has read its streamed words.
+    Stream,
+    /// `SYNC prev_compute`: every COMPUTE but the last has completed.
+    Compute,
+}
+
+impl PrevSync {
+    /// The SYNC's mask ([`tessera_arch::isa::unit`]).
+    pub fn mask(self) -> u8 {
+        match self {
+            PrevSync::Stream => tessera_arch::isa::unit::PREV_STREAM,
+            PrevSync::Compute => tessera_arch::isa::unit::PREV_COMPUTE,
+        }
     }
 }
 
@@ -191,7 +237,8 @@ pub struct Summary {
     pub accumulate_reads: u64,
     /// MAC slots the array spends: R·C per streamed word.
     pub array_macs: u64,
-    /// Tiles a `SYNC prev_compute` follows when COMPUTEs overlap ([`Shape::orders_prev`]).
+    /// Tiles a `SYNC prev_compute` or `SYNC prev_stream` follows when COMPUTEs overlap
+    /// ([`Shape::prev_sync`]).
     pub ordering_tiles: u64,
     /// CONFIG instructions.
     pub configs: u64,
@@ -294,8 +341,9 @@ impl SummaryAcc {
                 .checked_mul(in_word_bytes.into())
                 .ok_or_else(over)?,
         };
-        // with overlapped COMPUTEs, a SYNC prev_compute after each COMPUTE that loaded an input
-        // slice or starts an output tile (mapping/src/lower.rs)
+        // with overlapped COMPUTEs, a SYNC prev_compute after each COMPUTE that starts an output
+        // tile and a SYNC prev_stream after each other that loaded a streamed slice
+        // (mapping/src/lower.rs)
         let syncs = sync_count(double_buffered, s.steps, s.steps_with_stores)
             .checked_add(if overlapped { s.ordering_tiles } else { 0 })
             .ok_or_else(over)?;
@@ -351,9 +399,10 @@ pub struct Schedule {
     /// Whether load, compute and store overlap through ping-pong buffer halves.
     pub double_buffered: bool,
     /// Whether consecutive COMPUTEs overlap in the array too (double-buffered buffers and PE
-    /// weights): the program then orders the previous tile's stores, and the reloading of the input
-    /// half it read, behind it with a `SYNC prev_compute` after each COMPUTE that loaded an input
-    /// slice (docs/TIMING.md, mapping/src/lower.rs).
+    /// weights): the program then orders the previous tile's stores behind it with a `SYNC
+    /// prev_compute` after each COMPUTE that starts an output tile, and the reloading of the
+    /// streamed half it read behind its stream with a `SYNC prev_stream` after each other COMPUTE
+    /// that loaded a streamed slice (docs/TIMING.md, mapping/src/lower.rs).
     pub overlapped: bool,
 }
 

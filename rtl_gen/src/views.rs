@@ -667,6 +667,11 @@ pub(crate) struct CtrlView {
     pub unit_dma: u8,
     pub unit_compute: u8,
     pub unit_prev: u8,
+    pub unit_prev_stream: u8,
+    /// The compute unit overlaps tiles (`array.weight_double_buffer`): SYNC bit 3 (prev_stream)
+    /// waits for its `prev_stream_busy`; elsewhere the bit always passes and the controller does
+    /// not look at it (its text is the one from before the bit).
+    pub overlap: bool,
     pub f_op: Bits,
     /// The flags the controller decodes: [`field::FLAGS`], or with 16-bit addresses the byte
     /// [15:8] (see [`CtrlView::new`]).
@@ -695,7 +700,7 @@ impl CtrlView {
         let ad = Addr::new(a);
         // The flags are bits [11:8]. With 16-bit addresses the controller reads the byte [15:8]
         // as it did before addresses had 20 bits, so that such designs keep their Verilog byte for
-        // byte: every decision tests one bit of bits 8..10 alone (`f_flags[0]`, `f_flags & GATHER`,
+        // byte: every decision tests one bit of bits 8..11 alone (`f_flags[0]`, `f_flags & GATHER`,
         // `f_flags & UNIT_*`), so the byte decodes exactly the [11:8] field whatever bits [15:12]
         // (the address's bits 19..16, which such a design ignores) hold.
         let f_flags = if ad.hi == 0 {
@@ -776,6 +781,8 @@ impl CtrlView {
             unit_dma: unit::DMA,
             unit_compute: unit::COMPUTE,
             unit_prev: unit::PREV_COMPUTE,
+            unit_prev_stream: unit::PREV_STREAM,
+            overlap: a.weight_double_buffered(),
             f_op: Bits::of(field::OP),
             f_flags,
             f_count: Bits::of(field::COUNT),
@@ -1269,6 +1276,9 @@ pub(crate) struct TopView {
     /// S = [`Arch::store_lanes`]: the DRAM port's write beat lanes and the accumulator's store
     /// read lanes (1: the text of the one-word STORE).
     pub st_lanes: u32,
+    /// The compute unit overlaps tiles: its `prev_stream_busy` goes to the controller (SYNC
+    /// prev_stream).
+    pub overlap: bool,
 }
 
 impl TopView {
@@ -1292,6 +1302,7 @@ impl TopView {
             outstanding: a.dram().outstanding_transfers(),
             lanes: a.dram().words_per_cycle(),
             st_lanes: a.store_lanes(),
+            overlap: a.weight_double_buffered(),
         }
     }
 }

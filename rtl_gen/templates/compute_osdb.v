@@ -19,7 +19,10 @@
 //           accumulating, old + new lane-wise, old read during the cycle before), while every
 //           drain register shifts down one row; D_j = s_j + K_j + F + R - 1 is the tile's last cycle.
 // busy: some COMPUTE issued is not done; full: a tile is waiting (no COMPUTE can issue);
-// prev_busy: some COMPUTE but the last issued is not done.
+// prev_busy: some COMPUTE but the last issued is not done;
+// prev_stream_busy: some COMPUTE but the last issued still reads its stream (SYNC prev_stream): the
+// last issued waits (a COMPUTE issues only when none does) and the streaming tile, the one issued
+// before it, has k-steps left to read.
 // trace_done (observability only, combinational): high in a tile's last cycle, D_j.
 module {{ name }}_compute (
     input  wire          clk,
@@ -34,6 +37,7 @@ module {{ name }}_compute (
     output wire          busy,
     output wire          full,
     output wire          prev_busy,
+    output wire          prev_stream_busy,
     // buffer ports
     output wire          w_re,
     output wire [{{ ad.aw - 1 }}:0]   w_raddr,
@@ -95,6 +99,7 @@ module {{ name }}_compute (
     assign busy      = inflight != 2'd0;
     assign full      = wt_valid;
     assign prev_busy = inflight >= 2'd2;
+    assign prev_stream_busy = wt_valid && st_reading;
     assign trace_done = tile_done;
 
     // stream

@@ -13,7 +13,10 @@
 //   write back: row m is written at the end of s+R+C+m (accumulating: old word read at s+R+C+m-1);
 //   done:       in the cycle of the last write, s+R+C+M-1.
 // busy: some COMPUTE issued is not done; full: a tile is waiting (no COMPUTE can issue);
-// prev_busy: some COMPUTE but the last issued is not done.
+// prev_busy: some COMPUTE but the last issued is not done;
+// prev_stream_busy: some COMPUTE but the last issued still reads its stream (SYNC prev_stream): the
+// last issued waits (a COMPUTE issues only when none does) and the streaming tile, the one issued
+// before it, has rows left to read.
 // trace_done (observability only, combinational): high in the cycle of a tile's last write.
 {%- else -%}
 // Weight-stationary compute unit with double-buffered weights and {{ noc_label }}
@@ -31,7 +34,10 @@
 //               read at s+{{ capture }}+m);
 //   done:       in the cycle of the last write, s+(X-R)+M-1.
 // busy: some COMPUTE issued is not done; full: a tile is waiting (no COMPUTE can issue);
-// prev_busy: some COMPUTE but the last issued is not done.
+// prev_busy: some COMPUTE but the last issued is not done;
+// prev_stream_busy: some COMPUTE but the last issued still reads its stream (SYNC prev_stream): the
+// last issued waits (a COMPUTE issues only when none does) and the streaming tile, the one issued
+// before it, has rows left to read.
 // trace_done (observability only, combinational): high in the cycle of a tile's last write.
 {%- endif -%}
 {%- if swapped %}
@@ -53,6 +59,7 @@ module {{ name }}_compute (
     output wire          busy,
     output wire          full,
     output wire          prev_busy,
+    output wire          prev_stream_busy,
     // buffer ports
     output wire          w_re,
     output wire [{{ ad.aw - 1 }}:0]   w_raddr,
@@ -119,6 +126,7 @@ module {{ name }}_compute (
     assign busy      = inflight != 2'd0;
     assign full      = wt_valid;
     assign prev_busy = inflight >= 2'd2;
+    assign prev_stream_busy = wt_valid && st_reading;
     assign trace_done = tile_done;
 
     // preload

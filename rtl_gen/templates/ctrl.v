@@ -12,7 +12,8 @@
 //   CONFIG:       if the DMA unit is not busy, has the DMA write its gather registers at the end of
 //                 this cycle (cfg_we) and takes it;
 //   SYNC:         if no unit in the mask is busy, takes it (mask bit 2: every COMPUTE but the last
-//                 issued done, cmp_prev_busy low);
+//                 issued done, cmp_prev_busy low{% if overlap %}; bit 3: every COMPUTE but the last issued has
+//                 read its streamed words, cmp_prev_stream_busy low{% endif %});
 //   HALT (and every unknown opcode): if no unit is busy, done <= 1 at the end of this cycle.
 // Taking an instruction pops it from the queue and increments pc. With the host of the contract the
 // queue is never empty while instructions remain; if it were, the controller would wait.
@@ -36,6 +37,9 @@ module {{ name }}_ctrl (
     input  wire          cmp_busy,       // some COMPUTE issued is not done
     input  wire          cmp_full,       // the compute unit cannot take a COMPUTE this cycle
     input  wire          cmp_prev_busy,  // some COMPUTE but the last issued is not done
+{%- if overlap %}
+    input  wire          cmp_prev_stream_busy, // some COMPUTE but the last issued still streams
+{%- endif %}
     // issue pulses and the decoded fields of instr
     output wire          dma_start,
     output wire          dma_store,
@@ -63,6 +67,9 @@ module {{ name }}_ctrl (
     localparam [{{ f_flags.top }}:0] UNIT_DMA     = {{ f_flags.top + 1 }}'d{{ unit_dma }};
     localparam [{{ f_flags.top }}:0] UNIT_COMPUTE = {{ f_flags.top + 1 }}'d{{ unit_compute }};
     localparam [{{ f_flags.top }}:0] UNIT_PREV    = {{ f_flags.top + 1 }}'d{{ unit_prev }};
+{%- if overlap %}
+    localparam [{{ f_flags.top }}:0] UNIT_PREV_STREAM = {{ f_flags.top + 1 }}'d{{ unit_prev_stream }};
+{%- endif %}
     localparam [{{ f_flags.top }}:0] GATHER       = {{ f_flags.top + 1 }}'d{{ gather_bit }};
 
     // instruction fields (tessera_arch::isa::field); the DMA decodes the gather and CONFIG fields
@@ -93,7 +100,8 @@ module {{ name }}_ctrl (
     wire is_halt    = opcode == OP_HALT || !(is_load || is_store || is_compute || is_sync || is_config);
     wire sync_wait  = ((f_flags & UNIT_DMA) != {{ f_flags.top + 1 }}'d0 && dma_busy)
                    || ((f_flags & UNIT_COMPUTE) != {{ f_flags.top + 1 }}'d0 && cmp_busy)
-                   || ((f_flags & UNIT_PREV) != {{ f_flags.top + 1 }}'d0 && cmp_prev_busy);
+                   || ((f_flags & UNIT_PREV) != {{ f_flags.top + 1 }}'d0 && cmp_prev_busy){% if overlap %}
+                   || ((f_flags & UNIT_PREV_STREAM) != {{ f_flags.top + 1 }}'d0 && cmp_prev_stream_busy){% endif %};
     wire live       = running && instr_valid;
 
     assign dma_start = live && (is_load || is_store) && !dma_{% if slots %}full{% else %}busy{% endif %};

@@ -124,6 +124,9 @@ module {{ name }}_top (
     wire         cmp_busy;
     wire         cmp_full;
     wire         cmp_prev_busy;
+{%- if overlap %}
+    wire         cmp_prev_stream_busy;
+{%- endif %}
     wire         dma_start;
     wire         dma_store;
     wire         cmp_start;
@@ -163,6 +166,9 @@ module {{ name }}_top (
         .cmp_busy    (cmp_busy),
         .cmp_full    (cmp_full),
         .cmp_prev_busy (cmp_prev_busy),
+{%- if overlap %}
+        .cmp_prev_stream_busy (cmp_prev_stream_busy),
+{%- endif %}
         .dma_start   (dma_start),
         .dma_store   (dma_store),
         .cmp_start   (cmp_start),
@@ -297,6 +303,9 @@ module {{ name }}_top (
         .busy       (cmp_busy),
         .full       (cmp_full),
         .prev_busy  (cmp_prev_busy),
+{%- if overlap %}
+        .prev_stream_busy (cmp_prev_stream_busy),
+{%- endif %}
         .w_re       (in_re),
         .w_raddr    (in_raddr),
         .w_rdata    (in_rdata),
@@ -310,6 +319,9 @@ module {{ name }}_top (
         .busy       (cmp_busy),
         .full       (cmp_full),
         .prev_busy  (cmp_prev_busy),
+{%- if overlap %}
+        .prev_stream_busy (cmp_prev_stream_busy),
+{%- endif %}
         .w_re       (w_re),
         .w_raddr    (w_raddr),
         .w_rdata    (w_rdata),

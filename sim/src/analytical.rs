@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 use tessera_arch::Arch;
 use tessera_core::diag::Result;
 use tessera_core::Cycles;
-use tessera_mapping::{Mapping, Periodic, Problem, Schedule, Shape, Summary};
+use tessera_mapping::{Mapping, Periodic, PrevSync, Problem, Schedule, Shape, Summary};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
@@ -282,10 +282,12 @@ struct Walk<const SLOTS: usize> {
     prev: Option<TileId>,
     pending: Option<TileId>,
     /// Overlapped COMPUTEs (double-buffered weights): the last tile issued, the first cycle a
-    /// COMPUTE may issue (no tile waiting), and the first cycle every tile but the last is done.
+    /// COMPUTE may issue (no tile waiting), the first cycle every tile but the last is done, and
+    /// the first cycle every tile but the last has read its streamed words.
     last_tile: Option<OverlappedTile>,
     accept_at: u64,
     prev_done_at: u64,
+    prev_stream_at: u64,
 }
 
 /// One period of a [`Walk`]: every time moved by `dt`, every total by its increment.
@@ -312,6 +314,7 @@ impl<const SLOTS: usize> Periodic for Walk<SLOTS> {
             && rel(self.req_free, self.t) == rel(b.req_free, b.t)
             && rel(self.accept_at, self.t) == rel(b.accept_at, b.t)
             && rel(self.prev_done_at, self.t) == rel(b.prev_done_at, b.t)
+            && rel(self.prev_stream_at, self.t) == rel(b.prev_stream_at, b.t)
             && tile(self) == tile(b)
             && self.prev == b.prev
             && self.pending == b.pending
@@ -343,9 +346,10 @@ impl<const SLOTS: usize> Periodic for Walk<SLOTS> {
         ) else {
             return false;
         };
-        let (Some(accept_at), Some(prev_done_at), Some(req_free)) = (
+        let (Some(accept_at), Some(prev_done_at), Some(prev_stream_at), Some(req_free)) = (
             add(self.accept_at.max(self.t), p.dt),
             add(self.prev_done_at.max(self.t), p.dt),
+            add(self.prev_stream_at.max(self.t), p.dt),
             add(self.req_free.max(self.t), p.dt),
         ) else {
             return false;
@@ -377,6 +381,7 @@ impl<const SLOTS: usize> Periodic for Walk<SLOTS> {
             return false;
         }
         (self.accept_at, self.prev_done_at, self.last_tile) = (accept_at, prev_done_at, last_tile);
+        self.prev_stream_at = prev_stream_at;
         (self.slots, self.req_free) = (slots, req_free);
         (self.t, self.dma_free, self.cmp_free) = (t, dma_free, cmp_free);
         self.dma_cycles = dc;
@@ -411,6 +416,7 @@ impl<const SLOTS: usize> Walk<SLOTS> {
             last_tile: None,
             accept_at: 0,
             prev_done_at: 0,
+            prev_stream_at: 0,
         }
     }
     /// A LOAD or STORE busy for `busy` cycles from its start, holding the channel for `hold`: it
@@ -455,6 +461,7 @@ impl<const SLOTS: usize> Walk<SLOTS> {
         // (its busy cycles: the union of the tiles' preload..done intervals)
         self.acc.compute(tile.preload, tile.done, len);
         self.prev_done_at = self.cmp_free;
+        self.prev_stream_at = self.last_tile.map_or(0, |p| p.stream_end());
         self.cmp_free = tile.done + 1;
         self.accept_at = tile.stream + 1;
         self.last_tile = Some(tile);
@@ -474,6 +481,20 @@ impl<const SLOTS: usize> Walk<SLOTS> {
     /// SYNC prev_compute: every COMPUTE but the last done.
     fn sync_prev(&mut self) {
         self.t = self.t.max(self.prev_done_at) + 1;
+    }
+    /// SYNC prev_stream: every COMPUTE but the last has read its streamed words (the tile
+    /// before the last, [`OverlappedTile::stream_end`]).
+    fn sync_prev_stream(&mut self) {
+        self.t = self.t.max(self.prev_stream_at) + 1;
+    }
+    /// The SYNC after an overlapped COMPUTE, if any ([`Shape::prev_sync`]).
+    #[inline]
+    fn sync_after_compute(&mut self, s: Option<PrevSync>) {
+        match s {
+            Some(PrevSync::Compute) => self.sync_prev(),
+            Some(PrevSync::Stream) => self.sync_prev_stream(),
+            None => {}
+        }
     }
     /// Cycles of the run (HALT completes at h; the count is h + 1).
     fn halt(&self) -> u64 {
@@ -497,8 +518,8 @@ struct TileCost {
     /// streams.
     compute: u64,
     len: u64,
-    /// A `SYNC prev_compute` follows the COMPUTE when COMPUTEs overlap ([`Shape::orders_prev`]).
-    orders_prev: bool,
+    /// The SYNC that follows the COMPUTE when COMPUTEs overlap ([`Shape::prev_sync`]).
+    prev_sync: Option<PrevSync>,
 }
 
 /// The fields of a [`Shape`] its [`TileCost`] depends on.
@@ -509,7 +530,7 @@ struct TileKey {
     len: u32,
     stores: u32,
     store_words: u32,
-    orders_prev: bool,
+    prev_sync: Option<PrevSync>,
 }
 
 impl TileKey {
@@ -521,7 +542,7 @@ impl TileKey {
             len: sh.len,
             stores: sh.stores,
             store_words: sh.store_words,
-            orders_prev: sh.orders_prev(),
+            prev_sync: sh.prev_sync(),
         }
     }
 }
@@ -638,7 +659,7 @@ impl<'a> TileCosts<'a> {
             store,
             compute: self.contract.compute_busy(arch, k.len.into()),
             len: k.len.into(),
-            orders_prev: k.orders_prev,
+            prev_sync: k.prev_sync,
         }
     }
 }
@@ -712,9 +733,7 @@ fn timeline_with<const PLAIN: bool, const SLOTS: usize>(
     let compute = |w: &mut Walk<SLOTS>, c: &TileCost| {
         if overlapped {
             w.compute_overlapped(&rule, c.len);
-            if c.orders_prev {
-                w.sync_prev();
-            }
+            w.sync_after_compute(c.prev_sync);
         } else {
             w.compute(c.compute, c.len);
         }

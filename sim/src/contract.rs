@@ -303,9 +303,18 @@ impl OverlappedTile {
         }
     }
 
+    /// The first cycle after the tile's stream: it reads its last streamed word (input word on a
+    /// weight-stationary array, weight word on an input-stationary one, both on an
+    /// output-stationary one) during `s + len - 1`, so from `s + len` on it reads neither operand
+    /// buffer again (its preload, if any, ended before `s`). SYNC prev_stream passes from here on
+    /// for this tile (docs/TIMING.md).
+    pub fn stream_end(&self) -> u64 {
+        self.stream + self.len
+    }
+
     /// The cycles the tile reads the input and the weight buffer, first and last.
     pub fn operand_reads(&self, arch: &Arch) -> [(u64, u64); 2] {
-        let streamed = (self.stream, self.stream + self.len - 1);
+        let streamed = (self.stream, self.stream_end() - 1);
         let preloaded = (self.preload, self.preload + u64::from(arch.rows()) - 1);
         match arch.dataflow() {
             Dataflow::OutputStationary => [streamed, streamed],

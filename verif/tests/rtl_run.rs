@@ -1228,3 +1228,297 @@ fn a_single_ported_sram_read_and_written_in_one_cycle_is_a_contract_violation() 
     let design = tessera_rtl_gen::emit(&two).unwrap();
     tessera_verif::run_rtl(&two, &design, &words(&clash), &dram, 100_000, &t).unwrap();
 }
+
+/// The issue lines ("<cycle> ctrl issue pc=<pc> <op>") and "compute done" lines of a trace, each
+/// group in cycle order.
+fn issue_and_done_lines(trace: &[String]) -> Vec<String> {
+    let mut got: Vec<String> = trace
+        .iter()
+        .filter(|l| l.contains("ctrl issue") || l.contains("compute done"))
+        .cloned()
+        .collect();
+    got.sort_by_key(|l| {
+        (
+            l.contains("done"),
+            l.split(' ').next().unwrap().parse::<u64>().unwrap(),
+        )
+    });
+    got
+}
+
+/// Run `prog` on both engines and, with the tools, on the RTL: each must issue (pc, op) at the
+/// cycles `issues`, finish COMPUTEs at `dones`, take `total` cycles and leave `want` in DRAM, and
+/// the three traces must be equal.
+fn check_by_hand(
+    a: &Arch,
+    dram: &[u8],
+    want: &[u8],
+    prog: &[Instr],
+    issues: &[(u64, usize)],
+    dones: &[u64],
+    total: u64,
+) {
+    use tessera_sim::{Engine, SimOptions};
+    let mut by_hand: Vec<String> = issues
+        .iter()
+        .map(|&(t, pc)| format!("{t} ctrl issue pc={pc} {}", prog[pc].mnemonic()))
+        .collect();
+    by_hand.extend(dones.iter().map(|d| format!("{d} compute done")));
+    let mut traces = vec![];
+    for engine in [Engine::Event, Engine::Stepped] {
+        let r = tessera_sim::simulate(
+            a,
+            &tessera_arch::isa::Program {
+                instrs: prog.to_vec(),
+            },
+            dram.to_vec(),
+            &SimOptions {
+                engine,
+                trace: true,
+                ..SimOptions::default()
+            },
+        )
+        .unwrap();
+        let st: Vec<String> = r.trace.unwrap().iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            issue_and_done_lines(&st),
+            by_hand,
+            "{} {engine:?}",
+            a.name()
+        );
+        assert_eq!(r.report.cycles.get(), total, "{} {engine:?}", a.name());
+        assert!(r.dram == want, "{} {engine:?}: DRAM", a.name());
+        traces.push(st);
+    }
+    assert_eq!(traces[0], traces[1], "{}: event vs stepped trace", a.name());
+    let Some(t) = tools(false) else { return };
+    // the RTL against the event engine (DRAM, cycles, trace), then against the lines by hand
+    check_program(a, dram, want, prog);
+    let design = tessera_rtl_gen::emit(a).unwrap();
+    let words: Vec<u128> = prog.iter().map(Instr::encode).collect();
+    let run = tessera_verif::run_rtl_traced(a, &design, &words, dram, 10_000, &t).unwrap();
+    let trace = run.trace.unwrap();
+    assert_eq!(issue_and_done_lines(&trace), by_hand, "{}: RTL", a.name());
+    assert_eq!(run.cycles, total, "{}: RTL cycles", a.name());
+    assert_eq!(trace, traces[0], "{}: RTL vs event trace", a.name());
+}
+
+/// `SYNC prev_stream` passes once the COMPUTE before the last has read its last streamed word,
+/// before `SYNC prev_compute` would (docs/TIMING.md, "double-buffered weights": bit 3 passes in
+/// `t ≥ s_{j-1} + M_{j-1}`, bit 2 in `t ≥ D_{j-1} + 1`), on ws_2x3 with double-buffered weights
+/// (R = 2, C = 3, W = 4, L = 12, X - R = R + C = 5, reach R + C - 1 = 4), timed by hand: both
+/// engines and the RTL issue every instruction in the cycles derived here.
+///
+/// The program (M = 3, K = 2R = 4 in two k-tiles; input word (t, m) = A[m][tR .. tR+R) lies at
+/// DRAM word 3t + m): pc 0 LOAD 4 weight words → w 0..3; 1 LOAD 5 input words (k-tile 0 rows 0..2,
+/// k-tile 1 rows 0..1) → in 0..4; 2 SYNC dma; 3 COMPUTE k-tile 0, M = 3 (in 0, w 0, out 0); 4
+/// COMPUTE k-tile 1 rows 0..1, M = 2 (in 3, w 2, out 0, accumulating); 5 SYNC prev_stream (or
+/// prev_compute); 6 LOAD input word (1, 2) → in 0, the word tile 0 streamed from; 7 SYNC dma; 8
+/// COMPUTE k-tile 1 row 2, M = 1 (in 0, w 2, out 2, accumulating); 9 SYNC dma|compute; 10 STORE
+/// 3; 11 HALT.
+/// - LOAD 0 (4 words of 3 B, k = 0..3) issues at 0, busy 12 + 3 + 1 = 16 (1..16); LOAD 1 issues
+///   at 17, 5 words of 2 B (k_i = i), busy 12 + 4 + 1 = 17 (18..34); SYNC dma passes at 35.
+/// - c_0 = 36: P_0 = 37, s_0 = P_0 + R = 39, D_0 = s_0 + 5 + M_0 - 1 = 46.
+/// - c_1 = 40 (tile 0 waits until s_0): P_1 = max(41, s_0 + 4) = 43, s_1 = max(P_1 + 2,
+///   s_0 + M_0) = max(45, 42) = 45, D_1 = 45 + 5 + 2 - 1 = 51.
+/// - the SYNC is looked at in 41. prev_stream: passes in `t ≥ s_0 + M_0 = 42`, at 42; prev_compute:
+///   in `t ≥ D_0 + 1 = 47`, at 47.
+/// - LOAD 6 issues the cycle after: 43 (prev_compute: 48), 1 word, busy 12 + 0 + 1 = 13 (44..56;
+///   49..61); SYNC dma passes at 57 (62).
+/// - c_2 = 58 (63): P_2 = max(59, s_1 + 4 = 49) = 59 (64), s_2 = max(P_2 + 2, s_1 + M_1 = 47) =
+///   61 (66), D_2 = s_2 + 5 + 1 - 1 = 66 (71).
+/// - SYNC dma|compute passes at D_2 + 1 = 67 (72); STORE issues at 68 (73), 3 words of 12 B
+///   (k_i = 3i + 2), busy 8 + 12 + 2 = 22 (69..90; 74..95); HALT completes at 91 (96): 92 cycles
+///   (97), X - R = 5 fewer with prev_stream.
+#[test]
+fn prev_stream_passes_before_prev_compute_with_double_buffered_weights_by_hand() {
+    let mut s = tessera_arch::builtin::arch_spec("ws_2x3")
+        .unwrap()
+        .with_weight_double_buffer(true);
+    s.name = "ws_2x3_db_ps".into();
+    let a = s.validate().unwrap();
+    let g = Gemm::new(&a, 3, 4, 41);
+    // (mask, [issue cycles of pcs 0, 1, 3, 4, 6, 8, 10], [D_0, D_1, D_2], cycles)
+    let cases = [
+        (
+            unit::PREV_STREAM,
+            [0, 17, 36, 40, 43, 58, 68],
+            [46, 51, 66],
+            92,
+        ),
+        (
+            unit::PREV_COMPUTE,
+            [0, 17, 36, 40, 48, 63, 73],
+            [46, 51, 71],
+            97,
+        ),
+    ];
+    for (mask, at, dones, total) in cases {
+        let prog = vec![
+            Instr::Load {
+                target: LoadTarget::Weight,
+                count: 4,
+                dram_addr: g.b_addr,
+                sram_addr: 0,
+            },
+            Instr::Load {
+                target: LoadTarget::Input,
+                count: 5,
+                dram_addr: g.a_addr,
+                sram_addr: 0,
+            },
+            Instr::Sync { mask: unit::DMA },
+            Instr::Compute {
+                len: 3,
+                in_addr: 0,
+                w_addr: 0,
+                out_addr: 0,
+                accumulate: false,
+            },
+            Instr::Compute {
+                len: 2,
+                in_addr: 3,
+                w_addr: 2,
+                out_addr: 0,
+                accumulate: true,
+            },
+            Instr::Sync { mask },
+            Instr::Load {
+                target: LoadTarget::Input,
+                count: 1,
+                dram_addr: g.a_addr + 5 * 2,
+                sram_addr: 0,
+            },
+            Instr::Sync { mask: unit::DMA },
+            Instr::Compute {
+                len: 1,
+                in_addr: 0,
+                w_addr: 2,
+                out_addr: 2,
+                accumulate: true,
+            },
+            Instr::Sync {
+                mask: unit::DMA | unit::COMPUTE,
+            },
+            Instr::Store {
+                count: 3,
+                dram_addr: g.c_addr,
+                sram_addr: 0,
+            },
+            Instr::Halt,
+        ];
+        let issues: Vec<(u64, usize)> = at.into_iter().zip([0, 1, 3, 4, 6, 8, 10]).collect();
+        check_by_hand(
+            &a,
+            &g.dram,
+            &g.expected_dram(),
+            &prog,
+            &issues,
+            &dones,
+            total,
+        );
+    }
+}
+
+/// `SYNC prev_stream` on os_2x3 with double-buffered sums (R = 2, C = 3, F = R + C - 1 = 4,
+/// W = 4, L = 12), timed by hand from docs/TIMING.md ("double-buffered sums": `s_j = max(c_j + 1,
+/// s_{j-1} + K_{j-1}, D_{j-1} + 1 - K_j)`, `D_j = s_j + K_j + F + R - 1`; bit 3 passes in `t ≥
+/// s_{j-1} + K_{j-1}`, bit 2 in `t ≥ D_{j-1} + 1`, F + R = 6 cycles later): both engines and the
+/// RTL issue every instruction in the cycles derived here.
+///
+/// The program (one 2×3 output tile over K = 5; input word k = column k of A, weight word k = row
+/// k of B): pc 0 LOAD 5 weight words → w 0..4; 1 LOAD 3 input words (k = 0..2) → in 0..2; 2 SYNC
+/// dma; 3 COMPUTE K = 2 (in 0, w 0); 4 COMPUTE K = 1 (in 2, w 2, accumulating); 5 SYNC prev_stream
+/// (or prev_compute); 6 LOAD 2 input words (k = 3, 4) → in 0..1, the words tile 0 streamed from; 7
+/// SYNC dma; 8 COMPUTE K = 2 (in 0, w 3, accumulating); 9 SYNC dma|compute; 10 STORE 2; 11 HALT.
+/// - LOAD 0 (5 words of 3 B: k = 0, 1, 2, 3, 4) issues at 0, busy 12 + 4 + 1 = 17 (1..17); LOAD 1
+///   issues at 18, 3 words of 2 B, busy 12 + 2 + 1 = 15 (19..33); SYNC dma passes at 34.
+/// - c_0 = 35: s_0 = 36, D_0 = 36 + 2 + 4 + 2 - 1 = 43.
+/// - c_1 = 37 (tile 0 waits until s_0): s_1 = max(38, s_0 + K_0 = 38, D_0 + 1 - K_1 = 43) = 43,
+///   D_1 = 43 + 1 + 5 = 49.
+/// - the SYNC is looked at in 38. prev_stream: passes in `t ≥ s_0 + K_0 = 38`, at 38 at once;
+///   prev_compute: in `t ≥ D_0 + 1 = 44`, at 44.
+/// - LOAD 6 issues the cycle after: 39 (prev_compute: 45), 2 words, busy 12 + 1 + 1 = 14
+///   (40..53; 46..59); SYNC dma passes at 54 (60).
+/// - c_2 = 55 (61): s_2 = max(c_2 + 1, s_1 + K_1 = 44, D_1 + 1 - K_2 = 48) = 56 (62), D_2 = s_2 +
+///   2 + 5 = 63 (69).
+/// - SYNC dma|compute passes at 64 (70); STORE issues at 65 (71), 2 words of 12 B (k_i = 3i + 2),
+///   busy 5 + 12 + 2 = 19 (66..84; 72..90); HALT completes at 85 (91): 86 cycles (92), F + R = 6
+///   fewer with prev_stream.
+#[test]
+fn prev_stream_passes_before_prev_compute_with_double_buffered_sums_by_hand() {
+    let mut s = tessera_arch::builtin::arch_spec("os_2x3")
+        .unwrap()
+        .with_weight_double_buffer(true);
+    s.name = "os_2x3_db_ps".into();
+    let a = s.validate().unwrap();
+    let g = OsGemm::new(&a, 5, 43);
+    let cases = [
+        (
+            unit::PREV_STREAM,
+            [0, 18, 35, 37, 39, 55, 65],
+            [43, 49, 63],
+            86,
+        ),
+        (
+            unit::PREV_COMPUTE,
+            [0, 18, 35, 37, 45, 61, 71],
+            [43, 49, 69],
+            92,
+        ),
+    ];
+    for (mask, at, dones, total) in cases {
+        let compute = |len: u16, at: u32, w: u32, accumulate| Instr::Compute {
+            len,
+            in_addr: at,
+            w_addr: w,
+            out_addr: 0,
+            accumulate,
+        };
+        let prog = vec![
+            Instr::Load {
+                target: LoadTarget::Weight,
+                count: 5,
+                dram_addr: g.b_addr,
+                sram_addr: 0,
+            },
+            Instr::Load {
+                target: LoadTarget::Input,
+                count: 3,
+                dram_addr: g.a_addr,
+                sram_addr: 0,
+            },
+            Instr::Sync { mask: unit::DMA },
+            compute(2, 0, 0, false),
+            compute(1, 2, 2, true),
+            Instr::Sync { mask },
+            Instr::Load {
+                target: LoadTarget::Input,
+                count: 2,
+                dram_addr: g.a_addr + 3 * 2,
+                sram_addr: 0,
+            },
+            Instr::Sync { mask: unit::DMA },
+            compute(2, 0, 3, true),
+            Instr::Sync {
+                mask: unit::DMA | unit::COMPUTE,
+            },
+            Instr::Store {
+                count: 2,
+                dram_addr: g.c_addr,
+                sram_addr: 0,
+            },
+            Instr::Halt,
+        ];
+        let issues: Vec<(u64, usize)> = at.into_iter().zip([0, 1, 3, 4, 6, 8, 10]).collect();
+        check_by_hand(
+            &a,
+            &g.dram,
+            &g.expected_dram(),
+            &prog,
+            &issues,
+            &dones,
+            total,
+        );
+    }
+}

@@ -114,6 +114,8 @@ struct OverlapState {
     done_at: u64,
     /// First cycle every tile but the last is done.
     prev_done_at: u64,
+    /// First cycle every tile but the last has read its streamed words (SYNC prev_stream).
+    prev_stream_at: u64,
 }
 
 /// The DRAM channel (docs/TIMING.md, "Systems"): granted to the transfer that has requested
@@ -567,6 +569,7 @@ impl EventSim {
                     let cu = if overlapped {
                         (mask & unit::COMPUTE != 0 && t < ov.done_at)
                             || (mask & unit::PREV_COMPUTE != 0 && t < ov.prev_done_at)
+                            || (mask & unit::PREV_STREAM != 0 && t < ov.prev_stream_at)
                     } else {
                         mask & unit::COMPUTE != 0 && units[Unit::Compute as usize].busy
                     };
@@ -667,11 +670,16 @@ impl EventSim {
                         last_pc: pc,
                         accept_at: tile.stream + 1,
                         prev_done_at: ov.done_at,
+                        prev_stream_at: ov.last.map_or(0, |p| p.stream_end()),
                         done_at: tile.done + 1,
                     };
                     // wake a controller waiting on the compute unit when a condition starts to hold
+                    // (the previous tile's done + 1 was posted at its issue)
                     q.push(tile.stream + 1, Phase::Settle, Event::Free(u));
                     q.push(tile.done + 1, Phase::Settle, Event::Free(u));
+                    if ov.prev_stream_at > t {
+                        q.push(ov.prev_stream_at, Phase::Settle, Event::Free(u));
+                    }
                 } else if u == Unit::Dma {
                     // pending until granted (`grant`): busy from its first busy cycle through a
                     // last one not known yet, which is after every cycle run before the grant

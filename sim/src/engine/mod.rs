@@ -345,7 +345,9 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
 /// accumulating COMPUTE in flight together on a common bank. Checked statically, so both engines
 /// refuse the same programs: an instruction is *possibly in flight* from its issue until a SYNC
 /// that waits for it (bit dma: every LOAD and STORE; bit compute: every COMPUTE; bit prev_compute:
-/// every COMPUTE but the most recently issued), and, without double-buffered weights, a COMPUTE
+/// every COMPUTE but the most recently issued; bit prev_stream ends none: a COMPUTE that has read
+/// its streamed words still reads the accumulator until it completes), and, without
+/// double-buffered weights, a COMPUTE
 /// issues only when the unit is idle, so issuing one ends every earlier one. A STORE that issues
 /// while an accumulating COMPUTE on one of its banks is possibly in flight, or an accumulating
 /// COMPUTE that issues while such a STORE is, is refused. The lowering never does either: a STORE
@@ -423,6 +425,7 @@ impl AccumulatorReadPort {
                 if mask & unit::DMA != 0 {
                     self.stores.clear();
                 }
+                // (prev_stream: only the streams are over, not the accumulator reads)
                 if mask & unit::COMPUTE != 0 {
                     self.computes.clear();
                 } else if mask & unit::PREV_COMPUTE != 0 {
@@ -441,7 +444,8 @@ impl AccumulatorReadPort {
 /// must never have a LOAD or GATHER writing a bank of a single-ported buffer while a COMPUTE may
 /// still read that bank. A LOAD or GATHER may write from its issue until a SYNC on the DMA (as in
 /// [`AccumulatorReadPort`]). A COMPUTE may read from its issue until a SYNC that waits for it (bit
-/// compute; bit prev_compute: every COMPUTE but the newest), and, by the compute unit's own timing,
+/// compute; bits prev_compute and prev_stream: every COMPUTE but the newest — prev_stream ends
+/// their reads, not their accumulator writes), and, by the compute unit's own timing,
 /// until the next COMPUTE issues without double-buffered PEs; with them (COMPUTEs overlap) it reads
 /// its preloaded operand (weight-stationary: weights; input-stationary: inputs) only until the
 /// next COMPUTE issues, and its streamed operands only until the COMPUTE after that issues (the
@@ -575,7 +579,10 @@ impl SinglePortedBanks {
                 }
                 if mask & unit::COMPUTE != 0 {
                     self.computes.clear();
-                } else if mask & unit::PREV_COMPUTE != 0 {
+                } else if mask & (unit::PREV_COMPUTE | unit::PREV_STREAM) != 0 {
+                    // every COMPUTE but the newest has completed, or has read the last word of
+                    // its streamed operands (and its preloaded ones before the next COMPUTE
+                    // issued): none of them reads a buffer any more
                     let keep = self.computes.len().saturating_sub(1);
                     self.computes.drain(..keep);
                 }
@@ -900,5 +907,77 @@ mod tests {
         // and on two-ported banks the same program runs
         let mut m = Machine::new(&two, vec![0; 4096], false);
         stepped::run(&mut m, &program, &SimOptions::default()).unwrap();
+    }
+
+    /// On a unit that overlaps tiles, `SYNC prev_stream` ends no COMPUTE's accumulator reads: a
+    /// STORE behind it, on the bank the COMPUTE before the last accumulates into, is refused by
+    /// both engines, while `SYNC prev_compute` (or a STORE on the other bank) orders it.
+    #[test]
+    fn prev_stream_does_not_order_a_store_behind_an_accumulating_compute() {
+        for name in ["ws_4x4", "os_4x4"] {
+            let arch = tessera_arch::builtin::arch_spec(name)
+                .unwrap()
+                .with_weight_double_buffer(true)
+                .validate()
+                .unwrap();
+            let bank = arch.accumulator().bank_depth();
+            let compute = |out_addr, accumulate| Instr::Compute {
+                len: 4,
+                in_addr: 0,
+                w_addr: 0,
+                out_addr,
+                accumulate,
+            };
+            let store = |sram_addr| Instr::Store {
+                count: 2,
+                dram_addr: 0,
+                sram_addr,
+            };
+            let sync = |mask| Instr::Sync { mask };
+            let run = |instrs: Vec<Instr>| {
+                [Engine::Event, Engine::Stepped].map(|engine| {
+                    simulate(
+                        &arch,
+                        &Program {
+                            instrs: instrs.clone(),
+                        },
+                        vec![0; 4096],
+                        &SimOptions {
+                            engine,
+                            ..SimOptions::default()
+                        },
+                    )
+                    .map(|r| r.report.cycles)
+                })
+            };
+            // COMPUTE 0 accumulates into bank 0, COMPUTE 1 writes bank 1; a STORE of bank 0
+            let prog = |mask| {
+                vec![
+                    compute(0, true),
+                    compute(bank, false),
+                    sync(mask),
+                    store(0),
+                    Instr::Halt,
+                ]
+            };
+            for r in run(prog(unit::PREV_STREAM)) {
+                let m = r.unwrap_err().message;
+                assert!(m.contains("accumulator banks 0..=0"), "{name}: {m}");
+                assert!(m.contains("one read port"), "{name}: {m}");
+            }
+            let [e, s] = run(prog(unit::PREV_COMPUTE));
+            assert_eq!(e.unwrap(), s.unwrap(), "{name}");
+            let [e, s] = run(prog(unit::PREV_STREAM | unit::PREV_COMPUTE));
+            assert_eq!(e.unwrap(), s.unwrap(), "{name}");
+            // prev_stream before a STORE of a bank no COMPUTE accumulates into
+            let [e, s] = run(vec![
+                compute(0, true),
+                compute(bank, false),
+                sync(unit::PREV_STREAM),
+                store(bank + 8),
+                Instr::Halt,
+            ]);
+            assert_eq!(e.unwrap(), s.unwrap(), "{name}");
+        }
     }
 }

@@ -14,7 +14,8 @@
 //   CONFIG:       if the DMA unit is not busy, has the DMA write its gather registers at the end of
 //                 this cycle (cfg_we) and takes it;
 //   SYNC:         if no unit in the mask is busy, takes it (mask bit 2: every COMPUTE but the last
-//                 issued done, cmp_prev_busy low);
+//                 issued done, cmp_prev_busy low; bit 3: every COMPUTE but the last issued has
+//                 read its streamed words, cmp_prev_stream_busy low);
 //   HALT (and every unknown opcode): if no unit is busy, done <= 1 at the end of this cycle.
 // Taking an instruction pops it from the queue and increments pc. With the host of the contract the
 // queue is never empty while instructions remain; if it were, the controller would wait.
@@ -35,6 +36,7 @@ module ws_2x3_db_ctrl (
     input  wire          cmp_busy,       // some COMPUTE issued is not done
     input  wire          cmp_full,       // the compute unit cannot take a COMPUTE this cycle
     input  wire          cmp_prev_busy,  // some COMPUTE but the last issued is not done
+    input  wire          cmp_prev_stream_busy, // some COMPUTE but the last issued still streams
     // issue pulses and the decoded fields of instr
     output wire          dma_start,
     output wire          dma_store,
@@ -62,6 +64,7 @@ module ws_2x3_db_ctrl (
     localparam [7:0] UNIT_DMA     = 8'd1;
     localparam [7:0] UNIT_COMPUTE = 8'd2;
     localparam [7:0] UNIT_PREV    = 8'd4;
+    localparam [7:0] UNIT_PREV_STREAM = 8'd8;
     localparam [7:0] GATHER       = 8'd2;
 
     // instruction fields (tessera_arch::isa::field); the DMA decodes the gather and CONFIG fields
@@ -88,7 +91,8 @@ module ws_2x3_db_ctrl (
     wire is_halt    = opcode == OP_HALT || !(is_load || is_store || is_compute || is_sync || is_config);
     wire sync_wait  = ((f_flags & UNIT_DMA) != 8'd0 && dma_busy)
                    || ((f_flags & UNIT_COMPUTE) != 8'd0 && cmp_busy)
-                   || ((f_flags & UNIT_PREV) != 8'd0 && cmp_prev_busy);
+                   || ((f_flags & UNIT_PREV) != 8'd0 && cmp_prev_busy)
+                   || ((f_flags & UNIT_PREV_STREAM) != 8'd0 && cmp_prev_stream_busy);
     wire live       = running && instr_valid;
 
     assign dma_start = live && (is_load || is_store) && !dma_busy;

@@ -71,6 +71,7 @@ module ws_2x3_db_top (
     wire         cmp_busy;
     wire         cmp_full;
     wire         cmp_prev_busy;
+    wire         cmp_prev_stream_busy;
     wire         dma_start;
     wire         dma_store;
     wire         cmp_start;
@@ -107,6 +108,7 @@ module ws_2x3_db_top (
         .cmp_busy    (cmp_busy),
         .cmp_full    (cmp_full),
         .cmp_prev_busy (cmp_prev_busy),
+        .cmp_prev_stream_busy (cmp_prev_stream_busy),
         .dma_start   (dma_start),
         .dma_store   (dma_store),
         .cmp_start   (cmp_start),
@@ -200,6 +202,7 @@ module ws_2x3_db_top (
         .busy       (cmp_busy),
         .full       (cmp_full),
         .prev_busy  (cmp_prev_busy),
+        .prev_stream_busy (cmp_prev_stream_busy),
         .w_re       (w_re),
         .w_raddr    (w_raddr),
         .w_rdata    (w_rdata),

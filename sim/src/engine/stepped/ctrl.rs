@@ -38,6 +38,8 @@ pub(crate) struct CuState {
     pub idle: bool,
     /// Every COMPUTE but the last issued is done (SYNC prev_compute).
     pub prev_done: bool,
+    /// Every COMPUTE but the last issued has read its streamed words (SYNC prev_stream).
+    pub prev_streamed: bool,
 }
 
 impl CuState {
@@ -47,6 +49,7 @@ impl CuState {
             accepts: !busy,
             idle: !busy,
             prev_done: true,
+            prev_streamed: true,
         }
     }
 }
@@ -96,6 +99,7 @@ impl Controller {
                 if (mask & unit::DMA != 0 && dma_busy)
                     || (mask & unit::COMPUTE != 0 && !cu.idle)
                     || (mask & unit::PREV_COMPUTE != 0 && !cu.prev_done)
+                    || (mask & unit::PREV_STREAM != 0 && !cu.prev_streamed)
                 {
                     Decision::Wait(Wait::Sync)
                 } else {

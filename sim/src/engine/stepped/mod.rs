@@ -116,11 +116,13 @@ impl ComputeUnit {
                 accepts: u.accepts(),
                 idle: u.idle(),
                 prev_done: u.prev_done(),
+                prev_streamed: u.prev_streamed(),
             },
             ComputeUnit::OsDb(u) => ctrl::CuState {
                 accepts: u.accepts(),
                 idle: u.idle(),
                 prev_done: u.prev_done(),
+                prev_streamed: u.prev_streamed(),
             },
         }
     }

@@ -98,6 +98,13 @@ impl OsDbUnit {
         self.tiles.len() <= 1
     }
 
+    /// Every tile but the last issued has read its last pair: when a tile waits it is the last
+    /// issued, and the one before is the streaming tile (the earlier ones streamed before it);
+    /// when none waits, the last issued streams or has streamed.
+    pub fn prev_streamed(&self) -> bool {
+        self.waiting.is_none() || self.stream.as_ref().is_none_or(|(op, k)| *k >= op.len)
+    }
+
     pub fn start(&mut self, op: ComputeOp) {
         self.tiles.push_back(op);
         self.waiting = Some(op);

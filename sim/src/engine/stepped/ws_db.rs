@@ -155,6 +155,13 @@ impl WsDbUnit {
         self.tiles.len() <= 1
     }
 
+    /// Every tile but the last issued has read its last streamed row: when a tile waits it is
+    /// the last issued, and the one before is the streaming tile (the earlier ones streamed
+    /// before it); when none waits, the last issued streams or has streamed.
+    pub fn prev_streamed(&self) -> bool {
+        self.waiting.is_none() || self.stream.as_ref().is_none_or(|(_, op, m)| *m >= op.len)
+    }
+
     pub fn start(&mut self, op: ComputeOp) {
         let seq = self.next_seq;
         self.next_seq = self.next_seq.wrapping_add(1);
