@@ -641,16 +641,24 @@ fn single_ported(name: &str, p: i64) -> Arch {
 
 #[test]
 fn lint_and_synth_single_ported_banks() {
-    for (name, p) in [("ws_2x3", 1), ("os_2x3", 2), ("is_2x3", 1), ("ws_4x4", 4)] {
+    // every design linted; synthesis (the slow part) of one design per SRAM form: one word per
+    // bank (ws_2x3) and P word-interleaved SRAMs per bank (os_2x3, P = 2) — the one-port SRAM is a
+    // black box and its address multiplexer the same text in every design
+    for (name, p, synthesise) in [
+        ("ws_2x3", 1, true),
+        ("os_2x3", 2, true),
+        ("is_2x3", 1, false),
+        ("ws_4x4", 4, false),
+    ] {
         let a = single_ported(name, p);
         lint(&a);
-        synth(&a);
+        if synthesise {
+            synth(&a);
+        }
     }
     // one buffer single-ported, three banks of non-power-of-two depth
     let mut s = odd().spec().clone();
     s.name = "odd_1rw".into();
     s.buffers.weight.ports = tessera_arch::SramPorts::OneReadWrite;
-    let a = s.validate().unwrap();
-    lint(&a);
-    synth(&a);
+    lint(&s.validate().unwrap());
 }

@@ -1335,7 +1335,8 @@ fn prev_stream_passes_before_prev_compute_with_double_buffered_weights_by_hand()
     let mut s = tessera_arch::builtin::arch_spec("ws_2x3")
         .unwrap()
         .with_weight_double_buffer(true);
-    s.name = "ws_2x3_db_ps".into();
+    // the design of the hand-timed interconnect cases' "sc" (same spec): one build for both
+    s.name = "ws_2x3_db_sc".into();
     let a = s.validate().unwrap();
     let g = Gemm::new(&a, 3, 4, 41);
     // (mask, [issue cycles of pcs 0, 1, 3, 4, 6, 8, 10], [D_0, D_1, D_2], cycles)
@@ -1450,7 +1451,8 @@ fn prev_stream_passes_before_prev_compute_with_double_buffered_sums_by_hand() {
     let mut s = tessera_arch::builtin::arch_spec("os_2x3")
         .unwrap()
         .with_weight_double_buffer(true);
-    s.name = "os_2x3_db_ps".into();
+    // the design of the hand-timed double-buffered sums' systolic case (same spec): one build
+    s.name = "os_2x3_dbs".into();
     let a = s.validate().unwrap();
     let g = OsGemm::new(&a, 5, 43);
     let cases = [
