@@ -235,13 +235,9 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
     };
     let fits = |a: u64, n: u64, depth: u64| a + n <= depth;
     let mut halted = false;
-    let mut ports = AccumulatorReadPort::new(arch);
-    let mut single = SinglePortedBanks::new(arch);
+    let mut ports = SharedPorts::new(arch);
     for (i, ins) in program.instrs.iter().enumerate() {
         if let Some(m) = ports.issue(arch, ins) {
-            return err(i, m);
-        }
-        if let Some(m) = single.issue(arch, ins) {
             return err(i, m);
         }
         match *ins {
@@ -340,251 +336,208 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
     Ok(())
 }
 
-/// The accumulator banks' one read port, shared by the compute unit's accumulate reads and the
-/// DMA's STORE reads (docs/TIMING.md, "Accumulator read port"): a program must never have a STORE and an
-/// accumulating COMPUTE in flight together on a common bank. Checked statically, so both engines
-/// refuse the same programs: an instruction is *possibly in flight* from its issue until a SYNC
-/// that waits for it (bit dma: every LOAD and STORE; bit compute: every COMPUTE; bit prev_compute:
-/// every COMPUTE but the most recently issued; bit prev_stream ends none: a COMPUTE that has read
-/// its streamed words still reads the accumulator until it completes), and, without
-/// double-buffered weights, a COMPUTE
-/// issues only when the unit is idle, so issuing one ends every earlier one. A STORE that issues
-/// while an accumulating COMPUTE on one of its banks is possibly in flight, or an accumulating
-/// COMPUTE that issues while such a STORE is, is refused. The lowering never does either: a STORE
-/// reads the accumulator half the COMPUTEs of the next output tile do not touch, and it is ordered
-/// behind the last COMPUTE of its own tile (mapping/src/lower.rs).
-struct AccumulatorReadPort {
-    bank_depth: u64,
-    /// Without double-buffered weights, a COMPUTE issues only into an idle unit.
+/// The buffer ports the compute unit shares with the DMA, checked statically so that both engines
+/// refuse the same programs (docs/TIMING.md, "Accumulator read port" and "Single-ported banks"):
+///
+/// - the accumulator banks' one read port, shared by the compute unit's accumulate reads and the
+///   DMA's STORE reads: a STORE and an accumulating COMPUTE must never be in flight together on a
+///   common bank;
+/// - the one read-write port of a single-ported input or weight buffer's banks (`ports:
+///   OneReadWrite`): a LOAD or GATHER writing a bank must never be in flight together with a
+///   COMPUTE that may still read it.
+///
+/// A DMA transfer is *possibly in flight* from its issue until a SYNC with bit dma. A COMPUTE may
+/// reach the buffers from its issue until a SYNC that waits for it (bit compute: every COMPUTE; bit
+/// prev_compute: every COMPUTE but the most recently issued; bit prev_stream: the same, for its
+/// reads of the input and weight buffers only — a COMPUTE that has read its streamed words still
+/// reads the accumulator until it completes), and by the compute unit's own timing: without
+/// double-buffered PEs a COMPUTE issues only into an idle unit, so issuing one ends every earlier
+/// one; with them (COMPUTEs overlap) a COMPUTE reads its preloaded operand (weight-stationary:
+/// weights; input-stationary: inputs) only until the next COMPUTE issues, and its streamed operands
+/// only until the COMPUTE after that issues (the controller issues a COMPUTE only once the tile
+/// before it has begun to stream, which is after that tile's preload and after the stream of the
+/// tile before it: docs/TIMING.md, "double-buffered weights" and "double-buffered sums"). An
+/// instruction that issues while one of the other unit possibly in flight reaches a common bank
+/// through a shared port is refused, naming the buffer and the banks. The lowering never does
+/// that: a STORE reads the accumulator half the COMPUTEs of the next output tile do not touch and
+/// is ordered behind the last COMPUTE of its own tile, the DMA writes the half of a buffer the
+/// running COMPUTEs do not read, and with one bank every tile runs alone (mapping/src/lower.rs).
+struct SharedPorts {
+    /// Words per bank of each buffer whose port is shared ([`SharedPorts::INPUT`],
+    /// [`SharedPorts::WEIGHT`] when single-ported, [`SharedPorts::ACCUMULATOR`] always).
+    bank_depth: [Option<u64>; 3],
     overlapped: bool,
-    /// COMPUTEs possibly in flight, oldest first: the accumulator banks each reads, if it
-    /// accumulates.
-    computes: Vec<Option<(u64, u64)>>,
-    /// STOREs possibly in flight: the banks each reads.
-    stores: Vec<(u64, u64)>,
-}
-
-impl AccumulatorReadPort {
-    fn new(arch: &Arch) -> Self {
-        AccumulatorReadPort {
-            bank_depth: u64::from(arch.accumulator().bank_depth().max(1)),
-            overlapped: arch.weight_double_buffered(),
-            computes: vec![],
-            stores: vec![],
-        }
-    }
-
-    /// The first and last bank of `n ≥ 1` words from `addr`.
-    fn banks(&self, addr: u32, n: u64) -> (u64, u64) {
-        let a = u64::from(addr);
-        (a / self.bank_depth, (a + n.max(1) - 1) / self.bank_depth)
-    }
-
-    /// Take `ins` at its issue; the conflict it makes, if any.
-    fn issue(&mut self, arch: &Arch, ins: &Instr) -> Option<String> {
-        let meet = |x: (u64, u64), y: (u64, u64)| x.0 <= y.1 && y.0 <= x.1;
-        let conflict = |what: &str, other: &str, banks: (u64, u64)| {
-            Some(format!(
-                "{what} reaches accumulator banks {}..={} while {other} on one of them may still \
-                 be in flight: the accumulator banks have one read port (docs/TIMING.md, \
-                 \"Accumulator read port\"); put a SYNC between them",
-                banks.0, banks.1,
-            ))
-        };
-        match *ins {
-            Instr::Store {
-                count, sram_addr, ..
-            } => {
-                let b = self.banks(sram_addr, count.into());
-                if self.computes.iter().flatten().any(|&c| meet(c, b)) {
-                    return conflict("STORE", "an accumulating COMPUTE", b);
-                }
-                self.stores.push(b);
-            }
-            Instr::Compute {
-                len,
-                out_addr,
-                accumulate,
-                ..
-            } => {
-                if !self.overlapped {
-                    self.computes.clear();
-                }
-                let reads = accumulate.then(|| {
-                    let (_, _, out) = compute_words(arch, len.into());
-                    self.banks(out_addr, out)
-                });
-                if let Some(b) = reads {
-                    if self.stores.iter().any(|&s| meet(s, b)) {
-                        return conflict("an accumulating COMPUTE", "a STORE", b);
-                    }
-                }
-                self.computes.push(reads);
-            }
-            Instr::Sync { mask } => {
-                if mask & unit::DMA != 0 {
-                    self.stores.clear();
-                }
-                // (prev_stream: only the streams are over, not the accumulator reads)
-                if mask & unit::COMPUTE != 0 {
-                    self.computes.clear();
-                } else if mask & unit::PREV_COMPUTE != 0 {
-                    let keep = self.computes.len().saturating_sub(1);
-                    self.computes.drain(..keep);
-                }
-            }
-            _ => {}
-        }
-        None
-    }
-}
-
-/// The single-ported banks of the input and weight buffers (docs/TIMING.md, "Single-ported
-/// banks"): an SRAM with one read-write port reads or writes in a cycle, never both, so a program
-/// must never have a LOAD or GATHER writing a bank of a single-ported buffer while a COMPUTE may
-/// still read that bank. A LOAD or GATHER may write from its issue until a SYNC on the DMA (as in
-/// [`AccumulatorReadPort`]). A COMPUTE may read from its issue until a SYNC that waits for it (bit
-/// compute; bits prev_compute and prev_stream: every COMPUTE but the newest — prev_stream ends
-/// their reads, not their accumulator writes), and, by the compute unit's own timing,
-/// until the next COMPUTE issues without double-buffered PEs; with them (COMPUTEs overlap) it reads
-/// its preloaded operand (weight-stationary: weights; input-stationary: inputs) only until the
-/// next COMPUTE issues, and its streamed operands only until the COMPUTE after that issues (the
-/// controller issues a COMPUTE only once the tile before it has begun to stream, which is after
-/// that tile's preload and after the stream of the tile before it: docs/TIMING.md, "double-buffered
-/// weights" and "double-buffered sums"). A LOAD or GATHER that issues while a COMPUTE may read one
-/// of its banks, or a COMPUTE that issues while such a LOAD or GATHER may write, is refused,
-/// naming the buffer and the banks. The lowering never does either: its halves keep the DMA's
-/// writes and the array's reads in different banks, and with one bank every tile's loads are
-/// SYNCed before its COMPUTE and its COMPUTE before the next tile's loads (mapping/src/lower.rs).
-struct SinglePortedBanks {
-    /// Words per bank of the input and the weight buffer, if that buffer is single-ported.
-    bank_depth: [Option<u64>; 2],
-    overlapped: bool,
-    /// Which of the input (0) and weight (1) buffers the compute unit preloads from, if any.
+    /// The buffer the compute unit preloads from, if any.
     preloaded: Option<usize>,
-    /// COMPUTEs possibly in flight, oldest first: the banks each may still read of the input and
-    /// the weight buffer (single-ported ones only).
-    computes: Vec<[Option<(u64, u64)>; 2]>,
-    /// LOADs and GATHERs possibly in flight: the buffer (0 input, 1 weight) and the banks each
-    /// writes (single-ported buffers only).
-    loads: Vec<(usize, (u64, u64))>,
+    /// COMPUTEs possibly in flight, oldest first: the banks of each buffer each may still reach
+    /// through a shared port (the accumulator's only if it accumulates).
+    computes: Vec<[Option<(u64, u64)>; 3]>,
+    /// DMA transfers possibly in flight that reach a shared port: the buffer and the banks.
+    transfers: Vec<(usize, (u64, u64))>,
 }
 
-impl SinglePortedBanks {
+impl SharedPorts {
+    const INPUT: usize = 0;
+    const WEIGHT: usize = 1;
+    const ACCUMULATOR: usize = 2;
+
     fn new(arch: &Arch) -> Self {
-        let depth = |b: &tessera_arch::spec::Buffer| {
+        let single = |b: &tessera_arch::spec::Buffer| {
             b.single_ported().then(|| u64::from(b.bank_depth().max(1)))
         };
-        SinglePortedBanks {
-            bank_depth: [depth(arch.input()), depth(arch.weight())],
+        SharedPorts {
+            bank_depth: [
+                single(arch.input()),
+                single(arch.weight()),
+                Some(u64::from(arch.accumulator().bank_depth().max(1))),
+            ],
             overlapped: arch.weight_double_buffered(),
             preloaded: match arch.dataflow() {
-                Dataflow::WeightStationary => Some(1),
-                Dataflow::InputStationary => Some(0),
+                Dataflow::WeightStationary => Some(Self::WEIGHT),
+                Dataflow::InputStationary => Some(Self::INPUT),
                 Dataflow::OutputStationary => None,
             },
             computes: vec![],
-            loads: vec![],
+            transfers: vec![],
         }
     }
 
-    /// The first and last bank of `n ≥ 1` words from `addr` of buffer `k`, if it is single-ported.
+    /// The first and last bank of `n ≥ 1` words from `addr` of buffer `k`, if its port is shared.
     fn banks(&self, k: usize, addr: u32, n: u64) -> Option<(u64, u64)> {
         let d = self.bank_depth[k]?;
         let a = u64::from(addr);
         Some((a / d, (a + n.max(1) - 1) / d))
     }
 
+    /// Why `what` may not issue while `other` may reach buffer `k`'s `banks`.
+    fn conflict(what: &str, other: &str, k: usize, banks: (u64, u64)) -> String {
+        if k == Self::ACCUMULATOR {
+            format!(
+                "{what} reaches accumulator banks {}..={} while {other} on one of them may still \
+                 be in flight: the accumulator banks have one read port (docs/TIMING.md, \
+                 \"Accumulator read port\"); put a SYNC between them",
+                banks.0, banks.1,
+            )
+        } else {
+            let name = if k == Self::INPUT { "input" } else { "weight" };
+            format!(
+                "{what} reaches {name} buffer banks {}..={} while {other} on one of them may still \
+                 be in flight: the {name} buffer's banks have one read-write port (ports: \
+                 OneReadWrite; docs/TIMING.md, \"Single-ported banks\"), a read or a write per \
+                 cycle; put a SYNC between them",
+                banks.0, banks.1,
+            )
+        }
+    }
+
     /// Take `ins` at its issue; the conflict it makes, if any.
     fn issue(&mut self, arch: &Arch, ins: &Instr) -> Option<String> {
-        const NAME: [&str; 2] = ["input", "weight"];
         let meet = |x: (u64, u64), y: (u64, u64)| x.0 <= y.1 && y.0 <= x.1;
-        let conflict = |what: &str, other: &str, k: usize, banks: (u64, u64)| {
-            Some(format!(
-                "{what} reaches {} buffer banks {}..={} while {other} on one of them may still be \
-                 in flight: the {} buffer's banks have one read-write port (ports: OneReadWrite; \
-                 docs/TIMING.md, \"Single-ported banks\"), a read or a write per cycle; put a SYNC \
-                 between them",
-                NAME[k], banks.0, banks.1, NAME[k],
-            ))
-        };
-        let target = |t: LoadTarget| match t {
-            LoadTarget::Input => 0,
-            LoadTarget::Weight => 1,
-        };
-        match *ins {
+        // a DMA transfer: the buffer it reaches, the words, and what it is called
+        let transfer = match *ins {
             Instr::Load {
-                target: t,
+                target,
                 count,
                 sram_addr,
                 ..
-            }
-            | Instr::Gather {
-                target: t,
+            } => Some((target, count, sram_addr, "a LOAD writing")),
+            Instr::Gather {
+                target,
                 count,
                 sram_addr,
                 ..
-            } => {
-                let k = target(t);
-                if let Some(b) = self.banks(k, sram_addr, count.into()) {
-                    let what = if matches!(ins, Instr::Gather { .. }) {
-                        "a GATHER writing"
-                    } else {
-                        "a LOAD writing"
-                    };
-                    if self
-                        .computes
-                        .iter()
-                        .any(|c| c[k].is_some_and(|c| meet(c, b)))
-                    {
-                        return conflict(what, "a COMPUTE reading", k, b);
-                    }
-                    self.loads.push((k, b));
+            } => Some((target, count, sram_addr, "a GATHER writing")),
+            _ => None,
+        }
+        .map(|(t, count, addr, what)| {
+            let k = match t {
+                LoadTarget::Input => Self::INPUT,
+                LoadTarget::Weight => Self::WEIGHT,
+            };
+            (k, count, addr, what, "a COMPUTE reading")
+        })
+        .or(match *ins {
+            Instr::Store {
+                count, sram_addr, ..
+            } => Some((
+                Self::ACCUMULATOR,
+                count,
+                sram_addr,
+                "STORE",
+                "an accumulating COMPUTE",
+            )),
+            _ => None,
+        });
+        if let Some((k, count, addr, what, other)) = transfer {
+            if let Some(b) = self.banks(k, addr, count.into()) {
+                if self
+                    .computes
+                    .iter()
+                    .any(|c| c[k].is_some_and(|c| meet(c, b)))
+                {
+                    return Some(Self::conflict(what, other, k, b));
                 }
+                self.transfers.push((k, b));
             }
+            return None;
+        }
+        match *ins {
             Instr::Compute {
                 len,
                 in_addr,
                 w_addr,
-                ..
+                out_addr,
+                accumulate,
             } => {
                 if !self.overlapped {
                     self.computes.clear();
                 } else {
                     // the earlier tiles have finished their preloads, and all but the newest
-                    // their streams
+                    // their streams (their accumulator reads last until they complete)
                     let newest = self.computes.len().saturating_sub(1);
                     for (i, c) in self.computes.iter_mut().enumerate() {
-                        for (k, r) in c.iter_mut().enumerate() {
+                        for k in [Self::INPUT, Self::WEIGHT] {
                             if i < newest || self.preloaded == Some(k) {
-                                *r = None;
+                                c[k] = None;
                             }
                         }
                     }
                 }
-                let (ni, nw, _) = compute_words(arch, len.into());
-                let reads = [self.banks(0, in_addr, ni), self.banks(1, w_addr, nw)];
-                for (k, r) in reads.iter().enumerate() {
-                    if let Some(b) = *r {
-                        if self.loads.iter().any(|&(l, w)| l == k && meet(w, b)) {
-                            return conflict("a COMPUTE reading", "a LOAD or GATHER writing", k, b);
-                        }
+                let (ni, nw, out) = compute_words(arch, len.into());
+                let reach = [
+                    self.banks(Self::INPUT, in_addr, ni),
+                    self.banks(Self::WEIGHT, w_addr, nw),
+                    if accumulate {
+                        self.banks(Self::ACCUMULATOR, out_addr, out)
+                    } else {
+                        None
+                    },
+                ];
+                for k in [Self::ACCUMULATOR, Self::INPUT, Self::WEIGHT] {
+                    let Some(b) = reach[k] else { continue };
+                    if self.transfers.iter().any(|&(l, t)| l == k && meet(t, b)) {
+                        return Some(if k == Self::ACCUMULATOR {
+                            Self::conflict("an accumulating COMPUTE", "a STORE", k, b)
+                        } else {
+                            Self::conflict("a COMPUTE reading", "a LOAD or GATHER writing", k, b)
+                        });
                     }
                 }
-                self.computes.push(reads);
+                self.computes.push(reach);
             }
             Instr::Sync { mask } => {
                 if mask & unit::DMA != 0 {
-                    self.loads.clear();
+                    self.transfers.clear();
                 }
+                let older = self.computes.len().saturating_sub(1);
                 if mask & unit::COMPUTE != 0 {
                     self.computes.clear();
-                } else if mask & (unit::PREV_COMPUTE | unit::PREV_STREAM) != 0 {
-                    // every COMPUTE but the newest has completed, or has read the last word of
-                    // its streamed operands (and its preloaded ones before the next COMPUTE
-                    // issued): none of them reads a buffer any more
-                    let keep = self.computes.len().saturating_sub(1);
-                    self.computes.drain(..keep);
+                } else if mask & unit::PREV_COMPUTE != 0 {
+                    self.computes.drain(..older);
+                } else if mask & unit::PREV_STREAM != 0 {
+                    for c in &mut self.computes[..older] {
+                        (c[Self::INPUT], c[Self::WEIGHT]) = (None, None);
+                    }
                 }
             }
             _ => {}
