@@ -769,7 +769,6 @@ fn testbench_rejects_more_transfers_than_slots_and_interleaved_streams() {
 #[test]
 fn overlapped_tiles_with_every_interconnect_follow_the_rule_by_hand() {
     use tessera_arch::{Noc, Reduce, Stream};
-    use tessera_sim::{Engine, SimOptions};
     let Some(t) = tools(false) else { return };
     // (stream, reduce, tag, [c_j], [D_j], cycles)
     let cases = [
@@ -892,26 +891,9 @@ fn overlapped_tiles_with_every_interconnect_follow_the_rule_by_hand() {
         });
         assert_eq!(got, by_hand, "{}: RTL", a.name());
         assert_eq!(run.cycles, total, "{}: RTL cycles", a.name());
-        // both engines
-        for engine in [Engine::Event, Engine::Stepped] {
-            let r = tessera_sim::simulate(
-                &a,
-                &tessera_arch::isa::Program {
-                    instrs: prog.clone(),
-                },
-                g.dram.clone(),
-                &SimOptions {
-                    engine,
-                    trace: true,
-                    ..SimOptions::default()
-                },
-            )
-            .unwrap();
-            let st: Vec<String> = r.trace.unwrap().iter().map(|e| e.to_string()).collect();
-            assert_eq!(st, trace, "{} {engine:?}: trace", a.name());
-            assert_eq!(r.report.cycles.get(), total, "{} {engine:?}", a.name());
-            assert!(r.dram == g.expected_dram(), "{} {engine:?}: DRAM", a.name());
-        }
+        // both engines: the RTL's trace
+        let engines = engines_by_hand(&a, &g.dram, &g.expected_dram(), &prog, total);
+        assert_eq!(engines, trace, "{}: engines vs RTL trace", a.name());
         println!("{}: COMPUTE done at {dones:?}, {total} cycles", a.name());
     }
 }
@@ -944,7 +926,6 @@ fn overlapped_tiles_with_every_interconnect_follow_the_rule_by_hand() {
 #[test]
 fn double_buffered_sums_follow_the_rule_by_hand() {
     use tessera_arch::{Noc, Reduce, Stream};
-    use tessera_sim::{Engine, SimOptions};
     let Some(t) = tools(false) else { return };
     // (stream, tag, [c_j], [D_j], cycles, [D_j] and cycles without the option)
     let cases = [
@@ -1056,25 +1037,8 @@ fn double_buffered_sums_follow_the_rule_by_hand() {
             ];
             assert_eq!(got, by_hand, "{}: RTL", a.name());
             assert_eq!(run.cycles, total, "{}: RTL cycles", a.name());
-            for engine in [Engine::Event, Engine::Stepped] {
-                let r = tessera_sim::simulate(
-                    &a,
-                    &tessera_arch::isa::Program {
-                        instrs: prog.clone(),
-                    },
-                    g.dram.clone(),
-                    &SimOptions {
-                        engine,
-                        trace: true,
-                        ..SimOptions::default()
-                    },
-                )
-                .unwrap();
-                let st: Vec<String> = r.trace.unwrap().iter().map(|e| e.to_string()).collect();
-                assert_eq!(st, trace, "{} {engine:?}: trace", a.name());
-                assert_eq!(r.report.cycles.get(), total, "{} {engine:?}", a.name());
-                assert!(r.dram == want, "{} {engine:?}: DRAM", a.name());
-            }
+            let engines = engines_by_hand(&a, &g.dram, &want, &prog, total);
+            assert_eq!(engines, trace, "{}: engines vs RTL trace", a.name());
             println!("{}: COMPUTE done at {dones:?}, {total} cycles", a.name());
         }
     }
@@ -1246,26 +1210,11 @@ fn issue_and_done_lines(trace: &[String]) -> Vec<String> {
     got
 }
 
-/// Run `prog` on both engines and, with the tools, on the RTL: each must issue (pc, op) at the
-/// cycles `issues`, finish COMPUTEs at `dones`, take `total` cycles and leave `want` in DRAM, and
-/// the three traces must be equal.
-fn check_by_hand(
-    a: &Arch,
-    dram: &[u8],
-    want: &[u8],
-    prog: &[Instr],
-    issues: &[(u64, usize)],
-    dones: &[u64],
-    total: u64,
-) {
+/// `prog` on both engines with their traces: each takes `total` cycles and leaves `want` in DRAM,
+/// and the two traces are equal; the trace (for the hand-timed tests' RTL comparisons).
+fn engines_by_hand(a: &Arch, dram: &[u8], want: &[u8], prog: &[Instr], total: u64) -> Vec<String> {
     use tessera_sim::{Engine, SimOptions};
-    let mut by_hand: Vec<String> = issues
-        .iter()
-        .map(|&(t, pc)| format!("{t} ctrl issue pc={pc} {}", prog[pc].mnemonic()))
-        .collect();
-    by_hand.extend(dones.iter().map(|d| format!("{d} compute done")));
-    let mut traces = vec![];
-    for engine in [Engine::Event, Engine::Stepped] {
+    let traces = [Engine::Event, Engine::Stepped].map(|engine| {
         let r = tessera_sim::simulate(
             a,
             &tessera_arch::isa::Program {
@@ -1279,18 +1228,43 @@ fn check_by_hand(
             },
         )
         .unwrap();
-        let st: Vec<String> = r.trace.unwrap().iter().map(|e| e.to_string()).collect();
-        assert_eq!(
-            issue_and_done_lines(&st),
-            by_hand,
-            "{} {engine:?}",
-            a.name()
-        );
         assert_eq!(r.report.cycles.get(), total, "{} {engine:?}", a.name());
         assert!(r.dram == want, "{} {engine:?}: DRAM", a.name());
-        traces.push(st);
-    }
-    assert_eq!(traces[0], traces[1], "{}: event vs stepped trace", a.name());
+        r.trace
+            .unwrap()
+            .iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<String>>()
+    });
+    let [event, stepped] = traces;
+    assert_eq!(event, stepped, "{}: event vs stepped trace", a.name());
+    event
+}
+
+/// Run `prog` on both engines and, with the tools, on the RTL: each must issue (pc, op) at the
+/// cycles `issues`, finish COMPUTEs at `dones`, take `total` cycles and leave `want` in DRAM, and
+/// the three traces must be equal.
+fn check_by_hand(
+    a: &Arch,
+    dram: &[u8],
+    want: &[u8],
+    prog: &[Instr],
+    issues: &[(u64, usize)],
+    dones: &[u64],
+    total: u64,
+) {
+    let mut by_hand: Vec<String> = issues
+        .iter()
+        .map(|&(t, pc)| format!("{t} ctrl issue pc={pc} {}", prog[pc].mnemonic()))
+        .collect();
+    by_hand.extend(dones.iter().map(|d| format!("{d} compute done")));
+    let engines = engines_by_hand(a, dram, want, prog, total);
+    assert_eq!(
+        issue_and_done_lines(&engines),
+        by_hand,
+        "{}: engines",
+        a.name()
+    );
     let Some(t) = tools(false) else { return };
     // the RTL against the event engine (DRAM, cycles, trace), then against the lines by hand
     check_program(a, dram, want, prog);
@@ -1300,7 +1274,7 @@ fn check_by_hand(
     let trace = run.trace.unwrap();
     assert_eq!(issue_and_done_lines(&trace), by_hand, "{}: RTL", a.name());
     assert_eq!(run.cycles, total, "{}: RTL cycles", a.name());
-    assert_eq!(trace, traces[0], "{}: RTL vs event trace", a.name());
+    assert_eq!(trace, engines, "{}: RTL vs engines trace", a.name());
 }
 
 /// `SYNC prev_stream` passes once the COMPUTE before the last has read its last streamed word,
