@@ -89,6 +89,7 @@ impl DramLayout {
             Dataflow::OutputStationary => (m.div_ceil(r) * k, k),
             Dataflow::WeightStationary => (k.div_ceil(r) * m, k.div_ceil(r) * r),
             Dataflow::InputStationary => (m.div_ceil(c) * k, n),
+            Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
         };
         let in_word = u64::from(arch.input().word_bytes());
         let slices_per_row = match &p.conv {
@@ -166,6 +167,7 @@ impl DramLayout {
             Dataflow::OutputStationary => ((m / self.rows) * self.k + k, m % self.rows),
             Dataflow::WeightStationary => ((k / self.rows) * self.m + m, k % self.rows),
             Dataflow::InputStationary => ((m / self.cols) * self.k + k, m % self.cols),
+            Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
         }
     }
 

@@ -8,6 +8,11 @@
 //! dataflow is a new arm of [`Schedule::shape`], [`Mapping::check`] and the DRAM word formats — and
 //! of the timing contract, simulator and templates, which live elsewhere (docs/TIMING.md).
 
+/// The message of the arms no row-stationary array reaches: [`Problem::new`] refuses to map a
+/// layer onto one (docs/TIMING.md, "Compute unit: row-stationary").
+pub(crate) const NOT_LOWERED: &str =
+    "no layer is lowered onto a row-stationary array (Problem::new refuses it)";
+
 pub mod interop;
 pub mod layout;
 pub mod lower;

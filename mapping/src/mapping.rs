@@ -191,6 +191,7 @@ pub fn streamed(dataflow: Dataflow) -> crate::Dim {
         Dataflow::OutputStationary => crate::Dim::K,
         Dataflow::WeightStationary => crate::Dim::M,
         Dataflow::InputStationary => crate::Dim::N,
+        Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
     }
 }
 
@@ -297,6 +298,7 @@ impl Mapping {
             (Keep::WeightPanel, Dataflow::WeightStationary) => k_tiles * r * w,
             (Keep::WeightPanel, Dataflow::OutputStationary) => k * w,
             (Keep::WeightPanel, Dataflow::InputStationary) => k_tiles * s,
+            (_, Dataflow::RowStationary) => unreachable!("{}", crate::NOT_LOWERED),
         }
     }
 
@@ -340,6 +342,9 @@ impl Mapping {
     /// port). Errors name the mapping field. (No program-length limit: programs stream through the
     /// host queue, docs/TIMING.md.)
     pub fn check(&self, g: &Gemm, arch: &Arch) -> Result<()> {
+        if !arch.dataflow().maps_layers() {
+            return Err(tessera_core::diag::Diagnostic::new(crate::NOT_LOWERED));
+        }
         self.check_tiles(arch)?;
         let (buffer, name) = match self.keep {
             Keep::Tiles => return Ok(()),
@@ -394,6 +399,7 @@ impl Mapping {
             ),
             Dataflow::WeightStationary => (arch.input().bank_depth(), "input bank"),
             Dataflow::InputStationary => (arch.weight().bank_depth(), "weight bank"),
+            Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
         };
         let stream = self.tile(stream_dim);
         ensure(
@@ -442,6 +448,13 @@ impl Mapping {
         let acc_bank = arch.accumulator().bank_depth();
         let (r, c) = (arch.rows(), arch.cols());
         match arch.dataflow() {
+            // a placeholder that [`Mapping::check`] refuses: nothing maps onto row-stationary yet
+            Dataflow::RowStationary => Mapping {
+                tile_m: 1,
+                tile_k: 1,
+                tile_n: 1,
+                keep: Keep::Tiles,
+            },
             Dataflow::OutputStationary => {
                 let tile_k =
                     g.k.min(arch.input().bank_depth())

@@ -542,6 +542,7 @@ impl Schedule {
             // columns of B; the k-tile's rows of A (the preload's rows past them meet zero bytes
             // of B, docs/TIMING.md)
             Dataflow::InputStationary => (m.size, k.size, m.size),
+            Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
         };
         let stream_loaded = slice.first && (inner_first || !rule.keeps_stream);
         let slice_loaded = inner_first || !rule.keeps_slice;
@@ -564,6 +565,7 @@ impl Schedule {
                 // both operands stream
                 Dataflow::OutputStationary => input_words > 0 || weight_words > 0,
                 Dataflow::WeightStationary => input_words > 0,
+                Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
             },
             input_reads: words.input,
             weight_reads: words.weight,

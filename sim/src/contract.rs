@@ -125,6 +125,9 @@ impl Contract {
     ///   `len + 2R + C - 1` for the default array, `len + R + 1` with row and column buses).
     pub fn compute_busy(&self, arch: &Arch, len: u64) -> u64 {
         let base = match arch.dataflow() {
+            Dataflow::RowStationary => unreachable!(
+                "check_program refuses row-stationary passes until the engines run them"
+            ),
             Dataflow::OutputStationary => len + Self::os_fill(arch) + u64::from(arch.rows()),
             Dataflow::WeightStationary | Dataflow::InputStationary => Self::row_latency(arch) + len,
         };
@@ -317,6 +320,9 @@ impl OverlappedTile {
         let streamed = (self.stream, self.stream_end() - 1);
         let preloaded = (self.preload, self.preload + u64::from(arch.rows()) - 1);
         match arch.dataflow() {
+            Dataflow::RowStationary => unreachable!(
+                "check_program refuses row-stationary passes until the engines run them"
+            ),
             Dataflow::OutputStationary => [streamed, streamed],
             Dataflow::InputStationary => [preloaded, streamed],
             Dataflow::WeightStationary => [streamed, preloaded],

@@ -509,6 +509,9 @@ struct Miter {
 impl Reference {
     fn of(arch: &Arch) -> Result<&'static Reference> {
         match arch.dataflow() {
+            Dataflow::RowStationary => Err(Diagnostic::new(
+                "no formal reference for the row-stationary PE yet",
+            )),
             // an input-stationary array with double-buffered inputs uses the same PE
             Dataflow::WeightStationary | Dataflow::InputStationary
                 if arch.weight_double_buffered() =>

@@ -431,6 +431,7 @@ impl Export {
             let want = match df {
                 Dataflow::OutputStationary | Dataflow::InputStationary => cg.cg,
                 Dataflow::WeightStationary => cg.cg.div_ceil(r) * r,
+                Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
             };
             ensure(cg.k_per_position == want, "conv", || {
                 format!(
@@ -467,6 +468,7 @@ impl Export {
         let form;
         let why;
         match df {
+            Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
             Dataflow::InputStationary => {
                 rows_dim = PDim::C;
                 form = Form::Gemm;

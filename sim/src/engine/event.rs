@@ -576,6 +576,9 @@ impl EventSim {
                     cu.then_some(Unit::Compute)
                 };
                 let u = match ins {
+                    Instr::ComputeRs { .. } => unreachable!(
+                        "check_program refuses row-stationary passes until the engines run them"
+                    ),
                     Instr::Config(cf) => {
                         // Writes the gather registers once the DMA is idle; occupies no unit.
                         if units[Unit::Dma as usize].busy {
@@ -928,6 +931,9 @@ struct Scratch {
 fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) -> Result<()> {
     let arch = m.arch;
     match *ins {
+        Instr::ComputeRs { .. } => {
+            unreachable!("check_program refuses row-stationary passes until the engines run them")
+        }
         Instr::Load {
             target,
             count,
@@ -997,6 +1003,9 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) -> R
             let wt = &m.weight[w_addr as usize * ww..(w_addr as usize + nw as usize) * ww];
             let dst = &mut m.acc[out_addr as usize * c..(out_addr as usize + no as usize) * c];
             match arch.dataflow() {
+                Dataflow::RowStationary => unreachable!(
+                    "check_program refuses row-stationary passes until the engines run them"
+                ),
                 // out[r][c] (+)= Σ_k a[k][r] · w[k][c], straight from the streamed words.
                 Dataflow::OutputStationary => {
                     tessera_workloads::kernel::tile_os(a, wt, r, c, dst, accumulate, &mut s.tile)

@@ -237,10 +237,18 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
     let mut halted = false;
     let mut ports = SharedPorts::new(arch);
     for (i, ins) in program.instrs.iter().enumerate() {
+        if matches!(ins, Instr::ComputeRs { .. })
+            || (arch.dataflow() == Dataflow::RowStationary && matches!(ins, Instr::Compute { .. }))
+        {
+            return err(i, "row-stationary passes are not simulated yet".into());
+        }
         if let Some(m) = ports.issue(arch, ins) {
             return err(i, m);
         }
         match *ins {
+            Instr::ComputeRs { .. } => unreachable!(
+                "check_program refuses row-stationary passes until the engines run them"
+            ),
             Instr::Load {
                 target,
                 count,
@@ -396,6 +404,9 @@ impl SharedPorts {
                 Dataflow::WeightStationary => Some(Self::WEIGHT),
                 Dataflow::InputStationary => Some(Self::INPUT),
                 Dataflow::OutputStationary => None,
+                Dataflow::RowStationary => unreachable!(
+                    "check_program refuses row-stationary passes until the engines run them"
+                ),
             },
             computes: vec![],
             transfers: vec![],

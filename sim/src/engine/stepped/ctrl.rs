@@ -74,6 +74,9 @@ impl Controller {
         cu: CuState,
     ) -> Decision {
         match program.instrs[self.pc] {
+            Instr::ComputeRs { .. } => unreachable!(
+                "check_program refuses row-stationary passes until the engines run them"
+            ),
             Instr::Config(c) => {
                 if dma_busy {
                     Decision::Wait(Wait::Dma)
