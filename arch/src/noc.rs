@@ -616,6 +616,14 @@ mod tests {
                     cases.push(arch(df, r, c, Noc { stream, reduce }, true));
                 }
             }
+            // row-stationary: input words of R + C - 1 bytes
+            let d = r + c - 1;
+            cases.push(
+                ArchSpec::ws("n", r, c, [d * 256, r * 256, 4 * c * 256], 1, 4, 5)
+                    .row_stationary(7)
+                    .validate()
+                    .unwrap(),
+            );
             for a in cases {
                 let s = NocGraph::of(&a).check().unwrap();
                 let ic = Interconnect::of(&a);
