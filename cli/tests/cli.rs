@@ -1010,3 +1010,67 @@ fn baselines_json_csv_and_bad_names() {
     let o = tessera(&["baselines", "--objective", "area", "--workloads", "dqn"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--objective"));
 }
+
+fn program(file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/programs")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+/// `tessera run`: a hand-written program through both engines; the outputs written with
+/// `--out-dram` are the products; bad program files name the file and the field (and the line).
+#[test]
+fn run_takes_a_hand_written_program() {
+    let dir = std::env::temp_dir().join(format!("tessera-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("dram.bin");
+    let v = json(&[
+        "run",
+        "--arch",
+        "ws_2x3",
+        "--program",
+        &program("ws_2x3_tile.ron"),
+        "--out-dram",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(v["passed"], true, "{v}");
+    assert_eq!(v["engines_agree"], true, "{v}");
+    assert_eq!(v["cycles"], v["stepped_cycles"], "{v}");
+    let dram = std::fs::read(&out).unwrap();
+    let lanes: Vec<i32> = dram[64..88]
+        .chunks(4)
+        .map(|b| i32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    assert_eq!(lanes, [5, 7, 9, 2, 4, 6]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let p = bad("program_unknown_instr.ron");
+    assert_bad(
+        &["run", "--arch", "ws_2x3", "--program", &p],
+        "program_unknown_instr.ron:5",
+        "program[1]",
+    );
+    let p = bad("program_data_past_end.ron");
+    assert_bad(
+        &["run", "--arch", "ws_2x3", "--program", &p],
+        "program_data_past_end.ron",
+        "data[0]",
+    );
+}
+
+/// A row-stationary accelerator is described and validated, but no layer maps onto it yet: the
+/// commands that map layers say so (exit 2, no panic).
+#[test]
+fn row_stationary_layers_are_refused_with_the_reason() {
+    let a = program("rs_3x4.ron");
+    let o = tessera(&["estimate", "--arch", &a, "--workload", "mlp_small"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.contains("row-stationary") && err.contains("no layer can be mapped"),
+        "{err}"
+    );
+}
