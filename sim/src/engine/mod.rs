@@ -120,6 +120,68 @@ pub fn compute_words(arch: &Arch, len: u64) -> (u64, u64, u64) {
     (w.input.into(), w.weight.into(), w.out.into())
 }
 
+/// The buffer words a COMPUTE (either form) reaches: its addresses, the words of each buffer
+/// (input read, weight read, accumulator written and, accumulating, read first), and the words it
+/// streams (the breakdown's `compute` cycles: `len`, or `E·T` for a row-stationary pass).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ComputeRanges {
+    pub in_addr: u32,
+    pub w_addr: u32,
+    pub out_addr: u32,
+    pub accumulate: bool,
+    /// (input, weight, accumulator) words.
+    pub words: (u64, u64, u64),
+    pub streamed: u64,
+}
+
+impl ComputeRanges {
+    /// `None` if `ins` is not a COMPUTE. A row-stationary pass's words are
+    /// [`tessera_arch::spec::ComputeWords::of_pass`] (`E·T` input, `T` weight, `E·B` accumulator).
+    pub fn of(arch: &Arch, ins: &Instr) -> Option<ComputeRanges> {
+        match *ins {
+            Instr::Compute {
+                len,
+                in_addr,
+                w_addr,
+                out_addr,
+                accumulate,
+            } => Some(ComputeRanges {
+                in_addr,
+                w_addr,
+                out_addr,
+                accumulate,
+                words: compute_words(arch, len.into()),
+                streamed: len.into(),
+            }),
+            Instr::ComputeRs {
+                len,
+                in_addr,
+                w_addr,
+                out_addr,
+                accumulate,
+                pass,
+            } => {
+                // (u16 · u8 never passes u32)
+                let w = tessera_arch::spec::ComputeWords::of_pass(
+                    len.into(),
+                    pass.steps.into(),
+                    pass.blocks.into(),
+                )
+                .expect("a 16-bit len times an 8-bit count fits u32");
+                Some(ComputeRanges {
+                    in_addr,
+                    w_addr,
+                    out_addr,
+                    accumulate,
+                    words: (w.input.into(), w.weight.into(), w.out.into()),
+                    streamed: w.input.into(),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Operands per word of the input and the weight buffer: `(R, C)`, or `(C, R)` on an
 /// input-stationary array (docs/TIMING.md, "Word widths").
 pub(crate) fn word_operands(arch: &Arch) -> (usize, usize) {
@@ -237,18 +299,76 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
     let mut halted = false;
     let mut ports = SharedPorts::new(arch);
     for (i, ins) in program.instrs.iter().enumerate() {
-        if matches!(ins, Instr::ComputeRs { .. })
-            || (arch.dataflow() == Dataflow::RowStationary && matches!(ins, Instr::Compute { .. }))
-        {
-            return err(i, "row-stationary passes are not simulated yet".into());
+        let rs = arch.dataflow() == Dataflow::RowStationary;
+        match ins {
+            Instr::Compute { .. } if rs => {
+                return err(
+                    i,
+                    "a row-stationary array runs only row-stationary passes (a COMPUTE with steps \
+                     ≥ 1; docs/TIMING.md, \"Instructions\")"
+                        .into(),
+                )
+            }
+            Instr::ComputeRs { .. } if !rs => {
+                return err(
+                    i,
+                    format!(
+                        "a row-stationary pass (steps ≥ 1) on a {} array, whose COMPUTEs have \
+                         steps = 0 (docs/TIMING.md, \"Instructions\")",
+                        arch.dataflow().label()
+                    ),
+                )
+            }
+            Instr::Gather { .. } | Instr::Config(_) if rs => {
+                return err(
+                    i,
+                    "a gather LOAD or a CONFIG on a row-stationary array is illegal until the \
+                     lowering defines its words (docs/TIMING.md, \"Compute unit: \
+                     row-stationary\")"
+                        .into(),
+                )
+            }
+            Instr::ComputeRs { len, pass, .. } => {
+                if *len == 0 {
+                    return err(i, "len must be at least 1".into());
+                }
+                if let Err(m) = pass.check(arch.rows(), arch.rf_weights()) {
+                    return err(i, format!("illegal row-stationary pass: {m}"));
+                }
+            }
+            _ => {}
         }
         if let Some(m) = ports.issue(arch, ins) {
             return err(i, m);
         }
         match *ins {
-            Instr::ComputeRs { .. } => unreachable!(
-                "check_program refuses row-stationary passes until the engines run them"
-            ),
+            Instr::ComputeRs {
+                in_addr,
+                w_addr,
+                out_addr,
+                ..
+            } => {
+                let w = ComputeRanges::of(arch, ins).expect("a COMPUTE").words;
+                if !fits(in_addr.into(), w.0, arch.input().depth().into())
+                    || !fits(w_addr.into(), w.1, arch.weight().depth().into())
+                    || !fits(out_addr.into(), w.2, arch.accumulator().depth().into())
+                {
+                    return err(
+                        i,
+                        format!(
+                            "a buffer range exceeds its buffer (input words {in_addr}..+{}, \
+                             weight words {w_addr}..+{}, accumulator words {out_addr}..+{}; \
+                             depths {}, {}, {})",
+                            w.0,
+                            w.1,
+                            w.2,
+                            arch.input().depth(),
+                            arch.weight().depth(),
+                            arch.accumulator().depth()
+                        ),
+                    );
+                }
+            }
             Instr::Load {
                 target,
                 count,
@@ -403,10 +523,10 @@ impl SharedPorts {
             preloaded: match arch.dataflow() {
                 Dataflow::WeightStationary => Some(Self::WEIGHT),
                 Dataflow::InputStationary => Some(Self::INPUT),
-                Dataflow::OutputStationary => None,
-                Dataflow::RowStationary => unreachable!(
-                    "check_program refuses row-stationary passes until the engines run them"
-                ),
+                // (a row-stationary array never overlaps passes: validation refuses
+                // weight_double_buffer, so `overlapped` is false and a COMPUTE's issue ends the one
+                // before it)
+                Dataflow::OutputStationary | Dataflow::RowStationary => None,
             },
             computes: vec![],
             transfers: vec![],
@@ -493,13 +613,15 @@ impl SharedPorts {
             return None;
         }
         match *ins {
-            Instr::Compute {
-                len,
-                in_addr,
-                w_addr,
-                out_addr,
-                accumulate,
-            } => {
+            Instr::Compute { .. } | Instr::ComputeRs { .. } => {
+                let ComputeRanges {
+                    in_addr,
+                    w_addr,
+                    out_addr,
+                    accumulate,
+                    words: (ni, nw, out),
+                    ..
+                } = ComputeRanges::of(arch, ins).expect("a COMPUTE");
                 if !self.overlapped {
                     self.computes.clear();
                 } else {
@@ -514,7 +636,6 @@ impl SharedPorts {
                         }
                     }
                 }
-                let (ni, nw, out) = compute_words(arch, len.into());
                 let reach = [
                     self.banks(Self::INPUT, in_addr, ni),
                     self.banks(Self::WEIGHT, w_addr, nw),
