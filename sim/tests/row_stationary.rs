@@ -188,6 +188,12 @@ fn one_pass_on_a_3x4_array_is_a_convolution_and_takes_the_contracts_cycles() {
     let res = run_both(&arch, instrs, dram);
     // busy T·(E + 1) + B + 2 = 4·4 + 1 + 2 = 19 cycles
     assert_eq!(compute_spans(&res), vec![19]);
+    // by hand (W = 8, L = 5, P = 1, one transfer slot): the weight LOAD issues at 0, busy 1..=9
+    // (L + k_3 + 1 = 9, k_i = i); the input LOAD issues at 10, busy 11..=27 (L + 11 + 1); the SYNC
+    // passes at 28; the pass issues at 29, busy 30..=48; the SYNC passes at 49; the STORE of
+    // three 16-byte words issues at 50 (k_i = 2i + 1), busy 51..=62 (k_2 + L + 2 = 12); HALT
+    // completes at 63: 64 cycles
+    assert_eq!(res.report.cycles.get(), 64);
     assert_eq!(pass.busy(e as u64), 19);
     let out = read_out(&res.dram, out_base, e, c);
     for (x, word) in out.iter().enumerate() {

@@ -1065,4 +1065,68 @@ mod tests {
             assert_eq!(e.unwrap(), s.unwrap(), "{name}");
         }
     }
+
+    /// The contract's row-stationary busy length is the event engine's only source of a pass's
+    /// timing: a fault of one cycle in it ([`Contract::with_fault`]) makes the event engine's
+    /// pass end one cycle after the stepped engine's, and the traces part at that `compute done`.
+    #[test]
+    fn a_fault_in_the_row_stationary_busy_length_shows_in_the_trace() {
+        use tessera_arch::isa::RsPass;
+        let arch = tessera_arch::ArchSpec::ws("rs", 3, 4, [6 * 64, 3 * 64, 16 * 64], 1, 8, 5)
+            .row_stationary(6)
+            .validate()
+            .unwrap();
+        let pass = RsPass {
+            steps: 4,
+            block_rows: 3,
+            blocks: 1,
+            row_step: 1,
+        };
+        let program = Program {
+            instrs: vec![
+                Instr::ComputeRs {
+                    len: 3,
+                    in_addr: 0,
+                    w_addr: 0,
+                    out_addr: 0,
+                    accumulate: false,
+                    pass,
+                },
+                Instr::Halt,
+            ],
+        };
+        let run = |engine, contract| {
+            simulate(
+                &arch,
+                &program,
+                vec![0; 64],
+                &SimOptions {
+                    engine,
+                    trace: true,
+                    contract,
+                    ..SimOptions::default()
+                },
+            )
+            .unwrap()
+        };
+        let st = run(Engine::Stepped, Contract::default());
+        let ev = run(Engine::Event, Contract::default());
+        let bad = run(Engine::Event, Contract::with_fault(1));
+        // issue at 0, busy 1..=19, HALT at 20
+        assert_eq!(st.report.cycles.get(), 21);
+        assert_eq!(ev.report.cycles, st.report.cycles);
+        assert_eq!(bad.report.cycles.get(), 22);
+        let lines = |r: &SimResult| -> Vec<String> {
+            r.trace
+                .as_ref()
+                .unwrap()
+                .iter()
+                .map(|e| e.to_string())
+                .collect()
+        };
+        assert!(crate::trace::first_divergence(&lines(&st), &lines(&ev), 1).is_none());
+        let d = crate::trace::first_divergence(&lines(&st), &lines(&bad), 1).unwrap();
+        let d = d.to_string();
+        assert!(d.contains("19 compute done"), "{d}");
+    }
 }
