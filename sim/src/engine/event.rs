@@ -25,7 +25,9 @@
 //!   make it one event per burst).
 //!
 //! Functional effects are applied when an instruction issues: LOAD and STORE copy words, COMPUTE
-//! runs the fast int8 kernel over the tile. That is exact only for race-free programs, so the engine
+//! runs the fast int8 kernel over the tile (a row-stationary pass: [`rs_pass`], the pass's sums
+//! straight from their definition, busy [`Contract::rs_busy`] cycles; the array's MAC slots
+//! [`Contract::rs_mac_slots`]). That is exact only for race-free programs, so the engine
 //! checks every pair of overlapping instructions of different units for a buffer conflict and
 //! refuses a racy program (the stepped engine runs it as the hardware would).
 
@@ -955,9 +957,9 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) -> R
             if accumulate {
                 m.counters.accumulator.reads += no;
             }
-            m.counters.array_macs +=
-                crate::contract::Contract::rs_mac_slots(arch, &pass, len.into())
-                    .ok_or_else(|| Diagnostic::internal("MAC slots overflow u64"))?;
+            m.counters.array_macs = Contract::rs_mac_slots(arch, &pass, len.into())
+                .and_then(|n| m.counters.array_macs.checked_add(n))
+                .ok_or_else(|| Diagnostic::internal("MAC slots overflow u64"))?;
         }
         Instr::Load {
             target,

@@ -197,7 +197,8 @@ pub(crate) fn word_operands(arch: &Arch) -> (usize, usize) {
 pub(crate) struct Machine<'a> {
     pub arch: &'a Arch,
     pub dram: Vec<u8>,
-    /// Input buffer: `depth` words of `R` operands (`C` on an input-stationary array).
+    /// Input buffer: `depth` words of `R` operands (`C` on an input-stationary array, `R + C - 1`
+    /// on a row-stationary one).
     pub input: Vec<i8>,
     /// Weight buffer: `depth` words of `C` operands (`R` on an input-stationary array).
     pub weight: Vec<i8>,
@@ -288,6 +289,12 @@ impl<'a> Machine<'a> {
 
 /// Check every instruction's ranges against the buffers and the DRAM image, so that the engines can
 /// index without bounds surprises and a bad program is a clear error, not a panic.
+///
+/// On a row-stationary array (docs/TIMING.md, "Compute unit: row-stationary") every COMPUTE must
+/// be a pass (`Instr::ComputeRs`, steps ≥ 1) with `len ≥ 1` and a legal shape
+/// ([`tessera_arch::isa::RsPass::check`]: `1 ≤ T ≤ F`, `B·H ≤ R`, `(H - 1)·step ≤ R - 1`, `B ≤ T`),
+/// whose `E·T` input, `T` weight and `E·B` accumulator words lie inside the buffers; a gather LOAD
+/// or a CONFIG there is illegal. On every other array a pass is illegal.
 pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<()> {
     let err = |i: usize, m: String| {
         Err(Diagnostic::new(format!(
