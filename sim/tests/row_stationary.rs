@@ -582,3 +582,64 @@ fn a_pass_shares_its_ports_like_any_compute() {
         assert_eq!(e, s);
     }
 }
+
+/// A row-stationary accelerator in a system (docs/TIMING.md, "Systems"): beside a
+/// weight-stationary one on one DRAM channel, random programs on both agree between the engines
+/// (each one's region, cycles, counters, statistics and trace), and the channel was contended.
+#[test]
+fn a_row_stationary_accelerator_shares_a_channel() {
+    use tessera_sim::random_program::random_program;
+    use tessera_sim::{simulate_system, SubRun};
+    let rs = ArchSpec::ws("rs_sub", 3, 4, [6 * 64, 3 * 64, 16 * 64], 2, 8, 5)
+        .row_stationary(5)
+        .validate()
+        .unwrap();
+    let mut ws = tessera_arch::builtin::arch_spec("ws_4x4").unwrap();
+    ws.dram.bytes_per_cycle = rs.spec().dram.bytes_per_cycle;
+    ws.dram.latency_cycles = rs.spec().dram.latency_cycles;
+    let ws = ws.validate().unwrap();
+    let (mut ran, mut waited) = (0, 0);
+    for seed in 0..40 {
+        let progs = [random_program(&rs, seed), random_program(&ws, seed + 1000)];
+        let archs = [&rs, &ws];
+        let go = |engine| {
+            simulate_system(
+                archs
+                    .iter()
+                    .zip(&progs)
+                    .map(|(arch, p)| SubRun {
+                        arch,
+                        program: &p.program,
+                        dram: p.dram.clone(),
+                    })
+                    .collect(),
+                &SimOptions {
+                    engine,
+                    trace: true,
+                    max_cycles: 10_000_000,
+                    ..Default::default()
+                },
+            )
+        };
+        let ev = match go(Engine::Event) {
+            Ok(r) => r,
+            Err(e) if e.to_string().contains("race") => continue,
+            Err(e) => panic!("seed {seed}: {e}"),
+        };
+        let st = go(Engine::Stepped).unwrap_or_else(|e| panic!("seed {seed}: stepped: {e}"));
+        for (i, (s, e)) in st.iter().zip(&ev).enumerate() {
+            let ctx = format!("seed {seed}, sub-accelerator {i}");
+            assert!(s.dram == e.dram, "{ctx}: DRAM regions differ");
+            assert_eq!(s.report.cycles, e.report.cycles, "{ctx}: cycles");
+            assert_eq!(s.report.counters, e.report.counters, "{ctx}: counters");
+            assert_eq!(s.report.units, e.report.units, "{ctx}: statistics");
+            assert_eq!(s.report.breakdown, e.report.breakdown, "{ctx}: breakdown");
+            assert_eq!(s.trace, e.trace, "{ctx}: traces");
+            waited += e.report.units.dram_wait_cycles;
+        }
+        ran += 1;
+    }
+    println!("{ran} of 40 systems ran, {waited} DRAM wait cycles");
+    assert!(ran >= 20, "only {ran} of 40 systems ran");
+    assert!(waited > 0);
+}
