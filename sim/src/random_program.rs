@@ -16,13 +16,19 @@
 //!   reads words a COMPUTE still writes);
 //! - the epilogue waits for every unit and stores the whole accumulator.
 //!
+//! On a row-stationary array every COMPUTE is a pass (`Instr::ComputeRs`) of a random legal shape:
+//! `T` in `1..=F`, `B ≤ T`, `H` with `B·H ≤ R`, a row step with `(H - 1)·step ≤ R - 1`, and `E ≥ 1`
+//! outputs whose `E·T` input words, `T` weight words and `E·B` accumulator words fit the read parts
+//! and the accumulator ([`RsPass::check`] and [`ComputeWords::of_pass`]).
+//!
 //! What it leaves out: gathers and CONFIGs (the convolution tests cover them), programs that
 //! `check_program` refuses (a caller skips those), and racy ones: the event engine refuses a
 //! program whose instructions on different units touch one buffer word in overlapping cycles, so
 //! a test skips those too and counts how many ran.
 
-use tessera_arch::isa::{unit, Instr, LoadTarget, Program};
-use tessera_arch::Arch;
+use tessera_arch::isa::{unit, Instr, LoadTarget, Program, RsPass};
+use tessera_arch::spec::ComputeWords;
+use tessera_arch::{Arch, Dataflow};
 use tessera_workloads::data::SplitMix64;
 
 /// A random program and the DRAM image it runs on.
@@ -85,6 +91,33 @@ fn loads(
     }
 }
 
+/// A random legal row-stationary pass for `arch` ([`RsPass::check`]) with at least one output
+/// fitting `in_read` input words, `w_read` weight words and the accumulator's `acc_depth` words
+/// (the unit pass, `T = H = B = 1`, when a draw does not fit: the caller has checked that one does).
+fn draw_pass(d: &mut Draw, arch: &Arch, in_read: u32, w_read: u32, acc_depth: u32) -> RsPass {
+    let (r, f) = (arch.rows(), arch.rf_weights());
+    // at most 255 each (the fields are 8 bits)
+    let t_max = f.min(in_read).min(w_read).min(255);
+    let t = d.range(1, u64::from(t_max)) as u32;
+    // B ≤ T, B·H ≤ R, B ≤ the accumulator's words
+    let b = d.range(1, u64::from(t.min(r).min(acc_depth).min(255))) as u32;
+    let h = d.range(1, u64::from((r / b).min(255))) as u32;
+    // (H - 1)·step ≤ R - 1; step 0 (every row reads the same bytes) now and then
+    let step = if h == 1 {
+        d.range(0, u64::from((r - 1).min(255))) as u32
+    } else {
+        d.range(0, u64::from(((r - 1) / (h - 1)).min(255))) as u32
+    };
+    let pass = RsPass {
+        steps: t as u8,
+        block_rows: h as u8,
+        blocks: b as u8,
+        row_step: step as u8,
+    };
+    debug_assert!(pass.check(r, f).is_ok(), "{pass:?}: {:?}", pass.check(r, f));
+    pass
+}
+
 /// A random program for `arch` from `seed` (see the module docs).
 pub fn random_program(arch: &Arch, seed: u64) -> RandomProgram {
     let mut d = Draw(SplitMix64::new(seed));
@@ -102,9 +135,31 @@ pub fn random_program(arch: &Arch, seed: u64) -> RandomProgram {
 
     // the longest COMPUTE whose reads fit `(input, weight)` words and whose writes fit the
     // accumulator
-    let longest = |inp: u32, wt: u32| -> u32 {
+    let rs = arch.dataflow() == Dataflow::RowStationary;
+    // the words of a COMPUTE of `n` (a pass of `n` outputs of `pass` on a row-stationary array)
+    let words = |n: u32, pass: &RsPass| -> ComputeWords {
+        if rs {
+            ComputeWords::of_pass(n, pass.steps.into(), pass.blocks.into()).unwrap_or(
+                ComputeWords {
+                    input: u32::MAX,
+                    weight: u32::MAX,
+                    out: u32::MAX,
+                },
+            )
+        } else {
+            arch.compute_words(n)
+        }
+    };
+    // the smallest pass (T = H = B = 1) for sizing the read parts
+    let unit_pass = RsPass {
+        steps: 1,
+        block_rows: 1,
+        blocks: 1,
+        row_step: 0,
+    };
+    let longest_of = |inp: u32, wt: u32, pass: &RsPass| -> u32 {
         let fits = |n: u32| {
-            let w = arch.compute_words(n);
+            let w = words(n, pass);
             w.input <= inp && w.weight <= wt && w.out <= acc_depth
         };
         let (mut lo, mut hi) = (0u32, u32::from(u16::MAX));
@@ -118,6 +173,7 @@ pub fn random_program(arch: &Arch, seed: u64) -> RandomProgram {
         }
         lo
     };
+    let longest = |inp: u32, wt: u32| longest_of(inp, wt, &unit_pass);
     // Read parts: the lower half of each operand buffer, or all of it when half holds no COMPUTE.
     let (mut in_read, mut w_read) = (in_depth.div_ceil(2), w_depth.div_ceil(2));
     if longest(in_read, w_read) == 0 {
@@ -156,8 +212,18 @@ pub fn random_program(arch: &Arch, seed: u64) -> RandomProgram {
         match d.range(0, 9) {
             // COMPUTE
             0..=4 if max_len > 0 => {
+                let pass = if rs {
+                    draw_pass(&mut d, arch, in_read, w_read, acc_depth)
+                } else {
+                    unit_pass
+                };
+                let max_len = if rs {
+                    longest_of(in_read, w_read, &pass).min(4 * arch.rows().max(arch.cols()) + 8)
+                } else {
+                    max_len
+                };
                 let len = d.range(1, u64::from(max_len)) as u32;
-                let w = arch.compute_words(len);
+                let w = words(len, &pass);
                 let in_addr = d.range(0, u64::from(in_read - w.input)) as u32;
                 let w_addr = d.range(0, u64::from(w_read - w.weight)) as u32;
                 // the previous COMPUTE's region again (when it is as long), or a new one
@@ -173,12 +239,23 @@ pub fn random_program(arch: &Arch, seed: u64) -> RandomProgram {
                     instrs.push(Instr::Sync { mask: unit::DMA });
                     storing = false;
                 }
-                instrs.push(Instr::Compute {
-                    len: len as u16,
-                    in_addr,
-                    w_addr,
-                    out_addr,
-                    accumulate,
+                instrs.push(if rs {
+                    Instr::ComputeRs {
+                        len: len as u16,
+                        in_addr,
+                        w_addr,
+                        out_addr,
+                        accumulate,
+                        pass,
+                    }
+                } else {
+                    Instr::Compute {
+                        len: len as u16,
+                        in_addr,
+                        w_addr,
+                        out_addr,
+                        accumulate,
+                    }
                 });
             }
             5 | 6 => {
@@ -256,5 +333,28 @@ mod tests {
             random_program(&arch, 1).program,
             random_program(&arch, 2).program
         );
+    }
+
+    /// On a row-stationary array every COMPUTE drawn is a legal pass, and the shapes vary.
+    #[test]
+    fn row_stationary_programs_draw_legal_passes() {
+        let arch =
+            tessera_arch::ArchSpec::ws("rs", 3, 4, [3 * 6 * 16, 3 * 64, 4 * 4 * 64], 1, 8, 4)
+                .row_stationary(6)
+                .validate()
+                .unwrap();
+        let mut shapes = std::collections::BTreeSet::new();
+        for seed in 0..100 {
+            let p = random_program(&arch, seed);
+            crate::engine::check_program(&arch, &p.program, p.dram.len())
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            for i in &p.program.instrs {
+                assert!(!matches!(i, Instr::Compute { .. }));
+                if let Instr::ComputeRs { pass, .. } = i {
+                    shapes.insert((pass.steps, pass.block_rows, pass.blocks, pass.row_step));
+                }
+            }
+        }
+        assert!(shapes.len() >= 20, "{shapes:?}");
     }
 }

@@ -74,9 +74,6 @@ impl Controller {
         cu: CuState,
     ) -> Decision {
         match program.instrs[self.pc] {
-            Instr::ComputeRs { .. } => unreachable!(
-                "check_program refuses row-stationary passes until the engines run them"
-            ),
             Instr::Config(c) => {
                 if dma_busy {
                     Decision::Wait(Wait::Dma)
@@ -91,7 +88,7 @@ impl Controller {
                     Decision::Issue(ins)
                 }
             }
-            ins @ Instr::Compute { .. } => {
+            ins @ (Instr::Compute { .. } | Instr::ComputeRs { .. }) => {
                 if !cu.accepts {
                     Decision::Wait(Wait::Compute)
                 } else {
