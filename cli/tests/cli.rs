@@ -1074,3 +1074,34 @@ fn row_stationary_layers_are_refused_with_the_reason() {
         "{err}"
     );
 }
+
+/// A 3×4 convolution written by hand as one row-stationary pass (`tests/programs/rs_3x4_conv.ron`)
+/// runs in both engines, and the stored outputs are the convolution's (the file's comment has
+/// them, computed apart from Tessera).
+#[test]
+fn a_row_stationary_pass_computes_a_convolution() {
+    let dir = std::env::temp_dir().join(format!("tessera-rs-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("dram.bin");
+    let v = json(&[
+        "run",
+        "--arch",
+        &program("rs_3x4.ron"),
+        "--program",
+        &program("rs_3x4_conv.ron"),
+        "--out-dram",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(v["passed"], true, "{v}");
+    let dram = std::fs::read(&out).unwrap();
+    let lanes: Vec<i32> = dram[256..304]
+        .chunks(4)
+        .map(|b| i32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    assert_eq!(
+        lanes,
+        [16, -38, 40, -14, 40, -14, -35, 43, -35, 43, -22, -21]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
