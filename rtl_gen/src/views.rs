@@ -833,10 +833,7 @@ impl CtrlView {
             field::RS_ROW_STEP,
         ];
         let mut used = [false; 128];
-        for (lsb, width) in decoded
-            .into_iter()
-            .chain(pass.into_iter().filter(|_| rs))
-        {
+        for (lsb, width) in decoded.into_iter().chain(pass.into_iter().filter(|_| rs)) {
             for b in lsb..lsb + width {
                 used[b as usize] = true;
             }
