@@ -80,8 +80,8 @@ impl Pass {
         let e = usize::from(self.len);
         for b in 0..b_n {
             for x in 0..e {
-                let word = self.out_addr as usize + b * e + x;
-                for c in 0..cols {
+                let word = &mut acc[self.out_addr as usize + b * e + x];
+                for (c, lane) in word.iter_mut().enumerate().take(cols) {
                     let mut sum = 0i32;
                     for h in 0..h_n {
                         let r = b * h_n + h;
@@ -92,8 +92,8 @@ impl Pass {
                             sum = sum.wrapping_add(i32::from(a) * i32::from(w));
                         }
                     }
-                    acc[word][c] = if self.accumulate {
-                        acc[word][c].wrapping_add(sum)
+                    *lane = if self.accumulate {
+                        lane.wrapping_add(sum)
                     } else {
                         sum
                     };
