@@ -939,8 +939,11 @@ pub(crate) struct DmaView {
     pub rows: u32,
     /// 0..rows: the pixels of an output- or input-stationary gather word.
     pub cols_os: Vec<u32>,
-    /// What `rows` is in the comments: `R`, or `C` on an input-stationary array.
+    /// What `rows` is in the comments: `R`, `C` on an input-stationary array, `R+C-1` on a
+    /// row-stationary one.
     pub gather_dim: &'static str,
+    /// A row-stationary array, where no program gathers (a comment says so).
+    pub rs: bool,
     pub g_n: Bits,
     pub g_oh: Bits,
     pub g_ow: Bits,
@@ -1097,11 +1100,12 @@ impl DmaView {
             os: a.dataflow() != Dataflow::WeightStationary,
             rows: gather_word,
             cols_os: (0..gather_word).collect(),
-            gather_dim: if a.dataflow() == Dataflow::InputStationary {
-                "C"
-            } else {
-                "R"
+            gather_dim: match a.dataflow() {
+                Dataflow::InputStationary => "C",
+                Dataflow::RowStationary => "R+C-1",
+                _ => "R",
             },
+            rs: a.dataflow() == Dataflow::RowStationary,
             g_n: Bits::of(field::G_N),
             g_oh: Bits::of(field::G_OH),
             g_ow: Bits::of(field::G_OW),

@@ -228,6 +228,12 @@ fn run(arch: &Arch, passes: &[Pass], dram_bytes: usize) -> Option<u64> {
             p.len
         );
     }
+    assert_eq!(
+        trace.iter().filter(|l| l.ends_with(" compute done")).count(),
+        passes.len(),
+        "{}: one compute done per COMPUTE",
+        arch.name()
+    );
     println!(
         "{}: {} passes, {} cycles",
         arch.name(),
