@@ -4,7 +4,8 @@
 //! `x` of block `b`, lane `c`, is `Σ_{h<H} Σ_{t<T} in[x·T + t][o(b·H+h) + c] · w[t][b·H+h]` with
 //! `o(r) = (r mod H)·step`, written to accumulator word `out_addr + b·E + x` (added to the old word
 //! when accumulating), AB-bit wrap-around; and every COMPUTE is busy `T·(E + 1) + B + 2` cycles,
-//! read from the event trace (issue cycle `c`, last busy cycle `c + busy`).
+//! read from the event trace (issue cycle `c`, last busy cycle `c + busy`). Hand-chosen passes on a
+//! 3×4 and a 1×1 array, and random legal ones on the 3×4 and on a 5×3 array with 16-bit sums.
 
 mod common;
 
@@ -191,7 +192,9 @@ fn run(arch: &Arch, passes: &[Pass], dram_bytes: usize) -> Option<u64> {
             let word = &acc[p.out_addr as usize + k];
             let at = p.out_dram as usize + k * acc_w;
             for (c, v) in word.iter().enumerate() {
-                want[at + 4 * c..at + 4 * c + 4].copy_from_slice(&v.to_le_bytes());
+                // a lane is AB/8 bytes: the int32 sum's low bytes (AB-bit wrap-around)
+                let lb = acc_w / arch.cols() as usize;
+                want[at + lb * c..at + lb * (c + 1)].copy_from_slice(&v.to_le_bytes()[..lb]);
             }
         }
     }
@@ -229,11 +232,28 @@ fn run(arch: &Arch, passes: &[Pass], dram_bytes: usize) -> Option<u64> {
         );
     }
     assert_eq!(
-        trace.iter().filter(|l| l.ends_with(" compute done")).count(),
+        trace
+            .iter()
+            .filter(|l| l.ends_with(" compute done"))
+            .count(),
         passes.len(),
         "{}: one compute done per COMPUTE",
         arch.name()
     );
+    for p in passes {
+        println!(
+            "  T = {}, H = {}, B = {}, step = {}, E = {}, accumulate {}, in {} w {} out {}",
+            p.pass.steps,
+            p.pass.block_rows,
+            p.pass.blocks,
+            p.pass.row_step,
+            p.len,
+            p.accumulate,
+            p.in_addr,
+            p.w_addr,
+            p.out_addr
+        );
+    }
     println!(
         "{}: {} passes, {} cycles",
         arch.name(),
@@ -314,4 +334,99 @@ fn row_stationary_1x1_single_step() {
         &[mk(5, false, 7, 0, (30, 15)), mk(5, true, 9, 128, (40, 16))],
         256,
     );
+}
+
+/// Random legal passes, one program: each draws T ≤ F, H, B with B·H ≤ R and B ≤ T, a step with
+/// (H - 1)·step ≤ R - 1, E, buffer addresses (its own input and weight words; outputs in a shared
+/// region, so later passes accumulate onto earlier ones' words) and whether it accumulates.
+fn random_passes(arch: &Arch, n: usize, seed: u64, first: Option<(RsPass, u16)>) -> Vec<Pass> {
+    let (rows, f) = (arch.rows() as u64, u64::from(arch.rf_weights()));
+    let mut s = seed;
+    let mut next = |m: u64| -> u64 {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 33) % m
+    };
+    let (mut in_at, mut w_at) = (0u32, 0u32);
+    let mut passes = vec![];
+    for k in 0..n as u32 {
+        let t = 1 + next(f.min(6));
+        let h = 1 + next(rows);
+        let b = 1 + next((rows / h).min(t));
+        let step = if h > 1 {
+            next((rows - 1) / (h - 1) + 1)
+        } else {
+            next(4)
+        };
+        let e = 1 + next(3);
+        // the fixed first pass, if any, in place of the first draw
+        let (t, h, b, step, e) = match (k, first) {
+            (0, Some((p, len))) => (
+                u64::from(p.steps),
+                u64::from(p.block_rows),
+                u64::from(p.blocks),
+                u64::from(p.row_step),
+                u64::from(len),
+            ),
+            _ => (t, h, b, step, e),
+        };
+        if in_at + (e * t) as u32 > arch.input().depth() || w_at + t as u32 > arch.weight().depth()
+        {
+            break; // the buffers are full: every pass's words are loaded before the first runs
+        }
+        let p = pass(t as u8, h as u8, b as u8, step as u8);
+        p.check(arch.rows(), arch.rf_weights()).unwrap();
+        let (weights, inputs) = operands(arch, p.steps, e as u16, seed + 10 * u64::from(k));
+        let out_addr = next(4) as u32;
+        passes.push(Pass {
+            pass: p,
+            len: e as u16,
+            in_addr: in_at,
+            w_addr: w_at,
+            out_addr,
+            // the first pass sets every word it writes
+            accumulate: k > 0 && next(3) > 0,
+            w_dram: 512 * k,
+            in_dram: 512 * k + 64,
+            out_dram: 512 * k + 320,
+            weights,
+            inputs,
+        });
+        in_at += (e * t) as u32;
+        w_at += t as u32;
+    }
+    passes
+}
+
+/// Up to six random passes (as many as the buffers hold) on the 3×4 array (the design of the test
+/// above).
+#[test]
+fn random_row_stationary_passes_on_3x4() {
+    let a = rs("rs_3x4", 3, 4, 6);
+    let passes = random_passes(&a, 6, 11, None);
+    assert!(passes.len() >= 3, "{}", passes.len());
+    run(&a, &passes, 512 * passes.len());
+}
+
+/// Passes on a 5×3 array with 16-bit sums (2-byte lanes), three banks per buffer and two LOAD
+/// words per cycle: first T = 3, H = 2, B = 2, step = 2, E = 2 (two blocks of two rows at offsets 0
+/// and 2, row 4 in no block), then random ones.
+#[test]
+fn random_row_stationary_passes_on_odd_5x3() {
+    let mut s = rs("rs_5x3", 5, 3, 8).spec().clone();
+    s.name = "rs_odd_5x3".into();
+    s.buffers.input.capacity_bytes = 7 * 3 * 40;
+    s.buffers.input.banks = 3;
+    s.buffers.weight.capacity_bytes = 5 * 3 * 10;
+    s.buffers.weight.banks = 3;
+    s.buffers.accumulator.capacity_bytes = 6 * 3 * 10;
+    s.buffers.accumulator.banks = 3;
+    s.datatypes.accumulator_bits = 16;
+    s.dram.words_per_cycle = Some(2);
+    s.dram.bytes_per_cycle = 7;
+    let a = s.validate().unwrap();
+    let passes = random_passes(&a, 5, 23, Some((pass(3, 2, 2, 2), 2)));
+    assert!(passes.len() >= 3, "{}", passes.len());
+    run(&a, &passes, 512 * passes.len());
 }
