@@ -26,6 +26,11 @@
 //   {{ hdr.dataflow }}: a word is {{ gather_dim }} = {{ rows }} consecutive output pixels ow + j of row (n, oh) at one k-step;
 //   the valid j form a run [lo, lo + cnt); request (base + ((n*H + ih)*W + iw_lo)*Cs + c, sw*Cs, lo, cnt),
 //   or all zero. The walker advances c (wrapping at Cg into kw, kw at KW into kh).
+{%- if rs %}
+//   (On a row-stationary array a gather LOAD and a CONFIG are illegal until the lowering defines
+//   their words, docs/TIMING.md "Compute unit: row-stationary": no program this design runs uses
+//   the walker, kept as the output-stationary one over the input word's operands.)
+{%- endif %}
 //{%- else %}
 //   weight-stationary: a word is min(R, Cg - c) channels (R = {{ rows }}) of one output pixel; request
 //   (base + ((n*H + ih)*W + iw)*Cs + c, 1, 0, min(R, Cg - c)), or all zero. The walker advances the
