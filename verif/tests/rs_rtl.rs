@@ -1,6 +1,7 @@
 //! Hand-written row-stationary programs on the generated RTL under Verilator (docs/TIMING.md,
-//! "Compute unit: row-stationary"). The cycle simulator does not run row-stationary programs yet,
-//! so the expectation is computed here straight from the contract's definition of a pass: output
+//! "Compute unit: row-stationary"), against two expectations: the cycle simulator's run of the same
+//! program (cycles, DRAM image and event trace equal), and one computed here straight from the
+//! contract's definition of a pass, apart from the simulator: output
 //! `x` of block `b`, lane `c`, is `Σ_{h<H} Σ_{t<T} in[x·T + t][o(b·H+h) + c] · w[t][b·H+h]` with
 //! `o(r) = (r mod H)·step`, written to accumulator word `out_addr + b·E + x` (added to the old word
 //! when accumulating), AB-bit wrap-around; and every COMPUTE is busy `T·(E + 1) + B + 2` cycles,
@@ -9,7 +10,7 @@
 
 mod common;
 
-use common::{bytes, first_diff, tools};
+use common::{assert_trace, bytes, contract_run, first_diff, tools};
 use tessera_arch::isa::{unit, Instr, LoadTarget, RsPass};
 use tessera_arch::Arch;
 
@@ -209,8 +210,18 @@ fn run(arch: &Arch, passes: &[Pass], dram_bytes: usize) -> Option<u64> {
         arch.name(),
         first_diff(&run.dram, &want)
     );
-    // busy lengths: each COMPUTE's issue line, then the next "compute done"
+    // the simulator's run of the same program: equal cycles, DRAM image and event trace
+    let (cycles, sim_dram, sim_trace) = contract_run(arch, &prog, &dram);
+    assert_eq!(run.cycles, cycles, "{}: RTL cycles", arch.name());
+    assert!(
+        run.dram == sim_dram,
+        "{}: DRAM after the run: {}",
+        arch.name(),
+        first_diff(&run.dram, &sim_dram)
+    );
     let trace = run.trace.unwrap();
+    assert_trace(arch.name(), &trace, &sim_trace);
+    // busy lengths: each COMPUTE's issue line, then the next "compute done"
     let cycle = |l: &str| -> u64 { l.split_whitespace().next().unwrap().parse().unwrap() };
     for (p, &pc) in passes.iter().zip(&computes) {
         let tag = format!("ctrl issue pc={pc} COMPUTE");
