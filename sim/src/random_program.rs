@@ -21,16 +21,16 @@
 //! outputs whose `E·T` input words, `T` weight words and `E·B` accumulator words fit the read parts
 //! and the accumulator ([`RsPass::check`] and [`ComputeWords::of_pass`]).
 //!
-//! On a row-stationary array the body also draws gather LOADs into the input buffer (where a
-//! LOAD would write), each now and then behind a CONFIG pair of a random small tensor `[N ≤ 2][H][W][Cs]`
+//! On a row-stationary array the body also draws gather LOADs into the input buffer (where a LOAD
+//! would write), each now and then behind a CONFIG pair of a random small tensor `[N ≤ 2][H][W][Cs]`
 //! lying in the image's input and weight part (never written), with random stride, dilation,
 //! padding, kernel width and channels per group, from a random start (`kw < KW`, `c < Cg`, any
 //! `kh` and `oh`): every request stays inside the tensor (docs/TIMING.md, "Gather registers").
 //!
-//! What it leaves out: gathers and CONFIGs on other arrays (the convolution tests cover them), programs that
-//! `check_program` refuses (a caller skips those), and racy ones: the event engine refuses a
-//! program whose instructions on different units touch one buffer word in overlapping cycles, so
-//! a test skips those too and counts how many ran.
+//! What it leaves out: gathers and CONFIGs on other arrays (the convolution tests cover them),
+//! programs that `check_program` refuses (a caller skips those), and racy ones: the event engine
+//! refuses a program whose instructions on different units touch one buffer word in overlapping
+//! cycles, so a test skips those too and counts how many ran.
 
 use tessera_arch::isa::{unit, Config, GatherPos, Instr, LoadTarget, Program, RsPass};
 use tessera_arch::spec::ComputeWords;
@@ -435,6 +435,9 @@ mod tests {
         }
         assert!(shapes.len() >= 20, "{shapes:?}");
         // gathers, each run under a CONFIG pair drawn before it
-        assert!(gathers >= 50 && configs >= 40, "{gathers} gathers, {configs} CONFIGs");
+        assert!(
+            gathers >= 50 && configs >= 40,
+            "{gathers} gathers, {configs} CONFIGs"
+        );
     }
 }
