@@ -517,7 +517,7 @@ fn gathered_words(dram: &[u8], win: &Config, g: &GatherRun, word_bytes: usize) -
 
 /// Row-stationary gathers on the RTL (docs/TIMING.md, "Gather registers"): a CONFIG pair of a
 /// 2×5×4×3 tensor (a group of two channels from channel 1, padding 2 on top and 1 on the left,
-/// stride 2, dilation 2, kernel width 2), three gather LOADs from different starts (rows and columns
+/// stride (2, 1), dilation (1, 2): every term differs; kernel width 2), three gather LOADs from different starts (rows and columns
 /// in and out of the tensor, some words all zero), then one pass per array row `r0` with `T = 1`,
 /// `H = R`, `B = 1`, `step = 1` and the weight one-hot at row `r0`: its output `x`, lane `c`, is
 /// byte `r0 + c` of gathered word `x`, so the stored outputs show every byte of every word. The
@@ -531,16 +531,16 @@ fn gathers(arch: &Arch) -> Option<()> {
     let acc_w = arch.accumulator().word_bytes() as usize;
     let mut dram = bytes(77, 4096);
     let window = Config::Window {
-        stride: [2, 2],
-        dilation: [2, 2],
+        stride: [2, 1],
+        dilation: [1, 2],
         pad: [2, 1],
         kw: 2,
         cg: 2,
     };
     let runs = [
-        // image 1, rows 2j - 2 (j = 0 is padding, j ≥ 3 past the tensor), from c = 1: columns -1
-        // (padding: a zero word), then 1 (three words), 3 (four), 5 (past the tensor: two zero
-        // words)
+        // image 1, rows 2j - 2 (j = 0 is padding, j ≥ 3 past the tensor), from c = 1: columns
+        // ow + 2kw - 1 = -1 (padding: a zero word), then 1, 1, 0, 0, 2, 2, 1, 1, 3, 3, 2, 2, and
+        // 4, 4 (past the tensor: zero words)
         GatherRun {
             pos: GatherPos {
                 n: 1,
@@ -550,10 +550,10 @@ fn gathers(arch: &Arch) -> Option<()> {
                 kw: 0,
                 c: 1,
             },
-            count: 11,
+            count: 15,
             sram_addr: 0,
         },
-        // image 0, rows 2 + 2j: the run [0, 2) ends inside the word
+        // image 0, rows 1 + 2j: the run [0, 2) ends inside the word
         GatherRun {
             pos: GatherPos {
                 n: 0,
@@ -564,9 +564,9 @@ fn gathers(arch: &Arch) -> Option<()> {
                 c: 0,
             },
             count: 6,
-            sram_addr: 11,
+            sram_addr: 15,
         },
-        // rows 2·3 + 2·2 - 2 = 8 and up: past the tensor, every word zero
+        // rows 6 + 2j: past the tensor, every word zero
         GatherRun {
             pos: GatherPos {
                 n: 1,
@@ -577,7 +577,7 @@ fn gathers(arch: &Arch) -> Option<()> {
                 c: 1,
             },
             count: 3,
-            sram_addr: 17,
+            sram_addr: 21,
         },
     ];
     let e: usize = runs.iter().map(|g| usize::from(g.count)).sum();
