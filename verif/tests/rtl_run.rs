@@ -1122,7 +1122,7 @@ fn random_programs_on_the_rtl() {
         let design = tessera_rtl_gen::emit(arch).unwrap();
         // more on the row-stationary designs, whose programs also gather
         let rs = arch.dataflow() == tessera_arch::Dataflow::RowStationary;
-        for k in 0..if rs { 8u64 } else { 4 } {
+        for k in 0..if rs { 16u64 } else { 4 } {
             tried += 1;
             let p = tessera_sim::random_program::random_program(arch, 1000 * i as u64 + k);
             let program = tessera_arch::isa::Program {
@@ -1171,7 +1171,7 @@ fn random_programs_on_the_rtl() {
          {rs_gathers} gather LOADs)"
     );
     assert!(
-        rs_gathering >= 4,
+        rs_gathering >= 12,
         "only {rs_gathering} row-stationary programs with gathers ran"
     );
     assert!(
