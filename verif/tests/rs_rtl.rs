@@ -465,10 +465,10 @@ const BASE: usize = 64;
 const C0: usize = 1;
 
 /// The gathered words, computed element by element from the tensor as docs/TIMING.md, "Gather
-/// registers" defines a row-stationary word: byte `j` of word `i` is the input at row `(oh + j)·sh
-/// + kh·dh - pt`, column `ow'·sw + kw'·dw - pl`, channel `C0 + c'` of image `n`, with `(ow', kw',
-/// c')` the start advanced `i` steps (`c` wrapping at `Cg` into `kw`, `kw` at `KW` into `ow`), or
-/// zero outside the tensor.
+/// registers" defines a row-stationary word: byte `j` of word `i` is the input at row
+/// `(oh + j)·sh + kh·dh - pt`, column `ow'·sw + kw'·dw - pl`, channel `C0 + c'` of image `n`, with
+/// `(ow', kw', c')` the start advanced `i` steps (`c` wrapping at `Cg` into `kw`, `kw` at `KW` into
+/// `ow`), or zero outside the tensor.
 fn gathered_words(dram: &[u8], win: &Config, g: &GatherRun, word_bytes: usize) -> Vec<Vec<i8>> {
     let Config::Window {
         stride,
