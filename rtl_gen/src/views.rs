@@ -942,7 +942,8 @@ pub(crate) struct DmaView {
     /// What `rows` is in the comments: `R`, `C` on an input-stationary array, `R+C-1` on a
     /// row-stationary one.
     pub gather_dim: &'static str,
-    /// A row-stationary array, where no program gathers (a comment says so).
+    /// A row-stationary array: a gather word is one step (kw, c) of `rows` input rows at one
+    /// output column.
     pub rs: bool,
     pub g_n: Bits,
     pub g_oh: Bits,

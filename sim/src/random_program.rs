@@ -21,12 +21,18 @@
 //! outputs whose `E·T` input words, `T` weight words and `E·B` accumulator words fit the read parts
 //! and the accumulator ([`RsPass::check`] and [`ComputeWords::of_pass`]).
 //!
-//! What it leaves out: gathers and CONFIGs (the convolution tests cover them), programs that
-//! `check_program` refuses (a caller skips those), and racy ones: the event engine refuses a
-//! program whose instructions on different units touch one buffer word in overlapping cycles, so
-//! a test skips those too and counts how many ran.
+//! On a row-stationary array the body also draws gather LOADs into the input buffer (where a LOAD
+//! would write), each now and then behind a CONFIG pair of a random small tensor `[N ≤ 2][H][W][Cs]`
+//! lying in the image's input and weight part (never written), with random stride, dilation,
+//! padding, kernel width and channels per group, from a random start (`kw < KW`, `c < Cg`, any
+//! `kh` and `oh`): every request stays inside the tensor (docs/TIMING.md, "Gather registers").
+//!
+//! What it leaves out: gathers and CONFIGs on other arrays (the convolution tests cover them),
+//! programs that `check_program` refuses (a caller skips those), and racy ones: the event engine
+//! refuses a program whose instructions on different units touch one buffer word in overlapping
+//! cycles, so a test skips those too and counts how many ran.
 
-use tessera_arch::isa::{unit, Instr, LoadTarget, Program, RsPass};
+use tessera_arch::isa::{unit, Config, GatherPos, Instr, LoadTarget, Program, RsPass};
 use tessera_arch::spec::ComputeWords;
 use tessera_arch::{Arch, Dataflow};
 use tessera_workloads::data::SplitMix64;
@@ -118,6 +124,44 @@ fn draw_pass(d: &mut Draw, arch: &Arch, in_read: u32, w_read: u32, acc_depth: u3
     pass
 }
 
+/// A CONFIG pair of a random small tensor inside the image's first `room` bytes (see the module
+/// docs); returns its `(N, Cg, KW)`.
+fn draw_config(d: &mut Draw, out: &mut Vec<Instr>, room: u32) -> (u16, u16, u8) {
+    let mut dim = |hi: u64| d.range(1, hi) as u32;
+    let (mut n, mut h, mut w, mut cs) = (dim(2), dim(6), dim(6), dim(4));
+    // shrink until the tensor fits the room (1 byte always does: the image holds a buffer word)
+    while n * h * w * cs > room {
+        (n, h, w, cs) = (1, h.div_ceil(2), w.div_ceil(2), cs.div_ceil(2));
+        if (h, w, cs) == (1, 1, 1) {
+            break;
+        }
+    }
+    let size = n * h * w * cs;
+    let base = d.range(0, u64::from(room - size)) as u32;
+    let cg = d.range(1, u64::from(cs)) as u16;
+    let kw = d.range(1, 3) as u8;
+    let mut small = |lo: u64, hi: u64| d.range(lo, hi) as u8;
+    let stride = [small(1, 3), small(1, 3)];
+    let dilation = [small(1, 2), small(1, 2)];
+    let pad = [small(0, 2), small(0, 2)];
+    out.push(Instr::Config(Config::Tensor {
+        base,
+        h: h as u16,
+        w: w as u16,
+        cs: cs as u16,
+        ow: d.range(1, 6) as u16,
+        oh: d.range(1, 6) as u16,
+    }));
+    out.push(Instr::Config(Config::Window {
+        stride,
+        dilation,
+        pad,
+        kw,
+        cg,
+    }));
+    (n as u16, cg, kw)
+}
+
 /// A random program for `arch` from `seed` (see the module docs).
 pub fn random_program(arch: &Arch, seed: u64) -> RandomProgram {
     let mut d = Draw(SplitMix64::new(seed));
@@ -207,9 +251,12 @@ pub fn random_program(arch: &Arch, seed: u64) -> RandomProgram {
     // waits for it, as the accumulator's read port requires (docs/TIMING.md, "Accumulator read
     // port")
     let mut storing = false;
+    // the gather registers' tensor (`None` before the first CONFIG): (N, Cg, KW)
+    let mut tensor: Option<(u16, u16, u8)> = None;
     let body = d.range(4, MAX_BODY);
     for _ in 0..body {
-        match d.range(0, 9) {
+        // a row-stationary array also draws gathers (choice 10)
+        match d.range(0, if rs { 10 } else { 9 }) {
             // COMPUTE
             0..=4 if max_len > 0 => {
                 let pass = if rs {
@@ -280,6 +327,34 @@ pub fn random_program(arch: &Arch, seed: u64) -> RandomProgram {
                 let to = d.range(u64::from(from) + 1, u64::from(depth)) as u32;
                 loads(&mut d, &mut instrs, target, (from, to), wbytes, base, 1);
             }
+            // a gather LOAD into the input buffer, now and then behind a new CONFIG pair
+            10 => {
+                if tensor.is_none() || d.chance(1, 3) {
+                    tensor = Some(draw_config(&mut d, &mut instrs, w_base + w_depth * ww));
+                }
+                let (n, cg, kw) = tensor.expect("configured");
+                let lo = if d.chance(1, 8) || in_read >= in_depth {
+                    0
+                } else {
+                    in_read
+                };
+                let from = d.range(u64::from(lo), u64::from(in_depth - 1)) as u32;
+                let count = d.range(1, u64::from((in_depth - from).min(40))) as u16;
+                let pos = GatherPos {
+                    n: d.range(0, u64::from(n - 1)) as u16,
+                    oh: d.range(0, 4) as u16,
+                    ow: d.range(0, 4) as u16,
+                    kh: d.range(0, 3) as u8,
+                    kw: d.range(0, u64::from(kw - 1)) as u8,
+                    c: d.range(0, u64::from(cg - 1)) as u16,
+                };
+                instrs.push(Instr::Gather {
+                    target: LoadTarget::Input,
+                    count,
+                    sram_addr: from,
+                    pos,
+                });
+            }
             // a STORE of an accumulator range, behind a SYNC of every unit
             _ => {
                 instrs.push(Instr::Sync { mask: unit::ALL });
@@ -344,6 +419,7 @@ mod tests {
                 .validate()
                 .unwrap();
         let mut shapes = std::collections::BTreeSet::new();
+        let (mut gathers, mut configs) = (0, 0);
         for seed in 0..100 {
             let p = random_program(&arch, seed);
             crate::engine::check_program(&arch, &p.program, p.dram.len())
@@ -353,8 +429,15 @@ mod tests {
                 if let Instr::ComputeRs { pass, .. } = i {
                     shapes.insert((pass.steps, pass.block_rows, pass.blocks, pass.row_step));
                 }
+                gathers += usize::from(matches!(i, Instr::Gather { .. }));
+                configs += usize::from(matches!(i, Instr::Config(_)));
             }
         }
         assert!(shapes.len() >= 20, "{shapes:?}");
+        // gathers, each run under a CONFIG pair drawn before it
+        assert!(
+            gathers >= 50 && configs >= 40,
+            "{gathers} gathers, {configs} CONFIGs"
+        );
     }
 }

@@ -270,6 +270,9 @@ fn random_rs_arch(seed: u64) -> Option<Arch> {
 fn engines_agree_on_random_row_stationary_programs() {
     let (mut ran, mut raced, mut clashed, mut drawn) = (0u64, 0u64, 0u64, 0u64);
     let (mut single, mut passes, mut accumulating) = (0u64, 0u64, 0u64);
+    // gather LOADs (docs/TIMING.md, "Gather registers": row-stationary words) and the programs
+    // that ran with one
+    let (mut gathers, mut gathering) = (0u64, 0u64);
     let mut shapes = std::collections::BTreeSet::new();
     for seed in 0..cases() {
         let Some(arch) = random_rs_arch(seed) else {
@@ -295,6 +298,14 @@ fn engines_agree_on_random_row_stationary_programs() {
         assert_agree(seed, &arch, &p, &ev);
         ran += 1;
         single += u64::from(arch.input().single_ported());
+        let g = p
+            .program
+            .instrs
+            .iter()
+            .filter(|i| matches!(i, Instr::Gather { .. }))
+            .count() as u64;
+        gathers += g;
+        gathering += u64::from(g > 0);
         for i in &p.program.instrs {
             if let Instr::ComputeRs {
                 pass, accumulate, ..
@@ -315,8 +326,13 @@ fn engines_agree_on_random_row_stationary_programs() {
     println!(
         "{ran} row-stationary programs ran ({single} on single-ported banks; {passes} passes, \
          {accumulating} accumulating, {} shapes), {raced} refused as races and {clashed} for a \
-         single-ported bank, of {drawn} drawn",
+         single-ported bank, of {drawn} drawn; {gathering} of them with gather LOADs \
+         ({gathers} gathers)",
         shapes.len()
+    );
+    assert!(
+        gathering * 2 >= ran,
+        "only {gathering} of {ran} programs that ran gather"
     );
     assert!(
         drawn * 10 >= cases() * 9,

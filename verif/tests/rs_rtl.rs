@@ -11,7 +11,7 @@
 mod common;
 
 use common::{assert_trace, bytes, contract_run, first_diff, tools};
-use tessera_arch::isa::{unit, Instr, LoadTarget, RsPass};
+use tessera_arch::isa::{unit, Config, GatherPos, Instr, LoadTarget, RsPass};
 use tessera_arch::Arch;
 
 /// A row-stationary `rows`×`cols` array with `rf` operands per PE, two banks per buffer (input:
@@ -420,11 +420,9 @@ fn random_row_stationary_passes_on_3x4() {
     run(&a, &passes, 512 * passes.len());
 }
 
-/// Passes on a 5×3 array with 16-bit sums (2-byte lanes), three banks per buffer and two LOAD
-/// words per cycle: first T = 3, H = 2, B = 2, step = 2, E = 2 (two blocks of two rows at offsets 0
-/// and 2, row 4 in no block), then random ones.
-#[test]
-fn random_row_stationary_passes_on_odd_5x3() {
+/// The 5×3 array with 16-bit sums (2-byte lanes), three banks per buffer and two LOAD words per
+/// cycle (W = 7).
+fn odd_5x3() -> Arch {
     let mut s = rs("rs_5x3", 5, 3, 8).spec().clone();
     s.name = "rs_odd_5x3".into();
     s.buffers.input.capacity_bytes = 7 * 3 * 40;
@@ -436,8 +434,258 @@ fn random_row_stationary_passes_on_odd_5x3() {
     s.datatypes.accumulator_bits = 16;
     s.dram.words_per_cycle = Some(2);
     s.dram.bytes_per_cycle = 7;
-    let a = s.validate().unwrap();
+    s.validate().unwrap()
+}
+
+/// Passes on a 5×3 array with 16-bit sums (2-byte lanes), three banks per buffer and two LOAD
+/// words per cycle: first T = 3, H = 2, B = 2, step = 2, E = 2 (two blocks of two rows at offsets 0
+/// and 2, row 4 in no block), then random ones.
+#[test]
+fn random_row_stationary_passes_on_odd_5x3() {
+    let a = odd_5x3();
     let passes = random_passes(&a, 5, 23, Some((pass(3, 2, 2, 2), 2)));
     assert!(passes.len() >= 3, "{}", passes.len());
     run(&a, &passes, 512 * passes.len());
+}
+
+/// A gather LOAD's start and length, and where its words go in the input buffer.
+struct GatherRun {
+    pos: GatherPos,
+    count: u16,
+    sram_addr: u32,
+}
+
+/// The tensor `[N][H][W][Cs]` of the gather tests, at byte `BASE` of DRAM (the group's first
+/// channel at `BASE + C0`).
+const N: usize = 2;
+const H: usize = 5;
+const W: usize = 4;
+const CS: usize = 3;
+const BASE: usize = 64;
+const C0: usize = 1;
+
+/// The gathered words, computed element by element from the tensor as docs/TIMING.md, "Gather
+/// registers" defines a row-stationary word: byte `j` of word `i` is the input at row
+/// `(oh + j)·sh + kh·dh - pt`, column `ow'·sw + kw'·dw - pl`, channel `C0 + c'` of image `n`, with
+/// `(ow', kw', c')` the start advanced `i` steps (`c` wrapping at `Cg` into `kw`, `kw` at `KW` into
+/// `ow`), or zero outside the tensor.
+fn gathered_words(dram: &[u8], win: &Config, g: &GatherRun, word_bytes: usize) -> Vec<Vec<i8>> {
+    let Config::Window {
+        stride,
+        dilation,
+        pad,
+        kw: kw_n,
+        cg,
+    } = *win
+    else {
+        unreachable!()
+    };
+    let p = g.pos;
+    let (mut ow, mut kw, mut c) = (i64::from(p.ow), i64::from(p.kw), i64::from(p.c));
+    let mut words = vec![];
+    for _ in 0..g.count {
+        let iw = ow * i64::from(stride[1]) + kw * i64::from(dilation[1]) - i64::from(pad[1]);
+        let word = (0..word_bytes as i64)
+            .map(|j| {
+                let ih = (i64::from(p.oh) + j) * i64::from(stride[0])
+                    + i64::from(p.kh) * i64::from(dilation[0])
+                    - i64::from(pad[0]);
+                if (0..H as i64).contains(&ih) && (0..W as i64).contains(&iw) {
+                    let at = BASE
+                        + ((usize::from(p.n) * H + ih as usize) * W + iw as usize) * CS
+                        + C0
+                        + c as usize;
+                    dram[at] as i8
+                } else {
+                    0
+                }
+            })
+            .collect();
+        words.push(word);
+        c += 1;
+        if c == i64::from(cg) {
+            c = 0;
+            kw += 1;
+            if kw == i64::from(kw_n) {
+                kw = 0;
+                ow += 1;
+            }
+        }
+    }
+    words
+}
+
+/// Row-stationary gathers on the RTL (docs/TIMING.md, "Gather registers"): a CONFIG pair of a
+/// 2×5×4×3 tensor (a group of two channels from channel 1, padding 2 on top and 1 on the left,
+/// stride (2, 1), dilation (1, 2): every term differs; kernel width 2), three gather LOADs from different starts (rows and columns
+/// in and out of the tensor, some words all zero), then one pass per array row `r0` with `T = 1`,
+/// `H = R`, `B = 1`, `step = 1` and the weight one-hot at row `r0`: its output `x`, lane `c`, is
+/// byte `r0 + c` of gathered word `x`, so the stored outputs show every byte of every word. The
+/// stored outputs equal the words computed here from the tensor; cycles, DRAM image and trace
+/// (every read request) equal the event engine's.
+fn gathers(arch: &Arch) -> Option<()> {
+    let t = tools(false)?;
+    let (r, c) = (arch.rows() as usize, arch.cols() as usize);
+    let b = r + c - 1;
+    assert_eq!(arch.input().word_bytes() as usize, b);
+    let acc_w = arch.accumulator().word_bytes() as usize;
+    let mut dram = bytes(77, 4096);
+    let window = Config::Window {
+        stride: [2, 1],
+        dilation: [1, 2],
+        pad: [2, 1],
+        kw: 2,
+        cg: 2,
+    };
+    let runs = [
+        // image 1, rows 2j - 2 (j = 0 is padding, j ≥ 3 past the tensor), from c = 1: columns
+        // ow + 2kw - 1 = -1 (padding: a zero word), then 1, 1, 0, 0, 2, 2, 1, 1, 3, 3, 2, 2, and
+        // 4, 4 (past the tensor: zero words)
+        GatherRun {
+            pos: GatherPos {
+                n: 1,
+                oh: 0,
+                ow: 0,
+                kh: 0,
+                kw: 0,
+                c: 1,
+            },
+            count: 15,
+            sram_addr: 0,
+        },
+        // image 0, rows 1 + 2j: the run [0, 2) ends inside the word
+        GatherRun {
+            pos: GatherPos {
+                n: 0,
+                oh: 1,
+                ow: 1,
+                kh: 1,
+                kw: 0,
+                c: 0,
+            },
+            count: 6,
+            sram_addr: 15,
+        },
+        // rows 6 + 2j: past the tensor, every word zero
+        GatherRun {
+            pos: GatherPos {
+                n: 1,
+                oh: 3,
+                ow: 0,
+                kh: 2,
+                kw: 0,
+                c: 1,
+            },
+            count: 3,
+            sram_addr: 21,
+        },
+    ];
+    let e: usize = runs.iter().map(|g| usize::from(g.count)).sum();
+    let mut words = vec![];
+    for g in &runs {
+        words.extend(gathered_words(&dram, &window, g, b));
+    }
+    assert!(words.iter().any(|w| w.iter().all(|&x| x == 0)));
+    assert!(words.iter().any(|w| w[0] == 0 && w.iter().any(|&x| x != 0)));
+    // weights: word r0 one-hot at byte r0
+    let w_dram = 1024;
+    for r0 in 0..r {
+        for j in 0..r {
+            dram[w_dram + r0 * r + j] = u8::from(j == r0);
+        }
+    }
+    let out_dram = 1536;
+    let mut prog = vec![
+        Instr::Config(Config::Tensor {
+            base: (BASE + C0) as u32,
+            h: H as u16,
+            w: W as u16,
+            cs: CS as u16,
+            ow: 3,
+            oh: 2,
+        }),
+        Instr::Config(window),
+        Instr::Load {
+            target: LoadTarget::Weight,
+            count: r as u16,
+            dram_addr: w_dram as u32,
+            sram_addr: 0,
+        },
+    ];
+    for g in &runs {
+        prog.push(Instr::Gather {
+            target: LoadTarget::Input,
+            count: g.count,
+            sram_addr: g.sram_addr,
+            pos: g.pos,
+        });
+    }
+    let mut want = dram.clone();
+    for r0 in 0..r {
+        prog.push(Instr::Sync { mask: unit::DMA });
+        prog.push(Instr::ComputeRs {
+            len: e as u16,
+            in_addr: 0,
+            w_addr: r0 as u32,
+            out_addr: 0,
+            accumulate: false,
+            pass: pass(1, r as u8, 1, 1),
+        });
+        prog.push(Instr::Sync {
+            mask: unit::COMPUTE,
+        });
+        let at = out_dram + r0 * e * acc_w;
+        prog.push(Instr::Store {
+            count: e as u16,
+            dram_addr: at as u32,
+            sram_addr: 0,
+        });
+        let lb = acc_w / c;
+        for (x, word) in words.iter().enumerate() {
+            for lane in 0..c {
+                let v = i32::from(word[r0 + lane]);
+                let o = at + x * acc_w + lane * lb;
+                want[o..o + lb].copy_from_slice(&v.to_le_bytes()[..lb]);
+            }
+        }
+    }
+    prog.push(Instr::Halt);
+    assert!(N * H * W * CS + BASE <= w_dram && out_dram + r * e * acc_w <= dram.len());
+
+    let design = tessera_rtl_gen::emit(arch).unwrap();
+    let enc: Vec<u128> = prog.iter().map(Instr::encode).collect();
+    let run = tessera_verif::run_rtl_traced(arch, &design, &enc, &dram, 100_000, &t)
+        .unwrap_or_else(|e| panic!("{}: {e}", arch.name()));
+    assert!(
+        run.dram == want,
+        "{}: the stored words differ from the tensor's: {}",
+        arch.name(),
+        first_diff(&run.dram, &want)
+    );
+    let (cycles, sim_dram, sim_trace) = contract_run(arch, &prog, &dram);
+    assert_eq!(run.cycles, cycles, "{}: RTL cycles", arch.name());
+    assert!(run.dram == sim_dram, "{}: DRAM after the run", arch.name());
+    let trace = run.trace.unwrap();
+    let rreqs = trace.iter().filter(|l| l.contains(" dma rreq")).count();
+    assert_eq!(rreqs, r + e, "{}: read requests in the trace", arch.name());
+    assert_trace(arch.name(), &trace, &sim_trace);
+    println!(
+        "{}: {e} gathered words ({} all zero), {} passes, {} cycles",
+        arch.name(),
+        words.iter().filter(|w| w.iter().all(|&x| x == 0)).count(),
+        r,
+        run.cycles
+    );
+    Some(())
+}
+
+#[test]
+fn row_stationary_gathers_on_3x4() {
+    gathers(&rs("rs_3x4", 3, 4, 6));
+}
+
+/// Two read requests per cycle: the DMA's per-lane address generators walk `(c, kw, ow)`.
+#[test]
+fn row_stationary_gathers_on_odd_5x3() {
+    gathers(&odd_5x3());
 }

@@ -1115,9 +1115,14 @@ fn random_programs_on_the_rtl() {
         },
     ];
     let (mut ran, mut tried) = (0, 0);
+    // row-stationary programs with gather LOADs (docs/TIMING.md, "Gather registers") that ran, and
+    // their gathers
+    let (mut rs_gathering, mut rs_gathers) = (0, 0);
     for (i, arch) in designs.iter().enumerate() {
         let design = tessera_rtl_gen::emit(arch).unwrap();
-        for k in 0..4u64 {
+        // more on the row-stationary designs, whose programs also gather
+        let rs = arch.dataflow() == tessera_arch::Dataflow::RowStationary;
+        for k in 0..if rs { 16u64 } else { 4 } {
             tried += 1;
             let p = tessera_sim::random_program::random_program(arch, 1000 * i as u64 + k);
             let program = tessera_arch::isa::Program {
@@ -1149,9 +1154,26 @@ fn random_programs_on_the_rtl() {
                 &trace,
             );
             ran += 1;
+            let g = p
+                .program
+                .instrs
+                .iter()
+                .filter(|i| matches!(i, Instr::Gather { .. }))
+                .count();
+            if rs && g > 0 {
+                rs_gathering += 1;
+                rs_gathers += g;
+            }
         }
     }
-    println!("{ran} of {tried} random programs ran on the RTL");
+    println!(
+        "{ran} of {tried} random programs ran on the RTL ({rs_gathering} row-stationary ones with \
+         {rs_gathers} gather LOADs)"
+    );
+    assert!(
+        rs_gathering >= 12,
+        "only {rs_gathering} row-stationary programs with gathers ran"
+    );
     assert!(
         ran * 4 >= tried * 3,
         "only {ran} of {tried} random programs ran"

@@ -293,8 +293,9 @@ impl<'a> Machine<'a> {
 /// On a row-stationary array (docs/TIMING.md, "Compute unit: row-stationary") every COMPUTE must
 /// be a pass (`Instr::ComputeRs`, steps ≥ 1) with `len ≥ 1` and a legal shape
 /// ([`tessera_arch::isa::RsPass::check`]: `1 ≤ T ≤ F`, `B·H ≤ R`, `(H - 1)·step ≤ R - 1`, `B ≤ T`),
-/// whose `E·T` input, `T` weight and `E·B` accumulator words lie inside the buffers; a gather LOAD
-/// or a CONFIG there is illegal. On every other array a pass is illegal.
+/// whose `E·T` input, `T` weight and `E·B` accumulator words lie inside the buffers; its gather
+/// LOADs read words of `R + C - 1` input rows (docs/TIMING.md, "Gather registers"). On every other
+/// array a pass is illegal.
 pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<()> {
     let err = |i: usize, m: String| {
         Err(Diagnostic::new(format!(
@@ -324,15 +325,6 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
                          steps = 0 (docs/TIMING.md, \"Instructions\")",
                         arch.dataflow().label()
                     ),
-                )
-            }
-            Instr::Gather { .. } | Instr::Config(_) if rs => {
-                return err(
-                    i,
-                    "a gather LOAD or a CONFIG on a row-stationary array is illegal until the \
-                     lowering defines its words (docs/TIMING.md, \"Compute unit: \
-                     row-stationary\")"
-                        .into(),
                 )
             }
             Instr::ComputeRs { len, pass, .. } => {
