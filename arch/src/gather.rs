@@ -200,7 +200,8 @@ impl Gather {
                                 + iw0 as u64)
                                 * cs
                             + u64::from(self.c),
-                        stride: sh as u64 * w as u64 * cs,
+                        // (modulo 2^32, as the DMA's address arithmetic: docs/TIMING.md)
+                        stride: (sh as u64 * w as u64 * cs) & 0xFFFF_FFFF,
                         first: lo,
                         count: hi - lo,
                     }
