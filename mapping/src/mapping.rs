@@ -342,8 +342,13 @@ impl Mapping {
     /// port). Errors name the mapping field. (No program-length limit: programs stream through the
     /// host queue, docs/TIMING.md.)
     pub fn check(&self, g: &Gemm, arch: &Arch) -> Result<()> {
-        if !arch.dataflow().maps_layers() {
-            return Err(tessera_core::diag::Diagnostic::new(crate::NOT_LOWERED));
+        if arch.dataflow() == Dataflow::RowStationary {
+            // the pass's limits depend on the convolution: `RsGeom::check`, which the lowering
+            // and the estimate call (mapping/src/rs.rs)
+            ensure(self.keep == Keep::Tiles, "keep", || {
+                "a row-stationary array keeps one pass of each operand (Tiles)".to_string()
+            })?;
+            return Ok(());
         }
         self.check_tiles(arch)?;
         let (buffer, name) = match self.keep {
@@ -448,7 +453,7 @@ impl Mapping {
         let acc_bank = arch.accumulator().bank_depth();
         let (r, c) = (arch.rows(), arch.cols());
         match arch.dataflow() {
-            // a placeholder that [`Mapping::check`] refuses: nothing maps onto row-stationary yet
+            // a placeholder: the mapper's row-stationary space is the layer's (`RsGeom::space`)
             Dataflow::RowStationary => Mapping {
                 tile_m: 1,
                 tile_k: 1,
