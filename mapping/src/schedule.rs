@@ -776,6 +776,11 @@ impl Schedule {
     /// The totals of `acc`, the sum of this schedule's tile shapes (as [`Schedule::summary`] adds
     /// them), with what is not a sum of shapes: the CONFIGs and a convolution's gathered bytes.
     pub fn finish(&self, acc: &SummaryAcc) -> Result<Summary> {
+        if let Some(geo) = &self.rs {
+            // the CONFIGs and gathered bytes of the passes, walked
+            let (_, configs, gathered) = crate::rs::accumulate(self, geo);
+            return acc.finish(false, false, configs, self.in_word_bytes, Some(gathered));
+        }
         let instances = u64::from(self.problem.instances);
         let (configs, gathered) = match &self.problem.conv {
             Some(cv) => {

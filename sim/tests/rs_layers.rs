@@ -187,3 +187,46 @@ proptest! {
         check(&arch, &layer, &sp[pick % sp.len()], seed)?;
     }
 }
+
+/// A 12×14 row-stationary array like Eyeriss (F = 224), with the buffers of
+/// arch/builtin/templates/eyeriss_like.ron cut to whole words (25-byte input words, 12-byte
+/// weight words), two banks each.
+fn eyeriss_rs() -> Arch {
+    ArchSpec::ws("eyeriss_rs", 12, 14, [36850, 36840, 36736], 2, 8, 40)
+        .row_stationary(224)
+        .validate()
+        .unwrap()
+}
+
+/// The mapper maps every layer of `mlp_small` and the first layers of ResNet-18 onto the
+/// Eyeriss-like array; each chosen mapping's estimate is its own, and the smaller layers run.
+#[test]
+fn the_mapper_maps_a_small_network_onto_an_eyeriss_like_array() {
+    let arch = eyeriss_rs();
+    let mlp = tessera_workloads::builtin::workload("mlp_small").unwrap();
+    let resnet = tessera_workloads::builtin::workload("resnet18").unwrap();
+    let layers: Vec<&Layer> = mlp
+        .layers
+        .iter()
+        .chain(resnet.layers.iter().take(3))
+        .collect();
+    for layer in layers {
+        let p = Problem::new(layer, &arch).unwrap();
+        let b = tessera_sim::mapper::best_mapping(&p, &arch, tessera_mapping::Objective::Latency)
+            .unwrap_or_else(|e| panic!("{}: {e}", layer.name()));
+        let est = estimate(&p, &arch, &b.mapping).unwrap();
+        assert_eq!(est.cycles, b.estimate.cycles);
+        println!(
+            "{}: {:?} of {} candidates: {} cycles, utilization {:.3}",
+            layer.name(),
+            b.mapping,
+            b.candidates,
+            est.cycles.get(),
+            est.utilization
+        );
+        if layer.macs() <= 120_000_000 {
+            let cycles = check(&arch, layer, &b.mapping, 3).unwrap();
+            assert_eq!(cycles, est.cycles.get());
+        }
+    }
+}
