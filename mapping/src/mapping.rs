@@ -6,6 +6,11 @@
 //! | weight-stationary | K across rows (`tile_k = R`), N across columns | `tile_m` rows of A | `tile_m × tile_n` outputs |
 //! | output-stationary | M across rows (`tile_m = R`), N across columns | `tile_k` steps of A and B | `R × tile_n` outputs |
 //! | input-stationary | K across rows (`tile_k = R`), M across columns | `tile_n` columns of B | `tile_m × tile_n` outputs |
+//! | row-stationary | `tile_n = B` filters × a group of kernel rows across rows, `C` output rows across columns | `tile_m = E` output columns × `tile_k = q` channels × `KW` taps (`T = q·KW` steps each) | `E × B` words of `C` output rows |
+//!
+//! A row-stationary array's passes are not a GEMM tiling: its mapping is checked against the
+//! layer by `RsGeom::check` and its space is `RsGeom::space` (mapping/src/rs.rs); `keep` is
+//! always `Tiles`, and the column-width rules below do not apply to it.
 //!
 //! The tile across the columns (the *width*: `tile_n`, or `tile_m` on an input-stationary array) is
 //! always a multiple of the array's columns: one COMPUTE covers `C` of them, and an output tile is

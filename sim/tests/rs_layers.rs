@@ -8,7 +8,7 @@ use tessera_arch::{Arch, ArchSpec};
 use tessera_mapping::rs::RsGeom;
 use tessera_mapping::{Keep, Mapping, Problem};
 use tessera_sim::{estimate, run_layer, Engine, SimOptions};
-use tessera_workloads::{Conv2d, Gemm, Layer};
+use tessera_workloads::{Conv2d, Gemm, Layer, MatMul};
 
 /// An `r × c` row-stationary array whose PEs hold `f` operands, one bank per buffer of `words`
 /// words each.
@@ -96,7 +96,14 @@ fn check(arch: &Arch, layer: &Layer, m: &Mapping, seed: u64) -> Result<u64, Test
     Ok(st.report.cycles.get())
 }
 
-/// Every mapping of the layer's space on `arch` (or the first `limit`).
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(24)
+}
+
+/// The layer's row-stationary mapping space on `arch`.
 fn space(arch: &Arch, layer: &Layer) -> Vec<Mapping> {
     let p = Problem::new(layer, arch).unwrap();
     RsGeom::of(&p, arch).space(arch)
@@ -146,6 +153,16 @@ fn convolutions_and_a_gemm_equal_the_reference_and_the_estimate() {
             l(conv(1, 9, 9, 7, 3, [5, 3], [2, 1], [1, 1], [2, 1], 1)),
         ),
         ("gemm", Layer::Gemm(Gemm::new("g", 11, 7, 5))),
+        (
+            "batched matmul",
+            Layer::MatMul(MatMul {
+                name: "mm".into(),
+                batch: 3,
+                m: 5,
+                k: 6,
+                n: 4,
+            }),
+        ),
     ] {
         cases_of(&a, &layer, what);
     }
@@ -168,7 +185,8 @@ fn a_kernel_row_past_the_register_file_is_refused() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    // 24 cases by default; PROPTEST_CASES=300 for a longer local run.
+    #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
     /// Random small RS arrays and convolutions: engines agree, outputs equal the reference, the
     /// estimate equals the simulation.
     #[test]
@@ -184,7 +202,8 @@ proptest! {
         let layer = Layer::Conv2d(cv);
         let sp = space(&arch, &layer);
         prop_assume!(!sp.is_empty());
-        check(&arch, &layer, &sp[pick % sp.len()], seed)?;
+        let cycles = check(&arch, &layer, &sp[pick % sp.len()], seed)?;
+        prop_assert!(cycles > 0);
     }
 }
 
