@@ -49,6 +49,11 @@
 //!   words moved per buffer, bytes read from DRAM, MACs — the analytical model's access counts and
 //!   the search's cost bound.
 //!
+//! A row-stationary array's passes are not this nest: [`Schedule::for_each_step`],
+//! [`Schedule::walk_tiles`] and [`Schedule::summary`] walk the passes of mapping/src/rs.rs instead
+//! (every pass, not in closed form: a pass's gathered bytes depend on where it stands), each a
+//! [`Step`] with its [`crate::rs::RsStep`] and a [`Shape`] whose `steps` and `blocks` are the pass's.
+//!
 //! Reuse captured: a streamed slice across the slices of an output tile, a partial sum across the
 //! k-tiles (it never leaves the accumulator), the stationary operand across the stream (WS: the
 //! weight tile across `tile_m` rows; IS: the input tile across `tile_n` columns of B; OS: the
