@@ -179,6 +179,19 @@ impl RsGeom {
     pub fn check(&self, m: &Mapping, arch: &Arch) -> Result<()> {
         let (e, q, b) = (m.tile_m, m.tile_k, m.tile_n);
         let kw = self.kernel[1];
+        // a GEMM's M and K become the tensor's rows and channels (Problem::new bounds a
+        // convolution's)
+        for (v, what) in [
+            (self.in_h, "input rows (a GEMM's M)"),
+            (self.cs, "channels (a GEMM's K)"),
+            (self.out_h, "output rows"),
+        ] {
+            if v > u32::from(u16::MAX) {
+                return Err(Diagnostic::new(format!(
+                    "{v} {what}: more than the 16-bit gather registers hold"
+                )));
+            }
+        }
         if kw > self.rf {
             return Err(Diagnostic::new(format!(
                 "a kernel row of {kw} taps does not fit the register file of {} operands (a \
@@ -536,17 +549,6 @@ pub(crate) fn accumulate(s: &Schedule, geo: &RsGeom) -> (SummaryAcc, u64, u64) {
 pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<crate::Lowered> {
     use tessera_arch::isa::{unit, Instr, LoadTarget, Program};
     let geo = RsGeom::of(p, arch);
-    for (v, what) in [
-        (geo.in_h, "input rows (a GEMM's M)"),
-        (geo.cs, "channels (a GEMM's K)"),
-        (geo.out_h, "output rows"),
-    ] {
-        if v > u32::from(u16::MAX) {
-            return Err(Diagnostic::new(format!(
-                "{v} {what}: more than the 16-bit gather registers hold"
-            )));
-        }
-    }
     geo.check(mapping, arch)?;
     let layout = crate::DramLayout::new(p, arch)?.with_mapping(mapping);
     let schedule = Schedule::new(p, arch, mapping);

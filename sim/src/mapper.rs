@@ -378,7 +378,14 @@ pub fn map_layer(p: &Problem, arch: &Arch, spec: &MappingSpec) -> Result<Mapping
     if arch.dataflow() == Dataflow::RowStationary {
         // tile_m = E, tile_k = q, tile_n = B (mapping/src/rs.rs): the given ones kept as given
         let geo = RsGeom::of(p, arch);
-        let given = [spec.tile_m, spec.tile_k, spec.tile_n];
+        // tiles larger than the layer are cut to it, as on the other arrays (one setting serves
+        // every layer of a workload)
+        let cut = |v: Option<i64>, max: u32| v.map(|v| v.min(i64::from(max.max(1))));
+        let given = [
+            cut(spec.tile_m, geo.out_w),
+            cut(spec.tile_k, geo.cg),
+            cut(spec.tile_n, geo.kg),
+        ];
         if let [Some(e), Some(q), Some(b)] = given {
             let m = Mapping {
                 tile_m: u32::try_from(e).unwrap_or(0),
@@ -389,7 +396,19 @@ pub fn map_layer(p: &Problem, arch: &Arch, spec: &MappingSpec) -> Result<Mapping
             geo.check(&m, arch).map_err(|e| e.under("mapping"))?;
             return Ok(m);
         }
-        let space = geo
+        // a given tile that fits no pass, with the free ones at 1: its check names it
+        let least = |v: Option<i64>| v.map_or(1, |v| u32::try_from(v).unwrap_or(0));
+        geo.check(
+            &Mapping {
+                tile_m: least(given[0]),
+                tile_k: least(given[1]),
+                tile_n: least(given[2]),
+                keep: spec.keep.unwrap_or_default(),
+            },
+            arch,
+        )
+        .map_err(|e| e.under("mapping"))?;
+        let space: Vec<Mapping> = geo
             .space(arch)
             .into_iter()
             .filter(|m| {

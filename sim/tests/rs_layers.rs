@@ -249,3 +249,28 @@ fn the_mapper_maps_a_small_network_onto_an_eyeriss_like_array() {
         }
     }
 }
+
+/// A user's tiles on a row-stationary array (`tile_m = E`, `tile_k = q`, `tile_n = B`): kept as
+/// given, cut to the layer when larger, the free ones from the mapper; a given tile no pass fits
+/// is an error that names it.
+#[test]
+fn given_tiles_are_kept_cut_or_refused() {
+    let arch = rs_arch(4, 3, 12, 256, 8, 5);
+    let layer = Layer::Conv2d(conv(1, 3, 7, 6, 5, [3, 3], [1, 1], [1, 1], [1, 1], 1).unwrap());
+    let p = Problem::new(&layer, &arch).unwrap();
+    let spec = |m: Option<i64>, k: Option<i64>, n: Option<i64>| tessera_mapping::MappingSpec {
+        tile_m: m,
+        tile_k: k,
+        tile_n: n,
+        ..Default::default()
+    };
+    let map = |s| tessera_sim::mapper::map_layer(&p, &arch, &s);
+    let m = map(spec(Some(2), Some(100), None)).unwrap();
+    assert_eq!((m.tile_m, m.tile_k), (2, 3));
+    let m = map(spec(Some(3), Some(2), Some(1))).unwrap();
+    assert_eq!((m.tile_m, m.tile_k, m.tile_n), (3, 2, 1));
+    check(&arch, &layer, &m, 1).unwrap();
+    // 3 filters of 3 kernel rows need 9 array rows
+    let e = map(spec(None, None, Some(3))).unwrap_err();
+    assert_eq!(e.field.as_deref(), Some("mapping.tile_n"), "{}", e.message);
+}
