@@ -35,11 +35,19 @@
 //! (`i` the output-row block), lane `c` = output row `i·C + c` (lanes past `OH` hold sums of
 //! rows outside the layer, never read back).
 //!
-//! What it leaves out: every pass runs alone (loads; SYNC dma; COMPUTE; SYNC compute; [stores;
-//! SYNC dma]) — no double buffering, even on buffers with two banks; the input rows shared by the
-//! passes of neighbouring row groups and chunks are gathered again for each pass; the weights of
-//! a pass are loaded again for every output tile (no kept panel); a GEMM uses one output column per
-//! pass (`E = 1`); and the mapper's space is a handful of `E`, `q`, `B` values.
+//! Program: with one bank in some buffer every pass runs alone (loads; SYNC dma; COMPUTE; SYNC
+//! compute; [stores; SYNC dma]); with two or more in every buffer the next pass's loads and the
+//! previous output tile's stores run while a pass computes, in the pattern of mapping/src/lower.rs
+//! (inputs and weights alternate buffer halves every pass, the accumulator every output tile, and a
+//! pass then uses at most one bank of each buffer). Passes never overlap in the array (the
+//! contract has no row-stationary overlap).
+//!
+//! What it leaves out: the input rows shared by the passes of neighbouring row groups and chunks
+//! (and the rows of neighbouring row blocks) are gathered again for each pass; the weights of a
+//! pass are loaded again for every output tile (no kept panel); a GEMM uses one output column per
+//! pass (`E = 1`), so its passes are mostly preload; the mapper's space is a handful of `E`, `q`,
+//! `B` values; and the RTL's DMA does not yet gather row-stationary words (`tessera verify` of a
+//! lowered layer waits for it).
 
 use crate::mapping::Mapping;
 use crate::problem::Problem;
@@ -78,6 +86,16 @@ pub struct RsGeom {
     pub rows: u32,
     pub cols: u32,
     pub rf: u32,
+}
+
+/// The words one pass may use of a buffer: a bank (its half) when the accelerator double-buffers,
+/// else all of it.
+fn room(arch: &Arch, b: &tessera_arch::Buffer) -> u32 {
+    if arch.double_buffered() {
+        b.bank_depth()
+    } else {
+        b.depth()
+    }
 }
 
 fn gcd(a: u32, b: u32) -> u32 {
@@ -246,11 +264,15 @@ impl RsGeom {
         }
         let e = e.min(self.out_w);
         let need = [
-            (u64::from(e) * u64::from(t), arch.input().depth(), "input"),
-            (u64::from(t), arch.weight().depth(), "weight"),
+            (
+                u64::from(e) * u64::from(t),
+                room(arch, arch.input()),
+                "input",
+            ),
+            (u64::from(t), room(arch, arch.weight()), "weight"),
             (
                 u64::from(e) * u64::from(b),
-                arch.accumulator().depth(),
+                room(arch, arch.accumulator()),
                 "accumulator",
             ),
         ];
@@ -290,12 +312,12 @@ impl RsGeom {
                 .min(self.min_steps(q))
                 .min(self.kg)
                 .max(1);
-            let emax = (arch.input().depth() / t)
+            let emax = (room(arch, arch.input()) / t)
                 .min(u32::from(u16::MAX) / t)
                 .min(self.out_w)
                 .max(1);
             for b in vals(bmax) {
-                let emax = emax.min(arch.accumulator().depth() / b).max(1);
+                let emax = emax.min(room(arch, arch.accumulator()) / b).max(1);
                 for e in vals(emax) {
                     let m = Mapping {
                         tile_m: e,
@@ -544,8 +566,9 @@ pub(crate) fn accumulate(s: &Schedule, geo: &RsGeom) -> (SummaryAcc, u64, u64) {
     (acc, configs, gathered)
 }
 
-/// Lower `p` onto the row-stationary `arch` with `mapping` (see the module docs): every pass
-/// alone, `[CONFIG ×2]; gather LOAD; LOAD; SYNC dma; COMPUTE; SYNC compute; [STORE ×B; SYNC dma]`.
+/// Lower `p` onto the row-stationary `arch` with `mapping` (see the module docs): a pass is
+/// `[CONFIG ×2]; gather LOAD; LOAD; COMPUTE; [STORE ×B]` with the SYNCs of the single- or
+/// double-buffered pattern.
 pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<crate::Lowered> {
     use tessera_arch::isa::{unit, Instr, LoadTarget, Program};
     let geo = RsGeom::of(p, arch);
@@ -553,53 +576,111 @@ pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<crate::Lower
     let layout = crate::DramLayout::new(p, arch)?.with_mapping(mapping);
     let schedule = Schedule::new(p, arch, mapping);
     let b_t = mapping.tile_n.max(1);
-    let mut prog = vec![];
+    // With double buffering (every buffer ≥ 2 banks) the next pass's loads and the previous
+    // output tile's stores run while a pass computes, as in mapping/src/lower.rs: input and
+    // weights alternate halves every pass, the accumulator every output tile.
+    let db = schedule.double_buffered;
+    let pong = |b: &tessera_arch::Buffer| if db { b.bank_depth() } else { 0 };
+    let (in_pong, w_pong, acc_pong) = (
+        pong(arch.input()),
+        pong(arch.weight()),
+        pong(arch.accumulator()),
+    );
+    let half = |count: u32, pong: u32| if count % 2 == 1 { pong } else { 0 };
+    struct Tile {
+        loads: Vec<Instr>,
+        compute: Instr,
+        stores: Vec<Instr>,
+    }
+    let mut prog: Vec<Instr> = vec![];
+    let mut prev: Option<Tile> = None;
+    let mut pending: Vec<Instr> = vec![];
+    let (mut passes, mut out_tiles, mut acc_base) = (0u32, 0u32, 0u32);
     schedule.for_each_step(|st| {
         let rs = st.rs.expect("a row-stationary step");
         let sh = st.shape;
         let g = st.instance;
+        let (in_base, w_base) = (half(passes, in_pong), half(passes, w_pong));
+        passes += 1;
+        if st.new_tile {
+            acc_base = half(out_tiles, acc_pong);
+            out_tiles += 1;
+        }
+        let mut loads = vec![];
         if rs.new_config {
-            prog.extend(
+            loads.extend(
                 geo.configs(layout.a_base, layout.a_stride, g, rs.c0, rs.q)
                     .map(Instr::Config),
             );
         }
-        prog.push(Instr::Gather {
+        loads.push(Instr::Gather {
             target: LoadTarget::Input,
             count: sh.input_words as u16,
-            sram_addr: 0,
+            sram_addr: in_base,
             pos: rs.gather_pos(),
         });
-        prog.push(Instr::Load {
+        loads.push(Instr::Load {
             target: LoadTarget::Weight,
             count: sh.weight_words as u16,
             dram_addr: layout.rs_weight_addr(g, rs.weight_word(&geo, b_t)),
-            sram_addr: 0,
+            sram_addr: w_base,
         });
-        prog.push(Instr::Sync { mask: unit::DMA });
-        prog.push(Instr::ComputeRs {
+        let compute = Instr::ComputeRs {
             len: sh.len as u16,
-            in_addr: 0,
-            w_addr: 0,
-            out_addr: 0,
+            in_addr: in_base,
+            w_addr: w_base,
+            out_addr: acc_base,
             accumulate: sh.accumulate,
             pass: rs.pass,
-        });
-        prog.push(Instr::Sync {
-            mask: unit::COMPUTE,
-        });
-        if sh.stores > 0 {
-            for b in 0..sh.stores {
-                let w = geo.out_word(rs.k0 + b, rs.n, rs.oh0 / geo.cols, rs.ow0);
-                prog.push(Instr::Store {
-                    count: sh.store_words as u16,
-                    dram_addr: layout.rs_out_addr(g, w),
-                    sram_addr: b * sh.store_words,
-                });
+        };
+        let stores = (0..sh.stores)
+            .map(|b| Instr::Store {
+                count: sh.store_words as u16,
+                dram_addr: layout
+                    .rs_out_addr(g, geo.out_word(rs.k0 + b, rs.n, rs.oh0 / geo.cols, rs.ow0)),
+                sram_addr: acc_base + b * sh.store_words,
+            })
+            .collect::<Vec<_>>();
+        let t = Tile {
+            loads,
+            compute,
+            stores,
+        };
+        if db {
+            match prev.take() {
+                None => prog.extend(&t.loads),
+                Some(q) => {
+                    prog.push(q.compute);
+                    prog.append(&mut pending);
+                    prog.extend(&t.loads);
+                    pending = q.stores;
+                }
             }
             prog.push(Instr::Sync { mask: unit::DMA });
+            prev = Some(t);
+        } else {
+            prog.extend(&t.loads);
+            prog.push(Instr::Sync { mask: unit::DMA });
+            prog.push(t.compute);
+            prog.push(Instr::Sync {
+                mask: unit::COMPUTE,
+            });
+            if !t.stores.is_empty() {
+                prog.extend(&t.stores);
+                prog.push(Instr::Sync { mask: unit::DMA });
+            }
         }
     });
+    if let Some(last) = prev {
+        prog.push(last.compute);
+        prog.append(&mut pending);
+        if !last.stores.is_empty() {
+            prog.push(Instr::Sync {
+                mask: unit::COMPUTE,
+            });
+            prog.extend(&last.stores);
+        }
+    }
     prog.push(Instr::Halt);
     Ok(crate::Lowered {
         program: Program { instrs: prog },

@@ -479,8 +479,9 @@ impl Schedule {
             mapping: *mapping,
             nest: Nest::new([g.m, g.k, g.n, p.instances], loops),
             problem: p.clone(),
-            // every row-stationary pass runs alone (mapping/src/rs.rs)
-            double_buffered: arch.double_buffered() && rs.is_none(),
+            // a row-stationary array never overlaps passes; with two banks per buffer its loads
+            // and stores overlap them (mapping/src/rs.rs)
+            double_buffered: arch.double_buffered(),
             overlapped: arch.double_buffered() && arch.weight_double_buffered() && rs.is_none(),
             rs,
         }
@@ -768,7 +769,13 @@ impl Schedule {
     pub fn summary(&self) -> Result<Summary> {
         if let Some(geo) = &self.rs {
             let (acc, configs, gathered) = crate::rs::accumulate(self, geo);
-            return acc.finish(false, false, configs, self.in_word_bytes, Some(gathered));
+            return acc.finish(
+                self.double_buffered,
+                false,
+                configs,
+                self.in_word_bytes,
+                Some(gathered),
+            );
         }
         let mut acc = SummaryAcc::default();
         let rule = self.shape_rule();
@@ -784,7 +791,13 @@ impl Schedule {
         if let Some(geo) = &self.rs {
             // the CONFIGs and gathered bytes of the passes, walked
             let (_, configs, gathered) = crate::rs::accumulate(self, geo);
-            return acc.finish(false, false, configs, self.in_word_bytes, Some(gathered));
+            return acc.finish(
+                self.double_buffered,
+                false,
+                configs,
+                self.in_word_bytes,
+                Some(gathered),
+            );
         }
         let instances = u64::from(self.problem.instances);
         let (configs, gathered) = match &self.problem.conv {

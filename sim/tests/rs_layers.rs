@@ -13,12 +13,17 @@ use tessera_workloads::{Conv2d, Gemm, Layer, MatMul};
 /// An `r × c` row-stationary array whose PEs hold `f` operands, one bank per buffer of `words`
 /// words each.
 fn rs_arch(r: i64, c: i64, f: i64, words: i64, bpc: i64, lat: i64) -> Arch {
+    rs_arch_banks(r, c, f, words, 1, bpc, lat)
+}
+
+/// [`rs_arch`] with `banks` banks per buffer (two: double-buffered loads and stores).
+fn rs_arch_banks(r: i64, c: i64, f: i64, words: i64, banks: i64, bpc: i64, lat: i64) -> Arch {
     ArchSpec::ws(
         "rs_layers",
         r,
         c,
         [(r + c - 1) * words, r * words, 4 * c * words],
-        1,
+        banks,
         bpc,
         lat,
     )
@@ -110,6 +115,7 @@ fn space(arch: &Arch, layer: &Layer) -> Vec<Mapping> {
 }
 
 fn cases_of(arch: &Arch, layer: &Layer, what: &str) {
+    let what = format!("{what} ({} bank(s))", arch.input().banks());
     let sp = space(arch, layer);
     assert!(!sp.is_empty(), "{what}: no mapping");
     // the fullest mapping and the smallest
@@ -121,7 +127,12 @@ fn cases_of(arch: &Arch, layer: &Layer, what: &str) {
 
 #[test]
 fn convolutions_and_a_gemm_equal_the_reference_and_the_estimate() {
-    let a = rs_arch(4, 3, 12, 256, 8, 5);
+    for banks in [1, 2] {
+        convolutions_on(&rs_arch_banks(4, 3, 12, 256, banks, 8, 5));
+    }
+}
+
+fn convolutions_on(a: &Arch) {
     let l = |c: Option<Conv2d>| Layer::Conv2d(c.unwrap());
     for (what, layer) in [
         (
@@ -164,7 +175,7 @@ fn convolutions_and_a_gemm_equal_the_reference_and_the_estimate() {
             }),
         ),
     ] {
-        cases_of(&a, &layer, what);
+        cases_of(a, &layer, what);
     }
 }
 
@@ -195,8 +206,9 @@ proptest! {
         batch in 1u32..3, cg in 1u32..4, h in 1u32..9, w in 1u32..8, o in 1u32..4,
         kh in 1u32..5, kw in 1u32..4, s in (1u32..3, 1u32..3), d in (1u32..3, 1u32..3),
         p in (0u32..2, 0u32..2), groups in 1u32..3, pick in 0usize..1000, seed: u64,
+        banks in 1i64..3,
     ) {
-        let arch = rs_arch(r, c, f, 128, bpc, lat);
+        let arch = rs_arch_banks(r, c, f, 128, banks, bpc, lat);
         let Some(cv) = conv(batch, cg * groups, h, w, o * groups, [kh, kw], [s.0, s.1], [d.0, d.1], [p.0, p.1], groups)
             else { return Ok(()) };
         let layer = Layer::Conv2d(cv);
