@@ -247,6 +247,21 @@ fn the_mapper_maps_a_small_network_onto_an_eyeriss_like_array() {
             .unwrap_or_else(|e| panic!("{}: {e}", layer.name()));
         let est = estimate(&p, &arch, &b.mapping).unwrap();
         assert_eq!(est.cycles, b.estimate.cycles);
+        // the branch and bound's bound holds on every candidate, so the search is exhaustive
+        for m in space(&arch, layer) {
+            let bound = tessera_sim::mapper::lower_bound(&p, &arch, &m).unwrap().0;
+            let cycles = estimate(&p, &arch, &m).unwrap().cycles.get();
+            assert!(
+                bound <= cycles,
+                "{}: {m:?}: bound {bound} > {cycles}",
+                layer.name()
+            );
+            assert!(
+                cycles >= est.cycles.get(),
+                "{}: {m:?} beats the mapper's",
+                layer.name()
+            );
+        }
         println!(
             "{}: {:?} of {} candidates: {} cycles, utilization {:.3}",
             layer.name(),
