@@ -474,6 +474,26 @@ fn check_program_refuses_illegal_passes_and_foreign_instructions() {
             },
             "runs only row-stationary passes",
         ),
+        (
+            Instr::Gather {
+                target: LoadTarget::Input,
+                count: 1,
+                sram_addr: 0,
+                pos: Default::default(),
+            },
+            "a gather LOAD or a CONFIG on a row-stationary array",
+        ),
+        (
+            Instr::Config(tessera_arch::isa::Config::Tensor {
+                base: 0,
+                h: 1,
+                w: 1,
+                cs: 1,
+                ow: 1,
+                oh: 1,
+            }),
+            "a gather LOAD or a CONFIG on a row-stationary array",
+        ),
     ] {
         let m = refused(&arch, vec![ins, Instr::Halt]);
         assert!(m.starts_with("instruction 0 ("), "{m}");

@@ -326,6 +326,15 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
                     ),
                 )
             }
+            Instr::Gather { .. } | Instr::Config(_) if rs => {
+                return err(
+                    i,
+                    "a gather LOAD or a CONFIG on a row-stationary array is illegal until the \
+                     lowering defines its words (docs/TIMING.md, \"Compute unit: \
+                     row-stationary\")"
+                        .into(),
+                )
+            }
             Instr::ComputeRs { len, pass, .. } => {
                 if *len == 0 {
                     return err(i, "len must be at least 1".into());
