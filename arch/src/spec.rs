@@ -214,8 +214,9 @@ impl Dataflow {
         Dataflow::InputStationary,
         Dataflow::RowStationary,
     ];
-    /// Whether layers can be mapped onto the array (row-stationary: not yet; docs/TIMING.md,
-    /// "Compute unit: row-stationary").
+    /// Whether layers map onto the array as a GEMM tiling (`Mapping::space_in`); a row-stationary
+    /// array's layers map as passes instead (mapping/src/rs.rs; docs/TIMING.md, "Compute unit:
+    /// row-stationary").
     pub fn maps_layers(self) -> bool {
         self != Dataflow::RowStationary
     }

@@ -1060,19 +1060,34 @@ fn run_takes_a_hand_written_program() {
     );
 }
 
-/// A row-stationary accelerator is described and validated, but no layer maps onto it yet: the
-/// commands that map layers say so (exit 2, no panic).
+/// Layers map onto a row-stationary accelerator (mapping/src/rs.rs): `validate` runs them with
+/// the estimate's cycles and the reference's outputs; the Timeloop/ZigZag export, which has no
+/// row-stationary mapping, says so (exit 2, no panic).
 #[test]
-fn row_stationary_layers_are_refused_with_the_reason() {
+fn row_stationary_layers_map_and_interop_refuses_with_the_reason() {
     let a = program("rs_3x4.ron");
-    let o = tessera(&["estimate", "--arch", &a, "--workload", "mlp_small"]);
+    let o = tessera(&["validate", "--arch", &a, "--workload", "mlp_small"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("MAPE 0.00 %") && out.contains("outputs match the reference"),
+        "{out}"
+    );
+    let dir = std::env::temp_dir().join(format!("tessera-rs-interop-{}", std::process::id()));
+    let o = tessera(&[
+        "interop",
+        "--arch",
+        &a,
+        "--to",
+        "timeloop",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(!err.contains("panicked"), "{err}");
-    assert!(
-        err.contains("row-stationary") && err.contains("no layer can be mapped"),
-        "{err}"
-    );
+    assert!(err.contains("row-stationary"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A 3×4 convolution written by hand as one row-stationary pass (`tests/programs/rs_3x4_conv.ron`)

@@ -3,7 +3,7 @@
 //! The other commands lower layers into programs; this one runs a program as the user wrote it,
 //! in the instruction set of docs/TIMING.md, from a DRAM image the file describes. It is how a
 //! researcher drives an accelerator below the mapping (a new instruction pattern, a timing
-//! question) and, until layers map onto it, the only way to run a row-stationary array's passes.
+//! question), such as a row-stationary pass outside the lowering's pattern (mapping/src/rs.rs).
 //!
 //! What it checks: the program is legal (`tessera_sim::check_program`: ranges, pass shapes, the
 //! shared ports' rules); the event-level and the stepped engine give the same cycles, DRAM image

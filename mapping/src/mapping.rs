@@ -6,6 +6,11 @@
 //! | weight-stationary | K across rows (`tile_k = R`), N across columns | `tile_m` rows of A | `tile_m × tile_n` outputs |
 //! | output-stationary | M across rows (`tile_m = R`), N across columns | `tile_k` steps of A and B | `R × tile_n` outputs |
 //! | input-stationary | K across rows (`tile_k = R`), M across columns | `tile_n` columns of B | `tile_m × tile_n` outputs |
+//! | row-stationary | `tile_n = B` filters × a group of kernel rows across rows, `C` output rows across columns | `tile_m = E` output columns × `tile_k = q` channels × `KW` taps (`T = q·KW` steps each) | `E × B` words of `C` output rows |
+//!
+//! A row-stationary array's passes are not a GEMM tiling: its mapping is checked against the
+//! layer by `RsGeom::check` and its space is `RsGeom::space` (mapping/src/rs.rs); `keep` is
+//! always `Tiles`, and the column-width rules below do not apply to it.
 //!
 //! The tile across the columns (the *width*: `tile_n`, or `tile_m` on an input-stationary array) is
 //! always a multiple of the array's columns: one COMPUTE covers `C` of them, and an output tile is
@@ -342,8 +347,13 @@ impl Mapping {
     /// port). Errors name the mapping field. (No program-length limit: programs stream through the
     /// host queue, docs/TIMING.md.)
     pub fn check(&self, g: &Gemm, arch: &Arch) -> Result<()> {
-        if !arch.dataflow().maps_layers() {
-            return Err(tessera_core::diag::Diagnostic::new(crate::NOT_LOWERED));
+        if arch.dataflow() == Dataflow::RowStationary {
+            // the pass's limits depend on the convolution: `RsGeom::check`, which the lowering
+            // and the estimate call (mapping/src/rs.rs)
+            ensure(self.keep == Keep::Tiles, "keep", || {
+                "a row-stationary array keeps one pass of each operand (Tiles)".to_string()
+            })?;
+            return Ok(());
         }
         self.check_tiles(arch)?;
         let (buffer, name) = match self.keep {
@@ -448,7 +458,7 @@ impl Mapping {
         let acc_bank = arch.accumulator().bank_depth();
         let (r, c) = (arch.rows(), arch.cols());
         match arch.dataflow() {
-            // a placeholder that [`Mapping::check`] refuses: nothing maps onto row-stationary yet
+            // a placeholder: the mapper's row-stationary space is the layer's (`RsGeom::space`)
             Dataflow::RowStationary => Mapping {
                 tile_m: 1,
                 tile_k: 1,

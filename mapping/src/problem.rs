@@ -115,16 +115,6 @@ impl Problem {
     /// How `layer` runs on `arch`. Errors when a convolution's sizes do not fit the gather registers.
     pub fn new(layer: &Layer, arch: &Arch) -> Result<Problem> {
         let dataflow = arch.dataflow();
-        if !dataflow.maps_layers() {
-            return Err(tessera_core::diag::Diagnostic::new(format!(
-                "{} is a {} accelerator: its compute unit is simulated, exported and verified on \
-                 programs written for it (docs/TIMING.md, \"Compute unit: row-stationary\"), but \
-                 no layer can be mapped onto it yet (the lowering of convolutions into \
-                 row-stationary passes is not built)",
-                arch.name(),
-                dataflow.label()
-            )));
-        }
         match layer {
             Layer::Gemm(g) => Ok(Problem {
                 name: g.name.clone(),
@@ -170,9 +160,10 @@ impl Problem {
                 let (cg, kg) = c.group_channels();
                 let r = arch.rows();
                 let k_per_position = match dataflow {
-                    Dataflow::OutputStationary | Dataflow::InputStationary => cg,
+                    Dataflow::OutputStationary
+                    | Dataflow::InputStationary
+                    | Dataflow::RowStationary => cg,
                     Dataflow::WeightStationary => cg.div_ceil(r) * r,
-                    Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
                 };
                 let too_big = |what: &str| {
                     tessera_core::diag::Diagnostic::field(

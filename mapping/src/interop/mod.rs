@@ -407,6 +407,11 @@ impl Export {
     /// accelerator (fields under `mapping`) or the problem was made for another accelerator.
     pub fn new(arch: &Arch, problem: &Problem, mapping: &Mapping) -> Result<Export> {
         let df = arch.dataflow();
+        ensure(df != Dataflow::RowStationary, "dataflow", || {
+            "a row-stationary accelerator is not exported to Timeloop or ZigZag: its passes \
+             (mapping/src/rs.rs) are not a GEMM tiling"
+                .to_string()
+        })?;
         ensure(problem.dataflow == df, "dataflow", || {
             format!(
                 "the problem was made for a {} array, the accelerator is {}",
