@@ -7,8 +7,7 @@
 //!
 //! What is modelled: one array of int8 PEs with wrap-around accumulation (16-, 24- or 32-bit lanes),
 //! weight-, input- or output-stationary, or row-stationary (Eyeriss's: per-PE register files of
-//! filter rows, input rows shared along the diagonals, block sums down the columns; its compute
-//! unit is simulated and exported, but no layer is lowered onto it yet), three on-chip buffers
+//! filter rows, input rows shared along the diagonals, block sums down the columns), three on-chip buffers
 //! (input, weight, accumulator) split into banks with one read and one write port or one
 //! read-write port, one DRAM channel with a fixed latency, a bandwidth in bytes per cycle, several
 //! transfers in flight and several words per cycle, the array's interconnect options

@@ -5,13 +5,12 @@ use serde::{Deserialize, Serialize};
 use tessera_core::diag::{ensure, Result};
 use tessera_core::{Bytes, Cycles};
 
-/// Dataflow of the PE array. Every stage (estimate, simulate, export, verify) implements weight-,
-/// output- and input-stationary ([`Dataflow::SUPPORTED`]); input-stationary is the
-/// weight-stationary array with the operands' roles swapped (docs/TIMING.md, "Compute unit:
-/// input-stationary"). Row-stationary (Eyeriss's, docs/TIMING.md, "Compute unit: row-stationary")
-/// has its compute unit in both simulator engines and the RTL, but no lowering of layers yet: it
-/// is validated, exported and verified on programs written for it, and every command that maps a
-/// layer refuses it.
+/// Dataflow of the PE array; every stage (estimate, simulate, export, verify) implements all four.
+/// Weight-, output- and input-stationary tile a layer's GEMM ([`Dataflow::SUPPORTED`]);
+/// input-stationary is the weight-stationary array with the operands' roles swapped
+/// (docs/TIMING.md, "Compute unit: input-stationary"). Row-stationary (Eyeriss's, docs/TIMING.md,
+/// "Compute unit: row-stationary") runs a layer as passes of 1-D convolutions
+/// (mapping/src/rs.rs); the design-space search does not draw it yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Dataflow {
     WeightStationary,
@@ -217,7 +216,7 @@ impl Dataflow {
     /// Whether layers map onto the array as a GEMM tiling (`Mapping::space_in`); a row-stationary
     /// array's layers map as passes instead (mapping/src/rs.rs; docs/TIMING.md, "Compute unit:
     /// row-stationary").
-    pub fn maps_layers(self) -> bool {
+    pub fn tiles_gemm(self) -> bool {
         self != Dataflow::RowStationary
     }
     /// The dataflows every stage (estimate, simulate, export, verify) implements.
@@ -396,7 +395,7 @@ impl ComputeWords {
                 weight: len,
                 out: len,
             },
-            // (no layer is lowered onto a row-stationary array: `Problem::new` refuses it)
+            // (a row-stationary schedule prices its passes with `of_pass`, mapping/src/rs.rs)
             Dataflow::RowStationary => unreachable!(
                 "a row-stationary pass's words depend on its steps and blocks: use \
                  ComputeWords::of_pass"
@@ -1435,6 +1434,6 @@ mod words_per_cycle_tests {
             Some("array.noc")
         );
         assert!(!Dataflow::SUPPORTED.contains(&Dataflow::RowStationary));
-        assert!(!Dataflow::RowStationary.maps_layers());
+        assert!(!Dataflow::RowStationary.tiles_gemm());
     }
 }

@@ -215,10 +215,13 @@ pub fn estimate(r: &EstimateReport, arch: &Arch) {
         a.read_select_um2
     );
     let i = &r.interconnect;
+    let kind = if arch.dataflow() == tessera_arch::Dataflow::RowStationary {
+        "row-stationary buses (an input window per row, weights along the rows, a block adder per column)".to_string()
+    } else {
+        format!("stream {:?}, reduce {:?}", i.stream, i.reduce)
+    };
     outln!(
-        "  interconnect: stream {:?}, reduce {:?}: {} links ({} bits), {} register bits, {} tree adders; registers crossed: at most {} from a port to a PE, {} from a PE's sum to the accumulator",
-        i.stream,
-        i.reduce,
+        "  interconnect: {kind}: {} links ({} bits), {} register bits, {} tree adders; registers crossed: at most {} from a port to a PE, {} from a PE's sum to the accumulator",
         i.stats.links,
         i.stats.link_bits,
         i.stats.register_bits,

@@ -99,7 +99,7 @@ impl Mapping {
 
     /// [`Mapping::space`] under `budget`.
     pub fn space_in(g: &Gemm, arch: &Arch, pinned: &Pinned, budget: SpaceBudget) -> Vec<Mapping> {
-        if !arch.dataflow().maps_layers() {
+        if !arch.dataflow().tiles_gemm() {
             // a row-stationary array's space is its layer's (`RsGeom::space`, mapping/src/rs.rs)
             return Vec::new();
         }
