@@ -458,7 +458,9 @@ impl Mapping {
         let acc_bank = arch.accumulator().bank_depth();
         let (r, c) = (arch.rows(), arch.cols());
         match arch.dataflow() {
-            // a placeholder: the mapper's row-stationary space is the layer's (`RsGeom::space`)
+            // the smallest pass (one output column, one channel, one filter), valid whenever a
+            // kernel row fits the register file; the mapper searches the layer's space instead
+            // (`RsGeom::space`, mapping/src/rs.rs)
             Dataflow::RowStationary => Mapping {
                 tile_m: 1,
                 tile_k: 1,
