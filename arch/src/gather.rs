@@ -129,6 +129,8 @@ pub struct Gather {
     /// A word is one k-step of consecutive output pixels (output- and input-stationary), not
     /// channels of one pixel (weight-stationary).
     os: bool,
+    /// Row-stationary: a word is one step `(kw, c)` of consecutive input rows.
+    rs: bool,
     /// Bytes per word: the input buffer's word (R operands; C on an input-stationary array).
     r: u32,
     n: u32,
@@ -145,7 +147,11 @@ impl Gather {
     pub fn new(regs: &GatherRegs, dataflow: Dataflow, r: u32, pos: &GatherPos) -> Gather {
         Gather {
             regs: *regs,
-            os: dataflow != Dataflow::WeightStationary,
+            os: matches!(
+                dataflow,
+                Dataflow::OutputStationary | Dataflow::InputStationary
+            ),
+            rs: dataflow == Dataflow::RowStationary,
             r,
             n: pos.n.into(),
             oh: pos.oh.into(),
@@ -174,7 +180,35 @@ impl Gather {
                 + u64::from(self.c)
         };
         let row_ok = (0..h).contains(&ih);
-        let req = if self.os {
+        let req = if self.rs {
+            // byte j: input row (oh + j)·sh + kh·dh - pt at column iw0; the rows inside the tensor
+            // are a run [lo, hi) (they grow with j)
+            let sh = i64::from(g.stride[0]);
+            let (mut lo, mut hi) = (None, 0);
+            for j in 0..self.r {
+                if (0..h).contains(&(ih + i64::from(j) * sh)) {
+                    lo.get_or_insert(j);
+                    hi = j + 1;
+                }
+            }
+            match lo {
+                Some(lo) if (0..w).contains(&iw0) => {
+                    let ih_lo = ih + i64::from(lo) * sh;
+                    ReadReq {
+                        addr: u64::from(g.base)
+                            + ((u64::from(self.n) * h as u64 + ih_lo as u64) * w as u64
+                                + iw0 as u64)
+                                * cs
+                            + u64::from(self.c),
+                        // (modulo 2^32, as the DMA's address arithmetic: docs/TIMING.md)
+                        stride: (sh as u64 * w as u64 * cs) & 0xFFFF_FFFF,
+                        first: lo,
+                        count: hi - lo,
+                    }
+                }
+                _ => ReadReq::default(),
+            }
+        } else if self.os {
             // R consecutive output pixels of one row; the valid ones are a run [lo, hi).
             let sw = i64::from(g.stride[1]);
             let (mut lo, mut hi) = (None, 0);
@@ -224,7 +258,7 @@ impl Gather {
             // in their column, so they are read in one run (the same requests as `next`, which the
             // tests hold it to).
             let g = &self.regs;
-            if !self.os && self.ow < u32::from(g.ow) {
+            if !self.os && !self.rs && self.ow < u32::from(g.ow) {
                 let run = (u32::from(g.ow) - self.ow).min((words - i) as u32);
                 let (h, w, cs) = (i64::from(g.h), i64::from(g.w), u64::from(g.cs));
                 let ih = i64::from(self.oh) * i64::from(g.stride[0])
@@ -283,7 +317,20 @@ impl Gather {
         let g = &self.regs;
         let inc16 = |v: u32| (v + 1) & 0xFFFF;
         let inc8 = |v: u32| (v + 1) & 0xFF;
-        if self.os {
+        if self.rs {
+            // c innermost, wrapping at Cg into kw; kw at KW into the next output column
+            if inc16(self.c) == u32::from(g.cg) {
+                self.c = 0;
+                if inc8(self.kw) == u32::from(g.kw) {
+                    self.kw = 0;
+                    self.ow = inc16(self.ow);
+                } else {
+                    self.kw = inc8(self.kw);
+                }
+            } else {
+                self.c = inc16(self.c);
+            }
+        } else if self.os {
             if inc16(self.c) == u32::from(g.cg) {
                 self.c = 0;
                 if inc8(self.kw) == u32::from(g.kw) {
@@ -355,6 +402,63 @@ mod tests {
                     prop_assert_eq!(fast.next(), slow.next());
                 }
             }
+        }
+    }
+
+    proptest! {
+        /// Row-stationary (docs/TIMING.md, "Gather registers"): byte `j` of word `i` is the input
+        /// at row `(oh + j)·sh + kh·dh - pt`, column `ow'·sw + kw'·dw - pl`, channel `c'`, where
+        /// `(ow', kw', c')` is the start advanced by `i` with `c` innermost (wrapping at `Cg` into
+        /// `kw`, `kw` at `KW` into `ow`), or zero outside the tensor — computed here element by
+        /// element — and `read_words` reads the same.
+        #[test]
+        fn row_stationary_words_are_diagonal_rows(
+            h in 1u16..7, w in 1u16..7, cs in 1u16..5, sh in 1u8..3, sw in 1u8..3,
+            dh in 1u8..3, dw in 1u8..3, pt in 0u8..3, pl in 0u8..3, kw in 1u8..4, cg in 1u16..4,
+            r in 1u32..7, count in 1usize..30,
+            pos in (0u16..2, 0u16..5, 0u16..5, 0u8..3, 0u8..3, 0u16..3),
+        ) {
+            prop_assume!(cg <= cs && pos.4 < kw && pos.5 < cg);
+            let regs = GatherRegs {
+                base: 5, h, w, cs, ow: 9, oh: 9, stride: [sh, sw], dilation: [dh, dw],
+                pad: [pt, pl], kw, cg,
+            };
+            let dram: Vec<u8> = (0..2000u32).map(|x| (x * 13 + 7) as u8).collect();
+            let p = GatherPos { n: pos.0, oh: pos.1, ow: pos.2, kh: pos.3, kw: pos.4, c: pos.5 };
+            let mut g = Gather::new(&regs, Dataflow::RowStationary, r, &p);
+            let mut fast = g.clone();
+            let (mut ow, mut kwi, mut c) = (u32::from(p.ow), u32::from(p.kw), u32::from(p.c));
+            let mut want = vec![0i8; count * r as usize];
+            for word in want.chunks_exact_mut(r as usize) {
+                let q = g.next();
+                let mut got = vec![0i8; r as usize];
+                q.fill(&dram, &mut got);
+                let iw = i64::from(ow) * i64::from(sw) + i64::from(kwi) * i64::from(dw)
+                    - i64::from(pl);
+                for (j, b) in word.iter_mut().enumerate() {
+                    let ih = (i64::from(p.oh) + j as i64) * i64::from(sh)
+                        + i64::from(p.kh) * i64::from(dh) - i64::from(pt);
+                    if (0..i64::from(h)).contains(&ih) && (0..i64::from(w)).contains(&iw) {
+                        let a = u64::from(regs.base)
+                            + ((u64::from(p.n) * u64::from(h) + ih as u64) * u64::from(w)
+                                + iw as u64) * u64::from(cs) + u64::from(c);
+                        *b = dram[a as usize] as i8;
+                    }
+                }
+                prop_assert_eq!(&got, &word.to_vec());
+                c += 1;
+                if c == u32::from(cg) {
+                    c = 0;
+                    kwi += 1;
+                    if kwi == u32::from(kw) {
+                        kwi = 0;
+                        ow += 1;
+                    }
+                }
+            }
+            let mut got = vec![7i8; count * r as usize];
+            prop_assert!(fast.read_words(&dram, &mut got).is_ok());
+            prop_assert_eq!(got, want);
         }
     }
 

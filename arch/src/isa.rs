@@ -66,6 +66,13 @@ pub mod field {
     pub const W_PL: (u32, u32) = (56, 8);
     pub const W_KW: (u32, u32) = (64, 8);
     pub const W_CG: (u32, u32) = (72, 16);
+    /// COMPUTE on a row-stationary array (docs/TIMING.md, "Compute unit: row-stationary"): the
+    /// pass's steps `T` (nonzero: a COMPUTE with `T = 0` is any other array's), rows per block
+    /// `H`, blocks `B` and row offset step.
+    pub const RS_STEPS: (u32, u32) = (40, 8);
+    pub const RS_BLOCK_ROWS: (u32, u32) = (48, 8);
+    pub const RS_BLOCKS: (u32, u32) = (56, 8);
+    pub const RS_ROW_STEP: (u32, u32) = (112, 8);
 }
 
 /// Unit bits of a SYNC mask.
@@ -124,6 +131,70 @@ pub enum Config {
     },
 }
 
+/// The shape of a row-stationary pass (docs/TIMING.md, "Compute unit: row-stationary"): `steps`
+/// (`T`) steps per output, the array's rows in `blocks` (`B`) blocks of `block_rows` (`H`) rows,
+/// and row `r` reading input byte `(r mod H) · row_step + c` in column `c`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RsPass {
+    pub steps: u8,
+    pub block_rows: u8,
+    pub blocks: u8,
+    pub row_step: u8,
+}
+
+impl RsPass {
+    /// Whether the pass is legal on an array of `rows` rows whose PEs hold `rf` operands (the
+    /// contract's conditions); `Err` says which one fails.
+    pub fn check(&self, rows: u32, rf: u32) -> std::result::Result<(), String> {
+        let (t, h, b, st) = (
+            u32::from(self.steps),
+            u32::from(self.block_rows),
+            u32::from(self.blocks),
+            u32::from(self.row_step),
+        );
+        if t == 0 || t > rf {
+            return Err(format!(
+                "steps {t} must be between 1 and the PEs' register file ({rf} operands)"
+            ));
+        }
+        if h == 0 || b == 0 || b * h > rows {
+            return Err(format!(
+                "{b} blocks of {h} rows must be at least one of one and fit the array's {rows} rows"
+            ));
+        }
+        if (h - 1) * st > rows - 1 {
+            return Err(format!(
+                "rows per block {h} with row step {st} reach byte {} of the input word: at most \
+                 the array's rows - 1 = {} (plus the column)",
+                (h - 1) * st,
+                rows - 1
+            ));
+        }
+        if b > t {
+            return Err(format!(
+                "{b} blocks need at least as many steps ({t}): a pass writes one block per cycle"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Row `r`'s offset into the input word: `(r mod H) · row_step`.
+    pub fn offset(&self, row: u32) -> u32 {
+        (row % u32::from(self.block_rows.max(1))) * u32::from(self.row_step)
+    }
+
+    /// The block row `r` belongs to, if any (`r < B · H`).
+    pub fn block_of(&self, row: u32) -> Option<u32> {
+        let h = u32::from(self.block_rows.max(1));
+        (row / h < u32::from(self.blocks)).then_some(row / h)
+    }
+
+    /// Busy length of a pass of `len` outputs: `T·(E + 1) + B + 2` cycles.
+    pub fn busy(&self, len: u64) -> u64 {
+        u64::from(self.steps) * (len + 1) + u64::from(self.blocks) + 2
+    }
+}
+
 /// One instruction. Addresses into buffers are in words, DRAM addresses in bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Instr {
@@ -156,6 +227,17 @@ pub enum Instr {
         w_addr: u32,
         out_addr: u32,
         accumulate: bool,
+    },
+    /// One row-stationary pass (docs/TIMING.md, "Compute unit: row-stationary"): `len` outputs
+    /// per column and block; reads weight words `w_addr ..+ T`, input words `in_addr ..+ len·T`
+    /// and writes accumulator words `out_addr ..+ len·B`. Opcode COMPUTE with `steps` nonzero.
+    ComputeRs {
+        len: u16,
+        in_addr: u32,
+        w_addr: u32,
+        out_addr: u32,
+        accumulate: bool,
+        pass: RsPass,
     },
     /// Wait until no unit in `mask` ([`unit`]) is busy.
     Sync {
@@ -227,6 +309,25 @@ impl Instr {
                 put_addr(&mut w, field::ADDR_B, field::ADDR_B_HI, w_addr);
                 put_addr(&mut w, field::ADDR_C, field::ADDR_C_HI, out_addr);
             }
+            Instr::ComputeRs {
+                len,
+                in_addr,
+                w_addr,
+                out_addr,
+                accumulate,
+                pass,
+            } => {
+                put(&mut w, field::OP, op::COMPUTE.into());
+                put(&mut w, field::FLAGS, accumulate as u64);
+                put(&mut w, field::COUNT, len.into());
+                put_addr(&mut w, field::ADDR_A, field::ADDR_A_HI, in_addr);
+                put_addr(&mut w, field::ADDR_B, field::ADDR_B_HI, w_addr);
+                put_addr(&mut w, field::ADDR_C, field::ADDR_C_HI, out_addr);
+                put(&mut w, field::RS_STEPS, pass.steps.into());
+                put(&mut w, field::RS_BLOCK_ROWS, pass.block_rows.into());
+                put(&mut w, field::RS_BLOCKS, pass.blocks.into());
+                put(&mut w, field::RS_ROW_STEP, pass.row_step.into());
+            }
             Instr::Sync { mask } => {
                 put(&mut w, field::OP, op::SYNC.into());
                 put(&mut w, field::FLAGS, mask.into());
@@ -297,7 +398,7 @@ impl Instr {
             Instr::Halt => "HALT",
             Instr::Load { .. } => "LOAD",
             Instr::Store { .. } => "STORE",
-            Instr::Compute { .. } => "COMPUTE",
+            Instr::Compute { .. } | Instr::ComputeRs { .. } => "COMPUTE",
             Instr::Sync { .. } => "SYNC",
             Instr::Gather { .. } => "LOAD",
             Instr::Config(_) => "CONFIG",
@@ -378,12 +479,29 @@ impl Instr {
                         "COMPUTE with unknown flags {flags:#x}"
                     )));
                 }
-                Instr::Compute {
-                    len: count,
-                    in_addr: a,
-                    w_addr: b,
-                    out_addr: c,
-                    accumulate: flags == 1,
+                let steps = get(w, field::RS_STEPS) as u8;
+                if steps == 0 {
+                    Instr::Compute {
+                        len: count,
+                        in_addr: a,
+                        w_addr: b,
+                        out_addr: c,
+                        accumulate: flags == 1,
+                    }
+                } else {
+                    Instr::ComputeRs {
+                        len: count,
+                        in_addr: a,
+                        w_addr: b,
+                        out_addr: c,
+                        accumulate: flags == 1,
+                        pass: RsPass {
+                            steps,
+                            block_rows: get(w, field::RS_BLOCK_ROWS) as u8,
+                            blocks: get(w, field::RS_BLOCKS) as u8,
+                            row_step: get(w, field::RS_ROW_STEP) as u8,
+                        },
+                    }
                 }
             }
             op::SYNC => {
@@ -445,6 +563,26 @@ impl fmt::Display for Instr {
                 "COMPUTE acc[{out_addr}..] {} in[{in_addr}..+{len}] x wt[{w_addr}..]",
                 if accumulate { "+=" } else { "=" }
             ),
+            Instr::ComputeRs {
+                len,
+                in_addr,
+                w_addr,
+                out_addr,
+                accumulate,
+                pass,
+            } => {
+                let (t, b) = (u32::from(pass.steps), u32::from(pass.blocks));
+                write!(
+                    f,
+                    "COMPUTE acc[{out_addr}..+{}] {} rs(T={t}, H={}, B={b}, step={}) \
+                     in[{in_addr}..+{}] x wt[{w_addr}..+{t}]",
+                    u32::from(len) * b,
+                    if accumulate { "+=" } else { "=" },
+                    pass.block_rows,
+                    pass.row_step,
+                    u32::from(len) * t,
+                )
+            }
             Instr::Sync { mask } => {
                 let mut units = vec![];
                 if mask & unit::DMA != 0 {
@@ -760,6 +898,33 @@ mod tests {
                         accumulate,
                     }
                 }),
+            (
+                any::<u16>(),
+                (
+                    0u32..1 << ADDR_BITS,
+                    0u32..1 << ADDR_BITS,
+                    0u32..1 << ADDR_BITS
+                ),
+                any::<bool>(),
+                (1u8..=255, any::<u8>(), any::<u8>(), any::<u8>())
+            )
+                .prop_map(
+                    |(len, (in_addr, w_addr, out_addr), accumulate, (t, h, b, st))| {
+                        Instr::ComputeRs {
+                            len,
+                            in_addr,
+                            w_addr,
+                            out_addr,
+                            accumulate,
+                            pass: RsPass {
+                                steps: t,
+                                block_rows: h,
+                                blocks: b,
+                                row_step: st,
+                            },
+                        }
+                    }
+                ),
             (0u8..=unit::ALL).prop_map(|mask| Instr::Sync { mask }),
             (
                 any::<bool>(),
@@ -815,6 +980,51 @@ mod tests {
         fn encode_decode_round_trip(i in any_instr()) {
             prop_assert_eq!(Instr::decode(i.encode()).unwrap(), i);
         }
+    }
+
+    /// The pass's legality is the contract's list (docs/TIMING.md, "Compute unit:
+    /// row-stationary"), and its offsets, blocks and busy length follow the formulas.
+    #[test]
+    fn row_stationary_passes() {
+        let pass = |steps, block_rows, blocks, row_step| RsPass {
+            steps,
+            block_rows,
+            blocks,
+            row_step,
+        };
+        // 6 rows, register files of 9
+        assert!(pass(9, 3, 2, 1).check(6, 9).is_ok());
+        assert!(pass(2, 3, 2, 2).check(6, 9).is_ok()); // (H-1)·step = 4 ≤ 5
+        assert!(pass(10, 3, 2, 1).check(6, 9).is_err()); // T > F
+        assert!(pass(0, 3, 2, 1).check(6, 9).is_err());
+        assert!(pass(9, 4, 2, 1).check(6, 9).is_err()); // B·H > R
+        assert!(pass(9, 0, 2, 1).check(6, 9).is_err());
+        assert!(pass(9, 3, 0, 1).check(6, 9).is_err());
+        assert!(pass(9, 3, 2, 3).check(6, 9).is_err()); // (H-1)·step = 6 > 5
+        assert!(pass(1, 3, 2, 1).check(6, 9).is_err()); // B > T
+        let p = pass(4, 3, 2, 2);
+        assert_eq!(
+            (0..6).map(|r| p.offset(r)).collect::<Vec<_>>(),
+            [0, 2, 4, 0, 2, 4]
+        );
+        assert_eq!(
+            (0..7).map(|r| p.block_of(r)).collect::<Vec<_>>(),
+            [Some(0), Some(0), Some(0), Some(1), Some(1), Some(1), None]
+        );
+        // T·(E + 1) + B + 2
+        assert_eq!(p.busy(5), 4 * 6 + 2 + 2);
+        // a COMPUTE with steps = 0 decodes as any other array's
+        let w = Instr::Compute {
+            len: 3,
+            in_addr: 1,
+            w_addr: 2,
+            out_addr: 3,
+            accumulate: false,
+        };
+        assert!(matches!(
+            Instr::decode(w.encode()).unwrap(),
+            Instr::Compute { .. }
+        ));
     }
 
     #[test]

@@ -5,14 +5,16 @@
 //! [`tech`] holds the energy and area figures (from a cited data file), [`isa`] the instruction set
 //! and its binary encoding, read by both the simulator and the Verilog generator.
 //!
-//! What is modelled: one systolic array of int8 PEs with int32 accumulation, weight-stationary or
-//! output-stationary, three on-chip buffers (input, weight, accumulator) split into banks, one DRAM
-//! channel with a fixed latency and a bandwidth in bytes per cycle, and a clock. Operand and
-//! accumulator widths are carried in [`Datatypes`] and every word width derives from them (only
-//! 8/32 bits validate today: the functional model — kernel, engines — and the technology figures are
-//! int8/int32, and other widths need theirs first). What is not (yet): input-stationary and row-stationary dataflows (the
-//! type carries input-stationary, validation rejects it), NoC shapes other than the systolic mesh,
-//! several sub-accelerators. The cycle-level behaviour is fixed by docs/TIMING.md.
+//! What is modelled: one array of int8 PEs with wrap-around accumulation (16-, 24- or 32-bit lanes),
+//! weight-, input- or output-stationary, or row-stationary (Eyeriss's: per-PE register files of
+//! filter rows, input rows shared along the diagonals, block sums down the columns), three on-chip buffers
+//! (input, weight, accumulator) split into banks with one read and one write port or one
+//! read-write port, one DRAM channel with a fixed latency, a bandwidth in bytes per cycle, several
+//! transfers in flight and several words per cycle, the array's interconnect options
+//! ([`noc`]), and a clock. Operand and accumulator widths are carried in [`Datatypes`] and every
+//! word width derives from them (8-bit operands). Several sub-accelerators sharing one DRAM are a
+//! system of such descriptions (`tessera_sim::system`). The cycle-level behaviour is fixed by
+//! docs/TIMING.md.
 
 pub mod builtin;
 pub mod gather;

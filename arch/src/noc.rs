@@ -52,6 +52,12 @@ pub enum Node {
     Pe { row: u32, col: u32, bits: u32 },
     /// A register of a column's adder tree (`adds`: whether it adds two values).
     Tree { bits: u32, adds: bool },
+    /// Row `row`'s input window of a row-stationary array: a multiplexer (no register) that
+    /// takes `C` consecutive bytes of the input word at the row's offset onto the row's bus.
+    Window { row: u32 },
+    /// Column `col`'s block adder of a row-stationary array: `adds` adders (no register) that sum
+    /// the `out` registers of one block of rows into the column's lane.
+    BlockAdder { col: u32, adds: u32 },
     /// The accumulator's write lane of column `col`.
     Out(u32),
 }
@@ -126,6 +132,17 @@ impl Interconnect {
         let noc = arch.noc();
         let db = arch.weight_double_buffered();
         match arch.dataflow() {
+            // row-stationary (docs/TIMING.md): the register file, `ps` and `out` in every PE; no
+            // skew; each PE reached by its row's input window bus and its row's weight bus, and
+            // its `out` by its column's block adder (R - 1 adders, combinational)
+            Dataflow::RowStationary => Interconnect {
+                pe_register_bits: u64::from(arch.rf_weights()) * ob + 2 * ab,
+                tree_adders: r.saturating_sub(1) * c,
+                stream_wire_bits: r * c * ob,
+                second_wire_bits: r * c * ob,
+                sum_wire_bits: r * c * ab,
+                ..Default::default()
+            },
             // systolic: a and b pass through, the sum stays; a skewed over rows, b over columns;
             // broadcast: row and column buses, no skew, the PE keeps only its sum
             // every row's a: one link into each PE (from its left neighbour or the row's bus); b
@@ -236,6 +253,16 @@ impl NocActivity {
         );
         let [stream, second, sum] = wires;
         match arch.dataflow() {
+            // per streamed word (a step): every PE's `ps`, the window buses; per COMPUTE nothing
+            // here: the register file's writes and reads, the capture into `out` and the block
+            // adds are not priced yet (docs/TIMING.md, "Compute unit: row-stationary")
+            Dataflow::RowStationary => NocActivity {
+                word_register_bits: pes * ab,
+                word_wire_bits: stream,
+                word_tree_adds: 0,
+                compute_register_bits: 0,
+                compute_wire_bits: 0,
+            },
             Dataflow::OutputStationary => NocActivity {
                 word_register_bits: pes * ic.pe_register_bits + ic.skew_register_bits,
                 word_wire_bits: stream + second,
@@ -292,6 +319,31 @@ impl NocGraph {
         let outs: Vec<NodeIndex> = (0..c).map(|k| g.add_node(Node::Out(k))).collect();
         let db_switch = arch.weight_double_buffered();
         match arch.dataflow() {
+            Dataflow::RowStationary => {
+                // the input word's R + C - 1 bytes reach every row's window; each window's bus
+                // reaches the row's PEs; weight byte `row` reaches every PE of the row
+                let ports: Vec<NodeIndex> = (0..r + c - 1)
+                    .map(|j| g.add_node(Node::Port(Operand::Stream, j)))
+                    .collect();
+                for row in 0..r {
+                    let w = g.add_node(Node::Window { row });
+                    for &p in &ports {
+                        g.add_edge(p, w, link(Operand::Stream, ob));
+                    }
+                    let wp = g.add_node(Node::Port(Operand::Second, row));
+                    for col in 0..c {
+                        g.add_edge(w, pe(row, col), link(Operand::Stream, ob));
+                        g.add_edge(wp, pe(row, col), link(Operand::Second, ob));
+                    }
+                }
+                for col in 0..c {
+                    let add = g.add_node(Node::BlockAdder { col, adds: r - 1 });
+                    for row in 0..r {
+                        g.add_edge(pe(row, col), add, link(Operand::Sum, ab));
+                    }
+                    g.add_edge(add, outs[col as usize], link(Operand::Sum, ab));
+                }
+            }
             Dataflow::OutputStationary => {
                 let systolic = arch.noc().stream == Stream::Systolic;
                 for row in 0..r {
@@ -431,8 +483,12 @@ impl NocGraph {
         while let Some(x) = q.pop_front() {
             for e in g.edges(x).filter(|e| e.weight().operand == operand) {
                 let y = e.target();
-                // a hop is a register: every node but a port or an output lane holds one
-                let w = u32::from(!matches!(g[y], Node::Out(_) | Node::Port(..)));
+                // a hop is a register: every node but a port, an output lane, a window or a
+                // block adder holds one
+                let w = u32::from(!matches!(
+                    g[y],
+                    Node::Out(_) | Node::Port(..) | Node::Window { .. } | Node::BlockAdder { .. }
+                ));
                 let dy = d[x.index()].map(|v: u32| v + w);
                 if d[y.index()].is_none() {
                     d[y.index()] = dy;
@@ -506,7 +562,8 @@ impl NocGraph {
                     s.register_bits += u64::from(bits);
                     s.tree_adders += u64::from(adds);
                 }
-                Node::Port(..) | Node::Out(_) => {}
+                Node::BlockAdder { adds, .. } => s.tree_adders += u64::from(adds),
+                Node::Port(..) | Node::Out(_) | Node::Window { .. } => {}
             }
         }
         Ok(s)
@@ -559,6 +616,14 @@ mod tests {
                     cases.push(arch(df, r, c, Noc { stream, reduce }, true));
                 }
             }
+            // row-stationary: input words of R + C - 1 bytes
+            let d = r + c - 1;
+            cases.push(
+                ArchSpec::ws("n", r, c, [d * 256, r * 256, 4 * c * 256], 1, 4, 5)
+                    .row_stationary(7)
+                    .validate()
+                    .unwrap(),
+            );
             for a in cases {
                 let s = NocGraph::of(&a).check().unwrap();
                 let ic = Interconnect::of(&a);

@@ -5,14 +5,18 @@ use serde::{Deserialize, Serialize};
 use tessera_core::diag::{ensure, Result};
 use tessera_core::{Bytes, Cycles};
 
-/// Dataflow of the PE array; every stage (estimate, simulate, export, verify) implements all three
-/// ([`Dataflow::SUPPORTED`]). Input-stationary is the weight-stationary array with the operands'
-/// roles swapped (docs/TIMING.md, "Compute unit: input-stationary").
+/// Dataflow of the PE array; every stage (estimate, simulate, export, verify) implements all four.
+/// Weight-, output- and input-stationary tile a layer's GEMM ([`Dataflow::SUPPORTED`]);
+/// input-stationary is the weight-stationary array with the operands' roles swapped
+/// (docs/TIMING.md, "Compute unit: input-stationary"). Row-stationary (Eyeriss's, docs/TIMING.md,
+/// "Compute unit: row-stationary") runs a layer as passes of 1-D convolutions
+/// (mapping/src/rs.rs); the design-space search does not draw it yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Dataflow {
     WeightStationary,
     OutputStationary,
     InputStationary,
+    RowStationary,
 }
 
 /// The accelerator description as written in a RON file. Integers are signed here so that a
@@ -58,6 +62,10 @@ pub struct ArraySpec {
     /// and a partial-sum chain when left out.
     #[serde(default, skip_serializing_if = "Noc::is_default")]
     pub noc: Noc,
+    /// Row-stationary only, and required there: the operands each PE's register file holds (`F`
+    /// of docs/TIMING.md, "Compute unit: row-stationary"; 1 to 255), the most steps of one pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rf_weights: Option<i64>,
 }
 
 /// How the streamed operand reaches the PEs of a row (output-stationary: how both operands reach
@@ -186,15 +194,30 @@ impl Dataflow {
             Dataflow::WeightStationary => "WeightStationary",
             Dataflow::OutputStationary => "OutputStationary",
             Dataflow::InputStationary => "InputStationary",
+            Dataflow::RowStationary => "RowStationary",
         }
     }
-    /// Two-letter short name used in generated names: `ws`, `os`, `is`.
+    /// Two-letter short name used in generated names: `ws`, `os`, `is`, `rs`.
     pub fn short(self) -> &'static str {
         match self {
             Dataflow::WeightStationary => "ws",
             Dataflow::OutputStationary => "os",
             Dataflow::InputStationary => "is",
+            Dataflow::RowStationary => "rs",
         }
+    }
+    /// Every dataflow a description may name.
+    pub const ALL: [Dataflow; 4] = [
+        Dataflow::WeightStationary,
+        Dataflow::OutputStationary,
+        Dataflow::InputStationary,
+        Dataflow::RowStationary,
+    ];
+    /// Whether layers map onto the array as a GEMM tiling (`Mapping::space_in`); a row-stationary
+    /// array's layers map as passes instead (mapping/src/rs.rs; docs/TIMING.md, "Compute unit:
+    /// row-stationary").
+    pub fn tiles_gemm(self) -> bool {
+        self != Dataflow::RowStationary
     }
     /// The dataflows every stage (estimate, simulate, export, verify) implements.
     pub const SUPPORTED: [Dataflow; 3] = [
@@ -213,6 +236,7 @@ impl Dataflow {
             Dataflow::WeightStationary => "weight-stationary",
             Dataflow::OutputStationary => "output-stationary",
             Dataflow::InputStationary => "input-stationary",
+            Dataflow::RowStationary => "row-stationary",
         }
     }
 }
@@ -371,7 +395,23 @@ impl ComputeWords {
                 weight: len,
                 out: len,
             },
+            // (a row-stationary schedule prices its passes with `of_pass`, mapping/src/rs.rs)
+            Dataflow::RowStationary => unreachable!(
+                "a row-stationary pass's words depend on its steps and blocks: use \
+                 ComputeWords::of_pass"
+            ),
         }
+    }
+
+    /// The words of a row-stationary pass (docs/TIMING.md, "Compute unit: row-stationary") of
+    /// `len` outputs, `steps` steps and `blocks` blocks: `steps` weight words, `len · steps` input
+    /// words, `len · blocks` accumulator words (`None` past `u32`).
+    pub fn of_pass(len: u32, steps: u32, blocks: u32) -> Option<ComputeWords> {
+        Some(ComputeWords {
+            input: len.checked_mul(steps)?,
+            weight: steps,
+            out: len.checked_mul(blocks)?,
+        })
     }
 }
 
@@ -385,6 +425,7 @@ pub struct Arch {
     dataflow: Dataflow,
     weight_double_buffer: bool,
     noc: Noc,
+    rf_weights: u32,
     note: Option<String>,
     datatypes: Datatypes,
     input: Buffer,
@@ -412,6 +453,9 @@ pub const MAX_DRAM_LATENCY: i64 = 100_000;
 pub const MAX_OUTSTANDING_TRANSFERS: i64 = 16;
 /// Most buffer words a LOAD moves per cycle (`dram.words_per_cycle`).
 pub const MAX_WORDS_PER_CYCLE: i64 = 8;
+/// Most operands a row-stationary PE's register file holds (`array.rf_weights`; a pass's `steps`
+/// field is 8 bits).
+pub const MAX_RF_WEIGHTS: i64 = 255;
 
 /// [`Arch::store_lanes`] of `P` words per cycle, `W` bytes per cycle and `b`-byte accumulator
 /// words: `min(P, 2^⌈log2 ⌈W/b⌉⌉)`.
@@ -467,6 +511,11 @@ impl Arch {
     /// The array's interconnect (the default on output-stationary arrays).
     pub fn noc(&self) -> Noc {
         self.noc
+    }
+    /// `F`: the operands each PE's register file holds (row-stationary; 0 on other arrays, whose
+    /// PEs have none).
+    pub fn rf_weights(&self) -> u32 {
+        self.rf_weights
     }
     pub fn datatypes(&self) -> Datatypes {
         self.datatypes
@@ -595,6 +644,7 @@ impl ArchSpec {
                 dataflow: Dataflow::WeightStationary,
                 weight_double_buffer: false,
                 noc: Default::default(),
+                rf_weights: None,
             },
             datatypes: DatatypeSpec {
                 operand_bits: 8,
@@ -648,6 +698,13 @@ impl ArchSpec {
         self
     }
 
+    /// The same spec as a row-stationary array whose PEs hold `rf_weights` operands each.
+    pub fn row_stationary(mut self, rf_weights: i64) -> ArchSpec {
+        self.array.dataflow = Dataflow::RowStationary;
+        self.array.rf_weights = Some(rf_weights);
+        self
+    }
+
     /// Check every field and build the [`Arch`]. Errors name the field (`array.rows`, ...).
     pub fn validate(&self) -> Result<Arch> {
         ensure(crate::is_safe_identifier(&self.name), "name", || {
@@ -698,11 +755,15 @@ impl ArchSpec {
             Dataflow::OutputStationary => (1, 1, rows),
             Dataflow::WeightStationary => (1, rows, 1),
             Dataflow::InputStationary => (rows, 1, 1),
+            // a pass reads at least one word of each
+            Dataflow::RowStationary => (1, 1, 1),
         };
         // Word widths (docs/TIMING.md, "Word widths"): the input word feeds the array rows (WS, OS)
         // or is a preloaded row of the columns (IS); the weight word the other way round.
+        // Row-stationary: an input word has a byte per diagonal, a weight word one per row.
         let (in_word, w_word) = match a.dataflow {
             Dataflow::InputStationary => (cols * opb, rows * opb),
+            Dataflow::RowStationary => ((rows + cols - 1) * opb, rows * opb),
             _ => (rows * opb, cols * opb),
         };
         let input = buffer(&self.buffers.input, BufferKind::Input, in_word, min_in)?;
@@ -811,6 +872,50 @@ impl ArchSpec {
                     .to_string()
             },
         )?;
+        let rf_weights = match (a.dataflow, a.rf_weights) {
+            (Dataflow::RowStationary, Some(f)) => {
+                ensure(
+                    (1..=MAX_RF_WEIGHTS).contains(&f),
+                    "array.rf_weights",
+                    || format!("must be between 1 and {MAX_RF_WEIGHTS} operands per PE, got {f}"),
+                )?;
+                f as u32
+            }
+            (Dataflow::RowStationary, None) => {
+                return Err(tessera_core::Diagnostic::field(
+                    "array.rf_weights",
+                    "a row-stationary array needs the size of its PEs' register files \
+                     (rf_weights: operands per PE, e.g. 224 as in Eyeriss)",
+                ))
+            }
+            (_, Some(_)) => {
+                return Err(tessera_core::Diagnostic::field(
+                    "array.rf_weights",
+                    format!(
+                        "only row-stationary PEs have register files; a {} array has none \
+                         (leave rf_weights out)",
+                        a.dataflow.label()
+                    ),
+                ))
+            }
+            (_, None) => 0,
+        };
+        if a.dataflow == Dataflow::RowStationary {
+            ensure(
+                !a.weight_double_buffer,
+                "array.weight_double_buffer",
+                || {
+                    "a row-stationary array runs one pass at a time (docs/TIMING.md, \"Compute unit: \
+                 row-stationary\"): leave weight_double_buffer out"
+                    .to_string()
+                },
+            )?;
+            ensure(a.noc.is_default(), "array.noc", || {
+                "a row-stationary array has fixed buses (weights along the rows, input windows \
+                 per row, a block adder per column): leave noc out"
+                    .to_string()
+            })?;
+        }
         let tech = match &self.tech {
             None => Tech::default_45nm(),
             Some(name) => {
@@ -843,6 +948,7 @@ impl ArchSpec {
             dataflow: a.dataflow,
             weight_double_buffer: a.weight_double_buffer,
             noc: a.noc,
+            rf_weights,
             note: self.note.clone(),
             datatypes,
             input,
@@ -1212,6 +1318,7 @@ mod tests {
 
 #[cfg(test)]
 mod words_per_cycle_tests {
+    use super::*;
     use crate::builtin;
 
     /// `dram.words_per_cycle`: 1 when absent, a power of two up to 8, dividing the input and
@@ -1283,5 +1390,50 @@ mod words_per_cycle_tests {
             "{e:?}"
         );
         assert!(e.message.contains("2 store read lanes"), "{e:?}");
+    }
+
+    /// A row-stationary array needs its register files, and nothing else has them; it runs one
+    /// pass at a time on fixed buses; its words are `R + C - 1` input bytes and `R` weight bytes.
+    #[test]
+    fn row_stationary_descriptions() {
+        let base = ArchSpec::ws("rs", 3, 4, [3072, 3072, 4096], 1, 8, 4);
+        let a = base.clone().row_stationary(12).validate().unwrap();
+        assert_eq!(a.dataflow(), Dataflow::RowStationary);
+        assert_eq!(a.rf_weights(), 12);
+        assert_eq!(a.input().word_bytes(), 3 + 4 - 1);
+        assert_eq!(a.weight().word_bytes(), 3);
+        assert_eq!(a.accumulator().word_bytes(), 4 * 4);
+        let field = |s: ArchSpec| s.validate().unwrap_err().field;
+        let mut no_rf = base.clone().row_stationary(12);
+        no_rf.array.rf_weights = None;
+        assert_eq!(field(no_rf).as_deref(), Some("array.rf_weights"));
+        for f in [0, 256] {
+            assert_eq!(
+                field(base.clone().row_stationary(f)).as_deref(),
+                Some("array.rf_weights")
+            );
+        }
+        let mut ws_rf = base.clone();
+        ws_rf.array.rf_weights = Some(4);
+        assert_eq!(field(ws_rf).as_deref(), Some("array.rf_weights"));
+        assert_eq!(
+            field(
+                base.clone()
+                    .row_stationary(12)
+                    .with_weight_double_buffer(true)
+            )
+            .as_deref(),
+            Some("array.weight_double_buffer")
+        );
+        let broadcast = Noc {
+            stream: Stream::Broadcast,
+            reduce: Reduce::Chain,
+        };
+        assert_eq!(
+            field(base.clone().row_stationary(12).with_noc(broadcast)).as_deref(),
+            Some("array.noc")
+        );
+        assert!(!Dataflow::SUPPORTED.contains(&Dataflow::RowStationary));
+        assert!(!Dataflow::RowStationary.tiles_gemm());
     }
 }

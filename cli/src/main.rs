@@ -78,6 +78,9 @@ enum Cmd {
     Export(ExportArgs),
     /// Run the cycle simulator and the RTL (Verilator) on the same program and data and compare.
     Verify(VerifyArgs),
+    /// Run a hand-written program (a RON file: DRAM image and instructions) through both
+    /// simulator engines and, with `--rtl`, the exported RTL under Verilator, and compare.
+    Run(RunArgs),
     /// The whole loop on a built-in example, in under a minute.
     Demo(JsonFlag),
     /// Simulator speed on every dataflow: engines vs Verilator and a GEMM set vs the native kernel.
@@ -294,6 +297,24 @@ struct ExportArgs {
     /// every state and input (exit 1 with a counterexample if not).
     #[arg(long)]
     prove: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[arg(long, default_value = "ws_16x16")]
+    arch: String,
+    /// The program file: `(dram_bytes: N, data: [(at: A, bytes: [..])], program: [..])`, the
+    /// instructions in docs/TIMING.md's instruction set (e.g. `Sync(mask: 1)`, `Halt`).
+    #[arg(long)]
+    program: PathBuf,
+    /// Also run it on the exported RTL under Verilator.
+    #[arg(long)]
+    rtl: bool,
+    /// Write the DRAM image after the run to this file (atomically).
+    #[arg(long)]
+    out_dram: Option<PathBuf>,
     #[arg(long)]
     json: bool,
 }
@@ -595,6 +616,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 print_json(&r)?;
             } else {
                 print::verify(&r);
+            }
+            if !r.passed {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Cmd::Run(a) => {
+            let arch = load_arch(&a.arch)?;
+            let file: tessera_flow::program::ProgramFile =
+                tessera_core::load::read_ron(&a.program)?;
+            let tools = if a.rtl {
+                Some(tessera_verif::Tools::find()?)
+            } else {
+                None
+            };
+            // the file's own errors (the image, an illegal program) name it; the run's do not
+            file.check(&arch).map_err(|e| e.in_file(&a.program))?;
+            let (r, dram) = tessera_flow::program::run_program(&arch, &file, tools.as_ref())?;
+            if let Some(path) = &a.out_dram {
+                tessera_core::load::write_atomic(path, &dram)?;
+            }
+            if a.json {
+                print_json(&r)?;
+            } else {
+                print::run(&r);
             }
             if !r.passed {
                 return Ok(ExitCode::from(1));

@@ -215,10 +215,13 @@ pub fn estimate(r: &EstimateReport, arch: &Arch) {
         a.read_select_um2
     );
     let i = &r.interconnect;
+    let kind = if arch.dataflow() == tessera_arch::Dataflow::RowStationary {
+        "row-stationary buses (an input window per row, weights along the rows, a block adder per column)".to_string()
+    } else {
+        format!("stream {:?}, reduce {:?}", i.stream, i.reduce)
+    };
     outln!(
-        "  interconnect: stream {:?}, reduce {:?}: {} links ({} bits), {} register bits, {} tree adders; registers crossed: at most {} from a port to a PE, {} from a PE's sum to the accumulator",
-        i.stream,
-        i.reduce,
+        "  interconnect: {kind}: {} links ({} bits), {} register bits, {} tree adders; registers crossed: at most {} from a port to a PE, {} from a PE's sum to the accumulator",
         i.stats.links,
         i.stats.link_bits,
         i.stats.register_bits,
@@ -595,4 +598,43 @@ pub fn baselines(r: &tessera_flow::baseline::BaselineReport) {
             noted.push(&c.template);
         }
     }
+}
+
+pub fn run(r: &tessera_flow::program::RunReport) {
+    outln!(
+        "run {} instructions on {}: {} cycles (event engine), {} cycles (stepped engine)",
+        r.instructions,
+        r.arch,
+        r.cycles,
+        r.stepped_cycles
+    );
+    let b = &r.breakdown;
+    outln!(
+        "  cycles by cause: array compute {}, fill/drain {}, DMA stall {}, issue gaps {}, first load {}, last store {}",
+        b.compute, b.fill_drain, b.dma_stall, b.issue, b.first_load, b.last_store
+    );
+    let k = &r.counters;
+    outln!(
+        "  accesses: DRAM {} B read, {} B written; input buffer {} reads, {} writes; weight buffer {} reads, {} writes; accumulator {} reads, {} writes (words); {} array MAC slots",
+        k.dram_read_bytes, k.dram_write_bytes, k.input.reads, k.input.writes, k.weight.reads,
+        k.weight.writes, k.accumulator.reads, k.accumulator.writes, k.array_macs
+    );
+    outln!(
+        "  engines: {}",
+        match &r.engines_difference {
+            None => "equal cycles, DRAM image and event trace".to_string(),
+            Some(d) => format!("DIFFER: {d}"),
+        }
+    );
+    if let Some(x) = &r.rtl {
+        outln!(
+            "  RTL (Verilator): {} cycles, {}",
+            x.cycles,
+            match &x.difference {
+                None => "equal to the simulator's cycles, DRAM image and event trace".to_string(),
+                Some(d) => format!("DIFFERS: {d}"),
+            }
+        );
+    }
+    outln!("  {}", if r.passed { "PASS" } else { "FAIL" });
 }

@@ -1010,3 +1010,126 @@ fn baselines_json_csv_and_bad_names() {
     let o = tessera(&["baselines", "--objective", "area", "--workloads", "dqn"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("--objective"));
 }
+
+fn program(file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/programs")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+/// `tessera run`: a hand-written program through both engines; the outputs written with
+/// `--out-dram` are the products; bad program files name the file and the field (and the line).
+#[test]
+fn run_takes_a_hand_written_program() {
+    let dir = std::env::temp_dir().join(format!("tessera-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("dram.bin");
+    let v = json(&[
+        "run",
+        "--arch",
+        "ws_2x3",
+        "--program",
+        &program("ws_2x3_tile.ron"),
+        "--out-dram",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(v["passed"], true, "{v}");
+    assert_eq!(v["engines_agree"], true, "{v}");
+    assert_eq!(v["cycles"], v["stepped_cycles"], "{v}");
+    let dram = std::fs::read(&out).unwrap();
+    let lanes: Vec<i32> = dram[64..88]
+        .chunks(4)
+        .map(|b| i32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    assert_eq!(lanes, [5, 7, 9, 2, 4, 6]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let p = bad("program_unknown_instr.ron");
+    assert_bad(
+        &["run", "--arch", "ws_2x3", "--program", &p],
+        "program_unknown_instr.ron:5",
+        "program[1]",
+    );
+    let p = bad("program_data_past_end.ron");
+    assert_bad(
+        &["run", "--arch", "ws_2x3", "--program", &p],
+        "program_data_past_end.ron",
+        "data[0]",
+    );
+}
+
+/// Layers map onto a row-stationary accelerator (mapping/src/rs.rs): `validate` runs them with
+/// the estimate's cycles and the reference's outputs; the Timeloop/ZigZag export, which has no
+/// row-stationary mapping, says so (exit 2, no panic).
+#[test]
+fn row_stationary_layers_map_and_interop_refuses_with_the_reason() {
+    let a = program("rs_3x4.ron");
+    let o = tessera(&["validate", "--arch", &a, "--workload", "mlp_small"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        out.contains("MAPE 0.00 %") && out.contains("outputs match the reference"),
+        "{out}"
+    );
+    let dir = std::env::temp_dir().join(format!("tessera-rs-interop-{}", std::process::id()));
+    let o = tessera(&[
+        "interop",
+        "--arch",
+        &a,
+        "--to",
+        "timeloop",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(err.contains("row-stationary"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A 3×4 convolution written by hand as one row-stationary pass (`tests/programs/rs_3x4_conv.ron`)
+/// runs in both engines, and the stored outputs are the convolution's (the file's comment has
+/// them, computed apart from Tessera).
+#[test]
+fn a_row_stationary_pass_computes_a_convolution() {
+    let dir = std::env::temp_dir().join(format!("tessera-rs-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("dram.bin");
+    let v = json(&[
+        "run",
+        "--arch",
+        &program("rs_3x4.ron"),
+        "--program",
+        &program("rs_3x4_conv.ron"),
+        "--out-dram",
+        out.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(v["passed"], true, "{v}");
+    let dram = std::fs::read(&out).unwrap();
+    let lanes: Vec<i32> = dram[256..304]
+        .chunks(4)
+        .map(|b| i32::from_le_bytes(b.try_into().unwrap()))
+        .collect();
+    assert_eq!(
+        lanes,
+        [16, -38, 40, -14, 40, -14, -35, 43, -35, 43, -22, -21]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The row-stationary Eyeriss configuration (`examples/archs/eyeriss_rs.ron`) runs DQN: the
+/// estimate equals the cycle simulation on every layer and the outputs match the reference.
+#[test]
+fn the_row_stationary_eyeriss_example_runs_a_network() {
+    let a = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/archs/eyeriss_rs.ron")
+        .display()
+        .to_string();
+    let v = json(&["validate", "--arch", &a, "--workload", "dqn", "--json"]);
+    assert_eq!(v["passed"], true, "{v}");
+    assert_eq!(v["max_abs_error_pct"], 0.0, "{v}");
+}

@@ -68,6 +68,13 @@ pub struct DramLayout {
     pub c_stride: u32,
     pub conv: Option<ConvGeometry>,
     pub total_bytes: u32,
+    /// A row-stationary array's geometry and filters per pass `B` (the weights lie in pass
+    /// order, so their image follows the mapping: [`DramLayout::with_mapping`]); the layout of
+    /// mapping/src/rs.rs.
+    pub rs: Option<crate::rs::RsGeom>,
+    pub rs_blocks: u32,
+    /// Row-stationary: channels per pass `q` (the chunks' words lie one after another).
+    pub rs_chunk: u32,
 }
 
 const ALIGN: u64 = 64;
@@ -78,6 +85,9 @@ fn align(x: u64) -> u64 {
 
 impl DramLayout {
     pub fn new(p: &Problem, arch: &Arch) -> Result<Self> {
+        if arch.dataflow() == Dataflow::RowStationary {
+            return Self::new_rs(p, arch);
+        }
         let g = &p.gemm;
         let (r, c) = (u64::from(arch.rows()), u64::from(arch.cols()));
         let (m, k, n) = (u64::from(g.m), u64::from(g.k), u64::from(g.n));
@@ -89,6 +99,7 @@ impl DramLayout {
             Dataflow::OutputStationary => (m.div_ceil(r) * k, k),
             Dataflow::WeightStationary => (k.div_ceil(r) * m, k.div_ceil(r) * r),
             Dataflow::InputStationary => (m.div_ceil(c) * k, n),
+            Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
         };
         let in_word = u64::from(arch.input().word_bytes());
         let slices_per_row = match &p.conv {
@@ -157,7 +168,91 @@ impl DramLayout {
             c_stride: c_stride as u32,
             conv: p.conv.clone(),
             total_bytes: total as u32,
+            rs: None,
+            rs_blocks: 0,
+            rs_chunk: 0,
         })
+    }
+
+    /// The row-stationary layout (mapping/src/rs.rs): the input tensor (a GEMM's `A` as its
+    /// `[1][M][1][K]` tensor per instance), room for the weights in pass order with one filter per
+    /// pass (the most any `B` needs), and the output words `(g, k, n, i, ow)`.
+    fn new_rs(p: &Problem, arch: &Arch) -> Result<Self> {
+        let geo = crate::rs::RsGeom::of(p, arch);
+        let g = &p.gemm;
+        let inst = u64::from(p.instances);
+        let acc_word = u64::from(arch.accumulator().word_bytes());
+        let (a_stride, a_bytes) = if geo.gemm_like {
+            let one = align(u64::from(g.m) * u64::from(g.k));
+            (one, one * inst)
+        } else {
+            let t = &p.conv.as_ref().expect("a convolution").conv;
+            (
+                u64::from(geo.cg),
+                u64::from(t.batch)
+                    * u64::from(t.in_h)
+                    * u64::from(t.in_w)
+                    * u64::from(t.in_channels),
+            )
+        };
+        let b_stride = align(geo.weight_words(1) * u64::from(arch.weight().word_bytes()));
+        let c_stride = align(geo.out_words() * acc_word);
+        let a_base = 0;
+        let b_base = align(a_base + a_bytes);
+        let c_base = align(b_base + b_stride * inst);
+        let total = align(c_base + c_stride * inst);
+        if total > u64::from(u32::MAX) {
+            return Err(Diagnostic::new(format!(
+                "layer {:?} needs {total} B of DRAM, more than the 32-bit DRAM address space",
+                g.name
+            )));
+        }
+        Ok(Self {
+            dataflow: arch.dataflow(),
+            m: g.m,
+            k: g.k,
+            n: g.n,
+            instances: p.instances,
+            rows: arch.rows(),
+            cols: arch.cols(),
+            in_word_bytes: arch.input().word_bytes(),
+            w_word_bytes: arch.weight().word_bytes(),
+            acc_word_bytes: acc_word as u32,
+            b_words_per_slice: 0,
+            c_words_per_slice: 0,
+            slices_per_row: 0,
+            a_base: a_base as u32,
+            b_base: b_base as u32,
+            c_base: c_base as u32,
+            a_stride: a_stride as u32,
+            b_stride: b_stride as u32,
+            c_stride: c_stride as u32,
+            conv: p.conv.clone(),
+            total_bytes: total as u32,
+            rs: Some(geo),
+            rs_blocks: 1,
+            rs_chunk: 1,
+        })
+    }
+
+    /// The layout with the weights in the pass order of `mapping` (row-stationary: `B` filters per
+    /// pass); the same layout on the other arrays.
+    pub fn with_mapping(mut self, mapping: &crate::Mapping) -> Self {
+        if self.rs.is_some() {
+            self.rs_blocks = mapping.tile_n.max(1);
+            self.rs_chunk = mapping.tile_k.max(1);
+        }
+        self
+    }
+
+    /// Row-stationary: the byte address of instance `g`'s weight word `w`.
+    pub fn rs_weight_addr(&self, g: u32, w: u32) -> u32 {
+        self.b_base + g * self.b_stride + w * self.w_word_bytes
+    }
+
+    /// Row-stationary: the byte address of instance `g`'s output word `w`.
+    pub fn rs_out_addr(&self, g: u32, w: u32) -> u32 {
+        self.c_base + g * self.c_stride + w * self.acc_word_bytes
     }
 
     /// A word index of (row `m`, depth `k`): the word holding `A[m][k]`, and the byte within it.
@@ -166,6 +261,7 @@ impl DramLayout {
             Dataflow::OutputStationary => ((m / self.rows) * self.k + k, m % self.rows),
             Dataflow::WeightStationary => ((k / self.rows) * self.m + m, k % self.rows),
             Dataflow::InputStationary => ((m / self.cols) * self.k + k, m % self.cols),
+            Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
         }
     }
 
@@ -247,6 +343,9 @@ impl DramLayout {
     /// functional model is; the addresses follow the word widths.) Panics if the operands are not
     /// this layer's (a caller's bug).
     pub fn image(&self, ops: &Operands) -> Vec<u8> {
+        if let Some(geo) = &self.rs {
+            return self.image_rs(geo, ops);
+        }
         let mut img = vec![0u8; self.total_bytes as usize];
         match (ops, &self.conv) {
             (Operands::Conv { x, w }, Some(cv)) => {
@@ -359,6 +458,9 @@ impl DramLayout {
     /// product; `[N][O][OH][OW]` for a convolution; each lane sign-extended from the accumulator's
     /// width.
     pub fn read_output(&self, img: &[u8]) -> Vec<i32> {
+        if let Some(geo) = &self.rs {
+            return self.read_output_rs(geo, img);
+        }
         let (m, n, c) = (self.m as usize, self.n as usize, self.cols as usize);
         let lane = self.acc_word_bytes as usize / c;
         let at = |g: usize, mi: usize, nn: usize| {
@@ -390,6 +492,142 @@ impl DramLayout {
                     for mi in 0..m {
                         for nn in 0..n {
                             out[(g * m + mi) * n + nn] = at(g, mi, nn);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+impl DramLayout {
+    /// The row-stationary image: the tensor (or each instance's `A`), the weights in pass order
+    /// for `B = rs_blocks` filters per pass (mapping/src/rs.rs), C zero.
+    fn image_rs(&self, geo: &crate::rs::RsGeom, ops: &Operands) -> Vec<u8> {
+        let mut img = vec![0u8; self.total_bytes as usize];
+        // w(g, k, c, kh, kw): filter k of instance g
+        let weights: Vec<i8>;
+        let wt = |w: &[i8], g: u32, k: u32, c: u32, kh: u32, kw: u32| -> i8 {
+            let oc = g * geo.kg + k;
+            w[(((oc * geo.cg + c) * geo.kernel[0] + kh) * geo.kernel[1] + kw) as usize]
+        };
+        match (ops, geo.gemm_like) {
+            (Operands::Conv { x, w }, false) => {
+                let t = &self.conv.as_ref().expect("a convolution").conv;
+                let (n, ci, h, wi) = (
+                    t.batch as usize,
+                    t.in_channels as usize,
+                    t.in_h as usize,
+                    t.in_w as usize,
+                );
+                assert_eq!(x.len(), n * ci * h * wi, "input tensor length");
+                let a = self.a_base as usize;
+                for b in 0..n {
+                    for ch in 0..ci {
+                        for y in 0..h {
+                            for xx in 0..wi {
+                                img[a + ((b * h + y) * wi + xx) * ci + ch] =
+                                    x[((b * ci + ch) * h + y) * wi + xx] as u8;
+                            }
+                        }
+                    }
+                }
+                assert_eq!(w.len(), t.weight_len(), "weight tensor length");
+                weights = w.clone();
+            }
+            (Operands::Gemm(pairs), true) => {
+                assert_eq!(
+                    pairs.len(),
+                    self.instances as usize,
+                    "one (A, B) per instance"
+                );
+                let (m, k, n) = (self.m as usize, self.k as usize, self.n as usize);
+                // B[k][n] of instance g as filter n's channel k: w[(g·N + n)·K + k]
+                let mut w = vec![0i8; pairs.len() * n * k];
+                for (g, (a, b)) in pairs.iter().enumerate() {
+                    assert_eq!(a.len(), m * k);
+                    assert_eq!(b.len(), k * n);
+                    let base = (self.a_base + g as u32 * self.a_stride) as usize;
+                    for (i, v) in a.iter().enumerate() {
+                        img[base + i] = *v as u8;
+                    }
+                    for kk in 0..k {
+                        for nn in 0..n {
+                            w[(g * n + nn) * k + kk] = b[kk * n + nn];
+                        }
+                    }
+                }
+                weights = w;
+            }
+            _ => panic!("operands of another kind of layer"),
+        }
+        let b = self.rs_blocks.max(1);
+        let (kw_n, period) = (geo.kernel[1], geo.row_period);
+        for g in 0..self.instances {
+            for k0 in (0..geo.kg).step_by(b as usize) {
+                let blocks = b.min(geo.kg - k0);
+                for (gi, &(kh0, h)) in geo.groups.iter().enumerate() {
+                    for r in 0..blocks * h {
+                        let (blk, row) = (r / h, r % h);
+                        let kh = kh0 + row * period;
+                        for c in 0..geo.cg {
+                            for kw in 0..kw_n {
+                                let v = wt(&weights, g, k0 + blk, c, kh, kw);
+                                let wd = self.rs_word_of(geo, k0 / b, gi as u32, c, kw);
+                                img[(self.rs_weight_addr(g, wd) + r) as usize] = v as u8;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        img
+    }
+
+    /// Row-stationary: instance-relative weight word of (filter block `kb`, row group `gi`,
+    /// channel `c`, column `kw`) with chunks of `q = tile_k`: chunk `c0 = c - c mod q` starts at
+    /// word `c0·KW`, and its word `t = kw·q' + (c - c0)` (`q'` the chunk's channels).
+    fn rs_word_of(&self, geo: &crate::rs::RsGeom, kb: u32, gi: u32, c: u32, kw: u32) -> u32 {
+        let q = self.rs_chunk.max(1).min(geo.cg);
+        let c0 = c - c % q;
+        let qq = q.min(geo.cg - c0);
+        (kb * geo.groups.len() as u32 + gi) * geo.cg * geo.kernel[1]
+            + c0 * geo.kernel[1]
+            + kw * qq
+            + (c - c0)
+    }
+
+    /// Row-stationary outputs in the reference's layout.
+    fn read_output_rs(&self, geo: &crate::rs::RsGeom, img: &[u8]) -> Vec<i32> {
+        let c = self.cols;
+        let lane = self.acc_word_bytes as usize / c as usize;
+        let at = |g: u32, k: u32, n: u32, oh: u32, ow: u32| {
+            let w = geo.out_word(k, n, oh / c, ow);
+            let a = (self.rs_out_addr(g, w) + lane as u32 * (oh % c)) as usize;
+            let mut b = [0u8; 4];
+            b[4 - lane..].copy_from_slice(&img[a..a + lane]);
+            i32::from_le_bytes(b) >> (8 * (4 - lane))
+        };
+        let mut out = vec![];
+        if geo.gemm_like {
+            // per instance M×N row-major
+            for g in 0..self.instances {
+                for m in 0..self.m {
+                    for n in 0..self.n {
+                        out.push(at(g, n, 0, m, 0));
+                    }
+                }
+            }
+        } else {
+            // [N][O][OH][OW], channel g·Kg + k
+            for n in 0..geo.batch {
+                for g in 0..self.instances {
+                    for k in 0..geo.kg {
+                        for oh in 0..geo.out_h {
+                            for ow in 0..geo.out_w {
+                                out.push(at(g, k, n, oh, ow));
+                            }
                         }
                     }
                 }

@@ -8,6 +8,12 @@
 //! dataflow is a new arm of [`Schedule::shape`], [`Mapping::check`] and the DRAM word formats — and
 //! of the timing contract, simulator and templates, which live elsewhere (docs/TIMING.md).
 
+/// The message of the arms no row-stationary schedule reaches: its passes are made by
+/// [`rs`] (mapping/src/rs.rs), not by the GEMM tiling's arms; interop with Timeloop and ZigZag
+/// does not describe a row-stationary array.
+pub(crate) const NOT_LOWERED: &str =
+    "a row-stationary array's passes come from mapping/src/rs.rs, not from the GEMM tiling";
+
 pub mod interop;
 pub mod layout;
 pub mod lower;
@@ -15,6 +21,7 @@ pub mod mapping;
 pub mod nest;
 pub mod objective;
 pub mod problem;
+pub mod rs;
 pub mod schedule;
 pub mod space;
 

@@ -72,6 +72,9 @@ impl Lowered {
 
 /// Lower `p` on `arch` with `mapping`. Errors if the mapping does not fit.
 pub fn lower(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Lowered> {
+    if arch.dataflow() == tessera_arch::Dataflow::RowStationary {
+        return crate::rs::lower(p, arch, mapping);
+    }
     mapping.check(&p.gemm, arch)?;
     let layout = DramLayout::new(p, arch)?;
     let schedule = Schedule::new(p, arch, mapping);

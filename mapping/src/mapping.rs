@@ -6,6 +6,11 @@
 //! | weight-stationary | K across rows (`tile_k = R`), N across columns | `tile_m` rows of A | `tile_m × tile_n` outputs |
 //! | output-stationary | M across rows (`tile_m = R`), N across columns | `tile_k` steps of A and B | `R × tile_n` outputs |
 //! | input-stationary | K across rows (`tile_k = R`), M across columns | `tile_n` columns of B | `tile_m × tile_n` outputs |
+//! | row-stationary | `tile_n = B` filters × a group of kernel rows across rows, `C` output rows across columns | `tile_m = E` output columns × `tile_k = q` channels × `KW` taps (`T = q·KW` steps each) | `E × B` words of `C` output rows |
+//!
+//! A row-stationary array's passes are not a GEMM tiling: its mapping is checked against the
+//! layer by `RsGeom::check` and its space is `RsGeom::space` (mapping/src/rs.rs); `keep` is
+//! always `Tiles`, and the column-width rules below do not apply to it.
 //!
 //! The tile across the columns (the *width*: `tile_n`, or `tile_m` on an input-stationary array) is
 //! always a multiple of the array's columns: one COMPUTE covers `C` of them, and an output tile is
@@ -191,6 +196,7 @@ pub fn streamed(dataflow: Dataflow) -> crate::Dim {
         Dataflow::OutputStationary => crate::Dim::K,
         Dataflow::WeightStationary => crate::Dim::M,
         Dataflow::InputStationary => crate::Dim::N,
+        Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
     }
 }
 
@@ -297,6 +303,7 @@ impl Mapping {
             (Keep::WeightPanel, Dataflow::WeightStationary) => k_tiles * r * w,
             (Keep::WeightPanel, Dataflow::OutputStationary) => k * w,
             (Keep::WeightPanel, Dataflow::InputStationary) => k_tiles * s,
+            (_, Dataflow::RowStationary) => unreachable!("{}", crate::NOT_LOWERED),
         }
     }
 
@@ -340,6 +347,14 @@ impl Mapping {
     /// port). Errors name the mapping field. (No program-length limit: programs stream through the
     /// host queue, docs/TIMING.md.)
     pub fn check(&self, g: &Gemm, arch: &Arch) -> Result<()> {
+        if arch.dataflow() == Dataflow::RowStationary {
+            // the pass's limits depend on the convolution: `RsGeom::check`, which the lowering
+            // and the estimate call (mapping/src/rs.rs)
+            ensure(self.keep == Keep::Tiles, "keep", || {
+                "a row-stationary array keeps one pass of each operand (Tiles)".to_string()
+            })?;
+            return Ok(());
+        }
         self.check_tiles(arch)?;
         let (buffer, name) = match self.keep {
             Keep::Tiles => return Ok(()),
@@ -394,6 +409,7 @@ impl Mapping {
             ),
             Dataflow::WeightStationary => (arch.input().bank_depth(), "input bank"),
             Dataflow::InputStationary => (arch.weight().bank_depth(), "weight bank"),
+            Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
         };
         let stream = self.tile(stream_dim);
         ensure(
@@ -442,6 +458,15 @@ impl Mapping {
         let acc_bank = arch.accumulator().bank_depth();
         let (r, c) = (arch.rows(), arch.cols());
         match arch.dataflow() {
+            // the smallest pass (one output column, one channel, one filter), valid whenever a
+            // kernel row fits the register file; the mapper searches the layer's space instead
+            // (`RsGeom::space`, mapping/src/rs.rs)
+            Dataflow::RowStationary => Mapping {
+                tile_m: 1,
+                tile_k: 1,
+                tile_n: 1,
+                keep: Keep::Tiles,
+            },
             Dataflow::OutputStationary => {
                 let tile_k =
                     g.k.min(arch.input().bank_depth())

@@ -160,7 +160,9 @@ impl Problem {
                 let (cg, kg) = c.group_channels();
                 let r = arch.rows();
                 let k_per_position = match dataflow {
-                    Dataflow::OutputStationary | Dataflow::InputStationary => cg,
+                    Dataflow::OutputStationary
+                    | Dataflow::InputStationary
+                    | Dataflow::RowStationary => cg,
                     Dataflow::WeightStationary => cg.div_ceil(r) * r,
                 };
                 let too_big = |what: &str| {

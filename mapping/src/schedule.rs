@@ -49,6 +49,11 @@
 //!   words moved per buffer, bytes read from DRAM, MACs — the analytical model's access counts and
 //!   the search's cost bound.
 //!
+//! A row-stationary array's passes are not this nest: [`Schedule::for_each_step`],
+//! [`Schedule::walk_tiles`] and [`Schedule::summary`] walk the passes of mapping/src/rs.rs instead
+//! (every pass, not in closed form: a pass's gathered bytes depend on where it stands), each a
+//! [`Step`] with its [`crate::rs::RsStep`] and a [`Shape`] whose `steps` and `blocks` are the pass's.
+//!
 //! Reuse captured: a streamed slice across the slices of an output tile, a partial sum across the
 //! k-tiles (it never leaves the accumulator), the stationary operand across the stream (WS: the
 //! weight tile across `tile_m` rows; IS: the input tile across `tile_n` columns of B; OS: the
@@ -102,6 +107,10 @@ pub struct Shape {
     pub stores: u32,
     /// Words per STORE.
     pub store_words: u32,
+    /// A row-stationary pass's steps `T` and blocks `B` (0 on the other arrays): its busy length
+    /// is `T·(E + 1) + B + 2` with `E` = `len`, and it makes `E·T` steps.
+    pub steps: u32,
+    pub blocks: u32,
 }
 
 impl Shape {
@@ -198,6 +207,8 @@ pub struct Step {
     /// (the lowering alternates the buffer's halves).
     pub in_offset: u32,
     pub w_offset: u32,
+    /// A row-stationary pass's place and fields (mapping/src/rs.rs); `None` on the other arrays.
+    pub rs: Option<crate::rs::RsStep>,
 }
 
 /// CONFIG instructions at the start of each instance of a convolution (the tensor and the window).
@@ -206,6 +217,13 @@ pub const CONFIGS_PER_INSTANCE: u32 = 2;
 impl Step {
     /// CONFIGs the lowering emits before this tile's loads.
     pub fn configs(&self, conv: bool) -> u32 {
+        if let Some(rs) = &self.rs {
+            return if rs.new_config {
+                CONFIGS_PER_INSTANCE
+            } else {
+                0
+            };
+        }
         if conv && self.new_instance {
             CONFIGS_PER_INSTANCE
         } else {
@@ -263,7 +281,9 @@ impl SummaryAcc {
     /// Add `mult` tiles of this shape on an `r × c` array.
     #[inline]
     pub fn add(&mut self, sh: &Shape, mult: u64, r: u32, c: u32) {
-        let (array, o) = (u64::from(r) * u64::from(c)).overflowing_mul(u64::from(sh.len));
+        // a row-stationary pass makes `len·steps` steps in every PE
+        let (array, o) = (u64::from(r) * u64::from(c))
+            .overflowing_mul(u64::from(sh.len) * u64::from(sh.steps.max(1)));
         let per = [
             1,
             u64::from(sh.input_words > 0),
@@ -404,6 +424,8 @@ pub struct Schedule {
     /// streamed half it read behind its stream with a `SYNC prev_stream` after each other COMPUTE
     /// that loaded a streamed slice (docs/TIMING.md, mapping/src/lower.rs).
     pub overlapped: bool,
+    /// A row-stationary array's geometry: its passes replace the nest's tiles (mapping/src/rs.rs).
+    pub rs: Option<crate::rs::RsGeom>,
 }
 
 impl Schedule {
@@ -443,6 +465,12 @@ impl Schedule {
             lp(Dim::K, tile(mapping.tile_k), true),
             lp(slice, arch.cols(), true),
         ]);
+        let rs =
+            (arch.dataflow() == Dataflow::RowStationary).then(|| crate::rs::RsGeom::of(p, arch));
+        if rs.is_some() {
+            // the passes are walked by `rs::try_for_each_pass`; the nest only numbers instances
+            loops = vec![lp(Dim::G, 1, false)];
+        }
         Schedule {
             dataflow: arch.dataflow(),
             rows: arch.rows(),
@@ -451,8 +479,11 @@ impl Schedule {
             mapping: *mapping,
             nest: Nest::new([g.m, g.k, g.n, p.instances], loops),
             problem: p.clone(),
+            // a row-stationary array never overlaps passes; with two banks per buffer its loads
+            // and stores overlap them (mapping/src/rs.rs)
             double_buffered: arch.double_buffered(),
-            overlapped: arch.double_buffered() && arch.weight_double_buffered(),
+            overlapped: arch.double_buffered() && arch.weight_double_buffered() && rs.is_none(),
+            rs,
         }
     }
 
@@ -542,6 +573,7 @@ impl Schedule {
             // columns of B; the k-tile's rows of A (the preload's rows past them meet zero bytes
             // of B, docs/TIMING.md)
             Dataflow::InputStationary => (m.size, k.size, m.size),
+            Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
         };
         let stream_loaded = slice.first && (inner_first || !rule.keeps_stream);
         let slice_loaded = inner_first || !rule.keeps_slice;
@@ -564,12 +596,15 @@ impl Schedule {
                 // both operands stream
                 Dataflow::OutputStationary => input_words > 0 || weight_words > 0,
                 Dataflow::WeightStationary => input_words > 0,
+                Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
             },
             input_reads: words.input,
             weight_reads: words.weight,
             out_words: words.out,
             stores,
             store_words: m.size,
+            steps: 0,
+            blocks: 0,
         }
     }
 
@@ -616,6 +651,9 @@ impl Schedule {
         state: &mut S,
         mut f: impl FnMut(&mut S, &Shape, u32) -> std::ops::ControlFlow<()>,
     ) -> std::ops::ControlFlow<()> {
+        if self.rs.is_some() {
+            return self.try_for_each_step(|st| f(state, &st.shape, st.configs(true)));
+        }
         let conv = self.is_conv();
         let rule = self.shape_rule();
         self.nest
@@ -644,6 +682,9 @@ impl Schedule {
         &self,
         mut f: impl FnMut(&Step) -> std::ops::ControlFlow<()>,
     ) -> std::ops::ControlFlow<()> {
+        if let Some(geo) = &self.rs {
+            return crate::rs::try_for_each_pass(self, geo, f);
+        }
         let mut classes = [Class {
             first: true,
             last: true,
@@ -683,6 +724,7 @@ impl Schedule {
                     new_tile,
                     in_offset,
                     w_offset,
+                    rs: None,
                 }
             } else {
                 Step {
@@ -699,6 +741,7 @@ impl Schedule {
                     new_tile,
                     in_offset,
                     w_offset,
+                    rs: None,
                 }
             })
         })
@@ -724,6 +767,16 @@ impl Schedule {
 
     /// Closed-form totals (see [`Summary`]); an error only if a total overflows 64 bits.
     pub fn summary(&self) -> Result<Summary> {
+        if let Some(geo) = &self.rs {
+            let (acc, configs, gathered) = crate::rs::accumulate(self, geo);
+            return acc.finish(
+                self.double_buffered,
+                false,
+                configs,
+                self.in_word_bytes,
+                Some(gathered),
+            );
+        }
         let mut acc = SummaryAcc::default();
         let rule = self.shape_rule();
         self.nest.for_each_class(|cls, mult| {
@@ -735,6 +788,17 @@ impl Schedule {
     /// The totals of `acc`, the sum of this schedule's tile shapes (as [`Schedule::summary`] adds
     /// them), with what is not a sum of shapes: the CONFIGs and a convolution's gathered bytes.
     pub fn finish(&self, acc: &SummaryAcc) -> Result<Summary> {
+        if let Some(geo) = &self.rs {
+            // the CONFIGs and gathered bytes of the passes, walked
+            let (_, configs, gathered) = crate::rs::accumulate(self, geo);
+            return acc.finish(
+                self.double_buffered,
+                false,
+                configs,
+                self.in_word_bytes,
+                Some(gathered),
+            );
+        }
         let instances = u64::from(self.problem.instances);
         let (configs, gathered) = match &self.problem.conv {
             Some(cv) => {
@@ -769,6 +833,10 @@ impl Schedule {
 
     /// Visit each class of tiles once with its shape and multiplicity (for closed-form costs).
     pub fn for_each_shape(&self, mut f: impl FnMut(&Shape, u64)) {
+        if self.rs.is_some() {
+            self.for_each_step(|st| f(&st.shape, 1));
+            return;
+        }
         self.nest
             .for_each_class(|cls, mult| f(&self.shape(cls), mult));
     }
@@ -842,7 +910,7 @@ mod tests {
                 let sh = Shape {
                     input_words: f[0], weight_words: f[1], len: f[2], accumulate: *accumulate,
                     new_tile: !*accumulate, stream_loaded: f[0] > 0, input_reads: f[3], weight_reads: f[4],
-                    out_words: f[5], stores: f[6], store_words: f[7],
+                    out_words: f[5], stores: f[6], store_words: f[7], steps: 0, blocks: 0,
                 };
                 acc.add(&sh, *mult, r, c);
                 let w = |x: u32| u128::from(x);

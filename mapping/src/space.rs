@@ -99,6 +99,10 @@ impl Mapping {
 
     /// [`Mapping::space`] under `budget`.
     pub fn space_in(g: &Gemm, arch: &Arch, pinned: &Pinned, budget: SpaceBudget) -> Vec<Mapping> {
+        if !arch.dataflow().tiles_gemm() {
+            // a row-stationary array's space is its layer's (`RsGeom::space`, mapping/src/rs.rs)
+            return Vec::new();
+        }
         let (r, c) = (arch.rows(), arch.cols());
         let acc_bank = arch.accumulator().bank_depth();
         let (extent, stream_cap) = match streamed(arch.dataflow()) {
@@ -141,6 +145,7 @@ impl Mapping {
                 tile_n: 1,
                 keep: Keep::Tiles,
             },
+            Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
         };
         let mut out = Vec::new();
         for s in streams {
@@ -225,11 +230,13 @@ mod tests {
                             tile_n: s,
                             keep: Keep::Tiles,
                         },
+                        Dataflow::RowStationary => unreachable!("not in SUPPORTED"),
                     };
                     let extent_ok = match arch.dataflow() {
                         Dataflow::OutputStationary => s <= g.k,
                         Dataflow::WeightStationary => s <= g.m,
                         Dataflow::InputStationary => s <= g.n,
+                        Dataflow::RowStationary => unreachable!("not in SUPPORTED"),
                     } && nb <= n_slices(&g, &arch);
                     for keep in Keep::ALL {
                         let m = Mapping { keep, ..m };

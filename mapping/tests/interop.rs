@@ -236,6 +236,7 @@ fn check_timeloop(arch: &Arch, p: &Problem, m: &Mapping) {
                         Dataflow::OutputStationary => ("P", "M"),
                         Dataflow::WeightStationary => ("C", "M"),
                         Dataflow::InputStationary => ("C", "P"),
+                        Dataflow::RowStationary => unreachable!("not in SUPPORTED"),
                     };
                     for (d, v) in fs {
                         let want = match d {
@@ -761,6 +762,7 @@ fn each_dataflow_and_keep_places_the_tile_loops() {
                 Dataflow::WeightStationary => (8, r, 2 * c),
                 Dataflow::OutputStationary => (r, 8, 2 * c),
                 Dataflow::InputStationary => (2 * c, r, 8),
+                Dataflow::RowStationary => unreachable!("not in SUPPORTED"),
             };
             // the loops' trip counts, from the tiles
             let (mt, nt, kt) = match df {
@@ -1111,6 +1113,7 @@ fn a_misplaced_panel_loop_fails_the_cross_checks() {
             Dataflow::WeightStationary => (8, r, 2 * c),
             Dataflow::OutputStationary => (r, 8, 2 * c),
             Dataflow::InputStationary => (2 * c, r, 8),
+            Dataflow::RowStationary => unreachable!("not in SUPPORTED"),
         };
         for keep in [Keep::InputPanel, Keep::WeightPanel] {
             let m = Mapping {

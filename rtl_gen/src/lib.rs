@@ -15,7 +15,10 @@
 //! input-stationary: the weight-stationary array and compute unit with the top wiring its preload
 //! port to the input buffer and its stream port to the weight buffer; output-stationary: operand
 //! skews, the stationary sums and their drain, or with `array.noc.stream: Broadcast` row and
-//! column buses from the read ports without the skews and the PEs' forwarding registers), and the input / weight / accumulator buffers split into banks of
+//! column buses from the read ports without the skews and the PEs' forwarding registers;
+//! row-stationary: PEs with register files of `array.rf_weights` operands, per-row windows of the
+//! input word at offsets and blocks computed from the pass's fields when it issues, one block sum
+//! per column and cycle written back), and the input / weight / accumulator buffers split into banks of
 //! synchronous SRAM. Every width comes from the accelerator's datatypes; buffer word addresses
 //! are as wide as the deepest buffer needs, at least 16 bits (the instruction's are 20: a design
 //! ignores the address bits above its own, and its bank-hit logic drops writes to and reads zero
@@ -27,7 +30,7 @@
 //! What it leaves out: the DRAM itself (the memory model lives in the testbench, `tessera-verif`),
 //! SRAM macros (behavioural models, black boxes in synthesis), the host that streams the program, clock gating,
 //! power, scan, and everything docs/TIMING.md leaves out (several transfers in flight on a shared
-//! channel, the row-stationary dataflow). This crate knows nothing of the cycle simulator: the
+//! channel). This crate knows nothing of the cycle simulator: the
 //! two are independent implementations of the contract, compared by `tessera-verif`.
 //!
 //! Modules (prefix = the arch name): `_top`, `_ctrl`, `_queue`, `_dma`, `_compute`, `_array`, `_pe`,
@@ -190,6 +193,12 @@ fn emit_files(arch: &Arch, shared: bool) -> Result<Vec<VerilogFile>> {
     let (rows, cols) = (arch.rows(), arch.cols());
     let broadcast = arch.noc().stream == tessera_arch::Stream::Broadcast;
     let (pe, array, compute) = match arch.dataflow() {
+        // register files, row windows of the input word and block sums (one pass at a time)
+        Dataflow::RowStationary => (
+            views::PeRsView::new(arch).render(),
+            views::ArrayRsView::new(arch).render(),
+            views::ComputeRsView::new(arch).render(),
+        ),
         // double-buffered sums
         Dataflow::OutputStationary if arch.weight_double_buffered() => (
             views::PeOsDbView {
@@ -316,7 +325,9 @@ fn check(a: &Arch) -> Result<()> {
             format!("{:?} is not a safe Verilog identifier", a.name()),
         ));
     }
-    if !Dataflow::SUPPORTED.contains(&a.dataflow()) {
+    // (row-stationary is not in `Dataflow::SUPPORTED`, which lists the dataflows every stage
+    // implements, layer mapping included; its templates exist)
+    if !Dataflow::SUPPORTED.contains(&a.dataflow()) && a.dataflow() != Dataflow::RowStationary {
         return Err(bad(
             "array.dataflow",
             format!("{} has no templates", a.dataflow().name()),

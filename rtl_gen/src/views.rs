@@ -127,6 +127,8 @@ pub(crate) struct Header {
     pub noc_label: &'static str,
     /// Bits of a buffer word address (a line says so when more than 16).
     pub aw: u32,
+    /// F: operands in each PE's register file (row-stationary; 0 elsewhere, and no line for it).
+    pub rf: u32,
 }
 
 /// The interconnect in words, for comments (docs/TIMING.md, "Interconnect options"), of a weight-
@@ -177,6 +179,7 @@ impl Header {
                 noc_label(a.noc())
             },
             aw: addr_bits(a),
+            rf: a.rf_weights(),
         }
     }
 }
@@ -595,6 +598,100 @@ impl ComputeOsDbView {
     }
 }
 
+/// The row-stationary PE (`pe_rs.v`): a register file of `rf` operands, `ps` and `out`.
+#[derive(Template)]
+#[template(path = "pe_rs.v", escape = "none")]
+pub(crate) struct PeRsView {
+    pub hdr: Header,
+    pub name: String,
+    pub ob: u32,
+    pub ab: u32,
+    /// F: operands in the register file.
+    pub rf: u32,
+}
+
+impl PeRsView {
+    pub fn new(a: &Arch) -> PeRsView {
+        let wd = Widths::of(a);
+        PeRsView {
+            hdr: Header::new(a),
+            name: a.name().to_string(),
+            ob: wd.ob,
+            ab: wd.ab,
+            rf: a.rf_weights(),
+        }
+    }
+}
+
+/// The row-stationary PE array (`array_rs.v`): R×C PEs, each row's weight byte on a row bus.
+#[derive(Template)]
+#[template(path = "array_rs.v", escape = "none")]
+pub(crate) struct ArrayRsView {
+    pub hdr: Header,
+    pub name: String,
+    pub rows: u32,
+    pub cols: u32,
+    pub ob: u32,
+    pub ab: u32,
+    pub rf: u32,
+    /// The weight word: R operands.
+    pub w_bits: u32,
+}
+
+impl ArrayRsView {
+    pub fn new(a: &Arch) -> ArrayRsView {
+        let wd = Widths::of(a);
+        ArrayRsView {
+            hdr: Header::new(a),
+            name: a.name().to_string(),
+            rows: a.rows(),
+            cols: a.cols(),
+            ob: wd.ob,
+            ab: wd.ab,
+            rf: a.rf_weights(),
+            w_bits: wd.w_bits,
+        }
+    }
+}
+
+/// The row-stationary compute unit (`compute_rs.v`, docs/TIMING.md "Compute unit: row-stationary").
+#[derive(Template)]
+#[template(path = "compute_rs.v", escape = "none")]
+pub(crate) struct ComputeRsView {
+    pub hdr: Header,
+    pub name: String,
+    /// Buffer word addresses.
+    pub ad: Addr,
+    pub rows: u32,
+    pub cols: u32,
+    pub rf: u32,
+    pub ob: u32,
+    pub ab: u32,
+    /// Input word (R + C - 1 operands), weight word (R operands), accumulator word (C lanes).
+    pub in_bits: u32,
+    pub w_bits: u32,
+    pub acc_bits: u32,
+}
+
+impl ComputeRsView {
+    pub fn new(a: &Arch) -> ComputeRsView {
+        let wd = Widths::of(a);
+        ComputeRsView {
+            hdr: Header::new(a),
+            name: a.name().to_string(),
+            ad: Addr::new(a),
+            rows: a.rows(),
+            cols: a.cols(),
+            rf: a.rf_weights(),
+            ob: wd.ob,
+            ab: wd.ab,
+            in_bits: wd.in_bits,
+            w_bits: wd.w_bits,
+            acc_bits: wd.acc_bits,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "sram.v", escape = "none")]
 pub(crate) struct SramView {
@@ -689,6 +786,13 @@ pub(crate) struct CtrlView {
     pub unused_notes: Vec<String>,
     /// The DMA has several transfer slots: LOAD / STORE issue on `dma_full`, not `dma_busy`.
     pub slots: bool,
+    /// A row-stationary array: the controller also decodes a COMPUTE's pass fields (steps,
+    /// block_rows, blocks, row_step) for the compute unit.
+    pub rs: bool,
+    pub f_steps: Bits,
+    pub f_block_rows: Bits,
+    pub f_blocks: Bits,
+    pub f_row_step: Bits,
 }
 
 // The controller tests single flag bits (the SYNC mask's, the gather bit, bit 0: buffer, CONFIG
@@ -721,8 +825,15 @@ impl CtrlView {
             hi_used(field::ADDR_B_HI),
             hi_used(field::ADDR_C_HI),
         ];
+        let rs = a.dataflow() == Dataflow::RowStationary;
+        let pass = [
+            field::RS_STEPS,
+            field::RS_BLOCK_ROWS,
+            field::RS_BLOCKS,
+            field::RS_ROW_STEP,
+        ];
         let mut used = [false; 128];
-        for (lsb, width) in decoded {
+        for (lsb, width) in decoded.into_iter().chain(pass.into_iter().filter(|_| rs)) {
             for b in lsb..lsb + width {
                 used[b as usize] = true;
             }
@@ -794,6 +905,11 @@ impl CtrlView {
             unused_bits,
             unused_notes,
             slots: a.dram().outstanding_transfers() > 1,
+            rs,
+            f_steps: Bits::of(field::RS_STEPS),
+            f_block_rows: Bits::of(field::RS_BLOCK_ROWS),
+            f_blocks: Bits::of(field::RS_BLOCKS),
+            f_row_step: Bits::of(field::RS_ROW_STEP),
         }
     }
 }
@@ -823,8 +939,12 @@ pub(crate) struct DmaView {
     pub rows: u32,
     /// 0..rows: the pixels of an output- or input-stationary gather word.
     pub cols_os: Vec<u32>,
-    /// What `rows` is in the comments: `R`, or `C` on an input-stationary array.
+    /// What `rows` is in the comments: `R`, `C` on an input-stationary array, `R+C-1` on a
+    /// row-stationary one.
     pub gather_dim: &'static str,
+    /// A row-stationary array: a gather word is one step (kw, c) of `rows` input rows at one
+    /// output column.
+    pub rs: bool,
     pub g_n: Bits,
     pub g_oh: Bits,
     pub g_ow: Bits,
@@ -981,11 +1101,12 @@ impl DmaView {
             os: a.dataflow() != Dataflow::WeightStationary,
             rows: gather_word,
             cols_os: (0..gather_word).collect(),
-            gather_dim: if a.dataflow() == Dataflow::InputStationary {
-                "C"
-            } else {
-                "R"
+            gather_dim: match a.dataflow() {
+                Dataflow::InputStationary => "C",
+                Dataflow::RowStationary => "R+C-1",
+                _ => "R",
             },
+            rs: a.dataflow() == Dataflow::RowStationary,
             g_n: Bits::of(field::G_N),
             g_oh: Bits::of(field::G_OH),
             g_ow: Bits::of(field::G_OW),
@@ -1279,6 +1400,8 @@ pub(crate) struct TopView {
     /// The compute unit overlaps tiles: its `prev_stream_busy` goes to the controller (SYNC
     /// prev_stream).
     pub overlap: bool,
+    /// A row-stationary array: the controller's pass fields go to the compute unit.
+    pub rs: bool,
 }
 
 impl TopView {
@@ -1303,6 +1426,7 @@ impl TopView {
             lanes: a.dram().words_per_cycle(),
             st_lanes: a.store_lanes(),
             overlap: a.weight_double_buffered(),
+            rs: a.dataflow() == Dataflow::RowStationary,
         }
     }
 }

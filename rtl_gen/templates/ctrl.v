@@ -52,6 +52,13 @@ module {{ name }}_ctrl (
     output wire [{{ ad.aw - 1 }}:0]   f_addr_a,
     output wire [{{ ad.aw - 1 }}:0]   f_addr_b,
     output wire [{{ ad.aw - 1 }}:0]   f_addr_c,
+{%- if rs %}
+    // COMPUTE on the row-stationary array: the pass (docs/TIMING.md, "Compute unit: row-stationary")
+    output wire [{{ f_steps.top }}:0]    f_steps,
+    output wire [{{ f_block_rows.top }}:0]    f_block_rows,
+    output wire [{{ f_blocks.top }}:0]    f_blocks,
+    output wire [{{ f_row_step.top }}:0]    f_row_step,
+{%- endif %}
     // observability
     output wire          trace_issue, // a LOAD, STORE, COMPUTE or CONFIG is taken this cycle
     output wire          trace_halt,  // HALT (or an unknown opcode) completes this cycle
@@ -82,6 +89,12 @@ module {{ name }}_ctrl (
     assign f_addr_a    = {{ dec_a }};
     assign f_addr_b    = {{ dec_b }};
     assign f_addr_c    = {{ dec_c }};
+{%- if rs %}
+    assign f_steps      = instr[{{ f_steps.msb }}:{{ f_steps.lsb }}];
+    assign f_block_rows = instr[{{ f_block_rows.msb }}:{{ f_block_rows.lsb }}];
+    assign f_blocks     = instr[{{ f_blocks.msb }}:{{ f_blocks.lsb }}];
+    assign f_row_step   = instr[{{ f_row_step.msb }}:{{ f_row_step.lsb }}];
+{%- endif %}
 {%- if !unused_bits.is_empty() %}
 {%- for n in unused_notes %}
     // {{ n }}

@@ -22,7 +22,13 @@
 // (n, oh, ow) and kernel position and channel (kh, kw, c), ih = oh*sh + kh*dh - pt and
 // iw = ow*sw + kw*dw - pl (computed here without signs: a coordinate is valid when its unsigned sum is
 // at least the padding and the difference is below the size).
-//{%- if os %}
+//{%- if rs %}
+//   row-stationary: a word is one step (kw, c) of {{ gather_dim }} = {{ rows }} input rows at one output column ow:
+//   byte j is the input at row ih_j = (oh + j)*sh + kh*dh - pt, column iw = ow*sw + kw*dw - pl,
+//   channel c. The valid j (0 <= ih_j < H) form a run [lo, lo + cnt); request
+//   (base + ((n*H + ih_lo)*W + iw)*Cs + c, sh*W*Cs, lo, cnt), or all zero (iw outside the tensor or
+//   an empty run). The walker advances c (wrapping at Cg into kw, kw at KW into ow; n, oh, kh stay).
+//{%- else %}{%- if os %}
 //   {{ hdr.dataflow }}: a word is {{ gather_dim }} = {{ rows }} consecutive output pixels ow + j of row (n, oh) at one k-step;
 //   the valid j form a run [lo, lo + cnt); request (base + ((n*H + ih)*W + iw_lo)*Cs + c, sw*Cs, lo, cnt),
 //   or all zero. The walker advances c (wrapping at Cg into kw, kw at KW into kh).
@@ -30,7 +36,7 @@
 //   weight-stationary: a word is min(R, Cg - c) channels (R = {{ rows }}) of one output pixel; request
 //   (base + ((n*H + ih)*W + iw)*Cs + c, 1, 0, min(R, Cg - c)), or all zero. The walker advances the
 //   pixel (ow wrapping at OW into oh, oh at OH into n).
-//{%- endif %}
+//{%- endif %}{%- endif %}
 //   Address arithmetic is modulo 2^32, exact for every request inside the 32-bit DRAM.
 // CONFIG (cfg_we, one cycle, DMA idle): register 0 = base, H, W, Cs, OW, OH; register 1 = sh, sw, dh,
 //   dw, pt, pl, KW, Cg; taken from the instruction's fields at the end of the cycle.
@@ -293,7 +299,49 @@ module {{ name }}_dma (
 {% if lanes > 1 %}    // ---------------------------------------------------------------- gather address generation
     // one address generator per request lane: lane j works on the walker's position advanced j
     // words (wk<j>_*; wk0 is the walker's registers, wk{{ lanes }} the position after the last lane)
-{%- if os %}
+{%- if rs %}
+    wire [7:0]  wk0_kw = w_kw;
+    wire [15:0] wk0_c  = w_c;
+    wire [15:0] wk0_ow = w_ow;
+    // the input rows (oh + j)*sh + kh*dh - pt, j < {{ rows }}, inside the tensor: the same for every lane
+    wire [31:0] ih_u = {16'd0, w_oh} * {24'd0, g_sh} + {24'd0, w_kh} * {24'd0, g_dh};
+    wire [{{ rows - 1 }}:0] rows_ok;
+{%- for k in cols_os %}
+    wire [31:0] ih_u_{{ k }} = ih_u + {24'd0, g_sh} * 32'd{{ k }};
+    assign rows_ok[{{ k }}] = ih_u_{{ k }} >= {24'd0, g_pt} && ih_u_{{ k }} - {24'd0, g_pt} < {16'd0, g_h};
+{%- endfor %}
+    reg [15:0] lo;
+    reg [15:0] cnt;
+    integer k;
+    always @(*) begin
+        lo  = 16'd0;
+        cnt = 16'd0;
+        for (k = {{ rows - 1 }}; k >= 0; k = k - 1)
+            if (rows_ok[k]) lo = k[15:0];
+        for (k = 0; k < {{ rows }}; k = k + 1)
+            cnt = cnt + {15'd0, rows_ok[k]};
+    end
+    wire [31:0] ih_lo     = ih_u + {24'd0, g_sh} * {16'd0, lo} - {24'd0, g_pt};
+    wire [31:0] row_base  = ({16'd0, w_n} * {16'd0, g_h} + ih_lo) * {16'd0, g_w};
+    wire [31:0] rs_stride = {24'd0, g_sh} * {16'd0, g_w} * {16'd0, g_cs};
+{%- for l in lane_v %}
+    // lane {{ l.j }}
+    wire        c_wrap_{{ l.j }}  = wk{{ l.j }}_c + 16'd1 == g_cg;
+    wire        kw_wrap_{{ l.j }} = wk{{ l.j }}_kw + 8'd1 == g_kw;
+    wire [15:0] wk{{ l.next }}_c  = c_wrap_{{ l.j }} ? 16'd0 : wk{{ l.j }}_c + 16'd1;
+    wire [7:0]  wk{{ l.next }}_kw = c_wrap_{{ l.j }} ? (kw_wrap_{{ l.j }} ? 8'd0 : wk{{ l.j }}_kw + 8'd1) : wk{{ l.j }}_kw;
+    wire [15:0] wk{{ l.next }}_ow = (c_wrap_{{ l.j }} && kw_wrap_{{ l.j }}) ? wk{{ l.j }}_ow + 16'd1 : wk{{ l.j }}_ow;
+    wire [31:0] iw_u_{{ l.j }} = {16'd0, wk{{ l.j }}_ow} * {24'd0, g_sw} + {24'd0, wk{{ l.j }}_kw} * {24'd0, g_dw};
+    wire [31:0] iw_{{ l.j }}   = iw_u_{{ l.j }} - {24'd0, g_pl};
+    wire        g_ok_{{ l.j }} = iw_u_{{ l.j }} >= {24'd0, g_pl} && iw_{{ l.j }} < {16'd0, g_w} && cnt != 16'd0;
+    wire [31:0] g_addr_{{ l.j }}   = g_ok_{{ l.j }} ? g_base + (row_base + iw_{{ l.j }}) * {16'd0, g_cs} + {16'd0, wk{{ l.j }}_c} : 32'd0;
+    wire [31:0] g_stride_{{ l.j }} = g_ok_{{ l.j }} ? rs_stride : 32'd0;
+    wire [15:0] g_first_{{ l.j }}  = g_ok_{{ l.j }} ? lo : 16'd0;
+    wire [15:0] g_count_{{ l.j }}  = g_ok_{{ l.j }} ? cnt : 16'd0;
+{%- endfor %}
+    // OH and OW bound no row-stationary word; the registers are written by CONFIG all the same
+    wire unused_oh_ow = ^{g_oh, g_ow};
+{%- else %}{%- if os %}
     wire [7:0]  wk0_kh = w_kh;
     wire [7:0]  wk0_kw = w_kw;
     wire [15:0] wk0_c  = w_c;
@@ -362,9 +410,53 @@ module {{ name }}_dma (
 {%- endfor %}
     // KW bounds the output-stationary walker only; the register is written by CONFIG all the same
     wire unused_kw = ^g_kw;
-{%- endif %}
+{%- endif %}{%- endif %}
 
 {% else %}    // ---------------------------------------------------------------- gather address generation
+{%- if rs %}
+    wire [31:0] ih_u = {16'd0, w_oh} * {24'd0, g_sh} + {24'd0, w_kh} * {24'd0, g_dh};
+    wire [31:0] iw_u = {16'd0, w_ow} * {24'd0, g_sw} + {24'd0, w_kw} * {24'd0, g_dw};
+    wire [31:0] iw   = iw_u - {24'd0, g_pl};
+    wire        col_ok = iw_u >= {24'd0, g_pl} && iw < {16'd0, g_w};
+    // {{ gather_dim }} = {{ rows }} input rows (oh + j)*sh + kh*dh - pt: which are inside the tensor
+    wire [{{ rows - 1 }}:0] rows_ok;
+{%- for j in cols_os %}
+    wire [31:0] ih_u_{{ j }} = ih_u + {24'd0, g_sh} * 32'd{{ j }};
+    assign rows_ok[{{ j }}] = ih_u_{{ j }} >= {24'd0, g_pt} && ih_u_{{ j }} - {24'd0, g_pt} < {16'd0, g_h};
+{%- endfor %}
+    reg [15:0] lo;
+    reg [15:0] cnt;
+    integer k;
+    always @(*) begin
+        lo  = 16'd0;
+        cnt = 16'd0;
+        for (k = {{ rows - 1 }}; k >= 0; k = k - 1)
+            if (rows_ok[k]) lo = k[15:0];
+        for (k = 0; k < {{ rows }}; k = k + 1)
+            cnt = cnt + {15'd0, rows_ok[k]};
+    end
+    wire [31:0] ih_lo    = ih_u + {24'd0, g_sh} * {16'd0, lo} - {24'd0, g_pt};
+    wire [31:0] row_base = ({16'd0, w_n} * {16'd0, g_h} + ih_lo) * {16'd0, g_w};
+    reg  [31:0] g_addr;
+    reg  [31:0] g_stride;
+    reg  [15:0] g_first;
+    reg  [15:0] g_count;
+    // OH and OW bound no row-stationary word; the registers are written by CONFIG all the same
+    wire unused_oh_ow = ^{g_oh, g_ow};
+    always @(*) begin
+        if (col_ok && cnt != 16'd0) begin
+            g_addr   = g_base + (row_base + iw) * {16'd0, g_cs} + {16'd0, w_c};
+            g_stride = {24'd0, g_sh} * {16'd0, g_w} * {16'd0, g_cs};
+            g_first  = lo;
+            g_count  = cnt;
+        end else begin
+            g_addr   = 32'd0;
+            g_stride = 32'd0;
+            g_first  = 16'd0;
+            g_count  = 16'd0;
+        end
+    end
+{%- else %}
     wire [31:0] ih_u = {16'd0, w_oh} * {24'd0, g_sh} + {24'd0, w_kh} * {24'd0, g_dh};
     wire [31:0] iw_u = {16'd0, w_ow} * {24'd0, g_sw} + {24'd0, w_kw} * {24'd0, g_dw};
     wire [31:0] ih   = ih_u - {24'd0, g_pt};
@@ -428,7 +520,7 @@ module {{ name }}_dma (
             g_count  = 16'd0;
         end
     end
-{%- endif %}
+{%- endif %}{%- endif %}
 
 {% endif %}    // ---------------------------------------------------------------- LOAD: paced requests
 {% if lanes > 1 %}    wire ld          = {{ front }} && !store_q{% if shared %} && go{% endif %};
@@ -456,7 +548,11 @@ module {{ name }}_dma (
     assign mem_rd_req_last[{{ l.j }}] = ld_rem == 16'd{{ l.next }};
 {%- endfor %}
     // the walker's position after this cycle's q requests: lane q's
-{%- if os %}
+{%- if rs %}
+    wire [7:0]  wq_kw = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_kw : {% endfor %}wk1_kw;
+    wire [15:0] wq_c  = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_c : {% endfor %}wk1_c;
+    wire [15:0] wq_ow = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_ow : {% endfor %}wk1_ow;
+{%- else %}{%- if os %}
     wire [7:0]  wq_kh = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_kh : {% endfor %}wk1_kh;
     wire [7:0]  wq_kw = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_kw : {% endfor %}wk1_kw;
     wire [15:0] wq_c  = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_c : {% endfor %}wk1_c;
@@ -464,7 +560,7 @@ module {{ name }}_dma (
     wire [15:0] wq_n  = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_n : {% endfor %}wk1_n;
     wire [15:0] wq_oh = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_oh : {% endfor %}wk1_oh;
     wire [15:0] wq_ow = {% for l in lane_rev_hi %}ld_lane[{{ l.j }}] ? wk{{ l.next }}_ow : {% endfor %}wk1_ow;
-{%- endif %}
+{%- endif %}{%- endif %}
     // words returned this cycle (a prefix of the lanes, word cidx/idx + j on lane j)
     wire [15:0] rd_q = {% for l in lane_v %}{15'd0, mem_rd_valid[{{ l.j }}]}{% if !loop.last %} + {% endif %}{% endfor %};
 {%- if slots %}
@@ -743,7 +839,11 @@ module {{ name }}_dma (
 {%- if lanes > 1 %}
                     req_idx <= req_idx + ld_q;
                     dram_q  <= dram_q + {{ "{" }}{{ 32 - credit_bits }}'d0, ld_spent{{ "}" }};
-{%- if os %}
+{%- if rs %}
+                    w_kw <= wq_kw;
+                    w_c  <= wq_c;
+                    w_ow <= wq_ow;
+{%- else %}{%- if os %}
                     w_kh <= wq_kh;
                     w_kw <= wq_kw;
                     w_c  <= wq_c;
@@ -751,11 +851,23 @@ module {{ name }}_dma (
                     w_n  <= wq_n;
                     w_oh <= wq_oh;
                     w_ow <= wq_ow;
-{%- endif %}
+{%- endif %}{%- endif %}
 {%- else %}
                     req_idx <= req_idx + 16'd1;
                     dram_q  <= dram_q + {{ "{" }}{{ 32 - credit_bits }}'d0, ld_b{{ "}" }};
-{%- if os %}
+{%- if rs %}
+                    if (w_c + 16'd1 == g_cg) begin
+                        w_c <= 16'd0;
+                        if (w_kw + 8'd1 == g_kw) begin
+                            w_kw <= 8'd0;
+                            w_ow <= w_ow + 16'd1;
+                        end else begin
+                            w_kw <= w_kw + 8'd1;
+                        end
+                    end else begin
+                        w_c <= w_c + 16'd1;
+                    end
+{%- else %}{%- if os %}
                     if (w_c + 16'd1 == g_cg) begin
                         w_c <= 16'd0;
                         if (w_kw + 8'd1 == g_kw) begin
@@ -779,7 +891,7 @@ module {{ name }}_dma (
                     end else begin
                         w_ow <= w_ow + 16'd1;
                     end
-{%- endif %}
+{%- endif %}{%- endif %}
 {%- endif %}
                 end
 {%- if slots %}

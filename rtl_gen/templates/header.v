@@ -1,4 +1,7 @@
-// {{ hdr.name }}: {{ hdr.rows }}x{{ hdr.cols }} {{ hdr.dataflow }} int{{ hdr.ob }} systolic array (int{{ hdr.ab }} accumulation)
+// {{ hdr.name }}: {{ hdr.rows }}x{{ hdr.cols }} {{ hdr.dataflow }} int{{ hdr.ob }} {% if hdr.rf > 0 %}spatial{% else %}systolic{% endif %} array (int{{ hdr.ab }} accumulation)
+{% if hdr.rf > 0 -%}
+// PE register files: {{ hdr.rf }} operands each
+{% endif -%}
 // input buffer:       {{ hdr.in_capacity }} B, {{ hdr.in_banks }} bank(s) x {{ hdr.in_bank_depth }} words of {{ hdr.in_word }} B{% if hdr.in_1rw %}, one read-write port{% endif %}
 // weight buffer:      {{ hdr.w_capacity }} B, {{ hdr.w_banks }} bank(s) x {{ hdr.w_bank_depth }} words of {{ hdr.w_word }} B{% if hdr.w_1rw %}, one read-write port{% endif %}
 // accumulator buffer: {{ hdr.acc_capacity }} B, {{ hdr.acc_banks }} bank(s) x {{ hdr.acc_bank_depth }} words of {{ hdr.acc_word }} B

@@ -138,6 +138,12 @@ module {{ name }}_top (
     wire [{{ ad.aw - 1 }}:0]  f_addr_a;
     wire [{{ ad.aw - 1 }}:0]  f_addr_b;
     wire [{{ ad.aw - 1 }}:0]  f_addr_c;
+{%- if rs %}
+    wire [7:0]   f_steps;
+    wire [7:0]   f_block_rows;
+    wire [7:0]   f_blocks;
+    wire [7:0]   f_row_step;
+{%- endif %}
 
     {{ name }}_queue u_queue (
         .clk   (clk),
@@ -180,6 +186,12 @@ module {{ name }}_top (
         .f_addr_a    (f_addr_a),
         .f_addr_b    (f_addr_b),
         .f_addr_c    (f_addr_c),
+{%- if rs %}
+        .f_steps     (f_steps),
+        .f_block_rows (f_block_rows),
+        .f_blocks    (f_blocks),
+        .f_row_step  (f_row_step),
+{%- endif %}
         .trace_issue (trace_issue),
         .trace_halt  (trace_halt),
         .trace_op    (trace_op)
@@ -316,6 +328,12 @@ module {{ name }}_top (
         .in_addr    (f_addr_a),
         .w_addr     (f_addr_b),
         .out_addr   (f_addr_c),
+{%- if rs %}
+        .steps      (f_steps),
+        .block_rows (f_block_rows),
+        .blocks     (f_blocks),
+        .row_step   (f_row_step),
+{%- endif %}
         .busy       (cmp_busy),
         .full       (cmp_full),
         .prev_busy  (cmp_prev_busy),

@@ -110,6 +110,7 @@ fn dataflow_code(d: Dataflow) -> u64 {
         Dataflow::WeightStationary => 0,
         Dataflow::OutputStationary => 1,
         Dataflow::InputStationary => 2,
+        Dataflow::RowStationary => 3,
     }
 }
 

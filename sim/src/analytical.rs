@@ -63,6 +63,9 @@ uncontended DRAM channel and no bank conflicts (see sim/src/analytical.rs)";
 /// Estimate `p` on `arch` with `mapping` (checked first).
 pub fn estimate(p: &Problem, arch: &Arch, mapping: &Mapping) -> Result<Estimate> {
     mapping.check(&p.gemm, arch)?;
+    if arch.dataflow() == tessera_arch::Dataflow::RowStationary {
+        tessera_mapping::rs::RsGeom::of(p, arch).check(mapping, arch)?;
+    }
     tessera_mapping::DramLayout::new(p, arch)?;
     estimate_schedule(p, arch, &Schedule::new(p, arch, mapping))
 }
@@ -151,7 +154,29 @@ pub fn tile_times(arch: &Arch, contract: &Contract, sh: &Shape, configs: u32) ->
     } else {
         0
     };
-    (contract.compute_busy(arch, sh.len.into()) + 1, load, store)
+    (compute_busy(arch, contract, sh) + 1, load, store)
+}
+
+/// The COMPUTE's busy length: the contract's, or a row-stationary pass's
+/// ([`Contract::rs_busy`]) when the shape has steps.
+fn compute_busy(arch: &Arch, contract: &Contract, sh: &Shape) -> u64 {
+    if sh.steps > 0 {
+        contract
+            .rs_busy(&rs_pass(sh), sh.len.into())
+            .expect("a pass's busy length fits 64 bits")
+    } else {
+        contract.compute_busy(arch, sh.len.into())
+    }
+}
+
+/// The fields of a row-stationary pass its busy length reads (`T`, `B`).
+fn rs_pass(sh: &Shape) -> tessera_arch::isa::RsPass {
+    tessera_arch::isa::RsPass {
+        steps: sh.steps as u8,
+        block_rows: 1,
+        blocks: sh.blocks as u8,
+        row_step: 0,
+    }
 }
 
 /// Cycles a tile's transfers hold the DRAM channel (its loads' and stores' holds): with several
@@ -531,6 +556,8 @@ struct TileKey {
     stores: u32,
     store_words: u32,
     prev_sync: Option<PrevSync>,
+    steps: u32,
+    blocks: u32,
 }
 
 impl TileKey {
@@ -543,6 +570,8 @@ impl TileKey {
             stores: sh.stores,
             store_words: sh.store_words,
             prev_sync: sh.prev_sync(),
+            steps: sh.steps,
+            blocks: sh.blocks,
         }
     }
 }
@@ -657,8 +686,22 @@ impl<'a> TileCosts<'a> {
             weight: load(k.weight_words, ww),
             stores: k.stores,
             store,
-            compute: self.contract.compute_busy(arch, k.len.into()),
-            len: k.len.into(),
+            compute: if k.steps > 0 {
+                compute_busy(
+                    arch,
+                    &self.contract,
+                    &Shape {
+                        len: k.len,
+                        steps: k.steps,
+                        blocks: k.blocks,
+                        ..Shape::default()
+                    },
+                )
+            } else {
+                self.contract.compute_busy(arch, k.len.into())
+            },
+            // a row-stationary pass streams E·T words
+            len: u64::from(k.len) * u64::from(k.steps.max(1)),
             prev_sync: k.prev_sync,
         }
     }

@@ -125,10 +125,36 @@ impl Contract {
     ///   `len + 2R + C - 1` for the default array, `len + R + 1` with row and column buses).
     pub fn compute_busy(&self, arch: &Arch, len: u64) -> u64 {
         let base = match arch.dataflow() {
+            Dataflow::RowStationary => unreachable!(
+                "a row-stationary COMPUTE's busy length depends on its pass: Contract::rs_busy"
+            ),
             Dataflow::OutputStationary => len + Self::os_fill(arch) + u64::from(arch.rows()),
             Dataflow::WeightStationary | Dataflow::InputStationary => Self::row_latency(arch) + len,
         };
         base + self.compute_skew
+    }
+
+    /// Busy cycles of a row-stationary pass of `len = E ≥ 1` outputs (docs/TIMING.md, "Compute
+    /// unit: row-stationary"): `T·(E + 1) + B + 2` — the preload (`T` weight reads, the first
+    /// one's word on the port one cycle later), the stream of `E·T` input words, and the last
+    /// output's capture and `B` block write-backs, the last during τ = `T·(E + 1) + B + 1`.
+    /// The one executable statement of it (the stepped engine's length comes from its sequencer).
+    /// `None` past `u64` (never for a legal pass: `E < 2^16`, `T`, `B < 2^8`).
+    pub fn rs_busy(&self, pass: &tessera_arch::isa::RsPass, len: u64) -> Option<u64> {
+        u64::from(pass.steps)
+            .checked_mul(len.checked_add(1)?)?
+            .checked_add(u64::from(pass.blocks))?
+            .checked_add(2)?
+            .checked_add(self.compute_skew)
+    }
+
+    /// MAC slots of the array in a row-stationary pass: every PE makes one step per streamed
+    /// input word, `R·C·E·T` (rows no block sums and padding included, as the other arrays count
+    /// every PE in every streamed cycle). `None` past `u64`.
+    pub fn rs_mac_slots(arch: &Arch, pass: &tessera_arch::isa::RsPass, len: u64) -> Option<u64> {
+        arch.pes()
+            .checked_mul(len)?
+            .checked_mul(u64::from(pass.steps))
     }
 
     /// `F` of docs/TIMING.md, "Compute unit: output-stationary": an output-stationary COMPUTE of
@@ -317,6 +343,8 @@ impl OverlappedTile {
         let streamed = (self.stream, self.stream_end() - 1);
         let preloaded = (self.preload, self.preload + u64::from(arch.rows()) - 1);
         match arch.dataflow() {
+            // (validation refuses double buffering on a row-stationary array: no overlapped tiles)
+            Dataflow::RowStationary => unreachable!("a row-stationary array never overlaps passes"),
             Dataflow::OutputStationary => [streamed, streamed],
             Dataflow::InputStationary => [preloaded, streamed],
             Dataflow::WeightStationary => [streamed, preloaded],

@@ -17,8 +17,9 @@
 use crate::analytical::{counters, estimate_capped, tile_holds, tile_times};
 use crate::contract::Contract;
 use crate::{Energy, EnergyTable, Estimate, Pricing};
-use tessera_arch::Arch;
+use tessera_arch::{Arch, Dataflow};
 use tessera_core::diag::{Diagnostic, Result};
+use tessera_mapping::rs::RsGeom;
 use tessera_mapping::{
     DramLayout, Mapping, MappingSpec, Objective, Pinned, Problem, Schedule, SpaceBudget, Summary,
     SummaryAcc,
@@ -232,10 +233,46 @@ pub fn best_pinned(
     pinned: &Pinned,
     budget: SpaceBudget,
 ) -> Result<BestMapping> {
+    let space = if arch.dataflow() == Dataflow::RowStationary {
+        // a row-stationary array's space is the layer's (mapping/src/rs.rs); its pins are
+        // applied by `map_layer`
+        RsGeom::of(p, arch).space(arch)
+    } else {
+        Mapping::space_in(&p.gemm, arch, pinned, budget)
+    };
+    best_in(p, arch, objective, space)
+}
+
+/// [`best_pinned`] over the mappings of `space`.
+fn best_in(
+    p: &Problem,
+    arch: &Arch,
+    objective: Objective,
+    space: Vec<Mapping>,
+) -> Result<BestMapping> {
     DramLayout::new(p, arch)?;
     let g = &p.gemm;
     let pricing = Pricing::of(arch);
-    let space = Mapping::space_in(g, arch, pinned, budget);
+    if space.is_empty() && arch.dataflow() == Dataflow::RowStationary {
+        let geo = RsGeom::of(p, arch);
+        let why = geo
+            .check(
+                &Mapping {
+                    tile_m: 1,
+                    tile_k: 1,
+                    tile_n: 1,
+                    keep: tessera_mapping::Keep::Tiles,
+                },
+                arch,
+            )
+            .err()
+            .map_or_else(|| "no pass fits the buffers".to_string(), |e| e.message);
+        return Err(Diagnostic::new(format!(
+            "layer {:?} has no mapping on {}: {why}",
+            g.name,
+            arch.name()
+        )));
+    }
     let mut first_err = None;
     let mut candidates = 0;
     // The schedules are not kept (rebuilding the few that get estimated is cheaper), and the sort
@@ -338,6 +375,53 @@ pub struct BestMapping {
 /// name the field (`mapping.tile_m`) when a given tile is wrong.
 pub fn map_layer(p: &Problem, arch: &Arch, spec: &MappingSpec) -> Result<Mapping> {
     let g = &p.gemm;
+    if arch.dataflow() == Dataflow::RowStationary {
+        // tile_m = E, tile_k = q, tile_n = B (mapping/src/rs.rs): the given ones kept as given
+        let geo = RsGeom::of(p, arch);
+        // tiles larger than the layer are cut to it, as on the other arrays (one setting serves
+        // every layer of a workload)
+        let cut = |v: Option<i64>, max: u32| v.map(|v| v.min(i64::from(max.max(1))));
+        let given = [
+            cut(spec.tile_m, geo.out_w),
+            cut(spec.tile_k, geo.cg),
+            cut(spec.tile_n, geo.kg),
+        ];
+        if let [Some(e), Some(q), Some(b)] = given {
+            let m = Mapping {
+                tile_m: u32::try_from(e).unwrap_or(0),
+                tile_k: u32::try_from(q).unwrap_or(0),
+                tile_n: u32::try_from(b).unwrap_or(0),
+                keep: spec.keep.unwrap_or_default(),
+            };
+            geo.check(&m, arch).map_err(|e| e.under("mapping"))?;
+            return Ok(m);
+        }
+        // a given tile that fits no pass, with the free ones at 1: its check names it
+        let least = |v: Option<i64>| v.map_or(1, |v| u32::try_from(v).unwrap_or(0));
+        geo.check(
+            &Mapping {
+                tile_m: least(given[0]),
+                tile_k: least(given[1]),
+                tile_n: least(given[2]),
+                keep: spec.keep.unwrap_or_default(),
+            },
+            arch,
+        )
+        .map_err(|e| e.under("mapping"))?;
+        let space: Vec<Mapping> = geo
+            .space(arch)
+            .into_iter()
+            .filter(|m| {
+                let t = [m.tile_m, m.tile_k, m.tile_n];
+                given
+                    .iter()
+                    .zip(t)
+                    .all(|(g, v)| g.is_none_or(|g| g == i64::from(v)))
+            })
+            .collect();
+        let objective = spec.objective.unwrap_or_default();
+        return best_in(p, arch, objective, space).map(|b| b.mapping);
+    }
     if spec.is_complete(arch) {
         return Mapping::resolve(spec, g, arch);
     }

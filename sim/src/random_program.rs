@@ -16,13 +16,25 @@
 //!   reads words a COMPUTE still writes);
 //! - the epilogue waits for every unit and stores the whole accumulator.
 //!
-//! What it leaves out: gathers and CONFIGs (the convolution tests cover them), programs that
-//! `check_program` refuses (a caller skips those), and racy ones: the event engine refuses a
-//! program whose instructions on different units touch one buffer word in overlapping cycles, so
-//! a test skips those too and counts how many ran.
+//! On a row-stationary array every COMPUTE is a pass (`Instr::ComputeRs`) of a random legal shape:
+//! `T` in `1..=F`, `B ≤ T`, `H` with `B·H ≤ R`, a row step with `(H - 1)·step ≤ R - 1`, and `E ≥ 1`
+//! outputs whose `E·T` input words, `T` weight words and `E·B` accumulator words fit the read parts
+//! and the accumulator ([`RsPass::check`] and [`ComputeWords::of_pass`]).
+//!
+//! On a row-stationary array the body also draws gather LOADs into the input buffer (where a LOAD
+//! would write), each now and then behind a CONFIG pair of a random small tensor `[N ≤ 2][H][W][Cs]`
+//! lying in the image's input and weight part (never written), with random stride, dilation,
+//! padding, kernel width and channels per group, from a random start (`kw < KW`, `c < Cg`, any
+//! `kh` and `oh`): every request stays inside the tensor (docs/TIMING.md, "Gather registers").
+//!
+//! What it leaves out: gathers and CONFIGs on other arrays (the convolution tests cover them),
+//! programs that `check_program` refuses (a caller skips those), and racy ones: the event engine
+//! refuses a program whose instructions on different units touch one buffer word in overlapping
+//! cycles, so a test skips those too and counts how many ran.
 
-use tessera_arch::isa::{unit, Instr, LoadTarget, Program};
-use tessera_arch::Arch;
+use tessera_arch::isa::{unit, Config, GatherPos, Instr, LoadTarget, Program, RsPass};
+use tessera_arch::spec::ComputeWords;
+use tessera_arch::{Arch, Dataflow};
 use tessera_workloads::data::SplitMix64;
 
 /// A random program and the DRAM image it runs on.
@@ -85,6 +97,71 @@ fn loads(
     }
 }
 
+/// A random legal row-stationary pass for `arch` ([`RsPass::check`]) with at least one output
+/// fitting `in_read` input words, `w_read` weight words and the accumulator's `acc_depth` words
+/// (the unit pass, `T = H = B = 1`, when a draw does not fit: the caller has checked that one does).
+fn draw_pass(d: &mut Draw, arch: &Arch, in_read: u32, w_read: u32, acc_depth: u32) -> RsPass {
+    let (r, f) = (arch.rows(), arch.rf_weights());
+    // at most 255 each (the fields are 8 bits)
+    let t_max = f.min(in_read).min(w_read).min(255);
+    let t = d.range(1, u64::from(t_max)) as u32;
+    // B ≤ T, B·H ≤ R, B ≤ the accumulator's words
+    let b = d.range(1, u64::from(t.min(r).min(acc_depth).min(255))) as u32;
+    let h = d.range(1, u64::from((r / b).min(255))) as u32;
+    // (H - 1)·step ≤ R - 1; step 0 (every row reads the same bytes) now and then
+    let step = if h == 1 {
+        d.range(0, u64::from((r - 1).min(255))) as u32
+    } else {
+        d.range(0, u64::from(((r - 1) / (h - 1)).min(255))) as u32
+    };
+    let pass = RsPass {
+        steps: t as u8,
+        block_rows: h as u8,
+        blocks: b as u8,
+        row_step: step as u8,
+    };
+    debug_assert!(pass.check(r, f).is_ok(), "{pass:?}: {:?}", pass.check(r, f));
+    pass
+}
+
+/// A CONFIG pair of a random small tensor inside the image's first `room` bytes (see the module
+/// docs); returns its `(N, Cg, KW)`.
+fn draw_config(d: &mut Draw, out: &mut Vec<Instr>, room: u32) -> (u16, u16, u8) {
+    let mut dim = |hi: u64| d.range(1, hi) as u32;
+    let (mut n, mut h, mut w, mut cs) = (dim(2), dim(6), dim(6), dim(4));
+    // shrink until the tensor fits the room (1 byte always does: the image holds a buffer word)
+    while n * h * w * cs > room {
+        (n, h, w, cs) = (1, h.div_ceil(2), w.div_ceil(2), cs.div_ceil(2));
+        if (h, w, cs) == (1, 1, 1) {
+            break;
+        }
+    }
+    let size = n * h * w * cs;
+    let base = d.range(0, u64::from(room - size)) as u32;
+    let cg = d.range(1, u64::from(cs)) as u16;
+    let kw = d.range(1, 3) as u8;
+    let mut small = |lo: u64, hi: u64| d.range(lo, hi) as u8;
+    let stride = [small(1, 3), small(1, 3)];
+    let dilation = [small(1, 2), small(1, 2)];
+    let pad = [small(0, 2), small(0, 2)];
+    out.push(Instr::Config(Config::Tensor {
+        base,
+        h: h as u16,
+        w: w as u16,
+        cs: cs as u16,
+        ow: d.range(1, 6) as u16,
+        oh: d.range(1, 6) as u16,
+    }));
+    out.push(Instr::Config(Config::Window {
+        stride,
+        dilation,
+        pad,
+        kw,
+        cg,
+    }));
+    (n as u16, cg, kw)
+}
+
 /// A random program for `arch` from `seed` (see the module docs).
 pub fn random_program(arch: &Arch, seed: u64) -> RandomProgram {
     let mut d = Draw(SplitMix64::new(seed));
@@ -102,9 +179,31 @@ pub fn random_program(arch: &Arch, seed: u64) -> RandomProgram {
 
     // the longest COMPUTE whose reads fit `(input, weight)` words and whose writes fit the
     // accumulator
-    let longest = |inp: u32, wt: u32| -> u32 {
+    let rs = arch.dataflow() == Dataflow::RowStationary;
+    // the words of a COMPUTE of `n` (a pass of `n` outputs of `pass` on a row-stationary array)
+    let words = |n: u32, pass: &RsPass| -> ComputeWords {
+        if rs {
+            ComputeWords::of_pass(n, pass.steps.into(), pass.blocks.into()).unwrap_or(
+                ComputeWords {
+                    input: u32::MAX,
+                    weight: u32::MAX,
+                    out: u32::MAX,
+                },
+            )
+        } else {
+            arch.compute_words(n)
+        }
+    };
+    // the smallest pass (T = H = B = 1) for sizing the read parts
+    let unit_pass = RsPass {
+        steps: 1,
+        block_rows: 1,
+        blocks: 1,
+        row_step: 0,
+    };
+    let longest_of = |inp: u32, wt: u32, pass: &RsPass| -> u32 {
         let fits = |n: u32| {
-            let w = arch.compute_words(n);
+            let w = words(n, pass);
             w.input <= inp && w.weight <= wt && w.out <= acc_depth
         };
         let (mut lo, mut hi) = (0u32, u32::from(u16::MAX));
@@ -118,6 +217,7 @@ pub fn random_program(arch: &Arch, seed: u64) -> RandomProgram {
         }
         lo
     };
+    let longest = |inp: u32, wt: u32| longest_of(inp, wt, &unit_pass);
     // Read parts: the lower half of each operand buffer, or all of it when half holds no COMPUTE.
     let (mut in_read, mut w_read) = (in_depth.div_ceil(2), w_depth.div_ceil(2));
     if longest(in_read, w_read) == 0 {
@@ -151,13 +251,26 @@ pub fn random_program(arch: &Arch, seed: u64) -> RandomProgram {
     // waits for it, as the accumulator's read port requires (docs/TIMING.md, "Accumulator read
     // port")
     let mut storing = false;
+    // the gather registers' tensor (`None` before the first CONFIG): (N, Cg, KW)
+    let mut tensor: Option<(u16, u16, u8)> = None;
     let body = d.range(4, MAX_BODY);
     for _ in 0..body {
-        match d.range(0, 9) {
+        // a row-stationary array also draws gathers (choice 10)
+        match d.range(0, if rs { 10 } else { 9 }) {
             // COMPUTE
             0..=4 if max_len > 0 => {
+                let pass = if rs {
+                    draw_pass(&mut d, arch, in_read, w_read, acc_depth)
+                } else {
+                    unit_pass
+                };
+                let max_len = if rs {
+                    longest_of(in_read, w_read, &pass).min(4 * arch.rows().max(arch.cols()) + 8)
+                } else {
+                    max_len
+                };
                 let len = d.range(1, u64::from(max_len)) as u32;
-                let w = arch.compute_words(len);
+                let w = words(len, &pass);
                 let in_addr = d.range(0, u64::from(in_read - w.input)) as u32;
                 let w_addr = d.range(0, u64::from(w_read - w.weight)) as u32;
                 // the previous COMPUTE's region again (when it is as long), or a new one
@@ -173,12 +286,23 @@ pub fn random_program(arch: &Arch, seed: u64) -> RandomProgram {
                     instrs.push(Instr::Sync { mask: unit::DMA });
                     storing = false;
                 }
-                instrs.push(Instr::Compute {
-                    len: len as u16,
-                    in_addr,
-                    w_addr,
-                    out_addr,
-                    accumulate,
+                instrs.push(if rs {
+                    Instr::ComputeRs {
+                        len: len as u16,
+                        in_addr,
+                        w_addr,
+                        out_addr,
+                        accumulate,
+                        pass,
+                    }
+                } else {
+                    Instr::Compute {
+                        len: len as u16,
+                        in_addr,
+                        w_addr,
+                        out_addr,
+                        accumulate,
+                    }
                 });
             }
             5 | 6 => {
@@ -202,6 +326,34 @@ pub fn random_program(arch: &Arch, seed: u64) -> RandomProgram {
                 let from = d.range(u64::from(lo), u64::from(depth - 1)) as u32;
                 let to = d.range(u64::from(from) + 1, u64::from(depth)) as u32;
                 loads(&mut d, &mut instrs, target, (from, to), wbytes, base, 1);
+            }
+            // a gather LOAD into the input buffer, now and then behind a new CONFIG pair
+            10 => {
+                if tensor.is_none() || d.chance(1, 3) {
+                    tensor = Some(draw_config(&mut d, &mut instrs, w_base + w_depth * ww));
+                }
+                let (n, cg, kw) = tensor.expect("configured");
+                let lo = if d.chance(1, 8) || in_read >= in_depth {
+                    0
+                } else {
+                    in_read
+                };
+                let from = d.range(u64::from(lo), u64::from(in_depth - 1)) as u32;
+                let count = d.range(1, u64::from((in_depth - from).min(40))) as u16;
+                let pos = GatherPos {
+                    n: d.range(0, u64::from(n - 1)) as u16,
+                    oh: d.range(0, 4) as u16,
+                    ow: d.range(0, 4) as u16,
+                    kh: d.range(0, 3) as u8,
+                    kw: d.range(0, u64::from(kw - 1)) as u8,
+                    c: d.range(0, u64::from(cg - 1)) as u16,
+                };
+                instrs.push(Instr::Gather {
+                    target: LoadTarget::Input,
+                    count,
+                    sram_addr: from,
+                    pos,
+                });
             }
             // a STORE of an accumulator range, behind a SYNC of every unit
             _ => {
@@ -255,6 +407,37 @@ mod tests {
         assert_ne!(
             random_program(&arch, 1).program,
             random_program(&arch, 2).program
+        );
+    }
+
+    /// On a row-stationary array every COMPUTE drawn is a legal pass, and the shapes vary.
+    #[test]
+    fn row_stationary_programs_draw_legal_passes() {
+        let arch =
+            tessera_arch::ArchSpec::ws("rs", 3, 4, [3 * 6 * 16, 3 * 64, 4 * 4 * 64], 1, 8, 4)
+                .row_stationary(6)
+                .validate()
+                .unwrap();
+        let mut shapes = std::collections::BTreeSet::new();
+        let (mut gathers, mut configs) = (0, 0);
+        for seed in 0..100 {
+            let p = random_program(&arch, seed);
+            crate::engine::check_program(&arch, &p.program, p.dram.len())
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            for i in &p.program.instrs {
+                assert!(!matches!(i, Instr::Compute { .. }));
+                if let Instr::ComputeRs { pass, .. } = i {
+                    shapes.insert((pass.steps, pass.block_rows, pass.blocks, pass.row_step));
+                }
+                gathers += usize::from(matches!(i, Instr::Gather { .. }));
+                configs += usize::from(matches!(i, Instr::Config(_)));
+            }
+        }
+        assert!(shapes.len() >= 20, "{shapes:?}");
+        // gathers, each run under a CONFIG pair drawn before it
+        assert!(
+            gathers >= 50 && configs >= 40,
+            "{gathers} gathers, {configs} CONFIGs"
         );
     }
 }

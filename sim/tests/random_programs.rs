@@ -82,6 +82,68 @@ fn run(
     )
 }
 
+/// The stepped engine runs `p` and agrees with the event engine's result `ev` on the DRAM image,
+/// cycles, counters, statistics, breakdown and trace.
+fn assert_agree(
+    seed: u64,
+    arch: &Arch,
+    p: &tessera_sim::random_program::RandomProgram,
+    ev: &tessera_sim::SimResult,
+) {
+    let st = run(arch, p, Engine::Stepped)
+        .unwrap_or_else(|e| panic!("seed {seed}: the stepped engine failed: {e}"));
+    let ctx = || {
+        format!(
+            "seed {seed}, {:?}, {} instructions",
+            arch.spec(),
+            p.program.instrs.len()
+        )
+    };
+    assert!(st.dram == ev.dram, "{}: DRAM images differ", ctx());
+    assert_eq!(st.report.cycles, ev.report.cycles, "{}: cycles", ctx());
+    assert_eq!(
+        st.report.counters,
+        ev.report.counters,
+        "{}: counters",
+        ctx()
+    );
+    assert_eq!(
+        st.report.units,
+        ev.report.units,
+        "{}: unit statistics",
+        ctx()
+    );
+    assert_eq!(
+        st.report.breakdown,
+        ev.report.breakdown,
+        "{}: breakdown",
+        ctx()
+    );
+    assert_eq!(
+        st.report.breakdown.total(),
+        st.report.cycles.get(),
+        "{}",
+        ctx()
+    );
+    let ts: Vec<String> = st
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    let te: Vec<String> = ev
+        .trace
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    if let Some(d) = tessera_sim::trace::first_divergence(&ts, &te, 3) {
+        panic!("{}: stepped vs event traces: {d}", ctx());
+    }
+}
+
 fn cases() -> u64 {
     std::env::var("PROPTEST_CASES")
         .ok()
@@ -117,46 +179,7 @@ fn engines_agree_on_random_programs() {
                 arch.spec()
             ),
         };
-        let st = run(&arch, &p, Engine::Stepped)
-            .unwrap_or_else(|e| panic!("seed {seed}: the stepped engine failed: {e}"));
-        let ctx = || {
-            format!(
-                "seed {seed}, {:?}, {} instructions",
-                arch.spec(),
-                p.program.instrs.len()
-            )
-        };
-        assert!(st.dram == ev.dram, "{}: DRAM images differ", ctx());
-        assert_eq!(st.report.cycles, ev.report.cycles, "{}: cycles", ctx());
-        assert_eq!(
-            st.report.counters,
-            ev.report.counters,
-            "{}: counters",
-            ctx()
-        );
-        assert_eq!(
-            st.report.units,
-            ev.report.units,
-            "{}: unit statistics",
-            ctx()
-        );
-        assert_eq!(
-            st.report.breakdown,
-            ev.report.breakdown,
-            "{}: breakdown",
-            ctx()
-        );
-        assert_eq!(
-            st.report.breakdown.total(),
-            st.report.cycles.get(),
-            "{}",
-            ctx()
-        );
-        let ts: Vec<String> = st.trace.unwrap().iter().map(|e| e.to_string()).collect();
-        let te: Vec<String> = ev.trace.unwrap().iter().map(|e| e.to_string()).collect();
-        if let Some(d) = tessera_sim::trace::first_divergence(&ts, &te, 3) {
-            panic!("{}: stepped vs event traces: {d}", ctx());
-        }
+        assert_agree(seed, &arch, &p, &ev);
         ran += 1;
         single += u64::from(arch.input().single_ported());
         // back-to-back COMPUTEs (nothing but SYNCs without the compute bits between them) on an
@@ -202,6 +225,138 @@ fn engines_agree_on_random_programs() {
     );
     // every dataflow, with and without overlapped tiles
     assert_eq!(kinds.len(), 6, "{kinds:?}");
+}
+
+/// A random small row-stationary accelerator from `seed` (docs/TIMING.md, "Compute unit:
+/// row-stationary"): `R`, `C` in 1..=5, `F` in 1..=8, one or two banks, `P` 1 or 2, sometimes
+/// single-ported input and weight banks, 16- or 32-bit accumulators; `None` when the draw does
+/// not validate.
+fn random_rs_arch(seed: u64) -> Option<Arch> {
+    let mut r = SplitMix64::new(seed ^ 0x0505_7a7e);
+    let mut pick = |lo: u64, hi: u64| lo + r.next_u64() % (hi - lo + 1);
+    let (rows, cols, banks) = (pick(1, 5) as i64, pick(1, 5) as i64, pick(1, 2) as i64);
+    let f = pick(1, 8) as i64;
+    let (iw, p) = (rows + cols - 1, pick(1, 2) as i64);
+    let bytes = [
+        iw * banks * p * pick(2, 12) as i64,
+        rows * banks * p * pick(2, 12) as i64,
+        4 * cols * banks * p * pick(1, 8) as i64,
+    ];
+    let mut s = ArchSpec::ws(
+        "rs_rp",
+        rows,
+        cols,
+        bytes,
+        banks,
+        pick(1, 24) as i64,
+        pick(1, 30) as i64,
+    )
+    .row_stationary(f);
+    s.dram.outstanding_transfers = Some([1, 1, 2, 4][pick(0, 3) as usize]);
+    s.dram.words_per_cycle = Some(p);
+    if pick(0, 2) == 0 {
+        s = s.with_accumulator_bits(16);
+    }
+    if pick(0, 2) == 0 {
+        s = s.with_operand_ports(tessera_arch::SramPorts::OneReadWrite);
+    }
+    s.validate().ok()
+}
+
+/// Random programs of random legal passes on random row-stationary arrays: the stepped engine's
+/// registers and the event engine's `T·(E + 1) + B + 2` and kernel agree on everything, and most
+/// programs run (the floor keeps the test from passing by skipping).
+#[test]
+fn engines_agree_on_random_row_stationary_programs() {
+    let (mut ran, mut raced, mut clashed, mut drawn) = (0u64, 0u64, 0u64, 0u64);
+    let (mut single, mut passes, mut accumulating) = (0u64, 0u64, 0u64);
+    // gather LOADs (docs/TIMING.md, "Gather registers": row-stationary words) and the programs
+    // that ran with one
+    let (mut gathers, mut gathering) = (0u64, 0u64);
+    let mut shapes = std::collections::BTreeSet::new();
+    for seed in 0..cases() {
+        let Some(arch) = random_rs_arch(seed) else {
+            continue;
+        };
+        drawn += 1;
+        let p = random_program(&arch, seed ^ 0x5eed);
+        let ev = match run(&arch, &p, Engine::Event) {
+            Ok(r) => r,
+            Err(e) if e.to_string().contains("race") => {
+                raced += 1;
+                continue;
+            }
+            Err(e) if e.to_string().contains("one read-write port") => {
+                clashed += 1;
+                continue;
+            }
+            Err(e) => panic!(
+                "seed {seed}: the event engine refused the program: {e}\n{:?}",
+                arch.spec()
+            ),
+        };
+        assert_agree(seed, &arch, &p, &ev);
+        ran += 1;
+        single += u64::from(arch.input().single_ported());
+        let g = p
+            .program
+            .instrs
+            .iter()
+            .filter(|i| matches!(i, Instr::Gather { .. }))
+            .count() as u64;
+        gathers += g;
+        gathering += u64::from(g > 0);
+        for i in &p.program.instrs {
+            if let Instr::ComputeRs {
+                pass, accumulate, ..
+            } = i
+            {
+                passes += 1;
+                accumulating += u64::from(*accumulate);
+                shapes.insert((
+                    arch.rows(),
+                    pass.steps,
+                    pass.block_rows,
+                    pass.blocks,
+                    pass.row_step,
+                ));
+            }
+        }
+    }
+    println!(
+        "{ran} row-stationary programs ran ({single} on single-ported banks; {passes} passes, \
+         {accumulating} accumulating, {} shapes), {raced} refused as races and {clashed} for a \
+         single-ported bank, of {drawn} drawn; {gathering} of them with gather LOADs \
+         ({gathers} gathers)",
+        shapes.len()
+    );
+    assert!(
+        gathering * 2 >= ran,
+        "only {gathering} of {ran} programs that ran gather"
+    );
+    assert!(
+        drawn * 10 >= cases() * 9,
+        "only {drawn} of {} draws validate",
+        cases()
+    );
+    assert!(
+        ran * 10 >= drawn * 7,
+        "only {ran} of {drawn} random row-stationary programs ran ({raced} races, {clashed} port \
+         clashes)"
+    );
+    assert!(
+        single * 5 >= ran,
+        "only {single} of {ran} on single-ported banks"
+    );
+    assert!(
+        accumulating * 4 >= passes,
+        "{accumulating} of {passes} passes accumulate"
+    );
+    assert!(
+        shapes.len() as u64 >= ran.min(100),
+        "only {} shapes",
+        shapes.len()
+    );
 }
 
 /// Systems (docs/TIMING.md, "Systems"): two to four random accelerators on one DRAM channel, each

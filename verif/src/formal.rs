@@ -27,6 +27,11 @@
 //!   with double-buffered sums"): `a_out' = a_in`, `b_out' = b_in`, `l_out' = l_in`,
 //!   `acc' = l_in ? 0 : acc + sext(a_in)·sext(b_in)`, `dr' = l_in ? acc + sext(a_in)·sext(b_in) :
 //!   (drain ? dr_in : dr)` (mod 2^ab); with buses the PE has only `acc` and `dr`;
+//! - row-stationary (docs/TIMING.md, "Compute unit: row-stationary": the PE, steps 1, 3 and 4):
+//!   the register file `rf` of `F` operands (entry `j` in bits `[ob·j +: ob]`) takes `w_in` into
+//!   entry `t` when `we` (no entry for `t ≥ F`), `ps' = mac ? (t == 0 ? 0 : ps) +
+//!   sext(a_in)·sext(RF[t]) : ps` (`RF[t]` zero for `t ≥ F`), `out' = cap ? ps : out`; the
+//!   register file is an output of the PE so that it is part of the proven state;
 //! - all: while `rst` is high every register becomes 0.
 //!
 //! (`ob`/`ab` are the arch's operand and accumulator widths, `sext` sign-extends an operand to `ab`
@@ -106,7 +111,14 @@ pub fn prove_pe(arch: &Arch, design: &Design, tools: &Tools) -> Result<ProofRepo
     let reference = Reference::of(arch)?;
     let d = arch.datatypes();
     let (ob, ab) = (d.operand_bits(), d.accumulator_bits());
-    let miter = reference.miter(&pe, ob, ab)?;
+    let miter = reference.miter(
+        &pe,
+        Dims {
+            ob,
+            ab,
+            f: arch.rf_weights(),
+        },
+    )?;
     let yosys = tools.yosys()?;
 
     let dir = crate::proc::temp_dir("tessera-formal-", None)?;
@@ -162,7 +174,15 @@ pub fn prove_pe(arch: &Arch, design: &Design, tools: &Tools) -> Result<ProofRepo
              fails for this counterexample:\n{}",
             reference.section,
             reference.property(ab),
-            counterexample(&log, reference, ob, ab)
+            counterexample(
+                &log,
+                reference,
+                Dims {
+                    ob,
+                    ab,
+                    f: arch.rf_weights()
+                }
+            )
         )));
     }
     if log.contains("Interrupted SAT solver: TIMEOUT!") {
@@ -192,20 +212,36 @@ pub fn prove_pe(arch: &Arch, design: &Design, tools: &Tools) -> Result<ProofRepo
     })
 }
 
-/// The width of a port or register, in terms of the arch's datatypes.
+/// The width of a port or register, in terms of the arch's datatypes (and, for a row-stationary
+/// PE, its register file of `F` operands).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Width {
     Bit,
     Operand,
     Accumulator,
+    /// A register-file index: 8 bits (the `steps` field's).
+    Index,
+    /// A register file: `F` operands, entry `j` in bits `[ob·j +: ob]`.
+    File,
+}
+
+/// The widths a reference is instantiated at: operand and accumulator bits, register-file
+/// operands (0 on PEs without one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Dims {
+    ob: u32,
+    ab: u32,
+    f: u32,
 }
 
 impl Width {
-    fn bits(self, ob: u32, ab: u32) -> u32 {
+    fn bits(self, d: Dims) -> u32 {
         match self {
             Width::Bit => 1,
-            Width::Operand => ob,
-            Width::Accumulator => ab,
+            Width::Operand => d.ob,
+            Width::Accumulator => d.ab,
+            Width::Index => 8,
+            Width::File => d.f * d.ob,
         }
     }
 }
@@ -231,6 +267,10 @@ struct Reference {
     registers: &'static [Register],
     /// Operand signals the reference sign-extends (`<name>_sx`).
     sext: &'static [&'static str],
+    /// Verilog declarations the next-state expressions use, written before the sign extensions
+    /// with the localparams `OB` (operand bits), `AB` and `F` (register-file operands) in scope;
+    /// empty for most PEs (and then no localparam is written).
+    locals: &'static str,
 }
 
 /// The weight-stationary PEs' registers and inputs, shared by their references.
@@ -279,6 +319,7 @@ const WS: Reference = Reference {
     inputs: WS_INPUTS,
     registers: &[W_OUT, A_OUT, PSUM_OUT],
     sext: &["a_in", "w_out"],
+    locals: "",
 };
 
 const NOC_SECTION: &str =
@@ -290,6 +331,7 @@ const WS_BROADCAST: Reference = Reference {
     inputs: WS_INPUTS,
     registers: &[W_OUT, PSUM_OUT],
     sext: &["a_in", "w_out"],
+    locals: "",
 };
 
 /// `stream: Systolic`, `reduce: AdderTree`: the PE registers its product `p` for the column's tree.
@@ -298,6 +340,7 @@ const WS_TREE: Reference = Reference {
     inputs: TREE_INPUTS,
     registers: &[W_OUT, A_OUT, PRODUCT],
     sext: &["a_in", "w_out"],
+    locals: "",
 };
 
 /// `stream: Broadcast`, `reduce: AdderTree`: the product PE without `a_out`.
@@ -306,6 +349,7 @@ const WS_BROADCAST_TREE: Reference = Reference {
     inputs: TREE_INPUTS,
     registers: &[W_OUT, PRODUCT],
     sext: &["a_in", "w_out"],
+    locals: "",
 };
 
 const DB_SECTION: &str = "\"Compute unit: weight-stationary with double-buffered weights\"";
@@ -355,6 +399,7 @@ const WS_DB: Reference = Reference {
     inputs: DB_INPUTS,
     registers: &[W_OUT, W_ACT, SW_OUT, A_OUT, DB_PSUM_OUT],
     sext: &["a_in", "w_out", "w_act"],
+    locals: "",
 };
 
 /// Double-buffered with `stream: Broadcast`, `reduce: Chain`: the row bus brings the operand and
@@ -364,6 +409,7 @@ const WS_DB_BROADCAST: Reference = Reference {
     inputs: DB_INPUTS,
     registers: &[W_OUT, W_ACT, DB_PSUM_OUT],
     sext: &["a_in", "w_out", "w_act"],
+    locals: "",
 };
 
 /// Double-buffered with `stream: Systolic`, `reduce: AdderTree`: the PE registers its product by
@@ -373,6 +419,7 @@ const WS_DB_TREE: Reference = Reference {
     inputs: DB_TREE_INPUTS,
     registers: &[W_OUT, W_ACT, SW_OUT, A_OUT, DB_PRODUCT],
     sext: &["a_in", "w_out", "w_act"],
+    locals: "",
 };
 
 /// Double-buffered with `stream: Broadcast`, `reduce: AdderTree`: the product PE without `a_out`
@@ -382,6 +429,7 @@ const WS_DB_BROADCAST_TREE: Reference = Reference {
     inputs: DB_TREE_INPUTS,
     registers: &[W_OUT, W_ACT, DB_PRODUCT],
     sext: &["a_in", "w_out", "w_act"],
+    locals: "",
 };
 
 const OS: Reference = Reference {
@@ -414,6 +462,7 @@ const OS: Reference = Reference {
         },
     ],
     sext: &["a_in", "b_in"],
+    locals: "",
 };
 
 /// `stream: Broadcast` on an output-stationary array: the PE without `a_out` and `b_out` (its
@@ -434,6 +483,7 @@ const OS_BROADCAST: Reference = Reference {
         formula: "drain ? acc_in : acc + sext(a_in)*sext(b_in)",
     }],
     sext: &["a_in", "b_in"],
+    locals: "",
 };
 
 const OS_DB_SECTION: &str =
@@ -489,6 +539,7 @@ const OS_DB: Reference = Reference {
         OS_DB_DR,
     ],
     sext: &["a_in", "b_in"],
+    locals: "",
 };
 
 /// Output-stationary with double-buffered sums and row and column buses: the two banks of sums
@@ -498,6 +549,50 @@ const OS_DB_BROADCAST: Reference = Reference {
     inputs: OS_DB_INPUTS,
     registers: &[OS_DB_ACC, OS_DB_DR],
     sext: &["a_in", "b_in"],
+    locals: "",
+};
+
+const RS_SECTION: &str = "\"Compute unit: row-stationary\" (the PE, steps 1, 3 and 4)";
+
+/// The row-stationary PE: a register file RF of `F` operands, the partial sum `ps` and the output
+/// register `out`. `RF[t]` is the entry `t` (zero for `t ≥ F`: the reference shifts the file right
+/// by `t` operands, where the template picks the entry equal to `t`); a write to `t ≥ F` is
+/// dropped (its mask shifts out).
+const RS: Reference = Reference {
+    section: RS_SECTION,
+    inputs: &[
+        ("rst", Width::Bit),
+        ("we", Width::Bit),
+        ("mac", Width::Bit),
+        ("cap", Width::Bit),
+        ("t", Width::Index),
+        ("w_in", Width::Operand),
+        ("a_in", Width::Operand),
+    ],
+    registers: &[
+        Register {
+            name: "rf",
+            width: Width::File,
+            next: "we ? ((rf & ~(entry << (t * OB))) | (w_in_z << (t * OB))) : rf",
+            formula: "we ? RF with RF[t] = w_in : RF",
+        },
+        Register {
+            name: "ps",
+            width: Width::Accumulator,
+            next: "mac ? (t == 8'd0 ? {AB{1'b0}} : ps) + a_in_sx * rf_t_sx : ps",
+            formula: "mac ? (t == 0 ? 0 : ps) + sext(a_in)*sext(RF[t]) : ps",
+        },
+        Register {
+            name: "out",
+            width: Width::Accumulator,
+            next: "cap ? ps : out",
+            formula: "cap ? ps : out",
+        },
+    ],
+    sext: &["a_in", "rf_t"],
+    locals: "    wire [F*OB-1:0] entry = {OB{1'b1}};   // operand 0's bits, zero-extended\n\
+             \x20   wire [F*OB-1:0] w_in_z = w_in;\n\
+             \x20   wire [OB-1:0] rf_t = rf >> (t * OB);   // RF[t], zero past the file\n",
 };
 
 /// The generated miter: its module name and text.
@@ -509,6 +604,7 @@ struct Miter {
 impl Reference {
     fn of(arch: &Arch) -> Result<&'static Reference> {
         match arch.dataflow() {
+            Dataflow::RowStationary => Ok(&RS),
             // an input-stationary array with double-buffered inputs uses the same PE
             Dataflow::WeightStationary | Dataflow::InputStationary
                 if arch.weight_double_buffered() =>
@@ -568,7 +664,8 @@ impl Reference {
     /// The miter module `<pe>_miter`: the PE as `dut`, the reference registers `<reg>_ref` computed
     /// from the PE's current outputs, and the output `equal` (every PE register equals the
     /// reference's).
-    fn miter(&self, pe: &str, ob: u32, ab: u32) -> Result<Miter> {
+    fn miter(&self, pe: &str, d: Dims) -> Result<Miter> {
+        let Dims { ob, ab, f } = d;
         if ob == 0 || ab <= ob {
             return Err(Diagnostic::field(
                 "datatypes",
@@ -578,7 +675,12 @@ impl Reference {
                 ),
             ));
         }
-        let range = |w: Width| match w.bits(ob, ab) {
+        if self.registers.iter().any(|r| r.width == Width::File) && f == 0 {
+            return Err(Diagnostic::new(
+                "the row-stationary PE reference needs a register file of at least one operand",
+            ));
+        }
+        let range = |w: Width| match w.bits(d) {
             1 => String::new(),
             b => format!("[{}:0] ", b - 1),
         };
@@ -608,6 +710,13 @@ impl Reference {
             t,
             "    // The reference: the next state from the PE's current registers (its outputs)."
         );
+        if !self.locals.is_empty() {
+            let _ = writeln!(
+                t,
+                "    localparam OB = {ob};\n    localparam AB = {ab};\n    localparam F = {f};"
+            );
+            t.push_str(self.locals);
+        }
         for s in self.sext {
             let _ = writeln!(
                 t,
@@ -622,12 +731,7 @@ impl Reference {
         }
         let _ = writeln!(t, "    always @(posedge clk) begin\n        if (rst) begin");
         for r in self.registers {
-            let _ = writeln!(
-                t,
-                "            {}_ref <= {}'d0;",
-                r.name,
-                r.width.bits(ob, ab)
-            );
+            let _ = writeln!(t, "            {}_ref <= {}'d0;", r.name, r.width.bits(d));
         }
         let _ = writeln!(t, "        end else begin");
         for r in self.registers {
@@ -720,7 +824,7 @@ fn show_value(bits: &str) -> String {
 
 /// The counterexample in the log, as state, inputs and the registers that differ; the raw table
 /// when it cannot be read.
-fn counterexample(log: &str, r: &Reference, ob: u32, ab: u32) -> String {
+fn counterexample(log: &str, r: &Reference, d: Dims) -> String {
     let rows = model_rows(log);
     let get = |step: &str, sig: &str| {
         rows.iter()
@@ -731,7 +835,7 @@ fn counterexample(log: &str, r: &Reference, ob: u32, ab: u32) -> String {
         let mut parts = Vec::new();
         for (n, w) in names {
             let bits = get(step, n)?;
-            if bits.len() != w.bits(ob, ab) as usize {
+            if bits.len() != w.bits(d) as usize {
                 return None;
             }
             parts.push(format!("{n} = {}", show_value(bits)));
@@ -803,9 +907,55 @@ fn tail(log: &str, n: usize) -> String {
 mod tests {
     use super::*;
 
+    fn dims(ob: u32, ab: u32) -> Dims {
+        Dims { ob, ab, f: 0 }
+    }
+
+    #[test]
+    fn the_row_stationary_miter_declares_its_register_file() {
+        let m = RS
+            .miter(
+                "rs_3x4_pe",
+                Dims {
+                    ob: 8,
+                    ab: 32,
+                    f: 6,
+                },
+            )
+            .unwrap();
+        for p in [
+            "input  wire [7:0] t,",
+            "wire [47:0] rf;",
+            "localparam F = 6;",
+            "wire [OB-1:0] rf_t = rf >> (t * OB);",
+            "wire [31:0] rf_t_sx = {{24{rf_t[7]}}, rf_t};",
+            "rf_ref <= 48'd0;",
+            "ps_ref <= mac ? (t == 8'd0 ? {AB{1'b0}} : ps) + a_in_sx * rf_t_sx : ps;",
+            "assign equal = (rf == rf_ref) && (ps == ps_ref) && (out == out_ref);",
+        ] {
+            assert!(m.text.contains(p), "{p}\n{}", m.text);
+        }
+        assert!(RS
+            .miter(
+                "x_pe",
+                Dims {
+                    ob: 8,
+                    ab: 32,
+                    f: 0
+                }
+            )
+            .is_err());
+        // the other references write no localparam
+        assert!(!WS
+            .miter("x_pe", dims(8, 32))
+            .unwrap()
+            .text
+            .contains("localparam"));
+    }
+
     #[test]
     fn miters_name_every_port_and_register() {
-        let m = WS.miter("ws_2x3_pe", 8, 32).unwrap();
+        let m = WS.miter("ws_2x3_pe", dims(8, 32)).unwrap();
         assert_eq!(m.module, "ws_2x3_pe_miter");
         for p in [
             "input  wire [7:0] w_in,",
@@ -822,15 +972,15 @@ mod tests {
         ] {
             assert!(m.text.contains(p), "{p}\n{}", m.text);
         }
-        let m = OS.miter("os_1x1_pe", 8, 32).unwrap();
+        let m = OS.miter("os_1x1_pe", dims(8, 32)).unwrap();
         assert!(m
             .text
             .contains("acc_ref <= drain ? acc_in : acc + a_in_sx * b_in_sx;"));
         assert!(m
             .text
             .contains("wire [31:0] b_in_sx = {{24{b_in[7]}}, b_in};"));
-        assert!(OS.miter("x_pe", 8, 8).is_err());
-        assert!(OS.miter("x_pe", 0, 8).is_err());
+        assert!(OS.miter("x_pe", dims(8, 8)).is_err());
+        assert!(OS.miter("x_pe", dims(0, 8)).is_err());
     }
 
     #[test]
@@ -886,7 +1036,7 @@ ERROR: Called with -verify and proof did fail!
 
     #[test]
     fn counterexample_names_state_inputs_and_the_difference() {
-        let c = counterexample(FAIL_LOG, &OS, 8, 32);
+        let c = counterexample(FAIL_LOG, &OS, dims(8, 32));
         assert!(
             c.contains("state:  a_out = 66 (0x42), b_out = 0 (0x00), acc = 5 (0x00000005)"),
             "{c}"
@@ -901,7 +1051,7 @@ ERROR: Called with -verify and proof did fail!
         );
         assert!(!c.contains("next a_out"), "{c}");
         // unreadable (other widths): the raw table
-        let raw = counterexample(FAIL_LOG, &OS, 8, 16);
+        let raw = counterexample(FAIL_LOG, &OS, dims(8, 16));
         assert!(
             raw.contains("Time Signal Name") && raw.contains("\\acc_ref"),
             "{raw}"

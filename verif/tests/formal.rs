@@ -1,5 +1,6 @@
 //! The formal check of the exported PE (Yosys `sat`): the PEs of every dataflow, at two array sizes
-//! each, and those of the interconnect options (row broadcast, adder-tree product PE) are proven to follow the contract's next state for every state and input; mutated PEs
+//! each, the row-stationary PE at two register-file sizes, and those of the interconnect options
+//! (row broadcast, adder-tree product PE) are proven to follow the contract's next state for every state and input; mutated PEs
 //! (a subtraction for the addition, a lost sign extension, a lost enable, a lost reset, an `x`, a
 //! narrower port, a renamed port) are refused with a counterexample or a connection error, so the
 //! proof can fail.
@@ -600,6 +601,82 @@ fn double_buffered_sum_pes_are_proven_and_mutants_refused() {
             pe.text = pe.text.replacen(from, to, 1);
             let e = prove_pe(&arch, &bad, &t).unwrap_err();
             assert_eq!(e.kind, Kind::CheckFailed, "{from:?} -> {to:?}: {e}");
+        }
+    }
+}
+
+/// A row-stationary `rows`×`cols` array whose PEs hold `rf` operands.
+fn rs(name: &str, rows: i64, cols: i64, rf: i64, acc_bits: i64) -> Arch {
+    let w = rows + cols - 1;
+    tessera_arch::spec::ArchSpec::ws(
+        name,
+        rows,
+        cols,
+        [w * 32, rows * 32, 4 * cols * 32],
+        2,
+        8,
+        3,
+    )
+    .row_stationary(rf)
+    .with_accumulator_bits(acc_bits)
+    .validate()
+    .unwrap()
+}
+
+/// The row-stationary PE (docs/TIMING.md, "Compute unit: row-stationary"): register files of 6
+/// operands with 32-bit sums and of 1 with 16-bit sums (the product used without sign extension)
+/// proven; mutants refused: a step that never restarts at
+/// t = 0, a register file written at the wrong entry, a capture that takes the next sum, an entry
+/// not cleared by reset.
+#[test]
+fn row_stationary_pes_are_proven_and_mutants_refused() {
+    let Some(t) = tools(true) else { return };
+    for (arch, ab) in [
+        (rs("rs_3x4", 3, 4, 6, 32), 32),
+        (rs("rs_2x2_h", 2, 2, 1, 16), 16),
+    ] {
+        let design = tessera_rtl_gen::emit(&arch).unwrap();
+        let r = prove_pe(&arch, &design, &t).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.dataflow, "RowStationary");
+        assert_eq!(r.accumulator_bits, ab);
+        assert!(
+            r.property
+                .contains("mac ? (t == 0 ? 0 : ps) + sext(a_in)*sext(RF[t]) : ps"),
+            "{}",
+            r.property
+        );
+        println!(
+            "{}: proven in {:.2} s: {}",
+            arch.name(),
+            r.seconds,
+            r.property
+        );
+    }
+    let arch = rs("rs_3x4", 3, 4, 6, 32);
+    let design = tessera_rtl_gen::emit(&arch).unwrap();
+    let cex = ["counterexample", "state:", "inputs:"];
+    for (from, to, want) in [
+        ("(t == 8'd0) ? 32'd0 : ps", "ps", "next ps"),
+        (
+            "if (t == k[7:0]) rf",
+            "if (t == k[7:0] + 8'd1) rf",
+            "next rf",
+        ),
+        ("if (cap) out <= ps;", "if (cap) out <= base;", "next out"),
+        ("rf  <= 48'd0;", "rf  <= 48'd1;", "next rf"),
+    ] {
+        let mut bad = design.clone();
+        let pe = bad
+            .files
+            .iter_mut()
+            .find(|f| f.name.ends_with("_pe.v"))
+            .unwrap();
+        assert!(pe.text.contains(from), "{from}");
+        pe.text = pe.text.replacen(from, to, 1);
+        let e = prove_pe(&arch, &bad, &t).unwrap_err();
+        assert_eq!(e.kind, Kind::CheckFailed, "{from:?} -> {to:?}: {e}");
+        for w in cex.iter().chain([&want]) {
+            assert!(e.message.contains(w), "{from:?} -> {to:?}: {w:?} in {e}");
         }
     }
 }

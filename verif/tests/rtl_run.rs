@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{contract_run, first_diff, tools, Gemm, IsGemm, OsGemm};
+use common::{assert_trace, contract_run, first_diff, tools, Gemm, IsGemm, OsGemm};
 use tessera_arch::isa::{unit, Instr, LoadTarget};
 use tessera_arch::{Arch, Dataflow};
 
@@ -348,22 +348,6 @@ fn check_is(arch: &Arch, k: usize, n: usize, seed: u64) {
     assert_eq!(arch.dataflow(), Dataflow::InputStationary);
     let g = IsGemm::new(arch, k, n, seed);
     check_program(arch, &g.dram, &g.expected_dram(), &is_program(arch, &g));
-}
-
-/// Equal traces, or a panic showing the first differing line with some context.
-fn assert_trace(name: &str, got: &[String], want: &[String]) {
-    if got == want {
-        return;
-    }
-    let i = (0..got.len().max(want.len()))
-        .find(|&i| got.get(i) != want.get(i))
-        .unwrap();
-    let ctx = want[i.saturating_sub(4)..i.min(want.len())].join("\n    ");
-    panic!(
-        "{name}: RTL trace differs from docs/TIMING.md at line {i}:\n    {ctx}\n  - want {:?}\n  + got  {:?}",
-        want.get(i),
-        got.get(i)
-    );
 }
 
 /// The event trace of LOAD + LOAD + SYNC + COMPUTE + SYNC + STORE + HALT on ws_2x3 with a slow DRAM
@@ -1092,6 +1076,35 @@ fn random_programs_on_the_rtl() {
             Some((Stream::Broadcast, Reduce::Chain)),
             true,
         ),
+        // row-stationary (docs/TIMING.md, "Compute unit: row-stationary"): the 3×4 design of
+        // tests/rs_rtl.rs (the same spec, so the same cached build)
+        tessera_arch::spec::ArchSpec::ws("rs_3x4", 3, 4, [6 * 64, 3 * 32, 4 * 4 * 32], 2, 8, 3)
+            .row_stationary(6)
+            .validate()
+            .unwrap(),
+        {
+            // and its odd 5×3 one: 16-bit sums, three banks, two LOAD words per cycle
+            let mut s = tessera_arch::spec::ArchSpec::ws(
+                "rs_odd_5x3",
+                5,
+                3,
+                [7 * 64, 5 * 32, 4 * 3 * 32],
+                2,
+                8,
+                3,
+            )
+            .row_stationary(8);
+            s.buffers.input.capacity_bytes = 7 * 3 * 40;
+            s.buffers.input.banks = 3;
+            s.buffers.weight.capacity_bytes = 5 * 3 * 10;
+            s.buffers.weight.banks = 3;
+            s.buffers.accumulator.capacity_bytes = 6 * 3 * 10;
+            s.buffers.accumulator.banks = 3;
+            s.datatypes.accumulator_bits = 16;
+            s.dram.words_per_cycle = Some(2);
+            s.dram.bytes_per_cycle = 7;
+            s.validate().unwrap()
+        },
         {
             // single-ported input and weight banks (docs/TIMING.md, "Single-ported banks")
             let mut s = tessera_arch::builtin::arch_spec("ws_4x4")
@@ -1102,9 +1115,14 @@ fn random_programs_on_the_rtl() {
         },
     ];
     let (mut ran, mut tried) = (0, 0);
+    // row-stationary programs with gather LOADs (docs/TIMING.md, "Gather registers") that ran, and
+    // their gathers
+    let (mut rs_gathering, mut rs_gathers) = (0, 0);
     for (i, arch) in designs.iter().enumerate() {
         let design = tessera_rtl_gen::emit(arch).unwrap();
-        for k in 0..4u64 {
+        // more on the row-stationary designs, whose programs also gather
+        let rs = arch.dataflow() == tessera_arch::Dataflow::RowStationary;
+        for k in 0..if rs { 16u64 } else { 4 } {
             tried += 1;
             let p = tessera_sim::random_program::random_program(arch, 1000 * i as u64 + k);
             let program = tessera_arch::isa::Program {
@@ -1136,9 +1154,26 @@ fn random_programs_on_the_rtl() {
                 &trace,
             );
             ran += 1;
+            let g = p
+                .program
+                .instrs
+                .iter()
+                .filter(|i| matches!(i, Instr::Gather { .. }))
+                .count();
+            if rs && g > 0 {
+                rs_gathering += 1;
+                rs_gathers += g;
+            }
         }
     }
-    println!("{ran} of {tried} random programs ran on the RTL");
+    println!(
+        "{ran} of {tried} random programs ran on the RTL ({rs_gathering} row-stationary ones with \
+         {rs_gathers} gather LOADs)"
+    );
+    assert!(
+        rs_gathering >= 12,
+        "only {rs_gathering} row-stationary programs with gathers ran"
+    );
     assert!(
         ran * 4 >= tried * 3,
         "only {ran} of {tried} random programs ran"

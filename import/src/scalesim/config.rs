@@ -382,6 +382,7 @@ pub fn parse_config_with(
                 dataflow,
                 weight_double_buffer: false,
                 noc: Default::default(),
+                rf_weights: None,
             },
             datatypes: DatatypeSpec {
                 operand_bits: OPERAND_BITS,

@@ -407,6 +407,11 @@ impl Export {
     /// accelerator (fields under `mapping`) or the problem was made for another accelerator.
     pub fn new(arch: &Arch, problem: &Problem, mapping: &Mapping) -> Result<Export> {
         let df = arch.dataflow();
+        ensure(df != Dataflow::RowStationary, "dataflow", || {
+            "a row-stationary accelerator is not exported to Timeloop or ZigZag: its passes \
+             (mapping/src/rs.rs) are not a GEMM tiling"
+                .to_string()
+        })?;
         ensure(problem.dataflow == df, "dataflow", || {
             format!(
                 "the problem was made for a {} array, the accelerator is {}",
@@ -431,6 +436,7 @@ impl Export {
             let want = match df {
                 Dataflow::OutputStationary | Dataflow::InputStationary => cg.cg,
                 Dataflow::WeightStationary => cg.cg.div_ceil(r) * r,
+                Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
             };
             ensure(cg.k_per_position == want, "conv", || {
                 format!(
@@ -467,6 +473,7 @@ impl Export {
         let form;
         let why;
         match df {
+            Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
             Dataflow::InputStationary => {
                 rows_dim = PDim::C;
                 form = Form::Gemm;

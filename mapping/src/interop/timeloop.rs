@@ -56,6 +56,7 @@ fn storage(e: &Export) -> Vec<(Level, &'static str, &'static [&'static str])> {
         Dataflow::OutputStationary => ("pe_output_reg", &["Outputs"]),
         Dataflow::WeightStationary => ("pe_weight_reg", &["Weights"]),
         Dataflow::InputStationary => ("pe_input_reg", &["Inputs"]),
+        Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
     };
     e.order
         .iter()
@@ -195,6 +196,7 @@ fn arch_yaml(arch: &Arch, e: &Export, header: &str) -> String {
         Dataflow::OutputStationary => ("pe_output_reg", "the stationary output", ab),
         Dataflow::WeightStationary => ("pe_weight_reg", "the stationary weight", ob),
         Dataflow::InputStationary => ("pe_input_reg", "the stationary input", ob),
+        Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
     };
     let _ = write!(
         s,

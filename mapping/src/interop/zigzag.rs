@@ -206,6 +206,7 @@ fn accelerator_yaml(arch: &Arch, header: &str) -> String {
             port(&mut s, "r_port_1", "read", ob, &["I2, tl"]);
             port(&mut s, "w_port_1", "write", ob, &["I2, fh"]);
         }
+        Dataflow::RowStationary => unreachable!("{}", crate::NOT_LOWERED),
     }
     s += "    served_dimensions: []\n";
     for (name, buf, op) in [

@@ -25,11 +25,13 @@
 //!   make it one event per burst).
 //!
 //! Functional effects are applied when an instruction issues: LOAD and STORE copy words, COMPUTE
-//! runs the fast int8 kernel over the tile. That is exact only for race-free programs, so the engine
+//! runs the fast int8 kernel over the tile (a row-stationary pass: [`rs_pass`], the pass's sums
+//! straight from their definition, busy [`Contract::rs_busy`] cycles; the array's MAC slots
+//! [`Contract::rs_mac_slots`]). That is exact only for race-free programs, so the engine
 //! checks every pair of overlapping instructions of different units for a buffer conflict and
 //! refuses a racy program (the stepped engine runs it as the hardware would).
 
-use super::{compute_words, Machine};
+use super::{compute_words, ComputeRanges, Machine};
 use crate::contract::{Contract, OverlappedTile};
 use crate::SimOptions;
 use std::cmp::Reverse;
@@ -253,15 +255,14 @@ fn footprint(m: &Machine, ins: &Instr) -> (Footprint, usize) {
             let s = sram_addr;
             ([(2, s, s + u32::from(count), false), none, none], 1)
         }
-        Instr::Compute {
-            len,
-            in_addr,
-            w_addr,
-            out_addr,
-            ..
-        } => {
-            let (ni, nw, no) = compute_words(m.arch, len.into());
-            let (i, w, o) = (in_addr, w_addr, out_addr);
+        Instr::Compute { .. } | Instr::ComputeRs { .. } => {
+            let ComputeRanges {
+                in_addr: i,
+                w_addr: w,
+                out_addr: o,
+                words: (ni, nw, no),
+                ..
+            } = ComputeRanges::of(m.arch, ins).expect("a COMPUTE");
             (
                 [
                     (0, i, i + ni as u32, false),
@@ -405,7 +406,7 @@ fn grant(
     m.units.dram_wait_cycles += g - r;
     let hold = dma_hold(m.arch, &p.ins);
     channel.free_at = g + hold;
-    let end = g + unit_busy(m, &p.ins, opts) - 1;
+    let end = g + unit_busy(m, &p.ins, opts).expect("a LOAD's or STORE's busy length") - 1;
     // transfers in flight together count their cycles once
     let from = start.max(dma.last_end.map_or(0, |e| e + 1));
     dma.ends.push_back(end);
@@ -594,7 +595,7 @@ impl EventSim {
                         continue;
                     }
                     Instr::Load { .. } | Instr::Gather { .. } | Instr::Store { .. } => Unit::Dma,
-                    Instr::Compute { .. } => Unit::Compute,
+                    Instr::Compute { .. } | Instr::ComputeRs { .. } => Unit::Compute,
                     Instr::Sync { .. } | Instr::Halt => {
                         let mask = match ins {
                             Instr::Sync { mask } => mask,
@@ -716,7 +717,7 @@ impl EventSim {
                         grant_at = Some(grant_at.map_or(g, |x| x.min(g)));
                     }
                 } else {
-                    let (start, end) = (t + 1, t + unit_busy(m, &ins, opts));
+                    let (start, end) = (t + 1, t + unit_busy(m, &ins, opts)?);
                     issue_span(
                         m,
                         program,
@@ -785,9 +786,9 @@ fn check_overlap(
 }
 
 /// The contract's busy length of an instruction on its unit.
-fn unit_busy(m: &Machine, ins: &Instr, opts: &SimOptions) -> u64 {
+fn unit_busy(m: &Machine, ins: &Instr, opts: &SimOptions) -> Result<u64> {
     let arch = m.arch;
-    match *ins {
+    Ok(match *ins {
         Instr::Load { target, count, .. } | Instr::Gather { target, count, .. } => {
             Contract::load_busy(
                 arch,
@@ -797,8 +798,12 @@ fn unit_busy(m: &Machine, ins: &Instr, opts: &SimOptions) -> u64 {
         }
         Instr::Store { count, .. } => Contract::store_busy(arch, count.into()),
         Instr::Compute { len, .. } => opts.contract.compute_busy(arch, len.into()),
+        Instr::ComputeRs { len, pass, .. } => opts
+            .contract
+            .rs_busy(&pass, len.into())
+            .ok_or_else(|| Diagnostic::internal("a row-stationary pass's busy length overflows"))?,
         _ => unreachable!("only LOAD, STORE and COMPUTE occupy a unit"),
-    }
+    })
 }
 
 /// Issue COMPUTE `ins` at cycle `t`, busy in cycles `start..=end`: the race check, statistics,
@@ -824,8 +829,8 @@ fn issue_span(
         .emit(t, "ctrl", "issue", || format!("pc={pc} {}", ins.mnemonic()));
     m.tracer.emit(end, u.name(), "done", String::new);
     m.units.compute_busy_cycles += (end + 1).saturating_sub(start.max(busy_from));
-    if let Instr::Compute { len, .. } = *ins {
-        deferred.compute(m, start, end, len.into());
+    if let Some(w) = ComputeRanges::of(m.arch, ins) {
+        deferred.compute(m, start, end, w.streamed);
     }
     Ok(())
 }
@@ -928,6 +933,34 @@ struct Scratch {
 fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) -> Result<()> {
     let arch = m.arch;
     match *ins {
+        Instr::ComputeRs {
+            len,
+            in_addr,
+            w_addr,
+            out_addr,
+            accumulate,
+            pass,
+        } => {
+            let ComputeRanges {
+                words: (ni, nw, no),
+                ..
+            } = ComputeRanges::of(arch, ins).expect("a COMPUTE");
+            let (iw, ww) = super::word_operands(arch);
+            let a = &m.input[in_addr as usize * iw..(in_addr as usize + ni as usize) * iw];
+            let wt = &m.weight[w_addr as usize * ww..(w_addr as usize + nw as usize) * ww];
+            let dst = &mut m.acc[out_addr as usize * c..(out_addr as usize + no as usize) * c];
+            rs_pass(a, wt, (r, c), &pass, len.into(), dst, accumulate);
+            m.counters.computes += 1;
+            m.counters.input.reads += ni;
+            m.counters.weight.reads += nw;
+            m.counters.accumulator.writes += no;
+            if accumulate {
+                m.counters.accumulator.reads += no;
+            }
+            m.counters.array_macs = Contract::rs_mac_slots(arch, &pass, len.into())
+                .and_then(|n| m.counters.array_macs.checked_add(n))
+                .ok_or_else(|| Diagnostic::internal("MAC slots overflow u64"))?;
+        }
         Instr::Load {
             target,
             count,
@@ -997,6 +1030,9 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) -> R
             let wt = &m.weight[w_addr as usize * ww..(w_addr as usize + nw as usize) * ww];
             let dst = &mut m.acc[out_addr as usize * c..(out_addr as usize + no as usize) * c];
             match arch.dataflow() {
+                Dataflow::RowStationary => {
+                    unreachable!("check_program refuses a plain COMPUTE on a row-stationary array")
+                }
                 // out[r][c] (+)= Σ_k a[k][r] · w[k][c], straight from the streamed words.
                 Dataflow::OutputStationary => {
                     tessera_workloads::kernel::tile_os(a, wt, r, c, dst, accumulate, &mut s.tile)
@@ -1022,4 +1058,50 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) -> R
         Instr::Sync { .. } | Instr::Halt | Instr::Config(_) => {}
     }
     Ok(())
+}
+
+/// The functional effect of one row-stationary pass (docs/TIMING.md, "Compute unit:
+/// row-stationary"), straight from its definition: for output `x < E` and block `b < B`, lane `c`
+/// of accumulator word `b·E + x` of `dst` is `Σ_{h<H} Σ_{t<T} RF_{bH+h}[t] · in[x·T + t][o(bH+h) +
+/// c]` (plus the old lane when `accumulate`), with `RF_r[t]` byte `r` of weight word `t` and
+/// `o(r) = (r mod H)·step`. `inp` holds the `E·T` input words of `R + C - 1` bytes, `wt` the `T`
+/// weight words of `R` bytes. Sums wrap around (i32 here: the stored lanes are its low `AB` bits,
+/// and addition modulo `2^AB` does not depend on when the wrap happens).
+pub(crate) fn rs_pass(
+    inp: &[i8],
+    wt: &[i8],
+    (r, c): (usize, usize),
+    pass: &tessera_arch::isa::RsPass,
+    len: usize,
+    dst: &mut [i32],
+    accumulate: bool,
+) {
+    let (t_n, h_n, b_n) = (
+        usize::from(pass.steps),
+        usize::from(pass.block_rows),
+        usize::from(pass.blocks),
+    );
+    let iw = r + c - 1;
+    for x in 0..len {
+        for b in 0..b_n {
+            let word = &mut dst[(b * len + x) * c..(b * len + x + 1) * c];
+            for (col, lane) in word.iter_mut().enumerate() {
+                let mut sum = 0i32;
+                for h in 0..h_n {
+                    let row = b * h_n + h;
+                    let j = pass.offset(row as u32) as usize + col;
+                    for t in 0..t_n {
+                        let a = inp[(x * t_n + t) * iw + j];
+                        let w = wt[t * r + row];
+                        sum = sum.wrapping_add(i32::from(a) * i32::from(w));
+                    }
+                }
+                *lane = if accumulate {
+                    lane.wrapping_add(sum)
+                } else {
+                    sum
+                };
+            }
+        }
+    }
 }

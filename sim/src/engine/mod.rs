@@ -120,6 +120,68 @@ pub fn compute_words(arch: &Arch, len: u64) -> (u64, u64, u64) {
     (w.input.into(), w.weight.into(), w.out.into())
 }
 
+/// The buffer words a COMPUTE (either form) reaches: its addresses, the words of each buffer
+/// (input read, weight read, accumulator written and, accumulating, read first), and the words it
+/// streams (the breakdown's `compute` cycles: `len`, or `E·T` for a row-stationary pass).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ComputeRanges {
+    pub in_addr: u32,
+    pub w_addr: u32,
+    pub out_addr: u32,
+    pub accumulate: bool,
+    /// (input, weight, accumulator) words.
+    pub words: (u64, u64, u64),
+    pub streamed: u64,
+}
+
+impl ComputeRanges {
+    /// `None` if `ins` is not a COMPUTE. A row-stationary pass's words are
+    /// [`tessera_arch::spec::ComputeWords::of_pass`] (`E·T` input, `T` weight, `E·B` accumulator).
+    pub fn of(arch: &Arch, ins: &Instr) -> Option<ComputeRanges> {
+        match *ins {
+            Instr::Compute {
+                len,
+                in_addr,
+                w_addr,
+                out_addr,
+                accumulate,
+            } => Some(ComputeRanges {
+                in_addr,
+                w_addr,
+                out_addr,
+                accumulate,
+                words: compute_words(arch, len.into()),
+                streamed: len.into(),
+            }),
+            Instr::ComputeRs {
+                len,
+                in_addr,
+                w_addr,
+                out_addr,
+                accumulate,
+                pass,
+            } => {
+                // (u16 · u8 never passes u32)
+                let w = tessera_arch::spec::ComputeWords::of_pass(
+                    len.into(),
+                    pass.steps.into(),
+                    pass.blocks.into(),
+                )
+                .expect("a 16-bit len times an 8-bit count fits u32");
+                Some(ComputeRanges {
+                    in_addr,
+                    w_addr,
+                    out_addr,
+                    accumulate,
+                    words: (w.input.into(), w.weight.into(), w.out.into()),
+                    streamed: w.input.into(),
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Operands per word of the input and the weight buffer: `(R, C)`, or `(C, R)` on an
 /// input-stationary array (docs/TIMING.md, "Word widths").
 pub(crate) fn word_operands(arch: &Arch) -> (usize, usize) {
@@ -135,7 +197,8 @@ pub(crate) fn word_operands(arch: &Arch) -> (usize, usize) {
 pub(crate) struct Machine<'a> {
     pub arch: &'a Arch,
     pub dram: Vec<u8>,
-    /// Input buffer: `depth` words of `R` operands (`C` on an input-stationary array).
+    /// Input buffer: `depth` words of `R` operands (`C` on an input-stationary array, `R + C - 1`
+    /// on a row-stationary one).
     pub input: Vec<i8>,
     /// Weight buffer: `depth` words of `C` operands (`R` on an input-stationary array).
     pub weight: Vec<i8>,
@@ -226,6 +289,13 @@ impl<'a> Machine<'a> {
 
 /// Check every instruction's ranges against the buffers and the DRAM image, so that the engines can
 /// index without bounds surprises and a bad program is a clear error, not a panic.
+///
+/// On a row-stationary array (docs/TIMING.md, "Compute unit: row-stationary") every COMPUTE must
+/// be a pass (`Instr::ComputeRs`, steps ≥ 1) with `len ≥ 1` and a legal shape
+/// ([`tessera_arch::isa::RsPass::check`]: `1 ≤ T ≤ F`, `B·H ≤ R`, `(H - 1)·step ≤ R - 1`, `B ≤ T`),
+/// whose `E·T` input, `T` weight and `E·B` accumulator words lie inside the buffers; its gather
+/// LOADs read words of `R + C - 1` input rows (docs/TIMING.md, "Gather registers"). On every other
+/// array a pass is illegal.
 pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<()> {
     let err = |i: usize, m: String| {
         Err(Diagnostic::new(format!(
@@ -237,10 +307,67 @@ pub fn check_program(arch: &Arch, program: &Program, dram_len: usize) -> Result<
     let mut halted = false;
     let mut ports = SharedPorts::new(arch);
     for (i, ins) in program.instrs.iter().enumerate() {
+        let rs = arch.dataflow() == Dataflow::RowStationary;
+        match ins {
+            Instr::Compute { .. } if rs => {
+                return err(
+                    i,
+                    "a row-stationary array runs only row-stationary passes (a COMPUTE with steps \
+                     ≥ 1; docs/TIMING.md, \"Instructions\")"
+                        .into(),
+                )
+            }
+            Instr::ComputeRs { .. } if !rs => {
+                return err(
+                    i,
+                    format!(
+                        "a row-stationary pass (steps ≥ 1) on a {} array, whose COMPUTEs have \
+                         steps = 0 (docs/TIMING.md, \"Instructions\")",
+                        arch.dataflow().label()
+                    ),
+                )
+            }
+            Instr::ComputeRs { len, pass, .. } => {
+                if *len == 0 {
+                    return err(i, "len must be at least 1".into());
+                }
+                if let Err(m) = pass.check(arch.rows(), arch.rf_weights()) {
+                    return err(i, format!("illegal row-stationary pass: {m}"));
+                }
+            }
+            _ => {}
+        }
         if let Some(m) = ports.issue(arch, ins) {
             return err(i, m);
         }
         match *ins {
+            Instr::ComputeRs {
+                in_addr,
+                w_addr,
+                out_addr,
+                ..
+            } => {
+                let w = ComputeRanges::of(arch, ins).expect("a COMPUTE").words;
+                if !fits(in_addr.into(), w.0, arch.input().depth().into())
+                    || !fits(w_addr.into(), w.1, arch.weight().depth().into())
+                    || !fits(out_addr.into(), w.2, arch.accumulator().depth().into())
+                {
+                    return err(
+                        i,
+                        format!(
+                            "a buffer range exceeds its buffer (input words {in_addr}..+{}, \
+                             weight words {w_addr}..+{}, accumulator words {out_addr}..+{}; \
+                             depths {}, {}, {})",
+                            w.0,
+                            w.1,
+                            w.2,
+                            arch.input().depth(),
+                            arch.weight().depth(),
+                            arch.accumulator().depth()
+                        ),
+                    );
+                }
+            }
             Instr::Load {
                 target,
                 count,
@@ -395,7 +522,10 @@ impl SharedPorts {
             preloaded: match arch.dataflow() {
                 Dataflow::WeightStationary => Some(Self::WEIGHT),
                 Dataflow::InputStationary => Some(Self::INPUT),
-                Dataflow::OutputStationary => None,
+                // (a row-stationary array never overlaps passes: validation refuses
+                // weight_double_buffer, so `overlapped` is false and a COMPUTE's issue ends the one
+                // before it)
+                Dataflow::OutputStationary | Dataflow::RowStationary => None,
             },
             computes: vec![],
             transfers: vec![],
@@ -482,13 +612,15 @@ impl SharedPorts {
             return None;
         }
         match *ins {
-            Instr::Compute {
-                len,
-                in_addr,
-                w_addr,
-                out_addr,
-                accumulate,
-            } => {
+            Instr::Compute { .. } | Instr::ComputeRs { .. } => {
+                let ComputeRanges {
+                    in_addr,
+                    w_addr,
+                    out_addr,
+                    accumulate,
+                    words: (ni, nw, out),
+                    ..
+                } = ComputeRanges::of(arch, ins).expect("a COMPUTE");
                 if !self.overlapped {
                     self.computes.clear();
                 } else {
@@ -503,7 +635,6 @@ impl SharedPorts {
                         }
                     }
                 }
-                let (ni, nw, out) = compute_words(arch, len.into());
                 let reach = [
                     self.banks(Self::INPUT, in_addr, ni),
                     self.banks(Self::WEIGHT, w_addr, nw),
@@ -932,5 +1063,69 @@ mod tests {
             ]);
             assert_eq!(e.unwrap(), s.unwrap(), "{name}");
         }
+    }
+
+    /// The contract's row-stationary busy length is the event engine's only source of a pass's
+    /// timing: a fault of one cycle in it ([`Contract::with_fault`]) makes the event engine's
+    /// pass end one cycle after the stepped engine's, and the traces part at that `compute done`.
+    #[test]
+    fn a_fault_in_the_row_stationary_busy_length_shows_in_the_trace() {
+        use tessera_arch::isa::RsPass;
+        let arch = tessera_arch::ArchSpec::ws("rs", 3, 4, [6 * 64, 3 * 64, 16 * 64], 1, 8, 5)
+            .row_stationary(6)
+            .validate()
+            .unwrap();
+        let pass = RsPass {
+            steps: 4,
+            block_rows: 3,
+            blocks: 1,
+            row_step: 1,
+        };
+        let program = Program {
+            instrs: vec![
+                Instr::ComputeRs {
+                    len: 3,
+                    in_addr: 0,
+                    w_addr: 0,
+                    out_addr: 0,
+                    accumulate: false,
+                    pass,
+                },
+                Instr::Halt,
+            ],
+        };
+        let run = |engine, contract| {
+            simulate(
+                &arch,
+                &program,
+                vec![0; 64],
+                &SimOptions {
+                    engine,
+                    trace: true,
+                    contract,
+                    ..SimOptions::default()
+                },
+            )
+            .unwrap()
+        };
+        let st = run(Engine::Stepped, Contract::default());
+        let ev = run(Engine::Event, Contract::default());
+        let bad = run(Engine::Event, Contract::with_fault(1));
+        // issue at 0, busy 1..=19, HALT at 20
+        assert_eq!(st.report.cycles.get(), 21);
+        assert_eq!(ev.report.cycles, st.report.cycles);
+        assert_eq!(bad.report.cycles.get(), 22);
+        let lines = |r: &SimResult| -> Vec<String> {
+            r.trace
+                .as_ref()
+                .unwrap()
+                .iter()
+                .map(|e| e.to_string())
+                .collect()
+        };
+        assert!(crate::trace::first_divergence(&lines(&st), &lines(&ev), 1).is_none());
+        let d = crate::trace::first_divergence(&lines(&st), &lines(&bad), 1).unwrap();
+        let d = d.to_string();
+        assert!(d.contains("19 compute done"), "{d}");
     }
 }

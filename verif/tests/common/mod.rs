@@ -292,3 +292,19 @@ pub fn first_diff(got: &[u8], want: &[u8]) -> String {
         None => "identical".into(),
     }
 }
+
+/// Equal traces, or a panic showing the first differing line with some context.
+pub fn assert_trace(name: &str, got: &[String], want: &[String]) {
+    if got == want {
+        return;
+    }
+    let i = (0..got.len().max(want.len()))
+        .find(|&i| got.get(i) != want.get(i))
+        .unwrap();
+    let ctx = want[i.saturating_sub(4)..i.min(want.len())].join("\n    ");
+    panic!(
+        "{name}: RTL trace differs from docs/TIMING.md at line {i}:\n    {ctx}\n  - want {:?}\n  + got  {:?}",
+        want.get(i),
+        got.get(i)
+    );
+}

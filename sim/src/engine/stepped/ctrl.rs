@@ -88,7 +88,7 @@ impl Controller {
                     Decision::Issue(ins)
                 }
             }
-            ins @ Instr::Compute { .. } => {
+            ins @ (Instr::Compute { .. } | Instr::ComputeRs { .. }) => {
                 if !cu.accepts {
                     Decision::Wait(Wait::Compute)
                 } else {

@@ -31,6 +31,7 @@
 //! with a broadcast row bus or adder trees (`array.noc`) is `ws_noc::WsNocUnit`, with
 //! double-buffered weights `ws_db::WsDbUnit` (every interconnect); the
 //! output-stationary [`os::OsUnit`] has both interconnects (systolic, or row and column buses).
+//! A row-stationary array's unit is `rs::RsUnit` (one pass at a time, fixed buses).
 //!
 //! Adding components: a second DMA stream is a second `Dma` whose requests go through the same
 //! `Arbiter`; it evaluates and commits in the same two phases.
@@ -39,6 +40,7 @@ mod ctrl;
 mod dma;
 mod os;
 mod os_db;
+mod rs;
 mod ws;
 mod ws_db;
 mod ws_noc;
@@ -96,6 +98,8 @@ enum ComputeUnit {
     /// Input-stationary with double-buffered stationary inputs: the double-buffered
     /// weight-stationary unit, ports swapped as for [`ComputeUnit::Is`].
     IsDb(ws_db::WsDbUnit),
+    /// Row-stationary (docs/TIMING.md, "Compute unit: row-stationary").
+    Rs(rs::RsUnit),
 }
 
 /// Swap the input and weight sides of the read ports and of a unit's reads: the input-stationary
@@ -112,6 +116,7 @@ impl ComputeUnit {
             ComputeUnit::Ws(u) | ComputeUnit::Is(u) => ctrl::CuState::single(u.busy()),
             ComputeUnit::WsNoc(u) | ComputeUnit::IsNoc(u) => ctrl::CuState::single(u.busy()),
             ComputeUnit::Os(u) => ctrl::CuState::single(u.busy()),
+            ComputeUnit::Rs(u) => ctrl::CuState::single(u.busy()),
             ComputeUnit::WsDb(u) | ComputeUnit::IsDb(u) => ctrl::CuState {
                 accepts: u.accepts(),
                 idle: u.idle(),
@@ -247,6 +252,9 @@ impl SteppedSim {
                 acc_b: vec![0; c * arch.dram().words_per_cycle() as usize],
             },
             cu: match arch.dataflow() {
+                Dataflow::RowStationary => {
+                    ComputeUnit::Rs(rs::RsUnit::new(r, c, arch.rf_weights() as usize))
+                }
                 Dataflow::OutputStationary if arch.weight_double_buffered() => {
                     ComputeUnit::OsDb(os_db::OsDbUnit::new(r, c, arch.noc()))
                 }
@@ -333,6 +341,7 @@ impl SteppedSim {
                 ComputeUnit::WsDb(u) => u.eval(ports),
                 ComputeUnit::Os(u) => u.eval(ports),
                 ComputeUnit::OsDb(u) => u.eval(ports),
+                ComputeUnit::Rs(u) => u.eval(ports),
                 ComputeUnit::Is(u) => {
                     let mut none = Reads::default();
                     swap_roles(&mut *ports, &mut none);
@@ -381,6 +390,7 @@ impl SteppedSim {
                 ComputeUnit::WsDb(u) => u.commit(ports, &cu_out),
                 ComputeUnit::Os(u) => u.commit(ports, &cu_out),
                 ComputeUnit::OsDb(u) => u.commit(ports, &cu_out),
+                ComputeUnit::Rs(u) => u.commit(ports, &cu_out),
                 ComputeUnit::Is(u) => {
                     swap_roles(&mut *ports, &mut cu_out.reads);
                     u.commit(ports, &cu_out);
@@ -422,6 +432,7 @@ impl SteppedSim {
                     ComputeUnit::WsDb(u) | ComputeUnit::IsDb(u) => u.out_row(),
                     ComputeUnit::Os(u) => u.out_row(),
                     ComputeUnit::OsDb(u) => u.out_row(),
+                    ComputeUnit::Rs(u) => u.out_row(),
                 };
                 m.acc[a as usize * c..(a as usize + 1) * c].copy_from_slice(row);
                 m.counters.accumulator.writes += 1;
@@ -470,6 +481,39 @@ impl SteppedSim {
                             w_addr: in_addr,
                             ..op
                         }),
+                        ComputeUnit::Rs(_) => {
+                            unreachable!("check_program refuses a plain COMPUTE on this array")
+                        }
+                    }
+                }
+                ctrl::Decision::Issue(Instr::ComputeRs {
+                    len,
+                    in_addr,
+                    w_addr,
+                    out_addr,
+                    accumulate,
+                    pass,
+                }) => {
+                    m.counters.computes += 1;
+                    let macs = crate::contract::Contract::rs_mac_slots(arch, &pass, len.into())
+                        .ok_or_else(|| Diagnostic::internal("MAC slots overflow u64"))?;
+                    m.counters.array_macs = m
+                        .counters
+                        .array_macs
+                        .checked_add(macs)
+                        .ok_or_else(|| Diagnostic::internal("MAC slots overflow u64"))?;
+                    // the streamed words: one step of every PE each
+                    m.breakdown.streamed(u64::from(len) * u64::from(pass.steps));
+                    let op = ComputeOp {
+                        len: len.into(),
+                        in_addr,
+                        w_addr,
+                        out_addr,
+                        accumulate,
+                    };
+                    match &mut *cu {
+                        ComputeUnit::Rs(u) => u.start(op, pass),
+                        _ => unreachable!("check_program refuses a pass on another array"),
                     }
                 }
                 ctrl::Decision::Issue(ins) => dma.start(m, &ins),
