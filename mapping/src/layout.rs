@@ -83,6 +83,28 @@ fn align(x: u64) -> u64 {
     x.div_ceil(ALIGN) * ALIGN
 }
 
+/// The DRAM regions one after the other, each aligned: A (`a_bytes`) at 0, then `inst` strides of
+/// B, then `inst` strides of C. Returns `(a_base, b_base, c_base, total)`, or an error naming
+/// `layer` when they pass the 32-bit DRAM address space.
+fn regions(
+    layer: &str,
+    a_bytes: u64,
+    b_stride: u64,
+    c_stride: u64,
+    inst: u64,
+) -> Result<(u64, u64, u64, u64)> {
+    let a_base = 0;
+    let b_base = align(a_base + a_bytes);
+    let c_base = align(b_base + b_stride * inst);
+    let total = align(c_base + c_stride * inst);
+    if total > u64::from(u32::MAX) {
+        return Err(Diagnostic::new(format!(
+            "layer {layer:?} needs {total} B of DRAM, more than the 32-bit DRAM address space"
+        )));
+    }
+    Ok((a_base, b_base, c_base, total))
+}
+
 impl DramLayout {
     pub fn new(p: &Problem, arch: &Arch) -> Result<Self> {
         if arch.dataflow() == Dataflow::RowStationary {
@@ -136,16 +158,7 @@ impl DramLayout {
         };
         let b_stride = align(b_slices * kb * u64::from(arch.weight().word_bytes()));
         let c_stride = align(out_slices * c_words_per_slice * acc_word);
-        let a_base = 0;
-        let b_base = align(a_base + a_bytes);
-        let c_base = align(b_base + b_stride * inst);
-        let total = align(c_base + c_stride * inst);
-        if total > u64::from(u32::MAX) {
-            return Err(Diagnostic::new(format!(
-                "layer {:?} needs {total} B of DRAM, more than the 32-bit DRAM address space",
-                g.name
-            )));
-        }
+        let (a_base, b_base, c_base, total) = regions(&g.name, a_bytes, b_stride, c_stride, inst)?;
         Ok(Self {
             dataflow: arch.dataflow(),
             m: g.m,
@@ -197,16 +210,7 @@ impl DramLayout {
         };
         let b_stride = align(geo.weight_words(1) * u64::from(arch.weight().word_bytes()));
         let c_stride = align(geo.out_words() * acc_word);
-        let a_base = 0;
-        let b_base = align(a_base + a_bytes);
-        let c_base = align(b_base + b_stride * inst);
-        let total = align(c_base + c_stride * inst);
-        if total > u64::from(u32::MAX) {
-            return Err(Diagnostic::new(format!(
-                "layer {:?} needs {total} B of DRAM, more than the 32-bit DRAM address space",
-                g.name
-            )));
-        }
+        let (a_base, b_base, c_base, total) = regions(&g.name, a_bytes, b_stride, c_stride, inst)?;
         Ok(Self {
             dataflow: arch.dataflow(),
             m: g.m,
