@@ -219,14 +219,9 @@ proptest! {
     }
 }
 
-/// A 12×14 row-stationary array like Eyeriss (F = 224), with the buffers of
-/// arch/builtin/templates/eyeriss_like.ron cut to whole words (25-byte input words, 12-byte
-/// weight words), two banks each.
+/// The Eyeriss template: a 12×14 row-stationary array with 224-operand register files.
 fn eyeriss_rs() -> Arch {
-    ArchSpec::ws("eyeriss_rs", 12, 14, [36850, 36840, 36736], 2, 8, 40)
-        .row_stationary(224)
-        .validate()
-        .unwrap()
+    tessera_arch::builtin::arch("eyeriss_like").unwrap()
 }
 
 /// The mapper maps every layer of `mlp_small` and the first layers of ResNet-18 onto the
