@@ -311,6 +311,7 @@ impl SearchConfig {
                 weight_double_buffer: vec![false, true],
                 noc: vec![Default::default()],
                 words_per_cycle: vec![i64::from(base.dram().words_per_cycle())],
+                rf_weights: vec![],
             },
             constraints: Constraints {
                 max_pes: Some(base.pes()),

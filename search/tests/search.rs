@@ -559,6 +559,7 @@ fn best_per_dataflow(c: &SearchConfig, base: &Arch, w: &Workload) -> [f64; 2] {
                     weight_double_buffer: false,
                     noc: Default::default(),
                     words_per_cycle: 1,
+                    rf_weights: 0,
                 };
                 let arch = p.to_arch(base).unwrap();
                 let v = evaluate(&arch, w, c.objective)
