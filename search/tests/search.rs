@@ -797,6 +797,26 @@ fn a_space_that_lists_row_stationary_searches_it() {
         }
     }
     assert_eq!(rf, [4, 8].into());
+    // every strategy draws row-stationary points of both register files from the space
+    for strategy in [
+        Strategy::evolutionary(),
+        Strategy::bayesian(),
+        Strategy::predictor(),
+    ] {
+        let mut s = c.clone();
+        s.strategy = strategy;
+        s.evaluations = 16;
+        s.top_k = 1;
+        let r = search(&s, &base, &w).unwrap();
+        let drawn: std::collections::BTreeSet<u32> = r
+            .history
+            .iter()
+            .filter(|h| h.point.dataflow == Dataflow::RowStationary)
+            .map(|h| h.point.rf_weights)
+            .collect();
+        assert!(!drawn.is_empty(), "{}", s.strategy.name());
+        assert!(drawn.iter().all(|f| [4, 8].contains(f)), "{drawn:?}");
+    }
     // only row-stationary: the search returns one, exact against its simulation
     c.space.dataflow = vec![Dataflow::RowStationary];
     c.evaluations = 12;
