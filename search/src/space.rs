@@ -461,7 +461,11 @@ impl DesignPoint {
     /// accelerator validates: a buffer holds at most 65 536 words of at most 128 B (input, weight:
     /// 7 digits) or 512 B (accumulator: 8 digits), so the name has at most 51 characters.
     /// (Capacities no accelerator can have may give a longer name, which `ArchSpec::validate`
-    /// refuses with the rest of the point.)
+    /// refuses with the rest of the point.) A row-stationary name is up to 5 characters longer
+    /// (`_f255`) and its input words are up to 255 B (8 digits for a capacity that is not whole
+    /// KiB): on the largest arrays with such capacities it can exceed the 48 characters of a safe
+    /// identifier, and `ArchSpec::validate` then refuses the point (`name`), which the search
+    /// skips as invalid like any other.
     pub fn name(&self) -> String {
         fn cap(b: u64) -> String {
             if b / 1024 * 1024 == b {
