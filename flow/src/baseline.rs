@@ -166,6 +166,7 @@ pub fn space_for(t: &Arch) -> SearchSpace {
             vec![Default::default(), t.noc()]
         },
         words_per_cycle: vec![i64::from(t.dram().words_per_cycle())],
+        rf_weights: vec![],
     }
 }
 
