@@ -94,6 +94,21 @@ fn check(arch: &Arch, layer: &Layer, m: &Mapping, seed: u64) -> Result<u64, Test
     prop_assert_eq!(ev.report.breakdown, st.report.breakdown);
     let est = estimate(&Problem::new(layer, arch).unwrap(), arch, m).unwrap();
     prop_assert_eq!(est.counters, st.report.counters, "analytical counters");
+    // every pass captures its E outputs, and the energy, priced from these exact counters, is
+    // the same in the three
+    let outputs: u64 = ev
+        .lowered
+        .program
+        .instrs
+        .iter()
+        .map(|i| match i {
+            tessera_arch::isa::Instr::ComputeRs { len, .. } => u64::from(*len),
+            _ => 0,
+        })
+        .sum();
+    prop_assert_eq!(st.report.counters.captures, outputs);
+    prop_assert_eq!(est.energy, st.report.energy, "analytical energy");
+    prop_assert_eq!(ev.report.energy, st.report.energy);
     prop_assert_eq!(est.cycles, st.report.cycles, "analytical cycles");
     prop_assert_eq!(est.breakdown, st.report.breakdown);
     let sum = ev.lowered.schedule.summary().unwrap();
