@@ -457,15 +457,11 @@ impl DesignPoint {
     /// double-buffer the weights, `b` and `t` after the dataflow for a broadcast row bus and adder
     /// trees (`cand_wsbt_…`), `_f{F}` after the banks for a row-stationary point's register file
     /// (`cand_rs_4x4_i7k_w4k_a8k_b2_f16`), and `_p2` (`_p4`, `_p8`) at the end when the DMA moves
-    /// several words per cycle. A safe identifier for every point whose
-    /// accelerator validates: a buffer holds at most 65 536 words of at most 128 B (input, weight:
-    /// 7 digits) or 512 B (accumulator: 8 digits), so the name has at most 51 characters.
-    /// (Capacities no accelerator can have may give a longer name, which `ArchSpec::validate`
-    /// refuses with the rest of the point.) A row-stationary name is up to 5 characters longer
-    /// (`_f255`) and its input words are up to 255 B (8 digits for a capacity that is not whole
-    /// KiB): on the largest arrays with such capacities it can exceed the 48 characters of a safe
-    /// identifier, and `ArchSpec::validate` then refuses the point (`name`), which the search
-    /// skips as invalid like any other.
+    /// several words per cycle. The name must be a safe identifier (at most 48 characters), which
+    /// the points of practical spaces' names are (`cand_wsdbt_128x128_i1024k_w1024k_a4096k_b8_p8`
+    /// has 45); capacities near the 2^20-word limit or not whole KiB (bytes, up to 9 digits each)
+    /// on the largest arrays can make it longer, and `ArchSpec::validate` then refuses the point
+    /// on `name`, which the search skips as invalid like any other.
     pub fn name(&self) -> String {
         fn cap(b: u64) -> String {
             if b / 1024 * 1024 == b {
