@@ -8,8 +8,9 @@
 //! gives the same register, adder and wire counts in closed form for the area and energy models,
 //! which run for every search candidate (a test holds the two to each other over shapes and
 //! options). [`NocActivity`] says what the interconnect does per event the counters count exactly
-//! (a streamed word, a COMPUTE): the register bits written, the wire bits moved one PE pitch and
-//! the adder trees' additions, which the energy model prices.
+//! (a streamed word, a COMPUTE; on a row-stationary array also a weight word read and a capture):
+//! the register bits written, the wire bits moved one PE pitch and the adder trees' additions,
+//! which the energy model prices.
 //!
 //! What it models: which registers and adders the dataflow and `array.noc` put between the
 //! buffers and the PEs (docs/TIMING.md), and how far values travel: a link that enters or leaves
@@ -223,7 +224,18 @@ impl Interconnect {
 /// - output-stationary, per streamed word: both skews, every PE's `a`, `b` (systolic only) and sum
 ///   registers, both operands' links (a PE's link from its neighbour or from its row's or column's
 ///   bus); per COMPUTE, the drain: R cycles, each shifting every PE's sum one row down over every
-///   sum link.
+///   sum link;
+/// - row-stationary (docs/TIMING.md, "Compute unit: row-stationary"), per streamed word (a step):
+///   every PE's `ps` and the input window buses (one link into each PE); nothing per COMPUTE. Per
+///   **weight-buffer word read** (on this array every one is a preload step: a STORE reads only
+///   the accumulator): one register-file entry of every PE (`OB` bits each) and the row buses
+///   that carry the word's bytes (one link into each PE). Per **capture** (the counters'
+///   `captures`, `E` per pass): every PE's `out` (`AB` bits) and its link to the column's block
+///   adder, which carries `out`'s new value. On the other arrays the per-weight-read and
+///   per-capture figures are 0: their preload is priced per COMPUTE and they capture nothing.
+///
+/// No register read is priced (the register files' reads included), nor the row-stationary block
+/// adders' additions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct NocActivity {
     pub word_register_bits: u64,
@@ -232,6 +244,12 @@ pub struct NocActivity {
     pub word_tree_adds: u64,
     pub compute_register_bits: u64,
     pub compute_wire_bits: u64,
+    /// Per weight-buffer word read (row-stationary: a preload step).
+    pub weight_read_register_bits: u64,
+    pub weight_read_wire_bits: u64,
+    /// Per output captured into the PEs' `out` registers (row-stationary).
+    pub capture_register_bits: u64,
+    pub capture_wire_bits: u64,
 }
 
 impl NocActivity {
@@ -253,15 +271,21 @@ impl NocActivity {
         );
         let [stream, second, sum] = wires;
         match arch.dataflow() {
-            // per streamed word (a step): every PE's `ps`, the window buses; per COMPUTE nothing
-            // here: the register file's writes and reads, the capture into `out` and the block
-            // adds are not priced yet (docs/TIMING.md, "Compute unit: row-stationary")
+            // per streamed word (a step): every PE's `ps`, the window buses; per COMPUTE nothing;
+            // per weight word read (a preload step): one register-file entry of every PE, the row
+            // buses; per capture: every PE's `out` and its link to the block adder. The register
+            // files' reads and the block adds are not priced (docs/TIMING.md, "Compute unit:
+            // row-stationary")
             Dataflow::RowStationary => NocActivity {
                 word_register_bits: pes * ab,
                 word_wire_bits: stream,
                 word_tree_adds: 0,
                 compute_register_bits: 0,
                 compute_wire_bits: 0,
+                weight_read_register_bits: pes * ob,
+                weight_read_wire_bits: second,
+                capture_register_bits: pes * ab,
+                capture_wire_bits: sum,
             },
             Dataflow::OutputStationary => NocActivity {
                 word_register_bits: pes * ic.pe_register_bits + ic.skew_register_bits,
@@ -269,6 +293,7 @@ impl NocActivity {
                 word_tree_adds: 0,
                 compute_register_bits: r * pes * ab,
                 compute_wire_bits: r * sum,
+                ..Default::default()
             },
             Dataflow::WeightStationary | Dataflow::InputStationary => {
                 let db = u64::from(arch.weight_double_buffered());
@@ -282,6 +307,7 @@ impl NocActivity {
                     word_tree_adds: ic.tree_adders,
                     compute_register_bits: r * pes * ob + db * pes * ob,
                     compute_wire_bits: r * second,
+                    ..Default::default()
                 }
             }
         }
@@ -727,6 +753,39 @@ mod tests {
         assert_eq!(
             (one.word_register_bits, one.word_wire_bits),
             (8 + 32, 8 + 32)
+        );
+        // only a row-stationary array writes registers per weight word read or per capture
+        for x in [a, bt, os, osb, db, one] {
+            assert_eq!(
+                (
+                    x.weight_read_register_bits,
+                    x.weight_read_wire_bits,
+                    x.capture_register_bits,
+                    x.capture_wire_bits
+                ),
+                (0, 0, 0, 0)
+            );
+        }
+        // row-stationary 4×5: per step every PE's `ps` and one window-bus link into each PE; per
+        // weight word one register-file entry of every PE and one row-bus link into each; per
+        // capture every PE's `out` and its link to the block adder
+        let rs = NocActivity::of(
+            &ArchSpec::ws("n", 4, 5, [8 * 256, 4 * 256, 4 * 5 * 256], 1, 4, 5)
+                .row_stationary(7)
+                .validate()
+                .unwrap(),
+        );
+        assert_eq!(
+            rs,
+            NocActivity {
+                word_register_bits: 20 * 32,
+                word_wire_bits: 20 * 8,
+                weight_read_register_bits: 20 * 8,
+                weight_read_wire_bits: 20 * 8,
+                capture_register_bits: 20 * 32,
+                capture_wire_bits: 20 * 32,
+                ..Default::default()
+            }
         );
     }
 

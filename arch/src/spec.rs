@@ -10,7 +10,8 @@ use tessera_core::{Bytes, Cycles};
 /// input-stationary is the weight-stationary array with the operands' roles swapped
 /// (docs/TIMING.md, "Compute unit: input-stationary"). Row-stationary (Eyeriss's, docs/TIMING.md,
 /// "Compute unit: row-stationary") runs a layer as passes of 1-D convolutions
-/// (mapping/src/rs.rs); the design-space search does not draw it yet.
+/// (mapping/src/rs.rs); the design-space search draws it when its space lists it (with the
+/// register-file sizes to try, `SearchSpace::rf_weights`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Dataflow {
     WeightStationary,
@@ -226,8 +227,9 @@ impl Dataflow {
         Dataflow::InputStationary,
     ];
     /// The dataflows a design-space search explores when its space does not list them (a space
-    /// file may add input-stationary; it is left out of the default so that the default search's
-    /// random sequences stay what they were before input-stationary existed).
+    /// file may add input-stationary and row-stationary, which any search accepts, as
+    /// [`Dataflow::ALL`]; they are left out of the default so that the default search's random
+    /// sequences stay what they were before they existed).
     pub const SEARCH_DEFAULT: [Dataflow; 2] =
         [Dataflow::WeightStationary, Dataflow::OutputStationary];
     /// The English name used in reports and generated headers, e.g. `weight-stationary`.

@@ -26,7 +26,9 @@ pub struct SearchArgs {
     #[arg(long, default_value = "mlp_small")]
     workload: String,
     /// A SearchConfig RON file (space, constraints, objective, strategy, budget, seed); flags below
-    /// override its fields.
+    /// override its fields. Its space may list InputStationary and RowStationary beside the
+    /// default WeightStationary and OutputStationary, RowStationary with the PEs' register-file
+    /// sizes to try (`rf_weights: [4, 16]`); see search/examples/search.ron.
     #[arg(long)]
     config: Option<PathBuf>,
     /// latency | energy | edp

@@ -239,6 +239,13 @@ pub fn estimate(r: &EstimateReport, arch: &Arch) {
         i.stats.sum_wire_bits,
         i.pe_pitch_um
     );
+    if arch.dataflow() == tessera_arch::Dataflow::RowStationary {
+        outln!(
+            "  PE register files and outputs: {:.4} pJ per weight word read (a preload step: an entry of every PE's register file and the row buses), {:.4} pJ per output captured into every PE's `out` (register reads not priced)",
+            i.energy_per_weight_read_pj,
+            i.energy_per_capture_pj
+        );
+    }
 }
 
 pub fn simulate(r: &SimulateReport) {

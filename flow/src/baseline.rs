@@ -11,8 +11,9 @@
 //! - a search *at equal resources* from `T` ([`config_for`]): `T` is the base, so the DRAM channel,
 //!   clock, technology, datatypes and `T`'s array options (double-buffered weights) carry over; at
 //!   most `T`'s PEs and `T`'s SRAM bytes; a space ([`space_for`]) of power-of-two array sides and
-//!   buffer capacities that also lists `T`'s own rows, columns, capacities and bank count, both
-//!   dataflows;
+//!   buffer capacities that also lists `T`'s own rows, columns, capacities and bank count, the
+//!   weight- and output-stationary dataflows and `T`'s own (with its register file, when `T` is
+//!   row-stationary);
 //! - the ratios `T / found` of EDP, latency (cycles) and energy on the cycle simulator's totals
 //!   ([`Comparison::ratios`]; the analytical model's beside them), and per workload their geometric
 //!   mean over the templates.
@@ -24,11 +25,11 @@
 //! report says whether the search evaluated `T`'s point ([`Comparison::template_point_evaluated`])
 //! and whether the found design beats `T` on the objective; a ratio below 1 is reported as it is.
 //!
-//! What it leaves out. The templates are modelled within Tessera's design family (weight- or
-//! output-stationary systolic arrays with three buffers): each is the nearest configuration its
-//! `note` names (Eyeriss's row-stationary dataflow, per-PE scratchpads and multicast NoC, NVDLA's
-//! adder trees and broadcast, ShiDianNao's inter-PE input propagation are not modelled; DRAM
-//! figures are assumed). So the ratios measure what the search gains over each design's *array
+//! What it leaves out. The templates are modelled within Tessera's design family (weight-,
+//! output- or input-stationary systolic arrays and row-stationary arrays, with three buffers):
+//! each is the nearest configuration its `note` names (Eyeriss's input and partial-sum
+//! scratchpads and tagged multicast network, ShiDianNao's inter-PE input propagation are not
+//! modelled; DRAM figures are assumed). So the ratios measure what the search gains over each design's *array
 //! shape, buffer split and dataflow choice* at its resources, not over the published chip's
 //! measured efficiency; gains a published design owes to features outside the family (or losses
 //! the family cannot represent) are in neither side. Both sides share the first-order energy and
@@ -128,11 +129,12 @@ fn list(values: impl IntoIterator<Item = u64>) -> Vec<i64> {
 /// The space searched from template `t`: array rows and columns from the powers of two between 2
 /// and `t`'s PEs / 2 (the other side is at least 2), and `t`'s own; each buffer's capacity from
 /// the powers of two between [`MIN_LISTED_CAPACITY`] and `t`'s SRAM bytes, and `t`'s own capacity
-/// of that buffer; the bank counts 2 and `t`'s; both dataflows; weight double-buffering off and on
-/// (so `t`'s own setting is in the space); the default interconnect and `t`'s own (`array.noc`). Points beyond `t`'s PEs or SRAM are
-/// screened out by [`constraints_for`]; capacities that are not a whole number of an array's words
-/// are refused by validation, so `t`'s odd capacities (Eyeriss's 36,848 B) serve only arrays whose
-/// words divide them.
+/// of that buffer; the bank counts 2 and `t`'s; the weight- and output-stationary dataflows and
+/// `t`'s own (row-stationary with `t`'s register file only); weight double-buffering off and on
+/// (so `t`'s own setting is in the space); the default interconnect and `t`'s own (`array.noc`).
+/// Points beyond `t`'s PEs or SRAM are screened out by [`constraints_for`]; capacities that are
+/// not a whole number of an array's words are refused by validation, so `t`'s odd capacities
+/// (Eyeriss's 36,850 B of 25-byte input words) serve only arrays whose words divide them.
 pub fn space_for(t: &Arch) -> SearchSpace {
     let pes = t.pes();
     let side = |own: u32| {
@@ -157,7 +159,13 @@ pub fn space_for(t: &Arch) -> SearchSpace {
             ]
             .map(u64::from),
         ),
-        dataflow: Dataflow::SEARCH_DEFAULT.to_vec(),
+        dataflow: {
+            let mut d = Dataflow::SEARCH_DEFAULT.to_vec();
+            if !d.contains(&t.dataflow()) {
+                d.push(t.dataflow());
+            }
+            d
+        },
         weight_double_buffer: vec![false, true],
         // the default interconnect, and the template's own (NVDLA's broadcast and adder trees)
         noc: if t.noc().is_default() {
@@ -166,6 +174,12 @@ pub fn space_for(t: &Arch) -> SearchSpace {
             vec![Default::default(), t.noc()]
         },
         words_per_cycle: vec![i64::from(t.dram().words_per_cycle())],
+        // a row-stationary template's register file (its only row-stationary points)
+        rf_weights: if t.dataflow() == Dataflow::RowStationary {
+            vec![i64::from(t.rf_weights())]
+        } else {
+            vec![]
+        },
     }
 }
 
@@ -193,8 +207,8 @@ pub fn config_for(t: &Arch, o: &BaselineOptions) -> SearchConfig {
 }
 
 /// Why template `t` is not a point of the search space, or `None` when it is: the space has one
-/// bank count for all three buffers and only the supported dataflows, and a point keeps only its
-/// array, capacities, banks and dataflow from itself (everything else from the base, `t`), so `t`
+/// bank count for all three buffers, and a point keeps only its array, capacities, banks,
+/// dataflow (and register file) and array options from itself (everything else from the base, `t`), so `t`
 /// is a point exactly when rebuilding it from [`DesignPoint::of`] gives `t` back (but for its name
 /// and note).
 pub fn template_point_gap(t: &Arch) -> Option<String> {
@@ -211,13 +225,6 @@ pub fn template_point_gap(t: &Arch) -> Option<String> {
             banks[0],
             banks[1],
             banks[2]
-        ));
-    }
-    if !Dataflow::SUPPORTED.contains(&t.dataflow()) {
-        return Some(format!(
-            "{} is {}, which the search does not support",
-            t.name(),
-            t.dataflow().name()
         ));
     }
     let p = DesignPoint::of(t);

@@ -246,7 +246,8 @@ pub struct Summary {
     pub store_words: u64,
     /// Tiles followed by STOREs (= output tiles).
     pub steps_with_stores: u64,
-    /// Words streamed by all COMPUTEs (Σ len).
+    /// Σ len over the COMPUTEs: the words they stream; on a row-stationary array, whose pass
+    /// streams `len·T` words, the outputs the passes capture (`E` = `len` each).
     pub stream_words: u64,
     pub input_reads: u64,
     pub weight_reads: u64,

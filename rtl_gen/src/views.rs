@@ -608,6 +608,12 @@ pub(crate) struct PeRsView {
     pub ab: u32,
     /// F: operands in the register file.
     pub rf: u32,
+    /// Verilog: whether the step index `t` names an entry (`t < F`).
+    pub in_range: String,
+    /// Bits of `sel`, the first bit of entry `t` in the flattened register file.
+    pub sel_bits: u32,
+    /// Verilog: `sel` = OB·t in `sel_bits` bits.
+    pub sel_expr: String,
 }
 
 impl PeRsView {
@@ -619,7 +625,56 @@ impl PeRsView {
             ob: wd.ob,
             ab: wd.ab,
             rf: a.rf_weights(),
+            in_range: rf_in_range(a.rf_weights()),
+            sel_bits: rf_sel_bits(a.rf_weights(), wd.ob),
+            sel_expr: rf_sel_expr(a.rf_weights(), wd.ob),
         }
+    }
+}
+
+/// `t < F` for the 8-bit step index `t` (F <= 255, so it is never always true).
+fn rf_in_range(f: u32) -> String {
+    if f == 1 {
+        "(t == 8'd0)".to_string()
+    } else if f.is_power_of_two() {
+        let w = f.trailing_zeros();
+        format!("(t[7:{w}] == {}'d0)", 8 - w)
+    } else {
+        format!("(t < 8'd{f})")
+    }
+}
+
+/// Bits of `sel`, the first bit of entry t < F of a register file of F `ob`-bit entries: the
+/// width that addresses its F·OB bits, ceil(log2(F·OB)).
+fn rf_sel_bits(f: u32, ob: u32) -> u32 {
+    32 - (f * ob - 1).leading_zeros()
+}
+
+/// `sel` = OB·t in [`rf_sel_bits`] bits, from the 8-bit step index `t`: `t` shifted left when
+/// OB is a power of two, a product by a constant otherwise. Only its value for t < F is used, and
+/// that fits. With one entry, it is 0.
+fn rf_sel_expr(f: u32, ob: u32) -> String {
+    let w = rf_sel_bits(f, ob);
+    if f == 1 {
+        return format!("{w}'d0");
+    }
+    // `t` in `tw` bits
+    let t_in = |tw: u32| match tw.cmp(&8) {
+        std::cmp::Ordering::Less => format!("t[{}:0]", tw - 1),
+        std::cmp::Ordering::Equal => "t".to_string(),
+        std::cmp::Ordering::Greater => format!("{{{}'d0, t}}", tw - 8),
+    };
+    if ob.is_power_of_two() {
+        // F >= 2 entries of OB = 2^k bits need more than k bits, so tw >= 1
+        let k = ob.trailing_zeros();
+        let t = t_in(w - k);
+        if k == 0 {
+            t
+        } else {
+            format!("{{{t}, {k}'d0}}")
+        }
+    } else {
+        format!("{} * {w}'d{ob}", t_in(w))
     }
 }
 
@@ -1577,6 +1632,34 @@ impl SystemView {
             st_lanes: tessera_arch::spec::channel_lanes(subs).1,
             rd_lanes: sys_lanes(subs, |a| a.dram().words_per_cycle()),
             wr_lanes: sys_lanes(subs, Arch::store_lanes),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_register_file_select_has_the_files_address_width() {
+        // (F, OB) -> (t < F, sel bits, sel)
+        let cases = [
+            (1, 8, "(t == 8'd0)", 3, "3'd0"),
+            (2, 8, "(t[7:1] == 7'd0)", 4, "{t[0:0], 3'd0}"),
+            (6, 8, "(t < 8'd6)", 6, "{t[2:0], 3'd0}"),
+            (32, 8, "(t[7:5] == 3'd0)", 8, "{t[4:0], 3'd0}"),
+            (33, 8, "(t < 8'd33)", 9, "{t[5:0], 3'd0}"),
+            (224, 8, "(t < 8'd224)", 11, "{t, 3'd0}"),
+            (255, 16, "(t < 8'd255)", 12, "{t, 4'd0}"),
+            (200, 12, "(t < 8'd200)", 12, "{4'd0, t} * 12'd12"),
+            (6, 12, "(t < 8'd6)", 7, "t[6:0] * 7'd12"),
+        ];
+        for (f, ob, range, bits, sel) in cases {
+            assert_eq!(rf_in_range(f), range, "F = {f}");
+            assert_eq!(rf_sel_bits(f, ob), bits, "F = {f}, OB = {ob}");
+            assert_eq!(rf_sel_expr(f, ob), sel, "F = {f}, OB = {ob}");
+            // the last entry's first bit fits, the file's width does not
+            assert!(ob * (f - 1) < 1 << bits && (f * ob) <= 1 << bits);
         }
     }
 }

@@ -25,15 +25,14 @@ module {{ name }}_pe (
     localparam F = {{ rf }};
     localparam OB = {{ ob }};   // operand bits
 
-    // RF[t]: the entry whose index equals t, or zero
-    reg [OB-1:0] w_t;
-    integer j;
-    always @(*) begin
-        w_t = {OB{1'b0}};
-        for (j = 0; j < F; j = j + 1) begin
-            if (t == j[7:0]) w_t = rf[OB*j +: OB];
-        end
-    end
+    // RF[t]: entry t, or zero when t >= F. The read is an indexed part-select of `rf` at bit
+    // sel = OB*t (a multiplexer; a simulator evaluates it as one shift where a loop over F
+    // comparators, evaluated whenever t or the file changes, made a 224-entry array's Verilator
+    // model six times slower). The write below compares t with each entry's index (a decoder,
+    // and evaluated only on the clock edge).
+    wire hit = {{ in_range }};
+    wire [{{ sel_bits - 1 }}:0] sel = {{ sel_expr }};
+    wire [OB-1:0] w_t = hit ? rf[sel +: OB] : {OB{1'b0}};
     wire signed [{{ 2 * ob - 1 }}:0] prod = $signed(a_in) * $signed(w_t);
     wire [{{ ab - 1 }}:0] base = (t == 8'd0) ? {{ ab }}'d0 : ps;
 

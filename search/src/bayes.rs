@@ -6,7 +6,8 @@
 //! - *Inputs*: a genome's normalised coordinates, one per gene with more than one value: the index
 //!   in the gene's sorted list divided by the list's last index, so a value ladder of powers of two
 //!   is a log scale; the dataflow is one more coordinate (0 or 1 with two dataflows, 0, ½, 1 with
-//!   three) ([`crate::gp`]).
+//!   three; row-stationary is one value per register file, after the GEMM-tiled dataflows)
+//!   ([`crate::gp`]).
 //! - *Objective model*: GP regression ([`Scale::Profiled`], Matérn-5/2, lengthscales and nugget by
 //!   marginal likelihood) of `ln(objective)` over every evaluated candidate that mapped, feasible
 //!   or not (a candidate over `max_cycles` still tells how good its neighbourhood is).
@@ -390,6 +391,7 @@ mod tests {
             weight_double_buffer: vec![false],
             noc: vec![Default::default()],
             words_per_cycle: vec![1],
+            rf_weights: vec![],
         }
         .to_space()
         .unwrap()

@@ -255,6 +255,7 @@ pub const MAX_EVALUATIONS: usize = 1_000_000;
 ///     space: (rows: [4, 8, 16, 32], cols: [4, 8, 16, 32], input_bytes: [8192, 16384, 32768],
 ///             weight_bytes: [4096, 8192, 16384], accumulator_bytes: [32768, 65536, 131072],
 ///             dataflow: [WeightStationary, OutputStationary]),
+///     // row-stationary too: dataflow: [RowStationary, ...], rf_weights: [4, 16]
 ///     constraints: (max_pes: Some(256), max_sram_bytes: Some(180224)),
 ///     objective: Edp,
 ///     // or Random, or Bayesian((initial: 10, batch: 1, candidates: 2048)), or Bayesian(()),
@@ -311,6 +312,7 @@ impl SearchConfig {
                 weight_double_buffer: vec![false, true],
                 noc: vec![Default::default()],
                 words_per_cycle: vec![i64::from(base.dram().words_per_cycle())],
+                rf_weights: vec![],
             },
             constraints: Constraints {
                 max_pes: Some(base.pes()),

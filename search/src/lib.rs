@@ -2,10 +2,12 @@
 //! workload.
 //!
 //! What it models. The outer search explores accelerators built from a base [`Arch`]: the dataflow
-//! (weight- or output-stationary by default; input-stationary when the space lists it), array
-//! rows and columns, input/weight/accumulator buffer capacities, the bank count and whether the
-//! PEs double-buffer their stationary operand (weight- and input-stationary), the interconnect and
-//! the DMA's words per cycle come from a [`SearchSpace`]; datatypes, the rest of the
+//! (weight- or output-stationary by default; input-stationary and row-stationary when the space
+//! lists them, row-stationary with each of the space's `rf_weights`, the PEs' register-file
+//! sizes), array rows and columns, input/weight/accumulator buffer capacities, the bank count and
+//! whether the PEs double-buffer their stationary operand (weight- and input-stationary), the
+//! interconnect and the DMA's words per cycle come from a [`SearchSpace`]; datatypes, the rest of
+//! the
 //! DRAM channel, clock and
 //! technology figures come from the base. Each point becomes an
 //! [`ArchSpec`](tessera_arch::ArchSpec) and is validated by `ArchSpec::validate`; points that fail
@@ -16,7 +18,8 @@
 //! [`SpaceBudget::SCREEN`](tessera_mapping::SpaceBudget::SCREEN) while screening, the full space
 //! every command uses for the top-K finalists) for the candidate's dataflow (WS:
 //! the streamed rows `tile_m` and the output width `tile_n`; OS: the streamed depth `tile_k` and
-//! `tile_n`; IS: the streamed columns `tile_n` and the output height `tile_m`) by the analytical model on the mapping's
+//! `tile_n`; IS: the streamed columns `tile_n` and the output height `tile_m`; RS: the layer's
+//! passes, `RsGeom::space` in `tessera_mapping::rs`) by the analytical model on the mapping's
 //! [`Schedule`](tessera_mapping::Schedule) ([`tessera_sim::estimate`]) under the [`Objective`]
 //! (latency in cycles, energy in pJ, or EDP), with an exact branch and bound; the candidate's cost
 //! is the sum over layers (layers run back to back). Optional limits on the workload's total
@@ -29,7 +32,8 @@
 //! uniform [`Strategy::Random`] sampling; a generational genetic algorithm,
 //! [`Strategy::Evolutionary`] (tournament selection, optional uniform crossover, one-gene
 //! neighbour mutation, elitism; the dataflow is one more gene, so the search chooses between
-//! weight-, output- (and, if listed, input-) stationary arrays like it chooses sizes); constrained Bayesian
+//! weight-, output- (and, if listed, input- and row-) stationary arrays like it chooses sizes; a
+//! row-stationary point's register file is part of its dataflow's gene value); constrained Bayesian
 //! optimisation, [`Strategy::Bayesian`] ([`bayes`]: a Gaussian process ([`gp`]) of the log
 //! objective, models of unmappability and of each performance limit, expected improvement ×
 //! probability of feasibility over sampled candidates); and [`Strategy::Predictor`] ([`guided`]:
@@ -52,9 +56,11 @@
 //!
 //! What it leaves out (for now): the per-layer EDP choice minimises each layer's own
 //! cycles × energy, not the workload's total EDP; layers do not overlap or share buffers; one
-//! dataflow per accelerator for the whole workload (no per-layer switching); input-stationary is
-//! left out of the default space (listing it changes the default search's random draws, which
-//! tests and the demo pin) and must be listed in a space file; there are no network or
+//! dataflow per accelerator for the whole workload (no per-layer switching); input- and
+//! row-stationary are left out of the default space (listing them changes the default search's
+//! random draws, which tests and the demo pin) and must be listed in a space file
+//! (row-stationary with `rf_weights`; its input words are `R + C − 1` bytes, so it needs input
+//! capacities that are multiples of them, see [`SearchSpace`]); there are no network or
 //! multi-accelerator variants to search; the mapping space is two tile sizes per
 //! layer, not loop orders; there is no reinforcement learning or gradient-based search, and the
 //! Bayesian strategy models accelerators only (the mapper stays an exact inner search, not a

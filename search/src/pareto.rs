@@ -131,6 +131,7 @@ mod tests {
             weight_double_buffer: false,
             noc: Default::default(),
             words_per_cycle: 1,
+            rf_weights: 0,
         };
         ParetoPoint {
             name: point.name(),

@@ -65,7 +65,12 @@
 //! the default mapping's closed-form cost reflects it) and the measured spaces have none, so
 //! double-buffered designs are extrapolation; input-stationary designs share the weight-stationary
 //! features and are not in the measured spaces either; the DMA's words per cycle
-//! (`dram.words_per_cycle`) is not a feature, so designs with several are extrapolation too; one predictor serves one mapper objective and one mapper
+//! (`dram.words_per_cycle`) is not a feature, so designs with several are extrapolation too;
+//! row-stationary designs (Eyeriss's passes of 1-D convolutions, not a GEMM tiling) have two
+//! features of their own (a flag and the log of the register file), but the GEMM-tiled closed
+//! forms above describe them only roughly and their default mapping is the smallest pass, so they
+//! are extrapolation unless the training designs include them; one predictor serves one mapper
+//! objective and one mapper
 //! budget (the labels' mappings depend on them: [`evaluate`] uses the full mapping space); and it
 //! is the model of the predictor-guided search strategy ([`crate::guided`]) only as fitted to a
 //! run's own evaluations: a pre-trained, fine-tuned [`Predictor`] is not a strategy's input yet.
@@ -88,7 +93,7 @@ use tessera_workloads::{Layer, Workload};
 pub const FEATURES: usize = FEATURE_NAMES.len();
 
 /// Names of the features, in [`layer_features`]' order (for reports).
-pub const FEATURE_NAMES: [&str; 62] = [
+pub const FEATURE_NAMES: [&str; 64] = [
     "ln_m",
     "ln_k",
     "ln_n",
@@ -151,6 +156,8 @@ pub const FEATURE_NAMES: [&str; 62] = [
     "a_panel_ln_energy_ratio",
     "b_panel_ln_cycles_ratio",
     "b_panel_ln_energy_ratio",
+    "row_stationary",
+    "ln_rf_weights",
 ];
 
 fn ln(x: f64) -> f64 {
@@ -381,6 +388,10 @@ pub(crate) fn layer_features_with(
         a_panel.1,
         b_panel.0,
         b_panel.1,
+        // last, so that on designs without row-stationary they are constant and never split:
+        // the other designs' models are what they were
+        flag(arch.dataflow() == Dataflow::RowStationary),
+        ln(f(arch.rf_weights().max(1))),
     ];
     Ok(LayerFeatures {
         x,

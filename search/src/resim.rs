@@ -147,6 +147,7 @@ mod tests {
                 weight_double_buffer: vec![arch.weight_double_buffered()],
                 noc: vec![arch.noc()],
                 words_per_cycle: vec![i64::from(arch.dram().words_per_cycle())],
+                rf_weights: vec![],
             },
             evaluations: 1,
             seed: 3,

@@ -3,7 +3,7 @@
 
 use crate::eval::{Evaluation, Metrics};
 use serde::{Deserialize, Serialize};
-use tessera_arch::spec::{BufferSpec, MAX_ARRAY_DIM, MAX_BUFFER_WORDS};
+use tessera_arch::spec::{BufferSpec, MAX_ARRAY_DIM, MAX_BUFFER_WORDS, MAX_RF_WEIGHTS};
 use tessera_arch::{Arch, ArchSpec, Dataflow, Noc, Reduce, Stream};
 use tessera_core::diag::{ensure, Diagnostic, Result};
 
@@ -12,8 +12,19 @@ use tessera_core::diag::{ensure, Diagnostic, Result};
 ///
 /// In RON: `(rows: [4, 8, 16], cols: [4, 8, 16], input_bytes: [8192, 16384], weight_bytes: [4096],
 /// accumulator_bytes: [32768, 65536], banks: [2], dataflow: [WeightStationary, OutputStationary])`.
-/// Lists may be in any order; they are sorted (dataflows in the order weight-, then
-/// output-stationary). The same bank count is used for all three buffers.
+/// Lists may be in any order; they are sorted (dataflows in the order weight-, output-, input-,
+/// row-stationary). The same bank count is used for all three buffers.
+///
+/// Row-stationary (Eyeriss's, [`Dataflow::RowStationary`]) is searched when `dataflow` lists it;
+/// its points take each of `rf_weights` (the PEs' register-file operands), no double buffering
+/// and the default interconnect (points with `weight_double_buffer: true` or another `noc` do not
+/// validate and are skipped). Capacities are bytes for every dataflow; a point whose capacities
+/// are not a whole number of its words per bank does not validate and is skipped, and
+/// row-stationary words differ from the GEMM-tiled ones: an input word is `R + C − 1` bytes, a
+/// weight word `R` bytes, an accumulator word `C` lanes. With power-of-two `R` and `C`, `R + C − 1`
+/// is odd, so a power-of-two `input_bytes` never holds whole row-stationary input words: list
+/// multiples of `banks × (R + C − 1)` bytes for them (e.g. 7168 = 2 × 7 × 512 for 4×4 arrays with
+/// two banks), or every row-stationary point is skipped as invalid.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SearchSpace {
@@ -30,9 +41,9 @@ pub struct SearchSpace {
     /// Banks per buffer (all three buffers alike). Defaults to `[2]` (double buffering).
     #[serde(default = "default_banks")]
     pub banks: Vec<i64>,
-    /// Dataflows of the PE array, each one of [`Dataflow::SUPPORTED`]. Defaults to
+    /// Dataflows of the PE array, each one of [`Dataflow::ALL`]. Defaults to
     /// [`Dataflow::SEARCH_DEFAULT`] (`[WeightStationary, OutputStationary]`); list
-    /// `InputStationary` to search it too.
+    /// `InputStationary` or `RowStationary` (with `rf_weights`) to search them too.
     #[serde(default = "default_dataflows")]
     pub dataflow: Vec<Dataflow>,
     /// Whether the PEs double-buffer their stationary operand (`array.weight_double_buffer`:
@@ -53,6 +64,14 @@ pub struct SearchSpace {
     /// cannot be interleaved so does not validate and is skipped. Defaults to `[1]`.
     #[serde(default = "default_words", skip_serializing_if = "is_default_words")]
     pub words_per_cycle: Vec<i64>,
+    /// Register-file sizes of the row-stationary points (`array.rf_weights`: operands per PE, each
+    /// 1..=255), each listed once: every row-stationary point takes each of them; the other
+    /// dataflows' points have no register file and ignore the list (one point each, not one per
+    /// value). A space whose `dataflow` lists `RowStationary` must list at least one. Defaults to
+    /// `[]` (left out of the RON when empty, so spaces without row-stationary read and write as
+    /// before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rf_weights: Vec<i64>,
 }
 
 fn default_words() -> Vec<i64> {
@@ -103,22 +122,28 @@ fn default_dataflows() -> Vec<Dataflow> {
     Dataflow::SEARCH_DEFAULT.to_vec()
 }
 
-/// A dataflow's position in the space's sorted list (and in [`DesignPoint`]'s order): the
-/// declaration order, weight-stationary first.
-fn dataflow_code(d: Dataflow) -> u64 {
+/// A dataflow's code in the dataflow gene, with the register file `rf` of a row-stationary point:
+/// 0 weight-, 1 output-, 2 input-stationary (the declaration order, as [`DesignPoint`]'s), and
+/// `2 + rf` (3..=257) row-stationary, so the gene's sorted values are the GEMM-tiled dataflows,
+/// then row-stationary by growing register file, one value per (dataflow, register file) a
+/// space lists: the other dataflows' points are not repeated per register file, and the
+/// GEMM-tiled codes (so the draws of spaces without row-stationary) are what they were.
+fn dataflow_code(d: Dataflow, rf: u32) -> u64 {
     match d {
         Dataflow::WeightStationary => 0,
         Dataflow::OutputStationary => 1,
         Dataflow::InputStationary => 2,
-        Dataflow::RowStationary => 3,
+        Dataflow::RowStationary => 2 + u64::from(rf),
     }
 }
 
-fn dataflow_of_code(code: u64) -> Dataflow {
+/// The dataflow and register file (0 but for row-stationary) of a [`dataflow_code`].
+fn dataflow_of_code(code: u64) -> (Dataflow, u32) {
     match code {
-        0 => Dataflow::WeightStationary,
-        1 => Dataflow::OutputStationary,
-        _ => Dataflow::InputStationary,
+        0 => (Dataflow::WeightStationary, 0),
+        1 => (Dataflow::OutputStationary, 0),
+        2 => (Dataflow::InputStationary, 0),
+        c => (Dataflow::RowStationary, (c - 2) as u32),
     }
 }
 
@@ -132,7 +157,8 @@ pub const MAX_VALUES_PER_PARAMETER: usize = 256;
 pub(crate) const GENES: usize = 8;
 /// Number of numeric genes (the first ones; then the dataflow and the weight double-buffering).
 const NUMERIC_GENES: usize = 6;
-/// The dataflow's gene (values: [`dataflow_code`]s).
+/// The dataflow's gene (values: [`dataflow_code`]s: a row-stationary point's register file is
+/// part of its dataflow's code).
 pub(crate) const DATAFLOW_GENE: usize = 6;
 /// The array options' gene: weight double-buffering (bit 0), the interconnect (bits 1-2,
 /// [`noc_code`]) and the DMA's words per cycle (bits 3-4, log₂ P); with the default interconnect
@@ -156,12 +182,13 @@ impl SearchSpace {
         self.to_space().map(|_| ())
     }
 
-    /// Number of points (the product of the list lengths), saturating.
+    /// Number of points (the product of the list lengths, row-stationary counted once per
+    /// `rf_weights` value), saturating.
     pub fn size(&self) -> u64 {
         self.lists()
             .iter()
             .map(|(_, v, _)| v.len() as u64)
-            .fold(self.dataflow.len() as u64, |a, b| a.saturating_mul(b))
+            .fold(self.flows().len() as u64, |a, b| a.saturating_mul(b))
             .saturating_mul(self.weight_double_buffer.len() as u64)
             .saturating_mul(self.noc.len() as u64)
             .saturating_mul(self.words_per_cycle.len() as u64)
@@ -170,15 +197,16 @@ impl SearchSpace {
     /// Every point of the space, as listed (not screened: some may not validate), in the order of
     /// nested loops over rows (outermost), cols, input, weight, accumulator, banks, dataflow and
     /// the array options (words per cycle, interconnect, weight double-buffering innermost), each
-    /// in its list's order. For exhaustive baselines of
-    /// small spaces.
+    /// in its list's order; row-stationary once per `rf_weights` value, in that list's order. For
+    /// exhaustive baselines of small spaces.
     pub fn points(&self) -> impl Iterator<Item = DesignPoint> + '_ {
         let lists = self.lists().map(|(_, v, _)| v);
+        let flows = self.flows();
         let lens: Vec<u64> = lists
             .iter()
             .map(|v| v.len() as u64)
             .chain([
-                self.dataflow.len() as u64,
+                flows.len() as u64,
                 self.weight_double_buffer.len() as u64
                     * self.noc.len() as u64
                     * self.words_per_cycle.len() as u64,
@@ -197,7 +225,7 @@ impl SearchSpace {
                 weight_bytes: lists[3][idx[3]] as u64,
                 accumulator_bytes: lists[4][idx[4]] as u64,
                 banks: lists[5][idx[5]] as u32,
-                dataflow: self.dataflow[idx[DATAFLOW_GENE]],
+                dataflow: flows[idx[DATAFLOW_GENE]].0,
                 // words per cycle outermost, then the interconnect, double-buffering inner
                 weight_double_buffer: self.weight_double_buffer
                     [idx[DOUBLE_BUFFER_GENE] % self.weight_double_buffer.len()],
@@ -206,8 +234,24 @@ impl SearchSpace {
                 words_per_cycle: self.words_per_cycle
                     [idx[DOUBLE_BUFFER_GENE] / (self.weight_double_buffer.len() * self.noc.len())]
                     as u32,
+                rf_weights: flows[idx[DATAFLOW_GENE]].1,
             }
         })
+    }
+
+    /// The (dataflow, register file) pairs of the space's points, in the listed order:
+    /// row-stationary once per `rf_weights` value, the other dataflows once with 0.
+    fn flows(&self) -> Vec<(Dataflow, u32)> {
+        self.dataflow
+            .iter()
+            .flat_map(|&d| -> Vec<(Dataflow, u32)> {
+                if d == Dataflow::RowStationary {
+                    self.rf_weights.iter().map(|&f| (d, f as u32)).collect()
+                } else {
+                    vec![(d, 0)]
+                }
+            })
+            .collect()
     }
 
     fn lists(&self) -> [(&'static str, &Vec<i64>, (i64, i64)); NUMERIC_GENES] {
@@ -241,24 +285,52 @@ impl SearchSpace {
             sorted.sort_unstable();
             *slot = sorted;
         }
+        // every dataflow is searchable (`Dataflow::ALL`): row-stationary with its register files
         check_len("dataflow", self.dataflow.len())?;
         for (i, &d) in self.dataflow.iter().enumerate() {
-            let field = format!("dataflow[{i}]");
-            ensure(Dataflow::SUPPORTED.contains(&d), &field, || {
-                format!(
-                    "{} is not supported; use {}",
-                    d.name(),
-                    Dataflow::SUPPORTED.map(|d| d.name()).join(" or ")
-                )
-            })?;
             if let Some(j) = self.dataflow[..i].iter().position(|&x| x == d) {
                 return Err(Diagnostic::field(
-                    field,
+                    format!("dataflow[{i}]"),
                     format!("{} is already listed at index {j}", d.name()),
                 ));
             }
         }
-        let mut codes: Vec<u64> = self.dataflow.iter().map(|&d| dataflow_code(d)).collect();
+        ensure(
+            self.rf_weights.len() <= MAX_VALUES_PER_PARAMETER,
+            "rf_weights",
+            || {
+                format!(
+                    "lists {} values; at most {MAX_VALUES_PER_PARAMETER} are allowed",
+                    self.rf_weights.len()
+                )
+            },
+        )?;
+        for (i, &f) in self.rf_weights.iter().enumerate() {
+            let field = format!("rf_weights[{i}]");
+            ensure((1..=MAX_RF_WEIGHTS).contains(&f), &field, || {
+                format!("must be between 1 and {MAX_RF_WEIGHTS} operands per PE, got {f}")
+            })?;
+            if let Some(j) = self.rf_weights[..i].iter().position(|&x| x == f) {
+                return Err(Diagnostic::field(
+                    field,
+                    format!("{f} is already listed at index {j}"),
+                ));
+            }
+        }
+        ensure(
+            !self.rf_weights.is_empty() || !self.dataflow.contains(&Dataflow::RowStationary),
+            "rf_weights",
+            || {
+                "must list at least one register-file size (operands per PE, 1..=255) when \
+                 dataflow lists RowStationary, e.g. rf_weights: [16]"
+                    .into()
+            },
+        )?;
+        let mut codes: Vec<u64> = self
+            .flows()
+            .into_iter()
+            .map(|(d, f)| dataflow_code(d, f))
+            .collect();
         codes.sort_unstable();
         values[DATAFLOW_GENE] = codes;
         check_len("weight_double_buffer", self.weight_double_buffer.len())?;
@@ -322,7 +394,7 @@ fn check_len(field: &str, len: usize) -> Result<()> {
 }
 
 /// One point of the design space, as values. Ordered field by field (dataflows in the order
-/// weight-, output-, input-stationary).
+/// weight-, output-, input-, row-stationary; the register file last).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DesignPoint {
     pub rows: u32,
@@ -341,6 +413,15 @@ pub struct DesignPoint {
     /// Buffer words the DMA moves per cycle (`dram.words_per_cycle`).
     #[serde(default = "one", skip_serializing_if = "is_one")]
     pub words_per_cycle: u32,
+    /// Operands per PE register file (`array.rf_weights`) of a row-stationary point; 0 for the
+    /// other dataflows (left out of RON and JSON when 0, so points written before row-stationary
+    /// was searched read and write as they were).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rf_weights: u32,
+}
+
+fn is_zero(f: &u32) -> bool {
+    *f == 0
 }
 
 fn one() -> u32 {
@@ -366,6 +447,7 @@ impl DesignPoint {
             weight_double_buffer: arch.weight_double_buffered(),
             noc: arch.noc(),
             words_per_cycle: arch.dram().words_per_cycle(),
+            rf_weights: arch.rf_weights(),
         }
     }
 
@@ -373,12 +455,13 @@ impl DesignPoint {
     /// `cand_os_16x8_i32k_w16k_a64k_b2` (the dataflow's short name, then capacities in KiB with a
     /// `k` when they are whole KiB, else in bytes); `cand_wsd_…` when the weight-stationary PEs
     /// double-buffer the weights, `b` and `t` after the dataflow for a broadcast row bus and adder
-    /// trees (`cand_wsbt_…`), and `_p2` (`_p4`, `_p8`) at the end when the DMA moves several
-    /// words per cycle. A safe identifier for every point whose
-    /// accelerator validates: a buffer holds at most 65 536 words of at most 128 B (input, weight:
-    /// 7 digits) or 512 B (accumulator: 8 digits), so the name has at most 51 characters.
-    /// (Capacities no accelerator can have may give a longer name, which `ArchSpec::validate`
-    /// refuses with the rest of the point.)
+    /// trees (`cand_wsbt_…`), `_f{F}` after the banks for a row-stationary point's register file
+    /// (`cand_rs_4x4_i7k_w4k_a8k_b2_f16`), and `_p2` (`_p4`, `_p8`) at the end when the DMA moves
+    /// several words per cycle. The name must be a safe identifier (at most 48 characters), which
+    /// the points of practical spaces' names are (`cand_wsdbt_128x128_i1024k_w1024k_a4096k_b8_p8`
+    /// has 45); capacities near the 2^20-word limit or not whole KiB (bytes, up to 9 digits each)
+    /// on the largest arrays can make it longer, and `ArchSpec::validate` then refuses the point
+    /// on `name`, which the search skips as invalid like any other.
     pub fn name(&self) -> String {
         fn cap(b: u64) -> String {
             if b / 1024 * 1024 == b {
@@ -407,7 +490,11 @@ impl DesignPoint {
             cap(self.weight_bytes),
             cap(self.accumulator_bytes),
             self.banks,
-        ) + &if self.words_per_cycle > 1 {
+        ) + &if self.dataflow == Dataflow::RowStationary {
+            format!("_f{}", self.rf_weights)
+        } else {
+            String::new()
+        } + &if self.words_per_cycle > 1 {
             format!("_p{}", self.words_per_cycle)
         } else {
             String::new()
@@ -423,6 +510,10 @@ impl DesignPoint {
         s.note = None;
         s.array.weight_double_buffer = self.weight_double_buffer;
         s.array.noc = self.noc;
+        // a row-stationary point's register file; the other arrays have none (a row-stationary
+        // base's is cleared)
+        s.array.rf_weights =
+            (self.dataflow == Dataflow::RowStationary).then_some(i64::from(self.rf_weights));
         s.dram.words_per_cycle =
             (self.words_per_cycle > 1).then_some(i64::from(self.words_per_cycle));
         s.array.rows = i64::from(self.rows);
@@ -450,6 +541,7 @@ impl DesignPoint {
 impl Space {
     pub fn point(&self, g: &Genome) -> DesignPoint {
         let v = |i: usize| self.values[i][usize::from(g[i])];
+        let (dataflow, rf_weights) = dataflow_of_code(v(DATAFLOW_GENE));
         DesignPoint {
             rows: v(0) as u32,
             cols: v(1) as u32,
@@ -457,10 +549,11 @@ impl Space {
             weight_bytes: v(3),
             accumulator_bytes: v(4),
             banks: v(5) as u32,
-            dataflow: dataflow_of_code(v(DATAFLOW_GENE)),
+            dataflow,
             weight_double_buffer: v(DOUBLE_BUFFER_GENE) & 1 == 1,
             noc: noc_of_code(v(DOUBLE_BUFFER_GENE) >> 1 & 3),
             words_per_cycle: 1 << (v(DOUBLE_BUFFER_GENE) >> 3),
+            rf_weights,
         }
     }
 
@@ -618,6 +711,7 @@ mod tests {
             weight_double_buffer: vec![false],
             noc: vec![Noc::default()],
             words_per_cycle: vec![1],
+            rf_weights: vec![],
         }
     }
 
@@ -726,6 +820,137 @@ mod tests {
         assert_eq!(os.to_arch(&base).unwrap().noc(), os.noc);
     }
 
+    /// Row-stationary points take each listed register file (the other dataflows' points do
+    /// not repeat per value), validate with the row-stationary word sizes, name their register
+    /// file and round-trip through RON; a space that lists row-stationary without register files,
+    /// or a register file out of range or twice, is refused naming the field.
+    #[test]
+    fn row_stationary_points_take_each_register_file() {
+        let mut s = space();
+        s.rows = vec![4];
+        // row-stationary input words are R + C − 1 = 7 bytes: 7168 B = 2 banks × 512 words
+        s.input_bytes = vec![7168];
+        s.dataflow = vec![Dataflow::RowStationary, Dataflow::WeightStationary];
+        s.rf_weights = vec![8, 4];
+        s.weight_double_buffer = vec![false, true];
+        let sp = s.to_space().unwrap();
+        assert_eq!(sp.values[DATAFLOW_GENE], vec![0, 2 + 4, 2 + 8]);
+        // (WS + RS × 2 register files) × double buffering
+        assert_eq!(s.size(), 3 * 2);
+        let pts: Vec<DesignPoint> = s.points().collect();
+        assert_eq!(pts.len() as u64, s.size());
+        let flows: Vec<(Dataflow, u32, bool)> = pts
+            .iter()
+            .map(|p| (p.dataflow, p.rf_weights, p.weight_double_buffer))
+            .collect();
+        let (rs, ws) = (Dataflow::RowStationary, Dataflow::WeightStationary);
+        assert_eq!(
+            flows,
+            [
+                (rs, 8, false),
+                (rs, 8, true),
+                (rs, 4, false),
+                (rs, 4, true),
+                (ws, 0, false),
+                (ws, 0, true)
+            ]
+        );
+        let names: std::collections::BTreeSet<String> = pts.iter().map(|p| p.name()).collect();
+        assert_eq!(names.len(), pts.len());
+        let base = builtin::arch("ws_4x4").unwrap();
+        for p in &pts {
+            let a = p.to_arch(&base);
+            // row-stationary arrays run one pass at a time: no double buffering
+            assert_eq!(
+                a.is_ok(),
+                !(p.dataflow == rs && p.weight_double_buffer),
+                "{p:?}"
+            );
+            if let Ok(a) = a {
+                assert_eq!(a.name(), p.name());
+                assert!(tessera_arch::is_safe_identifier(a.name()));
+                assert_eq!(a.rf_weights(), p.rf_weights);
+                assert_eq!(DesignPoint::of(&a), *p);
+            }
+        }
+        let mut g = [0u16; GENES];
+        g[DATAFLOW_GENE] = 2;
+        let p = sp.point(&g);
+        assert_eq!((p.dataflow, p.rf_weights), (rs, 8));
+        assert_eq!(p.name(), "cand_rs_4x4_i7k_w2k_a8k_b2_f8");
+        g[DATAFLOW_GENE] = 0;
+        assert_eq!((sp.point(&g).dataflow, sp.point(&g).rf_weights), (ws, 0));
+        // an RS point with the words per cycle and another interconnect: the suffixes in order,
+        // and the interconnect does not validate
+        let mut wide = p;
+        wide.words_per_cycle = 2;
+        assert_eq!(wide.name(), "cand_rs_4x4_i7k_w2k_a8k_b2_f8_p2");
+        assert!(wide.to_arch(&base).is_ok());
+        wide.noc.stream = Stream::Broadcast;
+        assert!(wide.to_arch(&base).is_err());
+        // a power-of-two input capacity is not whole 7-byte words: the point does not validate
+        let mut odd = p;
+        odd.input_bytes = 8192;
+        let e = odd.to_arch(&base).unwrap_err();
+        assert_eq!(
+            e.field.as_deref(),
+            Some("buffers.input.capacity_bytes"),
+            "{e}"
+        );
+        // a GEMM-tiled point built from a row-stationary base has no register file
+        let rs_base = p.to_arch(&base).unwrap();
+        let mut w = pts[4];
+        w.input_bytes = 4096;
+        let a = w.to_arch(&rs_base).unwrap();
+        assert_eq!((a.dataflow(), a.rf_weights()), (ws, 0));
+        // RON: a point with a register file keeps it, one without writes as before
+        let text = ron::to_string(&p).unwrap();
+        assert!(text.contains("rf_weights:8"), "{text}");
+        assert_eq!(ron::from_str::<DesignPoint>(&text).unwrap(), p);
+        let text = ron::to_string(&w).unwrap();
+        assert!(!text.contains("rf_weights"), "{text}");
+        assert_eq!(ron::from_str::<DesignPoint>(&text).unwrap(), w);
+        // and a space likewise: without row-stationary its RON has no rf_weights, and a space
+        // written before the field existed reads with none
+        let text = ron::to_string(&s).unwrap();
+        assert!(text.contains("rf_weights:[8,4]"), "{text}");
+        assert_eq!(ron::from_str::<SearchSpace>(&text).unwrap(), s);
+        let old = space();
+        let text = ron::to_string(&old).unwrap();
+        assert!(!text.contains("rf_weights"), "{text}");
+        assert_eq!(ron::from_str::<SearchSpace>(&text).unwrap(), old);
+        let read: SearchSpace = ron::from_str(
+            "(rows: [4], cols: [4], input_bytes: [4096], weight_bytes: [2048], \
+             accumulator_bytes: [8192], dataflow: [WeightStationary])",
+        )
+        .unwrap();
+        assert!(read.rf_weights.is_empty());
+        assert!(read.validate().is_ok());
+        // register files are ignored without row-stationary, required with it, each checked
+        let mut no_rs = s.clone();
+        no_rs.dataflow = vec![ws];
+        assert_eq!(no_rs.size(), 2);
+        assert!(no_rs.points().all(|p| p.rf_weights == 0));
+        for (list, field) in [
+            (vec![], "rf_weights"),
+            (vec![0], "rf_weights[0]"),
+            (vec![256], "rf_weights[0]"),
+            (vec![4, 4], "rf_weights[1]"),
+        ] {
+            let mut bad = s.clone();
+            bad.rf_weights = list;
+            let e = bad.validate().unwrap_err();
+            assert_eq!(e.field.as_deref(), Some(field), "{e}");
+        }
+        let mut bad = s.clone();
+        bad.rf_weights = vec![];
+        assert!(bad
+            .validate()
+            .unwrap_err()
+            .message
+            .contains("RowStationary"));
+    }
+
     #[test]
     fn lists_are_sorted_and_checked() {
         let s = space().to_space().unwrap();
@@ -813,6 +1038,7 @@ mod tests {
             weight_double_buffer: false,
             noc: Default::default(),
             words_per_cycle: 1,
+            rf_weights: 0,
         };
         assert_eq!(p.name(), "cand_ws_16x8_i32k_w16k_a64k_b2");
         let a = p.to_arch(&base).unwrap();
@@ -872,6 +1098,7 @@ mod tests {
                     weight_double_buffer: db,
                     noc: Noc::default(),
                     words_per_cycle: 1,
+                    rf_weights: 0,
                 };
                 let name = p.name();
                 assert_eq!(p.to_arch(&base).unwrap().name(), name);
@@ -895,6 +1122,7 @@ mod tests {
             weight_double_buffer: false,
             noc: Default::default(),
             words_per_cycle: 1,
+            rf_weights: 0,
         };
         let q = DesignPoint {
             dataflow: Dataflow::WeightStationary,

@@ -21,6 +21,7 @@ fn space() -> SearchSpace {
         weight_double_buffer: vec![false],
         noc: vec![Default::default()],
         words_per_cycle: vec![1],
+        rf_weights: vec![],
     }
 }
 

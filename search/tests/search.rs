@@ -559,6 +559,7 @@ fn best_per_dataflow(c: &SearchConfig, base: &Arch, w: &Workload) -> [f64; 2] {
                     weight_double_buffer: false,
                     noc: Default::default(),
                     words_per_cycle: 1,
+                    rf_weights: 0,
                 };
                 let arch = p.to_arch(base).unwrap();
                 let v = evaluate(&arch, w, c.objective)
@@ -723,4 +724,111 @@ fn a_space_that_lists_input_stationary_searches_it() {
         .find(|h| h.point.dataflow == Dataflow::InputStationary && h.objective.is_some())
         .expect("an input-stationary candidate mapped");
     assert!(is.arch.starts_with("cand_is_"), "{}", is.arch);
+}
+
+/// A convolution with padding and a GEMM, small enough for a row-stationary array of a few PEs.
+fn conv_and_gemm() -> Workload {
+    let text = r#"WorkloadSpec(
+        name: "conv_gemm",
+        inputs: [(name: "x", shape: [1, 3, 8, 8])],
+        layers: [
+            Conv2d((name: "conv", out_channels: 4, kernel: (3, 3), padding: (1, 1))),
+            Op((name: "flatten", kind: Flatten)),
+            Linear((name: "fc", out_features: 10)),
+        ],
+    )"#;
+    let spec: tessera_workloads::WorkloadSpec =
+        tessera_core::load::parse_ron(text, Path::new("conv_gemm.ron")).unwrap();
+    spec.validate().unwrap()
+}
+
+/// A space that lists row-stationary with two register files searches it beside weight-stationary:
+/// every point of the small space is evaluated and re-simulated (top-K = the space), the
+/// row-stationary finalists have each register file, validate as the search named them, and
+/// every finalist's analytical totals equal its cycle simulation's (the model is exact on both
+/// dataflows). A row-stationary-only space returns a row-stationary design, which
+/// `resimulate_design` re-simulates to the same figures. Input capacities are multiples of both
+/// arrays' `R + C − 1`-byte row-stationary input words (5 and 7 bytes, two banks); 8192 B is not,
+/// and its row-stationary points are skipped as invalid.
+#[test]
+fn a_space_that_lists_row_stationary_searches_it() {
+    let text = r#"SearchConfig(
+        space: (
+            rows: [2, 4], cols: [4],
+            input_bytes: [4480, 8192], weight_bytes: [4096], accumulator_bytes: [8192],
+            dataflow: [RowStationary, WeightStationary],
+            rf_weights: [8, 4],
+        ),
+        objective: Latency,
+        strategy: Random,
+        evaluations: 60,
+        seed: 2,
+        top_k: 8,
+    )"#;
+    let base = builtin::arch("ws_4x4").unwrap();
+    let w = conv_and_gemm();
+    let mut c = SearchConfig::from_ron_str(text, Path::new("space.ron")).unwrap();
+    // 2 rows × 2 capacities × (WS + RS × 2 register files); RS at 8192 B does not validate
+    assert_eq!(c.space.size(), 12);
+    let r = search(&c, &base, &w).unwrap();
+    assert!(r.invalid_skipped > 0);
+    assert!(r
+        .history
+        .iter()
+        .filter(|h| h.point.dataflow == Dataflow::RowStationary)
+        .all(|h| h.point.input_bytes == 4480 || h.objective.is_none()));
+    assert_eq!(r.top.len(), 8);
+    let mut rf = std::collections::BTreeSet::new();
+    for f in &r.top {
+        let arch = f.arch.validate().unwrap();
+        assert_eq!(DesignPoint::of(&arch), f.point);
+        assert_eq!(arch.name(), f.point.name());
+        if f.point.dataflow == Dataflow::RowStationary {
+            assert!(arch.name().ends_with(&format!("_f{}", f.point.rf_weights)));
+            assert_eq!(arch.rf_weights(), f.point.rf_weights);
+            rf.insert(f.point.rf_weights);
+        } else {
+            assert_eq!(f.point.rf_weights, 0);
+        }
+        assert_eq!(f.analytical.cycles, f.simulated.cycles, "{}", arch.name());
+        assert_eq!(f.analytical.energy_pj, f.simulated.energy_pj);
+        for l in &f.layers {
+            assert_eq!(l.analytical_cycles, l.simulated_cycles, "{}", l.layer);
+        }
+    }
+    assert_eq!(rf, [4, 8].into());
+    // every strategy draws row-stationary points of both register files from the space
+    for strategy in [
+        Strategy::evolutionary(),
+        Strategy::bayesian(),
+        Strategy::predictor(),
+    ] {
+        let mut s = c.clone();
+        s.strategy = strategy;
+        s.evaluations = 16;
+        s.top_k = 1;
+        let r = search(&s, &base, &w).unwrap();
+        let drawn: std::collections::BTreeSet<u32> = r
+            .history
+            .iter()
+            .filter(|h| h.point.dataflow == Dataflow::RowStationary)
+            .map(|h| h.point.rf_weights)
+            .collect();
+        assert!(!drawn.is_empty(), "{}", s.strategy.name());
+        assert!(drawn.iter().all(|f| [4, 8].contains(f)), "{drawn:?}");
+    }
+    // only row-stationary: the search returns one, exact against its simulation
+    c.space.dataflow = vec![Dataflow::RowStationary];
+    c.evaluations = 12;
+    c.top_k = 1;
+    let r = search(&c, &base, &w).unwrap();
+    let b = &r.best;
+    assert_eq!(b.point.dataflow, Dataflow::RowStationary);
+    assert!([4, 8].contains(&b.point.rf_weights));
+    assert_eq!(b.analytical.cycles, b.simulated.cycles);
+    let arch = b.arch.validate().unwrap();
+    let ev = evaluate(&arch, &w, c.objective).unwrap();
+    let again = resimulate_design(&arch, &ev, &w, c.seed, c.objective).unwrap();
+    assert_eq!(again.simulated, b.simulated);
+    assert_eq!(again.analytical.cycles, again.simulated.cycles);
 }

@@ -97,6 +97,12 @@ pub fn counters(p: &Problem, arch: &Arch, s: &Summary) -> Counters {
         loads: s.input_loads + s.weight_loads,
         stores: s.stores,
         computes: s.steps,
+        // a row-stationary pass captures its `len` = `E` outputs into every PE's `out`
+        captures: if arch.dataflow() == tessera_arch::Dataflow::RowStationary {
+            s.stream_words
+        } else {
+            0
+        },
     }
 }
 

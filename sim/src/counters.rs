@@ -24,6 +24,11 @@ pub struct Counters {
     pub loads: u64,
     pub stores: u64,
     pub computes: u64,
+    /// Outputs captured into the PEs' `out` registers: on a row-stationary array `E` per pass
+    /// (`len`, docs/TIMING.md, "Compute unit: row-stationary", step 4), each writing every PE's
+    /// `out`; 0 on the other arrays (their sums leave the PEs without a capture).
+    #[serde(default)]
+    pub captures: u64,
 }
 
 impl Counters {
@@ -38,7 +43,7 @@ impl Counters {
             .collect()
     }
 
-    pub fn fields(&self) -> [(&'static str, u64); 14] {
+    pub fn fields(&self) -> [(&'static str, u64); 15] {
         [
             ("dram_read_bytes", self.dram_read_bytes),
             ("dram_write_bytes", self.dram_write_bytes),
@@ -54,6 +59,7 @@ impl Counters {
             ("loads", self.loads),
             ("stores", self.stores),
             ("computes", self.computes),
+            ("captures", self.captures),
         ]
     }
 
@@ -75,5 +81,6 @@ impl Counters {
         s(&mut self.loads, o.loads);
         s(&mut self.stores, o.stores);
         s(&mut self.computes, o.computes);
+        s(&mut self.captures, o.captures);
     }
 }

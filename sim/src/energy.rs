@@ -19,10 +19,18 @@
 //!   flip-flop bit written with random data, `e_wire` a wire's per bit per mm (technology files),
 //!   and `p` the PE pitch the area model implies, `sqrt(PE array area / PEs)`
 //!   ([`crate::area::pe_pitch_um`]). So `noc_pj = E_word / (R·C) · array MAC slots +
-//!   E_compute · COMPUTEs`: both counters are exact and equal in both engines and the analytical
-//!   model, so the three agree on it by construction.
+//!   E_compute · COMPUTEs + E_wread · weight-buffer reads + E_capture · captures`: every counter
+//!   is exact and equal in both engines and the analytical model, so the three agree on it by
+//!   construction;
+//! - **row-stationary PEs** (docs/TIMING.md, "Compute unit: row-stationary"), in `noc_pj` too: per
+//!   streamed word (a step) every PE's `ps` (`AB` bits) and the input window buses; per
+//!   weight-buffer word read — on this array always a preload step — one register-file entry in
+//!   every PE (`R·C·OB` bits) and the row buses that carry it (`E_wread`); per output captured
+//!   (the `captures` counter, `E` per pass) every PE's `out` (`R·C·AB` bits) and its link to the
+//!   column's block adder (`E_capture`). `E_wread` and `E_capture` are 0 on the other arrays.
 //!
-//! Left out: leakage, the clock tree and the clock energy of registers that hold their value
+//! Left out: leakage, register reads (the row-stationary register files' included: no register
+//! read is priced), the row-stationary block adders' additions, the clock tree and the clock energy of registers that hold their value
 //! (taken as clock-gated), fan-out and repeaters of long wires (a broadcast bus costs its length),
 //! the wires from the buffers to the array's edge, the write-back adders, controller and DMA energy.
 
@@ -64,6 +72,13 @@ pub struct EnergyTable {
     pub noc_mac_slot_pj: f64,
     /// The interconnect's energy per COMPUTE (the preload, or the output-stationary drain).
     pub noc_compute_pj: f64,
+    /// The PEs' energy per weight-buffer word read: on a row-stationary array a preload step (a
+    /// register-file entry of every PE written, the row buses); 0 on the others, whose preload is
+    /// in [`EnergyTable::noc_compute_pj`].
+    pub noc_weight_read_pj: f64,
+    /// The PEs' energy per output captured into their `out` registers (row-stationary; 0 on the
+    /// others, which capture nothing).
+    pub noc_capture_pj: f64,
 }
 
 impl EnergyTable {
@@ -101,6 +116,9 @@ impl EnergyTable {
             dram_byte_pj: t.dram_energy_per_byte().get(),
             noc_mac_slot_pj: word / arch.pes() as f64,
             noc_compute_pj: reg(act.compute_register_bits) + wire(act.compute_wire_bits),
+            noc_weight_read_pj: reg(act.weight_read_register_bits)
+                + wire(act.weight_read_wire_bits),
+            noc_capture_pj: reg(act.capture_register_bits) + wire(act.capture_wire_bits),
         }
     }
 }
@@ -120,7 +138,10 @@ impl Energy {
         let accumulator_pj = t.accumulator_read_pj * c.accumulator.reads as f64
             + t.accumulator_write_pj * c.accumulator.writes as f64;
         let dram_pj = t.dram_byte_pj * (c.dram_read_bytes + c.dram_write_bytes) as f64;
-        let noc_pj = t.noc_mac_slot_pj * c.array_macs as f64 + t.noc_compute_pj * c.computes as f64;
+        let noc_pj = t.noc_mac_slot_pj * c.array_macs as f64
+            + t.noc_compute_pj * c.computes as f64
+            + t.noc_weight_read_pj * c.weight.reads as f64
+            + t.noc_capture_pj * c.captures as f64;
         Energy {
             mac_pj,
             input_pj,
@@ -192,6 +213,59 @@ mod tests {
         let compute =
             tech.register_energy(16 * 256 * 8).get() + tech.wire_energy(16 * 256 * 8, mm).get();
         assert!((t.noc_compute_pj - compute).abs() < 1e-9);
+    }
+
+    /// A row-stationary pass of `T` steps and `E` outputs, by hand: per step every PE's `ps` and
+    /// a window-bus link into each PE, per preload step (weight word read) a register-file entry
+    /// of every PE and a row-bus link into each, per capture every PE's `out` and its link to the
+    /// block adder; nothing per COMPUTE.
+    #[test]
+    fn a_row_stationary_pass_prices_its_preload_steps_and_captures() {
+        let (r, c, f, ob, ab) = (3u64, 4u64, 6, 8u64, 32u64);
+        let a = ArchSpec::ws("rs", 3, 4, [6 * 256, 3 * 256, 4 * 4 * 256], 1, 4, 5)
+            .row_stationary(f)
+            .validate()
+            .unwrap();
+        let (e_n, t_n) = (5u64, 6u64);
+        let pes = r * c;
+        let k = Counters {
+            computes: 1,
+            array_macs: pes * e_n * t_n,
+            weight: crate::counters::BufferAccesses {
+                reads: t_n,
+                writes: t_n,
+            },
+            captures: e_n,
+            ..Default::default()
+        };
+        let (tech, mm) = (a.tech(), crate::area::pe_pitch_um(&a) / 1000.0);
+        let reg = |bits| tech.register_energy(bits).get();
+        let wire = |bits| tech.wire_energy(bits, mm).get();
+        let steps = (e_n * t_n) as f64 * (reg(pes * ab) + wire(pes * ob));
+        let preload = t_n as f64 * (reg(pes * ob) + wire(pes * ob));
+        let captures = e_n as f64 * (reg(pes * ab) + wire(pes * ab));
+        let e = Energy::of(&a, &k);
+        let want = steps + preload + captures;
+        assert!(
+            (e.noc_pj - want).abs() < 1e-9 * want,
+            "{} != {want}",
+            e.noc_pj
+        );
+        // the register bits alone: T·R·C·OB preloaded and E·R·C·AB captured bits
+        let bit = tech.register_energy(1).get();
+        let t = EnergyTable::of(&a);
+        assert!((t.noc_weight_read_pj - wire(pes * ob) - (pes * ob) as f64 * bit).abs() < 1e-12);
+        assert!((t.noc_capture_pj - wire(pes * ab) - (pes * ab) as f64 * bit).abs() < 1e-12);
+        assert_eq!(t.noc_compute_pj, 0.0);
+        // the other arrays price neither (their preload is per COMPUTE)
+        for name in ["ws_16x16", "os_16x16", "is_16x16"] {
+            let t = EnergyTable::of(&builtin::arch(name).unwrap());
+            assert_eq!(
+                (t.noc_weight_read_pj, t.noc_capture_pj),
+                (0.0, 0.0),
+                "{name}"
+            );
+        }
     }
 
     #[test]

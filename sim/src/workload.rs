@@ -217,6 +217,11 @@ pub struct InterconnectReport {
     pub energy_per_word_pj: f64,
     /// And of one COMPUTE's preload (output-stationary: drain), in pJ.
     pub energy_per_compute_pj: f64,
+    /// Row-stationary: of one weight word read (a preload step: every PE's register-file entry
+    /// and the row buses), in pJ; 0 on the other arrays.
+    pub energy_per_weight_read_pj: f64,
+    /// Row-stationary: of one output captured into every PE's `out`, in pJ; 0 on the others.
+    pub energy_per_capture_pj: f64,
 }
 
 impl InterconnectReport {
@@ -229,6 +234,8 @@ impl InterconnectReport {
             pe_pitch_um: crate::area::pe_pitch_um(arch),
             energy_per_word_pj: t.noc_mac_slot_pj * arch.pes() as f64,
             energy_per_compute_pj: t.noc_compute_pj,
+            energy_per_weight_read_pj: t.noc_weight_read_pj,
+            energy_per_capture_pj: t.noc_capture_pj,
         })
     }
 }

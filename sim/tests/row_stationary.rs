@@ -217,6 +217,21 @@ fn one_pass_on_a_3x4_array_is_a_convolution_and_takes_the_contracts_cycles() {
     assert_eq!(k.accumulator.reads, 3);
     assert_eq!(k.array_macs, (r * c * e * t_n) as u64);
     assert_eq!(res.report.breakdown.compute, (e * t_n) as u64);
+    // every PE's `out` captures the E outputs
+    assert_eq!(k.captures, e as u64);
+    // the PEs' energy by hand: E·T steps (every `ps`, a window-bus link into each PE), T preload
+    // steps (a register-file entry of every PE, a row-bus link into each) and E captures (every
+    // `out`, its link to the block adder); the STOREs read no weight
+    let (pes, ob, ab) = ((r * c) as u64, 8, 32);
+    let (tech, mm) = (arch.tech(), tessera_sim::area::pe_pitch_um(&arch) / 1000.0);
+    let cost = |reg_bits, wire_bits| {
+        tech.register_energy(reg_bits).get() + tech.wire_energy(wire_bits, mm).get()
+    };
+    let want = (e * t_n) as f64 * cost(pes * ab, pes * ob)
+        + t_n as f64 * cost(pes * ob, pes * ob)
+        + e as f64 * cost(pes * ab, pes * ab);
+    let got = tessera_sim::Energy::of(&arch, k).noc_pj;
+    assert!((got - want).abs() < 1e-9 * want, "{got} != {want}");
 }
 
 /// Two filters of two rows each (`H = 2`, `B = 2`) on a 5×3 array, row step 2 (a kernel with
@@ -336,6 +351,7 @@ fn two_blocks_with_row_step_2_accumulate_onto_a_previous_pass() {
     // the second pass reads its 4 words to accumulate, the STORE 4
     assert_eq!(k.accumulator.reads, 8);
     assert_eq!(k.array_macs, 2 * (r * c * e * t_n) as u64);
+    assert_eq!(k.captures, 2 * e as u64);
 }
 
 /// Sums wrap around at the accumulator's width (docs/TIMING.md, "Accumulator width"): with 16-bit

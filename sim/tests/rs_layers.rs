@@ -94,6 +94,21 @@ fn check(arch: &Arch, layer: &Layer, m: &Mapping, seed: u64) -> Result<u64, Test
     prop_assert_eq!(ev.report.breakdown, st.report.breakdown);
     let est = estimate(&Problem::new(layer, arch).unwrap(), arch, m).unwrap();
     prop_assert_eq!(est.counters, st.report.counters, "analytical counters");
+    // every pass captures its E outputs, and the energy, priced from these exact counters, is
+    // the same in the three
+    let outputs: u64 = ev
+        .lowered
+        .program
+        .instrs
+        .iter()
+        .map(|i| match i {
+            tessera_arch::isa::Instr::ComputeRs { len, .. } => u64::from(*len),
+            _ => 0,
+        })
+        .sum();
+    prop_assert_eq!(st.report.counters.captures, outputs);
+    prop_assert_eq!(est.energy, st.report.energy, "analytical energy");
+    prop_assert_eq!(ev.report.energy, st.report.energy);
     prop_assert_eq!(est.cycles, st.report.cycles, "analytical cycles");
     prop_assert_eq!(est.breakdown, st.report.breakdown);
     let sum = ev.lowered.schedule.summary().unwrap();
@@ -219,14 +234,9 @@ proptest! {
     }
 }
 
-/// A 12×14 row-stationary array like Eyeriss (F = 224), with the buffers of
-/// arch/builtin/templates/eyeriss_like.ron cut to whole words (25-byte input words, 12-byte
-/// weight words), two banks each.
+/// The Eyeriss template: a 12×14 row-stationary array with 224-operand register files.
 fn eyeriss_rs() -> Arch {
-    ArchSpec::ws("eyeriss_rs", 12, 14, [36850, 36840, 36736], 2, 8, 40)
-        .row_stationary(224)
-        .validate()
-        .unwrap()
+    tessera_arch::builtin::arch("eyeriss_like").unwrap()
 }
 
 /// The mapper maps every layer of `mlp_small` and the first layers of ResNet-18 onto the

@@ -13,7 +13,8 @@
 //! 2×3 and 4×4 input-stationary ones (whose compute unit is the weight-stationary one with its
 //! ports wired to the other buffers, so the larger ones would only repeat the weight-stationary
 //! figures), 12 seeded random ones (rows and columns 2..=12, weight- and output-stationary), and
-//! the interconnect options (`array.noc`) on ws_8x8 and is_4x4. The figure is Spearman's rank correlation, printed with
+//! the interconnect options (`array.noc`) on ws_8x8 and is_4x4, and three row-stationary arrays
+//! (3×4, 4×4 and 2×6 PEs with register files of 6, 16 and 32 operands). The figure is Spearman's rank correlation, printed with
 //! `eprintln!`; the test holds it to at least 0.95.
 
 mod common;
@@ -133,6 +134,23 @@ fn area_model_ranks_designs_like_yosys() {
         designs.push(s.validate().unwrap());
     }
 
+    // row-stationary arrays (register files of F operands per PE), on the same buffers' shape
+    let rs = designs.len();
+    for (r, c, f) in [(3, 4, 6), (4, 4, 16), (2, 6, 32)] {
+        let w = r + c - 1;
+        let s = tessera_arch::spec::ArchSpec::ws(
+            &format!("rs_{r}x{c}_f{f}"),
+            r,
+            c,
+            [w * 2 * 32, r * 2 * 32, 4 * c * 2 * 32],
+            2,
+            8,
+            3,
+        )
+        .row_stationary(f);
+        designs.push(s.validate().unwrap());
+    }
+
     let cells = synth_each(&designs, |arch| {
         let mut design = tessera_rtl_gen::emit(arch).unwrap();
         design.top = format!("{}_compute", arch.name());
@@ -156,10 +174,12 @@ fn area_model_ranks_designs_like_yosys() {
     let r = spearman(&model[builtins..nocs], &cells[builtins..nocs]);
     eprintln!(
         "Spearman(model compute-unit area, Yosys compute-unit cells): {all:.4} over {} designs \
-         ({b:.4} over {builtins} built-ins, {r:.4} over {} random, {} with other interconnects)",
+         ({b:.4} over {builtins} built-ins, {r:.4} over {} random, {} with other interconnects, \
+         {} row-stationary)",
         designs.len(),
         nocs - builtins,
-        designs.len() - nocs
+        rs - nocs,
+        designs.len() - rs
     );
     // on one array, the interconnects in the same order by both: the default, then the options
     let ws8 = designs.iter().position(|a| a.name() == "ws_8x8").unwrap();

@@ -703,6 +703,11 @@ fn lint_row_stationary() {
     lint(&rs("rs_3x4", 3, 4, 6));
     lint(&rs("rs_1x1", 1, 1, 1));
     lint(&rs_odd_5x3());
+    // the register file's select at the widths' edges: 2 entries (a one-bit index), 32 (an 8-bit
+    // bit offset, no padding) and 33 (a 9-bit one)
+    lint(&rs("rs_2x2", 2, 2, 2));
+    lint(&rs("rs_2x3", 2, 3, 32));
+    lint(&rs("rs_3x2", 3, 2, 33));
 }
 
 #[test]

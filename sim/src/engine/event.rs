@@ -957,6 +957,8 @@ fn apply(m: &mut Machine, ins: &Instr, s: &mut Scratch, r: usize, c: usize) -> R
             if accumulate {
                 m.counters.accumulator.reads += no;
             }
+            // every PE's `out` takes each of the pass's `E` outputs once
+            m.counters.captures += u64::from(len);
             m.counters.array_macs = Contract::rs_mac_slots(arch, &pass, len.into())
                 .and_then(|n| m.counters.array_macs.checked_add(n))
                 .ok_or_else(|| Diagnostic::internal("MAC slots overflow u64"))?;

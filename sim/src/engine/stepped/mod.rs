@@ -143,6 +143,8 @@ pub(crate) struct ComputeOut {
     pub done: bool,
     /// A unit that overlaps tiles: some tile is between its preload and its last write this cycle.
     pub busy: bool,
+    /// Row-stationary: every PE's `out` captures its `ps` at the end of this cycle.
+    pub capture: bool,
 }
 
 pub(crate) fn run(m: &mut Machine, program: &Program, opts: &SimOptions) -> Result<u64> {
@@ -408,6 +410,7 @@ impl SteppedSim {
                     swap_roles(&mut *ports, &mut cu_out.reads);
                 }
             }
+            m.counters.captures += u64::from(cu_out.capture);
             dram.commit(m, &dma_out, ports, t);
             dma.commit(m, &dma_out, grant);
             let reads = Reads {

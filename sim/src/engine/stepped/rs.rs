@@ -14,8 +14,10 @@
 //! blocks from the capture. The unit is done in the cycle it writes the last block of the last
 //! output, so its busy length comes out of these registers, not from the contract's formula.
 //!
-//! Left out: the buses themselves (PE (r, c) reads byte `o(r) + c` of the port's word directly)
-//! and the register files' read and write energy (docs/TIMING.md leaves it out too).
+//! Left out: the buses themselves (PE (r, c) reads byte `o(r) + c` of the port's word directly).
+//! The energy model's row-stationary counters come from here as from the other engine: a weight
+//! word read is a preload step (every PE's `RF[t]` written), and [`ComputeOut::capture`] marks the
+//! cycles `out` captures (the `captures` counter).
 
 use super::{ComputeOp, ComputeOut, Ports, Reads};
 use tessera_arch::isa::RsPass;
@@ -120,6 +122,8 @@ impl RsUnit {
                 .map(|(x, b)| op.out_addr + b * op.len + x),
             acc_b: None,
         };
+        // `out` captures a complete `ps` at the end of this cycle (counted for the energy model)
+        out.capture = self.ps_done.is_some();
         if let Some((x, b)) = self.wb {
             let (c, h) = (self.c, usize::from(pass.block_rows));
             let rows = b as usize * h..(b as usize + 1) * h;
