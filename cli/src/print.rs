@@ -420,7 +420,7 @@ pub fn bench_event(ev: BenchEvent) {
         BenchEvent::VsVerilator(r) => {
             outln!(
                 "{} on {} ({}; Verilator build {:.1} s, C++ at {}):",
-                r.gemm,
+                r.layer,
                 r.arch,
                 r.dataflow,
                 r.verilator_build_s,

@@ -4,7 +4,9 @@
 //! (a) simulated cycles per second of the event-level and stepped engines against Verilator on the
 //!     same exported design and program (Verilator's build time reported apart from its run time),
 //!     on every dataflow (weight- and output-stationary at 8×8, 16×16 and 32×32, input-stationary
-//!     at 16×16) and on ws_16x16 with double-buffered weights;
+//!     at 16×16, each on a 512×1024×256 GEMM; row-stationary at 16×16 with 32-operand register
+//!     files, [`row_stationary_16x16`], on ResNet-18's `layer3_1_conv1`, since it runs a GEMM as
+//!     1×1 passes of one output each) and on ws_16x16 with double-buffered weights;
 //! (b) a GEMM set on 8×8 and 32×32 arrays: wall time, simulated cycles per second and the functional
 //!     MAC rate of the event engine beside the plain native int8 kernel in the same binary;
 //! (c) whole networks (ResNet-18, ResNet-50) functionally simulated layer by layer on one core and
@@ -44,7 +46,8 @@ pub struct EngineFigure {
 pub struct VsVerilator {
     pub arch: String,
     pub dataflow: String,
-    pub gemm: String,
+    /// The layer run: `M=… K=… N=…` for the GEMM, else the network's and the layer's names.
+    pub layer: String,
     pub verilator_build_s: f64,
     /// The C++ optimisation of the Verilator model (`TESSERA_VERILATOR_OPT`, default `-Os`).
     pub verilator_opt: String,
@@ -228,12 +231,18 @@ pub fn gemm_figure(g: &Gemm, arch: &Arch) -> Result<GemmFigure> {
 /// Simulator engines against Verilator on one exported design and program. Verilator's build is
 /// timed apart (into `cache`, which should be empty to measure a cold build); its run time is the
 /// testbench's simulation loop alone.
-pub fn vs_verilator(arch: &Arch, g: &Gemm, cache: &Path, tools: &Tools) -> Result<VsVerilator> {
+pub fn vs_verilator(
+    arch: &Arch,
+    layer: &Layer,
+    what: &str,
+    cache: &Path,
+    tools: &Tools,
+) -> Result<VsVerilator> {
     let design = tessera_rtl_gen::emit(arch)?;
     let t = Instant::now();
     tessera_verif::build_testbench_in(cache, arch, &design, tools)?;
     let build = t.elapsed().as_secs_f64();
-    let layer = Layer::Gemm(g.clone());
+    let layer = layer.clone();
     let mapping = map(&Problem::new(&layer, arch)?, arch)?;
     let ev = run_layer(&layer, arch, &mapping, 1, &SimOptions::default())?;
     let words = ev.lowered.program.encode();
@@ -256,7 +265,7 @@ pub fn vs_verilator(arch: &Arch, g: &Gemm, cache: &Path, tools: &Tools) -> Resul
     Ok(VsVerilator {
         arch: arch.name().to_string(),
         dataflow: arch.dataflow().name().to_string(),
-        gemm: format!("M={} K={} N={}", g.m, g.k, g.n),
+        layer: what.to_string(),
         verilator_build_s: build,
         verilator_opt: tessera_verif::run::opt_level()?,
         event_speedup: rtl_fig.wall_s / event.wall_s,
@@ -279,6 +288,20 @@ pub fn gemm_set() -> Vec<Gemm> {
 pub fn vs_verilator_gemm() -> Gemm {
     Gemm::new("bench", 512, 1024, 256)
 }
+
+/// The row-stationary design of part (a): ws_16x16's array, DRAM and clock as a row-stationary
+/// array with 32-operand register files, its buffers cut to whole words (31-byte input words, 512
+/// per bank; 16-byte weight words; 64-byte accumulator words).
+pub fn row_stationary_16x16() -> Result<Arch> {
+    let mut s = tessera_arch::builtin::arch_spec("ws_16x16")?.row_stationary(32);
+    s.name = "rs_16x16".into();
+    s.buffers.input.capacity_bytes = 31 * 2 * 512;
+    s.validate()
+}
+
+/// The layer row-stationary is timed on in part (a): ResNet-18's `layer3_1_conv1` (3×3, 256
+/// channels on 14×14).
+pub const RS_BENCH_LAYER: (&str, &str) = ("resnet18", "layer3_1_conv1");
 
 /// The networks of the network figures, and their accelerators.
 pub const NETWORKS: [&str; 2] = ["resnet18", "resnet50"];
@@ -481,8 +504,19 @@ pub fn run_parts(
                 .map(|a| tessera_arch::builtin::arch(a))
                 .collect::<Result<Vec<_>>>()?;
             archs.push(double_buffered("ws_16x16")?);
-            for arch in &archs {
-                let r = vs_verilator(arch, &g, &cache, tools)?;
+            let gemm = Layer::Gemm(g.clone());
+            let gemm_name = format!("M={} K={} N={}", g.m, g.k, g.n);
+            let mut runs: Vec<(Arch, Layer, String)> = archs
+                .into_iter()
+                .map(|a| (a, gemm.clone(), gemm_name.clone()))
+                .collect();
+            let (net, name) = RS_BENCH_LAYER;
+            let conv = tessera_workloads::builtin::workload(net)?.select(name)?;
+            let [conv] = <[Layer; 1]>::try_from(conv.layers)
+                .map_err(|_| Diagnostic::internal(format!("{net}'s {name} is not one layer")))?;
+            runs.push((row_stationary_16x16()?, conv, format!("{net} {name}")));
+            for (arch, layer, what) in &runs {
+                let r = vs_verilator(arch, layer, what, &cache, tools)?;
                 on_figure(BenchEvent::VsVerilator(&r));
                 vs.push(r);
             }
@@ -536,4 +570,25 @@ pub fn peak_rss_mib() -> Option<f64> {
     let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Part (a)'s row-stationary design validates, and its layer is one convolution that maps
+    /// onto it.
+    #[test]
+    fn the_row_stationary_design_and_layer_of_part_a() {
+        let a = row_stationary_16x16().unwrap();
+        assert_eq!(a.dataflow(), tessera_arch::Dataflow::RowStationary);
+        assert_eq!((a.rows(), a.cols(), a.rf_weights()), (16, 16, 32));
+        let (net, name) = RS_BENCH_LAYER;
+        let w = tessera_workloads::builtin::workload(net)
+            .unwrap()
+            .select(name)
+            .unwrap();
+        assert!(matches!(w.layers.as_slice(), [Layer::Conv2d(_)]));
+        map(&Problem::new(&w.layers[0], &a).unwrap(), &a).unwrap();
+    }
 }
