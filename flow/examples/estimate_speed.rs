@@ -82,8 +82,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let pricing = tessera_sim::Pricing::of(&arch);
         let one = |p: &Problem, m: &Mapping| {
             let s = Schedule::new(p, &arch, m);
-            let summary = s.summary().expect("the bench's candidates have summaries");
-            tessera_sim::analytical::estimate_priced(p, &arch, &s, &summary, &pricing)
+            tessera_sim::analytical::estimate_schedule_priced(p, &arch, &s, &pricing)
+                .expect("the bench's candidates have summaries")
         };
         let check = jobs
             .iter()

@@ -444,9 +444,8 @@ pub fn mapper_figure(w: &tessera_workloads::Workload, arch: &Arch) -> Result<Map
         rate(&|p, m| tessera_sim::mapper::lower_bound_priced(p, arch, m, &table).map(|b| b.0))?;
     let estimates_per_s = rate(&|p, m| {
         let s = tessera_mapping::Schedule::new(p, arch, m);
-        let summary = s.summary()?;
         Ok(
-            tessera_sim::analytical::estimate_priced(p, arch, &s, &summary, &pricing)
+            tessera_sim::analytical::estimate_schedule_priced(p, arch, &s, &pricing)?
                 .cycles
                 .get(),
         )

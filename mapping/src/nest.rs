@@ -6,7 +6,7 @@
 //! tile by 8). The last iteration of a loop may be a smaller remainder tile. Nothing is padded here:
 //! padding to the array's shape is the dataflow's business.
 //!
-//! Two ways to walk a nest, from the same definition:
+//! Three ways to walk a nest, from the same definition:
 //! - [`Nest::for_each`] visits every iteration of the innermost loop in order, with each loop's
 //!   position ([`Pos`]: index, start element, tile size, trip count).
 //! - [`Nest::for_each_class`] visits each *class* of iterations once with its multiplicity: within a
@@ -15,6 +15,10 @@
 //!   at most 3^depth calls, whatever the trip counts — that is how program lengths, access counts and
 //!   cost bounds come out in closed form from the same nest the lowering walks. A loop whose position
 //!   does not matter ([`Loop::positional`] false) splits only by tile size, into at most two classes.
+//! - [`Nest::tree`] compiles the nest into a [`Tree`]: the same classes as leaves, in program order,
+//!   and the loops as runs of alike subtrees. Its walk threads a state through every iteration and
+//!   applies repeated runs as whole periods of the state ([`Periodic`]) — the analytical model's
+//!   timing walk, which sums the access counts over the leaves in the same pass.
 
 use serde::{Deserialize, Serialize};
 use std::ops::ControlFlow;
@@ -41,7 +45,7 @@ impl Dim {
 }
 
 /// A walk's state that identical stretches of a nest advance by whole periods
-/// ([`Nest::walk_periodic`]).
+/// ([`Tree::walk`]).
 pub trait Periodic: Clone {
     type Period;
     /// `Some(p)` when `self` is `before` advanced by exactly one period `p` (every later identical
@@ -86,12 +90,12 @@ pub struct Pos {
     pub start: u32,
 }
 
-/// The longest period, in iterations, [`Nest::walk_periodic`] looks for: a walk may settle into
+/// The longest period, in runs' subtrees, [`Tree::walk`] looks for: a walk may settle into
 /// alternating iterations (an overlapped array whose tiles drift against the DMA's, every other
 /// k-tile alike), not only into identical ones. Longer periods were not seen in the mapper's spaces.
 const PERIODS: usize = 2;
 
-/// States saved by [`Nest::walk_periodic`]: the last [`PERIODS`] per loop.
+/// States saved by [`Tree::walk`]: the last [`PERIODS`] per depth of the tree.
 type Saved<S> = [[Option<S>; PERIODS]; MAX_LOOPS];
 
 /// The most loops a nest may have (keeps positions on the stack).
@@ -204,116 +208,142 @@ impl Nest {
         }
     }
 
-    /// Visit every innermost iteration in order like [`Nest::try_for_each`] (with its loop classes
-    /// only), threading `state` through `f`, and skip what repeats: in a loop of `t` trips the
-    /// middle iterations `1..=t-2` are identical (same classes below), and so is the last one
-    /// when the loop is not positional and its remainder is a whole tile (`f` must not read the
-    /// `last` of a loop that is not positional). They are walked, the state saved before each,
-    /// until the last one or two of them have advanced `state` by one whole [`Periodic`] period;
-    /// the rest of them are then applied as that many more periods (the one left over when the
-    /// period is two iterations is walked). Trying every middle iteration rather than the first
-    /// one or two matters: a pipelined walk (the double-buffered program holds two tiles in
-    /// flight, an overlapped array drifts behind the DMA by a few cycles a tile until it
-    /// saturates) settles only after a few of them, and may settle into alternating iterations.
-    /// Exact for any `state` whose step is shift-invariant (the analytical model's in-order
-    /// controller is a max-plus recurrence: shifting every time in its state shifts every later
-    /// time alike), so which stretch settles first does not change the end state.
-    pub fn walk_periodic<S: Periodic>(
+    /// The nest's [`Tree`]: `leaf(classes, multiplicity)` is called once per leaf, in program
+    /// order, and its value is what the walk of the tree hands its step. `reads_first(outer)`
+    /// says whether `leaf` reads the `first` of a loop that is not positional, given the classes
+    /// of the loops outside it: when it does not, that loop's first iteration is one of its alike
+    /// ones (`leaf` never reads the `last` of such a loop). `start`, if given, is a value the walk
+    /// hands its step before each iteration of the outermost loop (a mark, not an iteration).
+    pub fn tree<T: Clone>(
         &self,
-        state: &mut S,
-        f: &mut impl FnMut(&mut S, &[Class]) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
+        reads_first: impl Fn(&[Class]) -> bool,
+        start: Option<T>,
+        mut leaf: impl FnMut(&[Class], u64) -> T,
+    ) -> Tree<T> {
         let mut stack = [Class {
             first: true,
             last: true,
             size: 0,
             trips: 1,
         }; MAX_LOOPS];
-        // `PERIODS` saved states per depth, reused with `clone_from` (a walk's state may own
-        // buffers).
-        let mut saved = [const { [const { None }; PERIODS] }; MAX_LOOPS];
-        self.periodic_from(0, self.extent, &mut stack, &mut saved, state, f)
+        let mut tree = Tree {
+            nodes: Vec::with_capacity(16),
+            leaves: Vec::with_capacity(32),
+            root: Child::Leaf(0),
+        };
+        let mut build = Build {
+            nest: self,
+            reads_first: &reads_first,
+            start,
+            leaf: &mut leaf,
+        };
+        tree.root = build.from(0, self.extent, 1, &mut stack, &mut tree);
+        tree
+    }
+}
+
+/// What [`Nest::tree`] builds with.
+struct Build<'a, T, R, F> {
+    nest: &'a Nest,
+    reads_first: &'a R,
+    start: Option<T>,
+    leaf: &'a mut F,
+}
+
+impl<T: Clone, R: Fn(&[Class]) -> bool, F: FnMut(&[Class], u64) -> T> Build<'_, T, R, F> {
+    /// `c` after the start mark, if any.
+    fn started(&self, c: Child, tree: &mut Tree<T>) -> Child {
+        let Some(v) = &self.start else {
+            return c;
+        };
+        tree.leaves.push(v.clone());
+        let mark = Child::Leaf(index(tree.leaves.len() - 1));
+        tree.nodes.push(Node {
+            runs: [(mark, 1), (c, 1), (Child::Leaf(0), 0)],
+            len: 2,
+        });
+        Child::Node(index(tree.nodes.len() - 1))
     }
 
-    fn periodic_from<S: Periodic>(
-        &self,
+    fn from(
+        &mut self,
         d: usize,
         extent: [u32; 4],
+        mult: u64,
         stack: &mut [Class; MAX_LOOPS],
-        saved: &mut Saved<S>,
-        state: &mut S,
-        f: &mut impl FnMut(&mut S, &[Class]) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
-        if d == self.loops.len() {
-            return f(state, &stack[..d]);
+        tree: &mut Tree<T>,
+    ) -> Child {
+        let loops = &self.nest.loops;
+        if d == loops.len() {
+            tree.leaves.push((self.leaf)(&stack[..d], mult));
+            let c = Child::Leaf(index(tree.leaves.len() - 1));
+            return if d == 0 { self.started(c, tree) } else { c };
         }
-        let l = self.loops[d];
+        let l = loops[d];
         let (t, rem) = trips(extent[l.dim.idx()], l.tile);
-        let mut iteration =
-            |i: u32, state: &mut S, stack: &mut [Class; MAX_LOOPS], saved: &mut Saved<S>| {
-                let last = i + 1 == t;
-                let size = if last { rem } else { l.tile };
-                stack[d] = Class {
-                    first: i == 0,
-                    last,
-                    size,
-                    trips: t,
-                };
-                if d + 1 == self.loops.len() {
-                    // the innermost loop: its iterations are the walk's steps (no call per step)
-                    return f(state, &stack[..=d]);
-                }
-                let mut inner = extent;
-                inner[l.dim.idx()] = size;
-                self.periodic_from(d + 1, inner, stack, saved, state, f)
+        let first_alike = !l.positional && t > 1 && !(self.reads_first)(&stack[..d]);
+        // the subtree of iteration `i`, which stands for `count` of them
+        let mut child = |i: u32, count: u32, stack: &mut [Class; MAX_LOOPS], tree: &mut Tree<T>| {
+            let last = i + 1 == t;
+            let size = if last { rem } else { l.tile };
+            stack[d] = Class {
+                first: i == 0,
+                last,
+                size,
+                trips: t,
             };
-        // The iterations 1..=middle are alike.
+            let mut inner = extent;
+            inner[l.dim.idx()] = size;
+            let mult = mult.saturating_mul(u64::from(count));
+            let c = self.from(d + 1, inner, mult, stack, tree);
+            (if d == 0 { self.started(c, tree) } else { c }, count)
+        };
+        // The iterations 1..=middle are alike (their classes here and below are equal), and
+        // so is the first one when nothing reads its being first.
         let middle = if !l.positional && rem == l.tile {
             t - 1
         } else {
             t.saturating_sub(2)
         };
-        if middle < 2 {
-            for i in 0..t {
-                iteration(i, state, stack, saved)?;
-            }
-            return ControlFlow::Continue(());
-        }
-        // Iteration 0, then the middle ones, the state saved before each (the last `PERIODS` of
-        // them kept), until the last `p ≤ PERIODS` of them have advanced the state by a whole
-        // period: as many more periods of `p` iterations as fit in the middle ones left are
-        // applied, and the few left over are walked.
-        let save =
-            |saved: &mut Saved<S>, j: u32, state: &S| match &mut saved[d][j as usize % PERIODS] {
-                Some(s) => s.clone_from(state),
-                s @ None => *s = Some(state.clone()),
+        if first_alike {
+            // iterations 0..=middle alike, then the remainder
+            let mut runs = [(Child::Leaf(0), 0); 3];
+            runs[0] = child(0, middle + 1, stack, tree);
+            let n = if middle + 1 < t {
+                runs[1] = child(t - 1, 1, stack, tree);
+                2
+            } else {
+                1
             };
-        iteration(0, state, stack, saved)?;
-        let mut next = 1;
-        'find: while next < middle {
-            save(saved, next, state);
-            iteration(next, state, stack, saved)?;
-            next += 1;
-            // the iterations next - p ..= next - 1, from the state saved before the first
-            for p in 1..=(next - 1).min(PERIODS as u32) {
-                let before = saved[d][(next - p) as usize % PERIODS]
-                    .as_ref()
-                    .expect("saved before");
-                if let Some(period) = state.period_since(before) {
-                    let k = (middle + 1 - next) / p;
-                    if k > 0 && state.repeat(&period, u64::from(k)) {
-                        next += k * p;
-                    }
-                    break 'find;
-                }
+            tree.nodes.push(Node { runs, len: n });
+            return Child::Node(index(tree.nodes.len() - 1));
+        }
+        let mut runs = [(Child::Leaf(0), 0); 3];
+        let n = if middle < 2 {
+            // (at most three iterations: a positional loop of t - 2 < 2 middle ones)
+            for i in 0..t {
+                runs[i as usize] = child(i, 1, stack, tree);
             }
+            t as usize
+        } else {
+            runs[0] = child(0, 1, stack, tree);
+            runs[1] = child(1, middle, stack, tree);
+            // the last iteration, unless it is one of the middle ones
+            for i in middle + 1..t {
+                runs[2] = child(i, 1, stack, tree);
+            }
+            2 + (t - 1 - middle) as usize
+        };
+        if n == 1 {
+            // a loop of one trip adds nothing to walk
+            return runs[0].0;
         }
-        for i in next..t {
-            iteration(i, state, stack, saved)?;
-        }
-        ControlFlow::Continue(())
+        tree.nodes.push(Node { runs, len: n as u8 });
+        Child::Node(index(tree.nodes.len() - 1))
     }
+}
 
+impl Nest {
     /// Visit each class of innermost iterations once: `f(classes, multiplicity)`, where the
     /// multiplicity is how many iterations share those classes. The multiplicities sum to the number
     /// of innermost iterations (saturating at `u64::MAX`, far beyond any valid nest).
@@ -388,10 +418,150 @@ impl Nest {
     }
 }
 
+/// A nest compiled for walking: its innermost iterations in program order as runs of alike
+/// subtrees, each distinct subtree once. A loop of `t` trips is a node of at most three runs:
+/// iteration 0; the middle iterations `1..=t-2` (and the last one too when the loop is not
+/// positional and its remainder is a whole tile), whose classes here and below are equal, as one
+/// run of that many; and the last iteration. A loop of one trip is no node at all, and a loop of
+/// at most three trips is its iterations one by one. Its leaves are in program order, one per
+/// distinct class of innermost iterations — a handful however long the loops are — each with the
+/// value [`Nest::tree`]'s `leaf` gave it there (a caller computes what a tile costs once per leaf,
+/// and the totals of every tile as the sum of the leaves' by their multiplicities).
+///
+/// [`Tree::walk`] threads a state through the tiles and skips what repeats: a run of `n ≥ 2` alike
+/// subtrees is walked, the state saved before each, until the last one or two of them have
+/// advanced the state by one whole [`Periodic`] period; the rest of the run is then applied as that
+/// many more periods (the one left over when the period is two subtrees is walked). Trying every
+/// subtree of the run rather than the first one or two matters: a pipelined walk (the
+/// double-buffered program holds two tiles in flight, an overlapped array drifts behind the DMA by
+/// a few cycles a tile until it saturates) settles only after a few of them, and may settle into
+/// alternating ones. Exact for any state whose step is shift-invariant (the analytical model's
+/// in-order controller is a max-plus recurrence: shifting every time in its state shifts every
+/// later time alike), so which stretch settles first does not change the end state.
+#[derive(Clone, Debug)]
+pub struct Tree<T> {
+    nodes: Vec<Node>,
+    leaves: Vec<T>,
+    root: Child,
+}
+
+/// A subtree of a [`Tree`]: a leaf or a node, by index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Child {
+    Leaf(u32),
+    Node(u32),
+}
+
+/// A loop of more than one trip: its runs of alike subtrees (subtree, how many), in order.
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    runs: [(Child, u32); 3],
+    len: u8,
+}
+
+/// An index into a tree's nodes or leaves (a nest has at most 3^[`MAX_LOOPS`] leaves).
+fn index(i: usize) -> u32 {
+    u32::try_from(i).expect("a tree has at most 3^7 nodes")
+}
+
+impl<T> Tree<T> {
+    /// The leaves' values, in program order.
+    pub fn leaves(&self) -> &[T] {
+        &self.leaves
+    }
+
+    /// Visit every innermost iteration in order, threading `state` through `f` (with the leaf's
+    /// value), and skip what repeats (see [`Tree`]).
+    pub fn walk<S: Periodic>(
+        &self,
+        state: &mut S,
+        f: &mut impl FnMut(&mut S, &T) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        // `PERIODS` saved states per depth, reused with `clone_from` (a walk's state may own
+        // buffers).
+        let mut saved = [const { [const { None }; PERIODS] }; MAX_LOOPS];
+        self.walk_from(self.root, 0, &mut saved, state, f)
+    }
+
+    fn walk_from<S: Periodic>(
+        &self,
+        c: Child,
+        d: usize,
+        saved: &mut Saved<S>,
+        state: &mut S,
+        f: &mut impl FnMut(&mut S, &T) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let n = match c {
+            Child::Leaf(i) => return f(state, &self.leaves[i as usize]),
+            Child::Node(n) => self.nodes[n as usize],
+        };
+        for &(sub, count) in &n.runs[..usize::from(n.len)] {
+            if count < 2 {
+                self.walk_from(sub, d + 1, saved, state, f)?;
+                continue;
+            }
+            // The subtrees of the run, the state saved before each (the last `PERIODS` of them
+            // kept), until the last `p ≤ PERIODS` of them have advanced the state by a whole
+            // period: as many more periods of `p` subtrees as fit in the run are applied, and the
+            // few left over are walked.
+            let mut done = 0;
+            'find: while done + 1 < count {
+                match &mut saved[d][done as usize % PERIODS] {
+                    Some(s) => s.clone_from(state),
+                    s @ None => *s = Some(state.clone()),
+                }
+                self.walk_from(sub, d + 1, saved, state, f)?;
+                done += 1;
+                for p in 1..=done.min(PERIODS as u32) {
+                    let before = saved[d][(done - p) as usize % PERIODS]
+                        .as_ref()
+                        .expect("saved before");
+                    if let Some(period) = state.period_since(before) {
+                        let k = (count - done) / p;
+                        if k > 0 && state.repeat(&period, u64::from(k)) {
+                            done += k * p;
+                        }
+                        break 'find;
+                    }
+                }
+            }
+            for _ in done..count {
+                self.walk_from(sub, d + 1, saved, state, f)?;
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Visit every innermost iteration in order like [`Nest::try_for_each`] (with its loop
+    /// classes only), threading `state` through `f`, and skip what repeats: the walk of the
+    /// nest's [`Tree`] with the classes as its leaves (`f` reads every `first`).
+    fn walk_periodic<S: Periodic>(
+        nest: &Nest,
+        state: &mut S,
+        f: &mut impl FnMut(&mut S, &[Class]) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let tree = nest.tree(|_| true, None, |c, _| classes_of(c));
+        let depth = nest.loops.len();
+        tree.walk(state, &mut |s, c| f(s, &c[..depth]))
+    }
+
+    /// `c` in a fixed array (a tree's leaf value).
+    fn classes_of(c: &[Class]) -> [Class; MAX_LOOPS] {
+        let mut classes = [Class {
+            first: true,
+            last: true,
+            size: 0,
+            trips: 1,
+        }; MAX_LOOPS];
+        classes[..c.len()].copy_from_slice(c);
+        classes
+    }
 
     fn nest(m: u32, k: u32, n: u32, tiles: [u32; 4]) -> Nest {
         nest_with(m, k, n, tiles, [true; 4])
@@ -447,7 +617,7 @@ mod tests {
         }
 
         /// A step that reads `last` only of the loops that are positional (the contract of
-        /// [`Nest::walk_periodic`]).
+        /// [`Nest::tree`]).
         fn step_reading(&mut self, c: &[Class], positional: &[bool]) {
             let size: u64 = c.iter().map(|c| u64::from(c.size)).sum();
             let da = 1 + size % 7 + u64::from(c.iter().any(|c| c.first)) * 3;
@@ -479,7 +649,7 @@ mod tests {
                 plain.step(&classes);
             });
             let mut fast = zero;
-            let _ = nest.walk_periodic(&mut fast, &mut |s: &mut Toy, c: &[Class]| {
+            let _ = walk_periodic(&nest, &mut fast, &mut |s: &mut Toy, c: &[Class]| {
                 s.step(c);
                 ControlFlow::Continue(())
             });
@@ -509,7 +679,7 @@ mod tests {
                 plain.step_reading(&classes, &positional);
             });
             let mut fast = zero;
-            let _ = nest.walk_periodic(&mut fast, &mut |s: &mut Toy, c: &[Class]| {
+            let _ = walk_periodic(&nest, &mut fast, &mut |s: &mut Toy, c: &[Class]| {
                 s.step_reading(c, &positional);
                 ControlFlow::Continue(())
             });
@@ -518,6 +688,75 @@ mod tests {
             prop_assert_eq!(fast.b_free.max(fast.t), plain.b_free.max(plain.t));
             prop_assert_eq!(fast.visits, plain.visits);
             prop_assert_eq!(fast.work, plain.work);
+        }
+    }
+
+    proptest! {
+        /// A tree whose leaves read neither the `first` nor the `last` of the loops that are not
+        /// positional (their first iteration is then one of the alike ones), with a start mark
+        /// before each outermost iteration: its walk ends where the plain walk does, the marks
+        /// included, and its leaves' multiplicities sum any function of what they read to the
+        /// sum over every iteration.
+        #[test]
+        fn a_tree_with_marks_walks_and_sums_like_the_iterations(
+            m in 1u32..60, k in 1u32..60, n in 1u32..60,
+            t in (1u32..9, 1u32..9, 1u32..9, 1u32..9),
+            p in (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+        ) {
+            let positional = [p.0, p.1, p.2, p.3];
+            let nest = nest_with(m, k, n, [t.0, t.1, t.2, t.3], positional);
+            // what the step reads: the sizes, and the first and last of the positional loops
+            let seen = |c: &[Class]| -> [Class; MAX_LOOPS] {
+                let mut c = classes_of(c);
+                for (c, &p) in c.iter_mut().zip(&positional) {
+                    if !p {
+                        (c.first, c.last) = (false, false);
+                    }
+                }
+                c
+            };
+            let weight = |c: &[Class; MAX_LOOPS]| -> u64 {
+                c[..4].iter().map(|c| {
+                    u64::from(c.size) + 3 * u64::from(c.first) + 7 * u64::from(c.last) + 1
+                }).product()
+            };
+            let zero = Toy { t: 0, a_free: 0, b_free: 0, visits: 0, work: 0 };
+            let mark = |s: &mut Toy| {
+                s.t = s.t.max(s.a_free) + 2;
+                s.work += 1000;
+            };
+            let (mut plain, mut sum) = (zero.clone(), 0u64);
+            nest.for_each(|q| {
+                if q[1..].iter().all(|q| q.index == 0) {
+                    mark(&mut plain);
+                }
+                let c = seen(&q.iter().map(|q| q.class).collect::<Vec<_>>());
+                plain.step(&c[..4]);
+                sum += weight(&c);
+            });
+            let (mut fast, mut by_leaf) = (zero, 0u64);
+            let tree = nest.tree(|_| false, Some(None), |c, mult| {
+                let c = seen(c);
+                by_leaf += mult * weight(&c);
+                Some(c)
+            });
+            let _ = tree.walk(&mut fast, &mut |s: &mut Toy, c: &Option<[Class; MAX_LOOPS]>| {
+                match c {
+                    None => mark(s),
+                    Some(c) => s.step(&c[..4]),
+                }
+                ControlFlow::Continue(())
+            });
+            prop_assert_eq!(fast.t, plain.t);
+            prop_assert_eq!(fast.a_free.max(fast.t), plain.a_free.max(plain.t));
+            prop_assert_eq!(fast.b_free.max(fast.t), plain.b_free.max(plain.t));
+            prop_assert_eq!(fast.visits, plain.visits);
+            prop_assert_eq!(fast.work, plain.work);
+            prop_assert_eq!(by_leaf, sum);
+            // one leaf per class (and one mark): as many as the class enumeration's
+            let mut classes = 0;
+            nest.for_each_class(|_, _| classes += 1);
+            prop_assert_eq!(tree.leaves().iter().filter(|l| l.is_some()).count(), classes);
         }
     }
 
@@ -533,7 +772,7 @@ mod tests {
             visits: 0,
             work: 0,
         };
-        let _ = nest.walk_periodic(&mut s, &mut |s: &mut Toy, c: &[Class]| {
+        let _ = walk_periodic(&nest, &mut s, &mut |s: &mut Toy, c: &[Class]| {
             calls += 1;
             s.step(c);
             ControlFlow::Continue(())
@@ -580,7 +819,7 @@ mod tests {
             step(&mut plain, &classes);
         });
         let (mut fast, mut calls) = (zero, 0);
-        let _ = nest.walk_periodic(&mut fast, &mut |s: &mut Piped, c: &[Class]| {
+        let _ = walk_periodic(nest, &mut fast, &mut |s: &mut Piped, c: &[Class]| {
             calls += 1;
             step(s, c);
             ControlFlow::Continue(())

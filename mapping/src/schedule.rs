@@ -49,8 +49,8 @@
 //!   words moved per buffer, bytes read from DRAM, MACs — the analytical model's access counts and
 //!   the search's cost bound.
 //!
-//! A row-stationary array's passes are not this nest: [`Schedule::for_each_step`],
-//! [`Schedule::walk_tiles`] and [`Schedule::summary`] walk the passes of mapping/src/rs.rs instead
+//! A row-stationary array's passes are not this nest: [`Schedule::for_each_step`] and
+//! [`Schedule::summary`] walk the passes of mapping/src/rs.rs instead
 //! (every pass, not in closed form: a pass's gathered bytes depend on where it stands), each a
 //! [`Step`] with its [`crate::rs::RsStep`] and a [`Shape`] whose `steps` and `blocks` are the pass's.
 //!
@@ -65,7 +65,7 @@
 //! not in the buffer).
 
 use crate::mapping::{Keep, Mapping};
-use crate::nest::{Class, Dim, Loop, Nest, Pos};
+use crate::nest::{Class, Dim, Loop, Nest, Pos, Tree};
 use crate::problem::Problem;
 use serde::{Deserialize, Serialize};
 use tessera_arch::{Arch, Dataflow};
@@ -644,30 +644,26 @@ impl Schedule {
         }
     }
 
-    /// Walk the tiles in program order for their timing alone (`f(state, shape, configs)`: the
-    /// tile's [`Shape`] and the CONFIGs before its loads), skipping repeated stretches of the nest
-    /// by whole periods of `state` ([`Nest::walk_periodic`]).
-    pub fn walk_tiles<S: crate::Periodic>(
+    /// The tiles in program order for their timing and totals alone, as a [`Tree`]:
+    /// `leaf(shape, multiplicity)` once per distinct class of tiles (a handful, however many
+    /// tiles) with its [`Shape`] and how many tiles it stands for; for a convolution, whose
+    /// lowering emits `n` CONFIGs before the loads of each instance's first tile, the tree walks
+    /// the mark `configs(n)` before each instance. The tree's walk hands the values to a step per
+    /// tile (and mark), skipping repeated stretches by whole periods. Not for a row-stationary
+    /// schedule, whose passes are walked one by one ([`Schedule::try_for_each_step`]).
+    pub fn tiles<T: Clone>(
         &self,
-        state: &mut S,
-        mut f: impl FnMut(&mut S, &Shape, u32) -> std::ops::ControlFlow<()>,
-    ) -> std::ops::ControlFlow<()> {
-        if self.rs.is_some() {
-            return self.try_for_each_step(|st| f(state, &st.shape, st.configs(true)));
-        }
-        let conv = self.is_conv();
+        configs: impl FnOnce(u32) -> T,
+        mut leaf: impl FnMut(&Shape, u64) -> T,
+    ) -> Tree<T> {
+        assert!(self.rs.is_none(), "row-stationary passes are walked");
         let rule = self.shape_rule();
-        self.nest
-            .walk_periodic(state, &mut |st, classes: &[Class]| {
-                let shape = self.shape_by(&rule, classes);
-                // a new instance: every loop inside the instance loop at its first iteration
-                let configs = if conv && classes[1..].iter().all(|c| c.first) {
-                    CONFIGS_PER_INSTANCE
-                } else {
-                    0
-                };
-                f(st, &shape, configs)
-            })
+        let start = self.is_conv().then(|| configs(CONFIGS_PER_INSTANCE));
+        self.nest.tree(
+            |_| false,
+            start,
+            |classes, mult| leaf(&self.shape_by(&rule, classes), mult),
+        )
     }
 
     /// Visit every tile in program order.

@@ -11,7 +11,7 @@
 //! Speed: the walk does not visit every tile. In a loop of four or more trips the middle
 //! iterations are identical, and once one of them has moved the controller's state by a uniform
 //! shift (every time in it later by the same number of cycles, every total up by the same
-//! amount), the rest are applied as that many more shifts ([`tessera_mapping::Nest::walk_periodic`]).
+//! amount), the rest are applied as that many more shifts ([`tessera_mapping::Tree::walk`]).
 //! That is exact, not an approximation: the recurrence only takes maxima and adds constants, so a
 //! shifted state evolves shifted. When a loop never settles into such a period, it is walked.
 //!
@@ -33,10 +33,13 @@ use crate::contract::{Contract, OverlapRule, OverlappedTile};
 use crate::counters::{BufferAccesses, Counters};
 use crate::energy::{Energy, EnergyTable};
 use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
 use tessera_arch::Arch;
 use tessera_core::diag::Result;
 use tessera_core::Cycles;
-use tessera_mapping::{Mapping, Periodic, PrevSync, Problem, Schedule, Shape, Summary};
+use tessera_mapping::{
+    Mapping, Periodic, PrevSync, Problem, Schedule, Shape, Summary, SummaryAcc, Tree,
+};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
@@ -209,13 +212,39 @@ pub fn tile_holds(arch: &Arch, sh: &Shape) -> u64 {
 
 /// The model over a schedule.
 pub fn estimate_schedule(p: &Problem, arch: &Arch, schedule: &Schedule) -> Result<Estimate> {
-    Ok(estimate_priced(
-        p,
-        arch,
-        schedule,
-        &schedule.summary()?,
-        &Pricing::of(arch),
-    ))
+    estimate_schedule_priced(p, arch, schedule, &Pricing::of(arch))
+}
+
+/// [`estimate_schedule`] with the accelerator's [`Pricing`] already computed: the summary and the
+/// walk from one pass over the schedule's distinct tiles ([`Schedule::tiles`]). What the search
+/// and `tessera bench` call a mapping's evaluation.
+pub fn estimate_schedule_priced(
+    p: &Problem,
+    arch: &Arch,
+    schedule: &Schedule,
+    pricing: &Pricing,
+) -> Result<Estimate> {
+    if schedule.rs.is_some() {
+        return Ok(estimate_priced(
+            p,
+            arch,
+            schedule,
+            &schedule.summary()?,
+            pricing,
+        ));
+    }
+    let mut costs = TileCosts::new(arch);
+    let mut acc = SummaryAcc::default();
+    let (rows, cols) = (schedule.rows, schedule.cols);
+    let tree = schedule.tiles(Tiles::mark, |sh, mult| {
+        acc.add(sh, mult, rows, cols);
+        (costs.id(sh), 0)
+    });
+    let summary = schedule.finish(&acc)?;
+    let tiles = Tiles::Tree(tree);
+    let timeline = timeline(arch, schedule, &tiles, &mut costs, u64::MAX)
+        .expect("an uncapped walk always finishes");
+    Ok(priced(p, arch, &summary, pricing, timeline))
 }
 
 /// What every estimate on one accelerator shares, a function of the accelerator alone: its energy
@@ -259,15 +288,29 @@ pub fn estimate_capped(
     pricing: &Pricing,
     cap: u64,
 ) -> Option<Estimate> {
+    let mut costs = TileCosts::new(arch);
+    let tiles = Tiles::of(schedule, &mut costs);
+    let timeline = timeline(arch, schedule, &tiles, &mut costs, cap)?;
+    Some(priced(p, arch, summary, pricing, timeline))
+}
+
+/// The estimate of a walk's [`Timeline`] and the schedule's summary.
+fn priced(
+    p: &Problem,
+    arch: &Arch,
+    summary: &Summary,
+    pricing: &Pricing,
+    timeline: Timeline,
+) -> Estimate {
     let Timeline {
         cycles,
         breakdown,
         compute_cycles,
         dma_cycles,
-    } = timeline(arch, schedule, cap)?;
+    } = timeline;
     let k = counters(p, arch, summary);
     let energy = Energy::priced(&pricing.energy, &k);
-    Some(Estimate {
+    Estimate {
         cycles: Cycles(cycles),
         utilization: k.useful_macs as f64 / (arch.pes() as f64 * cycles as f64),
         counters: k,
@@ -276,7 +319,7 @@ pub fn estimate_capped(
         compute_cycles: Cycles(compute_cycles),
         dma_cycles: Cycles(dma_cycles),
         breakdown,
-    })
+    }
 }
 
 /// The most transfer slots a DMA has ([`tessera_arch::spec::MAX_OUTSTANDING_TRANSFERS`]).
@@ -312,6 +355,8 @@ struct Walk<const SLOTS: usize> {
     acc: SyncedAcc,
     prev: Option<TileId>,
     pending: Option<TileId>,
+    /// CONFIGs marked before the next tile's loads ([`Tiles::walk`]).
+    configs: u32,
     /// Overlapped COMPUTEs (double-buffered weights): the last tile issued, the first cycle a
     /// COMPUTE may issue (no tile waiting), the first cycle every tile but the last is done, and
     /// the first cycle every tile but the last has read its streamed words.
@@ -349,6 +394,7 @@ impl<const SLOTS: usize> Periodic for Walk<SLOTS> {
             && tile(self) == tile(b)
             && self.prev == b.prev
             && self.pending == b.pending
+            && self.configs == b.configs
             && self.outstanding == b.outstanding
             && if self.outstanding == 1 {
                 rel(self.slots[0], self.t) == rel(b.slots[0], b.t)
@@ -444,6 +490,7 @@ impl<const SLOTS: usize> Walk<SLOTS> {
             acc: SyncedAcc::default(),
             prev: None,
             pending: None,
+            configs: 0,
             last_tile: None,
             accept_at: 0,
             prev_done_at: 0,
@@ -653,7 +700,10 @@ impl<'a> TileCosts<'a> {
             },
         };
         self.last = i;
-        TileId::try_from(i).expect("a schedule has far fewer than 2^16 tile shapes")
+        match TileId::try_from(i) {
+            Ok(id) if id != MARK => id,
+            _ => panic!("a schedule has far fewer than 2^16 tile shapes"),
+        }
     }
 
     #[inline(always)]
@@ -723,33 +773,91 @@ struct Timeline {
     dma_cycles: u64,
 }
 
-/// Cycles, their breakdown, and the units' busy totals of a schedule's program; `None` as soon as
-/// the controller is past cycle `cap` (the run then takes more than `cap` cycles). Repeated
-/// stretches of the loop nest are applied as whole periods of the walk ([`Schedule::walk_tiles`]),
-/// exactly: the walk only takes maxima and adds constants, so it commutes with a time shift.
-fn timeline(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<Timeline> {
-    timeline_by::<false>(arch, schedule, cap)
+/// A schedule's tiles as the walk reads them: the tree of its distinct tiles' cost ids, with
+/// each instance's CONFIGs as a mark ([`Schedule::tiles`]), or a row-stationary schedule's passes,
+/// walked one by one.
+enum Tiles {
+    Tree(Tree<(TileId, u32)>),
+    Passes,
 }
 
-/// Every tile of `schedule` in program order, `f(state, shape, configs)` as
-/// [`Schedule::walk_tiles`] calls it, but without skipping anything: the reference the periodic
-/// walk is held to.
-fn walk_every_tile<S>(
+/// The id of a CONFIG mark in a [`Tiles::Tree`] (no tile's: [`TileCosts::id`]).
+const MARK: TileId = TileId::MAX;
+
+impl Tiles {
+    fn of(schedule: &Schedule, costs: &mut TileCosts) -> Tiles {
+        if schedule.rs.is_some() {
+            Tiles::Passes
+        } else {
+            Tiles::Tree(schedule.tiles(Tiles::mark, |sh, _| (costs.id(sh), 0)))
+        }
+    }
+
+    /// The mark of `n` CONFIGs before the next tile's loads.
+    fn mark(n: u32) -> (TileId, u32) {
+        (MARK, n)
+    }
+
+    /// `step(state, costs, id, configs)` for every tile in program order, with the CONFIGs the
+    /// lowering emits before its loads: by the tree, repeated stretches applied as whole periods
+    /// of `state` ([`Tree::walk`]); tile by tile when `plain` (the reference the periodic walk is
+    /// held to) or for row-stationary passes.
+    fn walk<const SLOTS: usize>(
+        &self,
+        schedule: &Schedule,
+        costs: &mut TileCosts,
+        plain: bool,
+        state: &mut Walk<SLOTS>,
+        mut step: impl FnMut(&mut Walk<SLOTS>, &TileCosts, TileId, u32) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        match self {
+            Tiles::Tree(tree) if !plain => tree.walk(state, &mut |w, &(id, n)| {
+                if id == MARK {
+                    w.configs = n;
+                    ControlFlow::Continue(())
+                } else {
+                    let configs = std::mem::take(&mut w.configs);
+                    step(w, costs, id, configs)
+                }
+            }),
+            _ => {
+                let conv = schedule.is_conv();
+                schedule.try_for_each_step(|st| {
+                    let id = costs.id(&st.shape);
+                    step(state, costs, id, st.configs(conv))
+                })
+            }
+        }
+    }
+}
+
+/// Cycles, their breakdown, and the units' busy totals of a schedule's program; `None` as soon as
+/// the controller is past cycle `cap` (the run then takes more than `cap` cycles). Repeated
+/// stretches of the loop nest are applied as whole periods of the walk ([`Tree::walk`]),
+/// exactly: the walk only takes maxima and adds constants, so it commutes with a time shift.
+fn timeline(
+    arch: &Arch,
     schedule: &Schedule,
-    state: &mut S,
-    mut f: impl FnMut(&mut S, &Shape, u32) -> std::ops::ControlFlow<()>,
-) -> std::ops::ControlFlow<()> {
-    let conv = schedule.is_conv();
-    schedule.try_for_each_step(|st| f(state, &st.shape, st.configs(conv)))
+    tiles: &Tiles,
+    costs: &mut TileCosts,
+    cap: u64,
+) -> Option<Timeline> {
+    timeline_by::<false>(arch, schedule, tiles, costs, cap)
 }
 
 /// [`timeline`], walking every tile when `PLAIN` (for tests: the periodic walk must give the same
 /// figures).
-fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) -> Option<Timeline> {
+fn timeline_by<const PLAIN: bool>(
+    arch: &Arch,
+    schedule: &Schedule,
+    tiles: &Tiles,
+    costs: &mut TileCosts,
+    cap: u64,
+) -> Option<Timeline> {
     if arch.dram().outstanding_transfers() == 1 {
-        timeline_with::<PLAIN, 1>(arch, schedule, cap)
+        timeline_with::<PLAIN, 1>(arch, schedule, tiles, costs, cap)
     } else {
-        timeline_with::<PLAIN, MAX_SLOTS>(arch, schedule, cap)
+        timeline_with::<PLAIN, MAX_SLOTS>(arch, schedule, tiles, costs, cap)
     }
 }
 
@@ -757,10 +865,10 @@ fn timeline_by<const PLAIN: bool>(arch: &Arch, schedule: &Schedule, cap: u64) ->
 fn timeline_with<const PLAIN: bool, const SLOTS: usize>(
     arch: &Arch,
     schedule: &Schedule,
+    tiles: &Tiles,
+    costs: &mut TileCosts,
     cap: u64,
 ) -> Option<Timeline> {
-    use std::ops::ControlFlow;
-    let mut costs = TileCosts::new(arch);
     let loads = |w: &mut Walk<SLOTS>, c: &TileCost, configs: u32| {
         for _ in 0..configs {
             w.config();
@@ -798,8 +906,7 @@ fn timeline_with<const PLAIN: bool, const SLOTS: usize>(
     if schedule.double_buffered {
         // loads(0); SYNC dma; per tile j: COMPUTE j; stores(j-1); loads(j+1); SYNC dma (not after
         // the last); then SYNC compute; stores(last); HALT (mapping/src/lower.rs).
-        let body = |w: &mut Walk<SLOTS>, sh: &Shape, configs: u32| {
-            let id = costs.id(sh);
+        let body = |w: &mut Walk<SLOTS>, costs: &TileCosts, id: TileId, configs: u32| {
             match w.prev {
                 None => loads(w, costs.get(id), configs),
                 Some(p) => {
@@ -815,12 +922,7 @@ fn timeline_with<const PLAIN: bool, const SLOTS: usize>(
             w.prev = Some(id);
             over(w)
         };
-        let walked = if PLAIN {
-            walk_every_tile(schedule, &mut w, body)
-        } else {
-            schedule.walk_tiles(&mut w, body)
-        };
-        if walked.is_break() {
+        if tiles.walk(schedule, costs, PLAIN, &mut w, body).is_break() {
             return None;
         }
         let last = *costs.get(w.prev.expect("a schedule has at least one tile"));
@@ -834,8 +936,7 @@ fn timeline_with<const PLAIN: bool, const SLOTS: usize>(
         }
     } else {
         // Every tile alone: loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma].
-        let body = |w: &mut Walk<SLOTS>, sh: &Shape, configs: u32| {
-            let id = costs.id(sh);
+        let body = |w: &mut Walk<SLOTS>, costs: &TileCosts, id: TileId, configs: u32| {
             let c = costs.get(id);
             loads(w, c, configs);
             w.sync(true, false);
@@ -847,12 +948,7 @@ fn timeline_with<const PLAIN: bool, const SLOTS: usize>(
             }
             over(w)
         };
-        let walked = if PLAIN {
-            walk_every_tile(schedule, &mut w, body)
-        } else {
-            schedule.walk_tiles(&mut w, body)
-        };
-        if walked.is_break() {
+        if tiles.walk(schedule, costs, PLAIN, &mut w, body).is_break() {
             return None;
         }
     }
@@ -875,6 +971,13 @@ mod tests {
     use proptest::prelude::*;
     use tessera_arch::{ArchSpec, Dataflow};
     use tessera_workloads::{Conv2d, Gemm, Layer};
+
+    /// The walk of `s`'s tiles, periodic or (`PLAIN`) tile by tile.
+    fn timeline_of<const PLAIN: bool>(arch: &Arch, s: &Schedule, cap: u64) -> Option<Timeline> {
+        let mut costs = TileCosts::new(arch);
+        let tiles = Tiles::of(s, &mut costs);
+        timeline_by::<PLAIN>(arch, s, &tiles, &mut costs, cap)
+    }
 
     fn cases() -> u32 {
         std::env::var("PROPTEST_CASES")
@@ -927,13 +1030,20 @@ mod tests {
             let mp = cands[pick % cands.len()];
             let s = Schedule::new(&p, &arch, &mp);
             prop_assume!(s.summary().unwrap().steps <= 200_000);
-            let plain = timeline_by::<true>(&arch, &s, u64::MAX);
-            let fast = timeline(&arch, &s, u64::MAX);
+            let plain = timeline_of::<true>(&arch, &s, u64::MAX);
+            let fast = timeline_of::<false>(&arch, &s, u64::MAX);
             prop_assert_eq!(fast, plain);
             // a cap below, at and above the run's cycles: the same answer from both walks
             let cycles = plain.unwrap().cycles;
             let cap = cycles / 2 + cap_frac * cycles / 4;
-            prop_assert_eq!(timeline(&arch, &s, cap), timeline_by::<true>(&arch, &s, cap));
+            prop_assert_eq!(timeline_of::<false>(&arch, &s, cap), timeline_of::<true>(&arch, &s, cap));
+            // the estimate from one pass over the tiles (summary and walk) equals the one from
+            // the summary's own pass
+            let pricing = Pricing::of(&arch);
+            prop_assert_eq!(
+                estimate_schedule_priced(&p, &arch, &s, &pricing).unwrap(),
+                estimate_priced(&p, &arch, &s, &s.summary().unwrap(), &pricing)
+            );
         }
     }
 }
