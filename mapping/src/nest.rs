@@ -496,8 +496,13 @@ impl<T> Tree<T> {
             Child::Node(n) => self.nodes[n as usize],
         };
         for &(sub, count) in &n.runs[..usize::from(n.len)] {
+            // one subtree of the run (a leaf without a call)
+            let mut one = |state: &mut S, saved: &mut Saved<S>| match sub {
+                Child::Leaf(i) => f(state, &self.leaves[i as usize]),
+                Child::Node(_) => self.walk_from(sub, d + 1, saved, state, f),
+            };
             if count < 2 {
-                self.walk_from(sub, d + 1, saved, state, f)?;
+                one(state, saved)?;
                 continue;
             }
             // The subtrees of the run, the state saved before each (the last `PERIODS` of them
@@ -510,7 +515,7 @@ impl<T> Tree<T> {
                     Some(s) => s.clone_from(state),
                     s @ None => *s = Some(state.clone()),
                 }
-                self.walk_from(sub, d + 1, saved, state, f)?;
+                one(state, saved)?;
                 done += 1;
                 for p in 1..=done.min(PERIODS as u32) {
                     let before = saved[d][(done - p) as usize % PERIODS]
@@ -526,7 +531,7 @@ impl<T> Tree<T> {
                 }
             }
             for _ in done..count {
-                self.walk_from(sub, d + 1, saved, state, f)?;
+                one(state, saved)?;
             }
         }
         ControlFlow::Continue(())

@@ -335,7 +335,7 @@ const MAX_SLOTS: usize = tessera_arch::spec::MAX_OUTSTANDING_TRANSFERS as usize;
 /// `SLOTS` is the room for the DMA's transfer slots: 1 for a DMA with one (most designs), so that
 /// the state the periodic walk copies at every middle iteration stays small, else [`MAX_SLOTS`].
 #[derive(Clone, Copy)]
-struct Walk<const SLOTS: usize> {
+struct Walk<const SLOTS: usize, const OVERLAP: bool> {
     /// The cycle the controller reaches the next instruction.
     t: u64,
     /// First cycle every transfer issued so far is done.
@@ -373,7 +373,7 @@ struct WalkPeriod {
     acc: Breakdown,
 }
 
-impl<const SLOTS: usize> Periodic for Walk<SLOTS> {
+impl<const SLOTS: usize, const OVERLAP: bool> Periodic for Walk<SLOTS, OVERLAP> {
     type Period = WalkPeriod;
 
     fn period_since(&self, b: &Self) -> Option<WalkPeriod> {
@@ -384,14 +384,16 @@ impl<const SLOTS: usize> Periodic for Walk<SLOTS> {
             w.last_tile
                 .map(|p| (i128::from(p.stream) - i128::from(w.t), p.len))
         };
-        // the times first (cheap, and where a walk that has not settled differs)
+        // the times first (cheap, and where a walk that has not settled differs); the
+        // overlapped COMPUTEs' only when they overlap (else they stay 0)
         let same = rel(self.cmp_free, self.t) == rel(b.cmp_free, b.t)
             && rel(self.dma_free, self.t) == rel(b.dma_free, b.t)
             && rel(self.req_free, self.t) == rel(b.req_free, b.t)
-            && rel(self.accept_at, self.t) == rel(b.accept_at, b.t)
-            && rel(self.prev_done_at, self.t) == rel(b.prev_done_at, b.t)
-            && rel(self.prev_stream_at, self.t) == rel(b.prev_stream_at, b.t)
-            && tile(self) == tile(b)
+            && (!OVERLAP
+                || rel(self.accept_at, self.t) == rel(b.accept_at, b.t)
+                    && rel(self.prev_done_at, self.t) == rel(b.prev_done_at, b.t)
+                    && rel(self.prev_stream_at, self.t) == rel(b.prev_stream_at, b.t)
+                    && tile(self) == tile(b))
             && self.prev == b.prev
             && self.pending == b.pending
             && self.configs == b.configs
@@ -423,12 +425,7 @@ impl<const SLOTS: usize> Periodic for Walk<SLOTS> {
         ) else {
             return false;
         };
-        let (Some(accept_at), Some(prev_done_at), Some(prev_stream_at), Some(req_free)) = (
-            add(self.accept_at.max(self.t), p.dt),
-            add(self.prev_done_at.max(self.t), p.dt),
-            add(self.prev_stream_at.max(self.t), p.dt),
-            add(self.req_free.max(self.t), p.dt),
-        ) else {
+        let Some(req_free) = add(self.req_free.max(self.t), p.dt) else {
             return false;
         };
         let mut slots = self.slots;
@@ -438,27 +435,41 @@ impl<const SLOTS: usize> Periodic for Walk<SLOTS> {
             };
             *x = y;
         }
-        let last_tile = match self.last_tile {
-            None => None,
-            Some(x) => {
-                let (Some(preload), Some(stream), Some(done)) =
-                    (add(x.preload, p.dt), add(x.stream, p.dt), add(x.done, p.dt))
-                else {
-                    return false;
-                };
-                Some(OverlappedTile {
-                    preload,
-                    stream,
-                    done,
-                    len: x.len,
-                })
-            }
+        let overlapped = if OVERLAP {
+            let (Some(accept_at), Some(prev_done_at), Some(prev_stream_at)) = (
+                add(self.accept_at.max(self.t), p.dt),
+                add(self.prev_done_at.max(self.t), p.dt),
+                add(self.prev_stream_at.max(self.t), p.dt),
+            ) else {
+                return false;
+            };
+            let last_tile = match self.last_tile {
+                None => None,
+                Some(x) => {
+                    let (Some(preload), Some(stream), Some(done)) =
+                        (add(x.preload, p.dt), add(x.stream, p.dt), add(x.done, p.dt))
+                    else {
+                        return false;
+                    };
+                    Some(OverlappedTile {
+                        preload,
+                        stream,
+                        done,
+                        len: x.len,
+                    })
+                }
+            };
+            Some((accept_at, prev_done_at, prev_stream_at, last_tile))
+        } else {
+            None
         };
         if !self.acc.repeat(p.dt, &p.acc, k) {
             return false;
         }
-        (self.accept_at, self.prev_done_at, self.last_tile) = (accept_at, prev_done_at, last_tile);
-        self.prev_stream_at = prev_stream_at;
+        if let Some((accept_at, prev_done_at, prev_stream_at, last_tile)) = overlapped {
+            (self.accept_at, self.prev_done_at) = (accept_at, prev_done_at);
+            (self.prev_stream_at, self.last_tile) = (prev_stream_at, last_tile);
+        }
         (self.slots, self.req_free) = (slots, req_free);
         (self.t, self.dma_free, self.cmp_free) = (t, dma_free, cmp_free);
         self.dma_cycles = dc;
@@ -466,7 +477,7 @@ impl<const SLOTS: usize> Periodic for Walk<SLOTS> {
     }
 }
 
-impl<const SLOTS: usize> Walk<SLOTS> {
+impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
     /// The transfer slots, oldest first (the ring from `slot` on, then from 0).
     fn slots_oldest_first(&self) -> impl Iterator<Item = u64> + '_ {
         let (newer, older) = self.slots[..self.outstanding].split_at(self.slot);
@@ -802,13 +813,13 @@ impl Tiles {
     /// lowering emits before its loads: by the tree, repeated stretches applied as whole periods
     /// of `state` ([`Tree::walk`]); tile by tile when `plain` (the reference the periodic walk is
     /// held to) or for row-stationary passes.
-    fn walk<const SLOTS: usize>(
+    fn walk<const SLOTS: usize, const OVERLAP: bool>(
         &self,
         schedule: &Schedule,
         costs: &mut TileCosts,
         plain: bool,
-        state: &mut Walk<SLOTS>,
-        mut step: impl FnMut(&mut Walk<SLOTS>, &TileCosts, TileId, u32) -> ControlFlow<()>,
+        state: &mut Walk<SLOTS, OVERLAP>,
+        mut step: impl FnMut(&mut Walk<SLOTS, OVERLAP>, &TileCosts, TileId, u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         match self {
             Tiles::Tree(tree) if !plain => tree.walk(state, &mut |w, &(id, n)| {
@@ -854,22 +865,29 @@ fn timeline_by<const PLAIN: bool>(
     costs: &mut TileCosts,
     cap: u64,
 ) -> Option<Timeline> {
-    if arch.dram().outstanding_transfers() == 1 {
-        timeline_with::<PLAIN, 1>(arch, schedule, tiles, costs, cap)
-    } else {
-        timeline_with::<PLAIN, MAX_SLOTS>(arch, schedule, tiles, costs, cap)
+    match (
+        arch.dram().outstanding_transfers() == 1,
+        schedule.overlapped,
+    ) {
+        (true, false) => timeline_with::<PLAIN, 1, false>(arch, schedule, tiles, costs, cap),
+        (true, true) => timeline_with::<PLAIN, 1, true>(arch, schedule, tiles, costs, cap),
+        (false, false) => {
+            timeline_with::<PLAIN, MAX_SLOTS, false>(arch, schedule, tiles, costs, cap)
+        }
+        (false, true) => timeline_with::<PLAIN, MAX_SLOTS, true>(arch, schedule, tiles, costs, cap),
     }
 }
 
-/// [`timeline_by`] with room for `SLOTS` transfer slots in the walk's state.
-fn timeline_with<const PLAIN: bool, const SLOTS: usize>(
+/// [`timeline_by`] with room for `SLOTS` transfer slots in the walk's state, on an array that
+/// overlaps COMPUTEs when `OVERLAP` (the schedule's `overlapped`).
+fn timeline_with<const PLAIN: bool, const SLOTS: usize, const OVERLAP: bool>(
     arch: &Arch,
     schedule: &Schedule,
     tiles: &Tiles,
     costs: &mut TileCosts,
     cap: u64,
 ) -> Option<Timeline> {
-    let loads = |w: &mut Walk<SLOTS>, c: &TileCost, configs: u32| {
+    let loads = |w: &mut Walk<SLOTS, OVERLAP>, c: &TileCost, configs: u32| {
         for _ in 0..configs {
             w.config();
         }
@@ -880,33 +898,32 @@ fn timeline_with<const PLAIN: bool, const SLOTS: usize>(
             w.dma(c.weight.0, c.weight.1);
         }
     };
-    let stores = |w: &mut Walk<SLOTS>, c: &TileCost| {
+    let stores = |w: &mut Walk<SLOTS, OVERLAP>, c: &TileCost| {
         for _ in 0..c.stores {
             w.dma(c.store.0, c.store.1);
         }
     };
-    let overlapped = schedule.overlapped;
     let rule = OverlapRule::of(arch);
-    let compute = |w: &mut Walk<SLOTS>, c: &TileCost| {
-        if overlapped {
+    let compute = |w: &mut Walk<SLOTS, OVERLAP>, c: &TileCost| {
+        if OVERLAP {
             w.compute_overlapped(&rule, c.len);
             w.sync_after_compute(c.prev_sync);
         } else {
             w.compute(c.compute, c.len);
         }
     };
-    let over = |w: &Walk<SLOTS>| {
+    let over = |w: &Walk<SLOTS, OVERLAP>| {
         if w.t > cap {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
         }
     };
-    let mut w = Walk::<SLOTS>::new(arch);
+    let mut w = Walk::<SLOTS, OVERLAP>::new(arch);
     if schedule.double_buffered {
         // loads(0); SYNC dma; per tile j: COMPUTE j; stores(j-1); loads(j+1); SYNC dma (not after
         // the last); then SYNC compute; stores(last); HALT (mapping/src/lower.rs).
-        let body = |w: &mut Walk<SLOTS>, costs: &TileCosts, id: TileId, configs: u32| {
+        let body = |w: &mut Walk<SLOTS, OVERLAP>, costs: &TileCosts, id: TileId, configs: u32| {
             match w.prev {
                 None => loads(w, costs.get(id), configs),
                 Some(p) => {
@@ -936,7 +953,7 @@ fn timeline_with<const PLAIN: bool, const SLOTS: usize>(
         }
     } else {
         // Every tile alone: loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma].
-        let body = |w: &mut Walk<SLOTS>, costs: &TileCosts, id: TileId, configs: u32| {
+        let body = |w: &mut Walk<SLOTS, OVERLAP>, costs: &TileCosts, id: TileId, configs: u32| {
             let c = costs.get(id);
             loads(w, c, configs);
             w.sync(true, false);
