@@ -220,16 +220,28 @@ impl Problem {
     /// equal, so every schedule, estimate and simulation of one is the other's (a network's
     /// repeated blocks map once).
     pub fn same_work(&self, other: &Problem) -> bool {
-        let unnamed = |p: &Problem| {
-            let mut p = p.clone();
-            p.name.clear();
-            p.gemm.name.clear();
-            if let Some(c) = &mut p.conv {
-                c.conv.name.clear();
-            }
-            p
-        };
-        unnamed(self) == unnamed(other)
+        self.unnamed() == other.unnamed()
+    }
+
+    /// The same work with the layer's names left empty (a copy that allocates nothing: a
+    /// [`crate::Schedule`] keeps one per candidate mapping).
+    pub fn unnamed(&self) -> Problem {
+        Problem {
+            name: String::new(),
+            instances: self.instances,
+            gemm: Gemm {
+                name: String::new(),
+                ..self.gemm
+            },
+            conv: self.conv.as_ref().map(|c| ConvGeometry {
+                conv: Conv2d {
+                    name: String::new(),
+                    ..c.conv
+                },
+                ..*c
+            }),
+            dataflow: self.dataflow,
+        }
     }
 
     /// MAC slots of the layer's useful work (the layer's MACs).

@@ -415,6 +415,8 @@ pub struct Schedule {
     /// Bytes of an input-buffer word.
     pub in_word_bytes: u32,
     pub mapping: Mapping,
+    /// The layer's work, its names left out ([`Problem::unnamed`]): a schedule is the same for
+    /// every layer of the same work.
     pub problem: Problem,
     pub nest: Nest,
     /// Whether load, compute and store overlap through ping-pong buffer halves.
@@ -479,7 +481,7 @@ impl Schedule {
             in_word_bytes: arch.input().word_bytes(),
             mapping: *mapping,
             nest: Nest::new([g.m, g.k, g.n, p.instances], loops),
-            problem: p.clone(),
+            problem: p.unnamed(),
             // a row-stationary array never overlaps passes; with two banks per buffer its loads
             // and stores overlap them (mapping/src/rs.rs)
             double_buffered: arch.double_buffered(),

@@ -342,7 +342,8 @@ struct Walk<const SLOTS: usize, const OVERLAP: bool> {
     dma_free: u64,
     /// The DMA's transfer slots (docs/TIMING.md, "DMA unit and the DRAM port"): the cycle after the
     /// last busy cycle of each of the last `O` transfers, oldest at `slot`; and the first cycle a new
-    /// transfer may start (the previous one's request end + 1).
+    /// transfer may start (the previous one's request end + 1). Not kept with one slot, whose
+    /// transfer is the last one, done at `dma_free`.
     slots: [u64; SLOTS],
     slot: usize,
     outstanding: usize,
@@ -398,7 +399,10 @@ impl<const SLOTS: usize, const OVERLAP: bool> Periodic for Walk<SLOTS, OVERLAP> 
             && self.pending == b.pending
             && self.configs == b.configs
             && self.outstanding == b.outstanding
-            && if self.outstanding == 1 {
+            // (one slot is the DMA's free time, [`Walk::dma`])
+            && if SLOTS == 1 {
+                true
+            } else if self.outstanding == 1 {
                 rel(self.slots[0], self.t) == rel(b.slots[0], b.t)
             } else {
                 self.slots_oldest_first()
@@ -429,7 +433,7 @@ impl<const SLOTS: usize, const OVERLAP: bool> Periodic for Walk<SLOTS, OVERLAP> 
             return false;
         };
         let mut slots = self.slots;
-        for x in &mut slots[..self.outstanding] {
+        for x in &mut slots[..if SLOTS == 1 { 0 } else { self.outstanding }] {
             let Some(y) = add((*x).max(self.t), p.dt) else {
                 return false;
             };
@@ -513,7 +517,13 @@ impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
     /// request end, and its busy cycles count once where they overlap the previous ones'.
     #[inline]
     fn dma(&mut self, busy: u64, hold: u64) {
-        let i = self.t.max(self.slots[self.slot]);
+        // with one slot, the transfer before is the one the DMA is busy with until `dma_free`
+        // (the slot is not kept)
+        let i = self.t.max(if SLOTS == 1 {
+            self.dma_free
+        } else {
+            self.slots[self.slot]
+        });
         let start = (i + 1).max(self.req_free);
         let end = start + busy - 1;
         let from = (i + 1).max(self.dma_free);
@@ -521,10 +531,12 @@ impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
         self.dma_cycles += end + 1 - from;
         self.dma_free = end + 1;
         self.req_free = start + hold;
-        self.slots[self.slot] = end + 1;
-        self.slot += 1;
-        if self.slot == self.outstanding {
-            self.slot = 0;
+        if SLOTS > 1 {
+            self.slots[self.slot] = end + 1;
+            self.slot += 1;
+            if self.slot == self.outstanding {
+                self.slot = 0;
+            }
         }
         self.t = i + 1;
     }
@@ -647,23 +659,18 @@ type TileId = u16;
 /// The tile costs of one schedule's distinct shapes, each computed once (the walk meets a handful
 /// of shapes over and over: the contract's divisions are done once each). A schedule has at most
 /// 24 distinct keys (two tile sizes of the stream, the first slice or not, no stores or one per
-/// slice of either width, two store widths), most have a handful: past [`TileCosts::INLINE`] they
-/// spill to the heap (a smaller table is quicker to set up than a larger one is to fill).
+/// slice of either width, two store widths), most have a handful.
 struct TileCosts<'a> {
     arch: &'a Arch,
     contract: Contract,
     word_bytes: (u64, u64),
-    keys: [TileKey; TileCosts::INLINE],
-    costs: [TileCost; TileCosts::INLINE],
-    n: usize,
-    more: Vec<(TileKey, TileCost)>,
+    keys: Vec<TileKey>,
+    costs: Vec<TileCost>,
     /// The id found last.
     last: usize,
 }
 
 impl<'a> TileCosts<'a> {
-    const INLINE: usize = 8;
-
     fn new(arch: &'a Arch) -> Self {
         TileCosts {
             arch,
@@ -672,10 +679,8 @@ impl<'a> TileCosts<'a> {
                 u64::from(arch.input().word_bytes()),
                 u64::from(arch.weight().word_bytes()),
             ),
-            keys: [TileKey::default(); TileCosts::INLINE],
-            costs: [TileCost::default(); TileCosts::INLINE],
-            n: 0,
-            more: Vec::new(),
+            keys: Vec::with_capacity(8),
+            costs: Vec::with_capacity(8),
             last: 0,
         }
     }
@@ -684,7 +689,7 @@ impl<'a> TileCosts<'a> {
     #[inline(always)]
     fn id(&mut self, sh: &Shape) -> TileId {
         let key = TileKey::of(sh);
-        if self.last < self.n && self.keys[self.last] == key {
+        if self.keys.get(self.last) == Some(&key) {
             return self.last as TileId;
         }
         self.find_or_add(key)
@@ -693,22 +698,14 @@ impl<'a> TileCosts<'a> {
     /// [`TileCosts::id`] past the id found last.
     #[inline(never)]
     fn find_or_add(&mut self, key: TileKey) -> TileId {
-        let i = match self.keys[..self.n].iter().position(|k| *k == key) {
+        let i = match self.keys.iter().position(|k| *k == key) {
             Some(i) => i,
-            None => match self.more.iter().position(|(k, _)| *k == key) {
-                Some(j) => TileCosts::INLINE + j,
-                None => {
-                    let c = self.cost(&key);
-                    if self.n < TileCosts::INLINE {
-                        (self.keys[self.n], self.costs[self.n]) = (key, c);
-                        self.n += 1;
-                        self.n - 1
-                    } else {
-                        self.more.push((key, c));
-                        TileCosts::INLINE + self.more.len() - 1
-                    }
-                }
-            },
+            None => {
+                let c = self.cost(&key);
+                self.keys.push(key);
+                self.costs.push(c);
+                self.keys.len() - 1
+            }
         };
         self.last = i;
         match TileId::try_from(i) {
@@ -719,12 +716,7 @@ impl<'a> TileCosts<'a> {
 
     #[inline(always)]
     fn get(&self, id: TileId) -> &TileCost {
-        let i = usize::from(id);
-        if i < TileCosts::INLINE {
-            &self.costs[i]
-        } else {
-            &self.more[i - TileCosts::INLINE].1
-        }
+        &self.costs[usize::from(id)]
     }
 
     fn cost(&self, k: &TileKey) -> TileCost {
