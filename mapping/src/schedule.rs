@@ -274,7 +274,9 @@ pub struct Summary {
 /// total exceeds 64 bits, which [`SummaryAcc::finish`] reports.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SummaryAcc {
-    t: [u64; 15],
+    /// The totals in 128 bits (a term is at most (2^64 - 1)²); `finish` refuses any above 64
+    /// bits, and `overflow` records a sum past 128 bits.
+    t: [u128; 15],
     overflow: bool,
 }
 
@@ -306,12 +308,13 @@ impl SummaryAcc {
             array,
             u64::from(sh.orders_prev()),
         ];
+        let m = u128::from(mult);
         let mut overflow = o;
         for (t, p) in self.t.iter_mut().zip(per) {
-            let (v, o1) = p.overflowing_mul(mult);
-            let (sum, o2) = t.overflowing_add(v);
+            // (a term is below 2^128; a carry out of the sum is a total far past 64 bits)
+            let (sum, carry) = t.overflowing_add(u128::from(p) * m);
             *t = sum;
-            overflow |= o1 | o2;
+            overflow |= carry;
         }
         self.overflow |= overflow;
     }
@@ -331,10 +334,13 @@ impl SummaryAcc {
                 "the schedule's totals overflow 64 bits (the layer is far too large for the tiles)",
             )
         };
+        let mut v = [0u64; 15];
+        for (v, &t) in v.iter_mut().zip(&self.t) {
+            *v = u64::try_from(t).map_err(|_| over())?;
+        }
         if self.overflow {
             return Err(over());
         }
-        let v = self.t;
         let mut s = Summary {
             steps: v[0],
             input_loads: v[1],
