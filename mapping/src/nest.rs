@@ -617,6 +617,13 @@ mod tests {
     }
 
     impl Toy {
+        /// What a walk ends with: the time, each unit's free time from it on, the visits and the
+        /// work.
+        fn end(&self) -> (u64, u64, u64, u64, u64) {
+            let (t, a, b) = (self.t, self.a_free.max(self.t), self.b_free.max(self.t));
+            (t, a, b, self.visits, self.work)
+        }
+
         fn step(&mut self, c: &[Class]) {
             self.step_reading(c, &[true; MAX_LOOPS]);
         }
@@ -658,11 +665,7 @@ mod tests {
                 s.step(c);
                 ControlFlow::Continue(())
             });
-            prop_assert_eq!(fast.t, plain.t);
-            prop_assert_eq!(fast.a_free.max(fast.t), plain.a_free.max(plain.t));
-            prop_assert_eq!(fast.b_free.max(fast.t), plain.b_free.max(plain.t));
-            prop_assert_eq!(fast.visits, plain.visits);
-            prop_assert_eq!(fast.work, plain.work);
+            prop_assert_eq!(fast.end(), plain.end());
         }
 
         /// The same with loops that are not positional, whose last iteration is skipped with
@@ -688,11 +691,7 @@ mod tests {
                 s.step_reading(c, &positional);
                 ControlFlow::Continue(())
             });
-            prop_assert_eq!(fast.t, plain.t);
-            prop_assert_eq!(fast.a_free.max(fast.t), plain.a_free.max(plain.t));
-            prop_assert_eq!(fast.b_free.max(fast.t), plain.b_free.max(plain.t));
-            prop_assert_eq!(fast.visits, plain.visits);
-            prop_assert_eq!(fast.work, plain.work);
+            prop_assert_eq!(fast.end(), plain.end());
         }
     }
 
@@ -752,11 +751,7 @@ mod tests {
                 }
                 ControlFlow::Continue(())
             });
-            prop_assert_eq!(fast.t, plain.t);
-            prop_assert_eq!(fast.a_free.max(fast.t), plain.a_free.max(plain.t));
-            prop_assert_eq!(fast.b_free.max(fast.t), plain.b_free.max(plain.t));
-            prop_assert_eq!(fast.visits, plain.visits);
-            prop_assert_eq!(fast.work, plain.work);
+            prop_assert_eq!(fast.end(), plain.end());
             prop_assert_eq!(by_leaf, sum);
             // one leaf per class (and one mark): as many as the class enumeration's
             let mut classes = 0;

@@ -242,7 +242,7 @@ pub fn estimate_schedule_priced(
     });
     let summary = schedule.finish(&acc)?;
     let tiles = Tiles::Tree(tree);
-    let timeline = timeline(arch, schedule, &tiles, &mut costs, u64::MAX)
+    let timeline = timeline::<false>(arch, schedule, &tiles, &mut costs, u64::MAX)
         .expect("an uncapped walk always finishes");
     Ok(priced(p, arch, &summary, pricing, timeline))
 }
@@ -290,7 +290,7 @@ pub fn estimate_capped(
 ) -> Option<Estimate> {
     let mut costs = TileCosts::new(arch);
     let tiles = Tiles::of(schedule, &mut costs);
-    let timeline = timeline(arch, schedule, &tiles, &mut costs, cap)?;
+    let timeline = timeline::<false>(arch, schedule, &tiles, &mut costs, cap)?;
     Some(priced(p, arch, summary, pricing, timeline))
 }
 
@@ -838,19 +838,8 @@ impl Tiles {
 /// the controller is past cycle `cap` (the run then takes more than `cap` cycles). Repeated
 /// stretches of the loop nest are applied as whole periods of the walk ([`Tree::walk`]),
 /// exactly: the walk only takes maxima and adds constants, so it commutes with a time shift.
-fn timeline(
-    arch: &Arch,
-    schedule: &Schedule,
-    tiles: &Tiles,
-    costs: &mut TileCosts,
-    cap: u64,
-) -> Option<Timeline> {
-    timeline_by::<false>(arch, schedule, tiles, costs, cap)
-}
-
-/// [`timeline`], walking every tile when `PLAIN` (for tests: the periodic walk must give the same
-/// figures).
-fn timeline_by<const PLAIN: bool>(
+/// With `PLAIN` every tile is walked (for tests: the periodic walk must give the same figures).
+fn timeline<const PLAIN: bool>(
     arch: &Arch,
     schedule: &Schedule,
     tiles: &Tiles,
@@ -870,7 +859,7 @@ fn timeline_by<const PLAIN: bool>(
     }
 }
 
-/// [`timeline_by`] with room for `SLOTS` transfer slots in the walk's state, on an array that
+/// [`timeline`] with room for `SLOTS` transfer slots in the walk's state, on an array that
 /// overlaps COMPUTEs when `OVERLAP` (the schedule's `overlapped`).
 fn timeline_with<const PLAIN: bool, const SLOTS: usize, const OVERLAP: bool>(
     arch: &Arch,
@@ -985,7 +974,7 @@ mod tests {
     fn timeline_of<const PLAIN: bool>(arch: &Arch, s: &Schedule, cap: u64) -> Option<Timeline> {
         let mut costs = TileCosts::new(arch);
         let tiles = Tiles::of(s, &mut costs);
-        timeline_by::<PLAIN>(arch, s, &tiles, &mut costs, cap)
+        timeline::<PLAIN>(arch, s, &tiles, &mut costs, cap)
     }
 
     fn cases() -> u32 {
