@@ -216,8 +216,9 @@ pub fn estimate_schedule(p: &Problem, arch: &Arch, schedule: &Schedule) -> Resul
 }
 
 /// [`estimate_schedule`] with the accelerator's [`Pricing`] already computed: the summary and the
-/// walk from one pass over the schedule's distinct tiles ([`Schedule::tiles`]). What the search
-/// and `tessera bench` call a mapping's evaluation.
+/// walk from one pass over the schedule's distinct tiles ([`Schedule::tiles`]). What [`estimate`]
+/// (every command's analytical estimate) runs, and what `tessera bench` times as a full estimate;
+/// the mapper, which has the summary from its bound pass, calls [`estimate_capped`].
 pub fn estimate_schedule_priced(
     p: &Problem,
     arch: &Arch,
