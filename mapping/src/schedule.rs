@@ -275,7 +275,8 @@ pub struct Summary {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SummaryAcc {
     /// The totals in 128 bits (a term is at most (2^64 - 1)²); `finish` refuses any above 64
-    /// bits, and `overflow` records a sum past 128 bits.
+    /// bits. `overflow` records what 128 bits cannot show: a tile's MAC slots (`R·C·len·steps`)
+    /// past 64 bits, or a sum past 128 bits.
     t: [u128; 15],
     overflow: bool,
 }
