@@ -55,6 +55,19 @@ pub trait Periodic: Clone {
     fn repeat(&mut self, period: &Self::Period, k: u64) -> bool;
 }
 
+/// An associative summary of a sequence of leaves ([`Tree::fold`]): a stretch of the tree's
+/// leaves in program order summarised once, so that a run of `k` alike subtrees costs one
+/// [`Fold::times`], not `k` joins.
+pub trait Fold<T> {
+    type Sum;
+    /// The stretch of the one leaf `v`.
+    fn leaf(&mut self, v: &T) -> Self::Sum;
+    /// `a` followed by `b`, into `a` (`None` on overflow).
+    fn join(&mut self, a: &mut Self::Sum, b: &Self::Sum) -> Option<()>;
+    /// `a` repeated `k ≥ 2` times, into `a` (`None` on overflow): what `k - 1` joins give.
+    fn times(&mut self, a: &mut Self::Sum, k: u32) -> Option<()>;
+}
+
 /// One loop: steps `dim` in tiles of `tile` elements (≥ 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Loop {
@@ -483,6 +496,36 @@ impl<T> Tree<T> {
         self.walk_from(self.root, 0, &mut saved, state, f)
     }
 
+    /// The summary of every innermost iteration in order under `f` (`None` when `f` overflows):
+    /// a join per run and a [`Fold::times`] per run of more than one subtree, so its cost is the
+    /// tree's size, however long the loops.
+    pub fn fold<F: Fold<T>>(&self, f: &mut F) -> Option<F::Sum> {
+        self.fold_from(self.root, f)
+    }
+
+    fn fold_from<F: Fold<T>>(&self, c: Child, f: &mut F) -> Option<F::Sum> {
+        let n = match c {
+            Child::Leaf(i) => return Some(f.leaf(&self.leaves[i as usize])),
+            Child::Node(n) => &self.nodes[n as usize],
+        };
+        let run = |f: &mut F, &(sub, count): &(Child, u32)| {
+            let mut run = self.fold_from(sub, f)?;
+            if count >= 2 {
+                f.times(&mut run, count)?;
+            }
+            Some(run)
+        };
+        let (first, rest) = n.runs[..usize::from(n.len)]
+            .split_first()
+            .expect("a node has a run");
+        let mut sum = run(f, first)?;
+        for r in rest {
+            let r = run(f, r)?;
+            f.join(&mut sum, &r)?;
+        }
+        Some(sum)
+    }
+
     fn walk_from<S: Periodic>(
         &self,
         c: Child,
@@ -757,6 +800,54 @@ mod tests {
             let mut classes = 0;
             nest.for_each_class(|_, _| classes += 1);
             prop_assert_eq!(tree.leaves().iter().filter(|l| l.is_some()).count(), classes);
+        }
+    }
+
+    /// A [`Fold`] that keeps the whole sequence: the reference for any other.
+    struct Sequence;
+
+    impl Fold<u64> for Sequence {
+        type Sum = Vec<u64>;
+        fn leaf(&mut self, v: &u64) -> Vec<u64> {
+            vec![*v]
+        }
+        fn join(&mut self, a: &mut Vec<u64>, b: &Vec<u64>) -> Option<()> {
+            a.extend_from_slice(b);
+            Some(())
+        }
+        fn times(&mut self, a: &mut Vec<u64>, k: u32) -> Option<()> {
+            *a = a.repeat(k as usize);
+            Some(())
+        }
+    }
+
+    proptest! {
+        /// The fold of a tree (with a start mark, and loops positional or not) is the sequence
+        /// of its iterations and marks in program order.
+        #[test]
+        fn a_fold_sees_the_iterations_in_order(
+            m in 1u32..40, k in 1u32..40, n in 1u32..40,
+            t in (1u32..9, 1u32..9, 1u32..9, 1u32..9),
+            p in (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+        ) {
+            let positional = [p.0, p.1, p.2, p.3];
+            let nest = nest_with(m, k, n, [t.0, t.1, t.2, t.3], positional);
+            // a leaf's value: its sizes and the first and last of its positional loops (0 marks)
+            let value = |c: &[Class]| -> u64 {
+                c.iter().zip(&positional).fold(1, |h, (c, &p)| {
+                    let pos = if p { 2 * u64::from(c.first) + u64::from(c.last) } else { 0 };
+                    h * 1_000 + u64::from(c.size) * 4 + pos
+                })
+            };
+            let mut plain = vec![];
+            nest.for_each(|q| {
+                if q[1..].iter().all(|q| q.index == 0) {
+                    plain.push(0);
+                }
+                plain.push(value(&q.iter().map(|q| q.class).collect::<Vec<_>>()));
+            });
+            let tree = nest.tree(|_| false, Some(0), |c, _| value(c));
+            prop_assert_eq!(tree.fold(&mut Sequence), Some(plain));
         }
     }
 

@@ -14,6 +14,10 @@
 //! amount), the rest are applied as that many more shifts ([`tessera_mapping::Tree::walk`]).
 //! That is exact, not an approximation: the recurrence only takes maxima and adds constants, so a
 //! shifted state evolves shifted. When a loop never settles into such a period, it is walked.
+//! Where every COMPUTE finds the DMA idle and the array free (one transfer slot, an array that does
+//! not overlap tiles: most designs), the program is instead a sum over windows of three
+//! consecutive tiles, which the tile tree folds in closed form ([`visits`]), with no walk at all
+//! between the first tile's loads and the last tile's COMPUTE.
 //!
 //! For today's machine — one in-order controller, one DMA with `O` transfer slots (a transfer
 //! issues once the one `O` back is done and starts after the previous one's last request or beat,
@@ -37,6 +41,8 @@ use std::ops::ControlFlow;
 use tessera_arch::Arch;
 use tessera_core::diag::Result;
 use tessera_core::Cycles;
+mod visits;
+
 use tessera_mapping::{
     Mapping, Periodic, PrevSync, Problem, Schedule, Shape, Summary, SummaryAcc, Tree,
 };
@@ -243,7 +249,7 @@ pub fn estimate_schedule_priced(
     });
     let summary = schedule.finish(&acc)?;
     let tiles = Tiles::Tree(tree);
-    let timeline = timeline::<false>(arch, schedule, &tiles, &mut costs, u64::MAX)
+    let timeline = timeline(arch, schedule, &tiles, &mut costs, u64::MAX, How::Folded)
         .expect("an uncapped walk always finishes");
     Ok(priced(p, arch, &summary, pricing, timeline))
 }
@@ -291,7 +297,7 @@ pub fn estimate_capped(
 ) -> Option<Estimate> {
     let mut costs = TileCosts::new(arch);
     let tiles = Tiles::of(schedule, &mut costs);
-    let timeline = timeline::<false>(arch, schedule, &tiles, &mut costs, cap)?;
+    let timeline = timeline(arch, schedule, &tiles, &mut costs, cap, How::Folded)?;
     Some(priced(p, arch, summary, pricing, timeline))
 }
 
@@ -715,6 +721,14 @@ impl<'a> TileCosts<'a> {
         }
     }
 
+    /// Whether no transfer of these tiles holds the DRAM channel longer than it is busy (a premise
+    /// of [`visits`]; the contract's lengths satisfy it).
+    fn holds_within_busy(&self) -> bool {
+        self.costs
+            .iter()
+            .all(|c| c.input.1 <= c.input.0 && c.weight.1 <= c.weight.0 && c.store.1 <= c.store.0)
+    }
+
     #[inline(always)]
     fn get(&self, id: TileId) -> &TileCost {
         &self.costs[usize::from(id)]
@@ -835,65 +849,137 @@ impl Tiles {
     }
 }
 
+/// How [`timeline`] goes through the tiles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum How {
+    /// Every tile (the reference the others are held to).
+    EveryTile,
+    /// By the tree, repeated stretches applied as whole periods ([`Tree::walk`]): what
+    /// [`How::Folded`] does where the visits do not apply (tests hold it to the others everywhere).
+    #[cfg_attr(not(test), allow(dead_code))]
+    Periodic,
+    /// As a sum of visits where the program allows it ([`visits`]), else periodic.
+    Folded,
+}
+
 /// Cycles, their breakdown, and the units' busy totals of a schedule's program; `None` as soon as
 /// the controller is past cycle `cap` (the run then takes more than `cap` cycles). Repeated
 /// stretches of the loop nest are applied as whole periods of the walk ([`Tree::walk`]),
-/// exactly: the walk only takes maxima and adds constants, so it commutes with a time shift.
-/// With `PLAIN` every tile is walked (for tests: the periodic walk must give the same figures).
-fn timeline<const PLAIN: bool>(
+/// exactly: the walk only takes maxima and adds constants, so it commutes with a time shift. On
+/// an array that does not overlap tiles the program is a sum of visits instead ([`visits`]), which
+/// the tree folds in closed form.
+fn timeline(
     arch: &Arch,
     schedule: &Schedule,
     tiles: &Tiles,
     costs: &mut TileCosts,
     cap: u64,
+    how: How,
 ) -> Option<Timeline> {
     match (
         arch.dram().outstanding_transfers() == 1,
         schedule.overlapped,
     ) {
-        (true, false) => timeline_with::<PLAIN, 1, false>(arch, schedule, tiles, costs, cap),
-        (true, true) => timeline_with::<PLAIN, 1, true>(arch, schedule, tiles, costs, cap),
-        (false, false) => {
-            timeline_with::<PLAIN, MAX_SLOTS, false>(arch, schedule, tiles, costs, cap)
+        (true, false) => timeline_with::<1, false>(arch, schedule, tiles, costs, cap, how),
+        (true, true) => timeline_with::<1, true>(arch, schedule, tiles, costs, cap, how),
+        (false, false) => timeline_with::<MAX_SLOTS, false>(arch, schedule, tiles, costs, cap, how),
+        (false, true) => timeline_with::<MAX_SLOTS, true>(arch, schedule, tiles, costs, cap, how),
+    }
+}
+
+/// The lowering's two programs, tile by tile (mapping/src/lower.rs):
+/// - double-buffered: loads(0); SYNC dma; per tile j: COMPUTE j; stores(j-1); loads(j+1); SYNC
+///   dma (not after the last); then SYNC compute; stores(last); HALT;
+/// - single-buffered, every tile alone: loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma].
+impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
+    /// A tile's `configs` CONFIGs, then its loads.
+    #[inline]
+    fn loads(&mut self, c: &TileCost, configs: u32) {
+        for _ in 0..configs {
+            self.config();
         }
-        (false, true) => timeline_with::<PLAIN, MAX_SLOTS, true>(arch, schedule, tiles, costs, cap),
+        if c.input.0 > 0 {
+            self.dma(c.input.0, c.input.1);
+        }
+        if c.weight.0 > 0 {
+            self.dma(c.weight.0, c.weight.1);
+        }
+    }
+    #[inline]
+    fn stores(&mut self, c: &TileCost) {
+        for _ in 0..c.stores {
+            self.dma(c.store.0, c.store.1);
+        }
+    }
+    #[inline]
+    fn compute_tile(&mut self, c: &TileCost, rule: &OverlapRule) {
+        if OVERLAP {
+            self.compute_overlapped(rule, c.len);
+            self.sync_after_compute(c.prev_sync);
+        } else {
+            self.compute(c.compute, c.len);
+        }
+    }
+    /// The double-buffered program's instructions as far as tile `id`'s loads and the SYNC after
+    /// them: its loads alone for the first tile, else the previous tile's COMPUTE, the stores of
+    /// the one before, and its loads.
+    #[inline]
+    fn double_step(&mut self, costs: &TileCosts, rule: &OverlapRule, id: TileId, configs: u32) {
+        match self.prev {
+            None => self.loads(costs.get(id), configs),
+            Some(p) => {
+                self.compute_tile(costs.get(p), rule);
+                if let Some(q) = self.pending {
+                    self.stores(costs.get(q));
+                }
+                self.loads(costs.get(id), configs);
+                self.pending = (costs.get(p).stores > 0).then_some(p);
+            }
+        }
+        self.sync(true, false);
+        self.prev = Some(id);
+    }
+    /// The double-buffered program's end, after the last tile's step.
+    fn double_end(&mut self, costs: &TileCosts, rule: &OverlapRule) {
+        let last = *costs.get(self.prev.expect("a schedule has at least one tile"));
+        self.compute_tile(&last, rule);
+        if let Some(q) = self.pending {
+            self.stores(costs.get(q));
+        }
+        if last.stores > 0 {
+            self.sync(false, true);
+            self.stores(&last);
+        }
+    }
+    /// The single-buffered program's tile up to its COMPUTE: its loads and the SYNC after them.
+    #[inline]
+    fn single_head(&mut self, c: &TileCost, configs: u32) {
+        self.loads(c, configs);
+        self.sync(true, false);
+    }
+    /// The single-buffered program's tile from its COMPUTE on.
+    #[inline]
+    fn single_tail(&mut self, c: &TileCost, rule: &OverlapRule) {
+        self.compute_tile(c, rule);
+        self.sync(false, true);
+        if c.stores > 0 {
+            self.stores(c);
+            self.sync(true, false);
+        }
     }
 }
 
 /// [`timeline`] with room for `SLOTS` transfer slots in the walk's state, on an array that
 /// overlaps COMPUTEs when `OVERLAP` (the schedule's `overlapped`).
-fn timeline_with<const PLAIN: bool, const SLOTS: usize, const OVERLAP: bool>(
+fn timeline_with<const SLOTS: usize, const OVERLAP: bool>(
     arch: &Arch,
     schedule: &Schedule,
     tiles: &Tiles,
     costs: &mut TileCosts,
     cap: u64,
+    how: How,
 ) -> Option<Timeline> {
-    let loads = |w: &mut Walk<SLOTS, OVERLAP>, c: &TileCost, configs: u32| {
-        for _ in 0..configs {
-            w.config();
-        }
-        if c.input.0 > 0 {
-            w.dma(c.input.0, c.input.1);
-        }
-        if c.weight.0 > 0 {
-            w.dma(c.weight.0, c.weight.1);
-        }
-    };
-    let stores = |w: &mut Walk<SLOTS, OVERLAP>, c: &TileCost| {
-        for _ in 0..c.stores {
-            w.dma(c.store.0, c.store.1);
-        }
-    };
     let rule = OverlapRule::of(arch);
-    let compute = |w: &mut Walk<SLOTS, OVERLAP>, c: &TileCost| {
-        if OVERLAP {
-            w.compute_overlapped(&rule, c.len);
-            w.sync_after_compute(c.prev_sync);
-        } else {
-            w.compute(c.compute, c.len);
-        }
-    };
     let over = |w: &Walk<SLOTS, OVERLAP>| {
         if w.t > cap {
             ControlFlow::Break(())
@@ -901,61 +987,54 @@ fn timeline_with<const PLAIN: bool, const SLOTS: usize, const OVERLAP: bool>(
             ControlFlow::Continue(())
         }
     };
-    let mut w = Walk::<SLOTS, OVERLAP>::new(arch);
-    if schedule.double_buffered {
-        // loads(0); SYNC dma; per tile j: COMPUTE j; stores(j-1); loads(j+1); SYNC dma (not after
-        // the last); then SYNC compute; stores(last); HALT (mapping/src/lower.rs).
-        let body = |w: &mut Walk<SLOTS, OVERLAP>, costs: &TileCosts, id: TileId, configs: u32| {
-            match w.prev {
-                None => loads(w, costs.get(id), configs),
-                Some(p) => {
-                    compute(w, costs.get(p));
-                    if let Some(q) = w.pending {
-                        stores(w, costs.get(q));
-                    }
-                    loads(w, costs.get(id), configs);
-                    w.pending = (costs.get(p).stores > 0).then_some(p);
-                }
+    let double = schedule.double_buffered;
+    // the state before the last tile's COMPUTE, summed in closed form
+    let folded = match tiles {
+        Tiles::Tree(tree) if how == How::Folded && !OVERLAP => {
+            visits::before_last(arch, double, tree, costs, &rule)
+        }
+        _ => None,
+    };
+    let mut w = match folded {
+        Some((mut w, last)) => {
+            if double {
+                w.double_end(costs, &rule);
+            } else {
+                w.single_tail(costs.get(last), &rule);
             }
-            w.sync(true, false);
-            w.prev = Some(id);
-            over(w)
-        };
-        if tiles.walk(schedule, costs, PLAIN, &mut w, body).is_break() {
-            return None;
+            w
         }
-        let last = *costs.get(w.prev.expect("a schedule has at least one tile"));
-        compute(&mut w, &last);
-        if let Some(q) = w.pending {
-            stores(&mut w, costs.get(q));
-        }
-        if last.stores > 0 {
-            w.sync(false, true);
-            stores(&mut w, &last);
-        }
-    } else {
-        // Every tile alone: loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma].
-        let body = |w: &mut Walk<SLOTS, OVERLAP>, costs: &TileCosts, id: TileId, configs: u32| {
-            let c = costs.get(id);
-            loads(w, c, configs);
-            w.sync(true, false);
-            compute(w, c);
-            w.sync(false, true);
-            if c.stores > 0 {
-                stores(w, c);
-                w.sync(true, false);
+        None => {
+            let mut w = Walk::<SLOTS, OVERLAP>::new(arch);
+            let plain = how == How::EveryTile;
+            let walked = if double {
+                tiles.walk(schedule, costs, plain, &mut w, |w, costs, id, configs| {
+                    w.double_step(costs, &rule, id, configs);
+                    over(w)
+                })
+            } else {
+                tiles.walk(schedule, costs, plain, &mut w, |w, costs, id, configs| {
+                    let c = costs.get(id);
+                    w.single_head(c, configs);
+                    w.single_tail(c, &rule);
+                    over(w)
+                })
+            };
+            if walked.is_break() {
+                return None;
             }
-            over(w)
-        };
-        if tiles.walk(schedule, costs, PLAIN, &mut w, body).is_break() {
-            return None;
+            if double {
+                w.double_end(costs, &rule);
+            }
+            w
         }
-    }
+    };
     let cycles = w.halt();
     if cycles > cap {
         return None;
     }
-    let breakdown = w.acc.finish(cycles);
+    // (the walk is done with)
+    let breakdown = std::mem::take(&mut w.acc).finish(cycles);
     Some(Timeline {
         cycles,
         breakdown,
@@ -971,11 +1050,11 @@ mod tests {
     use tessera_arch::{ArchSpec, Dataflow};
     use tessera_workloads::{Conv2d, Gemm, Layer};
 
-    /// The walk of `s`'s tiles, periodic or (`PLAIN`) tile by tile.
-    fn timeline_of<const PLAIN: bool>(arch: &Arch, s: &Schedule, cap: u64) -> Option<Timeline> {
+    /// The timeline of `s`'s tiles, gone through as `how` says.
+    fn timeline_of(arch: &Arch, s: &Schedule, cap: u64, how: How) -> Option<Timeline> {
         let mut costs = TileCosts::new(arch);
         let tiles = Tiles::of(s, &mut costs);
-        timeline::<PLAIN>(arch, s, &tiles, &mut costs, cap)
+        timeline(arch, s, &tiles, &mut costs, cap, how)
     }
 
     fn cases() -> u32 {
@@ -989,7 +1068,8 @@ mod tests {
         #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
 
         /// The periodic walk (repeated stretches applied as periods, tile costs looked up once
-        /// per shape) gives exactly the figures of the walk of every tile, on random accelerators
+        /// per shape) and the fold of the visits give exactly the figures of the walk of every
+        /// tile, on random accelerators
         /// of every dataflow (single- and double-buffered, double-buffered weights, one to four
         /// transfer slots) and random GEMMs and convolutions under random mappings, capped or not.
         #[test]
@@ -1029,13 +1109,15 @@ mod tests {
             let mp = cands[pick % cands.len()];
             let s = Schedule::new(&p, &arch, &mp);
             prop_assume!(s.summary().unwrap().steps <= 200_000);
-            let plain = timeline_of::<true>(&arch, &s, u64::MAX);
-            let fast = timeline_of::<false>(&arch, &s, u64::MAX);
-            prop_assert_eq!(fast, plain);
-            // a cap below, at and above the run's cycles: the same answer from both walks
+            let plain = timeline_of(&arch, &s, u64::MAX, How::EveryTile);
+            prop_assert_eq!(timeline_of(&arch, &s, u64::MAX, How::Periodic), plain);
+            prop_assert_eq!(timeline_of(&arch, &s, u64::MAX, How::Folded), plain);
+            // a cap below, at and above the run's cycles: the same answer from every walk
             let cycles = plain.unwrap().cycles;
             let cap = cycles / 2 + cap_frac * cycles / 4;
-            prop_assert_eq!(timeline_of::<false>(&arch, &s, cap), timeline_of::<true>(&arch, &s, cap));
+            let capped = timeline_of(&arch, &s, cap, How::EveryTile);
+            prop_assert_eq!(timeline_of(&arch, &s, cap, How::Periodic), capped);
+            prop_assert_eq!(timeline_of(&arch, &s, cap, How::Folded), capped);
             // the estimate from one pass over the tiles (summary and walk) equals the one from
             // the summary's own pass
             let pricing = Pricing::of(&arch);

@@ -392,6 +392,23 @@ impl SyncedAcc {
         self.last_end = Some(self.last_end.map_or(end, |e| e.max(end)));
     }
 
+    /// An accumulator whose totals so far are `b` and whose array was last busy in cycle
+    /// `last_end`, with no DMA cycle since: a run resumed at a COMPUTE's issue, the gap before it
+    /// counted already.
+    pub fn resumed(b: Breakdown, last_end: u64) -> SyncedAcc {
+        SyncedAcc {
+            b,
+            last_end: Some(last_end),
+            dma: 0,
+        }
+    }
+
+    /// The totals so far (before [`SyncedAcc::finish`]: `fill_drain` still holds every busy cycle
+    /// of the array, and the cycles before the first COMPUTE and after the last are not counted).
+    pub fn so_far(&self) -> &Breakdown {
+        &self.b
+    }
+
     /// The increment of the totals since `before` if this accumulator is `before` moved by `dt`
     /// cycles (then each further identical stretch of intervals adds the same increment): for
     /// skipping periodic stretches of a walk.

@@ -1,0 +1,349 @@
+//! The program's timing as a sum of visits, folded over the schedule's tile tree in closed form
+//! (where [`Tree::walk`] follows the controller through every stretch until it repeats).
+//!
+//! A *visit* is the program from one COMPUTE's issue to the next one's. On an array that does not
+//! overlap tiles, both of the lowering's programs wait for the DMA (`SYNC dma`) before every
+//! COMPUTE, and a COMPUTE issues once the array is free. So at a COMPUTE's issue cycle `i` every
+//! transfer issued before it is done and the array is idle: the controller's state is the same up
+//! to the shift `i` at every visit, and a visit's figures — the cycles to the next COMPUTE's issue,
+//! the DMA and issue cycles of the gap before it, the DMA's busy cycles — depend on the tiles it
+//! touches alone:
+//! - double-buffered: COMPUTE of tile j, the STOREs of tile j−1 and the CONFIGs and LOADs of j+1;
+//! - single-buffered: COMPUTE and STOREs of tile j, the CONFIGs and LOADs of tile j+1.
+//!
+//! The program's figures are the prologue's (the first tile's loads), a sum over the windows of
+//! three consecutive tiles, and the epilogue's (the last COMPUTE and stores). Such a sum is
+//! associative, so the tree folds it ([`tessera_mapping::Fold`]): a stretch keeps its first two and
+//! last two tiles and the sum of the visits inside it, and a run of `k` alike subtrees is `k` times
+//! the subtree's sum plus `k − 1` times the visits across the seam between two of them. The
+//! prologue and the epilogue are walked ([`Walk::double_step`], [`Walk::single_head`],
+//! [`Walk::double_end`], [`Walk::single_tail`]).
+//!
+//! A visit is arithmetic ([`Visits::visit`]): with one transfer slot the DMA's instructions run
+//! back to back (each issues the cycle after the one before is done, [`Walk::dma`]), so a visit is
+//! a cursor moved by each instruction's length, and the gap before the next COMPUTE holds the part
+//! of each transfer past the COMPUTE's last busy cycle. The proptest in the parent module holds the
+//! result to the walk of every tile, bit for bit.
+//!
+//! Premises, checked by [`before_last`], which otherwise returns `None` and the caller walks the
+//! tree: one transfer slot; an array that does not overlap tiles (an overlapped array may still be
+//! busy with one tile when the next issues, so its state carries the tile); and no transfer that
+//! holds the DRAM channel longer than it is busy (so no transfer's request window outlives the SYNC
+//! that waits for it: true of the contract's lengths, checked per tile cost). Overflow of a sum
+//! also returns `None`.
+
+use super::{TileCost, TileCosts, TileId, Walk, MARK};
+use crate::breakdown::{Breakdown, SyncedAcc};
+use crate::contract::OverlapRule;
+use tessera_arch::Arch;
+use tessera_mapping::{Fold, Tree};
+
+/// A tile of a stretch: its cost id and the CONFIGs marked before it ([`UNMARKED`]: no mark
+/// between it and the tile before in the stretch; a stretch before it may still end in one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Tile {
+    id: TileId,
+    configs: u32,
+}
+
+/// No CONFIGs marked ([`Tile::configs`], [`Stretch::trail`]); a visit reads it as none.
+const UNMARKED: u32 = u32::MAX;
+
+impl Tile {
+    fn configs(&self) -> u32 {
+        if self.configs == UNMARKED {
+            0
+        } else {
+            self.configs
+        }
+    }
+}
+
+/// What visits add up to: the cycles from the first COMPUTE's issue to the last one's, the DMA
+/// cycles in the gaps between COMPUTEs, the DMA's busy cycles, and the COMPUTEs' streamed words and
+/// busy cycles (the breakdown's `compute`, and `fill_drain` before [`SyncedAcc::finish`] takes the
+/// streamed ones out). The rest of each gap is issue cycles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Sum {
+    cycles: u64,
+    gap_dma: u64,
+    dma_cycles: u64,
+    streamed: u64,
+    busy: u64,
+}
+
+impl Sum {
+    /// `self + k · o` (`None` on overflow).
+    fn plus_times(&self, o: &Sum, k: u64) -> Option<Sum> {
+        let add = |x: u64, d: u64| d.checked_mul(k).and_then(|v| x.checked_add(v));
+        Some(Sum {
+            cycles: add(self.cycles, o.cycles)?,
+            gap_dma: add(self.gap_dma, o.gap_dma)?,
+            dma_cycles: add(self.dma_cycles, o.dma_cycles)?,
+            streamed: add(self.streamed, o.streamed)?,
+            busy: add(self.busy, o.busy)?,
+        })
+    }
+
+    /// `self + o` (`None` on overflow).
+    #[inline(always)]
+    fn plus(&self, o: &Sum) -> Option<Sum> {
+        Some(Sum {
+            cycles: self.cycles.checked_add(o.cycles)?,
+            gap_dma: self.gap_dma.checked_add(o.gap_dma)?,
+            dma_cycles: self.dma_cycles.checked_add(o.dma_cycles)?,
+            streamed: self.streamed.checked_add(o.streamed)?,
+            busy: self.busy.checked_add(o.busy)?,
+        })
+    }
+
+    /// The breakdown's terms between the first COMPUTE's start and the last one's.
+    fn breakdown(&self) -> Option<Breakdown> {
+        Some(Breakdown {
+            compute: self.streamed,
+            fill_drain: self.busy,
+            dma_stall: self.gap_dma,
+            issue: self
+                .cycles
+                .checked_sub(self.busy)?
+                .checked_sub(self.gap_dma)?,
+            ..Breakdown::default()
+        })
+    }
+}
+
+/// A stretch of the program's tiles: how many, its first two and last two (`last[1]` the last;
+/// only as many are meaningful as it has tiles), the CONFIGs marked after its last tile, and the
+/// sum of the visits whose three tiles all lie in it.
+#[derive(Clone, Copy, Debug)]
+struct Stretch {
+    tiles: u64,
+    first: [Tile; 2],
+    last: [Tile; 2],
+    trail: u32,
+    sum: Sum,
+}
+
+impl Stretch {
+    /// The stretch after a mark of `n` CONFIGs: its first tile takes them unless a mark of its own
+    /// comes before it (the later mark stands, as in the walk).
+    fn after_mark(mut self, n: u32) -> Stretch {
+        if self.tiles > 0 && self.first[0].configs == UNMARKED {
+            self.first[0].configs = n;
+            // the same tile among the last two
+            if self.tiles <= 2 {
+                self.last[2 - self.tiles as usize].configs = n;
+            }
+        }
+        self
+    }
+}
+
+/// The fold of a schedule's tile tree into a [`Stretch`].
+struct Visits<'a> {
+    costs: &'a TileCosts<'a>,
+    double: bool,
+}
+
+/// The DMA's cursor through a visit: the cycle the next instruction issues at (the later of the
+/// controller's and the DMA's), from the COMPUTE of `busy` cycles issued at cycle 0; and what the
+/// visit's transfers add up to.
+struct Cursor {
+    at: u64,
+    busy: u64,
+    gap_dma: u64,
+    dma_cycles: u64,
+}
+
+impl Cursor {
+    /// A transfer busy `b` cycles (`b = 0`: none): busy in cycles `at + 1 ..= at + b`, then the
+    /// next instruction issues when it is done.
+    #[inline(always)]
+    fn dma(&mut self, b: u64) {
+        if b > 0 {
+            // its cycles after the COMPUTE's last busy one fall in the gap
+            self.gap_dma += (self.at + b).saturating_sub(self.at.max(self.busy));
+            self.dma_cycles += b;
+            self.at += b + 1;
+        }
+    }
+}
+
+impl Visits<'_> {
+    /// The visit that computes `b`, after `a` (whose stores it issues when double-buffered) and
+    /// before `c` (whose CONFIGs and loads it issues).
+    ///
+    /// From the COMPUTE's issue at cycle 0 (array busy `1..=C`): the controller reaches the next
+    /// instruction at 1. With one slot a transfer issues once the one before is done and starts
+    /// the next cycle ([`Walk::dma`]: its channel hold is within its busy cycles), so each transfer
+    /// of `β` cycles moves the cursor by `β + 1`, each CONFIG by 1, and the SYNC on the DMA ends
+    /// the visit one cycle after the cursor. The single-buffered program first waits for the
+    /// array (`SYNC compute`: the cursor at `C + 2`) and, after stores, for the DMA (one more).
+    /// The next COMPUTE issues at the later of the visit's end and `C + 1`.
+    fn visit(&mut self, a: Option<Tile>, b: Tile, c: Tile) -> Sum {
+        let (tb, tc) = (self.costs.get(b.id), self.costs.get(c.id));
+        let mut k = Cursor {
+            at: 1,
+            busy: tb.compute,
+            gap_dma: 0,
+            dma_cycles: 0,
+        };
+        let stores = |k: &mut Cursor, t: &TileCost| {
+            for _ in 0..t.stores {
+                k.dma(t.store.0);
+            }
+        };
+        if self.double {
+            if let Some(a) = a {
+                stores(&mut k, self.costs.get(a.id));
+            }
+        } else {
+            k.at = tb.compute + 2;
+            if tb.stores > 0 {
+                stores(&mut k, tb);
+                k.at += 1;
+            }
+        }
+        k.at += u64::from(c.configs());
+        k.dma(tc.input.0);
+        k.dma(tc.weight.0);
+        let end = k.at + 1;
+        Sum {
+            cycles: end.max(tb.compute + 1),
+            gap_dma: k.gap_dma,
+            dma_cycles: k.dma_cycles,
+            streamed: tb.len,
+            busy: tb.compute,
+        }
+    }
+}
+
+impl Fold<(TileId, u32)> for Visits<'_> {
+    type Sum = Stretch;
+
+    fn leaf(&mut self, &(id, n): &(TileId, u32)) -> Stretch {
+        let t = Tile {
+            id,
+            configs: UNMARKED,
+        };
+        let (tiles, trail) = if id == MARK { (0, n) } else { (1, UNMARKED) };
+        Stretch {
+            tiles,
+            first: [t; 2],
+            last: [t; 2],
+            trail,
+            sum: Sum::default(),
+        }
+    }
+
+    fn join(&mut self, a: &mut Stretch, b: &Stretch) -> Option<()> {
+        if b.tiles == 0 {
+            // marks only: the later one stands
+            if b.trail != UNMARKED {
+                a.trail = b.trail;
+            }
+            return Some(());
+        }
+        let b = b.after_mark(a.trail);
+        if a.tiles == 0 {
+            *a = b;
+            return Some(());
+        }
+        // the visits across the seam: each needs three tiles
+        let mut sum = a.sum.plus(&b.sum)?;
+        if a.tiles >= 2 {
+            sum = sum.plus(&self.visit(Some(a.last[0]), a.last[1], b.first[0]))?;
+        }
+        if b.tiles >= 2 {
+            sum = sum.plus(&self.visit(Some(a.last[1]), b.first[0], b.first[1]))?;
+        }
+        if a.tiles < 2 {
+            a.first[1] = b.first[0];
+        }
+        a.last = if b.tiles >= 2 {
+            b.last
+        } else {
+            [a.last[1], b.last[1]]
+        };
+        a.tiles = a.tiles.checked_add(b.tiles)?;
+        a.trail = b.trail;
+        a.sum = sum;
+        Some(())
+    }
+
+    fn times(&mut self, s: &mut Stretch, k: u32) -> Option<()> {
+        if s.tiles == 0 {
+            return Some(());
+        }
+        if s.tiles == 1 {
+            // pairs of it, then the odd one
+            let one = *s;
+            self.join(s, &one)?;
+            if k >= 4 {
+                self.times(s, k / 2)?;
+            }
+            if k % 2 == 1 {
+                self.join(s, &one)?;
+            }
+            return Some(());
+        }
+        // every copy but the first after the stretch's own trailing mark
+        let next = s.after_mark(s.trail);
+        let seam = self
+            .visit(Some(s.last[0]), s.last[1], next.first[0])
+            .plus(&self.visit(Some(s.last[1]), next.first[0], next.first[1]))?;
+        let k = u64::from(k);
+        s.sum = Sum::default()
+            .plus_times(&s.sum, k)?
+            .plus_times(&seam, k - 1)?;
+        s.tiles = s.tiles.checked_mul(k)?;
+        s.last = next.last;
+        Some(())
+    }
+}
+
+/// The walk's state just before the last tile's COMPUTE (and that tile), from the fold of the
+/// schedule's tile tree, when the premises hold (module docs); `None` otherwise or on overflow.
+/// Every figure of the program after this state follows as in the walk: the double-buffered
+/// program's [`Walk::double_end`], the single-buffered one's [`Walk::single_tail`] of the last tile.
+pub(super) fn before_last<const SLOTS: usize, const OVERLAP: bool>(
+    arch: &Arch,
+    double: bool,
+    tree: &Tree<(TileId, u32)>,
+    costs: &TileCosts,
+    rule: &OverlapRule,
+) -> Option<(Walk<SLOTS, OVERLAP>, TileId)> {
+    if OVERLAP || SLOTS != 1 || !costs.holds_within_busy() {
+        return None;
+    }
+    let mut visits = Visits { costs, double };
+    let s = tree.fold(&mut visits)?;
+    if s.tiles == 0 {
+        return None;
+    }
+    // the prologue, walked: the first tile's CONFIGs and loads
+    let first = s.first[0];
+    let mut w = Walk::<SLOTS, OVERLAP>::new(arch);
+    if double {
+        w.double_step(costs, rule, first.id, first.configs());
+    } else {
+        w.single_head(costs.get(first.id), first.configs());
+    }
+    if s.tiles == 1 {
+        return Some((w, first.id));
+    }
+    // The first COMPUTE issues at `i`; the visits from it on bring the controller to the last
+    // one's issue at `at`, with every transfer done and the array free.
+    let i = w.t.max(w.cmp_free);
+    let sum = s.sum.plus(&visits.visit(None, first, s.first[1]))?;
+    let at = i.checked_add(sum.cycles)?;
+    let mut b = sum.breakdown()?;
+    b.first_load = i + 1;
+    w.acc = SyncedAcc::resumed(b, at);
+    (w.t, w.cmp_free) = (at, at);
+    w.dma_cycles = w.dma_cycles.checked_add(sum.dma_cycles)?;
+    let [before, last] = s.last;
+    w.prev = Some(last.id);
+    w.pending = (double && costs.get(before.id).stores > 0).then_some(before.id);
+    Some((w, last.id))
+}
