@@ -59,9 +59,9 @@ pub trait Periodic: Clone {
 /// leaves in program order summarised once, so that a run of `k` alike subtrees costs one
 /// [`Fold::times`], not `k` joins.
 pub trait Fold<T> {
-    type Sum;
-    /// The stretch of the one leaf `v`.
-    fn leaf(&mut self, v: &T) -> Self::Sum;
+    type Sum: Default;
+    /// The stretch of the one leaf `v`, into `out`.
+    fn leaf(&mut self, v: &T, out: &mut Self::Sum);
     /// `a` followed by `b`, into `a` (`None` on overflow).
     fn join(&mut self, a: &mut Self::Sum, b: &Self::Sum) -> Option<()>;
     /// `a` repeated `k ≥ 2` times, into `a` (`None` on overflow): what `k - 1` joins give.
@@ -500,30 +500,33 @@ impl<T> Tree<T> {
     /// a join per run and a [`Fold::times`] per run of more than one subtree, so its cost is the
     /// tree's size, however long the loops.
     pub fn fold<F: Fold<T>>(&self, f: &mut F) -> Option<F::Sum> {
-        self.fold_from(self.root, f)
+        let mut sum = F::Sum::default();
+        self.fold_into(self.root, f, &mut sum)?;
+        Some(sum)
     }
 
-    fn fold_from<F: Fold<T>>(&self, c: Child, f: &mut F) -> Option<F::Sum> {
+    /// The fold of subtree `c` into `out`.
+    fn fold_into<F: Fold<T>>(&self, c: Child, f: &mut F, out: &mut F::Sum) -> Option<()> {
         let n = match c {
-            Child::Leaf(i) => return Some(f.leaf(&self.leaves[i as usize])),
+            Child::Leaf(i) => {
+                f.leaf(&self.leaves[i as usize], out);
+                return Some(());
+            }
             Child::Node(n) => &self.nodes[n as usize],
         };
-        let run = |f: &mut F, &(sub, count): &(Child, u32)| {
-            let mut run = self.fold_from(sub, f)?;
+        let mut run = F::Sum::default();
+        for (i, &(sub, count)) in n.runs[..usize::from(n.len)].iter().enumerate() {
+            // the first run straight into `out`, each later one joined to it
+            let to = if i == 0 { &mut *out } else { &mut run };
+            self.fold_into(sub, f, to)?;
             if count >= 2 {
-                f.times(&mut run, count)?;
+                f.times(to, count)?;
             }
-            Some(run)
-        };
-        let (first, rest) = n.runs[..usize::from(n.len)]
-            .split_first()
-            .expect("a node has a run");
-        let mut sum = run(f, first)?;
-        for r in rest {
-            let r = run(f, r)?;
-            f.join(&mut sum, &r)?;
+            if i > 0 {
+                f.join(out, &run)?;
+            }
         }
-        Some(sum)
+        Some(())
     }
 
     fn walk_from<S: Periodic>(
@@ -808,8 +811,9 @@ mod tests {
 
     impl Fold<u64> for Sequence {
         type Sum = Vec<u64>;
-        fn leaf(&mut self, v: &u64) -> Vec<u64> {
-            vec![*v]
+        fn leaf(&mut self, v: &u64, out: &mut Vec<u64>) {
+            out.clear();
+            out.push(*v);
         }
         fn join(&mut self, a: &mut Vec<u64>, b: &Vec<u64>) -> Option<()> {
             a.extend_from_slice(b);

@@ -40,7 +40,7 @@ use tessera_mapping::{Fold, Tree};
 
 /// A tile of a stretch: its cost id and the CONFIGs marked before it ([`UNMARKED`]: no mark
 /// between it and the tile before in the stretch; a stretch before it may still end in one).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Tile {
     id: TileId,
     configs: u32,
@@ -115,7 +115,7 @@ impl Sum {
 /// A stretch of the program's tiles: how many, its first two and last two (`last[1]` the last;
 /// only as many are meaningful as it has tiles), the CONFIGs marked after its last tile, and the
 /// sum of the visits whose three tiles all lie in it.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Stretch {
     tiles: u64,
     first: [Tile; 2],
@@ -180,7 +180,8 @@ impl Visits<'_> {
     /// the visit one cycle after the cursor. The single-buffered program first waits for the
     /// array (`SYNC compute`: the cursor at `C + 2`) and, after stores, for the DMA (one more).
     /// The next COMPUTE issues at the later of the visit's end and `C + 1`.
-    fn visit(&mut self, a: Option<Tile>, b: Tile, c: Tile) -> Sum {
+    #[inline]
+    fn visit(&self, a: Option<Tile>, b: Tile, c: Tile) -> Sum {
         let (tb, tc) = (self.costs.get(b.id), self.costs.get(c.id));
         let mut k = Cursor {
             at: 1,
@@ -221,19 +222,19 @@ impl Visits<'_> {
 impl Fold<(TileId, u32)> for Visits<'_> {
     type Sum = Stretch;
 
-    fn leaf(&mut self, &(id, n): &(TileId, u32)) -> Stretch {
+    fn leaf(&mut self, &(id, n): &(TileId, u32), out: &mut Stretch) {
         let t = Tile {
             id,
             configs: UNMARKED,
         };
         let (tiles, trail) = if id == MARK { (0, n) } else { (1, UNMARKED) };
-        Stretch {
+        *out = Stretch {
             tiles,
             first: [t; 2],
             last: [t; 2],
             trail,
             sum: Sum::default(),
-        }
+        };
     }
 
     fn join(&mut self, a: &mut Stretch, b: &Stretch) -> Option<()> {
@@ -244,26 +245,33 @@ impl Fold<(TileId, u32)> for Visits<'_> {
             }
             return Some(());
         }
-        let b = b.after_mark(a.trail);
         if a.tiles == 0 {
-            *a = b;
+            *a = b.after_mark(a.trail);
             return Some(());
+        }
+        // b's ends, its first tile after a's trailing mark
+        let (mut first, mut last) = (b.first, b.last);
+        if first[0].configs == UNMARKED {
+            first[0].configs = a.trail;
+            if b.tiles <= 2 {
+                last[2 - b.tiles as usize].configs = a.trail;
+            }
         }
         // the visits across the seam: each needs three tiles
         let mut sum = a.sum.plus(&b.sum)?;
         if a.tiles >= 2 {
-            sum = sum.plus(&self.visit(Some(a.last[0]), a.last[1], b.first[0]))?;
+            sum = sum.plus(&self.visit(Some(a.last[0]), a.last[1], first[0]))?;
         }
         if b.tiles >= 2 {
-            sum = sum.plus(&self.visit(Some(a.last[1]), b.first[0], b.first[1]))?;
+            sum = sum.plus(&self.visit(Some(a.last[1]), first[0], first[1]))?;
         }
         if a.tiles < 2 {
-            a.first[1] = b.first[0];
+            a.first[1] = first[0];
         }
         a.last = if b.tiles >= 2 {
-            b.last
+            last
         } else {
-            [a.last[1], b.last[1]]
+            [a.last[1], last[1]]
         };
         a.tiles = a.tiles.checked_add(b.tiles)?;
         a.trail = b.trail;
