@@ -60,7 +60,8 @@ pub trait Periodic: Clone {
 /// [`Fold::times`], not `k` joins.
 pub trait Fold<T> {
     type Sum: Default;
-    /// The stretch of the one leaf `v`, into `out`.
+    /// The stretch of the one leaf `v`, into `out` (overwriting all of it: `out` may hold an
+    /// earlier stretch).
     fn leaf(&mut self, v: &T, out: &mut Self::Sum);
     /// `a` followed by `b`, into `a` (`None` on overflow).
     fn join(&mut self, a: &mut Self::Sum, b: &Self::Sum) -> Option<()>;
@@ -496,7 +497,8 @@ impl<T> Tree<T> {
         self.walk_from(self.root, 0, &mut saved, state, f)
     }
 
-    /// The summary of every innermost iteration in order under `f` (`None` when `f` overflows):
+    /// The summary of every leaf (innermost iteration or mark) in program order under `f` (`None`
+    /// when `f` overflows):
     /// a join per run and a [`Fold::times`] per run of more than one subtree, so its cost is the
     /// tree's size, however long the loops.
     pub fn fold<F: Fold<T>>(&self, f: &mut F) -> Option<F::Sum> {

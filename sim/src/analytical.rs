@@ -14,10 +14,12 @@
 //! amount), the rest are applied as that many more shifts ([`tessera_mapping::Tree::walk`]).
 //! That is exact, not an approximation: the recurrence only takes maxima and adds constants, so a
 //! shifted state evolves shifted. When a loop never settles into such a period, it is walked.
-//! Where every COMPUTE finds the DMA idle and the array free (one transfer slot, an array that does
-//! not overlap tiles: most designs), the program is instead a sum over windows of three
-//! consecutive tiles, which the tile tree folds in closed form ([`visits`]), with no walk at all
-//! between the first tile's loads and the last tile's COMPUTE.
+//! On an array that does not overlap tiles every COMPUTE finds the DMA idle (a `SYNC dma` precedes
+//! it) and the array free, so the program is a sum over windows of three consecutive tiles; with
+//! one transfer slot (the DMA's transfers back to back) each window is plain arithmetic, and the
+//! tile tree folds the sum in closed form ([`visits`]: most designs), with no walk at all between
+//! the first tile's loads and the last tile's COMPUTE. Overlapped arrays, DMAs of more slots and
+//! row-stationary passes (walked one by one) are walked.
 //!
 //! For today's machine — one in-order controller, one DMA with `O` transfer slots (a transfer
 //! issues once the one `O` back is done and starts after the previous one's last request or beat,
@@ -865,9 +867,9 @@ enum How {
 /// Cycles, their breakdown, and the units' busy totals of a schedule's program; `None` as soon as
 /// the controller is past cycle `cap` (the run then takes more than `cap` cycles). Repeated
 /// stretches of the loop nest are applied as whole periods of the walk ([`Tree::walk`]),
-/// exactly: the walk only takes maxima and adds constants, so it commutes with a time shift. On
-/// an array that does not overlap tiles the program is a sum of visits instead ([`visits`]), which
-/// the tree folds in closed form.
+/// exactly: the walk only takes maxima and adds constants, so it commutes with a time shift. With
+/// one transfer slot, on an array that does not overlap tiles, the program is a sum of visits
+/// instead, which the tree folds in closed form ([`visits`]; else, or on overflow, walked).
 fn timeline(
     arch: &Arch,
     schedule: &Schedule,
@@ -990,12 +992,12 @@ fn timeline_with<const SLOTS: usize, const OVERLAP: bool>(
     let double = schedule.double_buffered;
     // the state before the last tile's COMPUTE, summed in closed form
     let folded = match tiles {
-        Tiles::Tree(tree) if how == How::Folded && !OVERLAP => {
+        Tiles::Tree(tree) if how == How::Folded => {
             visits::before_last(arch, double, tree, costs, &rule)
         }
         _ => None,
     };
-    let mut w = match folded {
+    let w = match folded {
         Some((mut w, last)) => {
             if double {
                 w.double_end(costs, &rule);
@@ -1033,8 +1035,7 @@ fn timeline_with<const SLOTS: usize, const OVERLAP: bool>(
     if cycles > cap {
         return None;
     }
-    // (the walk is done with)
-    let breakdown = std::mem::take(&mut w.acc).finish(cycles);
+    let breakdown = w.acc.finish(cycles);
     Some(Timeline {
         cycles,
         breakdown,
@@ -1112,6 +1113,14 @@ mod tests {
             let plain = timeline_of(&arch, &s, u64::MAX, How::EveryTile);
             prop_assert_eq!(timeline_of(&arch, &s, u64::MAX, How::Periodic), plain);
             prop_assert_eq!(timeline_of(&arch, &s, u64::MAX, How::Folded), plain);
+            // which is folded wherever the visits apply (one slot, tiles not overlapped)
+            if slots == 1 && !s.overlapped {
+                let mut costs = TileCosts::new(&arch);
+                let Tiles::Tree(tree) = Tiles::of(&s, &mut costs) else { unreachable!() };
+                let rule = OverlapRule::of(&arch);
+                let w = visits::before_last::<1, false>(&arch, s.double_buffered, &tree, &costs, &rule);
+                prop_assert!(w.is_some());
+            }
             // a cap below, at and above the run's cycles: the same answer from every walk
             let cycles = plain.unwrap().cycles;
             let cap = cycles / 2 + cap_frac * cycles / 4;

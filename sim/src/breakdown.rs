@@ -403,12 +403,6 @@ impl SyncedAcc {
         }
     }
 
-    /// The totals so far (before [`SyncedAcc::finish`]: `fill_drain` still holds every busy cycle
-    /// of the array, and the cycles before the first COMPUTE and after the last are not counted).
-    pub fn so_far(&self) -> &Breakdown {
-        &self.b
-    }
-
     /// The increment of the totals since `before` if this accumulator is `before` moved by `dt`
     /// cycles (then each further identical stretch of intervals adds the same increment): for
     /// skipping periodic stretches of a walk.

@@ -15,7 +15,8 @@
 //! three consecutive tiles, and the epilogue's (the last COMPUTE and stores). Such a sum is
 //! associative, so the tree folds it ([`tessera_mapping::Fold`]): a stretch keeps its first two and
 //! last two tiles and the sum of the visits inside it, and a run of `k` alike subtrees is `k` times
-//! the subtree's sum plus `k − 1` times the visits across the seam between two of them. The
+//! the subtree's sum plus `k − 1` times the visits across the seam between two of them (a run of
+//! one tile: `k − 2` times the visit of that tile three times over). The
 //! prologue and the epilogue are walked ([`Walk::double_step`], [`Walk::single_head`],
 //! [`Walk::double_end`], [`Walk::single_tail`]).
 //!
@@ -40,7 +41,7 @@ use tessera_mapping::{Fold, Tree};
 
 /// A tile of a stretch: its cost id and the CONFIGs marked before it ([`UNMARKED`]: no mark
 /// between it and the tile before in the stretch; a stretch before it may still end in one).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Tile {
     id: TileId,
     configs: u32,
@@ -115,13 +116,30 @@ impl Sum {
 /// A stretch of the program's tiles: how many, its first two and last two (`last[1]` the last;
 /// only as many are meaningful as it has tiles), the CONFIGs marked after its last tile, and the
 /// sum of the visits whose three tiles all lie in it.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 struct Stretch {
     tiles: u64,
     first: [Tile; 2],
     last: [Tile; 2],
     trail: u32,
     sum: Sum,
+}
+
+/// The empty stretch.
+impl Default for Stretch {
+    fn default() -> Stretch {
+        let t = Tile {
+            id: MARK,
+            configs: UNMARKED,
+        };
+        Stretch {
+            tiles: 0,
+            first: [t; 2],
+            last: [t; 2],
+            trail: UNMARKED,
+            sum: Sum::default(),
+        }
+    }
 }
 
 impl Stretch {
@@ -283,24 +301,22 @@ impl Fold<(TileId, u32)> for Visits<'_> {
         if s.tiles == 0 {
             return Some(());
         }
-        if s.tiles == 1 {
-            // pairs of it, then the odd one
-            let one = *s;
-            self.join(s, &one)?;
-            if k >= 4 {
-                self.times(s, k / 2)?;
-            }
-            if k % 2 == 1 {
-                self.join(s, &one)?;
-            }
-            return Some(());
-        }
         // every copy but the first after the stretch's own trailing mark
         let next = s.after_mark(s.trail);
+        let k = u64::from(k);
+        if s.tiles == 1 {
+            // one tile: each window past the first two tiles is the tile three times over (the
+            // tile a visit stores and the one it computes read no CONFIGs)
+            let n = next.first[0];
+            s.sum = Sum::default().plus_times(&self.visit(Some(n), n, n), k - 2)?;
+            s.tiles = k;
+            s.first[1] = n;
+            s.last = [if k == 2 { s.first[0] } else { n }, n];
+            return Some(());
+        }
         let seam = self
             .visit(Some(s.last[0]), s.last[1], next.first[0])
             .plus(&self.visit(Some(s.last[1]), next.first[0], next.first[1]))?;
-        let k = u64::from(k);
         s.sum = Sum::default()
             .plus_times(&s.sum, k)?
             .plus_times(&seam, k - 1)?;
@@ -354,4 +370,122 @@ pub(super) fn before_last<const SLOTS: usize, const OVERLAP: bool>(
     w.prev = Some(last.id);
     w.pending = (double && costs.get(before.id).stores > 0).then_some(before.id);
     Some((w, last.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::TileKey;
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A leaf of a test sequence: a mark of CONFIGs, or one of the test's tiles.
+    #[derive(Clone, Copy, Debug)]
+    enum El {
+        Mark(u32),
+        Tile(usize),
+    }
+
+    /// The stretch of `seq` the long way: its tiles with the CONFIGs of the last mark since the
+    /// tile before (as the walk hands them), and the sum of the visit of every window of three.
+    fn reference(v: &Visits, ids: &[TileId], seq: &[El]) -> (u64, Vec<Tile>, u32, Sum) {
+        let (mut tiles, mut mark) = (vec![], UNMARKED);
+        for e in seq {
+            match *e {
+                El::Mark(n) => mark = n,
+                El::Tile(i) => {
+                    tiles.push(Tile {
+                        id: ids[i],
+                        configs: mark,
+                    });
+                    mark = UNMARKED;
+                }
+            }
+        }
+        let mut sum = Sum::default();
+        for w in tiles.windows(3) {
+            sum = sum.plus(&v.visit(Some(w[0]), w[1], w[2])).unwrap();
+        }
+        (tiles.len() as u64, tiles, mark, sum)
+    }
+
+    /// The fold of `seq` by random splits (`cuts` picks each split point).
+    fn folded(
+        v: &mut Visits,
+        ids: &[TileId],
+        seq: &[El],
+        cuts: &mut impl Iterator<Item = usize>,
+    ) -> Stretch {
+        if seq.len() == 1 {
+            let mut s = Stretch::default();
+            let leaf = match seq[0] {
+                El::Mark(n) => (MARK, n),
+                El::Tile(i) => (ids[i], 0),
+            };
+            v.leaf(&leaf, &mut s);
+            return s;
+        }
+        let at = 1 + cuts.next().unwrap_or(0) % (seq.len() - 1);
+        let mut a = folded(v, ids, &seq[..at], cuts);
+        let b = folded(v, ids, &seq[at..], cuts);
+        v.join(&mut a, &b).unwrap();
+        a
+    }
+
+    proptest! {
+        /// Any grouping of a sequence of tiles and marks (marks anywhere: several in a row, after
+        /// the last tile, of 0 CONFIGs), with a stretch of it repeated `k` times by
+        /// [`Fold::times`], folds to the sequence's own stretch: its tiles, its ends, its trailing
+        /// mark and the sum of the visits of its windows, on either program.
+        #[test]
+        fn any_grouping_folds_to_the_sum_of_the_windows(
+            keys in proptest::collection::vec((0u32..5, 0u32..5, 1u32..20, 0u32..3, 1u32..4), 1..5),
+            seq in proptest::collection::vec((any::<bool>(), 0usize..8, 0u32..4), 1..12),
+            rep in (0usize..12, 1usize..6, 2u32..7),
+            cuts in proptest::collection::vec(any::<usize>(), 64),
+            double in any::<bool>(),
+        ) {
+            let arch = tessera_arch::builtin::arch("ws_4x4").unwrap();
+            let mut costs = TileCosts::new(&arch);
+            let ids: Vec<TileId> = keys.iter().map(|&(i, w, len, stores, sw)| {
+                costs.find_or_add(TileKey {
+                    input_words: i, weight_words: w, len, stores, store_words: sw,
+                    ..TileKey::default()
+                })
+            }).collect();
+            let seq: Vec<El> = seq.iter().map(|&(mark, i, n)| {
+                if mark { El::Mark(n) } else { El::Tile(i % ids.len()) }
+            }).collect();
+            // prefix, a stretch repeated k times, suffix
+            let (from, len, k) = rep;
+            let from = from % seq.len();
+            let to = (from + len).min(seq.len());
+            let (pre, mid, post) = (&seq[..from], &seq[from..to], &seq[to..]);
+            let flat: Vec<El> = pre.iter().chain(mid.iter().cycle().take(mid.len() * k as usize)).chain(post).copied().collect();
+            let mut v = Visits { costs: &costs, double };
+            let mut cuts = cuts.into_iter().cycle();
+            let mut s = folded(&mut v, &ids, mid, &mut cuts);
+            v.times(&mut s, k).unwrap();
+            if !pre.is_empty() {
+                let mut p = folded(&mut v, &ids, pre, &mut cuts);
+                v.join(&mut p, &s).unwrap();
+                s = p;
+            }
+            if !post.is_empty() {
+                let p = folded(&mut v, &ids, post, &mut cuts);
+                v.join(&mut s, &p).unwrap();
+            }
+            let (n, tiles, trail, sum) = reference(&v, &ids, &flat);
+            prop_assert_eq!(s.tiles, n);
+            prop_assert_eq!(s.trail, trail);
+            prop_assert_eq!(s.sum, sum);
+            if n >= 1 {
+                prop_assert_eq!(s.first[0], tiles[0]);
+                prop_assert_eq!(s.last[1], tiles[n as usize - 1]);
+            }
+            if n >= 2 {
+                prop_assert_eq!(s.first[1], tiles[1]);
+                prop_assert_eq!(s.last[0], tiles[n as usize - 2]);
+            }
+        }
+    }
 }
