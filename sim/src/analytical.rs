@@ -688,8 +688,8 @@ impl<'a> TileCosts<'a> {
                 u64::from(arch.input().word_bytes()),
                 u64::from(arch.weight().word_bytes()),
             ),
-            keys: Vec::with_capacity(8),
-            costs: Vec::with_capacity(8),
+            keys: Vec::with_capacity(24),
+            costs: Vec::with_capacity(24),
             last: 0,
         }
     }
