@@ -10,8 +10,10 @@
 //! and breakdown so that runs of different builds can be compared for equal results.
 //!
 //! With `--rounds N` it runs exactly `N` rounds instead (0: only the checksum), for counts that
-//! do not depend on the machine's speed: `perf stat -e instructions` of two runs with different
-//! `N`, their difference divided by the extra estimates, gives instructions per estimate.
+//! do not depend on the machine's speed: the instructions of two runs with different `N` (`perf
+//! stat -e instructions`, or valgrind's callgrind where perf has no counters), their difference
+//! divided by the extra estimates, give instructions per estimate; `scripts/estimate-instructions`
+//! does that with callgrind.
 //!
 //! With `--parts` it also prints the CPU time per job of building the schedule, of its closed-form
 //! summary and of the whole estimate (one thread).
