@@ -43,11 +43,11 @@ use std::ops::ControlFlow;
 use tessera_arch::Arch;
 use tessera_core::diag::Result;
 use tessera_core::Cycles;
-mod visits;
-
 use tessera_mapping::{
     Mapping, Periodic, PrevSync, Problem, Schedule, Shape, Summary, SummaryAcc, Tree,
 };
+
+mod visits;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {

@@ -16,9 +16,9 @@
 //! associative, so the tree folds it ([`tessera_mapping::Fold`]): a stretch keeps its first two and
 //! last two tiles and the sum of the visits inside it, and a run of `k` alike subtrees is `k` times
 //! the subtree's sum plus `k − 1` times the visits across the seam between two of them (a run of
-//! one tile: `k − 2` times the visit of that tile three times over). The
-//! prologue and the epilogue are walked ([`Walk::double_step`], [`Walk::single_head`],
-//! [`Walk::double_end`], [`Walk::single_tail`]).
+//! one tile: `k − 2` times the visit of that tile three times over). The prologue and the epilogue
+//! are walked ([`Walk::double_step`], [`Walk::single_head`], [`Walk::double_end`],
+//! [`Walk::single_tail`]).
 //!
 //! A visit is arithmetic ([`Visits::visit`]): with one transfer slot the DMA's instructions run
 //! back to back (each issues the cycle after the one before is done, [`Walk::dma`]), so a visit is
