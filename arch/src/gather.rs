@@ -4,7 +4,7 @@
 //! This is the one Rust definition of the addressing: both simulator engines run it, the lowering's
 //! tests sum its traffic against the schedule's closed form, and the DMA template implements the
 //! same rules in Verilog. `tessera verify --trace` compares every request the RTL presents with the
-//! simulator's and fails on the first that differs (`tests/tests/rtl_vs_sim.rs` runs it on
+//! simulator's and fails on the first that differs (`tests/tests/it/rtl_vs_sim.rs` runs it on
 //! convolutions of both dataflows).
 //!
 //! A request `(addr, stride, first, count)` fills bytes `first .. first + count` of the word from

@@ -31,7 +31,7 @@
 //!   are proposed. A candidate whose features cannot be computed (a layer does not fit its
 //!   gather registers) ranks last.
 //!
-//! Measured (`search/tests/bayes.rs`, `--example compare`; evaluations until the best feasible
+//! Measured (`search/tests/it/bayes.rs`, `--example compare`; evaluations until the best feasible
 //! design is within 1 % of the exhaustive optimum, mean over seeds): on the 576-point space of
 //! the tests (seeds 1–5) 9.0 for mlp_small's EDP (random: more than 124), 9.0 for dqn's (random:
 //! more than 104) and 8.2 for mlp_small's energy within 5,000 cycles (random: 27). With

@@ -29,7 +29,7 @@
 //!   bank.
 //!
 //! [`Area::logic_um2`] is everything but SRAM, [`Area::compute_unit_um2`] its compute unit's part:
-//! what `tessera_verif::synth` counts cells of in `verif/tests/area_vs_synth.rs`. Left out: the output-stationary drain multiplexers, the
+//! what `tessera_verif::synth` counts cells of in `verif/tests/it/area_vs_synth.rs`. Left out: the output-stationary drain multiplexers, the
 //! controller, DMA (its lane rotation multiplexers included), instruction queue and the compute
 //! unit's counters; the buffers' address logic: the bank and lane hit comparators, the registered
 //! hit bits, the row-address subtractors and the write enables' decoding (they too grow with banks

@@ -333,7 +333,7 @@ fn trace_files_are_written() {
 }
 
 /// Golden reports: the JSON of `estimate` and `validate` on a small case, compared verbatim.
-/// `TESSERA_BLESS=1 cargo test -p tessera-cli --test cli golden` rewrites them; review the diff.
+/// `TESSERA_BLESS=1 cargo test -p tessera-cli --test it cli::golden` rewrites them; review the diff.
 #[test]
 fn golden_reports() {
     for (name, args) in [

@@ -1,8 +1,7 @@
 //! The Verilator build cache: two builds of the same design at once both succeed and share one
 //! entry; a later design links the Verilator runtime the first build compiled.
-//! (Its own test binary, so that its two builds are the only ones running: the machine has 2 cores.)
 
-mod common;
+use crate::common;
 
 #[test]
 fn concurrent_builds_of_one_hash_share_the_entry() {

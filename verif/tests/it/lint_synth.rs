@@ -1,7 +1,7 @@
 //! Verilator `-Wall` lint and Yosys synthesis of the generated RTL, every dataflow; the latch check
 //! is shown to catch a latch.
 
-mod common;
+use crate::common;
 
 use common::tools;
 use tessera_arch::Arch;
@@ -436,7 +436,7 @@ fn with_slots(arch: &Arch, o: i64) -> Arch {
 
 /// Several transfers in flight (the DMA's FIFO of transfers, its request and completion sides, the
 /// controller's `dma_full`), lint clean with three slots (pointers that wrap at no power of two) on
-/// odd banks and W = 7, output-stationary; verify lints the designs of tests/tests/rtl_vs_sim.rs
+/// odd banks and W = 7, output-stationary; verify lints the designs of tests/tests/it/rtl_vs_sim.rs
 /// (every dataflow, double-buffered weights, 2 to 16 slots).
 #[test]
 fn lint_transfer_slots() {
@@ -464,7 +464,7 @@ fn synth_transfer_slots() {
 /// 19-bit addresses in the Verilog (the controller decodes bits 18..16 from the `…_hi` fields and
 /// sinks the unused bit 19), and four DMA transfer slots (a slot keeps `sram_addr_hi`): lint clean,
 /// no latch, the banks black boxes and every flip-flop with its synchronous reset.
-/// tests/tests/rtl_vs_sim.rs runs such designs against the simulator on every dataflow.
+/// tests/tests/it/rtl_vs_sim.rs runs such designs against the simulator on every dataflow.
 #[test]
 fn lint_and_synth_buffers_deeper_than_65536_words() {
     let mut s = tessera_arch::builtin::arch_spec("ws_1x1").unwrap();

@@ -5,7 +5,7 @@
 //! narrower port, a renamed port) are refused with a counterexample or a connection error, so the
 //! proof can fail.
 
-mod common;
+use crate::common;
 
 use common::tools;
 use tessera_arch::Arch;

@@ -6,7 +6,7 @@
 //! several subs each takes at least its solo cycles — strictly more for some when the channel is
 //! contended. Exact cycles under contention are the cycle simulator's to match (another test).
 
-mod common;
+use crate::common;
 
 use common::{first_diff, tools};
 use tessera_arch::isa::Program;
@@ -652,7 +652,7 @@ fn with_slots(a: &Arch, o: i64) -> Arch {
     s.validate().unwrap()
 }
 
-/// The hand-timed case of `sim/tests/system.rs` (`hand_timed_programs`, worked there step by step
+/// The hand-timed case of `sim/tests/it/system.rs` (`hand_timed_programs`, worked there step by step
 /// from docs/TIMING.md): O = 2, 1 and 4 on a 2 B/cycle channel of latency 5. Grants: A 1, E 5
 /// (tie with A in 1, index 0 first), C 12 (requesting since 3, before B, issued earlier but
 /// requesting only from A's request end + 1 = 5), B 17, F 20; counts 26, 23 and 28 — the RTL's,

@@ -81,7 +81,7 @@ fn runs_a_real_layer_through_every_stage(name: &str) {
     // 32x32 one (tpu_like: half a minute, rendered from the same templates as gemmini, synthesised
     // here) and eyeriss_like's 168 PEs with 224-operand register files (0.9 M cells, a minute and
     // 0.7 GB; its templates are synthesised on row-stationary arrays by
-    // verif/tests/lint_synth.rs, register files of 6 and 255 operands)
+    // verif/tests/it/lint_synth.rs, register files of 6 and 255 operands)
     let synth = arch.pes() <= 256 && arch.pes() * u64::from(arch.rf_weights().max(1)) <= 256;
     let x = export(&arch, dir.path(), synth, tools).unwrap();
     if synth {

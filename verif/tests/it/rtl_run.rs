@@ -4,7 +4,7 @@
 //! engine, whose unit times are `tessera_sim::contract`). With tracing on the run must be otherwise
 //! identical.
 
-mod common;
+use crate::common;
 
 use common::{assert_trace, contract_run, first_diff, tools, Gemm, IsGemm, OsGemm};
 use tessera_arch::isa::{unit, Instr, LoadTarget};

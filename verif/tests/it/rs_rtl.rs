@@ -8,7 +8,7 @@
 //! read from the event trace (issue cycle `c`, last busy cycle `c + busy`). Hand-chosen passes on a
 //! 3×4 and a 1×1 array, and random legal ones on the 3×4 and on a 5×3 array with 16-bit sums.
 
-mod common;
+use crate::common;
 
 use common::{assert_trace, bytes, contract_run, first_diff, tools};
 use tessera_arch::isa::{unit, Config, GatherPos, Instr, LoadTarget, RsPass};

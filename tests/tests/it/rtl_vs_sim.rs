@@ -833,7 +833,7 @@ fn with_slots(arch: &Arch, o: i64, bpc: i64, lat: i64) -> Arch {
 /// GEMM and a gathered convolution each; RTL ≡ simulator bit-exact and cycle-equal, two with the
 /// event traces equal too (one per engine). Each design does run with several transfers in flight
 /// (the simulator's run is shorter than with one slot). Two slots, and four on more designs, are
-/// drawn by `random_designs_verify`; verif/tests/rtl_run.rs checks hand-written programs with two.
+/// drawn by `random_designs_verify`; verif/tests/it/rtl_run.rs checks hand-written programs with two.
 #[test]
 fn transfer_slots_verify() {
     let w = Workload::of_layers(

@@ -17,7 +17,7 @@
 //! (3×4, 4×4 and 2×6 PEs with register files of 6, 16 and 32 operands). The figure is Spearman's rank correlation, printed with
 //! `eprintln!`; the test holds it to at least 0.95.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
