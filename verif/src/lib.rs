@@ -28,7 +28,7 @@ pub mod verify;
 pub use formal::{prove_pe, ProofReport};
 pub use lint::{lint, LintReport};
 pub use run::{build_testbench, build_testbench_in, cache_root, run_rtl, run_rtl_traced, RtlRun};
-pub use synth::{synth, SynthReport};
+pub use synth::{synth, synth_in, SynthReport};
 pub use system::{run_system_rtl, SystemRtlRun};
 pub use system_verify::{verify_system, SystemVerifyReport};
 pub use tools::Tools;

@@ -32,6 +32,7 @@
 //! Verilator version, in `$TESSERA_CACHE_DIR` or `<workspace>/target/tessera-verilator-cache`. A build
 //! goes into a temporary folder next to the cache entry and is renamed into place, so two processes
 //! building the same hash at once both succeed (the loser of the rename uses the winner's build).
+//! Yosys syntheses are cached in the same folder (`synth-<top>-<key>`, [`crate::synth`]).
 //!
 //! What it leaves out: DRAM refresh and bank timing (the contract has neither); X propagation (Verilator is two-state; registers are reset and memories zeroed).
 

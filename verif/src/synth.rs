@@ -6,9 +6,15 @@
 //! memories (each black box counts as one cell). Latches are counted (cells and Yosys's "Latch
 //! inferred" lines); an export with any latch fails, since every register in the templates is
 //! clocked.
+//!
+//! A synthesis is cached by the SHA-256 of the design's files, the script and the Yosys version,
+//! beside the Verilator builds ([`crate::run::cache_root`]): an entry keeps Yosys's `stat.json` and
+//! log, from which a later synthesis of the same key reads its report without running Yosys.
 
 use crate::tools::Tools;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::Command;
 use tessera_core::diag::{Diagnostic, Result};
 use tessera_rtl_gen::Design;
@@ -52,8 +58,16 @@ impl SynthReport {
 
 /// Synthesise `design` with Yosys. A failed run is an error; latches are counted in the report (see
 /// [`SynthReport::require_no_latches`], which export applies).
+/// Results are cached by content (see [`synth_in`]) at [`crate::run::cache_root`].
 pub fn synth(design: &Design, tools: &Tools) -> Result<SynthReport> {
-    run_script(design, tools, &design.yosys_script("stat.json")?)
+    synth_in(&crate::run::cache_root(), design, tools)
+}
+
+/// [`synth`] with the cache in `root`: a synthesis is kept there under the SHA-256 of the design's
+/// files, the script and the Yosys version, and a later synthesis of the same key reads its report
+/// from there instead of running Yosys.
+pub fn synth_in(root: &Path, design: &Design, tools: &Tools) -> Result<SynthReport> {
+    run_script(root, design, tools, &design.yosys_script(STAT)?)
 }
 
 /// Synthesise one module of `design` alone, every other module a black box (one cell per
@@ -72,14 +86,14 @@ pub fn synth_alone(design: &Design, tools: &Tools, module: &str) -> Result<Synth
     }
     script += &format!(
         "read_verilog {file}\nhierarchy -check -top {module}\nsynth -top {module}\n\
-         tee -q -o stat.json stat -json -top {module}\n"
+         tee -q -o {STAT} stat -json -top {module}\n"
     );
-    run_script(design, tools, &script)
+    run_script(&crate::run::cache_root(), design, tools, &script)
 }
 
-/// Write `design` into a temporary folder and run the Yosys `script` there; it writes `stat.json`.
-/// Every file name must be a safe identifier and `.v` (the script names them).
-fn run_script(design: &Design, tools: &Tools, script: &str) -> Result<SynthReport> {
+/// Run the Yosys `script` on `design` (it writes `stat.json`), or find its outcome in the cache at
+/// `root`. Every file name must be a safe identifier and `.v` (the script names them).
+fn run_script(root: &Path, design: &Design, tools: &Tools, script: &str) -> Result<SynthReport> {
     if let Some(f) = design.files.iter().find(|f| {
         !f.name
             .strip_suffix(".v")
@@ -91,20 +105,27 @@ fn run_script(design: &Design, tools: &Tools, script: &str) -> Result<SynthRepor
         )));
     }
     let yosys = tools.yosys()?;
+    let entry = root.join(format!(
+        "synth-{}-{}",
+        design.top,
+        cache_key(design, script, tools)
+    ));
+    if let (Ok(json), Ok(log)) = (
+        std::fs::read_to_string(entry.join(STAT)),
+        std::fs::read_to_string(entry.join(LOG)),
+    ) {
+        return report(&json, &log);
+    }
     let dir = crate::proc::temp_dir("tessera-synth-", None)?;
     design.write_to(dir.path())?;
     tessera_core::load::write_atomic(&dir.path().join("synth.ys"), script.as_bytes())?;
     let out = crate::proc::run(
-        Command::new(yosys).current_dir(dir.path()).args([
-            "-q",
-            "-l",
-            "yosys.log",
-            "-s",
-            "synth.ys",
-        ]),
+        Command::new(yosys)
+            .current_dir(dir.path())
+            .args(["-q", "-l", LOG, "-s", "synth.ys"]),
         "yosys",
     )?;
-    let log = std::fs::read_to_string(dir.path().join("yosys.log")).unwrap_or_default();
+    let log = std::fs::read_to_string(dir.path().join(LOG)).unwrap_or_default();
     if !out.status.success() {
         let tail: Vec<&str> = log
             .lines()
@@ -121,9 +142,58 @@ fn run_script(design: &Design, tools: &Tools, script: &str) -> Result<SynthRepor
             tail.join("\n")
         )));
     }
-    let json = std::fs::read_to_string(dir.path().join("stat.json"))
+    let json = std::fs::read_to_string(dir.path().join(STAT))
         .map_err(|e| Diagnostic::tool(format!("yosys wrote no stat.json: {e}")))?;
-    let mut report = parse_stat(&json)?;
+    let r = report(&json, &log)?;
+    publish(root, &entry, &json, &log);
+    Ok(r)
+}
+
+/// The files a synthesis leaves that its report is read from, kept in its cache entry.
+const STAT: &str = "stat.json";
+const LOG: &str = "yosys.log";
+
+/// The cache key of a synthesis: SHA-256 (first 128 bits, hex) of the design's files, the script and
+/// the Yosys version.
+fn cache_key(design: &Design, script: &str, tools: &Tools) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        design.content_hash().as_str(),
+        script,
+        tools.yosys_version.as_deref().unwrap_or_default(),
+    ] {
+        h.update((part.len() as u64).to_le_bytes());
+        h.update(part.as_bytes());
+    }
+    h.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Keep a successful synthesis's `stat.json` and log in the cache as `entry`: written into a
+/// temporary folder beside it and renamed into place, so a reader sees a whole entry or none (the
+/// loser of a race with the same key drops its copy). The cache is an optimisation: failing to
+/// write it is not an error.
+fn publish(root: &Path, entry: &Path, json: &str, log: &str) {
+    if std::fs::create_dir_all(root).is_err() {
+        return;
+    }
+    let Ok(tmp) = crate::proc::temp_dir(".synth-", Some(root)) else {
+        return;
+    };
+    let write = |name: &str, text: &str| std::fs::write(tmp.path().join(name), text).is_ok();
+    if write(STAT, json) && write(LOG, log) {
+        let kept = tmp.keep();
+        if std::fs::rename(&kept, entry).is_err() {
+            let _ = std::fs::remove_dir_all(&kept);
+        }
+    }
+}
+
+/// The report of a synthesis from its `stat -json` output and its log.
+fn report(json: &str, log: &str) -> Result<SynthReport> {
+    let mut report = parse_stat(json)?;
     report.inferred_latches = log
         .lines()
         .filter(|l| l.contains("Latch inferred"))

@@ -1,5 +1,6 @@
 //! The Verilator build cache: two builds of the same design at once both succeed and share one
-//! entry; a later design links the Verilator runtime the first build compiled.
+//! entry; a later design links the Verilator runtime the first build compiled. The synthesis cache:
+//! a second synthesis of the same design is read from its entry, another design gets its own.
 
 use crate::common;
 
@@ -56,4 +57,46 @@ fn a_second_design_links_the_runtime_the_first_compiled() {
         })
         .count();
     assert_eq!(runtimes, 1);
+}
+
+#[test]
+fn a_second_synthesis_of_a_design_is_read_from_the_cache() {
+    let Some(t) = common::tools(true) else {
+        return;
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let design = |name: &str| tessera_rtl_gen::emit(&tessera_arch::builtin::arch(name).unwrap());
+    let ws = design("ws_1x1").unwrap();
+    let first = tessera_verif::synth_in(cache.path(), &ws, &t).unwrap();
+    let entries = || -> Vec<std::path::PathBuf> {
+        let mut v: Vec<_> = std::fs::read_dir(cache.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        v.sort();
+        v
+    };
+    let [entry] = entries().try_into().expect("one entry, no leftover folder");
+    assert!(entry
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .starts_with("synth-ws_1x1_top-"));
+    // the second synthesis reads the entry: a stat.json written over it shows in the report
+    std::fs::write(
+        entry.join("stat.json"),
+        r#"{ "design": { "num_cells": 7, "num_cells_by_type": { "$_DFF_P_": 7 } } }"#,
+    )
+    .unwrap();
+    let read = tessera_verif::synth_in(cache.path(), &ws, &t).unwrap();
+    assert_eq!(
+        (read.cells, read.unreset_flip_flops()),
+        (7, vec!["$_DFF_P_"])
+    );
+    // another design (one byte of one file changed) is synthesised, not read
+    let mut other = ws.clone();
+    other.files[0].text.push('\n');
+    let r = tessera_verif::synth_in(cache.path(), &other, &t).unwrap();
+    assert_eq!(r, first);
+    assert_eq!(entries().len(), 2);
 }
