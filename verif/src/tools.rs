@@ -108,10 +108,15 @@ pub(crate) fn parse_version(line: &str, name: &str) -> Option<(u32, u32)> {
 
 /// For tests: Verilator (and Yosys when `need_yosys`), or `None` after printing `SKIPPED: …` — unless
 /// the environment variable `CI` is set (non-empty), in which case a missing tool panics, so CI never
-/// skips silently.
+/// skips silently. The tools are looked up (and asked their versions) once per process.
 pub fn tools_for_tests(need_yosys: bool) -> Option<Tools> {
+    static FOUND: std::sync::OnceLock<std::result::Result<Tools, String>> =
+        std::sync::OnceLock::new();
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
-    match Tools::find() {
+    match FOUND
+        .get_or_init(|| Tools::find().map_err(|e| e.to_string()))
+        .clone()
+    {
         Ok(t) if !need_yosys || t.yosys.is_some() => Some(t),
         Ok(_) => {
             assert!(!ci, "yosys not found and CI is set");
