@@ -1,5 +1,6 @@
 //! The Verilator build cache: two builds of the same design at once both succeed and share one
-//! entry; a later design links the Verilator runtime the first build compiled. The synthesis cache:
+//! entry; a later design links the Verilator runtime and reads the precompiled `verilated.h` the
+//! first build compiled. The synthesis cache:
 //! a second synthesis of the same design is read from its entry, another design gets its own.
 
 use crate::common;
@@ -47,8 +48,23 @@ fn a_second_design_links_the_runtime_the_first_compiled() {
         std::fs::read_to_string(exe.parent().unwrap().parent().unwrap().join("build.log")).unwrap()
     };
     let compiles_runtime = |log: &str| log.contains("verilated.cpp");
-    assert!(compiles_runtime(&log("ws_1x1")));
-    assert!(!compiles_runtime(&log("os_1x1")));
+    let compiles_header = |log: &str| log.contains("-x c++-header");
+    // GCC's -Winvalid-pch: a precompiled header found but not used
+    let header_refused =
+        |log: &str| log.contains("Winvalid-pch]") || log.contains("not used because");
+    let (first, second) = (log("ws_1x1"), log("os_1x1"));
+    assert!(
+        compiles_runtime(&first) && compiles_header(&first),
+        "{first}"
+    );
+    assert!(
+        !compiles_runtime(&second) && !compiles_header(&second),
+        "{second}"
+    );
+    assert!(
+        !header_refused(&first) && !header_refused(&second),
+        "{first}\n{second}"
+    );
     let runtimes = std::fs::read_dir(cache.path())
         .unwrap()
         .filter(|e| {
