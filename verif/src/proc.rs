@@ -97,6 +97,25 @@ pub fn temp_dir(prefix: &str, parent: Option<&Path>) -> Result<tempfile::TempDir
         .map_err(|e| Diagnostic::io(&parent, "cannot create a temporary folder", &e))
 }
 
+/// Put a folder at `entry` (inside `root`) whole or not at all, for a cache: `fill` writes its files
+/// into a [`temp_dir`] in `root`, which is renamed to `entry` if `fill` succeeds. Best effort: if
+/// anything fails, or `entry` exists already (another process published the same), the temporary
+/// folder is removed and nothing is reported.
+pub fn publish_dir(root: &Path, prefix: &str, entry: &Path, fill: impl FnOnce(&Path) -> bool) {
+    if std::fs::create_dir_all(root).is_err() {
+        return;
+    }
+    let Ok(tmp) = temp_dir(prefix, Some(root)) else {
+        return;
+    };
+    if fill(tmp.path()) {
+        let kept = tmp.keep();
+        if std::fs::rename(&kept, entry).is_err() {
+            let _ = std::fs::remove_dir_all(&kept);
+        }
+    }
+}
+
 /// Remove `<dir>/<prefix><pid>-*` folders whose process `pid` is no longer running. Best effort:
 /// what cannot be read or removed is left.
 pub fn sweep(dir: &Path, prefix: &str) {
@@ -148,6 +167,36 @@ mod tests {
         sweep(root.path(), "tessera-x-");
         assert!(!dead.exists());
         assert!(mine.exists() && other.exists());
+    }
+
+    #[test]
+    fn a_published_folder_is_whole_or_absent() {
+        let root = tempfile::tempdir().unwrap();
+        let entry = root.path().join("entry");
+        let names = || -> Vec<String> {
+            let mut v: Vec<String> = std::fs::read_dir(root.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            v.sort();
+            v
+        };
+        // a fill that fails publishes nothing and leaves nothing
+        publish_dir(root.path(), ".p-", &entry, |d| {
+            std::fs::write(d.join("a"), "half").unwrap();
+            false
+        });
+        assert!(names().is_empty());
+        publish_dir(root.path(), ".p-", &entry, |d| {
+            std::fs::write(d.join("a"), "1").is_ok()
+        });
+        assert_eq!(names(), ["entry"]);
+        // the second publisher of an entry leaves the first's
+        publish_dir(root.path(), ".p-", &entry, |d| {
+            std::fs::write(d.join("a"), "2").is_ok()
+        });
+        assert_eq!(names(), ["entry"]);
+        assert_eq!(std::fs::read_to_string(entry.join("a")).unwrap(), "1");
     }
 
     #[test]

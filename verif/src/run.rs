@@ -355,26 +355,20 @@ fn runtime_dir(root: &Path, make_vars: &[String], tools: &Tools) -> PathBuf {
     root.join(format!("verilator-runtime-{}", &key[..32]))
 }
 
-/// Keep the runtime objects a build compiled in `obj` for later builds: copied into a temporary
-/// folder and renamed into place, so a reader never sees a partial set. Failure only costs time.
+/// Keep the runtime objects and the precompiled header a build compiled in `obj` for later builds,
+/// whole or not at all ([`crate::proc::publish_dir`]), so a reader never sees a partial set.
+/// Failure only costs time.
 fn publish_runtime(root: &Path, runtime: &Path, obj: &Path) {
     if runtime.is_dir() {
         return;
     }
-    let Ok(tmp) = crate::proc::temp_dir(".runtime-", Some(root)) else {
-        return;
-    };
-    let copied = RUNTIME_OBJECTS
-        .iter()
-        .all(|o| std::fs::copy(obj.join(o), tmp.path().join(o)).is_ok())
-        && (std::fs::hard_link(obj.join(PCH), tmp.path().join(PCH)).is_ok()
-            || std::fs::copy(obj.join(PCH), tmp.path().join(PCH)).is_ok());
-    if copied {
-        let kept = tmp.keep();
-        if std::fs::rename(&kept, runtime).is_err() {
-            let _ = std::fs::remove_dir_all(&kept); // another build published it first
-        }
-    }
+    crate::proc::publish_dir(root, ".runtime-", runtime, |dir| {
+        RUNTIME_OBJECTS
+            .iter()
+            .all(|o| std::fs::copy(obj.join(o), dir.join(o)).is_ok())
+            && (std::fs::hard_link(obj.join(PCH), dir.join(PCH)).is_ok()
+                || std::fs::copy(obj.join(PCH), dir.join(PCH)).is_ok())
+    });
 }
 
 /// Run `program` on the RTL of `arch` with `dram_image` as the DRAM contents. Errors on a DRAM

@@ -171,24 +171,13 @@ fn cache_key(design: &Design, script: &str, tools: &Tools) -> String {
         .collect()
 }
 
-/// Keep a successful synthesis's `stat.json` and log in the cache as `entry`: written into a
-/// temporary folder beside it and renamed into place, so a reader sees a whole entry or none (the
-/// loser of a race with the same key drops its copy). The cache is an optimisation: failing to
-/// write it is not an error.
+/// Keep a successful synthesis's `stat.json` and log in the cache as `entry`, whole or not at all
+/// ([`crate::proc::publish_dir`]; the loser of a race with the same key drops its copy). The cache
+/// is an optimisation: failing to write it is not an error.
 fn publish(root: &Path, entry: &Path, json: &str, log: &str) {
-    if std::fs::create_dir_all(root).is_err() {
-        return;
-    }
-    let Ok(tmp) = crate::proc::temp_dir(".synth-", Some(root)) else {
-        return;
-    };
-    let write = |name: &str, text: &str| std::fs::write(tmp.path().join(name), text).is_ok();
-    if write(STAT, json) && write(LOG, log) {
-        let kept = tmp.keep();
-        if std::fs::rename(&kept, entry).is_err() {
-            let _ = std::fs::remove_dir_all(&kept);
-        }
-    }
+    crate::proc::publish_dir(root, ".synth-", entry, |dir| {
+        std::fs::write(dir.join(STAT), json).is_ok() && std::fs::write(dir.join(LOG), log).is_ok()
+    });
 }
 
 /// The report of a synthesis from its `stat -json` output and its log.
