@@ -254,6 +254,35 @@ impl Nest {
         tree.root = build.from(0, self.extent, 1, &mut stack, &mut tree);
         tree
     }
+
+    /// The fold of the nest's [`Tree`] under `f` ([`Tree::fold`]), without building the tree:
+    /// `leaf(f, classes, multiplicity)` is called for the same leaves in the same order as
+    /// [`Nest::tree`]'s `leaf`, and its value folded at once. `None` when `f` overflows (the
+    /// leaves after that point are not visited).
+    pub fn fold<T, F: Fold<T>>(
+        &self,
+        reads_first: impl Fn(&[Class]) -> bool,
+        start: Option<T>,
+        f: &mut F,
+        mut leaf: impl FnMut(&mut F, &[Class], u64) -> T,
+    ) -> Option<F::Sum> {
+        let mut stack = [Class {
+            first: true,
+            last: true,
+            size: 0,
+            trips: 1,
+        }; MAX_LOOPS];
+        let mut folding = Folding {
+            nest: self,
+            reads_first: &reads_first,
+            start,
+            leaf: &mut leaf,
+            f,
+        };
+        let mut sum = F::Sum::default();
+        folding.from(0, self.extent, 1, &mut stack, &mut sum)?;
+        Some(sum)
+    }
 }
 
 /// What [`Nest::tree`] builds with.
@@ -294,24 +323,54 @@ impl<T: Clone, R: Fn(&[Class]) -> bool, F: FnMut(&[Class], u64) -> T> Build<'_, 
             return if d == 0 { self.started(c, tree) } else { c };
         }
         let l = loops[d];
+        let plan = Runs::of(self.nest, d, extent, stack, self.reads_first);
+        let mut runs = [(Child::Leaf(0), 0); 3];
+        for (r, &(i, count)) in runs.iter_mut().zip(plan.runs()) {
+            let inner = plan.enter(l, d, i, extent, stack);
+            let c = self.from(
+                d + 1,
+                inner,
+                mult.saturating_mul(u64::from(count)),
+                stack,
+                tree,
+            );
+            *r = (if d == 0 { self.started(c, tree) } else { c }, count);
+        }
+        if plan.len == 1 && runs[0].1 == 1 {
+            // a loop of one trip adds nothing to walk
+            return runs[0].0;
+        }
+        tree.nodes.push(Node {
+            runs,
+            len: plan.len,
+        });
+        Child::Node(index(tree.nodes.len() - 1))
+    }
+}
+
+/// A loop's iterations as runs of alike ones, for the loop at depth `d` under the classes of the
+/// loops outside it: (an iteration, how many iterations its subtree stands for), in program
+/// order. What [`Nest::tree`] makes its nodes of and [`Nest::fold`] folds.
+#[derive(Clone, Copy, Debug)]
+struct Runs {
+    runs: [(u32, u32); 3],
+    len: u8,
+    /// The loop's trips and its last iteration's tile.
+    trips: u32,
+    rem: u32,
+}
+
+impl Runs {
+    fn of<R: Fn(&[Class]) -> bool>(
+        nest: &Nest,
+        d: usize,
+        extent: [u32; 4],
+        stack: &[Class; MAX_LOOPS],
+        reads_first: &R,
+    ) -> Runs {
+        let l = nest.loops[d];
         let (t, rem) = trips(extent[l.dim.idx()], l.tile);
-        let first_alike = !l.positional && t > 1 && !(self.reads_first)(&stack[..d]);
-        // the subtree of iteration `i`, which stands for `count` of them
-        let mut child = |i: u32, count: u32, stack: &mut [Class; MAX_LOOPS], tree: &mut Tree<T>| {
-            let last = i + 1 == t;
-            let size = if last { rem } else { l.tile };
-            stack[d] = Class {
-                first: i == 0,
-                last,
-                size,
-                trips: t,
-            };
-            let mut inner = extent;
-            inner[l.dim.idx()] = size;
-            let mult = mult.saturating_mul(u64::from(count));
-            let c = self.from(d + 1, inner, mult, stack, tree);
-            (if d == 0 { self.started(c, tree) } else { c }, count)
-        };
+        let first_alike = !l.positional && t > 1 && !reads_first(&stack[..d]);
         // The iterations 1..=middle are alike (their classes here and below are equal), and
         // so is the first one when nothing reads its being first.
         let middle = if !l.positional && rem == l.tile {
@@ -319,41 +378,138 @@ impl<T: Clone, R: Fn(&[Class]) -> bool, F: FnMut(&[Class], u64) -> T> Build<'_, 
         } else {
             t.saturating_sub(2)
         };
-        if first_alike {
+        let mut runs = [(0, 0); 3];
+        let len = if first_alike {
             // iterations 0..=middle alike, then the remainder
-            let mut runs = [(Child::Leaf(0), 0); 3];
-            runs[0] = child(0, middle + 1, stack, tree);
-            let n = if middle + 1 < t {
-                runs[1] = child(t - 1, 1, stack, tree);
+            runs[0] = (0, middle + 1);
+            if middle + 1 < t {
+                runs[1] = (t - 1, 1);
                 2
             } else {
                 1
-            };
-            tree.nodes.push(Node { runs, len: n });
-            return Child::Node(index(tree.nodes.len() - 1));
-        }
-        let mut runs = [(Child::Leaf(0), 0); 3];
-        let n = if middle < 2 {
+            }
+        } else if middle < 2 {
             // (at most three iterations: a positional loop of t - 2 < 2 middle ones)
             for i in 0..t {
-                runs[i as usize] = child(i, 1, stack, tree);
+                runs[i as usize] = (i, 1);
             }
-            t as usize
+            t as u8
         } else {
-            runs[0] = child(0, 1, stack, tree);
-            runs[1] = child(1, middle, stack, tree);
+            runs[0] = (0, 1);
+            runs[1] = (1, middle);
             // the last iteration, unless it is one of the middle ones
-            for i in middle + 1..t {
-                runs[2] = child(i, 1, stack, tree);
+            if middle + 1 < t {
+                runs[2] = (t - 1, 1);
+                3
+            } else {
+                2
             }
-            2 + (t - 1 - middle) as usize
         };
-        if n == 1 {
-            // a loop of one trip adds nothing to walk
-            return runs[0].0;
+        Runs {
+            runs,
+            len,
+            trips: t,
+            rem,
         }
-        tree.nodes.push(Node { runs, len: n as u8 });
-        Child::Node(index(tree.nodes.len() - 1))
+    }
+
+    fn runs(&self) -> &[(u32, u32)] {
+        &self.runs[..usize::from(self.len)]
+    }
+
+    /// Enter iteration `i` of loop `l` at depth `d`: its class into `stack[d]`, and the extent
+    /// inside it.
+    #[inline]
+    fn enter(
+        &self,
+        l: Loop,
+        d: usize,
+        i: u32,
+        extent: [u32; 4],
+        stack: &mut [Class; MAX_LOOPS],
+    ) -> [u32; 4] {
+        let last = i + 1 == self.trips;
+        let size = if last { self.rem } else { l.tile };
+        stack[d] = Class {
+            first: i == 0,
+            last,
+            size,
+            trips: self.trips,
+        };
+        let mut inner = extent;
+        inner[l.dim.idx()] = size;
+        inner
+    }
+}
+
+/// What [`Nest::fold`] folds with.
+struct Folding<'a, T, R, L, F> {
+    nest: &'a Nest,
+    reads_first: &'a R,
+    start: Option<T>,
+    leaf: &'a mut L,
+    f: &'a mut F,
+}
+
+impl<T, R, L, F> Folding<'_, T, R, L, F>
+where
+    R: Fn(&[Class]) -> bool,
+    L: FnMut(&mut F, &[Class], u64) -> T,
+    F: Fold<T>,
+{
+    /// `s` after the start mark, if any.
+    fn started(&mut self, s: &mut F::Sum) -> Option<()> {
+        let Some(v) = &self.start else {
+            return Some(());
+        };
+        let mut marked = F::Sum::default();
+        self.f.leaf(v, &mut marked);
+        self.f.join(&mut marked, s)?;
+        *s = marked;
+        Some(())
+    }
+
+    /// The fold of the subtree [`Build::from`] builds at these arguments, into `out`.
+    fn from(
+        &mut self,
+        d: usize,
+        extent: [u32; 4],
+        mult: u64,
+        stack: &mut [Class; MAX_LOOPS],
+        out: &mut F::Sum,
+    ) -> Option<()> {
+        let loops = &self.nest.loops;
+        if d == loops.len() {
+            let v = (self.leaf)(self.f, &stack[..d], mult);
+            self.f.leaf(&v, out);
+            return if d == 0 { self.started(out) } else { Some(()) };
+        }
+        let l = loops[d];
+        let plan = Runs::of(self.nest, d, extent, stack, self.reads_first);
+        let mut run = F::Sum::default();
+        for (j, &(i, count)) in plan.runs().iter().enumerate() {
+            // the first run straight into `out`, each later one joined to it (as
+            // [`Tree::fold`])
+            let to = if j == 0 { &mut *out } else { &mut run };
+            let inner = plan.enter(l, d, i, extent, stack);
+            self.from(
+                d + 1,
+                inner,
+                mult.saturating_mul(u64::from(count)),
+                stack,
+                to,
+            )?;
+            if d == 0 {
+                self.started(to)?;
+            }
+            if count >= 2 {
+                self.f.times(to, count)?;
+            }
+            if j > 0 {
+                self.f.join(out, &run)?;
+            }
+        }
+        Some(())
     }
 }
 
@@ -829,12 +985,13 @@ mod tests {
 
     proptest! {
         /// The fold of a tree (with a start mark, and loops positional or not) is the sequence
-        /// of its iterations and marks in program order.
+        /// of its iterations and marks in program order, and so is the nest's fold without a tree.
         #[test]
         fn a_fold_sees_the_iterations_in_order(
             m in 1u32..40, k in 1u32..40, n in 1u32..40,
             t in (1u32..9, 1u32..9, 1u32..9, 1u32..9),
             p in (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
+            rf in any::<bool>(),
         ) {
             let positional = [p.0, p.1, p.2, p.3];
             let nest = nest_with(m, k, n, [t.0, t.1, t.2, t.3], positional);
@@ -852,8 +1009,20 @@ mod tests {
                 }
                 plain.push(value(&q.iter().map(|q| q.class).collect::<Vec<_>>()));
             });
-            let tree = nest.tree(|_| false, Some(0), |c, _| value(c));
-            prop_assert_eq!(tree.fold(&mut Sequence), Some(plain));
+            let mut leaves = vec![];
+            let tree = nest.tree(|_| rf, Some(0), |c, mult| {
+                leaves.push((value(c), mult));
+                value(c)
+            });
+            prop_assert_eq!(tree.fold(&mut Sequence), Some(plain.clone()));
+            // and without the tree: the same leaves, in the same order, folded alike
+            let mut folded_leaves = vec![];
+            let folded = nest.fold(|_| rf, Some(0), &mut Sequence, |_, c, mult| {
+                folded_leaves.push((value(c), mult));
+                value(c)
+            });
+            prop_assert_eq!(folded, Some(plain));
+            prop_assert_eq!(folded_leaves, leaves);
         }
     }
 

@@ -65,7 +65,7 @@
 //! not in the buffer).
 
 use crate::mapping::{Keep, Mapping};
-use crate::nest::{Class, Dim, Loop, Nest, Pos, Tree};
+use crate::nest::{Class, Dim, Fold, Loop, Nest, Pos, Tree};
 use crate::problem::Problem;
 use serde::{Deserialize, Serialize};
 use tessera_arch::{Arch, Dataflow};
@@ -274,10 +274,9 @@ pub struct Summary {
 /// total exceeds 64 bits, which [`SummaryAcc::finish`] reports.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SummaryAcc {
-    /// The totals in 128 bits (a term is at most (2^64 - 1)²); `finish` refuses any above 64
-    /// bits. `overflow` records what 128 bits cannot show: a tile's MAC slots (`R·C·len·steps`)
-    /// past 64 bits, or a sum past 128 bits.
-    t: [u128; 15],
+    /// The totals (wrapped where `overflow`).
+    t: [u64; 15],
+    /// Some product or sum went past 64 bits (or a tile's MAC slots, `R·C·len·steps`).
     overflow: bool,
 }
 
@@ -309,13 +308,12 @@ impl SummaryAcc {
             array,
             u64::from(sh.orders_prev()),
         ];
-        let m = u128::from(mult);
         let mut overflow = o;
         for (t, p) in self.t.iter_mut().zip(per) {
-            // (a term is below 2^128; a carry out of the sum is a total far past 64 bits)
-            let (sum, carry) = t.overflowing_add(u128::from(p) * m);
+            let (term, o1) = p.overflowing_mul(mult);
+            let (sum, o2) = t.overflowing_add(term);
             *t = sum;
-            overflow |= carry;
+            overflow |= o1 | o2;
         }
         self.overflow |= overflow;
     }
@@ -335,13 +333,10 @@ impl SummaryAcc {
                 "the schedule's totals overflow 64 bits (the layer is far too large for the tiles)",
             )
         };
-        let mut v = [0u64; 15];
-        for (v, &t) in v.iter_mut().zip(&self.t) {
-            *v = u64::try_from(t).map_err(|_| over())?;
-        }
         if self.overflow {
             return Err(over());
         }
+        let v = self.t;
         let mut s = Summary {
             steps: v[0],
             input_loads: v[1],
@@ -451,7 +446,8 @@ impl Schedule {
         // Shapes read only the sizes of the m- and n-tiles, the positions of the k-tile and of
         // the n-slice, and, when a panel is kept, the position of the inner tile loop (see
         // `shape`).
-        let mut loops = vec![lp(Dim::G, 1, false)];
+        let mut loops = Vec::with_capacity(6);
+        loops.push(lp(Dim::G, 1, false));
         if p.conv.is_some() && arch.dataflow() != Dataflow::WeightStationary {
             loops.push(lp(
                 Dim::M,
@@ -672,6 +668,26 @@ impl Schedule {
             |_| false,
             start,
             |classes, mult| leaf(&self.shape_by(&rule, classes), mult),
+        )
+    }
+
+    /// The fold under `f` of [`Schedule::tiles`]'s tree ([`Tree::fold`]), without building it
+    /// ([`Nest::fold`]): `leaf(f, shape, multiplicity)` for the same leaves in the same order.
+    /// `None` when `f` overflows (the leaves after that point are not visited).
+    pub fn fold_tiles<T, F: Fold<T>>(
+        &self,
+        configs: impl FnOnce(u32) -> T,
+        f: &mut F,
+        mut leaf: impl FnMut(&mut F, &Shape, u64) -> T,
+    ) -> Option<F::Sum> {
+        assert!(self.rs.is_none(), "row-stationary passes are walked");
+        let rule = self.shape_rule();
+        let start = self.is_conv().then(|| configs(CONFIGS_PER_INSTANCE));
+        self.nest.fold(
+            |_| false,
+            start,
+            f,
+            |f, classes, mult| leaf(f, &self.shape_by(&rule, classes), mult),
         )
     }
 

@@ -17,7 +17,7 @@
 //! On an array that does not overlap tiles every COMPUTE finds the DMA idle (a `SYNC dma` precedes
 //! it) and the array free, so the program is a sum over windows of three consecutive tiles; with
 //! one transfer slot (the DMA's transfers back to back) each window is plain arithmetic, and the
-//! tile tree folds the sum in closed form ([`visits`]: most designs), with no walk at all between
+//! nest's tiles fold the sum in closed form ([`visits`]: most designs), with no walk at all between
 //! the first tile's loads and the last tile's COMPUTE. Overlapped arrays, DMAs of more slots and
 //! row-stationary passes (walked one by one) are walked.
 //!
@@ -243,14 +243,8 @@ pub fn estimate_schedule_priced(
         ));
     }
     let mut costs = TileCosts::new(arch);
-    let mut acc = SummaryAcc::default();
-    let (rows, cols) = (schedule.rows, schedule.cols);
-    let tree = schedule.tiles(Tiles::mark, |sh, mult| {
-        acc.add(sh, mult, rows, cols);
-        (costs.id(sh), 0)
-    });
+    let (tiles, acc) = Tiles::summed(arch, schedule, &mut costs);
     let summary = schedule.finish(&acc)?;
-    let tiles = Tiles::Tree(tree);
     let timeline = timeline(arch, schedule, &tiles, &mut costs, u64::MAX, How::Folded)
         .expect("an uncapped walk always finishes");
     Ok(priced(p, arch, &summary, pricing, timeline))
@@ -298,7 +292,7 @@ pub fn estimate_capped(
     cap: u64,
 ) -> Option<Estimate> {
     let mut costs = TileCosts::new(arch);
-    let tiles = Tiles::of(schedule, &mut costs);
+    let tiles = Tiles::of(arch, schedule, &mut costs);
     let timeline = timeline(arch, schedule, &tiles, &mut costs, cap, How::Folded)?;
     Some(priced(p, arch, summary, pricing, timeline))
 }
@@ -793,10 +787,12 @@ struct Timeline {
     dma_cycles: u64,
 }
 
-/// A schedule's tiles as the walk reads them: the tree of its distinct tiles' cost ids, with
-/// each instance's CONFIGs as a mark ([`Schedule::tiles`]), or a row-stationary schedule's passes,
+/// A schedule's tiles as the walk reads them: their sum of visits, folded without a tree where
+/// the visits apply ([`visits`]); else the tree of its distinct tiles' cost ids, with each
+/// instance's CONFIGs as a mark ([`Schedule::tiles`]); or a row-stationary schedule's passes,
 /// walked one by one.
 enum Tiles {
+    Folded(visits::Stretch),
     Tree(Tree<(TileId, u32)>),
     Passes,
 }
@@ -805,12 +801,50 @@ enum Tiles {
 const MARK: TileId = TileId::MAX;
 
 impl Tiles {
-    fn of(schedule: &Schedule, costs: &mut TileCosts) -> Tiles {
+    /// The tiles of `schedule` on `arch`, folded where the visits apply.
+    fn of(arch: &Arch, schedule: &Schedule, costs: &mut TileCosts) -> Tiles {
+        Tiles::with(arch, schedule, costs, false).0
+    }
+
+    /// [`Tiles::of`] and, from the same pass, the sum of the tiles' shapes (the summary's totals).
+    fn summed(arch: &Arch, schedule: &Schedule, costs: &mut TileCosts) -> (Tiles, SummaryAcc) {
+        Tiles::with(arch, schedule, costs, true)
+    }
+
+    /// [`Tiles::of`], and the sum of the shapes when `sum` (else an empty one).
+    fn with(
+        arch: &Arch,
+        schedule: &Schedule,
+        costs: &mut TileCosts,
+        sum: bool,
+    ) -> (Tiles, SummaryAcc) {
+        let mut acc = SummaryAcc::default();
         if schedule.rs.is_some() {
-            Tiles::Passes
-        } else {
-            Tiles::Tree(schedule.tiles(Tiles::mark, |sh, _| (costs.id(sh), 0)))
+            return (Tiles::Passes, acc);
         }
+        let (rows, cols) = (schedule.rows, schedule.cols);
+        let add = |acc: &mut SummaryAcc, sh: &Shape, mult: u64| {
+            if sum {
+                acc.add(sh, mult, rows, cols);
+            }
+        };
+        if visits::apply(arch, schedule) {
+            if let Some(s) = visits::fold(schedule, costs, |sh, mult| add(&mut acc, sh, mult)) {
+                return (Tiles::Folded(s), acc);
+            }
+            // an overflowing fold saw only some of the leaves: the tree sees them all again
+            acc = SummaryAcc::default();
+        }
+        let tree = schedule.tiles(Tiles::mark, |sh, mult| {
+            add(&mut acc, sh, mult);
+            (costs.id(sh), 0)
+        });
+        (Tiles::Tree(tree), acc)
+    }
+
+    /// The tree of `schedule`'s tiles (what [`Tiles::walk`] walks).
+    fn tree(schedule: &Schedule, costs: &mut TileCosts) -> Tiles {
+        Tiles::Tree(schedule.tiles(Tiles::mark, |sh, _| (costs.id(sh), 0)))
     }
 
     /// The mark of `n` CONFIGs before the next tile's loads.
@@ -831,6 +865,10 @@ impl Tiles {
         mut step: impl FnMut(&mut Walk<SLOTS, OVERLAP>, &TileCosts, TileId, u32) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         match self {
+            // folded where the visits apply, walked where they do not after all
+            Tiles::Folded(_) if !plain => {
+                Tiles::tree(schedule, costs).walk(schedule, costs, plain, state, step)
+            }
             Tiles::Tree(tree) if !plain => tree.walk(state, &mut |w, &(id, n)| {
                 if id == MARK {
                     w.configs = n;
@@ -992,9 +1030,7 @@ fn timeline_with<const SLOTS: usize, const OVERLAP: bool>(
     let double = schedule.double_buffered;
     // the state before the last tile's COMPUTE, summed in closed form
     let folded = match tiles {
-        Tiles::Tree(tree) if how == How::Folded => {
-            visits::before_last(arch, double, tree, costs, &rule)
-        }
+        Tiles::Folded(s) if how == How::Folded => visits::resume(arch, double, s, costs, &rule),
         _ => None,
     };
     let w = match folded {
@@ -1054,7 +1090,7 @@ mod tests {
     /// The timeline of `s`'s tiles, gone through as `how` says.
     fn timeline_of(arch: &Arch, s: &Schedule, cap: u64, how: How) -> Option<Timeline> {
         let mut costs = TileCosts::new(arch);
-        let tiles = Tiles::of(s, &mut costs);
+        let tiles = Tiles::of(arch, s, &mut costs);
         timeline(arch, s, &tiles, &mut costs, cap, how)
     }
 
@@ -1116,9 +1152,11 @@ mod tests {
             // which is folded wherever the visits apply (one slot, tiles not overlapped)
             if slots == 1 && !s.overlapped {
                 let mut costs = TileCosts::new(&arch);
-                let Tiles::Tree(tree) = Tiles::of(&s, &mut costs) else { unreachable!() };
+                let Tiles::Folded(f) = Tiles::of(&arch, &s, &mut costs) else {
+                    panic!("the visits apply")
+                };
                 let rule = OverlapRule::of(&arch);
-                let w = visits::before_last::<1, false>(&arch, s.double_buffered, &tree, &costs, &rule);
+                let w = visits::resume::<1, false>(&arch, s.double_buffered, &f, &mut costs, &rule);
                 prop_assert!(w.is_some());
             }
             // a cap below, at and above the run's cycles: the same answer from every walk

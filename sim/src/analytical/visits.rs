@@ -1,5 +1,7 @@
-//! The program's timing as a sum of visits, folded over the schedule's tile tree in closed form
-//! (where [`Tree::walk`] follows the controller through every stretch until it repeats).
+//! The program's timing as a sum of visits, folded in closed form over the schedule's tiles as its
+//! loop nest is compiled ([`Schedule::fold_tiles`], the fold of the tile tree without building it),
+//! where [`tessera_mapping::Tree::walk`] follows the controller through every stretch until it
+//! repeats.
 //!
 //! A *visit* is the program from one COMPUTE's issue to the next one's. On an array that does not
 //! overlap tiles, both of the lowering's programs wait for the DMA (`SYNC dma`) before every
@@ -13,7 +15,7 @@
 //!
 //! The program's figures are the prologue's (the first tile's loads), a sum over the windows of
 //! three consecutive tiles, and the epilogue's (the last COMPUTE and stores). Such a sum is
-//! associative, so the tree folds it ([`tessera_mapping::Fold`]): a stretch keeps its first two and
+//! associative, so the nest folds it ([`tessera_mapping::Fold`]): a stretch keeps its first two and
 //! last two tiles and the sum of the visits inside it, and a run of `k` alike subtrees is `k` times
 //! the subtree's sum plus `k − 1` times the visits across the seam between two of them (a run of
 //! one tile: `k − 2` times the visit of that tile three times over). The prologue and the epilogue
@@ -26,8 +28,8 @@
 //! of each transfer past the COMPUTE's last busy cycle. The proptest in the parent module holds the
 //! result to the walk of every tile, bit for bit.
 //!
-//! Premises, checked by [`before_last`], which otherwise returns `None` and the caller walks the
-//! tree: one transfer slot; an array that does not overlap tiles (an overlapped array may still be
+//! Premises, checked by [`apply`] and [`resume`], which otherwise return `false` or `None` and
+//! the caller walks the tile tree: one transfer slot; an array that does not overlap tiles (an overlapped array may still be
 //! busy with one tile when the next issues, so its state carries the tile); and no transfer that
 //! holds the DRAM channel longer than it is busy (so no transfer's request window outlives the SYNC
 //! that waits for it: true of the contract's lengths, checked per tile cost). Overflow of a sum
@@ -37,7 +39,7 @@ use super::{TileCost, TileCosts, TileId, Walk, MARK};
 use crate::breakdown::{Breakdown, SyncedAcc};
 use crate::contract::OverlapRule;
 use tessera_arch::Arch;
-use tessera_mapping::{Fold, Tree};
+use tessera_mapping::{Fold, Schedule, Shape};
 
 /// A tile of a stretch: its cost id and the CONFIGs marked before it ([`UNMARKED`]: no mark
 /// between it and the tile before in the stretch; a stretch before it may still end in one).
@@ -117,7 +119,7 @@ impl Sum {
 /// only as many are meaningful as it has tiles), the CONFIGs marked after its last tile, and the
 /// sum of the visits whose three tiles all lie in it.
 #[derive(Clone, Copy, Debug)]
-struct Stretch {
+pub(super) struct Stretch {
     tiles: u64,
     first: [Tile; 2],
     last: [Tile; 2],
@@ -157,9 +159,10 @@ impl Stretch {
     }
 }
 
-/// The fold of a schedule's tile tree into a [`Stretch`].
-struct Visits<'a> {
-    costs: &'a TileCosts<'a>,
+/// The fold of a schedule's tiles into a [`Stretch`]: it looks each tile's cost up as the fold
+/// meets it ([`fold`]).
+struct Visits<'a, 'b> {
+    costs: &'a mut TileCosts<'b>,
     double: bool,
 }
 
@@ -187,7 +190,7 @@ impl Cursor {
     }
 }
 
-impl Visits<'_> {
+impl Visits<'_, '_> {
     /// The visit that computes `b`, after `a` (whose stores it issues when double-buffered) and
     /// before `c` (whose CONFIGs and loads it issues).
     ///
@@ -237,7 +240,7 @@ impl Visits<'_> {
     }
 }
 
-impl Fold<(TileId, u32)> for Visits<'_> {
+impl Fold<(TileId, u32)> for Visits<'_, '_> {
     type Sum = Stretch;
 
     fn leaf(&mut self, &(id, n): &(TileId, u32), out: &mut Stretch) {
@@ -326,23 +329,44 @@ impl Fold<(TileId, u32)> for Visits<'_> {
     }
 }
 
-/// The walk's state just before the last tile's COMPUTE (and that tile), from the fold of the
-/// schedule's tile tree, when the premises hold (module docs); `None` otherwise or on overflow.
-/// Every figure of the program after this state follows as in the walk: the double-buffered
-/// program's [`Walk::double_end`], the single-buffered one's [`Walk::single_tail`] of the last tile.
-pub(super) fn before_last<const SLOTS: usize, const OVERLAP: bool>(
+/// Whether the visits apply to `schedule`'s program on `arch` as far as the accelerator tells:
+/// one transfer slot, and tiles that do not overlap in the array (the premises' third, on the
+/// tiles' costs, is [`resume`]'s).
+pub(super) fn apply(arch: &Arch, schedule: &Schedule) -> bool {
+    arch.dram().outstanding_transfers() == 1 && !schedule.overlapped && schedule.rs.is_none()
+}
+
+/// The schedule's tiles folded into a [`Stretch`] in one pass, without building its tile tree
+/// ([`Schedule::fold_tiles`]): each tile's cost looked up in `costs` as the fold meets it, and
+/// `each(shape, multiplicity)` called once per leaf (the summary's totals). `None` on overflow,
+/// when not every leaf has been seen.
+pub(super) fn fold(
+    schedule: &Schedule,
+    costs: &mut TileCosts,
+    mut each: impl FnMut(&Shape, u64),
+) -> Option<Stretch> {
+    let mut visits = Visits {
+        costs,
+        double: schedule.double_buffered,
+    };
+    schedule.fold_tiles(super::Tiles::mark, &mut visits, |v, sh, mult| {
+        each(sh, mult);
+        (v.costs.id(sh), 0)
+    })
+}
+
+/// The walk's state just before the last tile's COMPUTE (and that tile), from the schedule's
+/// [`fold`], when the premises hold (module docs); `None` otherwise or on overflow. Every figure
+/// of the program after this state follows as in the walk: the double-buffered program's
+/// [`Walk::double_end`], the single-buffered one's [`Walk::single_tail`] of the last tile.
+pub(super) fn resume<const SLOTS: usize, const OVERLAP: bool>(
     arch: &Arch,
     double: bool,
-    tree: &Tree<(TileId, u32)>,
-    costs: &TileCosts,
+    s: &Stretch,
+    costs: &mut TileCosts,
     rule: &OverlapRule,
 ) -> Option<(Walk<SLOTS, OVERLAP>, TileId)> {
-    if OVERLAP || SLOTS != 1 || !costs.holds_within_busy() {
-        return None;
-    }
-    let mut visits = Visits { costs, double };
-    let s = tree.fold(&mut visits)?;
-    if s.tiles == 0 {
+    if OVERLAP || SLOTS != 1 || !costs.holds_within_busy() || s.tiles == 0 {
         return None;
     }
     // the prologue, walked: the first tile's CONFIGs and loads
@@ -359,6 +383,7 @@ pub(super) fn before_last<const SLOTS: usize, const OVERLAP: bool>(
     // The first COMPUTE issues at `i`; the visits from it on bring the controller to the last
     // one's issue at `at`, with every transfer done and the array free.
     let i = w.t.max(w.cmp_free);
+    let visits = Visits { costs, double };
     let sum = s.sum.plus(&visits.visit(None, first, s.first[1]))?;
     let at = i.checked_add(sum.cycles)?;
     let mut b = sum.breakdown()?;
@@ -368,7 +393,7 @@ pub(super) fn before_last<const SLOTS: usize, const OVERLAP: bool>(
     w.dma_cycles = w.dma_cycles.checked_add(sum.dma_cycles)?;
     let [before, last] = s.last;
     w.prev = Some(last.id);
-    w.pending = (double && costs.get(before.id).stores > 0).then_some(before.id);
+    w.pending = (double && visits.costs.get(before.id).stores > 0).then_some(before.id);
     Some((w, last.id))
 }
 
@@ -461,7 +486,7 @@ mod tests {
             let to = (from + len).min(seq.len());
             let (pre, mid, post) = (&seq[..from], &seq[from..to], &seq[to..]);
             let flat: Vec<El> = pre.iter().chain(mid.iter().cycle().take(mid.len() * k as usize)).chain(post).copied().collect();
-            let mut v = Visits { costs: &costs, double };
+            let mut v = Visits { costs: &mut costs, double };
             let mut cuts = cuts.into_iter().cycle();
             let mut s = folded(&mut v, &ids, mid, &mut cuts);
             v.times(&mut s, k).unwrap();
