@@ -15,13 +15,20 @@
 //! divided by the extra estimates, give instructions per estimate; `scripts/estimate-instructions`
 //! does that with callgrind.
 //!
+//! Estimates go through an [`Estimator`] per thread, new every round (its memo of the tile
+//! nest's subtrees warms over one pass of the jobs, as over one run of the mapper), and its
+//! checksum must equal the one of fresh estimates; `--cold` times fresh estimates instead
+//! ([`tessera_sim::analytical::estimate_schedule_priced`], nothing shared).
+//!
 //! With `--parts` it also prints the CPU time per job of building the schedule, of its closed-form
 //! summary and of the whole estimate (one thread).
 //!
 //! [`MAPPER_ARCHS`]: tessera_flow::bench::MAPPER_ARCHS
 
+use std::sync::Mutex;
 use std::time::Instant;
 use tessera_mapping::{Mapping, Problem, Schedule};
+use tessera_sim::analytical::Estimator;
 
 /// One timed piece of work on a candidate mapping (its result keeps it from being optimised away).
 type Job<'a> = dyn Fn(&Problem, &Mapping) -> u64 + 'a;
@@ -50,12 +57,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let (mut secs, mut threads, mut names, mut parts) = (2.0f64, 1usize, vec![], false);
     let mut fixed_rounds: Option<u64> = None;
+    let mut cold = false;
     while let Some(a) = args.next() {
         match a.as_str() {
             "--secs" => secs = args.next().ok_or("--secs S")?.parse()?,
             "--threads" => threads = args.next().ok_or("--threads T")?.parse()?,
             "--rounds" => fixed_rounds = Some(args.next().ok_or("--rounds N")?.parse()?),
             "--parts" => parts = true,
+            "--cold" => cold = true,
             _ => names.push(a),
         }
     }
@@ -90,6 +99,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let check = jobs
             .iter()
             .fold(0u64, |a, (p, m)| a.rotate_left(5) ^ digest(&one(p, m)));
+        // the estimator's (one, over every job in order) must be the same, bit for bit
+        let mut est = Estimator::with_pricing(&arch, pricing);
+        let warm = jobs.iter().fold(0u64, |a, (p, m)| {
+            let s = Schedule::new(p, &arch, m);
+            let e = est
+                .estimate(p, &s)
+                .expect("the bench's candidates have summaries");
+            a.rotate_left(5) ^ digest(&e)
+        });
+        if warm != check {
+            return Err(format!(
+                "{name}: the estimator's checksum {warm:016x} is not {check:016x}"
+            )
+            .into());
+        }
         if parts {
             // CPU nanoseconds per job of `f` over every job, best of 3 runs of secs / 10 each
             // (the CPU clock ticks every 10 ms)
@@ -132,9 +156,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         while more(rounds) {
             let t = Instant::now();
             let sum = pool.install(|| {
-                jobs.par_iter()
-                    .map(|(p, m)| one(p, m).cycles.get())
-                    .reduce(|| 0, u64::wrapping_add)
+                if cold {
+                    jobs.par_iter()
+                        .map(|(p, m)| one(p, m).cycles.get())
+                        .reduce(|| 0, u64::wrapping_add)
+                } else {
+                    // one estimator per thread, new every round (a round is one pass of the
+                    // mapper's over the network)
+                    let ests: Vec<Mutex<Estimator>> = (0..threads)
+                        .map(|_| Mutex::new(Estimator::with_pricing(&arch, pricing)))
+                        .collect();
+                    jobs.par_iter()
+                        .map(|(p, m)| {
+                            let i = rayon::current_thread_index().unwrap_or(0);
+                            let mut e = ests[i].lock().expect("not poisoned");
+                            let s = Schedule::new(p, &arch, m);
+                            e.estimate(p, &s).expect("estimates").cycles.get()
+                        })
+                        .reduce(|| 0, u64::wrapping_add)
+                }
             });
             std::hint::black_box(sum);
             best = best.max(jobs.len() as f64 / t.elapsed().as_secs_f64());

@@ -28,8 +28,10 @@ pub mod space;
 pub use layout::DramLayout;
 pub use lower::{lower, Lowered};
 pub use mapping::{n_slices, streamed, Keep, LayerTiles, Mapping, MappingSpec, Pinned, MAX_STREAM};
-pub use nest::{Class, Dim, Fold, Loop, Nest, Periodic, Pos, Tree};
+pub use nest::{Class, Dim, Fold, Loop, Memo, Nest, NoMemo, Periodic, Pos, Tree};
 pub use objective::Objective;
 pub use problem::{ConvGeometry, Problem};
-pub use schedule::{PrevSync, Schedule, Shape, Step, Summary, SummaryAcc, CONFIGS_PER_INSTANCE};
+pub use schedule::{
+    PrevSync, Schedule, Shape, Step, SubtreeKey, Summary, SummaryAcc, CONFIGS_PER_INSTANCE,
+};
 pub use space::SpaceBudget;

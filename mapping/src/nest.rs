@@ -69,8 +69,31 @@ pub trait Fold<T> {
     fn times(&mut self, a: &mut Self::Sum, k: u32) -> Option<()>;
 }
 
+/// Subtrees a [`Nest::fold_memo`] has folded before, remembered by the caller: a fold of many
+/// nests that share subtrees (the candidate mappings of one layer) folds each once. A subtree is
+/// the nest's loops from depth `d` on over `extent`, the tiles of the loops outside it, under
+/// those loops' classes `outer`; what makes two subtrees' folds equal is the caller's to know
+/// (what its leaf function reads).
+pub trait Memo<T, F: Fold<T>> {
+    /// The fold of the subtree, if remembered (into `f`'s terms: `f` may hold what the sum refers
+    /// to).
+    fn get(&mut self, f: &mut F, d: usize, extent: [u32; 4], outer: &[Class]) -> Option<F::Sum>;
+    /// Remember the fold of the subtree.
+    fn put(&mut self, f: &mut F, d: usize, extent: [u32; 4], outer: &[Class], sum: &F::Sum);
+}
+
+/// The memo that remembers nothing ([`Nest::fold`]).
+pub struct NoMemo;
+
+impl<T, F: Fold<T>> Memo<T, F> for NoMemo {
+    fn get(&mut self, _: &mut F, _: usize, _: [u32; 4], _: &[Class]) -> Option<F::Sum> {
+        None
+    }
+    fn put(&mut self, _: &mut F, _: usize, _: [u32; 4], _: &[Class], _: &F::Sum) {}
+}
+
 /// One loop: steps `dim` in tiles of `tile` elements (≥ 1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Loop {
     pub dim: Dim,
     pub tile: u32,
@@ -264,6 +287,20 @@ impl Nest {
         reads_first: impl Fn(&[Class]) -> bool,
         start: Option<T>,
         f: &mut F,
+        leaf: impl FnMut(&mut F, &[Class], u64) -> T,
+    ) -> Option<F::Sum> {
+        self.fold_memo(reads_first, start, f, &mut NoMemo, leaf)
+    }
+
+    /// [`Nest::fold`] that asks `memo` for every subtree below the outermost loop before folding
+    /// it, and tells it each one it folds. The leaves of a remembered subtree are not visited:
+    /// `leaf`'s values must depend on the classes alone, not on the multiplicity.
+    pub fn fold_memo<T, F: Fold<T>>(
+        &self,
+        reads_first: impl Fn(&[Class]) -> bool,
+        start: Option<T>,
+        f: &mut F,
+        memo: &mut impl Memo<T, F>,
         mut leaf: impl FnMut(&mut F, &[Class], u64) -> T,
     ) -> Option<F::Sum> {
         let mut stack = [Class {
@@ -278,6 +315,7 @@ impl Nest {
             start,
             leaf: &mut leaf,
             f,
+            memo,
         };
         let mut sum = F::Sum::default();
         folding.from(0, self.extent, 1, &mut stack, &mut sum)?;
@@ -442,20 +480,22 @@ impl Runs {
     }
 }
 
-/// What [`Nest::fold`] folds with.
-struct Folding<'a, T, R, L, F> {
+/// What [`Nest::fold_memo`] folds with.
+struct Folding<'a, T, R, L, F, M> {
     nest: &'a Nest,
     reads_first: &'a R,
     start: Option<T>,
     leaf: &'a mut L,
     f: &'a mut F,
+    memo: &'a mut M,
 }
 
-impl<T, R, L, F> Folding<'_, T, R, L, F>
+impl<T, R, L, F, M> Folding<'_, T, R, L, F, M>
 where
     R: Fn(&[Class]) -> bool,
     L: FnMut(&mut F, &[Class], u64) -> T,
     F: Fold<T>,
+    M: Memo<T, F>,
 {
     /// `s` after the start mark, if any.
     fn started(&mut self, s: &mut F::Sum) -> Option<()> {
@@ -485,6 +525,12 @@ where
             return if d == 0 { self.started(out) } else { Some(()) };
         }
         let l = loops[d];
+        if d > 0 {
+            if let Some(s) = self.memo.get(self.f, d, extent, &stack[..d]) {
+                *out = s;
+                return Some(());
+            }
+        }
         let plan = Runs::of(self.nest, d, extent, stack, self.reads_first);
         let mut run = F::Sum::default();
         for (j, &(i, count)) in plan.runs().iter().enumerate() {
@@ -508,6 +554,9 @@ where
             if j > 0 {
                 self.f.join(out, &run)?;
             }
+        }
+        if d > 0 {
+            self.memo.put(self.f, d, extent, &stack[..d], out);
         }
         Some(())
     }
@@ -964,6 +1013,45 @@ mod tests {
         }
     }
 
+    /// A memo of [`Sequence`] folds that keys a subtree by everything it could depend on: its
+    /// depth, extent and loops, and the outer loops' classes.
+    #[derive(Default)]
+    struct Everything {
+        kept: std::collections::HashMap<SubtreeOf, Vec<u64>>,
+        /// The loops of the nest being folded.
+        loops: Vec<Loop>,
+        hits: usize,
+    }
+
+    type SubtreeOf = (usize, [u32; 4], Vec<(bool, bool, u32, u32)>, Vec<Loop>);
+
+    impl Everything {
+        fn key(&self, d: usize, extent: [u32; 4], outer: &[Class]) -> SubtreeOf {
+            let classes = outer
+                .iter()
+                .map(|c| (c.first, c.last, c.size, c.trips))
+                .collect();
+            (d, extent, classes, self.loops[d..].to_vec())
+        }
+    }
+
+    impl Memo<u64, Sequence> for Everything {
+        fn get(
+            &mut self,
+            _: &mut Sequence,
+            d: usize,
+            e: [u32; 4],
+            o: &[Class],
+        ) -> Option<Vec<u64>> {
+            let s = self.kept.get(&self.key(d, e, o)).cloned();
+            self.hits += usize::from(s.is_some());
+            s
+        }
+        fn put(&mut self, _: &mut Sequence, d: usize, e: [u32; 4], o: &[Class], s: &Vec<u64>) {
+            self.kept.insert(self.key(d, e, o), s.clone());
+        }
+    }
+
     /// A [`Fold`] that keeps the whole sequence: the reference for any other.
     struct Sequence;
 
@@ -1021,8 +1109,27 @@ mod tests {
                 folded_leaves.push((value(c), mult));
                 value(c)
             });
-            prop_assert_eq!(folded, Some(plain));
+            prop_assert_eq!(folded, Some(plain.clone()));
             prop_assert_eq!(folded_leaves, leaves);
+            // and with a memo of subtrees, shared with another nest's fold: cold, then warm (every
+            // subtree below the outermost loop taken from the memo), the same sequence
+            let other = nest_with(k, n, m, [t.3, t.2, t.1, t.0], positional);
+            let mut memo = Everything::default();
+            for (which, warm) in [(&nest, false), (&other, false), (&nest, true)] {
+                memo.loops = which.loops.clone();
+                memo.hits = 0;
+                let folded = which.fold_memo(|_| rf, Some(0), &mut Sequence, &mut memo, |_, c, _| {
+                    value(c)
+                });
+                let alone = which.fold(|_| rf, Some(0), &mut Sequence, |_, c, _| value(c));
+                prop_assert_eq!(&folded, &alone);
+                if std::ptr::eq(which, &nest) {
+                    prop_assert_eq!(folded, Some(plain.clone()));
+                }
+                if warm {
+                    prop_assert!(memo.hits > 0);
+                }
+            }
         }
     }
 

@@ -65,7 +65,7 @@
 //! not in the buffer).
 
 use crate::mapping::{Keep, Mapping};
-use crate::nest::{Class, Dim, Fold, Loop, Nest, Pos, Tree};
+use crate::nest::{Class, Dim, Fold, Loop, Memo, Nest, Pos, Tree};
 use crate::problem::Problem;
 use serde::{Deserialize, Serialize};
 use tessera_arch::{Arch, Dataflow};
@@ -272,7 +272,7 @@ pub struct Summary {
 /// Accumulates [`Summary`] totals from tile shapes and multiplicities in 64 bits, remembering
 /// whether any product or sum overflowed: every term is non-negative, so one did exactly when a
 /// total exceeds 64 bits, which [`SummaryAcc::finish`] reports.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct SummaryAcc {
     /// The totals (wrapped where `overflow`).
     t: [u64; 15],
@@ -281,9 +281,54 @@ pub struct SummaryAcc {
 }
 
 impl SummaryAcc {
+    /// The totals of one tile of this shape on an `r × c` array.
+    #[inline]
+    pub fn of(sh: &Shape, r: u32, c: u32) -> SummaryAcc {
+        let (t, overflow) = Self::terms(sh, r, c);
+        SummaryAcc { t, overflow }
+    }
+
+    /// `self` followed by `o`: their totals added.
+    #[inline]
+    pub fn plus(&mut self, o: &SummaryAcc) {
+        let mut overflow = o.overflow;
+        for (t, p) in self.t.iter_mut().zip(o.t) {
+            let (sum, o) = t.overflowing_add(p);
+            *t = sum;
+            overflow |= o;
+        }
+        self.overflow |= overflow;
+    }
+
+    /// `self` `k` times over: its totals multiplied by `k`.
+    #[inline]
+    pub fn times(&mut self, k: u64) {
+        let mut overflow = false;
+        for t in &mut self.t {
+            let (v, o) = t.overflowing_mul(k);
+            *t = v;
+            overflow |= o;
+        }
+        self.overflow |= overflow;
+    }
+
     /// Add `mult` tiles of this shape on an `r × c` array.
     #[inline]
     pub fn add(&mut self, sh: &Shape, mult: u64, r: u32, c: u32) {
+        let (per, o) = Self::terms(sh, r, c);
+        let mut overflow = o;
+        for (t, p) in self.t.iter_mut().zip(per) {
+            let (term, o1) = p.overflowing_mul(mult);
+            let (sum, o2) = t.overflowing_add(term);
+            *t = sum;
+            overflow |= o1 | o2;
+        }
+        self.overflow |= overflow;
+    }
+
+    /// One tile's terms of the totals, and whether its MAC slots pass 64 bits.
+    #[inline(always)]
+    fn terms(sh: &Shape, r: u32, c: u32) -> ([u64; 15], bool) {
         // a row-stationary pass makes `len·steps` steps in every PE
         let (array, o) = (u64::from(r) * u64::from(c))
             .overflowing_mul(u64::from(sh.len) * u64::from(sh.steps.max(1)));
@@ -308,14 +353,7 @@ impl SummaryAcc {
             array,
             u64::from(sh.orders_prev()),
         ];
-        let mut overflow = o;
-        for (t, p) in self.t.iter_mut().zip(per) {
-            let (term, o1) = p.overflowing_mul(mult);
-            let (sum, o2) = t.overflowing_add(term);
-            *t = sum;
-            overflow |= o1 | o2;
-        }
-        self.overflow |= overflow;
+        (per, o)
     }
 
     /// The totals, with the program length of the lowering's SYNC policy. `configs` CONFIGs;
@@ -396,6 +434,25 @@ pub fn sync_count(double_buffered: bool, steps: u64, steps_with_stores: u64) -> 
     } else {
         2 * steps + steps_with_stores
     }
+}
+
+/// What the tiles of the k-tile loop's subtree of a schedule's nest are a function of
+/// ([`Schedule::subtree_key`]): the array and the shape rule, the subtree's two loops and
+/// extent, and what [`Schedule::shape`] reads of the loops outside it. Two subtrees of equal keys,
+/// of any schedules, have equal tiles in equal order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SubtreeKey {
+    dataflow: Dataflow,
+    rows: u32,
+    cols: u32,
+    keeps_stream: bool,
+    keeps_slice: bool,
+    loops: [Loop; 2],
+    extent: [u32; 4],
+    /// The height tile's size, and the inner tile loop's first iteration where a kept panel
+    /// makes it matter (else `false`).
+    height: u32,
+    inner_first: bool,
 }
 
 /// The parts of a schedule [`Schedule::shape`] reads besides the loop classes.
@@ -672,23 +729,59 @@ impl Schedule {
     }
 
     /// The fold under `f` of [`Schedule::tiles`]'s tree ([`Tree::fold`]), without building it
-    /// ([`Nest::fold`]): `leaf(f, shape, multiplicity)` for the same leaves in the same order.
-    /// `None` when `f` overflows (the leaves after that point are not visited).
+    /// ([`Nest::fold_memo`]): `leaf(f, shape, multiplicity)` for the same leaves in the same
+    /// order, but those of the subtrees `memo` remembers (a memo keys them by
+    /// [`Schedule::subtree_key`]). `None` when `f` overflows (the leaves after that point are not
+    /// visited).
     pub fn fold_tiles<T, F: Fold<T>>(
         &self,
         configs: impl FnOnce(u32) -> T,
         f: &mut F,
+        memo: &mut impl Memo<T, F>,
         mut leaf: impl FnMut(&mut F, &Shape, u64) -> T,
     ) -> Option<F::Sum> {
         assert!(self.rs.is_none(), "row-stationary passes are walked");
         let rule = self.shape_rule();
         let start = self.is_conv().then(|| configs(CONFIGS_PER_INSTANCE));
-        self.nest.fold(
+        self.nest.fold_memo(
             |_| false,
             start,
             f,
+            memo,
             |f, classes, mult| leaf(f, &self.shape_by(&rule, classes), mult),
         )
+    }
+
+    /// The depth of the subtrees [`Schedule::subtree_key`] keys (the k-tile loop's), if any.
+    pub fn subtree_key_depth(&self) -> Option<usize> {
+        let n = self.nest.loops.len();
+        (self.rs.is_none() && n >= OUTER_TILE).then(|| n - K_TILE)
+    }
+
+    /// The key of the subtree of the nest at depth `d` (over `extent`, under the outer loops'
+    /// classes `outer`) when it is the k-tile loop's: what its tiles are a function of
+    /// ([`SubtreeKey`]). `None` at any other depth (those subtrees are few, or a handful of
+    /// tiles) and on a row-stationary array.
+    pub fn subtree_key(&self, d: usize, extent: [u32; 4], outer: &[Class]) -> Option<SubtreeKey> {
+        let n = self.nest.loops.len();
+        if self.subtree_key_depth() != Some(d) || outer.len() != d {
+            return None;
+        }
+        let rule = self.shape_rule();
+        // the classes `shape_by` reads outside the subtree, by their places from the innermost
+        let outside = |from_inner: usize| outer[n - from_inner];
+        let panel = rule.keeps_stream || rule.keeps_slice;
+        Some(SubtreeKey {
+            dataflow: self.dataflow,
+            rows: self.rows,
+            cols: self.cols,
+            keeps_stream: rule.keeps_stream,
+            keeps_slice: rule.keeps_slice,
+            loops: [self.nest.loops[d], self.nest.loops[d + 1]],
+            extent,
+            height: outside(rule.height).size,
+            inner_first: panel && outside(INNER_TILE).first,
+        })
     }
 
     /// Visit every tile in program order.

@@ -225,13 +225,72 @@ pub fn estimate_schedule(p: &Problem, arch: &Arch, schedule: &Schedule) -> Resul
 
 /// [`estimate_schedule`] with the accelerator's [`Pricing`] already computed: the summary and the
 /// walk from one pass over the schedule's distinct tiles ([`Schedule::tiles`]). What [`estimate`]
-/// (every command's analytical estimate) runs, and what `tessera bench` times as a full estimate;
-/// the mapper, which has the summary from its bound pass, calls [`estimate_capped`].
+/// (every command's analytical estimate) runs. Many schedules of one accelerator go faster
+/// through an [`Estimator`], which gives the same figures: `tessera bench` times its full
+/// estimates, and the mapper, which has the summary from its bound pass, calls
+/// [`Estimator::capped`].
 pub fn estimate_schedule_priced(
     p: &Problem,
     arch: &Arch,
     schedule: &Schedule,
     pricing: &Pricing,
+) -> Result<Estimate> {
+    estimate_with(p, arch, schedule, pricing, None)
+}
+
+/// Estimates of many schedules on one accelerator (the candidate mappings of a layer, of a
+/// network): each is [`estimate_schedule_priced`]'s, bit for bit, but the fold of every k-tile
+/// subtree of the tile nest is remembered and taken again wherever another schedule has an equal
+/// one ([`Schedule::subtree_key`]: the same array, rule, loops, extent and outer tile), so most of
+/// a candidate's tiles are not looked at again. The memo is bounded (it starts over past 2^14
+/// subtrees, a few MB). One per thread: it is not shared.
+pub struct Estimator<'a> {
+    arch: &'a Arch,
+    pricing: Pricing,
+    memo: visits::Memo,
+}
+
+impl<'a> Estimator<'a> {
+    pub fn new(arch: &'a Arch) -> Self {
+        Estimator::with_pricing(arch, Pricing::of(arch))
+    }
+
+    /// An estimator with the accelerator's [`Pricing`] already computed.
+    pub fn with_pricing(arch: &'a Arch, pricing: Pricing) -> Self {
+        Estimator {
+            arch,
+            pricing,
+            memo: visits::Memo::default(),
+        }
+    }
+
+    /// [`estimate_schedule_priced`] of `schedule`, a schedule of `p` on this estimator's
+    /// accelerator.
+    pub fn estimate(&mut self, p: &Problem, schedule: &Schedule) -> Result<Estimate> {
+        estimate_with(p, self.arch, schedule, &self.pricing, Some(&mut self.memo))
+    }
+
+    /// [`estimate_capped`] of `schedule`, whose summary is `summary` (the mapper's branch and
+    /// bound).
+    pub fn capped(
+        &mut self,
+        p: &Problem,
+        schedule: &Schedule,
+        summary: &Summary,
+        cap: u64,
+    ) -> Option<Estimate> {
+        let memo = Some(&mut self.memo);
+        capped_with(p, self.arch, schedule, summary, &self.pricing, cap, memo)
+    }
+}
+
+/// [`estimate_schedule_priced`], with the subtrees of `memo` where given.
+fn estimate_with(
+    p: &Problem,
+    arch: &Arch,
+    schedule: &Schedule,
+    pricing: &Pricing,
+    memo: Option<&mut visits::Memo>,
 ) -> Result<Estimate> {
     if schedule.rs.is_some() {
         return Ok(estimate_priced(
@@ -243,7 +302,7 @@ pub fn estimate_schedule_priced(
         ));
     }
     let mut costs = TileCosts::new(arch);
-    let (tiles, acc) = Tiles::summed(arch, schedule, &mut costs);
+    let (tiles, acc) = Tiles::with(arch, schedule, &mut costs, true, memo);
     let summary = schedule.finish(&acc)?;
     let timeline = timeline(arch, schedule, &tiles, &mut costs, u64::MAX, How::Folded)
         .expect("an uncapped walk always finishes");
@@ -291,8 +350,21 @@ pub fn estimate_capped(
     pricing: &Pricing,
     cap: u64,
 ) -> Option<Estimate> {
+    capped_with(p, arch, schedule, summary, pricing, cap, None)
+}
+
+/// [`estimate_capped`], with the subtrees of `memo` where given.
+fn capped_with(
+    p: &Problem,
+    arch: &Arch,
+    schedule: &Schedule,
+    summary: &Summary,
+    pricing: &Pricing,
+    cap: u64,
+    memo: Option<&mut visits::Memo>,
+) -> Option<Estimate> {
     let mut costs = TileCosts::new(arch);
-    let tiles = Tiles::of(arch, schedule, &mut costs);
+    let (tiles, _) = Tiles::with(arch, schedule, &mut costs, false, memo);
     let timeline = timeline(arch, schedule, &tiles, &mut costs, cap, How::Folded)?;
     Some(priced(p, arch, summary, pricing, timeline))
 }
@@ -688,6 +760,11 @@ impl<'a> TileCosts<'a> {
         }
     }
 
+    /// The key of a cost id's tile (`None`: [`MARK`]).
+    fn key(&self, id: TileId) -> Option<TileKey> {
+        (id != MARK).then(|| self.keys[usize::from(id)])
+    }
+
     /// The id of `sh`'s cost.
     #[inline(always)]
     fn id(&mut self, sh: &Shape) -> TileId {
@@ -802,21 +879,19 @@ const MARK: TileId = TileId::MAX;
 
 impl Tiles {
     /// The tiles of `schedule` on `arch`, folded where the visits apply.
+    #[cfg(test)]
     fn of(arch: &Arch, schedule: &Schedule, costs: &mut TileCosts) -> Tiles {
-        Tiles::with(arch, schedule, costs, false).0
+        Tiles::with(arch, schedule, costs, false, None).0
     }
 
-    /// [`Tiles::of`] and, from the same pass, the sum of the tiles' shapes (the summary's totals).
-    fn summed(arch: &Arch, schedule: &Schedule, costs: &mut TileCosts) -> (Tiles, SummaryAcc) {
-        Tiles::with(arch, schedule, costs, true)
-    }
-
-    /// [`Tiles::of`], and the sum of the shapes when `sum` (else an empty one).
+    /// [`Tiles::of`], and from the same pass the sum of the tiles' shapes (the summary's totals)
+    /// when `sum` (else an empty one); the subtrees `memo` remembers are taken from it.
     fn with(
         arch: &Arch,
         schedule: &Schedule,
         costs: &mut TileCosts,
         sum: bool,
+        memo: Option<&mut visits::Memo>,
     ) -> (Tiles, SummaryAcc) {
         let mut acc = SummaryAcc::default();
         if schedule.rs.is_some() {
@@ -829,11 +904,10 @@ impl Tiles {
             }
         };
         if visits::apply(arch, schedule) {
-            if let Some(s) = visits::fold(schedule, costs, |sh, mult| add(&mut acc, sh, mult)) {
-                return (Tiles::Folded(s), acc);
+            // (the fold sums the shapes with the visits; an overflowing one is left for the tree)
+            if let Some(s) = visits::fold(schedule, costs, memo) {
+                return (Tiles::Folded(s), if sum { s.acc } else { acc });
             }
-            // an overflowing fold saw only some of the leaves: the tree sees them all again
-            acc = SummaryAcc::default();
         }
         let tree = schedule.tiles(Tiles::mark, |sh, mult| {
             add(&mut acc, sh, mult);
@@ -1094,6 +1168,61 @@ mod tests {
         timeline(arch, s, &tiles, &mut costs, cap, how)
     }
 
+    /// A random accelerator of the proptests: dataflow `df` (an index), an array of
+    /// `rows × cols`, `banks` banks, DRAM of `bpc` bytes a cycle, `lat` cycles and `slots`
+    /// transfer slots, double-buffered weights when `db` and two banks.
+    #[allow(clippy::too_many_arguments)]
+    fn arch_of(
+        df: usize,
+        rows: i64,
+        cols: i64,
+        banks: i64,
+        bpc: i64,
+        lat: i64,
+        slots: i64,
+        db: bool,
+    ) -> Arch {
+        let df = Dataflow::SUPPORTED[df];
+        let (streamed, stationary) = (rows * 64 * banks, cols * rows.max(32) * banks);
+        let bytes = match df {
+            Dataflow::InputStationary => [stationary, streamed, 4 * cols * 64 * banks],
+            _ => [streamed, stationary, 4 * cols * 64 * banks],
+        };
+        let mut spec = ArchSpec::ws("prop", rows, cols, bytes, banks, bpc, lat).with_dataflow(df);
+        spec.dram.outstanding_transfers = Some(slots);
+        if db && banks == 2 {
+            spec = spec.with_weight_double_buffer(true);
+        }
+        spec.validate().unwrap()
+    }
+
+    /// A random layer of the proptests: an `m × k × n` GEMM, or a convolution whose GEMM is
+    /// about `m × (9·c) × n`.
+    fn layer_of(m: u32, k: u32, n: u32, conv: bool) -> Layer {
+        if conv {
+            let c = (k / 9).clamp(1, 40);
+            let side = ((m as f64).sqrt() as u32).clamp(1, 24);
+            Layer::Conv2d(Conv2d {
+                name: "c".into(),
+                batch: 1,
+                in_channels: c,
+                in_h: side + 2,
+                in_w: side + 2,
+                out_channels: n.min(80),
+                kernel: [3, 3],
+                stride: [1, 1],
+                dilation: [1, 1],
+                pad_begin: [0, 0],
+                pad_end: [0, 0],
+                groups: 1,
+                out_h: side,
+                out_w: side,
+            })
+        } else {
+            Layer::Gemm(Gemm::new("g", m, k, n))
+        }
+    }
+
     fn cases() -> u32 {
         std::env::var("PROPTEST_CASES")
             .ok()
@@ -1116,31 +1245,8 @@ mod tests {
             m in 1u32..400, k in 1u32..400, n in 1u32..300, conv in any::<bool>(),
             pick in 0usize..10_000, cap_frac in 0u64..4,
         ) {
-            let df = Dataflow::SUPPORTED[df];
-            let (streamed, stationary) = (rows * 64 * banks, cols * rows.max(32) * banks);
-            let bytes = match df {
-                Dataflow::InputStationary => [stationary, streamed, 4 * cols * 64 * banks],
-                _ => [streamed, stationary, 4 * cols * 64 * banks],
-            };
-            let mut spec = ArchSpec::ws("prop", rows, cols, bytes, banks, bpc, lat).with_dataflow(df);
-            spec.dram.outstanding_transfers = Some(slots);
-            if db && banks == 2 {
-                spec = spec.with_weight_double_buffer(true);
-            }
-            let arch = spec.validate().unwrap();
-            let layer = if conv {
-                // a convolution whose GEMM is about m × (9·c) × n
-                let c = (k / 9).clamp(1, 40);
-                let side = ((m as f64).sqrt() as u32).clamp(1, 24);
-                Layer::Conv2d(Conv2d {
-                    name: "c".into(), batch: 1, in_channels: c, in_h: side + 2, in_w: side + 2,
-                    out_channels: n.min(80), kernel: [3, 3], stride: [1, 1], dilation: [1, 1],
-                    pad_begin: [0, 0], pad_end: [0, 0], groups: 1, out_h: side, out_w: side,
-                })
-            } else {
-                Layer::Gemm(Gemm::new("g", m, k, n))
-            };
-            let p = Problem::new(&layer, &arch).unwrap();
+            let arch = arch_of(df, rows, cols, banks, bpc, lat, slots, db);
+            let p = Problem::new(&layer_of(m, k, n, conv), &arch).unwrap();
             let cands = Mapping::candidates(&p.gemm, &arch);
             prop_assume!(!cands.is_empty());
             let mp = cands[pick % cands.len()];
@@ -1172,6 +1278,45 @@ mod tests {
                 estimate_schedule_priced(&p, &arch, &s, &pricing).unwrap(),
                 estimate_priced(&p, &arch, &s, &s.summary().unwrap(), &pricing)
             );
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: cases() / 4, ..ProptestConfig::default() })]
+
+        /// An [`Estimator`] that has estimated other schedules gives every estimate bit for bit
+        /// as a fresh one does, on random accelerators of every dataflow and random GEMMs and
+        /// convolutions: candidates of several layers, their subtrees remembered and taken again
+        /// (the second pass takes every k-tile subtree from the memo).
+        #[test]
+        fn an_estimator_with_a_memo_gives_the_fresh_estimates(
+            df in 0usize..3, rows in 1i64..9, cols in 1i64..9, banks in 1i64..3,
+            bpc in 1i64..40, lat in 1i64..60, slots in 1i64..3, db in any::<bool>(),
+            layers in proptest::collection::vec((1u32..300, 1u32..300, 1u32..200, any::<bool>()), 1..4),
+            picks in proptest::collection::vec(0usize..10_000, 1..6),
+        ) {
+            let arch = arch_of(df, rows, cols, banks, bpc, lat, slots, db);
+            let pricing = Pricing::of(&arch);
+            let mut jobs = vec![];
+            for &(m, k, n, conv) in &layers {
+                let p = Problem::new(&layer_of(m, k, n, conv), &arch).unwrap();
+                let cands = Mapping::candidates(&p.gemm, &arch);
+                for &i in picks.iter().filter(|_| !cands.is_empty()) {
+                    let s = Schedule::new(&p, &arch, &cands[i % cands.len()]);
+                    if s.summary().unwrap().steps <= 50_000 {
+                        jobs.push((p.clone(), s));
+                    }
+                }
+            }
+            let mut est = Estimator::with_pricing(&arch, pricing);
+            for _ in 0..2 {
+                for (p, s) in &jobs {
+                    prop_assert_eq!(
+                        est.estimate(p, s).unwrap(),
+                        estimate_schedule_priced(p, &arch, s, &pricing).unwrap()
+                    );
+                }
+            }
         }
     }
 }

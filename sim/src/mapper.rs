@@ -14,7 +14,7 @@
 //! mapping of every command ([`crate::workload::mapping_for`]) and the inner search of
 //! `tessera_search`.
 
-use crate::analytical::{counters, estimate_capped, tile_holds, tile_times};
+use crate::analytical::{counters, tile_holds, tile_times, Estimator};
 use crate::contract::Contract;
 use crate::{Energy, EnergyTable, Estimate, Pricing};
 use tessera_arch::{Arch, Dataflow};
@@ -296,6 +296,8 @@ fn best_in(
     order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     let mut best: Option<((f64, u64, f64, Mapping), Estimate)> = None;
     let mut estimated = 0;
+    // (the candidates share most subtrees of their tile nests: each is folded once)
+    let mut estimator = Estimator::with_pricing(arch, pricing);
     for (bound, m, i) in &order {
         let (summary, energy_pj) = &bounded[*i];
         if best.as_ref().is_some_and(|(bk, _)| *bound > bk.0) {
@@ -312,7 +314,7 @@ fn best_in(
         };
         estimated += 1;
         let schedule = Schedule::new(p, arch, m);
-        let Some(e) = estimate_capped(p, arch, &schedule, summary, &pricing, cap) else {
+        let Some(e) = estimator.capped(p, &schedule, summary, cap) else {
             continue;
         };
         let k = layer_key(objective, &e, m);

@@ -35,11 +35,11 @@
 //! that waits for it: true of the contract's lengths, checked per tile cost). Overflow of a sum
 //! also returns `None`.
 
-use super::{TileCost, TileCosts, TileId, Walk, MARK};
+use super::{TileCost, TileCosts, TileId, TileKey, Walk, MARK};
 use crate::breakdown::{Breakdown, SyncedAcc};
 use crate::contract::OverlapRule;
 use tessera_arch::Arch;
-use tessera_mapping::{Fold, Schedule, Shape};
+use tessera_mapping::{Class, Fold, NoMemo, Schedule, Shape, SubtreeKey, SummaryAcc};
 
 /// A tile of a stretch: its cost id and the CONFIGs marked before it ([`UNMARKED`]: no mark
 /// between it and the tile before in the stretch; a stretch before it may still end in one).
@@ -116,8 +116,8 @@ impl Sum {
 }
 
 /// A stretch of the program's tiles: how many, its first two and last two (`last[1]` the last;
-/// only as many are meaningful as it has tiles), the CONFIGs marked after its last tile, and the
-/// sum of the visits whose three tiles all lie in it.
+/// only as many are meaningful as it has tiles), the CONFIGs marked after its last tile, the
+/// sum of the visits whose three tiles all lie in it, and the summary's totals of its tiles.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Stretch {
     tiles: u64,
@@ -125,6 +125,15 @@ pub(super) struct Stretch {
     last: [Tile; 2],
     trail: u32,
     sum: Sum,
+    pub(super) acc: SummaryAcc,
+}
+
+/// A leaf of the fold: a mark of CONFIGs before the next tile's loads, or a tile's cost id and
+/// shape.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Leaf {
+    Mark(u32),
+    Tile(TileId, Shape),
 }
 
 /// The empty stretch.
@@ -140,6 +149,7 @@ impl Default for Stretch {
             last: [t; 2],
             trail: UNMARKED,
             sum: Sum::default(),
+            acc: SummaryAcc::default(),
         }
     }
 }
@@ -164,6 +174,9 @@ impl Stretch {
 struct Visits<'a, 'b> {
     costs: &'a mut TileCosts<'b>,
     double: bool,
+    /// The array's rows and columns (the summary's MAC slots).
+    rows: u32,
+    cols: u32,
 }
 
 /// The DMA's cursor through a visit: the cycle the next instruction issues at (the later of the
@@ -240,21 +253,25 @@ impl Visits<'_, '_> {
     }
 }
 
-impl Fold<(TileId, u32)> for Visits<'_, '_> {
+impl Fold<Leaf> for Visits<'_, '_> {
     type Sum = Stretch;
 
-    fn leaf(&mut self, &(id, n): &(TileId, u32), out: &mut Stretch) {
+    fn leaf(&mut self, leaf: &Leaf, out: &mut Stretch) {
+        let (id, tiles, trail, acc) = match leaf {
+            Leaf::Mark(n) => (MARK, 0, *n, SummaryAcc::default()),
+            Leaf::Tile(id, sh) => (*id, 1, UNMARKED, SummaryAcc::of(sh, self.rows, self.cols)),
+        };
         let t = Tile {
             id,
             configs: UNMARKED,
         };
-        let (tiles, trail) = if id == MARK { (0, n) } else { (1, UNMARKED) };
         *out = Stretch {
             tiles,
             first: [t; 2],
             last: [t; 2],
             trail,
             sum: Sum::default(),
+            acc,
         };
     }
 
@@ -297,6 +314,7 @@ impl Fold<(TileId, u32)> for Visits<'_, '_> {
         a.tiles = a.tiles.checked_add(b.tiles)?;
         a.trail = b.trail;
         a.sum = sum;
+        a.acc.plus(&b.acc);
         Some(())
     }
 
@@ -307,6 +325,7 @@ impl Fold<(TileId, u32)> for Visits<'_, '_> {
         // every copy but the first after the stretch's own trailing mark
         let next = s.after_mark(s.trail);
         let k = u64::from(k);
+        s.acc.times(k);
         if s.tiles == 1 {
             // one tile: each window past the first two tiles is the tile three times over (the
             // tile a visit stores and the one it computes read no CONFIGs)
@@ -329,6 +348,106 @@ impl Fold<(TileId, u32)> for Visits<'_, '_> {
     }
 }
 
+/// Folds of k-tile subtrees met before, on one accelerator, by their [`SubtreeKey`] and program
+/// (double-buffered or not): the candidate mappings of a layer share most of them
+/// ([`super::Estimator`]). Their tiles are kept by [`TileKey`], which a tile's cost is a function
+/// of, so that any fold's [`TileCosts`] can take them. Bounded: it starts over when full.
+pub(super) struct Memo {
+    kept: rustc_hash::FxHashMap<(SubtreeKey, bool), Kept>,
+}
+
+impl Default for Memo {
+    fn default() -> Memo {
+        // (room for a layer's subtrees from the start: a map that grows copies its entries)
+        let room = MEMO_ENTRIES / 8;
+        Memo {
+            kept: rustc_hash::FxHashMap::with_capacity_and_hasher(room, Default::default()),
+        }
+    }
+}
+
+/// The most subtrees a [`Memo`] keeps (each a few hundred bytes).
+const MEMO_ENTRIES: usize = 1 << 14;
+
+/// A remembered [`Stretch`], its tiles by key (`None`: a placeholder of a stretch of fewer
+/// tiles).
+#[derive(Clone, Copy)]
+struct Kept {
+    tiles: u64,
+    first: [(Option<TileKey>, u32); 2],
+    last: [(Option<TileKey>, u32); 2],
+    trail: u32,
+    sum: Sum,
+    acc: SummaryAcc,
+}
+
+/// A [`Memo`] as one schedule's fold asks it ([`tessera_mapping::Memo`]).
+struct Remember<'a> {
+    memo: &'a mut Memo,
+    schedule: &'a Schedule,
+    /// The key of the subtree asked for last and not found (what its `put` keeps it under).
+    missed: Option<SubtreeKey>,
+}
+
+impl tessera_mapping::Memo<Leaf, Visits<'_, '_>> for Remember<'_> {
+    fn get(
+        &mut self,
+        v: &mut Visits,
+        d: usize,
+        extent: [u32; 4],
+        outer: &[Class],
+    ) -> Option<Stretch> {
+        let key = self.schedule.subtree_key(d, extent, outer)?;
+        let Some(k) = self.memo.kept.get(&(key, v.double)) else {
+            self.missed = Some(key);
+            return None;
+        };
+        let mut tile = |(key, configs): (Option<TileKey>, u32)| Tile {
+            id: key.map_or(MARK, |key| v.costs.find_or_add(key)),
+            configs,
+        };
+        Some(Stretch {
+            tiles: k.tiles,
+            first: k.first.map(&mut tile),
+            last: k.last.map(&mut tile),
+            trail: k.trail,
+            sum: k.sum,
+            acc: k.acc,
+        })
+    }
+
+    fn put(&mut self, v: &mut Visits, d: usize, _: [u32; 4], _: &[Class], s: &Stretch) {
+        // (a subtree is kept only when every tile met so far, its own among them, meets the
+        // premise on its costs: a fold that takes it then has no tile that fails it unseen)
+        // Only the subtrees `get` keyed are kept, under the key it missed (no keyed subtree
+        // holds another).
+        if self.schedule.subtree_key_depth() != Some(d) {
+            return;
+        }
+        let Some(key) = self.missed.take() else {
+            return;
+        };
+        if !v.costs.holds_within_busy() {
+            return;
+        }
+        if self.memo.kept.len() >= MEMO_ENTRIES {
+            self.memo.kept.clear();
+        }
+        let tile = |t: Tile| (v.costs.key(t.id), t.configs);
+        self.memo.kept.insert(
+            (key, v.double),
+            Kept {
+                tiles: s.tiles,
+                first: s.first.map(tile),
+                last: s.last.map(tile),
+                trail: s.trail,
+                sum: s.sum,
+                acc: s.acc,
+            },
+        );
+    }
+}
+
 /// Whether the visits apply to `schedule`'s program on `arch` as far as the accelerator tells:
 /// one transfer slot, and tiles that do not overlap in the array (the premises' third, on the
 /// tiles' costs, is [`resume`]'s).
@@ -338,21 +457,31 @@ pub(super) fn apply(arch: &Arch, schedule: &Schedule) -> bool {
 
 /// The schedule's tiles folded into a [`Stretch`] in one pass, without building its tile tree
 /// ([`Schedule::fold_tiles`]): each tile's cost looked up in `costs` as the fold meets it, and
-/// `each(shape, multiplicity)` called once per leaf (the summary's totals). `None` on overflow,
-/// when not every leaf has been seen.
+/// the summary's totals summed with the visits (the stretch's `acc`). `None` on overflow of a
+/// visit's sum.
 pub(super) fn fold(
     schedule: &Schedule,
     costs: &mut TileCosts,
-    mut each: impl FnMut(&Shape, u64),
+    memo: Option<&mut Memo>,
 ) -> Option<Stretch> {
     let mut visits = Visits {
         costs,
         double: schedule.double_buffered,
+        rows: schedule.rows,
+        cols: schedule.cols,
     };
-    schedule.fold_tiles(super::Tiles::mark, &mut visits, |v, sh, mult| {
-        each(sh, mult);
-        (v.costs.id(sh), 0)
-    })
+    let leaf = |v: &mut Visits, sh: &Shape, _| Leaf::Tile(v.costs.id(sh), *sh);
+    match memo {
+        Some(memo) => {
+            let mut memo = Remember {
+                memo,
+                schedule,
+                missed: None,
+            };
+            schedule.fold_tiles(Leaf::Mark, &mut visits, &mut memo, leaf)
+        }
+        None => schedule.fold_tiles(Leaf::Mark, &mut visits, &mut NoMemo, leaf),
+    }
 }
 
 /// The walk's state just before the last tile's COMPUTE (and that tile), from the schedule's
@@ -383,7 +512,12 @@ pub(super) fn resume<const SLOTS: usize, const OVERLAP: bool>(
     // The first COMPUTE issues at `i`; the visits from it on bring the controller to the last
     // one's issue at `at`, with every transfer done and the array free.
     let i = w.t.max(w.cmp_free);
-    let visits = Visits { costs, double };
+    let visits = Visits {
+        costs,
+        double,
+        rows: 0,
+        cols: 0,
+    };
     let sum = s.sum.plus(&visits.visit(None, first, s.first[1]))?;
     let at = i.checked_add(sum.cycles)?;
     let mut b = sum.breakdown()?;
@@ -412,16 +546,21 @@ mod tests {
 
     /// The stretch of `seq` the long way: its tiles with the CONFIGs of the last mark since the
     /// tile before (as the walk hands them), and the sum of the visit of every window of three.
-    fn reference(v: &Visits, ids: &[TileId], seq: &[El]) -> (u64, Vec<Tile>, u32, Sum) {
-        let (mut tiles, mut mark) = (vec![], UNMARKED);
+    fn reference(
+        v: &Visits,
+        ids: &[(TileId, Shape)],
+        seq: &[El],
+    ) -> (u64, Vec<Tile>, u32, Sum, SummaryAcc) {
+        let (mut tiles, mut mark, mut acc) = (vec![], UNMARKED, SummaryAcc::default());
         for e in seq {
             match *e {
                 El::Mark(n) => mark = n,
                 El::Tile(i) => {
                     tiles.push(Tile {
-                        id: ids[i],
+                        id: ids[i].0,
                         configs: mark,
                     });
+                    acc.add(&ids[i].1, 1, v.rows, v.cols);
                     mark = UNMARKED;
                 }
             }
@@ -430,21 +569,21 @@ mod tests {
         for w in tiles.windows(3) {
             sum = sum.plus(&v.visit(Some(w[0]), w[1], w[2])).unwrap();
         }
-        (tiles.len() as u64, tiles, mark, sum)
+        (tiles.len() as u64, tiles, mark, sum, acc)
     }
 
     /// The fold of `seq` by random splits (`cuts` picks each split point).
     fn folded(
         v: &mut Visits,
-        ids: &[TileId],
+        ids: &[(TileId, Shape)],
         seq: &[El],
         cuts: &mut impl Iterator<Item = usize>,
     ) -> Stretch {
         if seq.len() == 1 {
             let mut s = Stretch::default();
             let leaf = match seq[0] {
-                El::Mark(n) => (MARK, n),
-                El::Tile(i) => (ids[i], 0),
+                El::Mark(n) => Leaf::Mark(n),
+                El::Tile(i) => Leaf::Tile(ids[i].0, ids[i].1),
             };
             v.leaf(&leaf, &mut s);
             return s;
@@ -460,7 +599,8 @@ mod tests {
         /// Any grouping of a sequence of tiles and marks (marks anywhere: several in a row, after
         /// the last tile, of 0 CONFIGs), with a stretch of it repeated `k` times by
         /// [`Fold::times`], folds to the sequence's own stretch: its tiles, its ends, its trailing
-        /// mark and the sum of the visits of its windows, on either program.
+        /// mark, the sum of the visits of its windows and the summary's totals of its tiles, on
+        /// either program.
         #[test]
         fn any_grouping_folds_to_the_sum_of_the_windows(
             keys in proptest::collection::vec((0u32..5, 0u32..5, 1u32..20, 0u32..3, 1u32..4), 1..5),
@@ -471,11 +611,17 @@ mod tests {
         ) {
             let arch = tessera_arch::builtin::arch("ws_4x4").unwrap();
             let mut costs = TileCosts::new(&arch);
-            let ids: Vec<TileId> = keys.iter().map(|&(i, w, len, stores, sw)| {
-                costs.find_or_add(TileKey {
+            let ids: Vec<(TileId, Shape)> = keys.iter().map(|&(i, w, len, stores, sw)| {
+                let id = costs.find_or_add(TileKey {
                     input_words: i, weight_words: w, len, stores, store_words: sw,
                     ..TileKey::default()
-                })
+                });
+                let shape = Shape {
+                    input_words: i, weight_words: w, len, stores, store_words: sw,
+                    accumulate: i % 2 == 1, input_reads: len + i, out_words: len * 2,
+                    ..Shape::default()
+                };
+                (id, shape)
             }).collect();
             let seq: Vec<El> = seq.iter().map(|&(mark, i, n)| {
                 if mark { El::Mark(n) } else { El::Tile(i % ids.len()) }
@@ -486,7 +632,7 @@ mod tests {
             let to = (from + len).min(seq.len());
             let (pre, mid, post) = (&seq[..from], &seq[from..to], &seq[to..]);
             let flat: Vec<El> = pre.iter().chain(mid.iter().cycle().take(mid.len() * k as usize)).chain(post).copied().collect();
-            let mut v = Visits { costs: &mut costs, double };
+            let mut v = Visits { costs: &mut costs, double, rows: 4, cols: 4 };
             let mut cuts = cuts.into_iter().cycle();
             let mut s = folded(&mut v, &ids, mid, &mut cuts);
             v.times(&mut s, k).unwrap();
@@ -499,10 +645,11 @@ mod tests {
                 let p = folded(&mut v, &ids, post, &mut cuts);
                 v.join(&mut s, &p).unwrap();
             }
-            let (n, tiles, trail, sum) = reference(&v, &ids, &flat);
+            let (n, tiles, trail, sum, acc) = reference(&v, &ids, &flat);
             prop_assert_eq!(s.tiles, n);
             prop_assert_eq!(s.trail, trail);
             prop_assert_eq!(s.sum, sum);
+            prop_assert_eq!(s.acc, acc);
             if n >= 1 {
                 prop_assert_eq!(s.first[0], tiles[0]);
                 prop_assert_eq!(s.last[1], tiles[n as usize - 1]);
