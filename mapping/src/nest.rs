@@ -117,6 +117,16 @@ pub struct Class {
     pub trips: u32,
 }
 
+impl Class {
+    /// A loop of one trip before it is entered: what a stack of classes starts as.
+    pub const UNENTERED: Class = Class {
+        first: true,
+        last: true,
+        size: 0,
+        trips: 1,
+    };
+}
+
 /// One iteration of one loop: its class, plus which iteration it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pos {
@@ -175,12 +185,7 @@ impl Nest {
     pub fn try_for_each(&self, mut f: impl FnMut(&[Pos]) -> ControlFlow<()>) -> ControlFlow<()> {
         let n = self.loops.len();
         let mut pos = [Pos {
-            class: Class {
-                first: true,
-                last: true,
-                size: 0,
-                trips: 1,
-            },
+            class: Class::UNENTERED,
             index: 0,
             start: 0,
         }; MAX_LOOPS];
@@ -257,12 +262,7 @@ impl Nest {
         start: Option<T>,
         mut leaf: impl FnMut(&[Class], u64) -> T,
     ) -> Tree<T> {
-        let mut stack = [Class {
-            first: true,
-            last: true,
-            size: 0,
-            trips: 1,
-        }; MAX_LOOPS];
+        let mut stack = [Class::UNENTERED; MAX_LOOPS];
         let mut tree = Tree {
             nodes: Vec::with_capacity(16),
             leaves: Vec::with_capacity(32),
@@ -303,12 +303,7 @@ impl Nest {
         memo: &mut impl Memo<T, F>,
         mut leaf: impl FnMut(&mut F, &[Class], u64) -> T,
     ) -> Option<F::Sum> {
-        let mut stack = [Class {
-            first: true,
-            last: true,
-            size: 0,
-            trips: 1,
-        }; MAX_LOOPS];
+        let mut stack = [Class::UNENTERED; MAX_LOOPS];
         let mut folding = Folding {
             nest: self,
             reads_first: &reads_first,
@@ -567,12 +562,7 @@ impl Nest {
     /// multiplicity is how many iterations share those classes. The multiplicities sum to the number
     /// of innermost iterations (saturating at `u64::MAX`, far beyond any valid nest).
     pub fn for_each_class(&self, mut f: impl FnMut(&[Class], u64)) {
-        let mut stack = [Class {
-            first: true,
-            last: true,
-            size: 0,
-            trips: 1,
-        }; MAX_LOOPS];
+        let mut stack = [Class::UNENTERED; MAX_LOOPS];
         self.classes_from(0, self.extent, 1, &mut stack, &mut f);
     }
 
@@ -811,12 +801,7 @@ mod tests {
 
     /// `c` in a fixed array (a tree's leaf value).
     fn classes_of(c: &[Class]) -> [Class; MAX_LOOPS] {
-        let mut classes = [Class {
-            first: true,
-            last: true,
-            size: 0,
-            trips: 1,
-        }; MAX_LOOPS];
+        let mut classes = [Class::UNENTERED; MAX_LOOPS];
         classes[..c.len()].copy_from_slice(c);
         classes
     }

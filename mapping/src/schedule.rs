@@ -800,12 +800,7 @@ impl Schedule {
         if let Some(geo) = &self.rs {
             return crate::rs::try_for_each_pass(self, geo, f);
         }
-        let mut classes = [Class {
-            first: true,
-            last: true,
-            size: 0,
-            trips: 1,
-        }; crate::nest::MAX_LOOPS];
+        let mut classes = [Class::UNENTERED; crate::nest::MAX_LOOPS];
         let depth = self.nest.loops.len();
         self.nest.try_for_each(|p: &[Pos]| {
             for (c, p) in classes.iter_mut().zip(p) {

@@ -270,8 +270,9 @@ impl<'a> Estimator<'a> {
         estimate_with(p, self.arch, schedule, &self.pricing, Some(&mut self.memo))
     }
 
-    /// [`estimate_capped`] of `schedule`, whose summary is `summary` (the mapper's branch and
-    /// bound).
+    /// [`Estimator::estimate`] of `schedule`, whose summary is `summary`, that gives up (`None`)
+    /// as soon as the walk shows the run takes more than `cap` cycles: the mapper's branch and
+    /// bound stops estimating a candidate that cannot win.
     pub fn capped(
         &mut self,
         p: &Problem,
@@ -280,7 +281,7 @@ impl<'a> Estimator<'a> {
         cap: u64,
     ) -> Option<Estimate> {
         let memo = Some(&mut self.memo);
-        capped_with(p, self.arch, schedule, summary, &self.pricing, cap, memo)
+        estimate_capped(p, self.arch, schedule, summary, &self.pricing, cap, memo)
     }
 }
 
@@ -336,25 +337,14 @@ pub fn estimate_priced(
     summary: &Summary,
     pricing: &Pricing,
 ) -> Estimate {
-    estimate_capped(p, arch, schedule, summary, pricing, u64::MAX)
+    estimate_capped(p, arch, schedule, summary, pricing, u64::MAX, None)
         .expect("an uncapped walk always finishes")
 }
 
 /// [`estimate_priced`] that gives up (`None`) as soon as the walk shows the run takes more than
-/// `cap` cycles: the mapper's branch and bound stops estimating a candidate that cannot win.
-pub fn estimate_capped(
-    p: &Problem,
-    arch: &Arch,
-    schedule: &Schedule,
-    summary: &Summary,
-    pricing: &Pricing,
-    cap: u64,
-) -> Option<Estimate> {
-    capped_with(p, arch, schedule, summary, pricing, cap, None)
-}
-
-/// [`estimate_capped`], with the subtrees of `memo` where given.
-fn capped_with(
+/// `cap` cycles (the mapper's branch and bound stops estimating a candidate that cannot win:
+/// [`Estimator::capped`]), with the subtrees of `memo` where given.
+fn estimate_capped(
     p: &Problem,
     arch: &Arch,
     schedule: &Schedule,
