@@ -369,8 +369,8 @@ impl Default for Memo {
 /// The most subtrees a [`Memo`] keeps (each a few hundred bytes).
 const MEMO_ENTRIES: usize = 1 << 14;
 
-/// A remembered [`Stretch`], its tiles by key (`None`: a placeholder of a stretch of fewer
-/// tiles).
+/// A remembered [`Stretch`], its tiles by key (`None`: no tile there, in a stretch of fewer
+/// than two tiles).
 #[derive(Clone, Copy)]
 struct Kept {
     tiles: u64,
