@@ -883,32 +883,33 @@ impl Tiles {
         sum: bool,
         memo: Option<&mut visits::Memo>,
     ) -> (Tiles, SummaryAcc) {
-        let mut acc = SummaryAcc::default();
         if schedule.rs.is_some() {
-            return (Tiles::Passes, acc);
+            return (Tiles::Passes, SummaryAcc::default());
         }
-        let (rows, cols) = (schedule.rows, schedule.cols);
-        let add = |acc: &mut SummaryAcc, sh: &Shape, mult: u64| {
-            if sum {
-                acc.add(sh, mult, rows, cols);
-            }
-        };
         if visits::apply(arch, schedule) {
             // (the fold sums the shapes with the visits; an overflowing one is left for the tree)
             if let Some(s) = visits::fold(schedule, costs, memo) {
-                return (Tiles::Folded(s), if sum { s.acc } else { acc });
+                return (
+                    Tiles::Folded(s),
+                    if sum { s.acc } else { SummaryAcc::default() },
+                );
             }
         }
-        let tree = schedule.tiles(Tiles::mark, |sh, mult| {
-            add(&mut acc, sh, mult);
-            (costs.id(sh), 0)
-        });
-        (Tiles::Tree(tree), acc)
+        let mut acc = SummaryAcc::default();
+        let tiles = Tiles::tree(schedule, costs, sum.then_some(&mut acc));
+        (tiles, acc)
     }
 
-    /// The tree of `schedule`'s tiles (what [`Tiles::walk`] walks).
-    fn tree(schedule: &Schedule, costs: &mut TileCosts) -> Tiles {
-        Tiles::Tree(schedule.tiles(Tiles::mark, |sh, _| (costs.id(sh), 0)))
+    /// The tree of `schedule`'s tiles (what [`Tiles::walk`] walks), the tiles' shapes summed
+    /// into `acc` where given.
+    fn tree(schedule: &Schedule, costs: &mut TileCosts, mut acc: Option<&mut SummaryAcc>) -> Tiles {
+        let (rows, cols) = (schedule.rows, schedule.cols);
+        Tiles::Tree(schedule.tiles(Tiles::mark, |sh, mult| {
+            if let Some(acc) = acc.as_deref_mut() {
+                acc.add(sh, mult, rows, cols);
+            }
+            (costs.id(sh), 0)
+        }))
     }
 
     /// The mark of `n` CONFIGs before the next tile's loads.
@@ -931,7 +932,7 @@ impl Tiles {
         match self {
             // folded where the visits apply, walked where they do not after all
             Tiles::Folded(_) if !plain => {
-                Tiles::tree(schedule, costs).walk(schedule, costs, plain, state, step)
+                Tiles::tree(schedule, costs, None).walk(schedule, costs, plain, state, step)
             }
             Tiles::Tree(tree) if !plain => tree.walk(state, &mut |w, &(id, n)| {
                 if id == MARK {

@@ -515,8 +515,8 @@ pub(super) fn resume<const SLOTS: usize, const OVERLAP: bool>(
     let visits = Visits {
         costs,
         double,
-        rows: 0,
-        cols: 0,
+        rows: arch.rows(),
+        cols: arch.cols(),
     };
     let sum = s.sum.plus(&visits.visit(None, first, s.first[1]))?;
     let at = i.checked_add(sum.cycles)?;
