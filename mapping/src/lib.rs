@@ -28,9 +28,7 @@ pub mod space;
 pub use layout::DramLayout;
 pub use lower::{lower, Lowered};
 pub use mapping::{n_slices, streamed, Keep, LayerTiles, Mapping, MappingSpec, Pinned, MAX_STREAM};
-pub use nest::{
-    Class, Dim, Fold, Grow, Loop, Memo, Nest, NoGrow, NoMemo, Periodic, Pos, Recall, Subtree, Tree,
-};
+pub use nest::{Class, Dim, Fold, Loop, Memo, Nest, NoMemo, Periodic, Pos, Tree};
 pub use objective::Objective;
 pub use problem::{ConvGeometry, Problem};
 pub use schedule::{

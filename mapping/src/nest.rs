@@ -92,39 +92,6 @@ impl<T, F: Fold<T>> Memo<T, F> for NoMemo {
     fn put(&mut self, _: &mut F, _: usize, _: [u32; 4], _: &[Class], _: &F::Sum) {}
 }
 
-/// What a [`Grow`] knows of a subtree [`Nest::grow`] is about to build.
-pub enum Recall {
-    /// Built before into the same tree: it is taken again, its leaves not built.
-    Known(Subtree),
-    /// Not built before, and to be kept once built ([`Grow::keep`]): its leaves are built with
-    /// their multiplicities within it (not within the nest).
-    Unknown,
-    /// Not a subtree the memo keeps.
-    Untracked,
-}
-
-/// Subtrees a [`Nest::grow`] has built before into the same [`Tree`], remembered by the caller:
-/// the trees of many nests that share subtrees (the candidate mappings of one layer) grown into
-/// one tree build each shared subtree once. A subtree is the nest's loops from depth `d` on over
-/// `extent`, under the outer loops' classes `outer`, standing for `mult` iterations of the nest
-/// per iteration of it; which subtrees have equal leaves is the caller's to know. The subtrees a
-/// memo keeps must not nest (a kept one holds no other kept one).
-pub trait Grow {
-    fn recall(&mut self, d: usize, extent: [u32; 4], outer: &[Class], mult: u64) -> Recall;
-    /// Keep the subtree `recall` answered [`Recall::Unknown`] for, now built as `s`.
-    fn keep(&mut self, d: usize, extent: [u32; 4], outer: &[Class], mult: u64, s: Subtree);
-}
-
-/// The memo that keeps nothing ([`Nest::tree`]).
-pub struct NoGrow;
-
-impl Grow for NoGrow {
-    fn recall(&mut self, _: usize, _: [u32; 4], _: &[Class], _: u64) -> Recall {
-        Recall::Untracked
-    }
-    fn keep(&mut self, _: usize, _: [u32; 4], _: &[Class], _: u64, _: Subtree) {}
-}
-
 /// One loop: steps `dim` in tiles of `tile` elements (≥ 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Loop {
@@ -295,35 +262,20 @@ impl Nest {
         start: Option<T>,
         mut leaf: impl FnMut(&[Class], u64) -> T,
     ) -> Tree<T> {
-        let mut tree = Tree::new();
-        self.grow(&mut tree, reads_first, start, &mut NoGrow, |_, c, mult| {
-            leaf(c, mult)
-        });
-        tree
-    }
-
-    /// [`Nest::tree`] grown into `tree`, which may hold the trees of other nests: its root
-    /// becomes this nest's, and the subtrees `memo` knows are taken from it rather than built
-    /// (their leaves are not visited). `leaf(memo, classes, multiplicity)` is called for the
-    /// other leaves, with the multiplicity within the subtree being kept where one is
-    /// ([`Recall::Unknown`]).
-    pub fn grow<T: Clone, G: Grow>(
-        &self,
-        tree: &mut Tree<T>,
-        reads_first: impl Fn(&[Class]) -> bool,
-        start: Option<T>,
-        memo: &mut G,
-        mut leaf: impl FnMut(&mut G, &[Class], u64) -> T,
-    ) {
         let mut stack = [Class::UNENTERED; MAX_LOOPS];
+        let mut tree = Tree {
+            nodes: Vec::with_capacity(16),
+            leaves: Vec::with_capacity(32),
+            root: Child::Leaf(0),
+        };
         let mut build = Build {
             nest: self,
             reads_first: &reads_first,
             start,
             leaf: &mut leaf,
-            memo,
         };
-        tree.root = build.from(0, self.extent, 1, &mut stack, tree);
+        tree.root = build.from(0, self.extent, 1, &mut stack, &mut tree);
+        tree
     }
 
     /// The fold of the nest's [`Tree`] under `f` ([`Tree::fold`]), without building the tree:
@@ -366,22 +318,15 @@ impl Nest {
     }
 }
 
-/// What [`Nest::grow`] builds with.
-struct Build<'a, T, R, F, G> {
+/// What [`Nest::tree`] builds with.
+struct Build<'a, T, R, F> {
     nest: &'a Nest,
     reads_first: &'a R,
     start: Option<T>,
     leaf: &'a mut F,
-    memo: &'a mut G,
 }
 
-impl<T, R, F, G> Build<'_, T, R, F, G>
-where
-    T: Clone,
-    R: Fn(&[Class]) -> bool,
-    F: FnMut(&mut G, &[Class], u64) -> T,
-    G: Grow,
-{
+impl<T: Clone, R: Fn(&[Class]) -> bool, F: FnMut(&[Class], u64) -> T> Build<'_, T, R, F> {
     /// `c` after the start mark, if any.
     fn started(&self, c: Child, tree: &mut Tree<T>) -> Child {
         let Some(v) = &self.start else {
@@ -406,18 +351,9 @@ where
     ) -> Child {
         let loops = &self.nest.loops;
         if d == loops.len() {
-            tree.leaves.push((self.leaf)(self.memo, &stack[..d], mult));
+            tree.leaves.push((self.leaf)(&stack[..d], mult));
             let c = Child::Leaf(index(tree.leaves.len() - 1));
             return if d == 0 { self.started(c, tree) } else { c };
-        }
-        // a subtree being kept counts its leaves' multiplicities from 1
-        let (mut mult, mut kept) = (mult, None);
-        if d > 0 {
-            match self.memo.recall(d, extent, &stack[..d], mult) {
-                Recall::Known(s) => return s.0,
-                Recall::Unknown => (kept, mult) = (Some(mult), 1),
-                Recall::Untracked => {}
-            }
         }
         let l = loops[d];
         let plan = Runs::of(self.nest, d, extent, stack, self.reads_first);
@@ -433,20 +369,15 @@ where
             );
             *r = (if d == 0 { self.started(c, tree) } else { c }, count);
         }
-        let c = if plan.len == 1 && runs[0].1 == 1 {
+        if plan.len == 1 && runs[0].1 == 1 {
             // a loop of one trip adds nothing to walk
-            runs[0].0
-        } else {
-            tree.nodes.push(Node {
-                runs,
-                len: plan.len,
-            });
-            Child::Node(index(tree.nodes.len() - 1))
-        };
-        if let Some(outer) = kept {
-            self.memo.keep(d, extent, &stack[..d], outer, Subtree(c));
+            return runs[0].0;
         }
-        c
+        tree.nodes.push(Node {
+            runs,
+            len: plan.len,
+        });
+        Child::Node(index(tree.nodes.len() - 1))
     }
 }
 
@@ -723,10 +654,6 @@ pub struct Tree<T> {
     root: Child,
 }
 
-/// A subtree of a [`Tree`], as a [`Grow`] keeps it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Subtree(Child);
-
 /// A subtree of a [`Tree`]: a leaf or a node, by index.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Child {
@@ -741,40 +668,12 @@ struct Node {
     len: u8,
 }
 
-/// An index into a tree's nodes or leaves (a nest has at most 3^[`MAX_LOOPS`] leaves; a tree
-/// grown from many nests is cleared well before 2^32).
+/// An index into a tree's nodes or leaves (a nest has at most 3^[`MAX_LOOPS`] leaves).
 fn index(i: usize) -> u32 {
-    u32::try_from(i).expect("a tree has fewer than 2^32 nodes")
-}
-
-impl<T> Default for Tree<T> {
-    fn default() -> Self {
-        Tree::new()
-    }
+    u32::try_from(i).expect("a tree has at most 3^7 nodes")
 }
 
 impl<T> Tree<T> {
-    /// An empty tree, to grow nests into ([`Nest::grow`]); walking it before is an error.
-    pub fn new() -> Self {
-        Tree {
-            nodes: Vec::with_capacity(16),
-            leaves: Vec::with_capacity(32),
-            root: Child::Leaf(0),
-        }
-    }
-
-    /// Its nodes and leaves: what it holds, however many nests it was grown from.
-    pub fn size(&self) -> usize {
-        self.nodes.len() + self.leaves.len()
-    }
-
-    /// Forget every nest grown into it (and so every [`Subtree`] of it).
-    pub fn clear(&mut self) {
-        self.nodes.clear();
-        self.leaves.clear();
-        self.root = Child::Leaf(0);
-    }
-
     /// The leaves' values, in program order.
     pub fn leaves(&self) -> &[T] {
         &self.leaves
@@ -1216,84 +1115,6 @@ mod tests {
                     prop_assert!(memo.hits > 0);
                 }
             }
-        }
-
-        /// Nests grown into one tree with a memo of the subtrees at one depth: each one's tree
-        /// folds to its iterations, and its leaves' values summed with their multiplicities (those
-        /// of a kept subtree counted within it, then times the subtree's) to the sum of its own
-        /// tree's, however many of its subtrees were taken from the memo.
-        #[test]
-        fn nests_grown_into_one_tree_keep_their_iterations(
-            m in 1u32..40, k in 1u32..40, n in 1u32..40,
-            t in (1u32..9, 1u32..9, 1u32..9, 1u32..9),
-            p in (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()),
-            depth in 1usize..4,
-        ) {
-            let positional = [p.0, p.1, p.2, p.3];
-            let value = |c: &[Class]| -> u64 {
-                c.iter().zip(&positional).fold(1, |h, (c, &p)| {
-                    let pos = if p { 2 * u64::from(c.first) + u64::from(c.last) } else { 0 };
-                    h * 1_000 + u64::from(c.size) * 4 + pos
-                })
-            };
-            let nest = nest_with(m, k, n, [t.0, t.1, t.2, t.3], positional);
-            let other = nest_with(m, k, n, [t.0 + 1, t.1, t.2, t.3], positional);
-            let mut tree = Tree::new();
-            let mut memo = Grown { depth, ..Grown::default() };
-            for (which, warm) in [(&nest, false), (&other, false), (&nest, true)] {
-                let mut sum = 0u128;
-                let alone = which.tree(|_| false, Some(0), |c, mult| {
-                    sum += u128::from(value(c)) * u128::from(mult);
-                    value(c)
-                });
-                memo.memo.loops = which.loops.clone();
-                (memo.hits, memo.sub, memo.total) = (0, 0, 0);
-                which.grow(&mut tree, |_| false, Some(0), &mut memo, |g, c, mult| {
-                    g.sub += u128::from(value(c)) * u128::from(mult);
-                    value(c)
-                });
-                prop_assert_eq!(tree.fold(&mut Sequence), alone.fold(&mut Sequence));
-                prop_assert_eq!(memo.total + memo.sub, sum);
-                if warm && which.loops.len() > depth {
-                    prop_assert!(memo.hits > 0);
-                }
-            }
-        }
-    }
-
-    /// A [`Grow`] memo that keeps the subtrees of one depth under [`Everything`]'s keys, with
-    /// the sum of their leaves' values times their multiplicities within them.
-    #[derive(Default)]
-    struct Grown {
-        memo: Everything,
-        kept: std::collections::HashMap<SubtreeOf, (Subtree, u128)>,
-        depth: usize,
-        missed: Option<SubtreeOf>,
-        /// The sum since the last kept subtree, and of everything else.
-        sub: u128,
-        total: u128,
-        hits: usize,
-    }
-
-    impl Grow for Grown {
-        fn recall(&mut self, d: usize, e: [u32; 4], o: &[Class], mult: u64) -> Recall {
-            if d != self.depth {
-                return Recall::Untracked;
-            }
-            let key = self.memo.key(d, e, o);
-            if let Some(&(s, sum)) = self.kept.get(&key) {
-                self.hits += 1;
-                self.total += sum * u128::from(mult);
-                return Recall::Known(s);
-            }
-            self.total += std::mem::take(&mut self.sub);
-            self.missed = Some(key);
-            Recall::Unknown
-        }
-        fn keep(&mut self, _: usize, _: [u32; 4], _: &[Class], mult: u64, s: Subtree) {
-            let sum = std::mem::take(&mut self.sub);
-            self.kept.insert(self.missed.take().unwrap(), (s, sum));
-            self.total += sum * u128::from(mult);
         }
     }
 

@@ -65,7 +65,7 @@
 //! not in the buffer).
 
 use crate::mapping::{Keep, Mapping};
-use crate::nest::{Class, Dim, Fold, Grow, Loop, Memo, Nest, NoGrow, Pos, Tree};
+use crate::nest::{Class, Dim, Fold, Loop, Memo, Nest, Pos, Tree};
 use crate::problem::Problem;
 use serde::{Deserialize, Serialize};
 use tessera_arch::{Arch, Dataflow};
@@ -718,33 +718,13 @@ impl Schedule {
         configs: impl FnOnce(u32) -> T,
         mut leaf: impl FnMut(&Shape, u64) -> T,
     ) -> Tree<T> {
-        let mut tree = Tree::new();
-        self.grow_tiles(&mut tree, configs, &mut NoGrow, |_, sh, mult| {
-            leaf(sh, mult)
-        });
-        tree
-    }
-
-    /// [`Schedule::tiles`] grown into `tree`, which may hold other schedules' trees
-    /// ([`Nest::grow`]): the subtrees `memo` knows (a memo keys them by
-    /// [`Schedule::subtree_key`]) are taken from it, and `leaf(memo, shape, multiplicity)` is
-    /// called for the other leaves.
-    pub fn grow_tiles<T: Clone, G: Grow>(
-        &self,
-        tree: &mut Tree<T>,
-        configs: impl FnOnce(u32) -> T,
-        memo: &mut G,
-        mut leaf: impl FnMut(&mut G, &Shape, u64) -> T,
-    ) {
         assert!(self.rs.is_none(), "row-stationary passes are walked");
         let rule = self.shape_rule();
         let start = self.is_conv().then(|| configs(CONFIGS_PER_INSTANCE));
-        self.nest.grow(
-            tree,
+        self.nest.tree(
             |_| false,
             start,
-            memo,
-            |m, classes, mult| leaf(m, &self.shape_by(&rule, classes), mult),
+            |classes, mult| leaf(&self.shape_by(&rule, classes), mult),
         )
     }
 
