@@ -1302,10 +1302,12 @@ mod tests {
             let mut est = Estimator::with_pricing(&arch, pricing);
             for _ in 0..2 {
                 for (p, s) in &jobs {
-                    prop_assert_eq!(
-                        est.estimate(p, s).unwrap(),
-                        estimate_schedule_priced(p, &arch, s, &pricing).unwrap()
-                    );
+                    let fresh = estimate_schedule_priced(p, &arch, s, &pricing).unwrap();
+                    prop_assert_eq!(&est.estimate(p, s).unwrap(), &fresh);
+                    // and capped at its cycles, or one fewer
+                    let (summary, cycles) = (s.summary().unwrap(), fresh.cycles.0);
+                    prop_assert_eq!(est.capped(p, s, &summary, cycles), Some(fresh));
+                    prop_assert_eq!(est.capped(p, s, &summary, cycles - 1), None);
                 }
             }
         }
