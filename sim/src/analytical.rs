@@ -580,7 +580,7 @@ impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
     /// A LOAD or STORE busy for `busy` cycles from its start, holding the channel for `hold`: it
     /// issues once a slot is free (the transfer `O` back is done), starts after the previous one's
     /// request end, and its busy cycles count once where they overlap the previous ones'.
-    #[inline]
+    #[inline(always)]
     fn dma(&mut self, busy: u64, hold: u64) {
         // with one slot, the transfer before is the one the DMA is busy with until `dma_free`
         // (the slot is not kept)
@@ -605,7 +605,7 @@ impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
         }
         self.t = i + 1;
     }
-    #[inline]
+    #[inline(always)]
     fn compute(&mut self, busy: u64, len: u64) {
         let i = self.t.max(self.cmp_free);
         assert!(
@@ -617,6 +617,7 @@ impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
         self.t = i + 1;
     }
     /// A COMPUTE on an array that overlaps tiles (docs/TIMING.md, "double-buffered weights").
+    #[inline(always)]
     fn compute_overlapped(&mut self, rule: &OverlapRule, len: u64) {
         let i = self.t.max(self.accept_at);
         let tile = rule.after(i, len, self.last_tile.as_ref());
@@ -633,7 +634,7 @@ impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
         self.last_tile = Some(tile);
         self.t = i + 1;
     }
-    #[inline]
+    #[inline(always)]
     fn sync(&mut self, dma: bool, cmp: bool) {
         let mut i = self.t;
         if dma {
@@ -654,7 +655,7 @@ impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
         self.t = self.t.max(self.prev_stream_at) + 1;
     }
     /// The SYNC after an overlapped COMPUTE, if any ([`Shape::prev_sync`]).
-    #[inline]
+    #[inline(always)]
     fn sync_after_compute(&mut self, s: Option<PrevSync>) {
         match s {
             Some(PrevSync::Compute) => self.sync_prev(),
@@ -998,7 +999,7 @@ fn timeline(
 /// - single-buffered, every tile alone: loads; SYNC dma; COMPUTE; SYNC compute; [stores; SYNC dma].
 impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
     /// A tile's `configs` CONFIGs, then its loads.
-    #[inline]
+    #[inline(always)]
     fn loads(&mut self, c: &TileCost, configs: u32) {
         for _ in 0..configs {
             self.config();
@@ -1010,13 +1011,13 @@ impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
             self.dma(c.weight.0, c.weight.1);
         }
     }
-    #[inline]
+    #[inline(always)]
     fn stores(&mut self, c: &TileCost) {
         for _ in 0..c.stores {
             self.dma(c.store.0, c.store.1);
         }
     }
-    #[inline]
+    #[inline(always)]
     fn compute_tile(&mut self, c: &TileCost, rule: &OverlapRule) {
         if OVERLAP {
             self.compute_overlapped(rule, c.len);
@@ -1028,7 +1029,7 @@ impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
     /// The double-buffered program's instructions as far as tile `id`'s loads and the SYNC after
     /// them: its loads alone for the first tile, else the previous tile's COMPUTE, the stores of
     /// the one before, and its loads.
-    #[inline]
+    #[inline(always)]
     fn double_step(&mut self, costs: &TileCosts, rule: &OverlapRule, id: TileId, configs: u32) {
         match self.prev {
             None => self.loads(costs.get(id), configs),
@@ -1057,13 +1058,13 @@ impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
         }
     }
     /// The single-buffered program's tile up to its COMPUTE: its loads and the SYNC after them.
-    #[inline]
+    #[inline(always)]
     fn single_head(&mut self, c: &TileCost, configs: u32) {
         self.loads(c, configs);
         self.sync(true, false);
     }
     /// The single-buffered program's tile from its COMPUTE on.
-    #[inline]
+    #[inline(always)]
     fn single_tail(&mut self, c: &TileCost, rule: &OverlapRule) {
         self.compute_tile(c, rule);
         self.sync(false, true);
