@@ -749,7 +749,7 @@ impl<T> Tree<T> {
     ) -> ControlFlow<()> {
         let n = match c {
             Child::Leaf(i) => return f(state, &self.leaves[i as usize]),
-            Child::Node(n) => self.nodes[n as usize],
+            Child::Node(n) => &self.nodes[n as usize],
         };
         for &(sub, count) in &n.runs[..usize::from(n.len)] {
             // one subtree of the run (a leaf without a call)
