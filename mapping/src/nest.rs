@@ -659,7 +659,8 @@ impl Nest {
 /// a few cycles a tile until it saturates) settles only after a few of them, and may settle into
 /// alternating ones. Exact for any state whose step is shift-invariant (the analytical model's
 /// in-order controller is a max-plus recurrence: shifting every time in its state shifts every
-/// later time alike), so which stretch settles first does not change the end state.
+/// later time alike), so which stretch settles first does not change the end state. A run of at
+/// most six leaves (`WALKED_LEAVES`) is walked leaf by leaf, without looking for a period.
 #[derive(Clone, Debug)]
 pub struct Tree<T> {
     nodes: Vec<Node>,
