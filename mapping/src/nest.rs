@@ -702,7 +702,7 @@ impl<T> Tree<T> {
     ) -> ControlFlow<()> {
         // `PERIODS` saved states per depth, reused with `clone_from` (a walk's state may own
         // buffers).
-        let mut saved = [const { [const { None }; PERIODS] }; MAX_LOOPS];
+        let mut saved: Saved<S> = std::array::from_fn(|_| std::array::from_fn(|_| None));
         self.walk_from(self.root, 0, &mut saved, state, f)
     }
 
