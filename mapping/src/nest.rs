@@ -277,22 +277,36 @@ impl Nest {
         &self,
         reads_first: impl Fn(&[Class]) -> bool,
         start: Option<T>,
-        mut leaf: impl FnMut(&[Class], u64) -> T,
+        leaf: impl FnMut(&[Class], u64) -> T,
     ) -> Tree<T> {
-        let mut stack = [Class::UNENTERED; MAX_LOOPS];
         let mut tree = Tree {
             nodes: Vec::with_capacity(16),
             leaves: Vec::with_capacity(32),
             root: Child::Leaf(0),
         };
+        self.tree_in(&mut tree, reads_first, start, leaf);
+        tree
+    }
+
+    /// [`Nest::tree`] built in `tree`, in place of what it held: a caller that builds many
+    /// trees reuses one's memory.
+    pub fn tree_in<T: Clone>(
+        &self,
+        tree: &mut Tree<T>,
+        reads_first: impl Fn(&[Class]) -> bool,
+        start: Option<T>,
+        mut leaf: impl FnMut(&[Class], u64) -> T,
+    ) {
+        let mut stack = [Class::UNENTERED; MAX_LOOPS];
+        tree.nodes.clear();
+        tree.leaves.clear();
         let mut build = Build {
             nest: self,
             reads_first: &reads_first,
             start,
             leaf: &mut leaf,
         };
-        tree.root = build.from(0, self.extent, 1, &mut stack, &mut tree);
-        tree
+        tree.root = build.from(0, self.extent, 1, &mut stack, tree);
     }
 
     /// The fold of the nest's [`Tree`] under `f` ([`Tree::fold`]), without building the tree:
@@ -685,6 +699,17 @@ struct Node {
 /// An index into a tree's nodes or leaves (a nest has at most 3^[`MAX_LOOPS`] leaves).
 fn index(i: usize) -> u32 {
     u32::try_from(i).expect("a tree has at most 3^7 nodes")
+}
+
+impl<T> Default for Tree<T> {
+    /// An empty tree (nothing allocated), to build a nest's in ([`Nest::tree_in`]).
+    fn default() -> Self {
+        Tree {
+            nodes: Vec::new(),
+            leaves: Vec::new(),
+            root: Child::Leaf(0),
+        }
+    }
 }
 
 impl<T> Tree<T> {

@@ -716,12 +716,31 @@ impl Schedule {
     pub fn tiles<T: Clone>(
         &self,
         configs: impl FnOnce(u32) -> T,
-        mut leaf: impl FnMut(&Shape, u64) -> T,
+        leaf: impl FnMut(&Shape, u64) -> T,
     ) -> Tree<T> {
         assert!(self.rs.is_none(), "row-stationary passes are walked");
         let rule = self.shape_rule();
         let start = self.is_conv().then(|| configs(CONFIGS_PER_INSTANCE));
+        let mut leaf = leaf;
         self.nest.tree(
+            |_| false,
+            start,
+            |classes, mult| leaf(&self.shape_by(&rule, classes), mult),
+        )
+    }
+
+    /// [`Schedule::tiles`] built in `tree`, in place of what it held ([`Nest::tree_in`]).
+    pub fn tiles_in<T: Clone>(
+        &self,
+        tree: &mut Tree<T>,
+        configs: impl FnOnce(u32) -> T,
+        mut leaf: impl FnMut(&Shape, u64) -> T,
+    ) {
+        assert!(self.rs.is_none(), "row-stationary passes are walked");
+        let rule = self.shape_rule();
+        let start = self.is_conv().then(|| configs(CONFIGS_PER_INSTANCE));
+        self.nest.tree_in(
+            tree,
             |_| false,
             start,
             |classes, mult| leaf(&self.shape_by(&rule, classes), mult),

@@ -248,6 +248,14 @@ pub struct Estimator<'a> {
     arch: &'a Arch,
     pricing: Pricing,
     memo: visits::Memo,
+    scratch: Scratch<'a>,
+}
+
+/// What an [`Estimator`] reuses from one estimate to the next rather than allocating it anew:
+/// the tile costs' tables and the tile tree (emptied before each estimate).
+struct Scratch<'a> {
+    costs: TileCosts<'a>,
+    tree: Tree<(TileId, u32)>,
 }
 
 impl<'a> Estimator<'a> {
@@ -261,13 +269,18 @@ impl<'a> Estimator<'a> {
             arch,
             pricing,
             memo: visits::Memo::default(),
+            scratch: Scratch {
+                costs: TileCosts::new(arch),
+                tree: Tree::default(),
+            },
         }
     }
 
     /// [`estimate_schedule_priced`] of `schedule`, a schedule of `p` on this estimator's
     /// accelerator.
     pub fn estimate(&mut self, p: &Problem, schedule: &Schedule) -> Result<Estimate> {
-        estimate_with(p, self.arch, schedule, &self.pricing, Some(&mut self.memo))
+        let memos = Some((&mut self.memo, &mut self.scratch));
+        estimate_with(p, self.arch, schedule, &self.pricing, memos)
     }
 
     /// [`Estimator::estimate`] of `schedule`, whose summary is `summary`, that gives up (`None`)
@@ -280,18 +293,43 @@ impl<'a> Estimator<'a> {
         summary: &Summary,
         cap: u64,
     ) -> Option<Estimate> {
-        let memo = Some(&mut self.memo);
-        estimate_capped(p, self.arch, schedule, summary, &self.pricing, cap, memo)
+        let memos = Some((&mut self.memo, &mut self.scratch));
+        estimate_capped(p, self.arch, schedule, summary, &self.pricing, cap, memos)
     }
 }
 
-/// [`estimate_schedule_priced`], with the subtrees of `memo` where given.
-fn estimate_with(
+/// An [`Estimator`]'s memo of folded subtrees, and its scratch.
+type Memos<'m, 'a> = (&'m mut visits::Memo, &'m mut Scratch<'a>);
+
+/// What an estimate takes of an [`Estimator`]: its memo, costs and tree (or fresh costs alone).
+type Parts<'m, 'a> = (
+    Option<&'m mut visits::Memo>,
+    &'m mut TileCosts<'a>,
+    Option<&'m mut Tree<(TileId, u32)>>,
+);
+
+/// The parts of `memos`, its costs emptied; fresh costs without.
+fn split<'m, 'a>(
+    arch: &'a Arch,
+    memos: Option<Memos<'m, 'a>>,
+    fresh: &'m mut Option<TileCosts<'a>>,
+) -> Parts<'m, 'a> {
+    match memos {
+        Some((memo, scratch)) => {
+            scratch.costs.reset();
+            (Some(memo), &mut scratch.costs, Some(&mut scratch.tree))
+        }
+        None => (None, fresh.insert(TileCosts::new(arch)), None),
+    }
+}
+
+/// [`estimate_schedule_priced`], with the subtrees of `memos` and its scratch where given.
+fn estimate_with<'a>(
     p: &Problem,
-    arch: &Arch,
+    arch: &'a Arch,
     schedule: &Schedule,
     pricing: &Pricing,
-    memo: Option<&mut visits::Memo>,
+    memos: Option<Memos<'_, 'a>>,
 ) -> Result<Estimate> {
     if schedule.rs.is_some() {
         return Ok(estimate_priced(
@@ -302,11 +340,17 @@ fn estimate_with(
             pricing,
         ));
     }
-    let mut costs = TileCosts::new(arch);
-    let (tiles, acc) = Tiles::with(arch, schedule, &mut costs, true, memo);
-    let summary = schedule.finish(&acc)?;
-    let timeline = timeline(arch, schedule, &tiles, &mut costs, u64::MAX, How::Folded)
-        .expect("an uncapped walk always finishes");
+    let mut fresh = None;
+    let (memo, costs, mut tree) = split(arch, memos, &mut fresh);
+    let (tiles, acc) = Tiles::with(arch, schedule, costs, true, memo, tree.as_deref_mut());
+    let summary = schedule.finish(&acc);
+    let timeline = summary.is_ok().then(|| {
+        timeline(arch, schedule, &tiles, costs, u64::MAX, How::Folded)
+            .expect("an uncapped walk always finishes")
+    });
+    tiles.give_back(tree);
+    let summary = summary?;
+    let timeline = timeline.expect("walked when the summary is");
     Ok(priced(p, arch, &summary, pricing, timeline))
 }
 
@@ -343,19 +387,22 @@ pub fn estimate_priced(
 
 /// [`estimate_priced`] that gives up (`None`) as soon as the walk shows the run takes more than
 /// `cap` cycles (the mapper's branch and bound stops estimating a candidate that cannot win:
-/// [`Estimator::capped`]), with the subtrees of `memo` where given.
-fn estimate_capped(
+/// [`Estimator::capped`]), with the subtrees of `memos` and its scratch where given.
+fn estimate_capped<'a>(
     p: &Problem,
-    arch: &Arch,
+    arch: &'a Arch,
     schedule: &Schedule,
     summary: &Summary,
     pricing: &Pricing,
     cap: u64,
-    memo: Option<&mut visits::Memo>,
+    memos: Option<Memos<'_, 'a>>,
 ) -> Option<Estimate> {
-    let mut costs = TileCosts::new(arch);
-    let (tiles, _) = Tiles::with(arch, schedule, &mut costs, false, memo);
-    let timeline = timeline(arch, schedule, &tiles, &mut costs, cap, How::Folded)?;
+    let mut fresh = None;
+    let (memo, costs, mut tree) = split(arch, memos, &mut fresh);
+    let (tiles, _) = Tiles::with(arch, schedule, costs, false, memo, tree.as_deref_mut());
+    let timeline = timeline(arch, schedule, &tiles, costs, cap, How::Folded);
+    tiles.give_back(tree);
+    let timeline = timeline?;
     Some(priced(p, arch, summary, pricing, timeline))
 }
 
@@ -756,6 +803,13 @@ impl<'a> TileCosts<'a> {
         (id != MARK).then(|| self.keys[usize::from(id)])
     }
 
+    /// Forget every cost, keeping the tables' memory.
+    fn reset(&mut self) {
+        self.keys.clear();
+        self.costs.clear();
+        self.last = 0;
+    }
+
     /// The id of `sh`'s cost.
     #[inline(always)]
     fn id(&mut self, sh: &Shape) -> TileId {
@@ -872,7 +926,7 @@ impl Tiles {
     /// The tiles of `schedule` on `arch`, folded where the visits apply.
     #[cfg(test)]
     fn of(arch: &Arch, schedule: &Schedule, costs: &mut TileCosts) -> Tiles {
-        Tiles::with(arch, schedule, costs, false, None).0
+        Tiles::with(arch, schedule, costs, false, None, None).0
     }
 
     /// [`Tiles::of`], and from the same pass the sum of the tiles' shapes (the summary's totals)
@@ -883,6 +937,7 @@ impl Tiles {
         costs: &mut TileCosts,
         sum: bool,
         memo: Option<&mut visits::Memo>,
+        scratch: Option<&mut Tree<(TileId, u32)>>,
     ) -> (Tiles, SummaryAcc) {
         if schedule.rs.is_some() {
             return (Tiles::Passes, SummaryAcc::default());
@@ -897,20 +952,34 @@ impl Tiles {
             }
         }
         let mut acc = SummaryAcc::default();
-        let tiles = Tiles::tree(schedule, costs, sum.then_some(&mut acc));
+        let tiles = Tiles::tree(schedule, costs, sum.then_some(&mut acc), scratch);
         (tiles, acc)
     }
 
     /// The tree of `schedule`'s tiles (what [`Tiles::walk`] walks), the tiles' shapes summed
-    /// into `acc` where given.
-    fn tree(schedule: &Schedule, costs: &mut TileCosts, mut acc: Option<&mut SummaryAcc>) -> Tiles {
+    /// into `acc` where given; built in `scratch`'s memory where given ([`Tiles::give_back`]).
+    fn tree(
+        schedule: &Schedule,
+        costs: &mut TileCosts,
+        mut acc: Option<&mut SummaryAcc>,
+        scratch: Option<&mut Tree<(TileId, u32)>>,
+    ) -> Tiles {
         let (rows, cols) = (schedule.rows, schedule.cols);
-        Tiles::Tree(schedule.tiles(Tiles::mark, |sh, mult| {
+        let mut tree = scratch.map(std::mem::take).unwrap_or_default();
+        schedule.tiles_in(&mut tree, Tiles::mark, |sh, mult| {
             if let Some(acc) = acc.as_deref_mut() {
                 acc.add(sh, mult, rows, cols);
             }
             (costs.id(sh), 0)
-        }))
+        });
+        Tiles::Tree(tree)
+    }
+
+    /// The tree's memory back to `scratch`, if any, for the next estimate's tree.
+    fn give_back(self, scratch: Option<&mut Tree<(TileId, u32)>>) {
+        if let (Tiles::Tree(tree), Some(scratch)) = (self, scratch) {
+            *scratch = tree;
+        }
     }
 
     /// The mark of `n` CONFIGs before the next tile's loads.
@@ -933,7 +1002,7 @@ impl Tiles {
         match self {
             // folded where the visits apply, walked where they do not after all
             Tiles::Folded(_) if !plain => {
-                Tiles::tree(schedule, costs, None).walk(schedule, costs, plain, state, step)
+                Tiles::tree(schedule, costs, None, None).walk(schedule, costs, plain, state, step)
             }
             Tiles::Tree(tree) if !plain => tree.walk(state, &mut |w, &(id, n)| {
                 if id == MARK {
