@@ -163,7 +163,6 @@ pub struct Nest {
     pub loops: Vec<Loop>,
 }
 
-/// Extent, trip count and remainder of a loop whose parent tile on its dimension has `extent` elements.
 /// `extent` with dimension `dim`'s extent `size`, element by element rather than a copy with one
 /// element written: a 16-byte read of an array just written in part stalls store forwarding, and
 /// this was the tile tree builder's hottest instruction.
@@ -174,6 +173,7 @@ fn resized(extent: [u32; 4], dim: Dim, size: u32) -> [u32; 4] {
     [e(0), e(1), e(2), e(3)]
 }
 
+/// Extent, trip count and remainder of a loop whose parent tile on its dimension has `extent` elements.
 fn trips(extent: u32, tile: u32) -> (u32, u32) {
     let trips = extent.div_ceil(tile).max(1);
     (trips, extent - (trips - 1) * tile)
@@ -279,11 +279,7 @@ impl Nest {
         start: Option<T>,
         leaf: impl FnMut(&[Class], u64) -> T,
     ) -> Tree<T> {
-        let mut tree = Tree {
-            nodes: Vec::with_capacity(16),
-            leaves: Vec::with_capacity(32),
-            root: Child::Leaf(0),
-        };
+        let mut tree = Tree::new();
         self.tree_in(&mut tree, reads_first, start, leaf);
         tree
     }
@@ -713,6 +709,15 @@ impl<T> Default for Tree<T> {
 }
 
 impl<T> Tree<T> {
+    /// An empty tree with room for a typical nest's.
+    pub fn new() -> Self {
+        Tree {
+            nodes: Vec::with_capacity(16),
+            leaves: Vec::with_capacity(32),
+            root: Child::Leaf(0),
+        }
+    }
+
     /// The leaves' values, in program order.
     pub fn leaves(&self) -> &[T] {
         &self.leaves

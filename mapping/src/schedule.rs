@@ -718,15 +718,9 @@ impl Schedule {
         configs: impl FnOnce(u32) -> T,
         leaf: impl FnMut(&Shape, u64) -> T,
     ) -> Tree<T> {
-        assert!(self.rs.is_none(), "row-stationary passes are walked");
-        let rule = self.shape_rule();
-        let start = self.is_conv().then(|| configs(CONFIGS_PER_INSTANCE));
-        let mut leaf = leaf;
-        self.nest.tree(
-            |_| false,
-            start,
-            |classes, mult| leaf(&self.shape_by(&rule, classes), mult),
-        )
+        let mut tree = Tree::new();
+        self.tiles_in(&mut tree, configs, leaf);
+        tree
     }
 
     /// [`Schedule::tiles`] built in `tree`, in place of what it held ([`Nest::tree_in`]).

@@ -343,14 +343,16 @@ fn estimate_with<'a>(
     let mut fresh = None;
     let (memo, costs, mut tree) = split(arch, memos, &mut fresh);
     let (tiles, acc) = Tiles::with(arch, schedule, costs, true, memo, tree.as_deref_mut());
-    let summary = schedule.finish(&acc);
-    let timeline = summary.is_ok().then(|| {
-        timeline(arch, schedule, &tiles, costs, u64::MAX, How::Folded)
-            .expect("an uncapped walk always finishes")
-    });
+    let summary = match schedule.finish(&acc) {
+        Ok(summary) => summary,
+        Err(e) => {
+            tiles.give_back(tree);
+            return Err(e);
+        }
+    };
+    let timeline = timeline(arch, schedule, &tiles, costs, u64::MAX, How::Folded)
+        .expect("an uncapped walk always finishes");
     tiles.give_back(tree);
-    let summary = summary?;
-    let timeline = timeline.expect("walked when the summary is");
     Ok(priced(p, arch, &summary, pricing, timeline))
 }
 
