@@ -798,14 +798,22 @@ impl<T> Tree<T> {
             // kept), until the last `p ≤ PERIODS` of them have advanced the state by a whole
             // period: as many more periods of `p` subtrees as fit in the run are applied, and the
             // few left over are walked.
+            // A run of leaves settles after a few of them at the earliest: its first test is
+            // after its third leaf, so the state before its first is not saved.
+            let first_test = if matches!(sub, Child::Leaf(_)) { 3 } else { 1 };
             let mut done = 0;
             'find: while done + 1 < count {
-                match &mut saved[d][done as usize % PERIODS] {
-                    Some(s) => s.clone_from(state),
-                    s @ None => *s = Some(state.clone()),
+                if done + PERIODS as u32 >= first_test {
+                    match &mut saved[d][done as usize % PERIODS] {
+                        Some(s) => s.clone_from(state),
+                        s @ None => *s = Some(state.clone()),
+                    }
                 }
                 one(state, saved)?;
                 done += 1;
+                if done < first_test {
+                    continue;
+                }
                 for p in 1..=done.min(PERIODS as u32) {
                     let before = saved[d][(done - p) as usize % PERIODS]
                         .as_ref()
