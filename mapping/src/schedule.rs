@@ -316,14 +316,15 @@ impl SummaryAcc {
     #[inline]
     pub fn add(&mut self, sh: &Shape, mult: u64, r: u32, c: u32) {
         let (per, o) = Self::terms(sh, r, c);
-        let mut overflow = o;
+        // in 128 bits, one test a term: the sum passes 64 bits exactly when the product or the
+        // 64-bit sum of the wrapped product would (and wraps to the same value)
+        let mut high = u64::from(o);
         for (t, p) in self.t.iter_mut().zip(per) {
-            let (term, o1) = p.overflowing_mul(mult);
-            let (sum, o2) = t.overflowing_add(term);
-            *t = sum;
-            overflow |= o1 | o2;
+            let sum = u128::from(*t) + u128::from(p) * u128::from(mult);
+            *t = sum as u64;
+            high |= (sum >> 64) as u64;
         }
-        self.overflow |= overflow;
+        self.overflow |= high != 0;
     }
 
     /// One tile's terms of the totals, and whether its MAC slots pass 64 bits.
