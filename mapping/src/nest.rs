@@ -174,8 +174,15 @@ fn resized(extent: [u32; 4], dim: Dim, size: u32) -> [u32; 4] {
 }
 
 /// Extent, trip count and remainder of a loop whose parent tile on its dimension has `extent` elements.
+/// (A power-of-two tile, the common one, is a shift: the division was 3 % of a walked estimate.)
+#[inline(always)]
 fn trips(extent: u32, tile: u32) -> (u32, u32) {
-    let trips = extent.div_ceil(tile).max(1);
+    let trips = if tile.is_power_of_two() {
+        (extent >> tile.trailing_zeros()) + u32::from(extent & (tile - 1) != 0)
+    } else {
+        extent.div_ceil(tile)
+    }
+    .max(1);
     (trips, extent - (trips - 1) * tile)
 }
 
@@ -693,6 +700,7 @@ struct Node {
 }
 
 /// An index into a tree's nodes or leaves (a nest has at most 3^[`MAX_LOOPS`] leaves).
+#[inline(always)]
 fn index(i: usize) -> u32 {
     u32::try_from(i).expect("a tree has at most 3^7 nodes")
 }
@@ -1173,6 +1181,17 @@ mod tests {
     }
 
     /// The periodic walk does skip: a long loop is walked in a handful of steps.
+    #[test]
+    fn trips_cover_the_extent_with_one_remainder() {
+        for extent in 1..300 {
+            for tile in 1..70 {
+                let (t, rem) = trips(extent, tile);
+                assert_eq!(t, extent.div_ceil(tile), "{extent} / {tile}");
+                assert!((1..=tile).contains(&rem) && (t - 1) * tile + rem == extent);
+            }
+        }
+    }
+
     #[test]
     fn periodic_walk_skips_long_loops() {
         let nest = nest(1000, 1, 3, [1, 3, 1, 3]);
