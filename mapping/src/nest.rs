@@ -391,27 +391,33 @@ impl<T: Clone, R: Fn(&[Class]) -> bool, F: FnMut(&[Class], u64) -> T> Build<'_, 
         }
         let l = loops[d];
         let plan = Runs::of(self.nest, d, extent, stack, self.reads_first);
-        let mut runs = [(Child::Leaf(0), 0); 3];
-        for (r, &(i, count)) in runs.iter_mut().zip(plan.runs()) {
-            let inner = plan.enter(l, d, i, extent, stack);
+        let mut run = |r: (u32, u32), tree: &mut Tree<T>| {
+            let inner = plan.enter(l, d, r.0, extent, stack);
             let c = self.from(
                 d + 1,
                 inner,
-                mult.saturating_mul(u64::from(count)),
+                mult.saturating_mul(u64::from(r.1)),
                 stack,
                 tree,
             );
-            *r = (if d == 0 { self.started(c, tree) } else { c }, count);
-        }
-        if plan.len == 1 && runs[0].1 == 1 {
+            (if d == 0 { self.started(c, tree) } else { c }, r.1)
+        };
+        if plan.len == 1 && plan.runs[0].1 == 1 {
             // a loop of one trip adds nothing to walk
-            return runs[0].0;
+            return run(plan.runs[0], tree).0;
         }
+        // The node first, its runs written in place as its subtrees are built (its index is
+        // fixed; a node assembled on the stack and then copied in stalled store forwarding).
+        let at = tree.nodes.len();
         tree.nodes.push(Node {
-            runs,
+            runs: [(Child::Leaf(0), 0); 3],
             len: plan.len,
         });
-        Child::Node(index(tree.nodes.len() - 1))
+        for (j, &r) in plan.runs().iter().enumerate() {
+            let built = run(r, tree);
+            tree.nodes[at].runs[j] = built;
+        }
+        Child::Node(index(at))
     }
 }
 
