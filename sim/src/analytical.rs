@@ -534,30 +534,36 @@ impl<const SLOTS: usize, const OVERLAP: bool> Periodic for Walk<SLOTS, OVERLAP> 
     }
 
     fn repeat(&mut self, p: &WalkPeriod, k: u64) -> bool {
-        let add = |x: u64, d: u64| d.checked_mul(k).and_then(|v| x.checked_add(v));
+        // every time moves by the same `k` periods: one product for all of them
+        let Some(shift) = p.dt.checked_mul(k) else {
+            return false;
+        };
+        let later = |x: u64| x.checked_add(shift);
         let (Some(t), Some(dma_free), Some(cmp_free), Some(dc)) = (
-            add(self.t, p.dt),
-            add(self.dma_free.max(self.t), p.dt),
-            add(self.cmp_free.max(self.t), p.dt),
-            add(self.dma_cycles, p.dma_cycles),
+            later(self.t),
+            later(self.dma_free.max(self.t)),
+            later(self.cmp_free.max(self.t)),
+            p.dma_cycles
+                .checked_mul(k)
+                .and_then(|v| self.dma_cycles.checked_add(v)),
         ) else {
             return false;
         };
-        let Some(req_free) = add(self.req_free.max(self.t), p.dt) else {
+        let Some(req_free) = later(self.req_free.max(self.t)) else {
             return false;
         };
         let mut slots = self.slots;
         for x in &mut slots[..if SLOTS == 1 { 0 } else { self.outstanding }] {
-            let Some(y) = add((*x).max(self.t), p.dt) else {
+            let Some(y) = later((*x).max(self.t)) else {
                 return false;
             };
             *x = y;
         }
         let overlapped = if OVERLAP {
             let (Some(accept_at), Some(prev_done_at), Some(prev_stream_at)) = (
-                add(self.accept_at.max(self.t), p.dt),
-                add(self.prev_done_at.max(self.t), p.dt),
-                add(self.prev_stream_at.max(self.t), p.dt),
+                later(self.accept_at.max(self.t)),
+                later(self.prev_done_at.max(self.t)),
+                later(self.prev_stream_at.max(self.t)),
             ) else {
                 return false;
             };
@@ -565,7 +571,7 @@ impl<const SLOTS: usize, const OVERLAP: bool> Periodic for Walk<SLOTS, OVERLAP> 
                 None => None,
                 Some(x) => {
                     let (Some(preload), Some(stream), Some(done)) =
-                        (add(x.preload, p.dt), add(x.stream, p.dt), add(x.done, p.dt))
+                        (later(x.preload), later(x.stream), later(x.done))
                     else {
                         return false;
                     };
