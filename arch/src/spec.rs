@@ -380,6 +380,9 @@ impl ComputeWords {
     /// weight-stationary streams `len` input words through the `R`-word weight tile;
     /// input-stationary streams `len` weight words through the `R`-word input tile;
     /// output-stationary streams `len` words of each and drains `R` accumulator words.
+    /// (Inlined: returned through memory, its three words were read back as one and stalled
+    /// store forwarding in the tile tree's per-leaf shape.)
+    #[inline]
     pub fn of(dataflow: Dataflow, rows: u32, len: u32) -> ComputeWords {
         match dataflow {
             Dataflow::OutputStationary => ComputeWords {
