@@ -683,7 +683,8 @@ impl Nest {
 /// alternating ones. Exact for any state whose step is shift-invariant (the analytical model's
 /// in-order controller is a max-plus recurrence: shifting every time in its state shifts every
 /// later time alike), so which stretch settles first does not change the end state. A run of at
-/// most six leaves (`WALKED_LEAVES`) is walked leaf by leaf, without looking for a period.
+/// most six leaves (`WALKED_LEAVES`) is walked leaf by leaf, without looking for a period, and a
+/// longer one looks for it from its third leaf on (runs of leaves settle late, if at all).
 #[derive(Clone, Debug)]
 pub struct Tree<T> {
     nodes: Vec<Node>,
