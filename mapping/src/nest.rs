@@ -812,9 +812,9 @@ impl<T> Tree<T> {
             // The subtrees of the run, the state saved before each (the last `PERIODS` of them
             // kept), until the last `p ≤ PERIODS` of them have advanced the state by a whole
             // period: as many more periods of `p` subtrees as fit in the run are applied, and the
-            // few left over are walked.
-            // A run of leaves settles after a few of them at the earliest: its first test is
-            // after its third leaf, so the state before its first is not saved.
+            // few left over are walked. A run of leaves settles after a few of them at the
+            // earliest: its first test is after its third leaf, so the state before its first
+            // is not saved.
             let first_test = if matches!(sub, Child::Leaf(_)) { 3 } else { 1 };
             let mut done = 0;
             'find: while done + 1 < count {
@@ -1187,7 +1187,8 @@ mod tests {
         }
     }
 
-    /// The periodic walk does skip: a long loop is walked in a handful of steps.
+    /// A loop's trips cover its extent, the last one a remainder of 1 to `tile` elements (the
+    /// shift for a power-of-two tile and the division agree).
     #[test]
     fn trips_cover_the_extent_with_one_remainder() {
         for extent in 1..300 {
@@ -1199,6 +1200,7 @@ mod tests {
         }
     }
 
+    /// The periodic walk does skip: a long loop is walked in a handful of steps.
     #[test]
     fn periodic_walk_skips_long_loops() {
         let nest = nest(1000, 1, 3, [1, 3, 1, 3]);
