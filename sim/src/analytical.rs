@@ -343,17 +343,13 @@ fn estimate_with<'a>(
     let mut fresh = None;
     let (memo, costs, mut tree) = split(arch, memos, &mut fresh);
     let (tiles, acc) = Tiles::with(arch, schedule, costs, true, memo, tree.as_deref_mut());
-    let summary = match schedule.finish(&acc) {
-        Ok(summary) => summary,
-        Err(e) => {
-            tiles.give_back(tree);
-            return Err(e);
-        }
-    };
-    let timeline = timeline(arch, schedule, &tiles, costs, u64::MAX, How::Folded)
-        .expect("an uncapped walk always finishes");
+    let estimate = schedule.finish(&acc).map(|summary| {
+        let timeline = timeline(arch, schedule, &tiles, costs, u64::MAX, How::Folded)
+            .expect("an uncapped walk always finishes");
+        priced(p, arch, &summary, pricing, timeline)
+    });
     tiles.give_back(tree);
-    Ok(priced(p, arch, &summary, pricing, timeline))
+    estimate
 }
 
 /// What every estimate on one accelerator shares, a function of the accelerator alone: its energy
@@ -402,10 +398,10 @@ fn estimate_capped<'a>(
     let mut fresh = None;
     let (memo, costs, mut tree) = split(arch, memos, &mut fresh);
     let (tiles, _) = Tiles::with(arch, schedule, costs, false, memo, tree.as_deref_mut());
-    let timeline = timeline(arch, schedule, &tiles, costs, cap, How::Folded);
+    let estimate = timeline(arch, schedule, &tiles, costs, cap, How::Folded)
+        .map(|timeline| priced(p, arch, summary, pricing, timeline));
     tiles.give_back(tree);
-    let timeline = timeline?;
-    Some(priced(p, arch, summary, pricing, timeline))
+    estimate
 }
 
 /// The estimate of a walk's [`Timeline`] and the schedule's summary.
