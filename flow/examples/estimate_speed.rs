@@ -27,6 +27,7 @@
 
 use std::sync::Mutex;
 use std::time::Instant;
+use tessera_flow::bench::OwnLines;
 use tessera_mapping::{Mapping, Problem, Schedule};
 use tessera_sim::analytical::Estimator;
 
@@ -163,13 +164,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 } else {
                     // one estimator per thread, new every round (a round is one pass of the
                     // mapper's over the network)
-                    let ests: Vec<Mutex<Estimator>> = (0..threads)
-                        .map(|_| Mutex::new(Estimator::with_pricing(&arch, pricing)))
+                    // (each on cache lines of its own, as the bench's)
+                    let ests: Vec<OwnLines<Mutex<Estimator>>> = (0..threads)
+                        .map(|_| OwnLines(Mutex::new(Estimator::with_pricing(&arch, pricing))))
                         .collect();
                     jobs.par_iter()
                         .map(|(p, m)| {
                             let i = rayon::current_thread_index().unwrap_or(0);
-                            let mut e = ests[i].lock().expect("not poisoned");
+                            let mut e = ests[i].0.lock().expect("not poisoned");
                             let s = Schedule::new(p, &arch, m);
                             e.estimate(p, &s).expect("estimates").cycles.get()
                         })

@@ -385,6 +385,14 @@ pub const MAPPER_NETWORK: &str = "resnet18";
 /// `tpu_like` is the reference: the whole network mapped in under a second.
 pub const MAPPER_ARCHS: [&str; 5] = ["ws_16x16", "os_16x16", "is_16x16", "ws_32x32", "tpu_like"];
 
+/// A value on cache lines of its own. The bench's per-thread estimators sit side by side in one
+/// `Vec`, and every estimate writes its estimator's lock and scratch: where one shared a line
+/// with the next thread's estimator, that line would move between the cores at every estimate.
+/// (On this two-vCPU machine the effect is within the noise: two A/B runs by turns of 6 and 8
+/// gave +13 % and 0 % on tpu_like.)
+#[repr(align(128))]
+pub struct OwnLines<T>(pub T);
+
 /// The mapper on every MAC layer of `w` on `arch` (see [`MapperFigure`]). Every figure is the
 /// best of [`REPEATS`] runs: the mapper's whole-network time (with its slowest layer in that run)
 /// and each rate (one run: every candidate of every layer, on all cores).
@@ -450,8 +458,8 @@ pub fn mapper_figure(w: &tessera_workloads::Workload, arch: &Arch) -> Result<Map
     // the fresh estimates (a test holds them equal).
     let mut best = f64::INFINITY;
     for _ in 0..REPEATS {
-        let ests: Vec<std::sync::Mutex<Estimator>> = (0..rayon::current_num_threads())
-            .map(|_| std::sync::Mutex::new(Estimator::with_pricing(arch, pricing)))
+        let ests: Vec<OwnLines<std::sync::Mutex<Estimator>>> = (0..rayon::current_num_threads())
+            .map(|_| OwnLines(std::sync::Mutex::new(Estimator::with_pricing(arch, pricing))))
             .collect();
         let t = Instant::now();
         let sum = jobs
@@ -459,6 +467,7 @@ pub fn mapper_figure(w: &tessera_workloads::Workload, arch: &Arch) -> Result<Map
             .map(|(p, m)| {
                 let i = rayon::current_thread_index().unwrap_or(0) % ests.len();
                 let mut e = ests[i]
+                    .0
                     .lock()
                     .map_err(|_| Diagnostic::new("an estimator panicked"))?;
                 let s = tessera_mapping::Schedule::new(p, arch, m);
