@@ -407,7 +407,7 @@ impl SummaryAcc {
         // tile and a SYNC prev_stream after each other that loaded a streamed slice
         // (mapping/src/lower.rs)
         let syncs = sync_count(double_buffered, s.steps, s.steps_with_stores)
-            .checked_add(if overlapped { s.ordering_tiles } else { 0 })
+            .and_then(|n| n.checked_add(if overlapped { s.ordering_tiles } else { 0 }))
             .ok_or_else(over)?;
         s.program_len = [
             s.input_loads,
@@ -426,14 +426,14 @@ impl SummaryAcc {
 }
 
 /// SYNC instructions the lowering ([`crate::lower()`]) emits for `steps` tiles of which
-/// `steps_with_stores` end an output tile: its SYNC policy, counted. A test holds it to the emitted
-/// program.
-pub fn sync_count(double_buffered: bool, steps: u64, steps_with_stores: u64) -> u64 {
+/// `steps_with_stores` end an output tile: its SYNC policy, counted (`None` past 64 bits). A
+/// test holds it to the emitted program.
+pub fn sync_count(double_buffered: bool, steps: u64, steps_with_stores: u64) -> Option<u64> {
     if double_buffered {
         // one after each tile's loads, and the SYNC compute before the last stores
-        steps + u64::from(steps_with_stores > 0)
+        steps.checked_add(u64::from(steps_with_stores > 0))
     } else {
-        2 * steps + steps_with_stores
+        steps.checked_mul(2)?.checked_add(steps_with_stores)
     }
 }
 
@@ -1046,8 +1046,9 @@ mod tests {
                     if sh.accumulate { w(sh.out_words) } else { 0 },
                     w(r) * w(c) * w(sh.len), w(u32::from(sh.orders_prev())),
                 ];
+                // (saturating: a term may pass even 128 bits; past 64 is all that matters)
                 for (t, p) in exact.iter_mut().zip(per) {
-                    *t += p * u128::from(*mult);
+                    *t = t.saturating_add(p.saturating_mul(u128::from(*mult)));
                 }
             }
             let got = acc.finish(false, false, 0, 1, Some(0));
@@ -1065,7 +1066,9 @@ mod tests {
                 }
                 // beyond the totals, the program length may overflow too
                 Err(_) => prop_assert!(
-                    !fits || exact[0] + exact[1] + exact[3] + exact[5] + 2 * exact[0] + exact[7] + 1
+                    !fits || [exact[0], exact[1], exact[3], exact[5], 2 * exact[0], exact[7], 1]
+                        .into_iter()
+                        .fold(0u128, u128::saturating_add)
                         > u128::from(u64::MAX)
                 ),
             }
