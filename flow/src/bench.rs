@@ -459,7 +459,11 @@ pub fn mapper_figure(w: &tessera_workloads::Workload, arch: &Arch) -> Result<Map
     let mut best = f64::INFINITY;
     for _ in 0..REPEATS {
         let ests: Vec<OwnLines<std::sync::Mutex<Estimator>>> = (0..rayon::current_num_threads())
-            .map(|_| OwnLines(std::sync::Mutex::new(Estimator::with_pricing(arch, pricing))))
+            .map(|_| {
+                OwnLines(std::sync::Mutex::new(Estimator::with_pricing(
+                    arch, pricing,
+                )))
+            })
             .collect();
         let t = Instant::now();
         let sum = jobs
