@@ -269,6 +269,10 @@ pub struct Summary {
     pub program_len: u64,
 }
 
+/// The index in [`SummaryAcc`]'s totals of the outputs accumulated into (`out_words` of the
+/// tiles that accumulate).
+const ACCUMULATED: usize = 12;
+
 /// Accumulates [`Summary`] totals from tile shapes and multiplicities in 64 bits, remembering
 /// whether any product or sum overflowed: every term is non-negative, so one did exactly when a
 /// total exceeds 64 bits, which [`SummaryAcc::finish`] reports.
@@ -325,6 +329,28 @@ impl SummaryAcc {
             high |= (sum >> 64) as u64;
         }
         self.overflow |= high != 0;
+    }
+
+    /// Mark the totals overflowed: a caller counted more tiles than 64 bits hold.
+    pub fn overflowed(&mut self) {
+        self.overflow = true;
+    }
+
+    /// Add `mult` tiles of this shape on an `r × c` array, `accumulating` of them accumulating
+    /// into their outputs and the others not (whatever `sh.accumulate` says): [`SummaryAcc::add`]
+    /// of both kinds with the tile's terms taken once. For a caller that tallies its tiles by a
+    /// key that leaves `accumulate` out.
+    #[inline]
+    pub fn add_split(&mut self, sh: &Shape, mult: u64, accumulating: u64, r: u32, c: u32) {
+        let sh = Shape {
+            accumulate: false,
+            ..*sh
+        };
+        self.add(&sh, mult, r, c);
+        let sum =
+            u128::from(self.t[ACCUMULATED]) + u128::from(sh.out_words) * u128::from(accumulating);
+        self.t[ACCUMULATED] = sum as u64;
+        self.overflow |= sum >> 64 != 0;
     }
 
     /// One tile's terms of the totals, and whether its MAC slots pass 64 bits.
@@ -1009,6 +1035,35 @@ mod tests {
     }
 
     proptest! {
+        /// Tiles added split by whether they accumulate are the tiles added one kind at a time,
+        /// overflow and all.
+        #[test]
+        fn an_add_split_is_the_adds_of_both_kinds(
+            out in 0u32..u32::MAX, len in 1u32..1000, stores in 0u32..4, words in 0u32..5000,
+            accumulate in any::<bool>(), tiles in 0u64..u64::MAX, part in 0u64..u64::MAX,
+            wide in any::<bool>(),
+        ) {
+            let sh = Shape {
+                out_words: out,
+                len,
+                stores,
+                store_words: words,
+                input_words: words,
+                accumulate,
+                ..Shape::default()
+            };
+            // small counts, or counts whose products pass 64 bits
+            let (tiles, part) = if wide { (tiles, part) } else { (tiles % 1000, part % 1000) };
+            let accumulating = part.min(tiles);
+            let mut split = SummaryAcc::default();
+            split.add_split(&sh, tiles, accumulating, 4, 4);
+            let mut apart = SummaryAcc::default();
+            apart.add(&Shape { accumulate: false, ..sh }, tiles - accumulating, 4, 4);
+            apart.add(&Shape { accumulate: true, ..sh }, accumulating, 4, 4);
+            let finish = |a: &SummaryAcc| a.finish(false, false, 0, 1, Some(0)).ok();
+            prop_assert_eq!(finish(&split), finish(&apart));
+        }
+
         /// The 64-bit accumulator with its overflow flag gives the totals, or the error, that
         /// exact 128-bit sums give (the error exactly when a total passes 64 bits).
         #[test]

@@ -785,6 +785,19 @@ struct TileCosts<'a> {
     costs: Vec<TileCost>,
     /// The id found last.
     last: usize,
+    /// Per id, the first shape tallied with its key, and the tiles tallied ([`TileCosts::tally`]).
+    shapes: Vec<Shape>,
+    tallies: Vec<Tally>,
+}
+
+/// Tiles of one cost id counted into a summary ([`TileCosts::tally`]): how many, how many of them
+/// accumulate into their outputs (the one term of a tile's summary that its [`TileKey`] leaves
+/// out), and whether either count passed 64 bits.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    tiles: u64,
+    accumulating: u64,
+    overflow: bool,
 }
 
 impl<'a> TileCosts<'a> {
@@ -799,6 +812,8 @@ impl<'a> TileCosts<'a> {
             keys: Vec::with_capacity(24),
             costs: Vec::with_capacity(24),
             last: 0,
+            shapes: Vec::with_capacity(24),
+            tallies: Vec::with_capacity(24),
         }
     }
 
@@ -812,6 +827,54 @@ impl<'a> TileCosts<'a> {
         self.keys.clear();
         self.costs.clear();
         self.last = 0;
+        self.shapes.clear();
+        self.tallies.clear();
+    }
+
+    /// Count `mult` tiles of shape `sh`, whose cost id is `id`, into the summary that
+    /// [`TileCosts::add_tallies`] adds: one tally per id rather than a summary's fifteen
+    /// products per tile of the tree. Exact: every term of a tile's summary but one is a function
+    /// of its key (its words, stores and length: the words the array reads and writes are a
+    /// function of the length), and the one that is not is tallied apart.
+    #[inline(always)]
+    fn tally(&mut self, id: TileId, sh: &Shape, mult: u64) {
+        let i = usize::from(id);
+        if self.tallies[i].tiles == 0 {
+            self.shapes[i] = *sh;
+        }
+        debug_assert_eq!(
+            SummaryAcc::of(sh, 8, 8),
+            SummaryAcc::of(
+                &Shape {
+                    accumulate: sh.accumulate,
+                    ..self.shapes[i]
+                },
+                8,
+                8
+            ),
+            "a tile's summary is a function of its key and `accumulate`"
+        );
+        let t = &mut self.tallies[i];
+        let (tiles, o) = t.tiles.overflowing_add(mult);
+        t.tiles = tiles;
+        t.overflow |= o;
+        if sh.accumulate {
+            let (acc, o) = t.accumulating.overflowing_add(mult);
+            t.accumulating = acc;
+            t.overflow |= o;
+        }
+    }
+
+    /// Add every id's tallied tiles to `acc` (on an `r × c` array). A tally that passed 64 bits
+    /// counts tiles past what any total holds: `acc` is marked overflowed.
+    fn add_tallies(&self, acc: &mut SummaryAcc, r: u32, c: u32) {
+        for (sh, t) in self.shapes.iter().zip(&self.tallies) {
+            if t.overflow {
+                acc.overflowed();
+            } else if t.tiles > 0 {
+                acc.add_split(sh, t.tiles, t.accumulating, r, c);
+            }
+        }
     }
 
     /// The id of `sh`'s cost.
@@ -833,6 +896,9 @@ impl<'a> TileCosts<'a> {
                 let c = self.cost(&key);
                 self.keys.push(key);
                 self.costs.push(c);
+                // (the shape is the first one tallied, [`TileCosts::tally`])
+                self.shapes.push(Shape::default());
+                self.tallies.push(Tally::default());
                 self.keys.len() - 1
             }
         };
@@ -965,17 +1031,21 @@ impl Tiles {
     fn tree(
         schedule: &Schedule,
         costs: &mut TileCosts,
-        mut acc: Option<&mut SummaryAcc>,
+        acc: Option<&mut SummaryAcc>,
         scratch: Option<&mut Tree<(TileId, u32)>>,
     ) -> Tiles {
-        let (rows, cols) = (schedule.rows, schedule.cols);
         let mut tree = scratch.map(std::mem::take).unwrap_or_default();
+        let sum = acc.is_some();
         schedule.tiles_in(&mut tree, Tiles::mark, |sh, mult| {
-            if let Some(acc) = acc.as_deref_mut() {
-                acc.add(sh, mult, rows, cols);
+            let id = costs.id(sh);
+            if sum {
+                costs.tally(id, sh, mult);
             }
-            (costs.id(sh), 0)
+            (id, 0)
         });
+        if let Some(acc) = acc {
+            costs.add_tallies(acc, schedule.rows, schedule.cols);
+        }
         Tiles::Tree(tree)
     }
 
