@@ -149,8 +149,25 @@ const PERIODS: usize = 2;
 /// of them at the last leaf but one).
 const WALKED_LEAVES: u32 = 6;
 
-/// States saved by [`Tree::walk`]: the last [`PERIODS`] per depth of the tree.
-type Saved<S> = [[Option<S>; PERIODS]; MAX_LOOPS];
+/// States [`Tree::walk`] keeps per depth of the tree, for the run it is looking for a period in
+/// there (reused with `clone_from`: a walk's state may own buffers).
+struct Kept<S> {
+    /// Before each of the last [`PERIODS`] subtrees walked.
+    saved: [[Option<S>; PERIODS]; MAX_LOOPS],
+    /// Within the last two subtrees walked (by the parity of their place in the run): the state
+    /// before the subtree's second and its third run, where those are of subtrees
+    /// ([`Tree::walk_probed`]).
+    probes: [[[Option<S>; 2]; 2]; MAX_LOOPS],
+}
+
+/// `state` kept in `slot`.
+#[inline(always)]
+fn keep<S: Clone>(slot: &mut Option<S>, state: &S) {
+    match slot {
+        Some(s) => s.clone_from(state),
+        s @ None => *s = Some(state.clone()),
+    }
+}
 
 /// The most loops a nest may have (keeps positions on the stack).
 pub const MAX_LOOPS: usize = 7;
@@ -684,7 +701,12 @@ impl Nest {
 /// in-order controller is a max-plus recurrence: shifting every time in its state shifts every
 /// later time alike), so which stretch settles first does not change the end state. A run of at
 /// most six leaves (`WALKED_LEAVES`) is walked leaf by leaf, without looking for a period, and a
-/// longer one looks for it from its third leaf on (runs of leaves settle late, if at all).
+/// longer one looks for it from its third leaf on (runs of leaves settle late, if at all). A run
+/// of nodes is also compared part way: before each later run of a subtree, the state is compared
+/// with the subtree before's at the same place, and once they are a period apart the rest of the
+/// subtree is that period applied to where the one before ended (`Tree::walk_probed`; the
+/// first subtree of a run often starts from a state the others never see, and the second then
+/// settles into it only part way through).
 #[derive(Clone, Debug)]
 pub struct Tree<T> {
     nodes: Vec<Node>,
@@ -745,10 +767,12 @@ impl<T> Tree<T> {
         state: &mut S,
         f: &mut impl FnMut(&mut S, &T) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        // `PERIODS` saved states per depth, reused with `clone_from` (a walk's state may own
-        // buffers).
-        let mut saved: Saved<S> = std::array::from_fn(|_| std::array::from_fn(|_| None));
-        self.walk_from(self.root, 0, &mut saved, state, f)
+        let none = || std::array::from_fn(|_| None);
+        let mut kept = Kept {
+            saved: std::array::from_fn(|_| none()),
+            probes: std::array::from_fn(|_| std::array::from_fn(|_| none())),
+        };
+        self.walk_from(self.root, 0, &mut kept, state, f)
     }
 
     /// The summary of every leaf (innermost iteration or mark) in program order under `f` (`None`
@@ -789,7 +813,7 @@ impl<T> Tree<T> {
         &self,
         c: Child,
         d: usize,
-        saved: &mut Saved<S>,
+        kept: &mut Kept<S>,
         state: &mut S,
         f: &mut impl FnMut(&mut S, &T) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
@@ -798,53 +822,129 @@ impl<T> Tree<T> {
             Child::Node(n) => &self.nodes[n as usize],
         };
         for &(sub, count) in &n.runs[..usize::from(n.len)] {
-            // one subtree of the run (a leaf without a call)
-            let mut one = |state: &mut S, saved: &mut Saved<S>| match sub {
-                Child::Leaf(i) => f(state, &self.leaves[i as usize]),
-                Child::Node(_) => self.walk_from(sub, d + 1, saved, state, f),
-            };
-            if count < 2 || matches!(sub, Child::Leaf(_)) && count <= WALKED_LEAVES {
-                for _ in 0..count {
-                    one(state, saved)?;
-                }
+            self.walk_run(sub, count, d, kept, state, f)?;
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// A run of `count` subtrees `sub` of a node at depth `d`.
+    #[inline(always)]
+    fn walk_run<S: Periodic>(
+        &self,
+        sub: Child,
+        count: u32,
+        d: usize,
+        kept: &mut Kept<S>,
+        state: &mut S,
+        f: &mut impl FnMut(&mut S, &T) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        if count < 2 || matches!(sub, Child::Leaf(_)) && count <= WALKED_LEAVES {
+            for _ in 0..count {
+                self.walk_one(sub, d, kept, state, f)?;
+            }
+            return ControlFlow::Continue(());
+        }
+        // The subtrees of the run, the state saved before each (the last `PERIODS` of them
+        // kept), until the last `p ≤ PERIODS` of them have advanced the state by a whole
+        // period: as many more periods of `p` subtrees as fit in the run are applied, and the
+        // few left over are walked. A run of leaves settles after a few of them at the
+        // earliest: its first test is after its third leaf, so the state before its first
+        // is not saved. A subtree of a run of nodes is walked probed: it may settle into the
+        // one before it part way ([`Tree::walk_probed`]).
+        let first_test = if matches!(sub, Child::Leaf(_)) { 3 } else { 1 };
+        let mut done = 0;
+        let mut found = false;
+        'find: while done + 1 < count {
+            if done + PERIODS as u32 >= first_test {
+                keep(&mut kept.saved[d][done as usize % PERIODS], state);
+            }
+            match sub {
+                Child::Leaf(i) => f(state, &self.leaves[i as usize])?,
+                Child::Node(m) => self.walk_probed(m, d, done, kept, state, f)?,
+            }
+            done += 1;
+            if done < first_test {
                 continue;
             }
-            // The subtrees of the run, the state saved before each (the last `PERIODS` of them
-            // kept), until the last `p ≤ PERIODS` of them have advanced the state by a whole
-            // period: as many more periods of `p` subtrees as fit in the run are applied, and the
-            // few left over are walked. A run of leaves settles after a few of them at the
-            // earliest: its first test is after its third leaf, so the state before its first
-            // is not saved.
-            let first_test = if matches!(sub, Child::Leaf(_)) { 3 } else { 1 };
-            let mut done = 0;
-            'find: while done + 1 < count {
-                if done + PERIODS as u32 >= first_test {
-                    match &mut saved[d][done as usize % PERIODS] {
-                        Some(s) => s.clone_from(state),
-                        s @ None => *s = Some(state.clone()),
+            for p in 1..=done.min(PERIODS as u32) {
+                let before = kept.saved[d][(done - p) as usize % PERIODS]
+                    .as_ref()
+                    .expect("saved before");
+                if let Some(period) = state.period_since(before) {
+                    let k = (count - done) / p;
+                    if k > 0 && state.repeat(&period, u64::from(k)) {
+                        done += k * p;
                     }
+                    found = true;
+                    break 'find;
                 }
-                one(state, saved)?;
-                done += 1;
-                if done < first_test {
-                    continue;
-                }
-                for p in 1..=done.min(PERIODS as u32) {
-                    let before = saved[d][(done - p) as usize % PERIODS]
-                        .as_ref()
+            }
+        }
+        if let (false, Child::Node(m)) = (found, sub) {
+            // no period before the last subtree, which is probed like the ones before it
+            keep(&mut kept.saved[d][done as usize % PERIODS], state);
+            return self.walk_probed(m, d, done, kept, state, f);
+        }
+        for _ in done..count {
+            self.walk_one(sub, d, kept, state, f)?;
+        }
+        ControlFlow::Continue(())
+    }
+
+    /// One subtree `sub` of a run at depth `d` (a leaf without a call).
+    #[inline(always)]
+    fn walk_one<S: Periodic>(
+        &self,
+        sub: Child,
+        d: usize,
+        kept: &mut Kept<S>,
+        state: &mut S,
+        f: &mut impl FnMut(&mut S, &T) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        match sub {
+            Child::Leaf(i) => f(state, &self.leaves[i as usize]),
+            Child::Node(_) => self.walk_from(sub, d + 1, kept, state, f),
+        }
+    }
+
+    /// Node `m`, the `j`-th subtree of a run of them at depth `d` whose period is being looked
+    /// for: its runs in order, and before its second and third run (where those are of subtrees,
+    /// not leaves) the state kept for the next subtree and compared with the one the subtree
+    /// before kept at the same place. When the two are a period apart, the rest of this subtree
+    /// walks as the rest of the one before did, shifted by that period, so it ends where the one
+    /// before ended (the state saved before this one) advanced by the period: that is the state,
+    /// and the rest is not walked. The run's period test then finds that period at once. (The
+    /// first subtree of a run often starts from a state the later ones never see again, so the
+    /// second differs from it at its start; but once its first stretch has settled, the two
+    /// agree, and the second need not be walked to its end.)
+    fn walk_probed<S: Periodic>(
+        &self,
+        m: u32,
+        d: usize,
+        j: u32,
+        kept: &mut Kept<S>,
+        state: &mut S,
+        f: &mut impl FnMut(&mut S, &T) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let n = &self.nodes[m as usize];
+        for (r, &(sub, count)) in n.runs[..usize::from(n.len)].iter().enumerate() {
+            if r > 0 && matches!(sub, Child::Node(_)) {
+                let at = r - 1;
+                let settled = j.checked_sub(1).and_then(|before| {
+                    let there = kept.probes[d][before as usize % 2][at].as_ref()?;
+                    let period = state.period_since(there)?;
+                    let mut end = kept.saved[d][j as usize % PERIODS]
+                        .clone()
                         .expect("saved before");
-                    if let Some(period) = state.period_since(before) {
-                        let k = (count - done) / p;
-                        if k > 0 && state.repeat(&period, u64::from(k)) {
-                            done += k * p;
-                        }
-                        break 'find;
-                    }
+                    end.repeat(&period, 1).then_some(end)
+                });
+                if let Some(end) = settled {
+                    *state = end;
+                    return ControlFlow::Continue(());
                 }
+                keep(&mut kept.probes[d][j as usize % 2][at], state);
             }
-            for _ in done..count {
-                one(state, saved)?;
-            }
+            self.walk_run(sub, count, d + 1, kept, state, f)?;
         }
         ControlFlow::Continue(())
     }
@@ -1278,6 +1378,33 @@ mod tests {
         let (plain, fast, calls) = plain_and_periodic(&nest, step);
         assert_eq!(fast, plain);
         assert!(calls < 10, "{calls} steps walked");
+    }
+
+    /// A run whose subtrees are loops of their own (three n-tiles of a k-tile loop each): the
+    /// first subtree of the run starts with the pipeline holding the first m-tile's last tiles,
+    /// the second with it holding the first subtree's, so the two differ at their starts; once
+    /// the second's first k-tile loop has refilled the pipeline, it agrees with the first at the
+    /// same place, and the rest of it is not walked (nor the rest of the run). The walk ends
+    /// where the plain walk does.
+    #[test]
+    fn periodic_walk_settles_part_way_into_a_subtree() {
+        let nest = nest(8, 50, 3, [1, 1, 1, 1]);
+        let step = |s: &mut Piped, c: &[Class]| {
+            s.t += u64::from(s.line[2]) + 1 + u64::from(c[2].first) * 7;
+            let first_m = 4 * u32::from(c[0].first);
+            s.line = [
+                u32::from(c[2].first) + 2 * u32::from(c[1].last) + first_m + 1,
+                s.line[0],
+                s.line[1],
+            ];
+            s.visits += 1;
+        };
+        let (plain, fast, calls) = plain_and_periodic(&nest, step);
+        assert_eq!(fast, plain);
+        assert_eq!(plain.visits, 8 * 3 * 50);
+        // the first and the last m-tile, the first subtree of the run of six between them, and
+        // the first k-tile loop of the second: 60 steps (72 when the second is walked whole)
+        assert!(calls <= 64, "{calls} steps walked");
     }
 
     /// A state that alternates between two phases (as an overlapped array's does over k-tiles
