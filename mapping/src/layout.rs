@@ -448,7 +448,7 @@ impl DramLayout {
 
     /// Reference results ([`tessera_workloads::exec::run`], exact int32 sums) as the output lanes
     /// hold them: each wrapped to the accumulator's width and sign-extended (the identity for
-    /// 32-bit accumulators), comparable with [`Layout::read_output`].
+    /// 32-bit accumulators), comparable with [`DramLayout::read_output`].
     pub fn stored(&self, mut values: Vec<i32>) -> Vec<i32> {
         let shift = 32 - 8 * (self.acc_word_bytes / self.cols);
         for v in &mut values {
