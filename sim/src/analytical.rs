@@ -631,18 +631,27 @@ impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
     /// A LOAD or STORE busy for `busy` cycles from its start, holding the channel for `hold`: it
     /// issues once a slot is free (the transfer `O` back is done), starts after the previous one's
     /// request end, and its busy cycles count once where they overlap the previous ones'.
+    ///
+    /// With one slot the transfer before is the one the DMA is busy with until `dma_free` (the
+    /// slot is not kept), and this one starts the cycle after it issues: the one before held the
+    /// channel no longer than it was busy (a LOAD's hold `k + 1` is its busy `L + k + 1` without
+    /// the latency, a STORE's `k + 2` is `k + L + 2` without it: docs/TIMING.md), so its request
+    /// end is past by then. Neither maximum is taken, and the walk's chain of dependent updates
+    /// is shorter by one a transfer.
     #[inline(always)]
     fn dma(&mut self, busy: u64, hold: u64) {
-        // with one slot, the transfer before is the one the DMA is busy with until `dma_free`
-        // (the slot is not kept)
         let i = self.t.max(if SLOTS == 1 {
             self.dma_free
         } else {
             self.slots[self.slot]
         });
-        let start = (i + 1).max(self.req_free);
+        let (start, from) = if SLOTS == 1 {
+            debug_assert!(self.req_free <= i + 1, "one slot: a transfer's hold within its busy");
+            (i + 1, i + 1)
+        } else {
+            ((i + 1).max(self.req_free), (i + 1).max(self.dma_free))
+        };
         let end = start + busy - 1;
-        let from = (i + 1).max(self.dma_free);
         self.acc.dma(from, end);
         self.dma_cycles += end + 1 - from;
         self.dma_free = end + 1;
