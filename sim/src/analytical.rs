@@ -646,7 +646,10 @@ impl<const SLOTS: usize, const OVERLAP: bool> Walk<SLOTS, OVERLAP> {
             self.slots[self.slot]
         });
         let (start, from) = if SLOTS == 1 {
-            debug_assert!(self.req_free <= i + 1, "one slot: a transfer's hold within its busy");
+            debug_assert!(
+                self.req_free <= i + 1,
+                "one slot: a transfer's hold within its busy"
+            );
             (i + 1, i + 1)
         } else {
             ((i + 1).max(self.req_free), (i + 1).max(self.dma_free))
