@@ -156,7 +156,7 @@ struct Kept<S> {
     saved: [[Option<S>; PERIODS]; MAX_LOOPS],
     /// Within the last two subtrees walked (by the parity of their place in the run): the state
     /// before the subtree's second and its third run, where those are of subtrees
-    /// ([`Tree::walk_probed`]).
+    /// ([`Walking::probed`]).
     probes: [[[Option<S>; 2]; 2]; MAX_LOOPS],
 }
 
@@ -704,7 +704,7 @@ impl Nest {
 /// longer one looks for it from its third leaf on (runs of leaves settle late, if at all). A run
 /// of nodes is also compared part way: before each later run of a subtree, the state is compared
 /// with the subtree before's at the same place, and once they are a period apart the rest of the
-/// subtree is that period applied to where the one before ended (`Tree::walk_probed`; the
+/// subtree is that period applied to where the one before ended (`Walking::probed`; the
 /// first subtree of a run often starts from a state the others never see, and the second then
 /// settles into it only part way through).
 #[derive(Clone, Debug)]
@@ -768,11 +768,15 @@ impl<T> Tree<T> {
         f: &mut impl FnMut(&mut S, &T) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         let none = || std::array::from_fn(|_| None);
-        let mut kept = Kept {
-            saved: std::array::from_fn(|_| none()),
-            probes: std::array::from_fn(|_| std::array::from_fn(|_| none())),
+        let mut walking = Walking {
+            tree: self,
+            kept: Kept {
+                saved: std::array::from_fn(|_| none()),
+                probes: std::array::from_fn(|_| std::array::from_fn(|_| none())),
+            },
+            f,
         };
-        self.walk_from(self.root, 0, &mut kept, state, f)
+        walking.from(self.root, 0, state)
     }
 
     /// The summary of every leaf (innermost iteration or mark) in program order under `f` (`None`
@@ -808,39 +812,35 @@ impl<T> Tree<T> {
         }
         Some(())
     }
+}
 
-    fn walk_from<S: Periodic>(
-        &self,
-        c: Child,
-        d: usize,
-        kept: &mut Kept<S>,
-        state: &mut S,
-        f: &mut impl FnMut(&mut S, &T) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
+/// A walk of a [`Tree`] in progress ([`Tree::walk`]): the tree, the states it keeps, and the step.
+struct Walking<'a, T, S, F> {
+    tree: &'a Tree<T>,
+    kept: Kept<S>,
+    f: &'a mut F,
+}
+
+impl<T, S: Periodic, F: FnMut(&mut S, &T) -> ControlFlow<()>> Walking<'_, T, S, F> {
+    /// Subtree `c` at depth `d`.
+    fn from(&mut self, c: Child, d: usize, state: &mut S) -> ControlFlow<()> {
+        let tree = self.tree;
         let n = match c {
-            Child::Leaf(i) => return f(state, &self.leaves[i as usize]),
-            Child::Node(n) => &self.nodes[n as usize],
+            Child::Leaf(i) => return (self.f)(state, &tree.leaves[i as usize]),
+            Child::Node(n) => &tree.nodes[n as usize],
         };
         for &(sub, count) in &n.runs[..usize::from(n.len)] {
-            self.walk_run(sub, count, d, kept, state, f)?;
+            self.run(sub, count, d, state)?;
         }
         ControlFlow::Continue(())
     }
 
     /// A run of `count` subtrees `sub` of a node at depth `d`.
     #[inline(always)]
-    fn walk_run<S: Periodic>(
-        &self,
-        sub: Child,
-        count: u32,
-        d: usize,
-        kept: &mut Kept<S>,
-        state: &mut S,
-        f: &mut impl FnMut(&mut S, &T) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
+    fn run(&mut self, sub: Child, count: u32, d: usize, state: &mut S) -> ControlFlow<()> {
         if count < 2 || matches!(sub, Child::Leaf(_)) && count <= WALKED_LEAVES {
             for _ in 0..count {
-                self.walk_one(sub, d, kept, state, f)?;
+                self.one(sub, d, state)?;
             }
             return ControlFlow::Continue(());
         }
@@ -850,24 +850,24 @@ impl<T> Tree<T> {
         // few left over are walked. A run of leaves settles after a few of them at the
         // earliest: its first test is after its third leaf, so the state before its first
         // is not saved. A subtree of a run of nodes is walked probed: it may settle into the
-        // one before it part way ([`Tree::walk_probed`]).
+        // one before it part way ([`Walking::probed`]).
         let first_test = if matches!(sub, Child::Leaf(_)) { 3 } else { 1 };
         let mut done = 0;
         let mut found = false;
         'find: while done + 1 < count {
             if done + PERIODS as u32 >= first_test {
-                keep(&mut kept.saved[d][done as usize % PERIODS], state);
+                keep(&mut self.kept.saved[d][done as usize % PERIODS], state);
             }
             match sub {
-                Child::Leaf(i) => f(state, &self.leaves[i as usize])?,
-                Child::Node(m) => self.walk_probed(m, d, done, kept, state, f)?,
+                Child::Leaf(i) => (self.f)(state, &self.tree.leaves[i as usize])?,
+                Child::Node(m) => self.probed(m, d, done, state)?,
             }
             done += 1;
             if done < first_test {
                 continue;
             }
             for p in 1..=done.min(PERIODS as u32) {
-                let before = kept.saved[d][(done - p) as usize % PERIODS]
+                let before = self.kept.saved[d][(done - p) as usize % PERIODS]
                     .as_ref()
                     .expect("saved before");
                 if let Some(period) = state.period_since(before) {
@@ -882,28 +882,21 @@ impl<T> Tree<T> {
         }
         if let (false, Child::Node(m)) = (found, sub) {
             // no period before the last subtree, which is probed like the ones before it
-            keep(&mut kept.saved[d][done as usize % PERIODS], state);
-            return self.walk_probed(m, d, done, kept, state, f);
+            keep(&mut self.kept.saved[d][done as usize % PERIODS], state);
+            return self.probed(m, d, done, state);
         }
         for _ in done..count {
-            self.walk_one(sub, d, kept, state, f)?;
+            self.one(sub, d, state)?;
         }
         ControlFlow::Continue(())
     }
 
     /// One subtree `sub` of a run at depth `d` (a leaf without a call).
     #[inline(always)]
-    fn walk_one<S: Periodic>(
-        &self,
-        sub: Child,
-        d: usize,
-        kept: &mut Kept<S>,
-        state: &mut S,
-        f: &mut impl FnMut(&mut S, &T) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
+    fn one(&mut self, sub: Child, d: usize, state: &mut S) -> ControlFlow<()> {
         match sub {
-            Child::Leaf(i) => f(state, &self.leaves[i as usize]),
-            Child::Node(_) => self.walk_from(sub, d + 1, kept, state, f),
+            Child::Leaf(i) => (self.f)(state, &self.tree.leaves[i as usize]),
+            Child::Node(_) => self.from(sub, d + 1, state),
         }
     }
 
@@ -917,19 +910,12 @@ impl<T> Tree<T> {
     /// first subtree of a run often starts from a state the later ones never see again, so the
     /// second differs from it at its start; but once its first stretch has settled, the two
     /// agree, and the second need not be walked to its end.)
-    fn walk_probed<S: Periodic>(
-        &self,
-        m: u32,
-        d: usize,
-        j: u32,
-        kept: &mut Kept<S>,
-        state: &mut S,
-        f: &mut impl FnMut(&mut S, &T) -> ControlFlow<()>,
-    ) -> ControlFlow<()> {
-        let n = &self.nodes[m as usize];
+    fn probed(&mut self, m: u32, d: usize, j: u32, state: &mut S) -> ControlFlow<()> {
+        let tree = self.tree;
+        let n = &tree.nodes[m as usize];
         for (r, &(sub, count)) in n.runs[..usize::from(n.len)].iter().enumerate() {
             if r > 0 && matches!(sub, Child::Node(_)) {
-                let at = r - 1;
+                let (at, kept) = (r - 1, &mut self.kept);
                 let settled = j.checked_sub(1).and_then(|before| {
                     let there = kept.probes[d][before as usize % 2][at].as_ref()?;
                     let period = state.period_since(there)?;
@@ -944,7 +930,7 @@ impl<T> Tree<T> {
                 }
                 keep(&mut kept.probes[d][j as usize % 2][at], state);
             }
-            self.walk_run(sub, count, d + 1, kept, state, f)?;
+            self.run(sub, count, d + 1, state)?;
         }
         ControlFlow::Continue(())
     }
