@@ -859,7 +859,7 @@ impl<T, S: Periodic, F: FnMut(&mut S, &T) -> ControlFlow<()>> Walking<'_, T, S, 
                 keep(&mut self.kept.saved[d][done as usize % PERIODS], state);
             }
             match sub {
-                Child::Leaf(i) => (self.f)(state, &self.tree.leaves[i as usize])?,
+                Child::Leaf(_) => self.one(sub, d, state)?,
                 Child::Node(m) => self.probed(m, d, done, state)?,
             }
             done += 1;
